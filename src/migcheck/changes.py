@@ -1,0 +1,236 @@
+"""The Change IR: one small dataclass per kind of schema or data change.
+
+Both front ends (the Python AST of ``op.*`` calls and SQL text parsed with
+sqlglot) produce these objects, so every rule is written once and works on
+``.py`` revisions and on offline ``alembic upgrade --sql`` output alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Phase = Literal["upgrade", "downgrade"]
+Origin = Literal["python", "sql"]
+
+
+@dataclass(kw_only=True)
+class Change:
+    """Common fields: where the change is written and how it runs."""
+
+    line: int
+    phase: Phase = "upgrade"
+    origin: Origin = "python"
+    #: False inside ``autocommit_block()`` or outside BEGIN/COMMIT in a .sql file.
+    in_transaction: bool = True
+    #: False when the change sits under an ``if`` (dialect checks, feature flags).
+    conditional: bool = False
+    #: The SQL statement the change was parsed from, when it came from SQL text.
+    sql: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    @property
+    def is_schema(self) -> bool:
+        """True for DDL; data changes and session settings override this."""
+        return True
+
+
+@dataclass(kw_only=True)
+class ColumnSpec:
+    """What migcheck knows about one column from ``sa.Column(...)`` or a column definition."""
+
+    name: str | None
+    type: str | None = None
+    #: None when not said: SQLAlchemy's default is nullable unless primary key.
+    nullable: bool | None = None
+    server_default: str | None = None
+    #: A Python-side ``default=``: it never reaches existing rows.
+    python_default: bool = False
+    primary_key: bool = False
+    identity: bool = False
+    #: The expression of a generated column, and whether it is stored.
+    computed: str | None = None
+    computed_stored: bool = False
+    autoincrement: bool | None = None
+    line: int = 0
+
+    @property
+    def is_not_null(self) -> bool:
+        return self.nullable is False or (self.nullable is None and self.primary_key)
+
+
+@dataclass(kw_only=True)
+class CreateTable(Change):
+    table: str
+    columns: list[ColumnSpec] = field(default_factory=list)
+    if_not_exists: bool = False
+
+
+@dataclass(kw_only=True)
+class DropTable(Change):
+    table: str
+    if_exists: bool = False
+    cascade: bool = False
+
+
+@dataclass(kw_only=True)
+class RenameTable(Change):
+    table: str
+    new_name: str
+
+
+@dataclass(kw_only=True)
+class AddColumn(Change):
+    table: str
+    column: ColumnSpec
+    if_not_exists: bool = False
+
+
+@dataclass(kw_only=True)
+class DropColumn(Change):
+    table: str
+    column: str
+    if_exists: bool = False
+
+
+@dataclass(kw_only=True)
+class RenameColumn(Change):
+    table: str
+    column: str
+    new_name: str
+
+
+@dataclass(kw_only=True)
+class AlterColumn(Change):
+    """``op.alter_column`` / ``ALTER TABLE .. ALTER COLUMN``; ``None`` means not changed."""
+
+    table: str
+    column: str
+    nullable: bool | None = None
+    type: str | None = None
+    using: str | None = None
+    #: True when the statement changes the server default (to ``server_default``, maybe None).
+    server_default_changed: bool = False
+    server_default: str | None = None
+    existing_type: str | None = None
+    existing_nullable: bool | None = None
+    existing_server_default_given: bool = False
+
+
+@dataclass(kw_only=True)
+class CreateIndex(Change):
+    name: str | None
+    table: str | None
+    columns: list[str] = field(default_factory=list)
+    unique: bool = False
+    concurrently: bool = False
+    where: str | None = None
+    if_not_exists: bool = False
+
+
+@dataclass(kw_only=True)
+class DropIndex(Change):
+    name: str | None
+    table: str | None = None
+    concurrently: bool = False
+    if_exists: bool = False
+
+
+ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclude", "unknown"]
+
+
+@dataclass(kw_only=True)
+class AddConstraint(Change):
+    kind_of: ConstraintKind
+    name: str | None
+    table: str | None
+    columns: list[str] = field(default_factory=list)
+    not_valid: bool = False
+    #: ``ADD CONSTRAINT .. USING INDEX idx``: built from an index made CONCURRENTLY.
+    using_index: str | None = None
+    referent: str | None = None
+    condition: str | None = None
+
+
+@dataclass(kw_only=True)
+class DropConstraint(Change):
+    name: str | None
+    table: str | None
+    kind_of: str | None = None
+
+
+@dataclass(kw_only=True)
+class ValidateConstraint(Change):
+    name: str | None
+    table: str | None
+
+
+@dataclass(kw_only=True)
+class DataChange(Change):
+    """Rows written, not schema: UPDATE/INSERT/DELETE, ``bulk_insert``, ORM sessions."""
+
+    #: update | insert | delete | bulk_insert | orm | execute (unknown statement on a connection)
+    action: str
+    table: str | None = None
+    #: Whether an UPDATE/DELETE is restricted by a WHERE clause; None when unknown.
+    has_where: bool | None = None
+
+    @property
+    def is_schema(self) -> bool:
+        return False
+
+
+@dataclass(kw_only=True)
+class RawSQL(Change):
+    """SQL migcheck keeps as text: not modelled, or not understood at all.
+
+    ``keyword`` is the statement's leading words in upper case (``"REINDEX"``,
+    ``"ALTER TYPE"``), so rules can still inspect it by tokens.
+    """
+
+    text: str | None
+    keyword: str = ""
+    #: False when the SQL could not be parsed or its text could not be resolved statically.
+    understood: bool = True
+    reason: str | None = None
+
+    @property
+    def is_schema(self) -> bool:
+        return self.keyword not in {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", ""}
+
+
+@dataclass(kw_only=True)
+class SetSetting(Change):
+    """``SET [LOCAL] name = value`` (``lock_timeout``, ``statement_timeout``...)."""
+
+    name: str
+    value: str | None
+
+    @property
+    def is_schema(self) -> bool:
+        return False
+
+
+DDL_TYPES: tuple[type[Change], ...] = (
+    CreateTable,
+    DropTable,
+    RenameTable,
+    AddColumn,
+    DropColumn,
+    RenameColumn,
+    AlterColumn,
+    CreateIndex,
+    DropIndex,
+    AddConstraint,
+    DropConstraint,
+    ValidateConstraint,
+)
+
+
+def target_table(change: Change) -> str | None:
+    """The table a change acts on, when it has one."""
+    table = getattr(change, "table", None)
+    return table if isinstance(table, str) else None

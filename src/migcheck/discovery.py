@@ -1,0 +1,180 @@
+"""Find revision files from what the user points at.
+
+A PATH may be a versions directory, an ``alembic.ini`` (``script_location``,
+``version_locations``, ``%(here)s``), a ``pyproject.toml`` with
+``[tool.alembic]``, a project root holding either, a single revision file, or
+an offline ``.sql`` file. Several version locations merge into one graph.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".hg", ".tox", ".nox", ".venv", "venv", "site-packages"}
+_SEPARATORS = {"os": os.pathsep, "space": " ", "comma": ",", "colon": ":", "semicolon": ";", "newline": "\n"}
+
+
+class DiscoveryError(Exception):
+    """A path that names no migrations; the message is the one line the user sees."""
+
+
+@dataclass
+class Sources:
+    """The files to lint, and where they came from (for messages and ``migcheck config``)."""
+
+    python: list[Path] = field(default_factory=list)
+    sql: list[Path] = field(default_factory=list)
+    version_dirs: list[Path] = field(default_factory=list)
+    #: env.py of the script location, when known (rules about transaction settings read it).
+    env_py: list[Path] = field(default_factory=list)
+
+    def add_python(self, path: Path) -> None:
+        if path not in self.python:
+            self.python.append(path)
+
+
+def discover(paths: list[Path]) -> Sources:
+    sources = Sources()
+    for raw in paths:
+        path = raw.expanduser()
+        if not path.exists():
+            raise DiscoveryError(f"path not found: {raw}")
+        if path.is_file():
+            _add_file(path, sources)
+        elif (path / "alembic.ini").is_file():
+            _from_ini(path / "alembic.ini", sources)
+        elif _pyproject_alembic(path / "pyproject.toml") is not None:
+            _from_pyproject(path / "pyproject.toml", sources)
+        elif (path / "env.py").is_file() and (path / "versions").is_dir():
+            _add_script_location(path, [path / "versions"], False, sources)
+        else:
+            _add_dir(path, sources, recursive=True)
+    sources.python.sort()
+    return sources
+
+
+def _add_file(path: Path, sources: Sources) -> None:
+    if path.name == "alembic.ini" or path.suffix == ".ini":
+        _from_ini(path, sources)
+    elif path.name == "pyproject.toml":
+        _from_pyproject(path, sources)
+    elif path.suffix == ".sql":
+        sources.sql.append(path)
+    elif path.suffix == ".py":
+        sources.add_python(path)
+    else:
+        raise DiscoveryError(f"not a migration file (expected .py, .sql, alembic.ini or pyproject.toml): {path}")
+
+
+def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
+    sources.version_dirs.append(path)
+    if not recursive:
+        for child in sorted(path.glob("*.py")):
+            if child.name != "__init__.py":
+                sources.add_python(child)
+        return
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        if "pyvenv.cfg" in files:
+            dirs[:] = []
+            continue
+        for name in sorted(files):
+            if name.endswith(".py") and name != "__init__.py":
+                sources.add_python(Path(root) / name)
+
+
+def _add_script_location(script: Path, versions: list[Path], recursive: bool, sources: Sources) -> None:
+    if (script / "env.py").is_file():
+        sources.env_py.append(script / "env.py")
+    for version_dir in versions:
+        if not version_dir.is_dir():
+            raise DiscoveryError(f"version location does not exist: {version_dir}")
+        _add_dir(version_dir, sources, recursive)
+
+
+def _from_ini(ini: Path, sources: Sources) -> None:
+    here = str(ini.parent.resolve())
+    parser = configparser.ConfigParser(defaults={"here": here})
+    try:
+        parser.read(ini, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise DiscoveryError(f"cannot read {ini}: {str(exc).splitlines()[0]}") from None
+    section = "alembic" if parser.has_section("alembic") else None
+    if section is None:
+        raise DiscoveryError(f"{ini} has no [alembic] section")
+    try:
+        script = parser.get(section, "script_location", fallback=None)
+        locations = parser.get(section, "version_locations", fallback=None)
+        separator = parser.get(section, "path_separator", fallback=None) or parser.get(
+            section, "version_path_separator", fallback=None
+        )
+        recursive = parser.getboolean(section, "recursive_version_locations", fallback=False)
+    except (configparser.Error, ValueError) as exc:
+        raise DiscoveryError(f"cannot read {ini}: {str(exc).splitlines()[0]}") from None
+    if not script:
+        raise DiscoveryError(f"{ini} has no script_location in [alembic]")
+    script_dir = _resolve_location(script, ini.parent)
+    versions = [_resolve_location(v, ini.parent) for v in _split_locations(locations, separator)] if locations \
+        else [script_dir / "versions"]
+    _add_script_location(script_dir, versions, recursive, sources)
+
+
+def _pyproject_alembic(pyproject: Path) -> dict[str, object] | None:
+    if not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        return None
+    section = data.get("tool", {}).get("alembic")
+    return section if isinstance(section, dict) else None
+
+
+def _from_pyproject(pyproject: Path, sources: Sources) -> None:
+    section = _pyproject_alembic(pyproject)
+    if section is None:
+        raise DiscoveryError(f"{pyproject} has no [tool.alembic] table")
+    script = section.get("script_location")
+    if not isinstance(script, str):
+        raise DiscoveryError(f"{pyproject} has no script_location in [tool.alembic]")
+    script_dir = _resolve_location(script.replace("%(here)s", str(pyproject.parent)), pyproject.parent)
+    raw_locations = section.get("version_locations")
+    if isinstance(raw_locations, list) and raw_locations:
+        versions = [_resolve_location(str(v).replace("%(here)s", str(pyproject.parent)), pyproject.parent)
+                    for v in raw_locations]
+    else:
+        versions = [script_dir / "versions"]
+    _add_script_location(script_dir, versions, bool(section.get("recursive_version_locations")), sources)
+
+
+def _split_locations(value: str, separator: str | None) -> list[str]:
+    if separator in _SEPARATORS:
+        parts = value.split(_SEPARATORS[separator]) if separator != "space" else value.split()
+    else:
+        parts = re.split(r"[,\s]+", value)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _resolve_location(location: str, base: Path) -> Path:
+    """A path, relative to the config file, or ``package:path`` resolved next to it without importing."""
+    if ":" in location and not re.match(r"^[A-Za-z]:[\\/]", location) and not Path(location).exists():
+        package, _, rest = location.partition(":")
+        candidate = base.joinpath(*package.split("."), rest)
+        if candidate.exists():
+            return candidate
+        candidate = base / "src" / Path(*package.split(".")) / rest
+        if candidate.exists():
+            return candidate
+        raise DiscoveryError(f"cannot find package location {location!r} next to {base}")
+    path = Path(location)
+    return path if path.is_absolute() else (base / path)

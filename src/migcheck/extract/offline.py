@@ -1,0 +1,107 @@
+"""Offline ``alembic upgrade A:B --sql`` output, split back into its revisions.
+
+Alembic writes ``-- Running upgrade a -> b`` before each revision and an
+INSERT/UPDATE of ``alembic_version`` after it; both mark the boundaries
+(either alone is enough, so files with comments stripped still split).
+Each piece becomes a Migration of its own, so a table created by an early
+revision of the dump is not "new" for the later ones.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migcheck.changes import Change
+from migcheck.extract.sql import changes_from_sql
+from migcheck.extract.sqlsplit import Comment, split
+from migcheck.revision import Body, Migration
+
+_RUNNING = re.compile(r"^Running (upgrade|downgrade)\s+(.*?)\s*->\s*(.*?)\s*$")
+_VERSION_INSERT = re.compile(r"^INSERT\s+INTO\s+alembic_version\b.*?VALUES\s*\(\s*'([^']+)'", re.I | re.S)
+_VERSION_UPDATE = re.compile(
+    r"^UPDATE\s+alembic_version\s+SET\s+version_num\s*=\s*'([^']+)'(?:.*?version_num\s*=\s*'([^']+)')?",
+    re.I | re.S,
+)
+_VERSION_OTHER = re.compile(r"^(?:CREATE\s+TABLE|DELETE\s+FROM|DROP\s+TABLE)\s+(?:IF\s+EXISTS\s+)?alembic_version\b", re.I)
+_BEGIN = re.compile(r"^(BEGIN|START\s+TRANSACTION)\b", re.I)
+_END = re.compile(r"^(COMMIT|ROLLBACK|END)\b", re.I)
+
+
+@dataclass
+class _Segment:
+    line: int
+    revision: str | None = None
+    down: tuple[str, ...] = ()
+    phase: str = "upgrade"
+    changes: list[Change] = field(default_factory=list)
+
+
+def _ids(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
+    """The revisions of one offline SQL file, each with its own changes and lines."""
+    segments: list[_Segment] = []
+    current: _Segment | None = None
+    in_transaction = False
+
+    def finish() -> None:
+        nonlocal current
+        if current is not None and (current.changes or current.revision):
+            segments.append(current)
+        current = None
+
+    for item in split(text):
+        if isinstance(item, Comment):
+            m = _RUNNING.match(item.text)
+            if m:
+                finish()
+                ids = _ids(m.group(3))
+                current = _Segment(line=item.line, revision=ids[0] if ids else None, down=_ids(m.group(2)),
+                                   phase=m.group(1))
+            continue
+        sql = item.text
+        if _BEGIN.match(sql):
+            in_transaction = True
+            continue
+        if _END.match(sql):
+            in_transaction = False
+            continue
+        if _VERSION_OTHER.match(sql):
+            continue
+        version = _VERSION_INSERT.match(sql) or _VERSION_UPDATE.match(sql)
+        if version:
+            if current is None:
+                current = _Segment(line=item.line)
+            if current.revision is None:
+                current.revision = version.group(1)
+                if version.lastindex and version.lastindex > 1 and version.group(2):
+                    current.down = (version.group(2),)
+            finish()
+            continue
+        if current is None:
+            current = _Segment(line=item.line)
+        current.changes.extend(
+            changes_from_sql(sql, item.line, dialect=dialect, phase=current.phase, in_transaction=in_transaction)
+        )
+    finish()
+
+    migrations = []
+    for number, seg in enumerate(segments, start=1):
+        body = Body(line=seg.line, changes=seg.changes)
+        migrations.append(
+            Migration(
+                path=path,
+                revision=seg.revision or f"{path.stem}#{number}",
+                down_revisions=seg.down,
+                line=seg.line,
+                down_line=seg.line,
+                origin="sql",
+                upgrade=body if seg.phase == "upgrade" else None,
+                downgrade=body if seg.phase == "downgrade" else None,
+            )
+        )
+    return migrations

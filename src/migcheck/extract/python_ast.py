@@ -1,0 +1,798 @@
+"""``upgrade()`` / ``downgrade()`` bodies to Change IR, from the Python AST.
+
+Nothing is imported or executed. The walker follows what real revisions do:
+``with op.batch_alter_table(...) as batch_op``, ``autocommit_block()``,
+module-level constants and local string variables, loops over literal lists
+of table names, helper functions of the same module, dialect checks
+(``if op.get_bind().dialect.name == "postgresql"``), and data access through
+``op.get_bind()`` / ``connection.execute`` / ORM sessions. SQL strings are
+handed to the sqlglot front end, so one set of rules serves both.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    ColumnSpec,
+    ConstraintKind,
+    CreateIndex,
+    CreateTable,
+    DataChange,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+)
+from migcheck.extract.sql import changes_from_sql
+from migcheck.revision import Body
+
+#: Positional parameters of ``op.*`` (and, second, of ``batch_op.*``), as Alembic declares them.
+OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {
+    "add_column": (["table_name", "column"], ["column"]),
+    "drop_column": (["table_name", "column_name"], ["column_name"]),
+    "alter_column": (["table_name", "column_name"], ["column_name"]),
+    "create_table": (["table_name"], []),
+    "drop_table": (["table_name"], []),
+    "rename_table": (["old_table_name", "new_table_name"], []),
+    "create_index": (["index_name", "table_name", "columns"], ["index_name", "columns"]),
+    "drop_index": (["index_name", "table_name"], ["index_name"]),
+    "create_foreign_key": (
+        ["constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"],
+        ["constraint_name", "referent_table", "local_cols", "remote_cols"],
+    ),
+    "create_unique_constraint": (["constraint_name", "table_name", "columns"], ["constraint_name", "columns"]),
+    "create_check_constraint": (["constraint_name", "table_name", "condition"], ["constraint_name", "condition"]),
+    "create_primary_key": (["constraint_name", "table_name", "columns"], ["constraint_name", "columns"]),
+    "create_exclude_constraint": (["constraint_name", "table_name"], ["constraint_name"]),
+    "drop_constraint": (["constraint_name", "table_name", "type_"], ["constraint_name", "type_"]),
+    "execute": (["sqltext"], ["sqltext"]),
+    "bulk_insert": (["table", "rows"], []),
+}
+
+#: ``op`` attributes that read or configure, and change nothing by themselves.
+OP_HELPERS = {
+    "get_bind",
+    "get_context",
+    "f",
+    "inline_literal",
+    "batch_alter_table",
+    "implementation_for",
+    "invoke",
+    "run_async",
+    "register_operation",
+    "create_table_comment",
+    "drop_table_comment",
+}
+
+SESSION_WRITES = {
+    "add",
+    "add_all",
+    "delete",
+    "merge",
+    "bulk_save_objects",
+    "bulk_insert_mappings",
+    "bulk_update_mappings",
+    "update",
+    "insert",
+}
+CORE_DML = {"update": "update", "insert": "insert", "delete": "delete"}
+PLACEHOLDER = "migcheck_param"
+_TYPE_PREFIX = re.compile(r"\b(?:sqlalchemy\.dialects\.\w+\.|sqlalchemy\.types\.|sqlalchemy\.|sa\.|postgresql\.|mysql\.|sqlite\.|types\.)")
+_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[sdifr]")
+
+
+@dataclass
+class Scope:
+    """What the walker knows at one point of a function body."""
+
+    phase: str
+    env: dict[str, object]
+    batch: dict[str, str] = field(default_factory=dict)
+    binds: set[str] = field(default_factory=set)
+    sessions: set[str] = field(default_factory=set)
+    tables: dict[str, str] = field(default_factory=dict)
+    in_transaction: bool = True
+    conditional: bool = False
+    depth: int = 0
+
+    def child(self, **kw: Any) -> Scope:
+        return replace(
+            self,
+            env=dict(self.env),
+            batch=dict(self.batch),
+            binds=set(self.binds),
+            sessions=set(self.sessions),
+            tables=dict(self.tables),
+            **kw,
+        )
+
+
+class PythonExtractor:
+    """Extracts the bodies of one parsed revision module."""
+
+    def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
+        self.tree = tree
+        self.consts = consts
+        self.dialect = dialect
+        self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        self.op_names = {"op"} | _op_aliases(tree)
+
+    def body(self, name: str) -> Body | None:
+        fn = self.functions.get(name)
+        if fn is None:
+            return None
+        scope = Scope(phase=name, env=dict(self.consts))
+        changes: list[Change] = []
+        self._walk(fn.body, scope, changes, active={name})
+        return Body(line=fn.lineno, changes=changes, trivial=is_trivial(fn.body))
+
+    # -- statements -------------------------------------------------------------------------------
+
+    def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ast.With | ast.AsyncWith):
+                inner = scope.child()
+                for item in stmt.items:
+                    self._with_item(item, inner, out, active)
+                self._walk(stmt.body, inner, out, active)
+            elif isinstance(stmt, ast.If):
+                verdict = self._static_test(stmt.test, scope)
+                if verdict is None:
+                    self._calls(stmt.test, scope, out, active)
+                    self._walk(stmt.body, scope.child(conditional=True), out, active)
+                    self._walk(stmt.orelse, scope.child(conditional=True), out, active)
+                else:
+                    self._walk(stmt.body if verdict else stmt.orelse, scope, out, active)
+            elif isinstance(stmt, ast.For | ast.AsyncFor):
+                self._loop(stmt, scope, out, active)
+            elif isinstance(stmt, ast.While):
+                self._walk(stmt.body, scope.child(conditional=True), out, active)
+            elif isinstance(stmt, ast.Try):
+                self._walk(stmt.body, scope, out, active)
+                for handler in stmt.handlers:
+                    self._walk(handler.body, scope.child(conditional=True), out, active)
+                self._walk(stmt.orelse, scope, out, active)
+                self._walk(stmt.finalbody, scope, out, active)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                value = stmt.value
+                if value is None:
+                    continue
+                self._calls(value, scope, out, active)
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self._bind_name(target.id, value, scope)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
+                continue
+            else:
+                self._calls(stmt, scope, out, active)
+
+    def _loop(self, stmt: ast.For | ast.AsyncFor, scope: Scope, out: list[Change], active: set[str]) -> None:
+        values = self._literal(stmt.iter, scope)
+        if isinstance(stmt.target, ast.Name) and isinstance(values, tuple) and values:
+            for value in values:
+                inner = scope.child()
+                inner.env[stmt.target.id] = value
+                self._walk(stmt.body, inner, out, active)
+            return
+        self._calls(stmt.iter, scope, out, active)
+        inner = scope.child()
+        for name in _target_names(stmt.target):
+            inner.env.pop(name, None)
+        self._walk(stmt.body, inner, out, active)
+
+    def _with_item(self, item: ast.withitem, scope: Scope, out: list[Change], active: set[str]) -> None:
+        expr = item.context_expr
+        alias = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            attr = expr.func.attr
+            if attr == "batch_alter_table" and self._is_op(expr.func.value):
+                table = self._str(_arg(expr, 0, "table_name"), scope) or _describe(_arg(expr, 0, "table_name"))
+                if alias:
+                    scope.batch[alias] = table
+                return
+            if attr == "autocommit_block":
+                scope.in_transaction = False
+                return
+            if attr in {"begin", "connect"} and alias and self._is_bind(expr.func.value, scope):
+                scope.binds.add(alias)
+                return
+        if alias and _is_session_factory(expr):
+            scope.sessions.add(alias)
+            return
+        self._calls(expr, scope, out, active)
+
+    def _bind_name(self, name: str, value: ast.expr, scope: Scope) -> None:
+        scope.binds.discard(name)
+        scope.sessions.discard(name)
+        scope.tables.pop(name, None)
+        scope.env.pop(name, None)
+        if self._is_bind(value, scope):
+            scope.binds.add(name)
+        elif _is_session_factory(value):
+            scope.sessions.add(name)
+        elif (table := _table_constructor(value, self, scope)) is not None:
+            scope.tables[name] = table
+        else:
+            literal = self._literal(value, scope)
+            if literal is not None:
+                scope.env[name] = literal
+            else:
+                test = self._static_test(value, scope)
+                if test is not None:
+                    scope.env[name] = test
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def _calls(self, node: ast.AST, scope: Scope, out: list[Change], active: set[str]) -> None:
+        """Every call in ``node`` that changes something, outermost first, in source order."""
+        calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+        handled: set[int] = set()
+        for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
+            if id(call) in handled:
+                continue
+            if self._call(call, scope, out, active):
+                handled.update(id(n) for n in ast.walk(call) if isinstance(n, ast.Call))
+
+    def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in self.functions and func.id not in active:
+            if scope.depth < 4:
+                self._inline(call, self.functions[func.id], scope, out, active)
+            return True
+        if not isinstance(func, ast.Attribute):
+            return False
+        attr = func.attr
+        if self._is_op(func.value):
+            return self._op_call(attr, call, None, scope, out)
+        if isinstance(func.value, ast.Name) and func.value.id in scope.batch:
+            return self._op_call(attr, call, scope.batch[func.value.id], scope, out)
+        if attr in {"execute", "exec_driver_sql"} and (
+            self._is_bind(func.value, scope) or _root_name(func.value) in scope.sessions
+        ):
+            self._execute(call, scope, out, via_bind=True)
+            return True
+        root = _root_name(func.value)
+        if root in scope.sessions and attr in SESSION_WRITES:
+            out.append(DataChange(action="orm", line=call.lineno, **self._common(scope)))
+            return True
+        return False
+
+    def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
+                out: list[Change], active: set[str]) -> None:
+        inner = scope.child(depth=scope.depth + 1)
+        params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        for name, arg in zip(params, call.args):
+            inner.env.pop(name, None)
+            literal = self._literal(arg, scope)
+            if literal is not None:
+                inner.env[name] = literal
+            if isinstance(arg, ast.Name) and arg.id in scope.binds:
+                inner.binds.add(name)
+            if isinstance(arg, ast.Name) and arg.id in scope.sessions:
+                inner.sessions.add(name)
+        for kw in call.keywords:
+            if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
+                inner.env[kw.arg] = literal
+        self._walk(fn.body, inner, out, active | {fn.name})
+
+    def _op_call(self, attr: str, call: ast.Call, batch_table: str | None, scope: Scope,
+                 out: list[Change]) -> bool:
+        if attr in OP_HELPERS:
+            return False
+        spec = OP_PARAMS.get(attr)
+        common = {"line": call.lineno, **self._common(scope)}
+        if spec is None:
+            out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False,
+                              reason=f"op.{attr}() is not modelled by migcheck", **common))
+            return True
+        args = _bind_args(call, spec[1] if batch_table is not None else spec[0])
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+
+        def s(name: str) -> str | None:
+            node = args.get(name)
+            return None if node is None else (self._str(node, scope) or _describe(node))
+
+        def flag(name: str) -> bool:
+            node = kw.get(name)
+            return isinstance(node, ast.Constant) and bool(node.value)
+
+        table = batch_table if batch_table is not None else s("table_name")
+        if attr == "add_column":
+            column = self._column(args.get("column"), scope)
+            out.append(AddColumn(table=table or "?", column=column, if_not_exists=flag("if_not_exists"), **common))
+        elif attr == "drop_column":
+            out.append(DropColumn(table=table or "?", column=s("column_name") or "?", if_exists=flag("if_exists"),
+                                  **common))
+        elif attr == "alter_column":
+            out.extend(self._alter_column(table or "?", s("column_name") or "?", kw, scope, common))
+        elif attr == "create_table":
+            columns = [self._column(a, scope) for a in call.args[1:] if _is_column_call(a)]
+            out.append(CreateTable(table=table or "?", columns=columns, if_not_exists=flag("if_not_exists"),
+                                   **common))
+        elif attr == "drop_table":
+            out.append(DropTable(table=table or "?", if_exists=flag("if_exists"), **common))
+        elif attr == "rename_table":
+            out.append(RenameTable(table=s("old_table_name") or "?", new_name=s("new_table_name") or "?", **common))
+        elif attr == "create_index":
+            where = kw.get("postgresql_where") or kw.get("sqlite_where")
+            out.append(CreateIndex(
+                name=s("index_name"),
+                table=table,
+                columns=self._strs(args.get("columns"), scope),
+                unique=flag("unique"),
+                concurrently=flag("postgresql_concurrently"),
+                where=ast.unparse(where) if where is not None else None,
+                if_not_exists=flag("if_not_exists"),
+                **common,
+            ))
+        elif attr == "drop_index":
+            out.append(DropIndex(name=s("index_name"), table=table, concurrently=flag("postgresql_concurrently"),
+                                 if_exists=flag("if_exists"), **common))
+        elif attr.startswith("create_") and attr.endswith(("_constraint", "_key")):
+            out.append(self._constraint(attr, args, kw, table if batch_table is None else batch_table, scope, s,
+                                        common))
+        elif attr == "drop_constraint":
+            out.append(DropConstraint(name=s("constraint_name"), table=table, kind_of=s("type_"), **common))
+        elif attr == "execute":
+            self._execute(call, scope, out, via_bind=False)
+        elif attr == "bulk_insert":
+            out.append(DataChange(action="bulk_insert", table=_table_constructor(args.get("table"), self, scope),
+                                  **common))
+        return True
+
+    def _constraint(self, attr: str, args: dict[str, ast.expr], kw: dict[str, ast.expr], table: str | None,
+                    scope: Scope, s: Any, common: dict[str, Any]) -> AddConstraint:
+        kinds: dict[str, ConstraintKind] = {
+            "create_foreign_key": "foreign_key",
+            "create_unique_constraint": "unique",
+            "create_check_constraint": "check",
+            "create_primary_key": "primary_key",
+            "create_exclude_constraint": "exclude",
+        }
+        if attr == "create_foreign_key" and "source_table" in args:
+            table = s("source_table")
+        not_valid = kw.get("postgresql_not_valid")
+        condition = args.get("condition")
+        return AddConstraint(
+            kind_of=kinds.get(attr, "unknown"),
+            name=s("constraint_name"),
+            table=table,
+            columns=self._strs(args.get("local_cols") or args.get("columns"), scope),
+            not_valid=isinstance(not_valid, ast.Constant) and bool(not_valid.value),
+            referent=s("referent_table") if "referent_table" in args else None,
+            condition=(self._str(condition, scope) or ast.unparse(condition)) if condition is not None else None,
+            **common,
+        )
+
+    def _alter_column(self, table: str, column: str, kw: dict[str, ast.expr], scope: Scope,
+                      common: dict[str, Any]) -> list[Change]:
+        out: list[Change] = []
+        nullable = kw.get("nullable")
+        type_ = kw.get("type_")
+        existing_type = kw.get("existing_type")
+        existing_nullable = kw.get("existing_nullable")
+        using = kw.get("postgresql_using")
+        changes_something = nullable is not None or type_ is not None or "server_default" in kw
+        if changes_something:
+            out.append(AlterColumn(
+                table=table,
+                column=column,
+                nullable=_bool(nullable),
+                type=_type_text(type_) if type_ is not None else None,
+                using=self._str(using, scope) if using is not None else None,
+                server_default_changed="server_default" in kw,
+                server_default=self._server_default(kw["server_default"], scope) if "server_default" in kw else None,
+                existing_type=_type_text(existing_type) if existing_type is not None else None,
+                existing_nullable=_bool(existing_nullable),
+                existing_server_default_given="existing_server_default" in kw,
+                **common,
+            ))
+        new_name = kw.get("new_column_name")
+        if new_name is not None:
+            out.append(RenameColumn(table=table, column=column,
+                                    new_name=self._str(new_name, scope) or _describe(new_name), **common))
+        return out
+
+    def _execute(self, call: ast.Call, scope: Scope, out: list[Change], via_bind: bool) -> None:
+        """``op.execute(...)`` or ``connection.execute(...)``: SQL text, a Core statement, or unknown."""
+        common = self._common(scope)
+        node = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in {"sqltext", "statement"}), None)
+        if node is None:
+            return
+        text = self._sql_text(node, scope)
+        if text is not None:
+            sql, base_line, exact, interpolated = text
+            changes = changes_from_sql(sql, base_line if exact else call.lineno, dialect=self.dialect,
+                                       phase=scope.phase, origin="python", in_transaction=scope.in_transaction,
+                                       conditional=scope.conditional)
+            for change in changes:
+                if not exact:
+                    change.line = call.lineno
+                if interpolated:
+                    change.sql = (change.sql or "").replace(PLACEHOLDER, "{…}")
+            out.extend(changes)
+            return
+        dml = _core_dml(node, self, scope)
+        if dml is not None:
+            action, table, has_where = dml
+            if action != "select":
+                out.append(DataChange(action=action, table=table, has_where=has_where, line=call.lineno, **common))
+            return
+        if via_bind:
+            out.append(DataChange(action="execute", line=call.lineno, **common))
+        else:
+            out.append(RawSQL(text=None, keyword="", understood=False, line=call.lineno,
+                              reason=f"the SQL of `{_short(ast.unparse(node))}` is only known at run time", **common))
+
+    # -- values -----------------------------------------------------------------------------------
+
+    def _static_test(self, test: ast.expr, scope: Scope) -> bool | None:
+        return _static_test_impl(self, test, scope)
+
+    def _common(self, scope: Scope) -> dict[str, Any]:
+        return {"phase": scope.phase, "in_transaction": scope.in_transaction, "conditional": scope.conditional}
+
+    def _is_op(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.op_names
+        return isinstance(node, ast.Attribute) and node.attr == "op" and isinstance(node.value, ast.Name) \
+            and node.value.id == "alembic"
+
+    def _is_bind(self, node: ast.expr, scope: Scope) -> bool:
+        """``op.get_bind()``, a name bound to it, ``bind.connect()``, ``op.get_context().bind``."""
+        if isinstance(node, ast.Name):
+            return node.id in scope.binds
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "get_bind":
+                return True
+            if node.func.attr in {"connect", "begin", "execution_options"}:
+                return self._is_bind(node.func.value, scope)
+        if isinstance(node, ast.Attribute) and node.attr in {"bind", "connection"}:
+            return isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
+                and node.value.func.attr == "get_context"
+        return False
+
+    def _literal(self, node: ast.expr | None, scope: Scope) -> object:
+        """A str, a bool, or a tuple of str that ``node`` certainly evaluates to; None otherwise."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | bool):
+            return node.value
+        if isinstance(node, ast.Name):
+            return scope.env.get(node.id)
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            items = [self._literal(e, scope) for e in node.elts]
+            return tuple(items) if all(isinstance(i, str) for i in items) else None  # type: ignore[arg-type]
+        text = self._sql_text(node, scope)
+        if text is not None and not text[3]:
+            return text[0]
+        return None
+
+    def _str(self, node: ast.expr | None, scope: Scope) -> str | None:
+        if node is not None and isinstance(node, ast.Call) and _call_name(node) == "f" and node.args:
+            node = node.args[0]  # op.f("ix_name"): the name as written
+        value = self._literal(node, scope)
+        return value if isinstance(value, str) else None
+
+    def _strs(self, node: ast.expr | None, scope: Scope) -> list[str]:
+        if node is None:
+            return []
+        value = self._literal(node, scope)
+        if isinstance(value, tuple):
+            return list(value)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(node, ast.List | ast.Tuple):
+            return [self._str(e, scope) or _describe(e) for e in node.elts]
+        return [_describe(node)]
+
+    def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
+        """(text, line, line_is_exact, interpolated) for a SQL string expression; None if not a string."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value, node.lineno, True, False
+        if isinstance(node, ast.Name):
+            value = scope.env.get(node.id)
+            return (value, node.lineno, False, False) if isinstance(value, str) else None
+        if isinstance(node, ast.Call):
+            name = _call_name(node)
+            if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
+                return self._sql_text(node.args[0], scope)
+            if name == "strip" and isinstance(node.func, ast.Attribute):
+                return self._sql_text(node.func.value, scope)
+            if name == "format" and isinstance(node.func, ast.Attribute):
+                base = self._sql_text(node.func.value, scope)
+                if base is not None:
+                    return _FORMAT_FIELD.sub(PLACEHOLDER, base[0]), base[1], base[2], True
+            return None
+        if isinstance(node, ast.JoinedStr):
+            parts: list[str] = []
+            interpolated = False
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                else:
+                    inner = self._literal(value.value, scope) if isinstance(value, ast.FormattedValue) else None
+                    if isinstance(inner, str):
+                        parts.append(inner)
+                    else:
+                        parts.append(PLACEHOLDER)
+                        interpolated = True
+            return "".join(parts), node.lineno, True, interpolated
+        if isinstance(node, ast.BinOp):
+            left = self._sql_text(node.left, scope)
+            if isinstance(node.op, ast.Mod) and left is not None:
+                return _PERCENT_FIELD.sub(PLACEHOLDER, left[0]), left[1], left[2], True
+            if isinstance(node.op, ast.Add):
+                right = self._sql_text(node.right, scope)
+                if left is None and right is None:
+                    return None
+                ltext = left[0] if left else PLACEHOLDER
+                rtext = right[0] if right else PLACEHOLDER
+                interpolated = left is None or right is None or left[3] or right[3]
+                line = left[1] if left else node.lineno
+                return ltext + rtext, line, bool(left and left[2]), interpolated
+        return None
+
+    def _column(self, node: ast.expr | None, scope: Scope) -> ColumnSpec:
+        if not isinstance(node, ast.Call):
+            return ColumnSpec(name=_describe(node) if node is not None else None,
+                              line=getattr(node, "lineno", 0))
+        spec = ColumnSpec(name=None, line=node.lineno)
+        for arg in node.args:
+            if spec.name is None and (name := self._str(arg, scope)) is not None:
+                spec.name = name
+                continue
+            call = _call_name(arg) if isinstance(arg, ast.Call) else None
+            if call == "Computed" and isinstance(arg, ast.Call):
+                spec.computed = self._str(arg.args[0], scope) if arg.args else None
+                persisted = next((k.value for k in arg.keywords if k.arg == "persisted"), None)
+                spec.computed_stored = self.dialect == "postgresql" or _bool(persisted) is True
+            elif call == "Identity":
+                spec.identity = True
+            elif call in {"ForeignKey", "Sequence", "CheckConstraint"}:
+                continue
+            elif spec.type is None:
+                spec.type = _type_text(arg)
+        for kw in node.keywords:
+            if kw.arg == "nullable":
+                spec.nullable = _bool(kw.value)
+            elif kw.arg == "server_default":
+                spec.server_default = self._server_default(kw.value, scope)
+            elif kw.arg == "default":
+                spec.python_default = not (isinstance(kw.value, ast.Constant) and kw.value.value is None)
+            elif kw.arg == "primary_key":
+                spec.primary_key = _bool(kw.value) is True
+            elif kw.arg == "autoincrement":
+                spec.autoincrement = _bool(kw.value)
+            elif kw.arg == "name" and spec.name is None:
+                spec.name = self._str(kw.value, scope)
+            elif kw.arg in {"type_", "type"} and spec.type is None:
+                spec.type = _type_text(kw.value)
+        return spec
+
+    def _server_default(self, node: ast.expr, scope: Scope) -> str | None:
+        """The server default as SQL text: ``'0'``, ``now()``, ``gen_random_uuid()``; None for no default."""
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return None
+            if isinstance(node.value, str):
+                return "'" + node.value.replace("'", "''") + "'"
+            return str(node.value).lower() if isinstance(node.value, bool) else str(node.value)
+        if isinstance(node, ast.Name) and isinstance(scope.env.get(node.id), str):
+            return "'" + str(scope.env[node.id]) + "'"
+        if isinstance(node, ast.Call):
+            name = _call_name(node)
+            if name in {"text", "literal_column", "literal"} and node.args:
+                inner = self._str(node.args[0], scope)
+                return inner if inner is not None else ast.unparse(node.args[0])
+            if name in {"true", "false", "null"} and not node.args:
+                return name
+            if name == "DefaultClause" and node.args:
+                return self._server_default(node.args[0], scope)
+            chain = _attr_chain(node.func)
+            if "func" in chain[:-1]:
+                args = ", ".join(self._str(a, scope) or ast.unparse(a) for a in node.args)
+                return f"{chain[-1]}({args})"
+        return ast.unparse(node)
+
+
+# -- helpers over nodes ---------------------------------------------------------------------------
+
+
+def is_trivial(body: list[ast.stmt]) -> bool:
+    """Only ``pass``, ``...``, docstrings, comments or ``raise NotImplementedError``."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            if isinstance(exc, ast.Name) and exc.id in {"NotImplementedError", "Exception", "RuntimeError"}:
+                continue
+        return False
+    return True
+
+
+def _op_aliases(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "alembic":
+            names.update(a.asname or a.name for a in node.names if a.name == "op")
+    return names
+
+
+def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    if len(call.args) > index:
+        return call.args[index]
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _bind_args(call: ast.Call, params: list[str]) -> dict[str, ast.expr]:
+    bound = {name: arg for name, arg in zip(params, call.args) if not isinstance(arg, ast.Starred)}
+    for kw in call.keywords:
+        if kw.arg in params:
+            bound[kw.arg] = kw.value
+    return bound
+
+
+def _call_name(node: ast.Call) -> str | None:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _attr_chain(node: ast.expr) -> list[str]:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return parts[::-1]
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while True:
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            break
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _bool(node: ast.expr | None) -> bool | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def _is_column_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and _call_name(node) == "Column"
+
+
+def _is_session_factory(node: ast.expr) -> bool:
+    """``Session(bind=...)``, ``orm.Session(...)``, ``sessionmaker(...)()``, ``scoped_session``."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = _call_name(node)
+    if name and (name.endswith("Session") or name in {"scoped_session", "session_maker"}):
+        return True
+    return isinstance(node.func, ast.Call) and _call_name(node.func) == "sessionmaker"
+
+
+def _table_constructor(node: ast.expr | None, ex: PythonExtractor, scope: Scope) -> str | None:
+    """The table name of ``sa.table("t", ...)`` / ``sa.Table("t", meta)`` or a name bound to one."""
+    if isinstance(node, ast.Name):
+        return scope.tables.get(node.id)
+    if isinstance(node, ast.Call) and _call_name(node) in {"table", "Table"} and node.args:
+        return ex._str(node.args[0], scope)
+    return None
+
+
+def _core_dml(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, str | None, bool] | None:
+    """``sa.update(t).where(...)``, ``t.delete()``, ``sa.select(...)``: (action, table, has_where)."""
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    names = [_call_name(c) for c in calls]
+    has_where = "where" in names or "filter" in names or "filter_by" in names
+    for call in calls:
+        name = _call_name(call)
+        if name in CORE_DML:
+            target: ast.expr | None = call.args[0] if call.args else None
+            if isinstance(call.func, ast.Attribute) and target is None:
+                target = call.func.value
+            table = _table_constructor(target, ex, scope) if target is not None else None
+            return CORE_DML[name], table, has_where
+    if "select" in names:
+        return "select", None, has_where
+    return None
+
+
+def _type_text(node: ast.expr) -> str:
+    """``sa.String(length=50)`` -> ``String(length=50)``: the type as written, without module prefixes."""
+    return _TYPE_PREFIX.sub("", ast.unparse(node))
+
+
+def _describe(node: ast.expr | None) -> str:
+    """A readable stand-in for a value migcheck cannot resolve statically."""
+    if node is None:
+        return "?"
+    return "<" + _short(ast.unparse(node)) + ">"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _static_test_dialect(node: ast.expr) -> bool:
+    chain = _attr_chain(node) if isinstance(node, ast.Attribute) else []
+    if chain and chain[-1] == "name":
+        return True
+    if isinstance(node, ast.Attribute) and node.attr == "name":
+        text = ast.unparse(node)
+        return "dialect" in text or "engine" in text or "get_bind" in text
+    return False
+
+
+def _dialect_matches(value: str, dialect: str) -> bool:
+    aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql", "postgres"}, "sqlite": {"sqlite"}}
+    return value.lower() in aliases.get(dialect, {dialect})
+
+
+def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope) -> bool | None:
+    """Whether a dialect check is true for the target dialect; None when it is not one."""
+    if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
+        return bool(scope.env[test.id])
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _static_test_impl(self, test.operand, scope)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        values = [_static_test_impl(self, v, scope) for v in test.values]
+        if any(v is None for v in values):
+            return None
+        return all(values) if isinstance(test.op, ast.And) else any(values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if not _static_test_dialect(left) and not _static_test_dialect(right):
+        return None
+    other = right if _static_test_dialect(left) else left
+    value = self._literal(other, scope)
+    if isinstance(value, str):
+        if isinstance(op, ast.Eq | ast.Is):
+            return _dialect_matches(value, self.dialect)
+        if isinstance(op, ast.NotEq | ast.IsNot):
+            return not _dialect_matches(value, self.dialect)
+    if isinstance(value, tuple):
+        hit = any(_dialect_matches(v, self.dialect) for v in value)
+        if isinstance(op, ast.In):
+            return hit
+        if isinstance(op, ast.NotIn):
+            return not hit
+    return None
+

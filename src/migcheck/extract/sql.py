@@ -1,0 +1,370 @@
+"""SQL text to Change IR, through sqlglot.
+
+Used for strings given to ``op.execute`` / ``sa.text`` and for offline
+``alembic upgrade --sql`` files. What sqlglot parses into a known shape
+becomes a typed change; the rest stays ``RawSQL`` with its leading keywords,
+so token-level rules still see it. sqlglot is imported lazily: most revisions
+have no SQL text, and ``lint`` must start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    ColumnSpec,
+    ConstraintKind,
+    CreateIndex,
+    CreateTable,
+    DataChange,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+    SetSetting,
+    ValidateConstraint,
+)
+from migcheck.extract.sqlsplit import statements
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+
+_VALIDATE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+VALIDATE\s+CONSTRAINT\s+(\S+)", re.I)
+_USING_INDEX = re.compile(
+    r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+ADD\s+CONSTRAINT\s+(\S+)\s+"
+    r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+(\S+)",
+    re.I,
+)
+_KEYWORD = re.compile(r"[A-Za-z_]+")
+_TWO_WORD = {"ALTER", "CREATE", "DROP", "REFRESH", "LOCK"}
+
+
+def leading_keyword(sql: str) -> str:
+    """``"ALTER TYPE"``, ``"REINDEX"``...: the statement's kind, in upper case."""
+    words = _KEYWORD.findall(sql[:120])
+    if not words:
+        return ""
+    first = words[0].upper()
+    if first in _TWO_WORD and len(words) > 1:
+        second = words[1].upper()
+        if second in {"UNIQUE", "OR", "TEMP", "TEMPORARY"} and len(words) > 2:
+            second = words[2].upper() if second == "UNIQUE" else words[-1].upper()
+        return f"{first} {second}"
+    return first
+
+
+def changes_from_sql(
+    text: str,
+    line: int,
+    *,
+    dialect: str,
+    phase: str = "upgrade",
+    origin: str = "sql",
+    in_transaction: bool = True,
+    conditional: bool = False,
+) -> list[Change]:
+    """Every statement in ``text`` (which starts on ``line``) as changes."""
+    out: list[Change] = []
+    for stmt in statements(text, line):
+        common: dict[str, Any] = {
+            "line": stmt.line,
+            "phase": phase,
+            "origin": origin,
+            "in_transaction": in_transaction,
+            "conditional": conditional,
+            "sql": stmt.text,
+        }
+        out.extend(statement_changes(stmt.text, dialect, common))
+    return out
+
+
+def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
+    """One statement as changes; never raises."""
+    keyword = leading_keyword(sql)
+    if m := _VALIDATE.match(sql):
+        return [ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)]
+    if m := _USING_INDEX.match(sql):
+        kind: ConstraintKind = "unique" if m.group(3).upper() == "UNIQUE" else "primary_key"
+        return [
+            AddConstraint(
+                kind_of=kind,
+                table=_unquote(m.group(1)),
+                name=_unquote(m.group(2)),
+                using_index=_unquote(m.group(4)),
+                **common,
+            )
+        ]
+    try:
+        tree = _parse(sql, dialect)
+    except Exception as exc:  # sqlglot raises several error types; all mean "not understood"
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return [RawSQL(text=sql, keyword=keyword, understood=False, reason=reason, **common)]
+    if tree is None:
+        return []
+    try:
+        return _convert(tree, sql, keyword, dialect, common)
+    except Exception as exc:  # a shape this converter does not know; keep the SQL as raw text
+        return [RawSQL(text=sql, keyword=keyword, understood=False, reason=f"unexpected shape: {exc}", **common)]
+
+
+def _parse(sql: str, dialect: str) -> exp.Expression | None:
+    import sqlglot
+
+    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+    return sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+
+
+def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common: dict[str, Any]) -> list[Change]:
+    from sqlglot import exp
+
+    render = SQLGLOT_DIALECTS.get(dialect, dialect)
+    if isinstance(tree, exp.Create):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind == "INDEX":
+            index = tree.this
+            table = index.args.get("table")
+            params = index.args.get("params")
+            columns = [c.sql(render) for c in (params.args.get("columns") or [])] if params else []
+            where = params.args.get("where") if params else None
+            return [
+                CreateIndex(
+                    name=_name(index.this),
+                    table=_table_name(table),
+                    columns=columns,
+                    unique=bool(tree.args.get("unique")),
+                    concurrently=bool(tree.args.get("concurrently")),
+                    where=where.this.sql(render) if where is not None else None,
+                    if_not_exists=bool(tree.args.get("exists")),
+                    **common,
+                )
+            ]
+        if kind == "TABLE" and isinstance(tree.this, exp.Schema):
+            columns = [_column_spec(c, render) for c in tree.this.expressions if isinstance(c, exp.ColumnDef)]
+            return [
+                CreateTable(
+                    table=_table_name(tree.this.this) or "?",
+                    columns=columns,
+                    if_not_exists=bool(tree.args.get("exists")),
+                    **common,
+                )
+            ]
+        return [RawSQL(text=sql, keyword=keyword, **common)]
+    if isinstance(tree, exp.Drop):
+        kind = (tree.args.get("kind") or "").upper()
+        tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
+        if kind == "TABLE":
+            return [
+                DropTable(
+                    table=_table_name(t) or "?",
+                    if_exists=bool(tree.args.get("exists")),
+                    cascade=bool(tree.args.get("cascade")),
+                    **common,
+                )
+                for t in tables
+            ]
+        if kind == "INDEX":
+            return [
+                DropIndex(
+                    name=_table_name(t),
+                    concurrently=bool(tree.args.get("concurrently")),
+                    if_exists=bool(tree.args.get("exists")),
+                    **common,
+                )
+                for t in tables
+            ]
+        return [RawSQL(text=sql, keyword=keyword, **common)]
+    if isinstance(tree, exp.Alter) and (tree.args.get("kind") or "").upper() == "TABLE":
+        table = _table_name(tree.this) or "?"
+        out: list[Change] = []
+        for action in tree.args.get("actions") or []:
+            out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
+        return out
+    if isinstance(tree, exp.Update):
+        return [
+            DataChange(
+                action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None, **common
+            )
+        ]
+    if isinstance(tree, exp.Delete):
+        return [
+            DataChange(
+                action="delete", table=_table_name(tree.this), has_where=tree.args.get("where") is not None, **common
+            )
+        ]
+    if isinstance(tree, exp.Insert):
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        return [DataChange(action="insert", table=_table_name(target), **common)]
+    if isinstance(tree, exp.Set):
+        out = []
+        for item in tree.expressions:
+            eq = item.this
+            if isinstance(eq, exp.EQ):
+                out.append(SetSetting(name=eq.this.sql().lower(), value=_literal_text(eq.expression), **common))
+            else:
+                out.append(RawSQL(text=sql, keyword="SET", **common))
+        return out
+    return [RawSQL(text=sql, keyword=keyword, **common)]
+
+
+def _alter_action(
+    action: exp.Expression,
+    table: str,
+    not_valid: bool,
+    sql: str,
+    keyword: str,
+    render: str,
+    common: dict[str, Any],
+) -> Change:
+    from sqlglot import exp
+
+    if isinstance(action, exp.ColumnDef):
+        return AddColumn(table=table, column=_column_spec(action, render), **common)
+    if isinstance(action, exp.Drop):
+        kind = (action.args.get("kind") or "COLUMN").upper()
+        target = (action.args.get("tables") or [action.this])[0]
+        name = _table_name(target) or _name(target)
+        if kind == "CONSTRAINT":
+            return DropConstraint(name=name, table=table, **common)
+        return DropColumn(table=table, column=name or "?", if_exists=bool(action.args.get("exists")), **common)
+    if isinstance(action, exp.AlterColumn):
+        allow_null = action.args.get("allow_null")
+        dtype = action.args.get("dtype")
+        default = action.args.get("default")
+        using = action.args.get("using")
+        return AlterColumn(
+            table=table,
+            column=_name(action.this) or "?",
+            nullable=None if allow_null is None else bool(allow_null),
+            type=dtype.sql(render) if dtype is not None else None,
+            using=using.sql(render) if using is not None else None,
+            server_default_changed=default is not None or bool(action.args.get("drop")),
+            server_default=default.sql(render) if default is not None else None,
+            **common,
+        )
+    if isinstance(action, exp.ModifyColumn):
+        spec = _column_spec(action.this, render)
+        return AlterColumn(
+            table=table,
+            column=spec.name or "?",
+            nullable=spec.nullable if spec.nullable is not None else True,
+            type=spec.type,
+            server_default_changed=True,
+            server_default=spec.server_default,
+            **common,
+        )
+    if isinstance(action, exp.RenameColumn):
+        return RenameColumn(table=table, column=_name(action.this) or "?", new_name=_name(action.args.get("to")) or "?", **common)
+    if isinstance(action, exp.AlterRename):
+        return RenameTable(table=table, new_name=_table_name(action.this) or "?", **common)
+    if isinstance(action, exp.AddConstraint):
+        return _add_constraint(action, table, not_valid, render, common)
+    return RawSQL(text=sql, keyword=keyword, **common)
+
+
+def _add_constraint(
+    action: exp.Expression, table: str, not_valid: bool, render: str, common: dict[str, Any]
+) -> AddConstraint:
+    from sqlglot import exp
+
+    name: str | None = None
+    kind: ConstraintKind = "unknown"
+    columns: list[str] = []
+    referent: str | None = None
+    condition: str | None = None
+    for item in action.expressions:
+        parts = [item]
+        if isinstance(item, exp.Constraint):
+            name = _name(item.this)
+            parts = list(item.expressions)
+        for part in parts:
+            if isinstance(part, exp.ForeignKey):
+                kind = "foreign_key"
+                columns = [_name(c) or "?" for c in part.expressions]
+                ref = part.args.get("reference")
+                if ref is not None:
+                    target = ref.this.this if isinstance(ref.this, exp.Schema) else ref.this
+                    referent = _table_name(target)
+            elif isinstance(part, exp.PrimaryKey):
+                kind = "primary_key"
+                columns = [_name(c) or "?" for c in part.expressions]
+            elif isinstance(part, exp.UniqueColumnConstraint):
+                kind = "unique"
+                schema = part.this
+                columns = [_name(c) or "?" for c in schema.expressions] if schema is not None else []
+            elif isinstance(part, exp.CheckColumnConstraint):
+                kind = "check"
+                condition = part.this.sql(render)
+            elif isinstance(part, exp.ExcludeColumnConstraint):
+                kind = "exclude"
+    return AddConstraint(
+        kind_of=kind,
+        name=name,
+        table=table,
+        columns=columns,
+        not_valid=not_valid,
+        referent=referent,
+        condition=condition,
+        **common,
+    )
+
+
+def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
+    from sqlglot import exp
+
+    spec = ColumnSpec(name=_name(coldef.this))
+    kind = coldef.args.get("kind")
+    spec.type = kind.sql(render) if kind is not None else None
+    if spec.type and spec.type.upper() in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
+        spec.server_default = "nextval()"
+    for constraint in coldef.args.get("constraints") or []:
+        ckind = constraint.args.get("kind")
+        if isinstance(ckind, exp.NotNullColumnConstraint):
+            spec.nullable = bool(ckind.args.get("allow_null"))
+        elif isinstance(ckind, exp.DefaultColumnConstraint):
+            spec.server_default = ckind.this.sql(render)
+        elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
+            spec.primary_key = True
+        elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
+            spec.identity = True
+        elif isinstance(ckind, exp.ComputedColumnConstraint):
+            spec.computed = ckind.this.sql(render)
+            spec.computed_stored = bool(ckind.args.get("persisted")) or "STORED" in constraint.sql(render).upper()
+    return spec
+
+
+def _name(node: Any) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, str):
+        return node
+    name = getattr(node, "name", None)
+    return name if isinstance(name, str) and name else None
+
+
+def _table_name(node: Any) -> str | None:
+    """Table name without schema: rules compare tables by their bare name."""
+    return _name(node)
+
+
+def _literal_text(node: Any) -> str | None:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Literal):
+        return str(node.this)
+    return node.sql() if node is not None else None
+
+
+def _unquote(name: str) -> str:
+    name = name.split(".")[-1]
+    return name.strip('"`[]')

@@ -1,0 +1,110 @@
+"""Split SQL text into statements with the line each one starts on.
+
+sqlglot parses statements well but keeps no reliable line numbers for them,
+and findings must point at the line of a ``.sql`` file or of the string in a
+revision. This splitter knows quotes, dollar quotes and comments, and keeps
+the ``-- Running upgrade a -> b`` comments that Alembic writes in offline mode.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_DOLLAR_TAG = re.compile(r"\$[A-Za-z_0-9]*\$")
+
+
+@dataclass
+class Statement:
+    text: str
+    line: int  # 1-based line of the statement's first non-blank character
+
+
+@dataclass
+class Comment:
+    text: str
+    line: int
+
+
+def split(sql: str, first_line: int = 1) -> list[Statement | Comment]:
+    """Statements (without the trailing ``;``) and line comments, in order."""
+    out: list[Statement | Comment] = []
+    i, n = 0, len(sql)
+    line = first_line
+    start: int | None = None
+    start_line = line
+    buf: list[str] = []
+
+    def flush() -> None:
+        nonlocal start, buf
+        text = "".join(buf).strip()
+        if text:
+            out.append(Statement(text, start_line))
+        start, buf = None, []
+
+    while i < n:
+        ch = sql[i]
+        if ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end == -1 else end
+            if start is None:
+                out.append(Comment(sql[i + 2 : end].strip(), line))
+            i = end
+            continue
+        if ch == "/" and sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end == -1 else end + 2
+            line += sql.count("\n", i, end)
+            i = end
+            continue
+        if ch == ";":
+            flush()
+            i += 1
+            continue
+        if ch == "\n":
+            line += 1
+            if start is not None:
+                buf.append(ch)
+            i += 1
+            continue
+        if start is None:
+            if ch.isspace():
+                i += 1
+                continue
+            start, start_line = i, line
+        if ch in ("'", '"'):
+            end = _quoted_end(sql, i, ch)
+            chunk = sql[i:end]
+        elif ch == "$" and (m := _DOLLAR_TAG.match(sql, i)):
+            tag = m.group(0)
+            close = sql.find(tag, m.end())
+            end = n if close == -1 else close + len(tag)
+            chunk = sql[i:end]
+        else:
+            end, chunk = i + 1, ch
+        line += chunk.count("\n")
+        buf.append(chunk)
+        i = end
+    flush()
+    return out
+
+
+def _quoted_end(sql: str, i: int, quote: str) -> int:
+    """Index after the closing quote; doubled quotes are escapes."""
+    j = i + 1
+    n = len(sql)
+    while j < n:
+        if sql[j] == quote:
+            if j + 1 < n and sql[j + 1] == quote:
+                j += 2
+                continue
+            return j + 1
+        if sql[j] == "\\" and quote == "'":
+            j += 2
+            continue
+        j += 1
+    return n
+
+
+def statements(sql: str, first_line: int = 1) -> list[Statement]:
+    return [s for s in split(sql, first_line) if isinstance(s, Statement)]

@@ -1,0 +1,77 @@
+"""Read one source file into Migrations: parse once, headers and bodies from the same tree."""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from migcheck.extract.offline import load_sql_file
+from migcheck.extract.python_ast import PythonExtractor
+from migcheck.revision import HeaderError, Migration, module_constants, read_header
+
+
+@dataclass
+class LoadError(Exception):
+    """A file migcheck cannot read as a revision; becomes an ``invalid-migration-file`` finding."""
+
+    path: Path
+    message: str
+    line: int = 1
+
+
+def read_source(path: Path) -> str:
+    """Decode as Python does (PEP 263 coding cookie, BOM), or raise LoadError."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        return raw.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        raise LoadError(path, f"cannot decode file: {exc}") from None
+
+
+def load_python(path: Path, dialect: str) -> Migration | None:
+    """The revision in ``path``; None when the module is not a revision (``__init__``, helpers)."""
+    source = read_source(path)
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
+    except ValueError as exc:  # null bytes
+        raise LoadError(path, f"cannot parse file: {exc}") from None
+    try:
+        header = read_header(tree)
+    except HeaderError as exc:
+        raise LoadError(path, str(exc), exc.line) from None
+    if header is None:
+        return None
+    extractor = PythonExtractor(tree, module_constants(tree), dialect)
+    return Migration(
+        path=path,
+        revision=header.revision,
+        down_revisions=header.down_revisions,
+        branch_labels=header.branch_labels,
+        depends_on=header.depends_on,
+        message=header.message,
+        line=header.line,
+        down_line=header.down_line,
+        origin="python",
+        upgrade=extractor.body("upgrade"),
+        downgrade=extractor.body("downgrade"),
+        source_lines=source.splitlines(),
+    )
+
+
+def load_sql(path: Path, dialect: str) -> list[Migration]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise LoadError(path, f"cannot decode file as UTF-8: {exc.reason}") from None
+    return load_sql_file(path, text, dialect)

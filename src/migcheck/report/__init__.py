@@ -1,0 +1,1 @@
+"""Reporters: they format a LintResult, and never decide anything."""

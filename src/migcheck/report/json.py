@@ -1,0 +1,62 @@
+"""``--format json``: a stable, versioned document (schema in ``migcheck/schemas/report-v1.json``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from migcheck import __version__
+from migcheck.engine import LintResult, display_path
+from migcheck.findings import Finding, Severity
+
+SCHEMA_VERSION = 1
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "severity": f.severity.label,
+        "message": f.message,
+        "path": f.path,
+        "line": f.line,
+        "end_line": f.end_line or f.line,
+        "revision": f.revision,
+        "fix": f.fix,
+        "suppressed": f.suppressed,
+        "suppression_reason": f.suppression_reason,
+    }
+
+
+def document(result: LintResult, exit_code: int) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "migcheck", "version": __version__},
+        "summary": {
+            "files": result.files_checked,
+            "revisions": len(result.migrations),
+            "findings": sum(1 for f in result.findings if not f.suppressed),
+            "suppressed": sum(1 for f in result.findings if f.suppressed),
+            "by_severity": {sev.label: result.count(sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)},
+            "exit_code": exit_code,
+        },
+        "findings": [finding_dict(f) for f in result.findings],
+        "revisions": [
+            {
+                "revision": m.revision,
+                "down_revisions": list(m.down_revisions),
+                "path": display_path(m.path),
+                "line": m.line,
+                "message": m.message,
+                "origin": m.origin,
+            }
+            for m in result.migrations
+        ],
+        "graph": {
+            "heads": [m.revision for m in result.graph.heads],
+            "bases": [m.revision for m in result.graph.bases],
+        },
+    }
+
+
+def render(result: LintResult, exit_code: int) -> str:
+    return json.dumps(document(result, exit_code), indent=2) + "\n"

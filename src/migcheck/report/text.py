@@ -1,0 +1,71 @@
+"""The human report: grouped by file, ``path:line  rule-id  message``, a fix, and a summary line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from itertools import groupby
+from typing import TextIO
+
+from migcheck.engine import LintResult
+from migcheck.findings import Finding, Severity
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour on a terminal only; ``NO_COLOR`` turns it off and ``FORCE_COLOR`` on (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def render(result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False) -> str:
+    lines: list[str] = []
+    active = [f for f in result.findings if not f.suppressed]
+    for path, group in groupby(active, key=lambda f: f.path):
+        if not quiet:
+            lines.append(_paint(path, "1", color))
+        for finding in group:
+            lines.extend(_finding_lines(finding, color, show_fix and not quiet))
+        if not quiet:
+            lines.append("")
+    lines.append(summary(result, color))
+    return "\n".join(lines) + "\n"
+
+
+def _finding_lines(finding: Finding, color: bool, show_fix: bool) -> list[str]:
+    sev = finding.severity
+    rule = _paint(finding.rule, _COLORS[sev] + ";1", color)
+    out = [f"{finding.path}:{finding.line}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {finding.message}"]
+    if show_fix and finding.fix:
+        fix_lines = finding.fix.splitlines()
+        out.append("    " + _paint("fix:", "32", color) + " " + fix_lines[0])
+        out.extend("         " + line for line in fix_lines[1:])
+    return out
+
+
+def summary(result: LintResult, color: bool = False) -> str:
+    revisions = len(result.migrations)
+    counts = [(result.count(sev), sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
+    parts = [f"{n} {sev.label}{'s' if n != 1 else ''}" for n, sev in counts if n]
+    suppressed = sum(1 for f in result.findings if f.suppressed)
+    tail = f"{revisions} revision{'s' if revisions != 1 else ''} in {result.files_checked} file" \
+        f"{'s' if result.files_checked != 1 else ''}"
+    if suppressed:
+        tail += f", {suppressed} suppressed"
+    if not parts:
+        return _paint("No problems found", "32;1", color) + f" ({tail})."
+    worst = result.worst() or Severity.INFO
+    return _paint("Found " + ", ".join(parts), _COLORS[worst] + ";1", color) + f" ({tail})."
+
+
+def write(result: LintResult, stream: TextIO | None = None, quiet: bool = False) -> None:
+    out = stream or sys.stdout
+    out.write(render(result, color=use_color(out), quiet=quiet))

@@ -1,0 +1,36 @@
+"""What a per-revision rule knows besides the change in front of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from migcheck.changes import Change, CreateIndex, CreateTable, target_table
+from migcheck.config import Settings
+from migcheck.graph import RevisionGraph
+from migcheck.revision import Migration
+
+
+@dataclass
+class RevisionContext:
+    migration: Migration
+    settings: Settings
+    graph: RevisionGraph | None = None
+    created_tables: set[str] = field(default_factory=set)
+    created_indexes: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, migration: Migration, settings: Settings, graph: RevisionGraph | None) -> RevisionContext:
+        tables = {c.table.lower() for c in migration.upgrade_changes if isinstance(c, CreateTable)}
+        indexes = {c.name.lower() for c in migration.upgrade_changes if isinstance(c, CreateIndex) and c.name}
+        return cls(migration, settings, graph, tables, indexes)
+
+    @property
+    def dialect(self) -> str:
+        return self.settings.dialect
+
+    def created_here(self, table: str | None) -> bool:
+        """True when this revision's upgrade creates ``table``: no lock risk on a table nobody uses yet."""
+        return table is not None and table.lower() in self.created_tables
+
+    def on_new_table(self, change: Change) -> bool:
+        return self.created_here(target_table(change))

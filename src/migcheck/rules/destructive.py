@@ -1,0 +1,44 @@
+"""Changes that delete data, and break the application version still running during a deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.changes import DropColumn, DropTable
+from migcheck.findings import Severity
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.registry import Hit, change_rule
+
+
+@change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
+def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
+    """A column is dropped: its data is gone, and running code that still selects it fails."""
+    if ctx.created_here(change.table):
+        return
+    yield Hit(
+        f"column {change.table}.{change.column} is dropped: its data is lost, and the application version "
+        f"still running during the deploy fails on every query that names it (SQLAlchemy selects every "
+        f"mapped column)",
+        fix=(
+            "1. remove the column from the models and release that first;\n"
+            "2. then drop it in a later revision, and say why it is safe:\n"
+            f'   op.drop_column("{change.table}", "{change.column}")  '
+            f"# migcheck: ignore[drop-column] -- unused since release X"
+        ),
+    )
+
+
+@change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
+def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
+    """A table is dropped: its data is gone, and running code that still uses it fails."""
+    if ctx.created_here(change.table):
+        return
+    yield Hit(
+        f"table {change.table} is dropped: its rows are lost, and the application version still running "
+        f"during the deploy fails on every query that touches it",
+        fix=(
+            "remove every use of the table from the application and release that first; then drop it in a "
+            "later revision, with a reason:\n"
+            f'   op.drop_table("{change.table}")  # migcheck: ignore[drop-table] -- unused since release X'
+        ),
+    )

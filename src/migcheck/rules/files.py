@@ -1,0 +1,11 @@
+"""Findings about the files themselves, emitted by the engine while loading."""
+
+from migcheck.findings import Severity
+from migcheck.rules.registry import engine_rule
+
+INVALID_MIGRATION_FILE = engine_rule(
+    "invalid-migration-file",
+    severity=Severity.ERROR,
+    family="files",
+    summary="A revision file that cannot be read: syntax error, bad encoding or a header that is not a literal.",
+).id

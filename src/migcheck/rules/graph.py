@@ -1,0 +1,103 @@
+"""Revision-graph faults: the ones that make ``alembic upgrade head`` refuse to run or skip work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.findings import Severity
+from migcheck.graph import RevisionGraph
+from migcheck.rules.registry import Hit, graph_rule
+
+
+@graph_rule("multiple-heads", severity=Severity.ERROR)
+def multiple_heads(graph: RevisionGraph) -> Iterator[Hit]:
+    """More than one head on a branch: ``alembic upgrade head`` refuses to run."""
+    heads = graph.heads
+    if len(heads) < 2:
+        return
+    # Heads that grow from different bases with their own branch labels are deliberate,
+    # independent branches (``alembic upgrade heads``); only heads sharing a base are a fault.
+    bases_of = {h.revision: _bases(graph, h.revision) for h in heads}
+    groups: list[list[str]] = []
+    for head in heads:
+        for group in groups:
+            if any(bases_of[head.revision] & bases_of[other] for other in group):
+                group.append(head.revision)
+                break
+        else:
+            groups.append([head.revision])
+    for group in groups:
+        if len(group) < 2:
+            continue
+        listed = ", ".join(f"{rid} ({graph.by_id[rid].path.name})" for rid in group)
+        command = f'alembic merge -m "merge heads" {" ".join(group)}'
+        for rid in group:
+            migration = graph.by_id[rid]
+            yield Hit(
+                f"revision {rid} is one of {len(group)} heads: {listed}; `alembic upgrade head` fails "
+                f"with 'Multiple head revisions are present'",
+                line=migration.line,
+                path=migration.path,
+                revision=rid,
+                fix=f"merge the heads into one revision:\n    {command}",
+            )
+
+
+def _bases(graph: RevisionGraph, rev_id: str) -> set[str]:
+    lineage = graph.ancestors(rev_id) | {rev_id}
+    return {rid for rid in lineage if rid in graph.by_id and not graph.by_id[rid].down_revisions}
+
+
+@graph_rule("missing-down-revision", severity=Severity.ERROR)
+def missing_down_revision(graph: RevisionGraph) -> Iterator[Hit]:
+    """A ``down_revision`` or ``depends_on`` that names no known revision."""
+    for migration, parent in graph.missing_parents:
+        yield Hit(
+            f"down_revision {parent!r} of revision {migration.revision} names no revision in the linted "
+            f"version locations; Alembic fails with \"Revision {parent} ... is not present\"",
+            line=migration.down_line,
+            path=migration.path,
+            revision=migration.revision,
+            fix="point down_revision at the revision this one follows (`alembic heads` on the target branch), "
+            "or lint every version location together",
+        )
+    for migration, dep in graph.missing_dependencies:
+        yield Hit(
+            f"depends_on {dep!r} of revision {migration.revision} names no revision or branch label",
+            line=migration.line,
+            path=migration.path,
+            revision=migration.revision,
+        )
+
+
+@graph_rule("duplicate-revision-id", severity=Severity.ERROR)
+def duplicate_revision_id(graph: RevisionGraph) -> Iterator[Hit]:
+    """Two files declare the same revision id: Alembic refuses to load the history."""
+    for rev_id, migrations in sorted(graph.declared.items()):
+        if len(migrations) < 2:
+            continue
+        files = ", ".join(m.path.name for m in migrations)
+        for migration in migrations:
+            yield Hit(
+                f"revision id {rev_id} is declared by {len(migrations)} files ({files})",
+                line=migration.line,
+                path=migration.path,
+                revision=rev_id,
+                fix="give one of them a new id (`python -c 'import uuid; print(uuid.uuid4().hex[:12])'`) "
+                "and update the down_revision of its children",
+            )
+
+
+@graph_rule("revision-cycle", severity=Severity.ERROR)
+def revision_cycle(graph: RevisionGraph) -> Iterator[Hit]:
+    """``down_revision`` links that loop back: there is no order to run them in."""
+    for cycle in graph.cycles():
+        first = graph.by_id[cycle[0]]
+        loop = " -> ".join([*cycle, cycle[0]])
+        yield Hit(
+            f"revisions form a cycle through down_revision: {loop}",
+            line=first.down_line,
+            path=first.path,
+            revision=first.revision,
+            fix="one of these revisions must name the revision it really follows as down_revision",
+        )

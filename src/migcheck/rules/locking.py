@@ -1,0 +1,99 @@
+"""Locks on live tables: the migrations that stall every request while they run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.changes import AddColumn, CreateIndex, DropIndex
+from migcheck.findings import Severity
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.registry import Hit, change_rule
+
+
+@change_rule("add-not-null-column-without-default", severity=Severity.ERROR, on=(AddColumn,))
+def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn) -> Iterator[Hit]:
+    """A NOT NULL column added to an existing table without a server default."""
+    col = change.column
+    if not col.is_not_null or col.server_default is not None or col.identity or col.computed:
+        return
+    if ctx.created_here(change.table):
+        return
+    if col.type and col.type.upper().rstrip("()") in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
+        return
+    name = f"{change.table}.{col.name}"
+    if ctx.dialect == "mysql":
+        why = "MySQL fills existing rows with the type's zero value ('' or 0) without a word, or fails in strict mode"
+    elif ctx.dialect == "sqlite":
+        why = "SQLite refuses it: 'Cannot add a NOT NULL column with default value NULL'"
+    else:
+        why = "the ALTER fails with a NOT NULL violation as soon as the table has a row"
+    python_default = " (a Python-side default= never reaches existing rows)" if col.python_default else ""
+    col_type = col.type or "sa.Text()"
+    col_type = col_type if col_type.startswith("sa.") or "(" not in col_type else f"sa.{col_type}"
+    yield Hit(
+        f"column {name} is added NOT NULL without a server_default{python_default}: {why}",
+        fix=(
+            f'op.add_column("{change.table}", sa.Column("{col.name}", {col_type}, nullable=True))\n'
+            f"# backfill existing rows in batches, then in a later revision:\n"
+            f'op.alter_column("{change.table}", "{col.name}", nullable=False)\n'
+            f'# or, when one constant fits every row: sa.Column(..., nullable=False, server_default="...")'
+        ),
+    )
+
+
+@change_rule("create-index-not-concurrently", severity=Severity.ERROR, on=(CreateIndex,), dialects={"postgresql"})
+def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> Iterator[Hit]:
+    """CREATE INDEX without CONCURRENTLY on an existing table blocks writes for the whole build."""
+    if change.concurrently or ctx.created_here(change.table):
+        return
+    unique = "unique " if change.unique else ""
+    columns = ", ".join(f'"{c}"' for c in change.columns) or '"..."'
+    extra = ", unique=True" if change.unique else ""
+    yield Hit(
+        f"{unique}index {change.name or '(unnamed)'} on existing table {change.table} is built without "
+        f"CONCURRENTLY: its SHARE lock blocks every INSERT, UPDATE and DELETE until the build ends",
+        fix=(
+            "with op.get_context().autocommit_block():\n"
+            f'    op.create_index("{change.name}", "{change.table}", [{columns}]{extra}, '
+            f"postgresql_concurrently=True)"
+        ),
+    )
+
+
+@change_rule("drop-index-not-concurrently", severity=Severity.WARNING, on=(DropIndex,), dialects={"postgresql"})
+def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iterator[Hit]:
+    """DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table."""
+    if change.concurrently or ctx.created_here(change.table):
+        return
+    if change.name and change.name.lower() in ctx.created_indexes:
+        return
+    table = f" on {change.table}" if change.table else ""
+    table_arg = f', "{change.table}"' if change.table else ""
+    yield Hit(
+        f"index {change.name or '(unnamed)'}{table} is dropped without CONCURRENTLY: DROP INDEX takes an "
+        f"ACCESS EXCLUSIVE lock that blocks reads and writes of the table, and queues behind long queries",
+        fix=(
+            "with op.get_context().autocommit_block():\n"
+            f'    op.drop_index("{change.name}"{table_arg}, postgresql_concurrently=True)'
+        ),
+    )
+
+
+@change_rule(
+    "concurrent-index-in-transaction",
+    severity=Severity.ERROR,
+    on=(CreateIndex, DropIndex),
+    dialects={"postgresql"},
+    phases=("upgrade", "downgrade"),
+)
+def concurrent_index_in_transaction(ctx: RevisionContext, change: CreateIndex | DropIndex) -> Iterator[Hit]:
+    """CONCURRENTLY inside the migration's transaction: PostgreSQL refuses it at deploy time."""
+    if not change.concurrently or not change.in_transaction:
+        return
+    verb = "CREATE INDEX" if isinstance(change, CreateIndex) else "DROP INDEX"
+    call = "create_index" if isinstance(change, CreateIndex) else "drop_index"
+    yield Hit(
+        f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} runs inside the migration's transaction: "
+        f"PostgreSQL fails with '{verb} CONCURRENTLY cannot run inside a transaction block'",
+        fix=f"with op.get_context().autocommit_block():\n    op.{call}(..., postgresql_concurrently=True)",
+    )

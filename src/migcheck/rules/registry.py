@@ -1,0 +1,141 @@
+"""The rule registry: ids, severities, dialects and documentation in one place.
+
+Rules are small functions registered with a decorator. Three shapes, by what
+they look at: one change (``change_rule``), one revision (``revision_rule``)
+or the whole revision graph (``graph_rule``). They yield ``Hit``s; the engine
+turns hits into findings with the rule's id, severity and the file path, so a
+rule never formats locations or decides severities itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from migcheck.changes import Change
+from migcheck.findings import Severity
+
+RuleKind = Literal["change", "revision", "graph", "engine"]
+DOC_SECTIONS = ("What it finds", "Why it hurts", "Example", "Safe alternative")
+
+
+@dataclass
+class Hit:
+    """What a rule reports: a message at a line, with a fix as Alembic code where there is one."""
+
+    message: str
+    line: int | None = None
+    fix: str | None = None
+    #: For graph rules, which file the hit is in (per-revision rules use their revision's file).
+    path: Path | None = None
+    revision: str | None = None
+
+
+@dataclass
+class Rule:
+    id: str
+    severity: Severity
+    kind: RuleKind
+    family: str
+    summary: str
+    check: Callable[..., Iterator[Hit]] | None = None
+    dialects: frozenset[str] | None = None
+    on: tuple[type[Change], ...] = ()
+    phases: tuple[str, ...] = ("upgrade",)
+    enabled_by_default: bool = True
+    peers: dict[str, str] = field(default_factory=dict)
+
+    def applies_to(self, dialect: str) -> bool:
+        return self.dialects is None or dialect in self.dialects
+
+    @cached_property
+    def doc(self) -> str:
+        """The rule's documentation page (markdown), shipped with the package."""
+        try:
+            return resources.files("migcheck.rules").joinpath("docs", f"{self.id}.md").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return f"# {self.id}\n\n{self.summary}\n"
+
+    @property
+    def dialect_label(self) -> str:
+        return "all" if self.dialects is None else ", ".join(sorted(self.dialects))
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def _register(rule: Rule) -> Rule:
+    if rule.id in REGISTRY:
+        raise RuntimeError(f"rule {rule.id} registered twice")
+    REGISTRY[rule.id] = rule
+    return rule
+
+
+def _summary(fn: Callable[..., Any]) -> str:
+    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+
+
+def change_rule(
+    rule_id: str,
+    *,
+    severity: Severity,
+    on: tuple[type[Change], ...],
+    dialects: set[str] | None = None,
+    phases: tuple[str, ...] = ("upgrade",),
+    enabled: bool = True,
+) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
+    """Register ``fn(ctx, change) -> hits``, called for each change of the given types."""
+
+    def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
+        _register(Rule(rule_id, severity, "change", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
+                       frozenset(dialects) if dialects else None, on, phases, enabled))
+        return fn
+
+    return wrap
+
+
+def revision_rule(
+    rule_id: str, *, severity: Severity, dialects: set[str] | None = None, enabled: bool = True
+) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
+    """Register ``fn(ctx) -> hits``, called once per revision."""
+
+    def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
+        _register(Rule(rule_id, severity, "revision", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
+                       frozenset(dialects) if dialects else None, enabled_by_default=enabled))
+        return fn
+
+    return wrap
+
+
+def graph_rule(
+    rule_id: str, *, severity: Severity, enabled: bool = True
+) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
+    """Register ``fn(graph) -> hits`` (hits carry their own path), called once per lint run."""
+
+    def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
+        _register(Rule(rule_id, severity, "graph", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
+                       enabled_by_default=enabled))
+        return fn
+
+    return wrap
+
+
+def engine_rule(rule_id: str, *, severity: Severity, family: str, summary: str) -> Rule:
+    """A rule whose findings the engine itself emits (unreadable files, suppression problems)."""
+    return _register(Rule(rule_id, severity, "engine", family, summary))
+
+
+def all_rules() -> list[Rule]:
+    import migcheck.rules  # noqa: F401  (registers every family)
+
+    return sorted(REGISTRY.values(), key=lambda r: r.id)
+
+
+def get_rule(rule_id: str) -> Rule | None:
+    import migcheck.rules  # noqa: F401
+
+    return REGISTRY.get(rule_id)
