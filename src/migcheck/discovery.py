@@ -78,6 +78,9 @@ def _add_file(path: Path, sources: Sources) -> None:
 
 def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
     sources.version_dirs.append(path)
+    env_py = path.parent / "env.py"
+    if env_py.is_file() and env_py not in sources.env_py:
+        sources.env_py.append(env_py)
     if not recursive:
         for child in sorted(path.glob("*.py")):
             if child.name != "__init__.py":
@@ -94,8 +97,6 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
 
 
 def _add_script_location(script: Path, versions: list[Path], recursive: bool, sources: Sources) -> None:
-    if (script / "env.py").is_file():
-        sources.env_py.append(script / "env.py")
     for version_dir in versions:
         if not version_dir.is_dir():
             raise DiscoveryError(f"version location does not exist: {version_dir}")

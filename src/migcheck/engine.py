@@ -13,6 +13,7 @@ from pathlib import Path
 
 from migcheck.config import Settings
 from migcheck.discovery import Sources, discover
+from migcheck.envinfo import read_env
 from migcheck.findings import Finding, Severity
 from migcheck.graph import RevisionGraph
 from migcheck.load import LoadError, load_python, load_sql
@@ -107,8 +108,9 @@ def check(
         for hit in rule.check(graph):
             findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
+    env = read_env(sources.env_py[0] if sources.env_py else None)
     for migration in [*migrations, *sql_migrations]:
-        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else None)
+        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else None, env)
         findings.extend(_check_migration(ctx, by_kind["change"], by_kind["revision"], settings))
 
     findings.sort(key=Finding.sort_key)

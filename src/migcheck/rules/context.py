@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from migcheck.changes import Change, CreateIndex, CreateTable, target_table
 from migcheck.config import Settings
+from migcheck.envinfo import EnvInfo
 from migcheck.graph import RevisionGraph
 from migcheck.revision import Migration
 
@@ -15,14 +16,18 @@ class RevisionContext:
     migration: Migration
     settings: Settings
     graph: RevisionGraph | None = None
+    #: What env.py says about transactions and lock_timeout (empty when no env.py was found).
+    env: EnvInfo = field(default_factory=EnvInfo)
     created_tables: set[str] = field(default_factory=set)
     created_indexes: set[str] = field(default_factory=set)
 
     @classmethod
-    def build(cls, migration: Migration, settings: Settings, graph: RevisionGraph | None) -> RevisionContext:
+    def build(
+        cls, migration: Migration, settings: Settings, graph: RevisionGraph | None, env: EnvInfo | None = None
+    ) -> RevisionContext:
         tables = {c.table.lower() for c in migration.upgrade_changes if isinstance(c, CreateTable)}
         indexes = {c.name.lower() for c in migration.upgrade_changes if isinstance(c, CreateIndex) and c.name}
-        return cls(migration, settings, graph, tables, indexes)
+        return cls(migration, settings, graph, env or EnvInfo(), tables, indexes)
 
     @property
     def dialect(self) -> str:

@@ -1,0 +1,58 @@
+"""What a project's ``env.py`` says about how revisions run, read from its AST.
+
+Alembic's default runs every pending revision in ONE transaction; with
+``transaction_per_migration=True`` each revision commits on its own. That
+decides whether locks are held across revisions and whether a NOT VALID /
+VALIDATE split across two revisions gains anything. ``env.py`` is never
+imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_LOCK_TIMEOUT = re.compile(r"\block_timeout\b", re.I)
+
+
+@dataclass
+class EnvInfo:
+    path: Path | None = None
+    #: True/False when ``context.configure(transaction_per_migration=...)`` says so; None when unknown.
+    transaction_per_migration: bool | None = None
+    #: Line of the ``context.configure(...)`` call, for findings about it.
+    configure_line: int | None = None
+    #: env.py sets ``lock_timeout`` (SET, options=-c lock_timeout=..., connect_args).
+    sets_lock_timeout: bool = False
+    transactional_ddl: bool | None = None
+
+
+def read_env(path: Path | None) -> EnvInfo:
+    if path is None:
+        return EnvInfo()
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return EnvInfo(path=path)
+    info = EnvInfo(path=path, sets_lock_timeout=bool(_LOCK_TIMEOUT.search(source)))
+    per_migration: list[bool] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr != "configure":
+            continue
+        info.configure_line = info.configure_line or node.lineno
+        for kw in node.keywords:
+            if kw.arg == "transaction_per_migration":
+                per_migration.append(isinstance(kw.value, ast.Constant) and kw.value.value is True)
+            elif kw.arg == "transactional_ddl" and isinstance(kw.value, ast.Constant):
+                info.transactional_ddl = bool(kw.value.value)
+    if per_migration:
+        # Offline and online branches both call configure(); the online one is what deploys run.
+        info.transaction_per_migration = all(per_migration) if len(set(per_migration)) == 1 else any(per_migration)
+    elif info.configure_line is not None:
+        info.transaction_per_migration = False
+    return info
