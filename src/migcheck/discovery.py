@@ -145,13 +145,14 @@ def _from_pyproject(pyproject: Path, sources: Sources) -> None:
     section = _pyproject_alembic(pyproject)
     if section is None:
         raise DiscoveryError(f"{pyproject} has no [tool.alembic] table")
+    here = str(pyproject.parent.resolve())
     script = section.get("script_location")
     if not isinstance(script, str):
         raise DiscoveryError(f"{pyproject} has no script_location in [tool.alembic]")
-    script_dir = _resolve_location(script.replace("%(here)s", str(pyproject.parent)), pyproject.parent)
+    script_dir = _resolve_location(script.replace("%(here)s", here), pyproject.parent)
     raw_locations = section.get("version_locations")
     if isinstance(raw_locations, list) and raw_locations:
-        versions = [_resolve_location(str(v).replace("%(here)s", str(pyproject.parent)), pyproject.parent)
+        versions = [_resolve_location(str(v).replace("%(here)s", here), pyproject.parent)
                     for v in raw_locations]
     else:
         versions = [script_dir / "versions"]

@@ -6,7 +6,6 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,10 +41,11 @@ class LintResult:
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so output is stable and clickable."""
+    resolved = path.resolve()
     try:
-        return os.path.relpath(path.resolve(), Path.cwd())
-    except ValueError:  # another drive on Windows
-        return str(path)
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:  # outside the working directory
+        return str(resolved)
 
 
 def selected_rules(settings: Settings) -> list[Rule]:

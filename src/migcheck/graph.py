@@ -106,7 +106,7 @@ class RevisionGraph:
     def _parents(self, rev_id: str) -> list[str]:
         return [p for p in self.by_id[rev_id].down_revisions if p in self.by_id]
 
-    def ancestors(self, rev_id: str) -> set[str]:
+    def ancestors(self, rev_id: str, follow_depends_on: bool = True) -> set[str]:
         """Every revision reachable through ``down_revision`` (and ``depends_on``), cycle-safe."""
         out: set[str] = set()
         todo = [rev_id]
@@ -115,7 +115,8 @@ class RevisionGraph:
             migration = self.by_id.get(current)
             if migration is None:
                 continue
-            for parent in (*migration.down_revisions, *migration.depends_on):
+            deps = migration.depends_on if follow_depends_on else ()
+            for parent in (*migration.down_revisions, *deps):
                 resolved = self.resolve(parent)
                 if resolved is not None and resolved.revision not in out:
                     out.add(resolved.revision)

@@ -130,8 +130,8 @@ def read_header(tree: ast.Module) -> Header | None:
     return Header(
         revision=revision,
         down_revisions=_as_tuple(down, "down_revision", down_line),
-        branch_labels=_as_tuple(found.get("branch_labels", (None, 0))[0], "branch_labels", line),
-        depends_on=_as_tuple(found.get("depends_on", (None, 0))[0], "depends_on", line),
+        branch_labels=_lenient_tuple(found.get("branch_labels", (None, 0))[0], f"?{revision}"),
+        depends_on=_lenient_tuple(found.get("depends_on", (None, 0))[0], None),
         message=_docstring_message(tree),
         line=line,
         down_line=down_line,
@@ -146,6 +146,21 @@ def _as_tuple(value: object, name: str, line: int) -> tuple[str, ...]:
     if isinstance(value, tuple):
         return value
     raise HeaderError(f"`{name}` must be a string, a tuple/list of strings or None", line)
+
+
+def _lenient_tuple(value: object, unknown: str | None) -> tuple[str, ...]:
+    """Labels and dependencies written as expressions (``(cli.EXPAND_BRANCH,)``) are legal Alembic.
+
+    They cannot be read statically; an unknown label is kept as a placeholder unique to the revision,
+    so that the graph still knows the branch is labelled, and an unknown dependency is dropped.
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, tuple):
+        return value
+    return (unknown,) if unknown else ()
 
 
 def _docstring_message(tree: ast.Module) -> str | None:

@@ -225,6 +225,9 @@ class PythonExtractor:
             scope.sessions.add(name)
         elif (table := _table_constructor(value, self, scope)) is not None:
             scope.tables[name] = table
+        elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
+                and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
+            scope.tables[name] = self._str(value.args[0], scope) or _describe(value.args[0])
         else:
             literal = self._literal(value, scope)
             if literal is not None:

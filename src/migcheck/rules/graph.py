@@ -15,18 +15,12 @@ def multiple_heads(graph: RevisionGraph) -> Iterator[Hit]:
     heads = graph.heads
     if len(heads) < 2:
         return
-    # Heads that grow from different bases with their own branch labels are deliberate,
-    # independent branches (``alembic upgrade heads``); only heads sharing a base are a fault.
-    bases_of = {h.revision: _bases(graph, h.revision) for h in heads}
-    groups: list[list[str]] = []
+    # Heads of branches that carry their own branch label are deliberate (`alembic upgrade heads`,
+    # `alembic upgrade app@head`); heads that share their labels (or have none) are a fork.
+    groups: dict[frozenset[str], list[str]] = {}
     for head in heads:
-        for group in groups:
-            if any(bases_of[head.revision] & bases_of[other] for other in group):
-                group.append(head.revision)
-                break
-        else:
-            groups.append([head.revision])
-    for group in groups:
+        groups.setdefault(_labels(graph, head.revision), []).append(head.revision)
+    for group in groups.values():
         if len(group) < 2:
             continue
         listed = ", ".join(f"{rid} ({graph.by_id[rid].path.name})" for rid in group)
@@ -43,9 +37,9 @@ def multiple_heads(graph: RevisionGraph) -> Iterator[Hit]:
             )
 
 
-def _bases(graph: RevisionGraph, rev_id: str) -> set[str]:
-    lineage = graph.ancestors(rev_id) | {rev_id}
-    return {rid for rid in lineage if rid in graph.by_id and not graph.by_id[rid].down_revisions}
+def _labels(graph: RevisionGraph, rev_id: str) -> frozenset[str]:
+    lineage = graph.ancestors(rev_id, follow_depends_on=False) | {rev_id}
+    return frozenset(label for rid in lineage for label in graph.by_id[rid].branch_labels)
 
 
 @graph_rule("missing-down-revision", severity=Severity.ERROR)
