@@ -71,6 +71,9 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         except LoadError as exc:
             errors.append(exc)
             continue
+        except RecursionError:
+            errors.append(LoadError(path, "the file is nested too deeply to analyse"))
+            continue
         if migration is not None:
             migrations.append(migration)
     sql_migrations: list[Migration] = []

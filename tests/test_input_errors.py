@@ -1,0 +1,85 @@
+"""Bad input: one clear line and a non-zero exit, never a traceback; and lint never runs a migration."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FIXTURES, ROOT, findings_of, run_cli
+
+
+def test_broken_files_become_findings_and_the_rest_is_still_linted() -> None:
+    run = run_cli("lint", FIXTURES / "broken", "--format", "json")
+    assert run.exit_code == 1
+    invalid = {f["path"].rsplit("/", 1)[-1]: f for f in findings_of(run, "invalid-migration-file")}
+    assert invalid["b2_syntax_error.py"]["line"] == 8
+    assert invalid["b2_syntax_error.py"]["message"].startswith("syntax error")
+    assert "decode" in invalid["c3_latin1.py"]["message"]
+    assert invalid["d4_computed_id.py"]["line"] == 2
+    assert "string literal" in invalid["d4_computed_id.py"]["message"]
+    # the good file next to them is still checked
+    assert [f["path"].rsplit("/", 1)[-1] for f in findings_of(run, "drop-column")] == ["e5_fine.py"]
+
+
+def test_missing_path_is_one_line_and_exit_2() -> None:
+    run = run_cli("lint", "no/such/dir")
+    assert run.exit_code == 2
+    assert run.stderr.strip() == "migcheck: error: path not found: no/such/dir"
+    assert run.stdout == ""
+
+
+def test_alembic_ini_without_script_location() -> None:
+    run = run_cli("lint", FIXTURES / "discovery" / "no-script-location")
+    assert run.exit_code == 2
+    assert "has no script_location" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_rule_names_the_closest(tmp_path: Path) -> None:
+    run = run_cli("lint", tmp_path, "--select", "drop-colum")
+    assert run.exit_code == 2
+    assert "did you mean 'drop-column'?" in run.stderr
+
+
+def test_not_a_migration_file(tmp_path: Path) -> None:
+    target = tmp_path / "notes.txt"
+    target.write_text("hello")
+    run = run_cli("lint", target)
+    assert run.exit_code == 2
+    assert "not a migration file" in run.stderr
+
+
+def test_lint_never_executes_a_migration(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "never-executed", project)
+    before = sorted(p.name for p in (project / "versions").iterdir())
+    run = run_cli("lint", project, "--format", "json")
+    # The module raises and writes EXECUTED.txt on import; linting must do neither.
+    assert not (project / "versions" / "EXECUTED.txt").exists()
+    assert sorted(p.name for p in (project / "versions").iterdir()) == before
+    assert "drop-table" in run.rules()
+
+
+def test_lint_path_imports_neither_alembic_nor_sqlalchemy() -> None:
+    code = (
+        "import sys\n"
+        "from migcheck.cli import main\n"
+        "sys.argv = ['migcheck', 'lint', %r, '--fail-on', 'never', '-q']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy'))\n"
+        "print('HEAVY', heavy)\n"
+    ) % str(FIXTURES / "demo")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert "HEAVY []" in out.stdout
+
+
+def test_real_entry_point_runs(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "migcheck", "lint", str(FIXTURES / "rules" / "drop-table" / "fires")],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert out.returncode == 1
+    assert "drop-table" in out.stdout
+    assert "Traceback" not in out.stderr
