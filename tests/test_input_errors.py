@@ -66,11 +66,11 @@ def test_lint_path_imports_neither_alembic_nor_sqlalchemy() -> None:
     code = (
         "import sys\n"
         "from migcheck.cli import main\n"
-        "sys.argv = ['migcheck', 'lint', %r, '--fail-on', 'never', '-q']\n"
+        "sys.argv = ['migcheck', 'lint', {!r}, '--fail-on', 'never', '-q']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy'))\n"
         "print('HEAVY', heavy)\n"
-    ) % str(FIXTURES / "demo")
+    ).format(str(FIXTURES / "demo"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert "HEAVY []" in out.stdout
 

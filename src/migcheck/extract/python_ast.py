@@ -277,7 +277,7 @@ class PythonExtractor:
                 out: list[Change], active: set[str]) -> None:
         inner = scope.child(depth=scope.depth + 1)
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-        for name, arg in zip(params, call.args):
+        for name, arg in zip(params, call.args, strict=False):
             inner.env.pop(name, None)
             literal = self._literal(arg, scope)
             if literal is not None:
@@ -478,7 +478,7 @@ class PythonExtractor:
             return scope.env.get(node.id)
         if isinstance(node, ast.Tuple | ast.List | ast.Set):
             items = [self._literal(e, scope) for e in node.elts]
-            return tuple(items) if all(isinstance(i, str) for i in items) else None  # type: ignore[arg-type]
+            return tuple(items) if all(isinstance(i, str) for i in items) else None
         text = self._sql_text(node, scope)
         if text is not None and not text[3]:
             return text[0]
@@ -645,7 +645,7 @@ def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
 
 
 def _bind_args(call: ast.Call, params: list[str]) -> dict[str, ast.expr]:
-    bound = {name: arg for name, arg in zip(params, call.args) if not isinstance(arg, ast.Starred)}
+    bound = {name: arg for name, arg in zip(params, call.args, strict=False) if not isinstance(arg, ast.Starred)}
     for kw in call.keywords:
         if kw.arg in params:
             bound[kw.arg] = kw.value

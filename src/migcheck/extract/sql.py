@@ -38,6 +38,7 @@ from migcheck.extract.sqlsplit import statements
 if TYPE_CHECKING:
     from sqlglot import exp
 
+
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
 _VALIDATE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+VALIDATE\s+CONSTRAINT\s+(\S+)", re.I)
@@ -47,6 +48,10 @@ _USING_INDEX = re.compile(
     re.I,
 )
 _KEYWORD = re.compile(r"[A-Za-z_]+")
+#: First words of the statements PostgreSQL, MySQL and SQLite accept; anything else is not SQL we know.
+SQL_COMMANDS = frozenset(
+    ["ABORT", "ALTER", "ANALYZE", "BEGIN", "CALL", "CHECKPOINT", "CLOSE", "CLUSTER", "COMMENT", "COMMIT", "COPY", "CREATE", "DEALLOCATE", "DECLARE", "DELETE", "DISCARD", "DO", "DROP", "END", "EXECUTE", "EXPLAIN", "FETCH", "GRANT", "IMPORT", "INSERT", "LISTEN", "LOAD", "LOCK", "MERGE", "MOVE", "NOTIFY", "OPTIMIZE", "PRAGMA", "PREPARE", "REASSIGN", "REFRESH", "REINDEX", "RELEASE", "RENAME", "REPLACE", "RESET", "REVOKE", "ROLLBACK", "SAVEPOINT", "SECURITY", "SELECT", "SET", "SHOW", "START", "TABLE", "TRUNCATE", "UNLISTEN", "UPDATE", "USE", "VACUUM", "VALUES", "WITH"]
+)
 _TWO_WORD = {"ALTER", "CREATE", "DROP", "REFRESH", "LOCK"}
 
 
@@ -92,6 +97,9 @@ def changes_from_sql(
 def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
     """One statement as changes; never raises."""
     keyword = leading_keyword(sql)
+    if keyword.split(" ")[0] not in SQL_COMMANDS:
+        return [RawSQL(text=sql, keyword=keyword, understood=False, reason="not a SQL statement migcheck knows",
+                       **common)]
     if m := _VALIDATE.match(sql):
         return [ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)]
     if m := _USING_INDEX.match(sql):
@@ -120,9 +128,11 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
 
 def _parse(sql: str, dialect: str) -> exp.Expression | None:
     import sqlglot
+    from sqlglot import exp
 
     logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
-    return sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    return tree if isinstance(tree, exp.Expression) else None
 
 
 def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common: dict[str, Any]) -> list[Change]:
@@ -246,10 +256,10 @@ def _alter_action(
             table=table,
             column=_name(action.this) or "?",
             nullable=None if allow_null is None else bool(allow_null),
-            type=dtype.sql(render) if dtype is not None else None,
-            using=using.sql(render) if using is not None else None,
-            server_default_changed=default is not None or bool(action.args.get("drop")),
-            server_default=default.sql(render) if default is not None else None,
+            type=_sql_of(dtype, render),
+            using=_sql_of(using, render),
+            server_default_changed=_sql_of(default, render) is not None or action.args.get("drop") is True,
+            server_default=_sql_of(default, render),
             **common,
         )
     if isinstance(action, exp.ModifyColumn):
@@ -341,6 +351,13 @@ def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
             spec.computed = ckind.this.sql(render)
             spec.computed_stored = bool(ckind.args.get("persisted")) or "STORED" in constraint.sql(render).upper()
     return spec
+
+
+def _sql_of(node: Any, render: str) -> str | None:
+    """SQL of an expression argument; sqlglot also stores plain flags (``using=False``) in args."""
+    from sqlglot import exp
+
+    return node.sql(render) if isinstance(node, exp.Expression) else None
 
 
 def _name(node: Any) -> str | None:

@@ -56,7 +56,7 @@ class Rule:
     def doc(self) -> str:
         """The rule's documentation page (markdown), shipped with the package."""
         try:
-            return resources.files("migcheck.rules").joinpath("docs", f"{self.id}.md").read_text(encoding="utf-8")
+            return resources.files("migcheck.rules").joinpath(f"docs/{self.id}.md").read_text(encoding="utf-8")
         except FileNotFoundError:
             return f"# {self.id}\n\n{self.summary}\n"
 

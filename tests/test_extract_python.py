@@ -1,0 +1,195 @@
+"""What the AST front end understands in real revisions, checked on the Change IR it produces."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from migcheck.changes import (
+    AddColumn,
+    AlterColumn,
+    CreateIndex,
+    CreateTable,
+    DataChange,
+    DropColumn,
+    RawSQL,
+    RenameColumn,
+)
+from migcheck.load import load_python
+
+HEADER = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "r1"\ndown_revision = None\n'
+
+
+def changes(tmp_path: Path, body: str, dialect: str = "postgresql", phase: str = "upgrade") -> list:
+    path = tmp_path / "r1.py"
+    path.write_text(HEADER + textwrap.dedent(body))
+    migration = load_python(path, dialect)
+    assert migration is not None
+    return migration.upgrade_changes if phase == "upgrade" else migration.downgrade_changes
+
+
+def test_column_arguments(tmp_path: Path) -> None:
+    [add] = changes(tmp_path, """
+        def upgrade():
+            op.add_column("t", sa.Column("c", sa.String(length=50), nullable=False,
+                                         server_default=sa.text("'x'"), default="y"))
+    """)
+    assert isinstance(add, AddColumn)
+    assert (add.table, add.column.name, add.column.type) == ("t", "c", "String(length=50)")
+    assert add.column.nullable is False and add.column.server_default == "'x'" and add.column.python_default
+    assert add.line == 7
+
+
+def test_server_default_forms(tmp_path: Path) -> None:
+    found = changes(tmp_path, """
+        def upgrade():
+            op.add_column("t", sa.Column("a", sa.Integer(), server_default="0"))
+            op.add_column("t", sa.Column("b", sa.DateTime(), server_default=sa.func.now()))
+            op.add_column("t", sa.Column("c", sa.Boolean(), server_default=sa.false()))
+            op.add_column("t", sa.Column("d", sa.Uuid(), server_default=sa.text("gen_random_uuid()")))
+    """)
+    assert [c.column.server_default for c in found] == ["'0'", "now()", "false", "gen_random_uuid()"]
+
+
+def test_batch_alter_table_and_constants(tmp_path: Path) -> None:
+    found = changes(tmp_path, """
+        TABLE = "accounts"
+        def upgrade():
+            with op.batch_alter_table(TABLE, schema=None) as batch_op:
+                batch_op.drop_column("old")
+                batch_op.alter_column("name", new_column_name="title", existing_type=sa.String(10))
+                batch_op.create_index("ix_accounts_title", ["title"], unique=True)
+    """)
+    drop, rename, index = found
+    assert isinstance(drop, DropColumn) and drop.table == "accounts" and drop.column == "old"
+    assert isinstance(rename, RenameColumn) and (rename.table, rename.column, rename.new_name) == (
+        "accounts", "name", "title")
+    assert isinstance(index, CreateIndex) and index.table == "accounts" and index.unique
+    assert index.columns == ["title"]
+
+
+def test_autocommit_block_leaves_the_transaction(tmp_path: Path) -> None:
+    inside, outside = changes(tmp_path, """
+        def upgrade():
+            with op.get_context().autocommit_block():
+                op.create_index("ix_a", "t", ["a"], postgresql_concurrently=True)
+            op.create_index("ix_b", "t", ["b"])
+    """)
+    assert inside.concurrently and not inside.in_transaction
+    assert not outside.concurrently and outside.in_transaction
+
+
+def test_loops_over_literal_tables_and_helper_functions(tmp_path: Path) -> None:
+    found = changes(tmp_path, """
+        TABLES = ("a", "b")
+        def _add_flag(table, column="flag"):
+            op.add_column(table, sa.Column(column, sa.Boolean(), nullable=True))
+        def upgrade():
+            for table in TABLES:
+                _add_flag(table)
+            for name in ["c"]:
+                op.drop_column(name, "x")
+    """)
+    assert [(type(c).__name__, c.table) for c in found] == [
+        ("AddColumn", "a"), ("AddColumn", "b"), ("DropColumn", "c")]
+    assert found[0].line == 8  # the line inside the helper
+
+
+def test_dialect_checks_keep_only_the_matching_branch(tmp_path: Path) -> None:
+    body = """
+        def upgrade():
+            if op.get_bind().dialect.name == "postgresql":
+                op.create_index("ix_pg", "t", ["a"], postgresql_concurrently=True)
+            else:
+                op.create_index("ix_other", "t", ["a"])
+            if some_flag():
+                op.drop_column("t", "z")
+    """
+    pg = changes(tmp_path, body)
+    assert [c.name for c in pg if isinstance(c, CreateIndex)] == ["ix_pg"]
+    mysql = changes(tmp_path, body, dialect="mysql")
+    assert [c.name for c in mysql if isinstance(c, CreateIndex)] == ["ix_other"]
+    assert [c.conditional for c in pg if isinstance(c, DropColumn)] == [True]
+
+
+def test_sql_strings_become_changes_with_their_lines(tmp_path: Path) -> None:
+    found = changes(tmp_path, '''
+        SQL = "DROP INDEX ix_old"
+        def upgrade():
+            op.execute("""
+                ALTER TABLE t ADD COLUMN c INT;
+                UPDATE t SET c = 1;
+            """)
+            op.execute(sa.text("CREATE INDEX CONCURRENTLY ix ON t (c)"))
+            op.execute(SQL)
+    ''')
+    kinds = [(type(c).__name__, c.line) for c in found]
+    assert kinds == [("AddColumn", 9), ("DataChange", 10), ("CreateIndex", 12), ("DropIndex", 13)]
+
+
+def test_interpolated_sql_keeps_its_shape(tmp_path: Path) -> None:
+    [update] = changes(tmp_path, """
+        def upgrade():
+            for table in get_tables():
+                op.execute(f"UPDATE {table} SET flag = false")
+    """)
+    assert isinstance(update, DataChange) and update.action == "update"
+
+
+def test_data_access_through_bind_and_session(tmp_path: Path) -> None:
+    found = changes(tmp_path, """
+        from sqlalchemy.orm import Session
+        users = sa.table("users", sa.column("id"))
+        def upgrade():
+            conn = op.get_bind()
+            conn.execute(users.update().values(active=True))
+            conn.execute(sa.select(users))
+            session = Session(bind=conn)
+            session.add(object())
+            op.bulk_insert(users, [{"id": 1}])
+    """)
+    assert [(c.action, c.table) for c in found if isinstance(c, DataChange)] == [
+        ("update", None), ("orm", None), ("bulk_insert", None)]
+
+
+def test_table_objects_bound_in_the_function(tmp_path: Path) -> None:
+    found = changes(tmp_path, """
+        def upgrade():
+            t = sa.table("users", sa.column("id"))
+            op.execute(t.delete().where(t.c.id == 1))
+            new = op.create_table("roles", sa.Column("id", sa.Integer(), primary_key=True))
+            op.bulk_insert(new, [{"id": 1}])
+    """)
+    data = [(c.action, c.table, c.has_where) for c in found if isinstance(c, DataChange)]
+    assert data == [("delete", "users", True), ("bulk_insert", "roles", None)]
+    assert any(isinstance(c, CreateTable) for c in found)
+
+
+def test_sql_built_at_run_time_is_reported_as_not_understood(tmp_path: Path) -> None:
+    [raw, unknown_op] = changes(tmp_path, """
+        def upgrade():
+            op.execute(build_sql())
+            op.create_entity(my_view)
+    """)
+    assert isinstance(raw, RawSQL) and not raw.understood and "run time" in (raw.reason or "")
+    assert isinstance(unknown_op, RawSQL) and unknown_op.keyword == "op.create_entity"
+
+
+def test_alter_column_fields(tmp_path: Path) -> None:
+    [alter] = changes(tmp_path, """
+        def upgrade():
+            op.alter_column("t", "c", type_=sa.BigInteger(), existing_type=sa.Integer(), nullable=False,
+                            postgresql_using="c::bigint")
+    """)
+    assert isinstance(alter, AlterColumn)
+    assert (alter.type, alter.existing_type, alter.nullable, alter.using) == (
+        "BigInteger()", "Integer()", False, "c::bigint")
+    assert not alter.server_default_changed
+
+
+def test_downgrade_body_and_triviality(tmp_path: Path) -> None:
+    path = tmp_path / "r1.py"
+    path.write_text(HEADER + "def upgrade():\n    op.drop_table('t')\n\ndef downgrade():\n    '''no'''\n    ...\n")
+    migration = load_python(path, "postgresql")
+    assert migration is not None and migration.downgrade is not None
+    assert migration.downgrade.trivial and migration.downgrade.line == 8
