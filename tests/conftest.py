@@ -39,6 +39,12 @@ def run_cli(*args: str | Path, env: dict[str, str] | None = None) -> Run:
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
+@pytest.fixture(autouse=True)
+def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths in reports are relative to the working directory: make it the same for every test."""
+    monkeypatch.chdir(ROOT)
+
+
 @pytest.fixture
 def cli() -> Callable[..., Run]:
     return run_cli

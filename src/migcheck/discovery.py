@@ -37,9 +37,11 @@ class Sources:
     version_dirs: list[Path] = field(default_factory=list)
     #: env.py of the script location, when known (rules about transaction settings read it).
     env_py: list[Path] = field(default_factory=list)
+    _seen: set[Path] = field(default_factory=set, repr=False)
 
     def add_python(self, path: Path) -> None:
-        if path not in self.python:
+        if path not in self._seen:
+            self._seen.add(path)
             self.python.append(path)
 
 

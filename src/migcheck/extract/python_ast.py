@@ -240,14 +240,16 @@ class PythonExtractor:
     # -- calls ------------------------------------------------------------------------------------
 
     def _calls(self, node: ast.AST, scope: Scope, out: list[Change], active: set[str]) -> None:
-        """Every call in ``node`` that changes something, outermost first, in source order."""
-        calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
-        handled: set[int] = set()
-        for call in sorted(calls, key=lambda c: (c.lineno, c.col_offset)):
-            if id(call) in handled:
-                continue
-            if self._call(call, scope, out, active):
-                handled.update(id(n) for n in ast.walk(call) if isinstance(n, ast.Call))
+        """Every call in ``node`` that changes something, outermost first, in source order.
+
+        A call that is handled (``op.add_column(...)``) is not searched further: ``sa.Column(...)``
+        inside it is an argument, not a change of its own.
+        """
+        if isinstance(node, ast.Call) and self._call(node, scope, out, active):
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr | ast.stmt | ast.keyword):
+                self._calls(child, scope, out, active)
 
     def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
         func = call.func

@@ -1,0 +1,229 @@
+"""Generate a synthetic Alembic project with N revisions, for speed measurements.
+
+The mix is what real histories hold: new tables with indexes, nullable and
+defaulted columns, concurrent indexes in autocommit blocks, type changes,
+raw SQL (DDL and batched backfills), bulk inserts, data migrations through
+``op.get_bind()``, batch operations, and a few risky changes so rules fire.
+A fixed seed makes the same history every time.
+
+    python benchmarks/generate.py 1000 /tmp/history-1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+from pathlib import Path
+
+ALEMBIC_INI = """[alembic]
+script_location = %(here)s/migrations
+sqlalchemy.url = postgresql://postgres@127.0.0.1:5432/bench
+
+[loggers]
+keys = root
+[handlers]
+keys = console
+[formatters]
+keys = generic
+[logger_root]
+level = WARN
+handlers = console
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+formatter = generic
+[formatter_generic]
+format = %(levelname)-5.5s %(message)s
+"""
+
+ENV_PY = '''from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True,
+                      transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    engine = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.",
+                                poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+HEADER = '''"""{message}
+
+Revision ID: {rev}
+Revises: {down}
+Create Date: 2026-01-01 00:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down_repr}
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+{upgrade}
+
+
+def downgrade():
+{downgrade}
+'''
+
+
+def _indent(lines: list[str]) -> str:
+    return "\n".join("    " + line if line else "" for line in lines)
+
+
+def revision_body(i: int, rng: random.Random, tables: list[str]) -> tuple[str, list[str], list[str]]:
+    """(message, upgrade lines, downgrade lines) for revision number ``i``."""
+    kind = rng.choices(
+        ["table", "column", "default_column", "index", "sql", "backfill", "bulk", "alter", "batch", "risky"],
+        weights=[14, 18, 10, 10, 8, 8, 6, 10, 8, 8],
+    )[0]
+    if kind == "table" or not tables:
+        name = f"t{i}"
+        tables.append(name)
+        return (
+            f"create table {name}",
+            [
+                "op.create_table(",
+                f'    "{name}",',
+                '    sa.Column("id", sa.BigInteger(), primary_key=True),',
+                '    sa.Column("name", sa.String(length=100), nullable=False),',
+                '    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),',
+                ")",
+                f'op.create_index("ix_{name}_name", "{name}", ["name"])',
+            ],
+            [f'op.drop_index("ix_{name}_name", table_name="{name}")', f'op.drop_table("{name}")'],
+        )
+    table = rng.choice(tables)
+    col = f"c{i}"
+    if kind == "column":
+        return (f"add {table}.{col}", [f'op.add_column("{table}", sa.Column("{col}", sa.Text(), nullable=True))'],
+                [f'op.drop_column("{table}", "{col}")'])
+    if kind == "default_column":
+        return (
+            f"add {table}.{col} with a default",
+            [f'op.add_column("{table}", sa.Column("{col}", sa.Integer(), nullable=False, server_default="0"))'],
+            [f'op.drop_column("{table}", "{col}")'],
+        )
+    if kind == "index":
+        return (
+            f"index {table}.name concurrently",
+            [
+                "with op.get_context().autocommit_block():",
+                f'    op.create_index("ix_{table}_{i}", "{table}", ["name"], postgresql_concurrently=True)',
+            ],
+            [
+                "with op.get_context().autocommit_block():",
+                f'    op.drop_index("ix_{table}_{i}", table_name="{table}", postgresql_concurrently=True)',
+            ],
+        )
+    if kind == "sql":
+        return (
+            f"raw SQL on {table}",
+            [f'op.execute("ALTER TABLE {table} ADD COLUMN {col} TEXT")',
+             f'op.execute("COMMENT ON COLUMN {table}.{col} IS \'generated\'")'],
+            [f'op.execute("ALTER TABLE {table} DROP COLUMN {col}")'],
+        )
+    if kind == "backfill":
+        return (
+            f"backfill {table}",
+            [
+                "conn = op.get_bind()",
+                f'conn.execute(sa.text("UPDATE {table} SET name = lower(name) WHERE id < 1000"))',
+            ],
+            ["pass"],
+        )
+    if kind == "bulk":
+        return (
+            f"seed {table}",
+            [
+                f'rows = sa.table("{table}", sa.column("id", sa.BigInteger()), sa.column("name", sa.String()))',
+                f'op.bulk_insert(rows, [{{"id": {i}, "name": "seed"}}])',
+            ],
+            [f'op.execute("DELETE FROM {table} WHERE id = {i}")'],
+        )
+    if kind == "alter":
+        return (
+            f"widen {table}.name",
+            [f'op.alter_column("{table}", "name", type_=sa.String(length=200), existing_type=sa.String(length=100))'],
+            [f'op.alter_column("{table}", "name", type_=sa.String(length=100), existing_type=sa.String(length=200))'],
+        )
+    if kind == "batch":
+        return (
+            f"batch changes on {table}",
+            [
+                f'with op.batch_alter_table("{table}") as batch_op:',
+                f'    batch_op.add_column(sa.Column("{col}", sa.Boolean(), nullable=True))',
+                f'    batch_op.create_index("ix_{table}_{col}", ["{col}"])',
+            ],
+            [
+                f'with op.batch_alter_table("{table}") as batch_op:',
+                f'    batch_op.drop_index("ix_{table}_{col}")',
+                f'    batch_op.drop_column("{col}")',
+            ],
+        )
+    # risky: the changes migcheck exists to catch
+    return (
+        f"risky change on {table}",
+        [
+            f'op.add_column("{table}", sa.Column("{col}", sa.Integer(), nullable=False))',
+            f'op.create_index("ix_{table}_{col}", "{table}", ["{col}"])',
+        ],
+        [f'op.drop_index("ix_{table}_{col}", table_name="{table}")', f'op.drop_column("{table}", "{col}")'],
+    )
+
+
+def generate(count: int, target: Path, seed: int = 7) -> Path:
+    """Write an Alembic project with ``count`` linear revisions under ``target``; returns it."""
+    if target.exists():
+        shutil.rmtree(target)
+    versions = target / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (target / "alembic.ini").write_text(ALEMBIC_INI)
+    (target / "migrations" / "env.py").write_text(ENV_PY)
+    rng = random.Random(seed)
+    tables: list[str] = []
+    down: str | None = None
+    for i in range(1, count + 1):
+        rev = f"{i:04d}{rng.getrandbits(32):08x}"
+        message, up, back = revision_body(i, rng, tables)
+        (versions / f"{rev}_{message.split()[0]}.py").write_text(
+            HEADER.format(message=message, rev=rev, down=down or "", down_repr=repr(down),
+                          upgrade=_indent(up), downgrade=_indent(back))
+        )
+        down = rev
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", type=int)
+    parser.add_argument("target", type=Path)
+    args = parser.parse_args()
+    generate(args.count, args.target)
+    print(f"wrote {args.count} revisions to {args.target}")
+
+
+if __name__ == "__main__":
+    main()

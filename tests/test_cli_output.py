@@ -1,0 +1,96 @@
+"""What a user sees: the text report, the JSON document and its schema, rules and explain."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import jsonschema
+
+from conftest import FIXTURES, run_cli
+from migcheck.rules.registry import DOC_SECTIONS, all_rules
+
+DEMO = FIXTURES / "demo"
+
+
+def test_text_report_groups_by_file_with_path_line_rule_message() -> None:
+    run = run_cli("lint", DEMO, env={"NO_COLOR": ""})
+    assert run.exit_code == 1
+    lines = run.stdout.splitlines()
+    header = "fixtures/demo/migrations/versions/3c4d5e6f7a8b_index_orders_user_id.py"
+    assert header in lines
+    finding = lines[lines.index(header) + 1]
+    assert finding.startswith(f"{header}:17  create-index-not-concurrently  error: index ix_orders_user_id")
+    assert lines[lines.index(header) + 2].startswith("    fix: with op.get_context().autocommit_block():")
+    assert lines[-1] == "Found 5 errors, 2 warnings (7 revisions in 7 files)."
+    assert "\x1b[" not in run.stdout  # no colour when not a terminal
+
+
+def test_force_color_and_no_color() -> None:
+    assert "\x1b[" in run_cli("lint", DEMO, env={"FORCE_COLOR": "1", "NO_COLOR": ""}).stdout
+    assert "\x1b[" not in run_cli("lint", DEMO, env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout
+
+
+def test_quiet_prints_findings_and_summary_only() -> None:
+    run = run_cli("lint", DEMO, "--quiet")
+    assert all(":" in line and "  " in line for line in run.stdout.splitlines()[:-1])
+    assert "fix:" not in run.stdout
+
+
+def test_clean_project_says_so_and_exits_0() -> None:
+    run = run_cli("lint", FIXTURES / "graph" / "merged-heads")
+    assert run.exit_code == 0
+    assert run.stdout.strip() == "No problems found (4 revisions in 4 files)."
+
+
+def test_json_validates_against_the_published_schema() -> None:
+    schema = json.loads(resources.files("migcheck").joinpath("schemas/report-v1.json").read_text())
+    for target in (DEMO, FIXTURES / "broken", FIXTURES / "rules" / "drop-column" / "fires.sql"):
+        run = run_cli("lint", target, "--format", "json")
+        document = run.json()
+        jsonschema.Draft7Validator(schema).validate(document)
+        assert document["summary"]["exit_code"] == run.exit_code
+
+
+def test_json_summary_counts() -> None:
+    document = run_cli("lint", DEMO, "--format", "json").json()
+    assert document["summary"]["by_severity"] == {"error": 5, "warning": 2, "info": 0}
+    assert document["summary"]["revisions"] == 7
+    assert sorted(document["graph"]["heads"]) == ["6f7a8b9c0d1e", "7a8b9c0d1e2f"]
+
+
+def test_select_and_ignore() -> None:
+    assert set(run_cli("lint", DEMO, "-f", "json", "--select", "drop-column").rules()) == {"drop-column"}
+    ignored = run_cli("lint", DEMO, "-f", "json", "--ignore", "multiple-heads,drop-column").rules()
+    assert "multiple-heads" not in ignored and "drop-column" not in ignored and ignored
+
+
+def test_rules_lists_every_rule() -> None:
+    run = run_cli("rules")
+    assert run.exit_code == 0
+    ids = [line.split()[0] for line in run.stdout.splitlines()]
+    assert ids == sorted(r.id for r in all_rules())
+    rows = json.loads(run_cli("rules", "--format", "json").stdout)
+    assert {"create-index-not-concurrently", "multiple-heads", "missing-downgrade"} <= {r["id"] for r in rows}
+
+
+def test_explain_prints_the_four_part_documentation() -> None:
+    run = run_cli("explain", "create-index-not-concurrently")
+    assert run.exit_code == 0
+    for section in DOC_SECTIONS:
+        assert f"## {section}" in run.stdout
+    assert "postgresql_concurrently=True" in run.stdout
+    assert run.stdout.rstrip().endswith("Severity: error. Dialects: postgresql.")
+
+
+def test_explain_unknown_rule() -> None:
+    run = run_cli("explain", "create-index-concurrently")
+    assert run.exit_code == 2
+    assert "did you mean 'create-index-not-concurrently'?" in run.stderr
+
+
+def test_every_rule_is_documented_in_four_parts() -> None:
+    for rule in all_rules():
+        assert rule.doc.startswith(f"# {rule.id}\n"), rule.id
+        positions = [rule.doc.find(f"\n## {section}\n") for section in DOC_SECTIONS]
+        assert all(p > 0 for p in positions) and positions == sorted(positions), rule.id
