@@ -17,11 +17,11 @@ def test_text_report_groups_by_file_with_path_line_rule_message() -> None:
     run = run_cli("lint", DEMO, env={"NO_COLOR": ""})
     assert run.exit_code == 1
     lines = run.stdout.splitlines()
-    header = "fixtures/demo/migrations/versions/3c4d5e6f7a8b_index_orders_user_id.py"
-    assert header in lines
-    finding = lines[lines.index(header) + 1]
-    assert finding.startswith(f"{header}:17  create-index-not-concurrently  error: index ix_orders_user_id")
-    assert lines[lines.index(header) + 2].startswith("    fix: with op.get_context().autocommit_block():")
+    path = "fixtures/demo/migrations/versions/3c4d5e6f7a8b_index_orders_user_id.py"
+    [at] = [i for i, line in enumerate(lines) if line.startswith(path)]
+    assert lines[at].startswith(f"{path}:17  create-index-not-concurrently  error: index ix_orders_user_id")
+    assert lines[at + 1].startswith("    fix: with op.get_context().autocommit_block():")
+    assert lines[at - 1] == ""  # files are separated by a blank line
     assert lines[-1] == "Found 5 errors, 2 warnings (7 revisions in 7 files)."
     assert "\x1b[" not in run.stdout  # no colour when not a terminal
 

@@ -29,9 +29,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 def render(result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False) -> str:
     lines: list[str] = []
     active = [f for f in result.findings if not f.suppressed]
-    for path, group in groupby(active, key=lambda f: f.path):
-        if not quiet:
-            lines.append(_paint(path, "1", color))
+    for _path, group in groupby(active, key=lambda f: f.path):
         for finding in group:
             lines.extend(_finding_lines(finding, color, show_fix and not quiet))
         if not quiet:
