@@ -193,3 +193,35 @@ def test_downgrade_body_and_triviality(tmp_path: Path) -> None:
     migration = load_python(path, "postgresql")
     assert migration is not None and migration.downgrade is not None
     assert migration.downgrade.trivial and migration.downgrade.line == 8
+
+
+def test_constraints_and_renames(tmp_path: Path) -> None:
+    from migcheck.changes import AddConstraint, DropConstraint, RenameTable
+
+    found = changes(tmp_path, """
+        def upgrade():
+            op.create_foreign_key("fk_o_u", "orders", "users", ["user_id"], ["id"], postgresql_not_valid=True)
+            op.create_unique_constraint("uq_u_email", "users", ["email"])
+            op.create_check_constraint("ck_age", "users", "age >= 0")
+            op.create_primary_key("pk_t", "t", ["id"])
+            op.drop_constraint("fk_old", "orders", type_="foreignkey")
+            op.rename_table("old", "new")
+            with op.batch_alter_table("users") as batch_op:
+                batch_op.create_foreign_key("fk_u_org", "orgs", ["org_id"], ["id"])
+    """)
+    kinds = [(c.kind_of, c.table, c.name) for c in found if isinstance(c, AddConstraint)]
+    assert kinds == [
+        ("foreign_key", "orders", "fk_o_u"),
+        ("unique", "users", "uq_u_email"),
+        ("check", "users", "ck_age"),
+        ("primary_key", "t", "pk_t"),
+        ("foreign_key", "users", "fk_u_org"),
+    ]
+    fk = found[0]
+    assert fk.not_valid and fk.referent == "users" and fk.columns == ["user_id"]
+    assert found[2].condition == "age >= 0"
+    drop = next(c for c in found if isinstance(c, DropConstraint))
+    assert (drop.name, drop.table, drop.kind_of) == ("fk_old", "orders", "foreignkey")
+    rename = next(c for c in found if isinstance(c, RenameTable))
+    assert (rename.table, rename.new_name) == ("old", "new")
+    assert found[-1].referent == "orgs"
