@@ -74,4 +74,8 @@ def load_sql(path: Path, dialect: str) -> list[Migration]:
         raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise LoadError(path, f"cannot decode file as UTF-8: {exc.reason}") from None
-    return load_sql_file(path, text, dialect)
+    migrations = load_sql_file(path, text, dialect)
+    lines = text.splitlines()
+    for migration in migrations:
+        migration.source_lines = lines  # for `-- migcheck: ignore[...]` comments
+    return migrations
