@@ -272,3 +272,14 @@ def test_no_common_history(repo: Repo) -> None:
     run = repo.lint("--base", "main")
     assert run.exit_code == 2
     assert "share no history" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "rule_id", ["modified-applied-migration", "deleted-migration", "new-revision-not-on-base-head"]
+)
+def test_rule_is_documented(rule_id: str) -> None:
+    run = run_cli("explain", rule_id)
+    assert run.exit_code == 0
+    assert run.stdout.startswith(f"# {rule_id}\n")
+    headings = [line for line in run.stdout.splitlines() if line.startswith("## ")]
+    assert headings == ["## What it finds", "## Why it hurts", "## Example", "## Safe alternative"]

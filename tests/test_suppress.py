@@ -202,3 +202,12 @@ def test_sql_targets() -> None:
     )
     sups = sql_suppressions("f.sql", source)
     assert [(s.line, s.rules, sorted(s.targets)) for s in sups] == [(1, ("a",), [2, 3]), (4, ("b",), [4])]
+
+
+@pytest.mark.parametrize("rule_id", ["unused-suppression", "suppression-without-reason"])
+def test_rule_is_documented(rule_id: str) -> None:
+    run = run_cli("explain", rule_id)
+    assert run.exit_code == 0
+    assert run.stdout.startswith(f"# {rule_id}\n")
+    headings = [line for line in run.stdout.splitlines() if line.startswith("## ")]
+    assert headings == ["## What it finds", "## Why it hurts", "## Example", "## Safe alternative"]
