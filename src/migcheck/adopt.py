@@ -48,7 +48,7 @@ def init_config(paths: list[Path], *, target: Path | None = None, dialect: str |
     unreadable = 0
     for path in sources.python:
         try:
-            migration = load_python(path, dialect or "postgresql")
+            migration = load_python(path, dialect or "postgresql", extract=False)
         except LoadError:
             unreadable += 1
             continue

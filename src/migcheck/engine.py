@@ -71,9 +71,12 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         sources.sql = [p for p in sources.sql if not settings.excluded(p)]
     migrations: list[Migration] = []
     errors: list[LoadError] = []
+    # Under a baseline or --base most revisions are not linted: read their headers only, and
+    # extract changes just for the ones that will be (extraction is most of the time of a run).
+    headers_first = bool(settings.baseline or settings.base)
     for path in sources.python:
         try:
-            migration = load_python(path, settings.dialect)
+            migration = load_python(path, settings.dialect, extract=not headers_first)
         except LoadError as exc:
             errors.append(exc)
             continue
@@ -85,7 +88,18 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
             sql_migrations.extend(load_sql(path, settings.dialect))
         except LoadError as exc:
             errors.append(exc)
-    return check(migrations, sql_migrations, errors, sources, settings)
+    scope = None
+    if headers_first:
+        scope = Scope.build(migrations, sql_migrations, sources, settings)
+        migrations = [_extracted(m, settings) if scope.lints(m) else m for m in migrations]
+    return check(migrations, sql_migrations, errors, sources, settings, scope)
+
+
+def _extracted(migration: Migration, settings: Settings) -> Migration:
+    try:
+        return load_python(migration.path, settings.dialect) or migration
+    except LoadError:  # the file changed under us; keep the header-only reading
+        return migration
 
 
 def check(
@@ -94,6 +108,7 @@ def check(
     errors: list[LoadError],
     sources: Sources,
     settings: Settings,
+    scope: Scope | None = None,
 ) -> LintResult:
     """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only."""
     rules = selected_rules(settings)
@@ -103,7 +118,7 @@ def check(
     enabled = {r.id: r for r in rules}
     findings: list[Finding] = []
     # Baseline and pull-request mode: which revisions the per-revision rules look at.
-    scope = Scope.build(migrations, sql_migrations, sources, settings)
+    scope = scope or Scope.build(migrations, sql_migrations, sources, settings)
 
     if INVALID_MIGRATION_FILE in enabled:
         invalid = enabled[INVALID_MIGRATION_FILE]

@@ -14,6 +14,7 @@ The working tree counts, untracked files included, so a developer can run it bef
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -85,11 +86,42 @@ class PullRequest:
         specs = sorted({a.relative_to(repo).as_posix() or "." for a in anchors}) or ["."]
         pr = cls(ref=ref, repo=repo, merge_base=merge_base)
         pr._read_changes(specs)
-        pr.tip = _graph_at(repo, ref, specs)
+        pr.tip = pr._graph_at_tip(specs, migrations)
         return pr
 
     def touches(self, path: Path) -> bool:
-        return path.resolve() in self.changed
+        return _resolved(path) in self.changed
+
+    def _graph_at_tip(self, specs: list[str], migrations: list[Migration]) -> RevisionGraph | None:
+        """The revision graph of ``ref``'s tip, headers only.
+
+        A file whose blob on the tip is the one in HEAD, and that the working tree did not change,
+        has the header already read from disk; git is asked only for the others (usually the few
+        revisions the base gained since the branch started).
+        """
+        tip = _tree(self.repo, self.ref, specs)
+        if tip is None:
+            return None
+        head = _tree(self.repo, "HEAD", specs) or {}
+        on_disk = {_resolved(m.path): m for m in migrations}
+        headers: list[Migration] = []
+        to_read: list[str] = []
+        for path, blob in tip.items():
+            if not path.endswith(".py") or path.endswith("__init__.py"):
+                continue
+            absolute = (self.repo / path).resolve()
+            known = on_disk.get(absolute)
+            if known is not None and head.get(path) == blob and absolute not in self.changed:
+                headers.append(known)
+            else:
+                to_read.append(path)
+        for path, text in zip(to_read, _blobs(self.repo, [f"{self.ref}:{p}" for p in to_read]), strict=True):
+            header = _header(text)
+            if header is not None:
+                revision, down, labels = header
+                headers.append(Migration(path=self.repo / path, revision=revision, down_revisions=down,
+                                         branch_labels=labels))
+        return RevisionGraph.build(headers)
 
     # --- what changed ------------------------------------------------------------------------
 
@@ -303,21 +335,24 @@ def _header(text: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]] | 
     return (header.revision, header.down_revisions, header.branch_labels) if header else None
 
 
-def _graph_at(repo: Path, ref: str, specs: list[str]) -> RevisionGraph | None:
-    """The revision graph of the ``.py`` files under ``specs`` on ``ref``'s tip, headers only."""
-    proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", "--name-only", ref, "--", *specs)
+def _tree(repo: Path, rev: str, specs: list[str]) -> dict[str, str] | None:
+    """``path -> blob id`` of the files under ``specs`` in ``rev`` (None when git cannot list it)."""
+    proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *specs)
     if proc.returncode != 0:
         return None
-    paths = [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-             if p.endswith(".py") and not p.endswith("__init__.py")]
-    migrations = []
-    for path, text in zip(paths, _blobs(repo, [f"{ref}:{p}" for p in paths]), strict=True):
-        header = _header(text)
-        if header is not None:
-            revision, down, labels = header
-            migrations.append(Migration(path=repo / path, revision=revision, down_revisions=down,
-                                        branch_labels=labels))
-    return RevisionGraph.build(migrations)
+    out = {}
+    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            out[path] = parts[2]
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, once per path: a run asks about each revision file several times."""
+    return path.resolve()
 
 
 def _rel(repo: Path, path: Path) -> str:
