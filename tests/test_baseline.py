@@ -255,3 +255,15 @@ def test_init_leaves_broken_toml_alone(legacy: Path) -> None:
     assert run.exit_code == 2
     assert "is not valid TOML" in run.stderr and "nothing was written" in run.stderr
     assert pyproject.read_text(encoding="utf-8") == "[project\nname=\n"
+
+
+def test_json_report_with_a_baseline_matches_the_schema() -> None:
+    import json
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent.parent / "src" / "migcheck" / "schemas" / "report-v1.json")
+                        .read_text(encoding="utf-8"))
+    document = run_cli("lint", LEGACY, "--format", "json").json()
+    jsonschema.validate(document, schema)
+    assert document["summary"]["linted_revisions"] == 1

@@ -279,3 +279,11 @@ def test_config_command_reports_bad_config(project: Path) -> None:
 def test_legacy_fixture_config_is_picked_up() -> None:
     run = run_cli("config", LEGACY)
     assert 'baseline = "0003_add_orders_status"' in run.stdout
+
+
+def test_every_key_is_documented() -> None:
+    from migcheck.config import KEY_NAMES
+
+    reference = (FIXTURES.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for key in KEY_NAMES:
+        assert f"| `{key}` |" in reference, key

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from migcheck.config import migcheck_table
+from migcheck.config import migcheck_table, short_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -84,7 +84,7 @@ def init_config(paths: list[Path], *, target: Path | None = None, dialect: str |
         what = "head" if len(heads) == 1 else f"{len(heads)} heads"
         trust = (f"baseline = {', '.join(heads)} (the current {what}; {len(migrations)} revision"
                  f"{'s' if len(migrations) != 1 else ''} trusted as history)")
-    lines = [f"{action} {pyproject}: {trust}.",
+    lines = [f"{action} {short_path(pyproject)}: {trust}.",
              "From now on `migcheck lint` reports problems in revisions added after the baseline; graph "
              "checks still cover every revision."]
     if unreadable:

@@ -314,10 +314,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def _table_origin(path: Path) -> str:
-    return f"{_short(path)} [tool.migcheck]" if path.name == "pyproject.toml" else _short(path)
+    return f"{short_path(path)} [tool.migcheck]" if path.name == "pyproject.toml" else short_path(path)
 
 
-def _short(path: Path) -> str:
+def short_path(path: Path) -> str:
     """Relative to the working directory when below it, else absolute."""
     resolved = path.resolve()
     try:
@@ -389,7 +389,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Path):
-        return _toml_value(_short(value))
+        return _toml_value(short_path(value))
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, dict):
@@ -420,7 +420,7 @@ def effective(settings: Settings) -> list[tuple[str, Any, str]]:
 
 def render_effective(settings: Settings) -> str:
     """The settings as a ``[tool.migcheck]`` table, each line commented with where it came from."""
-    source = _short(settings.config_file) if settings.config_file else "none found (defaults)"
+    source = short_path(settings.config_file) if settings.config_file else "none found (defaults)"
     lines = [f"# config file: {source}", "[tool.migcheck]"]
     rows = []
     for name, value, origin in effective(settings):
@@ -438,7 +438,7 @@ def effective_json(settings: Settings) -> dict[str, Any]:
         if isinstance(value, Severity):
             return value.label
         if isinstance(value, Path):
-            return _short(value)
+            return short_path(value)
         if isinstance(value, set | frozenset):
             return sorted(value)
         if isinstance(value, list | tuple):

@@ -38,7 +38,8 @@ class GitBaseError(Exception):
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"}
+    # GIT_OPTIONAL_LOCKS=0: read-only, not even the index's stat cache is refreshed.
+    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
     try:
         return subprocess.run(["git", "--literal-pathspecs", *args], cwd=repo, input=stdin,
                               capture_output=True, env=env, check=False)
