@@ -287,3 +287,10 @@ def test_every_key_is_documented() -> None:
     reference = (FIXTURES.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
     for key in KEY_NAMES:
         assert f"| `{key}` |" in reference, key
+
+
+def test_config_command_shows_paths_as_written(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(project, '[tool.migcheck]\npaths = ["versions"]\n')
+    monkeypatch.chdir(project / "versions")
+    run = run_cli("config")
+    assert 'paths = ["versions"]' in run.stdout

@@ -10,6 +10,7 @@ turn a check off.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -408,8 +409,10 @@ def effective(settings: Settings) -> list[tuple[str, Any, str]]:
         value = getattr(settings, key.attr)
         if key.name == "fail-on":
             value = "never" if value is None else value.label
-        if key.name == "paths" and not value:
-            value = None
+        if key.name == "paths":
+            # As they would be written in the config file: relative to its directory.
+            base = settings.root or Path.cwd()
+            value = [Path(os.path.relpath(p, base)).as_posix() for p in value] or None
         if key.name == "baseline" and not value:
             value = None
         elif key.name == "baseline" and len(value) == 1:
