@@ -1,4 +1,4 @@
-"""The ``migcheck`` command: lint, rules, explain.
+"""The ``migcheck`` command: lint, rules, explain, config, init.
 
 Exit codes: 0 no findings at or above ``--fail-on``; 1 findings; 2 usage or
 input errors (a path that does not exist, an unreadable alembic.ini, an
@@ -17,7 +17,6 @@ import typer
 
 from migcheck import __version__
 from migcheck.config import DEFAULT_POSTGRES_VERSION, Settings
-from migcheck.findings import Severity
 
 app = typer.Typer(
     name="migcheck",
@@ -70,69 +69,126 @@ def _root(
     """Find the Alembic migrations that would hurt production, before they get there."""
 
 
-def _split_ids(values: list[str] | None) -> set[str]:
-    return {part.strip() for value in values or [] for part in value.split(",") if part.strip()}
-
-
 def _check_rule_ids(ids: set[str], option: str) -> None:
-    from difflib import get_close_matches
+    from migcheck.config import known_rule_ids, rule_hint
 
-    from migcheck.rules.registry import all_rules
-
-    known = [r.id for r in all_rules()]
+    known = known_rule_ids()
     for rule_id in sorted(ids):
         if rule_id not in known:
-            close = get_close_matches(rule_id, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else "; `migcheck rules` lists them"
-            fail(f"unknown rule {rule_id!r} in {option}{hint}")
+            fail(f"unknown rule {rule_id!r} in {option}{rule_hint(rule_id, known)}")
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Read settings from this file instead of the nearest pyproject.toml "
+                 "with [tool.migcheck].", show_default=False),
+]
+NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Ignore every config file; defaults and "
+                                           "command-line options only.")]
+FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", "-f", help="Output format.",
+                                                        show_default="text")]
+FailOnOpt = Annotated[FailOn | None, typer.Option(
+    "--fail-on", help="Exit 1 when a finding at or above this severity remains.", show_default="error")]
+DialectOpt = Annotated[Dialect | None, typer.Option("--dialect", help="Target database.",
+                                                    show_default="postgresql")]
+PostgresOpt = Annotated[int | None, typer.Option(
+    "--postgres-version", help="PostgreSQL major version of production.", min=9, max=99,
+    show_default=str(DEFAULT_POSTGRES_VERSION))]
+SelectOpt = Annotated[list[str] | None, typer.Option(
+    "--select", help="Only these rules (comma-separated, repeatable); replaces the config's select.")]
+ExtendSelectOpt = Annotated[list[str] | None, typer.Option(
+    "--extend-select", help="Run these rules too (adds to the config's list).")]
+IgnoreOpt = Annotated[list[str] | None, typer.Option(
+    "--ignore", help="Leave out these rules (adds to the config's list).")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option(
+    "--exclude", help="Glob patterns of files not to read (replaces the config's list).")]
+BaselineOpt = Annotated[str | None, typer.Option(
+    "--baseline", help="Trust this revision and its ancestors: per-revision rules skip them.",
+    show_default=False)]
+BaseOpt = Annotated[str | None, typer.Option(
+    "--base", help="Pull-request mode: lint only what changed since the merge base with this git ref "
+    "(e.g. origin/main), and check edits to revisions the base already has.", show_default=False)]
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Versions directories, alembic.ini / pyproject.toml files, project roots, revision files, "
+        "or offline `alembic upgrade --sql` files. Default: `paths` from the config, else the current "
+        "directory.",
+        show_default=False,
+    ),
+]
+
+
+def _settings(paths: list[Path] | None, config: Path | None, no_config: bool,
+              cli: dict[str, tuple[object, str]]) -> Settings:
+    """Defaults < config file < command line, or one clear error line."""
+    from migcheck.config import ConfigError, load_settings
+
+    if config is not None and no_config:
+        fail("--config and --no-config contradict each other; use one")
+    try:
+        return load_settings(paths, config, isolated=no_config, cli=cli)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _cli_values(
+    *, output_format: OutputFormat | None = None, fail_on: FailOn | None = None,
+    dialect: Dialect | None = None,
+    postgres_version: int | None = None, select: list[str] | None = None,
+    extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
+    baseline: str | None = None,
+) -> dict[str, tuple[object, str]]:
+    from migcheck.config import split_cli_list
+
+    return {
+        "output-format": (output_format.value if output_format else None, "--format"),
+        "fail-on": (fail_on.value if fail_on else None, "--fail-on"),
+        "dialect": (dialect.value if dialect else None, "--dialect"),
+        "postgres-version": (postgres_version, "--postgres-version"),
+        "select": (split_cli_list(select), "--select"),
+        "extend-select": (split_cli_list(extend_select), "--extend-select"),
+        "ignore": (split_cli_list(ignore), "--ignore"),
+        "exclude": (exclude or None, "--exclude"),
+        "baseline": (baseline, "--baseline"),
+    }
 
 
 @app.command()
 def lint(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Versions directories, alembic.ini / pyproject.toml files, project roots, revision files, "
-            "or offline `alembic upgrade --sql` files. Default: the current directory.",
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity remains.")
-    ] = FailOn.error,
-    dialect: Annotated[Dialect, typer.Option("--dialect", help="Target database.")] = Dialect.postgresql,
-    postgres_version: Annotated[
-        int, typer.Option("--postgres-version", help="PostgreSQL major version of production.", min=9, max=99)
-    ] = DEFAULT_POSTGRES_VERSION,
-    select: Annotated[
-        list[str] | None, typer.Option("--select", help="Only these rules (comma-separated, repeatable).")
-    ] = None,
-    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Leave out these rules.")] = None,
+    paths: PathsArg = None,
+    output_format: FormatOpt = None,
+    fail_on: FailOnOpt = None,
+    dialect: DialectOpt = None,
+    postgres_version: PostgresOpt = None,
+    select: SelectOpt = None,
+    extend_select: ExtendSelectOpt = None,
+    ignore: IgnoreOpt = None,
+    exclude: ExcludeOpt = None,
+    baseline: BaselineOpt = None,
+    base: BaseOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
 ) -> None:
     """Check migrations statically; nothing is imported or executed."""
+    from migcheck.config import ConfigError
     from migcheck.discovery import DiscoveryError
     from migcheck.engine import lint_paths
+    from migcheck.gitbase import GitBaseError
 
-    selected = _split_ids(select) or None
-    ignored = _split_ids(ignore)
-    _check_rule_ids((selected or set()) | ignored, "--select/--ignore")
-    settings = Settings(
-        dialect=dialect.value,
-        postgres_version=postgres_version,
-        fail_on=None if fail_on is FailOn.never else Severity.parse(fail_on.value),
-        select=selected,
-        ignore=ignored,
-    )
+    settings = _settings(paths, config, no_config, _cli_values(
+        output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
+        select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
+    settings.base = base
     try:
-        result = lint_paths(paths or [Path(".")], settings)
-    except DiscoveryError as exc:
+        result = lint_paths(paths or settings.paths or [Path(".")], settings)
+    except (DiscoveryError, ConfigError, GitBaseError) as exc:
         fail(str(exc))
     worst = result.worst()
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
-    if output_format is OutputFormat.json:
+    if settings.output_format == OutputFormat.json.value:
         from migcheck.report import json as json_report
 
         sys.stdout.write(json_report.render(result, code))
@@ -141,6 +197,55 @@ def lint(
 
         text.write(result, quiet=quiet)
     raise typer.Exit(code)
+
+
+@app.command("config")
+def show_config(
+    paths: PathsArg = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    fail_on: FailOnOpt = None,
+    dialect: DialectOpt = None,
+    postgres_version: PostgresOpt = None,
+    select: SelectOpt = None,
+    extend_select: ExtendSelectOpt = None,
+    ignore: IgnoreOpt = None,
+    exclude: ExcludeOpt = None,
+    baseline: BaselineOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
+) -> None:
+    """Print the effective settings and where each one came from (default, config file, command line)."""
+    from migcheck.config import effective_json, render_effective
+
+    settings = _settings(paths, config, no_config, _cli_values(
+        fail_on=fail_on, dialect=dialect, postgres_version=postgres_version, select=select,
+        extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
+    if as_json:
+        typer.echo(json.dumps(effective_json(settings), indent=2))
+    else:
+        typer.echo(render_effective(settings), nl=False)
+
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the [tool.migcheck] table if there is one.")]
+
+
+@app.command()
+def init(
+    paths: PathsArg = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Write here instead of the nearest pyproject.toml.", show_default=False)] = None,
+    dialect: DialectOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Adopt migcheck in one step: write [tool.migcheck] with the baseline set to the current head(s)."""
+    from migcheck.adopt import AdoptError, init_config
+
+    try:
+        message = init_config(paths or [Path(".")], target=config, dialect=dialect.value if dialect else None,
+                              force=force)
+    except AdoptError as exc:
+        fail(str(exc))
+    typer.echo(message)
 
 
 @app.command()

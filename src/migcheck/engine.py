@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migcheck import suppress
 from migcheck.config import Settings
 from migcheck.discovery import Sources, discover
 from migcheck.envinfo import read_env
@@ -20,6 +21,7 @@ from migcheck.revision import Migration
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE
 from migcheck.rules.registry import Hit, Rule, all_rules
+from migcheck.scope import Scope
 
 
 @dataclass
@@ -30,6 +32,8 @@ class LintResult:
     sources: Sources
     files_checked: int = 0
     rules_run: list[Rule] = field(default_factory=list)
+    #: Revisions the per-revision rules ran on (fewer than ``migrations`` under a baseline or --base).
+    linted: int | None = None
 
     def count(self, severity: Severity, suppressed: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity == severity and f.suppressed == suppressed)
@@ -63,11 +67,17 @@ def lint_paths(paths: list[Path], settings: Settings) -> LintResult:
 
 
 def lint_sources(sources: Sources, settings: Settings) -> LintResult:
+    if settings.exclude:
+        sources.python = [p for p in sources.python if not settings.excluded(p)]
+        sources.sql = [p for p in sources.sql if not settings.excluded(p)]
     migrations: list[Migration] = []
     errors: list[LoadError] = []
+    # Under a baseline or --base most revisions are not linted: read their headers only, and
+    # extract changes just for the ones that will be (extraction is most of the time of a run).
+    headers_first = bool(settings.baseline or settings.base)
     for path in sources.python:
         try:
-            migration = load_python(path, settings.dialect)
+            migration = load_python(path, settings.dialect, extract=not headers_first)
         except LoadError as exc:
             errors.append(exc)
             continue
@@ -82,7 +92,18 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
             sql_migrations.extend(load_sql(path, settings.dialect))
         except LoadError as exc:
             errors.append(exc)
-    return check(migrations, sql_migrations, errors, sources, settings)
+    scope = None
+    if headers_first:
+        scope = Scope.build(migrations, sql_migrations, sources, settings)
+        migrations = [_extracted(m, settings) if scope.lints(m) else m for m in migrations]
+    return check(migrations, sql_migrations, errors, sources, settings, scope)
+
+
+def _extracted(migration: Migration, settings: Settings) -> Migration:
+    try:
+        return load_python(migration.path, settings.dialect) or migration
+    except LoadError:  # the file changed under us; keep the header-only reading
+        return migration
 
 
 def check(
@@ -91,31 +112,44 @@ def check(
     errors: list[LoadError],
     sources: Sources,
     settings: Settings,
+    scope: Scope | None = None,
 ) -> LintResult:
     """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only."""
     rules = selected_rules(settings)
     by_kind: dict[str, list[Rule]] = {"change": [], "revision": [], "graph": [], "engine": []}
     for rule in rules:
         by_kind[rule.kind].append(rule)
-    enabled_ids = {r.id for r in rules}
+    enabled = {r.id: r for r in rules}
     findings: list[Finding] = []
+    # Baseline and pull-request mode: which revisions the per-revision rules look at.
+    scope = scope or Scope.build(migrations, sql_migrations, sources, settings)
 
-    if INVALID_MIGRATION_FILE in enabled_ids:
-        invalid = next(r for r in rules if r.id == INVALID_MIGRATION_FILE)
+    if INVALID_MIGRATION_FILE in enabled:
+        invalid = enabled[INVALID_MIGRATION_FILE]
         for error in errors:
-            findings.append(_finding(invalid, settings, Hit(error.message, line=error.line), error.path, None))
+            if scope.reports(error.path):
+                hit = Hit(error.message, line=error.line)
+                findings.append(_finding(invalid, settings, hit, error.path, None))
 
     graph = RevisionGraph.build(migrations)
     for rule in by_kind["graph"]:
         assert rule.check is not None
         for hit in rule.check(graph):
-            findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
+            if hit.path is None or scope.reports(hit.path):
+                findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     env = read_env(sources.env_py[0] if sources.env_py else None)
-    for migration in [*migrations, *sql_migrations]:
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    for migration in linted:
         ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else None, env)
         findings.extend(_check_migration(ctx, by_kind["change"], by_kind["revision"], settings))
 
+    for rule_id, hit in scope.extra_hits(migrations):
+        if rule_id in enabled:
+            findings.append(_finding(enabled[rule_id], settings, hit, hit.path or Path("."), hit.revision))
+
+    in_pr = scope.pull_request is not None
+    findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr))
     findings.sort(key=Finding.sort_key)
     return LintResult(
         findings=findings,
@@ -124,6 +158,25 @@ def check(
         sources=sources,
         files_checked=len(sources.python) + len(sources.sql),
         rules_run=rules,
+        linted=len(linted),
+    )
+
+
+def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
+              pull_request: bool) -> list[Finding]:
+    """Mark findings covered by inline comments; return the findings about the comments themselves."""
+    from migcheck.rules.history import PR_RULES
+
+    display = {id(m): display_path(m.path) for m in linted}
+    active = {r for r in enabled if pull_request or r not in PR_RULES}
+    return suppress.apply(
+        findings,
+        suppress.suppressions_for(linted, display),
+        active_rules=active,
+        known_rules=[r.id for r in all_rules()],
+        require_reason=settings.require_reason,
+        make=enabled,
+        severity_of=settings.severity_overrides,
     )
 
 

@@ -35,8 +35,12 @@ def read_source(path: Path) -> str:
         raise LoadError(path, f"cannot decode file: {exc}") from None
 
 
-def load_python(path: Path, dialect: str) -> Migration | None:
-    """The revision in ``path``; None when the module is not a revision (``__init__``, helpers)."""
+def load_python(path: Path, dialect: str, *, extract: bool = True) -> Migration | None:
+    """The revision in ``path``; None when the module is not a revision (``__init__``, helpers).
+
+    ``extract=False`` reads the header only (no ``upgrade``/``downgrade`` bodies): enough for the
+    graph, and much cheaper for history a baseline trusts.
+    """
     source = read_source(path)
     try:
         tree = ast.parse(source, filename=str(path))
@@ -50,7 +54,7 @@ def load_python(path: Path, dialect: str) -> Migration | None:
         raise LoadError(path, str(exc), exc.line) from None
     if header is None:
         return None
-    extractor = PythonExtractor(tree, module_constants(tree), dialect)
+    extractor = PythonExtractor(tree, module_constants(tree), dialect) if extract else None
     return Migration(
         path=path,
         revision=header.revision,
@@ -61,8 +65,8 @@ def load_python(path: Path, dialect: str) -> Migration | None:
         line=header.line,
         down_line=header.down_line,
         origin="python",
-        upgrade=extractor.body("upgrade"),
-        downgrade=extractor.body("downgrade"),
+        upgrade=extractor.body("upgrade") if extractor else None,
+        downgrade=extractor.body("downgrade") if extractor else None,
         source_lines=source.splitlines(),
     )
 
@@ -74,4 +78,8 @@ def load_sql(path: Path, dialect: str) -> list[Migration]:
         raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise LoadError(path, f"cannot decode file as UTF-8: {exc.reason}") from None
-    return load_sql_file(path, text, dialect)
+    migrations = load_sql_file(path, text, dialect)
+    lines = text.splitlines()
+    for migration in migrations:
+        migration.source_lines = lines  # for `-- migcheck: ignore[...]` comments
+    return migrations

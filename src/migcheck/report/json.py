@@ -34,6 +34,7 @@ def document(result: LintResult, exit_code: int) -> dict[str, Any]:
         "summary": {
             "files": result.files_checked,
             "revisions": len(result.migrations),
+            "linted_revisions": len(result.migrations) if result.linted is None else result.linted,
             "findings": sum(1 for f in result.findings if not f.suppressed),
             "suppressed": sum(1 for f in result.findings if f.suppressed),
             "by_severity": {sev.label: result.count(sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)},

@@ -54,8 +54,12 @@ def summary(result: LintResult, color: bool = False) -> str:
     counts = [(result.count(sev), sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     parts = [f"{n} {sev.label}{'s' if n != 1 else ''}" for n, sev in counts if n]
     suppressed = sum(1 for f in result.findings if f.suppressed)
-    tail = f"{revisions} revision{'s' if revisions != 1 else ''} in {result.files_checked} file" \
-        f"{'s' if result.files_checked != 1 else ''}"
+    files = f"{result.files_checked} file{'s' if result.files_checked != 1 else ''}"
+    if result.linted is not None and result.linted != revisions:
+        # A baseline or --base narrowed the run: say how much was looked at, so silence is not misread.
+        tail = f"{result.linted} of {revisions} revision{'s' if revisions != 1 else ''} linted, {files}"
+    else:
+        tail = f"{revisions} revision{'s' if revisions != 1 else ''} in {files}"
     if suppressed:
         tail += f", {suppressed} suppressed"
     if not parts:

@@ -1,3 +1,12 @@
 """Rule families. Importing this package registers every rule."""
 
-from migcheck.rules import data, destructive, downgrade, files, graph, locking  # noqa: F401
+from migcheck.rules import (  # noqa: F401
+    data,
+    destructive,
+    downgrade,
+    files,
+    graph,
+    history,  # engine-emitted in pull-request mode (migcheck.gitbase)
+    locking,
+    suppression,  # engine-emitted after the rules (migcheck.suppress)
+)

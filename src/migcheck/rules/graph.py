@@ -17,8 +17,12 @@ def multiple_heads(graph: RevisionGraph) -> Iterator[Hit]:
         return
     # Heads of branches that carry their own branch label are deliberate (`alembic upgrade heads`,
     # `alembic upgrade app@head`); heads that share their labels (or have none) are a fork.
+    # A head whose lineage has a missing parent is missing-down-revision's finding, not a fork.
+    broken = {m.revision for m, _ in graph.missing_parents}
     groups: dict[frozenset[str], list[str]] = {}
     for head in heads:
+        if broken & (graph.ancestors(head.revision, follow_depends_on=False) | {head.revision}):
+            continue
         groups.setdefault(_labels(graph, head.revision), []).append(head.revision)
     for group in groups.values():
         if len(group) < 2:
