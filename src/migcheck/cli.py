@@ -8,7 +8,6 @@ unknown rule). Input errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -97,7 +96,15 @@ def lint(
             show_default=False,
         ),
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT[:PATH]",
+            help="Output format: text, json, sarif, github or markdown; with :PATH it goes to that file. "
+            "Repeatable; one format may go to stdout (text when none does).",
+            show_default=False,
+        ),
+    ] = None,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity remains.")
     ] = FailOn.error,
@@ -109,12 +116,19 @@ def lint(
         list[str] | None, typer.Option("--select", help="Only these rules (comma-separated, repeatable).")
     ] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Leave out these rules.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Findings only; no fixes or headers, nothing when clean.")
+    ] = False,
 ) -> None:
     """Check migrations statically; nothing is imported or executed."""
     from migcheck.discovery import DiscoveryError
     from migcheck.engine import lint_paths
+    from migcheck.report import outputs
 
+    try:
+        wanted = outputs.parse(formats)
+    except outputs.OutputError as exc:
+        fail(str(exc))
     selected = _split_ids(select) or None
     ignored = _split_ids(ignore)
     _check_rule_ids((selected or set()) | ignored, "--select/--ignore")
@@ -132,14 +146,10 @@ def lint(
     worst = result.worst()
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
-    if output_format is OutputFormat.json:
-        from migcheck.report import json as json_report
-
-        sys.stdout.write(json_report.render(result, code))
-    else:
-        from migcheck.report import text
-
-        text.write(result, quiet=quiet)
+    try:
+        outputs.write_all(wanted, result, code, quiet=quiet)
+    except outputs.OutputError as exc:
+        fail(str(exc))
     raise typer.Exit(code)
 
 
