@@ -78,7 +78,20 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
             sql_migrations.extend(load_sql(path, settings.dialect))
         except LoadError as exc:
             errors.append(exc)
-    return check(migrations, sql_migrations, errors, sources, settings)
+    return check(migrations, sql_migrations, errors, sources, settings, _load_context(sources, settings))
+
+
+def _load_context(sources: Sources, settings: Settings) -> list[Migration]:
+    """Graph-only revisions; a sibling that cannot be read is not what the user asked about."""
+    context = []
+    for path in sources.context:
+        try:
+            migration = load_python(path, settings.dialect)
+        except LoadError:
+            continue
+        if migration is not None:
+            context.append(migration)
+    return context
 
 
 def check(
@@ -87,8 +100,12 @@ def check(
     errors: list[LoadError],
     sources: Sources,
     settings: Settings,
+    context: list[Migration] | None = None,
 ) -> LintResult:
-    """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only."""
+    """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only.
+
+    ``context`` revisions complete the graph but get no findings of their own.
+    """
     rules = selected_rules(settings)
     by_kind: dict[str, list[Rule]] = {"change": [], "revision": [], "graph": [], "engine": []}
     for rule in rules:
@@ -101,10 +118,13 @@ def check(
         for error in errors:
             findings.append(_finding(invalid, settings, Hit(error.message, line=error.line), error.path, None))
 
-    graph = RevisionGraph.build(migrations)
+    graph = RevisionGraph.build([*migrations, *(context or [])])
+    focus = {m.path.resolve() for m in migrations} if context else None
     for rule in by_kind["graph"]:
         assert rule.check is not None
         for hit in rule.check(graph):
+            if focus is not None and (hit.path is None or hit.path.resolve() not in focus):
+                continue
             findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     for migration in [*migrations, *sql_migrations]:
