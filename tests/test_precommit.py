@@ -1,7 +1,10 @@
-"""The pre-commit hook, run with the real ``pre-commit try-repo`` on a real git repository.
+"""The pre-commit hook, run with the real pre-commit on a real git repository.
 
 pre-commit installs this checkout into an environment of its own with pip
-(dependencies come from the package index), once for the module.
+(dependencies come from the package index). ``try-repo`` builds that
+environment afresh on every call, so it runs once; the other checks use a
+``.pre-commit-config.yaml`` naming this checkout, with one environment for
+the module.
 """
 
 from __future__ import annotations
@@ -33,13 +36,21 @@ def project(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "project", copy=FIXTURES / "integrations")
 
 
-def try_repo(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def pre_commit(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "NO_COLOR": "1"}
     env.pop("PRE_COMMIT", None)
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "migcheck", "--color", "never", *args],
+        [sys.executable, "-m", "pre_commit", *args, "--color", "never"],
         cwd=project, env=env, capture_output=True, text=True, timeout=900,
     )
+
+
+def run_hook(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``pre-commit run`` with a config that uses the hook from this checkout's HEAD."""
+    config = {"repos": [{"repo": str(ROOT), "rev": git(ROOT, "rev-parse", "HEAD"), "hooks": [{"id": "migcheck"}]}]}
+    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(project, "add", ".pre-commit-config.yaml")
+    return pre_commit(project, home, "run", *args)
 
 
 def test_hook_definition() -> None:
@@ -49,7 +60,7 @@ def test_hook_definition() -> None:
 
 
 def test_failing_migration_fails_the_hook(project: Path, pre_commit_home: Path) -> None:
-    done = try_repo(project, pre_commit_home, "--all-files")
+    done = pre_commit(project, pre_commit_home, "try-repo", str(ROOT), "migcheck", "--all-files")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "migcheck" in done.stdout and "Failed" in done.stdout
     assert f"{FAILING}:18  create-index-not-concurrently  error:" in done.stdout
@@ -59,7 +70,7 @@ def test_failing_migration_fails_the_hook(project: Path, pre_commit_home: Path) 
 
 
 def test_passing_migration_alone_passes(project: Path, pre_commit_home: Path) -> None:
-    done = try_repo(project, pre_commit_home, "--files", PASSING)
+    done = run_hook(project, pre_commit_home, "--files", PASSING)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Passed" in done.stdout
 
@@ -72,7 +83,7 @@ def test_a_new_revision_is_checked_against_the_history_beside_it(project: Path, 
         'def downgrade():\n    op.add_column("orders", sa.Column("status", sa.Text()))\n'
     )
     git(project, "add", str(new))
-    done = try_repo(project, pre_commit_home)  # the staged files, as on `git commit`
+    done = run_hook(project, pre_commit_home)  # the staged files, as on `git commit`
     assert done.returncode == 1, done.stdout + done.stderr
     assert "migrations/versions/0003_drop_status.py:6  drop-column  error:" in done.stdout
     assert "missing-down-revision" not in done.stdout and FAILING not in done.stdout
