@@ -1,4 +1,4 @@
-"""Real git repositories in temp directories, for tests of repository-relative paths, the Action and pre-commit."""
+"""Real git repositories in temp directories: repository-relative paths, the Action, pre-commit."""
 
 from __future__ import annotations
 

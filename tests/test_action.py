@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from conftest import FIXTURES, ROOT
 from gitrepo import git, make_repo
 
@@ -67,7 +68,7 @@ def migcheck_bin(tmp_path: Path) -> Path:
     path = tmp_path / "bin" / "migcheck"
     path.parent.mkdir()
     path.write_text(
-        f"#!/bin/sh\nPYTHONPATH={ROOT / 'src'} exec {sys.executable} -m migcheck \"$@\"\n", encoding="utf-8"
+        f'#!/bin/sh\nPYTHONPATH={ROOT / "src"} exec {sys.executable} -m migcheck "$@"\n', encoding="utf-8"
     )
     path.chmod(0o755)
     return path
@@ -99,7 +100,11 @@ def run_step(
 ) -> StepRun:
     payload: dict[str, Any] = {"repository": {"full_name": "acme/shop"}}
     if event == "pull_request":
-        payload["pull_request"] = {"number": 7, "base": {"ref": "main", "sha": SHA}, "head": {"ref": "feature"}}
+        payload["pull_request"] = {
+            "number": 7,
+            "base": {"ref": "main", "sha": SHA},
+            "head": {"ref": "feature"},
+        }
     files["event.json"].write_text(json.dumps(payload))
     github = {
         "event_name": event,
@@ -114,7 +119,11 @@ def run_step(
         name: given.get(name, evaluate(str(spec.get("default", "")), {"github": github}))
         for name, spec in ACTION["inputs"].items()
     }
-    context = {"inputs": resolved, "github": github, "steps": {k: {"outputs": v} for k, v in (step_outputs or {}).items()}}
+    context = {
+        "inputs": resolved,
+        "github": github,
+        "steps": {k: {"outputs": v} for k, v in (step_outputs or {}).items()},
+    }
     spec = step(step_id)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
     env.update(
@@ -137,8 +146,13 @@ def run_step(
     script = files["temp"] / f"step-{step_id}.sh"
     script.write_text(spec["run"])
     # what the runner runs for `shell: bash`
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                          cwd=cwd, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     outputs = dict(line.split("=", 1) for line in files["output"].read_text().splitlines() if "=" in line)
     return StepRun(done.returncode, done.stdout + done.stderr, outputs, files["summary"].read_text())
 
@@ -159,8 +173,16 @@ def lint(workspace: Path, files: dict[str, Path], bin_path: Path, **inputs: str)
 def test_action_yml_structure() -> None:
     assert ACTION["name"] == "migcheck" and ACTION["description"]
     assert ACTION["runs"]["using"] == "composite"
-    assert set(ACTION["inputs"]) >= {"path", "args", "python-version", "version", "fail-on", "base", "sarif-file",
-                                     "summary"}
+    assert set(ACTION["inputs"]) >= {
+        "path",
+        "args",
+        "python-version",
+        "version",
+        "fail-on",
+        "base",
+        "sarif-file",
+        "summary",
+    }
     for name, spec in ACTION["inputs"].items():
         assert spec.get("description"), name
         assert isinstance(spec.get("default", ""), str), name
@@ -205,29 +227,43 @@ def test_push_run_annotates_counts_and_summarises(
     run = lint(workspace, runner_files, migcheck_bin)
     assert run.code == 1, run.stdout
     assert run.outputs == {
-        "findings": "3", "errors": "2", "warnings": "1", "info": "0", "suppressed": "0", "exit-code": "1",
+        "findings": "3",
+        "errors": "2",
+        "warnings": "1",
+        "info": "0",
+        "suppressed": "0",
+        "exit-code": "1",
     }
     annotations = [line for line in run.stdout.splitlines() if line.startswith("::")]
-    assert [a.split(",")[0] for a in annotations] == [f"::error file={FAILING}", f"::warning file={FAILING}",
-                                                        f"::error file={FAILING}"]
+    assert [a.split(",")[0] for a in annotations] == [
+        f"::error file={FAILING}",
+        f"::warning file={FAILING}",
+        f"::error file={FAILING}",
+    ]
     assert run.summary.startswith("### migcheck\n\n❌ **Found 2 errors, 1 warning**")
     assert f"(https://github.com/acme/shop/blob/{SHA}/{FAILING}#L18)" in run.summary
     assert "--base" not in run.stdout  # a push has no base: everything is linted
 
 
-def test_summary_is_appended_not_overwritten(workspace: Path, runner_files: dict[str, Path], migcheck_bin: Path) -> None:
+def test_summary_is_appended_not_overwritten(
+    workspace: Path, runner_files: dict[str, Path], migcheck_bin: Path
+) -> None:
     runner_files["summary"].write_text("## Earlier step\n")
     run = lint(workspace, runner_files, migcheck_bin)
     assert run.summary.startswith("## Earlier step\n### migcheck\n")
 
 
-def test_sarif_file_and_fail_on_never(workspace: Path, runner_files: dict[str, Path], migcheck_bin: Path) -> None:
+def test_sarif_file_and_fail_on_never(
+    workspace: Path, runner_files: dict[str, Path], migcheck_bin: Path
+) -> None:
     run = lint(workspace, runner_files, migcheck_bin, **{"sarif-file": "results.sarif", "fail-on": "never"})
     assert run.code == 0
     assert run.outputs["exit-code"] == "0" and run.outputs["errors"] == "2"
     assert run.outputs["sarif-file"] == "results.sarif"
     log = json.loads((workspace / "results.sarif").read_text())
-    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == FAILING
+    assert (
+        log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == FAILING
+    )
 
 
 def test_summary_and_annotations_can_be_turned_off(
@@ -245,7 +281,9 @@ def test_args_are_split_like_a_shell_and_path_is_honoured(
     workspace: Path, runner_files: dict[str, Path], migcheck_bin: Path
 ) -> None:
     run = lint(
-        workspace, runner_files, migcheck_bin,
+        workspace,
+        runner_files,
+        migcheck_bin,
         path="migrations/versions",
         args="--ignore 'drop-index-not-concurrently' --ignore=add-not-null-column-without-default",
     )
@@ -301,7 +339,11 @@ def test_pull_request_defaults_base_to_the_base_branch(
     clone = _checkout(tmp_path)
     record = tmp_path / "argv.json"
     run = run_step(
-        "lint", clone, runner_files, {"sarif-file": "out.sarif"}, event="pull_request",
+        "lint",
+        clone,
+        runner_files,
+        {"sarif-file": "out.sarif"},
+        event="pull_request",
         step_outputs={"install": {"migcheck": str(recorder), "python": sys.executable}},
         extra_env={"RECORD_ARGV": str(record)},
     )
@@ -310,17 +352,33 @@ def test_pull_request_defaults_base_to_the_base_branch(
     report = next(a for a in argv if a.startswith("json:"))
     summary = next(a for a in argv if a.startswith("markdown:"))
     assert argv == [
-        "lint", ".", "--fail-on", "error", "--format", report, "--format", "github", "--format", summary,
-        "--format", "sarif:out.sarif", "--base", "origin/main",
+        "lint",
+        ".",
+        "--fail-on",
+        "error",
+        "--format",
+        report,
+        "--format",
+        "github",
+        "--format",
+        summary,
+        "--format",
+        "sarif:out.sarif",
+        "--base",
+        "origin/main",
     ]
 
 
-def test_explicit_base_and_push_without_base(tmp_path: Path, runner_files: dict[str, Path], recorder: Path) -> None:
+def test_explicit_base_and_push_without_base(
+    tmp_path: Path, runner_files: dict[str, Path], recorder: Path
+) -> None:
     clone = _checkout(tmp_path)
     record = tmp_path / "argv.json"
     head = git(clone, "rev-parse", "HEAD")
-    common = {"step_outputs": {"install": {"migcheck": str(recorder), "python": sys.executable}},
-              "extra_env": {"RECORD_ARGV": str(record)}}
+    common = {
+        "step_outputs": {"install": {"migcheck": str(recorder), "python": sys.executable}},
+        "extra_env": {"RECORD_ARGV": str(record)},
+    }
     run_step("lint", clone, runner_files, {"base": head, "args": "--dialect mysql"}, **common)
     argv = _argv(record)
     assert argv[-4:] == ["--base", head, "--dialect", "mysql"]
@@ -334,8 +392,13 @@ def test_explicit_base_and_push_without_base(tmp_path: Path, runner_files: dict[
 
 
 def test_install_rejects_a_version_it_cannot_read(tmp_path: Path, runner_files: dict[str, Path]) -> None:
-    run = run_step("install", tmp_path, runner_files, {"version": "latest-please"},
-                   step_outputs={"python": {"python-path": sys.executable}})
+    run = run_step(
+        "install",
+        tmp_path,
+        runner_files,
+        {"version": "latest-please"},
+        step_outputs={"python": {"python-path": sys.executable}},
+    )
     assert run.code == 2
     assert "version 'latest-please' is neither a release" in run.stdout
     assert not (runner_files["temp"] / "migcheck-venv").exists()
@@ -344,37 +407,76 @@ def test_install_rejects_a_version_it_cannot_read(tmp_path: Path, runner_files: 
 def _source_copy(tmp_path: Path) -> Path:
     """The action's checkout as `uses:` would get it (without tests and fixtures, to keep it quick)."""
     copy = tmp_path / "action-src"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
-        ".git", "tests", "fixtures", "*.egg-info", "__pycache__", ".*_cache", "build", "dist", "benchmarks"))
+    shutil.copytree(
+        ROOT,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            "tests",
+            "fixtures",
+            "*.egg-info",
+            "__pycache__",
+            ".*_cache",
+            "build",
+            "dist",
+            "benchmarks",
+        ),
+    )
     return copy
 
 
 @pytest.mark.slow
 def test_install_from_the_actions_own_source(tmp_path: Path, runner_files: dict[str, Path]) -> None:
     source = _source_copy(tmp_path)
-    run = run_step("install", tmp_path, runner_files, {"version": "source"},
-                   step_outputs={"python": {"python-path": sys.executable}},
-                   extra_env={"GITHUB_ACTION_PATH": str(source), "MIGCHECK_ACTION_PATH": str(source)})
+    run = run_step(
+        "install",
+        tmp_path,
+        runner_files,
+        {"version": "source"},
+        step_outputs={"python": {"python-path": sys.executable}},
+        extra_env={"GITHUB_ACTION_PATH": str(source), "MIGCHECK_ACTION_PATH": str(source)},
+    )
     assert run.code == 0, run.stdout
     assert f"Installing {source}" in run.stdout
     migcheck = Path(run.outputs["migcheck"])
     assert migcheck.parent.parent == runner_files["temp"] / "migcheck-venv"
-    done = subprocess.run([str(migcheck), "lint", str(PROJECT), "--format", "json"], capture_output=True, text=True)
+    done = subprocess.run(
+        [str(migcheck), "lint", str(PROJECT), "--format", "json"], capture_output=True, text=True
+    )
     assert done.returncode == 1 and json.loads(done.stdout)["summary"]["findings"] == 3
 
 
 @pytest.mark.slow
-def test_install_pins_the_pypi_package_to_the_version_input(tmp_path: Path, runner_files: dict[str, Path]) -> None:
+def test_install_pins_the_pypi_package_to_the_version_input(
+    tmp_path: Path, runner_files: dict[str, Path]
+) -> None:
     """``version: 0.1.0`` installs ``alembic-migcheck==0.1.0``; a wheel built here stands in for PyPI's."""
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
-                    str(_source_copy(tmp_path))], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(wheels),
+            str(_source_copy(tmp_path)),
+        ],
+        check=True,
+    )
     (wheel,) = wheels.glob("alembic_migcheck-*.whl")
     version = wheel.name.split("-")[1]
     links = " ".join(filter(None, [str(wheels), os.environ.get("PIP_FIND_LINKS", "")]))
-    run = run_step("install", tmp_path, runner_files, {"version": f"v{version}"},
-                   step_outputs={"python": {"python-path": sys.executable}},
-                   extra_env={"PIP_FIND_LINKS": links})
+    run = run_step(
+        "install",
+        tmp_path,
+        runner_files,
+        {"version": f"v{version}"},
+        step_outputs={"python": {"python-path": sys.executable}},
+        extra_env={"PIP_FIND_LINKS": links},
+    )
     assert run.code == 0, run.stdout
     assert f"Installing alembic-migcheck=={version}" in run.stdout
     assert f"migcheck {version}" in run.stdout

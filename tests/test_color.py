@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TextIO
 
 import pytest
-from conftest import FIXTURES, ROOT
 
+from conftest import FIXTURES, ROOT
 from migcheck.report.text import use_color
 
 pty = pytest.importorskip("pty", reason="pseudo-terminals need a POSIX system")

@@ -7,7 +7,7 @@ from typing import Any
 
 from conftest import run_cli
 
-BASE = '''
+BASE = """
 revision = "a1"
 down_revision = None
 
@@ -17,9 +17,9 @@ def upgrade():
 
 def downgrade():
     op.drop_table("orders")
-'''
+"""
 
-CHILD = '''
+CHILD = """
 revision = "b2"
 down_revision = "a1"
 
@@ -28,7 +28,7 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_orders_id", "orders")
-'''
+"""
 
 
 def test_a_named_revision_is_not_reported_for_a_parent_in_an_unnamed_sibling(write_revision: Any) -> None:
@@ -49,7 +49,9 @@ def test_a_parent_missing_everywhere_is_still_reported(write_revision: Any) -> N
 def test_a_named_revision_that_makes_a_second_head_is_reported(write_revision: Any) -> None:
     write_revision("a1_base.py", BASE)
     write_revision("b2_child.py", CHILD)
-    rival = write_revision("b3_rival.py", CHILD.replace('"b2"', '"b3"').replace("ix_orders_id", "ix_orders_id2"))
+    rival = write_revision(
+        "b3_rival.py", CHILD.replace('"b2"', '"b3"').replace("ix_orders_id", "ix_orders_id2")
+    )
     run = run_cli("lint", rival, "--format", "json")
     heads = [f for f in run.json()["findings"] if f["rule"] == "multiple-heads"]
     assert len(heads) == 1 and heads[0]["path"].endswith("b3_rival.py")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import FIXTURES, run_cli
 
 PROJECT = FIXTURES / "integrations"
@@ -25,15 +26,28 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_text_on_the_terminal_and_sarif_to_a_file(project: Path) -> None:
     run = run_cli("lint", ".", "--format", "sarif:reports/results.sarif")
     assert run.exit_code == 1
-    assert "Found 2 errors, 1 warning" in run.stdout and f"{FAILING}:18  create-index-not-concurrently" in run.stdout
+    assert (
+        "Found 2 errors, 1 warning" in run.stdout
+        and f"{FAILING}:18  create-index-not-concurrently" in run.stdout
+    )
     log = json.loads((project / "reports" / "results.sarif").read_text(encoding="utf-8"))
     assert [r["ruleId"] for r in log["runs"][0]["results"]][-1] == "create-index-not-concurrently"
 
 
 def test_every_format_at_once(project: Path) -> None:
     run = run_cli(
-        "lint", ".", "--format", "json", "--format", "sarif:out.sarif", "--format", "github:out.txt",
-        "--format", "markdown:out.md", "--format", "text:out.log",
+        "lint",
+        ".",
+        "--format",
+        "json",
+        "--format",
+        "sarif:out.sarif",
+        "--format",
+        "github:out.txt",
+        "--format",
+        "markdown:out.md",
+        "--format",
+        "text:out.log",
     )
     assert run.exit_code == 1
     assert run.json()["summary"]["exit_code"] == 1  # stdout is the one format without a path
@@ -53,7 +67,10 @@ def test_dash_means_standard_output(project: Path) -> None:
     ("formats", "message"),
     [
         (["json", "sarif"], "only one --format can write to standard output (got json, sarif)"),
-        (["yaml"], "unknown format 'yaml' in --format 'yaml' (choose from text, json, sarif, github, markdown)"),
+        (
+            ["yaml"],
+            "unknown format 'yaml' in --format 'yaml' (choose from text, json, sarif, github, markdown)",
+        ),
         (["sarif:"], "--format 'sarif:' has an empty path"),
         (["sarif:a.out", "json:./a.out"], "two --format options write to the same file"),
     ],
@@ -90,8 +107,16 @@ def test_bad_input_writes_no_report(project: Path) -> None:
         (["."], 1),
         ([".", "--fail-on", "never"], 0),
         ([".", "--ignore", "add-not-null-column-without-default,create-index-not-concurrently"], 0),
-        ([".", "--ignore", "add-not-null-column-without-default,create-index-not-concurrently", "--fail-on",
-          "warning"], 1),
+        (
+            [
+                ".",
+                "--ignore",
+                "add-not-null-column-without-default,create-index-not-concurrently",
+                "--fail-on",
+                "warning",
+            ],
+            1,
+        ),
         (["--format", "nope", "."], 2),
     ],
 )
@@ -123,7 +148,7 @@ def _message(run: Any, line: int) -> str:
 def test_ordering_is_by_file_then_line_in_every_format(project: Path, write_revision: Any) -> None:
     write_revision(
         "0000_aaa_first.py",
-        '''
+        """
         revision = "0000"
         down_revision = None
 
@@ -132,21 +157,23 @@ def test_ordering_is_by_file_then_line_in_every_format(project: Path, write_revi
 
         def downgrade():
             pass
-        ''',
+        """,
         directory=project / "migrations" / "versions",
     )
     (project / "migrations" / "versions" / "0001_create_orders.py").write_text(
-        (PROJECT / "migrations" / "versions" / "0001_create_orders.py").read_text().replace(
-            'down_revision = None', 'down_revision = "0000"'
-        )
+        (PROJECT / "migrations" / "versions" / "0001_create_orders.py")
+        .read_text()
+        .replace("down_revision = None", 'down_revision = "0000"')
     )
     data = run_cli("lint", ".", "--format", "json").json()
     keys = [(f["path"], f["line"]) for f in data["findings"]]
     assert keys == sorted(keys) and keys[0][0].endswith("0000_aaa_first.py")
     sarif = json.loads(run_cli("lint", ".", "--format", "sarif").stdout)
     sarif_keys = [
-        (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-         r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
         for r in sarif["runs"][0]["results"]
     ]
     assert sarif_keys == keys

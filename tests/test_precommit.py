@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import FIXTURES, ROOT
 from gitrepo import GIT_ENV, git, make_repo
 
@@ -41,13 +42,19 @@ def pre_commit(project: Path, home: Path, *args: str) -> subprocess.CompletedPro
     env.pop("PRE_COMMIT", None)
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", *args, "--color", "never"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
 def run_hook(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``pre-commit run`` with a config that uses the hook from this checkout's HEAD."""
-    config = {"repos": [{"repo": str(ROOT), "rev": git(ROOT, "rev-parse", "HEAD"), "hooks": [{"id": "migcheck"}]}]}
+    config = {
+        "repos": [{"repo": str(ROOT), "rev": git(ROOT, "rev-parse", "HEAD"), "hooks": [{"id": "migcheck"}]}]
+    }
     (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     git(project, "add", ".pre-commit-config.yaml")
     return pre_commit(project, home, "run", *args)
@@ -75,11 +82,14 @@ def test_passing_migration_alone_passes(project: Path, pre_commit_home: Path) ->
     assert "Passed" in done.stdout
 
 
-def test_a_new_revision_is_checked_against_the_history_beside_it(project: Path, pre_commit_home: Path) -> None:
-    """Only the staged file is passed; its parent in the unstaged history is not a missing-down-revision."""
+def test_a_new_revision_is_checked_against_the_history_beside_it(
+    project: Path, pre_commit_home: Path
+) -> None:
+    """Only the staged file is passed; its parent, committed earlier, is no missing-down-revision."""
     new = project / "migrations" / "versions" / "0003_drop_status.py"
     new.write_text(
-        'revision = "0003"\ndown_revision = "0002"\n\n\ndef upgrade():\n    op.drop_column("orders", "status")\n\n\n'
+        'revision = "0003"\ndown_revision = "0002"\n\n\n'
+        'def upgrade():\n    op.drop_column("orders", "status")\n\n\n'
         'def downgrade():\n    op.add_column("orders", sa.Column("status", sa.Text()))\n'
     )
     git(project, "add", str(new))

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import FIXTURES, run_cli
 from gitrepo import make_repo
-
 from migcheck.config import Settings
 from migcheck.engine import lint_paths
 from migcheck.findings import Finding, Severity
@@ -52,8 +52,12 @@ def test_annotations_for_a_project(repo: Path) -> None:
     lines = run.stdout.splitlines()
     assert lines[-1] == "Found 2 errors, 1 warning (2 revisions in 2 files)."
     commands = [parse(line) for line in lines[:-1]]
-    assert [(kind, props["line"]) for kind, props, _ in commands] == [("error", "16"), ("warning", "17"), ("error", "18")]
-    kind, props, data = commands[2]
+    assert [(kind, props["line"]) for kind, props, _ in commands] == [
+        ("error", "16"),
+        ("warning", "17"),
+        ("error", "18"),
+    ]
+    _, props, data = commands[2]
     assert props == {
         "file": FAILING,
         "line": "18",
@@ -77,7 +81,7 @@ def test_raw_command_line_is_exactly_escaped(repo: Path) -> None:
 def test_paths_with_commas_and_colons_survive(repo: Path, write_revision: Any) -> None:
     write_revision(
         "0003_a,b:c.py",
-        '''
+        """
         revision = "0003"
         down_revision = "0002"
 
@@ -86,7 +90,7 @@ def test_paths_with_commas_and_colons_survive(repo: Path, write_revision: Any) -
 
         def downgrade():
             op.drop_index("ix_orders_id", "orders")
-        ''',
+        """,
         directory=repo / "migrations" / "versions",
     )
     lines = run_cli("lint", ".", "--format", "github", "--quiet").stdout.splitlines()
@@ -95,7 +99,9 @@ def test_paths_with_commas_and_colons_survive(repo: Path, write_revision: Any) -
     assert any("file=migrations/versions/0003_a%2Cb%3Ac.py," in line for line in lines)
 
 
-def test_annotation_paths_are_relative_to_the_repository_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_annotation_paths_are_relative_to_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_repo(tmp_path / "mono", copy=PROJECT, into="backend")
     monkeypatch.chdir(root / "backend" / "migrations")
     lines = run_cli("lint", ".", "--format", "github", "--quiet").stdout.splitlines()
@@ -107,7 +113,9 @@ def test_lower_severities_are_warning_and_notice_and_suppressed_findings_are_lef
     result.findings = [
         Finding("drop-table", Severity.INFO, "info here", FAILING, 3),
         Finding("drop-column", Severity.WARNING, "warn here", FAILING, 4, end_line=6),
-        Finding("drop-column", Severity.ERROR, "hidden", FAILING, 5, suppressed=True, suppression_reason="ok"),
+        Finding(
+            "drop-column", Severity.ERROR, "hidden", FAILING, 5, suppressed=True, suppression_reason="ok"
+        ),
     ]
     out = github.render(result, quiet=True, root=repo, cwd=repo).splitlines()
     assert len(out) == 2

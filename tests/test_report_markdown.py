@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, run_cli
 from gitrepo import make_repo
-
 from migcheck.config import Settings
 from migcheck.engine import lint_paths
 from migcheck.findings import Finding, Severity
@@ -37,7 +37,7 @@ def table_rows(text: str) -> list[list[str]]:
     lines = text.splitlines()
     start = lines.index("| | Location | Rule | Message |")
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         cells = [c.strip() for c in line.replace("\\|", "\0").strip("|").split("|")]
@@ -58,7 +58,9 @@ def test_report_in_a_github_run_links_lines_and_rule_docs(repo: Path) -> None:
         "[`create-index-not-concurrently`]"
         "(https://github.com/migcheck/migcheck/blob/main/docs/rules/create-index-not-concurrently.md)"
     )
-    assert rows[2][3].startswith("index ix\\_orders\\_status on existing table orders is built without CONCURRENTLY")
+    assert rows[2][3].startswith(
+        "index ix\\_orders\\_status on existing table orders is built without CONCURRENTLY"
+    )
     assert rows[1][0] == "⚠️ warning"
 
 
@@ -68,7 +70,9 @@ def test_revisions_checked_and_fixes_are_listed(repo: Path) -> None:
     assert f"| `0001` | [`migrations/versions/0001_create_orders.py:9`]({BLOB}migrations/versions/" in text
     assert "| `0002` |" in text and "orders: status, created\\_at index |" in text
     assert "<details><summary>Suggested fixes (3)</summary>" in text
-    assert '```python\nwith op.get_context().autocommit_block():\n    op.create_index("ix_orders_status"' in text
+    assert (
+        '```python\nwith op.get_context().autocommit_block():\n    op.create_index("ix_orders_status"' in text
+    )
 
 
 def test_outside_github_locations_are_plain_code(repo: Path) -> None:

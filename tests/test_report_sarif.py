@@ -8,9 +8,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from conftest import FIXTURES, ROOT, SHARED, run_cli
 from gitrepo import make_repo
-
 from migcheck.config import Settings
 from migcheck.engine import lint_paths
 from migcheck.findings import Finding, Severity
@@ -18,7 +18,9 @@ from migcheck.report import ruleinfo, sarif
 from migcheck.rules.registry import all_rules, get_rule
 
 # ../shared beside the clone (CI); one level further up for a git worktree under wt/.
-SCHEMA_CANDIDATES = [base / "schemas" / "sarif-schema-2.1.0.json" for base in (SHARED, ROOT.parent.parent / "shared")]
+SCHEMA_CANDIDATES = [
+    base / "schemas" / "sarif-schema-2.1.0.json" for base in (SHARED, ROOT.parent.parent / "shared")
+]
 SCHEMA_PATH = next((p for p in SCHEMA_CANDIDATES if p.is_file()), SCHEMA_CANDIDATES[0])
 PROJECT = FIXTURES / "integrations"
 FAILING = "migrations/versions/0002_orders_status.py"
@@ -93,7 +95,10 @@ def test_rule_without_a_doc_page_falls_back_to_its_summary() -> None:
     assert rule is not None
     descriptor = sarif.rule_descriptor(rule)
     # ``alembic upgrade head`` in the docstring becomes markdown code, and plain text in descriptions
-    assert descriptor["shortDescription"]["text"] == "More than one head on a branch: alembic upgrade head refuses to run."
+    assert (
+        descriptor["shortDescription"]["text"]
+        == "More than one head on a branch: alembic upgrade head refuses to run."
+    )
     assert "`alembic upgrade head`" in descriptor["help"]["markdown"]
 
 
@@ -140,7 +145,7 @@ def test_outside_a_git_repository_paths_are_relative_to_the_working_directory(
 def test_uris_are_percent_encoded(repo: Path, write_revision: Any, validator: Any) -> None:
     write_revision(
         "0003 add #tag.py",
-        '''
+        """
         revision = "0003"
         down_revision = "0002"
 
@@ -149,12 +154,14 @@ def test_uris_are_percent_encoded(repo: Path, write_revision: Any, validator: An
 
         def downgrade():
             pass
-        ''',
+        """,
         directory=repo / "migrations" / "versions",
     )
     log = sarif_of(".")
     assert_valid(validator, log)
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]
+    }
     assert "migrations/versions/0003%20add%20%23tag.py" in uris
 
 
@@ -164,10 +171,18 @@ def _result_with(finding: Finding, root: Path) -> dict[str, Any]:
     return sarif.document(result, root=root, cwd=root)
 
 
-def test_suppressed_findings_are_kept_as_sarif_suppressions_with_their_reason(repo: Path, validator: Any) -> None:
+def test_suppressed_findings_are_kept_as_sarif_suppressions_with_their_reason(
+    repo: Path, validator: Any
+) -> None:
     finding = Finding(
-        "drop-column", Severity.ERROR, "column orders.status is dropped", FAILING, 16,
-        suppressed=True, suppression_reason="column unused since release 41", extra={"suppression_kind": "inline"},
+        "drop-column",
+        Severity.ERROR,
+        "column orders.status is dropped",
+        FAILING,
+        16,
+        suppressed=True,
+        suppression_reason="column unused since release 41",
+        extra={"suppression_kind": "inline"},
     )
     log = _result_with(finding, repo)
     assert_valid(validator, log)
@@ -177,7 +192,9 @@ def test_suppressed_findings_are_kept_as_sarif_suppressions_with_their_reason(re
     ]
 
 
-def test_suppression_without_a_known_source_is_external_and_info_is_a_note(repo: Path, validator: Any) -> None:
+def test_suppression_without_a_known_source_is_external_and_info_is_a_note(
+    repo: Path, validator: Any
+) -> None:
     suppressed = Finding("drop-table", Severity.INFO, "m", FAILING, 3, suppressed=True)
     log = _result_with(suppressed, repo)
     assert_valid(validator, log)
