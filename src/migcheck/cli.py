@@ -2,7 +2,8 @@
 
 Exit codes: 0 no findings at or above ``--fail-on``; 1 findings; 2 usage or
 input errors (a path that does not exist, an unreadable alembic.ini, an
-unknown rule). Input errors are one line on stderr, never a traceback.
+unknown rule or format, a report file that cannot be written). Input errors
+are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
