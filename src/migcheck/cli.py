@@ -2,13 +2,13 @@
 
 Exit codes: 0 no findings at or above ``--fail-on``; 1 findings; 2 usage or
 input errors (a path that does not exist, an unreadable alembic.ini, an
-unknown rule). Input errors are one line on stderr, never a traceback.
+unknown rule or format, a report file that cannot be written). Input errors
+are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -85,8 +85,15 @@ ConfigOpt = Annotated[
 ]
 NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Ignore every config file; defaults and "
                                            "command-line options only.")]
-FormatOpt = Annotated[OutputFormat | None, typer.Option("--format", "-f", help="Output format.",
-                                                        show_default="text")]
+FormatOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format", "-f", metavar="FORMAT[:PATH]",
+        help="Output format: text, json, sarif, github or markdown; with :PATH it goes to that file. "
+        "Repeatable; one format may go to stdout (text when none does).",
+        show_default=False,
+    ),
+]
 FailOnOpt = Annotated[FailOn | None, typer.Option(
     "--fail-on", help="Exit 1 when a finding at or above this severity remains.", show_default="error")]
 DialectOpt = Annotated[Dialect | None, typer.Option("--dialect", help="Target database.",
@@ -133,7 +140,7 @@ def _settings(paths: list[Path] | None, config: Path | None, no_config: bool,
 
 
 def _cli_values(
-    *, output_format: OutputFormat | None = None, fail_on: FailOn | None = None,
+    *, output_format: list[str] | None = None, fail_on: FailOn | None = None,
     dialect: Dialect | None = None,
     postgres_version: int | None = None, select: list[str] | None = None,
     extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
@@ -142,7 +149,7 @@ def _cli_values(
     from migcheck.config import split_cli_list
 
     return {
-        "output-format": (output_format.value if output_format else None, "--format"),
+        "output-format": (output_format or None, "--format"),
         "fail-on": (fail_on.value if fail_on else None, "--fail-on"),
         "dialect": (dialect.value if dialect else None, "--dialect"),
         "postgres-version": (postgres_version, "--postgres-version"),
@@ -169,18 +176,25 @@ def lint(
     base: BaseOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Findings only; no fixes or headers, nothing when clean.")
+    ] = False,
 ) -> None:
     """Check migrations statically; nothing is imported or executed."""
     from migcheck.config import ConfigError
     from migcheck.discovery import DiscoveryError
     from migcheck.engine import lint_paths
     from migcheck.gitbase import GitBaseError
+    from migcheck.report import outputs
 
     settings = _settings(paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
         select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
     settings.base = base
+    try:
+        wanted = outputs.parse(settings.output_format)
+    except outputs.OutputError as exc:
+        fail(str(exc))
     try:
         result = lint_paths(paths or settings.paths or [Path(".")], settings)
     except (DiscoveryError, ConfigError, GitBaseError) as exc:
@@ -188,14 +202,10 @@ def lint(
     worst = result.worst()
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
-    if settings.output_format == OutputFormat.json.value:
-        from migcheck.report import json as json_report
-
-        sys.stdout.write(json_report.render(result, code))
-    else:
-        from migcheck.report import text
-
-        text.write(result, quiet=quiet)
+    try:
+        outputs.write_all(wanted, result, code, quiet=quiet)
+    except outputs.OutputError as exc:
+        fail(str(exc))
     raise typer.Exit(code)
 
 

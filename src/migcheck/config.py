@@ -31,7 +31,7 @@ DIALECTS = ("postgresql", "mysql", "sqlite")
 DEFAULT_POSTGRES_VERSION = 15
 DEFAULT_MYSQL_VERSION = "8.0"
 FAIL_ON = ("error", "warning", "info", "never")
-OUTPUT_FORMATS = ("text", "json")
+OUTPUT_FORMATS = ("text", "json", "sarif", "github", "markdown")
 DEFAULT = "default"
 
 
@@ -55,7 +55,8 @@ class Settings:
     paths: list[Path] = field(default_factory=list)
     #: Glob patterns; matching files still count in the revision graph but are not linted.
     exclude: list[str] = field(default_factory=list)
-    output_format: str = "text"
+    #: ``FORMAT[:PATH]`` specs, as ``--format`` takes them (see report/outputs.py).
+    output_format: list[str] = field(default_factory=lambda: ["text"])
     #: An inline suppression without ``-- reason`` is itself a finding.
     require_reason: bool = True
     #: Revisions trusted as history (with their ancestors): per-revision rules skip them.
@@ -211,6 +212,15 @@ def _parse_paths(value: Any, where: _Where) -> list[Path]:
             for p in _string_list("paths")(value, where)]
 
 
+def _parse_output_format(value: Any, where: _Where) -> list[str]:
+    specs = [value] if isinstance(value, str) else _string_list("output-format")(value, where)
+    for spec in specs:
+        name = spec.partition(":")[0].strip().lower()
+        if name not in OUTPUT_FORMATS:
+            raise where.error("output-format", f"unknown format {name!r}{_closest(name, OUTPUT_FORMATS)}")
+    return specs
+
+
 def _parse_bool(key: str) -> Callable[[Any, _Where], bool]:
     def parse(value: Any, where: _Where) -> bool:
         if not isinstance(value, bool):
@@ -248,8 +258,9 @@ KEYS: tuple[Key, ...] = (
         "What `migcheck lint` checks when given no paths (relative to the config file).", '["."]'),
     Key("exclude", "exclude", _string_list("exclude"),
         "Glob patterns of files not to lint (they still count in the revision graph).", "[]"),
-    Key("output-format", "output_format", _choice("output-format", OUTPUT_FORMATS), "text or json.",
-        '"text"'),
+    Key("output-format", "output_format", _parse_output_format,
+        "Report format(s), as `--format` takes them: text, json, sarif, github, markdown, each with an "
+        "optional `:PATH` (a string or a list).", '"text"'),
     Key("require-reason", "require_reason", _parse_bool("require-reason"),
         "An inline suppression without `-- reason` is a finding (suppression-without-reason).", "true"),
     Key("baseline", "baseline", _parse_baseline,

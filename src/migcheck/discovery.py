@@ -37,6 +37,9 @@ class Sources:
     version_dirs: list[Path] = field(default_factory=list)
     #: env.py of the script location, when known (rules about transaction settings read it).
     env_py: list[Path] = field(default_factory=list)
+    #: Sibling revisions of files named one by one (pre-commit passes only the changed files):
+    #: loaded to complete the revision graph, never reported on.
+    context: list[Path] = field(default_factory=list)
     _seen: set[Path] = field(default_factory=set, repr=False)
 
     def add_python(self, path: Path) -> None:
@@ -47,12 +50,15 @@ class Sources:
 
 def discover(paths: list[Path]) -> Sources:
     sources = Sources()
+    named_dirs: list[Path] = []
     for raw in paths:
         path = raw.expanduser()
         if not path.exists():
             raise DiscoveryError(f"path not found: {raw}")
         if path.is_file():
             _add_file(path, sources)
+            if path.suffix == ".py" and path.parent not in named_dirs:
+                named_dirs.append(path.parent)
         elif (path / "alembic.ini").is_file():
             _from_ini(path / "alembic.ini", sources)
         elif _pyproject_alembic(path / "pyproject.toml") is not None:
@@ -62,7 +68,18 @@ def discover(paths: list[Path]) -> Sources:
         else:
             _add_dir(path, sources, recursive=True)
     sources.python.sort()
+    _add_context(named_dirs, sources)
     return sources
+
+
+def _add_context(named_dirs: list[Path], sources: Sources) -> None:
+    """The other revisions beside files named one by one, so their parents are known."""
+    linted = {p.resolve() for p in sources.python}
+    for folder in named_dirs:
+        for child in sorted(folder.glob("*.py")):
+            if child.name != "__init__.py" and child.resolve() not in linted:
+                linted.add(child.resolve())
+                sources.context.append(child)
 
 
 def _add_file(path: Path, sources: Sources) -> None:

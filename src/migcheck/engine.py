@@ -96,7 +96,7 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
     if headers_first:
         scope = Scope.build(migrations, sql_migrations, sources, settings)
         migrations = [_extracted(m, settings) if scope.lints(m) else m for m in migrations]
-    return check(migrations, sql_migrations, errors, sources, settings, scope)
+    return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings))
 
 
 def _extracted(migration: Migration, settings: Settings) -> Migration:
@@ -106,6 +106,19 @@ def _extracted(migration: Migration, settings: Settings) -> Migration:
         return migration
 
 
+def _load_context(sources: Sources, settings: Settings) -> list[Migration]:
+    """Graph-only revisions; a sibling that cannot be read is not what the user asked about."""
+    context = []
+    for path in sources.context:
+        try:
+            migration = load_python(path, settings.dialect)
+        except LoadError:
+            continue
+        if migration is not None:
+            context.append(migration)
+    return context
+
+
 def check(
     migrations: list[Migration],
     sql_migrations: list[Migration],
@@ -113,8 +126,12 @@ def check(
     sources: Sources,
     settings: Settings,
     scope: Scope | None = None,
+    context: list[Migration] | None = None,
 ) -> LintResult:
-    """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only."""
+    """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only.
+
+    ``context`` revisions complete the graph but get no findings of their own.
+    """
     rules = selected_rules(settings)
     by_kind: dict[str, list[Rule]] = {"change": [], "revision": [], "graph": [], "engine": []}
     for rule in rules:
@@ -131,10 +148,13 @@ def check(
                 hit = Hit(error.message, line=error.line)
                 findings.append(_finding(invalid, settings, hit, error.path, None))
 
-    graph = RevisionGraph.build(migrations)
+    graph = RevisionGraph.build([*migrations, *(context or [])])
+    focus = {m.path.resolve() for m in migrations} if context else None
     for rule in by_kind["graph"]:
         assert rule.check is not None
         for hit in rule.check(graph):
+            if focus is not None and (hit.path is None or hit.path.resolve() not in focus):
+                continue
             if hit.path is None or scope.reports(hit.path):
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 

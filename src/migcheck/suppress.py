@@ -219,6 +219,7 @@ def apply(
         chosen = min(candidates, key=lambda s: s.file_level)
         chosen.used.add(finding.rule)
         finding.suppressed = True
+        finding.extra["suppression_kind"] = "inSource"
         finding.suppression_reason = chosen.reason
 
     out: list[Finding] = []

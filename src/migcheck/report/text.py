@@ -14,12 +14,23 @@ _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
 def use_color(stream: TextIO) -> bool:
-    """Colour on a terminal only; ``NO_COLOR`` turns it off and ``FORCE_COLOR`` on (no-color.org)."""
+    """Colour on a terminal only; ``NO_COLOR`` turns it off and ``FORCE_COLOR`` on.
+
+    ``NO_COLOR`` wins when both are set (no-color.org); ``FORCE_COLOR=0`` or
+    ``false`` does not force (the Node.js reading of it), and ``TERM=dumb``
+    terminals get no escape codes.
+    """
     if os.environ.get("NO_COLOR"):
         return False
-    if os.environ.get("FORCE_COLOR"):
+    force = os.environ.get("FORCE_COLOR")
+    if force and force.strip().lower() not in ("0", "false", "no", "off"):
         return True
-    return hasattr(stream, "isatty") and stream.isatty()
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -29,6 +40,8 @@ def _paint(text: str, code: str, color: bool) -> str:
 def render(result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False) -> str:
     lines: list[str] = []
     active = [f for f in result.findings if not f.suppressed]
+    if quiet and not active:
+        return ""
     for _path, group in groupby(active, key=lambda f: f.path):
         for finding in group:
             lines.extend(_finding_lines(finding, color, show_fix and not quiet))

@@ -1,0 +1,114 @@
+"""Several reports from one run: ``--format FORMAT[:PATH]``, repeatable.
+
+One rule, easy to remember: each ``--format`` names a format and, after a
+colon, the file it goes to. A format without a path (or with ``-``) goes to
+standard output, and only one may. When every format has a path, the text
+report still goes to standard output, so ``--format sarif:results.sarif``
+keeps the terminal readable. The path is split at the first colon only, so
+``sarif:C:\\reports\\out.sarif`` works on Windows.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from migcheck.config import OUTPUT_FORMATS
+from migcheck.engine import LintResult
+
+FORMATS = OUTPUT_FORMATS
+
+
+class OutputError(ValueError):
+    """A ``--format`` value or an output file that cannot be used; one line for the user."""
+
+
+@dataclass(frozen=True)
+class Output:
+    format: str
+    #: None: standard output.
+    path: Path | None = None
+
+
+def parse(values: list[str] | None) -> list[Output]:
+    """Validate every ``--format`` before any linting, so bad options change nothing."""
+    outputs: list[Output] = []
+    for value in values or []:
+        name, colon, target = value.partition(":")
+        name = name.strip().lower()
+        if name not in FORMATS:
+            choices = ", ".join(FORMATS)
+            raise OutputError(f"unknown format {name!r} in --format {value!r} (choose from {choices})")
+        if colon and not target:
+            raise OutputError(f"--format {value!r} has an empty path: write {name}:PATH or just {name}")
+        outputs.append(Output(name, None if target in ("", "-") else Path(target)))
+    to_stdout = [o.format for o in outputs if o.path is None]
+    if len(to_stdout) > 1:
+        raise OutputError(
+            f"only one --format can write to standard output (got {', '.join(to_stdout)}); "
+            f"give the others a file, e.g. --format {to_stdout[1]}:report.{to_stdout[1]}"
+        )
+    paths = [os.path.normcase(os.path.abspath(o.path)) for o in outputs if o.path is not None]
+    if len(paths) != len(set(paths)):
+        raise OutputError("two --format options write to the same file")
+    if not to_stdout:
+        outputs.insert(0, Output("text"))
+    return outputs
+
+
+def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool) -> str:
+    """The report in one format; reporters are imported only when asked for."""
+    if output.format == "json":
+        from migcheck.report import json as json_report
+
+        return json_report.render(result, exit_code)
+    if output.format == "sarif":
+        from migcheck.report import sarif
+
+        return sarif.render(result)
+    if output.format == "github":
+        from migcheck.report import github
+
+        return github.render(result, quiet=quiet)
+    if output.format == "markdown":
+        from migcheck.report import markdown
+        from migcheck.report.paths import github_blob_base
+
+        return markdown.render(result, link_base=github_blob_base(os.environ))
+    from migcheck.report import text
+
+    return text.render(result, color=color, quiet=quiet)
+
+
+def write_all(
+    outputs: list[Output],
+    result: LintResult,
+    exit_code: int,
+    *,
+    quiet: bool = False,
+    stdout: TextIO | None = None,
+    use_color: Callable[[TextIO], bool] | None = None,
+) -> None:
+    """Files first, then standard output: a file that cannot be written stops the run with exit 2."""
+    from migcheck.report.text import use_color as default_use_color
+
+    out = stdout or sys.stdout
+    for output in outputs:
+        if output.path is None:
+            continue
+        content = render(output, result, exit_code, quiet=quiet, color=False)
+        try:
+            output.path.parent.mkdir(parents=True, exist_ok=True)
+            with output.path.open("w", encoding="utf-8", newline="\n") as handle:
+                handle.write(content)
+        except OSError as exc:
+            raise OutputError(f"cannot write {output.format} report to {output.path}: "
+                              f"{exc.strerror or exc}") from None
+    for output in outputs:
+        if output.path is None:
+            color = (use_color or default_use_color)(out)
+            out.write(render(output, result, exit_code, quiet=quiet, color=color))

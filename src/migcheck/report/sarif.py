@@ -1,0 +1,125 @@
+"""``--format sarif``: SARIF 2.1.0 for GitHub code scanning and every other SARIF viewer.
+
+Every rule is described in ``tool.driver.rules`` (viewers show the help of a
+rule even for runs where it found nothing), paths are relative to the
+repository root under ``%SRCROOT%`` so alerts keep their identity between
+runs on different machines, and suppressed findings stay in the log as
+``suppressions`` with their reason instead of disappearing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from migcheck import __version__
+from migcheck.engine import LintResult
+from migcheck.findings import Finding, Severity
+from migcheck.report import ruleinfo
+from migcheck.report.paths import repo_relative, repo_root
+from migcheck.rules.registry import Rule, all_rules
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+SRCROOT = "%SRCROOT%"
+INFORMATION_URI = "https://github.com/migcheck/migcheck"
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _rule_name(rule_id: str) -> str:
+    """SARIF's ``name`` is an identifier-like friendly name: ``CreateIndexNotConcurrently``."""
+    return "".join(part.capitalize() for part in rule_id.split("-"))
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": _rule_name(rule.id),
+        "shortDescription": {"text": ruleinfo.short_description(rule)},
+        "fullDescription": {"text": ruleinfo.full_description(rule)},
+        "help": {"text": ruleinfo.help_text(rule), "markdown": ruleinfo.help_markdown(rule)},
+        "helpUri": ruleinfo.doc_url(rule.id),
+        "defaultConfiguration": {"level": LEVELS[rule.severity], "enabled": rule.enabled_by_default},
+        "properties": {"tags": ["migrations", "alembic", rule.family]},
+    }
+
+
+def _location(finding: Finding, root: Path, cwd: Path) -> dict[str, Any]:
+    relative = repo_relative(finding.path, root, cwd)
+    if relative is not None:
+        artifact = {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
+    else:  # linted from outside the repository: an absolute file URI still resolves
+        artifact = {"uri": (cwd / finding.path).resolve().as_uri()}
+    region: dict[str, Any] = {"startLine": max(finding.line, 1)}
+    if finding.end_line and finding.end_line > finding.line:
+        region["endLine"] = finding.end_line
+    return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
+
+
+def _message(finding: Finding) -> str:
+    if not finding.fix:
+        return finding.message
+    return f"{finding.message}\n\nFix:\n{finding.fix}"
+
+
+def _suppression(finding: Finding) -> dict[str, Any]:
+    """``inSource`` for an inline comment, ``external`` for config, baseline and the like."""
+    kind = finding.extra.get("suppression_kind")
+    suppression: dict[str, Any] = {
+        "kind": "inSource" if kind in ("inSource", "inline") else "external",
+        "status": "accepted",
+    }
+    if finding.suppression_reason:
+        suppression["justification"] = finding.suppression_reason
+    return suppression
+
+
+def result_object(finding: Finding, index: dict[str, int], root: Path, cwd: Path) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "level": LEVELS[finding.severity],
+        "message": {"text": _message(finding)},
+        "locations": [_location(finding, root, cwd)],
+    }
+    if finding.rule in index:
+        result["ruleIndex"] = index[finding.rule]
+    if finding.revision:
+        result["properties"] = {"revision": finding.revision}
+    if finding.suppressed:
+        result["suppressions"] = [_suppression(finding)]
+    return result
+
+
+def document(
+    result: LintResult, *, root: Path | None = None, cwd: Path | None = None, rules: list[Rule] | None = None
+) -> dict[str, Any]:
+    here = (cwd or Path.cwd()).resolve()
+    top = (root or repo_root(here)).resolve()
+    catalogue = rules if rules is not None else all_rules()
+    index = {rule.id: i for i, rule in enumerate(catalogue)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "migcheck",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [rule_descriptor(rule) for rule in catalogue],
+                    }
+                },
+                "originalUriBaseIds": {SRCROOT: {"uri": top.as_uri().rstrip("/") + "/"}},
+                "invocations": [{"executionSuccessful": True}],
+                "results": [result_object(f, index, top, here) for f in result.findings],
+            }
+        ],
+    }
+
+
+def render(result: LintResult, **kwargs: Any) -> str:
+    return json.dumps(document(result, **kwargs), indent=2) + "\n"
