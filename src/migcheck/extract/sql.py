@@ -47,6 +47,13 @@ _USING_INDEX = re.compile(
     r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+(\S+)",
     re.I,
 )
+#: ``RENAME [COLUMN] a TO b``: COLUMN is optional in PostgreSQL (Alembic leaves it out), and sqlglot reads
+#: the short form as a table rename.
+_RENAME_COLUMN = re.compile(
+    r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+RENAME\s+(?:COLUMN\s+)?(?!TO\s|CONSTRAINT\s)(\S+)"
+    r"\s+TO\s+(\S+)\s*$",
+    re.I,
+)
 _KEYWORD = re.compile(r"[A-Za-z_]+")
 #: First words of the statements PostgreSQL, MySQL and SQLite accept; anything else is not SQL we know.
 SQL_COMMANDS = frozenset(
@@ -100,6 +107,9 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     if keyword.split(" ")[0] not in SQL_COMMANDS:
         return [RawSQL(text=sql, keyword=keyword, understood=False, reason="not a SQL statement migcheck knows",
                        **common)]
+    if m := _RENAME_COLUMN.match(sql):
+        return [RenameColumn(table=_unquote(m.group(1)), column=_unquote(m.group(2)), new_name=_unquote(m.group(3)),
+                             **common)]
     if m := _VALIDATE.match(sql):
         return [ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)]
     if m := _USING_INDEX.match(sql):
@@ -199,6 +209,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         out: list[Change] = []
         for action in tree.args.get("actions") or []:
             out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
+            out.extend(_inline_constraints(action, table, render, common))
         return out
     if isinstance(tree, exp.Update):
         return [
@@ -252,13 +263,15 @@ def _alter_action(
         dtype = action.args.get("dtype")
         default = action.args.get("default")
         using = action.args.get("using")
+        # DROP NOT NULL also sets ``drop``; only a DROP without allow_null is DROP DEFAULT
+        drops_default = action.args.get("drop") is True and allow_null is None
         return AlterColumn(
             table=table,
             column=_name(action.this) or "?",
             nullable=None if allow_null is None else bool(allow_null),
             type=_sql_of(dtype, render),
             using=_sql_of(using, render),
-            server_default_changed=_sql_of(default, render) is not None or action.args.get("drop") is True,
+            server_default_changed=_sql_of(default, render) is not None or drops_default,
             server_default=_sql_of(default, render),
             **common,
         )
@@ -329,6 +342,33 @@ def _add_constraint(
     )
 
 
+def _inline_constraints(action: exp.Expression, table: str, render: str, common: dict[str, Any]) -> list[Change]:
+    """``ADD COLUMN c int UNIQUE / PRIMARY KEY / REFERENCES t``: the constraint PostgreSQL adds with the column."""
+    from sqlglot import exp
+
+    if not isinstance(action, exp.ColumnDef):
+        return []
+    column = _name(action.this) or "?"
+    out: list[Change] = []
+    for constraint in action.args.get("constraints") or []:
+        ckind = constraint.args.get("kind")
+        name = _name(constraint.this) if isinstance(constraint.this, exp.Identifier) else None
+        kind: ConstraintKind | None = None
+        referent = None
+        if isinstance(ckind, exp.UniqueColumnConstraint):
+            kind = "unique"
+        elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
+            kind = "primary_key"
+        elif isinstance(ckind, exp.Reference):
+            kind = "foreign_key"
+            target = ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this
+            referent = _table_name(target)
+        if kind is not None:
+            out.append(AddConstraint(kind_of=kind, name=name, table=table, columns=[column], referent=referent,
+                                     **common))
+    return out
+
+
 def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
     from sqlglot import exp
 
@@ -346,7 +386,10 @@ def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
         elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
             spec.primary_key = True
         elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
-            spec.identity = True
+            if ckind.args.get("expression") is not None:  # GENERATED ALWAYS AS (expr): virtual (PG 18)
+                spec.computed = ckind.args["expression"].sql(render)
+            else:
+                spec.identity = True
         elif isinstance(ckind, exp.ComputedColumnConstraint):
             spec.computed = ckind.this.sql(render)
             spec.computed_stored = bool(ckind.args.get("persisted")) or "STORED" in constraint.sql(render).upper()
