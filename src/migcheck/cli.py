@@ -179,7 +179,8 @@ def explain(rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. create-
     _check_rule_ids({rule_id}, "explain")
     rule = get_rule(rule_id)
     assert rule is not None
-    typer.echo(f"{rule.doc.rstrip()}\n\nSeverity: {rule.severity.label}. Dialects: {rule.dialect_label}.")
+    versions = f" Versions: {rule.version_label}." if rule.min_postgres is not None else ""
+    typer.echo(f"{rule.doc.rstrip()}\n\nSeverity: {rule.severity.label}. Dialects: {rule.dialect_label}.{versions}")
 
 
 def main() -> None:
