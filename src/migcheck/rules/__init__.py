@@ -1,3 +1,15 @@
 """Rule families. Importing this package registers every rule."""
+# One family per line, so branches that add families merge cleanly.
+# ruff: noqa: I001
 
-from migcheck.rules import data, destructive, downgrade, files, graph, locking  # noqa: F401
+from migcheck.rules import constraints  # noqa: F401
+from migcheck.rules import data  # noqa: F401
+from migcheck.rules import destructive  # noqa: F401
+from migcheck.rules import downgrade  # noqa: F401
+from migcheck.rules import enums  # noqa: F401
+from migcheck.rules import files  # noqa: F401
+from migcheck.rules import graph  # noqa: F401
+from migcheck.rules import locking  # noqa: F401
+from migcheck.rules import maintenance  # noqa: F401
+from migcheck.rules import renames  # noqa: F401
+from migcheck.rules import rewrites  # noqa: F401
