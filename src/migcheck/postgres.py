@@ -213,10 +213,8 @@ def classify_type_change(old: PgType, new: PgType, postgres_version: int) -> Typ
 
 
 def _precision_grows(old: tuple[int, ...], new: tuple[int, ...]) -> bool:
-    """Removing the precision or raising it keeps every stored value as it is."""
-    if not new:
-        return True
-    return bool(old) and new[0] >= old[0]
+    """Raising the fractional-seconds precision keeps every stored value; no precision means 6, the maximum."""
+    return (new[0] if new else 6) >= (old[0] if old else 6)
 
 
 _PLAIN_CAST = re.compile(r"^\(?\s*\"?(\w+)\"?\s*\)?\s*(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$", re.I | re.S)

@@ -41,11 +41,13 @@ if TYPE_CHECKING:
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
-_VALIDATE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+VALIDATE\s+CONSTRAINT\s+(\S+)", re.I)
+_VALIDATE = re.compile(
+    r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+VALIDATE\s+CONSTRAINT\s+([^\s,]+)\s*(,.*)?$", re.I | re.S
+)
 _USING_INDEX = re.compile(
     r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+ADD\s+CONSTRAINT\s+(\S+)\s+"
-    r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+(\S+)",
-    re.I,
+    r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+([^\s,]+)\s*(,.*)?$",
+    re.I | re.S,
 )
 #: ``RENAME [COLUMN] a TO b``: COLUMN is optional in PostgreSQL (Alembic leaves it out), and sqlglot reads
 #: the short form as a table rename.
@@ -111,18 +113,22 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
         return [RenameColumn(table=_unquote(m.group(1)), column=_unquote(m.group(2)), new_name=_unquote(m.group(3)),
                              **common)]
     if m := _VALIDATE.match(sql):
-        return [ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)]
+        validate = ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)
+        if m.group(3):  # VALIDATE CONSTRAINT c, DROP COLUMN x: the other actions as a statement of their own
+            return [validate, *statement_changes(f"ALTER TABLE {m.group(1)} {m.group(3)[1:].strip()}", dialect, common)]
+        return [validate]
     if m := _USING_INDEX.match(sql):
         kind: ConstraintKind = "unique" if m.group(3).upper() == "UNIQUE" else "primary_key"
-        return [
-            AddConstraint(
-                kind_of=kind,
-                table=_unquote(m.group(1)),
-                name=_unquote(m.group(2)),
-                using_index=_unquote(m.group(4)),
-                **common,
-            )
-        ]
+        added = AddConstraint(
+            kind_of=kind,
+            table=_unquote(m.group(1)),
+            name=_unquote(m.group(2)),
+            using_index=_unquote(m.group(4)),
+            **common,
+        )
+        if m.group(5):  # more actions after a comma: read them as a statement of their own
+            return [added, *statement_changes(f"ALTER TABLE {m.group(1)} {m.group(5)[1:].strip()}", dialect, common)]
+        return [added]
     try:
         tree = _parse(sql, dialect)
     except Exception as exc:  # sqlglot raises several error types; all mean "not understood"

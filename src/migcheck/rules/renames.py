@@ -5,14 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.changes import AddColumn, RawSQL, RenameColumn, RenameTable
+from migcheck.changes import AddColumn, DropColumn, RawSQL, RenameColumn, RenameTable
 from migcheck.findings import Severity
 from migcheck.postgres import unquote
+from migcheck.rules import history
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
 
 _CREATE_VIEW = re.compile(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\s+"
+    r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
+    re.I,
+)
+
+_DROP_VIEW = re.compile(
+    r"^DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?"
     r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
     re.I,
 )
@@ -29,6 +36,9 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
     if ctx.created_here(change.table):
         return
     old = change.column.lower()
+    if any(isinstance(c, DropColumn) and c.table.lower() == change.table.lower()
+           and c.column.lower() == change.new_name.lower() for c in history.before(ctx, change)):
+        return  # a swap: the new column takes the name of the one just dropped, so running code still finds it
     for c in ctx.migration.upgrade_changes:
         if not isinstance(c, AddColumn) or c.table.lower() != change.table.lower() or not c.column.name:
             continue
@@ -53,6 +63,10 @@ def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
     """A table is renamed: the application version still running queries the old name and fails."""
     if ctx.created_here(change.table):
         return
+    for c in history.before(ctx, change):
+        m = _DROP_VIEW.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
+        if m and unquote(m.group("name").replace("`", '"')).lower() == change.new_name.lower():
+            return  # the code already uses the new name through a view (squawk's documented pattern)
     for c in ctx.migration.upgrade_changes:
         if isinstance(c, RawSQL) and c.text and c.line >= change.line \
                 and (m := _CREATE_VIEW.match(c.text.strip())) \
