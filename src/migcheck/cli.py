@@ -159,6 +159,7 @@ def rules(
                 "family": r.family,
                 "dialects": sorted(r.dialects) if r.dialects else None,
                 "enabled_by_default": r.enabled_by_default,
+                "min_postgres": r.min_postgres,
                 "summary": r.summary,
             }
             for r in catalogue

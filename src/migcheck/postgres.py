@@ -15,8 +15,33 @@ generated columns).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
+
+
+class LazyRegex:
+    """A regex compiled on first use: ``lint`` imports every rule, most runs never need these patterns."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, self.flags)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.compiled.match(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self.compiled.sub(replacement, text)
 
 # -- ADD COLUMN defaults ---------------------------------------------------------------------------
 
@@ -40,7 +65,7 @@ VOLATILE_FUNCTIONS = frozenset({
     "gen_random_bytes",
     "gen_salt",
 })
-_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_CALL = LazyRegex(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL2", "SERIAL4", "SERIAL8"}
 
 
@@ -107,9 +132,9 @@ _ALIASES = {
     "json": "json", "jsonb": "jsonb", "uuid": "uuid", "bytea": "bytea", "largebinary": "bytea",
     "xml": "xml",
 }
-_TYPE_TEXT = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
-_WITH_TZ = re.compile(r"\bwith\s+time\s+zone\b", re.I)
-_WITHOUT_TZ = re.compile(r"\bwithout\s+time\s+zone\b", re.I)
+_TYPE_TEXT = LazyRegex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
+_WITH_TZ = LazyRegex(r"\bwith\s+time\s+zone\b", re.I)
+_WITHOUT_TZ = LazyRegex(r"\bwithout\s+time\s+zone\b", re.I)
 
 
 def parse_type(text: str | None) -> PgType | None:
@@ -217,7 +242,7 @@ def _precision_grows(old: tuple[int, ...], new: tuple[int, ...]) -> bool:
     return (new[0] if new else 6) >= (old[0] if old else 6)
 
 
-_PLAIN_CAST = re.compile(r"^\(?\s*\"?(\w+)\"?\s*\)?\s*(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$", re.I | re.S)
+_PLAIN_CAST = LazyRegex(r"^\(?\s*\"?(\w+)\"?\s*\)?\s*(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$", re.I | re.S)
 
 
 def using_is_plain_cast(using: str | None, column: str) -> bool:
@@ -233,7 +258,7 @@ def using_is_plain_cast(using: str | None, column: str) -> bool:
 
 # -- conditions -------------------------------------------------------------------------------------
 
-_IS_NOT_NULL = re.compile(r'^\(*\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)*$', re.I)
+_IS_NOT_NULL = LazyRegex(r'^\(*\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)*$', re.I)
 
 
 def not_null_check_column(condition: str | None) -> str | None:
@@ -278,27 +303,27 @@ class Statement:
     finalize: bool = False
 
 
-_REINDEX = re.compile(
+_REINDEX = LazyRegex(
     rf"^REINDEX\s*(?:\((?P<opts>[^)]*)\)\s*)?(?P<kind>INDEX|TABLE|SCHEMA|DATABASE|SYSTEM)\s+"
     rf"(?P<conc>CONCURRENTLY\s+)?(?P<name>{_QUALIFIED})?",
     re.I | re.S,
 )
-_VACUUM = re.compile(r"^VACUUM\b\s*(?:\((?P<opts>[^)]*)\))?\s*(?P<words>(?:(?:FULL|FREEZE|VERBOSE|ANALYZE|ANALYSE)\s+)*)"
+_VACUUM = LazyRegex(r"^VACUUM\b\s*(?:\((?P<opts>[^)]*)\))?\s*(?P<words>(?:(?:FULL|FREEZE|VERBOSE|ANALYZE|ANALYSE)\s+)*)"
                      rf"(?P<name>{_QUALIFIED})?", re.I | re.S)
-_CLUSTER = re.compile(rf"^CLUSTER\b\s*(?:\([^)]*\)\s*)?(?:VERBOSE\s+)?(?P<name>{_QUALIFIED})?", re.I | re.S)
-_REFRESH = re.compile(
+_CLUSTER = LazyRegex(rf"^CLUSTER\b\s*(?:\([^)]*\)\s*)?(?:VERBOSE\s+)?(?P<name>{_QUALIFIED})?", re.I | re.S)
+_REFRESH = LazyRegex(
     rf"^REFRESH\s+MATERIALIZED\s+VIEW\s+(?P<conc>CONCURRENTLY\s+)?(?P<name>{_QUALIFIED})", re.I | re.S
 )
-_DETACH = re.compile(
+_DETACH = LazyRegex(
     rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_QUALIFIED})\s+DETACH\s+PARTITION\s+"
     rf"(?P<part>{_QUALIFIED})(?P<rest>.*)$",
     re.I | re.S,
 )
-_TRUNCATE = re.compile(r"^TRUNCATE\s+(?:TABLE\s+)?(?P<rest>.*)$", re.I | re.S)
-_DROP_SCHEMA = re.compile(
+_TRUNCATE = LazyRegex(r"^TRUNCATE\s+(?:TABLE\s+)?(?P<rest>.*)$", re.I | re.S)
+_DROP_SCHEMA = LazyRegex(
     r"^DROP\s+(?P<what>SCHEMA|DATABASE)\s+(?:IF\s+EXISTS\s+)?(?P<rest>.*)$", re.I | re.S
 )
-_ADD_VALUE = re.compile(
+_ADD_VALUE = LazyRegex(
     rf"^ALTER\s+TYPE\s+(?P<type>{_QUALIFIED})\s+ADD\s+VALUE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
     r"(?P<value>'(?:[^']|'')*')",
     re.I | re.S,

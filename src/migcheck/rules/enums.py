@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 from migcheck.changes import AddColumn, AlterColumn, Change, CreateTable, RawSQL
 from migcheck.findings import Severity
-from migcheck.postgres import parse_statement, unquote
+from migcheck.postgres import LazyRegex, parse_statement, unquote
 from migcheck.revision import Migration
 from migcheck.rules import history
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
 
-_CREATE_ENUM = re.compile(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
-_ENUM_NAME = re.compile(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)
+_CREATE_ENUM = LazyRegex(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
+_ENUM_NAME = LazyRegex(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)
 
 
 def _added(change: RawSQL) -> tuple[str, list[str]] | None:

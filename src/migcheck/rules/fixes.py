@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from migcheck.postgres import LazyRegex
+
 _SQL_TO_SA = {
     "BIGINT": "sa.BigInteger()",
     "INT": "sa.Integer()",
@@ -22,7 +24,7 @@ _SQL_TO_SA = {
     "INET": "postgresql.INET()",
     "CIDR": "postgresql.CIDR()",
 }
-_PARAM = re.compile(r"^(VARCHAR|DECIMAL|NUMERIC)\s*\(([^)]*)\)$", re.I)
+_PARAM = LazyRegex(r"^(VARCHAR|DECIMAL|NUMERIC)\s*\(([^)]*)\)$", re.I)
 
 
 def sa_type(text: str | None) -> str:

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 
 from migcheck.changes import RawSQL
 from migcheck.findings import Severity
-from migcheck.postgres import Statement, parse_statement, refused_in_transaction, unquote
+from migcheck.postgres import LazyRegex, Statement, parse_statement, refused_in_transaction, unquote
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
 
-_CREATED = re.compile(
+_CREATED = LazyRegex(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?P<what>MATERIALIZED\s+VIEW|SCHEMA|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|[\w$]+))*)",
     re.I,

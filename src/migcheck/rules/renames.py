@@ -7,18 +7,18 @@ from collections.abc import Iterator
 
 from migcheck.changes import AddColumn, DropColumn, RawSQL, RenameColumn, RenameTable
 from migcheck.findings import Severity
-from migcheck.postgres import unquote
+from migcheck.postgres import LazyRegex, unquote
 from migcheck.rules import history
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
 
-_CREATE_VIEW = re.compile(
+_CREATE_VIEW = LazyRegex(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\s+"
     r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
     re.I,
 )
 
-_DROP_VIEW = re.compile(
+_DROP_VIEW = LazyRegex(
     r"^DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?"
     r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
     re.I,
