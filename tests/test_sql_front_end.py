@@ -82,7 +82,9 @@ def test_offline_file_splits_per_revision() -> None:
     migrations = load_sql_file(Path("up.sql"), OFFLINE, "postgresql")
     assert [(m.revision, m.down_revisions, m.line) for m in migrations] == [
         ("a1", (), 8), ("b2", ("a1",), 14), ("c3", ("b2",), 22)]
-    assert [type(c).__name__ for c in migrations[1].upgrade_changes] == ["AddColumn"]
+    # the COMMIT that ends the run's transaction is kept: rules ask whether two statements share a transaction
+    assert [(type(c).__name__, getattr(c, "keyword", None)) for c in migrations[1].upgrade_changes] == [
+        ("AddColumn", None), ("RawSQL", "COMMIT")]
     assert migrations[1].upgrade_changes[0].line == 16
     assert migrations[1].upgrade_changes[0].in_transaction
     assert not migrations[2].upgrade_changes[0].in_transaction  # after COMMIT

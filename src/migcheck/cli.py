@@ -274,6 +274,7 @@ def rules(
                 "family": r.family,
                 "dialects": sorted(r.dialects) if r.dialects else None,
                 "enabled_by_default": r.enabled_by_default,
+                "min_postgres": r.min_postgres,
                 "summary": r.summary,
             }
             for r in catalogue
@@ -294,7 +295,8 @@ def explain(rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. create-
     _check_rule_ids({rule_id}, "explain")
     rule = get_rule(rule_id)
     assert rule is not None
-    typer.echo(f"{rule.doc.rstrip()}\n\nSeverity: {rule.severity.label}. Dialects: {rule.dialect_label}.")
+    versions = f" Versions: {rule.version_label}." if rule.min_postgres is not None else ""
+    typer.echo(f"{rule.doc.rstrip()}\n\nSeverity: {rule.severity.label}. Dialects: {rule.dialect_label}.{versions}")
 
 
 def main() -> None:

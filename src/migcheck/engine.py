@@ -57,7 +57,8 @@ def selected_rules(settings: Settings) -> list[Rule]:
     for rule in all_rules():
         chosen = rule.id in settings.select if settings.select is not None else rule.enabled_by_default
         chosen = chosen or rule.id in settings.extend_select
-        if chosen and rule.id not in settings.ignore and rule.applies_to(settings.dialect):
+        applies = rule.applies_to(settings.dialect, settings.postgres_version)
+        if chosen and rule.id not in settings.ignore and applies:
             rules.append(rule)
     return rules
 
@@ -159,9 +160,12 @@ def check(
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     env = read_env(sources.env_py[0] if sources.env_py else None)
+    # Offline files carry their own history (``-- Running upgrade a -> b``): rules that look back
+    # through earlier revisions use it; graph rules still judge the .py revisions only.
+    sql_graph = RevisionGraph.build(sql_migrations)
     linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
     for migration in linted:
-        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else None, env)
+        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env)
         findings.extend(_check_migration(ctx, by_kind["change"], by_kind["revision"], settings))
 
     for rule_id, hit in scope.extra_hits(migrations):
@@ -225,7 +229,7 @@ def _check_migration(
 def _finding(rule: Rule, settings: Settings, hit: Hit, path: Path, revision: str | None) -> Finding:
     return Finding(
         rule=rule.id,
-        severity=settings.severity_overrides.get(rule.id, rule.severity),
+        severity=settings.severity_overrides.get(rule.id, hit.severity or rule.severity),
         message=hit.message,
         path=display_path(path),
         line=hit.line or 1,

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.changes import Change
+from migcheck.changes import Change, RawSQL
 from migcheck.extract.sql import changes_from_sql
 from migcheck.extract.sqlsplit import Comment, split
 from migcheck.revision import Body, Migration
@@ -40,6 +40,14 @@ class _Segment:
 
 def _ids(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _mark_commit(segment: _Segment | None, sql: str, line: int) -> None:
+    """Keep COMMIT as a change: whether two statements share a transaction depends on it."""
+    if segment is None or not sql.upper().startswith(("COMMIT", "END")):
+        return
+    segment.changes.append(RawSQL(text=sql, keyword="COMMIT", line=line, phase=segment.phase,  # type: ignore[arg-type]
+                                  origin="sql", sql=sql))
 
 
 def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
@@ -69,6 +77,7 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
             continue
         if _END.match(sql):
             in_transaction = False
+            _mark_commit(current or (segments[-1] if segments else None), sql, item.line)
             continue
         if _VERSION_OTHER.match(sql):
             continue

@@ -318,6 +318,7 @@ class PythonExtractor:
         if attr == "add_column":
             column = self._column(args.get("column"), scope)
             out.append(AddColumn(table=table or "?", column=column, if_not_exists=flag("if_not_exists"), **common))
+            out.extend(self._column_constraints(args.get("column"), table or "?", column, scope, common))
         elif attr == "drop_column":
             out.append(DropColumn(table=table or "?", column=s("column_name") or "?", if_exists=flag("if_exists"),
                                   **common))
@@ -564,7 +565,10 @@ class PythonExtractor:
             if call == "Computed" and isinstance(arg, ast.Call):
                 spec.computed = self._str(arg.args[0], scope) if arg.args else None
                 persisted = next((k.value for k in arg.keywords if k.arg == "persisted"), None)
-                spec.computed_stored = self.dialect == "postgresql" or _bool(persisted) is True
+                # persisted=None: SQLAlchemy renders STORED on PostgreSQL before 18 (and before SQLAlchemy 2.1)
+                spec.computed_stored = _bool(persisted) is True or (
+                    self.dialect == "postgresql" and _bool(persisted) is not False
+                )
             elif call == "Identity":
                 spec.identity = True
             elif call in {"ForeignKey", "Sequence", "CheckConstraint"}:
@@ -587,6 +591,35 @@ class PythonExtractor:
             elif kw.arg in {"type_", "type"} and spec.type is None:
                 spec.type = _type_text(kw.value)
         return spec
+
+    def _column_constraints(self, node: ast.expr | None, table: str, column: ColumnSpec, scope: Scope,
+                            common: dict[str, Any]) -> list[Change]:
+        """What Alembic's ``add_column`` adds with the column: ``index=True``, ``unique=True``, ``ForeignKey``."""
+        if not isinstance(node, ast.Call) or not column.name:
+            return []
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
+        unique = _bool(kw.get("unique")) is True
+        out: list[Change] = []
+        if _bool(kw.get("index")) is True:  # a (unique) index named by the default convention
+            out.append(CreateIndex(name=f"ix_{table}_{column.name}", table=table, columns=[column.name],
+                                   unique=unique, **common))
+        elif unique:
+            out.append(AddConstraint(kind_of="unique", name=None, table=table, columns=[column.name], **common))
+        for arg in node.args:
+            if not (isinstance(arg, ast.Call) and _call_name(arg) == "ForeignKey" and arg.args):
+                continue
+            target = self._str(arg.args[0], scope) or ""
+            fk_kw = {k.arg: k.value for k in arg.keywords if k.arg}
+            out.append(AddConstraint(
+                kind_of="foreign_key",
+                name=self._str(fk_kw["name"], scope) if "name" in fk_kw else None,
+                table=table,
+                columns=[column.name],
+                not_valid=_bool(fk_kw.get("postgresql_not_valid")) is True,
+                referent=target.rsplit(".", 1)[0].split(".")[-1] if "." in target else None,
+                **common,
+            ))
+        return out
 
     def _server_default(self, node: ast.expr, scope: Scope) -> str | None:
         """The server default as SQL text: ``'0'``, ``now()``, ``gen_random_uuid()``; None for no default."""

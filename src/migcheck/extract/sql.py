@@ -41,10 +41,19 @@ if TYPE_CHECKING:
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
-_VALIDATE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+VALIDATE\s+CONSTRAINT\s+(\S+)", re.I)
+_VALIDATE = re.compile(
+    r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+VALIDATE\s+CONSTRAINT\s+([^\s,]+)\s*(,.*)?$", re.I | re.S
+)
 _USING_INDEX = re.compile(
     r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+ADD\s+CONSTRAINT\s+(\S+)\s+"
-    r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+(\S+)",
+    r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+([^\s,]+)\s*(,.*)?$",
+    re.I | re.S,
+)
+#: ``RENAME [COLUMN] a TO b``: COLUMN is optional in PostgreSQL (Alembic leaves it out), and sqlglot reads
+#: the short form as a table rename.
+_RENAME_COLUMN = re.compile(
+    r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+RENAME\s+(?:COLUMN\s+)?(?!TO\s|CONSTRAINT\s)(\S+)"
+    r"\s+TO\s+(\S+)\s*$",
     re.I,
 )
 _KEYWORD = re.compile(r"[A-Za-z_]+")
@@ -100,19 +109,26 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     if keyword.split(" ")[0] not in SQL_COMMANDS:
         return [RawSQL(text=sql, keyword=keyword, understood=False, reason="not a SQL statement migcheck knows",
                        **common)]
+    if m := _RENAME_COLUMN.match(sql):
+        return [RenameColumn(table=_unquote(m.group(1)), column=_unquote(m.group(2)), new_name=_unquote(m.group(3)),
+                             **common)]
     if m := _VALIDATE.match(sql):
-        return [ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)]
+        validate = ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)
+        if m.group(3):  # VALIDATE CONSTRAINT c, DROP COLUMN x: the other actions as a statement of their own
+            return [validate, *statement_changes(f"ALTER TABLE {m.group(1)} {m.group(3)[1:].strip()}", dialect, common)]
+        return [validate]
     if m := _USING_INDEX.match(sql):
         kind: ConstraintKind = "unique" if m.group(3).upper() == "UNIQUE" else "primary_key"
-        return [
-            AddConstraint(
-                kind_of=kind,
-                table=_unquote(m.group(1)),
-                name=_unquote(m.group(2)),
-                using_index=_unquote(m.group(4)),
-                **common,
-            )
-        ]
+        added = AddConstraint(
+            kind_of=kind,
+            table=_unquote(m.group(1)),
+            name=_unquote(m.group(2)),
+            using_index=_unquote(m.group(4)),
+            **common,
+        )
+        if m.group(5):  # more actions after a comma: read them as a statement of their own
+            return [added, *statement_changes(f"ALTER TABLE {m.group(1)} {m.group(5)[1:].strip()}", dialect, common)]
+        return [added]
     try:
         tree = _parse(sql, dialect)
     except Exception as exc:  # sqlglot raises several error types; all mean "not understood"
@@ -199,6 +215,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         out: list[Change] = []
         for action in tree.args.get("actions") or []:
             out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
+            out.extend(_inline_constraints(action, table, render, common))
         return out
     if isinstance(tree, exp.Update):
         return [
@@ -252,13 +269,15 @@ def _alter_action(
         dtype = action.args.get("dtype")
         default = action.args.get("default")
         using = action.args.get("using")
+        # DROP NOT NULL also sets ``drop``; only a DROP without allow_null is DROP DEFAULT
+        drops_default = action.args.get("drop") is True and allow_null is None
         return AlterColumn(
             table=table,
             column=_name(action.this) or "?",
             nullable=None if allow_null is None else bool(allow_null),
             type=_sql_of(dtype, render),
             using=_sql_of(using, render),
-            server_default_changed=_sql_of(default, render) is not None or action.args.get("drop") is True,
+            server_default_changed=_sql_of(default, render) is not None or drops_default,
             server_default=_sql_of(default, render),
             **common,
         )
@@ -329,6 +348,33 @@ def _add_constraint(
     )
 
 
+def _inline_constraints(action: exp.Expression, table: str, render: str, common: dict[str, Any]) -> list[Change]:
+    """``ADD COLUMN c int UNIQUE / PRIMARY KEY / REFERENCES t``: the constraint PostgreSQL adds with the column."""
+    from sqlglot import exp
+
+    if not isinstance(action, exp.ColumnDef):
+        return []
+    column = _name(action.this) or "?"
+    out: list[Change] = []
+    for constraint in action.args.get("constraints") or []:
+        ckind = constraint.args.get("kind")
+        name = _name(constraint.this) if isinstance(constraint.this, exp.Identifier) else None
+        kind: ConstraintKind | None = None
+        referent = None
+        if isinstance(ckind, exp.UniqueColumnConstraint):
+            kind = "unique"
+        elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
+            kind = "primary_key"
+        elif isinstance(ckind, exp.Reference):
+            kind = "foreign_key"
+            target = ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this
+            referent = _table_name(target)
+        if kind is not None:
+            out.append(AddConstraint(kind_of=kind, name=name, table=table, columns=[column], referent=referent,
+                                     **common))
+    return out
+
+
 def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
     from sqlglot import exp
 
@@ -346,7 +392,10 @@ def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
         elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
             spec.primary_key = True
         elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
-            spec.identity = True
+            if ckind.args.get("expression") is not None:  # GENERATED ALWAYS AS (expr): virtual (PG 18)
+                spec.computed = ckind.args["expression"].sql(render)
+            else:
+                spec.identity = True
         elif isinstance(ckind, exp.ComputedColumnConstraint):
             spec.computed = ckind.this.sql(render)
             spec.computed_stored = bool(ckind.args.get("persisted")) or "STORED" in constraint.sql(render).upper()

@@ -1,12 +1,17 @@
 """Rule families. Importing this package registers every rule."""
+# One family per line, so branches that add families merge cleanly.
+# ruff: noqa: I001
 
-from migcheck.rules import (  # noqa: F401
-    data,
-    destructive,
-    downgrade,
-    files,
-    graph,
-    history,  # engine-emitted in pull-request mode (migcheck.gitbase)
-    locking,
-    suppression,  # engine-emitted after the rules (migcheck.suppress)
-)
+from migcheck.rules import constraints  # noqa: F401
+from migcheck.rules import data  # noqa: F401
+from migcheck.rules import destructive  # noqa: F401
+from migcheck.rules import downgrade  # noqa: F401
+from migcheck.rules import enums  # noqa: F401
+from migcheck.rules import files  # noqa: F401
+from migcheck.rules import graph  # noqa: F401
+from migcheck.rules import history  # noqa: F401  (engine-emitted in pull-request mode: migcheck.gitbase)
+from migcheck.rules import locking  # noqa: F401
+from migcheck.rules import maintenance  # noqa: F401
+from migcheck.rules import renames  # noqa: F401
+from migcheck.rules import rewrites  # noqa: F401
+from migcheck.rules import suppression  # noqa: F401  (engine-emitted after the rules: migcheck.suppress)

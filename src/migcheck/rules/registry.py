@@ -33,6 +33,8 @@ class Hit:
     #: For graph rules, which file the hit is in (per-revision rules use their revision's file).
     path: Path | None = None
     revision: str | None = None
+    #: A severity for this hit only (e.g. a softer one when migcheck cannot be sure); None: the rule's.
+    severity: Severity | None = None
 
 
 @dataclass
@@ -48,9 +50,15 @@ class Rule:
     phases: tuple[str, ...] = ("upgrade",)
     enabled_by_default: bool = True
     peers: dict[str, str] = field(default_factory=dict)
+    #: The oldest PostgreSQL major the rule applies to (None: every version).
+    min_postgres: int | None = None
 
-    def applies_to(self, dialect: str) -> bool:
-        return self.dialects is None or dialect in self.dialects
+    def applies_to(self, dialect: str, postgres_version: int | None = None) -> bool:
+        if self.dialects is not None and dialect not in self.dialects:
+            return False
+        if self.min_postgres is not None and dialect == "postgresql" and postgres_version is not None:
+            return postgres_version >= self.min_postgres
+        return True
 
     @cached_property
     def doc(self) -> str:
@@ -63,6 +71,10 @@ class Rule:
     @property
     def dialect_label(self) -> str:
         return "all" if self.dialects is None else ", ".join(sorted(self.dialects))
+
+    @property
+    def version_label(self) -> str:
+        return "every version" if self.min_postgres is None else f"PostgreSQL {self.min_postgres} and later"
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -87,12 +99,13 @@ def change_rule(
     dialects: set[str] | None = None,
     phases: tuple[str, ...] = ("upgrade",),
     enabled: bool = True,
+    min_postgres: int | None = None,
 ) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
     """Register ``fn(ctx, change) -> hits``, called for each change of the given types."""
 
     def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
         _register(Rule(rule_id, severity, "change", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
-                       frozenset(dialects) if dialects else None, on, phases, enabled))
+                       frozenset(dialects) if dialects else None, on, phases, enabled, min_postgres=min_postgres))
         return fn
 
     return wrap

@@ -1,0 +1,407 @@
+"""PostgreSQL facts the lock and rewrite rules rely on, in one place so they can be checked.
+
+Every fact here was checked against a real server (PostgreSQL 15, comparing
+``pg_class.relfilenode`` before and after each statement, and reading
+``pg_locks`` inside the transaction); ``tests/test_rules_postgres_live.py``
+re-runs those checks wherever a server is available. Version boundaries come
+from the PostgreSQL release notes (9.2: varchar/numeric/timestamp typmod
+changes without rewrite; 11: non-volatile ADD COLUMN DEFAULT without rewrite;
+12: timestamp <-> timestamptz with a UTC session, SET NOT NULL proved by a
+CHECK, REINDEX CONCURRENTLY, ALTER TYPE .. ADD VALUE in a transaction block;
+14: DETACH PARTITION CONCURRENTLY; 18: NOT NULL .. NOT VALID, virtual
+generated columns).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+
+class LazyRegex:
+    """A regex compiled on first use: ``lint`` imports every rule, most runs never need these patterns."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern, self.flags = pattern, flags
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern, self.flags)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.compiled.match(text)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text)
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self.compiled.sub(replacement, text)
+
+# -- ADD COLUMN defaults ---------------------------------------------------------------------------
+
+#: Built-in and common extension functions marked VOLATILE (``pg_proc.provolatile = 'v'``) that people
+#: use as column defaults. A default calling one is evaluated per row, so ADD COLUMN rewrites the table.
+VOLATILE_FUNCTIONS = frozenset({
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "random",
+    "random_normal",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "currval",
+    "lastval",
+    "setseed",
+    "gen_random_bytes",
+    "gen_salt",
+})
+_CALL = LazyRegex(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL2", "SERIAL4", "SERIAL8"}
+
+
+def volatile_call(default: str | None) -> str | None:
+    """The first volatile function called by a default expression, e.g. ``"gen_random_uuid"``."""
+    if not default:
+        return None
+    text = _strip_literals(default)
+    for match in _CALL.finditer(text):
+        name = match.group(1).lower()
+        if name in VOLATILE_FUNCTIONS:
+            return name
+    return None
+
+
+def is_serial(type_text: str | None) -> bool:
+    return bool(type_text) and re.sub(r"\W", "", (type_text or "").upper()) in _SERIAL
+
+
+def _strip_literals(sql: str) -> str:
+    """SQL text with string literals blanked, so ``'random()'`` as a value is not a call."""
+    return re.sub(r"'(?:[^']|'')*'", "''", sql)
+
+
+# -- ALTER COLUMN TYPE -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PgType:
+    """A column type reduced to what decides a rewrite: the base type and its modifiers."""
+
+    name: str
+    params: tuple[int, ...] = ()
+    array: bool = False
+    #: The text it was read from, for messages.
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text or self.name
+
+
+_ALIASES = {
+    # character types
+    "varchar": "varchar", "charactervarying": "varchar", "string": "varchar", "unicode": "varchar",
+    "nvarchar": "varchar",
+    "text": "text", "unicodetext": "text",
+    "char": "bpchar", "character": "bpchar", "bpchar": "bpchar", "nchar": "bpchar",
+    "citext": "citext",
+    # numbers
+    "numeric": "numeric", "decimal": "numeric",
+    "integer": "int4", "int": "int4", "int4": "int4",
+    "biginteger": "int8", "bigint": "int8", "int8": "int8",
+    "smallinteger": "int2", "smallint": "int2", "int2": "int2",
+    "float": "float8", "doubleprecision": "float8", "double": "float8", "float8": "float8",
+    "real": "float4", "float4": "float4",
+    "boolean": "bool", "bool": "bool",
+    # time
+    "datetime": "timestamp", "timestamp": "timestamp", "timestampwithouttimezone": "timestamp",
+    "timestamptz": "timestamptz", "timestampwithtimezone": "timestamptz",
+    "time": "time", "timewithouttimezone": "time", "timetz": "timetz", "timewithtimezone": "timetz",
+    "interval": "interval", "date": "date",
+    # network, bits and others
+    "cidr": "cidr", "inet": "inet", "bit": "bit", "varbit": "varbit", "bitvarying": "varbit",
+    "json": "json", "jsonb": "jsonb", "uuid": "uuid", "bytea": "bytea", "largebinary": "bytea",
+    "xml": "xml",
+}
+_TYPE_TEXT = LazyRegex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
+_WITH_TZ = LazyRegex(r"\bwith\s+time\s+zone\b", re.I)
+_WITHOUT_TZ = LazyRegex(r"\bwithout\s+time\s+zone\b", re.I)
+
+
+def parse_type(text: str | None) -> PgType | None:
+    """``String(50)``, ``sa.Numeric(10, 2)``, ``VARCHAR(20)``, ``TIMESTAMP(3) WITH TIME ZONE``... as a PgType."""
+    if not text:
+        return None
+    raw = text.strip()
+    tz = bool(_WITH_TZ.search(raw))
+    cleaned = _WITHOUT_TZ.sub("", _WITH_TZ.sub("", raw)).strip()
+    # "TIMESTAMP(3)" after removing the time-zone words; "INTERVAL 3" as sqlglot renders interval(3)
+    cleaned = re.sub(r"^(interval)\s+(\d+)$", r"\1(\2)", cleaned, flags=re.I)
+    if cleaned.upper().startswith("ARRAY(") and cleaned.endswith(")"):
+        inner = parse_type(cleaned[6:-1])
+        return PgType(inner.name, inner.params, True, raw) if inner else None
+    match = _TYPE_TEXT.match(cleaned)
+    if not match:
+        return None
+    key = re.sub(r"\s+", "", match.group(1)).lower()
+    name = _ALIASES.get(key, key)
+    args = match.group(2) or ""
+    params: list[int] = []
+    keywords: dict[str, str] = {}
+    for part in (p.strip() for p in args.split(",") if p.strip()):
+        if "=" in part:
+            k, _, v = part.partition("=")
+            keywords[k.strip()] = v.strip()
+        elif part.isdigit():
+            params.append(int(part))
+    for key_name in ("length", "precision", "scale"):
+        value = keywords.get(key_name)
+        if value is not None and value.isdigit():
+            params.append(int(value))
+    if keywords.get("timezone") == "True" or tz:
+        name = {"timestamp": "timestamptz", "time": "timetz"}.get(name, name)
+    if name == "bit" and keywords.get("varying") == "True":
+        name = "varbit"
+    if name == "numeric" and len(params) == 1:
+        params.append(0)
+    if name in {"float8", "float4"}:
+        params = []  # Float(precision=...) picks the type, not a modifier
+    if name in {"int4", "int8", "int2", "bool", "date", "uuid", "json", "jsonb", "bytea", "text", "citext",
+                "cidr", "inet", "xml"}:
+        params = []
+    return PgType(name, tuple(params), bool(match.group(3)), raw)
+
+
+TypeChange = Literal["none", "index", "utc", "rewrite"]
+
+_PRECISION_TYPES = {"timestamp", "timestamptz", "time", "timetz", "interval"}
+_TEXTLIKE = {"varchar", "text"}
+
+
+def classify_type_change(old: PgType, new: PgType, postgres_version: int) -> TypeChange:
+    """What ``ALTER COLUMN .. TYPE`` does to existing rows.
+
+    ``none``: metadata only (a brief ACCESS EXCLUSIVE lock); ``index``: no table rewrite but indexes
+    on the column are rebuilt under that lock; ``utc``: rewrite-free only when the session TimeZone
+    is UTC (PostgreSQL 12+), and indexes are rebuilt; ``rewrite``: the table and its indexes are
+    rewritten under ACCESS EXCLUSIVE.
+    """
+    if old.array != new.array:
+        return "rewrite"
+    a, b = old.name, new.name
+    if a == b and old.params == new.params:
+        return "none"
+    if a == "varchar" and b == "varchar":
+        if not new.params:
+            return "none"
+        if old.params and new.params[0] >= old.params[0]:
+            return "none"
+        return "rewrite"
+    if a in _TEXTLIKE and b in _TEXTLIKE:
+        # varchar(n) -> text and text -> unlimited varchar are binary coercible; text -> varchar(n) checks rows
+        return "none" if b == "text" or not new.params else "rewrite"
+    if (b == "citext" and a in _TEXTLIKE) or (a == "citext" and (b == "text" or (b == "varchar" and not new.params))):
+        return "index"
+    if a == "numeric" and b == "numeric":
+        if not new.params:
+            return "none"
+        if len(old.params) == 2 and len(new.params) == 2 and new.params[1] == old.params[1] \
+                and new.params[0] >= old.params[0]:
+            return "none"
+        return "rewrite"
+    if a in _PRECISION_TYPES and b in _PRECISION_TYPES:
+        if not _precision_grows(old.params, new.params):
+            return "rewrite"
+        if a == b:
+            return "none"
+        if {a, b} == {"timestamp", "timestamptz"} and postgres_version >= 12:
+            return "utc"
+        return "rewrite"
+    if a in {"varbit", "bit"} and b == "varbit":
+        if not new.params or (old.params and new.params[0] >= old.params[0]):
+            return "none"
+        return "rewrite"
+    if a == "cidr" and b == "inet":
+        return "none"
+    if a == "xml" and b == "text":
+        return "none"
+    return "rewrite"
+
+
+def _precision_grows(old: tuple[int, ...], new: tuple[int, ...]) -> bool:
+    """Raising the fractional-seconds precision keeps every stored value; no precision means 6, the maximum."""
+    return (new[0] if new else 6) >= (old[0] if old else 6)
+
+
+_PLAIN_CAST = LazyRegex(r"^\(?\s*\"?(\w+)\"?\s*\)?\s*(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$", re.I | re.S)
+
+
+def using_is_plain_cast(using: str | None, column: str) -> bool:
+    """``USING col``, ``USING col::text`` or ``CAST(col AS text)``: the values stay what they are."""
+    if not using:
+        return True
+    match = _PLAIN_CAST.match(using.strip())
+    if not match:
+        return False
+    name = match.group(1) or match.group(2)
+    return name is not None and name.lower() == column.lower()
+
+
+# -- conditions -------------------------------------------------------------------------------------
+
+_IS_NOT_NULL = LazyRegex(r'^\(*\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)*$', re.I)
+
+
+def not_null_check_column(condition: str | None) -> str | None:
+    """The column of a ``CHECK (col IS NOT NULL)`` condition, or None for any other condition."""
+    if not condition:
+        return None
+    match = _IS_NOT_NULL.match(condition.strip())
+    return match.group(1) if match else None
+
+
+# -- statements migcheck keeps as raw SQL ----------------------------------------------------------
+
+_IDENT = r'(?:"(?:[^"]|"")+"|[\w$]+)'
+_QUALIFIED = rf"{_IDENT}(?:\s*\.\s*{_IDENT})*"
+
+
+def unquote(name: str) -> str:
+    """``"public"."Orders"`` -> ``Orders``, ``public.orders`` -> ``orders``: rules compare bare names."""
+    parts = re.findall(_IDENT, name.strip())
+    if not parts:
+        return name.strip()
+    last = parts[-1]
+    return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
+
+
+@dataclass
+class Statement:
+    """What a rule needs from one maintenance / type statement."""
+
+    verb: str
+    target: str | None = None
+    concurrently: bool = False
+    #: For REINDEX: INDEX / TABLE / SCHEMA / DATABASE / SYSTEM. For VACUUM: whether FULL is on.
+    kind: str = ""
+    full: bool = False
+    cascade: bool = False
+    targets: tuple[str, ...] = ()
+    value: str | None = None
+    enum_type: str | None = None
+    if_not_exists: bool = False
+    partition: str | None = None
+    finalize: bool = False
+
+
+_REINDEX = LazyRegex(
+    rf"^REINDEX\s*(?:\((?P<opts>[^)]*)\)\s*)?(?P<kind>INDEX|TABLE|SCHEMA|DATABASE|SYSTEM)\s+"
+    rf"(?P<conc>CONCURRENTLY\s+)?(?P<name>{_QUALIFIED})?",
+    re.I | re.S,
+)
+_VACUUM = LazyRegex(r"^VACUUM\b\s*(?:\((?P<opts>[^)]*)\))?\s*(?P<words>(?:(?:FULL|FREEZE|VERBOSE|ANALYZE|ANALYSE)\s+)*)"
+                     rf"(?P<name>{_QUALIFIED})?", re.I | re.S)
+_CLUSTER = LazyRegex(rf"^CLUSTER\b\s*(?:\([^)]*\)\s*)?(?:VERBOSE\s+)?(?P<name>{_QUALIFIED})?", re.I | re.S)
+_REFRESH = LazyRegex(
+    rf"^REFRESH\s+MATERIALIZED\s+VIEW\s+(?P<conc>CONCURRENTLY\s+)?(?P<name>{_QUALIFIED})", re.I | re.S
+)
+_DETACH = LazyRegex(
+    rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_QUALIFIED})\s+DETACH\s+PARTITION\s+"
+    rf"(?P<part>{_QUALIFIED})(?P<rest>.*)$",
+    re.I | re.S,
+)
+_TRUNCATE = LazyRegex(r"^TRUNCATE\s+(?:TABLE\s+)?(?P<rest>.*)$", re.I | re.S)
+_DROP_SCHEMA = LazyRegex(
+    r"^DROP\s+(?P<what>SCHEMA|DATABASE)\s+(?:IF\s+EXISTS\s+)?(?P<rest>.*)$", re.I | re.S
+)
+_ADD_VALUE = LazyRegex(
+    rf"^ALTER\s+TYPE\s+(?P<type>{_QUALIFIED})\s+ADD\s+VALUE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
+    r"(?P<value>'(?:[^']|'')*')",
+    re.I | re.S,
+)
+
+
+def parse_statement(sql: str | None) -> Statement | None:
+    """REINDEX, VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW, DETACH PARTITION, TRUNCATE, DROP SCHEMA /
+    DATABASE, ALTER TYPE .. ADD VALUE: the parts the rules look at; None for anything else."""
+    if not sql:
+        return None
+    text = sql.strip().rstrip(";").strip()
+    if m := _REINDEX.match(text):
+        opts = (m.group("opts") or "").upper()
+        concurrently = bool(m.group("conc")) or bool(re.search(r"\bCONCURRENTLY\b(?!\s+(?:FALSE|OFF|0)\b)", opts))
+        name = m.group("name")
+        return Statement("REINDEX", unquote(name) if name else None, concurrently, kind=m.group("kind").upper())
+    if m := _VACUUM.match(text):
+        opts = (m.group("opts") or "").upper()
+        full = "FULL" in (m.group("words") or "").upper() or bool(
+            re.search(r"\bFULL\b(?!\s+(?:FALSE|OFF|0)\b)", opts)
+        )
+        name = m.group("name")
+        return Statement("VACUUM", unquote(name) if name else None, full=full)
+    if m := _CLUSTER.match(text):
+        name = m.group("name")
+        return Statement("CLUSTER", unquote(name) if name else None)
+    if m := _REFRESH.match(text):
+        return Statement("REFRESH", unquote(m.group("name")), bool(m.group("conc")))
+    if m := _DETACH.match(text):
+        rest = m.group("rest").upper()
+        return Statement(
+            "DETACH",
+            unquote(m.group("table")),
+            "CONCURRENTLY" in rest,
+            partition=unquote(m.group("part")),
+            finalize="FINALIZE" in rest,
+        )
+    if m := _TRUNCATE.match(text):
+        rest = m.group("rest")
+        cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))
+        names = re.sub(r"\b(?:RESTART|CONTINUE)\s+IDENTITY\b|\b(?:CASCADE|RESTRICT)\s*$", "", rest, flags=re.I)
+        tables = tuple(unquote(re.sub(r"^ONLY\s+|\s*\*$", "", t.strip(), flags=re.I))
+                       for t in names.split(",") if t.strip())
+        return Statement("TRUNCATE", tables[0] if tables else None, cascade=cascade, targets=tables)
+    if m := _DROP_SCHEMA.match(text):
+        rest = m.group("rest")
+        cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))
+        names = re.sub(r"\b(?:CASCADE|RESTRICT)\s*$|\bWITH\s*\(.*\)\s*$", "", rest, flags=re.I)
+        targets = tuple(unquote(t) for t in names.split(",") if t.strip())
+        return Statement(f"DROP {m.group('what').upper()}", targets[0] if targets else None, cascade=cascade,
+                         targets=targets)
+    if m := _ADD_VALUE.match(text):
+        value = m.group("value")[1:-1].replace("''", "'")
+        return Statement("ADD VALUE", enum_type=unquote(m.group("type")), value=value,
+                         if_not_exists=bool(m.group("ine")))
+    return None
+
+
+#: Statements PostgreSQL refuses inside a transaction block ("... cannot run inside a transaction block").
+def refused_in_transaction(sql: str | None, keyword: str) -> str | None:
+    """The statement's name as PostgreSQL's error message gives it, when it cannot run in a transaction."""
+    if not sql:
+        return None
+    text = sql.strip()
+    upper = keyword.upper()
+    stmt = parse_statement(text)
+    if upper == "VACUUM":
+        return "VACUUM"
+    if stmt is not None and stmt.verb == "REINDEX":
+        if stmt.concurrently:
+            return "REINDEX CONCURRENTLY"
+        if stmt.kind in {"SCHEMA", "DATABASE", "SYSTEM"}:
+            return f"REINDEX {stmt.kind}"
+    if stmt is not None and stmt.verb == "CLUSTER" and stmt.target is None:
+        return "CLUSTER"
+    if stmt is not None and stmt.verb == "DETACH" and stmt.concurrently:
+        return "ALTER TABLE ... DETACH CONCURRENTLY"
+    if upper in {"CREATE DATABASE", "DROP DATABASE", "CREATE TABLESPACE", "DROP TABLESPACE", "ALTER SYSTEM"}:
+        return upper
+    return None

@@ -1,0 +1,202 @@
+"""Constraints added to live tables: validation scans and index builds under strong locks (PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.changes import AddConstraint, Change, CreateTable, ValidateConstraint
+from migcheck.findings import Severity
+from migcheck.revision import Migration
+from migcheck.rules import lookback
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.registry import Hit, change_rule
+
+
+def _cols(change: AddConstraint) -> str:
+    return ", ".join(f'"{c}"' for c in change.columns) or '"..."'
+
+
+def _label(change: AddConstraint) -> str:
+    return change.name or "(unnamed)"
+
+
+@change_rule("add-foreign-key-without-not-valid", severity=Severity.ERROR, on=(AddConstraint,),
+             dialects={"postgresql"})
+def add_foreign_key_without_not_valid(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:
+    """A foreign key added to an existing table without NOT VALID: both tables are locked while rows are checked."""
+    if change.kind_of != "foreign_key" or change.not_valid or ctx.created_here(change.table):
+        return
+    referent = change.referent or "the referenced table"
+    name = change.name or f"fk_{change.table}_{'_'.join(change.columns) or 'ref'}"
+    yield Hit(
+        f"foreign key {_label(change)} on existing table {change.table} is added without NOT VALID: every row is "
+        f"checked while a SHARE ROW EXCLUSIVE lock on {change.table} and on {referent} blocks their INSERT, UPDATE "
+        f"and DELETE",
+        fix=(
+            f'op.create_foreign_key("{name}", "{change.table}", "{change.referent or "..."}", [{_cols(change)}], '
+            f'[...], postgresql_not_valid=True)\n'
+            f"# in a later revision (another transaction): checks rows under SHARE UPDATE EXCLUSIVE, writes go on\n"
+            f'op.execute("ALTER TABLE {change.table} VALIDATE CONSTRAINT {name}")'
+        ),
+    )
+
+
+@change_rule("add-check-constraint-without-not-valid", severity=Severity.ERROR, on=(AddConstraint,),
+             dialects={"postgresql"})
+def add_check_constraint_without_not_valid(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:
+    """A CHECK constraint added to an existing table without NOT VALID: reads and writes wait for the scan."""
+    if change.kind_of != "check" or change.not_valid or ctx.created_here(change.table):
+        return
+    name = change.name or f"ck_{change.table}"
+    condition = (change.condition or "...").replace('"', '\\"')
+    yield Hit(
+        f"check constraint {_label(change)} on existing table {change.table} is added without NOT VALID: every row "
+        f"is checked under an ACCESS EXCLUSIVE lock, which blocks every read and write until the scan ends",
+        fix=(
+            f'op.create_check_constraint("{name}", "{change.table}", "{condition}", postgresql_not_valid=True)\n'
+            f"# in a later revision (another transaction):\n"
+            f'op.execute("ALTER TABLE {change.table} VALIDATE CONSTRAINT {name}")'
+        ),
+    )
+
+
+@change_rule("add-unique-constraint", severity=Severity.ERROR, on=(AddConstraint,), dialects={"postgresql"})
+def add_unique_constraint(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:
+    """A UNIQUE constraint added to an existing table builds its index under an ACCESS EXCLUSIVE lock."""
+    if change.kind_of != "unique" or change.using_index or ctx.created_here(change.table):
+        return
+    name = change.name or f"uq_{change.table}_{'_'.join(change.columns) or 'cols'}"
+    yield Hit(
+        f"unique constraint {_label(change)} on existing table {change.table} builds its unique index while an "
+        f"ACCESS EXCLUSIVE lock blocks every read and write of the table",
+        fix=(
+            "with op.get_context().autocommit_block():\n"
+            f'    op.create_index("{name}", "{change.table}", [{_cols(change)}], unique=True, '
+            f"postgresql_concurrently=True)\n"
+            f'op.execute("ALTER TABLE {change.table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")'
+        ),
+    )
+
+
+@change_rule("add-primary-key-to-existing-table", severity=Severity.ERROR, on=(AddConstraint,),
+             dialects={"postgresql"})
+def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:
+    """A primary key added to an existing table builds its index (and checks NOT NULL) under ACCESS EXCLUSIVE."""
+    if change.kind_of != "primary_key" or change.using_index or ctx.created_here(change.table):
+        return
+    name = change.name or f"{change.table}_pkey"
+    index = f"{name}_idx"
+    yield Hit(
+        f"primary key {_label(change)} on existing table {change.table} builds its unique index, and sets its "
+        f"columns NOT NULL with a scan, while an ACCESS EXCLUSIVE lock blocks every read and write",
+        fix=(
+            "# make the columns NOT NULL first (see set-not-null), then:\n"
+            "with op.get_context().autocommit_block():\n"
+            f'    op.create_index("{index}", "{change.table}", [{_cols(change)}], unique=True, '
+            f"postgresql_concurrently=True)\n"
+            f'op.execute("ALTER TABLE {change.table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {index}")'
+        ),
+    )
+
+
+@change_rule("add-exclusion-constraint", severity=Severity.ERROR, on=(AddConstraint,), dialects={"postgresql"})
+def add_exclusion_constraint(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:
+    """An exclusion constraint on an existing table: its index is built under ACCESS EXCLUSIVE, with no safe way."""
+    if change.kind_of != "exclude" or ctx.created_here(change.table):
+        return
+    yield Hit(
+        f"exclusion constraint {_label(change)} on existing table {change.table} builds its index while an ACCESS "
+        f"EXCLUSIVE lock blocks every read and write; an EXCLUDE constraint cannot be NOT VALID nor built "
+        f"concurrently",
+        fix=(
+            "run it in a maintenance window, with a lock_timeout so it gives up instead of queueing:\n"
+            "op.execute(\"SET LOCAL lock_timeout = '5s'\")\n"
+            f'op.create_exclude_constraint("{change.name or "..."}", "{change.table}", ...)  '
+            "# migcheck: ignore[add-exclusion-constraint] -- maintenance window"
+        ),
+    )
+
+
+def _find_not_valid(ctx: RevisionContext, change: ValidateConstraint) -> tuple[Migration, AddConstraint] | None:
+    """The NOT VALID constraint this VALIDATE finishes: latest first, in this revision, then its ancestors."""
+    name = (change.name or "").lower()
+    found: tuple[Migration, AddConstraint] | None = None
+    for migration, c in lookback.prior(ctx, change):
+        if isinstance(c, AddConstraint) and c.not_valid and c.name and c.name.lower() == name \
+                and (change.table is None or c.table is None or c.table.lower() == change.table.lower()):
+            found = (migration, c)
+    return found
+
+
+def _commit_between(ctx: RevisionContext, origin: Migration, add: AddConstraint, change: Change) -> bool:
+    """Whether anything between the ADD (in an earlier revision) and this VALIDATE ends the transaction."""
+    if lookback.is_commit(add) or lookback.is_commit(change):
+        return True
+    after_add = False
+    for c in origin.upgrade_changes:
+        if c is add:
+            after_add = True
+        elif after_add and lookback.is_commit(c):
+            return True
+    graph = ctx.graph
+    if graph is not None:
+        between = graph.ancestors(ctx.migration.revision) - graph.ancestors(origin.revision) - {origin.revision}
+        for rev in between:
+            if any(lookback.is_commit(c) for c in graph.by_id[rev].upgrade_changes):
+                return True
+    return any(lookback.is_commit(c) for c in lookback.before(ctx, change))
+
+
+@change_rule("validate-in-same-transaction", severity=Severity.ERROR, on=(ValidateConstraint,),
+             dialects={"postgresql"})
+def validate_in_same_transaction(ctx: RevisionContext, change: ValidateConstraint) -> Iterator[Hit]:
+    """NOT VALID and VALIDATE in one transaction: the ADD's lock is still held during the scan, so nothing is won."""
+    found = _find_not_valid(ctx, change)
+    if found is None:
+        return
+    origin, add = found
+    table = (add.table or "").lower()
+    if any(isinstance(c, CreateTable) and c.table.lower() == table for c in origin.upgrade_changes):
+        return  # NOT VALID on a table created in the same revision: nobody was waiting on it
+    lock = "SHARE ROW EXCLUSIVE lock (on both tables)" if add.kind_of == "foreign_key" \
+        else "ACCESS EXCLUSIVE lock"
+    name = change.name
+    fix_same = (
+        "move the VALIDATE into a later revision, or end the transaction first:\n"
+        "with op.get_context().autocommit_block():\n"
+        f'    op.execute("ALTER TABLE {change.table} VALIDATE CONSTRAINT {name}")'
+    )
+    if origin is ctx.migration:
+        if lookback.split_between(ctx.migration.upgrade_changes, add, change):
+            return
+        yield Hit(
+            f"constraint {name} is added NOT VALID (line {add.line}) and validated in the same transaction: the "
+            f"ADD's {lock} is held until COMMIT, so the validation scan runs under it, as if NOT VALID had not "
+            f"been used",
+            fix=fix_same,
+        )
+        return
+    if _commit_between(ctx, origin, add, change):
+        return
+    if ctx.migration.origin == "sql":
+        yield Hit(
+            f"constraint {name} is added NOT VALID in revision {origin.revision} and validated in revision "
+            f"{ctx.migration.revision}, but this script runs both in one transaction (no COMMIT between them): the "
+            f"ADD's {lock} is held during the validation scan",
+            fix="render the SQL with transaction_per_migration=True in env.py, or validate in an "
+            "autocommit_block()",
+        )
+        return
+    if ctx.env.transaction_per_migration is not False:
+        return  # each revision commits on its own (or env.py is unknown): the split works
+    where = f" ({ctx.env.path.name}:{ctx.env.configure_line})" if ctx.env.path and ctx.env.configure_line else ""
+    yield Hit(
+        f"constraint {name} is added NOT VALID in revision {origin.revision} and validated here, but env.py runs "
+        f"every pending revision in one transaction{where}: when one `alembic upgrade` applies both, the ADD's "
+        f"{lock} is held during the validation scan and the split gains nothing",
+        fix="context.configure(..., transaction_per_migration=True)  # in env.py\n"
+        "# or validate outside the transaction:\n"
+        "with op.get_context().autocommit_block():\n"
+        f'    op.execute("ALTER TABLE {change.table} VALIDATE CONSTRAINT {name}")',
+        severity=Severity.WARNING,
+    )

@@ -1,0 +1,151 @@
+"""Enum types: ALTER TYPE .. ADD VALUE and the transaction it runs in (PostgreSQL)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from migcheck.changes import AddColumn, AlterColumn, Change, CreateTable, RawSQL
+from migcheck.findings import Severity
+from migcheck.postgres import LazyRegex, parse_statement, unquote
+from migcheck.revision import Migration
+from migcheck.rules import lookback
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.registry import Hit, change_rule
+
+_CREATE_ENUM = LazyRegex(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
+_ENUM_NAME = LazyRegex(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)
+
+
+def _added(change: RawSQL) -> tuple[str, list[str]] | None:
+    """(enum type, values added) for ALTER TYPE .. ADD VALUE or ``op.add_enum_values(...)``."""
+    if change.keyword == "op.add_enum_values" and change.text:
+        try:
+            call = ast.parse(change.text, mode="eval").body
+        except SyntaxError:
+            return None
+        if not isinstance(call, ast.Call):
+            return None
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        name = kw.get("enum_name") or (call.args[1] if len(call.args) > 1 else None)
+        values = kw.get("new_values") or (call.args[2] if len(call.args) > 2 else None)
+        enum = name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else "?"
+        added = [e.value for e in getattr(values, "elts", []) if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+        return enum, added
+    stmt = parse_statement(change.text)
+    if stmt is None or stmt.verb != "ADD VALUE" or stmt.value is None:
+        return None
+    return stmt.enum_type or "?", [stmt.value]
+
+
+def _created_enums(migration: Migration) -> set[str]:
+    names: set[str] = set()
+    for c in migration.upgrade_changes:
+        if isinstance(c, RawSQL) and c.text and (m := _CREATE_ENUM.match(c.text.strip())):
+            names.add(unquote(m.group("name")).lower())
+        types = [col.type for col in c.columns] if isinstance(c, CreateTable) else \
+            [c.column.type] if isinstance(c, AddColumn) else []
+        for text in types:
+            if text and (m := _ENUM_NAME.search(text)):
+                names.add(m.group(1).lower())
+    return names
+
+
+def _uses(change: Change, values: list[str]) -> str | None:
+    """The added value this change writes or compares, when its text shows it."""
+    texts = [change.sql or ""]
+    if isinstance(change, AddColumn):
+        texts.append(change.column.server_default or "")
+    elif isinstance(change, AlterColumn):
+        texts.append(change.server_default or "")
+    for value in values:
+        literal = "'" + value.replace("'", "''") + "'"
+        if any(literal in t for t in texts):
+            return value
+    return None
+
+
+def _later_use(changes: list[Change], values: list[str]) -> tuple[Change, str] | None:
+    """The first change using a value before the transaction ends."""
+    for c in changes:
+        if lookback.is_commit(c):
+            return None
+        if (value := _uses(c, values)) is not None:
+            return c, value
+    return None
+
+
+@change_rule("enum-add-value-in-transaction", severity=Severity.ERROR, on=(RawSQL,), dialects={"postgresql"},
+             phases=("upgrade", "downgrade"))
+def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Iterator[Hit]:
+    """ALTER TYPE .. ADD VALUE in the migration's transaction: refused before PostgreSQL 12, and from 12 the new
+    value cannot be used until that transaction commits."""
+    if not change.in_transaction or (change.origin == "python" and ctx.env.transactional_ddl is False):
+        return
+    added = _added(change)
+    if added is None:
+        return
+    enum, values = added
+    if enum.lower() in _created_enums(ctx.migration):
+        return  # a type created in the same transaction may take new values and use them at once
+    shown = ", ".join(f"'{v}'" for v in values) or "a value"
+    fix = (
+        "with op.get_context().autocommit_block():\n"
+        f"    op.execute(\"ALTER TYPE {enum} ADD VALUE IF NOT EXISTS {shown.split(', ')[0]}\")"
+    )
+    version = ctx.settings.postgres_version
+    if version < 12:
+        yield Hit(
+            f"ALTER TYPE {enum} ADD VALUE {shown} runs inside the migration's transaction: before PostgreSQL 12 it "
+            f"fails with 'ALTER TYPE ... ADD cannot run inside a transaction block' (target: PostgreSQL {version})",
+            fix=fix,
+        )
+        return
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    position = next((i for i, c in enumerate(changes) if c is change), len(changes))
+    after = changes[position + 1:]
+    use = _later_use(after, values)
+    if use is not None:
+        user, value = use
+        yield Hit(
+            f"ALTER TYPE {enum} ADD VALUE '{value}' and its first use (line {user.line}) run in the same "
+            f"transaction: PostgreSQL fails with 'unsafe use of new value \"{value}\" of enum type {enum}' until "
+            f"the ADD VALUE commits",
+            fix=fix + "\n# the statements that use the new value can stay in the revision's transaction",
+        )
+        return
+    if change.phase != "upgrade" or ctx.env.transaction_per_migration is not False or ctx.graph is None \
+            or ctx.migration.origin != "python":
+        return
+    for child, user, value in _use_in_descendants(ctx, values):
+        yield Hit(
+            f"ALTER TYPE {enum} ADD VALUE '{value}' runs in the migration's transaction, and revision "
+            f"{child.revision} uses the value (line {user.line} of {child.path.name}); env.py runs every pending "
+            f"revision in one transaction, so one `alembic upgrade` that applies both fails with 'unsafe use of "
+            f"new value'",
+            fix=fix,
+            severity=Severity.WARNING,
+        )
+        return
+
+
+def _use_in_descendants(ctx: RevisionContext, values: list[str]) -> Iterator[tuple[Migration, Change, str]]:
+    """Later revisions (children, grandchildren...) that use a value before any commit point."""
+    graph = ctx.graph
+    assert graph is not None
+    seen: set[str] = set()
+    todo = list(graph.children.get(ctx.migration.revision, ()))
+    while todo:
+        rev = todo.pop(0)
+        if rev in seen or rev not in graph.by_id:
+            continue
+        seen.add(rev)
+        child = graph.by_id[rev]
+        use = _later_use(child.upgrade_changes, values)
+        if use is not None:
+            yield child, use[0], use[1]
+            return
+        if any(lookback.is_commit(c) for c in child.upgrade_changes):
+            continue
+        todo.extend(graph.children.get(rev, ()))

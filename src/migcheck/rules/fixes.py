@@ -1,0 +1,45 @@
+"""Small helpers that write the Alembic code of a fix."""
+
+from __future__ import annotations
+
+import re
+
+from migcheck.postgres import LazyRegex
+
+_SQL_TO_SA = {
+    "BIGINT": "sa.BigInteger()",
+    "INT": "sa.Integer()",
+    "INTEGER": "sa.Integer()",
+    "SMALLINT": "sa.SmallInteger()",
+    "TEXT": "sa.Text()",
+    "BOOLEAN": "sa.Boolean()",
+    "UUID": "sa.Uuid()",
+    "DATE": "sa.Date()",
+    "TIMESTAMP": "sa.DateTime()",
+    "TIMESTAMPTZ": "sa.DateTime(timezone=True)",
+    "JSONB": "postgresql.JSONB()",
+    "JSON": "sa.JSON()",
+    "DOUBLE PRECISION": "sa.Double()",
+    "REAL": "sa.REAL()",
+    "INET": "postgresql.INET()",
+    "CIDR": "postgresql.CIDR()",
+}
+_PARAM = LazyRegex(r"^(VARCHAR|DECIMAL|NUMERIC)\s*\(([^)]*)\)$", re.I)
+
+
+def sa_type(text: str | None) -> str:
+    """A SQLAlchemy type expression for a type as migcheck read it (``String(50)`` or ``VARCHAR(50)``)."""
+    if not text:
+        return "sa.Text()"
+    text = text.strip()
+    if text.startswith(("sa.", "postgresql.")):
+        return text
+    upper = text.upper()
+    if upper in _SQL_TO_SA:
+        return _SQL_TO_SA[upper]
+    if m := _PARAM.match(text):
+        kind = "sa.String" if m.group(1).upper() == "VARCHAR" else "sa.Numeric"
+        return f"{kind}({m.group(2)})"
+    if text[:1].isupper() and not text.isupper() and re.match(r"^\w+(\(.*\))?$", text):
+        return f"sa.{text}" if "(" in text else f"sa.{text}()"
+    return f"sa.types.NullType()  # {text}"

@@ -1,0 +1,172 @@
+"""Looking back: what earlier revisions (and earlier steps of this one) did to a table.
+
+Rules use it to recognise safe paths spread over several revisions (a CHECK
+(col IS NOT NULL) validated two revisions ago makes SET NOT NULL cheap) and
+to learn a column's type when ``existing_type`` was not given. History is the
+revision graph: ancestors through ``down_revision`` for ``.py`` revisions,
+the ``-- Running upgrade a -> b`` chain for offline SQL files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    CreateTable,
+    DropColumn,
+    DropConstraint,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+    ValidateConstraint,
+)
+from migcheck.graph import RevisionGraph
+from migcheck.postgres import not_null_check_column
+from migcheck.revision import Migration
+from migcheck.rules.context import RevisionContext
+
+_ORDER_ATTR = "_migcheck_topological_index"
+
+
+def _order(graph: RevisionGraph) -> dict[str, int]:
+    """Topological position of every revision, computed once per graph."""
+    cached = getattr(graph, _ORDER_ATTR, None)
+    if cached is None:
+        cached = {m.revision: i for i, m in enumerate(graph.topological())}
+        setattr(graph, _ORDER_ATTR, cached)
+    return cached
+
+
+def ancestors(ctx: RevisionContext) -> list[Migration]:
+    """Revisions that run before this one, oldest first."""
+    graph = ctx.graph
+    if graph is None or ctx.migration.revision not in graph.by_id:
+        return []
+    order = _order(graph)
+    ids = graph.ancestors(ctx.migration.revision)
+    return [graph.by_id[i] for i in sorted(ids, key=lambda i: order.get(i, -1)) if i in graph.by_id]
+
+
+def before(ctx: RevisionContext, change: Change) -> list[Change]:
+    """This revision's upgrade changes that come before ``change``."""
+    out: list[Change] = []
+    for c in ctx.migration.upgrade_changes:
+        if c is change:
+            break
+        out.append(c)
+    return out
+
+
+def prior(ctx: RevisionContext, change: Change) -> Iterator[tuple[Migration, Change]]:
+    """Every upgrade change that runs before ``change``, oldest first, with its revision."""
+    for migration in ancestors(ctx):
+        for c in migration.upgrade_changes:
+            yield migration, c
+    for c in before(ctx, change):
+        yield ctx.migration, c
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and a.lower() == b.lower()
+
+
+def column_type(ctx: RevisionContext, change: Change, table: str, column: str) -> str | None:
+    """The column's type as the history last set it, following renames; None when unknown."""
+    known: dict[tuple[str, str], str] = {}
+    for _, c in prior(ctx, change):
+        if isinstance(c, CreateTable):
+            for col in c.columns:
+                if col.name and col.type:
+                    known[(c.table.lower(), col.name.lower())] = col.type
+        elif isinstance(c, AddColumn) and c.column.name and c.column.type:
+            known[(c.table.lower(), c.column.name.lower())] = c.column.type
+        elif isinstance(c, AlterColumn) and c.type:
+            known[(c.table.lower(), c.column.lower())] = c.type
+        elif isinstance(c, RenameColumn):
+            old = known.pop((c.table.lower(), c.column.lower()), None)
+            if old is not None:
+                known[(c.table.lower(), c.new_name.lower())] = old
+        elif isinstance(c, RenameTable):
+            for key in [k for k in known if k[0] == c.table.lower()]:
+                known[(c.new_name.lower(), key[1])] = known.pop(key)
+        elif isinstance(c, DropColumn):
+            known.pop((c.table.lower(), c.column.lower()), None)
+        elif isinstance(c, DropTable):
+            for key in [k for k in known if k[0] == c.table.lower()]:
+                known.pop(key)
+    return known.get((table.lower(), column.lower()))
+
+
+def column_nullable(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
+    """Whether the history leaves the column nullable (True), NOT NULL (False), or does not say (None)."""
+    known: dict[tuple[str, str], bool] = {}
+    for _, c in prior(ctx, change):
+        if isinstance(c, CreateTable):
+            for col in c.columns:
+                if col.name:
+                    known[(c.table.lower(), col.name.lower())] = not col.is_not_null
+        elif isinstance(c, AddColumn) and c.column.name:
+            known[(c.table.lower(), c.column.name.lower())] = not c.column.is_not_null
+        elif isinstance(c, AlterColumn) and c.nullable is not None:
+            known[(c.table.lower(), c.column.lower())] = c.nullable
+        elif isinstance(c, RenameColumn):
+            old = known.pop((c.table.lower(), c.column.lower()), None)
+            if old is not None:
+                known[(c.table.lower(), c.new_name.lower())] = old
+    return known.get((table.lower(), column.lower()))
+
+
+def validated_not_null_check(ctx: RevisionContext, change: Change, table: str, column: str) -> AddConstraint | None:
+    """A CHECK (column IS NOT NULL) on ``table`` that is valid before ``change`` runs (PostgreSQL 12+ then
+    skips the SET NOT NULL scan)."""
+    checks: dict[str, AddConstraint] = {}
+    valid: set[str] = set()
+    unnamed: list[AddConstraint] = []
+    for _, c in prior(ctx, change):
+        if isinstance(c, AddConstraint) and c.kind_of == "check" and _same(c.table, table) \
+                and _same(not_null_check_column(c.condition), column):
+            if c.name:
+                checks[c.name.lower()] = c
+                if not c.not_valid:
+                    valid.add(c.name.lower())
+            elif not c.not_valid:
+                unnamed.append(c)
+        elif isinstance(c, ValidateConstraint) and c.name and c.name.lower() in checks:
+            valid.add(c.name.lower())
+        elif isinstance(c, DropConstraint) and c.name:
+            checks.pop(c.name.lower(), None)
+            valid.discard(c.name.lower())
+        elif isinstance(c, DropTable) and _same(c.table, table):
+            checks.clear()
+            valid.clear()
+            unnamed.clear()
+    for name in valid:
+        if name in checks:
+            return checks[name]
+    return unnamed[-1] if unnamed else None
+
+
+def is_commit(change: Change) -> bool:
+    """A point where the running transaction ends: COMMIT, or a step run outside it (autocommit_block)."""
+    return not change.in_transaction or (isinstance(change, RawSQL) and change.keyword in {"COMMIT", "END"})
+
+
+def split_between(changes: list[Change], first: Change, second: Change) -> bool:
+    """True when a commit separates ``first`` from ``second`` within one list of changes."""
+    if is_commit(first) or is_commit(second):
+        return True
+    inside = False
+    for c in changes:
+        if c is first:
+            inside = True
+            continue
+        if c is second:
+            return False
+        if inside and is_commit(c):
+            return True
+    return False

@@ -1,0 +1,84 @@
+"""Renames: instant for the database, breaking for the application version still running."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from migcheck.changes import AddColumn, DropColumn, RawSQL, RenameColumn, RenameTable
+from migcheck.findings import Severity
+from migcheck.postgres import LazyRegex, unquote
+from migcheck.rules import lookback
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.registry import Hit, change_rule
+
+_CREATE_VIEW = LazyRegex(
+    r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\s+"
+    r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
+    re.I,
+)
+
+_DROP_VIEW = LazyRegex(
+    r"^DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?"
+    r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
+    re.I,
+)
+
+
+def _lock(ctx: RevisionContext) -> str:
+    return " (the rename itself is instant, under a brief ACCESS EXCLUSIVE lock)" if ctx.dialect == "postgresql" \
+        else ""
+
+
+@change_rule("rename-column", severity=Severity.WARNING, on=(RenameColumn,))
+def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
+    """A column is renamed: the application version still running queries the old name and fails."""
+    if ctx.created_here(change.table):
+        return
+    old = change.column.lower()
+    if any(isinstance(c, DropColumn) and c.table.lower() == change.table.lower()
+           and c.column.lower() == change.new_name.lower() for c in lookback.before(ctx, change)):
+        return  # a swap: the new column takes the name of the one just dropped, so running code still finds it
+    for c in ctx.migration.upgrade_changes:
+        if not isinstance(c, AddColumn) or c.table.lower() != change.table.lower() or not c.column.name:
+            continue
+        if c.column.name.lower() == old and c.line < change.line:
+            return  # a column added earlier in this revision: nothing uses it yet
+        if c.column.name.lower() == old and c.column.computed:
+            return  # the old name lives on as a generated column that mirrors the new one
+    yield Hit(
+        f"column {change.table}.{change.column} is renamed to {change.new_name}: the application version still "
+        f"running during the deploy selects and writes {change.column} and fails until the new code is out"
+        f"{_lock(ctx)}",
+        fix=(
+            f'op.add_column("{change.table}", sa.Column("{change.new_name}", ...))\n'
+            "# write both columns from the application and backfill; switch reads to the new column;\n"
+            f'# then, in a later release: op.drop_column("{change.table}", "{change.column}")'
+        ),
+    )
+
+
+@change_rule("rename-table", severity=Severity.WARNING, on=(RenameTable,))
+def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
+    """A table is renamed: the application version still running queries the old name and fails."""
+    if ctx.created_here(change.table):
+        return
+    for c in lookback.before(ctx, change):
+        m = _DROP_VIEW.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
+        if m and unquote(m.group("name").replace("`", '"')).lower() == change.new_name.lower():
+            return  # the code already uses the new name through a view (squawk's documented pattern)
+    for c in ctx.migration.upgrade_changes:
+        if isinstance(c, RawSQL) and c.text and c.line >= change.line \
+                and (m := _CREATE_VIEW.match(c.text.strip())) \
+                and unquote(m.group("name").replace("`", '"')).lower() == change.table.lower():
+            return  # a view keeps the old name working until the old code is gone
+    yield Hit(
+        f"table {change.table} is renamed to {change.new_name}: the application version still running during the "
+        f"deploy queries {change.table} and fails until the new code is out{_lock(ctx)}",
+        fix=(
+            f'op.rename_table("{change.table}", "{change.new_name}")\n'
+            f"# keep the old name working for the code still running (a simple view is updatable):\n"
+            f'op.execute("CREATE VIEW {change.table} AS SELECT * FROM {change.new_name}")\n'
+            f'# in a later release: op.execute("DROP VIEW {change.table}")'
+        ),
+    )

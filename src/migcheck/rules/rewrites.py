@@ -1,0 +1,252 @@
+"""Column changes that rewrite or scan a whole table under an ACCESS EXCLUSIVE lock (PostgreSQL)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from migcheck.changes import AddColumn, AlterColumn, RawSQL
+from migcheck.findings import Severity
+from migcheck.postgres import classify_type_change, is_serial, parse_type, using_is_plain_cast, volatile_call
+from migcheck.rules import lookback
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import sa_type
+from migcheck.rules.registry import Hit, change_rule
+
+_INTEGER_TYPES = {"int2", "int4", "int8"}
+
+
+def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] | None:
+    """(why the ADD COLUMN rewrites the table, the kind of fix), or None when it is metadata-only."""
+    col = change.column
+    version = ctx.settings.postgres_version
+    if col.computed and col.computed_stored:
+        note = ""
+        if version >= 18 and change.origin == "python":
+            note = " (sa.Computed without persisted=False renders STORED before SQLAlchemy 2.1)"
+        return f"it is a STORED generated column{note}: every row is computed and written", "generated"
+    if col.identity:
+        return "it is an identity column: every existing row gets a sequence value written", "sequence"
+    if is_serial(col.type):
+        return f"{col.type.lower() if col.type else 'serial'} fills every existing row from a sequence " \
+               "(nextval() is volatile)", "sequence"
+    if _renders_as_serial(change):
+        return "an integer primary key column is rendered as SERIAL by SQLAlchemy, which fills every existing " \
+               "row from a sequence (nextval() is volatile)", "sequence"
+    default = col.server_default
+    if default is None or default.strip().upper() == "NULL":
+        return None
+    volatile = volatile_call(default)
+    if volatile is not None:
+        return f"its default calls {volatile}(), which is VOLATILE: PostgreSQL evaluates it for every " \
+               f"existing row and writes the table anew", "volatile"
+    if version < 11:
+        return f"before PostgreSQL 11 any non-null default (here {default}) is written into every existing row " \
+               f"(target: PostgreSQL {version})", "volatile"
+    return None
+
+
+def _renders_as_serial(change: AddColumn) -> bool:
+    col = change.column
+    if change.origin != "python" or not col.primary_key or col.identity or col.server_default is not None:
+        return False
+    parsed = parse_type(col.type)
+    return parsed is not None and parsed.name in _INTEGER_TYPES and col.autoincrement is not False
+
+
+@change_rule("add-column-with-volatile-default", severity=Severity.ERROR, on=(AddColumn,), dialects={"postgresql"})
+def add_column_with_volatile_default(ctx: RevisionContext, change: AddColumn) -> Iterator[Hit]:
+    """A column added with a volatile default, serial/identity or stored generated: the table is rewritten."""
+    if ctx.created_here(change.table):
+        return
+    reason = _rewrite_reason(ctx, change)
+    if reason is None:
+        return
+    why, kind = reason
+    col = change.column
+    name = f"{change.table}.{col.name}"
+    table, column = change.table, col.name
+    if kind == "generated":
+        fix = (
+            f'op.add_column("{table}", sa.Column("{column}", {sa_type(col.type)}, nullable=True))\n'
+            "# keep it filled with a BEFORE INSERT OR UPDATE trigger, backfill existing rows in batches"
+            + ("\n# or, on PostgreSQL 18: sa.Computed(..., persisted=False) for a VIRTUAL column"
+               if ctx.settings.postgres_version >= 18 else "")
+        )
+    elif kind == "sequence":
+        fix = (
+            f'op.add_column("{table}", sa.Column("{column}", sa.BigInteger(), nullable=True))\n'
+            f'op.execute("CREATE SEQUENCE {table}_{column}_seq OWNED BY {table}.{column}")\n'
+            f'op.alter_column("{table}", "{column}", server_default=sa.text("nextval(\'{table}_{column}_seq\')"))\n'
+            "# backfill existing rows in batches, then add NOT NULL / the key in later revisions"
+        )
+    else:
+        default = col.server_default or "..."
+        fix = (
+            f'op.add_column("{table}", sa.Column("{column}", {sa_type(col.type)}, nullable=True))\n'
+            "# SET DEFAULT only applies to rows inserted from now on: no rewrite\n"
+            f'op.alter_column("{table}", "{column}", server_default=sa.text("{default}"))\n'
+            "# then backfill existing rows in batches, in a revision of its own"
+        )
+    yield Hit(
+        f"column {name} is added to an existing table and {why}: the table and its indexes are rewritten "
+        f"under an ACCESS EXCLUSIVE lock, which blocks every read and write until it ends",
+        fix=fix,
+    )
+
+
+@change_rule("set-not-null", severity=Severity.ERROR, on=(AlterColumn,), dialects={"postgresql"})
+def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
+    """SET NOT NULL on an existing table scans every row under an ACCESS EXCLUSIVE lock."""
+    if change.nullable is not False or change.existing_nullable is False or ctx.created_here(change.table):
+        return
+    version = ctx.settings.postgres_version
+    table, column = change.table, change.column
+    if version >= 12 and lookback.validated_not_null_check(ctx, change, table, column) is not None:
+        return  # PostgreSQL 12+ proves NOT NULL from the validated CHECK and skips the scan
+    name = f"ck_{table}_{column}_not_null"
+    if version >= 12:
+        pg18 = (
+            f"\n# on PostgreSQL 18 a NOT NULL constraint itself can be NOT VALID:\n"
+            f'# op.execute("ALTER TABLE {table} ADD CONSTRAINT {table}_{column}_not_null NOT NULL {column} '
+            f'NOT VALID"), then VALIDATE CONSTRAINT in a later revision'
+            if version >= 18 else ""
+        )
+        fix = (
+            f'# revision 1\nop.create_check_constraint("{name}", "{table}", "{column} IS NOT NULL", '
+            f"postgresql_not_valid=True)\n"
+            f'# revision 2 (a later transaction)\nop.execute("ALTER TABLE {table} VALIDATE CONSTRAINT {name}")\n'
+            f'# revision 3: no scan now, PostgreSQL uses the valid CHECK\n'
+            f'op.alter_column("{table}", "{column}", nullable=False)\n'
+            f'op.drop_constraint("{name}", "{table}", type_="check"){pg18}'
+        )
+        how = f"no validated CHECK ({column} IS NOT NULL) precedes it, in this revision or an earlier one"
+    else:
+        fix = (
+            f'op.create_check_constraint("{name}", "{table}", "{column} IS NOT NULL", postgresql_not_valid=True)\n'
+            f'# then VALIDATE it in a later revision and keep the CHECK instead of NOT NULL: before PostgreSQL 12 '
+            f"SET NOT NULL always scans"
+        )
+        how = f"before PostgreSQL 12 the scan cannot be avoided (target: PostgreSQL {version})"
+    yield Hit(
+        f"SET NOT NULL on {table}.{column} scans the whole table under an ACCESS EXCLUSIVE lock, blocking every "
+        f"read and write until it ends; {how}",
+        fix=fix,
+    )
+
+
+@change_rule("drop-not-null", severity=Severity.WARNING, on=(AlterColumn,), dialects={"postgresql"})
+def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
+    """DROP NOT NULL: code still running assumes the column is never NULL, and the downgrade may fail."""
+    if change.nullable is not True or change.existing_nullable is True or ctx.created_here(change.table):
+        return
+    if lookback.column_nullable(ctx, change, change.table, change.column) is True:
+        return  # already nullable (autogenerate repeats it): nothing changes
+    yield Hit(
+        f"{change.table}.{change.column} becomes nullable: the application version still running reads it as "
+        f"never NULL, and once NULLs are written the downgrade's SET NOT NULL fails",
+        fix=(
+            "release code that handles NULL in this column first; then drop NOT NULL, with a reason:\n"
+            f'op.alter_column("{change.table}", "{change.column}", nullable=True)  '
+            f"# migcheck: ignore[drop-not-null] -- readers handle NULL since release X"
+        ),
+    )
+
+
+def _sync_enum_tables(text: str | None) -> list[str]:
+    """The tables named in ``op.sync_enum_values(..., affected_columns=[...])``."""
+    if not text:
+        return []
+    try:
+        call = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return []
+    if not isinstance(call, ast.Call):
+        return []
+    node = next((k.value for k in call.keywords if k.arg == "affected_columns"), None)
+    if node is None and len(call.args) > 4:
+        node = call.args[4]
+    tables: list[str] = []
+    for item in getattr(node, "elts", []):
+        first = None
+        if isinstance(item, ast.Tuple) and item.elts:
+            first = item.elts[0]
+        elif isinstance(item, ast.Call):
+            first = item.args[0] if item.args else next(
+                (k.value for k in item.keywords if k.arg == "table_name"), None)
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            tables.append(first.value)
+    return tables
+
+
+@change_rule("alter-column-type", severity=Severity.ERROR, on=(AlterColumn, RawSQL), dialects={"postgresql"})
+def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Iterator[Hit]:
+    """A column type change that rewrites the table and its indexes under an ACCESS EXCLUSIVE lock."""
+    if isinstance(change, RawSQL):
+        if change.keyword == "op.sync_enum_values":
+            tables = [t for t in _sync_enum_tables(change.text) if not ctx.created_here(t)]
+            where = ", ".join(tables) if tables else "every affected table"
+            yield Hit(
+                f"op.sync_enum_values swaps the enum type and changes the type of each affected column with "
+                f"ALTER COLUMN .. TYPE .. USING: {where} is rewritten under an ACCESS EXCLUSIVE lock",
+                fix="to add values only, use ALTER TYPE .. ADD VALUE outside the transaction:\n"
+                "with op.get_context().autocommit_block():\n"
+                "    op.execute(\"ALTER TYPE my_enum ADD VALUE IF NOT EXISTS 'new_value'\")",
+            )
+        return
+    if change.type is None or ctx.created_here(change.table):
+        return
+    table, column = change.table, change.column
+    old_text = change.existing_type
+    source = "existing_type"
+    if old_text is None:
+        old_text = lookback.column_type(ctx, change, table, column)
+        source = "history"
+    new = parse_type(change.type)
+    old = parse_type(old_text)
+    target = f"{table}.{column}"
+    fix = (
+        f'op.add_column("{table}", sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
+        "# write both columns from the application, backfill in batches, switch reads, then drop the old column"
+    )
+    if old is None or new is None:
+        yield Hit(
+            f"type of {target} changes to {change.type}, and migcheck cannot tell from what (no existing_type= and "
+            f"no earlier revision defines it): unless the change is binary coercible (e.g. varchar(n) to a longer "
+            f"varchar or text), the table and its indexes are rewritten under an ACCESS EXCLUSIVE lock",
+            fix=f'op.alter_column("{table}", "{column}", type_=..., existing_type=<the current type>)  '
+            f"# lets migcheck check it\n" + fix,
+            severity=Severity.WARNING,
+        )
+        return
+    verdict = classify_type_change(old, new, ctx.settings.postgres_version)
+    if verdict != "rewrite" and not using_is_plain_cast(change.using, column):
+        verdict = "rewrite"
+    known = "" if source == "existing_type" else " (old type from an earlier revision)"
+    if verdict == "none":
+        return
+    if verdict == "index":
+        yield Hit(
+            f"type of {target} changes from {old} to {new}{known}: no table rewrite, but every index on the column "
+            f"is rebuilt while the ACCESS EXCLUSIVE lock blocks reads and writes",
+            fix="when the column is indexed, build a new index concurrently on an expression or a new column "
+            "first; when it is not, ignore this finding with a reason",
+            severity=Severity.WARNING,
+        )
+        return
+    if verdict == "utc":
+        yield Hit(
+            f"type of {target} changes from {old} to {new}{known}: PostgreSQL 12+ skips the table rewrite only when "
+            f"the migration's session TimeZone is UTC, and rebuilds the column's indexes either way, under an "
+            f"ACCESS EXCLUSIVE lock",
+            fix='op.execute("SET LOCAL TimeZone = \'UTC\'")  # before the alter_column, in the same transaction\n'
+            f'op.alter_column("{table}", "{column}", type_=..., existing_type=...)',
+            severity=Severity.WARNING,
+        )
+        return
+    using = f" (USING {change.using})" if change.using and not using_is_plain_cast(change.using, column) else ""
+    yield Hit(
+        f"type of {target} changes from {old} to {new}{known}{using}: the table and all its indexes are rewritten "
+        f"under an ACCESS EXCLUSIVE lock, blocking every read and write until it ends",
+        fix=fix,
+    )

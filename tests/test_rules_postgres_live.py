@@ -1,0 +1,221 @@
+"""The PostgreSQL facts migcheck hard-codes, checked against a real server.
+
+Rewrites are observed through ``pg_class.relfilenode`` (a rewritten table gets a new file), locks
+through ``pg_locks`` inside an open transaction, and transaction-block refusals through the
+server's own error. Runs in a scratch database that is dropped afterwards; skipped when no
+PostgreSQL answers at MIGCHECK_TEST_PG (default: 127.0.0.1:5432, user postgres).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from migcheck.postgres import classify_type_change, is_serial, parse_type, refused_in_transaction, volatile_call
+
+DSN = os.environ.get("MIGCHECK_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3")
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Any]:
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        admin = psycopg2.connect(DSN)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server for the live checks ({DSN}): {str(exc).strip()}")
+    admin.autocommit = True
+    name = f"migcheck_facts_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    conn = psycopg2.connect(DSN.replace("dbname=postgres", f"dbname={name}"))
+    conn.autocommit = True
+    try:
+        yield conn
+    finally:
+        conn.close()
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE {name}")
+        admin.close()
+
+
+def server_major(pg: Any) -> int:
+    with pg.cursor() as cur:
+        cur.execute("SHOW server_version_num")
+        return int(cur.fetchone()[0]) // 10000
+
+
+def _relfilenode(cur: Any, table: str) -> int:
+    cur.execute("SELECT relfilenode FROM pg_class WHERE relname = %s", (table,))
+    return int(cur.fetchone()[0])
+
+
+def rewrites(pg: Any, column_type: str, statement: str, timezone: str = "UTC") -> bool:
+    """Whether ``statement`` on a 20-row table with a column ``c`` of ``column_type`` rewrites it."""
+    with pg.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS probe; DROP SEQUENCE IF EXISTS probe_seq; CREATE SEQUENCE probe_seq")
+        cur.execute(f"CREATE TABLE probe (id int, c {column_type})")
+        cur.execute("INSERT INTO probe (id) SELECT g FROM generate_series(1, 20) g")
+        before = _relfilenode(cur, "probe")
+        cur.execute(f"SET TimeZone = '{timezone}'")
+        cur.execute(statement)
+        cur.execute("RESET TimeZone")
+        return _relfilenode(cur, "probe") != before
+
+
+TYPE_PAIRS = [
+    ("varchar(10)", "varchar(20)"), ("varchar(20)", "varchar(10)"), ("varchar(10)", "varchar"),
+    ("varchar(10)", "text"), ("text", "varchar"), ("text", "varchar(10)"),
+    ("numeric(10,2)", "numeric(12,2)"), ("numeric(10,2)", "numeric(12,3)"), ("numeric(10,2)", "numeric"),
+    ("numeric", "numeric(10,2)"), ("numeric(10,2)", "numeric(8,2)"),
+    ("timestamp(3)", "timestamp(6)"), ("timestamp(3)", "timestamp"), ("timestamp", "timestamp(3)"),
+    ("timestamp", "timestamp(6)"), ("timestamptz(3)", "timestamptz"), ("time(3)", "time"),
+    ("interval", "interval"), ("cidr", "inet"), ("inet", "cidr"), ("varbit(5)", "varbit(10)"),
+    ("varbit(5)", "varbit"), ("bit(5)", "bit(10)"), ("int", "bigint"), ("smallint", "int"), ("bigint", "int"),
+    ("json", "jsonb"), ("float4", "float8"), ("uuid", "text"), ("char(5)", "char(10)"), ("char(5)", "text"),
+    ("int", "int"), ("xml", "text"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), TYPE_PAIRS)
+def test_type_change_classification_matches_the_server(pg: Any, old: str, new: str) -> None:
+    old_type, new_type = parse_type(old), parse_type(new)
+    assert old_type is not None and new_type is not None
+    verdict = classify_type_change(old_type, new_type, server_major(pg))
+    rewrote = rewrites(pg, old, f"ALTER TABLE probe ALTER COLUMN c TYPE {new}")
+    assert rewrote == (verdict == "rewrite"), f"{old} -> {new}: migcheck says {verdict}"
+
+
+@pytest.mark.parametrize(("old", "new"), [("timestamp", "timestamptz"), ("timestamptz", "timestamp")])
+def test_timestamptz_is_rewrite_free_only_under_utc(pg: Any, old: str, new: str) -> None:
+    old_type, new_type = parse_type(old), parse_type(new)
+    assert old_type is not None and new_type is not None
+    assert classify_type_change(old_type, new_type, server_major(pg)) == "utc"
+    assert not rewrites(pg, old, f"ALTER TABLE probe ALTER COLUMN c TYPE {new}", timezone="UTC")
+    assert rewrites(pg, old, f"ALTER TABLE probe ALTER COLUMN c TYPE {new}", timezone="Europe/Berlin")
+
+
+ADDED_COLUMNS = [
+    "int DEFAULT 0", "text DEFAULT 'x'", "timestamptz DEFAULT now()", "timestamptz DEFAULT CURRENT_TIMESTAMP",
+    "timestamptz DEFAULT now() - interval '100 years'", "int[] DEFAULT ARRAY[]::int[]",
+    "timestamptz DEFAULT statement_timestamp()", "bigint DEFAULT txid_current()", "boolean NOT NULL DEFAULT false",
+    "uuid DEFAULT gen_random_uuid()", "float8 DEFAULT random()", "timestamptz DEFAULT clock_timestamp()",
+    "text DEFAULT timeofday()", "bigint DEFAULT nextval('probe_seq')", "text DEFAULT md5(random()::text)",
+    "serial", "bigserial",
+]
+
+
+@pytest.mark.parametrize("definition", ADDED_COLUMNS)
+def test_volatile_default_list_matches_the_server(pg: Any, definition: str) -> None:
+    column_type, _, default = definition.partition(" DEFAULT ")
+    predicted = volatile_call(default or None) is not None or is_serial(column_type)
+    assert rewrites(pg, "int", f"ALTER TABLE probe ADD COLUMN n {definition}") == predicted, definition
+
+
+@pytest.mark.parametrize("definition", ["bigint GENERATED BY DEFAULT AS IDENTITY",
+                                        "int GENERATED ALWAYS AS (id + 1) STORED"])
+def test_identity_and_stored_generated_columns_rewrite(pg: Any, definition: str) -> None:
+    assert rewrites(pg, "int", f"ALTER TABLE probe ADD COLUMN n {definition}")
+
+
+SETUP = """
+DROP TABLE IF EXISTS probe, ref, parted CASCADE; DROP MATERIALIZED VIEW IF EXISTS mv;
+CREATE TABLE ref (id int PRIMARY KEY); INSERT INTO ref VALUES (1);
+CREATE TABLE probe (id int, c int, r int); INSERT INTO probe VALUES (1, 1, 1);
+CREATE INDEX probe_c ON probe (c);
+CREATE MATERIALIZED VIEW mv AS SELECT id FROM probe; CREATE UNIQUE INDEX mv_id ON mv (id);
+CREATE TABLE parted (id int) PARTITION BY RANGE (id);
+CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+"""
+
+#: statement -> (relation, the lock mode migcheck's message names)
+LOCKS = {
+    "ALTER TABLE probe ADD CONSTRAINT fk FOREIGN KEY (r) REFERENCES ref (id)": [
+        ("probe", "ShareRowExclusiveLock"), ("ref", "ShareRowExclusiveLock")],
+    "ALTER TABLE probe ADD CONSTRAINT ck CHECK (c > 0)": [("probe", "AccessExclusiveLock")],
+    "ALTER TABLE probe ADD CONSTRAINT uq UNIQUE (c)": [("probe", "AccessExclusiveLock")],
+    "ALTER TABLE probe ALTER COLUMN c SET NOT NULL": [("probe", "AccessExclusiveLock")],
+    "REINDEX TABLE probe": [("probe", "ShareLock"), ("probe_c", "AccessExclusiveLock")],
+    "CLUSTER probe USING probe_c": [("probe", "AccessExclusiveLock")],
+    "REFRESH MATERIALIZED VIEW mv": [("mv", "AccessExclusiveLock")],
+    "ALTER TABLE parted DETACH PARTITION parted_1": [("parted", "AccessExclusiveLock")],
+    "TRUNCATE probe": [("probe", "AccessExclusiveLock")],
+}
+
+
+@pytest.mark.parametrize("statement", sorted(LOCKS))
+def test_lock_modes_named_in_messages(pg: Any, statement: str) -> None:
+    with pg.cursor() as cur:
+        cur.execute(SETUP)
+        cur.execute("BEGIN")
+        try:
+            cur.execute(statement)
+            cur.execute("SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE l.pid = pg_backend_pid()")
+            held = set(cur.fetchall())
+        finally:
+            cur.execute("ROLLBACK")
+    for expected in LOCKS[statement]:
+        assert expected in held, f"{statement}: {sorted(held)}"
+
+
+def test_validate_takes_share_update_exclusive_but_keeps_the_add_lock_in_one_transaction(pg: Any) -> None:
+    with pg.cursor() as cur:
+        cur.execute(SETUP)
+        cur.execute("BEGIN")
+        try:
+            cur.execute("ALTER TABLE probe ADD CONSTRAINT ck CHECK (c > 0) NOT VALID")
+            cur.execute("ALTER TABLE probe VALIDATE CONSTRAINT ck")
+            cur.execute("SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE l.pid = pg_backend_pid() AND c.relname = 'probe'")
+            modes = {row[0] for row in cur.fetchall()}
+        finally:
+            cur.execute("ROLLBACK")
+    assert {"ShareUpdateExclusiveLock", "AccessExclusiveLock"} <= modes
+
+
+IN_TRANSACTION = [
+    "VACUUM probe", "VACUUM FULL probe", "REINDEX TABLE CONCURRENTLY probe", "REINDEX (CONCURRENTLY) TABLE probe",
+    "REINDEX SCHEMA public", "REINDEX TABLE probe", "CLUSTER", "CLUSTER probe USING probe_c",
+    "ALTER TABLE parted DETACH PARTITION parted_1 CONCURRENTLY", "ALTER TABLE parted DETACH PARTITION parted_1",
+    "REFRESH MATERIALIZED VIEW CONCURRENTLY mv", "ALTER SYSTEM SET work_mem = '4MB'",
+    "DROP DATABASE IF EXISTS migcheck_never_created", "TRUNCATE probe",
+]
+
+
+@pytest.mark.parametrize("statement", IN_TRANSACTION)
+def test_statements_refused_in_a_transaction_block(pg: Any, statement: str) -> None:
+    from migcheck.extract.sql import leading_keyword
+
+    with pg.cursor() as cur:
+        cur.execute(SETUP)
+        cur.execute("BEGIN")
+        try:
+            cur.execute(statement)
+            refused = None
+        except Exception as exc:  # psycopg2.errors.ActiveSqlTransaction
+            refused = str(exc).splitlines()[0]
+        finally:
+            cur.execute("ROLLBACK")
+    predicted = refused_in_transaction(statement, leading_keyword(statement))
+    if predicted is None:
+        assert refused is None, refused
+    else:
+        assert refused == f"{predicted} cannot run inside a transaction block"
+
+
+def test_new_enum_value_is_unusable_until_commit(pg: Any) -> None:
+    if server_major(pg) < 12:
+        pytest.skip("before PostgreSQL 12 ADD VALUE is refused in a transaction block altogether")
+    with pg.cursor() as cur:
+        cur.execute("DROP TYPE IF EXISTS mood; CREATE TYPE mood AS ENUM ('sad', 'ok')")
+        cur.execute("BEGIN")
+        try:
+            cur.execute("ALTER TYPE mood ADD VALUE 'happy'")
+            with pytest.raises(Exception, match='unsafe use of new value "happy"'):
+                cur.execute("SELECT 'happy'::mood")
+        finally:
+            cur.execute("ROLLBACK")
