@@ -18,7 +18,7 @@ from migcheck.findings import Finding, Severity
 from migcheck.graph import RevisionGraph
 from migcheck.load import LoadError, load_python, load_sql
 from migcheck.revision import Migration
-from migcheck.rules.context import RevisionContext
+from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE
 from migcheck.rules.registry import Hit, Rule, all_rules
 
@@ -91,7 +91,7 @@ def check(
 ) -> LintResult:
     """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only."""
     rules = selected_rules(settings)
-    by_kind: dict[str, list[Rule]] = {"change": [], "revision": [], "graph": [], "engine": []}
+    by_kind: dict[str, list[Rule]] = {"change": [], "revision": [], "graph": [], "project": [], "engine": []}
     for rule in rules:
         by_kind[rule.kind].append(rule)
     enabled_ids = {r.id for r in rules}
@@ -109,6 +109,11 @@ def check(
             findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     env = read_env(sources.env_py[0] if sources.env_py else None)
+    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations])
+    for rule in by_kind["project"]:
+        assert rule.check is not None
+        for hit in rule.check(project):
+            findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
     for migration in [*migrations, *sql_migrations]:
         ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else None, env)
         findings.extend(_check_migration(ctx, by_kind["change"], by_kind["revision"], settings))

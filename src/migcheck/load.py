@@ -10,7 +10,7 @@ from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python_ast import PythonExtractor
-from migcheck.revision import HeaderError, Migration, module_constants, read_header
+from migcheck.revision import HeaderError, Migration, module_constants, read_header, read_imports
 
 
 @dataclass
@@ -64,6 +64,7 @@ def load_python(path: Path, dialect: str) -> Migration | None:
         upgrade=extractor.body("upgrade"),
         downgrade=extractor.body("downgrade"),
         source_lines=source.splitlines(),
+        imports=read_imports(tree),
     )
 
 

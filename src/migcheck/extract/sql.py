@@ -20,11 +20,13 @@ from migcheck.changes import (
     Change,
     ColumnSpec,
     ConstraintKind,
+    CreateEnumType,
     CreateIndex,
     CreateTable,
     DataChange,
     DropColumn,
     DropConstraint,
+    DropEnumType,
     DropIndex,
     DropTable,
     RawSQL,
@@ -92,6 +94,8 @@ def changes_from_sql(
 def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
     """One statement as changes; never raises."""
     keyword = leading_keyword(sql)
+    if enum_changes := enum_type_changes(sql, common):
+        return enum_changes
     if m := _VALIDATE.match(sql):
         return [ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)]
     if m := _USING_INDEX.match(sql):
@@ -317,6 +321,21 @@ def _add_constraint(
         condition=condition,
         **common,
     )
+
+
+_CREATE_ENUM = re.compile(r"^CREATE\s+TYPE\s+(\S+)\s+AS\s+ENUM\b", re.I)
+_DROP_TYPE = re.compile(
+    r"^DROP\s+TYPE\s+(?:IF\s+EXISTS\s+)?(.+?)(?:\s+(?:CASCADE|RESTRICT))?\s*$", re.I | re.S
+)
+
+
+def enum_type_changes(sql: str, common: dict[str, Any]) -> list[Change]:
+    """``CREATE TYPE x AS ENUM`` / ``DROP TYPE x``: typed, so downgrade checks can pair them."""
+    if m := _CREATE_ENUM.match(sql):
+        return [CreateEnumType(name=_unquote(m.group(1)), **common)]
+    if m := _DROP_TYPE.match(sql):
+        return [DropEnumType(name=_unquote(n.strip()), **common) for n in m.group(1).split(",") if n.strip()]
+    return []
 
 
 def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
