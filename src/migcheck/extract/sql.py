@@ -245,7 +245,7 @@ def _alter_action(
         allow_null = action.args.get("allow_null")
         dtype = action.args.get("dtype")
         default = action.args.get("default")
-        using = action.args.get("using")
+        using = action.args.get("using") or None  # sqlglot 30 stores False for "no USING"
         return AlterColumn(
             table=table,
             column=_name(action.this) or "?",

@@ -36,10 +36,21 @@ def split_type(text: str | None) -> tuple[str, str]:
     return base, args.rsplit(")", 1)[0].strip()
 
 
+def _sql_line(change: Change, name: str | None) -> int:
+    """The line of column ``name`` inside a multi-line CREATE TABLE, from the statement text."""
+    if not change.sql or not name:
+        return change.line
+    pattern = re.compile(rf"^\s*[\"`\[]?{re.escape(name)}[\"`\]]?\s", re.I)
+    for offset, text in enumerate(change.sql.splitlines()[1:], start=1):
+        if pattern.match(text):
+            return change.line + offset
+    return change.line
+
+
 def columns(change: Change) -> list[tuple[ColumnSpec, int]]:
     """Columns a change defines, with the line to report each at."""
     if isinstance(change, CreateTable):
-        return [(c, c.line or change.line) for c in change.columns]
+        return [(c, c.line or _sql_line(change, c.name)) for c in change.columns]
     if isinstance(change, AddColumn):
         return [(change.column, change.column.line or change.line)]
     if isinstance(change, AlterColumn) and change.type:
