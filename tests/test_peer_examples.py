@@ -14,10 +14,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, run_cli
-from rulefixtures import expected
 
+from conftest import FIXTURES, run_cli
 from migcheck.rules.peers import PEER_TOOLS, PEERS
+from rulefixtures import expected
 
 PEER_DIR = FIXTURES / "peers"
 _HEADER = re.compile(r"^(?:#|--)\s*peer-rule:\s*(.+?)\s*->\s*(.+)$")
@@ -44,11 +44,15 @@ def test_peer_example(path: Path) -> None:
         assert not any(marks.values()), f"{path.name} is a safe example but marks findings"
     else:
         assert any(marks.values()), f"{path.name} marks no flagged line"
-    run = run_cli("lint", path, "--format", "json", "--fail-on", "never", "--select", ",".join(rules), *run_args)
+    run = run_cli(
+        "lint", path, "--format", "json", "--fail-on", "never", "--select", ",".join(rules), *run_args
+    )
     assert run.exit_code == 0, run.stderr
     for rule in rules:
         found = {(Path(f["path"]).resolve(), f["line"]) for f in run.json()["findings"] if f["rule"] == rule}
-        assert found == marks[rule], f"{rule} on {path.name}: expected {sorted(marks[rule])}, got {sorted(found)}"
+        assert found == marks[rule], (
+            f"{rule} on {path.name}: expected {sorted(marks[rule])}, got {sorted(found)}"
+        )
 
 
 def test_every_peer_has_examples_and_they_map_to_the_peer_mapping() -> None:
@@ -60,4 +64,8 @@ def test_every_peer_has_examples_and_they_map_to_the_peer_mapping() -> None:
         first = peer_id.split()[0]
         # Every example maps to a rule the peer mapping says is equivalent (the README "backfilling
         # data" section of strong_migrations is prose, not a check, so it has no id there).
-        assert first in mapped or peer == "strong_migrations" and first == "backfilling", (path, peer_id, mapped)
+        assert first in mapped or (peer == "strong_migrations" and first == "backfilling"), (
+            path,
+            peer_id,
+            mapped,
+        )

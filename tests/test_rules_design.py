@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from rulefixtures import cases, check_case
 
 FAMILY = [
@@ -51,7 +52,10 @@ def test_advice_rules_are_off_unless_selected() -> None:
 
 def test_identifier_limits_per_dialect(write_revision: Callable[..., Path]) -> None:
     name64 = "fk_" + "x" * 61
-    path = write_revision("a1.py", HEAD.format(msg="names") + f'''
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="names")
+        + f'''
 
 def upgrade():
     op.create_foreign_key("{name64}", "orders", "customers", ["customer_id"], ["id"])
@@ -60,7 +64,8 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+''',
+    )
     pg = found(path, "identifier-too-long")
     assert [f["line"] for f in pg] == [10, 11]
     assert "truncates it to 63 bytes" in pg[0]["message"]
@@ -69,8 +74,13 @@ def downgrade():
     assert mysql == []  # 64 characters is MySQL's limit, and it counts characters
 
 
-def test_prefer_identity_ignores_composite_keys_and_explicit_identity(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="keys") + '''
+def test_prefer_identity_ignores_composite_keys_and_explicit_identity(
+    write_revision: Callable[..., Path],
+) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="keys")
+        + """
 
 def upgrade():
     op.create_table("memberships", sa.Column("user_id", sa.BigInteger(), primary_key=True),
@@ -80,12 +90,16 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+""",
+    )
     assert found(path, "prefer-identity", "--select", "prefer-identity") == []
 
 
 def test_alter_column_type_is_checked_too(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="types") + '''
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="types")
+        + """
 
 def upgrade():
     op.alter_column("events", "payload", type_=sa.JSON(), existing_type=sa.Text())
@@ -93,6 +107,7 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+""",
+    )
     assert [f["line"] for f in found(path, "json-instead-of-jsonb")] == [10]
     assert found(path, "json-instead-of-jsonb", "--dialect", "mysql") == []

@@ -45,7 +45,10 @@ def test_not_null_column_gets_the_implicit_default_even_in_strict_mode(revision:
     modern = messages(revision, "8.0.35")["add-not-null-column-without-default"]
     assert "implicit default (0, '' or a zero date), even in strict mode" in modern
     assert "copies the table" not in modern
-    assert "on MySQL 5.7 the ALTER copies the table" in messages(revision, "5.7")["add-not-null-column-without-default"]
+    assert (
+        "on MySQL 5.7 the ALTER copies the table"
+        in messages(revision, "5.7")["add-not-null-column-without-default"]
+    )
 
 
 def test_drop_column_rebuilds_before_instant_drop(revision: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from rulefixtures import cases, check_case
 
 FAMILY = ["missing-lock-timeout", "unbatched-backfill", "unsafe-sql-interpolation", "raw-sql-not-understood"]
@@ -20,7 +21,6 @@ def test_fixture(rule_id: str, case: Path) -> None:
 from collections.abc import Callable  # noqa: E402
 
 from conftest import FIXTURES, findings_of, run_cli  # noqa: E402
-
 from migcheck.config import Settings  # noqa: E402
 from migcheck.engine import lint_paths  # noqa: E402
 
@@ -39,8 +39,13 @@ def found(path: Path, rule: str, *args: str) -> list[dict[str, object]]:
     return findings_of(run_cli("lint", path, "--format", "json", "--fail-on", "never", *args), rule)
 
 
-def test_missing_lock_timeout_names_the_lock_and_skips_new_tables(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="fk") + '''
+def test_missing_lock_timeout_names_the_lock_and_skips_new_tables(
+    write_revision: Callable[..., Path],
+) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="fk")
+        + """
 def upgrade():
     op.create_table("notes", sa.Column("id", sa.BigInteger(), primary_key=True))
     op.create_index("ix_notes_id", "notes", ["id"])
@@ -52,7 +57,8 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+""",
+    )
     hits = found(path, "missing-lock-timeout")
     assert [f["line"] for f in hits] == [15]
     assert "takes a SHARE ROW EXCLUSIVE lock" in hits[0]["message"]
@@ -60,7 +66,10 @@ def downgrade():
 
 
 def test_lock_timeout_of_zero_is_no_timeout(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="zero") + '''
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="zero")
+        + """
 def upgrade():
     op.execute("SET lock_timeout = 0")
     op.drop_index("ix_orders_day", table_name="orders")
@@ -68,9 +77,12 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+""",
+    )
     assert [f["line"] for f in found(path, "missing-lock-timeout")] == [11]
-    path.write_text(path.read_text().replace("SET lock_timeout = 0", "SELECT set_config('lock_timeout', '3s', true)"))
+    path.write_text(
+        path.read_text().replace("SET lock_timeout = 0", "SELECT set_config('lock_timeout', '3s', true)")
+    )
     assert found(path, "missing-lock-timeout") == []
 
 
@@ -79,16 +91,23 @@ def test_env_py_lock_timeout_covers_every_revision() -> None:
 
 
 def test_mysql_lock_timeout_message_follows_the_server_version(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="add") + '''
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="add")
+        + """
 def upgrade():
     op.add_column("accounts", sa.Column("note", sa.Text()))
 
 
 def downgrade():
     pass
-''')
+""",
+    )
+
     def message(version: str) -> str:
-        result = lint_paths([path], Settings(dialect="mysql", mysql_version=version, select={"missing-lock-timeout"}))
+        result = lint_paths(
+            [path], Settings(dialect="mysql", mysql_version=version, select={"missing-lock-timeout"})
+        )
         return result.findings[0].message
 
     assert "INSTANT on MySQL 8.0.12" in message("8.0.12")
@@ -97,7 +116,10 @@ def downgrade():
 
 
 def test_unsafe_interpolation_variants(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="sql") + '''
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="sql")
+        + """
 TABLE = "accounts"
 
 
@@ -112,12 +134,18 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+""",
+    )
     assert [f["line"] for f in found(path, "unsafe-sql-interpolation")] == [14, 17]
 
 
-def test_orm_bulk_update_without_filter_is_a_whole_table_backfill(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="orm") + '''
+def test_orm_bulk_update_without_filter_is_a_whole_table_backfill(
+    write_revision: Callable[..., Path],
+) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="orm")
+        + """
 from sqlalchemy.orm import Session
 
 users = sa.table("users", sa.column("active", sa.Boolean))
@@ -132,14 +160,18 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+""",
+    )
     hits = found(path, "unbatched-backfill")
     assert [f["line"] for f in hits] == [16]
     assert hits[0]["message"].startswith("UPDATE of the table: it has no WHERE")
 
 
 def test_runtime_sql_is_reported_as_not_understood(write_revision: Callable[..., Path]) -> None:
-    path = write_revision("a1.py", HEAD.format(msg="runtime") + '''
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="runtime")
+        + """
 def upgrade():
     op.execute(build_sql())
     op.create_sequence("s")
@@ -147,7 +179,8 @@ def upgrade():
 
 def downgrade():
     pass
-''')
+""",
+    )
     hits = found(path, "raw-sql-not-understood")
     assert [f["line"] for f in hits] == [10, 11]
     assert "only known at run time" in hits[0]["message"]

@@ -928,7 +928,4 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
                     top = "."
                 if top not in _LIBRARIES and top not in sys.stdlib_module_names:
                     imported.add(alias.asname or alias.name.split(".")[0])
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Call) and _root_name(node.func) in imported:
-            return True
-    return False
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))

@@ -1,5 +1,8 @@
 """Rule families. Importing this package registers every rule."""
 
+# One import per line, so that branches adding families merge without conflicts.
+# ruff: noqa: I001
+
 from migcheck.rules import alembic_specific  # noqa: F401
 from migcheck.rules import data  # noqa: F401
 from migcheck.rules import design  # noqa: F401

@@ -41,7 +41,8 @@ def _benefits(migrations: list[Migration]) -> list[str]:
                 if added is not None and added is not migration:
                     reasons.append(
                         f"revision {migration.revision} validates {change.name}, added NOT VALID by revision "
-                        f"{added.revision}: in one transaction the VALIDATE scan runs while the ADD's lock is "
+                        f"{added.revision}: in one transaction the VALIDATE scan runs while the ADD's "
+                        f"lock is "
                         f"still held"
                     )
         changes = migration.upgrade_changes
@@ -68,9 +69,11 @@ def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
         return
     more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
     yield Hit(
-        "context.configure() does not set transaction_per_migration=True, so `alembic upgrade head` runs every "
+        "context.configure() does not set transaction_per_migration=True, so `alembic upgrade head` runs "
+        "every "
         "pending revision in ONE transaction and every lock is held until the last revision ends; "
-        + "; ".join(reasons[:2]) + more,
+        + "; ".join(reasons[:2])
+        + more,
         line=env.configure_line,
         path=env.path,
         fix=(
@@ -90,9 +93,15 @@ _NULLS = re.compile(r"\bNULL\b", re.I)
 _DEFAULT = re.compile(r"\bDEFAULT\b", re.I)
 
 
-@change_rule("alter-column-without-existing-type", severity=Severity.WARNING, on=(AlterColumn, RenameColumn),
-             dialects={"mysql"})
-def alter_column_without_existing_type(ctx: RevisionContext, change: AlterColumn | RenameColumn) -> Iterator[Hit]:
+@change_rule(
+    "alter-column-without-existing-type",
+    severity=Severity.WARNING,
+    on=(AlterColumn, RenameColumn),
+    dialects={"mysql"},
+)
+def alter_column_without_existing_type(
+    ctx: RevisionContext, change: AlterColumn | RenameColumn
+) -> Iterator[Hit]:
     """MySQL's MODIFY/CHANGE COLUMN restates the whole column: what alter_column is not told, it drops."""
     if change.origin == "sql":
         yield from _modify_in_sql(change)
@@ -109,7 +118,9 @@ def alter_column_without_existing_type(ctx: RevisionContext, change: AlterColumn
     missing: list[str] = []
     if new_type is None and change.existing_type is None:
         missing.append("existing_type")
-        lost.append("Alembic stops with 'All MySQL CHANGE/MODIFY COLUMN operations require the existing type'")
+        lost.append(
+            "Alembic stops with 'All MySQL CHANGE/MODIFY COLUMN operations require the existing type'"
+        )
     if new_nullable is None and change.existing_nullable is None:
         missing.append("existing_nullable")
         lost.append("a NOT NULL column silently becomes NULL")
@@ -151,7 +162,8 @@ def _modify_in_sql(change: AlterColumn | RenameColumn) -> Iterator[Hit]:
     severity=Severity.ERROR,
     on=(AlterColumn, AddConstraint, DropConstraint, DropColumn, RenameColumn, AddColumn),
     dialects={"sqlite"},
-    versions="ALTER COLUMN and constraints: every SQLite; DROP COLUMN: before 3.35; RENAME COLUMN: before 3.25",
+    versions="ALTER COLUMN and constraints: every SQLite; DROP COLUMN: before 3.35; RENAME COLUMN: before "
+             "3.25",
 )
 def sqlite_alter_outside_batch(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """An ALTER that SQLite cannot do in place, written outside ``batch_alter_table``."""
@@ -184,10 +196,7 @@ def sqlite_alter_outside_batch(ctx: RevisionContext, change: Change) -> Iterator
         return
     yield Hit(
         f"{what} outside batch_alter_table: {why}, so this fails at deploy time",
-        fix=(
-            f'with op.batch_alter_table("{table}") as batch_op:\n'
-            f"    batch_op.{_batch_call(change)}"
-        ),
+        fix=(f'with op.batch_alter_table("{table}") as batch_op:\n    batch_op.{_batch_call(change)}'),
     )
 
 
@@ -203,8 +212,12 @@ def _batch_call(change: Change) -> str:
     if isinstance(change, AddColumn):
         return f'add_column(sa.Column("{change.column.name}", ...))'
     if isinstance(change, AddConstraint):
-        call = {"foreign_key": "create_foreign_key", "unique": "create_unique_constraint",
-                "check": "create_check_constraint", "primary_key": "create_primary_key"}
+        call = {
+            "foreign_key": "create_foreign_key",
+            "unique": "create_unique_constraint",
+            "check": "create_check_constraint",
+            "primary_key": "create_primary_key",
+        }
         return f'{call.get(change.kind_of, "create_..._constraint")}("{change.name}", ...)'
     return "..."
 
@@ -213,9 +226,22 @@ def _batch_call(change: Change) -> str:
 
 #: Libraries a revision may import: Alembic, SQLAlchemy and their type/extension packages.
 ALLOWED_TOP = {
-    "alembic", "sqlalchemy", "sa", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "alembic_utils",
-    "alembic_postgresql_enum", "sqlalchemy_json", "sqlalchemy_jsonfield", "psycopg", "psycopg2", "pymysql",
-    "typing_extensions", "__future__", "migcheck",
+    "alembic",
+    "sqlalchemy",
+    "sa",
+    "sqlmodel",
+    "sqlalchemy_utils",
+    "geoalchemy2",
+    "alembic_utils",
+    "alembic_postgresql_enum",
+    "sqlalchemy_json",
+    "sqlalchemy_jsonfield",
+    "psycopg",
+    "psycopg2",
+    "pymysql",
+    "typing_extensions",
+    "__future__",
+    "migcheck",
 }
 _MODEL_PART = re.compile(r"^(models?|entities|orm_models?|\w+_models?|models?_\w+)$")
 _MODEL_NAMES = {"models", "model", "Base", "Model", "db", "metadata", "mapper_registry"}
@@ -247,7 +273,8 @@ def orm_model_import_in_migration(ctx: RevisionContext) -> Iterator[Hit]:
         yield Hit(
             f"the revision imports the application's models ({what}): it runs against the models as they are "
             f"on the day it runs, not as they were when it was written; once a column is added to a model, "
-            f"queries here select a column that does not exist yet at this revision, and once the module moves, "
+            f"queries here select a column that does not exist yet at this revision, and once the module "
+            f"moves, "
             f"every fresh `alembic upgrade` fails with ImportError",
             line=imp.line,
             fix=(

@@ -64,12 +64,29 @@ def _table(change: Change) -> str:
 
 # -- prefer-bigint-primary-key --------------------------------------------------------------------
 
-_SMALL_INTS = {"INTEGER", "INT", "INT4", "SMALLINTEGER", "SMALLINT", "INT2", "SERIAL", "SMALLSERIAL",
-               "SERIAL4", "SERIAL2", "MEDIUMINT", "TINYINT"}
+_SMALL_INTS = {
+    "INTEGER",
+    "INT",
+    "INT4",
+    "SMALLINTEGER",
+    "SMALLINT",
+    "INT2",
+    "SERIAL",
+    "SMALLSERIAL",
+    "SERIAL4",
+    "SERIAL2",
+    "MEDIUMINT",
+    "TINYINT",
+}
 
 
-@change_rule("prefer-bigint-primary-key", severity=Severity.WARNING, on=(CreateTable, AddColumn),
-             dialects={"postgresql", "mysql"}, enabled=False)
+@change_rule(
+    "prefer-bigint-primary-key",
+    severity=Severity.WARNING,
+    on=(CreateTable, AddColumn),
+    dialects={"postgresql", "mysql"},
+    enabled=False,
+)
 def prefer_bigint_primary_key(ctx: RevisionContext, change: CreateTable | AddColumn) -> Iterator[Hit]:
     """An integer primary key narrower than 64 bits: it runs out, and widening it rewrites the table."""
     for col, line in columns(change):
@@ -77,7 +94,8 @@ def prefer_bigint_primary_key(ctx: RevisionContext, change: CreateTable | AddCol
         if col.primary_key and base in _SMALL_INTS:
             limit = "32,767" if "SMALL" in base or base in {"INT2", "SERIAL2", "TINYINT"} else "2,147,483,647"
             yield Hit(
-                f"primary key {_table(change)}.{col.name} is {col.type}: ids stop at {limit}, and changing the "
+                f"primary key {_table(change)}.{col.name} is {col.type}: ids stop at {limit}, and "
+                f"changing the "
                 f"type later rewrites the table and every index and foreign key that uses it",
                 line=line,
                 fix=f'sa.Column("{col.name}", sa.BigInteger(), sa.Identity(), primary_key=True)',
@@ -98,11 +116,17 @@ def _serial(change: CreateTable | AddColumn, col: ColumnSpec) -> bool:
         return False
     # SQLAlchemy renders a lone integer primary key as SERIAL on PostgreSQL unless told otherwise.
     pks = [c for c in change.columns if c.primary_key]
-    return (pks == [col] and base in _INTS and col.autoincrement is not False and col.server_default is None)
+    return pks == [col] and base in _INTS and col.autoincrement is not False and col.server_default is None
 
 
-@change_rule("prefer-identity", severity=Severity.WARNING, on=(CreateTable, AddColumn), dialects={"postgresql"},
-             enabled=False, versions="PostgreSQL 10 and later")
+@change_rule(
+    "prefer-identity",
+    severity=Severity.WARNING,
+    on=(CreateTable, AddColumn),
+    dialects={"postgresql"},
+    enabled=False,
+    versions="PostgreSQL 10 and later",
+)
 def prefer_identity(ctx: RevisionContext, change: CreateTable | AddColumn) -> Iterator[Hit]:
     """A serial column where a standard identity column does the same, with fewer surprises."""
     for col, line in columns(change):
@@ -110,7 +134,8 @@ def prefer_identity(ctx: RevisionContext, change: CreateTable | AddColumn) -> It
             yield Hit(
                 f"column {_table(change)}.{col.name} is a serial ({col.type}): its sequence is a separate "
                 f"object with its own permissions and ownership, and inserts that give an explicit id get "
-                f"the sequence out of step; an identity column (PostgreSQL 10+) is standard SQL and avoids both",
+                f"the sequence out of step; an identity column (PostgreSQL 10+) is standard SQL and "
+                f"avoids both",
                 line=line,
                 fix=f'sa.Column("{col.name}", sa.BigInteger(), sa.Identity(), primary_key=True)',
             )
@@ -121,8 +146,9 @@ def prefer_identity(ctx: RevisionContext, change: CreateTable | AddColumn) -> It
 _NO_TZ = re.compile(r"\btimezone\s*=\s*True\b", re.I)
 
 
-@change_rule("prefer-timestamptz", severity=Severity.WARNING, on=COLUMN_CHANGES, dialects={"postgresql"},
-             enabled=False)
+@change_rule(
+    "prefer-timestamptz", severity=Severity.WARNING, on=COLUMN_CHANGES, dialects={"postgresql"}, enabled=False
+)
 def prefer_timestamptz(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A timestamp column without time zone: it stores wall-clock times that mean different instants."""
     for col, line in columns(change):
@@ -131,7 +157,8 @@ def prefer_timestamptz(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         if plain:
             yield Hit(
                 f"column {_table(change)}.{col.name} is {col.type} (timestamp WITHOUT time zone): the value "
-                f"keeps no offset, so the same stored time means different instants for sessions in different "
+                f"keeps no offset, so the same stored time means different instants for sessions in "
+                f"different "
                 f"time zones and around DST changes",
                 line=line,
                 fix=f'sa.Column("{col.name}", sa.DateTime(timezone=True))  # timestamptz',
@@ -143,8 +170,13 @@ def prefer_timestamptz(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
 _VARCHARS = {"STRING", "VARCHAR", "UNICODE", "CHARACTER VARYING", "NVARCHAR"}
 
 
-@change_rule("prefer-text-over-varchar", severity=Severity.WARNING, on=COLUMN_CHANGES, dialects={"postgresql"},
-             enabled=False)
+@change_rule(
+    "prefer-text-over-varchar",
+    severity=Severity.WARNING,
+    on=COLUMN_CHANGES,
+    dialects={"postgresql"},
+    enabled=False,
+)
 def prefer_text_over_varchar(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A length-limited varchar: text with a CHECK is as fast and far cheaper to change."""
     for col, line in columns(change):
@@ -155,16 +187,21 @@ def prefer_text_over_varchar(ctx: RevisionContext, change: Change) -> Iterator[H
                 f"EXCLUSIVE lock and a full scan, while text plus a CHECK constraint can be changed with "
                 f"NOT VALID and VALIDATE (varchar(n) is not faster than text in PostgreSQL)",
                 line=line,
-                fix=(f'sa.Column("{col.name}", sa.Text())\n'
-                     f'op.create_check_constraint("ck_{_table(change)}_{col.name}_length", "{_table(change)}", '
-                     f'"length({col.name}) <= N")'),
+                fix=(
+                    f'sa.Column("{col.name}", sa.Text())\n'
+                    f'op.create_check_constraint("ck_{_table(change)}_{col.name}_length", '
+                    f'"{_table(change)}", '
+                    f'"length({col.name}) <= N")'
+                ),
             )
 
 
 # -- ban-char-field -------------------------------------------------------------------------------
 
 
-@change_rule("ban-char-field", severity=Severity.WARNING, on=COLUMN_CHANGES, dialects={"postgresql"}, enabled=False)
+@change_rule(
+    "ban-char-field", severity=Severity.WARNING, on=COLUMN_CHANGES, dialects={"postgresql"}, enabled=False
+)
 def ban_char_field(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A ``char(n)`` column: blank-padded, no faster than text, and a source of comparison bugs."""
     for col, line in columns(change):
@@ -189,10 +226,12 @@ def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]
         if base == "JSON":
             yield Hit(
                 f"column {_table(change)}.{col.name} is json, not jsonb: json has no equality operator, so "
-                f"SELECT DISTINCT, GROUP BY, UNION and = fail on it, it cannot be indexed with GIN, and it is "
+                f"SELECT DISTINCT, GROUP BY, UNION and = fail on it, it cannot be indexed with GIN, and "
+                f"it is "
                 f"re-parsed on every access",
                 line=line,
-                fix=f'from sqlalchemy.dialects import postgresql\nsa.Column("{col.name}", postgresql.JSONB())',
+                fix=f'from sqlalchemy.dialects import postgresql\nsa.Column("{col.name}", '
+                    f'postgresql.JSONB())',
             )
 
 
@@ -220,9 +259,12 @@ def _names(change: Change) -> list[tuple[str, str, int]]:
     return [(what, name, line) for what, name, line in out if not name.startswith("<") and name != "?"]
 
 
-@change_rule("identifier-too-long", severity=Severity.WARNING,
-             on=(CreateTable, AddColumn, RenameTable, RenameColumn, CreateIndex, AddConstraint),
-             dialects={"postgresql", "mysql"})
+@change_rule(
+    "identifier-too-long",
+    severity=Severity.WARNING,
+    on=(CreateTable, AddColumn, RenameTable, RenameColumn, CreateIndex, AddConstraint),
+    dialects={"postgresql", "mysql"},
+)
 def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A table, column, index or constraint name longer than the server keeps."""
     limit = LIMITS[ctx.dialect]
@@ -232,15 +274,19 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
             continue
         if ctx.dialect == "postgresql":
             kept = name.encode("utf-8")[:limit].decode("utf-8", "ignore")
-            why = (f"PostgreSQL silently truncates it to 63 bytes ({kept!r}): the database name then differs "
-                   f"from the one in the code, so a later op.drop_constraint/drop_index by this name fails, and "
-                   f"two long names that share their first 63 bytes collide")
+            why = (
+                f"PostgreSQL silently truncates it to 63 bytes ({kept!r}): the database name then differs "
+                f"from the one in the code, so a later op.drop_constraint/drop_index by this name fails, and "
+                f"two long names that share their first 63 bytes collide"
+            )
         else:
-            why = "MySQL refuses identifiers over 64 characters (error 1059, 'Identifier name ... is too long')"
+            why = (
+                "MySQL refuses identifiers over 64 characters (error 1059, 'Identifier name ... is too long')"
+            )
         unit = "bytes" if ctx.dialect == "postgresql" else "characters"
         yield Hit(
             f"{what} name {name!r} is {size} {unit} long: {why}",
             line=line,
             fix=f"use a shorter explicit name (at most {limit} {unit}), e.g. "
-            "op.f(\"fk_orders_customer\"), or a shorter naming_convention in MetaData",
+            'op.f("fk_orders_customer"), or a shorter naming_convention in MetaData',
         )

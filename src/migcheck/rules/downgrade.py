@@ -139,8 +139,10 @@ class _Inventory:
             self.enums_dropped.add(n)
         elif isinstance(change, RenameTable) and t is not None and (new := self.table(change.new_name)):
             self.renames.add(("table", t, new))
-        elif isinstance(change, RenameColumn) and t is not None and _norm(change.column) and _norm(change.new_name):
-            self.renames.add(("column", (t, _norm(change.column)), (t, _norm(change.new_name))))
+        elif isinstance(change, RenameColumn) and t is not None:
+            old, new_col = _norm(change.column), _norm(change.new_name)
+            if old and new_col:
+                self.renames.add(("column", (t, old), (t, new_col)))
 
 
 def _readable(changes: list[Change]) -> bool:
@@ -175,7 +177,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             cols = {(t, c.lower()) for c in change.columns}
             if not gone and n not in down.indexes_dropped | down.constraints_dropped \
                     and not cols & down.columns_dropped:
-                yield change, f"creates index {change.name}", f'op.drop_index("{change.name}", table_name="{change.table}")'
+                undo = f'op.drop_index("{change.name}", table_name="{change.table}")'
+                yield change, f"creates index {change.name}", undo
         elif isinstance(change, AddConstraint) and (n := _norm(change.name)) and t not in created_here:
             cols = {(t, c.lower()) for c in change.columns}
             if not gone and n not in down.constraints_dropped | down.indexes_dropped \
@@ -183,7 +186,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                 yield (change, f"adds constraint {change.name} on {change.table}",
                        f'op.drop_constraint("{change.name}", "{change.table}")')
         elif isinstance(change, CreateEnumType) and (n := _norm(change.name)) and n not in down.enums_dropped:
-            yield change, f"creates enum type {change.name}", f'sa.Enum(name="{change.name}").drop(op.get_bind())'
+            undo = f'sa.Enum(name="{change.name}").drop(op.get_bind())'
+            yield change, f"creates enum type {change.name}", undo
         elif isinstance(change, DropTable) and t is not None and t not in down.tables_created:
             yield change, f"drops table {change.table}", f'op.create_table("{change.table}", ...)'
         elif isinstance(change, DropColumn) and t is not None and (c := _norm(change.column)):
@@ -198,7 +202,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint("{change.name}", "{change.table}", ...)')
         elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created:
-            yield change, f"drops type {change.name}", f'sa.Enum(..., name="{change.name}").create(op.get_bind())'
+            undo = f'sa.Enum(..., name="{change.name}").create(op.get_bind())'
+            yield change, f"drops type {change.name}", undo
         elif isinstance(change, RenameTable | RenameColumn):
             yield from _rename_not_reversed(change, up, down)
 
@@ -249,7 +254,8 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
             "'already exists'"
         )
         yield Hit(
-            f"the upgrade {what} (line {change.line}), but downgrade() (line {downgrade.line}) does not {verb}: "
+            f"the upgrade {what} (line {change.line}), but downgrade() (line {downgrade.line}) does not "
+            f"{verb}: "
             f"{consequence}",
             line=change.line,
             fix=f"in downgrade(), in reverse order of the upgrade:\n    {undo}",

@@ -26,8 +26,14 @@ PEER_LABELS = {
 }
 
 
-def _row(squawk: str = NONE, strong: str = NONE, django: str = NONE, eugene: str = NONE, atlas: str = NONE,
-         guard: str = NONE) -> dict[str, str]:
+def _row(
+    squawk: str = NONE,
+    strong: str = NONE,
+    django: str = NONE,
+    eugene: str = NONE,
+    atlas: str = NONE,
+    guard: str = NONE,
+) -> dict[str, str]:
     return {
         "squawk": squawk,
         "strong_migrations": strong,
@@ -41,17 +47,25 @@ def _row(squawk: str = NONE, strong: str = NONE, django: str = NONE, eugene: str
 PEERS: dict[str, dict[str, str]] = {
     # -- core rules ---------------------------------------------------------------------------
     "add-not-null-column-without-default": _row(
-        "adding-required-field", NONE, "NOT_NULL", NONE, "MF103, MY101", "AG001"),
+        "adding-required-field", NONE, "NOT_NULL", NONE, "MF103, MY101", "AG001"
+    ),
     "drop-column": _row("ban-drop-column", "remove_column", "DROP_COLUMN", NONE, "DS103", "AG005"),
     "drop-table": _row("ban-drop-table", NONE, "DROP_TABLE", NONE, "DS102", "AG005"),
     "create-index-not-concurrently": _row(
-        "require-concurrent-index-creation", "add_index, add_reference", "CREATE_INDEX", "E6", "PG101", "AG002"),
+        "require-concurrent-index-creation",
+        "add_index, add_reference",
+        "CREATE_INDEX",
+        "E6",
+        "PG101",
+        "AG002",
+    ),
     "drop-index-not-concurrently": _row(
-        "require-concurrent-index-deletion", "remove_index", "DROP_INDEX", NONE, "PG102"),
+        "require-concurrent-index-deletion", "remove_index", "DROP_INDEX", NONE, "PG102"
+    ),
     "concurrent-index-in-transaction": _row(
-        "ban-concurrent-index-creation-in-transaction", NONE, NONE, NONE, "PG103", "AG003"),
-    "mixed-schema-and-data-change": _row(
-        NONE, NONE, "CREATE_INDEX_EXCLUSIVE (partial)", "E4 (partial)"),
+        "ban-concurrent-index-creation-in-transaction", NONE, NONE, NONE, "PG103", "AG003"
+    ),
+    "mixed-schema-and-data-change": _row(NONE, NONE, "CREATE_INDEX_EXCLUSIVE (partial)", "E4 (partial)"),
     "multiple-heads": _row(),
     "missing-down-revision": _row(),
     "duplicate-revision-id": _row(),
@@ -60,26 +74,53 @@ PEERS: dict[str, dict[str, str]] = {
     "invalid-migration-file": _row("syntax-error (partial)"),
     # -- locks and rewrites (PostgreSQL) --------------------------------------------------------
     "add-column-with-volatile-default": _row(
-        "adding-field-with-default", "add_column_default, add_column_default_callable, "
-        "add_column_generated_stored, add_column_auto_incrementing", NONE, "E11 (partial)", "PG302", "AG009"),
+        "adding-field-with-default",
+        "add_column_default, add_column_default_callable, "
+        "add_column_generated_stored, add_column_auto_incrementing",
+        NONE,
+        "E11 (partial)",
+        "PG302",
+        "AG009",
+    ),
     "set-not-null": _row(
-        "adding-not-nullable-field", "change_column_null_postgresql", "NOT_NULL (partial)", "E2", "PG303, MF104",
-        "AG007"),
+        "adding-not-nullable-field",
+        "change_column_null_postgresql",
+        "NOT_NULL (partial)",
+        "E2",
+        "PG303, MF104",
+        "AG007",
+    ),
     "alter-column-type": _row(
-        "changing-column-type", "change_column, change_column_constraint, change_column_with_not_null",
-        "ALTER_COLUMN", "E5", "PG301", "AG006"),
+        "changing-column-type",
+        "change_column, change_column_constraint, change_column_with_not_null",
+        "ALTER_COLUMN",
+        "E5",
+        "PG301",
+        "AG006",
+    ),
     "add-foreign-key-without-not-valid": _row(
-        "adding-foreign-key-constraint, constraint-missing-not-valid", "add_foreign_key", NONE, "E1", "PG306",
-        "AG008"),
+        "adding-foreign-key-constraint, constraint-missing-not-valid",
+        "add_foreign_key",
+        NONE,
+        "E1",
+        "PG306",
+        "AG008",
+    ),
     "add-check-constraint-without-not-valid": _row(
-        "constraint-missing-not-valid", "add_check_constraint", NONE, "E1", "PG305", "AG008"),
+        "constraint-missing-not-valid", "add_check_constraint", NONE, "E1", "PG305", "AG008"
+    ),
     "validate-in-same-transaction": _row(
-        "constraint-missing-not-valid (partial)", "validate_foreign_key, validate_check_constraint", NONE,
-        "E4 (partial)"),
+        "constraint-missing-not-valid (partial)",
+        "validate_foreign_key, validate_check_constraint",
+        NONE,
+        "E4 (partial)",
+    ),
     "add-unique-constraint": _row(
-        "disallowed-unique-constraint", "add_unique_constraint", "ADD_UNIQUE", "E7", "PG105, MF101", "AG010"),
+        "disallowed-unique-constraint", "add_unique_constraint", "ADD_UNIQUE", "E7", "PG105, MF101", "AG010"
+    ),
     "add-primary-key-to-existing-table": _row(
-        "adding-serial-primary-key-field", NONE, NONE, "W14 (partial)", "PG104, PG304", "AG010"),
+        "adding-serial-primary-key-field", NONE, NONE, "W14 (partial)", "PG104, PG304", "AG010"
+    ),
     "rename-column": _row("renaming-column", "rename_column", "RENAME_COLUMN", NONE, "BC102", "AG004"),
     "rename-table": _row("renaming-table", "rename_table", "RENAME_TABLE", NONE, "BC101", "AG004"),
     "enum-add-value-in-transaction": _row(),
@@ -91,7 +132,8 @@ PEERS: dict[str, dict[str, str]] = {
     "drop-schema-or-database": _row("ban-drop-database", NONE, NONE, NONE, "DS101"),
     "drop-not-null": _row("ban-drop-not-null"),
     "add-exclusion-constraint": _row(
-        "constraint-missing-not-valid (partial)", "add_exclusion_constraint", NONE, "E8"),
+        "constraint-missing-not-valid (partial)", "add_exclusion_constraint", NONE, "E8"
+    ),
     # -- Alembic-specific -------------------------------------------------------------------------
     "missing-lock-timeout": _row("require-lock-timeout", NONE, NONE, "E9"),
     "transaction-per-migration-off": _row(),

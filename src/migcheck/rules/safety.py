@@ -64,8 +64,9 @@ def strong_lock(ctx: RevisionContext, change: Change) -> str | None:
         return "ACCESS EXCLUSIVE"
     if isinstance(change, AddConstraint):
         return "SHARE ROW EXCLUSIVE" if change.kind_of == "foreign_key" else "ACCESS EXCLUSIVE"
-    if isinstance(change, AddColumn | DropColumn | AlterColumn | RenameColumn | RenameTable | DropTable
-                  | DropConstraint):
+    if isinstance(
+        change, AddColumn | DropColumn | AlterColumn | RenameColumn | RenameTable | DropTable | DropConstraint
+    ):
         return "ACCESS EXCLUSIVE"
     if isinstance(change, RawSQL) and change.text:
         if _VACUUM_FULL.match(change.text):
@@ -80,9 +81,15 @@ def _describe(change: Change) -> str:
     table = target_table(change)
     on = f" on {table}" if table else ""
     names = {
-        "AddColumn": "ADD COLUMN", "DropColumn": "DROP COLUMN", "AlterColumn": "ALTER COLUMN",
-        "RenameColumn": "RENAME COLUMN", "RenameTable": "RENAME TABLE", "DropTable": "DROP TABLE",
-        "DropConstraint": "DROP CONSTRAINT", "AddConstraint": "ADD CONSTRAINT", "CreateIndex": "CREATE INDEX",
+        "AddColumn": "ADD COLUMN",
+        "DropColumn": "DROP COLUMN",
+        "AlterColumn": "ALTER COLUMN",
+        "RenameColumn": "RENAME COLUMN",
+        "RenameTable": "RENAME TABLE",
+        "DropTable": "DROP TABLE",
+        "DropConstraint": "DROP CONSTRAINT",
+        "AddConstraint": "ADD CONSTRAINT",
+        "CreateIndex": "CREATE INDEX",
         "DropIndex": "DROP INDEX",
     }
     if isinstance(change, RawSQL):
@@ -96,7 +103,9 @@ def _timeout_set(ctx: RevisionContext, before: int | None) -> bool:
     env = ctx.env.sets_lock_timeout if ctx.dialect == "postgresql" else ctx.env.sets_lock_wait_timeout
     if env:
         return True
-    in_effect = any(name in names and _nonzero(value) for name, value in ctx.migration.session_settings.items())
+    in_effect = any(
+        name in names and _nonzero(value) for name, value in ctx.migration.session_settings.items()
+    )
     for change in ctx.migration.upgrade_changes[:before]:
         if isinstance(change, SetSetting) and change.name in names:
             in_effect = _nonzero(change.value)
@@ -123,21 +132,28 @@ def missing_lock_timeout(ctx: RevisionContext) -> Iterator[Hit]:
         if ctx.dialect == "mysql":
             extra = ""
             if isinstance(change, AddColumn):
-                extra = (" (ADD COLUMN is INSTANT on " if instant_add_column(ctx.settings)
-                         else " (ADD COLUMN copies the table on ") + f"{mysql_label(ctx.settings)}, but it " \
-                         "still needs the metadata lock first)"
+                extra = (
+                    " (ADD COLUMN is INSTANT on "
+                    if instant_add_column(ctx.settings)
+                    else " (ADD COLUMN copies the table on "
+                ) + f"{mysql_label(ctx.settings)}, but it still needs the metadata lock first)"
             yield Hit(
-                f"{what} needs an exclusive metadata lock{extra} and no lock_wait_timeout is set: while a long "
-                f"query or an open transaction uses the table, the ALTER waits (up to a year by default) and every "
+                f"{what} needs an exclusive metadata lock{extra} and no lock_wait_timeout is set: while a "
+                f"long "
+                f"query or an open transaction uses the table, the ALTER waits (up to a year by default) "
+                f"and every "
                 f"later query on the table queues behind it",
                 line=change.line,
-                fix='op.execute("SET SESSION lock_wait_timeout = 5")  # first line of upgrade(), or in env.py',
+                fix='op.execute("SET SESSION lock_wait_timeout = 5")  # first line of upgrade(), or in '
+                    'env.py',
             )
             return
         article = "an" if lock[0] in "AEIOU" else "a"
         yield Hit(
-            f"{what} takes {article} {lock} lock and no lock_timeout is set: if a long query holds a lock on the table, "
-            f"the DDL waits for it, and every later query on the table queues behind the DDL, which is an outage "
+            f"{what} takes {article} {lock} lock and no lock_timeout is set: if a long query holds a lock "
+            f"on the table, "
+            f"the DDL waits for it, and every later query on the table queues behind the DDL, which is an "
+            f"outage "
             f"for as long as the long query runs",
             line=change.line,
             fix=(
@@ -189,7 +205,9 @@ def _whole_table(statement: object) -> bool:
         node = node.this if isinstance(node, exp.Not) else node
         if isinstance(node, exp.Is | exp.Boolean):
             continue
-        if isinstance(node, exp.EQ) and all(isinstance(side, exp.Literal) for side in (node.this, node.expression)):
+        if isinstance(node, exp.EQ) and all(
+            isinstance(side, exp.Literal) for side in (node.this, node.expression)
+        ):
             continue
         # key IN (SELECT key FROM t WHERE col IS NULL): bounded only if the subquery is
         query = node.args.get("query") if isinstance(node, exp.In) else None
@@ -207,8 +225,8 @@ _BACKFILL_FIX = (
     "with op.get_context().autocommit_block():\n"
     "    while True:\n"
     "        done = conn.execute(sa.text(\n"
-    "            \"UPDATE {table} SET ... WHERE id IN \"\n"
-    "            \"(SELECT id FROM {table} WHERE ... LIMIT 5000)\"\n"
+    '            "UPDATE {table} SET ... WHERE id IN "\n'
+    '            "(SELECT id FROM {table} WHERE ... LIMIT 5000)"\n'
     "        )).rowcount\n"
     "        if not done:\n"
     "            break"
@@ -232,13 +250,17 @@ def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit
     else:
         scope = "it has no WHERE, so it touches every row in one statement"
     if ctx.dialect == "mysql":
-        cost = "InnoDB locks every row until commit, builds an undo log of the whole table, and replicas " \
-               "apply the statement only after it ends (replication lag)"
+        cost = (
+            "InnoDB locks every row until commit, builds an undo log of the whole table, and replicas "
+            "apply the statement only after it ends (replication lag)"
+        )
     elif ctx.dialect == "sqlite":
         cost = "SQLite holds the database write lock for the whole statement"
     else:
-        cost = "every row stays locked until the migration commits (blocking the application's writes), " \
-               "each updated row is written again (table bloat) and the WAL burst delays replicas"
+        cost = (
+            "every row stays locked until the migration commits (blocking the application's writes), "
+            "each updated row is written again (table bloat) and the WAL burst delays replicas"
+        )
     yield Hit(
         f"{verb} of {table}: {scope}; on a large table {cost}",
         fix=_BACKFILL_FIX.format(table=change.table or "my_table"),
@@ -248,7 +270,9 @@ def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit
 # -- unsafe-sql-interpolation ---------------------------------------------------------------------
 
 
-@change_rule("unsafe-sql-interpolation", severity=Severity.WARNING, on=(Change,), phases=("upgrade", "downgrade"))
+@change_rule(
+    "unsafe-sql-interpolation", severity=Severity.WARNING, on=(Change,), phases=("upgrade", "downgrade")
+)
 def unsafe_sql_interpolation(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """SQL text built with an f-string, ``%``, ``.format`` or ``+`` from values that are not literals."""
     if not change.interpolated:
@@ -260,7 +284,8 @@ def unsafe_sql_interpolation(ctx: RevisionContext, change: Change) -> Iterator[H
         f"value with a quote in it breaks the statement, and a value from outside the code is SQL injection",
         fix=(
             "pass values as bound parameters, and quote identifiers with the dialect:\n"
-            'op.execute(sa.text("UPDATE users SET plan = :plan WHERE plan = :old").bindparams(plan=plan, old=old))\n'
+            'op.execute(sa.text("UPDATE users SET plan = :plan WHERE plan = :old").bindparams(plan=plan, '
+            'old=old))\n'
             "name = op.get_bind().dialect.identifier_preparer.quote(table_name)"
         ),
     )
@@ -269,7 +294,9 @@ def unsafe_sql_interpolation(ctx: RevisionContext, change: Change) -> Iterator[H
 # -- raw-sql-not-understood -----------------------------------------------------------------------
 
 
-@change_rule("raw-sql-not-understood", severity=Severity.INFO, on=(RawSQL, DataChange), phases=("upgrade", "downgrade"))
+@change_rule(
+    "raw-sql-not-understood", severity=Severity.INFO, on=(RawSQL, DataChange), phases=("upgrade", "downgrade")
+)
 def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) -> Iterator[Hit]:
     """SQL or an operation migcheck could not read, so no rule could check it."""
     if isinstance(change, DataChange):
@@ -278,7 +305,7 @@ def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) ->
         yield Hit(
             "a statement is run on the connection, but migcheck cannot tell which (it is not SQL text or a "
             "Core statement it can read), so no rule checked it",
-            fix="pass the SQL as a literal: conn.execute(sa.text(\"...\")), or review this statement by hand",
+            fix='pass the SQL as a literal: conn.execute(sa.text("...")), or review this statement by hand',
         )
         return
     if change.understood:
@@ -288,6 +315,7 @@ def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) ->
     shown = f": `{text[:80]}{'…' if len(text) > 80 else ''}`" if text else ""
     yield Hit(
         f"migcheck could not check this statement ({reason}){shown}; no rule looked at it",
-        fix="review it by hand; if it is valid SQL for the target dialect, a literal string (not built at run "
+        fix="review it by hand; if it is valid SQL for the target dialect, a literal string (not built at "
+            "run "
         "time) lets migcheck read it",
     )

@@ -44,12 +44,18 @@ def sqlite_at_least(settings: Settings, version: tuple[int, ...]) -> bool:
 
 def mysql_not_null_reason(settings: Settings) -> str:
     """Why ADD COLUMN .. NOT NULL without a default hurts on MySQL/MariaDB (checked on MariaDB 10.11)."""
-    copy = "" if instant_add_column(settings) else f", and on {mysql_label(settings)} the ALTER copies the table"
-    return ("MySQL and MariaDB fill every existing row with the type's implicit default (0, '' or a zero date), "
-            f"even in strict mode, so the column holds values nobody wrote{copy}")
+    copy = (
+        "" if instant_add_column(settings) else f", and on {mysql_label(settings)} the ALTER copies the table"
+    )
+    return (
+        "MySQL and MariaDB fill every existing row with the type's implicit default (0, '' or a zero date), "
+        f"even in strict mode, so the column holds values nobody wrote{copy}"
+    )
 
 
 def mysql_ddl_note(settings: Settings) -> str:
     """MySQL commits each DDL statement on its own: a revision that fails half-way stays half-applied."""
-    return (f"; {mysql_label(settings)} commits DDL immediately, so if a later step of this revision fails the "
-            "drop is not rolled back")
+    return (
+        f"; {mysql_label(settings)} commits DDL immediately, so if a later step of this revision fails the "
+        "drop is not rolled back"
+    )
