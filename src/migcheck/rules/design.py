@@ -272,16 +272,25 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         size = len(name.encode("utf-8")) if ctx.dialect == "postgresql" else len(name)
         if size <= limit:
             continue
-        if ctx.dialect == "postgresql":
+        python_name = change.origin == "python" and what in {"index", "constraint"}
+        if ctx.dialect == "postgresql" and python_name and len(name) > limit:
+            # Checked with SQLAlchemy 2.1 on PostgreSQL 15; SQLAlchemy counts characters, not bytes.
+            why = (
+                "SQLAlchemy refuses a plain name this long (IdentifierError: 'exceeds maximum length of 63 "
+                "characters'), so the deploy fails; wrapped in op.f() it is cut to 63 characters with a hash "
+                "suffix, so the name in the database is not the one in the code"
+            )
+        elif ctx.dialect == "postgresql":
             kept = name.encode("utf-8")[:limit].decode("utf-8", "ignore")
             why = (
-                f"PostgreSQL silently truncates it to 63 bytes ({kept!r}): the database name then differs "
-                f"from the one in the code, so a later op.drop_constraint/drop_index by this name fails, and "
-                f"two long names that share their first 63 bytes collide"
+                f"PostgreSQL silently truncates it to 63 bytes ({kept!r}): the database then holds another "
+                f"name than the code (autogenerate keeps seeing a difference), and two long names that share "
+                f"their first 63 bytes collide ('already exists')"
             )
         else:
             why = (
-                "MySQL refuses identifiers over 64 characters (error 1059, 'Identifier name ... is too long')"
+                "MySQL and MariaDB refuse names over 64 characters (error 1059 'Identifier name ... is too "
+                "long'; 1103 'Incorrect table name' for tables), so the deploy fails"
             )
         unit = "bytes" if ctx.dialect == "postgresql" else "characters"
         yield Hit(
