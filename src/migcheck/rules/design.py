@@ -184,7 +184,7 @@ def prefer_text_over_varchar(ctx: RevisionContext, change: Change) -> Iterator[H
         if base in _VARCHARS and re.search(r"\d", args):
             yield Hit(
                 f"column {_table(change)}.{col.name} is {col.type}: lowering the limit later needs an ACCESS "
-                f"EXCLUSIVE lock and a full scan, while text plus a CHECK constraint can be changed with "
+                f"EXCLUSIVE lock and a table rewrite, while text plus a CHECK constraint can be changed with "
                 f"NOT VALID and VALIDATE (varchar(n) is not faster than text in PostgreSQL)",
                 line=line,
                 fix=(
