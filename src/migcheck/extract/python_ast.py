@@ -919,7 +919,8 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
     import sys
 
     imported: set[str] = set()
-    for node in ast.walk(tree):
+    nodes = [*tree.body, *ast.walk(fn)]  # module-level imports and the function's own
+    for node in nodes:
         if isinstance(node, ast.Import | ast.ImportFrom):
             module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
             for alias in node.names:
@@ -928,4 +929,6 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
                     top = "."
                 if top not in _LIBRARIES and top not in sys.stdlib_module_names:
                     imported.add(alias.asname or alias.name.split(".")[0])
-    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))
+    if not imported:
+        return False
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in nodes)
