@@ -124,11 +124,13 @@ def alter_column_without_existing_type(
     if new_nullable is None and change.existing_nullable is None:
         missing.append("existing_nullable")
         lost.append("a NOT NULL column silently becomes NULL")
+    if not missing:
+        # Autogenerate writes existing_server_default only for columns that have a default, so its
+        # absence next to existing_type/existing_nullable means "none"; it is not reported alone.
+        return
     if not default_changed and not change.existing_server_default_given:
         missing.append("existing_server_default")
-        lost.append("its server default is silently dropped")
-    if not missing:
-        return
+        lost.append("a server default the column has is silently dropped")
     col = f"{change.table}.{change.column}"
     args = ", ".join(f"{name}=..." for name in missing)
     yield Hit(
