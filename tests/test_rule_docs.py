@@ -120,3 +120,8 @@ def test_explain_prints_the_generated_page() -> None:
     rule = next(r for r in all_rules() if r.id == "unbatched-backfill")
     assert run.stdout == rule_page(rule)
     assert "## Safe alternative" in run.stdout and "Severity: warning. Dialects: all." in run.stdout
+
+
+def test_rules_carry_their_peers() -> None:
+    rule = next(r for r in all_rules() if r.id == "json-instead-of-jsonb")
+    assert rule.peers == {"strong_migrations": "add_column_json", "eugene": "E3"}

@@ -12,3 +12,7 @@ from migcheck.rules import files  # noqa: F401
 from migcheck.rules import graph  # noqa: F401
 from migcheck.rules import locking  # noqa: F401
 from migcheck.rules import safety  # noqa: F401
+
+from migcheck.rules.peers import attach_peers
+
+attach_peers()

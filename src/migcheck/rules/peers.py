@@ -161,3 +161,11 @@ def peers_of(rule_id: str) -> dict[str, str]:
     """The peers' equivalent ids for ``rule_id`` ("—" for none), in README column order."""
     row = PEERS.get(rule_id, {})
     return {tool: row.get(tool, NONE) for tool in PEER_TOOLS}
+
+
+def attach_peers() -> None:
+    """Fill ``Rule.peers`` (tool -> ids, only where a peer has an equivalent) for every registered rule."""
+    from migcheck.rules.registry import REGISTRY
+
+    for rule in REGISTRY.values():
+        rule.peers = {tool: ids for tool, ids in peers_of(rule.id).items() if ids != NONE}
