@@ -844,7 +844,7 @@ def format_with_literals(ex: PythonExtractor, base: str, call: ast.Call, scope: 
         return None
     try:
         return base.format(*args, **kwargs)
-    except (IndexError, KeyError, ValueError):
+    except (IndexError, KeyError, ValueError, AttributeError, TypeError):
         return None
 
 

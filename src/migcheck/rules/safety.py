@@ -201,8 +201,8 @@ def _whole_table(statement: object) -> bool:
     predicate = where.this
     nodes = list(predicate.flatten()) if isinstance(predicate, exp.Connector) else [predicate]
     for node in nodes:
-        node = node.unnest() if isinstance(node, exp.Paren) else node
-        node = node.this if isinstance(node, exp.Not) else node
+        while isinstance(node, exp.Paren | exp.Not):
+            node = node.this
         if isinstance(node, exp.Is | exp.Boolean):
             continue
         if isinstance(node, exp.EQ) and all(
