@@ -185,3 +185,25 @@ def downgrade():
     assert [f["line"] for f in hits] == [10, 11]
     assert "only known at run time" in hits[0]["message"]
     assert "op.create_sequence() is not modelled" in hits[1]["message"]
+
+
+def test_backfill_where_clauses_that_do_and_do_not_bound_the_batch(write_revision: Callable[..., Path]) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="wheres")
+        + '''
+def upgrade():
+    op.execute("UPDATE t SET a = 1 WHERE (a IS NULL) AND (b IS NOT NULL)")
+    op.execute("DELETE FROM t WHERE NOT (a IS NULL)")
+    op.execute("UPDATE t SET a = 1 WHERE id IN (SELECT id FROM t WHERE a IS NULL)")
+    op.execute("UPDATE t SET a = 1 WHERE a IS NULL OR id < 10")
+    op.execute("UPDATE t SET a = 1 WHERE id IN (SELECT id FROM t WHERE a IS NULL LIMIT 500)")
+    op.execute("UPDATE t SET a = 1 WHERE id BETWEEN :lo AND :hi")
+    op.execute("UPDATE t SET a = 1 WHERE status = 'legacy'")
+
+
+def downgrade():
+    pass
+''',
+    )
+    assert [f["line"] for f in found(path, "unbatched-backfill")] == [10, 11, 12]

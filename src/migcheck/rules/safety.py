@@ -196,27 +196,26 @@ def _whole_table(statement: object) -> bool:
     if statement.args.get("limit") is not None or statement.find(exp.Placeholder) is not None:
         return False
     where = statement.args.get("where")
-    if where is None:
+    return where is None or _unbounded_predicate(where.this)
+
+
+def _unbounded_predicate(node: object) -> bool:
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren | exp.Not):
+        node = node.this
+    if isinstance(node, exp.Connector):
+        return _unbounded_predicate(node.this) and _unbounded_predicate(node.expression)
+    if isinstance(node, exp.Is | exp.Boolean):
         return True
-    predicate = where.this
-    nodes = list(predicate.flatten()) if isinstance(predicate, exp.Connector) else [predicate]
-    for node in nodes:
-        while isinstance(node, exp.Paren | exp.Not):
-            node = node.this
-        if isinstance(node, exp.Is | exp.Boolean):
-            continue
-        if isinstance(node, exp.EQ) and all(
-            isinstance(side, exp.Literal) for side in (node.this, node.expression)
-        ):
-            continue
-        # key IN (SELECT key FROM t WHERE col IS NULL): bounded only if the subquery is
-        query = node.args.get("query") if isinstance(node, exp.In) else None
-        if query is not None:
-            inner = query.this if isinstance(query, exp.Subquery) else query
-            if isinstance(inner, exp.Select) and _whole_table(inner):
-                continue
-        return False
-    return True
+    if isinstance(node, exp.EQ):
+        return all(isinstance(side, exp.Literal) for side in (node.this, node.expression))
+    # key IN (SELECT key FROM t WHERE col IS NULL): bounded only if the subquery is
+    query = node.args.get("query") if isinstance(node, exp.In) else None
+    if query is not None:
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        return isinstance(inner, exp.Select) and _whole_table(inner)
+    return False
 
 
 _BACKFILL_FIX = (
