@@ -187,7 +187,7 @@ def downgrade():
     assert "op.create_sequence() is not modelled" in hits[1]["message"]
 
 
-def test_backfill_where_clauses_that_do_and_do_not_bound_the_batch(write_revision: Callable[..., Path]) -> None:
+def test_backfill_wheres_that_do_and_do_not_bound_the_batch(write_revision: Callable[..., Path]) -> None:
     path = write_revision(
         "a1.py",
         HEAD.format(msg="wheres")
