@@ -63,3 +63,12 @@ def test_drops_are_not_rolled_back_on_mysql(revision: Path) -> None:
     assert "commits DDL immediately" in text
     pg = lint_paths([revision], Settings(dialect="postgresql"))
     assert all("commits DDL immediately" not in f.message for f in pg.findings)
+
+
+def test_mixed_schema_and_data_change_has_its_mysql_reason(write_revision: Callable[..., Path]) -> None:
+    path = write_revision("b2.py", REVISION.replace('op.drop_table("old_accounts")',
+                                                    'op.execute("UPDATE accounts SET tier = 1")'))
+    mysql = messages(path, "8.0")["mixed-schema-and-data-change"]
+    assert "commits each DDL statement at once" in mysql
+    pg = lint_paths([path], Settings(dialect="postgresql"))
+    assert any("a failure rolls back both" in f.message for f in pg.findings)
