@@ -127,7 +127,7 @@ def test_baseline_with_two_heads(tmp_path: Path, write_revision: Callable[..., P
     """)
     (tmp_path / "pyproject.toml").write_text('[tool.migcheck]\nbaseline = ["a", "x"]\n', encoding="utf-8")
     run = run_cli("lint", tmp_path / "versions", "--format", "json")
-    assert sorted(run.rules()) == ["drop-table", "missing-downgrade"]
+    assert sorted(run.rules()) == ["drop-table", "missing-downgrade", "missing-lock-timeout"]
     assert run.json()["summary"]["linted_revisions"] == 1
 
 

@@ -44,6 +44,8 @@ def project(tmp_path: Path, write_revision: Callable[..., Path]) -> Path:
     """A project root holding ``versions/`` with one create-index-not-concurrently finding."""
     write_revision("0001_users.py", BASE_REVISION)
     write_revision("0002_index.py", INDEX_REVISION)
+    # env.py sets lock_timeout, so missing-lock-timeout stays out of these configuration tests
+    (tmp_path / "env.py").write_text('def on_connect(conn):\n    conn.exec_driver_sql("SET lock_timeout = \'5s\'")\n')
     return tmp_path
 
 

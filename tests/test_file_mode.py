@@ -35,9 +35,10 @@ def test_a_named_revision_is_not_reported_for_a_parent_in_an_unnamed_sibling(wri
     write_revision("a1_base.py", BASE)
     child = write_revision("b2_child.py", CHILD)
     run = run_cli("lint", child, "--format", "json")
-    assert run.rules() == ["create-index-not-concurrently"]  # no missing-down-revision, no drop-table
+    # no missing-down-revision, no drop-table (that is a1's); no lock_timeout is set anywhere
+    assert run.rules() == ["create-index-not-concurrently", "missing-lock-timeout"]
     assert run.json()["summary"]["revisions"] == 1
-    assert [Path(f["path"]).name for f in run.json()["findings"]] == ["b2_child.py"]
+    assert {Path(f["path"]).name for f in run.json()["findings"]} == {"b2_child.py"}
 
 
 def test_a_parent_missing_everywhere_is_still_reported(write_revision: Any) -> None:
@@ -61,4 +62,5 @@ def test_a_broken_sibling_does_not_stop_the_named_file(write_revision: Any) -> N
     write_revision("a1_base.py", BASE)
     write_revision("zz_broken.py", "def upgrade(:\n")
     child = write_revision("b2_child.py", CHILD)
-    assert run_cli("lint", child, "--format", "json").rules() == ["create-index-not-concurrently"]
+    assert run_cli("lint", child, "--format", "json").rules() == [
+        "create-index-not-concurrently", "missing-lock-timeout"]

@@ -28,7 +28,12 @@ def git(repo: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def revision(rev: str, down: str | None, upgrade: str = "pass", downgrade: str = "pass") -> str:
+def revision(rev: str, down: str | None, upgrade: str | None = None, downgrade: str | None = None) -> str:
+    """A revision file; by default it adds a nullable column (a safe change) and drops it again."""
+    if upgrade is None:
+        upgrade = f'op.add_column("users", sa.Column("note_{rev}", sa.Text))'
+        downgrade = downgrade or f'op.drop_column("users", "note_{rev}")'
+    downgrade = downgrade or "pass"
     return textwrap.dedent(f'''\
         """revision {rev}"""
         import sqlalchemy as sa
@@ -54,6 +59,9 @@ class Repo:
         self.root = root
         self.versions = root / "migrations" / "versions"
         self.versions.mkdir(parents=True)
+        # env.py sets lock_timeout, as a well-run project does; missing-lock-timeout stays quiet.
+        (root / "migrations" / "env.py").write_text(
+            'def on_connect(connection):\n    connection.exec_driver_sql("SET lock_timeout = \'5s\'")\n')
         git(root, "init", "-q", "-b", "main")
         self.write("0001_users.py", revision(
             "0001", None, 'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True), '

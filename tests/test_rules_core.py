@@ -77,7 +77,7 @@ def test_not_null_reason_depends_on_dialect() -> None:
     fires = RULES / "add-not-null-column-without-default" / "fires"
     mysql = run_cli("lint", fires, "--format", "json", "--dialect", "mysql").json()["findings"][0]["message"]
     sqlite = run_cli("lint", fires, "--format", "json", "--dialect", "sqlite").json()["findings"][0]["message"]
-    assert "zero value" in mysql
+    assert "fill every existing row" in mysql
     assert "Cannot add a NOT NULL column" in sqlite
 
 

@@ -1,10 +1,10 @@
 """migcheck flags the statements the peer linters document as dangerous, and not their safe versions.
 
-``fixtures/peers/<tool>/<example>/versions`` rewrites each documented example of squawk, Eugene,
+``fixtures/peers-postgres/<tool>/<example>/versions`` rewrites each documented example of squawk, Eugene,
 strong_migrations, alembic-guard and django-migration-linter (source named in every revision's
 docstring) as a small chain of Alembic revisions. ``# fires: <rule>`` marks each statement migcheck
 must report; unmarked statements (the peers' safe versions) must not be reported by any of the
-PostgreSQL lock and rewrite rules. ``fixtures/peers/false-positives`` holds the cases peer users
+PostgreSQL lock and rewrite rules. ``fixtures/peers-postgres/false-positives`` holds the cases peer users
 complained about.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from conftest import FIXTURES, run_cli
 from test_rules_postgres_fixtures import RULES
 
-PEERS = FIXTURES / "peers"
+PEERS = FIXTURES / "peers-postgres"
 EXAMPLES = sorted(p.parent for p in PEERS.glob("*/*/versions"))
 _MARKER = re.compile(r"#\s*fires:\s*([\w\-, ]+)$")
 

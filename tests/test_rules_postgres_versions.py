@@ -350,7 +350,7 @@ def test_detach_partition_applies_from_postgres_14(write_revision: Writer, tmp_p
 def test_explain_shows_the_version_range() -> None:
     run = run_cli("explain", "detach-partition-not-concurrently")
     assert run.exit_code == 0
-    assert "Severity: error. Dialects: postgresql. Versions: PostgreSQL 14 and later." in run.stdout
+    assert "Server versions: PostgreSQL 14 and later." in run.stdout
 
 
 def test_reindex_before_12_has_no_concurrent_form(write_revision: Writer, tmp_path: Path) -> None:

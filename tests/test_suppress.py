@@ -125,9 +125,12 @@ def test_offline_sql_comments_work_the_same_way() -> None:
     rows = [(f["line"], f["rule"], f["suppressed"], f["suppression_reason"]) for f in run.json()["findings"]]
     assert rows == [
         (7, "create-index-not-concurrently", True, "built during the 02:00 maintenance window"),
+        (7, "missing-lock-timeout", False, None),  # the dump sets no lock_timeout: not suppressed
         (14, "create-index-not-concurrently", True, None),
+        (14, "missing-lock-timeout", False, None),
         (14, "suppression-without-reason", False, None),
         (20, "create-index-not-concurrently", False, None),
+        (20, "missing-lock-timeout", False, None),
     ]
 
 

@@ -27,6 +27,10 @@ class Change:
     conditional: bool = False
     #: The SQL statement the change was parsed from, when it came from SQL text.
     sql: str | None = None
+    #: The SQL text was built at run time (f-string, ``%``, ``.format``, ``+`` on non-literal values).
+    interpolated: bool = False
+    #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
+    in_batch: bool = False
 
     @property
     def kind(self) -> str:
@@ -101,6 +105,12 @@ class RenameColumn(Change):
     table: str
     column: str
     new_name: str
+    #: From ``op.alter_column(new_column_name=...)``: MySQL renders it as CHANGE COLUMN, which restates
+    #: the whole column, so these matter there (see alter-column-without-existing-type).
+    via_alter_column: bool = False
+    existing_type: str | None = None
+    existing_nullable: bool | None = None
+    existing_server_default_given: bool = False
 
 
 @dataclass(kw_only=True)
@@ -234,3 +244,22 @@ def target_table(change: Change) -> str | None:
     """The table a change acts on, when it has one."""
     table = getattr(change, "table", None)
     return table if isinstance(table, str) else None
+
+
+# --- Alembic-specific (rules helper B) ---
+
+
+@dataclass(kw_only=True)
+class CreateEnumType(Change):
+    """A PostgreSQL enum type created on its own: ``sa.Enum(..., name=...).create(bind)``,
+    ``CREATE TYPE .. AS ENUM``. (``op.create_table`` also creates the types of its ``sa.Enum``
+    columns; rules read those from the column types.)"""
+
+    name: str
+
+
+@dataclass(kw_only=True)
+class DropEnumType(Change):
+    """``sa.Enum(name=...).drop(bind)`` / ``DROP TYPE``."""
+
+    name: str

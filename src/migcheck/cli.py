@@ -290,13 +290,13 @@ def rules(
 @app.command()
 def explain(rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. create-index-not-concurrently.")]) -> None:
     """Print a rule's documentation: what it finds, why it hurts, an example, the safe way."""
+    from migcheck.rules.docgen import rule_page
     from migcheck.rules.registry import get_rule
 
     _check_rule_ids({rule_id}, "explain")
     rule = get_rule(rule_id)
     assert rule is not None
-    versions = f" Versions: {rule.version_label}." if rule.min_postgres is not None else ""
-    typer.echo(f"{rule.doc.rstrip()}\n\nSeverity: {rule.severity.label}. Dialects: {rule.dialect_label}.{versions}")
+    typer.echo(rule_page(rule).rstrip())
 
 
 def main() -> None:

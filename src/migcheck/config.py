@@ -30,6 +30,8 @@ DIALECTS = ("postgresql", "mysql", "sqlite")
 #: The oldest PostgreSQL major still supported upstream (15 at the time of writing).
 DEFAULT_POSTGRES_VERSION = 15
 DEFAULT_MYSQL_VERSION = "8.0"
+#: SQLite 3.35 (2021) added ALTER TABLE DROP COLUMN; older ones need batch_alter_table for it.
+DEFAULT_SQLITE_VERSION = "3.35"
 FAIL_ON = ("error", "warning", "info", "never")
 OUTPUT_FORMATS = ("text", "json", "sarif", "github", "markdown")
 DEFAULT = "default"
@@ -44,6 +46,7 @@ class Settings:
     dialect: str = "postgresql"
     postgres_version: int = DEFAULT_POSTGRES_VERSION
     mysql_version: str = DEFAULT_MYSQL_VERSION
+    sqlite_version: str = DEFAULT_SQLITE_VERSION
     #: Findings at or above this severity make the exit code 1; None never fails.
     fail_on: Severity | None = Severity.ERROR
     #: Rule ids to run (None: every rule enabled by default), and to leave out.

@@ -91,6 +91,10 @@ def _add_file(path: Path, sources: Sources) -> None:
         sources.sql.append(path)
     elif path.suffix == ".py":
         sources.add_python(path)
+        # A revision named alone (pre-commit) still runs under its project's env.py.
+        env_py = path.parent.parent / "env.py"
+        if env_py.is_file() and env_py not in sources.env_py:
+            sources.env_py.append(env_py)
     else:
         raise DiscoveryError(f"not a migration file (expected .py, .sql, alembic.ini or pyproject.toml): {path}")
 

@@ -18,7 +18,7 @@ from migcheck.findings import Finding, Severity
 from migcheck.graph import RevisionGraph
 from migcheck.load import LoadError, load_python, load_sql
 from migcheck.revision import Migration
-from migcheck.rules.context import RevisionContext
+from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE
 from migcheck.rules.registry import Hit, Rule, all_rules
 from migcheck.scope import Scope
@@ -134,7 +134,7 @@ def check(
     ``context`` revisions complete the graph but get no findings of their own.
     """
     rules = selected_rules(settings)
-    by_kind: dict[str, list[Rule]] = {"change": [], "revision": [], "graph": [], "engine": []}
+    by_kind: dict[str, list[Rule]] = {"change": [], "revision": [], "graph": [], "project": [], "engine": []}
     for rule in rules:
         by_kind[rule.kind].append(rule)
     enabled = {r.id: r for r in rules}
@@ -160,6 +160,12 @@ def check(
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     env = read_env(sources.env_py[0] if sources.env_py else None)
+    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations])
+    for rule in by_kind["project"]:
+        assert rule.check is not None
+        for hit in rule.check(project):
+            if hit.path is None or scope.reports(hit.path):
+                findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
     # Offline files carry their own history (``-- Running upgrade a -> b``): rules that look back
     # through earlier revisions use it; graph rules still judge the .py revisions only.
     sql_graph = RevisionGraph.build(sql_migrations)

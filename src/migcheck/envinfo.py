@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _LOCK_TIMEOUT = re.compile(r"\block_timeout\b", re.I)
+_LOCK_WAIT_TIMEOUT = re.compile(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
 
 
 @dataclass
@@ -27,6 +28,8 @@ class EnvInfo:
     #: env.py sets ``lock_timeout`` (SET, options=-c lock_timeout=..., connect_args).
     sets_lock_timeout: bool = False
     transactional_ddl: bool | None = None
+    #: env.py sets MySQL's ``lock_wait_timeout`` (metadata-lock waits).
+    sets_lock_wait_timeout: bool = False
 
 
 def read_env(path: Path | None) -> EnvInfo:
@@ -37,14 +40,23 @@ def read_env(path: Path | None) -> EnvInfo:
         tree = ast.parse(source)
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return EnvInfo(path=path)
-    info = EnvInfo(path=path, sets_lock_timeout=bool(_LOCK_TIMEOUT.search(source)))
+    # Only string literals count (``SET lock_timeout``, ``-c lock_timeout=5s``, connect_args keys):
+    # a comment that mentions lock_timeout sets nothing.
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    info = EnvInfo(path=path, sets_lock_timeout=any(_LOCK_TIMEOUT.search(s) for s in strings),
+                   sets_lock_wait_timeout=any(_LOCK_WAIT_TIMEOUT.search(s) for s in strings))
     per_migration: list[bool] = []
+    online_seen = False
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         if node.func.attr != "configure":
             continue
-        info.configure_line = info.configure_line or node.lineno
+        # The online configure(connection=...) is what deploys run; report there when there is one.
+        online = any(kw.arg == "connection" for kw in node.keywords)
+        if info.configure_line is None or (online and not online_seen):
+            info.configure_line = node.lineno
+        online_seen = online_seen or online
         for kw in node.keywords:
             if kw.arg == "transaction_per_migration":
                 per_migration.append(isinstance(kw.value, ast.Constant) and kw.value.value is True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python_ast import PythonExtractor
-from migcheck.revision import HeaderError, Migration, module_constants, read_header
+from migcheck.revision import HeaderError, Migration, module_constants, read_header, read_imports
 
 
 @dataclass
@@ -68,6 +68,7 @@ def load_python(path: Path, dialect: str, *, extract: bool = True) -> Migration 
         upgrade=extractor.body("upgrade") if extractor else None,
         downgrade=extractor.body("downgrade") if extractor else None,
         source_lines=source.splitlines(),
+        imports=read_imports(tree),
     )
 
 

@@ -36,6 +36,30 @@ class Body:
     opaque: bool = False
 
 
+@dataclass(frozen=True)
+class ImportInfo:
+    """One ``import x`` / ``from x import y`` statement of a revision module."""
+
+    module: str
+    names: tuple[str, ...]
+    line: int
+    #: ``from . import helpers``: the number of leading dots (0 for absolute imports).
+    level: int = 0
+
+
+def read_imports(tree: ast.Module) -> list[ImportInfo]:
+    """Every import statement in the module, in source order (nothing is imported)."""
+    found: list[ImportInfo] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.append(ImportInfo(alias.name, (), node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(alias.name for alias in node.names)
+            found.append(ImportInfo(node.module or "", names, node.lineno, node.level))
+    return sorted(found, key=lambda i: i.line)
+
+
 @dataclass
 class Migration:
     """One revision: its headers from the file, and the changes of each direction."""
@@ -53,6 +77,11 @@ class Migration:
     downgrade: Body | None = None
     #: The file's lines, kept for inline suppression comments.
     source_lines: list[str] = field(default_factory=list)
+    #: Every import in the module (top level and inside functions), for orm-model-import-in-migration.
+    imports: list[ImportInfo] = field(default_factory=list)
+    #: Session settings already in effect when the revision starts: a ``SET`` earlier in the same
+    #: offline ``.sql`` file (env.py's settings land before the first revision there).
+    session_settings: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def upgrade_changes(self) -> list[Change]:

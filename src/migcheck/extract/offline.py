@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.changes import Change, RawSQL
+from migcheck.changes import Change, RawSQL, SetSetting
 from migcheck.extract.sql import changes_from_sql
 from migcheck.extract.sqlsplit import Comment, split
 from migcheck.revision import Body, Migration
@@ -27,6 +27,7 @@ _VERSION_UPDATE = re.compile(
 _VERSION_OTHER = re.compile(r"^(?:CREATE\s+TABLE|DELETE\s+FROM|DROP\s+TABLE)\s+(?:IF\s+EXISTS\s+)?alembic_version\b", re.I)
 _BEGIN = re.compile(r"^(BEGIN|START\s+TRANSACTION)\b", re.I)
 _END = re.compile(r"^(COMMIT|ROLLBACK|END)\b", re.I)
+_SET_LOCAL = re.compile(r"^SET\s+LOCAL\b", re.I)
 
 
 @dataclass
@@ -36,6 +37,8 @@ class _Segment:
     down: tuple[str, ...] = ()
     phase: str = "upgrade"
     changes: list[Change] = field(default_factory=list)
+    #: SET ... already in effect when the segment starts (see Migration.session_settings).
+    settings: dict[str, str | None] = field(default_factory=dict)
 
 
 def _ids(text: str) -> tuple[str, ...]:
@@ -55,6 +58,9 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
     segments: list[_Segment] = []
     current: _Segment | None = None
     in_transaction = False
+    # Session-level SETs last for the connection; SET LOCAL until the transaction ends.
+    session: dict[str, str | None] = {}
+    local: dict[str, str | None] = {}
 
     def finish() -> None:
         nonlocal current
@@ -69,7 +75,7 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
                 finish()
                 ids = _ids(m.group(3))
                 current = _Segment(line=item.line, revision=ids[0] if ids else None, down=_ids(m.group(2)),
-                                   phase=m.group(1))
+                                   phase=m.group(1), settings={**session, **local})
             continue
         sql = item.text
         if _BEGIN.match(sql):
@@ -78,13 +84,14 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
         if _END.match(sql):
             in_transaction = False
             _mark_commit(current or (segments[-1] if segments else None), sql, item.line)
+            local.clear()
             continue
         if _VERSION_OTHER.match(sql):
             continue
         version = _VERSION_INSERT.match(sql) or _VERSION_UPDATE.match(sql)
         if version:
             if current is None:
-                current = _Segment(line=item.line)
+                current = _Segment(line=item.line, settings={**session, **local})
             if current.revision is None:
                 current.revision = version.group(1)
                 if version.lastindex and version.lastindex > 1 and version.group(2):
@@ -92,10 +99,13 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
             finish()
             continue
         if current is None:
-            current = _Segment(line=item.line)
-        current.changes.extend(
-            changes_from_sql(sql, item.line, dialect=dialect, phase=current.phase, in_transaction=in_transaction)
-        )
+            current = _Segment(line=item.line, settings={**session, **local})
+        changes = changes_from_sql(sql, item.line, dialect=dialect, phase=current.phase,
+                                   in_transaction=in_transaction)
+        for change in changes:
+            if isinstance(change, SetSetting):
+                (local if _SET_LOCAL.match(sql) else session)[change.name] = change.value
+        current.changes.extend(changes)
     finish()
 
     migrations = []
@@ -111,6 +121,7 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
                 origin="sql",
                 upgrade=body if seg.phase == "upgrade" else None,
                 downgrade=body if seg.phase == "downgrade" else None,
+                session_settings=seg.settings,
             )
         )
     return migrations

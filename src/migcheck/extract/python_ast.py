@@ -23,11 +23,13 @@ from migcheck.changes import (
     Change,
     ColumnSpec,
     ConstraintKind,
+    CreateEnumType,
     CreateIndex,
     CreateTable,
     DataChange,
     DropColumn,
     DropConstraint,
+    DropEnumType,
     DropIndex,
     DropTable,
     RawSQL,
@@ -103,6 +105,8 @@ class Scope:
     binds: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)
+    #: Local names bound to SQL text built at run time (``sql = f"..."``), as _sql_text returns them.
+    dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
@@ -115,6 +119,7 @@ class Scope:
             binds=set(self.binds),
             sessions=set(self.sessions),
             tables=dict(self.tables),
+            dynamic_sql=dict(self.dynamic_sql),
             **kw,
         )
 
@@ -136,7 +141,8 @@ class PythonExtractor:
         scope = Scope(phase=name, env=dict(self.consts))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
-        return Body(line=fn.lineno, changes=changes, trivial=is_trivial(fn.body))
+        return Body(line=fn.lineno, changes=changes, trivial=is_trivial(fn.body),
+                    opaque=calls_imported_code(fn, self.tree))
 
     # -- statements -------------------------------------------------------------------------------
 
@@ -219,6 +225,7 @@ class PythonExtractor:
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
         scope.env.pop(name, None)
+        scope.dynamic_sql.pop(name, None)
         if self._is_bind(value, scope):
             scope.binds.add(name)
         elif _is_session_factory(value):
@@ -232,6 +239,8 @@ class PythonExtractor:
             literal = self._literal(value, scope)
             if literal is not None:
                 scope.env[name] = literal
+            elif (built := dynamic_sql_text(self, value, scope)) is not None:
+                scope.dynamic_sql[name] = built
             else:
                 test = self._static_test(value, scope)
                 if test is not None:
@@ -271,9 +280,11 @@ class PythonExtractor:
             return True
         root = _root_name(func.value)
         if root in scope.sessions and attr in SESSION_WRITES:
-            out.append(DataChange(action="orm", line=call.lineno, **self._common(scope)))
+            action, has_where = orm_bulk_write(call)
+            out.append(DataChange(action=action, has_where=has_where, line=call.lineno,
+                                  **self._common(scope)))
             return True
-        return False
+        return enum_type_call(self, call, scope, out)
 
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
@@ -298,7 +309,7 @@ class PythonExtractor:
         if attr in OP_HELPERS:
             return False
         spec = OP_PARAMS.get(attr)
-        common = {"line": call.lineno, **self._common(scope)}
+        common = {"line": call.lineno, "in_batch": batch_table is not None, **self._common(scope)}
         if spec is None:
             out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False,
                               reason=f"op.{attr}() is not modelled by migcheck", **common))
@@ -409,7 +420,11 @@ class PythonExtractor:
         new_name = kw.get("new_column_name")
         if new_name is not None:
             out.append(RenameColumn(table=table, column=column,
-                                    new_name=self._str(new_name, scope) or _describe(new_name), **common))
+                                    new_name=self._str(new_name, scope) or _describe(new_name),
+                                    via_alter_column=True,
+                                    existing_type=None if existing_type is None else _type_text(existing_type),
+                                    existing_nullable=_bool(existing_nullable),
+                                    existing_server_default_given="existing_server_default" in kw, **common))
         return out
 
     def _execute(self, call: ast.Call, scope: Scope, out: list[Change], via_bind: bool) -> None:
@@ -429,6 +444,7 @@ class PythonExtractor:
                     change.line = call.lineno
                 if interpolated:
                     change.sql = (change.sql or "").replace(PLACEHOLDER, "{…}")
+                    change.interpolated = True
             out.extend(changes)
             return
         dml = _core_dml(node, self, scope)
@@ -511,16 +527,23 @@ class PythonExtractor:
             return node.value, node.lineno, True, False
         if isinstance(node, ast.Name):
             value = scope.env.get(node.id)
+            if not isinstance(value, str) and node.id in scope.dynamic_sql:
+                text, _, _, interpolated = scope.dynamic_sql[node.id]
+                return text, node.lineno, False, interpolated
             return (value, node.lineno, False, False) if isinstance(value, str) else None
         if isinstance(node, ast.Call):
             name = _call_name(node)
             if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
                 return self._sql_text(node.args[0], scope)
-            if name == "strip" and isinstance(node.func, ast.Attribute):
+            if name in {"strip", "bindparams", "columns", "execution_options"} \
+                    and isinstance(node.func, ast.Attribute):
                 return self._sql_text(node.func.value, scope)
             if name == "format" and isinstance(node.func, ast.Attribute):
                 base = self._sql_text(node.func.value, scope)
                 if base is not None:
+                    resolved = format_with_literals(self, base[0], node, scope)
+                    if resolved is not None and not base[3]:
+                        return resolved, base[1], base[2], False
                     return _FORMAT_FIELD.sub(PLACEHOLDER, base[0]), base[1], base[2], True
             return None
         if isinstance(node, ast.JoinedStr):
@@ -540,6 +563,9 @@ class PythonExtractor:
         if isinstance(node, ast.BinOp):
             left = self._sql_text(node.left, scope)
             if isinstance(node.op, ast.Mod) and left is not None:
+                resolved = percent_with_literals(self, left[0], node.right, scope)
+                if resolved is not None and not left[3]:
+                    return resolved, left[1], left[2], False
                 return _PERCENT_FIELD.sub(PLACEHOLDER, left[0]), left[1], left[2], True
             if isinstance(node.op, ast.Add):
                 right = self._sql_text(node.right, scope)
@@ -834,3 +860,113 @@ def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope) -> bo
             return not hit
     return None
 
+
+
+# -- run-time SQL text, ORM bulk writes and enum types (rules helper B) ---------------------------
+
+
+def dynamic_sql_text(
+    ex: PythonExtractor, value: ast.expr, scope: Scope
+) -> tuple[str, int, bool, bool] | None:
+    """SQL text built at run time and bound to a local name (``sql = f"..."``), so that a later
+    ``op.execute(sql)`` is still seen as interpolated rather than as unknown."""
+    text = ex._sql_text(value, scope)
+    return text if text is not None and text[3] else None
+
+
+def format_with_literals(ex: PythonExtractor, base: str, call: ast.Call, scope: Scope) -> str | None:
+    """``"... {}".format(CONST)`` with only literal arguments: the text it certainly evaluates to."""
+    args = [ex._literal(a, scope) for a in call.args]
+    kwargs = {k.arg: ex._literal(k.value, scope) for k in call.keywords if k.arg}
+    if len(kwargs) != len(call.keywords) or not all(isinstance(v, str) for v in [*args, *kwargs.values()]):
+        return None
+    try:
+        return base.format(*args, **kwargs)
+    except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def percent_with_literals(ex: PythonExtractor, base: str, right: ast.expr, scope: Scope) -> str | None:
+    """``"... %s" % CONST`` with only literal operands: the text it certainly evaluates to."""
+    value = ex._literal(right, scope)
+    if not isinstance(value, str | tuple) or isinstance(value, bool):
+        return None
+    try:
+        return base % (value if isinstance(value, tuple) else (value,))
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def orm_bulk_write(call: ast.Call) -> tuple[str, bool | None]:
+    """``session.query(M).filter(...).update({...})``: a bulk UPDATE/DELETE, and whether it is filtered."""
+    attr = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    names: list[str] = []
+    node: ast.expr = call.func.value if isinstance(call.func, ast.Attribute) else call.func
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        names.append(node.func.attr)
+        node = node.func.value
+    if attr in {"update", "delete"} and "query" in names:
+        return attr, any(n in {"filter", "filter_by", "where"} for n in names)
+    return "orm", None
+
+
+_ENUM_TYPES = {"Enum", "ENUM"}
+
+
+def enum_type_name(ex: PythonExtractor, node: ast.expr | None, scope: Scope) -> tuple[str | None, bool]:
+    """(name, is_enum) of ``sa.Enum(..., name="x")`` / ``postgresql.ENUM(...)`` or a name bound to one."""
+    if isinstance(node, ast.Name):
+        for stmt in ast.walk(ex.tree):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+            if any(isinstance(t, ast.Name) and t.id == node.id for t in targets):
+                assert isinstance(stmt, ast.Assign)
+                return enum_type_name(ex, stmt.value, scope)
+        return None, False
+    if not (isinstance(node, ast.Call) and _call_name(node) in _ENUM_TYPES):
+        return None, False
+    for kw in node.keywords:
+        if kw.arg == "name":
+            return ex._str(kw.value, scope), True
+    first = node.args[0] if node.args else None
+    # sa.Enum(Mood): SQLAlchemy names the type after the Python enum class.
+    if isinstance(first, ast.Name | ast.Attribute):
+        return _attr_chain(first)[-1].lower() if _attr_chain(first) else None, True
+    return None, True
+
+
+def enum_type_call(ex: PythonExtractor, call: ast.Call, scope: Scope, out: list[Change]) -> bool:
+    """``sa.Enum(..., name="mood").create(bind)`` / ``mood.drop(bind, checkfirst=True)``."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in {"create", "drop"}):
+        return False
+    name, is_enum = enum_type_name(ex, func.value, scope)
+    if not is_enum:
+        return False
+    common = {"line": call.lineno, **ex._common(scope)}
+    kind = CreateEnumType if func.attr == "create" else DropEnumType
+    out.append(kind(name=name or _describe(func.value), **common))
+    return True
+
+
+_LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
+
+
+def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> bool:
+    """True when ``fn`` calls a function imported from the application (``from app.db import drop_views``):
+    it may change the schema in ways migcheck cannot see."""
+    import sys
+
+    imported: set[str] = set()
+    nodes = [*tree.body, *ast.walk(fn)]  # module-level imports and the function's own
+    for node in nodes:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            for alias in node.names:
+                top = (module or alias.name).split(".")[0]
+                if isinstance(node, ast.ImportFrom) and node.level > 0:
+                    top = "."
+                if top not in _LIBRARIES and top not in sys.stdlib_module_names:
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    if not imported:
+        return False
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in nodes)

@@ -20,11 +20,13 @@ from migcheck.changes import (
     Change,
     ColumnSpec,
     ConstraintKind,
+    CreateEnumType,
     CreateIndex,
     CreateTable,
     DataChange,
     DropColumn,
     DropConstraint,
+    DropEnumType,
     DropIndex,
     DropTable,
     RawSQL,
@@ -109,6 +111,8 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     if keyword.split(" ")[0] not in SQL_COMMANDS:
         return [RawSQL(text=sql, keyword=keyword, understood=False, reason="not a SQL statement migcheck knows",
                        **common)]
+    if enum_changes := enum_type_changes(sql, common):
+        return enum_changes
     if m := _RENAME_COLUMN.match(sql):
         return [RenameColumn(table=_unquote(m.group(1)), column=_unquote(m.group(2)), new_name=_unquote(m.group(3)),
                              **common)]
@@ -373,6 +377,21 @@ def _inline_constraints(action: exp.Expression, table: str, render: str, common:
             out.append(AddConstraint(kind_of=kind, name=name, table=table, columns=[column], referent=referent,
                                      **common))
     return out
+
+
+_CREATE_ENUM = re.compile(r"^CREATE\s+TYPE\s+(\S+)\s+AS\s+ENUM\b", re.I)
+_DROP_TYPE = re.compile(
+    r"^DROP\s+TYPE\s+(?:IF\s+EXISTS\s+)?(.+?)(?:\s+(?:CASCADE|RESTRICT))?\s*$", re.I | re.S
+)
+
+
+def enum_type_changes(sql: str, common: dict[str, Any]) -> list[Change]:
+    """``CREATE TYPE x AS ENUM`` / ``DROP TYPE x``: typed, so downgrade checks can pair them."""
+    if m := _CREATE_ENUM.match(sql):
+        return [CreateEnumType(name=_unquote(m.group(1)), **common)]
+    if m := _DROP_TYPE.match(sql):
+        return [DropEnumType(name=_unquote(n.strip()), **common) for n in m.group(1).split(",") if n.strip()]
+    return []
 
 
 def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:

@@ -2,8 +2,10 @@
 # One family per line, so branches that add families merge cleanly.
 # ruff: noqa: I001
 
+from migcheck.rules import alembic_specific  # noqa: F401
 from migcheck.rules import constraints  # noqa: F401
 from migcheck.rules import data  # noqa: F401
+from migcheck.rules import design  # noqa: F401
 from migcheck.rules import destructive  # noqa: F401
 from migcheck.rules import downgrade  # noqa: F401
 from migcheck.rules import enums  # noqa: F401
@@ -14,4 +16,9 @@ from migcheck.rules import locking  # noqa: F401
 from migcheck.rules import maintenance  # noqa: F401
 from migcheck.rules import renames  # noqa: F401
 from migcheck.rules import rewrites  # noqa: F401
+from migcheck.rules import safety  # noqa: F401
 from migcheck.rules import suppression  # noqa: F401  (engine-emitted after the rules: migcheck.suppress)
+
+from migcheck.rules.peers import attach_peers
+
+attach_peers()

@@ -39,3 +39,13 @@ class RevisionContext:
 
     def on_new_table(self, change: Change) -> bool:
         return self.created_here(target_table(change))
+
+
+@dataclass
+class ProjectContext:
+    """What a project rule sees: env.py, the revision graph, every loaded migration, the settings."""
+
+    settings: Settings
+    env: EnvInfo
+    graph: RevisionGraph
+    migrations: list[Migration]

@@ -29,9 +29,14 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         "execute": "a statement run on the connection",
     }.get(data[0].action, "a data change")
     on = f" on {data[0].table}" if data[0].table else ""
+    if ctx.dialect == "mysql":
+        why = ("MySQL commits each DDL statement at once, so when the data change fails the schema change "
+               "stays, alembic_version is not updated, and re-running the revision fails on the DDL already "
+               "applied")
+    else:
+        why = "the locks the DDL took are held until the data change commits, and a failure rolls back both"
     yield Hit(
-        f"{what}{on} runs in the same revision as schema changes (first at line {first_schema.line}): the "
-        f"locks the DDL took are held until the data change commits, and a failure rolls back both",
+        f"{what}{on} runs in the same revision as schema changes (first at line {first_schema.line}): {why}",
         line=data[0].line,
         fix="move the data change into a revision of its own (`alembic revision -m \"backfill ...\"`) that "
         "runs after the schema revision",

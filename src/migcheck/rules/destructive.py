@@ -8,6 +8,7 @@ from migcheck.changes import DropColumn, DropTable
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.rules.versions import instant_drop_column, mysql_ddl_note
 
 
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
@@ -15,10 +16,14 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     """A column is dropped: its data is gone, and running code that still selects it fails."""
     if ctx.created_here(change.table):
         return
+    mysql = ""
+    if ctx.dialect == "mysql":
+        rebuild = "" if instant_drop_column(ctx.settings) else " and rebuilds the whole table"
+        mysql = f"{mysql_ddl_note(ctx.settings)}{rebuild}"
     yield Hit(
         f"column {change.table}.{change.column} is dropped: its data is lost, and the application version "
         f"still running during the deploy fails on every query that names it (SQLAlchemy selects every "
-        f"mapped column)",
+        f"mapped column){mysql}",
         fix=(
             "1. remove the column from the models and release that first;\n"
             "2. then drop it in a later revision, and say why it is safe:\n"
@@ -33,9 +38,10 @@ def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
     if ctx.created_here(change.table):
         return
+    mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""
     yield Hit(
         f"table {change.table} is dropped: its rows are lost, and the application version still running "
-        f"during the deploy fails on every query that touches it",
+        f"during the deploy fails on every query that touches it{mysql}",
         fix=(
             "remove every use of the table from the application and release that first; then drop it in a "
             "later revision, with a reason:\n"

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    Change,
+    CreateEnumType,
+    CreateIndex,
+    CreateTable,
+    DataChange,
+    DropColumn,
+    DropConstraint,
+    DropEnumType,
+    DropIndex,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+)
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, revision_rule
@@ -32,3 +51,223 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
         fix="write a downgrade() that undoes each upgrade step in reverse order (drop what was created, "
         "re-create what was dropped)",
     )
+
+
+# -- downgrade-not-inverse (static) -----------------------------------------------------------------
+
+_ENUM_TYPE = re.compile(r"^(?:Enum|ENUM)\((.*)\)$", re.S)
+_ENUM_NAME = re.compile(r"\bname\s*=\s*['\"]([^'\"]+)['\"]")
+_ENUM_CLASS = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(?:,|$)")
+_NO_TYPE = re.compile(r"\b(?:create_type|native_enum)\s*=\s*False\b")
+
+
+def enum_type_of(type_text: str | None) -> str | None:
+    """The PostgreSQL type name ``op.create_table`` creates for an ``sa.Enum`` column, if any."""
+    m = _ENUM_TYPE.match(type_text or "")
+    if m is None or _NO_TYPE.search(m.group(1)):
+        return None
+    if name := _ENUM_NAME.search(m.group(1)):
+        return name.group(1).lower()
+    if cls := _ENUM_CLASS.match(m.group(1)):  # sa.Enum(Mood): named after the Python enum class
+        return cls.group(1).rsplit(".", 1)[-1].lower()
+    return None
+
+
+def _norm(name: str | None) -> str | None:
+    """Bare, lower-case name; None for names migcheck could not resolve (``<expr>``, ``?``)."""
+    if not name or name.startswith("<") or name == "?":
+        return None
+    return name.split(".")[-1].strip('"`[]').lower()
+
+
+class _Aliases:
+    """Names that are the same object under a rename in either direction (union-find)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[object, object] = {}
+
+    def find(self, key: object) -> object:
+        while self.parent.get(key, key) != key:
+            key = self.parent[key]
+        return key
+
+    def union(self, a: object, b: object) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+@dataclass
+class _Inventory:
+    """What one direction creates and removes, by normalized name."""
+
+    aliases: _Aliases
+    tables_created: set[object] = field(default_factory=set)
+    tables_dropped: set[object] = field(default_factory=set)
+    columns_added: set[tuple[object, str]] = field(default_factory=set)
+    columns_dropped: set[tuple[object, str]] = field(default_factory=set)
+    indexes_created: set[str] = field(default_factory=set)
+    indexes_dropped: set[str] = field(default_factory=set)
+    constraints_added: set[str] = field(default_factory=set)
+    constraints_dropped: set[str] = field(default_factory=set)
+    enums_created: set[str] = field(default_factory=set)
+    enums_dropped: set[str] = field(default_factory=set)
+    renames: set[tuple[str, object, object]] = field(default_factory=set)
+
+    def table(self, name: str | None) -> object | None:
+        bare = _norm(name)
+        return None if bare is None else self.aliases.find(bare)
+
+    def add(self, change: Change, dialect: str) -> None:
+        t = self.table(getattr(change, "table", None))
+        if isinstance(change, CreateTable) and t is not None:
+            self.tables_created.add(t)
+            if dialect == "postgresql":
+                self.enums_created.update(e for c in change.columns if (e := enum_type_of(c.type)))
+        elif isinstance(change, DropTable) and t is not None:
+            self.tables_dropped.add(t)
+        elif isinstance(change, AddColumn) and t is not None and (c := _norm(change.column.name)):
+            self.columns_added.add((t, c))
+        elif isinstance(change, DropColumn) and t is not None and (c := _norm(change.column)):
+            self.columns_dropped.add((t, c))
+        elif isinstance(change, CreateIndex) and (n := _norm(change.name)):
+            self.indexes_created.add(n)
+        elif isinstance(change, DropIndex) and (n := _norm(change.name)):
+            self.indexes_dropped.add(n)
+        elif isinstance(change, AddConstraint) and (n := _norm(change.name)):
+            self.constraints_added.add(n)
+        elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
+            self.constraints_dropped.add(n)
+        elif isinstance(change, CreateEnumType) and (n := _norm(change.name)):
+            self.enums_created.add(n)
+        elif isinstance(change, DropEnumType) and (n := _norm(change.name)):
+            self.enums_dropped.add(n)
+        elif isinstance(change, RenameTable) and t is not None and (new := self.table(change.new_name)):
+            self.renames.add(("table", t, new))
+        elif isinstance(change, RenameColumn) and t is not None:
+            old, new_col = _norm(change.column), _norm(change.new_name)
+            if old and new_col:
+                self.renames.add(("column", (t, old), (t, new_col)))
+
+
+def _readable(changes: list[Change]) -> bool:
+    """False when a direction runs SQL or calls migcheck cannot read: it may do anything."""
+    return not any(
+        (isinstance(c, RawSQL) and not c.understood) or (isinstance(c, DataChange) and c.action == "execute")
+        for c in changes
+    )
+
+
+def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator[tuple[Change, str, str]]:
+    """(upgrade change, what it does, the downgrade call that would undo it) for every step not undone."""
+    created_here = up.tables_created
+    for change in ctx.migration.upgrade_changes:
+        t = up.table(getattr(change, "table", None))
+        gone = t is not None and t in down.tables_dropped
+        if isinstance(change, CreateTable) and t is not None:
+            if not gone:
+                yield change, f"creates table {change.table}", f'op.drop_table("{change.table}")'
+            if ctx.dialect == "postgresql":
+                for col in change.columns:
+                    enum = enum_type_of(col.type)
+                    if enum and enum not in down.enums_dropped:
+                        yield (change, f"creates enum type {enum} (for column {change.table}.{col.name})",
+                               f'sa.Enum(name="{enum}").drop(op.get_bind(), checkfirst=True)')
+        elif isinstance(change, AddColumn) and t is not None and t not in created_here:
+            c = _norm(change.column.name)
+            if c and not gone and (t, c) not in down.columns_dropped:
+                yield (change, f"adds column {change.table}.{change.column.name}",
+                       f'op.drop_column("{change.table}", "{change.column.name}")')
+        elif isinstance(change, CreateIndex) and (n := _norm(change.name)) and t not in created_here:
+            cols = {(t, c.lower()) for c in change.columns}
+            if not gone and n not in down.indexes_dropped | down.constraints_dropped \
+                    and not cols & down.columns_dropped:
+                undo = f'op.drop_index("{change.name}", table_name="{change.table}")'
+                yield change, f"creates index {change.name}", undo
+        elif isinstance(change, AddConstraint) and (n := _norm(change.name)) and t not in created_here:
+            cols = {(t, c.lower()) for c in change.columns}
+            if not gone and n not in down.constraints_dropped | down.indexes_dropped \
+                    and not cols & down.columns_dropped:
+                yield (change, f"adds constraint {change.name} on {change.table}",
+                       f'op.drop_constraint("{change.name}", "{change.table}")')
+        elif isinstance(change, CreateEnumType) and (n := _norm(change.name)) and n not in down.enums_dropped:
+            undo = f'sa.Enum(name="{change.name}").drop(op.get_bind())'
+            yield change, f"creates enum type {change.name}", undo
+        elif isinstance(change, DropTable) and t is not None and t not in down.tables_created:
+            yield change, f"drops table {change.table}", f'op.create_table("{change.table}", ...)'
+        elif isinstance(change, DropColumn) and t is not None and (c := _norm(change.column)):
+            if (t, c) not in down.columns_added and t not in down.tables_created:
+                yield (change, f"drops column {change.table}.{change.column}",
+                       f'op.add_column("{change.table}", sa.Column("{change.column}", ...))')
+        elif isinstance(change, DropIndex) and (n := _norm(change.name)):
+            if n not in down.indexes_created | down.constraints_added and t not in down.tables_created:
+                yield change, f"drops index {change.name}", f'op.create_index("{change.name}", ...)'
+        elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
+            if n not in down.constraints_added | down.indexes_created and t not in down.tables_created:
+                yield (change, f"drops constraint {change.name}",
+                       f'op.create_..._constraint("{change.name}", "{change.table}", ...)')
+        elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created:
+            undo = f'sa.Enum(..., name="{change.name}").create(op.get_bind())'
+            yield change, f"drops type {change.name}", undo
+        elif isinstance(change, RenameTable | RenameColumn):
+            yield from _rename_not_reversed(change, up, down)
+
+
+def _rename_not_reversed(change: RenameTable | RenameColumn, up: _Inventory,
+                         down: _Inventory) -> Iterator[tuple[Change, str, str]]:
+    t = up.table(change.table)
+    if isinstance(change, RenameTable):
+        new = up.table(change.new_name)
+        if t is not None and new is not None and ("table", new, t) not in down.renames:
+            yield (change, f"renames table {change.table} to {change.new_name}",
+                   f'op.rename_table("{change.new_name}", "{change.table}")')
+        return
+    old, new_col = _norm(change.column), _norm(change.new_name)
+    if t is not None and old and new_col and ("column", (t, new_col), (t, old)) not in down.renames:
+        yield (change, f"renames column {change.table}.{change.column} to {change.new_name}",
+               f'op.alter_column("{change.table}", "{change.new_name}", new_column_name="{change.column}")')
+
+
+@revision_rule("downgrade-not-inverse", severity=Severity.WARNING)
+def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
+    """The downgrade leaves behind something the upgrade created, or does not restore what it removed."""
+    migration = ctx.migration
+    if migration.origin != "python" or migration.upgrade is None:
+        return
+    downgrade = migration.downgrade
+    if downgrade is None or downgrade.trivial or downgrade.opaque:
+        return  # missing or raising downgrades are missing-downgrade's business
+    if not _readable(migration.downgrade_changes):
+        return
+    aliases = _Aliases()
+    # A rename in either direction makes both names one object, so steps written against either match.
+    for change in [*migration.upgrade_changes, *migration.downgrade_changes]:
+        if isinstance(change, RenameTable) and (a := _norm(change.table)) and (b := _norm(change.new_name)):
+            aliases.union(a, b)
+    up, down = _Inventory(aliases), _Inventory(aliases)
+    for change in migration.upgrade_changes:
+        up.add(change, ctx.dialect)
+    for change in migration.downgrade_changes:
+        down.add(change, ctx.dialect)
+    for change, what, undo in _missing(ctx, up, down):
+        restore = what.startswith(("drops", "renames"))
+        verb = "restore it" if restore else "remove it"
+        if restore:
+            consequence = "after `alembic downgrade` the old application code runs on a schema without it"
+        elif what.startswith("creates enum type") and "(for column" in what:
+            # Checked on PostgreSQL 15 / SQLAlchemy 2.1: create_table creates the type with checkfirst,
+            # so the re-upgrade silently reuses the old type, whatever values the code now lists.
+            consequence = (
+                "the type stays in the database after `alembic downgrade`, and the next upgrade's "
+                "create_table silently reuses it with its old values"
+            )
+        else:
+            consequence = (
+                "after `alembic downgrade` it is still there, and the next `alembic upgrade` fails with "
+                "'already exists'"
+            )
+        yield Hit(
+            f"the upgrade {what} (line {change.line}), but downgrade() (line {downgrade.line}) does not "
+            f"{verb}: "
+            f"{consequence}",
+            line=change.line,
+            fix=f"in downgrade(), in reverse order of the upgrade:\n    {undo}",
+        )

@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from migcheck.changes import AddColumn, AlterColumn, Change, CreateTable, RawSQL
+from migcheck.changes import AddColumn, AlterColumn, Change, CreateEnumType, CreateTable, RawSQL
 from migcheck.findings import Severity
 from migcheck.postgres import LazyRegex, parse_statement, unquote
 from migcheck.revision import Migration
@@ -42,7 +42,9 @@ def _added(change: RawSQL) -> tuple[str, list[str]] | None:
 def _created_enums(migration: Migration) -> set[str]:
     names: set[str] = set()
     for c in migration.upgrade_changes:
-        if isinstance(c, RawSQL) and c.text and (m := _CREATE_ENUM.match(c.text.strip())):
+        if isinstance(c, CreateEnumType):
+            names.add(c.name.lower())
+        elif isinstance(c, RawSQL) and c.text and (m := _CREATE_ENUM.match(c.text.strip())):
             names.add(unquote(m.group("name")).lower())
         types = [col.type for col in c.columns] if isinstance(c, CreateTable) else \
             [c.column.type] if isinstance(c, AddColumn) else []

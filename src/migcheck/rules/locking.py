@@ -8,6 +8,7 @@ from migcheck.changes import AddColumn, CreateIndex, DropIndex
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.rules.versions import mysql_not_null_reason
 
 
 @change_rule("add-not-null-column-without-default", severity=Severity.ERROR, on=(AddColumn,))
@@ -22,7 +23,7 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
-        why = "MySQL fills existing rows with the type's zero value ('' or 0) without a word, or fails in strict mode"
+        why = mysql_not_null_reason(ctx.settings)
     elif ctx.dialect == "sqlite":
         why = "SQLite refuses it: 'Cannot add a NOT NULL column with default value NULL'"
     else:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from migcheck.changes import Change
 from migcheck.findings import Severity
 
-RuleKind = Literal["change", "revision", "graph", "engine"]
+RuleKind = Literal["change", "revision", "graph", "project", "engine"]
 DOC_SECTIONS = ("What it finds", "Why it hurts", "Example", "Safe alternative")
 
 
@@ -52,6 +52,8 @@ class Rule:
     peers: dict[str, str] = field(default_factory=dict)
     #: The oldest PostgreSQL major the rule applies to (None: every version).
     min_postgres: int | None = None
+    #: Server versions the rule applies to, in words ("PostgreSQL < 12", "SQLite < 3.35"); None: all.
+    versions: str | None = None
 
     def applies_to(self, dialect: str, postgres_version: int | None = None) -> bool:
         if self.dialects is not None and dialect not in self.dialects:
@@ -100,25 +102,33 @@ def change_rule(
     phases: tuple[str, ...] = ("upgrade",),
     enabled: bool = True,
     min_postgres: int | None = None,
+    versions: str | None = None,
 ) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
     """Register ``fn(ctx, change) -> hits``, called for each change of the given types."""
 
     def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
         _register(Rule(rule_id, severity, "change", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
-                       frozenset(dialects) if dialects else None, on, phases, enabled, min_postgres=min_postgres))
+                       frozenset(dialects) if dialects else None, on, phases, enabled, min_postgres=min_postgres,
+                       versions=versions))
         return fn
 
     return wrap
 
 
 def revision_rule(
-    rule_id: str, *, severity: Severity, dialects: set[str] | None = None, enabled: bool = True
+    rule_id: str,
+    *,
+    severity: Severity,
+    dialects: set[str] | None = None,
+    enabled: bool = True,
+    versions: str | None = None,
 ) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
     """Register ``fn(ctx) -> hits``, called once per revision."""
 
     def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
         _register(Rule(rule_id, severity, "revision", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
-                       frozenset(dialects) if dialects else None, enabled_by_default=enabled))
+                       frozenset(dialects) if dialects else None, enabled_by_default=enabled,
+                       versions=versions))
         return fn
 
     return wrap
@@ -132,6 +142,20 @@ def graph_rule(
     def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
         _register(Rule(rule_id, severity, "graph", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
                        enabled_by_default=enabled))
+        return fn
+
+    return wrap
+
+
+def project_rule(
+    rule_id: str, *, severity: Severity, dialects: set[str] | None = None, enabled: bool = True
+) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
+    """Register ``fn(project) -> hits``, called once per lint run with the whole project
+    (env.py, the graph, every migration); hits carry their own path, e.g. env.py's."""
+
+    def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
+        _register(Rule(rule_id, severity, "project", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
+                       frozenset(dialects) if dialects else None, enabled_by_default=enabled))
         return fn
 
     return wrap

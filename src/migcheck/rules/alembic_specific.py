@@ -1,0 +1,312 @@
+"""Risks that come from how Alembic runs revisions, not from SQL as such."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterator
+
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    DataChange,
+    DropColumn,
+    DropConstraint,
+    RenameColumn,
+    ValidateConstraint,
+)
+from migcheck.findings import Severity
+from migcheck.revision import ImportInfo, Migration
+from migcheck.rules.context import ProjectContext, RevisionContext
+from migcheck.rules.registry import Hit, change_rule, project_rule, revision_rule
+from migcheck.rules.versions import sqlite_at_least
+
+# -- transaction-per-migration-off ----------------------------------------------------------------
+
+
+def _benefits(migrations: list[Migration]) -> list[str]:
+    """Revisions whose safety depends on committing before the next revision starts."""
+    reasons: list[str] = []
+    not_valid: dict[str, Migration] = {}
+    for migration in migrations:
+        for change in migration.upgrade_changes:
+            if isinstance(change, AddConstraint) and change.not_valid and change.name:
+                not_valid.setdefault(change.name.lower(), migration)
+    for migration in migrations:
+        for change in migration.upgrade_changes:
+            if isinstance(change, ValidateConstraint) and change.name:
+                added = not_valid.get(change.name.lower())
+                if added is not None and added is not migration:
+                    reasons.append(
+                        f"revision {migration.revision} validates {change.name}, added NOT VALID by revision "
+                        f"{added.revision}: in one transaction the VALIDATE scan runs while the ADD's "
+                        f"lock is "
+                        f"still held"
+                    )
+        changes = migration.upgrade_changes
+        backfill = [c for c in changes if isinstance(c, DataChange) and c.action in {"update", "delete"}]
+        if backfill and not any(c.is_schema for c in changes) and len(migrations) > 1:
+            reasons.append(
+                f"revision {migration.revision} is a data-only backfill: in one transaction with the schema "
+                f"revisions before it, it runs while their locks are still held"
+            )
+    return reasons
+
+
+@project_rule("transaction-per-migration-off", severity=Severity.WARNING, dialects={"postgresql"})
+def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
+    """env.py runs every pending revision in one transaction, and revisions rely on committing in between."""
+    env = project.env
+    if env.path is None or env.configure_line is None or env.transaction_per_migration is not False:
+        return
+    if env.transactional_ddl is False:
+        return
+    python = [m for m in project.migrations if m.origin == "python"]
+    reasons = _benefits(python)
+    if not reasons:
+        return
+    more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
+    yield Hit(
+        "context.configure() does not set transaction_per_migration=True, so `alembic upgrade head` runs "
+        "every "
+        "pending revision in ONE transaction and every lock is held until the last revision ends; "
+        + "; ".join(reasons[:2])
+        + more,
+        line=env.configure_line,
+        path=env.path,
+        fix=(
+            "context.configure(\n"
+            "    connection=connection,\n"
+            "    target_metadata=target_metadata,\n"
+            "    transaction_per_migration=True,\n"
+            ")"
+        ),
+    )
+
+
+# -- alter-column-without-existing-type -----------------------------------------------------------
+
+_MODIFY = re.compile(r"\b(MODIFY|CHANGE)\b", re.I)
+_NULLS = re.compile(r"\bNULL\b", re.I)
+_DEFAULT = re.compile(r"\bDEFAULT\b", re.I)
+
+
+@change_rule(
+    "alter-column-without-existing-type",
+    severity=Severity.WARNING,
+    on=(AlterColumn, RenameColumn),
+    dialects={"mysql"},
+)
+def alter_column_without_existing_type(
+    ctx: RevisionContext, change: AlterColumn | RenameColumn
+) -> Iterator[Hit]:
+    """MySQL's MODIFY/CHANGE COLUMN restates the whole column: what alter_column is not told, it drops."""
+    if change.origin == "sql":
+        yield from _modify_in_sql(change)
+        return
+    if isinstance(change, RenameColumn):
+        if not change.via_alter_column:
+            return
+        new_type, new_nullable, default_changed = None, None, False
+    else:
+        if change.type is None and change.nullable is None:
+            return  # only the default changes: ALTER COLUMN .. SET DEFAULT, nothing restated
+        new_type, new_nullable, default_changed = change.type, change.nullable, change.server_default_changed
+    lost: list[str] = []
+    missing: list[str] = []
+    if new_type is None and change.existing_type is None:
+        missing.append("existing_type")
+        lost.append(
+            "Alembic stops with 'All MySQL CHANGE/MODIFY COLUMN operations require the existing type'"
+        )
+    if new_nullable is None and change.existing_nullable is None:
+        missing.append("existing_nullable")
+        lost.append("a NOT NULL column silently becomes NULL")
+    if not missing:
+        # Autogenerate writes existing_server_default only for columns that have a default, so its
+        # absence next to existing_type/existing_nullable means "none"; it is not reported alone.
+        return
+    if not default_changed and not change.existing_server_default_given:
+        missing.append("existing_server_default")
+        lost.append("a server default the column has is silently dropped")
+    col = f"{change.table}.{change.column}"
+    args = ", ".join(f"{name}=..." for name in missing)
+    yield Hit(
+        f"alter_column on {col} renders MODIFY/CHANGE COLUMN on MySQL, which restates the whole column, but "
+        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not given: " + "; ".join(lost),
+        fix=f'op.alter_column("{change.table}", "{change.column}", ..., {args})  '
+        "# the column as it is today, e.g. existing_type=sa.String(50), existing_nullable=False, "
+        "existing_server_default=sa.text(\"''\")",
+    )
+
+
+def _modify_in_sql(change: AlterColumn | RenameColumn) -> Iterator[Hit]:
+    sql = change.sql or ""
+    if not isinstance(change, AlterColumn) or not _MODIFY.search(sql):
+        return
+    if _NULLS.search(sql) or _DEFAULT.search(sql):
+        return
+    yield Hit(
+        f"MODIFY/CHANGE COLUMN of {change.table}.{change.column} restates the whole column but says neither "
+        f"NULL/NOT NULL nor DEFAULT: the column becomes nullable and loses its default (and its comment and "
+        f"AUTO_INCREMENT), whatever it had before",
+        fix="state the complete definition, e.g. ALTER TABLE t MODIFY c VARCHAR(100) NOT NULL DEFAULT ''",
+    )
+
+
+# -- sqlite-alter-outside-batch -------------------------------------------------------------------
+
+
+@change_rule(
+    "sqlite-alter-outside-batch",
+    severity=Severity.ERROR,
+    on=(AlterColumn, AddConstraint, DropConstraint, DropColumn, RenameColumn, AddColumn),
+    dialects={"sqlite"},
+    versions="ALTER COLUMN and constraints: every SQLite; DROP COLUMN: before 3.35; RENAME COLUMN: before "
+             "3.25",
+)
+def sqlite_alter_outside_batch(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
+    """An ALTER that SQLite cannot do in place, written outside ``batch_alter_table``."""
+    if change.in_batch:
+        return
+    table = getattr(change, "table", None) or "my_table"
+    if isinstance(change, AlterColumn):
+        what = f"altering column {change.table}.{change.column}"
+        why = "SQLite has no ALTER COLUMN"
+    elif isinstance(change, AddConstraint | DropConstraint):
+        verb = "adding" if isinstance(change, AddConstraint) else "dropping"
+        what = f"{verb} constraint {change.name or '(unnamed)'} on {change.table}"
+        why = "SQLite cannot add or drop constraints with ALTER TABLE (Alembic raises NotImplementedError)"
+    elif isinstance(change, DropColumn):
+        if sqlite_at_least(ctx.settings, (3, 35)):
+            return
+        what = f"dropping column {change.table}.{change.column}"
+        why = f"SQLite before 3.35 has no DROP COLUMN (target: {ctx.settings.sqlite_version})"
+    elif isinstance(change, RenameColumn):
+        if sqlite_at_least(ctx.settings, (3, 25)):
+            return
+        what = f"renaming column {change.table}.{change.column}"
+        why = f"SQLite before 3.25 has no RENAME COLUMN (target: {ctx.settings.sqlite_version})"
+    elif isinstance(change, AddColumn):
+        if not change.column.primary_key:
+            return
+        what = f"adding primary-key column {change.table}.{change.column.name}"
+        why = "SQLite cannot add a PRIMARY KEY column with ALTER TABLE"
+    else:  # pragma: no cover - `on` lists every type above
+        return
+    yield Hit(
+        f"{what} outside batch_alter_table: {why}, so this fails at deploy time",
+        fix=(f'with op.batch_alter_table("{table}") as batch_op:\n    batch_op.{_batch_call(change)}'),
+    )
+
+
+def _batch_call(change: Change) -> str:
+    if isinstance(change, AlterColumn):
+        return f'alter_column("{change.column}", ...)'
+    if isinstance(change, DropColumn):
+        return f'drop_column("{change.column}")'
+    if isinstance(change, RenameColumn):
+        return f'alter_column("{change.column}", new_column_name="{change.new_name}")'
+    if isinstance(change, DropConstraint):
+        return f'drop_constraint("{change.name}", type_="...")'
+    if isinstance(change, AddColumn):
+        return f'add_column(sa.Column("{change.column.name}", ...))'
+    if isinstance(change, AddConstraint):
+        call = {
+            "foreign_key": "create_foreign_key",
+            "unique": "create_unique_constraint",
+            "check": "create_check_constraint",
+            "primary_key": "create_primary_key",
+        }
+        return f'{call.get(change.kind_of, "create_..._constraint")}("{change.name}", ...)'
+    return "..."
+
+
+# -- orm-model-import-in-migration ----------------------------------------------------------------
+
+#: Libraries a revision may import: Alembic, SQLAlchemy and their type/extension packages.
+ALLOWED_TOP = {
+    "alembic",
+    "sqlalchemy",
+    "sa",
+    "sqlmodel",
+    "sqlalchemy_utils",
+    "geoalchemy2",
+    "alembic_utils",
+    "alembic_postgresql_enum",
+    "sqlalchemy_json",
+    "sqlalchemy_jsonfield",
+    "psycopg",
+    "psycopg2",
+    "pymysql",
+    "typing_extensions",
+    "__future__",
+    "migcheck",
+}
+_MODEL_PART = re.compile(r"^(models?|entities|orm_models?|\w+_models?|models?_\w+)$")
+_MODEL_NAMES = {"models", "model", "Base", "Model", "db", "metadata", "mapper_registry"}
+
+
+def model_import(imp: ImportInfo) -> str | None:
+    """Why ``imp`` looks like the application's ORM models; None for libraries and local helpers."""
+    if imp.level > 0 or not imp.module:
+        return None  # relative: a helper module next to the revisions
+    top = imp.module.split(".")[0]
+    if top in ALLOWED_TOP or top in sys.stdlib_module_names:
+        return None
+    parts = imp.module.split(".")
+    if any(_MODEL_PART.match(part) for part in parts):
+        return f"module {imp.module}"
+    names = [n for n in imp.names if n in _MODEL_NAMES]
+    if names:
+        return f"{', '.join(names)} from {imp.module}"
+    return None
+
+
+@revision_rule("orm-model-import-in-migration", severity=Severity.WARNING)
+def orm_model_import_in_migration(ctx: RevisionContext) -> Iterator[Hit]:
+    """A revision imports the application's ORM models (or its declarative Base / db object)."""
+    for imp in ctx.migration.imports:
+        what = model_import(imp)
+        if what is None:
+            continue
+        yield Hit(
+            f"the revision imports the application's models ({what}): it runs against the models as they are "
+            f"on the day it runs, not as they were when it was written; once a column is added to a model, "
+            f"queries here select a column that does not exist yet at this revision, and once the module "
+            f"moves, "
+            f"every fresh `alembic upgrade` fails with ImportError",
+            line=imp.line,
+            fix=(
+                "describe only what the revision needs, frozen in the revision itself:\n"
+                'users = sa.table("users", sa.column("id", sa.Integer), sa.column("email", sa.String))\n'
+                'op.execute(users.update().where(users.c.email.is_(None)).values(email=""))'
+            ),
+        )
+
+
+# -- empty-migration ------------------------------------------------------------------------------
+
+
+@revision_rule("empty-migration", severity=Severity.WARNING)
+def empty_migration(ctx: RevisionContext) -> Iterator[Hit]:
+    """A revision whose upgrade does nothing: autogenerate found no difference, or the edit was lost."""
+    migration = ctx.migration
+    if len(migration.down_revisions) != 1 or migration.branch_labels or migration.depends_on:
+        return  # merge points, branch bases, dependency-only and base revisions are empty on purpose
+    upgrade = migration.upgrade
+    if upgrade is None or upgrade.changes:
+        return
+    if migration.origin == "python" and not upgrade.trivial:
+        return
+    where = "upgrade() only passes" if migration.origin == "python" else "the revision emits no statement"
+    yield Hit(
+        f"revision {migration.revision} is empty: {where}. Autogenerate writes an empty revision when it "
+        f"sees no difference between the models and the database (often: the models module is not imported "
+        f"in env.py), and a deploy then records a schema change that never happened",
+        line=upgrade.line if migration.origin == "python" else migration.line,
+        fix="write the upgrade (and downgrade), or delete the revision file if nothing needs to change; "
+        "check that env.py imports every models module so target_metadata sees them",
+    )

@@ -1,0 +1,301 @@
+"""Schema-design advice: choices that are cheap to make right in a new column and costly to change later.
+
+Most of these are off by default (``--select`` them); ``identifier-too-long`` and
+``json-instead-of-jsonb`` are on, because they are bugs rather than taste.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    ColumnSpec,
+    CreateIndex,
+    CreateTable,
+    RenameColumn,
+    RenameTable,
+)
+from migcheck.findings import Severity
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.registry import Hit, change_rule
+
+COLUMN_CHANGES = (CreateTable, AddColumn, AlterColumn)
+
+
+def split_type(text: str | None) -> tuple[str, str]:
+    """``String(length=50)`` -> ``("STRING", "length=50")``; ``pg.TIMESTAMP`` -> ``("TIMESTAMP", "")``."""
+    if not text:
+        return "", ""
+    head, _, args = text.partition("(")
+    base = " ".join(head.rsplit(".", 1)[-1].upper().split())
+    return base, args.rsplit(")", 1)[0].strip()
+
+
+def _sql_line(change: Change, name: str | None) -> int:
+    """The line of column ``name`` inside a multi-line CREATE TABLE, from the statement text."""
+    if not change.sql or not name:
+        return change.line
+    pattern = re.compile(rf"^\s*[\"`\[]?{re.escape(name)}[\"`\]]?\s", re.I)
+    for offset, text in enumerate(change.sql.splitlines()[1:], start=1):
+        if pattern.match(text):
+            return change.line + offset
+    return change.line
+
+
+def columns(change: Change) -> list[tuple[ColumnSpec, int]]:
+    """Columns a change defines, with the line to report each at."""
+    if isinstance(change, CreateTable):
+        return [(c, c.line or _sql_line(change, c.name)) for c in change.columns]
+    if isinstance(change, AddColumn):
+        return [(change.column, change.column.line or change.line)]
+    if isinstance(change, AlterColumn) and change.type:
+        return [(ColumnSpec(name=change.column, type=change.type), change.line)]
+    return []
+
+
+def _table(change: Change) -> str:
+    return getattr(change, "table", None) or "?"
+
+
+# -- prefer-bigint-primary-key --------------------------------------------------------------------
+
+_SMALL_INTS = {
+    "INTEGER",
+    "INT",
+    "INT4",
+    "SMALLINTEGER",
+    "SMALLINT",
+    "INT2",
+    "SERIAL",
+    "SMALLSERIAL",
+    "SERIAL4",
+    "SERIAL2",
+    "MEDIUMINT",
+    "TINYINT",
+}
+
+
+@change_rule(
+    "prefer-bigint-primary-key",
+    severity=Severity.WARNING,
+    on=(CreateTable, AddColumn),
+    dialects={"postgresql", "mysql"},
+    enabled=False,
+)
+def prefer_bigint_primary_key(ctx: RevisionContext, change: CreateTable | AddColumn) -> Iterator[Hit]:
+    """An integer primary key narrower than 64 bits: it runs out, and widening it rewrites the table."""
+    for col, line in columns(change):
+        base, _ = split_type(col.type)
+        if col.primary_key and base in _SMALL_INTS:
+            limit = "32,767" if "SMALL" in base or base in {"INT2", "SERIAL2", "TINYINT"} else "2,147,483,647"
+            yield Hit(
+                f"primary key {_table(change)}.{col.name} is {col.type}: ids stop at {limit}, and "
+                f"changing the "
+                f"type later rewrites the table and every index and foreign key that uses it",
+                line=line,
+                fix=f'sa.Column("{col.name}", sa.BigInteger(), sa.Identity(), primary_key=True)',
+            )
+
+
+# -- prefer-identity ------------------------------------------------------------------------------
+
+_SERIALS = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL4", "SERIAL8", "SERIAL2"}
+_INTS = {"INTEGER", "INT", "BIGINTEGER", "BIGINT", "SMALLINTEGER", "SMALLINT", "INT4", "INT8", "INT2"}
+
+
+def _serial(change: CreateTable | AddColumn, col: ColumnSpec) -> bool:
+    base, _ = split_type(col.type)
+    if base in _SERIALS:
+        return True
+    if change.origin != "python" or not isinstance(change, CreateTable) or col.identity:
+        return False
+    # SQLAlchemy renders a lone integer primary key as SERIAL on PostgreSQL unless told otherwise.
+    pks = [c for c in change.columns if c.primary_key]
+    return pks == [col] and base in _INTS and col.autoincrement is not False and col.server_default is None
+
+
+@change_rule(
+    "prefer-identity",
+    severity=Severity.WARNING,
+    on=(CreateTable, AddColumn),
+    dialects={"postgresql"},
+    enabled=False,
+    versions="PostgreSQL 10 and later",
+)
+def prefer_identity(ctx: RevisionContext, change: CreateTable | AddColumn) -> Iterator[Hit]:
+    """A serial column where a standard identity column does the same, with fewer surprises."""
+    for col, line in columns(change):
+        if isinstance(change, CreateTable | AddColumn) and _serial(change, col):
+            yield Hit(
+                f"column {_table(change)}.{col.name} is a serial ({col.type}): its sequence is a separate "
+                f"object with its own permissions and ownership, and inserts that give an explicit id get "
+                f"the sequence out of step; an identity column (PostgreSQL 10+) is standard SQL and "
+                f"avoids both",
+                line=line,
+                fix=f'sa.Column("{col.name}", sa.BigInteger(), sa.Identity(), primary_key=True)',
+            )
+
+
+# -- prefer-timestamptz ---------------------------------------------------------------------------
+
+_NO_TZ = re.compile(r"\btimezone\s*=\s*True\b", re.I)
+
+
+@change_rule(
+    "prefer-timestamptz", severity=Severity.WARNING, on=COLUMN_CHANGES, dialects={"postgresql"}, enabled=False
+)
+def prefer_timestamptz(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
+    """A timestamp column without time zone: it stores wall-clock times that mean different instants."""
+    for col, line in columns(change):
+        base, args = split_type(col.type)
+        plain = base in {"DATETIME", "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE"} and not _NO_TZ.search(args)
+        if plain:
+            yield Hit(
+                f"column {_table(change)}.{col.name} is {col.type} (timestamp WITHOUT time zone): the value "
+                f"keeps no offset, so the same stored time means different instants for sessions in "
+                f"different "
+                f"time zones and around DST changes",
+                line=line,
+                fix=f'sa.Column("{col.name}", sa.DateTime(timezone=True))  # timestamptz',
+            )
+
+
+# -- prefer-text-over-varchar ---------------------------------------------------------------------
+
+_VARCHARS = {"STRING", "VARCHAR", "UNICODE", "CHARACTER VARYING", "NVARCHAR"}
+
+
+@change_rule(
+    "prefer-text-over-varchar",
+    severity=Severity.WARNING,
+    on=COLUMN_CHANGES,
+    dialects={"postgresql"},
+    enabled=False,
+)
+def prefer_text_over_varchar(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
+    """A length-limited varchar: text with a CHECK is as fast and far cheaper to change."""
+    for col, line in columns(change):
+        base, args = split_type(col.type)
+        if base in _VARCHARS and re.search(r"\d", args):
+            yield Hit(
+                f"column {_table(change)}.{col.name} is {col.type}: lowering the limit later needs an ACCESS "
+                f"EXCLUSIVE lock and a table rewrite, while text plus a CHECK constraint can be changed with "
+                f"NOT VALID and VALIDATE (varchar(n) is not faster than text in PostgreSQL)",
+                line=line,
+                fix=(
+                    f'sa.Column("{col.name}", sa.Text())\n'
+                    f'op.create_check_constraint("ck_{_table(change)}_{col.name}_length", '
+                    f'"{_table(change)}", '
+                    f'"length({col.name}) <= N")'
+                ),
+            )
+
+
+# -- ban-char-field -------------------------------------------------------------------------------
+
+
+@change_rule(
+    "ban-char-field", severity=Severity.WARNING, on=COLUMN_CHANGES, dialects={"postgresql"}, enabled=False
+)
+def ban_char_field(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
+    """A ``char(n)`` column: blank-padded, no faster than text, and a source of comparison bugs."""
+    for col, line in columns(change):
+        base, _ = split_type(col.type)
+        if base in {"CHAR", "NCHAR", "CHARACTER", "BPCHAR"}:
+            yield Hit(
+                f"column {_table(change)}.{col.name} is {col.type}: char(n) pads values with spaces, which "
+                f"trailing-space comparisons and LIKE then see differently, and it is no faster than text",
+                line=line,
+                fix=f'sa.Column("{col.name}", sa.Text())  # or sa.String() without a length',
+            )
+
+
+# -- json-instead-of-jsonb ------------------------------------------------------------------------
+
+
+@change_rule("json-instead-of-jsonb", severity=Severity.INFO, on=COLUMN_CHANGES, dialects={"postgresql"})
+def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
+    """A ``json`` column on PostgreSQL, where ``jsonb`` is what almost everyone wants."""
+    for col, line in columns(change):
+        base, _ = split_type(col.type)
+        if base == "JSON":
+            yield Hit(
+                f"column {_table(change)}.{col.name} is json, not jsonb: json has no equality operator, so "
+                f"SELECT DISTINCT, GROUP BY, UNION and = fail on it, it cannot be indexed with GIN, and "
+                f"it is "
+                f"re-parsed on every access",
+                line=line,
+                fix=f'from sqlalchemy.dialects import postgresql\nsa.Column("{col.name}", '
+                    f'postgresql.JSONB())',
+            )
+
+
+# -- identifier-too-long --------------------------------------------------------------------------
+
+LIMITS = {"postgresql": 63, "mysql": 64}
+
+
+def _names(change: Change) -> list[tuple[str, str, int]]:
+    """(what, name, line) for every identifier a change introduces."""
+    out: list[tuple[str, str, int]] = []
+    if isinstance(change, CreateTable):
+        out.append(("table", change.table, change.line))
+        out.extend(("column", c.name, c.line or change.line) for c in change.columns if c.name)
+    elif isinstance(change, AddColumn) and change.column.name:
+        out.append(("column", change.column.name, change.line))
+    elif isinstance(change, RenameTable):
+        out.append(("table", change.new_name, change.line))
+    elif isinstance(change, RenameColumn):
+        out.append(("column", change.new_name, change.line))
+    elif isinstance(change, CreateIndex) and change.name:
+        out.append(("index", change.name, change.line))
+    elif isinstance(change, AddConstraint) and change.name:
+        out.append(("constraint", change.name, change.line))
+    return [(what, name, line) for what, name, line in out if not name.startswith("<") and name != "?"]
+
+
+@change_rule(
+    "identifier-too-long",
+    severity=Severity.WARNING,
+    on=(CreateTable, AddColumn, RenameTable, RenameColumn, CreateIndex, AddConstraint),
+    dialects={"postgresql", "mysql"},
+)
+def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
+    """A table, column, index or constraint name longer than the server keeps."""
+    limit = LIMITS[ctx.dialect]
+    for what, name, line in _names(change):
+        size = len(name.encode("utf-8")) if ctx.dialect == "postgresql" else len(name)
+        if size <= limit:
+            continue
+        python_name = change.origin == "python" and what in {"index", "constraint"}
+        if ctx.dialect == "postgresql" and python_name and len(name) > limit:
+            # Checked with SQLAlchemy 2.1 on PostgreSQL 15; SQLAlchemy counts characters, not bytes.
+            why = (
+                "SQLAlchemy refuses a plain name this long (IdentifierError: 'exceeds maximum length of 63 "
+                "characters'), so the deploy fails; wrapped in op.f() it is cut to 63 characters with a hash "
+                "suffix, so the name in the database is not the one in the code"
+            )
+        elif ctx.dialect == "postgresql":
+            kept = name.encode("utf-8")[:limit].decode("utf-8", "ignore")
+            why = (
+                f"PostgreSQL silently truncates it to 63 bytes ({kept!r}): the database then holds another "
+                f"name than the code (autogenerate keeps seeing a difference), and two long names that share "
+                f"their first 63 bytes collide ('already exists')"
+            )
+        else:
+            why = (
+                "MySQL and MariaDB refuse names over 64 characters (error 1059 'Identifier name ... is too "
+                "long'; 1103 'Incorrect table name' for tables), so the deploy fails"
+            )
+        unit = "bytes" if ctx.dialect == "postgresql" else "characters"
+        yield Hit(
+            f"{what} name {name!r} is {size} {unit} long: {why}",
+            line=line,
+            fix=f"use a shorter explicit name (at most {limit} {unit}), e.g. "
+            'op.f("fk_orders_customer"), or a shorter naming_convention in MetaData',
+        )

@@ -1,0 +1,320 @@
+"""Safety nets: lock timeouts, batched backfills, SQL built from strings, SQL migcheck cannot read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    CreateIndex,
+    DataChange,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+    SetSetting,
+    target_table,
+)
+from migcheck.findings import Severity
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.registry import Hit, change_rule, revision_rule
+from migcheck.rules.versions import instant_add_column, mysql_label
+
+# -- missing-lock-timeout -------------------------------------------------------------------------
+
+#: Statements kept as raw SQL that take a lock which blocks reads or writes of a table.
+_STRONG_RAW = {
+    "ALTER TABLE": "ACCESS EXCLUSIVE",
+    "LOCK TABLE": "the requested",
+    "TRUNCATE": "ACCESS EXCLUSIVE",
+    "CLUSTER": "ACCESS EXCLUSIVE",
+    "REINDEX": "SHARE",
+    "REFRESH MATERIALIZED": "ACCESS EXCLUSIVE",
+    "CREATE TRIGGER": "SHARE ROW EXCLUSIVE",
+    "DROP TRIGGER": "ACCESS EXCLUSIVE",
+    "DROP VIEW": "ACCESS EXCLUSIVE",
+    "DROP MATERIALIZED": "ACCESS EXCLUSIVE",
+    "ALTER INDEX": "ACCESS EXCLUSIVE",
+    "CREATE RULE": "ACCESS EXCLUSIVE",
+    "CREATE POLICY": "ACCESS EXCLUSIVE",
+    "ALTER POLICY": "ACCESS EXCLUSIVE",
+}
+_CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b", re.I)
+_VACUUM_FULL = re.compile(r"^VACUUM\s*(\(\s*)?FULL\b", re.I)
+_SET_CONFIG = re.compile(r"set_config\s*\(\s*'(lock_timeout)'\s*,\s*'([^']*)'", re.I)
+_TIMEOUT_SETTINGS = {"postgresql": {"lock_timeout"}, "mysql": {"lock_wait_timeout"}}
+
+
+def strong_lock(ctx: RevisionContext, change: Change) -> str | None:
+    """The table lock ``change`` takes when it blocks other sessions' reads or writes; None otherwise."""
+    if ctx.on_new_table(change):
+        return None
+    if isinstance(change, CreateIndex):
+        return None if change.concurrently else "SHARE"
+    if isinstance(change, DropIndex):
+        if change.concurrently or (change.name and change.name.lower() in ctx.created_indexes):
+            return None
+        return "ACCESS EXCLUSIVE"
+    if isinstance(change, AddConstraint):
+        return "SHARE ROW EXCLUSIVE" if change.kind_of == "foreign_key" else "ACCESS EXCLUSIVE"
+    if isinstance(
+        change, AddColumn | DropColumn | AlterColumn | RenameColumn | RenameTable | DropTable | DropConstraint
+    ):
+        return "ACCESS EXCLUSIVE"
+    if isinstance(change, RawSQL) and change.text:
+        if _VACUUM_FULL.match(change.text):
+            return "ACCESS EXCLUSIVE"
+        lock = _STRONG_RAW.get(change.keyword)
+        if lock and not _CONCURRENTLY.search(change.text):
+            return lock
+    return None
+
+
+def _describe(change: Change) -> str:
+    table = target_table(change)
+    on = f" on {table}" if table else ""
+    names = {
+        "AddColumn": "ADD COLUMN",
+        "DropColumn": "DROP COLUMN",
+        "AlterColumn": "ALTER COLUMN",
+        "RenameColumn": "RENAME COLUMN",
+        "RenameTable": "RENAME TABLE",
+        "DropTable": "DROP TABLE",
+        "DropConstraint": "DROP CONSTRAINT",
+        "AddConstraint": "ADD CONSTRAINT",
+        "CreateIndex": "CREATE INDEX",
+        "DropIndex": "DROP INDEX",
+    }
+    if isinstance(change, RawSQL):
+        return f"{change.keyword or 'statement'}{on}"
+    return f"{names.get(change.kind, change.kind)}{on}"
+
+
+def _timeout_set(ctx: RevisionContext, before: int | None) -> bool:
+    """A lock timeout (not 0, which means none) is in effect before the change at index ``before``."""
+    names = _TIMEOUT_SETTINGS.get(ctx.dialect, set())
+    env = ctx.env.sets_lock_timeout if ctx.dialect == "postgresql" else ctx.env.sets_lock_wait_timeout
+    if env:
+        return True
+    in_effect = any(
+        name in names and _nonzero(value) for name, value in ctx.migration.session_settings.items()
+    )
+    for change in ctx.migration.upgrade_changes[:before]:
+        if isinstance(change, SetSetting) and change.name in names:
+            in_effect = _nonzero(change.value)
+        elif isinstance(change, RawSQL) and change.text and (m := _SET_CONFIG.search(change.text)):
+            in_effect = ctx.dialect == "postgresql" and _nonzero(m.group(2))
+    return in_effect
+
+
+def _nonzero(value: str | None) -> bool:
+    return value is not None and value.strip().strip("'\"").lower() not in {"0", "0s", "0ms", "default", ""}
+
+
+@revision_rule("missing-lock-timeout", severity=Severity.WARNING, dialects={"postgresql", "mysql"})
+def missing_lock_timeout(ctx: RevisionContext) -> Iterator[Hit]:
+    """A strong lock on an existing table is requested with no lock timeout set first."""
+    changes = ctx.migration.upgrade_changes
+    for index, change in enumerate(changes):
+        lock = strong_lock(ctx, change)
+        if lock is None:
+            continue
+        if _timeout_set(ctx, index):
+            return
+        what = _describe(change)
+        if ctx.dialect == "mysql":
+            extra = ""
+            if isinstance(change, AddColumn):
+                extra = (
+                    " (ADD COLUMN is INSTANT on "
+                    if instant_add_column(ctx.settings)
+                    else " (ADD COLUMN copies the table on "
+                ) + f"{mysql_label(ctx.settings)}, but it still needs the metadata lock first)"
+            yield Hit(
+                f"{what} needs an exclusive metadata lock{extra} and no lock_wait_timeout is set: while a "
+                f"long "
+                f"query or an open transaction uses the table, the ALTER waits (up to a year by default) "
+                f"and every "
+                f"later query on the table queues behind it",
+                line=change.line,
+                fix='op.execute("SET SESSION lock_wait_timeout = 5")  # first line of upgrade(), or in '
+                    'env.py',
+            )
+            return
+        article = "an" if lock[0] in "AEIOU" else "a"
+        yield Hit(
+            f"{what} takes {article} {lock} lock and no lock_timeout is set: if a long query holds a lock "
+            f"on the table, "
+            f"the DDL waits for it, and every later query on the table queues behind the DDL, which is an "
+            f"outage "
+            f"for as long as the long query runs",
+            line=change.line,
+            fix=(
+                "op.execute(\"SET LOCAL lock_timeout = '5s'\")  # first line of upgrade(); retry on timeout\n"
+                "# or once for every revision, in env.py before context.run_migrations():\n"
+                "#     connection.execute(sa.text(\"SET lock_timeout = '5s'\"))"
+            ),
+        )
+        return
+
+
+# -- unbatched-backfill ---------------------------------------------------------------------------
+
+
+def _unbounded_where(sql: str, dialect: str) -> str | None:
+    """The WHERE of an UPDATE/DELETE when it only tests NULL-ness or constants, i.e. it still matches
+    the whole table (``WHERE new_col IS NULL`` right after adding ``new_col``); None when it bounds
+    the statement (a range, a key, a LIMIT, a bind parameter) or cannot be read."""
+    try:
+        import sqlglot
+
+        from migcheck.extract.sql import SQLGLOT_DIALECTS
+
+        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    except Exception:  # unreadable SQL: do not guess
+        return None
+    if tree is None:
+        return None
+    where = tree.args.get("where")
+    if where is None or not _whole_table(tree):
+        return None
+    return str(where.this.sql(dialect=SQLGLOT_DIALECTS.get(dialect, dialect)))
+
+
+def _whole_table(statement: object) -> bool:
+    """True when ``statement``'s WHERE selects rows only by NULL-ness or constants (no batch bound)."""
+    from sqlglot import exp
+
+    assert isinstance(statement, exp.Expression)
+    if statement.args.get("limit") is not None or statement.find(exp.Placeholder) is not None:
+        return False
+    where = statement.args.get("where")
+    return where is None or _unbounded_predicate(where.this)
+
+
+def _unbounded_predicate(node: object) -> bool:
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren | exp.Not):
+        node = node.this
+    if isinstance(node, exp.Connector):
+        return _unbounded_predicate(node.this) and _unbounded_predicate(node.expression)
+    if isinstance(node, exp.Is | exp.Boolean):
+        return True
+    if isinstance(node, exp.EQ):
+        return all(isinstance(side, exp.Literal) for side in (node.this, node.expression))
+    # key IN (SELECT key FROM t WHERE col IS NULL): bounded only if the subquery is
+    query = node.args.get("query") if isinstance(node, exp.In) else None
+    if query is not None:
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        return isinstance(inner, exp.Select) and _whole_table(inner)
+    return False
+
+
+_BACKFILL_FIX = (
+    "backfill in batches, in a revision of its own, outside one long transaction:\n"
+    "conn = op.get_bind()\n"
+    "with op.get_context().autocommit_block():\n"
+    "    while True:\n"
+    "        done = conn.execute(sa.text(\n"
+    '            "UPDATE {table} SET ... WHERE id IN "\n'
+    '            "(SELECT id FROM {table} WHERE ... LIMIT 5000)"\n'
+    "        )).rowcount\n"
+    "        if not done:\n"
+    "            break"
+)
+
+
+@change_rule("unbatched-backfill", severity=Severity.WARNING, on=(DataChange,))
+def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit]:
+    """An UPDATE or DELETE of every row of an existing table in one statement."""
+    if change.action not in {"update", "delete"} or ctx.created_here(change.table):
+        return
+    if change.has_where is None:
+        return
+    verb = change.action.upper()
+    table = (change.table or "the table").replace("migcheck_param", "{…}")
+    if change.has_where:
+        where = _unbounded_where(change.sql, ctx.dialect) if change.sql else None
+        if where is None:
+            return
+        scope = f"its WHERE ({where}) still matches every row that needs it, in one statement"
+    else:
+        scope = "it has no WHERE, so it touches every row in one statement"
+    if ctx.dialect == "mysql":
+        cost = (
+            "InnoDB locks every row until commit, builds an undo log of the whole table, and replicas "
+            "apply the statement only after it ends (replication lag)"
+        )
+    elif ctx.dialect == "sqlite":
+        cost = "SQLite holds the database write lock for the whole statement"
+    else:
+        cost = (
+            "every row stays locked until the migration commits (blocking the application's writes), "
+            "each updated row is written again (table bloat) and the WAL burst delays replicas"
+        )
+    yield Hit(
+        f"{verb} of {table}: {scope}; on a large table {cost}",
+        fix=_BACKFILL_FIX.format(table=change.table or "my_table"),
+    )
+
+
+# -- unsafe-sql-interpolation ---------------------------------------------------------------------
+
+
+@change_rule(
+    "unsafe-sql-interpolation", severity=Severity.WARNING, on=(Change,), phases=("upgrade", "downgrade")
+)
+def unsafe_sql_interpolation(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
+    """SQL text built with an f-string, ``%``, ``.format`` or ``+`` from values that are not literals."""
+    if not change.interpolated:
+        return
+    sql = " ".join((change.sql or "").split())
+    shown = sql if len(sql) <= 100 else sql[:99] + "…"
+    yield Hit(
+        f"SQL built by string formatting from a value migcheck cannot resolve ({{…}} marks it): `{shown}`; a "
+        f"value with a quote in it breaks the statement, and a value from outside the code is SQL injection",
+        fix=(
+            "pass values as bound parameters, and quote identifiers with the dialect:\n"
+            'op.execute(sa.text("UPDATE users SET plan = :plan WHERE plan = :old").bindparams(plan=plan, '
+            'old=old))\n'
+            "name = op.get_bind().dialect.identifier_preparer.quote(table_name)"
+        ),
+    )
+
+
+# -- raw-sql-not-understood -----------------------------------------------------------------------
+
+
+@change_rule(
+    "raw-sql-not-understood", severity=Severity.INFO, on=(RawSQL, DataChange), phases=("upgrade", "downgrade")
+)
+def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) -> Iterator[Hit]:
+    """SQL or an operation migcheck could not read, so no rule could check it."""
+    if isinstance(change, DataChange):
+        if change.action != "execute":
+            return
+        yield Hit(
+            "a statement is run on the connection, but migcheck cannot tell which (it is not SQL text or a "
+            "Core statement it can read), so no rule checked it",
+            fix='pass the SQL as a literal: conn.execute(sa.text("...")), or review this statement by hand',
+        )
+        return
+    if change.understood:
+        return
+    reason = change.reason or "the SQL could not be parsed"
+    text = " ".join((change.text or "").split())
+    shown = f": `{text[:80]}{'…' if len(text) > 80 else ''}`" if text else ""
+    yield Hit(
+        f"migcheck could not check this statement ({reason}){shown}; no rule looked at it",
+        fix="review it by hand; if it is valid SQL for the target dialect, a literal string (not built at "
+            "run "
+        "time) lets migcheck read it",
+    )

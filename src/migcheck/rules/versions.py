@@ -1,0 +1,61 @@
+"""Server versions as rules need them: MySQL vs MariaDB, INSTANT DDL, SQLite's ALTER TABLE."""
+
+from __future__ import annotations
+
+import re
+
+from migcheck.config import Settings
+
+_NUMBER = re.compile(r"\d+")
+
+
+def version_tuple(text: str | int) -> tuple[int, ...]:
+    """``"8.0.12"`` -> ``(8, 0, 12)``; ``"10.11.6-MariaDB"`` -> ``(10, 11, 6)``; junk -> ``()``."""
+    return tuple(int(n) for n in _NUMBER.findall(str(text))[:3])
+
+
+def is_mariadb(settings: Settings) -> bool:
+    """MariaDB numbers its releases 10.x and 11.x; MySQL went from 5.7 to 8.0 and 9.x."""
+    major = version_tuple(settings.mysql_version)[:1]
+    return bool(major) and 10 <= major[0] < 20
+
+
+def mysql_at_least(settings: Settings, mysql: tuple[int, ...], mariadb: tuple[int, ...]) -> bool:
+    return version_tuple(settings.mysql_version) >= (mariadb if is_mariadb(settings) else mysql)
+
+
+def mysql_label(settings: Settings) -> str:
+    return f"{'MariaDB' if is_mariadb(settings) else 'MySQL'} {settings.mysql_version}"
+
+
+def instant_add_column(settings: Settings) -> bool:
+    """ADD COLUMN without a table copy: MySQL 8.0.12 (ALGORITHM=INSTANT), MariaDB 10.3."""
+    return mysql_at_least(settings, (8, 0, 12), (10, 3))
+
+
+def instant_drop_column(settings: Settings) -> bool:
+    """DROP COLUMN without a table rebuild: MySQL 8.0.29, MariaDB 10.4."""
+    return mysql_at_least(settings, (8, 0, 29), (10, 4))
+
+
+def sqlite_at_least(settings: Settings, version: tuple[int, ...]) -> bool:
+    return version_tuple(settings.sqlite_version) >= version
+
+
+def mysql_not_null_reason(settings: Settings) -> str:
+    """Why ADD COLUMN .. NOT NULL without a default hurts on MySQL/MariaDB (checked on MariaDB 10.11)."""
+    copy = (
+        "" if instant_add_column(settings) else f", and on {mysql_label(settings)} the ALTER copies the table"
+    )
+    return (
+        "MySQL and MariaDB fill every existing row with the type's implicit default (0, '' or a zero date), "
+        f"even in strict mode, so the column holds values nobody wrote{copy}"
+    )
+
+
+def mysql_ddl_note(settings: Settings) -> str:
+    """MySQL commits each DDL statement on its own: a revision that fails half-way stays half-applied."""
+    return (
+        f"; {mysql_label(settings)} commits DDL immediately, so if a later step of this revision fails the "
+        "drop is not rolled back"
+    )

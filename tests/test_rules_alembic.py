@@ -1,0 +1,308 @@
+"""Alembic-specific rules: env.py transactions, MySQL alter_column, SQLite batch mode, model imports,
+empty revisions, and the static downgrade check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rulefixtures import cases, check_case
+
+FAMILY = [
+    "transaction-per-migration-off",
+    "alter-column-without-existing-type",
+    "sqlite-alter-outside-batch",
+    "orm-model-import-in-migration",
+    "empty-migration",
+    "downgrade-not-inverse",
+]
+
+
+@pytest.mark.parametrize(("rule_id", "case"), cases(FAMILY))
+def test_fixture(rule_id: str, case: Path) -> None:
+    check_case(rule_id, case)
+
+
+# -- behaviour beyond the fixtures ------------------------------------------------------------------
+
+from collections.abc import Callable  # noqa: E402
+
+from conftest import findings_of, run_cli  # noqa: E402
+from migcheck.config import Settings  # noqa: E402
+from migcheck.engine import lint_paths  # noqa: E402
+
+HEAD = '''
+"""{msg}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down}
+'''
+
+
+def lint(path: Path, *args: str) -> list[dict[str, object]]:
+    run = run_cli("lint", path, "--format", "json", "--fail-on", "never", *args)
+    assert run.exit_code == 0, run.stderr
+    return list(run.json()["findings"])
+
+
+def rules_at(findings: list[dict[str, object]], rule: str) -> list[object]:
+    return [f["line"] for f in findings if f["rule"] == rule]
+
+
+def _project(tmp_path: Path, env_extra: str, revisions: dict[str, str]) -> Path:
+    (tmp_path / "versions").mkdir(exist_ok=True)
+    (tmp_path / "env.py").write_text(
+        "from alembic import context\n\n"
+        "def run_migrations_online(connection):\n"
+        f"    context.configure(connection=connection, target_metadata=None{env_extra})\n"
+        "    with context.begin_transaction():\n"
+        "        context.run_migrations()\n",
+        encoding="utf-8",
+    )
+    for name, text in revisions.items():
+        (tmp_path / "versions" / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_transaction_per_migration_off_is_quiet_when_no_revision_relies_on_commits(tmp_path: Path) -> None:
+    body = HEAD.format(msg="add column", rev="a1", down=None) + (
+        "\ndef upgrade():\n    op.add_column('t', sa.Column('c', sa.Text()))\n\n"
+        "def downgrade():\n    op.drop_column('t', 'c')\n"
+    )
+    project = _project(tmp_path, "", {"a1_add.py": body})
+    assert rules_at(lint(project), "transaction-per-migration-off") == []
+
+
+def test_transaction_per_migration_off_fires_for_a_split_out_backfill(tmp_path: Path) -> None:
+    schema = HEAD.format(msg="add column", rev="a1", down=None) + (
+        "\ndef upgrade():\n    op.add_column('t', sa.Column('c', sa.Text()))\n\n"
+        "def downgrade():\n    op.drop_column('t', 'c')\n"
+    )
+    backfill = HEAD.format(msg="backfill", rev="b2", down='"a1"') + (
+        "\ndef upgrade():\n    op.execute(\"UPDATE t SET c = 'x' WHERE id < 1000\")\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    project = _project(tmp_path, "", {"a1_add.py": schema, "b2_backfill.py": backfill})
+    found = findings_of(
+        run_cli("lint", project, "--format", "json", "--fail-on", "never"), "transaction-per-migration-off"
+    )
+    assert [(Path(f["path"]).name, f["line"]) for f in found] == [("env.py", 4)]
+    assert "revision b2 is a data-only backfill" in found[0]["message"]
+    assert "transaction_per_migration=True" in found[0]["fix"]
+    project = _project(tmp_path, ", transaction_per_migration=True", {})
+    assert rules_at(lint(project), "transaction-per-migration-off") == []
+
+
+def test_transaction_per_migration_off_needs_an_env_py(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(
+        FIXTURES_DIR / "transaction-per-migration-off" / "bad" / "versions", tmp_path / "versions"
+    )
+    assert rules_at(lint(tmp_path / "versions"), "transaction-per-migration-off") == []
+
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+
+
+def test_alter_column_without_existing_type_names_what_is_lost() -> None:
+    found = findings_of(
+        run_cli(
+            "lint",
+            FIXTURES_DIR / "alter-column-without-existing-type" / "bad.py",
+            "--dialect",
+            "mysql",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ),
+        "alter-column-without-existing-type",
+    )
+    first, rename = found
+    assert "existing_nullable, existing_server_default are not given" in first["message"]
+    assert "NOT NULL column silently becomes NULL" in first["message"]
+    assert "require the existing type" in rename["message"]
+    # PostgreSQL's ALTER COLUMN changes one attribute at a time: nothing to restate.
+    assert (
+        rules_at(
+            lint(FIXTURES_DIR / "alter-column-without-existing-type" / "bad.py"),
+            "alter-column-without-existing-type",
+        )
+        == []
+    )
+
+
+def _settings(**kw: object) -> Settings:
+    return Settings(**kw)  # type: ignore[arg-type]
+
+
+def test_sqlite_version_decides_drop_and_rename_column(write_revision: Callable[..., Path]) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="drop", rev="a1", down=None)
+        + (
+            "\ndef upgrade():\n"
+            "    op.drop_column('users', 'legacy')\n"
+            "    op.alter_column('users', 'name', new_column_name='full_name')\n\n"
+            "def downgrade():\n    pass\n"
+        ),
+    )
+    old = lint_paths(
+        [path], _settings(dialect="sqlite", sqlite_version="3.24.0", select={"sqlite-alter-outside-batch"})
+    )
+    assert [(f.line, "3.35" in f.message or "3.25" in f.message) for f in old.findings] == [
+        (9, True),
+        (10, True),
+    ]
+    new = lint_paths([path], _settings(dialect="sqlite", select={"sqlite-alter-outside-batch"}))
+    assert new.findings == []
+
+
+def test_model_imports_flagged_and_library_imports_not(write_revision: Callable[..., Path]) -> None:
+    path = write_revision(
+        "a1.py",
+        '''
+        """imports"""
+        import datetime
+        import sqlalchemy as sa
+        from alembic import op
+        from sqlalchemy.orm import Session
+        from sqlalchemy.dialects import postgresql
+        from app.extensions import db
+        from app.db.models.user import User
+        import app.entities
+        from . import _helpers
+
+        revision = "a1"
+        down_revision = None
+
+        def upgrade():
+            from billing.models import Invoice
+            pass
+
+        def downgrade():
+            pass
+    ''',
+    )
+    found = findings_of(
+        run_cli("lint", path, "--format", "json", "--fail-on", "never"), "orm-model-import-in-migration"
+    )
+    assert [f["line"] for f in found] == [7, 8, 9, 16]
+    assert "db from app.extensions" in found[0]["message"]
+
+
+def test_empty_branch_base_and_first_revision_are_not_reported(write_revision: Callable[..., Path]) -> None:
+    base = write_revision(
+        "a1.py",
+        HEAD.format(msg="baseline", rev="a1", down=None)
+        + "\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n",
+    )
+    branch = write_revision(
+        "b2.py",
+        HEAD.format(msg="branch", rev="b2", down='"a1"')
+        + 'branch_labels = ("billing",)\n'
+        + "\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n",
+    )
+    assert rules_at(lint(base.parent), "empty-migration") == []
+    assert branch.exists()
+
+
+def test_downgrade_not_inverse_static_cases(write_revision: Callable[..., Path]) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="renames", rev="a1", down='"a0"')
+        + """
+
+def upgrade():
+    op.rename_table("customer", "customers")
+    op.add_column("customers", sa.Column("tier", sa.Text()))
+    op.create_index("ix_customers_tier", "customers", ["tier"])
+    op.alter_column("customers", "nm", new_column_name="name")
+    sa.Enum("a", "b", name="tier_kind").create(op.get_bind())
+    op.drop_constraint("uq_customer_email", "customers")
+
+
+def downgrade():
+    # the index goes with its column; the table is named by either name
+    op.drop_column("customer", "tier")
+    op.rename_table("customers", "customer")
+""",
+    )
+    found = findings_of(
+        run_cli("lint", path, "--format", "json", "--fail-on", "never"), "downgrade-not-inverse"
+    )
+    messages = {f["line"]: f["message"] for f in found}
+    assert sorted(messages) == [13, 14, 15]
+    assert "renames column customers.nm to name" in messages[13]
+    assert "creates enum type tier_kind" in messages[14]
+    assert "drops constraint uq_customer_email" in messages[15]
+    assert "does not restore it" in messages[15]
+
+
+def test_downgrade_not_inverse_leaves_unreadable_downgrades_alone(
+    write_revision: Callable[..., Path],
+) -> None:
+    raising = write_revision(
+        "a1.py",
+        HEAD.format(msg="one way", rev="a1", down='"a0"')
+        + """
+from app.migration_helpers import drop_reporting_views
+
+
+def upgrade():
+    op.create_table("report", sa.Column("id", sa.BigInteger(), primary_key=True))
+    op.create_index("ix_orders_day", "orders", ["day"])
+
+
+def downgrade():
+    raise NotImplementedError("one-way migration")
+""",
+    )
+    assert rules_at(lint(raising), "downgrade-not-inverse") == []
+    helper = write_revision(
+        "a1.py",
+        raising.read_text().replace(
+            'raise NotImplementedError("one-way migration")',
+            'drop_reporting_views()\n    op.drop_table("report")',
+        ),
+    )
+    assert rules_at(lint(helper), "downgrade-not-inverse") == []
+    runtime = write_revision(
+        "a1.py", raising.read_text().replace("drop_reporting_views()", 'op.execute(open("down.sql").read())')
+    )
+    assert rules_at(lint(runtime), "downgrade-not-inverse") == []
+    plain = write_revision(
+        "a1.py",
+        raising.read_text()
+        .replace("from app.migration_helpers import drop_reporting_views\n", "")
+        .replace('op.execute(open("down.sql").read())', "pass"),
+    )
+    assert rules_at(lint(plain), "downgrade-not-inverse") == [12]  # the index; the table is dropped
+
+
+def test_enum_types_only_matter_on_postgresql(write_revision: Callable[..., Path]) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="enum", rev="a1", down=None)
+        + """
+
+def upgrade():
+    op.create_table(
+        "t",
+        sa.Column("k", sa.Enum("a", name="kind")),
+        sa.Column("j", postgresql.ENUM("x", name="shared", create_type=False)),
+    )
+
+
+def downgrade():
+    op.drop_table("t")
+""",
+    )
+    pg = findings_of(run_cli("lint", path, "--format", "json", "--fail-on", "never"), "downgrade-not-inverse")
+    assert [("kind" in f["message"], f["line"]) for f in pg] == [(True, 10)]
+    assert "silently reuses it with its old values" in pg[0]["message"]
+    assert rules_at(lint(path, "--dialect", "mysql"), "downgrade-not-inverse") == []

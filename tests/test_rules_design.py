@@ -1,0 +1,114 @@
+"""Schema-design advice rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rulefixtures import cases, check_case
+
+FAMILY = [
+    "prefer-bigint-primary-key",
+    "prefer-identity",
+    "prefer-timestamptz",
+    "prefer-text-over-varchar",
+    "ban-char-field",
+    "json-instead-of-jsonb",
+    "identifier-too-long",
+]
+
+
+@pytest.mark.parametrize(("rule_id", "case"), cases(FAMILY))
+def test_fixture(rule_id: str, case: Path) -> None:
+    check_case(rule_id, case)
+
+
+# -- behaviour beyond the fixtures ------------------------------------------------------------------
+
+from collections.abc import Callable  # noqa: E402
+
+from conftest import findings_of, run_cli  # noqa: E402
+
+HEAD = '''
+"""{msg}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "a1"
+down_revision = None
+'''
+
+
+def found(path: Path, rule: str, *args: str) -> list[dict[str, object]]:
+    return findings_of(run_cli("lint", path, "--format", "json", "--fail-on", "never", *args), rule)
+
+
+def test_advice_rules_are_off_unless_selected() -> None:
+    case = Path(__file__).resolve().parent.parent / "fixtures" / "rules" / "prefer-timestamptz" / "bad.py"
+    assert found(case, "prefer-timestamptz") == []
+    assert len(found(case, "prefer-timestamptz", "--select", "prefer-timestamptz")) == 1
+
+
+def test_identifier_limits_per_dialect(write_revision: Callable[..., Path]) -> None:
+    name64 = "fk_" + "x" * 61
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="names")
+        + f'''
+
+def upgrade():
+    op.create_foreign_key("{name64}", "orders", "customers", ["customer_id"], ["id"])
+    op.create_index("ix_naïve_{"é" * 28}", "orders", ["x"])
+
+
+def downgrade():
+    pass
+''',
+    )
+    pg = found(path, "identifier-too-long")
+    assert [f["line"] for f in pg] == [10, 11]
+    assert "SQLAlchemy refuses a plain name this long (IdentifierError" in pg[0]["message"]
+    # 37 characters, which SQLAlchemy lets through, but é is two bytes in UTF-8: PostgreSQL truncates.
+    assert "66 bytes" in pg[1]["message"] and "truncates it to 63 bytes" in pg[1]["message"]
+    mysql = found(path, "identifier-too-long", "--dialect", "mysql")
+    assert mysql == []  # 64 characters is MySQL's limit, and it counts characters
+
+
+def test_prefer_identity_ignores_composite_keys_and_explicit_identity(
+    write_revision: Callable[..., Path],
+) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="keys")
+        + """
+
+def upgrade():
+    op.create_table("memberships", sa.Column("user_id", sa.BigInteger(), primary_key=True),
+                    sa.Column("group_id", sa.BigInteger(), primary_key=True))
+    op.create_table("events", sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=False))
+
+
+def downgrade():
+    pass
+""",
+    )
+    assert found(path, "prefer-identity", "--select", "prefer-identity") == []
+
+
+def test_alter_column_type_is_checked_too(write_revision: Callable[..., Path]) -> None:
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="types")
+        + """
+
+def upgrade():
+    op.alter_column("events", "payload", type_=sa.JSON(), existing_type=sa.Text())
+
+
+def downgrade():
+    pass
+""",
+    )
+    assert [f["line"] for f in found(path, "json-instead-of-jsonb")] == [10]
+    assert found(path, "json-instead-of-jsonb", "--dialect", "mysql") == []
