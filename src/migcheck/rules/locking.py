@@ -21,6 +21,9 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return
     if col.type and col.type.upper().rstrip("()") in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
         return
+    if ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type \
+            and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"}:
+        return  # rendered as SERIAL: PostgreSQL fills every existing row from the sequence
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings)
@@ -30,13 +33,26 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         why = "the ALTER fails with a NOT NULL violation as soon as the table has a row"
     python_default = " (a Python-side default= never reaches existing rows)" if col.python_default else ""
     col_type = col.type or "sa.Text()"
-    col_type = col_type if col_type.startswith("sa.") or "(" not in col_type else f"sa.{col_type}"
+    col_type = col_type if "." in col_type.split("(")[0] else f"sa.{col_type}"
+    t, c = change.table, col.name
+    if ctx.dialect == "postgresql":
+        later = (
+            f"# backfill existing rows in batches; then, in later revisions (PostgreSQL 12+, no long lock):\n"
+            f'op.create_check_constraint("ck_{t}_{c}_not_null", "{t}", "{c} IS NOT NULL", postgresql_not_valid=True)\n'
+            f'op.execute("ALTER TABLE {t} VALIDATE CONSTRAINT ck_{t}_{c}_not_null")  # its own revision\n'
+            f'op.alter_column("{t}", "{c}", existing_type={col_type}, nullable=False)  # proven by the CHECK\n'
+            f'op.drop_constraint("ck_{t}_{c}_not_null", "{t}", type_="check")\n'
+        )
+    else:
+        later = (
+            f"# backfill existing rows in batches, then in a later revision:\n"
+            f'op.alter_column("{t}", "{c}", existing_type={col_type}, nullable=False)\n'
+        )
     yield Hit(
         f"column {name} is added NOT NULL without a server_default{python_default}: {why}",
         fix=(
-            f'op.add_column("{change.table}", sa.Column("{col.name}", {col_type}, nullable=True))\n'
-            f"# backfill existing rows in batches, then in a later revision:\n"
-            f'op.alter_column("{change.table}", "{col.name}", nullable=False)\n'
+            f'op.add_column("{t}", sa.Column("{c}", {col_type}, nullable=True))\n'
+            f"{later}"
             f'# or, when one constant fits every row: sa.Column(..., nullable=False, server_default="...")'
         ),
     )
