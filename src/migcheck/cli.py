@@ -162,7 +162,7 @@ def verify(
     ] = None,
     engine: Annotated[
         LiveEngine | None,
-        typer.Option("--engine", help="Where the server comes from: embedded (default, PostgreSQL) or docker.",
+        typer.Option("--engine", help="Where the server comes from: embedded (default) or docker.",
                      show_default=False),
     ] = None,
     image: Annotated[
@@ -173,10 +173,10 @@ def verify(
         bool, typer.Option("--allow-remote", help="Allow a --db-url whose host is not this machine.")
     ] = False,
     use_env: Annotated[
-        bool, typer.Option("--use-env", help="Run the project's env.py (its URL pointed at the scratch database).")
+        bool, typer.Option("--use-env", help="Run the project's env.py, its URL set to the scratch database.")
     ] = False,
     from_rev: Annotated[
-        str | None, typer.Option("--from", help="Start the cycle at this revision (its ancestors are applied).",
+        str | None, typer.Option("--from", help="Start the cycle at this revision (ancestors applied once).",
                                  show_default=False)
     ] = None,
     to_rev: Annotated[
@@ -187,10 +187,12 @@ def verify(
     ] = 0,
     check_models: Annotated[
         str | None,
-        typer.Option("--check-models", help="module:attribute (a MetaData or declarative Base) to compare with "
-                     "the database at the heads.", show_default=False),
+        typer.Option("--check-models", help="module:attribute (a MetaData or declarative Base) to compare "
+                     "with the database at the heads.", show_default=False),
     ] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
     fail_on: Annotated[
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity remains.")
     ] = FailOn.error,
