@@ -656,7 +656,6 @@ def verify(options: VerifyOptions) -> VerifyResult:
     """Provision, cycle every revision, compare with the models, drop everything; findings as a result."""
     require_live()
     from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
 
     from migcheck.live import drift
     from migcheck.live.provision import provision
@@ -673,7 +672,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
         _on_sys_path(roots),
         provision(options.db_url, options.engine, options.image, options.allow_remote) as scratch,
     ):
-        engine = create_engine(scratch.url, poolclass=NullPool)
+        engine = create_engine(scratch.url)  # pooled: a step and its snapshots reuse connections
         try:
             runner = Runner(sources, scratch.url, options.use_env, config_file)
             runner.engine = engine
