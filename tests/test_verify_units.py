@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from migcheck.live import LiveError
 from migcheck.live.cycle import load_history, plan
 from migcheck.live.locks import mode_label
@@ -23,8 +23,13 @@ def test_plan_walks_branches_before_their_merge() -> None:
     clean = FIXTURES / "verify" / "clean"
     assert order(clean) == [("0001", True), ("0002", True), ("0003", True), ("0004", True), ("0005", True)]
     assert order(clean, stop="0002") == [("0001", True), ("0002", True)]
-    assert order(clean, start="0004") == [("0001", False), ("0002", False), ("0003", False), ("0004", True),
-                                           ("0005", True)]
+    assert order(clean, start="0004") == [
+        ("0001", False),
+        ("0002", False),
+        ("0003", False),
+        ("0004", True),
+        ("0005", True),
+    ]
 
 
 def test_plan_follows_depends_on(tmp_path: Path, write_revision: Callable[..., Path]) -> None:
@@ -64,7 +69,7 @@ def test_diff_folds_a_whole_table_and_its_sequence() -> None:
         "left behind: table events (columns id, kind)",
         "left behind: enum type mood ('a', 'b')",
     ]
-    assert [str(d) for d in diff(after, {})][0] == "lost: table events (columns id, kind)"
+    assert str(diff(after, {})[0]) == "lost: table events (columns id, kind)"
 
 
 def test_summarize_keeps_messages_short() -> None:

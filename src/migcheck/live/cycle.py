@@ -211,7 +211,10 @@ class Runner:
             assert config_file is not None
             url_text = scratch_url.render_as_string(hide_password=False)
             if config_file.name == "pyproject.toml":
-                self.config = Config(toml_file=str(config_file))
+                try:
+                    self.config = Config(toml_file=str(config_file))
+                except TypeError:  # alembic < 1.16 reads no pyproject.toml
+                    raise LiveError("--use-env with pyproject.toml needs alembic >= 1.16") from None
             else:
                 self.config = Config(str(config_file))
             self.config.set_main_option("sqlalchemy.url", url_text.replace("%", "%%"))

@@ -363,8 +363,13 @@ def docker_server(image: str) -> Iterator[tuple[URL, str]]:
     """A PostgreSQL or MySQL container from testcontainers (``--engine docker --image postgres:16``)."""
     try:
         import docker
-        from testcontainers.community.mysql import MySqlContainer
-        from testcontainers.community.postgres import PostgresContainer
+
+        try:
+            from testcontainers.community.mysql import MySqlContainer
+            from testcontainers.community.postgres import PostgresContainer
+        except ImportError:  # testcontainers before the community/ package
+            from testcontainers.mysql import MySqlContainer
+            from testcontainers.postgres import PostgresContainer
     except ImportError:
         raise LiveError(
             "--engine docker needs testcontainers: pip install 'alembic-migcheck[docker]'; "
