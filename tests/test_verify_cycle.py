@@ -8,6 +8,7 @@ checks afterwards that no scratch database was left behind.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -204,3 +205,70 @@ def test_from_and_to_limit_the_cycle(pg_server: str) -> None:
         "0004": (True, "ok"),
     }
     assert record["0001"]["downgrade_ms"] is None
+
+
+HALF_FAILING = {
+    "0001_a.py": """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "0001"
+        down_revision = None
+
+
+        def upgrade():
+            op.create_table("a", sa.Column("id", sa.Integer, primary_key=True))
+
+
+        def downgrade():
+            op.drop_table("a")
+    """,
+    "0002_half.py": """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "0002"
+        down_revision = "0001"
+
+
+        def upgrade():
+            op.add_column("a", sa.Column("x", sa.Integer))
+            op.add_column("a", sa.Column("x", sa.Integer))  # fails: the column exists
+
+
+        def downgrade():
+            op.drop_column("a", "x")
+    """,
+    "0003_b.py": """
+        import sqlalchemy as sa
+        from alembic import op
+
+        revision = "0003"
+        down_revision = "0001"
+
+
+        def upgrade():
+            op.create_table("b", sa.Column("id", sa.Integer, primary_key=True))
+
+
+        def downgrade():
+            op.drop_table("b")
+    """,
+}
+
+
+def test_a_half_applied_failure_stops_the_run_only_without_transactional_ddl(
+    any_server: str, write_revision: Any, tmp_path: Path
+) -> None:
+    for name, body in HALF_FAILING.items():
+        write_revision(name, body)
+    run = run_cli("verify", tmp_path / "versions", "--db-url", any_server, "-f", "json")
+    failed = only(run, "upgrade-failed")
+    assert failed["revision"] == "0002" and failed["line"] == 10  # the second add_column
+    record = steps(run)
+    if "mysql" in any_server:  # the first ADD COLUMN committed on its own
+        assert record["0003"]["status"] == "skipped"
+        assert "left the schema half-changed (DDL is not transactional on MySQL/MariaDB)" in \
+            run.json()["verify"]["notes"][0]
+    else:  # rolled back: the other branch still runs
+        assert record["0003"]["status"] == "ok"

@@ -81,3 +81,25 @@ def test_lock_mode_labels_match_the_postgresql_docs() -> None:
     assert mode_label("AccessExclusiveLock") == "ACCESS EXCLUSIVE"
     assert mode_label("ShareUpdateExclusiveLock") == "SHARE UPDATE EXCLUSIVE"
     assert mode_label("ShareLock") == "SHARE"
+
+
+def test_progress_bar_ticks_per_revision(capsys: pytest.CaptureFixture[str]) -> None:
+    from migcheck.live.cycle import _progress
+
+    with _progress(2, True) as tick:
+        assert tick is not None
+        tick("0001")
+        tick("0002")
+    with _progress(2, False) as tick:
+        assert tick is None
+
+
+def test_a_live_id_already_registered_by_a_static_rule_is_shared_not_replaced() -> None:
+    from migcheck.findings import Severity
+    from migcheck.live.rules import _live_rule
+    from migcheck.rules.registry import get_rule
+
+    static = get_rule("missing-downgrade")
+    assert static is not None and static.kind == "revision"
+    assert _live_rule("missing-downgrade", Severity.ERROR, "another summary") == "missing-downgrade"
+    assert get_rule("missing-downgrade") is static and static.severity == Severity.WARNING

@@ -659,6 +659,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
     """Provision, cycle every revision, compare with the models, drop everything; findings as a result."""
     require_live()
     from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError
 
     from migcheck.live import drift
     from migcheck.live.provision import provision
@@ -705,6 +706,8 @@ def verify(options: VerifyOptions) -> VerifyResult:
                             )
                 else:
                     cycle.notes.append("--check-models: not compared, the heads were not reached")
+        except DBAPIError as exc:  # the server went away, or a snapshot query failed: not a finding
+            raise LiveError(f"database error outside a migration step: {_error_text(exc)}") from None
         finally:
             engine.dispose()
     notes = list(cycle.notes)
@@ -735,13 +738,14 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[str], None] | Non
     if not enabled:
         yield None
         return
-    import click
+    import typer  # its progressbar: typer vendors click, so "import click" may not exist
 
-    with click.progressbar(
+    with typer.progressbar(
         length=total, label="verify", file=sys.stderr, item_show_func=lambda rev: rev or ""
     ) as bar:
 
         def tick(revision: str) -> None:
-            bar.update(1, revision)
+            bar.current_item = revision  # shown by item_show_func
+            bar.update(1)
 
         yield tick

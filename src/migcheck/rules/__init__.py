@@ -1,6 +1,6 @@
 """Rule families. Importing this package registers every rule."""
 
-from migcheck.rules import data, destructive, downgrade, files, graph, locking  # noqa: F401
-
-# The live cycle's rule ids (no database library is imported by this).
-from migcheck.live import rules as _live_rules  # noqa: E402, F401
+# Static families first: the live cycle's ids (no database library is imported by them) share
+# an id with a static rule where one exists, so they must come second.
+from migcheck.rules import data, destructive, downgrade, files, graph, locking  # noqa: F401, I001
+from migcheck.live import rules as _live_rules  # noqa: F401
