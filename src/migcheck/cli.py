@@ -1,4 +1,4 @@
-"""The ``migcheck`` command: lint, rules, explain, config, init.
+"""The ``migcheck`` command: lint, verify, rules, explain, config, init.
 
 Exit codes: 0 no findings at or above ``--fail-on``; 1 findings; 2 usage or
 input errors (a path that does not exist, an unreadable alembic.ini, an
@@ -9,6 +9,7 @@ are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import json
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -256,6 +257,94 @@ def init(
     except AdoptError as exc:
         fail(str(exc))
     typer.echo(message)
+
+
+class LiveEngine(str, Enum):
+    embedded = "embedded"
+    docker = "docker"
+
+
+@app.command()
+def verify(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="The project: alembic.ini, its directory, or the versions directory. Default: .",
+                       show_default=False),
+    ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option("--db-url", help="An existing server; a scratch database is created on it and dropped.",
+                     show_default=False),
+    ] = None,
+    engine: Annotated[
+        LiveEngine | None,
+        typer.Option("--engine", help="Where the server comes from: embedded (default) or docker.",
+                     show_default=False),
+    ] = None,
+    image: Annotated[
+        str | None, typer.Option("--image", help="Docker image for --engine docker (postgres:16, mysql:8).",
+                                 show_default=False)
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow a --db-url whose host is not this machine.")
+    ] = False,
+    use_env: Annotated[
+        bool, typer.Option("--use-env", help="Run the project's env.py, its URL set to the scratch database.")
+    ] = False,
+    from_rev: Annotated[
+        str | None, typer.Option("--from", help="Start the cycle at this revision (ancestors applied once).",
+                                 show_default=False)
+    ] = None,
+    to_rev: Annotated[
+        str | None, typer.Option("--to", help="Stop the cycle at this revision.", show_default=False)
+    ] = None,
+    seed_rows: Annotated[
+        int, typer.Option("--seed-rows", help="Fill every existing table to N rows before each step.", min=0)
+    ] = 0,
+    check_models: Annotated[
+        str | None,
+        typer.Option("--check-models", help="module:attribute (a MetaData or declarative Base) to compare "
+                     "with the database at the heads.", show_default=False),
+    ] = None,
+    output_format: FormatOpt = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity remains.")
+    ] = FailOn.error,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
+) -> None:
+    """Run every migration up, down and up again on a throwaway database; report what breaks and locks."""
+    from migcheck.findings import Severity
+    from migcheck.live import LiveError
+    from migcheck.live.cycle import VerifyOptions
+    from migcheck.live.cycle import verify as run_verify
+    from migcheck.report import outputs
+
+    try:
+        wanted = outputs.parse(output_format or ["text"])
+    except outputs.OutputError as exc:
+        fail(str(exc))
+    text_on_terminal = any(o.format == "text" and o.path is None for o in wanted)
+
+    options = VerifyOptions(
+        paths=paths or [Path(".")], db_url=db_url, engine=engine.value if engine else None, image=image,
+        allow_remote=allow_remote, use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows,
+        check_models=check_models, progress=sys.stderr.isatty() and text_on_terminal,
+    )
+    try:
+        result = run_verify(options)
+    except LiveError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo("migcheck: interrupted; the scratch database was dropped", err=True)
+        raise typer.Exit(130) from None
+    threshold = None if fail_on is FailOn.never else Severity.parse(fail_on.value)
+    worst = result.worst()
+    code = EXIT_FINDINGS if threshold is not None and worst is not None and worst >= threshold else EXIT_OK
+    try:
+        outputs.write_all(wanted, result, code, quiet=quiet)
+    except outputs.OutputError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command()

@@ -61,8 +61,17 @@ def parse(values: list[str] | None) -> list[Output]:
 
 
 def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool) -> str:
-    """The report in one format; reporters are imported only when asked for."""
+    """The report in one format; reporters are imported only when asked for.
+
+    A ``migcheck verify`` result (it has ``steps``) adds its per-revision table to text and its
+    ``verify`` section to JSON; the other formats print its findings like lint's.
+    """
+    live = hasattr(result, "steps")
     if output.format == "json":
+        if live:
+            from migcheck.report import verify as verify_report
+
+            return verify_report.render_json(result, exit_code)  # type: ignore[arg-type]
         from migcheck.report import json as json_report
 
         return json_report.render(result, exit_code)
@@ -81,6 +90,10 @@ def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, c
         return markdown.render(result, link_base=github_blob_base(os.environ))
     from migcheck.report import text
 
+    if live and not quiet:
+        from migcheck.report import verify as verify_report
+
+        return verify_report.table(result) + text.render(result, color=color, quiet=quiet)  # type: ignore[arg-type]
     return text.render(result, color=color, quiet=quiet)
 
 

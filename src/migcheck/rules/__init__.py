@@ -19,6 +19,10 @@ from migcheck.rules import rewrites  # noqa: F401
 from migcheck.rules import safety  # noqa: F401
 from migcheck.rules import suppression  # noqa: F401  (engine-emitted after the rules: migcheck.suppress)
 
-from migcheck.rules.peers import attach_peers
+# The live cycle's ids come after the static families: where a static rule has the same id
+# (downgrade-not-inverse), the live check shares it. No database library is imported here.
+from migcheck.live import rules as _live_rules  # noqa: F401, E402
+
+from migcheck.rules.peers import attach_peers  # noqa: E402
 
 attach_peers()

@@ -133,6 +133,13 @@ PEERS: dict[str, dict[str, str]] = {
     "drop-not-null": _row("ban-drop-not-null"),
     "cannot-run-in-transaction": _row("ban-concurrent-index-creation-in-transaction (partial)", NONE, NONE,
                                       NONE, "PG103 (partial)", "AG003 (partial)"),
+    # -- the live cycle (migcheck verify); pytest-alembic's tests are the nearest peers ---------
+    "upgrade-failed": _row(),
+    "downgrade-failed": _row(),
+    "upgrade-not-repeatable": _row(),
+    "dangerous-lock": _row(),
+    "table-rewrite": _row(NONE, NONE, NONE, "E10 (trace, partial)"),
+    "model-drift": _row(),
     # -- adoption: suppressions and pull-request mode -------------------------------------------
     "unused-suppression": _row(),
     "suppression-without-reason": _row(),

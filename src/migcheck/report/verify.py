@@ -1,0 +1,154 @@
+"""What ``verify`` adds to the lint reports: the per-revision table (text) and the ``verify`` key (JSON).
+
+Findings go through the lint reporters unchanged; this module only formats the
+record of the cycle: time, locks and rewrites per revision, and the notes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from migcheck.live.cycle import StepReport, VerifyResult
+from migcheck.live.locks import mode_label, strength
+from migcheck.report import json as json_report
+from migcheck.report import text
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _locks(step: StepReport) -> str:
+    strongest: dict[str, str] = {}
+    for lock in step.locks:
+        if lock.existing and lock.kind == "table":
+            held = strongest.get(lock.relation)
+            if held is None or strength(lock.mode) > strength(held):
+                strongest[lock.relation] = lock.mode
+    return ", ".join(f"{table} {mode_label(mode)}" for table, mode in sorted(strongest.items())) or "-"
+
+
+def _result(step: StepReport, rules: dict[str, list[str]]) -> str:
+    if step.status in ("skipped", "applied"):
+        return step.status if not step.note else f"{step.status} ({step.note.removeprefix('not run: ')})"
+    found = rules.get(step.revision, [])
+    return ", ".join(found) if found else "ok"
+
+
+def table(result: VerifyResult) -> str:
+    rules: dict[str, list[str]] = {}
+    for finding in result.findings:
+        if finding.revision and finding.rule not in rules.setdefault(finding.revision, []):
+            rules[finding.revision].append(finding.rule)
+    header = [
+        "revision",
+        "file",
+        "up ms",
+        "down ms",
+        "re-up ms",
+        "locks on existing tables",
+        "rewrites",
+        "result",
+    ]
+    rows = [
+        [
+            step.revision,
+            step.path.rsplit("/", 1)[-1],
+            _ms(step.upgrade_ms),
+            _ms(step.downgrade_ms),
+            _ms(step.reupgrade_ms),
+            _locks(step) if result.locks_measured else "n/a",
+            ", ".join(r.relation for r in step.rewrites) or "-" if result.locks_measured else "n/a",
+            _result(step, rules),
+        ]
+        for step in result.steps
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    numeric = {2, 3, 4}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    seeded = f", {result.seed_rows} rows seeded per table" if result.seed_rows else ""
+    out = [
+        f"Verified on {result.server}, scratch database {result.scratch_database} (dropped){seeded}.",
+        "",
+        line(header),
+        line(["-" * w for w in widths]),
+    ]
+    out += [line(r) for r in rows]
+    long_diffs = [
+        (s.revision, label, diffs)
+        for s in result.steps
+        for label, diffs in (("downgrade", s.downgrade_diff), ("second upgrade", s.reupgrade_diff))
+        if len(diffs) > 4
+    ]
+    for revision, label, diffs in long_diffs:
+        out += ["", f"{revision}: schema after the {label}:"] + [f"  {d}" for d in diffs]
+    if result.notes:
+        out.append("")
+        out += [f"note: {note}" for note in result.notes]
+    return "\n".join(out) + "\n\n"
+
+
+def write_text(result: VerifyResult, stream: TextIO | None = None, quiet: bool = False) -> None:
+    out = stream or sys.stdout
+    color = text.use_color(out)
+    if not quiet:
+        out.write(table(result))
+    out.write(text.render(result, color=color, quiet=quiet))
+
+
+def section(result: VerifyResult) -> dict[str, Any]:
+    """The ``verify`` key of the JSON report (optional in schema v1; lint never writes it)."""
+    return {
+        "server": result.server,
+        "dialect": result.dialect,
+        "scratch_database": result.scratch_database,
+        "seed_rows": result.seed_rows,
+        "locks_measured": result.locks_measured,
+        "notes": result.notes,
+        "steps": [
+            {
+                "revision": s.revision,
+                "path": s.path,
+                "checked": s.checked,
+                "status": s.status,
+                "upgrade_ms": s.upgrade_ms,
+                "downgrade_ms": s.downgrade_ms,
+                "reupgrade_ms": s.reupgrade_ms,
+                "locks": [
+                    {
+                        "relation": lk.relation,
+                        "kind": lk.kind,
+                        "mode": mode_label(lk.mode),
+                        "existing": lk.existing,
+                        "blocks_writes": lk.blocks_writes,
+                        "line": lk.line,
+                        "statement": lk.statement,
+                    }
+                    for lk in s.locks
+                ],
+                "rewrites": [
+                    {"relation": r.relation, "kind": r.kind, "line": r.line, "statement": r.statement}
+                    for r in s.rewrites
+                ],
+                "downgrade_diff": [str(d) for d in s.downgrade_diff],
+                "reupgrade_diff": [str(d) for d in s.reupgrade_diff],
+                "error": s.error,
+                "note": s.note,
+            }
+            for s in result.steps
+        ],
+    }
+
+
+def render_json(result: VerifyResult, exit_code: int) -> str:
+    doc = json_report.document(result, exit_code)
+    doc["verify"] = section(result)
+    return json.dumps(doc, indent=2) + "\n"
