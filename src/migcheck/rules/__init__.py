@@ -21,8 +21,8 @@ from migcheck.rules import suppression  # noqa: F401  (engine-emitted after the 
 
 # The live cycle's ids come after the static families: where a static rule has the same id
 # (downgrade-not-inverse), the live check shares it. No database library is imported here.
-from migcheck.live import rules as _live_rules  # noqa: F401, E402
+from migcheck.live import rules as _live_rules  # noqa: F401
 
-from migcheck.rules.peers import attach_peers  # noqa: E402
+from migcheck.rules.peers import attach_peers
 
 attach_peers()
