@@ -102,3 +102,12 @@ def test_explain_prints_the_generated_page() -> None:
 def test_rules_carry_their_peers() -> None:
     rule = next(r for r in all_rules() if r.id == "json-instead-of-jsonb")
     assert rule.peers == {"strong_migrations": "add_column_json", "eugene": "E3"}
+
+
+def test_readme_carries_the_generated_rule_table() -> None:
+    from migcheck.rules.docgen import readme_table, splice_readme
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert splice_readme(readme, readme_table(all_rules())) == readme, (
+        "README.md's rule table is out of date; run: PYTHONPATH=src python scripts/gen_rule_docs.py"
+    )

@@ -126,3 +126,16 @@ def write_all(docs_dir: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+README_START, README_END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
+
+
+def splice_readme(readme: str, table: str) -> str:
+    """README.md with the generated rule table between its markers (the table's heading dropped)."""
+    body = table.split("## Rules\n\n", 1)[-1].strip()
+    head, start, rest = readme.partition(README_START)
+    _, end, tail = rest.partition(README_END)
+    if not start or not end:
+        raise ValueError(f"README.md has no {README_START} ... {README_END} markers")
+    return f"{head}{README_START}\n{body}\n{README_END}{tail}"
