@@ -480,3 +480,31 @@ def test_install_pins_the_pypi_package_to_the_version_input(
     assert run.code == 0, run.stdout
     assert f"Installing alembic-migcheck=={version}" in run.stdout
     assert f"migcheck {version}" in run.stdout
+
+
+def test_pull_request_run_with_the_real_base_lints_only_what_the_branch_adds(
+    tmp_path: Path, runner_files: dict[str, Path], migcheck_bin: Path
+) -> None:
+    """End to end: the action's lint step, the real migcheck, a real clone whose base is origin/main."""
+    upstream = make_repo(tmp_path / "upstream", copy=PROJECT)  # main already holds 0002's old findings
+    git(upstream, "checkout", "-q", "-b", "feature")
+    (upstream / "migrations" / "versions" / "0003_drop_note.py").write_text(
+        '"""drop orders.note"""\nfrom alembic import op\n\nrevision = "0003"\ndown_revision = "0002"\n\n\n'
+        'def upgrade():\n    op.drop_column("orders", "note")\n\n\ndef downgrade():\n    pass\n'
+    )
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "-q", "-m", "drop note")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "feature", str(upstream), str(clone))
+    git(clone, "checkout", "-q", "--detach")
+
+    run = run_step(
+        "lint", clone, runner_files, event="pull_request",
+        step_outputs={"install": {"migcheck": str(migcheck_bin), "python": sys.executable}},
+    )
+    assert run.code == 1, run.stdout
+    annotations = [line for line in run.stdout.splitlines() if line.startswith("::")]
+    files = {a.split("file=")[1].split(",")[0] for a in annotations}
+    assert files == {"migrations/versions/0003_drop_note.py"}  # 0002's findings are main's, not the PR's
+    assert any(a.startswith("::error") and "drop-column" in a for a in annotations)
+    assert run.outputs["errors"] == "1"
