@@ -74,6 +74,8 @@ def discover(paths: list[Path]) -> Sources:
 
 def _add_context(named_dirs: list[Path], sources: Sources) -> None:
     """The other revisions beside files named one by one, so their parents are known."""
+    if not named_dirs:
+        return
     linted = {p.resolve() for p in sources.python}
     for folder in named_dirs:
         for child in sorted(folder.glob("*.py")):

@@ -6,6 +6,8 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,11 +47,17 @@ class LintResult:
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so output is stable and clickable."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:  # outside the working directory
-        return str(resolved)
+    return _display_path(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(path: Path, cwd: str) -> str:
+    # abspath, not resolve(): no system call per path component, and symlinked checkouts are
+    # shown as the user reached them. Cached: a run asks again for every finding.
+    absolute = os.path.abspath(path)
+    if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        return Path(os.path.relpath(absolute, cwd)).as_posix()
+    return absolute
 
 
 def selected_rules(settings: Settings) -> list[Rule]:

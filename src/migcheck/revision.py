@@ -8,6 +8,7 @@ constants), because the GitHub Action lints pull requests from strangers.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,10 +48,20 @@ class ImportInfo:
     level: int = 0
 
 
+def iter_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without visiting expressions (much cheaper than ast.walk)."""
+    for node in body:
+        yield node
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, name, None)
+            if inner:
+                yield from iter_statements(inner)
+
+
 def read_imports(tree: ast.Module) -> list[ImportInfo]:
     """Every import statement in the module, in source order (nothing is imported)."""
     found: list[ImportInfo] = []
-    for node in ast.walk(tree):
+    for node in iter_statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 found.append(ImportInfo(alias.name, (), node.lineno))

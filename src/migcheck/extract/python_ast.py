@@ -37,7 +37,7 @@ from migcheck.changes import (
     RenameTable,
 )
 from migcheck.extract.sql import changes_from_sql
-from migcheck.revision import Body
+from migcheck.revision import Body, iter_statements
 
 #: Positional parameters of ``op.*`` (and, second, of ``batch_op.*``), as Alembic declares them.
 OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {
@@ -957,8 +957,8 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
     import sys
 
     imported: set[str] = set()
-    nodes = [*tree.body, *ast.walk(fn)]  # module-level imports and the function's own
-    for node in nodes:
+    statements = [*tree.body, *iter_statements(fn.body)]  # module-level imports and the function's own
+    for node in statements:
         if isinstance(node, ast.Import | ast.ImportFrom):
             module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
             for alias in node.names:
@@ -969,4 +969,4 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
                     imported.add(alias.asname or alias.name.split(".")[0])
     if not imported:
         return False
-    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in nodes)
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))
