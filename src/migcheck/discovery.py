@@ -114,6 +114,11 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
         if "pyvenv.cfg" in files:
             dirs[:] = []
             continue
+        # A script location met on the way down (env.py beside versions/): projects that build their
+        # Alembic config in code have no alembic.ini to lead there, but env.py still says how they run.
+        env_py = Path(root) / "env.py"
+        if "env.py" in files and "versions" in dirs and env_py not in sources.env_py:
+            sources.env_py.append(env_py)
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
                 sources.add_python(Path(root) / name)
