@@ -42,3 +42,30 @@ def test_env_py_found_from_a_project_root_without_alembic_ini(tmp_path: Path) ->
     env = copy / "shop" / "migrations" / "env.py"
     env.write_text(env.read_text().replace("SET lock_timeout = '3s'", "SELECT 1"))
     assert where(of(lint(copy), "missing-lock-timeout")) == [("0002_order_note.py", 10)]
+
+
+# -- dialect checks -------------------------------------------------------------------------------
+
+
+def test_dialect_helper_function_decides_the_branch_on_postgresql() -> None:
+    """`def on_postgres(): return op.get_context().dialect.name == "postgresql"` then `if on_postgres():`."""
+    findings = lint(REAL / "dialect-helper", "--dialect", "postgresql")
+    # Only the PostgreSQL branch runs: its ALTER is reported, the SQLite branch's batch ALTER is not.
+    assert where(of(findings, "alter-column-type")) == [("0002_score_as_float.py", 16)]
+    # `fill` is set in both branches; the branch that runs gives its SQL, so the UPDATE is read.
+    assert of(findings, "raw-sql-not-understood") == []
+    assert where(of(findings, "unbatched-backfill")) == [("0002_score_as_float.py", 22)]
+
+
+def test_dialect_helper_function_decides_the_branch_on_sqlite() -> None:
+    findings = lint(REAL / "dialect-helper", "--dialect", "sqlite")
+    assert of(findings, "sqlite-alter-outside-batch") == []  # that ALTER is in the PostgreSQL branch
+    backfill = of(findings, "unbatched-backfill")
+    assert where(backfill) == [("0002_score_as_float.py", 22)]
+    assert "SQLite holds the database write lock" in backfill[0]["message"]
+
+
+def test_a_name_compared_with_something_else_than_a_dialect_is_not_a_dialect_check() -> None:
+    """`if index.name == "ix_dishes_score":` must not be read as a dialect test that is always false."""
+    findings = lint(REAL / "dialect-helper", "--dialect", "postgresql")
+    assert where(of(findings, "drop-index-not-concurrently")) == [("0003_drop_old_index.py", 12)]

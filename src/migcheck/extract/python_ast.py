@@ -823,20 +823,48 @@ def _static_test_dialect(node: ast.expr) -> bool:
     return False
 
 
+#: Names SQLAlchemy gives its dialects: a ``.name`` compared with anything else is not a dialect check
+#: (``if column.name == "tenant_id"`` must not decide which branch runs).
+DIALECT_NAMES = frozenset({"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+
+
 def _dialect_matches(value: str, dialect: str) -> bool:
     aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql", "postgres"}, "sqlite": {"sqlite"}}
     return value.lower() in aliases.get(dialect, {dialect})
 
 
-def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope) -> bool | None:
+def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.expr | None:
+    """The expression a helper such as ``def is_postgres(): return op.get_bind().dialect.name == ...``
+    returns, when it takes no argument and its body is only assignments, a docstring and one return."""
+    if fn is None or fn.args.args or fn.args.posonlyargs or fn.args.vararg or fn.args.kwonlyargs:
+        return None
+    returns = [stmt for stmt in fn.body if isinstance(stmt, ast.Return)]
+    others_plain = all(
+        isinstance(stmt, ast.Return | ast.Assign | ast.AnnAssign)
+        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        for stmt in fn.body
+    )
+    if len(returns) != 1 or not others_plain or returns[0].value is None:
+        return None
+    return returns[0].value
+
+
+def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
     """Whether a dialect check is true for the target dialect; None when it is not one."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and not test.args and not test.keywords \
+            and depth < 3:
+        # `if is_postgres():` -- a module helper that returns a dialect check
+        returned = _returned_test(self.functions.get(test.func.id))
+        if returned is None:
+            return None
+        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=dict(self.consts)), depth + 1)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        inner = _static_test_impl(self, test.operand, scope)
+        inner = _static_test_impl(self, test.operand, scope, depth)
         return None if inner is None else not inner
     if isinstance(test, ast.BoolOp):
-        values = [_static_test_impl(self, v, scope) for v in test.values]
+        values = [_static_test_impl(self, v, scope, depth) for v in test.values]
         if any(v is None for v in values):
             return None
         return all(values) if isinstance(test.op, ast.And) else any(values)
@@ -847,6 +875,9 @@ def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope) -> bo
         return None
     other = right if _static_test_dialect(left) else left
     value = self._literal(other, scope)
+    names = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
+    if not names or not all(name.lower() in DIALECT_NAMES for name in names):
+        return None
     if isinstance(value, str):
         if isinstance(op, ast.Eq | ast.Is):
             return _dialect_matches(value, self.dialect)
