@@ -69,3 +69,18 @@ def test_a_name_compared_with_something_else_than_a_dialect_is_not_a_dialect_che
     """`if index.name == "ix_dishes_score":` must not be read as a dialect test that is always false."""
     findings = lint(REAL / "dialect-helper", "--dialect", "postgresql")
     assert where(of(findings, "drop-index-not-concurrently")) == [("0003_drop_old_index.py", 12)]
+
+
+# -- Core statements bound to names ---------------------------------------------------------------
+
+
+def test_core_statements_bound_to_names_are_read_where_they_are_executed() -> None:
+    """`stmt = t.update()...; op.execute(stmt)`, `q = sa.select(...); conn.execute(q)`, `conn.execute(wipe)`."""
+    findings = lint(REAL / "core-statement-names")
+    assert of(findings, "raw-sql-not-understood") == []  # a SELECT is a read; the rest is known DML
+    mixed = of(findings, "mixed-schema-and-data-change")
+    assert where(mixed) == [("0002_box_shelf.py", 19)]  # the UPDATE, not the SELECT before it
+    assert "an UPDATE on boxes" in mixed[0]["message"]  # the module-level sa.table is resolved
+    backfill = of(findings, "unbatched-backfill")
+    assert where(backfill) == [("0002_box_shelf.py", 21)]  # boxes.delete() without WHERE
+    assert backfill[0]["message"].startswith("DELETE of boxes:")

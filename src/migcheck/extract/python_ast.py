@@ -107,6 +107,8 @@ class Scope:
     tables: dict[str, str] = field(default_factory=dict)
     #: Local names bound to SQL text built at run time (``sql = f"..."``), as _sql_text returns them.
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
+    #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where).
+    core: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
@@ -120,6 +122,7 @@ class Scope:
             sessions=set(self.sessions),
             tables=dict(self.tables),
             dynamic_sql=dict(self.dynamic_sql),
+            core=dict(self.core),
             **kw,
         )
 
@@ -133,12 +136,14 @@ class PythonExtractor:
         self.dialect = dialect
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self.op_names = {"op"} | _op_aliases(tree)
+        #: Module-level ``t = sa.table("name", ...)`` / ``sa.Table("name", meta, ...)``: the table each name is.
+        self.module_tables = _module_tables(self, tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
         if fn is None:
             return None
-        scope = Scope(phase=name, env=dict(self.consts))
+        scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
         return Body(line=fn.lineno, changes=changes, trivial=is_trivial(fn.body),
@@ -226,6 +231,7 @@ class PythonExtractor:
         scope.tables.pop(name, None)
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
+        scope.core.pop(name, None)
         if self._is_bind(value, scope):
             scope.binds.add(name)
         elif _is_session_factory(value):
@@ -235,6 +241,8 @@ class PythonExtractor:
         elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
                 and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
             scope.tables[name] = self._str(value.args[0], scope) or _describe(value.args[0])
+        elif (statement := _core_statement(value, self, scope)) is not None:
+            scope.core[name] = statement
         else:
             literal = self._literal(value, scope)
             if literal is not None:
@@ -447,7 +455,7 @@ class PythonExtractor:
                     change.interpolated = True
             out.extend(changes)
             return
-        dml = _core_dml(node, self, scope)
+        dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
         if dml is not None:
             action, table, has_where = dml
             if action != "select":
@@ -776,6 +784,37 @@ def _table_constructor(node: ast.expr | None, ex: PythonExtractor, scope: Scope)
     if isinstance(node, ast.Call) and _call_name(node) in {"table", "Table"} and node.args:
         return ex._str(node.args[0], scope)
     return None
+
+
+def _module_tables(ex: PythonExtractor, tree: ast.Module) -> dict[str, str]:
+    scope = Scope(phase="module", env=dict(ex.consts))
+    tables: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            table = _table_constructor(node.value, ex, scope)
+            if table is not None:
+                tables[node.targets[0].id] = table
+    return tables
+
+
+def _core_statement(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, str | None, bool] | None:
+    """``sa.select(...)``, ``t.update().values(...).where(...)`` bound to a name for a later ``execute``.
+
+    Only a chain of method calls on a statement counts (not ``conn.execute(sa.select(...))``, whose
+    result is rows): the outermost call's receiver chain must reach the statement constructor.
+    """
+    if not isinstance(node, ast.Call):
+        return None
+    inner: ast.expr = node
+    while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+        if inner.func.attr in {"execute", "exec_driver_sql", "scalar", "scalars", "fetchall", "all", "first"}:
+            return None
+        if _call_name(inner) in {*CORE_DML, "select"}:
+            break
+        inner = inner.func.value
+    if not (isinstance(inner, ast.Call) and _call_name(inner) in {*CORE_DML, "select"}):
+        return None
+    return _core_dml(node, ex, scope)
 
 
 def _core_dml(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, str | None, bool] | None:
