@@ -84,3 +84,18 @@ def test_core_statements_bound_to_names_are_read_where_they_are_executed() -> No
     backfill = of(findings, "unbatched-backfill")
     assert where(backfill) == [("0002_box_shelf.py", 21)]  # boxes.delete() without WHERE
     assert backfill[0]["message"].startswith("DELETE of boxes:")
+
+
+# -- code migcheck cannot read --------------------------------------------------------------------
+
+
+def test_calls_into_imported_application_code_are_reported_not_skipped() -> None:
+    """`schema_tools.ensure_table(...)` / `drop_foreign_keys(...)` from the application: an info each."""
+    findings = lint(REAL / "imported-helpers" / "versions")
+    unknown = of(findings, "raw-sql-not-understood")
+    assert where(unknown) == [("0001_start.py", 12), ("0002_item_store.py", 17)]
+    assert "`schema_tools.ensure_table()` comes from `storeapp.db.schema_tools`" in unknown[0]["message"]
+    assert "`drop_foreign_keys()` comes from `storeapp.db.schema_tools`" in unknown[1]["message"]
+    assert all(f["severity"] == "info" for f in unknown)
+    # A stdlib logger call is not application code; the op.* calls around it are still checked.
+    assert where(of(findings, "missing-lock-timeout")) == [("0002_item_store.py", 19)]

@@ -138,6 +138,9 @@ class PythonExtractor:
         self.op_names = {"op"} | _op_aliases(tree)
         #: Module-level ``t = sa.table("name", ...)`` / ``sa.Table("name", meta, ...)``: the table each name is.
         self.module_tables = _module_tables(self, tree)
+        #: Names imported from outside the standard library and the SQLAlchemy/Alembic family, with their
+        #: module: calls to them run code migcheck does not read.
+        self.imported = imported_names(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -187,8 +190,29 @@ class PythonExtractor:
                         self._bind_name(target.id, value, scope)
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                before = len(out)
+                self._calls(stmt, scope, out, active)
+                if len(out) == before:
+                    self._imported_call(stmt.value, scope, out)
             else:
                 self._calls(stmt, scope, out, active)
+
+    def _imported_call(self, call: ast.Call, scope: Scope, out: list[Change]) -> None:
+        """A call made for its effect (``migration.create_table_if_not_exists(...)``,
+        ``helpers_module.upgrade()``) into imported code: say so, instead of passing over it silently."""
+        root = _root_name(call.func)
+        if root is None or root not in self.imported or root in scope.binds or root in scope.sessions:
+            return
+        callee = ast.unparse(call.func)
+        origin = self.imported[root]
+        if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
+            origin = origin.rsplit(".", 1)[0]  # `from app.db import helper; helper()`: the module is app.db
+        out.append(RawSQL(
+            text=ast.unparse(call), keyword="", understood=False, line=call.lineno,
+            reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
+            **self._common(scope),
+        ))
 
     def _loop(self, stmt: ast.For | ast.AsyncFor, scope: Scope, out: list[Change], active: set[str]) -> None:
         values = self._literal(stmt.iter, scope)
@@ -1019,6 +1043,29 @@ def enum_type_call(ex: PythonExtractor, call: ast.Call, scope: Scope, out: list[
 
 
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
+
+
+def imported_names(tree: ast.Module) -> dict[str, str]:
+    """Local name -> dotted origin (``app.db.helpers``) for every import of code outside the stdlib and
+    the SQLAlchemy family."""
+    import sys
+
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                if top not in _LIBRARIES and top not in sys.stdlib_module_names:
+                    names[alias.asname or top] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            top = module.split(".")[0]
+            if node.level == 0 and (top in _LIBRARIES or top in sys.stdlib_module_names):
+                continue
+            shown = "." * node.level + module
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{shown}.{alias.name}" if module else shown + alias.name
+    return names
 
 
 def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> bool:
