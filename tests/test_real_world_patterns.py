@@ -99,3 +99,13 @@ def test_calls_into_imported_application_code_are_reported_not_skipped() -> None
     assert all(f["severity"] == "info" for f in unknown)
     # A stdlib logger call is not application code; the op.* calls around it are still checked.
     assert where(of(findings, "missing-lock-timeout")) == [("0002_item_store.py", 19)]
+
+
+# -- locks ----------------------------------------------------------------------------------------
+
+
+def test_drop_index_of_a_table_dropped_in_the_same_upgrade_is_not_reported() -> None:
+    """Autogenerate writes drop_index before drop_table; only the index of the table that stays counts."""
+    findings = lint(REAL / "drop-index-then-table")
+    assert where(of(findings, "drop-index-not-concurrently")) == [("0002_retire_tokens.py", 13)]
+    assert where(of(findings, "drop-table")) == [("0002_retire_tokens.py", 12)]
