@@ -109,3 +109,9 @@ def test_drop_index_of_a_table_dropped_in_the_same_upgrade_is_not_reported() -> 
     findings = lint(REAL / "drop-index-then-table")
     assert where(of(findings, "drop-index-not-concurrently")) == [("0002_retire_tokens.py", 13)]
     assert where(of(findings, "drop-table")) == [("0002_retire_tokens.py", 12)]
+
+
+def test_set_not_null_on_a_column_that_is_already_not_null_is_not_reported() -> None:
+    """`nullable=False` restated beside a type change, on a column created NOT NULL: nothing to scan."""
+    findings = lint(REAL / "not-null-restated")
+    assert where(of(findings, "set-not-null")) == [("0002_longer_fields.py", 13)]  # issuer only
