@@ -115,3 +115,30 @@ def test_set_not_null_on_a_column_that_is_already_not_null_is_not_reported() -> 
     """`nullable=False` restated beside a type change, on a column created NOT NULL: nothing to scan."""
     findings = lint(REAL / "not-null-restated")
     assert where(of(findings, "set-not-null")) == [("0002_longer_fields.py", 13)]  # issuer only
+
+
+# -- downgrades -----------------------------------------------------------------------------------
+
+
+def test_downgrade_patterns_that_undo_everything_are_not_reported() -> None:
+    """A helper index created and dropped within the upgrade; a foreign key restored unnamed."""
+    assert of(lint(REAL / "downgrade-patterns"), "downgrade-not-inverse") == []
+
+
+def test_downgrade_not_inverse_still_reports_what_is_left_behind(tmp_path: Path) -> None:
+    copy = tmp_path / "project"
+    shutil.copytree(REAL / "downgrade-patterns", copy)
+    email = copy / "versions" / "0002_email_lookup.py"
+    email.write_text(email.read_text().replace('op.drop_column("members", "email_lower")', "op.execute('SELECT 1')"))
+    leave = copy / "versions" / "0003_members_leave_teams.py"
+    leave.write_text(leave.read_text().replace(', sa.ForeignKey("teams.id")', ""))
+    found = of(lint(copy), "downgrade-not-inverse")
+    assert where(found) == [("0002_email_lookup.py", 10), ("0003_members_leave_teams.py", 10)]
+    assert "adds column members.email_lower" in found[0]["message"]  # not the temporary index
+    assert "drops constraint members_ibfk_1" in found[1]["message"]
+
+
+def test_unnamed_constraints_are_called_unnamed() -> None:
+    """`op.create_foreign_key(None, ...)`: the message says (unnamed), not <None>."""
+    [fk] = of(lint(REAL / "downgrade-patterns"), "add-foreign-key-without-not-valid")
+    assert fk["message"].startswith("foreign key (unnamed) on existing table members")

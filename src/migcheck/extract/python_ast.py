@@ -351,7 +351,9 @@ class PythonExtractor:
 
         def s(name: str) -> str | None:
             node = args.get(name)
-            return None if node is None else (self._str(node, scope) or _describe(node))
+            if node is None or (isinstance(node, ast.Constant) and node.value is None):
+                return None  # op.create_foreign_key(None, ...): unnamed, the naming convention decides
+            return self._str(node, scope) or _describe(node)
 
         def flag(name: str) -> bool:
             node = kw.get(name)

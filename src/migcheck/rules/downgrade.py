@@ -156,10 +156,55 @@ def _readable(changes: list[Change]) -> bool:
     )
 
 
+def _object_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...], bool] | None:
+    """(kind, identity, creates) of a change that creates or removes a named object; None otherwise."""
+    t = inv.table(getattr(change, "table", None))
+    if isinstance(change, CreateTable | DropTable) and t is not None:
+        return "table", (t,), isinstance(change, CreateTable)
+    if isinstance(change, AddColumn) and t is not None and (c := _norm(change.column.name)):
+        return "column", (t, c), True
+    if isinstance(change, DropColumn) and t is not None and (c := _norm(change.column)):
+        return "column", (t, c), False
+    if isinstance(change, CreateIndex | DropIndex) and (n := _norm(change.name)):
+        return "index", (n,), isinstance(change, CreateIndex)
+    if isinstance(change, AddConstraint | DropConstraint) and (n := _norm(change.name)):
+        return "constraint", (n,), isinstance(change, AddConstraint)
+    return None
+
+
+def _temporary(changes: list[Change], index: int, inv: _Inventory) -> bool:
+    """True for an object the upgrade creates and drops again later (a helper index for a backfill),
+    or drops after creating it earlier: the upgrade leaves nothing behind for the downgrade to undo."""
+    key = _object_key(changes[index], inv)
+    if key is None:
+        return False
+    kind, ident, creates = key
+    others = changes[index + 1:] if creates else changes[:index]
+    return any(_object_key(c, inv) == (kind, ident, not creates) for c in others)
+
+
+_CONSTRAINT_KINDS = {"foreignkey": "foreign_key", "primary": "primary_key"}
+
+
+def _restored_unnamed(ctx: RevisionContext, change: DropConstraint, down: _Inventory) -> bool:
+    """A dropped constraint that the downgrade adds back without a name on the same table (``sa.Column(...,
+    sa.ForeignKey(...))`` re-added): the server names it again, usually as before (MySQL's ``t_ibfk_1``)."""
+    kind = _CONSTRAINT_KINDS.get(change.kind_of or "", change.kind_of)
+    table = down.table(change.table)
+    return table is not None and any(
+        isinstance(c, AddConstraint) and c.name is None and down.table(c.table) == table
+        and (kind is None or c.kind_of == kind)
+        for c in ctx.migration.downgrade_changes
+    )
+
+
 def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator[tuple[Change, str, str]]:
     """(upgrade change, what it does, the downgrade call that would undo it) for every step not undone."""
     created_here = up.tables_created
-    for change in ctx.migration.upgrade_changes:
+    changes = ctx.migration.upgrade_changes
+    for index, change in enumerate(changes):
+        if _temporary(changes, index, up):
+            continue
         t = up.table(getattr(change, "table", None))
         gone = t is not None and t in down.tables_dropped
         if isinstance(change, CreateTable) and t is not None:
@@ -201,7 +246,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             if n not in down.indexes_created | down.constraints_added and t not in down.tables_created:
                 yield change, f"drops index {change.name}", f'op.create_index("{change.name}", ...)'
         elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
-            if n not in down.constraints_added | down.indexes_created and t not in down.tables_created:
+            if n not in down.constraints_added | down.indexes_created and t not in down.tables_created \
+                    and not _restored_unnamed(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint("{change.name}", "{change.table}", ...)')
         elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created:
