@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from conftest import FIXTURES, findings_of, run_cli
+from conftest import FIXTURES, run_cli
 
 REAL = FIXTURES / "real-world"
 
@@ -142,3 +142,16 @@ def test_unnamed_constraints_are_called_unnamed() -> None:
     """`op.create_foreign_key(None, ...)`: the message says (unnamed), not <None>."""
     [fk] = of(lint(REAL / "downgrade-patterns"), "add-foreign-key-without-not-valid")
     assert fk["message"].startswith("foreign key (unnamed) on existing table members")
+
+
+# -- MySQL CHANGE/MODIFY COLUMN -------------------------------------------------------------------
+
+
+def test_mysql_change_column_is_judged_against_the_column_history() -> None:
+    findings = of(lint(REAL / "mysql-change-column", "--dialect", "mysql"), "alter-column-without-existing-type")
+    # rack: nullable without default, nothing lost; zone: nullable=True given in the renaming call;
+    # 0003: existing_nullable=column["nullable"] from reflection is given, though not a literal.
+    assert where(findings) == [("0002_renames.py", 15), ("0002_renames.py", 17)]
+    addr, state = findings
+    assert "existing_nullable is not given: the column is NOT NULL (so its history says)" in addr["message"]
+    assert "existing_server_default is not given: the server default the column has" in state["message"]

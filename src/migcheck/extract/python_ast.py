@@ -448,6 +448,7 @@ class PythonExtractor:
                 server_default=self._server_default(kw["server_default"], scope) if "server_default" in kw else None,
                 existing_type=_type_text(existing_type) if existing_type is not None else None,
                 existing_nullable=_bool(existing_nullable),
+                existing_nullable_given=existing_nullable is not None,
                 existing_server_default_given="existing_server_default" in kw,
                 **common,
             ))
@@ -458,6 +459,7 @@ class PythonExtractor:
                                     via_alter_column=True,
                                     existing_type=None if existing_type is None else _type_text(existing_type),
                                     existing_nullable=_bool(existing_nullable),
+                                    existing_nullable_given=existing_nullable is not None,
                                     existing_server_default_given="existing_server_default" in kw, **common))
         return out
 
