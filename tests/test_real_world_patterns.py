@@ -155,3 +155,17 @@ def test_mysql_change_column_is_judged_against_the_column_history() -> None:
     addr, state = findings
     assert "existing_nullable is not given: the column is NOT NULL (so its history says)" in addr["message"]
     assert "existing_server_default is not given: the server default the column has" in state["message"]
+
+
+# -- SQL built from strings -----------------------------------------------------------------------
+
+
+def test_table_names_from_the_models_are_not_unsafe_interpolation() -> None:
+    """`f"UPDATE {Song.__tablename__} SET ... = :key"`: an identifier from the code, values bound."""
+    findings = lint(REAL / "tablename-in-fstring")
+    unsafe = of(findings, "unsafe-sql-interpolation")
+    assert where(unsafe) == [("0002_normalise_titles.py", 23)]  # only the timestamp put in the text
+    assert "SET added = '{…}'" in unsafe[0]["message"]
+    [mixed] = of(findings, "mixed-schema-and-data-change")
+    assert "an UPDATE on {…} runs" in mixed["message"]  # never the internal placeholder
+    assert "migcheck_" not in " ".join(f["message"] for f in findings)

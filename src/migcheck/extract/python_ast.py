@@ -90,6 +90,8 @@ SESSION_WRITES = {
 }
 CORE_DML = {"update": "update", "insert": "insert", "delete": "delete"}
 PLACEHOLDER = "migcheck_param"
+#: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
+NAME_PLACEHOLDER = "migcheck_name"
 _TYPE_PREFIX = re.compile(r"\b(?:sqlalchemy\.dialects\.\w+\.|sqlalchemy\.types\.|sqlalchemy\.|sa\.|postgresql\.|mysql\.|sqlite\.|types\.)")
 _FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
 _PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[sdifr]")
@@ -478,9 +480,9 @@ class PythonExtractor:
             for change in changes:
                 if not exact:
                     change.line = call.lineno
-                if interpolated:
-                    change.sql = (change.sql or "").replace(PLACEHOLDER, "{…}")
-                    change.interpolated = True
+                if PLACEHOLDER in sql or NAME_PLACEHOLDER in sql:
+                    _show_placeholders(change)
+                change.interpolated = interpolated
             out.extend(changes)
             return
         dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
@@ -535,7 +537,7 @@ class PythonExtractor:
             items = [self._literal(e, scope) for e in node.elts]
             return tuple(items) if all(isinstance(i, str) for i in items) else None
         text = self._sql_text(node, scope)
-        if text is not None and not text[3]:
+        if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
         return None
 
@@ -588,6 +590,8 @@ class PythonExtractor:
             for value in node.values:
                 if isinstance(value, ast.Constant):
                     parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
+                    parts.append(NAME_PLACEHOLDER)
                 else:
                     inner = self._literal(value.value, scope) if isinstance(value, ast.FormattedValue) else None
                     if isinstance(inner, str):
@@ -605,6 +609,10 @@ class PythonExtractor:
                 return _PERCENT_FIELD.sub(PLACEHOLDER, left[0]), left[1], left[2], True
             if isinstance(node.op, ast.Add):
                 right = self._sql_text(node.right, scope)
+                if left is None and _code_identifier(node.left):
+                    left = NAME_PLACEHOLDER, node.lineno, False, False
+                if right is None and _code_identifier(node.right):
+                    right = NAME_PLACEHOLDER, node.lineno, False, False
                 if left is None and right is None:
                     return None
                 ltext = left[0] if left else PLACEHOLDER
@@ -863,6 +871,24 @@ def _core_dml(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, s
     return None
 
 
+def _code_identifier(node: ast.expr) -> bool:
+    """``Model.__tablename__`` / ``Model.__table__.name``: a table name the application code defines,
+    interpolated into SQL as an identifier. Not a value from outside, so no injection risk."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr == "__tablename__":
+        return True
+    return node.attr == "name" and isinstance(node.value, ast.Attribute) and node.value.attr == "__table__"
+
+
+def _show_placeholders(change: Change) -> None:
+    """Write the stand-ins for run-time parts as ``{…}`` in the SQL and names a finding may show."""
+    for attr in ("sql", "table", "name", "new_name"):
+        value = getattr(change, attr, None)
+        if isinstance(value, str):
+            setattr(change, attr, value.replace(PLACEHOLDER, "{…}").replace(NAME_PLACEHOLDER, "{…}"))
+
+
 def _type_text(node: ast.expr) -> str:
     """``sa.String(length=50)`` -> ``String(length=50)``: the type as written, without module prefixes."""
     return _TYPE_PREFIX.sub("", ast.unparse(node))
@@ -969,7 +995,7 @@ def dynamic_sql_text(
     """SQL text built at run time and bound to a local name (``sql = f"..."``), so that a later
     ``op.execute(sql)`` is still seen as interpolated rather than as unknown."""
     text = ex._sql_text(value, scope)
-    return text if text is not None and text[3] else None
+    return text if text is not None and (text[3] or NAME_PLACEHOLDER in text[0]) else None
 
 
 def format_with_literals(ex: PythonExtractor, base: str, call: ast.Call, scope: Scope) -> str | None:
