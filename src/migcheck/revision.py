@@ -45,19 +45,67 @@ class ImportInfo:
     line: int
     #: ``from . import helpers``: the number of leading dots (0 for absolute imports).
     level: int = 0
+    #: Every use of what the import binds is a column type (``sa.Column("id", GUID())``, ``type_=``).
+    type_only: bool = False
 
 
 def read_imports(tree: ast.Module) -> list[ImportInfo]:
     """Every import statement in the module, in source order (nothing is imported)."""
     found: list[ImportInfo] = []
+    uses = _type_uses(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.append(ImportInfo(alias.name, (), node.lineno))
+                local = alias.asname or alias.name.split(".")[0]
+                found.append(ImportInfo(alias.name, (), node.lineno, type_only=_only_types(uses, [local])))
         elif isinstance(node, ast.ImportFrom):
             names = tuple(alias.name for alias in node.names)
-            found.append(ImportInfo(node.module or "", names, node.lineno, node.level))
+            local_names = [alias.asname or alias.name for alias in node.names]
+            found.append(ImportInfo(node.module or "", names, node.lineno, node.level,
+                                    type_only=_only_types(uses, local_names)))
     return sorted(found, key=lambda i: i.line)
+
+
+_COLUMN_CALLS = {"Column", "column", "mapped_column"}
+_TYPE_KEYWORDS = {"type_", "existing_type", "type"}
+_NOT_TYPES = {"ForeignKey", "ForeignKeyConstraint", "Sequence", "CheckConstraint", "Computed", "Identity"}
+
+
+def _type_uses(tree: ast.Module) -> dict[str, list[bool]]:
+    """For every name read in the module: per use, whether it sits in a column-type position."""
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    uses: dict[str, list[bool]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            uses.setdefault(node.id, []).append(_in_type_position(node, parents))
+    return uses
+
+
+def _in_type_position(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``GUID`` in ``sa.Column("id", guid.GUID(), ...)``, ``type_=JSONDict``, ``sa.ARRAY(GUID())``."""
+    expr = node
+    while isinstance(parents.get(expr), ast.Attribute):
+        expr = parents[expr]
+    while True:
+        parent = parents.get(expr)
+        if isinstance(parent, ast.keyword):
+            return parent.arg in _TYPE_KEYWORDS
+        if not isinstance(parent, ast.Call):
+            return False
+        callee = parent.func.attr if isinstance(parent.func, ast.Attribute) else getattr(parent.func, "id", None)
+        if callee in _NOT_TYPES:
+            return False  # sa.ForeignKey(Model.id) and friends name the model, not a type
+        if expr is not parent.func and callee in _COLUMN_CALLS:
+            return expr in parent.args
+        expr = parent  # GUID() or sa.ARRAY(GUID()): a type expression; see where the call sits
+
+
+def _only_types(uses: dict[str, list[bool]], names: list[str]) -> bool:
+    seen = [used for name in names for used in uses.get(name, [])]
+    return bool(seen) and all(seen)
 
 
 @dataclass

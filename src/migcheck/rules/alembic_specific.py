@@ -268,14 +268,16 @@ ALLOWED_TOP = {
     "__future__",
     "migcheck",
 }
-_MODEL_PART = re.compile(r"^(models?|entities|orm_models?|\w+_models?|models?_\w+)$")
-_MODEL_NAMES = {"models", "model", "Base", "Model", "db", "metadata", "mapper_registry"}
+_MODEL_PART = re.compile(r"^(models?|entities|orm|orm_models?|\w+_models?|models?_\w+)$")
+_MODEL_NAMES = {"models", "model", "orm", "Base", "Model", "db", "metadata", "mapper_registry"}
 
 
 def model_import(imp: ImportInfo) -> str | None:
     """Why ``imp`` looks like the application's ORM models; None for libraries and local helpers."""
     if imp.level > 0 or not imp.module:
         return None  # relative: a helper module next to the revisions
+    if imp.type_only:
+        return None  # a column type (GUID, JSONDict) used only in sa.Column(...): the Alembic way
     top = imp.module.split(".")[0]
     if top in ALLOWED_TOP or top in sys.stdlib_module_names:
         return None
