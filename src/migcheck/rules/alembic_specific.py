@@ -315,6 +315,20 @@ def orm_model_import_in_migration(ctx: RevisionContext) -> Iterator[Hit]:
 # -- empty-migration ------------------------------------------------------------------------------
 
 
+def _explained(migration: Migration, def_line: int) -> bool:
+    """An empty upgrade() whose body says why in a comment of its own (a no-op kept so that databases
+    stamped with it still resolve): deliberate. Autogenerate's ``# ### ... ###`` markers do not count."""
+    for text in migration.source_lines[def_line:]:
+        if not text.strip():
+            continue
+        if not text[0].isspace():
+            return False  # the function ended
+        stripped = text.strip()
+        if stripped.startswith("#") and not stripped.startswith("# ###"):
+            return True
+    return False
+
+
 @revision_rule("empty-migration", severity=Severity.WARNING)
 def empty_migration(ctx: RevisionContext) -> Iterator[Hit]:
     """A revision whose upgrade does nothing: autogenerate found no difference, or the edit was lost."""
@@ -324,7 +338,7 @@ def empty_migration(ctx: RevisionContext) -> Iterator[Hit]:
     upgrade = migration.upgrade
     if upgrade is None or upgrade.changes:
         return
-    if migration.origin == "python" and not upgrade.trivial:
+    if migration.origin == "python" and (not upgrade.trivial or _explained(migration, upgrade.line)):
         return
     where = "upgrade() only passes" if migration.origin == "python" else "the revision emits no statement"
     yield Hit(
