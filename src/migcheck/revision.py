@@ -34,6 +34,8 @@ class Body:
     trivial: bool = False
     #: True when the body does something migcheck could not model (calls it cannot follow).
     opaque: bool = False
+    #: A trivial body that raises (``raise RuntimeError("cannot downgrade")``): refused on purpose.
+    raises: bool = False
 
 
 @dataclass(frozen=True)

@@ -151,8 +151,9 @@ class PythonExtractor:
         scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
-        return Body(line=fn.lineno, changes=changes, trivial=is_trivial(fn.body),
-                    opaque=calls_imported_code(fn, self.tree))
+        trivial = is_trivial(fn.body)
+        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree),
+                    raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
 
     # -- statements -------------------------------------------------------------------------------
 

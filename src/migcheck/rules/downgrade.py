@@ -43,7 +43,10 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     downgrade = migration.downgrade
     if downgrade is not None and not downgrade.trivial:
         return
-    where = "has no downgrade() function" if downgrade is None else "has a downgrade() that does nothing"
+    if downgrade is None:
+        where = "has no downgrade() function"
+    else:
+        where = "has a downgrade() that only raises" if downgrade.raises else "has a downgrade() that does nothing"
     yield Hit(
         f"revision {migration.revision} {where}, but its upgrade makes {len(schema_changes)} schema change(s): "
         f"`alembic downgrade` cannot undo it when the deploy has to be rolled back",
