@@ -193,3 +193,17 @@ def test_a_downgrade_that_raises_is_called_so() -> None:
     [finding] = of(lint(REAL / "raising-downgrade"), "missing-downgrade")
     assert (Path(finding["path"]).name, finding["line"]) == ("0002_plan.py", 13)
     assert "has a downgrade() that only raises, but its upgrade makes 1 schema change(s)" in finding["message"]
+
+
+# -- env.py ---------------------------------------------------------------------------------------
+
+
+def test_env_py_options_passed_as_a_dict_are_read(tmp_path: Path) -> None:
+    """`context.configure(connection=connection, **SHARED_OPTIONS)` with SHARED_OPTIONS = dict(...)."""
+    assert of(lint(REAL / "env-options-dict" / "migrations"), "transaction-per-migration-off") == []
+    copy = tmp_path / "migrations"
+    shutil.copytree(REAL / "env-options-dict" / "migrations", copy)
+    env = copy / "env.py"
+    env.write_text(env.read_text().replace("transaction_per_migration=True", "transaction_per_migration=False"))
+    [finding] = of(lint(copy), "transaction-per-migration-off")
+    assert (Path(finding["path"]).name, finding["line"]) == ("env.py", 20)
