@@ -207,3 +207,27 @@ def test_env_py_options_passed_as_a_dict_are_read(tmp_path: Path) -> None:
     env.write_text(env.read_text().replace("transaction_per_migration=True", "transaction_per_migration=False"))
     [finding] = of(lint(copy), "transaction-per-migration-off")
     assert (Path(finding["path"]).name, finding["line"]) == ("env.py", 20)
+
+
+# -- expand/contract trees ------------------------------------------------------------------------
+
+
+def test_expand_contract_branches_with_expression_labels_and_depends_on() -> None:
+    """Two labelled branches (labels written as expressions), a cross-branch depends_on, nested dirs."""
+    run = run_cli("lint", REAL / "expand-contract" / "migrations" / "versions", "--format", "json",
+                  "--no-config", "--fail-on", "never")
+    assert run.exit_code == 0
+    data = run.json()
+    assert data["summary"]["revisions"] == 4
+    assert sorted(data["graph"]["heads"]) == ["b2f6c0ffee02", "c3a7c0ffee03"]
+    rules = {f["rule"] for f in data["findings"]}
+    assert not rules & {"multiple-heads", "missing-down-revision", "invalid-migration-file"}
+    assert where(of(data["findings"], "drop-column")) == [("b2f6c0ffee02_drop_legacy_mode.py", 13)]
+
+
+def test_revisions_in_subdirectories_the_config_does_not_read_are_announced() -> None:
+    run = run_cli("lint", REAL / "expand-contract" / "alembic.ini", "--format", "json", "--no-config")
+    assert run.exit_code == 0
+    assert run.json()["summary"]["revisions"] == 1  # what Alembic itself would read with this alembic.ini
+    assert "migcheck: note: 3 .py file(s) in subdirectories of" in run.stderr
+    assert "recursive_version_locations = true" in run.stderr
