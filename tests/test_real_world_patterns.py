@@ -231,3 +231,14 @@ def test_revisions_in_subdirectories_the_config_does_not_read_are_announced() ->
     assert run.json()["summary"]["revisions"] == 1  # what Alembic itself would read with this alembic.ini
     assert "migcheck: note: 3 .py file(s) in subdirectories of" in run.stderr
     assert "recursive_version_locations = true" in run.stderr
+
+
+# -- signatures -----------------------------------------------------------------------------------
+
+
+def test_upgrade_with_a_custom_signature_is_checked_like_any_other() -> None:
+    """`def upgrade(op, tables, tester):` with op passed in rather than imported from alembic."""
+    findings = lint(REAL / "custom-signature")
+    assert where(of(findings, "add-not-null-column-without-default")) == [("0002_lamp_watts.py", 9)]
+    [drop] = of(findings, "drop-column")
+    assert drop["line"] == 11 and "<name>.old_flag" in drop["message"]  # a table name known only at run time
