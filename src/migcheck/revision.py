@@ -95,6 +95,10 @@ def _in_type_position(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
         parent = parents.get(expr)
         if isinstance(parent, ast.keyword):
             return parent.arg in _TYPE_KEYWORDS
+        if isinstance(parent, ast.Dict) and expr in parent.values:
+            # {"name": "info", "type": JSONDict()}: column specs kept in a list for a loop
+            key = parent.keys[parent.values.index(expr)]
+            return isinstance(key, ast.Constant) and key.value in _TYPE_KEYWORDS
         if not isinstance(parent, ast.Call):
             return False
         callee = parent.func.attr if isinstance(parent.func, ast.Attribute) else getattr(parent.func, "id", None)
