@@ -243,3 +243,22 @@ def test_upgrade_with_a_custom_signature_is_checked_like_any_other() -> None:
     assert where(of(findings, "add-not-null-column-without-default")) == [("0002_lamp_watts.py", 9)]
     [drop] = of(findings, "drop-column")
     assert drop["line"] == 11 and "<name>.old_flag" in drop["message"]  # a table name known only at run time
+
+
+def test_env_py_options_that_cannot_be_read_leave_the_setting_unknown(tmp_path: Path) -> None:
+    from migcheck.envinfo import read_env
+
+    env = tmp_path / "env.py"
+    env.write_text(
+        "from alembic import context\n"
+        "opts = {}\n"
+        "opts.update(load_from_somewhere())\n"
+        "def run_migrations_offline():\n"
+        "    context.configure(url='sqlite://')\n"
+        "def run_migrations_online(connection):\n"
+        "    context.configure(connection=connection, **opts)\n"
+    )
+    assert read_env(env).transaction_per_migration is None
+    # Without the unreadable options, the online call's silence means Alembic's default: off.
+    env.write_text(env.read_text().replace(", **opts)", ")"))
+    assert read_env(env).transaction_per_migration is False

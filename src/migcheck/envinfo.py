@@ -47,7 +47,8 @@ def read_env(path: Path | None) -> EnvInfo:
                    sets_lock_wait_timeout=any(_LOCK_WAIT_TIMEOUT.search(s) for s in strings))
     per_migration: list[bool] = []
     online_seen = False
-    unresolved = False
+    #: (online, has an unreadable **options) for every configure() call without the setting.
+    silent: list[tuple[bool, bool]] = []
     options = _option_dicts(tree)
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -60,6 +61,7 @@ def read_env(path: Path | None) -> EnvInfo:
             info.configure_line = node.lineno
         online_seen = online_seen or online
         keywords: list[ast.keyword] = []
+        unresolved = False
         for kw in node.keywords:
             if kw.arg is None:  # configure(**opts): the options of a dict written once in env.py
                 spread = options.get(kw.value.id) if isinstance(kw.value, ast.Name) else None
@@ -67,6 +69,8 @@ def read_env(path: Path | None) -> EnvInfo:
                 keywords.extend(spread or [])
             else:
                 keywords.append(kw)
+        if not any(kw.arg == "transaction_per_migration" for kw in keywords):
+            silent.append((online, unresolved))
         for kw in keywords:
             if kw.arg == "transaction_per_migration":
                 per_migration.append(isinstance(kw.value, ast.Constant) and kw.value.value is True)
@@ -75,8 +79,11 @@ def read_env(path: Path | None) -> EnvInfo:
     if per_migration:
         # Offline and online branches both call configure(); the online one is what deploys run.
         info.transaction_per_migration = all(per_migration) if len(set(per_migration)) == 1 else any(per_migration)
-    elif info.configure_line is not None and not unresolved:
-        info.transaction_per_migration = False
+    elif info.configure_line is not None:
+        # The online call decides when there is one; an unreadable **options there leaves it unknown.
+        deciding = [unreadable for online, unreadable in silent if online] if online_seen \
+            else [unreadable for _, unreadable in silent]
+        info.transaction_per_migration = None if any(deciding) else False
     return info
 
 
