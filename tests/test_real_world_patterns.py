@@ -93,7 +93,9 @@ def test_calls_into_imported_application_code_are_reported_not_skipped() -> None
     """`schema_tools.ensure_table(...)` / `drop_foreign_keys(...)` from the application: an info each."""
     findings = lint(REAL / "imported-helpers" / "versions")
     unknown = of(findings, "raw-sql-not-understood")
-    assert where(unknown) == [("0001_start.py", 12), ("0002_item_store.py", 17)]
+    # 0003 keeps the result of create_table_if_missing(): a call named like DDL is reported too,
+    # textcodec.decode(...) whose result is kept is not.
+    assert where(unknown) == [("0001_start.py", 12), ("0002_item_store.py", 17), ("0003_item_labels.py", 13)]
     assert "`schema_tools.ensure_table()` comes from `storeapp.db.schema_tools`" in unknown[0]["message"]
     assert "`drop_foreign_keys()` comes from `storeapp.db.schema_tools`" in unknown[1]["message"]
     assert all(f["severity"] == "info" for f in unknown)

@@ -186,7 +186,10 @@ class PythonExtractor:
                 value = stmt.value
                 if value is None:
                     continue
+                before = len(out)
                 self._calls(value, scope, out, active)
+                if len(out) == before and isinstance(value, ast.Call) and _sounds_like_ddl(value):
+                    self._imported_call(value, scope, out)  # t = helpers.create_table_if_not_exists(...)
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
                     if isinstance(target, ast.Name):
@@ -870,6 +873,16 @@ def _core_dml(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, s
     if "select" in names:
         return "select", None, has_where
     return None
+
+
+_DDL_VERBS = ("create_", "drop_", "add_", "alter_", "remove_", "rename_", "upgrade", "migrate")
+
+
+def _sounds_like_ddl(call: ast.Call) -> bool:
+    """A call whose result is kept but whose name says it changes the schema (``create_table_if_not_exists``);
+    reads such as ``jsonutils.loads`` or ``generate_uuid`` whose result is assigned are not reported."""
+    name = _call_name(call) or ""
+    return name.startswith(_DDL_VERBS)
 
 
 def _code_identifier(node: ast.expr) -> bool:

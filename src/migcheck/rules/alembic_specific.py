@@ -14,6 +14,7 @@ from migcheck.changes import (
     DataChange,
     DropColumn,
     DropConstraint,
+    RawSQL,
     RenameColumn,
     ValidateConstraint,
 )
@@ -48,7 +49,8 @@ def _benefits(migrations: list[Migration]) -> list[str]:
                     )
         changes = migration.upgrade_changes
         backfill = [c for c in changes if isinstance(c, DataChange) and c.action in {"update", "delete"}]
-        if backfill and not any(c.is_schema for c in changes) and len(migrations) > 1:
+        unreadable = any(isinstance(c, RawSQL) and not c.understood for c in changes)  # may change the schema
+        if backfill and not unreadable and not any(c.is_schema for c in changes) and len(migrations) > 1:
             reasons.append(
                 f"revision {migration.revision} is a data-only backfill: in one transaction with the schema "
                 f"revisions before it, it runs while their locks are still held"
