@@ -94,19 +94,35 @@ def _in_type_position(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     while True:
         parent = parents.get(expr)
         if isinstance(parent, ast.keyword):
-            return parent.arg in _TYPE_KEYWORDS
+            # type_=GUID(); a Python-side default made by the type itself: mapped_column(GUID, default=GUID.new)
+            owner = parents.get(parent)
+            return parent.arg in _TYPE_KEYWORDS or (
+                parent.arg in {"default", "onupdate"} and isinstance(owner, ast.Call) and _callee(owner) in _COLUMN_CALLS
+            )
+        if isinstance(parent, ast.Subscript) and expr is parent.slice and _callee_name(parent.value) == "Mapped":
+            return True  # id: Mapped[GUID] = mapped_column(GUID, ...) in a model declared inside the revision
         if isinstance(parent, ast.Dict) and expr in parent.values:
             # {"name": "info", "type": JSONDict()}: column specs kept in a list for a loop
             key = parent.keys[parent.values.index(expr)]
             return isinstance(key, ast.Constant) and key.value in _TYPE_KEYWORDS
         if not isinstance(parent, ast.Call):
             return False
-        callee = parent.func.attr if isinstance(parent.func, ast.Attribute) else getattr(parent.func, "id", None)
+        callee = _callee(parent)
         if callee in _NOT_TYPES:
             return False  # sa.ForeignKey(Model.id) and friends name the model, not a type
         if expr is not parent.func and callee in _COLUMN_CALLS:
             return expr in parent.args
         expr = parent  # GUID() or sa.ARRAY(GUID()): a type expression; see where the call sits
+
+
+def _callee_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _callee(call: ast.Call) -> str | None:
+    return _callee_name(call.func)
 
 
 def _only_types(uses: dict[str, list[bool]], names: list[str]) -> bool:
