@@ -265,3 +265,13 @@ def test_env_py_options_that_cannot_be_read_leave_the_setting_unknown(tmp_path: 
     # Without the unreadable options, the online call's silence means Alembic's default: off.
     env.write_text(env.read_text().replace(", **opts)", ")"))
     assert read_env(env).transaction_per_migration is False
+
+
+# -- data written through the ORM -----------------------------------------------------------------
+
+
+def test_rows_changed_through_orm_objects_count_as_a_data_change() -> None:
+    """`for key in session.query(ApiKey): key.permissions = ...` next to an ADD COLUMN."""
+    [mixed] = of(lint(REAL / "orm-row-writes"), "mixed-schema-and-data-change")
+    assert (Path(mixed["path"]).name, mixed["line"]) == ("0002_key_permissions.py", 26)
+    assert mixed["message"].startswith("an ORM session write runs in the same revision as schema changes")

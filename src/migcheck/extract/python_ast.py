@@ -233,6 +233,11 @@ class PythonExtractor:
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
         self._walk(stmt.body, inner, out, active)
+        if isinstance(stmt.target, ast.Name) and _root_name(stmt.iter) in scope.sessions:
+            # for token in session.query(Token): token.scopes = ... -- rows written through the ORM
+            write = _attribute_write(stmt.body, stmt.target.id)
+            if write is not None:
+                out.append(DataChange(action="orm", line=write.lineno, **self._common(scope)))
 
     def _with_item(self, item: ast.withitem, scope: Scope, out: list[Change], active: set[str]) -> None:
         expr = item.context_expr
@@ -791,6 +796,18 @@ def _root_name(node: ast.expr) -> str | None:
         else:
             break
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _attribute_write(body: list[ast.stmt], name: str) -> ast.stmt | None:
+    """The first ``name.attr = ...`` (or ``+=``) in ``body``: an ORM object loaded by a query, changed."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+            if any(isinstance(t, ast.Attribute) and _root_name(t) == name for t in targets):
+                assert isinstance(node, ast.stmt)
+                return node
+    return None
 
 
 def _target_names(target: ast.expr) -> list[str]:
