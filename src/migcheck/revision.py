@@ -8,7 +8,7 @@ constants), because the GitHub Action lints pull requests from strangers.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migcheck.changes import Change
@@ -54,36 +54,57 @@ class ImportInfo:
 def read_imports(tree: ast.Module) -> list[ImportInfo]:
     """Every import statement in the module, in source order (nothing is imported)."""
     found: list[ImportInfo] = []
-    uses = _type_uses(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                local = alias.asname or alias.name.split(".")[0]
-                found.append(ImportInfo(alias.name, (), node.lineno, type_only=_only_types(uses, [local])))
+                found.append(ImportInfo(alias.name, (), node.lineno))
         elif isinstance(node, ast.ImportFrom):
             names = tuple(alias.name for alias in node.names)
-            local_names = [alias.asname or alias.name for alias in node.names]
-            found.append(ImportInfo(node.module or "", names, node.lineno, node.level,
-                                    type_only=_only_types(uses, local_names)))
-    return sorted(found, key=lambda i: i.line)
+            found.append(ImportInfo(node.module or "", names, node.lineno, node.level))
+    return _mark_type_only(tree, sorted(found, key=lambda i: i.line))
+
+
+#: Imports that never need the usage walk below: the standard library and the SQLAlchemy family.
+_PLAIN_TOPS = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "__future__"}
+
+
+def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportInfo]:
+    """Set ``type_only`` on application imports whose every use is a column type.
+
+    It costs one walk of the whole module, so it runs only when the revision imports something
+    besides the standard library and SQLAlchemy/Alembic (most revisions do not).
+    """
+    import sys
+
+    def plain(imp: ImportInfo) -> bool:
+        top = imp.module.split(".")[0]
+        return imp.level == 0 and (top in _PLAIN_TOPS or top in sys.stdlib_module_names)
+
+    if all(plain(imp) for imp in imports):
+        return imports
+    parents: dict[ast.AST, ast.AST] = {}
+    local_names: dict[tuple[int, str], list[str]] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local_names[(node.lineno, alias.name)] = [alias.asname or alias.name.split(".")[0]]
+        elif isinstance(node, ast.ImportFrom):
+            local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
+    uses: dict[str, list[bool]] = {}
+    for node in parents:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            uses.setdefault(node.id, []).append(_in_type_position(node, parents))
+    return [
+        imp if plain(imp) else replace(imp, type_only=_only_types(uses, local_names.get((imp.line, imp.module), [])))
+        for imp in imports
+    ]
 
 
 _COLUMN_CALLS = {"Column", "column", "mapped_column"}
 _TYPE_KEYWORDS = {"type_", "existing_type", "type"}
 _NOT_TYPES = {"ForeignKey", "ForeignKeyConstraint", "Sequence", "CheckConstraint", "Computed", "Identity"}
-
-
-def _type_uses(tree: ast.Module) -> dict[str, list[bool]]:
-    """For every name read in the module: per use, whether it sits in a column-type position."""
-    parents: dict[ast.AST, ast.AST] = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
-    uses: dict[str, list[bool]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            uses.setdefault(node.id, []).append(_in_type_position(node, parents))
-    return uses
 
 
 def _in_type_position(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:

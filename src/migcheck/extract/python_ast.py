@@ -1106,13 +1106,26 @@ def enum_type_call(ex: PythonExtractor, call: ast.Call, scope: Scope, out: list[
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
 
 
+def _import_statements(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements at any depth, found through statement bodies only (no expression walk)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                found.extend(_import_statements(inner))
+    return found
+
+
 def imported_names(tree: ast.Module) -> dict[str, str]:
     """Local name -> dotted origin (``app.db.helpers``) for every import of code outside the stdlib and
     the SQLAlchemy family."""
     import sys
 
     names: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in _import_statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]

@@ -175,15 +175,22 @@ def _object_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...
     return None
 
 
-def _temporary(changes: list[Change], index: int, inv: _Inventory) -> bool:
-    """True for an object the upgrade creates and drops again later (a helper index for a backfill),
-    or drops after creating it earlier: the upgrade leaves nothing behind for the downgrade to undo."""
-    key = _object_key(changes[index], inv)
-    if key is None:
-        return False
-    kind, ident, creates = key
-    others = changes[index + 1:] if creates else changes[:index]
-    return any(_object_key(c, inv) == (kind, ident, not creates) for c in others)
+def _temporary(changes: list[Change], inv: _Inventory) -> set[int]:
+    """Positions of objects the upgrade creates and drops again later (a helper index for a backfill),
+    and of the drops of objects it created earlier: the upgrade leaves nothing behind to undo."""
+    keys = [_object_key(c, inv) for c in changes]
+    created: dict[tuple[str, tuple[object, ...]], list[int]] = {}
+    temporary: set[int] = set()
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        kind, ident, creates = key
+        if creates:
+            created.setdefault((kind, ident), []).append(index)
+        elif created.get((kind, ident)):
+            temporary.add(created[(kind, ident)].pop())
+            temporary.add(index)
+    return temporary
 
 
 _CONSTRAINT_KINDS = {"foreignkey": "foreign_key", "primary": "primary_key"}
@@ -205,8 +212,9 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     """(upgrade change, what it does, the downgrade call that would undo it) for every step not undone."""
     created_here = up.tables_created
     changes = ctx.migration.upgrade_changes
+    temporary = _temporary(changes, up)
     for index, change in enumerate(changes):
-        if _temporary(changes, index, up):
+        if index in temporary:
             continue
         t = up.table(getattr(change, "table", None))
         gone = t is not None and t in down.tables_dropped
