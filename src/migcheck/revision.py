@@ -8,7 +8,7 @@ constants), because the GitHub Action lints pull requests from strangers.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from migcheck.changes import Change
@@ -75,6 +75,7 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
     besides the standard library and SQLAlchemy/Alembic (most revisions do not).
     """
     import sys
+    from dataclasses import replace
 
     def plain(imp: ImportInfo) -> bool:
         top = imp.module.split(".")[0]
