@@ -275,3 +275,21 @@ def test_rows_changed_through_orm_objects_count_as_a_data_change() -> None:
     [mixed] = of(lint(REAL / "orm-row-writes"), "mixed-schema-and-data-change")
     assert (Path(mixed["path"]).name, mixed["line"]) == ("0002_key_permissions.py", 26)
     assert mixed["message"].startswith("an ORM session write runs in the same revision as schema changes")
+
+
+# -- MySQL versions -------------------------------------------------------------------------------
+
+
+def test_mysql_series_without_a_release_does_not_claim_a_table_copy() -> None:
+    """The default mysql-version "8.0" does not say whether INSTANT ADD COLUMN (8.0.12) is there."""
+    from migcheck.config import Settings
+    from migcheck.engine import lint_paths
+
+    def message(**kw: str) -> str:
+        settings = Settings(dialect="mysql", select={"missing-lock-timeout"}, **kw)
+        [finding] = lint_paths([REAL / "imported-helpers" / "versions"], settings).findings
+        return finding.message
+
+    assert "(ADD COLUMN is INSTANT from MySQL 8.0.12, and copies the table before, but" in message()
+    assert "(ADD COLUMN is INSTANT on MySQL 8.0.35, but" in message(mysql_version="8.0.35")
+    assert "(ADD COLUMN copies the table on MySQL 5.7, but" in message(mysql_version="5.7")
