@@ -149,7 +149,7 @@ def test_data_access_through_bind_and_session(tmp_path: Path) -> None:
             op.bulk_insert(users, [{"id": 1}])
     """)
     assert [(c.action, c.table) for c in found if isinstance(c, DataChange)] == [
-        ("update", None), ("orm", None), ("bulk_insert", None)]
+        ("update", "users"), ("orm", None), ("bulk_insert", "users")]  # module-level sa.table is resolved
 
 
 def test_table_objects_bound_in_the_function(tmp_path: Path) -> None:

@@ -110,6 +110,8 @@ class RenameColumn(Change):
     via_alter_column: bool = False
     existing_type: str | None = None
     existing_nullable: bool | None = None
+    #: ``existing_nullable=`` was passed, maybe as an expression (``column["nullable"]``) migcheck cannot read.
+    existing_nullable_given: bool = False
     existing_server_default_given: bool = False
 
 
@@ -127,6 +129,7 @@ class AlterColumn(Change):
     server_default: str | None = None
     existing_type: str | None = None
     existing_nullable: bool | None = None
+    existing_nullable_given: bool = False
     existing_server_default_given: bool = False
 
 

@@ -200,6 +200,8 @@ def lint(
         result = lint_paths(paths or settings.paths or [Path(".")], settings)
     except (DiscoveryError, ConfigError, GitBaseError) as exc:
         fail(str(exc))
+    for note in result.sources.notes:
+        typer.echo(f"migcheck: note: {note}", err=True)
     worst = result.worst()
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK

@@ -40,6 +40,8 @@ class Sources:
     #: Sibling revisions of files named one by one (pre-commit passes only the changed files):
     #: loaded to complete the revision graph, never reported on.
     context: list[Path] = field(default_factory=list)
+    #: What the user should know about files that were not read (printed on stderr, not findings).
+    notes: list[str] = field(default_factory=list)
     _seen: set[Path] = field(default_factory=set, repr=False)
 
     def add_python(self, path: Path) -> None:
@@ -110,15 +112,36 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
         for child in sorted(path.glob("*.py")):
             if child.name != "__init__.py":
                 sources.add_python(child)
+        nested = _nested_python_files(path)
+        if nested:
+            sources.notes.append(
+                f"{nested} .py file(s) in subdirectories of {path} were not read: the config does not set "
+                f"recursive_version_locations = true, so Alembic does not read them either; if your tooling "
+                f"adds them (expand/contract trees per release), lint that directory itself"
+            )
         return
     for root, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         if "pyvenv.cfg" in files:
             dirs[:] = []
             continue
+        # A script location met on the way down (env.py beside versions/): projects that build their
+        # Alembic config in code have no alembic.ini to lead there, but env.py still says how they run.
+        env_py = Path(root) / "env.py"
+        if "env.py" in files and "versions" in dirs and env_py not in sources.env_py:
+            sources.env_py.append(env_py)
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
                 sources.add_python(Path(root) / name)
+
+
+def _nested_python_files(path: Path) -> int:
+    count = 0
+    for root, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")]
+        if Path(root) != path:
+            count += sum(1 for name in files if name.endswith(".py") and name != "__init__.py")
+    return count
 
 
 def _add_script_location(script: Path, versions: list[Path], recursive: bool, sources: Sources) -> None:

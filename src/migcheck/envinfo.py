@@ -47,6 +47,9 @@ def read_env(path: Path | None) -> EnvInfo:
                    sets_lock_wait_timeout=any(_LOCK_WAIT_TIMEOUT.search(s) for s in strings))
     per_migration: list[bool] = []
     online_seen = False
+    #: (online, has an unreadable **options) for every configure() call without the setting.
+    silent: list[tuple[bool, bool]] = []
+    options = _option_dicts(tree)
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
@@ -57,7 +60,18 @@ def read_env(path: Path | None) -> EnvInfo:
         if info.configure_line is None or (online and not online_seen):
             info.configure_line = node.lineno
         online_seen = online_seen or online
+        keywords: list[ast.keyword] = []
+        unresolved = False
         for kw in node.keywords:
+            if kw.arg is None:  # configure(**opts): the options of a dict written once in env.py
+                spread = options.get(kw.value.id) if isinstance(kw.value, ast.Name) else None
+                unresolved = unresolved or spread is None
+                keywords.extend(spread or [])
+            else:
+                keywords.append(kw)
+        if not any(kw.arg == "transaction_per_migration" for kw in keywords):
+            silent.append((online, unresolved))
+        for kw in keywords:
             if kw.arg == "transaction_per_migration":
                 per_migration.append(isinstance(kw.value, ast.Constant) and kw.value.value is True)
             elif kw.arg == "transactional_ddl" and isinstance(kw.value, ast.Constant):
@@ -66,5 +80,41 @@ def read_env(path: Path | None) -> EnvInfo:
         # Offline and online branches both call configure(); the online one is what deploys run.
         info.transaction_per_migration = all(per_migration) if len(set(per_migration)) == 1 else any(per_migration)
     elif info.configure_line is not None:
-        info.transaction_per_migration = False
+        # The online call decides when there is one; an unreadable **options there leaves it unknown.
+        deciding = [unreadable for online, unreadable in silent if online] if online_seen \
+            else [unreadable for _, unreadable in silent]
+        info.transaction_per_migration = None if any(deciding) else False
     return info
+
+
+def _option_dicts(tree: ast.Module) -> dict[str, list[ast.keyword]]:
+    """Names bound once, and never changed, to ``dict(key=...)`` or ``{"key": ...}``: their entries as
+    keywords. A name assigned twice or updated in place (``opts.update(...)``, ``opts[k] = v``) is left
+    out: what it holds at the configure() call cannot be read."""
+    assigned: dict[str, list[ast.expr]] = {}
+    changed: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
+                elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    changed.add(target.value.id)
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign) and isinstance(node.target, ast.Name):
+            changed.add(node.target.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.attr in {"update", "setdefault", "pop"}:
+            changed.add(node.func.value.id)
+    options: dict[str, list[ast.keyword]] = {}
+    for name, values in assigned.items():
+        if len(values) != 1 or name in changed:
+            continue
+        value = values[0]
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" \
+                and not value.args and all(kw.arg for kw in value.keywords):
+            options[name] = list(value.keywords)
+        elif isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                                  for k in value.keys):
+            options[name] = [ast.keyword(arg=str(k.value), value=v)
+                             for k, v in zip(value.keys, value.values, strict=True) if isinstance(k, ast.Constant)]
+    return options

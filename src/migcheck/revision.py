@@ -35,6 +35,8 @@ class Body:
     trivial: bool = False
     #: True when the body does something migcheck could not model (calls it cannot follow).
     opaque: bool = False
+    #: A trivial body that raises (``raise RuntimeError("cannot downgrade")``): refused on purpose.
+    raises: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class ImportInfo:
     line: int
     #: ``from . import helpers``: the number of leading dots (0 for absolute imports).
     level: int = 0
+    #: Every use of what the import binds is a column type (``sa.Column("id", GUID())``, ``type_=``).
+    type_only: bool = False
 
 
 def iter_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -68,7 +72,95 @@ def read_imports(tree: ast.Module) -> list[ImportInfo]:
         elif isinstance(node, ast.ImportFrom):
             names = tuple(alias.name for alias in node.names)
             found.append(ImportInfo(node.module or "", names, node.lineno, node.level))
-    return sorted(found, key=lambda i: i.line)
+    return _mark_type_only(tree, sorted(found, key=lambda i: i.line))
+
+
+#: Imports that never need the usage walk below: the standard library and the SQLAlchemy family.
+_PLAIN_TOPS = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "__future__"}
+
+
+def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportInfo]:
+    """Set ``type_only`` on application imports whose every use is a column type.
+
+    It costs one walk of the whole module, so it runs only when the revision imports something
+    besides the standard library and SQLAlchemy/Alembic (most revisions do not).
+    """
+    import sys
+    from dataclasses import replace
+
+    def plain(imp: ImportInfo) -> bool:
+        top = imp.module.split(".")[0]
+        return imp.level == 0 and (top in _PLAIN_TOPS or top in sys.stdlib_module_names)
+
+    if all(plain(imp) for imp in imports):
+        return imports
+    parents: dict[ast.AST, ast.AST] = {}
+    local_names: dict[tuple[int, str], list[str]] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                local_names[(node.lineno, alias.name)] = [alias.asname or alias.name.split(".")[0]]
+        elif isinstance(node, ast.ImportFrom):
+            local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
+    uses: dict[str, list[bool]] = {}
+    for node in parents:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            uses.setdefault(node.id, []).append(_in_type_position(node, parents))
+    return [
+        imp if plain(imp) else replace(imp, type_only=_only_types(uses, local_names.get((imp.line, imp.module), [])))
+        for imp in imports
+    ]
+
+
+_COLUMN_CALLS = {"Column", "column", "mapped_column"}
+_TYPE_KEYWORDS = {"type_", "existing_type", "type"}
+_NOT_TYPES = {"ForeignKey", "ForeignKeyConstraint", "Sequence", "CheckConstraint", "Computed", "Identity"}
+
+
+def _in_type_position(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``GUID`` in ``sa.Column("id", guid.GUID(), ...)``, ``type_=JSONDict``, ``sa.ARRAY(GUID())``."""
+    expr = node
+    while isinstance(parents.get(expr), ast.Attribute):
+        expr = parents[expr]
+    while True:
+        parent = parents.get(expr)
+        if isinstance(parent, ast.keyword):
+            # type_=GUID(); a Python-side default made by the type itself: mapped_column(GUID, default=GUID.new)
+            owner = parents.get(parent)
+            return parent.arg in _TYPE_KEYWORDS or (
+                parent.arg in {"default", "onupdate"} and isinstance(owner, ast.Call) and _callee(owner) in _COLUMN_CALLS
+            )
+        if isinstance(parent, ast.Subscript) and expr is parent.slice and _callee_name(parent.value) == "Mapped":
+            return True  # id: Mapped[GUID] = mapped_column(GUID, ...) in a model declared inside the revision
+        if isinstance(parent, ast.Dict) and expr in parent.values:
+            # {"name": "info", "type": JSONDict()}: column specs kept in a list for a loop
+            key = parent.keys[parent.values.index(expr)]
+            return isinstance(key, ast.Constant) and key.value in _TYPE_KEYWORDS
+        if not isinstance(parent, ast.Call):
+            return False
+        callee = _callee(parent)
+        if callee in _NOT_TYPES:
+            return False  # sa.ForeignKey(Model.id) and friends name the model, not a type
+        if expr is not parent.func and callee in _COLUMN_CALLS:
+            return expr in parent.args
+        expr = parent  # GUID() or sa.ARRAY(GUID()): a type expression; see where the call sits
+
+
+def _callee_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _callee(call: ast.Call) -> str | None:
+    return _callee_name(call.func)
+
+
+def _only_types(uses: dict[str, list[bool]], names: list[str]) -> bool:
+    seen = [used for name in names for used in uses.get(name, [])]
+    return bool(seen) and all(seen)
 
 
 @dataclass

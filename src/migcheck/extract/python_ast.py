@@ -90,6 +90,8 @@ SESSION_WRITES = {
 }
 CORE_DML = {"update": "update", "insert": "insert", "delete": "delete"}
 PLACEHOLDER = "migcheck_param"
+#: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
+NAME_PLACEHOLDER = "migcheck_name"
 _TYPE_PREFIX = re.compile(r"\b(?:sqlalchemy\.dialects\.\w+\.|sqlalchemy\.types\.|sqlalchemy\.|sa\.|postgresql\.|mysql\.|sqlite\.|types\.)")
 _FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
 _PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[sdifr]")
@@ -107,6 +109,8 @@ class Scope:
     tables: dict[str, str] = field(default_factory=dict)
     #: Local names bound to SQL text built at run time (``sql = f"..."``), as _sql_text returns them.
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
+    #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where).
+    core: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
@@ -120,6 +124,7 @@ class Scope:
             sessions=set(self.sessions),
             tables=dict(self.tables),
             dynamic_sql=dict(self.dynamic_sql),
+            core=dict(self.core),
             **kw,
         )
 
@@ -133,16 +138,22 @@ class PythonExtractor:
         self.dialect = dialect
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self.op_names = {"op"} | _op_aliases(tree)
+        #: Module-level ``t = sa.table("name", ...)`` / ``sa.Table("name", meta, ...)``: the table each name is.
+        self.module_tables = _module_tables(self, tree)
+        #: Names imported from outside the standard library and the SQLAlchemy/Alembic family, with their
+        #: module: calls to them run code migcheck does not read.
+        self.imported = imported_names(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
         if fn is None:
             return None
-        scope = Scope(phase=name, env=dict(self.consts))
+        scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
-        return Body(line=fn.lineno, changes=changes, trivial=is_trivial(fn.body),
-                    opaque=calls_imported_code(fn, self.tree))
+        trivial = is_trivial(fn.body)
+        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree),
+                    raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
 
     # -- statements -------------------------------------------------------------------------------
 
@@ -175,15 +186,39 @@ class PythonExtractor:
                 value = stmt.value
                 if value is None:
                     continue
+                before = len(out)
                 self._calls(value, scope, out, active)
+                if len(out) == before and isinstance(value, ast.Call) and _sounds_like_ddl(value):
+                    self._imported_call(value, scope, out)  # t = helpers.create_table_if_not_exists(...)
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._bind_name(target.id, value, scope)
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                before = len(out)
+                self._calls(stmt, scope, out, active)
+                if len(out) == before:
+                    self._imported_call(stmt.value, scope, out)
             else:
                 self._calls(stmt, scope, out, active)
+
+    def _imported_call(self, call: ast.Call, scope: Scope, out: list[Change]) -> None:
+        """A call made for its effect (``migration.create_table_if_not_exists(...)``,
+        ``helpers_module.upgrade()``) into imported code: say so, instead of passing over it silently."""
+        root = _root_name(call.func)
+        if root is None or root not in self.imported or root in scope.binds or root in scope.sessions:
+            return
+        callee = ast.unparse(call.func)
+        origin = self.imported[root]
+        if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
+            origin = origin.rsplit(".", 1)[0]  # `from app.db import helper; helper()`: the module is app.db
+        out.append(RawSQL(
+            text=ast.unparse(call), keyword="", understood=False, line=call.lineno,
+            reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
+            **self._common(scope),
+        ))
 
     def _loop(self, stmt: ast.For | ast.AsyncFor, scope: Scope, out: list[Change], active: set[str]) -> None:
         values = self._literal(stmt.iter, scope)
@@ -198,6 +233,11 @@ class PythonExtractor:
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
         self._walk(stmt.body, inner, out, active)
+        if isinstance(stmt.target, ast.Name) and _root_name(stmt.iter) in scope.sessions:
+            # for token in session.query(Token): token.scopes = ... -- rows written through the ORM
+            write = _attribute_write(stmt.body, stmt.target.id)
+            if write is not None:
+                out.append(DataChange(action="orm", line=write.lineno, **self._common(scope)))
 
     def _with_item(self, item: ast.withitem, scope: Scope, out: list[Change], active: set[str]) -> None:
         expr = item.context_expr
@@ -226,6 +266,7 @@ class PythonExtractor:
         scope.tables.pop(name, None)
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
+        scope.core.pop(name, None)
         if self._is_bind(value, scope):
             scope.binds.add(name)
         elif _is_session_factory(value):
@@ -235,6 +276,8 @@ class PythonExtractor:
         elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
                 and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
             scope.tables[name] = self._str(value.args[0], scope) or _describe(value.args[0])
+        elif (statement := _core_statement(value, self, scope)) is not None:
+            scope.core[name] = statement
         else:
             literal = self._literal(value, scope)
             if literal is not None:
@@ -319,7 +362,9 @@ class PythonExtractor:
 
         def s(name: str) -> str | None:
             node = args.get(name)
-            return None if node is None else (self._str(node, scope) or _describe(node))
+            if node is None or (isinstance(node, ast.Constant) and node.value is None):
+                return None  # op.create_foreign_key(None, ...): unnamed, the naming convention decides
+            return self._str(node, scope) or _describe(node)
 
         def flag(name: str) -> bool:
             node = kw.get(name)
@@ -414,6 +459,7 @@ class PythonExtractor:
                 server_default=self._server_default(kw["server_default"], scope) if "server_default" in kw else None,
                 existing_type=_type_text(existing_type) if existing_type is not None else None,
                 existing_nullable=_bool(existing_nullable),
+                existing_nullable_given=existing_nullable is not None,
                 existing_server_default_given="existing_server_default" in kw,
                 **common,
             ))
@@ -424,6 +470,7 @@ class PythonExtractor:
                                     via_alter_column=True,
                                     existing_type=None if existing_type is None else _type_text(existing_type),
                                     existing_nullable=_bool(existing_nullable),
+                                    existing_nullable_given=existing_nullable is not None,
                                     existing_server_default_given="existing_server_default" in kw, **common))
         return out
 
@@ -442,12 +489,12 @@ class PythonExtractor:
             for change in changes:
                 if not exact:
                     change.line = call.lineno
-                if interpolated:
-                    change.sql = (change.sql or "").replace(PLACEHOLDER, "{…}")
-                    change.interpolated = True
+                if PLACEHOLDER in sql or NAME_PLACEHOLDER in sql:
+                    _show_placeholders(change)
+                change.interpolated = interpolated
             out.extend(changes)
             return
-        dml = _core_dml(node, self, scope)
+        dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
         if dml is not None:
             action, table, has_where = dml
             if action != "select":
@@ -499,7 +546,7 @@ class PythonExtractor:
             items = [self._literal(e, scope) for e in node.elts]
             return tuple(items) if all(isinstance(i, str) for i in items) else None
         text = self._sql_text(node, scope)
-        if text is not None and not text[3]:
+        if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
         return None
 
@@ -552,6 +599,8 @@ class PythonExtractor:
             for value in node.values:
                 if isinstance(value, ast.Constant):
                     parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
+                    parts.append(NAME_PLACEHOLDER)
                 else:
                     inner = self._literal(value.value, scope) if isinstance(value, ast.FormattedValue) else None
                     if isinstance(inner, str):
@@ -569,6 +618,10 @@ class PythonExtractor:
                 return _PERCENT_FIELD.sub(PLACEHOLDER, left[0]), left[1], left[2], True
             if isinstance(node.op, ast.Add):
                 right = self._sql_text(node.right, scope)
+                if left is None and _code_identifier(node.left):
+                    left = NAME_PLACEHOLDER, node.lineno, False, False
+                if right is None and _code_identifier(node.right):
+                    right = NAME_PLACEHOLDER, node.lineno, False, False
                 if left is None and right is None:
                     return None
                 ltext = left[0] if left else PLACEHOLDER
@@ -745,6 +798,18 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _attribute_write(body: list[ast.stmt], name: str) -> ast.stmt | None:
+    """The first ``name.attr = ...`` (or ``+=``) in ``body``: an ORM object loaded by a query, changed."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+            if any(isinstance(t, ast.Attribute) and _root_name(t) == name for t in targets):
+                assert isinstance(node, ast.stmt)
+                return node
+    return None
+
+
 def _target_names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
@@ -778,6 +843,37 @@ def _table_constructor(node: ast.expr | None, ex: PythonExtractor, scope: Scope)
     return None
 
 
+def _module_tables(ex: PythonExtractor, tree: ast.Module) -> dict[str, str]:
+    scope = Scope(phase="module", env=dict(ex.consts))
+    tables: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            table = _table_constructor(node.value, ex, scope)
+            if table is not None:
+                tables[node.targets[0].id] = table
+    return tables
+
+
+def _core_statement(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, str | None, bool] | None:
+    """``sa.select(...)``, ``t.update().values(...).where(...)`` bound to a name for a later ``execute``.
+
+    Only a chain of method calls on a statement counts (not ``conn.execute(sa.select(...))``, whose
+    result is rows): the outermost call's receiver chain must reach the statement constructor.
+    """
+    if not isinstance(node, ast.Call):
+        return None
+    inner: ast.expr = node
+    while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+        if inner.func.attr in {"execute", "exec_driver_sql", "scalar", "scalars", "fetchall", "all", "first"}:
+            return None
+        if _call_name(inner) in {*CORE_DML, "select"}:
+            break
+        inner = inner.func.value
+    if not (isinstance(inner, ast.Call) and _call_name(inner) in {*CORE_DML, "select"}):
+        return None
+    return _core_dml(node, ex, scope)
+
+
 def _core_dml(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, str | None, bool] | None:
     """``sa.update(t).where(...)``, ``t.delete()``, ``sa.select(...)``: (action, table, has_where)."""
     calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
@@ -794,6 +890,34 @@ def _core_dml(node: ast.expr, ex: PythonExtractor, scope: Scope) -> tuple[str, s
     if "select" in names:
         return "select", None, has_where
     return None
+
+
+_DDL_VERBS = ("create_", "drop_", "add_", "alter_", "remove_", "rename_", "upgrade", "migrate")
+
+
+def _sounds_like_ddl(call: ast.Call) -> bool:
+    """A call whose result is kept but whose name says it changes the schema (``create_table_if_not_exists``);
+    reads such as ``jsonutils.loads`` or ``generate_uuid`` whose result is assigned are not reported."""
+    name = _call_name(call) or ""
+    return name.startswith(_DDL_VERBS)
+
+
+def _code_identifier(node: ast.expr) -> bool:
+    """``Model.__tablename__`` / ``Model.__table__.name``: a table name the application code defines,
+    interpolated into SQL as an identifier. Not a value from outside, so no injection risk."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr == "__tablename__":
+        return True
+    return node.attr == "name" and isinstance(node.value, ast.Attribute) and node.value.attr == "__table__"
+
+
+def _show_placeholders(change: Change) -> None:
+    """Write the stand-ins for run-time parts as ``{…}`` in the SQL and names a finding may show."""
+    for attr in ("sql", "table", "name", "new_name"):
+        value = getattr(change, attr, None)
+        if isinstance(value, str):
+            setattr(change, attr, value.replace(PLACEHOLDER, "{…}").replace(NAME_PLACEHOLDER, "{…}"))
 
 
 def _type_text(node: ast.expr) -> str:
@@ -823,20 +947,48 @@ def _static_test_dialect(node: ast.expr) -> bool:
     return False
 
 
+#: Names SQLAlchemy gives its dialects: a ``.name`` compared with anything else is not a dialect check
+#: (``if column.name == "tenant_id"`` must not decide which branch runs).
+DIALECT_NAMES = frozenset({"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+
+
 def _dialect_matches(value: str, dialect: str) -> bool:
     aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql", "postgres"}, "sqlite": {"sqlite"}}
     return value.lower() in aliases.get(dialect, {dialect})
 
 
-def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope) -> bool | None:
+def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.expr | None:
+    """The expression a helper such as ``def is_postgres(): return op.get_bind().dialect.name == ...``
+    returns, when it takes no argument and its body is only assignments, a docstring and one return."""
+    if fn is None or fn.args.args or fn.args.posonlyargs or fn.args.vararg or fn.args.kwonlyargs:
+        return None
+    returns = [stmt for stmt in fn.body if isinstance(stmt, ast.Return)]
+    others_plain = all(
+        isinstance(stmt, ast.Return | ast.Assign | ast.AnnAssign)
+        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        for stmt in fn.body
+    )
+    if len(returns) != 1 or not others_plain or returns[0].value is None:
+        return None
+    return returns[0].value
+
+
+def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
     """Whether a dialect check is true for the target dialect; None when it is not one."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and not test.args and not test.keywords \
+            and depth < 3:
+        # `if is_postgres():` -- a module helper that returns a dialect check
+        returned = _returned_test(self.functions.get(test.func.id))
+        if returned is None:
+            return None
+        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=dict(self.consts)), depth + 1)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        inner = _static_test_impl(self, test.operand, scope)
+        inner = _static_test_impl(self, test.operand, scope, depth)
         return None if inner is None else not inner
     if isinstance(test, ast.BoolOp):
-        values = [_static_test_impl(self, v, scope) for v in test.values]
+        values = [_static_test_impl(self, v, scope, depth) for v in test.values]
         if any(v is None for v in values):
             return None
         return all(values) if isinstance(test.op, ast.And) else any(values)
@@ -847,6 +999,9 @@ def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope) -> bo
         return None
     other = right if _static_test_dialect(left) else left
     value = self._literal(other, scope)
+    names = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
+    if not names or not all(name.lower() in DIALECT_NAMES for name in names):
+        return None
     if isinstance(value, str):
         if isinstance(op, ast.Eq | ast.Is):
             return _dialect_matches(value, self.dialect)
@@ -871,7 +1026,7 @@ def dynamic_sql_text(
     """SQL text built at run time and bound to a local name (``sql = f"..."``), so that a later
     ``op.execute(sql)`` is still seen as interpolated rather than as unknown."""
     text = ex._sql_text(value, scope)
-    return text if text is not None and text[3] else None
+    return text if text is not None and (text[3] or NAME_PLACEHOLDER in text[0]) else None
 
 
 def format_with_literals(ex: PythonExtractor, base: str, call: ast.Call, scope: Scope) -> str | None:
@@ -949,6 +1104,42 @@ def enum_type_call(ex: PythonExtractor, call: ast.Call, scope: Scope, out: list[
 
 
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
+
+
+def _import_statements(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements at any depth, found through statement bodies only (no expression walk)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                found.extend(_import_statements(inner))
+    return found
+
+
+def imported_names(tree: ast.Module) -> dict[str, str]:
+    """Local name -> dotted origin (``app.db.helpers``) for every import of code outside the stdlib and
+    the SQLAlchemy family."""
+    import sys
+
+    names: dict[str, str] = {}
+    for node in _import_statements(tree.body):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                if top not in _LIBRARIES and top not in sys.stdlib_module_names:
+                    names[alias.asname or top] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            top = module.split(".")[0]
+            if node.level == 0 and (top in _LIBRARIES or top in sys.stdlib_module_names):
+                continue
+            shown = "." * node.level + module
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{shown}.{alias.name}" if module else shown + alias.name
+    return names
 
 
 def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> bool:

@@ -14,11 +14,13 @@ from migcheck.changes import (
     DataChange,
     DropColumn,
     DropConstraint,
+    RawSQL,
     RenameColumn,
     ValidateConstraint,
 )
 from migcheck.findings import Severity
 from migcheck.revision import ImportInfo, Migration
+from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.registry import Hit, change_rule, project_rule, revision_rule
 from migcheck.rules.versions import sqlite_at_least
@@ -47,7 +49,8 @@ def _benefits(migrations: list[Migration]) -> list[str]:
                     )
         changes = migration.upgrade_changes
         backfill = [c for c in changes if isinstance(c, DataChange) and c.action in {"update", "delete"}]
-        if backfill and not any(c.is_schema for c in changes) and len(migrations) > 1:
+        unreadable = any(isinstance(c, RawSQL) and not c.understood for c in changes)  # may change the schema
+        if backfill and not unreadable and not any(c.is_schema for c in changes) and len(migrations) > 1:
             reasons.append(
                 f"revision {migration.revision} is a data-only backfill: in one transaction with the schema "
                 f"revisions before it, it runs while their locks are still held"
@@ -107,8 +110,8 @@ def alter_column_without_existing_type(
         yield from _modify_in_sql(change)
         return
     if isinstance(change, RenameColumn):
-        if not change.via_alter_column:
-            return
+        if not change.via_alter_column or _same_call_alters(ctx, change):
+            return  # one alter_column(..., new_column_name=, nullable=/type_=) call is judged once, below
         new_type, new_nullable, default_changed = None, None, False
     else:
         if change.type is None and change.nullable is None:
@@ -121,16 +124,27 @@ def alter_column_without_existing_type(
         lost.append(
             "Alembic stops with 'All MySQL CHANGE/MODIFY COLUMN operations require the existing type'"
         )
-    if new_nullable is None and change.existing_nullable is None:
-        missing.append("existing_nullable")
-        lost.append("a NOT NULL column silently becomes NULL")
-    if not missing:
+    if new_nullable is None and change.existing_nullable is None and not change.existing_nullable_given:
+        # What the history says about the column decides whether restating it as NULL loses anything.
+        nullable = lookback.column_nullable(ctx, change, change.table, change.column)
+        if nullable is not True:
+            missing.append("existing_nullable")
+            lost.append(
+                "the column is NOT NULL (so its history says) and silently becomes NULL" if nullable is False
+                else "a NOT NULL column silently becomes NULL"
+            )
+    has_default = lookback.column_server_default(ctx, change, change.table, change.column)
+    if not missing and has_default is not True:
         # Autogenerate writes existing_server_default only for columns that have a default, so its
-        # absence next to existing_type/existing_nullable means "none"; it is not reported alone.
+        # absence next to existing_type/existing_nullable means "none"; it is not reported alone
+        # unless the history says the column has one.
         return
-    if not default_changed and not change.existing_server_default_given:
+    if not default_changed and not change.existing_server_default_given and has_default is not False:
         missing.append("existing_server_default")
-        lost.append("a server default the column has is silently dropped")
+        lost.append("the server default the column has (so its history says) is silently dropped"
+                    if has_default else "a server default the column has is silently dropped")
+    if not missing:
+        return
     col = f"{change.table}.{change.column}"
     args = ", ".join(f"{name}=..." for name in missing)
     yield Hit(
@@ -139,6 +153,17 @@ def alter_column_without_existing_type(
         fix=f'op.alter_column("{change.table}", "{change.column}", ..., {args})  '
         "# the column as it is today, e.g. existing_type=sa.String(50), existing_nullable=False, "
         "existing_server_default=sa.text(\"''\")",
+    )
+
+
+def _same_call_alters(ctx: RevisionContext, change: RenameColumn) -> bool:
+    """Whether the ``alter_column`` call that renames also changes nullability or type (an AlterColumn
+    from the same line): Alembic renders both as one CHANGE COLUMN, judged through that AlterColumn."""
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    return any(
+        isinstance(c, AlterColumn) and c.line == change.line and c.table == change.table
+        and c.column == change.column and (c.nullable is not None or c.type is not None)
+        for c in changes
     )
 
 
@@ -245,14 +270,16 @@ ALLOWED_TOP = {
     "__future__",
     "migcheck",
 }
-_MODEL_PART = re.compile(r"^(models?|entities|orm_models?|\w+_models?|models?_\w+)$")
-_MODEL_NAMES = {"models", "model", "Base", "Model", "db", "metadata", "mapper_registry"}
+_MODEL_PART = re.compile(r"^(models?|entities|orm|orm_models?|\w+_models?|models?_\w+)$")
+_MODEL_NAMES = {"models", "model", "orm", "Base", "Model", "db", "metadata", "mapper_registry"}
 
 
 def model_import(imp: ImportInfo) -> str | None:
     """Why ``imp`` looks like the application's ORM models; None for libraries and local helpers."""
     if imp.level > 0 or not imp.module:
         return None  # relative: a helper module next to the revisions
+    if imp.type_only:
+        return None  # a column type (GUID, JSONDict) used only in sa.Column(...): the Alembic way
     top = imp.module.split(".")[0]
     if top in ALLOWED_TOP or top in sys.stdlib_module_names:
         return None
@@ -290,6 +317,20 @@ def orm_model_import_in_migration(ctx: RevisionContext) -> Iterator[Hit]:
 # -- empty-migration ------------------------------------------------------------------------------
 
 
+def _explained(migration: Migration, def_line: int) -> bool:
+    """An empty upgrade() whose body says why in a comment of its own (a no-op kept so that databases
+    stamped with it still resolve): deliberate. Autogenerate's ``# ### ... ###`` markers do not count."""
+    for text in migration.source_lines[def_line:]:
+        if not text.strip():
+            continue
+        if not text[0].isspace():
+            return False  # the function ended
+        stripped = text.strip()
+        if stripped.startswith("#") and not stripped.startswith("# ###"):
+            return True
+    return False
+
+
 @revision_rule("empty-migration", severity=Severity.WARNING)
 def empty_migration(ctx: RevisionContext) -> Iterator[Hit]:
     """A revision whose upgrade does nothing: autogenerate found no difference, or the edit was lost."""
@@ -299,7 +340,7 @@ def empty_migration(ctx: RevisionContext) -> Iterator[Hit]:
     upgrade = migration.upgrade
     if upgrade is None or upgrade.changes:
         return
-    if migration.origin == "python" and not upgrade.trivial:
+    if migration.origin == "python" and (not upgrade.trivial or _explained(migration, upgrade.line)):
         return
     where = "upgrade() only passes" if migration.origin == "python" else "the revision emits no statement"
     yield Hit(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from migcheck.changes import Change, CreateIndex, CreateTable, target_table
+from migcheck.changes import Change, CreateIndex, CreateTable, DropTable, target_table
 from migcheck.config import Settings
 from migcheck.envinfo import EnvInfo
 from migcheck.graph import RevisionGraph
@@ -39,6 +39,13 @@ class RevisionContext:
 
     def on_new_table(self, change: Change) -> bool:
         return self.created_here(target_table(change))
+
+    def dropped_here(self, table: str | None) -> bool:
+        """True when this revision's upgrade also drops ``table`` (autogenerate drops its indexes first)."""
+        if table is None:
+            return False
+        return any(isinstance(c, DropTable) and c.table.lower() == table.lower()
+                   for c in self.migration.upgrade_changes)
 
 
 @dataclass

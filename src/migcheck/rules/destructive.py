@@ -8,7 +8,7 @@ from migcheck.changes import DropColumn, DropTable
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.rules.versions import instant_drop_column, mysql_ddl_note
+from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
 
 
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
@@ -18,7 +18,9 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
         return
     mysql = ""
     if ctx.dialect == "mysql":
-        rebuild = "" if instant_drop_column(ctx.settings) else " and rebuilds the whole table"
+        since = release_unknown(ctx.settings, (8, 0, 29), (10, 4))
+        rebuild = "" if instant_drop_column(ctx.settings) else \
+            f" and, before {since}, rebuilds the whole table" if since else " and rebuilds the whole table"
         mysql = f"{mysql_ddl_note(ctx.settings)}{rebuild}"
     yield Hit(
         f"column {change.table}.{change.column} is dropped: its data is lost, and the application version "

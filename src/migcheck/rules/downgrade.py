@@ -43,7 +43,10 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     downgrade = migration.downgrade
     if downgrade is not None and not downgrade.trivial:
         return
-    where = "has no downgrade() function" if downgrade is None else "has a downgrade() that does nothing"
+    if downgrade is None:
+        where = "has no downgrade() function"
+    else:
+        where = "has a downgrade() that only raises" if downgrade.raises else "has a downgrade() that does nothing"
     yield Hit(
         f"revision {migration.revision} {where}, but its upgrade makes {len(schema_changes)} schema change(s): "
         f"`alembic downgrade` cannot undo it when the deploy has to be rolled back",
@@ -156,10 +159,63 @@ def _readable(changes: list[Change]) -> bool:
     )
 
 
+def _object_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...], bool] | None:
+    """(kind, identity, creates) of a change that creates or removes a named object; None otherwise."""
+    t = inv.table(getattr(change, "table", None))
+    if isinstance(change, CreateTable | DropTable) and t is not None:
+        return "table", (t,), isinstance(change, CreateTable)
+    if isinstance(change, AddColumn) and t is not None and (c := _norm(change.column.name)):
+        return "column", (t, c), True
+    if isinstance(change, DropColumn) and t is not None and (c := _norm(change.column)):
+        return "column", (t, c), False
+    if isinstance(change, CreateIndex | DropIndex) and (n := _norm(change.name)):
+        return "index", (n,), isinstance(change, CreateIndex)
+    if isinstance(change, AddConstraint | DropConstraint) and (n := _norm(change.name)):
+        return "constraint", (n,), isinstance(change, AddConstraint)
+    return None
+
+
+def _temporary(changes: list[Change], inv: _Inventory) -> set[int]:
+    """Positions of objects the upgrade creates and drops again later (a helper index for a backfill),
+    and of the drops of objects it created earlier: the upgrade leaves nothing behind to undo."""
+    keys = [_object_key(c, inv) for c in changes]
+    created: dict[tuple[str, tuple[object, ...]], list[int]] = {}
+    temporary: set[int] = set()
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        kind, ident, creates = key
+        if creates:
+            created.setdefault((kind, ident), []).append(index)
+        elif created.get((kind, ident)):
+            temporary.add(created[(kind, ident)].pop())
+            temporary.add(index)
+    return temporary
+
+
+_CONSTRAINT_KINDS = {"foreignkey": "foreign_key", "primary": "primary_key"}
+
+
+def _restored_unnamed(ctx: RevisionContext, change: DropConstraint, down: _Inventory) -> bool:
+    """A dropped constraint that the downgrade adds back without a name on the same table (``sa.Column(...,
+    sa.ForeignKey(...))`` re-added): the server names it again, usually as before (MySQL's ``t_ibfk_1``)."""
+    kind = _CONSTRAINT_KINDS.get(change.kind_of or "", change.kind_of)
+    table = down.table(change.table)
+    return table is not None and any(
+        isinstance(c, AddConstraint) and c.name is None and down.table(c.table) == table
+        and (kind is None or c.kind_of == kind)
+        for c in ctx.migration.downgrade_changes
+    )
+
+
 def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator[tuple[Change, str, str]]:
     """(upgrade change, what it does, the downgrade call that would undo it) for every step not undone."""
     created_here = up.tables_created
-    for change in ctx.migration.upgrade_changes:
+    changes = ctx.migration.upgrade_changes
+    temporary = _temporary(changes, up)
+    for index, change in enumerate(changes):
+        if index in temporary:
+            continue
         t = up.table(getattr(change, "table", None))
         gone = t is not None and t in down.tables_dropped
         if isinstance(change, CreateTable) and t is not None:
@@ -201,7 +257,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             if n not in down.indexes_created | down.constraints_added and t not in down.tables_created:
                 yield change, f"drops index {change.name}", f'op.create_index("{change.name}", ...)'
         elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
-            if n not in down.constraints_added | down.indexes_created and t not in down.tables_created:
+            if n not in down.constraints_added | down.indexes_created and t not in down.tables_created \
+                    and not _restored_unnamed(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint("{change.name}", "{change.table}", ...)')
         elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created:

@@ -84,6 +84,8 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if change.name and change.name.lower() in ctx.created_indexes:
         return
+    if ctx.dropped_here(change.table):
+        return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
     table = f" on {change.table}" if change.table else ""
     table_arg = f', "{change.table}"' if change.table else ""
     yield Hit(

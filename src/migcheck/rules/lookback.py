@@ -102,6 +102,34 @@ def column_type(ctx: RevisionContext, change: Change, table: str, column: str) -
     return known.get((table.lower(), column.lower()))
 
 
+def column_server_default(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
+    """Whether the history leaves the column with a server default (True), without one (False), or does
+    not say (None); follows renames of the column and of its table."""
+    known: dict[tuple[str, str], bool] = {}
+    for _, c in prior(ctx, change):
+        if isinstance(c, CreateTable):
+            for col in c.columns:
+                if col.name:
+                    known[(c.table.lower(), col.name.lower())] = col.server_default is not None
+        elif isinstance(c, AddColumn) and c.column.name:
+            known[(c.table.lower(), c.column.name.lower())] = c.column.server_default is not None
+        elif isinstance(c, AlterColumn) and c.server_default_changed:
+            known[(c.table.lower(), c.column.lower())] = c.server_default is not None
+        elif isinstance(c, RenameColumn):
+            old = known.pop((c.table.lower(), c.column.lower()), None)
+            if old is not None:
+                known[(c.table.lower(), c.new_name.lower())] = old
+        elif isinstance(c, RenameTable):
+            for key in [k for k in known if k[0] == c.table.lower()]:
+                known[(c.new_name.lower(), key[1])] = known.pop(key)
+        elif isinstance(c, DropColumn):
+            known.pop((c.table.lower(), c.column.lower()), None)
+        elif isinstance(c, DropTable):
+            for key in [k for k in known if k[0] == c.table.lower()]:
+                known.pop(key)
+    return known.get((table.lower(), column.lower()))
+
+
 def column_nullable(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
     """Whether the history leaves the column nullable (True), NOT NULL (False), or does not say (None)."""
     known: dict[tuple[str, str], bool] = {}

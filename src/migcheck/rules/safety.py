@@ -25,7 +25,7 @@ from migcheck.changes import (
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule, revision_rule
-from migcheck.rules.versions import instant_add_column, mysql_label
+from migcheck.rules.versions import instant_add_column, mysql_label, release_unknown
 
 # -- missing-lock-timeout -------------------------------------------------------------------------
 
@@ -132,11 +132,14 @@ def missing_lock_timeout(ctx: RevisionContext) -> Iterator[Hit]:
         if ctx.dialect == "mysql":
             extra = ""
             if isinstance(change, AddColumn):
+                since = release_unknown(ctx.settings, (8, 0, 12), (10, 3))
                 extra = (
-                    " (ADD COLUMN is INSTANT on "
+                    f" (ADD COLUMN is INSTANT on {mysql_label(ctx.settings)}"
                     if instant_add_column(ctx.settings)
-                    else " (ADD COLUMN copies the table on "
-                ) + f"{mysql_label(ctx.settings)}, but it still needs the metadata lock first)"
+                    else f" (ADD COLUMN is INSTANT from {since}, and copies the table before"
+                    if since
+                    else f" (ADD COLUMN copies the table on {mysql_label(ctx.settings)}"
+                ) + ", but it still needs the metadata lock first)"
             yield Hit(
                 f"{what} needs an exclusive metadata lock{extra} and no lock_wait_timeout is set: while a "
                 f"long "

@@ -28,6 +28,16 @@ def mysql_label(settings: Settings) -> str:
     return f"{'MariaDB' if is_mariadb(settings) else 'MySQL'} {settings.mysql_version}"
 
 
+def release_unknown(settings: Settings, mysql: tuple[int, ...], mariadb: tuple[int, ...]) -> str | None:
+    """The first release with a feature, when the configured version names only its series: ``"8.0"``
+    (the default) says nothing about 8.0.12; None when the version decides it either way."""
+    threshold = mariadb if is_mariadb(settings) else mysql
+    configured = version_tuple(settings.mysql_version)
+    if configured and len(configured) < len(threshold) and threshold[: len(configured)] == configured:
+        return f"{'MariaDB' if is_mariadb(settings) else 'MySQL'} {'.'.join(map(str, threshold))}"
+    return None
+
+
 def instant_add_column(settings: Settings) -> bool:
     """ADD COLUMN without a table copy: MySQL 8.0.12 (ALGORITHM=INSTANT), MariaDB 10.3."""
     return mysql_at_least(settings, (8, 0, 12), (10, 3))
@@ -44,8 +54,11 @@ def sqlite_at_least(settings: Settings, version: tuple[int, ...]) -> bool:
 
 def mysql_not_null_reason(settings: Settings) -> str:
     """Why ADD COLUMN .. NOT NULL without a default hurts on MySQL/MariaDB (checked on MariaDB 10.11)."""
+    since = release_unknown(settings, (8, 0, 12), (10, 3))
     copy = (
-        "" if instant_add_column(settings) else f", and on {mysql_label(settings)} the ALTER copies the table"
+        "" if instant_add_column(settings)
+        else f", and before {since} the ALTER copies the table" if since
+        else f", and on {mysql_label(settings)} the ALTER copies the table"
     )
     return (
         "MySQL and MariaDB fill every existing row with the type's implicit default (0, '' or a zero date), "

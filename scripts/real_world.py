@@ -1,0 +1,83 @@
+"""Re-measure docs/real-world.md: lint public Alembic histories and count findings per rule.
+
+The histories are not part of this repository (their licences differ, one is AGPL): extract each
+project's migration directory yourself, at the commits docs/real-world.md names, under one root:
+
+    python scripts/real_world.py /path/to/corpus [--sample RULE]
+
+For every project/dialect pair below it runs ``migcheck lint <root>/<project> --format json`` as a
+cold process, and prints the wall time, the findings per rule (unique file:line over every dialect
+of a project), what migcheck could not read, and with --sample RULE the hand-review sample of that
+rule (seed 20240607; 15 findings, or all when fewer), to read and classify by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECTS = {
+    "mealie": ["sqlite", "postgresql"],
+    "jupyterhub": ["sqlite", "mysql", "postgresql"],
+    "warehouse": ["postgresql"],
+    "octavia": ["mysql", "postgresql"],
+    "neutron": ["mysql", "postgresql"],
+}
+SEED = 20240607
+SRC = Path(__file__).resolve().parent.parent / "src"
+
+
+def lint(project: Path, dialect: str) -> tuple[float, dict[str, object]]:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    start = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "migcheck", "lint", str(project), "--format", "json", "--no-config",
+         "--dialect", dialect, "--fail-on", "never"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    wall = time.perf_counter() - start
+    if run.returncode not in (0, 1) or "Traceback" in run.stderr:
+        sys.exit(f"{project} ({dialect}): exit {run.returncode}\n{run.stderr}")
+    return wall, json.loads(run.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--sample", metavar="RULE")
+    args = parser.parse_args()
+    pooled: dict[str, dict[tuple[str, int], dict[str, object]]] = collections.defaultdict(dict)
+    unread: collections.Counter[str] = collections.Counter()
+    for project, dialects in PROJECTS.items():
+        for dialect in dialects:
+            wall, data = lint(args.root / project, dialect)
+            findings = data["findings"]
+            assert isinstance(findings, list)
+            print(f"{project:<11} {dialect:<11} {wall:5.2f} s  {len(findings):4d} findings")
+            for f in findings:
+                pooled[f["rule"]].setdefault((f["path"], f["line"]), f)
+                if f["rule"] == "raw-sql-not-understood":
+                    unread[f"{project}/{dialect}"] += 1
+    print("\nfindings per rule (unique file:line over all dialects)")
+    for rule, found in sorted(pooled.items(), key=lambda item: -len(item[1])):
+        print(f"  {len(found):5d}  {rule}")
+    print("\nraw-sql-not-understood (what migcheck could not read), per project/dialect")
+    for key, count in sorted(unread.items()):
+        print(f"  {count:5d}  {key}")
+    if args.sample:
+        found = sorted(pooled.get(args.sample, {}).items())
+        sample = found if len(found) < 15 else sorted(random.Random(SEED).sample(found, 15))
+        print(f"\nsample of {args.sample}: {len(sample)} of {len(found)}")
+        for (path, line), f in sample:
+            print(f"  {path}:{line}  {f['message']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,295 @@
+"""Patterns met in real Alembic histories (docs/real-world.md), each reproduced in a small fixture.
+
+Every test here pins a false positive or a false negative found by reading migcheck's findings
+on public projects by hand: the fixture is written from scratch to show the same pattern.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from conftest import FIXTURES, run_cli
+
+REAL = FIXTURES / "real-world"
+
+
+def lint(path: Path, *args: str) -> list[dict[str, Any]]:
+    run = run_cli("lint", path, "--format", "json", "--no-config", "--fail-on", "never", *args)
+    assert run.exit_code == 0, run.stderr
+    findings: list[dict[str, Any]] = run.json()["findings"]
+    return findings
+
+
+def of(findings: list[dict[str, Any]], rule: str) -> list[dict[str, Any]]:
+    return [f for f in findings if f["rule"] == rule]
+
+
+def where(findings: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return sorted((Path(f["path"]).name, f["line"]) for f in findings)
+
+
+# -- discovery ------------------------------------------------------------------------------------
+
+
+def test_env_py_found_from_a_project_root_without_alembic_ini(tmp_path: Path) -> None:
+    """Projects that build their Alembic config in code: env.py's lock_timeout still counts."""
+    assert of(lint(REAL / "env-without-ini"), "missing-lock-timeout") == []
+    # The same project whose env.py sets nothing: the ADD COLUMN is reported.
+    copy = tmp_path / "project"
+    shutil.copytree(REAL / "env-without-ini", copy)
+    env = copy / "shop" / "migrations" / "env.py"
+    env.write_text(env.read_text().replace("SET lock_timeout = '3s'", "SELECT 1"))
+    assert where(of(lint(copy), "missing-lock-timeout")) == [("0002_order_note.py", 10)]
+
+
+# -- dialect checks -------------------------------------------------------------------------------
+
+
+def test_dialect_helper_function_decides_the_branch_on_postgresql() -> None:
+    """`def on_postgres(): return op.get_context().dialect.name == "postgresql"` then `if on_postgres():`."""
+    findings = lint(REAL / "dialect-helper", "--dialect", "postgresql")
+    # Only the PostgreSQL branch runs: its ALTER is reported, the SQLite branch's batch ALTER is not.
+    assert where(of(findings, "alter-column-type")) == [("0002_score_as_float.py", 16)]
+    # `fill` is set in both branches; the branch that runs gives its SQL, so the UPDATE is read.
+    assert of(findings, "raw-sql-not-understood") == []
+    assert where(of(findings, "unbatched-backfill")) == [("0002_score_as_float.py", 22)]
+
+
+def test_dialect_helper_function_decides_the_branch_on_sqlite() -> None:
+    findings = lint(REAL / "dialect-helper", "--dialect", "sqlite")
+    assert of(findings, "sqlite-alter-outside-batch") == []  # that ALTER is in the PostgreSQL branch
+    backfill = of(findings, "unbatched-backfill")
+    assert where(backfill) == [("0002_score_as_float.py", 22)]
+    assert "SQLite holds the database write lock" in backfill[0]["message"]
+
+
+def test_a_name_compared_with_something_else_than_a_dialect_is_not_a_dialect_check() -> None:
+    """`if index.name == "ix_dishes_score":` must not be read as a dialect test that is always false."""
+    findings = lint(REAL / "dialect-helper", "--dialect", "postgresql")
+    assert where(of(findings, "drop-index-not-concurrently")) == [("0003_drop_old_index.py", 12)]
+
+
+# -- Core statements bound to names ---------------------------------------------------------------
+
+
+def test_core_statements_bound_to_names_are_read_where_they_are_executed() -> None:
+    """`stmt = t.update()...; op.execute(stmt)`, `q = sa.select(...); conn.execute(q)`, `conn.execute(wipe)`."""
+    findings = lint(REAL / "core-statement-names")
+    assert of(findings, "raw-sql-not-understood") == []  # a SELECT is a read; the rest is known DML
+    mixed = of(findings, "mixed-schema-and-data-change")
+    assert where(mixed) == [("0002_box_shelf.py", 19)]  # the UPDATE, not the SELECT before it
+    assert "an UPDATE on boxes" in mixed[0]["message"]  # the module-level sa.table is resolved
+    backfill = of(findings, "unbatched-backfill")
+    assert where(backfill) == [("0002_box_shelf.py", 21)]  # boxes.delete() without WHERE
+    assert backfill[0]["message"].startswith("DELETE of boxes:")
+
+
+# -- code migcheck cannot read --------------------------------------------------------------------
+
+
+def test_calls_into_imported_application_code_are_reported_not_skipped() -> None:
+    """`schema_tools.ensure_table(...)` / `drop_foreign_keys(...)` from the application: an info each."""
+    findings = lint(REAL / "imported-helpers" / "versions")
+    unknown = of(findings, "raw-sql-not-understood")
+    # 0003 keeps the result of create_table_if_missing(): a call named like DDL is reported too,
+    # textcodec.decode(...) whose result is kept is not.
+    assert where(unknown) == [("0001_start.py", 12), ("0002_item_store.py", 17), ("0003_item_labels.py", 13)]
+    assert "`schema_tools.ensure_table()` comes from `storeapp.db.schema_tools`" in unknown[0]["message"]
+    assert "`drop_foreign_keys()` comes from `storeapp.db.schema_tools`" in unknown[1]["message"]
+    assert all(f["severity"] == "info" for f in unknown)
+    # A stdlib logger call is not application code; the op.* calls around it are still checked.
+    assert where(of(findings, "missing-lock-timeout")) == [("0002_item_store.py", 19)]
+
+
+# -- locks ----------------------------------------------------------------------------------------
+
+
+def test_drop_index_of_a_table_dropped_in_the_same_upgrade_is_not_reported() -> None:
+    """Autogenerate writes drop_index before drop_table; only the index of the table that stays counts."""
+    findings = lint(REAL / "drop-index-then-table")
+    assert where(of(findings, "drop-index-not-concurrently")) == [("0002_retire_tokens.py", 13)]
+    assert where(of(findings, "drop-table")) == [("0002_retire_tokens.py", 12)]
+
+
+def test_set_not_null_on_a_column_that_is_already_not_null_is_not_reported() -> None:
+    """`nullable=False` restated beside a type change, on a column created NOT NULL: nothing to scan."""
+    findings = lint(REAL / "not-null-restated")
+    assert where(of(findings, "set-not-null")) == [("0002_longer_fields.py", 13)]  # issuer only
+
+
+# -- downgrades -----------------------------------------------------------------------------------
+
+
+def test_downgrade_patterns_that_undo_everything_are_not_reported() -> None:
+    """A helper index created and dropped within the upgrade; a foreign key restored unnamed."""
+    assert of(lint(REAL / "downgrade-patterns"), "downgrade-not-inverse") == []
+
+
+def test_downgrade_not_inverse_still_reports_what_is_left_behind(tmp_path: Path) -> None:
+    copy = tmp_path / "project"
+    shutil.copytree(REAL / "downgrade-patterns", copy)
+    email = copy / "versions" / "0002_email_lookup.py"
+    email.write_text(email.read_text().replace('op.drop_column("members", "email_lower")', "op.execute('SELECT 1')"))
+    leave = copy / "versions" / "0003_members_leave_teams.py"
+    leave.write_text(leave.read_text().replace(', sa.ForeignKey("teams.id")', ""))
+    found = of(lint(copy), "downgrade-not-inverse")
+    assert where(found) == [("0002_email_lookup.py", 10), ("0003_members_leave_teams.py", 10)]
+    assert "adds column members.email_lower" in found[0]["message"]  # not the temporary index
+    assert "drops constraint members_ibfk_1" in found[1]["message"]
+
+
+def test_unnamed_constraints_are_called_unnamed() -> None:
+    """`op.create_foreign_key(None, ...)`: the message says (unnamed), not <None>."""
+    [fk] = of(lint(REAL / "downgrade-patterns"), "add-foreign-key-without-not-valid")
+    assert fk["message"].startswith("foreign key (unnamed) on existing table members")
+
+
+# -- MySQL CHANGE/MODIFY COLUMN -------------------------------------------------------------------
+
+
+def test_mysql_change_column_is_judged_against_the_column_history() -> None:
+    findings = of(lint(REAL / "mysql-change-column", "--dialect", "mysql"), "alter-column-without-existing-type")
+    # rack: nullable without default, nothing lost; zone: nullable=True given in the renaming call;
+    # 0003: existing_nullable=column["nullable"] from reflection is given, though not a literal.
+    assert where(findings) == [("0002_renames.py", 15), ("0002_renames.py", 17)]
+    addr, state = findings
+    assert "existing_nullable is not given: the column is NOT NULL (so its history says)" in addr["message"]
+    assert "existing_server_default is not given: the server default the column has" in state["message"]
+
+
+# -- SQL built from strings -----------------------------------------------------------------------
+
+
+def test_table_names_from_the_models_are_not_unsafe_interpolation() -> None:
+    """`f"UPDATE {Song.__tablename__} SET ... = :key"`: an identifier from the code, values bound."""
+    findings = lint(REAL / "tablename-in-fstring")
+    unsafe = of(findings, "unsafe-sql-interpolation")
+    assert where(unsafe) == [("0002_normalise_titles.py", 23)]  # only the timestamp put in the text
+    assert "SET added = '{…}'" in unsafe[0]["message"]
+    [mixed] = of(findings, "mixed-schema-and-data-change")
+    assert "an UPDATE on {…} runs" in mixed["message"]  # never the internal placeholder
+    assert "migcheck_" not in " ".join(f["message"] for f in findings)
+
+
+# -- imports from the application -----------------------------------------------------------------
+
+
+def test_column_types_from_the_models_package_are_not_model_imports_but_an_orm_module_is() -> None:
+    findings = of(lint(REAL / "app-imports"), "orm-model-import-in-migration")
+    # 0001, `types` in 0002, 0003's {"type": ...} specs and 0004's model declared in the revision
+    # (Mapped[UUIDType], mapped_column(UUIDType, default=UUIDType.new)) use them only as column types;
+    # `from petshop import orm` queries orm.Pet.
+    assert where(findings) == [("0002_pet_owner.py", 6)]
+    assert "(orm from petshop)" in findings[0]["message"]
+
+
+# -- empty revisions ------------------------------------------------------------------------------
+
+
+def test_an_empty_upgrade_that_says_why_is_deliberate() -> None:
+    """A no-op kept for history says so in a comment; autogenerate's empty revision does not."""
+    assert where(of(lint(REAL / "deliberate-no-op"), "empty-migration")) == [("0003_autogenerated_nothing.py", 9)]
+
+
+def test_a_downgrade_that_raises_is_called_so() -> None:
+    [finding] = of(lint(REAL / "raising-downgrade"), "missing-downgrade")
+    assert (Path(finding["path"]).name, finding["line"]) == ("0002_plan.py", 13)
+    assert "has a downgrade() that only raises, but its upgrade makes 1 schema change(s)" in finding["message"]
+
+
+# -- env.py ---------------------------------------------------------------------------------------
+
+
+def test_env_py_options_passed_as_a_dict_are_read(tmp_path: Path) -> None:
+    """`context.configure(connection=connection, **SHARED_OPTIONS)` with SHARED_OPTIONS = dict(...)."""
+    assert of(lint(REAL / "env-options-dict" / "migrations"), "transaction-per-migration-off") == []
+    copy = tmp_path / "migrations"
+    shutil.copytree(REAL / "env-options-dict" / "migrations", copy)
+    env = copy / "env.py"
+    env.write_text(env.read_text().replace("transaction_per_migration=True", "transaction_per_migration=False"))
+    [finding] = of(lint(copy), "transaction-per-migration-off")
+    assert (Path(finding["path"]).name, finding["line"]) == ("env.py", 20)
+
+
+# -- expand/contract trees ------------------------------------------------------------------------
+
+
+def test_expand_contract_branches_with_expression_labels_and_depends_on() -> None:
+    """Two labelled branches (labels written as expressions), a cross-branch depends_on, nested dirs."""
+    run = run_cli("lint", REAL / "expand-contract" / "migrations" / "versions", "--format", "json",
+                  "--no-config", "--fail-on", "never")
+    assert run.exit_code == 0
+    data = run.json()
+    assert data["summary"]["revisions"] == 4
+    assert sorted(data["graph"]["heads"]) == ["b2f6c0ffee02", "c3a7c0ffee03"]
+    rules = {f["rule"] for f in data["findings"]}
+    assert not rules & {"multiple-heads", "missing-down-revision", "invalid-migration-file"}
+    assert where(of(data["findings"], "drop-column")) == [("b2f6c0ffee02_drop_legacy_mode.py", 13)]
+
+
+def test_revisions_in_subdirectories_the_config_does_not_read_are_announced() -> None:
+    run = run_cli("lint", REAL / "expand-contract" / "alembic.ini", "--format", "json", "--no-config")
+    assert run.exit_code == 0
+    assert run.json()["summary"]["revisions"] == 1  # what Alembic itself would read with this alembic.ini
+    assert "migcheck: note: 3 .py file(s) in subdirectories of" in run.stderr
+    assert "recursive_version_locations = true" in run.stderr
+
+
+# -- signatures -----------------------------------------------------------------------------------
+
+
+def test_upgrade_with_a_custom_signature_is_checked_like_any_other() -> None:
+    """`def upgrade(op, tables, tester):` with op passed in rather than imported from alembic."""
+    findings = lint(REAL / "custom-signature")
+    assert where(of(findings, "add-not-null-column-without-default")) == [("0002_lamp_watts.py", 9)]
+    [drop] = of(findings, "drop-column")
+    assert drop["line"] == 11 and "<name>.old_flag" in drop["message"]  # a table name known only at run time
+
+
+def test_env_py_options_that_cannot_be_read_leave_the_setting_unknown(tmp_path: Path) -> None:
+    from migcheck.envinfo import read_env
+
+    env = tmp_path / "env.py"
+    env.write_text(
+        "from alembic import context\n"
+        "opts = {}\n"
+        "opts.update(load_from_somewhere())\n"
+        "def run_migrations_offline():\n"
+        "    context.configure(url='sqlite://')\n"
+        "def run_migrations_online(connection):\n"
+        "    context.configure(connection=connection, **opts)\n"
+    )
+    assert read_env(env).transaction_per_migration is None
+    # Without the unreadable options, the online call's silence means Alembic's default: off.
+    env.write_text(env.read_text().replace(", **opts)", ")"))
+    assert read_env(env).transaction_per_migration is False
+
+
+# -- data written through the ORM -----------------------------------------------------------------
+
+
+def test_rows_changed_through_orm_objects_count_as_a_data_change() -> None:
+    """`for key in session.query(ApiKey): key.permissions = ...` next to an ADD COLUMN."""
+    [mixed] = of(lint(REAL / "orm-row-writes"), "mixed-schema-and-data-change")
+    assert (Path(mixed["path"]).name, mixed["line"]) == ("0002_key_permissions.py", 26)
+    assert mixed["message"].startswith("an ORM session write runs in the same revision as schema changes")
+
+
+# -- MySQL versions -------------------------------------------------------------------------------
+
+
+def test_mysql_series_without_a_release_does_not_claim_a_table_copy() -> None:
+    """The default mysql-version "8.0" does not say whether INSTANT ADD COLUMN (8.0.12) is there."""
+    from migcheck.config import Settings
+    from migcheck.engine import lint_paths
+
+    def message(**kw: str) -> str:
+        settings = Settings(dialect="mysql", select={"missing-lock-timeout"}, **kw)
+        [finding] = lint_paths([REAL / "imported-helpers" / "versions"], settings).findings
+        return finding.message
+
+    assert "(ADD COLUMN is INSTANT from MySQL 8.0.12, and copies the table before, but" in message()
+    assert "(ADD COLUMN is INSTANT on MySQL 8.0.35, but" in message(mysql_version="8.0.35")
+    assert "(ADD COLUMN copies the table on MySQL 5.7, but" in message(mysql_version="5.7")
