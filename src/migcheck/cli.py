@@ -110,6 +110,14 @@ def lint(
     ] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Leave out these rules.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, show_default=False,
+                     help="Processes that read revision files. Default: more than one only for large histories."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
+    ] = False,
 ) -> None:
     """Check migrations statically; nothing is imported or executed."""
     from migcheck.discovery import DiscoveryError
@@ -124,6 +132,8 @@ def lint(
         fail_on=None if fail_on is FailOn.never else Severity.parse(fail_on.value),
         select=selected,
         ignore=ignored,
+        jobs=jobs,
+        cache=not no_cache,
     )
     try:
         result = lint_paths(paths or [Path(".")], settings)

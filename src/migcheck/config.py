@@ -24,3 +24,7 @@ class Settings:
     ignore: set[str] = field(default_factory=set)
     extend_select: set[str] = field(default_factory=set)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    #: Processes that load revision files; None picks from the history's size and the CPUs.
+    jobs: int | None = None
+    #: Reuse the loaded form of unchanged revision files (see migcheck.cache).
+    cache: bool = True

@@ -15,7 +15,8 @@ from migcheck.discovery import Sources, discover
 from migcheck.envinfo import read_env
 from migcheck.findings import Finding, Severity
 from migcheck.graph import RevisionGraph
-from migcheck.load import LoadError, load_python, load_sql
+from migcheck.load import LoadError, load_sql
+from migcheck.parallel import load_python_files
 from migcheck.revision import Migration
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE
@@ -63,19 +64,8 @@ def lint_paths(paths: list[Path], settings: Settings) -> LintResult:
 
 
 def lint_sources(sources: Sources, settings: Settings) -> LintResult:
-    migrations: list[Migration] = []
-    errors: list[LoadError] = []
-    for path in sources.python:
-        try:
-            migration = load_python(path, settings.dialect)
-        except LoadError as exc:
-            errors.append(exc)
-            continue
-        except RecursionError:
-            errors.append(LoadError(path, "the file is nested too deeply to analyse"))
-            continue
-        if migration is not None:
-            migrations.append(migration)
+    # large histories load across processes; the order (and so the output) is the same either way
+    migrations, errors = load_python_files(sources.python, settings.dialect, settings.jobs, settings.cache)
     sql_migrations: list[Migration] = []
     for path in sources.sql:
         try:
