@@ -31,18 +31,23 @@ case; migcheck's own package is compiled as an installed one would be.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -67,6 +72,8 @@ class Result:
     runs: list[Run] = field(default_factory=list)
     timeout: float = 0.0
     error: str | None = None
+    #: How busy the machine's CPUs were (0..1) in the second before each run.
+    busy_before: list[float] = field(default_factory=list)
 
     @property
     def timed_out(self) -> bool:
@@ -119,6 +126,36 @@ class TreeMemory:
         return sum(self.peaks.values()) / 1024
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+class Idle:
+    """Waits (up to a limit) until the machine is quiet, so other people's jobs do not time ours."""
+
+    def __init__(self, threshold: float, limit: float) -> None:
+        self.threshold = threshold
+        self.limit = limit
+
+    @staticmethod
+    def busy(interval: float = 1.0) -> float:
+        b0, t0 = _cpu_times()
+        time.sleep(interval)
+        b1, t1 = _cpu_times()
+        return (b1 - b0) / max(1, t1 - t0)
+
+    def wait(self) -> float:
+        """The busy fraction seen last (0..1)."""
+        deadline = time.monotonic() + self.limit
+        while True:
+            busy = self.busy()
+            if busy <= self.threshold or time.monotonic() >= deadline:
+                return busy
+
+
 def _descendants(pid: int) -> list[int]:
     out: list[int] = []
     stack = [pid]
@@ -154,8 +191,7 @@ def run_once(commands: list[list[str]], env: dict[str, str], cwd: Path, timeout:
     """Run ``commands`` as a pipeline (stdout of each into the next; the last one's output dropped)."""
     procs: list[subprocess.Popen[bytes]] = []
     start = time.perf_counter()
-    group = 0
-    stdin = subprocess.DEVNULL
+    stdin: int | IO[bytes] = subprocess.DEVNULL
     for index, command in enumerate(commands):
         last = index == len(commands) - 1
         proc = subprocess.Popen(
@@ -165,11 +201,10 @@ def run_once(commands: list[list[str]], env: dict[str, str], cwd: Path, timeout:
             stderr=subprocess.DEVNULL,
             env=env,
             cwd=cwd,
-            process_group=group,
+            start_new_session=True,  # its own process group, which a timeout kills with its children
         )
-        group = group or proc.pid
         if proc.stdout is not None:
-            stdin = proc.stdout  # type: ignore[assignment]
+            stdin = proc.stdout
         procs.append(proc)
     for proc in procs[:-1]:
         assert proc.stdout is not None
@@ -179,10 +214,9 @@ def run_once(commands: list[list[str]], env: dict[str, str], cwd: Path, timeout:
 
     def kill() -> None:
         timed_out.set()
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
 
     timer = threading.Timer(timeout, kill)
     timer.start()
@@ -202,9 +236,13 @@ def run_once(commands: list[list[str]], env: dict[str, str], cwd: Path, timeout:
 
 
 def measure(tool: str, size: int, commands: list[list[str]], env: dict[str, str], cwd: Path,
-            repeat: int, timeout: float, once_over: float) -> Result:
+            repeat: int, timeout: float, once_over: float, idle: Idle,
+            prepare: Callable[[], None] | None = None) -> Result:
     result = Result(tool=tool, size=size, timeout=timeout)
     for _ in range(repeat):
+        if prepare is not None:
+            prepare()
+        result.busy_before.append(idle.wait())
         run = run_once(commands, env, cwd, timeout)
         result.runs.append(run)
         if run.timed_out:
@@ -287,6 +325,13 @@ def main() -> None:
     parser.add_argument("--migcheck-src", type=Path, default=REPO / "src",
                         help="Directory put first on PYTHONPATH for migcheck (default: this checkout's src).")
     parser.add_argument("--migcheck-args", default="", help="Extra arguments for `migcheck lint`.")
+    parser.add_argument("--variants", default="no-cache,empty-cache,warm-cache",
+                        help="migcheck runs to measure, comma-separated: plain (no extra option, for versions "
+                        "without a cache), no-cache, empty-cache (a new cache each run), warm-cache (primed).")
+    parser.add_argument("--idle", type=float, default=0.15, metavar="FRACTION",
+                        help="Before each run, wait until at most this fraction of the CPUs was busy in the last "
+                        "second (other people's jobs), for up to --idle-wait seconds.")
+    parser.add_argument("--idle-wait", type=float, default=60)
     parser.add_argument("--python", default=sys.executable, help="Interpreter that runs migcheck.")
     parser.add_argument("--json", type=Path, help="Also write every run as JSON here.")
     args = parser.parse_args()
@@ -318,14 +363,32 @@ def main() -> None:
     print(f"median of up to {args.repeat} cold runs; runs over {args.once_over:.0f} s are not repeated;"
           f" timeout {args.timeout:.0f} s\n")
 
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(variants) - {"plain", "no-cache", "empty-cache", "warm-cache"}
+    if unknown:
+        raise SystemExit(f"unknown variant(s): {', '.join(sorted(unknown))}")
+    idle = Idle(args.idle, args.idle_wait)
     results: list[Result] = []
     for size in args.sizes:
         project = generate(size, WORK / f"history-{size}")
         versions_dir = project / "migrations" / "versions"
         common = {"env": env, "cwd": project, "repeat": args.repeat, "timeout": args.timeout,
-                  "once_over": args.once_over}
+                  "once_over": args.once_over, "idle": idle}
         lint = [*migcheck, "lint", str(project), "--quiet", *shlex.split(args.migcheck_args)]
-        results.append(measure("migcheck", size, [lint], **{**common, "env": mc_env}))
+        cache_dir = WORK / f"cache-{size}"
+        cached_env = dict(mc_env, MIGCHECK_CACHE_DIR=str(cache_dir))
+        for variant in variants:
+            if variant == "plain":
+                results.append(measure("migcheck", size, [lint], **{**common, "env": mc_env}))
+            elif variant == "no-cache":
+                results.append(measure("migcheck --no-cache", size, [[*lint, "--no-cache"]],
+                                       **{**common, "env": mc_env}))
+            elif variant == "empty-cache":
+                results.append(measure("migcheck, empty cache", size, [lint], **{**common, "env": cached_env},
+                                       prepare=partial(shutil.rmtree, cache_dir, ignore_errors=True)))
+            elif variant == "warm-cache":
+                subprocess.run(lint, env=cached_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
+                results.append(measure("migcheck, warm cache", size, [lint], **{**common, "env": cached_env}))
         if peers:
             python = str(peer_bin / "python")
             subprocess.run([python, "-m", "compileall", "-q", str(versions_dir)], check=True, env=env)
@@ -343,16 +406,20 @@ def main() -> None:
         print(f"size {size:,} done; load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
     by = {(r.tool, r.size): r for r in results}
-    print("| revisions | command | wall time (median) | revisions/s | CPU time | peak memory | runs |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| revisions | command | wall time (median) | revisions/s | CPU time | peak memory | runs |"
+          " machine busy before |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r.size:,} | {r.tool.replace('|', chr(92) + '|')} | {row_detail(r)} |")
+        busy = f"{100 * max(r.busy_before):.0f}%" if r.busy_before else "-"
+        print(f"| {r.size:,} | {r.tool.replace('|', chr(92) + '|')} | {row_detail(r)} | {busy} |")
     if peers:
-        print("\nHow many times longer than `migcheck lint` (wall time):\n")
+        base_tool = next((t for t in ("migcheck --no-cache", "migcheck") if (t, args.sizes[0]) in by),
+                         results[0].tool)
+        print(f"\nHow many times longer than `{base_tool}` (median wall time):\n")
         print("| revisions | migcheck lint | render \\| squawk | alembic render alone | squawk alone | alembic-guard |")
         print("|---:|---:|---:|---:|---:|---:|")
         for size in args.sizes:
-            base = by.get(("migcheck", size))
+            base = by.get((base_tool, size))
             print(f"| {size:,} | {cell(base)} | {ratio(by.get(('render | squawk', size)), base)} "
                   f"| {ratio(by.get(('alembic render', size)), base)} | {ratio(by.get(('squawk', size)), base)} "
                   f"| {ratio(by.get(('alembic-guard', size)), base)} |")

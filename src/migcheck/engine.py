@@ -6,8 +6,10 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from migcheck.config import Settings
@@ -42,9 +44,15 @@ class LintResult:
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so output is stable and clickable."""
-    resolved = path.resolve()
+    return _display_path(str(path), os.getcwd())
+
+
+@lru_cache(maxsize=1 << 16)
+def _display_path(path: str, cwd: str) -> str:
+    # memoized: a history has thousands of findings in hundreds of files, and resolving is syscalls
+    resolved = Path(path).resolve()
     try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+        return resolved.relative_to(Path(cwd).resolve()).as_posix()
     except ValueError:  # outside the working directory
         return str(resolved)
 

@@ -3,30 +3,35 @@
 Each file is parsed and extracted on its own (no file needs another), so a
 history of thousands of revisions splits cleanly over the cores. Below
 ``PARALLEL_MIN_FILES`` the pool costs more than it saves (starting workers,
-each importing sqlglot, sending the migrations back), so small histories load
-in this process. The order of the result is the order of ``paths`` either way,
+sending the migrations back, two processes competing with everything else on
+a small CI runner), so small histories load in this process. The order of the result is the order of ``paths`` either way,
 and so is everything downstream: the output does not depend on the number of
 workers.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migcheck.cache import Cache, Pack
 from migcheck.load import LoadError, load_python, read_bytes
 from migcheck.revision import Migration
 
+if TYPE_CHECKING:
+    from migcheck.cache import Cache, Pack
+
 #: Fewer files than this load in-process (measured: see docs/README-speed.md).
-PARALLEL_MIN_FILES = 400
+PARALLEL_MIN_FILES = 800
 #: With ``spawn`` (macOS, Windows) every worker imports migcheck afresh, so the pool pays off later.
 SPAWN_MIN_FILES = 1500
 #: Each worker gets at least this many files, so the start-up cost of a worker is spread.
-MIN_FILES_PER_WORKER = 200
+MIN_FILES_PER_WORKER = 400
 #: Fewer files than this (a pre-commit run on the changed files) parse faster than a pack loads.
 CACHE_MIN_FILES = 20
 
@@ -50,7 +55,11 @@ def load_python_files(
     ``jobs``: worker processes; None picks from the number of files to parse and the CPUs, 1 parses
     in-process. ``cache``: reuse (and store) the loaded form of files whose content is unchanged.
     """
-    store = Cache.open(dialect) if cache and len(paths) >= CACHE_MIN_FILES else None
+    store: Cache | None = None
+    if cache and len(paths) >= CACHE_MIN_FILES:
+        from migcheck.cache import Cache  # hashlib and pickle: only when the cache is used
+
+        store = Cache.open(dialect)
     outcomes: list[Outcome] = [None] * len(paths)
     todo = list(range(len(paths)))
     packs: dict[str, Pack] = {}
@@ -75,11 +84,12 @@ def load_python_files(
     missing = [paths[i] for i in todo]
     worker = partial(load_one, dialect=dialect, store=store)
     workers = _workers(len(missing), jobs)
-    loaded: Iterable[tuple[str | None, Outcome]] | None = (
-        _load_in_pool(missing, worker, workers) if workers > 1 else None
-    )
-    if loaded is None:
-        loaded = map(worker, missing)
+    with _fewer_collections():
+        loaded: list[tuple[str | None, Outcome]] | None = (
+            _load_in_pool(missing, worker, workers, dialect) if workers > 1 else None
+        )
+        if loaded is None:
+            loaded = list(map(worker, missing))
     changed: set[str] = set()
     for index, (key, outcome) in zip(todo, loaded, strict=True):
         outcomes[index] = outcome
@@ -134,6 +144,22 @@ def _without_deleted(pack: Pack, paths: list[Path]) -> Pack:
     return {name: entry for name, entry in pack.items() if name in current or os.path.exists(name)}
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while loading (workers inherit this).
+
+    Loading allocates millions of short-lived objects that reference counting frees (an AST has no
+    cycles); each pass of the collector over the growing heap of loaded migrations finds little, and
+    cost about a tenth of the time of a 10,000-revision lint.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 50_000), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def _start_method() -> str:
     # fork shares what this process already imported; elsewhere fork is unsafe or absent
     if sys.platform.startswith("linux"):
@@ -153,7 +179,7 @@ def _workers(files: int, jobs: int | None) -> int:
 
 
 def _load_in_pool(
-    paths: list[Path], worker: Callable[[Path], tuple[str | None, Outcome]], workers: int
+    paths: list[Path], worker: Callable[[Path], tuple[str | None, Outcome]], workers: int, dialect: str
 ) -> list[tuple[str | None, Outcome]] | None:
     """Outcomes from a pool of ``workers`` processes; None when no pool can run here."""
     # imported here: multiprocessing costs import time that small histories should not pay
@@ -161,7 +187,10 @@ def _load_in_pool(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context(_start_method())
+    method = _start_method()
+    if method == "fork":
+        _preload_sqlglot(dialect)
+    context = multiprocessing.get_context(method)
     # a few chunks per worker: big enough to spread the per-task cost, small enough to balance the load
     chunksize = max(1, len(paths) // (workers * 4))
     try:
@@ -170,3 +199,13 @@ def _load_in_pool(
     except (OSError, BrokenProcessPool, NotImplementedError):
         # no working multiprocessing here (a sandbox without /dev/shm, a killed worker): load in-process
         return None
+
+
+def _preload_sqlglot(dialect: str) -> None:
+    """Import sqlglot and its dialect here, once: forked workers share it instead of each importing it.
+
+    A large history nearly always holds some SQL text, so this is work the workers would do anyway.
+    """
+    from migcheck.extract.sql import changes_from_sql
+
+    changes_from_sql("SELECT 1", 1, dialect=dialect)
