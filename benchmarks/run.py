@@ -324,6 +324,9 @@ def main() -> None:
     parser.add_argument("--peers-venv", type=Path, default=WORK / "peers")
     parser.add_argument("--migcheck-src", type=Path, default=REPO / "src",
                         help="Directory put first on PYTHONPATH for migcheck (default: this checkout's src).")
+    parser.add_argument("--baseline-src", type=Path,
+                        help="Also time the migcheck in this src directory (e.g. an older commit, exported with "
+                        "`git archive COMMIT src | tar -x -C DIR`), as the row \"migcheck, baseline\".")
     parser.add_argument("--migcheck-args", default="", help="Extra arguments for `migcheck lint`.")
     parser.add_argument("--variants", default="no-cache,empty-cache,warm-cache",
                         help="migcheck runs to measure, comma-separated: plain (no extra option, for versions "
@@ -349,6 +352,11 @@ def main() -> None:
     subprocess.run([args.python, "-m", "compileall", "-q", str(args.migcheck_src / "migcheck")], check=True,
                    env=mc_env)
     migcheck = [args.python, "-m", "migcheck"]
+    baseline_env = dict(env)
+    if args.baseline_src:
+        baseline_env["PYTHONPATH"] = str(args.baseline_src.resolve())
+        subprocess.run([args.python, "-m", "compileall", "-q", str(args.baseline_src / "migcheck")], check=True,
+                       env=baseline_env)
 
     versions = {"migcheck": version_of([*migcheck, "--version"], mc_env),
                 "python": version_of([args.python, "--version"], mc_env)}
@@ -377,6 +385,8 @@ def main() -> None:
         lint = [*migcheck, "lint", str(project), "--quiet", *shlex.split(args.migcheck_args)]
         cache_dir = WORK / f"cache-{size}"
         cached_env = dict(mc_env, MIGCHECK_CACHE_DIR=str(cache_dir))
+        if args.baseline_src:
+            results.append(measure("migcheck, baseline", size, [lint], **{**common, "env": baseline_env}))
         for variant in variants:
             if variant == "plain":
                 results.append(measure("migcheck", size, [lint], **{**common, "env": mc_env}))

@@ -95,6 +95,26 @@ INDEX_REVISION = """
     """
 
 
+_PARENT = os.getpid()
+
+
+def _dies_in_a_worker(path: Path, dialect: str, store: object = None) -> object:
+    """load_one, except that in a worker process it dies as the out-of-memory killer would make it."""
+    if os.getpid() != _PARENT:
+        os._exit(9)
+    return _REAL_LOAD_ONE(path, dialect, store)
+
+
+_REAL_LOAD_ONE = parallel.load_one
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked only on Linux")
+def test_a_worker_that_dies_costs_only_time(history: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = run_cli("lint", history, "--format", "json", "--jobs", "1", "--no-cache").stdout
+    monkeypatch.setattr(parallel, "load_one", _dies_in_a_worker)
+    assert run_cli("lint", history, "--format", "json", "--jobs", "2", "--no-cache").stdout == expected
+
+
 def test_second_run_reads_the_cache_and_reports_the_same(history: Path, _private_cache: Path) -> None:
     first = run_cli("lint", history, "--format", "json")
     packs = _packs(_private_cache)
