@@ -235,25 +235,34 @@ def run_once(commands: list[list[str]], env: dict[str, str], cwd: Path, timeout:
                timed_out=timed_out.is_set())
 
 
-def measure(tool: str, size: int, commands: list[list[str]], env: dict[str, str], cwd: Path,
-            repeat: int, timeout: float, once_over: float, idle: Idle,
-            prepare: Callable[[], None] | None = None) -> Result:
-    result = Result(tool=tool, size=size, timeout=timeout)
+@dataclass
+class Job:
+    """One command to time: a pipeline, its environment, and what to do before each run."""
+
+    tool: str
+    commands: list[list[str]]
+    env: dict[str, str]
+    prepare: Callable[[], None] | None = None
+
+
+def measure(jobs: list[Job], size: int, cwd: Path, repeat: int, timeout: float, once_over: float,
+            idle: Idle) -> list[Result]:
+    """Round after round, one run of each job: a slow spell of the machine falls on all of them alike."""
+    results = [Result(tool=job.tool, size=size, timeout=timeout) for job in jobs]
     for _ in range(repeat):
-        if prepare is not None:
-            prepare()
-        result.busy_before.append(idle.wait())
-        run = run_once(commands, env, cwd, timeout)
-        result.runs.append(run)
-        if run.timed_out:
-            break
-        bad = [c for c in run.exit_codes if c not in (0, 1)]
-        if bad:
-            result.error = f"exit {bad[0]}"
-            break
-        if run.wall > once_over:
-            break
-    return result
+        for job, result in zip(jobs, results, strict=True):
+            done = result.timed_out or result.error is not None or any(r.wall > once_over for r in result.runs)
+            if done:
+                continue
+            if job.prepare is not None:
+                job.prepare()
+            result.busy_before.append(idle.wait())
+            run = run_once(job.commands, job.env, cwd, timeout)
+            result.runs.append(run)
+            bad = [c for c in run.exit_codes if c not in (0, 1)]
+            if bad and not run.timed_out:
+                result.error = f"exit {bad[0]}"
+    return results
 
 
 def version_of(command: list[str], env: dict[str, str]) -> str:
@@ -380,25 +389,26 @@ def main() -> None:
     for size in args.sizes:
         project = generate(size, WORK / f"history-{size}")
         versions_dir = project / "migrations" / "versions"
-        common = {"env": env, "cwd": project, "repeat": args.repeat, "timeout": args.timeout,
-                  "once_over": args.once_over, "idle": idle}
         lint = [*migcheck, "lint", str(project), "--quiet", *shlex.split(args.migcheck_args)]
         cache_dir = WORK / f"cache-{size}"
         cached_env = dict(mc_env, MIGCHECK_CACHE_DIR=str(cache_dir))
+        jobs: list[Job] = []
         if args.baseline_src:
-            results.append(measure("migcheck, baseline", size, [lint], **{**common, "env": baseline_env}))
+            jobs.append(Job("migcheck, baseline", [lint], baseline_env))
         for variant in variants:
             if variant == "plain":
-                results.append(measure("migcheck", size, [lint], **{**common, "env": mc_env}))
+                jobs.append(Job("migcheck", [lint], mc_env))
             elif variant == "no-cache":
-                results.append(measure("migcheck --no-cache", size, [[*lint, "--no-cache"]],
-                                       **{**common, "env": mc_env}))
+                jobs.append(Job("migcheck --no-cache", [[*lint, "--no-cache"]], mc_env))
             elif variant == "empty-cache":
-                results.append(measure("migcheck, empty cache", size, [lint], **{**common, "env": cached_env},
-                                       prepare=partial(shutil.rmtree, cache_dir, ignore_errors=True)))
+                # its own directory, emptied before each run
+                empty_dir = WORK / f"cache-empty-{size}"
+                jobs.append(Job("migcheck, empty cache", [lint], dict(mc_env, MIGCHECK_CACHE_DIR=str(empty_dir)),
+                                prepare=partial(shutil.rmtree, empty_dir, ignore_errors=True)))
             elif variant == "warm-cache":
+                shutil.rmtree(cache_dir, ignore_errors=True)
                 subprocess.run(lint, env=cached_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
-                results.append(measure("migcheck, warm cache", size, [lint], **{**common, "env": cached_env}))
+                jobs.append(Job("migcheck, warm cache", [lint], cached_env))
         if peers:
             python = str(peer_bin / "python")
             subprocess.run([python, "-m", "compileall", "-q", str(versions_dir)], check=True, env=env)
@@ -408,11 +418,13 @@ def main() -> None:
             with sql.open("wb") as out:
                 subprocess.run(render, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=project, check=True)
             squawk = [str(peer_bin / "squawk"), "--pg-version", "15.0"]
-            results.append(measure("alembic render", size, [render], **common))
-            results.append(measure("squawk", size, [[*squawk, str(sql)]], **common))
-            results.append(measure("render | squawk", size, [render, squawk], **common))
-            results.append(measure("alembic-guard", size, [[str(peer_bin / "alembic-guard"), str(versions_dir)]],
-                                   **common))
+            jobs += [
+                Job("alembic render", [render], env),
+                Job("squawk", [[*squawk, str(sql)]], env),
+                Job("render | squawk", [render, squawk], env),
+                Job("alembic-guard", [[str(peer_bin / "alembic-guard"), str(versions_dir)]], env),
+            ]
+        results += measure(jobs, size, project, args.repeat, args.timeout, args.once_over, idle)
         print(f"size {size:,} done; load average {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
     by = {(r.tool, r.size): r for r in results}
