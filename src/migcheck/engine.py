@@ -6,10 +6,8 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from migcheck.config import Settings
@@ -44,15 +42,9 @@ class LintResult:
 
 def display_path(path: Path) -> str:
     """Relative to the working directory when below it, so output is stable and clickable."""
-    return _display_path(str(path), os.getcwd())
-
-
-@lru_cache(maxsize=1 << 16)
-def _display_path(path: str, cwd: str) -> str:
-    # memoized: a history has thousands of findings in hundreds of files, and resolving is syscalls
-    resolved = Path(path).resolve()
+    resolved = path.resolve()
     try:
-        return resolved.relative_to(Path(cwd).resolve()).as_posix()
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:  # outside the working directory
         return str(resolved)
 
@@ -72,7 +64,7 @@ def lint_paths(paths: list[Path], settings: Settings) -> LintResult:
 
 
 def lint_sources(sources: Sources, settings: Settings) -> LintResult:
-    # large histories load across processes; the order (and so the output) is the same either way
+    # from the cache when unchanged, across processes when many; the output is the same either way
     migrations, errors = load_python_files(sources.python, settings.dialect, settings.jobs, settings.cache)
     sql_migrations: list[Migration] = []
     for path in sources.sql:
