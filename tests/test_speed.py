@@ -192,6 +192,19 @@ def test_new_code_starts_a_new_cache_and_drops_the_old(
     assert new.key(b"x") != old.key(b"x")
 
 
+def test_a_cache_directory_of_the_users_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "mine"
+    keep = [mine / "venv", mine / ("v1-" + "0" * 32)]  # the second looks like a stale cache, but is not ours
+    for directory in keep:
+        directory.mkdir(parents=True)
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(mine))
+    assert Cache.open("postgresql") is not None
+    assert all(d.is_dir() for d in keep)
+    assert not (mine / "CACHEDIR.TAG").exists()
+
+
 @pytest.mark.usefixtures("small_histories_cached")
 def test_a_planted_pack_is_never_executed(write_revision: Callable[..., Path], tmp_path: Path) -> None:
     path = write_revision(

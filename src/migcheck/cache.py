@@ -29,6 +29,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,10 @@ class Cache:
             fingerprint = _code_fingerprint()
             directory = root / f"v{FORMAT}-{fingerprint}"
             if not directory.is_dir():
+                ours = not root.exists() or not any(root.iterdir())
                 directory.mkdir(parents=True, exist_ok=True)
-                _mark(root)
+                if ours:  # never tag (or later prune) a directory that held something else first
+                    _mark(root)
                 _prune(root, keep=directory)
         except OSError:
             return None
@@ -156,10 +159,19 @@ def _mark(root: Path) -> None:
         tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck's cache: safe to delete.\n")
 
 
+_OUR_DIRECTORY = re.compile(r"v\d+-[0-9a-f]{32}")
+
+
 def _prune(root: Path, keep: Path) -> None:
-    """A new fingerprint means a new migcheck or sqlglot: the entries of older ones are dead."""
+    """A new fingerprint means a new migcheck or sqlglot: the entries of older ones are dead.
+
+    Only directories named as this module names them go, and only under a root that carries the tag
+    this module writes: ``MIGCHECK_CACHE_DIR`` pointed at a directory of the user's loses nothing.
+    """
     import shutil
 
+    if not (root / "CACHEDIR.TAG").is_file():
+        return
     for child in root.iterdir():
-        if child != keep and child.is_dir() and child.name.startswith("v"):
+        if child != keep and _OUR_DIRECTORY.fullmatch(child.name) and child.is_dir() and not child.is_symlink():
             shutil.rmtree(child, ignore_errors=True)

@@ -73,7 +73,7 @@ def load_python_files(
             if folder not in packs:
                 packs[folder] = store.read(folder)
             entry = packs[folder].get(absolute)
-            try:
+            try:  # read and hash only files the cache knows: on a first run, nothing is read twice
                 fresh = entry is not None and entry[0] == store.key(path.read_bytes())
             except OSError:
                 fresh = False  # load_one says why the file cannot be read
