@@ -2,11 +2,16 @@
 
 The mix is what real histories hold: new tables with indexes, nullable and
 defaulted columns, concurrent indexes in autocommit blocks, type changes,
-raw SQL (DDL and batched backfills), bulk inserts, data migrations through
-``op.get_bind()``, batch operations, and a few risky changes so rules fire.
-A fixed seed makes the same history every time.
+raw SQL (single statements, multi-statement blocks, a PL/pgSQL trigger),
+bulk inserts, data migrations through ``op.get_bind()``, batch operations,
+foreign keys, renames, drops, a few risky changes so rules fire, and every
+so often two branches and the merge revision that joins them. A fixed seed
+makes the same history every time.
+
+Every revision renders offline, so the peers can run on the same history:
 
     python benchmarks/generate.py 1000 /tmp/history-1000
+    alembic -c /tmp/history-1000/alembic.ini upgrade base:head --sql
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ALEMBIC_INI = """[alembic]
@@ -93,12 +99,28 @@ def _indent(lines: list[str]) -> str:
     return "\n".join("    " + line if line else "" for line in lines)
 
 
-def revision_body(i: int, rng: random.Random, tables: list[str]) -> tuple[str, list[str], list[str]]:
+KINDS = {  # kind: weight (per 100 revisions, roughly)
+    "table": 12, "column": 15, "default_column": 8, "index": 9, "sql": 7, "sql_block": 4, "trigger": 2,
+    "backfill": 7, "bulk": 5, "alter": 8, "batch": 7, "fk": 5, "rename": 3, "drop": 2, "risky": 6,
+}
+
+
+@dataclass
+class Schema:
+    """What earlier revisions created, so later ones change things that exist."""
+
+    tables: list[str] = field(default_factory=list)
+    #: Nullable text columns added by earlier revisions, which a later one may drop.
+    columns: list[tuple[str, str]] = field(default_factory=list)
+
+    def copy(self) -> Schema:
+        return Schema(list(self.tables), list(self.columns))
+
+
+def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
     """(message, upgrade lines, downgrade lines) for revision number ``i``."""
-    kind = rng.choices(
-        ["table", "column", "default_column", "index", "sql", "backfill", "bulk", "alter", "batch", "risky"],
-        weights=[14, 18, 10, 10, 8, 8, 6, 10, 8, 8],
-    )[0]
+    tables = schema.tables
+    kind = rng.choices(list(KINDS), weights=list(KINDS.values()))[0]
     if kind == "table" or not tables:
         name = f"t{i}"
         tables.append(name)
@@ -118,6 +140,7 @@ def revision_body(i: int, rng: random.Random, tables: list[str]) -> tuple[str, l
     table = rng.choice(tables)
     col = f"c{i}"
     if kind == "column":
+        schema.columns.append((table, col))
         return (f"add {table}.{col}", [f'op.add_column("{table}", sa.Column("{col}", sa.Text(), nullable=True))'],
                 [f'op.drop_column("{table}", "{col}")'])
     if kind == "default_column":
@@ -144,6 +167,60 @@ def revision_body(i: int, rng: random.Random, tables: list[str]) -> tuple[str, l
             [f'op.execute("ALTER TABLE {table} ADD COLUMN {col} TEXT")',
              f'op.execute("COMMENT ON COLUMN {table}.{col} IS \'generated\'")'],
             [f'op.execute("ALTER TABLE {table} DROP COLUMN {col}")'],
+        )
+    if kind == "sql_block":
+        return (
+            f"check constraint on {table}, validated separately",
+            [
+                'op.execute("""',
+                f"    ALTER TABLE {table} ADD CONSTRAINT ck_{table}_{i} CHECK (char_length(name) > 0) NOT VALID;",
+                f"    ALTER TABLE {table} VALIDATE CONSTRAINT ck_{table}_{i};",
+                '""")',
+            ],
+            [f'op.drop_constraint("ck_{table}_{i}", "{table}", type_="check")'],
+        )
+    if kind == "trigger":
+        return (
+            f"touch trigger on {table}",
+            [
+                'op.execute("""',
+                f"    CREATE OR REPLACE FUNCTION touch_{table}_{i}() RETURNS trigger AS $$",
+                "    BEGIN",
+                "        NEW.name := trim(NEW.name);",
+                "        RETURN NEW;",
+                "    END;",
+                "    $$ LANGUAGE plpgsql;",
+                f"    CREATE TRIGGER trg_{table}_{i} BEFORE INSERT ON {table}",
+                f"        FOR EACH ROW EXECUTE FUNCTION touch_{table}_{i}();",
+                '""")',
+            ],
+            [f'op.execute("DROP TRIGGER trg_{table}_{i} ON {table}")',
+             f'op.execute("DROP FUNCTION touch_{table}_{i}()")'],
+        )
+    if kind == "fk" and len(tables) > 1:
+        other = rng.choice([t for t in tables if t != table])
+        return (
+            f"link {table} to {other}",
+            [
+                f'op.add_column("{table}", sa.Column("{other}_id", sa.BigInteger(), nullable=True))',
+                f'op.create_foreign_key("fk_{table}_{other}_{i}", "{table}", "{other}", ["{other}_id"], ["id"])',
+            ],
+            [f'op.drop_constraint("fk_{table}_{other}_{i}", "{table}", type_="foreignkey")',
+             f'op.drop_column("{table}", "{other}_id")'],
+        )
+    if kind == "rename":
+        return (
+            f"rename {table}.name",
+            [f'op.alter_column("{table}", "name", new_column_name="name_{i}")',
+             f'op.alter_column("{table}", "name_{i}", new_column_name="name")'],
+            ["pass"],
+        )
+    if kind == "drop" and schema.columns:
+        table, col = schema.columns.pop(rng.randrange(len(schema.columns)))
+        return (
+            f"drop obsolete column {table}.{col}",
+            [f'op.drop_column("{table}", "{col}")'],
+            [f'op.add_column("{table}", sa.Column("{col}", sa.Text(), nullable=True))'],
         )
     if kind == "backfill":
         return (
@@ -195,7 +272,7 @@ def revision_body(i: int, rng: random.Random, tables: list[str]) -> tuple[str, l
 
 
 def generate(count: int, target: Path, seed: int = 7) -> Path:
-    """Write an Alembic project with ``count`` linear revisions under ``target``; returns it."""
+    """Write an Alembic project with ``count`` revisions (linear but for a merge now and then); returns it."""
     if target.exists():
         shutil.rmtree(target)
     versions = target / "migrations" / "versions"
@@ -203,17 +280,43 @@ def generate(count: int, target: Path, seed: int = 7) -> Path:
     (target / "alembic.ini").write_text(ALEMBIC_INI)
     (target / "migrations" / "env.py").write_text(ENV_PY)
     rng = random.Random(seed)
-    tables: list[str] = []
-    down: str | None = None
-    for i in range(1, count + 1):
-        rev = f"{i:04d}{rng.getrandbits(32):08x}"
-        message, up, back = revision_body(i, rng, tables)
-        (versions / f"{rev}_{message.split()[0]}.py").write_text(
-            HEADER.format(message=message, rev=rev, down=down or "", down_repr=repr(down),
-                          upgrade=_indent(up), downgrade=_indent(back))
-        )
-        down = rev
+    schema = Schema()
+    heads: list[str] = []
+    i = 0
+    while i < count:
+        i += 1
+        rev = f"{i:05d}{rng.getrandbits(32):08x}"
+        if len(heads) > 1:  # join the two branches
+            down: str | tuple[str, ...] | None = tuple(heads)
+            message, up, back = "merge branches", ["pass"], ["pass"]
+            before = schema
+        else:
+            down = heads[0] if heads else None
+            before = schema.copy()
+            message, up, back = revision_body(i, rng, schema)
+        _write(versions, rev, down, message, up, back)
+        heads = [rev]
+        if i % BRANCH_EVERY == 0 and i + 2 <= count:  # a second revision on the same parent, merged next
+            i += 1
+            branch = f"{i:05d}{rng.getrandbits(32):08x}"
+            # the sibling sees the schema of its parent; what it creates is not reused afterwards
+            message, up, back = revision_body(i, rng, before)
+            _write(versions, branch, down, message, up, back)
+            heads = [rev, branch]
     return target
+
+
+#: Every so often two revisions share a parent, and the next revision merges them (as in real teams).
+BRANCH_EVERY = 97
+
+
+def _write(versions: Path, rev: str, down: str | tuple[str, ...] | None, message: str, up: list[str],
+           back: list[str]) -> None:
+    down_text = ", ".join(down) if isinstance(down, tuple) else (down or "")
+    (versions / f"{rev}_{message.split()[0]}.py").write_text(
+        HEADER.format(message=message, rev=rev, down=down_text, down_repr=repr(down),
+                      upgrade=_indent(up), downgrade=_indent(back))
+    )
 
 
 def main() -> None:

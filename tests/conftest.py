@@ -45,6 +45,14 @@ def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Each test gets its own empty cache: none reads another's entries or writes to the user's home."""
+    directory = tmp_path_factory.mktemp("migcheck-cache")
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def cli() -> Callable[..., Run]:
     return run_cli

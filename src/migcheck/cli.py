@@ -180,6 +180,14 @@ def lint(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Findings only; no fixes or headers, nothing when clean.")
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, show_default=False,
+                     help="Processes that read revision files. Default: more than one only for large histories."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
+    ] = False,
 ) -> None:
     """Check migrations statically; nothing is imported or executed."""
     from migcheck.config import ConfigError
@@ -192,6 +200,8 @@ def lint(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
         select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
     settings.base = base
+    settings.jobs = jobs
+    settings.cache = not no_cache
     try:
         wanted = outputs.parse(settings.output_format)
     except outputs.OutputError as exc:

@@ -71,6 +71,10 @@ class Settings:
     config_file: Path | None = None
     #: TOML key -> where its value came from ("default", the config file, "command line (--x)").
     origins: dict[str, str] = field(default_factory=dict)
+    #: Processes that load revision files; None picks from the history's size and the CPUs.
+    jobs: int | None = None
+    #: Reuse the loaded form of unchanged revision files (see migcheck.cache).
+    cache: bool = True
 
     def excluded(self, path: Path) -> bool:
         """True when ``path`` matches an ``exclude`` pattern (relative to ``root``, or by file name)."""

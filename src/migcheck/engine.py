@@ -19,6 +19,7 @@ from migcheck.envinfo import read_env
 from migcheck.findings import Finding, Severity
 from migcheck.graph import RevisionGraph
 from migcheck.load import LoadError, load_python, load_sql
+from migcheck.parallel import load_python_files
 from migcheck.revision import Migration
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE
@@ -79,22 +80,14 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
     if settings.exclude:
         sources.python = [p for p in sources.python if not settings.excluded(p)]
         sources.sql = [p for p in sources.sql if not settings.excluded(p)]
-    migrations: list[Migration] = []
-    errors: list[LoadError] = []
     # Under a baseline or --base most revisions are not linted: read their headers only, and
     # extract changes just for the ones that will be (extraction is most of the time of a run).
     headers_first = bool(settings.baseline or settings.base)
-    for path in sources.python:
-        try:
-            migration = load_python(path, settings.dialect, extract=not headers_first)
-        except LoadError as exc:
-            errors.append(exc)
-            continue
-        except RecursionError:
-            errors.append(LoadError(path, "the file is nested too deeply to analyse"))
-            continue
-        if migration is not None:
-            migrations.append(migration)
+    if headers_first:
+        migrations, errors = _load_headers(sources.python, settings.dialect)
+    else:
+        # from the cache when unchanged, across processes when many; the output is the same either way
+        migrations, errors = load_python_files(sources.python, settings.dialect, settings.jobs, settings.cache)
     sql_migrations: list[Migration] = []
     for path in sources.sql:
         try:
@@ -106,6 +99,24 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         scope = Scope.build(migrations, sql_migrations, sources, settings)
         migrations = [_extracted(m, settings) if scope.lints(m) else m for m in migrations]
     return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings))
+
+
+def _load_headers(paths: list[Path], dialect: str) -> tuple[list[Migration], list[LoadError]]:
+    """Headers only, in-process: cheap enough that neither the pool nor the cache pays."""
+    migrations: list[Migration] = []
+    errors: list[LoadError] = []
+    for path in paths:
+        try:
+            migration = load_python(path, dialect, extract=False)
+        except LoadError as exc:
+            errors.append(exc)
+            continue
+        except RecursionError:
+            errors.append(LoadError(path, "the file is nested too deeply to analyse"))
+            continue
+        if migration is not None:
+            migrations.append(migration)
+    return migrations, errors
 
 
 def _extracted(migration: Migration, settings: Settings) -> Migration:

@@ -22,12 +22,17 @@ class LoadError(Exception):
     line: int = 1
 
 
-def read_source(path: Path) -> str:
-    """Decode as Python does (PEP 263 coding cookie, BOM), or raise LoadError."""
+def read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
+
+
+def read_source(path: Path, raw: bytes | None = None) -> str:
+    """Decode as Python does (PEP 263 coding cookie, BOM), or raise LoadError."""
+    if raw is None:
+        raw = read_bytes(path)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         return raw.decode(encoding)
@@ -35,26 +40,27 @@ def read_source(path: Path) -> str:
         raise LoadError(path, f"cannot decode file: {exc}") from None
 
 
-def load_python(path: Path, dialect: str, *, extract: bool = True) -> Migration | None:
-    """The revision in ``path``; None when the module is not a revision (``__init__``, helpers).
+def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: bool = True) -> Migration | None:
+    """The revision in ``path`` (whose bytes are ``raw`` when already read); None when not a revision.
 
     ``extract=False`` reads the header only (no ``upgrade``/``downgrade`` bodies): enough for the
     graph, and much cheaper for history a baseline trusts.
     """
-    source = read_source(path)
+    source = read_source(path, raw)
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
         raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
     except ValueError as exc:  # null bytes
         raise LoadError(path, f"cannot parse file: {exc}") from None
+    consts = module_constants(tree)
     try:
-        header = read_header(tree)
+        header = read_header(tree, consts)
     except HeaderError as exc:
         raise LoadError(path, str(exc), exc.line) from None
     if header is None:
         return None
-    extractor = PythonExtractor(tree, module_constants(tree), dialect) if extract else None
+    extractor = PythonExtractor(tree, consts, dialect) if extract else None
     return Migration(
         path=path,
         revision=header.revision,

@@ -243,9 +243,12 @@ class Header:
     down_line: int
 
 
-def read_header(tree: ast.Module) -> Header | None:
-    """The revision header, or None when the module is not a revision (helpers, ``__init__``)."""
-    consts = module_constants(tree)
+def read_header(tree: ast.Module, consts: dict[str, object] | None = None) -> Header | None:
+    """The revision header, or None when the module is not a revision (helpers, ``__init__``).
+
+    ``consts``: the module's constants when the caller already has them (one pass per file).
+    """
+    consts = module_constants(tree) if consts is None else consts
     found: dict[str, tuple[object, int]] = {}
     for node in tree.body:
         target, value = _assignment(node)

@@ -1,0 +1,226 @@
+"""Load revision files: from the cache when unchanged, across processes when there are many.
+
+Each file is parsed and extracted on its own (no file needs another), so a
+history of thousands of revisions splits cleanly over the cores. Below
+``PARALLEL_MIN_FILES`` the pool costs more than it saves (starting workers,
+sending the migrations back, two processes competing with everything else on
+a small CI runner), so small histories load in this process. The order of the result is the order of ``paths`` either way,
+and so is everything downstream: the output does not depend on the number of
+workers.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migcheck.load import LoadError, load_python, read_bytes
+from migcheck.revision import Migration
+
+if TYPE_CHECKING:
+    from migcheck.cache import Cache, Pack
+
+#: Fewer files than this load in-process (measured: see docs/README-speed.md).
+PARALLEL_MIN_FILES = 800
+#: With ``spawn`` (macOS, Windows) every worker imports migcheck afresh, so the pool pays off later.
+SPAWN_MIN_FILES = 1500
+#: Each worker gets at least this many files, so the start-up cost of a worker is spread.
+MIN_FILES_PER_WORKER = 400
+#: This process's share of the files, relative to a worker's (it also unpickles what workers send).
+PARENT_SHARE = 0.8
+#: Fewer files than this (a pre-commit run on the changed files) parse faster than a pack loads.
+CACHE_MIN_FILES = 20
+
+#: A file's outcome as it crosses the process boundary: a migration, None (not a revision), or an error.
+Outcome = Migration | tuple[Path, str, int] | None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (the affinity mask, which containers narrow), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def load_python_files(
+    paths: list[Path], dialect: str, jobs: int | None = None, cache: bool = True
+) -> tuple[list[Migration], list[LoadError]]:
+    """Every revision in ``paths`` (in order), and the files that could not be read as revisions.
+
+    ``jobs``: processes that parse, this one included; None picks from the number of files to parse
+    and the CPUs, 1 parses in-process only. ``cache``: reuse (and store) the loaded form of files whose content is unchanged.
+    """
+    store: Cache | None = None
+    if cache and len(paths) >= CACHE_MIN_FILES:
+        from migcheck.cache import Cache  # hashlib and pickle: only when the cache is used
+
+        store = Cache.open(dialect)
+    outcomes: list[Outcome] = [None] * len(paths)
+    todo = list(range(len(paths)))
+    packs: dict[str, Pack] = {}
+    if store is not None:
+        todo = []
+        for index, path in enumerate(paths):
+            absolute = os.path.abspath(path)
+            folder = os.path.dirname(absolute)
+            if folder not in packs:
+                packs[folder] = store.read(folder)
+            entry = packs[folder].get(absolute)
+            try:  # read and hash only files the cache knows: on a first run, nothing is read twice
+                fresh = entry is not None and entry[0] == store.key(path.read_bytes())
+            except OSError:
+                fresh = False  # load_one says why the file cannot be read
+            if fresh:
+                assert entry is not None
+                outcomes[index] = _at(entry[1], path)
+            else:
+                todo.append(index)
+
+    missing = [paths[i] for i in todo]
+    worker = partial(load_one, dialect=dialect, store=store)
+    workers = _workers(len(missing), jobs)
+    with _fewer_collections():
+        loaded: list[tuple[str | None, Outcome]] | None = (
+            _load_in_pool(missing, worker, workers, dialect) if workers > 1 else None
+        )
+        if loaded is None:
+            loaded = list(map(worker, missing))
+    changed: set[str] = set()
+    for index, (key, outcome) in zip(todo, loaded, strict=True):
+        outcomes[index] = outcome
+        if store is not None and key is not None:
+            absolute = os.path.abspath(paths[index])
+            folder = os.path.dirname(absolute)
+            packs[folder][absolute] = (key, outcome)
+            changed.add(folder)
+    if store is not None:
+        for folder in changed:
+            store.write(folder, _without_deleted(packs[folder], paths))
+
+    migrations: list[Migration] = []
+    errors: list[LoadError] = []
+    for outcome in outcomes:
+        if isinstance(outcome, tuple):
+            errors.append(LoadError(*outcome))
+        elif outcome is not None:
+            migrations.append(outcome)
+    return migrations, errors
+
+
+def load_one(path: Path, dialect: str, store: Cache | None = None) -> tuple[str | None, Outcome]:
+    """One file's content key (None: not cacheable) and outcome; errors are plain tuples, which pickle."""
+    try:
+        raw = read_bytes(path)
+    except LoadError as exc:
+        return None, (exc.path, exc.message, exc.line)  # not a property of the content: never cached
+    outcome: Outcome
+    try:
+        outcome = load_python(path, dialect, raw)
+    except LoadError as exc:
+        outcome = (exc.path, exc.message, exc.line)
+    except RecursionError:
+        outcome = (path, "the file is nested too deeply to analyse", 1)
+    # the key is of the bytes this outcome came from, even if the file changed since the cache was read
+    return (store.key(raw) if store is not None else None), outcome
+
+
+def _at(outcome: Outcome, path: Path) -> Outcome:
+    """A cached outcome, named by the path as given this time (the same file, maybe spelled otherwise)."""
+    if isinstance(outcome, tuple):
+        return (path, outcome[1], outcome[2])
+    if outcome is not None:
+        outcome.path = path
+    return outcome
+
+
+def _without_deleted(pack: Pack, paths: list[Path]) -> Pack:
+    """The pack less the files that no longer exist (those linted this time are known to exist)."""
+    current = {os.path.abspath(p) for p in paths}
+    return {name: entry for name, entry in pack.items() if name in current or os.path.exists(name)}
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while loading (workers inherit this).
+
+    Loading allocates millions of short-lived objects that reference counting frees (an AST has no
+    cycles); each pass of the collector over the growing heap of loaded migrations finds little, and
+    cost about a tenth of the time of a 10,000-revision lint.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 50_000), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _start_method() -> str:
+    # fork shares what this process already imported; elsewhere fork is unsafe or absent
+    if sys.platform.startswith("linux"):
+        return "fork"
+    import multiprocessing
+
+    return multiprocessing.get_start_method()
+
+
+def _workers(files: int, jobs: int | None) -> int:
+    if jobs is not None:
+        return max(1, min(jobs, files))
+    threshold = PARALLEL_MIN_FILES if _start_method() == "fork" else SPAWN_MIN_FILES
+    if files < threshold:
+        return 1
+    return max(1, min(available_cpus(), files // MIN_FILES_PER_WORKER))
+
+
+def _load_in_pool(
+    paths: list[Path], worker: Callable[[Path], tuple[str | None, Outcome]], workers: int, dialect: str
+) -> list[tuple[str | None, Outcome]] | None:
+    """Outcomes from ``workers`` processes, this one included; None when no pool can start here.
+
+    This process loads a share itself rather than wait: its outcomes need no pickling on the way back,
+    and it is one process fewer to start. Its share is a little smaller than the others', because it
+    also receives their results.
+    """
+    # imported here: multiprocessing costs import time that small histories should not pay
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    method = _start_method()
+    if method == "fork":
+        _preload_sqlglot(dialect)
+    context = multiprocessing.get_context(method)
+    own = int(len(paths) * PARENT_SHARE / workers)
+    mine, theirs = paths[:own], paths[own:]
+    # a few chunks per worker: big enough to spread the per-task cost, small enough to balance the load
+    chunksize = max(1, len(theirs) // ((workers - 1) * 4))
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context)
+        with pool:
+            remote = pool.map(worker, theirs, chunksize=chunksize)  # submits every chunk now
+            local = list(map(worker, mine))
+            try:
+                return local + list(remote)
+            except Exception:  # a worker died (out of memory, killed), or its result could not come back
+                return local + list(map(worker, theirs))  # finish here, where any error is the plain one
+    except (OSError, NotImplementedError, BrokenProcessPool):
+        # no working multiprocessing here (a sandbox without /dev/shm): load in-process
+        return None
+
+
+def _preload_sqlglot(dialect: str) -> None:
+    """Import sqlglot and its dialect here, once: forked workers share it instead of each importing it.
+
+    A large history nearly always holds some SQL text, so this is work the workers would do anyway.
+    """
+    from migcheck.extract.sql import changes_from_sql
+
+    changes_from_sql("SELECT 1", 1, dialect=dialect)

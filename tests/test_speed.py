@@ -1,0 +1,247 @@
+"""Loading across processes and the content-hash cache change how fast a lint is, never what it says."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Run, run_cli
+from migcheck import cache as cache_module
+from migcheck import parallel
+from migcheck.cache import Cache
+
+
+def _generate(count: int, target: Path) -> Path:
+    """A realistic history from the benchmark generator (raw SQL, data migrations, batch ops, merges)."""
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.generate(count, target)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = _generate(120, tmp_path_factory.mktemp("history") / "project")
+    # a broken file and a helper module sit among the revisions, as they do in real projects
+    versions = project / "migrations" / "versions"
+    (versions / "zz_broken.py").write_text('revision = "broken"\ndown_revision = None\ndef upgrade(:\n    pass\n')
+    (versions / "helpers.py").write_text("def backfill(table):\n    return table\n")
+    return project
+
+
+def _entries(directory: Path) -> list[Path]:
+    return [p for p in directory.rglob("*") if p.is_file() and p.name != "CACHEDIR.TAG"]
+
+
+def test_parallel_loading_gives_the_same_report(history: Path) -> None:
+    serial = run_cli("lint", history, "--format", "json", "--jobs", "1", "--no-cache")
+    pooled = run_cli("lint", history, "--format", "json", "--jobs", "2", "--no-cache")
+    assert serial.exit_code == pooled.exit_code == 1
+    assert pooled.stdout == serial.stdout
+    report = serial.json()
+    assert report["summary"]["revisions"] == 120
+    broken = [f for f in report["findings"] if f["rule"] == "invalid-migration-file"]
+    assert [(Path(f["path"]).name, f["line"]) for f in broken] == [("zz_broken.py", 3)]
+    assert {"create-index-not-concurrently", "add-not-null-column-without-default"} <= set(serial.rules())
+
+
+def test_large_history_uses_the_pool_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    assert parallel._workers(parallel.PARALLEL_MIN_FILES - 1, None) == 1
+    assert parallel._workers(10_000, None) == 2
+    assert parallel._workers(10_000, 1) == 1
+    assert parallel._workers(3, 8) == 3
+
+
+def test_loading_falls_back_in_process_when_no_pool_can_start(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = run_cli("lint", history, "--format", "json", "--jobs", "1", "--no-cache").stdout
+
+    def no_pool(*args: object) -> None:
+        return None
+
+    monkeypatch.setattr(parallel, "_load_in_pool", no_pool)
+    assert run_cli("lint", history, "--format", "json", "--jobs", "2", "--no-cache").stdout == expected
+
+
+def _packs(directory: Path) -> dict[Path, tuple[int, int]]:
+    """Pack files of the cache, with what changes when one is written again (os.replace: a new inode)."""
+    return {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in _entries(directory)}
+
+
+@pytest.fixture
+def small_histories_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache skips runs on a handful of files (pre-commit on changed files); these tests use it anyway."""
+    monkeypatch.setattr(parallel, "CACHE_MIN_FILES", 1)
+
+
+INDEX_REVISION = """
+    from alembic import op
+    revision = "a1"
+    down_revision = None
+    def upgrade():
+        op.create_index("ix_users_email", "users", ["email"])
+    def downgrade():
+        op.drop_index("ix_users_email", table_name="users")
+    """
+
+
+_PARENT = os.getpid()
+
+
+def _dies_in_a_worker(path: Path, dialect: str, store: object = None) -> object:
+    """load_one, except that in a worker process it dies as the out-of-memory killer would make it."""
+    if os.getpid() != _PARENT:
+        os._exit(9)
+    return _REAL_LOAD_ONE(path, dialect, store)
+
+
+_REAL_LOAD_ONE = parallel.load_one
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked only on Linux")
+def test_a_worker_that_dies_costs_only_time(history: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = run_cli("lint", history, "--format", "json", "--jobs", "1", "--no-cache").stdout
+    monkeypatch.setattr(parallel, "load_one", _dies_in_a_worker)
+    assert run_cli("lint", history, "--format", "json", "--jobs", "2", "--no-cache").stdout == expected
+
+
+def test_second_run_reads_the_cache_and_reports_the_same(history: Path, _private_cache: Path) -> None:
+    first = run_cli("lint", history, "--format", "json")
+    packs = _packs(_private_cache)
+    assert len(packs) == 1  # one folder of revisions
+    second = run_cli("lint", history, "--format", "json")
+    assert second.stdout == first.stdout
+    assert second.exit_code == first.exit_code == 1
+    assert _packs(_private_cache) == packs  # nothing was parsed again, so nothing was written
+
+
+@pytest.mark.usefixtures("small_histories_cached")
+def test_an_edited_file_is_parsed_again(write_revision: Callable[..., Path], tmp_path: Path,
+                                        _private_cache: Path) -> None:
+    path = write_revision("a1_index.py", INDEX_REVISION)
+    only = ("--select", "create-index-not-concurrently")  # this test is about the cache, not the catalogue
+    first = run_cli("lint", tmp_path / "versions", "--format", "json", *only)
+    assert first.rules() == ["create-index-not-concurrently"]
+    assert len(_packs(_private_cache)) == 1
+    path.write_text(path.read_text().replace('["email"])', '["email"], postgresql_concurrently=True)'))
+    second = run_cli("lint", tmp_path / "versions", "--format", "json", *only)
+    assert "create-index-not-concurrently" not in second.rules()
+
+
+@pytest.mark.usefixtures("small_histories_cached")
+def test_a_cached_file_is_reported_where_it_is_now(
+    write_revision: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_revision("a1_index.py", INDEX_REVISION)
+    monkeypatch.chdir(tmp_path)
+    first = run_cli("lint", "versions", "--format", "json")
+    assert {f["path"] for f in first.json()["findings"]} == {"versions/a1_index.py"}
+    monkeypatch.chdir(tmp_path / "versions")
+    second = run_cli("lint", ".", "--format", "json")  # the same file, spelled from elsewhere
+    assert {f["path"] for f in second.json()["findings"]} == {"a1_index.py"}
+
+
+def test_a_run_on_some_files_keeps_the_entries_of_the_others(history: Path, _private_cache: Path) -> None:
+    versions = history / "migrations" / "versions"
+    run_cli("lint", history, "--quiet")
+    some = sorted(versions.glob("*.py"))[:30]
+    edited = some[0]
+    original = edited.read_text()
+    try:
+        edited.write_text(original + "\n# edited\n")
+        run_cli("lint", *some, "--quiet")  # parses the edited file, rewrites the pack
+        edited.write_text(original)
+        run_cli("lint", *some, "--quiet")
+        packs = _packs(_private_cache)
+        run_cli("lint", history, "--quiet")  # every other file still has its entry
+        assert _packs(_private_cache) == packs
+    finally:
+        edited.write_text(original)
+
+
+def test_no_cache_writes_nothing(history: Path, _private_cache: Path) -> None:
+    run_cli("lint", history, "--no-cache", "--quiet")
+    assert _entries(_private_cache) == []
+
+
+def test_each_dialect_has_its_own_entries(history: Path, _private_cache: Path) -> None:
+    run_cli("lint", history, "--quiet")
+    run_cli("lint", history, "--quiet", "--dialect", "mysql")
+    assert len(_packs(_private_cache)) == 2
+
+
+def test_new_code_starts_a_new_cache_and_drops_the_old(
+    _private_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = Cache.open("postgresql")
+    assert old is not None
+    monkeypatch.setattr(cache_module.migcheck, "__version__", "99.0.0")
+    new = Cache.open("postgresql")
+    assert new is not None
+    assert new.directory != old.directory
+    assert not old.directory.exists()
+    assert new.key(b"x") != old.key(b"x")
+
+
+def test_a_cache_directory_of_the_users_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = tmp_path / "mine"
+    keep = [mine / "venv", mine / ("v1-" + "0" * 32)]  # the second looks like a stale cache, but is not ours
+    for directory in keep:
+        directory.mkdir(parents=True)
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(mine))
+    assert Cache.open("postgresql") is not None
+    assert all(d.is_dir() for d in keep)
+    assert not (mine / "CACHEDIR.TAG").exists()
+
+
+@pytest.mark.usefixtures("small_histories_cached")
+def test_a_planted_pack_is_never_executed(write_revision: Callable[..., Path], tmp_path: Path) -> None:
+    path = write_revision(
+        "a1_plain.py",
+        """
+        revision = "a1"
+        down_revision = None
+        def upgrade():
+            pass
+        def downgrade():
+            pass
+        """,
+    )
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.mkdir, (str(marker),))
+
+    store = Cache.open("postgresql")
+    assert store is not None
+    planted = {os.path.abspath(path): (store.key(path.read_bytes()), Evil())}
+    store.pack_path(os.path.dirname(os.path.abspath(path))).write_bytes(pickle.dumps(planted))
+    result: Run = run_cli("lint", tmp_path / "versions", "--format", "json")
+    assert not marker.exists()
+    assert result.exit_code == 0
+    assert result.json()["summary"]["revisions"] == 1
+
+
+def test_an_unusable_cache_directory_only_costs_speed(
+    history: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = run_cli("lint", history, "--format", "json", "--no-cache").stdout
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    monkeypatch.setenv("MIGCHECK_CACHE_DIR", str(not_a_dir / "cache"))
+    result = run_cli("lint", history, "--format", "json")
+    assert result.stdout == expected
+    assert result.stderr == ""
