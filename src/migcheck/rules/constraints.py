@@ -120,12 +120,11 @@ def add_exclusion_constraint(ctx: RevisionContext, change: AddConstraint) -> Ite
 def _find_not_valid(ctx: RevisionContext, change: ValidateConstraint) -> tuple[Migration, AddConstraint] | None:
     """The NOT VALID constraint this VALIDATE finishes: latest first, in this revision, then its ancestors."""
     name = (change.name or "").lower()
-    found: tuple[Migration, AddConstraint] | None = None
-    for migration, c in lookback.prior(ctx, change):
+    for migration, c in lookback.prior_newest_first(ctx, change):
         if isinstance(c, AddConstraint) and c.not_valid and c.name and c.name.lower() == name \
                 and (change.table is None or c.table is None or c.table.lower() == change.table.lower()):
-            found = (migration, c)
-    return found
+            return migration, c
+    return None
 
 
 def _commit_between(ctx: RevisionContext, origin: Migration, add: AddConstraint, change: Change) -> bool:

@@ -9,6 +9,8 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 
 from __future__ import annotations
 
+import heapq
+
 from collections.abc import Iterator
 
 from migcheck.changes import (
@@ -69,6 +71,35 @@ def prior(ctx: RevisionContext, change: Change) -> Iterator[tuple[Migration, Cha
             yield migration, c
     for c in before(ctx, change):
         yield ctx.migration, c
+
+
+def prior_newest_first(ctx: RevisionContext, change: Change) -> Iterator[tuple[Migration, Change]]:
+    """``prior`` in reverse, walked lazily: a search for the latest match stops early instead of
+    collecting the whole history first (a VALIDATE in a 10,000-revision history looks back a few
+    revisions, not 10,000)."""
+    for c in reversed(before(ctx, change)):
+        yield ctx.migration, c
+    graph = ctx.graph
+    if graph is None or ctx.migration.revision not in graph.by_id:
+        return
+    order = _order(graph)
+    heap: list[tuple[int, str]] = []
+    seen: set[str] = set()
+
+    def push_parents(migration: Migration) -> None:
+        for name in (*migration.down_revisions, *migration.depends_on):
+            parent = graph.resolve(name)
+            if parent is not None and parent.revision not in seen:
+                seen.add(parent.revision)
+                heapq.heappush(heap, (-order.get(parent.revision, -1), parent.revision))
+
+    push_parents(ctx.migration)
+    while heap:
+        _, rev = heapq.heappop(heap)
+        migration = graph.by_id[rev]
+        for c in reversed(migration.upgrade_changes):
+            yield migration, c
+        push_parents(migration)
 
 
 def _same(a: str | None, b: str | None) -> bool:
