@@ -10,7 +10,6 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 from __future__ import annotations
 
 import heapq
-
 from collections.abc import Iterator
 
 from migcheck.changes import (
