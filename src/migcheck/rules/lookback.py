@@ -10,13 +10,14 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from migcheck.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
     Change,
+    ColumnSpec,
     CreateTable,
     DropColumn,
     DropConstraint,
@@ -105,22 +106,38 @@ def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.lower() == b.lower()
 
 
-def column_type(ctx: RevisionContext, change: Change, table: str, column: str) -> str | None:
-    """The column's type as the history last set it, following renames; None when unknown."""
-    known: dict[tuple[str, str], str] = {}
+_UNSET = object()
+
+
+def _column_history(
+    ctx: RevisionContext,
+    change: Change,
+    table: str,
+    column: str,
+    of_spec: Callable[[ColumnSpec], object],
+    of_alter: Callable[[AlterColumn], object],
+) -> object:
+    """One fact about a column as the history last set it, following renames of the column and of its
+    table, and forgetting it when either is dropped; None when the history does not say.
+
+    ``of_spec`` reads the fact where the column is created; ``of_alter`` where it is altered, or gives
+    ``_UNSET`` when that alteration leaves it alone.
+    """
+    known: dict[tuple[str, str], object] = {}
     for _, c in prior(ctx, change):
         if isinstance(c, CreateTable):
             for col in c.columns:
-                if col.name and col.type:
-                    known[(c.table.lower(), col.name.lower())] = col.type
-        elif isinstance(c, AddColumn) and c.column.name and c.column.type:
-            known[(c.table.lower(), c.column.name.lower())] = c.column.type
-        elif isinstance(c, AlterColumn) and c.type:
-            known[(c.table.lower(), c.column.lower())] = c.type
+                if col.name:
+                    known[(c.table.lower(), col.name.lower())] = of_spec(col)
+        elif isinstance(c, AddColumn) and c.column.name:
+            known[(c.table.lower(), c.column.name.lower())] = of_spec(c.column)
+        elif isinstance(c, AlterColumn):
+            value = of_alter(c)
+            if value is not _UNSET:
+                known[(c.table.lower(), c.column.lower())] = value
         elif isinstance(c, RenameColumn):
-            old = known.pop((c.table.lower(), c.column.lower()), None)
-            if old is not None:
-                known[(c.table.lower(), c.new_name.lower())] = old
+            if (c.table.lower(), c.column.lower()) in known:
+                known[(c.table.lower(), c.new_name.lower())] = known.pop((c.table.lower(), c.column.lower()))
         elif isinstance(c, RenameTable):
             for key in [k for k in known if k[0] == c.table.lower()]:
                 known[(c.new_name.lower(), key[1])] = known.pop(key)
@@ -130,53 +147,29 @@ def column_type(ctx: RevisionContext, change: Change, table: str, column: str) -
             for key in [k for k in known if k[0] == c.table.lower()]:
                 known.pop(key)
     return known.get((table.lower(), column.lower()))
+
+
+def column_type(ctx: RevisionContext, change: Change, table: str, column: str) -> str | None:
+    """The column's type as the history last set it, following renames; None when unknown."""
+    value = _column_history(ctx, change, table, column, lambda col: col.type,
+                            lambda alter: alter.type if alter.type else _UNSET)
+    return value if isinstance(value, str) else None
 
 
 def column_server_default(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
     """Whether the history leaves the column with a server default (True), without one (False), or does
     not say (None); follows renames of the column and of its table."""
-    known: dict[tuple[str, str], bool] = {}
-    for _, c in prior(ctx, change):
-        if isinstance(c, CreateTable):
-            for col in c.columns:
-                if col.name:
-                    known[(c.table.lower(), col.name.lower())] = col.server_default is not None
-        elif isinstance(c, AddColumn) and c.column.name:
-            known[(c.table.lower(), c.column.name.lower())] = c.column.server_default is not None
-        elif isinstance(c, AlterColumn) and c.server_default_changed:
-            known[(c.table.lower(), c.column.lower())] = c.server_default is not None
-        elif isinstance(c, RenameColumn):
-            old = known.pop((c.table.lower(), c.column.lower()), None)
-            if old is not None:
-                known[(c.table.lower(), c.new_name.lower())] = old
-        elif isinstance(c, RenameTable):
-            for key in [k for k in known if k[0] == c.table.lower()]:
-                known[(c.new_name.lower(), key[1])] = known.pop(key)
-        elif isinstance(c, DropColumn):
-            known.pop((c.table.lower(), c.column.lower()), None)
-        elif isinstance(c, DropTable):
-            for key in [k for k in known if k[0] == c.table.lower()]:
-                known.pop(key)
-    return known.get((table.lower(), column.lower()))
+    value = _column_history(
+        ctx, change, table, column, lambda col: col.server_default is not None,
+        lambda alter: (alter.server_default is not None) if alter.server_default_changed else _UNSET)
+    return value if isinstance(value, bool) else None
 
 
 def column_nullable(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
     """Whether the history leaves the column nullable (True), NOT NULL (False), or does not say (None)."""
-    known: dict[tuple[str, str], bool] = {}
-    for _, c in prior(ctx, change):
-        if isinstance(c, CreateTable):
-            for col in c.columns:
-                if col.name:
-                    known[(c.table.lower(), col.name.lower())] = not col.is_not_null
-        elif isinstance(c, AddColumn) and c.column.name:
-            known[(c.table.lower(), c.column.name.lower())] = not c.column.is_not_null
-        elif isinstance(c, AlterColumn) and c.nullable is not None:
-            known[(c.table.lower(), c.column.lower())] = c.nullable
-        elif isinstance(c, RenameColumn):
-            old = known.pop((c.table.lower(), c.column.lower()), None)
-            if old is not None:
-                known[(c.table.lower(), c.new_name.lower())] = old
-    return known.get((table.lower(), column.lower()))
+    value = _column_history(ctx, change, table, column, lambda col: not col.is_not_null,
+                            lambda alter: alter.nullable if alter.nullable is not None else _UNSET)
+    return value if isinstance(value, bool) else None
 
 
 def validated_not_null_check(ctx: RevisionContext, change: Change, table: str, column: str) -> AddConstraint | None:
