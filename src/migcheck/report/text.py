@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from itertools import groupby
 from typing import TextIO
 
@@ -80,7 +79,3 @@ def summary(result: LintResult, color: bool = False) -> str:
     worst = result.worst() or Severity.INFO
     return _paint("Found " + ", ".join(parts), _COLORS[worst] + ";1", color) + f" ({tail})."
 
-
-def write(result: LintResult, stream: TextIO | None = None, quiet: bool = False) -> None:
-    out = stream or sys.stdout
-    out.write(render(result, color=use_color(out), quiet=quiet))

@@ -7,13 +7,11 @@ record of the cycle: time, locks and rewrites per revision, and the notes.
 from __future__ import annotations
 
 import json
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 from migcheck.live.cycle import StepReport, VerifyResult
 from migcheck.live.locks import mode_label, strength
 from migcheck.report import json as json_report
-from migcheck.report import text
 
 
 def _ms(value: float | None) -> str:
@@ -96,12 +94,6 @@ def table(result: VerifyResult) -> str:
     return "\n".join(out) + "\n\n"
 
 
-def write_text(result: VerifyResult, stream: TextIO | None = None, quiet: bool = False) -> None:
-    out = stream or sys.stdout
-    color = text.use_color(out)
-    if not quiet:
-        out.write(table(result))
-    out.write(text.render(result, color=color, quiet=quiet))
 
 
 def section(result: VerifyResult) -> dict[str, Any]:
