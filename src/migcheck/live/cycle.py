@@ -36,7 +36,8 @@ from migcheck.findings import Finding
 from migcheck.graph import RevisionGraph
 from migcheck.live import LiveError, require_live
 from migcheck.live import rules as live_rules
-from migcheck.live.locks import Lock, Rewrite, mode_label, strength
+from migcheck.live.locks import Cost, Lock, Rewrite, Unmeasured, mode_label
+from migcheck.live.rules import MISSING_LOCK_TIMEOUT
 from migcheck.live.schema import VERSION_TABLES, Difference, Snapshot, summarize
 from migcheck.load import LoadError, load_python
 from migcheck.revision import Migration
@@ -74,8 +75,14 @@ class StepReport:
     rewrites: list[Rewrite] = field(default_factory=list)
     downgrade_diff: list[Difference] = field(default_factory=list)
     reupgrade_diff: list[Difference] = field(default_factory=list)
+    costs: list[Cost] = field(default_factory=list)
+    unmeasured: list[Unmeasured] = field(default_factory=list)
+    #: Write-blocking locks on existing tables requested without lock_timeout.
+    unbounded: list[Lock] = field(default_factory=list)
     error: str | None = None
     note: str | None = None
+    #: The database was recreated and the applied revisions replayed after this revision.
+    restored: bool = False
 
 
 @dataclass
@@ -89,6 +96,40 @@ class VerifyResult(LintResult):
     seed_rows: int = 0
     locks_measured: bool = False
     notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, Any]:
+        """How many revisions were cycled, failed, skipped (and why) or only applied to reach --from."""
+        cycled = [s for s in self.steps if s.checked and s.status in ("ok", "failed")]
+        skipped = [s for s in self.steps if s.status == "skipped"]
+        return {
+            "checked": len(cycled),
+            "failed": sum(1 for s in cycled if s.status == "failed"),
+            "skipped": len(skipped),
+            "applied_only": sum(1 for s in self.steps if s.status == "applied"),
+            "skipped_because": [
+                {"revision": s.revision, "reason": (s.note or "").removeprefix("not run: ")} for s in skipped
+            ],
+        }
+
+    def revision_summary(self) -> str:
+        """``22 revisions: 22 checked, 4 failed, 0 skipped``, with the reasons for the skipped ones."""
+        c = self.counts()
+        total = len(self.steps)
+        text = (
+            f"{total} revision{'s' if total != 1 else ''}: {c['checked']} checked, {c['failed']} failed, "
+            f"{c['skipped']} skipped"
+        )
+        if c["applied_only"]:
+            text += f", {c['applied_only']} only applied"
+        reasons: dict[str, list[str]] = {}
+        for item in c["skipped_because"]:
+            reasons.setdefault(item["reason"], []).append(item["revision"])
+        if reasons:
+            text += " (" + "; ".join(
+                f"{', '.join(revs[:3])}{f' and {len(revs) - 3} more' if len(revs) > 3 else ''}: {why}"
+                for why, revs in reasons.items()
+            ) + ")"
+        return text
 
 
 class StepFailed(Exception):
@@ -347,8 +388,15 @@ class Cycle:
         self.findings: list[Finding] = []
         self.steps: list[StepReport] = []
         self.notes: list[str] = []
-        self.applied: set[str] = set()
+        #: The revisions applied now, in the order they were applied (a replay applies them again).
+        self.applied: dict[str, Migration] = {}
+        #: Revisions whose own upgrade failed: their descendants cannot run.
+        self.broken: set[str] = set()
+        self.skipped: set[str] = set()
         self.stopped: str | None = None
+        self.restores = 0
+        #: env.py sets lock_timeout (read statically): the locks of every revision are bounded.
+        self.env_timeout = False
 
     # helpers -----------------------------------------------------------------------------------
 
@@ -358,8 +406,8 @@ class Cycle:
         with self.engine.connect() as conn:
             return schema.take(conn, self.scratch.dialect, frozenset(self.runner.version_tables))
 
-    def seed(self) -> None:
-        if self.options.seed_rows <= 0:
+    def seed(self, enabled: bool = True) -> None:
+        if self.options.seed_rows <= 0 or not enabled:
             return
         from migcheck.live import seed
 
@@ -396,18 +444,36 @@ class Cycle:
             )
         )
 
-    def settle(self, expected: Snapshot, migration: Migration, what: str) -> None:
-        """After a failed step: the schema must be what it was, or nothing after can be trusted."""
-        if self.snapshot() != expected:
-            why = (
-                "an autocommit block committed part of it"
-                if self.postgres
-                else "DDL is not transactional on MySQL/MariaDB"
-            )
-            self.stopped = (
-                f"the failed {what} of {migration.revision} left the schema half-changed ({why}); "
-                "the revisions after it were not run"
-            )
+    def restore(self, expected: Snapshot | None, report: StepReport) -> Snapshot:
+        """Bring the scratch database back to the applied revisions, so the next revision starts clean.
+
+        A failed step on PostgreSQL rolls back by itself; when the schema is still not what it
+        should be (a half-applied step on MySQL/MariaDB, an autocommit block, a downgrade that
+        is not the inverse), the database is recreated and the applied revisions replayed
+        (upgrades only, no seed rows).
+        """
+        current = self.snapshot()
+        if expected is not None and current == expected:
+            return current
+        admin_url = getattr(self.scratch, "admin_url", None)
+        if admin_url is None:
+            self.stopped = f"the state after {report.revision} could not be restored; the revisions after it were not run"
+            return current
+        self.engine.dispose()
+        _recreate_database(admin_url, self.scratch.dialect, self.scratch.name)
+        self.restores += 1
+        for migration in list(self.applied.values()):
+            try:
+                self.runner.step(migration, True)
+            except StepFailed as exc:
+                self.stopped = (
+                    f"replaying the upgrades to restore the state after {report.revision} failed at "
+                    f"{migration.revision} ({exc.error}); the revisions after it were not run"
+                )
+                break
+        restored = self.snapshot()
+        report.restored = True
+        return restored
 
     # the run -----------------------------------------------------------------------------------
 
@@ -425,7 +491,8 @@ class Cycle:
             if self.stopped:
                 report.status, report.note = "skipped", "not run: the run stopped earlier"
             elif missing:
-                report.status, report.note = "skipped", f"not run: {', '.join(missing)} is not applied"
+                self.skipped.add(migration.revision)
+                report.status, report.note = "skipped", f"not run: {self._why_missing(missing)}"
             elif not checked:
                 current = self.apply_only(migration, report, current)
             else:
@@ -433,20 +500,29 @@ class Cycle:
             if tick:
                 tick(migration.revision)
 
+    def _why_missing(self, missing: list[str]) -> str:
+        parts = []
+        for parent in missing:
+            if parent in self.broken:
+                parts.append(f"the upgrade of {parent} failed")
+            elif parent in self.skipped:
+                parts.append(f"{parent} was skipped")
+            else:
+                parts.append(f"{parent} is not applied")
+        return "; ".join(parts)
+
     def apply_only(self, migration: Migration, report: StepReport, before: Snapshot) -> Snapshot:
         report.status = "applied"
         try:
             report.upgrade_ms = self.timed(migration, True)
         except StepFailed as exc:
-            self.fail_upgrade(migration, report, exc, before)
-            return before
-        self.applied.add(migration.revision)
+            return self.fail_upgrade(migration, report, exc, before)
+        self.applied[migration.revision] = migration
         return self.snapshot()
 
-    def fail_upgrade(
-        self, migration: Migration, report: StepReport, exc: StepFailed, before: Snapshot
-    ) -> None:
+    def fail_upgrade(self, migration: Migration, report: StepReport, exc: StepFailed, before: Snapshot) -> Snapshot:
         report.status, report.error = "failed", exc.error
+        self.broken.add(migration.revision)
         rows = f" (each table held {self.options.seed_rows} rows)" if self.options.seed_rows else ""
         fix = None
         if "null value" in exc.error or "contains null values" in exc.error or "cannot be null" in exc.error:
@@ -461,43 +537,44 @@ class Cycle:
             exc.line,
             fix,
         )
-        self.settle(before, migration, "upgrade")
+        return self.restore(before, report)
 
     def cycle(self, migration: Migration, report: StepReport, before: Snapshot) -> Snapshot:
-        from migcheck.live import locks as lockmod
         from migcheck.live.schema import diff
 
         # 1. upgrade, watching locks and file nodes
         self.seed()
-        recorder = None
-        if self.postgres:
-            with self.engine.connect() as conn:
-                recorder = lockmod.Recorder(
-                    self.scratch.name,
-                    migration.path,
-                    lockmod.relations(conn),
-                    frozenset(self.runner.version_tables),
-                )
         try:
-            with recorder.listening() if recorder else contextlib.nullcontext():
-                report.upgrade_ms = self.timed(migration, True)
+            report.upgrade_ms = self.upgrade_watched(migration, report)
         except StepFailed as exc:
-            self.fail_upgrade(migration, report, exc, before)
-            return before
-        self.applied.add(migration.revision)
-        if recorder is not None:
-            result = recorder.result()
-            report.locks, report.rewrites = result.locks, result.rewrites
-            self.lock_findings(migration, report)
+            current = self.fail_upgrade(migration, report, exc, before)
+            if not self.options.seed_rows or self.stopped:
+                return current
+            # The failure under seed rows is the finding; the history goes on from the unseeded state.
+            current = self.restore(None, report)
+            if self.stopped:
+                return current
+            try:
+                report.upgrade_ms = self.upgrade_watched(migration, report)
+            except StepFailed as again:
+                report.note = f"fails on empty tables too: {again.error}"
+                return self.restore(current, report)
+            self.broken.discard(migration.revision)
+            report.note = "upgrades on empty tables; checked on from there without seed rows"
+            before = current
+            seeding = False
+        else:
+            seeding = True
+        self.applied[migration.revision] = migration
         after_up = self.snapshot()
 
         # 2. downgrade, compare with the schema from before the upgrade
-        self.seed()
+        self.seed(seeding)
         try:
             report.downgrade_ms = self.timed(migration, False)
         except StepFailed as exc:
             report.status, report.error = "failed", exc.error
-            rows = f" (each table held {self.options.seed_rows} rows)" if self.options.seed_rows else ""
+            rows = f" (each table held {self.options.seed_rows} rows)" if seeding and self.options.seed_rows else ""
             self.finding(
                 live_rules.DOWNGRADE_FAILED,
                 migration,
@@ -505,9 +582,8 @@ class Cycle:
                 exc.line,
                 upgrade_side=False,
             )
-            self.settle(after_up, migration, "downgrade")
-            return after_up
-        self.applied.discard(migration.revision)
+            return self.restore(after_up, report)
+        del self.applied[migration.revision]
         after_down = self.snapshot()
         report.downgrade_diff = diff(before, after_down)
         if report.downgrade_diff:
@@ -523,7 +599,8 @@ class Cycle:
             )
 
         # 3. upgrade again, compare with the first upgrade
-        self.seed()
+        self.seed(seeding)
+        self.applied[migration.revision] = migration  # what the state must be after this step
         try:
             report.reupgrade_ms = self.timed(migration, True)
         except StepFailed as exc:
@@ -535,9 +612,7 @@ class Cycle:
                 exc.line,
                 "make downgrade() remove everything upgrade() creates, so the upgrade can run again",
             )
-            self.settle(after_down, migration, "second upgrade")
-            return after_down
-        self.applied.add(migration.revision)
+            return self.restore(None, report)  # the version table says the parent: always rebuild
         after_up2 = self.snapshot()
         report.reupgrade_diff = diff(after_up, after_up2)
         if report.reupgrade_diff:
@@ -549,26 +624,39 @@ class Cycle:
                 f"{summarize(report.reupgrade_diff)}",
                 None,
             )
+            return self.restore(after_up, report)
         return after_up2
 
+    def upgrade_watched(self, migration: Migration, report: StepReport) -> float:
+        """The first upgrade of a revision: on PostgreSQL its locks, costs and rewrites are recorded."""
+        from migcheck.live import locks as lockmod
+
+        if not self.postgres:
+            return self.timed(migration, True)
+        with self.engine.connect() as conn:
+            recorder = lockmod.Recorder(
+                self.scratch.name, migration.path, lockmod.relations(conn), frozenset(self.runner.version_tables)
+            )
+        with recorder.listening():
+            elapsed = self.timed(migration, True)
+        result = recorder.result()
+        if self.env_timeout:  # env.py sets lock_timeout for every migration (not run without --use-env)
+            for lock in result.locks:
+                lock.bounded = True
+        report.locks, report.rewrites = result.locks, result.rewrites
+        report.costs, report.unmeasured = result.costs, result.unmeasured
+        report.unbounded = result.unbounded
+        self.lock_findings(migration, report)
+        return elapsed
+
     def lock_findings(self, migration: Migration, report: StepReport) -> None:
-        strongest: dict[str, Lock] = {}
-        for lock in report.locks:
-            if lock.existing and lock.kind == "table" and lock.blocks_writes:
-                held = strongest.get(lock.relation)
-                if held is None or strength(lock.mode) > strength(held.mode):
-                    strongest[lock.relation] = lock
-        for table, lock in sorted(strongest.items()):
-            blocks = "reads and writes" if lock.mode == "AccessExclusiveLock" else "writes"
-            by = f"; taken by `{lock.statement}`" if lock.statement else ""
-            mode = mode_label(lock.mode)
+        for cost in report.costs:
             self.finding(
                 live_rules.DANGEROUS_LOCK,
                 migration,
-                f"upgrade of {migration.revision} holds {mode} on existing table {table} until commit, "
-                f"blocking {blocks} ({report.upgrade_ms} ms here, longer on a busy table){by}",
-                lock.line,
-                LOCK_FIX,
+                _cost_message(migration.revision, cost),
+                cost.line,
+                _cost_fix(cost),
             )
         groups: dict[tuple[int | None, str | None], list[Rewrite]] = {}
         for rewrite in report.rewrites:
@@ -578,6 +666,18 @@ class Cycle:
             indexes = [r.relation for r in rewrites if r.kind == "index" and r not in tables]
             by = f"; caused by `{statement}`" if statement else ""
             for rewrite in tables:
+                if rewrite.truncate:
+                    self.finding(
+                        live_rules.TABLE_REWRITE,
+                        migration,
+                        f"upgrade of {migration.revision} empties existing {rewrite.kind} {rewrite.relation}: "
+                        f"TRUNCATE deletes every row at once (the table gets a new, empty file) under an "
+                        f"ACCESS EXCLUSIVE lock{by}",
+                        line,
+                        "delete only the rows the migration means to remove (DELETE ... WHERE), in batches, "
+                        "or move the data out first if it is still needed",
+                    )
+                    continue
                 also = (
                     f" and its index{'es' if len(indexes) > 1 else ''} {', '.join(indexes)}"
                     if indexes
@@ -593,10 +693,88 @@ class Cycle:
                     REWRITE_FIX,
                 )
 
+    def lock_timeout_finding(self, env_py: Path | None, env_sets_timeout: bool) -> None:
+        """Strong locks requested without lock_timeout: one finding for the run, with the fix once."""
+        unbounded = [(s, lk) for s in self.steps for lk in s.unbounded]
+        if not unbounded or env_sets_timeout:
+            return
+        rule = get_rule(MISSING_LOCK_TIMEOUT)
+        if rule is None:
+            return
+        where = []
+        for step, lock in unbounded:
+            label = f"{step.revision} ({lock.relation} {mode_label(lock.mode)}"
+            label += f", line {lock.line})" if lock.line else ")"
+            if label not in where:
+                where.append(label)
+        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+        first = next(s for s, _ in unbounded)
+        path = env_py if env_py is not None else None
+        self.findings.append(
+            Finding(
+                rule=MISSING_LOCK_TIMEOUT,
+                severity=rule.severity,
+                message=(
+                    f"verify: {len(where)} lock{'s' if len(where) != 1 else ''} on existing tables "
+                    f"{'were' if len(where) != 1 else 'was'} requested with no lock_timeout set: {shown}. "
+                    "Each waits behind any long query on its table, and every query after it waits too"
+                ),
+                path=display_path(path) if path else first.path,
+                line=1,
+                revision=None if path else first.revision,
+                fix=LOCK_FIX,
+            )
+        )
+
+
+def _cost_message(revision: str, cost: Cost) -> str:
+    lock = cost.lock
+    blocks = "reads and writes" if lock.mode == "AccessExclusiveLock" else "writes"
+    taken = ""
+    if lock.statement and lock.statement != cost.statement:
+        taken = f" (taken by `{lock.statement}`{f', line {lock.line}' if lock.line else ''})"
+    what = {
+        "index build": "builds an index over the whole table",
+        "scan": "scans the whole table",
+    }[cost.work]
+    by = f"`{cost.statement}`" if cost.statement else "the step"
+    probed = " (measured in a probe transaction: it ran in an autocommit block)" if lock.probed else ""
+    bounded = "" if lock.bounded else "; no lock_timeout was set"
+    return (
+        f"upgrade of {revision}: {by} {what} {cost.relation} while holding {mode_label(lock.mode)}{taken}, "
+        f"blocking {blocks} for as long as the table is big{bounded}{probed}"
+    )
+
+
+def _cost_fix(cost: Cost) -> str:
+    text = (cost.statement or "").upper()
+    if cost.work == "index build":
+        if "CONSTRAINT" in text or "PRIMARY KEY" in text:
+            return (
+                "build the unique index first with op.create_index(..., unique=True, postgresql_concurrently=True) "
+                "inside op.get_context().autocommit_block(), then add the constraint USING INDEX"
+            )
+        return (
+            "with op.get_context().autocommit_block():\n"
+            "    op.create_index(..., postgresql_concurrently=True)"
+        )
+    if "NOT NULL" in text:
+        return (
+            "prove it first: add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a separate "
+            "transaction, then SET NOT NULL (PostgreSQL 12+ skips the scan)"
+        )
+    if "CHECK" in text or "FOREIGN KEY" in text or "REFERENCES" in text:
+        return (
+            "add the constraint NOT VALID (postgresql_not_valid=True), then VALIDATE CONSTRAINT it in a "
+            "separate transaction: that takes SHARE UPDATE EXCLUSIVE, and writes go on"
+        )
+    return "do the table-size work in its own transaction, without the schema change's lock (in batches)"
+
 
 LOCK_FIX = (
-    "set a lock_timeout first (op.execute(\"SET lock_timeout = '5s'\")) so the migration gives up instead of "
-    "queueing every query behind it, and keep the revision to that one change"
+    "set a lock_timeout once, in env.py, so every migration gives up instead of queueing:\n"
+    "    context.configure(connection=connection, ...)\n"
+    "    connection.execute(sa.text(\"SET lock_timeout = '5s'\"))  # before context.run_migrations()"
 )
 REWRITE_FIX = (
     "avoid the rewrite: add a new column, backfill it in batches and switch over, or change to a "
@@ -621,6 +799,22 @@ def _inverse_fix(differences: list[Difference]) -> str | None:
     if not lines:
         return None
     return "add to downgrade():\n" + "\n".join(lines)
+
+
+def _recreate_database(admin_url: Any, dialect: str, name: str) -> None:
+    """Drop the scratch database and create it empty again, under the same name."""
+    from sqlalchemy import create_engine
+
+    from migcheck.live.provision import _drop, _null_pool, _quote
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
+    try:
+        _drop(admin, dialect, name)
+        with admin.connect() as conn:
+            charset = " CHARACTER SET utf8mb4" if dialect == "mysql" else ""
+            conn.exec_driver_sql(f"CREATE DATABASE {_quote(dialect, name)}{charset}")
+    finally:
+        admin.dispose()
 
 
 # --- entry point ----------------------------------------------------------------------------------
@@ -661,11 +855,13 @@ def verify(options: VerifyOptions) -> VerifyResult:
     from sqlalchemy import create_engine
     from sqlalchemy.exc import DBAPIError
 
+    from migcheck.envinfo import read_env
     from migcheck.live import drift
     from migcheck.live.provision import provision
 
     sources, migrations, graph = load_history(options.paths)
     order = plan(graph, options.from_rev, options.to_rev)
+    env = read_env(sources.env_py[0] if sources.env_py else None)
     config_file = _config_file(options.paths)
     if options.use_env and config_file is None:
         raise LiveError("--use-env needs the project's alembic.ini (point PATH at it or at its directory)")
@@ -687,10 +883,13 @@ def verify(options: VerifyOptions) -> VerifyResult:
                     "check version_locations in alembic.ini"
                 )
             cycle = Cycle(options, runner, scratch, engine)
+            cycle.env_timeout = env.sets_lock_timeout
             with _progress(len(order), options.progress) as tick:
                 cycle.run(order, graph, tick)
+            if cycle.postgres:
+                cycle.lock_timeout_finding(env.path, env.sets_lock_timeout)
             if target is not None:
-                if len(cycle.applied) == len(order):
+                if len(cycle.applied) == len(order) and not cycle.stopped:
                     with engine.connect() as conn:
                         for found in drift.compare(conn, target):
                             rule = get_rule(live_rules.MODEL_DRIFT)
@@ -713,8 +912,16 @@ def verify(options: VerifyOptions) -> VerifyResult:
     notes = list(cycle.notes)
     if cycle.stopped:
         notes.insert(0, cycle.stopped)
+    if cycle.restores:
+        notes.append(
+            f"the scratch database was recreated and the applied upgrades replayed {cycle.restores} "
+            f"time{'s' if cycle.restores != 1 else ''} after a failure, so every revision started from a clean state"
+        )
     if not cycle.postgres:
-        notes.append("locks and rewrites are measured on PostgreSQL only")
+        notes.append(
+            "locks and rewrites are measured on PostgreSQL only: metadata locks and table copies on "
+            "MySQL/MariaDB were not measured for any revision"
+        )
     cycle.findings.sort(key=Finding.sort_key)
     return VerifyResult(
         findings=cycle.findings,

@@ -61,6 +61,9 @@ MODEL_DRIFT = _live_rule(
     "verify --check-models: the database at the heads differs from the application's models.",
 )
 
+#: A static rule's id, shared: verify reports the locks it saw taken without lock_timeout once per run.
+MISSING_LOCK_TIMEOUT = "missing-lock-timeout"
+
 LIVE_RULES = (
     UPGRADE_FAILED,
     DOWNGRADE_FAILED,

@@ -55,6 +55,9 @@ def summary_line(result: LintResult) -> str:
     parts = [f"{n} {sev.label}{'' if n == 1 or sev is Severity.INFO else 's'}" for n, sev in counts if n]
     suppressed = sum(1 for f in result.findings if f.suppressed)
     scope = f"{_plural(len(result.migrations), 'revision')} in {_plural(result.files_checked, 'file')}"
+    live = getattr(result, "revision_summary", None)
+    if live is not None:  # verify: what was checked, failed and skipped
+        scope = live()
     if suppressed:
         scope += f", {suppressed} suppressed"
     worst = result.worst()

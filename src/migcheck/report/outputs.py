@@ -78,6 +78,12 @@ def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, c
     if output.format == "sarif":
         from migcheck.report import sarif
 
+        if live:  # the run's counts in the run's property bag
+            import json
+
+            doc = sarif.document(result)
+            doc["runs"][0]["properties"] = {"verify": result.counts()}  # type: ignore[attr-defined]
+            return json.dumps(doc, indent=2) + "\n"
         return sarif.render(result)
     if output.format == "github":
         from migcheck.report import github

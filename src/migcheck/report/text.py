@@ -39,7 +39,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 def render(result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False) -> str:
     lines: list[str] = []
     active = [f for f in result.findings if not f.suppressed]
-    if quiet and not active:
+    if quiet and not active and not hasattr(result, "revision_summary"):  # verify always says what it checked
         return ""
     for _path, group in groupby(active, key=lambda f: f.path):
         for finding in group:
@@ -72,6 +72,9 @@ def summary(result: LintResult, color: bool = False) -> str:
         tail = f"{result.linted} of {revisions} revision{'s' if revisions != 1 else ''} linted, {files}"
     else:
         tail = f"{revisions} revision{'s' if revisions != 1 else ''} in {files}"
+    live = getattr(result, "revision_summary", None)
+    if live is not None:  # verify: what was checked, failed and skipped, not what was read
+        tail = live()
     if suppressed:
         tail += f", {suppressed} suppressed"
     if not parts:
