@@ -36,7 +36,7 @@ from migcheck.findings import Finding
 from migcheck.graph import RevisionGraph
 from migcheck.live import LiveError, require_live
 from migcheck.live import rules as live_rules
-from migcheck.live.locks import Cost, Lock, Rewrite, Unmeasured, mode_label
+from migcheck.live.locks import Cost, Lock, Rewrite, Unmeasured, mode_label, strength
 from migcheck.live.rules import MISSING_LOCK_TIMEOUT
 from migcheck.live.schema import VERSION_TABLES, Difference, Snapshot, summarize
 from migcheck.load import LoadError, load_python
@@ -701,13 +701,14 @@ class Cycle:
         rule = get_rule(MISSING_LOCK_TIMEOUT)
         if rule is None:
             return
-        where = []
+        strongest: dict[tuple[str, str], Lock] = {}
         for step, lock in unbounded:
-            label = f"{step.revision} ({lock.relation} {mode_label(lock.mode)}"
-            label += f", line {lock.line})" if lock.line else ")"
-            if label not in where:
-                where.append(label)
-        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+            held = strongest.get((step.revision, lock.relation))
+            if held is None or strength(lock.mode) > strength(held.mode):
+                strongest[(step.revision, lock.relation)] = lock
+        revisions = list(dict.fromkeys(revision for revision, _ in strongest))
+        shown = ", ".join(revisions[:12]) + (f" and {len(revisions) - 12} more" if len(revisions) > 12 else "")
+        n = len(strongest)
         first = next(s for s, _ in unbounded)
         path = env_py if env_py is not None else None
         self.findings.append(
@@ -715,8 +716,9 @@ class Cycle:
                 rule=MISSING_LOCK_TIMEOUT,
                 severity=rule.severity,
                 message=(
-                    f"verify: {len(where)} lock{'s' if len(where) != 1 else ''} on existing tables "
-                    f"{'were' if len(where) != 1 else 'was'} requested with no lock_timeout set: {shown}. "
+                    f"verify: {n} write-blocking lock{'s' if n != 1 else ''} on existing tables "
+                    f"{'were' if n != 1 else 'was'} requested with no lock_timeout set, by revision"
+                    f"{'s' if len(revisions) != 1 else ''} {shown} (each revision's locks are in the verify table). "
                     "Each waits behind any long query on its table, and every query after it waits too"
                 ),
                 path=display_path(path) if path else first.path,
