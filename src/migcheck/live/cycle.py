@@ -23,12 +23,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from migcheck.discovery import DiscoveryError, Sources, discover
 from migcheck.engine import LintResult, display_path
@@ -57,6 +59,9 @@ class VerifyOptions:
     seed_rows: int = 0
     check_models: str | None = None
     progress: bool = False
+    #: --use-env: where env.py's output goes (None: a temporary log file, named in a note; discarded under -q).
+    env_log: Path | None = None
+    quiet: bool = False
 
 
 @dataclass
@@ -192,6 +197,8 @@ def plan(graph: RevisionGraph, from_rev: str | None, to_rev: str | None) -> list
     """The revisions to apply in order, each with whether it is cycled (True) or only applied."""
     ids = set(graph.by_id)
     checked = set(ids)
+    from_rev = None if from_rev == "base" else from_rev
+    to_rev = None if to_rev in ("head", "heads") else to_rev
     if to_rev is not None:
         target = _resolve(graph, to_rev, "--to")
         checked &= graph.ancestors(target) | {target}
@@ -228,10 +235,13 @@ def plan(graph: RevisionGraph, from_rev: str | None, to_rev: str | None) -> list
 
 def _resolve(graph: RevisionGraph, name: str, option: str) -> str:
     if name in ("base", "heads", "head"):
-        raise LiveError(f"{option} takes a revision id (leave it out for the {name})")
+        raise LiveError(f"{option} {name} names no single revision (leave {option} out for the {name})")
     migration = graph.resolve(name)
     if migration is None:
-        raise LiveError(f"{option} {name!r}: no such revision (or an ambiguous prefix)")
+        raise LiveError(
+            f"{option} {name!r}: no such revision, branch label or label@head (or an ambiguous prefix, "
+            "or a branch with several heads)"
+        )
     return migration.revision
 
 
@@ -270,6 +280,8 @@ class Runner:
             )
         _guard_alembic(lambda: self.script.revision_map.heads)  # imports every revision file now
         self.engine: Any = None
+        #: --use-env: where env.py's output (logging, prints, warnings) goes; None leaves it alone.
+        self.env_output: TextIO | None = None
 
     def known(self, rev_id: str) -> bool:
         try:
@@ -296,6 +308,7 @@ class Runner:
             if self.use_env:
                 with (
                     _only_scratch(self.scratch_url),
+                    _output_to(self.env_output),
                     EnvironmentContext(self.config, self.script, fn=steps, as_sql=False),
                 ):
                     self.script.run_env()
@@ -350,6 +363,73 @@ def _only_scratch(scratch_url: Any) -> Iterator[None]:
         yield
     finally:
         event.remove(Engine, "engine_connect", guard)
+
+
+@contextlib.contextmanager
+def _output_to(stream: TextIO | None) -> Iterator[None]:
+    """--use-env: env.py's stdout, stderr, Python warnings and logging go to ``stream``, not the terminal.
+
+    ``fileConfig`` in env.py binds its handlers to ``sys.stderr`` as it is while env.py runs,
+    so redirecting the streams catches Alembic's INFO lines and the application's logging too.
+    """
+    if stream is None:
+        yield
+        return
+    with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream), warnings.catch_warnings():
+        warnings.simplefilter("default")
+
+        def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+            stream.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+        warnings.showwarning = show
+        yield
+
+
+@contextlib.contextmanager
+def _logging_kept() -> Iterator[None]:
+    """Undo what env.py's ``fileConfig`` did to logging once the run is over (its handlers hold our log file)."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {name: (lg.handlers[:], lg.level, lg.disabled, lg.propagate)
+             for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)}
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, lg in list(logging.Logger.manager.loggerDict.items()):
+            if not isinstance(lg, logging.Logger):
+                continue
+            if name in named:
+                lg.handlers[:], lg.level, lg.disabled, lg.propagate = named[name]
+            else:
+                lg.handlers[:] = []
+
+
+@contextlib.contextmanager
+def _env_log(options: VerifyOptions) -> Iterator[tuple[TextIO | None, str | None]]:
+    """The stream env.py's output goes to under --use-env, and the note that says where it went."""
+    if not options.use_env:
+        yield None, None
+        return
+    if options.env_log is None and options.quiet:
+        with open(os.devnull, "w", encoding="utf-8") as sink, _logging_kept():
+            yield sink, None
+        return
+    if options.env_log is not None:
+        path = options.env_log
+    else:
+        handle, name = tempfile.mkstemp(prefix="migcheck-env-", suffix=".log")
+        os.close(handle)
+        path = Path(name)
+    try:
+        log = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise LiveError(f"cannot write --env-log {path}: {exc.strerror or exc}") from None
+    with log, _logging_kept():
+        yield log, f"the output of env.py and the migrations (--use-env) is in {path}"
 
 
 def _common_parent(paths: list[Path]) -> Path:
@@ -872,12 +952,15 @@ def verify(options: VerifyOptions) -> VerifyResult:
 
     with (
         _on_sys_path(roots),
+        _env_log(options) as (env_output, env_note),
         provision(options.db_url, options.engine, options.image, options.allow_remote) as scratch,
     ):
         engine = create_engine(scratch.url)  # pooled: a step and its snapshots reuse connections
         try:
-            runner = Runner(sources, scratch.url, options.use_env, config_file)
+            with _output_to(env_output):  # importing the revisions may log or print too
+                runner = Runner(sources, scratch.url, options.use_env, config_file)
             runner.engine = engine
+            runner.env_output = env_output
             unknown = [m.revision for m, _ in order if not runner.known(m.revision)]
             if unknown:
                 raise LiveError(
@@ -912,6 +995,8 @@ def verify(options: VerifyOptions) -> VerifyResult:
         finally:
             engine.dispose()
     notes = list(cycle.notes)
+    if env_note:
+        notes.append(env_note)
     if cycle.stopped:
         notes.insert(0, cycle.stopped)
     if cycle.restores:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+import warnings
 from typing import Any
 
 _SKIP = object()
@@ -50,9 +51,13 @@ def top_up(engine: Any, rows: int, exclude: frozenset[str]) -> list[str]:
             if s != default and s not in ("information_schema", "performance_schema", "mysql", "sys")
             and not s.startswith("pg_")
         ] if conn.dialect.name == "postgresql" else []
-        metadata.reflect(bind=conn)
-        for schema in others:
-            metadata.reflect(bind=conn, schema=schema)
+        with warnings.catch_warnings():
+            # SQLAlchemy's PostgreSQL index reflection hands Index() a "dialect_options" key it then
+            # warns about ("Can't validate argument 'dialect_options'"): its own quirk, not the user's.
+            warnings.filterwarnings("ignore", message="Can't validate argument")
+            metadata.reflect(bind=conn)
+            for schema in others:
+                metadata.reflect(bind=conn, schema=schema)
     for table in metadata.sorted_tables:
         if table.name in exclude and table.schema is None:
             continue
