@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 import time
@@ -156,8 +157,6 @@ def load_history(paths: list[Path]) -> tuple[Sources, list[Migration], RevisionG
         sources = discover(paths)
     except DiscoveryError as exc:
         raise LiveError(str(exc)) from None
-    if not sources.python:
-        raise LiveError(f"no revision files found in {', '.join(str(p) for p in paths)}")
     migrations: list[Migration] = []
     for path in sources.python:
         try:
@@ -477,6 +476,8 @@ class Cycle:
         self.restores = 0
         #: env.py sets lock_timeout (read statically): the locks of every revision are bounded.
         self.env_timeout = False
+        #: MySQL/MariaDB: databases ("schemas") the migrations created on the server, dropped after the run.
+        self.created_databases: set[str] = set()
 
     # helpers -----------------------------------------------------------------------------------
 
@@ -541,6 +542,7 @@ class Cycle:
             return current
         self.engine.dispose()
         _recreate_database(admin_url, self.scratch.dialect, self.scratch.name)
+        _drop_databases(admin_url, self.created_databases)
         self.restores += 1
         for migration in list(self.applied.values()):
             try:
@@ -883,6 +885,100 @@ def _inverse_fix(differences: list[Difference]) -> str | None:
     return "add to downgrade():\n" + "\n".join(lines)
 
 
+_CREATE_DATABASE = re.compile(
+    r"^\s*CREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?[`\"]?([A-Za-z0-9_$]+)", re.I
+)
+
+
+@contextlib.contextmanager
+def _created_databases(scratch: Any) -> Iterator[set[str]]:
+    """MySQL/MariaDB: the databases the migrations create with CREATE DATABASE/SCHEMA, dropped at the end.
+
+    Only the names this run's statements created and that did not exist before are dropped:
+    the server is shared, and other databases on it are none of verify's business.
+    """
+    created: set[str] = set()
+    admin_url = getattr(scratch, "admin_url", None)
+    if scratch.dialect != "mysql" or admin_url is None:
+        yield created
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    existing = _databases(admin_url)
+
+    def watch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        match = _CREATE_DATABASE.match(statement)
+        if match and conn.engine.url.database == scratch.name and match.group(1) not in existing:
+            created.add(match.group(1))
+
+    event.listen(Engine, "after_cursor_execute", watch)
+    try:
+        yield created
+    finally:
+        event.remove(Engine, "after_cursor_execute", watch)
+        _drop_databases(admin_url, created)
+
+
+def _databases(admin_url: Any) -> set[str]:
+    from sqlalchemy import create_engine
+
+    from migcheck.live.provision import _null_pool
+
+    admin = create_engine(admin_url, poolclass=_null_pool())
+    try:
+        with admin.connect() as conn:
+            return {str(r[0]) for r in conn.exec_driver_sql("SHOW DATABASES")}
+    finally:
+        admin.dispose()
+
+
+def _drop_databases(admin_url: Any, names: set[str]) -> None:
+    if not names:
+        return
+    from sqlalchemy import create_engine
+
+    from migcheck.live.provision import _null_pool
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
+    try:
+        with admin.connect() as conn:
+            for name in sorted(names):
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        admin.dispose()
+
+
+#: Async drivers and the sync driver verify uses on the same server instead.
+_SYNC_FOR = {"asyncpg": "psycopg2", "psycopg_async": "psycopg2", "aiomysql": "pymysql", "asyncmy": "pymysql"}
+
+
+def _sync_driver(url_text: str) -> tuple[str, str | None]:
+    """``postgresql+asyncpg://...`` -> the same URL with psycopg2, and a note saying so."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(url_text)
+    except ArgumentError:
+        return url_text, None  # provision says what is wrong with it
+    driver = url.get_driver_name()
+    if driver not in _SYNC_FOR:
+        return url_text, None
+    sync = url.set(drivername=f"{url.get_backend_name()}+{_SYNC_FOR[driver]}")
+    note = f"--db-url names the async driver {driver}; verify connected to the same server with {_SYNC_FOR[driver]}"
+    return sync.render_as_string(hide_password=False), note
+
+
+def _async_env(env_py: Path) -> bool:
+    """An env.py that migrates through an async engine (``async_engine_from_config``, ``run_sync``)."""
+    try:
+        text = env_py.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "async_engine_from_config" in text or "create_async_engine" in text or ".run_sync(" in text
+
+
 def _recreate_database(admin_url: Any, dialect: str, name: str) -> None:
     """Drop the scratch database and create it empty again, under the same name."""
     from sqlalchemy import create_engine
@@ -942,6 +1038,18 @@ def verify(options: VerifyOptions) -> VerifyResult:
     from migcheck.live.provision import provision
 
     sources, migrations, graph = load_history(options.paths)
+    async_note = None
+    if options.db_url:
+        options.db_url, async_note = _sync_driver(options.db_url)
+    if options.use_env and sources.env_py and _async_env(sources.env_py[0]):
+        raise LiveError(
+            f"--use-env: {display_path(sources.env_py[0])} runs the migrations through an async engine, which "
+            "verify cannot watch; run verify without --use-env (the revisions run on a sync driver)"
+        )
+    if not migrations:  # as lint: an empty history is nothing to check, not an error
+        shown = ", ".join(str(p) for p in options.paths)
+        return VerifyResult(findings=[], migrations=[], graph=graph, sources=sources,
+                            notes=[f"no revision files found in {shown}: nothing to verify"])
     order = plan(graph, options.from_rev, options.to_rev)
     env = read_env(sources.env_py[0] if sources.env_py else None)
     config_file = _config_file(options.paths)
@@ -969,7 +1077,8 @@ def verify(options: VerifyOptions) -> VerifyResult:
                 )
             cycle = Cycle(options, runner, scratch, engine)
             cycle.env_timeout = env.sets_lock_timeout
-            with _progress(len(order), options.progress) as tick:
+            with _progress(len(order), options.progress) as tick, _created_databases(scratch) as created:
+                cycle.created_databases = created
                 cycle.run(order, graph, tick)
             if cycle.postgres:
                 cycle.lock_timeout_finding(env.path, env.sets_lock_timeout)
@@ -995,6 +1104,12 @@ def verify(options: VerifyOptions) -> VerifyResult:
         finally:
             engine.dispose()
     notes = list(cycle.notes)
+    if async_note:
+        notes.append(async_note)
+    if len(graph.heads) > 1:
+        heads = ", ".join(h.revision for h in graph.heads)
+        notes.append(f"the history has {len(graph.heads)} heads ({heads}): verify cycled every branch; "
+                     "whether that is a fault is for `migcheck lint` (multiple-heads)")
     if env_note:
         notes.append(env_note)
     if cycle.stopped:

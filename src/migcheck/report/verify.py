@@ -47,6 +47,8 @@ def _result(step: StepReport, rules: dict[str, list[str]]) -> str:
 
 
 def table(result: VerifyResult) -> str:
+    if not result.steps:
+        return "".join(f"note: {note}\n" for note in result.notes) + "\n"
     rules: dict[str, list[str]] = {}
     for finding in result.findings:
         if finding.revision and finding.rule not in rules.setdefault(finding.revision, []):
