@@ -74,3 +74,42 @@ def test_mariadb_drops_the_databases_the_migrations_created(
     finally:
         engine.dispose()
     assert name not in names
+
+
+def _rev(rev: str, parent: str | None, extra: str = "", table: str = "t") -> str:
+    return f'''
+        import sqlalchemy as sa
+        from alembic import op
+        {extra}
+
+        revision = "{rev}"
+        down_revision = {parent!r}
+
+
+        def upgrade():
+            op.create_table("{table}", sa.Column("id", sa.Integer, primary_key=True))
+
+
+        def downgrade():
+            op.drop_table("{table}")
+    '''
+
+
+def test_revisions_that_import_the_application_are_named_and_the_rest_is_checked(
+    postgres_service_url: str, write_revision: Any, tmp_path: Path
+) -> None:
+    write_revision("0001_a.py", _rev("0001", None, table="a"))
+    write_revision("0002_app.py", _rev("0002", "0001", "from myapp_not_here.models import Base", table="b"))
+    write_revision("0003_child.py", _rev("0003", "0002", table="c"))
+    write_revision("0004_other.py", _rev("0004", "0001", table="d"))
+    run = run_cli("verify", tmp_path / "versions", "--db-url", postgres_service_url, "-f", "json")
+    assert run.exit_code == 0, run.stderr
+    record = {s["revision"]: s for s in run.json()["verify"]["steps"]}
+    assert record["0001"]["status"] == "ok" and record["0004"]["status"] == "ok"
+    assert record["0002"]["status"] == "skipped"
+    assert "0002_app.py:3: ModuleNotFoundError: No module named 'myapp_not_here'" in record["0002"]["note"]
+    assert record["0003"]["note"] == "not run: 0002 cannot be imported here"
+    notes = " ".join(run.json()["verify"]["notes"])
+    assert "into the application's virtualenv" in notes
+    counts = run.json()["summary"]["verify"]
+    assert (counts["checked"], counts["skipped"]) == (2, 2)

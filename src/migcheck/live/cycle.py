@@ -250,7 +250,14 @@ def _resolve(graph: RevisionGraph, name: str, option: str) -> str:
 class Runner:
     """Runs exactly one revision up or down with Alembic, in one transaction."""
 
-    def __init__(self, sources: Sources, scratch_url: Any, use_env: bool, config_file: Path | None) -> None:
+    def __init__(
+        self,
+        sources: Sources,
+        scratch_url: Any,
+        use_env: bool,
+        config_file: Path | None,
+        leave_out: frozenset[Path] = frozenset(),
+    ) -> None:
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
@@ -272,6 +279,20 @@ class Runner:
         else:
             script_dir = sources.env_py[0].parent if sources.env_py else _common_parent(sources.python)
             locations = sorted({str(p.parent) for p in sources.python})
+            self._links: tempfile.TemporaryDirectory[str] | None = None
+            if leave_out:  # revisions that cannot be imported: alembic sees the others only
+                self._links = tempfile.TemporaryDirectory(prefix="migcheck-versions-")
+                by_folder: dict[Path, list[Path]] = {}
+                for path in sources.python:
+                    if path not in leave_out:
+                        by_folder.setdefault(path.parent, []).append(path)
+                locations = []
+                for i, (_, files) in enumerate(sorted(by_folder.items())):
+                    folder = Path(self._links.name) / str(i)
+                    folder.mkdir()
+                    for path in files:
+                        (folder / path.name).symlink_to(path.resolve())
+                    locations.append(str(folder))
             self.config = Config()
             self.config.set_main_option("script_location", str(script_dir))
             self.script = _guard_alembic(
@@ -281,6 +302,11 @@ class Runner:
         self.engine: Any = None
         #: --use-env: where env.py's output (logging, prints, warnings) goes; None leaves it alone.
         self.env_output: TextIO | None = None
+
+    def close(self) -> None:
+        links = getattr(self, "_links", None)
+        if links is not None:
+            links.cleanup()
 
     def known(self, rev_id: str) -> bool:
         try:
@@ -478,6 +504,8 @@ class Cycle:
         self.env_timeout = False
         #: MySQL/MariaDB: databases ("schemas") the migrations created on the server, dropped after the run.
         self.created_databases: set[str] = set()
+        #: Revisions whose file cannot be imported here, with the reason (file, line, the import that failed).
+        self.unimportable: dict[str, str] = {}
 
     # helpers -----------------------------------------------------------------------------------
 
@@ -572,6 +600,10 @@ class Cycle:
             missing = [p for p in _parents(graph, migration) if p not in self.applied]
             if self.stopped:
                 report.status, report.note = "skipped", "not run: the run stopped earlier"
+            elif migration.revision in self.unimportable:
+                self.skipped.add(migration.revision)
+                report.status = "skipped"
+                report.note = f"not run: cannot be imported here ({self.unimportable[migration.revision]})"
             elif missing:
                 self.skipped.add(migration.revision)
                 report.status, report.note = "skipped", f"not run: {self._why_missing(missing)}"
@@ -587,6 +619,8 @@ class Cycle:
         for parent in missing:
             if parent in self.broken:
                 parts.append(f"the upgrade of {parent} failed")
+            elif parent in self.unimportable:
+                parts.append(f"{parent} cannot be imported here")
             elif parent in self.skipped:
                 parts.append(f"{parent} was skipped")
             else:
@@ -979,6 +1013,32 @@ def _async_env(env_py: Path) -> bool:
     return "async_engine_from_config" in text or "create_async_engine" in text or ".run_sync(" in text
 
 
+def _unimportable(migrations: list[Migration]) -> dict[str, str]:
+    """Revisions whose file raises ImportError when imported here: revision -> ``file:line: error``."""
+    from alembic.util.pyfiles import load_module_py
+
+    out: dict[str, str] = {}
+    for i, migration in enumerate(migrations):
+        try:
+            load_module_py(f"migcheck_import_probe_{i}", str(migration.path))
+        except ImportError as exc:
+            line = _line_in(exc, migration.path)
+            where = f"{display_path(migration.path)}:{line}" if line else display_path(migration.path)
+            out[migration.revision] = f"{where}: {type(exc).__name__}: {exc}"
+        except Exception:  # any other error: alembic's own message says it when the map is built
+            continue
+        finally:
+            sys.modules.pop(f"migcheck_import_probe_{i}", None)
+    return out
+
+
+def _with_descendants(graph: RevisionGraph, revisions: dict[str, str] | set[str]) -> set[str]:
+    if not revisions:
+        return set()
+    roots = set(revisions)
+    return roots | {r for r in graph.by_id if graph.ancestors(r) & roots}
+
+
 def _recreate_database(admin_url: Any, dialect: str, name: str) -> None:
     """Drop the scratch database and create it empty again, under the same name."""
     from sqlalchemy import create_engine
@@ -1064,19 +1124,42 @@ def verify(options: VerifyOptions) -> VerifyResult:
         provision(options.db_url, options.engine, options.image, options.allow_remote) as scratch,
     ):
         engine = create_engine(scratch.url)  # pooled: a step and its snapshots reuse connections
+        stack = contextlib.ExitStack()
         try:
+            unimportable: dict[str, str] = {}
             with _output_to(env_output):  # importing the revisions may log or print too
-                runner = Runner(sources, scratch.url, options.use_env, config_file)
+                try:
+                    runner = Runner(sources, scratch.url, options.use_env, config_file)
+                except LiveError:
+                    unimportable = {} if options.use_env else _unimportable(migrations)
+                    if not unimportable:
+                        raise
+                    leave_out = _with_descendants(graph, unimportable)
+                    runner = Runner(
+                        sources, scratch.url, False, config_file,
+                        frozenset(graph.by_id[r].path for r in leave_out),
+                    )
+            stack.callback(runner.close)
             runner.engine = engine
             runner.env_output = env_output
-            unknown = [m.revision for m, _ in order if not runner.known(m.revision)]
+            skipped_here = _with_descendants(graph, unimportable)
+            unknown = [m.revision for m, _ in order if m.revision not in skipped_here and not runner.known(m.revision)]
             if unknown:
                 raise LiveError(
                     f"alembic does not see revision {unknown[0]} that migcheck found; "
                     "check version_locations in alembic.ini"
                 )
             cycle = Cycle(options, runner, scratch, engine)
-            cycle.env_timeout = env.sets_lock_timeout
+            cycle.unimportable = unimportable
+            if unimportable:
+                first = next(iter(unimportable.values()))
+                cycle.notes.append(
+                    f"{len(unimportable)} revision{'s' if len(unimportable) != 1 else ''} cannot be imported here "
+                    f"(first: {first}); they and their descendants were skipped, every other revision was "
+                    "checked. Run verify where the application is importable: install alembic-migcheck[live] "
+                    "into the application's virtualenv and run `migcheck verify` there (or put the "
+                    "application's root on PYTHONPATH)"
+                )
             with _progress(len(order), options.progress) as tick, _created_databases(scratch) as created:
                 cycle.created_databases = created
                 cycle.run(order, graph, tick)
@@ -1103,6 +1186,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
             raise LiveError(f"database error outside a migration step: {_error_text(exc)}") from None
         finally:
             engine.dispose()
+            stack.close()
     notes = list(cycle.notes)
     if async_note:
         notes.append(async_note)
