@@ -46,13 +46,13 @@ UPGRADE_NOT_REPEATABLE = _live_rule(
 DANGEROUS_LOCK = _live_rule(
     "dangerous-lock",
     Severity.WARNING,
-    "verify: the upgrade holds a lock that blocks writes on an existing table until commit.",
+    "verify: a statement scans or indexes an existing table while holding a lock on it that blocks writes.",
     {"postgresql"},
 )
 TABLE_REWRITE = _live_rule(
     "table-rewrite",
     Severity.ERROR,
-    "verify: the upgrade rewrites an existing table or index (its file node changes).",
+    "verify: the upgrade rewrites (or TRUNCATE empties) an existing table or index: its file node changes.",
     {"postgresql"},
 )
 MODEL_DRIFT = _live_rule(
