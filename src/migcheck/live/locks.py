@@ -66,11 +66,6 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 8) <> 'pg_toast'
   AND left(n.nspname, 7) <> 'pg_temp' AND c.relkind IN ('r', 'p', 'i', 'I', 'm', 'S', 'v', 'f')
 """
-LOCKS_SQL = """
-SELECT l.relation, l.mode FROM pg_locks l
-WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.database = (
-    SELECT oid FROM pg_database WHERE datname = current_database())
-"""
 NEW_RELATIONS_SQL = """
 SELECT c.oid, c.relname, c.relkind, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = ANY(%(oids)s)
@@ -78,9 +73,18 @@ WHERE c.oid = ANY(%(oids)s)
 FILENODES_SQL = "SELECT oid, relfilenode FROM pg_class WHERE oid = ANY(%(oids)s)"
 SCANS_SQL = (
     "SELECT relid, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables "
-    "WHERE relid = ANY(%(oids)s)"
+    "WHERE relid = ANY(%(oids)s::oid[])"
 )
-TIMEOUT_SQL = "SELECT current_setting('lock_timeout')"
+#: One round trip after each statement: (l)ocks held, lock_(t)imeout, (s)can counts, (f)ile nodes.
+READING_SQL = """
+SELECT 'l', l.relation::bigint, l.mode FROM pg_locks l
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.database = (
+    SELECT oid FROM pg_database WHERE datname = current_database())
+UNION ALL SELECT 't', NULL, current_setting('lock_timeout')
+UNION ALL SELECT 's', relid::bigint, (coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::text
+FROM pg_stat_xact_user_tables WHERE relid = ANY(%(tables)s::oid[])
+UNION ALL SELECT 'f', oid::bigint, relfilenode::text FROM pg_class WHERE oid = ANY(%(watched)s::oid[])
+"""
 
 
 def mode_label(mode: str) -> str:
@@ -322,12 +326,22 @@ class Recorder:
     def _measure(
         self, cur: Any, base: dict[int, int], line: int | None, shown: str | None, *, probed: bool, rewrites: bool
     ) -> dict[int, int]:
-        """Locks held, lock_timeout, scan deltas (and file nodes) right after one statement."""
-        cur.execute(TIMEOUT_SQL)
-        row = cur.fetchone()
-        bounded = bool(row) and str(row[0]).strip() not in ("0", "")
-        cur.execute(LOCKS_SQL)
-        held = cur.fetchall()
+        """Locks held, lock_timeout, scan deltas (and file nodes) right after one statement: one round trip."""
+        watched = [o for o, rel in self.before.items() if rewrites and rel.filenode and o not in self._rewrites]
+        cur.execute(READING_SQL, {"tables": self.tables, "watched": watched})
+        held: list[tuple[int, str]] = []
+        scans: dict[int, int] = {}
+        nodes: list[tuple[int, int]] = []
+        bounded = False
+        for kind, oid, value in cur.fetchall():
+            if kind == "l":
+                held.append((int(oid), value))
+            elif kind == "t":
+                bounded = str(value).strip() not in ("0", "")
+            elif kind == "s":
+                scans[int(oid)] = int(value)
+            else:
+                nodes.append((int(oid), int(value)))
         self._name_new(cur, [oid for oid, _ in held])
         for oid, mode in held:
             if oid in self.ignore or (oid, mode) in self._locks:
@@ -338,9 +352,10 @@ class Recorder:
             elif oid in self._names:
                 name, kind = self._names[oid]
                 self._locks[(oid, mode)] = Lock(name, kind, mode, False, line, shown, bounded, probed)
-        if rewrites:
-            self._read_rewrites(cur, line, shown)
-        scans = self._read_scans(cur)
+        for oid, node in nodes:
+            rel = self.before[oid]
+            if node and node != rel.filenode:
+                self._rewrites[oid] = Rewrite(rel.qualified, rel.kind, line, shown)
         blocking = {oid: mode for oid, mode in held if mode in WRITE_BLOCKING and oid in self.before}
         for oid, count in scans.items():
             if count <= base.get(oid, 0) or oid not in blocking or oid in self._rewrites:
