@@ -346,3 +346,25 @@ def test_mariadb_restores_by_replay_and_says_locks_were_not_measured(mariadb_ser
     assert record["0002"]["restored"] is True
     text = run_cli("verify", FIXTURES / "verify" / "forgets_drop", "--db-url", mariadb_service_url)
     assert "not measured" in text.stdout
+
+
+@pytest.mark.parametrize("use_env", [False, True])
+def test_lock_timeout_set_in_env_py_means_no_lock_timeout_finding(
+    postgres_service_url: str, tmp_path: Path, use_env: bool
+) -> None:
+    import shutil
+
+    project = tmp_path / "lock_rewrite"
+    shutil.copytree(FIXTURES / "verify" / "lock_rewrite", project)
+    env = project / "migrations" / "env.py"
+    env.write_text(
+        env.read_text(encoding="utf-8").replace(
+            "    with context.begin_transaction():",
+            "    connection.exec_driver_sql(\"SET lock_timeout = '5s'\")\n    with context.begin_transaction():",
+        ),
+        encoding="utf-8",
+    )
+    run = run_json(project, "--db-url", postgres_service_url, *(["--use-env", "-q"] if use_env else []))
+    assert findings_of(run, "missing-lock-timeout") == []
+    existing = [lk for lk in steps(run)["0003"]["locks"] if lk["existing"]]
+    assert existing and all(lk["bounded"] for lk in existing)

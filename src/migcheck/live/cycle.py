@@ -1150,6 +1150,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
                     "check version_locations in alembic.ini"
                 )
             cycle = Cycle(options, runner, scratch, engine)
+            cycle.env_timeout = env.sets_lock_timeout
             cycle.unimportable = unimportable
             if unimportable:
                 first = next(iter(unimportable.values()))
