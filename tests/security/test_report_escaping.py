@@ -259,3 +259,15 @@ def test_fences_are_longer_than_any_run_inside() -> None:
     block = "\n".join(escape.md_fence("a\n````\n</details>\nb", "python"))
     html = _render_gfm(block + "\n\nafter")
     assert html.count("<pre") == 1 and "&lt;/details&gt;" in html and "<p>after</p>" in html
+
+
+def test_names_in_fixes_are_python_literals(project: Path) -> None:
+    """A fix quotes names as string literals: it stays valid Python, one line per call."""
+    import ast
+
+    findings = json.loads(lint(project, "--format", "json").stdout)["findings"]
+    fix = next(f["fix"] for f in findings if f["rule"] == "create-index-not-concurrently")
+    call = next(line.strip() for line in fix.splitlines() if "op.create_index(" in line)
+    parsed = ast.parse(call.split("  #")[0])
+    args = parsed.body[0].value.args  # type: ignore[attr-defined]
+    assert [a.value for a in args[:2]] == [EVIL_INDEX, EVIL_TABLE]
