@@ -244,7 +244,7 @@ def thresholds(settings: Settings) -> Any:
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
               pull_request: bool) -> list[Finding]:
     """Mark findings covered by inline comments; return the findings about the comments themselves."""
-    from migcheck.live.control import LINT_SKIPS_UNUSED
+    from migcheck.live.rules import LINT_SKIPS_UNUSED
     from migcheck.rules.history import PR_RULES
 
     display = {id(m): display_path(m.path) for m in linted}

@@ -5,7 +5,7 @@ selected rules (``select``/``extend-select``/``ignore``), applies ``severity``
 overrides, and marks the findings that a ``# migcheck: ignore[rule] -- reason``
 comment on the ``op.*`` line (or the line above it) suppresses. It never reports
 a comment as unused: ``lint`` judges the comments, and knows that the live rules'
-ones are verify's (see ``LINT_SKIPS_UNUSED``).
+ones are verify's (``migcheck.live.rules.LINT_SKIPS_UNUSED``).
 """
 
 from __future__ import annotations
@@ -13,12 +13,7 @@ from __future__ import annotations
 from migcheck import suppress
 from migcheck.config import Settings
 from migcheck.engine import LintResult, display_path
-from migcheck.live import rules as live_rules
 from migcheck.rules.registry import all_rules
-
-#: Rule ids lint cannot tell unused: verify reports them (downgrade-not-inverse has a static check too,
-#: but a comment for it may be there for verify's finding).
-LINT_SKIPS_UNUSED = frozenset(live_rules.LIVE_RULES)
 
 
 def selected(rule_id: str, enabled_by_default: bool, settings: Settings) -> bool:
