@@ -13,7 +13,7 @@ expressions, collations, comments), ``pg_get_constraintdef`` (primary, unique,
 check, foreign and exclusion constraints with DEFERRABLE, NOT VALID, ON
 DELETE), ``pg_get_indexdef`` (partial, expression and method indexes), view
 definitions, enum types, domains, sequences (with their owning column),
-triggers, functions, extensions, table comments and schemas (PostgreSQL 12+).
+triggers, functions, extensions, table comments and schemas.
 One round trip keeps a snapshot at a few milliseconds, and verify takes three
 per revision. On MySQL/MariaDB SQLAlchemy's inspector supplies it with its bulk
 calls, one query per kind of object.
@@ -240,7 +240,10 @@ SELECT 'extension', NULL, extname, extversion FROM pg_extension WHERE extname <>
 
 
 def _postgres_catalog(snap: Snapshot, conn: Any, exclude: frozenset[str]) -> None:
-    for kind, table, name, value in conn.exec_driver_sql(_PG_CATALOG):
+    sql = _PG_CATALOG
+    if (conn.dialect.server_version_info or (99,)) < (12,):  # no generated columns before PostgreSQL 12
+        sql = sql.replace("a.attgenerated = 's'", "false")
+    for kind, table, name, value in conn.exec_driver_sql(sql):
         if table is not None and table in exclude:
             continue
         snap[f"{kind} {name}"] = _squash(value)
