@@ -75,6 +75,8 @@ class Settings:
     jobs: int | None = None
     #: Reuse the loaded form of unchanged revision files (see migcheck.cache).
     cache: bool = True
+    #: Modules holding the application's models, for projects whose env.py does not lead to them.
+    models: list[str] = field(default_factory=list)
 
     def excluded(self, path: Path) -> bool:
         """True when ``path`` matches an ``exclude`` pattern (relative to ``root``, or by file name)."""
@@ -273,6 +275,9 @@ KEYS: tuple[Key, ...] = (
     Key("baseline", "baseline", _parse_baseline,
         "Revision id(s): they and their ancestors are trusted history, not linted by per-revision rules.",
         "none"),
+    Key("models", "models", _string_list("models"),
+        "Modules of the application's models (`[\"app.models\"]`), read statically, never imported; by "
+        "default env.py's `target_metadata` is followed.", "[]"),
 )
 KEY_NAMES = tuple(k.name for k in KEYS)
 _BY_NAME = {k.name: k for k in KEYS}
