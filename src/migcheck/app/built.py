@@ -66,6 +66,10 @@ class BuiltSchema:
     unread: list[str] = field(default_factory=list)
     #: A change on a table whose name is built at run time: any table may be affected.
     anything: bool = False
+    #: The history changes tables it never created: it starts from a schema made some other way
+    #: (``metadata.create_all()``, an older tool), so a table it does not build may still exist.
+    preexisting: bool = False
+    _dropped: set[str] = field(default_factory=set, repr=False)
 
     def _mentioned(self, name: str) -> bool:
         pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
@@ -74,7 +78,9 @@ class BuiltSchema:
     def table_status(self, name: str) -> BuiltStatus:
         if self.anything or self._mentioned(name):
             return "unknown"
-        return "built" if name.lower() in self.tables else "absent"
+        if name.lower() in self.tables:
+            return "built"
+        return "unknown" if self.preexisting else "absent"
 
     def column_status(self, table: str, column: str) -> BuiltStatus:
         status = self.table_status(table)
@@ -101,6 +107,9 @@ class BuiltSchema:
             if not isinstance(change, RawSQL | DataChange):
                 self.anything = True  # DDL on a table named at run time: it may be any table
             return
+        if isinstance(table, str) and not isinstance(change, CreateTable | RawSQL | DataChange) \
+                and table.lower() not in self.tables and table.lower() not in self._dropped:
+            self.preexisting = True
         if isinstance(change, CreateTable):
             if not change.columns or (change.sql and _COPIED.search(change.sql)):
                 self.unread.append(change.table)  # columns copied from elsewhere: not known here
@@ -111,6 +120,7 @@ class BuiltSchema:
             self.tables[change.table.lower()] = built
         elif isinstance(change, DropTable):
             self.tables.pop(change.table.lower(), None)
+            self._dropped.add(change.table.lower())
         elif isinstance(change, RenameTable):
             moved = self.tables.pop(change.table.lower(), None)
             if moved is not None:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from migcheck.config import Settings
     from migcheck.gitbase import PullRequest
 
-_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", "alembic.ini")
+_PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py")
 
 
 @dataclass
@@ -38,16 +38,17 @@ class AppView:
 
 def project_root(env_py: Path, settings: Settings) -> Path:
     """The folder the application's imports are resolved from: the config file's folder when it holds
-    env.py, else the nearest folder above env.py with a pyproject.toml, setup.cfg, setup.py or
-    alembic.ini."""
+    env.py, else the nearest folder above env.py that makes a Python project (pyproject.toml,
+    setup.cfg, setup.py), else the one with alembic.ini, else env.py's grandparent."""
     env_dir = env_py.resolve().parent
     if settings.config_file is not None:
         config_dir = settings.config_file.resolve().parent
         if env_dir.is_relative_to(config_dir):
             return config_dir
-    for folder in (env_dir, *env_dir.parents):
-        if any((folder / marker).is_file() for marker in _MARKERS):
-            return folder
+    for markers in (_PROJECT_MARKERS, ("alembic.ini",)):
+        for folder in (env_dir, *env_dir.parents):
+            if any((folder / marker).is_file() for marker in markers):
+                return folder
     return env_dir.parent
 
 

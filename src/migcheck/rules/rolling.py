@@ -69,7 +69,7 @@ def _added_here(ctx: RevisionContext, change: Change, table: str, column: str | 
                for c in ctx.migration.upgrade_changes)
 
 
-def _recreated_later(ctx: RevisionContext, table: str, column: str | None) -> bool:
+def _recreated_later(ctx: RevisionContext, change: Change, table: str, column: str | None) -> bool:
     """A later revision creates the table or column again: the model at HEAD maps that one, not the
     one this (old) revision drops."""
     graph = ctx.graph
@@ -78,8 +78,10 @@ def _recreated_later(ctx: RevisionContext, table: str, column: str | None) -> bo
     order = [m for m in graph.topological()]
     position = next((i for i, m in enumerate(order) if m.revision == ctx.migration.revision), len(order))
     name, col = table.lower(), column.lower() if column else None
-    for later in order[position + 1:]:
-        for c in later.upgrade_changes:
+    rest = [ctx.migration.upgrade_changes[i + 1:] for i, c in enumerate(ctx.migration.upgrade_changes)
+            if c is change][:1]
+    for changes in [*rest, *(later.upgrade_changes for later in order[position + 1:])]:
+        for c in changes:
             if col is None and ((isinstance(c, CreateTable) and c.table.lower() == name)
                                 or (isinstance(c, RenameTable) and c.new_name.lower() == name)):
                 return True
@@ -111,7 +113,7 @@ def verdict(ctx: RevisionContext, change: Change) -> Verdict:
     table, column, _ = _target(change)
     head, _found = _lookup(view.head, table, column)
     if head == "mapped":
-        return "unknown" if _recreated_later(ctx, table, column) else "head"
+        return "unknown" if _recreated_later(ctx, change, table, column) else "head"
     if head == "unknown":
         return "unknown"
     if view.base is None:
@@ -153,7 +155,7 @@ def still_mapped_at_head(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     if ctx.app is None or ctx.app.head is None or _added_here(ctx, change, table, column):
         return
     status, mapped = _lookup(ctx.app.head, table, column)
-    if status != "mapped" or mapped is None or _recreated_later(ctx, table, column):
+    if status != "mapped" or mapped is None or _recreated_later(ctx, change, table, column):
         return
     if column is None:
         assert isinstance(mapped, MappedTable)
