@@ -150,6 +150,41 @@ def test_naming_convention_and_type_decorators(tmp_path: Path) -> None:
     assert mysql is not None and mysql.tables["docs"].columns["body"].type == "JSON()"
 
 
+def test_tables_made_in_a_loop_over_literal_names(tmp_path: Path) -> None:
+    """jupyterhub's role maps: Table(f"{entity}_role_map", Column(f"{entity}_id", ...)) per entity."""
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import sqlalchemy as sa
+            from sqlalchemy.orm import DeclarativeBase
+
+            ENTITIES = ("user", "group")
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            for entity in ENTITIES:
+                table = sa.Table(
+                    f"{entity}_role_map",
+                    Base.metadata,
+                    sa.Column(f"{entity}_id", sa.ForeignKey(f"{entity}s.id"), primary_key=True),
+                    sa.Column("role_id", sa.Integer, primary_key=True),
+                )
+            for name in load_names():
+                sa.Table(name, Base.metadata, sa.Column("id", sa.Integer))
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    assert sorted(app.tables) == ["group_role_map", "user_role_map"]
+    assert sorted(app.tables["user_role_map"].columns) == ["role_id", "user_id"]
+    assert app.tables["user_role_map"].columns["user_id"].type is None  # from the foreign key
+    assert app.unknown_names and len(app.notes) == 1  # the loop over names read at run time
+
+
 def test_models_setting_when_env_py_hides_them(tmp_path: Path) -> None:
     root = _project(tmp_path, {
         "migrations/env.py": "from flask import current_app\n"

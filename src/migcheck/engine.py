@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migcheck import suppress
+from migcheck.app.model import Application
 from migcheck.app.view import AppView
 from migcheck.config import Settings
 from migcheck.discovery import Sources, discover
@@ -105,13 +106,16 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         except LoadError as exc:
             errors.append(exc)
     scope = None
+    head: tuple[Path, Application | None] | None = None
     if headers_first:
         scope = Scope.build(migrations, sql_migrations, sources, settings)
         migrations = [_extracted(m, settings) if scope.lints(m) else m for m in migrations]
-        if _needs_history(migrations, scope, sources, settings):
+        head = _read_head(sources, settings)
+        if _needs_history(migrations, scope, head, settings):
             # the drift and rename rules fold the whole history: read the bodies of the rest too
             migrations = [m if scope.lints(m) else _extracted(m, settings) for m in migrations]
-    return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings))
+    return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings),
+                 head)
 
 
 def _load_headers(paths: list[Path], dialect: str) -> tuple[list[Migration], list[LoadError]]:
@@ -132,7 +136,18 @@ def _load_headers(paths: list[Path], dialect: str) -> tuple[list[Migration], lis
     return migrations, errors
 
 
-def _needs_history(migrations: list[Migration], scope: Scope, sources: Sources, settings: Settings) -> bool:
+def _read_head(sources: Sources, settings: Settings) -> tuple[Path, Application | None] | None:
+    """The models at HEAD, once per run, when a rule that judges against them is on."""
+    if not sources.env_py or not {r.id for r in selected_rules(settings)} & APP_RULES:
+        return None
+    from migcheck.app.view import read_head
+
+    return read_head(sources.env_py[0], settings)
+
+
+def _needs_history(migrations: list[Migration], scope: Scope, head: tuple[Path, Application | None] | None,
+                   settings: Settings) -> bool:
+    """Whether the drift or rename rules will fold the history (then untouched revisions need bodies)."""
     from migcheck.rules.autogen import (
         MODEL_DIFFERS_FROM_MIGRATIONS,
         MODEL_NOT_IN_MIGRATIONS,
@@ -141,7 +156,7 @@ def _needs_history(migrations: list[Migration], scope: Scope, sources: Sources, 
     )
 
     ids = {r.id for r in selected_rules(settings)}
-    if sources.env_py and ids & {MODEL_NOT_IN_MIGRATIONS, MODEL_DIFFERS_FROM_MIGRATIONS}:
+    if head is not None and head[1] is not None and ids & {MODEL_NOT_IN_MIGRATIONS, MODEL_DIFFERS_FROM_MIGRATIONS}:
         return True
     return RENAME_AS_DROP_AND_ADD in ids and any(scope.lints(m) and has_drop_and_add(m) for m in migrations)
 
@@ -174,6 +189,7 @@ def check(
     settings: Settings,
     scope: Scope | None = None,
     context: list[Migration] | None = None,
+    head: tuple[Path, Application | None] | None = None,
 ) -> LintResult:
     """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only.
 
@@ -206,7 +222,7 @@ def check(
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     env = read_env(sources.env_py[0] if sources.env_py else None)
-    app = _app_view(sources, settings, scope, migrations, set(enabled))
+    app = _app_view(sources, settings, scope, migrations, set(enabled), head)
     project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app)
     for rule in by_kind["project"]:
         assert rule.check is not None
@@ -245,7 +261,7 @@ def check(
 
 
 def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: list[Migration],
-              enabled: set[str]) -> AppView | None:
+              enabled: set[str], head_read: tuple[Path, Application | None] | None) -> AppView | None:
     """The application's models at HEAD (and on the base in pull-request mode), when a rule that
     judges against them is on and env.py (or ``models``) leads to them."""
     if not enabled & APP_RULES or not sources.env_py:
@@ -253,7 +269,7 @@ def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: li
     from migcheck.app.view import read_base, read_head
 
     env_py = sources.env_py[0]
-    root, head = read_head(env_py, settings)
+    root, head = head_read or read_head(env_py, settings)
     if head is None:
         return None
     view = AppView(head, enabled=enabled)

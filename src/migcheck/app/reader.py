@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from migcheck.app.files import ProjectFiles, WorkingTree
@@ -456,7 +456,7 @@ class _Reader:
                 last = _last(arg)
                 if last in _COLUMN_EXTRAS:
                     extras.add(last)
-                elif type_node is None and not isinstance(arg, ast.Constant):
+                elif type_node is None and not isinstance(arg, ast.Constant | ast.JoinedStr):
                     type_node = arg
             name_kw = _kw(call, "name")
             if isinstance(name_kw, ast.Constant) and isinstance(name_kw.value, str):
@@ -662,12 +662,12 @@ class _Reader:
                 continue
             self._map_class(info)
         for module in self.modules.values():
-            for stmt in _statements(module.tree.body):
+            for stmt, env in _module_statements(module, module.tree.body, {}):
                 value = stmt.value if isinstance(stmt, ast.Assign | ast.Expr) else None
                 if isinstance(value, ast.Call) and _last(value.func) == "Table" and len(value.args) >= 2:
                     owner = next((t.id for t in stmt.targets if isinstance(t, ast.Name)), "Table") \
                         if isinstance(stmt, ast.Assign) else "Table"
-                    self._map_table_call(module, value, owner)
+                    self._map_table_call(module, value, owner, env)
 
     def _map_class(self, info: _Class) -> None:
         if info.table_object is not None:
@@ -699,12 +699,8 @@ class _Reader:
                        info.module.path, info.node.lineno)
         self._add(own, info.node.name, info.module.path, info.node.lineno, columns, complete)
 
-    def _map_table_call(self, module: _Module, call: ast.Call, owner: str) -> None:
-        first = call.args[0]
-        name = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
-        if name is None and isinstance(first, ast.Name):
-            value = module.assigns.get(first.id)
-            name = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    def _map_table_call(self, module: _Module, call: ast.Call, owner: str, env: dict[str, str] | None = None) -> None:
+        name = _string(module, call.args[0], env or {})
         if name is None:
             self.app.unknown_names = True
             self._note(f"Table(...) at line {call.lineno} has a name computed at run time: migcheck cannot tell "
@@ -714,13 +710,12 @@ class _Reader:
         complete = not any(k.arg in {"autoload_with", "autoload"} for k in call.keywords)
         for arg in call.args[2:]:
             if isinstance(arg, ast.Call) and _last(arg.func) in {"Column", "mapped_column"}:
-                first_arg = arg.args[0] if arg.args else None
-                attr = first_arg.value if isinstance(first_arg, ast.Constant) and isinstance(first_arg.value, str) \
-                    else None
+                attr = _string(module, arg.args[0], env or {}) if arg.args else None
                 if attr is None:
                     complete = False
                     continue
-                columns.append(self._column_call(module, None, attr, arg, None, arg.lineno))
+                column = self._column_call(module, None, attr, arg, None, arg.lineno)
+                columns.append(replace(column, name=attr) if column.name != attr else column)
             elif isinstance(arg, ast.Call) and _last(arg.func) in _CONSTRAINTS:
                 continue
             else:
@@ -827,6 +822,64 @@ def _statements(body: list[ast.stmt], *, functions: bool = False) -> list[ast.st
     return out
 
 
+def _module_statements(module: _Module, body: list[ast.stmt],
+                       env: dict[str, str]) -> list[tuple[ast.stmt, dict[str, str]]]:
+    """Module-level statements with the loop variables in effect: ``for entity in ("user", "group"):
+    Table(f"{entity}_role_map", ...)`` is read once per value."""
+    out: list[tuple[ast.stmt, dict[str, str]]] = []
+    for node in body:
+        out.append((node, env))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            values = _strings(module, node.iter)
+            if values is not None:
+                for value in values:
+                    out += _module_statements(module, node.body, {**env, node.target.id: value})
+                continue
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, name, None)
+            if inner:
+                out += _module_statements(module, inner, env)
+    return out
+
+
+def _strings(module: _Module, node: ast.expr) -> list[str] | None:
+    """A literal tuple/list of strings, or a module-level name bound to one."""
+    if isinstance(node, ast.Name):
+        bound = module.assigns.get(node.id)
+        node = bound if bound is not None else node
+    if isinstance(node, ast.Tuple | ast.List) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                      for e in node.elts):
+        return [str(e.value) for e in node.elts if isinstance(e, ast.Constant)]
+    return None
+
+
+def _string(module: _Module, node: ast.expr, env: dict[str, str]) -> str | None:
+    """A table name: a literal, a loop variable, a module constant, or an f-string of those."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in env:
+            return env[node.id]
+        bound = module.assigns.get(node.id)
+        return bound.value if isinstance(bound, ast.Constant) and isinstance(bound.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                if part.format_spec is not None or part.conversion != -1:
+                    return None
+                value = _string(module, part.value, env)
+            else:
+                value = _string(module, part, env)
+            if value is None:
+                return None
+            parts.append(value)
+        return "".join(parts)
+    return None
+
+
 def _annotation(node: ast.expr | None) -> tuple[bool, str | None]:
     """``Mapped[Optional[int]]`` -> (nullable, "int"); the Python type's last name."""
     if node is None:
@@ -911,6 +964,4 @@ def _returned_type(body: list[ast.stmt]) -> str | None:
 
 
 def _with_table(column: MappedColumn, table: str, owner: str) -> MappedColumn:
-    from dataclasses import replace
-
     return replace(column, table=table, owner=column.owner if column.owner != column.attribute else owner)
