@@ -38,9 +38,12 @@ def main() -> int:
     parser.add_argument("versions", help="the versions folder, relative to the clone")
     parser.add_argument("--project-dir", default=".", help="what to lint, relative to the clone")
     parser.add_argument("--dialect", default="postgresql")
+    parser.add_argument("--last", type=int, default=0, help="only the last N such commits")
     args = parser.parse_args()
     clone = args.clone.resolve()
     commits = git(clone, "log", "--reverse", "--diff-filter=A", "--format=%H %P", "--", args.versions).splitlines()
+    if args.last:
+        commits = commits[-args.last:]
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     env = {**os.environ, "PYTHONPATH": str(SRC), "MIGCHECK_CACHE_DIR": str(clone / ".." / "migcheck-cache")}
     for line in commits:

@@ -251,3 +251,17 @@ def test_files_outside_the_project_are_never_read(tmp_path: Path) -> None:
     app = read_application(root, "migrations/env.py")
     assert app is not None and "secret" not in app.tables
     assert all(p.is_relative_to(root) for p in app.files) and app.files == []
+
+
+def test_autogenerate_note_is_folded_into_the_existing_finding() -> None:
+    from conftest import run_cli
+
+    fires = FIXTURES / "rules" / "rename-as-drop-and-add" / "fires"
+    run = run_cli("lint", fires, "--format", "json", "--select", "drop-column,drop-table", "--fail-on", "never")
+    upgrade = [f for f in run.json()["findings"] if f["line"] < 27]
+    assert {f["rule"] for f in upgrade} == {"drop-column", "drop-table"} and len(upgrade) == 2
+    assert all('still marked "please adjust!"' in f["message"] for f in upgrade)
+    safe = FIXTURES / "rules" / "rename-as-drop-and-add" / "safe"  # a drop written by hand, no markers
+    plain = run_cli("lint", safe, "--format", "json", "--select", "drop-column", "--fail-on", "never")
+    assert [f for f in plain.json()["findings"] if "please adjust" in f["message"]] == []
+    assert len(plain.json()["findings"]) == 1

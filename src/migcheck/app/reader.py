@@ -26,6 +26,8 @@ from migcheck.app.model import Application, MappedColumn, MappedTable, Note, Typ
 from migcheck.app.resolve import ModuleFinder, module_roots
 
 MAX_MODULES = 3000
+#: Text that a module declaring tables or columns contains.
+_MAY_MAP = re.compile(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
 _TYPE_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)+")
 #: Base classes that bring no columns of their own.
 _PLAIN_BASES = {
@@ -223,9 +225,13 @@ class _Reader:
             return None
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError):
-            self._note(f"{PurePosixPath(rel).name} cannot be parsed: its models are unknown", path, 1)
-            self.app.unknown_names = True
+        except (SyntaxError, ValueError, RecursionError) as exc:
+            # a module that neither declares tables nor gathers a package's modules does not matter
+            if _MAY_MAP.search(text) or is_package:
+                line = getattr(exc, "lineno", None) or 1
+                self._note(f"{PurePosixPath(rel).name} cannot be parsed by this Python (line {line}): the "
+                           f"tables it may map count as unknown", path, line)
+                self.app.unknown_names = True
             return None
         module = _Module(name, rel, path, tree, is_package)
         for node in _statements(tree.body):

@@ -21,6 +21,7 @@ from migcheck.changes import (
     RenameTable,
 )
 from migcheck.findings import Severity
+from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
 
@@ -161,7 +162,8 @@ def still_mapped_at_head(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         assert isinstance(mapped, MappedTable)
         yield Hit(
             f"table {table} is {what}, but the models at HEAD still map it ({mapped.owner} at {_rel(ctx, mapped)}): "
-            f"the release this migration ships with fails on every query on {mapped.owner}",
+            f"the release this migration ships with fails on every query on {mapped.owner}"
+            f"{autogenerate_note(ctx.migration, change.line)}",
             fix=f"remove {mapped.owner} (and every use of it) from the application first, release that, and "
             f"{'drop' if what == 'dropped' else 'rename'} the table in a later revision; or keep the table",
         )
@@ -170,7 +172,8 @@ def still_mapped_at_head(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     yield Hit(
         f"column {table}.{column} is {what}, but the models at HEAD still map it ({mapped.where} at "
         f"{_rel(ctx, mapped)}): SQLAlchemy names every mapped column in its SELECTs and INSERTs, so the release "
-        f"this migration ships with fails on every query on {_model(ctx.app.head, table, mapped)}",
+        f"this migration ships with fails on every query on {_model(ctx.app.head, table, mapped)}"
+        f"{autogenerate_note(ctx.migration, change.line)}",
         fix=f"1. remove {mapped.where} from the model (or stop mapping the column) and release that;\n"
         f"2. {'drop' if what == 'dropped' else 'rename'} the column in a later revision",
     )
@@ -208,7 +211,7 @@ def still_mapped_on_base(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         f"{subject} is {what}, and the release serving traffic during the deploy ({ref}) still maps it "
         f"({where} at {_rel(ctx, mapped)} on {ref}): every query on {_model(view.base, table, mapped)} fails from the moment this "
         f"revision commits until the last old process is gone, and rolling the code back cannot bring the "
-        f"{'table' if column is None else 'column'} back",
+        f"{'table' if column is None else 'column'} back{autogenerate_note(ctx.migration, change.line)}",
         fix=steps,
     )
 
