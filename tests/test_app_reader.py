@@ -265,3 +265,38 @@ def test_autogenerate_note_is_folded_into_the_existing_finding() -> None:
     plain = run_cli("lint", safe, "--format", "json", "--select", "drop-column", "--fail-on", "never")
     assert [f for f in plain.json()["findings"] if "please adjust" in f["message"]] == []
     assert len(plain.json()["findings"]) == 1
+
+
+def test_models_setting_from_pyproject_end_to_end(tmp_path: Path) -> None:
+    """A Flask-Migrate env.py leads nowhere; ``[tool.migcheck] models`` names the modules."""
+    from conftest import run_cli
+
+    root = _project(tmp_path / "flaskapp", {
+        "pyproject.toml": '[tool.migcheck]\nmodels = ["app.models"]\n',
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/env.py": "from flask import current_app\n"
+                             "target_metadata = current_app.extensions['migrate'].db.metadata\n",
+        "migrations/versions/0001_drop.py": '''\
+            """drop"""
+            from alembic import op
+
+            revision = "0001"
+            down_revision = None
+
+
+            def upgrade():
+                op.drop_column("user", "full_name")
+
+
+            def downgrade():
+                pass
+        ''',
+        "app/__init__.py": "",
+        "app/models.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\n"
+                         "class User(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+                         "    full_name = db.Column(db.String(80))\n",
+    })
+    run = run_cli("lint", root, "--format", "json", "--select", "still-mapped-at-head")
+    found = run.json()["findings"]
+    assert [(f["rule"], f["line"]) for f in found] == [("still-mapped-at-head", 9)]
+    assert "User.full_name at app/models.py:8" in found[0]["message"]

@@ -7,6 +7,7 @@ Reading from git goes through ``gitbase``'s helpers, so the hardened git invocat
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -41,17 +42,26 @@ class WorkingTree:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._real = root.resolve()
+        self._memo: dict[str, Path | None] = {}
 
     def _path(self, rel: str) -> Path | None:
+        """The path when it exists inside the project (symlinks resolved), else None; memoised, and
+        cheap for the many module names that do not exist."""
+        if rel in self._memo:
+            return self._memo[rel]
         clean = _clean(rel)
-        if clean is None:
-            return None
-        path = self.root / clean if clean else self.root
-        try:
-            real = path.resolve()
-        except (OSError, RuntimeError):
-            return None
-        return path if real == self._real or real.is_relative_to(self._real) else None
+        found: Path | None = None
+        if clean is not None:
+            path = self.root / clean if clean else self.root
+            if os.path.lexists(path):
+                try:
+                    real = path.resolve()
+                except (OSError, RuntimeError):
+                    real = None
+                if real is not None and (real == self._real or real.is_relative_to(self._real)):
+                    found = path
+        self._memo[rel] = found
+        return found
 
     def read(self, rel: str) -> str | None:
         path = self._path(rel)

@@ -84,6 +84,8 @@ class _Module:
     symbols: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     assigns: dict[str, ast.expr] = field(default_factory=dict)
+    #: The text mentions ``naming_convention`` (only then is the tree searched for one).
+    conventions: bool = False
 
 
 @dataclass
@@ -233,7 +235,7 @@ class _Reader:
                            f"tables it may map count as unknown", path, line)
                 self.app.unknown_names = True
             return None
-        module = _Module(name, rel, path, tree, is_package)
+        module = _Module(name, rel, path, tree, is_package, conventions="naming_convention" in text)
         for node in _statements(tree.body):
             if isinstance(node, ast.ClassDef):
                 module.classes.setdefault(node.name, node)
@@ -746,7 +748,7 @@ class _Reader:
     def _all_conventions(self) -> list[dict[str, str]]:
         found = []
         for module in self.modules.values():
-            for node in ast.walk(module.tree):
+            for node in ast.walk(module.tree) if module.conventions else ():
                 if isinstance(node, ast.Call) and _last(node.func) == "MetaData":
                     convention = self._convention_of(module, node)
                     if convention is not None:
