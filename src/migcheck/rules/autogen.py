@@ -18,6 +18,7 @@ from migcheck.graph import RevisionGraph
 from migcheck.revision import Migration
 from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
 
 RENAME_AS_DROP_AND_ADD = "rename-as-drop-and-add"
@@ -105,7 +106,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                 f"in the same {phase}: this is a rename that autogenerate wrote as drop + create, and every row "
                 f"of {drop.table} is lost{_evidence(ctx, drop)}",
                 line=drop.line,
-                fix=f'op.rename_table("{drop.table}", "{twin.table}")  # instead of the drop_table and '
+                fix=f'op.rename_table({lit(drop.table)}, {lit(twin.table)})  # instead of the drop_table and '
                 f"create_table\n# the running release still queries {drop.table}: see rename-table for the "
                 f"safe sequence",
             )
@@ -132,7 +133,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
             f"({add.column.type}) is added in the same {phase}: this is a rename that autogenerate wrote as drop "
             f"+ add, and the data of {drop.column} is lost{_evidence(ctx, drop)}",
             line=drop.line,
-            fix=f'op.alter_column("{drop.table}", "{drop.column}", new_column_name="{add.column.name}")  '
+            fix=f'op.alter_column({lit(drop.table)}, {lit(drop.column)}, new_column_name={lit(add.column.name)})  '
             f"# instead of the drop_column and add_column\n# the running release still selects {drop.column}: "
             f"see rename-column for the safe sequence",
         )

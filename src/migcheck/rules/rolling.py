@@ -23,6 +23,7 @@ from migcheck.changes import (
 from migcheck.findings import Severity
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit, sa_type
 from migcheck.rules.registry import Hit, change_rule
 
 STILL_MAPPED_AT_HEAD = "still-mapped-at-head"
@@ -262,9 +263,9 @@ def not_null_breaks_running_inserts(ctx: RevisionContext, change: AddColumn) -> 
         f"column {change.table}.{spec.name} is added NOT NULL without a server default{default}, and the release "
         f"serving traffic during the deploy ({ref}) {why} ({table.owner} at {_rel(ctx, table)} on {ref}): its "
         f"INSERTs into {change.table} fail with a not-null violation until the new code is out",
-        fix=f'op.add_column("{change.table}", sa.Column("{spec.name}", ..., nullable=True))  # or keep a server '
+        fix=f'op.add_column({lit(change.table)}, sa.Column({lit(spec.name)}, ..., nullable=True))  # or keep a server '
         f"default\n# release the code that writes it and backfill; then, in a later revision:\n"
-        f'# op.alter_column("{change.table}", "{spec.name}", nullable=False)',
+        f'# op.alter_column({lit(change.table)}, {lit(spec.name)}, nullable=False)',
     )
 
 
@@ -285,7 +286,8 @@ def type_differs_on_base(ctx: RevisionContext, change: AlterColumn) -> Iterator[
         f"type of {change.table}.{change.column} changes to {change.type}, and the release serving traffic during "
         f"the deploy ({ref}) maps it as {mapped.type} ({mapped.where} at {_rel(ctx, mapped)} on {ref}): it keeps "
         f"reading and writing values of the old type until the new code is out",
-        fix=f'op.add_column("{change.table}", sa.Column("{change.column}_new", {change.type}, nullable=True))\n'
+        fix=f'op.add_column({lit(change.table)}, sa.Column({lit(change.column + "_new")}, {sa_type(change.type)}, '
+        f'nullable=True))\n'
         "# write both columns from the application and backfill; switch reads; drop the old column later",
     )
 
