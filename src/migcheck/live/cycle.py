@@ -151,12 +151,19 @@ class StepFailed(Exception):
 # --- loading --------------------------------------------------------------------------------------
 
 
-def load_history(paths: list[Path]) -> tuple[Sources, list[Migration], RevisionGraph]:
-    """Discovery and the revision graph, as lint builds them; a broken graph cannot be verified."""
+def load_history(
+    paths: list[Path], allow_empty: bool = False
+) -> tuple[Sources, list[Migration], RevisionGraph]:
+    """Discovery and the revision graph, as lint builds them; a broken graph cannot be verified.
+
+    An empty history is an error unless ``allow_empty`` (verify reports it as nothing to check).
+    """
     try:
         sources = discover(paths)
     except DiscoveryError as exc:
         raise LiveError(str(exc)) from None
+    if not sources.python and not allow_empty:
+        raise LiveError(f"no revision files found in {', '.join(str(p) for p in paths)}")
     migrations: list[Migration] = []
     for path in sources.python:
         try:
@@ -1097,7 +1104,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
     from migcheck.live import drift
     from migcheck.live.provision import provision
 
-    sources, migrations, graph = load_history(options.paths)
+    sources, migrations, graph = load_history(options.paths, allow_empty=True)
     async_note = None
     if options.db_url:
         options.db_url, async_note = _sync_driver(options.db_url)
