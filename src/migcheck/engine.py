@@ -97,7 +97,7 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
     scope = None
     if headers_first:
         scope = Scope.build(migrations, sql_migrations, sources, settings)
-        migrations = [_extracted(m, settings) if scope.lints(m) else m for m in migrations]
+        migrations = [_extracted(m, settings, errors) if scope.lints(m) else m for m in migrations]
     return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings))
 
 
@@ -111,18 +111,21 @@ def _load_headers(paths: list[Path], dialect: str) -> tuple[list[Migration], lis
         except LoadError as exc:
             errors.append(exc)
             continue
-        except RecursionError:
-            errors.append(LoadError(path, "the file is nested too deeply to analyse"))
-            continue
         if migration is not None:
             migrations.append(migration)
     return migrations, errors
 
 
-def _extracted(migration: Migration, settings: Settings) -> Migration:
+def _extracted(migration: Migration, settings: Settings, errors: list[LoadError]) -> Migration:
+    """The revision with its changes; when its body cannot be read, the header-only reading and an error.
+
+    The header alone keeps the graph whole; the error makes sure the unread body is reported, not
+    passed as a revision without changes.
+    """
     try:
         return load_python(migration.path, settings.dialect) or migration
-    except LoadError:  # the file changed under us; keep the header-only reading
+    except LoadError as exc:
+        errors.append(exc)
         return migration
 
 

@@ -394,7 +394,7 @@ def _header(text: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]] | 
         return None
     try:
         header = read_header(ast.parse(text))
-    except (SyntaxError, ValueError, HeaderError):
+    except (SyntaxError, ValueError, HeaderError, RecursionError, MemoryError):
         return None
     return (header.revision, header.down_revisions, header.branch_labels) if header else None
 
@@ -413,10 +413,17 @@ def _tree(repo: Checkout, rev: str, specs: list[str]) -> dict[str, str] | None:
     return out
 
 
-@functools.lru_cache(maxsize=65536)
 def _resolved(path: Path) -> Path:
-    """``path.resolve()``, once per path: a run asks about each revision file several times."""
-    return path.resolve()
+    """``path.resolve()``, once per path: a run asks about each revision file several times.
+
+    Keyed by the absolute path: a relative one means another file once the working directory changes.
+    """
+    return _resolved_absolute(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolved_absolute(path: str) -> Path:
+    return Path(path).resolve()
 
 
 def _rel(repo: Path, path: Path) -> str:
@@ -437,9 +444,9 @@ def _first_changed_line(base_text: str, migration: Migration) -> int | None:
         return None
     try:
         old, new = ast.parse(base_text), ast.parse(current_text)
-    except (SyntaxError, ValueError):
+        return _first_difference(old.body, new.body, fallback=1)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep to compare: the file changed
         return 1
-    return _first_difference(old.body, new.body, fallback=1)
 
 
 def _first_difference(old: list[ast.stmt], new: list[ast.stmt], fallback: int) -> int | None:

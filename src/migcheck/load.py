@@ -40,12 +40,28 @@ def read_source(path: Path, raw: bytes | None = None) -> str:
         raise LoadError(path, f"cannot decode file: {exc}") from None
 
 
+#: What a file crafted to exhaust the parser or migcheck's recursive walks of the tree gets.
+TOO_DEEP = "the file is nested too deeply to analyse"
+PARSER_GAVE_UP = "Python's parser gave up on this file (an expression nested too deeply): it cannot be analysed"
+
+
 def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: bool = True) -> Migration | None:
     """The revision in ``path`` (whose bytes are ``raw`` when already read); None when not a revision.
 
     ``extract=False`` reads the header only (no ``upgrade``/``downgrade`` bodies): enough for the
-    graph, and much cheaper for history a baseline trusts.
+    graph, and much cheaper for history a baseline trusts. Every way a file can defeat the parser
+    or the walkers (``X = ------...1`` is a MemoryError in the parser, deep nesting a RecursionError)
+    is a LoadError here, so no load path (workers, header-only, cache) can lose the report to it.
     """
+    try:
+        return _load_python(path, dialect, raw, extract)
+    except RecursionError:
+        raise LoadError(path, TOO_DEEP) from None
+    except MemoryError:
+        raise LoadError(path, PARSER_GAVE_UP) from None
+
+
+def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> Migration | None:
     source = read_source(path, raw)
     try:
         tree = ast.parse(source, filename=str(path))
@@ -85,7 +101,10 @@ def load_sql(path: Path, dialect: str) -> list[Migration]:
         raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise LoadError(path, f"cannot decode file as UTF-8: {exc.reason}") from None
-    migrations = load_sql_file(path, text, dialect)
+    try:
+        migrations = load_sql_file(path, text, dialect)
+    except RecursionError:
+        raise LoadError(path, TOO_DEEP) from None
     lines = text.splitlines()
     for migration in migrations:
         migration.source_lines = lines  # for `-- migcheck: ignore[...]` comments

@@ -123,10 +123,8 @@ def load_one(path: Path, dialect: str, store: Cache | None = None) -> tuple[str 
     outcome: Outcome
     try:
         outcome = load_python(path, dialect, raw)
-    except LoadError as exc:
+    except LoadError as exc:  # nesting too deep for the parser or the walkers included
         outcome = (exc.path, exc.message, exc.line)
-    except RecursionError:
-        outcome = (path, "the file is nested too deeply to analyse", 1)
     # the key is of the bytes this outcome came from, even if the file changed since the cache was read
     return (store.key(raw) if store is not None else None), outcome
 
