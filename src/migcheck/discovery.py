@@ -103,15 +103,28 @@ def _add_file(path: Path, sources: Sources) -> None:
         raise DiscoveryError(f"not a migration file (expected .py, .sql, alembic.ini or pyproject.toml): {path}")
 
 
+def _list_dir(path: Path) -> list[str]:
+    """The names in a directory to be linted; one that cannot be listed is an error, not an empty one."""
+    try:
+        return sorted(os.listdir(path))
+    except OSError as exc:
+        raise DiscoveryError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
     sources.version_dirs.append(path)
     env_py = path.parent / "env.py"
     if env_py.is_file() and env_py not in sources.env_py:
         sources.env_py.append(env_py)
+    before = len(sources.python)
+    sql: list[Path] = []
     if not recursive:
-        for child in sorted(path.glob("*.py")):
-            if child.name != "__init__.py":
-                sources.add_python(child)
+        for name in _list_dir(path):
+            if name.endswith(".py") and name != "__init__.py":
+                sources.add_python(path / name)
+            elif name.endswith(".sql"):
+                sql.append(path / name)
+        _add_sql_of_a_sql_only_dir(path, sources, before, sql)
         nested = _nested_python_files(path)
         if nested:
             sources.notes.append(
@@ -120,7 +133,10 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
                 f"adds them (expand/contract trees per release), lint that directory itself"
             )
         return
-    for root, dirs, files in os.walk(path):
+    _list_dir(path)  # the directory itself must be readable
+    unreadable: list[str] = []
+    for root, dirs, files in os.walk(path, onerror=lambda exc: unreadable.append(
+            f"cannot read {exc.filename}: {exc.strerror or exc}; files under it were not linted")):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         if "pyvenv.cfg" in files:
             dirs[:] = []
@@ -133,6 +149,20 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
                 sources.add_python(Path(root) / name)
+            elif name.endswith(".sql"):
+                sql.append(Path(root) / name)
+    sources.notes.extend(unreadable)
+    _add_sql_of_a_sql_only_dir(path, sources, before, sql)
+
+
+def _add_sql_of_a_sql_only_dir(path: Path, sources: Sources, before: int, sql: list[Path]) -> None:
+    """A directory with ``.sql`` files and no ``.py`` file: offline ``alembic upgrade --sql`` output.
+
+    Next to revisions, ``.sql`` files are seeds or schema dumps and stay unread; alone, skipping
+    them would lint nothing and pass.
+    """
+    if len(sources.python) == before and sql:
+        sources.sql.extend(p for p in sql if p not in sources.sql)
 
 
 def _nested_python_files(path: Path) -> int:

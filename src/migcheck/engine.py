@@ -14,7 +14,7 @@ from pathlib import Path
 
 from migcheck import suppress
 from migcheck.config import Settings
-from migcheck.discovery import Sources, discover
+from migcheck.discovery import DiscoveryError, Sources, discover
 from migcheck.envinfo import read_env
 from migcheck.findings import Finding, Severity
 from migcheck.graph import RevisionGraph
@@ -76,10 +76,19 @@ def lint_paths(paths: list[Path], settings: Settings) -> LintResult:
     return lint_sources(discover(paths), settings)
 
 
+class NothingToLint(DiscoveryError):
+    """The run would check nothing: an exit-2 error, never a green "No problems found"."""
+
+
 def lint_sources(sources: Sources, settings: Settings) -> LintResult:
+    if not selected_rules(settings):
+        raise NothingToLint(_no_rules(settings))
+    found = len(sources.python) + len(sources.sql)
     if settings.exclude:
         sources.python = [p for p in sources.python if not settings.excluded(p)]
         sources.sql = [p for p in sources.sql if not settings.excluded(p)]
+    if not sources.python and not sources.sql:
+        raise NothingToLint(_no_files(sources, settings, found))
     # Under a baseline or --base most revisions are not linted: read their headers only, and
     # extract changes just for the ones that will be (extraction is most of the time of a run).
     headers_first = bool(settings.baseline or settings.base)
@@ -94,11 +103,36 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
             sql_migrations.extend(load_sql(path, settings.dialect))
         except LoadError as exc:
             errors.append(exc)
+    if not migrations and not sql_migrations and not errors and sources.version_dirs:
+        raise NothingToLint(f"no Alembic revision in {_where(sources)}: {len(sources.python)} .py "
+                            f"file{'s' if len(sources.python) != 1 else ''}, none sets `revision` "
+                            f"(is this the versions directory?)")
     scope = None
     if headers_first:
         scope = Scope.build(migrations, sql_migrations, sources, settings)
         migrations = [_extracted(m, settings, errors) if scope.lints(m) else m for m in migrations]
     return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings))
+
+
+def _where(sources: Sources) -> str:
+    return ", ".join(display_path(p) for p in sources.version_dirs) or "the files named"
+
+
+def _no_files(sources: Sources, settings: Settings, found: int) -> str:
+    if found:
+        origin = settings.origins.get("exclude", "the config")
+        return (f"all {found} file{'s' if found != 1 else ''} found in {_where(sources)} "
+                f"{'are' if found != 1 else 'is'} excluded by exclude = {settings.exclude!r} ({origin}): nothing to lint")
+    return f"no revision files (.py) or offline SQL (.sql) in {_where(sources)}: nothing to lint"
+
+
+def _no_rules(settings: Settings) -> str:
+    parts = [f"select = {sorted(settings.select)!r} ({settings.origins.get('select', 'the config')})"
+             if settings.select is not None else "the default rules"]
+    if settings.ignore:
+        parts.append(f"ignore = {sorted(settings.ignore)!r} ({settings.origins.get('ignore', 'the config')})")
+    return (f"no rule is selected: {', '.join(parts)} leave nothing to run for {settings.dialect}"
+            f"{f' {settings.postgres_version}' if settings.dialect == 'postgresql' else ''}; nothing would be checked")
 
 
 def _load_headers(paths: list[Path], dialect: str) -> tuple[list[Migration], list[LoadError]]:
