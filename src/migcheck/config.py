@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from migcheck.findings import Severity
+from migcheck.readfile import UnreadableFile, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -283,9 +284,9 @@ _BY_NAME = {k.name: k for k in KEYS}
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return tomllib.loads(read_regular(path).decode("utf-8"))
+    except UnreadableFile as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read {path}: not UTF-8 ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -308,8 +309,8 @@ def find_config(start: Path) -> Path | None:
         if not candidate.is_file():
             continue
         try:
-            text = candidate.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_regular(candidate).decode("utf-8")
+        except (UnreadableFile, UnicodeDecodeError):
             continue
         if "migcheck" not in text:
             continue

@@ -83,11 +83,12 @@ class NothingToLint(DiscoveryError):
 def lint_sources(sources: Sources, settings: Settings) -> LintResult:
     if not selected_rules(settings):
         raise NothingToLint(_no_rules(settings))
-    found = len(sources.python) + len(sources.sql)
+    found = len(sources.python) + len(sources.sql) + len(sources.refused)
     if settings.exclude:
         sources.python = [p for p in sources.python if not settings.excluded(p)]
         sources.sql = [p for p in sources.sql if not settings.excluded(p)]
-    if not sources.python and not sources.sql:
+        sources.refused = [(p, why) for p, why in sources.refused if not settings.excluded(p)]
+    if not sources.python and not sources.sql and not sources.refused:
         raise NothingToLint(_no_files(sources, settings, found))
     # Under a baseline or --base most revisions are not linted: read their headers only, and
     # extract changes just for the ones that will be (extraction is most of the time of a run).
@@ -97,6 +98,7 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
     else:
         # from the cache when unchanged, across processes when many; the output is the same either way
         migrations, errors = load_python_files(sources.python, settings.dialect, settings.jobs, settings.cache)
+    errors.extend(LoadError(path, why) for path, why in sources.refused)
     sql_migrations: list[Migration] = []
     for path in sources.sql:
         try:
@@ -242,7 +244,7 @@ def check(
         migrations=[*migrations, *sql_migrations],
         graph=graph,
         sources=sources,
-        files_checked=len(sources.python) + len(sources.sql),
+        files_checked=len(sources.python) + len(sources.sql) + len(sources.refused),
         rules_run=rules,
         linted=len(linted),
     )

@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.discovery import Sources
+from migcheck.discovery import Sources, checkout_top
 from migcheck.graph import RevisionGraph
 from migcheck.revision import HeaderError, Migration, read_header
 from migcheck.rules.history import (
@@ -285,9 +285,9 @@ def locate(anchors: list[Path]) -> Checkout:
     """
     cwd = Path.cwd().resolve()
     anchor = (anchors[0] if anchors[0].is_dir() else anchors[0].parent) if anchors else cwd
-    top = _top_of(cwd)
+    top = checkout_top(cwd)
     if top is None or not all(a.is_relative_to(top) for a in anchors):
-        top = _top_of(anchor)
+        top = checkout_top(anchor)
     if top is None:
         raise GitBaseError(f"--base needs a git repository, and {anchor} is not inside one "
                            f"(run migcheck from a clone, or lint without --base)")
@@ -300,21 +300,6 @@ def locate(anchors: list[Path]) -> Checkout:
     if proc.returncode != 0:
         raise GitBaseError(f"git cannot read the repository at {top}: {_first_line(proc)}")
     return checkout
-
-
-def _top_of(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` with a ``.git`` (a directory, or a worktree's file).
-
-    ``GIT_CEILING_DIRECTORIES`` is honoured as git honours it: the search does not climb into them.
-    """
-    ceilings = {Path(c).resolve() for c in os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if c}
-    for folder in (start, *start.parents):
-        if folder != start and folder in ceilings:
-            return None
-        marker = folder / ".git"
-        if marker.is_dir() or marker.is_file():
-            return folder
-    return None
 
 
 def _is_shallow(repo: Checkout) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python_ast import PythonExtractor
+from migcheck.readfile import UnreadableFile, read_regular
 from migcheck.revision import HeaderError, Migration, module_constants, read_header, read_imports
 
 
@@ -23,10 +24,11 @@ class LoadError(Exception):
 
 
 def read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, size-capped (see migcheck.readfile); LoadError for anything else."""
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
+        return read_regular(path)
+    except UnreadableFile as exc:
+        raise LoadError(path, str(exc)) from None
 
 
 def read_source(path: Path, raw: bytes | None = None) -> str:
@@ -96,9 +98,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
 
 def load_sql(path: Path, dialect: str) -> list[Migration]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
+        text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(path, f"cannot decode file as UTF-8: {exc.reason}") from None
     try:

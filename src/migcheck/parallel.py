@@ -74,8 +74,8 @@ def load_python_files(
                 packs[folder] = store.read(folder)
             entry = packs[folder].get(absolute)
             try:  # read and hash only files the cache knows: on a first run, nothing is read twice
-                fresh = entry is not None and entry[0] == store.key(path.read_bytes())
-            except OSError:
+                fresh = entry is not None and entry[0] == store.key(read_bytes(path))
+            except LoadError:
                 fresh = False  # load_one says why the file cannot be read
             if fresh:
                 assert entry is not None
