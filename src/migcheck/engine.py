@@ -97,7 +97,8 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         migrations, errors = _load_headers(sources.python, settings.dialect)
     else:
         # from the cache when unchanged, across processes when many; the output is the same either way
-        migrations, errors = load_python_files(sources.python, settings.dialect, settings.jobs, settings.cache)
+        migrations, errors = load_python_files(sources.python, settings.dialect, settings.jobs, settings.cache,
+                                               sources.notes)
     errors.extend(LoadError(path, why) for path, why in sources.refused)
     sql_migrations: list[Migration] = []
     for path in sources.sql:

@@ -50,18 +50,19 @@ def available_cpus() -> int:
 
 
 def load_python_files(
-    paths: list[Path], dialect: str, jobs: int | None = None, cache: bool = True
+    paths: list[Path], dialect: str, jobs: int | None = None, cache: bool = True, notes: list[str] | None = None
 ) -> tuple[list[Migration], list[LoadError]]:
     """Every revision in ``paths`` (in order), and the files that could not be read as revisions.
 
     ``jobs``: processes that parse, this one included; None picks from the number of files to parse
     and the CPUs, 1 parses in-process only. ``cache``: reuse (and store) the loaded form of files whose content is unchanged.
+    ``notes``: where to say that a cache directory was not used (someone else could write to it).
     """
     store: Cache | None = None
     if cache and len(paths) >= CACHE_MIN_FILES:
         from migcheck.cache import Cache  # hashlib and pickle: only when the cache is used
 
-        store = Cache.open(dialect)
+        store = Cache.open(dialect, notes=notes)
     outcomes: list[Outcome] = [None] * len(paths)
     todo = list(range(len(paths)))
     packs: dict[str, Pack] = {}

@@ -157,16 +157,6 @@ def test_offline_sql_symlink_and_fifo(project: Path) -> None:
     assert "outside the project" in found[("zero.sql", "invalid-migration-file")]
 
 
-def test_env_py_as_a_fifo(project: Path) -> None:
-    """env.py is read for its transaction settings: as a FIFO it must not block the run."""
-    (project / "migrations").mkdir()
-    (project / "versions").rename(project / "migrations" / "versions")
-    os.mkfifo(project / "migrations" / "env.py")
-    code, report, _ = lint("migrations/versions", cwd=project)
-    assert code == 1
-    assert ("a_good.py", "drop-table") in findings(report)
-
-
 def test_config_files_linked_to_dev_zero(project: Path) -> None:
     """alembic.ini and pyproject.toml can be committed as symlinks too: one clear line, no hang."""
     (project / "alembic.ini").symlink_to("/dev/zero")
