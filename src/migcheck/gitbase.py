@@ -13,8 +13,8 @@ The working tree counts, untracked files included, so a developer can run it bef
 The linted tree is untrusted (a stranger's pull request), and a folder in it can look like a git
 repository (``HEAD``, ``config``, ``objects/``, ``refs/``) whose ``config`` runs commands
 (``core.fsmonitor``) and whose refs forge the base. So git never *discovers* a repository here:
-:func:`locate` finds the checkout's ``.git`` (which a commit cannot contain) from the directory
-migcheck runs in, and every call pins ``--git-dir``/``--work-tree`` with config that no repository
+:func:`locate` finds the checkout's ``.git`` (which a commit cannot contain) above the linted
+path, and every call pins ``--git-dir``/``--work-tree`` with config that no repository
 can override (see docs/security.md).
 """
 
@@ -276,24 +276,22 @@ def _first_line(proc: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def locate(anchors: list[Path]) -> Checkout:
-    """The checkout holding ``anchors``: the one around the working directory, else the first anchor's.
+    """The checkout holding ``anchors``: the nearest ``.git`` above the first (the working directory without one).
 
     Found by looking for ``.git`` upward, as git does for a non-bare repository, but without running
     git: a folder of the linted tree dressed up as a repository is never a candidate, and no
     repository's config is read before the checkout is pinned. Git refuses ``.git`` as a path in a
-    commit, so a pull request cannot plant one.
+    commit, so a pull request cannot plant one. The innermost checkout is the right one for a clone
+    nested in another repository's tree.
     """
-    cwd = Path.cwd().resolve()
-    anchor = (anchors[0] if anchors[0].is_dir() else anchors[0].parent) if anchors else cwd
-    top = checkout_top(cwd)
-    if top is None or not all(a.is_relative_to(top) for a in anchors):
-        top = checkout_top(anchor)
+    start = (anchors[0] if anchors[0].is_dir() else anchors[0].parent) if anchors else Path.cwd().resolve()
+    top = checkout_top(start)
     if top is None:
-        raise GitBaseError(f"--base needs a git repository, and {anchor} is not inside one "
+        raise GitBaseError(f"--base needs a git repository, and {start} is not inside one "
                            f"(run migcheck from a clone, or lint without --base)")
-    for a in anchors:
-        if not a.is_relative_to(top):
-            raise GitBaseError(f"{a} is outside the git repository at {top}; --base compares "
+    for anchor in anchors:
+        if not anchor.is_relative_to(top):
+            raise GitBaseError(f"{anchor} is outside the git repository at {top}; --base compares "
                                f"files inside one repository")
     checkout = Checkout(top, top / ".git")
     proc = _git(checkout, "rev-parse", "--is-inside-work-tree")
