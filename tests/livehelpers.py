@@ -105,3 +105,25 @@ def postgres_under(path: Path) -> list[int]:
         if any(str(path) in part for part in parts):
             pids.append(proc.pid)
     return pids
+
+
+def slow_revision(tmp_path: Path, upgrade_sql: str | None = None) -> Path:
+    """A versions dir whose one revision writes ``$MIGCHECK_TEST_MARKER`` and then takes a minute.
+
+    With ``upgrade_sql`` the minute is spent in the server (``SELECT pg_sleep(60)``), else in Python.
+    """
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    wait = f"op.execute({upgrade_sql!r})" if upgrade_sql else "time.sleep(60)"
+    (versions / "0001_slow.py").write_text(
+        "import os\nimport time\nfrom pathlib import Path\n\nfrom alembic import op\n\n"
+        'revision = "0001"\ndown_revision = None\n\n\n'
+        "def upgrade():\n"
+        '    op.execute("CREATE TABLE slow (id integer)")\n'
+        '    Path(os.environ["MIGCHECK_TEST_MARKER"]).write_text("started")\n'
+        f"    {wait}\n\n\n"
+        "def downgrade():\n"
+        '    op.execute("DROP TABLE slow")\n',
+        encoding="utf-8",
+    )
+    return versions
