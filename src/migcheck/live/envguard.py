@@ -10,8 +10,8 @@ while env.py runs (best effort, in this process):
 - PyMySQL connections (``pymysql.connections.Connection.connect``).
 
 Not guarded: subprocesses (``psql``, ``alembic`` in a shell), other drivers
-(psycopg 3, asyncpg, mysqlclient) outside SQLAlchemy, connections made before env.py runs (at import time
-of a module migcheck does not run), and code that reaches libpq directly.
+(psycopg 3, asyncpg, mysqlclient) used outside SQLAlchemy, connections made
+before env.py runs, and code that reaches libpq directly.
 """
 
 from __future__ import annotations
