@@ -98,7 +98,7 @@ def postgres_under(path: Path) -> list[int]:
     import psutil
 
     pids = []
-    for proc in psutil.process_iter(attrs=["name", "cmdline", "cwd"]):
+    for proc in psutil.process_iter(attrs=["name", "cmdline", "cwd"], ad_value=None):
         if proc.info["name"] != "postgres":
             continue
         parts = [*(proc.info["cmdline"] or []), proc.info["cwd"] or ""]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -70,10 +71,16 @@ def test_a_second_local_connection_without_the_secret_is_refused(open_tmp: Path,
     try:
         wait_for(marker.exists, proc)
         (server_dir,) = open_tmp.iterdir()
-        (pid,) = [p for p in postgres_under(open_tmp) if psutil.Process(p).ppid() == proc.pid]
+        pid = int((server_dir / "data" / "postmaster.pid").read_text().split()[0])
         postmaster = psutil.Process(pid)
-        # No TCP at all; the one Unix socket lies in a directory only its owner may enter.
-        assert [c for c in postmaster.net_connections("inet") if c.status == psutil.CONN_LISTEN] == []
+        # Whatever it listens on, a connection without the password gets nowhere...
+        tcp = [c.laddr for c in postmaster.net_connections("inet") if c.status == psutil.CONN_LISTEN]
+        for address in tcp:
+            with pytest.raises(psycopg2.OperationalError):
+                psycopg2.connect(host=address.ip, port=address.port, user="postgres", dbname="postgres",
+                                 connect_timeout=3).close()  # fmt: skip
+        # ...and it listens on no TCP port at all: one Unix socket, in a directory only its owner enters.
+        assert tcp == []
         sockets = {c.laddr for c in postmaster.net_connections("unix") if c.laddr}
         assert sockets and all(Path(s).parent == server_dir for s in sockets)
         assert stat.S_IMODE(server_dir.stat().st_mode) == 0o700
@@ -97,12 +104,16 @@ def test_a_second_local_connection_without_the_secret_is_refused(open_tmp: Path,
             )  # fmt: skip
             assert probe.returncode != 0 and "Permission denied" in probe.stderr
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 130
+    assert re.search(
+        r"interrupted; the scratch database migcheck_[0-9a-f]{12} was dropped; "
+        r"the embedded server was stopped and its files removed$", err
+    ), err
     assert _gone(open_tmp)
 
 
@@ -182,8 +193,13 @@ def _initdb_running(proc: subprocess.Popen[str]) -> bool:
         children = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
         return False
-    return any(c.name() == "postgres" and ("--boot" in c.cmdline() or "--single" in c.cmdline())
-               for c in children if c.is_running())  # fmt: skip
+    for child in children:
+        try:
+            if child.name() == "postgres" and {"--boot", "--single"} & set(child.cmdline()):
+                return True
+        except psutil.Error:  # ended meanwhile
+            continue
+    return False
 
 
 def _server_starting(open_tmp: Path) -> bool:
@@ -213,6 +229,7 @@ def test_a_signal_while_the_server_is_being_made_leaves_nothing(open_tmp: Path, 
             proc.wait()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
+    assert err.startswith("migcheck: interrupted; the embedded server")
     assert _gone(open_tmp), (postgres_under(open_tmp), list(open_tmp.iterdir()))
 
 

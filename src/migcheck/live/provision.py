@@ -136,10 +136,18 @@ def provision(
                     raise LiveError(
                         "--image is for --engine docker; the embedded engine is the wheel's PostgreSQL"
                     )
-                with embedded_server() as url:
-                    with scratch_database(url, "embedded server", outcome) as scratch:
-                        yield scratch
-                    outcome.append("the embedded server was stopped and its files removed")
+                made = False
+                try:
+                    with embedded_server() as url:
+                        made = True
+                        with scratch_database(url, "embedded server", outcome) as scratch:
+                            yield scratch
+                finally:
+                    outcome.append(
+                        "the embedded server was stopped and its files removed"
+                        if made
+                        else "the embedded server's unfinished files were removed"
+                    )
             else:
                 raise LiveError(f"unknown engine {engine!r} (use embedded or docker)")
     except Interrupted:
