@@ -18,6 +18,7 @@ import typer
 
 from migcheck import __version__
 from migcheck.config import DEFAULT_POSTGRES_VERSION, Settings
+from migcheck.report.escape import log_line, one_line, terminal
 
 app = typer.Typer(
     name="migcheck",
@@ -51,7 +52,7 @@ class Dialect(str, Enum):
 
 def fail(message: str) -> NoReturn:
     """One clear line on stderr and exit 2: bad input is never a traceback."""
-    typer.echo(f"migcheck: error: {message}", err=True)
+    typer.echo(f"migcheck: error: {one_line(message)}", err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -211,7 +212,7 @@ def lint(
     except (DiscoveryError, ConfigError, GitBaseError) as exc:
         fail(str(exc))
     for note in result.sources.notes:
-        typer.echo(f"migcheck: note: {note}", err=True)
+        typer.echo(f"migcheck: note: {one_line(note)}", err=True)
     worst = result.worst()
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
@@ -246,7 +247,9 @@ def show_config(
     if as_json:
         typer.echo(json.dumps(effective_json(settings), indent=2))
     else:
-        typer.echo(render_effective(settings), nl=False)
+        # Values come from the project's pyproject.toml: shown as text, never as a workflow command.
+        shown = "\n".join(log_line(line) for line in terminal(render_effective(settings)).split("\n"))
+        typer.echo(shown, nl=False)
 
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the [tool.migcheck] table if there is one.")]
