@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migcheck.live import LiveError
+from migcheck.report.escape import one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -73,7 +74,7 @@ def embedded_server() -> Iterator[URL]:
         bin_path = reachable_binaries(bin_path)
     base = _temp_base(account is not None)
     for note in sweep_stale(base):
-        print(f"migcheck: note: {note}", file=sys.stderr)
+        print(f"migcheck: note: {one_line(note)}", file=sys.stderr)
     tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=base))
     server: subprocess.Popen[bytes] | None = None
     try:

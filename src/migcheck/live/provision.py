@@ -29,6 +29,7 @@ from migcheck.live import LiveError
 from migcheck.live.cancel import cancel_on_interrupt
 from migcheck.live.embedded import embedded_server, owner_alive, owner_mark
 from migcheck.live.target import mask, url_target
+from migcheck.report.escape import one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -180,7 +181,7 @@ def scratch_database(server_url: URL, label: str, outcome: list[str] | None = No
                 with admin.connect() as conn:
                     version = conn.dialect.server_version_info or ()
                     for note in _drop_stale(conn, dialect):
-                        print(f"migcheck: note: {note}", file=sys.stderr)
+                        print(f"migcheck: note: {one_line(note)}", file=sys.stderr)
                     charset = " CHARACTER SET utf8mb4" if dialect == "mysql" else ""
                     attempted = True
                     with canceller.watching(conn.connection.dbapi_connection):
