@@ -250,3 +250,45 @@ def test_the_comment_names_the_process(postgres_service_url: str) -> None:
 
     mark = json.loads(comment)
     assert mark["migcheck"].split()[0] == str(os.getpid()) and mark["host"] and "boot" in mark
+
+
+def test_after_sigkill_on_mariadb_the_next_run_names_the_database(mariadb_service_url: str, tmp_path: Path) -> None:
+    """MySQL databases carry no comment: the leftover is named in one line, not dropped."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    project = slow_revision(tmp_path)
+    marker = tmp_path / "started"
+    proc = start_verify(str(project), "--db-url", mariadb_service_url,
+                        env={"MIGCHECK_TEST_MARKER": str(marker)})  # fmt: skip
+    try:
+        wait_for(marker.exists, proc)
+        (name,) = own_scratch_databases(mariadb_service_url, proc.pid)
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    try:
+        engine = create_engine(mariadb_service_url, poolclass=NullPool)
+        deadline = time.monotonic() + 10  # the server notices the dead client's session
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if not conn.exec_driver_sql(
+                    "SELECT 1 FROM information_schema.processlist WHERE db = %(n)s", {"n": name}
+                ).first():
+                    break
+            time.sleep(0.2)
+        engine.dispose()
+        run = run_cli("verify", CLEAN, "--db-url", mariadb_service_url)
+        assert run.exit_code == 0, run.stderr
+        notes = [line for line in run.stderr.splitlines() if name in line]
+        assert len(notes) == 1 and notes[0].startswith("migcheck: note: ")
+        assert "remain on this server with nobody connected" in notes[0]
+        assert database_exists(mariadb_service_url, name)  # named, never dropped: it may not be ours
+    finally:
+        engine = create_engine(mariadb_service_url, poolclass=NullPool)
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        engine.dispose()

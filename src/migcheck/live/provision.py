@@ -290,7 +290,7 @@ def _drop_stale(conn: Any, dialect: str) -> list[str]:
     Databases made elsewhere, by a live run, or without migcheck's comment are left alone.
     """
     if dialect != "postgresql":
-        return []
+        return _name_stale_mysql(conn)
     rows = conn.exec_driver_sql(
         "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
         "WHERE left(datname, 9) = 'migcheck_'"
@@ -316,6 +316,22 @@ def _drop_stale(conn: Any, dialect: str) -> list[str]:
         pid = str(mark.get("migcheck", "?")).split()[0]
         notes.append(f"dropped {datname}, the scratch database of a migcheck run that was killed (pid {pid})")
     return notes
+
+
+def _name_stale_mysql(conn: Any) -> list[str]:
+    """MySQL has no database comments to tell whose a database is: name the idle ones, drop none."""
+    rows = conn.exec_driver_sql(
+        "SELECT schema_name FROM information_schema.schemata s WHERE schema_name LIKE 'migcheck!_%%' "
+        "ESCAPE '!' AND NOT EXISTS (SELECT 1 FROM information_schema.processlist p WHERE p.db = s.schema_name)"
+    ).all()
+    idle = sorted(name for (name,) in rows if SCRATCH_NAME.fullmatch(name))
+    if not idle:
+        return []
+    shown = ", ".join(idle[:5]) + (f" and {len(idle) - 5} more" if len(idle) > 5 else "")
+    return [
+        f"{len(idle)} scratch database(s) of earlier verify runs remain on this server with nobody "
+        f"connected: {shown}; drop them if no verify is running there"
+    ]
 
 
 def _literal(text: str) -> str:
