@@ -371,30 +371,11 @@ def _guard_alembic(fn: Callable[[], Any]) -> Any:
         raise LiveError(f"alembic cannot load the revisions: {_error_text(exc)}") from None
 
 
-@contextlib.contextmanager
-def _only_scratch(scratch_url: Any) -> Iterator[None]:
-    """``--use-env``: refuse any connection env.py opens to a database other than the scratch one.
+def _only_scratch(scratch_url: Any) -> contextlib.AbstractContextManager[None]:
+    """``--use-env``: refuse any connection env.py opens to a database other than the scratch one."""
+    from migcheck.live.envguard import only_scratch
 
-    Many env.py files read their URL from an environment variable instead of
-    ``sqlalchemy.url``; without this guard they would migrate that database.
-    """
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    def guard(conn: Any) -> None:
-        url = conn.engine.url
-        if (url.database, url.host, url.port) != (scratch_url.database, scratch_url.host, scratch_url.port):
-            shown = url.render_as_string(hide_password=True)
-            raise LiveError(
-                f"--use-env: env.py connected to {shown}, not to the scratch database; it must take its URL "
-                "from config.get_main_option('sqlalchemy.url') (nothing was run there)"
-            )
-
-    event.listen(Engine, "engine_connect", guard)
-    try:
-        yield
-    finally:
-        event.remove(Engine, "engine_connect", guard)
+    return only_scratch(scratch_url)
 
 
 @contextlib.contextmanager
@@ -1048,9 +1029,11 @@ def _with_descendants(graph: RevisionGraph, revisions: dict[str, str] | set[str]
 
 def _recreate_database(admin_url: Any, dialect: str, name: str) -> None:
     """Drop the scratch database and create it empty again, under the same name."""
+    import json
+
     from sqlalchemy import create_engine
 
-    from migcheck.live.provision import _drop, _null_pool, _quote
+    from migcheck.live.provision import _drop, _literal, _null_pool, _owner_comment, _quote
 
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
     try:
@@ -1058,6 +1041,10 @@ def _recreate_database(admin_url: Any, dialect: str, name: str) -> None:
         with admin.connect() as conn:
             charset = " CHARACTER SET utf8mb4" if dialect == "mysql" else ""
             conn.exec_driver_sql(f"CREATE DATABASE {_quote(dialect, name)}{charset}")
+            if dialect == "postgresql":  # the owner mark provision puts on it, so a killed run's copy is swept
+                conn.exec_driver_sql(
+                    f"COMMENT ON DATABASE {_quote(dialect, name)} IS {_literal(json.dumps(_owner_comment()))}"
+                )
     finally:
         admin.dispose()
 
