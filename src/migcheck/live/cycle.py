@@ -982,7 +982,7 @@ def _sync_driver(url_text: str) -> tuple[str, str | None]:
 
     try:
         url = make_url(url_text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url_text, None  # provision says what is wrong with it
     driver = url.get_driver_name()
     if driver not in _SYNC_FOR:

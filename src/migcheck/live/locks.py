@@ -215,7 +215,7 @@ class Recorder:
     ) -> None:
         if not self._mine(conn):
             return
-        dbapi = conn.connection.dbapi_connection
+        dbapi = _dbapi(conn)
         if dbapi is None:
             return
         if getattr(dbapi, "autocommit", False):
@@ -227,7 +227,7 @@ class Recorder:
     def after_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if not self._mine(conn):
             return
-        dbapi = conn.connection.dbapi_connection
+        dbapi = _dbapi(conn)
         if dbapi is None or getattr(dbapi, "closed", False):
             return
         if getattr(dbapi, "autocommit", False):  # committed already: only its file nodes are left to see
@@ -238,13 +238,13 @@ class Recorder:
 
     def before_commit(self, conn: Any) -> None:
         if self._mine(conn):
-            dbapi = conn.connection.dbapi_connection
+            dbapi = _dbapi(conn)
             if dbapi is not None and not getattr(dbapi, "autocommit", False):
                 self._read(dbapi, None)
                 self._scans.pop(id(dbapi), None)
 
     def on_rollback(self, conn: Any) -> None:
-        dbapi = conn.connection.dbapi_connection if self._mine(conn) else None
+        dbapi = _dbapi(conn) if self._mine(conn) else None
         if dbapi is not None:
             self._scans.pop(id(dbapi), None)
 
@@ -421,6 +421,17 @@ class Recorder:
             list(self._costs.values()),
             list(self._unmeasured),
         )
+
+
+def _dbapi(conn: Any) -> Any:
+    """The DBAPI connection under a SQLAlchemy one, or None when it is invalidated (an interrupt, a lost
+    server): asking an invalidated connection would raise, and hide the KeyboardInterrupt behind it."""
+    if getattr(conn, "invalidated", False):
+        return None
+    try:
+        return conn.connection.dbapi_connection
+    except Exception:
+        return None
 
 
 def _short(statement: str, limit: int = 160) -> str:
