@@ -36,12 +36,15 @@ def where(findings: list[dict[str, Any]]) -> list[tuple[str, int]]:
 def test_env_py_found_from_a_project_root_without_alembic_ini(tmp_path: Path) -> None:
     """Projects that build their Alembic config in code: env.py's lock_timeout still counts."""
     assert of(lint(REAL / "env-without-ini"), "missing-lock-timeout") == []
-    # The same project whose env.py sets nothing: the ADD COLUMN is reported.
     copy = tmp_path / "project"
     shutil.copytree(REAL / "env-without-ini", copy)
     env = copy / "shop" / "migrations" / "env.py"
     env.write_text(env.read_text().replace("SET lock_timeout = '3s'", "SELECT 1"))
-    assert where(of(lint(copy), "missing-lock-timeout")) == [("0002_order_note.py", 10)]
+    # The same project whose env.py sets nothing: one finding on env.py names the revision's ADD COLUMN.
+    found = of(lint(copy), "missing-lock-timeout")
+    assert where(found) == [("env.py", 8)]
+    assert "1 revision takes a strong lock" in found[0]["message"]
+    assert "0002_order_note.py:10" in found[0]["message"]
 
 
 # -- dialect checks -------------------------------------------------------------------------------

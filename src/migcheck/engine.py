@@ -179,7 +179,9 @@ def check(
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     env = read_env(sources.env_py[0] if sources.env_py else None)
-    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations])
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], linted,
+                             env_reported=env.path is not None and scope.reports(env.path))
     for rule in by_kind["project"]:
         assert rule.check is not None
         for hit in rule.check(project):
@@ -188,7 +190,6 @@ def check(
     # Offline files carry their own history (``-- Running upgrade a -> b``): rules that look back
     # through earlier revisions use it; graph rules still judge the .py revisions only.
     sql_graph = RevisionGraph.build(sql_migrations)
-    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
     for migration in linted:
         ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env)
         findings.extend(_check_migration(ctx, by_kind["change"], by_kind["revision"], settings))
