@@ -267,6 +267,10 @@ def _alter_action(
         name = _table_name(target) or _name(target)
         if kind == "CONSTRAINT":
             return DropConstraint(name=name, table=table, **common)
+        if kind in {"INDEX", "KEY"}:  # MySQL's ALTER TABLE t DROP INDEX ix: an index, not a column
+            return DropIndex(name=name, table=table, if_exists=bool(action.args.get("exists")), **common)
+        if kind in {"PRIMARY KEY", "FOREIGN KEY", "CHECK"}:
+            return DropConstraint(name=name, table=table, **common)
         return DropColumn(table=table, column=name or "?", if_exists=bool(action.args.get("exists")), **common)
     if isinstance(action, exp.AlterColumn):
         allow_null = action.args.get("allow_null")
