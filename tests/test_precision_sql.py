@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+import test_rules_postgres_live
 from conftest import run_cli
+
+pg = test_rules_postgres_live.pg  # the scratch-database fixture of the live PostgreSQL checks
 
 
 def lint(path: Path, *args: str) -> list[dict[str, object]]:
@@ -34,3 +40,36 @@ def test_reindex_system_is_not_offered_a_concurrent_form_postgresql_refuses(tmp_
     assert "REINDEX SYSTEM CONCURRENTLY" not in str(found[1]["fix"])
     assert "REINDEX SYSTEM has no CONCURRENTLY form" in str(found[1]["fix"])
     assert 'REINDEX TABLE CONCURRENTLY tills' in str(found[2]["fix"])
+
+
+def test_inline_check_in_add_column_is_reported_on_both_paths(tmp_path: Path) -> None:
+    sql = tmp_path / "check.sql"
+    sql.write_text("ALTER TABLE tills ADD COLUMN cash bigint CHECK (cash > 0);\n"
+                   "ALTER TABLE tills ADD COLUMN coins bigint CONSTRAINT ck_coins CHECK (coins >= 0);\n"
+                   "ALTER TABLE tills ADD COLUMN note text;\n")
+    found = lint(sql, "--select", "add-check-constraint-without-not-valid")
+    assert [(f["line"], "ck_coins" in str(f["message"])) for f in found] == [(1, False), (2, True)]
+    revision = tmp_path / "0001_cash.py"
+    revision.write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0001"\ndown_revision = None\n\n\n'
+        "def upgrade():\n"
+        '    op.add_column("tills", sa.Column("cash", sa.BigInteger(), sa.CheckConstraint("cash > 0")))\n'
+        '    op.add_column("tills", sa.Column("note", sa.Text()))\n\n\n'
+        "def downgrade():\n    pass\n")
+    found = lint(revision, "--select", "add-check-constraint-without-not-valid")
+    assert [(f["line"], f["rule"]) for f in found] == [(9, "add-check-constraint-without-not-valid")]
+
+
+def test_postgresql_checks_an_inline_check_against_every_row_and_refuses_reindex_system_concurrently(
+        pg: Any) -> None:
+    """The two facts above, on the server: the inline CHECK is evaluated for the existing rows (a DEFAULT
+    that breaks it fails the ADD COLUMN), and REINDEX SYSTEM has no CONCURRENTLY form."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    with pg.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS tills; CREATE TABLE tills (id int); INSERT INTO tills VALUES (1), (2)")
+        with pytest.raises(psycopg2.errors.CheckViolation):
+            cur.execute("ALTER TABLE tills ADD COLUMN cash bigint DEFAULT 0 CHECK (cash > 0)")
+        cur.execute("SELECT current_database()")
+        database = cur.fetchone()[0]
+        with pytest.raises(psycopg2.errors.FeatureNotSupported, match="system catalogs concurrently"):
+            cur.execute(f"REINDEX SYSTEM CONCURRENTLY {database}")

@@ -791,6 +791,18 @@ class PythonExtractor:
         elif unique:
             out.append(AddConstraint(kind_of="unique", name=None, table=table, columns=[column.name], **common))
         for arg in node.args:
+            if isinstance(arg, ast.Call) and _call_name(arg) == "CheckConstraint" and arg.args:
+                # sa.Column("c", ..., sa.CheckConstraint("c > 0")): checked against every row as it is added
+                ck_kw = {k.arg: k.value for k in arg.keywords if k.arg}
+                out.append(AddConstraint(
+                    kind_of="check",
+                    name=self._str(ck_kw["name"], scope) if "name" in ck_kw else None,
+                    table=table,
+                    columns=[column.name],
+                    condition=self._str(arg.args[0], scope) or _describe(arg.args[0]),
+                    **common,
+                ))
+                continue
             if not (isinstance(arg, ast.Call) and _call_name(arg) == "ForeignKey" and arg.args):
                 continue
             target = self._str(arg.args[0], scope) or ""

@@ -357,7 +357,8 @@ def _add_constraint(
 
 
 def _inline_constraints(action: exp.Expression, table: str, render: str, common: dict[str, Any]) -> list[Change]:
-    """``ADD COLUMN c int UNIQUE / PRIMARY KEY / REFERENCES t``: the constraint PostgreSQL adds with the column."""
+    """``ADD COLUMN c int UNIQUE / PRIMARY KEY / REFERENCES t / CHECK (...)``: the constraint PostgreSQL adds
+    with the column."""
     from sqlglot import exp
 
     if not isinstance(action, exp.ColumnDef):
@@ -377,9 +378,12 @@ def _inline_constraints(action: exp.Expression, table: str, render: str, common:
             kind = "foreign_key"
             target = ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this
             referent = _table_name(target)
+        elif isinstance(ckind, exp.CheckColumnConstraint):
+            kind = "check"  # checked against every row while the ADD COLUMN holds ACCESS EXCLUSIVE
         if kind is not None:
+            condition = _sql_of(ckind.this, render) if kind == "check" else None
             out.append(AddConstraint(kind_of=kind, name=name, table=table, columns=[column], referent=referent,
-                                     **common))
+                                     condition=condition, **common))
     return out
 
 
