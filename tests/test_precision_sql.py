@@ -73,3 +73,27 @@ def test_postgresql_checks_an_inline_check_against_every_row_and_refuses_reindex
         database = cur.fetchone()[0]
         with pytest.raises(psycopg2.errors.FeatureNotSupported, match="system catalogs concurrently"):
             cur.execute(f"REINDEX SYSTEM CONCURRENTLY {database}")
+
+
+@pytest.mark.parametrize(("statement", "lock"), [
+    ("REINDEX (CONCURRENTLY false) TABLE tills", "REINDEX takes a SHARE lock"),
+    ("REINDEX TABLE CONCURRENTLY tills", None),
+    ("VACUUM (VERBOSE, FULL) tills", "VACUUM takes an ACCESS EXCLUSIVE lock"),
+    ("VACUUM (FULL false) tills", None),
+    ("VACUUM FULL tills", "VACUUM takes an ACCESS EXCLUSIVE lock"),
+    ("LOCK TABLE tills IN ACCESS SHARE MODE", None),
+    ("LOCK TABLE tills IN ROW EXCLUSIVE MODE", None),
+    ("LOCK TABLE tills IN SHARE MODE", "LOCK TABLE tills takes a SHARE lock"),
+    ("LOCK tills", "LOCK TABLE tills takes an ACCESS EXCLUSIVE lock"),
+    ("ALTER TABLE parts DETACH PARTITION parts_2020 CONCURRENTLY", None),
+])
+def test_lock_timeout_reads_statements_with_the_shared_classifier(tmp_path: Path, statement: str,
+                                                                  lock: str | None) -> None:
+    """Before, missing-lock-timeout read these with its own regexes and disagreed with the other rules."""
+    sql = tmp_path / "q.sql"
+    sql.write_text(statement + ";\n")
+    found = lint(sql, "--select", "missing-lock-timeout")
+    if lock is None:
+        assert found == []
+    else:
+        assert [str(f["message"]).startswith(lock) for f in found] == [True], found

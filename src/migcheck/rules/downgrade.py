@@ -40,7 +40,7 @@ def _undoable(change: Change) -> bool:
     if isinstance(change, ValidateConstraint):
         return False
     if isinstance(change, RawSQL):
-        return change.is_schema and change.keyword not in _NOTHING_TO_UNDO
+        return change.is_schema and change.keyword not in _NOTHING_TO_UNDO and not change.keyword.startswith("LOCK ")
     return change.is_schema
 
 

@@ -23,6 +23,7 @@ from migcheck.changes import (
     target_table,
 )
 from migcheck.findings import Severity
+from migcheck.postgres import parse_statement
 from migcheck.revision import Migration
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.registry import Hit, change_rule, project_rule
@@ -30,14 +31,12 @@ from migcheck.rules.versions import instant_add_column, mysql_label, release_unk
 
 # -- missing-lock-timeout -------------------------------------------------------------------------
 
-#: Statements kept as raw SQL that take a lock which blocks reads or writes of a table.
+#: Statements kept as raw SQL that take a lock which blocks reads or writes of a table. REINDEX,
+#: VACUUM, CLUSTER, REFRESH, LOCK and DETACH are read by ``postgres.parse_statement``, the classifier
+#: every rule shares (options such as ``(CONCURRENTLY false)`` or ``(VERBOSE, FULL)`` included).
 _STRONG_RAW = {
     "ALTER TABLE": "ACCESS EXCLUSIVE",
-    "LOCK TABLE": "the requested",
     "TRUNCATE": "ACCESS EXCLUSIVE",
-    "CLUSTER": "ACCESS EXCLUSIVE",
-    "REINDEX": "SHARE",
-    "REFRESH MATERIALIZED": "ACCESS EXCLUSIVE",
     "CREATE TRIGGER": "SHARE ROW EXCLUSIVE",
     "DROP TRIGGER": "ACCESS EXCLUSIVE",
     "DROP VIEW": "ACCESS EXCLUSIVE",
@@ -47,8 +46,8 @@ _STRONG_RAW = {
     "CREATE POLICY": "ACCESS EXCLUSIVE",
     "ALTER POLICY": "ACCESS EXCLUSIVE",
 }
-_CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b", re.I)
-_VACUUM_FULL = re.compile(r"^VACUUM\s*(\(\s*)?FULL\b", re.I)
+#: LOCK modes that block other sessions' reads or writes (ROW EXCLUSIVE and weaker block neither).
+_BLOCKING_LOCKS = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'(lock_timeout)'\s*,\s*'([^']*)'", re.I)
 _TIMEOUT_SETTINGS = {"postgresql": {"lock_timeout"}, "mysql": {"lock_wait_timeout"}}
 
@@ -70,12 +69,25 @@ def strong_lock(ctx: RevisionContext, change: Change) -> str | None:
     ):
         return "ACCESS EXCLUSIVE"
     if isinstance(change, RawSQL) and change.text:
-        if _VACUUM_FULL.match(change.text):
-            return "ACCESS EXCLUSIVE"
-        lock = _STRONG_RAW.get(change.keyword)
-        if lock and not _CONCURRENTLY.search(change.text):
-            return lock
+        return _raw_lock(change)
     return None
+
+
+def _raw_lock(change: RawSQL) -> str | None:
+    """The blocking lock of a statement kept as text, read by the shared statement classifier."""
+    stmt = parse_statement(change.text)
+    if stmt is not None:
+        if stmt.verb == "VACUUM":
+            return "ACCESS EXCLUSIVE" if stmt.full else None
+        if stmt.verb in {"REINDEX", "REFRESH", "DETACH"} and stmt.concurrently:
+            return None
+        if stmt.verb == "REINDEX":
+            return "SHARE"
+        if stmt.verb in {"CLUSTER", "REFRESH", "TRUNCATE", "DETACH"}:
+            return "ACCESS EXCLUSIVE"
+        if stmt.verb == "LOCK":
+            return stmt.kind if stmt.kind in _BLOCKING_LOCKS else None
+    return _STRONG_RAW.get(change.keyword)
 
 
 def _describe(change: Change) -> str:
@@ -94,6 +106,9 @@ def _describe(change: Change) -> str:
         "DropIndex": "DROP INDEX",
     }
     if isinstance(change, RawSQL):
+        stmt = parse_statement(change.text)
+        if stmt is not None and stmt.verb == "LOCK":
+            return f"LOCK TABLE {stmt.target}"
         return f"{change.keyword or 'statement'}{on}"
     return f"{names.get(change.kind, change.kind)}{on}"
 
