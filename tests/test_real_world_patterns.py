@@ -332,7 +332,7 @@ def test_values_built_from_constants_are_not_unsafe_interpolation() -> None:
     # numbers, KEY.upper(), repr(K), ", ".join(...) over a constant tuple, loops over literal lists: silent;
     # values read from the environment: still reported, whatever is done to them.
     assert where(found) == [("0002_from_outside.py", 13), ("0002_from_outside.py", 14),
-                            ("0002_from_outside.py", 16)]
+                            ("0002_from_outside.py", 16), ("0003_states.py", 22)]
 
 
 def test_logging_calls_are_not_unread_sql() -> None:
@@ -389,3 +389,50 @@ def test_revisions_that_change_no_schema_need_no_downgrade() -> None:
     found = of(lint(REAL / "nothing-to-undo"), "missing-downgrade")
     assert where(found) == [("0002_view.py", 13)]
     assert "makes 1 schema change(s)" in found[0]["message"]
+
+
+# -- found by the held-out review of issue #16 (docs/real-world.md), fixed after it was counted ------
+
+
+def test_two_alembic_environments_under_one_root_are_two_histories() -> None:
+    """A core and a tenant schema, each with its env.py and versions/: ids and heads are per history."""
+    findings = lint(REAL / "two-environments")
+    assert of(findings, "duplicate-revision-id") == [] and of(findings, "multiple-heads") == []
+    timeouts = of(findings, "missing-lock-timeout")
+    assert sorted(Path(f["path"]).parent.name for f in timeouts) == ["core", "tenant"]
+    core = next(f for f in timeouts if "/core/" in f["path"])
+    assert "1 revision takes a strong lock" in core["message"] and "0002_org_slug.py:10" in core["message"]
+    assert "0002_case_title.py" not in core["message"]
+
+
+def test_tables_passed_by_a_custom_runner_are_resolved() -> None:
+    """upgrade(op, tables, tester): op.bulk_insert(tables.kinds, ...) seeds a table created in the revision."""
+    found = of(lint(REAL / "tables-argument"), "mixed-schema-and-data-change")
+    assert where(found) == [("0001_kinds.py", 12)]
+    assert found[0]["message"].startswith("op.bulk_insert on lamp_makers")
+
+
+def test_members_of_an_enum_defined_in_the_revision_are_constants() -> None:
+    found = of(lint(REAL / "constant-interpolation"), "unsafe-sql-interpolation")
+    assert [line for name, line in where(found) if name == "0003_states.py"] == [22]  # _Mode.on: no such member
+
+
+def test_constants_imported_from_a_models_package_are_not_models() -> None:
+    found = of(lint(REAL / "model-constants"), "orm-model-import-in-migration")
+    assert where(found) == [("0001_token_prefix.py", 7)]  # AccessToken only
+
+
+def test_an_index_the_downgrade_rebuilds_without_a_name_is_restored() -> None:
+    found = of(lint(REAL / "inverse-swaps"), "downgrade-not-inverse")
+    assert not [f for f in found if f["path"].endswith("0009_phase_unique.py")]
+
+
+def test_schema_ddl_constructs_are_read() -> None:
+    assert lint(REAL / "schema-constructs") == []  # CreateSchema/DropSchema compile to known SQL
+
+
+def test_a_statement_rebound_with_its_parameters_is_read() -> None:
+    """`stmt = text("..."); stmt = stmt.bindparams(...); conn.execute(stmt)`: the SQL is known."""
+    findings = lint(REAL / "rebound-statement")
+    assert of(findings, "raw-sql-not-understood") == []
+    assert where(of(findings, "mixed-schema-and-data-change")) == [("0001_policies.py", 15)]

@@ -114,6 +114,8 @@ class Scope:
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
+    #: Parameters that hold the tables by name (``def upgrade(op, tables, tester)``: ``tables.users``).
+    table_sets: frozenset[str] = frozenset()
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -145,12 +147,16 @@ class PythonExtractor:
         self.imported = imported_names(tree)
         #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
         self.numbers = _module_numbers(tree)
+        #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
+        self.class_constants = _class_constants(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
         if fn is None:
             return None
-        scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables))
+        params = {a.arg for a in fn.args.args}
+        scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables),
+                      table_sets=frozenset(params & {"tables"}))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
@@ -272,31 +278,38 @@ class PythonExtractor:
         self._calls(expr, scope, out, active)
 
     def _bind_name(self, name: str, value: ast.expr, scope: Scope) -> None:
+        # `stmt = stmt.bindparams(...)`: the value is read with what the name held before
+        before = scope.child() if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)) \
+            else scope
         scope.binds.discard(name)
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
-        if self._is_bind(value, scope):
+        self._bind_value(name, value, before, scope)
+
+    def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
+        """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
+        if self._is_bind(value, before):
             scope.binds.add(name)
         elif _is_session_factory(value):
             scope.sessions.add(name)
-        elif (table := _table_constructor(value, self, scope)) is not None:
+        elif (table := _table_constructor(value, self, before)) is not None:
             scope.tables[name] = table
         elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
                 and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
-            scope.tables[name] = self._str(value.args[0], scope) or _describe(value.args[0])
-        elif (statement := _core_statement(value, self, scope)) is not None:
+            scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
+        elif (statement := _core_statement(value, self, before)) is not None:
             scope.core[name] = statement
         else:
-            literal = self._literal(value, scope)
+            literal = self._literal(value, before)
             if literal is not None:
                 scope.env[name] = literal
-            elif (built := dynamic_sql_text(self, value, scope)) is not None:
+            elif (built := dynamic_sql_text(self, value, before)) is not None:
                 scope.dynamic_sql[name] = built
             else:
-                test = self._static_test(value, scope)
+                test = self._static_test(value, before)
                 if test is not None:
                     scope.env[name] = test
 
@@ -604,6 +617,13 @@ class PythonExtractor:
         if isinstance(node, ast.Name):
             value = scope.env.get(node.id, self.numbers.get(node.id) if node.id not in scope.env else None)
             return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if isinstance(node, ast.Attribute):
+            # _State.done / _State.done.value: a member of an enum or constants class of this revision
+            member = node.value if node.attr == "value" and isinstance(node.value, ast.Attribute) else node
+            if isinstance(member, ast.Attribute) and isinstance(member.value, ast.Name):
+                value = self.class_constants.get(member.value.id, {}).get(member.attr)
+                return None if value is None else str(value)
+            return None
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         func = node.func
@@ -685,6 +705,16 @@ class PythonExtractor:
             name = _call_name(node)
             if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
                 return self._sql_text(node.args[0], scope)
+            if name in {"CreateSchema", "DropSchema"} and node.args:
+                # SQLAlchemy's schema DDL constructs: the statement they compile to
+                schema = self._str(node.args[0], scope)
+                if schema is None:
+                    return None
+                kw = {k.arg: _bool(k.value) for k in node.keywords if k.arg}
+                verb = "CREATE SCHEMA" if name == "CreateSchema" else "DROP SCHEMA"
+                guard = " IF NOT EXISTS" if kw.get("if_not_exists") else " IF EXISTS" if kw.get("if_exists") else ""
+                cascade = " CASCADE" if kw.get("cascade") else ""
+                return f"{verb}{guard} {schema}{cascade}", node.lineno, True, False
             if name in {"strip", "bindparams", "columns", "execution_options"} \
                     and isinstance(node.func, ast.Attribute):
                 return self._sql_text(node.func.value, scope)
@@ -934,6 +964,24 @@ _STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title"
                           "replace", "removeprefix", "removesuffix"})
 
 
+def _class_constants(tree: ast.Module) -> dict[str, dict[str, object]]:
+    """``class _State(IntEnum): new = 1``: each module-level class's members bound to an int or str
+    literal. Formatted into SQL they are constants of the revision, not data."""
+    found: dict[str, dict[str, object]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        members: dict[str, object] = {}
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, int | str) \
+                    and not isinstance(stmt.value.value, bool):
+                members[stmt.targets[0].id] = stmt.value.value
+        if members:
+            found[node.name] = members
+    return found
+
+
 def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
     """Module-level ``NAME = 500``, assigned once."""
     numbers: dict[str, int | float] = {}
@@ -983,6 +1031,8 @@ def _table_constructor(node: ast.expr | None, ex: PythonExtractor, scope: Scope)
     """The table name of ``sa.table("t", ...)`` / ``sa.Table("t", meta)`` or a name bound to one."""
     if isinstance(node, ast.Name):
         return scope.tables.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in scope.table_sets:
+        return node.attr  # upgrade(op, tables, tester): tables.users is the users table
     if isinstance(node, ast.Call) and _call_name(node) in {"table", "Table"} and node.args:
         return ex._str(node.args[0], scope)
     return None

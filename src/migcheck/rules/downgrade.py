@@ -316,6 +316,15 @@ def _named_alike(name: str, names: set[str]) -> bool:
     return False
 
 
+def _unnamed_index_on(ctx: RevisionContext, down: _Inventory, table: object) -> bool:
+    """The downgrade creates an index without a name on the table (``op.create_index(None, "t", [...])``):
+    the naming convention names it, very likely as the index the upgrade dropped."""
+    return table is not None and any(
+        isinstance(c, CreateIndex) and c.name is None and down.table(c.table) == table
+        for c in ctx.migration.downgrade_changes
+    )
+
+
 def _condition_columns(change: AddConstraint, table: object, down: _Inventory) -> set[tuple[object, str]]:
     """Columns a CHECK's condition names among those the downgrade drops: dropping a column drops
     every CHECK constraint that uses it (PostgreSQL; MySQL and SQLite refuse or drop it too)."""
@@ -371,7 +380,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                 yield (change, f"drops column {change.table}.{change.column}",
                        f'op.add_column("{change.table}", sa.Column("{change.column}", ...))')
         elif isinstance(change, DropIndex) and (n := _norm(change.name)):
-            if n not in down.indexes_created | down.constraints_added and t not in down.tables_created:
+            if not _named_alike(n, down.indexes_created | down.constraints_added) and t not in down.tables_created \
+                    and not _unnamed_index_on(ctx, down, t):
                 yield change, f"drops index {change.name}", f'op.create_index("{change.name}", ...)'
         elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
             if not _named_alike(n, down.constraints_added | down.indexes_created) and t not in down.tables_created \
