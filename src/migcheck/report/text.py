@@ -8,6 +8,7 @@ from typing import TextIO
 
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
+from migcheck.report.escape import log_line, one_line, terminal
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -49,17 +50,18 @@ def render(result: LintResult, *, color: bool = False, show_fix: bool = True, qu
         if not quiet:
             lines.append("")
     lines.append(summary(result, color))
-    return "\n".join(lines) + "\n"
+    return "\n".join(log_line(line) for line in lines) + "\n"
 
 
 def _finding_lines(finding: Finding, color: bool, show_fix: bool, shown: dict[str, str]) -> list[str]:
     sev = finding.severity
     rule = _paint(finding.rule, _COLORS[sev] + ";1", color)
-    where = f"{finding.path}:{finding.line}"
-    out = [f"{where}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {finding.message}"]
+    # Paths, names and SQL come from the linted files: escape sequences in them are shown, not run.
+    where = f"{one_line(finding.path)}:{finding.line}"
+    out = [f"{where}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {one_line(finding.message)}"]
     if show_fix and finding.fix:
         first = shown.setdefault(finding.fix, where)
-        fix_lines = [f"the same as {first}"] if first != where else finding.fix.splitlines()
+        fix_lines = [f"the same as {first}"] if first != where else terminal(finding.fix).split("\n")
         out.append("    " + _paint("fix:", "32", color) + " " + fix_lines[0])
         out.extend("         " + line for line in fix_lines[1:])
     return out
@@ -73,7 +75,9 @@ def statistics(result: LintResult) -> str:
 
     active = [f for f in result.findings if not f.suppressed]
     counts = Counter(f.rule for f in active)
-    severity = {f.rule: f.severity for f in active}
+    severity: dict[str, Severity] = {}
+    for f in active:  # the worst, when table sizes made some of a rule's findings softer
+        severity[f.rule] = max(severity.get(f.rule, f.severity), f.severity)
     width = max((len(rule) for rule in counts), default=0)
     lines = []
     for rule_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
@@ -89,7 +93,9 @@ def statistics_json(result: LintResult) -> list[dict[str, object]]:
 
     active = [f for f in result.findings if not f.suppressed]
     counts = Counter(f.rule for f in active)
-    severity = {f.rule: f.severity for f in active}
+    severity: dict[str, Severity] = {}
+    for f in active:
+        severity[f.rule] = max(severity.get(f.rule, f.severity), f.severity)
     return [{"rule": rule_id, "severity": severity[rule_id].label, "count": count}
             for rule_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
