@@ -75,6 +75,8 @@ class Settings:
     jobs: int | None = None
     #: Reuse the loaded form of unchanged revision files (see migcheck.cache).
     cache: bool = True
+    #: Modules holding the application's models, for projects whose env.py does not lead to them.
+    models: list[str] = field(default_factory=list)
     #: A ``migcheck stats`` snapshot: size-dependent findings follow each table's real size.
     table_stats: Path | None = None
     small_table_rows: int = 10_000
@@ -302,6 +304,9 @@ KEYS: tuple[Key, ...] = (
     Key("baseline", "baseline", _parse_baseline,
         "Revision id(s): they and their ancestors are trusted history, not linted by per-revision rules.",
         "none"),
+    Key("models", "models", _string_list("models"),
+        "Modules of the application's models (`[\"app.models\"]`), read statically, never imported; by "
+        "default env.py's `target_metadata` is followed.", "[]"),
     Key("table-stats", "table_stats", _parse_file("table-stats"),
         "A `migcheck stats` snapshot (JSON): findings whose cost grows with the table follow its size.",
         "none"),

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from migcheck import suppress
+from migcheck.app.model import Application
+from migcheck.app.view import AppView
 from migcheck.changes import target_table
 from migcheck.config import ConfigError, Settings
 from migcheck.discovery import Sources, discover
@@ -23,9 +25,11 @@ from migcheck.graph import RevisionGraph
 from migcheck.load import LoadError, load_python, load_sql
 from migcheck.parallel import load_python_files
 from migcheck.revision import Migration
+from migcheck.rules.autogen import APP_PROJECT_RULES
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE
 from migcheck.rules.registry import Hit, Rule, all_rules
+from migcheck.rules.rolling import ROLLING_RULES
 from migcheck.scope import Scope
 
 
@@ -39,6 +43,9 @@ class LintResult:
     rules_run: list[Rule] = field(default_factory=list)
     #: Revisions the per-revision rules ran on (fewer than ``migrations`` under a baseline or --base).
     linted: int | None = None
+    #: Pull-request mode with the base's models read: revision id -> rolling-deploy safe (no finding
+    #: of migcheck.rules.rolling.ROLLING_RULES at error, nor a rename warning).
+    rolling_safe: dict[str, bool] | None = None
 
     def count(self, severity: Severity, suppressed: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity == severity and f.suppressed == suppressed)
@@ -61,6 +68,10 @@ def _display_path(path: Path, cwd: str) -> str:
     if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
         return Path(os.path.relpath(absolute, cwd)).as_posix()
     return absolute
+
+
+#: Rules that read the application's models (drop-column and friends defer to the rolling-deploy ones).
+APP_RULES = {*ROLLING_RULES, *APP_PROJECT_RULES} - {"rename-as-drop-and-add"}
 
 
 def selected_rules(settings: Settings) -> list[Rule]:
@@ -97,10 +108,16 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         except LoadError as exc:
             errors.append(exc)
     scope = None
+    head: tuple[Path, Application | None] | None = None
     if headers_first:
         scope = Scope.build(migrations, sql_migrations, sources, settings)
         migrations = [_extracted(m, settings) if scope.lints(m) else m for m in migrations]
-    return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings))
+        head = _read_head(sources, settings)
+        if _needs_history(migrations, scope, head, settings):
+            # the drift and rename rules fold the whole history: read the bodies of the rest too
+            migrations = [m if scope.lints(m) else _extracted(m, settings) for m in migrations]
+    return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings),
+                 head)
 
 
 def _load_headers(paths: list[Path], dialect: str) -> tuple[list[Migration], list[LoadError]]:
@@ -119,6 +136,31 @@ def _load_headers(paths: list[Path], dialect: str) -> tuple[list[Migration], lis
         if migration is not None:
             migrations.append(migration)
     return migrations, errors
+
+
+def _read_head(sources: Sources, settings: Settings) -> tuple[Path, Application | None] | None:
+    """The models at HEAD, once per run, when a rule that judges against them is on."""
+    if not sources.env_py or not {r.id for r in selected_rules(settings)} & APP_RULES:
+        return None
+    from migcheck.app.view import read_head
+
+    return read_head(sources.env_py[0], settings)
+
+
+def _needs_history(migrations: list[Migration], scope: Scope, head: tuple[Path, Application | None] | None,
+                   settings: Settings) -> bool:
+    """Whether the drift or rename rules will fold the history (then untouched revisions need bodies)."""
+    from migcheck.rules.autogen import (
+        MODEL_DIFFERS_FROM_MIGRATIONS,
+        MODEL_NOT_IN_MIGRATIONS,
+        RENAME_AS_DROP_AND_ADD,
+        has_drop_and_add,
+    )
+
+    ids = {r.id for r in selected_rules(settings)}
+    if head is not None and head[1] is not None and ids & {MODEL_NOT_IN_MIGRATIONS, MODEL_DIFFERS_FROM_MIGRATIONS}:
+        return True
+    return RENAME_AS_DROP_AND_ADD in ids and any(scope.lints(m) and has_drop_and_add(m) for m in migrations)
 
 
 def _extracted(migration: Migration, settings: Settings) -> Migration:
@@ -149,6 +191,7 @@ def check(
     settings: Settings,
     scope: Scope | None = None,
     context: list[Migration] | None = None,
+    head: tuple[Path, Application | None] | None = None,
 ) -> LintResult:
     """Run the selected rules over loaded migrations; the graph is built from ``.py`` revisions only.
 
@@ -171,6 +214,7 @@ def check(
                 findings.append(_finding(invalid, settings, hit, error.path, None))
 
     graph = RevisionGraph.build([*migrations, *(context or [])])
+    app = _app_view(sources, settings, scope, migrations, set(enabled), head)
     # Several Alembic environments under one root (each env.py with its own versions/): each one is a
     # history of its own, with its own env.py; judged together, they would share heads and ids.
     groups = _environments(sources, migrations, context or [])
@@ -178,7 +222,8 @@ def check(
         findings.extend(_check_environment(
             rules=by_kind, settings=settings, scope=scope,
             graph=graph if len(groups) == 1 else RevisionGraph.build([*group, *group_context]),
-            env=read_env(env_path), migrations=group,
+            env=read_env(env_path), app=app if len(groups) == 1 or env_path == _first(sources) else None,
+            migrations=group,
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
             focus={m.path.resolve() for m in group} if context else None,
         ))
@@ -193,6 +238,9 @@ def check(
     in_pr = scope.pull_request is not None
     findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr))
     findings.sort(key=Finding.sort_key)
+    rolling_safe = None
+    if app is not None and app.base is not None:
+        rolling_safe = _rolling_safe(findings, [m for m in linted if m.origin == "python"])
     return LintResult(
         findings=findings,
         migrations=[*migrations, *sql_migrations],
@@ -201,6 +249,7 @@ def check(
         files_checked=len(sources.python) + len(sources.sql),
         rules_run=rules,
         linted=len(linted),
+        rolling_safe=rolling_safe,
     )
 
 
@@ -233,8 +282,8 @@ def _environments(sources: Sources, migrations: list[Migration],
 
 
 def _check_environment(*, rules: dict[str, list[Rule]], settings: Settings, scope: Scope, graph: RevisionGraph,
-                       env: EnvInfo, migrations: list[Migration], sql_migrations: list[Migration],
-                       focus: set[Path] | None) -> list[Finding]:
+                       env: EnvInfo, app: AppView | None, migrations: list[Migration],
+                       sql_migrations: list[Migration], focus: set[Path] | None) -> list[Finding]:
     """Graph, project and per-revision rules over one Alembic environment."""
     findings: list[Finding] = []
     for rule in rules["graph"]:
@@ -246,20 +295,48 @@ def _check_environment(*, rules: dict[str, list[Rule]], settings: Settings, scop
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
     linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
-    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], linted,
+    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app, in_scope=linted,
                              env_reported=env.path is not None and scope.reports(env.path))
     for rule in rules["project"]:
         assert rule.check is not None
         for hit in rule.check(project):
-            if hit.path is None or scope.reports(hit.path):
+            if hit.path is None or scope.reports(hit.path) or rule.id in APP_PROJECT_RULES:
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
     # Offline files carry their own history (``-- Running upgrade a -> b``): rules that look back
     # through earlier revisions use it; graph rules still judge the .py revisions only.
     sql_graph = RevisionGraph.build(sql_migrations)
     for migration in linted:
-        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env)
+        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env,
+                                    app)
         findings.extend(_check_migration(ctx, rules["change"], rules["revision"], settings))
     return findings
+
+
+def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: list[Migration],
+              enabled: set[str], head_read: tuple[Path, Application | None] | None) -> AppView | None:
+    """The application's models at HEAD (and on the base in pull-request mode), when a rule that
+    judges against them is on and env.py (or ``models``) leads to them."""
+    if not enabled & APP_RULES or not sources.env_py:
+        return None
+    from migcheck.app.view import read_base, read_head
+
+    env_py = sources.env_py[0]
+    root, head = head_read or read_head(env_py, settings)
+    if head is None:
+        return None
+    view = AppView(head, enabled=enabled)
+    pr = scope.pull_request
+    if pr is not None:
+        view.base_ref = settings.base
+        view.base = read_base(root, env_py, settings, pr)
+        view.base_revisions = {m.revision for m in migrations if not pr.touches(m.path)}
+    return view
+
+
+def _rolling_safe(findings: list[Finding], linted: list[Migration]) -> dict[str, bool]:
+    unsafe = {f.revision for f in findings if not f.suppressed and f.rule in ROLLING_RULES
+              and (f.severity >= Severity.ERROR or f.rule.startswith("rename-"))}
+    return {m.revision: m.revision not in unsafe for m in linted}
 
 
 def _apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: RevisionGraph, sources: Sources,

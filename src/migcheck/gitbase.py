@@ -395,3 +395,26 @@ def _first_difference(old: list[ast.stmt], new: list[ast.stmt], fallback: int) -
     if len(old) > len(new):
         return (new[-1].end_lineno or new[-1].lineno) if new else fallback
     return None
+
+
+# --- reading another commit's files (the application reader, migcheck.app) ------------------
+
+
+def tree_entries(repo: Path, rev: str, spec: str) -> list[tuple[str, str]]:
+    """``(path, mode)`` of every file under ``spec`` in ``rev`` (mode 120000 is a symlink); [] when
+    git cannot list it."""
+    proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", rev, "--", spec)
+    if proc.returncode != 0:
+        return []
+    out = []
+    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            out.append((path, parts[0]))
+    return out
+
+
+def blobs(repo: Path, specs: list[str]) -> list[str | None]:
+    """The text of each ``rev:path`` (None for missing or undecodable), in one git call."""
+    return _blobs(repo, specs)
