@@ -9,7 +9,6 @@ runs on different machines, and suppressed findings stay in the log as
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -121,5 +120,7 @@ def document(
     }
 
 
-def render(result: LintResult, **kwargs: Any) -> str:
-    return json.dumps(document(result, **kwargs), indent=2) + "\n"
+def render(result: LintResult, pretty: bool = False, **kwargs: Any) -> str:
+    from migcheck.report.json import dumps
+
+    return dumps(document(result, **kwargs), pretty)

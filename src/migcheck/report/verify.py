@@ -6,7 +6,6 @@ record of the cycle: time, locks and rewrites per revision, and the notes.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from migcheck.live.cycle import StepReport, VerifyResult
@@ -140,7 +139,7 @@ def section(result: VerifyResult) -> dict[str, Any]:
     }
 
 
-def render_json(result: VerifyResult, exit_code: int) -> str:
+def render_json(result: VerifyResult, exit_code: int, pretty: bool = False) -> str:
     doc = json_report.document(result, exit_code)
     doc["verify"] = section(result)
-    return json.dumps(doc, indent=2) + "\n"
+    return json_report.dumps(doc, pretty)
