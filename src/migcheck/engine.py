@@ -144,15 +144,13 @@ def _extracted(migration: Migration, settings: Settings) -> Migration:
 
 
 def _load_context(sources: Sources, settings: Settings) -> list[Migration]:
-    """Graph-only revisions; a sibling that cannot be read is not what the user asked about."""
-    context = []
-    for path in sources.context:
-        try:
-            migration = load_python(path, settings.dialect)
-        except LoadError:
-            continue
-        if migration is not None:
-            context.append(migration)
+    """Graph-only revisions; a sibling that cannot be read is not what the user asked about.
+
+    Through the cache, like a whole-history run (pre-commit names the changed files; their siblings are
+    mostly unchanged since the last run), and in-process: the pool's start-up costs more than it saves
+    for revisions that only complete the graph.
+    """
+    context, _ = load_python_files(sources.context, settings.dialect, 1, settings.cache)
     return context
 
 
