@@ -11,6 +11,7 @@ from typing import Any
 from migcheck.live.cycle import StepReport, VerifyResult
 from migcheck.live.locks import mode_label, strength
 from migcheck.report import json as json_report
+from migcheck.report.escape import log_line, one_line
 
 
 def _ms(value: float | None) -> str:
@@ -62,6 +63,8 @@ def table(result: VerifyResult) -> str:
         ]
         for step in result.steps
     ]
+    # Revision ids, file and table names come from the project: one line each, controls shown.
+    rows = [[one_line(cell) for cell in row] for row in rows]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     numeric = {2, 3, 4}
 
@@ -86,11 +89,11 @@ def table(result: VerifyResult) -> str:
         if len(diffs) > 4
     ]
     for revision, label, diffs in long_diffs:
-        out += ["", f"{revision}: schema after the {label}:"] + [f"  {d}" for d in diffs]
+        out += ["", f"{one_line(revision)}: schema after the {label}:"] + [f"  {one_line(str(d))}" for d in diffs]
     if result.notes:
         out.append("")
-        out += [f"note: {note}" for note in result.notes]
-    return "\n".join(out) + "\n\n"
+        out += [f"note: {one_line(note)}" for note in result.notes]
+    return "\n".join(log_line(line) for line in out) + "\n\n"
 
 
 
