@@ -277,3 +277,20 @@ def test_a_warm_run_never_imports_sqlglot(tmp_path: Path, _private_cache: Path) 
     backfills = [f for f in json.loads(runs[1].stdout)["findings"] if f["rule"] == "unbatched-backfill"
                  and f["path"].endswith("zz_backfill.py")]
     assert [f["line"] for f in backfills] == [8] and "WHERE (name IS NULL)" in backfills[0]["message"]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["rules"], ["explain", "drop-table"]])
+def test_commands_that_only_print_import_neither_sqlglot_nor_the_engine(args: list[str]) -> None:
+    """Start-up: what these commands print needs the rule catalogue at most, never the SQL parser."""
+    code = (
+        "import sys\n"
+        "from migcheck.cli import main\n"
+        f"sys.argv = ['migcheck', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlglot' or m in "
+        "('migcheck.engine', 'migcheck.extract.sql', 'migcheck.extract.python_ast'))\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stderr
+    assert out.stdout.strip()
