@@ -6,7 +6,7 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
-import functools
+import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,14 +60,22 @@ def display_path(path: Path) -> str:
     return _display_path(path, os.getcwd())
 
 
-@functools.lru_cache(maxsize=4096)
+_DISPLAYED: dict[tuple[Path, str], str] = {}
+
+
 def _display_path(path: Path, cwd: str) -> str:
     # abspath, not resolve(): no system call per path component, and symlinked checkouts are
-    # shown as the user reached them. Cached: a run asks again for every finding.
-    absolute = os.path.abspath(path)
-    if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
-        return Path(os.path.relpath(absolute, cwd)).as_posix()
-    return absolute
+    # shown as the user reached them. Cached without a bound: a run asks again for every finding
+    # and every revision, and a bounded cache thrashed above its size (4,096 files).
+    shown = _DISPLAYED.get((path, cwd))
+    if shown is None:
+        absolute = os.path.abspath(path)
+        if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+            shown = Path(os.path.relpath(absolute, cwd)).as_posix()
+        else:
+            shown = absolute
+        _DISPLAYED[(path, cwd)] = shown
+    return shown
 
 
 #: Rules that read the application's models (drop-column and friends defer to the rolling-deploy ones).
@@ -132,8 +140,16 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         if _needs_history(migrations, scope, head, settings):
             # the drift and rename rules fold the whole history: read the bodies of the rest too
             migrations = [m if scope.lints(m) else _extracted(m, settings, errors) for m in migrations]
-    return check(migrations, sql_migrations, errors, sources, settings, scope, _load_context(sources, settings),
-                 head)
+    context = _load_context(sources, settings)
+    # The check phase allocates findings and contexts, hardly any cycles, while millions of loaded objects
+    # are alive: each automatic collection would walk them all (a quarter of the phase at 10,000 revisions).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return check(migrations, sql_migrations, errors, sources, settings, scope, context, head)
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _where(sources: Sources) -> str:
@@ -211,15 +227,13 @@ def _extracted(migration: Migration, settings: Settings, errors: list[LoadError]
 
 
 def _load_context(sources: Sources, settings: Settings) -> list[Migration]:
-    """Graph-only revisions; a sibling that cannot be read is not what the user asked about."""
-    context = []
-    for path in sources.context:
-        try:
-            migration = load_python(path, settings.dialect)
-        except LoadError:
-            continue
-        if migration is not None:
-            context.append(migration)
+    """Graph-only revisions; a sibling that cannot be read is not what the user asked about.
+
+    Through the cache, like a whole-history run (pre-commit names the changed files; their siblings are
+    mostly unchanged since the last run), and in-process: the pool's start-up costs more than it saves
+    for revisions that only complete the graph.
+    """
+    context, _ = load_python_files(sources.context, settings.dialect, 1, settings.cache)
     return context
 
 
@@ -275,10 +289,11 @@ def check(
     # through earlier revisions use it; graph rules still judge the .py revisions only.
     sql_graph = RevisionGraph.build(sql_migrations)
     linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    dispatch = _Dispatch(by_kind["change"])
     for migration in linted:
         ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env,
                                     app)
-        findings.extend(_check_migration(ctx, by_kind["change"], by_kind["revision"], settings))
+        findings.extend(_check_migration(ctx, dispatch, by_kind["revision"], settings))
 
     for rule_id, hit in scope.extra_hits(migrations):
         if rule_id in enabled:
@@ -375,8 +390,25 @@ def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[st
     )
 
 
+class _Dispatch:
+    """The change rules that apply to each (phase, kind of change), worked out once per kind in a run
+    instead of matching every change against every rule (5 million isinstance calls at 10,000 revisions).
+    Rules keep their order, so findings come out as before."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = list(rules)
+        self.table: dict[tuple[str, type], list[Rule]] = {}
+
+    def __call__(self, phase: str, kind: type) -> list[Rule]:
+        found = self.table.get((phase, kind))
+        if found is None:
+            found = [r for r in self.rules if phase in r.phases and issubclass(kind, r.on)]
+            self.table[(phase, kind)] = found
+        return found
+
+
 def _check_migration(
-    ctx: RevisionContext, change_rules: Iterable[Rule], revision_rules: Iterable[Rule], settings: Settings
+    ctx: RevisionContext, dispatch: _Dispatch, revision_rules: Iterable[Rule], settings: Settings
 ) -> list[Finding]:
     migration = ctx.migration
     out: list[Finding] = []
@@ -386,9 +418,7 @@ def _check_migration(
             out.append(_finding(rule, settings, hit, migration.path, migration.revision))
     for phase, changes in (("upgrade", migration.upgrade_changes), ("downgrade", migration.downgrade_changes)):
         for change in changes:
-            for rule in change_rules:
-                if phase not in rule.phases or not isinstance(change, rule.on):
-                    continue
+            for rule in dispatch(phase, type(change)):
                 assert rule.check is not None
                 for hit in rule.check(ctx, change):
                     if hit.line is None:
