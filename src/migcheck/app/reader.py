@@ -120,7 +120,7 @@ def _read_env(text: str | None) -> tuple[_Env, ast.Module | None]:
         return _Env(None, False), None
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a stranger's env.py: never a traceback
         return _Env(None, False), None
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "target_metadata"
@@ -177,6 +177,7 @@ class _Reader:
                 self._note(f"[tool.migcheck] models names {name!r}, which is not a module of this project",
                            env_path, 1)
         self._load_closure(entries)
+        self._note_refused()
         self._collect()
         if env_module is not None:
             self.app.naming_convention = self._target_convention(env_module, env.target)
@@ -191,6 +192,15 @@ class _Reader:
             self.app.unknown_names = True
         self.app.files = sorted(m.path for m in self.modules.values())
         return self.app
+
+    def _note_refused(self) -> None:
+        """A module file that is there but was not read may map any table: say so, and count every
+        table's absence as unknown (a pull request must not hide a model by breaking its file)."""
+        for rel, why in sorted(self.files.refused.items()):
+            if rel.endswith(".py"):
+                self._note(f"{PurePosixPath(rel).name} is not read ({why}): the tables it may map count as "
+                           f"unknown", self.files.display(rel), 1)
+                self.app.unknown_names = True
 
     def _note(self, message: str, path: Path, line: int) -> None:
         key = (str(path), line)
@@ -227,7 +237,7 @@ class _Reader:
             return None
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError) as exc:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # MemoryError: ``X = ----...1``
             # a module that neither declares tables nor gathers a package's modules does not matter
             if _MAY_MAP.search(text) or is_package:
                 line = getattr(exc, "lineno", None) or 1
