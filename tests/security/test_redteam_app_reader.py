@@ -130,3 +130,14 @@ def test_base_commit_huge_blob_and_symlink_blob_are_notes_and_never_read(tmp_pat
     assert any(m.startswith(f"orders.py is not read (larger than {MAX_FILE_BYTES:,} bytes)") for m in notes), notes
     assert any(m.startswith("linked.py is not read (a symlink") for m in notes), notes
     assert app.unknown_names
+
+
+def test_dotted_names_thousands_deep_are_unknown_not_a_recursion_error(tmp_path: Path) -> None:
+    root = _project(tmp_path, "deep")
+    (root / "migrations/env.py").write_text(ENV.replace("Base.metadata", "Base." * 2500 + "metadata"))
+    (root / "app/models/deep.py").write_text(
+        "import sqlalchemy as sa\nfrom app.models.base import Base\na = Base\n\n\n"
+        f"class Deep({'a.' * 2500}Base):\n    __tablename__ = 'deep'\n    id = sa.Column(sa.Integer, primary_key=True)\n")
+    app = read_application(root, "migrations/env.py")  # was: RecursionError in _resolve
+    assert app is not None and "accounts" in app.tables
+    assert app.table_status("accounts") == "mapped"

@@ -26,6 +26,8 @@ from migcheck.app.model import Application, MappedColumn, MappedTable, Note, Typ
 from migcheck.app.resolve import ModuleFinder, module_roots
 
 MAX_MODULES = 3000
+#: How deep a dotted name or a chain of definitions is followed; real models need a handful.
+_MAX_DEPTH = 64
 #: Text that a module declaring tables or columns contains.
 _MAY_MAP = re.compile(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
 _TYPE_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)+")
@@ -146,7 +148,15 @@ def read_application(
     ``env_py`` is project-relative; ``files`` defaults to the working tree under ``project`` (pass a
     ``GitTree`` to read another commit).
     """
-    return _Reader(files or WorkingTree(project), env_py, list(models), dialect).run()
+    files = files or WorkingTree(project)
+    try:
+        return _Reader(files, env_py, list(models), dialect).run()
+    except RecursionError:
+        # a stranger's models nested deeper than any path above guards: nothing is known, say so
+        app = Application(root=files.root, unknown_names=True)
+        app.notes.append(Note("the models are nested too deeply to read statically: every table counts as unknown",
+                              files.display(env_py) if env_py else files.root, 1))
+        return app
 
 
 class _Reader:
@@ -320,6 +330,8 @@ class _Reader:
         return None
 
     def _resolve(self, module: _Module, node: ast.expr, depth: int = 0) -> tuple[str, object] | None:
+        if depth > _MAX_DEPTH:  # ``a.a.a...`` thousands deep: unknown, not a RecursionError
+            return None
         if isinstance(node, ast.Name):
             return self._lookup(module, node.id, depth)
         if isinstance(node, ast.Attribute):
