@@ -141,3 +141,23 @@ def test_dotted_names_thousands_deep_are_unknown_not_a_recursion_error(tmp_path:
     app = read_application(root, "migrations/env.py")  # was: RecursionError in _resolve
     assert app is not None and "accounts" in app.tables
     assert app.table_status("accounts") == "mapped"
+
+
+def test_import_cycles_and_the_module_cap_end_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Modules importing each other in a ring are each read once; past the cap on modules read,
+    what was left unread is said, and makes every table's absence unknown (not "not mapped")."""
+    from migcheck.app import reader
+
+    root = _project(tmp_path, "ring0")
+    for i in range(12):
+        (root / f"app/models/ring{i}.py").write_text(
+            f"import sqlalchemy as sa\nfrom app.models.base import Base\nfrom app.models import ring{(i + 1) % 12}\n"
+            f"from app.models.ring{(i + 5) % 12} import *\n\n\n"
+            f"class R{i}(Base):\n    __tablename__ = 'r{i}'\n    id = sa.Column(sa.Integer, primary_key=True)\n")
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and {f"r{i}" for i in range(12)} <= set(app.tables) and not app.unknown_names
+    monkeypatch.setattr(reader, "MAX_MODULES", 6)
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and app.unknown_names
+    assert any("import more than 6 modules" in m for m in _notes(app)), _notes(app)
+    assert app.table_status("r11") == "unknown"

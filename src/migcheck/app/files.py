@@ -24,7 +24,7 @@ def _clean(rel: str) -> str | None:
     """``rel`` normalised, or None when it is absolute or climbs out with ``..``."""
     if not rel or rel.startswith("/") or "\\" in rel or "\0" in rel:
         return None if rel != "" else ""
-    parts = [p for p in PurePosixPath(rel).parts if p not in ("", ".")]
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
         return None
     return "/".join(parts)
@@ -52,6 +52,7 @@ class WorkingTree:
         self._real = root.resolve()
         self._memo: dict[str, Path | None] = {}
         self.refused: dict[str, str] = {}
+        self._folders: dict[str, frozenset[str]] = {}
 
     def _path(self, rel: str) -> Path | None:
         """The path when it exists inside the project (symlinks resolved), else None; memoised, and
@@ -60,6 +61,9 @@ class WorkingTree:
             return self._memo[rel]
         clean = _clean(rel)
         found: Path | None = None
+        folder, _, name = (clean or "").rpartition("/")
+        if clean and name not in self._listing(folder):
+            clean = None  # most module names looked up do not exist: a set lookup, no path made
         if clean is not None:
             path = self.root / clean if clean else self.root
             if os.path.lexists(path):
@@ -73,6 +77,19 @@ class WorkingTree:
                     self.refused[clean] = "a symlink that leads out of the project"
         self._memo[rel] = found
         return found
+
+    def _listing(self, folder: str) -> frozenset[str]:
+        """The names in a project folder (empty when it is not one), listed once."""
+        if folder not in self._folders:
+            above, _, name = folder.rpartition("/")
+            if folder and name not in self._listing(above):
+                self._folders[folder] = frozenset()  # ``app/models/Account/``: not even looked for
+                return self._folders[folder]
+            try:
+                self._folders[folder] = frozenset(os.listdir(self.root / folder if folder else self.root))
+            except OSError:
+                self._folders[folder] = frozenset()
+        return self._folders[folder]
 
     def read(self, rel: str) -> str | None:
         path = self._path(rel)
