@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from migcheck.gitbase import Checkout
 
 MAX_FILE_BYTES = 2_000_000
 
@@ -130,7 +133,7 @@ class WorkingTree:
 class GitTree:
     """Files of commit ``rev`` under ``prefix`` (the project's folder in the repository)."""
 
-    def __init__(self, repo: Path, rev: str, prefix: str, root: Path) -> None:
+    def __init__(self, repo: Checkout, rev: str, prefix: str, root: Path) -> None:
         from migcheck.gitbase import tree_entries
 
         self.repo, self.rev, self.root = repo, rev, root

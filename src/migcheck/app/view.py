@@ -67,6 +67,6 @@ def read_base(root: Path, env_py: Path, settings: Settings, pr: PullRequest) -> 
     except ValueError:
         return None
     prefix = "" if prefix == "." else prefix
-    files = GitTree(pr.repo, pr.merge_base, prefix, root)
+    files = GitTree(pr.checkout, pr.merge_base, prefix, root)
     rel = env_py.resolve().relative_to(root).as_posix()
     return read_application(root, rel, settings.models, files=files, dialect=settings.dialect)
