@@ -473,7 +473,7 @@ def blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
     return _blobs(repo, specs)
 
 
-def blob_sizes(repo: Path, specs: list[str]) -> list[int | None]:
+def blob_sizes(repo: Checkout, specs: list[str]) -> list[int | None]:
     """The size in bytes of each ``rev:path`` (None for missing or not a blob), without reading it."""
     if not specs:
         return []

@@ -18,6 +18,7 @@ import pytest
 
 from migcheck.app import Application, GitTree, read_application
 from migcheck.app.files import MAX_FILE_BYTES
+from migcheck.gitbase import locate
 
 ENV = "from alembic import context\nfrom app.models import Base\ntarget_metadata = Base.metadata\n"
 BASE = "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
@@ -124,7 +125,7 @@ def test_base_commit_huge_blob_and_symlink_blob_are_notes_and_never_read(tmp_pat
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "base")
     shutil.rmtree(root / "app")  # only the commit is read
-    app = read_application(root, "migrations/env.py", files=GitTree(root, "main", "", root))
+    app = read_application(root, "migrations/env.py", files=GitTree(locate([root]), "main", "", root))
     assert app is not None and "accounts" in app.tables
     notes = _notes(app)
     assert any(m.startswith(f"orders.py is not read (larger than {MAX_FILE_BYTES:,} bytes)") for m in notes), notes
