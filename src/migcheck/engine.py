@@ -424,10 +424,12 @@ def thresholds(settings: Settings) -> Any:
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
               pull_request: bool) -> list[Finding]:
     """Mark findings covered by inline comments; return the findings about the comments themselves."""
+    from migcheck.live.rules import LINT_SKIPS_UNUSED
     from migcheck.rules.history import PR_RULES
 
     display = {id(m): display_path(m.path) for m in linted}
-    active = {r for r in enabled if pull_request or r not in PR_RULES}
+    # A comment for a rule that verify reports is verify's to use: lint cannot call it unused.
+    active = {r for r in enabled if (pull_request or r not in PR_RULES) and r not in LINT_SKIPS_UNUSED}
     return suppress.apply(
         findings,
         suppress.suppressions_for(linted, display),
