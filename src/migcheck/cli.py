@@ -349,6 +349,7 @@ def verify(
     select: SelectOpt = None,
     extend_select: ExtendSelectOpt = None,
     ignore: IgnoreOpt = None,
+    table_stats: TableStatsOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     env_log: Annotated[
@@ -367,7 +368,14 @@ def verify(
     from migcheck.report import outputs
 
     settings = _settings(paths, config, no_config, _cli_values(
-        fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore))
+        fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats))
+    if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
+        from migcheck import tablesizes
+
+        try:
+            tablesizes.load(settings.table_stats)
+        except tablesizes.StatsError as exc:
+            fail(str(exc))
     try:
         wanted = outputs.parse(output_format or ["text"])
     except outputs.OutputError as exc:
@@ -391,6 +399,14 @@ def verify(
     from migcheck.live import control
 
     control.apply(result, settings)
+    if settings.table_stats is not None:
+        from migcheck.config import ConfigError
+        from migcheck.engine import apply_table_sizes
+
+        try:
+            apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, settings)
+        except ConfigError as exc:
+            fail(str(exc))
     threshold = settings.fail_on
     worst = result.worst()
     code = EXIT_FINDINGS if threshold is not None and worst is not None and worst >= threshold else EXIT_OK

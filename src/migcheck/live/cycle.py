@@ -525,21 +525,23 @@ class Cycle:
         line: int | None,
         fix: str | None = None,
         upgrade_side: bool = True,
+        table: str | None = None,
     ) -> None:
         rule = get_rule(rule_id)
         assert rule is not None
         body = migration.upgrade if upgrade_side else migration.downgrade
-        self.findings.append(
-            Finding(
-                rule=rule_id,
-                severity=rule.severity,
-                message=message,
-                path=display_path(migration.path),
-                line=line or (body.line if body else migration.line),
-                revision=migration.revision,
-                fix=fix,
-            )
+        finding = Finding(
+            rule=rule_id,
+            severity=rule.severity,
+            message=message,
+            path=display_path(migration.path),
+            line=line or (body.line if body else migration.line),
+            revision=migration.revision,
+            fix=fix,
         )
+        if table:
+            finding.extra["table"] = table  # table-stats: the size of this table decides the severity
+        self.findings.append(finding)
 
     def restore(self, expected: Snapshot | None, report: StepReport) -> Snapshot:
         """Bring the scratch database back to the applied revisions, so the next revision starts clean.
@@ -761,6 +763,7 @@ class Cycle:
                 _cost_message(migration.revision, cost),
                 cost.line,
                 _cost_fix(cost),
+                table=cost.relation,
             )
         groups: dict[tuple[int | None, str | None], list[Rewrite]] = {}
         for rewrite in report.rewrites:
@@ -780,6 +783,7 @@ class Cycle:
                         line,
                         "delete only the rows the migration means to remove (DELETE ... WHERE), in batches, "
                         "or move the data out first if it is still needed",
+                        table=rewrite.relation,
                     )
                     continue
                 also = (
@@ -795,6 +799,7 @@ class Cycle:
                     f"every row is copied while an ACCESS EXCLUSIVE lock blocks all access{by}",
                     line,
                     REWRITE_FIX,
+                    table=rewrite.relation,
                 )
 
     def lock_timeout_finding(self, env_py: Path | None, env_sets_timeout: bool) -> None:
