@@ -163,3 +163,13 @@ def test_unknown_old_type_is_a_warning(write_revision: Callable[..., Path]) -> N
 @pytest.mark.parametrize(("rule_id", "case"), cases(["mysql-alter-copies-table"]))
 def test_fixture(rule_id: str, case: Path) -> None:
     check_case(rule_id, case)
+
+
+def test_foreign_key_checks_turned_back_on_still_copy(write_revision: Callable[..., Path]) -> None:
+    body = COPYING.replace('    op.create_foreign_key(',
+                           '    op.execute("SET foreign_key_checks = 0")\n    op.execute("SET foreign_key_checks = 1")\n'
+                           '    op.create_foreign_key(')
+    lines = [line for line, _ in copy_findings(write_revision("c1.py", body))]
+    assert 15 in lines  # the create_foreign_key, two lines lower than in COPYING
+    quiet = body.replace('"SET foreign_key_checks = 1"', '"SELECT 1"')
+    assert 15 not in [line for line, _ in copy_findings(write_revision("c1.py", quiet))]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.changes import AddConstraint, AlterColumn, DropConstraint
+from migcheck.changes import AddConstraint, AlterColumn, Change, DropConstraint, SetSetting
 from migcheck.findings import Severity
 from migcheck.mysql_ddl import FACTS, Operation, algorithm, classify_type_change, parse_mysql_type
 from migcheck.rules import lookback
@@ -23,6 +23,17 @@ def _copies(ctx: RevisionContext, operation: Operation) -> bool:
     return algorithm(operation, version_tuple(ctx.settings.mysql_version), is_mariadb(ctx.settings)) == "COPY"
 
 
+def _fk_checks_off(ctx: RevisionContext, change: Change) -> bool:
+    """Whether the revision's last ``SET foreign_key_checks`` before ``change`` turned the checks off."""
+    off = False
+    for earlier in ctx.migration.upgrade_changes:
+        if earlier is change:
+            break
+        if isinstance(earlier, SetSetting) and earlier.name.split(".")[-1].lstrip("@") == "foreign_key_checks":
+            off = (earlier.value or "").strip("'\"").lower() in {"0", "off", "false"}
+    return off
+
+
 @change_rule("mysql-alter-copies-table", severity=Severity.ERROR, on=(AlterColumn, AddConstraint, DropConstraint),
              dialects={"mysql"})
 def mysql_alter_copies_table(ctx: RevisionContext, change: AlterColumn | AddConstraint | DropConstraint
@@ -33,7 +44,7 @@ def mysql_alter_copies_table(ctx: RevisionContext, change: AlterColumn | AddCons
         return
     server = mysql_label(ctx.settings)
     if isinstance(change, AddConstraint):
-        if change.kind_of == "foreign_key" and _copies(ctx, "add-foreign-key"):
+        if change.kind_of == "foreign_key" and _copies(ctx, "add-foreign-key") and not _fk_checks_off(ctx, change):
             yield Hit(f"foreign key {change.name or '(unnamed)'} is added to existing table {table}: on {server}, "
                       f"{FACTS['add-foreign-key'].why}, blocking writes until it ends",
                       fix="SET foreign_key_checks = 0 for this ALTER lets it run INPLACE (existing rows are then not "
