@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import FIXTURES, ROOT, SHARED, run_cli
+from conftest import FIXTURES, ROOT, run_cli
 from gitrepo import make_repo
 from migcheck.config import Settings
 from migcheck.engine import lint_paths
@@ -17,11 +17,8 @@ from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo, sarif
 from migcheck.rules.registry import all_rules, get_rule
 
-# ../shared beside the clone (CI); one level further up for a git worktree under wt/.
-SCHEMA_CANDIDATES = [
-    base / "schemas" / "sarif-schema-2.1.0.json" for base in (SHARED, ROOT.parent.parent / "shared")
-]
-SCHEMA_PATH = next((p for p in SCHEMA_CANDIDATES if p.is_file()), SCHEMA_CANDIDATES[0])
+# The official OASIS schema, kept in the repository (license: tests/schemas/README.md).
+SCHEMA_PATH = ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json"
 PROJECT = FIXTURES / "integrations"
 FAILING = "migrations/versions/0002_orders_status.py"
 
