@@ -23,7 +23,7 @@ app = typer.Typer(
     name="migcheck",
     help="Find the Alembic migrations that would hurt production, before they get there.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -57,14 +57,15 @@ def fail(message: str) -> NoReturn:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"migcheck {__version__}")
+        # The distribution's name: `pip install migcheck` is an unrelated project with the same command.
+        typer.echo(f"alembic-migcheck {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """Find the Alembic migrations that would hurt production, before they get there."""
