@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, ROOT
-from gitrepo import git, make_repo
+from gitrepo import SNAPSHOT_IGNORE, git, make_repo, tagless_commit
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 PROJECT = FIXTURES / "integrations"
@@ -413,21 +413,7 @@ def test_install_rejects_a_version_it_cannot_read(tmp_path: Path, runner_files: 
 def _source_copy(tmp_path: Path) -> Path:
     """The action's checkout as `uses:` would get it (without tests and fixtures, to keep it quick)."""
     copy = tmp_path / "action-src"
-    shutil.copytree(
-        ROOT,
-        copy,
-        ignore=shutil.ignore_patterns(
-            ".git",
-            "tests",
-            "fixtures",
-            "*.egg-info",
-            "__pycache__",
-            ".*_cache",
-            "build",
-            "dist",
-            "benchmarks",
-        ),
-    )
+    shutil.copytree(ROOT, copy, ignore=SNAPSHOT_IGNORE)
     return copy
 
 
@@ -437,9 +423,7 @@ def _pinned_commit_download(tmp_path: Path) -> tuple[Path, str]:
     The runner fetches the commit's archive (no .git) into a directory of its own; here the
     action's files are committed to a fresh repository without tags and `git archive`d.
     """
-    repo = make_repo(tmp_path / "action-repo", copy=_source_copy(tmp_path))
-    sha = git(repo, "rev-parse", "HEAD").strip()
-    assert git(repo, "tag", "--list").strip() == ""
+    repo, sha = tagless_commit(ROOT, tmp_path / "action-repo")
     download = tmp_path / "_actions" / "acme" / "migcheck" / sha
     download.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", sha],

@@ -22,7 +22,7 @@ def test_text_report_groups_by_file_with_path_line_rule_message() -> None:
     assert lines[at].startswith(f"{path}:17  create-index-not-concurrently  error: index ix_orders_user_id")
     assert lines[at + 1].startswith("    fix: with op.get_context().autocommit_block():")
     assert lines[at - 1] == ""  # files are separated by a blank line
-    assert lines[-1] == "Found 5 errors, 3 warnings (7 revisions in 7 files)."
+    assert lines[-1] == "Found 5 errors, 3 warnings (8 revisions in 8 files)."
     assert "\x1b[" not in run.stdout  # no colour when not a terminal
 
 
@@ -55,7 +55,7 @@ def test_json_validates_against_the_published_schema() -> None:
 def test_json_summary_counts() -> None:
     document = run_cli("lint", DEMO, "--format", "json").json()
     assert document["summary"]["by_severity"] == {"error": 5, "warning": 3, "info": 0}
-    assert document["summary"]["revisions"] == 7
+    assert document["summary"]["revisions"] == 8
     assert sorted(document["graph"]["heads"]) == ["6f7a8b9c0d1e", "7a8b9c0d1e2f"]
 
 
