@@ -90,9 +90,10 @@ NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Ignore every con
 FormatOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--format", "-f", metavar="FORMAT[:PATH]",
-        help="Output format: text, json, sarif, github or markdown; with :PATH it goes to that file. "
-        "Repeatable; one format may go to stdout (text when none does).",
+        "--output-format", "--format", "-f", metavar="FORMAT[:PATH]",
+        help="Output format: text (with the source line), concise (one line per finding), json, sarif, "
+        "github or markdown; with :PATH it goes to that file. Repeatable; one format may go to stdout "
+        "(text when none does). --format is the same option.",
         show_default=False,
     ),
 ]
@@ -151,7 +152,7 @@ def _cli_values(
     from migcheck.config import split_cli_list
 
     return {
-        "output-format": (output_format or None, "--format"),
+        "output-format": (output_format or None, "--output-format"),
         "fail-on": (fail_on.value if fail_on else None, "--fail-on"),
         "dialect": (dialect.value if dialect else None, "--dialect"),
         "postgres-version": (postgres_version, "--postgres-version"),
@@ -362,7 +363,9 @@ def verify(
 
 @app.command()
 def rules(
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--output-format", "--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
 ) -> None:
     """List every rule with its severity, dialects and summary."""
     from migcheck.rules.registry import all_rules

@@ -17,6 +17,7 @@ from migcheck.engine import LintResult, display_path
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo
 from migcheck.report.paths import annotation_path, repo_root
+from migcheck.report.scope import describe
 
 ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}  # noqa: RUF001
 MAX_ROWS = 100
@@ -53,10 +54,7 @@ def _plural(n: int, word: str) -> str:
 def summary_line(result: LintResult) -> str:
     counts = [(result.count(sev), sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     parts = [f"{n} {sev.label}{'' if n == 1 or sev is Severity.INFO else 's'}" for n, sev in counts if n]
-    suppressed = sum(1 for f in result.findings if f.suppressed)
-    scope = f"{_plural(len(result.migrations), 'revision')} in {_plural(result.files_checked, 'file')}"
-    if suppressed:
-        scope += f", {suppressed} suppressed"
+    scope = describe(result)  # the same scope as the text report, baseline and --base included
     worst = result.worst()
     if worst is None:
         return f"✅ **No problems found** ({scope})."

@@ -8,6 +8,9 @@ from typing import TextIO
 
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
+from migcheck.report import scope
+from migcheck.report.ruleinfo import doc_url
+from migcheck.report.source import caret_span, line_of
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -32,28 +35,82 @@ def use_color(stream: TextIO) -> bool:
         return False
 
 
+# Terminals known to show OSC 8 hyperlinks (the environment variables they set).
+_HYPERLINK_TERMINALS = ("WT_SESSION", "KONSOLE_VERSION", "DOMTERM", "KITTY_WINDOW_ID", "WEZTERM_PANE")
+_HYPERLINK_PROGRAMS = ("iTerm.app", "WezTerm", "vscode", "ghostty", "Hyper")
+
+
+def use_hyperlinks(stream: TextIO) -> bool:
+    """OSC 8 links on terminals that show them; `FORCE_HYPERLINK=1`/`0` decides when set.
+
+    Elsewhere the escape codes would be printed as garbage, so the default is off: a terminal,
+    not CI, not `TERM=dumb`, and one that announces itself as supporting them.
+    """
+    forced = os.environ.get("FORCE_HYPERLINK")
+    if forced is not None and forced.strip() != "":
+        return forced.strip().lower() not in ("0", "false", "no", "off")
+    if os.environ.get("CI") or os.environ.get("TERM") == "dumb" or not use_color(stream):
+        return False
+    try:
+        if not stream.isatty():
+            return False
+    except (AttributeError, ValueError):
+        return False
+    if any(os.environ.get(name) for name in _HYPERLINK_TERMINALS):
+        return True
+    if os.environ.get("TERM_PROGRAM") in _HYPERLINK_PROGRAMS:
+        return True
+    vte = os.environ.get("VTE_VERSION", "")
+    return vte.isdigit() and int(vte) >= 5000
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def render(result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False) -> str:
+def _link(text: str, url: str, on: bool) -> str:
+    return f"\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\" if on else text
+
+
+def render(
+    result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False,
+    concise: bool = False, links: bool = False,
+) -> str:
+    """Findings grouped by file, each with its source line, caret and fix; `concise`: one line each."""
     lines: list[str] = []
     active = [f for f in result.findings if not f.suppressed]
     if quiet and not active:
         return ""
+    full = not (quiet or concise)
     for _path, group in groupby(active, key=lambda f: f.path):
         for finding in group:
-            lines.extend(_finding_lines(finding, color, show_fix and not quiet))
-        if not quiet:
+            lines.extend(_finding_lines(finding, color, show_fix and full, source=full, links=links))
+        if full:
             lines.append("")
     lines.append(summary(result, color))
     return "\n".join(lines) + "\n"
 
 
-def _finding_lines(finding: Finding, color: bool, show_fix: bool) -> list[str]:
+def _source_lines(finding: Finding, color: bool) -> list[str]:
+    """`  17 |     op.create_index(...)` and a caret under the call, as ruff and squawk show them."""
+    text = line_of(finding)
+    if text is None:
+        return []
+    number = str(finding.line)
+    start, end = caret_span(text)
+    gutter = " " * (len(number) + 2)
+    caret = _paint("^" * (end - start), _COLORS[finding.severity], color)
+    return [f"  {number} | {text}", f"{gutter} | {' ' * start}{caret}"]
+
+
+def _finding_lines(
+    finding: Finding, color: bool, show_fix: bool, *, source: bool = False, links: bool = False
+) -> list[str]:
     sev = finding.severity
-    rule = _paint(finding.rule, _COLORS[sev] + ";1", color)
+    rule = _link(_paint(finding.rule, _COLORS[sev] + ";1", color), doc_url(finding.rule), links)
     out = [f"{finding.path}:{finding.line}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {finding.message}"]
+    if source:
+        out.extend(_source_lines(finding, color))
     if show_fix and finding.fix:
         fix_lines = finding.fix.splitlines()
         out.append("    " + _paint("fix:", "32", color) + " " + fix_lines[0])
@@ -62,18 +119,10 @@ def _finding_lines(finding: Finding, color: bool, show_fix: bool) -> list[str]:
 
 
 def summary(result: LintResult, color: bool = False) -> str:
-    revisions = len(result.migrations)
     counts = [(result.count(sev), sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     parts = [f"{n} {sev.label}{'s' if n != 1 else ''}" for n, sev in counts if n]
-    suppressed = sum(1 for f in result.findings if f.suppressed)
-    files = f"{result.files_checked} file{'s' if result.files_checked != 1 else ''}"
-    if result.linted is not None and result.linted != revisions:
-        # A baseline or --base narrowed the run: say how much was looked at, so silence is not misread.
-        tail = f"{result.linted} of {revisions} revision{'s' if revisions != 1 else ''} linted, {files}"
-    else:
-        tail = f"{revisions} revision{'s' if revisions != 1 else ''} in {files}"
-    if suppressed:
-        tail += f", {suppressed} suppressed"
+    # A baseline or --base narrows the run: the scope says how much was looked at.
+    tail = scope.describe(result)
     if not parts:
         return _paint("No problems found", "32;1", color) + f" ({tail})."
     worst = result.worst() or Severity.INFO
