@@ -37,6 +37,8 @@ class LintResult:
     rules_run: list[Rule] = field(default_factory=list)
     #: Revisions the per-revision rules ran on (fewer than ``migrations`` under a baseline or --base).
     linted: int | None = None
+    #: The git ref of pull-request mode (`--base`), None for a run over the whole history.
+    base: str | None = None
 
     def count(self, severity: Severity, suppressed: bool = False) -> int:
         return sum(1 for f in self.findings if f.severity == severity and f.suppressed == suppressed)
@@ -208,6 +210,7 @@ def check(
         files_checked=len(sources.python) + len(sources.sql),
         rules_run=rules,
         linted=len(linted),
+        base=settings.base,
     )
 
 

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import io
+import os
 import re
 import tokenize
 
@@ -19,8 +20,17 @@ from migcheck.findings import Finding
 _CALLEE = re.compile(r"[A-Za-z_][\w.]*(?=\s*\()")
 
 
-@functools.lru_cache(maxsize=256)
 def _lines(path: str) -> tuple[str, ...] | None:
+    """The file's lines; read once per version of the file (a long-lived process may see it change)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _read(path: str, _mtime_ns: int, _size: int) -> tuple[str, ...] | None:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
