@@ -148,3 +148,19 @@ def test_every_rule_is_documented_in_four_parts() -> None:
         assert rule.doc.startswith(f"# {rule.id}\n"), rule.id
         positions = [rule.doc.find(f"\n## {section}\n") for section in DOC_SECTIONS]
         assert all(p > 0 for p in positions) and positions == sorted(positions), rule.id
+
+
+def test_rules_lists_whole_summaries_in_aligned_columns() -> None:
+    """Summaries wrapped in a docstring are not cut, show no docstring ``double backticks``, and the
+    dialect column lines up for every dialect label (`mysql, postgresql` included)."""
+    run = run_cli("rules")
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(all_rules())
+    enum = next(line for line in lines if line.startswith("enum-add-value-in-transaction "))
+    assert enum.endswith("and from 12 the new value cannot be used until that transaction commits.")
+    assert "``" not in run.stdout
+    starts = {line.index(rule.summary) for line, rule in zip(lines, all_rules(), strict=True)}
+    assert len(starts) == 1  # every summary starts in the same column
+    for rule in all_rules():
+        assert rule.summary.endswith((".", ".)")), rule.id
+        assert "``" not in rule.summary, rule.id

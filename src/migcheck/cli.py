@@ -387,9 +387,10 @@ def rules(
         typer.echo(json.dumps(rows, indent=2))
         return
     width = max(len(r.id) for r in catalogue)
+    dialects = max(len(r.dialect_label) for r in catalogue)
     for r in catalogue:
         default = "" if r.enabled_by_default else "  (off by default)"
-        typer.echo(f"{r.id:<{width}}  {r.severity.label:<7}  {r.dialect_label:<10}  {r.summary}{default}")
+        typer.echo(f"{r.id:<{width}}  {r.severity.label:<7}  {r.dialect_label:<{dialects}}  {r.summary}{default}")
 
 
 @app.command()
