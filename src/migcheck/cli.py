@@ -118,6 +118,23 @@ BaselineOpt = Annotated[str | None, typer.Option(
 BaseOpt = Annotated[str | None, typer.Option(
     "--base", help="Pull-request mode: lint only what changed since the merge base with this git ref "
     "(e.g. origin/main), and check edits to revisions the base already has.", show_default=False)]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Findings only; no fixes or headers, nothing when clean.")
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, show_default=False,
+                 help="Processes that read revision files. Default: more than one only for large histories."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
+]
+StdinFilenameOpt = Annotated[
+    Path | None,
+    typer.Option("--stdin-filename", show_default=False,
+                 help="With `-` as the path: the file the text on stdin is (findings are reported under it, "
+                 "and the revisions beside it complete the graph)."),
+]
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
@@ -179,26 +196,21 @@ def lint(
     base: BaseOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Findings only; no fixes or headers, nothing when clean.")
-    ] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option("--jobs", "-j", min=1, show_default=False,
-                     help="Processes that read revision files. Default: more than one only for large histories."),
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
-    ] = False,
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = None,
+    no_cache: NoCacheOpt = False,
+    stdin_filename: StdinFilenameOpt = None,
 ) -> None:
-    """Check migrations statically; nothing is imported or executed."""
+    """Check migrations statically; nothing is imported or executed. `-` reads one revision from stdin."""
     from migcheck.config import ConfigError
     from migcheck.discovery import DiscoveryError
     from migcheck.engine import lint_paths
     from migcheck.gitbase import GitBaseError
     from migcheck.report import outputs
 
-    settings = _settings(paths, config, no_config, _cli_values(
+    from_stdin = _stdin_mode(paths, stdin_filename, base)
+    config_paths = ([stdin_filename] if stdin_filename else None) if from_stdin else paths
+    settings = _settings(config_paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
         select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
     settings.base = base
@@ -209,7 +221,12 @@ def lint(
     except outputs.OutputError as exc:
         fail(str(exc))
     try:
-        result = lint_paths(paths or settings.paths or [Path(".")], settings)
+        if from_stdin:
+            from migcheck.stdin import lint_stdin
+
+            result = lint_stdin(sys.stdin.buffer.read(), stdin_filename, settings)
+        else:
+            result = lint_paths(paths or settings.paths or [Path(".")], settings)
     except (DiscoveryError, ConfigError, GitBaseError) as exc:
         fail(str(exc))
     for note in result.sources.notes:
@@ -221,14 +238,33 @@ def lint(
         outputs.write_all(wanted, result, code, quiet=quiet)
     except outputs.OutputError as exc:
         fail(str(exc))
+    finally:
+        if from_stdin:
+            from migcheck.report import source
+
+            source.forget()
     raise typer.Exit(code)
+
+
+def _stdin_mode(paths: list[Path] | None, stdin_filename: Path | None, base: str | None) -> bool:
+    """`lint -` reads stdin; `-` beside other paths, or --stdin-filename without `-`, is a usage error."""
+    dash = [p for p in paths or [] if str(p) == "-"]
+    if not dash:
+        if stdin_filename is not None:
+            fail("--stdin-filename names the text read from stdin: give `-` as the path (migcheck lint - "
+                 f"--stdin-filename {stdin_filename})")
+        return False
+    if len(paths or []) > 1:
+        fail("`-` (read stdin) cannot be combined with other paths")
+    if base is not None:
+        fail("--base compares files in git; it cannot apply to text read from stdin")
+    return True
 
 
 @app.command("config")
 def show_config(
     paths: PathsArg = None,
-    config: ConfigOpt = None,
-    no_config: NoConfigOpt = False,
+    output_format: FormatOpt = None,
     fail_on: FailOnOpt = None,
     dialect: DialectOpt = None,
     postgres_version: PostgresOpt = None,
@@ -237,18 +273,40 @@ def show_config(
     ignore: IgnoreOpt = None,
     exclude: ExcludeOpt = None,
     baseline: BaselineOpt = None,
+    base: BaseOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = None,
+    no_cache: NoCacheOpt = False,
+    stdin_filename: StdinFilenameOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
 ) -> None:
-    """Print the effective settings and where each one came from (default, config file, command line)."""
+    """Print the effective settings and where each one came from (default, config file, command line).
+
+    It takes every option `lint` takes, so `lint` can be swapped for `config` on any command line.
+    """
     from migcheck.config import effective_json, render_effective
+    from migcheck.report import outputs
 
     settings = _settings(paths, config, no_config, _cli_values(
-        fail_on=fail_on, dialect=dialect, postgres_version=postgres_version, select=select,
-        extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
+        output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
+        select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
+    try:
+        outputs.parse(settings.output_format)
+    except outputs.OutputError as exc:
+        fail(str(exc))
+    # Options of a single run, not settings: shown so the whole command line is accounted for.
+    run_only = {"base": base, "quiet": quiet or None, "jobs": jobs, "no-cache": no_cache or None,
+                "stdin-filename": str(stdin_filename) if stdin_filename else None}
+    given = {name: value for name, value in run_only.items() if value is not None}
     if as_json:
-        typer.echo(json.dumps(effective_json(settings), indent=2))
-    else:
-        typer.echo(render_effective(settings), nl=False)
+        typer.echo(json.dumps({**effective_json(settings), "run_options": given}, indent=2))
+        return
+    typer.echo(render_effective(settings), nl=False)
+    if given:
+        shown = " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in given.items())
+        typer.echo(f"# options of this run only (not settings): {shown}")
 
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the [tool.migcheck] table if there is one.")]

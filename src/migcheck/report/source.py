@@ -20,8 +20,32 @@ from migcheck.findings import Finding
 _CALLEE = re.compile(r"[A-Za-z_][\w.]*(?=\s*\()")
 
 
+#: Text that did not come from the file named (`migcheck lint -`): path as shown -> its lines.
+_GIVEN: dict[str, tuple[str, ...]] = {}
+
+
+def remember(path: str, data: bytes) -> None:
+    """Show ``data``'s lines for findings reported under ``path`` (the text read from stdin)."""
+    _GIVEN[path] = _decode(path, data)
+
+
+def forget() -> None:
+    """Drop what `remember` kept: the run that read stdin has written its reports."""
+    _GIVEN.clear()
+
+
+def _decode(path: str, data: bytes) -> tuple[str, ...]:
+    encoding = "utf-8"
+    if not path.endswith(".sql"):  # PEP 263: a revision may declare its encoding
+        with contextlib.suppress(SyntaxError):
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    return tuple(data.decode(encoding, errors="replace").splitlines())
+
+
 def _lines(path: str) -> tuple[str, ...] | None:
     """The file's lines; read once per version of the file (a long-lived process may see it change)."""
+    if path in _GIVEN:
+        return _GIVEN[path]
     try:
         stat = os.stat(path)
     except OSError:
@@ -36,11 +60,7 @@ def _read(path: str, _mtime_ns: int, _size: int) -> tuple[str, ...] | None:
             data = handle.read()
     except OSError:
         return None
-    encoding = "utf-8"
-    if path.endswith(".py"):  # PEP 263: a revision may declare its encoding
-        with contextlib.suppress(SyntaxError):
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return tuple(data.decode(encoding, errors="replace").splitlines())
+    return _decode(path, data)
 
 
 def line_of(finding: Finding) -> str | None:

@@ -10,7 +10,6 @@ rule never formats locations or decides severities itself.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
