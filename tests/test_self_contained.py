@@ -61,3 +61,28 @@ def test_the_sarif_schema_is_the_official_one_with_its_license() -> None:
     assert schema["id"].startswith("https://docs.oasis-open.org/sarif/sarif/v2.1.0/")
     notice = (TESTS / "schemas" / "README.md").read_text(encoding="utf-8")
     assert "Copyright © OASIS Open" in notice
+
+
+def _readme_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```bash\n(.+?)\n```", readme.split("\n## ", 1)[0])
+
+
+def test_readme_first_command_lints_and_verifies_the_demo() -> None:
+    first, second = _readme_commands()
+    assert first.startswith('python -m pip install ".[live]" && ')
+    assert "migcheck lint fixtures/demo" in first and "migcheck verify fixtures/demo" in first
+    assert second == 'python -m pip install -e ".[test]" && python -m pytest'
+
+
+def test_ci_runs_the_oldest_and_newest_python_then_exactly_the_readme_test_command() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "set -euo pipefail" in script  # any failing step, pytest's exit 5 (no tests) included, fails CI
+    commands = [line for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert commands[-1] == _readme_commands()[1]
+    oldest = re.search(r'requires-python = ">=(3\.\d+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    assert oldest == "3.10"
+    assert f"/root/.pyenv/versions/{oldest}.13/bin/python{oldest}" in script
+    assert "/root/.pyenv/versions/3.13.0/bin/python3.13" in script
+    assert '-m pytest -q -p no:cacheprovider\n' in script  # not masked by `|| true` or a pipe
+    assert "|| true" not in script and "; true" not in script
