@@ -164,3 +164,18 @@ def test_rules_lists_whole_summaries_in_aligned_columns() -> None:
     for rule in all_rules():
         assert rule.summary.endswith((".", ".)")), rule.id
         assert "``" not in rule.summary, rule.id
+
+
+def test_the_source_line_shows_escape_sequences_instead_of_running_them(tmp_path: Path) -> None:
+    """The source line comes from a linted file (a stranger's pull request): its controls are shown."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_x.py").write_text(
+        'revision = "0001"\ndown_revision = None\nfrom alembic import op\n\n\ndef upgrade():\n'
+        '    op.drop_table("t\\x1b[2J")  # \x1b[31mred\x1b[0m\n\n\ndef downgrade():\n    pass\n'
+    )
+    run = run_cli("lint", versions, "--select", "drop-table", env={"NO_COLOR": "1"})
+    assert run.exit_code == 1
+    source = next(line for line in run.stdout.splitlines() if line.startswith("  7 | "))
+    assert "\x1b" not in run.stdout
+    assert source == '  7 |     op.drop_table("t\\x1b[2J")  # \\x1b[31mred\\x1b[0m'

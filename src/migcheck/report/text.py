@@ -9,6 +9,7 @@ from typing import TextIO
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
 from migcheck.report import scope
+from migcheck.report.escape import log_line, one_line, terminal
 from migcheck.report.ruleinfo import doc_url
 from migcheck.report.source import caret_span, line_of
 
@@ -88,14 +89,15 @@ def render(
         if full:
             lines.append("")
     lines.append(summary(result, color))
-    return "\n".join(lines) + "\n"
+    return "\n".join(log_line(line) for line in lines) + "\n"
 
 
 def _source_lines(finding: Finding, color: bool) -> list[str]:
     """`  17 |     op.create_index(...)` and a caret under the call, as ruff and squawk show them."""
-    text = line_of(finding)
-    if text is None:
+    raw = line_of(finding)
+    if raw is None:
         return []
+    text = one_line(raw)  # the linted file's own text: its escape sequences are shown, not run
     number = str(finding.line)
     start, end = caret_span(text)
     gutter = " " * (len(number) + 2)
@@ -108,11 +110,13 @@ def _finding_lines(
 ) -> list[str]:
     sev = finding.severity
     rule = _link(_paint(finding.rule, _COLORS[sev] + ";1", color), doc_url(finding.rule), links)
-    out = [f"{finding.path}:{finding.line}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {finding.message}"]
+    # Paths, names and SQL come from the linted files: escape sequences in them are shown, not run.
+    where = one_line(finding.path)
+    out = [f"{where}:{finding.line}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {one_line(finding.message)}"]
     if source:
         out.extend(_source_lines(finding, color))
     if show_fix and finding.fix:
-        fix_lines = finding.fix.splitlines()
+        fix_lines = terminal(finding.fix).split("\n")
         out.append("    " + _paint("fix:", "32", color) + " " + fix_lines[0])
         out.extend("         " + line for line in fix_lines[1:])
     return out
