@@ -417,8 +417,9 @@ def verify(
         result = run_verify(options)
     except LiveError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        typer.echo("migcheck: interrupted; the scratch database was dropped", err=True)
+    except KeyboardInterrupt as exc:  # provision.Interrupted says what the cleanup did
+        outcome = getattr(exc, "outcome", None) or "nothing had been created yet"
+        typer.echo(f"migcheck: interrupted; {one_line(outcome)}", err=True)
         raise typer.Exit(130) from None
     threshold = None if fail_on is FailOn.never else Severity.parse(fail_on.value)
     worst = result.worst()

@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tokenize
+from pathlib import Path
 
 from migcheck.findings import Finding
 
@@ -55,10 +56,11 @@ def _lines(path: str) -> tuple[str, ...] | None:
 
 @functools.lru_cache(maxsize=256)
 def _read(path: str, _mtime_ns: int, _size: int) -> tuple[str, ...] | None:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+    from migcheck.readfile import UnreadableFile, read_regular
+
+    try:  # regular files only, size-capped: a path that turned into a FIFO cannot hang the report
+        data = read_regular(Path(path))
+    except (OSError, UnreadableFile):
         return None
     return _decode(path, data)
 
