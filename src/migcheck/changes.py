@@ -54,6 +54,8 @@ class ColumnSpec:
     #: A Python-side ``default=``: it never reaches existing rows.
     python_default: bool = False
     primary_key: bool = False
+    #: The module the type was written with (``sa``, ``postgresql``, ``app.types``); None for a bare name.
+    type_module: str | None = None
     identity: bool = False
     #: The expression of a generated column, and whether it is stored.
     computed: str | None = None
@@ -123,6 +125,8 @@ class AlterColumn(Change):
     column: str
     nullable: bool | None = None
     type: str | None = None
+    #: The module ``type_`` was written with (see ``ColumnSpec.type_module``).
+    type_module: str | None = None
     using: str | None = None
     #: True when the statement changes the server default (to ``server_default``, maybe None).
     server_default_changed: bool = False
@@ -190,6 +194,10 @@ class DataChange(Change):
     table: str | None = None
     #: Whether an UPDATE/DELETE is restricted by a WHERE clause; None when unknown.
     has_where: bool | None = None
+    #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
+    #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
+    #: when the SQL is parsed, so a cached run never needs sqlglot.
+    unbounded_where: str | None = None
 
     @property
     def is_schema(self) -> bool:

@@ -133,6 +133,13 @@ JobsOpt = Annotated[
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
 ]
+StatisticsOpt = Annotated[
+    bool, typer.Option("--statistics", help="Print the number of findings per rule instead of the findings.")
+]
+MysqlVersionOpt = Annotated[
+    str | None, typer.Option("--mysql-version", show_default=False,
+                             help="MySQL or MariaDB server version, e.g. 8.0.32 or mariadb-10.11.")
+]
 StdinFilenameOpt = Annotated[
     Path | None,
     typer.Option("--stdin-filename", show_default=False,
@@ -168,7 +175,7 @@ def _cli_values(
     dialect: Dialect | None = None,
     postgres_version: int | None = None, select: list[str] | None = None,
     extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
-    baseline: str | None = None, table_stats: Path | None = None,
+    baseline: str | None = None, table_stats: Path | None = None, mysql_version: str | None = None,
 ) -> dict[str, tuple[object, str]]:
     from migcheck.config import split_cli_list
 
@@ -183,7 +190,13 @@ def _cli_values(
         "exclude": (exclude or None, "--exclude"),
         "baseline": (baseline, "--baseline"),
         "table-stats": (str(table_stats) if table_stats else None, "--table-stats"),
+        "mysql-version": (mysql_version, "--mysql-version"),
     }
+
+
+PrettyOpt = Annotated[
+    bool, typer.Option("--pretty", help="Indent JSON and SARIF reports for reading (default: compact, one line).")
+]
 
 
 @app.command()
@@ -205,6 +218,9 @@ def lint(
     quiet: QuietOpt = False,
     jobs: JobsOpt = None,
     no_cache: NoCacheOpt = False,
+    statistics: StatisticsOpt = False,
+    mysql_version: MysqlVersionOpt = None,
+    pretty: PrettyOpt = False,
     stdin_filename: StdinFilenameOpt = None,
 ) -> None:
     """Check migrations statically; nothing is imported or executed. `-` reads one revision from stdin."""
@@ -219,12 +235,14 @@ def lint(
     settings = _settings(config_paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
         select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline,
-        table_stats=table_stats))
+        table_stats=table_stats, mysql_version=mysql_version))
     settings.base = base
     settings.jobs = jobs
     settings.cache = not no_cache
     try:
         wanted = outputs.parse(settings.output_format)
+        if statistics:
+            outputs.check_statistics(wanted)
     except outputs.OutputError as exc:
         fail(str(exc))
     try:
@@ -242,7 +260,7 @@ def lint(
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
     try:
-        outputs.write_all(wanted, result, code, quiet=quiet)
+        outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty, statistics=statistics)
     except outputs.OutputError as exc:
         fail(str(exc))
     finally:
@@ -287,6 +305,9 @@ def show_config(
     quiet: QuietOpt = False,
     jobs: JobsOpt = None,
     no_cache: NoCacheOpt = False,
+    statistics: StatisticsOpt = False,
+    mysql_version: MysqlVersionOpt = None,
+    pretty: PrettyOpt = False,
     stdin_filename: StdinFilenameOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
 ) -> None:
@@ -300,13 +321,14 @@ def show_config(
     settings = _settings(paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
         select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline,
-        table_stats=table_stats))
+        table_stats=table_stats, mysql_version=mysql_version))
     try:
         outputs.parse(settings.output_format)
     except outputs.OutputError as exc:
         fail(str(exc))
     # Options of a single run, not settings: shown so the whole command line is accounted for.
     run_only = {"base": base, "quiet": quiet or None, "jobs": jobs, "no-cache": no_cache or None,
+                "statistics": statistics or None, "pretty": pretty or None,
                 "stdin-filename": str(stdin_filename) if stdin_filename else None}
     given = {name: value for name, value in run_only.items() if value is not None}
     if as_json:
@@ -394,6 +416,7 @@ def verify(
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity remains.")
     ] = FailOn.error,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
+    pretty: PrettyOpt = False,
 ) -> None:
     """Run every migration up, down and up again on a throwaway database; report what breaks and locks."""
     from migcheck.findings import Severity
@@ -425,7 +448,7 @@ def verify(
     worst = result.worst()
     code = EXIT_FINDINGS if threshold is not None and worst is not None and worst >= threshold else EXIT_OK
     try:
-        outputs.write_all(wanted, result, code, quiet=quiet)
+        outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty)
     except outputs.OutputError as exc:
         fail(str(exc))
     raise typer.Exit(code)

@@ -26,10 +26,11 @@ from migcheck.revision import Migration
 if TYPE_CHECKING:
     from migcheck.cache import Cache, Pack
 
-#: Fewer files than this load in-process (measured: see docs/README-speed.md).
-PARALLEL_MIN_FILES = 800
+#: Fewer files than this load in-process. On 2 CPUs the pool did not pay at 800 or 1,500 files and
+#: began to at about 2,000 (interleaved runs, docs/speed.md); it always costs CPU time and memory.
+PARALLEL_MIN_FILES = 2000
 #: With ``spawn`` (macOS, Windows) every worker imports migcheck afresh, so the pool pays off later.
-SPAWN_MIN_FILES = 1500
+SPAWN_MIN_FILES = 3000
 #: Each worker gets at least this many files, so the start-up cost of a worker is spread.
 MIN_FILES_PER_WORKER = 400
 #: This process's share of the files, relative to a worker's (it also unpickles what workers send).

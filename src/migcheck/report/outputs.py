@@ -10,6 +10,7 @@ keeps the terminal readable. The path is split at the first colon only, so
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -60,9 +61,16 @@ def parse(values: list[str] | None) -> list[Output]:
     return outputs
 
 
-def render(
-    output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool, links: bool = False
-) -> str:
+def check_statistics(outputs: list[Output]) -> None:
+    """``--statistics`` prints text or JSON counts on standard output; another format there is an error."""
+    for output in outputs:
+        if output.path is None and output.format not in ("text", "concise", "json"):
+            raise OutputError(f"--statistics prints text or json on standard output, not {output.format}; "
+                              f"write the {output.format} report to a file: --output-format {output.format}:PATH")
+
+
+def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool,
+           pretty: bool = False, links: bool = False) -> str:
     """The report in one format; reporters are imported only when asked for.
 
     A ``migcheck verify`` result (it has ``steps``) adds its per-revision table to text and its
@@ -73,14 +81,14 @@ def render(
         if live:
             from migcheck.report import verify as verify_report
 
-            return verify_report.render_json(result, exit_code)  # type: ignore[arg-type]
+            return verify_report.render_json(result, exit_code, pretty)  # type: ignore[arg-type]
         from migcheck.report import json as json_report
 
-        return json_report.render(result, exit_code)
+        return json_report.render(result, exit_code, pretty)
     if output.format == "sarif":
         from migcheck.report import sarif
 
-        return sarif.render(result)
+        return sarif.render(result, pretty)
     if output.format == "github":
         from migcheck.report import github
 
@@ -107,10 +115,16 @@ def write_all(
     exit_code: int,
     *,
     quiet: bool = False,
+    pretty: bool = False,
     stdout: TextIO | None = None,
     use_color: Callable[[TextIO], bool] | None = None,
+    statistics: bool = False,
 ) -> None:
-    """Files first, then standard output: a file that cannot be written stops the run with exit 2."""
+    """Files first, then standard output: a file that cannot be written stops the run with exit 2.
+
+    With ``statistics`` standard output gets the counts per rule instead of the findings (text or
+    JSON); reports written to files are complete either way.
+    """
     from migcheck.report.text import use_color as default_use_color
     from migcheck.report.text import use_hyperlinks
 
@@ -118,7 +132,7 @@ def write_all(
     for output in outputs:
         if output.path is None:
             continue
-        content = render(output, result, exit_code, quiet=quiet, color=False)
+        content = render(output, result, exit_code, quiet=quiet, color=False, pretty=pretty)
         try:
             output.path.parent.mkdir(parents=True, exist_ok=True)
             with output.path.open("w", encoding="utf-8", newline="\n") as handle:
@@ -127,7 +141,14 @@ def write_all(
             raise OutputError(f"cannot write {output.format} report to {output.path}: "
                               f"{exc.strerror or exc}") from None
     for output in outputs:
-        if output.path is None:
+        if output.path is None and statistics:
+            from migcheck.report import text
+
+            if output.format == "json":
+                out.write(json.dumps(text.statistics_json(result), indent=2) + "\n")
+            else:
+                out.write(text.statistics(result))
+        elif output.path is None:
             color = (use_color or default_use_color)(out)
             links = use_hyperlinks(out)
-            out.write(render(output, result, exit_code, quiet=quiet, color=color, links=links))
+            out.write(render(output, result, exit_code, quiet=quiet, color=color, pretty=pretty, links=links))
