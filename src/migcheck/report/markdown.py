@@ -14,7 +14,7 @@ from pathlib import Path
 from migcheck.engine import LintResult, display_path
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo
-from migcheck.report.escape import md_code, md_fence, md_message, uri_path
+from migcheck.report.escape import md_code, md_fence, md_message, md_text, uri_path
 from migcheck.report.paths import annotation_path, repo_root
 from migcheck.report.scope import describe
 
@@ -39,7 +39,8 @@ def _plural(n: int, word: str) -> str:
 def summary_line(result: LintResult) -> str:
     counts = [(result.count(sev), sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     parts = [f"{n} {sev.label}{'' if n == 1 or sev is Severity.INFO else 's'}" for n, sev in counts if n]
-    scope = describe(result)  # the same scope as the text report, baseline and --base included
+    # The same scope as the text report (baseline and --base included); verify's names files: literal text.
+    scope = describe(result, md_text)
     worst = result.worst()
     if worst is None:
         return f"✅ **No problems found** ({scope})."

@@ -80,7 +80,7 @@ def render(
     """Findings grouped by file, each with its source line, caret and fix; `concise`: one line each."""
     lines: list[str] = []
     active = [f for f in result.findings if not f.suppressed]
-    if quiet and not active:
+    if quiet and not active and not hasattr(result, "revision_summary"):  # verify always says what it checked
         return ""
     full = not (quiet or concise)
     #: A fix printed once in full; the same fix again points back to it instead of repeating it.
@@ -162,8 +162,9 @@ def statistics_json(result: LintResult) -> list[dict[str, object]]:
 def summary(result: LintResult, color: bool = False) -> str:
     counts = [(result.count(sev), sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     parts = [f"{n} {sev.label}{'s' if n != 1 else ''}" for n, sev in counts if n]
-    # A baseline or --base narrows the run: the scope says how much was looked at.
-    tail = scope.describe(result)
+    # A baseline or --base narrows the run: the scope says how much was looked at. Verify's names
+    # files and modules: shown, never run.
+    tail = scope.describe(result, one_line)
     if not parts:
         return _paint("No problems found", "32;1", color) + f" ({tail})."
     worst = result.worst() or Severity.INFO
