@@ -160,7 +160,9 @@ def test_mariadb_container_runs_the_mysql_cycle(engine: Any) -> None:
     run = verify(VERIFY / "forgets_drop", "--engine", "docker", "--image", MARIADB)
     assert run.returncode == 1, run.stderr
     assert f"Verified on docker {MARIADB} (MariaDB 10.11" in run.stdout
-    assert "0002_note.py:15  downgrade-not-inverse" in run.stdout
+    assert "0002_note.py:14  downgrade-not-inverse" in run.stdout
+    assert "0002_note.py:10  upgrade-not-repeatable" in run.stdout
+    assert "(1060) Duplicate column name 'note'" in run.stdout
     assert "locks and rewrites are measured on PostgreSQL only" in run.stdout
     assert ours(engine) == before
 
@@ -188,7 +190,25 @@ def test_an_image_named_after_its_extension_is_postgresql(engine: Any, tmp_path:
     assert f"Verified on docker {IP4R} (PostgreSQL 15." in run.stdout
 
 
+def test_a_mirror_prefix_finds_the_image_under_the_mirror_name(engine: Any) -> None:
+    """TESTCONTAINERS_HUB_IMAGE_NAME_PREFIX: postgres:15 is looked for as PREFIX + postgres:15."""
+    need(engine, PG15)
+    run = verify(VERIFY / "clean", "--engine", "docker", "--image", "postgres:15",
+                 env={"TESTCONTAINERS_HUB_IMAGE_NAME_PREFIX": "migcheck-local/"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"Verified on docker {PG15} (PostgreSQL 15." in run.stdout
+
+
 # --- errors that name the real cause ----------------------------------------------------------------
+
+
+def test_no_engine_is_one_line_that_names_the_other_engines(tmp_path: Path) -> None:
+    run = verify(VERIFY / "clean", "--engine", "docker", "--image", PG15,
+                 env={"DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"})
+    assert run.returncode == 2
+    assert run.stderr.startswith("migcheck: error: --engine docker: no Docker engine answers (")
+    assert "use --engine embedded" in run.stderr and "--db-url URL" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
 
 
 def test_an_image_that_is_not_there_and_no_registry(engine: Any) -> None:
@@ -346,3 +366,67 @@ def test_owner_labels_tell_a_live_run_from_a_dead_one() -> None:
         assert not mdocker.owner_alive({**labels, mdocker.LABEL_PID_START: "1"})
     other_host = {**labels, mdocker.LABEL_HOST: socket.gethostname() + "-elsewhere", mdocker.LABEL_PID: str(dead.pid)}
     assert mdocker.owner_alive(other_host), "another machine's container is not ours to remove"
+
+
+# --- the local images keep the official images' contract ------------------------------------------
+
+
+@pytest.fixture
+def container(engine: Any) -> Iterator[Any]:
+    """Start a container of a local image with the given environment; its server URL once it answers."""
+    started: list[Any] = []
+
+    def run(image: str, environment: dict[str, str], port: int) -> tuple[str, int]:
+        need(engine, image)
+        box = engine.containers.run(image, detach=True, environment=environment,
+                                    ports={f"{port}/tcp": ("127.0.0.1", None)},
+                                    labels={"migcheck.test": "contract"})
+        started.append(box)
+        box.reload()
+        return "127.0.0.1", int(box.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"])
+
+    yield run
+    for box in started:
+        box.remove(force=True)
+
+
+def first_answer(url: str, sql: str) -> list[Any]:
+    """Rows of ``sql`` once the server accepts the connection (a fresh container initialises first)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    last: Exception | None = None
+    try:
+        for _ in range(240):
+            try:
+                with engine.connect() as conn:
+                    return list(conn.execute(text(sql)))
+            except Exception as exc:
+                last = exc
+                if "password authentication failed" in str(exc) or "Access denied" in str(exc):
+                    raise
+                time.sleep(0.5)
+        raise AssertionError(f"no answer: {last}")
+    finally:
+        engine.dispose()
+
+
+def test_local_postgres_image_keeps_the_official_contract(container: Any) -> None:
+    host, port = container(PG13, {"POSTGRES_USER": "app", "POSTGRES_PASSWORD": "s3cret", "POSTGRES_DB": "shop"},
+                           5432)
+    rows = first_answer(f"postgresql+psycopg2://app:s3cret@{host}:{port}/shop",
+                        "SELECT current_user, current_database(), current_setting('server_version_num')")
+    assert rows[0][:2] == ("app", "shop")
+    assert rows[0][2].startswith("13")
+    with pytest.raises(Exception, match="password authentication failed"):
+        first_answer(f"postgresql+psycopg2://app:wrong@{host}:{port}/shop", "SELECT 1")
+
+
+def test_local_mariadb_image_keeps_the_official_contract(container: Any) -> None:
+    host, port = container(MARIADB, {"MARIADB_ROOT_PASSWORD": "s3cret", "MARIADB_DATABASE": "shop"}, 3306)
+    rows = first_answer(f"mysql+pymysql://root:s3cret@{host}:{port}/shop", "SELECT DATABASE(), VERSION()")
+    assert rows[0][0] == "shop"
+    assert rows[0][1].startswith("10.11")
+    with pytest.raises(Exception, match="Access denied"):
+        first_answer(f"mysql+pymysql://root:wrong@{host}:{port}/shop", "SELECT 1")

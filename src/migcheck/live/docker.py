@@ -74,7 +74,7 @@ def docker_server(image: str) -> Iterator[tuple[URL, str]]:
                 raise LiveError(
                     f"--engine docker: the engine refused to start {image}: {_api_error(exc)}"
                 ) from None
-            yield _wait_until_ready(container, image, dialect, port, host), f"docker {image}"
+            yield _wait_until_ready(container, image, dialect, port, host), f"docker {resolved}"
         finally:
             with _signals_held():
                 remove_run(client, run)
@@ -234,7 +234,8 @@ def _reaper_labels(client: Any, docker: Any, tc_config: Any) -> dict[str, str]:
         client.images.get(image)
     except docker.errors.ImageNotFound:
         try:
-            docker.from_env(timeout=REAPER_PULL_TIMEOUT).images.pull(image)
+            with contextlib.closing(docker.from_env(timeout=REAPER_PULL_TIMEOUT)) as puller:
+                puller.images.pull(image)
         except Exception:  # no registry, a timeout: run without the reaper
             return {}
     except Exception:
