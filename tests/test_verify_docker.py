@@ -37,6 +37,8 @@ SETUP = "bash scripts/docker-test-env.sh start"
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
     """A client of the Docker engine that DOCKER_HOST names, or a skip that says why there is none."""
+    if os.environ.get("MIGCHECK_DOCKER_UNAVAILABLE"):  # set by .ci/run when the engine could not start
+        pytest.skip(os.environ["MIGCHECK_DOCKER_UNAVAILABLE"])
     try:
         import docker
     except ImportError:
@@ -209,6 +211,20 @@ def test_no_engine_is_one_line_that_names_the_other_engines(tmp_path: Path) -> N
     assert run.stderr.startswith("migcheck: error: --engine docker: no Docker engine answers (")
     assert "use --engine embedded" in run.stderr and "--db-url URL" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_a_start_timeout_that_is_not_a_number() -> None:
+    run = verify(VERIFY / "clean", "--engine", "docker", "--image", PG15,
+                 env={"MIGCHECK_DOCKER_START_TIMEOUT": "soon"})
+    assert run.returncode == 2
+    assert run.stderr.strip() == "migcheck: error: MIGCHECK_DOCKER_START_TIMEOUT must be a number of seconds, not 'soon'"
+
+
+def test_an_image_name_the_engine_cannot_read(engine: Any) -> None:
+    run = verify(VERIFY / "clean", "--engine", "docker", "--image", "Not A:Name")
+    assert run.returncode == 2
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert run.stderr.startswith("migcheck: error: --image Not A:Name")
 
 
 def test_an_image_that_is_not_there_and_no_registry(engine: Any) -> None:

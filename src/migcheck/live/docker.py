@@ -42,8 +42,8 @@ LABEL_RUN = "migcheck.run"
 PASSWORD = "migcheck"
 POSTGRES_PORT = 5432
 MYSQL_PORT = 3306
-#: How long the server in a fresh container may take to answer (initdb and friends).
-START_TIMEOUT = float(os.environ.get("MIGCHECK_DOCKER_START_TIMEOUT", "120"))
+#: How long the server in a fresh container may take to answer (initdb and friends), in seconds.
+START_TIMEOUT = 120.0
 #: How long pulling the reaper's image may take before migcheck runs without it.
 REAPER_PULL_TIMEOUT = 30
 
@@ -52,34 +52,44 @@ REAPER_PULL_TIMEOUT = 30
 def docker_server(image: str) -> Iterator[tuple[URL, str]]:
     """A PostgreSQL or MySQL/MariaDB server in a container: its admin URL and what to call it."""
     docker, tc_config = _import_sdk()
+    start_timeout()  # a bad value is an error before anything starts
     client = _client(docker)
+    run = secrets.token_hex(6)
     try:
-        remove_debris(client)
-        resolved, config = _local_image(client, docker, image, tc_config.hub_image_name_prefix)
-        port, dialect = _protocol(image, config)
-        run = secrets.token_hex(6)
-        labels = {**owner_labels(run), **_reaper_labels(client, docker, tc_config)}
-        host = _host(tc_config)
         try:
-            try:
-                container = client.containers.run(
-                    resolved,
-                    command=_command(dialect, config),
-                    detach=True,
-                    environment=_environment(dialect),
-                    labels=labels,
-                    ports={f"{port}/tcp": ("127.0.0.1" if _is_loopback(host) else "0.0.0.0", None)},
-                )
-            except docker.errors.APIError as exc:
-                raise LiveError(
-                    f"--engine docker: the engine refused to start {image}: {_api_error(exc)}"
-                ) from None
-            yield _wait_until_ready(container, image, dialect, port, host), f"docker {resolved}"
-        finally:
-            with _signals_held():
-                remove_run(client, run)
+            url, resolved = _start(client, docker, tc_config, image, run)
+        except LiveError:
+            raise
+        except Exception as exc:  # the engine went away or answered nonsense while starting
+            raise LiveError(f"--engine docker: the Docker engine failed while starting {image}: "
+                            f"{_api_error(exc)}") from None
+        yield url, f"docker {resolved}"
     finally:
-        client.close()
+        with _signals_held():
+            with contextlib.suppress(Exception):
+                remove_run(client, run)
+            client.close()
+
+
+def _start(client: Any, docker: Any, tc_config: Any, image: str, run: str) -> tuple[URL, str]:
+    """Remove debris, find the image, run it labelled with ``run``, wait for the server."""
+    remove_debris(client)
+    resolved, config = _local_image(client, docker, image, tc_config.hub_image_name_prefix)
+    port, dialect = _protocol(image, config)
+    labels = {**owner_labels(run), **_reaper_labels(client, docker, tc_config)}
+    host = _host(tc_config)
+    try:
+        container = client.containers.run(
+            resolved,
+            command=_command(dialect, config),
+            detach=True,
+            environment=_environment(dialect),
+            labels=labels,
+            ports={f"{port}/tcp": ("127.0.0.1" if _is_loopback(host) else "0.0.0.0", None)},
+        )
+    except docker.errors.APIError as exc:
+        raise LiveError(f"--engine docker: the engine refused to start {image}: {_api_error(exc)}") from None
+    return _wait_until_ready(container, image, dialect, port, host), resolved
 
 
 # --- labels and debris ---------------------------------------------------------------------------
@@ -174,11 +184,15 @@ def _local_image(client: Any, docker: Any, image: str, prefix: str) -> tuple[str
     """The image as the engine has it, pulled only when it is not there (through a mirror prefix if set)."""
     candidates = [image] if not prefix else [image, prefix + image]
     for name in candidates:
-        with contextlib.suppress(docker.errors.ImageNotFound):
+        try:
             return name, client.images.get(name).attrs.get("Config") or {}
+        except docker.errors.ImageNotFound:
+            continue
+        except docker.errors.APIError as exc:  # not a valid reference, and such
+            raise LiveError(f"--image {name}: {_api_error(exc)}") from None
     name = candidates[-1]
     try:
-        pulled = client.images.pull(name) if ":" in name.rsplit("/", 1)[-1] else client.images.pull(name, "latest")
+        pulled = client.images.pull(name)
     except docker.errors.APIError as exc:
         raise LiveError(
             f"--engine docker: image {image} is not on this Docker engine and pulling {name} failed "
@@ -272,7 +286,8 @@ def _wait_until_ready(container: Any, image: str, dialect: str, port: int, host:
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
 
-    deadline = time.monotonic() + START_TIMEOUT
+    timeout = start_timeout()
+    deadline = time.monotonic() + timeout
     last = "no answer yet"
     url: URL | None = None
     while time.monotonic() < deadline:
@@ -299,9 +314,23 @@ def _wait_until_ready(container: Any, image: str, dialect: str, port: int, host:
                 engine.dispose()
         time.sleep(0.5)
     raise LiveError(
-        f"--engine docker: port {port} of {image} never answered within {START_TIMEOUT:.0f} s "
+        f"--engine docker: port {port} of {image} never answered within {timeout:g} s "
         f"(last: {last}); set MIGCHECK_DOCKER_START_TIMEOUT to wait longer"
     )
+
+
+def start_timeout() -> float:
+    """``MIGCHECK_DOCKER_START_TIMEOUT`` seconds, or the default."""
+    raw = os.environ.get("MIGCHECK_DOCKER_START_TIMEOUT", "").strip()
+    if not raw:
+        return START_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise LiveError(f"MIGCHECK_DOCKER_START_TIMEOUT must be a number of seconds, not {raw!r}")
+    return value
 
 
 def _url(dialect: str, host: str, port: int) -> URL:
