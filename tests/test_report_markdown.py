@@ -68,7 +68,7 @@ def test_revisions_checked_and_fixes_are_listed(repo: Path) -> None:
     text = run_cli("lint", ".", "--format", "markdown", env=GITHUB_ENV).stdout
     assert "<details><summary>Revisions checked (2)</summary>" in text
     assert f"| `0001` | [`migrations/versions/0001_create_orders.py:9`]({BLOB}migrations/versions/" in text
-    assert "| `0002` |" in text and "orders: status, created\\_at index |" in text
+    assert "| `0002` |" in text and "orders\\: status\\, created\\_at index |" in text
     assert "<details><summary>Suggested fixes (3)</summary>" in text
     assert (
         '```python\nwith op.get_context().autocommit_block():\n    op.create_index("ix_orders_status"' in text

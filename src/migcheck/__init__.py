@@ -1,3 +1,21 @@
-"""migcheck: an Alembic migration safety checker."""
+"""migcheck: an Alembic migration safety checker.
+
+``migcheck.lint(paths, **settings)`` and ``migcheck.verify(paths, ...)`` return a
+:class:`migcheck.api.Result`; they are imported on first use, so ``import migcheck``
+stays as cheap as the command line's start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["Result", "UsageError", "__version__", "lint", "verify"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("lint", "verify", "Result", "UsageError"):
+        from migcheck import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'migcheck' has no attribute {name!r}")

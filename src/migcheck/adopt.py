@@ -160,6 +160,11 @@ def _starter_table(heads: list[str], dialect: str, paths: list[str]) -> tuple[li
     expected["fail-on"] = "error"
     lines.append("require-reason = true")
     expected["require-reason"] = True
+    lines += [
+        "# Table sizes from a replica make index builds and scans on tiny tables info, not errors:",
+        "#   migcheck stats --db-url postgresql://reader@replica/app  (then commit the file)",
+        '# table-stats = "migcheck-stats.json"',
+    ]
     return lines, expected
 
 

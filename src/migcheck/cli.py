@@ -18,6 +18,7 @@ import typer
 
 from migcheck import __version__
 from migcheck.config import DEFAULT_POSTGRES_VERSION, Settings
+from migcheck.report.escape import log_line, one_line, terminal
 
 app = typer.Typer(
     name="migcheck",
@@ -51,7 +52,7 @@ class Dialect(str, Enum):
 
 def fail(message: str) -> NoReturn:
     """One clear line on stderr and exit 2: bad input is never a traceback."""
-    typer.echo(f"migcheck: error: {message}", err=True)
+    typer.echo(f"migcheck: error: {one_line(message)}", err=True)
     raise typer.Exit(EXIT_USAGE)
 
 
@@ -113,6 +114,9 @@ ExcludeOpt = Annotated[list[str] | None, typer.Option(
 BaselineOpt = Annotated[str | None, typer.Option(
     "--baseline", help="Trust this revision and its ancestors: per-revision rules skip them.",
     show_default=False)]
+TableStatsOpt = Annotated[Path | None, typer.Option(
+    "--table-stats", help="A `migcheck stats` snapshot: findings whose cost grows with the table follow its size.",
+    show_default=False)]
 BaseOpt = Annotated[str | None, typer.Option(
     "--base", help="Pull-request mode: lint only what changed since the merge base with this git ref "
     "(e.g. origin/main), and check edits to revisions the base already has.", show_default=False)]
@@ -145,7 +149,7 @@ def _cli_values(
     dialect: Dialect | None = None,
     postgres_version: int | None = None, select: list[str] | None = None,
     extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
-    baseline: str | None = None,
+    baseline: str | None = None, table_stats: Path | None = None,
 ) -> dict[str, tuple[object, str]]:
     from migcheck.config import split_cli_list
 
@@ -159,6 +163,7 @@ def _cli_values(
         "ignore": (split_cli_list(ignore), "--ignore"),
         "exclude": (exclude or None, "--exclude"),
         "baseline": (baseline, "--baseline"),
+        "table-stats": (str(table_stats) if table_stats else None, "--table-stats"),
     }
 
 
@@ -175,6 +180,7 @@ def lint(
     exclude: ExcludeOpt = None,
     baseline: BaselineOpt = None,
     base: BaseOpt = None,
+    table_stats: TableStatsOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
     quiet: Annotated[
@@ -198,7 +204,8 @@ def lint(
 
     settings = _settings(paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
-        select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
+        select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline,
+        table_stats=table_stats))
     settings.base = base
     settings.jobs = jobs
     settings.cache = not no_cache
@@ -211,7 +218,7 @@ def lint(
     except (DiscoveryError, ConfigError, GitBaseError) as exc:
         fail(str(exc))
     for note in result.sources.notes:
-        typer.echo(f"migcheck: note: {note}", err=True)
+        typer.echo(f"migcheck: note: {one_line(note)}", err=True)
     worst = result.worst()
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
@@ -235,6 +242,7 @@ def show_config(
     ignore: IgnoreOpt = None,
     exclude: ExcludeOpt = None,
     baseline: BaselineOpt = None,
+    table_stats: TableStatsOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
 ) -> None:
     """Print the effective settings and where each one came from (default, config file, command line)."""
@@ -242,11 +250,13 @@ def show_config(
 
     settings = _settings(paths, config, no_config, _cli_values(
         fail_on=fail_on, dialect=dialect, postgres_version=postgres_version, select=select,
-        extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline))
+        extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline, table_stats=table_stats))
     if as_json:
         typer.echo(json.dumps(effective_json(settings), indent=2))
     else:
-        typer.echo(render_effective(settings), nl=False)
+        # Values come from the project's pyproject.toml: shown as text, never as a workflow command.
+        shown = "\n".join(log_line(line) for line in terminal(render_effective(settings)).split("\n"))
+        typer.echo(shown, nl=False)
 
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the [tool.migcheck] table if there is one.")]
@@ -357,6 +367,30 @@ def verify(
     except outputs.OutputError as exc:
         fail(str(exc))
     raise typer.Exit(code)
+
+
+@app.command()
+def stats(
+    db_url: Annotated[str, typer.Option(
+        "--db-url", help="The database to measure: a production read replica or staging (read-only role is enough).",
+        show_default=False)],
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="Where to write the snapshot (JSON, meant to be committed).")] = Path(
+        "migcheck-stats.json"),
+) -> None:
+    """Snapshot table sizes from a database's catalog, so lint can rank findings by real table size."""
+    try:
+        from migcheck.live import LiveError
+        from migcheck.live import stats as table_stats
+    except ImportError as exc:
+        fail(f"stats needs the live extra ({exc.name} is missing): pip install 'alembic-migcheck[live]'")
+    try:
+        document = table_stats.take(db_url)
+        table_stats.write(document, output)
+    except LiveError as exc:
+        fail(str(exc))
+    typer.echo(f"Wrote {output}: {len(document['tables'])} tables from {document['server']}, "
+               f"taken {document['taken_at']}.")
 
 
 @app.command()

@@ -75,6 +75,14 @@ class Settings:
     jobs: int | None = None
     #: Reuse the loaded form of unchanged revision files (see migcheck.cache).
     cache: bool = True
+    #: A ``migcheck stats`` snapshot: size-dependent findings follow each table's real size.
+    table_stats: Path | None = None
+    small_table_rows: int = 10_000
+    small_table_bytes: int = 64 * 1024 * 1024
+    large_table_rows: int = 1_000_000
+    large_table_bytes: int = 1024 * 1024 * 1024
+    #: Days after which the snapshot gets a note saying it is old.
+    table_stats_max_age: int = 90
 
     def excluded(self, path: Path) -> bool:
         """True when ``path`` matches an ``exclude`` pattern (relative to ``root``, or by file name)."""
@@ -237,6 +245,27 @@ def _parse_bool(key: str) -> Callable[[Any, _Where], bool]:
     return parse
 
 
+def _parse_file(key: str) -> Callable[[Any, _Where], Path]:
+    def parse(value: Any, where: _Where) -> Path:
+        if not isinstance(value, str) or not value.strip():
+            raise where.error(key, f"must be a file path (got {value!r})")
+        path = Path(value.strip())
+        return path if path.is_absolute() else where.base_dir / path
+
+    return parse
+
+
+def _parse_count(key: str, minimum: int = 0) -> Callable[[Any, _Where], int]:
+    def parse(value: Any, where: _Where) -> int:
+        if isinstance(value, str) and value.strip().replace("_", "").isdigit():
+            value = int(value.strip().replace("_", ""))
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise where.error(key, f"must be a whole number of at least {minimum} (got {value!r})")
+        return value
+
+    return parse
+
+
 def _parse_baseline(value: Any, where: _Where) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
@@ -273,6 +302,21 @@ KEYS: tuple[Key, ...] = (
     Key("baseline", "baseline", _parse_baseline,
         "Revision id(s): they and their ancestors are trusted history, not linted by per-revision rules.",
         "none"),
+    Key("table-stats", "table_stats", _parse_file("table-stats"),
+        "A `migcheck stats` snapshot (JSON): findings whose cost grows with the table follow its size.",
+        "none"),
+    Key("small-table-rows", "small_table_rows", _parse_count("small-table-rows"),
+        "Below this many rows (and small-table-bytes) a size-dependent finding is info.", "10000"),
+    Key("small-table-bytes", "small_table_bytes", _parse_count("small-table-bytes"),
+        "Below this many bytes of heap (and small-table-rows) a size-dependent finding is info.",
+        str(64 * 1024 * 1024)),
+    Key("large-table-rows", "large_table_rows", _parse_count("large-table-rows"),
+        "From this many rows (or large-table-bytes) the message says the table is large and how long a pass takes.",
+        "1000000"),
+    Key("large-table-bytes", "large_table_bytes", _parse_count("large-table-bytes"),
+        "From this many bytes of heap (or large-table-rows) the table counts as large.", str(1024 ** 3)),
+    Key("table-stats-max-age", "table_stats_max_age", _parse_count("table-stats-max-age", 1),
+        "Days after which the snapshot gets a note that it is old.", "90"),
 )
 KEY_NAMES = tuple(k.name for k in KEYS)
 _BY_NAME = {k.name: k for k in KEYS}

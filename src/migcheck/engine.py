@@ -11,9 +11,11 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from migcheck import suppress
-from migcheck.config import Settings
+from migcheck.changes import target_table
+from migcheck.config import ConfigError, Settings
 from migcheck.discovery import Sources, discover
 from migcheck.envinfo import read_env
 from migcheck.findings import Finding, Severity
@@ -197,6 +199,8 @@ def check(
         if rule_id in enabled:
             findings.append(_finding(enabled[rule_id], settings, hit, hit.path or Path("."), hit.revision))
 
+    if settings.table_stats is not None:
+        _apply_table_sizes(findings, linted, graph, sources, settings)
     in_pr = scope.pull_request is not None
     findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr))
     findings.sort(key=Finding.sort_key)
@@ -209,6 +213,32 @@ def check(
         rules_run=rules,
         linted=len(linted),
     )
+
+
+def _apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: RevisionGraph, sources: Sources,
+                       settings: Settings) -> None:
+    """Severities from the committed snapshot of table sizes (``table-stats``)."""
+    from migcheck import tablesizes
+
+    assert settings.table_stats is not None
+    try:
+        snapshot = tablesizes.load(settings.table_stats)
+    except tablesizes.StatsError as exc:
+        raise ConfigError(str(exc)) from None
+    limits = thresholds(settings)
+    unknown, renamed = tablesizes.since_snapshot(linted, graph, snapshot.heads)
+    tablesizes.apply(findings, snapshot, limits, overridden=settings.severity_overrides,
+                     unknown_tables=unknown, renamed=renamed)
+    note = tablesizes.stale_note(snapshot, limits)
+    if note:
+        sources.notes.append(note)
+
+
+def thresholds(settings: Settings) -> Any:
+    from migcheck.tablesizes import Thresholds
+
+    return Thresholds(settings.small_table_rows, settings.small_table_bytes, settings.large_table_rows,
+                      settings.large_table_bytes, settings.table_stats_max_age)
 
 
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
@@ -247,7 +277,9 @@ def _check_migration(
                 for hit in rule.check(ctx, change):
                     if hit.line is None:
                         hit.line = change.line
-                    out.append(_finding(rule, settings, hit, migration.path, migration.revision))
+                    finding = _finding(rule, settings, hit, migration.path, migration.revision)
+                    finding.extra["table"] = target_table(change)
+                    out.append(finding)
     return out
 
 

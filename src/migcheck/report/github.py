@@ -13,13 +13,16 @@ from pathlib import Path
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo, text
+from migcheck.report.escape import terminal
 from migcheck.report.paths import annotation_path, repo_root
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The runner's own escaping, after controls (ANSI, OSC) in user text are made visible."""
+    shown = "\r".join(terminal(part) for part in value.split("\r"))  # CR stays the runner's %0D
+    return shown.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(value: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from migcheck import __version__
 from migcheck.engine import LintResult, display_path
 from migcheck.findings import Finding, Severity
+from migcheck.report.escape import json_tree
 
 SCHEMA_VERSION = 1
 
@@ -60,4 +61,4 @@ def document(result: LintResult, exit_code: int) -> dict[str, Any]:
 
 
 def render(result: LintResult, exit_code: int) -> str:
-    return json.dumps(document(result, exit_code), indent=2) + "\n"
+    return json.dumps(json_tree(document(result, exit_code)), indent=2) + "\n"

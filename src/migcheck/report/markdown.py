@@ -9,41 +9,26 @@ characters, and nobody reads row 101 anyway.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from urllib.parse import quote
 
 from migcheck.engine import LintResult, display_path
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo
+from migcheck.report.escape import md_code, md_fence, md_message, uri_path
 from migcheck.report.paths import annotation_path, repo_root
 
 ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}  # noqa: RUF001
 MAX_ROWS = 100
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~])")
-
-
-def _escape_text(text: str) -> str:
-    return _SPECIAL.sub(r"\\\1", text)
 
 
 def cell(text: str) -> str:
-    """Text safe inside a table cell: markdown marks escaped outside code spans, ``|`` everywhere."""
-    out: list[str] = []
-    pos = 0
-    for match in _CODE_SPAN.finditer(text):
-        out.append(_escape_text(text[pos:match.start()]))
-        out.append(match.group(0).replace("|", "\\|"))
-        pos = match.end()
-    out.append(_escape_text(text[pos:]))
-    return "".join(out).replace("\r\n", "\n").replace("\n", "<br>")
+    """A migcheck message for a table cell: its code spans kept, everything else literal text."""
+    return md_message(text)
 
 
 def _code(text: str) -> str:
-    """Inline code for names that may hold backticks or pipes (file names)."""
-    text = text.replace("|", "\\|")
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
+    """Inline code for names that may hold backticks, pipes or line breaks (files, revisions)."""
+    return md_code(text)
 
 
 def _plural(n: int, word: str) -> str:
@@ -75,7 +60,7 @@ class _Linker:
         anchor = ""
         if line:
             anchor = f"#L{line}" + (f"-L{end_line}" if end_line and end_line > line else "")
-        return f"[{label}]({self.link_base}{quote(shown, safe='/')}{anchor})"
+        return f"[{label}]({self.link_base}{uri_path(shown)}{anchor})"
 
 
 def _findings_table(shown: list[Finding], linker: _Linker) -> list[str]:
@@ -93,9 +78,7 @@ def _fixes(shown: list[Finding], linker: _Linker) -> list[str]:
         return []
     lines = ["", f"<details><summary>Suggested fixes ({len(with_fix)})</summary>", ""]
     for f in with_fix:
-        fix = f.fix or ""
-        fence = "````" if "```" in fix else "```"
-        lines += [f"{linker.location(f.path, f.line)} `{f.rule}`", "", f"{fence}python", fix, fence, ""]
+        lines += [f"{linker.location(f.path, f.line)} `{f.rule}`", "", *md_fence(f.fix or "", "python"), ""]
     lines.append("</details>")
     return lines
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from migcheck import __version__
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo
+from migcheck.report.escape import json_tree, uri_path
 from migcheck.report.paths import repo_relative, repo_root
 from migcheck.rules.registry import Rule, all_rules
 
@@ -49,7 +49,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 def _location(finding: Finding, root: Path, cwd: Path) -> dict[str, Any]:
     relative = repo_relative(finding.path, root, cwd)
     if relative is not None:
-        artifact = {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
+        artifact = {"uri": uri_path(relative), "uriBaseId": SRCROOT}
     else:  # linted from outside the repository: an absolute file URI still resolves
         artifact = {"uri": (cwd / finding.path).resolve().as_uri()}
     region: dict[str, Any] = {"startLine": max(finding.line, 1)}
@@ -122,4 +122,4 @@ def document(
 
 
 def render(result: LintResult, **kwargs: Any) -> str:
-    return json.dumps(document(result, **kwargs), indent=2) + "\n"
+    return json.dumps(json_tree(document(result, **kwargs)), indent=2) + "\n"

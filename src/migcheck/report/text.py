@@ -8,6 +8,7 @@ from typing import TextIO
 
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
+from migcheck.report.escape import log_line, one_line, terminal
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -47,15 +48,17 @@ def render(result: LintResult, *, color: bool = False, show_fix: bool = True, qu
         if not quiet:
             lines.append("")
     lines.append(summary(result, color))
-    return "\n".join(lines) + "\n"
+    return "\n".join(log_line(line) for line in lines) + "\n"
 
 
 def _finding_lines(finding: Finding, color: bool, show_fix: bool) -> list[str]:
     sev = finding.severity
     rule = _paint(finding.rule, _COLORS[sev] + ";1", color)
-    out = [f"{finding.path}:{finding.line}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {finding.message}"]
+    # Paths, names and SQL come from the linted files: escape sequences in them are shown, not run.
+    where = one_line(finding.path)
+    out = [f"{where}:{finding.line}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {one_line(finding.message)}"]
     if show_fix and finding.fix:
-        fix_lines = finding.fix.splitlines()
+        fix_lines = terminal(finding.fix).split("\n")
         out.append("    " + _paint("fix:", "32", color) + " " + fix_lines[0])
         out.extend("         " + line for line in fix_lines[1:])
     return out

@@ -12,6 +12,7 @@ from typing import Any
 from migcheck.live.cycle import StepReport, VerifyResult
 from migcheck.live.locks import mode_label, strength
 from migcheck.report import json as json_report
+from migcheck.report.escape import json_tree, log_line, one_line
 
 
 def _ms(value: float | None) -> str:
@@ -63,6 +64,8 @@ def table(result: VerifyResult) -> str:
         ]
         for step in result.steps
     ]
+    # Revision ids, file and table names come from the project: one line each, controls shown.
+    rows = [[one_line(cell) for cell in row] for row in rows]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     numeric = {2, 3, 4}
 
@@ -87,11 +90,11 @@ def table(result: VerifyResult) -> str:
         if len(diffs) > 4
     ]
     for revision, label, diffs in long_diffs:
-        out += ["", f"{revision}: schema after the {label}:"] + [f"  {d}" for d in diffs]
+        out += ["", f"{one_line(revision)}: schema after the {label}:"] + [f"  {one_line(str(d))}" for d in diffs]
     if result.notes:
         out.append("")
-        out += [f"note: {note}" for note in result.notes]
-    return "\n".join(out) + "\n\n"
+        out += [f"note: {one_line(note)}" for note in result.notes]
+    return "\n".join(log_line(line) for line in out) + "\n\n"
 
 
 
@@ -143,4 +146,4 @@ def section(result: VerifyResult) -> dict[str, Any]:
 def render_json(result: VerifyResult, exit_code: int) -> str:
     doc = json_report.document(result, exit_code)
     doc["verify"] = section(result)
-    return json.dumps(doc, indent=2) + "\n"
+    return json.dumps(json_tree(doc), indent=2) + "\n"

@@ -22,6 +22,7 @@ from migcheck.findings import Severity
 from migcheck.revision import ImportInfo, Migration
 from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule, project_rule, revision_rule
 from migcheck.rules.versions import sqlite_at_least
 
@@ -150,7 +151,7 @@ def alter_column_without_existing_type(
     yield Hit(
         f"alter_column on {col} renders MODIFY/CHANGE COLUMN on MySQL, which restates the whole column, but "
         f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not given: " + "; ".join(lost),
-        fix=f'op.alter_column("{change.table}", "{change.column}", ..., {args})  '
+        fix=f'op.alter_column({lit(change.table)}, {lit(change.column)}, ..., {args})  '
         "# the column as it is today, e.g. existing_type=sa.String(50), existing_nullable=False, "
         "existing_server_default=sa.text(\"''\")",
     )
@@ -223,21 +224,21 @@ def sqlite_alter_outside_batch(ctx: RevisionContext, change: Change) -> Iterator
         return
     yield Hit(
         f"{what} outside batch_alter_table: {why}, so this fails at deploy time",
-        fix=(f'with op.batch_alter_table("{table}") as batch_op:\n    batch_op.{_batch_call(change)}'),
+        fix=(f'with op.batch_alter_table({lit(table)}) as batch_op:\n    batch_op.{_batch_call(change)}'),
     )
 
 
 def _batch_call(change: Change) -> str:
     if isinstance(change, AlterColumn):
-        return f'alter_column("{change.column}", ...)'
+        return f'alter_column({lit(change.column)}, ...)'
     if isinstance(change, DropColumn):
-        return f'drop_column("{change.column}")'
+        return f'drop_column({lit(change.column)})'
     if isinstance(change, RenameColumn):
-        return f'alter_column("{change.column}", new_column_name="{change.new_name}")'
+        return f'alter_column({lit(change.column)}, new_column_name={lit(change.new_name)})'
     if isinstance(change, DropConstraint):
-        return f'drop_constraint("{change.name}", type_="...")'
+        return f'drop_constraint({lit(change.name)}, type_="...")'
     if isinstance(change, AddColumn):
-        return f'add_column(sa.Column("{change.column.name}", ...))'
+        return f'add_column(sa.Column({lit(change.column.name)}, ...))'
     if isinstance(change, AddConstraint):
         call = {
             "foreign_key": "create_foreign_key",
@@ -245,7 +246,7 @@ def _batch_call(change: Change) -> str:
             "check": "create_check_constraint",
             "primary_key": "create_primary_key",
         }
-        return f'{call.get(change.kind_of, "create_..._constraint")}("{change.name}", ...)'
+        return f'{call.get(change.kind_of, "create_..._constraint")}({lit(change.name)}, ...)'
     return "..."
 
 

@@ -9,11 +9,12 @@ from migcheck.findings import Severity
 from migcheck.revision import Migration
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 
 
 def _cols(change: AddConstraint) -> str:
-    return ", ".join(f'"{c}"' for c in change.columns) or '"..."'
+    return ", ".join(f'{lit(c)}' for c in change.columns) or '"..."'
 
 
 def _label(change: AddConstraint) -> str:
@@ -33,7 +34,7 @@ def add_foreign_key_without_not_valid(ctx: RevisionContext, change: AddConstrain
         f"checked while a SHARE ROW EXCLUSIVE lock on {change.table} and on {referent} blocks their INSERT, UPDATE "
         f"and DELETE",
         fix=(
-            f'op.create_foreign_key("{name}", "{change.table}", "{change.referent or "..."}", [{_cols(change)}], '
+            f'op.create_foreign_key({lit(name)}, {lit(change.table)}, {lit(change.referent or "...")}, [{_cols(change)}], '
             f'[...], postgresql_not_valid=True)\n'
             f"# in a later revision (another transaction): checks rows under SHARE UPDATE EXCLUSIVE, writes go on\n"
             f'op.execute("ALTER TABLE {change.table} VALIDATE CONSTRAINT {name}")'
@@ -53,7 +54,7 @@ def add_check_constraint_without_not_valid(ctx: RevisionContext, change: AddCons
         f"check constraint {_label(change)} on existing table {change.table} is added without NOT VALID: every row "
         f"is checked under an ACCESS EXCLUSIVE lock, which blocks every read and write until the scan ends",
         fix=(
-            f'op.create_check_constraint("{name}", "{change.table}", "{condition}", postgresql_not_valid=True)\n'
+            f'op.create_check_constraint({lit(name)}, {lit(change.table)}, {lit(condition)}, postgresql_not_valid=True)\n'
             f"# in a later revision (another transaction):\n"
             f'op.execute("ALTER TABLE {change.table} VALIDATE CONSTRAINT {name}")'
         ),
@@ -71,7 +72,7 @@ def add_unique_constraint(ctx: RevisionContext, change: AddConstraint) -> Iterat
         f"ACCESS EXCLUSIVE lock blocks every read and write of the table",
         fix=(
             "with op.get_context().autocommit_block():\n"
-            f'    op.create_index("{name}", "{change.table}", [{_cols(change)}], unique=True, '
+            f'    op.create_index({lit(name)}, {lit(change.table)}, [{_cols(change)}], unique=True, '
             f"postgresql_concurrently=True)\n"
             f'op.execute("ALTER TABLE {change.table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}")'
         ),
@@ -92,7 +93,7 @@ def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstrain
         fix=(
             "# make the columns NOT NULL first (see set-not-null), then:\n"
             "with op.get_context().autocommit_block():\n"
-            f'    op.create_index("{index}", "{change.table}", [{_cols(change)}], unique=True, '
+            f'    op.create_index({lit(index)}, {lit(change.table)}, [{_cols(change)}], unique=True, '
             f"postgresql_concurrently=True)\n"
             f'op.execute("ALTER TABLE {change.table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {index}")'
         ),
@@ -111,7 +112,7 @@ def add_exclusion_constraint(ctx: RevisionContext, change: AddConstraint) -> Ite
         fix=(
             "run it in a maintenance window, with a lock_timeout so it gives up instead of queueing:\n"
             "op.execute(\"SET LOCAL lock_timeout = '5s'\")\n"
-            f'op.create_exclude_constraint("{change.name or "..."}", "{change.table}", ...)  '
+            f'op.create_exclude_constraint({lit(change.name or "...")}, {lit(change.table)}, ...)  '
             "# migcheck: ignore[add-exclusion-constraint] -- maintenance window"
         ),
     )

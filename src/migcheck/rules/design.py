@@ -22,6 +22,7 @@ from migcheck.changes import (
 )
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 
 COLUMN_CHANGES = (CreateTable, AddColumn, AlterColumn)
@@ -98,7 +99,7 @@ def prefer_bigint_primary_key(ctx: RevisionContext, change: CreateTable | AddCol
                 f"changing the "
                 f"type later rewrites the table and every index and foreign key that uses it",
                 line=line,
-                fix=f'sa.Column("{col.name}", sa.BigInteger(), sa.Identity(), primary_key=True)',
+                fix=f'sa.Column({lit(col.name)}, sa.BigInteger(), sa.Identity(), primary_key=True)',
             )
 
 
@@ -137,7 +138,7 @@ def prefer_identity(ctx: RevisionContext, change: CreateTable | AddColumn) -> It
                 f"the sequence out of step; an identity column (PostgreSQL 10+) is standard SQL and "
                 f"avoids both",
                 line=line,
-                fix=f'sa.Column("{col.name}", sa.BigInteger(), sa.Identity(), primary_key=True)',
+                fix=f'sa.Column({lit(col.name)}, sa.BigInteger(), sa.Identity(), primary_key=True)',
             )
 
 
@@ -161,7 +162,7 @@ def prefer_timestamptz(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
                 f"different "
                 f"time zones and around DST changes",
                 line=line,
-                fix=f'sa.Column("{col.name}", sa.DateTime(timezone=True))  # timestamptz',
+                fix=f'sa.Column({lit(col.name)}, sa.DateTime(timezone=True))  # timestamptz',
             )
 
 
@@ -188,9 +189,9 @@ def prefer_text_over_varchar(ctx: RevisionContext, change: Change) -> Iterator[H
                 f"NOT VALID and VALIDATE (varchar(n) is not faster than text in PostgreSQL)",
                 line=line,
                 fix=(
-                    f'sa.Column("{col.name}", sa.Text())\n'
+                    f'sa.Column({lit(col.name)}, sa.Text())\n'
                     f'op.create_check_constraint("ck_{_table(change)}_{col.name}_length", '
-                    f'"{_table(change)}", '
+                    f'{lit(_table(change))}, '
                     f'"length({col.name}) <= N")'
                 ),
             )
@@ -211,7 +212,7 @@ def ban_char_field(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
                 f"column {_table(change)}.{col.name} is {col.type}: char(n) pads values with spaces, which "
                 f"trailing-space comparisons and LIKE then see differently, and it is no faster than text",
                 line=line,
-                fix=f'sa.Column("{col.name}", sa.Text())  # or sa.String() without a length',
+                fix=f'sa.Column({lit(col.name)}, sa.Text())  # or sa.String() without a length',
             )
 
 
@@ -230,7 +231,7 @@ def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]
                 f"it is "
                 f"re-parsed on every access",
                 line=line,
-                fix=f'from sqlalchemy.dialects import postgresql\nsa.Column("{col.name}", '
+                fix=f'from sqlalchemy.dialects import postgresql\nsa.Column({lit(col.name)}, '
                     f'postgresql.JSONB())',
             )
 

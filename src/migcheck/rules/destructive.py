@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from migcheck.changes import DropColumn, DropTable
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
 
@@ -29,7 +30,7 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
         fix=(
             "1. remove the column from the models and release that first;\n"
             "2. then drop it in a later revision, and say why it is safe:\n"
-            f'   op.drop_column("{change.table}", "{change.column}")  '
+            f'   op.drop_column({lit(change.table)}, {lit(change.column)})  '
             f"# migcheck: ignore[drop-column] -- unused since release X"
         ),
     )
@@ -47,6 +48,6 @@ def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
         fix=(
             "remove every use of the table from the application and release that first; then drop it in a "
             "later revision, with a reason:\n"
-            f'   op.drop_table("{change.table}")  # migcheck: ignore[drop-table] -- unused since release X'
+            f'   op.drop_table({lit(change.table)})  # migcheck: ignore[drop-table] -- unused since release X'
         ),
     )

@@ -25,6 +25,7 @@ from migcheck.changes import (
 )
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
 
 
@@ -220,49 +221,49 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
         gone = t is not None and t in down.tables_dropped
         if isinstance(change, CreateTable) and t is not None:
             if not gone:
-                yield change, f"creates table {change.table}", f'op.drop_table("{change.table}")'
+                yield change, f"creates table {change.table}", f'op.drop_table({lit(change.table)})'
             if ctx.dialect == "postgresql":
                 for col in change.columns:
                     enum = enum_type_of(col.type)
                     if enum and enum not in down.enums_dropped:
                         yield (change, f"creates enum type {enum} (for column {change.table}.{col.name})",
-                               f'sa.Enum(name="{enum}").drop(op.get_bind(), checkfirst=True)')
+                               f'sa.Enum(name={lit(enum)}).drop(op.get_bind(), checkfirst=True)')
         elif isinstance(change, AddColumn) and t is not None and t not in created_here:
             c = _norm(change.column.name)
             if c and not gone and (t, c) not in down.columns_dropped:
                 yield (change, f"adds column {change.table}.{change.column.name}",
-                       f'op.drop_column("{change.table}", "{change.column.name}")')
+                       f'op.drop_column({lit(change.table)}, {lit(change.column.name)})')
         elif isinstance(change, CreateIndex) and (n := _norm(change.name)) and t not in created_here:
             cols = {(t, c.lower()) for c in change.columns}
             if not gone and n not in down.indexes_dropped | down.constraints_dropped \
                     and not cols & down.columns_dropped:
-                undo = f'op.drop_index("{change.name}", table_name="{change.table}")'
+                undo = f'op.drop_index({lit(change.name)}, table_name={lit(change.table)})'
                 yield change, f"creates index {change.name}", undo
         elif isinstance(change, AddConstraint) and (n := _norm(change.name)) and t not in created_here:
             cols = {(t, c.lower()) for c in change.columns}
             if not gone and n not in down.constraints_dropped | down.indexes_dropped \
                     and not cols & down.columns_dropped:
                 yield (change, f"adds constraint {change.name} on {change.table}",
-                       f'op.drop_constraint("{change.name}", "{change.table}")')
+                       f'op.drop_constraint({lit(change.name)}, {lit(change.table)})')
         elif isinstance(change, CreateEnumType) and (n := _norm(change.name)) and n not in down.enums_dropped:
-            undo = f'sa.Enum(name="{change.name}").drop(op.get_bind())'
+            undo = f'sa.Enum(name={lit(change.name)}).drop(op.get_bind())'
             yield change, f"creates enum type {change.name}", undo
         elif isinstance(change, DropTable) and t is not None and t not in down.tables_created:
-            yield change, f"drops table {change.table}", f'op.create_table("{change.table}", ...)'
+            yield change, f"drops table {change.table}", f'op.create_table({lit(change.table)}, ...)'
         elif isinstance(change, DropColumn) and t is not None and (c := _norm(change.column)):
             if (t, c) not in down.columns_added and t not in down.tables_created:
                 yield (change, f"drops column {change.table}.{change.column}",
-                       f'op.add_column("{change.table}", sa.Column("{change.column}", ...))')
+                       f'op.add_column({lit(change.table)}, sa.Column({lit(change.column)}, ...))')
         elif isinstance(change, DropIndex) and (n := _norm(change.name)):
             if n not in down.indexes_created | down.constraints_added and t not in down.tables_created:
-                yield change, f"drops index {change.name}", f'op.create_index("{change.name}", ...)'
+                yield change, f"drops index {change.name}", f'op.create_index({lit(change.name)}, ...)'
         elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
             if n not in down.constraints_added | down.indexes_created and t not in down.tables_created \
                     and not _restored_unnamed(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
-                       f'op.create_..._constraint("{change.name}", "{change.table}", ...)')
+                       f'op.create_..._constraint({lit(change.name)}, {lit(change.table)}, ...)')
         elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created:
-            undo = f'sa.Enum(..., name="{change.name}").create(op.get_bind())'
+            undo = f'sa.Enum(..., name={lit(change.name)}).create(op.get_bind())'
             yield change, f"drops type {change.name}", undo
         elif isinstance(change, RenameTable | RenameColumn):
             yield from _rename_not_reversed(change, up, down)
@@ -275,12 +276,12 @@ def _rename_not_reversed(change: RenameTable | RenameColumn, up: _Inventory,
         new = up.table(change.new_name)
         if t is not None and new is not None and ("table", new, t) not in down.renames:
             yield (change, f"renames table {change.table} to {change.new_name}",
-                   f'op.rename_table("{change.new_name}", "{change.table}")')
+                   f'op.rename_table({lit(change.new_name)}, {lit(change.table)})')
         return
     old, new_col = _norm(change.column), _norm(change.new_name)
     if t is not None and old and new_col and ("column", (t, new_col), (t, old)) not in down.renames:
         yield (change, f"renames column {change.table}.{change.column} to {change.new_name}",
-               f'op.alter_column("{change.table}", "{change.new_name}", new_column_name="{change.column}")')
+               f'op.alter_column({lit(change.table)}, {lit(change.new_name)}, new_column_name={lit(change.column)})')
 
 
 @revision_rule("downgrade-not-inverse", severity=Severity.WARNING)

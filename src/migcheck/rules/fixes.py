@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from migcheck.postgres import LazyRegex
@@ -27,6 +28,17 @@ _SQL_TO_SA = {
 _PARAM = LazyRegex(r"^(VARCHAR|DECIMAL|NUMERIC)\s*\(([^)]*)\)$", re.I)
 
 
+def lit(value: object) -> str:
+    """A name from the revision as a Python string literal in the code of a fix.
+
+    ``"orders"`` for ordinary names, as the fixes always read; a name holding quotes,
+    backslashes, line breaks or controls is escaped, so the fix stays one valid Python
+    expression and cannot close a markdown fence or forge a line in a log.
+    """
+    text = json.dumps(str(value), ensure_ascii=False)  # also a valid Python literal
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
+
+
 def sa_type(text: str | None) -> str:
     """A SQLAlchemy type expression for a type as migcheck read it (``String(50)`` or ``VARCHAR(50)``)."""
     if not text:
@@ -42,4 +54,4 @@ def sa_type(text: str | None) -> str:
         return f"{kind}({m.group(2)})"
     if text[:1].isupper() and not text.isupper() and re.match(r"^\w+(\(.*\))?$", text):
         return f"sa.{text}" if "(" in text else f"sa.{text}()"
-    return f"sa.types.NullType()  # {text}"
+    return f"sa.types.NullType()  # {' '.join(text.split())}"

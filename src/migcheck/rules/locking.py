@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from migcheck.changes import AddColumn, CreateIndex, DropIndex
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
 
@@ -38,20 +39,20 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
     if ctx.dialect == "postgresql":
         later = (
             f"# backfill existing rows in batches; then, in later revisions (PostgreSQL 12+, no long lock):\n"
-            f'op.create_check_constraint("ck_{t}_{c}_not_null", "{t}", "{c} IS NOT NULL", postgresql_not_valid=True)\n'
+            f'op.create_check_constraint("ck_{t}_{c}_not_null", {lit(t)}, "{c} IS NOT NULL", postgresql_not_valid=True)\n'
             f'op.execute("ALTER TABLE {t} VALIDATE CONSTRAINT ck_{t}_{c}_not_null")  # its own revision\n'
-            f'op.alter_column("{t}", "{c}", existing_type={col_type}, nullable=False)  # proven by the CHECK\n'
-            f'op.drop_constraint("ck_{t}_{c}_not_null", "{t}", type_="check")\n'
+            f'op.alter_column({lit(t)}, {lit(c)}, existing_type={col_type}, nullable=False)  # proven by the CHECK\n'
+            f'op.drop_constraint("ck_{t}_{c}_not_null", {lit(t)}, type_="check")\n'
         )
     else:
         later = (
             f"# backfill existing rows in batches, then in a later revision:\n"
-            f'op.alter_column("{t}", "{c}", existing_type={col_type}, nullable=False)\n'
+            f'op.alter_column({lit(t)}, {lit(c)}, existing_type={col_type}, nullable=False)\n'
         )
     yield Hit(
         f"column {name} is added NOT NULL without a server_default{python_default}: {why}",
         fix=(
-            f'op.add_column("{t}", sa.Column("{c}", {col_type}, nullable=True))\n'
+            f'op.add_column({lit(t)}, sa.Column({lit(c)}, {col_type}, nullable=True))\n'
             f"{later}"
             f'# or, when one constant fits every row: sa.Column(..., nullable=False, server_default="...")'
         ),
@@ -64,14 +65,14 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
     if change.concurrently or ctx.created_here(change.table):
         return
     unique = "unique " if change.unique else ""
-    columns = ", ".join(f'"{c}"' for c in change.columns) or '"..."'
+    columns = ", ".join(f'{lit(c)}' for c in change.columns) or '"..."'
     extra = ", unique=True" if change.unique else ""
     yield Hit(
         f"{unique}index {change.name or '(unnamed)'} on existing table {change.table} is built without "
         f"CONCURRENTLY: its SHARE lock blocks every INSERT, UPDATE and DELETE until the build ends",
         fix=(
             "with op.get_context().autocommit_block():\n"
-            f'    op.create_index("{change.name}", "{change.table}", [{columns}]{extra}, '
+            f'    op.create_index({lit(change.name)}, {lit(change.table)}, [{columns}]{extra}, '
             f"postgresql_concurrently=True)"
         ),
     )
@@ -87,13 +88,13 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
     if ctx.dropped_here(change.table):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
     table = f" on {change.table}" if change.table else ""
-    table_arg = f', "{change.table}"' if change.table else ""
+    table_arg = f', {lit(change.table)}' if change.table else ""
     yield Hit(
         f"index {change.name or '(unnamed)'}{table} is dropped without CONCURRENTLY: DROP INDEX takes an "
         f"ACCESS EXCLUSIVE lock that blocks reads and writes of the table, and queues behind long queries",
         fix=(
             "with op.get_context().autocommit_block():\n"
-            f'    op.drop_index("{change.name}"{table_arg}, postgresql_concurrently=True)'
+            f'    op.drop_index({lit(change.name)}{table_arg}, postgresql_concurrently=True)'
         ),
     )
 

@@ -10,6 +10,7 @@ from migcheck.changes import RawSQL
 from migcheck.findings import Severity
 from migcheck.postgres import LazyRegex, Statement, parse_statement, refused_in_transaction, unquote
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 
 _CREATED = LazyRegex(
@@ -100,7 +101,7 @@ def refresh_materialized_view_not_concurrently(ctx: RevisionContext, change: Raw
         f"every SELECT from it waits until the query behind it has run again",
         fix=(
             "# needs a unique index on the view (plain columns, no WHERE), e.g.\n"
-            f'# op.create_index("ux_{stmt.target}_id", "{stmt.target}", ["id"], unique=True)\n'
+            f'# op.create_index("ux_{stmt.target}_id", {lit(stmt.target)}, ["id"], unique=True)\n'
             f'op.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY {stmt.target}")'
         ),
     )
@@ -178,5 +179,5 @@ def cannot_run_in_transaction(ctx: RevisionContext, change: RawSQL) -> Iterator[
     yield Hit(
         f"{name} runs inside the migration's transaction: PostgreSQL fails with '{name} cannot run inside a "
         f"transaction block'",
-        fix=f'with op.get_context().autocommit_block():\n    op.execute("{text}")',
+        fix=f'with op.get_context().autocommit_block():\n    op.execute({lit(text)})',
     )

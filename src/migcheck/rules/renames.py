@@ -10,6 +10,7 @@ from migcheck.findings import Severity
 from migcheck.postgres import LazyRegex, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 
 _CREATE_VIEW = LazyRegex(
@@ -51,9 +52,9 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
         f"running during the deploy selects and writes {change.column} and fails until the new code is out"
         f"{_lock(ctx)}",
         fix=(
-            f'op.add_column("{change.table}", sa.Column("{change.new_name}", ...))\n'
+            f'op.add_column({lit(change.table)}, sa.Column({lit(change.new_name)}, ...))\n'
             "# write both columns from the application and backfill; switch reads to the new column;\n"
-            f'# then, in a later release: op.drop_column("{change.table}", "{change.column}")'
+            f'# then, in a later release: op.drop_column({lit(change.table)}, {lit(change.column)})'
         ),
     )
 
@@ -76,7 +77,7 @@ def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
         f"table {change.table} is renamed to {change.new_name}: the application version still running during the "
         f"deploy queries {change.table} and fails until the new code is out{_lock(ctx)}",
         fix=(
-            f'op.rename_table("{change.table}", "{change.new_name}")\n'
+            f'op.rename_table({lit(change.table)}, {lit(change.new_name)})\n'
             f"# keep the old name working for the code still running (a simple view is updatable):\n"
             f'op.execute("CREATE VIEW {change.table} AS SELECT * FROM {change.new_name}")\n'
             f'# in a later release: op.execute("DROP VIEW {change.table}")'

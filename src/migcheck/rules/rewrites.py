@@ -10,7 +10,7 @@ from migcheck.findings import Severity
 from migcheck.postgres import classify_type_change, is_serial, parse_type, using_is_plain_cast, volatile_call
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.fixes import sa_type
+from migcheck.rules.fixes import lit, sa_type
 from migcheck.rules.registry import Hit, change_rule
 
 _INTEGER_TYPES = {"int2", "int4", "int8"}
@@ -68,24 +68,24 @@ def add_column_with_volatile_default(ctx: RevisionContext, change: AddColumn) ->
     table, column = change.table, col.name
     if kind == "generated":
         fix = (
-            f'op.add_column("{table}", sa.Column("{column}", {sa_type(col.type)}, nullable=True))\n'
+            f'op.add_column({lit(table)}, sa.Column({lit(column)}, {sa_type(col.type)}, nullable=True))\n'
             "# keep it filled with a BEFORE INSERT OR UPDATE trigger, backfill existing rows in batches"
             + ("\n# or, on PostgreSQL 18: sa.Computed(..., persisted=False) for a VIRTUAL column"
                if ctx.settings.postgres_version >= 18 else "")
         )
     elif kind == "sequence":
         fix = (
-            f'op.add_column("{table}", sa.Column("{column}", sa.BigInteger(), nullable=True))\n'
+            f'op.add_column({lit(table)}, sa.Column({lit(column)}, sa.BigInteger(), nullable=True))\n'
             f'op.execute("CREATE SEQUENCE {table}_{column}_seq OWNED BY {table}.{column}")\n'
-            f'op.alter_column("{table}", "{column}", server_default=sa.text("nextval(\'{table}_{column}_seq\')"))\n'
+            f'op.alter_column({lit(table)}, {lit(column)}, server_default=sa.text("nextval(\'{table}_{column}_seq\')"))\n'
             "# backfill existing rows in batches, then add NOT NULL / the key in later revisions"
         )
     else:
         default = col.server_default or "..."
         fix = (
-            f'op.add_column("{table}", sa.Column("{column}", {sa_type(col.type)}, nullable=True))\n'
+            f'op.add_column({lit(table)}, sa.Column({lit(column)}, {sa_type(col.type)}, nullable=True))\n'
             "# SET DEFAULT only applies to rows inserted from now on: no rewrite\n"
-            f'op.alter_column("{table}", "{column}", server_default=sa.text("{default}"))\n'
+            f'op.alter_column({lit(table)}, {lit(column)}, server_default=sa.text({lit(default)}))\n'
             "# then backfill existing rows in batches, in a revision of its own"
         )
     yield Hit(
@@ -115,17 +115,17 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
             if version >= 18 else ""
         )
         fix = (
-            f'# revision 1\nop.create_check_constraint("{name}", "{table}", "{column} IS NOT NULL", '
+            f'# revision 1\nop.create_check_constraint({lit(name)}, {lit(table)}, "{column} IS NOT NULL", '
             f"postgresql_not_valid=True)\n"
             f'# revision 2 (a later transaction)\nop.execute("ALTER TABLE {table} VALIDATE CONSTRAINT {name}")\n'
             f'# revision 3: no scan now, PostgreSQL uses the valid CHECK\n'
-            f'op.alter_column("{table}", "{column}", nullable=False)\n'
-            f'op.drop_constraint("{name}", "{table}", type_="check"){pg18}'
+            f'op.alter_column({lit(table)}, {lit(column)}, nullable=False)\n'
+            f'op.drop_constraint({lit(name)}, {lit(table)}, type_="check"){pg18}'
         )
         how = f"no validated CHECK ({column} IS NOT NULL) precedes it, in this revision or an earlier one"
     else:
         fix = (
-            f'op.create_check_constraint("{name}", "{table}", "{column} IS NOT NULL", postgresql_not_valid=True)\n'
+            f'op.create_check_constraint({lit(name)}, {lit(table)}, "{column} IS NOT NULL", postgresql_not_valid=True)\n'
             f'# then VALIDATE it in a later revision and keep the CHECK instead of NOT NULL: before PostgreSQL 12 '
             f"SET NOT NULL always scans"
         )
@@ -149,7 +149,7 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         f"never NULL, and once NULLs are written the downgrade's SET NOT NULL fails",
         fix=(
             "release code that handles NULL in this column first; then drop NOT NULL, with a reason:\n"
-            f'op.alter_column("{change.table}", "{change.column}", nullable=True)  '
+            f'op.alter_column({lit(change.table)}, {lit(change.column)}, nullable=True)  '
             f"# migcheck: ignore[drop-not-null] -- readers handle NULL since release X"
         ),
     )
@@ -208,7 +208,7 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     old = parse_type(old_text)
     target = f"{table}.{column}"
     fix = (
-        f'op.add_column("{table}", sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
+        f'op.add_column({lit(table)}, sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
         "# write both columns from the application, backfill in batches, switch reads, then drop the old column"
     )
     if old is None or new is None:
@@ -216,7 +216,7 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
             f"type of {target} changes to {change.type}, and migcheck cannot tell from what (no existing_type= and "
             f"no earlier revision defines it): unless the change is binary coercible (e.g. varchar(n) to a longer "
             f"varchar or text), the table and its indexes are rewritten under an ACCESS EXCLUSIVE lock",
-            fix=f'op.alter_column("{table}", "{column}", type_=..., existing_type=<the current type>)  '
+            fix=f'op.alter_column({lit(table)}, {lit(column)}, type_=..., existing_type=<the current type>)  '
             f"# lets migcheck check it\n" + fix,
             severity=Severity.WARNING,
         )
@@ -242,7 +242,7 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
             f"the migration's session TimeZone is UTC, and rebuilds the column's indexes either way, under an "
             f"ACCESS EXCLUSIVE lock",
             fix='op.execute("SET LOCAL TimeZone = \'UTC\'")  # before the alter_column, in the same transaction\n'
-            f'op.alter_column("{table}", "{column}", type_=..., existing_type=...)',
+            f'op.alter_column({lit(table)}, {lit(column)}, type_=..., existing_type=...)',
             severity=Severity.WARNING,
         )
         return

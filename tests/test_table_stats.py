@@ -1,0 +1,329 @@
+"""``migcheck stats`` and ``table-stats``: severities from the real size of each table.
+
+The snapshots are taken from real servers (the PostgreSQL 15 and MariaDB services, embedded
+PostgreSQL 18) holding tables of known sizes that each test creates and drops itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import textwrap
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from conftest import run_cli
+
+LARGE_ROWS = 200_000
+
+INDEX_REVISION = '''\
+"""index three tables"""
+from alembic import op
+
+revision = "b2"
+down_revision = "a1"
+
+
+def upgrade():
+    op.create_index("ix_orders_user", "orders", ["user_id"])
+    op.create_index("ix_products_name", "products", ["name"])
+    op.create_index("ix_unknown_x", "unknown_table", ["x"])
+    op.drop_table("products_archive")
+
+
+def downgrade():
+    pass
+'''
+
+BASE_REVISION = '''\
+"""base"""
+revision = "a1"
+down_revision = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
+'''
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a1_base.py").write_text(BASE_REVISION, encoding="utf-8")
+    (versions / "b2_index.py").write_text(INDEX_REVISION, encoding="utf-8")
+    return tmp_path
+
+
+@contextlib.contextmanager
+def _database(server_url: str, prefix: str) -> Iterator[str]:
+    """A database of this test's own on a shared server, dropped afterwards."""
+    url = make_url(server_url)
+    name = f"{prefix}{secrets.token_hex(5)}"
+    admin = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    quote = "`" if url.get_backend_name() == "mysql" else '"'
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {quote}{name}{quote}"))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
+        admin.dispose()
+
+
+def _fill(db_url: str) -> None:
+    """products: 40 rows; orders: LARGE_ROWS rows; an alembic_version at a1."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    mysql = engine.dialect.name == "mysql"
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE products (id integer primary key, name varchar(20))"))
+        conn.execute(text("CREATE TABLE orders (id bigint primary key, user_id integer, note varchar(60))"))
+        conn.execute(text("CREATE TABLE alembic_version (version_num varchar(32) primary key)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('a1')"))
+        if mysql:
+            conn.execute(text("INSERT INTO products SELECT seq, 'p' FROM seq_1_to_40"))
+            conn.execute(text(f"INSERT INTO orders SELECT seq, seq % 1000, REPEAT('x', 50) FROM seq_1_to_{LARGE_ROWS}"))
+        else:
+            conn.execute(text("INSERT INTO products SELECT g, 'p' FROM generate_series(1, 40) g"))
+            conn.execute(text(f"INSERT INTO orders SELECT g, g % 1000, repeat('x', 50) "
+                              f"FROM generate_series(1, {LARGE_ROWS}) g"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if mysql:
+            conn.execute(text("ANALYZE TABLE products, orders"))
+        else:
+            conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def _findings(run: Any) -> dict[str, dict[str, Any]]:
+    by_table = {}
+    for f in run.json()["findings"]:
+        if f["rule"] == "create-index-not-concurrently":
+            by_table[f["message"].split(" on existing table ")[1].split(" ")[0]] = f
+    return by_table
+
+
+def _write_config(project: Path, snapshot: Path) -> None:
+    (project / "pyproject.toml").write_text(textwrap.dedent(f'''\
+        [tool.migcheck]
+        table-stats = "{snapshot.name}"
+        large-table-rows = 100000
+        '''), encoding="utf-8")
+
+
+def _check_lint(project: Path, snapshot: Path) -> None:
+    _write_config(project, snapshot)
+    run = run_cli("lint", project / "versions", "--config", project / "pyproject.toml", "--format", "json")
+    assert run.exit_code == 1, run.stderr
+    found = _findings(run)
+    assert found["products"]["severity"] == "info"
+    assert "products has ~40 rows" in found["products"]["message"]
+    assert "the lock lasts milliseconds" in found["products"]["message"]
+    assert found["orders"]["severity"] == "error"
+    assert "a large table" in found["orders"]["message"] and " k rows" in found["orders"]["message"]
+    # Not in the snapshot: today's severity, no size claimed.
+    assert found["unknown_table"]["severity"] == "error" and "rows" not in found["unknown_table"]["message"]
+    # Size does not change what dropped data is.
+    dropped = [f for f in run.json()["findings"] if f["rule"] == "drop-table"]
+    assert dropped and dropped[0]["severity"] == "error"
+
+
+@pytest.mark.parametrize("server", ["postgres_service_url", "embedded_pg_url", "mariadb_service_url"])
+def test_stats_from_a_real_server_drive_lint_severities(
+    server: str, request: pytest.FixtureRequest, project: Path
+) -> None:
+    server_url = request.getfixturevalue(server)
+    with _database(server_url, "mcstats_") as db_url:
+        _fill(db_url)
+        snapshot = project / "migcheck-stats.json"
+        run = run_cli("stats", "--db-url", db_url, "-o", snapshot)
+        assert run.exit_code == 0, run.stderr
+        assert "Wrote" in run.stdout
+        document = json.loads(snapshot.read_text())
+        tables = {t["name"]: t for t in document["tables"]}
+        assert set(tables) >= {"products", "orders", "alembic_version"}
+        assert document["alembic_heads"] == ["a1"]
+        if "mariadb" in server:
+            assert document["server"].startswith("MariaDB 10.")
+            # InnoDB's TABLE_ROWS is an estimate from sampled pages.
+            assert LARGE_ROWS * 0.5 <= tables["orders"]["rows"] <= LARGE_ROWS * 1.5
+        else:
+            assert document["server"].startswith("PostgreSQL 1")
+            assert tables["orders"]["rows"] == LARGE_ROWS and tables["products"]["rows"] == 40
+        assert tables["orders"]["table_bytes"] > 5_000_000
+        # InnoDB clusters rows on the primary key: INDEX_LENGTH counts secondary indexes only.
+        assert tables["orders"]["index_bytes"] >= (0 if "mariadb" in server else 1)
+        assert tables["products"]["table_bytes"] < 1_000_000
+        _check_lint(project, snapshot)
+
+
+def _snapshot(path: Path, tables: list[dict[str, Any]], heads: list[str] | None = None,
+              age_days: int = 1) -> Path:
+    taken = datetime.now(timezone.utc) - timedelta(days=age_days)
+    path.write_text(json.dumps({
+        "migcheck_table_stats": 1, "taken_at": taken.isoformat(), "server": "PostgreSQL 15.4",
+        "dialect": "postgresql", "default_schema": "public", "alembic_heads": heads, "tables": tables,
+    }), encoding="utf-8")
+    return path
+
+
+def _table(name: str, rows: int, table_bytes: int) -> dict[str, Any]:
+    return {"schema": "public", "name": name, "rows": rows, "table_bytes": table_bytes, "index_bytes": 0}
+
+
+def test_every_output_format_shows_the_size_that_decided(project: Path) -> None:
+    snapshot = _snapshot(project / "s.json", [_table("products", 40, 16384), _table("orders", 50_000_000, 22 << 30)])
+    args = ["lint", project / "versions", "--table-stats", snapshot, "--no-config"]
+    text_run = run_cli(*args)
+    assert "public.products has ~40 rows" in text_run.stdout
+    assert "public.orders has ~50 M rows, 22 GB" in text_run.stdout
+    assert "one pass over the heap alone takes about 2 min at 200 MB/s" in text_run.stdout
+    for fmt in ("sarif", "markdown", "github", "json"):
+        out = run_cli(*args, "--format", fmt).stdout
+        assert "50 M rows" in out, fmt
+    sarif = json.loads(run_cli(*args, "--format", "sarif").stdout)
+    levels = {r["message"]["text"].split(" on existing table ")[1].split(" ")[0]: r["level"]
+              for r in sarif["runs"][0]["results"] if r["ruleId"] == "create-index-not-concurrently"}
+    assert levels == {"orders": "error", "products": "note", "unknown_table": "error"}
+
+
+def test_tables_created_after_the_snapshot_keep_their_severity_and_renames_are_followed(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a1.py").write_text(BASE_REVISION, encoding="utf-8")
+    (versions / "b2.py").write_text(textwrap.dedent('''\
+        from alembic import op
+        import sqlalchemy as sa
+        revision = "b2"
+        down_revision = "a1"
+        def upgrade():
+            op.rename_table("legacy_orders", "orders")
+            op.drop_table("products")
+            op.create_table("products", sa.Column("id", sa.Integer, primary_key=True))
+        def downgrade():
+            pass
+        '''), encoding="utf-8")
+    (versions / "c3.py").write_text(textwrap.dedent('''\
+        from alembic import op
+        revision = "c3"
+        down_revision = "b2"
+        def upgrade():
+            op.create_index("ix_orders_user", "orders", ["user_id"])
+            op.create_index("ix_products_name", "products", ["name"])
+        def downgrade():
+            pass
+        '''), encoding="utf-8")
+    snapshot = _snapshot(tmp_path / "s.json", [_table("legacy_orders", 10, 8192), _table("products", 10, 8192)],
+                         heads=["a1"])
+    run = run_cli("lint", versions, "--table-stats", snapshot, "--no-config", "--format", "json")
+    found = _findings(run)
+    # orders is legacy_orders renamed after the snapshot: its size follows it.
+    assert found["orders"]["severity"] == "info" and "public.legacy_orders has ~10 rows" in found["orders"]["message"]
+    # products was dropped and created again after the snapshot: the snapshot's size is not its size.
+    assert found["products"]["severity"] == "error" and "rows" not in found["products"]["message"]
+
+
+def test_a_severity_the_user_set_wins_over_the_size(project: Path) -> None:
+    snapshot = _snapshot(project / "s.json", [_table("products", 40, 16384)])
+    (project / "pyproject.toml").write_text(
+        '[tool.migcheck]\ntable-stats = "s.json"\n[tool.migcheck.severity]\n"create-index-not-concurrently" = "error"\n',
+        encoding="utf-8")
+    run = run_cli("lint", project / "versions", "--config", project / "pyproject.toml", "--format", "json")
+    assert _findings(run)["products"]["severity"] == "error"
+    assert "products has ~40 rows" in _findings(run)["products"]["message"]
+    assert snapshot.exists()
+
+
+def test_an_old_snapshot_gets_one_note(project: Path) -> None:
+    snapshot = _snapshot(project / "s.json", [_table("products", 40, 16384)], age_days=120)
+    run = run_cli("lint", project / "versions", "--table-stats", snapshot, "--no-config")
+    notes = [line for line in run.stderr.splitlines() if "days old" in line]
+    assert len(notes) == 1 and "120 days old" in notes[0] and "migcheck stats" in notes[0]
+    fresh = _snapshot(project / "t.json", [_table("products", 40, 16384)], age_days=10)
+    assert "days old" not in run_cli("lint", project / "versions", "--table-stats", fresh, "--no-config").stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "table stats file not found"),
+        ("{not json", "is not valid JSON"),
+        ('{"tables": []}', "is not a migcheck table-stats file"),
+        ('{"migcheck_table_stats": 1, "taken_at": "yesterday", "tables": []}', "taken_at must be"),
+        ('{"migcheck_table_stats": 1, "taken_at": "2026-01-01", "tables": [{"name": "t", "rows": "many"}]}',
+         "rows must be a non-negative number"),
+    ],
+)
+def test_a_bad_snapshot_is_one_line_and_exit_2(project: Path, content: str | None, says: str) -> None:
+    snapshot = project / "s.json"
+    if content is not None:
+        snapshot.write_text(content, encoding="utf-8")
+    run = run_cli("lint", project / "versions", "--table-stats", snapshot, "--no-config")
+    assert run.exit_code == 2
+    assert says in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://reader:hunter2@127.0.0.1:1/app", "postgresql://reader:hunter2@@bad:port/app",
+     "mysql://reader:hunter2@127.0.0.1:1/app"],
+)
+def test_stats_errors_are_one_line_with_the_password_masked(tmp_path: Path, url: str) -> None:
+    out = tmp_path / "s.json"
+    run = run_cli("stats", "--db-url", url, "-o", out)
+    assert run.exit_code == 2
+    assert "hunter2" not in run.stderr and "***" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_stats_with_too_few_privileges_is_one_line(postgres_service_url: str, tmp_path: Path) -> None:
+    """A role that cannot even connect to the database gets the server's reason, masked."""
+    with _database(postgres_service_url, "mcstats_") as db_url:
+        role = f"mcstats_{secrets.token_hex(4)}"
+        admin = create_engine(postgres_service_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        name = make_url(db_url).database
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'pw_{role}'"))
+            conn.execute(text(f'REVOKE CONNECT ON DATABASE "{name}" FROM PUBLIC'))
+        try:
+            url = make_url(db_url).set(username=role, password=f"pw_{role}").render_as_string(hide_password=False)
+            run = run_cli("stats", "--db-url", url, "-o", tmp_path / "s.json")
+            assert run.exit_code == 2
+            assert "permission denied" in run.stderr and f"pw_{role}" not in run.stderr
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            admin.dispose()
+
+
+def test_init_offers_table_stats(tmp_path: Path) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a1.py").write_text(BASE_REVISION, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    run = run_cli("init", versions)
+    assert run.exit_code == 0, run.stderr
+    written = (tmp_path / "pyproject.toml").read_text()
+    assert '# table-stats = "migcheck-stats.json"' in written and "migcheck stats --db-url" in written
+
+
+def test_every_size_dependent_rule_exists() -> None:
+    from migcheck.rules.registry import all_rules
+    from migcheck.tablesizes import SIZE_DEPENDENT_RULES
+
+    assert {r.id for r in all_rules()} >= SIZE_DEPENDENT_RULES
