@@ -13,7 +13,7 @@
 # $MIGCHECK_DOCKER_HOME (default /var/cache/migcheck-docker); it does not touch a system dockerd.
 # The images are built from Debian packages with debootstrap (the same mirror apt uses here) and
 # `docker import`, and stay in that data-root: a later run on the same machine reuses them unless
-# their recipe (this script and the entrypoints) changed.
+# their recipe (the build steps, the entrypoint, the packages) changed.
 #
 #   migcheck-local/postgres:15   bookworm, postgresql-15 (+ the ip4r extension)
 #   migcheck-local/ip4r:15       the same image under a name that does not say "postgres"
@@ -101,9 +101,7 @@ stop_daemon() {
         return
     fi
     # Containers left by the tests go first (every migcheck container is labelled).
-    local left
-    left=$(docker ps -aq --filter label=migcheck.owner 2>/dev/null || true)
-    [ -n "$left" ] && docker rm -f $left > /dev/null 2>&1 || true
+    docker ps -aq --filter label=migcheck.owner 2>/dev/null | xargs -r docker rm -f > /dev/null 2>&1 || true
     kill -TERM "$pid"
     local i
     for i in $(seq 1 60); do
@@ -114,9 +112,13 @@ stop_daemon() {
     say "dockerd killed (did not stop within 30 s)"
 }
 
-# What an image is built from: this script, the entrypoints and the arguments. A change rebuilds.
+# What an image is built from: the build function's code (as bash prints it: no comments), the
+# image's entrypoint and the arguments. A change to any of them rebuilds that image, nothing else.
 recipe_hash() {
-    { cat "$0" "$HERE"/docker-images/*; printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+    local entrypoint=$1
+    shift
+    { declare -f build_image; cat "$HERE/docker-images/$entrypoint"; printf '%s\n' "$@"; } \
+        | sha256sum | cut -c1-16
 }
 
 # build_image NAME SUITE ENTRYPOINT PORT CMD PATH PACKAGES...
@@ -124,7 +126,7 @@ build_image() {
     local name=$1 suite=$2 entrypoint=$3 port=$4 cmd=$5 path=$6
     shift 6
     local recipe have
-    recipe=$(recipe_hash "$name" "$suite" "$entrypoint" "$port" "$cmd" "$path" "$@")
+    recipe=$(recipe_hash "$entrypoint" "$name" "$suite" "$port" "$cmd" "$path" "$@")
     have=$(docker image inspect -f '{{index .Config.Labels "migcheck.recipe"}}' "$name" 2>/dev/null || true)
     if [ "$have" = "$recipe" ]; then
         say "$name: up to date (recipe $recipe)"

@@ -58,6 +58,7 @@ if [ ! -d "$DATADIR/mysql" ]; then
         fi
         echo "FLUSH PRIVILEGES;"
     } | mariadb --socket=/run/mysqld/init.sock -uroot
+    # shellcheck disable=SC1090  # the image user's own init scripts
     for f in /docker-entrypoint-initdb.d/*; do
         case "$f" in
             *.sh) . "$f" ;;

@@ -11,7 +11,7 @@ if [ "${1:-postgres}" != postgres ] && [ "${1#-}" = "${1:-postgres}" ]; then
 fi
 [ "${1:-}" = postgres ] && shift
 
-BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+for BIN in /usr/lib/postgresql/*/bin; do :; done  # the one major version installed
 PGDATA=${PGDATA:-/var/lib/postgresql/data}
 export PGDATA
 
@@ -44,6 +44,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     if [ "$POSTGRES_DB" != postgres ]; then
         psql -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
     fi
+    # shellcheck disable=SC1090  # the image user's own init scripts
     for f in /docker-entrypoint-initdb.d/*; do
         case "$f" in
             *.sh) . "$f" ;;
