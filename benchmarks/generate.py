@@ -112,9 +112,23 @@ class Schema:
     tables: list[str] = field(default_factory=list)
     #: Nullable text columns added by earlier revisions, which a later one may drop.
     columns: list[tuple[str, str]] = field(default_factory=list)
+    #: The history shape (see SHAPES): which way some kinds of revision are written.
+    shape: str = "plain"
+    #: A revision the shape wants right after the current one (the VALIDATE after a NOT VALID add).
+    pending: tuple[str, list[str], list[str]] | None = None
 
     def copy(self) -> Schema:
-        return Schema(list(self.tables), list(self.columns))
+        return Schema(list(self.tables), list(self.columns), self.shape)
+
+
+#: History shapes. Each writes the same revisions as ``plain`` (same seed, same kinds, same tables) except:
+#: ``alter-type``: type changes without ``existing_type`` (migcheck looks the old type up in the history);
+#: ``not-null``: type changes become ``nullable=False`` on an existing column (looks up nullability and any
+#: validated CHECK (col IS NOT NULL));
+#: ``validate-next``: the NOT VALID check constraint is validated in the next revision (migcheck's own advice;
+#: looks for the ADD and for a commit between them); the VALIDATE revision takes the next revision's place.
+#: These used to make lint super-linear in the history's length.
+SHAPES = ("plain", "alter-type", "not-null", "validate-next")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -167,6 +181,18 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
             [f'op.execute("ALTER TABLE {table} ADD COLUMN {col} TEXT")',
              f'op.execute("COMMENT ON COLUMN {table}.{col} IS \'generated\'")'],
             [f'op.execute("ALTER TABLE {table} DROP COLUMN {col}")'],
+        )
+    if kind == "sql_block" and schema.shape == "validate-next":
+        schema.pending = (
+            f"validate ck_{table}_{i}",
+            [f'op.execute("ALTER TABLE {table} VALIDATE CONSTRAINT ck_{table}_{i}")'],
+            ["pass"],
+        )
+        return (
+            f"check constraint on {table}, validated in the next revision",
+            [f'op.execute("ALTER TABLE {table} ADD CONSTRAINT ck_{table}_{i} CHECK (char_length(name) > 0) '
+             f'NOT VALID")'],
+            [f'op.drop_constraint("ck_{table}_{i}", "{table}", type_="check")'],
         )
     if kind == "sql_block":
         return (
@@ -240,6 +266,19 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
             ],
             [f'op.execute("DELETE FROM {table} WHERE id = {i}")'],
         )
+    if kind == "alter" and schema.shape == "alter-type":
+        return (
+            f"widen {table}.name",
+            [f'op.alter_column("{table}", "name", type_=sa.String(length=200))'],
+            [f'op.alter_column("{table}", "name", type_=sa.String(length=100))'],
+        )
+    if kind == "alter" and schema.shape == "not-null" and schema.columns:
+        table, col = schema.columns[i % len(schema.columns)]  # no draw from rng: the rest stays as in plain
+        return (
+            f"make {table}.{col} NOT NULL",
+            [f'op.alter_column("{table}", "{col}", nullable=False)'],
+            [f'op.alter_column("{table}", "{col}", nullable=True)'],
+        )
     if kind == "alter":
         return (
             f"widen {table}.name",
@@ -271,8 +310,10 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
     )
 
 
-def generate(count: int, target: Path, seed: int = 7) -> Path:
+def generate(count: int, target: Path, seed: int = 7, shape: str = "plain") -> Path:
     """Write an Alembic project with ``count`` revisions (linear but for a merge now and then); returns it."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; one of {', '.join(SHAPES)}")
     if target.exists():
         shutil.rmtree(target)
     versions = target / "migrations" / "versions"
@@ -280,7 +321,7 @@ def generate(count: int, target: Path, seed: int = 7) -> Path:
     (target / "alembic.ini").write_text(ALEMBIC_INI)
     (target / "migrations" / "env.py").write_text(ENV_PY)
     rng = random.Random(seed)
-    schema = Schema()
+    schema = Schema(shape=shape)
     heads: list[str] = []
     i = 0
     while i < count:
@@ -290,6 +331,10 @@ def generate(count: int, target: Path, seed: int = 7) -> Path:
             down: str | tuple[str, ...] | None = tuple(heads)
             message, up, back = "merge branches", ["pass"], ["pass"]
             before = schema
+        elif schema.pending is not None:  # the shape's follow-up revision
+            down = heads[0] if heads else None
+            before = schema.copy()
+            (message, up, back), schema.pending = schema.pending, None
         else:
             down = heads[0] if heads else None
             before = schema.copy()
@@ -301,6 +346,7 @@ def generate(count: int, target: Path, seed: int = 7) -> Path:
             branch = f"{i:05d}{rng.getrandbits(32):08x}"
             # the sibling sees the schema of its parent; what it creates is not reused afterwards
             message, up, back = revision_body(i, rng, before)
+            before.pending = None  # a follow-up of the sibling is not written
             _write(versions, branch, down, message, up, back)
             heads = [rev, branch]
     return target
@@ -323,9 +369,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("count", type=int)
     parser.add_argument("target", type=Path)
+    parser.add_argument("--shape", choices=SHAPES, default="plain",
+                        help="history shape: plain, or one that used to make lint super-linear")
     args = parser.parse_args()
-    generate(args.count, args.target)
-    print(f"wrote {args.count} revisions to {args.target}")
+    generate(args.count, args.target, shape=args.shape)
+    print(f"wrote {args.count} revisions ({args.shape}) to {args.target}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,20 @@
 """Measure ``migcheck lint`` against its peers on the same generated histories, in one run.
 
 For each size (100, 1,000 and 10,000 revisions by default) the runner writes a
-seeded Alembic project (``generate.py``) and times, each as a fresh process:
+seeded Alembic project (``generate.py``) and times, each as a fresh process, each
+tool run the way its users run it in CI, with a machine-readable report:
 
-* ``migcheck lint PROJECT`` (interpreter start and imports included);
+* ``migcheck lint PROJECT --format json`` (interpreter start and imports included):
+  without a cache (``--no-cache``), with an empty cache, with a warm cache;
+* the pre-commit case: ``migcheck lint HEAD_REVISION.py --format json``, one changed
+  revision named alone in the history (its siblings come from the warm cache);
+* migcheck on the history shapes that used to be super-linear (``--shapes``);
+* the parse-only floor: read and ``ast.parse`` every revision file, nothing else;
 * ``alembic upgrade base:head --sql`` (offline rendering) alone;
-* ``squawk`` on the rendered SQL alone;
-* the pipeline ``alembic upgrade base:head --sql | squawk`` end to end;
-* ``alembic-guard`` on the versions directory.
+* ``squawk --reporter json`` on the whole rendered dump alone, and on the dump split
+  into one file per revision (as a CI job that lints each migration's SQL file);
+* the pipeline ``alembic upgrade base:head --sql | squawk --reporter json`` end to end;
+* ``alembic-guard`` on the versions directory, as is.
 
 Reported per command: median wall time, revisions per second, CPU time (user +
 system, children included), and peak memory: the peak RSS of each process of
@@ -26,6 +33,10 @@ case; migcheck's own package is compiled as an installed one would be.
     python benchmarks/run.py --setup                  # once: the peers' virtualenv
     python benchmarks/run.py                          # 100, 1,000, 10,000
     python benchmarks/run.py --sizes 1000 --no-peers  # migcheck only
+
+The machine the README's figures come from is shared (2 CPUs, several people's jobs), so wall
+times are noisy even interleaved: the CPU time column (user + system) is steadier, and the
+ratios are printed for both.
 """
 
 from __future__ import annotations
@@ -53,7 +64,12 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work"
 sys.path.insert(0, str(HERE))
-from generate import generate  # noqa: E402
+from generate import SHAPES, generate  # noqa: E402
+
+#: The floor: what any AST-based checker must do at least (read and parse every revision file).
+PARSE_FLOOR = ("import ast, pathlib, sys\n"
+               "for p in sorted(pathlib.Path(sys.argv[1]).glob('*.py')):\n"
+               "    ast.parse(p.read_bytes())\n")
 
 
 @dataclass
@@ -298,15 +314,33 @@ def row_detail(result: Result) -> str:
             f" | {len(result.runs)}")
 
 
-def ratio(peer: Result | None, base: Result | None) -> str:
+def ratio(peer: Result | None, base: Result | None, cpu: bool = False) -> str:
+    """How many times longer ``peer`` took than ``base`` (wall time, or CPU time)."""
     if peer is None or base is None or not base.ok():
         return "-"
     if peer.timed_out:
         return f"> {peer.timeout / base.wall:.0f}x"
     if not peer.ok():
         return "-"
-    factor = peer.wall / base.wall
+    factor = peer.cpu / base.cpu if cpu else peer.wall / base.wall
     return f"{factor:.1f}x" if factor >= 1 else f"{factor:.2f}x"
+
+
+def split_dump(sql: Path, target: Path) -> list[Path]:
+    """The rendered dump as one file per revision (at alembic's ``-- Running upgrade`` comments)."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    parts: list[list[str]] = [[]]
+    for line in sql.read_text().splitlines(keepends=True):
+        if line.startswith("-- Running upgrade") and parts[-1]:
+            parts.append([])
+        parts[-1].append(line)
+    files = []
+    for number, part in enumerate(parts):
+        path = target / f"{number:05d}.sql"
+        path.write_text("".join(part))
+        files.append(path)
+    return files
 
 
 def machine() -> str:
@@ -346,6 +380,10 @@ def main() -> None:
     parser.add_argument("--idle-wait", type=float, default=60)
     parser.add_argument("--python", default=sys.executable, help="Interpreter that runs migcheck.")
     parser.add_argument("--json", type=Path, help="Also write every run as JSON here.")
+    parser.add_argument("--shapes", default=",".join(SHAPES[1:]),
+                        help="History shapes (generate.py --shape) to time migcheck --no-cache on besides the plain "
+                        "one, comma-separated; empty for none.")
+    parser.add_argument("--no-floor", action="store_true", help="Do not time the parse-only floor.")
     args = parser.parse_args()
 
     if args.setup:
@@ -381,7 +419,10 @@ def main() -> None:
           f" timeout {args.timeout:.0f} s\n")
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    unknown = set(variants) - {"plain", "no-cache", "empty-cache", "warm-cache"}
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    if set(shapes) - set(SHAPES):
+        raise SystemExit(f"unknown shape(s): {', '.join(sorted(set(shapes) - set(SHAPES)))}")
+    unknown = set(variants) - {"plain", "no-cache", "empty-cache", "warm-cache", "pre-commit"}
     if unknown:
         raise SystemExit(f"unknown variant(s): {', '.join(sorted(unknown))}")
     idle = Idle(args.idle, args.idle_wait)
@@ -389,7 +430,8 @@ def main() -> None:
     for size in args.sizes:
         project = generate(size, WORK / f"history-{size}")
         versions_dir = project / "migrations" / "versions"
-        lint = [*migcheck, "lint", str(project), "--quiet", *shlex.split(args.migcheck_args)]
+        # a report every tool's users would read in CI: JSON (compact by default), as squawk --reporter json
+        lint = [*migcheck, "lint", str(project), "--format", "json", *shlex.split(args.migcheck_args)]
         cache_dir = WORK / f"cache-{size}"
         cached_env = dict(mc_env, MIGCHECK_CACHE_DIR=str(cache_dir))
         jobs: list[Job] = []
@@ -409,6 +451,23 @@ def main() -> None:
                 shutil.rmtree(cache_dir, ignore_errors=True)
                 subprocess.run(lint, env=cached_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
                 jobs.append(Job("migcheck, warm cache", [lint], cached_env))
+            elif variant == "pre-commit":
+                # the newest revision, named alone as pre-commit does; its siblings from the warm cache
+                head = sorted(versions_dir.glob("*.py"))[-1]
+                one = [*migcheck, "lint", str(head), "--format", "json", *shlex.split(args.migcheck_args)]
+                precommit_env = dict(mc_env, MIGCHECK_CACHE_DIR=str(cache_dir))
+                subprocess.run(lint, env=precommit_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
+                jobs.append(Job("migcheck, pre-commit (1 revision named)", [one], precommit_env))
+        for shape in shapes:
+            if shape == "plain":
+                continue
+            shaped = generate(size, WORK / f"history-{size}-{shape}", shape=shape)
+            jobs.append(Job(f"migcheck --no-cache, {shape} history",
+                            [[*migcheck, "lint", str(shaped), "--format", "json", "--no-cache",
+                              *shlex.split(args.migcheck_args)]], mc_env))
+        if not args.no_floor:
+            jobs.append(Job("parse-only floor (read + ast.parse)", [[args.python, "-c", PARSE_FLOOR,
+                                                                     str(versions_dir)]], mc_env))
         if peers:
             python = str(peer_bin / "python")
             subprocess.run([python, "-m", "compileall", "-q", str(versions_dir)], check=True, env=env)
@@ -417,11 +476,14 @@ def main() -> None:
             sql = project / "upgrade.sql"
             with sql.open("wb") as out:
                 subprocess.run(render, stdout=out, stderr=subprocess.DEVNULL, env=env, cwd=project, check=True)
-            squawk = [str(peer_bin / "squawk"), "--pg-version", "15.0"]
+            # --reporter json: how CI runs squawk (its default terminal reporter is far slower on many findings)
+            squawk = [str(peer_bin / "squawk"), "--pg-version", "15.0", "--reporter", "json"]
+            per_revision = split_dump(sql, project / "upgrade-per-revision")
             jobs += [
                 Job("alembic render", [render], env),
-                Job("squawk", [[*squawk, str(sql)]], env),
-                Job("render | squawk", [render, squawk], env),
+                Job("squawk --reporter json, whole dump", [[*squawk, str(sql)]], env),
+                Job("squawk --reporter json, per revision", [[*squawk, *map(str, per_revision)]], env),
+                Job("render | squawk --reporter json", [render, squawk], env),
                 Job("alembic-guard", [[str(peer_bin / "alembic-guard"), str(versions_dir)]], env),
             ]
         results += measure(jobs, size, project, args.repeat, args.timeout, args.once_over, idle)
@@ -434,17 +496,17 @@ def main() -> None:
     for r in results:
         busy = f"{100 * max(r.busy_before):.0f}%" if r.busy_before else "-"
         print(f"| {r.size:,} | {r.tool.replace('|', chr(92) + '|')} | {row_detail(r)} | {busy} |")
-    if peers:
-        base_tool = next((t for t in ("migcheck --no-cache", "migcheck") if (t, args.sizes[0]) in by),
-                         results[0].tool)
-        print(f"\nHow many times longer than `{base_tool}` (median wall time):\n")
-        print("| revisions | migcheck lint | render \\| squawk | alembic render alone | squawk alone | alembic-guard |")
-        print("|---:|---:|---:|---:|---:|---:|")
+    base_tool = next((t for t in ("migcheck --no-cache", "migcheck") if (t, args.sizes[0]) in by),
+                     results[0].tool)
+    others = [t for t in dict.fromkeys(r.tool for r in results) if t != base_tool]
+    for cpu in (False, True):
+        what = "CPU time (user + system)" if cpu else "wall time"
+        print(f"\nHow many times longer than `{base_tool}` (median {what}; below 1: faster than migcheck):\n")
+        print("| revisions | " + " | ".join(t.replace("|", chr(92) + "|") for t in others) + " |")
+        print("|---:|" + "---:|" * len(others))
         for size in args.sizes:
             base = by.get((base_tool, size))
-            print(f"| {size:,} | {cell(base)} | {ratio(by.get(('render | squawk', size)), base)} "
-                  f"| {ratio(by.get(('alembic render', size)), base)} | {ratio(by.get(('squawk', size)), base)} "
-                  f"| {ratio(by.get(('alembic-guard', size)), base)} |")
+            print(f"| {size:,} | " + " | ".join(ratio(by.get((t, size)), base, cpu) for t in others) + " |")
     print(f"\nload average at end {os.getloadavg()[0]:.2f}")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "versions": versions,

@@ -75,6 +75,26 @@ def test_lint_path_imports_neither_alembic_nor_sqlalchemy() -> None:
     assert "HEAVY []" in out.stdout
 
 
+def test_lint_reads_the_application_models_without_importing_them(tmp_path: Path) -> None:
+    """env.py and the models write a file and raise when imported; lint reads them by AST only."""
+    project = tmp_path / "project"
+    shutil.copytree(FIXTURES / "never-executed-app", project)
+    code = (
+        "import sys\n"
+        "from migcheck.cli import main\n"
+        f"sys.argv = ['migcheck', 'lint', {str(project)!r}, '--fail-on', 'never', '--format', 'json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'sqlalchemy', 'tripwire_app'))\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert "HEAVY []" in out.stdout
+    assert not list(project.rglob("*EXECUTED.txt"))
+    # the models were read all the same: the column dropped in 0001 is still mapped at HEAD
+    assert '"still-mapped-at-head"' not in out.stdout  # created in the same revision: nothing runs on it
+    assert '"model-not-in-migrations"' in out.stdout and "accounts.legacy_flag is mapped" in out.stdout
+
+
 def test_real_entry_point_runs(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "migcheck", "lint", str(FIXTURES / "rules" / "drop-table" / "fires")],

@@ -179,3 +179,17 @@ def test_ordering_is_by_file_then_line_in_every_format(project: Path, write_revi
     ]
     assert sarif_keys == keys
     assert run_cli("lint", ".", "--format", "json").stdout == run_cli("lint", ".", "--format", "json").stdout
+
+
+def test_json_and_sarif_are_compact_unless_pretty_is_asked_for(project: Path) -> None:
+    """Compact by default: ``indent`` makes Python's JSON encoder fall back to pure Python (a tenth of a
+    10,000-revision run). ``--pretty`` indents; the document is the same either way."""
+    compact = run_cli("lint", "--format", "json", "--format", "sarif:out.sarif")
+    sarif_compact = (project / "out.sarif").read_text()
+    pretty = run_cli("lint", "--format", "json", "--format", "sarif:out.sarif", "--pretty")
+    sarif_pretty = (project / "out.sarif").read_text()
+    assert compact.exit_code == pretty.exit_code == 1
+    assert compact.stdout.count("\n") == 1 and sarif_compact.count("\n") == 1
+    assert '\n  "schema_version": 1,' in pretty.stdout and '\n  "version": "2.1.0"' in sarif_pretty
+    assert json.loads(compact.stdout) == json.loads(pretty.stdout)
+    assert json.loads(sarif_compact) == json.loads(sarif_pretty)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pickle
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -245,3 +247,50 @@ def test_an_unusable_cache_directory_only_costs_speed(
     result = run_cli("lint", history, "--format", "json")
     assert result.stdout == expected
     assert result.stderr == ""
+
+
+def test_a_warm_run_never_imports_sqlglot(tmp_path: Path, _private_cache: Path) -> None:
+    """Whether an UPDATE's WHERE still matches the whole table is decided when its SQL is parsed, so a run
+    that reads every file from the cache does not import sqlglot (a tenth of a second) and still finds the
+    unbatched backfill, with the WHERE it shows."""
+    project = _generate(30, tmp_path / "project")
+    versions = project / "migrations" / "versions"
+    last = sorted(p for p in versions.glob("*.py"))[-1]
+    head = last.read_text().split('revision = "')[1].split('"')[0]
+    (versions / "zz_backfill.py").write_text(
+        f'from alembic import op\n\nrevision = "zzbackfill"\ndown_revision = "{head}"\n\n\n'
+        'def upgrade():\n    op.execute("UPDATE t1 SET name = \'x\' WHERE name IS NULL")\n\n\n'
+        'def downgrade():\n    pass\n')
+    code = (
+        "import json, sys\n"
+        "from migcheck.cli import main\n"
+        f"sys.argv = ['migcheck', 'lint', {str(project)!r}, '--format', 'json', '--fail-on', 'never']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('SQLGLOT', 'sqlglot' in sys.modules, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": str(_private_cache)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+            for _ in range(2)]
+    assert "SQLGLOT True" in runs[0].stderr  # the first run parses the SQL
+    assert "SQLGLOT False" in runs[1].stderr
+    assert runs[0].stdout == runs[1].stdout
+    backfills = [f for f in json.loads(runs[1].stdout)["findings"] if f["rule"] == "unbatched-backfill"
+                 and f["path"].endswith("zz_backfill.py")]
+    assert [f["line"] for f in backfills] == [8] and "WHERE (name IS NULL)" in backfills[0]["message"]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["rules"], ["explain", "drop-table"]])
+def test_commands_that_only_print_import_neither_sqlglot_nor_the_engine(args: list[str]) -> None:
+    """Start-up: what these commands print needs the rule catalogue at most, never the SQL parser."""
+    code = (
+        "import sys\n"
+        "from migcheck.cli import main\n"
+        f"sys.argv = ['migcheck', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlglot' or m in "
+        "('migcheck.engine', 'migcheck.extract.sql', 'migcheck.extract.python_ast'))\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stderr
+    assert out.stdout.strip()

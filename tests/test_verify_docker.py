@@ -347,6 +347,7 @@ def test_an_interrupted_run_removes_its_container(
             proc.kill()
             proc.wait()
     assert proc.returncode == 130, err
+    assert "the container was removed" in err
     assert "Traceback" not in err
     assert ours(engine, proc.pid) == set()
 

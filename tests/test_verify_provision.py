@@ -11,16 +11,15 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT, run_cli
+from conftest import FIXTURES, run_cli
+from livehelpers import own_scratch_databases, start_verify, wait_for
 
 VERIFY = FIXTURES / "verify"
 
@@ -86,31 +85,16 @@ def interrupt(
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run verify until the slow revision starts, then send ``sig``.
 
-    Returns the finished process and the scratch databases that appeared on ``watch`` meanwhile.
+    Returns the finished process and the scratch databases it had made on ``watch``
+    (only its own: other runs share the server).
     """
-    before = scratch_dbs(watch) if watch else set()
     seen: set[str] = set()
     marker = tmp_path / "started"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "migcheck", "verify", str(project), *args],
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT / "src"),
-            "MIGCHECK_TEST_MARKER": str(marker),
-            **(env or {}),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_verify(str(project), *args, env={"MIGCHECK_TEST_MARKER": str(marker), **(env or {})})
     try:
-        for _ in range(600):  # the revision starts within a minute, or the test fails below
-            if marker.exists() or proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert marker.exists(), proc.communicate(timeout=30)
+        wait_for(marker.exists, proc)
         if watch:
-            seen = scratch_dbs(watch) - before
+            seen = own_scratch_databases(watch, proc.pid)
             assert seen, "the run's scratch database should exist while it runs"
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
@@ -129,7 +113,7 @@ def test_interrupt_drops_the_scratch_database(
         slow_project, tmp_path, sig, "--db-url", postgres_service_url, watch=postgres_service_url
     )
     assert done.returncode == 130, done.stderr
-    assert "interrupted; the scratch database was dropped" in done.stderr
+    assert re.search(r"interrupted; the scratch database migcheck_[0-9a-f]{12} was dropped$", done.stderr)
     assert "Traceback" not in done.stderr
     assert not seen & scratch_dbs(postgres_service_url)
 

@@ -18,20 +18,34 @@ read-only home, a damaged entry) only means a miss; it never changes a result.
 
 Entries are pickles, read back with an unpickler that only builds migcheck's
 own data classes and paths, so a planted file in the cache directory cannot
-run code.
+run code; every entry is then checked against the type hints of those
+classes, so a structurally wrong one is a miss, not a traceback in a rule.
+
+A cache someone else can write to could hide findings (a pack that says every
+revision is empty) or, through symlinks, make this user overwrite its own
+files. So the root is created 0700, and a root (or any directory above it)
+or entry directory not owned by this user (or root) or writable by others
+turns the cache off for the run, with one note; packs are opened without
+following symlinks, and written through ``mkstemp`` (``O_EXCL``, 0600).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import os
 import pickle
 import re
+import stat
 import sys
-from pathlib import Path
+import tempfile
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path, PurePath
 from typing import Any
 
 import migcheck
@@ -96,15 +110,29 @@ class Cache:
         self.salt = salt
 
     @classmethod
-    def open(cls, dialect: str, root: Path | None = None) -> Cache | None:
-        """The cache for this code and dialect, or None when it cannot be used here."""
+    def open(cls, dialect: str, root: Path | None = None, notes: list[str] | None = None) -> Cache | None:
+        """The cache for this code and dialect, or None when it cannot be used here.
+
+        A cache directory that another user could write to is not used: ``notes`` gets one line saying
+        why (a read-only home, by contrast, is simply no cache).
+        """
         root = root or cache_root()
         try:
             fingerprint = _code_fingerprint()
             directory = root / f"v{FORMAT}-{fingerprint}"
+            fresh_root = not root.exists()
+            if fresh_root:
+                root.parent.mkdir(parents=True, exist_ok=True)
+                root.mkdir(mode=0o700, exist_ok=True)
+            problem = _untrusted(root, directory)
+            if problem is not None:
+                if notes is not None:
+                    notes.append(f"cache not used: {problem} (another user could plant entries there); "
+                                 f"set MIGCHECK_CACHE_DIR to a directory of your own, or pass --no-cache")
+                return None
             if not directory.is_dir():
-                ours = not root.exists() or not any(root.iterdir())
-                directory.mkdir(parents=True, exist_ok=True)
+                ours = fresh_root or not any(root.iterdir())
+                directory.mkdir(mode=0o700)
                 if ours:  # never tag (or later prune) a directory that held something else first
                     _mark(root)
                 _prune(root, keep=directory)
@@ -120,23 +148,45 @@ class Cache:
         return self.directory / hashlib.sha256(f"{self.salt}|{folder}".encode("utf-8", "surrogateescape")).hexdigest()
 
     def read(self, folder: str) -> Pack:
-        """The pack of ``folder`` (an absolute path); empty when absent, unreadable, damaged or planted."""
+        """The pack of ``folder`` (an absolute path); empty when absent, unreadable, damaged or planted.
+
+        Entries whose shape is not what migcheck writes are dropped: each is a miss.
+        """
         try:
-            data = self.pack_path(folder).read_bytes()
-            pack = _SafeUnpickler(io.BytesIO(data)).load()
+            fd = os.open(self.pack_path(folder), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return {}
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or not _owner_ok(info):
+                return {}
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                pack = _SafeUnpickler(io.BytesIO(handle.read())).load()
         except Exception:
             return {}
-        return pack if isinstance(pack, dict) else {}
+        finally:
+            os.close(fd)
+        if not isinstance(pack, dict):
+            return {}
+        try:
+            return {name: entry for name, entry in pack.items() if _valid_entry(name, entry)}
+        except RecursionError:
+            return {}
 
     def write(self, folder: str, pack: Pack) -> None:
         target = self.pack_path(folder)
-        temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        temp: str | None = None
         try:
-            temp.write_bytes(pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL))
+            data = pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL)
+            # O_CREAT | O_EXCL, mode 0600, a name nobody can predict: never writes through a planted symlink
+            fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.directory)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.replace(temp, target)  # readers see the whole pack or the previous one
         except (OSError, pickle.PicklingError, RecursionError):
-            with contextlib.suppress(OSError):
-                temp.unlink()
+            if temp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
 
 
 class _SafeUnpickler(pickle.Unpickler):
@@ -154,9 +204,147 @@ class _SafeUnpickler(pickle.Unpickler):
 
 def _mark(root: Path) -> None:
     """Tell backup tools the directory is a cache (https://bford.info/cachedir/)."""
-    tag = root / "CACHEDIR.TAG"
-    if not tag.exists():
-        tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck's cache: safe to delete.\n")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(root / "CACHEDIR.TAG", flags, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck's cache: safe to delete.\n")
+
+
+# --- whose directory is it ---------------------------------------------------------------------
+
+
+def _owner_ok(info: os.stat_result) -> bool:
+    return not hasattr(os, "geteuid") or info.st_uid in (os.geteuid(), 0)
+
+
+def _untrusted(root: Path, directory: Path) -> str | None:
+    """Why the cache at ``root`` must not be used, or None.
+
+    Every directory from ``root`` up must be this user's (or root's) and not writable by others
+    unless sticky (``/tmp``): whoever can rename an entry of a directory can swap the cache under
+    us. The root and the entry directory themselves must not be writable by group or others.
+    """
+    if not hasattr(os, "geteuid"):  # Windows: per-user profile directories, ACLs not checked here
+        return None
+    absolute = Path(os.path.abspath(root))
+    for folder in (absolute, *absolute.parents):
+        info = os.stat(folder)
+        if not _owner_ok(info):
+            return f"{folder} belongs to uid {info.st_uid}"
+        writable = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        if writable and (folder == absolute or not info.st_mode & stat.S_ISVTX):
+            return f"{folder} is writable by {'others' if info.st_mode & stat.S_IWOTH else 'its group'}"
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{directory} is not a directory"
+    if not _owner_ok(info) or info.st_uid != os.geteuid():
+        return f"{directory} belongs to uid {info.st_uid}"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{directory} is writable by others"
+    return None
+
+
+# --- what a valid entry looks like -------------------------------------------------------------
+
+
+def _valid_entry(name: object, entry: object) -> bool:
+    """``absolute path -> (content key, Migration | (path, message, line) | None)``, every field typed."""
+    if not isinstance(name, str) or type(entry) is not tuple or len(entry) != 2 or type(entry[0]) is not str:
+        return False
+    from migcheck.revision import Migration
+
+    outcome = entry[1]
+    if outcome is None:
+        return True
+    if type(outcome) is tuple:
+        return (len(outcome) == 3 and isinstance(outcome[0], PurePath) and type(outcome[1]) is str
+                and type(outcome[2]) is int)
+    return _checker(Migration)(outcome)
+
+
+Check = Callable[[Any], bool]
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
+_EXACT = (str, int, bool)
+
+
+@functools.cache
+def _checker(hint: Any) -> Check:
+    """A predicate for values of type ``hint`` (the subset of typing migcheck's data classes use)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any or hint is object:
+        return _anything
+    if hint is None or hint is type(None):
+        return lambda value: value is None
+    if origin is typing.Union or origin is types.UnionType:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and len(args) == 2:  # ``X | None``, by far the most common: one call, not two
+            inner = _checker(rest[0])
+            return lambda value: value is None or inner(value)
+        options = [_checker(a) for a in args]
+        return lambda value: any(check(value) for check in options)
+    if origin is typing.Literal:
+        return lambda value: type(value) in (str, int, bool) and value in args
+    if origin in (list, tuple) and args and args[0] in _EXACT and (origin is list or args[1:] == (Ellipsis,)):
+        # a list of source lines is most of an entry: a loop without a call per item
+        container, exact = origin, args[0]
+        return lambda value: type(value) is container and all(type(v) is exact for v in value)
+    if origin is list:
+        item = _checker(args[0]) if args else _anything
+        return lambda value: type(value) is list and all(item(v) for v in value)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _checker(args[0])
+            return lambda value: type(value) is tuple and all(item(v) for v in value)
+        items = [_checker(a) for a in args]
+        return lambda value: type(value) is tuple and len(value) == len(items) and \
+            all(check(v) for check, v in zip(items, value, strict=True))
+    if origin is dict:
+        key, val = (_checker(args[0]), _checker(args[1])) if args else (_anything, _anything)
+        return lambda value: type(value) is dict and all(key(k) and val(v) for k, v in value.items())
+    if hint is bool:
+        return lambda value: type(value) is bool
+    if hint is int:
+        return lambda value: type(value) is int
+    if hint is float:
+        return lambda value: type(value) in (int, float)
+    if hint is str:
+        return lambda value: type(value) is str
+    if isinstance(hint, type) and issubclass(hint, PurePath):
+        return lambda value: isinstance(value, PurePath)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        # a subclass (AddColumn for Change) is checked against its own fields
+        return lambda value: isinstance(value, hint) and _dataclass_ok(value)
+    if isinstance(hint, type):
+        return lambda value: isinstance(value, hint)
+    return lambda value: False  # a hint this checker does not know: never trust it
+
+
+def _dataclass_ok(value: Any) -> bool:
+    state = vars(value)
+    cls: type = value.__class__
+    for name, check in _fields(cls):  # noqa: SIM110 -- a plain loop is faster, and this runs for every object
+        if name not in state or not check(state[name]):
+            return False
+    return True
+
+
+@functools.cache
+def _fields(cls: type) -> list[tuple[str, Check]]:
+    if cls.__module__ not in _ALLOWED_MODULES:
+        return [("\0never", lambda value: False)]
+    hints = typing.get_type_hints(cls)
+    return [(f.name, _checker(hints[f.name])) for f in dataclasses.fields(cls)]
 
 
 _OUR_DIRECTORY = re.compile(r"v\d+-[0-9a-f]{32}")

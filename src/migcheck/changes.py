@@ -190,6 +190,10 @@ class DataChange(Change):
     table: str | None = None
     #: Whether an UPDATE/DELETE is restricted by a WHERE clause; None when unknown.
     has_where: bool | None = None
+    #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
+    #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
+    #: when the SQL is parsed, so a cached run never needs sqlglot.
+    unbounded_where: str | None = None
 
     @property
     def is_schema(self) -> bool:

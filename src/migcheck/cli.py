@@ -167,6 +167,11 @@ def _cli_values(
     }
 
 
+PrettyOpt = Annotated[
+    bool, typer.Option("--pretty", help="Indent JSON and SARIF reports for reading (default: compact, one line).")
+]
+
+
 @app.command()
 def lint(
     paths: PathsArg = None,
@@ -194,6 +199,7 @@ def lint(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
     ] = False,
+    pretty: PrettyOpt = False,
 ) -> None:
     """Check migrations statically; nothing is imported or executed."""
     from migcheck.config import ConfigError
@@ -223,7 +229,7 @@ def lint(
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
     try:
-        outputs.write_all(wanted, result, code, quiet=quiet)
+        outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty)
     except outputs.OutputError as exc:
         fail(str(exc))
     raise typer.Exit(code)
@@ -333,6 +339,7 @@ def verify(
         FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity remains.")
     ] = FailOn.error,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
+    pretty: PrettyOpt = False,
 ) -> None:
     """Run every migration up, down and up again on a throwaway database; report what breaks and locks."""
     from migcheck.findings import Severity
@@ -356,14 +363,15 @@ def verify(
         result = run_verify(options)
     except LiveError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        typer.echo("migcheck: interrupted; the scratch database was dropped", err=True)
+    except KeyboardInterrupt as exc:  # provision.Interrupted says what the cleanup did
+        outcome = getattr(exc, "outcome", None) or "nothing had been created yet"
+        typer.echo(f"migcheck: interrupted; {one_line(outcome)}", err=True)
         raise typer.Exit(130) from None
     threshold = None if fail_on is FailOn.never else Severity.parse(fail_on.value)
     worst = result.worst()
     code = EXIT_FINDINGS if threshold is not None and worst is not None and worst >= threshold else EXIT_OK
     try:
-        outputs.write_all(wanted, result, code, quiet=quiet)
+        outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty)
     except outputs.OutputError as exc:
         fail(str(exc))
     raise typer.Exit(code)

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from migcheck.findings import Severity
+from migcheck.readfile import UnreadableFile, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,12 +70,16 @@ class Settings:
     #: Where relative ``exclude`` patterns are anchored (the config file's directory, else the cwd).
     root: Path | None = None
     config_file: Path | None = None
+    #: Where the lookup went when no config file was found (``migcheck config`` says it).
+    config_search: str | None = None
     #: TOML key -> where its value came from ("default", the config file, "command line (--x)").
     origins: dict[str, str] = field(default_factory=dict)
     #: Processes that load revision files; None picks from the history's size and the CPUs.
     jobs: int | None = None
     #: Reuse the loaded form of unchanged revision files (see migcheck.cache).
     cache: bool = True
+    #: Modules holding the application's models, for projects whose env.py does not lead to them.
+    models: list[str] = field(default_factory=list)
     #: A ``migcheck stats`` snapshot: size-dependent findings follow each table's real size.
     table_stats: Path | None = None
     small_table_rows: int = 10_000
@@ -302,6 +307,9 @@ KEYS: tuple[Key, ...] = (
     Key("baseline", "baseline", _parse_baseline,
         "Revision id(s): they and their ancestors are trusted history, not linted by per-revision rules.",
         "none"),
+    Key("models", "models", _string_list("models"),
+        "Modules of the application's models (`[\"app.models\"]`), read statically, never imported; by "
+        "default env.py's `target_metadata` is followed.", "[]"),
     Key("table-stats", "table_stats", _parse_file("table-stats"),
         "A `migcheck stats` snapshot (JSON): findings whose cost grows with the table follow its size.",
         "none"),
@@ -327,9 +335,9 @@ _BY_NAME = {k.name: k for k in KEYS}
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return tomllib.loads(read_regular(path).decode("utf-8"))
+    except UnreadableFile as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read {path}: not UTF-8 ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -342,18 +350,39 @@ def migcheck_table(data: dict[str, Any]) -> dict[str, Any] | None:
     return table if isinstance(table, dict) else None
 
 
-def find_config(start: Path) -> Path | None:
-    """The nearest ``pyproject.toml`` with a ``[tool.migcheck]`` table, from ``start`` upward."""
+def search_start(start: Path) -> Path:
     here = start.resolve()
-    if here.is_file() or not here.exists():
-        here = here.parent
-    for folder in (here, *here.parents):
+    return here.parent if here.is_file() or not here.exists() else here
+
+
+def search_stop(start: Path) -> Path | None:
+    """The repository root above ``start``: config lookup goes no higher (as ruff's and pytest's)."""
+    from migcheck.discovery import checkout_top
+
+    return checkout_top(search_start(start))
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` with a ``[tool.migcheck]`` table, from ``start`` up to the repository root.
+
+    Above the repository is someone else's: a parent directory's ``fail-on = "never"`` (a shared
+    workspace, ``/tmp``) must not switch off a project's checks. Outside any repository the search
+    goes up to the filesystem root, but takes only files owned by this user or root.
+    """
+    here = search_start(start)
+    stop = search_stop(here)
+    folders = [here, *here.parents]
+    if stop is not None:
+        folders = folders[: folders.index(stop) + 1]
+    for folder in folders:
         candidate = folder / "pyproject.toml"
+        if stop is None and not _owned_here(candidate):
+            continue
         if not candidate.is_file():
             continue
         try:
-            text = candidate.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_regular(candidate).decode("utf-8")
+        except (UnreadableFile, UnicodeDecodeError):
             continue
         if "migcheck" not in text:
             continue
@@ -361,6 +390,22 @@ def find_config(start: Path) -> Path | None:
         if migcheck_table(_read_toml(candidate)) is not None:
             return candidate
     return None
+
+
+def _owned_here(path: Path) -> bool:
+    try:
+        owner = path.stat().st_uid
+    except OSError:
+        return False
+    return owner in (0, os.geteuid()) if hasattr(os, "geteuid") else True
+
+
+def search_note(start: Path) -> str:
+    """Where the lookup went, for ``migcheck config`` when it found nothing."""
+    here, stop = search_start(start), search_stop(start)
+    if stop is None:
+        return f"searched from {short_path(here)} up to /, no repository root above it"
+    return f"searched from {short_path(here)} up to the repository root {short_path(stop)}"
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -406,6 +451,8 @@ def load_settings(
         config_path = config
     elif not isolated:
         config_path = find_config(paths[0] if paths else Path.cwd())
+        if config_path is None:
+            settings.config_search = search_note(paths[0] if paths else Path.cwd())
     if config_path is not None:
         table = read_config_file(config_path)
         settings.config_file = config_path.resolve()
@@ -485,7 +532,8 @@ def effective(settings: Settings) -> list[tuple[str, Any, str]]:
 
 def render_effective(settings: Settings) -> str:
     """The settings as a ``[tool.migcheck]`` table, each line commented with where it came from."""
-    source = short_path(settings.config_file) if settings.config_file else "none found (defaults)"
+    source = short_path(settings.config_file) if settings.config_file else \
+        f"none found{f' ({settings.config_search})' if settings.config_search else ''}; defaults"
     lines = [f"# config file: {source}", "[tool.migcheck]"]
     rows = []
     for name, value, origin in effective(settings):
@@ -514,6 +562,7 @@ def effective_json(settings: Settings) -> dict[str, Any]:
 
     return {
         "config_file": str(settings.config_file) if settings.config_file else None,
+        "config_search": settings.config_search,
         "settings": {name: {"value": plain(value), "origin": origin}
                      for name, value, origin in effective(settings)},
     }

@@ -9,11 +9,14 @@ an offline ``.sql`` file. Several version locations merge into one graph.
 from __future__ import annotations
 
 import configparser
+import functools
 import os
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from migcheck.readfile import UnreadableFile, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,12 +45,75 @@ class Sources:
     context: list[Path] = field(default_factory=list)
     #: What the user should know about files that were not read (printed on stderr, not findings).
     notes: list[str] = field(default_factory=list)
+    #: Files found but not read, and why (each becomes an ``invalid-migration-file`` finding).
+    refused: list[tuple[Path, str]] = field(default_factory=list)
     _seen: set[Path] = field(default_factory=set, repr=False)
+    #: The project of the path being discovered: symlinks may not lead out of it.
+    _project: Path | None = field(default=None, repr=False)
 
     def add_python(self, path: Path) -> None:
         if path not in self._seen:
             self._seen.add(path)
-            self.python.append(path)
+            if self._admits(path):
+                self.python.append(path)
+
+    def add_sql(self, path: Path) -> None:
+        if path not in self._seen:
+            self._seen.add(path)
+            if self._admits(path):
+                self.sql.append(path)
+
+    def _admits(self, path: Path) -> bool:
+        """False (and the file refused) for a symlink, or a file under one, that leads out of the project."""
+        reason = escapes(path, self._project)
+        if reason is not None:
+            self.refused.append((path, reason))
+        return reason is None
+
+
+def checkout_top(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``.git`` (a directory, or a worktree's file).
+
+    Found without running git (see gitbase.locate). ``GIT_CEILING_DIRECTORIES`` is honoured as git
+    honours it: the search does not climb into them.
+    """
+    ceilings = {Path(c).resolve() for c in os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if c}
+    for folder in (start, *start.parents):
+        if folder != start and folder in ceilings:
+            return None
+        marker = folder / ".git"
+        if marker.is_dir() or marker.is_file():
+            return folder
+    return None
+
+
+def project_of(path: Path) -> Path:
+    """Where a named path's files may live: its git checkout, else the (resolved) directory named."""
+    folder = Path(os.path.abspath(path))
+    folder = (folder if folder.is_dir() else folder.parent).resolve()
+    return checkout_top(folder) or folder
+
+
+def escapes(path: Path, project: Path | None) -> str | None:
+    """Why ``path`` may not be read: it is reached through a symlink that leads out of ``project``.
+
+    A pull request can commit ``versions/x.py -> /etc/passwd``; its content must not reach a report.
+    Paths without a symlink are taken as given (version locations in alembic.ini may lie anywhere).
+    """
+    if project is None:
+        return None
+    absolute = os.path.abspath(path)
+    if not os.path.islink(absolute) and _resolved_dir(os.path.dirname(absolute)) == os.path.dirname(absolute):
+        return None
+    target = Path(absolute).resolve()
+    if target.is_relative_to(project):
+        return None
+    return f"not read: a symlink to {target}, outside the project ({project})"
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved_dir(folder: str) -> str:
+    return os.path.realpath(folder)
 
 
 def discover(paths: list[Path]) -> Sources:
@@ -57,7 +123,8 @@ def discover(paths: list[Path]) -> Sources:
         path = raw.expanduser()
         if not path.exists():
             raise DiscoveryError(f"path not found: {raw}")
-        if path.is_file():
+        sources._project = project_of(path)
+        if not path.is_dir():  # a FIFO or device named alone is refused when read, not taken for a folder
             _add_file(path, sources)
             if path.suffix == ".py" and path.parent not in named_dirs:
                 named_dirs.append(path.parent)
@@ -80,9 +147,16 @@ def _add_context(named_dirs: list[Path], sources: Sources) -> None:
         return
     linted = {p.resolve() for p in sources.python}
     for folder in named_dirs:
+        project = project_of(folder)
+        real_folder = folder.resolve()  # once: resolving each of 1,000 siblings took a tenth of a second
         for child in sorted(folder.glob("*.py")):
-            if child.name != "__init__.py" and child.resolve() not in linted:
-                linted.add(child.resolve())
+            if child.name == "__init__.py":
+                continue
+            if escapes(child, project) is not None:
+                continue  # only completes the graph: not worth a finding, never worth reading
+            real = child.resolve() if child.is_symlink() else real_folder / child.name
+            if real not in linted:
+                linted.add(real)
                 sources.context.append(child)
 
 
@@ -92,7 +166,7 @@ def _add_file(path: Path, sources: Sources) -> None:
     elif path.name == "pyproject.toml":
         _from_pyproject(path, sources)
     elif path.suffix == ".sql":
-        sources.sql.append(path)
+        sources.add_sql(path)
     elif path.suffix == ".py":
         sources.add_python(path)
         # A revision named alone (pre-commit) still runs under its project's env.py.
@@ -103,15 +177,28 @@ def _add_file(path: Path, sources: Sources) -> None:
         raise DiscoveryError(f"not a migration file (expected .py, .sql, alembic.ini or pyproject.toml): {path}")
 
 
+def _list_dir(path: Path) -> list[str]:
+    """The names in a directory to be linted; one that cannot be listed is an error, not an empty one."""
+    try:
+        return sorted(os.listdir(path))
+    except OSError as exc:
+        raise DiscoveryError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
     sources.version_dirs.append(path)
     env_py = path.parent / "env.py"
     if env_py.is_file() and env_py not in sources.env_py:
         sources.env_py.append(env_py)
+    before = len(sources.python)
+    sql: list[Path] = []
     if not recursive:
-        for child in sorted(path.glob("*.py")):
-            if child.name != "__init__.py":
-                sources.add_python(child)
+        for name in _list_dir(path):
+            if name.endswith(".py") and name != "__init__.py":
+                sources.add_python(path / name)
+            elif name.endswith(".sql"):
+                sql.append(path / name)
+        _add_sql_of_a_sql_only_dir(path, sources, before, sql)
         nested = _nested_python_files(path)
         if nested:
             sources.notes.append(
@@ -120,7 +207,10 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
                 f"adds them (expand/contract trees per release), lint that directory itself"
             )
         return
-    for root, dirs, files in os.walk(path):
+    _list_dir(path)  # the directory itself must be readable
+    unreadable: list[str] = []
+    for root, dirs, files in os.walk(path, onerror=lambda exc: unreadable.append(
+            f"cannot read {exc.filename}: {exc.strerror or exc}; files under it were not linted")):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         if "pyvenv.cfg" in files:
             dirs[:] = []
@@ -133,6 +223,21 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
                 sources.add_python(Path(root) / name)
+            elif name.endswith(".sql"):
+                sql.append(Path(root) / name)
+    sources.notes.extend(unreadable)
+    _add_sql_of_a_sql_only_dir(path, sources, before, sql)
+
+
+def _add_sql_of_a_sql_only_dir(path: Path, sources: Sources, before: int, sql: list[Path]) -> None:
+    """A directory with ``.sql`` files and no ``.py`` file: offline ``alembic upgrade --sql`` output.
+
+    Next to revisions, ``.sql`` files are seeds or schema dumps and stay unread; alone, skipping
+    them would lint nothing and pass.
+    """
+    if len(sources.python) == before:
+        for path in sql:
+            sources.add_sql(path)
 
 
 def _nested_python_files(path: Path) -> int:
@@ -155,8 +260,8 @@ def _from_ini(ini: Path, sources: Sources) -> None:
     here = str(ini.parent.resolve())
     parser = configparser.ConfigParser(defaults={"here": here})
     try:
-        parser.read(ini, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as exc:
+        parser.read_string(read_regular(ini).decode("utf-8"), source=str(ini))
+    except (configparser.Error, UnicodeDecodeError, UnreadableFile) as exc:
         raise DiscoveryError(f"cannot read {ini}: {str(exc).splitlines()[0]}") from None
     section = "alembic" if parser.has_section("alembic") else None
     if section is None:
@@ -182,8 +287,8 @@ def _pyproject_alembic(pyproject: Path) -> dict[str, object] | None:
     if not pyproject.is_file():
         return None
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
+        data = tomllib.loads(read_regular(pyproject).decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnreadableFile, UnicodeDecodeError):
         return None
     section = data.get("tool", {}).get("alembic")
     return section if isinstance(section, dict) else None

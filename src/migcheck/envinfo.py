@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from migcheck.readfile import UnreadableFile, read_regular
+
 _LOCK_TIMEOUT = re.compile(r"\block_timeout\b", re.I)
 _LOCK_WAIT_TIMEOUT = re.compile(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
 
@@ -33,13 +35,20 @@ class EnvInfo:
 
 
 def read_env(path: Path | None) -> EnvInfo:
+    """What env.py says; nothing (the defaults) when it cannot be read: it is never the linted file.
+
+    env.py is as untrusted as the revisions: not a regular file, too large, or nested too deeply
+    for the parser all mean "nothing known", never a hang or a traceback.
+    """
     if path is None:
         return EnvInfo()
     try:
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return _read_env(path, ast.parse(read_regular(path).decode("utf-8")))
+    except (UnreadableFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return EnvInfo(path=path)
+
+
+def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
     # Only string literals count (``SET lock_timeout``, ``-c lock_timeout=5s``, connect_args keys):
     # a comment that mentions lock_timeout sets nothing.
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]

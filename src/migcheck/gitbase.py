@@ -9,6 +9,13 @@ Three questions, answered with the ``git`` command line (no GitPython):
   not the merge base): if the base moved on, merging creates two heads.
 
 The working tree counts, untracked files included, so a developer can run it before committing.
+
+The linted tree is untrusted (a stranger's pull request), and a folder in it can look like a git
+repository (``HEAD``, ``config``, ``objects/``, ``refs/``) whose ``config`` runs commands
+(``core.fsmonitor``) and whose refs forge the base. So git never *discovers* a repository here:
+:func:`locate` finds the checkout's ``.git`` (which a commit cannot contain) above the linted
+path, and every call pins ``--git-dir``/``--work-tree`` with config that no repository
+can override (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.discovery import Sources
+from migcheck.discovery import Sources, checkout_top
 from migcheck.graph import RevisionGraph
 from migcheck.revision import HeaderError, Migration, read_header
 from migcheck.rules.history import (
@@ -37,12 +44,35 @@ class GitBaseError(Exception):
     """Pull-request mode cannot run; the message says what to fetch or fix."""
 
 
-def _git(repo: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+#: Command-line config outranks every config file, the repository's included: no fsmonitor or hook
+#: command runs, and a bare repository is never picked up implicitly (defence in depth: git is never
+#: left to discover a repository anyway). ``--no-pager``, ``--no-ext-diff`` and ``--no-textconv``
+#: keep the remaining configured commands out.
+_HARDENED = (
+    "--no-pager", "--literal-pathspecs", "--no-optional-locks",
+    "-c", "safe.bareRepository=explicit",
+    "-c", "core.fsmonitor=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.untrackedCache=false",
+)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A git checkout, pinned: ``--git-dir`` and ``--work-tree`` on every call, the top as cwd."""
+
+    top: Path
+    git_dir: Path  # ``top/.git``: a directory, or the file of a linked worktree or submodule
+
+
+def _git(repo: Checkout, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     # GIT_OPTIONAL_LOCKS=0: read-only, not even the index's stat cache is refreshed.
     env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_EXTERNAL_DIFF", "GIT_PAGER"):
+        env.pop(name, None)
+    argv = ["git", f"--git-dir={repo.git_dir}", f"--work-tree={repo.top}", *_HARDENED, *args]
     try:
-        return subprocess.run(["git", "--literal-pathspecs", *args], cwd=repo, input=stdin,
-                              capture_output=True, env=env, check=False)
+        return subprocess.run(argv, cwd=repo.top, input=stdin, capture_output=True, env=env, check=False)
     except FileNotFoundError:
         raise GitBaseError("--base needs git, and no `git` command was found on PATH") from None
 
@@ -63,7 +93,7 @@ class BaseFile:
 @dataclass
 class PullRequest:
     ref: str
-    repo: Path
+    checkout: Checkout
     merge_base: str
     #: Resolved paths of files the branch added or changed (working tree vs merge base).
     changed: set[Path] = field(default_factory=set)
@@ -76,19 +106,19 @@ class PullRequest:
     def build(cls, ref: str, sources: Sources, migrations: list[Migration]) -> PullRequest:
         anchors = [p.resolve() for p in (sources.version_dirs or [p.parent for p in [*sources.python,
                                                                                       *sources.sql]])]
-        start = anchors[0] if anchors else Path.cwd().resolve()
-        repo = _toplevel(start if start.is_dir() else start.parent)
-        for anchor in anchors:
-            if not anchor.is_relative_to(repo):
-                raise GitBaseError(f"{anchor} is outside the git repository at {repo}; --base compares "
-                                   f"files inside one repository")
-        _check_ref(repo, ref)
-        merge_base = _merge_base(repo, ref)
+        checkout = locate(anchors)
+        repo = checkout.top
+        _check_ref(checkout, ref)
+        merge_base = _merge_base(checkout, ref)
         specs = sorted({a.relative_to(repo).as_posix() or "." for a in anchors}) or ["."]
-        pr = cls(ref=ref, repo=repo, merge_base=merge_base)
+        pr = cls(ref=ref, checkout=checkout, merge_base=merge_base)
         pr._read_changes(specs)
         pr.tip = pr._graph_at_tip(specs, migrations)
         return pr
+
+    @property
+    def repo(self) -> Path:
+        return self.checkout.top
 
     def touches(self, path: Path) -> bool:
         return _resolved(path) in self.changed
@@ -100,10 +130,10 @@ class PullRequest:
         has the header already read from disk; git is asked only for the others (usually the few
         revisions the base gained since the branch started).
         """
-        tip = _tree(self.repo, self.ref, specs)
+        tip = _tree(self.checkout, self.ref, specs)
         if tip is None:
             return None
-        head = _tree(self.repo, "HEAD", specs) or {}
+        head = _tree(self.checkout, "HEAD", specs) or {}
         on_disk = {_resolved(m.path): m for m in migrations}
         headers: list[Migration] = []
         to_read: list[str] = []
@@ -116,7 +146,7 @@ class PullRequest:
                 headers.append(known)
             else:
                 to_read.append(path)
-        for path, text in zip(to_read, _blobs(self.repo, [f"{self.ref}:{p}" for p in to_read]), strict=True):
+        for path, text in zip(to_read, _blobs(self.checkout, [f"{self.ref}:{p}" for p in to_read]), strict=True):
             header = _header(text)
             if header is not None:
                 revision, down, labels = header
@@ -127,7 +157,8 @@ class PullRequest:
     # --- what changed ------------------------------------------------------------------------
 
     def _read_changes(self, specs: list[str]) -> None:
-        diff = _git(self.repo, "diff", "--name-status", "-z", "-M", "--no-ext-diff", self.merge_base, "--",
+        diff = _git(self.checkout, "diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv",
+                    self.merge_base, "--",
                     *specs)
         if diff.returncode != 0:
             raise GitBaseError(f"git diff against {self.ref} failed: {_first_line(diff)}")
@@ -156,11 +187,11 @@ class PullRequest:
                 old_paths.append(path)
             else:  # A, U (unmerged), X
                 self.changed.add((self.repo / path).resolve())
-        untracked = _git(self.repo, "ls-files", "--others", "--exclude-standard", "-z", "--", *specs)
+        untracked = _git(self.checkout, "ls-files", "--others", "--exclude-standard", "-z", "--", *specs)
         for path in untracked.stdout.decode("utf-8", "surrogateescape").split("\0"):
             if path:
                 self.changed.add((self.repo / path).resolve())
-        texts = _blobs(self.repo, [f"{self.merge_base}:{p}" for p in old_paths if p.endswith(".py")])
+        texts = _blobs(self.checkout, [f"{self.merge_base}:{p}" for p in old_paths if p.endswith(".py")])
         for path, text in zip([p for p in old_paths if p.endswith(".py")], texts, strict=True):
             revision = _revision_of(text)
             if text is not None and revision is not None:
@@ -244,21 +275,36 @@ def _first_line(proc: subprocess.CompletedProcess[bytes]) -> str:
     return text.splitlines()[0] if text else f"exit status {proc.returncode}"
 
 
-def _toplevel(start: Path) -> Path:
-    proc = _git(start, "rev-parse", "--show-toplevel")
+def locate(anchors: list[Path]) -> Checkout:
+    """The checkout holding ``anchors``: the nearest ``.git`` above the first (the working directory without one).
+
+    Found by looking for ``.git`` upward, as git does for a non-bare repository, but without running
+    git: a folder of the linted tree dressed up as a repository is never a candidate, and no
+    repository's config is read before the checkout is pinned. Git refuses ``.git`` as a path in a
+    commit, so a pull request cannot plant one. The innermost checkout is the right one for a clone
+    nested in another repository's tree.
+    """
+    start = (anchors[0] if anchors[0].is_dir() else anchors[0].parent) if anchors else Path.cwd().resolve()
+    top = checkout_top(start)
+    if top is None:
+        raise GitBaseError(f"--base needs a git repository, and {start} is not inside one "
+                           f"(run migcheck from a clone, or lint without --base)")
+    for anchor in anchors:
+        if not anchor.is_relative_to(top):
+            raise GitBaseError(f"{anchor} is outside the git repository at {top}; --base compares "
+                               f"files inside one repository")
+    checkout = Checkout(top, top / ".git")
+    proc = _git(checkout, "rev-parse", "--is-inside-work-tree")
     if proc.returncode != 0:
-        if b"not a git repository" in proc.stderr:
-            raise GitBaseError(f"--base needs a git repository, and {start} is not inside one "
-                               f"(run migcheck from a clone, or lint without --base)")
-        raise GitBaseError(f"git cannot read the repository at {start}: {_first_line(proc)}")
-    return Path(_out(proc)).resolve()
+        raise GitBaseError(f"git cannot read the repository at {top}: {_first_line(proc)}")
+    return checkout
 
 
-def _is_shallow(repo: Path) -> bool:
+def _is_shallow(repo: Checkout) -> bool:
     return _out(_git(repo, "rev-parse", "--is-shallow-repository")) == "true"
 
 
-def _fetch_hint(repo: Path, ref: str) -> str:
+def _fetch_hint(repo: Checkout, ref: str) -> str:
     """The fetch command that brings ``ref`` into the clone: ``origin/main`` -> ``git fetch origin main``."""
     remotes = _out(_git(repo, "remote")).split()
     name = ref.removeprefix("refs/remotes/")
@@ -268,7 +314,7 @@ def _fetch_hint(repo: Path, ref: str) -> str:
     return f"git fetch {remotes[0] if remotes else 'origin'} {ref.removeprefix('refs/heads/')}"
 
 
-def _check_ref(repo: Path, ref: str) -> None:
+def _check_ref(repo: Checkout, ref: str) -> None:
     if ref.startswith("-"):
         raise GitBaseError(f"--base {ref!r} is not a git ref")
     proc = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
@@ -281,7 +327,7 @@ def _check_ref(repo: Path, ref: str) -> None:
     raise GitBaseError(f"base ref {ref!r} not found in this clone; fetch it first: {fetch}")
 
 
-def _merge_base(repo: Path, ref: str) -> str:
+def _merge_base(repo: Checkout, ref: str) -> str:
     if _git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
         raise GitBaseError("HEAD has no commit yet: commit the branch before comparing it with --base")
     proc = _git(repo, "merge-base", "HEAD", ref)
@@ -294,7 +340,7 @@ def _merge_base(repo: Path, ref: str) -> str:
     raise GitBaseError(f"HEAD and {ref} share no history (no merge base): is {ref!r} the right base branch?")
 
 
-def _blobs(repo: Path, specs: list[str]) -> list[str | None]:
+def _blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
     """The text of each ``rev:path`` in one ``git cat-file --batch`` (None for missing or undecodable)."""
     if not specs:
         return []
@@ -331,12 +377,12 @@ def _header(text: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]] | 
         return None
     try:
         header = read_header(ast.parse(text))
-    except (SyntaxError, ValueError, HeaderError):
+    except (SyntaxError, ValueError, HeaderError, RecursionError, MemoryError):
         return None
     return (header.revision, header.down_revisions, header.branch_labels) if header else None
 
 
-def _tree(repo: Path, rev: str, specs: list[str]) -> dict[str, str] | None:
+def _tree(repo: Checkout, rev: str, specs: list[str]) -> dict[str, str] | None:
     """``path -> blob id`` of the files under ``specs`` in ``rev`` (None when git cannot list it)."""
     proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *specs)
     if proc.returncode != 0:
@@ -350,10 +396,17 @@ def _tree(repo: Path, rev: str, specs: list[str]) -> dict[str, str] | None:
     return out
 
 
-@functools.lru_cache(maxsize=65536)
 def _resolved(path: Path) -> Path:
-    """``path.resolve()``, once per path: a run asks about each revision file several times."""
-    return path.resolve()
+    """``path.resolve()``, once per path: a run asks about each revision file several times.
+
+    Keyed by the absolute path: a relative one means another file once the working directory changes.
+    """
+    return _resolved_absolute(os.path.abspath(path))
+
+
+@functools.lru_cache(maxsize=65536)
+def _resolved_absolute(path: str) -> Path:
+    return Path(path).resolve()
 
 
 def _rel(repo: Path, path: Path) -> str:
@@ -374,9 +427,9 @@ def _first_changed_line(base_text: str, migration: Migration) -> int | None:
         return None
     try:
         old, new = ast.parse(base_text), ast.parse(current_text)
-    except (SyntaxError, ValueError):
+        return _first_difference(old.body, new.body, fallback=1)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep to compare: the file changed
         return 1
-    return _first_difference(old.body, new.body, fallback=1)
 
 
 def _first_difference(old: list[ast.stmt], new: list[ast.stmt], fallback: int) -> int | None:
@@ -395,3 +448,26 @@ def _first_difference(old: list[ast.stmt], new: list[ast.stmt], fallback: int) -
     if len(old) > len(new):
         return (new[-1].end_lineno or new[-1].lineno) if new else fallback
     return None
+
+
+# --- reading another commit's files (the application reader, migcheck.app) ------------------
+
+
+def tree_entries(repo: Checkout, rev: str, spec: str) -> list[tuple[str, str]]:
+    """``(path, mode)`` of every file under ``spec`` in ``rev`` (mode 120000 is a symlink); [] when
+    git cannot list it."""
+    proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", rev, "--", spec)
+    if proc.returncode != 0:
+        return []
+    out = []
+    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            out.append((path, parts[0]))
+    return out
+
+
+def blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
+    """The text of each ``rev:path`` (None for missing or undecodable), in one git call."""
+    return _blobs(repo, specs)

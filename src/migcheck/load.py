@@ -10,6 +10,7 @@ from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python_ast import PythonExtractor
+from migcheck.readfile import UnreadableFile, read_regular
 from migcheck.revision import HeaderError, Migration, module_constants, read_header, read_imports
 
 
@@ -23,10 +24,11 @@ class LoadError(Exception):
 
 
 def read_bytes(path: Path) -> bytes:
+    """A regular file's bytes, size-capped (see migcheck.readfile); LoadError for anything else."""
     try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
+        return read_regular(path)
+    except UnreadableFile as exc:
+        raise LoadError(path, str(exc)) from None
 
 
 def read_source(path: Path, raw: bytes | None = None) -> str:
@@ -40,12 +42,28 @@ def read_source(path: Path, raw: bytes | None = None) -> str:
         raise LoadError(path, f"cannot decode file: {exc}") from None
 
 
+#: What a file crafted to exhaust the parser or migcheck's recursive walks of the tree gets.
+TOO_DEEP = "the file is nested too deeply to analyse"
+PARSER_GAVE_UP = "Python's parser gave up on this file (an expression nested too deeply): it cannot be analysed"
+
+
 def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: bool = True) -> Migration | None:
     """The revision in ``path`` (whose bytes are ``raw`` when already read); None when not a revision.
 
     ``extract=False`` reads the header only (no ``upgrade``/``downgrade`` bodies): enough for the
-    graph, and much cheaper for history a baseline trusts.
+    graph, and much cheaper for history a baseline trusts. Every way a file can defeat the parser
+    or the walkers (``X = ------...1`` is a MemoryError in the parser, deep nesting a RecursionError)
+    is a LoadError here, so no load path (workers, header-only, cache) can lose the report to it.
     """
+    try:
+        return _load_python(path, dialect, raw, extract)
+    except RecursionError:
+        raise LoadError(path, TOO_DEEP) from None
+    except MemoryError:
+        raise LoadError(path, PARSER_GAVE_UP) from None
+
+
+def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> Migration | None:
     source = read_source(path, raw)
     try:
         tree = ast.parse(source, filename=str(path))
@@ -80,12 +98,13 @@ def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: 
 
 def load_sql(path: Path, dialect: str) -> list[Migration]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise LoadError(path, f"cannot read file: {exc.strerror or exc}") from None
+        text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(path, f"cannot decode file as UTF-8: {exc.reason}") from None
-    migrations = load_sql_file(path, text, dialect)
+    try:
+        migrations = load_sql_file(path, text, dialect)
+    except RecursionError:
+        raise LoadError(path, TOO_DEEP) from None
     lines = text.splitlines()
     for migration in migrations:
         migration.source_lines = lines  # for `-- migcheck: ignore[...]` comments

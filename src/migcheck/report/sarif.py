@@ -9,7 +9,6 @@ runs on different machines, and suppressed findings stay in the log as
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from migcheck import __version__
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo
-from migcheck.report.escape import json_tree, uri_path
+from migcheck.report.escape import uri_path
 from migcheck.report.paths import repo_relative, repo_root
 from migcheck.rules.registry import Rule, all_rules
 
@@ -121,5 +120,7 @@ def document(
     }
 
 
-def render(result: LintResult, **kwargs: Any) -> str:
-    return json.dumps(json_tree(document(result, **kwargs)), indent=2) + "\n"
+def render(result: LintResult, pretty: bool = False, **kwargs: Any) -> str:
+    from migcheck.report.json import dumps
+
+    return dumps(document(result, **kwargs), pretty)

@@ -6,13 +6,12 @@ record of the cycle: time, locks and rewrites per revision, and the notes.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from migcheck.live.cycle import StepReport, VerifyResult
 from migcheck.live.locks import mode_label, strength
 from migcheck.report import json as json_report
-from migcheck.report.escape import json_tree, log_line, one_line
+from migcheck.report.escape import log_line, one_line
 
 
 def _ms(value: float | None) -> str:
@@ -143,7 +142,7 @@ def section(result: VerifyResult) -> dict[str, Any]:
     }
 
 
-def render_json(result: VerifyResult, exit_code: int) -> str:
+def render_json(result: VerifyResult, exit_code: int, pretty: bool = False) -> str:
     doc = json_report.document(result, exit_code)
     doc["verify"] = section(result)
-    return json.dumps(json_tree(doc), indent=2) + "\n"
+    return json_report.dumps(doc, pretty)

@@ -3,6 +3,7 @@
 # ruff: noqa: I001
 
 from migcheck.rules import alembic_specific  # noqa: F401
+from migcheck.rules import autogen  # noqa: F401
 from migcheck.rules import constraints  # noqa: F401
 from migcheck.rules import data  # noqa: F401
 from migcheck.rules import design  # noqa: F401
@@ -16,6 +17,7 @@ from migcheck.rules import locking  # noqa: F401
 from migcheck.rules import maintenance  # noqa: F401
 from migcheck.rules import renames  # noqa: F401
 from migcheck.rules import rewrites  # noqa: F401
+from migcheck.rules import rolling  # noqa: F401
 from migcheck.rules import safety  # noqa: F401
 from migcheck.rules import suppression  # noqa: F401  (engine-emitted after the rules: migcheck.suppress)
 

@@ -10,6 +10,7 @@ from migcheck.revision import Migration
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
+from migcheck.rules.history_index import HistoryIndex
 from migcheck.rules.registry import Hit, change_rule
 
 
@@ -119,11 +120,27 @@ def add_exclusion_constraint(ctx: RevisionContext, change: AddConstraint) -> Ite
 
 
 def _find_not_valid(ctx: RevisionContext, change: ValidateConstraint) -> tuple[Migration, AddConstraint] | None:
-    """The NOT VALID constraint this VALIDATE finishes: latest first, in this revision, then its ancestors."""
+    """The NOT VALID constraint this VALIDATE finishes: latest first, in this revision, then its ancestors
+    (only the changes that carry its name, from the history index)."""
     name = (change.name or "").lower()
-    for migration, c in lookback.prior_newest_first(ctx, change):
-        if isinstance(c, AddConstraint) and c.not_valid and c.name and c.name.lower() == name \
-                and (change.table is None or c.table is None or c.table.lower() == change.table.lower()):
+    if not name:
+        return None
+
+    def matches(c: Change) -> bool:
+        return isinstance(c, AddConstraint) and c.not_valid and bool(c.name) and (c.name or "").lower() == name \
+            and (change.table is None or c.table is None or c.table.lower() == change.table.lower())
+
+    for c in reversed(lookback.before(ctx, change)):
+        if matches(c):
+            assert isinstance(c, AddConstraint)
+            return ctx.migration, c
+    graph = ctx.graph
+    if graph is None or ctx.migration.revision not in graph.by_id:
+        return None
+    index = HistoryIndex.of(graph)
+    for _, migration, c in index.newest_first(index.by_constraint.get(name), ctx.migration.revision):
+        if matches(c):
+            assert isinstance(c, AddConstraint)
             return migration, c
     return None
 
@@ -139,11 +156,8 @@ def _commit_between(ctx: RevisionContext, origin: Migration, add: AddConstraint,
         elif after_add and lookback.is_commit(c):
             return True
     graph = ctx.graph
-    if graph is not None:
-        between = graph.ancestors(ctx.migration.revision) - graph.ancestors(origin.revision) - {origin.revision}
-        for rev in between:
-            if any(lookback.is_commit(c) for c in graph.by_id[rev].upgrade_changes):
-                return True
+    if graph is not None and HistoryIndex.of(graph).commit_between(origin.revision, ctx.migration.revision):
+        return True
     return any(lookback.is_commit(c) for c in lookback.before(ctx, change))
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from migcheck.changes import Change, CreateIndex, CreateTable, DropTable, target_table
 from migcheck.config import Settings
 from migcheck.envinfo import EnvInfo
 from migcheck.graph import RevisionGraph
 from migcheck.revision import Migration
+
+if TYPE_CHECKING:
+    from migcheck.app.view import AppView
 
 
 @dataclass
@@ -20,14 +24,17 @@ class RevisionContext:
     env: EnvInfo = field(default_factory=EnvInfo)
     created_tables: set[str] = field(default_factory=set)
     created_indexes: set[str] = field(default_factory=set)
+    #: The application's models at HEAD and on the base (None when env.py leads to none).
+    app: AppView | None = None
 
     @classmethod
     def build(
-        cls, migration: Migration, settings: Settings, graph: RevisionGraph | None, env: EnvInfo | None = None
+        cls, migration: Migration, settings: Settings, graph: RevisionGraph | None, env: EnvInfo | None = None,
+        app: AppView | None = None,
     ) -> RevisionContext:
         tables = {c.table.lower() for c in migration.upgrade_changes if isinstance(c, CreateTable)}
         indexes = {c.name.lower() for c in migration.upgrade_changes if isinstance(c, CreateIndex) and c.name}
-        return cls(migration, settings, graph, env or EnvInfo(), tables, indexes)
+        return cls(migration, settings, graph, env or EnvInfo(), tables, indexes, app)
 
     @property
     def dialect(self) -> str:
@@ -56,3 +63,4 @@ class ProjectContext:
     env: EnvInfo
     graph: RevisionGraph
     migrations: list[Migration]
+    app: AppView | None = None

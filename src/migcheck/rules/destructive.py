@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from migcheck.changes import DropColumn, DropTable
 from migcheck.findings import Severity
+from migcheck.rules import rolling
+from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
@@ -15,8 +17,9 @@ from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
 def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     """A column is dropped: its data is gone, and running code that still selects it fails."""
-    if ctx.created_here(change.table):
+    if ctx.created_here(change.table) or rolling.defers(ctx, change):
         return
+    judged, severity = rolling.judged_note(ctx, change)
     mysql = ""
     if ctx.dialect == "mysql":
         since = release_unknown(ctx.settings, (8, 0, 29), (10, 4))
@@ -26,7 +29,8 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     yield Hit(
         f"column {change.table}.{change.column} is dropped: its data is lost, and the application version "
         f"still running during the deploy fails on every query that names it (SQLAlchemy selects every "
-        f"mapped column){mysql}",
+        f"mapped column){mysql}{judged}{autogenerate_note(ctx.migration, change.line)}",
+        severity=severity,
         fix=(
             "1. remove the column from the models and release that first;\n"
             "2. then drop it in a later revision, and say why it is safe:\n"
@@ -39,12 +43,15 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
 def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
-    if ctx.created_here(change.table):
+    if ctx.created_here(change.table) or rolling.defers(ctx, change):
         return
+    judged, severity = rolling.judged_note(ctx, change)
     mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""
     yield Hit(
         f"table {change.table} is dropped: its rows are lost, and the application version still running "
-        f"during the deploy fails on every query that touches it{mysql}",
+        f"during the deploy fails on every query that touches it{mysql}{judged}"
+        f"{autogenerate_note(ctx.migration, change.line)}",
+        severity=severity,
         fix=(
             "remove every use of the table from the application and release that first; then drop it in a "
             "later revision, with a reason:\n"

@@ -22,7 +22,6 @@ from migcheck.changes import (
     DropColumn,
     DropConstraint,
     DropTable,
-    RawSQL,
     RenameColumn,
     RenameTable,
     ValidateConstraint,
@@ -31,6 +30,10 @@ from migcheck.graph import RevisionGraph
 from migcheck.postgres import not_null_check_column
 from migcheck.revision import Migration
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.history_index import HistoryIndex, is_commit
+
+__all__ = ["ancestors", "before", "column_nullable", "column_server_default", "column_type", "is_commit", "prior",
+           "prior_newest_first", "split_between", "validated_not_null_check"]
 
 _ORDER_ATTR = "_migcheck_topological_index"
 
@@ -46,12 +49,8 @@ def _order(graph: RevisionGraph) -> dict[str, int]:
 
 def ancestors(ctx: RevisionContext) -> list[Migration]:
     """Revisions that run before this one, oldest first."""
-    graph = ctx.graph
-    if graph is None or ctx.migration.revision not in graph.by_id:
-        return []
-    order = _order(graph)
-    ids = graph.ancestors(ctx.migration.revision)
-    return [graph.by_id[i] for i in sorted(ids, key=lambda i: order.get(i, -1)) if i in graph.by_id]
+    index = _index(ctx)
+    return [] if index is None else index.ancestors(ctx.migration.revision)
 
 
 def before(ctx: RevisionContext, change: Change) -> list[Change]:
@@ -108,6 +107,80 @@ def _same(a: str | None, b: str | None) -> bool:
 
 _UNSET = object()
 
+#: A place in the history as a walk back sees it: (1, 0, i) for this revision's own i-th change, (0,
+#: position, i) for the i-th change of an ancestor; larger is later.
+_Cursor = tuple[int, int, int]
+
+
+def _index(ctx: RevisionContext) -> HistoryIndex | None:
+    graph = ctx.graph
+    if graph is None or ctx.migration.revision not in graph.by_id:
+        return None
+    return HistoryIndex.of(graph)
+
+
+def _column_events(ctx: RevisionContext, own: list[Change], index: HistoryIndex | None, table: str, column: str,
+                   start: _Cursor | None) -> Iterator[tuple[_Cursor, Change]]:
+    """The earlier changes that can say something about (table, column), newest first, strictly before
+    ``start``: this revision's own (all of them: a few), then the ancestors' changes of that column merged
+    with the renames and drops of that table."""
+    hist_before: tuple[int, int] | None = None
+    if start is None or start[0] == 1:
+        for i in reversed(range(len(own) if start is None else start[2])):
+            yield (1, 0, i), own[i]
+    else:
+        hist_before = (start[1], start[2])
+    if index is not None:
+        revision = ctx.migration.revision
+        merged = heapq.merge(index.newest_first(index.by_column.get((table, column)), revision, hist_before),
+                             index.newest_first(index.by_table.get(table), revision, hist_before),
+                             key=lambda event: event[0], reverse=True)
+        for key, _, c in merged:
+            yield (0, key[0], key[1]), c
+
+
+_ABSENT, _GO_ON = object(), object()
+
+
+def _column_step(c: Change, table: str, column: str, of_spec: Callable[[ColumnSpec], object],
+                 of_alter: Callable[[AlterColumn], object]) -> object:
+    """What one earlier change says about (table, column): its value, ``_ABSENT`` (dropped or renamed
+    away), ``_GO_ON`` (nothing: look further back), or the (table, column) it was called before a rename
+    (a tuple: look that up first, and further back under the current name when that is not known)."""
+    if isinstance(c, CreateTable):
+        if c.table.lower() == table:
+            for col in reversed(c.columns):
+                if col.name and col.name.lower() == column:
+                    return (of_spec(col),)
+    elif isinstance(c, AddColumn):
+        if c.table.lower() == table and c.column.name and c.column.name.lower() == column:
+            return (of_spec(c.column),)
+    elif isinstance(c, AlterColumn):
+        if c.table.lower() == table and c.column.lower() == column:
+            value = of_alter(c)
+            if value is not _UNSET:
+                return (value,)
+    elif isinstance(c, RenameColumn):
+        old, new = c.column.lower(), c.new_name.lower()
+        if c.table.lower() == table and old != new:
+            if column == new:
+                return (table, old)
+            if column == old:
+                return _ABSENT
+    elif isinstance(c, RenameTable):
+        old, new = c.table.lower(), c.new_name.lower()
+        if old != new:
+            if table == new:
+                return (old, column)
+            if table == old:
+                return _ABSENT
+    elif isinstance(c, DropColumn):
+        if c.table.lower() == table and c.column.lower() == column:
+            return _ABSENT
+    elif isinstance(c, DropTable) and c.table.lower() == table:
+        return _ABSENT
+    return _GO_ON
+
 
 def _column_history(
     ctx: RevisionContext,
@@ -122,31 +195,34 @@ def _column_history(
 
     ``of_spec`` reads the fact where the column is created; ``of_alter`` where it is altered, or gives
     ``_UNSET`` when that alteration leaves it alone.
+
+    The result is what replaying every earlier change forward would leave for the column; it is found
+    walking back through the changes of its table only (``HistoryIndex``) and stops at the latest one
+    that sets it. A rename into the name is followed to the old name first; when the old name was
+    never known, the walk goes on under the new name (as a replay keeps the earlier value then).
     """
-    known: dict[tuple[str, str], object] = {}
-    for _, c in prior(ctx, change):
-        if isinstance(c, CreateTable):
-            for col in c.columns:
-                if col.name:
-                    known[(c.table.lower(), col.name.lower())] = of_spec(col)
-        elif isinstance(c, AddColumn) and c.column.name:
-            known[(c.table.lower(), c.column.name.lower())] = of_spec(c.column)
-        elif isinstance(c, AlterColumn):
-            value = of_alter(c)
-            if value is not _UNSET:
-                known[(c.table.lower(), c.column.lower())] = value
-        elif isinstance(c, RenameColumn):
-            if (c.table.lower(), c.column.lower()) in known:
-                known[(c.table.lower(), c.new_name.lower())] = known.pop((c.table.lower(), c.column.lower()))
-        elif isinstance(c, RenameTable):
-            for key in [k for k in known if k[0] == c.table.lower()]:
-                known[(c.new_name.lower(), key[1])] = known.pop(key)
-        elif isinstance(c, DropColumn):
-            known.pop((c.table.lower(), c.column.lower()), None)
-        elif isinstance(c, DropTable):
-            for key in [k for k in known if k[0] == c.table.lower()]:
-                known.pop(key)
-    return known.get((table.lower(), column.lower()))
+    own = before(ctx, change)
+    index = _index(ctx)
+    frames: list[tuple[str, str, Iterator[tuple[_Cursor, Change]]]] = [
+        (table.lower(), column.lower(), _column_events(ctx, own, index, table.lower(), column.lower(), None))]
+    while frames:
+        name_table, name_column, events = frames[-1]
+        pushed = False
+        for cursor, c in events:
+            outcome = _column_step(c, name_table, name_column, of_spec, of_alter)
+            if outcome is _GO_ON:
+                continue
+            if outcome is _ABSENT:
+                break
+            assert isinstance(outcome, tuple)
+            if len(outcome) == 1:
+                return outcome[0]
+            frames.append((outcome[0], outcome[1], _column_events(ctx, own, index, outcome[0], outcome[1], cursor)))
+            pushed = True
+            break
+        if not pushed:
+            frames.pop()
+    return None
 
 
 def column_type(ctx: RevisionContext, change: Change, table: str, column: str) -> str | None:
@@ -172,15 +248,59 @@ def column_nullable(ctx: RevisionContext, change: Change, table: str, column: st
     return value if isinstance(value, bool) else None
 
 
+def _is_not_null_check(c: Change, table: str, column: str) -> bool:
+    return isinstance(c, AddConstraint) and c.kind_of == "check" and _same(c.table, table) \
+        and _same(not_null_check_column(c.condition), column)
+
+
 def validated_not_null_check(ctx: RevisionContext, change: Change, table: str, column: str) -> AddConstraint | None:
     """A CHECK (column IS NOT NULL) on ``table`` that is valid before ``change`` runs (PostgreSQL 12+ then
-    skips the SET NOT NULL scan)."""
+    skips the SET NOT NULL scan).
+
+    Replays only the changes that can matter, found in the index: the CHECKs added to the table since it
+    was last dropped, and the VALIDATEs and DROPs of those constraints' names.
+    """
+    own = before(ctx, change)
+    index = _index(ctx)
+    key = table.lower()
+    relevant: list[tuple[_Cursor, Change]] = []
+    floor: _Cursor = (-1, 0, 0)  # the last DropTable of the table: it forgets every check before it
+    for i in range(len(own) - 1, -1, -1):
+        c = own[i]
+        if isinstance(c, DropTable) and c.table.lower() == key:
+            floor = (1, 0, i)
+            break
+    if floor[0] < 0 and index is not None:
+        for hist, _, c in index.newest_first(index.by_table.get(key), ctx.migration.revision):
+            if isinstance(c, DropTable):
+                floor = (0, *hist)
+                break
+    relevant = [((1, 0, i), c) for i, c in enumerate(own) if (1, 0, i) > floor and _is_not_null_check(c, table, column)]
+    if index is not None:
+        checked = index.not_null_checks.get((key, column.lower()))
+        for hist, _, c in index.newest_first(checked, ctx.migration.revision):
+            if (0, *hist) <= floor:
+                break
+            relevant.append(((0, *hist), c))
+    names = {c.name.lower() for _, c in relevant if isinstance(c, AddConstraint) and c.name}
+    for name in names:
+        for i, c in enumerate(own):
+            if (1, 0, i) > floor and isinstance(c, (ValidateConstraint, DropConstraint)) \
+                    and c.name and c.name.lower() == name:
+                relevant.append(((1, 0, i), c))
+        if index is not None:
+            for hist, _, c in index.newest_first(index.by_constraint.get(name), ctx.migration.revision):
+                if (0, *hist) <= floor:
+                    break
+                if isinstance(c, (ValidateConstraint, DropConstraint)):
+                    relevant.append(((0, *hist), c))
+    relevant.sort(key=lambda item: item[0])
+
     checks: dict[str, AddConstraint] = {}
     valid: set[str] = set()
     unnamed: list[AddConstraint] = []
-    for _, c in prior(ctx, change):
-        if isinstance(c, AddConstraint) and c.kind_of == "check" and _same(c.table, table) \
-                and _same(not_null_check_column(c.condition), column):
+    for _, c in relevant:
+        if isinstance(c, AddConstraint):
             if c.name:
                 checks[c.name.lower()] = c
                 if not c.not_valid:
@@ -192,19 +312,10 @@ def validated_not_null_check(ctx: RevisionContext, change: Change, table: str, c
         elif isinstance(c, DropConstraint) and c.name:
             checks.pop(c.name.lower(), None)
             valid.discard(c.name.lower())
-        elif isinstance(c, DropTable) and _same(c.table, table):
-            checks.clear()
-            valid.clear()
-            unnamed.clear()
-    for name in valid:
+    for name in sorted(valid):
         if name in checks:
             return checks[name]
     return unnamed[-1] if unnamed else None
-
-
-def is_commit(change: Change) -> bool:
-    """A point where the running transaction ends: COMMIT, or a step run outside it (autocommit_block)."""
-    return not change.in_transaction or (isinstance(change, RawSQL) and change.keyword in {"COMMIT", "END"})
 
 
 def split_between(changes: list[Change], first: Change, second: Change) -> bool:

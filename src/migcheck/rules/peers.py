@@ -140,6 +140,15 @@ PEERS: dict[str, dict[str, str]] = {
     "dangerous-lock": _row(),
     "table-rewrite": _row(NONE, NONE, NONE, "E10 (trace, partial)"),
     "model-drift": _row(),
+    # -- judged against the application's models (migcheck.app): no peer reads them -------------
+    "still-mapped-at-head": _row(),
+    "still-mapped-on-base": _row(),
+    "not-null-breaks-running-inserts": _row(),
+    "type-differs-on-base": _row(),
+    "rename-as-drop-and-add": _row(),
+    "model-not-in-migrations": _row(),
+    "model-differs-from-migrations": _row(),
+    "models-not-readable": _row(),
     # -- adoption: suppressions and pull-request mode -------------------------------------------
     "unused-suppression": _row(),
     "suppression-without-reason": _row(),

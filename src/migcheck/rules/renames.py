@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from migcheck.changes import AddColumn, DropColumn, RawSQL, RenameColumn, RenameTable
 from migcheck.findings import Severity
 from migcheck.postgres import LazyRegex, unquote
-from migcheck.rules import lookback
+from migcheck.rules import lookback, rolling
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
@@ -34,7 +34,7 @@ def _lock(ctx: RevisionContext) -> str:
 @change_rule("rename-column", severity=Severity.WARNING, on=(RenameColumn,))
 def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
     """A column is renamed: the application version still running queries the old name and fails."""
-    if ctx.created_here(change.table):
+    if ctx.created_here(change.table) or rolling.defers(ctx, change):
         return
     old = change.column.lower()
     if any(isinstance(c, DropColumn) and c.table.lower() == change.table.lower()
@@ -62,7 +62,7 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
 @change_rule("rename-table", severity=Severity.WARNING, on=(RenameTable,))
 def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
     """A table is renamed: the application version still running queries the old name and fails."""
-    if ctx.created_here(change.table):
+    if ctx.created_here(change.table) or rolling.defers(ctx, change):
         return
     for c in lookback.before(ctx, change):
         m = _DROP_VIEW.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None

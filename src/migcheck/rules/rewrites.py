@@ -9,6 +9,7 @@ from migcheck.changes import AddColumn, AlterColumn, RawSQL
 from migcheck.findings import Severity
 from migcheck.postgres import classify_type_change, is_serial, parse_type, using_is_plain_cast, volatile_call
 from migcheck.rules import lookback
+from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit, sa_type
 from migcheck.rules.registry import Hit, change_rule
@@ -249,6 +250,7 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     using = f" (USING {change.using})" if change.using and not using_is_plain_cast(change.using, column) else ""
     yield Hit(
         f"type of {target} changes from {old} to {new}{known}{using}: the table and all its indexes are rewritten "
-        f"under an ACCESS EXCLUSIVE lock, blocking every read and write until it ends",
+        f"under an ACCESS EXCLUSIVE lock, blocking every read and write until it ends"
+        f"{autogenerate_note(ctx.migration, change.line)}",
         fix=fix,
     )

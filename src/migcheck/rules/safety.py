@@ -171,56 +171,6 @@ def missing_lock_timeout(ctx: RevisionContext) -> Iterator[Hit]:
 # -- unbatched-backfill ---------------------------------------------------------------------------
 
 
-def _unbounded_where(sql: str, dialect: str) -> str | None:
-    """The WHERE of an UPDATE/DELETE when it only tests NULL-ness or constants, i.e. it still matches
-    the whole table (``WHERE new_col IS NULL`` right after adding ``new_col``); None when it bounds
-    the statement (a range, a key, a LIMIT, a bind parameter) or cannot be read."""
-    try:
-        import sqlglot
-
-        from migcheck.extract.sql import SQLGLOT_DIALECTS
-
-        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
-    except Exception:  # unreadable SQL: do not guess
-        return None
-    if tree is None:
-        return None
-    where = tree.args.get("where")
-    if where is None or not _whole_table(tree):
-        return None
-    return str(where.this.sql(dialect=SQLGLOT_DIALECTS.get(dialect, dialect)))
-
-
-def _whole_table(statement: object) -> bool:
-    """True when ``statement``'s WHERE selects rows only by NULL-ness or constants (no batch bound)."""
-    from sqlglot import exp
-
-    assert isinstance(statement, exp.Expression)
-    if statement.args.get("limit") is not None or statement.find(exp.Placeholder) is not None:
-        return False
-    where = statement.args.get("where")
-    return where is None or _unbounded_predicate(where.this)
-
-
-def _unbounded_predicate(node: object) -> bool:
-    from sqlglot import exp
-
-    while isinstance(node, exp.Paren | exp.Not):
-        node = node.this
-    if isinstance(node, exp.Connector):
-        return _unbounded_predicate(node.this) and _unbounded_predicate(node.expression)
-    if isinstance(node, exp.Is | exp.Boolean):
-        return True
-    if isinstance(node, exp.EQ):
-        return all(isinstance(side, exp.Literal) for side in (node.this, node.expression))
-    # key IN (SELECT key FROM t WHERE col IS NULL): bounded only if the subquery is
-    query = node.args.get("query") if isinstance(node, exp.In) else None
-    if query is not None:
-        inner = query.this if isinstance(query, exp.Subquery) else query
-        return isinstance(inner, exp.Select) and _whole_table(inner)
-    return False
-
-
 _BACKFILL_FIX = (
     "backfill in batches, in a revision of its own, outside one long transaction:\n"
     "conn = op.get_bind()\n"
@@ -245,7 +195,7 @@ def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit
     verb = change.action.upper()
     table = (change.table or "the table").replace("migcheck_param", "{…}")
     if change.has_where:
-        where = _unbounded_where(change.sql, ctx.dialect) if change.sql else None
+        where = change.unbounded_where  # decided at extraction, from the tree already parsed
         if where is None:
             return
         scope = f"its WHERE ({where}) still matches every row that needs it, in one statement"

@@ -1,0 +1,225 @@
+"""The schema a migration history builds, folded from the Change IR (renames followed).
+
+Used to compare with the models (drift) and to know the shape of what a revision drops (a drop
+plus an add of the same shape is a rename autogenerate could not see). What migcheck cannot read
+(SQL it did not model, bodies calling code it cannot follow, names built at run time) makes the
+tables it may touch *unknown*: never a finding.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from migcheck.changes import (
+    AddColumn,
+    AlterColumn,
+    Change,
+    ColumnSpec,
+    CreateTable,
+    DataChange,
+    DropColumn,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+)
+from migcheck.postgres import parse_type
+from migcheck.revision import Migration, iter_statements
+
+BuiltStatus = Literal["built", "absent", "unknown"]
+_COPIED = re.compile(r"\b(?:LIKE|INHERITS|PARTITION\s+OF|AS\s+SELECT|AS\s*\()", re.I)
+_RUNTIME = ("{…}", "migcheck_param", "migcheck_name")
+#: Statements that cannot change a table's shape.
+_HARMLESS = {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", "INSERT", "UPDATE", "DELETE",
+             "COMMENT", "GRANT", "REVOKE", "CREATE INDEX", "DROP INDEX", "CREATE UNIQUE", "VACUUM", "REINDEX",
+             "CREATE EXTENSION", "CREATE SCHEMA", "CREATE TYPE", "DROP TYPE", "ALTER TYPE", "CREATE FUNCTION",
+             "CREATE OR", "DROP FUNCTION", "CREATE TRIGGER", "DROP TRIGGER", "CREATE SEQUENCE", "LOCK"}
+
+
+@dataclass
+class BuiltColumn:
+    name: str
+    type: str | None
+    nullable: bool | None
+    path: Path
+    line: int
+
+
+@dataclass
+class BuiltTable:
+    name: str
+    path: Path
+    line: int
+    columns: dict[str, BuiltColumn] = field(default_factory=dict)
+
+
+@dataclass
+class BuiltSchema:
+    tables: dict[str, BuiltTable] = field(default_factory=dict)
+    #: Text migcheck could not model (raw SQL, opaque revision bodies): a table named in it is unknown.
+    unread: list[str] = field(default_factory=list)
+    #: A change on a table whose name is built at run time: any table may be affected.
+    anything: bool = False
+    #: The history changes tables it never created: it starts from a schema made some other way
+    #: (``metadata.create_all()``, an older tool), so a table it does not build may still exist.
+    preexisting: bool = False
+    _dropped: set[str] = field(default_factory=set, repr=False)
+
+    def _mentioned(self, name: str) -> bool:
+        pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
+        return any(pattern.search(text) for text in self.unread)
+
+    def table_status(self, name: str) -> BuiltStatus:
+        if self.anything or self._mentioned(name):
+            return "unknown"
+        if name.lower() in self.tables:
+            return "built"
+        return "unknown" if self.preexisting else "absent"
+
+    def column_status(self, table: str, column: str) -> BuiltStatus:
+        status = self.table_status(table)
+        if status != "built":
+            return status
+        return "built" if column.lower() in self.tables[table.lower()].columns else "absent"
+
+    def column(self, table: str, column: str) -> BuiltColumn | None:
+        built = self.tables.get(table.lower())
+        return built.columns.get(column.lower()) if built else None
+
+    # --- folding ---------------------------------------------------------------------------
+
+    def apply_migration(self, migration: Migration, changes: Iterable[Change] | None = None) -> None:
+        body = migration.upgrade
+        if changes is None and body is not None and body.opaque:
+            self.unread.extend(_application_calls(migration))
+        for change in migration.upgrade_changes if changes is None else changes:
+            self.apply(change, migration.path)
+
+    def apply(self, change: Change, path: Path) -> None:
+        table = getattr(change, "table", None)
+        if isinstance(table, str) and any(mark in table for mark in _RUNTIME):
+            if not isinstance(change, RawSQL | DataChange):
+                self.anything = True  # DDL on a table named at run time: it may be any table
+            return
+        if isinstance(table, str) and not isinstance(change, CreateTable | RawSQL | DataChange) \
+                and table.lower() not in self.tables and table.lower() not in self._dropped:
+            self.preexisting = True
+        if isinstance(change, CreateTable):
+            if not change.columns or (change.sql and _COPIED.search(change.sql)):
+                self.unread.append(change.table)  # columns copied from elsewhere: not known here
+            built = BuiltTable(change.table, path, change.line)
+            for spec in change.columns:
+                if spec.name:
+                    built.columns[spec.name.lower()] = _column(spec, path)
+            self.tables[change.table.lower()] = built
+        elif isinstance(change, DropTable):
+            self.tables.pop(change.table.lower(), None)
+            self._dropped.add(change.table.lower())
+        elif isinstance(change, RenameTable):
+            moved = self.tables.pop(change.table.lower(), None)
+            if moved is not None:
+                moved.name = change.new_name
+                self.tables[change.new_name.lower()] = moved
+        elif isinstance(change, AddColumn) and change.column.name:
+            target = self.tables.get(change.table.lower())
+            if target is not None:
+                target.columns[change.column.name.lower()] = _column(change.column, path)
+        elif isinstance(change, DropColumn):
+            target = self.tables.get(change.table.lower())
+            if target is not None:
+                target.columns.pop(change.column.lower(), None)
+        elif isinstance(change, RenameColumn):
+            target = self.tables.get(change.table.lower())
+            moved_col = target.columns.pop(change.column.lower(), None) if target else None
+            if target is not None and moved_col is not None:
+                moved_col.name = change.new_name
+                target.columns[change.new_name.lower()] = moved_col
+        elif isinstance(change, AlterColumn):
+            found = self.column(change.table, change.column)
+            if found is not None:
+                if change.type:
+                    found.type = change.type
+                if change.nullable is not None:
+                    found.nullable = change.nullable
+        elif isinstance(change, RawSQL) and change.is_schema:
+            words = change.keyword.upper()
+            if not any(words == h or words.startswith(h + " ") for h in _HARMLESS) or not change.understood:
+                self.unread.append(change.text or change.sql or "")
+
+
+_LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "sa", "op"}
+
+
+def _application_calls(migration: Migration) -> list[str]:
+    """The statement-level calls of ``upgrade()`` into the application's own code (helpers migcheck
+    cannot follow), as text: a table they name counts as unknown. Calls nested in op.* arguments
+    (column types such as ``app.types.GUID()``) change no table."""
+    try:
+        tree = ast.parse("\n".join(migration.source_lines))
+    except (SyntaxError, ValueError, RecursionError):
+        return ["\n".join(migration.source_lines)]
+    imported: set[str] = set()
+    for node in iter_statements(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            for alias in node.names:
+                top = (module or alias.name).split(".")[0]
+                local = isinstance(node, ast.ImportFrom) and node.level > 0
+                if local or (top not in _LIBRARIES and top not in sys.stdlib_module_names):
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    upgrade = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None)
+    if upgrade is None:
+        return []
+    texts = []
+    for stmt in iter_statements(upgrade.body):
+        value = getattr(stmt, "value", None)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and _root(value.func) in imported:
+            texts.append(ast.unparse(value))
+    return texts
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Call):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _column(spec: ColumnSpec, path: Path) -> BuiltColumn:
+    return BuiltColumn(spec.name or "", spec.type, not spec.is_not_null, path, spec.line)
+
+
+def build(migrations: Iterable[Migration]) -> BuiltSchema:
+    """Fold ``migrations`` (in the order they run) into the schema they leave."""
+    schema = BuiltSchema()
+    for migration in migrations:
+        schema.apply_migration(migration)
+    return schema
+
+
+def same_type(a: str | None, b: str | None) -> bool | None:
+    """Whether two type texts name the same SQL type (``String(length=100)`` = ``VARCHAR(100)``);
+    None when either is unknown."""
+    if not a or not b:
+        return None
+    pa, pb = parse_type(a), parse_type(b)
+    if pa is None or pb is None:
+        return _plain(a) == _plain(b)
+    return (pa.name, pa.params, pa.array) == (pb.name, pb.params, pb.array)
+
+
+def type_family(text: str | None) -> str | None:
+    """The base SQL type (``varchar``, ``int4``...), for comparisons that ignore lengths."""
+    parsed = parse_type(text)
+    return parsed.name if parsed else None
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", "", re.sub(r"^(?:[A-Za-z_]\w*\.)+", "", text)).lower().removesuffix("()")

@@ -1,0 +1,113 @@
+"""What the application maps, as read from its source: tables, columns, type decorators.
+
+Everything here comes from the AST of the application's modules (see ``reader.py``); nothing is
+imported. A fact migcheck could not read is ``None`` (or a table marked incomplete), never a guess:
+rules treat unknown as "say nothing", never as "not mapped".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["mapped", "unmapped", "unknown"]
+
+
+@dataclass(frozen=True)
+class MappedColumn:
+    """One column as a model maps it; ``attribute`` may differ from ``name`` (``x = Column("db_x")``)."""
+
+    table: str
+    name: str
+    attribute: str
+    #: The class (or the module-level variable of a ``Table``) that maps it.
+    owner: str
+    path: Path
+    line: int
+    #: The type as written, module prefixes dropped (``String(100)``); a TypeDecorator gives its impl.
+    type: str | None = None
+    #: None when the model does not say (and SQLAlchemy's default applies).
+    nullable: bool | None = None
+    primary_key: bool = False
+    server_default: bool = False
+    #: A value on INSERT without a server default: ``default=``, ``insert_default=``, an identity or
+    #: an autoincrementing integer primary key.
+    insert_default: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.owner}.{self.attribute}"
+
+
+@dataclass
+class MappedTable:
+    name: str
+    owner: str
+    path: Path
+    line: int
+    columns: dict[str, MappedColumn] = field(default_factory=dict)
+    #: False when some columns could not be read (columns made in a loop, an unreadable base class):
+    #: then a column not listed is unknown, not unmapped.
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class TypeDecoratorInfo:
+    """A ``TypeDecorator`` subclass: ``impl`` and what ``load_dialect_impl`` returns per dialect."""
+
+    name: str
+    path: Path
+    line: int
+    impl: str | None
+    #: dialect name -> type (``{"postgresql": "JSONB"}``); ``"*"`` for the fallback return.
+    dialect_impls: dict[str, str] = field(default_factory=dict)
+
+    def impl_for(self, dialect: str) -> str | None:
+        """The type this decorator stores on ``dialect``: JSON vs JSONB and the like."""
+        return self.dialect_impls.get(dialect) or self.dialect_impls.get("*") or self.impl
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the reader could not follow, reported once as an info finding."""
+
+    message: str
+    path: Path
+    line: int = 1
+
+
+@dataclass
+class Application:
+    """The application's mapped schema, read statically (``read_application``)."""
+
+    root: Path
+    tables: dict[str, MappedTable] = field(default_factory=dict)
+    #: ``MetaData(naming_convention=...)`` of the target metadata (None when none is set or readable).
+    naming_convention: dict[str, str] | None = None
+    type_decorators: dict[str, TypeDecoratorInfo] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    #: The module files that were read.
+    files: list[Path] = field(default_factory=list)
+    #: Some mapped table's name could not be read: any table may be mapped.
+    unknown_names: bool = False
+
+    def table(self, name: str) -> MappedTable | None:
+        return self.tables.get(name.lower())
+
+    def table_status(self, name: str) -> Status:
+        if name.lower() in self.tables:
+            return "mapped"
+        return "unknown" if self.unknown_names else "unmapped"
+
+    def column(self, table: str, column: str) -> MappedColumn | None:
+        mapped = self.tables.get(table.lower())
+        return mapped.columns.get(column.lower()) if mapped else None
+
+    def column_status(self, table: str, column: str) -> Status:
+        mapped = self.tables.get(table.lower())
+        if mapped is None:
+            return "unknown" if self.unknown_names else "unmapped"
+        if column.lower() in mapped.columns:
+            return "mapped"
+        return "unmapped" if mapped.complete else "unknown"

@@ -1,0 +1,203 @@
+"""The revision history indexed once per graph, so a look-back question costs what its answer needs.
+
+Rules ask "what type did this column have before this revision?", "is a CHECK (col IS NOT NULL) valid
+here?", "did anything commit between the NOT VALID add and this VALIDATE?". Walking every ancestor for
+every question made lint quadratic in the history's length on ordinary histories (10,000 revisions: 3 s
+plain, 34 s when many revisions set NOT NULL). The index holds, built on first use and kept on the graph:
+
+- a position for every revision (topological order; revisions caught in a cycle first, by id);
+- the ancestors of every revision as a bit set over those positions (an ``int``), so "is X an
+  ancestor of R" and "what runs between X and R" are bit operations;
+- the upgrade changes grouped by the column they set, rename or drop (a rename under both names), the
+  renames and drops of tables by table, the constraint changes by constraint name, and the CHECK (col
+  IS NOT NULL) constraints by column, each list in history order.
+
+A question then walks back only through the changes of its column (or constraint) and stops at the
+answer. The results are the same as a forward replay of every earlier change (``lookback`` documents
+the semantics); tests compare both on generated histories.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from migcheck.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    CreateTable,
+    DropColumn,
+    DropConstraint,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+    ValidateConstraint,
+)
+from migcheck.graph import RevisionGraph
+from migcheck.postgres import not_null_check_column
+from migcheck.revision import Migration
+
+_ATTR = "_migcheck_history_index"
+
+#: Where a change sits in the history: (revision position, index in its upgrade changes).
+Key = tuple[int, int]
+
+
+def is_commit(change: Change) -> bool:
+    """A point where the running transaction ends: COMMIT, or a step run outside it (autocommit_block)."""
+    return not change.in_transaction or (isinstance(change, RawSQL) and change.keyword in {"COMMIT", "END"})
+
+
+def column_keys(change: Change) -> tuple[tuple[str, str], ...]:
+    """The (table, column) pairs, lower case, whose history ``change`` can set, move or end."""
+    if isinstance(change, CreateTable):
+        return tuple(dict.fromkeys((change.table.lower(), c.name.lower()) for c in change.columns if c.name))
+    if isinstance(change, AddColumn):
+        return ((change.table.lower(), change.column.name.lower()),) if change.column.name else ()
+    if isinstance(change, (AlterColumn, DropColumn)):
+        return ((change.table.lower(), change.column.lower()),)
+    if isinstance(change, RenameColumn):
+        return ((change.table.lower(), change.column.lower()), (change.table.lower(), change.new_name.lower()))
+    return ()
+
+
+def table_keys(change: Change) -> tuple[str, ...]:
+    """The tables, lower case, whose every column ``change`` moves or ends (renames and drops of tables)."""
+    if isinstance(change, RenameTable):
+        return (change.table.lower(), change.new_name.lower())
+    if isinstance(change, DropTable):
+        return (change.table.lower(),)
+    return ()
+
+
+@dataclass
+class _Events:
+    """Changes in history order, with their keys kept apart for bisection."""
+
+    keys: list[Key] = field(default_factory=list)
+    changes: list[tuple[Migration, Change]] = field(default_factory=list)
+
+    def add(self, key: Key, migration: Migration, change: Change) -> None:
+        self.keys.append(key)
+        self.changes.append((migration, change))
+
+
+@dataclass
+class HistoryIndex:
+    """Positions, ancestor bit sets and changes by table and by constraint name for one graph."""
+
+    graph: RevisionGraph
+    position: dict[str, int]
+    by_position: list[Migration]
+    ancestor_bits: dict[str, int]
+    #: Bit set of the revisions whose upgrade ends a transaction somewhere (COMMIT, autocommit_block).
+    committing: int
+    #: Changes that set, rename or drop one column, by (table, column) in lower case.
+    by_column: dict[tuple[str, str], _Events]
+    #: Renames and drops of tables, by lower-case table (under both names for a rename).
+    by_table: dict[str, _Events]
+    #: ``AddConstraint`` (named), ``ValidateConstraint`` and ``DropConstraint`` by lower-case name.
+    by_constraint: dict[str, _Events]
+    #: CHECK (column IS NOT NULL) constraints added, by (table, column) in lower case.
+    not_null_checks: dict[tuple[str, str], _Events]
+
+    @classmethod
+    def of(cls, graph: RevisionGraph) -> HistoryIndex:
+        """The graph's index, built on first use (a graph is not changed once built)."""
+        index = getattr(graph, _ATTR, None)
+        if index is None:
+            index = cls.build(graph)
+            setattr(graph, _ATTR, index)
+        return index
+
+    @classmethod
+    def build(cls, graph: RevisionGraph) -> HistoryIndex:
+        ordered = graph.topological()
+        in_order = {m.revision for m in ordered}
+        cyclic = [graph.by_id[r] for r in sorted(graph.by_id) if r not in in_order]
+        by_position = [*cyclic, *ordered]
+        position = {m.revision: i for i, m in enumerate(by_position)}
+        ancestor_bits: dict[str, int] = {}
+        committing = 0
+        by_column: dict[tuple[str, str], _Events] = defaultdict(_Events)
+        by_table: dict[str, _Events] = defaultdict(_Events)
+        by_constraint: dict[str, _Events] = defaultdict(_Events)
+        not_null_checks: dict[tuple[str, str], _Events] = defaultdict(_Events)
+        for pos, migration in enumerate(by_position):
+            ancestor_bits[migration.revision] = cls._ancestors(graph, migration, position, ancestor_bits)
+            for i, change in enumerate(migration.upgrade_changes):
+                key = (pos, i)
+                if is_commit(change):
+                    committing |= 1 << pos
+                for column in column_keys(change):
+                    by_column[column].add(key, migration, change)
+                for table in table_keys(change):
+                    by_table[table].add(key, migration, change)
+                if isinstance(change, (AddConstraint, ValidateConstraint, DropConstraint)) and change.name:
+                    by_constraint[change.name.lower()].add(key, migration, change)
+                if isinstance(change, AddConstraint) and change.kind_of == "check" and change.table:
+                    checked = not_null_check_column(change.condition)
+                    if checked:
+                        not_null_checks[(change.table.lower(), checked.lower())].add(key, migration, change)
+        return cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),
+                   dict(by_constraint), dict(not_null_checks))
+
+    @staticmethod
+    def _ancestors(graph: RevisionGraph, migration: Migration, position: dict[str, int],
+                   known: dict[str, int]) -> int:
+        """Ancestors as bits: from the parents' sets when they are known already (the usual case, in
+        topological order), else by walking the graph (cycles, ``depends_on`` on a later revision)."""
+        bits = 0
+        for name in (*migration.down_revisions, *migration.depends_on):
+            parent = graph.by_id.get(name) or graph.resolve(name)
+            if parent is None:
+                continue
+            parent_bits = known.get(parent.revision)
+            if parent_bits is None:
+                bits = 0
+                for rev in graph.ancestors(migration.revision):
+                    bits |= 1 << position[rev]
+                return bits
+            bits |= parent_bits | (1 << position[parent.revision])
+        return bits
+
+    def ancestors(self, revision: str) -> list[Migration]:
+        """The revisions that run before ``revision``, oldest first."""
+        bits = self.ancestor_bits.get(revision, 0)
+        out = []
+        while bits:
+            low = bits & -bits
+            out.append(self.by_position[low.bit_length() - 1])
+            bits ^= low
+        return out
+
+    def newest_first(self, events: _Events | None, revision: str, before: Key | None = None) -> Iterator[
+            tuple[Key, Migration, Change]]:
+        """The ``events`` of ancestors of ``revision``, newest first, strictly before ``before`` if given."""
+        if events is None:
+            return
+        bits = self.ancestor_bits.get(revision, 0)
+        if not bits:
+            return
+        end = len(events.keys) if before is None else bisect_left(events.keys, before)
+        # nothing after the newest ancestor can match: start there
+        end = min(end, bisect_left(events.keys, (bits.bit_length(), 0)))
+        keys, changes = events.keys, events.changes
+        for i in range(end - 1, -1, -1):
+            key = keys[i]
+            if bits >> key[0] & 1:
+                migration, change = changes[i]
+                yield key, migration, change
+
+    def commit_between(self, origin: str, revision: str) -> bool:
+        """Whether a revision that runs after ``origin`` and before ``revision`` ends a transaction."""
+        between = self.ancestor_bits.get(revision, 0) & ~self.ancestor_bits.get(origin, 0)
+        pos = self.position.get(origin)
+        if pos is not None:
+            between &= ~(1 << pos)
+        return bool(between & self.committing)

@@ -1,0 +1,151 @@
+"""Threat: a cache directory that someone else controls.
+
+With a shared cache root (``HOME=/tmp`` in arbitrary-UID containers, ``XDG_CACHE_HOME`` under
+/tmp) another user can plant a pack that says every revision is empty (every finding hidden,
+exit 0), or a symlink where migcheck writes its temp file, so that root's lint overwrites a file
+root owns. A structurally wrong entry crashed with a traceback although a damaged entry is
+promised to be only a miss. Now the root is created 0700, a root or entry directory not owned by
+this user or writable by others is not used (one note), temp files come from ``mkstemp``, and
+entries are checked against the type hints of migcheck's data classes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import Run, run_cli
+from migcheck.cache import Cache
+from migcheck.revision import Body
+
+OTHER_UID = 65534  # nobody
+
+DANGEROUS = textwrap.dedent('''\
+    revision = "danger"
+    down_revision = None
+
+    from alembic import op
+
+
+    def upgrade():
+        op.drop_table("accounts")
+
+
+    def downgrade():
+        pass
+    ''')
+
+
+@pytest.fixture
+def versions(tmp_path: Path) -> Path:
+    """Enough revisions for the cache to be used (parallel.CACHE_MIN_FILES), one of them dangerous."""
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    (folder / "danger.py").write_text(DANGEROUS)
+    for index in range(24):
+        (folder / f"r{index:02}.py").write_text(f'revision = "r{index}"\ndown_revision = None\n'
+                                                f'branch_labels = ("r{index}",)\n')
+    return folder
+
+
+def lint(versions: Path, root: Path) -> Run:
+    return run_cli("lint", versions, "--no-config", "--format", "json",
+                   env={"MIGCHECK_CACHE_DIR": str(root)})
+
+
+def pack_of(versions: Path, root: Path) -> tuple[Cache, str]:
+    cache = Cache.open("postgresql", root=root)
+    assert cache is not None
+    return cache, os.path.abspath(versions)
+
+
+def chown_tree(root: Path, uid: int) -> None:
+    for folder, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            os.lchown(Path(folder) / name, uid, uid)
+    os.chown(root, uid, uid)
+
+
+needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                                reason="planting files as another user needs root")
+
+
+def test_root_and_entry_directory_are_private(versions: Path, tmp_path: Path) -> None:
+    root = tmp_path / "home" / ".cache" / "migcheck"
+    assert lint(versions, root).exit_code == 1
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    [entries] = [p for p in root.iterdir() if p.is_dir()]
+    assert stat.S_IMODE(entries.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in entries.iterdir())
+
+
+def test_root_writable_by_others_is_not_used(versions: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shared-cache"
+    root.mkdir()
+    root.chmod(0o777)
+    run = lint(versions, root)
+    assert run.exit_code == 1 and "drop-table" in run.rules()
+    [note] = run.stderr.splitlines()
+    assert note.startswith("migcheck: note: cache not used:") and "writable by others" in note
+    assert list(root.iterdir()) == []
+
+
+@needs_root
+def test_planted_pack_does_not_hide_findings(versions: Path, tmp_path: Path) -> None:
+    """Another user owns the cache root and plants a pack whose entries are right but empty."""
+    root = tmp_path / "tmp-home-cache"
+    assert lint(versions, root).exit_code == 1  # builds a genuine pack
+    cache, folder = pack_of(versions, root)
+    pack = cache.read(folder)
+    for _key, outcome in pack.values():
+        if outcome is not None and not isinstance(outcome, tuple):
+            outcome.upgrade = Body(line=outcome.upgrade.line if outcome.upgrade else 1)
+    cache.write(folder, pack)
+    chown_tree(root, OTHER_UID)
+    for folder_path, dirs, _ in os.walk(root):
+        for name in ["", *dirs]:
+            (Path(folder_path) / name).chmod(0o755)
+    run = lint(versions, root)
+    assert run.exit_code == 1, run.stdout
+    assert "drop-table" in run.rules()
+    assert f"belongs to uid {OTHER_UID}" in run.stderr
+
+
+@needs_root
+def test_planted_symlink_is_not_written_through(versions: Path, tmp_path: Path) -> None:
+    """The temp file's name was predictable (``.<pack>.<pid>.tmp``): a symlink there redirected the write."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("root's own file\n")
+    root = tmp_path / "tmp-home-cache"
+    cache, folder = pack_of(versions, root)
+    target = cache.pack_path(folder)
+    (target.parent / f".{target.name}.{os.getpid()}.tmp").symlink_to(victim)
+    chown_tree(root, OTHER_UID)
+    run = lint(versions, root)
+    assert run.exit_code == 1 and "drop-table" in run.rules()
+    assert victim.read_text() == "root's own file\n"
+
+
+@pytest.mark.parametrize("damage", ["outcome-not-a-migration", "field-of-wrong-type", "change-of-wrong-type"])
+def test_structurally_wrong_entry_is_a_miss(versions: Path, tmp_path: Path, damage: str) -> None:
+    root = tmp_path / "cache"
+    first = lint(versions, root)
+    cache, folder = pack_of(versions, root)
+    pack = cache.read(folder)
+    name = os.path.abspath(versions / "danger.py")
+    key, migration = pack[name]
+    if damage == "outcome-not-a-migration":
+        pack[name] = (key, "not a migration")
+    elif damage == "field-of-wrong-type":
+        migration.upgrade = "op.drop_table('accounts')"
+    else:
+        migration.upgrade.changes[0].line = "one"
+    cache.write(folder, pack)
+    second = lint(versions, root)
+    assert "Traceback" not in second.stderr
+    assert second.exit_code == 1
+    assert second.json()["findings"] == first.json()["findings"]

@@ -1,0 +1,302 @@
+"""The application reader (migcheck.app): models read from their AST, never imported; and the rules
+built on it, run on their fixtures (fixtures/rules/<id>/fires and safe)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from migcheck.app import read_application
+from rulefixtures import cases, check_case
+
+APP_RULES = ["still-mapped-at-head", "rename-as-drop-and-add", "model-not-in-migrations",
+             "model-differs-from-migrations", "models-not-readable"]
+
+
+@pytest.mark.parametrize(("rule_id", "case"), cases(APP_RULES))
+def test_rule_fixture(rule_id: str, case: Path) -> None:
+    check_case(rule_id, case)
+
+
+def _project(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+ENV = "from alembic import context\nfrom app.models import Base\ntarget_metadata = Base.metadata\n"
+
+
+def test_shop_fixture_is_read_with_every_kind_of_mapping() -> None:
+    app = read_application(FIXTURES / "app" / "shop", "migrations/env.py")
+    assert app is not None
+    accounts = app.tables["accounts"]
+    assert sorted(accounts.columns) == ["age", "email", "id", "legacy_flag", "updated_at"]
+    flag = accounts.columns["legacy_flag"]
+    assert (flag.attribute, flag.owner, flag.line, flag.type) == ("flag", "Account", 15, "Boolean")
+    assert accounts.columns["updated_at"].owner == "TimestampMixin"  # from the mixin, in base.py
+    assert accounts.columns["updated_at"].path.name == "base.py"
+    assert accounts.columns["age"].nullable is True and accounts.columns["email"].nullable is False
+    assert accounts.columns["id"].insert_default  # an autoincrementing integer key
+    assert app.tables["audit_log"].owner == "audit_log"  # the imperative Table
+    assert app.notes == [] and not app.unknown_names
+
+
+def test_declarative_details(tmp_path: Path) -> None:
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            from typing import Optional
+            import sqlalchemy as sa
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, deferred, column_property
+            from sqlalchemy.orm import declared_attr
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class Named:
+                @declared_attr
+                def __tablename__(cls):
+                    return cls.__name__.lower()
+
+                @declared_attr
+                def created_by(cls):
+                    return sa.Column(sa.String(50), server_default="system")
+
+
+            class AbstractThing(Base):
+                __abstract__ = True
+                kind: Mapped[str] = mapped_column("thing_kind", sa.String(20), default="x")
+
+
+            class Widget(Named, AbstractThing):
+                id: Mapped[int] = mapped_column(primary_key=True)
+                label: Mapped[Optional[str]]
+                blob = deferred(sa.Column(sa.LargeBinary))
+                total = column_property(sa.select(sa.func.count()).scalar_subquery())
+                parts = relationship("Part")
+
+
+            class Employee(Base):
+                __tablename__ = "employees"
+                id = sa.Column(sa.Integer, primary_key=True)
+
+
+            class Manager(Employee):
+                budget = sa.Column(sa.Numeric(10, 2))
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    widget = app.tables["widget"]
+    assert sorted(widget.columns) == ["blob", "created_by", "id", "label", "thing_kind"]
+    assert widget.columns["thing_kind"].attribute == "kind" and widget.columns["thing_kind"].insert_default
+    assert widget.columns["created_by"].server_default
+    assert widget.columns["label"].nullable is True and widget.columns["label"].type == "String"
+    assert "abstractthing" not in app.tables
+    # single-table inheritance: the subclass's column lives in the parent's table
+    assert sorted(app.tables["employees"].columns) == ["budget", "id"]
+
+
+def test_naming_convention_and_type_decorators(tmp_path: Path) -> None:
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import sqlalchemy as sa
+            from sqlalchemy import JSON, MetaData, TypeDecorator
+            from sqlalchemy.dialects.postgresql import JSONB
+            from sqlalchemy.orm import DeclarativeBase
+
+            NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s"}
+
+
+            class Base(DeclarativeBase):
+                metadata = MetaData(naming_convention=NAMING)
+
+
+            class JSONish(TypeDecorator):
+                impl = JSON
+                cache_ok = True
+
+                def load_dialect_impl(self, dialect):
+                    if dialect.name == "postgresql":
+                        return dialect.type_descriptor(JSONB())
+                    return dialect.type_descriptor(JSON())
+
+
+            class Doc(Base):
+                __tablename__ = "docs"
+                id = sa.Column(sa.Integer, primary_key=True)
+                body = sa.Column(JSONish)
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    assert app.naming_convention == {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s"}
+    decorator = app.type_decorators["JSONish"]
+    assert decorator.impl == "JSON"
+    assert decorator.impl_for("postgresql") == "JSONB()" and decorator.impl_for("sqlite") == "JSON()"
+    assert app.tables["docs"].columns["body"].type == "JSONB()"
+    mysql = read_application(root, "migrations/env.py", dialect="mysql")
+    assert mysql is not None and mysql.tables["docs"].columns["body"].type == "JSON()"
+
+
+def test_tables_made_in_a_loop_over_literal_names(tmp_path: Path) -> None:
+    """jupyterhub's role maps: Table(f"{entity}_role_map", Column(f"{entity}_id", ...)) per entity."""
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import sqlalchemy as sa
+            from sqlalchemy.orm import DeclarativeBase
+
+            ENTITIES = ("user", "group")
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            for entity in ENTITIES:
+                table = sa.Table(
+                    f"{entity}_role_map",
+                    Base.metadata,
+                    sa.Column(f"{entity}_id", sa.ForeignKey(f"{entity}s.id"), primary_key=True),
+                    sa.Column("role_id", sa.Integer, primary_key=True),
+                )
+            for name in load_names():
+                sa.Table(name, Base.metadata, sa.Column("id", sa.Integer))
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    assert sorted(app.tables) == ["group_role_map", "user_role_map"]
+    assert sorted(app.tables["user_role_map"].columns) == ["role_id", "user_id"]
+    assert app.tables["user_role_map"].columns["user_id"].type is None  # from the foreign key
+    assert app.unknown_names and len(app.notes) == 1  # the loop over names read at run time
+
+
+def test_models_setting_when_env_py_hides_them(tmp_path: Path) -> None:
+    root = _project(tmp_path, {
+        "migrations/env.py": "from flask import current_app\n"
+                             "target_metadata = current_app.extensions['migrate'].db.metadata\n",
+        "src/app/__init__.py": "",
+        "src/app/models.py": '''\
+            from app.db import db
+
+
+            class User(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                full_name = db.Column(db.String(80))
+        ''',
+        "src/app/db.py": "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n",
+    })
+    hidden = read_application(root, "migrations/env.py")
+    assert hidden is not None and hidden.tables == {} and hidden.unknown_names
+    assert "[tool.migcheck] models" in hidden.notes[0].message
+    app = read_application(root, "migrations/env.py", ["app.models"])
+    assert app is not None
+    assert sorted(app.tables["user"].columns) == ["full_name", "id"]  # Flask-SQLAlchemy's table name
+
+
+def test_no_target_metadata_means_no_models(tmp_path: Path) -> None:
+    root = _project(tmp_path, {"migrations/env.py": "target_metadata = None\n"})
+    assert read_application(root, "migrations/env.py") is None
+
+
+def test_unreadable_parts_are_unknown_never_unmapped(tmp_path: Path) -> None:
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import sqlalchemy as sa
+            from sqlalchemy.orm import DeclarativeBase
+            from somelib import UserTableBase
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class User(UserTableBase, Base):
+                __tablename__ = "users"
+                id = sa.Column(sa.Integer, primary_key=True)
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    assert app.column_status("users", "id") == "mapped"
+    assert app.column_status("users", "hashed_password") == "unknown"  # may come from UserTableBase
+    assert app.table_status("orders") == "unmapped"
+    assert len(app.notes) == 1 and app.notes[0].line == 10
+
+
+def test_files_outside_the_project_are_never_read(tmp_path: Path) -> None:
+    outside = _project(tmp_path / "outside", {"evil/__init__.py": "",
+                                               "evil/models.py": "import sqlalchemy as sa\n"
+                                               "t = sa.Table('secret', None, sa.Column('id', sa.Integer))\n"})
+    root = _project(tmp_path / "project", {
+        "migrations/env.py": "from ..evil import models\nimport evil.models\ntarget_metadata = models.t\n",
+    })
+    (root / "evil").symlink_to(outside / "evil")
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and "secret" not in app.tables
+    assert all(p.is_relative_to(root) for p in app.files) and app.files == []
+
+
+def test_autogenerate_note_is_folded_into_the_existing_finding() -> None:
+    from conftest import run_cli
+
+    fires = FIXTURES / "rules" / "rename-as-drop-and-add" / "fires"
+    run = run_cli("lint", fires, "--format", "json", "--select", "drop-column,drop-table", "--fail-on", "never")
+    upgrade = [f for f in run.json()["findings"] if f["line"] < 27]
+    assert {f["rule"] for f in upgrade} == {"drop-column", "drop-table"} and len(upgrade) == 2
+    assert all('still marked "please adjust!"' in f["message"] for f in upgrade)
+    safe = FIXTURES / "rules" / "rename-as-drop-and-add" / "safe"  # a drop written by hand, no markers
+    plain = run_cli("lint", safe, "--format", "json", "--select", "drop-column", "--fail-on", "never")
+    assert [f for f in plain.json()["findings"] if "please adjust" in f["message"]] == []
+    assert len(plain.json()["findings"]) == 1
+
+
+def test_models_setting_from_pyproject_end_to_end(tmp_path: Path) -> None:
+    """A Flask-Migrate env.py leads nowhere; ``[tool.migcheck] models`` names the modules."""
+    from conftest import run_cli
+
+    root = _project(tmp_path / "flaskapp", {
+        "pyproject.toml": '[tool.migcheck]\nmodels = ["app.models"]\n',
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/env.py": "from flask import current_app\n"
+                             "target_metadata = current_app.extensions['migrate'].db.metadata\n",
+        "migrations/versions/0001_drop.py": '''\
+            """drop"""
+            from alembic import op
+
+            revision = "0001"
+            down_revision = None
+
+
+            def upgrade():
+                op.drop_column("user", "full_name")
+
+
+            def downgrade():
+                pass
+        ''',
+        "app/__init__.py": "",
+        "app/models.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n\n"
+                         "class User(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+                         "    full_name = db.Column(db.String(80))\n",
+    })
+    run = run_cli("lint", root, "--format", "json", "--select", "still-mapped-at-head")
+    found = run.json()["findings"]
+    assert [(f["rule"], f["line"]) for f in found] == [("still-mapped-at-head", 9)]
+    assert "User.full_name at app/models.py:8" in found[0]["message"]
