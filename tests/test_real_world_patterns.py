@@ -36,12 +36,15 @@ def where(findings: list[dict[str, Any]]) -> list[tuple[str, int]]:
 def test_env_py_found_from_a_project_root_without_alembic_ini(tmp_path: Path) -> None:
     """Projects that build their Alembic config in code: env.py's lock_timeout still counts."""
     assert of(lint(REAL / "env-without-ini"), "missing-lock-timeout") == []
-    # The same project whose env.py sets nothing: the ADD COLUMN is reported.
     copy = tmp_path / "project"
     shutil.copytree(REAL / "env-without-ini", copy)
     env = copy / "shop" / "migrations" / "env.py"
     env.write_text(env.read_text().replace("SET lock_timeout = '3s'", "SELECT 1"))
-    assert where(of(lint(copy), "missing-lock-timeout")) == [("0002_order_note.py", 10)]
+    # The same project whose env.py sets nothing: one finding on env.py names the revision's ADD COLUMN.
+    found = of(lint(copy), "missing-lock-timeout")
+    assert where(found) == [("env.py", 8)]
+    assert "1 revision takes a strong lock" in found[0]["message"]
+    assert "0002_order_note.py:10" in found[0]["message"]
 
 
 # -- dialect checks -------------------------------------------------------------------------------
@@ -293,3 +296,143 @@ def test_mysql_series_without_a_release_does_not_claim_a_table_copy() -> None:
     assert "(ADD COLUMN is INSTANT from MySQL 8.0.12, and copies the table before, but" in message()
     assert "(ADD COLUMN is INSTANT on MySQL 8.0.35, but" in message(mysql_version="8.0.35")
     assert "(ADD COLUMN copies the table on MySQL 5.7, but" in message(mysql_version="5.7")
+
+
+# -- issue #16: the ten false-positive patterns ---------------------------------------------------
+# Each fixture holds the pattern that was reported wrongly, beside a twin that must still be reported.
+
+
+def test_downgrade_not_inverse_understands_conventions_swaps_and_repairs() -> None:
+    found = of(lint(REAL / "inverse-swaps", "--dialect", "postgresql"), "downgrade-not-inverse")
+    # Silent: a name a naming convention explains (0002), an enum type swapped and swapped back (0004),
+    # a column replaced under its own name, also through batch_op (0005), a CHECK that goes with its
+    # column (0006), an INVALID index dropped if_exists and built again (0007).
+    # Reported: a downgrade that drops some other constraint (0003), and a different index under
+    # the same name that the downgrade never restores (0008).
+    assert where(found) == [("0003_weight_check.py", 9), ("0008_phase_index_wider.py", 11),
+                            ("0008_phase_index_wider.py", 12)]
+    assert "adds constraint weight_positive on parcels" in found[0]["message"]
+
+
+def test_drop_index_beside_an_access_exclusive_change_of_the_same_table_is_not_reported() -> None:
+    """DROP COLUMN holds ACCESS EXCLUSIVE until COMMIT: a concurrent DROP INDEX would shorten nothing."""
+    found = of(lint(REAL / "drop-index-under-exclusive"), "drop-index-not-concurrently")
+    assert where(found) == [("0001_retire_code.py", 11)]  # wallets: nothing else locks that table
+    assert "ix_wallets_owner on wallets" in found[0]["message"]
+
+
+def test_json_is_judged_by_the_type_it_resolves_to_not_by_its_class_name() -> None:
+    found = of(lint(REAL / "json-typedecorator"), "json-instead-of-jsonb")
+    assert where(found) == [("0001_payloads.py", 15)]  # sa.JSON only; harbor's JSON types are not read yet
+    assert "berths.raw is json" in found[0]["message"]
+
+
+def test_values_built_from_constants_are_not_unsafe_interpolation() -> None:
+    found = of(lint(REAL / "constant-interpolation"), "unsafe-sql-interpolation")
+    # numbers, KEY.upper(), repr(K), ", ".join(...) over a constant tuple, loops over literal lists: silent;
+    # values read from the environment: still reported, whatever is done to them.
+    assert where(found) == [("0002_from_outside.py", 13), ("0002_from_outside.py", 14),
+                            ("0002_from_outside.py", 16), ("0003_states.py", 22)]
+
+
+def test_logging_calls_are_not_unread_sql() -> None:
+    found = of(lint(REAL / "logging-calls"), "raw-sql-not-understood")
+    assert where(found) == [("0001_notes.py", 18)]  # the application helper only
+    assert "`tools.rebuild_search_index()` comes from `inkwell.db.tools`" in found[0]["message"]
+
+
+def test_a_label_added_to_two_enum_types_is_not_a_use_of_the_first() -> None:
+    found = of(lint(REAL / "enum-same-label"), "enum-add-value-in-transaction")
+    assert where(found) == [("0002_use.py", 9), ("0002_use.py", 10)]  # the UPDATE uses 'merged'
+    assert all("first use (line 11)" in f["message"] for f in found)
+
+
+def test_dialect_guards_written_in_other_ways_decide_the_branch() -> None:
+    """str(bind.engine.url).startswith(...), bind.engine.name, context.get_context().dialect.name, a helper."""
+    postgres = lint(REAL / "dialect-guards", "--dialect", "postgresql")
+    # only the PostgreSQL branch is read: its CONCURRENTLY in a transaction, nothing from MySQL/SQLite
+    assert sorted((f["rule"], f["line"]) for f in postgres if f["rule"] != "missing-downgrade") == [
+        ("concurrent-index-in-transaction", 24)]
+    mysql = lint(REAL / "dialect-guards", "--dialect", "mysql")
+    assert sorted((f["rule"], f["line"]) for f in mysql if f["rule"] != "missing-downgrade") == [
+        ("missing-lock-timeout", 16)]
+
+
+def test_mysql_drop_index_inside_alter_table_is_an_index_not_a_column() -> None:
+    mysql = lint(REAL / "dialect-guards", "--dialect", "mysql")
+    assert of(mysql, "drop-column") == []
+
+
+def test_a_data_fix_before_the_ddl_is_told_its_own_risk() -> None:
+    found = of(lint(REAL / "data-before-ddl"), "mixed-schema-and-data-change")
+    first, second = sorted(found, key=lambda f: f["path"])
+    assert (Path(first["path"]).name, first["line"], first["severity"]) == ("0001_fix_then_column.py", 10, "info")
+    assert "runs before the schema changes" in first["message"]
+    assert "the DDL's locks are not held while it runs" in first["message"]
+    assert (Path(second["path"]).name, second["line"], second["severity"]) == \
+        ("0002_column_then_fill.py", 11, "warning")
+    assert "the locks the DDL took are held until the data change commits" in second["message"]
+    mysql = of(lint(REAL / "data-before-ddl", "--dialect", "mysql"), "mixed-schema-and-data-change")
+    assert "commits the data change as soon as the DDL after it starts" in \
+        next(f["message"] for f in mysql if f["path"].endswith("0001_fix_then_column.py"))
+
+
+def test_a_rename_undone_in_the_same_transaction_is_not_reported() -> None:
+    found = of(lint(REAL / "rename-and-back"), "rename-column")
+    assert where(found) == [("0001_swap_through.py", 13)]  # brand -> maker stays
+    # MySQL commits each rename: the first one is visible to running code, the one back is not news
+    mysql = of(lint(REAL / "rename-and-back", "--dialect", "mysql"), "rename-column")
+    assert where(mysql) == [("0001_swap_through.py", 10), ("0001_swap_through.py", 13)]
+
+
+def test_revisions_that_change_no_schema_need_no_downgrade() -> None:
+    found = of(lint(REAL / "nothing-to-undo"), "missing-downgrade")
+    assert where(found) == [("0002_view.py", 13)]
+    assert "makes 1 schema change(s)" in found[0]["message"]
+
+
+# -- found by the held-out review of issue #16 (docs/real-world.md), fixed after it was counted ------
+
+
+def test_two_alembic_environments_under_one_root_are_two_histories() -> None:
+    """A core and a tenant schema, each with its env.py and versions/: ids and heads are per history."""
+    findings = lint(REAL / "two-environments")
+    assert of(findings, "duplicate-revision-id") == [] and of(findings, "multiple-heads") == []
+    timeouts = of(findings, "missing-lock-timeout")
+    assert sorted(Path(f["path"]).parent.name for f in timeouts) == ["core", "tenant"]
+    core = next(f for f in timeouts if "/core/" in f["path"])
+    assert "1 revision takes a strong lock" in core["message"] and "0002_org_slug.py:10" in core["message"]
+    assert "0002_case_title.py" not in core["message"]
+
+
+def test_tables_passed_by_a_custom_runner_are_resolved() -> None:
+    """upgrade(op, tables, tester): op.bulk_insert(tables.kinds, ...) seeds a table created in the revision."""
+    found = of(lint(REAL / "tables-argument"), "mixed-schema-and-data-change")
+    assert where(found) == [("0001_kinds.py", 12)]
+    assert found[0]["message"].startswith("op.bulk_insert on lamp_makers")
+
+
+def test_members_of_an_enum_defined_in_the_revision_are_constants() -> None:
+    found = of(lint(REAL / "constant-interpolation"), "unsafe-sql-interpolation")
+    assert [line for name, line in where(found) if name == "0003_states.py"] == [22]  # _Mode.on: no such member
+
+
+def test_constants_imported_from_a_models_package_are_not_models() -> None:
+    found = of(lint(REAL / "model-constants"), "orm-model-import-in-migration")
+    assert where(found) == [("0001_token_prefix.py", 7)]  # AccessToken only
+
+
+def test_an_index_the_downgrade_rebuilds_without_a_name_is_restored() -> None:
+    found = of(lint(REAL / "inverse-swaps"), "downgrade-not-inverse")
+    assert not [f for f in found if f["path"].endswith("0009_phase_unique.py")]
+
+
+def test_schema_ddl_constructs_are_read() -> None:
+    assert lint(REAL / "schema-constructs") == []  # CreateSchema/DropSchema compile to known SQL
+
+
+def test_a_statement_rebound_with_its_parameters_is_read() -> None:
+    """`stmt = text("..."); stmt = stmt.bindparams(...); conn.execute(stmt)`: the SQL is known."""
+    findings = lint(REAL / "rebound-statement")
+    assert of(findings, "raw-sql-not-understood") == []
+    assert where(of(findings, "mixed-schema-and-data-change")) == [("0001_policies.py", 15)]

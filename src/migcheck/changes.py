@@ -54,6 +54,8 @@ class ColumnSpec:
     #: A Python-side ``default=``: it never reaches existing rows.
     python_default: bool = False
     primary_key: bool = False
+    #: The module the type was written with (``sa``, ``postgresql``, ``app.types``); None for a bare name.
+    type_module: str | None = None
     identity: bool = False
     #: The expression of a generated column, and whether it is stored.
     computed: str | None = None
@@ -123,6 +125,8 @@ class AlterColumn(Change):
     column: str
     nullable: bool | None = None
     type: str | None = None
+    #: The module ``type_`` was written with (see ``ColumnSpec.type_module``).
+    type_module: str | None = None
     using: str | None = None
     #: True when the statement changes the server default (to ``server_default``, maybe None).
     server_default_changed: bool = False

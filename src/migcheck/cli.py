@@ -149,7 +149,7 @@ def _cli_values(
     dialect: Dialect | None = None,
     postgres_version: int | None = None, select: list[str] | None = None,
     extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
-    baseline: str | None = None, table_stats: Path | None = None,
+    baseline: str | None = None, table_stats: Path | None = None, mysql_version: str | None = None,
 ) -> dict[str, tuple[object, str]]:
     from migcheck.config import split_cli_list
 
@@ -164,6 +164,7 @@ def _cli_values(
         "exclude": (exclude or None, "--exclude"),
         "baseline": (baseline, "--baseline"),
         "table-stats": (str(table_stats) if table_stats else None, "--table-stats"),
+        "mysql-version": (mysql_version, "--mysql-version"),
     }
 
 
@@ -199,6 +200,13 @@ def lint(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
     ] = False,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Print the number of findings per rule instead of the findings.")
+    ] = False,
+    mysql_version: Annotated[
+        str | None, typer.Option("--mysql-version", show_default=False,
+                                 help="MySQL or MariaDB server version, e.g. 8.0.32 or mariadb-10.11.")
+    ] = None,
     pretty: PrettyOpt = False,
 ) -> None:
     """Check migrations statically; nothing is imported or executed."""
@@ -211,12 +219,14 @@ def lint(
     settings = _settings(paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
         select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline,
-        table_stats=table_stats))
+        table_stats=table_stats, mysql_version=mysql_version))
     settings.base = base
     settings.jobs = jobs
     settings.cache = not no_cache
     try:
         wanted = outputs.parse(settings.output_format)
+        if statistics:
+            outputs.check_statistics(wanted)
     except outputs.OutputError as exc:
         fail(str(exc))
     try:
@@ -229,7 +239,7 @@ def lint(
     code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
         else EXIT_OK
     try:
-        outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty)
+        outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty, statistics=statistics)
     except outputs.OutputError as exc:
         fail(str(exc))
     raise typer.Exit(code)

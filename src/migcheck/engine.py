@@ -19,7 +19,7 @@ from migcheck.app.view import AppView
 from migcheck.changes import target_table
 from migcheck.config import ConfigError, Settings
 from migcheck.discovery import DiscoveryError, Sources, discover
-from migcheck.envinfo import read_env
+from migcheck.envinfo import EnvInfo, read_env
 from migcheck.findings import Finding, Severity
 from migcheck.graph import RevisionGraph
 from migcheck.load import LoadError, load_python, load_sql
@@ -268,32 +268,21 @@ def check(
                 findings.append(_finding(invalid, settings, hit, error.path, None))
 
     graph = RevisionGraph.build([*migrations, *(context or [])])
-    focus = {m.path.resolve() for m in migrations} if context else None
-    for rule in by_kind["graph"]:
-        assert rule.check is not None
-        for hit in rule.check(graph):
-            if focus is not None and (hit.path is None or hit.path.resolve() not in focus):
-                continue
-            if hit.path is None or scope.reports(hit.path):
-                findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
-
-    env = read_env(sources.env_py[0] if sources.env_py else None)
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
-    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app)
-    for rule in by_kind["project"]:
-        assert rule.check is not None
-        for hit in rule.check(project):
-            if hit.path is None or scope.reports(hit.path) or rule.id in APP_PROJECT_RULES:
-                findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
-    # Offline files carry their own history (``-- Running upgrade a -> b``): rules that look back
-    # through earlier revisions use it; graph rules still judge the .py revisions only.
-    sql_graph = RevisionGraph.build(sql_migrations)
-    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    # Several Alembic environments under one root (each env.py with its own versions/): each one is a
+    # history of its own, with its own env.py; judged together, they would share heads and ids.
+    groups = _environments(sources, migrations, context or [])
     dispatch = _Dispatch(by_kind["change"])
-    for migration in linted:
-        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env,
-                                    app)
-        findings.extend(_check_migration(ctx, dispatch, by_kind["revision"], settings))
+    for number, (env_path, group, group_context) in enumerate(groups):
+        findings.extend(_check_environment(
+            rules=by_kind, dispatch=dispatch, settings=settings, scope=scope,
+            graph=graph if len(groups) == 1 else RevisionGraph.build([*group, *group_context]),
+            env=read_env(env_path), app=app if len(groups) == 1 or env_path == _first(sources) else None,
+            migrations=group,
+            sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
+            focus={m.path.resolve() for m in group} if context else None,
+        ))
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
 
     for rule_id, hit in scope.extra_hits(migrations):
         if rule_id in enabled:
@@ -317,6 +306,66 @@ def check(
         linted=len(linted),
         rolling_safe=rolling_safe,
     )
+
+
+def _first(sources: Sources) -> Path | None:
+    return sources.env_py[0] if sources.env_py else None
+
+
+def _environments(sources: Sources, migrations: list[Migration],
+                  context: list[Migration]) -> list[tuple[Path | None, list[Migration], list[Migration]]]:
+    """(env.py, revisions, context revisions) per Alembic environment. One group, with the first env.py,
+    unless the run holds several env.py files that each sit beside the versions/ of some revisions."""
+    if len(sources.env_py) < 2:
+        return [(_first(sources), migrations, context)]
+    homes = {env.parent.resolve(): env for env in sources.env_py}
+
+    def home(migration: Migration) -> Path | None:
+        for parent in migration.path.resolve().parents:
+            if parent in homes:
+                return homes[parent]
+        return None
+
+    grouped: dict[Path | None, tuple[list[Migration], list[Migration]]] = {}
+    for migration in migrations:
+        grouped.setdefault(home(migration), ([], []))[0].append(migration)
+    for migration in context:
+        grouped.setdefault(home(migration), ([], []))[1].append(migration)
+    if len(grouped) < 2 or None in grouped:
+        return [(_first(sources), migrations, context)]  # not one env.py per history: judge them together
+    return [(env, group, extra) for env, (group, extra) in grouped.items()]
+
+
+def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, settings: Settings, scope: Scope,
+                       graph: RevisionGraph,
+                       env: EnvInfo, app: AppView | None, migrations: list[Migration],
+                       sql_migrations: list[Migration], focus: set[Path] | None) -> list[Finding]:
+    """Graph, project and per-revision rules over one Alembic environment."""
+    findings: list[Finding] = []
+    for rule in rules["graph"]:
+        assert rule.check is not None
+        for hit in rule.check(graph):
+            if focus is not None and (hit.path is None or hit.path.resolve() not in focus):
+                continue
+            if hit.path is None or scope.reports(hit.path):
+                findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
+
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app, in_scope=linted,
+                             env_reported=env.path is not None and scope.reports(env.path))
+    for rule in rules["project"]:
+        assert rule.check is not None
+        for hit in rule.check(project):
+            if hit.path is None or scope.reports(hit.path) or rule.id in APP_PROJECT_RULES:
+                findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
+    # Offline files carry their own history (``-- Running upgrade a -> b``): rules that look back
+    # through earlier revisions use it; graph rules still judge the .py revisions only.
+    sql_graph = RevisionGraph.build(sql_migrations)
+    for migration in linted:
+        ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env,
+                                    app)
+        findings.extend(_check_migration(ctx, dispatch, rules["revision"], settings))
+    return findings
 
 
 def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: list[Migration],

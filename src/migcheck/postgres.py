@@ -330,12 +330,26 @@ _ADD_VALUE = LazyRegex(
 )
 
 
+_LOCK = LazyRegex(
+    rf"^LOCK\s+(?:TABLE\s+)?(?:ONLY\s+)?(?P<name>{_QUALIFIED})(?P<rest>.*)$", re.I | re.S
+)
+_LOCK_MODE = LazyRegex(
+    r"\bIN\s+(?P<mode>ACCESS\s+SHARE|ROW\s+SHARE|ROW\s+EXCLUSIVE|SHARE\s+UPDATE\s+EXCLUSIVE|SHARE\s+ROW\s+"
+    r"EXCLUSIVE|SHARE|ACCESS\s+EXCLUSIVE|EXCLUSIVE)\s+MODE\b", re.I
+)
+
+
 def parse_statement(sql: str | None) -> Statement | None:
     """REINDEX, VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW, DETACH PARTITION, TRUNCATE, DROP SCHEMA /
-    DATABASE, ALTER TYPE .. ADD VALUE: the parts the rules look at; None for anything else."""
+    DATABASE, ALTER TYPE .. ADD VALUE, LOCK: the parts the rules look at; None for anything else."""
     if not sql:
         return None
     text = sql.strip().rstrip(";").strip()
+    if m := _LOCK.match(text):
+        # LOCK TABLE t [IN mode MODE]: ACCESS EXCLUSIVE when no mode is named
+        mode = _LOCK_MODE.search(m.group("rest"))
+        kind = " ".join(mode.group("mode").upper().split()) if mode else "ACCESS EXCLUSIVE"
+        return Statement("LOCK", unquote(m.group("name")), kind=kind)
     if m := _REINDEX.match(text):
         opts = (m.group("opts") or "").upper()
         concurrently = bool(m.group("conc")) or bool(re.search(r"\bCONCURRENTLY\b(?!\s+(?:FALSE|OFF|0)\b)", opts))

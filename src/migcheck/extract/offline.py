@@ -73,8 +73,10 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
             m = _RUNNING.match(item.text)
             if m:
                 finish()
-                ids = _ids(m.group(3))
-                current = _Segment(line=item.line, revision=ids[0] if ids else None, down=_ids(m.group(2)),
+                # `Running upgrade a -> b` applies b; `Running downgrade b -> a` undoes b: both belong to b
+                new, old = (m.group(3), m.group(2)) if m.group(1) == "upgrade" else (m.group(2), m.group(3))
+                ids = _ids(new)
+                current = _Segment(line=item.line, revision=ids[0] if ids else None, down=_ids(old),
                                    phase=m.group(1), settings={**session, **local})
             continue
         sql = item.text

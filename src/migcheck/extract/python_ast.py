@@ -114,6 +114,8 @@ class Scope:
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
+    #: Parameters that hold the tables by name (``def upgrade(op, tables, tester)``: ``tables.users``).
+    table_sets: frozenset[str] = frozenset()
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -143,12 +145,18 @@ class PythonExtractor:
         #: Names imported from outside the standard library and the SQLAlchemy/Alembic family, with their
         #: module: calls to them run code migcheck does not read.
         self.imported = imported_names(tree)
+        #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
+        self.numbers = _module_numbers(tree)
+        #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
+        self.class_constants = _class_constants(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
         if fn is None:
             return None
-        scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables))
+        params = {a.arg for a in fn.args.args}
+        scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables),
+                      table_sets=frozenset(params & {"tables"}))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
@@ -210,6 +218,8 @@ class PythonExtractor:
         root = _root_name(call.func)
         if root is None or root not in self.imported or root in scope.binds or root in scope.sessions:
             return
+        if _is_logging(root, self.imported[root]):
+            return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
         callee = ast.unparse(call.func)
         origin = self.imported[root]
         if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
@@ -226,6 +236,13 @@ class PythonExtractor:
             for value in values:
                 inner = scope.child()
                 inner.env[stmt.target.id] = value
+                self._walk(stmt.body, inner, out, active)
+            return
+        rows = self._literal_rows(stmt.iter, stmt.target, scope)
+        if rows:
+            for row in rows:
+                inner = scope.child()
+                inner.env.update(row)
                 self._walk(stmt.body, inner, out, active)
             return
         self._calls(stmt.iter, scope, out, active)
@@ -261,31 +278,38 @@ class PythonExtractor:
         self._calls(expr, scope, out, active)
 
     def _bind_name(self, name: str, value: ast.expr, scope: Scope) -> None:
+        # `stmt = stmt.bindparams(...)`: the value is read with what the name held before
+        before = scope.child() if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)) \
+            else scope
         scope.binds.discard(name)
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
-        if self._is_bind(value, scope):
+        self._bind_value(name, value, before, scope)
+
+    def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
+        """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
+        if self._is_bind(value, before):
             scope.binds.add(name)
         elif _is_session_factory(value):
             scope.sessions.add(name)
-        elif (table := _table_constructor(value, self, scope)) is not None:
+        elif (table := _table_constructor(value, self, before)) is not None:
             scope.tables[name] = table
         elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
                 and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
-            scope.tables[name] = self._str(value.args[0], scope) or _describe(value.args[0])
-        elif (statement := _core_statement(value, self, scope)) is not None:
+            scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
+        elif (statement := _core_statement(value, self, before)) is not None:
             scope.core[name] = statement
         else:
-            literal = self._literal(value, scope)
+            literal = self._literal(value, before)
             if literal is not None:
                 scope.env[name] = literal
-            elif (built := dynamic_sql_text(self, value, scope)) is not None:
+            elif (built := dynamic_sql_text(self, value, before)) is not None:
                 scope.dynamic_sql[name] = built
             else:
-                test = self._static_test(value, scope)
+                test = self._static_test(value, before)
                 if test is not None:
                     scope.env[name] = test
 
@@ -454,6 +478,7 @@ class PythonExtractor:
                 column=column,
                 nullable=_bool(nullable),
                 type=_type_text(type_) if type_ is not None else None,
+                type_module=_type_module(type_),
                 using=self._str(using, scope) if using is not None else None,
                 server_default_changed="server_default" in kw,
                 server_default=self._server_default(kw["server_default"], scope) if "server_default" in kw else None,
@@ -552,6 +577,104 @@ class PythonExtractor:
             return text[0]
         return None
 
+    def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
+        """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the
+        list is written out with constants only; [] otherwise."""
+        if not isinstance(iterable, ast.List | ast.Tuple) or not iterable.elts or len(iterable.elts) > 200:
+            return []
+        names = [target] if isinstance(target, ast.Name) else list(target.elts) \
+            if isinstance(target, ast.Tuple) else []
+        if not names or not all(isinstance(n, ast.Name) for n in names):
+            return []
+        rows: list[dict[str, object]] = []
+        for element in iterable.elts:
+            items = [element] if isinstance(target, ast.Name) else \
+                list(element.elts) if isinstance(element, ast.Tuple | ast.List) else []
+            if len(items) != len(names):
+                return []
+            row: dict[str, object] = {}
+            for name, item in zip(names, items, strict=True):
+                value = self._literal(item, scope)
+                if not isinstance(value, str) and isinstance(item, ast.Constant) \
+                        and isinstance(item.value, int | float) and not isinstance(item.value, bool):
+                    value = item.value
+                if not isinstance(value, str | int | float) or isinstance(value, bool):
+                    return []
+                assert isinstance(name, ast.Name)
+                row[name.id] = value
+            rows.append(row)
+        return rows
+
+    def _format_value(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
+        """The text a value formatted into a string certainly has, when it comes from constants only:
+        literals and constants (numbers too), ``KEY.upper()``, ``repr(K)``, ``", ".join(CONSTS)``."""
+        literal = self._literal(node, scope)
+        if isinstance(literal, str) and not isinstance(literal, bool):
+            return literal
+        if depth > 8:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
+                and not isinstance(node.value, bool):
+            return str(node.value)
+        if isinstance(node, ast.Name):
+            value = scope.env.get(node.id, self.numbers.get(node.id) if node.id not in scope.env else None)
+            return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if isinstance(node, ast.Attribute):
+            # _State.done / _State.done.value: a member of an enum or constants class of this revision
+            member = node.value if node.attr == "value" and isinstance(node.value, ast.Attribute) else node
+            if isinstance(member, ast.Attribute) and isinstance(member.value, ast.Name):
+                value = self.class_constants.get(member.value.id, {}).get(member.attr)
+                return None if value is None else str(value)
+            return None
+        if not isinstance(node, ast.Call) or node.keywords:
+            return None
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in {"str", "repr", "int"} and len(node.args) == 1:
+            inner = self._format_value(node.args[0], scope, depth + 1)
+            if inner is None or (func.id == "int" and _NUMBER.fullmatch(inner) is None):
+                return None
+            text = isinstance(self._literal(node.args[0], scope), str) or isinstance(node.args[0], ast.Call)
+            return repr(inner) if func.id == "repr" and text else inner
+        if not isinstance(func, ast.Attribute):
+            return None
+        if func.attr == "join" and len(node.args) == 1:
+            sep = self._literal(func.value, scope)
+            items = self._literal(node.args[0], scope)
+            if isinstance(sep, str) and isinstance(items, tuple):
+                return sep.join(items)
+            arg = node.args[0]
+            parts: list[str | None] | None = None
+            if isinstance(arg, ast.List | ast.Tuple):
+                parts = [self._format_value(e, scope, depth + 1) for e in arg.elts]
+            elif isinstance(arg, ast.GeneratorExp | ast.ListComp) and len(arg.generators) == 1 \
+                    and not arg.generators[0].ifs and not arg.generators[0].is_async:
+                # ", ".join(repr(t) for t in TIERS): each item of a constant sequence, formatted
+                loop = arg.generators[0]
+                rows = self._literal_rows(loop.iter, loop.target, scope)
+                if not rows and isinstance(loop.target, ast.Name) \
+                        and isinstance(values := self._literal(loop.iter, scope), tuple):
+                    rows = [{loop.target.id: v} for v in values]
+                if rows:
+                    parts = []
+                    for row in rows:
+                        each = scope.child()
+                        each.env.update(row)
+                        parts.append(self._format_value(arg.elt, each, depth + 1))
+            if isinstance(sep, str) and parts is not None and all(p is not None for p in parts):
+                return sep.join(p for p in parts if p is not None)
+            return None
+        if func.attr in _STR_METHODS:
+            base = self._format_value(func.value, scope, depth + 1)
+            args = [self._literal(a, scope) for a in node.args]
+            if base is None or not all(isinstance(a, str) for a in args):
+                return None
+            try:
+                result = getattr(base, func.attr)(*args)
+            except (TypeError, ValueError):
+                return None
+            return result if isinstance(result, str) else None
+        return None
+
     def _str(self, node: ast.expr | None, scope: Scope) -> str | None:
         if node is not None and isinstance(node, ast.Call) and _call_name(node) == "f" and node.args:
             node = node.args[0]  # op.f("ix_name"): the name as written
@@ -584,6 +707,16 @@ class PythonExtractor:
             name = _call_name(node)
             if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
                 return self._sql_text(node.args[0], scope)
+            if name in {"CreateSchema", "DropSchema"} and node.args:
+                # SQLAlchemy's schema DDL constructs: the statement they compile to
+                schema = self._str(node.args[0], scope)
+                if schema is None:
+                    return None
+                kw = {k.arg: _bool(k.value) for k in node.keywords if k.arg}
+                verb = "CREATE SCHEMA" if name == "CreateSchema" else "DROP SCHEMA"
+                guard = " IF NOT EXISTS" if kw.get("if_not_exists") else " IF EXISTS" if kw.get("if_exists") else ""
+                cascade = " CASCADE" if kw.get("cascade") else ""
+                return f"{verb}{guard} {schema}{cascade}", node.lineno, True, False
             if name in {"strip", "bindparams", "columns", "execution_options"} \
                     and isinstance(node.func, ast.Attribute):
                 return self._sql_text(node.func.value, scope)
@@ -604,7 +737,8 @@ class PythonExtractor:
                 elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
                     parts.append(NAME_PLACEHOLDER)
                 else:
-                    inner = self._literal(value.value, scope) if isinstance(value, ast.FormattedValue) else None
+                    inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
+                        else None
                     if isinstance(inner, str):
                         parts.append(inner)
                     else:
@@ -656,6 +790,7 @@ class PythonExtractor:
                 continue
             elif spec.type is None:
                 spec.type = _type_text(arg)
+                spec.type_module = _type_module(arg)
         for kw in node.keywords:
             if kw.arg == "nullable":
                 spec.nullable = _bool(kw.value)
@@ -671,6 +806,7 @@ class PythonExtractor:
                 spec.name = self._str(kw.value, scope)
             elif kw.arg in {"type_", "type"} and spec.type is None:
                 spec.type = _type_text(kw.value)
+                spec.type_module = _type_module(kw.value)
         return spec
 
     def _column_constraints(self, node: ast.expr | None, table: str, column: ColumnSpec, scope: Scope,
@@ -687,6 +823,18 @@ class PythonExtractor:
         elif unique:
             out.append(AddConstraint(kind_of="unique", name=None, table=table, columns=[column.name], **common))
         for arg in node.args:
+            if isinstance(arg, ast.Call) and _call_name(arg) == "CheckConstraint" and arg.args:
+                # sa.Column("c", ..., sa.CheckConstraint("c > 0")): checked against every row as it is added
+                ck_kw = {k.arg: k.value for k in arg.keywords if k.arg}
+                out.append(AddConstraint(
+                    kind_of="check",
+                    name=self._str(ck_kw["name"], scope) if "name" in ck_kw else None,
+                    table=table,
+                    columns=[column.name],
+                    condition=self._str(arg.args[0], scope) or _describe(arg.args[0]),
+                    **common,
+                ))
+                continue
             if not (isinstance(arg, ast.Call) and _call_name(arg) == "ForeignKey" and arg.args):
                 continue
             target = self._str(arg.args[0], scope) or ""
@@ -812,6 +960,51 @@ def _attribute_write(body: list[ast.stmt], name: str) -> ast.stmt | None:
     return None
 
 
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+#: String methods that turn a constant into another constant.
+_STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
+                          "replace", "removeprefix", "removesuffix"})
+
+
+def _class_constants(tree: ast.Module) -> dict[str, dict[str, object]]:
+    """``class _State(IntEnum): new = 1``: each module-level class's members bound to an int or str
+    literal. Formatted into SQL they are constants of the revision, not data."""
+    found: dict[str, dict[str, object]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        members: dict[str, object] = {}
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, int | str) \
+                    and not isinstance(stmt.value.value, bool):
+                members[stmt.targets[0].id] = stmt.value.value
+        if members:
+            found[node.name] = members
+    return found
+
+
+def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
+    """Module-level ``NAME = 500``, assigned once."""
+    numbers: dict[str, int | float] = {}
+    seen: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, value = node.target.id, node.value
+        else:
+            continue
+        if name in seen:
+            numbers.pop(name, None)
+            continue
+        seen.add(name)
+        if isinstance(value, ast.Constant) and isinstance(value.value, int | float) \
+                and not isinstance(value.value, bool):
+            numbers[name] = value.value
+    return numbers
+
+
 def _target_names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
@@ -840,6 +1033,8 @@ def _table_constructor(node: ast.expr | None, ex: PythonExtractor, scope: Scope)
     """The table name of ``sa.table("t", ...)`` / ``sa.Table("t", meta)`` or a name bound to one."""
     if isinstance(node, ast.Name):
         return scope.tables.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in scope.table_sets:
+        return node.attr  # upgrade(op, tables, tester): tables.users is the users table
     if isinstance(node, ast.Call) and _call_name(node) in {"table", "Table"} and node.args:
         return ex._str(node.args[0], scope)
     return None
@@ -922,6 +1117,13 @@ def _show_placeholders(change: Change) -> None:
             setattr(change, attr, value.replace(PLACEHOLDER, "{…}").replace(NAME_PLACEHOLDER, "{…}"))
 
 
+def _type_module(node: ast.expr | None) -> str | None:
+    """``sa.JSON()`` -> ``sa``; ``app.types.JSON`` -> ``app.types``; ``JSON()`` -> None."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return ast.unparse(node.value) if isinstance(node, ast.Attribute) else None
+
+
 def _type_text(node: ast.expr) -> str:
     """``sa.String(length=50)`` -> ``String(length=50)``: the type as written, without module prefixes."""
     return _TYPE_PREFIX.sub("", ast.unparse(node))
@@ -949,6 +1151,37 @@ def _static_test_dialect(node: ast.expr) -> bool:
     return False
 
 
+def _names_the_backend(node: ast.expr) -> bool:
+    """``str(bind.engine.url)``, ``bind.engine.url.drivername``, ``url.get_backend_name()``, ``dialect.name``:
+    text that starts with the dialect's name."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in {"get_backend_name", "get_dialect"}:
+        return True
+    if _static_test_dialect(node):
+        return True
+    text = ast.unparse(node)
+    return text.endswith(("url", "url.drivername")) and ("bind" in text or "engine" in text or "context" in text
+                                                          or "connection" in text or "conn" in text)
+
+
+def _prefix_matches(prefix: object, dialect: str) -> bool | None:
+    """Whether text starting with the target dialect's name starts with ``prefix`` (or one of a tuple);
+    None when a prefix names no dialect, so the test is not a dialect check."""
+    prefixes = (prefix,) if isinstance(prefix, str) else prefix if isinstance(prefix, tuple) else ()
+    if not prefixes:
+        return None
+    spellings = {"mysql": ("mysql", "mariadb"), "postgresql": ("postgresql",)}.get(dialect, (dialect,))
+    result = False
+    for item in prefixes:
+        item = str(item).lower()
+        if not item or not any(name.startswith(item) for name in DIALECT_NAMES):
+            return None
+        result = result or any(name.startswith(item) for name in spellings)
+    return result
+
+
 #: Names SQLAlchemy gives its dialects: a ``.name`` compared with anything else is not a dialect check
 #: (``if column.name == "tenant_id"`` must not decide which branch runs).
 DIALECT_NAMES = frozenset({"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
@@ -961,8 +1194,10 @@ def _dialect_matches(value: str, dialect: str) -> bool:
 
 def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.expr | None:
     """The expression a helper such as ``def is_postgres(): return op.get_bind().dialect.name == ...``
-    returns, when it takes no argument and its body is only assignments, a docstring and one return."""
-    if fn is None or fn.args.args or fn.args.posonlyargs or fn.args.vararg or fn.args.kwonlyargs:
+    returns, when its body is only assignments, a docstring and one return. Its parameters can only
+    be what the test reads the dialect from (``def on_mysql(bind): return bind.engine.name == ...``):
+    a parameter compared with the name is unknown, so such a helper is no dialect check."""
+    if fn is None or fn.args.vararg or fn.args.kwarg:
         return None
     returns = [stmt for stmt in fn.body if isinstance(stmt, ast.Return)]
     others_plain = all(
@@ -979,13 +1214,20 @@ def _static_test_impl(self: PythonExtractor, test: ast.expr, scope: Scope, depth
     """Whether a dialect check is true for the target dialect; None when it is not one."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
-    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and not test.args and not test.keywords \
-            and depth < 3:
-        # `if is_postgres():` -- a module helper that returns a dialect check
-        returned = _returned_test(self.functions.get(test.func.id))
-        if returned is None:
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
+            and len(test.args) == 1 and _names_the_backend(test.func.value):
+        # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
+        return _prefix_matches(self._literal(test.args[0], scope), self.dialect)
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and depth < 3:
+        # `if is_postgres():` / `if on_mysql(bind):` -- a module helper that returns a dialect check
+        # (its arguments can only be the bind or the context the test reads the name from)
+        helper = self.functions.get(test.func.id)
+        returned = _returned_test(helper)
+        if returned is None or helper is None:
             return None
-        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=dict(self.consts)), depth + 1)
+        params = {a.arg for a in [*helper.args.posonlyargs, *helper.args.args, *helper.args.kwonlyargs]}
+        env = {k: v for k, v in self.consts.items() if k not in params}
+        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=env), depth + 1)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _static_test_impl(self, test.operand, scope, depth)
         return None if inner is None else not inner
@@ -1033,8 +1275,8 @@ def dynamic_sql_text(
 
 def format_with_literals(ex: PythonExtractor, base: str, call: ast.Call, scope: Scope) -> str | None:
     """``"... {}".format(CONST)`` with only literal arguments: the text it certainly evaluates to."""
-    args = [ex._literal(a, scope) for a in call.args]
-    kwargs = {k.arg: ex._literal(k.value, scope) for k in call.keywords if k.arg}
+    args = [ex._format_value(a, scope) for a in call.args]
+    kwargs = {k.arg: ex._format_value(k.value, scope) for k in call.keywords if k.arg}
     if len(kwargs) != len(call.keywords) or not all(isinstance(v, str) for v in [*args, *kwargs.values()]):
         return None
     try:
@@ -1045,7 +1287,11 @@ def format_with_literals(ex: PythonExtractor, base: str, call: ast.Call, scope: 
 
 def percent_with_literals(ex: PythonExtractor, base: str, right: ast.expr, scope: Scope) -> str | None:
     """``"... %s" % CONST`` with only literal operands: the text it certainly evaluates to."""
-    value = ex._literal(right, scope)
+    if isinstance(right, ast.Tuple):
+        parts = [ex._format_value(e, scope) for e in right.elts]
+        value: object = tuple(parts) if all(p is not None for p in parts) else None
+    else:
+        value = ex._format_value(right, scope)
     if not isinstance(value, str | tuple) or isinstance(value, bool):
         return None
     try:
@@ -1103,6 +1349,17 @@ def enum_type_call(ex: PythonExtractor, call: ast.Call, scope: Scope, out: list[
     kind = CreateEnumType if func.attr == "create" else DropEnumType
     out.append(kind(name=name or _describe(func.value), **common))
     return True
+
+
+#: Logging libraries, and the names projects give their loggers: calls to them write output, not SQL.
+_LOGGING_MODULES = {"loguru", "structlog", "logging", "logzero", "eliot"}
+_LOGGER_NAMES = {"logger", "log", "logging", "print", "LOG", "LOGGER", "_log", "_logger", "console"}
+
+
+def _is_logging(root: str, origin: str) -> bool:
+    """``logger`` from loguru or from the application's own logging module is still a logger."""
+    top = origin.lstrip(".").split(".")[0]
+    return top in _LOGGING_MODULES or root in _LOGGER_NAMES or origin.rsplit(".", 1)[-1] in _LOGGER_NAMES
 
 
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}

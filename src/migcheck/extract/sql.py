@@ -321,6 +321,10 @@ def _alter_action(
         name = _table_name(target) or _name(target)
         if kind == "CONSTRAINT":
             return DropConstraint(name=name, table=table, **common)
+        if kind in {"INDEX", "KEY"}:  # MySQL's ALTER TABLE t DROP INDEX ix: an index, not a column
+            return DropIndex(name=name, table=table, if_exists=bool(action.args.get("exists")), **common)
+        if kind in {"PRIMARY KEY", "FOREIGN KEY", "CHECK"}:
+            return DropConstraint(name=name, table=table, **common)
         return DropColumn(table=table, column=name or "?", if_exists=bool(action.args.get("exists")), **common)
     if isinstance(action, exp.AlterColumn):
         allow_null = action.args.get("allow_null")
@@ -407,7 +411,8 @@ def _add_constraint(
 
 
 def _inline_constraints(action: exp.Expression, table: str, render: str, common: dict[str, Any]) -> list[Change]:
-    """``ADD COLUMN c int UNIQUE / PRIMARY KEY / REFERENCES t``: the constraint PostgreSQL adds with the column."""
+    """``ADD COLUMN c int UNIQUE / PRIMARY KEY / REFERENCES t / CHECK (...)``: the constraint PostgreSQL adds
+    with the column."""
     from sqlglot import exp
 
     if not isinstance(action, exp.ColumnDef):
@@ -427,9 +432,12 @@ def _inline_constraints(action: exp.Expression, table: str, render: str, common:
             kind = "foreign_key"
             target = ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this
             referent = _table_name(target)
+        elif isinstance(ckind, exp.CheckColumnConstraint):
+            kind = "check"  # checked against every row while the ADD COLUMN holds ACCESS EXCLUSIVE
         if kind is not None:
+            condition = _sql_of(ckind.this, render) if kind == "check" else None
             out.append(AddConstraint(kind_of=kind, name=name, table=table, columns=[column], referent=referent,
-                                     **common))
+                                     condition=condition, **common))
     return out
 
 

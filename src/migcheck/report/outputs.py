@@ -10,6 +10,7 @@ keeps the terminal readable. The path is split at the first colon only, so
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -60,6 +61,14 @@ def parse(values: list[str] | None) -> list[Output]:
     return outputs
 
 
+def check_statistics(outputs: list[Output]) -> None:
+    """``--statistics`` prints text or JSON counts on standard output; another format there is an error."""
+    for output in outputs:
+        if output.path is None and output.format not in ("text", "json"):
+            raise OutputError(f"--statistics prints text or json on standard output, not {output.format}; "
+                              f"write the {output.format} report to a file: --format {output.format}:PATH")
+
+
 def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool,
            pretty: bool = False) -> str:
     """The report in one format; reporters are imported only when asked for.
@@ -107,8 +116,13 @@ def write_all(
     pretty: bool = False,
     stdout: TextIO | None = None,
     use_color: Callable[[TextIO], bool] | None = None,
+    statistics: bool = False,
 ) -> None:
-    """Files first, then standard output: a file that cannot be written stops the run with exit 2."""
+    """Files first, then standard output: a file that cannot be written stops the run with exit 2.
+
+    With ``statistics`` standard output gets the counts per rule instead of the findings (text or
+    JSON); reports written to files are complete either way.
+    """
     from migcheck.report.text import use_color as default_use_color
 
     out = stdout or sys.stdout
@@ -124,6 +138,13 @@ def write_all(
             raise OutputError(f"cannot write {output.format} report to {output.path}: "
                               f"{exc.strerror or exc}") from None
     for output in outputs:
-        if output.path is None:
+        if output.path is None and statistics:
+            from migcheck.report import text
+
+            if output.format == "json":
+                out.write(json.dumps(text.statistics_json(result), indent=2) + "\n")
+            else:
+                out.write(text.statistics(result))
+        elif output.path is None:
             color = (use_color or default_use_color)(out)
             out.write(render(output, result, exit_code, quiet=quiet, color=color, pretty=pretty))

@@ -42,26 +42,62 @@ def render(result: LintResult, *, color: bool = False, show_fix: bool = True, qu
     active = [f for f in result.findings if not f.suppressed]
     if quiet and not active:
         return ""
+    #: A fix printed once in full; the same fix again points back to it instead of repeating it.
+    shown: dict[str, str] = {}
     for _path, group in groupby(active, key=lambda f: f.path):
         for finding in group:
-            lines.extend(_finding_lines(finding, color, show_fix and not quiet))
+            lines.extend(_finding_lines(finding, color, show_fix and not quiet, shown))
         if not quiet:
             lines.append("")
     lines.append(summary(result, color))
     return "\n".join(log_line(line) for line in lines) + "\n"
 
 
-def _finding_lines(finding: Finding, color: bool, show_fix: bool) -> list[str]:
+def _finding_lines(finding: Finding, color: bool, show_fix: bool, shown: dict[str, str]) -> list[str]:
     sev = finding.severity
     rule = _paint(finding.rule, _COLORS[sev] + ";1", color)
     # Paths, names and SQL come from the linted files: escape sequences in them are shown, not run.
-    where = one_line(finding.path)
-    out = [f"{where}:{finding.line}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {one_line(finding.message)}"]
+    where = f"{one_line(finding.path)}:{finding.line}"
+    out = [f"{where}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {one_line(finding.message)}"]
     if show_fix and finding.fix:
-        fix_lines = terminal(finding.fix).split("\n")
+        first = shown.setdefault(finding.fix, where)
+        fix_lines = [f"the same as {first}"] if first != where else terminal(finding.fix).split("\n")
         out.append("    " + _paint("fix:", "32", color) + " " + fix_lines[0])
         out.extend("         " + line for line in fix_lines[1:])
     return out
+
+
+def statistics(result: LintResult) -> str:
+    """Counts per rule, most frequent first (ruff's ``--statistics``): where a team's findings come from."""
+    from collections import Counter
+
+    from migcheck.rules.registry import get_rule
+
+    active = [f for f in result.findings if not f.suppressed]
+    counts = Counter(f.rule for f in active)
+    severity: dict[str, Severity] = {}
+    for f in active:  # the worst, when table sizes made some of a rule's findings softer
+        severity[f.rule] = max(severity.get(f.rule, f.severity), f.severity)
+    width = max((len(rule) for rule in counts), default=0)
+    lines = []
+    for rule_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = get_rule(rule_id)
+        lines.append(f"{count:6d}  {rule_id:<{width}}  {severity[rule_id].label:<7}  {rule.summary if rule else ''}")
+    lines.append(summary(result))
+    return "\n".join(lines) + "\n"
+
+
+def statistics_json(result: LintResult) -> list[dict[str, object]]:
+    """The same counts as data: ``[{"rule", "severity", "count"}]``, most frequent first."""
+    from collections import Counter
+
+    active = [f for f in result.findings if not f.suppressed]
+    counts = Counter(f.rule for f in active)
+    severity: dict[str, Severity] = {}
+    for f in active:
+        severity[f.rule] = max(severity.get(f.rule, f.severity), f.severity)
+    return [{"rule": rule_id, "severity": severity[rule_id].label, "count": count}
+            for rule_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def summary(result: LintResult, color: bool = False) -> str:

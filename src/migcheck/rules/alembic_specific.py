@@ -272,6 +272,7 @@ ALLOWED_TOP = {
     "migcheck",
 }
 _MODEL_PART = re.compile(r"^(models?|entities|orm|orm_models?|\w+_models?|models?_\w+)$")
+_CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # TOKEN_PREFIX_LENGTH, not A or DB
 _MODEL_NAMES = {"models", "model", "orm", "Base", "Model", "db", "metadata", "mapper_registry"}
 
 
@@ -284,6 +285,8 @@ def model_import(imp: ImportInfo) -> str | None:
     top = imp.module.split(".")[0]
     if top in ALLOWED_TOP or top in sys.stdlib_module_names:
         return None
+    if imp.names and all(_CONSTANT.match(n) for n in imp.names):
+        return None  # `from app.model.oauth import PREFIX_LENGTH`: constants, not models
     parts = imp.module.split(".")
     if any(_MODEL_PART.match(part) for part in parts):
         return f"module {imp.module}"

@@ -64,3 +64,11 @@ class ProjectContext:
     graph: RevisionGraph
     migrations: list[Migration]
     app: AppView | None = None
+    #: The revisions per-revision checks look at (baseline and pull-request scope); None: all of them.
+    in_scope: list[Migration] | None = None
+    #: Whether a finding on env.py concerns this run (a pull request that leaves env.py alone: no).
+    env_reported: bool = True
+
+    @property
+    def linted(self) -> list[Migration]:
+        return self.migrations if self.in_scope is None else self.in_scope

@@ -20,6 +20,11 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     if not data or not schema:
         return
     first_schema = schema[0]
+    # The order decides the risk: DDL before the data change holds its locks through it; a data change
+    # that runs first only keeps its own rows locked while the DDL after it waits for its lock.
+    position = {id(c): i for i, c in enumerate(changes)}
+    after_ddl = [c for c in data if position[id(c)] > position[id(first_schema)]]
+    first = (after_ddl or data)[0]
     what = {
         "update": "an UPDATE",
         "insert": "an INSERT",
@@ -27,17 +32,35 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         "bulk_insert": "op.bulk_insert",
         "orm": "an ORM session write",
         "execute": "a statement run on the connection",
-    }.get(data[0].action, "a data change")
-    on = f" on {data[0].table}" if data[0].table else ""
+    }.get(first.action, "a data change")
+    on = f" on {first.table}" if first.table else ""
+    fix = ("move the data change into a revision of its own (`alembic revision -m \"backfill ...\"`) that "
+           "runs after the schema revision")
     if ctx.dialect == "mysql":
-        why = ("MySQL commits each DDL statement at once, so when the data change fails the schema change "
-               "stays, alembic_version is not updated, and re-running the revision fails on the DDL already "
-               "applied")
-    else:
-        why = "the locks the DDL took are held until the data change commits, and a failure rolls back both"
+        if after_ddl:
+            why = ("MySQL commits each DDL statement at once, so when the data change fails the schema change "
+                   "stays, alembic_version is not updated, and re-running the revision fails on the DDL already "
+                   "applied")
+        else:
+            why = ("MySQL commits the data change as soon as the DDL after it starts, so when the DDL fails the "
+                   "data change stays, alembic_version is not updated, and re-running the revision applies it "
+                   "again")
+        yield Hit(f"{what}{on} runs in the same revision as schema changes (first at line {first_schema.line}): "
+                  f"{why}", line=first.line, fix=fix)
+        return
+    if after_ddl:
+        yield Hit(
+            f"{what}{on} runs in the same revision as schema changes (first at line {first_schema.line}): "
+            f"the locks the DDL took are held until the data change commits, and a failure rolls back both",
+            line=first.line,
+            fix=fix,
+        )
+        return
     yield Hit(
-        f"{what}{on} runs in the same revision as schema changes (first at line {first_schema.line}): {why}",
-        line=data[0].line,
-        fix="move the data change into a revision of its own (`alembic revision -m \"backfill ...\"`) that "
-        "runs after the schema revision",
+        f"{what}{on} runs before the schema changes of this revision (first at line {first_schema.line}): the "
+        f"DDL's locks are not held while it runs, but the rows it writes stay locked until the DDL after it "
+        f"has waited for its own lock and commits, and a failing DDL rolls the data change back too",
+        line=first.line,
+        fix=fix,
+        severity=Severity.INFO,
     )

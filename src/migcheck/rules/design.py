@@ -55,7 +55,7 @@ def columns(change: Change) -> list[tuple[ColumnSpec, int]]:
     if isinstance(change, AddColumn):
         return [(change.column, change.column.line or change.line)]
     if isinstance(change, AlterColumn) and change.type:
-        return [(ColumnSpec(name=change.column, type=change.type), change.line)]
+        return [(ColumnSpec(name=change.column, type=change.type, type_module=change.type_module), change.line)]
     return []
 
 
@@ -224,7 +224,7 @@ def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]
     """A ``json`` column on PostgreSQL, where ``jsonb`` is what almost everyone wants."""
     for col, line in columns(change):
         base, _ = split_type(col.type)
-        if base == "JSON":
+        if base == "JSON" and (change.origin == "sql" or _sqlalchemy_type(ctx, col.type_module)):
             yield Hit(
                 f"column {_table(change)}.{col.name} is json, not jsonb: json has no equality operator, so "
                 f"SELECT DISTINCT, GROUP BY, UNION and = fail on it, it cannot be indexed with GIN, and "
@@ -234,6 +234,27 @@ def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]
                 fix=f'from sqlalchemy.dialects import postgresql\nsa.Column({lit(col.name)}, '
                     f'postgresql.JSONB())',
             )
+
+
+#: Modules through which revisions reach SQLAlchemy's types (``sa.JSON``, ``postgresql.JSON``, ``db.JSON``).
+_SQLALCHEMY_MODULES = {"sa", "sqlalchemy", "postgresql", "pg", "postgres", "psql", "types", "sqltypes", "db",
+                       "mysql", "sqlite", "dialects", "sqlalchemy.types", "sqlalchemy.dialects.postgresql"}
+
+
+def _sqlalchemy_type(ctx: RevisionContext, module: str | None) -> bool:
+    """The column type is SQLAlchemy's own, not an application class with the same name (a
+    ``TypeDecorator`` called ``JSON`` whose ``impl`` is JSONB). Application modules are not read
+    yet, so a type migcheck cannot trace back to SQLAlchemy is not judged."""
+    imports = ctx.migration.imports
+    if module is not None:  # ``x.JSON``: whoever ``x`` is
+        top = module.split(".")[0]
+        if any(top in imp.names and imp.module.split(".")[0] != "sqlalchemy" for imp in imports):
+            return False  # ``from app import types`` shadows a familiar name
+        return module in _SQLALCHEMY_MODULES or top in _SQLALCHEMY_MODULES
+    for imp in imports:  # a bare ``JSON``: whoever imported it
+        if imp.module.split(".")[0] != "sqlalchemy" and ("JSON" in imp.names or "*" in imp.names):
+            return False
+    return True
 
 
 # -- identifier-too-long --------------------------------------------------------------------------

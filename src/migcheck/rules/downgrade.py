@@ -22,11 +22,27 @@ from migcheck.changes import (
     RawSQL,
     RenameColumn,
     RenameTable,
+    ValidateConstraint,
 )
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
+
+#: Statements that change no schema, so there is nothing for a downgrade to undo: maintenance, locks,
+#: notifications, session settings, and TRUNCATE (data work: its rows are gone either way).
+_NOTHING_TO_UNDO = {"TRUNCATE", "REFRESH MATERIALIZED", "VACUUM", "ANALYZE", "LOCK TABLE", "LOCK", "NOTIFY",
+                    "LISTEN", "UNLISTEN", "SET", "RESET", "REINDEX", "CLUSTER", "DISCARD", "CHECKPOINT", "SELECT",
+                    "SHOW", "BEGIN", "COMMIT", "OPTIMIZE TABLE", "OPTIMIZE", "FLUSH"}
+
+
+def _undoable(change: Change) -> bool:
+    """A schema change a downgrade could undo (VALIDATE CONSTRAINT only proves what is there)."""
+    if isinstance(change, ValidateConstraint):
+        return False
+    if isinstance(change, RawSQL):
+        return change.is_schema and change.keyword not in _NOTHING_TO_UNDO and not change.keyword.startswith("LOCK ")
+    return change.is_schema
 
 
 @revision_rule("missing-downgrade", severity=Severity.WARNING)
@@ -38,7 +54,7 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     upgrade = migration.upgrade
     # Data-only revisions (backfills) usually need no way back: the schema revision's downgrade
     # removes what they filled.
-    schema_changes = [c for c in upgrade.changes if c.is_schema] if upgrade else []
+    schema_changes = [c for c in upgrade.changes if _undoable(c)] if upgrade else []
     if upgrade is None or not schema_changes:
         return
     downgrade = migration.downgrade
@@ -176,21 +192,97 @@ def _object_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...
     return None
 
 
+_TYPE_RENAME = re.compile(r"^\s*ALTER\s+TYPE\s+(\S+)\s+RENAME\s+TO\s+(\S+?)\s*;?\s*$", re.I)
+
+
+def _rename_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...], tuple[object, ...]] | None:
+    """(kind, old identity, new identity) of a rename of a column or an enum type."""
+    t = inv.table(getattr(change, "table", None))
+    if isinstance(change, RenameColumn) and t is not None:
+        old, new = _norm(change.column), _norm(change.new_name)
+        if old and new:
+            return "column", (t, old), (t, new)
+    if isinstance(change, RawSQL) and change.text and (m := _TYPE_RENAME.match(change.text)):
+        old, new = _norm(m.group(1)), _norm(m.group(2))
+        if old and new:
+            return "enum", (old,), (new,)
+    return None
+
+
+def _enum_key(change: Change) -> tuple[str, tuple[object, ...], bool] | None:
+    if isinstance(change, CreateEnumType | DropEnumType) and (n := _norm(change.name)):
+        return "enum", (n,), isinstance(change, CreateEnumType)
+    return None
+
+
+@dataclass
+class _Object:
+    """One database object followed through a direction's steps, whatever it is called on the way."""
+
+    existed: bool
+    name: tuple[str, tuple[object, ...]]
+    positions: list[int] = field(default_factory=list)
+    renamed: bool = False
+    dropped_if_exists: bool = False
+
+
 def _temporary(changes: list[Change], inv: _Inventory) -> set[int]:
-    """Positions of objects the upgrade creates and drops again later (a helper index for a backfill),
-    and of the drops of objects it created earlier: the upgrade leaves nothing behind to undo."""
-    keys = [_object_key(c, inv) for c in changes]
-    created: dict[tuple[str, tuple[object, ...]], list[int]] = {}
-    temporary: set[int] = set()
-    for index, key in enumerate(keys):
+    """Positions of steps the upgrade undoes itself, so nothing is left for the downgrade to undo:
+
+    - an object created and dropped again (a helper index for a backfill);
+    - a swap: an object replaced by another under the same name, through a rename (a new enum type
+      while the old one is renamed away and dropped; a new column renamed over the dropped one), or
+      an index dropped ``if_exists`` and built again (the repair of an INVALID index).
+
+    A plain drop and re-create of an index stays: its definition may have changed."""
+    current: dict[tuple[str, tuple[object, ...]], _Object] = {}
+    objects: list[_Object] = []
+    originals: dict[tuple[str, tuple[object, ...]], _Object] = {}
+
+    def lookup(key: tuple[str, tuple[object, ...]]) -> _Object:
+        if key not in current:
+            obj = _Object(existed=True, name=key)
+            current[key] = obj
+            originals.setdefault(key, obj)
+            objects.append(obj)
+        return current[key]
+
+    for index, change in enumerate(changes):
+        if rename := _rename_key(change, inv):
+            kind, old, new = rename
+            obj = lookup((kind, old))
+            obj.positions.append(index)
+            obj.renamed = True
+            del current[(kind, old)]
+            current[(kind, new)] = obj
+            continue
+        key = _object_key(change, inv) or _enum_key(change)
         if key is None:
             continue
         kind, ident, creates = key
         if creates:
-            created.setdefault((kind, ident), []).append(index)
-        elif created.get((kind, ident)):
-            temporary.add(created[(kind, ident)].pop())
-            temporary.add(index)
+            obj = _Object(existed=False, name=(kind, ident), positions=[index])
+            current[(kind, ident)] = obj
+            objects.append(obj)
+        else:
+            obj = lookup((kind, ident))
+            obj.positions.append(index)
+            obj.dropped_if_exists = bool(getattr(change, "if_exists", False))
+            del current[(kind, ident)]
+    alive = {id(obj): name for name, obj in current.items()}
+    temporary: set[int] = set()
+    for obj in objects:
+        if not obj.existed and id(obj) not in alive:
+            temporary.update(obj.positions)  # created and gone again
+    for name, original in originals.items():
+        if id(original) in alive:
+            continue
+        successor = current.get(name)
+        if successor is None or successor.existed:
+            continue
+        if original.renamed or successor.renamed or (name[0] == "index" and original.dropped_if_exists):
+            temporary.update(original.positions)
+            temporary.update(successor.positions)
     return temporary
 
 
@@ -207,6 +299,40 @@ def _restored_unnamed(ctx: RevisionContext, change: DropConstraint, down: _Inven
         and (kind is None or c.kind_of == kind)
         for c in ctx.migration.downgrade_changes
     )
+
+
+def _named_alike(name: str, names: set[str]) -> bool:
+    """``name`` is in ``names``, or one of them could be it under a naming convention.
+
+    ``MetaData(naming_convention={"ck": "ck_%(table_name)s_%(constraint_name)s"})`` turns
+    ``create_check_constraint("valid_state", "t", ...)`` into ``ck_t_valid_state``. env.py's
+    convention is not read yet, so any name that holds the other as whole ``_``-separated words
+    counts: a name mismatch that a convention could explain is not reported."""
+    if name in names:
+        return True
+    for other in names:
+        short, long = sorted((name, other), key=len)
+        if re.search(rf"(?:^|_){re.escape(short)}(?:_|$)", long):
+            return True
+    return False
+
+
+def _unnamed_index_on(ctx: RevisionContext, down: _Inventory, table: object) -> bool:
+    """The downgrade creates an index without a name on the table (``op.create_index(None, "t", [...])``):
+    the naming convention names it, very likely as the index the upgrade dropped."""
+    return table is not None and any(
+        isinstance(c, CreateIndex) and c.name is None and down.table(c.table) == table
+        for c in ctx.migration.downgrade_changes
+    )
+
+
+def _condition_columns(change: AddConstraint, table: object, down: _Inventory) -> set[tuple[object, str]]:
+    """Columns a CHECK's condition names among those the downgrade drops: dropping a column drops
+    every CHECK constraint that uses it (PostgreSQL; MySQL and SQLite refuse or drop it too)."""
+    if change.kind_of != "check" or not change.condition:
+        return set()
+    words = {w.lower() for w in re.findall(r"[A-Za-z_][\w$]*", change.condition)}
+    return {(t, c) for t, c in down.columns_dropped if t == table and c in words}
 
 
 def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator[tuple[Change, str, str]]:
@@ -240,8 +366,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                 undo = f'op.drop_index({lit(change.name)}, table_name={lit(change.table)})'
                 yield change, f"creates index {change.name}", undo
         elif isinstance(change, AddConstraint) and (n := _norm(change.name)) and t not in created_here:
-            cols = {(t, c.lower()) for c in change.columns}
-            if not gone and n not in down.constraints_dropped | down.indexes_dropped \
+            cols = {(t, c.lower()) for c in change.columns} | _condition_columns(change, t, down)
+            if not gone and not _named_alike(n, down.constraints_dropped | down.indexes_dropped) \
                     and not cols & down.columns_dropped:
                 yield (change, f"adds constraint {change.name} on {change.table}",
                        f'op.drop_constraint({lit(change.name)}, {lit(change.table)})')
@@ -255,10 +381,11 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                 yield (change, f"drops column {change.table}.{change.column}",
                        f'op.add_column({lit(change.table)}, sa.Column({lit(change.column)}, ...))')
         elif isinstance(change, DropIndex) and (n := _norm(change.name)):
-            if n not in down.indexes_created | down.constraints_added and t not in down.tables_created:
+            if not _named_alike(n, down.indexes_created | down.constraints_added) and t not in down.tables_created \
+                    and not _unnamed_index_on(ctx, down, t):
                 yield change, f"drops index {change.name}", f'op.create_index({lit(change.name)}, ...)'
         elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
-            if n not in down.constraints_added | down.indexes_created and t not in down.tables_created \
+            if not _named_alike(n, down.constraints_added | down.indexes_created) and t not in down.tables_created \
                     and not _restored_unnamed(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint({lit(change.name)}, {lit(change.table)}, ...)')

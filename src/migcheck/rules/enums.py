@@ -55,7 +55,11 @@ def _created_enums(migration: Migration) -> set[str]:
 
 
 def _uses(change: Change, values: list[str]) -> str | None:
-    """The added value this change writes or compares, when its text shows it."""
+    """The added value this change writes or compares, when its text shows it. Adding the same label
+    to another enum type (or creating a type that lists it) is not a use of this type's value."""
+    if isinstance(change, CreateEnumType) or (isinstance(change, RawSQL) and (
+            _added(change) is not None or (change.text and _CREATE_ENUM.match(change.text.strip())))):
+        return None
     texts = [change.sql or ""]
     if isinstance(change, AddColumn):
         texts.append(change.column.server_default or "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.changes import AddColumn, CreateIndex, DropIndex
+from migcheck.changes import AddColumn, CreateIndex, DropIndex, target_table
 from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
@@ -87,6 +87,8 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if ctx.dropped_here(change.table):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
+    if _exclusive_anyway(ctx, change):
+        return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
     table = f" on {change.table}" if change.table else ""
     table_arg = f', {lit(change.table)}' if change.table else ""
     yield Hit(
@@ -96,6 +98,22 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
             "with op.get_context().autocommit_block():\n"
             f'    op.drop_index({lit(change.name)}{table_arg}, postgresql_concurrently=True)'
         ),
+    )
+
+
+def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
+    """Another step of the same transaction takes ACCESS EXCLUSIVE on the index's table (a DROP COLUMN,
+    a rewriting ALTER): that lock is held until COMMIT, before or after the DROP INDEX, so a concurrent
+    drop would not shorten the time readers and writers wait."""
+    from migcheck.rules.safety import strong_lock
+
+    if not change.table or not change.in_transaction:
+        return False
+    table = change.table.lower()
+    return any(
+        other is not change and not isinstance(other, DropIndex) and other.in_transaction
+        and (target_table(other) or "").lower() == table and strong_lock(ctx, other) == "ACCESS EXCLUSIVE"
+        for other in ctx.migration.upgrade_changes
     )
 
 

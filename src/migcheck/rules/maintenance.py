@@ -46,7 +46,14 @@ def reindex_not_concurrently(ctx: RevisionContext, change: RawSQL) -> Iterator[H
     if stmt is None or stmt.concurrently or _new_relation(ctx, stmt.target):
         return
     what = f"{stmt.kind} {stmt.target}" if stmt.target else stmt.kind
-    if ctx.settings.postgres_version >= 12:
+    if (stmt.kind or "").upper() == "SYSTEM":
+        # PostgreSQL refuses it: "cannot reindex system catalogs concurrently"
+        fix = (
+            "REINDEX SYSTEM has no CONCURRENTLY form: run it by hand in a maintenance window, outside the "
+            "migration;\n# for the application's own indexes: REINDEX TABLE CONCURRENTLY <table> (PostgreSQL 12+)"
+        )
+        alt = ""
+    elif ctx.settings.postgres_version >= 12:
         fix = (
             "with op.get_context().autocommit_block():\n"
             f'    op.execute("REINDEX {stmt.kind} CONCURRENTLY {stmt.target or "..."}")'

@@ -40,6 +40,15 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
     if any(isinstance(c, DropColumn) and c.table.lower() == change.table.lower()
            and c.column.lower() == change.new_name.lower() for c in lookback.before(ctx, change)):
         return  # a swap: the new column takes the name of the one just dropped, so running code still finds it
+    if any(isinstance(c, RenameColumn) and c.table.lower() == change.table.lower()
+           and c.new_name.lower() == old and c.column.lower() == change.new_name.lower()
+           for c in lookback.before(ctx, change)):
+        return  # the name it gets back is the one running code uses; the name it had lived only here
+    if ctx.dialect != "mysql" and change.in_transaction and any(
+            isinstance(c, RenameColumn) and c is not change and c.in_transaction
+            and c.table.lower() == change.table.lower() and c.column.lower() == change.new_name.lower()
+            and c.new_name.lower() == old for c in ctx.migration.upgrade_changes):
+        return  # renamed and renamed back in one transaction: no other session ever sees the other name
     for c in ctx.migration.upgrade_changes:
         if not isinstance(c, AddColumn) or c.table.lower() != change.table.lower() or not c.column.name:
             continue

@@ -23,20 +23,20 @@ from migcheck.changes import (
     target_table,
 )
 from migcheck.findings import Severity
-from migcheck.rules.context import RevisionContext
-from migcheck.rules.registry import Hit, change_rule, revision_rule
+from migcheck.postgres import parse_statement
+from migcheck.revision import Migration
+from migcheck.rules.context import ProjectContext, RevisionContext
+from migcheck.rules.registry import Hit, change_rule, project_rule
 from migcheck.rules.versions import instant_add_column, mysql_label, release_unknown
 
 # -- missing-lock-timeout -------------------------------------------------------------------------
 
-#: Statements kept as raw SQL that take a lock which blocks reads or writes of a table.
+#: Statements kept as raw SQL that take a lock which blocks reads or writes of a table. REINDEX,
+#: VACUUM, CLUSTER, REFRESH, LOCK and DETACH are read by ``postgres.parse_statement``, the classifier
+#: every rule shares (options such as ``(CONCURRENTLY false)`` or ``(VERBOSE, FULL)`` included).
 _STRONG_RAW = {
     "ALTER TABLE": "ACCESS EXCLUSIVE",
-    "LOCK TABLE": "the requested",
     "TRUNCATE": "ACCESS EXCLUSIVE",
-    "CLUSTER": "ACCESS EXCLUSIVE",
-    "REINDEX": "SHARE",
-    "REFRESH MATERIALIZED": "ACCESS EXCLUSIVE",
     "CREATE TRIGGER": "SHARE ROW EXCLUSIVE",
     "DROP TRIGGER": "ACCESS EXCLUSIVE",
     "DROP VIEW": "ACCESS EXCLUSIVE",
@@ -46,8 +46,8 @@ _STRONG_RAW = {
     "CREATE POLICY": "ACCESS EXCLUSIVE",
     "ALTER POLICY": "ACCESS EXCLUSIVE",
 }
-_CONCURRENTLY = re.compile(r"\bCONCURRENTLY\b", re.I)
-_VACUUM_FULL = re.compile(r"^VACUUM\s*(\(\s*)?FULL\b", re.I)
+#: LOCK modes that block other sessions' reads or writes (ROW EXCLUSIVE and weaker block neither).
+_BLOCKING_LOCKS = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
 _SET_CONFIG = re.compile(r"set_config\s*\(\s*'(lock_timeout)'\s*,\s*'([^']*)'", re.I)
 _TIMEOUT_SETTINGS = {"postgresql": {"lock_timeout"}, "mysql": {"lock_wait_timeout"}}
 
@@ -69,12 +69,25 @@ def strong_lock(ctx: RevisionContext, change: Change) -> str | None:
     ):
         return "ACCESS EXCLUSIVE"
     if isinstance(change, RawSQL) and change.text:
-        if _VACUUM_FULL.match(change.text):
-            return "ACCESS EXCLUSIVE"
-        lock = _STRONG_RAW.get(change.keyword)
-        if lock and not _CONCURRENTLY.search(change.text):
-            return lock
+        return _raw_lock(change)
     return None
+
+
+def _raw_lock(change: RawSQL) -> str | None:
+    """The blocking lock of a statement kept as text, read by the shared statement classifier."""
+    stmt = parse_statement(change.text)
+    if stmt is not None:
+        if stmt.verb == "VACUUM":
+            return "ACCESS EXCLUSIVE" if stmt.full else None
+        if stmt.verb in {"REINDEX", "REFRESH", "DETACH"} and stmt.concurrently:
+            return None
+        if stmt.verb == "REINDEX":
+            return "SHARE"
+        if stmt.verb in {"CLUSTER", "REFRESH", "TRUNCATE", "DETACH"}:
+            return "ACCESS EXCLUSIVE"
+        if stmt.verb == "LOCK":
+            return stmt.kind if stmt.kind in _BLOCKING_LOCKS else None
+    return _STRONG_RAW.get(change.keyword)
 
 
 def _describe(change: Change) -> str:
@@ -93,6 +106,9 @@ def _describe(change: Change) -> str:
         "DropIndex": "DROP INDEX",
     }
     if isinstance(change, RawSQL):
+        stmt = parse_statement(change.text)
+        if stmt is not None and stmt.verb == "LOCK":
+            return f"LOCK TABLE {stmt.target}"
         return f"{change.keyword or 'statement'}{on}"
     return f"{names.get(change.kind, change.kind)}{on}"
 
@@ -118,16 +134,15 @@ def _nonzero(value: str | None) -> bool:
     return value is not None and value.strip().strip("'\"").lower() not in {"0", "0s", "0ms", "default", ""}
 
 
-@revision_rule("missing-lock-timeout", severity=Severity.WARNING, dialects={"postgresql", "mysql"})
-def missing_lock_timeout(ctx: RevisionContext) -> Iterator[Hit]:
-    """A strong lock on an existing table is requested with no lock timeout set first."""
+def _revision_hit(ctx: RevisionContext) -> Hit | None:
+    """The first strong lock of the revision taken with no lock timeout in effect; None when there is none."""
     changes = ctx.migration.upgrade_changes
     for index, change in enumerate(changes):
         lock = strong_lock(ctx, change)
         if lock is None:
             continue
         if _timeout_set(ctx, index):
-            return
+            return None
         what = _describe(change)
         if ctx.dialect == "mysql":
             extra = ""
@@ -140,24 +155,19 @@ def missing_lock_timeout(ctx: RevisionContext) -> Iterator[Hit]:
                     if since
                     else f" (ADD COLUMN copies the table on {mysql_label(ctx.settings)}"
                 ) + ", but it still needs the metadata lock first)"
-            yield Hit(
+            return Hit(
                 f"{what} needs an exclusive metadata lock{extra} and no lock_wait_timeout is set: while a "
-                f"long "
-                f"query or an open transaction uses the table, the ALTER waits (up to a year by default) "
-                f"and every "
-                f"later query on the table queues behind it",
+                f"long query or an open transaction uses the table, the ALTER waits (up to a year by "
+                f"default) and every later query on the table queues behind it",
                 line=change.line,
                 fix='op.execute("SET SESSION lock_wait_timeout = 5")  # first line of upgrade(), or in '
                     'env.py',
             )
-            return
         article = "an" if lock[0] in "AEIOU" else "a"
-        yield Hit(
+        return Hit(
             f"{what} takes {article} {lock} lock and no lock_timeout is set: if a long query holds a lock "
-            f"on the table, "
-            f"the DDL waits for it, and every later query on the table queues behind the DDL, which is an "
-            f"outage "
-            f"for as long as the long query runs",
+            f"on the table, the DDL waits for it, and every later query on the table queues behind the "
+            f"DDL, which is an outage for as long as the long query runs",
             line=change.line,
             fix=(
                 "op.execute(\"SET LOCAL lock_timeout = '5s'\")  # first line of upgrade(); retry on timeout\n"
@@ -165,7 +175,46 @@ def missing_lock_timeout(ctx: RevisionContext) -> Iterator[Hit]:
                 "#     connection.execute(sa.text(\"SET lock_timeout = '5s'\"))"
             ),
         )
+    return None
+
+
+#: The one line that sets a timeout for every revision, per dialect, as env.py would run it.
+_ENV_FIX = {
+    "postgresql": "connection.execute(sa.text(\"SET lock_timeout = '5s'\"))  # before context.configure()",
+    "mysql": "connection.execute(sa.text(\"SET SESSION lock_wait_timeout = 5\"))  # before context.configure()",
+}
+
+
+@project_rule("missing-lock-timeout", severity=Severity.WARNING, dialects={"postgresql", "mysql"})
+def missing_lock_timeout(project: ProjectContext) -> Iterator[Hit]:
+    """A strong lock on an existing table is requested with no lock timeout set first."""
+    found: list[tuple[Migration, Hit]] = []
+    for migration in project.linted:
+        ctx = RevisionContext.build(
+            migration, project.settings, project.graph if migration.origin == "python" else None, project.env
+        )
+        hit = _revision_hit(ctx)
+        if hit is not None:
+            found.append((migration, hit))
+    env = project.env
+    if found and env.path is not None and project.env_reported:
+        # One fix in env.py covers every revision: say it once, there, instead of once per revision.
+        setting = "lock_timeout" if project.settings.dialect == "postgresql" else "lock_wait_timeout"
+        named = [f"{m.path.name}:{hit.line}" for m, hit in found[:3]]
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        count = f"{len(found)} revisions take" if len(found) != 1 else "1 revision takes"
+        yield Hit(
+            f"env.py sets no {setting}, and {count} a strong lock on an existing table without one "
+            f"({', '.join(named)}{more}): a DDL statement that waits for its lock behind a long query "
+            f"makes every later query on the table queue behind it; one setting here covers every revision",
+            line=env.configure_line,
+            path=env.path,
+            fix=_ENV_FIX[project.settings.dialect],
+        )
         return
+    for migration, hit in found:
+        hit.path, hit.revision = migration.path, migration.revision
+        yield hit
 
 
 # -- unbatched-backfill ---------------------------------------------------------------------------

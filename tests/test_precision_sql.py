@@ -1,0 +1,99 @@
+"""Wrong or missed against PostgreSQL itself (issue #16): what migcheck said that PostgreSQL contradicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import test_rules_postgres_live
+from conftest import run_cli
+
+pg = test_rules_postgres_live.pg  # the scratch-database fixture of the live PostgreSQL checks
+
+
+def lint(path: Path, *args: str) -> list[dict[str, object]]:
+    run = run_cli("lint", path, "--format", "json", "--no-config", "--fail-on", "never", *args)
+    assert run.exit_code == 0, run.stderr
+    findings: list[dict[str, object]] = run.json()["findings"]
+    return findings
+
+
+def test_offline_downgrade_sql_belongs_to_the_revision_it_undoes(tmp_path: Path) -> None:
+    """`-- Running downgrade a044 -> a043` undoes a044: a finding there is a044's, not a043's."""
+    sql = tmp_path / "down.sql"
+    sql.write_text(
+        "BEGIN;\n\n-- Running downgrade a044 -> a043\n\nDROP INDEX CONCURRENTLY ix_tills_drawer;\n\n"
+        "UPDATE alembic_version SET version_num='a043' WHERE alembic_version.version_num = 'a044';\n\n"
+        "-- Running upgrade a042 -> a043\n\nDROP INDEX CONCURRENTLY ix_tills_float;\n\nCOMMIT;\n")
+    found = [(f["rule"], f["revision"], f["line"]) for f in lint(sql, "--select", "concurrent-index-in-transaction")]
+    assert found == [("concurrent-index-in-transaction", "a044", 5),
+                     ("concurrent-index-in-transaction", "a043", 11)]
+
+
+def test_reindex_system_is_not_offered_a_concurrent_form_postgresql_refuses(tmp_path: Path) -> None:
+    """PostgreSQL 15: `REINDEX SYSTEM CONCURRENTLY` fails with 'cannot reindex system catalogs concurrently'."""
+    sql = tmp_path / "reindex.sql"
+    sql.write_text("REINDEX SYSTEM shop;\nREINDEX TABLE tills;\n")
+    found = {f["line"]: f for f in lint(sql, "--select", "reindex-not-concurrently")}
+    assert "REINDEX SYSTEM CONCURRENTLY" not in str(found[1]["fix"])
+    assert "REINDEX SYSTEM has no CONCURRENTLY form" in str(found[1]["fix"])
+    assert 'REINDEX TABLE CONCURRENTLY tills' in str(found[2]["fix"])
+
+
+def test_inline_check_in_add_column_is_reported_on_both_paths(tmp_path: Path) -> None:
+    sql = tmp_path / "check.sql"
+    sql.write_text("ALTER TABLE tills ADD COLUMN cash bigint CHECK (cash > 0);\n"
+                   "ALTER TABLE tills ADD COLUMN coins bigint CONSTRAINT ck_coins CHECK (coins >= 0);\n"
+                   "ALTER TABLE tills ADD COLUMN note text;\n")
+    found = lint(sql, "--select", "add-check-constraint-without-not-valid")
+    assert [(f["line"], "ck_coins" in str(f["message"])) for f in found] == [(1, False), (2, True)]
+    revision = tmp_path / "0001_cash.py"
+    revision.write_text(
+        'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "0001"\ndown_revision = None\n\n\n'
+        "def upgrade():\n"
+        '    op.add_column("tills", sa.Column("cash", sa.BigInteger(), sa.CheckConstraint("cash > 0")))\n'
+        '    op.add_column("tills", sa.Column("note", sa.Text()))\n\n\n'
+        "def downgrade():\n    pass\n")
+    found = lint(revision, "--select", "add-check-constraint-without-not-valid")
+    assert [(f["line"], f["rule"]) for f in found] == [(9, "add-check-constraint-without-not-valid")]
+
+
+def test_postgresql_checks_an_inline_check_against_every_row_and_refuses_reindex_system_concurrently(
+        pg: Any) -> None:
+    """The two facts above, on the server: the inline CHECK is evaluated for the existing rows (a DEFAULT
+    that breaks it fails the ADD COLUMN), and REINDEX SYSTEM has no CONCURRENTLY form."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    with pg.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS tills; CREATE TABLE tills (id int); INSERT INTO tills VALUES (1), (2)")
+        with pytest.raises(psycopg2.errors.CheckViolation):
+            cur.execute("ALTER TABLE tills ADD COLUMN cash bigint DEFAULT 0 CHECK (cash > 0)")
+        cur.execute("SELECT current_database()")
+        database = cur.fetchone()[0]
+        with pytest.raises(psycopg2.errors.FeatureNotSupported, match="system catalogs concurrently"):
+            cur.execute(f"REINDEX SYSTEM CONCURRENTLY {database}")
+
+
+@pytest.mark.parametrize(("statement", "lock"), [
+    ("REINDEX (CONCURRENTLY false) TABLE tills", "REINDEX takes a SHARE lock"),
+    ("REINDEX TABLE CONCURRENTLY tills", None),
+    ("VACUUM (VERBOSE, FULL) tills", "VACUUM takes an ACCESS EXCLUSIVE lock"),
+    ("VACUUM (FULL false) tills", None),
+    ("VACUUM FULL tills", "VACUUM takes an ACCESS EXCLUSIVE lock"),
+    ("LOCK TABLE tills IN ACCESS SHARE MODE", None),
+    ("LOCK TABLE tills IN ROW EXCLUSIVE MODE", None),
+    ("LOCK TABLE tills IN SHARE MODE", "LOCK TABLE tills takes a SHARE lock"),
+    ("LOCK tills", "LOCK TABLE tills takes an ACCESS EXCLUSIVE lock"),
+    ("ALTER TABLE parts DETACH PARTITION parts_2020 CONCURRENTLY", None),
+])
+def test_lock_timeout_reads_statements_with_the_shared_classifier(tmp_path: Path, statement: str,
+                                                                  lock: str | None) -> None:
+    """Before, missing-lock-timeout read these with its own regexes and disagreed with the other rules."""
+    sql = tmp_path / "q.sql"
+    sql.write_text(statement + ";\n")
+    found = lint(sql, "--select", "missing-lock-timeout")
+    if lock is None:
+        assert found == []
+    else:
+        assert [str(f["message"]).startswith(lock) for f in found] == [True], found
