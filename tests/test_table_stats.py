@@ -327,3 +327,52 @@ def test_every_size_dependent_rule_exists() -> None:
     from migcheck.tablesizes import SIZE_DEPENDENT_RULES
 
     assert {r.id for r in all_rules()} >= SIZE_DEPENDENT_RULES
+
+
+VERIFY_REVISIONS = {
+    "a1_tables.py": '''
+        from alembic import op
+        import sqlalchemy as sa
+        revision = "a1"
+        down_revision = None
+        def upgrade():
+            op.create_table("products", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
+            op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.Text))
+        def downgrade():
+            op.drop_table("orders")
+            op.drop_table("products")
+        ''',
+    "b2_index.py": '''
+        from alembic import op
+        revision = "b2"
+        down_revision = "a1"
+        def upgrade():
+            op.create_index("ix_products_name", "products", ["name"])
+            op.create_index("ix_orders_note", "orders", ["note"])
+        def downgrade():
+            op.drop_index("ix_orders_note", table_name="orders")
+            op.drop_index("ix_products_name", table_name="products")
+        ''',
+}
+
+
+def test_verify_reads_the_snapshot_too(tmp_path: Path, postgres_service_url: str) -> None:
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for name, body in VERIFY_REVISIONS.items():
+        (versions / name).write_text(textwrap.dedent(body).lstrip(), encoding="utf-8")
+    snapshot = _snapshot(tmp_path / "s.json", [_table("products", 40, 16384), _table("orders", 48_000_000, 21 << 30)],
+                         heads=["a1"])
+    args = ["verify", versions, "--db-url", postgres_service_url, "--no-config", "--format", "json"]
+    plain = run_cli(*args)
+    assert plain.exit_code in (0, 1), plain.stderr
+    locks = {f["message"]: f for f in plain.json()["findings"] if f["rule"] == "dangerous-lock"}
+    assert len(locks) == 2, plain.stdout
+    sized = run_cli(*args, "--table-stats", snapshot)
+    by_table = {("products" if "products" in f["message"] else "orders"): f
+                for f in sized.json()["findings"] if f["rule"] == "dangerous-lock"}
+    assert by_table["products"]["severity"] == "info" and "~40 rows" in by_table["products"]["message"]
+    assert by_table["orders"]["severity"] == locks[next(m for m in locks if "orders" in m)]["severity"]
+    assert "~48 M rows" in by_table["orders"]["message"] and "a large table" in by_table["orders"]["message"]
+    bad = run_cli("verify", versions, "--db-url", postgres_service_url, "--table-stats", tmp_path / "nope.json")
+    assert bad.exit_code == 2 and "table stats file not found" in bad.stderr

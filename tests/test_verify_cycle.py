@@ -96,9 +96,9 @@ def test_downgrade_leaving_a_table_makes_the_upgrade_not_repeatable(any_server: 
 def test_mariadb_says_locks_are_postgresql_only(mariadb_service_url: str) -> None:
     run = verify(mariadb_service_url, "clean")
     assert run.json()["verify"]["locks_measured"] is False
-    assert "locks and rewrites are measured on PostgreSQL only" in run.json()["verify"]["notes"]
+    assert any("were not measured for any revision" in n for n in run.json()["verify"]["notes"])
     text = run_cli("verify", VERIFY / "clean", "--db-url", mariadb_service_url)
-    assert "MariaDB" in text.stdout and "n/a" in text.stdout
+    assert "MariaDB" in text.stdout and "not measured" in text.stdout
 
 
 def test_enum_type_left_behind_postgresql(pg_server: str) -> None:
@@ -116,10 +116,9 @@ def test_type_change_rewrites_and_locks_but_text_and_concurrent_index_do_not(pg_
     assert rewrite["revision"] == "0002" and rewrite["line"] == 10
     assert "table orders and its index orders_pkey" in rewrite["message"]
     assert "ALTER TABLE orders ALTER COLUMN amount TYPE BIGINT" in rewrite["message"]
-    locks = {f["revision"]: f for f in findings_of(run, "dangerous-lock")}
-    assert set(locks) == {"0002", "0003"}  # not 0004: CREATE INDEX CONCURRENTLY blocks no writes
-    assert "ACCESS EXCLUSIVE on existing table orders" in locks["0003"]["message"]
-    assert locks["0003"]["line"] == 10
+    # the rewrite is table-rewrite; varchar -> text holds ACCESS EXCLUSIVE but does no table-size work,
+    # and CREATE INDEX CONCURRENTLY blocks no writes: no dangerous-lock anywhere
+    assert findings_of(run, "dangerous-lock") == []
     record = steps(run)
     assert [r["relation"] for r in record["0002"]["rewrites"]] == ["orders", "orders_pkey"]
     assert record["0003"]["rewrites"] == []  # varchar -> text is binary compatible
@@ -149,11 +148,12 @@ def test_not_null_column_fails_only_with_seed_rows(pg_server: str) -> None:
 
 
 def test_unique_constraint_fails_only_over_duplicates(pg_server: str) -> None:
+    assert findings_of(verify(pg_server, "seed_unique"), "upgrade-failed") == []
     run = verify(pg_server, "seed_unique", "--seed-rows", "4")
-    failed = only(run, "upgrade-failed")
-    assert failed["revision"] == "0003"
-    assert "uq_customers_country" in failed["message"] and "is duplicated" in failed["message"]
-    assert steps(run)["0002"]["status"] == "ok"  # distinct generated emails
+    failed = {f["revision"]: f for f in findings_of(run, "upgrade-failed")}
+    assert "uq_customers_country" in failed["0003"]["message"] and "is duplicated" in failed["0003"]["message"]
+    # no constraint kept the emails distinct, so the seeded ones repeat, as real data may
+    assert "uq_customers_email" in failed["0002"]["message"] and "is duplicated" in failed["0002"]["message"]
 
 
 def test_seed_rows_fill_tables_with_foreign_keys(pg_server: str) -> None:
@@ -170,9 +170,9 @@ def test_text_report_has_the_revision_table(pg_server: str) -> None:
     header = next(line for line in lines if line.startswith("revision"))
     assert "locks on existing tables" in header and "rewrites" in header
     row = next(line for line in lines if line.startswith("0002"))
-    assert "orders ACCESS EXCLUSIVE" in row and "dangerous-lock, table-rewrite" in row
+    assert "orders ACCESS EXCLUSIVE" in row and row.endswith("table-rewrite")
     assert "0002_amount_bigint.py:10  table-rewrite  error:" in run.stdout
-    assert lines[-1].startswith("Found 1 error, 2 warnings")
+    assert lines[-1] == "Found 1 error, 1 warning (4 revisions: 4 checked, 0 failed, 0 skipped)."
 
 
 def test_fail_on_never_and_warning(pg_server: str) -> None:
@@ -192,7 +192,7 @@ def test_fail_on_never_and_warning(pg_server: str) -> None:
         "warning",
         "-q",
     )
-    assert clean.exit_code == 1  # the dangerous-lock warning of 0003
+    assert clean.exit_code == 1  # the missing-lock-timeout warning (ADD COLUMN without lock_timeout)
 
 
 def test_from_and_to_limit_the_cycle(pg_server: str) -> None:
@@ -257,7 +257,7 @@ HALF_FAILING = {
 }
 
 
-def test_a_half_applied_failure_stops_the_run_only_without_transactional_ddl(
+def test_a_half_applied_failure_is_undone_and_the_other_branch_runs(
     any_server: str, write_revision: Any, tmp_path: Path
 ) -> None:
     for name, body in HALF_FAILING.items():
@@ -266,9 +266,7 @@ def test_a_half_applied_failure_stops_the_run_only_without_transactional_ddl(
     failed = only(run, "upgrade-failed")
     assert failed["revision"] == "0002" and failed["line"] == 10  # the second add_column
     record = steps(run)
-    if "mysql" in any_server:  # the first ADD COLUMN committed on its own
-        assert record["0003"]["status"] == "skipped"
-        assert "left the schema half-changed (DDL is not transactional on MySQL/MariaDB)" in \
-            run.json()["verify"]["notes"][0]
-    else:  # rolled back: the other branch still runs
-        assert record["0003"]["status"] == "ok"
+    # rolled back on PostgreSQL; on MySQL the first ADD COLUMN committed on its own, and the
+    # database is recreated and replayed: either way the other branch still runs
+    assert record["0003"]["status"] == "ok"
+    assert record["0002"]["restored"] is ("mysql" in any_server)

@@ -126,19 +126,17 @@ def test_models_not_compared_when_the_heads_are_not_reached(
         "import sqlalchemy as sa\nmetadata = sa.MetaData()\n", encoding="utf-8"
     )
     monkeypatch.chdir(tmp_path)  # the working directory is on the import path, as for alembic
-    run = run_cli(
-        "verify",
-        VERIFY / "seed_not_null",
-        "--db-url",
-        pg_server,
-        "--seed-rows",
-        "2",
-        "--check-models",
-        "empty_models:metadata",
-        "-f",
-        "json",
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_broken.py").write_text(
+        'from alembic import op\nrevision = "0001"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.execute("ALTER TABLE nowhere ADD COLUMN x integer")\n\n\ndef downgrade():\n    pass\n',
+        encoding="utf-8",
     )
-    assert run.exit_code == 1  # 0002 fails with rows
+    run = run_cli(
+        "verify", versions, "--db-url", pg_server, "--check-models", "empty_models:metadata", "-f", "json"
+    )
+    assert run.exit_code == 1  # the only revision fails: the head is never reached
     assert findings_of(run, "model-drift") == []
     assert "--check-models: not compared, the heads were not reached" in run.json()["verify"]["notes"]
     # with the heads reached, an empty MetaData differs from every table

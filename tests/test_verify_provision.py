@@ -199,7 +199,7 @@ def test_nothing_is_written_to_the_database_in_the_url(postgres_service_url: str
             "--db-url and --engine exclude each other",
         ),
         (["--from", "nope"], "--from 'nope': no such revision"),
-        (["--to", "head"], "--to takes a revision id"),
+        (["--to", "base"], "--to base names no single revision"),
         (["--check-models", "nomodule"], "expected module:attribute"),
         (["--check-models", "no_such_module_here:Base"], "cannot import no_such_module_here"),
     ],

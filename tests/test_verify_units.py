@@ -103,3 +103,16 @@ def test_a_live_id_already_registered_by_a_static_rule_is_shared_not_replaced() 
     assert static is not None and static.kind == "revision"
     assert _live_rule("missing-downgrade", Severity.ERROR, "another summary") == "missing-downgrade"
     assert get_rule("missing-downgrade") is static and static.severity == Severity.WARNING
+
+
+def test_plan_accepts_branch_labels_and_label_at_head(tmp_path: Path, write_revision: Callable[..., Path]) -> None:
+    write_revision("a.py", 'revision = "a"\ndown_revision = None\n')
+    write_revision("f1.py", 'revision = "f1"\ndown_revision = "a"\nbranch_labels = ("feature",)\n')
+    write_revision("f2.py", 'revision = "f2"\ndown_revision = "f1"\n')
+    write_revision("m1.py", 'revision = "m1"\ndown_revision = "a"\n')
+    versions = tmp_path / "versions"
+    assert order(versions, stop="feature@head") == [("a", True), ("f1", True), ("f2", True)]
+    assert order(versions, start="feature") == [("a", False), ("f1", True), ("f2", True)]
+    assert order(versions, start="base", stop="heads") == order(versions)
+    with pytest.raises(LiveError, match="label@head"):
+        order(versions, stop="a@head")  # two heads descend from a: no single revision

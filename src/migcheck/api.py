@@ -87,26 +87,15 @@ def lint(paths: Paths = None, *, config: str | PathLike[str] | None = None, isol
     ``ignore``, ``baseline``, ``dialect``, ``table_stats``, ...); ``isolated`` ignores config files.
     Raises :class:`UsageError` for what the CLI reports as one line and exit 2.
     """
-    from migcheck.config import KEY_NAMES, ConfigError, load_settings
+    from migcheck.config import ConfigError
     from migcheck.discovery import DiscoveryError
     from migcheck.engine import lint_paths
     from migcheck.gitbase import GitBaseError
     from migcheck.report import json as json_report
 
-    cli: dict[str, tuple[Any, str]] = {}
-    for name, value in settings.items():
-        key = name.replace("_", "-")
-        if key not in KEY_NAMES:
-            raise UsageError(f"migcheck.lint() has no setting {name!r} (settings: "
-                             f"{', '.join(k.replace('-', '_') for k in KEY_NAMES)})")
-        if isinstance(value, Path):
-            value = str(value)
-        if isinstance(value, set | tuple):
-            value = sorted(value)
-        cli[key] = (value, f"migcheck.lint({name}=...)")
     wanted = _paths(paths)
+    resolved = _settings(wanted, config, isolated, settings, "lint")
     try:
-        resolved = load_settings(wanted, Path(config) if config is not None else None, isolated=isolated, cli=cli)
         resolved.base = base
         resolved.cache = cache
         result = lint_paths(wanted or resolved.paths or [Path(".")], resolved)
@@ -120,14 +109,17 @@ def lint(paths: Paths = None, *, config: str | PathLike[str] | None = None, isol
 def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None = None,
            image: str | None = None, allow_remote: bool = False, use_env: bool = False,
            from_rev: str | None = None, to_rev: str | None = None, seed_rows: int = 0,
-           check_models: str | None = None, fail_on: str | None = "error") -> Result:
+           check_models: str | None = None, config: str | PathLike[str] | None = None, isolated: bool = False,
+           **settings: Any) -> Result:
     """Run the live upgrade -> downgrade -> upgrade cycle like ``migcheck verify``.
 
     Needs the ``live`` extra. ``engine`` is ``"embedded"`` (default) or ``"docker"``; ``db_url``
-    names an existing server on which a scratch database is created and dropped.
+    names an existing server on which a scratch database is created and dropped. ``settings`` are
+    ``[tool.migcheck]`` keys (``fail_on``, ``select``, ``ignore``, ``severity``, ``table_stats``),
+    layered over the project's config; inline suppressions apply, as on the command line.
     """
     try:
-        from migcheck.live import LiveError
+        from migcheck.live import LiveError, control
         from migcheck.live.cycle import VerifyOptions
         from migcheck.live.cycle import verify as run_verify
         from migcheck.report import verify as verify_report
@@ -136,15 +128,45 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
                          "pip install 'alembic-migcheck[live]'") from None
     import json
 
+    from migcheck.config import ConfigError
+    from migcheck.engine import apply_table_sizes
+
+    wanted = _paths(paths) or [Path(".")]
+    resolved = _settings(wanted, config, isolated, settings, "verify")
     options = VerifyOptions(
-        paths=_paths(paths) or [Path(".")], db_url=db_url, engine=engine, image=image, allow_remote=allow_remote,
+        paths=wanted, db_url=db_url, engine=engine, image=image, allow_remote=allow_remote,
         use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows, check_models=check_models,
+        quiet=True,
     )
     try:
-        threshold = None if fail_on in (None, "never") else Severity.parse(fail_on)
         result = run_verify(options)
-    except (LiveError, ValueError) as exc:
+        control.apply(result, resolved)
+        if resolved.table_stats is not None:
+            apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, resolved)
+    except (LiveError, ConfigError) as exc:
         raise UsageError(str(exc)) from None
-    code = _exit_code(result.worst(), threshold)
+    code = _exit_code(result.worst(), resolved.fail_on)
     document = json.loads(verify_report.render_json(result, code))
-    return Result(result.findings, code, document, list(result.notes), result, threshold)
+    return Result(result.findings, code, document, list(result.notes), result, resolved.fail_on)
+
+
+def _settings(paths: list[Path] | None, config: str | PathLike[str] | None, isolated: bool,
+              settings: dict[str, Any], caller: str) -> Any:
+    """``[tool.migcheck]`` keys given as keyword arguments, over the project's config."""
+    from migcheck.config import KEY_NAMES, ConfigError, load_settings
+
+    cli: dict[str, tuple[Any, str]] = {}
+    for name, value in settings.items():
+        key = name.replace("_", "-")
+        if key not in KEY_NAMES:
+            raise UsageError(f"migcheck.{caller}() has no setting {name!r} (settings: "
+                             f"{', '.join(k.replace('-', '_') for k in KEY_NAMES)})")
+        if isinstance(value, Path):
+            value = str(value)
+        if isinstance(value, set | tuple):
+            value = sorted(value)
+        cli[key] = (value, f"migcheck.{caller}({name}=...)")
+    try:
+        return load_settings(paths, Path(config) if config is not None else None, isolated=isolated, cli=cli)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None

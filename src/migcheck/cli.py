@@ -345,19 +345,37 @@ def verify(
                      "with the database at the heads.", show_default=False),
     ] = None,
     output_format: FormatOpt = None,
-    fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity remains.")
-    ] = FailOn.error,
+    fail_on: FailOnOpt = None,
+    select: SelectOpt = None,
+    extend_select: ExtendSelectOpt = None,
+    ignore: IgnoreOpt = None,
+    table_stats: TableStatsOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    env_log: Annotated[
+        Path | None,
+        typer.Option("--env-log", help="With --use-env: write the output of env.py and the migrations "
+                     "(Alembic's INFO lines, the application's logging) to this file. Default: shown on "
+                     "stderr, nothing under -q.", show_default=False),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
     pretty: PrettyOpt = False,
 ) -> None:
     """Run every migration up, down and up again on a throwaway database; report what breaks and locks."""
-    from migcheck.findings import Severity
     from migcheck.live import LiveError
     from migcheck.live.cycle import VerifyOptions
     from migcheck.live.cycle import verify as run_verify
     from migcheck.report import outputs
 
+    settings = _settings(paths, config, no_config, _cli_values(
+        fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats))
+    if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
+        from migcheck import tablesizes
+
+        try:
+            tablesizes.load(settings.table_stats)
+        except tablesizes.StatsError as exc:
+            fail(str(exc))
     try:
         wanted = outputs.parse(output_format or ["text"])
     except outputs.OutputError as exc:
@@ -368,6 +386,7 @@ def verify(
         paths=paths or [Path(".")], db_url=db_url, engine=engine.value if engine else None, image=image,
         allow_remote=allow_remote, use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows,
         check_models=check_models, progress=sys.stderr.isatty() and text_on_terminal,
+        env_log=env_log, quiet=quiet,
     )
     try:
         result = run_verify(options)
@@ -377,7 +396,18 @@ def verify(
         outcome = getattr(exc, "outcome", None) or "nothing had been created yet"
         typer.echo(f"migcheck: interrupted; {one_line(outcome)}", err=True)
         raise typer.Exit(130) from None
-    threshold = None if fail_on is FailOn.never else Severity.parse(fail_on.value)
+    from migcheck.live import control
+
+    control.apply(result, settings)
+    if settings.table_stats is not None:
+        from migcheck.config import ConfigError
+        from migcheck.engine import apply_table_sizes
+
+        try:
+            apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, settings)
+        except ConfigError as exc:
+            fail(str(exc))
+    threshold = settings.fail_on
     worst = result.worst()
     code = EXIT_FINDINGS if threshold is not None and worst is not None and worst >= threshold else EXIT_OK
     try:

@@ -291,7 +291,7 @@ def check(
             findings.append(_finding(enabled[rule_id], settings, hit, hit.path or Path("."), hit.revision))
 
     if settings.table_stats is not None:
-        _apply_table_sizes(findings, linted, graph, sources, settings)
+        apply_table_sizes(findings, linted, graph, sources.notes, settings)
     in_pr = scope.pull_request is not None
     findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr))
     findings.sort(key=Finding.sort_key)
@@ -397,9 +397,9 @@ def _rolling_safe(findings: list[Finding], linted: list[Migration]) -> dict[str,
     return {m.revision: m.revision not in unsafe for m in linted}
 
 
-def _apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: RevisionGraph, sources: Sources,
-                       settings: Settings) -> None:
-    """Severities from the committed snapshot of table sizes (``table-stats``)."""
+def apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: RevisionGraph, notes: list[str],
+                      settings: Settings) -> None:
+    """Severities from the committed snapshot of table sizes (``table-stats``); lint and verify alike."""
     from migcheck import tablesizes
 
     assert settings.table_stats is not None
@@ -413,7 +413,7 @@ def _apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: 
                      unknown_tables=unknown, renamed=renamed)
     note = tablesizes.stale_note(snapshot, limits)
     if note:
-        sources.notes.append(note)
+        notes.append(note)
 
 
 def thresholds(settings: Settings) -> Any:
@@ -426,10 +426,12 @@ def thresholds(settings: Settings) -> Any:
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
               pull_request: bool) -> list[Finding]:
     """Mark findings covered by inline comments; return the findings about the comments themselves."""
+    from migcheck.live.rules import LINT_SKIPS_UNUSED
     from migcheck.rules.history import PR_RULES
 
     display = {id(m): display_path(m.path) for m in linted}
-    active = {r for r in enabled if pull_request or r not in PR_RULES}
+    # A comment for a rule that verify reports is verify's to use: lint cannot call it unused.
+    active = {r for r in enabled if (pull_request or r not in PR_RULES) and r not in LINT_SKIPS_UNUSED}
     return suppress.apply(
         findings,
         suppress.suppressions_for(linted, display),

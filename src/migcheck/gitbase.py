@@ -471,3 +471,17 @@ def tree_entries(repo: Checkout, rev: str, spec: str) -> list[tuple[str, str]]:
 def blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
     """The text of each ``rev:path`` (None for missing or undecodable), in one git call."""
     return _blobs(repo, specs)
+
+
+def blob_sizes(repo: Checkout, specs: list[str]) -> list[int | None]:
+    """The size in bytes of each ``rev:path`` (None for missing or not a blob), without reading it."""
+    if not specs:
+        return []
+    proc = _git(repo, "cat-file", "--batch-check=%(objecttype) %(objectsize)",
+                stdin="".join(f"{s}\n" for s in specs).encode())
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines() if proc.returncode == 0 else []
+    out: list[int | None] = []
+    for i in range(len(specs)):
+        parts = lines[i].split() if i < len(lines) else []
+        out.append(int(parts[1]) if len(parts) == 2 and parts[0] == "blob" and parts[1].isdigit() else None)
+    return out

@@ -45,9 +45,22 @@ class RevisionGraph:
         return graph
 
     def resolve(self, name: str) -> Migration | None:
-        """A revision id, a unique id prefix or a branch label, as Alembic resolves them."""
+        """A revision id, a unique id prefix, a branch label or ``label@head``, as Alembic resolves them."""
         if name in self.by_id:
             return self.by_id[name]
+        if "@" in name:  # label@head: the one head of that branch; label@rev: rev, if it is on that branch
+            left, _, right = name.partition("@")
+            anchor = self.resolve(left)
+            if anchor is None:
+                return None
+            if right in ("head", "heads"):
+                heads = [h for h in self.heads
+                         if h.revision == anchor.revision or anchor.revision in self.ancestors(h.revision)]
+                return heads[0] if len(heads) == 1 else None
+            target = self.resolve(right)
+            on_branch = target is not None and (
+                target.revision == anchor.revision or anchor.revision in self.ancestors(target.revision))
+            return target if on_branch else None
         labelled = [m for m in self.by_id.values() if name in m.branch_labels]
         if len(labelled) == 1:
             return labelled[0]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +27,8 @@ from migcheck.app.model import Application, MappedColumn, MappedTable, Note, Typ
 from migcheck.app.resolve import ModuleFinder, module_roots
 
 MAX_MODULES = 3000
+#: How deep a dotted name or a chain of definitions is followed; real models need a handful.
+_MAX_DEPTH = 64
 #: Text that a module declaring tables or columns contains.
 _MAY_MAP = re.compile(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
 _TYPE_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)+")
@@ -120,7 +123,7 @@ def _read_env(text: str | None) -> tuple[_Env, ast.Module | None]:
         return _Env(None, False), None
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a stranger's env.py: never a traceback
         return _Env(None, False), None
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "target_metadata"
@@ -146,7 +149,15 @@ def read_application(
     ``env_py`` is project-relative; ``files`` defaults to the working tree under ``project`` (pass a
     ``GitTree`` to read another commit).
     """
-    return _Reader(files or WorkingTree(project), env_py, list(models), dialect).run()
+    files = files or WorkingTree(project)
+    try:
+        return _Reader(files, env_py, list(models), dialect).run()
+    except RecursionError:
+        # a stranger's models nested deeper than any path above guards: nothing is known, say so
+        app = Application(root=files.root, unknown_names=True)
+        app.notes.append(Note("the models are nested too deeply to read statically: every table counts as unknown",
+                              files.display(env_py) if env_py else files.root, 1))
+        return app
 
 
 class _Reader:
@@ -177,6 +188,7 @@ class _Reader:
                 self._note(f"[tool.migcheck] models names {name!r}, which is not a module of this project",
                            env_path, 1)
         self._load_closure(entries)
+        self._note_refused()
         self._collect()
         if env_module is not None:
             self.app.naming_convention = self._target_convention(env_module, env.target)
@@ -192,6 +204,15 @@ class _Reader:
         self.app.files = sorted(m.path for m in self.modules.values())
         return self.app
 
+    def _note_refused(self) -> None:
+        """A module file that is there but was not read may map any table: say so, and count every
+        table's absence as unknown (a pull request must not hide a model by breaking its file)."""
+        for rel, why in sorted(self.files.refused.items()):
+            if rel.endswith(".py"):
+                self._note(f"{PurePosixPath(rel).name} is not read ({why}): the tables it may map count as "
+                           f"unknown", self.files.display(rel), 1)
+                self.app.unknown_names = True
+
     def _note(self, message: str, path: Path, line: int) -> None:
         key = (str(path), line)
         if key not in self._noted:
@@ -199,14 +220,20 @@ class _Reader:
             self.app.notes.append(Note(message, path, line))
 
     def _load_closure(self, entries: list[str]) -> None:
-        queue = list(entries)
+        # a deque and a seen set: one module may import 100,000 names (a list's pop(0) made that
+        # quadratic, 34 s for one 1.2 MB file)
+        queue = deque(dict.fromkeys(entries))
+        seen = set(queue)
         while queue and len(self.modules) < MAX_MODULES:
-            dotted = queue.pop(0)
+            dotted = queue.popleft()
             parts = dotted.split(".")
             for i in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ first
                 name = ".".join(parts[:i])
                 if name in self.modules:
                     continue
+                parent = self.modules.get(".".join(parts[: i - 1]))
+                if parent is not None and not parent.is_package:
+                    break  # ``from models import Account``: a plain module has no submodules to look for
                 found = self.finder.find(name)
                 if found is None:
                     continue
@@ -216,9 +243,21 @@ class _Reader:
                 self.modules[name] = module
                 self._bind_imports(module, all_levels=False)
                 for mod, attr in module.symbols.values():
-                    queue.append(mod)
-                    if attr:
-                        queue.append(f"{mod}.{attr}")
+                    for item in (mod, f"{mod}.{attr}") if attr else (mod,):
+                        if item not in seen:
+                            seen.add(item)
+                            queue.append(item)
+        if any(self._unread(item) for item in queue):
+            self._note(f"the models import more than {MAX_MODULES} modules of this project: migcheck read the "
+                       f"first {MAX_MODULES}, so the tables of the rest count as unknown",
+                       self.files.display(self.env_rel) if self.env_rel else self.files.root, 1)
+            self.app.unknown_names = True
+
+    def _unread(self, dotted: str) -> bool:
+        """``dotted`` (or a package above it) is a module of the project that was not read."""
+        parts = dotted.split(".")
+        names = (".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        return any(name not in self.modules and self.finder.find(name) is not None for name in names)
 
     def _parse(self, name: str, rel: str, is_package: bool) -> _Module | None:
         text = self.files.read(rel)
@@ -227,7 +266,7 @@ class _Reader:
             return None
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError) as exc:
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # MemoryError: ``X = ----...1``
             # a module that neither declares tables nor gathers a package's modules does not matter
             if _MAY_MAP.search(text) or is_package:
                 line = getattr(exc, "lineno", None) or 1
@@ -310,6 +349,8 @@ class _Reader:
         return None
 
     def _resolve(self, module: _Module, node: ast.expr, depth: int = 0) -> tuple[str, object] | None:
+        if depth > _MAX_DEPTH:  # ``a.a.a...`` thousands deep: unknown, not a RecursionError
+            return None
         if isinstance(node, ast.Name):
             return self._lookup(module, node.id, depth)
         if isinstance(node, ast.Attribute):

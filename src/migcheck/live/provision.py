@@ -59,6 +59,8 @@ class Scratch:
     name: str
     #: What the user sees: "embedded PostgreSQL 18.6", "postgresql://postgres@127.0.0.1:5432".
     server: str
+    #: Where CREATE/DROP DATABASE run: verify recreates the scratch database to restore a state.
+    admin_url: URL | None = None
 
 
 def dialect_of(url: URL) -> str:
@@ -202,7 +204,7 @@ def scratch_database(server_url: URL, label: str, outcome: list[str] | None = No
             else:
                 product = "PostgreSQL"
             server = f"{label} ({product} {'.'.join(str(v) for v in version[:2])})"
-            yield Scratch(server_url.set(database=name), dialect, name, server)
+            yield Scratch(server_url.set(database=name), dialect, name, server, admin_url)
     except BaseException as exc:
         failed = exc
         raise

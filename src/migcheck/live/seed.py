@@ -1,13 +1,22 @@
 """``--seed-rows N``: rows in every table before each step, so data-dependent failures happen for real.
 
 An empty table accepts anything: a NOT NULL column without a default, a unique
-constraint over duplicates, a type change that cannot cast. Production tables
-are not empty. Before each step every existing table is topped up to N rows
-(not N more each time, so a long history stays fast) with values generated from
-the column types: distinct where a type allows it, NULL in every second row of
-a nullable column (real data has NULLs), values of the referenced table in a
-single-column foreign key, and nothing at all where the database has a default
-(serials, identities, server defaults).
+constraint over duplicates, a foreign key over orphans, a type change that
+cannot cast. Production tables are not empty, and nothing but a constraint
+keeps their data clean. Before each step every existing table, in every schema,
+is topped up to N rows (not N more each time, so a long history stays fast)
+with values generated from the column types, the way real data looks where no
+constraint holds it:
+
+- NULL in every second row of a nullable column;
+- distinct values only where a primary key or a unique constraint/index asks
+  for them; every other column repeats each value (a unique constraint added
+  later fails over the duplicates);
+- values of the referenced table in a single-column foreign key; integer
+  columns without one hold numbers no table has as a key (a foreign key added
+  later fails over the orphans);
+- nothing at all where the database has a default (serials, identities,
+  server defaults).
 
 A table migcheck cannot fill (an unknown type in a NOT NULL column, a check
 constraint the values break) is left as it is and named in a note.
@@ -18,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+import warnings
 from typing import Any
 
 _SKIP = object()
@@ -29,14 +39,27 @@ class _CannotSeed(Exception):
 
 def top_up(engine: Any, rows: int, exclude: frozenset[str]) -> list[str]:
     """Fill every table of the scratch database up to ``rows`` rows; notes for tables left alone."""
-    from sqlalchemy import MetaData, func, select
+    from sqlalchemy import MetaData, func, inspect, select
 
     notes: list[str] = []
     metadata = MetaData()
     with engine.connect() as conn:
-        metadata.reflect(bind=conn)
+        insp = inspect(conn)
+        default = insp.default_schema_name
+        others = [
+            s for s in insp.get_schema_names()
+            if s != default and s not in ("information_schema", "performance_schema", "mysql", "sys")
+            and not s.startswith("pg_")
+        ] if conn.dialect.name == "postgresql" else []
+        with warnings.catch_warnings():
+            # SQLAlchemy's PostgreSQL index reflection hands Index() a "dialect_options" key it then
+            # warns about ("Can't validate argument 'dialect_options'"): its own quirk, not the user's.
+            warnings.filterwarnings("ignore", message="Can't validate argument")
+            metadata.reflect(bind=conn)
+            for schema in others:
+                metadata.reflect(bind=conn, schema=schema)
     for table in metadata.sorted_tables:
-        if table.name in exclude:
+        if table.name in exclude and table.schema is None:
             continue
         try:
             with engine.begin() as conn:
@@ -64,6 +87,7 @@ def _rows(conn: Any, table: Any, have: int, need: int) -> list[dict[str, Any]]:
 
     generators: dict[str, Any] = {}
     fk_values = _foreign_values(conn, table, need)
+    unique = _unique_columns(table)
     for col in table.columns:
         if col.server_default is not None or col.identity is not None or col.computed is not None:
             continue
@@ -75,7 +99,9 @@ def _rows(conn: Any, table: Any, have: int, need: int) -> list[dict[str, Any]]:
         base = have
         if _is_integer(col.type):
             base = max(have, conn.execute(select(func.max(col))).scalar() or 0)
-        generators[col.name] = ("value", base)
+            if col.name not in unique:
+                base = max(base, ORPHAN_BASE)  # no table has these as keys
+        generators[col.name] = ("value" if col.name in unique else "repeat", base)
     out: list[dict[str, Any]] = []
     for i in range(need):
         row: dict[str, Any] = {}
@@ -93,7 +119,9 @@ def _rows(conn: Any, table: Any, have: int, need: int) -> list[dict[str, Any]]:
                 else:
                     raise _CannotSeed(f"{col.name} references an empty table")
             else:
-                value = _value(col, data + i + 1)
+                # "repeat": each value twice among the rows that are not NULL (duplicates, as real data has)
+                step = i if how == "value" else (i // 4 if col.nullable else i // 2)
+                value = _value(col, data + step + 1)
                 if value is _SKIP:
                     if col.nullable:
                         row[col.name] = None
@@ -102,6 +130,24 @@ def _rows(conn: Any, table: Any, have: int, need: int) -> list[dict[str, Any]]:
                 row[col.name] = value
         out.append(row)
     return out if generators else []
+
+
+#: Integer columns outside a foreign key start here: values no primary key of a seeded table has.
+ORPHAN_BASE = 1_000_000
+
+
+def _unique_columns(table: Any) -> set[str]:
+    """Columns a primary key, a unique constraint or a unique index needs distinct."""
+    from sqlalchemy import UniqueConstraint
+
+    out = {c.name for c in table.primary_key.columns}
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            out |= {c.name for c in constraint.columns}
+    for index in table.indexes:
+        if index.unique:
+            out |= {c.name for c in index.columns}
+    return out
 
 
 def _autoincrement(col: Any) -> bool:

@@ -105,11 +105,14 @@ def md_text(text: str) -> str:
     """Plain text for a markdown paragraph or table cell: shown exactly, never markup.
 
     Line breaks become ``<br>`` (the only way to break a line inside a table cell), so the
-    text cannot end a table row or start a block of its own.
+    text cannot end a table row or start a block of its own; an ``@`` is followed by an invisible
+    word joiner, so no e-mail autolink forms.
     """
     text = terminal(text).replace("\r\n", "\n").replace("\r", "\n")
     escaped = _MD_PUNCTUATION.sub(r"\\\1", text)
-    return escaped.replace("\n", "<br>")
+    # GFM links ``a@b.co`` as an e-mail address even when ``@`` and ``.`` are escaped; a word
+    # joiner (U+2060, invisible) after the ``@`` leaves no domain for it to find
+    return escaped.replace("\n", "<br>").replace("\\@", "\\@\u2060")
 
 
 def md_code(text: str) -> str:

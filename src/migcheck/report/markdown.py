@@ -14,7 +14,7 @@ from pathlib import Path
 from migcheck.engine import LintResult, display_path
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo
-from migcheck.report.escape import md_code, md_fence, md_message, uri_path
+from migcheck.report.escape import md_code, md_fence, md_message, md_text, uri_path
 from migcheck.report.paths import annotation_path, repo_root
 
 ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}  # noqa: RUF001
@@ -40,6 +40,9 @@ def summary_line(result: LintResult) -> str:
     parts = [f"{n} {sev.label}{'' if n == 1 or sev is Severity.INFO else 's'}" for n, sev in counts if n]
     suppressed = sum(1 for f in result.findings if f.suppressed)
     scope = f"{_plural(len(result.migrations), 'revision')} in {_plural(result.files_checked, 'file')}"
+    live = getattr(result, "revision_summary", None)
+    if live is not None:  # verify: what was checked, failed and skipped (reasons name files: literal text)
+        scope = md_text(live())
     if suppressed:
         scope += f", {suppressed} suppressed"
     worst = result.worst()

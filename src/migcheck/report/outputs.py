@@ -88,6 +88,12 @@ def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, c
     if output.format == "sarif":
         from migcheck.report import sarif
 
+        if live:  # the run's counts in the run's property bag
+            from migcheck.report.json import dumps
+
+            doc = sarif.document(result)
+            doc["runs"][0]["properties"] = {"verify": result.counts()}  # type: ignore[attr-defined]
+            return dumps(doc, pretty)
         return sarif.render(result, pretty)
     if output.format == "github":
         from migcheck.report import github

@@ -40,7 +40,7 @@ def _paint(text: str, code: str, color: bool) -> str:
 def render(result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False) -> str:
     lines: list[str] = []
     active = [f for f in result.findings if not f.suppressed]
-    if quiet and not active:
+    if quiet and not active and not hasattr(result, "revision_summary"):  # verify always says what it checked
         return ""
     #: A fix printed once in full; the same fix again points back to it instead of repeating it.
     shown: dict[str, str] = {}
@@ -111,6 +111,9 @@ def summary(result: LintResult, color: bool = False) -> str:
         tail = f"{result.linted} of {revisions} revision{'s' if revisions != 1 else ''} linted, {files}"
     else:
         tail = f"{revisions} revision{'s' if revisions != 1 else ''} in {files}"
+    live = getattr(result, "revision_summary", None)
+    if live is not None:  # verify: what was checked, failed and skipped, not what was read
+        tail = one_line(live())  # skip reasons name files and modules: shown, never run
     if suppressed:
         tail += f", {suppressed} suppressed"
     if not parts:

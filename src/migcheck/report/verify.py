@@ -28,14 +28,27 @@ def _locks(step: StepReport) -> str:
     return ", ".join(f"{table} {mode_label(mode)}" for table, mode in sorted(strongest.items())) or "-"
 
 
+def _measured(result: VerifyResult, step: StepReport) -> str:
+    """yes, partly (statements that cannot run in a probe transaction), or no (not PostgreSQL, not run)."""
+    if not result.locks_measured or step.upgrade_ms is None or step.status in ("skipped", "applied"):
+        return "no"
+    return "partly" if step.unmeasured else "yes"
+
+
 def _result(step: StepReport, rules: dict[str, list[str]]) -> str:
     if step.status in ("skipped", "applied"):
         return step.status if not step.note else f"{step.status} ({step.note.removeprefix('not run: ')})"
     found = rules.get(step.revision, [])
-    return ", ".join(found) if found else "ok"
+    text = ", ".join(found) if found else "ok"
+    if step.unmeasured:
+        n = len(step.unmeasured)
+        text += f" (locks of {n} statement{'s' if n != 1 else ''} not measured)"
+    return text
 
 
 def table(result: VerifyResult) -> str:
+    if not result.steps:
+        return "".join(f"note: {note}\n" for note in result.notes) + "\n"
     rules: dict[str, list[str]] = {}
     for finding in result.findings:
         if finding.revision and finding.rule not in rules.setdefault(finding.revision, []):
@@ -57,8 +70,8 @@ def table(result: VerifyResult) -> str:
             _ms(step.upgrade_ms),
             _ms(step.downgrade_ms),
             _ms(step.reupgrade_ms),
-            _locks(step) if result.locks_measured else "n/a",
-            ", ".join(r.relation for r in step.rewrites) or "-" if result.locks_measured else "n/a",
+            _locks(step) if result.locks_measured else "not measured",
+            ", ".join(r.relation for r in step.rewrites) or "-" if result.locks_measured else "not measured",
             _result(step, rules),
         ]
         for step in result.steps
@@ -125,9 +138,25 @@ def section(result: VerifyResult) -> dict[str, Any]:
                         "blocks_writes": lk.blocks_writes,
                         "line": lk.line,
                         "statement": lk.statement,
+                        "bounded": lk.bounded,
+                        "probed": lk.probed,
                     }
                     for lk in s.locks
                 ],
+                "costs": [
+                    {
+                        "relation": c.relation,
+                        "work": c.work,
+                        "mode": mode_label(c.lock.mode),
+                        "bounded": c.lock.bounded,
+                        "line": c.line,
+                        "statement": c.statement,
+                    }
+                    for c in s.costs
+                ],
+                "locks_measured": _measured(result, s),
+                "unmeasured": [{"line": u.line, "statement": u.statement, "reason": u.reason} for u in s.unmeasured],
+                "restored": s.restored,
                 "rewrites": [
                     {"relation": r.relation, "kind": r.kind, "line": r.line, "statement": r.statement}
                     for r in s.rewrites
@@ -144,5 +173,6 @@ def section(result: VerifyResult) -> dict[str, Any]:
 
 def render_json(result: VerifyResult, exit_code: int, pretty: bool = False) -> str:
     doc = json_report.document(result, exit_code)
+    doc["summary"]["verify"] = result.counts()
     doc["verify"] = section(result)
     return json_report.dumps(doc, pretty)

@@ -7,6 +7,7 @@ shape of what a revision drops, and against the application's models (``migcheck
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,7 +186,7 @@ def _drift(app: Application, schema: BuiltSchema) -> list[tuple[str, str, Hit]]:
                 f"table {table.name} is mapped ({table.owner}) but no revision creates it: run `alembic revision "
                 f"--autogenerate` and review it",
                 line=table.line, path=table.path,
-                fix=f'alembic revision --autogenerate -m "create {table.name}"  # then review what it wrote',
+                fix=f"alembic revision --autogenerate -m {shlex.quote('create ' + table.name)}  # then review what it wrote",
             )))
             continue
         built = schema.tables[table.name.lower()]
@@ -197,7 +198,7 @@ def _drift(app: Application, schema: BuiltSchema) -> list[tuple[str, str, Hit]]:
                     f"{table.name}.{column.name} is mapped ({column.where}) but no revision creates it: run "
                     f"`alembic revision --autogenerate` and review it",
                     line=column.line, path=column.path,
-                    fix=f'alembic revision --autogenerate -m "add {table.name}.{column.name}"',
+                    fix=f"alembic revision --autogenerate -m {shlex.quote(f'add {table.name}.{column.name}')}",
                 )))
                 continue
             old, new = type_family(found.type), type_family(column.type)

@@ -1,0 +1,41 @@
+"""verify under the user's control, like lint: ``[tool.migcheck]`` and ``--select/--ignore``, severities, inline comments.
+
+The cycle reports everything it sees; this module then keeps the findings of the
+selected rules (``select``/``extend-select``/``ignore``), applies ``severity``
+overrides, and marks the findings that a ``# migcheck: ignore[rule] -- reason``
+comment on the ``op.*`` line (or the line above it) suppresses. It never reports
+a comment as unused: ``lint`` judges the comments, and knows that the live rules'
+ones are verify's (``migcheck.live.rules.LINT_SKIPS_UNUSED``).
+"""
+
+from __future__ import annotations
+
+from migcheck import suppress
+from migcheck.config import Settings
+from migcheck.engine import LintResult, display_path
+from migcheck.rules.registry import all_rules
+
+
+def selected(rule_id: str, enabled_by_default: bool, settings: Settings) -> bool:
+    chosen = rule_id in settings.select if settings.select is not None else enabled_by_default
+    return (chosen or rule_id in settings.extend_select) and rule_id not in settings.ignore
+
+
+def apply(result: LintResult, settings: Settings) -> None:
+    """Filter, re-grade and suppress the findings of a verify run in place."""
+    defaults = {r.id: r.enabled_by_default for r in all_rules()}
+    kept = [f for f in result.findings if selected(f.rule, defaults.get(f.rule, True), settings)]
+    for finding in kept:
+        if finding.rule in settings.severity_overrides:
+            finding.severity = settings.severity_overrides[finding.rule]
+    display = {id(m): display_path(m.path) for m in result.migrations}
+    suppress.apply(
+        kept,
+        suppress.suppressions_for(result.migrations, display),
+        active_rules=set(),
+        known_rules=list(defaults),
+        require_reason=False,
+        make={},
+        severity_of=settings.severity_overrides,
+    )
+    result.findings = kept
