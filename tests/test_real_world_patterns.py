@@ -85,8 +85,10 @@ def test_core_statements_bound_to_names_are_read_where_they_are_executed() -> No
     assert where(mixed) == [("0002_box_shelf.py", 19)]  # the UPDATE, not the SELECT before it
     assert "an UPDATE on boxes" in mixed[0]["message"]  # the module-level sa.table is resolved
     backfill = of(findings, "unbatched-backfill")
-    assert where(backfill) == [("0002_box_shelf.py", 21)]  # boxes.delete() without WHERE
-    assert backfill[0]["message"].startswith("DELETE of boxes:")
+    # one UPDATE per row of the unbounded SELECT (row-by-row), and boxes.delete() without WHERE
+    assert where(backfill) == [("0002_box_shelf.py", 19), ("0002_box_shelf.py", 21)]
+    assert "runs once per row of the loop at line 17" in backfill[0]["message"]
+    assert backfill[1]["message"].startswith("DELETE of boxes:")
 
 
 # -- code migcheck cannot read --------------------------------------------------------------------
@@ -354,8 +356,9 @@ def test_dialect_guards_written_in_other_ways_decide_the_branch() -> None:
     assert sorted((f["rule"], f["line"]) for f in postgres if f["rule"] != "missing-downgrade") == [
         ("concurrent-index-in-transaction", 24)]
     mysql = lint(REAL / "dialect-guards", "--dialect", "mysql")
+    # MODIFY body MEDIUMTEXT and MODIFY title VARCHAR(500) from an unknown type: table copies on MySQL
     assert sorted((f["rule"], f["line"]) for f in mysql if f["rule"] != "missing-downgrade") == [
-        ("missing-lock-timeout", 16)]
+        ("missing-lock-timeout", 16), ("mysql-alter-copies-table", 16), ("mysql-alter-copies-table", 22)]
 
 
 def test_mysql_drop_index_inside_alter_table_is_an_index_not_a_column() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from migcheck.config import Settings
 from migcheck.engine import lint_paths
+from rulefixtures import cases, check_case
 
 REVISION = '''
 """mysql"""
@@ -72,3 +73,103 @@ def test_mixed_schema_and_data_change_has_its_mysql_reason(write_revision: Calla
     assert "commits each DDL statement at once" in mysql
     pg = lint_paths([path], Settings(dialect="postgresql"))
     assert any("a failure rolls back both" in f.message for f in pg.findings)
+
+
+COPYING = '''
+"""copying alters"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+revision = "c1"
+down_revision = "c0"
+
+
+def upgrade():
+    op.alter_column("events", "created_at", type_=mysql.DATETIME(fsp=6), existing_type=sa.DateTime())
+    op.alter_column("events", "body", type_=mysql.MEDIUMTEXT(), existing_type=sa.Text())
+    op.create_foreign_key("fk_events_user", "events", "users", ["user_id"], ["id"])
+    op.drop_constraint("pk_legacy", "legacy", type_="primary")
+    op.alter_column("events", "code", type_=sa.String(100), existing_type=sa.String(50))
+
+
+def downgrade():
+    pass
+'''
+
+SAFE_TWIN = '''
+"""the same intent without a table copy"""
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+revision = "c1"
+down_revision = "c0"
+
+
+def upgrade():
+    op.add_column("events", sa.Column("created_at_us", mysql.DATETIME(fsp=6), nullable=True))
+    op.alter_column("events", "title", type_=sa.String(200), existing_type=sa.String(100))
+    op.alter_column("events", "kind", nullable=False, existing_type=sa.Integer())
+    op.create_table("users2", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("e", sa.Integer()))
+    op.create_foreign_key("fk_users2_e", "users2", "events", ["e"], ["id"])
+    op.drop_constraint("fk_old", "events", type_="foreignkey")
+
+
+def downgrade():
+    pass
+'''
+
+
+def copy_findings(path: Path, version: str = "10.11") -> list[tuple[int, str]]:
+    result = lint_paths([path], Settings(dialect="mysql", mysql_version=version))
+    return [(f.line, f.message) for f in result.findings if f.rule == "mysql-alter-copies-table"]
+
+
+def test_alters_that_copy_the_table_are_errors(write_revision: Callable[..., Path]) -> None:
+    path = write_revision("c1.py", COPYING)
+    result = lint_paths([path], Settings(dialect="mysql", mysql_version="8.0.35"))
+    found = [f for f in result.findings if f.rule == "mysql-alter-copies-table"]
+    assert [(f.line, f.severity.name) for f in found] == [(11, "ERROR"), (12, "ERROR"), (13, "ERROR"),
+                                                           (14, "ERROR"), (15, "ERROR")]
+    assert all(Path(f.path).name == "c1.py" for f in found)
+    text = [f.message for f in found]
+    assert "events.created_at changes from DateTime() to DATETIME(fsp=6): on MySQL 8.0.35, changing" in text[0]
+    assert "ALGORITHM=COPY" in text[1]
+    assert "foreign key fk_events_user" in text[2] and "foreign_key_checks" in text[2]
+    assert "primary key pk_legacy" in text[3]
+    assert "past 255 bytes" in text[4]
+    assert "MariaDB 10.11" in copy_findings(path)[0][1]
+
+
+def test_safe_twin_is_quiet(write_revision: Callable[..., Path]) -> None:
+    assert copy_findings(write_revision("c1.py", SAFE_TWIN)) == []
+    assert copy_findings(write_revision("c1.py", SAFE_TWIN), version="8.0") == []
+
+
+def test_other_dialects_do_not_get_it(write_revision: Callable[..., Path]) -> None:
+    result = lint_paths([write_revision("c1.py", COPYING)], Settings(dialect="postgresql"))
+    assert all(f.rule != "mysql-alter-copies-table" for f in result.findings)
+
+
+def test_unknown_old_type_is_a_warning(write_revision: Callable[..., Path]) -> None:
+    body = COPYING.replace(", existing_type=sa.DateTime()", "")
+    result = lint_paths([write_revision("c1.py", body)], Settings(dialect="mysql"))
+    first = next(f for f in result.findings if f.rule == "mysql-alter-copies-table")
+    assert first.line == 11 and first.severity.name == "WARNING"
+    assert "cannot tell from what" in first.message
+
+
+@pytest.mark.parametrize(("rule_id", "case"), cases(["mysql-alter-copies-table"]))
+def test_fixture(rule_id: str, case: Path) -> None:
+    check_case(rule_id, case)
+
+
+def test_foreign_key_checks_turned_back_on_still_copy(write_revision: Callable[..., Path]) -> None:
+    body = COPYING.replace('    op.create_foreign_key(',
+                           '    op.execute("SET foreign_key_checks = 0")\n    op.execute("SET foreign_key_checks = 1")\n'
+                           '    op.create_foreign_key(')
+    lines = [line for line, _ in copy_findings(write_revision("c1.py", body))]
+    assert 15 in lines  # the create_foreign_key, two lines lower than in COPYING
+    quiet = body.replace('"SET foreign_key_checks = 1"', '"SELECT 1"')
+    assert 15 not in [line for line, _ in copy_findings(write_revision("c1.py", quiet))]

@@ -207,3 +207,33 @@ def downgrade():
 ''',
     )
     assert [f["line"] for f in found(path, "unbatched-backfill")] == [10, 11, 12]
+
+
+ROW_LOOP = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "r1"
+down_revision = "r0"
+
+
+def upgrade():
+    conn = op.get_bind()
+    for row in conn.execute(sa.text("SELECT id FROM users{limit}")):
+        conn.execute(sa.text("UPDATE users SET plan = 'free' WHERE id = :id"), {{"id": row.id}})
+
+
+def downgrade():
+    pass
+'''
+
+
+def test_row_by_row_loop_is_reported_only_when_it_reads_every_row(write_revision: Callable[..., Path]) -> None:
+    def found(limit: str) -> list[tuple[int, str]]:
+        path = write_revision("r1.py", ROW_LOOP.format(limit=limit))
+        result = lint_paths([path], Settings(dialect="postgresql"))
+        return [(f.line, f.message) for f in result.findings if f.rule == "unbatched-backfill"]
+
+    [(line, message)] = found("")
+    assert line == 11 and "runs once per row of the loop at line 10" in message
+    assert found(" ORDER BY id LIMIT 1000") == []

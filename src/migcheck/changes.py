@@ -198,6 +198,9 @@ class DataChange(Change):
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.
     unbounded_where: str | None = None
+    #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
+    #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.
+    row_loop: int | None = None
 
     @property
     def is_schema(self) -> bool:

@@ -249,7 +249,12 @@ class PythonExtractor:
         inner = scope.child()
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
+        start = len(out)
         self._walk(stmt.body, inner, out, active)
+        if scope.in_transaction and _reads_all_rows(stmt.iter):
+            for change in out[start:]:
+                if isinstance(change, DataChange) and change.action in {"update", "delete"} and change.row_loop is None:
+                    change.row_loop = stmt.lineno
         if isinstance(stmt.target, ast.Name) and _root_name(stmt.iter) in scope.sessions:
             # for token in session.query(Token): token.scopes = ... -- rows written through the ORM
             write = _attribute_write(stmt.body, stmt.target.id)
@@ -1122,6 +1127,19 @@ def _type_module(node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Call):
         node = node.func
     return ast.unparse(node.value) if isinstance(node, ast.Attribute) else None
+
+
+_ROW_READS = frozenset({"execute", "query", "scalars", "fetchall", "all", "mappings", "yield_per"})
+_LIMIT = re.compile(r"\blimit\b", re.I)
+
+
+def _reads_all_rows(node: ast.expr) -> bool:
+    """Whether a ``for`` loop's iterable reads rows from the database (``conn.execute(select(...))``,
+    ``session.query(...)``) without a LIMIT: the loop then visits the whole table."""
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    if not any(_call_name(call) in _ROW_READS for call in calls):
+        return False
+    return not _LIMIT.search(ast.unparse(node))
 
 
 def _type_text(node: ast.expr) -> str:

@@ -15,6 +15,7 @@ from migcheck.rules import graph  # noqa: F401
 from migcheck.rules import history  # noqa: F401  (engine-emitted in pull-request mode: migcheck.gitbase)
 from migcheck.rules import locking  # noqa: F401
 from migcheck.rules import maintenance  # noqa: F401
+from migcheck.rules import mysql_alter  # noqa: F401
 from migcheck.rules import renames  # noqa: F401
 from migcheck.rules import rewrites  # noqa: F401
 from migcheck.rules import rolling  # noqa: F401

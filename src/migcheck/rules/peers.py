@@ -169,6 +169,7 @@ PEERS: dict[str, dict[str, str]] = {
     # -- data and safety --------------------------------------------------------------------------
     "unsafe-sql-interpolation": _row(),
     "unbatched-backfill": _row(NONE, NONE, NONE, "E4 (partial)"),
+    "mysql-alter-copies-table": _row(),
     "raw-sql-not-understood": _row("syntax-error", "execute, change_table"),
     # -- schema design ----------------------------------------------------------------------------
     "prefer-bigint-primary-key": _row("prefer-bigint-over-int, prefer-bigint-over-smallint"),

@@ -239,10 +239,18 @@ def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit
     """An UPDATE or DELETE of every row of an existing table in one statement."""
     if change.action not in {"update", "delete"} or ctx.created_here(change.table):
         return
-    if change.has_where is None:
-        return
     verb = change.action.upper()
     table = (change.table or "the table").replace("migcheck_param", "{…}")
+    if change.row_loop is not None:
+        yield Hit(
+            f"{verb} of {table} runs once per row of the loop at line {change.row_loop}, which reads every row "
+            f"without a LIMIT: one round trip per row, all in the migration's one transaction, so every row "
+            f"written stays locked until the last one is done and a failure at the end undoes all of it",
+            fix=_BACKFILL_FIX.format(table=change.table or "my_table"),
+        )
+        return
+    if change.has_where is None:
+        return
     if change.has_where:
         where = change.unbounded_where  # decided at extraction, from the tree already parsed
         if where is None:

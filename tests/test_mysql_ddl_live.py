@@ -1,0 +1,114 @@
+"""The INSTANT / INPLACE / COPY facts of migcheck.mysql_ddl, checked on the MariaDB 10.11 service.
+
+Each case runs its ALTER with the algorithm the table claims (MariaDB must accept it) and with the
+next cheaper one (MariaDB must refuse it), on a table in a database this test creates and drops.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from migcheck.mysql_ddl import Algorithm, Operation, algorithm, classify_type_change, parse_mysql_type
+from migcheck.rules.versions import version_tuple
+
+pytest.importorskip("pymysql")
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+CHEAPER: dict[Algorithm, Algorithm | None] = {"INSTANT": None, "INPLACE": "INSTANT", "COPY": "INPLACE"}
+
+#: (operation, column definitions of table t, the ALTER without its ALGORITHM clause)
+CASES: list[tuple[Operation, str, str]] = [
+    ("change-column-type", "d DATETIME", "MODIFY d DATETIME(6)"),
+    ("change-column-type", "b TEXT", "MODIFY b MEDIUMTEXT"),
+    ("change-column-type", "n INT", "MODIFY n BIGINT"),
+    ("widen-varchar", "v VARCHAR(100)", "MODIFY v VARCHAR(200)"),
+    ("widen-varchar", "v VARCHAR(10)", "MODIFY v VARCHAR(20)"),
+    ("widen-varchar-past-255-bytes", "v VARCHAR(50)", "MODIFY v VARCHAR(100)"),
+    ("change-charset", "b TEXT", "MODIFY b TEXT CHARACTER SET latin1"),
+    ("add-foreign-key", "pid INT", "ADD CONSTRAINT fk_t_p FOREIGN KEY (pid) REFERENCES p (id)"),
+    ("drop-primary-key", "n INT", "DROP PRIMARY KEY"),
+    ("change-nullability", "n INT DEFAULT 0", "MODIFY n INT NOT NULL"),
+]
+
+
+@pytest.fixture
+def mariadb(mariadb_service_url: str) -> Iterator[tuple[Any, tuple[int, ...]]]:
+    """A scratch database on the service (dropped afterwards) and the server's version."""
+    name = f"mc_ddl_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(mariadb_service_url, poolclass=NullPool)
+    with admin.connect() as conn:
+        version = conn.execute(text("SELECT VERSION()")).scalar_one()
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    if "mariadb" not in str(version).lower():
+        pytest.skip(f"the service is not MariaDB: {version}")
+    engine = create_engine(mariadb_service_url.rsplit("/", 1)[0] + f"/{name}", poolclass=NullPool)
+    try:
+        yield engine, version_tuple(str(version))
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name}"))
+        admin.dispose()
+
+
+def _accepts(engine: Any, columns: str, alter: str, algo: Algorithm) -> str | None:
+    """None when MariaDB runs ``alter`` with ALGORITHM=algo on a fresh table, else its refusal."""
+    with engine.connect() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS t"))
+        conn.execute(text("CREATE TABLE IF NOT EXISTS p (id INT PRIMARY KEY) ENGINE=InnoDB"))
+        conn.execute(text(f"CREATE TABLE t (id INT PRIMARY KEY, {columns}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"))
+        conn.execute(text("INSERT INTO t (id) VALUES (1)"))
+        try:
+            conn.execute(text(f"ALTER TABLE t {alter}, ALGORITHM={algo}"))
+        except OperationalError as exc:
+            return str(exc.orig)
+    return None
+
+
+@pytest.mark.parametrize(("operation", "columns", "alter"), CASES, ids=[c[2] for c in CASES])
+def test_mariadb_accepts_the_claimed_algorithm_and_refuses_a_cheaper_one(
+    mariadb: tuple[Any, tuple[int, ...]], operation: Operation, columns: str, alter: str,
+) -> None:
+    engine, version = mariadb
+    claimed = algorithm(operation, version, mariadb=True)
+    assert _accepts(engine, columns, alter, claimed) is None
+    cheaper = CHEAPER[claimed]
+    if cheaper is not None:
+        refusal = _accepts(engine, columns, alter, cheaper)
+        assert refusal is not None and "is not supported" in refusal, refusal
+
+
+@pytest.mark.parametrize(("old", "new", "operation"), [
+    ("DateTime()", "mysql.DATETIME(fsp=6)", "change-column-type"),
+    ("Text()", "mysql.MEDIUMTEXT()", "change-column-type"),
+    ("Integer()", "BigInteger()", "change-column-type"),
+    ("String(length=100)", "String(200)", "widen-varchar"),
+    ("String(10)", "String(20)", "widen-varchar"),
+    ("String(50)", "String(100)", "widen-varchar-past-255-bytes"),
+    ("Text()", "mysql.TEXT(charset='latin1')", "change-charset"),
+])
+def test_alembic_type_spellings_map_to_the_verified_operations(old: str, new: str, operation: str) -> None:
+    # The same pairs as CASES, written as migrations write them.
+    old_type, new_type = parse_mysql_type(old), parse_mysql_type(new)
+    assert old_type is not None and new_type is not None
+    assert classify_type_change(old_type, new_type) == operation
+
+
+def test_unchanged_type_is_no_operation() -> None:
+    same = parse_mysql_type("sa.DateTime()")
+    assert same is not None and classify_type_change(same, same) is None
+
+
+def test_foreign_key_runs_inplace_with_checks_off_as_the_fix_says(mariadb: tuple[Any, tuple[int, ...]]) -> None:
+    engine, _ = mariadb
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE p (id INT PRIMARY KEY) ENGINE=InnoDB"))
+        conn.execute(text("CREATE TABLE t (id INT PRIMARY KEY, pid INT) ENGINE=InnoDB"))
+        conn.execute(text("SET SESSION foreign_key_checks = 0"))
+        conn.execute(text("ALTER TABLE t ADD CONSTRAINT fk_t_p FOREIGN KEY (pid) REFERENCES p (id), ALGORITHM=INPLACE"))
