@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+# Each inner pytest runs in its own process: pytester's in-process mode restores sys.modules after
+# a run, and SQLAlchemy modules imported by an inner verify would be imported a second time later.
 pytest_plugins = ["pytester"]
 
 REVISIONS = {
@@ -113,7 +115,7 @@ def _outcomes(result: pytest.RunResult) -> dict[str, str]:
 
 
 def test_lint_items_one_per_revision_with_migchecks_message(project: pytest.Pytester) -> None:
-    result = project.runpytest("--migcheck", "-k", "lint", "-rA", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("--migcheck", "-k", "lint", "-rA", "-p", "no:cacheprovider")
     outcomes = _outcomes(result)
     assert outcomes["migcheck::test_migcheck[lint:b2]"] == "FAILED"
     assert outcomes["migcheck::test_migcheck[lint:a1]"] == "PASSED"
@@ -136,7 +138,7 @@ def test_the_projects_config_decides_what_fails(project: pytest.Pytester) -> Non
         [tool.pytest.ini_options]
         migcheck = true
         '''))
-    result = project.runpytest("-k", "lint", "-rA", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("-k", "lint", "-rA", "-p", "no:cacheprovider")
     outcomes = _outcomes(result)
     assert outcomes["migcheck::test_migcheck[lint:b2]"] == "PASSED"
     assert outcomes["migcheck::test_migcheck[lint:c3]"] == "FAILED"
@@ -144,14 +146,14 @@ def test_the_projects_config_decides_what_fails(project: pytest.Pytester) -> Non
 
 
 def test_without_the_flag_nothing_is_collected(project: pytest.Pytester) -> None:
-    result = project.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("--collect-only", "-q", "-p", "no:cacheprovider")
     assert "test_migcheck" not in result.stdout.str()
 
 
 def test_verify_items_report_each_failure_and_run_the_rest(
     project: pytest.Pytester, postgres_service_url: str
 ) -> None:
-    result = project.runpytest("--migcheck-verify", "--migcheck-db-url", postgres_service_url, "-k", "verify",
+    result = project.runpytest_subprocess("--migcheck-verify", "--migcheck-db-url", postgres_service_url, "-k", "verify",
                                "-rA", "-p", "no:cacheprovider")
     outcomes = _outcomes(result)
     assert outcomes["migcheck::test_migcheck[verify:a1]"] == "PASSED"
@@ -181,7 +183,7 @@ def test_data_migration_fixtures_create_and_drop_their_database(
         def pytest_sessionfinish(session):
             (session.config.rootpath / "seen.txt").write_text("\\n".join(seen))
         '''))
-    result = project.runpytest("test_data.py", "--migcheck-db-url", postgres_service_url, "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("test_data.py", "--migcheck-db-url", postgres_service_url, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     used = (project.path / "seen.txt").read_text().split()
     assert len(used) == 1 and used[0].startswith("migcheck_")
@@ -191,7 +193,7 @@ def test_data_migration_fixtures_create_and_drop_their_database(
 
 
 def test_data_migration_fixtures_on_embedded_postgres(project: pytest.Pytester) -> None:
-    result = project.runpytest("test_data.py", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("test_data.py", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
@@ -216,7 +218,7 @@ def test_async_engines_on_the_scratch_database(project: pytest.Pytester, postgre
 
             assert asyncio.run(main()) == 1
         '''))
-    result = project.runpytest("test_async.py", "--migcheck-db-url", postgres_service_url, "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess("test_async.py", "--migcheck-db-url", postgres_service_url, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
