@@ -1167,8 +1167,9 @@ def verify(options: VerifyOptions) -> VerifyResult:
                 cycle.lock_timeout_finding(env.path, env.sets_lock_timeout)
             if target is not None:
                 if len(cycle.applied) == len(order) and not cycle.stopped:
+                    cycle.notes.extend(env.compare.notes)
                     with engine.connect() as conn:
-                        for found in drift.compare(conn, target):
+                        for found in drift.compare(conn, target, env.compare):
                             rule = get_rule(live_rules.MODEL_DRIFT)
                             assert rule is not None
                             cycle.findings.append(
