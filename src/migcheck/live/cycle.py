@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from migcheck.discovery import DiscoveryError, Sources, discover
-from migcheck.engine import LintResult, display_path
+from migcheck.engine import LintResult, display_path, environments
 from migcheck.findings import Finding
 from migcheck.graph import RevisionGraph
 from migcheck.live import LiveError, require_live
@@ -172,6 +172,13 @@ def load_history(
             raise LiveError(f"{display_path(exc.path)}:{exc.line}: {exc.message}") from None
         if migration is not None:
             migrations.append(migration)
+    histories = environments(sources, migrations, [])
+    if len(histories) > 1:  # as lint: each env.py with its versions/ is its own history, never one graph
+        shown = ", ".join(display_path(env) for env, _, _ in histories if env is not None)
+        raise LiveError(
+            f"verify checks one Alembic environment at a time, and these paths hold {len(histories)} ({shown}): "
+            "run `migcheck verify` once for each"
+        )
     graph = RevisionGraph.build(migrations)
     for migration, parent in graph.missing_parents:
         raise LiveError(
