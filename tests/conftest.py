@@ -16,7 +16,6 @@ from migcheck.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-SHARED = ROOT.parent / "shared"
 
 
 @dataclass

@@ -31,3 +31,24 @@ def make_repo(dest: Path, *, copy: Path | None = None, into: str = "", branch: s
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "--allow-empty", "-m", "initial")
     return dest
+
+
+# What a user's copy of the project holds: the working tree without version control, caches,
+# virtualenvs, or the (large) test suite and fixtures.
+SNAPSHOT_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv*", "tests", "fixtures", "benchmarks", "*.egg-info", "__pycache__", ".*_cache",
+    "build", "dist",
+)
+
+
+def tagless_commit(source: Path, dest: Path) -> tuple[Path, str]:
+    """This working tree (uncommitted edits included) committed to a fresh repository without tags.
+
+    It stands in for `OWNER/migcheck` at a commit that no release tag names, which is how the
+    Action and the pre-commit hook are used until there are releases: pinned by SHA.
+    """
+    shutil.copytree(source, dest, ignore=SNAPSHOT_IGNORE)
+    make_repo(dest)
+    sha = git(dest, "rev-parse", "HEAD")
+    assert git(dest, "tag", "--list") == ""
+    return dest, sha

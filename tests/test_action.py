@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, ROOT
-from gitrepo import git, make_repo
+from gitrepo import SNAPSHOT_IGNORE, git, make_repo, tagless_commit
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 PROJECT = FIXTURES / "integrations"
@@ -97,6 +97,7 @@ def run_step(
     event: str = "push",
     step_outputs: dict[str, dict[str, str]] | None = None,
     extra_env: dict[str, str] | None = None,
+    action_path: Path = ROOT,
 ) -> StepRun:
     payload: dict[str, Any] = {"repository": {"full_name": "acme/shop"}}
     if event == "pull_request":
@@ -110,7 +111,7 @@ def run_step(
         "event_name": event,
         "event": payload,
         "base_ref": payload.get("pull_request", {}).get("base", {}).get("ref", ""),
-        "action_path": str(ROOT),
+        "action_path": str(action_path),
         "repository": "acme/shop",
         "sha": SHA,
     }
@@ -133,7 +134,7 @@ def run_step(
         GITHUB_BASE_REF=github["base_ref"],
         GITHUB_OUTPUT=str(files["output"]),
         GITHUB_STEP_SUMMARY=str(files["summary"]),
-        GITHUB_ACTION_PATH=str(ROOT),
+        GITHUB_ACTION_PATH=str(action_path),
         GITHUB_WORKSPACE=str(cwd),
         GITHUB_SERVER_URL="https://github.com",
         GITHUB_REPOSITORY="acme/shop",
@@ -196,10 +197,14 @@ def test_action_yml_structure() -> None:
     setup = ACTION["runs"]["steps"][0]
     assert setup["uses"].startswith("actions/setup-python@v")
     assert setup["with"]["update-environment"] is False  # the job's own Python stays as it was
+    assert ACTION["inputs"]["version"]["default"] == ""  # the action's own checkout, no registry
+    cache = next(s for s in ACTION["runs"]["steps"] if str(s.get("uses", "")).startswith("actions/cache@"))
+    assert cache["with"] == {"path": "${{ steps.key.outputs.venv }}", "key": "${{ steps.key.outputs.key }}"}
+    assert step("install")["env"]["MIGCHECK_CACHE_KEY"] == "${{ steps.key.outputs.key }}"
     for s in ACTION["runs"]["steps"]:
         if "run" in s:
             assert s["shell"] == "bash"
-            script = re.search(r'"\$GITHUB_ACTION_PATH/(action/[a-z]+\.sh)"', s["run"])
+            script = re.search(r'"\$GITHUB_ACTION_PATH/(action/[a-z-]+\.sh)"', s["run"])
             assert script and (ROOT / script.group(1)).is_file()
             read = (ROOT / script.group(1)).read_text()
             for var in s.get("env", {}):
@@ -214,7 +219,7 @@ def test_action_yml_structure() -> None:
 
 
 def test_scripts_are_valid_bash() -> None:
-    for script in ("install.sh", "run.sh"):
+    for script in ("cache-key.sh", "install.sh", "run.sh"):
         assert subprocess.run(["bash", "-n", str(ROOT / "action" / script)]).returncode == 0
 
 
@@ -401,49 +406,101 @@ def test_install_rejects_a_version_it_cannot_read(tmp_path: Path, runner_files: 
     )
     assert run.code == 2
     assert "version 'latest-please' is neither a release" in run.stdout
+    assert run.stdout.count("::error") == 1
     assert not (runner_files["temp"] / "migcheck-venv").exists()
 
 
 def _source_copy(tmp_path: Path) -> Path:
     """The action's checkout as `uses:` would get it (without tests and fixtures, to keep it quick)."""
     copy = tmp_path / "action-src"
-    shutil.copytree(
-        ROOT,
-        copy,
-        ignore=shutil.ignore_patterns(
-            ".git",
-            "tests",
-            "fixtures",
-            "*.egg-info",
-            "__pycache__",
-            ".*_cache",
-            "build",
-            "dist",
-            "benchmarks",
-        ),
-    )
+    shutil.copytree(ROOT, copy, ignore=SNAPSHOT_IGNORE)
     return copy
 
 
+def _pinned_commit_download(tmp_path: Path) -> tuple[Path, str]:
+    """The action as `uses: OWNER/migcheck@<sha>` gets it: a tag-less commit, downloaded as its tree.
+
+    The runner fetches the commit's archive (no .git) into a directory of its own; here the
+    action's files are committed to a fresh repository without tags and `git archive`d.
+    """
+    repo, sha = tagless_commit(ROOT, tmp_path / "action-repo")
+    download = tmp_path / "_actions" / "acme" / "migcheck" / sha
+    download.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", sha],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(download)], input=archive, check=True)
+    return download, sha
+
+
 @pytest.mark.slow
-def test_install_from_the_actions_own_source(tmp_path: Path, runner_files: dict[str, Path]) -> None:
-    source = _source_copy(tmp_path)
+def test_action_runs_from_a_tagless_pinned_commit_without_a_release(
+    tmp_path: Path, runner_files: dict[str, Path], workspace: Path
+) -> None:
+    """Default inputs (`version` empty): key, install and lint steps of a copy of the action, run
+    from where the runner puts a pinned commit; only the package registry is used, for dependencies."""
+    action, _sha = _pinned_commit_download(tmp_path)
+    python = {"python": {"python-path": sys.executable}}
+    keyed = run_step("key", workspace, runner_files, step_outputs=python, action_path=action)
+    assert keyed.code == 0, keyed.stdout
+    key, venv = keyed.outputs["key"], keyed.outputs["venv"]
+    assert key.startswith("migcheck-venv-") and venv == str(runner_files["temp"] / "migcheck-venv")
+
+    steps = {**python, "key": {"key": key, "venv": venv}}
+    installed = run_step("install", workspace, runner_files, step_outputs=steps, action_path=action)
+    assert installed.code == 0, installed.stdout
+    assert f"Installing {action} (from the action's checkout)" in installed.stdout
+    assert "alembic-migcheck 0.1.0" in installed.stdout  # `migcheck --version` names the distribution
+    assert Path(installed.outputs["migcheck"]).parent.parent == Path(venv)
+
+    ran = run_step("lint", workspace, runner_files, action_path=action, step_outputs={
+        "install": {"migcheck": installed.outputs["migcheck"], "python": installed.outputs["python"]}})
+    assert ran.code == 1, ran.stdout
+    assert ran.outputs["findings"] == "3" and ran.outputs["exit-code"] == "1"
+    assert any(line.startswith("::error file=" + FAILING) for line in ran.stdout.splitlines()), ran.stdout
+    assert "migcheck" in ran.summary
+
+    # The next run of the same pinned commit restores the virtualenv (actions/cache) and installs nothing.
+    again = run_step("install", workspace, runner_files, step_outputs=steps, action_path=action)
+    assert again.code == 0, again.stdout
+    assert f"Using the cached virtualenv ({key})" in again.stdout and "Installing" not in again.stdout
+
+
+def test_cache_key_follows_the_actions_code(tmp_path: Path, runner_files: dict[str, Path]) -> None:
+    """Same code, same key; changed code or a PyPI install: another key or none."""
+    action = _source_copy(tmp_path)
+    python = {"python": {"python-path": sys.executable}}
+
+    def key(**inputs: str) -> str:
+        runner_files["output"].write_text("")
+        run = run_step("key", tmp_path, runner_files, inputs, step_outputs=python, action_path=action)
+        assert run.code == 0, run.stdout
+        return run.outputs["key"]
+
+    first = key()
+    assert first == key() and first.startswith("migcheck-venv-")
+    (action / "src" / "migcheck" / "cli.py").write_text(
+        (action / "src" / "migcheck" / "cli.py").read_text() + "\n# changed\n")
+    assert key() not in ("", first)
+    assert key(version="0.1.0") == ""  # a PyPI requirement is not cached under the action's code
+
+
+def test_a_release_missing_from_the_registry_is_one_clear_error(
+    tmp_path: Path, runner_files: dict[str, Path]
+) -> None:
+    """`version: 99.0.0` when no such release exists: one `::error` line that says what to do."""
+    empty = tmp_path / "empty-index"
+    empty.mkdir()
     run = run_step(
-        "install",
-        tmp_path,
-        runner_files,
-        {"version": "source"},
+        "install", tmp_path, runner_files, {"version": "99.0.0"},
         step_outputs={"python": {"python-path": sys.executable}},
-        extra_env={"GITHUB_ACTION_PATH": str(source), "MIGCHECK_ACTION_PATH": str(source)},
+        extra_env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(empty)},  # a registry without the release
     )
-    assert run.code == 0, run.stdout
-    assert f"Installing {source}" in run.stdout
-    migcheck = Path(run.outputs["migcheck"])
-    assert migcheck.parent.parent == runner_files["temp"] / "migcheck-venv"
-    done = subprocess.run(
-        [str(migcheck), "lint", str(PROJECT), "--format", "json"], capture_output=True, text=True
-    )
-    assert done.returncode == 1 and json.loads(done.stdout)["summary"]["findings"] == 3
+    assert run.code == 2
+    errors = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    assert errors == ["::error title=migcheck::alembic-migcheck has no release matching '99.0.0' on PyPI; "
+                      "leave version: empty to run the action's own checkout (the commit you pinned)"]
+    assert "Traceback" not in run.stdout
+    assert not (runner_files["temp"] / "migcheck-venv").exists()
 
 
 @pytest.mark.slow

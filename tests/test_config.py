@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,11 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, findings_of, run_cli
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the package depends on tomli there
+    import tomli as tomllib
 
 LEGACY = FIXTURES / "adoption" / "legacy"
 
@@ -249,8 +255,6 @@ def test_config_command_shows_values_and_origins(project: Path) -> None:
 
 def test_config_command_output_is_a_valid_table(project: Path) -> None:
     """What `migcheck config` prints can be pasted back into pyproject.toml."""
-    import tomllib
-
     write_config(project, '[tool.migcheck]\nbaseline = "0001"\n\n'
                           '[tool.migcheck.severity]\ndrop-table = "info"\n')
     run = run_cli("config", project / "versions")

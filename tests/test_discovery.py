@@ -51,4 +51,4 @@ def test_one_location_alone_reports_the_missing_parent() -> None:
 @pytest.mark.parametrize("name", ["demo"])
 def test_demo_project_from_its_root(name: str) -> None:
     run = run_cli("lint", FIXTURES / name, "--format", "json")
-    assert run.json()["summary"]["revisions"] == 7
+    assert run.json()["summary"]["revisions"] == 8

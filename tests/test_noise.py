@@ -169,7 +169,7 @@ def test_statistics_refuses_a_format_it_cannot_print(tmp_path: Path) -> None:
     assert run.exit_code == 2
     assert run.stderr.strip().splitlines() == [
         "migcheck: error: --statistics prints text or json on standard output, not sarif; write the sarif "
-        "report to a file: --format sarif:PATH"]
+        "report to a file: --output-format sarif:PATH"]
 
 
 def test_mysql_version_on_the_command_line(tmp_path: Path) -> None:

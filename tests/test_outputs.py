@@ -66,14 +66,14 @@ def test_dash_means_standard_output(project: Path) -> None:
 @pytest.mark.parametrize(
     ("formats", "message"),
     [
-        (["json", "sarif"], "only one --format can write to standard output (got json, sarif)"),
+        (["json", "sarif"], "only one --output-format can write to standard output (got json, sarif)"),
         (
             ["yaml"],
-            "output-format in command line (--format): unknown format 'yaml' "
-            "(valid: text, json, sarif, github, markdown)",
+            "output-format in command line (--output-format): unknown format 'yaml' "
+            "(valid: text, concise, json, sarif, github, markdown)",
         ),
-        (["sarif:"], "--format 'sarif:' has an empty path"),
-        (["sarif:a.out", "json:./a.out"], "two --format options write to the same file"),
+        (["sarif:"], "--output-format 'sarif:' has an empty path"),
+        (["sarif:a.out", "json:./a.out"], "two --output-format options write to the same file"),
     ],
 )
 def test_bad_format_options_are_one_line_and_exit_2_before_anything_is_written(

@@ -3,7 +3,8 @@
 pre-commit installs this checkout into an environment of its own with pip
 (dependencies come from the package index). ``try-repo`` builds that
 environment afresh on every call, so it runs once; the other checks use a
-``.pre-commit-config.yaml`` naming this checkout, with one environment for
+``.pre-commit-config.yaml`` naming a clone without tags by commit SHA, as the
+README tells users to (there is no release tag yet), with one environment for
 the module.
 """
 
@@ -18,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, ROOT
-from gitrepo import GIT_ENV, git, make_repo
+from gitrepo import GIT_ENV, git, make_repo, tagless_commit
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +30,12 @@ PASSING = "migrations/versions/0001_create_orders.py"
 @pytest.fixture(scope="module")
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """migcheck's repository at a commit no tag names (this working tree, uncommitted edits included)."""
+    return tagless_commit(ROOT, tmp_path_factory.mktemp("hook") / "migcheck")
 
 
 @pytest.fixture
@@ -50,11 +57,12 @@ def pre_commit(project: Path, home: Path, *args: str) -> subprocess.CompletedPro
     )
 
 
-def run_hook(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``pre-commit run`` with a config that uses the hook from this checkout's HEAD."""
-    config = {
-        "repos": [{"repo": str(ROOT), "rev": git(ROOT, "rev-parse", "HEAD"), "hooks": [{"id": "migcheck"}]}]
-    }
+def run_hook(
+    project: Path, home: Path, hook_repo: tuple[Path, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``pre-commit run`` with a config naming the hook's repository by commit SHA (`rev: <sha>`)."""
+    repo, sha = hook_repo
+    config = {"repos": [{"repo": str(repo), "rev": sha, "hooks": [{"id": "migcheck"}]}]}
     (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     git(project, "add", ".pre-commit-config.yaml")
     return pre_commit(project, home, "run", *args)
@@ -76,14 +84,16 @@ def test_failing_migration_fails_the_hook(project: Path, pre_commit_home: Path) 
     assert "env.py" not in done.stdout
 
 
-def test_passing_migration_alone_passes(project: Path, pre_commit_home: Path) -> None:
-    done = run_hook(project, pre_commit_home, "--files", PASSING)
+def test_passing_migration_alone_passes(
+    project: Path, pre_commit_home: Path, hook_repo: tuple[Path, str]
+) -> None:
+    done = run_hook(project, pre_commit_home, hook_repo, "--files", PASSING)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Passed" in done.stdout
 
 
 def test_a_new_revision_is_checked_against_the_history_beside_it(
-    project: Path, pre_commit_home: Path
+    project: Path, pre_commit_home: Path, hook_repo: tuple[Path, str]
 ) -> None:
     """Only the staged file is passed; its parent, committed earlier, is no missing-down-revision."""
     new = project / "migrations" / "versions" / "0003_drop_status.py"
@@ -93,7 +103,25 @@ def test_a_new_revision_is_checked_against_the_history_beside_it(
         'def downgrade():\n    op.add_column("orders", sa.Column("status", sa.Text()))\n'
     )
     git(project, "add", str(new))
-    done = run_hook(project, pre_commit_home)  # the staged files, as on `git commit`
+    done = run_hook(project, pre_commit_home, hook_repo)  # the staged files, as on `git commit`
     assert done.returncode == 1, done.stdout + done.stderr
     assert "migrations/versions/0003_drop_status.py:6  drop-column  error:" in done.stdout
     assert "missing-down-revision" not in done.stdout and FAILING not in done.stdout
+
+
+def test_autoupdate_freeze_pins_a_tagless_repository_by_sha(
+    project: Path, pre_commit_home: Path, hook_repo: tuple[Path, str], tmp_path: Path
+) -> None:
+    """What the README documents: `pre-commit autoupdate --freeze` writes the newest commit's SHA."""
+    upstream = tmp_path / "upstream"
+    git(tmp_path, "clone", "-q", str(hook_repo[0]), str(upstream))
+    (upstream / "CHANGELOG.md").write_text("newer\n")
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "-q", "-m", "newer")
+    newest = git(upstream, "rev-parse", "HEAD")
+    config = {"repos": [{"repo": str(upstream), "rev": hook_repo[1], "hooks": [{"id": "migcheck"}]}]}
+    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    done = pre_commit(project, pre_commit_home, "autoupdate", "--freeze")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (repo,) = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"]
+    assert repo["rev"] == newest

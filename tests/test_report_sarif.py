@@ -9,19 +9,16 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import FIXTURES, ROOT, SHARED, run_cli
-from gitrepo import make_repo
+from conftest import FIXTURES, ROOT, run_cli
+from gitrepo import git, make_repo
 from migcheck.config import Settings
 from migcheck.engine import lint_paths
 from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo, sarif
 from migcheck.rules.registry import all_rules, get_rule
 
-# ../shared beside the clone (CI); one level further up for a git worktree under wt/.
-SCHEMA_CANDIDATES = [
-    base / "schemas" / "sarif-schema-2.1.0.json" for base in (SHARED, ROOT.parent.parent / "shared")
-]
-SCHEMA_PATH = next((p for p in SCHEMA_CANDIDATES if p.is_file()), SCHEMA_CANDIDATES[0])
+# The official OASIS schema, kept in the repository (license: tests/schemas/README.md).
+SCHEMA_PATH = ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json"
 PROJECT = FIXTURES / "integrations"
 FAILING = "migrations/versions/0002_orders_status.py"
 
@@ -209,24 +206,102 @@ def test_output_is_deterministic(repo: Path) -> None:
     assert first == second
 
 
-def test_github_code_scanning_subset(repo: Path) -> None:
-    """What GitHub's "SARIF support for code scanning" page requires beyond the schema."""
+def assert_github_requirements(log: dict[str, Any], repo: Path) -> None:
+    """What GitHub's "SARIF support for code scanning" page requires beyond the schema.
+
+    docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning:
+    version 2.1.0; at most 20 runs, 25,000 results and 25,000 rules a run; rules with an id and a
+    shortDescription (at most 1,024 characters, fullDescription likewise), at most 20 tags;
+    results with ruleId, message.text, 1-10 locations, a repository-relative artifactLocation.uri
+    and region.startLine, and partialFingerprints (strings) so alerts are not duplicated across
+    runs; runAutomationDetails.id is `category/run-id`, the category being what precedes the last `/`.
+    """
+    assert log["version"] == "2.1.0" and log["$schema"]
+    assert 1 <= len(log["runs"]) <= 20
+    for run in log["runs"]:
+        driver = run["tool"]["driver"]
+        assert driver["name"] and driver["version"]
+        rule_ids = [r["id"] for r in driver["rules"]]
+        assert len(rule_ids) == len(set(rule_ids)) and len(rule_ids) <= 25_000
+        for rule in driver["rules"]:
+            assert 0 < len(rule["shortDescription"]["text"]) <= 1024, rule["id"]
+            assert 0 < len(rule["fullDescription"]["text"]) <= 1024, rule["id"]
+            tags = rule["properties"]["tags"]
+            assert len(tags) <= 20 and all(isinstance(tag, str) for tag in tags)
+        assert len(run["results"]) <= 25_000
+        automation = run["automationDetails"]["id"]
+        assert "/" in automation and automation.rpartition("/")[0]  # a non-empty category
+        for result in run["results"]:
+            assert result["ruleId"] in rule_ids and result["message"]["text"]
+            assert 1 <= len(result["locations"]) <= 10
+            physical = result["locations"][0]["physicalLocation"]
+            artifact = physical["artifactLocation"]
+            assert not artifact["uri"].startswith(("/", "file:")) and "\\" not in artifact["uri"]
+            assert (repo / artifact["uri"]).is_file()
+            assert physical["region"]["startLine"] >= 1
+            fingerprints = result["partialFingerprints"]
+            assert fingerprints and all(isinstance(k, str) and isinstance(v, str) and v
+                                        for k, v in fingerprints.items())
+
+
+def test_github_code_scanning_requirements(repo: Path) -> None:
     log = sarif_of(".")
-    assert len(log["runs"]) == 1
+    assert log["runs"][0]["results"]
+    assert_github_requirements(log, repo)
+    assert log["runs"][0]["automationDetails"] == {"id": "migcheck/"}
+    assert log["runs"][0]["properties"]["scope"] == "2 revisions in 2 files"
+
+
+def _fingerprints(log: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    return {
+        r["ruleId"]: (r["partialFingerprints"][sarif.FINGERPRINT_KEY],
+                      r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in log["runs"][0]["results"]
+    }
+
+
+def test_fingerprints_survive_line_moves_and_follow_the_statement(repo: Path) -> None:
+    """An alert keeps its identity when lines are added above it; a changed statement is a new alert."""
+    before = _fingerprints(sarif_of("."))
+    path = repo / FAILING
+    path.write_text(path.read_text().replace("import sqlalchemy as sa\n", "import sqlalchemy as sa\n\n# moved\n\n"))
+    moved = _fingerprints(sarif_of("."))
+    assert {rule: fp for rule, (fp, _) in moved.items()} == {rule: fp for rule, (fp, _) in before.items()}
+    assert all(moved[rule][1] == before[rule][1] + 3 for rule in before)
+    path.write_text(path.read_text().replace('["status"]', '["status", "id"]'))
+    changed = _fingerprints(sarif_of("."))
+    assert changed["create-index-not-concurrently"][0] != before["create-index-not-concurrently"][0]
+    assert changed["drop-index-not-concurrently"][0] == before["drop-index-not-concurrently"][0]
+
+
+def test_identical_statements_in_one_revision_get_distinct_fingerprints(repo: Path) -> None:
+    path = repo / FAILING
+    path.write_text(path.read_text().replace(
+        '    op.create_index("ix_orders_status", "orders", ["status"])\n',
+        '    op.create_index("ix_orders_status", "orders", ["status"])\n'
+        '    op.create_index("ix_orders_status", "orders", ["status"])\n'))
+    results = [r for r in sarif_of(".")["runs"][0]["results"] if r["ruleId"] == "create-index-not-concurrently"]
+    assert len(results) == 2
+    assert len({r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in results}) == 2
+
+
+def test_pull_request_runs_have_their_own_category_and_state_their_scope(repo: Path) -> None:
+    """A --base run lints part of the history: its own category, so main's alerts are not closed by it."""
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "migrations" / "versions" / "0003_drop_note.py").write_text(
+        'revision = "0003"\ndown_revision = "0002"\nfrom alembic import op\n\n\n'
+        'def upgrade():\n    op.drop_column("orders", "note")\n\n\ndef downgrade():\n    pass\n'
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "0003")
+    log = sarif_of(".", "--base", "main")
+    assert_github_requirements(log, repo)
     run = log["runs"][0]
-    assert run["tool"]["driver"]["name"] and run["tool"]["driver"]["version"]
-    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert len(rule_ids) == len(set(rule_ids))
-    for rule in run["tool"]["driver"]["rules"]:
-        assert all(isinstance(tag, str) for tag in rule["properties"]["tags"])
-    assert run["results"]
-    for result in run["results"]:
-        assert result["ruleId"] in rule_ids and result["message"]["text"]
-        assert 1 <= len(result["locations"]) <= 10
-        artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
-        assert not artifact["uri"].startswith(("/", "file:")) and "\\" not in artifact["uri"]
-        assert (repo / artifact["uri"]).is_file()
-        assert result["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
+    assert run["automationDetails"] == {"id": "migcheck-pull-request/"}
+    assert run["properties"] == {"scope": "1 of 3 revisions linted, 3 files", "revisions": 3,
+                                 "lintedRevisions": 1, "base": "main"}
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
+        "migrations/versions/0003_drop_note.py"}
 
 
 def test_inline_suppressions_become_in_source_sarif_suppressions(tmp_path) -> None:

@@ -24,7 +24,7 @@ app = typer.Typer(
     name="migcheck",
     help="Find the Alembic migrations that would hurt production, before they get there.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -58,14 +58,15 @@ def fail(message: str) -> NoReturn:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"migcheck {__version__}")
+        # The distribution's name: `pip install migcheck` is an unrelated project with the same command.
+        typer.echo(f"alembic-migcheck {__version__}")
         raise typer.Exit()
 
 
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
     """Find the Alembic migrations that would hurt production, before they get there."""
@@ -90,9 +91,10 @@ NoConfigOpt = Annotated[bool, typer.Option("--no-config", help="Ignore every con
 FormatOpt = Annotated[
     list[str] | None,
     typer.Option(
-        "--format", "-f", metavar="FORMAT[:PATH]",
-        help="Output format: text, json, sarif, github or markdown; with :PATH it goes to that file. "
-        "Repeatable; one format may go to stdout (text when none does).",
+        "--output-format", "--format", "-f", metavar="FORMAT[:PATH]",
+        help="Output format: text (with the source line), concise (one line per finding), json, sarif, "
+        "github or markdown; with :PATH it goes to that file. Repeatable; one format may go to stdout "
+        "(text when none does). --format is the same option.",
         show_default=False,
     ),
 ]
@@ -120,6 +122,30 @@ TableStatsOpt = Annotated[Path | None, typer.Option(
 BaseOpt = Annotated[str | None, typer.Option(
     "--base", help="Pull-request mode: lint only what changed since the merge base with this git ref "
     "(e.g. origin/main), and check edits to revisions the base already has.", show_default=False)]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Findings only; no fixes or headers, nothing when clean.")
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, show_default=False,
+                 help="Processes that read revision files. Default: more than one only for large histories."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
+]
+StatisticsOpt = Annotated[
+    bool, typer.Option("--statistics", help="Print the number of findings per rule instead of the findings.")
+]
+MysqlVersionOpt = Annotated[
+    str | None, typer.Option("--mysql-version", show_default=False,
+                             help="MySQL or MariaDB server version, e.g. 8.0.32 or mariadb-10.11.")
+]
+StdinFilenameOpt = Annotated[
+    Path | None,
+    typer.Option("--stdin-filename", show_default=False,
+                 help="With `-` as the path: the file the text on stdin is (findings are reported under it, "
+                 "and the revisions beside it complete the graph)."),
+]
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
@@ -154,7 +180,7 @@ def _cli_values(
     from migcheck.config import split_cli_list
 
     return {
-        "output-format": (output_format or None, "--format"),
+        "output-format": (output_format or None, "--output-format"),
         "fail-on": (fail_on.value if fail_on else None, "--fail-on"),
         "dialect": (dialect.value if dialect else None, "--dialect"),
         "postgres-version": (postgres_version, "--postgres-version"),
@@ -189,34 +215,24 @@ def lint(
     table_stats: TableStatsOpt = None,
     config: ConfigOpt = None,
     no_config: NoConfigOpt = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Findings only; no fixes or headers, nothing when clean.")
-    ] = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option("--jobs", "-j", min=1, show_default=False,
-                     help="Processes that read revision files. Default: more than one only for large histories."),
-    ] = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Parse every file again instead of reusing unchanged ones.")
-    ] = False,
-    statistics: Annotated[
-        bool, typer.Option("--statistics", help="Print the number of findings per rule instead of the findings.")
-    ] = False,
-    mysql_version: Annotated[
-        str | None, typer.Option("--mysql-version", show_default=False,
-                                 help="MySQL or MariaDB server version, e.g. 8.0.32 or mariadb-10.11.")
-    ] = None,
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = None,
+    no_cache: NoCacheOpt = False,
+    statistics: StatisticsOpt = False,
+    mysql_version: MysqlVersionOpt = None,
     pretty: PrettyOpt = False,
+    stdin_filename: StdinFilenameOpt = None,
 ) -> None:
-    """Check migrations statically; nothing is imported or executed."""
+    """Check migrations statically; nothing is imported or executed. `-` reads one revision from stdin."""
     from migcheck.config import ConfigError
     from migcheck.discovery import DiscoveryError
     from migcheck.engine import lint_paths
     from migcheck.gitbase import GitBaseError
     from migcheck.report import outputs
 
-    settings = _settings(paths, config, no_config, _cli_values(
+    from_stdin = _stdin_mode(paths, stdin_filename, base)
+    config_paths = ([stdin_filename] if stdin_filename else None) if from_stdin else paths
+    settings = _settings(config_paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
         select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline,
         table_stats=table_stats, mysql_version=mysql_version))
@@ -230,7 +246,12 @@ def lint(
     except outputs.OutputError as exc:
         fail(str(exc))
     try:
-        result = lint_paths(paths or settings.paths or [Path(".")], settings)
+        if from_stdin:
+            from migcheck.stdin import lint_stdin
+
+            result = lint_stdin(sys.stdin.buffer.read(), stdin_filename, settings)
+        else:
+            result = lint_paths(paths or settings.paths or [Path(".")], settings)
     except (DiscoveryError, ConfigError, GitBaseError) as exc:
         fail(str(exc))
     for note in result.sources.notes:
@@ -242,14 +263,33 @@ def lint(
         outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty, statistics=statistics)
     except outputs.OutputError as exc:
         fail(str(exc))
+    finally:
+        if from_stdin:
+            from migcheck.report import source
+
+            source.forget()
     raise typer.Exit(code)
+
+
+def _stdin_mode(paths: list[Path] | None, stdin_filename: Path | None, base: str | None) -> bool:
+    """`lint -` reads stdin; `-` beside other paths, or --stdin-filename without `-`, is a usage error."""
+    dash = [p for p in paths or [] if str(p) == "-"]
+    if not dash:
+        if stdin_filename is not None:
+            fail("--stdin-filename names the text read from stdin: give `-` as the path (migcheck lint - "
+                 f"--stdin-filename {stdin_filename})")
+        return False
+    if len(paths or []) > 1:
+        fail("`-` (read stdin) cannot be combined with other paths")
+    if base is not None:
+        fail("--base compares files in git; it cannot apply to text read from stdin")
+    return True
 
 
 @app.command("config")
 def show_config(
     paths: PathsArg = None,
-    config: ConfigOpt = None,
-    no_config: NoConfigOpt = False,
+    output_format: FormatOpt = None,
     fail_on: FailOnOpt = None,
     dialect: DialectOpt = None,
     postgres_version: PostgresOpt = None,
@@ -259,20 +299,47 @@ def show_config(
     exclude: ExcludeOpt = None,
     baseline: BaselineOpt = None,
     table_stats: TableStatsOpt = None,
+    base: BaseOpt = None,
+    config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
+    quiet: QuietOpt = False,
+    jobs: JobsOpt = None,
+    no_cache: NoCacheOpt = False,
+    statistics: StatisticsOpt = False,
+    mysql_version: MysqlVersionOpt = None,
+    pretty: PrettyOpt = False,
+    stdin_filename: StdinFilenameOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the settings as JSON.")] = False,
 ) -> None:
-    """Print the effective settings and where each one came from (default, config file, command line)."""
+    """Print the effective settings and where each one came from (default, config file, command line).
+
+    It takes every option `lint` takes, so `lint` can be swapped for `config` on any command line.
+    """
     from migcheck.config import effective_json, render_effective
+    from migcheck.report import outputs
 
     settings = _settings(paths, config, no_config, _cli_values(
-        fail_on=fail_on, dialect=dialect, postgres_version=postgres_version, select=select,
-        extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline, table_stats=table_stats))
+        output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
+        select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline,
+        table_stats=table_stats, mysql_version=mysql_version))
+    try:
+        outputs.parse(settings.output_format)
+    except outputs.OutputError as exc:
+        fail(str(exc))
+    # Options of a single run, not settings: shown so the whole command line is accounted for.
+    run_only = {"base": base, "quiet": quiet or None, "jobs": jobs, "no-cache": no_cache or None,
+                "statistics": statistics or None, "pretty": pretty or None,
+                "stdin-filename": str(stdin_filename) if stdin_filename else None}
+    given = {name: value for name, value in run_only.items() if value is not None}
     if as_json:
-        typer.echo(json.dumps(effective_json(settings), indent=2))
-    else:
-        # Values come from the project's pyproject.toml: shown as text, never as a workflow command.
-        shown = "\n".join(log_line(line) for line in terminal(render_effective(settings)).split("\n"))
-        typer.echo(shown, nl=False)
+        typer.echo(json.dumps({**effective_json(settings), "run_options": given}, indent=2))
+        return
+    # Values come from the project's pyproject.toml: shown as text, never as a workflow command.
+    shown = "\n".join(log_line(line) for line in terminal(render_effective(settings)).split("\n"))
+    typer.echo(shown, nl=False)
+    if given:
+        flags = " ".join(f"--{k}" if v is True else f"--{k} {v}" for k, v in given.items())
+        typer.echo(one_line(f"# options of this run only (not settings): {flags}"))
 
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the [tool.migcheck] table if there is one.")]
@@ -444,7 +511,9 @@ def stats(
 
 @app.command()
 def rules(
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--output-format", "--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
 ) -> None:
     """List every rule with its severity, dialects and summary."""
     from migcheck.rules.registry import all_rules
@@ -466,9 +535,10 @@ def rules(
         typer.echo(json.dumps(rows, indent=2))
         return
     width = max(len(r.id) for r in catalogue)
+    dialects = max(len(r.dialect_label) for r in catalogue)
     for r in catalogue:
         default = "" if r.enabled_by_default else "  (off by default)"
-        typer.echo(f"{r.id:<{width}}  {r.severity.label:<7}  {r.dialect_label:<10}  {r.summary}{default}")
+        typer.echo(f"{r.id:<{width}}  {r.severity.label:<7}  {r.dialect_label:<{dialects}}  {r.summary}{default}")
 
 
 @app.command()

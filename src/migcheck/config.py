@@ -34,7 +34,7 @@ DEFAULT_MYSQL_VERSION = "8.0"
 #: SQLite 3.35 (2021) added ALTER TABLE DROP COLUMN; older ones need batch_alter_table for it.
 DEFAULT_SQLITE_VERSION = "3.35"
 FAIL_ON = ("error", "warning", "info", "never")
-OUTPUT_FORMATS = ("text", "json", "sarif", "github", "markdown")
+OUTPUT_FORMATS = ("text", "concise", "json", "sarif", "github", "markdown")
 DEFAULT = "default"
 
 

@@ -266,6 +266,12 @@ def _from_ini(ini: Path, sources: Sources) -> None:
     section = "alembic" if parser.has_section("alembic") else None
     if section is None:
         raise DiscoveryError(f"{ini} has no [alembic] section")
+    stray = [name for name in parser.sections() if name.lower() in ("migcheck", "tool.migcheck", "tool:migcheck")]
+    if stray:  # a natural guess that would otherwise be ignored without a word
+        sources.notes.append(
+            f"{ini} has a [{stray[0]}] section, which migcheck does not read: its settings go in the "
+            "[tool.migcheck] table of pyproject.toml"
+        )
     try:
         script = parser.get(section, "script_location", fallback=None)
         locations = parser.get(section, "version_locations", fallback=None)

@@ -43,6 +43,8 @@ class LintResult:
     rules_run: list[Rule] = field(default_factory=list)
     #: Revisions the per-revision rules ran on (fewer than ``migrations`` under a baseline or --base).
     linted: int | None = None
+    #: The git ref of pull-request mode (`--base`), None for a run over the whole history.
+    base: str | None = None
     #: Pull-request mode with the base's models read: revision id -> rolling-deploy safe (no finding
     #: of migcheck.rules.rolling.ROLLING_RULES at error, nor a rename warning).
     rolling_safe: dict[str, bool] | None = None
@@ -304,6 +306,7 @@ def check(
         files_checked=len(sources.python) + len(sources.sql) + len(sources.refused),
         rules_run=rules,
         linted=len(linted),
+        base=settings.base,
         rolling_safe=rolling_safe,
     )
 

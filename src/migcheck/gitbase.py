@@ -314,12 +314,24 @@ def _fetch_hint(repo: Checkout, ref: str) -> str:
     return f"git fetch {remotes[0] if remotes else 'origin'} {ref.removeprefix('refs/heads/')}"
 
 
+def _close_refs(repo: Checkout, ref: str) -> list[str]:
+    """Branches, remote-tracking branches and tags spelt like ``ref``."""
+    from difflib import get_close_matches
+
+    names = _out(_git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes",
+                      "refs/tags")).split()
+    return get_close_matches(ref, [n for n in names if not n.endswith("/HEAD")], n=1, cutoff=0.75)
+
+
 def _check_ref(repo: Checkout, ref: str) -> None:
     if ref.startswith("-"):
         raise GitBaseError(f"--base {ref!r} is not a git ref")
     proc = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if proc.returncode == 0:
         return
+    close = _close_refs(repo, ref)
+    if close:  # a typo (`mian`) is likelier than a missing fetch
+        raise GitBaseError(f"base ref {ref!r} not found in this clone; did you mean {close[0]!r}?")
     fetch = _fetch_hint(repo, ref)
     if _is_shallow(repo):
         raise GitBaseError(f"base ref {ref!r} is not in this shallow clone; fetch it with its history: "

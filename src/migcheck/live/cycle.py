@@ -39,6 +39,7 @@ from migcheck.findings import Finding
 from migcheck.graph import RevisionGraph
 from migcheck.live import LiveError, require_live
 from migcheck.live import rules as live_rules
+from migcheck.live.fixes import inverse_fix, reupgrade_fix
 from migcheck.live.locks import Cost, Lock, Rewrite, Unmeasured, mode_label, strength
 from migcheck.live.rules import MISSING_LOCK_TIMEOUT
 from migcheck.live.schema import VERSION_TABLES, Difference, Snapshot, summarize
@@ -716,7 +717,7 @@ class Cycle:
                 f"downgrade of {migration.revision} does not restore the schema from before the upgrade: "
                 f"{summarize(report.downgrade_diff)}",
                 None,
-                _inverse_fix(report.downgrade_diff),
+                inverse_fix(report.downgrade_diff),
                 upgrade_side=False,
             )
 
@@ -732,7 +733,7 @@ class Cycle:
                 migration,
                 f"upgrading {migration.revision} again after its downgrade fails: {exc.error}",
                 exc.line,
-                "make downgrade() remove everything upgrade() creates, so the upgrade can run again",
+                reupgrade_fix(report.downgrade_diff),
             )
             return self.restore(None, report)  # the version table says the parent: always rebuild
         after_up2 = self.snapshot()
@@ -912,25 +913,6 @@ REWRITE_FIX = (
     "avoid the rewrite: add a new column, backfill it in batches and switch over, or change to a "
     "binary-compatible type (varchar(n) -> text, a longer varchar)"
 )
-
-
-def _inverse_fix(differences: list[Difference]) -> str | None:
-    lines = []
-    for d in differences:
-        name = d.key.partition(" ")[2]
-        if d.kind == "left behind" and d.key.startswith("table "):
-            lines.append(f'op.drop_table("{name}")')
-        elif d.kind == "left behind" and d.key.startswith("column "):
-            table, _, column = name.rpartition(".")
-            lines.append(f'op.drop_column("{table}", "{column}")')
-        elif d.kind == "left behind" and d.key.startswith("index "):
-            table, _, index = name.rpartition(".")
-            lines.append(f'op.drop_index("{index}", table_name="{table}")')
-        elif d.kind == "left behind" and d.key.startswith("enum type "):
-            lines.append(f'op.execute("DROP TYPE {d.key.removeprefix("enum type ")}")')
-    if not lines:
-        return None
-    return "add to downgrade():\n" + "\n".join(lines)
 
 
 _CREATE_DATABASE = re.compile(

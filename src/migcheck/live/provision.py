@@ -42,7 +42,6 @@ __all__ = ["embedded_server"]
 SCRATCH_PREFIX = "migcheck_"
 SCRATCH_NAME = re.compile(r"migcheck_[0-9a-f]{12}")
 DEFAULT_IMAGE = "postgres:16"
-OTHER_ENGINES = "use --engine embedded (PostgreSQL, no Docker needed) or --db-url URL (an existing server)"
 
 
 class Interrupted(KeyboardInterrupt):
@@ -137,11 +136,16 @@ def provision(
                 with scratch_database(url, describe(url), outcome) as scratch:
                     yield scratch
             elif engine == "docker":
-                with (
-                    docker_server(image or DEFAULT_IMAGE) as (url, label),
-                    scratch_database(url, label, outcome) as scratch,
-                ):
-                    yield scratch
+                running = False
+                try:
+                    with docker_server(image or DEFAULT_IMAGE) as (url, label):
+                        running = True
+                        with scratch_database(url, label, outcome) as scratch:
+                            yield scratch
+                finally:
+                    outcome.append(
+                        "the container was removed" if running else "the container being started was removed"
+                    )
             elif engine in (None, "embedded"):
                 if image is not None:
                     raise LiveError(
@@ -416,43 +420,11 @@ def db_error(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def docker_server(image: str) -> Iterator[tuple[URL, str]]:
-    """A PostgreSQL or MySQL container from testcontainers (``--engine docker --image postgres:16``)."""
-    try:
-        import docker
+    """A PostgreSQL or MySQL/MariaDB container (``--engine docker``): see ``live/docker.py``."""
+    from migcheck.live import docker
 
-        try:
-            from testcontainers.community.mysql import MySqlContainer
-            from testcontainers.community.postgres import PostgresContainer
-        except ImportError:  # testcontainers before the community/ package
-            from testcontainers.mysql import MySqlContainer
-            from testcontainers.postgres import PostgresContainer
-    except ImportError:
-        raise LiveError(
-            "--engine docker needs testcontainers: pip install 'alembic-migcheck[docker]'; "
-            f"or {OTHER_ENGINES}"
-        ) from None
-    try:
-        docker.from_env().ping()
-    except Exception as exc:  # docker raises several unrelated types when no engine answers
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LiveError(f"--engine docker: no Docker engine answers ({reason}); {OTHER_ENGINES}") from None
-    name = image.split("/")[-1].lower()
-    container: Any
-    if name.startswith(("mysql", "mariadb")):
-        container = MySqlContainer(image, dialect="pymysql", username="root", password="migcheck")
-    elif name.startswith("postgres"):
-        container = PostgresContainer(image, driver="psycopg2")
-    else:
-        raise LiveError(f"--image {image!r}: use a postgres, mysql or mariadb image")
-    try:
-        with container:
-            yield parse_url(container.get_connection_url()), f"docker {image}"
-    except LiveError:
-        raise
-    except Exception as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise LiveError(f"--engine docker: cannot start {image}: {str(exc).splitlines()[0]}") from None
+    with docker.docker_server(image) as server:
+        yield server
 
 
 # --- signals --------------------------------------------------------------------------------------

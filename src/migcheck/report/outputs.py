@@ -1,4 +1,4 @@
-"""Several reports from one run: ``--format FORMAT[:PATH]``, repeatable.
+"""Several reports from one run: ``--output-format FORMAT[:PATH]`` (alias ``--format``), repeatable.
 
 One rule, easy to remember: each ``--format`` names a format and, after a
 colon, the file it goes to. A format without a path (or with ``-``) goes to
@@ -43,19 +43,19 @@ def parse(values: list[str] | None) -> list[Output]:
         name = name.strip().lower()
         if name not in FORMATS:
             choices = ", ".join(FORMATS)
-            raise OutputError(f"unknown format {name!r} in --format {value!r} (choose from {choices})")
+            raise OutputError(f"unknown format {name!r} in --output-format {value!r} (choose from {choices})")
         if colon and not target:
-            raise OutputError(f"--format {value!r} has an empty path: write {name}:PATH or just {name}")
+            raise OutputError(f"--output-format {value!r} has an empty path: write {name}:PATH or just {name}")
         outputs.append(Output(name, None if target in ("", "-") else Path(target)))
     to_stdout = [o.format for o in outputs if o.path is None]
     if len(to_stdout) > 1:
         raise OutputError(
-            f"only one --format can write to standard output (got {', '.join(to_stdout)}); "
-            f"give the others a file, e.g. --format {to_stdout[1]}:report.{to_stdout[1]}"
+            f"only one --output-format can write to standard output (got {', '.join(to_stdout)}); "
+            f"give the others a file, e.g. --output-format {to_stdout[1]}:report.{to_stdout[1]}"
         )
     paths = [os.path.normcase(os.path.abspath(o.path)) for o in outputs if o.path is not None]
     if len(paths) != len(set(paths)):
-        raise OutputError("two --format options write to the same file")
+        raise OutputError("two --output-format options write to the same file")
     if not to_stdout:
         outputs.insert(0, Output("text"))
     return outputs
@@ -64,13 +64,13 @@ def parse(values: list[str] | None) -> list[Output]:
 def check_statistics(outputs: list[Output]) -> None:
     """``--statistics`` prints text or JSON counts on standard output; another format there is an error."""
     for output in outputs:
-        if output.path is None and output.format not in ("text", "json"):
+        if output.path is None and output.format not in ("text", "concise", "json"):
             raise OutputError(f"--statistics prints text or json on standard output, not {output.format}; "
-                              f"write the {output.format} report to a file: --format {output.format}:PATH")
+                              f"write the {output.format} report to a file: --output-format {output.format}:PATH")
 
 
 def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, color: bool,
-           pretty: bool = False) -> str:
+           pretty: bool = False, links: bool = False) -> str:
     """The report in one format; reporters are imported only when asked for.
 
     A ``migcheck verify`` result (it has ``steps``) adds its per-revision table to text and its
@@ -106,11 +106,13 @@ def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, c
         return markdown.render(result, link_base=github_blob_base(os.environ))
     from migcheck.report import text
 
-    if live and not quiet:
+    concise = output.format == "concise"
+    report = text.render(result, color=color, quiet=quiet, concise=concise, links=links)
+    if live and not quiet and not concise:
         from migcheck.report import verify as verify_report
 
-        return verify_report.table(result) + text.render(result, color=color, quiet=quiet)  # type: ignore[arg-type]
-    return text.render(result, color=color, quiet=quiet)
+        return verify_report.table(result) + report  # type: ignore[arg-type]
+    return report
 
 
 def write_all(
@@ -130,6 +132,7 @@ def write_all(
     JSON); reports written to files are complete either way.
     """
     from migcheck.report.text import use_color as default_use_color
+    from migcheck.report.text import use_hyperlinks
 
     out = stdout or sys.stdout
     for output in outputs:
@@ -153,4 +156,5 @@ def write_all(
                 out.write(text.statistics(result))
         elif output.path is None:
             color = (use_color or default_use_color)(out)
-            out.write(render(output, result, exit_code, quiet=quiet, color=color, pretty=pretty))
+            links = use_hyperlinks(out)
+            out.write(render(output, result, exit_code, quiet=quiet, color=color, pretty=pretty, links=links))

@@ -18,6 +18,8 @@ from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo
 from migcheck.report.escape import uri_path
 from migcheck.report.paths import repo_relative, repo_root
+from migcheck.report.scope import describe
+from migcheck.report.source import fingerprint
 from migcheck.rules.registry import Rule, all_rules
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,6 +27,13 @@ SARIF_VERSION = "2.1.0"
 SRCROOT = "%SRCROOT%"
 INFORMATION_URI = "https://github.com/migcheck/migcheck"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+#: partialFingerprints key: rule + revision + a hash of the statement, so an alert keeps its identity
+#: when lines above it move (GitHub matches results across runs on it).
+FINGERPRINT_KEY = "migcheckStatementHash/v1"
+#: automationDetails categories (the part of `id` before its last `/`): a pull-request run (`--base`)
+#: lints part of the history, and must not close the alerts of a full run on the default branch.
+CATEGORY_FULL = "migcheck"
+CATEGORY_PULL_REQUEST = "migcheck-pull-request"
 
 
 def _rule_name(rule_id: str) -> str:
@@ -75,12 +84,15 @@ def _suppression(finding: Finding) -> dict[str, Any]:
     return suppression
 
 
-def result_object(finding: Finding, index: dict[str, int], root: Path, cwd: Path) -> dict[str, Any]:
+def result_object(
+    finding: Finding, index: dict[str, int], root: Path, cwd: Path, occurrence: int = 0
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule,
         "level": LEVELS[finding.severity],
         "message": {"text": _message(finding)},
         "locations": [_location(finding, root, cwd)],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, occurrence)},
     }
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
@@ -98,6 +110,22 @@ def document(
     top = (root or repo_root(here)).resolve()
     catalogue = rules if rules is not None else all_rules()
     index = {rule.id: i for i, rule in enumerate(catalogue)}
+    # Identical statements of one rule in one revision are told apart by their order.
+    seen: dict[tuple[str, str, str, str], int] = {}
+    results = []
+    for f in result.findings:
+        key = (f.rule, f.path, f.revision or "", fingerprint(f))
+        results.append(result_object(f, index, top, here, seen.get(key, 0)))
+        seen[key] = seen.get(key, 0) + 1
+    base = getattr(result, "base", None)
+    category = CATEGORY_PULL_REQUEST if base else CATEGORY_FULL
+    properties: dict[str, Any] = {
+        "scope": describe(result),
+        "revisions": len(result.migrations),
+        "lintedRevisions": len(result.migrations) if result.linted is None else result.linted,
+    }
+    if base:
+        properties["base"] = base
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -112,9 +140,11 @@ def document(
                         "rules": [rule_descriptor(rule) for rule in catalogue],
                     }
                 },
+                "automationDetails": {"id": f"{category}/"},
                 "originalUriBaseIds": {SRCROOT: {"uri": top.as_uri().rstrip("/") + "/"}},
                 "invocations": [{"executionSuccessful": True}],
-                "results": [result_object(f, index, top, here) for f in result.findings],
+                "results": results,
+                "properties": properties,
             }
         ],
     }

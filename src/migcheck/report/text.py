@@ -8,7 +8,10 @@ from typing import TextIO
 
 from migcheck.engine import LintResult
 from migcheck.findings import Finding, Severity
+from migcheck.report import scope
 from migcheck.report.escape import log_line, one_line, terminal
+from migcheck.report.ruleinfo import doc_url
+from migcheck.report.source import caret_span, line_of
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -33,34 +36,90 @@ def use_color(stream: TextIO) -> bool:
         return False
 
 
+# Terminals known to show OSC 8 hyperlinks (the environment variables they set).
+_HYPERLINK_TERMINALS = ("WT_SESSION", "KONSOLE_VERSION", "DOMTERM", "KITTY_WINDOW_ID", "WEZTERM_PANE")
+_HYPERLINK_PROGRAMS = ("iTerm.app", "WezTerm", "vscode", "ghostty", "Hyper")
+
+
+def use_hyperlinks(stream: TextIO) -> bool:
+    """OSC 8 links on terminals that show them; `FORCE_HYPERLINK=1`/`0` decides when set.
+
+    Elsewhere the escape codes would be printed as garbage, so the default is off: a terminal,
+    not CI, not `TERM=dumb`, and one that announces itself as supporting them.
+    """
+    forced = os.environ.get("FORCE_HYPERLINK")
+    if forced is not None and forced.strip() != "":
+        return forced.strip().lower() not in ("0", "false", "no", "off")
+    if os.environ.get("CI") or os.environ.get("TERM") == "dumb" or not use_color(stream):
+        return False
+    try:
+        if not stream.isatty():
+            return False
+    except (AttributeError, ValueError):
+        return False
+    if any(os.environ.get(name) for name in _HYPERLINK_TERMINALS):
+        return True
+    if os.environ.get("TERM_PROGRAM") in _HYPERLINK_PROGRAMS:
+        return True
+    vte = os.environ.get("VTE_VERSION", "")
+    return vte.isdigit() and int(vte) >= 5000
+
+
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def render(result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False) -> str:
+def _link(text: str, url: str, on: bool) -> str:
+    return f"\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\" if on else text
+
+
+def render(
+    result: LintResult, *, color: bool = False, show_fix: bool = True, quiet: bool = False,
+    concise: bool = False, links: bool = False,
+) -> str:
+    """Findings grouped by file, each with its source line, caret and fix; `concise`: one line each."""
     lines: list[str] = []
     active = [f for f in result.findings if not f.suppressed]
     if quiet and not active and not hasattr(result, "revision_summary"):  # verify always says what it checked
         return ""
+    full = not (quiet or concise)
     #: A fix printed once in full; the same fix again points back to it instead of repeating it.
     shown: dict[str, str] = {}
     for _path, group in groupby(active, key=lambda f: f.path):
         for finding in group:
-            lines.extend(_finding_lines(finding, color, show_fix and not quiet, shown))
-        if not quiet:
+            lines.extend(_finding_lines(finding, color, show_fix and full, shown, source=full, links=links))
+        if full:
             lines.append("")
     lines.append(summary(result, color))
     return "\n".join(log_line(line) for line in lines) + "\n"
 
 
-def _finding_lines(finding: Finding, color: bool, show_fix: bool, shown: dict[str, str]) -> list[str]:
+def _source_lines(finding: Finding, color: bool) -> list[str]:
+    """`  17 |     op.create_index(...)` and a caret under the call, as ruff and squawk show them."""
+    raw = line_of(finding)
+    if raw is None:
+        return []
+    text = one_line(raw)  # the linted file's own text: its escape sequences are shown, not run
+    number = str(finding.line)
+    start, end = caret_span(text)
+    gutter = " " * (len(number) + 2)
+    caret = _paint("^" * (end - start), _COLORS[finding.severity], color)
+    return [f"  {number} | {text}", f"{gutter} | {' ' * start}{caret}"]
+
+
+def _finding_lines(
+    finding: Finding, color: bool, show_fix: bool, shown: dict[str, str] | None = None, *,
+    source: bool = False, links: bool = False,
+) -> list[str]:
     sev = finding.severity
-    rule = _paint(finding.rule, _COLORS[sev] + ";1", color)
+    rule = _link(_paint(finding.rule, _COLORS[sev] + ";1", color), doc_url(finding.rule), links)
     # Paths, names and SQL come from the linted files: escape sequences in them are shown, not run.
     where = f"{one_line(finding.path)}:{finding.line}"
     out = [f"{where}  {rule}  {_paint(sev.label, _COLORS[sev], color)}: {one_line(finding.message)}"]
+    if source:
+        out.extend(_source_lines(finding, color))
     if show_fix and finding.fix:
-        first = shown.setdefault(finding.fix, where)
+        first = (shown if shown is not None else {}).setdefault(finding.fix, where)
         fix_lines = [f"the same as {first}"] if first != where else terminal(finding.fix).split("\n")
         out.append("    " + _paint("fix:", "32", color) + " " + fix_lines[0])
         out.extend("         " + line for line in fix_lines[1:])
@@ -101,21 +160,11 @@ def statistics_json(result: LintResult) -> list[dict[str, object]]:
 
 
 def summary(result: LintResult, color: bool = False) -> str:
-    revisions = len(result.migrations)
     counts = [(result.count(sev), sev) for sev in (Severity.ERROR, Severity.WARNING, Severity.INFO)]
     parts = [f"{n} {sev.label}{'s' if n != 1 else ''}" for n, sev in counts if n]
-    suppressed = sum(1 for f in result.findings if f.suppressed)
-    files = f"{result.files_checked} file{'s' if result.files_checked != 1 else ''}"
-    if result.linted is not None and result.linted != revisions:
-        # A baseline or --base narrowed the run: say how much was looked at, so silence is not misread.
-        tail = f"{result.linted} of {revisions} revision{'s' if revisions != 1 else ''} linted, {files}"
-    else:
-        tail = f"{revisions} revision{'s' if revisions != 1 else ''} in {files}"
-    live = getattr(result, "revision_summary", None)
-    if live is not None:  # verify: what was checked, failed and skipped, not what was read
-        tail = one_line(live())  # skip reasons name files and modules: shown, never run
-    if suppressed:
-        tail += f", {suppressed} suppressed"
+    # A baseline or --base narrows the run: the scope says how much was looked at. Verify's names
+    # files and modules: shown, never run.
+    tail = scope.describe(result, one_line)
     if not parts:
         return _paint("No problems found", "32;1", color) + f" ({tail})."
     worst = result.worst() or Severity.INFO

@@ -9,6 +9,7 @@ rule never formats locations or decides severities itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -90,7 +91,10 @@ def _register(rule: Rule) -> Rule:
 
 
 def _summary(fn: Callable[..., Any]) -> str:
-    return (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+    """The docstring's first paragraph on one line (a summary wrapped in the source is not cut), with
+    docstring-style ````code```` written as markdown's single backticks."""
+    paragraph = (fn.__doc__ or "").strip().split("\n\n", 1)[0]
+    return re.sub(r"``(.+?)``", r"`\1`", " ".join(line.strip() for line in paragraph.splitlines()))
 
 
 def change_rule(
