@@ -436,3 +436,111 @@ def test_a_statement_rebound_with_its_parameters_is_read() -> None:
     findings = lint(REAL / "rebound-statement")
     assert of(findings, "raw-sql-not-understood") == []
     assert where(of(findings, "mixed-schema-and-data-change")) == [("0001_policies.py", 15)]
+
+
+# -- the application's naming convention and type decorators ----------------------------------------
+
+_CONVENTION_MODELS = '''\
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={"ck": "ck_%(table_name)s_%(constraint_name)s",
+                                           "uq": "uq_%(table_name)s_%(column_0_name)s"})
+'''
+
+_CHECK_REVISION = '''\
+"""valid state"""
+from alembic import op
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade():
+    op.create_check_constraint("valid_state", "orders", "state IN ('new', 'paid')")
+
+
+def downgrade():
+    op.drop_constraint("{dropped}", "orders", type_="check")
+'''
+
+
+def _app_project(root: Path, models: str, revision: str) -> Path:
+    files = {
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "app/__init__.py": "",
+        "app/models.py": models,
+        "migrations/env.py": "from alembic import context\nfrom app.models import Base\n"
+                             "target_metadata = Base.metadata\n",
+        "migrations/versions/0001_change.py": revision,
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_downgrade_drops_the_name_env_py_naming_convention_gives(tmp_path: Path) -> None:
+    """``valid_state`` becomes ``ck_orders_valid_state`` under the target metadata's convention: a
+    downgrade dropping that name (or the short name, typed, which the convention expands alike) undoes it."""
+    for dropped in ("ck_orders_valid_state", "valid_state"):
+        root = _app_project(tmp_path / dropped, _CONVENTION_MODELS, _CHECK_REVISION.format(dropped=dropped))
+        assert of(lint(root), "downgrade-not-inverse") == [], dropped
+
+
+def test_downgrade_dropping_another_name_than_the_convention_gives_is_reported(tmp_path: Path) -> None:
+    """``ck_valid_state`` holds ``valid_state`` as whole words (silent while the convention was
+    unknown), but the convention names the constraint ``ck_orders_valid_state``: the downgrade fails."""
+    root = _app_project(tmp_path, _CONVENTION_MODELS, _CHECK_REVISION.format(dropped="ck_valid_state"))
+    found = of(lint(root), "downgrade-not-inverse")
+    assert where(found) == [("0001_change.py", 9)]
+    assert "adds constraint valid_state on orders" in found[0]["message"]
+    # Without a convention to read, the whole-word match still gives the benefit of the doubt.
+    (root / "app" / "models.py").write_text(_CONVENTION_MODELS.replace("naming_convention=", "info="))
+    assert of(lint(root), "downgrade-not-inverse") == []
+
+
+_JSON_MODELS = '''\
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JSON(sa.types.TypeDecorator):
+    impl = {impl}
+    cache_ok = True
+'''
+
+_JSON_REVISION = '''\
+"""payload"""
+import sqlalchemy as sa
+from alembic import op
+from app.models import JSON
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade():
+    op.add_column("events", sa.Column("payload", JSON()))
+
+
+def downgrade():
+    op.drop_column("events", "payload")
+'''
+
+
+def test_an_application_json_type_decorator_is_judged_by_what_it_stores(tmp_path: Path) -> None:
+    """A ``TypeDecorator`` called JSON: JSONB underneath is fine, plain JSON is reported, one whose
+    impl cannot be read is not judged."""
+    impls = {"postgresql.JSONB": [], "sa.JSON": [("0001_change.py", 11)], "make_type()": []}
+    for impl, expected in impls.items():
+        root = _app_project(tmp_path / impl.replace("(", "").replace(")", ""), _JSON_MODELS.format(impl=impl),
+                            _JSON_REVISION)
+        found = of(lint(root, "--dialect", "postgresql"), "json-instead-of-jsonb")
+        assert where(found) == expected, impl

@@ -80,8 +80,10 @@ def _display_path(path: Path, cwd: str) -> str:
     return shown
 
 
-#: Rules that read the application's models (drop-column and friends defer to the rolling-deploy ones).
-APP_RULES = {*ROLLING_RULES, *APP_PROJECT_RULES} - {"rename-as-drop-and-add"}
+#: Rules that read the application's models (drop-column and friends defer to the rolling-deploy ones;
+#: downgrade-not-inverse reads the naming convention, json-instead-of-jsonb the type decorators).
+APP_RULES = ({*ROLLING_RULES, *APP_PROJECT_RULES, "downgrade-not-inverse", "json-instead-of-jsonb"}
+             - {"rename-as-drop-and-add"})
 
 
 def selected_rules(settings: Settings) -> list[Rule]:

@@ -224,7 +224,8 @@ def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]
     """A ``json`` column on PostgreSQL, where ``jsonb`` is what almost everyone wants."""
     for col, line in columns(change):
         base, _ = split_type(col.type)
-        if base == "JSON" and (change.origin == "sql" or _sqlalchemy_type(ctx, col.type_module)):
+        if base == "JSON" and (change.origin == "sql" or _sqlalchemy_type(ctx, col.type_module)
+                               or _decorator_stores_json(ctx, col.type)):
             yield Hit(
                 f"column {_table(change)}.{col.name} is json, not jsonb: json has no equality operator, so "
                 f"SELECT DISTINCT, GROUP BY, UNION and = fail on it, it cannot be indexed with GIN, and "
@@ -243,8 +244,8 @@ _SQLALCHEMY_MODULES = {"sa", "sqlalchemy", "postgresql", "pg", "postgres", "psql
 
 def _sqlalchemy_type(ctx: RevisionContext, module: str | None) -> bool:
     """The column type is SQLAlchemy's own, not an application class with the same name (a
-    ``TypeDecorator`` called ``JSON`` whose ``impl`` is JSONB). Application modules are not read
-    yet, so a type migcheck cannot trace back to SQLAlchemy is not judged."""
+    ``TypeDecorator`` called ``JSON`` whose ``impl`` is JSONB): such a type is judged by what the
+    application's decorator stores (``_decorator_stores_json``)."""
     imports = ctx.migration.imports
     if module is not None:  # ``x.JSON``: whoever ``x`` is
         top = module.split(".")[0]
@@ -255,6 +256,16 @@ def _sqlalchemy_type(ctx: RevisionContext, module: str | None) -> bool:
         if imp.module.split(".")[0] != "sqlalchemy" and ("JSON" in imp.names or "*" in imp.names):
             return False
     return True
+
+
+def _decorator_stores_json(ctx: RevisionContext, type_text: str | None) -> bool:
+    """An application ``TypeDecorator`` of that name whose impl (or ``load_dialect_impl``) on
+    PostgreSQL is plain JSON. One migcheck could not read, or that stores JSONB, is not judged."""
+    head = ctx.app.head if ctx.app else None
+    name = (type_text or "").partition("(")[0].rsplit(".", 1)[-1].strip()
+    decorator = head.type_decorators.get(name) if head and name else None
+    impl = decorator.impl_for("postgresql") if decorator else None
+    return split_type(impl)[0] == "JSON"
 
 
 # -- identifier-too-long --------------------------------------------------------------------------

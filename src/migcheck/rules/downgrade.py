@@ -305,14 +305,70 @@ def _named_alike(name: str, names: set[str]) -> bool:
     """``name`` is in ``names``, or one of them could be it under a naming convention.
 
     ``MetaData(naming_convention={"ck": "ck_%(table_name)s_%(constraint_name)s"})`` turns
-    ``create_check_constraint("valid_state", "t", ...)`` into ``ck_t_valid_state``. env.py's
-    convention is not read yet, so any name that holds the other as whole ``_``-separated words
-    counts: a name mismatch that a convention could explain is not reported."""
+    ``create_check_constraint("valid_state", "t", ...)`` into ``ck_t_valid_state``. When env.py's
+    convention cannot be read, any name that holds the other as whole ``_``-separated words counts: a
+    name mismatch that a convention could explain is not reported."""
     if name in names:
         return True
     for other in names:
         short, long = sorted((name, other), key=len)
         if re.search(rf"(?:^|_){re.escape(short)}(?:_|$)", long):
+            return True
+    return False
+
+
+#: Change kinds (``AddConstraint.kind_of``, ``DropConstraint``'s ``type_=``) -> naming-convention keys.
+_CONVENTION_KEYS = {"check": "ck", "unique": "uq", "foreign_key": "fk", "foreignkey": "fk",
+                    "primary_key": "pk", "primary": "pk", "index": "ix"}
+_TOKEN = re.compile(r"%\((\w+)\)s")
+
+
+def _conventional(convention: dict[str, str], kind: str | None, name: str, table: str | None,
+                  columns: list[str]) -> str | None:
+    """The name SQLAlchemy gives an explicitly named ``kind`` under ``convention``: the template
+    filled in when it uses ``%(constraint_name)s`` (else the name stays as written); None when a
+    token cannot be filled from what the change says."""
+    template = convention.get(_CONVENTION_KEYS.get(kind or "", ""))
+    if template is None or "%(constraint_name)s" not in template:
+        return name
+    values = {"constraint_name": name, "table_name": _norm(table) or ""}
+    if columns:
+        values.update(column_0_name=columns[0].lower(), column_0_label=f"{values['table_name']}_{columns[0].lower()}",
+                      column_0N_name="".join(c.lower() for c in columns),
+                      column_0_N_name="_".join(c.lower() for c in columns))
+    tokens = _TOKEN.findall(template)
+    if not values["table_name"] or any(t not in values for t in tokens):
+        return None
+    return _TOKEN.sub(lambda m: values[m.group(1)], template)
+
+
+def _restored_by_name(ctx: RevisionContext, change: Change, kind: str | None, name: str, names: set[str],
+                      other: list[Change]) -> bool:
+    """The other direction names the same object: the same name, or one that env.py's naming
+    convention (``MetaData(naming_convention=...)`` of the target metadata, read from the application)
+    makes of it or of which it is made. Without a readable convention, any name that holds the other as
+    whole ``_``-separated words counts (``_named_alike``)."""
+    head = ctx.app.head if ctx.app else None
+    convention = head.naming_convention if head else None
+    if convention is None:
+        return _named_alike(name, names)
+    if name in names:
+        return True
+    table = getattr(change, "table", None)
+    mine = _conventional(convention, kind, name, table, list(getattr(change, "columns", None) or []))
+    if mine is None:
+        return _named_alike(name, names)
+    for c in other:
+        theirs_name = _norm(getattr(c, "name", None))
+        if theirs_name is None or theirs_name not in names:
+            continue
+        c_kind = "index" if isinstance(c, CreateIndex | DropIndex) else getattr(c, "kind_of", None)
+        theirs = _conventional(convention, c_kind, theirs_name, getattr(c, "table", None),
+                               list(getattr(c, "columns", None) or []))
+        if theirs is None:
+            if _named_alike(name, {theirs_name}):
+                return True
+        elif mine in (theirs_name, theirs) or name == theirs:
             return True
     return False
 
@@ -367,7 +423,9 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                 yield change, f"creates index {change.name}", undo
         elif isinstance(change, AddConstraint) and (n := _norm(change.name)) and t not in created_here:
             cols = {(t, c.lower()) for c in change.columns} | _condition_columns(change, t, down)
-            if not gone and not _named_alike(n, down.constraints_dropped | down.indexes_dropped) \
+            if not gone and not _restored_by_name(ctx, change, change.kind_of, n,
+                                                  down.constraints_dropped | down.indexes_dropped,
+                                                  ctx.migration.downgrade_changes) \
                     and not cols & down.columns_dropped:
                 yield (change, f"adds constraint {change.name} on {change.table}",
                        f'op.drop_constraint({lit(change.name)}, {lit(change.table)})')
@@ -381,11 +439,13 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                 yield (change, f"drops column {change.table}.{change.column}",
                        f'op.add_column({lit(change.table)}, sa.Column({lit(change.column)}, ...))')
         elif isinstance(change, DropIndex) and (n := _norm(change.name)):
-            if not _named_alike(n, down.indexes_created | down.constraints_added) and t not in down.tables_created \
+            if not _restored_by_name(ctx, change, "index", n, down.indexes_created | down.constraints_added,
+                                     ctx.migration.downgrade_changes) and t not in down.tables_created \
                     and not _unnamed_index_on(ctx, down, t):
                 yield change, f"drops index {change.name}", f'op.create_index({lit(change.name)}, ...)'
         elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
-            if not _named_alike(n, down.constraints_added | down.indexes_created) and t not in down.tables_created \
+            if not _restored_by_name(ctx, change, change.kind_of, n, down.constraints_added | down.indexes_created,
+                                     ctx.migration.downgrade_changes) and t not in down.tables_created \
                     and not _restored_unnamed(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint({lit(change.name)}, {lit(change.table)}, ...)')
