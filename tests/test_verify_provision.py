@@ -192,7 +192,7 @@ def test_nothing_is_written_to_the_database_in_the_url(postgres_service_url: str
             "pass --allow-remote",
         ),
         (["--db-url", "postgresql://postgres@127.0.0.1:1/postgres"], "cannot create a scratch database on"),
-        (["--db-url", "sqlite:///x.db"], "verify supports PostgreSQL and MySQL/MariaDB URLs, not 'sqlite'"),
+        (["--db-url", "oracle://u@127.0.0.1/x"], "verify supports PostgreSQL, MySQL/MariaDB and SQLite URLs, not 'oracle'"),
         (["--db-url", "not a url"], "not a database URL"),
         (
             ["--db-url", "postgresql://postgres@127.0.0.1/postgres", "--engine", "docker"],

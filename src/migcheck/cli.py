@@ -378,7 +378,8 @@ def verify(
     ] = None,
     db_url: Annotated[
         str | None,
-        typer.Option("--db-url", help="An existing server; a scratch database is created on it and dropped.",
+        typer.Option("--db-url", help="An existing server; a scratch database is created on it and dropped. "
+                     "sqlite:// (any path): a scratch SQLite file in a private temporary directory.",
                      show_default=False),
     ] = None,
     engine: Annotated[

@@ -275,7 +275,7 @@ def check(
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
     # Several Alembic environments under one root (each env.py with its own versions/): each one is a
     # history of its own, with its own env.py; judged together, they would share heads and ids.
-    groups = _environments(sources, migrations, context or [])
+    groups = environments(sources, migrations, context or [])
     dispatch = _Dispatch(by_kind["change"])
     for number, (env_path, group, group_context) in enumerate(groups):
         findings.extend(_check_environment(
@@ -317,7 +317,7 @@ def _first(sources: Sources) -> Path | None:
     return sources.env_py[0] if sources.env_py else None
 
 
-def _environments(sources: Sources, migrations: list[Migration],
+def environments(sources: Sources, migrations: list[Migration],
                   context: list[Migration]) -> list[tuple[Path | None, list[Migration], list[Migration]]]:
     """(env.py, revisions, context revisions) per Alembic environment. One group, with the first env.py,
     unless the run holds several env.py files that each sit beside the versions/ of some revisions."""

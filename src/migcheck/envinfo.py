@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from migcheck.envcompare import CompareOptions, compare_options
 from migcheck.readfile import UnreadableFile, read_regular
 
 _LOCK_TIMEOUT = re.compile(r"\block_timeout\b", re.I)
@@ -32,6 +33,8 @@ class EnvInfo:
     transactional_ddl: bool | None = None
     #: env.py sets MySQL's ``lock_wait_timeout`` (metadata-lock waits).
     sets_lock_wait_timeout: bool = False
+    #: What autogenerate compares (include_schemas, include_object, compare_type, ...), for --check-models.
+    compare: CompareOptions = field(default_factory=CompareOptions)
 
 
 def read_env(path: Path | None) -> EnvInfo:
@@ -59,6 +62,7 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
     #: (online, has an unreadable **options) for every configure() call without the setting.
     silent: list[tuple[bool, bool]] = []
     options = _option_dicts(tree)
+    deciding_keywords: list[ast.keyword] | None = None
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
@@ -78,6 +82,8 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
                 keywords.extend(spread or [])
             else:
                 keywords.append(kw)
+        if deciding_keywords is None or (online and info.configure_line == node.lineno):
+            deciding_keywords = keywords
         if not any(kw.arg == "transaction_per_migration" for kw in keywords):
             silent.append((online, unresolved))
         for kw in keywords:
@@ -93,6 +99,7 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
         deciding = [unreadable for online, unreadable in silent if online] if online_seen \
             else [unreadable for _, unreadable in silent]
         info.transaction_per_migration = None if any(deciding) else False
+    info.compare = compare_options(tree, deciding_keywords or [])
     return info
 
 

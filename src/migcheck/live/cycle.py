@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from migcheck.discovery import DiscoveryError, Sources, discover
-from migcheck.engine import LintResult, display_path
+from migcheck.engine import LintResult, display_path, environments
 from migcheck.findings import Finding
 from migcheck.graph import RevisionGraph
 from migcheck.live import LiveError, require_live
@@ -173,6 +173,13 @@ def load_history(
             raise LiveError(f"{display_path(exc.path)}:{exc.line}: {exc.message}") from None
         if migration is not None:
             migrations.append(migration)
+    histories = environments(sources, migrations, [])
+    if len(histories) > 1:  # as lint: each env.py with its versions/ is its own history, never one graph
+        shown = ", ".join(display_path(env) for env, _, _ in histories if env is not None)
+        raise LiveError(
+            f"verify checks one Alembic environment at a time, and these paths hold {len(histories)} ({shown}): "
+            "run `migcheck verify` once for each"
+        )
     graph = RevisionGraph.build(migrations)
     for migration, parent in graph.missing_parents:
         raise LiveError(
@@ -556,12 +563,16 @@ class Cycle:
         if expected is not None and current == expected:
             return current
         admin_url = getattr(self.scratch, "admin_url", None)
-        if admin_url is None:
+        sqlite = self.scratch.dialect == "sqlite"
+        if admin_url is None and not sqlite:
             self.stopped = f"the state after {report.revision} could not be restored; the revisions after it were not run"
             return current
         self.engine.dispose()
-        _recreate_database(admin_url, self.scratch.dialect, self.scratch.name)
-        _drop_databases(admin_url, self.created_databases)
+        if sqlite:  # a scratch file: a new empty one is a new database
+            Path(self.scratch.url.database).unlink(missing_ok=True)
+        else:
+            _recreate_database(admin_url, self.scratch.dialect, self.scratch.name)
+            _drop_databases(admin_url, self.created_databases)
         self.restores += 1
         for migration in list(self.applied.values()):
             try:
@@ -636,6 +647,11 @@ class Cycle:
             fix = (
                 "add the column with a server_default, or add it nullable, backfill it, then "
                 "op.alter_column(..., nullable=False)"
+            )
+        if self.scratch.dialect == "sqlite" and _needs_batch(exc.error):
+            fix = (
+                "SQLite cannot alter a column or a constraint in place: put these operations in "
+                '`with op.batch_alter_table("table") as batch_op:` (Alembic\'s batch mode copies the table)'
             )
         self.finding(
             live_rules.UPGRADE_FAILED,
@@ -837,6 +853,11 @@ class Cycle:
                 fix=LOCK_FIX,
             )
         )
+
+
+def _needs_batch(error: str) -> bool:
+    """A SQLite error that Alembic's batch mode exists for: ALTER of a column or a constraint."""
+    return 'near "ALTER"' in error or "SQLite dialect" in error or "batch mode" in error
 
 
 def _cost_message(revision: str, cost: Cost) -> str:
@@ -1149,8 +1170,9 @@ def verify(options: VerifyOptions) -> VerifyResult:
                 cycle.lock_timeout_finding(env.path, env.sets_lock_timeout)
             if target is not None:
                 if len(cycle.applied) == len(order) and not cycle.stopped:
+                    cycle.notes.extend(env.compare.notes)
                     with engine.connect() as conn:
-                        for found in drift.compare(conn, target):
+                        for found in drift.compare(conn, target, env.compare):
                             rule = get_rule(live_rules.MODEL_DRIFT)
                             assert rule is not None
                             cycle.findings.append(
@@ -1185,7 +1207,12 @@ def verify(options: VerifyOptions) -> VerifyResult:
             f"the scratch database was recreated and the applied upgrades replayed {cycle.restores} "
             f"time{'s' if cycle.restores != 1 else ''} after a failure, so every revision started from a clean state"
         )
-    if not cycle.postgres:
+    if scratch.dialect == "sqlite":
+        notes.append(
+            "locks and rewrites are measured on PostgreSQL only: on SQLite (one lock on the whole file per "
+            "write; batch mode copies a table to alter it) they were not measured for any revision"
+        )
+    elif not cycle.postgres:
         notes.append(
             "locks and rewrites are measured on PostgreSQL only: metadata locks and table copies on "
             "MySQL/MariaDB were not measured for any revision"

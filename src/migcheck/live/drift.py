@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from migcheck.envcompare import CompareOptions
 from migcheck.live import LiveError
 
 
@@ -78,14 +79,22 @@ def _class_locations(obj: Any, module_file: Path) -> dict[str, tuple[Path, int]]
     return out
 
 
-def compare(conn: Any, target: Target) -> list[Drift]:
-    """Each difference between the database on ``conn`` and the models, as a sentence and a place."""
+def compare(conn: Any, target: Target, options: CompareOptions | None = None) -> list[Drift]:
+    """Each difference between the database on ``conn`` and the models, as a sentence and a place.
+
+    ``options`` are env.py's (include_schemas, include_object, compare_type, compare_server_default),
+    so the answer is the one ``alembic check`` gives; Alembic's defaults without them.
+    """
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": False})
+    context = MigrationContext.configure(conn, opts=(options or CompareOptions()).opts())
+    try:
+        diffs = compare_metadata(context, target.metadata)
+    except (TypeError, AttributeError, ValueError) as exc:  # env.py's include_object met an object it did not expect
+        raise LiveError(f"--check-models: env.py's include_object failed: {type(exc).__name__}: {exc}") from None
     out: list[Drift] = []
-    for diff in _flatten(compare_metadata(context, target.metadata)):
+    for diff in _flatten(diffs):
         message, table = describe(diff)
         path, line = target.where.get(table or "", (target.module_file, _line_of(target.module_file, table)))
         out.append(Drift(message, path, line))
@@ -142,6 +151,7 @@ def describe(diff: tuple[Any, ...]) -> tuple[str, str | None]:
     if kind.startswith("modify_"):
         _, _schema, table, column, _kw, db_value, model_value = diff
         what = kind.removeprefix("modify_").replace("_", " ")
+        what = "server default" if what == "default" else what  # modify_default is the server default
         if what == "nullable":
             return (
                 f"column {table}.{column} is {_show(db_value)} in the database, "

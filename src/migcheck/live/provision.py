@@ -17,12 +17,15 @@ import contextlib
 import json
 import re
 import secrets
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migcheck.live import LiveError
@@ -54,7 +57,7 @@ class Scratch:
     """The scratch database verify works in."""
 
     url: URL
-    dialect: str  # "postgresql" or "mysql"
+    dialect: str  # "postgresql", "mysql" or "sqlite"
     name: str
     #: What the user sees: "embedded PostgreSQL 18.6", "postgresql://postgres@127.0.0.1:5432".
     server: str
@@ -68,7 +71,9 @@ def dialect_of(url: URL) -> str:
         return "postgresql"
     if backend in ("mysql", "mariadb"):
         return "mysql"
-    raise LiveError(f"verify supports PostgreSQL and MySQL/MariaDB URLs, not {backend!r}")
+    if backend == "sqlite":
+        return "sqlite"
+    raise LiveError(f"verify supports PostgreSQL, MySQL/MariaDB and SQLite URLs, not {backend!r}")
 
 
 def parse_url(text: str) -> URL:
@@ -116,7 +121,10 @@ def provision(
     outcome: list[str] = []
     try:
         with _sigterm_as_interrupt():
-            if db_url is not None:
+            if db_url is not None and parse_url(db_url).get_backend_name() == "sqlite":
+                with sqlite_scratch(outcome) as scratch:
+                    yield scratch
+            elif db_url is not None:
                 url = parse_url(db_url)
                 if not allow_remote:
                     target = url_target(url)
@@ -161,6 +169,28 @@ def provision(
         raise
     except KeyboardInterrupt:
         raise Interrupted("; ".join(outcome) or "nothing had been created yet") from None
+
+
+@contextlib.contextmanager
+def sqlite_scratch(outcome: list[str] | None = None) -> Iterator[Scratch]:
+    """A scratch SQLite file in a private temporary directory (0700), removed on every way out.
+
+    The file the user's ``sqlite:///path`` names is never opened: like a server URL, it only says
+    which engine to verify on.
+    """
+    import sqlite3
+
+    from sqlalchemy.engine import URL
+
+    folder = Path(tempfile.mkdtemp(prefix="migcheck-sqlite-"))
+    try:
+        path = folder / "scratch.sqlite"
+        yield Scratch(URL.create("sqlite+pysqlite", database=str(path)), "sqlite", path.name,
+                      f"SQLite {sqlite3.sqlite_version} (a scratch file)")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if outcome is not None:
+            outcome.append("the scratch SQLite file was removed")
 
 
 @contextlib.contextmanager
