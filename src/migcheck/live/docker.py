@@ -17,15 +17,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import signal
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from migcheck.live import LiveError
+from migcheck.live.provision import shielded
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -65,7 +64,7 @@ def docker_server(image: str) -> Iterator[tuple[URL, str]]:
                             f"{_api_error(exc)}") from None
         yield url, f"docker {resolved}"
     finally:
-        with _signals_held():
+        with shielded():
             with contextlib.suppress(Exception):
                 remove_run(client, run)
             client.close()
@@ -360,22 +359,3 @@ def _first_line(exc: object) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while removing containers; a signal meanwhile is raised afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def hold(signum: int, frame: object) -> None:
-        received.append(signum)
-
-    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if received:
-            raise KeyboardInterrupt

@@ -243,7 +243,7 @@ def scratch_database(server_url: URL, label: str, outcome: list[str] | None = No
         failed = exc
         raise
     finally:
-        with _shielded():
+        with shielded():
             try:
                 if attempted:
                     outcome.append(_cleanup(admin, dialect, name))
@@ -431,7 +431,7 @@ def docker_server(image: str) -> Iterator[tuple[URL, str]]:
 
 
 @contextlib.contextmanager
-def _shielded() -> Iterator[None]:
+def shielded() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM while cleaning up, so a second Ctrl-C cannot leave a database behind.
 
     A signal that arrives meanwhile is delivered as KeyboardInterrupt once the cleanup is done.
