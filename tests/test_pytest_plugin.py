@@ -147,7 +147,10 @@ def test_the_projects_config_decides_what_fails(project: pytest.Pytester) -> Non
 
 def test_without_the_flag_nothing_is_collected(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess("--collect-only", "-q", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK  # the project's own test was collected, the plugin loaded
+    assert "test_data.py::test_c3_uppercases_status" in result.stdout.str()
     assert "test_migcheck" not in result.stdout.str()
+    assert "--migcheck" in project.runpytest_subprocess("--help").stdout.str()
 
 
 def test_verify_items_report_each_failure_and_run_the_rest(

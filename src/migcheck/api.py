@@ -54,9 +54,6 @@ class Result:
         """Findings not suppressed inline or by configuration."""
         return [f for f in self.findings if not f.suppressed]
 
-    def for_revision(self, revision: str) -> list[Finding]:
-        return [f for f in self.active if f.revision == revision]
-
     def report(self, output_format: str = "text") -> str:
         """The report as the CLI would print it: text, json, sarif, github or markdown."""
         from migcheck.report import outputs

@@ -423,8 +423,8 @@ def verify(
     env_log: Annotated[
         Path | None,
         typer.Option("--env-log", help="With --use-env: write the output of env.py and the migrations "
-                     "(Alembic's INFO lines, the application's logging) to this file. Default: shown on "
-                     "stderr, nothing under -q.", show_default=False),
+                     "(Alembic's INFO lines, the application's logging) to this file. Default: a temporary "
+                     "log file named in a note; nothing under -q.", show_default=False),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings and the summary only.")] = False,
     pretty: PrettyOpt = False,

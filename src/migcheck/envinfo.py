@@ -12,9 +12,12 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migcheck.envcompare import CompareOptions, compare_options
+if TYPE_CHECKING:
+    from migcheck.envcompare import CompareOptions
 from migcheck.readfile import UnreadableFile, read_regular
 
 _LOCK_TIMEOUT = re.compile(r"\block_timeout\b", re.I)
@@ -33,8 +36,21 @@ class EnvInfo:
     transactional_ddl: bool | None = None
     #: env.py sets MySQL's ``lock_wait_timeout`` (metadata-lock waits).
     sets_lock_wait_timeout: bool = False
-    #: What autogenerate compares (include_schemas, include_object, compare_type, ...), for --check-models.
-    compare: CompareOptions = field(default_factory=CompareOptions)
+    #: env.py's tree and the keywords of its deciding ``configure()``: kept for :attr:`compare`.
+    _compare_source: tuple[ast.Module, list[ast.keyword]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def compare(self) -> CompareOptions:
+        """What autogenerate compares (include_schemas, include_object, compare_type, ...).
+
+        Only verify's ``--check-models`` asks: computed on first use, so lint never rebuilds an
+        ``include_object`` filter from env.py (that rebuilds and runs a whitelisted function).
+        """
+        from migcheck.envcompare import CompareOptions, compare_options
+
+        if self._compare_source is None:
+            return CompareOptions()
+        return compare_options(*self._compare_source)
 
 
 def read_env(path: Path | None) -> EnvInfo:
@@ -99,7 +115,7 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
         deciding = [unreadable for online, unreadable in silent if online] if online_seen \
             else [unreadable for _, unreadable in silent]
         info.transaction_per_migration = None if any(deciding) else False
-    info.compare = compare_options(tree, deciding_keywords or [])
+    info._compare_source = (tree, deciding_keywords or [])
     return info
 
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from migcheck.report.escape import one_line, terminal
+
 ITEM = "test_migcheck"
 _STATE = pytest.StashKey["_State"]()
 
@@ -44,6 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   help="What migcheck checks (default: paths in [tool.migcheck], else the rootdir).")
     parser.addini("migcheck_db_url", default="", help="Server URL for verify items and migcheck_database.")
     parser.addini("migcheck_engine", default="embedded", help="embedded (default) or docker.")
+    parser.addini("migcheck_allow_remote", type="bool", default=False,
+                  help="Allow a migcheck_db_url whose host is not this machine (as --allow-remote).")
     parser.addini("migcheck_image", default="", help="Image for migcheck_engine = docker.")
     parser.addini("migcheck_use_env", type="bool", default=False,
                   help="Run revisions through the project's env.py (verify items, migcheck_migrate).")
@@ -117,7 +121,8 @@ def _run_verify(config: pytest.Config) -> _State:
             try:
                 state.verify = migcheck.verify(
                     _project_paths(config), db_url=_db_url(config), engine=engine,
-                    image=config.getini("migcheck_image") or None, use_env=config.getini("migcheck_use_env"),
+                    image=config.getini("migcheck_image") or None,
+                    allow_remote=config.getini("migcheck_allow_remote"), use_env=config.getini("migcheck_use_env"),
                     check_models=config.getini("migcheck_check_models") or None,
                 )
             except migcheck.UsageError as exc:
@@ -170,7 +175,7 @@ class MigcheckItem(pytest.Item):
                 pytest.skip(f"verify skipped {self.revision}: {step.note or 'an earlier revision failed'}")
         failing = self._failing(result)
         if failing:
-            raise MigcheckFailure(_describe(failing, result))
+            raise MigcheckFailure(_describe(failing))
 
     def _failing(self, result: Any) -> list[Any]:
         """This item's findings at or above ``fail-on``; ``models`` and ``project`` take the rest."""
@@ -195,8 +200,7 @@ class MigcheckItem(pytest.Item):
         return self.path, None, f"migcheck {self.kind}: {self.revision or 'project'}"
 
 
-def _describe(findings: list[Any], result: Any) -> str:
-    from migcheck.report.escape import one_line, terminal
+def _describe(findings: list[Any]) -> str:
 
     lines = []
     for f in findings:
@@ -220,10 +224,10 @@ class MigcheckCollector(pytest.Collector):
         lint_targets: list[str | None] = [None, *revisions]
         for rev in lint_targets:
             items.append(MigcheckItem.from_parent(
-                self, name=f"{ITEM}[lint:{rev or 'project'}]", kind="lint", revision=rev))
+                self, name=f"{ITEM}[lint:{one_line(rev or 'project')}]", kind="lint", revision=rev))
         if _enabled(config, "--migcheck-verify", "migcheck_verify"):
             for rev in revisions:
-                items.append(MigcheckItem.from_parent(self, name=f"{ITEM}[verify:{rev}]", kind="verify", revision=rev))
+                items.append(MigcheckItem.from_parent(self, name=f"{ITEM}[verify:{one_line(rev)}]", kind="verify", revision=rev))
             if config.getini("migcheck_check_models"):
                 items.append(MigcheckItem.from_parent(self, name=f"{ITEM}[verify:models]", kind="verify",
                                                       revision="models"))
@@ -287,7 +291,9 @@ def migcheck_server(pytestconfig: pytest.Config) -> Iterator[Any]:
     db_url = _db_url(pytestconfig)
     try:
         if db_url:
-            yield provision.parse_url(db_url)
+            url = provision.parse_url(db_url)
+            provision.refuse_remote(url, pytestconfig.getini("migcheck_allow_remote"))
+            yield url
         elif pytestconfig.getini("migcheck_engine") == "docker":
             with provision.docker_server(pytestconfig.getini("migcheck_image") or provision.DEFAULT_IMAGE) as (url, _):
                 yield url

@@ -80,7 +80,8 @@ def test_root_and_entry_directory_are_private(versions: Path, tmp_path: Path) ->
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
     [entries] = [p for p in root.iterdir() if p.is_dir()]
     assert stat.S_IMODE(entries.stat().st_mode) == 0o700
-    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in entries.iterdir())
+    files = list(entries.iterdir())
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
 
 
 def test_root_writable_by_others_is_not_used(versions: Path, tmp_path: Path) -> None:

@@ -128,3 +128,36 @@ def test_in_a_pull_request(versions: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.chdir(root)
     assert_reported(lint("versions", "--base", "main"))
 
+
+
+def test_a_coding_cookie_naming_a_non_text_codec_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    """``# -*- coding: rot13 -*-`` passes PEP 263 detection but cannot decode: the text report
+    still shows the finding and its source line."""
+    import subprocess
+    import sys
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a.py").write_bytes(b'# -*- coding: rot13 -*-\nrevision = "a"\n')
+    run = subprocess.run([sys.executable, "-m", "migcheck", "lint", "--no-cache", str(versions)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "invalid-migration-file" in run.stdout and "not a text encoding" in run.stdout
+
+
+def test_lint_never_rebuilds_env_pys_include_object(tmp_path: Path) -> None:
+    """Reading env.py for lint keeps what --check-models needs, and rebuilds nothing from it."""
+    from migcheck.envinfo import read_env
+
+    env = tmp_path / "env.py"
+    env.write_text(
+        "def include_object(obj, name, type_, reflected, compare_to):\n"
+        "    return not name.startswith('tmp_')\n"
+        "def run_migrations_online():\n"
+        "    context.configure(connection=c, target_metadata=m, include_object=include_object)\n",
+        encoding="utf-8",
+    )
+    info = read_env(env)
+    assert "compare" not in vars(info)  # not computed by reading
+    assert info.compare.include_object is not None  # computed when verify asks

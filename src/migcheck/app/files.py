@@ -12,6 +12,7 @@ file unreadable.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path, PurePosixPath
@@ -98,17 +99,19 @@ class WorkingTree:
         path = self._path(rel)
         if path is None or not self.is_file(rel):
             return None
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                self.refused[str(_clean(rel))] = f"larger than {MAX_FILE_BYTES:,} bytes"
-                return None
-            return path.read_text(encoding="utf-8-sig")
+        from migcheck.readfile import UnreadableFile, read_regular
+
+        try:  # opened non-blocking and checked on the descriptor, like every other file of the tree
+            return read_regular(path, MAX_FILE_BYTES).decode("utf-8-sig")
         except UnicodeDecodeError:
             self.refused[str(_clean(rel))] = "not UTF-8 text"
-            return None
-        except OSError as exc:
-            self.refused[str(_clean(rel))] = f"cannot be read: {exc.strerror or exc}"
-            return None
+        except UnreadableFile as exc:
+            reason = str(exc)
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(path.stat().st_mode) and path.stat().st_size > MAX_FILE_BYTES:
+                    reason = f"larger than {MAX_FILE_BYTES:,} bytes"
+            self.refused[str(_clean(rel))] = reason
+        return None
 
     def is_file(self, rel: str) -> bool:
         path = self._path(rel)

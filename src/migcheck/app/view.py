@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migcheck.app.files import GitTree
-from migcheck.app.model import Application, MappedColumn, MappedTable
+from migcheck.app.model import Application
 from migcheck.app.reader import read_application
 
 if TYPE_CHECKING:
@@ -29,11 +29,6 @@ class AppView:
     #: Revisions that exist on the base (pull-request mode): drift they already had is not the branch's.
     base_revisions: set[str] | None = None
 
-    def column_at_head(self, table: str, column: str) -> MappedColumn | None:
-        return self.head.column(table, column) if self.head else None
-
-    def table_at_head(self, table: str) -> MappedTable | None:
-        return self.head.table(table) if self.head else None
 
 
 def project_root(env_py: Path, settings: Settings) -> Path:

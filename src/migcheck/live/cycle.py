@@ -44,6 +44,7 @@ from migcheck.live.locks import Cost, Lock, Rewrite, Unmeasured, mode_label, str
 from migcheck.live.rules import MISSING_LOCK_TIMEOUT
 from migcheck.live.schema import VERSION_TABLES, Difference, Snapshot, summarize
 from migcheck.load import LoadError, load_python
+from migcheck.report.escape import one_line
 from migcheck.revision import Migration
 from migcheck.rules.registry import get_rule
 
@@ -836,7 +837,7 @@ class Cycle:
         shown = ", ".join(revisions[:12]) + (f" and {len(revisions) - 12} more" if len(revisions) > 12 else "")
         n = len(strongest)
         first = next(s for s, _ in unbounded)
-        path = env_py if env_py is not None else None
+        path = env_py
         self.findings.append(
             Finding(
                 rule=MISSING_LOCK_TIMEOUT,
@@ -1234,6 +1235,11 @@ def verify(options: VerifyOptions) -> VerifyResult:
     )
 
 
+def _shown_revision(rev: str | None) -> str:
+    """A revision id from the project, as the progress bar may print it on a terminal."""
+    return one_line(rev or "")
+
+
 @contextlib.contextmanager
 def _progress(total: int, enabled: bool) -> Iterator[Callable[[str], None] | None]:
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
@@ -1243,7 +1249,7 @@ def _progress(total: int, enabled: bool) -> Iterator[Callable[[str], None] | Non
     import typer  # its progressbar: typer vendors click, so "import click" may not exist
 
     with typer.progressbar(
-        length=total, label="verify", file=sys.stderr, item_show_func=lambda rev: rev or ""
+        length=total, label="verify", file=sys.stderr, item_show_func=_shown_revision
     ) as bar:
 
         def tick(revision: str) -> None:

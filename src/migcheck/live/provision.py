@@ -99,6 +99,18 @@ def parse_url(text: str) -> URL:
     return url
 
 
+def refuse_remote(url: URL, allow_remote: bool) -> None:
+    """A LiveError unless the host libpq or the driver will really use is this machine (or it is allowed)."""
+    if allow_remote:
+        return
+    target = url_target(url)
+    if not target.is_local():
+        raise LiveError(
+            "refusing to create a scratch database on the non-local host "
+            f"{target.shown()!r}; pass --allow-remote if that server is meant for it"
+        )
+
+
 def is_local(url: URL) -> bool:
     """Does every address the driver will try (query ``host``/``hostaddr``, PG* variables) lie on this machine?"""
     return url_target(url).is_local()
@@ -126,13 +138,7 @@ def provision(
                     yield scratch
             elif db_url is not None:
                 url = parse_url(db_url)
-                if not allow_remote:
-                    target = url_target(url)
-                    if not target.is_local():
-                        raise LiveError(
-                            "refusing to create a scratch database on the non-local host "
-                            f"{target.shown()!r}; pass --allow-remote if that server is meant for it"
-                        )
+                refuse_remote(url, allow_remote)
                 with scratch_database(url, describe(url), outcome) as scratch:
                     yield scratch
             elif engine == "docker":

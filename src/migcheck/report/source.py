@@ -40,7 +40,10 @@ def _decode(path: str, data: bytes) -> tuple[str, ...]:
     if not path.endswith(".sql"):  # PEP 263: a revision may declare its encoding
         with contextlib.suppress(SyntaxError):
             encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return tuple(data.decode(encoding, errors="replace").splitlines())
+    try:
+        return tuple(data.decode(encoding, errors="replace").splitlines())
+    except LookupError:  # a cookie naming a codec that is not a text encoding (rot13): shown as UTF-8
+        return tuple(data.decode("utf-8", errors="replace").splitlines())
 
 
 def _lines(path: str) -> tuple[str, ...] | None:

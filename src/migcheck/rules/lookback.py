@@ -26,25 +26,15 @@ from migcheck.changes import (
     RenameTable,
     ValidateConstraint,
 )
-from migcheck.graph import RevisionGraph
 from migcheck.postgres import not_null_check_column
 from migcheck.revision import Migration
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import HistoryIndex, is_commit
 
-__all__ = ["ancestors", "before", "column_nullable", "column_server_default", "column_type", "is_commit", "prior",
-           "prior_newest_first", "split_between", "validated_not_null_check"]
+__all__ = ["ancestors", "before", "column_nullable", "column_server_default", "column_type", "is_commit",
+           "split_between", "validated_not_null_check"]
 
 _ORDER_ATTR = "_migcheck_topological_index"
-
-
-def _order(graph: RevisionGraph) -> dict[str, int]:
-    """Topological position of every revision, computed once per graph."""
-    cached = getattr(graph, _ORDER_ATTR, None)
-    if cached is None:
-        cached = {m.revision: i for i, m in enumerate(graph.topological())}
-        setattr(graph, _ORDER_ATTR, cached)
-    return cached
 
 
 def ancestors(ctx: RevisionContext) -> list[Migration]:
@@ -61,44 +51,6 @@ def before(ctx: RevisionContext, change: Change) -> list[Change]:
             break
         out.append(c)
     return out
-
-
-def prior(ctx: RevisionContext, change: Change) -> Iterator[tuple[Migration, Change]]:
-    """Every upgrade change that runs before ``change``, oldest first, with its revision."""
-    for migration in ancestors(ctx):
-        for c in migration.upgrade_changes:
-            yield migration, c
-    for c in before(ctx, change):
-        yield ctx.migration, c
-
-
-def prior_newest_first(ctx: RevisionContext, change: Change) -> Iterator[tuple[Migration, Change]]:
-    """``prior`` in reverse, walked lazily: a search for the latest match stops early instead of
-    collecting the whole history first (a VALIDATE in a 10,000-revision history looks back a few
-    revisions, not 10,000)."""
-    for c in reversed(before(ctx, change)):
-        yield ctx.migration, c
-    graph = ctx.graph
-    if graph is None or ctx.migration.revision not in graph.by_id:
-        return
-    order = _order(graph)
-    heap: list[tuple[int, str]] = []
-    seen: set[str] = set()
-
-    def push_parents(migration: Migration) -> None:
-        for name in (*migration.down_revisions, *migration.depends_on):
-            parent = graph.resolve(name)
-            if parent is not None and parent.revision not in seen:
-                seen.add(parent.revision)
-                heapq.heappush(heap, (-order.get(parent.revision, -1), parent.revision))
-
-    push_parents(ctx.migration)
-    while heap:
-        _, rev = heapq.heappop(heap)
-        migration = graph.by_id[rev]
-        for c in reversed(migration.upgrade_changes):
-            yield migration, c
-        push_parents(migration)
 
 
 def _same(a: str | None, b: str | None) -> bool:
