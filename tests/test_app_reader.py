@@ -1,4 +1,4 @@
-"""The application reader (migcheck.app): models read from their AST, never imported; and the rules
+"""The application reader (migcheck.extract.models): models read from their AST, never imported; and the rules
 built on it, run on their fixtures (fixtures/rules/<id>/fires and safe)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from migcheck.app import read_application
+from migcheck.extract.models import read_application
 from rulefixtures import cases, check_case
 
 APP_RULES = ["still-mapped-at-head", "rename-as-drop-and-add", "model-not-in-migrations",

@@ -29,8 +29,8 @@ def test_fixture(rule_id: str, case: Path) -> None:
 from collections.abc import Callable  # noqa: E402
 
 from conftest import findings_of, run_cli  # noqa: E402
-from migcheck.config import Settings  # noqa: E402
-from migcheck.engine import lint_paths  # noqa: E402
+from migcheck.run.engine import lint_paths  # noqa: E402
+from migcheck.vocabulary.settings import Settings  # noqa: E402
 
 HEAD = '''
 """{msg}"""
