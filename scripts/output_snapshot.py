@@ -70,7 +70,7 @@ def main() -> int:
         jobs += [(f"history-{args.revisions} [default]", history, []), (f"history-{args.revisions} [all]", history, select)]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
             results = list(pool.map(lambda job: run(job[1], job[2]), jobs))
-        record = {name: result for (name, _, _), result in zip(jobs, results)}
+        record = {name: result for (name, _, _), result in zip(jobs, results, strict=True)}
         text = json.dumps(record, indent=1, sort_keys=True).replace(tmp, "<tmp>")
     args.output.write_text(text + "\n", encoding="utf-8")
     print(f"{len(jobs)} runs written to {args.output}")

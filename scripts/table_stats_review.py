@@ -27,11 +27,11 @@ sys.path.insert(0, str(SRC))
 
 
 def tables_at_heads(project: Path, dialect: str) -> list[str]:
-    from migcheck.changes import CreateTable, DropTable, RenameTable
-    from migcheck.config import Settings
-    from migcheck.discovery import discover
-    from migcheck.graph import RevisionGraph
-    from migcheck.parallel import load_python_files
+    from migcheck.sources.discovery import discover
+    from migcheck.sources.parallel import load_python_files
+    from migcheck.vocabulary.changes import CreateTable, DropTable, RenameTable
+    from migcheck.vocabulary.graph import RevisionGraph
+    from migcheck.vocabulary.settings import Settings
 
     sources = discover([project])
     migrations, _errors = load_python_files(sources.python, dialect, 1, False)

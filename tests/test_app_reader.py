@@ -1,4 +1,4 @@
-"""The application reader (migcheck.app): models read from their AST, never imported; and the rules
+"""The application reader (migcheck.extract.models): models read from their AST, never imported; and the rules
 built on it (their fixtures, fixtures/rules/<id>/bad and safe, run in test_rule_fixtures.py)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 from conftest import FIXTURES
-from migcheck.app import read_application
+from migcheck.extract.models import read_application
 
 
 def _project(root: Path, files: dict[str, str]) -> Path:

@@ -73,8 +73,8 @@ def test_hyperlinks_follow_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_source_line_is_left_out_when_the_file_is_gone(tmp_path: Path) -> None:
-    from migcheck.findings import Finding, Severity
     from migcheck.report import text
+    from migcheck.vocabulary.findings import Finding, Severity
 
     finding = Finding("drop-column", Severity.ERROR, "gone", str(tmp_path / "nope.py"), 3)
     assert text._finding_lines(finding, False, True, source=True) == [f"{tmp_path / 'nope.py'}:3  drop-column  error: gone"]

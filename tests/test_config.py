@@ -288,7 +288,7 @@ def test_legacy_fixture_config_is_picked_up() -> None:
 
 
 def test_every_key_is_documented() -> None:
-    from migcheck.config import KEY_NAMES
+    from migcheck.run.config import KEY_NAMES
 
     reference = (FIXTURES.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
     for key in KEY_NAMES:

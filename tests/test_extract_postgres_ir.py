@@ -8,10 +8,18 @@ from typing import Any
 
 import pytest
 
-from migcheck.changes import AddColumn, AddConstraint, AlterColumn, CreateIndex, RawSQL, RenameColumn, RenameTable
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python_ast import PythonExtractor
 from migcheck.extract.sql import changes_from_sql
+from migcheck.vocabulary.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    CreateIndex,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+)
 
 
 def sql(text: str) -> list[Any]:

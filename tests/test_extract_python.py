@@ -5,7 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from migcheck.changes import (
+from migcheck.sources.load import load_python
+from migcheck.vocabulary.changes import (
     AddColumn,
     AlterColumn,
     CreateIndex,
@@ -15,7 +16,6 @@ from migcheck.changes import (
     RawSQL,
     RenameColumn,
 )
-from migcheck.load import load_python
 
 HEADER = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "r1"\ndown_revision = None\n'
 
@@ -196,7 +196,7 @@ def test_downgrade_body_and_triviality(tmp_path: Path) -> None:
 
 
 def test_constraints_and_renames(tmp_path: Path) -> None:
-    from migcheck.changes import AddConstraint, DropConstraint, RenameTable
+    from migcheck.vocabulary.changes import AddConstraint, DropConstraint, RenameTable
 
     found = changes(tmp_path, """
         def upgrade():

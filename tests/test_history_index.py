@@ -14,7 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from migcheck.changes import (
+from migcheck.facts.postgres import not_null_check_column
+from migcheck.rules import constraints, lookback
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.history_index import HistoryIndex
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -29,13 +33,9 @@ from migcheck.changes import (
     RenameTable,
     ValidateConstraint,
 )
-from migcheck.config import Settings
-from migcheck.graph import RevisionGraph
-from migcheck.postgres import not_null_check_column
-from migcheck.revision import Body, Migration
-from migcheck.rules import constraints, lookback
-from migcheck.rules.context import RevisionContext
-from migcheck.rules.history_index import HistoryIndex
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import Body, Migration
+from migcheck.vocabulary.settings import Settings
 
 TABLES = ["a", "B", "c"]
 COLUMNS = ["x", "Y", "z"]

@@ -1,4 +1,4 @@
-"""The INSTANT / INPLACE / COPY facts of migcheck.mysql_ddl, checked on the MariaDB 10.11 service.
+"""The INSTANT / INPLACE / COPY facts of migcheck.facts.mysql, checked on the MariaDB 10.11 service.
 
 Each case runs its ALTER with the algorithm the table claims (MariaDB must accept it) and with the
 next cheaper one (MariaDB must refuse it), on a table in a database this test creates and drops.
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from migcheck.mysql_ddl import Algorithm, Operation, algorithm, classify_type_change, parse_mysql_type
+from migcheck.facts.mysql import Algorithm, Operation, algorithm, classify_type_change, parse_mysql_type
 from migcheck.rules.versions import version_tuple
 
 pytest.importorskip("pymysql")

@@ -254,7 +254,7 @@ def test_upgrade_with_a_custom_signature_is_checked_like_any_other() -> None:
 
 
 def test_env_py_options_that_cannot_be_read_leave_the_setting_unknown(tmp_path: Path) -> None:
-    from migcheck.envinfo import read_env
+    from migcheck.sources.envinfo import read_env
 
     env = tmp_path / "env.py"
     env.write_text(
@@ -287,8 +287,8 @@ def test_rows_changed_through_orm_objects_count_as_a_data_change() -> None:
 
 def test_mysql_series_without_a_release_does_not_claim_a_table_copy() -> None:
     """The default mysql-version "8.0" does not say whether INSTANT ADD COLUMN (8.0.12) is there."""
-    from migcheck.config import Settings
-    from migcheck.engine import lint_paths
+    from migcheck.run.engine import lint_paths
+    from migcheck.vocabulary.settings import Settings
 
     def message(**kw: str) -> str:
         settings = Settings(dialect="mysql", select={"missing-lock-timeout"}, **kw)

@@ -8,10 +8,10 @@ import pytest
 
 from conftest import FIXTURES, run_cli
 from gitrepo import make_repo
-from migcheck.config import Settings
-from migcheck.engine import lint_paths
-from migcheck.findings import Finding, Severity
 from migcheck.report import markdown
+from migcheck.run.engine import lint_paths
+from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.settings import Settings
 
 PROJECT = FIXTURES / "integrations"
 FAILING = "migrations/versions/0002_orders_status.py"

@@ -11,11 +11,11 @@ import pytest
 
 from conftest import FIXTURES, ROOT, run_cli
 from gitrepo import git, make_repo
-from migcheck.config import Settings
-from migcheck.engine import lint_paths
-from migcheck.findings import Finding, Severity
 from migcheck.report import ruleinfo, sarif
 from migcheck.rules.registry import all_rules, get_rule
+from migcheck.run.engine import lint_paths
+from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.settings import Settings
 
 # The official OASIS schema, kept in the repository (license: tests/schemas/README.md).
 SCHEMA_PATH = ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from migcheck.config import Settings
-from migcheck.engine import lint_paths
+from migcheck.run.engine import lint_paths
+from migcheck.vocabulary.settings import Settings
 
 REVISION = '''
 """mysql"""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from migcheck.postgres import classify_type_change, is_serial, parse_type, refused_in_transaction, volatile_call
+from migcheck.facts.postgres import classify_type_change, is_serial, parse_type, refused_in_transaction, volatile_call
 
 DSN = os.environ.get("MIGCHECK_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3")
 

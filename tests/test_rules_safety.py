@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import FIXTURES, findings_of, run_cli
-from migcheck.config import Settings
-from migcheck.engine import lint_paths
+from migcheck.run.engine import lint_paths
+from migcheck.vocabulary.settings import Settings
 
 HEAD = '''
 """{msg}"""

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Run, run_cli
-from migcheck import cache as cache_module
-from migcheck import parallel
-from migcheck.cache import Cache
+from migcheck.sources import cache as cache_module
+from migcheck.sources import parallel
+from migcheck.sources.cache import Cache
 
 
 def _generate(count: int, target: Path) -> Path:
@@ -187,7 +187,7 @@ def test_new_code_starts_a_new_cache_and_drops_the_old(
 ) -> None:
     old = Cache.open("postgresql")
     assert old is not None
-    monkeypatch.setattr(cache_module.migcheck, "__version__", "99.0.0")
+    monkeypatch.setattr(cache_module, "VERSION", "99.0.0")
     new = Cache.open("postgresql")
     assert new is not None
     assert new.directory != old.directory
@@ -288,7 +288,7 @@ def test_commands_that_only_print_import_neither_sqlglot_nor_the_engine(args: li
         f"sys.argv = ['migcheck', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlglot' or m in "
-        "('migcheck.engine', 'migcheck.extract.sql', 'migcheck.extract.python_ast'))\n"
+        "('migcheck.run.engine', 'migcheck.extract.sql', 'migcheck.extract.python_ast'))\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

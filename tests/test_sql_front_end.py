@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migcheck.changes import AddConstraint, AlterColumn, CreateIndex, RawSQL, SetSetting, ValidateConstraint
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.sql import changes_from_sql
 from migcheck.extract.sqlsplit import Comment, Statement, split
+from migcheck.vocabulary.changes import AddConstraint, AlterColumn, CreateIndex, RawSQL, SetSetting, ValidateConstraint
 
 
 def test_split_keeps_lines_quotes_dollar_quotes_and_comments() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, Run, run_cli
-from migcheck.suppress import parse_directive, python_suppressions, sql_suppressions
+from migcheck.run.suppress import parse_directive, python_suppressions, sql_suppressions
 
 SUPPRESSED = FIXTURES / "adoption" / "suppressed" / "versions"
 SQL = FIXTURES / "adoption" / "sql" / "upgrade.sql"

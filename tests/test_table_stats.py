@@ -324,7 +324,7 @@ def test_init_offers_table_stats(tmp_path: Path) -> None:
 
 def test_every_size_dependent_rule_exists() -> None:
     from migcheck.rules.registry import all_rules
-    from migcheck.tablesizes import SIZE_DEPENDENT_RULES
+    from migcheck.run.tablesizes import SIZE_DEPENDENT_RULES
 
     assert {r.id for r in all_rules()} >= SIZE_DEPENDENT_RULES
 

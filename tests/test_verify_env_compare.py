@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, findings_of, run_cli
-from migcheck.envinfo import read_env
+from migcheck.sources.envinfo import read_env
 
 REVISION = '''from alembic import op
 import sqlalchemy as sa

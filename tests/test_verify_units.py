@@ -95,9 +95,9 @@ def test_progress_bar_ticks_per_revision(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_a_live_id_already_registered_by_a_static_rule_is_shared_not_replaced() -> None:
-    from migcheck.findings import Severity
-    from migcheck.live.rules import _live_rule
+    from migcheck.rules.live import _live_rule
     from migcheck.rules.registry import get_rule
+    from migcheck.vocabulary.findings import Severity
 
     static = get_rule("missing-downgrade")
     assert static is not None and static.kind == "revision"

@@ -15,7 +15,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from migcheck.findings import Finding, Severity
+from migcheck.vocabulary.findings import Finding, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -84,11 +84,11 @@ def lint(paths: Paths = None, *, config: str | PathLike[str] | None = None, isol
     ``ignore``, ``baseline``, ``dialect``, ``table_stats``, ...); ``isolated`` ignores config files.
     Raises :class:`UsageError` for what the CLI reports as one line and exit 2.
     """
-    from migcheck.config import ConfigError
-    from migcheck.discovery import DiscoveryError
-    from migcheck.engine import lint_paths
-    from migcheck.gitbase import GitBaseError
     from migcheck.report import json as json_report
+    from migcheck.run.config import ConfigError
+    from migcheck.run.engine import lint_paths
+    from migcheck.run.pullrequest import GitBaseError
+    from migcheck.sources.discovery import DiscoveryError
 
     wanted = _paths(paths)
     resolved = _settings(wanted, config, isolated, settings, "lint")
@@ -125,8 +125,8 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
                          "pip install 'alembic-migcheck[live]'") from None
     import json
 
-    from migcheck.config import ConfigError
-    from migcheck.engine import apply_table_sizes
+    from migcheck.run.config import ConfigError
+    from migcheck.run.engine import apply_table_sizes
 
     wanted = _paths(paths) or [Path(".")]
     resolved = _settings(wanted, config, isolated, settings, "verify")
@@ -150,7 +150,7 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
 def _settings(paths: list[Path] | None, config: str | PathLike[str] | None, isolated: bool,
               settings: dict[str, Any], caller: str) -> Any:
     """``[tool.migcheck]`` keys given as keyword arguments, over the project's config."""
-    from migcheck.config import KEY_NAMES, ConfigError, load_settings
+    from migcheck.run.config import KEY_NAMES, ConfigError, load_settings
 
     cli: dict[str, tuple[Any, str]] = {}
     for name, value in settings.items():

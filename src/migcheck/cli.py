@@ -16,9 +16,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from migcheck import __version__
-from migcheck.config import DEFAULT_POSTGRES_VERSION, Settings
-from migcheck.report.escape import log_line, one_line, terminal
+from migcheck.guard.escape import log_line, one_line, terminal
+from migcheck.vocabulary.settings import DEFAULT_POSTGRES_VERSION, Settings
+from migcheck.vocabulary.version import VERSION
 
 app = typer.Typer(
     name="migcheck",
@@ -59,7 +59,7 @@ def fail(message: str) -> NoReturn:
 def _version(value: bool) -> None:
     if value:
         # The distribution's name: `pip install migcheck` is an unrelated project with the same command.
-        typer.echo(f"alembic-migcheck {__version__}")
+        typer.echo(f"alembic-migcheck {VERSION}")
         raise typer.Exit()
 
 
@@ -73,7 +73,7 @@ def _root(
 
 
 def _check_rule_ids(ids: set[str], option: str) -> None:
-    from migcheck.config import known_rule_ids, rule_hint
+    from migcheck.run.config import known_rule_ids, rule_hint
 
     known = known_rule_ids()
     for rule_id in sorted(ids):
@@ -160,7 +160,7 @@ PathsArg = Annotated[
 def _settings(paths: list[Path] | None, config: Path | None, no_config: bool,
               cli: dict[str, tuple[object, str]]) -> Settings:
     """Defaults < config file < command line, or one clear error line."""
-    from migcheck.config import ConfigError, load_settings
+    from migcheck.run.config import ConfigError, load_settings
 
     if config is not None and no_config:
         fail("--config and --no-config contradict each other; use one")
@@ -177,7 +177,7 @@ def _cli_values(
     extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
     baseline: str | None = None, table_stats: Path | None = None, mysql_version: str | None = None,
 ) -> dict[str, tuple[object, str]]:
-    from migcheck.config import split_cli_list
+    from migcheck.run.config import split_cli_list
 
     return {
         "output-format": (output_format or None, "--output-format"),
@@ -224,11 +224,11 @@ def lint(
     stdin_filename: StdinFilenameOpt = None,
 ) -> None:
     """Check migrations statically; nothing is imported or executed. `-` reads one revision from stdin."""
-    from migcheck.config import ConfigError
-    from migcheck.discovery import DiscoveryError
-    from migcheck.engine import lint_paths
-    from migcheck.gitbase import GitBaseError
     from migcheck.report import outputs
+    from migcheck.run.config import ConfigError
+    from migcheck.run.engine import lint_paths
+    from migcheck.run.pullrequest import GitBaseError
+    from migcheck.sources.discovery import DiscoveryError
 
     from_stdin = _stdin_mode(paths, stdin_filename, base)
     config_paths = ([stdin_filename] if stdin_filename else None) if from_stdin else paths
@@ -247,9 +247,12 @@ def lint(
         fail(str(exc))
     try:
         if from_stdin:
-            from migcheck.stdin import lint_stdin
+            from migcheck.report import source
+            from migcheck.run.stdin import lint_stdin, shown_name
 
-            result = lint_stdin(sys.stdin.buffer.read(), stdin_filename, settings)
+            data = sys.stdin.buffer.read()
+            result = lint_stdin(data, stdin_filename, settings)
+            source.remember(shown_name(stdin_filename), data)  # the source line under each finding
         else:
             result = lint_paths(paths or settings.paths or [Path(".")], settings)
     except (DiscoveryError, ConfigError, GitBaseError) as exc:
@@ -315,8 +318,8 @@ def show_config(
 
     It takes every option `lint` takes, so `lint` can be swapped for `config` on any command line.
     """
-    from migcheck.config import effective_json, render_effective
     from migcheck.report import outputs
+    from migcheck.run.config import effective_json, render_effective
 
     settings = _settings(paths, config, no_config, _cli_values(
         output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
@@ -354,7 +357,7 @@ def init(
     force: ForceOpt = False,
 ) -> None:
     """Adopt migcheck in one step: write [tool.migcheck] with the baseline set to the current head(s)."""
-    from migcheck.adopt import AdoptError, init_config
+    from migcheck.run.adopt import AdoptError, init_config
 
     try:
         message = init_config(paths or [Path(".")], target=config, dialect=dialect.value if dialect else None,
@@ -438,7 +441,7 @@ def verify(
     settings = _settings(paths, config, no_config, _cli_values(
         fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats))
     if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
-        from migcheck import tablesizes
+        from migcheck.run import tablesizes
 
         try:
             tablesizes.load(settings.table_stats)
@@ -468,8 +471,8 @@ def verify(
 
     control.apply(result, settings)
     if settings.table_stats is not None:
-        from migcheck.config import ConfigError
-        from migcheck.engine import apply_table_sizes
+        from migcheck.run.config import ConfigError
+        from migcheck.run.engine import apply_table_sizes
 
         try:
             apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, settings)

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from migcheck.report.escape import one_line, terminal
+from migcheck.guard.escape import one_line, terminal
 
 ITEM = "test_migcheck"
 _STATE = pytest.StashKey["_State"]()
@@ -83,7 +83,7 @@ def _project_paths(config: pytest.Config) -> list[Path]:
     paths = _paths(config)
     if paths:
         return paths
-    from migcheck.config import ConfigError, load_settings
+    from migcheck.run.config import ConfigError, load_settings
 
     with _cwd(Path(config.rootpath)):
         try:

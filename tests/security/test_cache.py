@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Run, run_cli
-from migcheck.cache import Cache
-from migcheck.revision import Body
+from migcheck.sources.cache import Cache
+from migcheck.vocabulary.revision import Body
 
 OTHER_UID = 65534  # nobody
 

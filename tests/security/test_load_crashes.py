@@ -148,7 +148,7 @@ def test_a_coding_cookie_naming_a_non_text_codec_is_a_finding_not_a_traceback(tm
 
 def test_lint_never_rebuilds_env_pys_include_object(tmp_path: Path) -> None:
     """Reading env.py for lint keeps what --check-models needs, and rebuilds nothing from it."""
-    from migcheck.envinfo import read_env
+    from migcheck.sources.envinfo import read_env
 
     env = tmp_path / "env.py"
     env.write_text(

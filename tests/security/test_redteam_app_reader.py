@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from migcheck.app import Application, GitTree, read_application
-from migcheck.app.files import MAX_FILE_BYTES
-from migcheck.gitbase import locate
+from migcheck.extract.models import Application, read_application
+from migcheck.extract.models.files import MAX_FILE_BYTES
+from migcheck.run.pullrequest import locate
+from migcheck.sources.gittree import GitTree
 
 ENV = "from alembic import context\nfrom app.models import Base\ntarget_metadata = Base.metadata\n"
 BASE = "from sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n"
@@ -147,7 +148,7 @@ def test_dotted_names_thousands_deep_are_unknown_not_a_recursion_error(tmp_path:
 def test_import_cycles_and_the_module_cap_end_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Modules importing each other in a ring are each read once; past the cap on modules read,
     what was left unread is said, and makes every table's absence unknown (not "not mapped")."""
-    from migcheck.app import reader
+    from migcheck.extract.models import reader
 
     root = _project(tmp_path, "ring0")
     for i in range(12):

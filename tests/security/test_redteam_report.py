@@ -19,7 +19,7 @@ import pytest
 from cmarkgfm.cmark import Options
 
 from conftest import FIXTURES, run_cli
-from migcheck.report.escape import md_message, md_text
+from migcheck.guard.escape import md_message, md_text
 
 HOSTILE = ['x$(touch MARKER)', 'x"; touch MARKER; echo "', "x'; touch MARKER; '", "x`touch MARKER`",
            "x\ntouch MARKER"]

@@ -22,7 +22,7 @@ import jsonschema
 import pytest
 from cmarkgfm.cmark import Options
 
-from migcheck.report import escape
+from migcheck.guard import escape
 
 ROOT = Path(__file__).resolve().parents[2]
 # The official schema, kept in the repository (tests/schemas/README.md).

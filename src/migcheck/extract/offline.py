@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.changes import Change, RawSQL, SetSetting
 from migcheck.extract.sql import changes_from_sql
 from migcheck.extract.sqlsplit import Comment, split
-from migcheck.revision import Body, Migration
+from migcheck.vocabulary.changes import Change, RawSQL, SetSetting
+from migcheck.vocabulary.revision import Body, Migration
 
 _RUNNING = re.compile(r"^Running (upgrade|downgrade)\s+(.*?)\s*->\s*(.*?)\s*$")
 _VERSION_INSERT = re.compile(r"^INSERT\s+INTO\s+alembic_version\b.*?VALUES\s*\(\s*'([^']+)'", re.I | re.S)

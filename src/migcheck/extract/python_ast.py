@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from migcheck.changes import (
+from migcheck.extract.sql import changes_from_sql, unbounded_where
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -36,8 +37,7 @@ from migcheck.changes import (
     RenameColumn,
     RenameTable,
 )
-from migcheck.extract.sql import changes_from_sql, unbounded_where
-from migcheck.revision import Body, iter_statements
+from migcheck.vocabulary.revision import Body, iter_statements
 
 #: Positional parameters of ``op.*`` (and, second, of ``batch_op.*``), as Alembic declares them.
 OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {

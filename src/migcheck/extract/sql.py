@@ -13,7 +13,8 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from migcheck.changes import (
+from migcheck.extract.sqlsplit import statements
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -35,7 +36,6 @@ from migcheck.changes import (
     SetSetting,
     ValidateConstraint,
 )
-from migcheck.extract.sqlsplit import statements
 
 if TYPE_CHECKING:
     from sqlglot import exp

@@ -1,7 +1,7 @@
 """The live cycle behind ``migcheck verify``: migrations run for real against a throwaway database.
 
-Nothing in this package is imported by ``lint``, except ``live.rules`` (the
-rule ids, for ``migcheck rules`` and ``explain``), which imports no database
+Nothing in this package is imported by ``lint``; its rule ids are registered by
+``migcheck.rules.live`` (for ``migcheck rules`` and ``explain``), which imports no database
 library. Heavy imports (alembic, SQLAlchemy, drivers) happen inside functions.
 """
 

@@ -5,15 +5,15 @@ selected rules (``select``/``extend-select``/``ignore``), applies ``severity``
 overrides, and marks the findings that a ``# migcheck: ignore[rule] -- reason``
 comment on the ``op.*`` line (or the line above it) suppresses. It never reports
 a comment as unused: ``lint`` judges the comments, and knows that the live rules'
-ones are verify's (``migcheck.live.rules.LINT_SKIPS_UNUSED``).
+ones are verify's (``migcheck.rules.live.LINT_SKIPS_UNUSED``).
 """
 
 from __future__ import annotations
 
-from migcheck import suppress
-from migcheck.config import Settings
-from migcheck.engine import LintResult, display_path
 from migcheck.rules.registry import all_rules
+from migcheck.run import suppress
+from migcheck.run.engine import LintResult, display_path
+from migcheck.vocabulary.settings import Settings
 
 
 def selected(rule_id: str, enabled_by_default: bool, settings: Settings) -> bool:

@@ -33,20 +33,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from migcheck.discovery import DiscoveryError, Sources, discover
-from migcheck.engine import LintResult, display_path, environments
-from migcheck.findings import Finding
-from migcheck.graph import RevisionGraph
+from migcheck.guard.escape import one_line
 from migcheck.live import LiveError, require_live
-from migcheck.live import rules as live_rules
 from migcheck.live.fixes import inverse_fix, reupgrade_fix
 from migcheck.live.locks import Cost, Lock, Rewrite, Unmeasured, mode_label, strength
-from migcheck.live.rules import MISSING_LOCK_TIMEOUT
 from migcheck.live.schema import VERSION_TABLES, Difference, Snapshot, summarize
-from migcheck.load import LoadError, load_python
-from migcheck.report.escape import one_line
-from migcheck.revision import Migration
+from migcheck.rules import live as live_rules
+from migcheck.rules.live import MISSING_LOCK_TIMEOUT
 from migcheck.rules.registry import get_rule
+from migcheck.run.engine import LintResult, display_path, environments
+from migcheck.sources.discovery import DiscoveryError, Sources, discover
+from migcheck.sources.load import LoadError, load_python
+from migcheck.vocabulary.findings import Finding
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import Migration
 
 
 @dataclass
@@ -1096,9 +1096,9 @@ def verify(options: VerifyOptions) -> VerifyResult:
     from sqlalchemy import create_engine
     from sqlalchemy.exc import DBAPIError
 
-    from migcheck.envinfo import read_env
     from migcheck.live import drift
     from migcheck.live.provision import provision
+    from migcheck.sources.envinfo import read_env
 
     sources, migrations, graph = load_history(options.paths, allow_empty=True)
     async_note = None

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from migcheck.envcompare import CompareOptions
 from migcheck.live import LiveError
+from migcheck.sources.envcompare import CompareOptions
 
 
 @dataclass

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migcheck.guard.escape import one_line
 from migcheck.live import LiveError
-from migcheck.report.escape import one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL

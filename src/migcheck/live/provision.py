@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from migcheck.guard.escape import one_line
 from migcheck.live import LiveError
 from migcheck.live.cancel import cancel_on_interrupt
 from migcheck.live.embedded import embedded_server, owner_alive, owner_mark
 from migcheck.live.target import mask, url_target
-from migcheck.report.escape import one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL

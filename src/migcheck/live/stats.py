@@ -3,7 +3,7 @@
 Read from the catalog only (``pg_class``, ``information_schema.TABLES``): no table is scanned
 and no lock beyond a catalog read is taken, so it is safe on a production replica, with a
 read-only role. It stores names and numbers, never data. Lint reads the file offline
-(``migcheck.tablesizes``) and never connects to anything.
+(``migcheck.run.tablesizes``) and never connects to anything.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from migcheck.live import LiveError
-from migcheck.tablesizes import FORMAT_KEY, FORMAT_VERSION
+from migcheck.run.tablesizes import FORMAT_KEY, FORMAT_VERSION
 
 _PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migcheck.engine import LintResult
-from migcheck.findings import Finding, Severity
+from migcheck.guard.escape import terminal
 from migcheck.report import ruleinfo, text
-from migcheck.report.escape import terminal
 from migcheck.report.paths import annotation_path, repo_root
+from migcheck.run.engine import LintResult
+from migcheck.vocabulary.findings import Finding, Severity
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

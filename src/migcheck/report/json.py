@@ -6,10 +6,10 @@ import json
 import re
 from typing import Any
 
-from migcheck import __version__
-from migcheck.engine import LintResult, display_path
-from migcheck.findings import Finding, Severity
-from migcheck.report.escape import json_tree
+from migcheck.guard.escape import json_tree
+from migcheck.run.engine import LintResult, display_path
+from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.version import VERSION
 
 SCHEMA_VERSION = 1
 
@@ -32,7 +32,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 def document(result: LintResult, exit_code: int) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "migcheck", "version": __version__},
+        "tool": {"name": "migcheck", "version": VERSION},
         "summary": {
             "files": result.files_checked,
             "revisions": len(result.migrations),

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migcheck.engine import LintResult, display_path
-from migcheck.findings import Finding, Severity
+from migcheck.guard.escape import md_code, md_fence, md_message, md_text, uri_path
 from migcheck.report import ruleinfo
-from migcheck.report.escape import md_code, md_fence, md_message, md_text, uri_path
 from migcheck.report.paths import annotation_path, repo_root
 from migcheck.report.scope import describe
+from migcheck.run.engine import LintResult, display_path
+from migcheck.vocabulary.findings import Finding, Severity
 
 ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}  # noqa: RUF001
 MAX_ROWS = 100

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from migcheck.config import OUTPUT_FORMATS
-from migcheck.engine import LintResult
+from migcheck.run.engine import LintResult
+from migcheck.vocabulary.settings import OUTPUT_FORMATS
 
 FORMATS = OUTPUT_FORMATS
 

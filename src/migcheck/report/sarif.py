@@ -12,15 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from migcheck import __version__
-from migcheck.engine import LintResult
-from migcheck.findings import Finding, Severity
+from migcheck.guard.escape import uri_path
 from migcheck.report import ruleinfo
-from migcheck.report.escape import uri_path
 from migcheck.report.paths import repo_relative, repo_root
 from migcheck.report.scope import describe
 from migcheck.report.source import fingerprint
 from migcheck.rules.registry import Rule, all_rules
+from migcheck.run.engine import LintResult
+from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.version import VERSION
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -134,8 +134,8 @@ def document(
                 "tool": {
                     "driver": {
                         "name": "migcheck",
-                        "version": __version__,
-                        "semanticVersion": __version__,
+                        "version": VERSION,
+                        "semanticVersion": VERSION,
                         "informationUri": INFORMATION_URI,
                         "rules": [rule_descriptor(rule) for rule in catalogue],
                     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migcheck.engine import LintResult
+from migcheck.run.engine import LintResult
 
 
 def _plural(n: int, word: str) -> str:

@@ -16,7 +16,7 @@ import re
 import tokenize
 from pathlib import Path
 
-from migcheck.findings import Finding
+from migcheck.vocabulary.findings import Finding
 
 _CALLEE = re.compile(r"[A-Za-z_][\w.]*(?=\s*\()")
 
@@ -59,7 +59,7 @@ def _lines(path: str) -> tuple[str, ...] | None:
 
 @functools.lru_cache(maxsize=256)
 def _read(path: str, _mtime_ns: int, _size: int) -> tuple[str, ...] | None:
-    from migcheck.readfile import UnreadableFile, read_regular
+    from migcheck.guard.readfile import UnreadableFile, read_regular
 
     try:  # regular files only, size-capped: a path that turned into a FIFO cannot hang the report
         data = read_regular(Path(path))

@@ -6,12 +6,12 @@ import os
 from itertools import groupby
 from typing import TextIO
 
-from migcheck.engine import LintResult
-from migcheck.findings import Finding, Severity
+from migcheck.guard.escape import log_line, one_line, terminal
 from migcheck.report import scope
-from migcheck.report.escape import log_line, one_line, terminal
 from migcheck.report.ruleinfo import doc_url
 from migcheck.report.source import caret_span, line_of
+from migcheck.run.engine import LintResult
+from migcheck.vocabulary.findings import Finding, Severity
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from migcheck.guard.escape import log_line, one_line
 from migcheck.live.cycle import StepReport, VerifyResult
 from migcheck.live.locks import mode_label, strength
 from migcheck.report import json as json_report
-from migcheck.report.escape import log_line, one_line
 
 
 def _ms(value: float | None) -> str:

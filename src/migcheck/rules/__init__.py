@@ -12,7 +12,7 @@ from migcheck.rules import downgrade  # noqa: F401
 from migcheck.rules import enums  # noqa: F401
 from migcheck.rules import files  # noqa: F401
 from migcheck.rules import graph  # noqa: F401
-from migcheck.rules import history  # noqa: F401  (engine-emitted in pull-request mode: migcheck.gitbase)
+from migcheck.rules import history  # noqa: F401  (engine-emitted in pull-request mode: migcheck.run.pullrequest)
 from migcheck.rules import locking  # noqa: F401
 from migcheck.rules import maintenance  # noqa: F401
 from migcheck.rules import mysql_alter  # noqa: F401
@@ -20,11 +20,11 @@ from migcheck.rules import renames  # noqa: F401
 from migcheck.rules import rewrites  # noqa: F401
 from migcheck.rules import rolling  # noqa: F401
 from migcheck.rules import safety  # noqa: F401
-from migcheck.rules import suppression  # noqa: F401  (engine-emitted after the rules: migcheck.suppress)
+from migcheck.rules import suppression  # noqa: F401  (engine-emitted after the rules: migcheck.run.suppress)
 
 # The live cycle's ids come after the static families: where a static rule has the same id
 # (downgrade-not-inverse), the live check shares it. No database library is imported here.
-from migcheck.live import rules as _live_rules  # noqa: F401
+from migcheck.rules import live as _live_rules  # noqa: F401
 
 from migcheck.rules.peers import attach_peers
 

@@ -6,7 +6,12 @@ import re
 import sys
 from collections.abc import Iterator
 
-from migcheck.changes import (
+from migcheck.rules import lookback
+from migcheck.rules.context import ProjectContext, RevisionContext
+from migcheck.rules.fixes import lit
+from migcheck.rules.registry import Hit, change_rule, project_rule, revision_rule
+from migcheck.rules.versions import sqlite_at_least
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -18,13 +23,8 @@ from migcheck.changes import (
     RenameColumn,
     ValidateConstraint,
 )
-from migcheck.findings import Severity
-from migcheck.revision import ImportInfo, Migration
-from migcheck.rules import lookback
-from migcheck.rules.context import ProjectContext, RevisionContext
-from migcheck.rules.fixes import lit
-from migcheck.rules.registry import Hit, change_rule, project_rule, revision_rule
-from migcheck.rules.versions import sqlite_at_least
+from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.revision import ImportInfo, Migration
 
 # -- transaction-per-migration-off ----------------------------------------------------------------
 

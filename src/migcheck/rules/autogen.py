@@ -1,7 +1,7 @@
 """What autogenerate gets wrong: renames written as drop + create, and models no revision builds.
 
-Both are read statically: the schema the history builds (``migcheck.app.built``) against the
-shape of what a revision drops, and against the application's models (``migcheck.app``).
+Both are read statically: the schema the history builds (``migcheck.rules.built``) against the
+shape of what a revision drops, and against the application's models (``migcheck.extract.models``).
 ``migcheck verify --check-models`` stays the exact, database-backed comparison.
 """
 
@@ -11,16 +11,16 @@ import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
-from migcheck.app.built import BuiltSchema, BuiltTable, build, same_type, type_family
-from migcheck.app.model import Application
-from migcheck.changes import AddColumn, Change, CreateTable, DropColumn, DropTable
-from migcheck.findings import Severity
-from migcheck.graph import RevisionGraph
-from migcheck.revision import Migration
+from migcheck.extract.models.model import Application
 from migcheck.rules import lookback
+from migcheck.rules.built import BuiltSchema, BuiltTable, build, same_type, type_family
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
+from migcheck.vocabulary.changes import AddColumn, Change, CreateTable, DropColumn, DropTable
+from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import Migration
 
 RENAME_AS_DROP_AND_ADD = "rename-as-drop-and-add"
 MODEL_NOT_IN_MIGRATIONS = "model-not-in-migrations"

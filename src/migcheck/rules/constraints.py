@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.changes import AddConstraint, Change, CreateTable, ValidateConstraint
-from migcheck.findings import Severity
-from migcheck.revision import Migration
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.history_index import HistoryIndex
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.changes import AddConstraint, Change, CreateTable, ValidateConstraint
+from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.revision import Migration
 
 
 def _cols(change: AddConstraint) -> str:

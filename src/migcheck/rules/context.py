@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from migcheck.changes import Change, CreateIndex, CreateTable, DropTable, target_table
-from migcheck.config import Settings
-from migcheck.envinfo import EnvInfo
-from migcheck.graph import RevisionGraph
-from migcheck.revision import Migration
+from migcheck.sources.envinfo import EnvInfo
+from migcheck.vocabulary.changes import Change, CreateIndex, CreateTable, DropTable, target_table
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import Migration
+from migcheck.vocabulary.settings import Settings
 
 if TYPE_CHECKING:
-    from migcheck.app.view import AppView
+    from migcheck.extract.models.model import AppView
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.changes import DataChange
-from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, revision_rule
+from migcheck.vocabulary.changes import DataChange
+from migcheck.vocabulary.findings import Severity
 
 
 @revision_rule("mixed-schema-and-data-change", severity=Severity.WARNING)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.changes import (
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
+from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -20,10 +23,7 @@ from migcheck.changes import (
     RenameColumn,
     RenameTable,
 )
-from migcheck.findings import Severity
-from migcheck.rules.context import RevisionContext
-from migcheck.rules.fixes import lit
-from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.findings import Severity
 
 COLUMN_CHANGES = (CreateTable, AddColumn, AlterColumn)
 

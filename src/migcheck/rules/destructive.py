@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.changes import DropColumn, DropTable
-from migcheck.findings import Severity
 from migcheck.rules import rolling
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
+from migcheck.vocabulary.changes import DropColumn, DropTable
+from migcheck.vocabulary.findings import Severity
 
 
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))

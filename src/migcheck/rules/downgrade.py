@@ -6,7 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from migcheck.changes import (
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
+from migcheck.rules.registry import Hit, revision_rule
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     Change,
@@ -24,10 +27,7 @@ from migcheck.changes import (
     RenameTable,
     ValidateConstraint,
 )
-from migcheck.findings import Severity
-from migcheck.rules.context import RevisionContext
-from migcheck.rules.fixes import lit
-from migcheck.rules.registry import Hit, revision_rule
+from migcheck.vocabulary.findings import Severity
 
 #: Statements that change no schema, so there is nothing for a downgrade to undo: maintenance, locks,
 #: notifications, session settings, and TRUNCATE (data work: its rows are gone either way).

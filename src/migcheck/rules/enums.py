@@ -6,13 +6,13 @@ import ast
 import re
 from collections.abc import Iterator
 
-from migcheck.changes import AddColumn, AlterColumn, Change, CreateEnumType, CreateTable, RawSQL
-from migcheck.findings import Severity
-from migcheck.postgres import LazyRegex, parse_statement, unquote
-from migcheck.revision import Migration
+from migcheck.facts.postgres import LazyRegex, parse_statement, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, CreateEnumType, CreateTable, RawSQL
+from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.revision import Migration
 
 _CREATE_ENUM = LazyRegex(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
 _ENUM_NAME = LazyRegex(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)

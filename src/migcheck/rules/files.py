@@ -1,7 +1,7 @@
 """Findings about the files themselves, emitted by the engine while loading."""
 
-from migcheck.findings import Severity
 from migcheck.rules.registry import engine_rule
+from migcheck.vocabulary.findings import Severity
 
 INVALID_MIGRATION_FILE = engine_rule(
     "invalid-migration-file",

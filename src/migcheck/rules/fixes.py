@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from migcheck.postgres import LazyRegex
+from migcheck.facts.postgres import LazyRegex
 
 _SQL_TO_SA = {
     "BIGINT": "sa.BigInteger()",

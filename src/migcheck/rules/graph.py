@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.findings import Severity
-from migcheck.graph import RevisionGraph
 from migcheck.rules.registry import Hit, graph_rule
+from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.graph import RevisionGraph
 
 
 @graph_rule("multiple-heads", severity=Severity.ERROR)

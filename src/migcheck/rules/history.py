@@ -1,10 +1,10 @@
 """Pull-request mode: findings about what a branch does to history the base branch already has.
 
-Emitted by ``migcheck.gitbase`` (they need git, not just the files), only with ``--base REF``.
+Emitted by ``migcheck.run.pullrequest`` (they need git, not just the files), only with ``--base REF``.
 """
 
-from migcheck.findings import Severity
 from migcheck.rules.registry import engine_rule
+from migcheck.vocabulary.findings import Severity
 
 MODIFIED_APPLIED_MIGRATION = engine_rule(
     "modified-applied-migration",

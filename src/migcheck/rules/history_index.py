@@ -24,7 +24,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from migcheck.changes import (
+from migcheck.facts.postgres import not_null_check_column
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -38,9 +39,8 @@ from migcheck.changes import (
     RenameTable,
     ValidateConstraint,
 )
-from migcheck.graph import RevisionGraph
-from migcheck.postgres import not_null_check_column
-from migcheck.revision import Migration
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import Migration
 
 _ATTR = "_migcheck_history_index"
 

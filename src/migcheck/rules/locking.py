@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.changes import AddColumn, CreateIndex, DropIndex, target_table
-from migcheck.findings import Severity
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
+from migcheck.vocabulary.changes import AddColumn, CreateIndex, DropIndex, target_table
+from migcheck.vocabulary.findings import Severity
 
 
 @change_rule("add-not-null-column-without-default", severity=Severity.ERROR, on=(AddColumn,))

@@ -12,7 +12,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 
-from migcheck.changes import (
+from migcheck.facts.postgres import not_null_check_column
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.history_index import HistoryIndex, is_commit
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -26,10 +29,7 @@ from migcheck.changes import (
     RenameTable,
     ValidateConstraint,
 )
-from migcheck.postgres import not_null_check_column
-from migcheck.revision import Migration
-from migcheck.rules.context import RevisionContext
-from migcheck.rules.history_index import HistoryIndex, is_commit
+from migcheck.vocabulary.revision import Migration
 
 __all__ = ["ancestors", "before", "column_nullable", "column_server_default", "column_type", "is_commit",
            "split_between", "validated_not_null_check"]

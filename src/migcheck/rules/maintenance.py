@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.changes import RawSQL
-from migcheck.findings import Severity
-from migcheck.postgres import LazyRegex, Statement, parse_statement, refused_in_transaction, unquote
+from migcheck.facts.postgres import LazyRegex, Statement, parse_statement, refused_in_transaction, unquote
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.changes import RawSQL
+from migcheck.vocabulary.findings import Severity
 
 _CREATED = LazyRegex(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?P<what>MATERIALIZED\s+VIEW|SCHEMA|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"

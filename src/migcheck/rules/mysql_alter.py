@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.changes import AddConstraint, AlterColumn, Change, DropConstraint, SetSetting
-from migcheck.findings import Severity
-from migcheck.mysql_ddl import FACTS, Operation, algorithm, classify_type_change, parse_mysql_type
+from migcheck.facts.mysql import FACTS, Operation, algorithm, classify_type_change, parse_mysql_type
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import is_mariadb, mysql_label, version_tuple
+from migcheck.vocabulary.changes import AddConstraint, AlterColumn, Change, DropConstraint, SetSetting
+from migcheck.vocabulary.findings import Severity
 
 _FIX = (
     "run it with an online schema change tool that copies in the background while writes continue "

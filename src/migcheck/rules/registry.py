@@ -17,8 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from migcheck.changes import Change
-from migcheck.findings import Severity
+from migcheck.vocabulary.changes import Change
+from migcheck.vocabulary.findings import Severity
 
 RuleKind = Literal["change", "revision", "graph", "project", "engine"]
 DOC_SECTIONS = ("What it finds", "Why it hurts", "Example", "Safe alternative")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.changes import AddColumn, DropColumn, RawSQL, RenameColumn, RenameTable
-from migcheck.findings import Severity
-from migcheck.postgres import LazyRegex, unquote
+from migcheck.facts.postgres import LazyRegex, unquote
 from migcheck.rules import lookback, rolling
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.changes import AddColumn, DropColumn, RawSQL, RenameColumn, RenameTable
+from migcheck.vocabulary.findings import Severity
 
 _CREATE_VIEW = LazyRegex(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\s+"

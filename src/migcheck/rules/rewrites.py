@@ -5,14 +5,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from migcheck.changes import AddColumn, AlterColumn, RawSQL
-from migcheck.findings import Severity
-from migcheck.postgres import classify_type_change, is_serial, parse_type, using_is_plain_cast, volatile_call
+from migcheck.facts.postgres import classify_type_change, is_serial, parse_type, using_is_plain_cast, volatile_call
 from migcheck.rules import lookback
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit, sa_type
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.changes import AddColumn, AlterColumn, RawSQL
+from migcheck.vocabulary.findings import Severity
 
 _INTEGER_TYPES = {"int2", "int4", "int8"}
 

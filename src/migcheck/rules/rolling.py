@@ -1,6 +1,6 @@
 """Rolling-deploy safety: drops, renames, NOT NULL columns and type changes judged against the
 application's own models, at HEAD and on the base branch (the release serving traffic while the
-migration runs). The models are read statically by ``migcheck.app``.
+migration runs). The models are read statically by ``migcheck.extract.models``.
 """
 
 from __future__ import annotations
@@ -8,9 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from migcheck.app.built import type_family
-from migcheck.app.model import MappedColumn, MappedTable
-from migcheck.changes import (
+from migcheck.extract.models.model import MappedColumn, MappedTable
+from migcheck.rules.autogen import autogenerate_note
+from migcheck.rules.built import type_family
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit, sa_type
+from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.changes import (
     AddColumn,
     AlterColumn,
     Change,
@@ -20,11 +24,7 @@ from migcheck.changes import (
     RenameColumn,
     RenameTable,
 )
-from migcheck.findings import Severity
-from migcheck.rules.autogen import autogenerate_note
-from migcheck.rules.context import RevisionContext
-from migcheck.rules.fixes import lit, sa_type
-from migcheck.rules.registry import Hit, change_rule
+from migcheck.vocabulary.findings import Severity
 
 STILL_MAPPED_AT_HEAD = "still-mapped-at-head"
 STILL_MAPPED_ON_BASE = "still-mapped-on-base"
@@ -98,7 +98,7 @@ def _recreated_later(ctx: RevisionContext, change: Change, table: str, column: s
 
 
 def _lookup(app: object, table: str, column: str | None) -> tuple[str, MappedColumn | MappedTable | None]:
-    from migcheck.app.model import Application
+    from migcheck.extract.models.model import Application
 
     assert isinstance(app, Application)
     if column is None:
@@ -219,7 +219,7 @@ def still_mapped_on_base(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
 
 def _model(app: object, table: str, mapped: MappedColumn | MappedTable) -> str:
     """The model class queries go through (a mixin's column belongs to the class that uses it)."""
-    from migcheck.app.model import Application
+    from migcheck.extract.models.model import Application
 
     found = app.table(table) if isinstance(app, Application) else None
     return found.owner if found is not None else mapped.owner

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.changes import (
+from migcheck.facts.postgres import parse_statement
+from migcheck.rules.context import ProjectContext, RevisionContext
+from migcheck.rules.registry import Hit, change_rule, project_rule
+from migcheck.rules.versions import instant_add_column, mysql_label, release_unknown
+from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -22,12 +26,8 @@ from migcheck.changes import (
     SetSetting,
     target_table,
 )
-from migcheck.findings import Severity
-from migcheck.postgres import parse_statement
-from migcheck.revision import Migration
-from migcheck.rules.context import ProjectContext, RevisionContext
-from migcheck.rules.registry import Hit, change_rule, project_rule
-from migcheck.rules.versions import instant_add_column, mysql_label, release_unknown
+from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.revision import Migration
 
 # -- missing-lock-timeout -------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
-"""Findings about inline suppression comments, emitted by ``migcheck.suppress`` after the rules ran."""
+"""Findings about inline suppression comments, emitted by ``migcheck.run.suppress`` after the rules ran."""
 
-from migcheck.findings import Severity
 from migcheck.rules.registry import engine_rule
+from migcheck.vocabulary.findings import Severity
 
 UNUSED_SUPPRESSION = engine_rule(
     "unused-suppression",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from migcheck.config import Settings
+from migcheck.vocabulary.settings import Settings
 
 _NUMBER = re.compile(r"\d+")
 

@@ -3,32 +3,18 @@ base (the release serving traffic while the migration runs)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migcheck.app.files import GitTree
-from migcheck.app.model import Application
-from migcheck.app.reader import read_application
+from migcheck.extract.models.model import Application
+from migcheck.extract.models.reader import read_application
+from migcheck.sources.gittree import GitTree
 
 if TYPE_CHECKING:
-    from migcheck.config import Settings
-    from migcheck.gitbase import PullRequest
+    from migcheck.run.pullrequest import PullRequest
+    from migcheck.vocabulary.settings import Settings
 
 _PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py")
-
-
-@dataclass
-class AppView:
-    head: Application | None
-    base: Application | None = None
-    #: The ref the user named with ``--base`` (for messages), when the base models were read.
-    base_ref: str | None = None
-    #: Rule ids that are on: drop-column and friends leave a drop to them instead of reporting it twice.
-    enabled: set[str] = field(default_factory=set)
-    #: Revisions that exist on the base (pull-request mode): drift they already had is not the branch's.
-    base_revisions: set[str] | None = None
-
 
 
 def project_root(env_py: Path, settings: Settings) -> Path:

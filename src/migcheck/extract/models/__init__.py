@@ -5,9 +5,9 @@ its MappedColumns), ``.naming_convention`` (env.py's target metadata) and ``.typ
 (TypeDecorator classes with their impl per dialect). See docs/architecture.md.
 """
 
-from migcheck.app.files import GitTree, ProjectFiles, WorkingTree
-from migcheck.app.model import Application, MappedColumn, MappedTable, Note, TypeDecoratorInfo
-from migcheck.app.reader import read_application
+from migcheck.extract.models.files import ProjectFiles, WorkingTree
+from migcheck.extract.models.model import Application, MappedColumn, MappedTable, Note, TypeDecoratorInfo
+from migcheck.extract.models.reader import read_application
 
-__all__ = ["Application", "GitTree", "MappedColumn", "MappedTable", "Note", "ProjectFiles", "TypeDecoratorInfo",
+__all__ = ["Application", "MappedColumn", "MappedTable", "Note", "ProjectFiles", "TypeDecoratorInfo",
            "WorkingTree", "read_application"]

@@ -48,11 +48,12 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import Any
 
-import migcheck
+from migcheck.vocabulary.version import VERSION
 
 #: Bumped when the layout of the cache itself changes.
 FORMAT = "1"
-_ALLOWED_MODULES = {"migcheck.changes", "migcheck.revision"}
+
+_ALLOWED_MODULES = {"migcheck.vocabulary.changes", "migcheck.vocabulary.revision"}
 _ALLOWED_PATHS = {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"}
 
 
@@ -67,8 +68,8 @@ def cache_root() -> Path:
 
 def _code_fingerprint() -> str:
     """What decides a file's loaded form besides the file: migcheck's code and sqlglot's version."""
-    digest = hashlib.sha256(f"{FORMAT}|{migcheck.__version__}|{sys.version}".encode())
-    package = Path(migcheck.__file__).parent
+    digest = hashlib.sha256(f"{FORMAT}|{VERSION}|{sys.version}".encode())
+    package = Path(__file__).resolve().parent.parent  # the migcheck package
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
@@ -257,7 +258,7 @@ def _valid_entry(name: object, entry: object) -> bool:
     """``absolute path -> (content key, Migration | (path, message, line) | None)``, every field typed."""
     if not isinstance(name, str) or type(entry) is not tuple or len(entry) != 2 or type(entry[0]) is not str:
         return False
-    from migcheck.revision import Migration
+    from migcheck.vocabulary.revision import Migration
 
     outcome = entry[1]
     if outcome is None:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from migcheck.changes import (
+from migcheck.facts.postgres import parse_type
+from migcheck.vocabulary.changes import (
     AddColumn,
     AlterColumn,
     Change,
@@ -29,8 +30,7 @@ from migcheck.changes import (
     RenameColumn,
     RenameTable,
 )
-from migcheck.postgres import parse_type
-from migcheck.revision import Migration, iter_statements
+from migcheck.vocabulary.revision import Migration, iter_statements
 
 BuiltStatus = Literal["built", "absent", "unknown"]
 _COPIED = re.compile(r"\b(?:LIKE|INHERITS|PARTITION\s+OF|AS\s+SELECT|AS\s*\()", re.I)

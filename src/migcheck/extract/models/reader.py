@@ -22,9 +22,9 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from migcheck.app.files import ProjectFiles, WorkingTree
-from migcheck.app.model import Application, MappedColumn, MappedTable, Note, TypeDecoratorInfo
-from migcheck.app.resolve import ModuleFinder, module_roots
+from migcheck.extract.models.files import ProjectFiles, WorkingTree
+from migcheck.extract.models.model import Application, MappedColumn, MappedTable, Note, TypeDecoratorInfo
+from migcheck.extract.models.resolve import ModuleFinder, module_roots
 
 MAX_MODULES = 3000
 #: How deep a dotted name or a chain of definitions is followed; real models need a handful.

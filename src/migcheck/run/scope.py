@@ -15,14 +15,15 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migcheck.config import ConfigError, Settings
-from migcheck.graph import RevisionGraph
-from migcheck.revision import Migration
+from migcheck.run.config import ConfigError
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import Migration
+from migcheck.vocabulary.settings import Settings
 
 if TYPE_CHECKING:
-    from migcheck.discovery import Sources
-    from migcheck.gitbase import PullRequest
     from migcheck.rules.registry import Hit
+    from migcheck.run.pullrequest import PullRequest
+    from migcheck.sources.discovery import Sources
 
 
 def trusted_revisions(migrations: list[Migration], settings: Settings) -> set[str]:
@@ -59,7 +60,7 @@ class Scope:
               settings: Settings) -> Scope:
         scope = cls(trusted=trusted_revisions([*migrations, *sql_migrations], settings))
         if settings.base:
-            from migcheck.gitbase import PullRequest
+            from migcheck.run.pullrequest import PullRequest
 
             scope.pull_request = PullRequest.build(settings.base, sources, migrations)
         return scope

@@ -10,8 +10,8 @@ both checks.
 from __future__ import annotations
 
 import migcheck.rules  # noqa: F401  (static families first, so a shared id keeps its static rule)
-from migcheck.findings import Severity
 from migcheck.rules.registry import REGISTRY, engine_rule
+from migcheck.vocabulary.findings import Severity
 
 FAMILY = "live"
 

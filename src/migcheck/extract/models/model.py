@@ -111,3 +111,18 @@ class Application:
         if column.lower() in mapped.columns:
             return "mapped"
         return "unmapped" if mapped.complete else "unknown"
+
+
+@dataclass
+class AppView:
+    """What the lint rules see of the application: the models at HEAD and, in pull-request mode, on the
+    base (the release serving traffic while the migration runs)."""
+
+    head: Application | None
+    base: Application | None = None
+    #: The ref the user named with ``--base`` (for messages), when the base models were read.
+    base_ref: str | None = None
+    #: Rule ids that are on: drop-column and friends leave a drop to them instead of reporting it twice.
+    enabled: set[str] = field(default_factory=set)
+    #: Revisions that exist on the base (pull-request mode): drift they already had is not the branch's.
+    base_revisions: set[str] | None = None

@@ -10,12 +10,7 @@ Three questions, answered with the ``git`` command line (no GitPython):
 
 The working tree counts, untracked files included, so a developer can run it before committing.
 
-The linted tree is untrusted (a stranger's pull request), and a folder in it can look like a git
-repository (``HEAD``, ``config``, ``objects/``, ``refs/``) whose ``config`` runs commands
-(``core.fsmonitor``) and whose refs forge the base. So git never *discovers* a repository here:
-:func:`locate` finds the checkout's ``.git`` (which a commit cannot contain) above the linted
-path, and every call pins ``--git-dir``/``--work-tree`` with config that no repository
-can override (see docs/security.md).
+git runs only through ``migcheck.sources.git``, hardened for a stranger's checkout (docs/security.md).
 """
 
 from __future__ import annotations
@@ -23,62 +18,31 @@ from __future__ import annotations
 import ast
 import functools
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.discovery import Sources, checkout_top
-from migcheck.graph import RevisionGraph
-from migcheck.revision import HeaderError, Migration, read_header
 from migcheck.rules.history import (
     DELETED_MIGRATION,
     MODIFIED_APPLIED_MIGRATION,
     NEW_REVISION_NOT_ON_BASE_HEAD,
 )
 from migcheck.rules.registry import Hit
-
-_FULL_HISTORY = "GitHub Actions: actions/checkout with `fetch-depth: 0`"
-
-
-class GitBaseError(Exception):
-    """Pull-request mode cannot run; the message says what to fetch or fix."""
-
-
-#: Command-line config outranks every config file, the repository's included: no fsmonitor or hook
-#: command runs, and a bare repository is never picked up implicitly (defence in depth: git is never
-#: left to discover a repository anyway). ``--no-pager``, ``--no-ext-diff`` and ``--no-textconv``
-#: keep the remaining configured commands out.
-_HARDENED = (
-    "--no-pager", "--literal-pathspecs", "--no-optional-locks",
-    "-c", "safe.bareRepository=explicit",
-    "-c", "core.fsmonitor=false",
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "core.untrackedCache=false",
+from migcheck.sources.discovery import Sources
+from migcheck.sources.git import (
+    Checkout,
+    GitBaseError,
+    blob_ids,
+    check_ref,
+    find_merge_base,
+    first_line,
+    git,
+    locate,
+    read_blobs,
 )
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import HeaderError, Migration, read_header
 
-
-@dataclass(frozen=True)
-class Checkout:
-    """A git checkout, pinned: ``--git-dir`` and ``--work-tree`` on every call, the top as cwd."""
-
-    top: Path
-    git_dir: Path  # ``top/.git``: a directory, or the file of a linked worktree or submodule
-
-
-def _git(repo: Checkout, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    # GIT_OPTIONAL_LOCKS=0: read-only, not even the index's stat cache is refreshed.
-    env = {**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_EXTERNAL_DIFF", "GIT_PAGER"):
-        env.pop(name, None)
-    argv = ["git", f"--git-dir={repo.git_dir}", f"--work-tree={repo.top}", *_HARDENED, *args]
-    try:
-        return subprocess.run(argv, cwd=repo.top, input=stdin, capture_output=True, env=env, check=False)
-    except FileNotFoundError:
-        raise GitBaseError("--base needs git, and no `git` command was found on PATH") from None
-
-
-def _out(proc: subprocess.CompletedProcess[bytes]) -> str:
-    return proc.stdout.decode("utf-8", "surrogateescape").strip()
+FULL_HISTORY = "GitHub Actions: actions/checkout with `fetch-depth: 0`"
 
 
 @dataclass
@@ -108,8 +72,8 @@ class PullRequest:
                                                                                       *sources.sql]])]
         checkout = locate(anchors)
         repo = checkout.top
-        _check_ref(checkout, ref)
-        merge_base = _merge_base(checkout, ref)
+        check_ref(checkout, ref)
+        merge_base = find_merge_base(checkout, ref)
         specs = sorted({a.relative_to(repo).as_posix() or "." for a in anchors}) or ["."]
         pr = cls(ref=ref, checkout=checkout, merge_base=merge_base)
         pr._read_changes(specs)
@@ -130,10 +94,10 @@ class PullRequest:
         has the header already read from disk; git is asked only for the others (usually the few
         revisions the base gained since the branch started).
         """
-        tip = _tree(self.checkout, self.ref, specs)
+        tip = blob_ids(self.checkout, self.ref, specs)
         if tip is None:
             return None
-        head = _tree(self.checkout, "HEAD", specs) or {}
+        head = blob_ids(self.checkout, "HEAD", specs) or {}
         on_disk = {_resolved(m.path): m for m in migrations}
         headers: list[Migration] = []
         to_read: list[str] = []
@@ -146,7 +110,7 @@ class PullRequest:
                 headers.append(known)
             else:
                 to_read.append(path)
-        for path, text in zip(to_read, _blobs(self.checkout, [f"{self.ref}:{p}" for p in to_read]), strict=True):
+        for path, text in zip(to_read, read_blobs(self.checkout, [f"{self.ref}:{p}" for p in to_read]), strict=True):
             header = _header(text)
             if header is not None:
                 revision, down, labels = header
@@ -157,11 +121,11 @@ class PullRequest:
     # --- what changed ------------------------------------------------------------------------
 
     def _read_changes(self, specs: list[str]) -> None:
-        diff = _git(self.checkout, "diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv",
+        diff = git(self.checkout, "diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv",
                     self.merge_base, "--",
                     *specs)
         if diff.returncode != 0:
-            raise GitBaseError(f"git diff against {self.ref} failed: {_first_line(diff)}")
+            raise GitBaseError(f"git diff against {self.ref} failed: {first_line(diff)}")
         fields = diff.stdout.decode("utf-8", "surrogateescape").split("\0")
         old_paths: list[str] = []
         i = 0
@@ -187,11 +151,11 @@ class PullRequest:
                 old_paths.append(path)
             else:  # A, U (unmerged), X
                 self.changed.add((self.repo / path).resolve())
-        untracked = _git(self.checkout, "ls-files", "--others", "--exclude-standard", "-z", "--", *specs)
+        untracked = git(self.checkout, "ls-files", "--others", "--exclude-standard", "-z", "--", *specs)
         for path in untracked.stdout.decode("utf-8", "surrogateescape").split("\0"):
             if path:
                 self.changed.add((self.repo / path).resolve())
-        texts = _blobs(self.checkout, [f"{self.merge_base}:{p}" for p in old_paths if p.endswith(".py")])
+        texts = read_blobs(self.checkout, [f"{self.merge_base}:{p}" for p in old_paths if p.endswith(".py")])
         for path, text in zip([p for p in old_paths if p.endswith(".py")], texts, strict=True):
             revision = _revision_of(text)
             if text is not None and revision is not None:
@@ -267,118 +231,6 @@ class PullRequest:
         return out
 
 
-# --- git plumbing ----------------------------------------------------------------------------
-
-
-def _first_line(proc: subprocess.CompletedProcess[bytes]) -> str:
-    text = proc.stderr.decode("utf-8", "replace").strip()
-    return text.splitlines()[0] if text else f"exit status {proc.returncode}"
-
-
-def locate(anchors: list[Path]) -> Checkout:
-    """The checkout holding ``anchors``: the nearest ``.git`` above the first (the working directory without one).
-
-    Found by looking for ``.git`` upward, as git does for a non-bare repository, but without running
-    git: a folder of the linted tree dressed up as a repository is never a candidate, and no
-    repository's config is read before the checkout is pinned. Git refuses ``.git`` as a path in a
-    commit, so a pull request cannot plant one. The innermost checkout is the right one for a clone
-    nested in another repository's tree.
-    """
-    start = (anchors[0] if anchors[0].is_dir() else anchors[0].parent) if anchors else Path.cwd().resolve()
-    top = checkout_top(start)
-    if top is None:
-        raise GitBaseError(f"--base needs a git repository, and {start} is not inside one "
-                           f"(run migcheck from a clone, or lint without --base)")
-    for anchor in anchors:
-        if not anchor.is_relative_to(top):
-            raise GitBaseError(f"{anchor} is outside the git repository at {top}; --base compares "
-                               f"files inside one repository")
-    checkout = Checkout(top, top / ".git")
-    proc = _git(checkout, "rev-parse", "--is-inside-work-tree")
-    if proc.returncode != 0:
-        raise GitBaseError(f"git cannot read the repository at {top}: {_first_line(proc)}")
-    return checkout
-
-
-def _is_shallow(repo: Checkout) -> bool:
-    return _out(_git(repo, "rev-parse", "--is-shallow-repository")) == "true"
-
-
-def _fetch_hint(repo: Checkout, ref: str) -> str:
-    """The fetch command that brings ``ref`` into the clone: ``origin/main`` -> ``git fetch origin main``."""
-    remotes = _out(_git(repo, "remote")).split()
-    name = ref.removeprefix("refs/remotes/")
-    remote, _, branch = name.partition("/")
-    if branch and (remote in remotes or not remotes or name != ref):
-        return f"git fetch {remote} {branch}"
-    return f"git fetch {remotes[0] if remotes else 'origin'} {ref.removeprefix('refs/heads/')}"
-
-
-def _close_refs(repo: Checkout, ref: str) -> list[str]:
-    """Branches, remote-tracking branches and tags spelt like ``ref``."""
-    from difflib import get_close_matches
-
-    names = _out(_git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes",
-                      "refs/tags")).split()
-    return get_close_matches(ref, [n for n in names if not n.endswith("/HEAD")], n=1, cutoff=0.75)
-
-
-def _check_ref(repo: Checkout, ref: str) -> None:
-    if ref.startswith("-"):
-        raise GitBaseError(f"--base {ref!r} is not a git ref")
-    proc = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if proc.returncode == 0:
-        return
-    close = _close_refs(repo, ref)
-    if close:  # a typo (`mian`) is likelier than a missing fetch
-        raise GitBaseError(f"base ref {ref!r} not found in this clone; did you mean {close[0]!r}?")
-    fetch = _fetch_hint(repo, ref)
-    if _is_shallow(repo):
-        raise GitBaseError(f"base ref {ref!r} is not in this shallow clone; fetch it with its history: "
-                           f"{fetch} --unshallow ({_FULL_HISTORY})")
-    raise GitBaseError(f"base ref {ref!r} not found in this clone; fetch it first: {fetch}")
-
-
-def _merge_base(repo: Checkout, ref: str) -> str:
-    if _git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
-        raise GitBaseError("HEAD has no commit yet: commit the branch before comparing it with --base")
-    proc = _git(repo, "merge-base", "HEAD", ref)
-    if proc.returncode == 0 and _out(proc):
-        return _out(proc)
-    if _is_shallow(repo):
-        raise GitBaseError(f"no merge base between HEAD and {ref}: this clone is shallow and lacks the "
-                           f"commit where the branch started; fetch the history: git fetch --unshallow "
-                           f"({_FULL_HISTORY})")
-    raise GitBaseError(f"HEAD and {ref} share no history (no merge base): is {ref!r} the right base branch?")
-
-
-def _blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
-    """The text of each ``rev:path`` in one ``git cat-file --batch`` (None for missing or undecodable)."""
-    if not specs:
-        return []
-    proc = _git(repo, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode())
-    data = proc.stdout
-    out: list[str | None] = []
-    pos = 0
-    for _ in specs:
-        end = data.find(b"\n", pos)
-        if proc.returncode != 0 or end == -1:
-            return [*out, *[None] * (len(specs) - len(out))]
-        header = data[pos:end].split()
-        pos = end + 1
-        if len(header) < 3 or header[-1] == b"missing":
-            out.append(None)
-            continue
-        size = int(header[2])
-        blob = data[pos : pos + size]
-        pos += size + 1
-        try:
-            out.append(blob.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            out.append(None)
-    return out
-
-
 def _revision_of(text: str | None) -> str | None:
     header = _header(text)
     return header[0] if header else None
@@ -392,20 +244,6 @@ def _header(text: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]] | 
     except (SyntaxError, ValueError, HeaderError, RecursionError, MemoryError):
         return None
     return (header.revision, header.down_revisions, header.branch_labels) if header else None
-
-
-def _tree(repo: Checkout, rev: str, specs: list[str]) -> dict[str, str] | None:
-    """``path -> blob id`` of the files under ``specs`` in ``rev`` (None when git cannot list it)."""
-    proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *specs)
-    if proc.returncode != 0:
-        return None
-    out = {}
-    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        meta, _, path = entry.partition("\t")
-        parts = meta.split()
-        if len(parts) == 3 and parts[1] == "blob":
-            out[path] = parts[2]
-    return out
 
 
 def _resolved(path: Path) -> Path:
@@ -462,38 +300,3 @@ def _first_difference(old: list[ast.stmt], new: list[ast.stmt], fallback: int) -
     return None
 
 
-# --- reading another commit's files (the application reader, migcheck.app) ------------------
-
-
-def tree_entries(repo: Checkout, rev: str, spec: str) -> list[tuple[str, str]]:
-    """``(path, mode)`` of every file under ``spec`` in ``rev`` (mode 120000 is a symlink); [] when
-    git cannot list it."""
-    proc = _git(repo, "ls-tree", "-r", "-z", "--full-tree", rev, "--", spec)
-    if proc.returncode != 0:
-        return []
-    out = []
-    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        meta, _, path = entry.partition("\t")
-        parts = meta.split()
-        if len(parts) == 3 and parts[1] == "blob":
-            out.append((path, parts[0]))
-    return out
-
-
-def blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
-    """The text of each ``rev:path`` (None for missing or undecodable), in one git call."""
-    return _blobs(repo, specs)
-
-
-def blob_sizes(repo: Checkout, specs: list[str]) -> list[int | None]:
-    """The size in bytes of each ``rev:path`` (None for missing or not a blob), without reading it."""
-    if not specs:
-        return []
-    proc = _git(repo, "cat-file", "--batch-check=%(objecttype) %(objectsize)",
-                stdin="".join(f"{s}\n" for s in specs).encode())
-    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines() if proc.returncode == 0 else []
-    out: list[int | None] = []
-    for i in range(len(specs)):
-        parts = lines[i].split() if i < len(lines) else []
-        out.append(int(parts[1]) if len(parts) == 2 and parts[0] == "blob" and parts[1].isdigit() else None)
-    return out

@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from migcheck.findings import Finding, Severity
-from migcheck.readfile import UnreadableFile, read_regular
+from migcheck.guard.readfile import UnreadableFile, read_regular
+from migcheck.vocabulary.findings import Finding, Severity
 
 FORMAT_VERSION = 1
 FORMAT_KEY = "migcheck_table_stats"
@@ -286,7 +286,7 @@ def since_snapshot(
     linted revision (its ancestors that the snapshot's heads do not have) are replayed for
     CREATE/RENAME/DROP TABLE. Without recorded heads nothing is known, and nothing is assumed.
     """
-    from migcheck.changes import CreateTable, DropTable, RenameTable
+    from migcheck.vocabulary.changes import CreateTable, DropTable, RenameTable
 
     unknown: dict[str | None, set[str]] = {}
     renamed: dict[str | None, dict[str, str]] = {}

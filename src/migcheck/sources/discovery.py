@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.readfile import UnreadableFile, read_regular
+from migcheck.guard.readfile import UnreadableFile, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib

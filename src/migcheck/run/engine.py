@@ -13,24 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migcheck import suppress
-from migcheck.app.model import Application
-from migcheck.app.view import AppView
-from migcheck.changes import target_table
-from migcheck.config import ConfigError, Settings
-from migcheck.discovery import DiscoveryError, Sources, discover
-from migcheck.envinfo import EnvInfo, read_env
-from migcheck.findings import Finding, Severity
-from migcheck.graph import RevisionGraph
-from migcheck.load import LoadError, load_python, load_sql
-from migcheck.parallel import load_python_files
-from migcheck.revision import Migration
+from migcheck.extract.models.model import Application, AppView
 from migcheck.rules.autogen import APP_PROJECT_RULES
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE
 from migcheck.rules.registry import Hit, Rule, all_rules
 from migcheck.rules.rolling import ROLLING_RULES
-from migcheck.scope import Scope
+from migcheck.run import suppress
+from migcheck.run.config import ConfigError
+from migcheck.run.scope import Scope
+from migcheck.sources.discovery import DiscoveryError, Sources, discover
+from migcheck.sources.envinfo import EnvInfo, read_env
+from migcheck.sources.load import LoadError, load_python, load_sql
+from migcheck.sources.parallel import load_python_files
+from migcheck.vocabulary.changes import target_table
+from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.revision import Migration
+from migcheck.vocabulary.settings import Settings
 
 
 @dataclass
@@ -196,7 +196,7 @@ def _read_head(sources: Sources, settings: Settings) -> tuple[Path, Application 
     """The models at HEAD, once per run, when a rule that judges against them is on."""
     if not sources.env_py or not {r.id for r in selected_rules(settings)} & APP_RULES:
         return None
-    from migcheck.app.view import read_head
+    from migcheck.run.appview import read_head
 
     return read_head(sources.env_py[0], settings)
 
@@ -379,7 +379,7 @@ def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: li
     judges against them is on and env.py (or ``models``) leads to them."""
     if not enabled & APP_RULES or not sources.env_py:
         return None
-    from migcheck.app.view import read_base, read_head
+    from migcheck.run.appview import read_base, read_head
 
     env_py = sources.env_py[0]
     root, head = head_read or read_head(env_py, settings)
@@ -403,7 +403,7 @@ def _rolling_safe(findings: list[Finding], linted: list[Migration]) -> dict[str,
 def apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: RevisionGraph, notes: list[str],
                       settings: Settings) -> None:
     """Severities from the committed snapshot of table sizes (``table-stats``); lint and verify alike."""
-    from migcheck import tablesizes
+    from migcheck.run import tablesizes
 
     assert settings.table_stats is not None
     try:
@@ -420,7 +420,7 @@ def apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: R
 
 
 def thresholds(settings: Settings) -> Any:
-    from migcheck.tablesizes import Thresholds
+    from migcheck.run.tablesizes import Thresholds
 
     return Thresholds(settings.small_table_rows, settings.small_table_bytes, settings.large_table_rows,
                       settings.large_table_bytes, settings.table_stats_max_age)
@@ -429,8 +429,8 @@ def thresholds(settings: Settings) -> Any:
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
               pull_request: bool) -> list[Finding]:
     """Mark findings covered by inline comments; return the findings about the comments themselves."""
-    from migcheck.live.rules import LINT_SKIPS_UNUSED
     from migcheck.rules.history import PR_RULES
+    from migcheck.rules.live import LINT_SKIPS_UNUSED
 
     display = {id(m): display_path(m.path) for m in linted}
     # A comment for a rule that verify reports is verify's to use: lint cannot call it unused.

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from migcheck.envcompare import CompareOptions
-from migcheck.readfile import UnreadableFile, read_regular
+    from migcheck.sources.envcompare import CompareOptions
+from migcheck.guard.readfile import UnreadableFile, read_regular
 
 _LOCK_TIMEOUT = re.compile(r"\block_timeout\b", re.I)
 _LOCK_WAIT_TIMEOUT = re.compile(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
@@ -46,7 +46,7 @@ class EnvInfo:
         Only verify's ``--check-models`` asks: computed on first use, so lint never rebuilds an
         ``include_object`` filter from env.py (that rebuilds and runs a whitelisted function).
         """
-        from migcheck.envcompare import CompareOptions, compare_options
+        from migcheck.sources.envcompare import CompareOptions, compare_options
 
         if self._compare_source is None:
             return CompareOptions()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.changes import Change
+from migcheck.vocabulary.changes import Change
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 

@@ -20,11 +20,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migcheck.load import LoadError, load_python, read_bytes
-from migcheck.revision import Migration
+from migcheck.sources.load import LoadError, load_python, read_bytes
+from migcheck.vocabulary.revision import Migration
 
 if TYPE_CHECKING:
-    from migcheck.cache import Cache, Pack
+    from migcheck.sources.cache import Cache, Pack
 
 #: Fewer files than this load in-process. On 2 CPUs the pool did not pay at 800 or 1,500 files and
 #: began to at about 2,000 (interleaved runs, docs/speed.md); it always costs CPU time and memory.
@@ -61,7 +61,7 @@ def load_python_files(
     """
     store: Cache | None = None
     if cache and len(paths) >= CACHE_MIN_FILES:
-        from migcheck.cache import Cache  # hashlib and pickle: only when the cache is used
+        from migcheck.sources.cache import Cache  # hashlib and pickle: only when the cache is used
 
         store = Cache.open(dialect, notes=notes)
     outcomes: list[Outcome] = [None] * len(paths)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python_ast import PythonExtractor
-from migcheck.readfile import UnreadableFile, read_regular
-from migcheck.revision import HeaderError, Migration, module_constants, read_header, read_imports
+from migcheck.guard.readfile import UnreadableFile, read_regular
+from migcheck.vocabulary.revision import HeaderError, Migration, module_constants, read_header, read_imports
 
 
 @dataclass
@@ -24,7 +24,7 @@ class LoadError(Exception):
 
 
 def read_bytes(path: Path) -> bytes:
-    """A regular file's bytes, size-capped (see migcheck.readfile); LoadError for anything else."""
+    """A regular file's bytes, size-capped (see migcheck.guard.readfile); LoadError for anything else."""
     try:
         return read_regular(path)
     except UnreadableFile as exc:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from migcheck.config import migcheck_table, short_path
+from migcheck.run.config import migcheck_table, short_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,9 +36,9 @@ class AdoptError(Exception):
 def init_config(paths: list[Path], *, target: Path | None = None, dialect: str | None = None,
                 force: bool = False) -> str:
     """Write the starter table; return the message for the user."""
-    from migcheck.discovery import DiscoveryError, discover
-    from migcheck.graph import RevisionGraph
-    from migcheck.load import LoadError, load_python
+    from migcheck.sources.discovery import DiscoveryError, discover
+    from migcheck.sources.load import LoadError, load_python
+    from migcheck.vocabulary.graph import RevisionGraph
 
     try:
         sources = discover(paths)

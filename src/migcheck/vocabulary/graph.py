@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from migcheck.revision import Migration
+from migcheck.vocabulary.revision import Migration
 
 
 @dataclass

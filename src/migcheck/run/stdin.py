@@ -11,12 +11,16 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from migcheck.config import Settings
-from migcheck.discovery import DiscoveryError, discover
-from migcheck.engine import LintResult, display_path, lint_sources
-from migcheck.report import source
+from migcheck.run.engine import LintResult, display_path, lint_sources
+from migcheck.sources.discovery import DiscoveryError, discover
+from migcheck.vocabulary.settings import Settings
 
 STDIN = "-"
+
+
+def shown_name(filename: Path | None) -> str:
+    """The path findings on the standard input are reported under."""
+    return display_path(filename) if filename is not None else STDIN
 
 
 def lint_stdin(data: bytes, filename: Path | None, settings: Settings) -> LintResult:
@@ -24,7 +28,7 @@ def lint_stdin(data: bytes, filename: Path | None, settings: Settings) -> LintRe
     name = filename.name if filename is not None else "stdin.py"
     if Path(name).suffix not in (".py", ".sql"):
         raise DiscoveryError(f"--stdin-filename must name a .py revision or a .sql file, not {filename}")
-    shown = display_path(filename) if filename is not None else STDIN
+    shown = shown_name(filename)
     settings.cache = False  # the text has no file of its own to key a cache entry on
     with tempfile.TemporaryDirectory(prefix="migcheck-stdin-") as tmp:
         target = Path(tmp) / name
@@ -48,5 +52,4 @@ def lint_stdin(data: bytes, filename: Path | None, settings: Settings) -> LintRe
     for migration in result.migrations:
         if migration.path == target:
             migration.path = Path(shown)
-    source.remember(shown, data)
     return result

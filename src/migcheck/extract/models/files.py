@@ -15,16 +15,13 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from migcheck.gitbase import Checkout
+from pathlib import Path
+from typing import Protocol
 
 MAX_FILE_BYTES = 2_000_000
 
 
-def _clean(rel: str) -> str | None:
+def clean_rel(rel: str) -> str | None:
     """``rel`` normalised, or None when it is absolute or climbs out with ``..``."""
     if not rel or rel.startswith("/") or "\\" in rel or "\0" in rel:
         return None if rel != "" else ""
@@ -63,7 +60,7 @@ class WorkingTree:
         cheap for the many module names that do not exist."""
         if rel in self._memo:
             return self._memo[rel]
-        clean = _clean(rel)
+        clean = clean_rel(rel)
         found: Path | None = None
         folder, _, name = (clean or "").rpartition("/")
         if clean and name not in self._listing(folder):
@@ -99,18 +96,18 @@ class WorkingTree:
         path = self._path(rel)
         if path is None or not self.is_file(rel):
             return None
-        from migcheck.readfile import UnreadableFile, read_regular
+        from migcheck.guard.readfile import UnreadableFile, read_regular
 
         try:  # opened non-blocking and checked on the descriptor, like every other file of the tree
             return read_regular(path, MAX_FILE_BYTES).decode("utf-8-sig")
         except UnicodeDecodeError:
-            self.refused[str(_clean(rel))] = "not UTF-8 text"
+            self.refused[str(clean_rel(rel))] = "not UTF-8 text"
         except UnreadableFile as exc:
             reason = str(exc)
             with contextlib.suppress(OSError):
                 if stat.S_ISREG(path.stat().st_mode) and path.stat().st_size > MAX_FILE_BYTES:
                     reason = f"larger than {MAX_FILE_BYTES:,} bytes"
-            self.refused[str(_clean(rel))] = reason
+            self.refused[str(clean_rel(rel))] = reason
         return None
 
     def is_file(self, rel: str) -> bool:
@@ -122,72 +119,12 @@ class WorkingTree:
         except OSError:
             return False
         if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-            self.refused[str(_clean(rel))] = "not a regular file (a FIFO, socket or device)"
+            self.refused[str(clean_rel(rel))] = "not a regular file (a FIFO, socket or device)"
         return stat.S_ISREG(mode)
 
     def is_dir(self, rel: str) -> bool:
         path = self._path(rel)
         return path is not None and path.is_dir()
-
-    def display(self, rel: str) -> Path:
-        return self.root / rel
-
-
-class GitTree:
-    """Files of commit ``rev`` under ``prefix`` (the project's folder in the repository)."""
-
-    def __init__(self, repo: Checkout, rev: str, prefix: str, root: Path) -> None:
-        from migcheck.gitbase import tree_entries
-
-        self.repo, self.rev, self.root = repo, rev, root
-        self._prefix = prefix.strip("/")
-        self._files: set[str] = set()
-        self._dirs: set[str] = {""}
-        self._cache: dict[str, str | None] = {}
-        self._links: set[str] = set()
-        self.refused: dict[str, str] = {}
-        for path, mode in tree_entries(repo, rev, self._prefix or "."):
-            rel = path[len(self._prefix) + 1:] if self._prefix else path
-            if not rel:
-                continue
-            if mode == "120000":
-                self._links.add(rel)  # a symlink may point anywhere: never followed
-                continue
-            self._files.add(rel)
-            parent = PurePosixPath(rel).parent
-            while str(parent) not in self._dirs and str(parent) != ".":
-                self._dirs.add(str(parent))
-                parent = parent.parent
-
-    def read(self, rel: str) -> str | None:
-        from migcheck.gitbase import blob_sizes, blobs
-
-        clean = _clean(rel)
-        if clean is None or clean not in self._files:
-            return None
-        if clean not in self._cache:
-            spec = f"{self.rev}:{self._prefix + '/' if self._prefix else ''}{clean}"
-            # the size first: a pull request can commit a gigabyte that compresses to a kilobyte
-            size = blob_sizes(self.repo, [spec])[0]
-            text: str | None = None
-            if size is not None and size > MAX_FILE_BYTES:
-                self.refused[clean] = f"larger than {MAX_FILE_BYTES:,} bytes"
-            elif size is not None:
-                text = blobs(self.repo, [spec])[0]
-                if text is None:
-                    self.refused[clean] = "not UTF-8 text"
-            self._cache[clean] = text
-        return self._cache[clean]
-
-    def is_file(self, rel: str) -> bool:
-        clean = _clean(rel)
-        if clean is not None and clean in self._links:
-            self.refused[clean] = "a symlink (never followed in a commit)"
-        return clean is not None and clean in self._files
-
-    def is_dir(self, rel: str) -> bool:
-        clean = _clean(rel)
-        return clean is not None and clean in self._dirs
 
     def display(self, rel: str) -> Path:
         return self.root / rel

@@ -11,7 +11,7 @@ import sys
 from pathlib import PurePosixPath
 from typing import Any
 
-from migcheck.app.files import ProjectFiles
+from migcheck.extract.models.files import ProjectFiles
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -22,12 +22,12 @@ import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from migcheck.config import rule_hint
 from migcheck.extract.sqlsplit import statements
-from migcheck.findings import Finding, Severity
-from migcheck.revision import Migration
 from migcheck.rules.registry import Rule
 from migcheck.rules.suppression import SUPPRESSION_WITHOUT_REASON, UNUSED_SUPPRESSION
+from migcheck.run.config import rule_hint
+from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.revision import Migration
 
 #: Findings about suppressions are not themselves suppressible inline (use ``ignore`` in the config).
 OWN_RULES = frozenset({UNUSED_SUPPRESSION, SUPPRESSION_WITHOUT_REASON})
