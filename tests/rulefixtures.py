@@ -22,6 +22,18 @@ _EXPECT = re.compile(r"(?:#|--)\s*expect:\s*([\w\-, ]+)")
 _ARGS = re.compile(r"(?:#|--)\s*migcheck-args:\s*(.+)$")
 CASE_PREFIXES = ("bad", "safe")
 
+#: The PostgreSQL lock and rewrite rules: their bad revisions show both Python forms, and the peer
+#: examples of fixtures/peers-postgres are judged on exactly these rules.
+POSTGRES_LOCK_RULES = [
+    "add-column-with-volatile-default", "set-not-null", "drop-not-null", "alter-column-type",
+    "add-foreign-key-without-not-valid", "add-check-constraint-without-not-valid", "add-unique-constraint",
+    "add-primary-key-to-existing-table", "add-exclusion-constraint", "validate-in-same-transaction",
+    "rename-column", "rename-table", "enum-add-value-in-transaction", "reindex-not-concurrently",
+    "vacuum-full-or-cluster", "refresh-materialized-view-not-concurrently",
+    "detach-partition-not-concurrently", "truncate-table", "drop-schema-or-database",
+    "cannot-run-in-transaction",
+]
+
 
 def all_cases() -> list[tuple[str, Path]]:
     """(rule id, case) for every bad*/safe* entry of every folder under fixtures/rules, sorted."""

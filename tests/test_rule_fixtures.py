@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT
 from migcheck.rules.registry import all_rules
-from rulefixtures import RULE_FIXTURES, all_cases, case_files, check_case, expected
+from rulefixtures import POSTGRES_LOCK_RULES, RULE_FIXTURES, all_cases, case_files, check_case, expected
 
 CASES = all_cases()
 
@@ -59,18 +59,6 @@ PYTHON_ONLY: dict[str, str] = {
     "invalid-migration-file": "a .py revision that cannot be read",
 }
 
-#: The PostgreSQL lock and rewrite rules: their bad revisions show both an op.* call (or SQL run on
-#: op.get_bind(), where Alembic has no operation) and an op.execute SQL string.
-BOTH_PYTHON_FORMS = [
-    "add-column-with-volatile-default", "set-not-null", "drop-not-null", "alter-column-type",
-    "add-foreign-key-without-not-valid", "add-check-constraint-without-not-valid", "add-unique-constraint",
-    "add-primary-key-to-existing-table", "add-exclusion-constraint", "validate-in-same-transaction",
-    "rename-column", "rename-table", "enum-add-value-in-transaction", "reindex-not-concurrently",
-    "vacuum-full-or-cluster", "refresh-materialized-view-not-concurrently",
-    "detach-partition-not-concurrently", "truncate-table", "drop-schema-or-database",
-    "cannot-run-in-transaction",
-]
-
 RULE_IDS = [r.id for r in all_rules()]
 
 
@@ -109,12 +97,13 @@ def test_every_folder_is_a_rule_and_every_entry_a_case() -> None:
 def test_the_lists_name_real_rules() -> None:
     assert set(NOT_FROM_FILES) <= set(RULE_IDS)
     assert set(PYTHON_ONLY) <= set(RULE_IDS)
-    assert set(BOTH_PYTHON_FORMS) <= set(RULE_IDS)
+    assert set(POSTGRES_LOCK_RULES) <= set(RULE_IDS)
     assert not set(NOT_FROM_FILES) & set(PYTHON_ONLY)
 
 
-@pytest.mark.parametrize("rule_id", BOTH_PYTHON_FORMS)
+@pytest.mark.parametrize("rule_id", POSTGRES_LOCK_RULES)
 def test_bad_revisions_use_both_python_forms(rule_id: str) -> None:
+    """An op.* call (or SQL run on op.get_bind(), where Alembic has no operation) and an op.execute string."""
     marks, _ = expected(rule_id, RULE_FIXTURES / rule_id / "bad")
     lines = [path.read_text(encoding="utf-8").splitlines()[n - 1] for path, n in marks]
     assert any("op.execute" in text for text in lines), rule_id
