@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from migcheck.extract.sqlsplit import statements
@@ -169,10 +170,10 @@ def _validate_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     return out
 
 
-def split_top_level(text: str) -> list[str]:
-    """``a, b (x, y), 'c,d'`` -> ``["a", "b (x, y)", "'c,d'"]``: commas outside parentheses and quotes."""
-    parts: list[str] = []
-    depth, quote, start = 0, "", 0
+def _outside_quotes(text: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, depth)`` of each character of ``text`` outside quotes; ``depth`` counts the
+    parentheses open before it (a closing one is yielded at the depth it closes, never below 0)."""
+    depth, quote = 0, ""
     for i, char in enumerate(text):
         if quote:
             if char == quote:
@@ -180,10 +181,21 @@ def split_top_level(text: str) -> list[str]:
         elif char in "'\"":
             quote = char
         elif char == "(":
+            yield i, char, depth
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)
-        elif char == "," and depth == 0:
+            yield i, char, depth
+        else:
+            yield i, char, depth
+
+
+def split_top_level(text: str) -> list[str]:
+    """``a, b (x, y), 'c,d'`` -> ``["a", "b (x, y)", "'c,d'"]``: commas outside parentheses and quotes."""
+    parts: list[str] = []
+    start = 0
+    for i, char, depth in _outside_quotes(text):
+        if char == "," and depth == 0:
             parts.append(text[start:i].strip())
             start = i + 1
     parts.append(text[start:].strip())
@@ -554,21 +566,16 @@ def _written(node: exp.Expression, sql: str, keyword: str) -> str | None:
         found = m
     if found is None:
         return None
-    depth, quote = 0, ""
     rest = sql[found.end():]
-    for i, char in enumerate(rest):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
+    opened = 0  # parentheses opened after the keyword: a ")" with none open ends the expression
+    for i, char, _ in _outside_quotes(rest):
+        if char == "(":
+            opened += 1
         elif char == ")":
-            if depth == 0:
+            if opened == 0:
                 return rest[:i].strip() or None
-            depth -= 1
-        elif depth == 0 and (char in ",;" or _AFTER_DEFAULT.match(rest, i)):
+            opened -= 1
+        elif opened == 0 and (char in ",;" or _AFTER_DEFAULT.match(rest, i)):
             return rest[:i].strip() or None
     return rest.strip() or None
 
