@@ -102,6 +102,8 @@ class SqlStrings(Evaluator):
                     parts.append(str(value.value))
                 elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
                     parts.append(NAME_PLACEHOLDER)
+                elif isinstance(value, ast.FormattedValue) and _generated_uuid(value.value):
+                    parts.append(_UUID_VALUE)
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None
@@ -168,6 +170,26 @@ def percent_with_literals(ex: Evaluator, base: str, right: ast.expr, scope: Scop
         return base % (value if isinstance(value, tuple) else (value,))
     except (TypeError, ValueError, KeyError):
         return None
+
+
+#: What a generated UUID stands as in the SQL text: a well-formed value, so the statement still parses.
+_UUID_VALUE = "00000000-0000-4000-8000-000000000000"
+
+
+def _generated_uuid(node: ast.expr) -> bool:
+    """``uuid.uuid4()``, ``uuid4().hex``, ``str(uuid.uuid4())``: a value the migration makes itself, of hex
+    digits and dashes only, so it can neither come from outside nor hold a quote."""
+    if isinstance(node, ast.Attribute) and node.attr == "hex":
+        node = node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
+            and len(node.args) == 1 and not node.keywords:
+        node = node.args[0]
+    if not isinstance(node, ast.Call) or node.args or node.keywords:
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "uuid":
+        return func.attr in {"uuid1", "uuid4"}
+    return isinstance(func, ast.Name) and func.id in {"uuid1", "uuid4"}
 
 
 def _code_identifier(node: ast.expr) -> bool:
