@@ -83,7 +83,16 @@ class SqlStrings(Evaluator):
                 guard = " IF NOT EXISTS" if kw.get("if_not_exists") else " IF EXISTS" if kw.get("if_exists") else ""
                 cascade = " CASCADE" if kw.get("cascade") else ""
                 return f"{verb}{guard} {schema}{cascade}", node.lineno, True, False
-            if name in {"strip", "bindparams", "columns", "execution_options"} \
+            if name in {"CreateSequence", "DropSequence"} and len(node.args) == 1 \
+                    and isinstance(node.args[0], ast.Call) and _call_name(node.args[0]) == "Sequence" \
+                    and node.args[0].args:
+                # CreateSequence(Sequence("tag_id_seq")): a DDL construct with a literal name
+                sequence = self._str(node.args[0].args[0], scope)
+                if sequence is None:
+                    return None
+                verb = "CREATE SEQUENCE" if name == "CreateSequence" else "DROP SEQUENCE"
+                return f"{verb} {sequence}", node.lineno, True, False
+            if name in {"strip", "bindparams", "params", "columns", "execution_options"} \
                     and isinstance(node.func, ast.Attribute):
                 return self._sql_text(node.func.value, scope)
             if name == "format" and isinstance(node.func, ast.Attribute):
