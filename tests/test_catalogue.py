@@ -37,6 +37,7 @@ ELSEWHERE: dict[str, tuple[str, str]] = {
     "dangerous-lock": ("verify/lock_rewrite", "verify/clean"),
     "table-rewrite": ("verify/lock_rewrite", "verify/clean"),
     "model-drift": ("verify/drift", "verify/clean"),
+    "data-check-failed": ("verify/data_split_wrong", "verify/data_split"),  # tests/test_verify_data.py
     # Judged against the base branch's models: tests/test_app_rolling.py builds the git repositories
     # from this application.
     "still-mapped-on-base": ("app/shop", "app/shop"),

@@ -60,6 +60,8 @@ class VerifyOptions:
     from_rev: str | None = None
     to_rev: str | None = None
     seed_rows: int = 0
+    #: verify-data: a folder of ``<revision>.toml`` files, rows inserted before a revision and checked after it.
+    verify_data: Path | None = None
     check_models: str | None = None
     progress: bool = False
     #: --use-env: where env.py's output goes (None: a temporary log file, named in a note; discarded under -q).
@@ -503,6 +505,8 @@ class Cycle:
         self.created_databases: set[str] = set()
         #: Revisions whose file cannot be imported here, with the reason (file, line, the import that failed).
         self.unimportable: dict[str, str] = {}
+        #: verify-data: the rows and checks declared per revision (None without the option).
+        self.data: Any = None
 
     # helpers -----------------------------------------------------------------------------------
 
@@ -520,6 +524,16 @@ class Cycle:
         for note in seed.top_up(self.engine, self.options.seed_rows, frozenset(self.runner.version_tables)):
             if note not in self.notes:
                 self.notes.append(note)
+
+    def data_phase(self, phase: str, migration: Migration, report: StepReport) -> None:
+        """verify-data: insert or check what the revision's data file declares for ``phase``."""
+        if self.data is None:
+            return
+        for message in self.data.run(phase, migration.revision, self.engine):
+            if report.checked:
+                report.status = "failed"
+            self.finding(live_rules.DATA_CHECK_FAILED, migration,
+                         f"data check of {migration.revision}: {message}", None, upgrade_side=phase != "after_downgrade")
 
     def timed(self, migration: Migration, upgrade: bool) -> float:
         start = time.perf_counter()
@@ -632,12 +646,16 @@ class Cycle:
 
     def apply_only(self, migration: Migration, report: StepReport, before: Snapshot) -> Snapshot:
         report.status = "applied"
+        self.data_phase("before", migration, report)
         try:
             report.upgrade_ms = self.timed(migration, True)
         except StepFailed as exc:
             return self.fail_upgrade(migration, report, exc, before)
         self.applied[migration.revision] = migration
-        return self.snapshot()
+        after = self.snapshot()
+        self.data_phase("at", migration, report)
+        self.data_phase("after", migration, report)
+        return after
 
     def fail_upgrade(self, migration: Migration, report: StepReport, exc: StepFailed, before: Snapshot) -> Snapshot:
         report.status, report.error = "failed", exc.error
@@ -667,6 +685,7 @@ class Cycle:
         from migcheck.live.schema import diff
 
         # 1. upgrade, watching locks and file nodes
+        self.data_phase("before", migration, report)  # declared rows first: seed rows number past them
         self.seed()
         try:
             report.upgrade_ms = self.upgrade_watched(migration, report)
@@ -691,6 +710,8 @@ class Cycle:
             seeding = True
         self.applied[migration.revision] = migration
         after_up = self.snapshot()
+        self.data_phase("at", migration, report)
+        self.data_phase("after", migration, report)
 
         # 2. downgrade, compare with the schema from before the upgrade
         self.seed(seeding)
@@ -709,6 +730,7 @@ class Cycle:
             return self.restore(after_up, report)
         del self.applied[migration.revision]
         after_down = self.snapshot()
+        self.data_phase("after_downgrade", migration, report)
         report.downgrade_diff = diff(before, after_down)
         if report.downgrade_diff:
             report.status = "failed"
@@ -1114,6 +1136,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
         return VerifyResult(findings=[], migrations=[], graph=graph, sources=sources,
                             notes=[f"no revision files found in {shown}: nothing to verify"])
     order = plan(graph, options.from_rev, options.to_rev)
+    hooks = _data_hooks(options, graph)  # a bad data file is one line before anything is provisioned
     env = read_env(sources.env_py[0] if sources.env_py else None)
     config_file = _config_file(options.paths)
     if options.use_env and config_file is None:
@@ -1155,6 +1178,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
             cycle = Cycle(options, runner, scratch, engine)
             cycle.env_timeout = env.sets_lock_timeout
             cycle.unimportable = unimportable
+            cycle.data = hooks
             if unimportable:
                 first = next(iter(unimportable.values()))
                 cycle.notes.append(
@@ -1201,6 +1225,8 @@ def verify(options: VerifyOptions) -> VerifyResult:
                      "whether that is a fault is for `migcheck lint` (multiple-heads)")
     if env_note:
         notes.append(env_note)
+    if hooks is not None:
+        notes.extend(n for n in (hooks.summary_note(), hooks.unused_note()) if n)
     if cycle.stopped:
         notes.insert(0, cycle.stopped)
     if cycle.restores:
@@ -1233,6 +1259,15 @@ def verify(options: VerifyOptions) -> VerifyResult:
         locks_measured=cycle.postgres,
         notes=notes,
     )
+
+
+def _data_hooks(options: VerifyOptions, graph: RevisionGraph) -> Any:
+    """The verify-data folder read and checked against the history (None without the option)."""
+    if options.verify_data is None:
+        return None
+    from migcheck.live import datachecks
+
+    return datachecks.DataHooks(datachecks.load(options.verify_data, graph), options.seed_rows)
 
 
 def _shown_revision(rev: str | None) -> str:
