@@ -301,3 +301,22 @@ def test_rename_written_as_drop_and_add_in_pull_request_mode(shop: Shop) -> None
     hit = _finding(run, "rename-as-drop-and-add")
     assert hit["line"] == _line(path, "drop_column")
     assert "audit_log.message of the same type" in str(hit["message"])
+
+
+def test_the_history_is_folded_once_for_both_drift_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """model-not-in-migrations and model-differs-from-migrations share one fold of the history (each
+    folded it again before, doubling the cost on long histories)."""
+    from migcheck.rules import autogen
+
+    calls: list[int] = []
+    real = autogen.build
+
+    def counting(migrations):  # type: ignore[no-untyped-def]
+        calls.append(len(migrations))
+        return real(migrations)
+
+    monkeypatch.setattr(autogen, "build", counting)
+    run = run_cli("lint", FIXTURES / "rules" / "model-not-in-migrations" / "fires", "--format", "json",
+                  "--select", "model-not-in-migrations,model-differs-from-migrations", "--fail-on", "never")
+    assert "model-not-in-migrations" in run.rules()
+    assert len(calls) == 1

@@ -260,3 +260,52 @@ def test_look_back_reads_each_revision_once_not_once_per_question(shape: str) ->
             assert found is not None and found[0].revision == f"r{number - 1}"
             assert not constraints._commit_between(ctx, found[0], found[1], change)
     assert _CountingList.reads < 10 * len(migrations)
+
+
+def _recreated_later_by_walking(ctx: RevisionContext, change: Change, table: str, column: str | None) -> bool:
+    """rolling._recreated_later as it was: every later revision's changes, walked for every question."""
+    graph = ctx.graph
+    assert graph is not None
+    order = list(graph.topological())
+    position = next((i for i, m in enumerate(order) if m.revision == ctx.migration.revision), len(order))
+    name, col = table.lower(), column.lower() if column else None
+    rest = [ctx.migration.upgrade_changes[i + 1:] for i, c in enumerate(ctx.migration.upgrade_changes)
+            if c is change][:1]
+    for changes in [*rest, *(later.upgrade_changes for later in order[position + 1:])]:
+        for c in changes:
+            if col is None and ((isinstance(c, CreateTable) and c.table.lower() == name)
+                                or (isinstance(c, RenameTable) and c.new_name.lower() == name)):
+                return True
+            if col is not None:
+                if isinstance(c, AddColumn) and c.table.lower() == name and (c.column.name or "").lower() == col:
+                    return True
+                if isinstance(c, RenameColumn) and c.table.lower() == name and c.new_name.lower() == col:
+                    return True
+                if isinstance(c, CreateTable) and c.table.lower() == name:
+                    return True
+    return False
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_created_again_later_is_one_lookup_with_the_same_answers(seed: int) -> None:
+    """rolling's "is this table or column created again later?" comes from the index (it walked every
+    later revision for each drop, quadratic in drops x history); same answers on random histories."""
+    from migcheck.rules.rolling import _recreated_later
+
+    migrations = _random_history(seed, count=60)
+    graph = RevisionGraph.build(migrations)
+    asked = 0
+    for migration in migrations:
+        ctx = RevisionContext.build(migration, Settings(), graph)
+        for change in migration.upgrade_changes:
+            if isinstance(change, (DropTable, RenameTable)):
+                questions = [(change.table, None)]
+            elif isinstance(change, (DropColumn, RenameColumn)):
+                questions = [(change.table, change.column), (change.table, None)]
+            else:
+                continue
+            for table, column in questions:
+                asked += 1
+                assert _recreated_later(ctx, change, table, column) == \
+                    _recreated_later_by_walking(ctx, change, table, column), (migration.revision, table, column)
+    assert asked > 20

@@ -111,3 +111,11 @@ def test_readme_carries_the_generated_rule_table() -> None:
     assert splice_readme(readme, readme_table(all_rules())) == readme, (
         "README.md's rule table is out of date; run: PYTHONPATH=src python scripts/gen_rule_docs.py"
     )
+
+
+def test_a_comma_inside_a_peer_note_stays_in_the_note() -> None:
+    from migcheck.rules.docgen import _peer_cell
+
+    assert _peer_cell("E10 (trace, partial)") == "`E10` (trace, partial)"
+    assert _peer_cell("PG104, PG304") == "`PG104`, `PG304`"
+    assert _peer_cell("a, b (partial)") == "`a`, `b` (partial)"

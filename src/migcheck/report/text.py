@@ -128,26 +128,21 @@ def _finding_lines(
 
 def statistics(result: LintResult) -> str:
     """Counts per rule, most frequent first (ruff's ``--statistics``): where a team's findings come from."""
-    from collections import Counter
-
     from migcheck.rules.registry import get_rule
 
-    active = [f for f in result.findings if not f.suppressed]
-    counts = Counter(f.rule for f in active)
-    severity: dict[str, Severity] = {}
-    for f in active:  # the worst, when table sizes made some of a rule's findings softer
-        severity[f.rule] = max(severity.get(f.rule, f.severity), f.severity)
-    width = max((len(rule) for rule in counts), default=0)
+    rows = statistics_json(result)
+    width = max((len(str(row["rule"])) for row in rows), default=0)
     lines = []
-    for rule_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        rule = get_rule(rule_id)
-        lines.append(f"{count:6d}  {rule_id:<{width}}  {severity[rule_id].label:<7}  {rule.summary if rule else ''}")
+    for row in rows:
+        rule = get_rule(str(row["rule"]))
+        lines.append(f"{row['count']:6d}  {row['rule']!s:<{width}}  {row['severity']!s:<7}  {rule.summary if rule else ''}")
     lines.append(summary(result))
     return "\n".join(lines) + "\n"
 
 
 def statistics_json(result: LintResult) -> list[dict[str, object]]:
-    """The same counts as data: ``[{"rule", "severity", "count"}]``, most frequent first."""
+    """The counts as data: ``[{"rule", "severity", "count"}]``, most frequent first; the severity is
+    the rule's worst, when table sizes made some of its findings softer."""
     from collections import Counter
 
     active = [f for f in result.findings if not f.suppressed]

@@ -229,18 +229,26 @@ def _history(graph: RevisionGraph, keep: set[str] | None = None) -> list[Migrati
 
 
 def _drift_hits(project: ProjectContext, rule_id: str) -> Iterator[Hit]:
+    if "drift" not in project.shared:  # both drift rules read it: the history is folded once per run
+        project.shared["drift"] = _new_drift(project)
+    for found_id, hit in project.shared["drift"]:
+        if found_id == rule_id:
+            yield hit
+
+
+def _new_drift(project: ProjectContext) -> list[tuple[str, Hit]]:
+    """(rule id, hit) for each difference between the models and what the history builds, less
+    those the base already had in pull-request mode."""
     view = project.app
     if view is None or view.head is None or not project.graph.by_id:
-        return
+        return []
     current = _drift(view.head, build(_history(project.graph)))
     known_before: set[str] = set()
     if view.base_revisions is not None:
         if view.base is None:
-            return  # pull-request mode without the base's models: what the branch introduced is unknown
+            return []  # pull-request mode without the base's models: what the branch introduced is unknown
         known_before = {key for _, key, _ in _drift(view.base, build(_history(project.graph, view.base_revisions)))}
-    for found_id, key, hit in current:
-        if found_id == rule_id and key not in known_before:
-            yield hit
+    return [(found_id, hit) for found_id, key, hit in current if key not in known_before]
 
 
 @project_rule(MODEL_NOT_IN_MIGRATIONS, severity=Severity.ERROR)

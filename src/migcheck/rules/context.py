@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from migcheck.sources.envinfo import EnvInfo
 from migcheck.vocabulary.changes import Change, CreateIndex, CreateTable, DropTable, target_table
@@ -68,6 +68,9 @@ class ProjectContext:
     in_scope: list[Migration] | None = None
     #: Whether a finding on env.py concerns this run (a pull request that leaves env.py alone: no).
     env_reported: bool = True
+    #: Work that several project rules share, computed by the first that needs it (the drift between
+    #: the models and the history feeds two rules).
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def linted(self) -> list[Migration]:

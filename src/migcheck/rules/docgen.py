@@ -8,6 +8,7 @@ regenerates them and fails when the committed copies drift.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from migcheck.rules.peers import NONE, PEER_LABELS, PEER_TOOLS, peers_of
@@ -72,7 +73,7 @@ def _peer_cell(ids: str) -> str:
     if ids == NONE:
         return NONE
     cells = []
-    for part in ids.split(", "):
+    for part in re.split(r", (?![^()]*\))", ids):  # a comma inside a note's parentheses is the note's
         name, sep, note = part.partition(" (")
         cells.append(f"`{name}`" + (f" ({note}" if sep else ""))
     return _inline(", ".join(cells))

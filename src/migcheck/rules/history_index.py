@@ -105,6 +105,14 @@ class HistoryIndex:
     by_constraint: dict[str, _Events]
     #: CHECK (column IS NOT NULL) constraints added, by (table, column) in lower case.
     not_null_checks: dict[tuple[str, str], _Events]
+    #: The newest position of a revision that brings a name into being, for "is it created again
+    #: later?": CREATE TABLE by table, RENAME TABLE by its new name, ADD COLUMN and RENAME COLUMN by
+    #: (table, new column), all lower case.
+    newest_create_table: dict[str, int] = field(default_factory=dict)
+    newest_rename_to_table: dict[str, int] = field(default_factory=dict)
+    newest_column_created: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Revisions caught in a cycle come first (positions below this), outside the topological order.
+    cyclic: int = 0
 
     @classmethod
     def of(cls, graph: RevisionGraph) -> HistoryIndex:
@@ -128,6 +136,9 @@ class HistoryIndex:
         by_table: dict[str, _Events] = defaultdict(_Events)
         by_constraint: dict[str, _Events] = defaultdict(_Events)
         not_null_checks: dict[tuple[str, str], _Events] = defaultdict(_Events)
+        created_table: dict[str, int] = {}
+        renamed_to: dict[str, int] = {}
+        column_created: dict[tuple[str, str], int] = {}
         for pos, migration in enumerate(by_position):
             ancestor_bits[migration.revision] = cls._ancestors(graph, migration, position, ancestor_bits)
             for i, change in enumerate(migration.upgrade_changes):
@@ -140,12 +151,21 @@ class HistoryIndex:
                     by_table[table].add(key, migration, change)
                 if isinstance(change, (AddConstraint, ValidateConstraint, DropConstraint)) and change.name:
                     by_constraint[change.name.lower()].add(key, migration, change)
+                if isinstance(change, CreateTable):
+                    created_table[change.table.lower()] = pos
+                elif isinstance(change, RenameTable):
+                    renamed_to[change.new_name.lower()] = pos
+                elif isinstance(change, AddColumn) and change.column.name:
+                    column_created[(change.table.lower(), change.column.name.lower())] = pos
+                elif isinstance(change, RenameColumn):
+                    column_created[(change.table.lower(), change.new_name.lower())] = pos
                 if isinstance(change, AddConstraint) and change.kind_of == "check" and change.table:
                     checked = not_null_check_column(change.condition)
                     if checked:
                         not_null_checks[(change.table.lower(), checked.lower())].add(key, migration, change)
         return cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),
-                   dict(by_constraint), dict(not_null_checks))
+                   dict(by_constraint), dict(not_null_checks), created_table, renamed_to, column_created,
+                   len(cyclic))
 
     @staticmethod
     def _ancestors(graph: RevisionGraph, migration: Migration, position: dict[str, int],
@@ -165,6 +185,14 @@ class HistoryIndex:
                 return bits
             bits |= parent_bits | (1 << position[parent.revision])
         return bits
+
+    def created_after(self, position: int, table: str, column: str | None) -> bool:
+        """Whether a revision after ``position`` (lower case names) creates the table (CREATE TABLE or a
+        rename to it) or, with ``column``, the column (ADD COLUMN, a rename to it, or CREATE TABLE)."""
+        if column is None:
+            return max(self.newest_create_table.get(table, -1), self.newest_rename_to_table.get(table, -1)) > position
+        return max(self.newest_create_table.get(table, -1),
+                   self.newest_column_created.get((table, column), -1)) > position
 
     def ancestors(self, revision: str) -> list[Migration]:
         """The revisions that run before ``revision``, oldest first."""

@@ -13,6 +13,7 @@ from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.built import type_family
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit, sa_type
+from migcheck.rules.history_index import HistoryIndex
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -73,16 +74,15 @@ def _added_here(ctx: RevisionContext, change: Change, table: str, column: str | 
 
 def _recreated_later(ctx: RevisionContext, change: Change, table: str, column: str | None) -> bool:
     """A later revision creates the table or column again: the model at HEAD maps that one, not the
-    one this (old) revision drops."""
+    one this (old) revision drops. "Later" is later in the history's order (``HistoryIndex``: one
+    lookup, not a walk over every later revision per drop)."""
     graph = ctx.graph
     if graph is None or ctx.migration.revision not in graph.by_id:
         return False
-    order = [m for m in graph.topological()]
-    position = next((i for i, m in enumerate(order) if m.revision == ctx.migration.revision), len(order))
     name, col = table.lower(), column.lower() if column else None
     rest = [ctx.migration.upgrade_changes[i + 1:] for i, c in enumerate(ctx.migration.upgrade_changes)
             if c is change][:1]
-    for changes in [*rest, *(later.upgrade_changes for later in order[position + 1:])]:
+    for changes in rest:
         for c in changes:
             if col is None and ((isinstance(c, CreateTable) and c.table.lower() == name)
                                 or (isinstance(c, RenameTable) and c.new_name.lower() == name)):
@@ -94,7 +94,10 @@ def _recreated_later(ctx: RevisionContext, change: Change, table: str, column: s
                     return True
                 if isinstance(c, CreateTable) and c.table.lower() == name:
                     return True
-    return False
+    index = HistoryIndex.of(graph)
+    position = index.position[ctx.migration.revision]
+    # a revision caught in a cycle has no place in the order: nothing runs "after" it
+    return position >= index.cyclic and index.created_after(position, name, col)
 
 
 def _lookup(app: object, table: str, column: str | None) -> tuple[str, MappedColumn | MappedTable | None]:

@@ -285,9 +285,11 @@ def since_snapshot(
     The snapshot records the database's ``alembic_version``; the revisions between it and a
     linted revision (its ancestors that the snapshot's heads do not have) are replayed for
     CREATE/RENAME/DROP TABLE. Without recorded heads nothing is known, and nothing is assumed.
-    """
-    from migcheck.vocabulary.changes import CreateTable, DropTable, RenameTable
 
+    The replay is folded once along the history (a revision with one unapplied parent starts from
+    its parent's result), so a long history linted against an old snapshot stays linear; only a
+    merge of unapplied branches replays its ancestors again.
+    """
     unknown: dict[str | None, set[str]] = {}
     renamed: dict[str | None, dict[str, str]] = {}
     if heads is None:
@@ -296,32 +298,78 @@ def since_snapshot(
     for head in heads:
         if graph.resolve(head) is not None:
             applied |= graph.ancestors(head) | {graph.resolve(head).revision}
-    order = {m.revision: i for i, m in enumerate(graph.topological())}
-    for migration in linted:
+    order = graph.topological()
+    position = {m.revision: i for i, m in enumerate(order)}
+    wanted = {m.revision for m in linted if m.revision not in applied and m.revision in position}
+    needed = set(wanted)
+    todo = list(wanted)
+    while todo:  # the unapplied ancestors of what was linted: nothing else is replayed
+        for parent in _parents(graph, todo.pop()):
+            if parent not in applied and parent not in needed:
+                needed.add(parent)
+                todo.append(parent)
+    unapplied_parents = {r: [p for p in _parents(graph, r) if p in needed] for r in needed}
+    consumers = {r: 0 for r in needed}
+    for parents in unapplied_parents.values():
+        if len(parents) == 1:
+            consumers[parents[0]] += 1
+    after: dict[str, _Tables] = {}
+    for migration in order:
         rev = migration.revision
-        if rev in applied or rev not in order:
+        if rev not in needed:
             continue
-        between = sorted(_unapplied_ancestors(graph, rev, applied), key=lambda r: order.get(r, 0))
-        created: set[str] = set()
-        names: dict[str, str] = {}  # name now -> name in the snapshot
-        for other in between:
-            step = graph.resolve(other)
-            for change in getattr(step, "upgrade_changes", []):
-                if isinstance(change, CreateTable):
-                    created.add(change.table)
-                    names.pop(change.table, None)
-                elif isinstance(change, RenameTable):
-                    if change.table in created:
-                        created.discard(change.table)
-                        created.add(change.new_name)
-                    else:
-                        names[change.new_name] = names.pop(change.table, change.table)
-                elif isinstance(change, DropTable):
-                    created.discard(change.table)
-                    names.pop(change.table, None)
-        unknown[rev] = created
-        renamed[rev] = names
+        parents = unapplied_parents[rev]
+        if not parents:
+            state = _Tables()
+        elif len(parents) == 1:
+            state = after.pop(parents[0]) if consumers[parents[0]] == 1 else after[parents[0]].copy()
+            consumers[parents[0]] -= 1
+        else:
+            state = _Tables()
+            for other in sorted(_unapplied_ancestors(graph, rev, applied), key=lambda r: position.get(r, 0)):
+                state.replay(graph.resolve(other))
+        if rev in wanted:
+            unknown[rev], renamed[rev] = set(state.created), dict(state.names)
+        if consumers[rev]:
+            state.replay(migration)
+            after[rev] = state
     return unknown, renamed
+
+
+class _Tables:
+    """Tables created since the snapshot, and each renamed table's name in it, as a replay goes."""
+
+    def __init__(self, created: set[str] | None = None, names: dict[str, str] | None = None) -> None:
+        self.created = created if created is not None else set()
+        self.names = names if names is not None else {}  # name now -> name in the snapshot
+
+    def copy(self) -> _Tables:
+        return _Tables(set(self.created), dict(self.names))
+
+    def replay(self, step: Any) -> None:
+        from migcheck.vocabulary.changes import CreateTable, DropTable, RenameTable
+
+        for change in getattr(step, "upgrade_changes", []):
+            if isinstance(change, CreateTable):
+                self.created.add(change.table)
+                self.names.pop(change.table, None)
+            elif isinstance(change, RenameTable):
+                if change.table in self.created:
+                    self.created.discard(change.table)
+                    self.created.add(change.new_name)
+                else:
+                    self.names[change.new_name] = self.names.pop(change.table, change.table)
+            elif isinstance(change, DropTable):
+                self.created.discard(change.table)
+                self.names.pop(change.table, None)
+
+
+def _parents(graph: Any, rev: str) -> list[str]:
+    migration = graph.by_id.get(rev)
+    if migration is None:
+        return []
+    resolved = (graph.resolve(p) for p in (*migration.down_revisions, *migration.depends_on))
+    return list(dict.fromkeys(m.revision for m in resolved if m is not None))
 
 
 def _unapplied_ancestors(graph: Any, rev: str, applied: set[str]) -> set[str]:
