@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from migcheck.guard.escape import one_line
-from migcheck.live import LiveError, require_live
+from migcheck.live import LiveError, require_live, roundtrips
 from migcheck.live.fixes import inverse_fix, reupgrade_fix
 from migcheck.live.locks import Cost, Lock, Rewrite, Unmeasured, mode_label, strength
 from migcheck.live.schema import VERSION_TABLES, Difference, Snapshot, summarize
@@ -318,6 +318,8 @@ class Runner:
             )
         _guard_alembic(lambda: self.script.revision_map.heads)  # imports every revision file now
         self.engine: Any = None
+        #: The version table's rows after the last step that succeeded (None: unknown, Alembic reads them).
+        self.version_heads: tuple[str, ...] | None = None
         #: --use-env: where env.py's output (logging, prints, warnings) goes; None leaves it alone.
         self.env_output: TextIO | None = None
 
@@ -340,6 +342,7 @@ class Runner:
         assert revision is not None
         step = RevisionStep(self.script.revision_map, revision, upgrade)
         reached: list[bool] = []
+        heads = roundtrips.Heads()
 
         def steps(rev: Any, context: Any) -> list[Any]:
             reached.append(True)
@@ -360,17 +363,21 @@ class Runner:
                     EnvironmentContext(self.config, self.script, fn=steps) as env,
                     self.engine.connect() as conn,
                 ):
-                    env.configure(connection=conn)
+                    env.configure(connection=conn, on_version_apply=heads.record)
+                    if self.version_heads is not None:
+                        roundtrips.known_heads(env.get_context(), self.version_heads)
                     with env.begin_transaction():
                         env.run_migrations()
         except LiveError:
             raise
         except Exception as exc:
+            self.version_heads = None
             if not reached:
                 raise LiveError(f"env.py failed before running any migration: {_error_text(exc)}") from None
             raise StepFailed(_error_text(exc), _line_in(exc, migration.path), exc) from exc
         if not reached:
             raise LiveError("env.py did not run the migrations (context.run_migrations() was never reached)")
+        self.version_heads = None if self.use_env else heads.after
 
 
 def _guard_alembic(fn: Callable[[], Any]) -> Any:
@@ -488,6 +495,8 @@ class Cycle:
         self.runner = runner
         self.scratch = scratch
         self.engine = engine
+        #: Catalog reads (snapshots, relations) in autocommit on PostgreSQL: one round trip each.
+        self.reader = roundtrips.reader(engine)
         self.postgres = scratch.dialect == "postgresql"
         self.findings: list[Finding] = []
         self.steps: list[StepReport] = []
@@ -513,7 +522,7 @@ class Cycle:
     def snapshot(self) -> Snapshot:
         from migcheck.live import schema
 
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return schema.take(conn, self.scratch.dialect, frozenset(self.runner.version_tables))
 
     def seed(self, enabled: bool = True) -> None:
@@ -583,6 +592,7 @@ class Cycle:
             self.stopped = f"the state after {report.revision} could not be restored; the revisions after it were not run"
             return current
         self.engine.dispose()
+        self.runner.version_heads = None  # a new, empty database
         if sqlite:  # a scratch file: a new empty one is a new database
             Path(self.scratch.url.database).unlink(missing_ok=True)
         else:
@@ -779,7 +789,7 @@ class Cycle:
 
         if not self.postgres:
             return self.timed(migration, True)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             recorder = lockmod.Recorder(
                 self.scratch.name, migration.path, lockmod.relations(conn), frozenset(self.runner.version_tables)
             )
@@ -1150,6 +1160,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
         provision(options.db_url, options.engine, options.image, options.allow_remote) as scratch,
     ):
         engine = create_engine(scratch.url)  # pooled: a step and its snapshots reuse connections
+        roundtrips.own_connections(engine)
         stack = contextlib.ExitStack()
         try:
             unimportable: dict[str, str] = {}
