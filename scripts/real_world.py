@@ -5,6 +5,7 @@ project's migration directory yourself, at the commits docs/real-world.md names,
 
     python scripts/real_world.py /path/to/corpus [--sample RULE]
     python scripts/real_world.py /path/to/held-out --corpus held-out --review 6
+    python scripts/real_world.py /path/to/held-out-3 --corpus held-out-3 --review 5
 
 For every project/dialect pair below it runs ``migcheck lint <root>/<project> --format json`` as a
 cold process, and prints the wall time, the findings per rule (unique file:line over every dialect
@@ -51,7 +52,17 @@ HELD_OUT_2 = {
     "lemur": ["postgresql"],
     "magnum": ["mysql", "postgresql"],
 }
-CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2}
+#: A third held-out set, fetched after the last fixes of issue #16 (CREATE TABLE AS, combined VALIDATE, PRIMARY KEY
+#: USING INDEX, array element types, the user's own SQL in messages, CONCURRENTLY IF NOT EXISTS): its sample measures
+#: the rules as they stand. Prefect keeps one history per dialect; only its PostgreSQL one is linted.
+HELD_OUT_3 = {
+    "ckan": ["postgresql"],
+    "bodhi": ["postgresql"],
+    "prefect": ["postgresql"],
+    "zou": ["postgresql"],
+}
+CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2,
+           "held-out-3": HELD_OUT_3}
 SEED = 20240607
 #: The seed of the held-out review (issue #16), fixed before the sample was drawn.
 REVIEW_SEED = 20261205

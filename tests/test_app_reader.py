@@ -1,24 +1,13 @@
 """The application reader (migcheck.extract.models): models read from their AST, never imported; and the rules
-built on it, run on their fixtures (fixtures/rules/<id>/fires and safe)."""
+built on it (their fixtures, fixtures/rules/<id>/bad and safe, run in test_rule_fixtures.py)."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from conftest import FIXTURES
 from migcheck.extract.models import read_application
-from rulefixtures import cases, check_case
-
-APP_RULES = ["still-mapped-at-head", "rename-as-drop-and-add", "model-not-in-migrations",
-             "model-differs-from-migrations", "models-not-readable"]
-
-
-@pytest.mark.parametrize(("rule_id", "case"), cases(APP_RULES))
-def test_rule_fixture(rule_id: str, case: Path) -> None:
-    check_case(rule_id, case)
 
 
 def _project(root: Path, files: dict[str, str]) -> Path:
@@ -256,8 +245,8 @@ def test_files_outside_the_project_are_never_read(tmp_path: Path) -> None:
 def test_autogenerate_note_is_folded_into_the_existing_finding() -> None:
     from conftest import run_cli
 
-    fires = FIXTURES / "rules" / "rename-as-drop-and-add" / "fires"
-    run = run_cli("lint", fires, "--format", "json", "--select", "drop-column,drop-table", "--fail-on", "never")
+    bad = FIXTURES / "rules" / "rename-as-drop-and-add" / "bad"
+    run = run_cli("lint", bad, "--format", "json", "--select", "drop-column,drop-table", "--fail-on", "never")
     upgrade = [f for f in run.json()["findings"] if f["line"] < 27]
     assert {f["rule"] for f in upgrade} == {"drop-column", "drop-table"} and len(upgrade) == 2
     assert all('still marked "please adjust!"' in f["message"] for f in upgrade)

@@ -316,7 +316,7 @@ def test_the_history_is_folded_once_for_both_drift_rules(monkeypatch: pytest.Mon
         return real(migrations)
 
     monkeypatch.setattr(autogen, "build", counting)
-    run = run_cli("lint", FIXTURES / "rules" / "model-not-in-migrations" / "fires", "--format", "json",
+    run = run_cli("lint", FIXTURES / "rules" / "model-not-in-migrations" / "bad", "--format", "json",
                   "--select", "model-not-in-migrations,model-differs-from-migrations", "--fail-on", "never")
     assert "model-not-in-migrations" in run.rules()
     assert len(calls) == 1

@@ -99,7 +99,7 @@ def test_clean_project_says_so_and_exits_0() -> None:
 
 def test_json_validates_against_the_published_schema() -> None:
     schema = json.loads(resources.files("migcheck").joinpath("schemas/report-v1.json").read_text())
-    for target in (DEMO, FIXTURES / "broken", FIXTURES / "rules" / "drop-column" / "fires.sql"):
+    for target in (DEMO, FIXTURES / "broken", FIXTURES / "rules" / "drop-column" / "bad.sql"):
         run = run_cli("lint", target, "--format", "json")
         document = run.json()
         jsonschema.Draft7Validator(schema).validate(document)

@@ -97,7 +97,7 @@ def test_lint_reads_the_application_models_without_importing_them(tmp_path: Path
 
 def test_real_entry_point_runs(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "migcheck", "lint", str(FIXTURES / "rules" / "drop-table" / "fires")],
+        [sys.executable, "-m", "migcheck", "lint", str(FIXTURES / "rules" / "drop-table" / "bad")],
         capture_output=True, text=True, cwd=tmp_path,
     )
     assert out.returncode == 1

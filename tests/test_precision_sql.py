@@ -97,3 +97,73 @@ def test_lock_timeout_reads_statements_with_the_shared_classifier(tmp_path: Path
         assert found == []
     else:
         assert [str(f["message"]).startswith(lock) for f in found] == [True], found
+
+
+def test_messages_quote_the_default_as_the_migration_wrote_it(tmp_path: Path) -> None:
+    """sqlglot reads `uuid()` as GEN_RANDOM_UUID(): the message and the fix quote the user's own text."""
+    sql = tmp_path / "uuid.sql"
+    sql.write_text("ALTER TABLE tills ADD COLUMN token uuid DEFAULT uuid();\n"
+                   "ALTER TABLE tills ADD COLUMN jitter int DEFAULT (random() * 10)::int NOT NULL;\n")
+    found = lint(sql, "--select", "add-column-with-volatile-default")
+    assert [f["line"] for f in found] == [1, 2]
+    assert "its default uuid() is VOLATILE" in str(found[0]["message"])
+    assert "gen_random_uuid" not in str(found[0]["message"]).lower() + str(found[0]["fix"]).lower()
+    assert 'server_default=sa.text("uuid()")' in str(found[0]["fix"])
+    assert "its default (random() * 10)::int is VOLATILE" in str(found[1]["message"])
+
+
+def test_combined_validate_quotes_the_other_subcommands(tmp_path: Path) -> None:
+    sql = tmp_path / "v.sql"
+    sql.write_text("ALTER TABLE tills DROP COLUMN note, VALIDATE CONSTRAINT ck_cash;\n")
+    found = lint(sql, "--select", "validate-in-same-transaction,drop-column")
+    assert sorted(str(f["rule"]) for f in found) == ["drop-column", "validate-in-same-transaction"]
+    message = next(str(f["message"]) for f in found if f["rule"] == "validate-in-same-transaction")
+    assert "`DROP COLUMN note`, which takes ACCESS EXCLUSIVE" in message
+
+
+def _locks(cur: Any, table: str) -> set[str]:
+    cur.execute("SELECT mode FROM pg_locks WHERE relation = %s::regclass AND pid = pg_backend_pid()", (table,))
+    return {row[0] for row in cur.fetchall()}
+
+
+def test_postgresql_facts_behind_the_remaining_patterns(pg: Any) -> None:
+    """Checked on the server: (1) one ALTER TABLE takes the strongest lock of its subcommands, so VALIDATE
+    next to DROP COLUMN holds ACCESS EXCLUSIVE, next to SET (fillfactor) only SHARE UPDATE EXCLUSIVE;
+    (2) ADD PRIMARY KEY USING INDEX sets a nullable column NOT NULL (and fails on a NULL row); (3) CREATE
+    INDEX CONCURRENTLY IF NOT EXISTS skips an INVALID index left by a failed build; (4) CREATE TABLE AS,
+    SELECT INTO and PARTITION OF create tables."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    with pg.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS pays, pays_copy, pays_into, parts CASCADE")
+        cur.execute("CREATE TABLE pays (id int, amount int, note text, code int)")
+        cur.execute("INSERT INTO pays VALUES (1, 5, 'a', 1), (2, 6, 'b', 1)")
+        cur.execute("ALTER TABLE pays ADD CONSTRAINT ck_amount CHECK (amount > 0) NOT VALID")
+        for statement, lock in [
+            ("ALTER TABLE pays DROP COLUMN note, VALIDATE CONSTRAINT ck_amount", "AccessExclusiveLock"),
+            ("ALTER TABLE pays VALIDATE CONSTRAINT ck_amount, SET (fillfactor = 90)", "ShareUpdateExclusiveLock"),
+        ]:
+            cur.execute("BEGIN")
+            cur.execute(statement)
+            assert _locks(cur, "pays") == {lock}, statement
+            cur.execute("ROLLBACK")
+        cur.execute("CREATE UNIQUE INDEX CONCURRENTLY ix_pays_id ON pays (id)")
+        cur.execute("INSERT INTO pays VALUES (NULL, 7, 'c', 2)")
+        with pytest.raises(psycopg2.errors.NotNullViolation):
+            cur.execute("ALTER TABLE pays ADD CONSTRAINT pays_pkey PRIMARY KEY USING INDEX ix_pays_id")
+        cur.execute("DELETE FROM pays WHERE id IS NULL")
+        cur.execute("ALTER TABLE pays ADD CONSTRAINT pays_pkey PRIMARY KEY USING INDEX ix_pays_id")
+        cur.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'pays'::regclass AND attname = 'id'")
+        assert cur.fetchone()[0] is True
+        with pytest.raises(psycopg2.errors.UniqueViolation):
+            cur.execute("CREATE UNIQUE INDEX CONCURRENTLY ix_pays_code ON pays (code)")
+        cur.execute("DELETE FROM pays WHERE id = 2")
+        cur.execute("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix_pays_code ON pays (code)")
+        cur.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_pays_code'::regclass")
+        assert cur.fetchone()[0] is False
+        cur.execute("CREATE TABLE pays_copy AS SELECT * FROM pays")
+        cur.execute("SELECT * INTO pays_into FROM pays")
+        cur.execute("CREATE TABLE parts (d date) PARTITION BY RANGE (d)")
+        cur.execute("CREATE TABLE parts_2031 PARTITION OF parts FOR VALUES FROM ('2031-01-01') TO ('2032-01-01')")
+        cur.execute("SELECT count(*) FROM pg_class WHERE relname IN ('pays_copy', 'pays_into', 'parts_2031')")
+        assert cur.fetchone()[0] == 3
+        cur.execute("DROP TABLE pays, pays_copy, pays_into, parts CASCADE")

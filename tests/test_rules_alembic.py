@@ -3,34 +3,12 @@ empty revisions, and the static downgrade check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from rulefixtures import cases, check_case
-
-FAMILY = [
-    "transaction-per-migration-off",
-    "alter-column-without-existing-type",
-    "sqlite-alter-outside-batch",
-    "orm-model-import-in-migration",
-    "empty-migration",
-    "downgrade-not-inverse",
-]
-
-
-@pytest.mark.parametrize(("rule_id", "case"), cases(FAMILY))
-def test_fixture(rule_id: str, case: Path) -> None:
-    check_case(rule_id, case)
-
-
-# -- behaviour beyond the fixtures ------------------------------------------------------------------
-
-from collections.abc import Callable  # noqa: E402
-
-from conftest import findings_of, run_cli  # noqa: E402
-from migcheck.run.engine import lint_paths  # noqa: E402
-from migcheck.vocabulary.settings import Settings  # noqa: E402
+from conftest import findings_of, run_cli
+from migcheck.run.engine import lint_paths
+from migcheck.vocabulary.settings import Settings
 
 HEAD = '''
 """{msg}"""

@@ -9,7 +9,6 @@ import pytest
 
 from migcheck.run.engine import lint_paths
 from migcheck.vocabulary.settings import Settings
-from rulefixtures import cases, check_case
 
 REVISION = '''
 """mysql"""
@@ -158,11 +157,6 @@ def test_unknown_old_type_is_a_warning(write_revision: Callable[..., Path]) -> N
     first = next(f for f in result.findings if f.rule == "mysql-alter-copies-table")
     assert first.line == 11 and first.severity.name == "WARNING"
     assert "cannot tell from what" in first.message
-
-
-@pytest.mark.parametrize(("rule_id", "case"), cases(["mysql-alter-copies-table"]))
-def test_fixture(rule_id: str, case: Path) -> None:
-    check_case(rule_id, case)
 
 
 def test_foreign_key_checks_turned_back_on_still_copy(write_revision: Callable[..., Path]) -> None:

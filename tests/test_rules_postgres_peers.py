@@ -2,7 +2,7 @@
 
 ``fixtures/peers-postgres/<tool>/<example>/versions`` rewrites each documented example of squawk, Eugene,
 strong_migrations, alembic-guard and django-migration-linter (source named in every revision's
-docstring) as a small chain of Alembic revisions. ``# fires: <rule>`` marks each statement migcheck
+docstring) as a small chain of Alembic revisions. ``# expect: <rule>`` (the marker of the rule fixtures) marks each statement migcheck
 must report; unmarked statements (the peers' safe versions) must not be reported by any of the
 PostgreSQL lock and rewrite rules. ``fixtures/peers-postgres/false-positives`` holds the cases peer users
 complained about.
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_cli
-from test_rules_postgres_fixtures import RULES
+from rulefixtures import POSTGRES_LOCK_RULES as RULES
 
 PEERS = FIXTURES / "peers-postgres"
 EXAMPLES = sorted(p.parent for p in PEERS.glob("*/*/versions"))
-_MARKER = re.compile(r"#\s*fires:\s*([\w\-, ]+)$")
+_MARKER = re.compile(r"#\s*expect:\s*([\w\-, ]+)$")
 
 
 def _marked(versions: Path) -> set[tuple[str, int, str]]:

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from rulefixtures import cases, check_case
-
-FAMILY = ["missing-lock-timeout", "unbatched-backfill", "unsafe-sql-interpolation", "raw-sql-not-understood"]
-
-
-@pytest.mark.parametrize(("rule_id", "case"), cases(FAMILY))
-def test_fixture(rule_id: str, case: Path) -> None:
-    check_case(rule_id, case)
-
-
-# -- behaviour beyond the fixtures ------------------------------------------------------------------
-
-from collections.abc import Callable  # noqa: E402
-
-from conftest import FIXTURES, findings_of, run_cli  # noqa: E402
-from migcheck.run.engine import lint_paths  # noqa: E402
-from migcheck.vocabulary.settings import Settings  # noqa: E402
+from conftest import FIXTURES, findings_of, run_cli
+from migcheck.run.engine import lint_paths
+from migcheck.vocabulary.settings import Settings
 
 HEAD = '''
 """{msg}"""

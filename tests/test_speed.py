@@ -294,3 +294,25 @@ def test_commands_that_only_print_import_neither_sqlglot_nor_the_engine(args: li
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in out.stderr
     assert out.stdout.strip()
+
+
+def test_reading_a_pack_pauses_the_collector_and_restores_it(tmp_path: Path) -> None:
+    """The cyclic collector is off while a pack is unpickled (it only slows that down) and comes back
+    as it was, also when the pack is damaged."""
+    import gc
+
+    store = Cache.open("postgresql")
+    folder = str(tmp_path)
+    store.write(folder, {})
+    assert gc.isenabled()
+    store.read(folder)
+    assert gc.isenabled()
+    Path(store.pack_path(folder)).write_bytes(b"\x80\x05damaged")
+    assert store.read(folder) == {}
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        store.read(folder)
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

@@ -1,11 +1,16 @@
 """Render the offline SQL fixtures of the PostgreSQL rules with the real Alembic.
 
-For each ``fixtures/rules/<rule>/{fires,safe}/versions`` this runs ``alembic upgrade head --sql``
-(PostgreSQL dialect, nothing connects) and writes ``fires.sql`` / ``safe.sql`` beside it, so the SQL
-path is tested on exactly what Alembic emits for the Python path. Statements that must be reported
-get a ``-- fires: <rule>`` comment, chosen here by text (never by running migcheck).
+For each rule in ``EXPECTED`` this runs ``alembic upgrade head --sql`` (PostgreSQL dialect, nothing
+connects) on the ``fixtures/rules/<rule>/bad/versions`` and ``safe/versions`` cases and writes
+``bad.sql`` / ``safe.sql`` beside them, so the SQL path is tested on exactly what Alembic emits for
+the Python path. Statements that must be reported get the fixture convention's ``-- expect: <rule>``
+marker (tests/rulefixtures.py), chosen here by text (never by running migcheck).
 
-    /tmp/venv/bin/python tools/render_offline_fixtures.py [rule ...]
+Run it after editing those revisions (Alembic must be installed), then check ``git diff``: on
+unchanged revisions it rewrites the committed files byte for byte. The other rules' ``.sql`` cases
+are written by hand.
+
+    python tools/render_offline_fixtures.py [rule ...]
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 
-#: rule -> (statements of fires.sql that must be reported, per_migration_transactions for safe.sql)
+#: rule -> (statements of bad.sql that must be reported, per_migration_transactions for safe.sql)
 EXPECTED: dict[str, tuple[list[str], bool]] = {
     "add-column-with-volatile-default": (
         ["ADD COLUMN public_id", "ADD COLUMN total", "ADD COLUMN seq", "ADD COLUMN row_id", "ADD COLUMN jitter",
@@ -80,7 +85,7 @@ def render(versions: Path, per_migration: bool) -> str:
 
 
 def annotate(sql: str, rule: str, needles: list[str]) -> str:
-    """Add ``-- fires: rule`` to the first line of each statement containing one of ``needles``."""
+    """Add ``-- expect: rule`` to the first line of each statement containing one of ``needles``."""
     out = sql.splitlines()
     start: int | None = None
     for number, line in enumerate(out):
@@ -89,7 +94,7 @@ def annotate(sql: str, rule: str, needles: list[str]) -> str:
         if start is not None and line.rstrip().endswith(";"):
             text = " ".join(out[start:number + 1])
             if any(n in text for n in needles) and not text.lstrip().upper().startswith(("INSERT", "UPDATE ALEMBIC")):
-                out[start] = f"{out[start]}  -- fires: {rule}"
+                out[start] = f"{out[start]}  -- expect: {rule}"
             start = None
     return "\n".join(out) + "\n"
 
@@ -98,8 +103,8 @@ def main(rules: list[str]) -> None:
     for rule in rules or sorted(EXPECTED):
         needles, safe_per_migration = EXPECTED[rule]
         base = ROOT / rule
-        fires = render(base / "fires" / "versions", per_migration=False)
-        (base / "fires.sql").write_text(annotate(fires, rule, needles))
+        bad = render(base / "bad" / "versions", per_migration=False)
+        (base / "bad.sql").write_text(annotate(bad, rule, needles))
         safe = render(base / "safe" / "versions", per_migration=safe_per_migration)
         (base / "safe.sql").write_text(re.sub(r"\n{3,}", "\n\n", safe))
         print(f"rendered {rule}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from migcheck.extract.sqlsplit import statements
@@ -43,9 +44,8 @@ if TYPE_CHECKING:
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
-_VALIDATE = re.compile(
-    r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+VALIDATE\s+CONSTRAINT\s+([^\s,]+)\s*(,.*)?$", re.I | re.S
-)
+_ALTER_TABLE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+(.*?)\s*;?\s*$", re.I | re.S)
+_VALIDATE = re.compile(r"^VALIDATE\s+CONSTRAINT\s+(\S+)$", re.I)
 _USING_INDEX = re.compile(
     r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+ADD\s+CONSTRAINT\s+(\S+)\s+"
     r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+([^\s,]+)\s*(,.*)?$",
@@ -116,11 +116,8 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     if m := _RENAME_COLUMN.match(sql):
         return [RenameColumn(table=_unquote(m.group(1)), column=_unquote(m.group(2)), new_name=_unquote(m.group(3)),
                              **common)]
-    if m := _VALIDATE.match(sql):
-        validate = ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(m.group(2)), **common)
-        if m.group(3):  # VALIDATE CONSTRAINT c, DROP COLUMN x: the other actions as a statement of their own
-            return [validate, *statement_changes(f"ALTER TABLE {m.group(1)} {m.group(3)[1:].strip()}", dialect, common)]
-        return [validate]
+    if (combined := _validate_changes(sql, dialect, common)) is not None:
+        return combined
     if m := _USING_INDEX.match(sql):
         kind: ConstraintKind = "unique" if m.group(3).upper() == "UNIQUE" else "primary_key"
         added = AddConstraint(
@@ -144,6 +141,65 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
         return _convert(tree, sql, keyword, dialect, common)
     except Exception as exc:  # a shape this converter does not know; keep the SQL as raw text
         return [RawSQL(text=sql, keyword=keyword, understood=False, reason=f"unexpected shape: {exc}", **common)]
+
+
+def _validate_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change] | None:
+    """``ALTER TABLE t VALIDATE CONSTRAINT c`` alone or among other subcommands (in any order): each
+    VALIDATE as a ``ValidateConstraint`` that records the strongest lock the others take (PostgreSQL takes
+    it for the whole statement, so the scan runs under it), the others read as a statement of their own.
+    None when the statement validates nothing."""
+    from migcheck.facts.postgres import alter_table_lock
+
+    m = _ALTER_TABLE.match(sql)
+    if m is None or not re.search(r"\bVALIDATE\s+CONSTRAINT\b", m.group(2), re.I):
+        return None
+    parts = split_top_level(m.group(2))
+    validated = [v for part in parts if (v := _VALIDATE.match(part))]
+    if not validated:
+        return None
+    others = [part for part in parts if not _VALIDATE.match(part)]
+    locks = [alter_table_lock(part) for part in others]
+    lock = next((mode for mode in ("ACCESS EXCLUSIVE", "SHARE ROW EXCLUSIVE") if mode in locks), None)
+    out: list[Change] = [
+        ValidateConstraint(table=_unquote(m.group(1)), name=_unquote(v.group(1)), lock=lock,
+                           combined_with=", ".join(others) if lock else None, **common)
+        for v in validated
+    ]
+    if others:
+        out.extend(statement_changes(f"ALTER TABLE {m.group(1)} {', '.join(others)}", dialect, common))
+    return out
+
+
+def _outside_quotes(text: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, depth)`` of each character of ``text`` outside quotes; ``depth`` counts the
+    parentheses open before it (a closing one is yielded at the depth it closes, never below 0)."""
+    depth, quote = 0, ""
+    for i, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            yield i, char, depth
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+            yield i, char, depth
+        else:
+            yield i, char, depth
+
+
+def split_top_level(text: str) -> list[str]:
+    """``a, b (x, y), 'c,d'`` -> ``["a", "b (x, y)", "'c,d'"]``: commas outside parentheses and quotes."""
+    parts: list[str] = []
+    start = 0
+    for i, char, depth in _outside_quotes(text):
+        if char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
 
 
 def unbounded_where(sql: str, dialect: str) -> str | None:
@@ -232,7 +288,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                 )
             ]
         if kind == "TABLE" and isinstance(tree.this, exp.Schema):
-            columns = [_column_spec(c, render) for c in tree.this.expressions if isinstance(c, exp.ColumnDef)]
+            columns = [_column_spec(c, render, sql) for c in tree.this.expressions if isinstance(c, exp.ColumnDef)]
             return [
                 CreateTable(
                     table=_table_name(tree.this.this) or "?",
@@ -241,7 +297,16 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                     **common,
                 )
             ]
+        if kind == "TABLE" and isinstance(tree.this, exp.Table) and (
+                tree.args.get("expression") is not None or tree.find(exp.PartitionedOfProperty) is not None):
+            # CREATE TABLE .. AS SELECT / PARTITION OF: a new table, its columns taken from elsewhere
+            return [CreateTable(table=_table_name(tree.this) or "?", if_not_exists=bool(tree.args.get("exists")),
+                                **common)]
         return [RawSQL(text=sql, keyword=keyword, **common)]
+    if isinstance(tree, exp.Select) and dialect == "postgresql" and isinstance(tree.args.get("into"), exp.Into) \
+            and isinstance(tree.args["into"].this, exp.Table):
+        # SELECT .. INTO t (PostgreSQL): CREATE TABLE t AS SELECT under another name
+        return [CreateTable(table=_table_name(tree.args["into"].this) or "?", **common)]
     if isinstance(tree, exp.Drop):
         kind = (tree.args.get("kind") or "").upper()
         tables = tree.args.get("tables") or ([tree.this] if tree.this is not None else [])
@@ -314,7 +379,7 @@ def _alter_action(
     from sqlglot import exp
 
     if isinstance(action, exp.ColumnDef):
-        return AddColumn(table=table, column=_column_spec(action, render), **common)
+        return AddColumn(table=table, column=_column_spec(action, render, sql), **common)
     if isinstance(action, exp.Drop):
         kind = (action.args.get("kind") or "COLUMN").upper()
         target = (action.args.get("tables") or [action.this])[0]
@@ -456,7 +521,8 @@ def enum_type_changes(sql: str, common: dict[str, Any]) -> list[Change]:
     return []
 
 
-def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
+def _column_spec(coldef: exp.Expression, render: str, sql: str | None = None) -> ColumnSpec:
+    """The column ``coldef`` defines; ``sql``, the statement it comes from, gives its default as written."""
     from sqlglot import exp
 
     spec = ColumnSpec(name=_name(coldef.this))
@@ -470,6 +536,7 @@ def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
             spec.nullable = bool(ckind.args.get("allow_null"))
         elif isinstance(ckind, exp.DefaultColumnConstraint):
             spec.server_default = ckind.this.sql(render)
+            spec.server_default_text = _written(ckind.this, sql, "DEFAULT") if sql else None
         elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
             spec.primary_key = True
         elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
@@ -481,6 +548,36 @@ def _column_spec(coldef: exp.Expression, render: str) -> ColumnSpec:
             spec.computed = ckind.this.sql(render)
             spec.computed_stored = bool(ckind.args.get("persisted")) or "STORED" in constraint.sql(render).upper()
     return spec
+
+
+#: What can follow a column's DEFAULT expression in its definition.
+_AFTER_DEFAULT = re.compile(
+    r"\s+(?:NOT\s+NULL|NULL|CONSTRAINT|CHECK|REFERENCES|PRIMARY|UNIQUE|GENERATED|COLLATE)\b", re.I)
+
+
+def _written(node: exp.Expression, sql: str, keyword: str) -> str | None:
+    """``node`` as the user wrote it after ``keyword`` in ``sql`` (``DEFAULT uuid()``, not sqlglot's
+    rewriting ``GEN_RANDOM_UUID()``), so messages quote the migration's own text; None when not found."""
+    starts = [n.meta["start"] for n in node.walk() if isinstance(n.meta.get("start"), int)]
+    if not starts:
+        return None
+    found = None
+    for m in re.finditer(rf"\b{keyword}\b", sql[: min(starts) + 1], re.I):
+        found = m
+    if found is None:
+        return None
+    rest = sql[found.end():]
+    opened = 0  # parentheses opened after the keyword: a ")" with none open ends the expression
+    for i, char, _ in _outside_quotes(rest):
+        if char == "(":
+            opened += 1
+        elif char == ")":
+            if opened == 0:
+                return rest[:i].strip() or None
+            opened -= 1
+        elif opened == 0 and (char in ",;" or _AFTER_DEFAULT.match(rest, i)):
+            return rest[:i].strip() or None
+    return rest.strip() or None
 
 
 def _sql_of(node: Any, render: str) -> str | None:

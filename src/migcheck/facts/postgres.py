@@ -269,6 +269,29 @@ def not_null_check_column(condition: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+
+# -- ALTER TABLE subcommand locks (PostgreSQL 15 docs, "ALTER TABLE": each subcommand's lock level;
+#    one statement takes the strongest of its subcommands for all of them) --------------------------
+
+_SHARE_UPDATE_EXCLUSIVE = LazyRegex(
+    r"^(?:VALIDATE\s+CONSTRAINT\b|ALTER\s+(?:COLUMN\s+)?\S+\s+SET\s+STATISTICS\b|CLUSTER\s+ON\b"
+    r"|SET\s+WITHOUT\s+CLUSTER\b|SET\s*\(|RESET\s*\(|ATTACH\s+PARTITION\b|DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY\b)",
+    re.I | re.S,
+)
+_FOREIGN_KEY = LazyRegex(r"^ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY\b", re.I | re.S)
+
+
+def alter_table_lock(subcommand: str) -> str:
+    """The lock one ALTER TABLE subcommand takes on its table: SHARE UPDATE EXCLUSIVE for VALIDATE, SET
+    STATISTICS, CLUSTER ON, storage parameters and ATTACH PARTITION; SHARE ROW EXCLUSIVE for ADD FOREIGN
+    KEY; ACCESS EXCLUSIVE for the rest (the default the docs give)."""
+    text = subcommand.strip()
+    if _SHARE_UPDATE_EXCLUSIVE.match(text):
+        return "SHARE UPDATE EXCLUSIVE"
+    if _FOREIGN_KEY.match(text):
+        return "SHARE ROW EXCLUSIVE"
+    return "ACCESS EXCLUSIVE"
+
 # -- statements migcheck keeps as raw SQL ----------------------------------------------------------
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[\w$]+)'

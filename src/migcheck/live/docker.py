@@ -17,13 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from migcheck.live import LiveError
+from migcheck.live import LiveError, owner
 from migcheck.live.provision import shielded
 
 if TYPE_CHECKING:
@@ -100,28 +99,18 @@ def owner_labels(run: str) -> dict[str, str]:
     labels = {
         LABEL_OWNER: "migcheck",
         LABEL_PID: str(pid),
-        LABEL_HOST: socket.gethostname(),
+        LABEL_HOST: owner.hostname(),
         LABEL_RUN: run,
     }
-    started = _process_start(pid)
+    started = owner.process_start(pid)
     if started is not None:
         labels[LABEL_PID_START] = started
     return labels
 
 
-def _process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), so a reused pid is told apart."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            # The command name (field 2) may contain spaces and parentheses: split after its end.
-            return stat.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
 def owner_alive(labels: dict[str, str]) -> bool:
     """Is the process that started a container still running? Unknown hosts' containers count as alive."""
-    if labels.get(LABEL_HOST) != socket.gethostname():
+    if labels.get(LABEL_HOST) != owner.hostname():
         return True  # another machine's run on a shared engine: not ours to judge
     try:
         pid = int(labels.get(LABEL_PID, ""))
@@ -134,7 +123,7 @@ def owner_alive(labels: dict[str, str]) -> bool:
     except PermissionError:
         pass  # alive, another user's
     recorded = labels.get(LABEL_PID_START)
-    return recorded is None or _process_start(pid) in (None, recorded)
+    return recorded is None or owner.process_start(pid) in (None, recorded)
 
 
 def remove_debris(client: Any) -> list[str]:

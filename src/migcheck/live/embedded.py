@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migcheck.guard.escape import one_line
-from migcheck.live import LiveError
+from migcheck.live import LiveError, owner
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -379,32 +379,10 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 # --- debris of runs that were killed ---------------------------------------------------------------
 
 
-def owner_mark() -> str:
-    """``pid start-time`` of this process: a pid alone could have been reused since."""
-    return f"{os.getpid()} {_start_time(os.getpid())}"
-
-
-def _start_time(pid: int) -> str:
-    import psutil
-
-    try:
-        return f"{psutil.Process(pid).create_time():.2f}"
-    except (psutil.Error, OSError):
-        return "gone"
-
-
-def owner_alive(mark: str) -> bool:
-    """Is the process that wrote ``mark`` still running (same pid, same start time)?"""
-    parts = mark.split()
-    if len(parts) != 2 or not parts[0].isdigit():
-        return False
-    return _start_time(int(parts[0])) == parts[1]
-
-
 def write_owner_mark(tmp: Path) -> None:
     fd = os.open(tmp / PID_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
     with os.fdopen(fd, "w") as out:
-        out.write(owner_mark() + "\n")
+        out.write(owner.mark() + "\n")
 
 
 def sweep_stale(base: str) -> list[str]:
@@ -423,7 +401,7 @@ def sweep_stale(base: str) -> list[str]:
     for entry in entries:
         tmp = Path(entry.path)
         mark = _read_mark(tmp)
-        if mark is None or owner_alive(mark):
+        if mark is None or owner.alive(mark):
             continue
         _kill_postmaster(tmp / "data")
         shutil.rmtree(tmp, ignore_errors=True)

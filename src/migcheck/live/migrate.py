@@ -22,7 +22,8 @@ class Migrator:
         from sqlalchemy import create_engine
         from sqlalchemy.engine import make_url
 
-        from migcheck.live.cycle import Runner, _config_file, load_history
+        from migcheck.live.history import load_history
+        from migcheck.live.runner import Runner, _config_file
 
         self.url = make_url(url) if isinstance(url, str) else url
         sources, _migrations, self.graph = load_history(paths)
@@ -57,7 +58,7 @@ class Migrator:
 
         try:
             if self.use_env:
-                from migcheck.live.cycle import _only_scratch
+                from migcheck.live.runner import _only_scratch
 
                 self.config.set_main_option(
                     "sqlalchemy.url", self.url.render_as_string(hide_password=False).replace("%", "%%"))

@@ -19,7 +19,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -30,9 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from migcheck.guard.escape import one_line
-from migcheck.live import LiveError
+from migcheck.live import LiveError, owner
 from migcheck.live.cancel import cancel_on_interrupt
-from migcheck.live.embedded import embedded_server, owner_alive, owner_mark
+from migcheck.live.embedded import embedded_server
 from migcheck.live.target import mask, url_target
 
 if TYPE_CHECKING:
@@ -338,15 +337,7 @@ def _wait_for_sessions_to_end(conn: Any, name: str, limit: float = 0.5) -> None:
 
 def _owner_comment() -> dict[str, Any]:
     """What the database comment records: which process on which machine made it."""
-    return {"migcheck": owner_mark(), "host": socket.gethostname(), "boot": _boot_id()}
-
-
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
+    return {"migcheck": owner.mark(), "host": owner.hostname(), "boot": owner.boot_id()}
 
 
 def _drop_stale(conn: Any, dialect: str) -> list[str]:
@@ -361,7 +352,7 @@ def _drop_stale(conn: Any, dialect: str) -> list[str]:
         "WHERE left(datname, 9) = 'migcheck_'"
     ).all()
     notes = []
-    here = (socket.gethostname(), _boot_id())
+    here = (owner.hostname(), owner.boot_id())
     for datname, comment in rows:
         if not SCRATCH_NAME.fullmatch(datname) or not comment:
             continue
@@ -371,7 +362,7 @@ def _drop_stale(conn: Any, dialect: str) -> list[str]:
             continue
         if not isinstance(mark, dict) or (mark.get("host"), mark.get("boot")) != here:
             continue
-        if owner_alive(str(mark.get("migcheck", ""))):
+        if owner.alive(str(mark.get("migcheck", ""))):
             continue
         try:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_quote(dialect, datname)} WITH (FORCE)")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from migcheck.guard.escape import log_line, one_line
-from migcheck.live.cycle import StepReport, VerifyResult
 from migcheck.live.locks import mode_label, strength
+from migcheck.live.results import StepReport, VerifyResult
 from migcheck.report import json as json_report
 
 

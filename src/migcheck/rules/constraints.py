@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.fixes import lit
+from migcheck.rules.fixes import lit, shorten
 from migcheck.rules.history_index import HistoryIndex
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddConstraint, Change, CreateTable, ValidateConstraint
+from migcheck.vocabulary.changes import AddConstraint, Change, CreateIndex, CreateTable, ValidateConstraint
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.revision import Migration
 
@@ -84,7 +84,10 @@ def add_unique_constraint(ctx: RevisionContext, change: AddConstraint) -> Iterat
              dialects={"postgresql"})
 def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:
     """A primary key added to an existing table builds its index (and checks NOT NULL) under ACCESS EXCLUSIVE."""
-    if change.kind_of != "primary_key" or change.using_index or ctx.created_here(change.table):
+    if change.kind_of != "primary_key" or ctx.created_here(change.table):
+        return
+    if change.using_index:
+        yield from _primary_key_using_index(ctx, change)
         return
     name = change.name or f"{change.table}_pkey"
     index = f"{name}_idx"
@@ -97,6 +100,49 @@ def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstrain
             f'    op.create_index({lit(index)}, {lit(change.table)}, [{_cols(change)}], unique=True, '
             f"postgresql_concurrently=True)\n"
             f'op.execute("ALTER TABLE {change.table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {index}")'
+        ),
+    )
+
+
+def _index_columns(ctx: RevisionContext, change: AddConstraint) -> list[str]:
+    """The columns of the index ``change`` promotes (``USING INDEX ix``), from the CREATE INDEX that built it
+    in this revision or the nearest earlier one; empty when unknown."""
+    name = (change.using_index or "").lower()
+    for c in reversed(lookback.before(ctx, change)):
+        if isinstance(c, CreateIndex) and (c.name or "").lower() == name:
+            return list(c.columns)
+    for migration in reversed(lookback.ancestors(ctx)):
+        for c in reversed(migration.upgrade_changes):
+            if isinstance(c, CreateIndex) and (c.name or "").lower() == name:
+                return list(c.columns)
+    return []
+
+
+def _primary_key_using_index(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:
+    """``ADD PRIMARY KEY USING INDEX`` reuses a concurrently built index, but a column of it the history leaves
+    nullable is set NOT NULL by the same statement, with a scan of every row under ACCESS EXCLUSIVE (checked
+    on PostgreSQL 15: "verifying table", and "contains null values" when one is NULL), unless a valid
+    CHECK (col IS NOT NULL) proves it first. Unknown nullability is not reported."""
+    table = change.table or "?"
+    nullable = [col for col in _index_columns(ctx, change)
+                if col.isidentifier() and lookback.column_nullable(ctx, change, table, col) is True
+                and lookback.validated_not_null_check(ctx, change, table, col) is None]
+    if not nullable:
+        return
+    cols = ", ".join(nullable)
+    first = nullable[0]
+    yield Hit(
+        f"primary key {_label(change)} on existing table {table} is added USING INDEX {change.using_index}, but "
+        f"{cols} {'is' if len(nullable) == 1 else 'are'} nullable: PostgreSQL sets {'it' if len(nullable) == 1 else 'them'} NOT NULL in the same statement, "
+        f"scanning every row under the ACCESS EXCLUSIVE lock, which blocks every read and write until it ends",
+        fix=(
+            "# prove NOT NULL first, without the long lock (PostgreSQL 12+ then skips the scan):\n"
+            f'op.execute("ALTER TABLE {table} ADD CONSTRAINT {first}_not_null CHECK ({first} IS NOT NULL) NOT VALID")\n'
+            f"# in a later revision:\n"
+            f'op.execute("ALTER TABLE {table} VALIDATE CONSTRAINT {first}_not_null")\n'
+            f'op.alter_column({lit(table)}, {lit(first)}, nullable=False)\n'
+            f'op.execute("ALTER TABLE {table} ADD CONSTRAINT {change.name or table + "_pkey"} PRIMARY KEY USING INDEX '
+            f'{change.using_index}")'
         ),
     )
 
@@ -165,6 +211,9 @@ def _commit_between(ctx: RevisionContext, origin: Migration, add: AddConstraint,
              dialects={"postgresql"})
 def validate_in_same_transaction(ctx: RevisionContext, change: ValidateConstraint) -> Iterator[Hit]:
     """NOT VALID and VALIDATE in one transaction: the ADD's lock is still held during the scan, so nothing is won."""
+    if change.lock is not None:
+        yield _combined_validate(change)
+        return
     found = _find_not_valid(ctx, change)
     if found is None:
         return
@@ -213,4 +262,22 @@ def validate_in_same_transaction(ctx: RevisionContext, change: ValidateConstrain
         "with op.get_context().autocommit_block():\n"
         f'    op.execute("ALTER TABLE {change.table} VALIDATE CONSTRAINT {name}")',
         severity=Severity.WARNING,
+    )
+
+
+def _combined_validate(change: ValidateConstraint) -> Hit:
+    """VALIDATE in one ALTER TABLE with a subcommand that takes a stronger lock: PostgreSQL takes the strongest
+    lock of the statement before any subcommand runs (checked on PostgreSQL 15: ``DROP COLUMN x, VALIDATE
+    CONSTRAINT c`` holds AccessExclusiveLock), so the scan blocks what NOT VALID meant to let through."""
+    blocked = "every read and write" if change.lock == "ACCESS EXCLUSIVE" else "every INSERT, UPDATE and DELETE"
+    return Hit(
+        f"constraint {change.name} is validated in the same ALTER TABLE as `{shorten(change.combined_with or '')}`, "
+        f"which takes {change.lock}: PostgreSQL takes the strongest lock of the statement for all of it, so the "
+        f"validation scan blocks {blocked} of {change.table} until it ends, as if NOT VALID had not been used",
+        fix=(
+            "validate in a statement of its own, before anything in this transaction takes a stronger lock on "
+            "the table (or in a later revision):\n"
+            f'op.execute({lit(f"ALTER TABLE {change.table} VALIDATE CONSTRAINT {change.name}")})\n'
+            f'op.execute({lit(f"ALTER TABLE {change.table} {change.combined_with}")})'
+        ),
     )

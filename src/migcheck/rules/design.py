@@ -37,6 +37,25 @@ def split_type(text: str | None) -> tuple[str, str]:
     return base, args.rsplit(")", 1)[0].strip()
 
 
+_ARRAY_OF = re.compile(r"^(?:[\w.]*\.)?ARRAY\s*\(\s*(?:item_type\s*=\s*)?(.+?)\s*(?:,\s*\w+\s*=.*)?\)\s*$",
+                       re.I | re.S)
+
+
+def element_type(text: str | None) -> str | None:
+    """The element type of an array type, which the type rules judge like a plain column: ``TIMESTAMP[]`` ->
+    ``TIMESTAMP``, ``CHAR(3)[][]`` -> ``CHAR(3)``, ``sa.ARRAY(sa.DateTime())`` -> ``sa.DateTime()``,
+    ``postgresql.ARRAY(sa.CHAR(2), dimensions=2)`` -> ``sa.CHAR(2)``; anything else unchanged."""
+    while text:
+        stripped = text.strip()
+        if stripped.endswith("]") and "[" in stripped:
+            text = stripped[: stripped.rindex("[")]
+        elif m := _ARRAY_OF.match(stripped):
+            text = m.group(1)
+        else:
+            return stripped
+    return text
+
+
 def _sql_line(change: Change, name: str | None) -> int:
     """The line of column ``name`` inside a multi-line CREATE TABLE, from the statement text."""
     if not change.sql or not name:
@@ -153,7 +172,7 @@ _NO_TZ = re.compile(r"\btimezone\s*=\s*True\b", re.I)
 def prefer_timestamptz(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A timestamp column without time zone: it stores wall-clock times that mean different instants."""
     for col, line in columns(change):
-        base, args = split_type(col.type)
+        base, args = split_type(element_type(col.type))
         plain = base in {"DATETIME", "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE"} and not _NO_TZ.search(args)
         if plain:
             yield Hit(
@@ -181,7 +200,7 @@ _VARCHARS = {"STRING", "VARCHAR", "UNICODE", "CHARACTER VARYING", "NVARCHAR"}
 def prefer_text_over_varchar(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A length-limited varchar: text with a CHECK is as fast and far cheaper to change."""
     for col, line in columns(change):
-        base, args = split_type(col.type)
+        base, args = split_type(element_type(col.type))
         if base in _VARCHARS and re.search(r"\d", args):
             yield Hit(
                 f"column {_table(change)}.{col.name} is {col.type}: lowering the limit later needs an ACCESS "
@@ -206,7 +225,7 @@ def prefer_text_over_varchar(ctx: RevisionContext, change: Change) -> Iterator[H
 def ban_char_field(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A ``char(n)`` column: blank-padded, no faster than text, and a source of comparison bugs."""
     for col, line in columns(change):
-        base, _ = split_type(col.type)
+        base, _ = split_type(element_type(col.type))
         if base in {"CHAR", "NCHAR", "CHARACTER", "BPCHAR"}:
             yield Hit(
                 f"column {_table(change)}.{col.name} is {col.type}: char(n) pads values with spaces, which "

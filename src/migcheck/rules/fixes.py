@@ -39,6 +39,13 @@ def lit(value: object) -> str:
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
+def shorten(sql: str, limit: int = 80) -> str:
+    """The user's own SQL on one line, cut to ``limit`` characters: enough for a reader to see which
+    statement a finding is about without pasting a whole migration into the message."""
+    text = " ".join(sql.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
 def sa_type(text: str | None) -> str:
     """A SQLAlchemy type expression for a type as migcheck read it (``String(50)`` or ``VARCHAR(50)``)."""
     if not text:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
@@ -62,7 +63,11 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
 @change_rule("create-index-not-concurrently", severity=Severity.ERROR, on=(CreateIndex,), dialects={"postgresql"})
 def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> Iterator[Hit]:
     """CREATE INDEX without CONCURRENTLY on an existing table blocks writes for the whole build."""
-    if change.concurrently or ctx.created_here(change.table):
+    if ctx.created_here(change.table):
+        return
+    if change.concurrently:
+        if change.if_not_exists and not _dropped_before(ctx, change):
+            yield _invalid_index_kept(change)
         return
     unique = "unique " if change.unique else ""
     columns = ", ".join(f'{lit(c)}' for c in change.columns) or '"..."'
@@ -75,6 +80,35 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
             f'    op.create_index({lit(change.name)}, {lit(change.table)}, [{columns}]{extra}, '
             f"postgresql_concurrently=True)"
         ),
+    )
+
+
+def _dropped_before(ctx: RevisionContext, change: CreateIndex) -> bool:
+    """The revision drops the index (IF EXISTS) before building it again: the repair of an INVALID index."""
+    name = (change.name or "").lower()
+    return bool(name) and any(isinstance(c, DropIndex) and (c.name or "").lower() == name
+                              for c in lookback.before(ctx, change))
+
+
+def _invalid_index_kept(change: CreateIndex) -> Hit:
+    """CREATE INDEX CONCURRENTLY IF NOT EXISTS after a failed attempt: PostgreSQL 15 answers "relation already
+    exists, skipping" for the INVALID index the failure left (checked on the server), so the migration
+    succeeds without an index that queries can use, while every write still maintains it."""
+    name = change.name or "(unnamed)"
+    columns = ", ".join(f'{lit(c)}' for c in change.columns) or '"..."'
+    extra = ", unique=True" if change.unique else ""
+    return Hit(
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name}: a concurrent build that failed before (a duplicate "
+        f"key, a deadlock, a cancelled deploy) leaves {name} behind INVALID, and IF NOT EXISTS then skips the "
+        f"build: the migration succeeds, queries never use the index, and every write still updates it",
+        fix=(
+            "with op.get_context().autocommit_block():\n"
+            f'    op.drop_index({lit(change.name)}, table_name={lit(change.table)}, postgresql_concurrently=True, '
+            f"if_exists=True)\n"
+            f'    op.create_index({lit(change.name)}, {lit(change.table)}, [{columns}]{extra}, '
+            f"postgresql_concurrently=True)"
+        ),
+        severity=Severity.WARNING,
     )
 
 

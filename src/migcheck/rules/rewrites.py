@@ -9,7 +9,7 @@ from migcheck.facts.postgres import classify_type_change, is_serial, parse_type,
 from migcheck.rules import lookback
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.fixes import lit, sa_type
+from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, RawSQL
 from migcheck.vocabulary.findings import Severity
@@ -38,11 +38,13 @@ def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] 
     if default is None or default.strip().upper() == "NULL":
         return None
     volatile = volatile_call(default)
+    written = shorten(col.server_default_text or default, 60)
     if volatile is not None:
-        return f"its default calls {volatile}(), which is VOLATILE: PostgreSQL evaluates it for every " \
+        calls = f"{written}" if col.server_default_text else f"calls {volatile}(), which"
+        return f"its default {calls} is VOLATILE: PostgreSQL evaluates it for every " \
                f"existing row and writes the table anew", "volatile"
     if version < 11:
-        return f"before PostgreSQL 11 any non-null default (here {default}) is written into every existing row " \
+        return f"before PostgreSQL 11 any non-null default (here {written}) is written into every existing row " \
                f"(target: PostgreSQL {version})", "volatile"
     return None
 
@@ -82,7 +84,7 @@ def add_column_with_volatile_default(ctx: RevisionContext, change: AddColumn) ->
             "# backfill existing rows in batches, then add NOT NULL / the key in later revisions"
         )
     else:
-        default = col.server_default or "..."
+        default = col.server_default_text or col.server_default or "..."
         fix = (
             f'op.add_column({lit(table)}, sa.Column({lit(column)}, {sa_type(col.type)}, nullable=True))\n'
             "# SET DEFAULT only applies to rows inserted from now on: no rewrite\n"

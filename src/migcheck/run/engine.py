@@ -62,21 +62,28 @@ def display_path(path: Path) -> str:
     return _display_path(path, os.getcwd())
 
 
-_DISPLAYED: dict[tuple[Path, str], str] = {}
+_DISPLAYED: dict[tuple[str, str], str] = {}
 
 
 def _display_path(path: Path, cwd: str) -> str:
     # abspath, not resolve(): no system call per path component, and symlinked checkouts are
     # shown as the user reached them. Cached without a bound: a run asks again for every finding
-    # and every revision, and a bounded cache thrashed above its size (4,096 files).
-    shown = _DISPLAYED.get((path, cwd))
+    # and every revision, and a bounded cache thrashed above its size (4,096 files). Keyed by the
+    # path's text (hashing a Path is slower than computing it), and below the working directory the
+    # relative path is the absolute one without the prefix (what relpath computes, without its
+    # two more abspath calls).
+    name = os.fspath(path)
+    shown = _DISPLAYED.get((name, cwd))
     if shown is None:
-        absolute = os.path.abspath(path)
-        if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
-            shown = Path(os.path.relpath(absolute, cwd)).as_posix()
+        absolute = os.path.abspath(name)
+        prefix = cwd.rstrip(os.sep) + os.sep
+        if absolute == cwd:
+            shown = "."
+        elif absolute.startswith(prefix):
+            shown = absolute[len(prefix):].replace(os.sep, "/")
         else:
             shown = absolute
-        _DISPLAYED[(path, cwd)] = shown
+        _DISPLAYED[(name, cwd)] = shown
     return shown
 
 

@@ -51,6 +51,9 @@ class ColumnSpec:
     #: None when not said: SQLAlchemy's default is nullable unless primary key.
     nullable: bool | None = None
     server_default: str | None = None
+    #: The default as the migration's SQL wrote it, when sqlglot renders it differently (``uuid()``, read as
+    #: ``GEN_RANDOM_UUID()``): what messages quote.
+    server_default_text: str | None = None
     #: A Python-side ``default=``: it never reaches existing rows.
     python_default: bool = False
     primary_key: bool = False
@@ -183,6 +186,11 @@ class DropConstraint(Change):
 class ValidateConstraint(Change):
     name: str | None
     table: str | None
+    #: The strongest lock the other subcommands of the same ALTER TABLE take (``ALTER TABLE t DROP COLUMN x,
+    #: VALIDATE CONSTRAINT c``) when stronger than VALIDATE's own SHARE UPDATE EXCLUSIVE: the scan runs under it.
+    lock: str | None = None
+    #: Those other subcommands, as written.
+    combined_with: str | None = None
 
 
 @dataclass(kw_only=True)

@@ -1,0 +1,123 @@
+"""Declarative classes: a ``class`` statement read into a ``_Class`` record.
+
+Bases are resolved (project classes, outside names, ``declarative_base(cls=Mixin)``), and the
+body gives ``__tablename__`` / ``__abstract__`` / ``__table__``, the columns, ``declared_attr``
+directives and whether anything (loops, ``setattr``) makes columns migcheck cannot see.
+Which table a class maps is decided later, over all classes (tables.py).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from migcheck.extract.models.columns import _Columns
+from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module
+
+
+class _Classes(_Columns):
+    """A class statement read once: its bases resolved, its body read into a _Class."""
+
+    # --- classes ---------------------------------------------------------------------------
+
+    def _class(self, module: _Module, node: ast.ClassDef) -> _Class:
+        key = (module.rel, node.name)
+        if key in self.classes:
+            return self.classes[key]
+        info = _Class(module, node)
+        self.classes[key] = info  # before the bases: a cycle ends here
+        for base in node.bases:
+            resolved = self._resolve(module, base)
+            if resolved is not None and resolved[0] == "class":
+                assert isinstance(resolved[1], _Class)
+                info.bases.append(resolved[1])
+            elif resolved is not None and resolved[0] == "external":
+                info.bases.append(str(resolved[1]))
+            elif resolved is not None and resolved[0] == "expr" and (made := self._made_base(resolved[1])):
+                info.bases.append(made)
+            else:
+                # a local name bound to a call (Base = declarative_base(), Model = db.Model), an attribute
+                # of an object (db.Model), or something migcheck cannot see
+                info.bases.append(_last(base) if resolved is not None or isinstance(base, ast.Attribute)
+                                  else f"?{_last(base)}")
+        info.sqlmodel_table = any(k.arg == "table" and _const_bool(k.value) is True for k in node.keywords)
+        info.type_decorator = any((isinstance(b, str) and b.split(".")[-1] in {"TypeDecorator", "UserDefinedType"})
+                                  or (isinstance(b, _Class) and b.type_decorator) for b in info.bases)
+        self._read_body(info)
+        return info
+
+    def _made_base(self, bound: object) -> _Class | str | None:
+        """``Base = declarative_base(cls=Mixin)`` -> the mixin class (its columns go to every model);
+        ``Base = declarative_base()`` / ``registry().generate_base()`` -> a plain root."""
+        module, expr = bound if isinstance(bound, tuple) else (None, None)
+        if not isinstance(module, _Module) or not isinstance(expr, ast.Call):
+            return None
+        if _last(expr.func) not in {"declarative_base", "generate_base", "automap_base", "as_declarative_base"}:
+            return None
+        cls = _kw(expr, "cls")
+        resolved = self._resolve(module, cls) if cls is not None else None
+        if resolved is not None and resolved[0] == "class" and isinstance(resolved[1], _Class):
+            return resolved[1]
+        return "DeclarativeBase" if cls is None else f"?{_last(cls)}"
+
+    def _read_body(self, info: _Class) -> None:
+        module = info.module
+        for stmt in info.node.body:
+            if isinstance(stmt, ast.Assign | ast.AnnAssign):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                if not names:
+                    info.readable = False
+                    continue
+                name = names[0]
+                value = stmt.value
+                annotation = stmt.annotation if isinstance(stmt, ast.AnnAssign) else None
+                if name == "__tablename__":
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        info.tablename = value.value
+                    elif _is_none(value):
+                        info.tablename = None
+                    else:
+                        info.dynamic_name = True
+                    continue
+                if name == "__abstract__":
+                    info.abstract = _const_bool(value) is True
+                    continue
+                if name == "__table__" and isinstance(value, ast.Call) and _last(value.func) == "Table":
+                    info.table_object = value
+                    continue
+                if name == "type_annotation_map":
+                    info.annotation_map = True
+                    continue
+                if name.startswith("__") or name == "metadata":
+                    continue
+                column = self._attribute_column(module, info, name, value, annotation, stmt.lineno)
+                if column is not None:
+                    info.columns.append(column)
+            elif isinstance(stmt, ast.FunctionDef):
+                decorators = {_last(d) for d in stmt.decorator_list}
+                if not decorators & {"declared_attr", "directive"}:
+                    continue
+                returned = [n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None]
+                if stmt.name == "__tablename__":
+                    info.directive = _tablename_directive(returned)
+                    continue
+                if len(returned) == 1 and isinstance(returned[0], ast.Call):
+                    column = self._attribute_column(module, info, stmt.name, returned[0], stmt.returns,
+                                                    stmt.lineno)
+                    if column is not None:
+                        info.columns.append(column)
+            elif isinstance(stmt, ast.For | ast.While | ast.With | ast.If | ast.Try):
+                info.readable = False  # columns made at class-creation time migcheck cannot follow
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                    and _last(stmt.value.func) in {"setattr", "exec"}:
+                info.readable = False
+
+
+def _tablename_directive(returned: list[ast.expr]) -> str:
+    """``return cls.__name__.lower()`` is followed ("lower"); anything else is "dynamic"."""
+    if len(returned) == 1 and isinstance(returned[0], ast.Call) and not returned[0].args \
+            and isinstance(returned[0].func, ast.Attribute) and returned[0].func.attr == "lower":
+        inner = returned[0].func.value
+        if isinstance(inner, ast.Attribute) and inner.attr == "__name__" and isinstance(inner.value, ast.Name):
+            return "lower"
+    return "dynamic"

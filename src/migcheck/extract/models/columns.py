@@ -1,0 +1,181 @@
+"""Columns: a class attribute or ``Column(...)`` call read into a ``MappedColumn``.
+
+Covers ``Column``, ``mapped_column`` (with a database name under another attribute),
+``Mapped[...]`` annotations with and without a call (``Optional``/``| None`` give nullability,
+the Python type a SQL type unless a ``type_annotation_map`` may change it), ``deferred`` /
+``column_property`` and SQLModel ``Field(...)``. The SQL type is the text as written, without
+module prefixes; a project TypeDecorator gives its stored type (decorators.py).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from migcheck.extract.models.decorators import _TypeDecorators
+from migcheck.extract.models.model import MappedColumn
+from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _const_bool, _is_none, _kw, _last, _Module
+
+_NOT_COLUMNS = {"relationship", "relation", "backref", "synonym", "association_proxy", "composite",
+                "dynamic_loader", "query_expression", "hybrid_property", "Relationship", "column_property"}
+_COLUMN_EXTRAS = {"ForeignKey", "Sequence", "Identity", "Computed", "CheckConstraint", "FetchedValue",
+                  "DefaultClause"}
+_PYTHON_TYPES = {
+    "int": "Integer", "str": "String", "bool": "Boolean", "float": "Float", "Decimal": "Numeric",
+    "datetime": "DateTime", "date": "Date", "time": "Time", "timedelta": "Interval", "UUID": "Uuid",
+    "bytes": "LargeBinary",
+}
+
+
+class _Columns(_TypeDecorators):
+    """One class attribute -> one MappedColumn: name, type, nullability, defaults."""
+
+    def _attribute_column(self, module: _Module, info: _Class, attr: str, value: ast.expr | None,
+                          annotation: ast.expr | None, line: int) -> MappedColumn | None:
+        mapped_ann = annotation is not None and _last(annotation) == "Mapped"
+        if annotation is not None and _last(annotation) == "ClassVar":
+            return None
+        call = value if isinstance(value, ast.Call) else None
+        if call is not None and _last(call.func) in {"deferred", "column_property"}:
+            inner = call.args[0] if call.args and isinstance(call.args[0], ast.Call) else None
+            if inner is None or _last(inner.func) not in {"Column", "mapped_column"}:
+                return None
+            call = inner
+        if call is not None and _last(call.func) in {"Column", "mapped_column"}:
+            return self._column_call(module, info, attr, call, annotation if mapped_ann else None, line)
+        if info.sqlmodel_table and annotation is not None and not mapped_ann:
+            if call is not None and _last(call.func) in _NOT_COLUMNS:
+                return None
+            if call is not None and _last(call.func) == "Field":
+                sa_column = _kw(call, "sa_column")
+                if isinstance(sa_column, ast.Call) and _last(sa_column.func) == "Column":
+                    return self._column_call(module, info, attr, sa_column, None, line)
+                return self._sqlmodel_field(module, info, attr, call, annotation, line)
+            return self._sqlmodel_field(module, info, attr, None, annotation, line)
+        if mapped_ann and value is None:
+            assert annotation is not None
+            return self._column_call(module, info, attr, None, annotation, line)
+        return None
+
+    def _column_call(self, module: _Module, info: _Class | None, attr: str, call: ast.Call | None,
+                     annotation: ast.expr | None, line: int) -> MappedColumn:
+        name = attr
+        type_node: ast.expr | None = None
+        extras: set[str] = set()
+        if call is not None:
+            args = list(call.args)
+            first = args[0] if args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                name = first.value
+                args.pop(0)
+            for arg in args:
+                last = _last(arg)
+                if last in _COLUMN_EXTRAS:
+                    extras.add(last)
+                elif type_node is None and not isinstance(arg, ast.Constant | ast.JoinedStr):
+                    type_node = arg
+            name_kw = _kw(call, "name")
+            if isinstance(name_kw, ast.Constant) and isinstance(name_kw.value, str):
+                name = name_kw.value
+            type_node = _kw(call, "type_") or type_node
+        optional, ann_type = _annotation(annotation)
+        type_text = self._type_text(module, type_node) if type_node is not None else None
+        if type_text is None and type_node is None and ann_type is not None \
+                and not (info is not None and self._annotation_map(info)):
+            type_text = _PYTHON_TYPES.get(ann_type)
+        primary_key = call is not None and _const_bool(_kw(call, "primary_key")) is True
+        nullable = _const_bool(_kw(call, "nullable")) if call is not None else None
+        if nullable is None:
+            if primary_key:
+                nullable = False
+            elif annotation is not None:
+                nullable = optional
+            elif call is not None and _kw(call, "nullable") is None:
+                nullable = True
+        server_default = (call is not None and any(
+            k.arg in {"server_default"} and not _is_none(k.value) for k in call.keywords)) or "Computed" in extras
+        insert_default = call is not None and any(
+            k.arg in {"default", "insert_default"} and not _is_none(k.value) for k in call.keywords)
+        insert_default = insert_default or bool(extras & {"Identity", "Sequence"})
+        if primary_key and call is not None and _const_bool(_kw(call, "autoincrement")) is not False \
+                and (type_text or "").split("(")[0] in {"Integer", "BigInteger", "SmallInteger", "INTEGER",
+                                                         "BIGINT", "SMALLINT", "INT"}:
+            insert_default = True
+        owner = info.node.name if info is not None else attr
+        return MappedColumn(table="", name=name, attribute=attr, owner=owner, path=module.path, line=line,
+                            type=type_text, nullable=nullable, primary_key=primary_key,
+                            server_default=server_default, insert_default=insert_default)
+
+    def _sqlmodel_field(self, module: _Module, info: _Class, attr: str, call: ast.Call | None,
+                        annotation: ast.expr, line: int) -> MappedColumn:
+        optional, ann_type = _annotation(annotation)
+        primary_key = call is not None and _const_bool(_kw(call, "primary_key")) is True
+        nullable = _const_bool(_kw(call, "nullable")) if call is not None else None
+        if nullable is None:
+            nullable = False if primary_key else optional
+        sa_type = _kw(call, "sa_type") if call is not None else None
+        type_text = self._type_text(module, sa_type) if sa_type is not None else _PYTHON_TYPES.get(ann_type or "")
+        has_default = call is not None and any(k.arg in {"default", "default_factory"} for k in call.keywords)
+        return MappedColumn(table="", name=attr, attribute=attr, owner=info.node.name, path=module.path, line=line,
+                            type=type_text, nullable=nullable,
+                            primary_key=primary_key,
+                            server_default=call is not None and _kw(call, "sa_column_kwargs") is not None,
+                            insert_default=has_default or (primary_key and ann_type == "int"))
+
+    def _annotation_map(self, info: _Class, depth: int = 0) -> bool:
+        if info.annotation_map:
+            return True
+        return depth < 20 and any(isinstance(b, _Class) and self._annotation_map(b, depth + 1) for b in info.bases)
+
+    def _type_text(self, module: _Module, node: ast.expr) -> str | None:
+        """The column type as written without module prefixes; a TypeDecorator gives its stored type."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
+            for_dialect = node.args[1] if len(node.args) > 1 else None
+            if isinstance(for_dialect, ast.Constant) and for_dialect.value == self.dialect and node.args:
+                return self._type_text(module, node.args[0])
+            return self._type_text(module, node.func.value)
+        head = node.func if isinstance(node, ast.Call) else node
+        resolved = self._resolve(module, head) if isinstance(head, ast.Name | ast.Attribute) else None
+        if resolved is not None and resolved[0] == "class":
+            decorator = self._decorator(resolved[1]) if isinstance(resolved[1], _Class) else None
+            return decorator.impl_for(self.dialect) if decorator else None
+        try:
+            return _TYPE_PREFIX.sub("", ast.unparse(node))
+        except (ValueError, RecursionError):  # pragma: no cover - unparse of a parsed tree
+            return None
+
+
+def _annotation(node: ast.expr | None) -> tuple[bool, str | None]:
+    """``Mapped[Optional[int]]`` -> (nullable, "int"); the Python type's last name."""
+    if node is None:
+        return False, None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return False, None
+    if isinstance(node, ast.Subscript) and _last(node.value) == "Mapped":
+        node = node.slice
+    optional = False
+    while True:
+        if isinstance(node, ast.Subscript) and _last(node.value) == "Optional":
+            optional, node = True, node.slice
+        elif isinstance(node, ast.Subscript) and _last(node.value) == "Union" and isinstance(node.slice, ast.Tuple):
+            rest = [e for e in node.slice.elts if not _is_none(e)]
+            optional = optional or len(rest) < len(node.slice.elts)
+            if len(rest) != 1:
+                return optional, None
+            node = rest[0]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            if _is_none(node.right):
+                optional, node = True, node.left
+            elif _is_none(node.left):
+                optional, node = True, node.right
+            else:
+                return optional, None
+        elif isinstance(node, ast.Subscript) and _last(node.value) == "Annotated":
+            return optional, None  # the SQL type comes from the registry's type_annotation_map
+        else:
+            break
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return optional, node.value
+    return optional, _last(node) or None

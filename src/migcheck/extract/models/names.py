@@ -1,0 +1,93 @@
+"""The base of the application reader: its state, its notes, and name resolution.
+
+``_lookup``/``_resolve`` answer what a name or dotted name in a parsed module is (a class, a
+module-level expression, a module of the project, or something outside it), following
+``from x import *`` and re-exports. Every other part of the reader (type decorators, columns,
+classes, tables; then ``reader._Reader``) builds on this class, one mixin per concern, so each
+fits in one reading; ``_class`` is the one method called before it is defined down the chain.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migcheck.extract.models.files import ProjectFiles
+from migcheck.extract.models.model import Application, Note
+from migcheck.extract.models.resolve import ModuleFinder, module_roots
+from migcheck.extract.models.syntax import _Class, _Module
+
+#: How deep a dotted name or a chain of definitions is followed; real models need a handful.
+_MAX_DEPTH = 64
+
+
+class _Names:
+    """The reader's state (files, modules read, classes seen, the Application being built),
+    its notes, and what a name in a parsed module stands for."""
+
+    def __init__(self, files: ProjectFiles, env_rel: str | None, models: list[str], dialect: str) -> None:
+        self.files, self.env_rel, self.models, self.dialect = files, env_rel, models, dialect
+        self.finder = ModuleFinder(files, module_roots(files, env_rel))
+        self.modules: dict[str, _Module] = {}
+        self.classes: dict[tuple[str, str], _Class] = {}
+        self.app = Application(root=files.root)
+        self._noted: set[tuple[str, int]] = set()
+
+    if TYPE_CHECKING:  # read by _lookup; defined by _Classes (classes.py), further down the chain
+        def _class(self, module: _Module, node: ast.ClassDef) -> _Class: ...
+
+    def _note(self, message: str, path: Path, line: int) -> None:
+        key = (str(path), line)
+        if key not in self._noted:
+            self._noted.add(key)
+            self.app.notes.append(Note(message, path, line))
+
+    # --- resolving names -------------------------------------------------------------------
+
+    def _lookup(self, module: _Module, name: str, depth: int = 0) -> tuple[str, object] | None:
+        """What ``name`` is in ``module``: ("class", _Class) | ("expr", (module, expr)) |
+        ("module", _Module) | ("external", dotted) | None."""
+        if depth > 12:
+            return None
+        if name in module.classes:
+            return "class", self._class(module, module.classes[name])
+        if name in module.assigns:
+            return "expr", (module, module.assigns[name])
+        if name in module.symbols:
+            mod, attr = module.symbols[name]
+            target = self.modules.get(mod)
+            if attr is None:
+                return ("module", target) if target else ("external", mod)
+            sub = self.modules.get(f"{mod}.{attr}")
+            if sub is not None:
+                return "module", sub
+            if target is None:
+                return "external", f"{mod}.{attr}"
+            return self._lookup(target, attr, depth + 1)
+        for key, (mod, _) in module.symbols.items():
+            if key.startswith("\0*") and (target := self.modules.get(mod)) is not None:
+                found = self._lookup(target, name, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _resolve(self, module: _Module, node: ast.expr, depth: int = 0) -> tuple[str, object] | None:
+        if depth > _MAX_DEPTH:  # ``a.a.a...`` thousands deep: unknown, not a RecursionError
+            return None
+        if isinstance(node, ast.Name):
+            return self._lookup(module, node.id, depth)
+        if isinstance(node, ast.Attribute):
+            inner = self._resolve(module, node.value, depth + 1)
+            if inner is None:
+                return None
+            kind, value = inner
+            if kind == "module":
+                assert isinstance(value, _Module)
+                return self._lookup(value, node.attr, depth + 1) or ("external", f"{value.name}.{node.attr}")
+            if kind == "external":
+                return "external", f"{value}.{node.attr}"
+            return "attr", (inner, node.attr)
+        if isinstance(node, ast.Subscript):
+            return self._resolve(module, node.value, depth + 1)
+        return None

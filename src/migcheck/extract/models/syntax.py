@@ -1,0 +1,77 @@
+"""The AST vocabulary the application reader's parts share: the records of a parsed module and
+of a class, and small pure helpers over nodes (``_last``, ``_kw``, ...).
+
+Kept apart so every part of the reader (names, type decorators, columns, classes, tables) reads
+the same records without importing each other; nothing here follows a name or reads a file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migcheck.extract.models.model import MappedColumn
+
+_TYPE_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)+")
+
+
+def _last(node: ast.expr) -> str:
+    """The last name of ``a.b.C`` / ``C`` / ``C(...)``."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Subscript):
+        return _last(node.value)
+    return ""
+
+
+def _const_bool(node: ast.expr | None) -> bool | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, bool) else None
+
+
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+@dataclass
+class _Module:
+    name: str
+    rel: str
+    path: Path
+    tree: ast.Module
+    is_package: bool
+    #: local name -> (module, attribute or None for the module itself)
+    symbols: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+    assigns: dict[str, ast.expr] = field(default_factory=dict)
+    #: The text mentions ``naming_convention`` (only then is the tree searched for one).
+    conventions: bool = False
+
+
+@dataclass
+class _Class:
+    module: _Module
+    node: ast.ClassDef
+    tablename: str | None = None
+    #: True: the table name is computed in a way migcheck cannot follow.
+    dynamic_name: bool = False
+    abstract: bool = False
+    #: A ``declared_attr`` ``__tablename__`` for subclasses: "lower" (``cls.__name__.lower()``) or "dynamic".
+    directive: str | None = None
+    columns: list[MappedColumn] = field(default_factory=list)
+    readable: bool = True
+    bases: list[_Class | str] = field(default_factory=list)
+    table_object: ast.Call | None = None
+    sqlmodel_table: bool = False
+    type_decorator: bool = False
+    #: Declares ``type_annotation_map``: Python annotations may map to other SQL types.
+    annotation_map: bool = False

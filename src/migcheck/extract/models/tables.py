@@ -1,0 +1,330 @@
+"""Tables: which table each class maps, imperative ``Table(...)``, and ``MetaData`` conventions.
+
+Over all classes read: a class's own table or its mapped parent's (single-table inheritance),
+columns inherited from mixins and abstract bases, SQLModel and Flask-SQLAlchemy generated
+names; ``Table(...)`` calls at module level (names from loop variables and f-strings too); and
+the ``naming_convention`` of the MetaData env.py hands to Alembic. Tables and columns go into
+the Application, incomplete (and noted) where some code could not be read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from migcheck.extract.models.classes import _Classes
+from migcheck.extract.models.model import MappedColumn, MappedTable
+from migcheck.extract.models.syntax import _Class, _kw, _last, _Module
+
+#: Base classes that bring no columns of their own.
+_PLAIN_BASES = {
+    "object", "DeclarativeBase", "DeclarativeBaseNoMeta", "MappedAsDataclass", "AsyncAttrs", "SQLModel",
+    "Model", "Generic", "Protocol", "ABC", "DeclarativeMeta", "Base", "TypeDecorator", "UserDefinedType",
+    "Enum", "IntEnum", "StrEnum", "dict", "BaseModel",
+}
+_CONSTRAINTS = {"PrimaryKeyConstraint", "UniqueConstraint", "ForeignKeyConstraint", "CheckConstraint", "Index",
+                "ExcludeConstraint"}
+
+
+class _Tables(_Classes):
+    """The mapped tables from every class and ``Table(...)`` read, and the naming convention."""
+
+    # --- tables ----------------------------------------------------------------------------
+
+    def _all_columns(self, info: _Class, depth: int = 0) -> tuple[list[MappedColumn], bool]:
+        """Own columns and those of unmapped bases (mixins, abstract classes); False when some base
+        or body could not be read."""
+        columns = list(info.columns)
+        complete = info.readable
+        for base in info.bases:
+            if isinstance(base, str):
+                plain = base.split(".")[-1]
+                if base.startswith("?") or (plain not in _PLAIN_BASES and not _is_known_root(base)):
+                    complete = False
+                continue
+            if self._own_table(base) is not None or depth > 30:
+                continue  # a mapped parent: its columns live in its own table
+            inherited, ok = self._all_columns(base, depth + 1)
+            names = {c.attribute for c in columns}
+            columns += [c for c in inherited if c.attribute not in names]
+            complete = complete and ok
+        return columns, complete
+
+    def _tablename(self, info: _Class, depth: int = 0) -> tuple[str | None, bool]:
+        """The table name from the class or an unmapped base (a mixin's declared_attr)."""
+        if info.tablename is not None or info.dynamic_name:
+            return info.tablename, info.dynamic_name
+        for base in info.bases:
+            if isinstance(base, _Class) and depth < 30 and self._own_table(base) is None:
+                if base.directive == "lower":
+                    return info.node.name.lower(), False
+                if base.directive == "dynamic":
+                    return None, True
+                name, dynamic = self._tablename(base, depth + 1)
+                if name is not None or dynamic:
+                    return name, dynamic
+        return None, False
+
+    def _mapped_parent(self, info: _Class, depth: int = 0) -> _Class | None:
+        for base in info.bases:
+            if isinstance(base, _Class) and depth < 30:
+                if self._own_table(base) is not None:
+                    return base
+                parent = self._mapped_parent(base, depth + 1)
+                if parent is not None:
+                    return parent
+        return None
+
+    def _own_table(self, info: _Class) -> str | None:
+        """The table this class maps on its own ("" when its name cannot be read), or None."""
+        if info.abstract or info.type_decorator:
+            return None
+        if info.table_object is not None:
+            first = info.table_object.args[0] if info.table_object.args else None
+            return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+        if info.tablename is not None or info.dynamic_name:
+            return info.tablename or ""
+        if info.sqlmodel_table:
+            return info.node.name.lower()
+        if self._mapped_parent(info) is not None:
+            return None
+        name, dynamic = self._tablename(info)
+        if name is not None or (dynamic and info.columns):
+            return name or ""
+        if self._flask_model(info) and any(c.primary_key for c in self._all_columns(info)[0]):
+            return _snake(info.node.name)
+        return None
+
+    def _flask_model(self, info: _Class, depth: int = 0) -> bool:
+        for base in info.bases:
+            if isinstance(base, str) and base.split(".")[-1] == "Model" and not base.startswith("?"):
+                return True
+            if isinstance(base, _Class) and depth < 30 and self._flask_model(base, depth + 1):
+                return True
+        return False
+
+    def _collect(self) -> None:
+        for module in list(self.modules.values()):
+            for node in module.classes.values():
+                info = self._class(module, node)
+                if info.type_decorator:
+                    self._decorator(info)
+        for info in list(self.classes.values()):
+            if info.module.name not in self.modules or info.module.classes.get(info.node.name) is not info.node:
+                continue
+            self._map_class(info)
+        for module in self.modules.values():
+            for stmt, env in _module_statements(module, module.tree.body, {}):
+                value = stmt.value if isinstance(stmt, ast.Assign | ast.Expr) else None
+                if isinstance(value, ast.Call) and _last(value.func) == "Table" and len(value.args) >= 2:
+                    owner = next((t.id for t in stmt.targets if isinstance(t, ast.Name)), "Table") \
+                        if isinstance(stmt, ast.Assign) else "Table"
+                    self._map_table_call(module, value, owner, env)
+
+    def _map_class(self, info: _Class) -> None:
+        if info.table_object is not None:
+            self._map_table_call(info.module, info.table_object, info.node.name)
+            return
+        own = self._own_table(info)
+        parent = self._mapped_parent(info) if own is None else None
+        if own is None and parent is None:
+            return
+        columns, complete = self._all_columns(info)
+        if own is None:
+            assert parent is not None
+            # single-table inheritance: the subclass's columns live in the parent's table
+            own = self._own_table(parent)
+            if own is None:  # pragma: no cover - _mapped_parent returns a class with a table
+                return
+            columns = list(info.columns)
+            complete = info.readable
+            if not columns and complete:
+                return
+        if own == "":
+            self.app.unknown_names = True
+            self._note(f"the table name of {info.node.name} is computed in a way migcheck cannot read: "
+                       f"its columns count as unknown", info.module.path, info.node.lineno)
+            return
+        if not complete:
+            self._note(f"some columns of {info.node.name} ({own}) come from code migcheck cannot read (a base "
+                       f"class outside the project, or columns made in a loop): they count as unknown",
+                       info.module.path, info.node.lineno)
+        self._add(own, info.node.name, info.module.path, info.node.lineno, columns, complete)
+
+    def _map_table_call(self, module: _Module, call: ast.Call, owner: str, env: dict[str, str] | None = None) -> None:
+        name = _string(module, call.args[0], env or {})
+        if name is None:
+            self.app.unknown_names = True
+            self._note(f"Table(...) at line {call.lineno} has a name computed at run time: migcheck cannot tell "
+                       f"which table it maps, so its columns count as unknown", module.path, call.lineno)
+            return
+        columns: list[MappedColumn] = []
+        complete = not any(k.arg in {"autoload_with", "autoload"} for k in call.keywords)
+        for arg in call.args[2:]:
+            if isinstance(arg, ast.Call) and _last(arg.func) in {"Column", "mapped_column"}:
+                attr = _string(module, arg.args[0], env or {}) if arg.args else None
+                if attr is None:
+                    complete = False
+                    continue
+                column = self._column_call(module, None, attr, arg, None, arg.lineno)
+                columns.append(replace(column, name=attr) if column.name != attr else column)
+            elif isinstance(arg, ast.Call) and _last(arg.func) in _CONSTRAINTS:
+                continue
+            else:
+                complete = False
+        if not complete:
+            self._note(f"some columns of table {name} are made by code migcheck cannot read (*columns, a helper "
+                       f"call): they count as unknown", module.path, call.lineno)
+        self._add(name, owner, module.path, call.lineno, columns, complete)
+
+    def _add(self, name: str, owner: str, path: Path, line: int, columns: list[MappedColumn],
+             complete: bool) -> None:
+        table = self.app.tables.get(name.lower())
+        if table is None:
+            table = self.app.tables[name.lower()] = MappedTable(name, owner, path, line, complete=complete)
+        else:
+            table.complete = table.complete and complete
+        for column in columns:
+            table.columns.setdefault(column.name.lower(), _with_table(column, name, owner))
+
+    # --- naming convention -----------------------------------------------------------------
+
+    def _all_conventions(self) -> list[dict[str, str]]:
+        found = []
+        for module in self.modules.values():
+            for node in ast.walk(module.tree) if module.conventions else ():
+                if isinstance(node, ast.Call) and _last(node.func) == "MetaData":
+                    convention = self._convention_of(module, node)
+                    if convention is not None:
+                        found.append(convention)
+        return found
+
+    def _convention_of(self, module: _Module, call: ast.Call) -> dict[str, str] | None:
+        value = _kw(call, "naming_convention")
+        if isinstance(value, ast.Name):
+            resolved = self._lookup(module, value.id)
+            if resolved is not None and resolved[0] == "expr":
+                module, value = resolved[1]  # type: ignore[misc]
+        if not isinstance(value, ast.Dict):
+            return None
+        out: dict[str, str] = {}
+        for key, item in zip(value.keys, value.values, strict=True):
+            if isinstance(key, ast.Constant) and isinstance(item, ast.Constant) and isinstance(item.value, str):
+                out[str(key.value)] = item.value
+        return out or None
+
+    def _target_convention(self, env: _Module, target: ast.expr | None) -> dict[str, str] | None:
+        """The convention of the MetaData env.py hands to Alembic (the first, for a list)."""
+        if isinstance(target, ast.List | ast.Tuple) and target.elts:
+            target = target.elts[0]
+        if target is None:
+            return None
+        node = target.value if isinstance(target, ast.Attribute) and target.attr == "metadata" else target
+        resolved = self._resolve(env, node)
+        for _ in range(8):
+            if resolved is None:
+                return None
+            kind, value = resolved
+            if kind == "class":
+                assert isinstance(value, _Class)
+                for stmt in value.node.body:
+                    if isinstance(stmt, ast.Assign | ast.AnnAssign) and isinstance(stmt.value, ast.Call) \
+                            and _last(stmt.value.func) == "MetaData":
+                        return self._convention_of(value.module, stmt.value)
+                parent = next((b for b in value.bases if isinstance(b, _Class)), None)
+                resolved = ("class", parent) if parent else None
+                continue
+            if kind == "expr":
+                assert isinstance(value, tuple)
+                module: _Module = value[0]
+                expr: ast.expr = value[1]
+                if isinstance(expr, ast.Call):
+                    if _last(expr.func) == "MetaData":
+                        return self._convention_of(module, expr)
+                    meta = _kw(expr, "metadata")
+                    if isinstance(meta, ast.Call):
+                        return self._convention_of(module, meta)
+                    if isinstance(meta, ast.Name | ast.Attribute):
+                        resolved = self._resolve(module, meta)
+                        continue
+                    return None
+                resolved = self._resolve(module, expr) if isinstance(expr, ast.Name | ast.Attribute) else None
+                continue
+            return None
+        return None
+
+
+def _module_statements(module: _Module, body: list[ast.stmt],
+                       env: dict[str, str]) -> list[tuple[ast.stmt, dict[str, str]]]:
+    """Module-level statements with the loop variables in effect: ``for entity in ("user", "group"):
+    Table(f"{entity}_role_map", ...)`` is read once per value."""
+    out: list[tuple[ast.stmt, dict[str, str]]] = []
+    for node in body:
+        out.append((node, env))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+            values = _strings(module, node.iter)
+            if values is not None:
+                for value in values:
+                    out += _module_statements(module, node.body, {**env, node.target.id: value})
+                continue
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, name, None)
+            if inner:
+                out += _module_statements(module, inner, env)
+    return out
+
+
+def _strings(module: _Module, node: ast.expr) -> list[str] | None:
+    """A literal tuple/list of strings, or a module-level name bound to one."""
+    if isinstance(node, ast.Name):
+        bound = module.assigns.get(node.id)
+        node = bound if bound is not None else node
+    if isinstance(node, ast.Tuple | ast.List) and all(isinstance(e, ast.Constant) and isinstance(e.value, str)
+                                                      for e in node.elts):
+        return [str(e.value) for e in node.elts if isinstance(e, ast.Constant)]
+    return None
+
+
+def _string(module: _Module, node: ast.expr, env: dict[str, str]) -> str | None:
+    """A table name: a literal, a loop variable, a module constant, or an f-string of those."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in env:
+            return env[node.id]
+        bound = module.assigns.get(node.id)
+        return bound.value if isinstance(bound, ast.Constant) and isinstance(bound.value, str) else None
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                if part.format_spec is not None or part.conversion != -1:
+                    return None
+                value = _string(module, part.value, env)
+            else:
+                value = _string(module, part, env)
+            if value is None:
+                return None
+            parts.append(value)
+        return "".join(parts)
+    return None
+
+
+def _is_known_root(base: str) -> bool:
+    tail = base.split(".")[-1]
+    return tail in _PLAIN_BASES or base.startswith(("sqlalchemy.", "sqlmodel.", "flask_sqlalchemy.", "typing.",
+                                                    "enum.", "abc.", "pydantic."))
+
+
+def _snake(name: str) -> str:
+    """Flask-SQLAlchemy's table name for a model without ``__tablename__``."""
+    name = re.sub(r"((?<=[a-z0-9])[A-Z]|(?!^)[A-Z](?=[a-z]))", r"_\1", name)
+    return name.lower().lstrip("_")
+
+
+def _with_table(column: MappedColumn, table: str, owner: str) -> MappedColumn:
+    return replace(column, table=table, owner=column.owner if column.owner != column.attribute else owner)
