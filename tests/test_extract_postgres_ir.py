@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from migcheck.extract.offline import load_sql_file
-from migcheck.extract.python_ast import PythonExtractor
+from migcheck.extract.python import PythonExtractor
 from migcheck.extract.sql import changes_from_sql
 from migcheck.vocabulary.changes import (
     AddColumn,

@@ -288,7 +288,7 @@ def test_commands_that_only_print_import_neither_sqlglot_nor_the_engine(args: li
         f"sys.argv = ['migcheck', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlglot' or m in "
-        "('migcheck.run.engine', 'migcheck.extract.sql', 'migcheck.extract.python_ast'))\n"
+        "('migcheck.run.engine', 'migcheck.extract.sql', 'migcheck.extract.python'))\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
-from migcheck.extract.python_ast import PythonExtractor
+from migcheck.extract.python import PythonExtractor
 from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.vocabulary.revision import HeaderError, Migration, module_constants, read_header, read_imports
 

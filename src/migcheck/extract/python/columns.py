@@ -1,0 +1,195 @@
+"""Columns and types as Alembic calls spell them: ``sa.Column(...)`` and its arguments.
+
+The name, type (as written, without module prefixes), nullability, server and Python defaults,
+``Computed``/``Identity``; what ``add_column`` adds with the column (``index=True``, ``unique=True``,
+``ForeignKey``, ``CheckConstraint``); and enum types created or dropped on their own
+(``sa.Enum(..., name="mood").create(bind)``). Used by the ``op.*`` part; imports only evaluation.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from migcheck.extract.python.evaluate import Evaluator, Scope
+from migcheck.extract.python.nodes import _attr_chain, _bool, _call_name, _describe
+from migcheck.vocabulary.changes import (
+    AddConstraint,
+    Change,
+    ColumnSpec,
+    CreateEnumType,
+    CreateIndex,
+    DropEnumType,
+)
+
+_TYPE_PREFIX = re.compile(r"\b(?:sqlalchemy\.dialects\.\w+\.|sqlalchemy\.types\.|sqlalchemy\.|sa\.|postgresql\.|mysql\.|sqlite\.|types\.)")
+
+
+class Columns(Evaluator):
+    """``sa.Column(...)`` to a ColumnSpec, and the constraints and defaults it carries."""
+
+    def _column(self, node: ast.expr | None, scope: Scope) -> ColumnSpec:
+        if not isinstance(node, ast.Call):
+            return ColumnSpec(name=_describe(node) if node is not None else None,
+                              line=getattr(node, "lineno", 0))
+        spec = ColumnSpec(name=None, line=node.lineno)
+        for arg in node.args:
+            if spec.name is None and (name := self._str(arg, scope)) is not None:
+                spec.name = name
+                continue
+            call = _call_name(arg) if isinstance(arg, ast.Call) else None
+            if call == "Computed" and isinstance(arg, ast.Call):
+                spec.computed = self._str(arg.args[0], scope) if arg.args else None
+                persisted = next((k.value for k in arg.keywords if k.arg == "persisted"), None)
+                # persisted=None: SQLAlchemy renders STORED on PostgreSQL before 18 (and before SQLAlchemy 2.1)
+                spec.computed_stored = _bool(persisted) is True or (
+                    self.dialect == "postgresql" and _bool(persisted) is not False
+                )
+            elif call == "Identity":
+                spec.identity = True
+            elif call in {"ForeignKey", "Sequence", "CheckConstraint"}:
+                continue
+            elif spec.type is None:
+                spec.type = _type_text(arg)
+                spec.type_module = _type_module(arg)
+        for kw in node.keywords:
+            if kw.arg == "nullable":
+                spec.nullable = _bool(kw.value)
+            elif kw.arg == "server_default":
+                spec.server_default = self._server_default(kw.value, scope)
+            elif kw.arg == "default":
+                spec.python_default = not (isinstance(kw.value, ast.Constant) and kw.value.value is None)
+            elif kw.arg == "primary_key":
+                spec.primary_key = _bool(kw.value) is True
+            elif kw.arg == "autoincrement":
+                spec.autoincrement = _bool(kw.value)
+            elif kw.arg == "name" and spec.name is None:
+                spec.name = self._str(kw.value, scope)
+            elif kw.arg in {"type_", "type"} and spec.type is None:
+                spec.type = _type_text(kw.value)
+                spec.type_module = _type_module(kw.value)
+        return spec
+
+    def _column_constraints(self, node: ast.expr | None, table: str, column: ColumnSpec, scope: Scope,
+                            common: dict[str, Any]) -> list[Change]:
+        """What Alembic's ``add_column`` adds with the column: ``index=True``, ``unique=True``, ``ForeignKey``."""
+        if not isinstance(node, ast.Call) or not column.name:
+            return []
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
+        unique = _bool(kw.get("unique")) is True
+        out: list[Change] = []
+        if _bool(kw.get("index")) is True:  # a (unique) index named by the default convention
+            out.append(CreateIndex(name=f"ix_{table}_{column.name}", table=table, columns=[column.name],
+                                   unique=unique, **common))
+        elif unique:
+            out.append(AddConstraint(kind_of="unique", name=None, table=table, columns=[column.name], **common))
+        for arg in node.args:
+            if isinstance(arg, ast.Call) and _call_name(arg) == "CheckConstraint" and arg.args:
+                # sa.Column("c", ..., sa.CheckConstraint("c > 0")): checked against every row as it is added
+                ck_kw = {k.arg: k.value for k in arg.keywords if k.arg}
+                out.append(AddConstraint(
+                    kind_of="check",
+                    name=self._str(ck_kw["name"], scope) if "name" in ck_kw else None,
+                    table=table,
+                    columns=[column.name],
+                    condition=self._str(arg.args[0], scope) or _describe(arg.args[0]),
+                    **common,
+                ))
+                continue
+            if not (isinstance(arg, ast.Call) and _call_name(arg) == "ForeignKey" and arg.args):
+                continue
+            target = self._str(arg.args[0], scope) or ""
+            fk_kw = {k.arg: k.value for k in arg.keywords if k.arg}
+            out.append(AddConstraint(
+                kind_of="foreign_key",
+                name=self._str(fk_kw["name"], scope) if "name" in fk_kw else None,
+                table=table,
+                columns=[column.name],
+                not_valid=_bool(fk_kw.get("postgresql_not_valid")) is True,
+                referent=target.rsplit(".", 1)[0].split(".")[-1] if "." in target else None,
+                **common,
+            ))
+        return out
+
+    def _server_default(self, node: ast.expr, scope: Scope) -> str | None:
+        """The server default as SQL text: ``'0'``, ``now()``, ``gen_random_uuid()``; None for no default."""
+        if isinstance(node, ast.Constant):
+            if node.value is None:
+                return None
+            if isinstance(node.value, str):
+                return "'" + node.value.replace("'", "''") + "'"
+            return str(node.value).lower() if isinstance(node.value, bool) else str(node.value)
+        if isinstance(node, ast.Name) and isinstance(scope.env.get(node.id), str):
+            return "'" + str(scope.env[node.id]) + "'"
+        if isinstance(node, ast.Call):
+            name = _call_name(node)
+            if name in {"text", "literal_column", "literal"} and node.args:
+                inner = self._str(node.args[0], scope)
+                return inner if inner is not None else ast.unparse(node.args[0])
+            if name in {"true", "false", "null"} and not node.args:
+                return name
+            if name == "DefaultClause" and node.args:
+                return self._server_default(node.args[0], scope)
+            chain = _attr_chain(node.func)
+            if "func" in chain[:-1]:
+                args = ", ".join(self._str(a, scope) or ast.unparse(a) for a in node.args)
+                return f"{chain[-1]}({args})"
+        return ast.unparse(node)
+
+
+def _is_column_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and _call_name(node) == "Column"
+
+
+def _type_module(node: ast.expr | None) -> str | None:
+    """``sa.JSON()`` -> ``sa``; ``app.types.JSON`` -> ``app.types``; ``JSON()`` -> None."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return ast.unparse(node.value) if isinstance(node, ast.Attribute) else None
+
+
+def _type_text(node: ast.expr) -> str:
+    """``sa.String(length=50)`` -> ``String(length=50)``: the type as written, without module prefixes."""
+    return _TYPE_PREFIX.sub("", ast.unparse(node))
+
+
+# -- enum types ---------------------------------------------------------------------------------
+
+
+_ENUM_TYPES = {"Enum", "ENUM"}
+
+
+def enum_type_name(ex: Evaluator, node: ast.expr | None, scope: Scope) -> tuple[str | None, bool]:
+    """(name, is_enum) of ``sa.Enum(..., name="x")`` / ``postgresql.ENUM(...)`` or a name bound to one."""
+    if isinstance(node, ast.Name):
+        for stmt in ast.walk(ex.tree):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+            if any(isinstance(t, ast.Name) and t.id == node.id for t in targets):
+                assert isinstance(stmt, ast.Assign)
+                return enum_type_name(ex, stmt.value, scope)
+        return None, False
+    if not (isinstance(node, ast.Call) and _call_name(node) in _ENUM_TYPES):
+        return None, False
+    for kw in node.keywords:
+        if kw.arg == "name":
+            return ex._str(kw.value, scope), True
+    first = node.args[0] if node.args else None
+    # sa.Enum(Mood): SQLAlchemy names the type after the Python enum class.
+    if isinstance(first, ast.Name | ast.Attribute):
+        return _attr_chain(first)[-1].lower() if _attr_chain(first) else None, True
+    return None, True
+
+
+def enum_type_call(ex: Evaluator, call: ast.Call, scope: Scope, out: list[Change]) -> bool:
+    """``sa.Enum(..., name="mood").create(bind)`` / ``mood.drop(bind, checkfirst=True)``."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in {"create", "drop"}):
+        return False
+    name, is_enum = enum_type_name(ex, func.value, scope)
+    if not is_enum:
+        return False
+    common = {"line": call.lineno, **ex._common(scope)}
+    kind = CreateEnumType if func.attr == "create" else DropEnumType
+    out.append(kind(name=name or _describe(func.value), **common))
+    return True

@@ -1,0 +1,155 @@
+"""Data access: the connection, ORM sessions and SQLAlchemy Core statements.
+
+Which names hold the connection (``op.get_bind()``, ``bind.connect()``, ``op.get_context().bind``) or
+a session, which hold a table (``sa.table("t", ...)``) or a Core statement (``t.update().where(...)``),
+what such a statement does to which table and whether it is filtered, ORM bulk writes, and loops that
+read every row. The walker records these names in the scope; the SQL-strings part asks what an executed
+statement is. Imports only evaluation.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from migcheck.extract.python.evaluate import Evaluator, Scope
+from migcheck.extract.python.nodes import _call_name, _root_name
+
+SESSION_WRITES = {
+    "add",
+    "add_all",
+    "delete",
+    "merge",
+    "bulk_save_objects",
+    "bulk_insert_mappings",
+    "bulk_update_mappings",
+    "update",
+    "insert",
+}
+CORE_DML = {"update": "update", "insert": "insert", "delete": "delete"}
+
+
+class Data(Evaluator):
+    """Knows a connection when it sees one."""
+
+    def _is_bind(self, node: ast.expr, scope: Scope) -> bool:
+        """``op.get_bind()``, a name bound to it, ``bind.connect()``, ``op.get_context().bind``."""
+        if isinstance(node, ast.Name):
+            return node.id in scope.binds
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "get_bind":
+                return True
+            if node.func.attr in {"connect", "begin", "execution_options"}:
+                return self._is_bind(node.func.value, scope)
+        if isinstance(node, ast.Attribute) and node.attr in {"bind", "connection"}:
+            return isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
+                and node.value.func.attr == "get_context"
+        return False
+
+
+def _is_session_factory(node: ast.expr) -> bool:
+    """``Session(bind=...)``, ``orm.Session(...)``, ``sessionmaker(...)()``, ``scoped_session``."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = _call_name(node)
+    if name and (name.endswith("Session") or name in {"scoped_session", "session_maker"}):
+        return True
+    return isinstance(node.func, ast.Call) and _call_name(node.func) == "sessionmaker"
+
+
+def _table_constructor(node: ast.expr | None, ex: Evaluator, scope: Scope) -> str | None:
+    """The table name of ``sa.table("t", ...)`` / ``sa.Table("t", meta)`` or a name bound to one."""
+    if isinstance(node, ast.Name):
+        return scope.tables.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in scope.table_sets:
+        return node.attr  # upgrade(op, tables, tester): tables.users is the users table
+    if isinstance(node, ast.Call) and _call_name(node) in {"table", "Table"} and node.args:
+        return ex._str(node.args[0], scope)
+    return None
+
+
+def _module_tables(ex: Evaluator, tree: ast.Module) -> dict[str, str]:
+    scope = Scope(phase="module", env=dict(ex.consts))
+    tables: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            table = _table_constructor(node.value, ex, scope)
+            if table is not None:
+                tables[node.targets[0].id] = table
+    return tables
+
+
+def _core_statement(node: ast.expr, ex: Evaluator, scope: Scope) -> tuple[str, str | None, bool] | None:
+    """``sa.select(...)``, ``t.update().values(...).where(...)`` bound to a name for a later ``execute``.
+
+    Only a chain of method calls on a statement counts (not ``conn.execute(sa.select(...))``, whose
+    result is rows): the outermost call's receiver chain must reach the statement constructor.
+    """
+    if not isinstance(node, ast.Call):
+        return None
+    inner: ast.expr = node
+    while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+        if inner.func.attr in {"execute", "exec_driver_sql", "scalar", "scalars", "fetchall", "all", "first"}:
+            return None
+        if _call_name(inner) in {*CORE_DML, "select"}:
+            break
+        inner = inner.func.value
+    if not (isinstance(inner, ast.Call) and _call_name(inner) in {*CORE_DML, "select"}):
+        return None
+    return _core_dml(node, ex, scope)
+
+
+def _core_dml(node: ast.expr, ex: Evaluator, scope: Scope) -> tuple[str, str | None, bool] | None:
+    """``sa.update(t).where(...)``, ``t.delete()``, ``sa.select(...)``: (action, table, has_where)."""
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    names = [_call_name(c) for c in calls]
+    has_where = "where" in names or "filter" in names or "filter_by" in names
+    for call in calls:
+        name = _call_name(call)
+        if name in CORE_DML:
+            target: ast.expr | None = call.args[0] if call.args else None
+            if isinstance(call.func, ast.Attribute) and target is None:
+                target = call.func.value
+            table = _table_constructor(target, ex, scope) if target is not None else None
+            return CORE_DML[name], table, has_where
+    if "select" in names:
+        return "select", None, has_where
+    return None
+
+
+def orm_bulk_write(call: ast.Call) -> tuple[str, bool | None]:
+    """``session.query(M).filter(...).update({...})``: a bulk UPDATE/DELETE, and whether it is filtered."""
+    attr = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    names: list[str] = []
+    node: ast.expr = call.func.value if isinstance(call.func, ast.Attribute) else call.func
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        names.append(node.func.attr)
+        node = node.func.value
+    if attr in {"update", "delete"} and "query" in names:
+        return attr, any(n in {"filter", "filter_by", "where"} for n in names)
+    return "orm", None
+
+
+_ROW_READS = frozenset({"execute", "query", "scalars", "fetchall", "all", "mappings", "yield_per"})
+_LIMIT = re.compile(r"\blimit\b", re.I)
+
+
+def _reads_all_rows(node: ast.expr) -> bool:
+    """Whether a ``for`` loop's iterable reads rows from the database (``conn.execute(select(...))``,
+    ``session.query(...)``) without a LIMIT: the loop then visits the whole table."""
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+    if not any(_call_name(call) in _ROW_READS for call in calls):
+        return False
+    return not _LIMIT.search(ast.unparse(node))
+
+
+def _attribute_write(body: list[ast.stmt], name: str) -> ast.stmt | None:
+    """The first ``name.attr = ...`` (or ``+=``) in ``body``: an ORM object loaded by a query, changed."""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+            if any(isinstance(t, ast.Attribute) and _root_name(t) == name for t in targets):
+                assert isinstance(node, ast.stmt)
+                return node
+    return None

@@ -1,0 +1,384 @@
+"""Static evaluation: what an expression certainly is, without running it.
+
+``Scope`` is what the walker knows at one point of a function body (constants, bound names, the
+batch table, whether the code runs in a transaction or only on one branch). ``Evaluator`` is the
+base every part of the front end builds on: the revision module, its constants and the target
+dialect, and the evaluation of literals, names, joined and formatted constants, and dialect tests
+(``if op.get_bind().dialect.name == "postgresql"``, module helpers that return one) that decide
+which branch the walker follows. It imports no other part; string expressions that build SQL are
+evaluated by the SQL-strings part (``strings.SqlStrings._sql_text``), which overrides the hook here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from migcheck.extract.python.nodes import _attr_chain, _call_name, _describe
+
+PLACEHOLDER = "migcheck_param"
+#: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
+NAME_PLACEHOLDER = "migcheck_name"
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+#: String methods that turn a constant into another constant.
+_STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
+                          "replace", "removeprefix", "removesuffix"})
+
+
+@dataclass
+class Scope:
+    """What the walker knows at one point of a function body."""
+
+    phase: str
+    env: dict[str, object]
+    batch: dict[str, str] = field(default_factory=dict)
+    binds: set[str] = field(default_factory=set)
+    sessions: set[str] = field(default_factory=set)
+    tables: dict[str, str] = field(default_factory=dict)
+    #: Local names bound to SQL text built at run time (``sql = f"..."``), as _sql_text returns them.
+    dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
+    #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where).
+    core: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict)
+    in_transaction: bool = True
+    conditional: bool = False
+    depth: int = 0
+    #: Parameters that hold the tables by name (``def upgrade(op, tables, tester)``: ``tables.users``).
+    table_sets: frozenset[str] = frozenset()
+
+    def child(self, **kw: Any) -> Scope:
+        return replace(
+            self,
+            env=dict(self.env),
+            batch=dict(self.batch),
+            binds=set(self.binds),
+            sessions=set(self.sessions),
+            tables=dict(self.tables),
+            dynamic_sql=dict(self.dynamic_sql),
+            core=dict(self.core),
+            **kw,
+        )
+
+
+class Evaluator:
+    """The revision module as the parts see it, and the static evaluation of its expressions.
+
+    The parts of the front end are mixins over this class; ``walk.PythonExtractor`` joins them and
+    sets these attributes.
+    """
+
+    tree: ast.Module
+    consts: dict[str, object]
+    dialect: str
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
+    #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
+    numbers: dict[str, int | float]
+    #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
+    class_constants: dict[str, dict[str, object]]
+
+    def _static_test(self, test: ast.expr, scope: Scope) -> bool | None:
+        return _static_test_impl(self, test, scope)
+
+    def _common(self, scope: Scope) -> dict[str, Any]:
+        return {"phase": scope.phase, "in_transaction": scope.in_transaction, "conditional": scope.conditional}
+
+    def _literal(self, node: ast.expr | None, scope: Scope) -> object:
+        """A str, a bool, or a tuple of str that ``node`` certainly evaluates to; None otherwise."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | bool):
+            return node.value
+        if isinstance(node, ast.Name):
+            return scope.env.get(node.id)
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            items = [self._literal(e, scope) for e in node.elts]
+            return tuple(items) if all(isinstance(i, str) for i in items) else None
+        text = self._sql_text(node, scope)
+        if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
+            return text[0]
+        return None
+
+    def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
+        """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the
+        list is written out with constants only; [] otherwise."""
+        if not isinstance(iterable, ast.List | ast.Tuple) or not iterable.elts or len(iterable.elts) > 200:
+            return []
+        names = [target] if isinstance(target, ast.Name) else list(target.elts) \
+            if isinstance(target, ast.Tuple) else []
+        if not names or not all(isinstance(n, ast.Name) for n in names):
+            return []
+        rows: list[dict[str, object]] = []
+        for element in iterable.elts:
+            items = [element] if isinstance(target, ast.Name) else \
+                list(element.elts) if isinstance(element, ast.Tuple | ast.List) else []
+            if len(items) != len(names):
+                return []
+            row: dict[str, object] = {}
+            for name, item in zip(names, items, strict=True):
+                value = self._literal(item, scope)
+                if not isinstance(value, str) and isinstance(item, ast.Constant) \
+                        and isinstance(item.value, int | float) and not isinstance(item.value, bool):
+                    value = item.value
+                if not isinstance(value, str | int | float) or isinstance(value, bool):
+                    return []
+                assert isinstance(name, ast.Name)
+                row[name.id] = value
+            rows.append(row)
+        return rows
+
+    def _format_value(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
+        """The text a value formatted into a string certainly has, when it comes from constants only:
+        literals and constants (numbers too), ``KEY.upper()``, ``repr(K)``, ``", ".join(CONSTS)``."""
+        literal = self._literal(node, scope)
+        if isinstance(literal, str) and not isinstance(literal, bool):
+            return literal
+        if depth > 8:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
+                and not isinstance(node.value, bool):
+            return str(node.value)
+        if isinstance(node, ast.Name):
+            value = scope.env.get(node.id, self.numbers.get(node.id) if node.id not in scope.env else None)
+            return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if isinstance(node, ast.Attribute):
+            # _State.done / _State.done.value: a member of an enum or constants class of this revision
+            member = node.value if node.attr == "value" and isinstance(node.value, ast.Attribute) else node
+            if isinstance(member, ast.Attribute) and isinstance(member.value, ast.Name):
+                value = self.class_constants.get(member.value.id, {}).get(member.attr)
+                return None if value is None else str(value)
+            return None
+        if not isinstance(node, ast.Call) or node.keywords:
+            return None
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in {"str", "repr", "int"} and len(node.args) == 1:
+            inner = self._format_value(node.args[0], scope, depth + 1)
+            if inner is None or (func.id == "int" and _NUMBER.fullmatch(inner) is None):
+                return None
+            text = isinstance(self._literal(node.args[0], scope), str) or isinstance(node.args[0], ast.Call)
+            return repr(inner) if func.id == "repr" and text else inner
+        if not isinstance(func, ast.Attribute):
+            return None
+        if func.attr == "join" and len(node.args) == 1:
+            sep = self._literal(func.value, scope)
+            items = self._literal(node.args[0], scope)
+            if isinstance(sep, str) and isinstance(items, tuple):
+                return sep.join(items)
+            arg = node.args[0]
+            parts: list[str | None] | None = None
+            if isinstance(arg, ast.List | ast.Tuple):
+                parts = [self._format_value(e, scope, depth + 1) for e in arg.elts]
+            elif isinstance(arg, ast.GeneratorExp | ast.ListComp) and len(arg.generators) == 1 \
+                    and not arg.generators[0].ifs and not arg.generators[0].is_async:
+                # ", ".join(repr(t) for t in TIERS): each item of a constant sequence, formatted
+                loop = arg.generators[0]
+                rows = self._literal_rows(loop.iter, loop.target, scope)
+                if not rows and isinstance(loop.target, ast.Name) \
+                        and isinstance(values := self._literal(loop.iter, scope), tuple):
+                    rows = [{loop.target.id: v} for v in values]
+                if rows:
+                    parts = []
+                    for row in rows:
+                        each = scope.child()
+                        each.env.update(row)
+                        parts.append(self._format_value(arg.elt, each, depth + 1))
+            if isinstance(sep, str) and parts is not None and all(p is not None for p in parts):
+                return sep.join(p for p in parts if p is not None)
+            return None
+        if func.attr in _STR_METHODS:
+            base = self._format_value(func.value, scope, depth + 1)
+            args = [self._literal(a, scope) for a in node.args]
+            if base is None or not all(isinstance(a, str) for a in args):
+                return None
+            try:
+                result = getattr(base, func.attr)(*args)
+            except (TypeError, ValueError):
+                return None
+            return result if isinstance(result, str) else None
+        return None
+
+    def _str(self, node: ast.expr | None, scope: Scope) -> str | None:
+        if node is not None and isinstance(node, ast.Call) and _call_name(node) == "f" and node.args:
+            node = node.args[0]  # op.f("ix_name"): the name as written
+        value = self._literal(node, scope)
+        return value if isinstance(value, str) else None
+
+    def _strs(self, node: ast.expr | None, scope: Scope) -> list[str]:
+        if node is None:
+            return []
+        value = self._literal(node, scope)
+        if isinstance(value, tuple):
+            return list(value)
+        if isinstance(value, str):
+            return [value]
+        if isinstance(node, ast.List | ast.Tuple):
+            return [self._str(e, scope) or _describe(e) for e in node.elts]
+        return [_describe(node)]
+
+    def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
+        """(text, line, line_is_exact, interpolated) for a SQL string expression: defined by the
+        SQL-strings part (``strings.SqlStrings``); ``_literal`` needs it for strings built from constants."""
+        raise NotImplementedError
+
+
+def _class_constants(tree: ast.Module) -> dict[str, dict[str, object]]:
+    """``class _State(IntEnum): new = 1``: each module-level class's members bound to an int or str
+    literal. Formatted into SQL they are constants of the revision, not data."""
+    found: dict[str, dict[str, object]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        members: dict[str, object] = {}
+        for stmt in node.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, int | str) \
+                    and not isinstance(stmt.value.value, bool):
+                members[stmt.targets[0].id] = stmt.value.value
+        if members:
+            found[node.name] = members
+    return found
+
+
+def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
+    """Module-level ``NAME = 500``, assigned once."""
+    numbers: dict[str, int | float] = {}
+    seen: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, value = node.target.id, node.value
+        else:
+            continue
+        if name in seen:
+            numbers.pop(name, None)
+            continue
+        seen.add(name)
+        if isinstance(value, ast.Constant) and isinstance(value.value, int | float) \
+                and not isinstance(value.value, bool):
+            numbers[name] = value.value
+    return numbers
+
+
+# -- dialect tests ------------------------------------------------------------------------------
+
+
+def _static_test_dialect(node: ast.expr) -> bool:
+    chain = _attr_chain(node) if isinstance(node, ast.Attribute) else []
+    if chain and chain[-1] == "name":
+        return True
+    if isinstance(node, ast.Attribute) and node.attr == "name":
+        text = ast.unparse(node)
+        return "dialect" in text or "engine" in text or "get_bind" in text
+    return False
+
+
+def _names_the_backend(node: ast.expr) -> bool:
+    """``str(bind.engine.url)``, ``bind.engine.url.drivername``, ``url.get_backend_name()``, ``dialect.name``:
+    text that starts with the dialect's name."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in {"get_backend_name", "get_dialect"}:
+        return True
+    if _static_test_dialect(node):
+        return True
+    text = ast.unparse(node)
+    return text.endswith(("url", "url.drivername")) and ("bind" in text or "engine" in text or "context" in text
+                                                          or "connection" in text or "conn" in text)
+
+
+def _prefix_matches(prefix: object, dialect: str) -> bool | None:
+    """Whether text starting with the target dialect's name starts with ``prefix`` (or one of a tuple);
+    None when a prefix names no dialect, so the test is not a dialect check."""
+    prefixes = (prefix,) if isinstance(prefix, str) else prefix if isinstance(prefix, tuple) else ()
+    if not prefixes:
+        return None
+    spellings = {"mysql": ("mysql", "mariadb"), "postgresql": ("postgresql",)}.get(dialect, (dialect,))
+    result = False
+    for item in prefixes:
+        item = str(item).lower()
+        if not item or not any(name.startswith(item) for name in DIALECT_NAMES):
+            return None
+        result = result or any(name.startswith(item) for name in spellings)
+    return result
+
+
+#: Names SQLAlchemy gives its dialects: a ``.name`` compared with anything else is not a dialect check
+#: (``if column.name == "tenant_id"`` must not decide which branch runs).
+DIALECT_NAMES = frozenset({"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+
+
+def _dialect_matches(value: str, dialect: str) -> bool:
+    aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql", "postgres"}, "sqlite": {"sqlite"}}
+    return value.lower() in aliases.get(dialect, {dialect})
+
+
+def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.expr | None:
+    """The expression a helper such as ``def is_postgres(): return op.get_bind().dialect.name == ...``
+    returns, when its body is only assignments, a docstring and one return. Its parameters can only
+    be what the test reads the dialect from (``def on_mysql(bind): return bind.engine.name == ...``):
+    a parameter compared with the name is unknown, so such a helper is no dialect check."""
+    if fn is None or fn.args.vararg or fn.args.kwarg:
+        return None
+    returns = [stmt for stmt in fn.body if isinstance(stmt, ast.Return)]
+    others_plain = all(
+        isinstance(stmt, ast.Return | ast.Assign | ast.AnnAssign)
+        or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+        for stmt in fn.body
+    )
+    if len(returns) != 1 or not others_plain or returns[0].value is None:
+        return None
+    return returns[0].value
+
+
+def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
+    """Whether a dialect check is true for the target dialect; None when it is not one."""
+    if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
+        return bool(scope.env[test.id])
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
+            and len(test.args) == 1 and _names_the_backend(test.func.value):
+        # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
+        return _prefix_matches(self._literal(test.args[0], scope), self.dialect)
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and depth < 3:
+        # `if is_postgres():` / `if on_mysql(bind):` -- a module helper that returns a dialect check
+        # (its arguments can only be the bind or the context the test reads the name from)
+        helper = self.functions.get(test.func.id)
+        returned = _returned_test(helper)
+        if returned is None or helper is None:
+            return None
+        params = {a.arg for a in [*helper.args.posonlyargs, *helper.args.args, *helper.args.kwonlyargs]}
+        env = {k: v for k, v in self.consts.items() if k not in params}
+        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=env), depth + 1)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _static_test_impl(self, test.operand, scope, depth)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        values = [_static_test_impl(self, v, scope, depth) for v in test.values]
+        if any(v is None for v in values):
+            return None
+        return all(values) if isinstance(test.op, ast.And) else any(values)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if not _static_test_dialect(left) and not _static_test_dialect(right):
+        return None
+    other = right if _static_test_dialect(left) else left
+    value = self._literal(other, scope)
+    names = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
+    if not names or not all(name.lower() in DIALECT_NAMES for name in names):
+        return None
+    if isinstance(value, str):
+        if isinstance(op, ast.Eq | ast.Is):
+            return _dialect_matches(value, self.dialect)
+        if isinstance(op, ast.NotEq | ast.IsNot):
+            return not _dialect_matches(value, self.dialect)
+    if isinstance(value, tuple):
+        hit = any(_dialect_matches(v, self.dialect) for v in value)
+        if isinstance(op, ast.In):
+            return hit
+        if isinstance(op, ast.NotIn):
+            return not hit
+    return None

@@ -1,0 +1,94 @@
+"""Code the revision imports and migcheck does not read.
+
+Which names come from outside the standard library and the SQLAlchemy/Alembic family, whether a body
+calls them (the body is then opaque), which of them are only loggers, and which kept results still
+sound like schema changes (``t = helpers.create_table_if_not_exists(...)``). The walker reports such
+calls instead of passing over them silently.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.vocabulary.revision import iter_statements
+
+_DDL_VERBS = ("create_", "drop_", "add_", "alter_", "remove_", "rename_", "upgrade", "migrate")
+
+
+def _sounds_like_ddl(call: ast.Call) -> bool:
+    """A call whose result is kept but whose name says it changes the schema (``create_table_if_not_exists``);
+    reads such as ``jsonutils.loads`` or ``generate_uuid`` whose result is assigned are not reported."""
+    name = _call_name(call) or ""
+    return name.startswith(_DDL_VERBS)
+
+
+#: Logging libraries, and the names projects give their loggers: calls to them write output, not SQL.
+_LOGGING_MODULES = {"loguru", "structlog", "logging", "logzero", "eliot"}
+_LOGGER_NAMES = {"logger", "log", "logging", "print", "LOG", "LOGGER", "_log", "_logger", "console"}
+
+
+def _is_logging(root: str, origin: str) -> bool:
+    """``logger`` from loguru or from the application's own logging module is still a logger."""
+    top = origin.lstrip(".").split(".")[0]
+    return top in _LOGGING_MODULES or root in _LOGGER_NAMES or origin.rsplit(".", 1)[-1] in _LOGGER_NAMES
+
+
+_LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
+
+
+def _import_statements(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Import statements at any depth, found through statement bodies only (no expression walk)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, name, None)
+            if isinstance(inner, list):
+                found.extend(_import_statements(inner))
+    return found
+
+
+def imported_names(tree: ast.Module) -> dict[str, str]:
+    """Local name -> dotted origin (``app.db.helpers``) for every import of code outside the stdlib and
+    the SQLAlchemy family."""
+    import sys
+
+    names: dict[str, str] = {}
+    for node in _import_statements(tree.body):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                top = alias.name.split(".")[0]
+                if top not in _LIBRARIES and top not in sys.stdlib_module_names:
+                    names[alias.asname or top] = alias.name
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            top = module.split(".")[0]
+            if node.level == 0 and (top in _LIBRARIES or top in sys.stdlib_module_names):
+                continue
+            shown = "." * node.level + module
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{shown}.{alias.name}" if module else shown + alias.name
+    return names
+
+
+def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> bool:
+    """True when ``fn`` calls a function imported from the application (``from app.db import drop_views``):
+    it may change the schema in ways migcheck cannot see."""
+    import sys
+
+    imported: set[str] = set()
+    statements = [*tree.body, *iter_statements(fn.body)]  # module-level imports and the function's own
+    for node in statements:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            for alias in node.names:
+                top = (module or alias.name).split(".")[0]
+                if isinstance(node, ast.ImportFrom) and node.level > 0:
+                    top = "."
+                if top not in _LIBRARIES and top not in sys.stdlib_module_names:
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    if not imported:
+        return False
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))

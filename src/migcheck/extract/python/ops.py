@@ -1,0 +1,223 @@
+"""``op.*`` and ``batch_op.*`` calls: Alembic's operations, each to its Change.
+
+Arguments are bound to Alembic's own parameter names (``OP_PARAMS``; inside
+``with op.batch_alter_table(t) as batch_op`` the table comes from the ``with``), so positional and
+keyword spellings read the same. Columns go to the columns part, ``op.execute`` to the SQL-strings
+part; an ``op.*`` operation migcheck does not model becomes RawSQL that says so.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text
+from migcheck.extract.python.data import _table_constructor
+from migcheck.extract.python.evaluate import Scope
+from migcheck.extract.python.nodes import _bind_args, _bool, _describe
+from migcheck.extract.python.strings import SqlStrings
+from migcheck.vocabulary.changes import (
+    AddColumn,
+    AddConstraint,
+    AlterColumn,
+    Change,
+    ConstraintKind,
+    CreateIndex,
+    CreateTable,
+    DataChange,
+    DropColumn,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+)
+
+#: Positional parameters of ``op.*`` (and, second, of ``batch_op.*``), as Alembic declares them.
+OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {
+    "add_column": (["table_name", "column"], ["column"]),
+    "drop_column": (["table_name", "column_name"], ["column_name"]),
+    "alter_column": (["table_name", "column_name"], ["column_name"]),
+    "create_table": (["table_name"], []),
+    "drop_table": (["table_name"], []),
+    "rename_table": (["old_table_name", "new_table_name"], []),
+    "create_index": (["index_name", "table_name", "columns"], ["index_name", "columns"]),
+    "drop_index": (["index_name", "table_name"], ["index_name"]),
+    "create_foreign_key": (
+        ["constraint_name", "source_table", "referent_table", "local_cols", "remote_cols"],
+        ["constraint_name", "referent_table", "local_cols", "remote_cols"],
+    ),
+    "create_unique_constraint": (["constraint_name", "table_name", "columns"], ["constraint_name", "columns"]),
+    "create_check_constraint": (["constraint_name", "table_name", "condition"], ["constraint_name", "condition"]),
+    "create_primary_key": (["constraint_name", "table_name", "columns"], ["constraint_name", "columns"]),
+    "create_exclude_constraint": (["constraint_name", "table_name"], ["constraint_name"]),
+    "drop_constraint": (["constraint_name", "table_name", "type_"], ["constraint_name", "type_"]),
+    "execute": (["sqltext"], ["sqltext"]),
+    "bulk_insert": (["table", "rows"], []),
+}
+
+
+#: ``op`` attributes that read or configure, and change nothing by themselves.
+OP_HELPERS = {
+    "get_bind",
+    "get_context",
+    "f",
+    "inline_literal",
+    "batch_alter_table",
+    "implementation_for",
+    "invoke",
+    "run_async",
+    "register_operation",
+    "create_table_comment",
+    "drop_table_comment",
+}
+
+
+class Ops(Columns, SqlStrings):
+    """One ``op.*`` or ``batch_op.*`` call to the Changes it makes."""
+
+    #: Names ``op`` goes by in the module (``from alembic import op as alembic_op``).
+    op_names: set[str]
+
+    def _op_call(self, attr: str, call: ast.Call, batch_table: str | None, scope: Scope,
+                 out: list[Change]) -> bool:
+        if attr in OP_HELPERS:
+            return False
+        spec = OP_PARAMS.get(attr)
+        common = {"line": call.lineno, "in_batch": batch_table is not None, **self._common(scope)}
+        if spec is None:
+            out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False,
+                              reason=f"op.{attr}() is not modelled by migcheck", **common))
+            return True
+        args = _bind_args(call, spec[1] if batch_table is not None else spec[0])
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+
+        def s(name: str) -> str | None:
+            node = args.get(name)
+            if node is None or (isinstance(node, ast.Constant) and node.value is None):
+                return None  # op.create_foreign_key(None, ...): unnamed, the naming convention decides
+            return self._str(node, scope) or _describe(node)
+
+        def flag(name: str) -> bool:
+            node = kw.get(name)
+            return isinstance(node, ast.Constant) and bool(node.value)
+
+        table = batch_table if batch_table is not None else s("table_name")
+        if attr == "add_column":
+            column = self._column(args.get("column"), scope)
+            out.append(AddColumn(table=table or "?", column=column, if_not_exists=flag("if_not_exists"), **common))
+            out.extend(self._column_constraints(args.get("column"), table or "?", column, scope, common))
+        elif attr == "drop_column":
+            out.append(DropColumn(table=table or "?", column=s("column_name") or "?", if_exists=flag("if_exists"),
+                                  **common))
+        elif attr == "alter_column":
+            out.extend(self._alter_column(table or "?", s("column_name") or "?", kw, scope, common))
+        elif attr == "create_table":
+            columns = [self._column(a, scope) for a in call.args[1:] if _is_column_call(a)]
+            out.append(CreateTable(table=table or "?", columns=columns, if_not_exists=flag("if_not_exists"),
+                                   **common))
+        elif attr == "drop_table":
+            out.append(DropTable(table=table or "?", if_exists=flag("if_exists"), **common))
+        elif attr == "rename_table":
+            out.append(RenameTable(table=s("old_table_name") or "?", new_name=s("new_table_name") or "?", **common))
+        elif attr == "create_index":
+            where = kw.get("postgresql_where") or kw.get("sqlite_where")
+            out.append(CreateIndex(
+                name=s("index_name"),
+                table=table,
+                columns=self._strs(args.get("columns"), scope),
+                unique=flag("unique"),
+                concurrently=flag("postgresql_concurrently"),
+                where=ast.unparse(where) if where is not None else None,
+                if_not_exists=flag("if_not_exists"),
+                **common,
+            ))
+        elif attr == "drop_index":
+            out.append(DropIndex(name=s("index_name"), table=table, concurrently=flag("postgresql_concurrently"),
+                                 if_exists=flag("if_exists"), **common))
+        elif attr.startswith("create_") and attr.endswith(("_constraint", "_key")):
+            out.append(self._constraint(attr, args, kw, table if batch_table is None else batch_table, scope, s,
+                                        common))
+        elif attr == "drop_constraint":
+            out.append(DropConstraint(name=s("constraint_name"), table=table, kind_of=s("type_"), **common))
+        elif attr == "execute":
+            self._execute(call, scope, out, via_bind=False)
+        elif attr == "bulk_insert":
+            out.append(DataChange(action="bulk_insert", table=_table_constructor(args.get("table"), self, scope),
+                                  **common))
+        return True
+
+    def _constraint(self, attr: str, args: dict[str, ast.expr], kw: dict[str, ast.expr], table: str | None,
+                    scope: Scope, s: Any, common: dict[str, Any]) -> AddConstraint:
+        kinds: dict[str, ConstraintKind] = {
+            "create_foreign_key": "foreign_key",
+            "create_unique_constraint": "unique",
+            "create_check_constraint": "check",
+            "create_primary_key": "primary_key",
+            "create_exclude_constraint": "exclude",
+        }
+        if attr == "create_foreign_key" and "source_table" in args:
+            table = s("source_table")
+        not_valid = kw.get("postgresql_not_valid")
+        condition = args.get("condition")
+        return AddConstraint(
+            kind_of=kinds.get(attr, "unknown"),
+            name=s("constraint_name"),
+            table=table,
+            columns=self._strs(args.get("local_cols") or args.get("columns"), scope),
+            not_valid=isinstance(not_valid, ast.Constant) and bool(not_valid.value),
+            referent=s("referent_table") if "referent_table" in args else None,
+            condition=(self._str(condition, scope) or ast.unparse(condition)) if condition is not None else None,
+            **common,
+        )
+
+    def _alter_column(self, table: str, column: str, kw: dict[str, ast.expr], scope: Scope,
+                      common: dict[str, Any]) -> list[Change]:
+        out: list[Change] = []
+        nullable = kw.get("nullable")
+        type_ = kw.get("type_")
+        existing_type = kw.get("existing_type")
+        existing_nullable = kw.get("existing_nullable")
+        using = kw.get("postgresql_using")
+        changes_something = nullable is not None or type_ is not None or "server_default" in kw
+        if changes_something:
+            out.append(AlterColumn(
+                table=table,
+                column=column,
+                nullable=_bool(nullable),
+                type=_type_text(type_) if type_ is not None else None,
+                type_module=_type_module(type_),
+                using=self._str(using, scope) if using is not None else None,
+                server_default_changed="server_default" in kw,
+                server_default=self._server_default(kw["server_default"], scope) if "server_default" in kw else None,
+                existing_type=_type_text(existing_type) if existing_type is not None else None,
+                existing_nullable=_bool(existing_nullable),
+                existing_nullable_given=existing_nullable is not None,
+                existing_server_default_given="existing_server_default" in kw,
+                **common,
+            ))
+        new_name = kw.get("new_column_name")
+        if new_name is not None:
+            out.append(RenameColumn(table=table, column=column,
+                                    new_name=self._str(new_name, scope) or _describe(new_name),
+                                    via_alter_column=True,
+                                    existing_type=None if existing_type is None else _type_text(existing_type),
+                                    existing_nullable=_bool(existing_nullable),
+                                    existing_nullable_given=existing_nullable is not None,
+                                    existing_server_default_given="existing_server_default" in kw, **common))
+        return out
+
+    def _is_op(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.op_names
+        return isinstance(node, ast.Attribute) and node.attr == "op" and isinstance(node.value, ast.Name) \
+            and node.value.id == "alembic"
+
+
+def _op_aliases(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "alembic":
+            names.update(a.asname or a.name for a in node.names if a.name == "op")
+    return names

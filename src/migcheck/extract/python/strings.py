@@ -1,0 +1,188 @@
+"""SQL built in Python: ``op.execute(...)`` / ``connection.execute(...)`` and the text they run.
+
+String constants, ``sa.text(...)``, ``.format(...)``, ``%`` and ``+`` on strings, f-strings and
+``CreateSchema``/``DropSchema`` become SQL text; what is only known at run time keeps its shape with a
+placeholder (``migcheck_param``, or ``migcheck_name`` for a table name the code defines), so the SQL
+front end (``extract/sql.py``) still reads the statement and rules can tell interpolated SQL. A Core
+statement executed instead of text is asked of the data part. Imports evaluation and data.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from migcheck.extract.python.data import _core_dml
+from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
+from migcheck.extract.python.nodes import _bool, _call_name, _short
+from migcheck.extract.sql import changes_from_sql, unbounded_where
+from migcheck.vocabulary.changes import Change, DataChange, RawSQL
+
+_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[sdifr]")
+
+
+class SqlStrings(Evaluator):
+    """Executed SQL: the text of a string expression, and the changes the SQL front end reads in it."""
+
+    def _execute(self, call: ast.Call, scope: Scope, out: list[Change], via_bind: bool) -> None:
+        """``op.execute(...)`` or ``connection.execute(...)``: SQL text, a Core statement, or unknown."""
+        common = self._common(scope)
+        node = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in {"sqltext", "statement"}), None)
+        if node is None:
+            return
+        text = self._sql_text(node, scope)
+        if text is not None:
+            sql, base_line, exact, interpolated = text
+            changes = changes_from_sql(sql, base_line if exact else call.lineno, dialect=self.dialect,
+                                       phase=scope.phase, origin="python", in_transaction=scope.in_transaction,
+                                       conditional=scope.conditional)
+            for change in changes:
+                if not exact:
+                    change.line = call.lineno
+                if PLACEHOLDER in sql or NAME_PLACEHOLDER in sql:
+                    _show_placeholders(change)
+                    if isinstance(change, DataChange) and change.has_where and change.sql:
+                        change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
+                change.interpolated = interpolated
+            out.extend(changes)
+            return
+        dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
+        if dml is not None:
+            action, table, has_where = dml
+            if action != "select":
+                out.append(DataChange(action=action, table=table, has_where=has_where, line=call.lineno, **common))
+            return
+        if via_bind:
+            out.append(DataChange(action="execute", line=call.lineno, **common))
+        else:
+            out.append(RawSQL(text=None, keyword="", understood=False, line=call.lineno,
+                              reason=f"the SQL of `{_short(ast.unparse(node))}` is only known at run time", **common))
+
+    def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
+        """(text, line, line_is_exact, interpolated) for a SQL string expression; None if not a string."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value, node.lineno, True, False
+        if isinstance(node, ast.Name):
+            value = scope.env.get(node.id)
+            if not isinstance(value, str) and node.id in scope.dynamic_sql:
+                text, _, _, interpolated = scope.dynamic_sql[node.id]
+                return text, node.lineno, False, interpolated
+            return (value, node.lineno, False, False) if isinstance(value, str) else None
+        if isinstance(node, ast.Call):
+            name = _call_name(node)
+            if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
+                return self._sql_text(node.args[0], scope)
+            if name in {"CreateSchema", "DropSchema"} and node.args:
+                # SQLAlchemy's schema DDL constructs: the statement they compile to
+                schema = self._str(node.args[0], scope)
+                if schema is None:
+                    return None
+                kw = {k.arg: _bool(k.value) for k in node.keywords if k.arg}
+                verb = "CREATE SCHEMA" if name == "CreateSchema" else "DROP SCHEMA"
+                guard = " IF NOT EXISTS" if kw.get("if_not_exists") else " IF EXISTS" if kw.get("if_exists") else ""
+                cascade = " CASCADE" if kw.get("cascade") else ""
+                return f"{verb}{guard} {schema}{cascade}", node.lineno, True, False
+            if name in {"strip", "bindparams", "columns", "execution_options"} \
+                    and isinstance(node.func, ast.Attribute):
+                return self._sql_text(node.func.value, scope)
+            if name == "format" and isinstance(node.func, ast.Attribute):
+                base = self._sql_text(node.func.value, scope)
+                if base is not None:
+                    resolved = format_with_literals(self, base[0], node, scope)
+                    if resolved is not None and not base[3]:
+                        return resolved, base[1], base[2], False
+                    return _FORMAT_FIELD.sub(PLACEHOLDER, base[0]), base[1], base[2], True
+            return None
+        if isinstance(node, ast.JoinedStr):
+            parts: list[str] = []
+            interpolated = False
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
+                    parts.append(NAME_PLACEHOLDER)
+                else:
+                    inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
+                        else None
+                    if isinstance(inner, str):
+                        parts.append(inner)
+                    else:
+                        parts.append(PLACEHOLDER)
+                        interpolated = True
+            return "".join(parts), node.lineno, True, interpolated
+        if isinstance(node, ast.BinOp):
+            left = self._sql_text(node.left, scope)
+            if isinstance(node.op, ast.Mod) and left is not None:
+                resolved = percent_with_literals(self, left[0], node.right, scope)
+                if resolved is not None and not left[3]:
+                    return resolved, left[1], left[2], False
+                return _PERCENT_FIELD.sub(PLACEHOLDER, left[0]), left[1], left[2], True
+            if isinstance(node.op, ast.Add):
+                right = self._sql_text(node.right, scope)
+                if left is None and _code_identifier(node.left):
+                    left = NAME_PLACEHOLDER, node.lineno, False, False
+                if right is None and _code_identifier(node.right):
+                    right = NAME_PLACEHOLDER, node.lineno, False, False
+                if left is None and right is None:
+                    return None
+                ltext = left[0] if left else PLACEHOLDER
+                rtext = right[0] if right else PLACEHOLDER
+                interpolated = left is None or right is None or left[3] or right[3]
+                line = left[1] if left else node.lineno
+                return ltext + rtext, line, bool(left and left[2]), interpolated
+        return None
+
+
+def dynamic_sql_text(
+    ex: SqlStrings, value: ast.expr, scope: Scope
+) -> tuple[str, int, bool, bool] | None:
+    """SQL text built at run time and bound to a local name (``sql = f"..."``), so that a later
+    ``op.execute(sql)`` is still seen as interpolated rather than as unknown."""
+    text = ex._sql_text(value, scope)
+    return text if text is not None and (text[3] or NAME_PLACEHOLDER in text[0]) else None
+
+
+def format_with_literals(ex: Evaluator, base: str, call: ast.Call, scope: Scope) -> str | None:
+    """``"... {}".format(CONST)`` with only literal arguments: the text it certainly evaluates to."""
+    args = [ex._format_value(a, scope) for a in call.args]
+    kwargs = {k.arg: ex._format_value(k.value, scope) for k in call.keywords if k.arg}
+    if len(kwargs) != len(call.keywords) or not all(isinstance(v, str) for v in [*args, *kwargs.values()]):
+        return None
+    try:
+        return base.format(*args, **kwargs)
+    except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def percent_with_literals(ex: Evaluator, base: str, right: ast.expr, scope: Scope) -> str | None:
+    """``"... %s" % CONST`` with only literal operands: the text it certainly evaluates to."""
+    if isinstance(right, ast.Tuple):
+        parts = [ex._format_value(e, scope) for e in right.elts]
+        value: object = tuple(parts) if all(p is not None for p in parts) else None
+    else:
+        value = ex._format_value(right, scope)
+    if not isinstance(value, str | tuple) or isinstance(value, bool):
+        return None
+    try:
+        return base % (value if isinstance(value, tuple) else (value,))
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _code_identifier(node: ast.expr) -> bool:
+    """``Model.__tablename__`` / ``Model.__table__.name``: a table name the application code defines,
+    interpolated into SQL as an identifier. Not a value from outside, so no injection risk."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr == "__tablename__":
+        return True
+    return node.attr == "name" and isinstance(node.value, ast.Attribute) and node.value.attr == "__table__"
+
+
+def _show_placeholders(change: Change) -> None:
+    """Write the stand-ins for run-time parts as ``{…}`` in the SQL and names a finding may show."""
+    for attr in ("sql", "table", "name", "new_name"):
+        value = getattr(change, attr, None)
+        if isinstance(value, str):
+            setattr(change, attr, value.replace(PLACEHOLDER, "{…}").replace(NAME_PLACEHOLDER, "{…}"))

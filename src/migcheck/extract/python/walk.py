@@ -1,0 +1,294 @@
+"""The walker: ``upgrade()`` / ``downgrade()`` statement by statement, to Change IR.
+
+``PythonExtractor`` joins the parts (``op.*`` calls, columns, SQL strings, data access, evaluation)
+and walks a body the way real revisions are written: ``with op.batch_alter_table(...) as batch_op``,
+``autocommit_block()``, local names bound to constants, tables, connections, sessions, statements and
+SQL text, loops over literal lists, helper functions of the same module (inlined), dialect checks
+(only the branch the target dialect takes), and calls into imported code. Each call that changes
+something is handed to the part that knows it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from migcheck.extract.python.columns import enum_type_call
+from migcheck.extract.python.data import (
+    SESSION_WRITES,
+    Data,
+    _attribute_write,
+    _core_statement,
+    _is_session_factory,
+    _module_tables,
+    _reads_all_rows,
+    _table_constructor,
+    orm_bulk_write,
+)
+from migcheck.extract.python.evaluate import Scope, _class_constants, _module_numbers
+from migcheck.extract.python.imports import _is_logging, _sounds_like_ddl, calls_imported_code, imported_names
+from migcheck.extract.python.nodes import _arg, _call_name, _describe, _root_name, _short, _target_names
+from migcheck.extract.python.ops import Ops, _op_aliases
+from migcheck.extract.python.strings import dynamic_sql_text
+from migcheck.vocabulary.changes import Change, DataChange, RawSQL
+from migcheck.vocabulary.revision import Body
+
+
+class PythonExtractor(Ops, Data):
+    """Extracts the bodies of one parsed revision module."""
+
+    def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
+        self.tree = tree
+        self.consts = consts
+        self.dialect = dialect
+        self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        self.op_names = {"op"} | _op_aliases(tree)
+        #: Module-level ``t = sa.table("name", ...)`` / ``sa.Table("name", meta, ...)``: the table each name is.
+        self.module_tables = _module_tables(self, tree)
+        #: Names imported from outside the standard library and the SQLAlchemy/Alembic family, with their
+        #: module: calls to them run code migcheck does not read.
+        self.imported = imported_names(tree)
+        #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
+        self.numbers = _module_numbers(tree)
+        #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
+        self.class_constants = _class_constants(tree)
+
+    def body(self, name: str) -> Body | None:
+        fn = self.functions.get(name)
+        if fn is None:
+            return None
+        params = {a.arg for a in fn.args.args}
+        scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables),
+                      table_sets=frozenset(params & {"tables"}))
+        changes: list[Change] = []
+        self._walk(fn.body, scope, changes, active={name})
+        trivial = is_trivial(fn.body)
+        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree),
+                    raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
+
+    # -- statements -------------------------------------------------------------------------------
+
+    def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, ast.With | ast.AsyncWith):
+                inner = scope.child()
+                for item in stmt.items:
+                    self._with_item(item, inner, out, active)
+                self._walk(stmt.body, inner, out, active)
+            elif isinstance(stmt, ast.If):
+                verdict = self._static_test(stmt.test, scope)
+                if verdict is None:
+                    self._calls(stmt.test, scope, out, active)
+                    self._walk(stmt.body, scope.child(conditional=True), out, active)
+                    self._walk(stmt.orelse, scope.child(conditional=True), out, active)
+                else:
+                    self._walk(stmt.body if verdict else stmt.orelse, scope, out, active)
+            elif isinstance(stmt, ast.For | ast.AsyncFor):
+                self._loop(stmt, scope, out, active)
+            elif isinstance(stmt, ast.While):
+                self._walk(stmt.body, scope.child(conditional=True), out, active)
+            elif isinstance(stmt, ast.Try):
+                self._walk(stmt.body, scope, out, active)
+                for handler in stmt.handlers:
+                    self._walk(handler.body, scope.child(conditional=True), out, active)
+                self._walk(stmt.orelse, scope, out, active)
+                self._walk(stmt.finalbody, scope, out, active)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                value = stmt.value
+                if value is None:
+                    continue
+                before = len(out)
+                self._calls(value, scope, out, active)
+                if len(out) == before and isinstance(value, ast.Call) and _sounds_like_ddl(value):
+                    self._imported_call(value, scope, out)  # t = helpers.create_table_if_not_exists(...)
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self._bind_name(target.id, value, scope)
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
+                continue
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                before = len(out)
+                self._calls(stmt, scope, out, active)
+                if len(out) == before:
+                    self._imported_call(stmt.value, scope, out)
+            else:
+                self._calls(stmt, scope, out, active)
+
+    def _imported_call(self, call: ast.Call, scope: Scope, out: list[Change]) -> None:
+        """A call made for its effect (``migration.create_table_if_not_exists(...)``,
+        ``helpers_module.upgrade()``) into imported code: say so, instead of passing over it silently."""
+        root = _root_name(call.func)
+        if root is None or root not in self.imported or root in scope.binds or root in scope.sessions:
+            return
+        if _is_logging(root, self.imported[root]):
+            return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
+        callee = ast.unparse(call.func)
+        origin = self.imported[root]
+        if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
+            origin = origin.rsplit(".", 1)[0]  # `from app.db import helper; helper()`: the module is app.db
+        out.append(RawSQL(
+            text=ast.unparse(call), keyword="", understood=False, line=call.lineno,
+            reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
+            **self._common(scope),
+        ))
+
+    def _loop(self, stmt: ast.For | ast.AsyncFor, scope: Scope, out: list[Change], active: set[str]) -> None:
+        values = self._literal(stmt.iter, scope)
+        if isinstance(stmt.target, ast.Name) and isinstance(values, tuple) and values:
+            for value in values:
+                inner = scope.child()
+                inner.env[stmt.target.id] = value
+                self._walk(stmt.body, inner, out, active)
+            return
+        rows = self._literal_rows(stmt.iter, stmt.target, scope)
+        if rows:
+            for row in rows:
+                inner = scope.child()
+                inner.env.update(row)
+                self._walk(stmt.body, inner, out, active)
+            return
+        self._calls(stmt.iter, scope, out, active)
+        inner = scope.child()
+        for name in _target_names(stmt.target):
+            inner.env.pop(name, None)
+        start = len(out)
+        self._walk(stmt.body, inner, out, active)
+        if scope.in_transaction and _reads_all_rows(stmt.iter):
+            for change in out[start:]:
+                if isinstance(change, DataChange) and change.action in {"update", "delete"} and change.row_loop is None:
+                    change.row_loop = stmt.lineno
+        if isinstance(stmt.target, ast.Name) and _root_name(stmt.iter) in scope.sessions:
+            # for token in session.query(Token): token.scopes = ... -- rows written through the ORM
+            write = _attribute_write(stmt.body, stmt.target.id)
+            if write is not None:
+                out.append(DataChange(action="orm", line=write.lineno, **self._common(scope)))
+
+    def _with_item(self, item: ast.withitem, scope: Scope, out: list[Change], active: set[str]) -> None:
+        expr = item.context_expr
+        alias = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            attr = expr.func.attr
+            if attr == "batch_alter_table" and self._is_op(expr.func.value):
+                table = self._str(_arg(expr, 0, "table_name"), scope) or _describe(_arg(expr, 0, "table_name"))
+                if alias:
+                    scope.batch[alias] = table
+                return
+            if attr == "autocommit_block":
+                scope.in_transaction = False
+                return
+            if attr in {"begin", "connect"} and alias and self._is_bind(expr.func.value, scope):
+                scope.binds.add(alias)
+                return
+        if alias and _is_session_factory(expr):
+            scope.sessions.add(alias)
+            return
+        self._calls(expr, scope, out, active)
+
+    def _bind_name(self, name: str, value: ast.expr, scope: Scope) -> None:
+        # `stmt = stmt.bindparams(...)`: the value is read with what the name held before
+        before = scope.child() if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)) \
+            else scope
+        scope.binds.discard(name)
+        scope.sessions.discard(name)
+        scope.tables.pop(name, None)
+        scope.env.pop(name, None)
+        scope.dynamic_sql.pop(name, None)
+        scope.core.pop(name, None)
+        self._bind_value(name, value, before, scope)
+
+    def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
+        """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
+        if self._is_bind(value, before):
+            scope.binds.add(name)
+        elif _is_session_factory(value):
+            scope.sessions.add(name)
+        elif (table := _table_constructor(value, self, before)) is not None:
+            scope.tables[name] = table
+        elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
+                and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
+            scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
+        elif (statement := _core_statement(value, self, before)) is not None:
+            scope.core[name] = statement
+        else:
+            literal = self._literal(value, before)
+            if literal is not None:
+                scope.env[name] = literal
+            elif (built := dynamic_sql_text(self, value, before)) is not None:
+                scope.dynamic_sql[name] = built
+            else:
+                test = self._static_test(value, before)
+                if test is not None:
+                    scope.env[name] = test
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def _calls(self, node: ast.AST, scope: Scope, out: list[Change], active: set[str]) -> None:
+        """Every call in ``node`` that changes something, outermost first, in source order.
+
+        A call that is handled (``op.add_column(...)``) is not searched further: ``sa.Column(...)``
+        inside it is an argument, not a change of its own.
+        """
+        if isinstance(node, ast.Call) and self._call(node, scope, out, active):
+            return
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr | ast.stmt | ast.keyword):
+                self._calls(child, scope, out, active)
+
+    def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id in self.functions and func.id not in active:
+            if scope.depth < 4:
+                self._inline(call, self.functions[func.id], scope, out, active)
+            return True
+        if not isinstance(func, ast.Attribute):
+            return False
+        attr = func.attr
+        if self._is_op(func.value):
+            return self._op_call(attr, call, None, scope, out)
+        if isinstance(func.value, ast.Name) and func.value.id in scope.batch:
+            return self._op_call(attr, call, scope.batch[func.value.id], scope, out)
+        if attr in {"execute", "exec_driver_sql"} and (
+            self._is_bind(func.value, scope) or _root_name(func.value) in scope.sessions
+        ):
+            self._execute(call, scope, out, via_bind=True)
+            return True
+        root = _root_name(func.value)
+        if root in scope.sessions and attr in SESSION_WRITES:
+            action, has_where = orm_bulk_write(call)
+            out.append(DataChange(action=action, has_where=has_where, line=call.lineno,
+                                  **self._common(scope)))
+            return True
+        return enum_type_call(self, call, scope, out)
+
+    def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
+                out: list[Change], active: set[str]) -> None:
+        inner = scope.child(depth=scope.depth + 1)
+        params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        for name, arg in zip(params, call.args, strict=False):
+            inner.env.pop(name, None)
+            literal = self._literal(arg, scope)
+            if literal is not None:
+                inner.env[name] = literal
+            if isinstance(arg, ast.Name) and arg.id in scope.binds:
+                inner.binds.add(name)
+            if isinstance(arg, ast.Name) and arg.id in scope.sessions:
+                inner.sessions.add(name)
+        for kw in call.keywords:
+            if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
+                inner.env[kw.arg] = literal
+        self._walk(fn.body, inner, out, active | {fn.name})
+
+
+def is_trivial(body: list[ast.stmt]) -> bool:
+    """Only ``pass``, ``...``, docstrings, comments or ``raise NotImplementedError``."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            if isinstance(exc, ast.Name) and exc.id in {"NotImplementedError", "Exception", "RuntimeError"}:
+                continue
+        return False
+    return True
