@@ -112,7 +112,8 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
 
     Needs the ``live`` extra. ``engine`` is ``"embedded"`` (default) or ``"docker"``; ``db_url``
     names an existing server on which a scratch database is created and dropped. ``settings`` are
-    ``[tool.migcheck]`` keys (``fail_on``, ``select``, ``ignore``, ``severity``, ``table_stats``),
+    ``[tool.migcheck]`` keys (``fail_on``, ``select``, ``ignore``, ``severity``, ``table_stats``,
+    ``verify_data``),
     layered over the project's config; inline suppressions apply, as on the command line.
     """
     try:
@@ -133,7 +134,7 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
     options = VerifyOptions(
         paths=wanted, db_url=db_url, engine=engine, image=image, allow_remote=allow_remote,
         use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows, check_models=check_models,
-        quiet=True,
+        verify_data=resolved.verify_data, quiet=True,
     )
     try:
         result = run_verify(options)

@@ -176,6 +176,7 @@ def _cli_values(
     postgres_version: int | None = None, select: list[str] | None = None,
     extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
     baseline: str | None = None, table_stats: Path | None = None, mysql_version: str | None = None,
+    verify_data: Path | None = None,
 ) -> dict[str, tuple[object, str]]:
     from migcheck.run.config import split_cli_list
 
@@ -191,6 +192,7 @@ def _cli_values(
         "baseline": (baseline, "--baseline"),
         "table-stats": (str(table_stats) if table_stats else None, "--table-stats"),
         "mysql-version": (mysql_version, "--mysql-version"),
+        "verify-data": (str(verify_data) if verify_data else None, "--verify-data"),
     }
 
 
@@ -410,6 +412,11 @@ def verify(
     seed_rows: Annotated[
         int, typer.Option("--seed-rows", help="Fill every existing table to N rows before each step.", min=0)
     ] = 0,
+    verify_data: Annotated[
+        Path | None,
+        typer.Option("--verify-data", metavar="DIR", help="A folder of <revision>.toml files: rows inserted "
+                     "before that revision and checked after it (config: verify-data).", show_default=False),
+    ] = None,
     check_models: Annotated[
         str | None,
         typer.Option("--check-models", help="module:attribute (a MetaData or declarative Base) to compare "
@@ -439,7 +446,8 @@ def verify(
     from migcheck.report import outputs
 
     settings = _settings(paths, config, no_config, _cli_values(
-        fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats))
+        fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats,
+        verify_data=verify_data))
     if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
         from migcheck.run import tablesizes
 
@@ -456,7 +464,7 @@ def verify(
     options = VerifyOptions(
         paths=paths or [Path(".")], db_url=db_url, engine=engine.value if engine else None, image=image,
         allow_remote=allow_remote, use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows,
-        check_models=check_models, progress=sys.stderr.isatty() and text_on_terminal,
+        verify_data=settings.verify_data, check_models=check_models, progress=sys.stderr.isatty() and text_on_terminal,
         env_log=env_log, quiet=quiet,
     )
     try:

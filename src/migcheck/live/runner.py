@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from migcheck.live import LiveError
+from migcheck.live import LiveError, roundtrips
 from migcheck.live.results import StepFailed, VerifyOptions
 from migcheck.live.schema import VERSION_TABLES
 from migcheck.sources.discovery import Sources
@@ -80,6 +80,8 @@ class Runner:
             )
         _guard_alembic(lambda: self.script.revision_map.heads)  # imports every revision file now
         self.engine: Any = None
+        #: The version table's rows after the last step that succeeded (None: unknown, Alembic reads them).
+        self.version_heads: tuple[str, ...] | None = None
         #: --use-env: where env.py's output (logging, prints, warnings) goes; None leaves it alone.
         self.env_output: TextIO | None = None
 
@@ -102,6 +104,7 @@ class Runner:
         assert revision is not None
         step = RevisionStep(self.script.revision_map, revision, upgrade)
         reached: list[bool] = []
+        heads = roundtrips.Heads()
 
         def steps(rev: Any, context: Any) -> list[Any]:
             reached.append(True)
@@ -122,17 +125,21 @@ class Runner:
                     EnvironmentContext(self.config, self.script, fn=steps) as env,
                     self.engine.connect() as conn,
                 ):
-                    env.configure(connection=conn)
+                    env.configure(connection=conn, on_version_apply=heads.record)
+                    if self.version_heads is not None:
+                        roundtrips.known_heads(env.get_context(), self.version_heads)
                     with env.begin_transaction():
                         env.run_migrations()
         except LiveError:
             raise
         except Exception as exc:
+            self.version_heads = None
             if not reached:
                 raise LiveError(f"env.py failed before running any migration: {_error_text(exc)}") from None
             raise StepFailed(_error_text(exc), _line_in(exc, migration.path), exc) from exc
         if not reached:
             raise LiveError("env.py did not run the migrations (context.run_migrations() was never reached)")
+        self.version_heads = None if self.use_env else heads.after
 
 
 def _guard_alembic(fn: Callable[[], Any]) -> Any:

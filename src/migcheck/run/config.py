@@ -257,6 +257,9 @@ KEYS: tuple[Key, ...] = (
         "From this many bytes of heap (or large-table-rows) the table counts as large.", str(1024 ** 3)),
     Key("table-stats-max-age", "table_stats_max_age", _parse_count("table-stats-max-age", 1),
         "Days after which the snapshot gets a note that it is old.", "90"),
+    Key("verify-data", "verify_data", _parse_file("verify-data"),
+        "`migcheck verify`: a folder of `<revision>.toml` files, rows inserted before that revision and "
+        "checked after it (relative to the config file).", "none"),
 )
 KEY_NAMES = tuple(k.name for k in KEYS)
 _BY_NAME = {k.name: k for k in KEYS}
