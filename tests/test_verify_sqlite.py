@@ -64,3 +64,28 @@ def test_the_scratch_directory_is_private_and_removed_on_an_error(private_tmp: P
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
         raise LiveError("stop")
     assert not folder.exists()
+
+
+def test_verify_lints_the_paths_the_config_names(tmp_path: Path, private_tmp: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[tool.migcheck] paths` says what to check when the command line names nothing: lint honoured
+    it, verify looked at the working directory instead (and found no history there)."""
+    import shutil
+
+    import migcheck
+
+    project = tmp_path / "project"
+    shutil.copytree(SQLITE, project / "db" / "versions")
+    legacy = project / "legacy" / "versions"  # another history in the tree, not the one configured
+    legacy.mkdir(parents=True)
+    (legacy / "l1.py").write_text(
+        'revision = "l1"\ndown_revision = None\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        'def upgrade():\n    op.create_table("legacy", sa.Column("id", sa.Integer, primary_key=True))\n\n'
+        'def downgrade():\n    op.drop_table("legacy")\n', encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.migcheck]\npaths = ["db/versions"]\n', encoding="utf-8")
+    monkeypatch.chdir(project)
+    run = run_cli("verify", "--db-url", "sqlite://", "-f", "json")
+    assert run.exit_code == 1, run.stderr
+    assert run.json()["summary"]["verify"]["checked"] == 4
+    assert {Path(s["path"]).parent.parent.name for s in run.json()["verify"]["steps"]} == {"db"}
+    assert migcheck.verify(db_url="sqlite://").document["summary"]["verify"]["checked"] == 4

@@ -129,10 +129,10 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
     from migcheck.run.config import ConfigError
     from migcheck.run.engine import apply_table_sizes
 
-    wanted = _paths(paths) or [Path(".")]
+    wanted = _paths(paths)
     resolved = _settings(wanted, config, isolated, settings, "verify")
     options = VerifyOptions(
-        paths=wanted, db_url=db_url, engine=engine, image=image, allow_remote=allow_remote,
+        paths=wanted or resolved.paths or [Path(".")], db_url=db_url, engine=engine, image=image, allow_remote=allow_remote,
         use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows, check_models=check_models,
         verify_data=resolved.verify_data, quiet=True,
     )

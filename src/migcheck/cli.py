@@ -462,7 +462,8 @@ def verify(
     text_on_terminal = any(o.format == "text" and o.path is None for o in wanted)
 
     options = VerifyOptions(
-        paths=paths or [Path(".")], db_url=db_url, engine=engine.value if engine else None, image=image,
+        paths=paths or settings.paths or [Path(".")], db_url=db_url, engine=engine.value if engine else None,
+        image=image,
         allow_remote=allow_remote, use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows,
         verify_data=settings.verify_data, check_models=check_models, progress=sys.stderr.isatty() and text_on_terminal,
         env_log=env_log, quiet=quiet,
