@@ -89,3 +89,34 @@ def test_verify_lints_the_paths_the_config_names(tmp_path: Path, private_tmp: Pa
     assert run.json()["summary"]["verify"]["checked"] == 4
     assert {Path(s["path"]).parent.parent.name for s in run.json()["verify"]["steps"]} == {"db"}
     assert migcheck.verify(db_url="sqlite://").document["summary"]["verify"]["checked"] == 4
+
+
+def test_the_table_stats_snapshot_is_read_once_before_the_cycle(tmp_path: Path, private_tmp: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify checked the snapshot before running, then read it again afterwards (CLI); the API read it
+    only after the whole cycle, so a bad file cost a full run before its one-line error."""
+    import json
+
+    import migcheck
+    from migcheck.run import tablesizes
+
+    stats = tmp_path / "stats.json"
+    stats.write_text(json.dumps({"migcheck_table_stats": 1, "taken_at": "2026-12-01T00:00:00Z",
+                                 "alembic_heads": [], "tables": []}), encoding="utf-8")
+    reads: list[Path] = []
+    real = tablesizes.load
+
+    def counting(path: Path) -> tablesizes.Snapshot:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(tablesizes, "load", counting)
+    run = run_cli("verify", SQLITE, "--db-url", "sqlite://", "--table-stats", stats, "-f", "json")
+    assert run.exit_code == 1, run.stderr
+    assert len(reads) == 1
+    stats.write_text("{", encoding="utf-8")
+    ran: list[object] = []
+    monkeypatch.setattr("migcheck.live.cycle.verify", lambda options: ran.append(options))
+    with pytest.raises(migcheck.UsageError, match="not valid JSON"):
+        migcheck.verify(SQLITE, db_url="sqlite://", table_stats=str(stats))
+    assert ran == []

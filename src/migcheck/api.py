@@ -127,7 +127,7 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
     import json
 
     from migcheck.run.config import ConfigError
-    from migcheck.run.engine import apply_table_sizes
+    from migcheck.run.engine import load_table_stats
 
     wanted = _paths(paths)
     resolved = _settings(wanted, config, isolated, settings, "verify")
@@ -137,13 +137,11 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
         verify_data=resolved.verify_data, quiet=True,
     )
     try:
+        snapshot = load_table_stats(resolved) if resolved.table_stats is not None else None
         result = run_verify(options)
-        control.apply(result, resolved)
-        if resolved.table_stats is not None:
-            apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, resolved)
+        code = control.finish(result, resolved, snapshot)
     except (LiveError, ConfigError) as exc:
         raise UsageError(str(exc)) from None
-    code = _exit_code(result.worst(), resolved.fail_on)
     document = json.loads(verify_report.render_json(result, code))
     return Result(result.findings, code, document, list(result.notes), result, resolved.fail_on)
 

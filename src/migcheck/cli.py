@@ -448,12 +448,14 @@ def verify(
     settings = _settings(paths, config, no_config, _cli_values(
         fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats,
         verify_data=verify_data))
-    if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
-        from migcheck.run import tablesizes
+    from migcheck.run.config import ConfigError
+    from migcheck.run.engine import load_table_stats
 
+    snapshot = None
+    if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
         try:
-            tablesizes.load(settings.table_stats)
-        except tablesizes.StatsError as exc:
+            snapshot = load_table_stats(settings)
+        except ConfigError as exc:
             fail(str(exc))
     try:
         wanted = outputs.parse(output_format or ["text"])
@@ -478,18 +480,7 @@ def verify(
         raise typer.Exit(130) from None
     from migcheck.live import control
 
-    control.apply(result, settings)
-    if settings.table_stats is not None:
-        from migcheck.run.config import ConfigError
-        from migcheck.run.engine import apply_table_sizes
-
-        try:
-            apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, settings)
-        except ConfigError as exc:
-            fail(str(exc))
-    threshold = settings.fail_on
-    worst = result.worst()
-    code = EXIT_FINDINGS if threshold is not None and worst is not None and worst >= threshold else EXIT_OK
+    code = control.finish(result, settings, snapshot)
     try:
         outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty)
     except outputs.OutputError as exc:
