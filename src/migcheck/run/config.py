@@ -10,6 +10,7 @@ turn a check off.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -436,7 +437,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, Path):
         return _toml_value(short_path(value))
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # a TOML basic string: JSON's escapes are TOML's (\n, \t, \uXXXX, ...), and TOML wants DEL escaped too
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, dict):
         inner = ", ".join(f'{k} = {_toml_value(v)}' for k, v in sorted(value.items()))
         return "{ " + inner + " }" if inner else "{}"
