@@ -52,6 +52,29 @@ def downgrade():
     assert mysql == []  # 64 characters is MySQL's limit, and it counts characters
 
 
+def test_a_long_name_in_raw_sql_is_truncated_not_refused(write_revision: Callable[..., Path]) -> None:
+    """prefect (held-out-3 #14): SQLAlchemy never sees a name in op.execute() SQL, so nothing refuses it;
+    PostgreSQL 15 truncates it to 63 bytes with a NOTICE ("identifier ... will be truncated")."""
+    name = "ix_flow_run__scheduled_deployment_id_partial_" + "x" * 30
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="index")
+        + f'''
+
+def upgrade():
+    op.execute("CREATE INDEX {name} ON flow_run (deployment_id)")
+
+
+def downgrade():
+    op.execute("DROP INDEX {name}")
+''',
+    )
+    pg = found(path, "identifier-too-long")
+    assert [f["line"] for f in pg] == [10]
+    assert "truncates it to 63 bytes" in pg[0]["message"] and "NOTICE" in pg[0]["message"]
+    assert "deploy fails" not in pg[0]["message"]
+
+
 def test_prefer_identity_ignores_composite_keys_and_explicit_identity(
     write_revision: Callable[..., Path],
 ) -> None:

@@ -324,7 +324,8 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         size = len(name.encode("utf-8")) if ctx.dialect == "postgresql" else len(name)
         if size <= limit:
             continue
-        python_name = change.origin == "python" and what in {"index", "constraint"}
+        # A name in op.execute() SQL never passes through SQLAlchemy: PostgreSQL gets it as written.
+        python_name = change.origin == "python" and change.sql is None and what in {"index", "constraint"}
         if ctx.dialect == "postgresql" and python_name and len(name) > limit:
             # Checked with SQLAlchemy 2.1 on PostgreSQL 15; SQLAlchemy counts characters, not bytes.
             why = (
@@ -335,7 +336,7 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         elif ctx.dialect == "postgresql":
             kept = name.encode("utf-8")[:limit].decode("utf-8", "ignore")
             why = (
-                f"PostgreSQL silently truncates it to 63 bytes ({kept!r}): the database then holds another "
+                f"PostgreSQL truncates it to 63 bytes ({kept!r}) with only a NOTICE: the database then holds another "
                 f"name than the code (autogenerate keeps seeing a difference), and two long names that share "
                 f"their first 63 bytes collide ('already exists')"
             )

@@ -70,14 +70,17 @@ def missing_down_revision(graph: RevisionGraph) -> Iterator[Hit]:
 
 @graph_rule("duplicate-revision-id", severity=Severity.ERROR)
 def duplicate_revision_id(graph: RevisionGraph) -> Iterator[Hit]:
-    """Two files declare the same revision id: Alembic refuses to load the history."""
+    """Two files declare the same revision id: Alembic sees an extra head, `upgrade head` fails."""
     for rev_id, migrations in sorted(graph.declared.items()):
         if len(migrations) < 2:
             continue
         files = ", ".join(m.path.name for m in migrations)
         for migration in migrations:
             yield Hit(
-                f"revision id {rev_id} is declared by {len(migrations)} files ({files})",
+                f"revision id {rev_id} is declared by {len(migrations)} files ({files}); Alembic only warns "
+                f"'Revision {rev_id} is present more than once', runs the file it loads last (by version "
+                f"location, then file name) and still counts the other as a head, so `alembic upgrade head` "
+                f"fails with 'Multiple head revisions are present'",
                 line=migration.line,
                 path=migration.path,
                 revision=rev_id,

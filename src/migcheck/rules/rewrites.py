@@ -184,6 +184,15 @@ def _sync_enum_tables(text: str | None) -> list[str]:
     return tables
 
 
+def _restored_type(ctx: RevisionContext, table: str, column: str) -> str | None:
+    """The type the downgrade sets the column back to, when it sets exactly one: the type before the
+    upgrade, when neither existing_type= nor the history says."""
+    types = {c.type for c in ctx.migration.downgrade_changes
+             if isinstance(c, AlterColumn) and c.type and (c.table or "").lower() == table.lower()
+             and (c.column or "").lower() == column.lower()}
+    return types.pop() if len(types) == 1 else None
+
+
 @change_rule("alter-column-type", severity=Severity.ERROR, on=(AlterColumn, RawSQL), dialects={"postgresql"})
 def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Iterator[Hit]:
     """A column type change that rewrites the table and its indexes under an ACCESS EXCLUSIVE lock."""
@@ -207,6 +216,9 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     if old_text is None:
         old_text = lookback.column_type(ctx, change, table, column)
         source = "history"
+    if old_text is None:
+        old_text = _restored_type(ctx, table, column)
+        source = "downgrade"
     new = parse_type(change.type)
     old = parse_type(old_text)
     target = f"{table}.{column}"
@@ -227,7 +239,8 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     verdict = classify_type_change(old, new, ctx.settings.postgres_version)
     if verdict != "rewrite" and not using_is_plain_cast(change.using, column):
         verdict = "rewrite"
-    known = "" if source == "existing_type" else " (old type from an earlier revision)"
+    known = {"existing_type": "", "history": " (old type from an earlier revision)",
+             "downgrade": " (old type from the downgrade, which restores it)"}[source]
     if verdict == "none":
         return
     if verdict == "index":

@@ -76,6 +76,7 @@ class Evaluator:
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
     #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
     numbers: dict[str, int | float]
+    sequences: dict[str, ast.List | ast.Tuple]
     #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
     class_constants: dict[str, dict[str, object]]
 
@@ -104,6 +105,27 @@ class Evaluator:
     def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
         """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the
         list is written out with constants only; [] otherwise."""
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and len(iterable.args) == 1 \
+                and not iterable.keywords and iterable.func.id in {"reversed", "sorted", "list", "tuple"}:
+            # for c in reversed(COLUMNS): the same passes, in the order the call gives
+            ordered = self._literal_rows(iterable.args[0], target, scope)
+            if iterable.func.id == "reversed":
+                return ordered[::-1]
+            if iterable.func.id == "sorted" and isinstance(target, ast.Name):
+                values = [row[target.id] for row in ordered]
+                if len({type(v) for v in values}) > 1:
+                    return []
+                return [{target.id: v} for v in sorted(values)]  # type: ignore[type-var]
+            return ordered if iterable.func.id != "sorted" else []
+        if isinstance(iterable, ast.Name):
+            # a module-level constant: a tuple of str in the scope, or a list of tuples of literals
+            value = scope.env.get(iterable.id)
+            if isinstance(target, ast.Name) and isinstance(value, tuple) and value \
+                    and all(isinstance(v, str) for v in value):
+                return [{target.id: v} for v in value]
+            if iterable.id in scope.env or iterable.id not in self.sequences:
+                return []
+            iterable = self.sequences[iterable.id]
         if not isinstance(iterable, ast.List | ast.Tuple) or not iterable.elts or len(iterable.elts) > 200:
             return []
         names = [target] if isinstance(target, ast.Name) else list(target.elts) \
@@ -238,6 +260,34 @@ def _class_constants(tree: ast.Module) -> dict[str, dict[str, object]]:
                 members[stmt.targets[0].id] = stmt.value.value
         if members:
             found[node.name] = members
+    return found
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "sort", "reverse", "clear"})
+
+
+def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
+    """Module-level ``NAME = [(...), ...]`` bound once and never rebound nor changed in place: loops
+    over it can be unrolled like a list written in the ``for``."""
+    stores: dict[str, int] = {}
+    mutated: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in _MUTATORS:
+            mutated.add(node.value.id)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            mutated.update(node.names)
+    found: dict[str, ast.List | ast.Tuple] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            name, value = stmt.targets[0].id, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+            name, value = stmt.target.id, stmt.value
+        else:
+            continue
+        if isinstance(value, ast.List | ast.Tuple) and stores.get(name) == 1 and name not in mutated:
+            found[name] = value
     return found
 
 

@@ -83,7 +83,16 @@ class SqlStrings(Evaluator):
                 guard = " IF NOT EXISTS" if kw.get("if_not_exists") else " IF EXISTS" if kw.get("if_exists") else ""
                 cascade = " CASCADE" if kw.get("cascade") else ""
                 return f"{verb}{guard} {schema}{cascade}", node.lineno, True, False
-            if name in {"strip", "bindparams", "columns", "execution_options"} \
+            if name in {"CreateSequence", "DropSequence"} and len(node.args) == 1 \
+                    and isinstance(node.args[0], ast.Call) and _call_name(node.args[0]) == "Sequence" \
+                    and node.args[0].args:
+                # CreateSequence(Sequence("tag_id_seq")): a DDL construct with a literal name
+                sequence = self._str(node.args[0].args[0], scope)
+                if sequence is None:
+                    return None
+                verb = "CREATE SEQUENCE" if name == "CreateSequence" else "DROP SEQUENCE"
+                return f"{verb} {sequence}", node.lineno, True, False
+            if name in {"strip", "bindparams", "params", "columns", "execution_options"} \
                     and isinstance(node.func, ast.Attribute):
                 return self._sql_text(node.func.value, scope)
             if name == "format" and isinstance(node.func, ast.Attribute):
@@ -102,6 +111,8 @@ class SqlStrings(Evaluator):
                     parts.append(str(value.value))
                 elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
                     parts.append(NAME_PLACEHOLDER)
+                elif isinstance(value, ast.FormattedValue) and _generated_uuid(value.value):
+                    parts.append(_UUID_VALUE)
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None
@@ -168,6 +179,26 @@ def percent_with_literals(ex: Evaluator, base: str, right: ast.expr, scope: Scop
         return base % (value if isinstance(value, tuple) else (value,))
     except (TypeError, ValueError, KeyError):
         return None
+
+
+#: What a generated UUID stands as in the SQL text: a well-formed value, so the statement still parses.
+_UUID_VALUE = "00000000-0000-4000-8000-000000000000"
+
+
+def _generated_uuid(node: ast.expr) -> bool:
+    """``uuid.uuid4()``, ``uuid4().hex``, ``str(uuid.uuid4())``: a value the migration makes itself, of hex
+    digits and dashes only, so it can neither come from outside nor hold a quote."""
+    if isinstance(node, ast.Attribute) and node.attr == "hex":
+        node = node.value
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
+            and len(node.args) == 1 and not node.keywords:
+        node = node.args[0]
+    if not isinstance(node, ast.Call) or node.args or node.keywords:
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "uuid":
+        return func.attr in {"uuid1", "uuid4"}
+    return isinstance(func, ast.Name) and func.id in {"uuid1", "uuid4"}
 
 
 def _code_identifier(node: ast.expr) -> bool:

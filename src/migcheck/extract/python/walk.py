@@ -24,7 +24,7 @@ from migcheck.extract.python.data import (
     _table_constructor,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import Scope, _class_constants, _module_numbers
+from migcheck.extract.python.evaluate import Scope, _class_constants, _module_numbers, _module_sequences
 from migcheck.extract.python.imports import _is_logging, _sounds_like_ddl, calls_imported_code, imported_names
 from migcheck.extract.python.nodes import _arg, _call_name, _describe, _root_name, _short, _target_names
 from migcheck.extract.python.ops import Ops, _op_aliases
@@ -49,6 +49,8 @@ class PythonExtractor(Ops, Data):
         self.imported = imported_names(tree)
         #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
         self.numbers = _module_numbers(tree)
+        #: Module-level lists/tuples bound once and never changed: loops over them are unrolled.
+        self.sequences = _module_sequences(tree)
         #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
         self.class_constants = _class_constants(tree)
 
