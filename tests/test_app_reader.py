@@ -289,3 +289,17 @@ def test_models_setting_from_pyproject_end_to_end(tmp_path: Path) -> None:
     found = run.json()["findings"]
     assert [(f["rule"], f["line"]) for f in found] == [("still-mapped-at-head", 9)]
     assert "User.full_name at app/models.py:8" in found[0]["message"]
+
+
+def test_two_notes_on_one_line_are_both_kept(tmp_path: Path) -> None:
+    """Notes were kept once per (file, line): of two misspelt `models` entries, both reported at line 1
+    of env.py, only the first reached the user."""
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": "from sqlalchemy.orm import declarative_base\nBase = declarative_base()\n",
+    })
+    app = read_application(root, "migrations/env.py", ["app.modles", "app.modells"])
+    assert app is not None
+    said = [n.message for n in app.notes if "not a module of this project" in n.message]
+    assert len(said) == 2 and "'app.modles'" in said[0] and "'app.modells'" in said[1]

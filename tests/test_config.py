@@ -300,3 +300,22 @@ def test_config_command_shows_paths_as_written(project: Path, monkeypatch: pytes
     monkeypatch.chdir(project / "versions")
     run = run_cli("config")
     assert 'paths = ["versions"]' in run.stdout
+
+
+def test_config_prints_strings_as_toml_that_reads_back(tmp_path: Path) -> None:
+    """A newline in a configured string was printed raw: the line broke in two and was no longer TOML."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    values = ["a\nb", "c\x1b[31m", 'q"\\', "tab\there", "del\x7f"]
+    toml_list = json.dumps(values).replace("\x7f", "\\u007f")  # JSON's string escapes are TOML's
+    (tmp_path / "pyproject.toml").write_text(f"[tool.migcheck]\nexclude = {toml_list}\n", encoding="utf-8")
+    assert tomllib.loads((tmp_path / "pyproject.toml").read_text())["tool"]["migcheck"]["exclude"] == values
+    run = run_cli("config", "--config", tmp_path / "pyproject.toml")
+    [line] = [line for line in run.stdout.splitlines() if line.startswith("exclude")]
+    shown = line.split("#")[0].strip()
+    assert tomllib.loads(shown)["exclude"] == values

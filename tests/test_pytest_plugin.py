@@ -256,3 +256,16 @@ def _migcheck_databases(server_url: str) -> set[str]:
         names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'migcheck%'")).scalars().all()
     engine.dispose()
     return set(names)
+
+
+def test_verify_findings_on_env_py_have_an_item(project: pytest.Pytester, postgres_service_url: str) -> None:
+    """verify's one finding for the run on env.py (strong locks with no lock_timeout set there) belonged
+    to no revision, so no item reported it: pytest passed where `migcheck verify` failed."""
+    (project.path / "migrations" / "env.py").write_text(
+        "from alembic import context\ntarget_metadata = None\n", encoding="utf-8")
+    project.makepyprojecttoml('[tool.migcheck]\npaths = ["migrations/versions"]\nfail-on = "warning"\n')
+    result = project.runpytest_subprocess("--migcheck-verify", "--migcheck-db-url", postgres_service_url, "-k",
+                                          "verify", "-rA", "-p", "no:cacheprovider")
+    outcomes = _outcomes(result)
+    assert outcomes["migcheck::test_migcheck[verify:project]"] == "FAILED"
+    result.stdout.fnmatch_lines(["*env.py:1  missing-lock-timeout  warning: verify: *lock_timeout*"])

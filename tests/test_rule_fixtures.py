@@ -36,6 +36,7 @@ NOT_FROM_FILES: dict[str, str] = {
     "dangerous-lock": "test_verify_cycle.py",
     "upgrade-not-repeatable": "test_verify_cycle.py",
     "model-drift": "test_verify_env_compare.py",
+    "data-check-failed": "test_verify_data.py",
 }
 
 #: Rules SQL text cannot trigger, and why (each rule's page says so too): no bad*.sql case needed.

@@ -64,3 +64,59 @@ def test_the_scratch_directory_is_private_and_removed_on_an_error(private_tmp: P
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
         raise LiveError("stop")
     assert not folder.exists()
+
+
+def test_verify_lints_the_paths_the_config_names(tmp_path: Path, private_tmp: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """`[tool.migcheck] paths` says what to check when the command line names nothing: lint honoured
+    it, verify looked at the working directory instead (and found no history there)."""
+    import shutil
+
+    import migcheck
+
+    project = tmp_path / "project"
+    shutil.copytree(SQLITE, project / "db" / "versions")
+    legacy = project / "legacy" / "versions"  # another history in the tree, not the one configured
+    legacy.mkdir(parents=True)
+    (legacy / "l1.py").write_text(
+        'revision = "l1"\ndown_revision = None\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        'def upgrade():\n    op.create_table("legacy", sa.Column("id", sa.Integer, primary_key=True))\n\n'
+        'def downgrade():\n    op.drop_table("legacy")\n', encoding="utf-8")
+    (project / "pyproject.toml").write_text('[tool.migcheck]\npaths = ["db/versions"]\n', encoding="utf-8")
+    monkeypatch.chdir(project)
+    run = run_cli("verify", "--db-url", "sqlite://", "-f", "json")
+    assert run.exit_code == 1, run.stderr
+    assert run.json()["summary"]["verify"]["checked"] == 4
+    assert {Path(s["path"]).parent.parent.name for s in run.json()["verify"]["steps"]} == {"db"}
+    assert migcheck.verify(db_url="sqlite://").document["summary"]["verify"]["checked"] == 4
+
+
+def test_the_table_stats_snapshot_is_read_once_before_the_cycle(tmp_path: Path, private_tmp: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify checked the snapshot before running, then read it again afterwards (CLI); the API read it
+    only after the whole cycle, so a bad file cost a full run before its one-line error."""
+    import json
+
+    import migcheck
+    from migcheck.run import tablesizes
+
+    stats = tmp_path / "stats.json"
+    stats.write_text(json.dumps({"migcheck_table_stats": 1, "taken_at": "2026-12-01T00:00:00Z",
+                                 "alembic_heads": [], "tables": []}), encoding="utf-8")
+    reads: list[Path] = []
+    real = tablesizes.load
+
+    def counting(path: Path) -> tablesizes.Snapshot:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(tablesizes, "load", counting)
+    run = run_cli("verify", SQLITE, "--db-url", "sqlite://", "--table-stats", stats, "-f", "json")
+    assert run.exit_code == 1, run.stderr
+    assert len(reads) == 1
+    stats.write_text("{", encoding="utf-8")
+    ran: list[object] = []
+    monkeypatch.setattr("migcheck.live.cycle.verify", lambda options: ran.append(options))
+    with pytest.raises(migcheck.UsageError, match="not valid JSON"):
+        migcheck.verify(SQLITE, db_url="sqlite://", table_stats=str(stats))
+    assert ran == []

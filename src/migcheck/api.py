@@ -112,7 +112,8 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
 
     Needs the ``live`` extra. ``engine`` is ``"embedded"`` (default) or ``"docker"``; ``db_url``
     names an existing server on which a scratch database is created and dropped. ``settings`` are
-    ``[tool.migcheck]`` keys (``fail_on``, ``select``, ``ignore``, ``severity``, ``table_stats``),
+    ``[tool.migcheck]`` keys (``fail_on``, ``select``, ``ignore``, ``severity``, ``table_stats``,
+    ``verify_data``),
     layered over the project's config; inline suppressions apply, as on the command line.
     """
     try:
@@ -126,23 +127,21 @@ def verify(paths: Paths = None, *, db_url: str | None = None, engine: str | None
     import json
 
     from migcheck.run.config import ConfigError
-    from migcheck.run.engine import apply_table_sizes
+    from migcheck.run.engine import load_table_stats
 
-    wanted = _paths(paths) or [Path(".")]
+    wanted = _paths(paths)
     resolved = _settings(wanted, config, isolated, settings, "verify")
     options = VerifyOptions(
-        paths=wanted, db_url=db_url, engine=engine, image=image, allow_remote=allow_remote,
+        paths=wanted or resolved.paths or [Path(".")], db_url=db_url, engine=engine, image=image, allow_remote=allow_remote,
         use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows, check_models=check_models,
-        quiet=True,
+        verify_data=resolved.verify_data, quiet=True,
     )
     try:
+        snapshot = load_table_stats(resolved) if resolved.table_stats is not None else None
         result = run_verify(options)
-        control.apply(result, resolved)
-        if resolved.table_stats is not None:
-            apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, resolved)
+        code = control.finish(result, resolved, snapshot)
     except (LiveError, ConfigError) as exc:
         raise UsageError(str(exc)) from None
-    code = _exit_code(result.worst(), resolved.fail_on)
     document = json.loads(verify_report.render_json(result, code))
     return Result(result.findings, code, document, list(result.notes), result, resolved.fail_on)
 

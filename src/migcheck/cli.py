@@ -176,6 +176,7 @@ def _cli_values(
     postgres_version: int | None = None, select: list[str] | None = None,
     extend_select: list[str] | None = None, ignore: list[str] | None = None, exclude: list[str] | None = None,
     baseline: str | None = None, table_stats: Path | None = None, mysql_version: str | None = None,
+    verify_data: Path | None = None,
 ) -> dict[str, tuple[object, str]]:
     from migcheck.run.config import split_cli_list
 
@@ -191,6 +192,7 @@ def _cli_values(
         "baseline": (baseline, "--baseline"),
         "table-stats": (str(table_stats) if table_stats else None, "--table-stats"),
         "mysql-version": (mysql_version, "--mysql-version"),
+        "verify-data": (str(verify_data) if verify_data else None, "--verify-data"),
     }
 
 
@@ -410,6 +412,11 @@ def verify(
     seed_rows: Annotated[
         int, typer.Option("--seed-rows", help="Fill every existing table to N rows before each step.", min=0)
     ] = 0,
+    verify_data: Annotated[
+        Path | None,
+        typer.Option("--verify-data", metavar="DIR", help="A folder of <revision>.toml files: rows inserted "
+                     "before that revision and checked after it (config: verify-data).", show_default=False),
+    ] = None,
     check_models: Annotated[
         str | None,
         typer.Option("--check-models", help="module:attribute (a MetaData or declarative Base) to compare "
@@ -439,13 +446,16 @@ def verify(
     from migcheck.report import outputs
 
     settings = _settings(paths, config, no_config, _cli_values(
-        fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats))
-    if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
-        from migcheck.run import tablesizes
+        fail_on=fail_on, select=select, extend_select=extend_select, ignore=ignore, table_stats=table_stats,
+        verify_data=verify_data))
+    from migcheck.run.config import ConfigError
+    from migcheck.run.engine import load_table_stats
 
+    snapshot = None
+    if settings.table_stats is not None:  # a bad snapshot is one line before anything runs
         try:
-            tablesizes.load(settings.table_stats)
-        except tablesizes.StatsError as exc:
+            snapshot = load_table_stats(settings)
+        except ConfigError as exc:
             fail(str(exc))
     try:
         wanted = outputs.parse(output_format or ["text"])
@@ -454,9 +464,10 @@ def verify(
     text_on_terminal = any(o.format == "text" and o.path is None for o in wanted)
 
     options = VerifyOptions(
-        paths=paths or [Path(".")], db_url=db_url, engine=engine.value if engine else None, image=image,
+        paths=paths or settings.paths or [Path(".")], db_url=db_url, engine=engine.value if engine else None,
+        image=image,
         allow_remote=allow_remote, use_env=use_env, from_rev=from_rev, to_rev=to_rev, seed_rows=seed_rows,
-        check_models=check_models, progress=sys.stderr.isatty() and text_on_terminal,
+        verify_data=settings.verify_data, check_models=check_models, progress=sys.stderr.isatty() and text_on_terminal,
         env_log=env_log, quiet=quiet,
     )
     try:
@@ -469,18 +480,7 @@ def verify(
         raise typer.Exit(130) from None
     from migcheck.live import control
 
-    control.apply(result, settings)
-    if settings.table_stats is not None:
-        from migcheck.run.config import ConfigError
-        from migcheck.run.engine import apply_table_sizes
-
-        try:
-            apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, settings)
-        except ConfigError as exc:
-            fail(str(exc))
-    threshold = settings.fail_on
-    worst = result.worst()
-    code = EXIT_FINDINGS if threshold is not None and worst is not None and worst >= threshold else EXIT_OK
+    code = control.finish(result, settings, snapshot)
     try:
         outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty)
     except outputs.OutputError as exc:

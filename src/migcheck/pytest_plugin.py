@@ -8,7 +8,8 @@ the project with ``[tool.pytest.ini_options] migcheck = true``. Items:
   suppressions apply, as on the command line); ``[lint:project]`` holds the findings that
   belong to no revision (the graph, env.py, unreadable files).
 - ``migcheck::test_migcheck[verify:<rev>]``: one per revision of the live upgrade -> downgrade ->
-  upgrade cycle, each failure reported on its own; ``[verify:models]`` with
+  upgrade cycle, each failure reported on its own; ``[verify:project]`` holds verify's findings
+  that belong to no revision (env.py's missing lock timeout); ``[verify:models]`` with
   ``migcheck_check_models``.
 
 The fixtures (``migcheck_database``, ``migcheck_migrate``) are there whether or not the items
@@ -226,8 +227,10 @@ class MigcheckCollector(pytest.Collector):
             items.append(MigcheckItem.from_parent(
                 self, name=f"{ITEM}[lint:{one_line(rev or 'project')}]", kind="lint", revision=rev))
         if _enabled(config, "--migcheck-verify", "migcheck_verify"):
-            for rev in revisions:
-                items.append(MigcheckItem.from_parent(self, name=f"{ITEM}[verify:{one_line(rev)}]", kind="verify", revision=rev))
+            verify_targets: list[str | None] = [None, *revisions]  # project: what belongs to no revision (env.py)
+            for rev in verify_targets:
+                items.append(MigcheckItem.from_parent(
+                    self, name=f"{ITEM}[verify:{one_line(rev or 'project')}]", kind="verify", revision=rev))
             if config.getini("migcheck_check_models"):
                 items.append(MigcheckItem.from_parent(self, name=f"{ITEM}[verify:models]", kind="verify",
                                                       revision="models"))

@@ -10,21 +10,31 @@ ones are verify's (``migcheck.rules.live.LINT_SKIPS_UNUSED``).
 
 from __future__ import annotations
 
+from typing import Any
+
+from migcheck.live.results import VerifyResult
 from migcheck.rules.registry import all_rules
 from migcheck.run import suppress
-from migcheck.run.engine import LintResult, display_path
+from migcheck.run.engine import LintResult, apply_table_sizes, chosen, display_path
+from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.settings import Settings
 
 
-def selected(rule_id: str, enabled_by_default: bool, settings: Settings) -> bool:
-    chosen = rule_id in settings.select if settings.select is not None else enabled_by_default
-    return (chosen or rule_id in settings.extend_select) and rule_id not in settings.ignore
+def finish(result: VerifyResult, settings: Settings, snapshot: Any = None) -> int:
+    """What the CLI and the API do after the cycle: the user's control, table sizes, the exit code
+    (1 when an unsuppressed finding reaches ``fail-on``). ``snapshot``: the table stats, if loaded."""
+    apply(result, settings)
+    if settings.table_stats is not None:
+        apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, settings, snapshot)
+    worst: Severity | None = result.worst()
+    threshold = settings.fail_on
+    return 1 if threshold is not None and worst is not None and worst >= threshold else 0
 
 
 def apply(result: LintResult, settings: Settings) -> None:
     """Filter, re-grade and suppress the findings of a verify run in place."""
     defaults = {r.id: r.enabled_by_default for r in all_rules()}
-    kept = [f for f in result.findings if selected(f.rule, defaults.get(f.rule, True), settings)]
+    kept = [f for f in result.findings if chosen(f.rule, defaults.get(f.rule, True), settings)]
     for finding in kept:
         if finding.rule in settings.severity_overrides:
             finding.severity = settings.severity_overrides[finding.rule]

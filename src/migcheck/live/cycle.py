@@ -28,9 +28,10 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from migcheck.guard.escape import one_line
-from migcheck.live import LiveError, require_live
+from migcheck.live import LiveError, require_live, roundtrips
 from migcheck.live.history import load_history, plan
 from migcheck.live.results import VerifyOptions, VerifyResult
 from migcheck.live.runner import Runner, _config_file, _env_log, _error_text, _line_in, _output_to
@@ -139,6 +140,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
         return VerifyResult(findings=[], migrations=[], graph=graph, sources=sources,
                             notes=[f"no revision files found in {shown}: nothing to verify"])
     order = plan(graph, options.from_rev, options.to_rev)
+    hooks = _data_hooks(options, graph)  # a bad data file is one line before anything is provisioned
     env = read_env(sources.env_py[0] if sources.env_py else None)
     config_file = _config_file(options.paths)
     if options.use_env and config_file is None:
@@ -152,6 +154,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
         provision(options.db_url, options.engine, options.image, options.allow_remote) as scratch,
     ):
         engine = create_engine(scratch.url)  # pooled: a step and its snapshots reuse connections
+        roundtrips.own_connections(engine)
         stack = contextlib.ExitStack()
         try:
             unimportable: dict[str, str] = {}
@@ -180,6 +183,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
             cycle = Cycle(options, runner, scratch, engine)
             cycle.env_timeout = env.sets_lock_timeout
             cycle.unimportable = unimportable
+            cycle.data = hooks
             if unimportable:
                 first = next(iter(unimportable.values()))
                 cycle.notes.append(
@@ -226,6 +230,8 @@ def verify(options: VerifyOptions) -> VerifyResult:
                      "whether that is a fault is for `migcheck lint` (multiple-heads)")
     if env_note:
         notes.append(env_note)
+    if hooks is not None:
+        notes.extend(n for n in (hooks.summary_note(), hooks.unused_note()) if n)
     if cycle.stopped:
         notes.insert(0, cycle.stopped)
     if cycle.restores:
@@ -258,6 +264,15 @@ def verify(options: VerifyOptions) -> VerifyResult:
         locks_measured=cycle.postgres,
         notes=notes,
     )
+
+
+def _data_hooks(options: VerifyOptions, graph: RevisionGraph) -> Any:
+    """The verify-data folder read and checked against the history (None without the option)."""
+    if options.verify_data is None:
+        return None
+    from migcheck.live import datachecks
+
+    return datachecks.DataHooks(datachecks.load(options.verify_data, graph), options.seed_rows)
 
 
 def _shown_revision(rev: str | None) -> str:

@@ -86,6 +86,31 @@ FROM pg_stat_xact_user_tables WHERE relid = ANY(%(tables)s::oid[])
 UNION ALL SELECT 'f', oid::bigint, relfilenode::text FROM pg_class WHERE oid = ANY(%(watched)s::oid[])
 """
 
+#: READING_SQL as a prepared statement: planned once per connection of migcheck's own engine.
+_PREPARE_READING = "PREPARE migcheck_reading(oid[], oid[]) AS " + READING_SQL.replace(
+    "%(tables)s::oid[]", "$1").replace("%(watched)s::oid[]", "$2")
+_EXECUTE_READING = "EXECUTE migcheck_reading(%(tables)s::oid[], %(watched)s::oid[])"
+
+
+def _reading(cur: Any, tables: list[int], watched: list[int]) -> None:
+    """READING_SQL on ``cur``; prepared (once) where the connection is migcheck's own (see live/roundtrips.py).
+
+    The PREPARE runs inside the migration's transaction; prepared statements are not
+    transactional, so it outlives a rollback. It is recorded only once it succeeded.
+    """
+    from migcheck.live.roundtrips import OWN, PREPARED
+
+    params = {"tables": tables, "watched": watched}
+    dbapi = getattr(cur, "connection", None)
+    if dbapi is None or dbapi not in OWN:
+        cur.execute(READING_SQL, params)
+        return
+    names = PREPARED.setdefault(dbapi, set())
+    if "migcheck_reading" not in names:
+        cur.execute(_PREPARE_READING)
+        names.add("migcheck_reading")
+    cur.execute(_EXECUTE_READING, params)
+
 
 def mode_label(mode: str) -> str:
     """``AccessExclusiveLock`` -> ``ACCESS EXCLUSIVE``, as the PostgreSQL documentation names them."""
@@ -180,6 +205,7 @@ def relations(conn: Any) -> dict[int, Relation]:
     return {int(r[0]): Relation(int(r[0]), r[1], r[2], _KINDS.get(r[3], r[3]), int(r[4])) for r in rows}
 
 
+_VERSION_DML = re.compile(r"\s*(?:SELECT|UPDATE|INSERT|DELETE)\b", re.I)
 _INDEX_BUILD = re.compile(r"\bINDEX\b|\bUNIQUE\b|\bPRIMARY\s+KEY\b|\bEXCLUDE\b", re.I)
 
 
@@ -213,7 +239,7 @@ class Recorder:
     def before_execute(
         self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
     ) -> None:
-        if not self._mine(conn):
+        if not self._mine(conn) or self.bookkeeping(statement):
             return
         dbapi = _dbapi(conn)
         if dbapi is None:
@@ -225,7 +251,7 @@ class Recorder:
                 self._scans[id(dbapi)] = self._read_scans(cur)
 
     def after_execute(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not self._mine(conn):
+        if not self._mine(conn) or self.bookkeeping(statement):
             return
         dbapi = _dbapi(conn)
         if dbapi is None or getattr(dbapi, "closed", False):
@@ -273,6 +299,25 @@ class Recorder:
     def _is_version(self, name: str) -> bool:
         """Alembic's version table and its primary key index are bookkeeping, not the migration's doing."""
         return any(name == vt or name == f"{vt}_pkc" for vt in self.version_tables)
+
+    def bookkeeping(self, statement: str) -> bool:
+        """Alembic reading or moving its version table (not the revision's code): nothing to measure.
+
+        Such a statement takes no lock on a user table and scans none; the readings after the
+        revision's own statements and before the commit see every lock the step holds.
+        """
+        if not _VERSION_DML.match(statement) or not any(vt in statement for vt in self.version_tables):
+            return False
+        frame = sys._getframe(1)
+        while frame is not None:  # run from the revision file (its own SQL on the version table): measured
+            name = frame.f_code.co_filename
+            hit = self._files.get(name)
+            if hit is None:
+                hit = self._files[name] = os.path.realpath(name) == self.revision_file
+            if hit:
+                return False
+            frame = frame.f_back  # type: ignore[assignment]
+        return True
 
     def _mine(self, conn: Any) -> bool:
         return conn.engine.url.database == self.database and conn.dialect.name == "postgresql"
@@ -328,7 +373,7 @@ class Recorder:
     ) -> dict[int, int]:
         """Locks held, lock_timeout, scan deltas (and file nodes) right after one statement: one round trip."""
         watched = [o for o, rel in self.before.items() if rewrites and rel.filenode and o not in self._rewrites]
-        cur.execute(READING_SQL, {"tables": self.tables, "watched": watched})
+        _reading(cur, self.tables, watched)
         held: list[tuple[int, str]] = []
         scans: dict[int, int] = {}
         nodes: list[tuple[int, int]] = []

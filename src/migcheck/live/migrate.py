@@ -53,25 +53,15 @@ class Migrator:
         self.engine.dispose()
 
     def _run(self, destination: str, fn: Any) -> None:
-        from alembic.runtime.environment import EnvironmentContext
         from alembic.util import CommandError
+
+        from migcheck.live.runner import run_migrations
 
         try:
             if self.use_env:
-                from migcheck.live.runner import _only_scratch
-
                 self.config.set_main_option(
                     "sqlalchemy.url", self.url.render_as_string(hide_password=False).replace("%", "%%"))
-                with _only_scratch(self.url), EnvironmentContext(
-                        self.config, self.script, fn=fn, destination_rev=destination):
-                    self.script.run_env()
-                return
-            with (
-                EnvironmentContext(self.config, self.script, fn=fn, destination_rev=destination) as env,
-                self.engine.connect() as conn,
-            ):
-                env.configure(connection=conn)
-                with env.begin_transaction():
-                    env.run_migrations()
+            run_migrations(self.config, self.script, fn, engine=self.engine, use_env=self.use_env,
+                           scratch_url=self.url, destination=destination)
         except CommandError as exc:
             raise LiveError(f"alembic: {exc}") from None

@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -301,6 +302,8 @@ def _drop(admin: Any, dialect: str, name: str) -> bool:
             conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": name}).first()
         )
         if (conn.dialect.server_version_info or (0,)) >= (13,):
+            if existed:
+                _wait_for_sessions_to_end(conn, name)
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
             return existed
         conn.exec_driver_sql(
@@ -310,6 +313,26 @@ def _drop(admin: Any, dialect: str, name: str) -> bool:
         )
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
         return existed
+
+
+def _wait_for_sessions_to_end(conn: Any, name: str, limit: float = 0.5) -> None:
+    """Let the sessions migcheck just closed finish exiting, so DROP does not wait for them.
+
+    ``DROP DATABASE ... WITH (FORCE)`` ends the sessions still there, then checks every 100 ms
+    until they are gone: a pool's connections, closed a moment ago, cost it a few of those
+    sleeps. Polling here every few milliseconds is faster. A session still running a query
+    (an interrupted step) is left to FORCE at once.
+    """
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        row = conn.exec_driver_sql(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity "
+            "WHERE datname = %(name)s AND pid <> pg_backend_pid()",
+            {"name": name},
+        ).first()
+        if row is None or not row[0] or row[1]:
+            return
+        time.sleep(0.005)
 
 
 def _owner_comment() -> dict[str, Any]:

@@ -26,6 +26,8 @@ class VerifyOptions:
     from_rev: str | None = None
     to_rev: str | None = None
     seed_rows: int = 0
+    #: verify-data: a folder of ``<revision>.toml`` files, rows inserted before a revision and checked after it.
+    verify_data: Path | None = None
     check_models: str | None = None
     progress: bool = False
     #: --use-env: where env.py's output goes (None: a temporary log file, named in a note; discarded under -q).

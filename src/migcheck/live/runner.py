@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from migcheck.live import LiveError
+from migcheck.live import LiveError, roundtrips
 from migcheck.live.results import StepFailed, VerifyOptions
 from migcheck.live.schema import VERSION_TABLES
 from migcheck.sources.discovery import Sources
@@ -80,6 +80,8 @@ class Runner:
             )
         _guard_alembic(lambda: self.script.revision_map.heads)  # imports every revision file now
         self.engine: Any = None
+        #: The version table's rows after the last step that succeeded (None: unknown, Alembic reads them).
+        self.version_heads: tuple[str, ...] | None = None
         #: --use-env: where env.py's output (logging, prints, warnings) goes; None leaves it alone.
         self.env_output: TextIO | None = None
 
@@ -95,13 +97,13 @@ class Runner:
             return False
 
     def step(self, migration: Migration, upgrade: bool) -> None:
-        from alembic.runtime.environment import EnvironmentContext
         from alembic.runtime.migration import RevisionStep
 
         revision = self.script.get_revision(migration.revision)
         assert revision is not None
         step = RevisionStep(self.script.revision_map, revision, upgrade)
         reached: list[bool] = []
+        heads = roundtrips.Heads()
 
         def steps(rev: Any, context: Any) -> list[Any]:
             reached.append(True)
@@ -109,30 +111,54 @@ class Runner:
                 self.version_tables.add(context.version_table)
             return [step]
 
+        def configured(env: Any) -> None:
+            if self.version_heads is not None:
+                roundtrips.known_heads(env.get_context(), self.version_heads)
+
         try:
-            if self.use_env:
-                with (
-                    _only_scratch(self.scratch_url),
-                    _output_to(self.env_output),
-                    EnvironmentContext(self.config, self.script, fn=steps, as_sql=False),
-                ):
-                    self.script.run_env()
-            else:
-                with (
-                    EnvironmentContext(self.config, self.script, fn=steps) as env,
-                    self.engine.connect() as conn,
-                ):
-                    env.configure(connection=conn)
-                    with env.begin_transaction():
-                        env.run_migrations()
+            run_migrations(self.config, self.script, steps, engine=self.engine, use_env=self.use_env,
+                           scratch_url=self.scratch_url, env_output=self.env_output,
+                           on_version_apply=heads.record, configured=configured)
         except LiveError:
             raise
         except Exception as exc:
+            self.version_heads = None
             if not reached:
                 raise LiveError(f"env.py failed before running any migration: {_error_text(exc)}") from None
             raise StepFailed(_error_text(exc), _line_in(exc, migration.path), exc) from exc
         if not reached:
             raise LiveError("env.py did not run the migrations (context.run_migrations() was never reached)")
+        self.version_heads = None if self.use_env else heads.after
+
+
+
+def run_migrations(config: Any, script: Any, fn: Callable[[Any, Any], list[Any]], *, engine: Any, use_env: bool,
+                   scratch_url: Any, destination: str | None = None, env_output: TextIO | None = None,
+                   on_version_apply: Callable[..., None] | None = None,
+                   configured: Callable[[Any], None] | None = None) -> None:
+    """Run Alembic's ``fn`` (the steps to take) in one transaction on the scratch database: through the
+    project's env.py under ``--use-env`` (held to the scratch database, its output to ``env_output``),
+    else in migcheck's minimal environment on ``engine``. verify's ``Runner`` and the pytest plugin's
+    ``Migrator`` both run migrations here."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    if use_env:
+        with (
+            _only_scratch(scratch_url),
+            _output_to(env_output),
+            EnvironmentContext(config, script, fn=fn, destination_rev=destination, as_sql=False),
+        ):
+            script.run_env()
+        return
+    with EnvironmentContext(config, script, fn=fn, destination_rev=destination) as env, engine.connect() as conn:
+        if on_version_apply is not None:
+            env.configure(connection=conn, on_version_apply=on_version_apply)
+        else:
+            env.configure(connection=conn)
+        if configured is not None:
+            configured(env)
+        with env.begin_transaction():
+            env.run_migrations()
 
 
 def _guard_alembic(fn: Callable[[], Any]) -> Any:

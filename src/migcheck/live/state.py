@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from migcheck.live import roundtrips
 from migcheck.live.results import StepFailed, StepReport, VerifyOptions
 from migcheck.live.runner import Runner
 from migcheck.live.schema import Snapshot
@@ -33,6 +34,8 @@ class CycleState:
         self.runner = runner
         self.scratch = scratch
         self.engine = engine
+        #: Catalog reads (snapshots, relations) in autocommit on PostgreSQL: one round trip each.
+        self.reader = roundtrips.reader(engine)
         self.postgres = scratch.dialect == "postgresql"
         self.findings: list[Finding] = []
         self.steps: list[StepReport] = []
@@ -50,13 +53,15 @@ class CycleState:
         self.created_databases: set[str] = set()
         #: Revisions whose file cannot be imported here, with the reason (file, line, the import that failed).
         self.unimportable: dict[str, str] = {}
+        #: verify-data: the rows and checks declared per revision (None without the option).
+        self.data: Any = None
 
     # helpers -----------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
         from migcheck.live import schema
 
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return schema.take(conn, self.scratch.dialect, frozenset(self.runner.version_tables))
 
     def seed(self, enabled: bool = True) -> None:
@@ -67,6 +72,18 @@ class CycleState:
         for note in seed.top_up(self.engine, self.options.seed_rows, frozenset(self.runner.version_tables)):
             if note not in self.notes:
                 self.notes.append(note)
+
+    def data_phase(self, phase: str, migration: Migration, report: StepReport) -> None:
+        """verify-data: insert or check what the revision's data file declares for ``phase``."""
+        if self.data is None:
+            return
+        from migcheck.rules import live as live_rules
+
+        for message in self.data.run(phase, migration.revision, self.engine):
+            if report.checked:
+                report.status = "failed"
+            self.finding(live_rules.DATA_CHECK_FAILED, migration,
+                         f"data check of {migration.revision}: {message}", None, upgrade_side=phase != "after_downgrade")
 
     def timed(self, migration: Migration, upgrade: bool) -> float:
         start = time.perf_counter()
@@ -116,6 +133,7 @@ class CycleState:
             self.stopped = f"the state after {report.revision} could not be restored; the revisions after it were not run"
             return current
         self.engine.dispose()
+        self.runner.version_heads = None  # a new, empty database
         if sqlite:  # a scratch file: a new empty one is a new database
             Path(self.scratch.url.database).unlink(missing_ok=True)
         else:

@@ -74,12 +74,16 @@ class Cycle(CycleState):
 
     def apply_only(self, migration: Migration, report: StepReport, before: Snapshot) -> Snapshot:
         report.status = "applied"
+        self.data_phase("before", migration, report)
         try:
             report.upgrade_ms = self.timed(migration, True)
         except StepFailed as exc:
             return self.fail_upgrade(migration, report, exc, before)
         self.applied[migration.revision] = migration
-        return self.snapshot()
+        after = self.snapshot()
+        self.data_phase("at", migration, report)
+        self.data_phase("after", migration, report)
+        return after
 
     def fail_upgrade(self, migration: Migration, report: StepReport, exc: StepFailed, before: Snapshot) -> Snapshot:
         report.status, report.error = "failed", exc.error
@@ -109,6 +113,7 @@ class Cycle(CycleState):
         from migcheck.live.schema import diff
 
         # 1. upgrade, watching locks and file nodes
+        self.data_phase("before", migration, report)  # declared rows first: seed rows number past them
         self.seed()
         try:
             report.upgrade_ms = self.upgrade_watched(migration, report)
@@ -133,6 +138,8 @@ class Cycle(CycleState):
             seeding = True
         self.applied[migration.revision] = migration
         after_up = self.snapshot()
+        self.data_phase("at", migration, report)
+        self.data_phase("after", migration, report)
 
         # 2. downgrade, compare with the schema from before the upgrade
         self.seed(seeding)
@@ -151,6 +158,7 @@ class Cycle(CycleState):
             return self.restore(after_up, report)
         del self.applied[migration.revision]
         after_down = self.snapshot()
+        self.data_phase("after_downgrade", migration, report)
         report.downgrade_diff = diff(before, after_down)
         if report.downgrade_diff:
             report.status = "failed"
@@ -199,7 +207,7 @@ class Cycle(CycleState):
 
         if not self.postgres:
             return self.timed(migration, True)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             recorder = lockmod.Recorder(
                 self.scratch.name, migration.path, lockmod.relations(conn), frozenset(self.runner.version_tables)
             )

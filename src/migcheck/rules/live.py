@@ -61,6 +61,13 @@ MODEL_DRIFT = _live_rule(
     "verify --check-models: the database at the heads differs from the application's models.",
 )
 
+DATA_CHECK_FAILED = _live_rule(
+    "data-check-failed",
+    Severity.ERROR,
+    "verify --verify-data: rows or a query declared for a revision do not hold after it runs "
+    "(or its declared rows cannot be inserted).",
+)
+
 #: A static rule's id, shared: verify reports the locks it saw taken without lock_timeout once per run.
 MISSING_LOCK_TIMEOUT = "missing-lock-timeout"
 
@@ -72,6 +79,7 @@ LIVE_RULES = (
     DANGEROUS_LOCK,
     TABLE_REWRITE,
     MODEL_DRIFT,
+    DATA_CHECK_FAILED,
 )
 
 #: Rule ids lint cannot tell unused in a suppression comment: verify reports them (downgrade-not-inverse

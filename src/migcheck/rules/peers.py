@@ -140,6 +140,7 @@ PEERS: dict[str, dict[str, str]] = {
     "dangerous-lock": _row(),
     "table-rewrite": _row(NONE, NONE, NONE, "E10 (trace, partial)"),
     "model-drift": _row(),
+    "data-check-failed": _row(),
     # -- judged against the application's models (migcheck.extract.models): no peer reads them -------------
     "still-mapped-at-head": _row(),
     "still-mapped-on-base": _row(),

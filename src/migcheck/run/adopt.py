@@ -164,6 +164,9 @@ def _starter_table(heads: list[str], dialect: str, paths: list[str]) -> tuple[li
         "# Table sizes from a replica make index builds and scans on tiny tables info, not errors:",
         "#   migcheck stats --db-url postgresql://reader@replica/app  (then commit the file)",
         '# table-stats = "migcheck-stats.json"',
+        "# Data-migration checks for `migcheck verify`: <revision id>.toml files, rows inserted before",
+        "# that revision and checked after it (docs/verify.md, Data checks):",
+        '# verify-data = "migrations/verify-data"',
     ]
     return lines, expected
 

@@ -10,6 +10,7 @@ turn a check off.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -257,6 +258,9 @@ KEYS: tuple[Key, ...] = (
         "From this many bytes of heap (or large-table-rows) the table counts as large.", str(1024 ** 3)),
     Key("table-stats-max-age", "table_stats_max_age", _parse_count("table-stats-max-age", 1),
         "Days after which the snapshot gets a note that it is old.", "90"),
+    Key("verify-data", "verify_data", _parse_file("verify-data"),
+        "`migcheck verify`: a folder of `<revision>.toml` files, rows inserted before that revision and "
+        "checked after it (relative to the config file).", "none"),
 )
 KEY_NAMES = tuple(k.name for k in KEYS)
 _BY_NAME = {k.name: k for k in KEYS}
@@ -433,7 +437,8 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, Path):
         return _toml_value(short_path(value))
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # a TOML basic string: JSON's escapes are TOML's (\n, \t, \uXXXX, ...), and TOML wants DEL escaped too
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, dict):
         inner = ", ".join(f'{k} = {_toml_value(v)}' for k, v in sorted(value.items()))
         return "{ " + inner + " }" if inner else "{}"

@@ -93,15 +93,16 @@ APP_RULES = ({*ROLLING_RULES, *APP_PROJECT_RULES, "downgrade-not-inverse", "json
              - {"rename-as-drop-and-add"})
 
 
+def chosen(rule_id: str, enabled_by_default: bool, settings: Settings) -> bool:
+    """Whether ``select`` / ``extend-select`` / ``ignore`` keep a rule (lint and verify alike)."""
+    picked = rule_id in settings.select if settings.select is not None else enabled_by_default
+    return (picked or rule_id in settings.extend_select) and rule_id not in settings.ignore
+
+
 def selected_rules(settings: Settings) -> list[Rule]:
-    rules = []
-    for rule in all_rules():
-        chosen = rule.id in settings.select if settings.select is not None else rule.enabled_by_default
-        chosen = chosen or rule.id in settings.extend_select
-        applies = rule.applies_to(settings.dialect, settings.postgres_version)
-        if chosen and rule.id not in settings.ignore and applies:
-            rules.append(rule)
-    return rules
+    """The rules a lint run checks: chosen, and applying to the dialect and PostgreSQL version."""
+    return [rule for rule in all_rules() if chosen(rule.id, rule.enabled_by_default, settings)
+            and rule.applies_to(settings.dialect, settings.postgres_version)]
 
 
 def lint_paths(paths: list[Path], settings: Settings) -> LintResult:
@@ -407,16 +408,24 @@ def _rolling_safe(findings: list[Finding], linted: list[Migration]) -> dict[str,
     return {m.revision: m.revision not in unsafe for m in linted}
 
 
-def apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: RevisionGraph, notes: list[str],
-                      settings: Settings) -> None:
-    """Severities from the committed snapshot of table sizes (``table-stats``); lint and verify alike."""
+def load_table_stats(settings: Settings) -> Any:
+    """The ``table-stats`` snapshot (a ``tablesizes.Snapshot``), or a ConfigError naming what is wrong."""
     from migcheck.run import tablesizes
 
     assert settings.table_stats is not None
     try:
-        snapshot = tablesizes.load(settings.table_stats)
+        return tablesizes.load(settings.table_stats)
     except tablesizes.StatsError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def apply_table_sizes(findings: list[Finding], linted: list[Migration], graph: RevisionGraph, notes: list[str],
+                      settings: Settings, snapshot: Any = None) -> None:
+    """Severities from the committed snapshot of table sizes (``table-stats``); lint and verify alike.
+    ``snapshot``: already loaded (verify reads it before anything runs, so a bad one costs nothing)."""
+    from migcheck.run import tablesizes
+
+    snapshot = snapshot if snapshot is not None else load_table_stats(settings)
     limits = thresholds(settings)
     unknown, renamed = tablesizes.since_snapshot(linted, graph, snapshot.heads)
     tablesizes.apply(findings, snapshot, limits, overridden=settings.severity_overrides,

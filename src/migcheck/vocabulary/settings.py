@@ -70,6 +70,8 @@ class Settings:
     large_table_bytes: int = 1024 * 1024 * 1024
     #: Days after which the snapshot gets a note saying it is old.
     table_stats_max_age: int = 90
+    #: verify: a folder of ``<revision>.toml`` data files (rows before a revision, checks after it).
+    verify_data: Path | None = None
 
     def excluded(self, path: Path) -> bool:
         """True when ``path`` matches an ``exclude`` pattern (relative to ``root``, or by file name)."""

@@ -32,13 +32,13 @@ class _Names:
         self.modules: dict[str, _Module] = {}
         self.classes: dict[tuple[str, str], _Class] = {}
         self.app = Application(root=files.root)
-        self._noted: set[tuple[str, int]] = set()
+        self._noted: set[tuple[str, int, str]] = set()
 
     if TYPE_CHECKING:  # read by _lookup; defined by _Classes (classes.py), further down the chain
         def _class(self, module: _Module, node: ast.ClassDef) -> _Class: ...
 
     def _note(self, message: str, path: Path, line: int) -> None:
-        key = (str(path), line)
+        key = (str(path), line, message)  # the same note once, however often the code is visited
         if key not in self._noted:
             self._noted.add(key)
             self.app.notes.append(Note(message, path, line))

@@ -1,0 +1,83 @@
+"""The round trips verify saves (live/roundtrips.py) read exactly what the plain queries read.
+
+Each test works on a database it creates on the PostgreSQL service and drops it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+
+
+@pytest.fixture
+def own_database(postgres_service_url: str) -> Iterator[Any]:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    name = f"migcheck_rt_{secrets.token_hex(4)}"
+    admin = create_engine(postgres_service_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = create_engine(make_url(postgres_service_url).set(database=name))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_the_prepared_snapshot_is_the_plain_snapshot(own_database: Any) -> None:
+    from migcheck.live import roundtrips, schema
+
+    with own_database.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE t (id serial PRIMARY KEY, name varchar(20) NOT NULL DEFAULT 'x');"
+            "CREATE INDEX ix_t_name ON t (name); COMMENT ON TABLE t IS 'a table';"
+            "COMMENT ON COLUMN t.name IS 'it''s a name'"
+        )
+    reader = roundtrips.reader(own_database)
+    with own_database.connect() as conn:  # in a transaction: the plain query
+        plain = schema.take(conn, "postgresql")
+    with reader.connect() as conn:
+        first = schema.take(conn, "postgresql")
+        again = schema.take(conn, "postgresql")  # EXECUTE of the statement PREPAREd above
+        assert conn.connection.info.get("migcheck_snapshot")
+        conn.exec_driver_sql("DEALLOCATE ALL")  # the server forgot it: the plain query answers
+        forgotten = schema.take(conn, "postgresql")
+    assert plain == first == again == forgotten
+    assert plain["table comment t"] == "a table"
+    assert plain["column t.name"].endswith("COMMENT 'it''s a name'")
+
+
+def test_version_table_statements_outside_the_revision_are_bookkeeping(tmp_path: Path) -> None:
+    from migcheck.live.locks import Recorder
+
+    revision = tmp_path / "0001_x.py"
+    revision.write_text("", encoding="utf-8")
+    recorder = Recorder("db", revision, {}, frozenset({"alembic_version", "my_versions"}))
+    assert recorder.bookkeeping("UPDATE alembic_version SET version_num='2' WHERE alembic_version.version_num = '1'")
+    assert recorder.bookkeeping("SELECT my_versions.version_num FROM my_versions")
+    assert not recorder.bookkeeping("ALTER TABLE alembic_version ADD COLUMN x int")
+    assert not recorder.bookkeeping("UPDATE orders SET status = 'x'")
+    # the revision's own statement on the version table is measured like any other
+    seen: dict[str, Any] = {"recorder": recorder}
+    exec(compile("result = recorder.bookkeeping('DELETE FROM alembic_version')", str(revision), "exec"), seen)
+    assert seen["result"] is False
+
+
+def test_a_failed_step_and_a_rebuild_still_verify_the_rest(postgres_service_url: str) -> None:
+    """After a failure the version rows are read from the database again (known heads are forgotten)."""
+    run = run_cli("verify", FIXTURES / "verify" / "full_cycle", "--db-url", postgres_service_url, "--format", "json")
+    assert run.exit_code == 1, run.stderr
+    steps = run.json()["verify"]["steps"]
+    assert any(s.get("restored") for s in steps)
+    assert all(s["status"] in ("ok", "failed") for s in steps)  # nothing skipped: every revision ran
