@@ -73,9 +73,13 @@ def check_case(rule_id: str, case: Path) -> None:
     else:
         assert not marks, f"{case} is a safe case but expects {rule_id}"
     run = run_cli("lint", case, "--format", "json", "--select", rule_id, "--fail-on", "info", *args)
-    assert run.exit_code == (1 if marks else 0), run.stderr
-    found = {(Path(f["path"]).resolve(), f["line"]) for f in run.json()["findings"] if f["rule"] == rule_id}
+    assert run.exit_code in (0, 1), run.stderr
+    ours = [f for f in run.json()["findings"] if f["rule"] == rule_id]
+    found = {(Path(f["path"]).resolve(), f["line"]) for f in ours}
+    suppressed = sorted((Path(f["path"]).name, f["line"]) for f in ours if f["suppressed"])
     assert found == marks, (
         f"{rule_id} on {case.name}: expected {sorted((p.name, n) for p, n in marks)}, "
         f"got {sorted((p.name, n) for p, n in found)}"
+        + (f" (suppressed inline: {suppressed}; a safe case is code the rule must not report)" if suppressed else "")
     )
+    assert run.exit_code == (1 if marks else 0), f"exit code {run.exit_code} on {case.name}: {run.stderr}"

@@ -45,8 +45,8 @@ def test_why_it_hurts_names_the_lock_or_the_failure() -> None:
 
 
 def test_every_rule_has_a_peer_row_and_no_row_is_a_typo() -> None:
-    assert sorted(set(RULE_IDS) - set(PEERS)) == []
-    assert sorted(set(PEERS) - set(RULE_IDS)) == []
+    assert sorted(set(RULE_IDS) - set(PEERS)) == [], "add a row per rule to src/migcheck/rules/peers.py PEERS"
+    assert sorted(set(PEERS) - set(RULE_IDS)) == [], "rows in src/migcheck/rules/peers.py PEERS name no rule"
     for rule_id, row in PEERS.items():
         assert set(row) == set(PEER_TOOLS), rule_id
 
