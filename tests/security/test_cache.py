@@ -150,3 +150,77 @@ def test_structurally_wrong_entry_is_a_miss(versions: Path, tmp_path: Path, dama
     assert "Traceback" not in second.stderr
     assert second.exit_code == 1
     assert second.json()["findings"] == first.json()["findings"]
+
+
+def _reference_ok(value: object) -> bool:
+    """The check field by field through ``_checker``, as the compiled per-class checks must decide."""
+    import dataclasses
+    import typing
+
+    from migcheck.sources.cache import _checker
+
+    state = vars(value)
+    hints = typing.get_type_hints(type(value))
+    return all(f.name in state and _checker(hints[f.name])(state[f.name]) for f in dataclasses.fields(value))
+
+
+def test_compiled_field_checks_agree_with_the_checkers(tmp_path: Path) -> None:
+    """Every field of every object of a loaded revision, replaced by values of other types or removed."""
+    import dataclasses
+
+    from migcheck.sources.cache import _dataclass_ok
+    from migcheck.sources.load import load_python
+
+    path = tmp_path / "r.py"
+    path.write_text(textwrap.dedent('''\
+        revision = "a"
+        down_revision = ("b", "c")
+        branch_labels = None
+        depends_on = "d"
+        import sqlalchemy as sa
+        from alembic import op
+
+
+        def upgrade():
+            op.add_column("t", sa.Column("c", sa.Integer(), nullable=False, server_default="0"))
+            op.create_index("i", "t", ["c"], unique=True)
+            op.execute("UPDATE t SET c = 1")
+            op.alter_column("t", "c", type_=sa.BigInteger())
+
+
+        def downgrade():
+            op.drop_column("t", "c")
+        '''))
+    migration = load_python(path, "postgresql")
+    assert migration is not None
+    objects: list[object] = []
+
+    def collect(value: object) -> None:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            objects.append(value)
+            for item in vars(value).values():
+                collect(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+
+    collect(migration)
+    assert len({type(o) for o in objects}) >= 5
+    others: list[object] = [None, "x", 1, True, 1.5, [], ["x"], [1], (), ("x",), (1,), {}, Path("p")]
+    compared = 0
+    for obj in objects:
+        state = vars(obj)
+        assert _dataclass_ok(obj) and _reference_ok(obj)
+        for name in list(state):
+            original = state[name]
+            for other in others:
+                state[name] = other
+                assert _dataclass_ok(obj) == _reference_ok(obj), (type(obj).__name__, name, other)
+                compared += 1
+            del state[name]
+            assert not _dataclass_ok(obj) and not _reference_ok(obj)
+            state[name] = original
+    assert compared > 500

@@ -145,19 +145,38 @@ def _add_context(named_dirs: list[Path], sources: Sources) -> None:
     """The other revisions beside files named one by one, so their parents are known."""
     if not named_dirs:
         return
-    linted = {p.resolve() for p in sources.python}
+    normcase = os.path.normcase  # paths compared as strings compare as pathlib compares them
+    linted = {normcase(str(p.resolve())) for p in sources.python}
     for folder in named_dirs:
         project = project_of(folder)
-        real_folder = folder.resolve()  # once: resolving each of 1,000 siblings took a tenth of a second
-        for child in sorted(folder.glob("*.py")):
-            if child.name == "__init__.py":
+        real_folder = str(folder.resolve())  # once: resolving each of 1,000 siblings took a tenth of a second
+        absolute = os.path.abspath(folder)
+        plain = _resolved_dir(absolute) == absolute  # no symlink on the way to the folder itself
+        for name, symlink in _python_names(folder):
+            if name == "__init__.py":
                 continue
-            if escapes(child, project) is not None:
+            child = folder / name
+            if (symlink or not plain) and escapes(child, project) is not None:
                 continue  # only completes the graph: not worth a finding, never worth reading
-            real = child.resolve() if child.is_symlink() else real_folder / child.name
+            real = normcase(str(child.resolve()) if symlink else os.path.join(real_folder, name))
             if real not in linted:
                 linted.add(real)
                 sources.context.append(child)
+
+
+def _python_names(folder: Path) -> list[tuple[str, bool]]:
+    """The names ``sorted(folder.glob("*.py"))`` yields, in its order, each with "is it a symlink".
+
+    One listing whose entries already know whether they are symlinks (no lstat, and no path built, per
+    sibling): 1,000 siblings of a revision named alone took 15 ms through glob, resolve and escapes.
+    """
+    normcase = os.path.normcase  # glob matches and pathlib sorts case-insensitively where paths are
+    try:
+        with os.scandir(folder) as listing:
+            found = [(entry.name, entry.is_symlink()) for entry in listing if normcase(entry.name).endswith(".py")]
+    except PermissionError:  # as glob: a folder that cannot be listed has no siblings
+        return []
+    return sorted(found, key=lambda item: normcase(item[0]))
 
 
 def _add_file(path: Path, sources: Sources) -> None:
