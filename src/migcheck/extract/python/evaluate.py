@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -279,29 +280,26 @@ def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
         elif isinstance(node, ast.Global | ast.Nonlocal):
             mutated.update(node.names)
     found: dict[str, ast.List | ast.Tuple] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            name, value = stmt.targets[0].id, stmt.value
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
-            name, value = stmt.target.id, stmt.value
-        else:
-            continue
+    for name, value in _module_assignments(tree):
         if isinstance(value, ast.List | ast.Tuple) and stores.get(name) == 1 and name not in mutated:
             found[name] = value
     return found
+
+
+def _module_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
+    """``(name, value)`` of each module-level ``NAME = value`` / ``NAME: T = value``, in order."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            yield node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            yield node.target.id, node.value
 
 
 def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
     """Module-level ``NAME = 500``, assigned once."""
     numbers: dict[str, int | float] = {}
     seen: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            name, value = node.target.id, node.value
-        else:
-            continue
+    for name, value in _module_assignments(tree):
         if name in seen:
             numbers.pop(name, None)
             continue
