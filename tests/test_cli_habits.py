@@ -3,6 +3,7 @@ options, one clear note for a [migcheck] section in alembic.ini, and "did you me
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -120,3 +121,24 @@ def test_a_misspelt_base_gets_did_you_mean(tmp_path: Path, monkeypatch: pytest.M
     assert run.stderr == "migcheck: error: base ref 'mian' not found in this clone; did you mean 'main'?\n"
     far = run_cli("lint", ".", "--base", "release-2019")
     assert far.exit_code == 2 and "did you mean" not in far.stderr and "fetch it first" in far.stderr
+
+
+def test_stdin_siblings_through_a_symlink_out_of_the_project_are_not_read(tmp_path: Path) -> None:
+    """`lint - --stdin-filename` gathered the siblings itself and read a symlink leading out of the
+    project; discovery's sibling listing (the one pre-commit uses) refuses it."""
+    project = tmp_path / "project"
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (project / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n", encoding="utf-8")
+    (versions / "a1.py").write_text('revision = "a1"\ndown_revision = None\n\ndef upgrade():\n    pass\n\n'
+                                    'def downgrade():\n    pass\n', encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "evil.py").write_text('revision = "e1"\ndown_revision = "a1"\n', encoding="utf-8")
+    (versions / "evil.py").symlink_to(outside / "evil.py")
+    text = 'revision = "b2"\ndown_revision = "e1"\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n'
+    done = migcheck("lint", "-", "--stdin-filename", str(versions / "b2.py"), "--format", "json",
+                    "--fail-on", "never", stdin=text)
+    assert done.returncode == 0, done.stderr
+    rules = {f["rule"] for f in json.loads(done.stdout)["findings"]}
+    assert "missing-down-revision" in rules  # its parent lives only in evil.py, which was never read

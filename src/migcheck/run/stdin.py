@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from migcheck.run.engine import LintResult, display_path, lint_sources
-from migcheck.sources.discovery import DiscoveryError, discover
+from migcheck.sources.discovery import DiscoveryError, Sources, add_context, discover
 from migcheck.vocabulary.settings import Settings
 
 STDIN = "-"
@@ -36,11 +36,10 @@ def lint_stdin(data: bytes, filename: Path | None, settings: Settings) -> LintRe
         sources = discover([target])
         sources.context = []
         folder = filename.parent if filename is not None else None
-        if folder is not None and folder.is_dir() and target.suffix == ".py":
-            here = filename.resolve() if filename is not None else None
-            sources.context = [
-                p for p in sorted(folder.glob("*.py")) if p.name != "__init__.py" and p.resolve() != here
-            ]
+        if filename is not None and folder is not None and folder.is_dir() and target.suffix == ".py":
+            beside = Sources(python=[filename])  # the siblings of the file the text stands for
+            add_context([folder], beside)
+            sources.context = beside.context
             env_py = folder.parent / "env.py"
             if env_py.is_file():
                 sources.env_py = [env_py]

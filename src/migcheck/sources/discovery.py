@@ -137,12 +137,13 @@ def discover(paths: list[Path]) -> Sources:
         else:
             _add_dir(path, sources, recursive=True)
     sources.python.sort()
-    _add_context(named_dirs, sources)
+    add_context(named_dirs, sources)
     return sources
 
 
-def _add_context(named_dirs: list[Path], sources: Sources) -> None:
-    """The other revisions beside files named one by one, so their parents are known."""
+def add_context(named_dirs: list[Path], sources: Sources) -> None:
+    """The other revisions beside files named one by one (``sources.python``), so their parents are
+    known; a sibling whose symlink leads out of the project is never read."""
     if not named_dirs:
         return
     normcase = os.path.normcase  # paths compared as strings compare as pathlib compares them
