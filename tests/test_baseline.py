@@ -267,3 +267,13 @@ def test_json_report_with_a_baseline_matches_the_schema() -> None:
     document = run_cli("lint", LEGACY, "--format", "json").json()
     jsonschema.validate(document, schema)
     assert document["summary"]["linted_revisions"] == 1
+
+
+def test_init_writes_paths_with_quotes_and_newlines_as_valid_toml(legacy: Path) -> None:
+    """`migcheck init` escaped only backslashes and quotes: a newline in a folder name made
+    the written table invalid TOML. It now writes strings as `migcheck config` does."""
+    odd = legacy / "migrations" / 'ver"s\nions'
+    (legacy / "migrations" / "versions").rename(odd)
+    assert run_cli("init", odd).exit_code == 0
+    table = tomllib.loads((legacy / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["migcheck"]
+    assert table["paths"] == ['migrations/ver"s\nions']

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from migcheck.run.config import migcheck_table, short_path
+from migcheck.run.config import migcheck_table, short_path, toml_string
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -134,10 +134,6 @@ def _relative_paths(paths: list[Path], base: Path) -> list[str]:
     return out
 
 
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _starter_table(heads: list[str], dialect: str, paths: list[str]) -> tuple[list[str], dict[str, Any]]:
     lines = [
         "[tool.migcheck]",
@@ -147,14 +143,14 @@ def _starter_table(heads: list[str], dialect: str, paths: list[str]) -> tuple[li
     ]
     expected: dict[str, Any] = {}
     if len(heads) == 1:
-        lines.append(f"baseline = {_toml_string(heads[0])}")
+        lines.append(f"baseline = {toml_string(heads[0])}")
         expected["baseline"] = heads[0]
     elif heads:
-        lines.append(f"baseline = [{', '.join(_toml_string(h) for h in heads)}]")
+        lines.append(f"baseline = [{', '.join(toml_string(h) for h in heads)}]")
         expected["baseline"] = heads
-    lines.append(f"dialect = {_toml_string(dialect)}")
+    lines.append(f"dialect = {toml_string(dialect)}")
     expected["dialect"] = dialect
-    lines.append(f"paths = [{', '.join(_toml_string(p) for p in paths)}]")
+    lines.append(f"paths = [{', '.join(toml_string(p) for p in paths)}]")
     expected["paths"] = paths
     lines.append('fail-on = "error"')
     expected["fail-on"] = "error"

@@ -427,6 +427,11 @@ def split_cli_list(values: list[str] | None) -> list[str] | None:
 # --- showing the effective settings ------------------------------------------------------------
 
 
+def toml_string(value: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's (\\n, \\t, \\uXXXX, ...), and TOML wants DEL escaped too."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -437,8 +442,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, Path):
         return _toml_value(short_path(value))
     if isinstance(value, str):
-        # a TOML basic string: JSON's escapes are TOML's (\n, \t, \uXXXX, ...), and TOML wants DEL escaped too
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+        return toml_string(value)
     if isinstance(value, dict):
         inner = ", ".join(f'{k} = {_toml_value(v)}' for k, v in sorted(value.items()))
         return "{ " + inner + " }" if inner else "{}"
