@@ -304,11 +304,11 @@ def since_snapshot(
     needed = set(wanted)
     todo = list(wanted)
     while todo:  # the unapplied ancestors of what was linted: nothing else is replayed
-        for parent in _parents(graph, todo.pop()):
+        for parent in graph.parents(todo.pop()):
             if parent not in applied and parent not in needed:
                 needed.add(parent)
                 todo.append(parent)
-    unapplied_parents = {r: [p for p in _parents(graph, r) if p in needed] for r in needed}
+    unapplied_parents = {r: [p for p in graph.parents(r) if p in needed] for r in needed}
     consumers = {r: 0 for r in needed}
     for parents in unapplied_parents.values():
         if len(parents) == 1:
@@ -326,7 +326,7 @@ def since_snapshot(
             consumers[parents[0]] -= 1
         else:
             state = _Tables()
-            for other in sorted(_unapplied_ancestors(graph, rev, applied), key=lambda r: position.get(r, 0)):
+            for other in sorted(graph.ancestors(rev, stop=applied), key=lambda r: position.get(r, 0)):
                 state.replay(graph.resolve(other))
         if rev in wanted:
             unknown[rev], renamed[rev] = set(state.created), dict(state.names)
@@ -363,26 +363,3 @@ class _Tables:
                 self.created.discard(change.table)
                 self.names.pop(change.table, None)
 
-
-def _parents(graph: Any, rev: str) -> list[str]:
-    migration = graph.by_id.get(rev)
-    if migration is None:
-        return []
-    resolved = (graph.resolve(p) for p in (*migration.down_revisions, *migration.depends_on))
-    return list(dict.fromkeys(m.revision for m in resolved if m is not None))
-
-
-def _unapplied_ancestors(graph: Any, rev: str, applied: set[str]) -> set[str]:
-    """Ancestors of ``rev`` the snapshot's database had not run: the walk stops at applied ones."""
-    out: set[str] = set()
-    todo = [rev]
-    while todo:
-        migration = graph.by_id.get(todo.pop())
-        if migration is None:
-            continue
-        for parent in (*migration.down_revisions, *migration.depends_on):
-            resolved = graph.resolve(parent)
-            if resolved is not None and resolved.revision not in out and resolved.revision not in applied:
-                out.add(resolved.revision)
-                todo.append(resolved.revision)
-    return out

@@ -119,21 +119,26 @@ class RevisionGraph:
     def _parents(self, rev_id: str) -> list[str]:
         return [p for p in self.by_id[rev_id].down_revisions if p in self.by_id]
 
-    def ancestors(self, rev_id: str, follow_depends_on: bool = True) -> set[str]:
-        """Every revision reachable through ``down_revision`` (and ``depends_on``), cycle-safe."""
+    def parents(self, rev_id: str, follow_depends_on: bool = True) -> list[str]:
+        """What runs right before ``rev_id``: its ``down_revision``s (and ``depends_on``), resolved, once each."""
+        migration = self.by_id.get(rev_id)
+        if migration is None:
+            return []
+        deps = migration.depends_on if follow_depends_on else ()
+        resolved = (self.resolve(p) for p in (*migration.down_revisions, *deps))
+        return list(dict.fromkeys(m.revision for m in resolved if m is not None))
+
+    def ancestors(self, rev_id: str, follow_depends_on: bool = True, stop: set[str] | frozenset[str] = frozenset()
+                  ) -> set[str]:
+        """Every revision reachable through ``down_revision`` (and ``depends_on``), cycle-safe; the walk
+        does not enter the revisions in ``stop``."""
         out: set[str] = set()
         todo = [rev_id]
         while todo:
-            current = todo.pop()
-            migration = self.by_id.get(current)
-            if migration is None:
-                continue
-            deps = migration.depends_on if follow_depends_on else ()
-            for parent in (*migration.down_revisions, *deps):
-                resolved = self.resolve(parent)
-                if resolved is not None and resolved.revision not in out:
-                    out.add(resolved.revision)
-                    todo.append(resolved.revision)
+            for parent in self.parents(todo.pop(), follow_depends_on):
+                if parent not in out and parent not in stop:
+                    out.add(parent)
+                    todo.append(parent)
         return out
 
     def topological(self) -> list[Migration]:
