@@ -269,3 +269,21 @@ def test_verify_findings_on_env_py_have_an_item(project: pytest.Pytester, postgr
     outcomes = _outcomes(result)
     assert outcomes["migcheck::test_migcheck[verify:project]"] == "FAILED"
     result.stdout.fnmatch_lines(["*env.py:1  missing-lock-timeout  warning: verify: *lock_timeout*"])
+
+
+def test_a_revision_id_cannot_write_a_workflow_command_into_pytests_output(pytester: pytest.Pytester) -> None:
+    """The failure header (reportinfo) printed the revision id raw: `abc\\n::error ...` began a line
+    of the CI log with a workflow command. Item names were escaped already; now the header is too."""
+    versions = pytester.path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "evil.py").write_text(
+        'revision = "abc\\n::error title=INJECTED::pwned\\x1b[31m"\ndown_revision = None\n'
+        'from alembic import op\n\ndef upgrade():\n    op.drop_table("users")\n\ndef downgrade():\n    pass\n',
+        encoding="utf-8")
+    pytester.makepyprojecttoml('[tool.migcheck]\npaths = ["migrations/versions"]\n'
+                               '[tool.pytest.ini_options]\nmigcheck = true\n')
+    result = pytester.runpytest_subprocess("-rA", "-p", "no:cacheprovider")
+    out = result.stdout.str()
+    assert "drop-table" in out  # the item failed and its report was printed
+    assert not any(line.startswith("::") for line in out.splitlines())
+    assert "\x1b[31m" not in out

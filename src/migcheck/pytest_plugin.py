@@ -166,14 +166,14 @@ class MigcheckItem(pytest.Item):
         state = _run_verify(self.config) if self.kind == "verify" else _run_lint(self.config)
         error = state.verify_error if self.kind == "verify" else state.lint_error
         if error:
-            raise MigcheckFailure(f"migcheck {self.kind}: {error}")
+            raise MigcheckFailure(f"migcheck {self.kind}: {one_line(error)}")
         result = state.verify if self.kind == "verify" else state.lint
         if self.kind == "verify" and self.revision not in (None, "models"):
             step = next((s for s in result.raw.steps if s.revision == self.revision), None)
             if step is None or not step.checked:
                 pytest.skip("not part of the verify plan (--from/--to)")
             if step.status == "skipped":
-                pytest.skip(f"verify skipped {self.revision}: {step.note or 'an earlier revision failed'}")
+                pytest.skip(one_line(f"verify skipped {self.revision}: {step.note or 'an earlier revision failed'}"))
         failing = self._failing(result)
         if failing:
             raise MigcheckFailure(_describe(failing))
@@ -198,7 +198,7 @@ class MigcheckItem(pytest.Item):
         return str(super().repr_failure(excinfo, style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"migcheck {self.kind}: {self.revision or 'project'}"
+        return self.path, None, f"migcheck {self.kind}: {one_line(self.revision or 'project')}"
 
 
 def _describe(findings: list[Any]) -> str:

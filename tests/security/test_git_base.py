@@ -152,3 +152,20 @@ def test_fake_repository_runs_nothing_from_elsewhere(attacked: tuple[Path, Path]
     assert not marker.exists(), "a command planted in the pull request ran"
     assert run.exit_code == 1, run.stderr
     assert "modified-applied-migration" in run.rules()
+
+
+def test_a_line_break_in_a_committed_name_cannot_shift_blob_answers(tmp_path: Path) -> None:
+    """`git cat-file --batch` reads one spec per line: a committed file named `b.py\\nHEAD:x.py` made
+    the next file's text come back as x.py's, so a pull request could forge what a base revision held."""
+    from gitrepo import make_repo
+    from migcheck.sources.git import locate, read_blobs
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "a.py").write_text("A\n", encoding="utf-8")
+    (root / "b.py\nHEAD:x.py").write_text("B\n", encoding="utf-8")
+    (root / "c.py").write_text("C\n", encoding="utf-8")
+    (root / "x.py").write_text("X\n", encoding="utf-8")
+    make_repo(root)
+    texts = read_blobs(locate([root]), ["HEAD:a.py", "HEAD:b.py\nHEAD:x.py", "HEAD:c.py"])
+    assert texts == ["A\n", None, "C\n"]

@@ -145,7 +145,16 @@ def find_merge_base(repo: Checkout, ref: str) -> str:
 
 
 def read_blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
-    """The text of each ``rev:path`` in one ``git cat-file --batch`` (None for missing or undecodable)."""
+    """The text of each ``rev:path`` in one ``git cat-file --batch`` (None for missing or undecodable).
+
+    The batch reads one spec per line: a path with a line break in it (git allows one in a commit)
+    would split into two requests and shift every answer after it onto the wrong file, so such a
+    path is never sent and reads as None.
+    """
+    sendable = [s for s in specs if "\n" not in s and "\r" not in s]
+    if len(sendable) < len(specs):
+        texts = iter(read_blobs(repo, sendable))
+        return [None if ("\n" in s or "\r" in s) else next(texts) for s in specs]
     if not specs:
         return []
     proc = git(repo, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode())
