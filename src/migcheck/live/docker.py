@@ -37,7 +37,6 @@ LABEL_HOST = "migcheck.host"
 LABEL_RUN = "migcheck.run"
 
 #: The container listens on loopback only (a remote engine aside) and lives for one run.
-PASSWORD = "migcheck"
 POSTGRES_PORT = 5432
 MYSQL_PORT = 3306
 #: How long the server in a fresh container may take to answer (initdb and friends), in seconds.
@@ -76,18 +75,19 @@ def _start(client: Any, docker: Any, tc_config: Any, image: str, run: str) -> tu
     port, dialect = _protocol(image, config)
     labels = {**owner_labels(run), **_reaper_labels(client, docker, tc_config)}
     host = _host(tc_config)
+    password = secrets.token_urlsafe(24)  # per run: the port may be reachable by others on this host
     try:
         container = client.containers.run(
             resolved,
             command=_command(dialect, config),
             detach=True,
-            environment=_environment(dialect),
+            environment=_environment(dialect, password),
             labels=labels,
             ports={f"{port}/tcp": ("127.0.0.1" if _is_loopback(host) else "0.0.0.0", None)},
         )
     except docker.errors.APIError as exc:
         raise LiveError(f"--engine docker: the engine refused to start {image}: {_api_error(exc)}") from None
-    return _wait_until_ready(container, image, dialect, port, host), resolved
+    return _wait_until_ready(container, image, dialect, port, host, password), resolved
 
 
 # --- labels and debris ---------------------------------------------------------------------------
@@ -204,13 +204,13 @@ def _protocol(image: str, config: dict[str, Any]) -> tuple[int, str]:
     )
 
 
-def _environment(dialect: str) -> dict[str, str]:
+def _environment(dialect: str, password: str) -> dict[str, str]:
     """The official images' contract for the superuser, its password and a first database."""
     if dialect == "postgresql":
-        return {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": PASSWORD, "POSTGRES_DB": "postgres"}
+        return {"POSTGRES_USER": "postgres", "POSTGRES_PASSWORD": password, "POSTGRES_DB": "postgres"}
     return {
-        "MARIADB_ROOT_PASSWORD": PASSWORD,
-        "MYSQL_ROOT_PASSWORD": PASSWORD,
+        "MARIADB_ROOT_PASSWORD": password,
+        "MYSQL_ROOT_PASSWORD": password,
         "MARIADB_DATABASE": "migcheck",
         "MYSQL_DATABASE": "migcheck",
     }
@@ -269,7 +269,7 @@ def _is_loopback(host: str) -> bool:
 # --- waiting for the server ----------------------------------------------------------------------
 
 
-def _wait_until_ready(container: Any, image: str, dialect: str, port: int, host: str) -> URL:
+def _wait_until_ready(container: Any, image: str, dialect: str, port: int, host: str, password: str) -> URL:
     """Poll until the server answers a query; one-line errors for an exited container or a silent port."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
@@ -289,7 +289,7 @@ def _wait_until_ready(container: Any, image: str, dialect: str, port: int, host:
         if url is None:
             bound = (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp")
             if bound:
-                url = _url(dialect, host, int(bound[0]["HostPort"]))
+                url = _url(dialect, host, int(bound[0]["HostPort"]), password)
         if url is not None:
             engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
             try:
@@ -321,12 +321,12 @@ def start_timeout() -> float:
     return value
 
 
-def _url(dialect: str, host: str, port: int) -> URL:
+def _url(dialect: str, host: str, port: int, password: str) -> URL:
     from sqlalchemy.engine import URL
 
     if dialect == "postgresql":
-        return URL.create("postgresql+psycopg2", "postgres", PASSWORD, host, port, "postgres")
-    return URL.create("mysql+pymysql", "root", PASSWORD, host, port)
+        return URL.create("postgresql+psycopg2", "postgres", password, host, port, "postgres")
+    return URL.create("mysql+pymysql", "root", password, host, port)
 
 
 def _last_log_line(container: Any) -> str:
