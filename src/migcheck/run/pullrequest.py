@@ -261,7 +261,7 @@ def _resolved_absolute(path: str) -> Path:
 
 def _rel(repo: Path, path: Path) -> str:
     try:
-        return path.resolve().relative_to(repo).as_posix()
+        return _resolved(path).relative_to(repo).as_posix()
     except ValueError:
         return str(path)
 
