@@ -12,7 +12,7 @@ import ast
 from collections.abc import Iterable
 
 from migcheck.extract.python.nodes import _call_name, _root_name
-from migcheck.vocabulary.revision import iter_statements
+from migcheck.vocabulary.revision import iter_statements, nested_fields
 
 _DDL_VERBS = ("create_", "drop_", "add_", "alter_", "remove_", "rename_", "upgrade", "migrate")
 
@@ -38,13 +38,16 @@ def _is_logging(root: str, origin: str) -> bool:
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
 
 
+_IMPORT_SCOPES = ("body", "orelse", "finalbody", "handlers")
+
+
 def _import_statements(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
     """Import statements at any depth, found through statement bodies only (no expression walk)."""
     found: list[ast.Import | ast.ImportFrom] = []
     for node in body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             found.append(node)
-        for name in ("body", "orelse", "finalbody", "handlers"):
+        for name in nested_fields(node, _IMPORT_SCOPES):
             inner = getattr(node, name, None)
             if isinstance(inner, list):
                 found.extend(_import_statements(inner))
