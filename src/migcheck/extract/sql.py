@@ -539,6 +539,8 @@ def _column_spec(coldef: exp.Expression, render: str, sql: str | None = None) ->
             spec.server_default_text = _written(ckind.this, sql, "DEFAULT") if sql else None
         elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
             spec.primary_key = True
+        elif isinstance(ckind, exp.Reference):
+            spec.references = _table_name(ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this)
         elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
             if ckind.args.get("expression") is not None:  # GENERATED ALWAYS AS (expr): virtual (PG 18)
                 spec.computed = ckind.args["expression"].sql(render)
