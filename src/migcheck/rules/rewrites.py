@@ -9,8 +9,10 @@ from dataclasses import replace
 from migcheck.facts.postgres import (
     PgType,
     classify_type_change,
+    declares_not_volatile,
     is_serial,
     parse_type,
+    unknown_call,
     using_is_plain_cast,
     volatile_call,
 )
@@ -27,7 +29,8 @@ _INTEGER_TYPES = {"int2", "int4", "int8"}
 
 
 def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] | None:
-    """(why the ADD COLUMN rewrites the table, the kind of fix), or None when it is metadata-only."""
+    """(why the ADD COLUMN rewrites the table, the kind of fix), or None when it is metadata-only.
+    The kind ``"undeclared"`` is a project function whose volatility the history does not show."""
     col = change.column
     version = ctx.settings.postgres_version
     if col.computed and col.computed_stored:
@@ -55,7 +58,19 @@ def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] 
     if version < 11:
         return f"before PostgreSQL 11 any non-null default (here {written}) is written into every existing row " \
                f"(target: PostgreSQL {version})", "volatile"
+    unknown = unknown_call(default)
+    if unknown is not None and not _declared_not_volatile(ctx, change, unknown):
+        return f"its default calls {unknown}(), a function that is not PostgreSQL's own and that no CREATE FUNCTION " \
+               f"in the history declares IMMUTABLE or STABLE: a function is VOLATILE unless declared otherwise, and " \
+               f"unless PostgreSQL can inline it (a one-statement SQL function over non-volatile calls) it evaluates " \
+               f"it for every existing row and writes the table anew", "undeclared"
     return None
+
+
+def _declared_not_volatile(ctx: RevisionContext, change: AddColumn, name: str) -> bool:
+    """Whether this revision (before ``change``) or an earlier one creates ``name`` IMMUTABLE or STABLE."""
+    earlier = [c for m in lookback.ancestors(ctx) for c in m.upgrade_changes] + lookback.before(ctx, change)
+    return any(isinstance(c, RawSQL) and c.text and declares_not_volatile(c.text, name) for c in earlier)
 
 
 def _renders_as_serial(change: AddColumn) -> bool:
@@ -100,10 +115,14 @@ def add_column_with_volatile_default(ctx: RevisionContext, change: AddColumn) ->
             f'op.alter_column({lit(table)}, {lit(column)}, server_default=sa.text({lit(default)}))\n'
             "# then backfill existing rows in batches, in a revision of its own"
         )
+    undeclared = kind == "undeclared"
+    if undeclared:
+        fix += f"\n# or, if {unknown_call(col.server_default)}() is IMMUTABLE or STABLE, say so in its CREATE FUNCTION"
     yield Hit(
         f"column {name} is added to an existing table and {why}: the table and its indexes are rewritten "
         f"under an ACCESS EXCLUSIVE lock, which blocks every read and write until it ends",
         fix=fix,
+        severity=Severity.WARNING if undeclared else None,  # it may be declared outside the migrations
     )
 
 
