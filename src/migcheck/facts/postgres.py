@@ -163,6 +163,13 @@ _ALIASES = {
     "json": "json", "jsonb": "jsonb", "uuid": "uuid", "bytea": "bytea", "largebinary": "bytea",
     "xml": "xml",
 }
+#: ``parse_type(...).name`` of the types of SQLAlchemy and PostgreSQL (``VARCHAR``, ``Unicode``, ``Enum``...):
+#: any other name is an application or library type.
+KNOWN_TYPE_NAMES = frozenset(_ALIASES.values()) | {
+    "enum", "array", "hstore", "money", "oid", "tsvector", "tsquery", "point", "line", "lseg", "box", "path",
+    "polygon", "circle", "macaddr", "macaddr8", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
+    "daterange", "serial", "bigserial", "smallserial", "pickletype", "pg_lsn", "regclass", "name",
+}
 _TYPE_TEXT = LazyRegex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
 _WITH_TZ = LazyRegex(r"\bwith\s+time\s+zone\b", re.I)
 _WITHOUT_TZ = LazyRegex(r"\bwithout\s+time\s+zone\b", re.I)

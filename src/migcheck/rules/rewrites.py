@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from migcheck.facts.postgres import (
+    PgType,
     classify_type_change,
     declares_not_volatile,
     is_serial,
@@ -17,6 +19,7 @@ from migcheck.facts.postgres import (
 from migcheck.rules import lookback
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.design import stored_type
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, RawSQL
@@ -218,6 +221,13 @@ def _restored_type(ctx: RevisionContext, table: str, column: str) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
+def _shown_as(stored: PgType | None, written: str | None) -> PgType | None:
+    """``ChoiceType(ROLES) (stored as Unicode(255))`` in messages, when the type written is not the one stored."""
+    if stored is None or not written or stored.text == written:
+        return stored
+    return replace(stored, text=f"{written} (stored as {stored.text})")
+
+
 @change_rule("alter-column-type", severity=Severity.ERROR, on=(AlterColumn, RawSQL), dialects={"postgresql"})
 def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Iterator[Hit]:
     """A column type change that rewrites the table and its indexes under an ACCESS EXCLUSIVE lock."""
@@ -244,13 +254,27 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     if old_text is None:
         old_text = _restored_type(ctx, table, column)
         source = "downgrade"
-    new = parse_type(change.type)
-    old = parse_type(old_text)
+    # An application type (a TypeDecorator, sqlalchemy_utils' ChoiceType) is judged by the type it stores.
+    new_text, new_known = stored_type(ctx, change.type, change.type_module)
+    old_stored, old_known = stored_type(ctx, old_text)
+    new = _shown_as(parse_type(new_text) if new_known else None, change.type)
+    old = _shown_as(parse_type(old_stored) if old_known else None, old_text)
     target = f"{table}.{column}"
     fix = (
         f'op.add_column({lit(table)}, sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
         "# write both columns from the application, backfill in batches, switch reads, then drop the old column"
     )
+    if not (new_known and old_known):
+        unread = change.type if not new_known else old_text
+        yield Hit(
+            f"type of {target} changes {f'from {old_text} ' if old_text else ''}to {change.type}, and {unread} is "
+            f"a type migcheck cannot read (an application or library type whose impl it did not find in the "
+            f"application's models): unless the type it stores is binary coercible from the old one (e.g. varchar(n) to a longer varchar or "
+            f"text), the table and its indexes are rewritten under an ACCESS EXCLUSIVE lock",
+            fix=fix,
+            severity=Severity.WARNING,
+        )
+        return
     if old is None or new is None:
         yield Hit(
             f"type of {target} changes to {change.type}, and migcheck cannot tell from what (no existing_type= and "

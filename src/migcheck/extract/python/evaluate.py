@@ -49,6 +49,9 @@ class Scope:
     depth: int = 0
     #: Parameters that hold the tables by name (``def upgrade(op, tables, tester)``: ``tables.users``).
     table_sets: frozenset[str] = frozenset()
+    #: Inside a ``try`` whose handlers catch only errors a database does not raise (``except ValueError``):
+    #: a call there is a check of a value (``Locale.parse(code)``), made for whether it raises.
+    value_check: bool = False
 
     def child(self, **kw: Any) -> Scope:
         return replace(
