@@ -22,6 +22,7 @@ from migcheck.facts.postgres import (
     parse_type,
     refused_in_transaction,
     unknown_call,
+    using_computes,
     volatile_call,
 )
 
@@ -264,3 +265,19 @@ def test_new_enum_value_is_unusable_until_commit(pg: Any) -> None:
                 cur.execute("SELECT 'happy'::mood")
         finally:
             cur.execute("ROLLBACK")
+
+
+def test_an_enum_swap_using_a_cast_through_text_rewrites(pg: Any) -> None:
+    """alter-column-type reports USING col::text::new_enum as a rewrite whatever it knows of the types."""
+    with pg.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS probe CASCADE; DROP TYPE IF EXISTS probe_kind, probe_kind_old CASCADE; "
+                    "CREATE TYPE probe_kind AS ENUM ('a', 'b')")
+    try:
+        assert rewrites(pg, "probe_kind", "ALTER TYPE probe_kind RENAME TO probe_kind_old; "
+                        "CREATE TYPE probe_kind AS ENUM ('a', 'b', 'c'); "
+                        "ALTER TABLE probe ALTER COLUMN c TYPE probe_kind USING c::text::probe_kind")
+        assert using_computes("c::text::probe_kind", "c") and using_computes("CAST(CAST(c AS TEXT) AS probe_kind)", "c")
+        assert not using_computes("c::probe_kind", "c") and not using_computes("c", "c")
+    finally:
+        with pg.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS probe; DROP TYPE IF EXISTS probe_kind, probe_kind_old CASCADE")

@@ -294,6 +294,18 @@ def using_is_plain_cast(using: str | None, column: str) -> bool:
     return name is not None and name.lower() == column.lower()
 
 
+_CAST_CALL = LazyRegex(r"\bCAST\s*\(", re.I)
+
+
+def using_computes(using: str | None, column: str) -> bool:
+    """Whether a USING expression is computed for every row whatever the two types are: anything but the
+    column or one cast of it (``col::text::new_enum`` goes through text's output and the enum's input)."""
+    if not using_is_plain_cast(using, column):
+        return True
+    text = _strip_literals(using or "")
+    return text.count("::") + len(list(_CAST_CALL.finditer(text))) > 1
+
+
 # -- conditions -------------------------------------------------------------------------------------
 
 _IS_NOT_NULL = LazyRegex(r'^\(*\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)*$', re.I)

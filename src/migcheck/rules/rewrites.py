@@ -13,6 +13,7 @@ from migcheck.facts.postgres import (
     is_serial,
     parse_type,
     unknown_call,
+    using_computes,
     using_is_plain_cast,
     volatile_call,
 )
@@ -264,6 +265,16 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
         f'op.add_column({lit(table)}, sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
         "# write both columns from the application, backfill in batches, switch reads, then drop the old column"
     )
+    if change.using and using_computes(change.using, column) and not (new_known and old_known and old and new):
+        # whatever the types, an expression other than the column (or a plain cast of it) is computed for
+        # every row: PostgreSQL rewrites (an enum swap's USING col::text::new_enum, say)
+        yield Hit(
+            f"type of {target} changes {f'from {old_text} ' if old_text else ''}to {change.type} USING "
+            f"{shorten(change.using, 60)}: PostgreSQL computes the expression for every row, so the table and all "
+            f"its indexes are rewritten under an ACCESS EXCLUSIVE lock, blocking every read and write until it ends",
+            fix=fix,
+        )
+        return
     if not (new_known and old_known):
         unread = change.type if not new_known else old_text
         yield Hit(
