@@ -52,6 +52,9 @@ class Scope:
     #: Inside a ``try`` whose handlers catch only errors a database does not raise (``except ValueError``):
     #: a call there is a check of a value (``Locale.parse(code)``), made for whether it raises.
     value_check: bool = False
+    #: Local names bound to the dialect's name (``dialect = op.get_bind().dialect.name``): compared with
+    #: "sqlite" they are a dialect test like the expression itself.
+    dialect_names: frozenset[str] = frozenset()
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -326,6 +329,11 @@ def _static_test_dialect(node: ast.expr) -> bool:
     return False
 
 
+def _bound_name(node: ast.expr, scope: Scope) -> bool:
+    """A local name the walker saw bound to the dialect's name (Scope.dialect_names)."""
+    return isinstance(node, ast.Name) and node.id in scope.dialect_names
+
+
 def _names_the_backend(node: ast.expr) -> bool:
     """``str(bind.engine.url)``, ``bind.engine.url.drivername``, ``url.get_backend_name()``, ``dialect.name``:
     text that starts with the dialect's name."""
@@ -390,7 +398,7 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
-            and len(test.args) == 1 and _names_the_backend(test.func.value):
+            and len(test.args) == 1 and (_names_the_backend(test.func.value) or _bound_name(test.func.value, scope)):
         # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
         return _prefix_matches(self._literal(test.args[0], scope), self.dialect)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and depth < 3:
@@ -414,9 +422,10 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
         return None
     left, op, right = test.left, test.ops[0], test.comparators[0]
-    if not _static_test_dialect(left) and not _static_test_dialect(right):
+    left_names = _static_test_dialect(left) or _bound_name(left, scope)
+    if not left_names and not _static_test_dialect(right) and not _bound_name(right, scope):
         return None
-    other = right if _static_test_dialect(left) else left
+    other = right if left_names else left
     value = self._literal(other, scope)
     names = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
     if not names or not all(name.lower() in DIALECT_NAMES for name in names):

@@ -219,6 +219,10 @@ class PythonExtractor(Ops, Data):
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
+        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)):
+            scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
+            return
+        scope.dialect_names = scope.dialect_names - {name}
         if self._is_bind(value, before):
             scope.binds.add(name)
         elif _is_session_factory(value):
@@ -313,3 +317,9 @@ def is_trivial(body: list[ast.stmt]) -> bool:
                 continue
         return False
     return True
+
+
+def _names_dialect(owner: str) -> bool:
+    """``conn.dialect``, ``op.get_bind().dialect``, ``bind.engine``, ``context.get_context().dialect``: what a
+    ``.name`` reads the dialect's name from."""
+    return owner.endswith((".dialect", ".engine")) or owner in ("dialect", "engine")
