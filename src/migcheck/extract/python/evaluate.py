@@ -124,6 +124,15 @@ class Evaluator:
                     return []
                 return [{target.id: v} for v in sorted(values)]  # type: ignore[type-var]
             return ordered if iterable.func.id != "sorted" else []
+        if isinstance(iterable, ast.Call) and not iterable.args and not iterable.keywords \
+                and isinstance(iterable.func, ast.Attribute) and isinstance(iterable.func.value, ast.Name) \
+                and iterable.func.attr in {"items", "keys", "values"}:
+            # for old, new in MAPPING.items(): a module-level dict of constants (_module_sequences)
+            owner = iterable.func.value.id
+            view = self.sequences.get(f"{owner}.{iterable.func.attr}()")
+            if view is None or owner in scope.env:
+                return []
+            iterable = view
         if isinstance(iterable, ast.Name):
             # a module-level constant: a tuple of str in the scope, or a list of tuples of literals
             value = scope.env.get(iterable.id)
@@ -177,8 +186,11 @@ class Evaluator:
             member = node.value if node.attr == "value" and isinstance(node.value, ast.Attribute) else node
             if isinstance(member, ast.Attribute) and isinstance(member.value, ast.Name):
                 value = self.class_constants.get(member.value.id, {}).get(member.attr)
+                if value is None and member.value.id not in self.class_constants \
+                        and member.value.id not in scope.env:
+                    value = _STDLIB_CONSTANTS.get(ast.unparse(member))  # datetime.min
                 return None if value is None else str(value)
-            return None
+            return _STDLIB_CONSTANTS.get(ast.unparse(node))  # datetime.datetime.min
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         func = node.func
@@ -270,7 +282,16 @@ def _class_constants(tree: ast.Module) -> dict[str, dict[str, object]]:
     return found
 
 
-_MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "sort", "reverse", "clear"})
+#: The text of constants of the standard library that revisions format into SQL (``'%s' % datetime.min``).
+_STDLIB_CONSTANTS = {
+    "datetime.min": "0001-01-01 00:00:00", "datetime.max": "9999-12-31 23:59:59.999999",
+    "datetime.datetime.min": "0001-01-01 00:00:00", "datetime.datetime.max": "9999-12-31 23:59:59.999999",
+    "date.min": "0001-01-01", "date.max": "9999-12-31", "datetime.date.min": "0001-01-01",
+    "datetime.date.max": "9999-12-31",
+}
+
+_MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "sort", "reverse", "clear", "update",
+                       "setdefault", "popitem"})
 
 
 def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
@@ -285,10 +306,23 @@ def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
             mutated.add(node.value.id)
         elif isinstance(node, ast.Global | ast.Nonlocal):
             mutated.update(node.names)
+        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
+                and isinstance(node.value, ast.Name):
+            mutated.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
     found: dict[str, ast.List | ast.Tuple] = {}
     for name, value in _module_assignments(tree):
-        if isinstance(value, ast.List | ast.Tuple) and stores.get(name) == 1 and name not in mutated:
+        if stores.get(name) != 1 or name in mutated:
+            continue
+        if isinstance(value, ast.List | ast.Tuple):
             found[name] = value
+        elif isinstance(value, ast.Dict) and value.keys and all(k is not None for k in value.keys):
+            # for old, new in MAPPING.items(): the pairs as a list written out; .keys(), .values(), the dict
+            keys = [k for k in value.keys if k is not None]
+            found[f"{name}.items()"] = ast.List(
+                elts=[ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, value.values, strict=True)],
+                ctx=ast.Load())
+            found[f"{name}.keys()"] = found[name] = ast.List(elts=keys, ctx=ast.Load())
+            found[f"{name}.values()"] = ast.List(elts=list(value.values), ctx=ast.Load())
     return found
 
 
