@@ -49,6 +49,11 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             and c.table.lower() == change.table.lower() and c.column.lower() == change.new_name.lower()
             and c.new_name.lower() == old for c in ctx.migration.upgrade_changes):
         return  # renamed and renamed back in one transaction: no other session ever sees the other name
+    if ctx.dialect != "mysql" and change.in_transaction and any(
+            isinstance(c, AddColumn) and c.in_transaction and c.line > change.line and c.column.name
+            and c.table.lower() == change.table.lower() and c.column.name.lower() == old
+            for c in ctx.migration.upgrade_changes):
+        return  # a swap: a new column takes the old name in the same transaction, so running code still finds it
     for c in ctx.migration.upgrade_changes:
         if not isinstance(c, AddColumn) or c.table.lower() != change.table.lower() or not c.column.name:
             continue
