@@ -57,6 +57,9 @@ def _created_enums(migration: Migration) -> set[str]:
 _ANY_ENUM_NAME = LazyRegex(r"^(?:[\w.]*\.)?enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S | re.I)
 
 
+_RENAME_VALUE = LazyRegex(r"^ALTER\s+TYPE\s+\S+\s+RENAME\s+VALUE\b", re.I)
+
+
 def _of_another_type(type_text: str | None, enum: str, origin: str) -> bool:
     """Whether a column of type ``type_text`` certainly is not of enum type ``enum``: another named enum
     (``sa.Enum(..., name="ck_package_manager")``, a type name in SQL) or a plain type (``sa.Text()``); an
@@ -80,8 +83,9 @@ def _uses(change: Change, values: list[str], enum: str = "?") -> str | None:
     to another enum type (or creating a type that lists it), or a default on a column of another type,
     is not a use of this type's value."""
     if isinstance(change, CreateEnumType) or (isinstance(change, RawSQL) and (
-            _added(change) is not None or (change.text and _CREATE_ENUM.match(change.text.strip())))):
-        return None
+            _added(change) is not None or (change.text and (
+                _CREATE_ENUM.match(change.text.strip()) or _RENAME_VALUE.match(change.text.strip()))))):
+        return None  # RENAME VALUE of a value added in the same transaction is allowed (PostgreSQL 15)
     column_type = change.column.type if isinstance(change, AddColumn) else \
         (change.type or change.existing_type) if isinstance(change, AlterColumn) else None
     if _of_another_type(column_type, enum, change.origin):
