@@ -287,8 +287,12 @@ def _whole_table(statement: object) -> bool:
 def _unbounded_predicate(node: object) -> bool:
     from sqlglot import exp
 
+    negated = False
     while isinstance(node, exp.Paren | exp.Not):
+        negated = negated or isinstance(node, exp.Not)
         node = node.this
+    if negated and isinstance(node, exp.In) and node.args.get("query") is not None:
+        return False  # key NOT IN (SELECT id FROM other): an anti-join, the orphans only
     if isinstance(node, exp.Connector):
         return _unbounded_predicate(node.this) and _unbounded_predicate(node.expression)
     if isinstance(node, exp.Is | exp.Boolean):

@@ -121,6 +121,8 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if ctx.dropped_here(change.table):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
+    if not change.table and change.name and (owner := _index_owner(ctx, change)) and ctx.dropped_here(owner):
+        return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
     table = f" on {change.table}" if change.table else ""
@@ -133,6 +135,14 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
             f'    op.drop_index({lit(change.name)}{table_arg}, postgresql_concurrently=True)'
         ),
     )
+
+
+def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
+    """The table an index dropped by name alone was created on, in this revision or an earlier one."""
+    name = (change.name or "").lower()
+    earlier = [c for m in lookback.ancestors(ctx) for c in m.upgrade_changes] + lookback.before(ctx, change)
+    return next((c.table for c in reversed(earlier)
+                 if isinstance(c, CreateIndex) and c.table and (c.name or "").lower() == name), None)
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
