@@ -281,3 +281,15 @@ def test_an_enum_swap_using_a_cast_through_text_rewrites(pg: Any) -> None:
     finally:
         with pg.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS probe; DROP TYPE IF EXISTS probe_kind, probe_kind_old CASCADE")
+
+
+@pytest.mark.parametrize("empty", ["DELETE FROM probe", "TRUNCATE probe"])
+def test_a_not_null_column_goes_onto_a_table_emptied_in_the_same_transaction(pg: Any, empty: str) -> None:
+    """add-not-null-column-without-default stays silent after a DELETE without WHERE or a TRUNCATE."""
+    with pg.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS probe CASCADE; CREATE TABLE probe (id int); INSERT INTO probe VALUES (1)")
+        cur.execute("BEGIN")
+        cur.execute(empty)
+        cur.execute("ALTER TABLE probe ADD COLUMN region text NOT NULL")  # no NOT NULL violation
+        cur.execute("ROLLBACK")
+        cur.execute("DROP TABLE probe")
