@@ -28,6 +28,7 @@ not count as statements of the migration.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
@@ -63,7 +64,7 @@ _KINDS = {
 RELATIONS_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 8) <> 'pg_toast'
+WHERE c.oid >= 16384 AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 8) <> 'pg_toast'
   AND left(n.nspname, 7) <> 'pg_temp' AND c.relkind IN ('r', 'p', 'i', 'I', 'm', 'S', 'v', 'f')
 """
 NEW_RELATIONS_SQL = """
@@ -318,7 +319,7 @@ class Recorder:
             name = frame.f_code.co_filename
             hit = self._files.get(name)
             if hit is None:
-                hit = self._files[name] = os.path.realpath(name) == self.revision_file
+                hit = self._files[name] = _realpath(name) == self.revision_file
             if hit:
                 return False
             frame = frame.f_back  # type: ignore[assignment]
@@ -455,7 +456,7 @@ class Recorder:
             name = frame.f_code.co_filename
             hit = self._files.get(name)
             if hit is None:
-                hit = self._files[name] = os.path.realpath(name) == self.revision_file
+                hit = self._files[name] = _realpath(name) == self.revision_file
             if hit:
                 return frame.f_lineno
             frame = frame.f_back  # type: ignore[assignment]
@@ -471,6 +472,10 @@ class Recorder:
             list(self._costs.values()),
             list(self._unmeasured),
         )
+
+
+#: The real path of a code file on the stack, once per run (every step's recorder asks for the same files).
+_realpath = functools.lru_cache(maxsize=4096)(os.path.realpath)
 
 
 def _dbapi(conn: Any) -> Any:
