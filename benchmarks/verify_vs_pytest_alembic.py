@@ -1,6 +1,7 @@
 """Benchmark: `migcheck verify` against pytest-alembic's `test_up_down_consistency`, same history, same run.
 
     PYTHONPATH=src python benchmarks/verify_vs_pytest_alembic.py [--revisions 100] [--repeat 3]
+        [--baseline-src OLD/src]   # also verify --db-url from an older checkout, interleaved
 
 A generated linear history of N revisions (create table, add column, create
 index, add foreign key, in turn; every downgrade correct) is checked four ways
@@ -138,9 +139,9 @@ def server_cpu(url: object) -> float:
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_process(args: list[str], server_url: object = None) -> tuple[float, float, float]:
-    """Wall, client CPU and server CPU seconds of `migcheck ARGS` in a fresh process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def timed_process(args: list[str], server_url: object = None, src: Path = ROOT / "src") -> tuple[float, float, float]:
+    """Wall, client CPU and server CPU seconds of `migcheck ARGS` (from ``src``) in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
     server0, cpu0 = server_cpu(server_url), _children_cpu()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "migcheck", *args], env=env, capture_output=True, text=True)
@@ -185,6 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--revisions", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, help="also run verify --db-url from this src/ (older code)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from migcheck.live.provision import embedded_server
@@ -200,9 +202,13 @@ def main() -> None:
                 "pa": lambda: timed_pytest_alembic(project, url, pooled=True),
                 "pa_null": lambda: timed_pytest_alembic(project, url, pooled=False),
             }
+            if args.baseline_src:
+                kinds["base"] = lambda: timed_process(["verify", str(project), "--db-url", db_url, "-q"], url,
+                                                      args.baseline_src.resolve())
+                runs["base"] = []
             order = list(kinds)
             for i in range(args.repeat):  # interleaved, the order rotating: each kind sees the same load
-                for kind in order[i % 4:] + order[:i % 4]:
+                for kind in order[i % len(order):] + order[:i % len(order)]:
                     runs[kind].append(kinds[kind]())
     wall = {k: statistics.median(w for w, _, _ in v) for k, v in runs.items()}
     client = {k: statistics.median(c for _, c, _ in v) for k, v in runs.items()}
@@ -216,6 +222,8 @@ def main() -> None:
             ("warm", "migcheck verify --db-url (server already running)"),
             ("pa", "pytest-alembic test_up_down_consistency, pooled engine"),
             ("pa_null", "pytest-alembic, NullPool engine (a connection a step)")]
+    if args.baseline_src:
+        rows.insert(2, ("base", f"verify --db-url from {args.baseline_src}"[:54]))
     for kind, label in rows:
         shown_server = "   (in client)" if kind == "e2e" else f"{server[kind]:7.2f}"
         print(f"{label:54} {wall[kind]:7.2f} {cpu[kind]:7.2f} {client[kind]:7.2f} {shown_server}")
