@@ -167,3 +167,19 @@ def test_postgresql_facts_behind_the_remaining_patterns(pg: Any) -> None:
         cur.execute("SELECT count(*) FROM pg_class WHERE relname IN ('pays_copy', 'pays_into', 'parts_2031')")
         assert cur.fetchone()[0] == 3
         cur.execute("DROP TABLE pays, pays_copy, pays_into, parts CASCADE")
+
+
+@pytest.mark.parametrize(("column", "scan"), [("id INTEGER NOT NULL", False), ("id INTEGER", True)])
+def test_a_primary_key_on_not_null_columns_is_not_said_to_scan_for_nulls(tmp_path: Path, column: str,
+                                                                          scan: bool) -> None:
+    """held-out-4 (fides 155fd8e51d9d): the key's columns were NOT NULL already; only the index build remains."""
+    path = tmp_path / "pk.sql"
+    path.write_text(
+        f"-- Running upgrade  -> 0001\n\nCREATE TABLE events ({column});\n\n"
+        "-- Running upgrade 0001 -> 0002\n\nALTER TABLE events ADD CONSTRAINT pk_events PRIMARY KEY (id);\n",
+        encoding="utf-8",
+    )
+    (finding,) = lint(path, "--select", "add-primary-key-to-existing-table")
+    message = str(finding["message"])
+    assert "builds its unique index" in message
+    assert ("sets its columns NOT NULL with a scan" in message) == scan

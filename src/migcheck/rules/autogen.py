@@ -116,9 +116,10 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         if not isinstance(drop, DropColumn) or schema.table_status(drop.table) != "built":
             continue
         old = schema.column(drop.table, drop.column)
-        if old is None or old.type is None:
-            continue
+        if old is None or old.type is None or old.computed:
+            continue  # a generated column holds no data a rename would keep
         candidates = [a for a in adds if id(a) not in used and a.table.lower() == drop.table.lower()
+                      and not a.column.computed
                       and a.column.name and a.column.name.lower() != drop.column.lower()
                       and schema.column(a.table, a.column.name) is None
                       and same_type(old.type, a.column.type) is True

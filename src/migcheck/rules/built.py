@@ -52,6 +52,8 @@ class BuiltColumn:
     line: int
     #: The table its foreign key points to (inline ``ForeignKey`` or a one-column foreign key added later).
     references: str | None = None
+    #: A generated column (``sa.Computed``): computed from others, it holds no data of its own.
+    computed: bool = False
 
 
 @dataclass
@@ -201,7 +203,8 @@ def _root(node: ast.expr) -> str | None:
 
 
 def _column(spec: ColumnSpec, path: Path) -> BuiltColumn:
-    return BuiltColumn(spec.name or "", spec.type, not spec.is_not_null, path, spec.line, spec.references)
+    return BuiltColumn(spec.name or "", spec.type, not spec.is_not_null, path, spec.line, spec.references,
+                       bool(spec.computed))
 
 
 def build(migrations: Iterable[Migration]) -> BuiltSchema:

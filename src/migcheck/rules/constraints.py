@@ -91,12 +91,17 @@ def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstrain
         return
     name = change.name or f"{change.table}_pkey"
     index = f"{name}_idx"
+    table = change.table or "?"
+    # Columns the history (or this revision, before the key) leaves NOT NULL need no scan for it.
+    not_null = bool(change.columns) and all(
+        col.isidentifier() and lookback.column_nullable(ctx, change, table, col) is False for col in change.columns)
+    scan = "" if not_null else ", and sets its columns NOT NULL with a scan"
     yield Hit(
-        f"primary key {_label(change)} on existing table {change.table} builds its unique index, and sets its "
-        f"columns NOT NULL with a scan, while an ACCESS EXCLUSIVE lock blocks every read and write",
+        f"primary key {_label(change)} on existing table {change.table} builds its unique index{scan}, while an "
+        f"ACCESS EXCLUSIVE lock blocks every read and write",
         fix=(
-            "# make the columns NOT NULL first (see set-not-null), then:\n"
-            "with op.get_context().autocommit_block():\n"
+            ("" if not_null else "# make the columns NOT NULL first (see set-not-null), then:\n")
+            + "with op.get_context().autocommit_block():\n"
             f'    op.create_index({lit(index)}, {lit(change.table)}, [{_cols(change)}], unique=True, '
             f"postgresql_concurrently=True)\n"
             f'op.execute("ALTER TABLE {change.table} ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {index}")'

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.rules import rolling
+from migcheck.rules import lookback, rolling
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
-from migcheck.vocabulary.changes import DropColumn, DropTable
+from migcheck.vocabulary.changes import CreateTable, DropColumn, DropTable, RenameTable
 from migcheck.vocabulary.findings import Severity
 
 
@@ -40,10 +40,22 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     )
 
 
+def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:
+    """The rebuild SQLite needs (``rename_table("t", "t_tmp")``, ``create_table("t", ...)``, copy, then
+    ``drop_table("t_tmp")``): the table dropped is the old one under a name only this revision used."""
+    before = lookback.before(ctx, change)
+    dropped = change.table.lower()
+    for c in before:
+        if isinstance(c, RenameTable) and c.new_name.lower() == dropped:
+            original = c.table.lower()
+            return any(isinstance(o, CreateTable) and o.table.lower() == original for o in before)
+    return False
+
+
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
 def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
-    if ctx.created_here(change.table) or rolling.defers(ctx, change):
+    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _rebuilt(ctx, change):
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""

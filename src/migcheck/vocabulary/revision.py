@@ -143,6 +143,8 @@ def _in_type_position(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
         callee = _callee(parent)
         if callee in _NOT_TYPES:
             return False  # sa.ForeignKey(Model.id) and friends name the model, not a type
+        if callee in {"Enum", "ENUM"} and expr in parent.args:
+            return True  # sa.Enum(ExecutorType, name=...): a Python enum's labels make a type, wherever it is kept
         if expr is not parent.func and callee in _COLUMN_CALLS:
             return expr in parent.args
         expr = parent  # GUID() or sa.ARRAY(GUID()): a type expression; see where the call sits
