@@ -440,7 +440,9 @@ def verify(
     pretty: PrettyOpt = False,
 ) -> None:
     """Run every migration up, down and up again on a throwaway database; report what breaks and locks."""
-    from migcheck.live import LiveError
+    from migcheck.live import LiveError, import_alembic_plainly
+
+    import_alembic_plainly()
     from migcheck.live.cycle import VerifyOptions
     from migcheck.live.cycle import verify as run_verify
     from migcheck.report import outputs
