@@ -316,3 +316,22 @@ def test_reading_a_pack_pauses_the_collector_and_restores_it(tmp_path: Path) -> 
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("command", ["lint", "verify", "stats", "rules", "explain", "config", "init"])
+def test_one_command_app_says_what_the_whole_app_says(command: str) -> None:
+    """``main`` builds only the command named (start-up time); help and usage errors stay the same."""
+    from typer.testing import CliRunner
+
+    from migcheck.cli import app, app_for
+
+    for args in ([command, "--help"], [command, "--no-such-option"], [command, "-h", "extra"]):
+        narrow = app_for(args)
+        assert narrow is not app and [c.callback for c in narrow.registered_commands] == [
+            c.callback for c in app.registered_commands if c.callback is not None and
+            (c.name or c.callback.__name__.replace("_", "-")) == command]
+        whole = CliRunner().invoke(app, args)
+        one = CliRunner().invoke(narrow, args)
+        assert (one.exit_code, one.stdout, one.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+    for args in ([], ["--version"], ["lnit"], ["-V", command]):
+        assert app_for(args) is app
