@@ -335,3 +335,20 @@ def test_one_command_app_says_what_the_whole_app_says(command: str) -> None:
         assert (one.exit_code, one.stdout, one.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
     for args in ([], ["--version"], ["lnit"], ["-V", command]):
         assert app_for(args) is app
+
+
+def test_packs_hold_no_paths_and_cached_outcomes_get_the_path_given(history: Path, _private_cache: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outcomes are stored without their path (a Path per sibling was a tenth of reading a pack); each
+    one read back is named by the path of this run, the broken file's error too."""
+    import pickletools
+
+    first = run_cli("lint", history, "--format", "json")
+    [pack] = _entries(_private_cache)
+    names = {arg for op, arg, _ in pickletools.genops(pack.read_bytes()) if op.name == "SHORT_BINUNICODE"}
+    assert "PosixPath" not in names and "pathlib" not in names
+    monkeypatch.chdir(history)
+    second = run_cli("lint", ".", "--format", "json")
+    assert {f["path"] for f in second.json()["findings"]} == {
+        os.path.relpath(f["path"], history) for f in first.json()["findings"]}
+    assert "migrations/versions/zz_broken.py" in {f["path"] for f in second.json()["findings"]}
