@@ -210,7 +210,7 @@ def _without_path(migration: Any) -> tuple[Any, ...]:
     """How a Migration is pickled into a pack: as the default reduction does, less ``path``."""
     state = dict(vars(migration))
     state["path"] = None
-    return copyreg.__newobj__, (type(migration),), state
+    return copyreg.__newobj__, (type(migration),), state  # type: ignore[attr-defined]  # not in typeshed
 
 
 class _SafeUnpickler(pickle.Unpickler):
