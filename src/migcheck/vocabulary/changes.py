@@ -73,6 +73,8 @@ class ColumnSpec:
 
 @dataclass(kw_only=True)
 class CreateTable(Change):
+    """``op.create_table`` / CREATE TABLE."""
+
     table: str
     columns: list[ColumnSpec] = field(default_factory=list)
     if_not_exists: bool = False
@@ -80,6 +82,8 @@ class CreateTable(Change):
 
 @dataclass(kw_only=True)
 class DropTable(Change):
+    """``op.drop_table`` / DROP TABLE."""
+
     table: str
     if_exists: bool = False
     cascade: bool = False
@@ -87,12 +91,16 @@ class DropTable(Change):
 
 @dataclass(kw_only=True)
 class RenameTable(Change):
+    """``op.rename_table`` / ALTER TABLE .. RENAME TO."""
+
     table: str
     new_name: str
 
 
 @dataclass(kw_only=True)
 class AddColumn(Change):
+    """``op.add_column`` / ALTER TABLE .. ADD COLUMN."""
+
     table: str
     column: ColumnSpec
     if_not_exists: bool = False
@@ -100,6 +108,8 @@ class AddColumn(Change):
 
 @dataclass(kw_only=True)
 class DropColumn(Change):
+    """``op.drop_column`` / ALTER TABLE .. DROP COLUMN."""
+
     table: str
     column: str
     if_exists: bool = False
@@ -107,6 +117,8 @@ class DropColumn(Change):
 
 @dataclass(kw_only=True)
 class RenameColumn(Change):
+    """``op.alter_column(new_column_name=...)`` / ALTER TABLE .. RENAME COLUMN."""
+
     table: str
     column: str
     new_name: str
@@ -142,6 +154,8 @@ class AlterColumn(Change):
 
 @dataclass(kw_only=True)
 class CreateIndex(Change):
+    """``op.create_index`` / CREATE INDEX."""
+
     name: str | None
     table: str | None
     columns: list[str] = field(default_factory=list)
@@ -153,6 +167,8 @@ class CreateIndex(Change):
 
 @dataclass(kw_only=True)
 class DropIndex(Change):
+    """``op.drop_index`` / DROP INDEX."""
+
     name: str | None
     table: str | None = None
     concurrently: bool = False
@@ -164,6 +180,8 @@ ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclu
 
 @dataclass(kw_only=True)
 class AddConstraint(Change):
+    """``op.create_foreign_key`` and the other ``op.create_*`` constraints / ALTER TABLE .. ADD CONSTRAINT."""
+
     kind_of: ConstraintKind
     name: str | None
     table: str | None
@@ -177,6 +195,8 @@ class AddConstraint(Change):
 
 @dataclass(kw_only=True)
 class DropConstraint(Change):
+    """``op.drop_constraint`` / ALTER TABLE .. DROP CONSTRAINT."""
+
     name: str | None
     table: str | None
     kind_of: str | None = None
@@ -184,6 +204,8 @@ class DropConstraint(Change):
 
 @dataclass(kw_only=True)
 class ValidateConstraint(Change):
+    """ALTER TABLE .. VALIDATE CONSTRAINT."""
+
     name: str | None
     table: str | None
     #: The strongest lock the other subcommands of the same ALTER TABLE take (``ALTER TABLE t DROP COLUMN x,
