@@ -352,3 +352,19 @@ def test_packs_hold_no_paths_and_cached_outcomes_get_the_path_given(history: Pat
     assert {f["path"] for f in second.json()["findings"]} == {
         os.path.relpath(f["path"], history) for f in first.json()["findings"]}
     assert "migrations/versions/zz_broken.py" in {f["path"] for f in second.json()["findings"]}
+
+
+def test_the_code_fingerprint_reads_every_module_of_the_package(tmp_path: Path) -> None:
+    """The fingerprint lists the package with os.walk (faster than rglob): the same files, in a fixed order,
+    and any of them edited is a new fingerprint."""
+    package = Path(cache_module.__file__).resolve().parent.parent
+    listed = cache_module._package_sources(str(package))
+    assert listed == sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py"))
+    assert "sources/cache.py" in listed and "cli.py" in listed
+    copy = tmp_path / "migcheck"
+    (copy / "sub" / "__pycache__").mkdir(parents=True)
+    (copy / "a.py").write_text("")
+    (copy / "sub" / "b.py").write_text("")
+    (copy / "sub" / "__pycache__" / "c.py").write_text("")
+    (copy / "sub" / "notes.txt").write_text("")
+    assert cache_module._package_sources(str(copy)) == ["a.py", "sub/b.py"]

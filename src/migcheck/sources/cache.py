@@ -71,12 +71,24 @@ def cache_root() -> Path:
 def _code_fingerprint() -> str:
     """What decides a file's loaded form besides the file: migcheck's code and sqlglot's version."""
     digest = hashlib.sha256(f"{FORMAT}|{VERSION}|{sys.version}".encode())
-    package = Path(__file__).resolve().parent.parent  # the migcheck package
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode())
-        digest.update(source.read_bytes())
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # the migcheck package
+    for name in _package_sources(package):
+        digest.update(name.encode())
+        with open(os.path.join(package, name), "rb") as source:
+            digest.update(source.read())
     digest.update(_sqlglot_version().encode())
     return digest.hexdigest()[:32]
+
+
+def _package_sources(package: str) -> list[str]:
+    """Every ``.py`` file under ``package``, as sorted relative POSIX paths (os.walk: half the time of rglob)."""
+    found: list[str] = []
+    for folder, subfolders, files in os.walk(package):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        relative = os.path.relpath(folder, package).replace(os.sep, "/")
+        prefix = "" if relative == "." else relative + "/"
+        found.extend(prefix + name for name in files if name.endswith(".py"))
+    return sorted(found)
 
 
 def _sqlglot_version() -> str:
