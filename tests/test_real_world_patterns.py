@@ -547,3 +547,14 @@ def test_an_application_json_type_decorator_is_judged_by_what_it_stores(tmp_path
                             _JSON_REVISION)
         found = of(lint(root, "--dialect", "postgresql"), "json-instead-of-jsonb")
         assert where(found) == expected, impl
+
+
+def test_application_column_types_are_judged_by_the_type_they_store() -> None:
+    """held-out-3 #8: ChoiceType stores Unicode(255), a project TypeDecorator its impl; a type whose impl
+    migcheck cannot find is a warning that says so, never a certain rewrite."""
+    rules = FIXTURES / "rules" / "alter-column-type"
+    assert of(lint(rules / "safe_application_types"), "alter-column-type") == []
+    found = of(lint(rules / "bad_application_types"), "alter-column-type")
+    assert [(f["line"], f["severity"]) for f in found] == [(16, "error"), (17, "error"), (18, "warning")]
+    assert "to KindType() (stored as Unicode(20))" in found[1]["message"]
+    assert "OpaqueType() is a type migcheck cannot read" in found[2]["message"]

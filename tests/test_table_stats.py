@@ -444,3 +444,13 @@ def test_the_folded_replay_agrees_with_replaying_each_revision(seed: int) -> Non
     heads = (rng.choice(migrations).revision,)
     linted = rng.sample(migrations, k=rng.randint(1, len(migrations)))
     assert since_snapshot(linted, graph, heads) == _replayed_per_revision(linted, graph, heads)
+
+
+def test_a_snapshot_symlinked_out_of_the_project_is_not_read(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A pull request's config can name a committed symlink to any file the CI runner can read."""
+    outside = tmp_path_factory.mktemp("outside") / "secret.json"
+    _snapshot(outside, [_table("products", 40, 16384)], age_days=1)
+    (project / "s.json").symlink_to(outside)
+    run = run_cli("lint", project / "versions", "--table-stats", project / "s.json", "--no-config")
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1
+    assert "not read: a symlink to" in run.stderr and "outside the project" in run.stderr

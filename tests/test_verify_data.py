@@ -207,3 +207,16 @@ def test_the_pytest_plugin_shows_the_data_check_failure(
     assert outcomes["migcheck::test_migcheck[verify:0002]"] == "FAILED"
     result.stdout.fnmatch_lines(["*0002_split_name.py:13  data-check-failed  error: data check of 0002: *"
                                  "verify-data/0002.toml *after* #1: row 1 *has first_name = 'Ada', last_name = 'Ada'*"])
+
+
+def test_a_data_file_symlinked_out_of_the_project_is_not_read(tmp_path: Path) -> None:
+    """verify-data files come from the project; a symlink leading out of it is refused before anything runs."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.toml").write_text("[[after]]\nsql = 'SELECT 1'\n", encoding="utf-8")
+    folder = tmp_path / "project" / "verify-data"
+    folder.mkdir(parents=True)
+    (folder / "0002.toml").symlink_to(outside / "x.toml")
+    run = run_cli("verify", GOOD, "--verify-data", folder)
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1
+    assert "0002.toml: not read: a symlink to" in run.stderr

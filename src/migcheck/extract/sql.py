@@ -131,16 +131,65 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
             return [added, *statement_changes(f"ALTER TABLE {m.group(1)} {m.group(5)[1:].strip()}", dialect, common)]
         return [added]
     try:
-        tree = _parse(sql, dialect)
+        tree = _parse(_sqlglot_spelling(sql), dialect)
     except Exception as exc:  # sqlglot raises several error types; all mean "not understood"
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return [RawSQL(text=sql, keyword=keyword, understood=False, reason=reason, **common)]
+        return _per_clause(sql, dialect, common) or _per_name(sql, dialect, common) or [
+            RawSQL(text=sql, keyword=keyword, understood=False, reason=reason, **common)]
     if tree is None:
         return []
     try:
-        return _convert(tree, sql, keyword, dialect, common)
+        out = _convert(tree, sql, keyword, dialect, common)
     except Exception as exc:  # a shape this converter does not know; keep the SQL as raw text
         return [RawSQL(text=sql, keyword=keyword, understood=False, reason=f"unexpected shape: {exc}", **common)]
+    if len(out) == 1 and isinstance(out[0], RawSQL) and out[0].keyword == "ALTER TABLE":
+        return _per_clause(sql, dialect, common) or out  # sqlglot kept it as an opaque command
+    return out
+
+
+#: Type spellings PostgreSQL takes and sqlglot does not parse, and the same type in words it does.
+_SPELLINGS = [(re.compile(r"\bbit\s+varying\b", re.I), "VARBIT"),
+              (re.compile(r"\bnational\s+char(?:acter)?\s+varying\b", re.I), "VARCHAR")]
+_QUOTED = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
+
+
+def _sqlglot_spelling(sql: str) -> str:
+    """``bit varying(8)`` -> ``VARBIT(8)`` outside quotes: PostgreSQL's other name for the same type, which
+    sqlglot parses (with ``bit varying`` it fails, or keeps a whole ALTER TABLE as an opaque command)."""
+    if not any(pattern.search(sql) for pattern, _ in _SPELLINGS):
+        return sql
+    parts = _QUOTED.split(sql)
+    for i in range(0, len(parts), 2):
+        for pattern, word in _SPELLINGS:
+            parts[i] = pattern.sub(word, parts[i])
+    return "".join(parts)
+
+
+#: ``DROP INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]``, and the same for the other objects.
+_DROP_LIST = re.compile(
+    r"^(?P<head>DROP\s+(?:INDEX|TABLE|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|TYPE)\s+(?:CONCURRENTLY\s+)?"
+    r"(?:IF\s+EXISTS\s+)?)(?P<names>.+?)(?P<tail>\s+(?:CASCADE|RESTRICT))?\s*;?\s*$", re.I | re.S)
+
+
+def _per_name(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
+    """``DROP INDEX a, b``, which sqlglot cannot parse, as one DROP per name; [] for a single name."""
+    m = _DROP_LIST.match(sql)
+    names = split_top_level(m.group("names")) if m else []
+    if m is None or len(names) < 2:
+        return []
+    tail = m.group("tail") or ""
+    return [c for name in names for c in statement_changes(f"{m.group('head')}{name}{tail}", dialect, common)]
+
+
+def _per_clause(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
+    """An ALTER TABLE of several subcommands sqlglot cannot read whole, read one subcommand at a time, so
+    one it cannot read (reported as such) does not hide the others; [] when there is only one."""
+    m = _ALTER_TABLE.match(sql)
+    clauses = split_top_level(m.group(2)) if m else []
+    if m is None or len(clauses) < 2:
+        return []
+    head = sql[: m.start(2)].rstrip()
+    return [c for clause in clauses for c in statement_changes(f"{head} {clause}", dialect, common)]
 
 
 def _validate_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change] | None:
@@ -238,8 +287,12 @@ def _whole_table(statement: object) -> bool:
 def _unbounded_predicate(node: object) -> bool:
     from sqlglot import exp
 
+    negated = False
     while isinstance(node, exp.Paren | exp.Not):
+        negated = negated or isinstance(node, exp.Not)
         node = node.this
+    if negated and isinstance(node, exp.In) and node.args.get("query") is not None:
+        return False  # key NOT IN (SELECT id FROM other): an anti-join, the orphans only
     if isinstance(node, exp.Connector):
         return _unbounded_predicate(node.this) and _unbounded_predicate(node.expression)
     if isinstance(node, exp.Is | exp.Boolean):
@@ -539,6 +592,8 @@ def _column_spec(coldef: exp.Expression, render: str, sql: str | None = None) ->
             spec.server_default_text = _written(ckind.this, sql, "DEFAULT") if sql else None
         elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
             spec.primary_key = True
+        elif isinstance(ckind, exp.Reference):
+            spec.references = _table_name(ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this)
         elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):
             if ckind.args.get("expression") is not None:  # GENERATED ALWAYS AS (expr): virtual (PG 18)
                 spec.computed = ckind.args["expression"].sql(render)

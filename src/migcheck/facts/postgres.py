@@ -45,40 +45,71 @@ class LazyRegex:
 
 # -- ADD COLUMN defaults ---------------------------------------------------------------------------
 
-#: Built-in and common extension functions marked VOLATILE (``pg_proc.provolatile = 'v'``) that people
-#: use as column defaults. A default calling one is evaluated per row, so ADD COLUMN rewrites the table.
-VOLATILE_FUNCTIONS = frozenset({
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "random",
-    "random_normal",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "currval",
-    "lastval",
-    "setseed",
-    "gen_random_bytes",
-    "gen_salt",
+#: Functions of common extensions (uuid-ossp, pgcrypto) and of PostgreSQL 16-18 that people use as column
+#: defaults and that are VOLATILE (``pg_proc.provolatile = 'v'``); PostgreSQL's own are in pg_functions.
+EXTENSION_VOLATILE = frozenset({
+    "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "uuidv4", "uuidv7", "random_normal",
+    "gen_random_bytes", "gen_salt",
+})
+#: The same extensions' IMMUTABLE or STABLE functions.
+EXTENSION_NOT_VOLATILE = frozenset({
+    "uuid_generate_v3", "uuid_generate_v5", "uuid_nil", "uuid_ns_dns", "uuid_ns_url", "uuid_ns_oid", "uuid_ns_x500",
+    "digest", "hmac", "crypt", "armor", "dearmor", "uuid_extract_timestamp", "uuid_extract_version",
+})
+#: Words written like calls that are SQL syntax or type names, not functions: ``COALESCE(...)``,
+#: ``'x'::character varying(20)``, ``CAST(... AS numeric(10, 2))``.
+_SYNTAX = frozenset({
+    "coalesce", "nullif", "greatest", "least", "cast", "row", "array", "exists", "any", "some", "all", "in", "and",
+    "or", "not", "case", "when", "then", "else", "values", "current_timestamp", "current_time", "localtimestamp",
+    "localtime", "trim", "position", "overlay", "substring", "extract", "collate", "is", "as", "varying", "varchar",
+    "character", "char", "decimal", "precision", "float", "bit", "interval", "with", "zone", "time", "timestamp",
+    "select", "from", "where", "filter", "over", "distinct", "using", "on", "like", "ilike", "similar", "between",
 })
 _CALL = LazyRegex(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL2", "SERIAL4", "SERIAL8"}
 
 
+def _calls(default: str | None) -> Iterator[str]:
+    """The names a default expression calls, lower case, without a schema (``public.f(`` gives ``f``)."""
+    if default:
+        for match in _CALL.finditer(_strip_literals(default)):
+            yield match.group(1).lower()
+
+
 def volatile_call(default: str | None) -> str | None:
-    """The first volatile function called by a default expression, e.g. ``"gen_random_uuid"``."""
-    if not default:
-        return None
-    text = _strip_literals(default)
-    for match in _CALL.finditer(text):
-        name = match.group(1).lower()
-        if name in VOLATILE_FUNCTIONS:
+    """The first VOLATILE function (PostgreSQL's own or a common extension's) a default calls, e.g.
+    ``"gen_random_uuid"``: PostgreSQL evaluates it for every existing row."""
+    from migcheck.facts.pg_functions import VOLATILE
+
+    for name in _calls(default):
+        if name in VOLATILE or name in EXTENSION_VOLATILE:
             return name
     return None
+
+
+def unknown_call(default: str | None) -> str | None:
+    """The first function a default calls that is neither PostgreSQL's own nor a common extension's: the
+    project's, which PostgreSQL takes as VOLATILE unless its CREATE FUNCTION says IMMUTABLE or STABLE."""
+    from migcheck.facts.pg_functions import NOT_VOLATILE, VOLATILE
+
+    for name in _calls(default):
+        if name not in _SYNTAX and name not in NOT_VOLATILE and name not in VOLATILE \
+                and name not in EXTENSION_NOT_VOLATILE and name not in EXTENSION_VOLATILE:
+            return name
+    return None
+
+
+_DECLARED = LazyRegex(
+    r"\bCREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?:\"?[A-Za-z_][A-Za-z0-9_]*\"?\s*\.\s*)?\"?([A-Za-z_][A-Za-z0-9_]*)"
+)
+_NOT_VOLATILE_WORD = LazyRegex(r"\b(?:IMMUTABLE|STABLE)\b")
+
+
+def declares_not_volatile(sql: str, name: str) -> bool:
+    """True when ``sql`` is a CREATE FUNCTION of ``name`` declared IMMUTABLE or STABLE."""
+    text = sql.upper()
+    match = _DECLARED.search(text) if "FUNCTION" in text else None
+    return match is not None and match.group(1).lower() == name and _NOT_VOLATILE_WORD.search(text) is not None
 
 
 def is_serial(type_text: str | None) -> bool:
@@ -131,6 +162,13 @@ _ALIASES = {
     "cidr": "cidr", "inet": "inet", "bit": "bit", "varbit": "varbit", "bitvarying": "varbit",
     "json": "json", "jsonb": "jsonb", "uuid": "uuid", "bytea": "bytea", "largebinary": "bytea",
     "xml": "xml",
+}
+#: ``parse_type(...).name`` of the types of SQLAlchemy and PostgreSQL (``VARCHAR``, ``Unicode``, ``Enum``...):
+#: any other name is an application or library type.
+KNOWN_TYPE_NAMES = frozenset(_ALIASES.values()) | {
+    "enum", "array", "hstore", "money", "oid", "tsvector", "tsquery", "point", "line", "lseg", "box", "path",
+    "polygon", "circle", "macaddr", "macaddr8", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
+    "daterange", "serial", "bigserial", "smallserial", "pickletype", "pg_lsn", "regclass", "name",
 }
 _TYPE_TEXT = LazyRegex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
 _WITH_TZ = LazyRegex(r"\bwith\s+time\s+zone\b", re.I)
@@ -254,6 +292,18 @@ def using_is_plain_cast(using: str | None, column: str) -> bool:
         return False
     name = match.group(1) or match.group(2)
     return name is not None and name.lower() == column.lower()
+
+
+_CAST_CALL = LazyRegex(r"\bCAST\s*\(", re.I)
+
+
+def using_computes(using: str | None, column: str) -> bool:
+    """Whether a USING expression is computed for every row whatever the two types are: anything but the
+    column or one cast of it (``col::text::new_enum`` goes through text's output and the enum's input)."""
+    if not using_is_plain_cast(using, column):
+        return True
+    text = _strip_literals(using or "")
+    return text.count("::") + len(list(_CAST_CALL.finditer(text))) > 1
 
 
 # -- conditions -------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from migcheck.rules.built import BuiltSchema, BuiltTable, build, same_type, type
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
-from migcheck.vocabulary.changes import AddColumn, Change, CreateTable, DropColumn, DropTable
+from migcheck.vocabulary.changes import AddColumn, AddConstraint, Change, CreateTable, DropColumn, DropTable
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
@@ -121,7 +121,8 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         candidates = [a for a in adds if id(a) not in used and a.table.lower() == drop.table.lower()
                       and a.column.name and a.column.name.lower() != drop.column.lower()
                       and schema.column(a.table, a.column.name) is None
-                      and same_type(old.type, a.column.type) is True]
+                      and same_type(old.type, a.column.type) is True
+                      and not _point_elsewhere(old.references, _references(changes, a))]
         if len(candidates) > 1:
             candidates = [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
         if len(candidates) != 1:
@@ -138,6 +139,24 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
             f"# instead of the drop_column and add_column\n# the running release still selects {drop.column}: "
             f"see rename-column for the safe sequence",
         )
+
+
+def _references(changes: list[Change], add: AddColumn) -> str | None:
+    """The table the added column's foreign key points to: inline, or a one-column foreign key added with it."""
+    if add.column.references:
+        return add.column.references
+    name = (add.column.name or "").lower()
+    for c in changes:
+        if isinstance(c, AddConstraint) and c.kind_of == "foreign_key" and c.referent and c.table \
+                and c.table.lower() == add.table.lower() and [x.lower() for x in c.columns] == [name]:
+            return c.referent
+    return None
+
+
+def _point_elsewhere(old: str | None, new: str | None) -> bool:
+    """Two foreign keys to different tables (``resource_group_id`` -> ``package_id``): a new relation, not a
+    rename. A key on one side only says nothing: a rename may drop or add it."""
+    return old is not None and new is not None and old.lower() != new.lower()
 
 
 def _evidence(ctx: RevisionContext, drop: Change) -> str:

@@ -19,6 +19,7 @@ from typing import Literal
 from migcheck.facts.postgres import parse_type
 from migcheck.vocabulary.changes import (
     AddColumn,
+    AddConstraint,
     AlterColumn,
     Change,
     ColumnSpec,
@@ -51,6 +52,8 @@ class BuiltColumn:
     nullable: bool | None
     path: Path
     line: int
+    #: The table its foreign key points to (inline ``ForeignKey`` or a one-column foreign key added later).
+    references: str | None = None
 
 
 @dataclass
@@ -153,6 +156,11 @@ class BuiltSchema:
                     found.type = change.type
                 if change.nullable is not None:
                     found.nullable = change.nullable
+        elif isinstance(change, AddConstraint) and change.kind_of == "foreign_key" and change.table \
+                and len(change.columns) == 1 and change.referent:
+            found = self.column(change.table, change.columns[0])
+            if found is not None:
+                found.references = change.referent
         elif isinstance(change, RawSQL) and change.is_schema:
             words = change.keyword.upper()
             if not any(words == h or words.startswith(h + " ") for h in _HARMLESS) or not change.understood:
@@ -199,7 +207,7 @@ def _root(node: ast.expr) -> str | None:
 
 
 def _column(spec: ColumnSpec, path: Path) -> BuiltColumn:
-    return BuiltColumn(spec.name or "", spec.type, not spec.is_not_null, path, spec.line)
+    return BuiltColumn(spec.name or "", spec.type, not spec.is_not_null, path, spec.line, spec.references)
 
 
 def build(migrations: Iterable[Migration]) -> BuiltSchema:

@@ -6,8 +6,22 @@ from collections.abc import Iterator
 
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, revision_rule
-from migcheck.vocabulary.changes import DataChange
+from migcheck.vocabulary.changes import Change, DataChange
 from migcheck.vocabulary.findings import Severity
+
+
+def _transactions(changes: list[Change]) -> dict[int, int]:
+    """id(change) -> the number of the transaction it runs in: every statement of an ``autocommit_block()``
+    is a transaction of its own, and the statements after the block start a new one."""
+    out: dict[int, int] = {}
+    number = 0
+    for change in changes:
+        if change.in_transaction:
+            out[id(change)] = number
+        else:
+            out[id(change)] = number = number + 1
+            number += 1
+    return out
 
 
 @revision_rule("mixed-schema-and-data-change", severity=Severity.WARNING)
@@ -24,6 +38,17 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     # that runs first only keeps its own rows locked while the DDL after it waits for its lock.
     position = {id(c): i for i, c in enumerate(changes)}
     after_ddl = [c for c in data if position[id(c)] > position[id(first_schema)]]
+    if ctx.dialect not in ("mysql", "sqlite"):
+        # PostgreSQL holds a lock until its transaction ends: only DDL in the data change's own transaction
+        # counts. autocommit_block() commits what ran before it, runs each statement on its own, and starts
+        # a new transaction after it.
+        tx = _transactions(changes)
+        data = [c for c in data if c.in_transaction and any(tx[id(s)] == tx[id(c)] for s in schema)]
+        if not data:
+            return
+        after_ddl = [c for c in data if any(tx[id(s)] == tx[id(c)] and position[id(s)] < position[id(c)]
+                                            for s in schema)]
+        first_schema = next(s for s in schema if tx[id(s)] == tx[id((after_ddl or data)[0])])
     first = (after_ddl or data)[0]
     what = {
         "update": "an UPDATE",
@@ -36,6 +61,17 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     on = f" on {first.table}" if first.table else ""
     fix = ("move the data change into a revision of its own (`alembic revision -m \"backfill ...\"`) that "
            "runs after the schema revision")
+    if ctx.dialect == "sqlite":
+        # pysqlite opens a transaction only for INSERT/UPDATE/DELETE, and Alembic takes SQLite as
+        # non-transactional: DDL before the data change is committed at once; DDL after it joins its
+        # transaction, and both roll back together.
+        if after_ddl:
+            yield Hit(f"{what}{on} runs after schema changes of the same revision (first at line {first_schema.line}): "
+                      "on SQLite each DDL statement that runs outside a data change's transaction commits at once "
+                      "(pysqlite opens transactions for INSERT, UPDATE and DELETE only), so when the data change "
+                      "fails the schema change stays, alembic_version is not updated, and re-running the revision "
+                      "fails on the DDL already applied", line=first.line, fix=fix)
+        return
     if ctx.dialect == "mysql":
         if after_ddl:
             why = ("MySQL commits each DDL statement at once, so when the data change fails the schema change "

@@ -6,9 +6,11 @@ Most of these are off by default (``--select`` them); ``identifier-too-long`` an
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 
+from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_type
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
@@ -261,7 +263,7 @@ _SQLALCHEMY_MODULES = {"sa", "sqlalchemy", "postgresql", "pg", "postgres", "psql
                        "mysql", "sqlite", "dialects", "sqlalchemy.types", "sqlalchemy.dialects.postgresql"}
 
 
-def _sqlalchemy_type(ctx: RevisionContext, module: str | None) -> bool:
+def _sqlalchemy_type(ctx: RevisionContext, module: str | None, name: str = "JSON") -> bool:
     """The column type is SQLAlchemy's own, not an application class with the same name (a
     ``TypeDecorator`` called ``JSON`` whose ``impl`` is JSONB): such a type is judged by what the
     application's decorator stores (``_decorator_stores_json``)."""
@@ -272,9 +274,34 @@ def _sqlalchemy_type(ctx: RevisionContext, module: str | None) -> bool:
             return False  # ``from app import types`` shadows a familiar name
         return module in _SQLALCHEMY_MODULES or top in _SQLALCHEMY_MODULES
     for imp in imports:  # a bare ``JSON``: whoever imported it
-        if imp.module.split(".")[0] != "sqlalchemy" and ("JSON" in imp.names or "*" in imp.names):
+        if imp.module.split(".")[0] != "sqlalchemy" and (name in imp.names or "*" in imp.names):
             return False
     return True
+
+
+#: Types of libraries migcheck knows without reading them: name -> the type they store when no
+#: ``impl`` argument is given (sqlalchemy_utils' ``ChoiceType(choices, impl=None)`` stores Unicode(255)).
+_LIBRARY_IMPLS = {"ChoiceType": "Unicode(255)"}
+
+
+def stored_type(ctx: RevisionContext, text: str | None, module: str | None = None) -> tuple[str | None, bool]:
+    """(the type PostgreSQL stores for ``text``, whether migcheck knows it). SQLAlchemy's own types are
+    themselves; an application or library type (a ``TypeDecorator``) is its ``impl`` when it can be read
+    statically (the application's class, sqlalchemy_utils' ``ChoiceType``), and unknown otherwise."""
+    if not text:
+        return text, True
+    name = text.partition("(")[0].rsplit(".", 1)[-1].strip()
+    parsed = parse_type(text)
+    if _sqlalchemy_type(ctx, module, name) and parsed is not None and parsed.name in KNOWN_TYPE_NAMES:
+        return text, True
+    if name in _LIBRARY_IMPLS:
+        return _library_impl(text, _LIBRARY_IMPLS[name])
+    app = ctx.app.head if ctx.app else None
+    decorator = app.type_decorators.get(name) if app else None
+    impl_text = decorator.impl_for(ctx.dialect) if decorator else None
+    if impl_text:
+        return impl_text, True
+    return text, False
 
 
 def _decorator_stores_json(ctx: RevisionContext, type_text: str | None) -> bool:
@@ -285,6 +312,19 @@ def _decorator_stores_json(ctx: RevisionContext, type_text: str | None) -> bool:
     decorator = head.type_decorators.get(name) if head and name else None
     impl = decorator.impl_for("postgresql") if decorator else None
     return split_type(impl)[0] == "JSON"
+
+
+def _library_impl(text: str, default: str) -> tuple[str | None, bool]:
+    """``ChoiceType(ROLES)`` -> its default impl; ``ChoiceType(ROLES, impl=sa.Integer())`` (or the impl
+    passed second) -> that impl."""
+    try:
+        call = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return text, False
+    if not isinstance(call, ast.Call):
+        return default, True
+    given = next((k.value for k in call.keywords if k.arg == "impl"), call.args[1] if len(call.args) > 1 else None)
+    return (ast.unparse(given), True) if given is not None else (default, True)
 
 
 # -- identifier-too-long --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from migcheck.facts.postgres import parse_statement
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
@@ -45,6 +46,19 @@ def _undoable(change: Change) -> bool:
     return change.is_schema
 
 
+def _enum_value_added(change: Change) -> bool | None:
+    """For ALTER TYPE .. ADD VALUE: whether it says IF NOT EXISTS; None for any other change."""
+    if not isinstance(change, RawSQL):
+        return None
+    stmt = parse_statement(change.text)
+    return stmt.if_not_exists if stmt is not None and stmt.verb == "ADD VALUE" else None
+
+
+def _label(change: Change) -> str:
+    stmt = parse_statement(change.text) if isinstance(change, RawSQL) else None
+    return (stmt.value if stmt else None) or "..."
+
+
 @revision_rule("missing-downgrade", severity=Severity.WARNING)
 def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     """The upgrade changes the schema and the downgrade is missing or does nothing."""
@@ -60,6 +74,22 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     downgrade = migration.downgrade
     if downgrade is not None and not downgrade.trivial:
         return
+    if downgrade is not None and not downgrade.raises:
+        # PostgreSQL cannot drop an enum value: `pass` is the inverse of ADD VALUE. The old release runs
+        # with the extra value; only a re-upgrade without IF NOT EXISTS fails on it.
+        added = [c for c in schema_changes if _enum_value_added(c) is not None]
+        plain = [c for c in added if _enum_value_added(c) is False]
+        if len(added) == len(schema_changes):
+            if plain:
+                yield Hit(
+                    f"revision {migration.revision}'s downgrade() does nothing, which is right for ALTER TYPE .. "
+                    f"ADD VALUE (PostgreSQL cannot drop an enum value), but the value stays: after a downgrade, "
+                    f"upgrading again fails with 'enum label \"{_label(plain[0])}\" already exists' (PostgreSQL 15)",
+                    line=plain[0].line,
+                    fix="write the statement as ALTER TYPE .. ADD VALUE IF NOT EXISTS '...', so it runs again",
+                )
+            return
+        schema_changes = [c for c in schema_changes if _enum_value_added(c) is not True]
     if downgrade is None:
         where = "has no downgrade() function"
     else:

@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from migcheck.facts.postgres import LazyRegex, parse_statement, unquote
+from migcheck.facts.postgres import KNOWN_TYPE_NAMES, LazyRegex, parse_statement, parse_type, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
@@ -54,11 +54,41 @@ def _created_enums(migration: Migration) -> set[str]:
     return names
 
 
-def _uses(change: Change, values: list[str]) -> str | None:
+_ANY_ENUM_NAME = LazyRegex(r"^(?:[\w.]*\.)?enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S | re.I)
+
+
+_RENAME_VALUE = LazyRegex(r"^ALTER\s+TYPE\s+\S+\s+RENAME\s+VALUE\b", re.I)
+
+
+def _of_another_type(type_text: str | None, enum: str, origin: str) -> bool:
+    """Whether a column of type ``type_text`` certainly is not of enum type ``enum``: another named enum
+    (``sa.Enum(..., name="ck_package_manager")``, a type name in SQL) or a plain type (``sa.Text()``); an
+    ``Enum`` with no name, a Python name bound at run time (``manager``), or no type at all may be this one."""
+    if not type_text or enum == "?":
+        return False
+    own = unquote(enum.rsplit(".", 1)[-1]).lower()
+    if m := _ANY_ENUM_NAME.match(type_text.strip()):
+        return unquote(m.group(1).rsplit(".", 1)[-1]).lower() != own
+    base = type_text.partition("(")[0].strip().rsplit(".", 1)[-1]
+    if base.lower() == "enum":
+        return False
+    if origin == "sql":
+        return unquote(base).lower() != own
+    parsed = parse_type(type_text)
+    return parsed is not None and parsed.name in KNOWN_TYPE_NAMES and parsed.name not in {"enum", "array"}
+
+
+def _uses(change: Change, values: list[str], enum: str = "?") -> str | None:
     """The added value this change writes or compares, when its text shows it. Adding the same label
-    to another enum type (or creating a type that lists it) is not a use of this type's value."""
+    to another enum type (or creating a type that lists it), or a default on a column of another type,
+    is not a use of this type's value."""
     if isinstance(change, CreateEnumType) or (isinstance(change, RawSQL) and (
-            _added(change) is not None or (change.text and _CREATE_ENUM.match(change.text.strip())))):
+            _added(change) is not None or (change.text and (
+                _CREATE_ENUM.match(change.text.strip()) or _RENAME_VALUE.match(change.text.strip()))))):
+        return None  # RENAME VALUE of a value added in the same transaction is allowed (PostgreSQL 15)
+    column_type = change.column.type if isinstance(change, AddColumn) else \
+        (change.type or change.existing_type) if isinstance(change, AlterColumn) else None
+    if _of_another_type(column_type, enum, change.origin):
         return None
     texts = [change.sql or ""]
     if isinstance(change, AddColumn):
@@ -72,12 +102,12 @@ def _uses(change: Change, values: list[str]) -> str | None:
     return None
 
 
-def _later_use(changes: list[Change], values: list[str]) -> tuple[Change, str] | None:
-    """The first change using a value before the transaction ends."""
+def _later_use(changes: list[Change], values: list[str], enum: str = "?") -> tuple[Change, str] | None:
+    """The first change using a value of ``enum`` before the transaction ends."""
     for c in changes:
         if lookback.is_commit(c):
             return None
-        if (value := _uses(c, values)) is not None:
+        if (value := _uses(c, values, enum)) is not None:
             return c, value
     return None
 
@@ -111,7 +141,7 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     position = next((i for i, c in enumerate(changes) if c is change), len(changes))
     after = changes[position + 1:]
-    use = _later_use(after, values)
+    use = _later_use(after, values, enum)
     if use is not None:
         user, value = use
         yield Hit(
@@ -124,7 +154,7 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     if change.phase != "upgrade" or ctx.env.transaction_per_migration is not False or ctx.graph is None \
             or ctx.migration.origin != "python":
         return
-    for child, user, value in _use_in_descendants(ctx, values):
+    for child, user, value in _use_in_descendants(ctx, values, enum):
         yield Hit(
             f"ALTER TYPE {enum} ADD VALUE '{value}' runs in the migration's transaction, and revision "
             f"{child.revision} uses the value (line {user.line} of {child.path.name}); env.py runs every pending "
@@ -136,7 +166,7 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
         return
 
 
-def _use_in_descendants(ctx: RevisionContext, values: list[str]) -> Iterator[tuple[Migration, Change, str]]:
+def _use_in_descendants(ctx: RevisionContext, values: list[str], enum: str) -> Iterator[tuple[Migration, Change, str]]:
     """Later revisions (children, grandchildren...) that use a value before any commit point."""
     graph = ctx.graph
     assert graph is not None
@@ -148,7 +178,7 @@ def _use_in_descendants(ctx: RevisionContext, values: list[str]) -> Iterator[tup
             continue
         seen.add(rev)
         child = graph.by_id[rev]
-        use = _later_use(child.upgrade_changes, values)
+        use = _later_use(child.upgrade_changes, values, enum)
         if use is not None:
             yield child, use[0], use[1]
             return

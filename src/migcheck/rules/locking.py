@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
+from migcheck.rules.history_index import is_commit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
-from migcheck.vocabulary.changes import AddColumn, CreateIndex, DropIndex, target_table
+from migcheck.vocabulary.changes import AddColumn, CreateIndex, DataChange, DropIndex, RawSQL, target_table
 from migcheck.vocabulary.findings import Severity
 
 
@@ -26,6 +28,8 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
     if ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type \
             and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"}:
         return  # rendered as SERIAL: PostgreSQL fills every existing row from the sequence
+    if _emptied_before(ctx, change):
+        return  # DELETE FROM t / TRUNCATE t earlier in the transaction: no row is left to violate NOT NULL
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings)
@@ -121,6 +125,8 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if ctx.dropped_here(change.table):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
+    if not change.table and change.name and (owner := _index_owner(ctx, change)) and ctx.dropped_here(owner):
+        return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
     table = f" on {change.table}" if change.table else ""
@@ -133,6 +139,30 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
             f'    op.drop_index({lit(change.name)}{table_arg}, postgresql_concurrently=True)'
         ),
     )
+
+
+def _emptied_before(ctx: RevisionContext, change: AddColumn) -> bool:
+    """Whether a DELETE without WHERE or a TRUNCATE of the table runs earlier in the same transaction."""
+    table = change.table.lower()
+    for c in reversed(lookback.before(ctx, change)):
+        if is_commit(c):
+            return False
+        if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False \
+                and (c.table or "").lower() == table:
+            return True
+        if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and c.text \
+                and re.search(rf"\bTRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?\"?{re.escape(table)}\"?\s*(?:;|$|CASCADE|RESTART)",
+                              c.text, re.I):
+            return True
+    return False
+
+
+def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
+    """The table an index dropped by name alone was created on, in this revision or an earlier one."""
+    name = (change.name or "").lower()
+    earlier = [c for m in lookback.ancestors(ctx) for c in m.upgrade_changes] + lookback.before(ctx, change)
+    return next((c.table for c in reversed(earlier)
+                 if isinstance(c, CreateIndex) and c.table and (c.name or "").lower() == name), None)
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:

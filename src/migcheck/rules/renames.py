@@ -49,6 +49,11 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             and c.table.lower() == change.table.lower() and c.column.lower() == change.new_name.lower()
             and c.new_name.lower() == old for c in ctx.migration.upgrade_changes):
         return  # renamed and renamed back in one transaction: no other session ever sees the other name
+    if ctx.dialect != "mysql" and change.in_transaction and any(
+            isinstance(c, AddColumn) and c.in_transaction and c.line > change.line and c.column.name
+            and c.table.lower() == change.table.lower() and c.column.name.lower() == old
+            for c in ctx.migration.upgrade_changes):
+        return  # a swap: a new column takes the old name in the same transaction, so running code still finds it
     for c in ctx.migration.upgrade_changes:
         if not isinstance(c, AddColumn) or c.table.lower() != change.table.lower() or not c.column.name:
             continue
@@ -73,6 +78,15 @@ def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
     """A table is renamed: the application version still running queries the old name and fails."""
     if ctx.created_here(change.table) or rolling.defers(ctx, change):
         return
+    old = change.table.lower()
+    if any(isinstance(c, RenameTable) and c.new_name.lower() == old and c.table.lower() == change.new_name.lower()
+           for c in lookback.before(ctx, change)):
+        return  # the name it gets back is the one running code uses; the name it had lived only here
+    if ctx.dialect != "mysql" and change.in_transaction and any(
+            isinstance(c, RenameTable) and c is not change and c.in_transaction and c.line > change.line
+            and c.table.lower() == change.new_name.lower() and c.new_name.lower() == old
+            for c in ctx.migration.upgrade_changes):
+        return  # renamed and renamed back in one transaction (SQLite's way to repoint foreign keys)
     for c in lookback.before(ctx, change):
         m = _DROP_VIEW.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
         if m and unquote(m.group("name").replace("`", '"')).lower() == change.new_name.lower():

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
-from migcheck.facts.postgres import classify_type_change, is_serial, parse_type, using_is_plain_cast, volatile_call
+from migcheck.facts.postgres import (
+    PgType,
+    classify_type_change,
+    declares_not_volatile,
+    is_serial,
+    parse_type,
+    unknown_call,
+    using_computes,
+    using_is_plain_cast,
+    volatile_call,
+)
 from migcheck.rules import lookback
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.design import stored_type
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, RawSQL
@@ -18,7 +30,8 @@ _INTEGER_TYPES = {"int2", "int4", "int8"}
 
 
 def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] | None:
-    """(why the ADD COLUMN rewrites the table, the kind of fix), or None when it is metadata-only."""
+    """(why the ADD COLUMN rewrites the table, the kind of fix), or None when it is metadata-only.
+    The kind ``"undeclared"`` is a project function whose volatility the history does not show."""
     col = change.column
     version = ctx.settings.postgres_version
     if col.computed and col.computed_stored:
@@ -46,7 +59,19 @@ def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] 
     if version < 11:
         return f"before PostgreSQL 11 any non-null default (here {written}) is written into every existing row " \
                f"(target: PostgreSQL {version})", "volatile"
+    unknown = unknown_call(default)
+    if unknown is not None and not _declared_not_volatile(ctx, change, unknown):
+        return f"its default calls {unknown}(), a function that is not PostgreSQL's own and that no CREATE FUNCTION " \
+               f"in the history declares IMMUTABLE or STABLE: a function is VOLATILE unless declared otherwise, and " \
+               f"unless PostgreSQL can inline it (a one-statement SQL function over non-volatile calls) it evaluates " \
+               f"it for every existing row and writes the table anew", "undeclared"
     return None
+
+
+def _declared_not_volatile(ctx: RevisionContext, change: AddColumn, name: str) -> bool:
+    """Whether this revision (before ``change``) or an earlier one creates ``name`` IMMUTABLE or STABLE."""
+    earlier = [c for m in lookback.ancestors(ctx) for c in m.upgrade_changes] + lookback.before(ctx, change)
+    return any(isinstance(c, RawSQL) and c.text and declares_not_volatile(c.text, name) for c in earlier)
 
 
 def _renders_as_serial(change: AddColumn) -> bool:
@@ -91,10 +116,14 @@ def add_column_with_volatile_default(ctx: RevisionContext, change: AddColumn) ->
             f'op.alter_column({lit(table)}, {lit(column)}, server_default=sa.text({lit(default)}))\n'
             "# then backfill existing rows in batches, in a revision of its own"
         )
+    undeclared = kind == "undeclared"
+    if undeclared:
+        fix += f"\n# or, if {unknown_call(col.server_default)}() is IMMUTABLE or STABLE, say so in its CREATE FUNCTION"
     yield Hit(
         f"column {name} is added to an existing table and {why}: the table and its indexes are rewritten "
         f"under an ACCESS EXCLUSIVE lock, which blocks every read and write until it ends",
         fix=fix,
+        severity=Severity.WARNING if undeclared else None,  # it may be declared outside the migrations
     )
 
 
@@ -193,6 +222,13 @@ def _restored_type(ctx: RevisionContext, table: str, column: str) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
+def _shown_as(stored: PgType | None, written: str | None) -> PgType | None:
+    """``ChoiceType(ROLES) (stored as Unicode(255))`` in messages, when the type written is not the one stored."""
+    if stored is None or not written or stored.text == written:
+        return stored
+    return replace(stored, text=f"{written} (stored as {stored.text})")
+
+
 @change_rule("alter-column-type", severity=Severity.ERROR, on=(AlterColumn, RawSQL), dialects={"postgresql"})
 def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Iterator[Hit]:
     """A column type change that rewrites the table and its indexes under an ACCESS EXCLUSIVE lock."""
@@ -219,13 +255,37 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     if old_text is None:
         old_text = _restored_type(ctx, table, column)
         source = "downgrade"
-    new = parse_type(change.type)
-    old = parse_type(old_text)
+    # An application type (a TypeDecorator, sqlalchemy_utils' ChoiceType) is judged by the type it stores.
+    new_text, new_known = stored_type(ctx, change.type, change.type_module)
+    old_stored, old_known = stored_type(ctx, old_text)
+    new = _shown_as(parse_type(new_text) if new_known else None, change.type)
+    old = _shown_as(parse_type(old_stored) if old_known else None, old_text)
     target = f"{table}.{column}"
     fix = (
         f'op.add_column({lit(table)}, sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
         "# write both columns from the application, backfill in batches, switch reads, then drop the old column"
     )
+    if change.using and using_computes(change.using, column) and not (new_known and old_known and old and new):
+        # whatever the types, an expression other than the column (or a plain cast of it) is computed for
+        # every row: PostgreSQL rewrites (an enum swap's USING col::text::new_enum, say)
+        yield Hit(
+            f"type of {target} changes {f'from {old_text} ' if old_text else ''}to {change.type} USING "
+            f"{shorten(change.using, 60)}: PostgreSQL computes the expression for every row, so the table and all "
+            f"its indexes are rewritten under an ACCESS EXCLUSIVE lock, blocking every read and write until it ends",
+            fix=fix,
+        )
+        return
+    if not (new_known and old_known):
+        unread = change.type if not new_known else old_text
+        yield Hit(
+            f"type of {target} changes {f'from {old_text} ' if old_text else ''}to {change.type}, and {unread} is "
+            f"a type migcheck cannot read (an application or library type whose impl it did not find in the "
+            f"application's models): unless the type it stores is binary coercible from the old one (e.g. varchar(n) to a longer varchar or "
+            f"text), the table and its indexes are rewritten under an ACCESS EXCLUSIVE lock",
+            fix=fix,
+            severity=Severity.WARNING,
+        )
+        return
     if old is None or new is None:
         yield Hit(
             f"type of {target} changes to {change.type}, and migcheck cannot tell from what (no existing_type= and "

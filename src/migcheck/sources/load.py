@@ -65,6 +65,10 @@ def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: 
 
 def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> Migration | None:
     source = read_source(path, raw)
+    if "revision" not in source:
+        # Every revision assigns ``revision``: a file that never says it is some other module (a Jinja or
+        # cookiecutter template under a linted repository root), never parsed nor reported as broken.
+        return None
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:

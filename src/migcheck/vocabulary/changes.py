@@ -64,6 +64,8 @@ class ColumnSpec:
     computed: str | None = None
     computed_stored: bool = False
     autoincrement: bool | None = None
+    #: The table an inline ``sa.ForeignKey("t.id")`` / ``REFERENCES t`` points to.
+    references: str | None = None
     line: int = 0
 
     @property

@@ -48,6 +48,9 @@ class Columns(Evaluator):
                 )
             elif call == "Identity":
                 spec.identity = True
+            elif call == "ForeignKey" and isinstance(arg, ast.Call) and arg.args:
+                target = self._str(arg.args[0], scope) or ""
+                spec.references = target.rsplit(".", 1)[0].split(".")[-1] if "." in target else None
             elif call in {"ForeignKey", "Sequence", "CheckConstraint"}:
                 continue
             elif spec.type is None:

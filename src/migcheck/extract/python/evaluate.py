@@ -49,6 +49,12 @@ class Scope:
     depth: int = 0
     #: Parameters that hold the tables by name (``def upgrade(op, tables, tester)``: ``tables.users``).
     table_sets: frozenset[str] = frozenset()
+    #: Inside a ``try`` whose handlers catch only errors a database does not raise (``except ValueError``):
+    #: a call there is a check of a value (``Locale.parse(code)``), made for whether it raises.
+    value_check: bool = False
+    #: Local names bound to the dialect's name (``dialect = op.get_bind().dialect.name``): compared with
+    #: "sqlite" they are a dialect test like the expression itself.
+    dialect_names: frozenset[str] = frozenset()
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -118,6 +124,15 @@ class Evaluator:
                     return []
                 return [{target.id: v} for v in sorted(values)]  # type: ignore[type-var]
             return ordered if iterable.func.id != "sorted" else []
+        if isinstance(iterable, ast.Call) and not iterable.args and not iterable.keywords \
+                and isinstance(iterable.func, ast.Attribute) and isinstance(iterable.func.value, ast.Name) \
+                and iterable.func.attr in {"items", "keys", "values"}:
+            # for old, new in MAPPING.items(): a module-level dict of constants (_module_sequences)
+            owner = iterable.func.value.id
+            view = self.sequences.get(f"{owner}.{iterable.func.attr}()")
+            if view is None or owner in scope.env:
+                return []
+            iterable = view
         if isinstance(iterable, ast.Name):
             # a module-level constant: a tuple of str in the scope, or a list of tuples of literals
             value = scope.env.get(iterable.id)
@@ -171,8 +186,11 @@ class Evaluator:
             member = node.value if node.attr == "value" and isinstance(node.value, ast.Attribute) else node
             if isinstance(member, ast.Attribute) and isinstance(member.value, ast.Name):
                 value = self.class_constants.get(member.value.id, {}).get(member.attr)
+                if value is None and member.value.id not in self.class_constants \
+                        and member.value.id not in scope.env:
+                    value = _STDLIB_CONSTANTS.get(ast.unparse(member))  # datetime.min
                 return None if value is None else str(value)
-            return None
+            return _STDLIB_CONSTANTS.get(ast.unparse(node))  # datetime.datetime.min
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         func = node.func
@@ -264,7 +282,16 @@ def _class_constants(tree: ast.Module) -> dict[str, dict[str, object]]:
     return found
 
 
-_MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "sort", "reverse", "clear"})
+#: The text of constants of the standard library that revisions format into SQL (``'%s' % datetime.min``).
+_STDLIB_CONSTANTS = {
+    "datetime.min": "0001-01-01 00:00:00", "datetime.max": "9999-12-31 23:59:59.999999",
+    "datetime.datetime.min": "0001-01-01 00:00:00", "datetime.datetime.max": "9999-12-31 23:59:59.999999",
+    "date.min": "0001-01-01", "date.max": "9999-12-31", "datetime.date.min": "0001-01-01",
+    "datetime.date.max": "9999-12-31",
+}
+
+_MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "sort", "reverse", "clear", "update",
+                       "setdefault", "popitem"})
 
 
 def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
@@ -279,10 +306,23 @@ def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
             mutated.add(node.value.id)
         elif isinstance(node, ast.Global | ast.Nonlocal):
             mutated.update(node.names)
+        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
+                and isinstance(node.value, ast.Name):
+            mutated.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
     found: dict[str, ast.List | ast.Tuple] = {}
     for name, value in _module_assignments(tree):
-        if isinstance(value, ast.List | ast.Tuple) and stores.get(name) == 1 and name not in mutated:
+        if stores.get(name) != 1 or name in mutated:
+            continue
+        if isinstance(value, ast.List | ast.Tuple):
             found[name] = value
+        elif isinstance(value, ast.Dict) and value.keys and all(k is not None for k in value.keys):
+            # for old, new in MAPPING.items(): the pairs as a list written out; .keys(), .values(), the dict
+            keys = [k for k in value.keys if k is not None]
+            found[f"{name}.items()"] = ast.List(
+                elts=[ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, value.values, strict=True)],
+                ctx=ast.Load())
+            found[f"{name}.keys()"] = found[name] = ast.List(elts=keys, ctx=ast.Load())
+            found[f"{name}.values()"] = ast.List(elts=list(value.values), ctx=ast.Load())
     return found
 
 
@@ -321,6 +361,11 @@ def _static_test_dialect(node: ast.expr) -> bool:
         text = ast.unparse(node)
         return "dialect" in text or "engine" in text or "get_bind" in text
     return False
+
+
+def _bound_name(node: ast.expr, scope: Scope) -> bool:
+    """A local name the walker saw bound to the dialect's name (Scope.dialect_names)."""
+    return isinstance(node, ast.Name) and node.id in scope.dialect_names
 
 
 def _names_the_backend(node: ast.expr) -> bool:
@@ -387,7 +432,7 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
-            and len(test.args) == 1 and _names_the_backend(test.func.value):
+            and len(test.args) == 1 and (_names_the_backend(test.func.value) or _bound_name(test.func.value, scope)):
         # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
         return _prefix_matches(self._literal(test.args[0], scope), self.dialect)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and depth < 3:
@@ -411,9 +456,10 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
         return None
     left, op, right = test.left, test.ops[0], test.comparators[0]
-    if not _static_test_dialect(left) and not _static_test_dialect(right):
+    left_names = _static_test_dialect(left) or _bound_name(left, scope)
+    if not left_names and not _static_test_dialect(right) and not _bound_name(right, scope):
         return None
-    other = right if _static_test_dialect(left) else left
+    other = right if left_names else left
     value = self._literal(other, scope)
     names = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
     if not names or not all(name.lower() in DIALECT_NAMES for name in names):

@@ -92,3 +92,29 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
     if not imported:
         return False
     return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))
+
+
+#: Exceptions a database call can raise, by name: the DB-API's, SQLAlchemy's, Alembic's and the drivers'.
+_DATABASE_ERRORS = {
+    "Error", "DatabaseError", "OperationalError", "ProgrammingError", "IntegrityError", "DataError",
+    "InternalError", "NotSupportedError", "InterfaceError", "DBAPIError", "SQLAlchemyError", "StatementError",
+    "NoSuchTableError", "CommandError", "DBError",
+}
+_DATABASE_MODULES = {"sqlalchemy", "sa", "exc", "alembic", "psycopg", "psycopg2", "pymysql", "MySQLdb", "sqlite3",
+                     "oslo_db", "db_exc", "asyncpg", "errors"}
+
+
+def _catches_value_errors_only(handler: ast.ExceptHandler) -> bool:
+    """``except (ValueError, UnknownLocaleError):``: no database error and no catch-all, so the guarded call
+    is a check of a value; ``except Exception`` / a bare ``except`` / ``except sa.exc.ProgrammingError`` is not."""
+    if handler.type is None:
+        return False
+    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    for node in names:
+        dotted = ast.unparse(node).split(".")
+        leaf = dotted[-1]
+        if leaf in {"Exception", "BaseException"} or leaf in _DATABASE_ERRORS or "Database" in leaf:
+            return False
+        if any(part in _DATABASE_MODULES for part in dotted[:-1]):
+            return False
+    return True

@@ -25,7 +25,13 @@ from migcheck.extract.python.data import (
     orm_bulk_write,
 )
 from migcheck.extract.python.evaluate import Scope, _class_constants, _module_numbers, _module_sequences
-from migcheck.extract.python.imports import _is_logging, _sounds_like_ddl, calls_imported_code, imported_names
+from migcheck.extract.python.imports import (
+    _catches_value_errors_only,
+    _is_logging,
+    _sounds_like_ddl,
+    calls_imported_code,
+    imported_names,
+)
 from migcheck.extract.python.nodes import _arg, _call_name, _describe, _root_name, _short, _target_names
 from migcheck.extract.python.ops import Ops, _op_aliases
 from migcheck.extract.python.strings import dynamic_sql_text
@@ -89,7 +95,8 @@ class PythonExtractor(Ops, Data):
             elif isinstance(stmt, ast.While):
                 self._walk(stmt.body, scope.child(conditional=True), out, active)
             elif isinstance(stmt, ast.Try):
-                self._walk(stmt.body, scope, out, active)
+                checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
+                self._walk(stmt.body, scope.child(value_check=True) if checks else scope, out, active)
                 for handler in stmt.handlers:
                     self._walk(handler.body, scope.child(conditional=True), out, active)
                 self._walk(stmt.orelse, scope, out, active)
@@ -124,6 +131,8 @@ class PythonExtractor(Ops, Data):
             return
         if _is_logging(root, self.imported[root]):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
+        if scope.value_check and not self._hands_database(call, scope):
+            return  # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it
         callee = ast.unparse(call.func)
         origin = self.imported[root]
         if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
@@ -133,6 +142,16 @@ class PythonExtractor(Ops, Data):
             reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
             **self._common(scope),
         ))
+
+    def _hands_database(self, call: ast.Call, scope: Scope) -> bool:
+        """Whether an argument of ``call`` is a way to the database: ``op``, a connection, a session."""
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            for node in ast.walk(arg):
+                if isinstance(node, ast.Name) and (node.id in self.op_names or node.id in scope.sessions):
+                    return True
+                if isinstance(node, ast.expr) and self._is_bind(node, scope):
+                    return True
+        return False
 
     def _loop(self, stmt: ast.For | ast.AsyncFor, scope: Scope, out: list[Change], active: set[str]) -> None:
         values = self._literal(stmt.iter, scope)
@@ -200,6 +219,10 @@ class PythonExtractor(Ops, Data):
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
+        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)):
+            scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
+            return
+        scope.dialect_names = scope.dialect_names - {name}
         if self._is_bind(value, before):
             scope.binds.add(name)
         elif _is_session_factory(value):
@@ -294,3 +317,9 @@ def is_trivial(body: list[ast.stmt]) -> bool:
                 continue
         return False
     return True
+
+
+def _names_dialect(owner: str) -> bool:
+    """``conn.dialect``, ``op.get_bind().dialect``, ``bind.engine``, ``context.get_context().dialect``: what a
+    ``.name`` reads the dialect's name from."""
+    return owner.endswith((".dialect", ".engine")) or owner in ("dialect", "engine")

@@ -1,0 +1,40 @@
+"""The false-positive rate of a hand review: overall, weighted by each rule's size, and per rule.
+
+    python scripts/review_rate.py docs/reviews/held-out-4.tsv
+
+The file is the review itself (one judged finding per line: n, rule, finding, verdict TP / FP /
+DEBATABLE, reason, and how many findings the rule has in the corpus), so the figures in
+docs/real-world.md can be recomputed from it. Weighted: each rule's sampled FP share applied to all
+of that rule's findings, summed over rules, divided by all findings.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    with Path(sys.argv[1]).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    verdicts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    size: dict[str, int] = {}
+    for row in rows:
+        verdicts[row["rule"]][row["verdict"]] += 1
+        size[row["rule"]] = int(row["findings_of_rule"])
+    total = collections.Counter(row["verdict"] for row in rows)
+    all_findings = sum(size.values())
+    weighted = sum(size[r] * c["FP"] / sum(c.values()) for r, c in verdicts.items())
+    print(f"sampled {len(rows)} of {all_findings} findings in {len(size)} rules (rules with no finding left out)")
+    print(f"TP {total['TP']}  FP {total['FP']}  debatable {total['DEBATABLE']}")
+    print(f"FP rate, sample: {100 * total['FP'] / len(rows):.1f} %")
+    print(f"FP rate, weighted by rule size: {100 * weighted / all_findings:.1f} %")
+    print("\nrule                                       findings sampled  FP  debatable")
+    for rule, c in sorted(verdicts.items(), key=lambda item: (-item[1]["FP"], -item[1]["DEBATABLE"], item[0])):
+        print(f"{rule:<42} {size[rule]:>8} {sum(c.values()):>7} {c['FP']:>3} {c['DEBATABLE']:>10}")
+
+
+if __name__ == "__main__":
+    main()
