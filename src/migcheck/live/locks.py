@@ -28,6 +28,7 @@ not count as statements of the migration.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
@@ -63,7 +64,7 @@ _KINDS = {
 RELATIONS_SQL = """
 SELECT c.oid, n.nspname, c.relname, c.relkind, c.relfilenode
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 8) <> 'pg_toast'
+WHERE c.oid >= 16384 AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 8) <> 'pg_toast'
   AND left(n.nspname, 7) <> 'pg_temp' AND c.relkind IN ('r', 'p', 'i', 'I', 'm', 'S', 'v', 'f')
 """
 NEW_RELATIONS_SQL = """
@@ -87,9 +88,7 @@ UNION ALL SELECT 'f', oid::bigint, relfilenode::text FROM pg_class WHERE oid = A
 """
 
 #: READING_SQL as a prepared statement: planned once per connection of migcheck's own engine.
-_PREPARE_READING = "PREPARE migcheck_reading(oid[], oid[]) AS " + READING_SQL.replace(
-    "%(tables)s::oid[]", "$1").replace("%(watched)s::oid[]", "$2")
-_EXECUTE_READING = "EXECUTE migcheck_reading(%(tables)s::oid[], %(watched)s::oid[])"
+_READING_BODY = READING_SQL.replace("%(tables)s::oid[]", "$1").replace("%(watched)s::oid[]", "$2")
 
 
 def _reading(cur: Any, tables: list[int], watched: list[int]) -> None:
@@ -98,18 +97,19 @@ def _reading(cur: Any, tables: list[int], watched: list[int]) -> None:
     The PREPARE runs inside the migration's transaction; prepared statements are not
     transactional, so it outlives a rollback. It is recorded only once it succeeded.
     """
-    from migcheck.live.roundtrips import OWN, PREPARED
+    from migcheck.live.roundtrips import OWN, PREPARED, statement_name
 
     params = {"tables": tables, "watched": watched}
     dbapi = getattr(cur, "connection", None)
     if dbapi is None or dbapi not in OWN:
         cur.execute(READING_SQL, params)
         return
+    name = statement_name("reading")  # random per run: the migration's SQL cannot replace it
     names = PREPARED.setdefault(dbapi, set())
-    if "migcheck_reading" not in names:
-        cur.execute(_PREPARE_READING)
-        names.add("migcheck_reading")
-    cur.execute(_EXECUTE_READING, params)
+    if name not in names:
+        cur.execute(f"PREPARE {name}(oid[], oid[]) AS {_READING_BODY}")
+        names.add(name)
+    cur.execute(f"EXECUTE {name}(%(tables)s::oid[], %(watched)s::oid[])", params)
 
 
 def mode_label(mode: str) -> str:
@@ -205,6 +205,8 @@ def relations(conn: Any) -> dict[int, Relation]:
     return {int(r[0]): Relation(int(r[0]), r[1], r[2], _KINDS.get(r[3], r[3]), int(r[4])) for r in rows}
 
 
+#: A statement after which the session has no prepared statements left (a failed EXECUTE would abort the step).
+_FORGETS_PREPARED = re.compile(r"\b(?:DEALLOCATE\s+(?:PREPARE\s+)?ALL|DISCARD\s+ALL)\b", re.I)
 _VERSION_DML = re.compile(r"\s*(?:SELECT|UPDATE|INSERT|DELETE)\b", re.I)
 _INDEX_BUILD = re.compile(r"\bINDEX\b|\bUNIQUE\b|\bPRIMARY\s+KEY\b|\bEXCLUDE\b", re.I)
 
@@ -260,6 +262,10 @@ class Recorder:
             with self._cursor(dbapi) as cur:
                 self._read_rewrites(cur, self._line(), _short(statement))
             return
+        if _FORGETS_PREPARED.search(statement):  # the reading is prepared again, not EXECUTEd in vain
+            from migcheck.live.roundtrips import PREPARED
+
+            PREPARED.pop(dbapi, None)
         self._read(dbapi, statement)
 
     def before_commit(self, conn: Any) -> None:
@@ -313,7 +319,7 @@ class Recorder:
             name = frame.f_code.co_filename
             hit = self._files.get(name)
             if hit is None:
-                hit = self._files[name] = os.path.realpath(name) == self.revision_file
+                hit = self._files[name] = _realpath(name) == self.revision_file
             if hit:
                 return False
             frame = frame.f_back  # type: ignore[assignment]
@@ -450,7 +456,7 @@ class Recorder:
             name = frame.f_code.co_filename
             hit = self._files.get(name)
             if hit is None:
-                hit = self._files[name] = os.path.realpath(name) == self.revision_file
+                hit = self._files[name] = _realpath(name) == self.revision_file
             if hit:
                 return frame.f_lineno
             frame = frame.f_back  # type: ignore[assignment]
@@ -466,6 +472,10 @@ class Recorder:
             list(self._costs.values()),
             list(self._unmeasured),
         )
+
+
+#: The real path of a code file on the stack, once per run (every step's recorder asks for the same files).
+_realpath = functools.lru_cache(maxsize=4096)(os.path.realpath)
 
 
 def _dbapi(conn: Any) -> Any:

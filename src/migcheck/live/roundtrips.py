@@ -25,6 +25,11 @@ statements themselves. So verify spends none that tell it nothing:
   per connection. Only connections of migcheck's engine (``own_connections``)
   get it; ``--use-env`` runs env.py's engine, which reads as before.
 
+The prepared statements are named ``migcheck_<kind>_<random>``, the random part new in every
+run (``statement_name``): a migration runs on the same server session, and with a fixed name
+its SQL could DEALLOCATE the statement and PREPARE another under that name, changing what
+verify reads (a snapshot or a lock reading that sees nothing).
+
 The lock readings after Alembic's own version-table statements are skipped in
 ``live/locks.py`` (``Recorder.bookkeeping``): they take no lock on a user table
 and scan none, and the reading after the revision's last statement and the one
@@ -34,8 +39,18 @@ before its commit see everything that was held.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import weakref
 from typing import Any
+
+#: The random part of this run's statement names: a migration cannot guess them.
+_RUN = secrets.token_hex(8)
+
+
+def statement_name(kind: str) -> str:
+    """``migcheck_<kind>_<random>``: the name of one of verify's prepared statements in this run."""
+    return f"migcheck_{kind}_{_RUN}"
+
 
 #: DBAPI connections of migcheck's own engine: a statement prepared there stays for the session.
 OWN: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -73,7 +88,7 @@ def execute_prepared(conn: Any, name: str, sql: str) -> Any:
         return conn.exec_driver_sql(sql)
     from sqlalchemy.exc import DBAPIError
 
-    statement = f"migcheck_{name}"
+    statement = statement_name(name)
     if record.info.get(statement) != sql:
         if statement in record.info:
             conn.exec_driver_sql(f"DEALLOCATE {statement}")

@@ -154,6 +154,11 @@ def _squash(text: object) -> str:
 
 #: (kind, table or NULL, qualified name, definition) for everything the inspector is not asked on PostgreSQL.
 #: Names in the current schema are unqualified, others carry their schema, as the inspector's keys do.
+#: Functions are read from ``oid >= 16384`` (FirstNormalObjectId: every object made after initdb has
+#: an oid from there on) through pg_proc's oid index, not by scanning its 3,000 built-in rows. The
+#: same bound on the relations and types made the query cheaper on small schemas but quadratic on
+#: large ones: the plan is made once, when the scratch database is empty, and with a one-row
+#: estimate the joins become nested loops over the whole relation list (2.5x slower at 200 tables).
 _PG_CATALOG = """
 WITH rel AS (
     SELECT c.oid, c.relname, c.relkind, n.nspname,
@@ -235,9 +240,10 @@ SELECT 'function', NULL,
        || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        md5(pg_get_functiondef(p.oid))
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 3) <> 'pg_'
+WHERE p.oid >= 16384 AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND left(n.nspname, 3) <> 'pg_'
   AND p.prokind IN ('f', 'p')
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
 UNION ALL
 SELECT 'extension', NULL, extname, extversion FROM pg_extension WHERE extname <> 'plpgsql'
 """
@@ -261,6 +267,8 @@ def diff(before: Snapshot, after: Snapshot) -> list[Difference]:
     The parts of a table that is left behind or lost as a whole (its columns,
     keys, indexes, owned sequences) are folded into the table's entry.
     """
+    if before == after:  # the usual answer, without sorting every key
+        return []
     whole = {key.removeprefix("table ") for key in before.keys() ^ after.keys() if key.startswith("table ")}
     out: list[Difference] = []
     for key in sorted(before.keys() | after.keys(), key=_order):
