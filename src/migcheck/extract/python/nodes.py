@@ -56,6 +56,48 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def names_bound_once(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """The local names ``fn`` binds exactly once: parameters, every store (assignment targets, tuples,
+    ``+=``, annotated, ``:=``, for/with/except/comprehension targets, imports, nested defs, match
+    captures) and ``del``. A name declared ``global``/``nonlocal`` is never one: code elsewhere binds it.
+
+    Only such a name keeps what its one binding says wherever it is read (a dialect name tested later).
+    """
+    counts: dict[str, int] = {}
+    shared: set[str] = set()
+
+    def bind(name: str | None) -> None:
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+
+    args = fn.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        bind(arg.arg if arg else None)
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bind(node.id)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            shared.update(node.names)
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+            bind(node.name)
+        elif isinstance(node, ast.MatchMapping):
+            bind(node.rest)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                bind((alias.asname or alias.name).split(".")[0])
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bind(node.name)  # its body is a scope of its own, which rebinds our names only through nonlocal
+            shared.update(n for inner in ast.walk(node) if isinstance(inner, ast.Nonlocal) for n in inner.names)
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return frozenset(name for name, n in counts.items() if n == 1 and name not in shared)
+
+
 def _target_names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 

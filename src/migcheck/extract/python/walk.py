@@ -32,7 +32,15 @@ from migcheck.extract.python.imports import (
     calls_imported_code,
     imported_names,
 )
-from migcheck.extract.python.nodes import _arg, _call_name, _describe, _root_name, _short, _target_names
+from migcheck.extract.python.nodes import (
+    _arg,
+    _call_name,
+    _describe,
+    _root_name,
+    _short,
+    _target_names,
+    names_bound_once,
+)
 from migcheck.extract.python.ops import Ops, _op_aliases
 from migcheck.extract.python.strings import dynamic_sql_text
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
@@ -66,7 +74,7 @@ class PythonExtractor(Ops, Data):
             return None
         params = {a.arg for a in fn.args.args}
         scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables),
-                      table_sets=frozenset(params & {"tables"}))
+                      table_sets=frozenset(params & {"tables"}), bound_once=names_bound_once(fn))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
@@ -219,7 +227,8 @@ class PythonExtractor(Ops, Data):
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
-        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)):
+        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)) \
+                and name in scope.bound_once:
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
@@ -287,7 +296,7 @@ class PythonExtractor(Ops, Data):
 
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
-        inner = scope.child(depth=scope.depth + 1)
+        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), bound_once=names_bound_once(fn))
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         for name, arg in zip(params, call.args, strict=False):
             inner.env.pop(name, None)
