@@ -94,6 +94,15 @@ def project_of(path: Path) -> Path:
     return checkout_top(folder) or folder
 
 
+def named_project(path: Path) -> Path:
+    """The project a file named by a setting belongs to, found from where it is *named*: the checkout
+    above its unresolved path (a symlinked folder on the way must not make its target the project),
+    else the current directory. Both resolved, for ``escapes``.
+    """
+    top = checkout_top(Path(os.path.abspath(path)).parent)
+    return (top or Path.cwd()).resolve()
+
+
 def escapes(path: Path, project: Path | None) -> str | None:
     """Why ``path`` may not be read: it is reached through a symlink that leads out of ``project``.
 
