@@ -150,7 +150,8 @@ _ALIASES = {
     "integer": "int4", "int": "int4", "int4": "int4",
     "biginteger": "int8", "bigint": "int8", "int8": "int8",
     "smallinteger": "int2", "smallint": "int2", "int2": "int2",
-    "float": "float8", "doubleprecision": "float8", "double": "float8", "float8": "float8",
+    "float": "float8", "doubleprecision": "float8", "double_precision": "float8", "double": "float8",
+    "float8": "float8",
     "real": "float4", "float4": "float4",
     "boolean": "bool", "bool": "bool",
     # time
@@ -169,6 +170,12 @@ KNOWN_TYPE_NAMES = frozenset(_ALIASES.values()) | {
     "enum", "array", "hstore", "money", "oid", "tsvector", "tsquery", "point", "line", "lseg", "box", "path",
     "polygon", "circle", "macaddr", "macaddr8", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
     "daterange", "serial", "bigserial", "smallserial", "pickletype", "pg_lsn", "regclass", "name",
+    "jsonpath", "regconfig", "domain", "int4multirange", "int8multirange", "nummultirange", "datemultirange",
+    "tsmultirange", "tstzmultirange",
+    # generic and MySQL types of SQLAlchemy (sqlalchemy.types, dialects.mysql): known, whatever a server
+    # makes of them (tests/test_real_world_patterns.py checks that every public type class is here)
+    "binary", "varbinary", "blob", "clob", "tinyblob", "mediumblob", "longblob", "tinytext", "mediumtext",
+    "longtext", "tinyint", "mediumint", "year", "set", "inet4", "inet6",
 }
 _TYPE_TEXT = LazyRegex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
 _WITH_TZ = LazyRegex(r"\bwith\s+time\s+zone\b", re.I)
