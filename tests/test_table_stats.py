@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import secrets
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone

@@ -24,7 +24,14 @@ from migcheck.extract.python.data import (
     _table_constructor,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import Scope, _class_constants, _module_numbers, _module_sequences
+from migcheck.extract.python.evaluate import (
+    Scope,
+    _class_constants,
+    _module_numbers,
+    _module_sequences,
+    _stdlib_dates,
+    mutable_constants,
+)
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
@@ -52,7 +59,9 @@ class PythonExtractor(Ops, Data):
 
     def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
         self.tree = tree
-        self.consts = consts
+        #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
+        changeable = mutable_constants(tree)
+        self.consts = {name: value for name, value in consts.items() if name not in changeable}
         self.dialect = dialect
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self.op_names = {"op"} | _op_aliases(tree)
@@ -67,6 +76,8 @@ class PythonExtractor(Ops, Data):
         self.sequences = _module_sequences(tree)
         #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
         self.class_constants = _class_constants(tree)
+        #: ``datetime`` / ``date`` when they are the standard library's (their .min/.max are constants).
+        self.stdlib_dates = _stdlib_dates(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
