@@ -469,3 +469,17 @@ def test_a_snapshot_in_a_symlinked_folder_out_of_the_project_is_not_read(
     run = run_cli("lint", project / "versions")
     assert run.exit_code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "not read: a symlink to" in run.stderr and "outside the project" in run.stderr
+
+
+def test_a_symlinked_folder_leading_into_another_checkout_is_not_the_project(
+        project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``ops -> /elsewhere/other-checkout``: the checkout found through the link is the link's target, not the
+    project the setting was written in."""
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    other = tmp_path_factory.mktemp("other-checkout")
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    _snapshot(other / "snap.json", [_table("products", 40, 16384)], age_days=1)
+    (project / "ops").symlink_to(other, target_is_directory=True)
+    run = run_cli("lint", project / "versions", "--table-stats", project / "ops" / "snap.json", "--no-config")
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "not read: a symlink to" in run.stderr and "outside the project" in run.stderr

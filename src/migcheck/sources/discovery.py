@@ -100,7 +100,19 @@ def named_project(path: Path) -> Path:
     else the current directory. Both resolved, for ``escapes``.
     """
     top = checkout_top(Path(os.path.abspath(path)).parent)
+    while top is not None:  # ops -> /elsewhere/other-checkout: a checkout reached through a link is not ours
+        outer = checkout_top(top.parent) if top.parent != top else None
+        anchor = outer or (Path.cwd() if top.is_relative_to(Path.cwd()) and top != Path.cwd() else None)
+        if anchor is None or not _linked_below(anchor, top):
+            break
+        top = outer
     return (top or Path.cwd()).resolve()
+
+
+def _linked_below(outer: Path, inner: Path) -> bool:
+    """Whether a folder from ``inner`` up to (not including) ``outer`` is a symlink."""
+    return any(folder.is_symlink() for folder in (inner, *inner.parents) if folder.is_relative_to(outer)
+               and folder != outer)
 
 
 def escapes(path: Path, project: Path | None) -> str | None:
