@@ -368,8 +368,9 @@ def main() -> None:
     parser.add_argument("--migcheck-src", type=Path, default=REPO / "src",
                         help="Directory put first on PYTHONPATH for migcheck (default: this checkout's src).")
     parser.add_argument("--baseline-src", type=Path,
-                        help="Also time the migcheck in this src directory (e.g. an older commit, exported with "
-                        "`git archive COMMIT src | tar -x -C DIR`), as the row \"migcheck, baseline\".")
+                        help="Also time every variant with the migcheck in this src directory (e.g. an older commit, "
+                        "exported with `git archive COMMIT src | tar -x -C DIR`), as rows ending in \", baseline\", "
+                        "interleaved with the others.")
     parser.add_argument("--migcheck-args", default="", help="Extra arguments for `migcheck lint`.")
     parser.add_argument("--variants", default="no-cache,empty-cache,warm-cache",
                         help="migcheck runs to measure, comma-separated: plain (no extra option, for versions "
@@ -432,32 +433,33 @@ def main() -> None:
         versions_dir = project / "migrations" / "versions"
         # a report every tool's users would read in CI: JSON (compact by default), as squawk --reporter json
         lint = [*migcheck, "lint", str(project), "--format", "json", *shlex.split(args.migcheck_args)]
-        cache_dir = WORK / f"cache-{size}"
-        cached_env = dict(mc_env, MIGCHECK_CACHE_DIR=str(cache_dir))
         jobs: list[Job] = []
-        if args.baseline_src:
-            jobs.append(Job("migcheck, baseline", [lint], baseline_env))
-        for variant in variants:
-            if variant == "plain":
-                jobs.append(Job("migcheck", [lint], mc_env))
-            elif variant == "no-cache":
-                jobs.append(Job("migcheck --no-cache", [[*lint, "--no-cache"]], mc_env))
-            elif variant == "empty-cache":
-                # its own directory, emptied before each run
-                empty_dir = WORK / f"cache-empty-{size}"
-                jobs.append(Job("migcheck, empty cache", [lint], dict(mc_env, MIGCHECK_CACHE_DIR=str(empty_dir)),
-                                prepare=partial(shutil.rmtree, empty_dir, ignore_errors=True)))
-            elif variant == "warm-cache":
-                shutil.rmtree(cache_dir, ignore_errors=True)
-                subprocess.run(lint, env=cached_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
-                jobs.append(Job("migcheck, warm cache", [lint], cached_env))
-            elif variant == "pre-commit":
-                # the newest revision, named alone as pre-commit does; its siblings from the warm cache
-                head = sorted(versions_dir.glob("*.py"))[-1]
-                one = [*migcheck, "lint", str(head), "--format", "json", *shlex.split(args.migcheck_args)]
-                precommit_env = dict(mc_env, MIGCHECK_CACHE_DIR=str(cache_dir))
-                subprocess.run(lint, env=precommit_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
-                jobs.append(Job("migcheck, pre-commit (1 revision named)", [one], precommit_env))
+        # each variant for the code measured and, with --baseline-src, for the baseline (its own caches)
+        builds = [("", "", mc_env)] + ([(", baseline", "-baseline", baseline_env)] if args.baseline_src else [])
+        for suffix, tag, build_env in builds:
+            cache_dir = WORK / f"cache-{size}{tag}"
+            cached_env = dict(build_env, MIGCHECK_CACHE_DIR=str(cache_dir))
+            for variant in variants:
+                if variant == "plain":
+                    jobs.append(Job(f"migcheck{suffix}", [lint], build_env))
+                elif variant == "no-cache":
+                    jobs.append(Job(f"migcheck --no-cache{suffix}", [[*lint, "--no-cache"]], build_env))
+                elif variant == "empty-cache":
+                    # its own directory, emptied before each run
+                    empty_dir = WORK / f"cache-empty-{size}{tag}"
+                    jobs.append(Job(f"migcheck, empty cache{suffix}", [lint],
+                                    dict(build_env, MIGCHECK_CACHE_DIR=str(empty_dir)),
+                                    prepare=partial(shutil.rmtree, empty_dir, ignore_errors=True)))
+                elif variant == "warm-cache":
+                    shutil.rmtree(cache_dir, ignore_errors=True)
+                    subprocess.run(lint, env=cached_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
+                    jobs.append(Job(f"migcheck, warm cache{suffix}", [lint], cached_env))
+                elif variant == "pre-commit":
+                    # the newest revision, named alone as pre-commit does; its siblings from the warm cache
+                    head = sorted(versions_dir.glob("*.py"))[-1]
+                    one = [*migcheck, "lint", str(head), "--format", "json", *shlex.split(args.migcheck_args)]
+                    subprocess.run(lint, env=cached_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
+                    jobs.append(Job(f"migcheck, pre-commit (1 revision named){suffix}", [one], cached_env))
         for shape in shapes:
             if shape == "plain":
                 continue

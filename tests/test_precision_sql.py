@@ -183,3 +183,28 @@ def test_a_primary_key_on_not_null_columns_is_not_said_to_scan_for_nulls(tmp_pat
     message = str(finding["message"])
     assert "builds its unique index" in message
     assert ("sets its columns NOT NULL with a scan" in message) == scan
+
+
+def test_sqlite_messages_follow_how_the_ddl_runs(tmp_path: Path) -> None:
+    """Python revisions run under pysqlite, which commits DDL at once; an offline script's BEGIN does not."""
+    from conftest import FIXTURES
+
+    (python_finding,) = lint(FIXTURES / "rules" / "mixed-schema-and-data-change" / "bad_sqlite_ddl_first.py",
+                             "--select", "mixed-schema-and-data-change", "--dialect", "sqlite")
+    assert "commits at once" in str(python_finding["message"])
+    script = tmp_path / "up.sql"
+    script.write_text("BEGIN TRANSACTION;\n-- Running upgrade  -> 0001\nALTER TABLE server ADD COLUMN n INTEGER;\n"
+                      "UPDATE server SET n = 5;\nCOMMIT;\n", encoding="utf-8")
+    (sql_finding,) = lint(script, "--select", "mixed-schema-and-data-change", "--dialect", "sqlite")
+    assert "commits at once" not in str(sql_finding["message"])
+    assert "held until the data change commits" in str(sql_finding["message"])
+
+
+def test_an_enum_swap_is_a_certain_rewrite_with_its_reason() -> None:
+    from conftest import FIXTURES
+
+    (finding,) = lint(FIXTURES / "rules" / "alter-column-type" / "bad-enum-swap-using.sql", "--select",
+                      "alter-column-type", "--dialect", "postgresql")
+    assert finding["severity"] == "error"
+    assert "computes the expression for every row" in str(finding["message"])
+    assert "cannot read" not in str(finding["message"])

@@ -316,3 +316,55 @@ def test_reading_a_pack_pauses_the_collector_and_restores_it(tmp_path: Path) -> 
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("command", ["lint", "verify", "stats", "rules", "explain", "config", "init"])
+def test_one_command_app_says_what_the_whole_app_says(command: str) -> None:
+    """``main`` builds only the command named (start-up time); help and usage errors stay the same."""
+    from typer.testing import CliRunner
+
+    from migcheck.cli import app, app_for
+
+    for args in ([command, "--help"], [command, "--no-such-option"], [command, "-h", "extra"]):
+        narrow = app_for(args)
+        assert narrow is not app and [c.callback for c in narrow.registered_commands] == [
+            c.callback for c in app.registered_commands if c.callback is not None and
+            (c.name or c.callback.__name__.replace("_", "-")) == command]
+        whole = CliRunner().invoke(app, args)
+        one = CliRunner().invoke(narrow, args)
+        assert (one.exit_code, one.stdout, one.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+    for args in ([], ["--version"], ["lnit"], ["-V", command]):
+        assert app_for(args) is app
+
+
+def test_packs_hold_no_paths_and_cached_outcomes_get_the_path_given(history: Path, _private_cache: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outcomes are stored without their path (a Path per sibling was a tenth of reading a pack); each
+    one read back is named by the path of this run, the broken file's error too."""
+    import pickletools
+
+    first = run_cli("lint", history, "--format", "json")
+    [pack] = _entries(_private_cache)
+    names = {arg for op, arg, _ in pickletools.genops(pack.read_bytes()) if op.name == "SHORT_BINUNICODE"}
+    assert "PosixPath" not in names and "pathlib" not in names
+    monkeypatch.chdir(history)
+    second = run_cli("lint", ".", "--format", "json")
+    assert {f["path"] for f in second.json()["findings"]} == {
+        os.path.relpath(f["path"], history) for f in first.json()["findings"]}
+    assert "migrations/versions/zz_broken.py" in {f["path"] for f in second.json()["findings"]}
+
+
+def test_the_code_fingerprint_reads_every_module_of_the_package(tmp_path: Path) -> None:
+    """The fingerprint lists the package with os.walk (faster than rglob): the same files, in a fixed order,
+    and any of them edited is a new fingerprint."""
+    package = Path(cache_module.__file__).resolve().parent.parent
+    listed = cache_module._package_sources(str(package))
+    assert listed == sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py"))
+    assert "sources/cache.py" in listed and "cli.py" in listed
+    copy = tmp_path / "migcheck"
+    (copy / "sub" / "__pycache__").mkdir(parents=True)
+    (copy / "a.py").write_text("")
+    (copy / "sub" / "b.py").write_text("")
+    (copy / "sub" / "__pycache__" / "c.py").write_text("")
+    (copy / "sub" / "notes.txt").write_text("")
+    assert cache_module._package_sources(str(copy)) == ["a.py", "sub/b.py"]

@@ -32,6 +32,8 @@ _SET_LOCAL = re.compile(r"^SET\s+LOCAL\b", re.I)
 
 @dataclass
 class _Segment:
+    """The part of an offline SQL file between two ``-- Running upgrade`` markers."""
+
     line: int
     revision: str | None = None
     down: tuple[str, ...] = ()

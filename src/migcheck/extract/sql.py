@@ -281,20 +281,20 @@ def _whole_table(statement: object) -> bool:
     if statement.args.get("limit") is not None or statement.find(exp.Placeholder) is not None:
         return False
     where = statement.args.get("where")
-    return where is None or _unbounded_predicate(where.this)
+    return where is None or _unbounded_predicate(where.this, isinstance(statement, exp.Delete))
 
 
-def _unbounded_predicate(node: object) -> bool:
+def _unbounded_predicate(node: object, delete: bool = False) -> bool:
     from sqlglot import exp
 
     negated = False
     while isinstance(node, exp.Paren | exp.Not):
-        negated = negated or isinstance(node, exp.Not)
+        negated = negated != isinstance(node, exp.Not)
         node = node.this
-    if negated and isinstance(node, exp.In) and node.args.get("query") is not None:
-        return False  # key NOT IN (SELECT id FROM other): an anti-join, the orphans only
+    if delete and negated and isinstance(node, exp.In) and node.args.get("query") is not None:
+        return False  # DELETE ... WHERE key NOT IN (SELECT id FROM parent): the orphans only
     if isinstance(node, exp.Connector):
-        return _unbounded_predicate(node.this) and _unbounded_predicate(node.expression)
+        return _unbounded_predicate(node.this, delete) and _unbounded_predicate(node.expression, delete)
     if isinstance(node, exp.Is | exp.Boolean):
         return True
     if isinstance(node, exp.EQ):

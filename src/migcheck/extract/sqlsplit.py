@@ -16,12 +16,16 @@ _DOLLAR_TAG = re.compile(r"\$[A-Za-z_0-9]*\$")
 
 @dataclass
 class Statement:
+    """One SQL statement of a text, without its ``;``."""
+
     text: str
     line: int  # 1-based line of the statement's first non-blank character
 
 
 @dataclass
 class Comment:
+    """One ``--`` line comment of a SQL text."""
+
     text: str
     line: int
 

@@ -30,6 +30,8 @@ class OutputError(ValueError):
 
 @dataclass(frozen=True)
 class Output:
+    """One ``--format FORMAT[:PATH]``: a report format and where it goes."""
+
     format: str
     #: None: standard output.
     path: Path | None = None

@@ -45,6 +45,8 @@ _HARMLESS = {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", "IN
 
 @dataclass
 class BuiltColumn:
+    """A column as the history builds it."""
+
     name: str
     type: str | None
     nullable: bool | None
@@ -58,6 +60,8 @@ class BuiltColumn:
 
 @dataclass
 class BuiltTable:
+    """A table as the history builds it."""
+
     name: str
     path: Path
     line: int
@@ -66,6 +70,8 @@ class BuiltTable:
 
 @dataclass
 class BuiltSchema:
+    """The schema the upgrade history builds, as far as migcheck can follow it."""
+
     tables: dict[str, BuiltTable] = field(default_factory=dict)
     #: Text migcheck could not model (raw SQL, opaque revision bodies): a table named in it is unknown.
     unread: list[str] = field(default_factory=list)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class RevisionContext:
+    """What a per-revision rule sees: the revision, the settings, the graph, env.py, the models."""
+
     migration: Migration
     settings: Settings
     graph: RevisionGraph | None = None

@@ -38,8 +38,9 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     # that runs first only keeps its own rows locked while the DDL after it waits for its lock.
     position = {id(c): i for i, c in enumerate(changes)}
     after_ddl = [c for c in data if position[id(c)] > position[id(first_schema)]]
-    if ctx.dialect not in ("mysql", "sqlite"):
-        # PostgreSQL holds a lock until its transaction ends: only DDL in the data change's own transaction
+    sqlite_python = ctx.dialect == "sqlite" and ctx.migration.origin == "python"
+    if ctx.dialect != "mysql" and not sqlite_python:
+        # PostgreSQL (and an offline SQLite script, whose BEGIN makes its DDL transactional) holds a lock until its transaction ends: only DDL in the data change's own transaction
         # counts. autocommit_block() commits what ran before it, runs each statement on its own, and starts
         # a new transaction after it.
         tx = _transactions(changes)
@@ -61,7 +62,7 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     on = f" on {first.table}" if first.table else ""
     fix = ("move the data change into a revision of its own (`alembic revision -m \"backfill ...\"`) that "
            "runs after the schema revision")
-    if ctx.dialect == "sqlite":
+    if sqlite_python:
         # pysqlite opens a transaction only for INSERT/UPDATE/DELETE, and Alembic takes SQLite as
         # non-transactional: DDL before the data change is committed at once; DDL after it joins its
         # transaction, and both roll back together.

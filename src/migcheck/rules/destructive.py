@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from migcheck.rules import lookback, rolling
@@ -10,7 +11,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
-from migcheck.vocabulary.changes import CreateTable, DropColumn, DropTable, RenameTable
+from migcheck.vocabulary.changes import Change, CreateTable, DataChange, DropColumn, DropTable, RawSQL, RenameTable
 from migcheck.vocabulary.findings import Severity
 
 
@@ -45,11 +46,21 @@ def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:
     ``drop_table("t_tmp")``): the table dropped is the old one under a name only this revision used."""
     before = lookback.before(ctx, change)
     dropped = change.table.lower()
-    for c in before:
+    for i, c in enumerate(before):
         if isinstance(c, RenameTable) and c.new_name.lower() == dropped:
             original = c.table.lower()
-            return any(isinstance(o, CreateTable) and o.table.lower() == original for o in before)
+            made = next((j for j, o in enumerate(before) if j > i and isinstance(o, CreateTable)
+                         and o.table.lower() == original), None)
+            # and its rows are read after the new table exists: INSERT ... SELECT FROM t_tmp, or a SELECT
+            # whose rows the revision writes back
+            return made is not None and any(_reads(o, dropped) for o in before[made + 1:])
     return False
+
+
+def _reads(change: Change, table: str) -> bool:
+    """Whether a data statement's SQL names ``table`` after FROM (or JOIN)."""
+    text = change.text if isinstance(change, RawSQL) else change.sql if isinstance(change, DataChange) else None
+    return bool(text) and re.search(rf"\b(?:FROM|JOIN)\s+\"?{re.escape(table)}\"?\b", text or "", re.I) is not None
 
 
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))

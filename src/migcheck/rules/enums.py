@@ -57,7 +57,8 @@ def _created_enums(migration: Migration) -> set[str]:
 _ANY_ENUM_NAME = LazyRegex(r"^(?:[\w.]*\.)?enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S | re.I)
 
 
-_RENAME_VALUE = LazyRegex(r"^ALTER\s+TYPE\s+\S+\s+RENAME\s+VALUE\b", re.I)
+_RENAME_VALUE = LazyRegex(
+    r"^ALTER\s+TYPE\s+\S+\s+RENAME\s+VALUE\s+'((?:[^']|'')*)'\s+TO\s+'((?:[^']|'')*)'", re.I)
 
 
 def _of_another_type(type_text: str | None, enum: str, origin: str) -> bool:
@@ -104,11 +105,15 @@ def _uses(change: Change, values: list[str], enum: str = "?") -> str | None:
 
 def _later_use(changes: list[Change], values: list[str], enum: str = "?") -> tuple[Change, str] | None:
     """The first change using a value of ``enum`` before the transaction ends."""
+    values = list(values)
     for c in changes:
         if lookback.is_commit(c):
             return None
         if (value := _uses(c, values, enum)) is not None:
             return c, value
+        renamed = _RENAME_VALUE.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
+        if renamed and renamed.group(1).replace("''", "'") in values:
+            values.append(renamed.group(2).replace("''", "'"))  # still the uncommitted value, by its new name
     return None
 
 

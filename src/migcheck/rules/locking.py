@@ -143,18 +143,28 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
 
 def _emptied_before(ctx: RevisionContext, change: AddColumn) -> bool:
     """Whether a DELETE without WHERE or a TRUNCATE of the table runs earlier in the same transaction."""
+    if ctx.dialect == "mysql":
+        return False  # the ALTER commits the DELETE first: other sessions may insert in between
     table = change.table.lower()
     for c in reversed(lookback.before(ctx, change)):
-        if is_commit(c):
-            return False
+        if is_commit(c) or c.conditional:
+            return False  # a commit lets rows in; a DELETE under an `if` may not run
+        if isinstance(c, DataChange) and c.action in ("insert", "bulk_insert", "orm", "execute", "update") \
+                and (c.table or table).lower() == table:
+            return False  # rows may be put back before the ADD COLUMN
         if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False \
-                and (c.table or "").lower() == table:
+                and (c.table or "").lower() == table and _unqualified(c.sql, table):
             return True
         if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and c.text \
                 and re.search(rf"\bTRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?\"?{re.escape(table)}\"?\s*(?:;|$|CASCADE|RESTART)",
                               c.text, re.I):
             return True
     return False
+
+
+def _unqualified(sql: str | None, table: str) -> bool:
+    """Whether ``sql`` names ``table`` without a schema (``DELETE FROM archive.users`` empties another one)."""
+    return sql is None or re.search(rf"\.\s*\"?{re.escape(table)}\"?\b", sql, re.I) is None
 
 
 def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:

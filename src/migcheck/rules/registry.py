@@ -40,6 +40,8 @@ class Hit:
 
 @dataclass
 class Rule:
+    """One rule of the catalogue: its id, severity, kind, and the check that finds it."""
+
     id: str
     severity: Severity
     kind: RuleKind

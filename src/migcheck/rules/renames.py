@@ -10,7 +10,7 @@ from migcheck.rules import lookback, rolling
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddColumn, DropColumn, RawSQL, RenameColumn, RenameTable
+from migcheck.vocabulary.changes import AddColumn, DataChange, DropColumn, RawSQL, RenameColumn, RenameTable
 from migcheck.vocabulary.findings import Severity
 
 _CREATE_VIEW = LazyRegex(
@@ -49,11 +49,8 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             and c.table.lower() == change.table.lower() and c.column.lower() == change.new_name.lower()
             and c.new_name.lower() == old for c in ctx.migration.upgrade_changes):
         return  # renamed and renamed back in one transaction: no other session ever sees the other name
-    if ctx.dialect != "mysql" and change.in_transaction and any(
-            isinstance(c, AddColumn) and c.in_transaction and c.line > change.line and c.column.name
-            and c.table.lower() == change.table.lower() and c.column.name.lower() == old
-            for c in ctx.migration.upgrade_changes):
-        return  # a swap: a new column takes the old name in the same transaction, so running code still finds it
+    if ctx.dialect not in ("mysql", "sqlite") and change.in_transaction and _swapped(ctx, change):
+        return  # a swap: a new column takes the old name in the same transaction, filled from the renamed one
     for c in ctx.migration.upgrade_changes:
         if not isinstance(c, AddColumn) or c.table.lower() != change.table.lower() or not c.column.name:
             continue
@@ -71,6 +68,22 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             f'# then, in a later release: op.drop_column({lit(change.table)}, {lit(change.column)})'
         ),
     )
+
+
+def _swapped(ctx: RevisionContext, change: RenameColumn) -> bool:
+    """A column added under the old name later in the transaction, and filled from the renamed column (an
+    UPDATE naming it): running code finds a column of that name with the data (SQLite and MySQL commit each
+    DDL statement, so they are left out by the caller)."""
+    old, table = change.column.lower(), change.table.lower()
+    changes = ctx.migration.upgrade_changes
+    added = next((i for i, c in enumerate(changes) if isinstance(c, AddColumn) and c.in_transaction
+                  and c.line > change.line and c.table.lower() == table and (c.column.name or "").lower() == old), None)
+    if added is None:
+        return False
+    # UPDATE t SET old = old_renamed, or SET old = <values read from it row by row>
+    filled = re.compile(rf"\b{re.escape(change.new_name)}\b|\bSET\s+\"?{re.escape(change.column)}\"?\s*=", re.I)
+    return any(isinstance(c, DataChange) and c.action == "update" and (c.table or table).lower() == table
+               and c.sql and filled.search(c.sql) for c in changes[added + 1:])
 
 
 @change_rule("rename-table", severity=Severity.WARNING, on=(RenameTable,))

@@ -35,6 +35,8 @@ from migcheck.vocabulary.settings import Settings
 
 @dataclass
 class LintResult:
+    """What one lint found, and what it read to find it."""
+
     findings: list[Finding]
     migrations: list[Migration]
     graph: RevisionGraph

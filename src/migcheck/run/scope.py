@@ -52,6 +52,8 @@ def trusted_revisions(migrations: list[Migration], settings: Settings) -> set[st
 
 @dataclass
 class Scope:
+    """Which revisions a run judges: all but those a baseline trusts, or a pull request's."""
+
     trusted: set[str] = field(default_factory=set)
     pull_request: PullRequest | None = None
 

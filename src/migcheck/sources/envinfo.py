@@ -26,6 +26,8 @@ _LOCK_WAIT_TIMEOUT = re.compile(r"\block_wait_timeout\b", re.I)  # MySQL / Maria
 
 @dataclass
 class EnvInfo:
+    """What env.py says about how revisions run: transactions, lock_timeout."""
+
     path: Path | None = None
     #: True/False when ``context.configure(transaction_per_migration=...)`` says so; None when unknown.
     transaction_per_migration: bool | None = None

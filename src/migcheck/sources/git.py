@@ -182,6 +182,8 @@ def read_blobs(repo: Checkout, specs: list[str]) -> list[str | None]:
 
 @dataclass(frozen=True)
 class TreeEntry:
+    """One file of a commit's tree, as ``git ls-tree -l`` lists it."""
+
     path: str  # relative to the repository root
     mode: str  # 100644, 100755; 120000 is a symlink
     blob: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +66,10 @@ def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: 
 
 def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> Migration | None:
     source = read_source(path, raw)
-    if "revision" not in source:
+    if "revision" not in source and (source.isascii() or "revision" not in unicodedata.normalize("NFKC", source)):
         # Every revision assigns ``revision``: a file that never says it is some other module (a Jinja or
         # cookiecutter template under a linted repository root), never parsed nor reported as broken.
+        # Python folds identifiers by NFKC (a full-width r, U+FF52, makes the same name), so the test does too.
         return None
     try:
         tree = ast.parse(source, filename=str(path))

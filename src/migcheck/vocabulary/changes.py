@@ -75,6 +75,8 @@ class ColumnSpec:
 
 @dataclass(kw_only=True)
 class CreateTable(Change):
+    """``op.create_table`` / CREATE TABLE."""
+
     table: str
     columns: list[ColumnSpec] = field(default_factory=list)
     if_not_exists: bool = False
@@ -82,6 +84,8 @@ class CreateTable(Change):
 
 @dataclass(kw_only=True)
 class DropTable(Change):
+    """``op.drop_table`` / DROP TABLE."""
+
     table: str
     if_exists: bool = False
     cascade: bool = False
@@ -89,12 +93,16 @@ class DropTable(Change):
 
 @dataclass(kw_only=True)
 class RenameTable(Change):
+    """``op.rename_table`` / ALTER TABLE .. RENAME TO."""
+
     table: str
     new_name: str
 
 
 @dataclass(kw_only=True)
 class AddColumn(Change):
+    """``op.add_column`` / ALTER TABLE .. ADD COLUMN."""
+
     table: str
     column: ColumnSpec
     if_not_exists: bool = False
@@ -102,6 +110,8 @@ class AddColumn(Change):
 
 @dataclass(kw_only=True)
 class DropColumn(Change):
+    """``op.drop_column`` / ALTER TABLE .. DROP COLUMN."""
+
     table: str
     column: str
     if_exists: bool = False
@@ -109,6 +119,8 @@ class DropColumn(Change):
 
 @dataclass(kw_only=True)
 class RenameColumn(Change):
+    """``op.alter_column(new_column_name=...)`` / ALTER TABLE .. RENAME COLUMN."""
+
     table: str
     column: str
     new_name: str
@@ -144,6 +156,8 @@ class AlterColumn(Change):
 
 @dataclass(kw_only=True)
 class CreateIndex(Change):
+    """``op.create_index`` / CREATE INDEX."""
+
     name: str | None
     table: str | None
     columns: list[str] = field(default_factory=list)
@@ -155,6 +169,8 @@ class CreateIndex(Change):
 
 @dataclass(kw_only=True)
 class DropIndex(Change):
+    """``op.drop_index`` / DROP INDEX."""
+
     name: str | None
     table: str | None = None
     concurrently: bool = False
@@ -166,6 +182,8 @@ ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclu
 
 @dataclass(kw_only=True)
 class AddConstraint(Change):
+    """``op.create_foreign_key`` and the other ``op.create_*`` constraints / ALTER TABLE .. ADD CONSTRAINT."""
+
     kind_of: ConstraintKind
     name: str | None
     table: str | None
@@ -179,6 +197,8 @@ class AddConstraint(Change):
 
 @dataclass(kw_only=True)
 class DropConstraint(Change):
+    """``op.drop_constraint`` / ALTER TABLE .. DROP CONSTRAINT."""
+
     name: str | None
     table: str | None
     kind_of: str | None = None
@@ -186,6 +206,8 @@ class DropConstraint(Change):
 
 @dataclass(kw_only=True)
 class ValidateConstraint(Change):
+    """ALTER TABLE .. VALIDATE CONSTRAINT."""
+
     name: str | None
     table: str | None
     #: The strongest lock the other subcommands of the same ALTER TABLE take (``ALTER TABLE t DROP COLUMN x,

@@ -236,6 +236,8 @@ def _assignment(node: ast.stmt) -> tuple[str | None, ast.expr | None]:
 
 @dataclass
 class Header:
+    """The ``revision`` / ``down_revision`` / ``branch_labels`` / ``depends_on`` literals of a module."""
+
     revision: str
     down_revisions: tuple[str, ...]
     branch_labels: tuple[str, ...]

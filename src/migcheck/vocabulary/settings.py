@@ -26,6 +26,8 @@ DEFAULT = "default"
 
 @dataclass
 class Settings:
+    """Everything a run is configured with: defaults, then the config file, then the command line."""
+
     dialect: str = "postgresql"
     postgres_version: int = DEFAULT_POSTGRES_VERSION
     mysql_version: str = DEFAULT_MYSQL_VERSION

@@ -42,6 +42,8 @@ class MappedColumn:
 
 @dataclass
 class MappedTable:
+    """One table the application's models map, with the columns read from them."""
+
     name: str
     owner: str
     path: Path

@@ -38,6 +38,8 @@ _MAY_MAP = re.compile(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_colu
 
 @dataclass
 class _Env:
+    """What env.py assigns to ``target_metadata`` (``found``: it assigns something)."""
+
     target: ast.expr | None
     found: bool
     line: int = 1

@@ -44,6 +44,8 @@ def _is_none(node: ast.expr | None) -> bool:
 
 @dataclass
 class _Module:
+    """One module of the application, parsed, with the names it binds."""
+
     name: str
     rel: str
     path: Path
@@ -59,6 +61,8 @@ class _Module:
 
 @dataclass
 class _Class:
+    """One class statement of a module and what is known of its table."""
+
     module: _Module
     node: ast.ClassDef
     tablename: str | None = None
