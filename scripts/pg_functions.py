@@ -5,7 +5,8 @@
 The add-column-with-volatile-default rule needs to know, statically, whether a default's function
 is VOLATILE (PostgreSQL then writes every existing row) and whether it is PostgreSQL's own at all:
 a function the server does not ship is the project's, and VOLATILE unless declared otherwise.
-A name is volatile when any of its pg_catalog overloads is (``provolatile = 'v'``).
+A name is volatile when any of its pg_catalog overloads is (``provolatile = 'v'``). Names are lower-cased,
+as migcheck reads the calls of a default (``RI_FKey_check_ins`` is called as ``ri_fkey_check_ins``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import textwrap
 from pathlib import Path
 
 QUERY = """
-SELECT proname, bool_or(provolatile = 'v')
+SELECT lower(proname), bool_or(provolatile = 'v')
 FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND prokind IN ('f', 'w', 'a')
-GROUP BY proname ORDER BY proname
+GROUP BY lower(proname) ORDER BY 1
 """
 OUT = Path(__file__).resolve().parent.parent / "src" / "migcheck" / "facts" / "pg_functions.py"
 

@@ -558,3 +558,42 @@ def test_application_column_types_are_judged_by_the_type_they_store() -> None:
     assert [(f["line"], f["severity"]) for f in found] == [(16, "error"), (17, "error"), (18, "warning")]
     assert "to KindType() (stored as Unicode(20))" in found[1]["message"]
     assert "OpaqueType() is a type migcheck cannot read" in found[2]["message"]
+
+
+def test_sqlalchemy_and_postgresql_types_are_known_types() -> None:
+    """postgresql.DOUBLE_PRECISION, JSONPATH, the multiranges are SQLAlchemy's own types, not application types
+    migcheck cannot read: REAL to DOUBLE PRECISION is a certain rewrite, as before e86f145."""
+    found = of(lint(FIXTURES / "rules" / "alter-column-type" / "bad_sqlalchemy_types.py"), "alter-column-type")
+    assert [(f["line"], f["severity"]) for f in found] == [(12, "error"), (13, "error"), (14, "error"), (15, "error")]
+    assert not any("cannot read" in f["message"] for f in found)
+
+
+#: Public classes of SQLAlchemy's type modules that are no column type of their own: bases to derive
+#: from (an application's TypeDecorator is read through its impl), and internal expression types.
+_NOT_COLUMN_TYPES = {"TypeEngine", "TypeDecorator", "UserDefinedType", "Variant", "NullType", "TupleType",
+                     "MatchType", "NamedType", "Indexable", "Concatenable", "SchemaType", "ExternalType",
+                     "Emulated", "NativeForEmulated", "TypeEngineMixin"}
+
+
+def test_every_public_type_of_sqlalchemy_is_known() -> None:
+    """Every column type class sqlalchemy.types, dialects.postgresql and dialects.mysql export parses to a name
+    in KNOWN_TYPE_NAMES: a name missing there turns a known rewrite into "a type migcheck cannot read"."""
+    import inspect
+
+    import sqlalchemy.types
+    from sqlalchemy.dialects import mysql, postgresql
+
+    from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_type
+
+    unknown = []
+    for module in (sqlalchemy.types, postgresql, mysql):
+        names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+        for name in names:
+            cls = getattr(module, name, None)
+            if not (inspect.isclass(cls) and issubclass(cls, sqlalchemy.types.TypeEngine)) or name in _NOT_COLUMN_TYPES:
+                continue
+            text = f"{module.__name__.rsplit('.', 1)[-1]}.{name}(" + ("sa.Integer()" if name == "ARRAY" else "") + ")"
+            parsed = parse_type(text)
+            if parsed is None or parsed.name not in KNOWN_TYPE_NAMES:
+                unknown.append(text)
+    assert unknown == []

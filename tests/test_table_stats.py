@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -453,4 +454,32 @@ def test_a_snapshot_symlinked_out_of_the_project_is_not_read(project: Path, tmp_
     (project / "s.json").symlink_to(outside)
     run = run_cli("lint", project / "versions", "--table-stats", project / "s.json", "--no-config")
     assert run.exit_code == 2 and run.stderr.count("\n") == 1
+    assert "not read: a symlink to" in run.stderr and "outside the project" in run.stderr
+
+
+def test_a_snapshot_in_a_symlinked_folder_out_of_the_project_is_not_read(
+        project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The project is found from where the file is named, not from the folder a symlinked directory leads to:
+    ``ops -> /elsewhere`` and ``table-stats = "ops/snap.json"`` must not read /elsewhere/snap.json."""
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    outside = tmp_path_factory.mktemp("outside")
+    _snapshot(outside / "snap.json", [_table("products", 40, 16384)], age_days=1)
+    (project / "ops").symlink_to(outside, target_is_directory=True)
+    (project / "pyproject.toml").write_text('[tool.migcheck]\ntable-stats = "ops/snap.json"\n', encoding="utf-8")
+    run = run_cli("lint", project / "versions")
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "not read: a symlink to" in run.stderr and "outside the project" in run.stderr
+
+
+def test_a_symlinked_folder_leading_into_another_checkout_is_not_the_project(
+        project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``ops -> /elsewhere/other-checkout``: the checkout found through the link is the link's target, not the
+    project the setting was written in."""
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    other = tmp_path_factory.mktemp("other-checkout")
+    subprocess.run(["git", "init", "-q", str(other)], check=True)
+    _snapshot(other / "snap.json", [_table("products", 40, 16384)], age_days=1)
+    (project / "ops").symlink_to(other, target_is_directory=True)
+    run = run_cli("lint", project / "versions", "--table-stats", project / "ops" / "snap.json", "--no-config")
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "not read: a symlink to" in run.stderr and "outside the project" in run.stderr

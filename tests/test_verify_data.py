@@ -9,6 +9,7 @@ Both are checked against ``data_split/verify-data/0002.toml`` (rows in 0001's sh
 from __future__ import annotations
 
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -219,4 +220,19 @@ def test_a_data_file_symlinked_out_of_the_project_is_not_read(tmp_path: Path) ->
     (folder / "0002.toml").symlink_to(outside / "x.toml")
     run = run_cli("verify", GOOD, "--verify-data", folder)
     assert run.exit_code == 2 and run.stderr.count("\n") == 1
+    assert "0002.toml: not read: a symlink to" in run.stderr
+
+
+def test_a_data_folder_under_a_symlinked_directory_out_of_the_project_is_not_read(tmp_path: Path) -> None:
+    """A symlinked directory on the way (``ops -> /elsewhere``, ``--verify-data ops/verify-data``) does not
+    make its target the project: the files it leads to are refused before anything runs."""
+    outside = tmp_path / "outside" / "verify-data"
+    outside.mkdir(parents=True)
+    (outside / "0002.toml").write_text("[[after]]\nsql = 'SELECT 1'\n", encoding="utf-8")
+    project = tmp_path / "project"
+    project.mkdir()
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    (project / "ops").symlink_to(tmp_path / "outside", target_is_directory=True)
+    run = run_cli("verify", GOOD, "--verify-data", project / "ops" / "verify-data")
+    assert run.exit_code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "0002.toml: not read: a symlink to" in run.stderr

@@ -2,10 +2,7 @@
 do not edit by hand. A name is VOLATILE when any of its overloads is."""
 
 VOLATILE = frozenset({
-    "RI_FKey_cascade_del", "RI_FKey_cascade_upd", "RI_FKey_check_ins", "RI_FKey_check_upd", "RI_FKey_noaction_del",
-    "RI_FKey_noaction_upd", "RI_FKey_restrict_del", "RI_FKey_restrict_upd", "RI_FKey_setdefault_del",
-    "RI_FKey_setdefault_upd", "RI_FKey_setnull_del", "RI_FKey_setnull_upd", "amvalidate", "bernoulli",
-    "binary_upgrade_create_empty_extension", "binary_upgrade_set_missing_value",
+    "amvalidate", "bernoulli", "binary_upgrade_create_empty_extension", "binary_upgrade_set_missing_value",
     "binary_upgrade_set_next_array_pg_type_oid", "binary_upgrade_set_next_attribute_versions",
     "binary_upgrade_set_next_heap_pg_class_oid", "binary_upgrade_set_next_heap_relfilenode",
     "binary_upgrade_set_next_index_pg_class_oid", "binary_upgrade_set_next_index_relfilenode",
@@ -56,9 +53,12 @@ VOLATILE = frozenset({
     "pg_total_relation_size", "pg_try_advisory_lock", "pg_try_advisory_lock_shared", "pg_try_advisory_xact_lock",
     "pg_try_advisory_xact_lock_shared", "pg_wal_replay_pause", "pg_wal_replay_resume", "pg_xact_commit_timestamp",
     "pg_xact_commit_timestamp_origin", "pg_xact_status", "plpgsql_call_handler", "plpgsql_inline_handler",
-    "plpgsql_validator", "query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema", "random", "set_config",
-    "setseed", "setval", "spghandler", "suppress_redundant_updates_trigger", "system", "timeofday", "ts_rewrite",
-    "ts_stat", "tsvector_update_trigger", "tsvector_update_trigger_column", "txid_status", "unique_key_recheck",
+    "plpgsql_validator", "query_to_xml", "query_to_xml_and_xmlschema", "query_to_xmlschema", "random",
+    "ri_fkey_cascade_del", "ri_fkey_cascade_upd", "ri_fkey_check_ins", "ri_fkey_check_upd", "ri_fkey_noaction_del",
+    "ri_fkey_noaction_upd", "ri_fkey_restrict_del", "ri_fkey_restrict_upd", "ri_fkey_setdefault_del",
+    "ri_fkey_setdefault_upd", "ri_fkey_setnull_del", "ri_fkey_setnull_upd", "set_config", "setseed", "setval",
+    "spghandler", "suppress_redundant_updates_trigger", "system", "timeofday", "ts_rewrite", "ts_stat",
+    "tsvector_update_trigger", "tsvector_update_trigger_column", "txid_status", "unique_key_recheck",
 })
 
 NOT_VOLATILE = frozenset({

@@ -49,7 +49,7 @@ from migcheck.guard.escape import one_line
 from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.live import LiveError
 from migcheck.run.engine import display_path
-from migcheck.sources.discovery import escapes, project_of
+from migcheck.sources.discovery import escapes, named_project
 from migcheck.vocabulary.graph import RevisionGraph
 
 if sys.version_info >= (3, 11):
@@ -110,7 +110,7 @@ def load(folder: Path, graph: RevisionGraph) -> dict[str, RevisionData]:
         raise LiveError(f"verify-data: {display_path(folder)} is not a folder")
     known = set(graph.by_id)
     out: dict[str, RevisionData] = {}
-    project = project_of(folder.parent)  # the folder itself may be a symlink: judge it from where it is named
+    project = named_project(folder)  # the folder (or one above it) may be a symlink: judged from where it is named
     for path in sorted(folder.glob("*.toml")):
         refused = escapes(path, project)
         if refused is not None:

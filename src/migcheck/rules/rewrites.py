@@ -9,7 +9,7 @@ from dataclasses import replace
 from migcheck.facts.postgres import (
     PgType,
     classify_type_change,
-    declares_not_volatile,
+    function_volatility,
     is_serial,
     parse_type,
     unknown_call,
@@ -69,9 +69,14 @@ def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] 
 
 
 def _declared_not_volatile(ctx: RevisionContext, change: AddColumn, name: str) -> bool:
-    """Whether this revision (before ``change``) or an earlier one creates ``name`` IMMUTABLE or STABLE."""
+    """Whether the last CREATE [OR REPLACE] FUNCTION of ``name`` before ``change`` (in this revision or an
+    earlier one) declares it IMMUTABLE or STABLE: a later one saying VOLATILE (or nothing) replaces it."""
     earlier = [c for m in lookback.ancestors(ctx) for c in m.upgrade_changes] + lookback.before(ctx, change)
-    return any(isinstance(c, RawSQL) and c.text and declares_not_volatile(c.text, name) for c in earlier)
+    declared = None
+    for c in earlier:
+        if isinstance(c, RawSQL) and c.text:
+            declared = function_volatility(c.text, name) or declared
+    return declared in {"immutable", "stable"}
 
 
 def _renders_as_serial(change: AddColumn) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from migcheck.guard.readfile import UnreadableFile, read_regular
-from migcheck.sources.discovery import escapes, project_of
+from migcheck.sources.discovery import escapes, named_project
 from migcheck.vocabulary.findings import Finding, Severity
 
 FORMAT_VERSION = 1
@@ -119,7 +119,7 @@ def load(path: Path) -> Snapshot:
     """Read and check a snapshot; anything wrong is one line naming the file and the problem."""
     if not path.exists() and not path.is_symlink():
         raise StatsError(f"table stats file not found: {path} (write one with `migcheck stats --db-url URL`)")
-    refused = escapes(path, project_of(path))  # a pull request's config may name a committed symlink
+    refused = escapes(path, named_project(path))  # a pull request's config may name a committed symlink
     if refused is not None:
         raise StatsError(f"table stats {path}: {refused}")
     try:  # a committed file: a regular one of bounded size, like every file of the linted tree

@@ -94,6 +94,27 @@ def project_of(path: Path) -> Path:
     return checkout_top(folder) or folder
 
 
+def named_project(path: Path) -> Path:
+    """The project a file named by a setting belongs to, found from where it is *named*: the checkout
+    above its unresolved path (a symlinked folder on the way must not make its target the project),
+    else the current directory. Both resolved, for ``escapes``.
+    """
+    top = checkout_top(Path(os.path.abspath(path)).parent)
+    while top is not None:  # ops -> /elsewhere/other-checkout: a checkout reached through a link is not ours
+        outer = checkout_top(top.parent) if top.parent != top else None
+        anchor = outer or (Path.cwd() if top.is_relative_to(Path.cwd()) and top != Path.cwd() else None)
+        if anchor is None or not _linked_below(anchor, top):
+            break
+        top = outer
+    return (top or Path.cwd()).resolve()
+
+
+def _linked_below(outer: Path, inner: Path) -> bool:
+    """Whether a folder from ``inner`` up to (not including) ``outer`` is a symlink."""
+    return any(folder.is_symlink() for folder in (inner, *inner.parents) if folder.is_relative_to(outer)
+               and folder != outer)
+
+
 def escapes(path: Path, project: Path | None) -> str | None:
     """Why ``path`` may not be read: it is reached through a symlink that leads out of ``project``.
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from migcheck.extract.python.nodes import _attr_chain, _call_name, _describe
+from migcheck.extract.python.nodes import _attr_chain, _call_name, _describe, _root_name, binding_counts
 
 PLACEHOLDER = "migcheck_param"
 #: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
@@ -55,6 +55,9 @@ class Scope:
     #: Local names bound to the dialect's name (``dialect = op.get_bind().dialect.name``): compared with
     #: "sqlite" they are a dialect test like the expression itself.
     dialect_names: frozenset[str] = frozenset()
+    #: The names the function being walked binds exactly once (nodes.names_bound_once): only they can
+    #: be dialect names, since a binding in a branch, a loop or a handler is lost with its child scope.
+    bound_once: frozenset[str] = frozenset()
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -86,6 +89,7 @@ class Evaluator:
     sequences: dict[str, ast.List | ast.Tuple]
     #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
     class_constants: dict[str, dict[str, object]]
+    stdlib_dates: frozenset[str]
 
     def _static_test(self, test: ast.expr, scope: Scope) -> bool | None:
         return _static_test_impl(self, test, scope)
@@ -186,11 +190,12 @@ class Evaluator:
             member = node.value if node.attr == "value" and isinstance(node.value, ast.Attribute) else node
             if isinstance(member, ast.Attribute) and isinstance(member.value, ast.Name):
                 value = self.class_constants.get(member.value.id, {}).get(member.attr)
-                if value is None and member.value.id not in self.class_constants \
-                        and member.value.id not in scope.env:
+                if value is None and member.value.id in self.stdlib_dates:
                     value = _STDLIB_CONSTANTS.get(ast.unparse(member))  # datetime.min
                 return None if value is None else str(value)
-            return _STDLIB_CONSTANTS.get(ast.unparse(node))  # datetime.datetime.min
+            if _root_name(node) in self.stdlib_dates:
+                return _STDLIB_CONSTANTS.get(ast.unparse(node))  # datetime.datetime.min
+            return None
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         func = node.func
@@ -290,35 +295,89 @@ _STDLIB_CONSTANTS = {
     "datetime.date.max": "9999-12-31",
 }
 
+def _stdlib_dates(tree: ast.Module) -> frozenset[str]:
+    """``datetime`` / ``date`` when they are the standard library's: imported from the datetime module
+    (``import datetime``, ``from datetime import datetime, date``) and bound nowhere else in the module
+    (not a local ``date = conn.execute(...).one()``, not a loop's target), so ``date.max`` is a constant."""
+    imported = {alias.name for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "datetime"
+                and node.level == 0 for alias in node.names if alias.asname is None and alias.name in {"datetime", "date"}}
+    imported |= {"datetime" for node in tree.body if isinstance(node, ast.Import)
+                 for alias in node.names if alias.name == "datetime" and alias.asname is None}
+    if not imported:
+        return frozenset()  # no walk of the module for the many revisions that import neither
+    counts = binding_counts(tree)
+    return frozenset(name for name in imported if counts.get(name) == 1)
+
+
 _MUTATORS = frozenset({"append", "extend", "insert", "remove", "pop", "sort", "reverse", "clear", "update",
                        "setdefault", "popitem"})
 
 
-def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
-    """Module-level ``NAME = [(...), ...]`` bound once and never rebound nor changed in place: loops
-    over it can be unrolled like a list written in the ``for``.
+#: Calls that read a sequence they are handed and keep nothing of it: passing a constant list to them is
+#: no escape (``", ".join(COLUMNS)``, ``sorted(KINDS)``).
+_READERS = frozenset({"len", "sorted", "list", "tuple", "set", "frozenset", "enumerate", "zip", "reversed", "repr",
+                      "str", "any", "all", "min", "max", "sum", "iter", "isinstance", "join", "format"})
 
-    The walk of the whole module that proves "never changed" runs only when some module-level name
-    is bound to a list, tuple or dict (most revisions bind none: it was a tenth of a cold lint)."""
+
+def _changeable(tree: ast.Module) -> set[str]:
+    """Module names whose value may change: stored more than once, changed in place (``.append``,
+    ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function, returned,
+    yielded): code elsewhere may then change the object through another name."""
+    stores: dict[str, int] = {}
+    changed: set[str] = set()
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Name) and _escapes(node, parents.get(node)):
+            changed.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in _MUTATORS:
+            changed.add(node.value.id)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            changed.update(node.names)
+        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
+                and isinstance(node.value, ast.Name):
+            changed.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
+    return changed | {name for name, count in stores.items() if count != 1}
+
+
+def _escapes(name: ast.Name, parent: ast.AST | None) -> bool:
+    """Whether reading ``name`` here hands its object on (``alias = M``, ``fill(M)``, ``return M``) rather
+    than reading from it (``M.items()``, ``M["k"]``, ``for x in M``, ``k in M``, ``len(M)``, ``f"{M}"``)."""
+    if isinstance(parent, ast.Attribute | ast.Subscript | ast.Compare | ast.FormattedValue | ast.BinOp
+                  | ast.Starred | ast.comprehension | ast.For | ast.AsyncFor | ast.UnaryOp | ast.BoolOp):
+        return False
+    if isinstance(parent, ast.Call) and name is not parent.func:
+        callee = parent.func.attr if isinstance(parent.func, ast.Attribute) else getattr(parent.func, "id", None)
+        return callee not in _READERS
+    return not isinstance(parent, ast.Call | ast.Expr | ast.If | ast.While | ast.Assert)
+
+
+def mutable_constants(tree: ast.Module) -> set[str]:
+    """Module-level lists, sets and dicts of literals whose content may change (``_changeable``): their
+    items are not constants, whatever the first assignment wrote. The module is walked only when it
+    binds such a collection at all."""
+    collections = [name for name, value in _module_assignments(tree) if isinstance(value, ast.List | ast.Set | ast.Dict)]
+    if not collections:
+        return set()
+    changeable = _changeable(tree)
+    return {name for name in collections if name in changeable}
+
+
+def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
+    """Module-level ``NAME = [(...), ...]`` (or a dict) bound once and never rebound, changed in place nor
+    handed out: loops over it can be unrolled like a list written in the ``for``.
+
+    The walks of the whole module that prove "never changed" run only when some module-level name is
+    bound to a list, tuple or dict (most revisions bind none: it was a tenth of a cold lint)."""
     candidates = [(name, value) for name, value in _module_assignments(tree)
                   if isinstance(value, ast.List | ast.Tuple | ast.Dict)]
     if not candidates:
         return {}
-    stores: dict[str, int] = {}
-    mutated: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            stores[node.id] = stores.get(node.id, 0) + 1
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in _MUTATORS:
-            mutated.add(node.value.id)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            mutated.update(node.names)
-        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
-                and isinstance(node.value, ast.Name):
-            mutated.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
+    changeable = _changeable(tree)
     found: dict[str, ast.List | ast.Tuple] = {}
     for name, value in candidates:
-        if stores.get(name) != 1 or name in mutated:
+        if name in changeable:
             continue
         if isinstance(value, ast.List | ast.Tuple):
             found[name] = value

@@ -90,6 +90,62 @@ def _root_name(node: ast.expr) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def names_bound_once(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """The local names ``fn`` binds exactly once: parameters, every store (assignment targets, tuples,
+    ``+=``, annotated, ``:=``, for/with/except/comprehension targets, imports, nested defs, match
+    captures) and ``del``. A name declared ``global``/``nonlocal`` is never one: code elsewhere binds it.
+
+    Only such a name keeps what its one binding says wherever it is read (a dialect name tested later).
+    """
+    counts: dict[str, int] = {}
+    shared: set[str] = set()
+    args = fn.args
+    for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+        if arg is not None:
+            counts[arg.arg] = counts.get(arg.arg, 0) + 1
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        node = stack.pop()
+        _count_binding(node, counts)
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            shared.update(node.names)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            # its body is a scope of its own, which rebinds our names only through nonlocal
+            shared.update(n for inner in ast.walk(node) if isinstance(inner, ast.Nonlocal) for n in inner.names)
+            stack.extend(node.decorator_list)
+            continue
+        if not isinstance(node, ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+    return frozenset(name for name, n in counts.items() if n == 1 and name not in shared)
+
+
+def binding_counts(tree: ast.AST) -> dict[str, int]:
+    """How often each name is bound anywhere in ``tree``, nested scopes included (see names_bound_once)."""
+    counts: dict[str, int] = {}
+    for node in ast.walk(tree):
+        _count_binding(node, counts)
+        if isinstance(node, ast.arg):
+            counts[node.arg] = counts.get(node.arg, 0) + 1
+    return counts
+
+
+def _count_binding(node: ast.AST, counts: dict[str, int]) -> None:
+    """Count the names ``node`` itself binds (not those of its children)."""
+    names: list[str | None] = []
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+        names.append(node.id)
+    elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar | ast.FunctionDef
+                    | ast.AsyncFunctionDef | ast.ClassDef):
+        names.append(node.name)
+    elif isinstance(node, ast.MatchMapping):
+        names.append(node.rest)
+    elif isinstance(node, ast.Import | ast.ImportFrom):
+        names.extend((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    for name in names:
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+
+
 def _target_names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 

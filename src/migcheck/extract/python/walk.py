@@ -24,7 +24,14 @@ from migcheck.extract.python.data import (
     _table_constructor,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import Scope, _class_constants, _module_numbers, _module_sequences
+from migcheck.extract.python.evaluate import (
+    Scope,
+    _class_constants,
+    _module_numbers,
+    _module_sequences,
+    _stdlib_dates,
+    mutable_constants,
+)
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
@@ -33,7 +40,15 @@ from migcheck.extract.python.imports import (
     calls_imported_code,
     imported_names,
 )
-from migcheck.extract.python.nodes import _arg, _call_name, _describe, _root_name, _short, _target_names
+from migcheck.extract.python.nodes import (
+    _arg,
+    _call_name,
+    _describe,
+    _root_name,
+    _short,
+    _target_names,
+    names_bound_once,
+)
 from migcheck.extract.python.ops import Ops, _op_aliases
 from migcheck.extract.python.strings import dynamic_sql_text
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
@@ -45,7 +60,9 @@ class PythonExtractor(Ops, Data):
 
     def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
         self.tree = tree
-        self.consts = consts
+        #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
+        changeable = mutable_constants(tree)
+        self.consts = {name: value for name, value in consts.items() if name not in changeable}
         self.dialect = dialect
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self.op_names = {"op"} | _op_aliases(tree)
@@ -62,6 +79,8 @@ class PythonExtractor(Ops, Data):
         self.sequences = _module_sequences(tree)
         #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
         self.class_constants = _class_constants(tree)
+        #: ``datetime`` / ``date`` when they are the standard library's (their .min/.max are constants).
+        self.stdlib_dates = _stdlib_dates(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -69,7 +88,7 @@ class PythonExtractor(Ops, Data):
             return None
         params = {a.arg for a in fn.args.args}
         scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables),
-                      table_sets=frozenset(params & {"tables"}))
+                      table_sets=frozenset(params & {"tables"}), bound_once=names_bound_once(fn))
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
@@ -222,7 +241,8 @@ class PythonExtractor(Ops, Data):
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
-        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)):
+        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)) \
+                and name in scope.bound_once:
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
@@ -290,7 +310,7 @@ class PythonExtractor(Ops, Data):
 
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
-        inner = scope.child(depth=scope.depth + 1)
+        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), bound_once=names_bound_once(fn))
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         for name, arg in zip(params, call.args, strict=False):
             inner.env.pop(name, None)
