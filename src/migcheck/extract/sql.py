@@ -9,6 +9,7 @@ have no SQL text, and ``lint`` must start fast.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -307,11 +308,17 @@ def _unbounded_predicate(node: object, delete: bool = False) -> bool:
     return False
 
 
+@functools.cache
+def _quiet_sqlglot() -> None:
+    """Silence sqlglot's warnings once per process (``setLevel`` clears every logger's cache: not per statement)."""
+    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+
+
 def _parse(sql: str, dialect: str) -> exp.Expression | None:
     import sqlglot
     from sqlglot import exp
 
-    logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
+    _quiet_sqlglot()
     tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
     return tree if isinstance(tree, exp.Expression) else None
 

@@ -56,10 +56,25 @@ def iter_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Every statement, nested ones included, without visiting expressions (much cheaper than ast.walk)."""
     for node in body:
         yield node
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+        for name in nested_fields(node, _STATEMENT_LISTS):
             inner = getattr(node, name, None)
             if inner:
                 yield from iter_statements(inner)
+
+
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+_NESTED_FIELDS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def nested_fields(node: ast.AST, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of ``names`` (fields that hold statements) ``node``'s kind has, in that order; worked out once
+    per kind: most statements (calls, assignments) have none, and asking each for every name cost more
+    than the walk."""
+    key = (type(node), names)
+    found = _NESTED_FIELDS.get(key)
+    if found is None:
+        found = _NESTED_FIELDS[key] = tuple(name for name in names if name in node._fields)
+    return found
 
 
 def read_imports(tree: ast.Module) -> list[ImportInfo]:

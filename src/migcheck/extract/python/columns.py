@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from migcheck.extract.python.evaluate import Evaluator, Scope
-from migcheck.extract.python.nodes import _attr_chain, _bool, _call_name, _describe
+from migcheck.extract.python.nodes import _attr_chain, _bool, _call_name, _describe, unparse
 from migcheck.vocabulary.changes import (
     AddConstraint,
     Change,
@@ -138,7 +138,7 @@ class Columns(Evaluator):
             if "func" in chain[:-1]:
                 args = ", ".join(self._str(a, scope) or ast.unparse(a) for a in node.args)
                 return f"{chain[-1]}({args})"
-        return ast.unparse(node)
+        return unparse(node)
 
 
 def _is_column_call(node: ast.expr) -> bool:
@@ -149,12 +149,12 @@ def _type_module(node: ast.expr | None) -> str | None:
     """``sa.JSON()`` -> ``sa``; ``app.types.JSON`` -> ``app.types``; ``JSON()`` -> None."""
     if isinstance(node, ast.Call):
         node = node.func
-    return ast.unparse(node.value) if isinstance(node, ast.Attribute) else None
+    return unparse(node.value) if isinstance(node, ast.Attribute) else None
 
 
 def _type_text(node: ast.expr) -> str:
     """``sa.String(length=50)`` -> ``String(length=50)``: the type as written, without module prefixes."""
-    return _TYPE_PREFIX.sub("", ast.unparse(node))
+    return _TYPE_PREFIX.sub("", unparse(node))
 
 
 # -- enum types ---------------------------------------------------------------------------------

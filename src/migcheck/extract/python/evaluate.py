@@ -303,6 +303,8 @@ def _stdlib_dates(tree: ast.Module) -> frozenset[str]:
                 and node.level == 0 for alias in node.names if alias.asname is None and alias.name in {"datetime", "date"}}
     imported |= {"datetime" for node in tree.body if isinstance(node, ast.Import)
                  for alias in node.names if alias.name == "datetime" and alias.asname is None}
+    if not imported:
+        return frozenset()  # no walk of the module for the many revisions that import neither
     counts = binding_counts(tree)
     return frozenset(name for name in imported if counts.get(name) == 1)
 
@@ -353,18 +355,28 @@ def _escapes(name: ast.Name, parent: ast.AST | None) -> bool:
 
 def mutable_constants(tree: ast.Module) -> set[str]:
     """Module-level lists, sets and dicts of literals whose content may change (``_changeable``): their
-    items are not constants, whatever the first assignment wrote."""
+    items are not constants, whatever the first assignment wrote. The module is walked only when it
+    binds such a collection at all."""
+    collections = [name for name, value in _module_assignments(tree) if isinstance(value, ast.List | ast.Set | ast.Dict)]
+    if not collections:
+        return set()
     changeable = _changeable(tree)
-    return {name for name, value in _module_assignments(tree)
-            if isinstance(value, ast.List | ast.Set | ast.Dict) and name in changeable}
+    return {name for name in collections if name in changeable}
 
 
 def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
     """Module-level ``NAME = [(...), ...]`` (or a dict) bound once and never rebound, changed in place nor
-    handed out: loops over it can be unrolled like a list written in the ``for``."""
+    handed out: loops over it can be unrolled like a list written in the ``for``.
+
+    The walks of the whole module that prove "never changed" run only when some module-level name is
+    bound to a list, tuple or dict (most revisions bind none: it was a tenth of a cold lint)."""
+    candidates = [(name, value) for name, value in _module_assignments(tree)
+                  if isinstance(value, ast.List | ast.Tuple | ast.Dict)]
+    if not candidates:
+        return {}
     changeable = _changeable(tree)
     found: dict[str, ast.List | ast.Tuple] = {}
-    for name, value in _module_assignments(tree):
+    for name, value in candidates:
         if name in changeable:
             continue
         if isinstance(value, ast.List | ast.Tuple):

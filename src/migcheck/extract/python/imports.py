@@ -9,9 +9,10 @@ calls instead of passing over them silently.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
 from migcheck.extract.python.nodes import _call_name, _root_name
-from migcheck.vocabulary.revision import iter_statements
+from migcheck.vocabulary.revision import iter_statements, nested_fields
 
 _DDL_VERBS = ("create_", "drop_", "add_", "alter_", "remove_", "rename_", "upgrade", "migrate")
 
@@ -37,13 +38,16 @@ def _is_logging(root: str, origin: str) -> bool:
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
 
 
+_IMPORT_SCOPES = ("body", "orelse", "finalbody", "handlers")
+
+
 def _import_statements(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
     """Import statements at any depth, found through statement bodies only (no expression walk)."""
     found: list[ast.Import | ast.ImportFrom] = []
     for node in body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             found.append(node)
-        for name in ("body", "orelse", "finalbody", "handlers"):
+        for name in nested_fields(node, _IMPORT_SCOPES):
             inner = getattr(node, name, None)
             if isinstance(inner, list):
                 found.extend(_import_statements(inner))
@@ -73,13 +77,25 @@ def imported_names(tree: ast.Module) -> dict[str, str]:
     return names
 
 
-def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module) -> bool:
+def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Module,
+                        module_names: set[str] | None = None) -> bool:
     """True when ``fn`` calls a function imported from the application (``from app.db import drop_views``):
-    it may change the schema in ways migcheck cannot see."""
+    it may change the schema in ways migcheck cannot see. ``module_names``: ``application_imports(tree.body)``
+    when the caller already has it (one reading per module, not one per function)."""
+    if module_names is None:
+        module_names = application_imports(tree.body)
+    imported = module_names | application_imports(iter_statements(fn.body))  # the module's imports and fn's own
+    if not imported:
+        return False
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))
+
+
+def application_imports(statements: Iterable[ast.stmt]) -> set[str]:
+    """Local names that the import statements among ``statements`` bind to code outside the standard
+    library and the SQLAlchemy family."""
     import sys
 
     imported: set[str] = set()
-    statements = [*tree.body, *iter_statements(fn.body)]  # module-level imports and the function's own
     for node in statements:
         if isinstance(node, ast.Import | ast.ImportFrom):
             module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
@@ -89,9 +105,7 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
                     top = "."
                 if top not in _LIBRARIES and top not in sys.stdlib_module_names:
                     imported.add(alias.asname or alias.name.split(".")[0])
-    if not imported:
-        return False
-    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))
+    return imported
 
 
 #: Exceptions a database call can raise, by name: the DB-API's, SQLAlchemy's, Alembic's and the drivers'.

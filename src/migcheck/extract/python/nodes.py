@@ -10,6 +10,40 @@ from __future__ import annotations
 import ast
 
 
+def unparse(node: ast.AST) -> str:
+    """``ast.unparse(node)``, the same text, without building its visitor for the shapes most column
+    types and call targets take (``sa.String(length=50)``, ``sa``): it was a sixth of the walk of a body."""
+    text = _plain_text(node)
+    return ast.unparse(node) if text is None else text
+
+
+def _plain_text(node: ast.AST) -> str | None:
+    """Names, attribute chains on names, plain constants and calls of those, as ``ast.unparse`` writes them;
+    None for anything else (the caller asks ``ast.unparse``)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _plain_text(node.value) if isinstance(node.value, ast.Name | ast.Attribute) else None
+        return None if inner is None else f"{inner}.{node.attr}"
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if value is None or isinstance(value, int):  # bool is an int; repr is what ast.unparse writes
+            return repr(value)
+        if isinstance(value, str) and node.kind is None and value.isascii() and value.isprintable() \
+                and not any(q in value for q in "'\"\\"):
+            return repr(value)
+        return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+        parts = [_plain_text(node.func)]
+        parts += [_plain_text(arg) for arg in node.args]
+        parts += [None if kw.arg is None or (text := _plain_text(kw.value)) is None else f"{kw.arg}={text}"
+                  for kw in node.keywords]
+        if any(part is None for part in parts):
+            return None
+        return f"{parts[0]}({', '.join(parts[1:])})"  # type: ignore[arg-type]
+    return None
+
+
 def _arg(call: ast.Call, index: int, name: str) -> ast.expr | None:
     if len(call.args) > index:
         return call.args[index]
@@ -126,7 +160,7 @@ def _describe(node: ast.expr | None) -> str:
     """A readable stand-in for a value migcheck cannot resolve statically."""
     if node is None:
         return "?"
-    return "<" + _short(ast.unparse(node)) + ">"
+    return "<" + _short(unparse(node)) + ">"
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -36,6 +36,7 @@ from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
     _sounds_like_ddl,
+    application_imports,
     calls_imported_code,
     imported_names,
 )
@@ -70,6 +71,8 @@ class PythonExtractor(Ops, Data):
         #: Names imported from outside the standard library and the SQLAlchemy/Alembic family, with their
         #: module: calls to them run code migcheck does not read.
         self.imported = imported_names(tree)
+        #: The names module-level imports bind to application code (what ``calls_imported_code`` looks for).
+        self.module_imports = application_imports(tree.body)
         #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
         self.numbers = _module_numbers(tree)
         #: Module-level lists/tuples bound once and never changed: loops over them are unrolled.
@@ -89,7 +92,7 @@ class PythonExtractor(Ops, Data):
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
-        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree),
+        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree, self.module_imports),
                     raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
 
     # -- statements -------------------------------------------------------------------------------
