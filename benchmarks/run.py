@@ -406,6 +406,13 @@ def main() -> None:
         subprocess.run([args.python, "-m", "compileall", "-q", str(args.baseline_src / "migcheck")], check=True,
                        env=baseline_env)
 
+    for label, check_env in (("migcheck", mc_env), ("the baseline", baseline_env if args.baseline_src else None)):
+        if check_env is None:
+            continue
+        probe = subprocess.run([*migcheck, "--version"], capture_output=True, text=True, env=check_env, check=False)
+        if probe.returncode != 0:  # a migcheck that cannot start exits 1 with a traceback, like a run with findings
+            lines = (probe.stderr or probe.stdout).strip().splitlines()
+            raise SystemExit(f"{label} does not start with {args.python}: {lines[-1] if lines else probe.returncode}")
     versions = {"migcheck": version_of([*migcheck, "--version"], mc_env),
                 "python": version_of([args.python, "--version"], mc_env)}
     if peers:
