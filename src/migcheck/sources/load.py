@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: 
 
 def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> Migration | None:
     source = read_source(path, raw)
-    if "revision" not in source and (source.isascii() or "revision" not in unicodedata.normalize("NFKC", source)):
+    if "revision" not in source and (source.isascii() or "revision" not in _nfkc(source)):
         # Every revision assigns ``revision``: a file that never says it is some other module (a Jinja or
         # cookiecutter template under a linted repository root), never parsed nor reported as broken.
         # Python folds identifiers by NFKC (a full-width r, U+FF52, makes the same name), so the test does too.
@@ -115,3 +114,10 @@ def load_sql(path: Path, dialect: str) -> list[Migration]:
     for migration in migrations:
         migration.source_lines = lines  # for `-- migcheck: ignore[...]` comments
     return migrations
+
+
+def _nfkc(text: str) -> str:
+    """``text`` folded as Python folds identifiers; imported here, where a file is not ASCII (rare)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text)
