@@ -9,7 +9,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit, shorten
 from migcheck.rules.history_index import HistoryIndex
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddConstraint, Change, CreateIndex, CreateTable, ValidateConstraint
+from migcheck.vocabulary.changes import AddConstraint, Change, CreateTable, ValidateConstraint
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.revision import Migration
 
@@ -112,15 +112,8 @@ def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstrain
 def _index_columns(ctx: RevisionContext, change: AddConstraint) -> list[str]:
     """The columns of the index ``change`` promotes (``USING INDEX ix``), from the CREATE INDEX that built it
     in this revision or the nearest earlier one; empty when unknown."""
-    name = (change.using_index or "").lower()
-    for c in reversed(lookback.before(ctx, change)):
-        if isinstance(c, CreateIndex) and (c.name or "").lower() == name:
-            return list(c.columns)
-    for migration in reversed(lookback.ancestors(ctx)):
-        for c in reversed(migration.upgrade_changes):
-            if isinstance(c, CreateIndex) and (c.name or "").lower() == name:
-                return list(c.columns)
-    return []
+    index = lookback.created_index(ctx, change, change.using_index or "")
+    return list(index.columns) if index else []
 
 
 def _primary_key_using_index(ctx: RevisionContext, change: AddConstraint) -> Iterator[Hit]:

@@ -169,10 +169,8 @@ def _unqualified(sql: str | None, table: str) -> bool:
 
 def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
     """The table an index dropped by name alone was created on, in this revision or an earlier one."""
-    name = (change.name or "").lower()
-    earlier = [c for m in lookback.ancestors(ctx) for c in m.upgrade_changes] + lookback.before(ctx, change)
-    return next((c.table for c in reversed(earlier)
-                 if isinstance(c, CreateIndex) and c.table and (c.name or "").lower() == name), None)
+    index = lookback.created_index(ctx, change, change.name or "")
+    return index.table if index else None
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:

@@ -21,6 +21,7 @@ from migcheck.vocabulary.changes import (
     AlterColumn,
     Change,
     ColumnSpec,
+    CreateIndex,
     CreateTable,
     DropColumn,
     DropConstraint,
@@ -51,6 +52,20 @@ def before(ctx: RevisionContext, change: Change) -> list[Change]:
             break
         out.append(c)
     return out
+
+
+def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
+    """Every upgrade change that runs before ``change``, newest first: this revision's, then its ancestors'."""
+    yield from reversed(before(ctx, change))
+    for migration in reversed(ancestors(ctx)):
+        yield from reversed(migration.upgrade_changes)
+
+
+def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:
+    """The latest CREATE INDEX of ``name`` before ``change``, in this revision or an earlier one."""
+    name = name.lower()
+    return next((c for c in earlier(ctx, change) if isinstance(c, CreateIndex) and (c.name or "").lower() == name),
+                None)
 
 
 def _same(a: str | None, b: str | None) -> bool:

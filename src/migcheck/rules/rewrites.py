@@ -71,12 +71,11 @@ def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] 
 def _declared_not_volatile(ctx: RevisionContext, change: AddColumn, name: str) -> bool:
     """Whether the last CREATE [OR REPLACE] FUNCTION of ``name`` before ``change`` (in this revision or an
     earlier one) declares it IMMUTABLE or STABLE: a later one saying VOLATILE (or nothing) replaces it."""
-    earlier = [c for m in lookback.ancestors(ctx) for c in m.upgrade_changes] + lookback.before(ctx, change)
-    declared = None
-    for c in earlier:
-        if isinstance(c, RawSQL) and c.text:
-            declared = function_volatility(c.text, name) or declared
-    return declared in {"immutable", "stable"}
+    for c in lookback.earlier(ctx, change):
+        declared = function_volatility(c.text, name) if isinstance(c, RawSQL) and c.text else None
+        if declared is not None:
+            return declared in {"immutable", "stable"}
+    return False
 
 
 def _renders_as_serial(change: AddColumn) -> bool:
