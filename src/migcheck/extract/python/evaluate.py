@@ -12,6 +12,7 @@ evaluated by the SQL-strings part (``strings.SqlStrings._sql_text``), which over
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -319,10 +320,12 @@ _READERS = frozenset({"len", "sorted", "list", "tuple", "set", "frozenset", "enu
                       "str", "any", "all", "min", "max", "sum", "iter", "isinstance", "join", "format"})
 
 
-def _changeable(tree: ast.Module) -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _changeable(tree: ast.Module) -> frozenset[str]:
     """Module names whose value may change: stored more than once, changed in place (``.append``,
     ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function, returned,
-    yielded): code elsewhere may then change the object through another name."""
+    yielded): code elsewhere may then change the object through another name. Cached for the tree being
+    read: both the module constants and the module sequences ask (two walks and a parent map each)."""
     stores: dict[str, int] = {}
     changed: set[str] = set()
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -338,7 +341,7 @@ def _changeable(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
                 and isinstance(node.value, ast.Name):
             changed.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
-    return changed | {name for name, count in stores.items() if count != 1}
+    return frozenset(changed | {name for name, count in stores.items() if count != 1})
 
 
 def _escapes(name: ast.Name, parent: ast.AST | None) -> bool:
