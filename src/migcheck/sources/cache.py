@@ -237,15 +237,17 @@ class Cache:
             if data[:len(MAGIC)] != MAGIC or not hmac.compare_digest(
                     data[len(MAGIC):HEADER_SIZE], self.digest(memoryview(data)[HEADER_SIZE:])):
                 return {}  # not written by this cache's key: damaged, truncated, planted
-            with _collector_paused():
+            with _collector_paused():  # the shape check too: its allocations would trigger passes
                 pack = _SafeUnpickler(io.BytesIO(memoryview(data)[HEADER_SIZE:])).load()
+                if not isinstance(pack, dict):
+                    return {}
+                from migcheck.vocabulary.revision import Migration
+
+                return {name: entry for name, entry in pack.items() if _valid_entry(name, entry, Migration)}
         except Exception:
             return {}
         finally:
             os.close(fd)
-        if not isinstance(pack, dict):
-            return {}
-        return {name: entry for name, entry in pack.items() if _valid_entry(name, entry)}
 
     def write(self, folder: str, pack: Pack) -> None:
         target = self.pack_path(folder)
@@ -395,7 +397,7 @@ def _collector_paused() -> Iterator[None]:
 # --- what a valid entry looks like -------------------------------------------------------------
 
 
-def _valid_entry(name: object, entry: object) -> bool:
+def _valid_entry(name: object, entry: object, migration: type) -> bool:
     """``absolute path -> (content key, Migration | (None, message, line) | None, signature | None)``.
 
     The digest already proved the pack is this code's own writing; this is the shape every use relies
@@ -404,8 +406,6 @@ def _valid_entry(name: object, entry: object) -> bool:
     """
     if not isinstance(name, str) or type(entry) is not tuple or len(entry) != 3 or type(entry[0]) is not str:
         return False
-    from migcheck.vocabulary.revision import Migration
-
     outcome, sig = entry[1], entry[2]
     if sig is not None and (type(sig) is not tuple or len(sig) != 5):
         return False
@@ -413,7 +413,7 @@ def _valid_entry(name: object, entry: object) -> bool:
         return True
     if type(outcome) is tuple:
         return len(outcome) == 3 and outcome[0] is None and type(outcome[1]) is str and type(outcome[2]) is int
-    return type(outcome) is Migration and vars(outcome).get("path", 0) is None
+    return type(outcome) is migration and vars(outcome).get("path", 0) is None
 
 
 _OUR_DIRECTORY = re.compile(r"v\d+-[0-9a-f]{32}")
