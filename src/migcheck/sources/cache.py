@@ -320,14 +320,22 @@ def _secret(directory: Path) -> bytes | None:
         return _read_secret(path)
     except FileNotFoundError:
         pass
-    fd, temp = tempfile.mkstemp(prefix=".key.", dir=directory)
+    fd, name = tempfile.mkstemp(prefix=".key.", dir=directory)
+    temp: str | None = name
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(os.urandom(KEY_SIZE))
-        with contextlib.suppress(FileExistsError):  # another run made it first: use theirs
-            os.link(temp, path)  # appears whole or not at all, never replaces one
+        try:
+            os.link(name, path)  # appears whole or not at all, never replaces one
+        except FileExistsError:
+            pass  # another run made it first: use theirs
+        except OSError:  # no hard links on this filesystem: a rename (two first runs racing cost only misses)
+            os.replace(name, path)
+            temp = None
     finally:
-        os.unlink(temp)
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
     return _read_secret(path)
 
 
@@ -335,7 +343,8 @@ def _read_secret(path: Path) -> bytes | None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or not _owner_ok(info) or info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        private = not hasattr(os, "geteuid") or not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)  # POSIX modes
+        if not stat.S_ISREG(info.st_mode) or not _owner_ok(info) or not private:
             return None
         secret = os.read(fd, KEY_SIZE + 1)
     finally:
