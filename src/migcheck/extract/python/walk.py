@@ -155,8 +155,10 @@ class PythonExtractor(Ops, Data):
             return
         if _is_logging(root, self.imported[root]):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
-        if scope.value_check and not self._hands_database(call, scope):
-            return  # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it
+        if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
+            # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
+            # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
+            return
         callee = ast.unparse(call.func)
         origin = self.imported[root]
         if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
