@@ -45,6 +45,9 @@ class Scope:
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
     #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where).
     core: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict)
+    #: Local names bound to ``sa.Sequence("literal")`` (and helper parameters handed one): the sequence's name,
+    #: so ``CreateSequence(seq)`` is read as the DDL it is.
+    sequences: dict[str, str] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
@@ -71,6 +74,7 @@ class Scope:
             tables=dict(self.tables),
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
+            sequences=dict(self.sequences),
             **kw,
         )
 

@@ -59,6 +59,14 @@ class SqlStrings(Evaluator):
             out.append(RawSQL(text=None, keyword="", understood=False, line=call.lineno,
                               reason=f"the SQL of `{_short(ast.unparse(node))}` is only known at run time", **common))
 
+    def _sequence_name(self, node: ast.expr, scope: Scope) -> str | None:
+        """The name of the sequence ``node`` is: ``sa.Sequence("literal")`` or a local name bound to one."""
+        if isinstance(node, ast.Name):
+            return scope.sequences.get(node.id)
+        if isinstance(node, ast.Call) and _call_name(node) == "Sequence" and node.args:
+            return self._str(node.args[0], scope)
+        return None
+
     def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
         """(text, line, line_is_exact, interpolated) for a SQL string expression; None if not a string."""
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -83,11 +91,10 @@ class SqlStrings(Evaluator):
                 guard = " IF NOT EXISTS" if kw.get("if_not_exists") else " IF EXISTS" if kw.get("if_exists") else ""
                 cascade = " CASCADE" if kw.get("cascade") else ""
                 return f"{verb}{guard} {schema}{cascade}", node.lineno, True, False
-            if name in {"CreateSequence", "DropSequence"} and len(node.args) == 1 \
-                    and isinstance(node.args[0], ast.Call) and _call_name(node.args[0]) == "Sequence" \
-                    and node.args[0].args:
-                # CreateSequence(Sequence("tag_id_seq")): a DDL construct with a literal name
-                sequence = self._str(node.args[0].args[0], scope)
+            if name in {"CreateSequence", "DropSequence"} and len(node.args) == 1:
+                # CreateSequence(Sequence("tag_id_seq")), or a name bound to one: a DDL construct with a
+                # literal name
+                sequence = self._sequence_name(node.args[0], scope)
                 if sequence is None:
                     return None
                 verb = "CREATE SEQUENCE" if name == "CreateSequence" else "DROP SEQUENCE"

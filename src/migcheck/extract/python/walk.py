@@ -241,6 +241,7 @@ class PythonExtractor(Ops, Data):
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
+        scope.sequences.pop(name, None)
         self._bind_value(name, value, before, scope)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
@@ -271,6 +272,8 @@ class PythonExtractor(Ops, Data):
             scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
         elif (statement := _core_statement(value, self, before)) is not None:
             scope.core[name] = statement
+        elif (sequence := self._sequence_name(value, before)) is not None:
+            scope.sequences[name] = sequence  # seq = sa.Sequence("eventcounter_seq")
         else:
             literal = self._literal(value, before)
             if literal is not None:
@@ -335,6 +338,9 @@ class PythonExtractor(Ops, Data):
                 inner.binds.add(name)
             if isinstance(arg, ast.Name) and arg.id in scope.sessions:
                 inner.sessions.add(name)
+            inner.sequences.pop(name, None)
+            if (sequence := self._sequence_name(arg, scope)) is not None:
+                inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
         for kw in call.keywords:
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
                 inner.env[kw.arg] = literal
