@@ -112,3 +112,26 @@ def downgrade():
     )
     assert [f["line"] for f in found(path, "json-instead-of-jsonb")] == [10]
     assert found(path, "json-instead-of-jsonb", "--dialect", "mysql") == []
+
+
+def test_drop_not_null_names_the_downgrade_only_when_it_restores_not_null(
+    write_revision: Callable[..., Path],
+) -> None:
+    """fides 66df7d9b8103 (held-out-4): the downgrade left the column nullable, yet the message said its
+    SET NOT NULL fails. It says so only when the downgrade sets NOT NULL again."""
+    body = HEAD.format(msg="optional note") + '''
+
+def upgrade():
+    op.alter_column("orders", "note", existing_type=sa.Text(), existing_nullable=False, nullable=True)
+
+
+def downgrade():
+    {down}
+'''
+    kept = write_revision("a1.py", body.format(down="pass"))
+    [hit] = found(kept, "drop-not-null")
+    assert "becomes nullable" in str(hit["message"]) and "SET NOT NULL" not in str(hit["message"])
+    restored = write_revision("a2.py", body.format(
+        down='op.alter_column("orders", "note", existing_type=sa.Text(), nullable=False)'))
+    [hit] = found(restored, "drop-not-null")
+    assert "the downgrade's SET NOT NULL fails" in str(hit["message"])
