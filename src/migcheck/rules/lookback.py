@@ -110,7 +110,8 @@ _ABSENT, _GO_ON = object(), object()
 
 
 def _column_step(c: Change, table: str, column: str, of_spec: Callable[[ColumnSpec], object],
-                 of_alter: Callable[[AlterColumn], object]) -> object:
+                 of_alter: Callable[[AlterColumn], object],
+                 of_added: Callable[[ColumnSpec], object] | None = None) -> object:
     """What one earlier change says about (table, column): its value, ``_ABSENT`` (dropped or renamed
     away), ``_GO_ON`` (nothing: look further back), or the (table, column) it was called before a rename
     (a tuple: look that up first, and further back under the current name when that is not known)."""
@@ -121,7 +122,7 @@ def _column_step(c: Change, table: str, column: str, of_spec: Callable[[ColumnSp
                     return (of_spec(col),)
     elif isinstance(c, AddColumn):
         if c.table.lower() == table and c.column.name and c.column.name.lower() == column:
-            return (of_spec(c.column),)
+            return ((of_added or of_spec)(c.column),)
     elif isinstance(c, AlterColumn):
         if c.table.lower() == table and c.column.lower() == column:
             value = of_alter(c)
@@ -156,6 +157,7 @@ def _column_history(
     column: str,
     of_spec: Callable[[ColumnSpec], object],
     of_alter: Callable[[AlterColumn], object],
+    of_added: Callable[[ColumnSpec], object] | None = None,
 ) -> object:
     """One fact about a column as the history last set it, following renames of the column and of its
     table, and forgetting it when either is dropped; None when the history does not say.
@@ -176,7 +178,7 @@ def _column_history(
         name_table, name_column, events = frames[-1]
         pushed = False
         for cursor, c in events:
-            outcome = _column_step(c, name_table, name_column, of_spec, of_alter)
+            outcome = _column_step(c, name_table, name_column, of_spec, of_alter, of_added)
             if outcome is _GO_ON:
                 continue
             if outcome is _ABSENT:
@@ -213,6 +215,29 @@ def column_nullable(ctx: RevisionContext, change: Change, table: str, column: st
     value = _column_history(ctx, change, table, column, lambda col: not col.is_not_null,
                             lambda alter: alter.nullable if alter.nullable is not None else _UNSET)
     return value if isinstance(value, bool) else None
+
+
+def column_creation(ctx: RevisionContext, change: Change, table: str, column: str) -> tuple[bool, ColumnSpec] | None:
+    """How the column was made, following renames: (True when with its table's CREATE TABLE, False when
+    added to the table later, its spec then); None when the history does not say."""
+    value = _column_history(ctx, change, table, column, lambda col: (True, col), lambda alter: _UNSET,
+                            of_added=lambda col: (False, col))
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], ColumnSpec):
+        return bool(value[0]), value[1]
+    return None
+
+
+def filled_since_created(ctx: RevisionContext, change: Change, table: str, column: str) -> bool:
+    """Whether every row has had a value in the column since it was made: created NOT NULL and still NOT
+    NULL, or created with a server default that it still has. Then ``WHERE column IS NULL`` finds only rows
+    broken some other way, not the rows of a column nobody filled yet."""
+    made = column_creation(ctx, change, table, column)
+    if made is None:
+        return False
+    spec = made[1]
+    if spec.is_not_null and column_nullable(ctx, change, table, column) is False:
+        return True
+    return spec.server_default is not None and column_server_default(ctx, change, table, column) is True
 
 
 def _is_not_null_check(c: Change, table: str, column: str) -> bool:

@@ -15,7 +15,7 @@ import re
 from migcheck.extract.python.data import _core_dml
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.nodes import _bool, _call_name, _short
-from migcheck.extract.sql import changes_from_sql, unbounded_where
+from migcheck.extract.sql import changes_from_sql, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
 
 _FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
@@ -44,6 +44,7 @@ class SqlStrings(Evaluator):
                     _show_placeholders(change)
                     if isinstance(change, DataChange) and change.has_where and change.sql:
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
+                        change.null_tests = null_tests(change.sql, self.dialect)
                 change.interpolated = interpolated
             out.extend(changes)
             return
