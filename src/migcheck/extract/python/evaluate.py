@@ -48,6 +48,10 @@ class Scope:
     #: Local names bound to ``sa.Sequence("literal")`` (and helper parameters handed one): the sequence's name,
     #: so ``CreateSequence(seq)`` is read as the DDL it is.
     sequences: dict[str, str] = field(default_factory=dict)
+    #: Local lists bound once to ``[]`` and only ever appended to (nodes.append_only_lists): the literal
+    #: strings appended so far, shared by every copy of the scope (an append in a loop or a branch counts);
+    #: None once something else is appended. A loop over such a list runs over a subset of them.
+    collected: dict[tuple[int, str], list[str] | None] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
@@ -75,6 +79,7 @@ class Scope:
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
             sequences=dict(self.sequences),
+            collected=self.collected,
             **kw,
         )
 

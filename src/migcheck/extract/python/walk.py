@@ -42,6 +42,7 @@ from migcheck.extract.python.imports import (
 )
 from migcheck.extract.python.nodes import (
     _arg,
+    append_only_lists,
     _call_name,
     _describe,
     _root_name,
@@ -83,6 +84,8 @@ class PythonExtractor(Ops, Data):
         self.stdlib_dates = _stdlib_dates(tree)
         #: names_bound_once per function walked (by id: the nodes live as long as the tree).
         self._bound_once_of: dict[int, frozenset[str]] = {}
+        #: append_only_lists per function walked (by id).
+        self._append_only_of: dict[int, frozenset[str]] = {}
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -137,7 +140,12 @@ class PythonExtractor(Ops, Data):
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._bind_name(target.id, value, scope)
+                        if isinstance(value, ast.List) and not value.elts and scope.function is not None \
+                                and target.id in self._append_only(scope.function):
+                            scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
+                continue
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and self._collect(stmt.value, scope):
                 continue
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 before = len(out)
@@ -146,6 +154,32 @@ class PythonExtractor(Ops, Data):
                     self._imported_call(stmt.value, scope, out)
             else:
                 self._calls(stmt, scope, out, active)
+
+    def _append_only(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """nodes.append_only_lists of ``fn``, computed once per function."""
+        found = self._append_only_of.get(id(fn))
+        if found is None:
+            found = self._append_only_of[id(fn)] = append_only_lists(fn)
+        return found
+
+    def _collect(self, call: ast.Call, scope: Scope) -> bool:
+        """``L.append("replies")`` on an append-only list: remember the literal appended (True: nothing else to
+        read in the statement). Anything else appended makes the list unknown, and the call is read as usual."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name)
+                and scope.function is not None and len(call.args) == 1):
+            return False
+        key = (id(scope.function), func.value.id)
+        if key not in scope.collected:
+            return False
+        value = self._literal(call.args[0], scope)
+        held = scope.collected[key]
+        if not isinstance(value, str) or held is None:
+            scope.collected[key] = None
+            return False
+        if value not in held:
+            held.append(value)
+        return True
 
     def _imported_call(self, call: ast.Call, scope: Scope, out: list[Change]) -> None:
         """A call made for its effect (``migration.create_table_if_not_exists(...)``,
@@ -184,6 +218,15 @@ class PythonExtractor(Ops, Data):
         if isinstance(stmt.target, ast.Name) and isinstance(values, tuple) and values:
             for value in values:
                 inner = scope.child()
+                inner.env[stmt.target.id] = value
+                self._walk(stmt.body, inner, out, active)
+            return
+        collected = scope.collected.get((id(scope.function), stmt.iter.id)) \
+            if isinstance(stmt.iter, ast.Name) and scope.function is not None else None
+        if isinstance(stmt.target, ast.Name) and collected:
+            # for table in needs_migration: a subset of the literals appended, each pass maybe not taken
+            for value in list(collected):
+                inner = scope.child(conditional=True)
                 inner.env[stmt.target.id] = value
                 self._walk(stmt.body, inner, out, active)
             return
