@@ -86,6 +86,7 @@ class PythonExtractor(Ops, Data):
         self._bound_once_of: dict[int, frozenset[str]] = {}
         #: append_only_lists per function walked (by id).
         self._append_only_of: dict[int, frozenset[str]] = {}
+        self._helpers_evaluating: set[str] = set()
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
