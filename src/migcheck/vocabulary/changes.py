@@ -31,6 +31,12 @@ class Change:
     interpolated: bool = False
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
+    #: The ``try`` blocks around the change (outermost first) whose handlers can swallow a database error
+    #: (``except Exception: print(...)``, no ``raise`` at the handler's top level), numbered as the body is
+    #: walked (each pass of an unrolled loop is a block of its own): when a statement there fails, the rest
+    #: of that block is skipped and the revision goes on (on PostgreSQL inside a transaction the failure
+    #: aborted). ``()`` outside such a ``try``, and in SQL.
+    guarded: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:

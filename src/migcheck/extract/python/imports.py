@@ -147,3 +147,13 @@ def _catches_value_errors_only(handler: ast.ExceptHandler) -> bool:
         if any(part in _DATABASE_MODULES for part in dotted[:-1]):
             return False
     return True
+
+
+def swallows_database_errors(handler: ast.ExceptHandler) -> bool:
+    """``except Exception: print(exx)``: the handler catches what a failing statement raises (a catch-all or a
+    database error) and can end without raising, so the revision goes on after the failure. A handler with
+    a ``raise`` at its top level passes the error on; one that raises only in some branch (``if "already
+    exists" in str(e): print(...) else: raise``) swallows the errors it expects."""
+    if _catches_value_errors_only(handler):
+        return False
+    return not any(isinstance(stmt, ast.Raise) for stmt in handler.body)

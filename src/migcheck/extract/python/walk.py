@@ -39,15 +39,16 @@ from migcheck.extract.python.imports import (
     application_imports,
     calls_imported_code,
     imported_names,
+    swallows_database_errors,
 )
 from migcheck.extract.python.nodes import (
     _arg,
-    append_only_lists,
     _call_name,
     _describe,
     _root_name,
     _short,
     _target_names,
+    append_only_lists,
     names_bound_once,
 )
 from migcheck.extract.python.ops import Ops, _op_aliases
@@ -87,6 +88,8 @@ class PythonExtractor(Ops, Data):
         #: append_only_lists per function walked (by id).
         self._append_only_of: dict[int, frozenset[str]] = {}
         self._helpers_evaluating: set[str] = set()
+        #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
+        self._tries = 0
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -124,7 +127,12 @@ class PythonExtractor(Ops, Data):
                 self._walk(stmt.body, scope.child(conditional=True), out, active)
             elif isinstance(stmt, ast.Try):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
+                start = len(out)
                 self._walk(stmt.body, scope.child(value_check=True) if checks else scope, out, active)
+                if any(swallows_database_errors(h) for h in stmt.handlers):
+                    self._tries += 1  # one per pass: a loop's passes are separate tries
+                    for change in out[start:]:
+                        change.guarded = (self._tries, *change.guarded)
                 for handler in stmt.handlers:
                     self._walk(handler.body, scope.child(conditional=True), out, active)
                 self._walk(stmt.orelse, scope, out, active)
@@ -146,9 +154,9 @@ class PythonExtractor(Ops, Data):
                             scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
-            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and self._collect(stmt.value, scope):
-                continue
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                if self._collect(stmt.value, scope):
+                    continue  # needs_migration.append("replies")
                 before = len(out)
                 self._calls(stmt, scope, out, active)
                 if len(out) == before:
