@@ -6,8 +6,10 @@ import importlib.util
 import json
 import os
 import pickle
+import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,7 +42,15 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _entries(directory: Path) -> list[Path]:
-    return [p for p in directory.rglob("*") if p.is_file() and p.name != "CACHEDIR.TAG"]
+    """The packs of a cache (not its tag nor its key)."""
+    return [p for p in directory.rglob("*") if p.is_file() and p.name not in ("CACHEDIR.TAG", cache_module.KEY_NAME)]
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is read long after it was written, so each entry gets its stat signature on the first run
+    (otherwise a file younger than SETTLE_NS gets it on the first run after it settles, which rewrites the pack)."""
+    monkeypatch.setattr(cache_module, "now_ns", lambda: time.time_ns() + 3600 * 10**9)
 
 
 def test_parallel_loading_gives_the_same_report(history: Path) -> None:
@@ -117,6 +127,7 @@ def test_a_worker_that_dies_costs_only_time(history: Path, monkeypatch: pytest.M
     assert run_cli("lint", history, "--format", "json", "--jobs", "2", "--no-cache").stdout == expected
 
 
+@pytest.mark.usefixtures("settled")
 def test_second_run_reads_the_cache_and_reports_the_same(history: Path, _private_cache: Path) -> None:
     first = run_cli("lint", history, "--format", "json")
     packs = _packs(_private_cache)
@@ -153,6 +164,7 @@ def test_a_cached_file_is_reported_where_it_is_now(
     assert {f["path"] for f in second.json()["findings"]} == {"a1_index.py"}
 
 
+@pytest.mark.usefixtures("settled")
 def test_a_run_on_some_files_keeps_the_entries_of_the_others(history: Path, _private_cache: Path) -> None:
     versions = history / "migrations" / "versions"
     run_cli("lint", history, "--quiet")
@@ -229,12 +241,15 @@ def test_a_planted_pack_is_never_executed(write_revision: Callable[..., Path], t
 
     store = Cache.open("postgresql")
     assert store is not None
-    planted = {os.path.abspath(path): (store.key(path.read_bytes()), Evil())}
-    store.pack_path(os.path.dirname(os.path.abspath(path))).write_bytes(pickle.dumps(planted))
-    result: Run = run_cli("lint", tmp_path / "versions", "--format", "json")
-    assert not marker.exists()
-    assert result.exit_code == 0
-    assert result.json()["summary"]["revisions"] == 1
+    planted = pickle.dumps({os.path.abspath(path): (store.key(path.read_bytes()), Evil(), None)})
+    pack = store.pack_path(os.path.dirname(os.path.abspath(path)))
+    foreign = Cache(store.directory, store.salt, b"k" * cache_module.KEY_SIZE)  # a key that is not this cache's
+    for data in (planted, cache_module.MAGIC + foreign.digest(planted) + planted):
+        pack.write_bytes(data)
+        result: Run = run_cli("lint", tmp_path / "versions", "--format", "json")
+        assert not marker.exists()
+        assert result.exit_code == 0
+        assert result.json()["summary"]["revisions"] == 1
 
 
 def test_an_unusable_cache_directory_only_costs_speed(
@@ -347,7 +362,8 @@ def test_packs_hold_no_paths_and_cached_outcomes_get_the_path_given(history: Pat
 
     first = run_cli("lint", history, "--format", "json")
     [pack] = _entries(_private_cache)
-    names = {arg for op, arg, _ in pickletools.genops(pack.read_bytes()) if op.name == "SHORT_BINUNICODE"}
+    payload = pack.read_bytes()[cache_module.HEADER_SIZE:]
+    names = {arg for op, arg, _ in pickletools.genops(payload) if op.name == "SHORT_BINUNICODE"}
     assert "PosixPath" not in names and "pathlib" not in names
     monkeypatch.chdir(history)
     second = run_cli("lint", ".", "--format", "json")
@@ -370,3 +386,140 @@ def test_the_code_fingerprint_reads_every_module_of_the_package(tmp_path: Path) 
     (copy / "sub" / "__pycache__" / "c.py").write_text("")
     (copy / "sub" / "notes.txt").write_text("")
     assert cache_module._package_sources(str(copy)) == ["a.py", "sub/b.py"]
+
+
+def _revisions(folder: Path, count: int = 25) -> list[Path]:
+    folder.mkdir()
+    for index in range(count):
+        (folder / f"r{index:02}.py").write_text(
+            f'revision = "r{index:02}"\ndown_revision = {f"{chr(34)}r{index - 1:02}{chr(34)}" if index else None}\n'
+            'from alembic import op\n\n\ndef upgrade():\n    op.drop_column("t", "c")\n\n\ndef downgrade():\n'
+            '    pass\n')
+    return sorted(folder.glob("*.py"))
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files the loader reads from now on (a cached file whose stat still matches is not read)."""
+    read: list[Path] = []
+    real = parallel.read_bytes_stat
+
+    def counting(path: Path) -> tuple[bytes, os.stat_result]:
+        read.append(path)
+        return real(path)
+
+    monkeypatch.setattr(parallel, "read_bytes_stat", counting)
+    return read
+
+
+@pytest.mark.usefixtures("settled")
+def test_an_unchanged_settled_file_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its stat (device, inode, size, mtime, ctime) is the one recorded when it was hashed: no read, no hash."""
+    paths = _revisions(tmp_path / "versions")
+    first = parallel.load_python_files(paths, "postgresql", 1)
+    read = _counting_reads(monkeypatch)
+    second = parallel.load_python_files(paths, "postgresql", 1)
+    assert read == []
+    assert [m.upgrade for m in second[0]] == [m.upgrade for m in first[0]]
+    assert [m.path for m in second[0]] == paths
+    time.sleep(0.02)  # past the filesystem's timestamp tick: the edit moves mtime and ctime
+    before = os.stat(paths[3])
+    paths[3].write_text(paths[3].read_text().replace('"c"', '"d"'))  # same size
+    assert os.stat(paths[3]).st_size == before.st_size and os.stat(paths[3]).st_ctime_ns != before.st_ctime_ns
+    third = parallel.load_python_files(paths, "postgresql", 1)
+    assert read == [paths[3], paths[3]]  # hashed (a miss), then parsed
+    assert third[0][3].upgrade is not None and third[0][3].upgrade.changes[0].column == "d"
+
+
+def _one_tick_filesystem(monkeypatch: pytest.MonkeyPatch, tick: int, read_at: int) -> None:
+    """Every file's mtime and ctime are ``tick`` (a filesystem whose timestamps are that coarse, or an edit in
+    the same tick), and the loader reads at ``read_at``."""
+    real = cache_module.signature
+
+    def coarse(info: os.stat_result) -> cache_module.Signature:
+        dev, ino, size, _mtime, _ctime = real(info)
+        return dev, ino, size, tick, tick
+
+    monkeypatch.setattr(cache_module, "signature", coarse)
+    monkeypatch.setattr(cache_module, "now_ns", lambda: read_at)
+
+
+def test_a_same_size_edit_in_the_timestamp_tick_of_the_read_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git's racy case: the file was read in the tick it was written in, then written again in the same tick
+    with the same size: its stat is the same. Such a file gets no signature, so it is hashed on every run."""
+    paths = _revisions(tmp_path / "versions")
+    tick = time.time_ns()
+    _one_tick_filesystem(monkeypatch, tick, read_at=tick + 10**9)  # read one second after the write
+    parallel.load_python_files(paths, "postgresql", 1)
+    paths[3].write_text(paths[3].read_text().replace('"c"', '"d"'))  # same size, same (simulated) tick
+    read = _counting_reads(monkeypatch)
+    migrations, _ = parallel.load_python_files(paths, "postgresql", 1)
+    assert migrations[3].upgrade is not None and migrations[3].upgrade.changes[0].column == "d"
+    assert sorted(set(read)) == paths  # every file was as young: each was hashed again
+
+
+def test_a_file_settled_before_it_was_read_is_trusted_by_its_stat(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twin: the same one-tick filesystem, read SETTLE_NS after the tick: a later write moves mtime or
+    ctime past the tick on any filesystem whose clock is this one's, so the signature is recorded and used."""
+    paths = _revisions(tmp_path / "versions")
+    tick = time.time_ns()
+    _one_tick_filesystem(monkeypatch, tick, read_at=tick + cache_module.SETTLE_NS + 1)
+    parallel.load_python_files(paths, "postgresql", 1)
+    read = _counting_reads(monkeypatch)
+    parallel.load_python_files(paths, "postgresql", 1)
+    assert read == []
+
+
+def test_a_racy_entry_gets_its_signature_once_it_has_settled(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_cache: Path) -> None:
+    """Hashed while young, the entry is rewritten with its signature on the first run after it settled."""
+    paths = _revisions(tmp_path / "versions")
+    tick = time.time_ns()
+    _one_tick_filesystem(monkeypatch, tick, read_at=tick)
+    parallel.load_python_files(paths, "postgresql", 1)
+    packs = _packs(_private_cache)
+    parallel.load_python_files(paths, "postgresql", 1)  # still young: hashed, nothing to write
+    assert _packs(_private_cache) == packs
+    monkeypatch.setattr(cache_module, "now_ns", lambda: tick + cache_module.SETTLE_NS + 1)
+    parallel.load_python_files(paths, "postgresql", 1)  # settled: hashed once more, signatures recorded
+    assert _packs(_private_cache) != packs
+    read = _counting_reads(monkeypatch)
+    parallel.load_python_files(paths, "postgresql", 1)
+    assert read == []
+
+
+def test_a_damaged_or_foreign_pack_is_rejected_whole_and_rebuilt(history: Path, _private_cache: Path) -> None:
+    """A pack is read only when its keyed digest is this cache's: one flipped byte, a truncation or a pack
+    made under another key is a miss for the whole folder, and the run writes a sound pack again."""
+    expected = run_cli("lint", history, "--format", "json", "--no-cache").stdout
+    run_cli("lint", history, "--quiet")
+    [pack] = _entries(_private_cache)
+    store = Cache.open("postgresql")
+    assert store is not None
+    folder = os.path.abspath(history / "migrations" / "versions")
+    genuine = pack.read_bytes()
+    assert len(store.read(folder)) == 122
+    payload = genuine[cache_module.HEADER_SIZE:]
+    foreign = Cache(store.directory, store.salt, b"k" * cache_module.KEY_SIZE)
+    flipped = bytearray(genuine)
+    flipped[-100] ^= 1
+    for damaged in (bytes(flipped), genuine[:-1], cache_module.MAGIC + foreign.digest(payload) + payload):
+        pack.write_bytes(damaged)
+        assert store.read(folder) == {}
+        assert run_cli("lint", history, "--format", "json").stdout == expected
+        assert len(store.read(folder)) == 122  # rebuilt
+
+
+def test_a_key_that_is_not_private_turns_the_cache_off(_private_cache: Path) -> None:
+    """The key is made 0600 with the cache's own directory; one readable by others (or not whole) is not used."""
+    store = Cache.open("postgresql")
+    assert store is not None and len(store.secret) == cache_module.KEY_SIZE
+    key = store.directory / cache_module.KEY_NAME
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert Cache.open("postgresql").secret == store.secret  # type: ignore[union-attr]
+    key.chmod(0o644)
+    assert Cache.open("postgresql") is None
+    key.chmod(0o600)
+    key.write_bytes(b"short")
+    assert Cache.open("postgresql") is None

@@ -28,6 +28,12 @@ class UnreadableFile(Exception):
 
 def read_regular(path: Path, limit: int = MAX_BYTES) -> bytes:
     """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes; else UnreadableFile."""
+    return read_regular_stat(path, limit)[0]
+
+
+def read_regular_stat(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_result]:
+    """``read_regular``, with the ``fstat`` of the descriptor read (taken before reading: a cache that
+    records it can only ever see a file as older than the bytes it holds)."""
     try:
         fd = os.open(path, _FLAGS)
     except OSError as exc:
@@ -50,7 +56,7 @@ def read_regular(path: Path, limit: int = MAX_BYTES) -> bytes:
         data = b"".join(chunks)
         if len(data) > limit:  # it grew after fstat
             raise UnreadableFile(f"not read: over the {_size(limit)} a migration file may have")
-        return data
+        return data, info
     except OSError as exc:
         raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from None
     finally:

@@ -16,10 +16,21 @@ path), and a pack keeps only the entry of each file's current content. The cache
 user's project), and ``--no-cache`` turns it off. Any trouble with it (a
 read-only home, a damaged entry) only means a miss; it never changes a result.
 
-Entries are pickles, read back with an unpickler that only builds migcheck's
-own data classes and paths, so a planted file in the cache directory cannot
-run code; every entry is then checked against the type hints of those
-classes, so a structurally wrong one is a miss, not a traceback in a rule.
+Entries are pickles. A pack is written with a keyed digest of its bytes (BLAKE2b under a random key
+kept 0600 in the cache's own directory) and read back only when the digest matches: a pack this
+user's migcheck did not write (damaged, truncated, planted, or written under another key) is
+rejected in one comparison before a byte of it is unpickled, and the folder is loaded afresh and
+its pack rewritten. The unpickler still builds only migcheck's own data classes, as a second wall.
+Checking every entry against the type hints of those classes (a thousand entries: about 25 ms,
+as much as unpickling them) is no longer needed for what the digest already proves: the bytes are
+those this code (the same fingerprint) wrote.
+
+Each entry also keeps the ``stat`` of the file it was read from (device, inode, size, mtime and
+ctime in nanoseconds), as git's index does, so an unchanged file is not read and hashed again. A
+signature is only recorded when the file was "settled" when read: its mtime and ctime more than
+``SETTLE_NS`` older than the clock when it was opened. A file edited in the same timestamp tick in
+which it was read (same size, same mtime: git's "racy" case) therefore has no signature and is
+hashed on every run until it is settled; once settled, any later write moves its mtime or ctime.
 
 A cache someone else can write to could hide findings (a pack that says every
 revision is empty) or, through symlinks, make this user overwrite its own
@@ -34,9 +45,9 @@ from __future__ import annotations
 import contextlib
 import copyreg
 import dataclasses
-import functools
 import gc
 import hashlib
+import hmac
 import io
 import os
 import pickle
@@ -44,19 +55,57 @@ import re
 import stat
 import sys
 import tempfile
-import types
-import typing
-from collections.abc import Callable, Iterator
-from pathlib import Path, PurePath
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from migcheck.vocabulary.version import VERSION
 
 #: Bumped when the layout of the cache itself changes.
-FORMAT = "2"
+FORMAT = "3"
 
 _ALLOWED_MODULES = {"migcheck.vocabulary.changes", "migcheck.vocabulary.revision"}
 _ALLOWED_PATHS = {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"}
+
+#: The first bytes of every pack, then its keyed digest, then the pickle.
+MAGIC = b"migcheck-pack-" + FORMAT.encode() + b"\n"
+DIGEST_SIZE = 32
+#: A pack's header: ``MAGIC`` and the digest of what follows.
+HEADER_SIZE = len(MAGIC) + DIGEST_SIZE
+#: The file holding this cache's key, in its versioned directory.
+KEY_NAME = "key"
+KEY_SIZE = 32
+#: A file whose mtime or ctime is closer than this to the moment it was opened gets no stat signature:
+#: the same tick could hold a second write of the same size (timestamps as coarse as 2 s on FAT, and
+#: the kernel's coarse clock lags the one read here by up to a tick). Its content is hashed instead.
+SETTLE_NS = 3_000_000_000
+
+#: What identifies a file's state without reading it: (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns).
+Signature = tuple[int, int, int, int, int]
+
+
+def now_ns() -> int:
+    """The clock a read is dated by (a function, so that a test can move it)."""
+    return time.time_ns()
+
+
+def signature(info: os.stat_result) -> Signature:
+    """The stat fields that change when a file is replaced or written (git's index keeps the same)."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def settled_signature(info: os.stat_result, opened_ns: int) -> Signature | None:
+    """The signature to record for a file opened at ``opened_ns`` with stat ``info``, or None when it is racy.
+
+    Racy: written so shortly before it was read that a later write in the same timestamp tick, of the
+    same size, would leave every field of its stat as it is. Such a file is hashed on every run until
+    it has settled.
+    """
+    sig = signature(info)
+    if max(sig[3], sig[4]) >= opened_ns - SETTLE_NS:
+        return None
+    return sig
 
 
 def cache_root() -> Path:
@@ -109,8 +158,8 @@ def _sqlglot_version() -> str:
     return "|".join(parts)
 
 
-#: One folder's entries: absolute path -> (content key, loaded form).
-Pack = dict[str, tuple[str, Any]]
+#: One folder's entries: absolute path -> (content key, loaded form, stat signature or None).
+Pack = dict[str, tuple[str, Any, Signature | None]]
 
 
 class Cache:
@@ -120,9 +169,10 @@ class Cache:
     cheaper than one per revision, and a folder is almost always linted as a whole.
     """
 
-    def __init__(self, directory: Path, salt: str) -> None:
+    def __init__(self, directory: Path, salt: str, secret: bytes = b"") -> None:
         self.directory = directory
         self.salt = salt
+        self.secret = secret
 
     @classmethod
     def open(cls, dialect: str, root: Path | None = None, notes: list[str] | None = None) -> Cache | None:
@@ -151,9 +201,12 @@ class Cache:
                 if ours:  # never tag (or later prune) a directory that held something else first
                     _mark(root)
                 _prune(root, keep=directory)
+            secret = _secret(directory)
         except OSError:
             return None
-        return cls(directory, f"{fingerprint}|{dialect}")
+        if secret is None:
+            return None
+        return cls(directory, f"{fingerprint}|{dialect}", secret)
 
     def key(self, raw: bytes) -> str:
         """The content key of a file: its bytes under this code and dialect."""
@@ -162,10 +215,14 @@ class Cache:
     def pack_path(self, folder: str) -> Path:
         return self.directory / hashlib.sha256(f"{self.salt}|{folder}".encode("utf-8", "surrogateescape")).hexdigest()
 
+    def digest(self, payload: bytes | memoryview) -> bytes:
+        """The keyed digest a pack's payload is written with (only a holder of this cache's key can make it)."""
+        return hashlib.blake2b(payload, key=self.secret, digest_size=DIGEST_SIZE).digest()
+
     def read(self, folder: str) -> Pack:
         """The pack of ``folder`` (an absolute path); empty when absent, unreadable, damaged or planted.
 
-        Entries whose shape is not what migcheck writes are dropped: each is a miss.
+        A pack whose digest is not the one this cache's key gives is rejected before it is unpickled.
         """
         try:
             fd = os.open(self.pack_path(folder), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -175,25 +232,29 @@ class Cache:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or not _owner_ok(info):
                 return {}
-            with os.fdopen(os.dup(fd), "rb") as handle, _collector_paused():
-                pack = _SafeUnpickler(io.BytesIO(handle.read())).load()
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                data = handle.read()
+            if data[:len(MAGIC)] != MAGIC or not hmac.compare_digest(
+                    data[len(MAGIC):HEADER_SIZE], self.digest(memoryview(data)[HEADER_SIZE:])):
+                return {}  # not written by this cache's key: damaged, truncated, planted
+            with _collector_paused():  # the shape check too: its allocations would trigger passes
+                pack = _SafeUnpickler(io.BytesIO(memoryview(data)[HEADER_SIZE:])).load()
+                if not isinstance(pack, dict):
+                    return {}
+                from migcheck.vocabulary.revision import Migration
+
+                return {name: entry for name, entry in pack.items() if _valid_entry(name, entry, Migration)}
         except Exception:
             return {}
         finally:
             os.close(fd)
-        if not isinstance(pack, dict):
-            return {}
-        try:
-            with _collector_paused():
-                return {name: entry for name, entry in pack.items() if _valid_entry(name, entry)}
-        except RecursionError:
-            return {}
 
     def write(self, folder: str, pack: Pack) -> None:
         target = self.pack_path(folder)
         temp: str | None = None
         try:
-            data = _dumps(pack)
+            payload = _dumps(pack)
+            data = MAGIC + self.digest(payload) + payload
             # O_CREAT | O_EXCL, mode 0600, a name nobody can predict: never writes through a planted symlink
             fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "wb") as handle:
@@ -209,8 +270,8 @@ def _dumps(pack: Pack) -> bytes:
     """The pack as written: every outcome without its path (see ``_valid_entry``)."""
     from migcheck.vocabulary.revision import Migration
 
-    stored = {name: (key, (None, *outcome[1:]) if type(outcome) is tuple else outcome)
-              for name, (key, outcome) in pack.items()}
+    stored = {name: (key, (None, *outcome[1:]) if type(outcome) is tuple else outcome, sig)
+              for name, (key, outcome, sig) in pack.items()}
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {**copyreg.dispatch_table, Migration: _without_path}
@@ -247,6 +308,48 @@ def _mark(root: Path) -> None:
         return
     with os.fdopen(fd, "w") as handle:
         handle.write("Signature: 8a477f597d28d172789f06886806bc55\n# migcheck's cache: safe to delete.\n")
+
+
+def _secret(directory: Path) -> bytes | None:
+    """This cache's key: read from ``directory``, or made there (0600, all or nothing) the first time.
+
+    None when the file there is not a private regular file of this user's holding a whole key.
+    """
+    path = directory / KEY_NAME
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    fd, name = tempfile.mkstemp(prefix=".key.", dir=directory)
+    temp: str | None = name
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(KEY_SIZE))
+        try:
+            os.link(name, path)  # appears whole or not at all, never replaces one
+        except FileExistsError:
+            pass  # another run made it first: use theirs
+        except OSError:  # no hard links on this filesystem: a rename (two first runs racing cost only misses)
+            os.replace(name, path)
+            temp = None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> bytes | None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        info = os.fstat(fd)
+        private = not hasattr(os, "geteuid") or not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)  # POSIX modes
+        if not stat.S_ISREG(info.st_mode) or not _owner_ok(info) or not private:
+            return None
+        secret = os.read(fd, KEY_SIZE + 1)
+    finally:
+        os.close(fd)
+    return secret if len(secret) == KEY_SIZE else None
 
 
 # --- whose directory is it ---------------------------------------------------------------------
@@ -303,140 +406,23 @@ def _collector_paused() -> Iterator[None]:
 # --- what a valid entry looks like -------------------------------------------------------------
 
 
-def _valid_entry(name: object, entry: object) -> bool:
-    """``absolute path -> (content key, Migration | (None, message, line) | None)``, every field typed.
+def _valid_entry(name: object, entry: object, migration: type) -> bool:
+    """``absolute path -> (content key, Migration | (None, message, line) | None, signature | None)``.
 
-    Outcomes are stored without their path (None): the entry's name says which file it is, and the
-    loader names each outcome by the path as given this time anyway. Building a ``Path`` for every
-    sibling was a tenth of reading a pack.
+    The digest already proved the pack is this code's own writing; this is the shape every use relies
+    on, checked cheaply. Outcomes are stored without their path (None): the entry's name says which file
+    it is, and the loader names each outcome by the path as given this time anyway.
     """
-    if not isinstance(name, str) or type(entry) is not tuple or len(entry) != 2 or type(entry[0]) is not str:
+    if not isinstance(name, str) or type(entry) is not tuple or len(entry) != 3 or type(entry[0]) is not str:
         return False
-    from migcheck.vocabulary.revision import Migration
-
-    outcome = entry[1]
+    outcome, sig = entry[1], entry[2]
+    if sig is not None and (type(sig) is not tuple or len(sig) != 5):
+        return False
     if outcome is None:
         return True
     if type(outcome) is tuple:
         return len(outcome) == 3 and outcome[0] is None and type(outcome[1]) is str and type(outcome[2]) is int
-    return type(outcome) is Migration and _stored_migration_ok(vars(outcome))
-
-
-Check = Callable[[Any], bool]
-
-
-def _anything(value: Any) -> bool:
-    return True
-
-
-_EXACT = (str, int, bool)
-
-
-@functools.cache
-def _checker(hint: Any) -> Check:
-    """A predicate for values of type ``hint`` (the subset of typing migcheck's data classes use)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is Any or hint is object:
-        return _anything
-    if hint is None or hint is type(None):
-        return lambda value: value is None
-    if origin is typing.Union or origin is types.UnionType:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1 and len(args) == 2:  # ``X | None``, by far the most common: one call, not two
-            inner = _checker(rest[0])
-            return lambda value: value is None or inner(value)
-        options = [_checker(a) for a in args]
-        return lambda value: any(check(value) for check in options)
-    if origin is typing.Literal:
-        return lambda value: type(value) in (str, int, bool) and value in args
-    if origin in (list, tuple) and args and args[0] in _EXACT and (origin is list or args[1:] == (Ellipsis,)):
-        # a list of source lines is most of an entry: the set of its items' exact types, built in C
-        # (the same test as ``all(type(v) is exact for v in value)``, about 3x faster on 40 lines)
-        container, exact = origin, {args[0]}
-        return lambda value: type(value) is container and set(map(type, value)) <= exact
-    if origin is list:
-        item = _checker(args[0]) if args else _anything
-        return lambda value: type(value) is list and all(item(v) for v in value)
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            item = _checker(args[0])
-            return lambda value: type(value) is tuple and all(item(v) for v in value)
-        items = [_checker(a) for a in args]
-        return lambda value: type(value) is tuple and len(value) == len(items) and \
-            all(check(v) for check, v in zip(items, value, strict=True))
-    if origin is dict:
-        key, val = (_checker(args[0]), _checker(args[1])) if args else (_anything, _anything)
-        return lambda value: type(value) is dict and all(key(k) and val(v) for k, v in value.items())
-    if hint is bool:
-        return lambda value: type(value) is bool
-    if hint is int:
-        return lambda value: type(value) is int
-    if hint is float:
-        return lambda value: type(value) in (int, float)
-    if hint is str:
-        return lambda value: type(value) is str
-    if isinstance(hint, type) and issubclass(hint, PurePath):
-        return lambda value: isinstance(value, PurePath)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        # a subclass (AddColumn for Change) is checked against its own fields
-        return lambda value: isinstance(value, hint) and _dataclass_ok(value)
-    if isinstance(hint, type):
-        return lambda value: isinstance(value, hint)
-    return lambda value: False  # a hint this checker does not know: never trust it
-
-
-def _dataclass_ok(value: Any) -> bool:
-    return _fields_ok(value.__class__)(vars(value))
-
-
-def _stored_migration_ok(state: dict[str, Any]) -> bool:
-    """A Migration as a pack holds it: ``path`` None, every other field as its type hint says."""
-    from migcheck.vocabulary.revision import Migration
-
-    return state.get("path", 0) is None and _fields_ok(Migration, ("path",))(state)
-
-
-@functools.cache
-def _fields_ok(cls: type, unchecked: tuple[str, ...] = ()) -> Check:
-    """One function per class that checks every field of an instance's ``vars()``, compiled once.
-
-    The same checks as calling ``_checker(hint)`` for each field in turn (a missing field fails), written
-    out as one expression: the plain types (``str``, ``int``, ``bool``, and those or None) inline, the
-    rest through their checkers. A pack holds tens of thousands of objects, and a call and a loop turn
-    per field were most of the time it took to check one (1,000 revisions: about 17 -> 8 ms).
-    """
-    if cls.__module__ not in _ALLOWED_MODULES:
-        return lambda state: False
-    hints = typing.get_type_hints(cls)
-    namespace: dict[str, Any] = {}
-    tests: list[str] = []
-    for number, f in enumerate(dataclasses.fields(cls)):
-        if f.name in unchecked:  # the caller checks these
-            continue
-        hint, field = hints[f.name], f"state[{f.name!r}]"
-        exact = _plain(hint)
-        if exact is not None:
-            tests.append(f"type({field}) is {exact}")
-            continue
-        args = typing.get_args(hint)
-        optional = (typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 2
-                    and type(None) in args)
-        inner = _plain(next(a for a in args if a is not type(None))) if optional else None
-        if inner is not None:
-            tests.append(f"({field} is None or type({field}) is {inner})")
-            continue
-        namespace[f"check{number}"] = _checker(hint)
-        tests.append(f"check{number}({field})")
-    source = ("def fields_ok(state):\n    try:\n        return (" + " and ".join(["True", *tests])
-              + ")\n    except KeyError:\n        return False\n")
-    exec(source, namespace)  # our own source, built from our own classes' field names
-    compiled: Check = namespace["fields_ok"]
-    return compiled
-
-
-def _plain(hint: Any) -> str | None:
-    """The name of an exact type checked inline (as ``_checker`` checks it), or None."""
-    return {str: "str", int: "int", bool: "bool"}.get(hint) if isinstance(hint, type) else None
+    return type(outcome) is migration and vars(outcome).get("path", 0) is None
 
 
 _OUR_DIRECTORY = re.compile(r"v\d+-[0-9a-f]{32}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python import PythonExtractor
-from migcheck.guard.readfile import UnreadableFile, read_regular
+from migcheck.guard.readfile import UnreadableFile, read_regular, read_regular_stat
 from migcheck.vocabulary.revision import HeaderError, Migration, module_constants, read_header, read_imports
 
 
@@ -27,6 +28,14 @@ def read_bytes(path: Path) -> bytes:
     """A regular file's bytes, size-capped (see migcheck.guard.readfile); LoadError for anything else."""
     try:
         return read_regular(path)
+    except UnreadableFile as exc:
+        raise LoadError(path, str(exc)) from None
+
+
+def read_bytes_stat(path: Path) -> tuple[bytes, os.stat_result]:
+    """``read_bytes`` and the stat of the file as it was opened (for the cache's signatures)."""
+    try:
+        return read_regular_stat(path)
     except UnreadableFile as exc:
         raise LoadError(path, str(exc)) from None
 

@@ -20,11 +20,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migcheck.sources.load import LoadError, load_python, read_bytes
+from migcheck.sources.load import LoadError, load_python, read_bytes_stat
 from migcheck.vocabulary.revision import Migration
 
 if TYPE_CHECKING:
-    from migcheck.sources.cache import Cache, Pack
+    from migcheck.sources.cache import Cache, Pack, Signature
 
 #: Fewer files than this load in-process. On 2 CPUs the pool did not pay at 800 or 1,500 files and
 #: began to at about 2,000 (interleaved runs, docs/speed.md); it always costs CPU time and memory.
@@ -40,6 +40,8 @@ CACHE_MIN_FILES = 20
 
 #: A file's outcome as it crosses the process boundary: a migration, None (not a revision), or an error.
 Outcome = Migration | tuple[Path, str, int] | None
+#: What loading one file gives: its content key and stat signature for the cache (None when not cached) and outcome.
+Loaded = tuple["str | None", "Signature | None", Outcome]
 
 
 def available_cpus() -> int:
@@ -67,6 +69,7 @@ def load_python_files(
     outcomes: list[Outcome] = [None] * len(paths)
     todo = list(range(len(paths)))
     packs: dict[str, Pack] = {}
+    changed: set[str] = set()
     if store is not None:
         todo = []
         for index, path in enumerate(paths):
@@ -75,12 +78,13 @@ def load_python_files(
             if folder not in packs:
                 packs[folder] = store.read(folder)
             entry = packs[folder].get(absolute)
-            try:  # read and hash only files the cache knows: on a first run, nothing is read twice
-                fresh = entry is not None and entry[0] == store.key(read_bytes(path))
-            except LoadError:
-                fresh = False  # load_one says why the file cannot be read
-            if fresh:
-                assert entry is not None
+            if entry is not None and not _unchanged(path, entry[2]):
+                # read and hash only files the cache knows: on a first run, nothing is read twice
+                entry = _rehashed(path, entry, store)
+                if entry is not None and entry != packs[folder][absolute]:
+                    packs[folder][absolute] = entry  # it has settled since: record its signature
+                    changed.add(folder)
+            if entry is not None:
                 outcomes[index] = _at(entry[1], path)
             else:
                 todo.append(index)
@@ -89,18 +93,17 @@ def load_python_files(
     worker = partial(load_one, dialect=dialect, store=store)
     workers = _workers(len(missing), jobs)
     with _fewer_collections():
-        loaded: list[tuple[str | None, Outcome]] | None = (
+        loaded: list[Loaded] | None = (
             _load_in_pool(missing, worker, workers, dialect) if workers > 1 else None
         )
         if loaded is None:
             loaded = list(map(worker, missing))
-    changed: set[str] = set()
-    for index, (key, outcome) in zip(todo, loaded, strict=True):
+    for index, (key, sig, outcome) in zip(todo, loaded, strict=True):
         outcomes[index] = outcome
         if store is not None and key is not None:
             absolute = os.path.abspath(paths[index])
             folder = os.path.dirname(absolute)
-            packs[folder][absolute] = (key, outcome)
+            packs[folder][absolute] = (key, outcome, sig)
             changed.add(folder)
     if store is not None:
         for folder in changed:
@@ -116,19 +119,57 @@ def load_python_files(
     return migrations, errors
 
 
-def load_one(path: Path, dialect: str, store: Cache | None = None) -> tuple[str | None, Outcome]:
-    """One file's content key (None: not cacheable) and outcome; errors are plain tuples, which pickle."""
+def load_one(path: Path, dialect: str, store: Cache | None = None) -> Loaded:
+    """One file's content key (None: not cacheable), stat signature and outcome; errors are plain tuples,
+    which pickle."""
+    opened = 0
+    if store is not None:
+        from migcheck.sources.cache import now_ns
+
+        opened = now_ns()
     try:
-        raw = read_bytes(path)
+        raw, info = read_bytes_stat(path)
     except LoadError as exc:
-        return None, (exc.path, exc.message, exc.line)  # not a property of the content: never cached
+        return None, None, (exc.path, exc.message, exc.line)  # not a property of the content: never cached
     outcome: Outcome
     try:
         outcome = load_python(path, dialect, raw)
     except LoadError as exc:  # nesting too deep for the parser or the walkers included
         outcome = (exc.path, exc.message, exc.line)
-    # the key is of the bytes this outcome came from, even if the file changed since the cache was read
-    return (store.key(raw) if store is not None else None), outcome
+    if store is None:
+        return None, None, outcome
+    from migcheck.sources.cache import settled_signature
+
+    # the key is of the bytes this outcome came from, even if the file changed since the cache was read;
+    # the signature is of the file as opened, before those bytes were read
+    return store.key(raw), settled_signature(info, opened), outcome
+
+
+def _unchanged(path: Path, recorded: Signature | None) -> bool:
+    """True when the file's stat is the settled one recorded with its entry: its bytes are those hashed then."""
+    if recorded is None:
+        return False
+    from migcheck.sources.cache import signature
+
+    try:
+        return signature(os.stat(path)) == recorded
+    except OSError:
+        return False
+
+
+def _rehashed(path: Path, entry: tuple[str, Outcome, Signature | None], store: Cache) -> tuple[
+        str, Outcome, Signature | None] | None:
+    """The entry, with the file's signature as of now, if the file's bytes still have its key; else None."""
+    from migcheck.sources.cache import now_ns, settled_signature
+
+    opened = now_ns()
+    try:
+        raw, info = read_bytes_stat(path)
+    except LoadError:
+        return None  # load_one says why the file cannot be read
+    if store.key(raw) != entry[0]:
+        return None
+    return entry[0], entry[1], settled_signature(info, opened)
 
 
 def _at(outcome: Outcome, path: Path) -> Outcome:
@@ -181,8 +222,8 @@ def _workers(files: int, jobs: int | None) -> int:
 
 
 def _load_in_pool(
-    paths: list[Path], worker: Callable[[Path], tuple[str | None, Outcome]], workers: int, dialect: str
-) -> list[tuple[str | None, Outcome]] | None:
+    paths: list[Path], worker: Callable[[Path], Loaded], workers: int, dialect: str
+) -> list[Loaded] | None:
     """Outcomes from ``workers`` processes, this one included; None when no pool can start here.
 
     This process loads a share itself rather than wait: its outcomes need no pickling on the way back,
