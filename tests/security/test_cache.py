@@ -13,8 +13,10 @@ migcheck did not write under that key is a miss before it is unpickled, whatever
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,45 @@ def test_structurally_wrong_entry_is_a_miss(versions: Path, tmp_path: Path, dama
     assert second.exit_code == 1
     assert second.json()["findings"] == first.json()["findings"]
     assert len(cache.read(folder)) == 25  # written again, under this cache's key
+
+
+class _Hung(BaseException):
+    """Raised by the alarm below: a BaseException, so that no ``except OSError`` of the cache swallows it."""
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Turn a run that blocks (an ``open`` waiting on a FIFO) into a failure after 10 s, not a hung suite."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise _Hung("the run blocked")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"), reason="POSIX FIFOs")
+@pytest.mark.parametrize("where", ["key", "pack"])
+def test_fifo_in_the_cache_is_a_miss_not_a_hang(versions: Path, tmp_path: Path, where: str,
+                                                deadline: None) -> None:
+    """A cache restored from an archive (a CI cache, a copied home) can hold a FIFO where the key or a pack
+    goes; opening it for reading waited for a writer for ever, before ``fstat`` could say it is no regular
+    file. Now it is opened without blocking: the key is refused (cache off), a pack is a miss and rewritten."""
+    root = tmp_path / "cache"
+    first = lint(versions, root)
+    cache, folder = pack_of(versions, root)
+    target = cache.directory / "key" if where == "key" else cache.pack_path(folder)
+    target.unlink()
+    os.mkfifo(target, 0o600)
+    second = lint(versions, root)
+    assert second.exit_code == 1 and "Traceback" not in second.stderr
+    assert second.json()["findings"] == first.json()["findings"]
+    if where == "pack":
+        assert stat.S_ISREG(os.lstat(target).st_mode) and len(cache.read(folder)) == 25
+    else:
+        assert Cache.open("postgresql", root=root) is None  # refused, the run went on without the cache

@@ -36,8 +36,8 @@ A cache someone else can write to could hide findings (a pack that says every
 revision is empty) or, through symlinks, make this user overwrite its own
 files. So the root is created 0700, and a root (or any directory above it)
 or entry directory not owned by this user (or root) or writable by others
-turns the cache off for the run, with one note; packs are opened without
-following symlinks, and written through ``mkstemp`` (``O_EXCL``, 0600).
+turns the cache off for the run, with one note; packs and the key are opened
+without following symlinks or waiting on a FIFO, and packs are written through ``mkstemp`` (``O_EXCL``, 0600).
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ KEY_SIZE = 32
 #: the same tick could hold a second write of the same size (timestamps as coarse as 2 s on FAT, and
 #: the kernel's coarse clock lags the one read here by up to a tick). Its content is hashed instead.
 SETTLE_NS = 3_000_000_000
+
+#: How a pack or the key is opened: never through a symlink, and without waiting for a writer (a FIFO
+#: there, e.g. from a cache directory restored from an archive, would otherwise block the run for ever
+#: before its ``fstat`` says it is no regular file).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 #: What identifies a file's state without reading it: (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns).
 Signature = tuple[int, int, int, int, int]
@@ -225,7 +230,7 @@ class Cache:
         A pack whose digest is not the one this cache's key gives is rejected before it is unpickled.
         """
         try:
-            fd = os.open(self.pack_path(folder), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.pack_path(folder), _OPEN_FLAGS)
         except OSError:
             return {}
         try:
@@ -340,7 +345,7 @@ def _secret(directory: Path) -> bytes | None:
 
 
 def _read_secret(path: Path) -> bytes | None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
         private = not hasattr(os, "geteuid") or not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)  # POSIX modes
