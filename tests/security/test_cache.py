@@ -199,3 +199,41 @@ def test_fifo_in_the_cache_is_a_miss_not_a_hang(versions: Path, tmp_path: Path, 
         assert stat.S_ISREG(os.lstat(target).st_mode) and len(cache.read(folder)) == 25
     else:
         assert Cache.open("postgresql", root=root) is None  # refused, the run went on without the cache
+
+
+@pytest.mark.parametrize("content", [b"", b"k" * 5, b"k" * 33])
+def test_a_cut_short_key_of_ours_is_replaced(versions: Path, tmp_path: Path, content: bytes) -> None:
+    """The key was linked into place without being flushed: after a crash it can be there but empty, and a
+    key of the wrong size turned the cache off for every later run, with no note. This user's own private
+    key of the wrong size is replaced; the next run writes packs under the new key and reads them."""
+    root = tmp_path / "cache"
+    first = lint(versions, root)
+    cache, folder = pack_of(versions, root)
+    key = cache.directory / "key"
+    key.write_bytes(content)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    second = lint(versions, root)
+    assert second.json()["findings"] == first.json()["findings"]
+    assert len(key.read_bytes()) == 32 and stat.S_IMODE(key.stat().st_mode) == 0o600
+    cache, folder = pack_of(versions, root)
+    assert len(cache.read(folder)) == 25  # written by the second run, under the new key
+
+
+@needs_root
+@pytest.mark.parametrize("whose", ["other-user", "readable-by-others"])
+def test_a_key_not_private_to_us_is_refused_not_replaced(versions: Path, tmp_path: Path, whose: str) -> None:
+    """The twin: a key file another user owns, or one others can read (so others may forge packs), is not
+    this user's key cut short: the cache stays off and the file is left as it is."""
+    root = tmp_path / "cache"
+    first = lint(versions, root)
+    cache, _folder = pack_of(versions, root)
+    key = cache.directory / "key"
+    key.write_bytes(b"")
+    if whose == "other-user":
+        os.chown(key, OTHER_UID, OTHER_UID)
+    else:
+        key.chmod(0o644)
+    second = lint(versions, root)
+    assert second.exit_code == 1 and second.json()["findings"] == first.json()["findings"]
+    assert key.read_bytes() == b"" and Cache.open("postgresql", root=root) is None
+    assert (key.stat().st_uid == OTHER_UID) == (whose == "other-user")

@@ -318,43 +318,57 @@ def _mark(root: Path) -> None:
 def _secret(directory: Path) -> bytes | None:
     """This cache's key: read from ``directory``, or made there (0600, all or nothing) the first time.
 
-    None when the file there is not a private regular file of this user's holding a whole key.
+    None when the file there is not a private regular file of this user's. One that is, but not of a key's
+    size, can only be this user's own key damaged (cut short by a crash before its bytes reached the
+    disk): it is replaced, or the cache would stay off, silently, for good.
     """
     path = directory / KEY_NAME
     try:
-        return _read_secret(path)
+        found = _read_secret(path)
     except FileNotFoundError:
-        pass
+        found, missing = None, True
+    else:
+        if found is None or len(found) == KEY_SIZE:
+            return found
+        missing = False
     fd, name = tempfile.mkstemp(prefix=".key.", dir=directory)
     temp: str | None = name
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(os.urandom(KEY_SIZE))
-        try:
-            os.link(name, path)  # appears whole or not at all, never replaces one
-        except FileExistsError:
-            pass  # another run made it first: use theirs
-        except OSError:  # no hard links on this filesystem: a rename (two first runs racing cost only misses)
-            os.replace(name, path)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before its name is: never an empty key after a crash
+        if missing:
+            try:
+                os.link(name, path)  # appears whole or not at all, never replaces one
+            except FileExistsError:
+                pass  # another run made it first: use theirs
+            except OSError:  # no hard links on this filesystem: a rename (two first runs racing cost only misses)
+                os.replace(name, path)
+                temp = None
+        else:
+            os.replace(name, path)  # a damaged key of ours: no pack could be read under it anyway
             temp = None
     finally:
         if temp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
-    return _read_secret(path)
+    found = _read_secret(path)
+    return found if found is not None and len(found) == KEY_SIZE else None
 
 
 def _read_secret(path: Path) -> bytes | None:
+    """The bytes of the key file (its first ``KEY_SIZE + 1``: a whole key or not), or None when it is not a
+    private regular file of this user's (or root's)."""
     fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
         private = not hasattr(os, "geteuid") or not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)  # POSIX modes
         if not stat.S_ISREG(info.st_mode) or not _owner_ok(info) or not private:
             return None
-        secret = os.read(fd, KEY_SIZE + 1)
+        return os.read(fd, KEY_SIZE + 1)
     finally:
         os.close(fd)
-    return secret if len(secret) == KEY_SIZE else None
 
 
 # --- whose directory is it ---------------------------------------------------------------------
