@@ -337,7 +337,8 @@ def _secret(directory: Path) -> bytes | None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(os.urandom(KEY_SIZE))
             handle.flush()
-            os.fsync(handle.fileno())  # on disk before its name is: never an empty key after a crash
+            with contextlib.suppress(OSError):  # a filesystem without fsync: the key is still usable
+                os.fsync(handle.fileno())  # on disk before its name is: never an empty key after a crash
         if missing:
             try:
                 os.link(name, path)  # appears whole or not at all, never replaces one
