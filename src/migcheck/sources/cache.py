@@ -202,7 +202,9 @@ class Cache:
                 return None
             if not directory.is_dir():
                 ours = fresh_root or not any(root.iterdir())
-                directory.mkdir(mode=0o700)
+                # exist_ok: a run started at the same time may make it first (the root is private: only
+                # this user's runs can), and that is no reason to run without the cache
+                directory.mkdir(mode=0o700, exist_ok=True)
                 if ours:  # never tag (or later prune) a directory that held something else first
                     _mark(root)
                 _prune(root, keep=directory)
