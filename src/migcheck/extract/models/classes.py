@@ -46,8 +46,8 @@ class _Classes(_Columns):
         return info
 
     def _made_base(self, bound: object) -> _Class | str | None:
-        """``Base = declarative_base(cls=Mixin)`` -> the mixin class (its columns go to every model);
-        ``Base = declarative_base()`` / ``registry().generate_base()`` -> a plain root."""
+        """``Base = declarative_base(cls=Mixin)`` -> the mixin class (its columns go to every model), or its
+        dotted name when it comes from outside the project; ``Base = declarative_base()`` / ``registry().generate_base()`` -> a plain root."""
         module, expr = bound if isinstance(bound, tuple) else (None, None)
         if not isinstance(module, _Module) or not isinstance(expr, ast.Call):
             return None
@@ -57,6 +57,8 @@ class _Classes(_Columns):
         resolved = self._resolve(module, cls) if cls is not None else None
         if resolved is not None and resolved[0] == "class" and isinstance(resolved[1], _Class):
             return resolved[1]
+        if resolved is not None and resolved[0] == "external":
+            return str(resolved[1])  # a library's class: known (library.py) or unknown by its dotted name
         return "DeclarativeBase" if cls is None else f"?{_last(cls)}"
 
     def _read_body(self, info: _Class) -> None:

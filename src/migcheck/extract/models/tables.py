@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from migcheck.extract.models.classes import _Classes
+from migcheck.extract.models.library import library_columns
 from migcheck.extract.models.model import MappedColumn, MappedTable
 from migcheck.extract.models.syntax import _Class, _kw, _last, _Module
 
@@ -41,7 +42,11 @@ class _Tables(_Classes):
         for base in info.bases:
             if isinstance(base, str):
                 plain = base.split(".")[-1]
-                if base.startswith("?") or (plain not in _PLAIN_BASES and not _is_known_root(base)):
+                known = library_columns(base, info.module.path, info.node.lineno)
+                if known is not None:  # a library base whose columns are known (oslo.db's mixins)
+                    names = {c.attribute for c in columns}
+                    columns += [c for c in known if c.attribute not in names]
+                elif base.startswith("?") or (plain not in _PLAIN_BASES and not _is_known_root(base)):
                     complete = False
                 continue
             if self._own_table(base) is not None or depth > 30:
