@@ -112,6 +112,7 @@ class _Tables(_Classes):
 
     def _collect(self) -> None:
         for module in list(self.modules.values()):
+            self._factories(module)
             for node in module.classes.values():
                 info = self._class(module, node)
                 if info.type_decorator:
