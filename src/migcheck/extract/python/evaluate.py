@@ -59,6 +59,9 @@ class Scope:
     #: The names the function being walked binds exactly once (nodes.names_bound_once): only they can
     #: be dialect names, since a binding in a branch, a loop or a handler is lost with its child scope.
     bound_once: frozenset[str] = frozenset()
+    #: Local names bound to a call, an attribute or an integer nothing else claimed (``type = sa.TEXT(length=n)``,
+    #: in the branch the target dialect takes): in a column's type position, the type they hold.
+    types: dict[str, ast.expr] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -70,6 +73,7 @@ class Scope:
             tables=dict(self.tables),
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
+            types=dict(self.types),
             **kw,
         )
 

@@ -237,6 +237,7 @@ class PythonExtractor(Ops, Data):
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
+        scope.types.pop(name, None)
         self._bind_value(name, value, before, scope)
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
@@ -267,6 +268,9 @@ class PythonExtractor(Ops, Data):
                 test = self._static_test(value, before)
                 if test is not None:
                     scope.env[name] = test
+                elif isinstance(value, ast.Call | ast.Attribute) or (
+                        isinstance(value, ast.Constant) and type(value.value) is int):
+                    scope.types[name] = value  # maybe a column type (or its length): sa.Column("c", name) reads it
 
     # -- calls ------------------------------------------------------------------------------------
 
