@@ -217,6 +217,16 @@ class Ops(Columns, SqlStrings):
             and node.value.id == "alembic"
 
 
+def op_functions(tree: ast.Module) -> dict[str, str]:
+    """``from alembic.op import create_table, drop_table as dt`` -> {local name: the ``op`` function}: a bare
+    ``create_table(...)`` is ``op.create_table(...)`` (held-out-4: fides 6b9885e68cbb)."""
+    names: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "alembic.op" and not node.level:
+            names.update((a.asname or a.name, a.name) for a in node.names if a.name != "*")
+    return names
+
+
 def _op_aliases(tree: ast.Module) -> set[str]:
     names: set[str] = set()
     for node in tree.body:
