@@ -230,7 +230,9 @@ def _use_in_descendants(ctx: RevisionContext, values: list[str], enum: str) -> I
             continue
         seen.add(rev)
         child = graph.by_id[rev]
-        use = _later_use(child.upgrade_changes, values, enum, ctx)
+        # the column a later revision compares is looked up in that revision's own history
+        child_ctx = RevisionContext.build(child, ctx.settings, graph, ctx.env, ctx.app)
+        use = _later_use(child.upgrade_changes, values, enum, child_ctx)
         if use is not None:
             yield child, use[0], use[1]
             return
