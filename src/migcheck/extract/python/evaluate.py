@@ -56,9 +56,10 @@ class Scope:
     #: Local names bound to the dialect's name (``dialect = op.get_bind().dialect.name``): compared with
     #: "sqlite" they are a dialect test like the expression itself.
     dialect_names: frozenset[str] = frozenset()
-    #: The names the function being walked binds exactly once (nodes.names_bound_once): only they can
-    #: be dialect names, since a binding in a branch, a loop or a handler is lost with its child scope.
-    bound_once: frozenset[str] = frozenset()
+    #: The function being walked: only a name it binds exactly once (nodes.names_bound_once, asked for
+    #: only when a dialect name is assigned) can be a dialect name, since a binding in a branch, a loop
+    #: or a handler is lost with its child scope.
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
     #: Local names bound to a call, an attribute or an integer nothing else claimed (``type = sa.TEXT(length=n)``,
     #: in the branch the target dialect takes): in a column's type position, the type they hold.
     types: dict[str, ast.expr] = field(default_factory=dict)

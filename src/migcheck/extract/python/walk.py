@@ -83,6 +83,8 @@ class PythonExtractor(Ops, Data):
         self.class_constants = _class_constants(tree)
         #: ``datetime`` / ``date`` when they are the standard library's (their .min/.max are constants).
         self.stdlib_dates = _stdlib_dates(tree)
+        #: names_bound_once per function walked (by id: the nodes live as long as the tree).
+        self._bound_once_of: dict[int, frozenset[str]] = {}
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -90,7 +92,7 @@ class PythonExtractor(Ops, Data):
             return None
         params = {a.arg for a in fn.args.args}
         scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables),
-                      table_sets=frozenset(params & {"tables"}), bound_once=names_bound_once(fn))
+                      table_sets=frozenset(params & {"tables"}), function=fn)
         changes: list[Change] = []
         self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
@@ -242,10 +244,20 @@ class PythonExtractor(Ops, Data):
         scope.types.pop(name, None)
         self._bind_value(name, value, before, scope)
 
+    def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
+        """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
+        the whole function each time cost 15 % of a cold lint)."""
+        if fn is None:
+            return frozenset()
+        found = self._bound_once_of.get(id(fn))
+        if found is None:
+            found = self._bound_once_of[id(fn)] = names_bound_once(fn)
+        return found
+
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
         if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)) \
-                and name in scope.bound_once:
+                and name in self._bound_once(scope.function):
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
@@ -318,7 +330,7 @@ class PythonExtractor(Ops, Data):
 
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
-        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), bound_once=names_bound_once(fn))
+        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), function=fn)
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         for name, arg in zip(params, call.args, strict=False):
             inner.env.pop(name, None)
