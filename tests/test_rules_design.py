@@ -112,3 +112,57 @@ def downgrade():
     )
     assert [f["line"] for f in found(path, "json-instead-of-jsonb")] == [10]
     assert found(path, "json-instead-of-jsonb", "--dialect", "mysql") == []
+
+
+def test_drop_not_null_names_the_downgrade_only_when_it_restores_not_null(
+    write_revision: Callable[..., Path],
+) -> None:
+    """fides 66df7d9b8103 (held-out-4): the downgrade left the column nullable, yet the message said its
+    SET NOT NULL fails. It says so only when the downgrade sets NOT NULL again."""
+    body = HEAD.format(msg="optional note") + '''
+
+def upgrade():
+    op.alter_column("orders", "note", existing_type=sa.Text(), existing_nullable=False, nullable=True)
+
+
+def downgrade():
+    {down}
+'''
+    kept = write_revision("a1.py", body.format(down="pass"))
+    [hit] = found(kept, "drop-not-null")
+    assert "becomes nullable" in str(hit["message"]) and "SET NOT NULL" not in str(hit["message"])
+    restored = write_revision("a2.py", body.format(
+        down='op.alter_column("orders", "note", existing_type=sa.Text(), nullable=False)'))
+    [hit] = found(restored, "drop-not-null")
+    assert "the downgrade's SET NOT NULL fails" in str(hit["message"])
+
+
+def test_identifier_too_long_says_the_name_sqlalchemy_really_gives_an_op_f_name(
+    write_revision: Callable[..., Path],
+) -> None:
+    """held-out-4: the message said op.f() names are cut to 63 characters; SQLAlchemy's compiler
+    (_truncate_and_render_maxlen_name) cuts a _truncated_label to max_identifier_length - 3 characters,
+    ending in _ and four hex digits of its MD5. The name in the message is the one SQLAlchemy compiles."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import mysql, postgresql
+    from sqlalchemy.schema import CreateIndex
+    from sqlalchemy.sql.elements import conv
+
+    name = "ix_orders_customer_id_and_a_very_long_suffix_that_goes_past_the_limit_x"
+    path = write_revision("a1.py", HEAD.format(msg="index") + f'''
+
+def upgrade():
+    op.create_index(op.f("{name}"), "orders", ["customer_id"])
+
+
+def downgrade():
+    pass
+''')
+    table = sa.Table("orders", sa.MetaData(), sa.Column("customer_id", sa.Integer))
+    for dialect, args in ((postgresql.dialect(), ()), (mysql.dialect(), ("--dialect", "mysql"))):
+        compiled = str(CreateIndex(sa.Index(conv(name), table.c.customer_id)).compile(dialect=dialect))
+        really = compiled.split()[2]
+        [hit] = found(path, "identifier-too-long", *args)
+        message = str(hit["message"])
+        assert f"to {len(really)} characters with a hash suffix ({really!r})" in message, message
+    assert len(really) == 61  # MySQL's 64 - 3; PostgreSQL's is 60

@@ -258,8 +258,9 @@ def test_a_warm_run_never_imports_sqlglot(tmp_path: Path, _private_cache: Path) 
     last = sorted(p for p in versions.glob("*.py"))[-1]
     head = last.read_text().split('revision = "')[1].split('"')[0]
     (versions / "zz_backfill.py").write_text(
-        f'from alembic import op\n\nrevision = "zzbackfill"\ndown_revision = "{head}"\n\n\n'
-        'def upgrade():\n    op.execute("UPDATE t1 SET name = \'x\' WHERE name IS NULL")\n\n\n'
+        f'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "zzbackfill"\ndown_revision = "{head}"\n\n\n'
+        'def upgrade():\n    op.add_column("t1", sa.Column("note", sa.String(10)))\n'
+        '    op.execute("UPDATE t1 SET note = \'x\' WHERE note IS NULL")\n\n\n'
         'def downgrade():\n    pass\n')
     code = (
         "import json, sys\n"
@@ -276,7 +277,8 @@ def test_a_warm_run_never_imports_sqlglot(tmp_path: Path, _private_cache: Path) 
     assert runs[0].stdout == runs[1].stdout
     backfills = [f for f in json.loads(runs[1].stdout)["findings"] if f["rule"] == "unbatched-backfill"
                  and f["path"].endswith("zz_backfill.py")]
-    assert [f["line"] for f in backfills] == [8] and "WHERE (name IS NULL)" in backfills[0]["message"]
+    # (t1.name is NOT NULL since t1 was made: `WHERE name IS NULL` would match no row, so a new column here)
+    assert [f["line"] for f in backfills] == [10] and "WHERE (note IS NULL)" in backfills[0]["message"]
 
 
 @pytest.mark.parametrize("args", [["--version"], ["rules"], ["explain", "drop-table"]])

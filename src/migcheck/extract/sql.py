@@ -274,6 +274,65 @@ def _unbounded_where_of(tree: exp.Expression, dialect: str) -> str | None:
         return None
 
 
+def null_tests(sql: str, dialect: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """``null_tests_of`` of SQL text (for the SQL a Python revision shows with placeholders)."""
+    try:
+        tree = _parse(sql, dialect)
+    except Exception:  # unreadable SQL: do not guess
+        return ()
+    return () if tree is None else null_tests_of(tree)
+
+
+def null_tests_of(tree: exp.Expression) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The ``column IS NULL`` tests of an UPDATE/DELETE's WHERE whose other tests are only NULL-ness or
+    constants (an unbounded WHERE), as (tables the column may belong to, column); () when some test there
+    is anything else (``IS NOT NULL``, ``NOT (x IS NULL)``, ``TRUE``), so a rule asking whether the NULL rows
+    are only broken ones gets an answer only when every test is such a column."""
+    from sqlglot import exp
+
+    try:
+        where = tree.args.get("where")
+        if where is None:
+            return ()
+        found: list[tuple[tuple[str, ...], str]] = []
+        for node in where.find_all(exp.Is, exp.Boolean, exp.Not):
+            if not isinstance(node, exp.Is) or not isinstance(node.this, exp.Column) \
+                    or not isinstance(node.expression, exp.Null):
+                return ()
+            if isinstance(node.parent, exp.Not) or node.args.get("negate"):
+                return ()  # NOT (x IS NULL), x IS NOT NULL: the filled rows
+            scope = node.find_ancestor(exp.Select, exp.Update, exp.Delete)
+            tables = _scope_tables(scope)
+            qualifier = node.this.table
+            if qualifier:
+                tables = {alias: name for alias, name in tables.items() if alias == qualifier.lower()}
+            if not tables or not node.this.name:
+                return ()
+            found.append((tuple(sorted(set(tables.values()))), node.this.name))
+        return tuple(found)
+    except Exception:  # a shape the reading does not know: do not guess
+        return ()
+
+
+def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:
+    """alias (or name) -> table name of the tables a SELECT/UPDATE/DELETE reads rows of directly."""
+    from sqlglot import exp
+
+    if scope is None:
+        return {}
+    nodes: list[Any] = [scope.this] if isinstance(scope, exp.Update | exp.Delete) else []
+    source = scope.args.get("from") or scope.args.get("from_")
+    if source is not None:
+        nodes.append(source.this)
+    nodes += [join.this for join in scope.args.get("joins") or []]
+    nodes += list(scope.args.get("using") or [])
+    out: dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, exp.Table) and node.name:
+            out[(node.alias or node.name).lower()] = node.name.lower()
+    return out
+
+
 def _whole_table(statement: object) -> bool:
     """True when ``statement``'s WHERE selects rows only by NULL-ness or constants (no batch bound)."""
     from sqlglot import exp
@@ -402,14 +461,14 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         return [
             DataChange(
                 action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
-                unbounded_where=_unbounded_where_of(tree, dialect), **common
+                unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree), **common
             )
         ]
     if isinstance(tree, exp.Delete):
         return [
             DataChange(
                 action="delete", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
-                unbounded_where=_unbounded_where_of(tree, dialect), **common
+                unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree), **common
             )
         ]
     if isinstance(tree, exp.Insert):

@@ -7,6 +7,7 @@ Most of these are off by default (``--select`` them); ``identifier-too-long`` an
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from collections.abc import Iterator
 
@@ -387,6 +388,14 @@ def _names(change: Change) -> list[tuple[str, str, int]]:
     return [(what, name, line) for what, name, line in out if not name.startswith("<") and name != "?"]
 
 
+def _sqlalchemy_truncated(name: str, limit: int) -> str:
+    """The name SQLAlchemy's compiler gives a too-long ``conv``/``op.f()`` name (a ``_truncated_label``):
+    ``_truncate_and_render_maxlen_name`` keeps ``limit - 8`` characters, then ``_`` and the last four hex
+    digits of the name's MD5 (``util.md5_hex``), so ``limit - 3`` characters in all."""
+    digest = hashlib.md5(name.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return f"{name[:limit - 8]}_{digest[-4:]}"
+
+
 @change_rule(
     "identifier-too-long",
     severity=Severity.WARNING,
@@ -404,10 +413,12 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         python_name = change.origin == "python" and change.sql is None and what in {"index", "constraint"}
         if ctx.dialect == "postgresql" and python_name and len(name) > limit:
             # Checked with SQLAlchemy 2.1 on PostgreSQL 15; SQLAlchemy counts characters, not bytes.
+            cut = _sqlalchemy_truncated(name, limit)
             why = (
-                "SQLAlchemy refuses a plain name this long (IdentifierError: 'exceeds maximum length of 63 "
-                "characters'), so the deploy fails; wrapped in op.f() it is cut to 63 characters with a hash "
-                "suffix, so the name in the database is not the one in the code"
+                f"SQLAlchemy refuses a plain name this long (IdentifierError: 'exceeds maximum length of {limit} "
+                f"characters'), so the deploy fails; wrapped in op.f() or made by a naming convention it is cut "
+                f"to {len(cut)} characters with a hash suffix ({cut!r}), so the name in the database is not the "
+                f"one in the code"
             )
         elif ctx.dialect == "postgresql":
             kept = name.encode("utf-8")[:limit].decode("utf-8", "ignore")
@@ -421,6 +432,13 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
                 "MySQL and MariaDB refuse names over 64 characters (error 1059 'Identifier name ... is too "
                 "long'; 1103 'Incorrect table name' for tables), so the deploy fails"
             )
+            if python_name:
+                # SQLAlchemy 2.1's MySQL dialect passes a plain long name on to the server (checked), but cuts
+                # an op.f()/convention name to fit first.
+                cut = _sqlalchemy_truncated(name, limit)
+                why += (f"; wrapped in op.f() or made by a naming convention SQLAlchemy cuts it to {len(cut)} "
+                        f"characters with a hash suffix ({cut!r}) first, so the name in the database is not the "
+                        f"one in the code")
         unit = "bytes" if ctx.dialect == "postgresql" else "characters"
         yield Hit(
             f"{what} name {name!r} is {size} {unit} long: {why}",

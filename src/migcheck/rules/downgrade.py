@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from migcheck.facts.postgres import parse_statement
+from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
@@ -427,8 +428,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     changes = ctx.migration.upgrade_changes
     temporary = _temporary(changes, up)
     for index, change in enumerate(changes):
-        if index in temporary:
-            continue
+        if index in temporary or (change.guarded and lookback.changes_nothing(ctx, change)):
+            continue  # try: op.create_table(<a table an ancestor made>) except Exception: -- a repair that does nothing
         t = up.table(getattr(change, "table", None))
         gone = t is not None and t in down.tables_dropped
         if isinstance(change, CreateTable) and t is not None:
@@ -519,6 +520,8 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
             aliases.union(a, b)
     up, down = _Inventory(aliases), _Inventory(aliases)
     for change in migration.upgrade_changes:
+        if change.guarded and lookback.changes_nothing(ctx, change):
+            continue  # what a caught failure leaves undone is nothing to undo
         up.add(change, ctx.dialect)
     for change in migration.downgrade_changes:
         down.add(change, ctx.dialect)

@@ -25,6 +25,7 @@ from migcheck.vocabulary.changes import (
     CreateTable,
     DropColumn,
     DropConstraint,
+    DropIndex,
     DropTable,
     RenameColumn,
     RenameTable,
@@ -110,7 +111,8 @@ _ABSENT, _GO_ON = object(), object()
 
 
 def _column_step(c: Change, table: str, column: str, of_spec: Callable[[ColumnSpec], object],
-                 of_alter: Callable[[AlterColumn], object]) -> object:
+                 of_alter: Callable[[AlterColumn], object],
+                 of_added: Callable[[ColumnSpec], object] | None = None) -> object:
     """What one earlier change says about (table, column): its value, ``_ABSENT`` (dropped or renamed
     away), ``_GO_ON`` (nothing: look further back), or the (table, column) it was called before a rename
     (a tuple: look that up first, and further back under the current name when that is not known)."""
@@ -121,7 +123,7 @@ def _column_step(c: Change, table: str, column: str, of_spec: Callable[[ColumnSp
                     return (of_spec(col),)
     elif isinstance(c, AddColumn):
         if c.table.lower() == table and c.column.name and c.column.name.lower() == column:
-            return (of_spec(c.column),)
+            return ((of_added or of_spec)(c.column),)
     elif isinstance(c, AlterColumn):
         if c.table.lower() == table and c.column.lower() == column:
             value = of_alter(c)
@@ -156,6 +158,7 @@ def _column_history(
     column: str,
     of_spec: Callable[[ColumnSpec], object],
     of_alter: Callable[[AlterColumn], object],
+    of_added: Callable[[ColumnSpec], object] | None = None,
 ) -> object:
     """One fact about a column as the history last set it, following renames of the column and of its
     table, and forgetting it when either is dropped; None when the history does not say.
@@ -176,7 +179,7 @@ def _column_history(
         name_table, name_column, events = frames[-1]
         pushed = False
         for cursor, c in events:
-            outcome = _column_step(c, name_table, name_column, of_spec, of_alter)
+            outcome = _column_step(c, name_table, name_column, of_spec, of_alter, of_added)
             if outcome is _GO_ON:
                 continue
             if outcome is _ABSENT:
@@ -213,6 +216,82 @@ def column_nullable(ctx: RevisionContext, change: Change, table: str, column: st
     value = _column_history(ctx, change, table, column, lambda col: not col.is_not_null,
                             lambda alter: alter.nullable if alter.nullable is not None else _UNSET)
     return value if isinstance(value, bool) else None
+
+
+def column_creation(ctx: RevisionContext, change: Change, table: str, column: str) -> tuple[bool, ColumnSpec] | None:
+    """How the column was made, following renames: (True when with its table's CREATE TABLE, False when
+    added to the table later, its spec then); None when the history does not say."""
+    value = _column_history(ctx, change, table, column, lambda col: (True, col), lambda alter: _UNSET,
+                            of_added=lambda col: (False, col))
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], ColumnSpec):
+        return bool(value[0]), value[1]
+    return None
+
+
+def filled_since_created(ctx: RevisionContext, change: Change, table: str, column: str) -> bool:
+    """Whether every row has had a value in the column since it was made: created NOT NULL and still NOT
+    NULL, or created with a server default that it still has. Then ``WHERE column IS NULL`` finds only rows
+    broken some other way, not the rows of a column nobody filled yet."""
+    made = column_creation(ctx, change, table, column)
+    if made is None:
+        return False
+    spec = made[1]
+    if spec.is_not_null and column_nullable(ctx, change, table, column) is False:
+        return True
+    return spec.server_default is not None and column_server_default(ctx, change, table, column) is True
+
+
+def never_runs(ctx: RevisionContext, change: Change) -> bool:
+    """Whether an upgrade step inside a swallowing ``try`` (``Change.guarded``) is never reached: a step before
+    it in the same ``try`` block certainly fails against the schema the history built (it creates an index,
+    a table or a column that already exists), the error is caught, and the rest of the block is skipped.
+    Such a step takes no lock and changes nothing (privacyidea 4238eac8ccab).
+
+    Only certain failures count: a step under an ``if`` may not run, an ``IF NOT EXISTS`` does not fail."""
+    if not change.guarded or change.phase != "upgrade":
+        return False
+    for c in ctx.migration.upgrade_changes:
+        if c is change:
+            return False
+        if c.guarded and c.guarded[-1] in change.guarded and not c.conditional and _certainly_fails(ctx, c):
+            return True
+    return False
+
+
+def changes_nothing(ctx: RevisionContext, change: Change) -> bool:
+    """Whether a guarded upgrade step leaves the schema as it was: it is never reached (never_runs), or it
+    certainly fails itself and the error is caught (``try: op.create_table(<a table an ancestor made>) except
+    Exception: print(...)``, privacyidea d2ae8e54b628). The failing statement still runs, so a lock it asks
+    for before failing is still taken: lock rules ask never_runs, rules about what the schema becomes ask
+    this."""
+    if not change.guarded or change.phase != "upgrade":
+        return False
+    return (not change.conditional and _certainly_fails(ctx, change)) or never_runs(ctx, change)
+
+
+def _certainly_fails(ctx: RevisionContext, c: Change) -> bool:
+    """``c`` creates what the history already has (and never dropped), without IF NOT EXISTS."""
+    if isinstance(c, CreateIndex) and c.name and c.table and not c.if_not_exists:
+        return _index_exists(ctx, c, c.name, c.table)
+    if isinstance(c, CreateTable) and not c.if_not_exists:
+        first = next((col.name for col in c.columns if col.name), None)
+        return first is not None and column_creation(ctx, c, c.table, first) is not None
+    if isinstance(c, AddColumn) and c.column.name and not c.if_not_exists:
+        return column_creation(ctx, c, c.table, c.column.name) is not None
+    return False
+
+
+def _index_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
+    """An index of that name made earlier and not dropped since (with its table or by name). Walks the
+    history once, only for the rare guarded CREATE INDEX."""
+    for c in earlier(ctx, change):
+        if isinstance(c, DropIndex) and _same(c.name, name):
+            return False
+        if isinstance(c, DropTable | RenameTable) and _same(c.table, table):
+            return False
+        if isinstance(c, CreateIndex) and _same(c.name, name):
+            return not c.conditional
+    return False
 
 
 def _is_not_null_check(c: Change, table: str, column: str) -> bool:

@@ -180,15 +180,23 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return
     if lookback.column_nullable(ctx, change, change.table, change.column) is True:
         return  # already nullable (autogenerate repeats it): nothing changes
+    restored = _restores_not_null(ctx, change.table, change.column)
     yield Hit(
         f"{change.table}.{change.column} becomes nullable: the application version still running reads it as "
-        f"never NULL, and once NULLs are written the downgrade's SET NOT NULL fails",
+        f"never NULL" + (", and once NULLs are written the downgrade's SET NOT NULL fails" if restored else ""),
         fix=(
             "release code that handles NULL in this column first; then drop NOT NULL, with a reason:\n"
             f'op.alter_column({lit(change.table)}, {lit(change.column)}, nullable=True)  '
             f"# migcheck: ignore[drop-not-null] -- readers handle NULL since release X"
         ),
     )
+
+
+def _restores_not_null(ctx: RevisionContext, table: str | None, column: str | None) -> bool:
+    """Whether this revision's downgrade sets NOT NULL on the column again: only then can it fail on the NULLs
+    written meanwhile."""
+    return any(isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == (table or "").lower()
+               and (c.column or "").lower() == (column or "").lower() for c in ctx.migration.downgrade_changes)
 
 
 def _sync_enum_tables(text: str | None) -> list[str]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from migcheck.facts.postgres import parse_statement
+from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.registry import Hit, change_rule, project_rule
 from migcheck.rules.versions import instant_add_column, mysql_label, release_unknown
@@ -253,7 +254,7 @@ def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit
         return
     if change.has_where:
         where = change.unbounded_where  # decided at extraction, from the tree already parsed
-        if where is None:
+        if where is None or _only_broken_rows(ctx, change):
             return
         scope = f"its WHERE ({where}) still matches every row that needs it, in one statement"
     else:
@@ -274,6 +275,35 @@ def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit
         f"{verb} of {table}: {scope}; on a large table {cost}",
         fix=_BACKFILL_FIX.format(table=change.table or "my_table"),
     )
+
+
+def _only_broken_rows(ctx: RevisionContext, change: DataChange) -> bool:
+    """``WHERE col IS NULL`` (every test of the WHERE such a test) where NULL rows can only be broken ones:
+    ``col`` has been filled since it was made (NOT NULL, or a server default, from its creation:
+    lookback.filled_since_created), or the statement is a DELETE of the rows lacking a column that came
+    with its table's CREATE TABLE, and this revision then sets that column NOT NULL (the cleanup before
+    the constraint, securedrop b7f98cfd6a70). A column added later and not filled yet still fires: then
+    every old row is NULL and the statement is the whole-table backfill the rule is about."""
+    if not change.null_tests:
+        return False
+    for tables, column in change.null_tests:
+        if not any(_broken_if_null(ctx, change, table, column) for table in tables):
+            return False
+    return True
+
+
+def _broken_if_null(ctx: RevisionContext, change: DataChange, table: str, column: str) -> bool:
+    if lookback.filled_since_created(ctx, change, table, column):
+        return True
+    if change.action != "delete":
+        return False
+    made = lookback.column_creation(ctx, change, table, column)
+    if made is None or not made[0]:
+        return False
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    after = changes[next((i for i, c in enumerate(changes) if c is change), len(changes)):]
+    return any(isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == table
+               and (c.column or "").lower() == column.lower() for c in after)
 
 
 # -- unsafe-sql-interpolation ---------------------------------------------------------------------

@@ -31,6 +31,12 @@ class Change:
     interpolated: bool = False
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
+    #: The ``try`` blocks around the change (outermost first) whose handlers can swallow a database error
+    #: (``except Exception: print(...)``, no ``raise`` at the handler's top level), numbered as the body is
+    #: walked (each pass of an unrolled loop is a block of its own): when a statement there fails, the rest
+    #: of that block is skipped and the revision goes on (on PostgreSQL inside a transaction the failure
+    #: aborted). ``()`` outside such a ``try``, and in SQL.
+    guarded: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -230,6 +236,10 @@ class DataChange(Change):
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.
     unbounded_where: str | None = None
+    #: The ``column IS NULL`` tests of that unbounded WHERE, as (the tables the column may belong to, the
+    #: column), when every test in it is one; () otherwise. A rule asks the history whether such a column
+    #: has been filled since its table was created (then the NULL rows are broken ones, not every row).
+    null_tests: tuple[tuple[tuple[str, ...], str], ...] = ()
     #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
     #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.
     row_loop: int | None = None

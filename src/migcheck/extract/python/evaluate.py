@@ -45,6 +45,13 @@ class Scope:
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
     #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where).
     core: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict)
+    #: Local names bound to ``sa.Sequence("literal")`` (and helper parameters handed one): the sequence's name,
+    #: so ``CreateSequence(seq)`` is read as the DDL it is.
+    sequences: dict[str, str] = field(default_factory=dict)
+    #: Local lists bound once to ``[]`` and only ever appended to (nodes.append_only_lists): the literal
+    #: strings appended so far, shared by every copy of the scope (an append in a loop or a branch counts);
+    #: None once something else is appended. A loop over such a list runs over a subset of them.
+    collected: dict[tuple[int, str], list[str] | None] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
     depth: int = 0
@@ -75,6 +82,8 @@ class Scope:
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
             types=dict(self.types),
+            sequences=dict(self.sequences),
+            collected=self.collected,
             **kw,
         )
 
@@ -96,6 +105,8 @@ class Evaluator:
     #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
     class_constants: dict[str, dict[str, object]]
     stdlib_dates: frozenset[str]
+    #: The helpers whose return value is being evaluated (_returned_literal), so none is entered twice.
+    _helpers_evaluating: set[str]
 
     def _static_test(self, test: ast.expr, scope: Scope) -> bool | None:
         return _static_test_impl(self, test, scope)
@@ -114,10 +125,48 @@ class Evaluator:
         if isinstance(node, ast.Tuple | ast.List | ast.Set):
             items = [self._literal(e, scope) for e in node.elts]
             return tuple(items) if all(isinstance(i, str) for i in items) else None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            returned = self._returned_literal(node, scope)
+            if returned is not None:
+                return returned
         text = self._sql_text(node, scope)
         if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
         return None
+
+    def _returned_literal(self, call: ast.Call, scope: Scope) -> str | None:
+        """``quoted_name("t", quote=True)`` is the string "t" (a str subclass, formatted as itself); a call to a
+        helper of the module whose whole body is ``return <expr>`` (a docstring aside), every argument a
+        literal, is what ``<expr>`` gives with them: ``safe_table = _safe_identifier(table_name)`` of fides
+        85ce2c1c9579. Anything else (a body that does more, a default, ``*args``) is not evaluated."""
+        assert isinstance(call.func, ast.Name)
+        if call.func.id == "quoted_name" and call.args and call.func.id not in self.functions:
+            value = self._literal(call.args[0], scope)
+            return value if isinstance(value, str) else None
+        helper = self.functions.get(call.func.id)
+        evaluating = self._helpers_evaluating
+        if helper is None or helper.name in evaluating or len(evaluating) > 2 or call.keywords \
+                or helper.args.vararg or helper.args.kwarg \
+                or helper.args.kwonlyargs or helper.args.defaults:
+            return None
+        body = [stmt for stmt in helper.body
+                if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))]
+        params = [a.arg for a in (*helper.args.posonlyargs, *helper.args.args)]
+        if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None \
+                or len(call.args) != len(params):
+            return None
+        env: dict[str, object] = {k: v for k, v in self.consts.items() if k not in params}
+        for name, arg in zip(params, call.args, strict=True):
+            value = self._literal(arg, scope)
+            if not isinstance(value, str):
+                return None
+            env[name] = value
+        evaluating.add(helper.name)  # a helper that calls itself is not evaluated again
+        try:
+            value = self._literal(body[0].value, Scope(phase=scope.phase, env=env))
+        finally:
+            evaluating.discard(helper.name)
+        return value if isinstance(value, str) else None
 
     def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
         """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the

@@ -17,11 +17,26 @@ from migcheck.vocabulary.revision import iter_statements, nested_fields
 _DDL_VERBS = ("create_", "drop_", "add_", "alter_", "remove_", "rename_", "upgrade", "migrate")
 
 
+#: Words that name what DDL makes or changes: ``create_table_if_not_exists`` says it, ``create_app`` (a Flask
+#: factory) and ``create_queue`` do not.
+_SCHEMA_WORDS = {"table", "tables", "column", "columns", "col", "index", "indexes", "indices", "idx", "constraint",
+                 "constraints", "key", "keys", "fk", "pk", "unique", "check", "sequence", "sequences", "seq",
+                 "schema", "schemas", "view", "views", "trigger", "triggers", "type", "types", "enum", "enums",
+                 "function", "functions", "procedure", "extension", "partition", "partitions", "database", "db",
+                 "ddl", "field", "fields", "default", "defaults", "nullable", "policy", "policies", "rule", "rules"}
+
+
 def _sounds_like_ddl(call: ast.Call) -> bool:
-    """A call whose result is kept but whose name says it changes the schema (``create_table_if_not_exists``);
-    reads such as ``jsonutils.loads`` or ``generate_uuid`` whose result is assigned are not reported."""
+    """A call whose result is kept but whose name says it changes the schema (``create_table_if_not_exists``,
+    ``upgrade_schema``); reads such as ``jsonutils.loads`` or ``generate_uuid`` whose result is assigned are not
+    reported, nor a ``create_``/``add_``/... name whose words name no schema object (``create_app(config)``)."""
     name = _call_name(call) or ""
-    return name.startswith(_DDL_VERBS)
+    if name.startswith(("upgrade", "migrate")):
+        return True
+    if not name.startswith(_DDL_VERBS):
+        return False
+    words = name.lower().split("_")[1:]
+    return any(word in _SCHEMA_WORDS for word in words)
 
 
 #: Logging libraries, and the names projects give their loggers: calls to them write output, not SQL.
@@ -132,3 +147,13 @@ def _catches_value_errors_only(handler: ast.ExceptHandler) -> bool:
         if any(part in _DATABASE_MODULES for part in dotted[:-1]):
             return False
     return True
+
+
+def swallows_database_errors(handler: ast.ExceptHandler) -> bool:
+    """``except Exception: print(exx)``: the handler catches what a failing statement raises (a catch-all or a
+    database error) and can end without raising, so the revision goes on after the failure. A handler with
+    a ``raise`` at its top level passes the error on; one that raises only in some branch (``if "already
+    exists" in str(e): print(...) else: raise``) swallows the errors it expects."""
+    if _catches_value_errors_only(handler):
+        return False
+    return not any(isinstance(stmt, ast.Raise) for stmt in handler.body)

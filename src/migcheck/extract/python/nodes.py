@@ -119,6 +119,45 @@ def names_bound_once(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[st
     return frozenset(name for name, n in counts.items() if n == 1 and name not in shared)
 
 
+def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """Local names ``fn`` binds once, to ``[]``, and otherwise only appends one value to (``L.append(x)`` as a
+    statement), loops over (``for v in L``), tests (``if not L``, ``if L``) or measures (``len(L)``): what
+    such a list holds is what was appended, nothing else (``needs_migration`` of securedrop 2e24fc7536e8)."""
+    once = names_bound_once(fn)
+    candidates = {
+        stmt.targets[0].id for stmt in ast.walk(fn)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.List) and not stmt.value.elts and stmt.targets[0].id in once
+    }
+    if not candidates:
+        return frozenset()
+    allowed: set[int] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+                and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "append" \
+                and isinstance(node.value.func.value, ast.Name) and len(node.value.args) == 1 \
+                and not node.value.keywords:
+            allowed.add(id(node.value.func.value))
+        elif isinstance(node, ast.For | ast.AsyncFor) and isinstance(node.iter, ast.Name):
+            allowed.add(id(node.iter))
+        elif isinstance(node, ast.If | ast.While):
+            test = node.test.operand if isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not) \
+                else node.test
+            if isinstance(test, ast.Name):
+                allowed.add(id(test))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
+                and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
+            allowed.add(id(node.args[0]))
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and node.id in candidates and isinstance(node.ctx, ast.Load) \
+                and id(node) not in allowed:
+            candidates.discard(node.id)
+    for inner in ast.walk(fn):
+        if inner is not fn and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            candidates -= {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)}  # a closure may change it
+    return frozenset(candidates)
+
+
 def binding_counts(tree: ast.AST) -> dict[str, int]:
     """How often each name is bound anywhere in ``tree``, nested scopes included (see names_bound_once)."""
     counts: dict[str, int] = {}

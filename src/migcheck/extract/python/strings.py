@@ -15,7 +15,7 @@ import re
 from migcheck.extract.python.data import _core_dml
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.nodes import _bool, _call_name, _short
-from migcheck.extract.sql import changes_from_sql, unbounded_where
+from migcheck.extract.sql import changes_from_sql, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
 
 _FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
@@ -44,6 +44,7 @@ class SqlStrings(Evaluator):
                     _show_placeholders(change)
                     if isinstance(change, DataChange) and change.has_where and change.sql:
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
+                        change.null_tests = null_tests(change.sql, self.dialect)
                 change.interpolated = interpolated
             out.extend(changes)
             return
@@ -58,6 +59,14 @@ class SqlStrings(Evaluator):
         else:
             out.append(RawSQL(text=None, keyword="", understood=False, line=call.lineno,
                               reason=f"the SQL of `{_short(ast.unparse(node))}` is only known at run time", **common))
+
+    def _sequence_name(self, node: ast.expr, scope: Scope) -> str | None:
+        """The name of the sequence ``node`` is: ``sa.Sequence("literal")`` or a local name bound to one."""
+        if isinstance(node, ast.Name):
+            return scope.sequences.get(node.id)
+        if isinstance(node, ast.Call) and _call_name(node) == "Sequence" and node.args:
+            return self._str(node.args[0], scope)
+        return None
 
     def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
         """(text, line, line_is_exact, interpolated) for a SQL string expression; None if not a string."""
@@ -83,11 +92,10 @@ class SqlStrings(Evaluator):
                 guard = " IF NOT EXISTS" if kw.get("if_not_exists") else " IF EXISTS" if kw.get("if_exists") else ""
                 cascade = " CASCADE" if kw.get("cascade") else ""
                 return f"{verb}{guard} {schema}{cascade}", node.lineno, True, False
-            if name in {"CreateSequence", "DropSequence"} and len(node.args) == 1 \
-                    and isinstance(node.args[0], ast.Call) and _call_name(node.args[0]) == "Sequence" \
-                    and node.args[0].args:
-                # CreateSequence(Sequence("tag_id_seq")): a DDL construct with a literal name
-                sequence = self._str(node.args[0].args[0], scope)
+            if name in {"CreateSequence", "DropSequence"} and len(node.args) == 1:
+                # CreateSequence(Sequence("tag_id_seq")), or a name bound to one: a DDL construct with a
+                # literal name
+                sequence = self._sequence_name(node.args[0], scope)
                 if sequence is None:
                     return None
                 verb = "CREATE SEQUENCE" if name == "CreateSequence" else "DROP SEQUENCE"

@@ -39,6 +39,7 @@ from migcheck.extract.python.imports import (
     application_imports,
     calls_imported_code,
     imported_names,
+    swallows_database_errors,
 )
 from migcheck.extract.python.nodes import (
     _arg,
@@ -47,6 +48,7 @@ from migcheck.extract.python.nodes import (
     _root_name,
     _short,
     _target_names,
+    append_only_lists,
     names_bound_once,
 )
 from migcheck.extract.python.ops import Ops, _op_aliases, op_functions
@@ -85,6 +87,11 @@ class PythonExtractor(Ops, Data):
         self.stdlib_dates = _stdlib_dates(tree)
         #: names_bound_once per function walked (by id: the nodes live as long as the tree).
         self._bound_once_of: dict[int, frozenset[str]] = {}
+        #: append_only_lists per function walked (by id).
+        self._append_only_of: dict[int, frozenset[str]] = {}
+        self._helpers_evaluating: set[str] = set()
+        #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
+        self._tries = 0
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -122,7 +129,12 @@ class PythonExtractor(Ops, Data):
                 self._walk(stmt.body, scope.child(conditional=True), out, active)
             elif isinstance(stmt, ast.Try):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
+                start = len(out)
                 self._walk(stmt.body, scope.child(value_check=True) if checks else scope, out, active)
+                if any(swallows_database_errors(h) for h in stmt.handlers):
+                    self._tries += 1  # one per pass: a loop's passes are separate tries
+                    for change in out[start:]:
+                        change.guarded = (self._tries, *change.guarded)
                 for handler in stmt.handlers:
                     self._walk(handler.body, scope.child(conditional=True), out, active)
                 self._walk(stmt.orelse, scope, out, active)
@@ -139,15 +151,46 @@ class PythonExtractor(Ops, Data):
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._bind_name(target.id, value, scope)
+                        if isinstance(value, ast.List) and not value.elts and scope.function is not None \
+                                and target.id in self._append_only(scope.function):
+                            scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                if self._collect(stmt.value, scope):
+                    continue  # needs_migration.append("replies")
                 before = len(out)
                 self._calls(stmt, scope, out, active)
                 if len(out) == before:
                     self._imported_call(stmt.value, scope, out)
             else:
                 self._calls(stmt, scope, out, active)
+
+    def _append_only(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """nodes.append_only_lists of ``fn``, computed once per function."""
+        found = self._append_only_of.get(id(fn))
+        if found is None:
+            found = self._append_only_of[id(fn)] = append_only_lists(fn)
+        return found
+
+    def _collect(self, call: ast.Call, scope: Scope) -> bool:
+        """``L.append("replies")`` on an append-only list: remember the literal appended (True: nothing else to
+        read in the statement). Anything else appended makes the list unknown, and the call is read as usual."""
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name)
+                and scope.function is not None and len(call.args) == 1):
+            return False
+        key = (id(scope.function), func.value.id)
+        if key not in scope.collected:
+            return False
+        value = self._literal(call.args[0], scope)
+        held = scope.collected[key]
+        if not isinstance(value, str) or held is None:
+            scope.collected[key] = None
+            return False
+        if value not in held:
+            held.append(value)
+        return True
 
     def _imported_call(self, call: ast.Call, scope: Scope, out: list[Change]) -> None:
         """A call made for its effect (``migration.create_table_if_not_exists(...)``,
@@ -157,8 +200,10 @@ class PythonExtractor(Ops, Data):
             return
         if _is_logging(root, self.imported[root]):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
-        if scope.value_check and not self._hands_database(call, scope):
-            return  # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it
+        if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
+            # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
+            # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
+            return
         callee = ast.unparse(call.func)
         origin = self.imported[root]
         if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
@@ -184,6 +229,15 @@ class PythonExtractor(Ops, Data):
         if isinstance(stmt.target, ast.Name) and isinstance(values, tuple) and values:
             for value in values:
                 inner = scope.child()
+                inner.env[stmt.target.id] = value
+                self._walk(stmt.body, inner, out, active)
+            return
+        collected = scope.collected.get((id(scope.function), stmt.iter.id)) \
+            if isinstance(stmt.iter, ast.Name) and scope.function is not None else None
+        if isinstance(stmt.target, ast.Name) and collected:
+            # for table in needs_migration: a subset of the literals appended, each pass maybe not taken
+            for value in list(collected):
+                inner = scope.child(conditional=True)
                 inner.env[stmt.target.id] = value
                 self._walk(stmt.body, inner, out, active)
             return
@@ -242,6 +296,7 @@ class PythonExtractor(Ops, Data):
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
         scope.types.pop(name, None)
+        scope.sequences.pop(name, None)
         self._bind_value(name, value, before, scope)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
@@ -272,6 +327,8 @@ class PythonExtractor(Ops, Data):
             scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
         elif (statement := _core_statement(value, self, before)) is not None:
             scope.core[name] = statement
+        elif (sequence := self._sequence_name(value, before)) is not None:
+            scope.sequences[name] = sequence  # seq = sa.Sequence("eventcounter_seq")
         else:
             literal = self._literal(value, before)
             if literal is not None:
@@ -341,6 +398,9 @@ class PythonExtractor(Ops, Data):
                 inner.binds.add(name)
             if isinstance(arg, ast.Name) and arg.id in scope.sessions:
                 inner.sessions.add(name)
+            inner.sequences.pop(name, None)
+            if (sequence := self._sequence_name(arg, scope)) is not None:
+                inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
         for kw in call.keywords:
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
                 inner.env[kw.arg] = literal
