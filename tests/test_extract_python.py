@@ -225,3 +225,37 @@ def test_constraints_and_renames(tmp_path: Path) -> None:
     rename = next(c for c in found if isinstance(c, RenameTable))
     assert (rename.table, rename.new_name) == ("old", "new")
     assert found[-1].referent == "orgs"
+
+
+def test_op_functions_imported_by_name(tmp_path: Path) -> None:
+    """``from alembic.op import create_table`` then a bare ``create_table(...)`` is op.create_table (held-out-4:
+    fides 6b9885e68cbb, a table the history then never built)."""
+    create, drop = changes(tmp_path, """
+        from alembic.op import create_table, drop_column as dc
+
+        def upgrade():
+            create_table("scans", sa.Column("id", sa.Integer(), primary_key=True))
+            dc("other", "note")
+    """)
+    assert isinstance(create, CreateTable) and create.table == "scans"
+    assert isinstance(drop, DropColumn) and (drop.table, drop.column) == ("other", "note")
+
+
+def test_a_type_kept_in_a_local_name(tmp_path: Path) -> None:
+    """``type = sa.TEXT(length=n)`` in the branch the dialect takes, then ``sa.Column("c", type)``: the column's type
+    is that type, with the local constant's value (held-out-4: tacker c31f65e0d099)."""
+    body = """
+        def upgrade():
+            n = 65535
+            if op.get_bind().engine.name == "postgresql":
+                type = sa.VARCHAR(length=n)
+            else:
+                type = sa.TEXT(length=n)
+            op.add_column("f", sa.Column("ids", type))
+            op.alter_column("f", "names", type_=type)
+    """
+    add, alter = changes(tmp_path, body, dialect="mysql")
+    assert isinstance(add, AddColumn) and add.column.type == "TEXT(length=65535)"
+    assert isinstance(alter, AlterColumn) and alter.type == "TEXT(length=65535)"
+    add, _ = changes(tmp_path, body, dialect="postgresql")
+    assert add.column.type == "VARCHAR(length=65535)"

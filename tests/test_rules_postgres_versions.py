@@ -301,6 +301,21 @@ def test_use_in_a_later_revision_of_one_transaction_run(write_revision: Writer, 
     assert findings(tmp_path, "enum-add-value-in-transaction") == []
 
 
+def test_later_revision_comparing_a_column_created_after_the_value(write_revision: Writer, tmp_path: Path) -> None:
+    """The label compared in a later revision is looked up in that revision's history: a String column created
+    after the ADD VALUE is no use of the enum (held-out-4: fides 906d7198df28 and dffb9da00fb1); the enum's own
+    column, created the same way, still is."""
+    (tmp_path / "env.py").write_text(ENV.format(extra=""))
+    revision(write_revision, "a1", 'op.execute("ALTER TYPE mood ADD VALUE \'soso\'")')
+    revision(write_revision, "a2", 'op.create_table("notes", sa.Column("id", sa.Integer()), sa.Column("tone", '
+                                   'sa.String(20)), sa.Column("mood", sa.Enum("ok", name="mood")))', "a1")
+    revision(write_revision, "a3", 'op.execute("UPDATE notes SET tone = \'calm\' WHERE tone = \'soso\'")', "a2")
+    assert findings(tmp_path, "enum-add-value-in-transaction") == []
+    revision(write_revision, "a4", 'op.execute("UPDATE notes SET mood = \'soso\'")', "a3")
+    [found] = findings(tmp_path, "enum-add-value-in-transaction")
+    assert "revision a4 uses the value" in found["message"]
+
+
 # -- validate-in-same-transaction across revisions -----------------------------------------------------
 
 NOT_VALID = 'op.create_foreign_key("fk", "orders", "users", ["user_id"], ["id"], postgresql_not_valid=True)'

@@ -106,8 +106,30 @@ def parse_mysql_type(text: str | None) -> MyType | None:
 _MAX_BYTES_PER_CHAR = 4
 
 
+#: TEXT(M) / BLOB(M) are created as the smallest type of the family that holds M characters (bytes for
+#: BLOB): the largest byte length each holds.
+_TEXT_SIZES = (("tiny", 255), ("", 65_535), ("medium", 16_777_215), ("long", 4_294_967_295))
+_BYTES_PER_CHAR = {"latin1": 1, "ascii": 1, "binary": 1, "utf8": 3, "utf8mb3": 3, "utf8mb4": 4}
+
+
+def stored_mysql_type(t: MyType) -> MyType:
+    """``TEXT(65535)`` is stored as MEDIUMTEXT under utf8mb4 (65,535 characters of up to 4 bytes each do
+    not fit TEXT's 65,535 bytes; TEXT under latin1), ``BLOB(300)`` as BLOB: the type MySQL/MariaDB really
+    create (checked on MariaDB 10.11 in test_mysql_ddl_live.py). A charset not given is utf8mb4, the
+    default of MySQL 8.0 and MariaDB 10.6+ tables, as for VARCHAR."""
+    if t.name not in {"text", "blob"} or len(t.params) != 1:
+        return t
+    charset = next((v.partition("=")[2].lower() for v in (t.charset or "").split(",")
+                    if v.startswith("charset=")), None)
+    per_char = 1 if t.name == "blob" else _BYTES_PER_CHAR.get(charset or "utf8mb4", _MAX_BYTES_PER_CHAR)
+    needed = t.params[0] * per_char
+    prefix = next((p for p, size in _TEXT_SIZES if needed <= size), "long")
+    return MyType(prefix + t.name, (), t.charset, t.text)
+
+
 def classify_type_change(old: MyType, new: MyType) -> Operation | None:
     """Which operation of FACTS an ``alter_column(type_=...)`` from ``old`` to ``new`` is; None for no change."""
+    old, new = stored_mysql_type(old), stored_mysql_type(new)
     if old.name == new.name and old.params == new.params:
         return None if old.charset == new.charset else "change-charset"
     if old.charset != new.charset:

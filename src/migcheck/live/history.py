@@ -91,27 +91,9 @@ def plan(graph: RevisionGraph, from_rev: str | None, to_rev: str | None) -> list
     needed = set(checked)
     for rev in checked:
         needed |= graph.ancestors(rev)
-    # Kahn's algorithm over down_revision and depends_on edges, ties by id for a stable order.
-    import heapq
-
-    parents = {r: _parents(graph, graph.by_id[r]) for r in needed}
-    children: dict[str, list[str]] = {r: [] for r in needed}
-    for rev, ps in parents.items():
-        for p in ps:
-            if p in children:
-                children[p].append(rev)
-    indegree = {r: sum(1 for p in ps if p in needed) for r, ps in parents.items()}
-    ready = sorted(r for r, d in indegree.items() if d == 0)
-    heapq.heapify(ready)
-    order: list[tuple[Migration, bool]] = []
-    while ready:
-        rev = heapq.heappop(ready)
-        order.append((graph.by_id[rev], rev in checked))
-        for child in children[rev]:
-            indegree[child] -= 1
-            if indegree[child] == 0:
-                heapq.heappush(ready, child)
-    return order
+    # Alembic's own order (that of `alembic upgrade heads`, or `upgrade --to`): the schema after a merge
+    # can depend on which branch runs first
+    return [(m, m.revision in checked) for m in graph.upgrade_order(needed)]
 
 
 def _resolve(graph: RevisionGraph, name: str, option: str) -> str:

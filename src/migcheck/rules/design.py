@@ -288,21 +288,57 @@ _LIBRARY_IMPLS = {"ChoiceType": "Unicode(255)"}
 def stored_type(ctx: RevisionContext, text: str | None, module: str | None = None) -> tuple[str | None, bool]:
     """(the type PostgreSQL stores for ``text``, whether migcheck knows it). SQLAlchemy's own types are
     themselves; an application or library type (a ``TypeDecorator``) is its ``impl`` when it can be read
-    statically (the application's class, sqlalchemy_utils' ``ChoiceType``), and unknown otherwise."""
+    statically (the application's class, sqlalchemy_utils' ``ChoiceType``), and unknown otherwise. A
+    type built by a factory is the type it builds: ``MutableDict.as_mutable(T)`` stores ``T``, an
+    application function that only returns a type (``JsonLongDictType()``) what it returns, and
+    ``A.with_variant(B, "mysql")`` ``B`` on MySQL, ``A`` elsewhere (held-out-4: mistral 005)."""
+    return _stored_type(ctx, text, module, 0)
+
+
+def _stored_type(ctx: RevisionContext, text: str | None, module: str | None, depth: int) -> tuple[str | None, bool]:
     if not text:
         return text, True
+    text = _built_type(text, ctx.dialect)
     name = text.partition("(")[0].rsplit(".", 1)[-1].strip()
     parsed = parse_type(text)
-    if _sqlalchemy_type(ctx, module, name) and parsed is not None and parsed.name in KNOWN_TYPE_NAMES:
-        return text, True
-    if name in _LIBRARY_IMPLS:
-        return _library_impl(text, _LIBRARY_IMPLS[name])
     app = ctx.app.head if ctx.app else None
     decorator = app.type_decorators.get(name) if app else None
+    factory = app.type_factories.get(name) if app and decorator is None else None
+    if depth == 0 and _sqlalchemy_type(ctx, module, name) and parsed is not None and parsed.name in KNOWN_TYPE_NAMES:
+        return text, True
+    if depth > 0 and decorator is None and factory is None and parsed is not None \
+            and parsed.name in KNOWN_TYPE_NAMES:
+        return text, True  # SQLAlchemy's type, named inside the application
+    if name in _LIBRARY_IMPLS:
+        return _library_impl(text, _LIBRARY_IMPLS[name])
+    if depth >= 8:
+        return text, False
+    if factory is not None:
+        return _stored_type(ctx, factory, None, depth + 1)
     impl_text = decorator.impl_for(ctx.dialect) if decorator else None
     if impl_text:
-        return impl_text, True
+        resolved, known = _stored_type(ctx, impl_text, None, depth + 1)
+        return (resolved, True) if known else (impl_text, True)  # an impl not read further: as written
     return text, False
+
+
+def _built_type(text: str, dialect: str) -> str:
+    """``MutableDict.as_mutable(JSONType())`` -> ``JSONType()``; ``Text().with_variant(LONGTEXT(), "mysql")``
+    -> ``LONGTEXT()`` on MySQL, ``Text()`` elsewhere; any other text as it is."""
+    if "as_mutable" not in text and "with_variant" not in text:
+        return text
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return text
+    while isinstance(node, ast.Call) and isinstance(func := node.func, ast.Attribute) and not node.keywords:
+        if func.attr == "as_mutable" and len(node.args) == 1:
+            node = node.args[0]
+        elif func.attr == "with_variant" and len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
+            node = node.args[0] if node.args[1].value == dialect else func.value
+        else:
+            break
+    return ast.unparse(node)
 
 
 def _decorator_stores_json(ctx: RevisionContext, type_text: str | None) -> bool:

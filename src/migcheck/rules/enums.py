@@ -79,10 +79,55 @@ def _of_another_type(type_text: str | None, enum: str, origin: str) -> bool:
     return parsed is not None and parsed.name in KNOWN_TYPE_NAMES and parsed.name not in {"enum", "array"}
 
 
-def _uses(change: Change, values: list[str], enum: str = "?") -> str | None:
+_IDENT = r'(?:"[^"]+"|[A-Za-z_]\w*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_]\w*))?'
+#: ``col = `` / ``col <> `` / ``col IN (..., `` / ``SET col = `` right before a literal
+_COLUMN_BEFORE = LazyRegex(rf"(?P<col>{_IDENT})\s*(?:=|<>|!=|\s(?:NOT\s+)?IN\s*\((?:\s*'(?:[^']|'')*'\s*,)*)\s*$",
+                           re.I)
+#: `` = col`` right after a literal
+_COLUMN_AFTER = LazyRegex(rf"^\s*(?:=|<>|!=)\s*(?P<col>{_IDENT})", re.I)
+
+
+def _compared_columns(sql: str, literal: str) -> list[str] | None:
+    """The column each occurrence of ``literal`` in ``sql`` is compared with or assigned to (``WHERE
+    status = 'x'``, ``status IN ('a', 'x')``, ``SET status = 'x'``, ``'x' = status``); None when one
+    occurrence stands elsewhere (a cast, a function argument, a VALUES list)."""
+    columns: list[str] = []
+    start = 0
+    while (at := sql.find(literal, start)) >= 0:
+        start = at + len(literal)
+        if sql[start:].lstrip().startswith("::"):
+            return None
+        before = _COLUMN_BEFORE.search(sql[max(0, at - 300):at])
+        after = None if before else _COLUMN_AFTER.match(sql[start:start + 300])
+        found = before or after
+        if found is None:
+            return None
+        name = found.group("col")
+        if name.upper() in {"AND", "OR", "NOT", "WHERE", "SET", "THEN", "ELSE", "WHEN", "CASE", "ON"}:
+            return None
+        columns.append(unquote(name.rsplit(".", 1)[-1].strip()))
+    return columns
+
+
+def _on_columns_of_another_type(ctx: RevisionContext | None, change: Change, literal: str, enum: str) -> bool:
+    """Every occurrence of the label in this SQL is compared with (or assigned to) a column the history
+    shows to be of another type (fides: ``WHERE diff_status = 'approved'`` on a String column is no use of
+    privacyrequeststatus' 'approved'). A column whose type the history does not give may be of the enum:
+    then it is a use."""
+    table = getattr(change, "table", None)
+    if ctx is None or not change.sql or not table:
+        return False
+    columns = _compared_columns(change.sql, literal)
+    if not columns:
+        return False
+    return all(_of_another_type(lookback.column_type(ctx, change, table, column), enum, "python")
+               for column in columns)
+
+
+def _uses(change: Change, values: list[str], enum: str = "?", ctx: RevisionContext | None = None) -> str | None:
     """The added value this change writes or compares, when its text shows it. Adding the same label
-    to another enum type (or creating a type that lists it), or a default on a column of another type,
-    is not a use of this type's value."""
+    to another enum type (or creating a type that lists it), a default on a column of another type, or
+    a comparison with a column the history gives another type, is not a use of this type's value."""
     if isinstance(change, CreateEnumType) or (isinstance(change, RawSQL) and (
             _added(change) is not None or (change.text and (
                 _CREATE_ENUM.match(change.text.strip()) or _RENAME_VALUE.match(change.text.strip()))))):
@@ -98,18 +143,20 @@ def _uses(change: Change, values: list[str], enum: str = "?") -> str | None:
         texts.append(change.server_default or "")
     for value in values:
         literal = "'" + value.replace("'", "''") + "'"
-        if any(literal in t for t in texts):
+        if any(literal in t for t in texts[1:]) or (
+                literal in texts[0] and not _on_columns_of_another_type(ctx, change, literal, enum)):
             return value
     return None
 
 
-def _later_use(changes: list[Change], values: list[str], enum: str = "?") -> tuple[Change, str] | None:
+def _later_use(changes: list[Change], values: list[str], enum: str = "?", ctx: RevisionContext | None = None
+               ) -> tuple[Change, str] | None:
     """The first change using a value of ``enum`` before the transaction ends."""
     values = list(values)
     for c in changes:
         if lookback.is_commit(c):
             return None
-        if (value := _uses(c, values, enum)) is not None:
+        if (value := _uses(c, values, enum, ctx)) is not None:
             return c, value
         renamed = _RENAME_VALUE.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
         if renamed and renamed.group(1).replace("''", "'") in values:
@@ -146,7 +193,7 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     position = next((i for i, c in enumerate(changes) if c is change), len(changes))
     after = changes[position + 1:]
-    use = _later_use(after, values, enum)
+    use = _later_use(after, values, enum, ctx)
     if use is not None:
         user, value = use
         yield Hit(
@@ -183,7 +230,9 @@ def _use_in_descendants(ctx: RevisionContext, values: list[str], enum: str) -> I
             continue
         seen.add(rev)
         child = graph.by_id[rev]
-        use = _later_use(child.upgrade_changes, values, enum)
+        # the column a later revision compares is looked up in that revision's own history
+        child_ctx = RevisionContext.build(child, ctx.settings, graph, ctx.env, ctx.app)
+        use = _later_use(child.upgrade_changes, values, enum, child_ctx)
         if use is not None:
             yield child, use[0], use[1]
             return

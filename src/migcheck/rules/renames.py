@@ -99,7 +99,10 @@ def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
             isinstance(c, RenameTable) and c is not change and c.in_transaction and c.line > change.line
             and c.table.lower() == change.new_name.lower() and c.new_name.lower() == old
             for c in ctx.migration.upgrade_changes):
-        return  # renamed and renamed back in one transaction (SQLite's way to repoint foreign keys)
+        # renamed and renamed back: on PostgreSQL in one transaction, no other session sees the other name; on
+        # SQLite (its way to repoint foreign keys) Alembic commits each DDL statement, so the other name lives
+        # between two consecutive statements only (MySQL, the same in principle, is still reported)
+        return
     for c in lookback.before(ctx, change):
         m = _DROP_VIEW.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
         if m and unquote(m.group("name").replace("`", '"')).lower() == change.new_name.lower():

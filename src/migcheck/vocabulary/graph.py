@@ -7,7 +7,6 @@ per-revision rules still run on every file.
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -142,16 +141,123 @@ class RevisionGraph:
         return out
 
     def topological(self) -> list[Migration]:
-        """Base first; ties broken by id so output is deterministic. Cycles are left out."""
+        """Base first, in the order ``alembic upgrade heads`` applies the revisions (``upgrade_order``);
+        revisions on a cycle, and those above one, are left out."""
+        return self.upgrade_order()
+
+    def _acyclic(self) -> list[str]:
+        """Kahn's algorithm over ``down_revision`` edges: the revisions not on or above a cycle."""
         indegree = {rid: len(self._parents(rid)) for rid in self.by_id}
-        ready = sorted(rid for rid, deg in indegree.items() if deg == 0)
-        heapq.heapify(ready)
-        order: list[Migration] = []
+        ready = [rid for rid, deg in indegree.items() if deg == 0]
+        out: list[str] = []
         while ready:
-            rid = heapq.heappop(ready)
-            order.append(self.by_id[rid])
+            rid = ready.pop()
+            out.append(rid)
             for child in self.children.get(rid, ()):
                 indegree[child] -= 1
                 if indegree[child] == 0:
-                    heapq.heappush(ready, child)
-        return order
+                    ready.append(child)
+        return out
+
+    def upgrade_order(self, among: set[str] | None = None) -> list[Migration]:
+        """The revisions of ``among`` (an ancestor-closed set; default: every revision not on or above a
+        cycle) in the order Alembic applies them: ``upgrade heads`` (or ``upgrade X`` when ``among`` is X
+        and its ancestors).
+
+        Two branches of a merge touching the same table give a different schema in another order
+        (fides: a column added on one branch, its table renamed on the other), so this is Alembic's own
+        order, ``RevisionMap._topological_sort``: start from the heads in file order, walk down each
+        ``down_revision`` (then ``depends_on``) chain, first parent first, switching to another head
+        whenever the next revision is still below it; the reverse of that walk is the upgrade order.
+        File order is the order the revisions were given to ``build`` (discovery lists a versions
+        folder sorted by name, as Alembic does). Linear in the history, plus a walk over the revisions
+        still above a branch point each time the walk reaches one before all its branches are done.
+        """
+        acyclic = self._acyclic()
+        keep = set(acyclic) if among is None else set(acyclic) & among
+        position = {rid: i for i, rid in enumerate(self.by_id)}
+        dependents: dict[str, int] = defaultdict(int)  # how many revisions depend on each target
+        for rid in keep:
+            for d in dict.fromkeys(self.by_id[rid].depends_on):
+                if (m := self.resolve(d)) is not None:
+                    dependents[m.revision] += 1
+        parents = {rid: self._ordering_parents(rid, keep, dependents) for rid in keep}
+        if len(self._kahn(keep, parents)) != len(keep):  # a depends_on cycle: order by down_revision only
+            parents = {rid: [p for p in dict.fromkeys(self.by_id[rid].down_revisions) if p in keep]
+                       for rid in keep}
+        children: dict[str, list[str]] = {rid: [] for rid in keep}
+        for rid, ps in parents.items():
+            for p in ps:
+                children[p].append(rid)
+        # Alembic's heads: no down_revision child (a revision only depended on is still one)
+        versioned_child = {p for rid in keep for p in self.by_id[rid].down_revisions if p in keep}
+        current = sorted((rid for rid in keep if rid not in versioned_child), key=position.__getitem__)
+        in_current = set(current)
+        pending = {rid: len(kids) for rid, kids in children.items()}  # children not walked yet
+        walked: list[str] = []
+        walked_set: set[str] = set()
+        index = 0
+        while current:
+            candidate = current[index]
+            if pending[candidate]:
+                # a revision above it is not walked yet: go to the first head that has it below
+                above = self._unwalked_above(candidate, children, walked_set)
+                index = next(i for i, rid in enumerate(current) if rid in above)
+                continue
+            walked.append(candidate)
+            walked_set.add(candidate)
+            in_current.discard(candidate)
+            for p in parents[candidate]:
+                pending[p] -= 1
+            new = [p for p in parents[candidate] if p not in in_current]  # never walked: it was below
+            if not new:
+                del current[index]
+                index = max(index - 1, 0)
+            else:
+                current[index] = new[0]
+                current.extend(new[1:])
+                in_current.update(new)
+        return [self.by_id[rid] for rid in reversed(walked)]
+
+    def _ordering_parents(self, rid: str, keep: set[str], dependents: dict[str, int]) -> list[str]:
+        """Alembic's ``_normalized_down_revisions``: the down_revisions in their written order, then the
+        depends_on targets no ``down_revision`` ancestor already depends on (Alembic keeps those in a set,
+        in no fixed order; here, in written order). The ancestors are walked only for a target another
+        revision depends on too (``dependents``), so the usual one-to-one depends_on stays linear."""
+        migration = self.by_id[rid]
+        deps = [m.revision for d in migration.depends_on if (m := self.resolve(d)) is not None]
+        if any(dependents.get(d, 0) > 1 for d in deps):
+            inherited = {m.revision for a in self.ancestors(rid, follow_depends_on=False)
+                         for d in self.by_id[a].depends_on if (m := self.resolve(d)) is not None}
+            deps = [d for d in deps if d not in inherited]
+        return [p for p in dict.fromkeys((*migration.down_revisions, *deps)) if p in keep]
+
+    @staticmethod
+    def _kahn(keep: set[str], parents: dict[str, list[str]]) -> list[str]:
+        indegree = {rid: len(parents[rid]) for rid in keep}
+        children: dict[str, list[str]] = {rid: [] for rid in keep}
+        for rid, ps in parents.items():
+            for p in ps:
+                children[p].append(rid)
+        ready = [rid for rid, deg in indegree.items() if deg == 0]
+        out: list[str] = []
+        while ready:
+            rid = ready.pop()
+            out.append(rid)
+            for child in children[rid]:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    ready.append(child)
+        return out
+
+    @staticmethod
+    def _unwalked_above(rid: str, children: dict[str, list[str]], walked: set[str]) -> set[str]:
+        """The revisions above ``rid`` not walked yet (a walked revision is never above an unwalked one)."""
+        out: set[str] = set()
+        todo = [rid]
+        while todo:
+            for child in children[todo.pop()]:
+                if child not in out and child not in walked:
+                    out.add(child)
+                    todo.append(child)
+        return out

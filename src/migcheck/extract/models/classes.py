@@ -34,6 +34,8 @@ class _Classes(_Columns):
                 info.bases.append(str(resolved[1]))
             elif resolved is not None and resolved[0] == "expr" and (made := self._made_base(resolved[1])):
                 info.bases.append(made)
+                if isinstance(made, _Class):
+                    info.bases.append("DeclarativeBase")  # the cls= mixin, and a declarative base besides
             else:
                 # a local name bound to a call (Base = declarative_base(), Model = db.Model), an attribute
                 # of an object (db.Model), or something migcheck cannot see
@@ -46,8 +48,8 @@ class _Classes(_Columns):
         return info
 
     def _made_base(self, bound: object) -> _Class | str | None:
-        """``Base = declarative_base(cls=Mixin)`` -> the mixin class (its columns go to every model);
-        ``Base = declarative_base()`` / ``registry().generate_base()`` -> a plain root."""
+        """``Base = declarative_base(cls=Mixin)`` -> the mixin class (its columns go to every model), or its
+        dotted name when it comes from outside the project; ``Base = declarative_base()`` / ``registry().generate_base()`` -> a plain root."""
         module, expr = bound if isinstance(bound, tuple) else (None, None)
         if not isinstance(module, _Module) or not isinstance(expr, ast.Call):
             return None
@@ -57,6 +59,8 @@ class _Classes(_Columns):
         resolved = self._resolve(module, cls) if cls is not None else None
         if resolved is not None and resolved[0] == "class" and isinstance(resolved[1], _Class):
             return resolved[1]
+        if resolved is not None and resolved[0] == "external":
+            return str(resolved[1])  # a library's class: known (library.py) or unknown by its dotted name
         return "DeclarativeBase" if cls is None else f"?{_last(cls)}"
 
     def _read_body(self, info: _Class) -> None:
@@ -90,6 +94,9 @@ class _Classes(_Columns):
                     continue
                 if name.startswith("__") or name == "metadata":
                     continue
+                if _is_none(value) and annotation is None:
+                    info.cleared.add(name)  # id = None: the base's column is not this table's
+                    continue
                 column = self._attribute_column(module, info, name, value, annotation, stmt.lineno)
                 if column is not None:
                     info.columns.append(column)
@@ -99,7 +106,11 @@ class _Classes(_Columns):
                     continue
                 returned = [n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None]
                 if stmt.name == "__tablename__":
-                    info.directive = _tablename_directive(returned)
+                    if len(returned) == 1 and isinstance(returned[0], ast.Constant) \
+                            and isinstance(returned[0].value, str):
+                        info.tablename = returned[0].value  # return "plus_control": a name like any other
+                    else:
+                        info.directive = _tablename_directive(returned)
                     continue
                 if len(returned) == 1 and isinstance(returned[0], ast.Call):
                     column = self._attribute_column(module, info, stmt.name, returned[0], stmt.returns,

@@ -41,6 +41,17 @@ class _TypeDecorators(_Names):
         self.app.type_decorators[key] = found
         return found
 
+    def _factories(self, module: _Module) -> None:
+        """Module-level functions whose body is one ``return <type>``: type factories."""
+        for stmt in module.tree.body:
+            if not isinstance(stmt, ast.FunctionDef) or stmt.name in self.app.type_factories:
+                continue
+            body = stmt.body[1:] if stmt.body and isinstance(stmt.body[0], ast.Expr) \
+                and isinstance(stmt.body[0].value, ast.Constant) else stmt.body
+            if len(body) == 1 and isinstance(body[0], ast.Return) \
+                    and isinstance(body[0].value, ast.Call | ast.Name | ast.Attribute):
+                self.app.type_factories[stmt.name] = _TYPE_PREFIX.sub("", ast.unparse(unwrap_mutable(body[0].value)))
+
     def _plain_type(self, module: _Module, node: ast.expr, by_dialect: dict[str, str]) -> str | None:
         """``impl = JSON`` / ``sa.JSON()`` / ``JSON().with_variant(JSONB(), "postgresql")``."""
         while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
@@ -65,6 +76,15 @@ class _TypeDecorators(_Names):
                 returned = _returned_type([stmt])
                 if returned:
                     by_dialect.setdefault("*", returned)
+
+
+def unwrap_mutable(node: ast.expr) -> ast.expr:
+    """``MutableDict.as_mutable(JsonEncoded)`` -> ``JsonEncoded``: SQLAlchemy's mutation tracking stores
+    the type it wraps."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "as_mutable" \
+            and len(node.args) == 1 and not node.keywords:
+        node = node.args[0]
+    return node
 
 
 def _dialect_names(test: ast.expr) -> list[str]:

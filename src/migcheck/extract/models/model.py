@@ -88,6 +88,10 @@ class Application:
     #: ``MetaData(naming_convention=...)`` of the target metadata (None when none is set or readable).
     naming_convention: dict[str, str] | None = None
     type_decorators: dict[str, TypeDecoratorInfo] = field(default_factory=dict)
+    #: A module-level function that only returns a column type (``def JsonDictType(): return
+    #: MutableDict.as_mutable(JsonEncoded)``) -> that type as written, prefixes dropped, the mutable
+    #: wrapper taken off (``JsonEncoded``): a column typed ``JsonDictType()`` stores what it stores.
+    type_factories: dict[str, str] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     #: The module files that were read.
     files: list[Path] = field(default_factory=list)

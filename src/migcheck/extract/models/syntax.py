@@ -79,3 +79,5 @@ class _Class:
     type_decorator: bool = False
     #: Declares ``type_annotation_map``: Python annotations may map to other SQL types.
     annotation_map: bool = False
+    #: Attributes set to ``None`` in the body (``id = None``): a column a base declares is not inherited.
+    cleared: set[str] = field(default_factory=set)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from migcheck.extract.models.classes import _Classes
+from migcheck.extract.models.library import library_columns
 from migcheck.extract.models.model import MappedColumn, MappedTable
 from migcheck.extract.models.syntax import _Class, _kw, _last, _Module
 
@@ -24,6 +25,8 @@ _PLAIN_BASES = {
     "Model", "Generic", "Protocol", "ABC", "DeclarativeMeta", "Base", "TypeDecorator", "UserDefinedType",
     "Enum", "IntEnum", "StrEnum", "dict", "BaseModel",
 }
+#: Decorators that map a class (or make it a declarative base) without a declarative base class.
+_MAPPING_DECORATORS = {"mapped", "mapped_as_dataclass", "as_declarative", "as_declarative_base"}
 _CONSTRAINTS = {"PrimaryKeyConstraint", "UniqueConstraint", "ForeignKeyConstraint", "CheckConstraint", "Index",
                 "ExcludeConstraint"}
 
@@ -41,28 +44,34 @@ class _Tables(_Classes):
         for base in info.bases:
             if isinstance(base, str):
                 plain = base.split(".")[-1]
-                if base.startswith("?") or (plain not in _PLAIN_BASES and not _is_known_root(base)):
+                known = library_columns(base, info.module.path, info.node.lineno)
+                if known is not None:  # a library base whose columns are known (oslo.db's mixins)
+                    names = {c.attribute for c in columns} | info.cleared
+                    columns += [c for c in known if c.attribute not in names]
+                elif base.startswith("?") or (plain not in _PLAIN_BASES and not _is_known_root(base)):
                     complete = False
                 continue
             if self._own_table(base) is not None or depth > 30:
                 continue  # a mapped parent: its columns live in its own table
             inherited, ok = self._all_columns(base, depth + 1)
-            names = {c.attribute for c in columns}
+            names = {c.attribute for c in columns} | info.cleared
             columns += [c for c in inherited if c.attribute not in names]
             complete = complete and ok
         return columns, complete
 
-    def _tablename(self, info: _Class, depth: int = 0) -> tuple[str | None, bool]:
-        """The table name from the class or an unmapped base (a mixin's declared_attr)."""
+    def _tablename(self, info: _Class, depth: int = 0, leaf: _Class | None = None) -> tuple[str | None, bool]:
+        """The table name from the class or an unmapped base (a mixin's declared_attr, which names the
+        table after the class being mapped, ``leaf``, however far up it sits)."""
+        leaf = leaf or info
         if info.tablename is not None or info.dynamic_name:
             return info.tablename, info.dynamic_name
         for base in info.bases:
             if isinstance(base, _Class) and depth < 30 and self._own_table(base) is None:
                 if base.directive == "lower":
-                    return info.node.name.lower(), False
+                    return leaf.node.name.lower(), False
                 if base.directive == "dynamic":
                     return None, True
-                name, dynamic = self._tablename(base, depth + 1)
+                name, dynamic = self._tablename(base, depth + 1, leaf)
                 if name is not None or dynamic:
                     return name, dynamic
         return None, False
@@ -79,7 +88,7 @@ class _Tables(_Classes):
 
     def _own_table(self, info: _Class) -> str | None:
         """The table this class maps on its own ("" when its name cannot be read), or None."""
-        if info.abstract or info.type_decorator:
+        if info.abstract or info.type_decorator or not self._may_be_declarative(info):
             return None
         if info.table_object is not None:
             first = info.table_object.args[0] if info.table_object.args else None
@@ -97,6 +106,22 @@ class _Tables(_Classes):
             return _snake(info.node.name)
         return None
 
+    def _may_be_declarative(self, info: _Class, depth: int = 0) -> bool:
+        """Some base, however far up, comes from outside the classes read (a declarative base, a name
+        migcheck cannot follow): a class whose every ancestor is a plain class of the project is a mixin
+        (fides: ``class FidesBase:`` with a ``declared_attr`` ``__tablename__``, the ``cls=`` of
+        ``declarative_base``), and maps nothing. A class decorated by a registry (``@reg.mapped``,
+        ``@as_declarative()``) is declarative whatever its bases."""
+        if any(_last(d) in _MAPPING_DECORATORS for d in info.node.decorator_list):
+            return True
+        for base in info.bases:
+            if isinstance(base, str):
+                if base not in {"object", "?object", "builtins.object"}:
+                    return True
+            elif depth < 30 and self._may_be_declarative(base, depth + 1):
+                return True
+        return False
+
     def _flask_model(self, info: _Class, depth: int = 0) -> bool:
         for base in info.bases:
             if isinstance(base, str) and base.split(".")[-1] == "Model" and not base.startswith("?"):
@@ -107,6 +132,7 @@ class _Tables(_Classes):
 
     def _collect(self) -> None:
         for module in list(self.modules.values()):
+            self._factories(module)
             for node in module.classes.values():
                 info = self._class(module, node)
                 if info.type_decorator:

@@ -54,6 +54,7 @@ class Columns(Evaluator):
             elif call in {"ForeignKey", "Sequence", "CheckConstraint"}:
                 continue
             elif spec.type is None:
+                arg = local_type(arg, scope, self.consts)
                 spec.type = _type_text(arg)
                 spec.type_module = _type_module(arg)
         for kw in node.keywords:
@@ -70,8 +71,9 @@ class Columns(Evaluator):
             elif kw.arg == "name" and spec.name is None:
                 spec.name = self._str(kw.value, scope)
             elif kw.arg in {"type_", "type"} and spec.type is None:
-                spec.type = _type_text(kw.value)
-                spec.type_module = _type_module(kw.value)
+                value = local_type(kw.value, scope, self.consts)
+                spec.type = _type_text(value)
+                spec.type_module = _type_module(value)
         return spec
 
     def _column_constraints(self, node: ast.expr | None, table: str, column: ColumnSpec, scope: Scope,
@@ -150,6 +152,25 @@ def _type_module(node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Call):
         node = node.func
     return unparse(node.value) if isinstance(node, ast.Attribute) else None
+
+
+def local_type(node: ast.expr, scope: Scope, consts: dict[str, object]) -> ast.expr:
+    """A local name in a type position -> the expression it is bound to (``type = sa.TEXT(length=65535)``
+    then ``sa.Column("c", type)``: held-out-4, tacker); anything else as it is."""
+    if isinstance(node, ast.Name) and isinstance(scope.types.get(node.id), ast.Call | ast.Attribute):
+        node = scope.types[node.id]
+    if not isinstance(node, ast.Call):
+        return node
+    # TEXT(length=text_length): a local or module constant in the arguments is its value
+    values = {**consts, **scope.env}
+    values.update({k: v.value for k, v in scope.types.items() if isinstance(v, ast.Constant)})
+
+    def known(arg: ast.expr) -> ast.expr:
+        value = values.get(arg.id) if isinstance(arg, ast.Name) else None
+        return ast.Constant(value) if isinstance(value, int | str) and not isinstance(value, bool) else arg
+
+    return ast.Call(func=node.func, args=[known(a) for a in node.args],
+                    keywords=[ast.keyword(arg=k.arg, value=known(k.value)) for k in node.keywords])
 
 
 def _type_text(node: ast.expr) -> str:

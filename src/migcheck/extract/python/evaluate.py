@@ -67,6 +67,9 @@ class Scope:
     #: only when a dialect name is assigned) can be a dialect name, since a binding in a branch, a loop
     #: or a handler is lost with its child scope.
     function: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    #: Local names bound to a call, an attribute or an integer nothing else claimed (``type = sa.TEXT(length=n)``,
+    #: in the branch the target dialect takes): in a column's type position, the type they hold.
+    types: dict[str, ast.expr] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -78,6 +81,7 @@ class Scope:
             tables=dict(self.tables),
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
+            types=dict(self.types),
             sequences=dict(self.sequences),
             collected=self.collected,
             **kw,

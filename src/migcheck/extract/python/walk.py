@@ -51,7 +51,7 @@ from migcheck.extract.python.nodes import (
     append_only_lists,
     names_bound_once,
 )
-from migcheck.extract.python.ops import Ops, _op_aliases
+from migcheck.extract.python.ops import Ops, _op_aliases, op_functions
 from migcheck.extract.python.strings import dynamic_sql_text
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
 from migcheck.vocabulary.revision import Body
@@ -68,6 +68,8 @@ class PythonExtractor(Ops, Data):
         self.dialect = dialect
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self.op_names = {"op"} | _op_aliases(tree)
+        #: ``from alembic.op import create_table``: local name -> the op function it is.
+        self.op_functions = op_functions(tree)
         #: Module-level ``t = sa.table("name", ...)`` / ``sa.Table("name", meta, ...)``: the table each name is.
         self.module_tables = _module_tables(self, tree)
         #: Names imported from outside the standard library and the SQLAlchemy/Alembic family, with their
@@ -293,6 +295,7 @@ class PythonExtractor(Ops, Data):
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
+        scope.types.pop(name, None)
         scope.sequences.pop(name, None)
         self._bind_value(name, value, before, scope)
 
@@ -336,6 +339,9 @@ class PythonExtractor(Ops, Data):
                 test = self._static_test(value, before)
                 if test is not None:
                     scope.env[name] = test
+                elif isinstance(value, ast.Call | ast.Attribute) or (
+                        isinstance(value, ast.Constant) and type(value.value) is int):
+                    scope.types[name] = value  # maybe a column type (or its length): sa.Column("c", name) reads it
 
     # -- calls ------------------------------------------------------------------------------------
 
@@ -357,6 +363,8 @@ class PythonExtractor(Ops, Data):
             if scope.depth < 4:
                 self._inline(call, self.functions[func.id], scope, out, active)
             return True
+        if isinstance(func, ast.Name) and func.id in self.op_functions:
+            return self._op_call(self.op_functions[func.id], call, None, scope, out)
         if not isinstance(func, ast.Attribute):
             return False
         attr = func.attr

@@ -1,0 +1,48 @@
+"""Base classes from libraries outside the project whose columns are known.
+
+A model whose base comes from outside the project usually makes its table incomplete (the base
+may add columns migcheck cannot see). A few library bases are common enough, and stable enough,
+to be known instead: oslo.db's (every OpenStack project's models derive from them). Each entry is
+what the library's source defines, checked against ``oslo_db/sqlalchemy/models.py``:
+``ModelBase`` defines no column; ``TimestampMixin`` ``created_at`` (DateTime, a Python default) and
+``updated_at`` (DateTime, ``onupdate`` only); ``SoftDeleteMixin`` ``deleted_at`` (DateTime) and
+``deleted`` (``SoftDeleteInteger``, a TypeDecorator whose impl is Integer, default 0; plain
+``Integer`` in older releases). A base not listed here stays unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from migcheck.extract.models.model import MappedColumn
+
+
+@dataclass(frozen=True)
+class _LibraryColumn:
+    name: str
+    type: str
+    insert_default: bool = False
+
+
+_OSLO = "oslo_db.sqlalchemy.models."
+
+#: Fully qualified base name -> the columns it adds (empty: none).
+LIBRARY_BASES: dict[str, tuple[_LibraryColumn, ...]] = {
+    _OSLO + "ModelBase": (),
+    _OSLO + "TimestampMixin": (_LibraryColumn("created_at", "DateTime", insert_default=True),
+                               _LibraryColumn("updated_at", "DateTime")),
+    _OSLO + "SoftDeleteMixin": (_LibraryColumn("deleted_at", "DateTime"),
+                                _LibraryColumn("deleted", "Integer", insert_default=True)),
+}
+
+
+def library_columns(base: str, path: Path, line: int) -> list[MappedColumn] | None:
+    """The columns a known library base adds, placed at the class that names it (``path``, ``line``);
+    None when the base is not a known one (its columns are unknown)."""
+    known = LIBRARY_BASES.get(base)
+    if known is None:
+        return None
+    owner = base.rsplit(".", 1)[-1]
+    return [MappedColumn(table="", name=c.name, attribute=c.name, owner=owner, path=path, line=line, type=c.type,
+                         nullable=None, insert_default=c.insert_default) for c in known]
