@@ -512,7 +512,8 @@ def test_a_damaged_or_foreign_pack_is_rejected_whole_and_rebuilt(history: Path, 
 
 
 def test_a_key_that_is_not_private_turns_the_cache_off(_private_cache: Path) -> None:
-    """The key is made 0600 with the cache's own directory; one readable by others (or not whole) is not used."""
+    """The key is made 0600 with the cache's own directory; one readable by others is not used (a private one
+    of the wrong size, this user's own key damaged, is replaced: tests/security/test_cache.py)."""
     store = Cache.open("postgresql")
     assert store is not None and len(store.secret) == cache_module.KEY_SIZE
     key = store.directory / cache_module.KEY_NAME
@@ -522,4 +523,27 @@ def test_a_key_that_is_not_private_turns_the_cache_off(_private_cache: Path) -> 
     assert Cache.open("postgresql") is None
     key.chmod(0o600)
     key.write_bytes(b"short")
-    assert Cache.open("postgresql") is None
+    replaced = Cache.open("postgresql")
+    assert replaced is not None and len(replaced.secret) == cache_module.KEY_SIZE != len(b"short")
+
+
+def test_a_run_that_loses_the_race_to_make_the_entry_directory_still_uses_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first runs at once (a pre-commit hook and an editor's): both saw no entry directory, one made
+    it, and the other's ``mkdir`` failed, so it ran without the cache (neither read nor wrote a pack). The
+    directory appearing between the check and the ``mkdir`` is simulated by hiding it from ``is_dir``."""
+    root = tmp_path / "cache"
+    made = Cache.open("postgresql", root=root)
+    assert made is not None
+    real_is_dir, hidden = Path.is_dir, [made.directory]
+
+    def is_dir(self: Path) -> bool:  # the first look at the entry directory misses it, as in the race
+        if self in hidden:
+            hidden.remove(self)
+            return False
+        return real_is_dir(self)
+
+    monkeypatch.setattr(Path, "is_dir", is_dir)
+    racer = Cache.open("postgresql", root=root)
+    assert racer is not None and racer.directory == made.directory and racer.secret == made.secret

@@ -13,8 +13,10 @@ migcheck did not write under that key is a miss before it is unpickled, whatever
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,83 @@ def test_structurally_wrong_entry_is_a_miss(versions: Path, tmp_path: Path, dama
     assert second.exit_code == 1
     assert second.json()["findings"] == first.json()["findings"]
     assert len(cache.read(folder)) == 25  # written again, under this cache's key
+
+
+class _Hung(BaseException):
+    """Raised by the alarm below: a BaseException, so that no ``except OSError`` of the cache swallows it."""
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """Turn a run that blocks (an ``open`` waiting on a FIFO) into a failure after 10 s, not a hung suite."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise _Hung("the run blocked")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not hasattr(signal, "SIGALRM"), reason="POSIX FIFOs")
+@pytest.mark.parametrize("where", ["key", "pack"])
+def test_fifo_in_the_cache_is_a_miss_not_a_hang(versions: Path, tmp_path: Path, where: str,
+                                                deadline: None) -> None:
+    """A cache restored from an archive (a CI cache, a copied home) can hold a FIFO where the key or a pack
+    goes; opening it for reading waited for a writer for ever, before ``fstat`` could say it is no regular
+    file. Now it is opened without blocking: the key is refused (cache off), a pack is a miss and rewritten."""
+    root = tmp_path / "cache"
+    first = lint(versions, root)
+    cache, folder = pack_of(versions, root)
+    target = cache.directory / "key" if where == "key" else cache.pack_path(folder)
+    target.unlink()
+    os.mkfifo(target, 0o600)
+    second = lint(versions, root)
+    assert second.exit_code == 1 and "Traceback" not in second.stderr
+    assert second.json()["findings"] == first.json()["findings"]
+    if where == "pack":
+        assert stat.S_ISREG(os.lstat(target).st_mode) and len(cache.read(folder)) == 25
+    else:
+        assert Cache.open("postgresql", root=root) is None  # refused, the run went on without the cache
+
+
+@pytest.mark.parametrize("content", [b"", b"k" * 5, b"k" * 33])
+def test_a_cut_short_key_of_ours_is_replaced(versions: Path, tmp_path: Path, content: bytes) -> None:
+    """The key was linked into place without being flushed: after a crash it can be there but empty, and a
+    key of the wrong size turned the cache off for every later run, with no note. This user's own private
+    key of the wrong size is replaced; the next run writes packs under the new key and reads them."""
+    root = tmp_path / "cache"
+    first = lint(versions, root)
+    cache, folder = pack_of(versions, root)
+    key = cache.directory / "key"
+    key.write_bytes(content)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    second = lint(versions, root)
+    assert second.json()["findings"] == first.json()["findings"]
+    assert len(key.read_bytes()) == 32 and stat.S_IMODE(key.stat().st_mode) == 0o600
+    cache, folder = pack_of(versions, root)
+    assert len(cache.read(folder)) == 25  # written by the second run, under the new key
+
+
+@needs_root
+@pytest.mark.parametrize("whose", ["other-user", "readable-by-others"])
+def test_a_key_not_private_to_us_is_refused_not_replaced(versions: Path, tmp_path: Path, whose: str) -> None:
+    """The twin: a key file another user owns, or one others can read (so others may forge packs), is not
+    this user's key cut short: the cache stays off and the file is left as it is."""
+    root = tmp_path / "cache"
+    first = lint(versions, root)
+    cache, _folder = pack_of(versions, root)
+    key = cache.directory / "key"
+    key.write_bytes(b"")
+    if whose == "other-user":
+        os.chown(key, OTHER_UID, OTHER_UID)
+    else:
+        key.chmod(0o644)
+    second = lint(versions, root)
+    assert second.exit_code == 1 and second.json()["findings"] == first.json()["findings"]
+    assert key.read_bytes() == b"" and Cache.open("postgresql", root=root) is None
+    assert (key.stat().st_uid == OTHER_UID) == (whose == "other-user")

@@ -36,8 +36,8 @@ A cache someone else can write to could hide findings (a pack that says every
 revision is empty) or, through symlinks, make this user overwrite its own
 files. So the root is created 0700, and a root (or any directory above it)
 or entry directory not owned by this user (or root) or writable by others
-turns the cache off for the run, with one note; packs are opened without
-following symlinks, and written through ``mkstemp`` (``O_EXCL``, 0600).
+turns the cache off for the run, with one note; packs and the key are opened
+without following symlinks or waiting on a FIFO, and packs are written through ``mkstemp`` (``O_EXCL``, 0600).
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ KEY_SIZE = 32
 #: the same tick could hold a second write of the same size (timestamps as coarse as 2 s on FAT, and
 #: the kernel's coarse clock lags the one read here by up to a tick). Its content is hashed instead.
 SETTLE_NS = 3_000_000_000
+
+#: How a pack or the key is opened: never through a symlink, and without waiting for a writer (a FIFO
+#: there, e.g. from a cache directory restored from an archive, would otherwise block the run for ever
+#: before its ``fstat`` says it is no regular file).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 #: What identifies a file's state without reading it: (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns).
 Signature = tuple[int, int, int, int, int]
@@ -197,7 +202,9 @@ class Cache:
                 return None
             if not directory.is_dir():
                 ours = fresh_root or not any(root.iterdir())
-                directory.mkdir(mode=0o700)
+                # exist_ok: a run started at the same time may make it first (the root is private: only
+                # this user's runs can), and that is no reason to run without the cache
+                directory.mkdir(mode=0o700, exist_ok=True)
                 if ours:  # never tag (or later prune) a directory that held something else first
                     _mark(root)
                 _prune(root, keep=directory)
@@ -225,7 +232,7 @@ class Cache:
         A pack whose digest is not the one this cache's key gives is rejected before it is unpickled.
         """
         try:
-            fd = os.open(self.pack_path(folder), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            fd = os.open(self.pack_path(folder), _OPEN_FLAGS)
         except OSError:
             return {}
         try:
@@ -313,43 +320,58 @@ def _mark(root: Path) -> None:
 def _secret(directory: Path) -> bytes | None:
     """This cache's key: read from ``directory``, or made there (0600, all or nothing) the first time.
 
-    None when the file there is not a private regular file of this user's holding a whole key.
+    None when the file there is not a private regular file of this user's. One that is, but not of a key's
+    size, can only be this user's own key damaged (cut short by a crash before its bytes reached the
+    disk): it is replaced, or the cache would stay off, silently, for good.
     """
     path = directory / KEY_NAME
     try:
-        return _read_secret(path)
+        found = _read_secret(path)
     except FileNotFoundError:
-        pass
+        found, missing = None, True
+    else:
+        if found is None or len(found) == KEY_SIZE:
+            return found
+        missing = False
     fd, name = tempfile.mkstemp(prefix=".key.", dir=directory)
     temp: str | None = name
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(os.urandom(KEY_SIZE))
-        try:
-            os.link(name, path)  # appears whole or not at all, never replaces one
-        except FileExistsError:
-            pass  # another run made it first: use theirs
-        except OSError:  # no hard links on this filesystem: a rename (two first runs racing cost only misses)
-            os.replace(name, path)
+            handle.flush()
+            with contextlib.suppress(OSError):  # a filesystem without fsync: the key is still usable
+                os.fsync(handle.fileno())  # on disk before its name is: never an empty key after a crash
+        if missing:
+            try:
+                os.link(name, path)  # appears whole or not at all, never replaces one
+            except FileExistsError:
+                pass  # another run made it first: use theirs
+            except OSError:  # no hard links on this filesystem: a rename (two first runs racing cost only misses)
+                os.replace(name, path)
+                temp = None
+        else:
+            os.replace(name, path)  # a damaged key of ours: no pack could be read under it anyway
             temp = None
     finally:
         if temp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
-    return _read_secret(path)
+    found = _read_secret(path)
+    return found if found is not None and len(found) == KEY_SIZE else None
 
 
 def _read_secret(path: Path) -> bytes | None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    """The bytes of the key file (its first ``KEY_SIZE + 1``: a whole key or not), or None when it is not a
+    private regular file of this user's (or root's)."""
+    fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
         private = not hasattr(os, "geteuid") or not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)  # POSIX modes
         if not stat.S_ISREG(info.st_mode) or not _owner_ok(info) or not private:
             return None
-        secret = os.read(fd, KEY_SIZE + 1)
+        return os.read(fd, KEY_SIZE + 1)
     finally:
         os.close(fd)
-    return secret if len(secret) == KEY_SIZE else None
 
 
 # --- whose directory is it ---------------------------------------------------------------------
