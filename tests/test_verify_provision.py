@@ -246,3 +246,23 @@ def test_is_local() -> None:
     assert is_local(parse_url("postgresql://u@/db?host=/var/run/postgresql"))
     assert not is_local(parse_url("postgresql://u@10.0.0.5/db"))
     assert not is_local(parse_url("mysql://u@db.internal/db"))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_that_library_code_swallows_still_ends_the_run(postgres_service_url: str, sig: int) -> None:
+    """psycopg2's module initialisation clears a KeyboardInterrupt raised while it imports (a SIGTERM in
+    that window was lost under load and the run went on): an interrupt is recorded, and the run ends
+    with it and drops its database even when the exception itself never arrives."""
+    import time
+
+    from migcheck.live.provision import Interrupted, provision
+
+    dropped = r"the scratch database migcheck_[0-9a-f]{12} was dropped"
+    with pytest.raises(Interrupted, match=dropped), provision(postgres_service_url, None, None, False) as scratch:
+        name = scratch.name
+        try:
+            os.kill(os.getpid(), sig)
+            time.sleep(1)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # what the library code does
+    assert name not in scratch_dbs(postgres_service_url)

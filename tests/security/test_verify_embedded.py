@@ -214,8 +214,12 @@ def _server_starting(open_tmp: Path) -> bool:
 
 
 @pytest.mark.parametrize("window", ["initdb", "server-start"])
-def test_a_signal_while_the_server_is_being_made_leaves_nothing(open_tmp: Path, window: str) -> None:
-    proc = start_verify(str(CLEAN), env={"TMPDIR": str(open_tmp)})
+def test_a_signal_while_the_server_is_being_made_leaves_nothing(open_tmp: Path, tmp_path: Path, window: str) -> None:
+    # A project whose revision takes a minute: on a busy machine the window can be seen late, and with
+    # a project that finishes at once the run had sometimes ended (exit 0) before the signal was sent.
+    project = slow_revision(tmp_path)
+    env = {"TMPDIR": str(open_tmp), "MIGCHECK_TEST_MARKER": str(tmp_path / "started")}
+    proc = start_verify(str(project), env=env)
     try:
         if window == "initdb":
             _first(lambda: _initdb_running(proc), proc)

@@ -131,50 +131,75 @@ def provision(
     if db_url is not None and engine is not None:
         raise LiveError("--db-url and --engine exclude each other: --db-url already names the server")
     outcome: list[str] = []
+    _import_driver(db_url)
     try:
-        with _sigterm_as_interrupt():
-            if db_url is not None and parse_url(db_url).get_backend_name() == "sqlite":
-                with sqlite_scratch(outcome) as scratch:
-                    yield scratch
-            elif db_url is not None:
-                url = parse_url(db_url)
-                refuse_remote(url, allow_remote)
-                with scratch_database(url, describe(url), outcome) as scratch:
-                    yield scratch
-            elif engine == "docker":
-                running = False
-                try:
-                    with docker_server(image or DEFAULT_IMAGE) as (url, label):
-                        running = True
-                        with scratch_database(url, label, outcome) as scratch:
-                            yield scratch
-                finally:
-                    outcome.append(
-                        "the container was removed" if running else "the container being started was removed"
-                    )
-            elif engine in (None, "embedded"):
-                if image is not None:
-                    raise LiveError(
-                        "--image is for --engine docker; the embedded engine is the wheel's PostgreSQL"
-                    )
-                made = False
-                try:
-                    with embedded_server() as url:
-                        made = True
-                        with scratch_database(url, "embedded server", outcome) as scratch:
-                            yield scratch
-                finally:
-                    outcome.append(
-                        "the embedded server was stopped and its files removed"
-                        if made
-                        else "the embedded server's unfinished files were removed"
-                    )
-            else:
-                raise LiveError(f"unknown engine {engine!r} (use embedded or docker)")
+        with _signals_as_interrupt() as received, _scratch(db_url, engine, image, allow_remote, outcome) as scratch:
+            if received:  # an interrupt whose KeyboardInterrupt library code swallowed: stop before the run
+                raise KeyboardInterrupt
+            yield scratch
+            if received:  # ... or, swallowed during the run, stop with the interrupt all the same
+                raise KeyboardInterrupt
     except Interrupted:
         raise
     except KeyboardInterrupt:
         raise Interrupted("; ".join(outcome) or "nothing had been created yet") from None
+
+
+def _import_driver(db_url: str | None) -> None:
+    """Import the database driver before interrupts are turned into KeyboardInterrupt.
+
+    psycopg2's module initialisation (C code) clears an exception raised while it imports, so a
+    SIGTERM that landed there was lost and the run went on (seen under load: issue #17's signal test).
+    """
+    from sqlalchemy.engine import make_url
+
+    with contextlib.suppress(Exception):  # a bad URL or a missing driver is reported in one line later
+        (parse_url(db_url) if db_url else make_url("postgresql+psycopg2://")).get_dialect().import_dbapi()
+
+
+@contextlib.contextmanager
+def _scratch(
+    db_url: str | None, engine: str | None, image: str | None, allow_remote: bool, outcome: list[str]
+) -> Iterator[Scratch]:
+    """The scratch database on the engine asked for; ``outcome`` says what its cleanup did."""
+    if db_url is not None and parse_url(db_url).get_backend_name() == "sqlite":
+        with sqlite_scratch(outcome) as scratch:
+            yield scratch
+    elif db_url is not None:
+        url = parse_url(db_url)
+        refuse_remote(url, allow_remote)
+        with scratch_database(url, describe(url), outcome) as scratch:
+            yield scratch
+    elif engine == "docker":
+        running = False
+        try:
+            with docker_server(image or DEFAULT_IMAGE) as (url, label):
+                running = True
+                with scratch_database(url, label, outcome) as scratch:
+                    yield scratch
+        finally:
+            outcome.append(
+                "the container was removed" if running else "the container being started was removed"
+            )
+    elif engine in (None, "embedded"):
+        if image is not None:
+            raise LiveError(
+                "--image is for --engine docker; the embedded engine is the wheel's PostgreSQL"
+            )
+        made = False
+        try:
+            with embedded_server() as url:
+                made = True
+                with scratch_database(url, "embedded server", outcome) as scratch:
+                    yield scratch
+        finally:
+            outcome.append(
+                "the embedded server was stopped and its files removed"
+                if made
+                else "the embedded server's unfinished files were removed"
+            )
+    else:
+        raise LiveError(f"unknown engine {engine!r} (use embedded or docker)")
 
 
 @contextlib.contextmanager
@@ -475,17 +500,24 @@ def shielded() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a CI job cancelled, ``kill``) unwinds like Ctrl-C, so every cleanup runs."""
+def _signals_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM (a CI job cancelled, ``kill``) unwinds like Ctrl-C, so every cleanup runs.
+
+    Both are also recorded in the list yielded: a KeyboardInterrupt raised inside library code can be
+    swallowed there (C code that clears errors), and the record lets the caller stop anyway.
+    """
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def interrupt(signum: int, frame: object) -> None:
+        received.append(signum)
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield received
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
