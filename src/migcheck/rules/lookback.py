@@ -27,6 +27,7 @@ from migcheck.vocabulary.changes import (
     DropConstraint,
     DropIndex,
     DropTable,
+    RawSQL,
     RenameColumn,
     RenameTable,
     ValidateConstraint,
@@ -270,27 +271,51 @@ def changes_nothing(ctx: RevisionContext, change: Change) -> bool:
 
 
 def _certainly_fails(ctx: RevisionContext, c: Change) -> bool:
-    """``c`` creates what the history already has (and never dropped), without IF NOT EXISTS."""
+    """``c`` creates what the history already has (and never dropped), without IF NOT EXISTS, in the default
+    schema, and nothing in the history could have removed it unseen (_history_certain)."""
+    if getattr(c, "schema", None) is not None:
+        return False  # schema="archive": the history (read without schemas) says nothing of that schema
     if isinstance(c, CreateIndex) and c.name and c.table and not c.if_not_exists:
-        return _index_exists(ctx, c, c.name, c.table)
+        return _index_exists(ctx, c, c.name, c.table) and _history_certain(ctx, c, c.table)
     if isinstance(c, CreateTable) and not c.if_not_exists:
         first = next((col.name for col in c.columns if col.name), None)
-        return first is not None and column_creation(ctx, c, c.table, first) is not None
+        return first is not None and column_creation(ctx, c, c.table, first) is not None \
+            and _history_certain(ctx, c, c.table)
     if isinstance(c, AddColumn) and c.column.name and not c.if_not_exists:
-        return column_creation(ctx, c, c.table, c.column.name) is not None
+        return column_creation(ctx, c, c.table, c.column.name) is not None and _history_certain(ctx, c, c.table)
     return False
 
 
+def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
+    """Whether the history read can be trusted to say what exists of ``table``: no earlier step on it sits
+    under an ``if`` (``if x: op.add_column(...)`` may never have run), none has a table known only at run
+    time (``op.execute("DROP TABLE " + name)``, read as ``{…}``), and no SQL migcheck could not read names it or is unknown
+    (its text only known at run time). Then "it already exists" is a fact, not a guess; otherwise a guarded
+    step may succeed and the rest of its ``try`` run. Walks the history once, only for guarded steps."""
+    for c in earlier(ctx, change):
+        if isinstance(c, RawSQL):
+            if not c.understood and (c.text is None or table.lower() in c.text.lower()):
+                return False
+            continue
+        names = [getattr(c, "table", None), getattr(c, "new_name", None) if isinstance(c, RenameTable) else None]
+        if any(isinstance(n, str) and (n == "?" or n.startswith("<") or "{" in n) for n in names):
+            return False
+        if c.conditional and any(_same(n, table) for n in names):
+            return False
+    return True
+
+
 def _index_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
-    """An index of that name made earlier and not dropped since (with its table or by name). Walks the
-    history once, only for the rare guarded CREATE INDEX."""
+    """An index of that name made earlier on the same table (MySQL's index names are per table) and not
+    dropped since (with its table, by name, or with a column of its table: a dropped column takes its
+    indexes along). Walks the history once, only for the rare guarded CREATE INDEX."""
     for c in earlier(ctx, change):
         if isinstance(c, DropIndex) and _same(c.name, name):
             return False
-        if isinstance(c, DropTable | RenameTable) and _same(c.table, table):
+        if isinstance(c, DropTable | RenameTable | DropColumn) and _same(c.table, table):
             return False
         if isinstance(c, CreateIndex) and _same(c.name, name):
-            return not c.conditional
+            return not c.conditional and _same(c.table, table)
     return False
 
 
