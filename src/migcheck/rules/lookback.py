@@ -10,6 +10,7 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Callable, Iterator
 
 from migcheck.facts.postgres import not_null_check_column
@@ -239,7 +240,20 @@ def filled_since_created(ctx: RevisionContext, change: Change, table: str, colum
     spec = made[1]
     if spec.is_not_null and column_nullable(ctx, change, table, column) is False:
         return True
-    return spec.server_default is not None and column_server_default(ctx, change, table, column) is True
+    if not _fills(spec.server_default):
+        return False
+    current = _column_history(ctx, change, table, column, lambda col: col.server_default or "",
+                              lambda alter: (alter.server_default or "") if alter.server_default_changed else _UNSET)
+    return isinstance(current, str) and _fills(current)
+
+
+def _fills(default: str | None) -> bool:
+    """Whether a server default puts a value in the rows: not none, and not ``NULL`` (autogenerate writes
+    ``server_default=sa.text('NULL')`` for a nullable MySQL column; ``DEFAULT NULL`` in SQL)."""
+    if not default:
+        return False
+    text = default.strip().strip("()").strip()
+    return not re.fullmatch(r"(?i)null(\s*::.*)?|none", text)
 
 
 def never_runs(ctx: RevisionContext, change: Change) -> bool:
