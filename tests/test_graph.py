@@ -120,3 +120,52 @@ def test_upgrade_order_is_alembics(tmp_path: Path, seed: int) -> None:
                   for rid, down, dep in sorted(revs, key=lambda r: names[r[0]])]
     graph = RevisionGraph.build(migrations)
     assert [m.revision for m in graph.topological()] == expected
+
+
+def _alembic_and_ours(tmp_path: Path, revs: list[tuple[str, tuple[str, ...], tuple[str, ...]]]) -> tuple[list[str], list[str]]:
+    """(Alembic's `upgrade heads` order, RevisionGraph.topological) for revisions written in file order."""
+    script = pytest.importorskip("alembic.script")
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    migrations = []
+    for i, (rid, down, dep) in enumerate(revs):
+        path = versions / f"{i:03d}_{rid}.py"
+        down_text = "None" if not down else repr(down[0]) if len(down) == 1 else repr(down)
+        path.write_text(f'"""r"""\nrevision = {rid!r}\ndown_revision = {down_text}\ndepends_on = {dep!r}\n\n\n'
+                        f'def upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n')
+        migrations.append(Migration(path=path, revision=rid, down_revisions=down, depends_on=dep))
+    directory = script.ScriptDirectory(str(tmp_path), version_locations=[str(versions)])
+    expected = [r.revision for r in reversed(list(directory.revision_map.iterate_revisions("heads", "base")))]
+    return expected, [m.revision for m in RevisionGraph.build(migrations).topological()]
+
+
+def test_a_head_another_head_depends_on_is_walked_from_that_head(tmp_path: Path) -> None:
+    """r1 is a head by down_revision, but r3 depends on it: `alembic upgrade heads` does not start from r1,
+    it runs r1 right before r3 (r0, r1, r3, r2); starting from every down_revision head gave r0, r2, r1, r3."""
+    revs = [("r0", (), ()), ("r1", ("r0",), ()), ("r2", ("r0",), ()), ("r3", ("r0",), ("r1",))]
+    expected, ours = _alembic_and_ours(tmp_path, revs)
+    assert expected == ["r0", "r1", "r3", "r2"]
+    assert ours == expected
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_upgrade_order_is_alembics_with_several_heads_and_bases(tmp_path: Path, seed: int) -> None:
+    """As test_upgrade_order_is_alembics, with unmerged heads, several bases, and one depends_on target per
+    revision (with two or more, Alembic keeps them in a set: its own order changes with PYTHONHASHSEED)."""
+    rng = random.Random(seed)
+    revs: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
+    heads: list[str] = []
+    for i in range(rng.randint(3, 25)):
+        rid = f"{rng.randrange(16**8):08x}{i}"
+        down: tuple[str, ...]
+        if not revs or rng.random() < 0.12:
+            down = ()
+        elif len(heads) > 1 and rng.random() < 0.35:
+            down = tuple(rng.sample(heads, 2))
+        else:
+            down = (rng.choice(heads) if rng.random() < 0.6 else rng.choice(revs)[0],)
+        dep = (rng.choice(revs)[0],) if len(revs) > 2 and rng.random() < 0.3 else ()
+        heads = [h for h in heads if h not in down] + [rid]
+        revs.append((rid, down, dep))
+    expected, ours = _alembic_and_ours(tmp_path, revs)
+    assert ours == expected

@@ -295,6 +295,9 @@ def null_tests_of(tree: exp.Expression) -> tuple[tuple[tuple[str, ...], str], ..
         if where is None:
             return ()
         found: list[tuple[tuple[str, ...], str]] = []
+        for test in where.find_all(exp.Predicate):
+            if not isinstance(test, exp.Is) and test.find(exp.Column) is None:
+                return ()  # c IS NULL OR 1 = 1: a test of constants only, true for every row it may be
         for node in where.find_all(exp.Is, exp.Boolean, exp.Not):
             if not isinstance(node, exp.Is) or not isinstance(node.this, exp.Column) \
                     or not isinstance(node.expression, exp.Null):

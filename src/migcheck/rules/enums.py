@@ -109,6 +109,17 @@ def _compared_columns(sql: str, literal: str) -> list[str] | None:
     return columns
 
 
+#: FROM / JOIN / USING / a subquery: a statement that reads rows of some table besides its own
+_OTHER_TABLES = LazyRegex(r"\b(?:FROM|JOIN|USING|SELECT)\b", re.I)
+
+
+def _reads_other_tables(sql: str) -> bool:
+    """Whether the statement may read a table besides the one it writes (beyond ``DELETE FROM t``): then
+    a column it compares is not surely a column of that table."""
+    found = sum(1 for _ in _OTHER_TABLES.finditer(sql))
+    return found > (1 if sql.lstrip()[:6].upper() == "DELETE" else 0)
+
+
 def _on_columns_of_another_type(ctx: RevisionContext | None, change: Change, literal: str, enum: str) -> bool:
     """Every occurrence of the label in this SQL is compared with (or assigned to) a column the history
     shows to be of another type (fides: ``WHERE diff_status = 'approved'`` on a String column is no use of
@@ -117,6 +128,8 @@ def _on_columns_of_another_type(ctx: RevisionContext | None, change: Change, lit
     table = getattr(change, "table", None)
     if ctx is None or not change.sql or not table:
         return False
+    if _reads_other_tables(change.sql):
+        return False  # UPDATE orders ... FROM requests r WHERE r.status = 'x': the column may be another table's
     columns = _compared_columns(change.sql, literal)
     if not columns:
         return False

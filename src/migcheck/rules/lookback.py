@@ -10,6 +10,7 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Callable, Iterator
 
 from migcheck.facts.postgres import not_null_check_column
@@ -27,6 +28,7 @@ from migcheck.vocabulary.changes import (
     DropConstraint,
     DropIndex,
     DropTable,
+    RawSQL,
     RenameColumn,
     RenameTable,
     ValidateConstraint,
@@ -238,7 +240,20 @@ def filled_since_created(ctx: RevisionContext, change: Change, table: str, colum
     spec = made[1]
     if spec.is_not_null and column_nullable(ctx, change, table, column) is False:
         return True
-    return spec.server_default is not None and column_server_default(ctx, change, table, column) is True
+    if not _fills(spec.server_default):
+        return False
+    current = _column_history(ctx, change, table, column, lambda col: col.server_default or "",
+                              lambda alter: (alter.server_default or "") if alter.server_default_changed else _UNSET)
+    return isinstance(current, str) and _fills(current)
+
+
+def _fills(default: str | None) -> bool:
+    """Whether a server default puts a value in the rows: not none, and not ``NULL`` (autogenerate writes
+    ``server_default=sa.text('NULL')`` for a nullable MySQL column; ``DEFAULT NULL`` in SQL)."""
+    if not default:
+        return False
+    text = default.strip().strip("()").strip()
+    return not re.fullmatch(r"(?i)null(\s*::.*)?|none", text)
 
 
 def never_runs(ctx: RevisionContext, change: Change) -> bool:
@@ -270,27 +285,51 @@ def changes_nothing(ctx: RevisionContext, change: Change) -> bool:
 
 
 def _certainly_fails(ctx: RevisionContext, c: Change) -> bool:
-    """``c`` creates what the history already has (and never dropped), without IF NOT EXISTS."""
+    """``c`` creates what the history already has (and never dropped), without IF NOT EXISTS, in the default
+    schema, and nothing in the history could have removed it unseen (_history_certain)."""
+    if getattr(c, "schema", None) is not None:
+        return False  # schema="archive": the history (read without schemas) says nothing of that schema
     if isinstance(c, CreateIndex) and c.name and c.table and not c.if_not_exists:
-        return _index_exists(ctx, c, c.name, c.table)
+        return _index_exists(ctx, c, c.name, c.table) and _history_certain(ctx, c, c.table)
     if isinstance(c, CreateTable) and not c.if_not_exists:
         first = next((col.name for col in c.columns if col.name), None)
-        return first is not None and column_creation(ctx, c, c.table, first) is not None
+        return first is not None and column_creation(ctx, c, c.table, first) is not None \
+            and _history_certain(ctx, c, c.table)
     if isinstance(c, AddColumn) and c.column.name and not c.if_not_exists:
-        return column_creation(ctx, c, c.table, c.column.name) is not None
+        return column_creation(ctx, c, c.table, c.column.name) is not None and _history_certain(ctx, c, c.table)
     return False
 
 
+def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
+    """Whether the history read can be trusted to say what exists of ``table``: no earlier step on it sits
+    under an ``if`` (``if x: op.add_column(...)`` may never have run), none has a table known only at run
+    time (``op.execute("DROP TABLE " + name)``, read as ``{…}``), and no SQL migcheck could not read names it or is unknown
+    (its text only known at run time). Then "it already exists" is a fact, not a guess; otherwise a guarded
+    step may succeed and the rest of its ``try`` run. Walks the history once, only for guarded steps."""
+    for c in earlier(ctx, change):
+        if isinstance(c, RawSQL):
+            if not c.understood and (c.text is None or table.lower() in c.text.lower()):
+                return False
+            continue
+        names = [getattr(c, "table", None), getattr(c, "new_name", None) if isinstance(c, RenameTable) else None]
+        if any(isinstance(n, str) and (n == "?" or n.startswith("<") or "{" in n) for n in names):
+            return False
+        if c.conditional and any(_same(n, table) for n in names):
+            return False
+    return True
+
+
 def _index_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
-    """An index of that name made earlier and not dropped since (with its table or by name). Walks the
-    history once, only for the rare guarded CREATE INDEX."""
+    """An index of that name made earlier on the same table (MySQL's index names are per table) and not
+    dropped since (with its table, by name, or with a column of its table: a dropped column takes its
+    indexes along). Walks the history once, only for the rare guarded CREATE INDEX."""
     for c in earlier(ctx, change):
         if isinstance(c, DropIndex) and _same(c.name, name):
             return False
-        if isinstance(c, DropTable | RenameTable) and _same(c.table, table):
+        if isinstance(c, DropTable | RenameTable | DropColumn) and _same(c.table, table):
             return False
         if isinstance(c, CreateIndex) and _same(c.name, name):
-            return not c.conditional
+            return not c.conditional and _same(c.table, table)
     return False
 
 

@@ -86,6 +86,8 @@ class CreateTable(Change):
     table: str
     columns: list[ColumnSpec] = field(default_factory=list)
     if_not_exists: bool = False
+    #: The ``schema=`` given (``"<dynamic>"`` when not a literal); None for the default schema.
+    schema: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -112,6 +114,8 @@ class AddColumn(Change):
     table: str
     column: ColumnSpec
     if_not_exists: bool = False
+    #: The ``schema=`` given (``"<dynamic>"`` when not a literal); None for the default schema.
+    schema: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -171,6 +175,8 @@ class CreateIndex(Change):
     concurrently: bool = False
     where: str | None = None
     if_not_exists: bool = False
+    #: The ``schema=`` given (``"<dynamic>"`` when not a literal); None for the default schema.
+    schema: str | None = None
 
 
 @dataclass(kw_only=True)

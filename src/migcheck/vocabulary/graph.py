@@ -192,6 +192,12 @@ class RevisionGraph:
         # Alembic's heads: no down_revision child (a revision only depended on is still one)
         versioned_child = {p for rid in keep for p in self.by_id[rid].down_revisions if p in keep}
         current = sorted((rid for rid in keep if rid not in versioned_child), key=position.__getitem__)
+        if len(current) > 1:
+            # a head that another head depends on (depends_on, not down_revision) is walked from that head:
+            # Alembic starts only from the heads no other one needs (r1 of r0 <- r1, r0 <- r2, r0 <- r3
+            # depends_on r1: `upgrade heads` runs r1 right before r3, not first)
+            below = {a for rid in current for a in self._below(rid, parents)}
+            current = [rid for rid in current if rid not in below]
         in_current = set(current)
         pending = {rid: len(kids) for rid, kids in children.items()}  # children not walked yet
         walked: list[str] = []
@@ -248,6 +254,18 @@ class RevisionGraph:
                 indegree[child] -= 1
                 if indegree[child] == 0:
                     ready.append(child)
+        return out
+
+    @staticmethod
+    def _below(rid: str, parents: dict[str, list[str]]) -> set[str]:
+        """Every revision under ``rid`` along ``parents`` (down_revision and depends_on), without ``rid``."""
+        out: set[str] = set()
+        todo = list(parents[rid])
+        while todo:
+            p = todo.pop()
+            if p not in out:
+                out.add(p)
+                todo.extend(parents[p])
         return out
 
     @staticmethod

@@ -42,9 +42,15 @@ class _TypeDecorators(_Names):
         return found
 
     def _factories(self, module: _Module) -> None:
-        """Module-level functions whose body is one ``return <type>``: type factories."""
+        """Module-level functions that take no argument and whose body is one ``return <type>``: type
+        factories. One with parameters (``def Label(length): return sa.String(length)``) builds a type
+        that depends on its call (``Label(255)`` to ``Label(20)`` shrinks the column), so it is not one."""
         for stmt in module.tree.body:
             if not isinstance(stmt, ast.FunctionDef) or stmt.name in self.app.type_factories:
+                continue
+            arguments = stmt.args
+            if arguments.posonlyargs or arguments.args or arguments.vararg or arguments.kwonlyargs \
+                    or arguments.kwarg:
                 continue
             body = stmt.body[1:] if stmt.body and isinstance(stmt.body[0], ast.Expr) \
                 and isinstance(stmt.body[0].value, ast.Constant) else stmt.body

@@ -107,6 +107,18 @@ class Evaluator:
     stdlib_dates: frozenset[str]
     #: The helpers whose return value is being evaluated (_returned_literal), so none is entered twice.
     _helpers_evaluating: set[str]
+    #: Names the module binds more than once anywhere (a parameter counts), computed when a helper's return
+    #: value is first asked for: such a name may not be the module's function where it is called.
+    _rebound_names: frozenset[str] | None = None
+
+    def _rebound(self) -> frozenset[str]:
+        if self._rebound_names is None:
+            counts = binding_counts(self.tree)
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.arg):
+                    counts[node.arg] = counts.get(node.arg, 0) + 1
+            self._rebound_names = frozenset(name for name, count in counts.items() if count > 1)
+        return self._rebound_names
 
     def _static_test(self, test: ast.expr, scope: Scope) -> bool | None:
         return _static_test_impl(self, test, scope)
@@ -145,7 +157,7 @@ class Evaluator:
             return value if isinstance(value, str) else None
         helper = self.functions.get(call.func.id)
         evaluating = self._helpers_evaluating
-        if helper is None or helper.name in evaluating or len(evaluating) > 2 or call.keywords \
+        if helper is None or helper.name in self._rebound() or helper.name in evaluating or len(evaluating) > 2 or call.keywords \
                 or helper.args.vararg or helper.args.kwarg \
                 or helper.args.kwonlyargs or helper.args.defaults:
             return None

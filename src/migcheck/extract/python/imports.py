@@ -26,17 +26,28 @@ _SCHEMA_WORDS = {"table", "tables", "column", "columns", "col", "index", "indexe
                  "ddl", "field", "fields", "default", "defaults", "nullable", "policy", "policies", "rule", "rules"}
 
 
+#: Words that name things a ``create_``/``add_`` helper makes outside the database: ``create_app`` (a Flask
+#: factory), ``create_queue``, ``create_client``.
+_NOT_SCHEMA_WORDS = {"app", "apps", "application", "queue", "queues", "client", "clients", "logger", "parser",
+                     "config", "settings", "context", "engine", "session", "handler", "worker", "cli"}
+
+
 def _sounds_like_ddl(call: ast.Call) -> bool:
     """A call whose result is kept but whose name says it changes the schema (``create_table_if_not_exists``,
     ``upgrade_schema``); reads such as ``jsonutils.loads`` or ``generate_uuid`` whose result is assigned are not
-    reported, nor a ``create_``/``add_``/... name whose words name no schema object (``create_app(config)``)."""
+    reported, nor a ``create_``/``add_``/... name whose every word names something outside the database
+    (``create_app(config)``, _NOT_SCHEMA_WORDS)."""
     name = _call_name(call) or ""
     if name.startswith(("upgrade", "migrate")):
         return True
     if not name.startswith(_DDL_VERBS):
         return False
-    words = name.lower().split("_")[1:]
-    return any(word in _SCHEMA_WORDS for word in words)
+    words = [word for word in name.lower().split("_")[1:] if word]
+    if any(word in _SCHEMA_WORDS for word in words):
+        return True
+    # create_app(config), create_queue("default"): made of words that name no database object. A name of
+    # words migcheck does not know (create_hypertable, drop_all) may well change the schema: still reported
+    return not words or not all(word in _NOT_SCHEMA_WORDS for word in words)
 
 
 #: Logging libraries, and the names projects give their loggers: calls to them write output, not SQL.

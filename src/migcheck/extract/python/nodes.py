@@ -155,6 +155,18 @@ def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[s
     for inner in ast.walk(fn):
         if inner is not fn and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
             candidates -= {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)}  # a closure may change it
+    # an append at or after the line of a loop over the list can run once the loop has begun (in its body, or
+    # in a loop around both): the loop then reaches a value the walk, which reads the loop once, never saw
+    first_loop: dict[str, int] = {}
+    appends: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.For | ast.AsyncFor) and isinstance(node.iter, ast.Name) \
+                and node.iter.id in candidates:
+            first_loop[node.iter.id] = min(node.lineno, first_loop.get(node.iter.id, node.lineno))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append" \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in candidates:
+            appends[node.func.value.id] = max(node.lineno, appends.get(node.func.value.id, 0))
+    candidates -= {name for name, line in first_loop.items() if appends.get(name, 0) >= line}
     return frozenset(candidates)
 
 

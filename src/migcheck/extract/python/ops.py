@@ -104,9 +104,13 @@ class Ops(Columns, SqlStrings):
             return isinstance(node, ast.Constant) and bool(node.value)
 
         table = batch_table if batch_table is not None else s("table_name")
+        schema_node = kw.get("schema")
+        schema = None if schema_node is None or (isinstance(schema_node, ast.Constant) and schema_node.value is None) \
+            else self._str(schema_node, scope) or "<dynamic>"
         if attr == "add_column":
             column = self._column(args.get("column"), scope)
-            out.append(AddColumn(table=table or "?", column=column, if_not_exists=flag("if_not_exists"), **common))
+            out.append(AddColumn(table=table or "?", column=column, if_not_exists=flag("if_not_exists"), schema=schema,
+                                 **common))
             out.extend(self._column_constraints(args.get("column"), table or "?", column, scope, common))
         elif attr == "drop_column":
             out.append(DropColumn(table=table or "?", column=s("column_name") or "?", if_exists=flag("if_exists"),
@@ -116,7 +120,7 @@ class Ops(Columns, SqlStrings):
         elif attr == "create_table":
             columns = [self._column(a, scope) for a in call.args[1:] if _is_column_call(a)]
             out.append(CreateTable(table=table or "?", columns=columns, if_not_exists=flag("if_not_exists"),
-                                   **common))
+                                   schema=schema, **common))
         elif attr == "drop_table":
             out.append(DropTable(table=table or "?", if_exists=flag("if_exists"), **common))
         elif attr == "rename_table":
@@ -131,6 +135,7 @@ class Ops(Columns, SqlStrings):
                 concurrently=flag("postgresql_concurrently"),
                 where=ast.unparse(where) if where is not None else None,
                 if_not_exists=flag("if_not_exists"),
+                schema=schema,
                 **common,
             ))
         elif attr == "drop_index":

@@ -115,18 +115,22 @@ class PythonExtractor(Ops, Data):
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
                 self._walk(stmt.body, inner, out, active)
+                _forget_types(stmt, scope)
             elif isinstance(stmt, ast.If):
                 verdict = self._static_test(stmt.test, scope)
                 if verdict is None:
                     self._calls(stmt.test, scope, out, active)
                     self._walk(stmt.body, scope.child(conditional=True), out, active)
                     self._walk(stmt.orelse, scope.child(conditional=True), out, active)
+                    _forget_types(stmt, scope)
                 else:
                     self._walk(stmt.body if verdict else stmt.orelse, scope, out, active)
             elif isinstance(stmt, ast.For | ast.AsyncFor):
                 self._loop(stmt, scope, out, active)
+                _forget_types(stmt, scope)
             elif isinstance(stmt, ast.While):
                 self._walk(stmt.body, scope.child(conditional=True), out, active)
+                _forget_types(stmt, scope)
             elif isinstance(stmt, ast.Try):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
                 start = len(out)
@@ -137,6 +141,9 @@ class PythonExtractor(Ops, Data):
                         change.guarded = (self._tries, *change.guarded)
                 for handler in stmt.handlers:
                     self._walk(handler.body, scope.child(conditional=True), out, active)
+                    _forget_types(handler, scope)
+                if checks:
+                    _forget_types(stmt, scope)
                 self._walk(stmt.orelse, scope, out, active)
                 self._walk(stmt.finalbody, scope, out, active)
             elif isinstance(stmt, ast.Assign | ast.AnnAssign):
@@ -426,3 +433,14 @@ def _names_dialect(owner: str) -> bool:
     """``conn.dialect``, ``op.get_bind().dialect``, ``bind.engine``, ``context.get_context().dialect``: what a
     ``.name`` reads the dialect's name from."""
     return owner.endswith((".dialect", ".engine")) or owner in ("dialect", "engine")
+
+
+def _forget_types(stmt: ast.AST, scope: Scope) -> None:
+    """A name given a type in a block walked in a child scope (``if flag: t = sa.Integer()`` under a test
+    not decided statically, a loop, a handler, a ``with``) may hold that type afterwards: the type it held
+    before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one."""
+    if not scope.types:
+        return
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            scope.types.pop(node.id, None)
