@@ -146,18 +146,8 @@ class RevisionGraph:
         return self.upgrade_order()
 
     def _acyclic(self) -> list[str]:
-        """Kahn's algorithm over ``down_revision`` edges: the revisions not on or above a cycle."""
-        indegree = {rid: len(self._parents(rid)) for rid in self.by_id}
-        ready = [rid for rid, deg in indegree.items() if deg == 0]
-        out: list[str] = []
-        while ready:
-            rid = ready.pop()
-            out.append(rid)
-            for child in self.children.get(rid, ()):
-                indegree[child] -= 1
-                if indegree[child] == 0:
-                    ready.append(child)
-        return out
+        """The revisions not on or above a cycle of ``down_revision`` edges (Kahn's algorithm)."""
+        return self._kahn(set(self.by_id), {rid: self._parents(rid) for rid in self.by_id})
 
     def upgrade_order(self, among: set[str] | None = None) -> list[Migration]:
         """The revisions of ``among`` (an ancestor-closed set; default: every revision not on or above a
