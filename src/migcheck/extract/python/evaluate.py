@@ -113,10 +113,7 @@ class Evaluator:
 
     def _rebound(self) -> frozenset[str]:
         if self._rebound_names is None:
-            counts = binding_counts(self.tree)
-            for node in ast.walk(self.tree):
-                if isinstance(node, ast.arg):
-                    counts[node.arg] = counts.get(node.arg, 0) + 1
+            counts = binding_counts(self.tree)  # parameters included
             self._rebound_names = frozenset(name for name, count in counts.items() if count > 1)
         return self._rebound_names
 
