@@ -416,3 +416,75 @@ def test_two_notes_on_one_line_are_both_kept(tmp_path: Path) -> None:
     assert app is not None
     said = [n.message for n in app.notes if "not a module of this project" in n.message]
     assert len(said) == 2 and "'app.modles'" in said[0] and "'app.modells'" in said[1]
+
+
+def test_joined_and_single_table_inheritance_follow_sqlalchemys_rules(tmp_path: Path) -> None:
+    """held-out-6 (sync-engine): a declared_attr ``__tablename__`` on the base names every subclass's own
+    table (joined inheritance); a plain ``__tablename__`` of a mapped parent is not inherited; the
+    ``has_inherited_table`` idiom and a Flask-SQLAlchemy subclass without a primary key are single-table."""
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import sqlalchemy as sa
+            from flask_sqlalchemy import SQLAlchemy
+            from sqlalchemy.ext.declarative import as_declarative, declared_attr, has_inherited_table
+
+            db = SQLAlchemy()
+
+
+            @as_declarative()
+            class Base:
+                id = sa.Column(sa.Integer, primary_key=True)
+
+                @declared_attr
+                def __tablename__(cls):
+                    return cls.__name__.lower()
+
+
+            class Account(Base):
+                email = sa.Column(sa.String(80))
+
+
+            class GmailAccount(Account):
+                id = sa.Column(sa.ForeignKey("account.id"), primary_key=True)
+                given_name = sa.Column(sa.String(80))
+
+
+            class Named:
+                @declared_attr
+                def __tablename__(cls):
+                    if has_inherited_table(cls):
+                        return None
+                    return cls.__name__.lower()
+
+
+            class Task(Named, Base):
+                kind = sa.Column(sa.String(8))
+
+
+            class Chore(Task):
+                room = sa.Column(sa.String(8))
+
+
+            class Employee(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+
+
+            class Engineer(Employee):
+                id = db.Column(db.ForeignKey("employee.id"), primary_key=True)
+                language = db.Column(db.String(20))
+
+
+            class Manager(Employee):
+                budget = db.Column(db.Integer)
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and not app.unknown_names
+    assert "base" not in app.tables  # the declarative base maps nothing
+    assert sorted(app.tables["account"].columns) == ["email", "id"]
+    assert sorted(app.tables["gmailaccount"].columns) == ["given_name", "id"]
+    assert sorted(app.tables["task"].columns) == ["id", "kind", "room"] and "chore" not in app.tables
+    assert sorted(app.tables["engineer"].columns) == ["id", "language"]
+    assert sorted(app.tables["employee"].columns) == ["budget", "id"]

@@ -31,6 +31,8 @@ class _Names:
         self.finder = ModuleFinder(files, module_roots(files, env_rel))
         self.modules: dict[str, _Module] = {}
         self.classes: dict[tuple[str, str], _Class] = {}
+        #: id(class) -> the table it maps on its own (tables.py ``_own_table``), computed once.
+        self.own_tables: dict[int, str | None] = {}
         self.app = Application(root=files.root)
         self._noted: set[tuple[str, int, str]] = set()
 

@@ -59,26 +59,52 @@ class _Tables(_Classes):
             complete = complete and ok
         return columns, complete
 
-    def _tablename(self, info: _Class, depth: int = 0, leaf: _Class | None = None) -> tuple[str | None, bool]:
-        """The table name from the class or an unmapped base (a mixin's declared_attr, which names the
-        table after the class being mapped, ``leaf``, however far up it sits)."""
-        leaf = leaf or info
-        if info.tablename is not None or info.dynamic_name:
-            return info.tablename, info.dynamic_name
-        for base in info.bases:
-            if isinstance(base, _Class) and depth < 30 and self._own_table(base) is None:
-                if base.directive == "lower":
-                    return leaf.node.name.lower(), False
-                if base.directive == "dynamic":
-                    return None, True
-                name, dynamic = self._tablename(base, depth + 1, leaf)
-                if name is not None or dynamic:
-                    return name, dynamic
-        return None, False
+    def _mro(self, info: _Class, depth: int = 0) -> list[_Class]:
+        """The project classes of ``info``'s method resolution order, as Python's C3 orders them (left to
+        right, first seen, when the bases cannot be linearised); outside bases are left out."""
+        parents = [b for b in info.bases if isinstance(b, _Class) and b is not info]
+        if depth > 30 or not parents:
+            return [info]
+        seqs = [[*self._mro(b, depth + 1)] for b in parents] + [list(parents)]
+        out = [info]
+        while seqs := [q for q in seqs if q]:
+            head = next((q[0] for q in seqs if not any(q[0] is x for other in seqs for x in other[1:])), None)
+            if head is None:  # inconsistent (Python would refuse the class): keep the order written
+                head = seqs[0][0]
+            if not any(head is x for x in out):
+                out.append(head)
+            seqs = [q[1:] if q[0] is head else q for q in seqs]
+        return out
+
+    def _declared_name(self, info: _Class) -> tuple[str, str | None]:
+        """``__tablename__`` as SQLAlchemy's declarative scan finds it for ``info``: ("name", name), ("none",
+        None), ("dynamic", None) or ("unset", None).
+
+        SQLAlchemy takes a ``__tablename__`` when some class of the MRO defines it and that class is
+        ``info`` itself, is not mapped (a mixin, an abstract base, the declarative base) or defines it with
+        ``declared_attr``; a plain ``__tablename__ = "x"`` of a mapped parent is not inherited. The value is
+        then ordinary attribute lookup on ``info``: the first definition in the MRO, a ``declared_attr``
+        called with ``info`` (so ``cls.__name__.lower()`` names the subclass's own table)."""
+        mro = self._mro(info)
+        if not any(k.tablename_set and (k is info or k.tablename_declared or not self._is_mapped(k)) for k in mro):
+            return "unset", None
+        first = next(k for k in mro if k.tablename_set)
+        if first.tablename is not None:
+            return "name", first.tablename
+        if first.directive == "lower":
+            return "name", info.node.name.lower()
+        if first.directive == "lower-unless-inherited":
+            return ("none", None) if self._mapped_parent(info) is not None else ("name", info.node.name.lower())
+        if first.dynamic_name or first.directive == "dynamic":
+            return "dynamic", None
+        return "none", None
+
+    def _is_mapped(self, info: _Class) -> bool:
+        return self._own_table(info) is not None or self._mapped_parent(info) is not None
 
     def _mapped_parent(self, info: _Class, depth: int = 0) -> _Class | None:
         for base in info.bases:
-            if isinstance(base, _Class) and depth < 30:
+            if isinstance(base, _Class) and depth < 30 and base is not info:
                 if self._own_table(base) is not None:
                     return base
                 parent = self._mapped_parent(base, depth + 1)
@@ -87,22 +113,38 @@ class _Tables(_Classes):
         return None
 
     def _own_table(self, info: _Class) -> str | None:
-        """The table this class maps on its own ("" when its name cannot be read), or None."""
-        if info.abstract or info.type_decorator or not self._may_be_declarative(info):
+        """The table this class maps on its own ("" when its name cannot be read), or None (memoised:
+        every class asks it of its ancestors)."""
+        memo = self.own_tables
+        key = id(info)
+        if key not in memo:
+            memo[key] = None  # a class that names itself as a base ends here
+            memo[key] = self._find_own_table(info)
+        return memo[key]
+
+    def _find_own_table(self, info: _Class) -> str | None:
+        if info.abstract or info.type_decorator or not self._may_be_declarative(info) \
+                or _declarative_root(info):
             return None
         if info.table_object is not None:
             first = info.table_object.args[0] if info.table_object.args else None
             return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
-        if info.tablename is not None or info.dynamic_name:
-            return info.tablename or ""
-        if info.sqlmodel_table:
-            return info.node.name.lower()
+        kind, name = self._declared_name(info)
         if self._mapped_parent(info) is not None:
-            return None
-        name, dynamic = self._tablename(info)
-        if name is not None or (dynamic and info.columns):
-            return name or ""
-        if self._flask_model(info) and any(c.primary_key for c in self._all_columns(info)[0]):
+            if kind == "name":
+                return name  # joined-table inheritance (the parent's own name: the same table, extended)
+            if kind == "dynamic" and info.foreign_primary_key:
+                return ""  # a primary key that references the parent: joined, under a name migcheck cannot compute
+            if kind == "unset" and self._flask_model(info) and any(c.primary_key for c in info.columns):
+                return _snake(info.node.name)  # Flask-SQLAlchemy: a subclass with its own primary key is joined
+            return None  # single-table inheritance: its columns go to the parent's table
+        if kind == "name":
+            return name
+        if kind == "dynamic":
+            return "" if info.tablename_set or info.columns else None
+        if kind == "unset" and info.sqlmodel_table:
+            return info.node.name.lower()
+        if kind == "unset" and self._flask_model(info) and any(c.primary_key for c in self._all_columns(info)[0]):
             return _snake(info.node.name)
         return None
 
@@ -338,6 +380,13 @@ def _string(module: _Module, node: ast.expr, env: dict[str, str]) -> str | None:
             parts.append(value)
         return "".join(parts)
     return None
+
+
+def _declarative_root(info: _Class) -> bool:
+    """The declarative base itself (``class Base(DeclarativeBase)``, ``@as_declarative()``): it gives its
+    subclasses their metadata (and maybe a ``declared_attr`` ``__tablename__``) and maps nothing."""
+    return any(_last(d) in {"as_declarative", "as_declarative_base"} for d in info.node.decorator_list) \
+        or any(_last(b) in {"DeclarativeBase", "DeclarativeBaseNoMeta"} for b in info.node.bases)
 
 
 def _is_known_root(base: str) -> bool:
