@@ -9,9 +9,14 @@ Which table a class maps is decided later, over all classes (tables.py).
 from __future__ import annotations
 
 import ast
+import builtins
 
 from migcheck.extract.models.columns import _Columns
 from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module
+
+#: Python's built-in classes (``object``, ``dict``, ``Exception``): a base the module does not bind by
+#: one of these names is Python's own, which declares no column.
+_BUILTIN_CLASSES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type))
 
 
 class _Classes(_Columns):
@@ -36,6 +41,8 @@ class _Classes(_Columns):
                 info.bases.append(made)
                 if isinstance(made, _Class):
                     info.bases.append("DeclarativeBase")  # the cls= mixin, and a declarative base besides
+            elif resolved is None and isinstance(base, ast.Name) and base.id in _BUILTIN_CLASSES:
+                info.bases.append(f"builtins.{base.id}")  # ``class Mixin(object)``: Python's own, no column
             else:
                 # a local name bound to a call (Base = declarative_base(), Model = db.Model), an attribute
                 # of an object (db.Model), or something migcheck cannot see

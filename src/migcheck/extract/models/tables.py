@@ -59,6 +59,35 @@ class _Tables(_Classes):
             complete = complete and ok
         return columns, complete
 
+    def _hidden_columns(self, info: _Class, table: str) -> str:
+        """Why some columns of ``info`` may be hidden: the outside bases migcheck cannot read (by name), or
+        a body that makes columns at class-creation time."""
+        unknown: list[str] = []
+        loops = False
+        seen: set[int] = set()
+        todo = [info]
+        while todo:
+            cls = todo.pop()
+            if id(cls) in seen or len(seen) > 200:
+                continue
+            seen.add(id(cls))
+            loops = loops or not cls.readable
+            for base in cls.bases:
+                if isinstance(base, _Class):
+                    if base is info or self._own_table(base) is None:
+                        todo.append(base)
+                elif library_columns(base, cls.module.path, 1) is None \
+                        and (base.startswith("?") or not _is_known_root(base)):
+                    unknown.append(base.lstrip("?"))
+        where = f"{info.node.name} ({table})"
+        if unknown:
+            names = ", ".join(dict.fromkeys(unknown))
+            return (f"{where} derives from {names}, which migcheck cannot read: columns "
+                    f"{'it' if len(set(unknown)) == 1 else 'they'} may add count as unknown"
+                    + (", and so do columns made in a loop or by setattr" if loops else ""))
+        return f"some columns of {where} are made in a loop or by setattr, which migcheck cannot follow: " \
+               f"they count as unknown"
+
     def _mro(self, info: _Class, depth: int = 0) -> list[_Class]:
         """The project classes of ``info``'s method resolution order, as Python's C3 orders them (left to
         right, first seen, when the bases cannot be linearised); outside bases are left out."""
@@ -158,7 +187,7 @@ class _Tables(_Classes):
             return True
         for base in info.bases:
             if isinstance(base, str):
-                if base not in {"object", "?object", "builtins.object"}:
+                if base != "object" and not base.startswith("builtins."):
                     return True
             elif depth < 30 and self._may_be_declarative(base, depth + 1):
                 return True
@@ -216,9 +245,7 @@ class _Tables(_Classes):
                        f"its columns count as unknown", info.module.path, info.node.lineno)
             return
         if not complete:
-            self._note(f"some columns of {info.node.name} ({own}) come from code migcheck cannot read (a base "
-                       f"class outside the project, or columns made in a loop): they count as unknown",
-                       info.module.path, info.node.lineno)
+            self._note(self._hidden_columns(info, own), info.module.path, info.node.lineno)
         self._add(own, info.node.name, info.module.path, info.node.lineno, columns, complete)
 
     def _map_table_call(self, module: _Module, call: ast.Call, owner: str, env: dict[str, str] | None = None) -> None:
@@ -392,7 +419,7 @@ def _declarative_root(info: _Class) -> bool:
 def _is_known_root(base: str) -> bool:
     tail = base.split(".")[-1]
     return tail in _PLAIN_BASES or base.startswith(("sqlalchemy.", "sqlmodel.", "flask_sqlalchemy.", "typing.",
-                                                    "enum.", "abc.", "pydantic."))
+                                                    "enum.", "abc.", "pydantic.", "builtins."))
 
 
 def _snake(name: str) -> str:
