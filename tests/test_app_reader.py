@@ -488,3 +488,52 @@ def test_joined_and_single_table_inheritance_follow_sqlalchemys_rules(tmp_path: 
     assert sorted(app.tables["task"].columns) == ["id", "kind", "room"] and "chore" not in app.tables
     assert sorted(app.tables["engineer"].columns) == ["id", "language"]
     assert sorted(app.tables["employee"].columns) == ["budget", "id"]
+
+
+def test_import_kind_is_read_from_the_project_not_from_module_names(tmp_path: Path) -> None:
+    """held-out-6 (sync-engine ``session_scope`` from ``inbox.models.session``): what a revision imports is
+    judged by what the project's source says it is; a name bound at run time is a model only when the
+    application maps a class of that name."""
+    root = _project(tmp_path, {
+        "migrations/env.py": "from app.models import Base\ntarget_metadata = Base.metadata\n",
+        "app/__init__.py": "",
+        "app/extensions.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+        "app/models/__init__.py": '''\
+            from app.models.base import Base
+            from app.models.user import User
+            from app.models.session import *
+            globals().update(load())
+        ''',
+        "app/models/base.py": "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n",
+        "app/models/user.py": '''\
+            import enum
+            import sqlalchemy as sa
+            from app.models.base import Base
+
+            PREFIX = "u_"
+
+
+            class Role(enum.Enum):
+                ADMIN = "admin"
+
+
+            class User(Base):
+                __tablename__ = "users"
+                id = sa.Column(sa.Integer, primary_key=True)
+        ''',
+        "app/models/session.py": "def session_scope():\n    pass\n",
+        "app/util.py": "def helper():\n    pass\n",
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and app.judge is not None
+    kind = app.judge.import_kind
+    assert kind("app.models.user", "User") == "model" and kind("app.models", "User") == "model"
+    assert kind("app.models", "Base") == "model" and kind("app.extensions", "db") == "model"
+    assert kind("app.models.user", None) == "model" and kind("app.models", None) == "model"
+    assert kind("app.models.session", "session_scope") == "not-model"
+    assert kind("app.models", "session_scope") == "not-model"  # through the star import
+    assert kind("app.models", "session") == "not-model"  # the submodule: helpers only
+    assert kind("app.models.user", "Role") == "not-model" and kind("app.models.user", "PREFIX") == "not-model"
+    assert kind("app.util", None) == "not-model"
+    assert kind("app.models", "Mystery") == "unknown"  # bound at run time, and no mapped class bears the name
+    assert kind("fideslang.models", "Dataset") == "outside"

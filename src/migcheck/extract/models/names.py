@@ -33,6 +33,8 @@ class _Names:
         self.classes: dict[tuple[str, str], _Class] = {}
         #: id(class) -> the table it maps on its own (tables.py ``_own_table``), computed once.
         self.own_tables: dict[int, str | None] = {}
+        #: The names of the classes that map a table (judge.py: a name bound at run time is one of these).
+        self.mapped: set[str] = set()
         self.app = Application(root=files.root)
         self._noted: set[tuple[str, int, str]] = set()
 

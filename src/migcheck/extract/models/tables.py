@@ -239,6 +239,7 @@ class _Tables(_Classes):
             complete = info.readable
             if not columns and complete:
                 return
+        self.mapped.add(info.node.name)
         if own == "":
             self.app.unknown_names = True
             self._note(f"the table name of {info.node.name} is computed in a way migcheck cannot read: "
