@@ -39,6 +39,11 @@ class _Tables(_Classes):
     def _all_columns(self, info: _Class, depth: int = 0) -> tuple[list[MappedColumn], bool]:
         """Own columns and those of unmapped bases (mixins, abstract classes); False when some base
         or body could not be read."""
+        none: tuple[MappedColumn, ...] = ()
+        columns, complete = self._once("columns", info, (none, False), lambda: self._inherited(info, depth))
+        return list(columns), complete
+
+    def _inherited(self, info: _Class, depth: int) -> tuple[tuple[MappedColumn, ...], bool]:
         columns = list(info.columns)
         complete = info.readable
         for base in info.bases:
@@ -57,7 +62,7 @@ class _Tables(_Classes):
             names = {c.attribute for c in columns} | info.cleared
             columns += [c for c in inherited if c.attribute not in names]
             complete = complete and ok
-        return columns, complete
+        return tuple(columns), complete
 
     def _hidden_columns(self, info: _Class, table: str) -> str:
         """Why some columns of ``info`` may be hidden: the outside bases migcheck cannot read (by name), or
@@ -91,6 +96,9 @@ class _Tables(_Classes):
     def _mro(self, info: _Class, depth: int = 0) -> list[_Class]:
         """The project classes of ``info``'s method resolution order, as Python's C3 orders them (left to
         right, first seen, when the bases cannot be linearised); outside bases are left out."""
+        return self._once("mro", info, [info], lambda: self._linearise(info, depth))
+
+    def _linearise(self, info: _Class, depth: int) -> list[_Class]:
         parents = [b for b in info.bases if isinstance(b, _Class) and b is not info]
         if depth > 30 or not parents:
             return [info]
@@ -132,6 +140,10 @@ class _Tables(_Classes):
         return self._own_table(info) is not None or self._mapped_parent(info) is not None
 
     def _mapped_parent(self, info: _Class, depth: int = 0) -> _Class | None:
+        """The nearest ancestor that maps a table of its own (depth first, bases in order)."""
+        return self._once("parent", info, None, lambda: self._find_mapped_parent(info, depth))
+
+    def _find_mapped_parent(self, info: _Class, depth: int) -> _Class | None:
         for base in info.bases:
             if isinstance(base, _Class) and depth < 30 and base is not info:
                 if self._own_table(base) is not None:
@@ -144,12 +156,7 @@ class _Tables(_Classes):
     def _own_table(self, info: _Class) -> str | None:
         """The table this class maps on its own ("" when its name cannot be read), or None (memoised:
         every class asks it of its ancestors)."""
-        memo = self.own_tables
-        key = id(info)
-        if key not in memo:
-            memo[key] = None  # a class that names itself as a base ends here
-            memo[key] = self._find_own_table(info)
-        return memo[key]
+        return self._once("table", info, None, lambda: self._find_own_table(info))
 
     def _find_own_table(self, info: _Class) -> str | None:
         if info.abstract or info.type_decorator or not self._may_be_declarative(info) \
@@ -183,6 +190,9 @@ class _Tables(_Classes):
         (fides: ``class FidesBase:`` with a ``declared_attr`` ``__tablename__``, the ``cls=`` of
         ``declarative_base``), and maps nothing. A class decorated by a registry (``@reg.mapped``,
         ``@as_declarative()``) is declarative whatever its bases."""
+        return self._once("declarative", info, False, lambda: self._declarative(info, depth))
+
+    def _declarative(self, info: _Class, depth: int) -> bool:
         if any(_last(d) in _MAPPING_DECORATORS for d in info.node.decorator_list):
             return True
         for base in info.bases:
@@ -194,6 +204,9 @@ class _Tables(_Classes):
         return False
 
     def _flask_model(self, info: _Class, depth: int = 0) -> bool:
+        return self._once("flask", info, False, lambda: self._flask(info, depth))
+
+    def _flask(self, info: _Class, depth: int) -> bool:
         for base in info.bases:
             if isinstance(base, str) and base.split(".")[-1] == "Model" and not base.startswith("?"):
                 return True
@@ -231,12 +244,11 @@ class _Tables(_Classes):
         columns, complete = self._all_columns(info)
         if own is None:
             assert parent is not None
-            # single-table inheritance: the subclass's columns live in the parent's table
+            # single-table inheritance: the subclass's columns, and those of mixins it adds (SQLAlchemy copies
+            # a mixin's column the parent does not have), live in the parent's table
             own = self._own_table(parent)
             if own is None:  # pragma: no cover - _mapped_parent returns a class with a table
                 return
-            columns = list(info.columns)
-            complete = info.readable
             if not columns and complete:
                 return
         self.mapped.add(info.node.name)
