@@ -523,9 +523,11 @@ def test_import_kind_is_read_from_the_project_not_from_module_names(tmp_path: Pa
         ''',
         "app/models/session.py": "def session_scope():\n    pass\n",
         "app/util.py": "def helper():\n    pass\n",
+        "app/legacy.py": "import sqlalchemy as sa\nprint 'old'\nx = sa.Column(sa.Integer)\n",
     })
     app = read_application(root, "migrations/env.py")
     assert app is not None and app.judge is not None
+    notes, unknown = list(app.notes), app.unknown_names
     kind = app.judge.import_kind
     assert kind("app.models.user", "User") == "model" and kind("app.models", "User") == "model"
     assert kind("app.models", "Base") == "model" and kind("app.extensions", "db") == "model"
@@ -537,6 +539,8 @@ def test_import_kind_is_read_from_the_project_not_from_module_names(tmp_path: Pa
     assert kind("app.util", None) == "not-model"
     assert kind("app.models", "Mystery") == "unknown"  # bound at run time, and no mapped class bears the name
     assert kind("fideslang.models", "Dataset") == "outside"
+    # a module read late, for the judge, that does not parse changes nothing the rules have already read
+    assert kind("app.legacy", "x") == "outside" and (app.notes, app.unknown_names) == (notes, unknown)
 
 
 

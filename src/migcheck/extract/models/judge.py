@@ -28,7 +28,7 @@ class _Judge(_Tables):
     """Classifies imported names against the project's modules (loaded on demand) and mapped classes."""
 
     if TYPE_CHECKING:  # defined by _Reader (reader.py), further down the chain
-        def _parse(self, name: str, rel: str, is_package: bool) -> _Module | None: ...
+        def _parse(self, name: str, rel: str, is_package: bool, *, quiet: bool = False) -> _Module | None: ...
 
         def _bind_imports(self, module: _Module, *, all_levels: bool) -> None: ...
 
@@ -46,7 +46,8 @@ class _Judge(_Tables):
         return self._name_kind(target, name)
 
     def _load(self, dotted: str) -> _Module | None:
-        """The project module ``dotted``, parsed once (with its packages); None when it is not the project's."""
+        """The project module ``dotted``, parsed once (with its packages); None when it is not the project's
+        (or does not parse: what it holds is not known). Nothing is noted: the rules have read the notes."""
         parts = dotted.split(".")
         module: _Module | None = None
         for i in range(1, len(parts) + 1):
@@ -54,7 +55,7 @@ class _Judge(_Tables):
             module = self.modules.get(name)
             if module is None:
                 found = self.finder.find(name)
-                module = self._parse(name, *found) if found is not None else None
+                module = self._parse(name, *found, quiet=True) if found is not None else None
                 if module is None:
                     return None
                 self.modules[name] = module

@@ -190,7 +190,9 @@ class _Reader(_Judge):
         names = (".".join(parts[:i]) for i in range(1, len(parts) + 1))
         return any(name not in self.modules and self.finder.find(name) is not None for name in names)
 
-    def _parse(self, name: str, rel: str, is_package: bool) -> _Module | None:
+    def _parse(self, name: str, rel: str, is_package: bool, *, quiet: bool = False) -> _Module | None:
+        """The module parsed; a file that does not parse is noted (and makes every table's absence
+        unknown) unless ``quiet``: the judge's late reads must not change what the rules already saw."""
         text = self.files.read(rel)
         path = self.files.display(rel)
         if text is None:
@@ -199,7 +201,7 @@ class _Reader(_Judge):
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # MemoryError: ``X = ----...1``
             # a module that neither declares tables nor gathers a package's modules does not matter
-            if _MAY_MAP.search(text) or is_package:
+            if not quiet and (_MAY_MAP.search(text) or is_package):
                 line = getattr(exc, "lineno", None) or 1
                 self._note(f"{PurePosixPath(rel).name} cannot be parsed by this Python (line {line}): the "
                            f"tables it may map count as unknown", path, line)
