@@ -504,7 +504,9 @@ def test_import_kind_is_read_from_the_project_not_from_module_names(tmp_path: Pa
             from app.models.session import *
             globals().update(load())
         ''',
-        "app/models/base.py": "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n",
+        "app/models/base.py": "from sqlalchemy import MetaData\nfrom sqlalchemy.orm import declarative_base\n\n"
+                              "metadata = MetaData()\nBase = declarative_base(metadata=metadata)\n",
+        "app/tools.py": "from sqlalchemy import MetaData\n\nscratch = MetaData()\n",
         "app/models/user.py": '''\
             import enum
             import sqlalchemy as sa
@@ -537,6 +539,8 @@ def test_import_kind_is_read_from_the_project_not_from_module_names(tmp_path: Pa
     assert kind("app.models", "session") == "not-model"  # the submodule: helpers only
     assert kind("app.models.user", "Role") == "not-model" and kind("app.models.user", "PREFIX") == "not-model"
     assert kind("app.util", None) == "not-model"
+    assert kind("app.models.base", "metadata") == "model"  # the metadata the models register on
+    assert kind("app.tools", "scratch") == "not-model"  # a MetaData of its own, in a module that maps nothing
     assert kind("app.models", "Mystery") == "unknown"  # bound at run time, and no mapped class bears the name
     assert kind("fideslang.models", "Dataset") == "outside"
     # a module read late, for the judge, that does not parse changes nothing the rules have already read

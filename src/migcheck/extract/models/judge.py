@@ -77,8 +77,12 @@ class _Judge(_Tables):
             return self._module_kind(value)
         if kind == "expr":
             assert isinstance(value, tuple)
-            expr = value[1]
-            return "model" if isinstance(expr, ast.Call) and _last(expr.func) in _BASE_CALLS else "not-model"
+            where, expr = value
+            called = _last(expr.func) if isinstance(expr, ast.Call) else ""
+            if called == "MetaData":  # the models' registry when its module maps them or makes their base
+                bases = any(isinstance(e, ast.Call) and _last(e.func) in _BASE_CALLS for e in where.assigns.values())
+                return "model" if bases else self._module_kind(where)
+            return "model" if called in _BASE_CALLS else "not-model"
         if kind == "external" and depth < 8:
             dotted = str(value)
             owner, _, attr = dotted.rpartition(".")
