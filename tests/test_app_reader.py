@@ -566,3 +566,34 @@ def test_a_stranger_s_hierarchy_of_many_based_classes_is_read_in_linear_time(tmp
     assert time.monotonic() - started < 10
     assert app is not None and sorted(app.tables) == ["a0"]  # every subclass is single-table
     assert {"c39", "d39", "x"} <= set(app.tables["a0"].columns)
+
+
+def test_a_subclass_with_a_computed_name_of_its_own_is_not_read_as_single_table(tmp_path: Path) -> None:
+    """``__tablename__ = PREFIX + "x"`` on a subclass is a table of its own whose name migcheck cannot
+    compute (every table's absence unknown), not the parent's; a ``declared_attr`` it cannot follow
+    decides nothing unless the subclass's primary key references the parent."""
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import sqlalchemy as sa
+            from sqlalchemy.orm import declarative_base, declared_attr
+
+            Base = declarative_base()
+            PREFIX = get_prefix()
+
+
+            class Parent(Base):
+                __tablename__ = "parent"
+                id = sa.Column(sa.Integer, primary_key=True)
+
+
+            class Child(Parent):
+                __tablename__ = PREFIX + "child"
+                id = sa.Column(sa.ForeignKey("parent.id"), primary_key=True)
+                toy = sa.Column(sa.String(20))
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and app.unknown_names
+    assert sorted(app.tables["parent"].columns) == ["id"]  # toy is not the parent's

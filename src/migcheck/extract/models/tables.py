@@ -115,7 +115,8 @@ class _Tables(_Classes):
 
     def _declared_name(self, info: _Class) -> tuple[str, str | None]:
         """``__tablename__`` as SQLAlchemy's declarative scan finds it for ``info``: ("name", name), ("none",
-        None), ("dynamic", None) or ("unset", None).
+        None), ("computed", None) (a name migcheck cannot compute), ("dynamic", None) (a ``declared_attr``
+        migcheck cannot follow: a name or None) or ("unset", None).
 
         SQLAlchemy takes a ``__tablename__`` when some class of the MRO defines it and that class is
         ``info`` itself, is not mapped (a mixin, an abstract base, the declarative base) or defines it with
@@ -132,8 +133,10 @@ class _Tables(_Classes):
             return "name", info.node.name.lower()
         if first.directive == "lower-unless-inherited":
             return ("none", None) if self._mapped_parent(info) is not None else ("name", info.node.name.lower())
-        if first.dynamic_name or first.directive == "dynamic":
-            return "dynamic", None
+        if first.dynamic_name:
+            return "computed", None  # ``__tablename__ = PREFIX + "x"``: a name, which migcheck cannot compute
+        if first.directive == "dynamic":
+            return "dynamic", None  # a function migcheck cannot follow: a name, or None
         return "none", None
 
     def _is_mapped(self, info: _Class) -> bool:
@@ -169,14 +172,15 @@ class _Tables(_Classes):
         if self._mapped_parent(info) is not None:
             if kind == "name":
                 return name  # joined-table inheritance (the parent's own name: the same table, extended)
-            if kind == "dynamic" and info.foreign_primary_key:
-                return ""  # a primary key that references the parent: joined, under a name migcheck cannot compute
+            if (kind == "computed" and (info.tablename_set or info.columns)) \
+                    or (kind == "dynamic" and info.foreign_primary_key):
+                return ""  # its own table (a primary key that references the parent says so), under a name unknown
             if kind == "unset" and self._flask_model(info) and any(c.primary_key for c in info.columns):
                 return _snake(info.node.name)  # Flask-SQLAlchemy: a subclass with its own primary key is joined
             return None  # single-table inheritance: its columns go to the parent's table
         if kind == "name":
             return name
-        if kind == "dynamic":
+        if kind in ("computed", "dynamic"):
             return "" if info.tablename_set or info.columns else None
         if kind == "unset" and info.sqlmodel_table:
             return info.node.name.lower()
