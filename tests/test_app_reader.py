@@ -524,7 +524,9 @@ def test_import_kind_is_read_from_the_project_not_from_module_names(tmp_path: Pa
                 id = sa.Column(sa.Integer, primary_key=True)
         ''',
         "app/models/session.py": "def session_scope():\n    pass\n",
-        "app/util.py": "def helper():\n    pass\n",
+        "app/aliases.py": "from app.models import user\n\nAccount = user.User\nKind = user.Role\n",
+        "app/util.py": "import sqlalchemy as sa\n\ndef helper():\n    pass\n\nlog = get_logger()\n"
+                       "audit = sa.Table('audit', sa.MetaData(), sa.Column('id', sa.Integer))\n",
         "app/legacy.py": "import sqlalchemy as sa\nprint 'old'\nx = sa.Column(sa.Integer)\n",
     })
     app = read_application(root, "migrations/env.py")
@@ -538,7 +540,9 @@ def test_import_kind_is_read_from_the_project_not_from_module_names(tmp_path: Pa
     assert kind("app.models", "session_scope") == "not-model"  # through the star import
     assert kind("app.models", "session") == "not-model"  # the submodule: helpers only
     assert kind("app.models.user", "Role") == "not-model" and kind("app.models.user", "PREFIX") == "not-model"
-    assert kind("app.util", None) == "not-model"
+    assert kind("app.util", "log") == "unknown" and kind("app.util", "audit") == "model"
+    assert kind("app.util", None) == "model" and kind("app.models.session", None) == "not-model"
+    assert kind("app.aliases", "Account") == "model" and kind("app.aliases", "Kind") == "not-model"
     assert kind("app.models.base", "metadata") == "model"  # the metadata the models register on
     assert kind("app.tools", "scratch") == "not-model"  # a MetaData of its own, in a module that maps nothing
     assert kind("app.models", "Mystery") == "unknown"  # bound at run time, and no mapped class bears the name

@@ -68,6 +68,9 @@ class _Judge(_Tables):
             if self._defines_function(module, name):
                 return "not-model"  # a helper: session_scope, create_sequence_if_supported
             return "model" if name in self.mapped else "unknown"
+        return self._kind_of(resolved, depth)
+
+    def _kind_of(self, resolved: tuple[str, object], depth: int) -> Kind:
         kind, value = resolved
         if kind == "class":
             assert isinstance(value, _Class)
@@ -78,11 +81,18 @@ class _Judge(_Tables):
         if kind == "expr":
             assert isinstance(value, tuple)
             where, expr = value
+            if isinstance(expr, ast.Name | ast.Attribute) and depth < 8:  # ``Account = accounts.Account``
+                again = self._resolve(where, expr)
+                return self._kind_of(again, depth + 1) if again is not None else "unknown"
             called = _last(expr.func) if isinstance(expr, ast.Call) else ""
             if called == "MetaData":  # the models' registry when its module maps them or makes their base
                 bases = any(isinstance(e, ast.Call) and _last(e.func) in _BASE_CALLS for e in where.assigns.values())
                 return "model" if bases else self._module_kind(where)
-            return "model" if called in _BASE_CALLS else "not-model"
+            if called in _BASE_CALLS or called == "Table":
+                return "model"  # a declarative base, ``db``, or an imperative ``Table(...)`` of the application
+            if isinstance(expr, ast.Constant | ast.JoinedStr | ast.Tuple | ast.List | ast.Dict | ast.Set | ast.BinOp):
+                return "not-model"  # a constant
+            return "unknown"  # what another call returns is not known statically
         if kind == "external" and depth < 8:
             dotted = str(value)
             owner, _, attr = dotted.rpartition(".")
@@ -109,12 +119,15 @@ class _Judge(_Tables):
         return cls.abstract and self._may_be_declarative(cls)
 
     def _module_kind(self, module: _Module) -> Kind:
-        """A module of mapped classes: it declares or re-exports one, or (a package) one of its modules does."""
+        """A module of mapped classes: it declares or re-exports one (or a ``Table(...)``), or (a package) one
+        of its modules does."""
         for node in module.classes.values():
             if self._maps(self._class(module, node)):
                 return "model"
         if any(attr in self.mapped for _, attr in module.symbols.values() if attr):
             return "model"
+        if any(isinstance(e, ast.Call) and _last(e.func) == "Table" for e in module.assigns.values()):
+            return "model"  # imperative tables
         if module.is_package:
             folder = module.path.parent
             if any(t.path.is_relative_to(folder) for t in self.app.tables.values()):
