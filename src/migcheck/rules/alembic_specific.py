@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Iterator
 
+from migcheck.extract.models.model import ImportJudge
 from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.fixes import lit
@@ -296,11 +297,28 @@ def model_import(imp: ImportInfo) -> str | None:
     return None
 
 
+def project_import(imp: ImportInfo, judge: ImportJudge) -> str | None:
+    """What of ``imp`` the project's own source shows to be its ORM models (a mapped class, a module of
+    them, the declarative base or Flask-SQLAlchemy's ``db``); None when nothing is, or when migcheck
+    cannot tell (a library, a name the project binds at run time that no mapped class bears)."""
+    if imp.level > 0 or not imp.module or imp.type_only:
+        return None
+    if not imp.names:
+        return f"module {imp.module}" if judge.import_kind(imp.module, None) == "model" else None
+    models = [name for name in imp.names if judge.import_kind(imp.module, name) == "model"]
+    return f"{', '.join(models)} from {imp.module}" if models else None
+
+
 @revision_rule("orm-model-import-in-migration", severity=Severity.WARNING)
 def orm_model_import_in_migration(ctx: RevisionContext) -> Iterator[Hit]:
-    """A revision imports the application's ORM models (or its declarative Base / db object)."""
+    """A revision imports the application's ORM models (or its declarative Base / db object).
+
+    With the application read (env.py's models), each import is judged by what it names in the
+    project's source; without it, only the module's name is there to go by (``model_import``)."""
+    head = ctx.app.head if ctx.app is not None else None
+    judge = head.judge if head is not None else None
     for imp in ctx.migration.imports:
-        what = model_import(imp)
+        what = model_import(imp) if judge is None else project_import(imp, judge)
         if what is None:
             continue
         yield Hit(

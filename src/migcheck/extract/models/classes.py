@@ -9,9 +9,14 @@ Which table a class maps is decided later, over all classes (tables.py).
 from __future__ import annotations
 
 import ast
+import builtins
 
 from migcheck.extract.models.columns import _Columns
 from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module
+
+#: Python's built-in classes (``object``, ``dict``, ``Exception``): a base the module does not bind by
+#: one of these names is Python's own, which declares no column.
+_BUILTIN_CLASSES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type))
 
 
 class _Classes(_Columns):
@@ -36,6 +41,8 @@ class _Classes(_Columns):
                 info.bases.append(made)
                 if isinstance(made, _Class):
                     info.bases.append("DeclarativeBase")  # the cls= mixin, and a declarative base besides
+            elif resolved is None and isinstance(base, ast.Name) and base.id in _BUILTIN_CLASSES:
+                info.bases.append(f"builtins.{base.id}")  # ``class Mixin(object)``: Python's own, no column
             else:
                 # a local name bound to a call (Base = declarative_base(), Model = db.Model), an attribute
                 # of an object (db.Model), or something migcheck cannot see
@@ -76,6 +83,7 @@ class _Classes(_Columns):
                 value = stmt.value
                 annotation = stmt.annotation if isinstance(stmt, ast.AnnAssign) else None
                 if name == "__tablename__":
+                    info.tablename_set = True
                     if isinstance(value, ast.Constant) and isinstance(value.value, str):
                         info.tablename = value.value
                     elif _is_none(value):
@@ -100,23 +108,26 @@ class _Classes(_Columns):
                 column = self._attribute_column(module, info, name, value, annotation, stmt.lineno)
                 if column is not None:
                     info.columns.append(column)
+                    info.foreign_primary_key |= column.primary_key and _names_foreign_key(value)
             elif isinstance(stmt, ast.FunctionDef):
                 decorators = {_last(d) for d in stmt.decorator_list}
                 if not decorators & {"declared_attr", "directive"}:
                     continue
                 returned = [n.value for n in ast.walk(stmt) if isinstance(n, ast.Return) and n.value is not None]
                 if stmt.name == "__tablename__":
+                    info.tablename_set = info.tablename_declared = True
                     if len(returned) == 1 and isinstance(returned[0], ast.Constant) \
                             and isinstance(returned[0].value, str):
                         info.tablename = returned[0].value  # return "plus_control": a name like any other
                     else:
-                        info.directive = _tablename_directive(returned)
+                        info.directive = _tablename_directive(stmt.body, returned)
                     continue
                 if len(returned) == 1 and isinstance(returned[0], ast.Call):
                     column = self._attribute_column(module, info, stmt.name, returned[0], stmt.returns,
                                                     stmt.lineno)
                     if column is not None:
                         info.columns.append(column)
+                        info.foreign_primary_key |= column.primary_key and _names_foreign_key(returned[0])
             elif isinstance(stmt, ast.For | ast.While | ast.With | ast.If | ast.Try):
                 info.readable = False  # columns made at class-creation time migcheck cannot follow
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
@@ -124,11 +135,30 @@ class _Classes(_Columns):
                 info.readable = False
 
 
-def _tablename_directive(returned: list[ast.expr]) -> str:
-    """``return cls.__name__.lower()`` is followed ("lower"); anything else is "dynamic"."""
-    if len(returned) == 1 and isinstance(returned[0], ast.Call) and not returned[0].args \
-            and isinstance(returned[0].func, ast.Attribute) and returned[0].func.attr == "lower":
-        inner = returned[0].func.value
-        if isinstance(inner, ast.Attribute) and inner.attr == "__name__" and isinstance(inner.value, ast.Name):
-            return "lower"
+def _tablename_directive(body: list[ast.stmt], returned: list[ast.expr]) -> str:
+    """``return cls.__name__.lower()`` is followed ("lower"), and so is SQLAlchemy's documented
+    ``if has_inherited_table(cls): return None`` before it ("lower-unless-inherited": single-table
+    subclasses); anything else is "dynamic"."""
+    if len(returned) == 1 and _lowered_name(returned[0]):
+        return "lower"
+    code = [s for s in body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(code) == 2 and isinstance(code[0], ast.If) and not code[0].orelse and len(code[0].body) == 1 \
+            and isinstance(code[0].test, ast.Call) and _last(code[0].test) == "has_inherited_table" \
+            and isinstance(code[0].body[0], ast.Return) and _is_none(code[0].body[0].value) \
+            and isinstance(code[1], ast.Return) and code[1].value is not None and _lowered_name(code[1].value):
+        return "lower-unless-inherited"
     return "dynamic"
+
+
+def _lowered_name(node: ast.expr) -> bool:
+    """``cls.__name__.lower()``."""
+    if isinstance(node, ast.Call) and not node.args and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "lower":
+        inner = node.func.value
+        return isinstance(inner, ast.Attribute) and inner.attr == "__name__" and isinstance(inner.value, ast.Name)
+    return False
+
+
+def _names_foreign_key(value: ast.expr | None) -> bool:
+    """The column's call names a ``ForeignKey(...)`` (``Column(ForeignKey("event.id"), primary_key=True)``)."""
+    return value is not None and any(isinstance(n, ast.Call) and _last(n) == "ForeignKey" for n in ast.walk(value))

@@ -122,9 +122,9 @@ class _Columns(_TypeDecorators):
                             insert_default=has_default or (primary_key and ann_type == "int"))
 
     def _annotation_map(self, info: _Class, depth: int = 0) -> bool:
-        if info.annotation_map:
-            return True
-        return depth < 20 and any(isinstance(b, _Class) and self._annotation_map(b, depth + 1) for b in info.bases)
+        return info.annotation_map or self._once(
+            "annotations", info, False,
+            lambda: depth < 20 and any(isinstance(b, _Class) and self._annotation_map(b, depth + 1) for b in info.bases))
 
     def _type_text(self, module: _Module, node: ast.expr) -> str | None:
         """The column type as written without module prefixes; a TypeDecorator gives its stored type."""

@@ -7,7 +7,10 @@ what the library's source defines, checked against ``oslo_db/sqlalchemy/models.p
 ``ModelBase`` defines no column; ``TimestampMixin`` ``created_at`` (DateTime, a Python default) and
 ``updated_at`` (DateTime, ``onupdate`` only); ``SoftDeleteMixin`` ``deleted_at`` (DateTime) and
 ``deleted`` (``SoftDeleteInteger``, a TypeDecorator whose impl is Integer, default 0; plain
-``Integer`` in older releases). A base not listed here stays unknown.
+``Integer`` in older releases). advanced_alchemy's declarative bases without a primary key
+(``advanced_alchemy/base.py``: ``BasicAttributes`` and ``CommonTableAttributes`` define methods and
+a ``__tablename__`` directive, ``AdvancedDeclarativeBase`` a registry, ``SQLQuery`` joins the three
+with ``AsyncAttrs``) define no column. A base not listed here stays unknown.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ class _LibraryColumn:
 
 
 _OSLO = "oslo_db.sqlalchemy.models."
+_ADVANCED_ALCHEMY = "advanced_alchemy.base."
 
 #: Fully qualified base name -> the columns it adds (empty: none).
 LIBRARY_BASES: dict[str, tuple[_LibraryColumn, ...]] = {
@@ -34,6 +38,8 @@ LIBRARY_BASES: dict[str, tuple[_LibraryColumn, ...]] = {
                                _LibraryColumn("updated_at", "DateTime")),
     _OSLO + "SoftDeleteMixin": (_LibraryColumn("deleted_at", "DateTime"),
                                 _LibraryColumn("deleted", "Integer", insert_default=True)),
+    **{_ADVANCED_ALCHEMY + name: () for name in ("BasicAttributes", "CommonTableAttributes", "AdvancedDeclarativeBase",
+                                                 "SQLQuery")},
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 Status = Literal["mapped", "unmapped", "unknown"]
 
@@ -79,6 +79,13 @@ class Note:
     line: int = 1
 
 
+class ImportJudge(Protocol):
+    """What a name a revision imports from the project is (extract/models/judge.py)."""
+
+    def import_kind(self, module: str, name: str | None) -> Literal["model", "not-model", "outside", "unknown"]:
+        ...
+
+
 @dataclass
 class Application:
     """The application's mapped schema, read statically (``read_application``)."""
@@ -97,6 +104,8 @@ class Application:
     files: list[Path] = field(default_factory=list)
     #: Some mapped table's name could not be read: any table may be mapped.
     unknown_names: bool = False
+    #: Answers what a revision's import is, from the project's source (orm-model-import-in-migration).
+    judge: ImportJudge | None = field(default=None, repr=False, compare=False)
 
     def table(self, name: str) -> MappedTable | None:
         return self.tables.get(name.lower())

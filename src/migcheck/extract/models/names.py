@@ -10,8 +10,9 @@ fits in one reading; ``_class`` is the one method called before it is defined do
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from migcheck.extract.models.files import ProjectFiles
 from migcheck.extract.models.model import Application, Note
@@ -20,6 +21,8 @@ from migcheck.extract.models.syntax import _Class, _Module
 
 #: How deep a dotted name or a chain of definitions is followed; real models need a handful.
 _MAX_DEPTH = 64
+
+T = TypeVar("T")
 
 
 class _Names:
@@ -31,11 +34,28 @@ class _Names:
         self.finder = ModuleFinder(files, module_roots(files, env_rel))
         self.modules: dict[str, _Module] = {}
         self.classes: dict[tuple[str, str], _Class] = {}
+        #: (question, id(class)) -> its answer: what the reader asks of a class and its ancestors, computed once.
+        self.memo: dict[tuple[str, int], Any] = {}
+        #: The names of the classes that map a table (judge.py: a name bound at run time is one of these).
+        self.mapped: set[str] = set()
         self.app = Application(root=files.root)
         self._noted: set[tuple[str, int, str]] = set()
 
     if TYPE_CHECKING:  # read by _lookup; defined by _Classes (classes.py), further down the chain
         def _class(self, module: _Module, node: ast.ClassDef) -> _Class: ...
+
+    def _once(self, question: str, info: _Class, start: T, compute: Callable[[], T]) -> T:
+        """``compute()`` once per class and question, ``start`` while it runs (a class that reaches itself
+        through its bases gets that): a stranger's hierarchy of many-based classes costs each class once,
+        not once per path through it."""
+        key = (question, id(info))
+        if key in self.memo:
+            known: T = self.memo[key]
+            return known
+        self.memo[key] = start
+        value = compute()
+        self.memo[key] = value
+        return value
 
     def _note(self, message: str, path: Path, line: int) -> None:
         key = (str(path), line, message)  # the same note once, however often the code is visited

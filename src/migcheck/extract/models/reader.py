@@ -15,7 +15,8 @@ classes, Flask-SQLAlchemy's generated table names, imperative ``Table(...)``,
 
 The reader is one class built in layers, one module each: names.py (state, name resolution),
 decorators.py (TypeDecorators), columns.py, classes.py, tables.py (tables and naming
-conventions); this module follows the imports from env.py and runs them.
+conventions), judge.py (what a revision's import names in the project); this module follows the
+imports from env.py and runs them.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
+from migcheck.extract.models.judge import _Judge
 from migcheck.extract.models.model import Application, Note
 from migcheck.extract.models.syntax import _is_none, _Module
-from migcheck.extract.models.tables import _Tables
 
 MAX_MODULES = 3000
 #: Text that a module declaring tables or columns contains.
@@ -100,7 +101,7 @@ def read_application(
         return app
 
 
-class _Reader(_Tables):
+class _Reader(_Judge):
     """Follows the imports from env.py (and ``[tool.migcheck] models``) and reads what they load."""
 
     # --- reading modules -------------------------------------------------------------------
@@ -137,6 +138,7 @@ class _Reader(_Tables):
                        "rolling-deploy and drift rules can judge drops", env_path, env.line)
             self.app.unknown_names = True
         self.app.files = sorted(m.path for m in self.modules.values())
+        self.app.judge = self
         return self.app
 
     def _note_refused(self) -> None:
@@ -188,7 +190,9 @@ class _Reader(_Tables):
         names = (".".join(parts[:i]) for i in range(1, len(parts) + 1))
         return any(name not in self.modules and self.finder.find(name) is not None for name in names)
 
-    def _parse(self, name: str, rel: str, is_package: bool) -> _Module | None:
+    def _parse(self, name: str, rel: str, is_package: bool, *, quiet: bool = False) -> _Module | None:
+        """The module parsed; a file that does not parse is noted (and makes every table's absence
+        unknown) unless ``quiet``: the judge's late reads must not change what the rules already saw."""
         text = self.files.read(rel)
         path = self.files.display(rel)
         if text is None:
@@ -197,7 +201,7 @@ class _Reader(_Tables):
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # MemoryError: ``X = ----...1``
             # a module that neither declares tables nor gathers a package's modules does not matter
-            if _MAY_MAP.search(text) or is_package:
+            if not quiet and (_MAY_MAP.search(text) or is_package):
                 line = getattr(exc, "lineno", None) or 1
                 self._note(f"{PurePosixPath(rel).name} cannot be parsed by this Python (line {line}): the "
                            f"tables it may map count as unknown", path, line)

@@ -66,10 +66,18 @@ class _Class:
     module: _Module
     node: ast.ClassDef
     tablename: str | None = None
+    #: The body assigns ``__tablename__`` (``None`` included) or defines it with ``declared_attr``.
+    tablename_set: bool = False
+    #: ``__tablename__`` is a ``declared_attr``: SQLAlchemy applies it to mapped subclasses too.
+    tablename_declared: bool = False
+    #: A primary-key column of its own is a ``ForeignKey`` (``id = Column(ForeignKey("parent.id"),
+    #: primary_key=True)``): the shape of joined-table inheritance.
+    foreign_primary_key: bool = False
     #: True: the table name is computed in a way migcheck cannot follow.
     dynamic_name: bool = False
     abstract: bool = False
-    #: A ``declared_attr`` ``__tablename__`` for subclasses: "lower" (``cls.__name__.lower()``) or "dynamic".
+    #: A ``declared_attr`` ``__tablename__``: "lower" (``cls.__name__.lower()``), "lower-unless-inherited"
+    #: (``None`` when ``has_inherited_table(cls)``, else the lowered name) or "dynamic".
     directive: str | None = None
     columns: list[MappedColumn] = field(default_factory=list)
     readable: bool = True

@@ -39,6 +39,11 @@ class _Tables(_Classes):
     def _all_columns(self, info: _Class, depth: int = 0) -> tuple[list[MappedColumn], bool]:
         """Own columns and those of unmapped bases (mixins, abstract classes); False when some base
         or body could not be read."""
+        none: tuple[MappedColumn, ...] = ()
+        columns, complete = self._once("columns", info, (none, False), lambda: self._inherited(info, depth))
+        return list(columns), complete
+
+    def _inherited(self, info: _Class, depth: int) -> tuple[tuple[MappedColumn, ...], bool]:
         columns = list(info.columns)
         complete = info.readable
         for base in info.bases:
@@ -57,28 +62,93 @@ class _Tables(_Classes):
             names = {c.attribute for c in columns} | info.cleared
             columns += [c for c in inherited if c.attribute not in names]
             complete = complete and ok
-        return columns, complete
+        return tuple(columns), complete
 
-    def _tablename(self, info: _Class, depth: int = 0, leaf: _Class | None = None) -> tuple[str | None, bool]:
-        """The table name from the class or an unmapped base (a mixin's declared_attr, which names the
-        table after the class being mapped, ``leaf``, however far up it sits)."""
-        leaf = leaf or info
-        if info.tablename is not None or info.dynamic_name:
-            return info.tablename, info.dynamic_name
-        for base in info.bases:
-            if isinstance(base, _Class) and depth < 30 and self._own_table(base) is None:
-                if base.directive == "lower":
-                    return leaf.node.name.lower(), False
-                if base.directive == "dynamic":
-                    return None, True
-                name, dynamic = self._tablename(base, depth + 1, leaf)
-                if name is not None or dynamic:
-                    return name, dynamic
-        return None, False
+    def _hidden_columns(self, info: _Class, table: str) -> str:
+        """Why some columns of ``info`` may be hidden: the outside bases migcheck cannot read (by name), or
+        a body that makes columns at class-creation time."""
+        unknown: list[str] = []
+        loops = False
+        seen: set[int] = set()
+        todo = [info]
+        while todo:
+            cls = todo.pop()
+            if id(cls) in seen or len(seen) > 200:
+                continue
+            seen.add(id(cls))
+            loops = loops or not cls.readable
+            for base in cls.bases:
+                if isinstance(base, _Class):
+                    if base is info or self._own_table(base) is None:
+                        todo.append(base)
+                elif library_columns(base, cls.module.path, 1) is None \
+                        and (base.startswith("?") or not _is_known_root(base)):
+                    unknown.append(base.lstrip("?"))
+        where = f"{info.node.name} ({table})"
+        if unknown:
+            names = ", ".join(dict.fromkeys(unknown))
+            return (f"{where} derives from {names}, which migcheck cannot read: columns "
+                    f"{'it' if len(set(unknown)) == 1 else 'they'} may add count as unknown"
+                    + (", and so do columns made in a loop or by setattr" if loops else ""))
+        return f"some columns of {where} are made in a loop or by setattr, which migcheck cannot follow: " \
+               f"they count as unknown"
+
+    def _mro(self, info: _Class, depth: int = 0) -> list[_Class]:
+        """The project classes of ``info``'s method resolution order, as Python's C3 orders them (left to
+        right, first seen, when the bases cannot be linearised); outside bases are left out."""
+        return self._once("mro", info, [info], lambda: self._linearise(info, depth))
+
+    def _linearise(self, info: _Class, depth: int) -> list[_Class]:
+        parents = [b for b in info.bases if isinstance(b, _Class) and b is not info]
+        if depth > 30 or not parents:
+            return [info]
+        seqs = [[*self._mro(b, depth + 1)] for b in parents] + [list(parents)]
+        out = [info]
+        while seqs := [q for q in seqs if q]:
+            head = next((q[0] for q in seqs if not any(q[0] is x for other in seqs for x in other[1:])), None)
+            if head is None:  # inconsistent (Python would refuse the class): keep the order written
+                head = seqs[0][0]
+            if not any(head is x for x in out):
+                out.append(head)
+            seqs = [q[1:] if q[0] is head else q for q in seqs]
+        return out
+
+    def _declared_name(self, info: _Class) -> tuple[str, str | None]:
+        """``__tablename__`` as SQLAlchemy's declarative scan finds it for ``info``: ("name", name), ("none",
+        None), ("computed", None) (a name migcheck cannot compute), ("dynamic", None) (a ``declared_attr``
+        migcheck cannot follow: a name or None) or ("unset", None).
+
+        SQLAlchemy takes a ``__tablename__`` when some class of the MRO defines it and that class is
+        ``info`` itself, is not mapped (a mixin, an abstract base, the declarative base) or defines it with
+        ``declared_attr``; a plain ``__tablename__ = "x"`` of a mapped parent is not inherited. The value is
+        then ordinary attribute lookup on ``info``: the first definition in the MRO, a ``declared_attr``
+        called with ``info`` (so ``cls.__name__.lower()`` names the subclass's own table)."""
+        mro = self._mro(info)
+        if not any(k.tablename_set and (k is info or k.tablename_declared or not self._is_mapped(k)) for k in mro):
+            return "unset", None
+        first = next(k for k in mro if k.tablename_set)
+        if first.tablename is not None:
+            return "name", first.tablename
+        if first.directive == "lower":
+            return "name", info.node.name.lower()
+        if first.directive == "lower-unless-inherited":
+            return ("none", None) if self._mapped_parent(info) is not None else ("name", info.node.name.lower())
+        if first.dynamic_name:
+            return "computed", None  # ``__tablename__ = PREFIX + "x"``: a name, which migcheck cannot compute
+        if first.directive == "dynamic":
+            return "dynamic", None  # a function migcheck cannot follow: a name, or None
+        return "none", None
+
+    def _is_mapped(self, info: _Class) -> bool:
+        return self._own_table(info) is not None or self._mapped_parent(info) is not None
 
     def _mapped_parent(self, info: _Class, depth: int = 0) -> _Class | None:
+        """The nearest ancestor that maps a table of its own (depth first, bases in order)."""
+        return self._once("parent", info, None, lambda: self._find_mapped_parent(info, depth))
+
+    def _find_mapped_parent(self, info: _Class, depth: int) -> _Class | None:
         for base in info.bases:
-            if isinstance(base, _Class) and depth < 30:
+            if isinstance(base, _Class) and depth < 30 and base is not info:
                 if self._own_table(base) is not None:
                     return base
                 parent = self._mapped_parent(base, depth + 1)
@@ -87,22 +157,34 @@ class _Tables(_Classes):
         return None
 
     def _own_table(self, info: _Class) -> str | None:
-        """The table this class maps on its own ("" when its name cannot be read), or None."""
-        if info.abstract or info.type_decorator or not self._may_be_declarative(info):
+        """The table this class maps on its own ("" when its name cannot be read), or None (memoised:
+        every class asks it of its ancestors)."""
+        return self._once("table", info, None, lambda: self._find_own_table(info))
+
+    def _find_own_table(self, info: _Class) -> str | None:
+        if info.abstract or info.type_decorator or not self._may_be_declarative(info) \
+                or _declarative_root(info):
             return None
         if info.table_object is not None:
             first = info.table_object.args[0] if info.table_object.args else None
             return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
-        if info.tablename is not None or info.dynamic_name:
-            return info.tablename or ""
-        if info.sqlmodel_table:
-            return info.node.name.lower()
+        kind, name = self._declared_name(info)
         if self._mapped_parent(info) is not None:
-            return None
-        name, dynamic = self._tablename(info)
-        if name is not None or (dynamic and info.columns):
-            return name or ""
-        if self._flask_model(info) and any(c.primary_key for c in self._all_columns(info)[0]):
+            if kind == "name":
+                return name  # joined-table inheritance (the parent's own name: the same table, extended)
+            if (kind == "computed" and (info.tablename_set or info.columns)) \
+                    or (kind == "dynamic" and info.foreign_primary_key):
+                return ""  # its own table (a primary key that references the parent says so), under a name unknown
+            if kind == "unset" and self._flask_model(info) and any(c.primary_key for c in info.columns):
+                return _snake(info.node.name)  # Flask-SQLAlchemy: a subclass with its own primary key is joined
+            return None  # single-table inheritance: its columns go to the parent's table
+        if kind == "name":
+            return name
+        if kind in ("computed", "dynamic"):
+            return "" if info.tablename_set or info.columns else None
+        if kind == "unset" and info.sqlmodel_table:
+            return info.node.name.lower()
+        if kind == "unset" and self._flask_model(info) and any(c.primary_key for c in self._all_columns(info)[0]):
             return _snake(info.node.name)
         return None
 
@@ -112,17 +194,23 @@ class _Tables(_Classes):
         (fides: ``class FidesBase:`` with a ``declared_attr`` ``__tablename__``, the ``cls=`` of
         ``declarative_base``), and maps nothing. A class decorated by a registry (``@reg.mapped``,
         ``@as_declarative()``) is declarative whatever its bases."""
+        return self._once("declarative", info, False, lambda: self._declarative(info, depth))
+
+    def _declarative(self, info: _Class, depth: int) -> bool:
         if any(_last(d) in _MAPPING_DECORATORS for d in info.node.decorator_list):
             return True
         for base in info.bases:
             if isinstance(base, str):
-                if base not in {"object", "?object", "builtins.object"}:
+                if base != "object" and not base.startswith("builtins."):
                     return True
             elif depth < 30 and self._may_be_declarative(base, depth + 1):
                 return True
         return False
 
     def _flask_model(self, info: _Class, depth: int = 0) -> bool:
+        return self._once("flask", info, False, lambda: self._flask(info, depth))
+
+    def _flask(self, info: _Class, depth: int) -> bool:
         for base in info.bases:
             if isinstance(base, str) and base.split(".")[-1] == "Model" and not base.startswith("?"):
                 return True
@@ -160,23 +248,21 @@ class _Tables(_Classes):
         columns, complete = self._all_columns(info)
         if own is None:
             assert parent is not None
-            # single-table inheritance: the subclass's columns live in the parent's table
+            # single-table inheritance: the subclass's columns, and those of mixins it adds (SQLAlchemy copies
+            # a mixin's column the parent does not have), live in the parent's table
             own = self._own_table(parent)
             if own is None:  # pragma: no cover - _mapped_parent returns a class with a table
                 return
-            columns = list(info.columns)
-            complete = info.readable
             if not columns and complete:
                 return
+        self.mapped.add(info.node.name)
         if own == "":
             self.app.unknown_names = True
             self._note(f"the table name of {info.node.name} is computed in a way migcheck cannot read: "
                        f"its columns count as unknown", info.module.path, info.node.lineno)
             return
         if not complete:
-            self._note(f"some columns of {info.node.name} ({own}) come from code migcheck cannot read (a base "
-                       f"class outside the project, or columns made in a loop): they count as unknown",
-                       info.module.path, info.node.lineno)
+            self._note(self._hidden_columns(info, own), info.module.path, info.node.lineno)
         self._add(own, info.node.name, info.module.path, info.node.lineno, columns, complete)
 
     def _map_table_call(self, module: _Module, call: ast.Call, owner: str, env: dict[str, str] | None = None) -> None:
@@ -340,10 +426,17 @@ def _string(module: _Module, node: ast.expr, env: dict[str, str]) -> str | None:
     return None
 
 
+def _declarative_root(info: _Class) -> bool:
+    """The declarative base itself (``class Base(DeclarativeBase)``, ``@as_declarative()``): it gives its
+    subclasses their metadata (and maybe a ``declared_attr`` ``__tablename__``) and maps nothing."""
+    return any(_last(d) in {"as_declarative", "as_declarative_base"} for d in info.node.decorator_list) \
+        or any(_last(b) in {"DeclarativeBase", "DeclarativeBaseNoMeta"} for b in info.node.bases)
+
+
 def _is_known_root(base: str) -> bool:
     tail = base.split(".")[-1]
     return tail in _PLAIN_BASES or base.startswith(("sqlalchemy.", "sqlmodel.", "flask_sqlalchemy.", "typing.",
-                                                    "enum.", "abc.", "pydantic."))
+                                                    "enum.", "abc.", "pydantic.", "builtins."))
 
 
 def _snake(name: str) -> str:
