@@ -152,6 +152,12 @@ def _squash(text: object) -> str:
     return " ".join(str(text or "").split())
 
 
+def _squashed(value: object) -> bool:
+    """``value`` is already what ``_squash`` makes of it (most catalog values: no tab, newline or double space)."""
+    return (type(value) is str and value.isprintable() and "  " not in value
+            and value[:1] != " " and value[-1:] != " ")
+
+
 #: (kind, table or NULL, qualified name, definition) for everything the inspector is not asked on PostgreSQL.
 #: Names in the current schema are unqualified, others carry their schema, as the inspector's keys do.
 #: Functions are read from ``oid >= 16384`` (FirstNormalObjectId: every object made after initdb has
@@ -226,9 +232,12 @@ SELECT 'sequence', NULL, r.qual,
        format_type(s.seqtypid, NULL) || ' START ' || s.seqstart || ' INCREMENT ' || s.seqincrement
        || ' MIN ' || s.seqmin || ' MAX ' || s.seqmax || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END
        || COALESCE(' OWNED BY ' || (
-           SELECT o.qual || '.' || a.attname FROM pg_depend d JOIN rel o ON o.oid = d.refobjid
+           SELECT CASE WHEN on_.nspname = current_schema() THEN '' ELSE on_.nspname || '.' END
+                  || o.relname || '.' || a.attname
+           FROM pg_depend d JOIN pg_class o ON o.oid = d.refobjid JOIN pg_namespace on_ ON on_.oid = o.relnamespace
            JOIN pg_attribute a ON a.attrelid = o.oid AND a.attnum = d.refobjsubid
            WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.deptype IN ('a', 'i')
+             AND on_.nspname NOT IN ('pg_catalog', 'information_schema') AND left(on_.nspname, 3) <> 'pg_'
            LIMIT 1), '')
 FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
 UNION ALL
@@ -258,7 +267,7 @@ def _postgres_catalog(snap: Snapshot, conn: Any, exclude: frozenset[str]) -> Non
     for kind, table, name, value in execute_prepared(conn, "snapshot", sql):
         if table is not None and table in exclude:
             continue
-        snap[f"{kind} {name}"] = _squash(value)
+        snap[f"{kind} {name}"] = value if _squashed(value) else _squash(value)
 
 
 def diff(before: Snapshot, after: Snapshot) -> list[Difference]:
