@@ -83,7 +83,7 @@ def execute_prepared(conn: Any, name: str, sql: str) -> list[Any]:
     pooled connection (remembered in the pool's per-connection ``info``). Inside a transaction
     the plain query runs: a failed PREPARE must not abort the caller's transaction. The
     ``EXECUTE`` goes through the driver's own cursor: its rows are plain tuples, without
-    SQLAlchemy's result objects (about 0.2 ms less per snapshot of 250 rows).
+    SQLAlchemy's result objects (about 0.15 ms less client CPU per snapshot of 250 rows).
     """
     record = conn.connection
     if conn.dialect.name != "postgresql" or not getattr(record.dbapi_connection, "autocommit", False):

@@ -152,12 +152,6 @@ def _squash(text: object) -> str:
     return " ".join(str(text or "").split())
 
 
-def _squashed(value: object) -> bool:
-    """``value`` is already what ``_squash`` makes of it (most catalog values: no tab, newline or double space)."""
-    return (type(value) is str and value.isprintable() and "  " not in value
-            and value[:1] != " " and value[-1:] != " ")
-
-
 #: (kind, table or NULL, qualified name, definition) for everything the inspector is not asked on PostgreSQL.
 #: Names in the current schema are unqualified, others carry their schema, as the inspector's keys do.
 #: Functions are read from ``oid >= 16384`` (FirstNormalObjectId: every object made after initdb has
@@ -274,7 +268,7 @@ def _postgres_catalog(snap: Snapshot, conn: Any, exclude: frozenset[str]) -> Non
     for kind, table, name, value in execute_prepared(conn, "snapshot", sql):
         if table is not None and table in exclude:
             continue
-        snap[f"{kind} {name}"] = value if _squashed(value) else _squash(value)
+        snap[f"{kind} {name}"] = _squash(value)
 
 
 def diff(before: Snapshot, after: Snapshot) -> list[Difference]:

@@ -102,7 +102,7 @@ class CycleState:
     ) -> None:
         rule = get_rule(rule_id)
         assert rule is not None
-        if migration.upgrade is None and migration.downgrade is None:  # loaded header-only
+        if not line and migration.upgrade is None and migration.downgrade is None:  # loaded header-only
             from migcheck.live.history import with_bodies
 
             with_bodies([migration])
