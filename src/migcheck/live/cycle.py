@@ -126,7 +126,7 @@ def verify(options: VerifyOptions) -> VerifyResult:
     from migcheck.live.provision import provision
     from migcheck.sources.envinfo import read_env
 
-    sources, migrations, graph = load_history(options.paths, allow_empty=True)
+    sources, migrations, graph = load_history(options.paths, allow_empty=True, bodies=False)
     async_note = None
     if options.db_url:
         options.db_url, async_note = _sync_driver(options.db_url)

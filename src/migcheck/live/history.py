@@ -20,11 +20,14 @@ from migcheck.vocabulary.revision import Migration
 
 
 def load_history(
-    paths: list[Path], allow_empty: bool = False
+    paths: list[Path], allow_empty: bool = False, bodies: bool = True
 ) -> tuple[Sources, list[Migration], RevisionGraph]:
     """Discovery and the revision graph, as lint builds them; a broken graph cannot be verified.
 
     An empty history is an error unless ``allow_empty`` (verify reports it as nothing to check).
+    ``bodies=False`` reads each file's header only: the graph needs no more, and what the
+    ``upgrade()``/``downgrade()`` bodies change (lint's extraction, SQL parsing included) is
+    read later by ``with_bodies``, only for the revisions that need it.
     """
     try:
         sources = discover(paths)
@@ -35,7 +38,7 @@ def load_history(
     migrations: list[Migration] = []
     for path in sources.python:
         try:
-            migration = load_python(path, "postgresql")
+            migration = load_python(path, "postgresql", extract=bodies)
         except LoadError as exc:
             raise LiveError(f"{display_path(exc.path)}:{exc.line}: {exc.message}") from None
         if migration is not None:
@@ -62,6 +65,23 @@ def load_history(
     if cycles:
         raise LiveError(f"the revision graph has a cycle ({' -> '.join(cycles[0])}); run `migcheck lint`")
     return sources, migrations, graph
+
+
+def with_bodies(migrations: list[Migration]) -> None:
+    """Read the ``upgrade()``/``downgrade()`` bodies of revisions loaded header-only, in place.
+
+    The objects stay the same (the graph holds them too); a file that changed or broke since
+    it was loaded keeps no bodies, as if it had none.
+    """
+    for migration in migrations:
+        if migration.upgrade is not None or migration.downgrade is not None or migration.origin != "python":
+            continue
+        try:
+            full = load_python(migration.path, "postgresql")
+        except (LoadError, OSError):
+            continue
+        if full is not None and full.revision == migration.revision:
+            migration.upgrade, migration.downgrade = full.upgrade, full.downgrade
 
 
 def _parents(graph: RevisionGraph, migration: Migration) -> list[str]:

@@ -102,6 +102,10 @@ class CycleState:
     ) -> None:
         rule = get_rule(rule_id)
         assert rule is not None
+        if not line and migration.upgrade is None and migration.downgrade is None:  # loaded header-only
+            from migcheck.live.history import with_bodies
+
+            with_bodies([migration])
         body = migration.upgrade if upgrade_side else migration.downgrade
         finding = Finding(
             rule=rule_id,
