@@ -16,7 +16,7 @@ from typing import Any
 from migcheck.extract.models.model import Application, AppView
 from migcheck.rules.autogen import APP_PROJECT_RULES
 from migcheck.rules.context import ProjectContext, RevisionContext
-from migcheck.rules.files import INVALID_MIGRATION_FILE
+from migcheck.rules.files import INVALID_MIGRATION_FILE, PYTHON2_MIGRATION_FILE
 from migcheck.rules.lookback import never_runs
 from migcheck.rules.registry import Hit, Rule, all_rules
 from migcheck.rules.rolling import ROLLING_RULES
@@ -282,6 +282,9 @@ def check(
             if scope.reports(error.path):
                 hit = Hit(error.message, line=error.line)
                 findings.append(_finding(invalid, settings, hit, error.path, None))
+    if PYTHON2_MIGRATION_FILE in enabled:
+        findings.extend(_finding(enabled[PYTHON2_MIGRATION_FILE], settings, _python2_hit(m), m.path, m.revision)
+                        for m in migrations if m.python2 is not None and scope.reports(m.path))
 
     graph = RevisionGraph.build([*migrations, *(context or [])])
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
@@ -505,6 +508,15 @@ def _check_migration(
                     finding.extra["table"] = target_table(change)
                     out.append(finding)
     return out
+
+
+def _python2_hit(migration: Migration) -> Hit:
+    """What is true of a Python 2 revision whichever interpreter the project runs."""
+    assert migration.python2 is not None
+    what = ", ".join(migration.python2.constructs)
+    return Hit(f"Python 2 syntax ({what}): Python 3 cannot load this file, so alembic fails on it unless the "
+               "project runs Python 2; migcheck read its header (revision, down_revision) and did not check "
+               "its operations", line=migration.python2.line)
 
 
 def _finding(rule: Rule, settings: Settings, hit: Hit, path: Path, revision: str | None) -> Finding:

@@ -63,7 +63,7 @@ from typing import Any
 from migcheck.vocabulary.version import VERSION
 
 #: Bumped when the layout of the cache itself changes.
-FORMAT = "3"
+FORMAT = "4"
 
 _ALLOWED_MODULES = {"migcheck.vocabulary.changes", "migcheck.vocabulary.revision"}
 _ALLOWED_PATHS = {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"}

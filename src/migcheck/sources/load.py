@@ -11,8 +11,18 @@ from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python import PythonExtractor
+from migcheck.extract.python.walk import is_trivial
 from migcheck.guard.readfile import UnreadableFile, read_regular, read_regular_stat
-from migcheck.vocabulary.revision import HeaderError, Migration, module_constants, read_header, read_imports
+from migcheck.sources.python2 import python3_tree
+from migcheck.vocabulary.revision import (
+    Body,
+    HeaderError,
+    Migration,
+    Python2Syntax,
+    module_constants,
+    read_header,
+    read_imports,
+)
 
 
 @dataclass
@@ -79,10 +89,15 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         # cookiecutter template under a linted repository root), never parsed nor reported as broken.
         # Python folds identifiers by NFKC (a full-width r, U+FF52, makes the same name), so the test does too.
         return None
+    python2: Python2Syntax | None = None
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
-        raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
+        rescued = python3_tree(source)
+        if rescued is None:
+            raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
+        tree, constructs = rescued
+        python2 = Python2Syntax(constructs, exc.lineno or 1)
     except ValueError as exc:  # null bytes
         raise LoadError(path, f"cannot parse file: {exc}") from None
     consts = module_constants(tree)
@@ -92,7 +107,10 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         raise LoadError(path, str(exc), exc.line) from None
     if header is None:
         return None
-    extractor = PythonExtractor(tree, consts, dialect) if extract else None
+    extractor = PythonExtractor(tree, consts, dialect) if extract and python2 is None else None
+    upgrade, downgrade = (extractor.body("upgrade"), extractor.body("downgrade")) if extractor else (None, None)
+    if python2 is not None and extract:
+        upgrade, downgrade = _unread_body(tree, "upgrade"), _unread_body(tree, "downgrade")
     return Migration(
         path=path,
         revision=header.revision,
@@ -103,11 +121,28 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         line=header.line,
         down_line=header.down_line,
         origin="python",
-        upgrade=extractor.body("upgrade") if extractor else None,
-        downgrade=extractor.body("downgrade") if extractor else None,
+        upgrade=upgrade,
+        downgrade=downgrade,
         source_lines=source.splitlines(),
         imports=read_imports(tree),
+        python2=python2,
     )
+
+
+def _unread_body(tree: ast.Module, name: str) -> Body | None:
+    """A function of a Python 2 revision: where it is, and opaque (what it changes was not read).
+
+    Opaque is how every fold already treats a body it cannot follow: the tables the file names are
+    *unknown* to the history, never "not created". The changes are not extracted from the rewritten
+    tree: its Python 3 spelling is only good enough to find the header.
+    """
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name),
+              None)
+    if fn is None:
+        return None
+    trivial = is_trivial(fn.body)  # ``pass`` reads the same in both
+    return Body(line=fn.lineno, trivial=trivial, opaque=not trivial,
+                raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
 
 
 def load_sql(path: Path, dialect: str) -> list[Migration]:
