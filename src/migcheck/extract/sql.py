@@ -457,6 +457,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         table = _table_name(tree.this) or "?"
         out: list[Change] = []
         for action in tree.args.get("actions") or []:
+            out.extend(_renamed_by_change(action, table, common))
             out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
             out.extend(_inline_constraints(action, table, render, common))
         return out
@@ -487,6 +488,20 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                 out.append(RawSQL(text=sql, keyword="SET", **common))
         return out
     return [RawSQL(text=sql, keyword=keyword, **common)]
+
+
+def _renamed_by_change(action: exp.Expression, table: str, common: dict[str, Any]) -> list[Change]:
+    """MySQL's ``CHANGE old new TYPE`` renames before it redefines: the rename, so that the history knows the
+    column under its new name (its type, its creation) and the rename rules see it. ``CHANGE c c TYPE``
+    renames nothing."""
+    from sqlglot import exp
+
+    if not isinstance(action, exp.ModifyColumn):
+        return []
+    old, new = _name(action.args.get("rename_from")), _name(action.this.this) if action.this is not None else None
+    if not old or not new or old.lower() == new.lower():
+        return []
+    return [RenameColumn(table=table, column=old, new_name=new, **common)]
 
 
 def _alter_action(
