@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_cli
+from migcheck.sources import parallel
 from migcheck.sources.load import LoadError, load_python
 from migcheck.sources.python2 import python3_tree
 
@@ -129,3 +130,16 @@ def test_a_python2_revision_that_names_the_table_makes_its_history_uncertain(tmp
             text = text.replace("print 'dropping users'", "print 'x'").replace('op.drop_table("users")', "pass")
         (twin / path.name).write_text(text, encoding="utf-8")
     assert _findings(twin, *args) == []
+
+
+def test_a_python2_revision_comes_back_from_the_cache_the_same(_private_cache: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second run reads the revision from the cache: the same warning, the same whole graph."""
+    monkeypatch.setattr(parallel, "CACHE_MIN_FILES", 1)  # the cache skips a handful of files otherwise
+    args = ("lint", RULE_CASE, "--format", "json", "--no-config", "--fail-on", "never")
+    first = run_cli(*args)
+    assert any(p.is_file() for p in _private_cache.rglob("*"))
+    second = run_cli(*args)
+    assert first.json()["findings"] == second.json()["findings"]
+    assert "python2-migration-file" in {f["rule"] for f in second.json()["findings"]}
+    assert "missing-down-revision" not in {f["rule"] for f in second.json()["findings"]}

@@ -63,7 +63,7 @@ from typing import Any
 from migcheck.vocabulary.version import VERSION
 
 #: Bumped when the layout of the cache itself changes.
-FORMAT = "4"
+FORMAT = "3"
 
 _ALLOWED_MODULES = {"migcheck.vocabulary.changes", "migcheck.vocabulary.revision"}
 _ALLOWED_PATHS = {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"}
