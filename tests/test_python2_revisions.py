@@ -143,3 +143,23 @@ def test_a_python2_revision_comes_back_from_the_cache_the_same(_private_cache: P
     assert first.json()["findings"] == second.json()["findings"]
     assert "python2-migration-file" in {f["rule"] for f in second.json()["findings"]}
     assert "missing-down-revision" not in {f["rule"] for f in second.json()["findings"]}
+
+
+def test_the_history_does_not_speak_past_an_unread_python2_revision_that_names_the_table(tmp_path: Path) -> None:
+    """a1 makes users.name NOT NULL, b2 (Python 2, unread) may change it: c3's finding does not claim "so its
+    history says". The twin: a Python 2 revision that never names users leaves the history's word standing."""
+    lookback = FIXTURES / "python2" / "lookback"
+    args = ("--select", "alter-column-without-existing-type", "--dialect", "mysql")
+    [finding] = _findings(lookback, *args)
+    assert "a NOT NULL column silently becomes NULL" in str(finding["message"])
+    assert "so its history says" not in str(finding["message"])
+    twin = tmp_path / "versions"
+    twin.mkdir()
+    for path in (lookback / "versions").iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "b2_python2.py":
+            text = text.replace("users.name", "x").replace(
+                'op.alter_column("users", "name", existing_type=sa.String(40), nullable=True)', "pass")
+        (twin / path.name).write_text(text, encoding="utf-8")
+    [finding] = _findings(twin, *args)
+    assert "the column is NOT NULL (so its history says)" in str(finding["message"])

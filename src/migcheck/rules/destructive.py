@@ -70,8 +70,8 @@ def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
                  if isinstance(c, RenameTable) and c.new_name.lower() == dropped), None)
     if copy is None or copy == dropped:
         return False
-    return any((isinstance(c, CreateTable) and c.table.lower() == copy and bool(c.sql)
-                and re.search(rf"\bAS\s*\(?\s*SELECT\b.*\bFROM\s+\"?{re.escape(dropped)}\"?\b", c.sql, re.I | re.S))
+    copied = re.compile(rf"\bAS\s*\(?\s*SELECT\b.*\bFROM\s+\"?{re.escape(dropped)}\"?\b", re.I | re.S)
+    return any((isinstance(c, CreateTable) and c.table.lower() == copy and copied.search(c.sql or "") is not None)
                or (isinstance(c, DataChange) and c.action == "insert" and (c.table or "").lower() == copy
                    and _reads(c, dropped))
                for c in changes[:index])

@@ -187,6 +187,9 @@ def _column_history(
             if outcome is _ABSENT:
                 break
             assert isinstance(outcome, tuple)
+            if cursor[0] == 0 and index is not None and index.unread \
+                    and index.unread_mention(ctx.migration.revision, cursor[1], name_table):
+                return None  # a Python 2 revision since then, not read, names the table: the history does not say
             if len(outcome) == 1:
                 return outcome[0]
             frames.append((outcome[0], outcome[1], _column_events(ctx, own, index, outcome[0], outcome[1], cursor)))
