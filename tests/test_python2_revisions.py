@@ -1,8 +1,9 @@
-"""Revision files in Python 2 syntax (held-out-6, sync-engine): read from their header, the graph kept whole.
+"""Revision files in Python 2 syntax (held-out-6, sync-engine): read through a Python 3 rewrite, the graph whole.
 
 Before, each became an ``invalid-migration-file`` error, its id was lost, its children got
 ``missing-down-revision`` and the history after it was not folded (columns added later were reported as
-never created). Now the file is one ``python2-migration-file`` warning, its operations unknown.
+never created). Now the file is one ``python2-migration-file`` warning; its header and changes count for
+the history, and no rule checks the revision itself.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ def test_children_of_a_python2_revision_keep_their_parent() -> None:
         ("python2-migration-file", "b2_python2.py", 10, "warning")]
     message = str(findings[0]["message"])
     assert message.startswith("Python 2 syntax (print statement, `except E, e:`): Python 3 cannot load this file")
-    assert "did not check its operations" in message
+    assert "checked none of its operations" in message
 
 
 def test_the_history_after_a_python2_revision_is_folded() -> None:
-    """0003 (child of the Python 2 0002) adds nickname; 0002 adds phone unread: neither is "never created",
-    while the invoices table no revision names still is (the bad twin)."""
+    """0003 (child of the Python 2 0002) adds nickname; 0002 adds phone: neither is "never created", while the
+    invoices table no revision creates still is (the bad twin)."""
     findings = _findings(PROJECT, "--select", "model-not-in-migrations,python2-migration-file,"
                          "missing-down-revision,invalid-migration-file")
     got = sorted((f["rule"], Path(str(f["path"])).name, f["line"]) for f in findings)
@@ -53,13 +54,13 @@ def test_a_python2_warning_fails_only_at_warning_level() -> None:
 
 
 def test_header_only_loading_reads_python2_too(tmp_path: Path) -> None:
-    """The header-only path (baselines, --base) and the full one agree; the bodies are opaque, not empty."""
+    """The header-only path (baselines, --base) and the full one agree; the changes are read for the history."""
     path = RULE_CASE / "versions" / "b2_python2.py"
     header = load_python(path, "postgresql", extract=False)
     full = load_python(path, "postgresql")
     assert header is not None and full is not None
     assert (header.revision, header.down_revisions) == (full.revision, full.down_revisions) == ("b2", ("a1",))
-    assert full.upgrade is not None and full.upgrade.opaque and not full.upgrade.changes
+    assert full.upgrade is not None and [type(c).__name__ for c in full.upgrade_changes] == ["AddColumn"]
     assert full.python2 is not None and full.python2.line == 10
 
 
@@ -114,10 +115,10 @@ def test_lines_stay_where_they_were() -> None:
     assert lines == {"revision": 2, "down_revision": 5}
 
 
-def test_a_python2_revision_that_names_the_table_makes_its_history_uncertain(tmp_path: Path) -> None:
+def test_the_changes_of_a_python2_revision_count_in_the_history(tmp_path: Path) -> None:
     """c3 guards CREATE TABLE users + ADD COLUMN in a try: the history says users exists, so the CREATE fails
-    and the ADD COLUMN never runs (lookback.never_runs), unless an unread Python 2 revision names users (b2
-    may drop it). The twin: a Python 2 revision that never names users leaves the history certain."""
+    and the ADD COLUMN never runs (lookback.never_runs), unless the Python 2 revision b2 dropped users, which
+    the history must know. The twin: a Python 2 revision that leaves users alone."""
     guarded = FIXTURES / "python2" / "guarded"
     args = ("--select", "add-not-null-column-without-default", "--dialect", "postgresql")
     got = [(Path(str(f["path"])).name, f["line"]) for f in _findings(guarded, *args)]
@@ -145,21 +146,26 @@ def test_a_python2_revision_comes_back_from_the_cache_the_same(_private_cache: P
     assert "missing-down-revision" not in {f["rule"] for f in second.json()["findings"]}
 
 
-def test_the_history_does_not_speak_past_an_unread_python2_revision_that_names_the_table(tmp_path: Path) -> None:
-    """a1 makes users.name NOT NULL, b2 (Python 2, unread) may change it: c3's finding does not claim "so its
-    history says". The twin: a Python 2 revision that never names users leaves the history's word standing."""
+def test_what_a_python2_revision_changes_is_what_the_history_says(tmp_path: Path) -> None:
+    """a1 makes users.name NOT NULL, b2 (Python 2) makes it nullable: c3 restating the column without
+    existing_nullable loses nothing, and the history knows it. The twin: b2 leaves users alone, so the
+    history says NOT NULL, and c3 is reported."""
     lookback = FIXTURES / "python2" / "lookback"
     args = ("--select", "alter-column-without-existing-type", "--dialect", "mysql")
-    [finding] = _findings(lookback, *args)
-    assert "a NOT NULL column silently becomes NULL" in str(finding["message"])
-    assert "so its history says" not in str(finding["message"])
+    assert _findings(lookback, *args) == []
     twin = tmp_path / "versions"
     twin.mkdir()
     for path in (lookback / "versions").iterdir():
         text = path.read_text(encoding="utf-8")
         if path.name == "b2_python2.py":
-            text = text.replace("users.name", "x").replace(
+            text = text.replace(
                 'op.alter_column("users", "name", existing_type=sa.String(40), nullable=True)', "pass")
         (twin / path.name).write_text(text, encoding="utf-8")
     [finding] = _findings(twin, *args)
     assert "the column is NOT NULL (so its history says)" in str(finding["message"])
+
+
+def test_a_python2_revision_is_not_checked_itself() -> None:
+    """b2 drops a table (drop-table if it were checked): its only finding is the one that says it is not."""
+    findings = _findings(FIXTURES / "python2" / "guarded", "--dialect", "postgresql")
+    assert [f["rule"] for f in findings if Path(str(f["path"])).name == "b2_python2.py"] == ["python2-migration-file"]

@@ -13,5 +13,5 @@ PYTHON2_MIGRATION_FILE = engine_rule(
     "python2-migration-file",
     severity=Severity.WARNING,
     family="files",
-    summary="A revision in Python 2 syntax (`print 'x'`): Python 3 cannot load it, and its operations go unchecked.",
+    summary="A revision in Python 2 syntax (`print 'x'`): Python 3 cannot load it; read for the history, not checked.",
 ).id

@@ -19,7 +19,6 @@ the semantics); tests compare both on generated histories.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterator
@@ -114,20 +113,6 @@ class HistoryIndex:
     newest_column_created: dict[tuple[str, str], int] = field(default_factory=dict)
     #: Revisions caught in a cycle come first (positions below this), outside the topological order.
     cyclic: int = 0
-    #: Positions of the revisions read from their header only (Python 2 files): what they change is unknown.
-    unread: tuple[int, ...] = ()
-
-    def unread_mention(self, revision: str, after: int, table: str) -> bool:
-        """Whether an ancestor of ``revision`` newer than position ``after`` was not read (Python 2) and names
-        ``table``: it may have changed anything about it since."""
-        bits = self.ancestor_bits.get(revision, 0)
-        pattern: re.Pattern[str] | None = None
-        for pos in self.unread:
-            if pos > after and bits >> pos & 1:
-                pattern = pattern or re.compile(rf"(?<![\w$]){re.escape(table)}(?![\w$])", re.I)
-                if any(pattern.search(line) for line in self.by_position[pos].source_lines):
-                    return True
-        return False
 
     @classmethod
     def of(cls, graph: RevisionGraph) -> HistoryIndex:
@@ -180,7 +165,7 @@ class HistoryIndex:
                         not_null_checks[(change.table.lower(), checked.lower())].add(key, migration, change)
         return cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),
                    dict(by_constraint), dict(not_null_checks), created_table, renamed_to, column_created,
-                   len(cyclic), tuple(pos for pos, m in enumerate(by_position) if m.python2 is not None))
+                   len(cyclic))
 
     @staticmethod
     def _ancestors(graph: RevisionGraph, migration: Migration, position: dict[str, int],

@@ -187,9 +187,6 @@ def _column_history(
             if outcome is _ABSENT:
                 break
             assert isinstance(outcome, tuple)
-            if cursor[0] == 0 and index is not None and index.unread \
-                    and index.unread_mention(ctx.migration.revision, cursor[1], name_table):
-                return None  # a Python 2 revision since then, not read, names the table: the history does not say
             if len(outcome) == 1:
                 return outcome[0]
             frames.append((outcome[0], outcome[1], _column_events(ctx, own, index, outcome[0], outcome[1], cursor)))
@@ -308,12 +305,7 @@ def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
     under an ``if`` (``if x: op.add_column(...)`` may never have run), none has a table known only at run
     time (``op.execute("DROP TABLE " + name)``, read as ``{…}``), and no SQL migcheck could not read names it or is unknown
     (its text only known at run time). Then "it already exists" is a fact, not a guess; otherwise a guarded
-    step may succeed and the rest of its ``try`` run. Walks the history once, only for guarded steps. A Python 2
-    revision's operations are not read (``Migration.python2``): one that names the table may have done anything
-    to it."""
-    mention = re.compile(rf"(?<![\w$]){re.escape(table)}(?![\w$])", re.I)
-    if any(m.python2 is not None and any(mention.search(line) for line in m.source_lines) for m in ancestors(ctx)):
-        return False
+    step may succeed and the rest of its ``try`` run. Walks the history once, only for guarded steps."""
     for c in earlier(ctx, change):
         if isinstance(c, RawSQL):
             if not c.understood and (c.text is None or table.lower() in c.text.lower()):

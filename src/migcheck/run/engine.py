@@ -301,7 +301,7 @@ def check(
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
             focus={m.path.resolve() for m in group} if context else None,
         ))
-    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m) and m.python2 is None]
 
     for rule_id, hit in scope.extra_hits(migrations):
         if rule_id in enabled:
@@ -370,7 +370,8 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
             if hit.path is None or scope.reports(hit.path):
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
-    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    # A Python 2 revision (python2-migration-file) is read for the history, never checked itself.
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m) and m.python2 is None]
     project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app, in_scope=linted,
                              env_reported=env.path is not None and scope.reports(env.path))
     for rule in rules["project"]:
@@ -515,7 +516,8 @@ def _python2_hit(migration: Migration) -> Hit:
     assert migration.python2 is not None
     what = ", ".join(migration.python2.constructs)
     return Hit(f"Python 2 syntax ({what}): Python 3 cannot load this file, so alembic fails on it unless the "
-               "project runs Python 2; migcheck read its header (revision, down_revision) and did not check "
+               "project runs Python 2; migcheck read it through a Python 3 spelling of these constructs, so its "
+               "place in the history and its changes count for the revisions after it, but checked none of "
                "its operations", line=migration.python2.line)
 
 

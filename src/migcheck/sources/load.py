@@ -11,11 +11,9 @@ from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python import PythonExtractor
-from migcheck.extract.python.walk import is_trivial
 from migcheck.guard.readfile import UnreadableFile, read_regular, read_regular_stat
 from migcheck.sources.python2 import python3_tree
 from migcheck.vocabulary.revision import (
-    Body,
     HeaderError,
     Migration,
     Python2Syntax,
@@ -107,10 +105,8 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         raise LoadError(path, str(exc), exc.line) from None
     if header is None:
         return None
-    extractor = PythonExtractor(tree, consts, dialect) if extract and python2 is None else None
+    extractor = PythonExtractor(tree, consts, dialect) if extract else None
     upgrade, downgrade = (extractor.body("upgrade"), extractor.body("downgrade")) if extractor else (None, None)
-    if python2 is not None and extract:
-        upgrade, downgrade = _unread_body(tree, "upgrade"), _unread_body(tree, "downgrade")
     return Migration(
         path=path,
         revision=header.revision,
@@ -127,22 +123,6 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         imports=read_imports(tree),
         python2=python2,
     )
-
-
-def _unread_body(tree: ast.Module, name: str) -> Body | None:
-    """A function of a Python 2 revision: where it is, and opaque (what it changes was not read).
-
-    Opaque is how every fold already treats a body it cannot follow: the tables the file names are
-    *unknown* to the history, never "not created". The changes are not extracted from the rewritten
-    tree: its Python 3 spelling is only good enough to find the header.
-    """
-    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name),
-              None)
-    if fn is None:
-        return None
-    trivial = is_trivial(fn.body)  # ``pass`` reads the same in both
-    return Body(line=fn.lineno, trivial=trivial, opaque=not trivial,
-                raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
 
 
 def load_sql(path: Path, dialect: str) -> list[Migration]:

@@ -4,10 +4,12 @@ Projects that ran on Python 2.7 keep their old revisions (``print 'done'``, ``ex
 parser rejects them, but Alembic under the project's own interpreter loads them, so their ``revision``
 and ``down_revision`` are real: losing them would break the graph (every child "missing" its parent) and
 the history after them. ``tokenize`` reads Python 2 source fine; here the Python-2-only constructs are
-rewritten token by token into Python 3 spellings of the same shape, on the same lines, and the result is
-parsed. When that parses, the file is Python 2 and its header is read from the rewritten tree; when it
-does not, the file has a genuine syntax error and is reported as one. Nothing is executed, and the
-rewritten text is only parsed, never shown.
+rewritten token by token into Python 3 spellings of the same meaning for what migcheck reads (a print
+statement becomes a call, ``0777`` ``0o777``), on the same lines, and the result is parsed. When that
+parses, the file is Python 2: its header and its changes are read from the rewritten tree, for the graph
+and the history (the revision itself is not checked: ``python2-migration-file``); when it does not, the
+file has a genuine syntax error and is reported as one. Nothing is executed, and the rewritten text is
+only parsed, never shown.
 """
 
 from __future__ import annotations
