@@ -307,17 +307,18 @@ def _broken_if_null(ctx: RevisionContext, change: DataChange, table: str, column
 
 
 def _filled_before(ctx: RevisionContext, change: DataChange, table: str, column: str) -> bool:
-    """An earlier statement of the same function set ``column`` in every row of ``table`` (an UPDATE whose
-    WHERE bounds nothing, run once): the rows still NULL are those the fill found no value for (koschei
-    3532a68d11c9: UPDATE dependency SET build_id = (SELECT ...), then DELETE ... WHERE build_id IS NULL
-    removes the orphans), not every row of a column nobody filled yet."""
+    """An earlier statement of the same function set ``column`` in every row of ``table`` where it was NULL (an
+    UPDATE without WHERE, or whose WHERE is only ``column IS NULL``, run once): the rows still NULL are those
+    the fill found no value for (koschei 3532a68d11c9: UPDATE dependency SET build_id = (SELECT ...), then
+    DELETE ... WHERE build_id IS NULL removes the orphans), not every row of a column nobody filled yet. A
+    WHERE that tests anything else (``a IS NULL AND b IS NOT NULL``) may leave NULL rows unfilled."""
     changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     for c in changes:
         if c is change:
             return False
         if isinstance(c, DataChange) and c.action == "update" and (c.table or "").lower() == table \
                 and column.lower() in c.sets and c.row_loop is None and not c.conditional \
-                and (not c.has_where or c.unbounded_where is not None):
+                and (c.has_where is False or [col.lower() for _, col in c.null_tests] == [column.lower()]):
             return True
     return False
 
