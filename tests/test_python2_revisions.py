@@ -169,3 +169,19 @@ def test_a_python2_revision_is_not_checked_itself() -> None:
     """b2 drops a table (drop-table if it were checked): its only finding is the one that says it is not."""
     findings = _findings(FIXTURES / "python2" / "guarded", "--dialect", "postgresql")
     assert [f["rule"] for f in findings if Path(str(f["path"])).name == "b2_python2.py"] == ["python2-migration-file"]
+
+
+def test_an_inline_comment_silences_the_python2_warning_and_others_are_left_alone(tmp_path: Path) -> None:
+    """In a Python 2 revision a comment for python2-migration-file works; one for a rule that did not run
+    there is neither used nor reported as unused."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for path in (RULE_CASE / "versions").iterdir():
+        text = path.read_text(encoding="utf-8").replace(
+            "# expect: python2-migration-file", "# migcheck: ignore[python2-migration-file] -- a Python 2.7 project")
+        text = text.replace('        op.drop_column("users", "age")',
+                            '        op.drop_column("users", "age")  # migcheck: ignore[drop-column] -- not run here')
+        (versions / path.name).write_text(text, encoding="utf-8")
+    findings = _findings(tmp_path)
+    assert [(f["rule"], f["suppressed"]) for f in findings if Path(str(f["path"])).name == "b2_python2.py"] == [
+        ("python2-migration-file", True)]

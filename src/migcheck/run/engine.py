@@ -6,6 +6,7 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from collections.abc import Iterable
@@ -310,7 +311,8 @@ def check(
     if settings.table_stats is not None:
         apply_table_sizes(findings, linted, graph, sources.notes, settings)
     in_pr = scope.pull_request is not None
-    findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr))
+    python2 = [m for m in migrations if m.python2 is not None and scope.lints(m)]
+    findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr, python2=python2))
     findings.sort(key=Finding.sort_key)
     rolling_safe = None
     if app is not None and app.base is not None:
@@ -451,17 +453,25 @@ def thresholds(settings: Settings) -> Any:
 
 
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
-              pull_request: bool) -> list[Finding]:
-    """Mark findings covered by inline comments; return the findings about the comments themselves."""
+              pull_request: bool, python2: list[Migration] | None = None) -> list[Finding]:
+    """Mark findings covered by inline comments; return the findings about the comments themselves.
+
+    In a Python 2 revision (not checked) only the comments naming ``python2-migration-file`` count: the
+    others are for rules that did not run there, neither used nor unused."""
     from migcheck.rules.history import PR_RULES
     from migcheck.rules.live import LINT_SKIPS_UNUSED
 
-    display = {id(m): display_path(m.path) for m in linted}
+    python2 = python2 or []
+    display = {id(m): display_path(m.path) for m in [*linted, *python2]}
     # A comment for a rule that verify reports is verify's to use: lint cannot call it unused.
     active = {r for r in enabled if (pull_request or r not in PR_RULES) and r not in LINT_SKIPS_UNUSED}
+    directives = suppress.suppressions_for(linted, display)
+    for path, found in suppress.suppressions_for(python2, display).items():
+        directives[path] = [dataclasses.replace(d, rules=(PYTHON2_MIGRATION_FILE,)) for d in found
+                            if PYTHON2_MIGRATION_FILE in d.rules]
     return suppress.apply(
         findings,
-        suppress.suppressions_for(linted, display),
+        directives,
         active_rules=active,
         known_rules=[r.id for r in all_rules()],
         require_reason=settings.require_reason,
