@@ -310,10 +310,12 @@ def test_downgrade_not_inverse_understands_conventions_swaps_and_repairs() -> No
     # a column replaced under its own name, also through batch_op (0005), a CHECK that goes with its
     # column (0006), an INVALID index dropped if_exists and built again (0007).
     # Reported: a downgrade that drops some other constraint (0003), and a different index under
-    # the same name that the downgrade never restores (0008).
-    assert where(found) == [("0003_weight_check.py", 9), ("0008_phase_index_wider.py", 11),
-                            ("0008_phase_index_wider.py", 12)]
+    # the same name that the downgrade never restores (0008): once, at the re-create, as a redefinition
+    # (held-out-6 #46: neither "missing after the downgrade" nor "already exists" on a re-run is true).
+    assert where(found) == [("0003_weight_check.py", 9), ("0008_phase_index_wider.py", 12)]
     assert "adds constraint weight_positive on parcels" in found[0]["message"]
+    assert "redefines index ix_parcels_phase (drops it at line 11 and creates it again)" in found[1]["message"]
+    assert "does not restore its old definition" in found[1]["message"]
 
 
 def test_drop_index_beside_an_access_exclusive_change_of_the_same_table_is_not_reported() -> None:

@@ -58,6 +58,7 @@ PYTHON_ONLY: dict[str, str] = {
     "multiple-heads": "heads are found in the graph of .py revision files",
     "revision-cycle": "the cycle runs through the down_revision of .py revision files",
     "invalid-migration-file": "a .py revision that cannot be read",
+    "python2-migration-file": "Python 2 syntax exists only in .py revision files",
 }
 
 RULE_IDS = [r.id for r in all_rules()]

@@ -317,6 +317,14 @@ def null_tests_of(tree: exp.Expression) -> tuple[tuple[tuple[str, ...], str], ..
         return ()
 
 
+def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
+    """The columns an UPDATE's SET assigns, lower case."""
+    from sqlglot import exp
+
+    return tuple(item.this.name.lower() for item in tree.expressions
+                 if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name)
+
+
 def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:
     """alias (or name) -> table name of the tables a SELECT/UPDATE/DELETE reads rows of directly."""
     from sqlglot import exp
@@ -358,7 +366,11 @@ def _unbounded_predicate(node: object, delete: bool = False) -> bool:
         return False  # DELETE ... WHERE key NOT IN (SELECT id FROM parent): the orphans only
     if isinstance(node, exp.Connector):
         return _unbounded_predicate(node.this, delete) and _unbounded_predicate(node.expression, delete)
-    if isinstance(node, exp.Is | exp.Boolean):
+    if isinstance(node, exp.Is):
+        # col IS NULL tests NULL-ness; f(col, 'x') IS NOT NULL (array_position(caps, 'admin')) selects rows
+        # by their data: a test with a constant in it is a data predicate, not a NULL-ness one
+        return node.this.find(exp.Literal) is None
+    if isinstance(node, exp.Boolean):
         return True
     if isinstance(node, exp.EQ):
         return all(isinstance(side, exp.Literal) for side in (node.this, node.expression))
@@ -457,6 +469,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         table = _table_name(tree.this) or "?"
         out: list[Change] = []
         for action in tree.args.get("actions") or []:
+            out.extend(_renamed_by_change(action, table, common))
             out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
             out.extend(_inline_constraints(action, table, render, common))
         return out
@@ -464,7 +477,8 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         return [
             DataChange(
                 action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
-                unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree), **common
+                unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
+                sets=_set_columns(tree), **common
             )
         ]
     if isinstance(tree, exp.Delete):
@@ -487,6 +501,20 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                 out.append(RawSQL(text=sql, keyword="SET", **common))
         return out
     return [RawSQL(text=sql, keyword=keyword, **common)]
+
+
+def _renamed_by_change(action: exp.Expression, table: str, common: dict[str, Any]) -> list[Change]:
+    """MySQL's ``CHANGE old new TYPE`` renames before it redefines: the rename, so that the history knows the
+    column under its new name (its type, its creation) and the rename rules see it. ``CHANGE c c TYPE``
+    renames nothing."""
+    from sqlglot import exp
+
+    if not isinstance(action, exp.ModifyColumn):
+        return []
+    old, new = _name(action.args.get("rename_from")), _name(action.this.this) if action.this is not None else None
+    if not old or not new or old.lower() == new.lower():
+        return []
+    return [RenameColumn(table=table, column=old, new_name=new, **common)]
 
 
 def _alter_action(

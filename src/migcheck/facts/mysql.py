@@ -75,6 +75,7 @@ _ALIASES = {
     "datetime": "datetime", "timestamp": "timestamp", "integer": "int", "biginteger": "bigint",
     "smallinteger": "smallint", "boolean": "tinyint", "largebinary": "blob", "numeric": "decimal",
 }
+_INTEGERS = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint"})
 _TYPE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.S)
 _CHARSET_WORDS = ("charset", "collation", "national")
 
@@ -116,7 +117,10 @@ def stored_mysql_type(t: MyType) -> MyType:
     """``TEXT(65535)`` is stored as MEDIUMTEXT under utf8mb4 (65,535 characters of up to 4 bytes each do
     not fit TEXT's 65,535 bytes; TEXT under latin1), ``BLOB(300)`` as BLOB: the type MySQL/MariaDB really
     create (checked on MariaDB 10.11 in test_mysql_ddl_live.py). A charset not given is utf8mb4, the
-    default of MySQL 8.0 and MariaDB 10.6+ tables, as for VARCHAR."""
+    default of MySQL 8.0 and MariaDB 10.6+ tables, as for VARCHAR. An integer's display width (``INT(11)``)
+    is not stored in the rows: ``INT(11)`` is ``INT`` (MODIFY a INT(10) to INT(11) runs INSTANT on MariaDB 10.11)."""
+    if t.name in _INTEGERS:
+        return MyType(t.name, (), t.charset, t.text)
     if t.name not in {"text", "blob"} or len(t.params) != 1:
         return t
     charset = next((v.partition("=")[2].lower() for v in (t.charset or "").split(",")

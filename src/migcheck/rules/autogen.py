@@ -86,7 +86,24 @@ def _same_shape(old: dict[str, str | None], new: CreateTable) -> bool:
     return all(same_type(old[name], created[name]) is True for name in old)
 
 
-def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchema, phase: str) -> Iterator[Hit]:
+def _replacements(changes: list[Change]) -> set[tuple[str, str]]:
+    """(dropped, added) of every table dropped and table created, and of every column dropped and column added
+    to the same table (``"table.column"``), in ``changes``: the pairs a drop + add could be."""
+    tables_dropped = {c.table.lower() for c in changes if isinstance(c, DropTable)}
+    tables_made = {c.table.lower() for c in changes if isinstance(c, CreateTable)}
+    cols_dropped = {f"{c.table}.{c.column}".lower() for c in changes if isinstance(c, DropColumn)}
+    cols_added = {f"{c.table}.{c.column.name}".lower() for c in changes if isinstance(c, AddColumn) and c.column.name}
+    return {(d, a) for d in tables_dropped for a in tables_made} | \
+        {(d, a) for d in cols_dropped for a in cols_added if d.split(".")[0] == a.split(".")[0]}
+
+
+def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchema, phase: str,
+                 mirrored: frozenset[tuple[str, str]] = frozenset(),
+                 found: set[tuple[str, str]] | None = None) -> Iterator[Hit]:
+    """``mirrored``: (dropped, added) pairs of the downgrade that undo a replacement the upgrade made and that
+    was not judged a rename there: the inverse of a replacement is no rename either. ``found`` collects the
+    (dropped, added) pairs reported."""
+    found = set() if found is None else found
     created = [c for c in changes if isinstance(c, CreateTable)]
     used: set[int] = set()
     for drop in changes:
@@ -96,11 +113,13 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
             if shape is None or schema.table_status(drop.table) != "built":
                 continue
             twins = [c for c in created if id(c) not in used and c.table.lower() != drop.table.lower()
-                     and c.table.lower() not in schema.tables and _same_shape(shape, c)]
+                     and c.table.lower() not in schema.tables and _same_shape(shape, c)
+                     and (drop.table.lower(), c.table.lower()) not in mirrored]
             if len(twins) != 1:
                 continue
             twin = twins[0]
             used.add(id(twin))
+            found.add((drop.table.lower(), twin.table.lower()))
             cols = ", ".join(sorted(shape))
             yield Hit(
                 f"table {drop.table} is dropped and table {twin.table} is created with the same columns ({cols}) "
@@ -123,7 +142,9 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                       and a.column.name and a.column.name.lower() != drop.column.lower()
                       and schema.column(a.table, a.column.name) is None
                       and same_type(old.type, a.column.type) is True
-                      and not _point_elsewhere(old.references, _references(changes, a))]
+                      and not _point_elsewhere(old.references, _references(changes, a))
+                      and (f"{drop.table}.{drop.column}".lower(), f"{a.table}.{a.column.name}".lower())
+                      not in mirrored]
         if len(candidates) > 1:
             candidates = [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
         if len(candidates) != 1 or not _looks_renamed(ctx, changes, drop, candidates[0], old):
@@ -131,6 +152,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         add = candidates[0]
         used.add(id(add))
         assert add.column.name is not None
+        found.add((f"{drop.table}.{drop.column}".lower(), f"{add.table}.{add.column.name}".lower()))
         yield Hit(
             f"column {drop.table}.{drop.column} is dropped and {drop.table}.{add.column.name} of the same type "
             f"({add.column.type}) is added in the same {phase}: this is a rename that autogenerate wrote as drop "
@@ -192,12 +214,14 @@ def rename_as_drop_and_add(ctx: RevisionContext) -> Iterator[Hit]:
     if not _pairs(upgrade) and not _pairs(downgrade):
         return
     schema = _before(ctx)
+    renamed_up: set[tuple[str, str]] = set()
     if _pairs(upgrade):
-        yield from _rename_hits(ctx, upgrade, schema, "upgrade")
+        yield from _rename_hits(ctx, upgrade, schema, "upgrade", found=renamed_up)
     if _pairs(downgrade):
         for change in upgrade:
             schema.apply(change, ctx.migration.path)
-        yield from _rename_hits(ctx, downgrade, schema, "downgrade")
+        mirrored = frozenset((added, dropped) for dropped, added in _replacements(upgrade) - renamed_up)
+        yield from _rename_hits(ctx, downgrade, schema, "downgrade", mirrored)
 
 
 def has_drop_and_add(migration: Migration) -> bool:

@@ -176,10 +176,11 @@ def _application_calls(migration: Migration) -> list[str]:
     """The statement-level calls of ``upgrade()`` into the application's own code (helpers migcheck
     cannot follow), as text: a table they name counts as unknown. Calls nested in op.* arguments
     (column types such as ``app.types.GUID()``) change no table."""
+    source = "\n".join(migration.source_lines)
     try:
-        tree = ast.parse("\n".join(migration.source_lines))
+        tree = ast.parse(source) if migration.python2 is None else _python2_tree(source)
     except (SyntaxError, ValueError, RecursionError):
-        return ["\n".join(migration.source_lines)]
+        return [source]
     imported: set[str] = set()
     for node in iter_statements(tree.body):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -200,6 +201,16 @@ def _application_calls(migration: Migration) -> list[str]:
         if isinstance(value, ast.Call) and _root(value.func) in imported:
             texts.append(ast.unparse(value))
     return texts
+
+
+def _python2_tree(source: str) -> ast.Module:
+    """A Python 2 revision's module as its loader read it (migcheck.sources.python2)."""
+    from migcheck.sources.python2 import python3_tree
+
+    rescued = python3_tree(source)
+    if rescued is None:
+        raise SyntaxError("not Python 2 either")
+    return rescued[0]
 
 
 def _root(node: ast.expr) -> str | None:

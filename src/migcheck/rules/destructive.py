@@ -57,6 +57,26 @@ def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:
     return False
 
 
+def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
+    """The copy and swap PostgreSQL projects write by hand: a copy made from the table before it is dropped
+    (``CREATE TABLE t2 AS SELECT ... FROM t``, or ``CREATE TABLE t2`` and ``INSERT INTO t2 SELECT ... FROM t``),
+    then renamed to its name (``ALTER TABLE t2 RENAME TO t``): the rows live on under the same name."""
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    index = next((i for i, c in enumerate(changes) if c is change), None)
+    if index is None:
+        return False
+    dropped = change.table.lower()
+    copy = next((c.table.lower() for c in changes[index + 1:]
+                 if isinstance(c, RenameTable) and c.new_name.lower() == dropped), None)
+    if copy is None or copy == dropped:
+        return False
+    copied = re.compile(rf"\bAS\s*\(?\s*SELECT\b.*\bFROM\s+\"?{re.escape(dropped)}\"?\b", re.I | re.S)
+    return any((isinstance(c, CreateTable) and c.table.lower() == copy and copied.search(c.sql or "") is not None)
+               or (isinstance(c, DataChange) and c.action == "insert" and (c.table or "").lower() == copy
+                   and _reads(c, dropped))
+               for c in changes[:index])
+
+
 def _reads(change: Change, table: str) -> bool:
     """Whether a data statement's SQL names ``table`` after FROM (or JOIN)."""
     text = change.text if isinstance(change, RawSQL) else change.sql if isinstance(change, DataChange) else None
@@ -66,7 +86,8 @@ def _reads(change: Change, table: str) -> bool:
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
 def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
-    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _rebuilt(ctx, change):
+    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _rebuilt(ctx, change) \
+            or _swapped(ctx, change):
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""

@@ -427,9 +427,16 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     created_here = up.tables_created
     changes = ctx.migration.upgrade_changes
     temporary = _temporary(changes, up)
+    redefined = _redefined(changes, up)
+    redefining_drops = set(redefined.values())
     for index, change in enumerate(changes):
         if index in temporary or (change.guarded and lookback.changes_nothing(ctx, change)):
             continue  # try: op.create_table(<a table an ancestor made>) except Exception: -- a repair that does nothing
+        if index in redefining_drops:
+            continue  # judged with the re-create that follows it
+        if index in redefined:
+            yield from _redefinition_kept(ctx, change, changes[redefined[index]], up, down)
+            continue
         t = up.table(getattr(change, "table", None))
         gone = t is not None and t in down.tables_dropped
         if isinstance(change, CreateTable) and t is not None:
@@ -480,11 +487,60 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                     and not _restored_unnamed(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint({lit(change.name)}, {lit(change.table)}, ...)')
-        elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created:
+        elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created \
+                and not _row_type_of_dropped_table(changes[:index], change):
             undo = f'sa.Enum(..., name={lit(change.name)}).create(op.get_bind())'
             yield change, f"drops type {change.name}", undo
         elif isinstance(change, RenameTable | RenameColumn):
             yield from _rename_not_reversed(change, up, down)
+
+
+def _row_type_of_dropped_table(before: list[Change], change: DropEnumType) -> bool:
+    """``DROP TYPE IF EXISTS t`` after ``DROP TABLE t``: a PostgreSQL table's row type goes with the table, so
+    the statement drops nothing (a habit of BDR clusters, koschei 6d4894cd2307; checked on PostgreSQL 15)."""
+    if not change.sql or not re.search(r"\bDROP\s+TYPE\s+IF\s+EXISTS\b", change.sql, re.I):
+        return False
+    name = _norm(change.name)
+    return any(isinstance(c, DropTable) and _norm(c.table) == name for c in before)
+
+
+def _redefined(changes: list[Change], inv: _Inventory) -> dict[int, int]:
+    """{position of a re-create: position of the drop before it} for an index or a constraint the upgrade
+    drops and creates again under the same name (``drop_constraint("fk")``, then ``create_foreign_key("fk",
+    ..., ondelete="CASCADE")``): one change of definition, not a removal and an addition."""
+    dropped: dict[tuple[str, tuple[object, ...]], int] = {}
+    out: dict[int, int] = {}
+    for index, change in enumerate(changes):
+        key = _object_key(change, inv)
+        if key is None or key[0] not in ("index", "constraint"):
+            continue
+        kind, ident, creates = key
+        if not creates:
+            dropped[(kind, ident)] = index
+        elif (kind, ident) in dropped:
+            out[index] = dropped.pop((kind, ident))
+    return out
+
+
+def _redefinition_kept(ctx: RevisionContext, change: Change, drop: Change, up: _Inventory,
+                       down: _Inventory) -> Iterator[tuple[Change, str, str]]:
+    """A redefined index or constraint the downgrade does not touch: it keeps its new definition."""
+    t = up.table(getattr(change, "table", None))
+    name = getattr(change, "name", None)
+    n = _norm(name)
+    if n is None or (t is not None and (t in up.tables_created or t in down.tables_dropped)):
+        return
+    index = isinstance(change, CreateIndex)
+    kind = "index" if index else getattr(change, "kind_of", None)
+    touched = down.indexes_dropped | down.indexes_created | down.constraints_dropped | down.constraints_added
+    if _restored_by_name(ctx, change, kind, n, touched, ctx.migration.downgrade_changes):
+        return
+    noun = "index" if index else "constraint"
+    undo = (f"op.drop_index({lit(name)}, table_name={lit(getattr(change, 'table', None))})\n    op.create_index("
+            f"{lit(name)}, ...)  # as it was" if index else
+            f"op.drop_constraint({lit(name)}, {lit(getattr(change, 'table', None))})\n    op.create_..."
+            f"({lit(name)}, ...)  # as it was")
+    yield change, f"redefines {noun} {name} (drops it at line {drop.line} and creates it again)", undo
 
 
 def _rename_not_reversed(change: RenameTable | RenameColumn, up: _Inventory,
@@ -528,7 +584,11 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
     for change, what, undo in _missing(ctx, up, down):
         restore = what.startswith(("drops", "renames"))
         verb = "restore it" if restore else "remove it"
-        if restore:
+        if what.startswith("redefines"):
+            verb = "restore its old definition"
+            consequence = ("after `alembic downgrade` it keeps the definition the upgrade gave it (it is still "
+                           "there, and a re-run upgrade drops it first, so nothing fails)")
+        elif restore:
             consequence = "after `alembic downgrade` the old application code runs on a schema without it"
         elif what.startswith("creates enum type") and "(for column" in what:
             # Checked on PostgreSQL 15 / SQLAlchemy 2.1: create_table creates the type with checkfirst,

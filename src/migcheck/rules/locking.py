@@ -180,12 +180,14 @@ def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
     """Another step of the same transaction takes ACCESS EXCLUSIVE on the index's table (a DROP COLUMN,
     a rewriting ALTER): that lock is held until COMMIT, before or after the DROP INDEX, so a concurrent
-    drop would not shorten the time readers and writers wait."""
+    drop would not shorten the time readers and writers wait. A raw ``DROP INDEX ix`` names no table: the
+    one the history created the index on is its table."""
     from migcheck.rules.safety import strong_lock
 
-    if not change.table or not change.in_transaction:
+    owner = change.table or (_index_owner(ctx, change) if change.name else None)
+    if not owner or not change.in_transaction:
         return False
-    table = change.table.lower()
+    table = owner.lower()
     return any(
         other is not change and not isinstance(other, DropIndex) and other.in_transaction
         and (target_table(other) or "").lower() == table and strong_lock(ctx, other) == "ACCESS EXCLUSIVE"

@@ -72,6 +72,7 @@ PEERS: dict[str, dict[str, str]] = {
     "revision-cycle": _row(),
     "missing-downgrade": _row(NONE, NONE, "RUNPYTHON_REVERSIBLE, RUNSQL_REVERSIBLE (partial)"),
     "invalid-migration-file": _row("syntax-error (partial)"),
+    "python2-migration-file": _row(),
     # -- locks and rewrites (PostgreSQL) --------------------------------------------------------
     "add-column-with-volatile-default": _row(
         "adding-field-with-default",

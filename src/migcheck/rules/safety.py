@@ -293,7 +293,7 @@ def _only_broken_rows(ctx: RevisionContext, change: DataChange) -> bool:
 
 
 def _broken_if_null(ctx: RevisionContext, change: DataChange, table: str, column: str) -> bool:
-    if lookback.filled_since_created(ctx, change, table, column):
+    if lookback.filled_since_created(ctx, change, table, column) or _filled_before(ctx, change, table, column):
         return True
     if change.action != "delete":
         return False
@@ -304,6 +304,23 @@ def _broken_if_null(ctx: RevisionContext, change: DataChange, table: str, column
     after = changes[next((i for i, c in enumerate(changes) if c is change), len(changes)):]
     return any(isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == table
                and (c.column or "").lower() == column.lower() for c in after)
+
+
+def _filled_before(ctx: RevisionContext, change: DataChange, table: str, column: str) -> bool:
+    """An earlier statement of the same function set ``column`` in every row of ``table`` where it was NULL (an
+    UPDATE without WHERE, or whose WHERE is only ``column IS NULL``, run once): the rows still NULL are those
+    the fill found no value for (koschei 3532a68d11c9: UPDATE dependency SET build_id = (SELECT ...), then
+    DELETE ... WHERE build_id IS NULL removes the orphans), not every row of a column nobody filled yet. A
+    WHERE that tests anything else (``a IS NULL AND b IS NOT NULL``) may leave NULL rows unfilled."""
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    for c in changes:
+        if c is change:
+            return False
+        if isinstance(c, DataChange) and c.action == "update" and (c.table or "").lower() == table \
+                and column.lower() in c.sets and c.row_loop is None and not c.conditional \
+                and (c.has_where is False or [col.lower() for _, col in c.null_tests] == [column.lower()]):
+            return True
+    return False
 
 
 # -- unsafe-sql-interpolation ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from typing import Any
 from migcheck.extract.models.model import Application, AppView
 from migcheck.rules.autogen import APP_PROJECT_RULES
 from migcheck.rules.context import ProjectContext, RevisionContext
-from migcheck.rules.files import INVALID_MIGRATION_FILE
+from migcheck.rules.files import INVALID_MIGRATION_FILE, PYTHON2_MIGRATION_FILE
 from migcheck.rules.lookback import never_runs
 from migcheck.rules.registry import Hit, Rule, all_rules
 from migcheck.rules.rolling import ROLLING_RULES
@@ -283,6 +284,9 @@ def check(
             if scope.reports(error.path):
                 hit = Hit(error.message, line=error.line)
                 findings.append(_finding(invalid, settings, hit, error.path, None))
+    if PYTHON2_MIGRATION_FILE in enabled:
+        findings.extend(_finding(enabled[PYTHON2_MIGRATION_FILE], settings, _python2_hit(m), m.path, m.revision)
+                        for m in migrations if m.python2 is not None and scope.reports(m.path))
 
     graph = RevisionGraph.build([*migrations, *(context or [])])
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
@@ -299,7 +303,7 @@ def check(
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
             focus={m.path.resolve() for m in group} if context else None,
         ))
-    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m) and m.python2 is None]
 
     for rule_id, hit in scope.extra_hits(migrations):
         if rule_id in enabled:
@@ -308,7 +312,8 @@ def check(
     if settings.table_stats is not None:
         apply_table_sizes(findings, linted, graph, sources.notes, settings)
     in_pr = scope.pull_request is not None
-    findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr))
+    python2 = [m for m in migrations if m.python2 is not None and scope.lints(m)]
+    findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr, python2=python2))
     findings.sort(key=Finding.sort_key)
     rolling_safe = None
     if app is not None and app.base is not None:
@@ -368,7 +373,8 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
             if hit.path is None or scope.reports(hit.path):
                 findings.append(_finding(rule, settings, hit, hit.path or Path("."), hit.revision))
 
-    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m)]
+    # A Python 2 revision (python2-migration-file) is read for the history, never checked itself.
+    linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m) and m.python2 is None]
     project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app, in_scope=linted,
                              env_reported=env.path is not None and scope.reports(env.path))
     for rule in rules["project"]:
@@ -448,17 +454,25 @@ def thresholds(settings: Settings) -> Any:
 
 
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
-              pull_request: bool) -> list[Finding]:
-    """Mark findings covered by inline comments; return the findings about the comments themselves."""
+              pull_request: bool, python2: list[Migration] | None = None) -> list[Finding]:
+    """Mark findings covered by inline comments; return the findings about the comments themselves.
+
+    In a Python 2 revision (not checked) only the comments naming ``python2-migration-file`` count: the
+    others are for rules that did not run there, neither used nor unused."""
     from migcheck.rules.history import PR_RULES
     from migcheck.rules.live import LINT_SKIPS_UNUSED
 
-    display = {id(m): display_path(m.path) for m in linted}
+    python2 = python2 or []
+    display = {id(m): display_path(m.path) for m in [*linted, *python2]}
     # A comment for a rule that verify reports is verify's to use: lint cannot call it unused.
     active = {r for r in enabled if (pull_request or r not in PR_RULES) and r not in LINT_SKIPS_UNUSED}
+    directives = suppress.suppressions_for(linted, display)
+    for path, found in suppress.suppressions_for(python2, display).items():
+        directives[path] = [dataclasses.replace(d, rules=(PYTHON2_MIGRATION_FILE,)) for d in found
+                            if PYTHON2_MIGRATION_FILE in d.rules]
     return suppress.apply(
         findings,
-        suppress.suppressions_for(linted, display),
+        directives,
         active_rules=active,
         known_rules=[r.id for r in all_rules()],
         require_reason=settings.require_reason,
@@ -506,6 +520,16 @@ def _check_migration(
                     finding.extra["table"] = target_table(change)
                     out.append(finding)
     return out
+
+
+def _python2_hit(migration: Migration) -> Hit:
+    """What is true of a Python 2 revision whichever interpreter the project runs."""
+    assert migration.python2 is not None
+    what = ", ".join(migration.python2.constructs)
+    return Hit(f"Python 2 syntax ({what}): Python 3 cannot load this file, so alembic fails on it unless the "
+               "project runs Python 2; migcheck read it through a Python 3 spelling of these constructs, so its "
+               "place in the history and its changes count for the revisions after it, but checked none of "
+               "its operations", line=migration.python2.line)
 
 
 def _finding(rule: Rule, settings: Settings, hit: Hit, path: Path, revision: str | None) -> Finding:

@@ -12,7 +12,15 @@ from pathlib import Path
 from migcheck.extract.offline import load_sql_file
 from migcheck.extract.python import PythonExtractor
 from migcheck.guard.readfile import UnreadableFile, read_regular, read_regular_stat
-from migcheck.vocabulary.revision import HeaderError, Migration, module_constants, read_header, read_imports
+from migcheck.sources.python2 import python3_tree
+from migcheck.vocabulary.revision import (
+    HeaderError,
+    Migration,
+    Python2Syntax,
+    module_constants,
+    read_header,
+    read_imports,
+)
 
 
 @dataclass
@@ -79,10 +87,15 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         # cookiecutter template under a linted repository root), never parsed nor reported as broken.
         # Python folds identifiers by NFKC (a full-width r, U+FF52, makes the same name), so the test does too.
         return None
+    python2: Python2Syntax | None = None
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
-        raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
+        rescued = python3_tree(source)
+        if rescued is None:
+            raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
+        tree, constructs = rescued
+        python2 = Python2Syntax(constructs, exc.lineno or 1)
     except ValueError as exc:  # null bytes
         raise LoadError(path, f"cannot parse file: {exc}") from None
     consts = module_constants(tree)
@@ -93,6 +106,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
     if header is None:
         return None
     extractor = PythonExtractor(tree, consts, dialect) if extract else None
+    upgrade, downgrade = (extractor.body("upgrade"), extractor.body("downgrade")) if extractor else (None, None)
     return Migration(
         path=path,
         revision=header.revision,
@@ -103,10 +117,11 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         line=header.line,
         down_line=header.down_line,
         origin="python",
-        upgrade=extractor.body("upgrade") if extractor else None,
-        downgrade=extractor.body("downgrade") if extractor else None,
+        upgrade=upgrade,
+        downgrade=downgrade,
         source_lines=source.splitlines(),
         imports=read_imports(tree),
+        python2=python2,
     )
 
 

@@ -40,6 +40,17 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Python2Syntax:
+    """Why a revision was read through a Python 3 rewrite and is not checked: Python 2 syntax (``print 'x'``).
+
+    ``constructs`` names what was found (``print statement``...), ``line`` is where Python 3 stops.
+    """
+
+    constructs: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
 class ImportInfo:
     """One ``import x`` / ``from x import y`` statement of a revision module."""
 
@@ -202,6 +213,8 @@ class Migration:
     #: Session settings already in effect when the revision starts: a ``SET`` earlier in the same
     #: offline ``.sql`` file (env.py's settings land before the first revision there).
     session_settings: dict[str, str | None] = field(default_factory=dict)
+    #: Set when the file is Python 2: read through a rewrite for the graph and the history, never linted itself.
+    python2: Python2Syntax | None = None
 
     @property
     def upgrade_changes(self) -> list[Change]:

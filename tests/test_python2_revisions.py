@@ -1,0 +1,187 @@
+"""Revision files in Python 2 syntax (held-out-6, sync-engine): read through a Python 3 rewrite, the graph whole.
+
+Before, each became an ``invalid-migration-file`` error, its id was lost, its children got
+``missing-down-revision`` and the history after it was not folded (columns added later were reported as
+never created). Now the file is one ``python2-migration-file`` warning; its header and changes count for
+the history, and no rule checks the revision itself.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, run_cli
+from migcheck.sources import parallel
+from migcheck.sources.load import LoadError, load_python
+from migcheck.sources.python2 import python3_tree
+
+PROJECT = FIXTURES / "python2" / "project"
+RULE_CASE = FIXTURES / "rules" / "python2-migration-file" / "bad"
+
+
+def _findings(*args: str | Path) -> list[dict[str, object]]:
+    run = run_cli("lint", *args, "--format", "json", "--no-config", "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    return list(run.json()["findings"])
+
+
+def test_children_of_a_python2_revision_keep_their_parent() -> None:
+    findings = _findings(RULE_CASE, "--select", "missing-down-revision,multiple-heads,invalid-migration-file,"
+                         "python2-migration-file")
+    assert [(f["rule"], Path(str(f["path"])).name, f["line"], f["severity"]) for f in findings] == [
+        ("python2-migration-file", "b2_python2.py", 10, "warning")]
+    message = str(findings[0]["message"])
+    assert message.startswith("Python 2 syntax (print statement, `except E, e:`): Python 3 cannot load this file")
+    assert "checked none of its operations" in message
+
+
+def test_the_history_after_a_python2_revision_is_folded() -> None:
+    """0003 (child of the Python 2 0002) adds nickname; 0002 adds phone: neither is "never created", while the
+    invoices table no revision creates still is (the bad twin)."""
+    findings = _findings(PROJECT, "--select", "model-not-in-migrations,python2-migration-file,"
+                         "missing-down-revision,invalid-migration-file")
+    got = sorted((f["rule"], Path(str(f["path"])).name, f["line"]) for f in findings)
+    assert got == [("model-not-in-migrations", "models.py", 22), ("python2-migration-file", "0002_phone.py", 10)]
+
+
+def test_a_python2_warning_fails_only_at_warning_level() -> None:
+    args = ("lint", RULE_CASE, "--no-config", "--select", "python2-migration-file")
+    assert run_cli(*args, "--fail-on", "error").exit_code == 0
+    assert run_cli(*args, "--fail-on", "warning").exit_code == 1
+
+
+def test_header_only_loading_reads_python2_too(tmp_path: Path) -> None:
+    """The header-only path (baselines, --base) and the full one agree; the changes are read for the history."""
+    path = RULE_CASE / "versions" / "b2_python2.py"
+    header = load_python(path, "postgresql", extract=False)
+    full = load_python(path, "postgresql")
+    assert header is not None and full is not None
+    assert (header.revision, header.down_revisions) == (full.revision, full.down_revisions) == ("b2", ("a1",))
+    assert full.upgrade is not None and [type(c).__name__ for c in full.upgrade_changes] == ["AddColumn"]
+    assert full.python2 is not None and full.python2.line == 10
+
+
+@pytest.mark.parametrize(("source", "construct"), [
+    ("print 'x'\n", "print statement"),
+    ("print\nprint 'a',\n", "print statement"),
+    ("import sys\nprint >>sys.stderr, 'x', 1,\nprint 'y'\n", "print statement"),
+    ("if True: print 'a'; print 'b'\n", "print statement"),
+    ("exec 'x = 1' in {}\n", "exec statement"),
+    ("try:\n    pass\nexcept (KeyError, ValueError), e:\n    pass\n", "`except E, e:`"),
+    ("raise ValueError, 'no'\n", "`raise E, value`"),
+    ("x = `1`\n", "backticks"),
+    ("x = ur'\\d'\n", "`ur''` string"),
+    ("x = 0777\n", "octal literal without 0o"),
+    ("x = 10L\n", "long integer suffix L"),
+    ("x = 1 <> 2\n", "`<>` operator"),
+])
+def test_each_python2_construct_is_recognised(source: str, construct: str) -> None:
+    with pytest.raises(SyntaxError):
+        ast.parse(source)
+    rescued = python3_tree(source)
+    assert rescued is not None, source
+    assert construct in rescued[1]
+
+
+@pytest.mark.parametrize("source", [
+    "def upgrade(:\n    pass\n",  # a genuine error: nothing of Python 2 about it
+    "print 'x'\nop.drop_column('t', 'c'\n",  # Python 2 and broken as Python 2 too
+    "x = (\n",
+    "print('x')\n",  # valid Python 3: nothing to rewrite
+])
+def test_a_genuine_syntax_error_is_not_python2(source: str) -> None:
+    assert python3_tree(source) is None
+
+
+def test_a_genuine_syntax_error_stays_invalid(tmp_path: Path) -> None:
+    broken = tmp_path / "b2.py"
+    broken.write_text('revision = "b2"\ndown_revision = None\n\ndef upgrade():\n    print \'x\'\n    op.f(\n',
+                      encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_python(broken, "postgresql")
+    assert caught.value.message.startswith("syntax error:")
+
+
+def test_lines_stay_where_they_were() -> None:
+    """The rewrite keeps every line in place: the header's line numbers are the file's."""
+    source = '"""doc"""\nrevision = "a"\nprint \'x\', \\\n    1\ndown_revision = "b"\n'
+    rescued = python3_tree(source)
+    assert rescued is not None
+    lines = {node.targets[0].id: node.lineno for node in rescued[0].body  # type: ignore[attr-defined]
+             if isinstance(node, ast.Assign)}
+    assert lines == {"revision": 2, "down_revision": 5}
+
+
+def test_the_changes_of_a_python2_revision_count_in_the_history(tmp_path: Path) -> None:
+    """c3 guards CREATE TABLE users + ADD COLUMN in a try: the history says users exists, so the CREATE fails
+    and the ADD COLUMN never runs (lookback.never_runs), unless the Python 2 revision b2 dropped users, which
+    the history must know. The twin: a Python 2 revision that leaves users alone."""
+    guarded = FIXTURES / "python2" / "guarded"
+    args = ("--select", "add-not-null-column-without-default", "--dialect", "postgresql")
+    got = [(Path(str(f["path"])).name, f["line"]) for f in _findings(guarded, *args)]
+    assert got == [("c3_guarded.py", 12)]
+    twin = tmp_path / "versions"
+    twin.mkdir()
+    for path in (guarded / "versions").iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "b2_python2.py":
+            text = text.replace("print 'dropping users'", "print 'x'").replace('op.drop_table("users")', "pass")
+        (twin / path.name).write_text(text, encoding="utf-8")
+    assert _findings(twin, *args) == []
+
+
+def test_a_python2_revision_comes_back_from_the_cache_the_same(_private_cache: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second run reads the revision from the cache: the same warning, the same whole graph."""
+    monkeypatch.setattr(parallel, "CACHE_MIN_FILES", 1)  # the cache skips a handful of files otherwise
+    args = ("lint", RULE_CASE, "--format", "json", "--no-config", "--fail-on", "never")
+    first = run_cli(*args)
+    assert any(p.is_file() for p in _private_cache.rglob("*"))
+    second = run_cli(*args)
+    assert first.json()["findings"] == second.json()["findings"]
+    assert "python2-migration-file" in {f["rule"] for f in second.json()["findings"]}
+    assert "missing-down-revision" not in {f["rule"] for f in second.json()["findings"]}
+
+
+def test_what_a_python2_revision_changes_is_what_the_history_says(tmp_path: Path) -> None:
+    """a1 makes users.name NOT NULL, b2 (Python 2) makes it nullable: c3 restating the column without
+    existing_nullable loses nothing, and the history knows it. The twin: b2 leaves users alone, so the
+    history says NOT NULL, and c3 is reported."""
+    lookback = FIXTURES / "python2" / "lookback"
+    args = ("--select", "alter-column-without-existing-type", "--dialect", "mysql")
+    assert _findings(lookback, *args) == []
+    twin = tmp_path / "versions"
+    twin.mkdir()
+    for path in (lookback / "versions").iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "b2_python2.py":
+            text = text.replace(
+                'op.alter_column("users", "name", existing_type=sa.String(40), nullable=True)', "pass")
+        (twin / path.name).write_text(text, encoding="utf-8")
+    [finding] = _findings(twin, *args)
+    assert "the column is NOT NULL (so its history says)" in str(finding["message"])
+
+
+def test_a_python2_revision_is_not_checked_itself() -> None:
+    """b2 drops a table (drop-table if it were checked): its only finding is the one that says it is not."""
+    findings = _findings(FIXTURES / "python2" / "guarded", "--dialect", "postgresql")
+    assert [f["rule"] for f in findings if Path(str(f["path"])).name == "b2_python2.py"] == ["python2-migration-file"]
+
+
+def test_an_inline_comment_silences_the_python2_warning_and_others_are_left_alone(tmp_path: Path) -> None:
+    """In a Python 2 revision a comment for python2-migration-file works; one for a rule that did not run
+    there is neither used nor reported as unused."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for path in (RULE_CASE / "versions").iterdir():
+        text = path.read_text(encoding="utf-8").replace(
+            "# expect: python2-migration-file", "# migcheck: ignore[python2-migration-file] -- a Python 2.7 project")
+        text = text.replace('        op.drop_column("users", "age")',
+                            '        op.drop_column("users", "age")  # migcheck: ignore[drop-column] -- not run here')
+        (versions / path.name).write_text(text, encoding="utf-8")
+    findings = _findings(tmp_path)
+    assert [(f["rule"], f["suppressed"]) for f in findings if Path(str(f["path"])).name == "b2_python2.py"] == [
+        ("python2-migration-file", True)]
