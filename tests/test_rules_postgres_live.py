@@ -328,3 +328,24 @@ def test_a_not_null_column_goes_onto_a_table_emptied_in_the_same_transaction(pg:
         cur.execute("ALTER TABLE probe ADD COLUMN region text NOT NULL")  # no NOT NULL violation
         cur.execute("ROLLBACK")
         cur.execute("DROP TABLE probe")
+
+
+def test_create_table_does_not_reuse_an_enum_type_left_behind(pg: Any) -> None:
+    """downgrade-not-inverse says a type left behind makes the next upgrade's create_table fail: Alembic's
+    create_table creates an ``sa.Enum`` / ``postgresql.ENUM`` column's type without checking for it first."""
+    sa = pytest.importorskip("sqlalchemy")
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy.dialects import postgresql
+
+    with pg.cursor() as cur:
+        cur.execute("CREATE TYPE left_behind AS ENUM ('a')")
+    dbname = pg.get_dsn_parameters()["dbname"]
+    engine = sa.create_engine(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{dbname}", poolclass=sa.pool.NullPool)
+    try:
+        for typ in (sa.Enum("a", "b", name="left_behind"), postgresql.ENUM("a", "b", name="left_behind")):
+            with pytest.raises(sa.exc.ProgrammingError, match='type "left_behind" already exists'):
+                with engine.begin() as conn:
+                    Operations(MigrationContext.configure(conn)).create_table("t_enum", sa.Column("m", typ))
+    finally:
+        engine.dispose()
