@@ -36,7 +36,7 @@ def tables_at_heads(project: Path, dialect: str) -> list[str]:
     sources = discover([project])
     migrations, _errors = load_python_files(sources.python, dialect, 1, False)
     tables: set[str] = set()
-    for migration in RevisionGraph.build(migrations).topological():
+    for migration in RevisionGraph.build(migrations).upgrade_order():
         for change in migration.upgrade_changes:
             if isinstance(change, CreateTable):
                 tables.add(change.table)

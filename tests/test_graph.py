@@ -119,7 +119,7 @@ def test_upgrade_order_is_alembics(tmp_path: Path, seed: int) -> None:
     migrations = [Migration(path=versions / names[rid], revision=rid, down_revisions=down, depends_on=dep)
                   for rid, down, dep in sorted(revs, key=lambda r: names[r[0]])]
     graph = RevisionGraph.build(migrations)
-    assert [m.revision for m in graph.topological()] == expected
+    assert [m.revision for m in graph.upgrade_order()] == expected
 
 
 def _alembic_and_ours(tmp_path: Path, revs: list[tuple[str, tuple[str, ...], tuple[str, ...]]]) -> tuple[list[str], list[str]]:
@@ -136,7 +136,7 @@ def _alembic_and_ours(tmp_path: Path, revs: list[tuple[str, tuple[str, ...], tup
         migrations.append(Migration(path=path, revision=rid, down_revisions=down, depends_on=dep))
     directory = script.ScriptDirectory(str(tmp_path), version_locations=[str(versions)])
     expected = [r.revision for r in reversed(list(directory.revision_map.iterate_revisions("heads", "base")))]
-    return expected, [m.revision for m in RevisionGraph.build(migrations).topological()]
+    return expected, [m.revision for m in RevisionGraph.build(migrations).upgrade_order()]
 
 
 def test_a_head_another_head_depends_on_is_walked_from_that_head(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def _random_history(seed: int, count: int = 40) -> list[Migration]:
 def _prior(ctx: RevisionContext, change: Change) -> Iterator[Change]:
     graph = ctx.graph
     assert graph is not None
-    order = {m.revision: i for i, m in enumerate(graph.topological())}
+    order = {m.revision: i for i, m in enumerate(graph.upgrade_order())}
     for rev in sorted(graph.ancestors(ctx.migration.revision), key=lambda r: order.get(r, -1)):
         yield from graph.by_id[rev].upgrade_changes
     yield from lookback.before(ctx, change)
@@ -177,7 +177,7 @@ def test_every_look_back_question_gets_the_replays_answer(seed: int) -> None:
          lambda alter: (alter.server_default is not None) if alter.server_default_changed else _UNSET),
     ]
     asked = 0
-    order = {m.revision: i for i, m in enumerate(graph.topological())}
+    order = {m.revision: i for i, m in enumerate(graph.upgrade_order())}
     index = HistoryIndex.of(graph)
     for migration in migrations:
         ctx = RevisionContext.build(migration, settings, graph)
@@ -266,7 +266,7 @@ def _recreated_later_by_walking(ctx: RevisionContext, change: Change, table: str
     """rolling._recreated_later as it was: every later revision's changes, walked for every question."""
     graph = ctx.graph
     assert graph is not None
-    order = list(graph.topological())
+    order = list(graph.upgrade_order())
     position = next((i for i, m in enumerate(order) if m.revision == ctx.migration.revision), len(order))
     name, col = table.lower(), column.lower() if column else None
     rest = [ctx.migration.upgrade_changes[i + 1:] for i, c in enumerate(ctx.migration.upgrade_changes)

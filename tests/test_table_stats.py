@@ -386,7 +386,7 @@ def _replayed_per_revision(linted: list[Any], graph: Any, heads: tuple[str, ...]
     applied: set[str] = set()
     for head in heads:
         applied |= graph.ancestors(head) | {head}
-    order = {m.revision: i for i, m in enumerate(graph.topological())}
+    order = {m.revision: i for i, m in enumerate(graph.upgrade_order())}
     unknown, renamed = {}, {}
     for migration in linted:
         if migration.revision in applied:

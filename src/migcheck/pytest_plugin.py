@@ -220,7 +220,7 @@ class MigcheckCollector(pytest.Collector):
         revisions: list[str] = []
         if state.lint is not None:
             graph = state.lint.raw.graph
-            revisions = [m.revision for m in graph.topological()]
+            revisions = [m.revision for m in graph.upgrade_order()]
             revisions += sorted({m.revision for m in state.lint.raw.migrations} - set(revisions))
         lint_targets: list[str | None] = [None, *revisions]
         for rev in lint_targets:

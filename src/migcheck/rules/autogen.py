@@ -289,7 +289,7 @@ _KNOWN = {"varchar", "text", "bpchar", "citext", "numeric", "int4", "int8", "int
 
 
 def _history(graph: RevisionGraph, keep: set[str] | None = None) -> list[Migration]:
-    return [m for m in graph.topological() if keep is None or m.revision in keep]
+    return [m for m in graph.upgrade_order() if keep is None or m.revision in keep]
 
 
 def _drift_hits(project: ProjectContext, rule_id: str) -> Iterator[Hit]:

@@ -125,7 +125,7 @@ class HistoryIndex:
 
     @classmethod
     def build(cls, graph: RevisionGraph) -> HistoryIndex:
-        ordered = graph.topological()
+        ordered = graph.upgrade_order()
         in_order = {m.revision for m in ordered}
         cyclic = [graph.by_id[r] for r in sorted(graph.by_id) if r not in in_order]
         by_position = [*cyclic, *ordered]

@@ -302,7 +302,7 @@ def since_snapshot(
     for head in heads:
         if graph.resolve(head) is not None:
             applied |= graph.ancestors(head) | {graph.resolve(head).revision}
-    order = graph.topological()
+    order = graph.upgrade_order()
     position = {m.revision: i for i, m in enumerate(order)}
     wanted = {m.revision for m in linted if m.revision not in applied and m.revision in position}
     needed = set(wanted)

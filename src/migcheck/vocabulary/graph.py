@@ -140,11 +140,6 @@ class RevisionGraph:
                     todo.append(parent)
         return out
 
-    def topological(self) -> list[Migration]:
-        """Base first, in the order ``alembic upgrade heads`` applies the revisions (``upgrade_order``);
-        revisions on a cycle, and those above one, are left out."""
-        return self.upgrade_order()
-
     def _acyclic(self) -> list[str]:
         """The revisions not on or above a cycle of ``down_revision`` edges (Kahn's algorithm)."""
         return self._kahn(set(self.by_id), {rid: self._parents(rid) for rid in self.by_id})
