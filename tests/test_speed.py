@@ -313,6 +313,24 @@ def test_commands_that_only_print_import_neither_sqlglot_nor_the_engine(args: li
     assert out.stdout.strip()
 
 
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_alone_imports_no_typer_and_says_what_the_cli_says(flag: str) -> None:
+    """``migcheck --version`` is answered by the entry point before typer is imported (nine tenths of that
+    run); the line and the exit code are those of the typer command."""
+    code = (
+        "import sys\n"
+        "from migcheck.launch import main\n"
+        f"sys.argv = ['migcheck', {flag!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('EXIT', exc.code, file=sys.stderr)\n"
+        "print('TYPER', 'typer' in sys.modules, file=sys.stderr)\n"
+    )
+    fast = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "TYPER False" in fast.stderr and "EXIT 0" in fast.stderr
+    through_typer = run_cli(flag, "--help")  # not the version alone: the typer command answers (eager option)
+    assert through_typer.exit_code == 0 and through_typer.stdout == fast.stdout == "alembic-migcheck 0.1.0\n"
+    assert run_cli(flag).stdout == fast.stdout
+
+
 def test_reading_a_pack_pauses_the_collector_and_restores_it(tmp_path: Path) -> None:
     """The cyclic collector is off while a pack is unpickled (it only slows that down) and comes back
     as it was, also when the pack is damaged."""
