@@ -331,6 +331,36 @@ def test_the_version_alone_imports_no_typer_and_says_what_the_cli_says(flag: str
     assert run_cli(flag).stdout == fast.stdout
 
 
+def test_a_lazy_regex_compiles_on_first_use_and_then_is_the_compiled_pattern(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Module-level patterns are compiled when first used (lint imports every rule); every method answers
+    as ``re.compile``'s, and after the first use the methods are the compiled pattern's own."""
+    import re
+
+    from migcheck.vocabulary.lazyregex import lazy_regex
+
+    compiled: list[str] = []
+    real = re.compile
+    monkeypatch.setattr(re, "compile", lambda p, f=0: compiled.append(p) or real(p, f))
+    lazy = lazy_regex(r"(?P<word>[a-z]+)(\d*)", re.I)
+    assert compiled == []
+    eager = real(r"(?P<word>[a-z]+)(\d*)", re.I)
+    text = "Ab1 cd22 -- EF"
+    assert lazy.match(text).span() == eager.match(text).span()  # type: ignore[union-attr]
+    assert compiled == [r"(?P<word>[a-z]+)(\d*)"]
+    assert lazy.search(text, 3).span() == eager.search(text, 3).span()  # type: ignore[union-attr]
+    assert lazy.fullmatch(text) is None and lazy.fullmatch("ab1").span() == (0, 3)  # type: ignore[union-attr]
+    assert lazy.findall(text) == eager.findall(text) and lazy.split(text) == eager.split(text)
+    assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in eager.finditer(text)]
+    assert lazy.sub("x", text) == eager.sub("x", text) and lazy.subn("x", text) == eager.subn("x", text)
+    assert (lazy.pattern, lazy.flags, lazy.groups, lazy.groupindex) == (
+        eager.pattern, eager.flags, eager.groups, eager.groupindex)
+    assert lazy.match.__self__ is lazy.search.__self__  # type: ignore[attr-defined]  # bound to one compiled
+    assert isinstance(lazy.match.__self__, re.Pattern)  # type: ignore[attr-defined]
+    assert compiled == [r"(?P<word>[a-z]+)(\d*)"]  # once
+    assert repr(lazy) == repr(eager)
+
+
 def test_reading_a_pack_pauses_the_collector_and_restores_it(tmp_path: Path) -> None:
     """The cyclic collector is off while a pack is unpickled (it only slows that down) and comes back
     as it was, also when the pack is damaged."""

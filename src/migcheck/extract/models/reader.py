@@ -21,7 +21,6 @@ conventions); this module follows the imports from env.py and runs them.
 from __future__ import annotations
 
 import ast
-import re
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -30,10 +29,11 @@ from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.model import Application, Note
 from migcheck.extract.models.syntax import _is_none, _Module
 from migcheck.extract.models.tables import _Tables
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 MAX_MODULES = 3000
 #: Text that a module declaring tables or columns contains.
-_MAY_MAP = re.compile(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
+_MAY_MAP = lazy_regex(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
 
 
 @dataclass
