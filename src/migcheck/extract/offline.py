@@ -31,7 +31,7 @@ _END = lazy_regex(r"^(COMMIT|ROLLBACK|END)\b", re.I)
 _SET_LOCAL = lazy_regex(r"^SET\s+LOCAL\b", re.I)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Segment:
     """The part of an offline SQL file between two ``-- Running upgrade`` markers."""
 

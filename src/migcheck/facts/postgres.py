@@ -380,7 +380,7 @@ def unquote(name: str) -> str:
     return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Statement:
     """What a rule needs from one maintenance / type statement."""
 

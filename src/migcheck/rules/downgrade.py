@@ -147,7 +147,7 @@ class _Aliases:
         self.parent[self.find(a)] = self.find(b)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Inventory:
     """What one direction creates and removes, by normalized name."""
 
@@ -247,7 +247,7 @@ def _enum_key(change: Change) -> tuple[str, tuple[object, ...], bool] | None:
     return None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Object:
     """One database object followed through a direction's steps, whatever it is called on the way."""
 

@@ -79,7 +79,7 @@ class Note:
     line: int = 1
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Application:
     """The application's mapped schema, read statically (``read_application``)."""
 
@@ -119,7 +119,7 @@ class Application:
         return "unmapped" if mapped.complete else "unknown"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AppView:
     """What the lint rules see of the application: the models at HEAD and, in pull-request mode, on the
     base (the release serving traffic while the migration runs)."""

@@ -36,7 +36,7 @@ MAX_MODULES = 3000
 _MAY_MAP = lazy_regex(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Env:
     """What env.py assigns to ``target_metadata`` (``found``: it assigns something)."""
 

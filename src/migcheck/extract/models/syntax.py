@@ -42,7 +42,7 @@ def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Module:
     """One module of the application, parsed, with the names it binds."""
 
@@ -59,7 +59,7 @@ class _Module:
     conventions: bool = False
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Class:
     """One class statement of a module and what is known of its table."""
 

@@ -31,7 +31,7 @@ _STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title"
                           "replace", "removeprefix", "removesuffix"})
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Scope:
     """What the walker knows at one point of a function body."""
 
