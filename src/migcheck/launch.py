@@ -7,7 +7,7 @@ imported: they are nine tenths of that run, and the line printed is the same. An
 ``migcheck lint`` runs with the cyclic garbage collector paused except while a file is parsed
 (``sources.load``): what a lint builds (imported modules, the revisions read from the cache, the
 findings) lives until the process exits, and each collector pass only walked it again, finding nothing
-(a pre-commit run: 57 passes, 47 M instructions and about a tenth of its CPU time on this VM). Parsing
+(a pre-commit run: 57 passes, 47 M instructions; docs/speed.md). Parsing
 SQL is where cyclic garbage is made (sqlglot's trees), so the collector runs there as before. Only the
 command does this; ``migcheck.lint()`` leaves the host process's collector alone.
 """
