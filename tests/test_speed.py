@@ -313,6 +313,118 @@ def test_commands_that_only_print_import_neither_sqlglot_nor_the_engine(args: li
     assert out.stdout.strip()
 
 
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_alone_imports_no_typer_and_says_what_the_cli_says(flag: str) -> None:
+    """``migcheck --version`` is answered by the entry point before typer is imported (nine tenths of that
+    run); the line and the exit code are those of the typer command."""
+    code = (
+        "import sys\n"
+        "from migcheck.launch import main\n"
+        f"sys.argv = ['migcheck', {flag!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    print('EXIT', exc.code, file=sys.stderr)\n"
+        "print('TYPER', 'typer' in sys.modules, file=sys.stderr)\n"
+    )
+    fast = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "TYPER False" in fast.stderr and "EXIT 0" in fast.stderr
+    through_typer = run_cli(flag, "--help")  # not the version alone: the typer command answers (eager option)
+    assert through_typer.exit_code == 0 and through_typer.stdout == fast.stdout == "alembic-migcheck 0.1.0\n"
+    assert run_cli(flag).stdout == fast.stdout
+
+
+def test_a_lazy_regex_compiles_on_first_use_and_then_is_the_compiled_pattern(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Module-level patterns are compiled when first used (lint imports every rule); every method answers
+    as ``re.compile``'s, and after the first use the methods are the compiled pattern's own."""
+    import re
+
+    from migcheck.vocabulary.lazyregex import lazy_regex
+
+    compiled: list[str] = []
+    real = re.compile
+    monkeypatch.setattr(re, "compile", lambda p, f=0: compiled.append(p) or real(p, f))
+    lazy = lazy_regex(r"(?P<word>[a-z]+)(\d*)", re.I)
+    assert compiled == []
+    eager = real(r"(?P<word>[a-z]+)(\d*)", re.I)
+    text = "Ab1 cd22 -- EF"
+    assert lazy.match(text).span() == eager.match(text).span()  # type: ignore[union-attr]
+    assert compiled == [r"(?P<word>[a-z]+)(\d*)"]
+    assert lazy.search(text, 3).span() == eager.search(text, 3).span()  # type: ignore[union-attr]
+    assert lazy.fullmatch(text) is None and lazy.fullmatch("ab1").span() == (0, 3)  # type: ignore[union-attr]
+    assert lazy.findall(text) == eager.findall(text) and lazy.split(text) == eager.split(text)
+    assert [m.span() for m in lazy.finditer(text)] == [m.span() for m in eager.finditer(text)]
+    assert lazy.sub("x", text) == eager.sub("x", text) and lazy.subn("x", text) == eager.subn("x", text)
+    assert (lazy.pattern, lazy.flags, lazy.groups, lazy.groupindex) == (
+        eager.pattern, eager.flags, eager.groups, eager.groupindex)
+    assert lazy.match.__self__ is lazy.search.__self__  # type: ignore[attr-defined]  # bound to one compiled
+    assert isinstance(lazy.match.__self__, re.Pattern)  # type: ignore[attr-defined]
+    assert compiled == [r"(?P<word>[a-z]+)(\d*)"]  # once
+    assert repr(lazy) == repr(eager)
+
+
+def test_files_are_parsed_with_the_collector_on_even_when_the_caller_paused_it(tmp_path: Path) -> None:
+    """``lint`` pauses the cyclic collector for the whole run; parsing is where cyclic garbage is made
+    (sqlglot's trees), so reading a revision or a .sql file turns it on for that file and off again."""
+    import gc
+
+    from migcheck.sources import load
+
+    revision = tmp_path / "a1.py"
+    revision.write_text('revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
+                        '    op.execute("UPDATE t SET a = 1 WHERE b IS NULL")\n\n\ndef downgrade():\n    pass\n')
+    offline = tmp_path / "up.sql"
+    offline.write_text("BEGIN;\nCREATE TABLE t (a int);\nUPDATE alembic_version SET version_num='a1';\nCOMMIT;\n")
+    seen: list[bool] = []
+    real_python, real_sql = load._load_python, load.load_sql_file
+    gc.disable()
+    try:
+        load._load_python = lambda *a: seen.append(gc.isenabled()) or real_python(*a)  # type: ignore[assignment]
+        load.load_sql_file = lambda *a: seen.append(gc.isenabled()) or real_sql(*a)  # type: ignore[assignment]
+        migration = load.load_python(revision, "postgresql")
+        assert migration is not None and migration.upgrade_changes
+        assert not gc.isenabled()
+        assert load.load_sql(offline, "postgresql")
+        assert not gc.isenabled()
+    finally:
+        load._load_python, load.load_sql_file = real_python, real_sql  # type: ignore[assignment]
+        gc.enable()
+    assert seen == [True, True]
+    load.load_python(revision, "postgresql")
+    assert gc.isenabled()  # a caller that had it on keeps it on
+
+
+def test_lint_collects_only_while_parsing(tmp_path: Path, _private_cache: Path) -> None:
+    """The command pauses the collector for the whole run (what it builds lives until it exits; each pass
+    walked the revisions read from the cache again): a pre-commit run (the newest revision named alone, its
+    siblings from the cache) collects only while that file is parsed, and reports what it did before.
+    (Passes before ``main`` runs, while Python starts, are not the command's.)"""
+    project = _generate(30, tmp_path / "project")
+    newest = sorted((project / "migrations" / "versions").glob("*.py"))[-1]
+    code = (
+        "import gc, sys\n"
+        "outside = []\n"
+        "def seen(phase, info):\n"
+        "    frame = sys._getframe(1)\n"
+        "    names = set()\n"
+        "    while frame is not None:\n"
+        "        names.add(frame.f_code.co_name)\n"
+        "        frame = frame.f_back\n"
+        "    if phase == 'start' and 'main' in names and not names & {'load_python', 'load_sql'}:\n"
+        "        outside.append(info['generation'])\n"
+        "gc.callbacks.append(seen)\n"
+        "from migcheck.launch import main\n"
+        "sys.argv = ['migcheck', 'lint', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('OUTSIDE', outside, file=sys.stderr)\n"
+    )
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": str(_private_cache)}
+    args = ["--format", "json", "--fail-on", "never"]
+    subprocess.run([sys.executable, "-c", code, str(project), *args], capture_output=True, env=env, check=True)
+    run = subprocess.run([sys.executable, "-c", code, str(newest), *args], capture_output=True, text=True, env=env,
+                         check=True)
+    assert "OUTSIDE []" in run.stderr
+    assert run.stdout == run_cli("lint", newest, *args).stdout  # the typer app in-process, collector on
+
+
 def test_reading_a_pack_pauses_the_collector_and_restores_it(tmp_path: Path) -> None:
     """The cyclic collector is off while a pack is unpickled (it only slows that down) and comes back
     as it was, also when the pack is damaged."""

@@ -7,9 +7,13 @@ stays as cheap as the command line's start-up.
 
 from __future__ import annotations
 
-from typing import Any
-
 from migcheck.vocabulary.version import VERSION as __version__
+
+#: Not ``typing.TYPE_CHECKING``: importing typing is half of ``migcheck --version``'s start-up, and
+#: type checkers honour any constant of this name.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Result", "UsageError", "__version__", "lint", "verify"]
 

@@ -1,3 +1,3 @@
-from migcheck.cli import main
+from migcheck.launch import main
 
 main()

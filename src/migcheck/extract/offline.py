@@ -16,21 +16,22 @@ from pathlib import Path
 from migcheck.extract.sql import changes_from_sql
 from migcheck.extract.sqlsplit import Comment, split
 from migcheck.vocabulary.changes import Change, RawSQL, SetSetting
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Body, Migration
 
-_RUNNING = re.compile(r"^Running (upgrade|downgrade)\s+(.*?)\s*->\s*(.*?)\s*$")
-_VERSION_INSERT = re.compile(r"^INSERT\s+INTO\s+alembic_version\b.*?VALUES\s*\(\s*'([^']+)'", re.I | re.S)
-_VERSION_UPDATE = re.compile(
+_RUNNING = lazy_regex(r"^Running (upgrade|downgrade)\s+(.*?)\s*->\s*(.*?)\s*$")
+_VERSION_INSERT = lazy_regex(r"^INSERT\s+INTO\s+alembic_version\b.*?VALUES\s*\(\s*'([^']+)'", re.I | re.S)
+_VERSION_UPDATE = lazy_regex(
     r"^UPDATE\s+alembic_version\s+SET\s+version_num\s*=\s*'([^']+)'(?:.*?version_num\s*=\s*'([^']+)')?",
     re.I | re.S,
 )
-_VERSION_OTHER = re.compile(r"^(?:CREATE\s+TABLE|DELETE\s+FROM|DROP\s+TABLE)\s+(?:IF\s+EXISTS\s+)?alembic_version\b", re.I)
-_BEGIN = re.compile(r"^(BEGIN|START\s+TRANSACTION)\b", re.I)
-_END = re.compile(r"^(COMMIT|ROLLBACK|END)\b", re.I)
-_SET_LOCAL = re.compile(r"^SET\s+LOCAL\b", re.I)
+_VERSION_OTHER = lazy_regex(r"^(?:CREATE\s+TABLE|DELETE\s+FROM|DROP\s+TABLE)\s+(?:IF\s+EXISTS\s+)?alembic_version\b", re.I)
+_BEGIN = lazy_regex(r"^(BEGIN|START\s+TRANSACTION)\b", re.I)
+_END = lazy_regex(r"^(COMMIT|ROLLBACK|END)\b", re.I)
+_SET_LOCAL = lazy_regex(r"^SET\s+LOCAL\b", re.I)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Segment:
     """The part of an offline SQL file between two ``-- Running upgrade`` markers."""
 

@@ -38,6 +38,7 @@ from migcheck.vocabulary.changes import (
     SetSetting,
     ValidateConstraint,
 )
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -45,21 +46,21 @@ if TYPE_CHECKING:
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
-_ALTER_TABLE = re.compile(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+(.*?)\s*;?\s*$", re.I | re.S)
-_VALIDATE = re.compile(r"^VALIDATE\s+CONSTRAINT\s+(\S+)$", re.I)
-_USING_INDEX = re.compile(
+_ALTER_TABLE = lazy_regex(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+(.*?)\s*;?\s*$", re.I | re.S)
+_VALIDATE = lazy_regex(r"^VALIDATE\s+CONSTRAINT\s+(\S+)$", re.I)
+_USING_INDEX = lazy_regex(
     r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+ADD\s+CONSTRAINT\s+(\S+)\s+"
     r"(UNIQUE|PRIMARY\s+KEY)\s+USING\s+INDEX\s+([^\s,]+)\s*(,.*)?$",
     re.I | re.S,
 )
 #: ``RENAME [COLUMN] a TO b``: COLUMN is optional in PostgreSQL (Alembic leaves it out), and sqlglot reads
 #: the short form as a table rename.
-_RENAME_COLUMN = re.compile(
+_RENAME_COLUMN = lazy_regex(
     r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+RENAME\s+(?:COLUMN\s+)?(?!TO\s|CONSTRAINT\s)(\S+)"
     r"\s+TO\s+(\S+)\s*$",
     re.I,
 )
-_KEYWORD = re.compile(r"[A-Za-z_]+")
+_KEYWORD = lazy_regex(r"[A-Za-z_]+")
 #: First words of the statements PostgreSQL, MySQL and SQLite accept; anything else is not SQL we know.
 SQL_COMMANDS = frozenset(
     ["ABORT", "ALTER", "ANALYZE", "BEGIN", "CALL", "CHECKPOINT", "CLOSE", "CLUSTER", "COMMENT", "COMMIT", "COPY", "CREATE", "DEALLOCATE", "DECLARE", "DELETE", "DISCARD", "DO", "DROP", "END", "EXECUTE", "EXPLAIN", "FETCH", "GRANT", "IMPORT", "INSERT", "LISTEN", "LOAD", "LOCK", "MERGE", "MOVE", "NOTIFY", "OPTIMIZE", "PRAGMA", "PREPARE", "REASSIGN", "REFRESH", "REINDEX", "RELEASE", "RENAME", "REPLACE", "RESET", "REVOKE", "ROLLBACK", "SAVEPOINT", "SECURITY", "SELECT", "SET", "SHOW", "START", "TABLE", "TRUNCATE", "UNLISTEN", "UPDATE", "USE", "VACUUM", "VALUES", "WITH"]
@@ -151,7 +152,7 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
 #: Type spellings PostgreSQL takes and sqlglot does not parse, and the same type in words it does.
 _SPELLINGS = [(re.compile(r"\bbit\s+varying\b", re.I), "VARBIT"),
               (re.compile(r"\bnational\s+char(?:acter)?\s+varying\b", re.I), "VARCHAR")]
-_QUOTED = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
+_QUOTED = lazy_regex(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
 
 
 def _sqlglot_spelling(sql: str) -> str:
@@ -167,7 +168,7 @@ def _sqlglot_spelling(sql: str) -> str:
 
 
 #: ``DROP INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]``, and the same for the other objects.
-_DROP_LIST = re.compile(
+_DROP_LIST = lazy_regex(
     r"^(?P<head>DROP\s+(?:INDEX|TABLE|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|TYPE)\s+(?:CONCURRENTLY\s+)?"
     r"(?:IF\s+EXISTS\s+)?)(?P<names>.+?)(?P<tail>\s+(?:CASCADE|RESTRICT))?\s*;?\s*$", re.I | re.S)
 
@@ -656,8 +657,8 @@ def _inline_constraints(action: exp.Expression, table: str, render: str, common:
     return out
 
 
-_CREATE_ENUM = re.compile(r"^CREATE\s+TYPE\s+(\S+)\s+AS\s+ENUM\b", re.I)
-_DROP_TYPE = re.compile(
+_CREATE_ENUM = lazy_regex(r"^CREATE\s+TYPE\s+(\S+)\s+AS\s+ENUM\b", re.I)
+_DROP_TYPE = lazy_regex(
     r"^DROP\s+TYPE\s+(?:IF\s+EXISTS\s+)?(.+?)(?:\s+(?:CASCADE|RESTRICT))?\s*$", re.I | re.S
 )
 
@@ -703,7 +704,7 @@ def _column_spec(coldef: exp.Expression, render: str, sql: str | None = None) ->
 
 
 #: What can follow a column's DEFAULT expression in its definition.
-_AFTER_DEFAULT = re.compile(
+_AFTER_DEFAULT = lazy_regex(
     r"\s+(?:NOT\s+NULL|NULL|CONSTRAINT|CHECK|REFERENCES|PRIMARY|UNIQUE|GENERATED|COLLATE)\b", re.I)
 
 

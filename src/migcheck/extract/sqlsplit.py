@@ -8,13 +8,14 @@ the ``-- Running upgrade a -> b`` comments that Alembic writes in offline mode.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-_DOLLAR_TAG = re.compile(r"\$[A-Za-z_0-9]*\$")
+from migcheck.vocabulary.lazyregex import lazy_regex
+
+_DOLLAR_TAG = lazy_regex(r"\$[A-Za-z_0-9]*\$")
 #: A run of characters none of which can start a comment, a quote, a line or the end of a statement:
 #: copied in one step instead of one character at a time.
-_PLAIN = re.compile(r"[^-/;\n'\"$]*")
+_PLAIN = lazy_regex(r"[^-/;\n'\"$]*")
 
 
 @dataclass

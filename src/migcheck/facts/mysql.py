@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from migcheck.vocabulary.lazyregex import lazy_regex
+
 Algorithm = Literal["INSTANT", "INPLACE", "COPY"]
 Operation = Literal[
     "change-column-type", "widen-varchar", "widen-varchar-past-255-bytes", "change-charset",
@@ -76,7 +78,7 @@ _ALIASES = {
     "smallinteger": "smallint", "boolean": "tinyint", "largebinary": "blob", "numeric": "decimal",
 }
 _INTEGERS = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint"})
-_TYPE = re.compile(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.S)
+_TYPE = lazy_regex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.S)
 _CHARSET_WORDS = ("charset", "collation", "national")
 
 

@@ -17,31 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
-
-class LazyRegex:
-    """A regex compiled on first use: ``lint`` imports every rule, most runs never need these patterns."""
-
-    def __init__(self, pattern: str, flags: int = 0) -> None:
-        self.pattern, self.flags = pattern, flags
-
-    @cached_property
-    def compiled(self) -> re.Pattern[str]:
-        return re.compile(self.pattern, self.flags)
-
-    def match(self, text: str) -> re.Match[str] | None:
-        return self.compiled.match(text)
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self.compiled.search(text)
-
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        return self.compiled.finditer(text)
-
-    def sub(self, replacement: str, text: str) -> str:
-        return self.compiled.sub(replacement, text)
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 # -- ADD COLUMN defaults ---------------------------------------------------------------------------
 
@@ -65,7 +43,7 @@ _SYNTAX = frozenset({
     "character", "char", "decimal", "precision", "float", "bit", "interval", "with", "zone", "time", "timestamp",
     "select", "from", "where", "filter", "over", "distinct", "using", "on", "like", "ilike", "similar", "between",
 })
-_CALL = LazyRegex(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_CALL = lazy_regex(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL2", "SERIAL4", "SERIAL8"}
 
 
@@ -99,13 +77,13 @@ def unknown_call(default: str | None) -> str | None:
     return None
 
 
-_DECLARED = LazyRegex(
+_DECLARED = lazy_regex(
     r"\bCREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?:\"?[A-Za-z_][A-Za-z0-9_]*\"?\s*\.\s*)?\"?([A-Za-z_][A-Za-z0-9_]*)\"?",
     re.I,
 )
-_VOLATILITY_WORD = LazyRegex(r"\b(IMMUTABLE|STABLE|VOLATILE)\b", re.I)
+_VOLATILITY_WORD = lazy_regex(r"\b(IMMUTABLE|STABLE|VOLATILE)\b", re.I)
 #: What is not a clause of a statement: $tag$ bodies, 'strings', "identifiers", -- and /* */ comments.
-_NOT_CLAUSES = LazyRegex(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$.*?\$\1\$|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/",
+_NOT_CLAUSES = lazy_regex(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$.*?\$\1\$|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/",
                          re.S)
 
 
@@ -120,7 +98,7 @@ def function_volatility(sql: str, name: str) -> str | None:
         match = _DECLARED.search(statement)
         if match is None or match.group(1).lower() != name:
             continue
-        words = _VOLATILITY_WORD.compiled.findall(_after_arguments(statement[match.end():]))
+        words = _VOLATILITY_WORD.findall(_after_arguments(statement[match.end():]))
         found = words[-1].lower() if words else "volatile"  # PostgreSQL's default
     return found
 
@@ -129,7 +107,7 @@ def _clauses(sql: str) -> str:
     """``sql`` with bodies, strings, quoted identifiers and comments blanked (a ``"name"`` keeps its text)."""
     def blank(m: re.Match[str]) -> str:
         return m.group(0) if m.group(0).startswith('"') else " "
-    return _NOT_CLAUSES.compiled.sub(blank, sql)
+    return _NOT_CLAUSES.sub(blank, sql)
 
 
 def _after_arguments(rest: str) -> str:
@@ -215,9 +193,9 @@ KNOWN_TYPE_NAMES = frozenset(_ALIASES.values()) | {
     "binary", "varbinary", "blob", "clob", "tinyblob", "mediumblob", "longblob", "tinytext", "mediumtext",
     "longtext", "tinyint", "mediumint", "year", "set", "inet4", "inet6",
 }
-_TYPE_TEXT = LazyRegex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
-_WITH_TZ = LazyRegex(r"\bwith\s+time\s+zone\b", re.I)
-_WITHOUT_TZ = LazyRegex(r"\bwithout\s+time\s+zone\b", re.I)
+_TYPE_TEXT = lazy_regex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
+_WITH_TZ = lazy_regex(r"\bwith\s+time\s+zone\b", re.I)
+_WITHOUT_TZ = lazy_regex(r"\bwithout\s+time\s+zone\b", re.I)
 
 
 def parse_type(text: str | None) -> PgType | None:
@@ -325,7 +303,7 @@ def _precision_grows(old: tuple[int, ...], new: tuple[int, ...]) -> bool:
     return (new[0] if new else 6) >= (old[0] if old else 6)
 
 
-_PLAIN_CAST = LazyRegex(r"^\(?\s*\"?(\w+)\"?\s*\)?\s*(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$", re.I | re.S)
+_PLAIN_CAST = lazy_regex(r"^\(?\s*\"?(\w+)\"?\s*\)?\s*(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$", re.I | re.S)
 
 
 def using_is_plain_cast(using: str | None, column: str) -> bool:
@@ -339,7 +317,7 @@ def using_is_plain_cast(using: str | None, column: str) -> bool:
     return name is not None and name.lower() == column.lower()
 
 
-_CAST_CALL = LazyRegex(r"\bCAST\s*\(", re.I)
+_CAST_CALL = lazy_regex(r"\bCAST\s*\(", re.I)
 
 
 def using_computes(using: str | None, column: str) -> bool:
@@ -353,7 +331,7 @@ def using_computes(using: str | None, column: str) -> bool:
 
 # -- conditions -------------------------------------------------------------------------------------
 
-_IS_NOT_NULL = LazyRegex(r'^\(*\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)*$', re.I)
+_IS_NOT_NULL = lazy_regex(r'^\(*\s*"?(\w+)"?\s+IS\s+NOT\s+NULL\s*\)*$', re.I)
 
 
 def not_null_check_column(condition: str | None) -> str | None:
@@ -368,12 +346,12 @@ def not_null_check_column(condition: str | None) -> str | None:
 # -- ALTER TABLE subcommand locks (PostgreSQL 15 docs, "ALTER TABLE": each subcommand's lock level;
 #    one statement takes the strongest of its subcommands for all of them) --------------------------
 
-_SHARE_UPDATE_EXCLUSIVE = LazyRegex(
+_SHARE_UPDATE_EXCLUSIVE = lazy_regex(
     r"^(?:VALIDATE\s+CONSTRAINT\b|ALTER\s+(?:COLUMN\s+)?\S+\s+SET\s+STATISTICS\b|CLUSTER\s+ON\b"
     r"|SET\s+WITHOUT\s+CLUSTER\b|SET\s*\(|RESET\s*\(|ATTACH\s+PARTITION\b|DETACH\s+PARTITION\s+\S+\s+CONCURRENTLY\b)",
     re.I | re.S,
 )
-_FOREIGN_KEY = LazyRegex(r"^ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY\b", re.I | re.S)
+_FOREIGN_KEY = lazy_regex(r"^ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY\b", re.I | re.S)
 
 
 def alter_table_lock(subcommand: str) -> str:
@@ -402,7 +380,7 @@ def unquote(name: str) -> str:
     return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Statement:
     """What a rule needs from one maintenance / type statement."""
 
@@ -421,37 +399,37 @@ class Statement:
     finalize: bool = False
 
 
-_REINDEX = LazyRegex(
+_REINDEX = lazy_regex(
     rf"^REINDEX\s*(?:\((?P<opts>[^)]*)\)\s*)?(?P<kind>INDEX|TABLE|SCHEMA|DATABASE|SYSTEM)\s+"
     rf"(?P<conc>CONCURRENTLY\s+)?(?P<name>{_QUALIFIED})?",
     re.I | re.S,
 )
-_VACUUM = LazyRegex(r"^VACUUM\b\s*(?:\((?P<opts>[^)]*)\))?\s*(?P<words>(?:(?:FULL|FREEZE|VERBOSE|ANALYZE|ANALYSE)\s+)*)"
+_VACUUM = lazy_regex(r"^VACUUM\b\s*(?:\((?P<opts>[^)]*)\))?\s*(?P<words>(?:(?:FULL|FREEZE|VERBOSE|ANALYZE|ANALYSE)\s+)*)"
                      rf"(?P<name>{_QUALIFIED})?", re.I | re.S)
-_CLUSTER = LazyRegex(rf"^CLUSTER\b\s*(?:\([^)]*\)\s*)?(?:VERBOSE\s+)?(?P<name>{_QUALIFIED})?", re.I | re.S)
-_REFRESH = LazyRegex(
+_CLUSTER = lazy_regex(rf"^CLUSTER\b\s*(?:\([^)]*\)\s*)?(?:VERBOSE\s+)?(?P<name>{_QUALIFIED})?", re.I | re.S)
+_REFRESH = lazy_regex(
     rf"^REFRESH\s+MATERIALIZED\s+VIEW\s+(?P<conc>CONCURRENTLY\s+)?(?P<name>{_QUALIFIED})", re.I | re.S
 )
-_DETACH = LazyRegex(
+_DETACH = lazy_regex(
     rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_QUALIFIED})\s+DETACH\s+PARTITION\s+"
     rf"(?P<part>{_QUALIFIED})(?P<rest>.*)$",
     re.I | re.S,
 )
-_TRUNCATE = LazyRegex(r"^TRUNCATE\s+(?:TABLE\s+)?(?P<rest>.*)$", re.I | re.S)
-_DROP_SCHEMA = LazyRegex(
+_TRUNCATE = lazy_regex(r"^TRUNCATE\s+(?:TABLE\s+)?(?P<rest>.*)$", re.I | re.S)
+_DROP_SCHEMA = lazy_regex(
     r"^DROP\s+(?P<what>SCHEMA|DATABASE)\s+(?:IF\s+EXISTS\s+)?(?P<rest>.*)$", re.I | re.S
 )
-_ADD_VALUE = LazyRegex(
+_ADD_VALUE = lazy_regex(
     rf"^ALTER\s+TYPE\s+(?P<type>{_QUALIFIED})\s+ADD\s+VALUE\s+(?P<ine>IF\s+NOT\s+EXISTS\s+)?"
     r"(?P<value>'(?:[^']|'')*')",
     re.I | re.S,
 )
 
 
-_LOCK = LazyRegex(
+_LOCK = lazy_regex(
     rf"^LOCK\s+(?:TABLE\s+)?(?:ONLY\s+)?(?P<name>{_QUALIFIED})(?P<rest>.*)$", re.I | re.S
 )
-_LOCK_MODE = LazyRegex(
+_LOCK_MODE = lazy_regex(
     r"\bIN\s+(?P<mode>ACCESS\s+SHARE|ROW\s+SHARE|ROW\s+EXCLUSIVE|SHARE\s+UPDATE\s+EXCLUSIVE|SHARE\s+ROW\s+"
     r"EXCLUSIVE|SHARE|ACCESS\s+EXCLUSIVE|EXCLUSIVE)\s+MODE\b", re.I
 )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from migcheck.guard.escape import json_tree
 from migcheck.run.engine import LintResult, display_path
 from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.version import VERSION
 
 SCHEMA_VERSION = 1
@@ -79,7 +79,7 @@ def dumps(doc: Any, pretty: bool = False) -> str:
 
 #: How ``json.dumps`` (ASCII output) writes a UTF-16 surrogate; valid pairs match too (then the slow path
 #: gives the same text).
-_SURROGATE_ESCAPE = re.compile(r"\\ud[89a-f][0-9a-f]{2}")
+_SURROGATE_ESCAPE = lazy_regex(r"\\ud[89a-f][0-9a-f]{2}")
 
 
 def render(result: LintResult, exit_code: int, pretty: bool = False) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 
 from migcheck.rules.registry import Rule
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 #: Where each rule's page lives on the web; SARIF ``helpUri`` and markdown links point here.
 DOCS_URL_BASE = "https://github.com/migcheck/migcheck/blob/main/docs/rules/"
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_DOUBLE_TICKS = re.compile(r"``(.+?)``")
+_HEADING = lazy_regex(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_DOUBLE_TICKS = lazy_regex(r"``(.+?)``")
 
 
 def doc_url(rule_id: str) -> str:

@@ -12,13 +12,13 @@ import functools
 import hashlib
 import io
 import os
-import re
 import tokenize
 from pathlib import Path
 
 from migcheck.vocabulary.findings import Finding
+from migcheck.vocabulary.lazyregex import lazy_regex
 
-_CALLEE = re.compile(r"[A-Za-z_][\w.]*(?=\s*\()")
+_CALLEE = lazy_regex(r"[A-Za-z_][\w.]*(?=\s*\()")
 
 
 #: Text that did not come from the file named (`migcheck lint -`): path as shown -> its lines.

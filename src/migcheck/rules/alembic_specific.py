@@ -25,6 +25,7 @@ from migcheck.vocabulary.changes import (
     ValidateConstraint,
 )
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import ImportInfo, Migration
 
 # -- transaction-per-migration-off ----------------------------------------------------------------
@@ -93,9 +94,9 @@ def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
 
 # -- alter-column-without-existing-type -----------------------------------------------------------
 
-_MODIFY = re.compile(r"\b(MODIFY|CHANGE)\b", re.I)
-_NULLS = re.compile(r"\bNULL\b", re.I)
-_DEFAULT = re.compile(r"\bDEFAULT\b", re.I)
+_MODIFY = lazy_regex(r"\b(MODIFY|CHANGE)\b", re.I)
+_NULLS = lazy_regex(r"\bNULL\b", re.I)
+_DEFAULT = lazy_regex(r"\bDEFAULT\b", re.I)
 
 
 @change_rule(
@@ -272,8 +273,8 @@ ALLOWED_TOP = {
     "__future__",
     "migcheck",
 }
-_MODEL_PART = re.compile(r"^(models?|entities|orm|orm_models?|\w+_models?|models?_\w+)$")
-_CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # TOKEN_PREFIX_LENGTH, not A or DB
+_MODEL_PART = lazy_regex(r"^(models?|entities|orm|orm_models?|\w+_models?|models?_\w+)$")
+_CONSTANT = lazy_regex(r"^_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # TOKEN_PREFIX_LENGTH, not A or DB
 _MODEL_NAMES = {"models", "model", "orm", "Base", "Model", "db", "metadata", "mapper_registry"}
 
 

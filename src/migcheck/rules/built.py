@@ -31,10 +31,11 @@ from migcheck.vocabulary.changes import (
     RenameColumn,
     RenameTable,
 )
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration, iter_statements
 
 BuiltStatus = Literal["built", "absent", "unknown"]
-_COPIED = re.compile(r"\b(?:LIKE|INHERITS|PARTITION\s+OF|AS\s+SELECT|AS\s*\()", re.I)
+_COPIED = lazy_regex(r"\b(?:LIKE|INHERITS|PARTITION\s+OF|AS\s+SELECT|AS\s*\()", re.I)
 _RUNTIME = ("{…}", "migcheck_param", "migcheck_name")
 #: Statements that cannot change a table's shape.
 _HARMLESS = {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", "INSERT", "UPDATE", "DELETE",

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from migcheck.extract.models.model import AppView
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RevisionContext:
     """What a per-revision rule sees: the revision, the settings, the graph, env.py, the models."""
 
@@ -57,7 +57,7 @@ class RevisionContext:
                    for c in self.migration.upgrade_changes)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class ProjectContext:
     """What a project rule sees: env.py, the revision graph, every loaded migration, the settings."""
 

@@ -27,6 +27,7 @@ from migcheck.vocabulary.changes import (
     RenameTable,
 )
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 COLUMN_CHANGES = (CreateTable, AddColumn, AlterColumn)
 
@@ -40,7 +41,7 @@ def split_type(text: str | None) -> tuple[str, str]:
     return base, args.rsplit(")", 1)[0].strip()
 
 
-_ARRAY_OF = re.compile(r"^(?:[\w.]*\.)?ARRAY\s*\(\s*(?:item_type\s*=\s*)?(.+?)\s*(?:,\s*\w+\s*=.*)?\)\s*$",
+_ARRAY_OF = lazy_regex(r"^(?:[\w.]*\.)?ARRAY\s*\(\s*(?:item_type\s*=\s*)?(.+?)\s*(?:,\s*\w+\s*=.*)?\)\s*$",
                        re.I | re.S)
 
 
@@ -166,7 +167,7 @@ def prefer_identity(ctx: RevisionContext, change: CreateTable | AddColumn) -> It
 
 # -- prefer-timestamptz ---------------------------------------------------------------------------
 
-_NO_TZ = re.compile(r"\btimezone\s*=\s*True\b", re.I)
+_NO_TZ = lazy_regex(r"\btimezone\s*=\s*True\b", re.I)
 
 
 @change_rule(

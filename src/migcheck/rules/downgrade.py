@@ -30,6 +30,7 @@ from migcheck.vocabulary.changes import (
     ValidateConstraint,
 )
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 #: Statements that change no schema, so there is nothing for a downgrade to undo: maintenance, locks,
 #: notifications, session settings, and TRUNCATE (data work: its rows are gone either way).
@@ -106,10 +107,10 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
 
 # -- downgrade-not-inverse (static) -----------------------------------------------------------------
 
-_ENUM_TYPE = re.compile(r"^(?:Enum|ENUM)\((.*)\)$", re.S)
-_ENUM_NAME = re.compile(r"\bname\s*=\s*['\"]([^'\"]+)['\"]")
-_ENUM_CLASS = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(?:,|$)")
-_NO_TYPE = re.compile(r"\b(?:create_type|native_enum)\s*=\s*False\b")
+_ENUM_TYPE = lazy_regex(r"^(?:Enum|ENUM)\((.*)\)$", re.S)
+_ENUM_NAME = lazy_regex(r"\bname\s*=\s*['\"]([^'\"]+)['\"]")
+_ENUM_CLASS = lazy_regex(r"^\s*([A-Za-z_][\w.]*)\s*(?:,|$)")
+_NO_TYPE = lazy_regex(r"\b(?:create_type|native_enum)\s*=\s*False\b")
 
 
 def enum_type_of(type_text: str | None) -> str | None:
@@ -146,7 +147,7 @@ class _Aliases:
         self.parent[self.find(a)] = self.find(b)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Inventory:
     """What one direction creates and removes, by normalized name."""
 
@@ -223,7 +224,7 @@ def _object_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...
     return None
 
 
-_TYPE_RENAME = re.compile(r"^\s*ALTER\s+TYPE\s+(\S+)\s+RENAME\s+TO\s+(\S+?)\s*;?\s*$", re.I)
+_TYPE_RENAME = lazy_regex(r"^\s*ALTER\s+TYPE\s+(\S+)\s+RENAME\s+TO\s+(\S+?)\s*;?\s*$", re.I)
 
 
 def _rename_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...], tuple[object, ...]] | None:
@@ -246,7 +247,7 @@ def _enum_key(change: Change) -> tuple[str, tuple[object, ...], bool] | None:
     return None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Object:
     """One database object followed through a direction's steps, whatever it is called on the way."""
 
@@ -351,7 +352,7 @@ def _named_alike(name: str, names: set[str]) -> bool:
 #: Change kinds (``AddConstraint.kind_of``, ``DropConstraint``'s ``type_=``) -> naming-convention keys.
 _CONVENTION_KEYS = {"check": "ck", "unique": "uq", "foreign_key": "fk", "foreignkey": "fk",
                     "primary_key": "pk", "primary": "pk", "index": "ix"}
-_TOKEN = re.compile(r"%\((\w+)\)s")
+_TOKEN = lazy_regex(r"%\((\w+)\)s")
 
 
 def _conventional(convention: dict[str, str], kind: str | None, name: str, table: str | None,

@@ -6,16 +6,17 @@ import ast
 import re
 from collections.abc import Iterator
 
-from migcheck.facts.postgres import KNOWN_TYPE_NAMES, LazyRegex, parse_statement, parse_type, unquote
+from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_statement, parse_type, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, CreateEnumType, CreateTable, RawSQL
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration
 
-_CREATE_ENUM = LazyRegex(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
-_ENUM_NAME = LazyRegex(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)
+_CREATE_ENUM = lazy_regex(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
+_ENUM_NAME = lazy_regex(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)
 
 
 def _added(change: RawSQL) -> tuple[str, list[str]] | None:
@@ -54,10 +55,10 @@ def _created_enums(migration: Migration) -> set[str]:
     return names
 
 
-_ANY_ENUM_NAME = LazyRegex(r"^(?:[\w.]*\.)?enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S | re.I)
+_ANY_ENUM_NAME = lazy_regex(r"^(?:[\w.]*\.)?enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S | re.I)
 
 
-_RENAME_VALUE = LazyRegex(
+_RENAME_VALUE = lazy_regex(
     r"^ALTER\s+TYPE\s+\S+\s+RENAME\s+VALUE\s+'((?:[^']|'')*)'\s+TO\s+'((?:[^']|'')*)'", re.I)
 
 
@@ -81,10 +82,10 @@ def _of_another_type(type_text: str | None, enum: str, origin: str) -> bool:
 
 _IDENT = r'(?:"[^"]+"|[A-Za-z_]\w*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_]\w*))?'
 #: ``col = `` / ``col <> `` / ``col IN (..., `` / ``SET col = `` right before a literal
-_COLUMN_BEFORE = LazyRegex(rf"(?P<col>{_IDENT})\s*(?:=|<>|!=|\s(?:NOT\s+)?IN\s*\((?:\s*'(?:[^']|'')*'\s*,)*)\s*$",
+_COLUMN_BEFORE = lazy_regex(rf"(?P<col>{_IDENT})\s*(?:=|<>|!=|\s(?:NOT\s+)?IN\s*\((?:\s*'(?:[^']|'')*'\s*,)*)\s*$",
                            re.I)
 #: `` = col`` right after a literal
-_COLUMN_AFTER = LazyRegex(rf"^\s*(?:=|<>|!=)\s*(?P<col>{_IDENT})", re.I)
+_COLUMN_AFTER = lazy_regex(rf"^\s*(?:=|<>|!=)\s*(?P<col>{_IDENT})", re.I)
 
 
 def _compared_columns(sql: str, literal: str) -> list[str] | None:
@@ -110,7 +111,7 @@ def _compared_columns(sql: str, literal: str) -> list[str] | None:
 
 
 #: FROM / JOIN / USING / a subquery: a statement that reads rows of some table besides its own
-_OTHER_TABLES = LazyRegex(r"\b(?:FROM|JOIN|USING|SELECT)\b", re.I)
+_OTHER_TABLES = lazy_regex(r"\b(?:FROM|JOIN|USING|SELECT)\b", re.I)
 
 
 def _reads_other_tables(sql: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from migcheck.facts.postgres import LazyRegex
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 _SQL_TO_SA = {
     "BIGINT": "sa.BigInteger()",
@@ -25,7 +25,7 @@ _SQL_TO_SA = {
     "INET": "postgresql.INET()",
     "CIDR": "postgresql.CIDR()",
 }
-_PARAM = LazyRegex(r"^(VARCHAR|DECIMAL|NUMERIC)\s*\(([^)]*)\)$", re.I)
+_PARAM = lazy_regex(r"^(VARCHAR|DECIMAL|NUMERIC)\s*\(([^)]*)\)$", re.I)
 
 
 def lit(value: object) -> str:

@@ -75,7 +75,7 @@ def table_keys(change: Change) -> tuple[str, ...]:
     return ()
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Events:
     """Changes in history order, with their keys kept apart for bisection."""
 
@@ -87,7 +87,7 @@ class _Events:
         self.changes.append((migration, change))
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class HistoryIndex:
     """Positions, ancestor bit sets and changes by table and by constraint name for one graph."""
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.facts.postgres import LazyRegex, Statement, parse_statement, refused_in_transaction, unquote
+from migcheck.facts.postgres import Statement, parse_statement, refused_in_transaction, unquote
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import RawSQL
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 
-_CREATED = LazyRegex(
+_CREATED = lazy_regex(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?P<what>MATERIALIZED\s+VIEW|SCHEMA|DATABASE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|[\w$]+))*)",
     re.I,

@@ -24,7 +24,7 @@ RuleKind = Literal["change", "revision", "graph", "project", "engine"]
 DOC_SECTIONS = ("What it finds", "Why it hurts", "Example", "Safe alternative")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Hit:
     """What a rule reports: a message at a line, with a fix as Alembic code where there is one."""
 
@@ -38,7 +38,7 @@ class Hit:
     severity: Severity | None = None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Rule:
     """One rule of the catalogue: its id, severity, kind, and the check that finds it."""
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.facts.postgres import LazyRegex, unquote
+from migcheck.facts.postgres import unquote
 from migcheck.rules import lookback, rolling
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, DataChange, DropColumn, RawSQL, RenameColumn, RenameTable
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 
-_CREATE_VIEW = LazyRegex(
+_CREATE_VIEW = lazy_regex(
     r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?VIEW\s+"
     r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
     re.I,
 )
 
-_DROP_VIEW = LazyRegex(
+_DROP_VIEW = lazy_regex(
     r"^DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?"
     r"(?P<name>(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"(?:[^\"]|\"\")+\"|`[^`]+`|[\w$]+))*)",
     re.I,

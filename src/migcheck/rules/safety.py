@@ -28,6 +28,7 @@ from migcheck.vocabulary.changes import (
     target_table,
 )
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration
 
 # -- missing-lock-timeout -------------------------------------------------------------------------
@@ -49,7 +50,7 @@ _STRONG_RAW = {
 }
 #: LOCK modes that block other sessions' reads or writes (ROW EXCLUSIVE and weaker block neither).
 _BLOCKING_LOCKS = {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}
-_SET_CONFIG = re.compile(r"set_config\s*\(\s*'(lock_timeout)'\s*,\s*'([^']*)'", re.I)
+_SET_CONFIG = lazy_regex(r"set_config\s*\(\s*'(lock_timeout)'\s*,\s*'([^']*)'", re.I)
 _TIMEOUT_SETTINGS = {"postgresql": {"lock_timeout"}, "mysql": {"lock_wait_timeout"}}
 
 

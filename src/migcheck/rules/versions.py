@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.settings import Settings
 
-_NUMBER = re.compile(r"\d+")
+_NUMBER = lazy_regex(r"\d+")
 
 
 def version_tuple(text: str | int) -> tuple[int, ...]:

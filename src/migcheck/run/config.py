@@ -54,7 +54,7 @@ class Key:
     default_text: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Where:
     """Where a value comes from, for error messages and relative paths."""
 

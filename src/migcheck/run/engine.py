@@ -35,7 +35,7 @@ from migcheck.vocabulary.revision import Migration
 from migcheck.vocabulary.settings import Settings
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class LintResult:
     """What one lint found, and what it read to find it."""
 

@@ -45,7 +45,7 @@ from migcheck.vocabulary.revision import HeaderError, Migration, read_header
 FULL_HISTORY = "GitHub Actions: actions/checkout with `fetch-depth: 0`"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class BaseFile:
     """A revision file as it is at the merge base."""
 
@@ -54,7 +54,7 @@ class BaseFile:
     text: str
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class PullRequest:
     ref: str
     checkout: Checkout

@@ -50,7 +50,7 @@ def trusted_revisions(migrations: list[Migration], settings: Settings) -> set[st
     return trusted
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Scope:
     """Which revisions a run judges: all but those a baseline trusts, or a pull request's."""
 

@@ -27,13 +27,14 @@ from migcheck.rules.registry import Rule
 from migcheck.rules.suppression import SUPPRESSION_WITHOUT_REASON, UNUSED_SUPPRESSION
 from migcheck.run.config import rule_hint
 from migcheck.vocabulary.findings import Finding, Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration
 
 #: Findings about suppressions are not themselves suppressible inline (use ``ignore`` in the config).
 OWN_RULES = frozenset({UNUSED_SUPPRESSION, SUPPRESSION_WITHOUT_REASON})
 
-_DIRECTIVE = re.compile(r"^migcheck\s*:\s*(?P<rest>.*)$", re.S)
-_IGNORE = re.compile(
+_DIRECTIVE = lazy_regex(r"^migcheck\s*:\s*(?P<rest>.*)$", re.S)
+_IGNORE = lazy_regex(
     r"^(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]]*)\]\s*(?:--\s*(?P<reason>.*?))?\s*$", re.S
 )
 _SYNTAX = "write `migcheck: ignore[rule-id] -- reason`"

@@ -51,7 +51,6 @@ import hmac
 import io
 import os
 import pickle
-import re
 import stat
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.version import VERSION
 
 #: Bumped when the layout of the cache itself changes.
@@ -447,7 +447,7 @@ def _valid_entry(name: object, entry: object, migration: type) -> bool:
     return type(outcome) is migration and vars(outcome).get("path", 0) is None
 
 
-_OUR_DIRECTORY = re.compile(r"v\d+-[0-9a-f]{32}")
+_OUR_DIRECTORY = lazy_regex(r"v\d+-[0-9a-f]{32}")
 
 
 def _prune(root: Path, keep: Path) -> None:

@@ -31,7 +31,7 @@ class DiscoveryError(Exception):
     """A path that names no migrations; the message is the one line the user sees."""
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Sources:
     """The files to lint, and where they came from (for messages and ``migcheck config``)."""
 

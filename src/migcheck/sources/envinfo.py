@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from migcheck.sources.envcompare import CompareOptions
 from migcheck.guard.readfile import UnreadableFile, read_regular
+from migcheck.vocabulary.lazyregex import lazy_regex
 
-_LOCK_TIMEOUT = re.compile(r"\block_timeout\b", re.I)
-_LOCK_WAIT_TIMEOUT = re.compile(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
+_LOCK_TIMEOUT = lazy_regex(r"\block_timeout\b", re.I)
+_LOCK_WAIT_TIMEOUT = lazy_regex(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import os
 import tokenize
@@ -72,12 +73,30 @@ def load_python(path: Path, dialect: str, raw: bytes | None = None, *, extract: 
     or the walkers (``X = ------...1`` is a MemoryError in the parser, deep nesting a RecursionError)
     is a LoadError here, so no load path (workers, header-only, cache) can lose the report to it.
     """
+    collecting = _collect()
     try:
         return _load_python(path, dialect, raw, extract)
     except RecursionError:
         raise LoadError(path, TOO_DEEP) from None
     except MemoryError:
         raise LoadError(path, PARSER_GAVE_UP) from None
+    finally:
+        _restore(collecting)
+
+
+def _collect() -> bool:
+    """The cyclic collector runs while a file is parsed, also when the caller paused it (``lint`` does, for
+    the whole run: see ``launch``): sqlglot's trees link children and parents, so parsing SQL is where a
+    run makes cyclic garbage. Returns whether it was running before."""
+    collecting = gc.isenabled()
+    if not collecting:
+        gc.enable()
+    return collecting
+
+
+def _restore(collecting: bool) -> None:
+    if not collecting:
+        gc.disable()
 
 
 def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> Migration | None:
@@ -130,10 +149,13 @@ def load_sql(path: Path, dialect: str) -> list[Migration]:
         text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(path, f"cannot decode file as UTF-8: {exc.reason}") from None
+    collecting = _collect()
     try:
         migrations = load_sql_file(path, text, dialect)
     except RecursionError:
         raise LoadError(path, TOO_DEEP) from None
+    finally:
+        _restore(collecting)
     lines = text.splitlines()
     for migration in migrations:
         migration.source_lines = lines  # for `-- migcheck: ignore[...]` comments

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from migcheck.vocabulary.revision import Migration
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class RevisionGraph:
     """Revisions by id, with the edges ``down_revision`` and ``depends_on`` describe."""
 

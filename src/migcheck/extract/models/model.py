@@ -86,7 +86,7 @@ class ImportJudge(Protocol):
         ...
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Application:
     """The application's mapped schema, read statically (``read_application``)."""
 
@@ -128,7 +128,7 @@ class Application:
         return "unmapped" if mapped.complete else "unknown"
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class AppView:
     """What the lint rules see of the application: the models at HEAD and, in pull-request mode, on the
     base (the release serving traffic while the migration runs)."""

@@ -22,7 +22,6 @@ imports from env.py and runs them.
 from __future__ import annotations
 
 import ast
-import re
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -31,13 +30,14 @@ from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.judge import _Judge
 from migcheck.extract.models.model import Application, Note
 from migcheck.extract.models.syntax import _is_none, _Module
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 MAX_MODULES = 3000
 #: Text that a module declaring tables or columns contains.
-_MAY_MAP = re.compile(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
+_MAY_MAP = lazy_regex(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(|\bField\(")
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Env:
     """What env.py assigns to ``target_metadata`` (``found``: it assigns something)."""
 

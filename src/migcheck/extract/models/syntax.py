@@ -8,13 +8,13 @@ the same records without importing each other; nothing here follows a name or re
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from migcheck.extract.models.model import MappedColumn
+from migcheck.vocabulary.lazyregex import lazy_regex
 
-_TYPE_PREFIX = re.compile(r"^(?:[A-Za-z_]\w*\.)+")
+_TYPE_PREFIX = lazy_regex(r"^(?:[A-Za-z_]\w*\.)+")
 
 
 def _last(node: ast.expr) -> str:
@@ -42,7 +42,7 @@ def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Module:
     """One module of the application, parsed, with the names it binds."""
 
@@ -59,7 +59,7 @@ class _Module:
     conventions: bool = False
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class _Class:
     """One class statement of a module and what is known of its table."""
 

@@ -9,7 +9,6 @@ The name, type (as written, without module prefixes), nullability, server and Py
 from __future__ import annotations
 
 import ast
-import re
 from typing import Any
 
 from migcheck.extract.python.evaluate import Evaluator, Scope
@@ -22,8 +21,9 @@ from migcheck.vocabulary.changes import (
     CreateIndex,
     DropEnumType,
 )
+from migcheck.vocabulary.lazyregex import lazy_regex
 
-_TYPE_PREFIX = re.compile(r"\b(?:sqlalchemy\.dialects\.\w+\.|sqlalchemy\.types\.|sqlalchemy\.|sa\.|postgresql\.|mysql\.|sqlite\.|types\.)")
+_TYPE_PREFIX = lazy_regex(r"\b(?:sqlalchemy\.dialects\.\w+\.|sqlalchemy\.types\.|sqlalchemy\.|sa\.|postgresql\.|mysql\.|sqlite\.|types\.)")
 
 
 class Columns(Evaluator):

@@ -14,6 +14,7 @@ import re
 
 from migcheck.extract.python.evaluate import Evaluator, Scope
 from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 SESSION_WRITES = {
     "add",
@@ -131,7 +132,7 @@ def orm_bulk_write(call: ast.Call) -> tuple[str, bool | None]:
 
 
 _ROW_READS = frozenset({"execute", "query", "scalars", "fetchall", "all", "mappings", "yield_per"})
-_LIMIT = re.compile(r"\blimit\b", re.I)
+_LIMIT = lazy_regex(r"\blimit\b", re.I)
 
 
 def _reads_all_rows(node: ast.expr) -> bool:

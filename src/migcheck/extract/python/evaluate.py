@@ -13,25 +13,25 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migcheck.extract.python.nodes import _attr_chain, _call_name, _describe, _root_name, binding_counts
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 PLACEHOLDER = "migcheck_param"
 #: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
 NAME_PLACEHOLDER = "migcheck_name"
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = lazy_regex(r"-?\d+(?:\.\d+)?")
 #: String methods that turn a constant into another constant.
 _STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
                           "replace", "removeprefix", "removesuffix"})
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Scope:
     """What the walker knows at one point of a function body."""
 

@@ -10,16 +10,16 @@ statement executed instead of text is asked of the data part. Imports evaluation
 from __future__ import annotations
 
 import ast
-import re
 
 from migcheck.extract.python.data import _core_dml
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.nodes import _bool, _call_name, _short
 from migcheck.extract.sql import changes_from_sql, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
+from migcheck.vocabulary.lazyregex import lazy_regex
 
-_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
-_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[sdifr]")
+_FORMAT_FIELD = lazy_regex(r"\{[^{}]*\}")
+_PERCENT_FIELD = lazy_regex(r"%(?:\([^)]*\))?[sdifr]")
 
 
 class SqlStrings(Evaluator):
