@@ -21,3 +21,13 @@ def test_an_outer_engine_begin_is_named_as_the_cause_not_the_missing_flag() -> N
                                          "that outer transaction (transaction_per_migration is ignored then)")
     assert "does not set transaction_per_migration" not in finding["message"]
     assert "with engine.connect() as connection:" in finding["fix"]
+
+
+def test_a_double_quoted_table_on_mysql_is_said_to_fail_there_not_to_lock_rows() -> None:
+    case = FIXTURES / "rules" / "raw-sql-not-understood" / "bad_mysql_double_quoted_table.py"
+    run = run_cli("lint", case, "--format", "json", "--no-config", "--dialect", "mysql", "--fail-on", "never")
+    by_line = {(f["rule"], f["line"]): f["message"] for f in run.json()["findings"]}
+    assert ("unbatched-backfill", 13) not in by_line
+    assert by_line[("raw-sql-not-understood", 13)].startswith(
+        'migcheck could not check this statement ("issue_comments" is a string, not a name, in MySQL\'s default '
+        "sql_mode (no ANSI_QUOTES): the statement fails there with ERROR 1064 and runs nothing)")
