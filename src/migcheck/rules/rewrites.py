@@ -306,9 +306,12 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
         f'op.add_column({lit(table)}, sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
         "# write both columns from the application, backfill in batches, switch reads, then drop the old column"
     )
-    if change.using and using_computes(change.using, column) and not (new_known and old_known and old and new):
+    enum_swap = old is not None and new is not None and old.name == new.name == "enum"
+    if change.using and using_computes(change.using, column) \
+            and (enum_swap or not (new_known and old_known and old and new)):
         # whatever the types, an expression other than the column (or a plain cast of it) is computed for
-        # every row: PostgreSQL rewrites (an enum swap's USING col::text::new_enum, say)
+        # every row: PostgreSQL rewrites (an enum swap's USING col::text::new_enum, say; the enum the history
+        # names may have been renamed away first, so two enums that read alike are not the same type)
         yield Hit(
             f"type of {target} changes {f'from {old_text} ' if old_text else ''}to {change.type} USING "
             f"{shorten(change.using, 60)}: PostgreSQL computes the expression for every row, so the table and all "
