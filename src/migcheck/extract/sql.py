@@ -113,6 +113,10 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     if keyword.split(" ")[0] not in SQL_COMMANDS:
         return [RawSQL(text=sql, keyword=keyword, understood=False, reason="not a SQL statement migcheck knows",
                        **common)]
+    if dialect == "mysql" and (quoted := _double_quoted_name(sql)):
+        return [RawSQL(text=sql, keyword=keyword, understood=False, reason=(
+            f"{quoted} is a string, not a name, in MySQL's default sql_mode (no ANSI_QUOTES): the statement "
+            f"fails there with ERROR 1064 and runs nothing"), **common)]
     if enum_changes := enum_type_changes(sql, common):
         return enum_changes
     if m := _RENAME_COLUMN.match(sql):
@@ -153,6 +157,20 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
 _SPELLINGS = [(re.compile(r"\bbit\s+varying\b", re.I), "VARBIT"),
               (re.compile(r"\bnational\s+char(?:acter)?\s+varying\b", re.I), "VARCHAR")]
 _QUOTED = lazy_regex(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
+
+
+_MYSQL_LITERALS = re.compile(r"'(?:[^'\\]|\\.|'')*'|`[^`]*`")
+_NAME_IN_DOUBLE_QUOTES = re.compile(
+    r"\b(?:UPDATE(?:\s+LOW_PRIORITY)?(?:\s+IGNORE)?|FROM|INTO|JOIN|TABLE(?:\s+IF(?:\s+NOT)?\s+EXISTS)?)\s+"
+    r"(\"[^\"]*\")", re.I)
+
+
+def _double_quoted_name(sql: str) -> str | None:
+    """A table name in double quotes (``UPDATE "t" SET ...``), outside string literals: MySQL and MariaDB
+    read ``"t"`` as a string unless sql_mode has ANSI_QUOTES (checked on MariaDB 10.11 with its default
+    sql_mode: ERROR 1064), so the statement never runs there. sqlglot's MySQL reader takes it as a name."""
+    m = _NAME_IN_DOUBLE_QUOTES.search(_MYSQL_LITERALS.sub("''", sql))
+    return m.group(1) if m else None
 
 
 def _sqlglot_spelling(sql: str) -> str:

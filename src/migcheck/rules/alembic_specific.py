@@ -65,7 +65,9 @@ def _benefits(migrations: list[Migration]) -> list[str]:
 def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
     """env.py runs every pending revision in one transaction, and revisions rely on committing in between."""
     env = project.env
-    if env.path is None or env.configure_line is None or env.transaction_per_migration is not False:
+    outer = env.external_transaction_line
+    if env.path is None or env.configure_line is None or (env.transaction_per_migration is not False
+                                                          and outer is None):
         return
     if env.transactional_ddl is False:
         return
@@ -74,6 +76,28 @@ def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
     if not reasons:
         return
     more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
+    if outer is not None:
+        yield Hit(
+            f"env.py begins a transaction on the connection (line {outer}) before context.configure(), so "
+            "Alembic runs every pending revision inside that outer transaction (transaction_per_migration "
+            "is ignored then) and every lock is held until the last revision ends; "
+            + "; ".join(reasons[:2])
+            + more,
+            line=env.configure_line,
+            path=env.path,
+            fix=(
+                "open the connection without a transaction and let Alembic begin one per revision:\n"
+                "with engine.connect() as connection:\n"
+                "    context.configure(\n"
+                "        connection=connection,\n"
+                "        target_metadata=target_metadata,\n"
+                "        transaction_per_migration=True,\n"
+                "    )\n"
+                "    with context.begin_transaction():\n"
+                "        context.run_migrations()"
+            ),
+        )
+        return
     yield Hit(
         "context.configure() does not set transaction_per_migration=True, so `alembic upgrade head` runs "
         "every "

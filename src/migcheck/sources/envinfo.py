@@ -37,6 +37,10 @@ class EnvInfo:
     #: env.py sets ``lock_timeout`` (SET, options=-c lock_timeout=..., connect_args).
     sets_lock_timeout: bool = False
     transactional_ddl: bool | None = None
+    #: Line where env.py begins a transaction on the connection it passes to the online configure()
+    #: (``with engine.begin() as connection``, ``connection.begin()`` first): Alembic then runs every
+    #: revision in that outer transaction, whatever transaction_per_migration says.
+    external_transaction_line: int | None = None
     #: env.py sets MySQL's ``lock_wait_timeout`` (metadata-lock waits).
     sets_lock_wait_timeout: bool = False
     #: env.py's tree and the keywords of its deciding ``configure()``: kept for :attr:`compare`.
@@ -103,6 +107,8 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
                 keywords.append(kw)
         if deciding_keywords is None or (online and info.configure_line == node.lineno):
             deciding_keywords = keywords
+        if online and info.configure_line == node.lineno:
+            info.external_transaction_line = _outer_begin(tree, node)
         if not any(kw.arg == "transaction_per_migration" for kw in keywords):
             silent.append((online, unresolved))
         for kw in keywords:
@@ -120,6 +126,37 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
         info.transaction_per_migration = None if any(deciding) else False
     info._compare_source = (tree, deciding_keywords or [])
     return info
+
+
+def _outer_begin(tree: ast.Module, configure: ast.Call) -> int | None:
+    """Line of a transaction begun on the connection before ``configure(connection=NAME)``, in the function
+    that calls it: ``with engine.begin() as NAME`` around the call, or ``NAME.begin()`` before it. Alembic's
+    MigrationContext sees the connection already in a transaction and its begin_transaction() does nothing
+    (Alembic 1.20, runtime/migration.py), so all revisions run, and commit, in that one transaction."""
+    name = next((kw.value.id for kw in configure.keywords if kw.arg == "connection" and isinstance(kw.value, ast.Name)),
+                None)
+    if name is None:
+        return None
+    function = next((f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                     and any(n is configure for n in ast.walk(f))), None)
+    for node in ast.walk(function or tree):
+        if isinstance(node, ast.With | ast.AsyncWith):
+            inside = any(n is configure for n in ast.walk(node))
+            for item in node.items:
+                call = item.context_expr
+                if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == "begin"):
+                    continue
+                bound = isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name
+                on_name = isinstance(call.func.value, ast.Name) and call.func.value.id == name
+                if inside and (bound or on_name):
+                    return node.lineno
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+                and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "begin" \
+                and isinstance(node.value.func.value, ast.Name) and node.value.func.value.id == name \
+                and node.lineno < configure.lineno:
+            return node.lineno
+    return None
 
 
 def _option_dicts(tree: ast.Module) -> dict[str, list[ast.keyword]]:

@@ -251,6 +251,18 @@ def literal_value(node: ast.expr, consts: dict[str, object]) -> object:
         items = [literal_value(elt, consts) for elt in node.elts]
         if all(isinstance(item, str) for item in items):
             return tuple(items)
+    if isinstance(node, ast.JoinedStr):
+        # f"... ({INNER_QUERY})" of literals and string constants only: the text it certainly is
+        # (held-out-7 #96, tracim bc87010bdaa1); a conversion or format spec is left unknown.
+        parts: list[object] = []
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                plain = value.conversion == -1 and value.format_spec is None
+                parts.append(literal_value(value.value, consts) if plain else _UNKNOWN)
+            else:
+                parts.append(literal_value(value, consts))
+        if all(isinstance(part, str) for part in parts):
+            return "".join(str(part) for part in parts)
     return _UNKNOWN
 
 

@@ -186,6 +186,8 @@ _ENUM_TYPES = {"Enum", "ENUM"}
 
 def enum_type_name(ex: Evaluator, node: ast.expr | None, scope: Scope) -> tuple[str | None, bool]:
     """(name, is_enum) of ``sa.Enum(..., name="x")`` / ``postgresql.ENUM(...)`` or a name bound to one."""
+    if isinstance(node, ast.Name) and isinstance(bound := scope.types.get(node.id), ast.Call):
+        return enum_type_name(ex, bound, scope)  # a helper's parameter, bound to the caller's enum
     if isinstance(node, ast.Name):
         for stmt in ast.walk(ex.tree):
             targets = stmt.targets if isinstance(stmt, ast.Assign) else []

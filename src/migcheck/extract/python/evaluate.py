@@ -131,6 +131,12 @@ class Evaluator:
             return node.value
         if isinstance(node, ast.Name):
             return scope.env.get(node.id)
+        if isinstance(node, ast.Attribute) and node.attr == "name" and isinstance(node.value, ast.Name) \
+                and isinstance(bound := scope.types.get(node.value.id), ast.Call) \
+                and _call_name(bound) in {"Enum", "ENUM"}:
+            # from_enum.name, from_enum a helper's parameter bound to the caller's sa.Enum(..., name="x")
+            named = next((k.value for k in bound.keywords if k.arg == "name"), None)
+            return self._literal(named, scope) if named is not None else None
         if isinstance(node, ast.Tuple | ast.List | ast.Set):
             items = [self._literal(e, scope) for e in node.elts]
             return tuple(items) if all(isinstance(i, str) for i in items) else None

@@ -392,6 +392,20 @@ class PythonExtractor(Ops, Data):
             return True
         return enum_type_call(self, call, scope, out)
 
+    def _enum_argument(self, arg: ast.expr, scope: Scope) -> ast.Call | None:
+        """The ``sa.Enum(..., name="x")`` call an argument is: written inline, a local type, or a module-level
+        name bound once to it (held-out-7 #37: tracim's replace_enum helper gets both enums as arguments)."""
+        if isinstance(arg, ast.Name):
+            if isinstance(local := scope.types.get(arg.id), ast.Call):
+                arg = local
+            elif arg.id not in scope.env and arg.id not in self._rebound():
+                arg = next((stmt.value for stmt in self.tree.body if isinstance(stmt, ast.Assign)
+                            and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                            and stmt.targets[0].id == arg.id and isinstance(stmt.value, ast.Call)), arg)
+        if isinstance(arg, ast.Call) and _call_name(arg) in {"Enum", "ENUM"}:
+            return arg
+        return None
+
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
         inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), function=fn)
@@ -405,6 +419,9 @@ class PythonExtractor(Ops, Data):
                 inner.binds.add(name)
             if isinstance(arg, ast.Name) and arg.id in scope.sessions:
                 inner.sessions.add(name)
+            inner.types.pop(name, None)
+            if (enum := self._enum_argument(arg, scope)) is not None:
+                inner.types[name] = enum  # replace_enum(t, c, old_enum, new_enum): to_enum.create() in the helper
             inner.sequences.pop(name, None)
             if (sequence := self._sequence_name(arg, scope)) is not None:
                 inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
