@@ -346,9 +346,11 @@ class PythonExtractor(Ops, Data):
                 test = self._static_test(value, before)
                 if test is not None:
                     scope.env[name] = test
-                elif isinstance(value, ast.Call | ast.Attribute) or (
+                elif isinstance(value, ast.Call | ast.Attribute | ast.Lambda) or (
                         isinstance(value, ast.Constant) and type(value.value) is int):
-                    scope.types[name] = value  # maybe a column type (or its length): sa.Column("c", name) reads it
+                    # maybe a column type (or its length): sa.Column("c", name) reads it; or a column, or a
+                    # lambda that makes one: op.add_column("t", name) / op.add_column("t", name()) reads it
+                    scope.types[name] = value
 
     # -- calls ------------------------------------------------------------------------------------
 
