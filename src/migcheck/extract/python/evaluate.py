@@ -70,6 +70,13 @@ class Scope:
     #: Local names bound to a call, an attribute or an integer nothing else claimed (``type = sa.TEXT(length=n)``,
     #: in the branch the target dialect takes): in a column's type position, the type they hold.
     types: dict[str, ast.expr] = field(default_factory=dict)
+    #: Local names bound to a table the revision declares (``t = sa.Table("t", meta, sa.Column("id",
+    #: sa.Integer()))``), and the rows of a loop over ``conn.execute(t.select())``: the columns declared integer
+    #: or boolean, whose values (``{row.id}`` in an f-string) are numbers, not text that can carry SQL.
+    number_columns: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: A helper's parameters handed a module-level ``sa.Enum(..., name="literal")`` (``replace_enum(..., old_enum)``):
+    #: ``from_enum.name`` in its SQL is that literal. Kept apart from ``types``, which alter_column reads.
+    enums: dict[str, ast.Call] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -83,6 +90,8 @@ class Scope:
             core=dict(self.core),
             types=dict(self.types),
             sequences=dict(self.sequences),
+            number_columns=dict(self.number_columns),
+            enums=dict(self.enums),
             collected=self.collected,
             **kw,
         )
@@ -260,6 +269,9 @@ class Evaluator:
         if isinstance(node, ast.Name):
             value = scope.env.get(node.id, self.numbers.get(node.id) if node.id not in scope.env else None)
             return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if isinstance(node, ast.Attribute) and node.attr == "name" and isinstance(node.value, ast.Name) \
+                and (enum_name := self._enum_type_name(node.value, scope)) is not None:
+            return enum_name  # from_enum.name, from_enum a sa.Enum(..., name="entitytype") of the revision
         if isinstance(node, ast.Attribute):
             # _State.done / _State.done.value: a member of an enum or constants class of this revision
             member = node.value if node.attr == "value" and isinstance(node.value, ast.Attribute) else node
@@ -319,6 +331,30 @@ class Evaluator:
                 return None
             return result if isinstance(result, str) else None
         return None
+
+    def module_enum(self, name: str) -> ast.Call | None:
+        """``old_enum = sa.Enum(..., name="entitytype")`` at module level, the name bound nowhere else in the
+        module (not even as a parameter): the type the name always is."""
+        if name in self._rebound():
+            return None
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and stmt.targets[0].id == name and _enum_call(stmt.value):
+                assert isinstance(stmt.value, ast.Call)
+                return stmt.value
+        return None
+
+    def _enum_type_name(self, node: ast.Name, scope: Scope) -> str | None:
+        """The literal ``name=`` of the enum type a local name holds (a helper's parameter handed a module-level
+        one, Scope.enums; a local bound to one, Scope.types), or of a module-level enum the walk has not shadowed."""
+        held = scope.enums.get(node.id, scope.types.get(node.id))
+        if held is None and node.id not in scope.env:
+            held = self.module_enum(node.id)
+        if not _enum_call(held):
+            return None
+        assert isinstance(held, ast.Call)
+        value = next((k.value for k in held.keywords if k.arg == "name"), None)
+        return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
 
     def _str(self, node: ast.expr | None, scope: Scope) -> str | None:
         if node is not None and isinstance(node, ast.Call) and _call_name(node) == "f" and node.args:
@@ -494,6 +530,11 @@ def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
 
 
 # -- dialect tests ------------------------------------------------------------------------------
+
+
+def _enum_call(node: ast.expr | None) -> bool:
+    """``sa.Enum(...)`` / ``postgresql.ENUM(...)``."""
+    return isinstance(node, ast.Call) and _call_name(node) in {"Enum", "ENUM"}
 
 
 def _static_test_dialect(node: ast.expr) -> bool:
