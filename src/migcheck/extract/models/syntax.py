@@ -87,5 +87,10 @@ class _Class:
     type_decorator: bool = False
     #: Declares ``type_annotation_map``: Python annotations may map to other SQL types.
     annotation_map: bool = False
+    #: A base named ``DeclarativeBase`` (or ``DeclarativeBaseNoMeta``) that is imported from outside the project
+    #: or not bound at all (``class Base(DeclarativeBase)``): the class is the declarative base itself. A project
+    #: name bound to ``declarative_base()`` or to a class is not (tracim's ``DeclarativeBase =
+    #: declarative_base(...)`` and ``class User(DeclarativeBase)``: a model; held-out-7).
+    subclasses_declarative_base: bool = False
     #: Attributes set to ``None`` in the body (``id = None``): a column a base declares is not inherited.
     cleared: set[str] = field(default_factory=set)

@@ -430,7 +430,7 @@ def _declarative_root(info: _Class) -> bool:
     """The declarative base itself (``class Base(DeclarativeBase)``, ``@as_declarative()``): it gives its
     subclasses their metadata (and maybe a ``declared_attr`` ``__tablename__``) and maps nothing."""
     return any(_last(d) in {"as_declarative", "as_declarative_base"} for d in info.node.decorator_list) \
-        or any(_last(b) in {"DeclarativeBase", "DeclarativeBaseNoMeta"} for b in info.node.bases)
+        or info.subclasses_declarative_base
 
 
 def _is_known_root(base: str) -> bool:

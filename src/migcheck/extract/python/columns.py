@@ -59,7 +59,7 @@ class Columns(Evaluator):
                 spec.type_module = _type_module(arg)
         for kw in node.keywords:
             if kw.arg == "nullable":
-                spec.nullable = _bool(kw.value)
+                spec.nullable = self._flag(kw.value, scope)
             elif kw.arg == "server_default":
                 spec.server_default = self._server_default(kw.value, scope)
             elif kw.arg == "default":
@@ -75,6 +75,42 @@ class Columns(Evaluator):
                 spec.type = _type_text(value)
                 spec.type_module = _type_module(value)
         return spec
+
+    def _local_column(self, node: ast.expr | None, scope: Scope) -> tuple[ast.expr | None, Scope]:
+        """The ``sa.Column(...)`` a column argument stands for, and the scope to read it in: a local name bound
+        to one (``col = sa.Column(...)`` then ``op.add_column("t", col)``), or a call of a factory that returns
+        one, a local lambda (``creator_col = lambda: sa.Column(...)``) or a module function whose body is only
+        ``return sa.Column(...)``, its parameters bound to the literal arguments (held-out-7, gnocchi). The
+        names come from Scope.types, which the walker fills; anything else is returned as it is."""
+        if isinstance(node, ast.Name) and _is_column_call(held := scope.types.get(node.id)):
+            return held, scope
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            return node, scope
+        factory = node.func.id
+        lambda_ = scope.types.get(factory)
+        if isinstance(lambda_, ast.Lambda):
+            params, body = lambda_.args, lambda_.body
+        elif factory in self.functions and factory not in self._rebound():
+            fn = self.functions[factory]
+            stmts = [s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+            if len(stmts) != 1 or not isinstance(stmts[0], ast.Return) or stmts[0].value is None:
+                return node, scope
+            params, body = fn.args, stmts[0].value
+        else:
+            return node, scope
+        names = [a.arg for a in (*params.posonlyargs, *params.args)]
+        if not _is_column_call(body) or params.vararg or params.kwarg or params.kwonlyargs or params.defaults \
+                or node.keywords or len(node.args) != len(names):
+            return node, scope
+        inner = scope.child()
+        for name, arg in zip(names, node.args, strict=True):
+            inner.types.pop(name, None)
+            value = self._literal(arg, scope)
+            if value is None:
+                inner.env.pop(name, None)
+            else:
+                inner.env[name] = value
+        return body, inner
 
     def _column_constraints(self, node: ast.expr | None, table: str, column: ColumnSpec, scope: Scope,
                             common: dict[str, Any]) -> list[Change]:
@@ -143,7 +179,7 @@ class Columns(Evaluator):
         return unparse(node)
 
 
-def _is_column_call(node: ast.expr) -> bool:
+def _is_column_call(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Call) and _call_name(node) == "Column"
 
 

@@ -135,6 +135,40 @@ _ROW_READS = frozenset({"execute", "query", "scalars", "fetchall", "all", "mappi
 _LIMIT = lazy_regex(r"\blimit\b", re.I)
 
 
+#: Column types whose values are Python ints or bools: formatted into SQL they are digits or True/False.
+_NUMBER_TYPES = frozenset({"Integer", "BigInteger", "SmallInteger", "INTEGER", "BIGINT", "SMALLINT", "INT",
+                           "Boolean", "BOOLEAN"})
+
+
+def number_columns(table: ast.Call, ex: Evaluator, scope: Scope) -> frozenset[str]:
+    """The columns of ``sa.Table("t", meta, sa.Column("id", sa.Integer()), ...)`` / ``sa.table("t",
+    sa.column("id", sa.Integer))`` declared with an integer or boolean type."""
+    found: set[str] = set()
+    for arg in table.args[1:]:
+        if not (isinstance(arg, ast.Call) and _call_name(arg) in {"Column", "column"} and len(arg.args) >= 2):
+            continue
+        name = ex._str(arg.args[0], scope)
+        kind = arg.args[1].func if isinstance(arg.args[1], ast.Call) else arg.args[1]
+        kind_name = kind.attr if isinstance(kind, ast.Attribute) else kind.id if isinstance(kind, ast.Name) else None
+        if name is not None and kind_name in _NUMBER_TYPES:
+            found.add(name)
+    return frozenset(found)
+
+
+def _selected_table(node: ast.expr) -> str | None:
+    """``conn.execute(t.select())`` / ``conn.execute(sa.select(t))``: the local name ``t`` whose rows are read."""
+    if not (isinstance(node, ast.Call) and _call_name(node) == "execute" and len(node.args) == 1):
+        return None
+    query = node.args[0]
+    if not isinstance(query, ast.Call) or query.keywords or _call_name(query) != "select":
+        return None
+    if isinstance(query.func, ast.Attribute) and isinstance(query.func.value, ast.Name) and not query.args:
+        return query.func.value.id
+    if len(query.args) == 1 and isinstance(query.args[0], ast.Name):
+        return query.args[0].id
+    return None
+
+
 def _reads_all_rows(node: ast.expr) -> bool:
     """Whether a ``for`` loop's iterable reads rows from the database (``conn.execute(select(...))``,
     ``session.query(...)``) without a LIMIT: the loop then visits the whole table."""

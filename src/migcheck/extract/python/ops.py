@@ -14,7 +14,7 @@ from typing import Any
 from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text, local_type
 from migcheck.extract.python.data import _table_constructor
 from migcheck.extract.python.evaluate import Scope
-from migcheck.extract.python.nodes import _bind_args, _bool, _describe
+from migcheck.extract.python.nodes import _bind_args, _describe
 from migcheck.extract.python.strings import SqlStrings
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -108,17 +108,19 @@ class Ops(Columns, SqlStrings):
         schema = None if schema_node is None or (isinstance(schema_node, ast.Constant) and schema_node.value is None) \
             else self._str(schema_node, scope) or "<dynamic>"
         if attr == "add_column":
-            column = self._column(args.get("column"), scope)
+            node, column_scope = self._local_column(args.get("column"), scope)
+            column = self._column(node, column_scope)
             out.append(AddColumn(table=table or "?", column=column, if_not_exists=flag("if_not_exists"), schema=schema,
                                  **common))
-            out.extend(self._column_constraints(args.get("column"), table or "?", column, scope, common))
+            out.extend(self._column_constraints(node, table or "?", column, column_scope, common))
         elif attr == "drop_column":
             out.append(DropColumn(table=table or "?", column=s("column_name") or "?", if_exists=flag("if_exists"),
                                   **common))
         elif attr == "alter_column":
             out.extend(self._alter_column(table or "?", s("column_name") or "?", kw, scope, common))
         elif attr == "create_table":
-            columns = [self._column(a, scope) for a in call.args[1:] if _is_column_call(a)]
+            columns = [self._column(*local) for a in call.args[1:]
+                       if _is_column_call((local := self._local_column(a, scope))[0])]
             out.append(CreateTable(table=table or "?", columns=columns, if_not_exists=flag("if_not_exists"),
                                    schema=schema, **common))
         elif attr == "drop_table":
@@ -205,14 +207,14 @@ class Ops(Columns, SqlStrings):
             out.append(AlterColumn(
                 table=table,
                 column=column,
-                nullable=_bool(nullable),
+                nullable=self._flag(nullable, scope),
                 type=_type_text(type_) if type_ is not None else None,
                 type_module=_type_module(type_),
                 using=self._str(using, scope) if using is not None else None,
                 server_default_changed="server_default" in kw,
                 server_default=self._server_default(kw["server_default"], scope) if "server_default" in kw else None,
                 existing_type=_type_text(existing_type) if existing_type is not None else None,
-                existing_nullable=_bool(existing_nullable),
+                existing_nullable=self._flag(existing_nullable, scope),
                 existing_nullable_given=existing_nullable is not None,
                 existing_server_default_given="existing_server_default" in kw,
                 **common,
@@ -223,7 +225,7 @@ class Ops(Columns, SqlStrings):
                                     new_name=self._str(new_name, scope) or _describe(new_name),
                                     via_alter_column=True,
                                     existing_type=None if existing_type is None else _type_text(existing_type),
-                                    existing_nullable=_bool(existing_nullable),
+                                    existing_nullable=self._flag(existing_nullable, scope),
                                     existing_nullable_given=existing_nullable is not None,
                                     existing_server_default_given="existing_server_default" in kw, **common))
         return out

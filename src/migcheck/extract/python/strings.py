@@ -119,8 +119,11 @@ class SqlStrings(Evaluator):
                     parts.append(str(value.value))
                 elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
                     parts.append(NAME_PLACEHOLDER)
-                elif isinstance(value, ast.FormattedValue) and _generated_uuid(value.value):
-                    parts.append(_UUID_VALUE)
+                elif isinstance(value, ast.FormattedValue) and _generated_uuid(
+                        scope.types.get(value.value.id) if isinstance(value.value, ast.Name) else value.value):
+                    parts.append(_UUID_VALUE)  # uuid4(), or a local name bound to it (activity_uuid = uuid4())
+                elif isinstance(value, ast.FormattedValue) and _number_column(value.value, scope):
+                    parts.append("0")  # {row.id} of an integer column: digits, no quote
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None
@@ -193,7 +196,14 @@ def percent_with_literals(ex: Evaluator, base: str, right: ast.expr, scope: Scop
 _UUID_VALUE = "00000000-0000-4000-8000-000000000000"
 
 
-def _generated_uuid(node: ast.expr) -> bool:
+def _number_column(node: ast.expr, scope: Scope) -> bool:
+    """``row.id`` where ``row`` is a row of a table the revision declares, and ``id`` is declared an integer or
+    a boolean there (Scope.number_columns): formatted, digits or True/False."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+        and node.attr in scope.number_columns.get(node.value.id, frozenset())
+
+
+def _generated_uuid(node: ast.expr | None) -> bool:
     """``uuid.uuid4()``, ``uuid4().hex``, ``str(uuid.uuid4())``: a value the migration makes itself, of hex
     digits and dashes only, so it can neither come from outside nor hold a quote."""
     if isinstance(node, ast.Attribute) and node.attr == "hex":

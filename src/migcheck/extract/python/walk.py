@@ -21,7 +21,9 @@ from migcheck.extract.python.data import (
     _is_session_factory,
     _module_tables,
     _reads_all_rows,
+    _selected_table,
     _table_constructor,
+    number_columns,
     orm_bulk_write,
 )
 from migcheck.extract.python.evaluate import (
@@ -259,6 +261,9 @@ class PythonExtractor(Ops, Data):
         inner = scope.child()
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
+            inner.number_columns.pop(name, None)
+        if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
+            inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
         start = len(out)
         self._walk(stmt.body, inner, out, active)
         if scope.in_transaction and _reads_all_rows(stmt.iter):
@@ -304,6 +309,8 @@ class PythonExtractor(Ops, Data):
         scope.core.pop(name, None)
         scope.types.pop(name, None)
         scope.sequences.pop(name, None)
+        scope.number_columns.pop(name, None)
+        scope.enums.pop(name, None)
         self._bind_value(name, value, before, scope)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
@@ -329,6 +336,8 @@ class PythonExtractor(Ops, Data):
             scope.sessions.add(name)
         elif (table := _table_constructor(value, self, before)) is not None:
             scope.tables[name] = table
+            if isinstance(value, ast.Call):
+                scope.number_columns[name] = number_columns(value, self, before)
         elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
                 and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
             scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
@@ -346,9 +355,11 @@ class PythonExtractor(Ops, Data):
                 test = self._static_test(value, before)
                 if test is not None:
                     scope.env[name] = test
-                elif isinstance(value, ast.Call | ast.Attribute) or (
+                elif isinstance(value, ast.Call | ast.Attribute | ast.Lambda) or (
                         isinstance(value, ast.Constant) and type(value.value) is int):
-                    scope.types[name] = value  # maybe a column type (or its length): sa.Column("c", name) reads it
+                    # maybe a column type (or its length): sa.Column("c", name) reads it; or a column, or a
+                    # lambda that makes one: op.add_column("t", name) / op.add_column("t", name()) reads it
+                    scope.types[name] = value
 
     # -- calls ------------------------------------------------------------------------------------
 
@@ -423,6 +434,9 @@ class PythonExtractor(Ops, Data):
             if (enum := self._enum_argument(arg, scope)) is not None:
                 inner.types[name] = enum  # replace_enum(t, c, old_enum, new_enum): to_enum.create() in the helper
             inner.sequences.pop(name, None)
+            inner.enums.pop(name, None)
+            if isinstance(arg, ast.Name) and (enum := scope.enums.get(arg.id) or self.module_enum(arg.id)) is not None:
+                inner.enums[name] = enum  # replace_enum(..., old_enum): from_enum.name is the type's name
             if (sequence := self._sequence_name(arg, scope)) is not None:
                 inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
         for kw in call.keywords:
