@@ -293,6 +293,7 @@ ALLOWED_TOP = {
     "psycopg",
     "psycopg2",
     "pymysql",
+    "oslo_db",
     "typing_extensions",
     "__future__",
     "migcheck",
@@ -302,14 +303,21 @@ _CONSTANT = lazy_regex(r"^_?[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # TOKEN_PREFIX_LEN
 _MODEL_NAMES = {"models", "model", "orm", "Base", "Model", "db", "metadata", "mapper_registry"}
 
 
+def _library(module: str) -> bool:
+    """The standard library or a library migrations may import (SQLAlchemy, Alembic, oslo.db's mixins),
+    even when a project folder above env.py holds a package of the same name: an absolute import
+    finds the library (held-out-8: ``import sqlalchemy`` beside ``cloudkitty/db/sqlalchemy``)."""
+    top = module.split(".")[0]
+    return top in ALLOWED_TOP or top in sys.stdlib_module_names
+
+
 def model_import(imp: ImportInfo) -> str | None:
     """Why ``imp`` looks like the application's ORM models; None for libraries and local helpers."""
     if imp.level > 0 or not imp.module:
         return None  # relative: a helper module next to the revisions
     if imp.type_only:
         return None  # a column type (GUID, JSONDict) used only in sa.Column(...): the Alembic way
-    top = imp.module.split(".")[0]
-    if top in ALLOWED_TOP or top in sys.stdlib_module_names:
+    if _library(imp.module):
         return None
     if imp.names and all(_CONSTANT.match(n) for n in imp.names):
         return None  # `from app.model.oauth import PREFIX_LENGTH`: constants, not models
@@ -326,7 +334,7 @@ def project_import(imp: ImportInfo, judge: ImportJudge) -> str | None:
     """What of ``imp`` the project's own source shows to be its ORM models (a mapped class, a module of
     them, the declarative base or Flask-SQLAlchemy's ``db``); None when nothing is, or when migcheck
     cannot tell (a library, a name the project binds at run time that no mapped class bears)."""
-    if imp.level > 0 or not imp.module or imp.type_only:
+    if imp.level > 0 or not imp.module or imp.type_only or _library(imp.module):
         return None
     if not imp.names:
         return f"module {imp.module}" if judge.import_kind(imp.module, None) == "model" else None
