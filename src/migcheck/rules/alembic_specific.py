@@ -77,42 +77,31 @@ def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
         return
     more = f" (and {len(reasons) - 2} more)" if len(reasons) > 2 else ""
     if outer is not None:
-        yield Hit(
-            f"env.py begins a transaction on the connection (line {outer}) before context.configure(), so "
-            "Alembic runs every pending revision inside that outer transaction (transaction_per_migration "
-            "is ignored then) and every lock is held until the last revision ends; "
-            + "; ".join(reasons[:2])
-            + more,
-            line=env.configure_line,
-            path=env.path,
-            fix=(
-                "open the connection without a transaction and let Alembic begin one per revision:\n"
-                "with engine.connect() as connection:\n"
-                "    context.configure(\n"
-                "        connection=connection,\n"
-                "        target_metadata=target_metadata,\n"
-                "        transaction_per_migration=True,\n"
-                "    )\n"
-                "    with context.begin_transaction():\n"
-                "        context.run_migrations()"
-            ),
-        )
-        return
+        cause = (f"env.py begins a transaction on the connection (line {outer}) before context.configure(), so "
+                 "Alembic runs every pending revision inside that outer transaction (transaction_per_migration "
+                 "is ignored then)")
+        fix = ("open the connection without a transaction and let Alembic begin one per revision:\n"
+               "with engine.connect() as connection:\n"
+               "    context.configure(\n"
+               "        connection=connection,\n"
+               "        target_metadata=target_metadata,\n"
+               "        transaction_per_migration=True,\n"
+               "    )\n"
+               "    with context.begin_transaction():\n"
+               "        context.run_migrations()")
+    else:
+        cause = ("context.configure() does not set transaction_per_migration=True, so `alembic upgrade head` runs "
+                 "every pending revision in ONE transaction")
+        fix = ("context.configure(\n"
+               "    connection=connection,\n"
+               "    target_metadata=target_metadata,\n"
+               "    transaction_per_migration=True,\n"
+               ")")
     yield Hit(
-        "context.configure() does not set transaction_per_migration=True, so `alembic upgrade head` runs "
-        "every "
-        "pending revision in ONE transaction and every lock is held until the last revision ends; "
-        + "; ".join(reasons[:2])
-        + more,
+        f"{cause} and every lock is held until the last revision ends; " + "; ".join(reasons[:2]) + more,
         line=env.configure_line,
         path=env.path,
-        fix=(
-            "context.configure(\n"
-            "    connection=connection,\n"
-            "    target_metadata=target_metadata,\n"
-            "    transaction_per_migration=True,\n"
-            ")"
-        ),
+        fix=fix,
     )
 
 
