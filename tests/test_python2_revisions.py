@@ -9,6 +9,7 @@ the history, and no rule checks the revision itself.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,11 @@ def test_header_only_loading_reads_python2_too(tmp_path: Path) -> None:
     assert full.python2 is not None and full.python2.line == 10
 
 
+#: Python 3.12's tokenize is the C tokenizer, which refuses backticks, ``0777`` and ``<>`` outright: on 3.12 and
+#: newer a file using them cannot be rewritten and stays invalid-migration-file (the rule page says so).
+_TOKENIZER_312 = pytest.mark.skipif(sys.version_info >= (3, 12), reason="tokenize refuses it on Python 3.12+")
+
+
 @pytest.mark.parametrize(("source", "construct"), [
     ("print 'x'\n", "print statement"),
     ("print\nprint 'a',\n", "print statement"),
@@ -72,11 +78,11 @@ def test_header_only_loading_reads_python2_too(tmp_path: Path) -> None:
     ("exec 'x = 1' in {}\n", "exec statement"),
     ("try:\n    pass\nexcept (KeyError, ValueError), e:\n    pass\n", "`except E, e:`"),
     ("raise ValueError, 'no'\n", "`raise E, value`"),
-    ("x = `1`\n", "backticks"),
+    pytest.param("x = `1`\n", "backticks", marks=_TOKENIZER_312),
     ("x = ur'\\d'\n", "`ur''` string"),
-    ("x = 0777\n", "octal literal without 0o"),
+    pytest.param("x = 0777\n", "octal literal without 0o", marks=_TOKENIZER_312),
     ("x = 10L\n", "long integer suffix L"),
-    ("x = 1 <> 2\n", "`<>` operator"),
+    pytest.param("x = 1 <> 2\n", "`<>` operator", marks=_TOKENIZER_312),
 ])
 def test_each_python2_construct_is_recognised(source: str, construct: str) -> None:
     with pytest.raises(SyntaxError):
