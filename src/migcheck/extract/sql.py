@@ -325,6 +325,33 @@ def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
                  if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name)
 
 
+def copies_every_row(sql: str, table: str, dialect: str) -> bool:
+    """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
+    ``table``: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET, and
+    not ``WITH NO DATA``. A copy and swap (drop-table) keeps the rows only then; a filtered copy loses some."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    except Exception:  # sqlglot raises many kinds: what it cannot read is no copy
+        return False
+    if not isinstance(tree, exp.Create | exp.Insert):
+        return False
+    if any(isinstance(p, exp.WithDataProperty) and p.args.get("no") for p in tree.find_all(exp.WithDataProperty)):
+        return False
+    select = tree.args.get("expression")
+    while isinstance(select, exp.Subquery):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return False
+    source = select.args.get("from") or select.args.get("from_")
+    filters = ("where", "joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
+    return (isinstance(source, exp.From) and isinstance(source.this, exp.Table)
+            and (_table_name(source.this) or "").lower() == table.lower()
+            and not any(select.args.get(key) for key in filters))
+
+
 def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:
     """alias (or name) -> table name of the tables a SELECT/UPDATE/DELETE reads rows of directly."""
     from sqlglot import exp
