@@ -318,11 +318,13 @@ def null_tests_of(tree: exp.Expression) -> tuple[tuple[tuple[str, ...], str], ..
 
 
 def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
-    """The columns an UPDATE's SET assigns, lower case."""
+    """The columns an UPDATE's SET gives a value, lower case: ``SET c = NULL`` fills nothing, so it is left out
+    (a "fill" of NULLs followed by ``DELETE ... WHERE c IS NULL`` deletes every row)."""
     from sqlglot import exp
 
     return tuple(item.this.name.lower() for item in tree.expressions
-                 if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name)
+                 if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name
+                 and not isinstance(item.expression, exp.Null))
 
 
 def copies_every_row(sql: str, table: str, dialect: str) -> bool:
