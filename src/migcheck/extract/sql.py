@@ -397,8 +397,15 @@ def _unbounded_predicate(node: object, delete: bool = False) -> bool:
         return _unbounded_predicate(node.this, delete) and _unbounded_predicate(node.expression, delete)
     if isinstance(node, exp.Is):
         # col IS NULL tests NULL-ness; f(col, 'x') IS NOT NULL (array_position(caps, 'admin')) selects rows
-        # by their data: a test with a constant in it is a data predicate, not a NULL-ness one
-        return node.this.find(exp.Literal) is None
+        # by their data: a test with a constant in it is a data predicate, not a NULL-ness one -- except a
+        # COALESCE with a constant to fall back on (COALESCE(col, 0) IS NOT NULL): never NULL, so every row
+        tested = node.this
+        while isinstance(tested, exp.Paren):
+            tested = tested.this
+        if isinstance(tested, exp.Coalesce) and any(isinstance(arg, exp.Literal)
+                                                    for arg in [tested.this, *tested.expressions]):
+            return True
+        return tested.find(exp.Literal) is None
     if isinstance(node, exp.Boolean):
         return True
     if isinstance(node, exp.EQ):
