@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.extract.sql import copies_every_row
 from migcheck.rules import lookback, rolling
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
@@ -64,6 +63,8 @@ def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
     then renamed to its name (``ALTER TABLE t2 RENAME TO t``): the rows live on under the same name. Only a copy
     of every row counts (``copies_every_row``: no WHERE, LIMIT, JOIN, ``WITH NO DATA``...); the statement is
     parsed, not searched with a pattern (``AS SELECT .* FROM t`` was quadratic on a long statement)."""
+    from migcheck.extract.sql import copies_every_row  # the SQL parser: only once a drop is judged
+
     changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     index = next((i for i, c in enumerate(changes) if c is change), None)
     if index is None:
