@@ -518,10 +518,11 @@ def _redefined(changes: list[Change], inv: _Inventory) -> dict[int, int]:
             continue
         kind, ident, creates = key
         where = (kind, ident, inv.table(getattr(change, "table", None)))
+        nameless = (kind, ident, None)  # a raw ``DROP INDEX ix`` names no table: its name alone pairs it
         if not creates:
             dropped[where] = index
-        elif where in dropped:
-            out[index] = dropped.pop(where)
+        elif where in dropped or nameless in dropped:
+            out[index] = dropped.pop(where if where in dropped else nameless)
     return out
 
 
