@@ -337,11 +337,40 @@ def null_tests_of(tree: exp.Expression) -> tuple[tuple[tuple[str, ...], str], ..
 
 
 def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
-    """The columns an UPDATE's SET assigns, lower case."""
+    """The columns an UPDATE's SET gives a value, lower case: ``SET c = NULL`` fills nothing, so it is left out
+    (a "fill" of NULLs followed by ``DELETE ... WHERE c IS NULL`` deletes every row)."""
     from sqlglot import exp
 
     return tuple(item.this.name.lower() for item in tree.expressions
-                 if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name)
+                 if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name
+                 and not isinstance(item.expression, exp.Null))
+
+
+def copies_every_row(sql: str, table: str, dialect: str) -> bool:
+    """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
+    ``table``: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET, and
+    not ``WITH NO DATA``. A copy and swap (drop-table) keeps the rows only then; a filtered copy loses some."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    except Exception:  # sqlglot raises many kinds: what it cannot read is no copy
+        return False
+    if not isinstance(tree, exp.Create | exp.Insert):
+        return False
+    if any(isinstance(p, exp.WithDataProperty) and p.args.get("no") for p in tree.find_all(exp.WithDataProperty)):
+        return False
+    select = tree.args.get("expression")
+    while isinstance(select, exp.Subquery):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return False
+    source = select.args.get("from") or select.args.get("from_")
+    filters = ("where", "joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
+    return (isinstance(source, exp.From) and isinstance(source.this, exp.Table)
+            and (_table_name(source.this) or "").lower() == table.lower()
+            and not any(select.args.get(key) for key in filters))
 
 
 def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:
@@ -387,8 +416,15 @@ def _unbounded_predicate(node: object, delete: bool = False) -> bool:
         return _unbounded_predicate(node.this, delete) and _unbounded_predicate(node.expression, delete)
     if isinstance(node, exp.Is):
         # col IS NULL tests NULL-ness; f(col, 'x') IS NOT NULL (array_position(caps, 'admin')) selects rows
-        # by their data: a test with a constant in it is a data predicate, not a NULL-ness one
-        return node.this.find(exp.Literal) is None
+        # by their data: a test with a constant in it is a data predicate, not a NULL-ness one -- except a
+        # COALESCE with a constant to fall back on (COALESCE(col, 0) IS NOT NULL): never NULL, so every row
+        tested = node.this
+        while isinstance(tested, exp.Paren):
+            tested = tested.this
+        if isinstance(tested, exp.Coalesce) and any(isinstance(arg, exp.Literal)
+                                                    for arg in [tested.this, *tested.expressions]):
+            return True
+        return tested.find(exp.Literal) is None
     if isinstance(node, exp.Boolean):
         return True
     if isinstance(node, exp.EQ):

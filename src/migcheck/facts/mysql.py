@@ -80,11 +80,24 @@ _ALIASES = {
 _INTEGERS = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint"})
 _TYPE = lazy_regex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.S)
 _CHARSET_WORDS = ("charset", "collation", "national")
+#: Words after a numeric type that make it unsigned (or say it is signed, the default).
+_SIGN_WORDS = ("unsigned", "zerofill", "signed")
 
 
 def parse_mysql_type(text: str | None) -> MyType | None:
-    """``String(length=50)``, ``mysql.DATETIME(fsp=6)``, ``MEDIUMTEXT`` ... as a MyType; None if unreadable."""
-    match = _TYPE.match(text or "")
+    """``String(length=50)``, ``mysql.DATETIME(fsp=6)``, ``MEDIUMTEXT`` ... as a MyType; None if unreadable.
+
+    ``INT UNSIGNED`` (``ZEROFILL`` implies it; ``mysql.INTEGER(unsigned=True)``) is another type than ``INT``:
+    its name says so (``int unsigned``), since changing the sign copies the table (MariaDB 10.11: "Cannot
+    change column type")."""
+    body, unsigned = (text or "").rstrip(), False
+    for _ in _SIGN_WORDS:  # at most one of each: ``UNSIGNED ZEROFILL``
+        word = body.rpartition(" ")[2].lower()
+        if word not in _SIGN_WORDS or not body[:-len(word)].strip():
+            break
+        unsigned |= word != "signed"
+        body = body[:-len(word)].rstrip()
+    match = _TYPE.match(body)
     if not match:
         return None
     name = match.group(1).lower()
@@ -102,7 +115,10 @@ def parse_mysql_type(text: str | None) -> MyType | None:
             params.append(int(value))
         elif key in _CHARSET_WORDS:
             charset.append(f"{key}={value}")
-    return MyType(name, tuple(params), ",".join(charset) or None, (text or "").strip())
+        elif key in _SIGN_WORDS and value == "True":
+            unsigned = True
+    return MyType(f"{name} unsigned" if unsigned else name, tuple(params), ",".join(charset) or None,
+                  (text or "").strip())
 
 
 #: Bytes per character of utf8mb4, the default character set of MySQL 8.0 and MariaDB 10.6+ tables.
@@ -121,7 +137,7 @@ def stored_mysql_type(t: MyType) -> MyType:
     create (checked on MariaDB 10.11 in test_mysql_ddl_live.py). A charset not given is utf8mb4, the
     default of MySQL 8.0 and MariaDB 10.6+ tables, as for VARCHAR. An integer's display width (``INT(11)``)
     is not stored in the rows: ``INT(11)`` is ``INT`` (MODIFY a INT(10) to INT(11) runs INSTANT on MariaDB 10.11)."""
-    if t.name in _INTEGERS:
+    if t.name.removesuffix(" unsigned") in _INTEGERS:
         return MyType(t.name, (), t.charset, t.text)
     if t.name not in {"text", "blob"} or len(t.params) != 1:
         return t

@@ -8,7 +8,7 @@ shape of what a revision drops, and against the application's models (``migcheck
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 
 from migcheck.extract.models.model import Application
@@ -86,19 +86,34 @@ def _same_shape(old: dict[str, str | None], new: CreateTable) -> bool:
     return all(same_type(old[name], created[name]) is True for name in old)
 
 
-def _replacements(changes: list[Change]) -> set[tuple[str, str]]:
-    """(dropped, added) of every table dropped and table created, and of every column dropped and column added
-    to the same table (``"table.column"``), in ``changes``: the pairs a drop + add could be."""
-    tables_dropped = {c.table.lower() for c in changes if isinstance(c, DropTable)}
-    tables_made = {c.table.lower() for c in changes if isinstance(c, CreateTable)}
-    cols_dropped = {f"{c.table}.{c.column}".lower() for c in changes if isinstance(c, DropColumn)}
-    cols_added = {f"{c.table}.{c.column.name}".lower() for c in changes if isinstance(c, AddColumn) and c.column.name}
-    return {(d, a) for d in tables_dropped for a in tables_made} | \
-        {(d, a) for d in cols_dropped for a in cols_added if d.split(".")[0] == a.split(".")[0]}
+class _Mirrors:
+    """The (dropped, added) pairs of a downgrade that undo a replacement the upgrade made (a table dropped and a
+    table created, a column dropped and a column added to the same table) that was not judged a rename there.
+
+    A membership test, not the set of every pair: an upgrade of thousands of drops and creates made millions
+    of pairs (3,000 of each: 2 GB and 30 s where the rule took 1 s)."""
+
+    def __init__(self, upgrade: list[Change], renamed: set[tuple[str, str]]) -> None:
+        self.tables_dropped = {c.table.lower() for c in upgrade if isinstance(c, DropTable)}
+        self.tables_made = {c.table.lower() for c in upgrade if isinstance(c, CreateTable)}
+        self.cols_dropped = {f"{c.table}.{c.column}".lower() for c in upgrade if isinstance(c, DropColumn)}
+        self.cols_added = {f"{c.table}.{c.column.name}".lower() for c in upgrade
+                           if isinstance(c, AddColumn) and c.column.name}
+        self.renamed = renamed
+
+    def __contains__(self, pair: object) -> bool:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            return False
+        added, dropped = pair  # the downgrade drops what the upgrade added and adds what it dropped
+        if (dropped, added) in self.renamed:
+            return False
+        return (dropped in self.tables_dropped and added in self.tables_made) or (
+            dropped in self.cols_dropped and added in self.cols_added
+            and dropped.split(".")[0] == added.split(".")[0])
 
 
 def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchema, phase: str,
-                 mirrored: frozenset[tuple[str, str]] = frozenset(),
+                 mirrored: Container[tuple[str, str]] = frozenset(),
                  found: set[tuple[str, str]] | None = None) -> Iterator[Hit]:
     """``mirrored``: (dropped, added) pairs of the downgrade that undo a replacement the upgrade made and that
     was not judged a rename there: the inverse of a replacement is no rename either. ``found`` collects the
@@ -220,8 +235,7 @@ def rename_as_drop_and_add(ctx: RevisionContext) -> Iterator[Hit]:
     if _pairs(downgrade):
         for change in upgrade:
             schema.apply(change, ctx.migration.path)
-        mirrored = frozenset((added, dropped) for dropped, added in _replacements(upgrade) - renamed_up)
-        yield from _rename_hits(ctx, downgrade, schema, "downgrade", mirrored)
+        yield from _rename_hits(ctx, downgrade, schema, "downgrade", _Mirrors(upgrade, renamed_up))
 
 
 def has_drop_and_add(migration: Migration) -> bool:

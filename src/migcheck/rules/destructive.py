@@ -60,7 +60,11 @@ def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:
 def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
     """The copy and swap PostgreSQL projects write by hand: a copy made from the table before it is dropped
     (``CREATE TABLE t2 AS SELECT ... FROM t``, or ``CREATE TABLE t2`` and ``INSERT INTO t2 SELECT ... FROM t``),
-    then renamed to its name (``ALTER TABLE t2 RENAME TO t``): the rows live on under the same name."""
+    then renamed to its name (``ALTER TABLE t2 RENAME TO t``): the rows live on under the same name. Only a copy
+    of every row counts (``copies_every_row``: no WHERE, LIMIT, JOIN, ``WITH NO DATA``...); the statement is
+    parsed, not searched with a pattern (``AS SELECT .* FROM t`` was quadratic on a long statement)."""
+    from migcheck.extract.sql import copies_every_row  # the SQL parser: only once a drop is judged
+
     changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     index = next((i for i, c in enumerate(changes) if c is change), None)
     if index is None:
@@ -70,10 +74,9 @@ def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
                  if isinstance(c, RenameTable) and c.new_name.lower() == dropped), None)
     if copy is None or copy == dropped:
         return False
-    copied = re.compile(rf"\bAS\s*\(?\s*SELECT\b.*\bFROM\s+\"?{re.escape(dropped)}\"?\b", re.I | re.S)
-    return any((isinstance(c, CreateTable) and c.table.lower() == copy and copied.search(c.sql or "") is not None)
-               or (isinstance(c, DataChange) and c.action == "insert" and (c.table or "").lower() == copy
-                   and _reads(c, dropped))
+    return any(((isinstance(c, CreateTable) and c.table.lower() == copy)
+                or (isinstance(c, DataChange) and c.action == "insert" and (c.table or "").lower() == copy))
+               and copies_every_row(c.sql or "", dropped, ctx.dialect)
                for c in changes[:index])
 
 

@@ -525,18 +525,22 @@ def _row_type_of_dropped_table(before: list[Change], change: DropEnumType) -> bo
 def _redefined(changes: list[Change], inv: _Inventory) -> dict[int, int]:
     """{position of a re-create: position of the drop before it} for an index or a constraint the upgrade
     drops and creates again under the same name (``drop_constraint("fk")``, then ``create_foreign_key("fk",
-    ..., ondelete="CASCADE")``): one change of definition, not a removal and an addition."""
-    dropped: dict[tuple[str, tuple[object, ...]], int] = {}
+    ..., ondelete="CASCADE")``): one change of definition, not a removal and an addition. On the same table
+    only: a check constraint dropped from one table and made on another under its name has moved (the
+    downgrade that does neither leaves the first table without it)."""
+    dropped: dict[tuple[str, tuple[object, ...], object], int] = {}
     out: dict[int, int] = {}
     for index, change in enumerate(changes):
         key = _object_key(change, inv)
         if key is None or key[0] not in ("index", "constraint"):
             continue
         kind, ident, creates = key
+        where = (kind, ident, inv.table(getattr(change, "table", None)))
+        nameless = (kind, ident, None)  # a raw ``DROP INDEX ix`` names no table: its name alone pairs it
         if not creates:
-            dropped[(kind, ident)] = index
-        elif (kind, ident) in dropped:
-            out[index] = dropped.pop((kind, ident))
+            dropped[where] = index
+        elif where in dropped or nameless in dropped:
+            out[index] = dropped.pop(where if where in dropped else nameless)
     return out
 
 

@@ -246,7 +246,8 @@ class DataChange(Change):
     #: column), when every test in it is one; () otherwise. A rule asks the history whether such a column
     #: has been filled since its table was created (then the NULL rows are broken ones, not every row).
     null_tests: tuple[tuple[tuple[str, ...], str], ...] = ()
-    #: The columns an UPDATE written in SQL sets (lower case); () when unknown or not an UPDATE.
+    #: The columns an UPDATE written in SQL sets to a value (lower case; ``SET c = NULL`` is not one); () when
+    #: unknown or not an UPDATE.
     sets: tuple[str, ...] = ()
     #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
     #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.

@@ -22,6 +22,9 @@ Kind = Literal["model", "not-model", "outside", "unknown"]
 #: Calls whose result gives access to the mapped classes: a declarative base, Flask-SQLAlchemy's ``db``.
 _BASE_CALLS = {"declarative_base", "generate_base", "automap_base", "as_declarative_base", "SQLAlchemy",
                "registry"}
+#: Calls that map a plain class imperatively: ``mapper(User, users)`` (SQLAlchemy < 2.0, classical mapping),
+#: ``registry.map_imperatively(User, users)``.
+_IMPERATIVE_CALLS = {"mapper", "map_imperatively"}
 
 
 class _Judge(_Tables):
@@ -102,25 +105,60 @@ class _Judge(_Tables):
             return "outside"
         return "unknown"
 
-    def _defines_function(self, module: _Module, name: str, depth: int = 0) -> bool:
-        """``def name`` at the top of the module, or of a project module it star-imports."""
-        if any(isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == name for s in module.tree.body):
-            return True
-        starred = [mod for key, (mod, _) in module.symbols.items() if key.startswith("\0*")]
-        return depth < 8 and any((target := self._load(mod)) is not None
-                                 and self._defines_function(target, name, depth + 1) for mod in starred)
+    def _defines_function(self, module: _Module, name: str) -> bool:
+        """``def name`` at the top of the module, or of a project module it star-imports (up to 8 deep).
+
+        Breadth first, each module once: modules that star-import each other cost one visit each, not one
+        per path through them (8 such modules took 30 s)."""
+        level, seen = [module], {module.name}
+        for depth in range(9):
+            for current in level:
+                if any(isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == name
+                       for s in current.tree.body):
+                    return True
+            if depth == 8:
+                break
+            starred = [mod for current in level for key, (mod, _) in current.symbols.items() if key.startswith("\0*")]
+            level = []
+            for mod in dict.fromkeys(starred):
+                if mod not in seen and (target := self._load(mod)) is not None:
+                    seen.add(mod)
+                    level.append(target)
+        return False
 
     def _maps(self, cls: _Class) -> bool:
         """A mapped class, the declarative base, or an abstract model base of the project."""
         if cls.type_decorator:
             return False
-        if self._is_mapped(cls) or _declarative_root(cls):
+        if self._is_mapped(cls) or _declarative_root(cls) or cls.node.name in self._imperatively_mapped():
             return True
         return cls.abstract and self._may_be_declarative(cls)
 
-    def _module_kind(self, module: _Module) -> Kind:
-        """A module of mapped classes: it declares or re-exports one (or a ``Table(...)``), or (a package) one
-        of its modules does."""
+    def _imperatively_mapped(self) -> frozenset[str]:
+        """The names of the classes the modules read so far map imperatively (``mapper(User, users)``, anywhere
+        in a module: often in a function that sets up the mappers), each module walked once."""
+        union = ("imperative: all", len(self.modules))  # modules are only ever added
+        if union in self.memo:
+            known: frozenset[str] = self.memo[union]
+            return known
+        names: set[str] = set()
+        for module in list(self.modules.values()):
+            key = ("imperative", id(module))
+            if key not in self.memo:
+                self.memo[key] = frozenset(
+                    _last(node.args[0]) for node in ast.walk(module.tree)
+                    if isinstance(node, ast.Call) and _last(node.func) in _IMPERATIVE_CALLS and node.args
+                    and isinstance(node.args[0], ast.Name | ast.Attribute))
+            names |= self.memo[key]
+        self.memo[union] = frozenset(names)
+        return self.memo[union]
+
+    def _module_kind(self, module: _Module, seen: set[str] | None = None) -> Kind:
+        """A module of mapped classes: it declares or re-exports one (or a ``Table(...)``, also through ``from
+        app.models import *``), or (a package) one of its modules does. ``seen``: the modules asked already
+        in this question (star imports that go round)."""
+        seen = set() if seen is None else seen
+        seen.add(module.name)
         for node in module.classes.values():
             if self._maps(self._class(module, node)):
                 return "model"
@@ -131,5 +169,9 @@ class _Judge(_Tables):
         if module.is_package:
             folder = module.path.parent
             if any(t.path.is_relative_to(folder) for t in self.app.tables.values()):
+                return "model"
+        for key, (mod, _) in list(module.symbols.items()):
+            if key.startswith("\0*") and mod not in seen and len(seen) < 64 \
+                    and (target := self._load(mod)) is not None and self._module_kind(target, seen) == "model":
                 return "model"
         return "not-model"

@@ -65,11 +65,21 @@ class _Names:
 
     # --- resolving names -------------------------------------------------------------------
 
-    def _lookup(self, module: _Module, name: str, depth: int = 0) -> tuple[str, object] | None:
+    def _lookup(self, module: _Module, name: str, depth: int = 0,
+                seen: dict[tuple[str, str], int] | None = None) -> tuple[str, object] | None:
         """What ``name`` is in ``module``: ("class", _Class) | ("expr", (module, expr)) |
-        ("module", _Module) | ("external", dotted) | None."""
+        ("module", _Module) | ("external", dotted) | None.
+
+        ``seen``: the (module, name) pairs this search asked already, at their least depth: modules that
+        star-import each other (``from a import *`` in b, c, d... and back) are each asked once, not once per
+        path through them (a lattice of 6 such modules took minutes per unknown name)."""
         if depth > 12:
             return None
+        seen = {} if seen is None else seen
+        key = (module.name, name)
+        if seen.get(key, depth + 1) <= depth:
+            return None  # asked already, no deeper: it was not found there (or the search is still in it)
+        seen[key] = depth
         if name in module.classes:
             return "class", self._class(module, module.classes[name])
         if name in module.assigns:
@@ -84,10 +94,10 @@ class _Names:
                 return "module", sub
             if target is None:
                 return "external", f"{mod}.{attr}"
-            return self._lookup(target, attr, depth + 1)
-        for key, (mod, _) in module.symbols.items():
-            if key.startswith("\0*") and (target := self.modules.get(mod)) is not None:
-                found = self._lookup(target, name, depth + 1)
+            return self._lookup(target, attr, depth + 1, seen)
+        for symbol, (mod, _) in module.symbols.items():
+            if symbol.startswith("\0*") and (target := self.modules.get(mod)) is not None:
+                found = self._lookup(target, name, depth + 1, seen)
                 if found is not None:
                     return found
         return None
