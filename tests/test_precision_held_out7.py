@@ -38,10 +38,13 @@ def test_a_table_whose_data_was_copied_first_is_not_said_to_lose_its_rows() -> N
     run = run_cli("lint", case, "--format", "json", "--no-config", "--select", "drop-table", "--fail-on", "error")
     assert run.exit_code == 1
     messages = {f["line"]: f["message"] for f in run.json()["findings"]}
-    assert set(messages) == {16, 17, 18}
-    assert messages[16].startswith("table activities is dropped: its data was first written into workouts (line 12), "
-                                   "so it is carried over, not lost, but the application version still running "
+    assert set(messages) == {18, 19, 20, 21}
+    assert messages[18].startswith("table activities is dropped: every row was first copied into workouts (line 13), "
+                                   "so the rows are not lost, but the application version still running "
                                    "during the deploy fails on every query that touches it")
-    assert "written into content (line 13)" in messages[17] and "rows are lost" not in messages[17]
-    assert messages[18].startswith("table users_data_export is dropped: its rows are lost, and the application "
+    # an UPDATE carries what it selects, a filtered copy some rows: the rest is lost, and the message says so
+    assert messages[19].startswith("table todo is dropped: its data was first written into content (line 14); what "
+                                   "that statement does not carry over is lost, and the application version")
+    assert messages[20].startswith("table users_data_export is dropped: its rows are lost, and the application "
                                    "version still running")
+    assert "written into archive (line 17); what that statement does not carry over is lost" in messages[21]

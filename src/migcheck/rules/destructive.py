@@ -93,6 +93,17 @@ def _copied_into(ctx: RevisionContext, change: DropTable) -> DataChange | None:
                  and c.table and c.table.lower() != dropped and _reads(c, dropped)), None)
 
 
+def _carried(ctx: RevisionContext, change: DropTable, copy: DataChange) -> str:
+    """What the message may say of data written elsewhere first: every row copied (an ``INSERT ... SELECT``
+    of all of them) is not lost; a filtered copy or an UPDATE of some columns carries only what it selects."""
+    from migcheck.extract.sql import copies_every_row  # the SQL parser: only once a drop is judged
+
+    where = f"{copy.table} (line {copy.line})"
+    if copy.action == "insert" and copies_every_row(copy.sql or "", change.table.lower(), ctx.dialect):
+        return f"every row was first copied into {where}, so the rows are not lost, but"
+    return f"its data was first written into {where}; what that statement does not carry over is lost, and"
+
+
 def _reads(change: Change, table: str) -> bool:
     """Whether a data statement's SQL names ``table`` after FROM (or JOIN)."""
     text = change.text if isinstance(change, RawSQL) else change.sql if isinstance(change, DataChange) else None
@@ -108,8 +119,7 @@ def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     judged, severity = rolling.judged_note(ctx, change)
     mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""
     copy = _copied_into(ctx, change)
-    lost = "its rows are lost, and" if copy is None else \
-        f"its data was first written into {copy.table} (line {copy.line}), so it is carried over, not lost, but"
+    lost = "its rows are lost, and" if copy is None else _carried(ctx, change, copy)
     yield Hit(
         f"table {change.table} is dropped: {lost} the application version still running "
         f"during the deploy fails on every query that touches it{mysql}{judged}"
