@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from conftest import findings_of, run_cli
 
 HEAD = '''
@@ -134,6 +136,75 @@ def downgrade():
     restored = write_revision("a2.py", body.format(
         down='op.alter_column("orders", "note", existing_type=sa.Text(), nullable=False)'))
     [hit] = found(restored, "drop-not-null")
+    assert "the downgrade's SET NOT NULL fails" in str(hit["message"])
+
+
+_ORDERS = 'orders = sa.table("orders", sa.column("note"), sa.column("status"))\n'
+#: Downgrades that delete or fill every row where orders.note is NULL before restoring NOT NULL: that SET NOT
+#: NULL cannot fail (held-out-7 #44 dstack 857d8fa7fcc5, held-out-8 #57, #58 skyvern 4dbd183edee0, 304752078903).
+_CLEARED = {
+    "sql_delete": 'op.execute("DELETE FROM orders WHERE note IS NULL")',
+    "sql_delete_or": """op.execute("DELETE FROM orders WHERE status = 'draft' OR note IS NULL")""",
+    "sql_delete_all": 'op.execute("DELETE FROM orders")',
+    "sql_update": """op.execute("UPDATE orders SET note = '' WHERE note IS NULL")""",
+    "core_delete_or": 'op.execute(sa.delete(orders).where(sa.or_(orders.c.status == "draft", '
+                      'orders.c.note.is_(None))))',
+    "core_delete_bitor": 'op.execute(orders.delete().where((orders.c.status == "x") | (orders.c.note == None)))',
+    "core_update": 'op.execute(sa.update(orders).where(orders.c.note.is_(None)).values(note=""))',
+}
+#: The bad twins: some NULL rows of orders.note may still be there when NOT NULL is set again.
+_NOT_CLEARED = {
+    "other_column": 'op.execute("DELETE FROM orders WHERE status IS NULL")',
+    "other_table": 'op.execute("DELETE FROM archive WHERE note IS NULL")',
+    "extra_and": """op.execute("DELETE FROM orders WHERE note IS NULL AND status = 'draft'")""",
+    "not_null_rows": 'op.execute("DELETE FROM orders WHERE note IS NOT NULL")',
+    "core_and": 'op.execute(sa.delete(orders).where(orders.c.note.is_(None), orders.c.status == "draft"))',
+    "core_other_column": 'op.execute(sa.delete(orders).where(orders.c.status.is_(None)))',
+    "update_from_column": 'op.execute("UPDATE orders SET note = status WHERE note IS NULL")',
+    "under_if": 'if op.get_context().opts.get("purge"):\n'
+                '        op.execute("DELETE FROM orders WHERE note IS NULL")',
+}
+
+
+@pytest.mark.parametrize(("kind", "statement"), [pytest.param(k, v, id=k) for k, v in
+                                                [*_CLEARED.items(), *_NOT_CLEARED.items()]])
+def test_drop_not_null_names_no_downgrade_failure_once_the_downgrade_clears_the_nulls(
+    write_revision: Callable[..., Path], kind: str, statement: str,
+) -> None:
+    """A downgrade that deletes (or fills) every row where the column is NULL before SET NOT NULL cannot fail
+    on them; the old-release half of the message stays. Before the fix every one of these said it fails."""
+    body = HEAD.format(msg="optional note") + _ORDERS + f'''
+
+def upgrade():
+    op.alter_column("orders", "note", existing_type=sa.Text(), existing_nullable=False, nullable=True)
+
+
+def downgrade():
+    {statement}
+    op.alter_column("orders", "note", existing_type=sa.Text(), nullable=False)
+'''
+    [hit] = found(write_revision("a1.py", body), "drop-not-null")
+    message = str(hit["message"])
+    assert hit["line"] == 11 and message.startswith(
+        "orders.note becomes nullable: the application version still running reads it as never NULL")
+    assert ("the downgrade's SET NOT NULL fails" in message) is (kind in _NOT_CLEARED), message
+
+
+def test_drop_not_null_counts_only_a_clean_up_that_runs_before_the_set_not_null(
+    write_revision: Callable[..., Path],
+) -> None:
+    """The bad twin in time: the DELETE runs after NOT NULL is set again, too late."""
+    path = write_revision("a1.py", HEAD.format(msg="optional note") + '''
+
+def upgrade():
+    op.alter_column("orders", "note", existing_type=sa.Text(), existing_nullable=False, nullable=True)
+
+
+def downgrade():
+    op.alter_column("orders", "note", existing_type=sa.Text(), nullable=False)
+    op.execute("DELETE FROM orders WHERE note IS NULL")
+''')
+    [hit] = found(path, "drop-not-null")
     assert "the downgrade's SET NOT NULL fails" in str(hit["message"])
 
 

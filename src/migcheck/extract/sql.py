@@ -336,6 +336,56 @@ def null_tests_of(tree: exp.Expression) -> tuple[tuple[tuple[str, ...], str], ..
         return ()
 
 
+def cleared_nulls_of(tree: exp.Expression) -> tuple[str, ...]:
+    """The columns an UPDATE/DELETE leaves without a NULL row (``DataChange.clears_nulls``), lower case: a
+    DELETE whose WHERE is ``col IS NULL`` or has it as a branch of its top-level OR (every NULL row matches;
+    an AND may spare some), an UPDATE setting ``col`` to a constant that is not NULL with no WHERE or such
+    a WHERE. A DELETE without WHERE clears every column: ``has_where`` says that."""
+    from sqlglot import exp
+
+    try:
+        where = tree.args.get("where")
+        nulls: set[str] | None = None
+        if where is not None:
+            tables = _scope_tables(tree)
+            nulls = {branch.this.name.lower() for branch in _or_branches(where.this)
+                     if isinstance(branch, exp.Is) and isinstance(branch.this, exp.Column)
+                     and isinstance(branch.expression, exp.Null) and not branch.args.get("negate")
+                     and branch.this.name
+                     and (not branch.this.table or branch.this.table.lower() in tables)}
+        if isinstance(tree, exp.Delete):
+            return tuple(sorted(nulls or ()))
+        if not isinstance(tree, exp.Update):
+            return ()
+        filled = {item.this.name.lower() for item in tree.expressions
+                  if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name
+                  and _never_null(item.expression)}
+        return tuple(sorted(filled if nulls is None else filled & nulls))
+    except Exception:  # a shape the reading does not know: do not guess
+        return ()
+
+
+def _or_branches(node: exp.Expression) -> list[exp.Expression]:
+    """``a OR (b OR c)`` -> [a, b, c]: the tests any one of which selects a row."""
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Or):
+        return _or_branches(node.this) + _or_branches(node.expression)
+    return [node]
+
+
+def _never_null(node: exp.Expression) -> bool:
+    """A constant that is not NULL (``'x'``, ``0``, ``TRUE``), or a COALESCE ending in one."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Coalesce):
+        rest = node.expressions
+        return bool(rest) and _never_null(rest[-1])
+    return isinstance(node, exp.Literal | exp.Boolean)
+
+
 def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
     """The columns an UPDATE's SET gives a value, lower case: ``SET c = NULL`` fills nothing, so it is left out
     (a "fill" of NULLs followed by ``DELETE ... WHERE c IS NULL`` deletes every row)."""
@@ -533,14 +583,15 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
-                sets=_set_columns(tree), **common
+                sets=_set_columns(tree), clears_nulls=cleared_nulls_of(tree), **common
             )
         ]
     if isinstance(tree, exp.Delete):
         return [
             DataChange(
                 action="delete", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
-                unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree), **common
+                unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
+                clears_nulls=cleared_nulls_of(tree), **common
             )
         ]
     if isinstance(tree, exp.Insert):

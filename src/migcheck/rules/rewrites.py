@@ -24,7 +24,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.design import stored_type
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddColumn, AlterColumn, RawSQL
+from migcheck.vocabulary.changes import AddColumn, AlterColumn, DataChange, RawSQL
 from migcheck.vocabulary.findings import Severity
 
 _INTEGER_TYPES = {"int2", "int4", "int8"}
@@ -181,7 +181,7 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return
     if lookback.column_nullable(ctx, change, change.table, change.column) is True:
         return  # already nullable (autogenerate repeats it): nothing changes
-    restored = _restores_not_null(ctx, change.table, change.column)
+    restored = _downgrade_fails(ctx, change.table, change.column)
     yield Hit(
         f"{change.table}.{change.column} becomes nullable: the application version still running reads it as "
         f"never NULL" + (", and once NULLs are written the downgrade's SET NOT NULL fails" if restored else ""),
@@ -193,11 +193,26 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
     )
 
 
-def _restores_not_null(ctx: RevisionContext, table: str | None, column: str | None) -> bool:
-    """Whether this revision's downgrade sets NOT NULL on the column again: only then can it fail on the NULLs
-    written meanwhile."""
-    return any(isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == (table or "").lower()
-               and (c.column or "").lower() == (column or "").lower() for c in ctx.migration.downgrade_changes)
+def _downgrade_fails(ctx: RevisionContext, table: str | None, column: str | None) -> bool:
+    """Whether this revision's downgrade sets NOT NULL on the column again without first deleting or filling
+    the rows where it is NULL: only then can it fail on the NULLs written meanwhile (held-out-7 #44,
+    held-out-8 #57, #58: ``DELETE FROM t WHERE col IS NULL`` before it cannot fail)."""
+    table, column = (table or "").lower(), (column or "").lower()
+    cleared = False
+    for c in ctx.migration.downgrade_changes:
+        if isinstance(c, DataChange) and _clears_nulls(c, table, column):
+            cleared = True
+        elif isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == table \
+                and (c.column or "").lower() == column:
+            return not cleared
+    return False
+
+
+def _clears_nulls(change: DataChange, table: str, column: str) -> bool:
+    """An unconditional statement, run once, that leaves ``table.column`` without a NULL row."""
+    if (change.table or "").lower() != table or change.conditional or change.row_loop is not None:
+        return False
+    return column in change.clears_nulls or (change.action == "delete" and change.has_where is False)
 
 
 def _sync_enum_tables(text: str | None) -> list[str]:

@@ -249,6 +249,10 @@ class DataChange(Change):
     #: The columns an UPDATE written in SQL sets to a value (lower case; ``SET c = NULL`` is not one); () when
     #: unknown or not an UPDATE.
     sets: tuple[str, ...] = ()
+    #: The columns (lower case) this UPDATE/DELETE leaves without a NULL row: a DELETE whose WHERE is
+    #: ``col IS NULL`` or one of its top-level OR branches, an UPDATE setting ``col`` to a constant that is
+    #: not NULL, with no WHERE or such a WHERE. () when none or unknown; a DELETE without WHERE clears all.
+    clears_nulls: tuple[str, ...] = ()
     #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
     #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.
     row_loop: int | None = None

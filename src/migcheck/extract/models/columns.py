@@ -3,7 +3,8 @@
 Covers ``Column``, ``mapped_column`` (with a database name under another attribute),
 ``Mapped[...]`` annotations with and without a call (``Optional``/``| None`` give nullability,
 the Python type a SQL type unless a ``type_annotation_map`` may change it), ``deferred`` /
-``column_property`` and SQLModel ``Field(...)``. The SQL type is the text as written, without
+``column_property`` and SQLModel ``Field(...)`` (pydantic's fields only: a private attribute, named
+``_x`` or ``PrivateAttr(...)``, is never a column). The SQL type is the text as written, without
 module prefixes; a project TypeDecorator gives its stored type (decorators.py).
 """
 
@@ -45,6 +46,8 @@ class _Columns(_TypeDecorators):
         if info.sqlmodel_table and annotation is not None and not mapped_ann:
             if call is not None and _last(call.func) in _NOT_COLUMNS:
                 return None
+            if attr.startswith("_") or (call is not None and _last(call.func) == "PrivateAttr"):
+                return None  # SQLModel maps pydantic's fields only; pydantic never makes one of these (private)
             if call is not None and _last(call.func) == "Field":
                 sa_column = _kw(call, "sa_column")
                 if isinstance(sa_column, ast.Call) and _last(sa_column.func) == "Column":

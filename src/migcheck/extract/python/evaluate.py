@@ -43,8 +43,8 @@ class Scope:
     tables: dict[str, str] = field(default_factory=dict)
     #: Local names bound to SQL text built at run time (``sql = f"..."``), as _sql_text returns them.
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
-    #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where).
-    core: dict[str, tuple[str, str | None, bool]] = field(default_factory=dict)
+    #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where, clears_nulls).
+    core: dict[str, tuple[str, str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
     #: Local names bound to ``sa.Sequence("literal")`` (and helper parameters handed one): the sequence's name,
     #: so ``CreateSequence(seq)`` is read as the DDL it is.
     sequences: dict[str, str] = field(default_factory=dict)

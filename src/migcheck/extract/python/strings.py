@@ -50,9 +50,10 @@ class SqlStrings(Evaluator):
             return
         dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
         if dml is not None:
-            action, table, has_where = dml
+            action, table, has_where, clears = dml
             if action != "select":
-                out.append(DataChange(action=action, table=table, has_where=has_where, line=call.lineno, **common))
+                out.append(DataChange(action=action, table=table, has_where=has_where, clears_nulls=clears,
+                                      line=call.lineno, **common))
             return
         if via_bind:
             out.append(DataChange(action="execute", line=call.lineno, **common))
