@@ -269,6 +269,8 @@ class PythonExtractor(Ops, Data):
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
             inner.number_columns.pop(name, None)
+        for name in _stored_names(stmt.target):
+            self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
             inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
         start = len(out)
