@@ -169,8 +169,36 @@ def _double_quoted_name(sql: str) -> str | None:
     """A table name in double quotes (``UPDATE "t" SET ...``), outside string literals: MySQL and MariaDB
     read ``"t"`` as a string unless sql_mode has ANSI_QUOTES (checked on MariaDB 10.11 with its default
     sql_mode: ERROR 1064), so the statement never runs there. sqlglot's MySQL reader takes it as a name."""
-    m = _NAME_IN_DOUBLE_QUOTES.search(_MYSQL_LITERALS.sub("''", sql))
-    return m.group(1) if m else None
+    text = _MYSQL_LITERALS.sub("''", sql)
+    opened: list[str] = []  # the word before each parenthesis still open, innermost last
+    done = 0
+    for m in _NAME_IN_DOUBLE_QUOTES.finditer(text):
+        for paren in _PARENS.finditer(text, done, m.start()):
+            if paren.group() == "(":
+                opened.append(_word_before(text, paren.start()))
+            elif opened:
+                opened.pop()
+        done = m.start()
+        if m.group().upper().startswith("FROM") and opened and opened[-1] in _FROM_FUNCTIONS:
+            continue  # EXTRACT(YEAR FROM "2024-01-01"), TRIM(LEADING "#" FROM "#x"): a string argument
+        return m.group(1)
+    return None
+
+
+_PARENS = re.compile(r"[()]")
+#: MySQL functions whose argument list has a FROM before a value, which may be a string in double quotes.
+_FROM_FUNCTIONS = frozenset({"EXTRACT", "TRIM", "SUBSTRING", "SUBSTR"})
+
+
+def _word_before(text: str, end: int) -> str:
+    """The identifier right before ``text[end]`` (spaces between allowed), upper case: the function called."""
+    i = end
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    start = i
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return text[start:i].upper()
 
 
 def _sqlglot_spelling(sql: str) -> str:

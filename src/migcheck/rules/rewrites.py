@@ -250,7 +250,8 @@ def _restored_type(ctx: RevisionContext, table: str, column: str) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
-_ENUM_NAME = re.compile(r"\bENUM\(.*\bname\s*=\s*['\"]([^'\"]+)['\"]", re.I | re.S)
+_ENUM_CALL = re.compile(r"\bENUM\(", re.I)
+_NAME_KEYWORD = re.compile(r"\bname\s*=\s*['\"]([^'\"]+)['\"]", re.I)
 _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -259,8 +260,12 @@ def _enum_name(text: str | None, bare: bool = False) -> str | None:
     (``resource_type_state_enum``, from a raw ``ALTER COLUMN .. TYPE resource_type_state_enum``)."""
     if not text:
         return None
-    if m := _ENUM_NAME.search(text):
-        return m.group(1).lower()
+    if call := _ENUM_CALL.search(text):
+        # the last name="..." after the first ENUM(: two searches, linear, where one pattern with .* between
+        # them backtracked over the whole text at every ENUM( (quadratic in an Enum of 10,000 values)
+        names = [m.group(1) for m in _NAME_KEYWORD.finditer(text, call.end())]
+        if names:
+            return names[-1].lower()
     return text.lower() if bare and _BARE_NAME.fullmatch(text) else None
 
 

@@ -130,9 +130,10 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
 
 def _outer_begin(tree: ast.Module, configure: ast.Call) -> int | None:
     """Line of a transaction begun on the connection before ``configure(connection=NAME)``, in the function
-    that calls it: ``with engine.begin() as NAME`` around the call, or ``NAME.begin()`` before it. Alembic's
-    MigrationContext sees the connection already in a transaction and its begin_transaction() does nothing
-    (Alembic 1.20, runtime/migration.py), so all revisions run, and commit, in that one transaction."""
+    that calls it: ``with engine.begin() as NAME`` around the call, or ``NAME.begin()`` before it (also
+    ``trans = NAME.begin()``). Alembic's MigrationContext sees the connection already in a transaction and
+    its begin_transaction() does nothing (Alembic 1.20, runtime/migration.py), so all revisions run, and
+    commit, in that one transaction."""
     name = next((kw.value.id for kw in configure.keywords if kw.arg == "connection" and isinstance(kw.value, ast.Name)),
                 None)
     if name is None:
@@ -151,10 +152,10 @@ def _outer_begin(tree: ast.Module, configure: ast.Call) -> int | None:
                 on_name = isinstance(call.func.value, ast.Name) and call.func.value.id == name
                 if inside and (bound or on_name):
                     return node.lineno
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) \
+        elif isinstance(node, ast.Expr | ast.Assign) and isinstance(node.value, ast.Call) \
                 and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "begin" \
                 and isinstance(node.value.func.value, ast.Name) and node.value.func.value.id == name \
-                and node.lineno < configure.lineno:
+                and node.lineno < configure.lineno:  # NAME.begin(), or trans = NAME.begin() (committed later)
             return node.lineno
     return None
 

@@ -158,11 +158,18 @@ class PythonExtractor(Ops, Data):
                     self._imported_call(value, scope, out)  # t = helpers.create_table_if_not_exists(...)
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
-                    if isinstance(target, ast.Name):
-                        self._bind_name(target.id, value, scope)
-                        if isinstance(value, ast.List) and not value.elts and scope.function is not None \
-                                and target.id in self._append_only(scope.function):
-                            scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
+                    if not isinstance(target, ast.Name):
+                        for name in _stored_names(target):
+                            self._forget_name(name, scope)  # u, _ = row: u no longer holds what it held
+                        continue
+                    self._bind_name(target.id, value, scope)
+                    if isinstance(value, ast.List) and not value.elts and scope.function is not None \
+                            and target.id in self._append_only(scope.function):
+                        scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
+            elif isinstance(stmt, ast.AugAssign):
+                self._calls(stmt, scope, out, active)
+                for name in _stored_names(stmt.target):
+                    self._forget_name(name, scope)  # v = uuid4(); v += text: v is no longer what it was
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
@@ -262,6 +269,8 @@ class PythonExtractor(Ops, Data):
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
             inner.number_columns.pop(name, None)
+        for name in _stored_names(stmt.target):
+            self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
             inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
         start = len(out)
@@ -301,6 +310,12 @@ class PythonExtractor(Ops, Data):
         # `stmt = stmt.bindparams(...)`: the value is read with what the name held before
         before = scope.child() if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)) \
             else scope
+        self._forget_name(name, scope)
+        self._bind_value(name, value, before, scope)
+
+    def _forget_name(self, name: str, scope: Scope) -> None:
+        """What ``name`` held is no longer known (it is bound again, by unpacking or ``+=``)."""
+        scope.dialect_names = scope.dialect_names - {name}
         scope.binds.discard(name)
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
@@ -311,7 +326,6 @@ class PythonExtractor(Ops, Data):
         scope.sequences.pop(name, None)
         scope.number_columns.pop(name, None)
         scope.enums.pop(name, None)
-        self._bind_value(name, value, before, scope)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
         """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
@@ -464,6 +478,11 @@ def _names_dialect(owner: str) -> bool:
     """``conn.dialect``, ``op.get_bind().dialect``, ``bind.engine``, ``context.get_context().dialect``: what a
     ``.name`` reads the dialect's name from."""
     return owner.endswith((".dialect", ".engine")) or owner in ("dialect", "engine")
+
+
+def _stored_names(target: ast.expr) -> list[str]:
+    """The names an assignment target binds (``a, *b = ...``), not the objects it writes into (``row.x = ...``)."""
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
 
 
 def _forget_types(stmt: ast.AST, scope: Scope) -> None:
