@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,3 +148,21 @@ def pg_server(request: pytest.FixtureRequest) -> str:
     """A PostgreSQL server URL (locks and rewrites are measured on PostgreSQL only)."""
     name = {"embedded": "embedded_pg_url", "postgres15": "postgres_service_url"}
     return str(request.getfixturevalue(name[request.param]))
+
+
+@contextmanager
+def hang_guard(seconds: int, what: str) -> Iterator[None]:
+    """Fail, naming ``what``, if the block runs longer than ``seconds``: a guard against an input that makes
+    migcheck super-linear (the inputs these tests use took minutes before their fix, about a second after),
+    not a timing; speed is measured in benchmarks/."""
+
+    def _too_slow(*_: object) -> None:
+        raise TimeoutError(what)
+
+    previous = signal.signal(signal.SIGALRM, _too_slow)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from conftest import FIXTURES
+from conftest import FIXTURES, hang_guard
 from migcheck.extract.models import read_application
 
 
@@ -577,7 +577,6 @@ def test_modules_that_star_import_each_other_are_judged_in_linear_time(tmp_path:
     binds followed every path through the lattice (``_defines_function`` 8**8 visits, 30 s for one import on
     main; ``_lookup`` 12 levels deep, more than 5 minutes for the second name of the same import). Each module
     is now asked once per name, and names bound deep in the lattice are still found."""
-    import signal
 
     files = {"migrations/env.py": ENV, "app/__init__.py": "",
              "app/models.py": "import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n"
@@ -588,20 +587,12 @@ def test_modules_that_star_import_each_other_are_judged_in_linear_time(tmp_path:
                            "class Deep(Base):\n    __tablename__ = 'deep'\n    id = sa.Column(sa.Integer, primary_key=True)\n")
     root = _project(tmp_path, files)
 
-    def _too_slow(*_: object) -> None:
-        raise TimeoutError("the import judge went through every path of the star-import lattice")
-
-    previous = signal.signal(signal.SIGALRM, _too_slow)
-    signal.alarm(20)
-    try:
+    with hang_guard(20, "the import judge went through every path of the star-import lattice"):
         app = read_application(root, "migrations/env.py")
         assert app is not None and app.judge is not None
         kind = app.judge.import_kind
         assert kind("app.s0", "nothing_here") == "unknown" and kind("app.s0", "nothing_else") == "unknown"
         assert kind("app.s0", "helper") == "not-model" and kind("app.s3", "Deep") == "model"
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_subclass_with_a_computed_name_of_its_own_is_not_read_as_single_table(tmp_path: Path) -> None:

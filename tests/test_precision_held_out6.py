@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, hang_guard, run_cli
 
 
 def test_a_redefined_constraint_is_reported_once_as_kept_with_its_new_definition() -> None:
@@ -28,7 +28,6 @@ def test_a_copy_and_swap_is_judged_in_linear_time(tmp_path: Path) -> None:
     """review8: the copy was recognised by ``AS SELECT .* FROM t`` over the whole statement, quadratic in a
     statement that says ``AS SELECT`` many times (20,000 times in a DEFAULT: 138 s on main). The statement is
     parsed now; this one is no copy of ``t``, so the drop is still reported."""
-    import signal
 
     sql = tmp_path / "swap.sql"
     sql.write_text("-- Running upgrade  -> 0001\n\nCREATE TABLE t (id INTEGER);\n\n"
@@ -36,16 +35,8 @@ def test_a_copy_and_swap_is_judged_in_linear_time(tmp_path: Path) -> None:
                    "CREATE TABLE t2 (id INTEGER, note TEXT DEFAULT '" + "AS SELECT 1 " * 20_000 + "');\n\n"
                    "DROP TABLE t;\n\nALTER TABLE t2 RENAME TO t;\n")
 
-    def _too_slow(*_: object) -> None:
-        raise TimeoutError("drop-table's copy-and-swap test is not linear")
-
-    previous = signal.signal(signal.SIGALRM, _too_slow)
-    signal.alarm(20)
-    try:
+    with hang_guard(20, "drop-table's copy-and-swap test is not linear"):
         run = run_cli("lint", sql, "--format", "json", "--no-config", "--select", "drop-table", "--fail-on", "never")
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert [(f["rule"], f["line"]) for f in run.json()["findings"]] == [("drop-table", 9)]
 
 
@@ -53,7 +44,6 @@ def test_mirrored_downgrade_pairs_cost_no_pair_per_drop_and_create(tmp_path: Pat
     """review8: the downgrade's mirrored pairs were every (dropped, created) pair of the upgrade, built as a set:
     3,000 drop_table and 3,000 create_table made 9 million pairs (2 GB, 33 s on main; 1.2 s and 67 MB before the
     change). They are a membership test now; the mirrored pair is still not reported."""
-    import signal
 
     up = "".join(f"    op.drop_table('d{i}')\n    op.create_table('m{i}', sa.Column('id', sa.Integer))\n"
                  for i in range(3000))
@@ -62,15 +52,7 @@ def test_mirrored_downgrade_pairs_cost_no_pair_per_drop_and_create(tmp_path: Pat
         f"def upgrade():\n{up}\n\ndef downgrade():\n    op.drop_table('m0')\n"
         "    op.create_table('d0', sa.Column('id', sa.Integer))\n")
 
-    def _too_slow(*_: object) -> None:
-        raise TimeoutError("rename-as-drop-and-add builds every pair of the upgrade")
-
-    previous = signal.signal(signal.SIGALRM, _too_slow)
-    signal.alarm(15)
-    try:
+    with hang_guard(15, "rename-as-drop-and-add builds every pair of the upgrade"):
         run = run_cli("lint", tmp_path, "--format", "json", "--no-config", "--select", "rename-as-drop-and-add",
                       "--fail-on", "never")
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
     assert run.json()["findings"] == []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, hang_guard, run_cli
 from migcheck.sources import parallel
 from migcheck.sources.load import LoadError, load_python
 from migcheck.sources.python2 import python3_tree
@@ -203,15 +203,6 @@ def test_the_rewrite_is_linear_in_a_line_of_many_statements_or_edits(line: str) 
     the line and copied the line once per edit, quadratic (``lambda: `` 20,000 times took 86 s on main, 200,000
     print statements after colons 110 s); one pass marks every end, comma and colon, and each line is rebuilt
     once. 400,000 characters now cost about a second."""
-    import signal
 
-    def _too_slow(*_: object) -> None:
-        raise TimeoutError("the Python 2 rewrite is not linear")
-
-    previous = signal.signal(signal.SIGALRM, _too_slow)
-    signal.alarm(15)
-    try:
+    with hang_guard(15, "the Python 2 rewrite is not linear"):
         python3_tree("print 'x'\n" + line + "\n")  # parses or not (nesting this deep): only its cost is tested
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
