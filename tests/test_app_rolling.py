@@ -7,6 +7,7 @@ imperative ``Table``); each test commits it, changes it on a branch and lints wi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -232,9 +233,10 @@ def test_pull_request_reports_only_the_drift_it_introduced(shop: Shop) -> None:
     drift = [f for f in run.json()["findings"] if f["rule"] == "model-not-in-migrations"]
     assert [(Path(str(f["path"])).name, f["line"]) for f in drift] == [("account.py", 15)]
     assert "accounts.fax is mapped" in str(drift[0]["message"])
-    # without --base, both are reported
-    plain = [f for f in shop.lint().json()["findings"] if f["rule"] == "model-not-in-migrations"]
-    assert len(plain) == 2
+    # a whole-history lint checks the rule only when asked (it is on by default with --base only); then both
+    assert "model-not-in-migrations" not in {f["rule"] for f in shop.lint().json()["findings"]}
+    asked = shop.lint("--extend-select", "model-not-in-migrations").json()["findings"]
+    assert len([f for f in asked if f["rule"] == "model-not-in-migrations"]) == 2
 
 
 def test_offline_sql_is_judged_against_the_models_too(shop: Shop, tmp_path: Path) -> None:
@@ -320,3 +322,15 @@ def test_the_history_is_folded_once_for_both_drift_rules(monkeypatch: pytest.Mon
                   "--select", "model-not-in-migrations,model-differs-from-migrations", "--fail-on", "never")
     assert "model-not-in-migrations" in run.rules()
     assert len(calls) == 1
+
+
+def test_model_not_in_migrations_is_on_by_default_with_base_only(shop: Shop) -> None:
+    """On every held-out set its whole-history findings were misreadings: by default it runs only where the
+    base's reading cancels them, and `migcheck rules` says so."""
+    shop.edit(ACCOUNT, "    age: Mapped[Optional[int]]\n", "    age: Mapped[Optional[int]]\n    phone: Mapped[str | None]\n")
+    shop.commit("forgot its revision")
+    assert "model-not-in-migrations" not in {f["rule"] for f in shop.lint().json()["findings"]}
+    listed = {r["id"]: r for r in json.loads(run_cli("rules", "--format", "json").stdout)}
+    assert listed["model-not-in-migrations"]["pull_request_only"] is True
+    assert listed["model-differs-from-migrations"]["pull_request_only"] is False
+    assert "(on by default with --base only)" in run_cli("rules").stdout

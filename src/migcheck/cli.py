@@ -533,6 +533,7 @@ def rules(
                 "family": r.family,
                 "dialects": sorted(r.dialects) if r.dialects else None,
                 "enabled_by_default": r.enabled_by_default,
+                "pull_request_only": r.pull_request_only,
                 "min_postgres": r.min_postgres,
                 "summary": r.summary,
             }
@@ -543,7 +544,7 @@ def rules(
     width = max(len(r.id) for r in catalogue)
     dialects = max(len(r.dialect_label) for r in catalogue)
     for r in catalogue:
-        default = "" if r.enabled_by_default else "  (off by default)"
+        default = f"  ({r.default_label})" if r.default_label else ""
         typer.echo(f"{r.id:<{width}}  {r.severity.label:<7}  {r.dialect_label:<{dialects}}  {r.summary}{default}")
 
 

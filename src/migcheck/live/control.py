@@ -36,7 +36,7 @@ def finish(result: VerifyResult, settings: Settings, snapshot: Any = None) -> in
 
 def apply(result: LintResult, settings: Settings) -> None:
     """Filter, re-grade and suppress the findings of a verify run in place."""
-    defaults = {r.id: r.enabled_by_default for r in all_rules()}
+    defaults = {r.id: r.on_by_default(settings.base) for r in all_rules()}
     kept = [f for f in result.findings if chosen(f.rule, defaults.get(f.rule, True), settings)]
     for finding in kept:
         if finding.rule in settings.severity_overrides:

@@ -329,7 +329,7 @@ def _new_drift(project: ProjectContext) -> list[tuple[str, Hit]]:
     return [(found_id, hit) for found_id, key, hit in current if key not in known_before]
 
 
-@project_rule(MODEL_NOT_IN_MIGRATIONS, severity=Severity.ERROR)
+@project_rule(MODEL_NOT_IN_MIGRATIONS, severity=Severity.ERROR, pull_request_only=True)
 def model_not_in_migrations(project: ProjectContext) -> Iterator[Hit]:
     """A table or column the models map that no revision creates (a forgotten autogenerate)."""
     yield from _drift_hits(project, MODEL_NOT_IN_MIGRATIONS)

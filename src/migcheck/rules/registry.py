@@ -52,6 +52,9 @@ class Rule:
     on: tuple[type[Change], ...] = ()
     phases: tuple[str, ...] = ("upgrade",)
     enabled_by_default: bool = True
+    #: On by default only in pull-request mode (``--base``), where the base's reading of the same models and
+    #: history cancels what the static reader gets wrong; a whole-history lint runs it when selected.
+    pull_request_only: bool = False
     peers: dict[str, str] = field(default_factory=dict)
     #: The oldest PostgreSQL major the rule applies to (None: every version).
     min_postgres: int | None = None
@@ -76,6 +79,17 @@ class Rule:
     @property
     def dialect_label(self) -> str:
         return "all" if self.dialects is None else ", ".join(sorted(self.dialects))
+
+    @property
+    def default_label(self) -> str:
+        """How the rule is on by default, in words ("" when it always is)."""
+        if not self.enabled_by_default:
+            return "off by default"
+        return "on by default with --base only" if self.pull_request_only else ""
+
+    def on_by_default(self, base: str | None) -> bool:
+        """Whether a run with no select/ignore checks the rule (``base``: the run's --base ref)."""
+        return self.enabled_by_default and (base is not None or not self.pull_request_only)
 
     @property
     def version_label(self) -> str:
@@ -154,14 +168,16 @@ def graph_rule(
 
 
 def project_rule(
-    rule_id: str, *, severity: Severity, dialects: set[str] | None = None, enabled: bool = True
+    rule_id: str, *, severity: Severity, dialects: set[str] | None = None, enabled: bool = True,
+    pull_request_only: bool = False,
 ) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
     """Register ``fn(project) -> hits``, called once per lint run with the whole project
     (env.py, the graph, every migration); hits carry their own path, e.g. env.py's."""
 
     def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
         _register(Rule(rule_id, severity, "project", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
-                       frozenset(dialects) if dialects else None, enabled_by_default=enabled))
+                       frozenset(dialects) if dialects else None, enabled_by_default=enabled,
+                       pull_request_only=pull_request_only))
         return fn
 
     return wrap

@@ -107,7 +107,7 @@ def chosen(rule_id: str, enabled_by_default: bool, settings: Settings) -> bool:
 
 def selected_rules(settings: Settings) -> list[Rule]:
     """The rules a lint run checks: chosen, and applying to the dialect and PostgreSQL version."""
-    return [rule for rule in all_rules() if chosen(rule.id, rule.enabled_by_default, settings)
+    return [rule for rule in all_rules() if chosen(rule.id, rule.on_by_default(settings.base), settings)
             and rule.applies_to(settings.dialect, settings.postgres_version)]
 
 
