@@ -127,8 +127,10 @@ class Schema:
 #: validated CHECK (col IS NOT NULL));
 #: ``validate-next``: the NOT VALID check constraint is validated in the next revision (migcheck's own advice;
 #: looks for the ADD and for a commit between them); the VALIDATE revision takes the next revision's place.
+#: ``guarded``: the concurrent index is created inside ``try: ... except Exception: pass`` (an idempotent
+#: re-run; looks up whether the index already exists and whether the history is certain of its table).
 #: These used to make lint super-linear in the history's length.
-SHAPES = ("plain", "alter-type", "not-null", "validate-next")
+SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -162,6 +164,21 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
             f"add {table}.{col} with a default",
             [f'op.add_column("{table}", sa.Column("{col}", sa.Integer(), nullable=False, server_default="0"))'],
             [f'op.drop_column("{table}", "{col}")'],
+        )
+    if kind == "index" and schema.shape == "guarded":
+        return (
+            f"index {table}.name concurrently, if it is not there yet",
+            [
+                "with op.get_context().autocommit_block():",
+                "    try:",
+                f'        op.create_index("ix_{table}_{i}", "{table}", ["name"], postgresql_concurrently=True)',
+                "    except Exception:",
+                "        pass",
+            ],
+            [
+                "with op.get_context().autocommit_block():",
+                f'    op.drop_index("ix_{table}_{i}", table_name="{table}", postgresql_concurrently=True, if_exists=True)',
+            ],
         )
     if kind == "index":
         return (

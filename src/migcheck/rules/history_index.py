@@ -10,7 +10,11 @@ plain, 34 s when many revisions set NOT NULL). The index holds, built on first u
   ancestor of R" and "what runs between X and R" are bit operations;
 - the upgrade changes grouped by the column they set, rename or drop (a rename under both names), the
   renames and drops of tables by table, the constraint changes by constraint name, and the CHECK (col
-  IS NOT NULL) constraints by column, each list in history order.
+  IS NOT NULL) constraints by column, each list in history order;
+- for guarded steps (``try: op.create_index(...)``): index creations and drops by index name, the
+  steps that take a table's indexes along (drop or rename of the table, drop of one of its columns),
+  and where the history is uncertain about a table (a step on it under an ``if``, a table name known
+  only at run time, SQL migcheck could not read).
 
 A question then walks back only through the changes of its column (or constraint) and stops at the
 answer. The results are the same as a forward replay of every earlier change (``lookback`` documents
@@ -30,9 +34,11 @@ from migcheck.vocabulary.changes import (
     AddConstraint,
     AlterColumn,
     Change,
+    CreateIndex,
     CreateTable,
     DropColumn,
     DropConstraint,
+    DropIndex,
     DropTable,
     RawSQL,
     RenameColumn,
@@ -75,6 +81,22 @@ def table_keys(change: Change) -> tuple[str, ...]:
     return ()
 
 
+def step_names(change: Change) -> list[str | None]:
+    """The tables a (non-SQL) step names: its table, and a renamed table's new name."""
+    return [getattr(change, "table", None), change.new_name if isinstance(change, RenameTable) else None]
+
+
+def unknown_name(name: str | None) -> bool:
+    """A table name known only at run time: ``?``, ``<expr>``, or a text with ``{...}`` holes."""
+    return isinstance(name, str) and (name == "?" or name.startswith("<") or "{" in name)
+
+
+def index_killed(change: Change, table: str) -> bool:
+    """Whether ``change`` takes the indexes of ``table`` (lower case) along: a drop or rename of the table, or
+    the drop of one of its columns."""
+    return isinstance(change, DropTable | RenameTable | DropColumn) and (change.table or "").lower() == table
+
+
 @dataclass(eq=False, repr=False)
 class _Events:
     """Changes in history order, with their keys kept apart for bisection."""
@@ -113,6 +135,17 @@ class HistoryIndex:
     newest_column_created: dict[tuple[str, str], int] = field(default_factory=dict)
     #: Revisions caught in a cycle come first (positions below this), outside the topological order.
     cyclic: int = 0
+    #: CREATE INDEX and DROP INDEX by lower-case index name.
+    by_index_name: dict[str, _Events] = field(default_factory=dict)
+    #: The steps that take a table's indexes along (index_killed), by lower-case table.
+    index_killers: dict[str, _Events] = field(default_factory=dict)
+    #: Bit set of the revisions with a step on a table known only at run time.
+    unknown_names: int = 0
+    #: Bit sets of the revisions with a step under an ``if`` on a table, by lower-case table.
+    conditional_on: dict[str, int] = field(default_factory=dict)
+    #: SQL migcheck could not read: (position, lower-case text, None when only known at run time).
+    unread_sql: list[tuple[int, str | None]] = field(default_factory=list)
+    _uncertain: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, graph: RevisionGraph) -> HistoryIndex:
@@ -139,6 +172,11 @@ class HistoryIndex:
         created_table: dict[str, int] = {}
         renamed_to: dict[str, int] = {}
         column_created: dict[tuple[str, str], int] = {}
+        by_index_name: dict[str, _Events] = defaultdict(_Events)
+        index_killers: dict[str, _Events] = defaultdict(_Events)
+        unknown_names = 0
+        conditional_on: dict[str, int] = defaultdict(int)
+        unread_sql: list[tuple[int, str | None]] = []
         for pos, migration in enumerate(by_position):
             ancestor_bits[migration.revision] = cls._ancestors(graph, migration, position, ancestor_bits)
             for i, change in enumerate(migration.upgrade_changes):
@@ -163,9 +201,24 @@ class HistoryIndex:
                     checked = not_null_check_column(change.condition)
                     if checked:
                         not_null_checks[(change.table.lower(), checked.lower())].add(key, migration, change)
+                if isinstance(change, CreateIndex | DropIndex) and change.name:
+                    by_index_name[change.name.lower()].add(key, migration, change)
+                if isinstance(change, DropTable | RenameTable | DropColumn) and change.table:
+                    index_killers[change.table.lower()].add(key, migration, change)
+                if isinstance(change, RawSQL):
+                    if not change.understood:
+                        unread_sql.append((pos, None if change.text is None else change.text.lower()))
+                    continue
+                names = step_names(change)
+                if any(unknown_name(n) for n in names):
+                    unknown_names |= 1 << pos
+                if change.conditional:
+                    for name in {n.lower() for n in names if isinstance(n, str)}:
+                        conditional_on[name] |= 1 << pos
         return cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),
                    dict(by_constraint), dict(not_null_checks), created_table, renamed_to, column_created,
-                   len(cyclic))
+                   len(cyclic), dict(by_index_name), dict(index_killers), unknown_names, dict(conditional_on),
+                   unread_sql)
 
     @staticmethod
     def _ancestors(graph: RevisionGraph, migration: Migration, position: dict[str, int],
@@ -221,6 +274,19 @@ class HistoryIndex:
             if bits >> key[0] & 1:
                 migration, change = changes[i]
                 yield key, migration, change
+
+    def uncertain(self, table: str) -> int:
+        """Bit set of the revisions whose steps leave the history unsure of ``table`` (lower case): a step on a
+        table known only at run time, a step on it under an ``if``, SQL not read that names it or whose text
+        is only known at run time. Computed once per table."""
+        bits = self._uncertain.get(table)
+        if bits is None:
+            bits = self.unknown_names | self.conditional_on.get(table, 0)
+            for pos, text in self.unread_sql:
+                if text is None or table in text:
+                    bits |= 1 << pos
+            self._uncertain[table] = bits
+        return bits
 
     def commit_between(self, origin: str, revision: str) -> bool:
         """Whether a revision that runs after ``origin`` and before ``revision`` ends a transaction."""

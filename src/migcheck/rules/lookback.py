@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 from migcheck.facts.postgres import not_null_check_column
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.history_index import HistoryIndex, is_commit
+from migcheck.rules.history_index import HistoryIndex, index_killed, is_commit, step_names, unknown_name
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -67,8 +67,12 @@ def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
 def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:
     """The latest CREATE INDEX of ``name`` before ``change``, in this revision or an earlier one."""
     name = name.lower()
-    return next((c for c in earlier(ctx, change) if isinstance(c, CreateIndex) and (c.name or "").lower() == name),
-                None)
+    own = next((c for c in reversed(before(ctx, change)) if isinstance(c, CreateIndex) and _same(c.name, name)), None)
+    index = _index(ctx)
+    if own is not None or index is None:
+        return own
+    events = index.newest_first(index.by_index_name.get(name), ctx.migration.revision)
+    return next((c for _, _, c in events if isinstance(c, CreateIndex)), None)
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -305,32 +309,50 @@ def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
     under an ``if`` (``if x: op.add_column(...)`` may never have run), none has a table known only at run
     time (``op.execute("DROP TABLE " + name)``, read as ``{…}``), and no SQL migcheck could not read names it or is unknown
     (its text only known at run time). Then "it already exists" is a fact, not a guess; otherwise a guarded
-    step may succeed and the rest of its ``try`` run. Walks the history once, only for guarded steps."""
-    for c in earlier(ctx, change):
+    step may succeed and the rest of its ``try`` run. The ancestors' part is a bit test on the history index."""
+    table = table.lower()
+    for c in before(ctx, change):
         if isinstance(c, RawSQL):
-            if not c.understood and (c.text is None or table.lower() in c.text.lower()):
+            if not c.understood and (c.text is None or table in c.text.lower()):
                 return False
             continue
-        names = [getattr(c, "table", None), getattr(c, "new_name", None) if isinstance(c, RenameTable) else None]
-        if any(isinstance(n, str) and (n == "?" or n.startswith("<") or "{" in n) for n in names):
+        names = step_names(c)
+        if any(unknown_name(n) for n in names) or (c.conditional and any(_same(n, table) for n in names)):
             return False
-        if c.conditional and any(_same(n, table) for n in names):
-            return False
-    return True
+    index = _index(ctx)
+    return index is None or not index.ancestor_bits.get(ctx.migration.revision, 0) & index.uncertain(table)
 
 
 def _index_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
     """An index of that name made earlier on the same table (MySQL's index names are per table) and not
     dropped since (with its table, by name, or with a column of its table: a dropped column takes its
-    indexes along). Walks the history once, only for the rare guarded CREATE INDEX."""
-    for c in earlier(ctx, change):
-        if isinstance(c, DropIndex) and _same(c.name, name):
-            return False
-        if isinstance(c, DropTable | RenameTable | DropColumn) and _same(c.table, table):
-            return False
-        if isinstance(c, CreateIndex) and _same(c.name, name):
-            return not c.conditional and _same(c.table, table)
-    return False
+    indexes along). Only the changes of that index name and of that table are looked at."""
+    name, table = name.lower(), table.lower()
+    for c in reversed(before(ctx, change)):
+        verdict = _index_event(c, name, table)
+        if verdict is not None:
+            return verdict
+    index = _index(ctx)
+    if index is None:
+        return False
+    revision = ctx.migration.revision
+    made = next(index.newest_first(index.by_index_name.get(name), revision), None)
+    killed = next(index.newest_first(index.index_killers.get(table), revision), None)
+    if made is None or (killed is not None and killed[0] > made[0]):
+        return False
+    return bool(_index_event(made[2], name, table))
+
+
+def _index_event(c: Change, name: str, table: str) -> bool | None:
+    """What ``c`` says of index ``name`` on ``table`` (both lower case), looking back: dropped (False),
+    made (True when on that table and not under an ``if``), or nothing (None)."""
+    if isinstance(c, DropIndex) and _same(c.name, name):
+        return False
+    if index_killed(c, table):
+        return False
+    if isinstance(c, CreateIndex) and _same(c.name, name):
+        return not c.conditional and _same(c.table, table)
+    return None
 
 
 def _is_not_null_check(c: Change, table: str, column: str) -> bool:
