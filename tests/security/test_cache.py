@@ -235,5 +235,7 @@ def test_a_key_not_private_to_us_is_refused_not_replaced(versions: Path, tmp_pat
         key.chmod(0o644)
     second = lint(versions, root)
     assert second.exit_code == 1 and second.json()["findings"] == first.json()["findings"]
+    [note] = second.stderr.splitlines()  # said once, not a silent cache that never works
+    assert note.startswith("migcheck: note: cache not used: its key") and "not a private file of yours" in note
     assert key.read_bytes() == b"" and Cache.open("postgresql", root=root) is None
     assert (key.stat().st_uid == OTHER_UID) == (whose == "other-user")

@@ -183,8 +183,9 @@ class Cache:
     def open(cls, dialect: str, root: Path | None = None, notes: list[str] | None = None) -> Cache | None:
         """The cache for this code and dialect, or None when it cannot be used here.
 
-        A cache directory that another user could write to is not used: ``notes`` gets one line saying
-        why (a read-only home, by contrast, is simply no cache).
+        A cache directory that another user could write to, or a key file that is not this user's private
+        file, is not used: ``notes`` gets one line saying why (a read-only home, by contrast, is simply no
+        cache).
         """
         root = root or cache_root()
         try:
@@ -212,6 +213,10 @@ class Cache:
         except OSError:
             return None
         if secret is None:
+            if notes is not None:
+                notes.append(f"cache not used: its key {directory / KEY_NAME} is not a private file of yours "
+                             f"(another user could forge entries with it); remove it (the next run makes a new "
+                             f"one), set MIGCHECK_CACHE_DIR to a directory of your own, or pass --no-cache")
             return None
         return cls(directory, f"{fingerprint}|{dialect}", secret)
 
