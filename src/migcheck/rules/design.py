@@ -397,6 +397,13 @@ def _sqlalchemy_truncated(name: str, limit: int) -> str:
     return f"{name[:limit - 8]}_{digest[-4:]}"
 
 
+def _cut_note(name: str, limit: int, cut_by: str, when: str) -> str:
+    """What an op.f()/naming-convention name this long becomes, for both dialects' messages."""
+    cut = _sqlalchemy_truncated(name, limit)
+    return (f"wrapped in op.f() or made by a naming convention {cut_by} to {len(cut)} characters with a hash "
+            f"suffix ({cut!r}){when}, so the name in the database is not the one in the code")
+
+
 @change_rule(
     "identifier-too-long",
     severity=Severity.WARNING,
@@ -414,12 +421,9 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         python_name = change.origin == "python" and change.sql is None and what in {"index", "constraint"}
         if ctx.dialect == "postgresql" and python_name and len(name) > limit:
             # Checked with SQLAlchemy 2.1 on PostgreSQL 15; SQLAlchemy counts characters, not bytes.
-            cut = _sqlalchemy_truncated(name, limit)
             why = (
                 f"SQLAlchemy refuses a plain name this long (IdentifierError: 'exceeds maximum length of {limit} "
-                f"characters'), so the deploy fails; wrapped in op.f() or made by a naming convention it is cut "
-                f"to {len(cut)} characters with a hash suffix ({cut!r}), so the name in the database is not the "
-                f"one in the code"
+                f"characters'), so the deploy fails; {_cut_note(name, limit, 'it is cut', '')}"
             )
         elif ctx.dialect == "postgresql":
             kept = name.encode("utf-8")[:limit].decode("utf-8", "ignore")
@@ -436,10 +440,7 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
             if python_name:
                 # SQLAlchemy 2.1's MySQL dialect passes a plain long name on to the server (checked), but cuts
                 # an op.f()/convention name to fit first.
-                cut = _sqlalchemy_truncated(name, limit)
-                why += (f"; wrapped in op.f() or made by a naming convention SQLAlchemy cuts it to {len(cut)} "
-                        f"characters with a hash suffix ({cut!r}) first, so the name in the database is not the "
-                        f"one in the code")
+                why += f"; {_cut_note(name, limit, 'SQLAlchemy cuts it', ' first')}"
         unit = "bytes" if ctx.dialect == "postgresql" else "characters"
         yield Hit(
             f"{what} name {name!r} is {size} {unit} long: {why}",
