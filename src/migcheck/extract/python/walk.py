@@ -110,14 +110,22 @@ class PythonExtractor(Ops, Data):
 
     # -- statements -------------------------------------------------------------------------------
 
-    def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> None:
+    def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
+        """Walk ``stmts``; True when they certainly end the function (a ``return`` or ``raise`` reached on
+        every path the target dialect takes), so the statements after them never run: ``if dialect ==
+        "postgresql": return`` skips the rest of the body on PostgreSQL."""
         for stmt in stmts:
+            if isinstance(stmt, ast.Return | ast.Raise):
+                self._calls(stmt, scope, out, active)
+                return True
             if isinstance(stmt, ast.With | ast.AsyncWith):
                 inner = scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
-                self._walk(stmt.body, inner, out, active)
+                ends = self._walk(stmt.body, inner, out, active)
                 _forget_types(stmt, scope)
+                if ends:
+                    return True
             elif isinstance(stmt, ast.If):
                 verdict = self._static_test(stmt.test, scope)
                 if verdict is None:
@@ -125,8 +133,8 @@ class PythonExtractor(Ops, Data):
                     self._walk(stmt.body, scope.child(conditional=True), out, active)
                     self._walk(stmt.orelse, scope.child(conditional=True), out, active)
                     _forget_types(stmt, scope)
-                else:
-                    self._walk(stmt.body if verdict else stmt.orelse, scope, out, active)
+                elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
+                    return True
             elif isinstance(stmt, ast.For | ast.AsyncFor):
                 self._loop(stmt, scope, out, active)
                 _forget_types(stmt, scope)
@@ -141,7 +149,7 @@ class PythonExtractor(Ops, Data):
                     self._tries += 1  # one per pass: a loop's passes are separate tries
                     for change in out[start:]:
                         change.guarded = (self._tries, *change.guarded)
-                for handler in stmt.handlers:
+                for handler in stmt.handlers if not self._runs_nothing(stmt.body, scope) else ():
                     self._walk(handler.body, scope.child(conditional=True), out, active)
                     _forget_types(handler, scope)
                 if checks:
@@ -181,6 +189,22 @@ class PythonExtractor(Ops, Data):
                     self._imported_call(stmt.value, scope, out)
             else:
                 self._calls(stmt, scope, out, active)
+        return False
+
+    def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
+        """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
+        dialect whose taken branch runs nothing. A ``try`` with such a body raises nothing, so its handlers
+        never run (``try: if dialect != "postgresql": <batch ops> except AttributeError: <fallback>`` on
+        PostgreSQL)."""
+        for stmt in stmts:
+            if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+                continue
+            if not isinstance(stmt, ast.If):
+                return False
+            verdict = self._static_test(stmt.test, scope)
+            if verdict is None or not self._runs_nothing(stmt.body if verdict else stmt.orelse, scope):
+                return False
+        return True
 
     def _append_only(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """nodes.append_only_lists of ``fn``, computed once per function."""
