@@ -33,6 +33,7 @@ from migcheck.extract.python.evaluate import (
     _module_sequences,
     _stdlib_dates,
     mutable_constants,
+    reads_dialect_name,
 )
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
@@ -363,8 +364,7 @@ class PythonExtractor(Ops, Data):
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
-        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)) \
-                and name in self._bound_once(scope.function):
+        if reads_dialect_name(value) and name in self._bound_once(scope.function):
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
@@ -496,12 +496,6 @@ def is_trivial(body: list[ast.stmt]) -> bool:
                 continue
         return False
     return True
-
-
-def _names_dialect(owner: str) -> bool:
-    """``conn.dialect``, ``op.get_bind().dialect``, ``bind.engine``, ``context.get_context().dialect``: what a
-    ``.name`` reads the dialect's name from."""
-    return owner.endswith((".dialect", ".engine")) or owner in ("dialect", "engine")
 
 
 def _stored_names(target: ast.expr) -> list[str]:
