@@ -125,6 +125,8 @@ def alter_column_without_existing_type(
     if change.origin == "sql":
         yield from _modify_in_sql(change)
         return
+    if change.batch_rebuilt:
+        return  # batch_alter_table(recreate="always"): the table is created anew from its whole definition, no MODIFY
     if isinstance(change, RenameColumn):
         if not change.via_alter_column or _same_call_alters(ctx, change):
             return  # one alter_column(..., new_column_name=, nullable=/type_=) call is judged once, below

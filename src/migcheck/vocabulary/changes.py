@@ -31,6 +31,10 @@ class Change:
     interpolated: bool = False
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
+    #: Written in ``batch_alter_table(..., recreate="always")``: no ALTER is emitted; Alembic creates the table
+    #: anew from its whole definition (reflected, or ``copy_from``) and copies the rows with ``INSERT ... SELECT``,
+    #: which SQLAlchemy's ``from_select`` fills with each added column's Python-side default.
+    batch_rebuilt: bool = False
     #: The ``try`` blocks around the change (outermost first) whose handlers can swallow a database error
     #: (``except Exception: print(...)``, no ``raise`` at the handler's top level), numbered as the body is
     #: walked (each pass of an unrolled loop is a block of its own): when a statement there fails, the rest

@@ -38,6 +38,8 @@ class Scope:
     phase: str
     env: dict[str, object]
     batch: dict[str, str] = field(default_factory=dict)
+    #: The names of ``batch`` opened with ``recreate="always"`` (Change.batch_rebuilt).
+    rebuilt_batches: frozenset[str] = frozenset()
     binds: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)

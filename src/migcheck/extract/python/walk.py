@@ -319,6 +319,9 @@ class PythonExtractor(Ops, Data):
                 table = self._str(_arg(expr, 0, "table_name"), scope) or _describe(_arg(expr, 0, "table_name"))
                 if alias:
                     scope.batch[alias] = table
+                    always = self._literal(_arg(expr, 2, "recreate"), scope) == "always"
+                    scope.rebuilt_batches = scope.rebuilt_batches | {alias} if always \
+                        else scope.rebuilt_batches - {alias}
                 return
             if attr == "autocommit_block":
                 scope.in_transaction = False
@@ -427,7 +430,12 @@ class PythonExtractor(Ops, Data):
         if self._is_op(func.value):
             return self._op_call(attr, call, None, scope, out)
         if isinstance(func.value, ast.Name) and func.value.id in scope.batch:
-            return self._op_call(attr, call, scope.batch[func.value.id], scope, out)
+            start = len(out)
+            handled = self._op_call(attr, call, scope.batch[func.value.id], scope, out)
+            if func.value.id in scope.rebuilt_batches:
+                for change in out[start:]:
+                    change.batch_rebuilt = True
+            return handled
         if attr in {"execute", "exec_driver_sql"} and (
             self._is_bind(func.value, scope) or _root_name(func.value) in scope.sessions
         ):
