@@ -41,6 +41,10 @@ class Change:
     #: of that block is skipped and the revision goes on (on PostgreSQL inside a transaction the failure
     #: aborted). ``()`` outside such a ``try``, and in SQL.
     guarded: tuple[int, ...] = ()
+    #: Inside a ``try`` whose handler catches ``NotImplementedError`` and can end without raising
+    #: (imports.swallows_not_implemented): where Alembic's impl cannot do the operation and raises that before
+    #: sending any SQL (a constraint ALTER on SQLite), it is skipped, not failed.
+    not_implemented_caught: bool = False
 
     @property
     def kind(self) -> str:

@@ -167,4 +167,24 @@ def swallows_database_errors(handler: ast.ExceptHandler) -> bool:
     exists" in str(e): print(...) else: raise``) swallows the errors it expects."""
     if _catches_value_errors_only(handler):
         return False
+    return _can_end_without_raising(handler)
+
+
+#: NotImplementedError and the classes above it: a handler of any of them catches it.
+_NOT_IMPLEMENTED_CATCHERS = frozenset({"NotImplementedError", "RuntimeError", "Exception", "BaseException"})
+
+
+def swallows_not_implemented(handler: ast.ExceptHandler) -> bool:
+    """``except NotImplementedError as e: if "No support for ALTER" in str(e): print(...) else: raise``: the
+    handler catches what Alembic raises, before any SQL is sent, for an operation the dialect cannot do (a
+    constraint added or dropped on SQLite), and can end without raising, so the operation is skipped there."""
+    if handler.type is not None:
+        names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if not any(ast.unparse(node).split(".")[-1] in _NOT_IMPLEMENTED_CATCHERS for node in names):
+            return False
+    return _can_end_without_raising(handler)
+
+
+def _can_end_without_raising(handler: ast.ExceptHandler) -> bool:
+    """No ``raise`` at the handler's top level (one in a branch passes on only the errors it does not expect)."""
     return not any(isinstance(stmt, ast.Raise) for stmt in handler.body)

@@ -43,6 +43,7 @@ from migcheck.extract.python.imports import (
     calls_imported_code,
     imported_names,
     swallows_database_errors,
+    swallows_not_implemented,
 )
 from migcheck.extract.python.nodes import (
     _arg,
@@ -150,6 +151,9 @@ class PythonExtractor(Ops, Data):
                     self._tries += 1  # one per pass: a loop's passes are separate tries
                     for change in out[start:]:
                         change.guarded = (self._tries, *change.guarded)
+                if any(swallows_not_implemented(h) for h in stmt.handlers):
+                    for change in out[start:]:
+                        change.not_implemented_caught = True
                 for handler in stmt.handlers if not self._runs_nothing(stmt.body, scope) else ():
                     self._walk(handler.body, scope.child(conditional=True), out, active)
                     _forget_types(handler, scope)
