@@ -40,6 +40,7 @@ from migcheck.extract.python.imports import (
     _is_logging,
     _sounds_like_ddl,
     application_imports,
+    builds_exception,
     calls_imported_code,
     imported_names,
     swallows_database_errors,
@@ -245,6 +246,8 @@ class PythonExtractor(Ops, Data):
             return
         if _is_logging(root, self.imported[root]):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
+        if builds_exception(call):
+            return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
             # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
             # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
