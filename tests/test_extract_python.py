@@ -112,6 +112,48 @@ def test_dialect_checks_keep_only_the_matching_branch(tmp_path: Path) -> None:
     assert [c.conditional for c in pg if isinstance(c, DropColumn)] == [True]
 
 
+def test_postgres_is_no_dialect_name(tmp_path: Path) -> None:
+    """SQLAlchemy names PostgreSQL's dialect "postgresql": the dialect's name compared with "postgres" is never
+    equal (held-out-8 #43); another name compared with it (a setting's spelling) decides nothing."""
+    body = """
+        def upgrade():
+            if op.get_bind().dialect.name == "postgres":
+                op.create_index("ix_never", "t", ["a"])
+            if op.get_bind().dialect.name != "postgres":
+                op.create_index("ix_always", "t", ["a"])
+            if settings.database.name == "postgres":
+                op.create_index("ix_maybe", "t", ["a"])
+            if bind.dialect.name.startswith("postgres"):
+                op.create_index("ix_prefix", "t", ["a"])
+    """
+    pg = changes(tmp_path, body)
+    assert [(c.name, c.conditional) for c in pg if isinstance(c, CreateIndex)] == [
+        ("ix_always", False), ("ix_maybe", True), ("ix_prefix", False)]
+
+
+def test_a_return_on_the_dialect_ends_the_body(tmp_path: Path) -> None:
+    """``if dialect == "postgresql": return`` (here in a helper): what follows never runs on PostgreSQL."""
+    body = """
+        def upgrade():
+            _indexes()
+            op.create_index("ix_after_helper", "t", ["c"])
+            if op.get_bind().dialect.name == "postgresql":
+                raise RuntimeError("not on PostgreSQL")
+            op.create_index("ix_after_raise", "t", ["d"])
+
+        def _indexes():
+            dialect = op.get_bind().dialect.name
+            if dialect == "postgresql":
+                with op.batch_alter_table("t") as batch_op:
+                    batch_op.create_index("ix_pg", ["a"])
+                    return
+            op.create_index("ix_other", "t", ["b"])
+    """
+    assert [c.name for c in changes(tmp_path, body) if isinstance(c, CreateIndex)] == ["ix_pg", "ix_after_helper"]
+    assert [c.name for c in changes(tmp_path, body, dialect="mysql") if isinstance(c, CreateIndex)] == [
+        "ix_other", "ix_after_helper", "ix_after_raise"]
+
+
 def test_sql_strings_become_changes_with_their_lines(tmp_path: Path) -> None:
     found = changes(tmp_path, '''
         SQL = "DROP INDEX ix_old"

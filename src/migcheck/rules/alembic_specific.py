@@ -125,6 +125,8 @@ def alter_column_without_existing_type(
     if change.origin == "sql":
         yield from _modify_in_sql(change)
         return
+    if change.batch_rebuilt:
+        return  # batch_alter_table(recreate="always"): the table is created anew from its whole definition, no MODIFY
     if isinstance(change, RenameColumn):
         if not change.via_alter_column or _same_call_alters(ctx, change):
             return  # one alter_column(..., new_column_name=, nullable=/type_=) call is judged once, below
@@ -217,6 +219,8 @@ def sqlite_alter_outside_batch(ctx: RevisionContext, change: Change) -> Iterator
         what = f"altering column {change.table}.{change.column}"
         why = "SQLite has no ALTER COLUMN"
     elif isinstance(change, AddConstraint | DropConstraint):
+        if change.not_implemented_caught:
+            return  # Alembic's NotImplementedError is caught and the revision goes on without the constraint
         verb = "adding" if isinstance(change, AddConstraint) else "dropping"
         what = f"{verb} constraint {change.name or '(unnamed)'} on {change.table}"
         why = "SQLite cannot add or drop constraints with ALTER TABLE (Alembic raises NotImplementedError)"

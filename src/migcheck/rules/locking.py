@@ -23,6 +23,8 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return
     if ctx.created_here(change.table):
         return
+    if change.batch_rebuilt and col.python_default:
+        return  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
     if col.type and col.type.upper().rstrip("()") in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
         return
     if ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type \

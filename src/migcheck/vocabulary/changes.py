@@ -31,12 +31,20 @@ class Change:
     interpolated: bool = False
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
+    #: Written in ``batch_alter_table(..., recreate="always")``: no ALTER is emitted; Alembic creates the table
+    #: anew from its whole definition (reflected, or ``copy_from``) and copies the rows with ``INSERT ... SELECT``,
+    #: which SQLAlchemy's ``from_select`` fills with each added column's Python-side default.
+    batch_rebuilt: bool = False
     #: The ``try`` blocks around the change (outermost first) whose handlers can swallow a database error
     #: (``except Exception: print(...)``, no ``raise`` at the handler's top level), numbered as the body is
     #: walked (each pass of an unrolled loop is a block of its own): when a statement there fails, the rest
     #: of that block is skipped and the revision goes on (on PostgreSQL inside a transaction the failure
     #: aborted). ``()`` outside such a ``try``, and in SQL.
     guarded: tuple[int, ...] = ()
+    #: Inside a ``try`` whose handler catches ``NotImplementedError`` and can end without raising
+    #: (imports.swallows_not_implemented): where Alembic's impl cannot do the operation and raises that before
+    #: sending any SQL (a constraint ALTER on SQLite), it is skipped, not failed.
+    not_implemented_caught: bool = False
 
     @property
     def kind(self) -> str:

@@ -38,6 +38,8 @@ class Scope:
     phase: str
     env: dict[str, object]
     batch: dict[str, str] = field(default_factory=dict)
+    #: The names of ``batch`` opened with ``recreate="always"`` (Change.batch_rebuilt).
+    rebuilt_batches: frozenset[str] = frozenset()
     binds: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)
@@ -543,7 +545,27 @@ def _enum_call(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Call) and _call_name(node) in {"Enum", "ENUM"}
 
 
+def reads_dialect_name(node: ast.expr) -> bool:
+    """Certainly SQLAlchemy's dialect name: ``<...>.dialect.name`` / ``<...>.engine.name``, or a call with no
+    arguments to a function named for it (``dialect_name()``, ``db.get_dialect_name()``)."""
+    if isinstance(node, ast.Attribute) and node.attr == "name":
+        return names_dialect(ast.unparse(node.value))
+    if isinstance(node, ast.Call) and not node.args and not node.keywords:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        return name.lower().endswith("dialect_name")
+    return False
+
+
+def names_dialect(owner: str) -> bool:
+    """``conn.dialect``, ``op.get_bind().dialect``, ``bind.engine``, ``context.get_context().dialect``: what a
+    ``.name`` reads the dialect's name from."""
+    return owner.endswith((".dialect", ".engine")) or owner in ("dialect", "engine")
+
+
 def _static_test_dialect(node: ast.expr) -> bool:
+    if reads_dialect_name(node):
+        return True
     chain = _attr_chain(node) if isinstance(node, ast.Attribute) else []
     if chain and chain[-1] == "name":
         return True
@@ -597,13 +619,18 @@ def _prefix_matches(prefix: object, dialect: str) -> bool | None:
     return result
 
 
-#: Names SQLAlchemy gives its dialects: a ``.name`` compared with anything else is not a dialect check
-#: (``if column.name == "tenant_id"`` must not decide which branch runs).
-DIALECT_NAMES = frozenset({"postgresql", "postgres", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+#: Names SQLAlchemy gives its dialects (``Dialect.name``; a ``postgres://`` URL is refused since 1.4, and
+#: the dialect it loaded before was named "postgresql" too).
+SQLALCHEMY_DIALECTS = frozenset({"postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle"})
+#: The words that make a comparison a dialect check: a ``.name`` compared with anything else is not one
+#: (``if column.name == "tenant_id"`` must not decide which branch runs). "postgres", the URL scheme and
+#: the spelling of many configs, is no dialect's name: compared with what certainly is the dialect's name
+#: (reads_dialect_name) it is never equal.
+DIALECT_NAMES = SQLALCHEMY_DIALECTS | {"postgres"}
 
 
 def _dialect_matches(value: str, dialect: str) -> bool:
-    aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql", "postgres"}, "sqlite": {"sqlite"}}
+    aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql"}, "sqlite": {"sqlite"}}
     return value.lower() in aliases.get(dialect, {dialect})
 
 
@@ -666,6 +693,10 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     names = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
     if not names or not all(name.lower() in DIALECT_NAMES for name in names):
         return None
+    if not all(name.lower() in SQLALCHEMY_DIALECTS for name in names) \
+            and not (reads_dialect_name(left) or reads_dialect_name(right) or _bound_name(left, scope)
+                     or _bound_name(right, scope)):
+        return None  # config.db.name == "postgres": a setting's spelling, maybe; not a dialect check
     if isinstance(value, str):
         if isinstance(op, ast.Eq | ast.Is):
             return _dialect_matches(value, self.dialect)

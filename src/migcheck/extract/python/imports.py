@@ -12,6 +12,7 @@ import ast
 from collections.abc import Iterable
 
 from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import iter_statements, nested_fields
 
 _DDL_VERBS = ("create_", "drop_", "add_", "alter_", "remove_", "rename_", "upgrade", "migrate")
@@ -59,6 +60,17 @@ def _is_logging(root: str, origin: str) -> bool:
     """``logger`` from loguru or from the application's own logging module is still a logger."""
     top = origin.lstrip(".").split(".")[0]
     return top in _LOGGING_MODULES or root in _LOGGER_NAMES or origin.rsplit(".", 1)[-1] in _LOGGER_NAMES
+
+
+_EXCEPTION_CLASS = lazy_regex(r"[A-Z]\w*(?:Exception|Error|Warning)")
+
+
+def builds_exception(call: ast.Call) -> bool:
+    """``PackitException(f"...")``, ``errors.MigrationError(...)``: a class named as an exception, by Python's
+    convention; a statement that only builds one (and never raises it) runs no SQL."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    return _EXCEPTION_CLASS.fullmatch(name) is not None
 
 
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "sqlalchemy_utils", "geoalchemy2", "typing_extensions"}
@@ -167,4 +179,24 @@ def swallows_database_errors(handler: ast.ExceptHandler) -> bool:
     exists" in str(e): print(...) else: raise``) swallows the errors it expects."""
     if _catches_value_errors_only(handler):
         return False
+    return _can_end_without_raising(handler)
+
+
+#: NotImplementedError and the classes above it: a handler of any of them catches it.
+_NOT_IMPLEMENTED_CATCHERS = frozenset({"NotImplementedError", "RuntimeError", "Exception", "BaseException"})
+
+
+def swallows_not_implemented(handler: ast.ExceptHandler) -> bool:
+    """``except NotImplementedError as e: if "No support for ALTER" in str(e): print(...) else: raise``: the
+    handler catches what Alembic raises, before any SQL is sent, for an operation the dialect cannot do (a
+    constraint added or dropped on SQLite), and can end without raising, so the operation is skipped there."""
+    if handler.type is not None:
+        names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if not any(ast.unparse(node).split(".")[-1] in _NOT_IMPLEMENTED_CATCHERS for node in names):
+            return False
+    return _can_end_without_raising(handler)
+
+
+def _can_end_without_raising(handler: ast.ExceptHandler) -> bool:
+    """No ``raise`` at the handler's top level (one in a branch passes on only the errors it does not expect)."""
     return not any(isinstance(stmt, ast.Raise) for stmt in handler.body)

@@ -33,15 +33,18 @@ from migcheck.extract.python.evaluate import (
     _module_sequences,
     _stdlib_dates,
     mutable_constants,
+    reads_dialect_name,
 )
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
     _sounds_like_ddl,
     application_imports,
+    builds_exception,
     calls_imported_code,
     imported_names,
     swallows_database_errors,
+    swallows_not_implemented,
 )
 from migcheck.extract.python.nodes import (
     _arg,
@@ -110,14 +113,22 @@ class PythonExtractor(Ops, Data):
 
     # -- statements -------------------------------------------------------------------------------
 
-    def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> None:
+    def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
+        """Walk ``stmts``; True when they certainly end the function (a ``return`` or ``raise`` reached on
+        every path the target dialect takes), so the statements after them never run: ``if dialect ==
+        "postgresql": return`` skips the rest of the body on PostgreSQL."""
         for stmt in stmts:
+            if isinstance(stmt, ast.Return | ast.Raise):
+                self._calls(stmt, scope, out, active)
+                return True
             if isinstance(stmt, ast.With | ast.AsyncWith):
                 inner = scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
-                self._walk(stmt.body, inner, out, active)
+                ends = self._walk(stmt.body, inner, out, active)
                 _forget_types(stmt, scope)
+                if ends:
+                    return True
             elif isinstance(stmt, ast.If):
                 verdict = self._static_test(stmt.test, scope)
                 if verdict is None:
@@ -125,8 +136,8 @@ class PythonExtractor(Ops, Data):
                     self._walk(stmt.body, scope.child(conditional=True), out, active)
                     self._walk(stmt.orelse, scope.child(conditional=True), out, active)
                     _forget_types(stmt, scope)
-                else:
-                    self._walk(stmt.body if verdict else stmt.orelse, scope, out, active)
+                elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
+                    return True
             elif isinstance(stmt, ast.For | ast.AsyncFor):
                 self._loop(stmt, scope, out, active)
                 _forget_types(stmt, scope)
@@ -141,7 +152,10 @@ class PythonExtractor(Ops, Data):
                     self._tries += 1  # one per pass: a loop's passes are separate tries
                     for change in out[start:]:
                         change.guarded = (self._tries, *change.guarded)
-                for handler in stmt.handlers:
+                if any(swallows_not_implemented(h) for h in stmt.handlers):
+                    for change in out[start:]:
+                        change.not_implemented_caught = True
+                for handler in stmt.handlers if not self._runs_nothing(stmt.body, scope) else ():
                     self._walk(handler.body, scope.child(conditional=True), out, active)
                     _forget_types(handler, scope)
                 if checks:
@@ -181,6 +195,22 @@ class PythonExtractor(Ops, Data):
                     self._imported_call(stmt.value, scope, out)
             else:
                 self._calls(stmt, scope, out, active)
+        return False
+
+    def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
+        """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
+        dialect whose taken branch runs nothing. A ``try`` with such a body raises nothing, so its handlers
+        never run (``try: if dialect != "postgresql": <batch ops> except AttributeError: <fallback>`` on
+        PostgreSQL)."""
+        for stmt in stmts:
+            if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
+                continue
+            if not isinstance(stmt, ast.If):
+                return False
+            verdict = self._static_test(stmt.test, scope)
+            if verdict is None or not self._runs_nothing(stmt.body if verdict else stmt.orelse, scope):
+                return False
+        return True
 
     def _append_only(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """nodes.append_only_lists of ``fn``, computed once per function."""
@@ -216,6 +246,8 @@ class PythonExtractor(Ops, Data):
             return
         if _is_logging(root, self.imported[root]):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
+        if builds_exception(call):
+            return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
             # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
             # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
@@ -294,6 +326,9 @@ class PythonExtractor(Ops, Data):
                 table = self._str(_arg(expr, 0, "table_name"), scope) or _describe(_arg(expr, 0, "table_name"))
                 if alias:
                     scope.batch[alias] = table
+                    always = self._literal(_arg(expr, 2, "recreate"), scope) == "always"
+                    scope.rebuilt_batches = scope.rebuilt_batches | {alias} if always \
+                        else scope.rebuilt_batches - {alias}
                 return
             if attr == "autocommit_block":
                 scope.in_transaction = False
@@ -339,8 +374,7 @@ class PythonExtractor(Ops, Data):
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
-        if isinstance(value, ast.Attribute) and value.attr == "name" and _names_dialect(ast.unparse(value.value)) \
-                and name in self._bound_once(scope.function):
+        if reads_dialect_name(value) and name in self._bound_once(scope.function):
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
@@ -403,7 +437,12 @@ class PythonExtractor(Ops, Data):
         if self._is_op(func.value):
             return self._op_call(attr, call, None, scope, out)
         if isinstance(func.value, ast.Name) and func.value.id in scope.batch:
-            return self._op_call(attr, call, scope.batch[func.value.id], scope, out)
+            start = len(out)
+            handled = self._op_call(attr, call, scope.batch[func.value.id], scope, out)
+            if func.value.id in scope.rebuilt_batches:
+                for change in out[start:]:
+                    change.batch_rebuilt = True
+            return handled
         if attr in {"execute", "exec_driver_sql"} and (
             self._is_bind(func.value, scope) or _root_name(func.value) in scope.sessions
         ):
@@ -472,12 +511,6 @@ def is_trivial(body: list[ast.stmt]) -> bool:
                 continue
         return False
     return True
-
-
-def _names_dialect(owner: str) -> bool:
-    """``conn.dialect``, ``op.get_bind().dialect``, ``bind.engine``, ``context.get_context().dialect``: what a
-    ``.name`` reads the dialect's name from."""
-    return owner.endswith((".dialect", ".engine")) or owner in ("dialect", "engine")
 
 
 def _stored_names(target: ast.expr) -> list[str]:
