@@ -240,14 +240,14 @@ def filled_since_created(ctx: RevisionContext, change: Change, table: str, colum
     spec = made[1]
     if spec.is_not_null and column_nullable(ctx, change, table, column) is False:
         return True
-    if not _fills(spec.server_default):
+    if not fills_rows(spec.server_default):
         return False
     current = _column_history(ctx, change, table, column, lambda col: col.server_default or "",
                               lambda alter: (alter.server_default or "") if alter.server_default_changed else _UNSET)
-    return isinstance(current, str) and _fills(current)
+    return isinstance(current, str) and fills_rows(current)
 
 
-def _fills(default: str | None) -> bool:
+def fills_rows(default: str | None) -> bool:
     """Whether a server default puts a value in the rows: not none, and not ``NULL`` (autogenerate writes
     ``server_default=sa.text('NULL')`` for a nullable MySQL column; ``DEFAULT NULL`` in SQL)."""
     if not default:

@@ -1,0 +1,27 @@
+"""What users see for the held-out-8 fixes of branch precI (issue #16): messages that say what is true.
+
+Most fixes are covered by their rule's fixtures (fixtures/rules/<rule>/bad_*, safe_*); this module checks
+the message where a finding stays but its cause and fix changed.
+"""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, run_cli
+
+
+def test_set_not_null_right_after_an_add_without_default_is_said_to_fail_on_rows_not_to_scan() -> None:
+    case = FIXTURES / "rules" / "set-not-null" / "bad_added_without_default.py"
+    run = run_cli("lint", case, "--format", "json", "--no-config", "--select", "set-not-null", "--fail-on", "error")
+    assert run.exit_code == 1
+    messages = {f["line"]: (f["message"], f["fix"]) for f in run.json()["findings"]}
+    assert set(messages) == {18, 21, 23}
+    message, fix = messages[18]
+    assert message.startswith("SET NOT NULL on report.json_hash, which line 17 added without a default: every "
+                              "existing row holds NULL there, so on a table with rows it fails (column \"json_hash\" "
+                              "of relation \"report\" contains null values) and the revision aborts")
+    assert "scans" not in message
+    assert "server_default=" in fix
+    # filled first, by an UPDATE or a server default: the rows hold values, and the scan is the risk again
+    for line in (21, 23):
+        assert messages[line][0].startswith("SET NOT NULL on report.")
+        assert "scans the whole table under an ACCESS EXCLUSIVE lock" in messages[line][0]
