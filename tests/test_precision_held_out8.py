@@ -25,3 +25,16 @@ def test_set_not_null_right_after_an_add_without_default_is_said_to_fail_on_rows
     for line in (21, 23):
         assert messages[line][0].startswith("SET NOT NULL on report.")
         assert "scans the whole table under an ACCESS EXCLUSIVE lock" in messages[line][0]
+
+
+def test_a_copy_is_blamed_on_the_length_prefix_not_on_a_collation_the_new_type_does_not_name() -> None:
+    case = FIXTURES / "rules" / "mysql-alter-copies-table" / "bad_length_with_collation.py"
+    run = run_cli("lint", case, "--format", "json", "--no-config", "--dialect", "mysql", "--mysql-version", "8.0.35",
+                  "--select", "mysql-alter-copies-table", "--fail-on", "error")
+    assert run.exit_code == 1
+    messages = {f["line"]: f["message"] for f in run.json()["findings"]}
+    assert set(messages) == {15, 16}
+    assert "a VARCHAR that grows past 255 bytes needs a 2-byte length prefix in every row" in messages[15]
+    assert "character set" not in messages[15]
+    # 50 to 60 characters keeps the prefix: only the charset (latin1 to the table's default) can copy
+    assert "changing a column's character set re-encodes every row" in messages[16]
