@@ -6,7 +6,13 @@ the message where a finding stays but its cause and fix changed.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from conftest import FIXTURES, run_cli
+from migcheck.extract.models.files import WorkingTree
+from migcheck.extract.models.pins import below_major
 
 
 def test_set_not_null_right_after_an_add_without_default_is_said_to_fail_on_rows_not_to_scan() -> None:
@@ -38,3 +44,22 @@ def test_a_copy_is_blamed_on_the_length_prefix_not_on_a_collation_the_new_type_d
     assert "character set" not in messages[15]
     # 50 to 60 characters keeps the prefix: only the charset (latin1 to the table's default) can copy
     assert "changing a column's character set re-encodes every row" in messages[16]
+
+
+@pytest.mark.parametrize(("spec", "below_2"), [
+    ("^1.10.4", True), (">=1.10,<2", True), (">=1.10,<2.0", True), ("~=1.8", True), ("==1.10.4", True),
+    ("==2.5.*", False), (">=2.7,<3", False), (">=2", False),
+    (">=1.8,<3", None), ("*", None), ("", None), ("<2.1", None),
+])
+def test_the_pinned_pydantic_major_is_read_from_the_requirement(tmp_path: Path, spec: str,
+                                                                  below_2: bool | None) -> None:
+    (tmp_path / "requirements.txt").write_text(f"sqlmodel\npydantic{spec}  # pinned\n", encoding="utf-8")
+    assert below_major(WorkingTree(tmp_path), "pydantic", 2) is below_2
+
+
+def test_requirements_that_disagree_pin_nothing(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.poetry.dependencies]\npydantic = {version = "^1.10"}\n',
+                                             encoding="utf-8")
+    assert below_major(WorkingTree(tmp_path), "pydantic", 2) is True  # Poetry's caret: 1.x only
+    (tmp_path / "requirements.txt").write_text("pydantic==2.6.0\n", encoding="utf-8")
+    assert below_major(WorkingTree(tmp_path), "pydantic", 2) is None
