@@ -24,7 +24,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.design import stored_type
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddColumn, AlterColumn, DataChange, RawSQL
+from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL
 from migcheck.vocabulary.findings import Severity
 
 _INTEGER_TYPES = {"int2", "int4", "int8"}
@@ -188,7 +188,7 @@ def _added_empty(ctx: RevisionContext, change: AlterColumn) -> AddColumn | None:
     added: AddColumn | None = None
     for c in changes:
         if c is change:
-            return added
+            return added if added is not None and _nothing_between(ctx, added, change) else None
         if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column:
             col = c.column
             empty = not (c.conditional or c.guarded or col.computed or col.identity or col.primary_key
@@ -198,6 +198,20 @@ def _added_empty(ctx: RevisionContext, change: AlterColumn) -> AddColumn | None:
                                     or (isinstance(c, RawSQL) and (not c.understood or not c.is_schema))):
             added = None
     return None
+
+
+def _nothing_between(ctx: RevisionContext, first: Change, last: Change) -> bool:
+    """No Python statement but a ``with`` header starts between the two changes' lines: nothing migcheck does
+    not model (``batch_op.execute("UPDATE ...")`` after its ``with`` block, dstack 7ba3b59d7ca6; a helper's
+    call) can have filled the rows in between."""
+    if first.origin != "python" or last.origin != "python":
+        return first.origin == last.origin == "sql"
+    try:
+        tree = ast.parse("\n".join(ctx.migration.source_lines))
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return not any(isinstance(node, ast.stmt) and not isinstance(node, ast.With | ast.AsyncWith)
+                   and first.line < node.lineno < last.line for node in ast.walk(tree))
 
 
 def _fails_on_rows(change: AlterColumn, added: AddColumn) -> Hit:
