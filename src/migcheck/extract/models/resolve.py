@@ -19,7 +19,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def _toml(files: ProjectFiles, rel: str) -> dict[str, Any]:
+def toml_file(files: ProjectFiles, rel: str) -> dict[str, Any]:
+    """A TOML file of the project, parsed; {} when absent or not valid TOML."""
     text = files.read(rel)
     if text is None:
         return {}
@@ -32,7 +33,7 @@ def _toml(files: ProjectFiles, rel: str) -> dict[str, Any]:
 def _declared_roots(files: ProjectFiles) -> list[str]:
     """Package roots declared by setuptools, poetry, hatch (pyproject.toml) and setup.cfg."""
     roots: list[str] = []
-    data = _toml(files, "pyproject.toml")
+    data = toml_file(files, "pyproject.toml")
     tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
     assert isinstance(tool, dict)
     setuptools = tool.get("setuptools") if isinstance(tool.get("setuptools"), dict) else {}

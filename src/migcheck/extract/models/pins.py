@@ -1,0 +1,76 @@
+"""The major version of a library the project pins, read from its requirements without installing anything.
+
+SQLModel maps some fields differently under pydantic 1 and 2 (``x: str = None`` is a nullable column under
+pydantic 1, NOT NULL under 2), so the reader asks which one the project installs. Read from
+pyproject.toml (PEP 621 ``[project] dependencies``, Poetry's ``[tool.poetry.dependencies]``) and
+requirements.txt; None when none of them says, or they disagree.
+"""
+
+from __future__ import annotations
+
+import re
+
+from migcheck.extract.models.files import ProjectFiles
+from migcheck.extract.models.resolve import toml_file
+
+#: One requirement line: the name, then its version specifiers (``pydantic[email]>=1.10,<2``).
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
+#: One specifier: an operator (Poetry's ``^`` and ``~`` too, none for a bare Poetry version) and a version.
+_SPECIFIER = re.compile(r"(===|==|~=|>=|<=|!=|>|<|\^|~)?\s*v?(\d+)(?:\.(\d+))?")
+
+
+def below_major(files: ProjectFiles, package: str, major: int) -> bool | None:
+    """Whether the project's requirements of ``package`` allow only versions below ``major`` (True), only
+    ``major`` or later (False); None when they say neither, are absent, or disagree."""
+    answers: set[bool | None] = set()
+    for spec in _specifiers(files, package.lower()):
+        low, high = _majors(spec)
+        if high is not None and high < major:
+            answers.add(True)
+        elif low is not None and low >= major:
+            answers.add(False)
+        else:
+            answers.add(None)
+    return answers.pop() if len(answers) == 1 else None
+
+
+def _specifiers(files: ProjectFiles, package: str) -> list[str]:
+    data = toml_file(files, "pyproject.toml")
+    project = data.get("project")
+    lines = [d for d in project.get("dependencies", []) if isinstance(d, str)] if isinstance(project, dict) else []
+    lines += (files.read("requirements.txt") or "").splitlines()
+    specs = [m.group(2) for line in lines if (m := _REQUIREMENT.match(line)) and _same(m.group(1), package)]
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    for name, value in (deps.items() if isinstance(deps, dict) else []):
+        if _same(name, package):
+            version = value.get("version") if isinstance(value, dict) else value
+            if isinstance(version, str):
+                specs.append(version)
+    return specs
+
+
+def _same(name: str, package: str) -> bool:
+    return re.sub(r"[-_.]+", "-", name).lower() == package
+
+
+def _majors(spec: str) -> tuple[int | None, int | None]:
+    """The lowest and highest major version ``spec`` allows (``^1.10.4``, ``>=1.10,<2``, ``==2.5.*``,
+    ``~=1.8``), None for a side it leaves open or that cannot be read."""
+    low: int | None = None
+    high: int | None = None  # the highest major allowed
+    for part in spec.split(","):
+        match = _SPECIFIER.search(part)
+        if match is None:
+            continue
+        op, major = match.group(1) or "==", int(match.group(2))
+        if op in {"==", "===", "^", "~", "~="}:  # Poetry's bare version is ==
+            low, high = max(low or 0, major), major if high is None else min(high, major)
+        elif op in {">=", ">"}:
+            low = max(low or 0, major)
+        elif op in {"<", "<="}:
+            below = op == "<" and not re.search(r"\d+\.0*[1-9]", part)  # <2, <2.0: major 2 itself is excluded
+            top = major - 1 if below else major
+            high = top if high is None else min(high, top)
+    return low, high
