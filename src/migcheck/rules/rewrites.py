@@ -250,6 +250,32 @@ def _restored_type(ctx: RevisionContext, table: str, column: str) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
+def _old_type(ctx: RevisionContext, change: AlterColumn) -> tuple[str | None, str]:
+    """(the column's type before the change, where it was read). The history (the type an earlier revision
+    created or altered it to) wins over an ``existing_type=`` that names another type: the database holds
+    what the migrations made, and a wrong existing_type= must neither silence nor mislead the verdict
+    (review9). An existing_type= that reads as the same type, or a history migcheck cannot read, leaves it."""
+    table, column = change.table, change.column
+    history = lookback.column_type(ctx, change, table, column)
+    if change.existing_type is not None:
+        if history is not None and _contradicts(ctx, change.existing_type, history):
+            return history, "contradicted"
+        return change.existing_type, "existing_type"
+    if history is not None:
+        return history, "history"
+    return _restored_type(ctx, table, column), "downgrade"
+
+
+def _contradicts(ctx: RevisionContext, written: str, history: str) -> bool:
+    """Whether two readable types are different types on PostgreSQL (``sa.String(20)`` and ``VARCHAR(20)`` are
+    not; an application type either cannot be told apart)."""
+    (a, a_known), (b, b_known) = stored_type(ctx, written), stored_type(ctx, history)
+    first, second = parse_type(a) if a_known else None, parse_type(b) if b_known else None
+    if first is None or second is None:
+        return False
+    return (first.name, first.params, first.array) != (second.name, second.params, second.array)
+
+
 _ENUM_CALL = re.compile(r"\bENUM\(", re.I)
 _NAME_KEYWORD = re.compile(r"\bname\s*=\s*['\"]([^'\"]+)['\"]", re.I)
 _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -308,14 +334,7 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     table, column = change.table, change.column
     if change.using is None and _already_that_enum(ctx, change):
         return
-    old_text = change.existing_type
-    source = "existing_type"
-    if old_text is None:
-        old_text = lookback.column_type(ctx, change, table, column)
-        source = "history"
-    if old_text is None:
-        old_text = _restored_type(ctx, table, column)
-        source = "downgrade"
+    old_text, source = _old_type(ctx, change)
     # An application type (a TypeDecorator, sqlalchemy_utils' ChoiceType) is judged by the type it stores.
     new_text, new_known = stored_type(ctx, change.type, change.type_module)
     old_stored, old_known = stored_type(ctx, old_text)
@@ -361,9 +380,12 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
         )
         return
     verdict = classify_type_change(old, new, ctx.settings.postgres_version)
+    if enum_swap and _enum_name(old_text, bare=True) != _enum_name(change.type):
+        verdict = "rewrite"  # another enum type (the same one returned above): every row goes through text
     if verdict != "rewrite" and not using_is_plain_cast(change.using, column):
         verdict = "rewrite"
     known = {"existing_type": "", "history": " (old type from an earlier revision)",
+             "contradicted": f" (old type from an earlier revision; existing_type= says {change.existing_type})",
              "downgrade": " (old type from the downgrade, which restores it)"}[source]
     if verdict == "none":
         return
