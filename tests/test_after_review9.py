@@ -26,3 +26,25 @@ def test_alter_column_type_judges_the_type_history_made_over_a_contradicting_exi
                               "earlier revision; existing_type= says String(20)): the table and all its indexes "
                               "are rewritten")
     assert _findings(RULES / "alter-column-type" / "safe_existing_type_contradicts_history", "alter-column-type") == []
+
+
+def test_drop_table_says_rows_are_kept_only_when_every_column_was_copied() -> None:
+    """INSERT INTO workouts (id, title) SELECT id, title FROM activities leaves notes behind: main said "every
+    row was first copied ..., so the rows are not lost"; a copy naming every column the history gives sessions
+    (one added by a later ALTER) still says so."""
+    found = _findings(RULES / "drop-table" / "bad_copied_some_columns.sql", "drop-table")
+    assert [(name, line) for name, line, _ in found] == [("bad_copied_some_columns.sql", 24),
+                                                         ("bad_copied_some_columns.sql", 26)]
+    assert found[0][2].startswith("table activities is dropped: its data was first written into workouts (line 18); "
+                                  "what that statement does not carry over is lost, and")
+    assert found[1][2].startswith("table sessions is dropped: every row was first copied into user_sessions "
+                                  "(line 22), so the rows are not lost, but")
+
+
+def test_a_copy_of_some_columns_is_no_copy_and_swap() -> None:
+    """CREATE TABLE applied_change2 AS SELECT id FROM applied_change, then the drop and the rename, was silenced
+    as a copy and swap on main; the whole copies of safe_copy_and_swap.sql still are."""
+    found = _findings(RULES / "drop-table" / "bad_swap_copies_some_columns.sql", "drop-table")
+    assert [(line, message.split(":")[0]) for _, line, message in found] == [
+        (17, "table applied_change is dropped"), (25, "table changelog is dropped")]
+    assert _findings(RULES / "drop-table" / "safe_copy_and_swap.sql", "drop-table") == []

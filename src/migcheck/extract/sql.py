@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from migcheck.extract.sqlsplit import statements
@@ -424,10 +424,12 @@ def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
                  and not isinstance(item.expression, exp.Null))
 
 
-def copies_every_row(sql: str, table: str, dialect: str) -> bool:
+def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str] | None) -> bool:
     """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
-    ``table``: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET, and
-    not ``WITH NO DATA``. A copy and swap (drop-table) keeps the rows only then; a filtered copy loses some."""
+    ``table``, whole: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET,
+    not ``WITH NO DATA``, that selects ``*`` or reads every one of ``columns`` (the table's columns as the
+    history says; None when unknown, then only ``*`` is whole). A copy and swap (drop-table) keeps the rows only
+    then; a filtered copy loses some rows, a copy of some columns the others (review9)."""
     import sqlglot
     from sqlglot import exp
 
@@ -448,7 +450,21 @@ def copies_every_row(sql: str, table: str, dialect: str) -> bool:
     filters = ("where", "joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
     return (isinstance(source, exp.From) and isinstance(source.this, exp.Table)
             and (_table_name(source.this) or "").lower() == table.lower()
-            and not any(select.args.get(key) for key in filters))
+            and not any(select.args.get(key) for key in filters)
+            and _selects_whole_rows(select, columns))
+
+
+def _selects_whole_rows(select: Any, columns: Collection[str] | None) -> bool:
+    """Whether a SELECT's list is ``*`` (or ``t.*``), or reads every one of ``columns``."""
+    from sqlglot import exp
+
+    if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+           for e in select.expressions):
+        return True
+    if not columns:
+        return False
+    read = {c.name.lower() for e in select.expressions for c in e.find_all(exp.Column)}
+    return {c.lower() for c in columns} <= read
 
 
 def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:
