@@ -621,11 +621,14 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             out.extend(_renamed_by_change(action, table, common))
             out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
             out.extend(_inline_constraints(action, table, render, common))
+        for change in out:
+            if isinstance(change, AlterColumn):
+                change.schema = _table_schema(tree.this)
         return out
     if isinstance(tree, exp.Update):
         return [
             DataChange(
-                action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
+                action="update", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), clears_nulls=cleared_nulls_of(tree), **common
             )
@@ -633,14 +636,14 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
     if isinstance(tree, exp.Delete):
         return [
             DataChange(
-                action="delete", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
+                action="delete", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 clears_nulls=cleared_nulls_of(tree), **common
             )
         ]
     if isinstance(tree, exp.Insert):
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-        return [DataChange(action="insert", table=_table_name(target), **common)]
+        return [DataChange(action="insert", table=_table_name(target), schema=_table_schema(target), **common)]
     if isinstance(tree, exp.Set):
         out = []
         for item in tree.expressions:
@@ -901,6 +904,11 @@ def _name(node: Any) -> str | None:
 def _table_name(node: Any) -> str | None:
     """Table name without schema: rules compare tables by their bare name."""
     return _name(node)
+
+
+def _table_schema(node: Any) -> str | None:
+    """The schema a table reference names (``archive`` of ``archive.events``); None when it names none."""
+    return _name(node.args.get("db")) if hasattr(node, "args") else None
 
 
 def _literal_text(node: Any) -> str | None:

@@ -181,7 +181,7 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return
     if lookback.column_nullable(ctx, change, change.table, change.column) is True:
         return  # already nullable (autogenerate repeats it): nothing changes
-    restored = _downgrade_fails(ctx, change.table, change.column)
+    restored = _downgrade_fails(ctx, change)
     yield Hit(
         f"{change.table}.{change.column} becomes nullable: the application version still running reads it as "
         f"never NULL" + (", and once NULLs are written the downgrade's SET NOT NULL fails" if restored else ""),
@@ -193,24 +193,35 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
     )
 
 
-def _downgrade_fails(ctx: RevisionContext, table: str | None, column: str | None) -> bool:
+def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
     """Whether this revision's downgrade sets NOT NULL on the column again without first deleting or filling
     the rows where it is NULL: only then can it fail on the NULLs written meanwhile (held-out-7 #44,
-    held-out-8 #57, #58: ``DELETE FROM t WHERE col IS NULL`` before it cannot fail)."""
-    table, column = (table or "").lower(), (column or "").lower()
+    held-out-8 #57, #58: ``DELETE FROM t WHERE col IS NULL`` before it cannot fail). A clean-up counts on the
+    same schema's table only, and not once a later statement writes the table again (an INSERT, or an UPDATE
+    that may set the column to NULL) before the SET NOT NULL (review9)."""
+    table, column = (change.table or "").lower(), (change.column or "").lower()
+    schema = _schema(change.schema)
     cleared = False
     for c in ctx.migration.downgrade_changes:
-        if isinstance(c, DataChange) and _clears_nulls(c, table, column):
-            cleared = True
+        if isinstance(c, DataChange) and (c.table or "").lower() == table and _schema(c.schema) == schema:
+            if _clears_nulls(c, column):
+                cleared = True
+            elif c.action != "delete":
+                cleared = False  # may write NULLs again
         elif isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == table \
-                and (c.column or "").lower() == column:
+                and (c.column or "").lower() == column and _schema(c.schema) == schema:
             return not cleared
     return False
 
 
-def _clears_nulls(change: DataChange, table: str, column: str) -> bool:
-    """An unconditional statement, run once, that leaves ``table.column`` without a NULL row."""
-    if (change.table or "").lower() != table or change.conditional or change.row_loop is not None:
+def _schema(name: str | None) -> str | None:
+    """A schema as the comparison of tables needs it: None for the default (``public``, PostgreSQL's)."""
+    return None if name is None or name.lower() == "public" else name.lower()
+
+
+def _clears_nulls(change: DataChange, column: str) -> bool:
+    """An unconditional statement, run once, that leaves its table's ``column`` without a NULL row."""
+    if change.conditional or change.row_loop is not None:
         return False
     return column in change.clears_nulls or (change.action == "delete" and change.has_where is False)
 
