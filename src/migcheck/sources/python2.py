@@ -118,12 +118,10 @@ def _python3_only(tree: ast.Module) -> bool:
 
 def _binds_a_used_name(tree: ast.Module, lines: set[int]) -> bool:
     """Whether a handler read as ``except A as B`` (on one of ``lines``) reads B in its body."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ExceptHandler) and node.lineno in lines and node.name:
-            if any(isinstance(n, ast.Name) and n.id == node.name and isinstance(n.ctx, ast.Load)
-                   for stmt in node.body for n in ast.walk(stmt)):
-                return True
-    return False
+    return any(isinstance(n, ast.Name) and n.id == node.name and isinstance(n.ctx, ast.Load)
+               for node in ast.walk(tree)
+               if isinstance(node, ast.ExceptHandler) and node.lineno in lines and node.name
+               for stmt in node.body for n in ast.walk(stmt))
 
 
 def _statements(tokens: list[tokenize.TokenInfo], edits: list[_Edit], found: list[str],
