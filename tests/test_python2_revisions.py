@@ -242,6 +242,13 @@ def test_python3_tree_reads_pep758_as_python3(source: str) -> None:
     assert handler.name is None and isinstance(handler.type, ast.Tuple)
 
 
+def test_except_comma_with_a_star_call_and_the_name_read_stays_python2() -> None:
+    """``f(*args)`` is Python 2 as well (only ``a, *rest = ...`` is Python 3's): with ``log(e)`` reading the bound
+    name, ``except Exception, e:`` is Python 2's."""
+    rescued = python3_tree("def f(*args):\n    try:\n        g(*args)\n    except Exception, e:\n        log(e)\n")
+    assert rescued is not None and rescued[1] == ("`except E, e:`",)
+
+
 def test_python3_tree_never_rewrites_a_file_that_parses() -> None:
     """``print >>sys.stderr, "x"`` is a Python 3 expression (a tuple): the file parses, so it is not Python 2."""
     assert python3_tree('import sys\nprint >>sys.stderr, "x"\n') is None

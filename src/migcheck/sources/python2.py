@@ -100,13 +100,14 @@ def _except_commas_only(source: str, handlers: list[_Handler]) -> tuple[ast.Modu
 
 #: Syntax Python 2 has not: any of it makes a file Python 3.
 _PYTHON3_ONLY = (ast.JoinedStr, ast.AnnAssign, ast.Nonlocal, ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith,
-                 ast.Await, ast.YieldFrom, ast.NamedExpr, ast.Match, ast.Starred)
+                 ast.Await, ast.YieldFrom, ast.NamedExpr, ast.Match)
 
 
 def _python3_only(tree: ast.Module) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, _PYTHON3_ONLY) or (isinstance(node, ast.Raise) and node.cause is not None) \
-                or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)):
+                or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)) \
+                or (isinstance(node, ast.Starred) and isinstance(node.ctx, ast.Store)):  # a, *rest = ...; not f(*a)
             return True
         if isinstance(node, ast.FunctionDef | ast.Lambda):
             arguments = node.args
