@@ -206,3 +206,49 @@ def test_the_rewrite_is_linear_in_a_line_of_many_statements_or_edits(line: str) 
 
     with hang_guard(15, "the Python 2 rewrite is not linear"):
         python3_tree("print 'x'\n" + line + "\n")  # parses or not (nesting this deep): only its cost is tested
+
+
+PEP758 = FIXTURES / "python2" / "pep758"
+
+
+def test_except_a_comma_b_of_python_3_14_is_not_python_2() -> None:
+    """review9: ``except A, B:`` is Python 3.14's (PEP 758) unless the evidence is Python 2's: on main every file
+    here was a python2-migration-file and none was checked. A Python 3 revision (annotated) and one whose B no
+    handler reads are checked as Python 3 (their drop_table found); ``except Exception, e:`` with ``log(e)`` is
+    still Python 2 (the twin)."""
+    findings = _findings(PEP758, "--select", "drop-table,python2-migration-file,invalid-migration-file,"
+                         "missing-down-revision")
+    assert [(f["rule"], Path(str(f["path"])).name, f["line"]) for f in findings] == [
+        ("drop-table", "0001_pep758.py", 11), ("drop-table", "0002_pep758_plain.py", 10),
+        ("python2-migration-file", "0003_python2.py", 11)]
+
+
+@pytest.mark.parametrize("source", [
+    pytest.param("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", id="plain"),
+    pytest.param("try:\n    pass\nexcept A, B, C:\n    pass\n", id="three"),
+    pytest.param("def f() -> None:\n    try:\n        pass\n    except A, e:\n        print(e)\n", id="annotated"),
+])
+def test_python3_tree_reads_pep758_as_python3(source: str) -> None:
+    """No constructs: the tree is Python 3's (``except (A, B):``), never a Python 2 file; where the running
+    interpreter parses the source itself (3.14), python3_tree gives nothing at all."""
+    rescued = python3_tree(source)
+    if sys.version_info >= (3, 14):
+        assert rescued is None
+        return
+    assert rescued is not None
+    tree, constructs = rescued
+    assert constructs == ()
+    handler = next(n for n in ast.walk(tree) if isinstance(n, ast.ExceptHandler))
+    assert handler.name is None and isinstance(handler.type, ast.Tuple)
+
+
+def test_except_comma_with_a_star_call_and_the_name_read_stays_python2() -> None:
+    """``f(*args)`` is Python 2 as well (only ``a, *rest = ...`` is Python 3's): with ``log(e)`` reading the bound
+    name, ``except Exception, e:`` is Python 2's."""
+    rescued = python3_tree("def f(*args):\n    try:\n        g(*args)\n    except Exception, e:\n        log(e)\n")
+    assert rescued is not None and rescued[1] == ("`except E, e:`",)
+
+
+def test_python3_tree_never_rewrites_a_file_that_parses() -> None:
+    """``print >>sys.stderr, "x"`` is a Python 3 expression (a tuple): the file parses, so it is not Python 2."""
+    assert python3_tree('import sys\nprint >>sys.stderr, "x"\n') is None

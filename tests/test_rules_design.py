@@ -151,6 +151,10 @@ _CLEARED = {
                       'orders.c.note.is_(None))))',
     "core_delete_bitor": 'op.execute(orders.delete().where((orders.c.status == "x") | (orders.c.note == None)))',
     "core_update": 'op.execute(sa.update(orders).where(orders.c.note.is_(None)).values(note=""))',
+    # review9: the default schema named, and a later DELETE (which writes no NULL) between
+    "sql_delete_public": 'op.execute("DELETE FROM public.orders WHERE note IS NULL")',
+    "then_delete_more": 'op.execute("DELETE FROM orders WHERE note IS NULL")\n'
+                        """    op.execute("DELETE FROM orders WHERE status = 'draft'")""",
 }
 #: The bad twins: some NULL rows of orders.note may still be there when NOT NULL is set again.
 _NOT_CLEARED = {
@@ -163,6 +167,12 @@ _NOT_CLEARED = {
     "update_from_column": 'op.execute("UPDATE orders SET note = status WHERE note IS NULL")',
     "under_if": 'if op.get_context().opts.get("purge"):\n'
                 '        op.execute("DELETE FROM orders WHERE note IS NULL")',
+    # review9: another schema's orders table; NULLs written again after the clean-up, before SET NOT NULL
+    "other_schema": 'op.execute("DELETE FROM archive.orders WHERE note IS NULL")',
+    "inserted_again": 'op.execute("DELETE FROM orders WHERE note IS NULL")\n'
+                      """    op.execute("INSERT INTO orders (status) VALUES ('draft')")""",
+    "set_null_again": 'op.execute("DELETE FROM orders WHERE note IS NULL")\n'
+                      """    op.execute("UPDATE orders SET note = NULL WHERE status = 'draft'")""",
 }
 
 
@@ -206,6 +216,26 @@ def downgrade():
 ''')
     [hit] = found(path, "drop-not-null")
     assert "the downgrade's SET NOT NULL fails" in str(hit["message"])
+
+
+def test_drop_not_null_counts_a_clean_up_of_the_same_schema(write_revision: Callable[..., Path]) -> None:
+    """review9: archive.orders made nullable and archive.orders cleared in the downgrade cannot fail; the twin,
+    public's orders cleared while archive.orders gets NOT NULL again, can (main compared bare names: both quiet)."""
+    body = HEAD.format(msg="optional note") + '''
+
+def upgrade():
+    op.alter_column("orders", "note", existing_type=sa.Text(), nullable=True, schema="archive")
+
+
+def downgrade():
+    op.execute("DELETE FROM {table} WHERE note IS NULL")
+    op.alter_column("orders", "note", existing_type=sa.Text(), nullable=False, schema="archive")
+'''
+    [same] = found(write_revision("a1.py", body.format(table="archive.orders")), "drop-not-null")
+    [other] = found(write_revision("a2.py", body.format(table="orders")), "drop-not-null")
+    assert same["line"] == other["line"] == 10
+    assert "the downgrade's SET NOT NULL fails" not in str(same["message"])
+    assert "the downgrade's SET NOT NULL fails" in str(other["message"])
 
 
 def test_identifier_too_long_says_the_name_sqlalchemy_really_gives_an_op_f_name(

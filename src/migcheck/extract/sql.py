@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from migcheck.extract.sqlsplit import statements
@@ -424,10 +424,12 @@ def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
                  and not isinstance(item.expression, exp.Null))
 
 
-def copies_every_row(sql: str, table: str, dialect: str) -> bool:
+def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str] | None) -> bool:
     """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
-    ``table``: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET, and
-    not ``WITH NO DATA``. A copy and swap (drop-table) keeps the rows only then; a filtered copy loses some."""
+    ``table``, whole: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET,
+    not ``WITH NO DATA``, that selects ``*`` or reads every one of ``columns`` (the table's columns as the
+    history says; None when unknown, then only ``*`` is whole). A copy and swap (drop-table) keeps the rows only
+    then; a filtered copy loses some rows, a copy of some columns the others (review9)."""
     import sqlglot
     from sqlglot import exp
 
@@ -448,7 +450,21 @@ def copies_every_row(sql: str, table: str, dialect: str) -> bool:
     filters = ("where", "joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
     return (isinstance(source, exp.From) and isinstance(source.this, exp.Table)
             and (_table_name(source.this) or "").lower() == table.lower()
-            and not any(select.args.get(key) for key in filters))
+            and not any(select.args.get(key) for key in filters)
+            and _selects_whole_rows(select, columns))
+
+
+def _selects_whole_rows(select: Any, columns: Collection[str] | None) -> bool:
+    """Whether a SELECT's list is ``*`` (or ``t.*``), or reads every one of ``columns``."""
+    from sqlglot import exp
+
+    if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+           for e in select.expressions):
+        return True
+    if not columns:
+        return False
+    read = {c.name.lower() for e in select.expressions for c in e.find_all(exp.Column)}
+    return {c.lower() for c in columns} <= read
 
 
 def copies_column(sql: str, table: str, source: str, target: str, dialect: str) -> bool:
@@ -630,11 +646,14 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             out.extend(_renamed_by_change(action, table, common))
             out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
             out.extend(_inline_constraints(action, table, render, common))
+        for change in out:
+            if isinstance(change, AlterColumn):
+                change.schema = _table_schema(tree.this)
         return out
     if isinstance(tree, exp.Update):
         return [
             DataChange(
-                action="update", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
+                action="update", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), clears_nulls=cleared_nulls_of(tree), **common
             )
@@ -642,14 +661,14 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
     if isinstance(tree, exp.Delete):
         return [
             DataChange(
-                action="delete", table=_table_name(tree.this), has_where=tree.args.get("where") is not None,
+                action="delete", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 clears_nulls=cleared_nulls_of(tree), **common
             )
         ]
     if isinstance(tree, exp.Insert):
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-        return [DataChange(action="insert", table=_table_name(target), **common)]
+        return [DataChange(action="insert", table=_table_name(target), schema=_table_schema(target), **common)]
     if isinstance(tree, exp.Set):
         out = []
         for item in tree.expressions:
@@ -910,6 +929,11 @@ def _name(node: Any) -> str | None:
 def _table_name(node: Any) -> str | None:
     """Table name without schema: rules compare tables by their bare name."""
     return _name(node)
+
+
+def _table_schema(node: Any) -> str | None:
+    """The schema a table reference names (``archive`` of ``archive.events``); None when it names none."""
+    return _name(node.args.get("db")) if hasattr(node, "args") else None
 
 
 def _literal_text(node: Any) -> str | None:

@@ -183,7 +183,7 @@ def _application_calls(migration: Migration) -> list[str]:
     (column types such as ``app.types.GUID()``) change no table."""
     source = "\n".join(migration.source_lines)
     try:
-        tree = ast.parse(source) if migration.python2 is None else _python2_tree(source)
+        tree = _module_tree(source)
     except (SyntaxError, ValueError, RecursionError):
         return [source]
     imported: set[str] = set()
@@ -208,14 +208,18 @@ def _application_calls(migration: Migration) -> list[str]:
     return texts
 
 
-def _python2_tree(source: str) -> ast.Module:
-    """A Python 2 revision's module as its loader read it (migcheck.sources.python2)."""
+def _module_tree(source: str) -> ast.Module:
+    """A revision's module as its loader read it: parsed, or through the rewrite of migcheck.sources.python2
+    (Python 2, or ``except A, B:`` of Python 3.14 on an older interpreter)."""
     from migcheck.sources.python2 import python3_tree
 
-    rescued = python3_tree(source)
-    if rescued is None:
-        raise SyntaxError("not Python 2 either")
-    return rescued[0]
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        rescued = python3_tree(source)
+        if rescued is None:
+            raise
+        return rescued[0]
 
 
 def _root(node: ast.expr) -> str | None:

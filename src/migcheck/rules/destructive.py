@@ -96,7 +96,8 @@ def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
     """The copy and swap PostgreSQL projects write by hand: a copy made from the table before it is dropped
     (``CREATE TABLE t2 AS SELECT ... FROM t``, or ``CREATE TABLE t2`` and ``INSERT INTO t2 SELECT ... FROM t``),
     then renamed to its name (``ALTER TABLE t2 RENAME TO t``): the rows live on under the same name. Only a copy
-    of every row counts (``copies_every_row``: no WHERE, LIMIT, JOIN, ``WITH NO DATA``...); the statement is
+    of every row, whole, counts (``copies_every_row``: no WHERE, LIMIT, JOIN, ``WITH NO DATA``..., and ``*`` or
+    every column the history gives the table: ``AS SELECT id FROM t`` loses the rest, review9); the statement is
     parsed, not searched with a pattern (``AS SELECT .* FROM t`` was quadratic on a long statement)."""
     from migcheck.extract.sql import copies_every_row  # the SQL parser: only once a drop is judged
 
@@ -111,7 +112,7 @@ def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
         return False
     return any(((isinstance(c, CreateTable) and c.table.lower() == copy)
                 or (isinstance(c, DataChange) and c.action == "insert" and (c.table or "").lower() == copy))
-               and copies_every_row(c.sql or "", dropped, ctx.dialect)
+               and copies_every_row(c.sql or "", dropped, ctx.dialect, lookback.table_columns(ctx, change, dropped))
                for c in changes[:index])
 
 
@@ -129,12 +130,13 @@ def _copied_into(ctx: RevisionContext, change: DropTable) -> DataChange | None:
 
 
 def _carried(ctx: RevisionContext, change: DropTable, copy: DataChange) -> str:
-    """What the message may say of data written elsewhere first: every row copied (an ``INSERT ... SELECT``
-    of all of them) is not lost; a filtered copy or an UPDATE of some columns carries only what it selects."""
+    """What the message may say of data written elsewhere first: every row copied whole (an ``INSERT ... SELECT``
+    of all of them and of ``*`` or every column of the table, review9) is not lost; a filtered copy or an UPDATE of some columns carries only what it selects."""
     from migcheck.extract.sql import copies_every_row  # the SQL parser: only once a drop is judged
 
     where = f"{copy.table} (line {copy.line})"
-    if copy.action == "insert" and copies_every_row(copy.sql or "", change.table.lower(), ctx.dialect):
+    if copy.action == "insert" and copies_every_row(copy.sql or "", change.table.lower(), ctx.dialect,
+                                                    lookback.table_columns(ctx, change, change.table)):
         return f"every row was first copied into {where}, so the rows are not lost, but"
     return f"its data was first written into {where}; what that statement does not carry over is lost, and"
 

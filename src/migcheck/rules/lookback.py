@@ -36,7 +36,7 @@ from migcheck.vocabulary.changes import (
 from migcheck.vocabulary.revision import Migration
 
 __all__ = ["ancestors", "before", "column_nullable", "column_server_default", "column_type", "is_commit",
-           "split_between", "validated_not_null_check"]
+           "split_between", "table_columns", "validated_not_null_check"]
 
 _ORDER_ATTR = "_migcheck_topological_index"
 
@@ -459,3 +459,35 @@ def split_between(changes: list[Change], first: Change, second: Change) -> bool:
         if inside and is_commit(c):
             return True
     return False
+
+
+def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] | None:
+    """The columns (lower case) the history leaves ``table`` with just before ``change`` (of either phase),
+    replaying creates, adds, drops and renames forward; None when the history does not say (never created by
+    a revision, or created without a column list, as ``CREATE TABLE t AS SELECT ...``)."""
+    own = ctx.migration.upgrade_changes
+    if change.phase != "upgrade":
+        own = own + ctx.migration.downgrade_changes
+    replay: list[Change] = [c for m in ancestors(ctx) for c in m.upgrade_changes]
+    replay += own[:next((i for i, c in enumerate(own) if c is change), len(own))]
+    tables: dict[str, set[str] | None] = {}
+    for c in replay:
+        if isinstance(c, CreateTable):
+            names = {col.name.lower() for col in c.columns if col.name}
+            tables[c.table.lower()] = names or None
+        elif isinstance(c, DropTable):
+            tables.pop(c.table.lower(), None)
+        elif isinstance(c, RenameTable) and c.table.lower() in tables:
+            tables[c.new_name.lower()] = tables.pop(c.table.lower())
+        elif isinstance(c, AddColumn | DropColumn | RenameColumn):
+            columns = tables.get(c.table.lower())
+            if columns is None:
+                continue
+            if isinstance(c, AddColumn) and c.column.name:
+                columns.add(c.column.name.lower())
+            elif isinstance(c, DropColumn):
+                columns.discard(c.column.lower())
+            elif isinstance(c, RenameColumn) and c.column.lower() in columns:
+                columns.discard(c.column.lower())
+                columns.add(c.new_name.lower())
+    return tables.get(table.lower())

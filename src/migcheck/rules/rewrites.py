@@ -238,7 +238,7 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return
     if lookback.column_nullable(ctx, change, change.table, change.column) is True:
         return  # already nullable (autogenerate repeats it): nothing changes
-    restored = _downgrade_fails(ctx, change.table, change.column)
+    restored = _downgrade_fails(ctx, change)
     yield Hit(
         f"{change.table}.{change.column} becomes nullable: the application version still running reads it as "
         f"never NULL" + (", and once NULLs are written the downgrade's SET NOT NULL fails" if restored else ""),
@@ -250,24 +250,35 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
     )
 
 
-def _downgrade_fails(ctx: RevisionContext, table: str | None, column: str | None) -> bool:
+def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
     """Whether this revision's downgrade sets NOT NULL on the column again without first deleting or filling
     the rows where it is NULL: only then can it fail on the NULLs written meanwhile (held-out-7 #44,
-    held-out-8 #57, #58: ``DELETE FROM t WHERE col IS NULL`` before it cannot fail)."""
-    table, column = (table or "").lower(), (column or "").lower()
+    held-out-8 #57, #58: ``DELETE FROM t WHERE col IS NULL`` before it cannot fail). A clean-up counts on the
+    same schema's table only, and not once a later statement writes the table again (an INSERT, or an UPDATE
+    that may set the column to NULL) before the SET NOT NULL (review9)."""
+    table, column = (change.table or "").lower(), (change.column or "").lower()
+    schema = _schema(change.schema)
     cleared = False
     for c in ctx.migration.downgrade_changes:
-        if isinstance(c, DataChange) and _clears_nulls(c, table, column):
-            cleared = True
+        if isinstance(c, DataChange) and (c.table or "").lower() == table and _schema(c.schema) == schema:
+            if _clears_nulls(c, column):
+                cleared = True
+            elif c.action != "delete":
+                cleared = False  # may write NULLs again
         elif isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == table \
-                and (c.column or "").lower() == column:
+                and (c.column or "").lower() == column and _schema(c.schema) == schema:
             return not cleared
     return False
 
 
-def _clears_nulls(change: DataChange, table: str, column: str) -> bool:
-    """An unconditional statement, run once, that leaves ``table.column`` without a NULL row."""
-    if (change.table or "").lower() != table or change.conditional or change.row_loop is not None:
+def _schema(name: str | None) -> str | None:
+    """A schema as the comparison of tables needs it: None for the default (``public``, PostgreSQL's)."""
+    return None if name is None or name.lower() == "public" else name.lower()
+
+
+def _clears_nulls(change: DataChange, column: str) -> bool:
+    """An unconditional statement, run once, that leaves its table's ``column`` without a NULL row."""
+    if change.conditional or change.row_loop is not None:
         return False
     return column in change.clears_nulls or (change.action == "delete" and change.has_where is False)
 
@@ -305,6 +316,32 @@ def _restored_type(ctx: RevisionContext, table: str, column: str) -> str | None:
              if isinstance(c, AlterColumn) and c.type and (c.table or "").lower() == table.lower()
              and (c.column or "").lower() == column.lower()}
     return types.pop() if len(types) == 1 else None
+
+
+def _old_type(ctx: RevisionContext, change: AlterColumn) -> tuple[str | None, str]:
+    """(the column's type before the change, where it was read). The history (the type an earlier revision
+    created or altered it to) wins over an ``existing_type=`` that names another type: the database holds
+    what the migrations made, and a wrong existing_type= must neither silence nor mislead the verdict
+    (review9). An existing_type= that reads as the same type, or a history migcheck cannot read, leaves it."""
+    table, column = change.table, change.column
+    history = lookback.column_type(ctx, change, table, column)
+    if change.existing_type is not None:
+        if history is not None and _contradicts(ctx, change.existing_type, history):
+            return history, "contradicted"
+        return change.existing_type, "existing_type"
+    if history is not None:
+        return history, "history"
+    return _restored_type(ctx, table, column), "downgrade"
+
+
+def _contradicts(ctx: RevisionContext, written: str, history: str) -> bool:
+    """Whether two readable types are different types on PostgreSQL (``sa.String(20)`` and ``VARCHAR(20)`` are
+    not; an application type either cannot be told apart)."""
+    (a, a_known), (b, b_known) = stored_type(ctx, written), stored_type(ctx, history)
+    first, second = parse_type(a) if a_known else None, parse_type(b) if b_known else None
+    if first is None or second is None:
+        return False
+    return (first.name, first.params, first.array) != (second.name, second.params, second.array)
 
 
 _ENUM_CALL = re.compile(r"\bENUM\(", re.I)
@@ -365,14 +402,7 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
     table, column = change.table, change.column
     if change.using is None and _already_that_enum(ctx, change):
         return
-    old_text = change.existing_type
-    source = "existing_type"
-    if old_text is None:
-        old_text = lookback.column_type(ctx, change, table, column)
-        source = "history"
-    if old_text is None:
-        old_text = _restored_type(ctx, table, column)
-        source = "downgrade"
+    old_text, source = _old_type(ctx, change)
     # An application type (a TypeDecorator, sqlalchemy_utils' ChoiceType) is judged by the type it stores.
     new_text, new_known = stored_type(ctx, change.type, change.type_module)
     old_stored, old_known = stored_type(ctx, old_text)
@@ -418,9 +448,12 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
         )
         return
     verdict = classify_type_change(old, new, ctx.settings.postgres_version)
+    if enum_swap and _enum_name(old_text, bare=True) != _enum_name(change.type):
+        verdict = "rewrite"  # another enum type (the same one returned above): every row goes through text
     if verdict != "rewrite" and not using_is_plain_cast(change.using, column):
         verdict = "rewrite"
     known = {"existing_type": "", "history": " (old type from an earlier revision)",
+             "contradicted": f" (old type from an earlier revision; existing_type= says {change.existing_type})",
              "downgrade": " (old type from the downgrade, which restores it)"}[source]
     if verdict == "none":
         return

@@ -114,7 +114,8 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         if rescued is None:
             raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
         tree, constructs = rescued
-        python2 = Python2Syntax(constructs, exc.lineno or 1)
+        # no constructs: Python 3 of a newer grammar (PEP 758's except A, B:), checked as Python 3
+        python2 = Python2Syntax(constructs, exc.lineno or 1) if constructs else None
     except ValueError as exc:  # null bytes
         raise LoadError(path, f"cannot parse file: {exc}") from None
     consts = module_constants(tree)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: The rewrite is for finding the header: a file that defeats tokenize is not a Python 2 file here.
@@ -35,8 +36,15 @@ class _Edit:
 
 
 def python3_tree(source: str) -> tuple[ast.Module, tuple[str, ...]] | None:
-    """The module parsed after rewriting its Python-2-only constructs, and which were found; None when
-    there were none or the rewritten text still does not parse (a genuine syntax error)."""
+    """The module parsed after rewriting its Python-2-only constructs, and which were found; None when the
+    file parses as it is (Python 3 under this interpreter is never Python 2), when there were none, or when
+    the rewritten text still does not parse (a genuine syntax error). No constructs, with a tree, when the
+    file is Python 3 of a newer grammar than this interpreter's: ``except A, B:`` (PEP 758, Python 3.14)."""
+    try:
+        ast.parse(source)
+        return None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
     try:
         tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
                   if t.type not in _NOISE and not (t.type == tokenize.ERRORTOKEN and t.string.isspace())]
@@ -44,10 +52,17 @@ def python3_tree(source: str) -> tuple[ast.Module, tuple[str, ...]] | None:
         return None
     edits: list[_Edit] = []
     found: list[str] = []
-    _statements(tokens, edits, found)
+    handlers: list[_Handler] = []
+    _statements(tokens, edits, found, handlers)
     _literals(tokens, edits, found)
-    if not edits:
+    if not edits and not handlers:
         return None
+    if not edits:
+        return _except_commas_only(source, handlers)
+    return _parsed(source, edits + [e for h in handlers for e in h.as_edits], found)
+
+
+def _parsed(source: str, edits: list[_Edit], found: Sequence[str]) -> tuple[ast.Module, tuple[str, ...]] | None:
     try:
         tree = ast.parse(_apply(source, edits))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -55,8 +70,65 @@ def python3_tree(source: str) -> tuple[ast.Module, tuple[str, ...]] | None:
     return tree, tuple(dict.fromkeys(found))
 
 
-def _statements(tokens: list[tokenize.TokenInfo], edits: list[_Edit], found: list[str]) -> None:
-    """``print x`` / ``exec code`` (to calls), ``except E, e:`` (to ``as``), ``raise E, value`` (to a call).
+@dataclass
+class _Handler:
+    """An ``except A, B:`` clause: Python 2's ``except A as B`` when it has one comma (``as_edits``; none when
+    it has more), Python 3.14's ``except (A, B):`` (``tuple_edits``)."""
+
+    line: int
+    as_edits: list[_Edit]
+    tuple_edits: list[_Edit]
+    #: ``except (A, B), e:``: the exceptions already grouped in parentheses, Python 2's way of catching several
+    #: and binding one name (Python 3.14 drops the parentheses; it has no reason to group some of them).
+    grouped: bool = False
+
+
+def _except_commas_only(source: str, handlers: list[_Handler]) -> tuple[ast.Module, tuple[str, ...]] | None:
+    """A file whose only unparsable construct is ``except A, B:``: Python 2 binds B, Python 3.14 (PEP 758)
+    catches A or B. It is Python 2 only on decisive evidence: Python 3.14 cannot read it, or no construct only
+    Python 3 has (an annotation, an f-string...) is there and a handler groups its exceptions in parentheses
+    before the comma or uses the name the comma would bind."""
+    as_python2 = _parsed(source, [e for h in handlers for e in h.as_edits], ["`except E, e:`"]) \
+        if all(h.as_edits for h in handlers) else None
+    as_python3 = _parsed(source, [e for h in handlers for e in h.tuple_edits], [])
+    if as_python3 is not None and (as_python2 is None or _python3_only(as_python3[0])
+                                   or not (any(h.grouped for h in handlers)
+                                           or _binds_a_used_name(as_python2[0], {h.line for h in handlers}))):
+        return as_python3
+    return as_python2
+
+
+#: Syntax Python 2 has not: any of it makes a file Python 3.
+_PYTHON3_ONLY = (ast.JoinedStr, ast.AnnAssign, ast.Nonlocal, ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith,
+                 ast.Await, ast.YieldFrom, ast.NamedExpr, ast.Match)
+
+
+def _python3_only(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, _PYTHON3_ONLY) or (isinstance(node, ast.Raise) and node.cause is not None) \
+                or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)) \
+                or (isinstance(node, ast.Starred) and isinstance(node.ctx, ast.Store)):  # a, *rest = ...; not f(*a)
+            return True
+        if isinstance(node, ast.FunctionDef | ast.Lambda):
+            arguments = node.args
+            if arguments.kwonlyargs or arguments.posonlyargs or (isinstance(node, ast.FunctionDef) and node.returns) \
+                    or any(a.annotation for a in [*arguments.args, *arguments.kwonlyargs]):
+                return True
+    return False
+
+
+def _binds_a_used_name(tree: ast.Module, lines: set[int]) -> bool:
+    """Whether a handler read as ``except A as B`` (on one of ``lines``) reads B in its body."""
+    return any(isinstance(n, ast.Name) and n.id == node.name and isinstance(n.ctx, ast.Load)
+               for node in ast.walk(tree)
+               if isinstance(node, ast.ExceptHandler) and node.lineno in lines and node.name
+               for stmt in node.body for n in ast.walk(stmt))
+
+
+def _statements(tokens: list[tokenize.TokenInfo], edits: list[_Edit], found: list[str],
+                handlers: list[_Handler]) -> None:
+    """``print x`` / ``exec code`` (to calls), ``raise E, value`` (to a call); ``except A, B:`` is kept in
+    ``handlers``, with both its readings.
 
     Where each statement ends and where its next top-level comma and colon are come from one pass over the
     tokens (``_Marks``): scanning forward from every statement start was quadratic in a line of many of
@@ -77,10 +149,16 @@ def _statements(tokens: list[tokenize.TokenInfo], edits: list[_Edit], found: lis
         elif tok.string == "except":
             stop = min(marks.end[i + 1], marks.colon[i + 1])
             first = marks.comma[i + 1]
-            if first < stop and marks.comma[first + 1] >= stop:  # exactly one comma before the colon
-                found.append("`except E, e:`")
-                comma = tokens[first]
-                edits.append(_Edit(comma.start[0], comma.start[1], comma.end[1], " as "))
+            if first < stop and stop < len(tokens):
+                comma, colon = tokens[first], tokens[stop]
+                one = marks.comma[first + 1] >= stop  # exactly one comma before the colon: Python 2's form too
+                as_edits = [_Edit(comma.start[0], comma.start[1], comma.end[1], " as ")] if one else []
+                found.extend(["`except E, e:`"] if one else [])
+                tuple_edits = [_Edit(tok.end[0], tok.end[1], tok.end[1], " ("),
+                               _Edit(colon.start[0], colon.start[1], colon.start[1], ")")]
+                grouped = tokens[i + 1].string == "(" and tokens[first - 1].string == ")" \
+                    and all(marks.depth[k] for k in range(i + 1, first - 1))
+                handlers.append(_Handler(tok.start[0], as_edits, tuple_edits, grouped))
         elif tok.string == "raise":
             end = marks.end[i + 1]
             first = marks.comma[i + 1]

@@ -170,6 +170,8 @@ class AlterColumn(Change):
     existing_nullable: bool | None = None
     existing_nullable_given: bool = False
     existing_server_default_given: bool = False
+    #: The ``schema=`` given, or the schema the SQL names (``"<dynamic>"`` when not a literal); None for the default.
+    schema: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -244,6 +246,8 @@ class DataChange(Change):
     #: update | insert | delete | bulk_insert | orm | execute (unknown statement on a connection)
     action: str
     table: str | None = None
+    #: The schema the SQL names for the table (``DELETE FROM archive.t``); None for the default or unknown.
+    schema: str | None = None
     #: Whether an UPDATE/DELETE is restricted by a WHERE clause; None when unknown.
     has_where: bool | None = None
     #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only

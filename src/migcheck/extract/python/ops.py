@@ -117,7 +117,7 @@ class Ops(Columns, SqlStrings):
             out.append(DropColumn(table=table or "?", column=s("column_name") or "?", if_exists=flag("if_exists"),
                                   **common))
         elif attr == "alter_column":
-            out.extend(self._alter_column(table or "?", s("column_name") or "?", kw, scope, common))
+            out.extend(self._alter_column(table or "?", s("column_name") or "?", kw, scope, {**common, "schema": schema}))
         elif attr == "create_table":
             columns = [self._column(*local) for a in call.args[1:]
                        if _is_column_call((local := self._local_column(a, scope))[0])]
@@ -220,6 +220,7 @@ class Ops(Columns, SqlStrings):
                 **common,
             ))
         new_name = kw.get("new_column_name")
+        common = {k: v for k, v in common.items() if k != "schema"}  # AlterColumn's alone
         if new_name is not None:
             out.append(RenameColumn(table=table, column=column,
                                     new_name=self._str(new_name, scope) or _describe(new_name),

@@ -25,6 +25,9 @@ _PERCENT_FIELD = lazy_regex(r"%(?:\([^)]*\))?[sdifr]")
 class SqlStrings(Evaluator):
     """Executed SQL: the text of a string expression, and the changes the SQL front end reads in it."""
 
+    #: The stand-ins put in SQL text for f-string fields of a known kind -> the field as written (``{row.id}``).
+    stand_ins: dict[str, str]
+
     def _execute(self, call: ast.Call, scope: Scope, out: list[Change], via_bind: bool) -> None:
         """``op.execute(...)`` or ``connection.execute(...)``: SQL text, a Core statement, or unknown."""
         common = self._common(scope)
@@ -40,9 +43,10 @@ class SqlStrings(Evaluator):
             for change in changes:
                 if not exact:
                     change.line = call.lineno
-                if PLACEHOLDER in sql or NAME_PLACEHOLDER in sql:
-                    _show_placeholders(change)
-                    if isinstance(change, DataChange) and change.has_where and change.sql:
+                unknown = PLACEHOLDER in sql or NAME_PLACEHOLDER in sql
+                if unknown or any(k in sql for k in self.stand_ins):
+                    _show_placeholders(change, self.stand_ins)
+                    if unknown and isinstance(change, DataChange) and change.has_where and change.sql:
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
                         change.null_tests = null_tests(change.sql, self.dialect)
                 change.interpolated = interpolated
@@ -122,9 +126,10 @@ class SqlStrings(Evaluator):
                     parts.append(NAME_PLACEHOLDER)
                 elif isinstance(value, ast.FormattedValue) and _generated_uuid(
                         scope.types.get(value.value.id) if isinstance(value.value, ast.Name) else value.value):
-                    parts.append(_UUID_VALUE)  # uuid4(), or a local name bound to it (activity_uuid = uuid4())
+                    # uuid4(), or a local name bound to it (activity_uuid = uuid4())
+                    parts.append(self._stand_in(_UUID_VALUE, value))
                 elif isinstance(value, ast.FormattedValue) and _number_column(value.value, scope):
-                    parts.append("0")  # {row.id} of an integer column: digits, no quote
+                    parts.append(self._stand_in(_NUMBER_VALUE, value))  # {row.id} of an integer column: digits
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None
@@ -155,6 +160,15 @@ class SqlStrings(Evaluator):
                 line = left[1] if left else node.lineno
                 return ltext + rtext, line, bool(left and left[2]), interpolated
         return None
+
+
+    def _stand_in(self, form: str, value: ast.FormattedValue) -> str:
+        """A value of the kind the f-string field certainly gives (digits, a UUID), for parsing the SQL; unique,
+        so that what a finding shows can say the user's own ``{row.id}`` in its place (``stand_ins``), never a
+        value migcheck made up (review9: ``WHERE activity_id = 0``)."""
+        text = form.format(len(self.stand_ins) + 1)
+        self.stand_ins[text] = "{" + ast.unparse(value.value) + "}"
+        return text
 
 
 def dynamic_sql_text(
@@ -194,7 +208,10 @@ def percent_with_literals(ex: Evaluator, base: str, right: ast.expr, scope: Scop
 
 
 #: What a generated UUID stands as in the SQL text: a well-formed value, so the statement still parses.
-_UUID_VALUE = "00000000-0000-4000-8000-000000000000"
+#: The stand-ins for a formatted UUID and a formatted integer column (SqlStrings._stand_in): valid SQL of the
+#: value's kind, numbered, and unlike anything written by hand.
+_UUID_VALUE = "00000000-0000-4000-8000-{:012d}"
+_NUMBER_VALUE = "7319000000{:06d}"
 
 
 def _number_column(node: ast.expr, scope: Scope) -> bool:
@@ -230,9 +247,13 @@ def _code_identifier(node: ast.expr) -> bool:
     return node.attr == "name" and isinstance(node.value, ast.Attribute) and node.value.attr == "__table__"
 
 
-def _show_placeholders(change: Change) -> None:
-    """Write the stand-ins for run-time parts as ``{…}`` in the SQL and names a finding may show."""
+def _show_placeholders(change: Change, stand_ins: dict[str, str]) -> None:
+    """Write the stand-ins for run-time parts as ``{…}`` in the SQL and names a finding may show, and those for
+    values of a known kind as the user wrote them (``{row.id}``)."""
     for attr in ("sql", "table", "name", "new_name"):
         value = getattr(change, attr, None)
         if isinstance(value, str):
-            setattr(change, attr, value.replace(PLACEHOLDER, "{…}").replace(NAME_PLACEHOLDER, "{…}"))
+            value = value.replace(PLACEHOLDER, "{…}").replace(NAME_PLACEHOLDER, "{…}")
+            for stand_in, shown in stand_ins.items():
+                value = value.replace(stand_in, shown)
+            setattr(change, attr, value)

@@ -67,6 +67,7 @@ class PythonExtractor(Ops, Data):
 
     def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
         self.tree = tree
+        self.stand_ins = {}
         #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
         changeable = mutable_constants(tree)
         self.consts = {name: value for name, value in consts.items() if name not in changeable}
