@@ -10,7 +10,10 @@ what the library's source defines, checked against ``oslo_db/sqlalchemy/models.p
 ``Integer`` in older releases). advanced_alchemy's declarative bases without a primary key
 (``advanced_alchemy/base.py``: ``BasicAttributes`` and ``CommonTableAttributes`` define methods and
 a ``__tablename__`` directive, ``AdvancedDeclarativeBase`` a registry, ``SQLQuery`` joins the three
-with ``AsyncAttrs``) define no column. A base not listed here stays unknown.
+with ``AsyncAttrs``) define no column. Flask-Login's ``UserMixin`` (``flask_login/mixins.py``, 0.6.3) and
+Flask-Security's ``UserMixin``/``RoleMixin``/``WebAuthnMixin`` (``flask_security/core.py``, 5.9.2;
+re-exported by the package) define properties and methods only: no column. A base not listed here
+stays unknown.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ class _LibraryColumn:
 
 _OSLO = "oslo_db.sqlalchemy.models."
 _ADVANCED_ALCHEMY = "advanced_alchemy.base."
+#: Login and role mixins with methods and properties only (the names a project imports them by).
+_METHOD_ONLY_MIXINS = ("flask_login.UserMixin", "flask_login.mixins.UserMixin", *(
+    f"flask_security{module}.{name}" for module in ("", ".core") for name in ("UserMixin", "RoleMixin", "WebAuthnMixin")))
 
 #: Fully qualified base name -> the columns it adds (empty: none).
 LIBRARY_BASES: dict[str, tuple[_LibraryColumn, ...]] = {
@@ -40,6 +46,7 @@ LIBRARY_BASES: dict[str, tuple[_LibraryColumn, ...]] = {
                                 _LibraryColumn("deleted", "Integer", insert_default=True)),
     **{_ADVANCED_ALCHEMY + name: () for name in ("BasicAttributes", "CommonTableAttributes", "AdvancedDeclarativeBase",
                                                  "SQLQuery")},
+    **{name: () for name in _METHOD_ONLY_MIXINS},
 }
 
 
