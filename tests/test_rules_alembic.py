@@ -221,6 +221,36 @@ def downgrade():
     assert "does not restore it" in messages[15]
 
 
+def test_an_enum_type_created_with_checkfirst_and_left_behind_is_no_failure(
+    write_revision: Callable[..., Path],
+) -> None:
+    """held-out-9 #48 (h bd0cc0e6ed54): create(bind, checkfirst=True) skips a type that exists (checked on
+    PostgreSQL 15), so the leftover type makes no re-upgrade fail: an info that says so, not a warning that
+    it fails. The twin without checkfirst keeps the warning."""
+    path = write_revision(
+        "a1.py",
+        HEAD.format(msg="status", rev="a1", down='"a0"')
+        + """
+
+def upgrade():
+    status = sa.Enum("ok", "spam", name="status_kind")
+    status.create(op.get_bind(), checkfirst=True)
+    op.add_column("posts", sa.Column("status", status, nullable=True))
+    sa.Enum("a", "b", name="tier_kind").create(op.get_bind())
+
+
+def downgrade():
+    op.drop_column("posts", "status")
+""",
+    )
+    found = {f["line"]: f for f in findings_of(
+        run_cli("lint", path, "--format", "json", "--fail-on", "never"), "downgrade-not-inverse")}
+    assert sorted(found) == [11, 13]
+    assert found[11]["severity"] == "info"
+    assert "skips it, so nothing fails" in str(found[11]["message"]) and "already exists" not in str(found[11]["message"])
+    assert found[13]["severity"] == "warning" and "fails with 'already exists'" in str(found[13]["message"])
+
+
 def test_downgrade_not_inverse_leaves_unreadable_downgrades_alone(
     write_revision: Callable[..., Path],
 ) -> None:

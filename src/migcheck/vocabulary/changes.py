@@ -337,6 +337,8 @@ class CreateEnumType(Change):
     columns; rules read those from the column types.)"""
 
     name: str
+    #: ``.create(bind, checkfirst=True)``: skipped when the type exists, so a re-run does not fail.
+    checkfirst: bool = False
 
 
 @dataclass(kw_only=True)

@@ -252,6 +252,10 @@ def enum_type_call(ex: Evaluator, call: ast.Call, scope: Scope, out: list[Change
     if not is_enum:
         return False
     common = {"line": call.lineno, **ex._common(scope)}
-    kind = CreateEnumType if func.attr == "create" else DropEnumType
-    out.append(kind(name=name or _describe(func.value), **common))
+    if func.attr == "create":
+        checkfirst = any(kw.arg == "checkfirst" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+                         for kw in call.keywords)
+        out.append(CreateEnumType(name=name or _describe(func.value), checkfirst=checkfirst, **common))
+    else:
+        out.append(DropEnumType(name=name or _describe(func.value), **common))
     return True
