@@ -10,6 +10,7 @@ built at run time) counts; run-time values in its WHERE make the SELECT itself i
 from __future__ import annotations
 
 import ast
+import re
 from typing import TYPE_CHECKING
 
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 _ONE_COLUMN = lazy_regex(
     r"^\s*select\s+(?:(?P<count>count\s*\(\s*\*\s*\))|(?:max|min)\s*\(\s*(?P<agg>\w+)\s*\)|(?P<col>\w+))"
     r"\s+from\s+(?P<table>\w+)(?:\s+(?:as\s+)?(?!where\b|order\b|limit\b)\w+)?(?:\s*;?\s*$|\s+(?:where|order|limit)\b)",
-    flags=2,  # re.IGNORECASE
+    re.I,
 )
 _SCALAR = {"scalar", "scalar_one", "scalar_one_or_none"}
 _ROW = {"fetchone", "first", "one", "one_or_none"}
