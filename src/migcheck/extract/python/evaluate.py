@@ -76,6 +76,9 @@ class Scope:
     #: sa.Integer()))``), and the rows of a loop over ``conn.execute(t.select())``: the columns declared integer
     #: or boolean, whose values (``{row.id}`` in an f-string) are numbers, not text that can carry SQL.
     number_columns: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Local names bound to what a SELECT of one column of a table returns (extract/python/fetched.py): the kind
+    #: ("result", "row" or "value") and (table, column), so ``{x}`` in an f-string is that column's value.
+    fetched: dict[str, tuple[str, tuple[str, str]]] = field(default_factory=dict)
     #: A helper's parameters handed a module-level ``sa.Enum(..., name="literal")`` (``replace_enum(..., old_enum)``):
     #: ``from_enum.name`` in its SQL is that literal. Kept apart from ``types``, which alter_column reads.
     enums: dict[str, ast.Call] = field(default_factory=dict)
@@ -93,6 +96,7 @@ class Scope:
             types=dict(self.types),
             sequences=dict(self.sequences),
             number_columns=dict(self.number_columns),
+            fetched=dict(self.fetched),
             enums=dict(self.enums),
             collected=self.collected,
             **kw,

@@ -13,6 +13,7 @@ import ast
 
 from migcheck.extract.python.data import _core_dml
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
+from migcheck.extract.python.fetched import fetched_value
 from migcheck.extract.python.nodes import _bool, _call_name, _short
 from migcheck.extract.sql import changes_from_sql, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
@@ -27,6 +28,8 @@ class SqlStrings(Evaluator):
 
     #: The stand-ins put in SQL text for f-string fields of a known kind -> the field as written (``{row.id}``).
     stand_ins: dict[str, str]
+    #: The stand-ins of values a SELECT of one column read (extract/python/fetched.py) -> (table, column).
+    fetched_stand_ins: dict[str, tuple[str, str]]
 
     def _execute(self, call: ast.Call, scope: Scope, out: list[Change], via_bind: bool) -> None:
         """``op.execute(...)`` or ``connection.execute(...)``: SQL text, a Core statement, or unknown."""
@@ -50,6 +53,8 @@ class SqlStrings(Evaluator):
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
                         change.null_tests = null_tests(change.sql, self.dialect)
                 change.interpolated = interpolated
+                if interpolated and PLACEHOLDER not in sql:
+                    change.fetched_columns = tuple(c for s, c in self.fetched_stand_ins.items() if s in sql)
             out.extend(changes)
             return
         dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
@@ -130,6 +135,13 @@ class SqlStrings(Evaluator):
                     parts.append(self._stand_in(_UUID_VALUE, value))
                 elif isinstance(value, ast.FormattedValue) and _number_column(value.value, scope):
                     parts.append(self._stand_in(_NUMBER_VALUE, value))  # {row.id} of an integer column: digits
+                elif isinstance(value, ast.FormattedValue) and \
+                        (column := fetched_value(self, value.value, scope)) is not None:
+                    # {x} read by a SELECT of one column: digits if the history makes it an integer (the rule asks)
+                    stand_in = self._stand_in(_NUMBER_VALUE, value)
+                    self.fetched_stand_ins[stand_in] = column
+                    parts.append(stand_in)
+                    interpolated = True
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None

@@ -35,6 +35,7 @@ from migcheck.extract.python.evaluate import (
     mutable_constants,
     reads_dialect_name,
 )
+from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
@@ -68,6 +69,7 @@ class PythonExtractor(Ops, Data):
     def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
         self.tree = tree
         self.stand_ins = {}
+        self.fetched_stand_ins = {}
         #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
         changeable = mutable_constants(tree)
         self.consts = {name: value for name, value in consts.items() if name not in changeable}
@@ -302,10 +304,13 @@ class PythonExtractor(Ops, Data):
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
             inner.number_columns.pop(name, None)
+            inner.fetched.pop(name, None)
         for name in _stored_names(stmt.target):
             self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
             inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
+        if isinstance(stmt.target, ast.Name) and (found := fetched_rows(self, stmt.iter, scope)) is not None:
+            inner.fetched[stmt.target.id] = ("row", found)  # for row in conn.execute("SELECT id FROM t")
         start = len(out)
         self._walk(stmt.body, inner, out, active)
         if scope.in_transaction and _reads_all_rows(stmt.iter):
@@ -361,6 +366,7 @@ class PythonExtractor(Ops, Data):
         scope.types.pop(name, None)
         scope.sequences.pop(name, None)
         scope.number_columns.pop(name, None)
+        scope.fetched.pop(name, None)
         scope.enums.pop(name, None)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
@@ -383,6 +389,8 @@ class PythonExtractor(Ops, Data):
             scope.binds.add(name)
         elif _is_session_factory(value):
             scope.sessions.add(name)
+        elif bind_fetched(self, name, value, before, scope):
+            pass  # result = conn.execute(sa.text("SELECT id FROM t")); x = result.scalar()
         elif (table := _table_constructor(value, self, before)) is not None:
             scope.tables[name] = table
             if isinstance(value, ast.Call):
