@@ -42,6 +42,7 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 
 if TYPE_CHECKING:
     from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
 
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
@@ -434,7 +435,7 @@ def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str
     from sqlglot import exp
 
     try:
-        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+        tree = sqlglot.parse_one(sql, read=_sqlglot_dialect(dialect))
     except Exception:  # sqlglot raises many kinds: what it cannot read is no copy
         return False
     if not isinstance(tree, exp.Create | exp.Insert):
@@ -567,8 +568,18 @@ def _parse(sql: str, dialect: str) -> exp.Expression | None:
     from sqlglot import exp
 
     _quiet_sqlglot()
-    tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    tree = sqlglot.parse_one(sql, read=_sqlglot_dialect(dialect))
     return tree if isinstance(tree, exp.Expression) else None
+
+
+@functools.cache
+def _sqlglot_dialect(dialect: str) -> Dialect:
+    """sqlglot's dialect for migcheck's name, made once per process: given a name, ``parse_one`` splits it for
+    settings and builds a new ``Dialect`` for every statement (a tenth of the parse of a short statement).
+    Parsing keeps no state in it (the tokenizer and parser are made per call)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise(SQLGLOT_DIALECTS.get(dialect, dialect))
 
 
 def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common: dict[str, Any]) -> list[Change]:

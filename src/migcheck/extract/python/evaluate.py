@@ -114,12 +114,30 @@ class Evaluator:
     consts: dict[str, object]
     dialect: str
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
-    #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
-    numbers: dict[str, int | float]
-    sequences: dict[str, ast.List | ast.Tuple]
-    #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
-    class_constants: dict[str, dict[str, object]]
-    stdlib_dates: frozenset[str]
+    # The four readings of the module below are made on first use and kept: most revisions never format a
+    # name into SQL nor loop over a module-level list, and reading them for every file was about 2.5 % of
+    # a cold lint's instructions (docs/speed.md). Each depends on the module alone, which nothing changes.
+
+    @functools.cached_property
+    def numbers(self) -> dict[str, int | float]:
+        """Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string."""
+        return _module_numbers(self.tree)
+
+    @functools.cached_property
+    def sequences(self) -> dict[str, ast.List | ast.Tuple]:
+        """Module-level lists/tuples bound once and never changed: loops over them are unrolled."""
+        return _module_sequences(self.tree)
+
+    @functools.cached_property
+    def class_constants(self) -> dict[str, dict[str, object]]:
+        """Classes of the revision module with constant members (``class _State(IntEnum): done = 3``)."""
+        return _class_constants(self.tree)
+
+    @functools.cached_property
+    def stdlib_dates(self) -> frozenset[str]:
+        """``datetime`` / ``date`` when they are the standard library's (their .min/.max are constants)."""
+        return _stdlib_dates(self.tree)
+
     #: The helpers whose return value is being evaluated (_returned_literal), so none is entered twice.
     _helpers_evaluating: set[str]
     #: Names the module binds more than once anywhere (a parameter counts), computed when a helper's return

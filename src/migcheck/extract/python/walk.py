@@ -26,15 +26,7 @@ from migcheck.extract.python.data import (
     number_columns,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import (
-    Scope,
-    _class_constants,
-    _module_numbers,
-    _module_sequences,
-    _stdlib_dates,
-    mutable_constants,
-    reads_dialect_name,
-)
+from migcheck.extract.python.evaluate import Scope, mutable_constants, reads_dialect_name
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
@@ -85,14 +77,7 @@ class PythonExtractor(Ops, Data):
         self.imported = imported_names(tree)
         #: The names module-level imports bind to application code (what ``calls_imported_code`` looks for).
         self.module_imports = application_imports(tree.body)
-        #: Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string.
-        self.numbers = _module_numbers(tree)
-        #: Module-level lists/tuples bound once and never changed: loops over them are unrolled.
-        self.sequences = _module_sequences(tree)
-        #: Classes of the revision module with constant members (``class _State(IntEnum): done = 3``).
-        self.class_constants = _class_constants(tree)
-        #: ``datetime`` / ``date`` when they are the standard library's (their .min/.max are constants).
-        self.stdlib_dates = _stdlib_dates(tree)
+        # numbers, sequences, class_constants, stdlib_dates: read on first use (evaluate.Evaluator)
         #: names_bound_once per function walked (by id: the nodes live as long as the tree).
         self._bound_once_of: dict[int, frozenset[str]] = {}
         #: append_only_lists per function walked (by id).
