@@ -75,8 +75,8 @@ def _majors(spec: str) -> tuple[int | None, int | None]:
         elif op in {">=", ">"}:
             low = max(low or 0, major)
         elif op in {"<", "<="}:
-            tail = _VERSION_TAIL.match(part, match.end()).group()
-            below = op == "<" and not any(c in "123456789" for c in tail)  # <2, <2.0: major 2 itself is excluded
+            tail = _VERSION_TAIL.match(part, match.end())
+            below = op == "<" and not (tail and any(c in "123456789" for c in tail.group()))  # <2, <2.0: major 2 itself is excluded
             top = major - 1 if below else major
             high = top if high is None else min(high, top)
     return low, high
