@@ -71,9 +71,15 @@ def _converted_temporary(ctx: RevisionContext, change: DropColumn) -> bool:
                 and (c.column.name or "").lower() == old:
             added = True
         elif added and isinstance(c, DataChange) and c.action in {"update", "orm", "execute"} \
-                and (c.table is None or c.table.lower() == table):
+                and (c.table is None or c.table.lower() == table) and _may_read(c, column):
             return True
     return False
+
+
+def _may_read(write: DataChange, column: str) -> bool:
+    """Whether rows written by ``write`` may take their values from ``column``: an UPDATE in SQL must name it
+    (``UPDATE t SET updated_at = now()`` converts nothing, review10); code whose SQL is unknown may."""
+    return not write.sql or re.search(rf"(?<!\w){re.escape(column)}(?!\w)", write.sql, re.I) is not None
 
 
 def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:

@@ -15,8 +15,13 @@ from migcheck.extract.models.resolve import toml_file
 
 #: One requirement line: the name, then its version specifiers (``pydantic[email]>=1.10,<2``).
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
-#: One specifier: an operator (Poetry's ``^`` and ``~`` too, none for a bare Poetry version) and a version.
-_SPECIFIER = re.compile(r"(===|==|~=|>=|<=|!=|>|<|\^|~)?\s*v?(\d+)(?:\.(\d+))?")
+#: One specifier: an operator (Poetry's ``^`` and ``~`` too, none for a bare Poetry version) and a version. Spaces
+#: only after an operator, so a search over a hostile run of spaces stays linear (``\s*`` first was quadratic).
+_SPECIFIER = re.compile(r"(?:(===|==|~=|>=|<=|!=|>|<|\^|~)\s*)?v?(\d+)")
+#: The rest of a version after its major (``.0.1`` of ``2.0.1``), read forward only.
+_VERSION_TAIL = re.compile(r"[.\d]*")
+#: More digits than any real major version: ``int()`` refuses over 4,300 digits, and such a pin says nothing.
+_MAX_MAJOR_DIGITS = 6
 
 
 def below_major(files: ProjectFiles, package: str, major: int) -> bool | None:
@@ -62,7 +67,7 @@ def _majors(spec: str) -> tuple[int | None, int | None]:
     high: int | None = None  # the highest major allowed
     for part in spec.split(","):
         match = _SPECIFIER.search(part)
-        if match is None:
+        if match is None or len(match.group(2)) > _MAX_MAJOR_DIGITS:
             continue
         op, major = match.group(1) or "==", int(match.group(2))
         if op in {"==", "===", "^", "~", "~="}:  # Poetry's bare version is ==
@@ -70,7 +75,8 @@ def _majors(spec: str) -> tuple[int | None, int | None]:
         elif op in {">=", ">"}:
             low = max(low or 0, major)
         elif op in {"<", "<="}:
-            below = op == "<" and not re.search(r"\d+\.0*[1-9]", part)  # <2, <2.0: major 2 itself is excluded
+            tail = _VERSION_TAIL.match(part, match.end())
+            below = op == "<" and not (tail and any(c in "123456789" for c in tail.group()))  # <2, <2.0: major 2 itself is excluded
             top = major - 1 if below else major
             high = top if high is None else min(high, top)
     return low, high
