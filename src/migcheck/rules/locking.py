@@ -11,7 +11,7 @@ from migcheck.rules.fixes import lit
 from migcheck.rules.history_index import is_commit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
-from migcheck.vocabulary.changes import AddColumn, CreateIndex, DataChange, DropIndex, RawSQL, target_table
+from migcheck.vocabulary.changes import AddColumn, Change, CreateIndex, DataChange, DropIndex, RawSQL, target_table
 from migcheck.vocabulary.findings import Severity
 
 
@@ -210,8 +210,45 @@ def concurrent_index_in_transaction(ctx: RevisionContext, change: CreateIndex | 
         return
     verb = "CREATE INDEX" if isinstance(change, CreateIndex) else "DROP INDEX"
     call = "create_index" if isinstance(change, CreateIndex) else "drop_index"
-    yield Hit(
-        f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} runs inside the migration's transaction: "
-        f"PostgreSQL fails with '{verb} CONCURRENTLY cannot run inside a transaction block'",
-        fix=f"with op.get_context().autocommit_block():\n    op.{call}(..., postgresql_concurrently=True)",
-    )
+    fix = f"with op.get_context().autocommit_block():\n    op.{call}(..., postgresql_concurrently=True)"
+    commit = _raw_commit_before(ctx, change)
+    if commit is None:
+        yield Hit(
+            f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} runs inside the migration's transaction: "
+            f"PostgreSQL fails with '{verb} CONCURRENTLY cannot run inside a transaction block'",
+            fix=fix,
+        )
+        return
+    driver = ctx.env.pg_driver
+    if driver in _DRIVERS_KEEPING_COMMIT:
+        return
+    what = f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} relies on the COMMIT sent as SQL at line {commit.line}"
+    if driver in _DRIVERS_REOPENING:
+        yield Hit(f"{what}: env.py connects with {driver}, which sees the session idle after that COMMIT and "
+                  f"sends BEGIN again before the next statement, so PostgreSQL fails with '{verb} CONCURRENTLY "
+                  "cannot run inside a transaction block'", fix=fix)
+        return
+    yield Hit(f"{what}: that works only under psycopg2 (and asyncpg), which do not notice the COMMIT and open no "
+              "new transaction; psycopg 3, SQLAlchemy 2.1's default PostgreSQL driver, sends BEGIN again and the "
+              f"{verb} fails inside a transaction block", fix=fix, severity=Severity.WARNING)
+
+
+#: Drivers that keep a COMMIT sent as SQL text: they track the transaction themselves, see none ended, and
+#: send no new BEGIN, so the next statement runs in autocommit (checked through Alembic on PostgreSQL 15).
+_DRIVERS_KEEPING_COMMIT = frozenset({"psycopg2", "asyncpg"})
+#: Drivers that ask the server whether a transaction is open and BEGIN again after that COMMIT.
+_DRIVERS_REOPENING = frozenset({"psycopg", "psycopg_async"})
+
+
+def _raw_commit_before(ctx: RevisionContext, change: Change) -> RawSQL | None:
+    """The last ``COMMIT``/``END`` sent as SQL earlier in the same phase of this revision, with no BEGIN since."""
+    own = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    found: RawSQL | None = None
+    for c in own:
+        if c is change:
+            return found
+        if isinstance(c, RawSQL) and c.keyword in {"COMMIT", "END"}:
+            found = c
+        elif isinstance(c, RawSQL) and c.keyword in {"BEGIN", "START TRANSACTION"}:
+            found = None
+    return None

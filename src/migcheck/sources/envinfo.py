@@ -23,6 +23,8 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 
 _LOCK_TIMEOUT = lazy_regex(r"\block_timeout\b", re.I)
 _LOCK_WAIT_TIMEOUT = lazy_regex(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
+#: The driver a PostgreSQL URL names: ``postgresql+psycopg2://`` (a bare ``postgresql://`` names none).
+_PG_DRIVER = lazy_regex(r"\bpostgres(?:ql)?\+(\w+)://", re.I)
 
 
 @dataclass
@@ -43,6 +45,9 @@ class EnvInfo:
     external_transaction_line: int | None = None
     #: env.py sets MySQL's ``lock_wait_timeout`` (metadata-lock waits).
     sets_lock_wait_timeout: bool = False
+    #: The PostgreSQL driver env.py's URLs name (``psycopg2``, ``psycopg``, ``asyncpg``); None when they name
+    #: none or disagree. A bare ``postgresql://`` is psycopg2 before SQLAlchemy 2.1 and psycopg 3 from it.
+    pg_driver: str | None = None
     #: env.py's tree and the keywords of its deciding ``configure()``: kept for :attr:`compare`.
     _compare_source: tuple[ast.Module, list[ast.keyword]] | None = field(default=None, repr=False, compare=False)
 
@@ -80,6 +85,8 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
     strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     info = EnvInfo(path=path, sets_lock_timeout=any(_LOCK_TIMEOUT.search(s) for s in strings),
                    sets_lock_wait_timeout=any(_LOCK_WAIT_TIMEOUT.search(s) for s in strings))
+    drivers = {m.group(1).lower() for s in strings for m in _PG_DRIVER.finditer(s)}
+    info.pg_driver = drivers.pop() if len(drivers) == 1 else None
     per_migration: list[bool] = []
     online_seen = False
     #: (online, has an unreadable **options) for every configure() call without the setting.
