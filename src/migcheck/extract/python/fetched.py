@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 #: SELECT of exactly one column (or count(*), max(col), min(col)) FROM one table, nothing else listed.
 _ONE_COLUMN = lazy_regex(
     r"^\s*select\s+(?:(?P<count>count\s*\(\s*\*\s*\))|(?:max|min)\s*\(\s*(?P<agg>\w+)\s*\)|(?P<col>\w+))"
-    r"\s+from\s+(?P<table>\w+)(?:\s+(?:as\s+)?(?!where\b|order\b|limit\b)\w+)?(?:\s*;?\s*$|\s+(?:where|order|limit)\b)",
+    r"\s+from\s+(?P<table>\w+)(?:\s+(?:as\s+)?(?!where\b|order\b|limit\b)\w+)?(?:\s*(?:;\s*)?$|\s+(?:where|order|limit)\b)",
     re.I,
 )
 _SCALAR = {"scalar", "scalar_one", "scalar_one_or_none"}
