@@ -302,6 +302,12 @@ def test_pull_request_runs_have_their_own_category_and_state_their_scope(repo: P
                                  "lintedRevisions": 1, "base": "main"}
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]} == {
         "migrations/versions/0003_drop_note.py"}
+    enabled = {r["id"]: r["defaultConfiguration"]["enabled"] for r in run["tool"]["driver"]["rules"]}
+    assert enabled["model-not-in-migrations"] is True  # on by default with --base
+    whole = sarif_of(".")["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["id"]: r["defaultConfiguration"]["enabled"] for r in whole}["model-not-in-migrations"] is False
+    assert all(enabled[r["id"]] == r["defaultConfiguration"]["enabled"]
+               for r in whole if r["id"] != "model-not-in-migrations")
 
 
 def test_inline_suppressions_become_in_source_sarif_suppressions(tmp_path) -> None:

@@ -41,7 +41,9 @@ def _rule_name(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
 
-def rule_descriptor(rule: Rule) -> dict[str, Any]:
+def rule_descriptor(rule: Rule, base: str | None = None) -> dict[str, Any]:
+    """The rule as the run's defaults have it: a rule on by default with ``--base`` only is enabled in a
+    pull-request run and not in a whole-history one."""
     return {
         "id": rule.id,
         "name": _rule_name(rule.id),
@@ -49,7 +51,7 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "fullDescription": {"text": ruleinfo.full_description(rule)},
         "help": {"text": ruleinfo.help_text(rule), "markdown": ruleinfo.help_markdown(rule)},
         "helpUri": ruleinfo.doc_url(rule.id),
-        "defaultConfiguration": {"level": LEVELS[rule.severity], "enabled": rule.enabled_by_default},
+        "defaultConfiguration": {"level": LEVELS[rule.severity], "enabled": rule.on_by_default(base)},
         "properties": {"tags": ["migrations", "alembic", rule.family]},
     }
 
@@ -110,6 +112,7 @@ def document(
     top = (root or repo_root(here)).resolve()
     catalogue = rules if rules is not None else all_rules()
     index = {rule.id: i for i, rule in enumerate(catalogue)}
+    base = getattr(result, "base", None)
     # Identical statements of one rule in one revision are told apart by their order.
     seen: dict[tuple[str, str, str, str], int] = {}
     results = []
@@ -117,7 +120,6 @@ def document(
         key = (f.rule, f.path, f.revision or "", fingerprint(f))
         results.append(result_object(f, index, top, here, seen.get(key, 0)))
         seen[key] = seen.get(key, 0) + 1
-    base = getattr(result, "base", None)
     category = CATEGORY_PULL_REQUEST if base else CATEGORY_FULL
     properties: dict[str, Any] = {
         "scope": describe(result),
@@ -137,7 +139,7 @@ def document(
                         "version": VERSION,
                         "semanticVersion": VERSION,
                         "informationUri": INFORMATION_URI,
-                        "rules": [rule_descriptor(rule) for rule in catalogue],
+                        "rules": [rule_descriptor(rule, base) for rule in catalogue],
                     }
                 },
                 "automationDetails": {"id": f"{category}/"},

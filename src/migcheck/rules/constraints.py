@@ -202,7 +202,7 @@ def _commit_between(ctx: RevisionContext, origin: Migration, add: AddConstraint,
     graph = ctx.graph
     if graph is not None and HistoryIndex.of(graph).commit_between(origin.revision, ctx.migration.revision):
         return True
-    return any(lookback.is_commit(c) for c in lookback.before(ctx, change))
+    return any(lookback.is_commit(c) for c in lookback.phase_before(ctx, change))
 
 
 @change_rule("validate-in-same-transaction", severity=Severity.ERROR, on=(ValidateConstraint,),

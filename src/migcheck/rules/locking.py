@@ -97,7 +97,7 @@ def _dropped_before(ctx: RevisionContext, change: CreateIndex) -> bool:
     """The revision drops the index (IF EXISTS) before building it again: the repair of an INVALID index."""
     name = (change.name or "").lower()
     return bool(name) and any(isinstance(c, DropIndex) and (c.name or "").lower() == name
-                              for c in lookback.before(ctx, change))
+                              for c in lookback.phase_before(ctx, change))
 
 
 def _invalid_index_kept(change: CreateIndex) -> Hit:
@@ -152,7 +152,7 @@ def _emptied_before(ctx: RevisionContext, change: AddColumn) -> bool:
     if ctx.dialect == "mysql":
         return False  # the ALTER commits the DELETE first: other sessions may insert in between
     table = change.table.lower()
-    for c in reversed(lookback.before(ctx, change)):
+    for c in reversed(lookback.phase_before(ctx, change)):
         if is_commit(c) or c.conditional:
             return False  # a commit lets rows in; a DELETE under an `if` may not run
         if isinstance(c, DataChange) and c.action in ("insert", "bulk_insert", "orm", "execute", "update") \
@@ -242,13 +242,10 @@ _DRIVERS_REOPENING = frozenset({"psycopg", "psycopg_async"})
 
 def _raw_commit_before(ctx: RevisionContext, change: Change) -> RawSQL | None:
     """The last ``COMMIT``/``END`` sent as SQL earlier in the same phase of this revision, with no BEGIN since."""
-    own = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     found: RawSQL | None = None
-    for c in own:
-        if c is change:
-            return found
+    for c in lookback.phase_before(ctx, change):
         if isinstance(c, RawSQL) and c.keyword in {"COMMIT", "END"}:
             found = c
         elif isinstance(c, RawSQL) and c.keyword in {"BEGIN", "START TRANSACTION"}:
             found = None
-    return None
+    return found

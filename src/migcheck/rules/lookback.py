@@ -47,14 +47,25 @@ def ancestors(ctx: RevisionContext) -> list[Migration]:
     return [] if index is None else index.ancestors(ctx.migration.revision)
 
 
-def before(ctx: RevisionContext, change: Change) -> list[Change]:
-    """This revision's upgrade changes that come before ``change``."""
+def phase_before(ctx: RevisionContext, change: Change) -> list[Change]:
+    """The steps of ``change``'s own phase (upgrade or downgrade) that run before it in this revision: the same
+    run of statements, one transaction unless a COMMIT ends it."""
+    own = ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes
     out: list[Change] = []
-    for c in ctx.migration.upgrade_changes:
+    for c in own:
         if c is change:
             break
         out.append(c)
     return out
+
+
+def before(ctx: RevisionContext, change: Change) -> list[Change]:
+    """What this revision ran before ``change``, in replay order: an upgrade step's earlier upgrade steps; for a
+    downgrade step, the whole upgrade (the downgrade runs on the schema the upgrade left) and then the
+    downgrade's earlier steps. Questions about the same transaction ask ``phase_before``."""
+    if change.phase == "downgrade":
+        return [*ctx.migration.upgrade_changes, *phase_before(ctx, change)]
+    return phase_before(ctx, change)
 
 
 def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
