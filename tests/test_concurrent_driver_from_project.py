@@ -124,7 +124,8 @@ def test_alembic_ini_naming_the_driver_decides(tmp_path: Path) -> None:
     ("psycopg2==2.9.10\nsqlalchemy~=2.0.30\n", False, "psycopg2"),
     ("asyncpg\npsycopg2\n", False, "psycopg2"),  # asyncpg serves only an async engine
     ("asyncpg\npsycopg2\n", True, "asyncpg"),  # and psycopg2 cannot serve one
-    ("asyncpg\npsycopg[binary]\n", True, "psycopg"),
+    ("asyncpg\npsycopg[binary]\n", True, None),  # both serve an async engine
+    ("psycopg2\npsycopg[binary]\n", True, "psycopg"),
     ("# psycopg2 in a comment\n-r base.txt\n", False, None),
 ])
 def test_the_driver_from_requirements(tmp_path: Path, requirements: str, runs_async: bool,

@@ -27,8 +27,8 @@ PG_DRIVER = lazy_regex(r"\bpostgres(?:ql)?\+(\w+)://", re.I)
 #: Distribution name -> the driver family it installs.
 _FAMILIES = {"psycopg2": "psycopg2", "psycopg2-binary": "psycopg2", "psycopg": "psycopg",
              "psycopg-binary": "psycopg", "psycopg-c": "psycopg", "asyncpg": "asyncpg"}
-#: Files markers of a project root, looked for from env.py's folder upward.
-_ROOT_MARKERS = ("alembic.ini", "pyproject.toml", "requirements.txt", "requirements")
+#: What marks the folder that declares the project's dependencies, looked for from env.py's folder upward.
+_DEPENDENCY_MARKERS = ("pyproject.toml", "requirements.txt", "requirements")
 #: At most this many requirement files are read (a tree of thousands must not slow a lint).
 _MAX_FILES = 64
 #: ``<2.1`` / ``==2.0.25`` / ``>=2.1``: one SQLAlchemy specifier, its major and minor.
@@ -44,15 +44,17 @@ class Guess:
 
 
 def project_driver(env_py: Path, boundary: Path | None, runs_async: bool) -> Guess:
-    """The driver the project of ``env_py`` installs; the project root is the nearest folder from env.py's
-    up to ``boundary`` (the linted tree, never above it) holding alembic.ini, pyproject.toml or requirements."""
-    root = _root(env_py, boundary)
-    if root is None:
-        return Guess(None, "neither env.py nor the project's files name a driver")
-    files = WorkingTree(root)
-    driver = _ini_driver(files)
+    """The driver the project of ``env_py`` installs: alembic.ini's and the dependency declarations' folders are
+    the nearest from env.py's up to ``boundary`` (the linted tree, never above it) holding them."""
+    ini_root = _root(env_py, boundary, ("alembic.ini",))
+    driver = _ini_driver(WorkingTree(ini_root)) if ini_root is not None else None
     if driver is not None:
         return Guess(driver, "alembic.ini's sqlalchemy.url names it")
+    # alembic.ini often sits in a package (src/app/db/alembic.ini) below the folder that declares dependencies.
+    root = _root(env_py, boundary, _DEPENDENCY_MARKERS)
+    if root is None:
+        return Guess(None, "neither env.py, alembic.ini nor the project's requirements name a driver")
+    files = WorkingTree(root)
     named: dict[str, list[str]] = {}
     for rel, names in _declared(files):
         for name in names:
@@ -61,17 +63,15 @@ def project_driver(env_py: Path, boundary: Path | None, runs_async: bool) -> Gue
                 named[family].append(rel)
     if runs_async:  # an async engine needs an async driver: psycopg2 cannot serve it
         named.pop("psycopg2", None)
-        if "psycopg" in named:
-            named.pop("asyncpg", None)
     else:  # asyncpg serves only async engines
         named.pop("asyncpg", None)
     if not named:
         return Guess(None, "neither env.py, alembic.ini nor the project's requirements name a driver")
     if len(named) > 1:
-        both = " and ".join(f"{family} ({', '.join(rels)})" for family, rels in sorted(named.items()))
+        both = " and ".join(f"{family} ({_listed(rels)})" for family, rels in sorted(named.items()))
         return Guess(None, f"the project's requirements name {both}")
     family, rels = next(iter(named.items()))
-    where = f"{', '.join(rels)} names {family}"
+    where = f"{_listed(rels)} {'names' if len(rels) == 1 else 'name'} {family}"
     if family == "psycopg2" and _sqlalchemy_from_2_1(files):
         # A bare postgresql:// is psycopg 3 from SQLAlchemy 2.1: unless the URL names psycopg2, it would not
         # connect at all, and psycopg 3 may come in undeclared; not certain, so unknown.
@@ -80,7 +80,13 @@ def project_driver(env_py: Path, boundary: Path | None, runs_async: bool) -> Gue
     return Guess(family, where)
 
 
-def _root(env_py: Path, boundary: Path | None) -> Path | None:
+def _listed(rels: list[str]) -> str:
+    """Files for a message: the first two, then how many more."""
+    return ", ".join(rels[:2]) + (f" and {len(rels) - 2} more" if len(rels) > 2 else "")
+
+
+def _root(env_py: Path, boundary: Path | None, markers: tuple[str, ...]) -> Path | None:
+    """The nearest folder from env.py's up to ``boundary`` holding one of ``markers``."""
     folder = Path(os.path.abspath(env_py)).parent
     top = Path(os.path.abspath(boundary)) if boundary is not None else folder
     if not folder.is_relative_to(top):
@@ -88,7 +94,7 @@ def _root(env_py: Path, boundary: Path | None) -> Path | None:
     for candidate in (folder, *folder.parents):
         if not candidate.is_relative_to(top):
             return None
-        if any(os.path.lexists(candidate / marker) for marker in _ROOT_MARKERS):
+        if any(os.path.lexists(candidate / marker) for marker in markers):
             return candidate
     return None
 
