@@ -224,13 +224,16 @@ def concurrent_index_in_transaction(ctx: RevisionContext, change: CreateIndex | 
         return
     what = f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} relies on the COMMIT sent as SQL at line {commit.line}"
     if driver in _DRIVERS_REOPENING:
-        yield Hit(f"{what}: env.py connects with {driver}, which sees the session idle after that COMMIT and "
+        source = ctx.env.pg_driver_source
+        who = f"env.py connects with {driver}" if source is None else f"the project connects with {driver} ({source})"
+        yield Hit(f"{what}: {who}, which sees the session idle after that COMMIT and "
                   f"sends BEGIN again before the next statement, so PostgreSQL fails with '{verb} CONCURRENTLY "
                   "cannot run inside a transaction block'", fix=fix)
         return
     yield Hit(f"{what}: that works only under psycopg2 (and asyncpg), which do not notice the COMMIT and open no "
               "new transaction; psycopg 3, SQLAlchemy 2.1's default PostgreSQL driver, sends BEGIN again and the "
-              f"{verb} fails inside a transaction block", fix=fix, severity=Severity.WARNING)
+              f"{verb} fails inside a transaction block ({ctx.env.pg_driver_source or 'env.py names no driver'})",
+              fix=fix, severity=Severity.WARNING)
 
 
 #: Drivers that keep a COMMIT sent as SQL text: they track the transaction themselves, see none ended, and

@@ -24,7 +24,7 @@ from migcheck.rules.rolling import ROLLING_RULES
 from migcheck.run import suppress
 from migcheck.run.config import ConfigError
 from migcheck.run.scope import Scope
-from migcheck.sources.discovery import DiscoveryError, Sources, discover
+from migcheck.sources.discovery import DiscoveryError, Sources, discover, linted_tree
 from migcheck.sources.envinfo import EnvInfo, read_env
 from migcheck.sources.load import LoadError, load_python, load_sql
 from migcheck.sources.parallel import load_python_files
@@ -298,7 +298,7 @@ def check(
         findings.extend(_check_environment(
             rules=by_kind, dispatch=dispatch, settings=settings, scope=scope,
             graph=graph if len(groups) == 1 else RevisionGraph.build([*group, *group_context]),
-            env=read_env(env_path), app=app if len(groups) == 1 or env_path == _first(sources) else None,
+            env=read_env(env_path, linted_tree(sources, env_path) if env_path else None), app=app if len(groups) == 1 or env_path == _first(sources) else None,
             migrations=group,
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
             focus={m.path.resolve() for m in group} if context else None,

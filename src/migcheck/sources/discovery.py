@@ -47,6 +47,9 @@ class Sources:
     notes: list[str] = field(default_factory=list)
     #: Files found but not read, and why (each becomes an ``invalid-migration-file`` finding).
     refused: list[tuple[Path, str]] = field(default_factory=list)
+    #: The folders named to lint (a named file's folder), absolute: what the project's files (requirements,
+    #: alembic.ini) are read from stays inside them.
+    named: list[Path] = field(default_factory=list)
     _seen: set[Path] = field(default_factory=set, repr=False)
     #: The project of the path being discovered: symlinks may not lead out of it.
     _project: Path | None = field(default=None, repr=False)
@@ -145,6 +148,7 @@ def discover(paths: list[Path]) -> Sources:
         if not path.exists():
             raise DiscoveryError(f"path not found: {raw}")
         sources._project = project_of(path)
+        sources.named.append(Path(os.path.abspath(path if path.is_dir() else path.parent)))
         if not path.is_dir():  # a FIFO or device named alone is refused when read, not taken for a folder
             _add_file(path, sources)
             if path.suffix == ".py" and path.parent not in named_dirs:
@@ -160,6 +164,13 @@ def discover(paths: list[Path]) -> Sources:
     sources.python.sort()
     add_context(named_dirs, sources)
     return sources
+
+
+def linted_tree(sources: Sources, path: Path) -> Path | None:
+    """The deepest named folder ``path`` lies in: the project's files are never read above it."""
+    absolute = Path(os.path.abspath(path))
+    inside = [folder for folder in sources.named if absolute.is_relative_to(folder)]
+    return max(inside, key=lambda folder: len(folder.parts)) if inside else None
 
 
 def add_context(named_dirs: list[Path], sources: Sources) -> None:

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from migcheck.sources.envcompare import CompareOptions
 from migcheck.guard.readfile import UnreadableFile, read_regular
+from migcheck.sources.pgdriver import PG_DRIVER as _PG_DRIVER
+from migcheck.sources.pgdriver import project_driver
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 _LOCK_TIMEOUT = lazy_regex(r"\block_timeout\b", re.I)
 _LOCK_WAIT_TIMEOUT = lazy_regex(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
-#: The driver a PostgreSQL URL names: ``postgresql+psycopg2://`` (a bare ``postgresql://`` names none).
-_PG_DRIVER = lazy_regex(r"\bpostgres(?:ql)?\+(\w+)://", re.I)
 
 
 @dataclass
@@ -48,6 +48,11 @@ class EnvInfo:
     #: The PostgreSQL driver env.py's URLs name (``psycopg2``, ``psycopg``, ``asyncpg``); None when they name
     #: none or disagree. A bare ``postgresql://`` is psycopg2 before SQLAlchemy 2.1 and psycopg 3 from it.
     pg_driver: str | None = None
+    #: Where :attr:`pg_driver` was read when env.py names none (alembic.ini, a requirements file), or why it is
+    #: unknown; None when env.py's URLs decide. For the finding's message.
+    pg_driver_source: str | None = None
+    #: env.py runs its revisions through an async engine (async_engine_from_config, create_async_engine, run_sync).
+    runs_async: bool = False
     #: env.py's tree and the keywords of its deciding ``configure()``: kept for :attr:`compare`.
     _compare_source: tuple[ast.Module, list[ast.keyword]] | None = field(default=None, repr=False, compare=False)
 
@@ -65,7 +70,7 @@ class EnvInfo:
         return compare_options(*self._compare_source)
 
 
-def read_env(path: Path | None) -> EnvInfo:
+def read_env(path: Path | None, project: Path | None = None) -> EnvInfo:
     """What env.py says; nothing (the defaults) when it cannot be read: it is never the linted file.
 
     env.py is as untrusted as the revisions: not a regular file, too large, or nested too deeply
@@ -74,9 +79,22 @@ def read_env(path: Path | None) -> EnvInfo:
     if path is None:
         return EnvInfo()
     try:
-        return _read_env(path, ast.parse(read_regular(path).decode("utf-8")))
+        info = _read_env(path, ast.parse(read_regular(path).decode("utf-8")))
     except (UnreadableFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return EnvInfo(path=path)
+    if info.pg_driver is None:  # env.py names none: what the project installs says
+        guess = project_driver(path, project, info.runs_async)
+        info.pg_driver, info.pg_driver_source = guess.driver, guess.source
+    return info
+
+
+#: Calls that make env.py run its revisions on an async engine (then only an async driver serves it).
+_ASYNC_CALLS = frozenset({"async_engine_from_config", "create_async_engine", "run_sync"})
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
 
 
 def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
@@ -94,6 +112,8 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
     options = _option_dicts(tree)
     deciding_keywords: list[ast.keyword] | None = None
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called_name(node) in _ASYNC_CALLS:
+            info.runs_async = True
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
         if node.func.attr != "configure":
