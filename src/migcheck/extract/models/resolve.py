@@ -7,16 +7,11 @@ declare, and the folders above env.py (env.py files commonly put their parent on
 from __future__ import annotations
 
 import configparser
-import sys
 from pathlib import PurePosixPath
 from typing import Any
 
 from migcheck.extract.models.files import ProjectFiles
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from migcheck.guard import toml
 
 
 def toml_file(files: ProjectFiles, rel: str) -> dict[str, Any]:
@@ -25,8 +20,8 @@ def toml_file(files: ProjectFiles, rel: str) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        return toml.loads(text)
+    except toml.TomlError:
         return {}
 
 

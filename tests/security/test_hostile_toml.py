@@ -1,0 +1,118 @@
+"""Threat: a pull request's ``pyproject.toml`` that Python's TOML parser answers with a traceback.
+
+``tomllib`` raises ``TOMLDecodeError`` for bad syntax, which every reader caught, but arrays or
+inline tables nested a few thousand deep are a ``RecursionError`` in its recursive descent, and
+an integer of more than 4,300 digits a plain ``ValueError`` from ``int()``. Before the fix either
+ended ``migcheck lint`` in a traceback wherever the tree's ``pyproject.toml`` is parsed: the
+``[tool.alembic]`` lookup of a bare ``migcheck lint``, the config lookup (any file that mentions
+migcheck), and the models reader (package roots, the pydantic pin). Each is now "not valid TOML".
+"""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from migcheck.guard import toml
+
+PAYLOADS = {
+    "deep-array": "x = " + "[" * 5000 + "]" * 5000 + "\n",
+    "deep-inline-table": "x = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n",
+    "long-integer": "x = " + "9" * 5000 + "\n",
+}
+#: The same shapes within what the parser handles: still read, so the fix did not just stop reading.
+TWINS = {
+    "deep-array": "x = " + "[" * 50 + "]" * 50 + "\n",
+    "deep-inline-table": "x = " + "{a = " * 50 + "1" + "}" * 50 + "\n",
+    "long-integer": "x = " + "9" * 4000 + "\n",
+}
+
+REVISION = textwrap.dedent('''\
+    revision = "a1"
+    down_revision = None
+    from alembic import op
+    import sqlalchemy as sa
+
+
+    def upgrade():
+        op.create_table("orders", sa.Column("id", sa.Integer(), primary_key=True))
+        op.drop_table("accounts")
+
+
+    def downgrade():
+        op.drop_table("orders")
+    ''')
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\n")
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1_orders.py").write_text(REVISION)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_loads_reports_what_the_parser_cannot_read(payload: str) -> None:
+    with pytest.raises(toml.TomlError):
+        toml.loads(PAYLOADS[payload])
+    assert toml.loads(TWINS[payload])["x"] is not None
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_bare_lint_discovers_past_a_hostile_pyproject(project: Path, payload: str) -> None:
+    """``migcheck lint`` with no path and no alembic.ini reads pyproject.toml for ``[tool.alembic]``."""
+    (project / "alembic.ini").unlink()
+    (project / "pyproject.toml").write_text(PAYLOADS[payload])
+    run = run_cli("lint", "--no-cache", "--format", "json")
+    assert run.exit_code == 1, run.stderr
+    assert "drop-table" in run.rules()
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_a_hostile_config_file_is_one_error_line(project: Path, payload: str) -> None:
+    (project / "pyproject.toml").write_text(PAYLOADS[payload] + "[tool.migcheck]\nfail-on = \"never\"\n")
+    run = run_cli("lint", "migrations/versions", "--no-cache")
+    assert run.exit_code == 2
+    assert run.stderr.count("\n") == 1 and "pyproject.toml is not valid TOML" in run.stderr, run.stderr
+    # --no-config does not read it at all
+    assert run_cli("lint", "migrations/versions", "--no-cache", "--no-config").exit_code == 1
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_a_valid_twin_config_still_applies(project: Path, payload: str) -> None:
+    (project / "pyproject.toml").write_text(TWINS[payload] + "[tool.migcheck]\nfail-on = \"never\"\n")
+    run = run_cli("lint", "migrations/versions", "--no-cache")
+    assert run.exit_code == 0, run.stderr
+    assert "drop-table" in run.stdout
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_the_models_reader_reads_past_a_hostile_pyproject(project: Path, payload: str) -> None:
+    """The models reader parses pyproject.toml for package roots and the pydantic pin (SQLModel)."""
+    (project / "migrations" / "env.py").write_text("from app.models import SQLModel\ntarget_metadata = SQLModel.metadata\n")
+    (project / "app").mkdir()
+    (project / "app" / "__init__.py").write_text("")
+    (project / "app" / "models.py").write_text(textwrap.dedent('''\
+        from sqlmodel import Field, SQLModel
+
+
+        class Order(SQLModel, table=True):
+            __tablename__ = "orders"
+            id: int = Field(primary_key=True)
+            note: str = None
+        '''))
+    (project / "pyproject.toml").write_text(PAYLOADS[payload])
+    run = run_cli("lint", "migrations/versions", "--no-cache", "--format", "json")
+    assert run.exit_code == 1, run.stderr
+    rules = run.rules()
+    assert "drop-table" in rules
+    assert "models-not-readable" not in rules  # read, not "nested too deeply"
+    assert "model-not-in-migrations" not in rules  # "orders" was found in the models
