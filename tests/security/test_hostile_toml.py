@@ -39,7 +39,8 @@ REVISION = textwrap.dedent('''\
 
 
     def upgrade():
-        op.create_table("orders", sa.Column("id", sa.Integer(), primary_key=True))
+        op.create_table("orders", sa.Column("id", sa.Integer(), primary_key=True),
+                        sa.Column("note", sa.String(), nullable=False))
         op.drop_table("accounts")
 
 
@@ -94,9 +95,8 @@ def test_a_valid_twin_config_still_applies(project: Path, payload: str) -> None:
     assert "drop-table" in run.stdout
 
 
-@pytest.mark.parametrize("payload", sorted(PAYLOADS))
-def test_the_models_reader_reads_past_a_hostile_pyproject(project: Path, payload: str) -> None:
-    """The models reader parses pyproject.toml for package roots and the pydantic pin (SQLModel)."""
+def _models(project: Path) -> None:
+    """SQLModel models: ``note: str = None`` is nullable under pydantic 1, so the pin decides a finding."""
     (project / "migrations" / "env.py").write_text("from app.models import SQLModel\ntarget_metadata = SQLModel.metadata\n")
     (project / "app").mkdir()
     (project / "app" / "__init__.py").write_text("")
@@ -109,6 +109,12 @@ def test_the_models_reader_reads_past_a_hostile_pyproject(project: Path, payload
             id: int = Field(primary_key=True)
             note: str = None
         '''))
+
+
+@pytest.mark.parametrize("payload", sorted(PAYLOADS))
+def test_the_models_reader_reads_past_a_hostile_pyproject(project: Path, payload: str) -> None:
+    """The models reader parses pyproject.toml for package roots and the pydantic pin (SQLModel)."""
+    _models(project)
     (project / "pyproject.toml").write_text(PAYLOADS[payload])
     run = run_cli("lint", "migrations/versions", "--no-cache", "--format", "json")
     assert run.exit_code == 1, run.stderr
@@ -116,3 +122,34 @@ def test_the_models_reader_reads_past_a_hostile_pyproject(project: Path, payload
     assert "drop-table" in rules
     assert "models-not-readable" not in rules  # read, not "nested too deeply"
     assert "model-not-in-migrations" not in rules  # "orders" was found in the models
+
+
+#: Valid TOML whose values are not the tables and arrays the readers expect: each was an AttributeError or
+#: TypeError before the fix (``tool.hatch.build.targets``, ``project.dependencies``, ``tool`` itself).
+WRONG_TYPES = {
+    "hatch-build": "[tool.hatch]\nbuild = 1\n",
+    "hatch-targets": "[tool.hatch.build]\ntargets = \"x\"\n",
+    "dependencies": "[project]\ndependencies = 1\n",
+    "tool": "tool = 1\n",
+}
+
+
+@pytest.mark.parametrize("payload", sorted(WRONG_TYPES))
+def test_values_of_the_wrong_type_are_read_as_absent(project: Path, payload: str) -> None:
+    _models(project)
+    (project / "pyproject.toml").write_text(WRONG_TYPES[payload])
+    run = run_cli("lint", "migrations/versions", "--no-cache", "--format", "json")
+    assert run.exit_code == 1, run.stderr
+    assert "drop-table" in run.rules() and "model-differs-from-migrations" not in run.rules()  # no pin: unknown
+    (project / "alembic.ini").unlink()  # a bare ``migcheck lint`` looks for [tool.alembic] in pyproject.toml
+    bare = run_cli("lint", "--no-cache", "--format", "json")
+    assert bare.exit_code == 1, bare.stderr
+    assert "drop-table" in bare.rules()
+
+
+def test_the_pin_of_a_valid_twin_is_still_read(project: Path) -> None:
+    """The bad twin: the same table written as it should be, so the pin reaches the rule."""
+    _models(project)
+    (project / "pyproject.toml").write_text("[project]\ndependencies = [\"pydantic<2\"]\n[tool.hatch]\nbuild = {}\n")
+    run = run_cli("lint", "migrations/versions", "--no-cache", "--format", "json")
+    assert "model-differs-from-migrations" in run.rules(), run.stdout

@@ -332,7 +332,8 @@ def _pyproject_alembic(pyproject: Path) -> dict[str, object] | None:
         data = toml.loads(read_regular(pyproject).decode("utf-8"))
     except (toml.TomlError, UnreadableFile, UnicodeDecodeError):
         return None
-    section = data.get("tool", {}).get("alembic")
+    tool = data.get("tool")  # ``tool = 1`` in a pull request's pyproject.toml: no table, not a crash
+    section = tool.get("alembic") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
 
 
