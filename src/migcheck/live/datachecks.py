@@ -39,23 +39,18 @@ revision.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from migcheck.guard import toml
 from migcheck.guard.escape import one_line
 from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.live import LiveError
 from migcheck.run.engine import display_path
 from migcheck.sources.discovery import escapes, named_project
 from migcheck.vocabulary.graph import RevisionGraph
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 #: The arrays a data file may hold, in the order they apply to a revision.
 PHASES = ("before", "at", "after", "after_downgrade")
@@ -129,12 +124,12 @@ def load(folder: Path, graph: RevisionGraph) -> dict[str, RevisionData]:
 def _read(path: Path, revision: str) -> RevisionData:
     shown = display_path(path)
     try:
-        data = tomllib.loads(read_regular(path).decode("utf-8"))
+        data = toml.loads(read_regular(path).decode("utf-8"))
     except UnreadableFile as exc:
         raise LiveError(f"verify-data: cannot read {shown}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise LiveError(f"verify-data: cannot read {shown}: not UTF-8 ({exc.reason})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except toml.TomlError as exc:
         raise LiveError(f"verify-data: {shown} is not valid TOML: {exc}") from None
     result = RevisionData(revision, path)
     for name, value in data.items():

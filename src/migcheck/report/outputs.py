@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from migcheck.run.engine import LintResult
+from migcheck.sources.discovery import named_project
 from migcheck.vocabulary.settings import OUTPUT_FORMATS
 
 FORMATS = OUTPUT_FORMATS
@@ -117,6 +118,27 @@ def render(output: Output, result: LintResult, exit_code: int, *, quiet: bool, c
     return report
 
 
+def _refuse_link_out(output: Output) -> None:
+    """A report file is not written through a symlink of the project that leads out of it.
+
+    CI runs ``--format sarif:migcheck.sarif`` (the Action's ``sarif-file``) in the checkout of a pull
+    request, which can commit ``migcheck.sarif -> ~/.gitconfig`` (or a folder on the way linked to
+    elsewhere): opening it for writing would overwrite that file with the report. Only links inside
+    the project are the pull request's: ``/tmp`` linked to ``/private/tmp`` (macOS) is the system's,
+    and links that stay in the project are followed, as they are when reading.
+    """
+    assert output.path is not None
+    project = named_project(output.path)
+    named = Path(os.path.abspath(output.path))
+    for part in (named, *named.parents):
+        if not part.is_symlink() or not Path(os.path.realpath(part.parent)).is_relative_to(project):
+            continue
+        target = Path(os.path.realpath(part))
+        if not target.is_relative_to(project):
+            raise OutputError(f"cannot write {output.format} report to {output.path}: {part} is a symlink "
+                              f"to {target}, outside the project ({project})")
+
+
 def write_all(
     outputs: list[Output],
     result: LintResult,
@@ -141,6 +163,7 @@ def write_all(
         if output.path is None:
             continue
         content = render(output, result, exit_code, quiet=quiet, color=False, pretty=pretty)
+        _refuse_link_out(output)
         try:
             output.path.parent.mkdir(parents=True, exist_ok=True)
             with output.path.open("w", encoding="utf-8", newline="\n") as handle:

@@ -14,16 +14,11 @@ from __future__ import annotations
 import copy
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
+from migcheck.guard import toml
 from migcheck.run.config import migcheck_table, short_path, toml_string
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _HEADER = re.compile(r"^\s*\[\s*tool\s*\.\s*migcheck\s*(?:\.[^\]]*)?\]\s*(?:#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")
@@ -118,8 +113,8 @@ def _read(path: Path) -> str:
 
 def _parse(text: str, path: Path, ours: bool = False) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return toml.loads(text)
+    except toml.TomlError as exc:
         if ours:
             raise AdoptError(f"cannot update {path} safely ({exc}); add the [tool.migcheck] table by hand "
                              f"(see `migcheck config`)") from None

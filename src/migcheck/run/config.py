@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from migcheck.guard import toml
 from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.settings import (
@@ -31,10 +31,6 @@ from migcheck.vocabulary.settings import (
     Settings,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 class ConfigError(Exception):
     """Bad configuration; the message is the one line the user sees."""
@@ -271,12 +267,12 @@ _BY_NAME = {k.name: k for k in KEYS}
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(read_regular(path).decode("utf-8"))
+        return toml.loads(read_regular(path).decode("utf-8"))
     except UnreadableFile as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read {path}: not UTF-8 ({exc.reason})") from None
-    except tomllib.TOMLDecodeError as exc:
+    except toml.TomlError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
 
 

@@ -12,16 +12,11 @@ import configparser
 import functools
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migcheck.guard import toml
 from migcheck.guard.readfile import UnreadableFile, read_regular
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".hg", ".tox", ".nox", ".venv", "venv", "site-packages"}
 _SEPARATORS = {"os": os.pathsep, "space": " ", "comma": ",", "colon": ":", "semicolon": ";", "newline": "\n"}
@@ -345,10 +340,11 @@ def _pyproject_alembic(pyproject: Path) -> dict[str, object] | None:
     if not pyproject.is_file():
         return None
     try:
-        data = tomllib.loads(read_regular(pyproject).decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnreadableFile, UnicodeDecodeError):
+        data = toml.loads(read_regular(pyproject).decode("utf-8"))
+    except (toml.TomlError, UnreadableFile, UnicodeDecodeError):
         return None
-    section = data.get("tool", {}).get("alembic")
+    tool = data.get("tool")  # ``tool = 1`` in a pull request's pyproject.toml: no table, not a crash
+    section = tool.get("alembic") if isinstance(tool, dict) else None
     return section if isinstance(section, dict) else None
 
 

@@ -42,7 +42,8 @@ def below_major(files: ProjectFiles, package: str, major: int) -> bool | None:
 def _specifiers(files: ProjectFiles, package: str) -> list[str]:
     data = toml_file(files, "pyproject.toml")
     project = data.get("project")
-    lines = [d for d in project.get("dependencies", []) if isinstance(d, str)] if isinstance(project, dict) else []
+    dependencies = project.get("dependencies") if isinstance(project, dict) else None  # ``dependencies = 1``: none
+    lines = [d for d in dependencies if isinstance(d, str)] if isinstance(dependencies, list) else []
     lines += (files.read("requirements.txt") or "").splitlines()
     specs = [m.group(2) for line in lines if (m := _REQUIREMENT.match(line)) and _same(m.group(1), package)]
     tool = data.get("tool")

@@ -7,16 +7,11 @@ declare, and the folders above env.py (env.py files commonly put their parent on
 from __future__ import annotations
 
 import configparser
-import sys
 from pathlib import PurePosixPath
 from typing import Any
 
 from migcheck.extract.models.files import ProjectFiles
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from migcheck.guard import toml
 
 
 def toml_file(files: ProjectFiles, rel: str) -> dict[str, Any]:
@@ -25,9 +20,19 @@ def toml_file(files: ProjectFiles, rel: str) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+        return toml.loads(text)
+    except toml.TomlError:
         return {}
+
+
+def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """``data[k1][k2]...``: the nested TOML table, or {} where a key is missing or holds something else."""
+    for key in keys:
+        value = data.get(key)
+        if not isinstance(value, dict):
+            return {}
+        data = value
+    return data
 
 
 def _declared_roots(files: ProjectFiles) -> list[str]:
@@ -50,8 +55,7 @@ def _declared_roots(files: ProjectFiles) -> list[str]:
     for item in poetry.get("packages", []) if isinstance(poetry.get("packages"), list) else []:
         if isinstance(item, dict) and isinstance(item.get("from"), str):
             roots.append(item["from"])
-    hatch = tool.get("hatch", {})
-    wheel = hatch.get("build", {}).get("targets", {}).get("wheel", {}) if isinstance(hatch, dict) else {}
+    wheel = _table(tool, "hatch", "build", "targets", "wheel")  # ``build = 1`` is a table of nothing, not a crash
     if isinstance(wheel, dict) and isinstance(wheel.get("packages"), list):
         roots += [str(PurePosixPath(p).parent) for p in wheel["packages"] if isinstance(p, str)]
     text = files.read("setup.cfg")
