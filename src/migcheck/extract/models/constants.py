@@ -29,33 +29,47 @@ class AppConstants:
         self.env_rel = env_rel
         self._finder: ModuleFinder | None = None
         self._modules: dict[str, tuple[ast.Module, bool] | None] = {}
+        #: Per module read: how often each name is bound anywhere in it, and the names whose attributes it sets.
+        self._stores: dict[int, tuple[dict[str, int], frozenset[str]]] = {}
+        self._values: dict[tuple[str, tuple[str, ...]], Value | None] = {}
 
-    def value(self, module: str, path: tuple[str, ...], depth: int = 0) -> Value | None:
+    def value(self, module: str, path: tuple[str, ...]) -> Value | None:
         """The literal ``module``'s ``path`` (``("Role", "ADMIN", "value")``) certainly is; None when unknown."""
+        key = (module, path)
+        if key not in self._values:
+            self._values[key] = self._value(module, path, 0)
+        return self._values[key]
+
+    def _value(self, module: str, path: tuple[str, ...], depth: int) -> Value | None:
         if not path or depth > _MAX_DEPTH:
             return None
         parsed = self._module(module)
         if parsed is None:
-            return self.value(f"{module}.{path[0]}", path[1:], depth + 1) if len(path) > 1 else None
+            return self._value(f"{module}.{path[0]}", path[1:], depth + 1) if len(path) > 1 else None
         tree, package = parsed
         name, rest = path[0], path[1:]
-        bindings = _bindings(tree, name)
+        bindings = _bindings(tree, name, self._stores_of(tree))
         if bindings is None:
             return None
         if len(bindings) != 1:
             if not bindings and len(path) > 1:
-                return self.value(f"{module}.{name}", rest, depth + 1)  # a submodule: ``import app.consts``
+                return self._value(f"{module}.{name}", rest, depth + 1)  # a submodule: ``import app.consts``
             return None
         node = bindings[0]
         if isinstance(node, ast.ImportFrom):
             origin = _absolute(module, package, node)
             alias = next(a for a in node.names if (a.asname or a.name) == name)
-            return None if origin is None else self.value(origin, (alias.name, *rest), depth + 1)
+            return None if origin is None else self._value(origin, (alias.name, *rest), depth + 1)
         if isinstance(node, ast.ClassDef):
             return _class_value(tree, node, rest)
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None and not rest:
             return _literal(node.value)
         return None
+
+    def _stores_of(self, tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
+        if id(tree) not in self._stores:
+            self._stores[id(tree)] = _all_stores(tree)
+        return self._stores[id(tree)]
 
     def _module(self, module: str) -> tuple[ast.Module, bool] | None:
         if module not in self._modules:
@@ -80,20 +94,37 @@ def _literal(node: ast.expr) -> Value | None:
     return None
 
 
-def _stores(tree: ast.AST, name: str) -> int:
-    """How often ``name`` is bound anywhere in ``tree`` (nested scopes and ``global`` statements included)."""
-    count = 0
+def _all_stores(tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
+    """How often each name is bound anywhere in the module (nested scopes included; a ``global`` counts twice:
+    a function rebinds it), and the names whose attributes are set (``Role.ADMIN = ...``, ``setattr(Role, ...)``):
+    one walk per module, however many values are asked of it."""
+    counts: dict[str, int] = {}
+    changed: set[str] = set()
+
+    def add(name: str, n: int = 1) -> None:
+        counts[name] = counts.get(name, 0) + n
+
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load)) or (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name):
-            count += 1
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            add(node.name)
         elif isinstance(node, ast.Import | ast.ImportFrom):
-            count += sum((a.asname or a.name).split(".")[0] == name for a in node.names)
-        elif isinstance(node, ast.Global) and name in node.names:
-            count += 2  # rebound by a function: never a constant
-    return count
+            for alias in node.names:
+                add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.Global):
+            for name in node.names:
+                add(name, 2)
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load) \
+                and isinstance(node.value, ast.Name):
+            changed.add(node.value.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"setattr", "delattr"} \
+                and node.args and isinstance(node.args[0], ast.Name):
+            changed.add(node.args[0].id)
+    return counts, frozenset(changed)
 
 
-def _bindings(tree: ast.Module, name: str) -> list[ast.stmt] | None:
+def _bindings(tree: ast.Module, name: str, stores: tuple[dict[str, int], frozenset[str]]) -> list[ast.stmt] | None:
     """The module-level statements that bind ``name``; None when it is bound anywhere else too (a function,
     a loop, a ``global``, ``Name.attr = ...``): then it is not a constant."""
     found: list[ast.stmt] = []
@@ -101,21 +132,10 @@ def _bindings(tree: ast.Module, name: str) -> list[ast.stmt] | None:
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
                 and stmt.targets[0].id == name) or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name) or (isinstance(stmt, ast.ClassDef) and stmt.name == name) or (isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names)):
             found.append(stmt)
-    if _stores(tree, name) != len(found) or _attribute_stores(tree, name):
+    counts, changed = stores
+    if counts.get(name, 0) != len(found) or name in changed:
         return None
     return found
-
-
-def _attribute_stores(tree: ast.AST, name: str) -> bool:
-    """``Role.ADMIN = ...`` / ``setattr(Role, ...)`` in the module: the class is changed after it is made."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load) \
-                and isinstance(node.value, ast.Name) and node.value.id == name:
-            return True
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"setattr", "delattr"} \
-                and node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == name:
-            return True
-    return False
 
 
 def _absolute(module: str, package: bool, node: ast.ImportFrom) -> str | None:
