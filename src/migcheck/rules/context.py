@@ -12,6 +12,7 @@ from migcheck.vocabulary.revision import Migration
 from migcheck.vocabulary.settings import Settings
 
 if TYPE_CHECKING:
+    from migcheck.extract.models.constants import AppConstants
     from migcheck.extract.models.model import AppView
 
 
@@ -28,15 +29,17 @@ class RevisionContext:
     created_indexes: set[str] = field(default_factory=set)
     #: The application's models at HEAD and on the base (None when env.py leads to none).
     app: AppView | None = None
+    #: The application's constants that revisions import (read on the first question; None without env.py).
+    constants: AppConstants | None = None
 
     @classmethod
     def build(
         cls, migration: Migration, settings: Settings, graph: RevisionGraph | None, env: EnvInfo | None = None,
-        app: AppView | None = None,
+        app: AppView | None = None, constants: AppConstants | None = None,
     ) -> RevisionContext:
         tables = {c.table.lower() for c in migration.upgrade_changes if isinstance(c, CreateTable)}
         indexes = {c.name.lower() for c in migration.upgrade_changes if isinstance(c, CreateIndex) and c.name}
-        return cls(migration, settings, graph, env or EnvInfo(), tables, indexes, app)
+        return cls(migration, settings, graph, env or EnvInfo(), tables, indexes, app, constants)
 
     @property
     def dialect(self) -> str:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migcheck.extract.models.model import Application, AppView
 from migcheck.rules.autogen import APP_PROJECT_RULES
@@ -33,6 +33,9 @@ from migcheck.vocabulary.findings import Finding, Severity
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
 from migcheck.vocabulary.settings import Settings
+
+if TYPE_CHECKING:
+    from migcheck.extract.models.constants import AppConstants
 
 
 @dataclass(eq=False, repr=False)
@@ -298,7 +301,9 @@ def check(
         findings.extend(_check_environment(
             rules=by_kind, dispatch=dispatch, settings=settings, scope=scope,
             graph=graph if len(groups) == 1 else RevisionGraph.build([*group, *group_context]),
-            env=read_env(env_path, linted_tree(sources, env_path) if env_path else None), app=app if len(groups) == 1 or env_path == _first(sources) else None,
+            env=read_env(env_path, linted_tree(sources, env_path) if env_path else None),
+            app=app if len(groups) == 1 or env_path == _first(sources) else None,
+            constants=_app_constants(sources, settings, migrations),
             migrations=group,
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
             focus={m.path.resolve() for m in group} if context else None,
@@ -362,7 +367,8 @@ def environments(sources: Sources, migrations: list[Migration],
 def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, settings: Settings, scope: Scope,
                        graph: RevisionGraph,
                        env: EnvInfo, app: AppView | None, migrations: list[Migration],
-                       sql_migrations: list[Migration], focus: set[Path] | None) -> list[Finding]:
+                       sql_migrations: list[Migration], focus: set[Path] | None,
+                       constants: AppConstants | None = None) -> list[Finding]:
     """Graph, project and per-revision rules over one Alembic environment."""
     findings: list[Finding] = []
     for rule in rules["graph"]:
@@ -387,9 +393,22 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
     sql_graph = RevisionGraph.build(sql_migrations)
     for migration in linted:
         ctx = RevisionContext.build(migration, settings, graph if migration.origin == "python" else sql_graph, env,
-                                    app)
+                                    app, constants)
         findings.extend(_check_migration(ctx, dispatch, rules["revision"], settings))
     return findings
+
+
+def _app_constants(sources: Sources, settings: Settings, migrations: list[Migration]) -> AppConstants | None:
+    """The reader of the application's constants, when a revision formats one into SQL (Change.app_values) and
+    env.py places the project; it reads a module only when ``unsafe-sql-interpolation`` asks about it."""
+    if not sources.env_py or not any(c.app_values for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes)):
+        return None
+    from migcheck.extract.models.constants import AppConstants
+    from migcheck.run.appview import project_root
+
+    env_py = sources.env_py[0]
+    root = project_root(env_py, settings)
+    return AppConstants(root, env_py.resolve().relative_to(root).as_posix())
 
 
 def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: list[Migration],

@@ -32,6 +32,10 @@ class Change:
     #: When every run-time value in the text is the one column a SELECT read (``x = conn.execute(sa.text("SELECT
     #: id FROM t")).scalar()``, then ``f"... {x}"``): those columns as (table, column), ``"*"`` for ``count(*)``.
     fetched_columns: tuple[tuple[str, str], ...] = ()
+    #: When every other run-time value in the text is a name the revision imports from the application
+    #: (``from app.models import Role``, then ``f"... {Role.ADMIN.value}"``): each as (module, attribute path), for
+    #: the rule to ask the application's source whether it is a literal constant.
+    app_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
     #: Written in ``batch_alter_table(..., recreate="always")``: no ALTER is emitted; Alembic creates the table

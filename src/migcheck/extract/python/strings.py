@@ -10,7 +10,9 @@ statement executed instead of text is asked of the data part. Imports evaluation
 from __future__ import annotations
 
 import ast
+import functools
 
+from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
 from migcheck.extract.python.data import _core_dml
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.fetched import fetched_value
@@ -21,6 +23,8 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 
 _FORMAT_FIELD = lazy_regex(r"\{[^{}]*\}")
 _PERCENT_FIELD = lazy_regex(r"%(?:\([^)]*\))?[sdifr]")
+#: A run-time value (evaluate.PLACEHOLDER), or the stand-in of an application import's (``migcheck_param_app000001``).
+_APP_STAND_IN = lazy_regex(PLACEHOLDER + r"(?:_app\d{6})?")
 
 
 class SqlStrings(Evaluator):
@@ -30,6 +34,13 @@ class SqlStrings(Evaluator):
     stand_ins: dict[str, str]
     #: The stand-ins of values a SELECT of one column read (extract/python/fetched.py) -> (table, column).
     fetched_stand_ins: dict[str, tuple[str, str]]
+    #: The stand-ins of names imported from the application (extract/python/appvalues.py) -> (module, path).
+    app_stand_ins: dict[str, AppRef]
+
+    @functools.cached_property
+    def _app_imports(self) -> tuple[dict[str, AppRef], dict[str, ast.expr]]:
+        """The module's application imports and its aliases of them, read when a field is first formatted."""
+        return module_imports(self.tree), module_aliases(self.tree)
 
     def _execute(self, call: ast.Call, scope: Scope, out: list[Change], via_bind: bool) -> None:
         """``op.execute(...)`` or ``connection.execute(...)``: SQL text, a Core statement, or unknown."""
@@ -46,6 +57,7 @@ class SqlStrings(Evaluator):
             for change in changes:
                 if not exact:
                     change.line = call.lineno
+                statement = change.sql or ""  # before the stand-ins are shown as written
                 unknown = PLACEHOLDER in sql or NAME_PLACEHOLDER in sql
                 if unknown or any(k in sql for k in self.stand_ins):
                     _show_placeholders(change, self.stand_ins)
@@ -53,8 +65,13 @@ class SqlStrings(Evaluator):
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
                         change.null_tests = null_tests(change.sql, self.dialect)
                 change.interpolated = interpolated
-                if interpolated and PLACEHOLDER not in sql:
+                apps = tuple(ref for s, ref in self.app_stand_ins.items() if s in (statement or sql))
+                rest = sql
+                for stand_in in self.app_stand_ins:
+                    rest = rest.replace(stand_in, "")
+                if interpolated and PLACEHOLDER not in rest:
                     change.fetched_columns = tuple(c for s, c in self.fetched_stand_ins.items() if s in sql)
+                    change.app_values = apps
             out.extend(changes)
             return
         dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
@@ -145,8 +162,18 @@ class SqlStrings(Evaluator):
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None
+                    ref = app_reference(value.value, *self._app_imports, scope.env) \
+                        if inner is None and isinstance(value, ast.FormattedValue) and not value.format_spec \
+                        and value.conversion == -1 else None
                     if isinstance(inner, str):
                         parts.append(inner)
+                    elif ref is not None:
+                        # {Role.ADMIN.value} of an application import: unknown here, like any run-time value,
+                        # and recorded for the rule to ask the application's source
+                        stand_in = f"{PLACEHOLDER}_app{len(self.app_stand_ins) + 1:06d}"
+                        self.app_stand_ins[stand_in] = ref
+                        parts.append(stand_in)
+                        interpolated = True
                     else:
                         parts.append(PLACEHOLDER)
                         interpolated = True
@@ -265,7 +292,7 @@ def _show_placeholders(change: Change, stand_ins: dict[str, str]) -> None:
     for attr in ("sql", "table", "name", "new_name"):
         value = getattr(change, attr, None)
         if isinstance(value, str):
-            value = value.replace(PLACEHOLDER, "{…}").replace(NAME_PLACEHOLDER, "{…}")
+            value = _APP_STAND_IN.sub("{…}", value).replace(NAME_PLACEHOLDER, "{…}")
             for stand_in, shown in stand_ins.items():
                 value = value.replace(stand_in, shown)
             setattr(change, attr, value)

@@ -62,6 +62,7 @@ class PythonExtractor(Ops, Data):
         self.tree = tree
         self.stand_ins = {}
         self.fetched_stand_ins = {}
+        self.app_stand_ins = {}
         #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
         changeable = mutable_constants(tree)
         self.consts = {name: value for name, value in consts.items() if name not in changeable}

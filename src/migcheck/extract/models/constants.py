@@ -1,0 +1,202 @@
+"""Constants of the application that revisions import and format into SQL (``{Role.ADMIN.value}``).
+
+Read the way the models are (``files.py``, ``resolve.py``): the module's file inside the project, a
+regular file within the size limit, parsed and never imported. A value is known only when the
+application binds it, once, to a literal string or number: a module-level ``X = 'a'``, a class's
+``ATTR = 'a'``, or an ``enum.Enum`` member's ``.value`` / ``.name``. Anything else is unknown.
+Modules are read on the first question about them, so a lint that asks none reads nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from migcheck.extract.models.files import ProjectFiles, WorkingTree
+from migcheck.extract.models.resolve import ModuleFinder, module_roots
+
+Value = str | int | float
+
+_ENUM_BASES = {"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"}
+_MAX_DEPTH = 8
+
+
+class AppConstants:
+    """Answers ``value(module, path)`` from the application's source, reading each module once."""
+
+    def __init__(self, root: Path, env_rel: str | None, files: ProjectFiles | None = None) -> None:
+        self.files = files or WorkingTree(root)
+        self.env_rel = env_rel
+        self._finder: ModuleFinder | None = None
+        self._modules: dict[str, tuple[ast.Module, bool] | None] = {}
+        #: Per module read: how often each name is bound anywhere in it, and the names whose attributes it sets.
+        self._stores: dict[int, tuple[dict[str, int], frozenset[str]]] = {}
+        self._values: dict[tuple[str, tuple[str, ...]], Value | None] = {}
+
+    def value(self, module: str, path: tuple[str, ...]) -> Value | None:
+        """The literal ``module``'s ``path`` (``("Role", "ADMIN", "value")``) certainly is; None when unknown."""
+        key = (module, path)
+        if key not in self._values:
+            self._values[key] = self._value(module, path, 0)
+        return self._values[key]
+
+    def _value(self, module: str, path: tuple[str, ...], depth: int) -> Value | None:
+        if not path or depth > _MAX_DEPTH:
+            return None
+        parsed = self._module(module)
+        if parsed is None:
+            return self._value(f"{module}.{path[0]}", path[1:], depth + 1) if len(path) > 1 else None
+        tree, package = parsed
+        name, rest = path[0], path[1:]
+        bindings = _bindings(tree, name, self._stores_of(tree))
+        if bindings is None:
+            return None
+        if len(bindings) != 1:
+            if not bindings and len(path) > 1:
+                return self._value(f"{module}.{name}", rest, depth + 1)  # a submodule: ``import app.consts``
+            return None
+        node = bindings[0]
+        if isinstance(node, ast.ImportFrom):
+            origin = _absolute(module, package, node)
+            alias = next(a for a in node.names if (a.asname or a.name) == name)
+            return None if origin is None else self._value(origin, (alias.name, *rest), depth + 1)
+        if isinstance(node, ast.ClassDef):
+            return _class_value(tree, node, rest)
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None and not rest:
+            return _literal(node.value)
+        return None
+
+    def _stores_of(self, tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
+        if id(tree) not in self._stores:
+            self._stores[id(tree)] = _all_stores(tree)
+        return self._stores[id(tree)]
+
+    def _module(self, module: str) -> tuple[ast.Module, bool] | None:
+        if module not in self._modules:
+            if self._finder is None:
+                self._finder = ModuleFinder(self.files, module_roots(self.files, self.env_rel))
+            found = self._finder.find(module)
+            text = self.files.read(found[0]) if found else None
+            tree: ast.Module | None = None
+            if text is not None:
+                try:
+                    tree = ast.parse(text)
+                except (SyntaxError, ValueError, MemoryError, RecursionError):
+                    tree = None
+            self._modules[module] = (tree, found[1]) if tree is not None and found else None
+        return self._modules[module]
+
+
+def _literal(node: ast.expr) -> Value | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float) \
+            and not isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def _all_stores(tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
+    """How often each name is bound anywhere in the module (nested scopes included; a ``global`` counts twice:
+    a function rebinds it), and the names whose attributes are set (``Role.ADMIN = ...``, ``setattr(Role, ...)``):
+    one walk per module, however many values are asked of it."""
+    counts: dict[str, int] = {}
+    changed: set[str] = set()
+
+    def add(name: str, n: int = 1) -> None:
+        counts[name] = counts.get(name, 0) + n
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.Global):
+            for name in node.names:
+                add(name, 2)
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load) \
+                and isinstance(node.value, ast.Name):
+            changed.add(node.value.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"setattr", "delattr"} \
+                and node.args and isinstance(node.args[0], ast.Name):
+            changed.add(node.args[0].id)
+    return counts, frozenset(changed)
+
+
+def _bindings(tree: ast.Module, name: str, stores: tuple[dict[str, int], frozenset[str]]) -> list[ast.stmt] | None:
+    """The module-level statements that bind ``name``; None when it is bound anywhere else too (a function,
+    a loop, a ``global``, ``Name.attr = ...``): then it is not a constant."""
+    found: list[ast.stmt] = []
+    for stmt in tree.body:
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id == name) or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name) or (isinstance(stmt, ast.ClassDef) and stmt.name == name) or (isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names)):
+            found.append(stmt)
+    counts, changed = stores
+    if counts.get(name, 0) != len(found) or name in changed:
+        return None
+    return found
+
+
+def _absolute(module: str, package: bool, node: ast.ImportFrom) -> str | None:
+    """The module an ``from ... import`` in ``module`` names, relative imports made absolute."""
+    if node.level == 0:
+        return node.module
+    parts = module.split(".") if package else module.split(".")[:-1]
+    if node.level - 1 > len(parts) or (node.level > 1 and node.level - 1 == len(parts) and not node.module):
+        return None
+    base = parts[:len(parts) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])]) or None
+
+
+def _class_value(tree: ast.Module, cls: ast.ClassDef, rest: tuple[str, ...]) -> Value | None:
+    """``Cls.ATTR`` of a class, or ``Cls.MEMBER.value`` / ``.name`` of an enum, bound once to a literal."""
+    enum = any(_base_name(b) in _ENUM_BASES for b in cls.bases)
+    if cls.keywords or any(not _unique(d) for d in cls.decorator_list) or not rest:
+        return None
+    if enum and not _enum_imported(tree, cls):
+        return None
+    member = rest[0]
+    bound = [s for s in cls.body if _binds(s, member)]
+    if len(bound) != 1 or not isinstance(bound[0], ast.Assign | ast.AnnAssign) or bound[0].value is None:
+        return None
+    value = _literal(bound[0].value)
+    if value is None:
+        return None
+    if enum:
+        if member.startswith("_") or any(isinstance(s, ast.FunctionDef) and s.name == "__new__" for s in cls.body):
+            return None
+        if rest[1:] == ("value",):
+            return value
+        return member if rest[1:] == ("name",) else None
+    return value if len(rest) == 1 else None
+
+
+def _binds(stmt: ast.stmt, name: str) -> bool:
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(n, ast.Name) and n.id == name for t in stmt.targets for n in ast.walk(t))
+    if isinstance(stmt, ast.AnnAssign | ast.AugAssign):
+        return isinstance(stmt.target, ast.Name) and stmt.target.id == name
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return stmt.name == name
+    return any(_binds(inner, name) for field in ("body", "orelse") for inner in getattr(stmt, field, []))
+
+
+def _base_name(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+
+
+def _unique(node: ast.expr) -> bool:
+    """``@unique`` / ``@enum.unique``: checks the members, changes none."""
+    return _base_name(node) == "unique"
+
+
+def _enum_imported(tree: ast.Module, cls: ast.ClassDef) -> bool:
+    """The enum base is the standard library's: ``from enum import Enum`` or ``enum.Enum``."""
+    for base in cls.bases:
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == "enum":
+            return True
+        if isinstance(base, ast.Name) and base.id in _ENUM_BASES:
+            return any(isinstance(s, ast.ImportFrom) and s.module == "enum" and s.level == 0
+                       and any(a.name == base.id and a.asname is None for a in s.names) for s in tree.body)
+    return False

@@ -1,0 +1,69 @@
+"""``unsafe-sql-interpolation`` and the application's constants a revision imports (held-out-9 #135: faraday's
+``PermissionsUnitAction.UPDATE_ACTION``; held-out-7 #118: FitTrackee's ``UserRole.USER.value``).
+
+The fixture pair ``safe_app_constants`` / ``bad_app_constants`` is run by test_rule_fixtures.py; here: what a
+user sees of a value that stays unknown, a module reached through a symlink out of the project, and that
+the application is read only when a revision formats one of its names.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from conftest import FIXTURES, run_cli
+from migcheck.extract.models.constants import AppConstants
+
+CASES = FIXTURES / "rules" / "unsafe-sql-interpolation"
+RULE = "unsafe-sql-interpolation"
+
+
+def _lint(project: Path) -> tuple[int, list[dict[str, object]]]:
+    run = run_cli("lint", project, "--format", "json", "--select", RULE, "--no-cache", "--fail-on", "warning")
+    return run.exit_code, [f for f in run.json()["findings"] if f["rule"] == RULE]
+
+
+def test_an_unknown_application_value_is_reported_as_before() -> None:
+    code, findings = _lint(CASES / "bad_app_constants")
+    assert code == 1
+    first = min(findings, key=lambda f: int(str(f["line"])))
+    assert Path(str(first["path"])).name == "0001_settings.py" and first["line"] == 14
+    assert "cannot resolve ({…} marks it): `UPDATE actions SET kind = '{…}'`" in str(first["message"])
+
+
+def test_a_module_reached_through_a_symlink_out_of_the_project_is_not_read(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(CASES / "safe_app_constants", project)
+    assert _lint(project) == (0, [])
+    outside = tmp_path / "outside_roles.py"
+    roles = project / "app" / "sub" / "roles.py"
+    outside.write_text(roles.read_text(encoding="utf-8"), encoding="utf-8")
+    roles.unlink()
+    roles.symlink_to(outside)
+    code, findings = _lint(project)
+    assert code == 1
+    # every line that formats a value defined in roles.py (directly, or re-exported by models.py / consts.py)
+    assert sorted(f["line"] for f in findings) == [21, 22, 23, 24]
+
+
+def test_without_env_py_the_application_is_not_placed_and_the_values_stay_unknown(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(CASES / "safe_app_constants", project)
+    (project / "migrations" / "env.py").unlink()
+    (project / "alembic.ini").unlink()
+    code, findings = _lint(project / "migrations" / "versions")
+    assert code == 1 and len(findings) == 6
+
+
+def test_values_are_read_from_the_source_without_importing_it(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("raise SystemExit('imported')\n", encoding="utf-8")
+    (tmp_path / "app" / "consts.py").write_text(
+        "raise SystemExit('imported')\nA = 'a'\nB = A\nclass C:\n    X = 1\n    X = 2\n", encoding="utf-8")
+    constants = AppConstants(tmp_path, None)
+    assert constants.value("app.consts", ("A",)) == "a"
+    assert constants.value("app", ("consts", "A")) == "a"
+    assert constants.value("app.consts", ("B",)) is None  # a name bound to a name: not followed
+    assert constants.value("app.consts", ("C", "X")) is None  # bound twice in the class
+    assert constants.value("app.missing", ("A",)) is None
+    assert constants.value("json", ("dumps",)) is None  # not the project's
