@@ -659,3 +659,50 @@ def test_a_run_that_loses_the_race_to_make_the_entry_directory_still_uses_the_ca
     monkeypatch.setattr(Path, "is_dir", is_dir)
     racer = Cache.open("postgresql", root=root)
     assert racer is not None and racer.directory == made.directory and racer.secret == made.secret
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files the loader parses from now on (read from the cache: not parsed)."""
+    parsed: list[Path] = []
+    real = parallel.load_python
+
+    def counting(path: Path, dialect: str, raw: bytes | None = None) -> object:
+        parsed.append(path)
+        return real(path, dialect, raw)
+
+    monkeypatch.setattr(parallel, "load_python", counting)
+    return parsed
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_file_named_alone_comes_from_its_siblings_pack_when_unchanged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_cache: Path) -> None:
+    """Pre-commit: one revision named, its siblings the context. The siblings' pack is read anyway, so a named
+    file whose content it holds is not parsed again; a changed one is parsed, and the pack is not rewritten
+    for it (a changed file named alone costs what it did)."""
+    paths = _revisions(tmp_path / "versions")
+    whole, _ = parallel.load_python_files(paths, "postgresql", 1)  # a full run fills the pack
+    named, context = paths[-1:], paths[:-1]
+    parsed = _counting_parses(monkeypatch)
+    migrations, errors, around = parallel.load_with_context(named, context, "postgresql", 1)
+    assert parsed == [] and errors == []
+    assert [m.path for m in migrations] == named and [m.path for m in around] == context
+    assert [m.upgrade for m in migrations + around] == [m.upgrade for m in whole[-1:] + whole[:-1]]
+    packs = _packs(_private_cache)
+    time.sleep(0.02)  # past the filesystem's timestamp tick
+    named[0].write_text(named[0].read_text().replace('"c"', '"d"'))
+    migrations, _, _ = parallel.load_with_context(named, context, "postgresql", 1)
+    assert parsed == named
+    assert migrations[0].upgrade is not None and migrations[0].upgrade.changes[0].column == "d"
+    assert _packs(_private_cache) == packs
+
+
+def test_files_named_alone_read_no_pack_without_siblings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_cache: Path) -> None:
+    """The twin: fewer named files than CACHE_MIN_FILES and no context (or too little) use no cache at all,
+    as before: parsing them is cheaper than reading a pack."""
+    paths = _revisions(tmp_path / "versions")
+    parallel.load_python_files(paths, "postgresql", 1)
+    parsed = _counting_parses(monkeypatch)
+    parallel.load_with_context(paths[-1:], paths[:3], "postgresql", 1)
+    assert parsed == paths[-1:] + paths[:3]
