@@ -201,7 +201,6 @@ def lint_command(
     from migcheck.report import outputs
     from migcheck.run.config import ConfigError
     from migcheck.run.engine import lint_paths
-    from migcheck.run.pullrequest import GitBaseError
     from migcheck.sources.discovery import DiscoveryError
 
     from_stdin = _stdin_mode(paths, stdin_filename, base)
@@ -229,7 +228,11 @@ def lint_command(
             source.remember(shown_name(stdin_filename), data)  # the source line under each finding
         else:
             result = lint_paths(paths or settings.paths or [Path(".")], settings)
-    except (DiscoveryError, ConfigError, GitBaseError) as exc:
+    except (DiscoveryError, ConfigError) as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:
+        if not _git_base_error(exc):
+            raise
         raise UsageError(str(exc)) from None
     for note in result.sources.notes:
         say(f"migcheck: note: {_one_line(note)}")
@@ -246,6 +249,13 @@ def lint_command(
 
             source.forget()
     return code
+
+
+def _git_base_error(exc: Exception) -> bool:
+    """Whether ``exc`` is pull-request mode's ``GitBaseError``: only a run that imported that module (and git's
+    subprocess machinery with it, which a run without ``--base`` does not need) can have raised one."""
+    module = sys.modules.get("migcheck.sources.git")
+    return module is not None and isinstance(exc, module.GitBaseError)
 
 
 def _stdin_mode(paths: list[Path] | None, stdin_filename: Path | None, base: str | None) -> bool:

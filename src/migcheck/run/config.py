@@ -15,7 +15,6 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,6 @@ from migcheck.vocabulary.settings import (
     Settings,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 class ConfigError(Exception):
     """Bad configuration; the message is the one line the user sees."""
@@ -67,6 +62,8 @@ class _Where:
 
 def _closest(value: str, choices: list[str] | tuple[str, ...]) -> str:
     normalized = value.replace("_", "-").lower()
+    from difflib import get_close_matches  # only to word an error
+
     close = get_close_matches(normalized, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else f" (valid: {', '.join(choices)})"
 
@@ -99,6 +96,8 @@ def known_rule_ids() -> list[str]:
 
 def rule_hint(rule_id: str, known: list[str]) -> str:
     """``; did you mean 'x'?`` for a misspelt or shortened rule id."""
+    from difflib import get_close_matches  # only to word an error
+
     close = get_close_matches(rule_id, known, n=1) or [k for k in known if k.startswith(rule_id)][:1]
     return f"; did you mean {close[0]!r}?" if close else "; `migcheck rules` lists them"
 
@@ -270,6 +269,10 @@ _BY_NAME = {k.name: k for k in KEYS}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported here: most runs find no TOML file to read
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         return tomllib.loads(read_regular(path).decode("utf-8"))
     except UnreadableFile as exc:

@@ -18,11 +18,6 @@ from pathlib import Path
 
 from migcheck.guard.readfile import UnreadableFile, read_regular
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".hg", ".tox", ".nox", ".venv", "venv", "site-packages"}
 _SEPARATORS = {"os": os.pathsep, "space": " ", "comma": ",", "colon": ":", "semicolon": ";", "newline": "\n"}
 
@@ -333,6 +328,10 @@ def _from_ini(ini: Path, sources: Sources) -> None:
 def _pyproject_alembic(pyproject: Path) -> dict[str, object] | None:
     if not pyproject.is_file():
         return None
+    if sys.version_info >= (3, 11):  # imported here: most projects have no pyproject.toml beside alembic.ini
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(read_regular(pyproject).decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnreadableFile, UnicodeDecodeError):

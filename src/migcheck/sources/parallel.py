@@ -301,8 +301,10 @@ def _load_in_pool(
 def _preload_sqlglot(dialect: str) -> None:
     """Import sqlglot and its dialect here, once: forked workers share it instead of each importing it.
 
-    A large history nearly always holds some SQL text, so this is work the workers would do anyway.
+    A large history nearly always holds some SQL text, so this is work the workers would do anyway. The
+    Python extractor too (``sources.load`` imports it on first use).
     """
+    import migcheck.extract.python  # noqa: F401  # imported for the workers to share
     from migcheck.extract.sql import changes_from_sql
 
     changes_from_sql("SELECT 1", 1, dialect=dialect)

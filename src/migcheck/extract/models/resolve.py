@@ -13,17 +13,16 @@ from typing import Any
 
 from migcheck.extract.models.files import ProjectFiles
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 def toml_file(files: ProjectFiles, rel: str) -> dict[str, Any]:
     """A TOML file of the project, parsed; {} when absent or not valid TOML."""
     text = files.read(rel)
     if text is None:
         return {}
+    if sys.version_info >= (3, 11):  # imported here: only when there is such a file to read
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError:
