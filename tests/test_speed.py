@@ -706,3 +706,38 @@ def test_files_named_alone_read_no_pack_without_siblings(
     parsed = _counting_parses(monkeypatch)
     parallel.load_with_context(paths[-1:], paths[:3], "postgresql", 1)
     assert parsed == paths[-1:] + paths[:3]
+
+
+def _pack_read(paths: list[Path], collector_on: bool) -> int:
+    """How many objects the collector has frozen after a pack of ``paths`` is read with it on or paused."""
+    import gc
+
+    store = Cache.open("postgresql")
+    assert store is not None
+    folder = os.path.dirname(os.path.abspath(paths[0]))
+    was = gc.isenabled()
+    gc.unfreeze()
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        pack = store.read(folder)
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()
+    assert len(pack) == len(paths)
+    return frozen
+
+
+def test_a_pack_read_while_the_command_pauses_the_collector_is_frozen(tmp_path: Path) -> None:
+    """``lint`` pauses the collector for its run and turns it on while a file is parsed: a named file parsed
+    after its siblings' pack was read must not have the collector walk the whole pack."""
+    paths = _revisions(tmp_path / "versions")
+    parallel.load_python_files(paths, "postgresql", 1)
+    assert _pack_read(paths, collector_on=False) > 1000
+
+
+def test_a_pack_read_with_the_collector_on_freezes_nothing(tmp_path: Path) -> None:
+    """The twin: ``migcheck.lint()`` in a host process with its collector on leaves the host's heap alone."""
+    paths = _revisions(tmp_path / "versions")
+    parallel.load_python_files(paths, "postgresql", 1)
+    assert _pack_read(paths, collector_on=True) == 0
