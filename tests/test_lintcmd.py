@@ -114,3 +114,11 @@ def test_pre_commit_parses_only_what_changed(tmp_path: Path, monkeypatch: pytest
     assert parsed == []
     assert named.exit_code == whole.exit_code == 1
     assert named.json()["findings"] == [f for f in whole.json()["findings"] if f["path"].endswith("r24.py")]
+
+
+def test_never_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click expands wildcards in the arguments on Windows (no shell does): there every line is typer's."""
+    import types
+
+    monkeypatch.setattr(lintcmd, "os", types.SimpleNamespace(name="nt"))
+    assert lintcmd.simple_args(["a.py"]) is None

@@ -34,8 +34,11 @@ def simple_args(args: list[str]) -> dict[str, Any] | None:
 
     Simple: every argument is a path (not starting with ``-``; empty and unreadable ones are typer's, which
     refuses an existing path this user cannot read), a flag of ``_FLAGS``, or ``--format VALUE`` /
-    ``--format=VALUE`` (and its other spellings) with a value not starting with ``-``.
+    ``--format=VALUE`` (and its other spellings) with a value not starting with ``-``. Never on Windows,
+    where click expands wildcards in the arguments itself (no shell does it there).
     """
+    if os.name == "nt":
+        return None
     paths: list[Path] = []
     formats: list[str] = []
     flags: dict[str, Any] = {}
