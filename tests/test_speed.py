@@ -762,7 +762,7 @@ def test_every_kind_of_change_compares_and_prints_as_a_generated_dataclass_metho
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
     one, same = kind(**required), kind(**required)
     assert "__eq__" not in vars(kind) or kind.__name__ == "Change"
-    assert one == same and not one != same and one.__eq__(object()) is NotImplemented
+    assert one == same and (one != same) is False and one.__eq__(object()) is NotImplemented
     assert kind.__hash__ is None
     shown = ", ".join(f"{f.name}={getattr(one, f.name)!r}" for f in dataclasses.fields(kind) if f.repr)
     assert repr(one) == f"{kind.__qualname__}({shown})"
