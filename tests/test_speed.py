@@ -659,3 +659,113 @@ def test_a_run_that_loses_the_race_to_make_the_entry_directory_still_uses_the_ca
     monkeypatch.setattr(Path, "is_dir", is_dir)
     racer = Cache.open("postgresql", root=root)
     assert racer is not None and racer.directory == made.directory and racer.secret == made.secret
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files the loader parses from now on (read from the cache: not parsed)."""
+    parsed: list[Path] = []
+    real = parallel.load_python
+
+    def counting(path: Path, dialect: str, raw: bytes | None = None) -> object:
+        parsed.append(path)
+        return real(path, dialect, raw)
+
+    monkeypatch.setattr(parallel, "load_python", counting)
+    return parsed
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_file_named_alone_comes_from_its_siblings_pack_when_unchanged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_cache: Path) -> None:
+    """Pre-commit: one revision named, its siblings the context. The siblings' pack is read anyway, so a named
+    file whose content it holds is not parsed again; a changed one is parsed, and the pack is not rewritten
+    for it (a changed file named alone costs what it did)."""
+    paths = _revisions(tmp_path / "versions")
+    whole, _ = parallel.load_python_files(paths, "postgresql", 1)  # a full run fills the pack
+    named, context = paths[-1:], paths[:-1]
+    parsed = _counting_parses(monkeypatch)
+    migrations, errors, around = parallel.load_with_context(named, context, "postgresql", 1)
+    assert parsed == [] and errors == []
+    assert [m.path for m in migrations] == named and [m.path for m in around] == context
+    assert [m.upgrade for m in migrations + around] == [m.upgrade for m in whole[-1:] + whole[:-1]]
+    packs = _packs(_private_cache)
+    time.sleep(0.02)  # past the filesystem's timestamp tick
+    named[0].write_text(named[0].read_text().replace('"c"', '"d"'))
+    migrations, _, _ = parallel.load_with_context(named, context, "postgresql", 1)
+    assert parsed == named
+    assert migrations[0].upgrade is not None and migrations[0].upgrade.changes[0].column == "d"
+    assert _packs(_private_cache) == packs
+
+
+def test_files_named_alone_read_no_pack_without_siblings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _private_cache: Path) -> None:
+    """The twin: fewer named files than CACHE_MIN_FILES and no context (or too little) use no cache at all,
+    as before: parsing them is cheaper than reading a pack."""
+    paths = _revisions(tmp_path / "versions")
+    parallel.load_python_files(paths, "postgresql", 1)
+    parsed = _counting_parses(monkeypatch)
+    parallel.load_with_context(paths[-1:], paths[:3], "postgresql", 1)
+    assert parsed == paths[-1:] + paths[:3]
+
+
+def _pack_read(paths: list[Path], collector_on: bool) -> int:
+    """How many objects the collector has frozen after a pack of ``paths`` is read with it on or paused."""
+    import gc
+
+    store = Cache.open("postgresql")
+    assert store is not None
+    folder = os.path.dirname(os.path.abspath(paths[0]))
+    was = gc.isenabled()
+    gc.unfreeze()
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        pack = store.read(folder)
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+        (gc.enable if was else gc.disable)()
+    assert len(pack) == len(paths)
+    return frozen
+
+
+def test_a_pack_read_while_the_command_pauses_the_collector_is_frozen(tmp_path: Path) -> None:
+    """``lint`` pauses the collector for its run and turns it on while a file is parsed: a named file parsed
+    after its siblings' pack was read must not have the collector walk the whole pack."""
+    paths = _revisions(tmp_path / "versions")
+    parallel.load_python_files(paths, "postgresql", 1)
+    assert _pack_read(paths, collector_on=False) > 1000
+
+
+def test_a_pack_read_with_the_collector_on_freezes_nothing(tmp_path: Path) -> None:
+    """The twin: ``migcheck.lint()`` in a host process with its collector on leaves the host's heap alone."""
+    paths = _revisions(tmp_path / "versions")
+    parallel.load_python_files(paths, "postgresql", 1)
+    assert _pack_read(paths, collector_on=True) == 0
+
+
+def _kinds() -> list[type]:
+    import dataclasses
+
+    from migcheck.vocabulary import changes
+
+    return [c for c in vars(changes).values()
+            if isinstance(c, type) and issubclass(c, changes.Change) and dataclasses.is_dataclass(c)]
+
+
+@pytest.mark.parametrize("kind", _kinds(), ids=lambda k: k.__name__)
+def test_every_kind_of_change_compares_and_prints_as_a_generated_dataclass_method_would(kind: type) -> None:
+    """The kinds share one ``__eq__`` and ``__repr__`` (compiling one per class at import was a twentieth of
+    a pre-commit run): field by field in declaration order, NotImplemented for another class, unhashable."""
+    import dataclasses
+
+    required = {f.name: "x" for f in dataclasses.fields(kind)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    one, same = kind(**required), kind(**required)
+    assert "__eq__" not in vars(kind) or kind.__name__ == "Change"
+    assert one == same and (one != same) is False and one.__eq__(object()) is NotImplemented
+    assert kind.__hash__ is None
+    shown = ", ".join(f"{f.name}={getattr(one, f.name)!r}" for f in dataclasses.fields(kind) if f.repr)
+    assert repr(one) == f"{kind.__qualname__}({shown})"
+    for f in dataclasses.fields(kind):
+        other = dataclasses.replace(same, **{f.name: ["differs"]})
+        assert (one == other) is (not f.compare), f.name

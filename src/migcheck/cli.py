@@ -18,6 +18,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from migcheck.guard.escape import log_line, one_line, terminal
+from migcheck.lintcmd import UsageError, cli_values, lint_command, load_settings_or_fail
 from migcheck.vocabulary.settings import DEFAULT_POSTGRES_VERSION, Settings
 from migcheck.vocabulary.version import VERSION
 
@@ -161,14 +162,11 @@ PathsArg = Annotated[
 def _settings(paths: list[Path] | None, config: Path | None, no_config: bool,
               cli: dict[str, tuple[object, str]]) -> Settings:
     """Defaults < config file < command line, or one clear error line."""
-    from migcheck.run.config import ConfigError, load_settings
-
-    if config is not None and no_config:
-        fail("--config and --no-config contradict each other; use one")
     try:
-        return load_settings(paths, config, isolated=no_config, cli=cli)
-    except ConfigError as exc:
+        settings: Settings = load_settings_or_fail(paths, config, no_config, cli)
+    except UsageError as exc:
         fail(str(exc))
+    return settings
 
 
 def _cli_values(
@@ -179,22 +177,11 @@ def _cli_values(
     baseline: str | None = None, table_stats: Path | None = None, mysql_version: str | None = None,
     verify_data: Path | None = None,
 ) -> dict[str, tuple[object, str]]:
-    from migcheck.run.config import split_cli_list
-
-    return {
-        "output-format": (output_format or None, "--output-format"),
-        "fail-on": (fail_on.value if fail_on else None, "--fail-on"),
-        "dialect": (dialect.value if dialect else None, "--dialect"),
-        "postgres-version": (postgres_version, "--postgres-version"),
-        "select": (split_cli_list(select), "--select"),
-        "extend-select": (split_cli_list(extend_select), "--extend-select"),
-        "ignore": (split_cli_list(ignore), "--ignore"),
-        "exclude": (exclude or None, "--exclude"),
-        "baseline": (baseline, "--baseline"),
-        "table-stats": (str(table_stats) if table_stats else None, "--table-stats"),
-        "mysql-version": (mysql_version, "--mysql-version"),
-        "verify-data": (str(verify_data) if verify_data else None, "--verify-data"),
-    }
+    return cli_values(
+        output_format=output_format, fail_on=fail_on.value if fail_on else None,
+        dialect=dialect.value if dialect else None, postgres_version=postgres_version, select=select,
+        extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline, table_stats=table_stats,
+        mysql_version=mysql_version, verify_data=verify_data)
 
 
 PrettyOpt = Annotated[
@@ -227,69 +214,14 @@ def lint(
     stdin_filename: StdinFilenameOpt = None,
 ) -> None:
     """Check migrations statically; nothing is imported or executed. `-` reads one revision from stdin."""
-    from migcheck.report import outputs
-    from migcheck.run.config import ConfigError
-    from migcheck.run.engine import lint_paths
-    from migcheck.run.pullrequest import GitBaseError
-    from migcheck.sources.discovery import DiscoveryError
-
-    from_stdin = _stdin_mode(paths, stdin_filename, base)
-    config_paths = ([stdin_filename] if stdin_filename else None) if from_stdin else paths
-    settings = _settings(config_paths, config, no_config, _cli_values(
-        output_format=output_format, fail_on=fail_on, dialect=dialect, postgres_version=postgres_version,
-        select=select, extend_select=extend_select, ignore=ignore, exclude=exclude, baseline=baseline,
-        table_stats=table_stats, mysql_version=mysql_version))
-    settings.base = base
-    settings.jobs = jobs
-    settings.cache = not no_cache
     try:
-        wanted = outputs.parse(settings.output_format)
-        if statistics:
-            outputs.check_statistics(wanted)
-    except outputs.OutputError as exc:
+        code = lint_command(
+            paths, output_format, fail_on.value if fail_on else None, dialect.value if dialect else None,
+            postgres_version, select, extend_select, ignore, exclude, baseline, base, table_stats, config, no_config,
+            quiet, jobs, no_cache, statistics, mysql_version, pretty, stdin_filename)
+    except UsageError as exc:
         fail(str(exc))
-    try:
-        if from_stdin:
-            from migcheck.report import source
-            from migcheck.run.stdin import lint_stdin, shown_name
-
-            data = sys.stdin.buffer.read()
-            result = lint_stdin(data, stdin_filename, settings)
-            source.remember(shown_name(stdin_filename), data)  # the source line under each finding
-        else:
-            result = lint_paths(paths or settings.paths or [Path(".")], settings)
-    except (DiscoveryError, ConfigError, GitBaseError) as exc:
-        fail(str(exc))
-    for note in result.sources.notes:
-        typer.echo(f"migcheck: note: {one_line(note)}", err=True)
-    worst = result.worst()
-    code = EXIT_FINDINGS if settings.fail_on is not None and worst is not None and worst >= settings.fail_on \
-        else EXIT_OK
-    try:
-        outputs.write_all(wanted, result, code, quiet=quiet, pretty=pretty, statistics=statistics)
-    except outputs.OutputError as exc:
-        fail(str(exc))
-    finally:
-        if from_stdin:
-            from migcheck.report import source
-
-            source.forget()
     raise typer.Exit(code)
-
-
-def _stdin_mode(paths: list[Path] | None, stdin_filename: Path | None, base: str | None) -> bool:
-    """`lint -` reads stdin; `-` beside other paths, or --stdin-filename without `-`, is a usage error."""
-    dash = [p for p in paths or [] if str(p) == "-"]
-    if not dash:
-        if stdin_filename is not None:
-            fail("--stdin-filename names the text read from stdin: give `-` as the path (migcheck lint - "
-                 f"--stdin-filename {stdin_filename})")
-        return False
-    if len(paths or []) > 1:
-        fail("`-` (read stdin) cannot be combined with other paths")
-    if base is not None:
-        fail("--base compares files in git; it cannot apply to text read from stdin")
-    return True
 
 
 @app.command("config")

@@ -1,8 +1,9 @@
 """The ``migcheck`` command's entry point.
 
 ``migcheck --version`` (or ``-V``) alone is answered here, before typer and the command-line module are
-imported: they are nine tenths of that run, and the line printed is the same. Anything else goes to
-:func:`migcheck.cli.main`.
+imported: they are nine tenths of that run, and the line printed is the same. A simple ``migcheck lint``
+command line (paths, ``--format``, ``-q``: what a pre-commit hook runs) is run by :mod:`migcheck.lintcmd`
+without typer, by the same code typer's ``lint`` calls. Anything else goes to :func:`migcheck.cli.main`.
 
 ``migcheck lint`` runs with the cyclic garbage collector paused except while a file is parsed
 (``sources.load``): what a lint builds (imported modules, the revisions read from the cache, the
@@ -29,6 +30,12 @@ def main() -> None:
         raise SystemExit(0)
     if sys.argv[1:2] == ["lint"]:
         gc.disable()  # never re-enabled: the process ends with the command
+        if not _completing():
+            from migcheck import lintcmd
+
+            keywords = lintcmd.simple_args(sys.argv[2:])
+            if keywords is not None and lintcmd.stderr_plain():
+                lintcmd.run_simple(keywords)
     from migcheck.cli import main as cli_main
 
     cli_main()

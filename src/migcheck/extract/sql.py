@@ -10,7 +10,6 @@ have no SQL text, and ``lint`` must start fast.
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
@@ -560,6 +559,8 @@ def _unbounded_predicate(node: object, delete: bool = False) -> bool:
 @functools.cache
 def _quiet_sqlglot() -> None:
     """Silence sqlglot's warnings once per process (``setLevel`` clears every logger's cache: not per statement)."""
+    import logging  # here: a run that parses no SQL needs no logging
+
     logging.getLogger("sqlglot").setLevel(logging.CRITICAL)
 
 

@@ -12,18 +12,18 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 class TomlError(ValueError):
     """Why a TOML text was not read; the message is the one the user sees."""
 
 
 def loads(text: str) -> dict[str, Any]:
-    """``text`` parsed as TOML, or :class:`TomlError` (never RecursionError or another ValueError)."""
+    """``text`` parsed as TOML, or :class:`TomlError` (never RecursionError or another ValueError). The parser
+    is imported here: most runs read no TOML file, and the lint path stays light."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,6 +71,8 @@ class Rule:
     def doc(self) -> str:
         """The rule's documentation page (markdown), shipped with the package."""
         try:
+            from importlib import resources  # a rule's page is read only by `explain` and the docs
+
             return resources.files("migcheck.rules").joinpath(f"docs/{self.id}.md").read_text(encoding="utf-8")
         except FileNotFoundError:
             return f"# {self.id}\n\n{self.summary}\n"

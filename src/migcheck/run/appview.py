@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from migcheck.extract.models.model import Application
 from migcheck.extract.models.reader import read_application
-from migcheck.sources.gittree import GitTree
 
 if TYPE_CHECKING:
     from migcheck.run.pullrequest import PullRequest
@@ -48,6 +47,8 @@ def read_base(root: Path, env_py: Path, settings: Settings, pr: PullRequest) -> 
     except ValueError:
         return None
     prefix = "" if prefix == "." else prefix
+    from migcheck.sources.gittree import GitTree  # git's machinery: pull-request mode only
+
     files = GitTree(pr.checkout, pr.merge_base, prefix, root)
     rel = env_py.resolve().relative_to(root).as_posix()
     return read_application(root, rel, settings.models, files=files, dialect=settings.dialect)

@@ -14,7 +14,6 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +62,8 @@ class _Where:
 
 def _closest(value: str, choices: list[str] | tuple[str, ...]) -> str:
     normalized = value.replace("_", "-").lower()
+    from difflib import get_close_matches  # only to word an error
+
     close = get_close_matches(normalized, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else f" (valid: {', '.join(choices)})"
 
@@ -95,6 +96,8 @@ def known_rule_ids() -> list[str]:
 
 def rule_hint(rule_id: str, known: list[str]) -> str:
     """``; did you mean 'x'?`` for a misspelt or shortened rule id."""
+    from difflib import get_close_matches  # only to word an error
+
     close = get_close_matches(rule_id, known, n=1) or [k for k in known if k.startswith(rule_id)][:1]
     return f"; did you mean {close[0]!r}?" if close else "; `migcheck rules` lists them"
 

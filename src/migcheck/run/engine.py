@@ -27,7 +27,7 @@ from migcheck.run.scope import Scope
 from migcheck.sources.discovery import DiscoveryError, Sources, discover, linted_tree
 from migcheck.sources.envinfo import EnvInfo, read_env
 from migcheck.sources.load import LoadError, load_python, load_sql
-from migcheck.sources.parallel import load_python_files
+from migcheck.sources.parallel import load_python_files, load_with_context
 from migcheck.vocabulary.changes import target_table
 from migcheck.vocabulary.findings import Finding, Severity
 from migcheck.vocabulary.graph import RevisionGraph
@@ -139,8 +139,8 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         migrations, errors = _load_headers(sources.python, settings.dialect)
     else:
         # from the cache when unchanged, across processes when many; the output is the same either way
-        migrations, errors = load_python_files(sources.python, settings.dialect, settings.jobs, settings.cache,
-                                               sources.notes)
+        migrations, errors, context = load_with_context(sources.python, sources.context, settings.dialect,
+                                                        settings.jobs, settings.cache, sources.notes)
     errors.extend(LoadError(path, why) for path, why in sources.refused)
     sql_migrations: list[Migration] = []
     for path in sources.sql:
@@ -161,7 +161,7 @@ def lint_sources(sources: Sources, settings: Settings) -> LintResult:
         if _needs_history(migrations, scope, head, settings):
             # the drift and rename rules fold the whole history: read the bodies of the rest too
             migrations = [m if scope.lints(m) else _extracted(m, settings, errors) for m in migrations]
-    context = _load_context(sources, settings)
+        context = _load_context(sources, settings)
     # The check phase allocates findings and contexts, hardly any cycles, while millions of loaded objects
     # are alive: each automatic collection would walk them all (a quarter of the phase at 10,000 revisions).
     paused = gc.isenabled()

@@ -11,7 +11,6 @@ is always built from every file: graph rules need the whole history.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +35,8 @@ def trusted_revisions(migrations: list[Migration], settings: Settings) -> set[st
         found = graph.resolve(name)
         if found is None:
             origin = settings.origins.get("baseline", "the config")
+            from difflib import get_close_matches  # only to word an error
+
             close = get_close_matches(name, list(graph.by_id), n=1, cutoff=0.5)
             if close:
                 hint = f"; did you mean {close[0]!r}?"

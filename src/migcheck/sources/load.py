@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from migcheck.extract.offline import load_sql_file
-from migcheck.extract.python import PythonExtractor
 from migcheck.guard.readfile import UnreadableFile, read_regular, read_regular_stat
-from migcheck.sources.python2 import python3_tree
 from migcheck.vocabulary.revision import (
     HeaderError,
     Migration,
@@ -110,6 +108,8 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
+        from migcheck.sources.python2 import python3_tree
+
         rescued = python3_tree(source)
         if rescued is None:
             raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
@@ -125,6 +125,9 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         raise LoadError(path, str(exc), exc.line) from None
     if header is None:
         return None
+    # imported on first use: a run whose revisions all come from the cache extracts nothing
+    from migcheck.extract.python import PythonExtractor
+
     extractor = PythonExtractor(tree, consts, dialect) if extract else None
     upgrade, downgrade = (extractor.body("upgrade"), extractor.body("downgrade")) if extractor else (None, None)
     return Migration(

@@ -61,36 +61,36 @@ def load_python_files(
     and the CPUs, 1 parses in-process only. ``cache``: reuse (and store) the loaded form of files whose content is unchanged.
     ``notes``: where to say that a cache directory was not used (someone else could write to it).
     """
+    migrations, errors, _ = load_with_context(paths, [], dialect, jobs, cache, notes)
+    return migrations, errors
+
+
+def load_with_context(
+    paths: list[Path], context: list[Path], dialect: str, jobs: int | None = None, cache: bool = True,
+    notes: list[str] | None = None,
+) -> tuple[list[Migration], list[LoadError], list[Migration]]:
+    """``load_python_files`` of ``paths``, and the revisions of ``context`` (the siblings of files named
+    alone, which only complete the graph: in-process, their errors dropped), through one reading of the cache.
+
+    Each list uses the cache as it would alone: from ``CACHE_MIN_FILES`` files. A few named files (a
+    pre-commit run) parse faster than a pack loads, so alone they never read one; but when their siblings'
+    pack is read anyway, a named file whose content it holds comes from it too (not written back: a
+    changed file named alone costs no rewrite of the pack, as before).
+    """
     store: Cache | None = None
-    if cache and len(paths) >= CACHE_MIN_FILES:
+    cache_named = cache and len(paths) >= CACHE_MIN_FILES
+    cache_context = cache and len(context) >= CACHE_MIN_FILES
+    if cache_named or cache_context:
         from migcheck.sources.cache import Cache  # hashlib and pickle: only when the cache is used
 
-        store = Cache.open(dialect, notes=notes)
-    outcomes: list[Outcome] = [None] * len(paths)
-    todo = list(range(len(paths)))
+        store = Cache.open(dialect, notes=notes if cache_named else None)
     packs: dict[str, Pack] = {}
     changed: set[str] = set()
-    if store is not None:
-        todo = []
-        for index, path in enumerate(paths):
-            absolute = os.path.abspath(path)
-            folder = os.path.dirname(absolute)
-            if folder not in packs:
-                packs[folder] = store.read(folder)
-            entry = packs[folder].get(absolute)
-            if entry is not None and not _unchanged(path, entry[2]):
-                # read and hash only files the cache knows: on a first run, nothing is read twice
-                entry = _rehashed(path, entry, store)
-                if entry is not None and entry != packs[folder][absolute]:
-                    packs[folder][absolute] = entry  # it has settled since: record its signature
-                    changed.add(folder)
-            if entry is not None:
-                outcomes[index] = _at(entry[1], path)
-            else:
-                todo.append(index)
-
-    missing = [paths[i] for i in todo]
-    worker = partial(load_one, dialect=dialect, store=store)
+    around, context_todo = _from_cache(context, store if cache_context else None, packs, changed)
+    named, named_todo = _from_cache(paths, store, packs, changed, new_packs=cache_named)
+    named_store = store if cache_named else None
+    missing = [paths[i] for i in named_todo]
+    worker = partial(load_one, dialect=dialect, store=named_store)
     workers = _workers(len(missing), jobs)
     with _fewer_collections():
         loaded: list[Loaded] | None = (
@@ -98,6 +98,59 @@ def load_python_files(
         )
         if loaded is None:
             loaded = list(map(worker, missing))
+        context_store = store if cache_context else None
+        loaded_context = [load_one(context[i], dialect, context_store) for i in context_todo]
+    _record(paths, named_todo, loaded, named, packs, changed, named_store)
+    _record(context, context_todo, loaded_context, around, packs, changed, context_store)
+    if store is not None:
+        for folder in changed:
+            store.write(folder, _without_deleted(packs[folder], [*paths, *context]))
+
+    migrations: list[Migration] = []
+    errors: list[LoadError] = []
+    for outcome in named:
+        if isinstance(outcome, tuple):
+            errors.append(LoadError(*outcome))
+        elif outcome is not None:
+            migrations.append(outcome)
+    return migrations, errors, [o for o in around if o is not None and not isinstance(o, tuple)]
+
+
+def _from_cache(paths: list[Path], store: Cache | None, packs: dict[str, Pack], changed: set[str],
+                new_packs: bool = True) -> tuple[list[Outcome], list[int]]:
+    """The outcomes the cache holds for ``paths`` (None elsewhere), and the indexes of those it does not.
+
+    ``new_packs``: read the pack of a folder not in ``packs`` yet (else such a folder's files are misses).
+    """
+    outcomes: list[Outcome] = [None] * len(paths)
+    if store is None:
+        return outcomes, list(range(len(paths)))
+    todo: list[int] = []
+    for index, path in enumerate(paths):
+        absolute = os.path.abspath(path)
+        folder = os.path.dirname(absolute)
+        if folder not in packs:
+            if not new_packs:
+                todo.append(index)
+                continue
+            packs[folder] = store.read(folder)
+        entry = packs[folder].get(absolute)
+        if entry is not None and not _unchanged(path, entry[2]):
+            # read and hash only files the cache knows: on a first run, nothing is read twice
+            entry = _rehashed(path, entry, store)
+            if entry is not None and entry != packs[folder][absolute]:
+                packs[folder][absolute] = entry  # it has settled since: record its signature
+                changed.add(folder)
+        if entry is not None:
+            outcomes[index] = _at(entry[1], path)
+        else:
+            todo.append(index)
+    return outcomes, todo
+
+
+def _record(paths: list[Path], todo: list[int], loaded: list[Loaded], outcomes: list[Outcome],
+            packs: dict[str, Pack], changed: set[str], store: Cache | None) -> None:
+    """Put what was loaded into ``outcomes``, and into its folder's pack when ``store`` keeps it."""
     for index, (key, sig, outcome) in zip(todo, loaded, strict=True):
         outcomes[index] = outcome
         if store is not None and key is not None:
@@ -105,18 +158,6 @@ def load_python_files(
             folder = os.path.dirname(absolute)
             packs[folder][absolute] = (key, outcome, sig)
             changed.add(folder)
-    if store is not None:
-        for folder in changed:
-            store.write(folder, _without_deleted(packs[folder], paths))
-
-    migrations: list[Migration] = []
-    errors: list[LoadError] = []
-    for outcome in outcomes:
-        if isinstance(outcome, tuple):
-            errors.append(LoadError(*outcome))
-        elif outcome is not None:
-            migrations.append(outcome)
-    return migrations, errors
 
 
 def load_one(path: Path, dialect: str, store: Cache | None = None) -> Loaded:
@@ -260,8 +301,10 @@ def _load_in_pool(
 def _preload_sqlglot(dialect: str) -> None:
     """Import sqlglot and its dialect here, once: forked workers share it instead of each importing it.
 
-    A large history nearly always holds some SQL text, so this is work the workers would do anyway.
+    A large history nearly always holds some SQL text, so this is work the workers would do anyway. The
+    Python extractor too (``sources.load`` imports it on first use).
     """
+    import migcheck.extract.python  # noqa: F401  # imported for the workers to share
     from migcheck.extract.sql import changes_from_sql
 
     changes_from_sql("SELECT 1", 1, dialect=dialect)

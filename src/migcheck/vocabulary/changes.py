@@ -7,7 +7,8 @@ sqlglot) produce these objects, so every rule is written once and works on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import reprlib
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 Phase = Literal["upgrade", "downgrade"]
@@ -53,6 +54,20 @@ class Change:
     #: sending any SQL (a constraint ALTER on SQLite), it is skipped, not failed.
     not_implemented_caught: bool = False
 
+    # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
+    # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about
+    # a twentieth of a pre-commit run's instructions; these compare and print exactly as those would.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            names = _compared(self.__class__)
+            return tuple(getattr(self, n) for n in names) == tuple(getattr(other, n) for n in names)
+        return NotImplemented
+
+    @reprlib.recursive_repr()
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _shown(self.__class__))
+        return f"{self.__class__.__qualname__}({shown})"
+
     @property
     def kind(self) -> str:
         return type(self).__name__
@@ -61,6 +76,24 @@ class Change:
     def is_schema(self) -> bool:
         """True for DDL; data changes and session settings override this."""
         return True
+
+
+_COMPARED: dict[type, tuple[str, ...]] = {}
+_SHOWN: dict[type, tuple[str, ...]] = {}
+
+
+def _compared(cls: type) -> tuple[str, ...]:
+    """The fields a dataclass's generated ``__eq__`` compares, in order."""
+    if cls not in _COMPARED:
+        _COMPARED[cls] = tuple(f.name for f in fields(cls) if f.compare)
+    return _COMPARED[cls]
+
+
+def _shown(cls: type) -> tuple[str, ...]:
+    """The fields a dataclass's generated ``__repr__`` shows, in order."""
+    if cls not in _SHOWN:
+        _SHOWN[cls] = tuple(f.name for f in fields(cls) if f.repr)
+    return _SHOWN[cls]
 
 
 @dataclass(kw_only=True)
@@ -94,7 +127,7 @@ class ColumnSpec:
         return self.nullable is False or (self.nullable is None and self.primary_key)
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class CreateTable(Change):
     """``op.create_table`` / CREATE TABLE."""
 
@@ -105,7 +138,7 @@ class CreateTable(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DropTable(Change):
     """``op.drop_table`` / DROP TABLE."""
 
@@ -114,7 +147,7 @@ class DropTable(Change):
     cascade: bool = False
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class RenameTable(Change):
     """``op.rename_table`` / ALTER TABLE .. RENAME TO."""
 
@@ -122,7 +155,7 @@ class RenameTable(Change):
     new_name: str
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class AddColumn(Change):
     """``op.add_column`` / ALTER TABLE .. ADD COLUMN."""
 
@@ -133,7 +166,7 @@ class AddColumn(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DropColumn(Change):
     """``op.drop_column`` / ALTER TABLE .. DROP COLUMN."""
 
@@ -142,7 +175,7 @@ class DropColumn(Change):
     if_exists: bool = False
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class RenameColumn(Change):
     """``op.alter_column(new_column_name=...)`` / ALTER TABLE .. RENAME COLUMN."""
 
@@ -159,7 +192,7 @@ class RenameColumn(Change):
     existing_server_default_given: bool = False
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class AlterColumn(Change):
     """``op.alter_column`` / ``ALTER TABLE .. ALTER COLUMN``; ``None`` means not changed."""
 
@@ -181,7 +214,7 @@ class AlterColumn(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class CreateIndex(Change):
     """``op.create_index`` / CREATE INDEX."""
 
@@ -196,7 +229,7 @@ class CreateIndex(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DropIndex(Change):
     """``op.drop_index`` / DROP INDEX."""
 
@@ -209,7 +242,7 @@ class DropIndex(Change):
 ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclude", "unknown"]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class AddConstraint(Change):
     """``op.create_foreign_key`` and the other ``op.create_*`` constraints / ALTER TABLE .. ADD CONSTRAINT."""
 
@@ -224,7 +257,7 @@ class AddConstraint(Change):
     condition: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DropConstraint(Change):
     """``op.drop_constraint`` / ALTER TABLE .. DROP CONSTRAINT."""
 
@@ -233,7 +266,7 @@ class DropConstraint(Change):
     kind_of: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class ValidateConstraint(Change):
     """ALTER TABLE .. VALIDATE CONSTRAINT."""
 
@@ -246,7 +279,7 @@ class ValidateConstraint(Change):
     combined_with: str | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DataChange(Change):
     """Rows written, not schema: UPDATE/INSERT/DELETE, ``bulk_insert``, ORM sessions."""
 
@@ -281,7 +314,7 @@ class DataChange(Change):
         return False
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class RawSQL(Change):
     """SQL migcheck keeps as text: not modelled, or not understood at all.
 
@@ -300,7 +333,7 @@ class RawSQL(Change):
         return self.keyword not in {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", ""}
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class SetSetting(Change):
     """``SET [LOCAL] name = value`` (``lock_timeout``, ``statement_timeout``...)."""
 
@@ -337,7 +370,7 @@ def target_table(change: Change) -> str | None:
 # --- Alembic-specific (rules helper B) ---
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class CreateEnumType(Change):
     """A PostgreSQL enum type created on its own: ``sa.Enum(..., name=...).create(bind)``,
     ``CREATE TYPE .. AS ENUM``. (``op.create_table`` also creates the types of its ``sa.Enum``
@@ -348,7 +381,7 @@ class CreateEnumType(Change):
     checkfirst: bool = False
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)
 class DropEnumType(Change):
     """``sa.Enum(name=...).drop(bind)`` / ``DROP TYPE``."""
 

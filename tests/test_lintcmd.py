@@ -1,0 +1,124 @@
+"""The simple ``migcheck lint`` command lines run without typer, and say exactly what typer's command says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from migcheck import lintcmd
+from migcheck.sources import parallel
+
+DEMO = ROOT / "fixtures" / "demo"
+VERSIONS = DEMO / "migrations" / "versions"
+ONE = sorted(VERSIONS.glob("*.py"))[-1]
+
+RUN = (
+    "import sys\n"
+    "sys.argv = ['migcheck', *sys.argv[1:]]\n"
+    "from migcheck.{module} import main\n"
+    "try:\n    main()\n"
+    "finally:\n    sys.stderr.write('TYPER %s\\n' % ('typer' in sys.modules))\n"
+)
+
+
+def _run(module: str, args: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": str(cache)}
+    return subprocess.run([sys.executable, "-c", RUN.format(module=module), *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, check=False)
+
+
+@pytest.mark.parametrize("args", [
+    [str(ONE), "--format", "json"],
+    [str(VERSIONS), "-q"],
+    [str(ONE), str(VERSIONS / "nothing.py"), "--format=sarif", "--pretty", "--no-cache"],
+    [str(VERSIONS), "-f", "concise", "--output-format", "json:/dev/null"],
+    [str(ONE), "--format", "bogus"],  # refused after the arguments are read: one error line, exit 2
+    [str(ROOT / "no-such-dir")],
+])
+def test_a_simple_command_line_runs_without_typer_and_says_the_same(args: list[str], _private_cache: Path) -> None:
+    typer_run = _run("cli", ["lint", *args], _private_cache)
+    simple = _run("launch", ["lint", *args], _private_cache)
+    assert "TYPER True" in typer_run.stderr and "TYPER False" in simple.stderr
+    assert (simple.returncode, simple.stdout, simple.stderr.replace("TYPER False", "")) == (
+        typer_run.returncode, typer_run.stdout, typer_run.stderr.replace("TYPER True", ""))
+    assert simple.stdout or simple.returncode == 2
+
+
+@pytest.mark.parametrize("args", [
+    [str(ONE), "--fail-on", "never"],  # an option the simple reading does not know
+    [str(ONE), "-fjson"],
+    [str(ONE), "--format"],  # click says the value is missing
+    ["--help"],
+    [str(ONE), "--quiet=1"],
+])
+def test_any_other_command_line_is_typers(args: list[str], _private_cache: Path) -> None:
+    """The twin: these go to typer through the entry point, with typer's own answer."""
+    typer_run = _run("cli", ["lint", *args], _private_cache)
+    launched = _run("launch", ["lint", *args], _private_cache)
+    assert "TYPER True" in launched.stderr
+    assert (launched.returncode, launched.stdout, launched.stderr) == (
+        typer_run.returncode, typer_run.stdout, typer_run.stderr)
+
+
+@pytest.mark.parametrize(("args", "keywords"), [
+    (["a.py", "--format", "json"], {"paths": [Path("a.py")], "output_format": ["json"]}),
+    (["--format=json", "-q", "a.py", "--no-cache", "--pretty", "--output-format", "text:r.txt"],
+     {"paths": [Path("a.py")], "output_format": ["json", "text:r.txt"], "quiet": True, "no_cache": True,
+      "pretty": True}),
+    (["a=b.py"], {"paths": [Path("a=b.py")], "output_format": None}),
+    ([], {"paths": None, "output_format": None}),
+])
+def test_what_a_simple_command_line_is(args: list[str], keywords: dict[str, object]) -> None:
+    assert lintcmd.simple_args(args) == keywords
+
+
+@pytest.mark.parametrize("args", [
+    ["a.py", "--fail-on", "never"], ["-fjson"], ["-f=json"], ["--format"], ["--format", "-q"], ["--format="],
+    ["--", "a.py"], ["-"], [""], ["-h"], ["--quiet=1"], ["a.py", "--stdin-filename", "x.py"],
+])
+def test_what_is_not(args: list[str]) -> None:
+    assert lintcmd.simple_args(args) is None
+
+
+def test_an_existing_path_this_user_cannot_read_is_typers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """typer refuses it ("is not readable", exit 2) before the command runs: the simple reading leaves it to
+    typer (os.access faked: root reads everything)."""
+    monkeypatch.setattr(lintcmd.os, "access", lambda path, mode: path != str(ONE))
+    assert lintcmd.simple_args([str(ONE)]) is None
+    assert lintcmd.simple_args([str(VERSIONS)]) == {"paths": [VERSIONS], "output_format": None}
+    assert lintcmd.simple_args([str(VERSIONS / "missing.py")]) is not None
+
+
+def test_pre_commit_parses_only_what_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the command: after a whole-history lint, naming an unchanged revision parses nothing (its
+    siblings' pack, read anyway, holds it)."""
+    from conftest import run_cli
+
+    history = tmp_path / "versions"
+    history.mkdir()
+    for index in range(25):
+        (history / f"r{index:02}.py").write_text(
+            f'revision = "r{index:02}"\ndown_revision = {f"{chr(34)}r{index - 1:02}{chr(34)}" if index else None}\n'
+            'from alembic import op\n\n\ndef upgrade():\n    op.drop_column("t", "c")\n\n\ndef downgrade():\n'
+            '    pass\n')
+    whole = run_cli("lint", history, "--format", "json")
+    parsed: list[Path] = []
+    real = parallel.load_python
+    monkeypatch.setattr(parallel, "load_python", lambda path, *a: parsed.append(path) or real(path, *a))
+    named = run_cli("lint", history / "r24.py", "--format", "json")
+    assert parsed == []
+    assert named.exit_code == whole.exit_code == 1
+    assert named.json()["findings"] == [f for f in whole.json()["findings"] if f["path"].endswith("r24.py")]
+
+
+def test_never_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click expands wildcards in the arguments on Windows (no shell does): there every line is typer's."""
+    import types
+
+    monkeypatch.setattr(lintcmd, "os", types.SimpleNamespace(name="nt"))
+    assert lintcmd.simple_args(["a.py"]) is None
