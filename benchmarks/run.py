@@ -6,8 +6,9 @@ tool run the way its users run it in CI, with a machine-readable report:
 
 * ``migcheck lint PROJECT --format json`` (interpreter start and imports included):
   without a cache (``--no-cache``), with an empty cache, with a warm cache;
-* the pre-commit case: ``migcheck lint HEAD_REVISION.py --format json``, one changed
-  revision named alone in the history (its siblings come from the warm cache);
+* the pre-commit case: ``migcheck lint HEAD_REVISION.py --format json``, one revision named alone
+  in the history, its siblings from the warm cache: once unchanged (the cache holds it too), once just
+  edited (the user's case: a new last line before every run, so it is parsed each time);
 * migcheck on the history shapes that used to be super-linear (``--shapes``);
 * the parse-only floor: read and ``ast.parse`` every revision file, nothing else;
 * ``alembic upgrade base:head --sql`` (offline rendering) alone;
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import platform
@@ -261,6 +263,29 @@ class Job:
     prepare: Callable[[], None] | None = None
 
 
+def _edited_pre_commit(project: Path, size: int, tag: str, suffix: str, env: dict[str, str], migcheck: list[str],
+                       extra: str) -> Job:
+    """The user's pre-commit case: the revision just edited is named, so the cache cannot hold it. On a copy of
+    the history with its own warm cache (the other jobs keep theirs); before each run the newest revision (SQL in
+    an ``op.execute``, as in 18 % of the generated revisions) gets a new last line, so every run parses it."""
+    copy = WORK / f"history-{size}-edited"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(project, copy)
+    cached = dict(env, MIGCHECK_CACHE_DIR=str(WORK / f"cache-{size}{tag}-edited"))
+    shutil.rmtree(cached["MIGCHECK_CACHE_DIR"], ignore_errors=True)
+    subprocess.run([*migcheck, "lint", str(copy), "--format", "json", *shlex.split(extra)], env=cached, cwd=copy,
+                   stdout=subprocess.DEVNULL, check=False)
+    head = sorted((copy / "migrations" / "versions").glob("*.py"))[-1]
+    original = head.read_text(encoding="utf-8")
+    edits = itertools.count(1)
+
+    def edit() -> None:
+        head.write_text(f"{original}# edit {next(edits)}\n", encoding="utf-8")
+
+    one = [*migcheck, "lint", str(head), "--format", "json", *shlex.split(extra)]
+    return Job(f"migcheck, pre-commit, 1 revision named, just edited{suffix}", [one], cached, prepare=edit)
+
+
 def measure(jobs: list[Job], size: int, cwd: Path, repeat: int, timeout: float, once_over: float,
             idle: Idle) -> list[Result]:
     """Round after round, one run of each job: a slow spell of the machine falls on all of them alike."""
@@ -466,7 +491,8 @@ def main() -> None:
                     head = sorted(versions_dir.glob("*.py"))[-1]
                     one = [*migcheck, "lint", str(head), "--format", "json", *shlex.split(args.migcheck_args)]
                     subprocess.run(lint, env=cached_env, cwd=project, stdout=subprocess.DEVNULL, check=False)
-                    jobs.append(Job(f"migcheck, pre-commit (1 revision named){suffix}", [one], cached_env))
+                    jobs.append(Job(f"migcheck, pre-commit, 1 revision named, unchanged{suffix}", [one], cached_env))
+                    jobs.append(_edited_pre_commit(project, size, tag, suffix, build_env, migcheck, args.migcheck_args))
         for shape in shapes:
             if shape == "plain":
                 continue
