@@ -129,8 +129,11 @@ class Schema:
 #: looks for the ADD and for a commit between them); the VALIDATE revision takes the next revision's place.
 #: ``guarded``: the concurrent index is created inside ``try: ... except Exception: pass`` (an idempotent
 #: re-run; looks up whether the index already exists and whether the history is certain of its table).
+#: ``if-absent``: tables and columns are made under ``if not inspector.has_table(...)`` / ``if "c" not in [c["name"]
+#: for c in inspector.get_columns(...)]`` (looks up whether the history already made them; a replay of the whole
+#: history per guarded CREATE TABLE was quadratic before it was merged).
 #: These used to make lint super-linear in the history's length.
-SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded")
+SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -140,25 +143,32 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
     if kind == "table" or not tables:
         name = f"t{i}"
         tables.append(name)
+        create = [
+            "op.create_table(",
+            f'    "{name}",',
+            '    sa.Column("id", sa.BigInteger(), primary_key=True),',
+            '    sa.Column("name", sa.String(length=100), nullable=False),',
+            '    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),',
+            ")",
+        ]
+        if schema.shape == "if-absent":
+            create = [f'if not sa.inspect(op.get_bind()).has_table("{name}"):', *("    " + line for line in create)]
         return (
             f"create table {name}",
-            [
-                "op.create_table(",
-                f'    "{name}",',
-                '    sa.Column("id", sa.BigInteger(), primary_key=True),',
-                '    sa.Column("name", sa.String(length=100), nullable=False),',
-                '    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),',
-                ")",
-                f'op.create_index("ix_{name}_name", "{name}", ["name"])',
-            ],
+            [*create, f'op.create_index("ix_{name}_name", "{name}", ["name"])'],
             [f'op.drop_index("ix_{name}_name", table_name="{name}")', f'op.drop_table("{name}")'],
         )
     table = rng.choice(tables)
     col = f"c{i}"
     if kind == "column":
         schema.columns.append((table, col))
-        return (f"add {table}.{col}", [f'op.add_column("{table}", sa.Column("{col}", sa.Text(), nullable=True))'],
-                [f'op.drop_column("{table}", "{col}")'])
+        add = f'op.add_column("{table}", sa.Column("{col}", sa.Text(), nullable=True))'
+        if schema.shape == "if-absent":
+            return (f"add {table}.{col} if absent",
+                    [f'if "{col}" not in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("{table}")]:',
+                     f"    {add}"],
+                    [f'op.drop_column("{table}", "{col}")'])
+        return (f"add {table}.{col}", [add], [f'op.drop_column("{table}", "{col}")'])
     if kind == "default_column":
         return (
             f"add {table}.{col} with a default",

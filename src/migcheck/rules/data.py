@@ -31,7 +31,7 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     changes = ctx.migration.upgrade_changes
     # Seeding a table created in this very revision locks nothing anybody waits for.
     data = [c for c in changes if isinstance(c, DataChange) and not ctx.created_here(c.table)]
-    schema = [c for c in changes if c.is_schema and not (c.guarded and lookback.changes_nothing(ctx, c))]
+    schema = [c for c in changes if c.is_schema and not (lookback.may_skip(c) and lookback.changes_nothing(ctx, c))]
     if not data or not schema:
         return
     first_schema = schema[0]

@@ -431,7 +431,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     redefined = _redefined(changes, up)
     redefining_drops = set(redefined.values())
     for index, change in enumerate(changes):
-        if index in temporary or (change.guarded and lookback.changes_nothing(ctx, change)):
+        if index in temporary or (lookback.may_skip(change) and lookback.changes_nothing(ctx, change)):
             continue  # try: op.create_table(<a table an ancestor made>) except Exception: -- a repair that does nothing
         if index in redefining_drops:
             continue  # judged with the re-create that follows it
@@ -598,8 +598,8 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
             aliases.union(a, b)
     up, down = _Inventory(aliases), _Inventory(aliases)
     for change in migration.upgrade_changes:
-        if change.guarded and lookback.changes_nothing(ctx, change):
-            continue  # what a caught failure leaves undone is nothing to undo
+        if lookback.may_skip(change) and lookback.changes_nothing(ctx, change):
+            continue  # what a caught failure or an existence guard leaves undone is nothing to undo
         up.add(change, ctx.dialect)
     for change in migration.downgrade_changes:
         down.add(change, ctx.dialect)

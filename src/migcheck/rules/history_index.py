@@ -13,7 +13,8 @@ plain, 34 s when many revisions set NOT NULL). The index holds, built on first u
   IS NOT NULL) constraints by column, each list in history order;
 - for guarded steps (``try: op.create_index(...)``): index creations and drops by index name, the
   steps that take a table's indexes along (drop or rename of the table, drop of one of its columns),
-  and where the history is uncertain about a table (a step on it under an ``if``, a table name known
+  and where the history is uncertain about a table (a step on it under an ``if`` other than ``if not
+  <its object exists>``, a table name known
   only at run time, SQL migcheck could not read).
 
 A question then walks back only through the changes of its column (or constraint) and stops at the
@@ -84,6 +85,14 @@ def table_keys(change: Change) -> tuple[str, ...]:
 def step_names(change: Change) -> list[str | None]:
     """The tables a (non-SQL) step names: its table, and a renamed table's new name."""
     return [getattr(change, "table", None), change.new_name if isinstance(change, RenameTable) else None]
+
+
+def ensures_existence(change: Change) -> bool:
+    """A column, index or constraint step run only when its object is absent (``Change.unless_exists``): the
+    object is there after it either way, and it removes nothing, so it leaves the history of its table as
+    certain as it was. Not a guarded CREATE TABLE: when the table was there, its columns need not be those
+    the skipped step lists."""
+    return change.unless_exists and isinstance(change, AddColumn | CreateIndex | AddConstraint)
 
 
 def unknown_name(name: str | None) -> bool:
@@ -212,7 +221,7 @@ class HistoryIndex:
                 names = step_names(change)
                 if any(unknown_name(n) for n in names):
                     unknown_names |= 1 << pos
-                if change.conditional:
+                if change.conditional and not ensures_existence(change):
                     for name in {n.lower() for n in names if isinstance(n, str)}:
                         conditional_on[name] |= 1 << pos
         return cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),

@@ -71,7 +71,7 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
     """CREATE INDEX without CONCURRENTLY on an existing table blocks writes for the whole build."""
     if ctx.created_here(change.table):
         return
-    if change.guarded and lookback.changes_nothing(ctx, change):
+    if lookback.may_skip(change) and lookback.changes_nothing(ctx, change):
         # try: op.create_index(<a name the history has>) except Exception: -- it fails before any build (its
         # brief lock wait is missing-lock-timeout's concern); what the failure skips never runs at all
         return

@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator
 
 from migcheck.facts.postgres import not_null_check_column
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.history_index import HistoryIndex, index_killed, is_commit, step_names, unknown_name
+from migcheck.rules.history_index import (
+    HistoryIndex,
+    ensures_existence,
+    index_killed,
+    is_commit,
+    step_names,
+    unknown_name,
+)
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -297,7 +304,12 @@ def never_runs(ctx: RevisionContext, change: Change) -> bool:
     a table or a column that already exists), the error is caught, and the rest of the block is skipped.
     Such a step takes no lock and changes nothing (privacyidea 4238eac8ccab).
 
-    Only certain failures count: a step under an ``if`` may not run, an ``IF NOT EXISTS`` does not fail."""
+    Only certain failures count: a step under an ``if`` may not run, an ``IF NOT EXISTS`` does not fail.
+
+    A step whose ``if`` runs it only when its object is absent (``Change.unless_exists``) never runs either
+    where the history already made that object (already_made)."""
+    if change.unless_exists and already_made(ctx, change):
+        return True
     if not change.guarded or change.phase != "upgrade":
         return False
     for c in ctx.migration.upgrade_changes:
@@ -314,9 +326,73 @@ def changes_nothing(ctx: RevisionContext, change: Change) -> bool:
     Exception: print(...)``, privacyidea d2ae8e54b628). The failing statement still runs, so a lock it asks
     for before failing is still taken: lock rules ask never_runs, rules about what the schema becomes ask
     this."""
+    if change.unless_exists and already_made(ctx, change):
+        return True
     if not change.guarded or change.phase != "upgrade":
         return False
     return (not change.conditional and _certainly_fails(ctx, change)) or never_runs(ctx, change)
+
+
+def may_skip(change: Change) -> bool:
+    """Whether never_runs / changes_nothing can say yes at all: the cheap test callers ask first."""
+    return bool(change.guarded) or change.unless_exists
+
+
+def already_made(ctx: RevisionContext, change: Change) -> bool:
+    """Whether the object an upgrade step creates (a column, table, index or named constraint, in the default
+    schema) certainly exists before it: made by an ancestor or earlier in this revision, not dropped since,
+    and nothing in the history could have removed it unseen (_history_certain). A step guarded by ``if not
+    column_exists(...)`` (``Change.unless_exists``) then never runs on a database the history built (faraday
+    aa56852fa76d re-adds columns and constraints fa12b8322112 made). Unknown is no."""
+    if change.phase != "upgrade" or getattr(change, "schema", None) is not None:
+        return False
+    if isinstance(change, AddColumn) and change.column.name:
+        return column_creation(ctx, change, change.table, change.column.name) is not None \
+            and _history_certain(ctx, change, change.table)
+    if isinstance(change, CreateTable):
+        # the table's first column made and not dropped since, found through the history index as
+        # _certainly_fails does (a replay of the whole history per guarded CREATE TABLE would be quadratic)
+        first = next((col.name for col in change.columns if col.name), None)
+        return first is not None and column_creation(ctx, change, change.table, first) is not None \
+            and _history_certain(ctx, change, change.table)
+    if isinstance(change, CreateIndex) and change.name and change.table:
+        return _index_exists(ctx, change, change.name, change.table) and _history_certain(ctx, change, change.table)
+    if isinstance(change, AddConstraint) and change.name and change.table:
+        return _constraint_exists(ctx, change, change.name, change.table) \
+            and _history_certain(ctx, change, change.table)
+    return False
+
+
+def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
+    """A constraint of that name added earlier to the same table and not dropped since (by name, with its
+    table, or with one of its table's columns: a dropped column can take it along)."""
+    name, table = name.lower(), table.lower()
+    for c in reversed(before(ctx, change)):
+        verdict = _constraint_event(c, name, table)
+        if verdict is not None:
+            return verdict
+    index = _index(ctx)
+    if index is None:
+        return False
+    revision = ctx.migration.revision
+    made = next((e for e in index.newest_first(index.by_constraint.get(name), revision)
+                 if isinstance(e[2], AddConstraint | DropConstraint)), None)
+    killed = next(index.newest_first(index.index_killers.get(table), revision), None)
+    if made is None or (killed is not None and killed[0] > made[0]):
+        return False
+    return bool(_constraint_event(made[2], name, table))
+
+
+def _constraint_event(c: Change, name: str, table: str) -> bool | None:
+    """What ``c`` says of constraint ``name`` on ``table`` (both lower case), looking back: dropped (False),
+    added (True when on that table and certainly run), or nothing (None)."""
+    if isinstance(c, DropConstraint) and _same(c.name, name):
+        return False
+    if index_killed(c, table):
+        return False
+    if isinstance(c, AddConstraint) and _same(c.name, name):
+        return (not c.conditional or c.unless_exists) and _same(c.table, table)
+    return None
 
 
 def _certainly_fails(ctx: RevisionContext, c: Change) -> bool:
@@ -340,7 +416,10 @@ def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
     under an ``if`` (``if x: op.add_column(...)`` may never have run), none has a table known only at run
     time (``op.execute("DROP TABLE " + name)``, read as ``{…}``), and no SQL migcheck could not read names it or is unknown
     (its text only known at run time). Then "it already exists" is a fact, not a guess; otherwise a guarded
-    step may succeed and the rest of its ``try`` run. The ancestors' part is a bit test on the history index."""
+    step may succeed and the rest of its ``try`` run. The ancestors' part is a bit test on the history index.
+
+    A step run only when its object is absent leaves that object there either way and removes nothing: it
+    does not make the table uncertain (history_index.ensures_existence)."""
     table = table.lower()
     for c in before(ctx, change):
         if isinstance(c, RawSQL):
@@ -348,7 +427,8 @@ def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
                 return False
             continue
         names = step_names(c)
-        if any(unknown_name(n) for n in names) or (c.conditional and any(_same(n, table) for n in names)):
+        if any(unknown_name(n) for n in names) or (c.conditional and not ensures_existence(c)
+                                                   and any(_same(n, table) for n in names)):
             return False
     index = _index(ctx)
     return index is None or not index.ancestor_bits.get(ctx.migration.revision, 0) & index.uncertain(table)

@@ -18,7 +18,7 @@ from migcheck.extract.models.model import Application, AppView
 from migcheck.rules.autogen import APP_PROJECT_RULES
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.files import INVALID_MIGRATION_FILE, PYTHON2_MIGRATION_FILE
-from migcheck.rules.lookback import never_runs
+from migcheck.rules.lookback import may_skip, never_runs
 from migcheck.rules.registry import Hit, Rule, all_rules
 from migcheck.rules.rolling import ROLLING_RULES
 from migcheck.run import suppress
@@ -528,8 +528,8 @@ def _check_migration(
             out.append(_finding(rule, settings, hit, migration.path, migration.revision))
     for phase, changes in (("upgrade", migration.upgrade_changes), ("downgrade", migration.downgrade_changes)):
         for change in changes:
-            if change.guarded and never_runs(ctx, change):
-                continue  # a step a caught failure skips (lookback.never_runs): no lock, no effect
+            if may_skip(change) and never_runs(ctx, change):
+                continue  # a step a caught failure skips, or one its existence guard skips (lookback.never_runs)
             for rule in dispatch(phase, type(change)):
                 assert rule.check is not None
                 for hit in rule.check(ctx, change):

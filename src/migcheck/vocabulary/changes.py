@@ -26,6 +26,10 @@ class Change:
     in_transaction: bool = True
     #: False when the change sits under an ``if`` (dialect checks, feature flags).
     conditional: bool = False
+    #: The ``if`` around it runs it only when the object it creates is absent: ``if not column_exists("t", "c"):
+    #: op.add_column("t", sa.Column("c", ...))`` (extract/python/guards). Where the history already made that
+    #: object, the step never runs on a database the history built (lookback.already_made).
+    unless_exists: bool = False
     #: The SQL statement the change was parsed from, when it came from SQL text.
     sql: str | None = None
     #: The SQL text was built at run time (f-string, ``%``, ``.format``, ``+`` on non-literal values).

@@ -28,6 +28,7 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.evaluate import Scope, mutable_constants, reads_dialect_name
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
+from migcheck.extract.python.guards import absent_when, mark
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
@@ -122,8 +123,10 @@ class PythonExtractor(Ops, Data):
                 verdict = self._static_test(stmt.test, scope)
                 if verdict is None:
                     self._calls(stmt.test, scope, out, active)
-                    self._walk(stmt.body, scope.child(conditional=True), out, active)
-                    self._walk(stmt.orelse, scope.child(conditional=True), out, active)
+                    for branch, truth in ((stmt.body, True), (stmt.orelse, False)):
+                        start = len(out)
+                        self._walk(branch, scope.child(conditional=True), out, active)
+                        mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope)))
                     _forget_types(stmt, scope)
                 elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
                     return True

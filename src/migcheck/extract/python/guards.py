@@ -1,0 +1,134 @@
+"""Existence guards: an ``if`` that runs its steps only when the object they create is absent.
+
+Hand-written revisions repair schemas that drifted: ``if not column_exists("rule", "name"):
+op.add_column("rule", ...)``, ``if not inspector.has_table("t"): op.create_table("t", ...)``. Where the
+history already made that object, the step never runs on a database the history built; the rules can only
+say so when the extractor records which object the guard asks about (``Change.unless_exists``).
+
+Only certain matches count: a call whose name says it tests existence, with literal (or constant) string
+arguments naming exactly the object the guarded step creates, or ``"c" not in [c["name"] for c in
+inspector.get_columns("t")]``. Anything else leaves the step merely ``conditional``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+from migcheck.extract.python.nodes import _call_name
+from migcheck.vocabulary.changes import AddColumn, AddConstraint, Change, CreateIndex, CreateTable
+
+#: What a guard asks about: ("column", table, column), ("table", table), or ("index" | "constraint",
+#: frozenset of the names given: the object's name, and its table when two are given).
+Asked = tuple[object, ...]
+
+_KINDS = {
+    "column": {"column_exists", "has_column", "column_exist", "does_column_exist", "check_column_exists"},
+    "table": {"table_exists", "has_table", "table_exist", "does_table_exist", "check_table_exists"},
+    "index": {"index_exists", "has_index", "index_exist", "does_index_exist", "check_index_exists"},
+    "constraint": {"constraint_exists", "has_constraint", "constraint_exist", "does_constraint_exist",
+                   "check_constraint_exists"},
+}
+
+#: Inspector methods whose rows' ``name`` lists the objects of one table.
+_LISTS = {"get_columns": "column", "get_indexes": "index", "get_unique_constraints": "constraint",
+          "get_foreign_keys": "constraint", "get_check_constraints": "constraint"}
+
+Strings = Callable[[ast.expr], str | None]
+
+
+def absent_when(test: ast.expr, truth: bool, text: Strings) -> list[Asked]:
+    """The objects that must be absent for ``test`` to come out ``truth``: the body of ``if test`` runs with
+    ``truth`` True, its ``else`` with False. ``text`` resolves an expression to a string, or None."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return absent_when(test.operand, not truth, text)
+    if isinstance(test, ast.BoolOp):
+        # all of an ``and`` hold in its body; all of an ``or`` fail in its else
+        if isinstance(test.op, ast.And) == truth:
+            return [asked for value in test.values for asked in absent_when(value, truth, text)]
+        return []
+    if isinstance(test, ast.Call) and not truth:
+        asked = _existence_call(test, text)
+        return [asked] if asked else []
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In | ast.NotIn) \
+            and isinstance(test.ops[0], ast.NotIn) == truth:
+        asked = _listed(test.left, test.comparators[0], text)
+        return [asked] if asked else []
+    return []
+
+
+def _existence_call(call: ast.Call, text: Strings) -> Asked | None:
+    """``column_exists(conn, "t", "c")``, ``inspector.has_table("t")``: what it asks about, when its name says
+    it tests existence and its trailing positional arguments are the strings that name the object."""
+    name = (_call_name(call) or "").lower().lstrip("_")
+    kind = next((k for k, names in _KINDS.items() if name in names), None)
+    if kind is None or call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
+        return None  # schema="archive" and other keywords: not the default-schema object the step makes
+    values = [text(a) for a in call.args]
+    names: list[str] = []
+    for value in reversed(values):
+        if value is None:
+            break
+        names.insert(0, value)
+    if any(v is not None for v in values[:len(values) - len(names)]):
+        return None  # a string among the leading arguments: not a plain (connection, names...) call
+    if kind == "column":
+        return ("column", names[0], names[1]) if len(names) == 2 else None
+    if kind == "table":
+        return ("table", names[0]) if len(names) == 1 else None
+    return (kind, frozenset(names)) if len(names) in (1, 2) and len(set(names)) == len(names) else None
+
+
+def _listed(left: ast.expr, container: ast.expr, text: Strings) -> Asked | None:
+    """``"c" in [c["name"] for c in inspector.get_columns("t")]`` and ``"t" in inspector.get_table_names()``."""
+    name = text(left)
+    if name is None:
+        return None
+    if isinstance(container, ast.Call) and _call_name(container) == "get_table_names" \
+            and not container.args and not container.keywords:
+        return ("table", name)
+    if not isinstance(container, ast.ListComp | ast.SetComp | ast.GeneratorExp) or len(container.generators) != 1:
+        return None
+    loop = container.generators[0]
+    source = loop.iter
+    if loop.ifs or loop.is_async or not isinstance(loop.target, ast.Name) or not isinstance(source, ast.Call) \
+            or source.keywords or len(source.args) != 1 or not _names_of(container.elt, loop.target.id):
+        return None
+    kind = _LISTS.get(_call_name(source) or "")
+    table = text(source.args[0])
+    if kind is None or table is None:
+        return None
+    return ("column", table, name) if kind == "column" else (kind, frozenset((name, table)))
+
+
+def _names_of(elt: ast.expr, row: str) -> bool:
+    """``row["name"]`` or ``row.name``: the name of each row the loop reads."""
+    if isinstance(elt, ast.Subscript):
+        key = elt.slice
+        return isinstance(elt.value, ast.Name) and elt.value.id == row \
+            and isinstance(key, ast.Constant) and key.value == "name"
+    return isinstance(elt, ast.Attribute) and elt.attr == "name" and isinstance(elt.value, ast.Name) \
+        and elt.value.id == row
+
+
+def creates(change: Change, asked: Asked) -> bool:
+    """Whether ``change`` creates in the default schema exactly the object ``asked`` is about."""
+    if getattr(change, "schema", None) is not None:
+        return False
+    if isinstance(change, AddColumn):
+        return asked == ("column", change.table, change.column.name)
+    if isinstance(change, CreateTable):
+        return asked == ("table", change.table)
+    if isinstance(change, CreateIndex | AddConstraint) and change.name:
+        kind = "index" if isinstance(change, CreateIndex) else "constraint"
+        return asked in ((kind, frozenset((change.name,))), (kind, frozenset((change.name, change.table))))
+    return False
+
+
+def mark(changes: list[Change], absent: list[Asked]) -> None:
+    """Set ``unless_exists`` on the steps whose object one of the guards requires absent."""
+    if not absent:
+        return
+    for change in changes:
+        if any(creates(change, asked) for asked in absent):
+            change.unless_exists = True
