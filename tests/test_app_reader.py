@@ -624,3 +624,35 @@ def test_a_subclass_with_a_computed_name_of_its_own_is_not_read_as_single_table(
     app = read_application(root, "migrations/env.py")
     assert app is not None and app.unknown_names
     assert sorted(app.tables["parent"].columns) == ["id"]  # toy is not the parent's
+
+
+def test_base_rebound_by_declarative_base_of_itself_maps_the_classes(tmp_path: Path) -> None:
+    """held-out-10 (mindsdb): ``class Base: ...`` then ``Base = declarative_base(cls=Base)``: the classes below
+    subclass the last binding, a declarative base with the plain class as its mixin. Bound the other way round
+    (the class statement last), ``Base`` is a plain class and maps nothing."""
+    models = '''\
+        import sqlalchemy as sa
+        from sqlalchemy.orm import declarative_base
+
+
+        class Base:
+            __allow_unmapped__ = True
+
+
+        Base = declarative_base(cls=Base)
+
+
+        class Project(Base):
+            __tablename__ = "project"
+            id = sa.Column(sa.Integer, primary_key=True)
+            name = sa.Column(sa.String(64))
+    '''
+    root = _project(tmp_path / "rebound", {"migrations/env.py": ENV, "app/__init__.py": "", "app/models.py": models})
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and sorted(app.tables) == ["project"]
+    assert sorted(app.tables["project"].columns) == ["id", "name"]
+    reversed_order = models.replace("        Base = declarative_base(cls=Base)\n", "").replace(
+        "        class Base:\n", "        Base = declarative_base()\n\n\n        class Base:\n")
+    root = _project(tmp_path / "plain", {"migrations/env.py": ENV, "app/__init__.py": "", "app/models.py": reversed_order})
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and app.tables == {}
