@@ -624,3 +624,62 @@ def test_a_subclass_with_a_computed_name_of_its_own_is_not_read_as_single_table(
     app = read_application(root, "migrations/env.py")
     assert app is not None and app.unknown_names
     assert sorted(app.tables["parent"].columns) == ["id"]  # toy is not the parent's
+
+
+def test_import_of_a_package_whose_init_imports_no_model_is_not_a_model_import(tmp_path: Path) -> None:
+    """held-out-10 (open-bus-stride-db): ``import pkg`` runs pkg/__init__.py only; an __init__ of a docstring,
+    literal constants, functions and standard-library imports loads no model, even when model modules lie in
+    the package's folder. An __init__ that imports the models, or runs a call, keeps today's answer."""
+    root = _project(tmp_path, {
+        "migrations/env.py": "from app.model import Base\nimport runs.models\ntarget_metadata = Base.metadata\n",
+        "app/__init__.py": '"""The app."""\nimport os\n\n__version__ = "1.0"\n\n\ndef dsn():\n    return os.environ["DSN"]\n',
+        "app/model/__init__.py": "from app.model.base import Base\nfrom app.model.stop import Stop\n",
+        "app/model/base.py": "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n",
+        "app/model/stop.py": "import sqlalchemy as sa\nfrom app.model.base import Base\n\n\nclass Stop(Base):\n"
+                             "    __tablename__ = 'stop'\n    id = sa.Column(sa.Integer, primary_key=True)\n",
+        "gathers/__init__.py": "from gathers.models import *\n",
+        "gathers/models.py": "import sqlalchemy as sa\nfrom app.model.base import Base\n\n\nclass Trip(Base):\n"
+                             "    __tablename__ = 'trip'\n    id = sa.Column(sa.Integer, primary_key=True)\n",
+        "runs/__init__.py": "setup()\n",
+        "runs/models.py": "import sqlalchemy as sa\nfrom app.model.base import Base\n\n\nclass Ride(Base):\n"
+                          "    __tablename__ = 'ride'\n    id = sa.Column(sa.Integer, primary_key=True)\n",
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and app.judge is not None
+    kind = app.judge.import_kind
+    assert kind("app", None) == "not-model" and kind("app", "*") == "not-model"
+    assert kind("app.model", None) == "model" and kind("app", "model") == "model"
+    assert kind("gathers", None) == "model"  # its __init__ imports the models
+    assert kind("runs", None) == "model"  # a call at import time: what it loads is not known
+
+
+def test_base_rebound_by_declarative_base_of_itself_maps_the_classes(tmp_path: Path) -> None:
+    """held-out-10 (mindsdb): ``class Base: ...`` then ``Base = declarative_base(cls=Base)``: the classes below
+    subclass the last binding, a declarative base with the plain class as its mixin. Bound the other way round
+    (the class statement last), ``Base`` is a plain class and maps nothing."""
+    models = '''\
+        import sqlalchemy as sa
+        from sqlalchemy.orm import declarative_base
+
+
+        class Base:
+            __allow_unmapped__ = True
+
+
+        Base = declarative_base(cls=Base)
+
+
+        class Project(Base):
+            __tablename__ = "project"
+            id = sa.Column(sa.Integer, primary_key=True)
+            name = sa.Column(sa.String(64))
+    '''
+    root = _project(tmp_path / "rebound", {"migrations/env.py": ENV, "app/__init__.py": "", "app/models.py": models})
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and sorted(app.tables) == ["project"]
+    assert sorted(app.tables["project"].columns) == ["id", "name"]
+    reversed_order = models.replace("        Base = declarative_base(cls=Base)\n", "").replace(
+        "        class Base:\n", "        Base = declarative_base()\n\n\n        class Base:\n")
+    root = _project(tmp_path / "plain", {"migrations/env.py": ENV, "app/__init__.py": "", "app/models.py": reversed_order})
+    app = read_application(root, "migrations/env.py")
+    assert app is not None and app.tables == {}

@@ -67,6 +67,9 @@ class _Classes(_Columns):
             return None
         cls = _kw(expr, "cls")
         resolved = self._resolve(module, cls) if cls is not None else None
+        if isinstance(cls, ast.Name) and cls.id in module.shadowed:
+            # ``Base = declarative_base(cls=Base)``: the call sees the class statement the assignment rebinds
+            resolved = "class", self._class(module, module.classes[cls.id])
         if resolved is not None and resolved[0] == "class" and isinstance(resolved[1], _Class):
             return resolved[1]
         if resolved is not None and resolved[0] == "external":

@@ -12,6 +12,7 @@ is "unknown", and the rule says nothing rather than guess.
 from __future__ import annotations
 
 import ast
+import sys
 from typing import TYPE_CHECKING, Literal
 
 from migcheck.extract.models.syntax import _Class, _last, _Module
@@ -42,6 +43,8 @@ class _Judge(_Tables):
         if target is None:
             return "outside"
         if name is None or name == "*":
+            if target.is_package and _inert(target.tree):
+                return "not-model"  # ``import app`` runs app/__init__.py only: its model modules stay unloaded
             return self._module_kind(target)
         submodule = self._load(f"{module}.{name}") if target.is_package else None
         if submodule is not None:
@@ -175,3 +178,35 @@ class _Judge(_Tables):
                     and (target := self._load(mod)) is not None and self._module_kind(target, seen) == "model":
                 return "model"
         return "not-model"
+
+
+def _inert(tree: ast.Module) -> bool:
+    """A package ``__init__.py`` from which no model can come (open-bus-stride-db's empty one, which
+    script.py.mako imports into every revision): no class, no call run at import, and no import but
+    of the standard library; only docstrings, literal constants (``__version__``) and functions."""
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # a docstring
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None and _literal(stmt.value):
+            continue
+        if isinstance(stmt, ast.Import) and all(_stdlib(a.name) for a in stmt.names):
+            continue
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module and _stdlib(stmt.module):
+            continue
+        return False
+    return True
+
+
+def _literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _stdlib(module: str) -> bool:
+    top = module.split(".")[0]
+    return top == "__future__" or top in sys.stdlib_module_names

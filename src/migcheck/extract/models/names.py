@@ -82,7 +82,7 @@ class _Names:
         if seen.get(key, depth + 1) <= depth:
             return None  # asked already, no deeper: it was not found there (or the search is still in it)
         seen[key] = depth
-        if name in module.classes:
+        if name in module.classes and name not in module.shadowed:
             return "class", self._class(module, module.classes[name])
         if name in module.assigns:
             return "expr", (module, module.assigns[name])

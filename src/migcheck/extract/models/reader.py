@@ -208,15 +208,20 @@ class _Reader(_Judge):
                 self.app.unknown_names = True
             return None
         module = _Module(name, rel, path, tree, is_package, conventions="naming_convention" in text)
+        last_is_class: dict[str, bool] = {}  # the last module-level binding of each name is a class statement
         for node in _statements(tree.body):
             if isinstance(node, ast.ClassDef):
                 module.classes.setdefault(node.name, node)
+                last_is_class[node.name] = True
             elif isinstance(node, ast.Assign):
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         module.assigns[target.id] = node.value
+                        last_is_class[target.id] = False
             elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
                 module.assigns[node.target.id] = node.value
+                last_is_class[node.target.id] = False
+        module.shadowed = {n for n, is_class in last_is_class.items() if not is_class and n in module.classes}
         return module
 
     def _bind_imports(self, module: _Module, *, all_levels: bool) -> None:
