@@ -59,8 +59,8 @@ def _column_added_to_empty_table(ctx: RevisionContext, change: AddConstraint) ->
     foreign key runs the table is empty, the validation checks nothing, and NOT VALID would take the same
     locks. add-not-null-column-without-default reports the ADD COLUMN. Rows written in between (an INSERT, SQL
     or code migcheck cannot read, a COMMIT) may be there to check, and the key stays reported."""
-    if change.table is None:
-        return False
+    if change.table is None or not change.in_transaction:
+        return False  # run on its own (autocommit): rows may come in after the ADD COLUMN's commit
     table = change.table.lower()
     columns = {c.lower() for c in change.columns}
     for c in reversed(lookback.phase_before(ctx, change)):
