@@ -28,7 +28,8 @@ from migcheck.vocabulary.findings import Severity
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
 def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     """A column is dropped: its data is gone, and running code that still selects it fails."""
-    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _converted_temporary(ctx, change):
+    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _converted_temporary(ctx, change) \
+            or _table_dropped_later(ctx, change):
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = ""
@@ -49,6 +50,25 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
             f"# migcheck: ignore[drop-column] -- unused since release X"
         ),
     )
+
+
+def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:
+    """The same phase drops the whole table later (``drop_column("dataset", "analysis_id")`` then
+    ``drop_table("dataset")``, held-out-10 #35): the data loss and the broken running release are the table
+    drop's, which drop-table reports; the column drop adds no risk of its own. A table renamed or created
+    again in between is another table by then, and a drop in a later revision leaves this one reported."""
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    index = next((i for i, c in enumerate(changes) if c is change), None)
+    if index is None:
+        return False
+    table = change.table.lower()
+    for c in changes[index + 1:]:
+        if isinstance(c, DropTable) and c.table.lower() == table:
+            return True
+        if (isinstance(c, CreateTable) and c.table.lower() == table) \
+                or (isinstance(c, RenameTable) and table in {c.table.lower(), c.new_name.lower()}):
+            return False
+    return False
 
 
 def _converted_temporary(ctx: RevisionContext, change: DropColumn) -> bool:

@@ -19,19 +19,8 @@ from migcheck.vocabulary.findings import Severity
 def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn) -> Iterator[Hit]:
     """A NOT NULL column added to an existing table without a server default."""
     col = change.column
-    if not col.is_not_null or col.server_default is not None or col.identity or col.computed:
+    if ctx.created_here(change.table) or not nothing_fills_rows(ctx, change):
         return
-    if ctx.created_here(change.table):
-        return
-    if change.batch_rebuilt and col.python_default:
-        return  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
-    if col.type and col.type.upper().rstrip("()") in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
-        return
-    if ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type \
-            and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"}:
-        return  # rendered as SERIAL: PostgreSQL fills every existing row from the sequence
-    if _emptied_before(ctx, change):
-        return  # DELETE FROM t / TRUNCATE t earlier in the transaction: no row is left to violate NOT NULL
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings)
@@ -64,6 +53,24 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
             f'# or, when one constant fits every row: sa.Column(..., nullable=False, server_default="...")'
         ),
     )
+
+
+def nothing_fills_rows(ctx: RevisionContext, change: AddColumn) -> bool:
+    """Whether the column is added NOT NULL with nothing to fill the rows already there: PostgreSQL and SQLite
+    refuse the ADD COLUMN as soon as the table has a row (checked on PostgreSQL 15: 'column ... contains null
+    values'), so a revision that gets past it found the table empty."""
+    col = change.column
+    if not col.is_not_null or col.server_default is not None or col.identity or col.computed:
+        return False
+    if change.batch_rebuilt and col.python_default:
+        return False  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
+    if col.type and col.type.upper().rstrip("()") in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
+        return False
+    if ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type \
+            and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"}:
+        return False  # rendered as SERIAL: PostgreSQL fills every existing row from the sequence
+    # DELETE FROM t / TRUNCATE t earlier in the transaction: no row is left to violate NOT NULL
+    return not _emptied_before(ctx, change)
 
 
 @change_rule("create-index-not-concurrently", severity=Severity.ERROR, on=(CreateIndex,), dialects={"postgresql"})

@@ -57,6 +57,9 @@ class Change:
     #: (imports.swallows_not_implemented): where Alembic's impl cannot do the operation and raises that before
     #: sending any SQL (a constraint ALTER on SQLite), it is skipped, not failed.
     not_implemented_caught: bool = False
+    #: Under an ``if`` that runs only when a SELECT from pg_enum found no such label (extract/python/catalog.py):
+    #: the labels, as written. An ``ALTER TYPE .. ADD VALUE`` of one of them runs only while it is missing.
+    absent_enum_labels: tuple[str, ...] = ()
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about

@@ -82,6 +82,11 @@ class Scope:
     #: A helper's parameters handed a module-level ``sa.Enum(..., name="literal")`` (``replace_enum(..., old_enum)``):
     #: ``from_enum.name`` in its SQL is that literal. Kept apart from ``types``, which alter_column reads.
     enums: dict[str, ast.Call] = field(default_factory=dict)
+    #: Local names bound to a SELECT from pg_enum that asks for one label (extract/python/catalog.py), or to a
+    #: fetch of its rows: the label.
+    enum_label_rows: dict[str, str] = field(default_factory=dict)
+    #: The enum labels an enclosing ``if`` found missing in pg_enum (Change.absent_enum_labels).
+    absent_enum_labels: tuple[str, ...] = ()
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -98,6 +103,7 @@ class Scope:
             number_columns=dict(self.number_columns),
             fetched=dict(self.fetched),
             enums=dict(self.enums),
+            enum_label_rows=dict(self.enum_label_rows),
             collected=self.collected,
             **kw,
         )

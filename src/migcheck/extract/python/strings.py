@@ -55,6 +55,7 @@ class SqlStrings(Evaluator):
                                        phase=scope.phase, origin="python", in_transaction=scope.in_transaction,
                                        conditional=scope.conditional)
             for change in changes:
+                change.absent_enum_labels = scope.absent_enum_labels
                 if not exact:
                     change.line = call.lineno
                 statement = change.sql or ""  # before the stand-ins are shown as written

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.columns import enum_type_call
 from migcheck.extract.python.data import (
     SESSION_WRITES,
@@ -123,9 +124,13 @@ class PythonExtractor(Ops, Data):
                 verdict = self._static_test(stmt.test, scope)
                 if verdict is None:
                     self._calls(stmt.test, scope, out, active)
-                    for branch, truth in ((stmt.body, True), (stmt.orelse, False)):
+                    body, orelse = scope.child(conditional=True), scope.child(conditional=True)
+                    if missing := label_missing_branch(stmt.test, scope.enum_label_rows):
+                        chosen = body if missing[1] else orelse
+                        chosen.absent_enum_labels = (*chosen.absent_enum_labels, missing[0])
+                    for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
-                        self._walk(branch, scope.child(conditional=True), out, active)
+                        self._walk(branch, branch_scope, out, active)
                         mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope)))
                     _forget_types(stmt, scope)
                 elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
@@ -169,6 +174,8 @@ class PythonExtractor(Ops, Data):
                             self._forget_name(name, scope)  # u, _ = row: u no longer holds what it held
                         continue
                     self._bind_name(target.id, value, scope)
+                    if label := label_checked(value, scope.enum_label_rows):
+                        scope.enum_label_rows[target.id] = label
                     if isinstance(value, ast.List) and not value.elts and scope.function is not None \
                             and target.id in self._append_only(scope.function):
                         scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
@@ -357,6 +364,7 @@ class PythonExtractor(Ops, Data):
         scope.number_columns.pop(name, None)
         scope.fetched.pop(name, None)
         scope.enums.pop(name, None)
+        scope.enum_label_rows.pop(name, None)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
         """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
