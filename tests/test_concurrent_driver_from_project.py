@@ -163,3 +163,28 @@ def test_the_bad_twin_a_few_requirement_files_are_all_read(tmp_path: Path) -> No
     code, found = _lint(project)
     assert (code, set(found)) == (1, {16, 21})
     assert "requirements/r39.txt names psycopg" in found[16][2]
+
+
+def test_a_hostile_sqlalchemy_pin_does_not_hang_the_lint(tmp_path: Path) -> None:
+    """``sqlalchemy x<200,000 spaces>x`` beside psycopg2: the pin's specifier was searched quadratically (40,000
+    spaces took 28 s, this file about ten minutes); now the lint answers at once, the driver still psycopg2."""
+    import os
+    import subprocess
+    import sys
+
+    hostile = "sqlalchemy x" + " " * 200_000 + "x\n"
+    project = _project(tmp_path / "app", {"requirements.txt": "psycopg2==2.9.10\n" + hostile})
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    run = subprocess.run([sys.executable, "-m", "migcheck", "lint", str(project), "--format", "json", "--no-config",
+                          "--dialect", "postgresql", "--select", "concurrent-index-in-transaction"],
+                         capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert '"findings":[]' in run.stdout.replace(" ", "")
+
+
+def test_the_bad_twin_a_pin_to_sqlalchemy_2_1_still_counts(tmp_path: Path) -> None:
+    """The twin: ``sqlalchemy >=  2.1`` (spaces after the operator) still makes psycopg2 unknown."""
+    project = _project(tmp_path / "app", {"requirements.txt": "psycopg2==2.9.10\nsqlalchemy >=   2.1\n"})
+    code, found = _lint(project)
+    assert (code, set(found)) == (1, {16, 21})
+    assert "SQLAlchemy is pinned to 2.1 or later" in found[16][2]
