@@ -136,3 +136,55 @@ def test_the_driver_from_requirements(tmp_path: Path, requirements: str, runs_as
                        "engine = async_engine_from_config({})\n", encoding="utf-8")
     info = read_env(env, tmp_path / "app")
     assert (info.runs_async, info.pg_driver) == (runs_async, driver)
+
+
+def test_a_requirements_folder_of_thousands_of_names_is_not_checked_whole(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """100,000 requirement files took 4 s more (each name resolved and stat'd): the first few are read, the
+    rest never looked at; the driver is still read from the first files, and the finding is the same."""
+    from migcheck.extract.models.files import WorkingTree
+
+    project = _project(tmp_path / "app", {"requirements/a.txt": "psycopg[binary]==3.2.3\n"})
+    for index in range(3000):
+        (project / "requirements" / f"r{index:05}.txt").symlink_to("/etc/hostname")
+    checked: list[str] = []
+    real = WorkingTree.is_file
+    monkeypatch.setattr(WorkingTree, "is_file", lambda self, rel: checked.append(rel) or real(self, rel))
+    code, found = _lint(project)
+    assert (code, set(found)) == (1, {16, 21})
+    assert "requirements/a.txt names psycopg" in found[16][2]
+    assert len(set(checked)) < 1100
+
+
+def test_the_bad_twin_a_few_requirement_files_are_all_read(tmp_path: Path) -> None:
+    """The twin: below the bound every file still counts (the last of 40 names psycopg 3)."""
+    files = {f"requirements/r{index:02}.txt": "sqlalchemy==2.0.25\n" for index in range(40)}
+    project = _project(tmp_path / "app", {**files, "requirements/r39.txt": "psycopg==3.2.3\n"})
+    code, found = _lint(project)
+    assert (code, set(found)) == (1, {16, 21})
+    assert "requirements/r39.txt names psycopg" in found[16][2]
+
+
+def test_a_hostile_sqlalchemy_pin_does_not_hang_the_lint(tmp_path: Path) -> None:
+    """``sqlalchemy x<200,000 spaces>x`` beside psycopg2: the pin's specifier was searched quadratically (40,000
+    spaces took 28 s, this file about ten minutes); now the lint answers at once, the driver still psycopg2."""
+    import os
+    import subprocess
+    import sys
+
+    hostile = "sqlalchemy x" + " " * 200_000 + "x\n"
+    project = _project(tmp_path / "app", {"requirements.txt": "psycopg2==2.9.10\n" + hostile})
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    run = subprocess.run([sys.executable, "-m", "migcheck", "lint", str(project), "--format", "json", "--no-config",
+                          "--dialect", "postgresql", "--select", "concurrent-index-in-transaction"],
+                         capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert (run.returncode, run.stderr) == (0, "")
+    assert '"findings":[]' in run.stdout.replace(" ", "")
+
+
+def test_the_bad_twin_a_pin_to_sqlalchemy_2_1_still_counts(tmp_path: Path) -> None:
+    """The twin: ``sqlalchemy >=  2.1`` (spaces after the operator) still makes psycopg2 unknown."""
+    project = _project(tmp_path / "app", {"requirements.txt": "psycopg2==2.9.10\nsqlalchemy >=   2.1\n"})
+    code, found = _lint(project)
+    assert (code, set(found)) == (1, {16, 21})
+    assert "SQLAlchemy is pinned to 2.1 or later" in found[16][2]

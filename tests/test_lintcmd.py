@@ -39,6 +39,10 @@ def _run(module: str, args: list[str], cache: Path) -> subprocess.CompletedProce
     [str(VERSIONS), "-f", "concise", "--output-format", "json:/dev/null"],
     [str(ONE), "--format", "bogus"],  # refused after the arguments are read: one error line, exit 2
     [str(ROOT / "no-such-dir")],
+    [str(ONE), "--format", "github:/dev/stdout", "--format", "json:/dev/null"],
+    [str(ONE), "--format", "json", "--format", "json"],  # two reports to stdout: refused the same way
+    [str(ONE), "-q", "--quiet", "--format", "text", "--pretty"],
+    [str(ONE), "--format", "json:" + str(VERSIONS)],  # a report path that is a folder
 ])
 def test_a_simple_command_line_runs_without_typer_and_says_the_same(args: list[str], _private_cache: Path) -> None:
     typer_run = _run("cli", ["lint", *args], _private_cache)
@@ -55,6 +59,8 @@ def test_a_simple_command_line_runs_without_typer_and_says_the_same(args: list[s
     [str(ONE), "--format"],  # click says the value is missing
     ["--help"],
     [str(ONE), "--quiet=1"],
+    [str(ONE), "--", "-x.py"],
+    [str(ONE), "--format", "--pretty"],
 ])
 def test_any_other_command_line_is_typers(args: list[str], _private_cache: Path) -> None:
     """The twin: these go to typer through the entry point, with typer's own answer."""
@@ -122,3 +128,22 @@ def test_never_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(lintcmd, "os", types.SimpleNamespace(name="nt"))
     assert lintcmd.simple_args(["a.py"]) is None
+
+
+def test_hostile_paths_say_the_same_through_both_doors(tmp_path: Path, _private_cache: Path) -> None:
+    """A path that is not UTF-8, a FIFO and a symlink out of the tree: the simple reading takes each, and the
+    answer (stdout, stderr, exit code) is typer's, byte for byte."""
+    project = tmp_path / "project"
+    project.mkdir()
+    os.mkfifo(project / "0001_fifo.py")
+    (project / "0002_out.py").symlink_to(ONE)
+    env = {**os.environ, "MIGCHECK_CACHE_DIR": str(_private_cache)}
+    for path in (os.fsencode(project) + b"/\xff\xfe.py", os.fsencode(project / "0001_fifo.py"),
+                 os.fsencode(project / "0002_out.py"), os.fsencode(project)):
+        runs = [subprocess.run([sys.executable, "-c", RUN.format(module=module), "lint", path], capture_output=True,
+                               env=env, cwd=ROOT, check=False, timeout=60) for module in ("cli", "launch")]
+        typer_run, simple = runs
+        assert b"TYPER True" in typer_run.stderr and b"TYPER False" in simple.stderr
+        assert b"Traceback" not in typer_run.stderr
+        assert (simple.returncode, simple.stdout, simple.stderr.replace(b"TYPER False", b"")) == (
+            typer_run.returncode, typer_run.stdout, typer_run.stderr.replace(b"TYPER True", b""))
