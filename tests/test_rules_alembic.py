@@ -387,3 +387,26 @@ def test_a_suppressed_template_import_stays_the_revision_s_own(tmp_path: Path) -
         ("orm-model-import-in-migration", "0001_t1.py", 7, True),
         ("orm-model-import-in-migration", "0004_backfill.py", 7, False)]
     assert "2 revisions carry it" in str(found[0]["message"])
+
+
+def test_a_pull_request_that_leaves_the_template_alone_reports_its_revision(tmp_path: Path) -> None:
+    """With --base, a finding on script.py.mako (outside the versions folder the pull request's diff covers)
+    would be dropped: the new revision that carries the template's import keeps its own finding."""
+    from gitrepo import git, make_repo
+
+    project = make_repo(tmp_path / "repo", copy=TEMPLATE_CASE)
+    git(project, "checkout", "-q", "-b", "feature")
+    versions = project / "migrations" / "versions"
+    text = (versions / "0003_t3.py").read_text()
+    (versions / "0005_t5.py").write_text(text.replace('"0003"', '"0005"').replace('"0002"', '"0004"')
+                                         .replace("t3", "t5"))
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "t5")
+
+    def pull_request() -> list[tuple[str, object]]:
+        run = run_cli("lint", project, "--base", "main", "--format", "json", "--no-config",
+                      "--select", "orm-model-import-in-migration", "--fail-on", "warning")
+        assert run.exit_code == 1, run.stderr
+        return [(Path(str(f["path"])).name, f["line"]) for f in findings_of(run, "orm-model-import-in-migration")]
+
+    assert pull_request() == [("0005_t5.py", 7)]
