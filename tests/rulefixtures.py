@@ -46,10 +46,12 @@ def all_cases() -> list[tuple[str, Path]]:
 
 
 def case_files(case: Path) -> list[Path]:
-    """The files of a case whose markers count: the case itself, or every .py/.sql file under it."""
+    """The files of a case whose markers count: the case itself, or every .py/.sql file under it (and
+    ``script.py.mako``, the revision template, which a finding may name)."""
     if case.is_file():
         return [case]
-    return sorted(p for p in case.rglob("*") if p.suffix in {".py", ".sql"} and p.is_file())
+    return sorted(p for p in case.rglob("*") if (p.suffix in {".py", ".sql"} or p.name == "script.py.mako")
+                  and p.is_file())
 
 
 def expected(rule_id: str, case: Path) -> tuple[set[tuple[Path, int]], list[str]]:

@@ -314,3 +314,99 @@ def downgrade():
     assert [("kind" in f["message"], f["line"]) for f in pg] == [(True, 10)]
     assert "create_table fails with 'type ... already exists'" in pg[0]["message"]
     assert rules_at(lint(path, "--dialect", "mysql"), "downgrade-not-inverse") == []
+
+
+TEMPLATE_CASE = FIXTURES_DIR / "orm-model-import-in-migration" / "bad_template_import"
+
+
+def _model_imports(path: Path) -> tuple[int, list[dict[str, object]]]:
+    run = run_cli("lint", path, "--format", "json", "--no-config", "--select", "orm-model-import-in-migration",
+                  "--fail-on", "warning")
+    return run.exit_code, findings_of(run, "orm-model-import-in-migration")
+
+
+def test_a_model_import_the_template_writes_is_one_finding_on_the_template() -> None:
+    """Issue #16: script.py.mako writes `import app.models  # noqa` into every revision; the three that never
+    use it are one finding on the template's line, not three on the revisions; 0004 uses it and keeps its own."""
+    code, found = _model_imports(TEMPLATE_CASE)
+    assert code == 1
+    assert [(Path(str(f["path"])).name, f["line"]) for f in found] == [
+        ("script.py.mako", 10), ("0004_backfill.py", 7)]
+    template = found[0]
+    assert template["revision"] is None
+    message = str(template["message"])
+    assert message.startswith("the template writes this model import (module app.models) into every new revision")
+    assert "3 revisions carry it without using it (0001_t1.py, 0002_t2.py, 0003_t3.py)" in message
+    assert "remove the line from the template" in message
+    assert "script.py.mako" in str(template["fix"])
+
+
+def test_without_a_template_each_revision_keeps_its_model_import_finding(tmp_path: Path) -> None:
+    """The same revisions with no script.py.mako beside env.py: a finding per revision, as before."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(TEMPLATE_CASE, project)
+    (project / "migrations" / "script.py.mako").unlink()
+    code, found = _model_imports(project)
+    assert code == 1
+    assert [(Path(str(f["path"])).name, f["line"]) for f in found] == [
+        ("0001_t1.py", 7), ("0002_t2.py", 7), ("0003_t3.py", 7), ("0004_backfill.py", 7)]
+    assert all(str(f["message"]).startswith("the revision imports the application's models") for f in found)
+
+
+def test_an_import_spelled_otherwise_than_the_template_is_the_revision_s_own(tmp_path: Path) -> None:
+    """`import app.models as m` is not the template's line: the revision wrote it, so it is reported there."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(TEMPLATE_CASE, project)
+    first = project / "migrations" / "versions" / "0001_t1.py"
+    first.write_text(first.read_text().replace("import app.models  # noqa", "import app.models as m  # noqa"))
+    _, found = _model_imports(project)
+    assert [(Path(str(f["path"])).name, f["line"]) for f in found] == [
+        ("script.py.mako", 10), ("0001_t1.py", 7), ("0004_backfill.py", 7)]
+    assert "2 revisions carry it" in str(found[0]["message"])
+
+
+def test_a_suppressed_template_import_stays_the_revision_s_own(tmp_path: Path) -> None:
+    """A revision that suppressed the template's import keeps its (suppressed) finding: moving it to the template
+    would leave the suppression unused, a new `unused-suppression` finding."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(TEMPLATE_CASE, project)
+    first = project / "migrations" / "versions" / "0001_t1.py"
+    first.write_text(first.read_text().replace(
+        "import app.models  # noqa", "import app.models  # noqa  # migcheck: ignore[orm-model-import-in-migration] -- old"))
+    run = run_cli("lint", project, "--format", "json", "--no-config", "--fail-on", "warning",
+                  "--select", "orm-model-import-in-migration,unused-suppression")
+    found = run.json()["findings"]
+    assert [(f["rule"], Path(str(f["path"])).name, f["line"], f["suppressed"]) for f in found] == [
+        ("orm-model-import-in-migration", "script.py.mako", 10, False),
+        ("orm-model-import-in-migration", "0001_t1.py", 7, True),
+        ("orm-model-import-in-migration", "0004_backfill.py", 7, False)]
+    assert "2 revisions carry it" in str(found[0]["message"])
+
+
+def test_a_pull_request_that_leaves_the_template_alone_reports_its_revision(tmp_path: Path) -> None:
+    """With --base, a finding on script.py.mako (outside the versions folder the pull request's diff covers)
+    would be dropped: the new revision that carries the template's import keeps its own finding."""
+    from gitrepo import git, make_repo
+
+    project = make_repo(tmp_path / "repo", copy=TEMPLATE_CASE)
+    git(project, "checkout", "-q", "-b", "feature")
+    versions = project / "migrations" / "versions"
+    text = (versions / "0003_t3.py").read_text()
+    (versions / "0005_t5.py").write_text(text.replace('"0003"', '"0005"').replace('"0002"', '"0004"')
+                                         .replace("t3", "t5"))
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "t5")
+
+    def pull_request() -> list[tuple[str, object]]:
+        run = run_cli("lint", project, "--base", "main", "--format", "json", "--no-config",
+                      "--select", "orm-model-import-in-migration", "--fail-on", "warning")
+        assert run.exit_code == 1, run.stderr
+        return [(Path(str(f["path"])).name, f["line"]) for f in findings_of(run, "orm-model-import-in-migration")]
+
+    assert pull_request() == [("0005_t5.py", 7)]

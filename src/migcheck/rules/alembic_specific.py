@@ -335,31 +335,78 @@ def project_import(imp: ImportInfo, judge: ImportJudge) -> str | None:
     return f"{', '.join(models)} from {imp.module}" if models else None
 
 
-@revision_rule("orm-model-import-in-migration", severity=Severity.WARNING)
-def orm_model_import_in_migration(ctx: RevisionContext) -> Iterator[Hit]:
+_IMPORT_FIX = (
+    "describe only what the revision needs, frozen in the revision itself:\n"
+    'users = sa.table("users", sa.column("id", sa.Integer), sa.column("email", sa.String))\n'
+    'op.execute(users.update().where(users.c.email.is_(None)).values(email=""))'
+)
+
+
+@project_rule("orm-model-import-in-migration", severity=Severity.WARNING)
+def orm_model_import_in_migration(project: ProjectContext) -> Iterator[Hit]:
     """A revision imports the application's ORM models (or its declarative Base / db object).
 
     With the application read (env.py's models), each import is judged by what it names in the
-    project's source; without it, only the module's name is there to go by (``model_import``)."""
-    head = ctx.app.head if ctx.app is not None else None
+    project's source; without it, only the module's name is there to go by (``model_import``).
+    An import ``script.py.mako`` writes into every revision, and that the revision never uses, is
+    reported once, on the template line: one line to fix, not one finding per revision."""
+    head = project.app.head if project.app is not None else None
     judge = head.judge if head is not None else None
-    for imp in ctx.migration.imports:
-        what = model_import(imp) if judge is None else project_import(imp, judge)
-        if what is None:
-            continue
-        yield Hit(
-            f"the revision imports the application's models ({what}): it runs against the models as they are "
-            f"on the day it runs, not as they were when it was written; once a column is added to a model, "
-            f"queries here select a column that does not exist yet at this revision, and once the module "
-            f"moves, "
-            f"every fresh `alembic upgrade` fails with ImportError",
-            line=imp.line,
-            fix=(
-                "describe only what the revision needs, frozen in the revision itself:\n"
-                'users = sa.table("users", sa.column("id", sa.Integer), sa.column("email", sa.String))\n'
-                'op.execute(users.update().where(users.c.email.is_(None)).values(email=""))'
-            ),
-        )
+    template = project.env.template_imports if project.template_reported else {}
+    carried: dict[int, tuple[str, list[Migration]]] = {}
+    for migration in project.linted:
+        for imp in migration.imports:
+            what = model_import(imp) if judge is None else project_import(imp, judge)
+            if what is None:
+                continue
+            line = _template_line(template, migration, imp)
+            if line is not None:
+                carried.setdefault(line, (what, []))[1].append(migration)
+                continue
+            yield Hit(
+                f"the revision imports the application's models ({what}): it runs against the models as they "
+                f"are on the day it runs, not as they were when it was written; once a column is added to a "
+                f"model, queries here select a column that does not exist yet at this revision, and once the "
+                f"module moves, every fresh `alembic upgrade` fails with ImportError",
+                line=imp.line, path=migration.path, revision=migration.revision, fix=_IMPORT_FIX,
+            )
+    for line, (what, revisions) in sorted(carried.items()):
+        yield _template_hit(project, line, what, revisions)
+
+
+def _template_line(template: dict[tuple[str, tuple[str, ...], int, tuple[str, ...]], tuple[int, str]],
+                   migration: Migration, imp: ImportInfo) -> int | None:
+    """The template line ``imp`` copies: the same statement, written the same way on the revision's line
+    (its comment aside: an older template wrote it without ``# noqa``), and nothing else in the revision
+    names what it imports. A revision that spelled it otherwise, or gave it a ``migcheck:`` suppression,
+    wrote that line itself and keeps its own finding."""
+    found = template.get((imp.module, imp.names, imp.level, imp.bound)) if imp.unused else None
+    lines = migration.source_lines
+    if found is None or not 0 < imp.line <= len(lines):
+        return None
+    line, text = found
+    written = lines[imp.line - 1]
+    above = lines[imp.line - 2] if imp.line > 1 else ""
+    if "migcheck:" in written or above.lstrip().startswith("# migcheck:"):
+        return None
+    return line if written.split("#")[0].strip() == text.split("#")[0].strip() else None
+
+
+def _template_hit(project: ProjectContext, line: int, what: str, revisions: list[Migration]) -> Hit:
+    """One finding on the template's import line, naming a few of the revisions that carry it."""
+    assert project.env.template is not None
+    names = ", ".join(m.path.name for m in revisions[:3])
+    more = f" and {len(revisions) - 3} more" if len(revisions) > 3 else ""
+    count = f"{len(revisions)} revision{'s' if len(revisions) != 1 else ''}"
+    return Hit(
+        f"the template writes this model import ({what}) into every new revision: {count} carry it without "
+        f"using it ({names}{more}); each one still imports the application's models when it runs, so once "
+        f"the module moves, every fresh `alembic upgrade` fails with ImportError; remove the line from the "
+        f"template (and from the revisions that carry it)",
+        line=line, path=project.env.template,
+        fix="delete this import from script.py.mako; a revision that needs a table describes it itself:\n"
+            'users = sa.table("users", sa.column("id", sa.Integer))',
+    )
 
 
 # -- empty-migration ------------------------------------------------------------------------------

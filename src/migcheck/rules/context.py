@@ -73,6 +73,9 @@ class ProjectContext:
     in_scope: list[Migration] | None = None
     #: Whether a finding on env.py concerns this run (a pull request that leaves env.py alone: no).
     env_reported: bool = True
+    #: Whether a finding on env.py's ``script.py.mako`` concerns this run (False: none, or a pull request
+    #: that leaves it alone).
+    template_reported: bool = False
     #: Work that several project rules share, computed by the first that needs it (the drift between
     #: the models and the history feeds two rules).
     shared: dict[str, Any] = field(default_factory=dict)

@@ -382,7 +382,8 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
     # A Python 2 revision (python2-migration-file) is read for the history, never checked itself.
     linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m) and m.python2 is None]
     project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app, in_scope=linted,
-                             env_reported=env.path is not None and scope.reports(env.path))
+                             env_reported=env.path is not None and scope.reports(env.path),
+                             template_reported=env.template is not None and scope.reports(env.template))
     for rule in rules["project"]:
         assert rule.check is not None
         for hit in rule.check(project):

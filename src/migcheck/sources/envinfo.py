@@ -22,6 +22,7 @@ from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.sources.pgdriver import PG_DRIVER as _PG_DRIVER
 from migcheck.sources.pgdriver import project_driver
 from migcheck.vocabulary.lazyregex import lazy_regex
+from migcheck.vocabulary.revision import bound_name
 
 _LOCK_TIMEOUT = lazy_regex(r"\block_timeout\b", re.I)
 _LOCK_WAIT_TIMEOUT = lazy_regex(r"\block_wait_timeout\b", re.I)  # MySQL / MariaDB
@@ -53,6 +54,12 @@ class EnvInfo:
     pg_driver_source: str | None = None
     #: env.py runs its revisions through an async engine (async_engine_from_config, create_async_engine, run_sync).
     runs_async: bool = False
+    #: ``script.py.mako`` beside env.py, when there is one: the template of every new revision.
+    template: Path | None = None
+    #: The template's plain import lines: (module, names, level, bound names) -> (line number, the line
+    #: stripped); Mako lines are skipped.
+    template_imports: dict[tuple[str, tuple[str, ...], int, tuple[str, ...]], tuple[int, str]] = field(
+        default_factory=dict)
     #: env.py's tree and the keywords of its deciding ``configure()``: kept for :attr:`compare`.
     _compare_source: tuple[ast.Module, list[ast.keyword]] | None = field(default=None, repr=False, compare=False)
 
@@ -81,11 +88,45 @@ def read_env(path: Path | None, project: Path | None = None) -> EnvInfo:
     try:
         info = _read_env(path, ast.parse(read_regular(path).decode("utf-8")))
     except (UnreadableFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return EnvInfo(path=path)
+        info = EnvInfo(path=path)
+        _read_template(info)
+        return info
+    _read_template(info)
     if info.pg_driver is None:  # env.py names none: what the project installs says
         guess = project_driver(path, project, info.runs_async)
         info.pg_driver, info.pg_driver_source = guess.driver, guess.source
     return info
+
+
+def _read_template(info: EnvInfo) -> None:
+    """The import lines of ``script.py.mako`` beside env.py (Alembic's ``script_location``), read as text
+    through the guarded reader and never rendered: each line that parses alone as an import statement."""
+    assert info.path is not None
+    template = info.path.parent / "script.py.mako"
+    try:
+        if not template.is_file():
+            return
+        text = read_regular(template).decode("utf-8")
+    except (OSError, UnreadableFile, UnicodeDecodeError):
+        return
+    info.template = template
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped.startswith(("import ", "from ")) or "${" in stripped:
+            continue
+        try:
+            tree = ast.parse(stripped)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    key = (alias.name, (), 0, (bound_name(alias, True),))
+                    info.template_imports.setdefault(key, (number, stripped))
+            elif isinstance(node, ast.ImportFrom):
+                names = tuple(alias.name for alias in node.names)
+                bound = tuple(bound_name(alias, False) for alias in node.names)
+                info.template_imports.setdefault((node.module or "", names, node.level, bound), (number, stripped))
 
 
 #: Calls that make env.py run its revisions on an async engine (then only an async driver serves it).

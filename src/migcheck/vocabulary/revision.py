@@ -61,6 +61,11 @@ class ImportInfo:
     level: int = 0
     #: Every use of what the import binds is a column type (``sa.Column("id", GUID())``, ``type_=``).
     type_only: bool = False
+    #: Nothing else in the module names what the import binds (the ``import app.models`` that a
+    #: ``script.py.mako`` writes into every revision): only set for application imports.
+    unused: bool = False
+    #: The names the statement binds (``import a.b`` binds ``a``, ``import a.b as c`` binds ``c``).
+    bound: tuple[str, ...] = ()
 
 
 def iter_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -94,11 +99,19 @@ def read_imports(tree: ast.Module) -> list[ImportInfo]:
     for node in iter_statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.append(ImportInfo(alias.name, (), node.lineno))
+                found.append(ImportInfo(alias.name, (), node.lineno, bound=(bound_name(alias, True),)))
         elif isinstance(node, ast.ImportFrom):
             names = tuple(alias.name for alias in node.names)
-            found.append(ImportInfo(node.module or "", names, node.lineno, node.level))
+            bound = tuple(bound_name(alias, False) for alias in node.names)
+            found.append(ImportInfo(node.module or "", names, node.lineno, node.level, bound=bound))
     return _mark_type_only(tree, sorted(found, key=lambda i: i.line))
+
+
+def bound_name(alias: ast.alias, plain_import: bool) -> str:
+    """The name an import alias binds in the module."""
+    if alias.asname:
+        return alias.asname
+    return alias.name.split(".")[0] if plain_import else alias.name
 
 
 #: Imports that never need the usage walk below: the standard library and the SQLAlchemy family.
@@ -134,10 +147,11 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
     for node in parents:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             uses.setdefault(node.id, []).append(_in_type_position(node, parents))
-    return [
-        imp if plain(imp) else replace(imp, type_only=_only_types(uses, local_names.get((imp.line, imp.module), [])))
-        for imp in imports
-    ]
+    def marked(imp: ImportInfo) -> ImportInfo:
+        names = local_names.get((imp.line, imp.module), [])
+        return replace(imp, type_only=_only_types(uses, names), unused=not any(uses.get(n) for n in names))
+
+    return [imp if plain(imp) else marked(imp) for imp in imports]
 
 
 _COLUMN_CALLS = {"Column", "column", "mapped_column"}
