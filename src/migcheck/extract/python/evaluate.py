@@ -194,6 +194,9 @@ class Evaluator:
             if not (isinstance(left, str) and isinstance(right, str)):
                 return None
             return (left == right) is isinstance(node.ops[0], ast.Eq)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
+            # old_prefix.replace("_", "\\_") of a known string: the string it certainly gives
+            return self._format_value(node, scope)
         text = self._sql_text(node, scope)
         if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
@@ -319,9 +322,19 @@ class Evaluator:
             if _root_name(node) in self.stdlib_dates:
                 return _STDLIB_CONSTANTS.get(ast.unparse(node))  # datetime.datetime.min
             return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+            # len(old_prefix) + 1: arithmetic on numbers the code states
+            left, right = self._format_value(node.left, scope, depth + 1), self._format_value(node.right, scope, depth + 1)
+            if left is None or right is None or not (left.isdigit() and right.isdigit()):
+                return None
+            a, b = int(left), int(right)
+            return str(a + b if isinstance(node.op, ast.Add) else a - b if isinstance(node.op, ast.Sub) else a * b)
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         func = node.func
+        if isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1 and func.id not in self.functions:
+            sized = self._literal(node.args[0], scope)  # len(old_prefix) of a known string
+            return str(len(sized)) if isinstance(sized, str | tuple) and not isinstance(sized, bool) else None
         if isinstance(func, ast.Name) and func.id in {"str", "repr", "int"} and len(node.args) == 1:
             inner = self._format_value(node.args[0], scope, depth + 1)
             if inner is None or (func.id == "int" and _NUMBER.fullmatch(inner) is None):
