@@ -87,6 +87,9 @@ class Scope:
     enum_label_rows: dict[str, str] = field(default_factory=dict)
     #: The enum labels an enclosing ``if`` found missing in pg_enum (Change.absent_enum_labels).
     absent_enum_labels: tuple[str, ...] = ()
+    #: Local names bound once to a dict literal the function never changes nor hands out (``old = {"k": ("t",
+    #: ["a"])}``): a loop over ``old.items()`` is unrolled like one over a module-level dict.
+    literal_dicts: dict[str, ast.Dict] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -104,6 +107,7 @@ class Scope:
             fetched=dict(self.fetched),
             enums=dict(self.enums),
             enum_label_rows=dict(self.enum_label_rows),
+            literal_dicts=dict(self.literal_dicts),
             collected=self.collected,
             **kw,
         )
@@ -257,7 +261,11 @@ class Evaluator:
             # for old, new in MAPPING.items(): a module-level dict of constants (_module_sequences)
             owner = iterable.func.value.id
             view = self.sequences.get(f"{owner}.{iterable.func.attr}()")
-            if view is None or owner in scope.env:
+            if owner in scope.literal_dicts:
+                view = dict_views(owner, scope.literal_dicts[owner]).get(f"{owner}.{iterable.func.attr}()")
+            elif owner in scope.env:
+                return []
+            if view is None:
                 return []
             iterable = view
         if isinstance(iterable, ast.Name):
@@ -271,28 +279,33 @@ class Evaluator:
             iterable = self.sequences[iterable.id]
         if not isinstance(iterable, ast.List | ast.Tuple) or not iterable.elts or len(iterable.elts) > 200:
             return []
-        names = [target] if isinstance(target, ast.Name) else list(target.elts) \
-            if isinstance(target, ast.Tuple) else []
-        if not names or not all(isinstance(n, ast.Name) for n in names):
-            return []
         rows: list[dict[str, object]] = []
         for element in iterable.elts:
-            items = [element] if isinstance(target, ast.Name) else \
-                list(element.elts) if isinstance(element, ast.Tuple | ast.List) else []
-            if len(items) != len(names):
-                return []
             row: dict[str, object] = {}
-            for name, item in zip(names, items, strict=True):
-                value = self._literal(item, scope)
-                if not isinstance(value, str) and isinstance(item, ast.Constant) \
-                        and isinstance(item.value, int | float) and not isinstance(item.value, bool):
-                    value = item.value
-                if not isinstance(value, str | int | float) or isinstance(value, bool):
-                    return []
-                assert isinstance(name, ast.Name)
-                row[name.id] = value
+            if not self._bind_row(target, element, scope, row):
+                return []
             rows.append(row)
         return rows
+
+    def _bind_row(self, target: ast.expr, item: ast.expr, scope: Scope, row: dict[str, object]) -> bool:
+        """Bind ``target`` (a name, or a tuple of them, nested: ``name, (table, columns)``) to the literal
+        ``item`` in ``row``: a str, a number, or (under a name) a list or tuple of str. False if not all literal."""
+        if isinstance(target, ast.Tuple):
+            if not isinstance(item, ast.Tuple | ast.List) or len(item.elts) != len(target.elts):
+                return False
+            return all(self._bind_row(t, e, scope, row) for t, e in zip(target.elts, item.elts, strict=True))
+        if not isinstance(target, ast.Name):
+            return False
+        value = self._literal(item, scope)
+        if not isinstance(value, str | tuple) and isinstance(item, ast.Constant) \
+                and isinstance(item.value, int | float) and not isinstance(item.value, bool):
+            value = item.value
+        if isinstance(value, tuple) and not isinstance(item, ast.List | ast.Tuple):
+            return False  # a name bound to a tuple elsewhere: only a list written out in the row counts
+        if not isinstance(value, str | int | float | tuple) or isinstance(value, bool):
+            return False
+        row[target.id] = value
+        return True
 
     def _format_value(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
         """The text a value formatted into a string certainly has, when it comes from constants only:
@@ -481,10 +494,15 @@ _READERS = frozenset({"len", "sorted", "list", "tuple", "set", "frozenset", "enu
 
 @functools.lru_cache(maxsize=1)
 def _changeable(tree: ast.Module) -> frozenset[str]:
-    """Module names whose value may change: stored more than once, changed in place (``.append``,
-    ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function, returned,
-    yielded): code elsewhere may then change the object through another name. Cached for the tree being
-    read: both the module constants and the module sequences ask (two walks and a parent map each)."""
+    """changeable_names of the module, cached for the tree being read: both the module constants and the
+    module sequences ask (two walks and a parent map each)."""
+    return changeable_names(tree)
+
+
+def changeable_names(tree: ast.AST) -> frozenset[str]:
+    """Names (of a module or a function) whose value may change: stored more than once, changed in place
+    (``.append``, ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function,
+    returned, yielded): code elsewhere may then change the object through another name."""
     stores: dict[str, int] = {}
     changed: set[str] = set()
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -543,15 +561,22 @@ def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
             continue
         if isinstance(value, ast.List | ast.Tuple):
             found[name] = value
-        elif isinstance(value, ast.Dict) and value.keys and all(k is not None for k in value.keys):
-            # for old, new in MAPPING.items(): the pairs as a list written out; .keys(), .values(), the dict
-            keys = [k for k in value.keys if k is not None]
-            found[f"{name}.items()"] = ast.List(
-                elts=[ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, value.values, strict=True)],
-                ctx=ast.Load())
-            found[f"{name}.keys()"] = found[name] = ast.List(elts=keys, ctx=ast.Load())
-            found[f"{name}.values()"] = ast.List(elts=list(value.values), ctx=ast.Load())
+        elif isinstance(value, ast.Dict):
+            found.update(dict_views(name, value))
     return found
+
+
+def dict_views(name: str, value: ast.Dict) -> dict[str, ast.List]:
+    """``for old, new in MAPPING.items()``: the pairs of a dict literal as a list written out; ``.keys()``,
+    ``.values()`` and the dict itself likewise. Empty for a dict with ``**`` in it."""
+    if not value.keys or any(k is None for k in value.keys):
+        return {}
+    keys = [k for k in value.keys if k is not None]
+    items = ast.List(elts=[ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, value.values, strict=True)],
+                     ctx=ast.Load())
+    names = ast.List(elts=keys, ctx=ast.Load())
+    return {f"{name}.items()": items, f"{name}.keys()": names, name: names,
+            f"{name}.values()": ast.List(elts=list(value.values), ctx=ast.Load())}
 
 
 def _module_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:

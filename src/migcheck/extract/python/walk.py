@@ -27,7 +27,7 @@ from migcheck.extract.python.data import (
     number_columns,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import Scope, mutable_constants, reads_dialect_name
+from migcheck.extract.python.evaluate import Scope, changeable_names, mutable_constants, reads_dialect_name
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark
 from migcheck.extract.python.imports import (
@@ -83,6 +83,7 @@ class PythonExtractor(Ops, Data):
         # numbers, sequences, class_constants, stdlib_dates: read on first use (evaluate.Evaluator)
         #: names_bound_once per function walked (by id: the nodes live as long as the tree).
         self._bound_once_of: dict[int, frozenset[str]] = {}
+        self._changeable_of: dict[int, frozenset[str]] = {}
         #: append_only_lists per function walked (by id).
         self._append_only_of: dict[int, frozenset[str]] = {}
         self._helpers_evaluating: set[str] = set()
@@ -365,6 +366,14 @@ class PythonExtractor(Ops, Data):
         scope.fetched.pop(name, None)
         scope.enums.pop(name, None)
         scope.enum_label_rows.pop(name, None)
+        scope.literal_dicts.pop(name, None)
+
+    def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
+        found = self._changeable_of.get(id(fn))
+        if found is None:
+            found = self._changeable_of[id(fn)] = changeable_names(fn)
+        return found
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
         """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
@@ -399,6 +408,9 @@ class PythonExtractor(Ops, Data):
             scope.core[name] = statement
         elif (sequence := self._sequence_name(value, before)) is not None:
             scope.sequences[name] = sequence  # seq = sa.Sequence("eventcounter_seq")
+        elif isinstance(value, ast.Dict) and scope.function is not None \
+                and name not in self._changeable_in(scope.function):
+            scope.literal_dicts[name] = value  # old = {"uq_file_name": ("file", ["name"])}, looped over below
         else:
             literal = self._literal(value, before)
             if literal is not None:
