@@ -166,7 +166,8 @@ class SqlStrings(Evaluator):
                     ref = app_reference(value.value, *self._app_imports, scope.env) \
                         if inner is None and isinstance(value, ast.FormattedValue) and not value.format_spec \
                         and value.conversion == -1 else None
-                    composed = self._app_composed(value.value, scope) if inner is None and ref is None else None
+                    composed = self._app_composed(value.value, scope) \
+                        if inner is None and ref is None and isinstance(value, ast.FormattedValue) else None
                     if isinstance(inner, str):
                         parts.append(inner)
                     elif composed is not None:
