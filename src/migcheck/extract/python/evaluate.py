@@ -200,7 +200,8 @@ class Evaluator:
             return (left == right) is isinstance(node.ops[0], ast.Eq)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
             # old_prefix.replace("_", "\\_") of a known string: the string it certainly gives
-            return self._format_value(node, scope)
+            return _str_method(self._literal(node.func.value, scope), node.func.attr,
+                               [self._literal(a, scope) for a in node.args], bool(node.keywords))
         text = self._sql_text(node, scope)
         if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
@@ -564,6 +565,17 @@ def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
         elif isinstance(value, ast.Dict):
             found.update(dict_views(name, value))
     return found
+
+
+def _str_method(base: object, method: str, args: list[object], keywords: bool) -> str | None:
+    """``base.method(*args)`` for a str method of _STR_METHODS, every operand a known str; None otherwise."""
+    if not isinstance(base, str) or isinstance(base, bool) or keywords or not all(isinstance(a, str) for a in args):
+        return None
+    try:
+        result = getattr(base, method)(*args)
+    except (TypeError, ValueError):
+        return None
+    return result if isinstance(result, str) else None
 
 
 def dict_views(name: str, value: ast.Dict) -> dict[str, ast.List]:
