@@ -67,3 +67,16 @@ def test_values_are_read_from_the_source_without_importing_it(tmp_path: Path) ->
     assert constants.value("app.consts", ("C", "X")) is None  # bound twice in the class
     assert constants.value("app.missing", ("A",)) is None
     assert constants.value("json", ("dumps",)) is None  # not the project's
+
+
+def test_a_local_name_formatted_from_application_constants_and_literal_lengths_is_resolved() -> None:
+    # held-out-10 #112/#113: mindsdb's new_prefix = f"file_{DEFAULT_COMPANY_ID}_{DEFAULT_USER_ID}_", then
+    # '{new_prefix}', {len(old_prefix) + 1} and old_prefix.replace("_", "\\_") formatted into the UPDATE
+    assert _lint(CASES / "safe_app_constants_composed") == (0, [])
+    whole = run_cli("lint", CASES / "safe_app_constants_composed", "--format", "json", "--no-cache")
+    assert not [f for f in whole.json()["findings"] if f["rule"] == "invalid-migration-file"]  # read, not given up
+    code, findings = _lint(CASES / "bad_app_constants_composed")
+    assert code == 1
+    assert [(f["line"], Path(str(f["path"])).name) for f in findings] == [(15, "0001_prefixes.py"),
+                                                                          (22, "0001_prefixes.py")]
+    assert "`UPDATE file SET file_path = 'file_{…}_{…}_'`" in str(findings[1]["message"])

@@ -87,6 +87,9 @@ class Scope:
     enum_label_rows: dict[str, str] = field(default_factory=dict)
     #: The enum labels an enclosing ``if`` found missing in pg_enum (Change.absent_enum_labels).
     absent_enum_labels: tuple[str, ...] = ()
+    #: Local names bound once to a dict literal the function never changes nor hands out (``old = {"k": ("t",
+    #: ["a"])}``): a loop over ``old.items()`` is unrolled like one over a module-level dict.
+    literal_dicts: dict[str, ast.Dict] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -104,6 +107,7 @@ class Scope:
             fetched=dict(self.fetched),
             enums=dict(self.enums),
             enum_label_rows=dict(self.enum_label_rows),
+            literal_dicts=dict(self.literal_dicts),
             collected=self.collected,
             **kw,
         )
@@ -194,6 +198,10 @@ class Evaluator:
             if not (isinstance(left, str) and isinstance(right, str)):
                 return None
             return (left == right) is isinstance(node.ops[0], ast.Eq)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
+            # old_prefix.replace("_", "\\_") of a known string: the string it certainly gives
+            return _str_method(self._literal(node.func.value, scope), node.func.attr,
+                               [self._literal(a, scope) for a in node.args], bool(node.keywords))
         text = self._sql_text(node, scope)
         if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
@@ -254,7 +262,11 @@ class Evaluator:
             # for old, new in MAPPING.items(): a module-level dict of constants (_module_sequences)
             owner = iterable.func.value.id
             view = self.sequences.get(f"{owner}.{iterable.func.attr}()")
-            if view is None or owner in scope.env:
+            if owner in scope.literal_dicts:
+                view = dict_views(owner, scope.literal_dicts[owner]).get(f"{owner}.{iterable.func.attr}()")
+            elif owner in scope.env:
+                return []
+            if view is None:
                 return []
             iterable = view
         if isinstance(iterable, ast.Name):
@@ -268,28 +280,33 @@ class Evaluator:
             iterable = self.sequences[iterable.id]
         if not isinstance(iterable, ast.List | ast.Tuple) or not iterable.elts or len(iterable.elts) > 200:
             return []
-        names = [target] if isinstance(target, ast.Name) else list(target.elts) \
-            if isinstance(target, ast.Tuple) else []
-        if not names or not all(isinstance(n, ast.Name) for n in names):
-            return []
         rows: list[dict[str, object]] = []
         for element in iterable.elts:
-            items = [element] if isinstance(target, ast.Name) else \
-                list(element.elts) if isinstance(element, ast.Tuple | ast.List) else []
-            if len(items) != len(names):
-                return []
             row: dict[str, object] = {}
-            for name, item in zip(names, items, strict=True):
-                value = self._literal(item, scope)
-                if not isinstance(value, str) and isinstance(item, ast.Constant) \
-                        and isinstance(item.value, int | float) and not isinstance(item.value, bool):
-                    value = item.value
-                if not isinstance(value, str | int | float) or isinstance(value, bool):
-                    return []
-                assert isinstance(name, ast.Name)
-                row[name.id] = value
+            if not self._bind_row(target, element, scope, row):
+                return []
             rows.append(row)
         return rows
+
+    def _bind_row(self, target: ast.expr, item: ast.expr, scope: Scope, row: dict[str, object]) -> bool:
+        """Bind ``target`` (a name, or a tuple of them, nested: ``name, (table, columns)``) to the literal
+        ``item`` in ``row``: a str, a number, or (under a name) a list or tuple of str. False if not all literal."""
+        if isinstance(target, ast.Tuple):
+            if not isinstance(item, ast.Tuple | ast.List) or len(item.elts) != len(target.elts):
+                return False
+            return all(self._bind_row(t, e, scope, row) for t, e in zip(target.elts, item.elts, strict=True))
+        if not isinstance(target, ast.Name):
+            return False
+        value = self._literal(item, scope)
+        if not isinstance(value, str | tuple) and isinstance(item, ast.Constant) \
+                and isinstance(item.value, int | float) and not isinstance(item.value, bool):
+            value = item.value
+        if isinstance(value, tuple) and not isinstance(item, ast.List | ast.Tuple):
+            return False  # a name bound to a tuple elsewhere: only a list written out in the row counts
+        if not isinstance(value, str | int | float | tuple) or isinstance(value, bool):
+            return False
+        row[target.id] = value
+        return True
 
     def _format_value(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | None:
         """The text a value formatted into a string certainly has, when it comes from constants only:
@@ -319,9 +336,19 @@ class Evaluator:
             if _root_name(node) in self.stdlib_dates:
                 return _STDLIB_CONSTANTS.get(ast.unparse(node))  # datetime.datetime.min
             return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub | ast.Mult):
+            # len(old_prefix) + 1: arithmetic on numbers the code states
+            left, right = self._format_value(node.left, scope, depth + 1), self._format_value(node.right, scope, depth + 1)
+            if left is None or right is None or not (left.isdigit() and right.isdigit()):
+                return None
+            a, b = int(left), int(right)
+            return str(a + b if isinstance(node.op, ast.Add) else a - b if isinstance(node.op, ast.Sub) else a * b)
         if not isinstance(node, ast.Call) or node.keywords:
             return None
         func = node.func
+        if isinstance(func, ast.Name) and func.id == "len" and len(node.args) == 1 and func.id not in self.functions:
+            sized = self._literal(node.args[0], scope)  # len(old_prefix) of a known string
+            return str(len(sized)) if isinstance(sized, str | tuple) and not isinstance(sized, bool) else None
         if isinstance(func, ast.Name) and func.id in {"str", "repr", "int"} and len(node.args) == 1:
             inner = self._format_value(node.args[0], scope, depth + 1)
             if inner is None or (func.id == "int" and _NUMBER.fullmatch(inner) is None):
@@ -468,10 +495,15 @@ _READERS = frozenset({"len", "sorted", "list", "tuple", "set", "frozenset", "enu
 
 @functools.lru_cache(maxsize=1)
 def _changeable(tree: ast.Module) -> frozenset[str]:
-    """Module names whose value may change: stored more than once, changed in place (``.append``,
-    ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function, returned,
-    yielded): code elsewhere may then change the object through another name. Cached for the tree being
-    read: both the module constants and the module sequences ask (two walks and a parent map each)."""
+    """changeable_names of the module, cached for the tree being read: both the module constants and the
+    module sequences ask (two walks and a parent map each)."""
+    return changeable_names(tree)
+
+
+def changeable_names(tree: ast.AST) -> frozenset[str]:
+    """Names (of a module or a function) whose value may change: stored more than once, changed in place
+    (``.append``, ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function,
+    returned, yielded): code elsewhere may then change the object through another name."""
     stores: dict[str, int] = {}
     changed: set[str] = set()
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -530,15 +562,33 @@ def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
             continue
         if isinstance(value, ast.List | ast.Tuple):
             found[name] = value
-        elif isinstance(value, ast.Dict) and value.keys and all(k is not None for k in value.keys):
-            # for old, new in MAPPING.items(): the pairs as a list written out; .keys(), .values(), the dict
-            keys = [k for k in value.keys if k is not None]
-            found[f"{name}.items()"] = ast.List(
-                elts=[ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, value.values, strict=True)],
-                ctx=ast.Load())
-            found[f"{name}.keys()"] = found[name] = ast.List(elts=keys, ctx=ast.Load())
-            found[f"{name}.values()"] = ast.List(elts=list(value.values), ctx=ast.Load())
+        elif isinstance(value, ast.Dict):
+            found.update(dict_views(name, value))
     return found
+
+
+def _str_method(base: object, method: str, args: list[object], keywords: bool) -> str | None:
+    """``base.method(*args)`` for a str method of _STR_METHODS, every operand a known str; None otherwise."""
+    if not isinstance(base, str) or isinstance(base, bool) or keywords or not all(isinstance(a, str) for a in args):
+        return None
+    try:
+        result = getattr(base, method)(*args)
+    except (TypeError, ValueError):
+        return None
+    return result if isinstance(result, str) else None
+
+
+def dict_views(name: str, value: ast.Dict) -> dict[str, ast.List]:
+    """``for old, new in MAPPING.items()``: the pairs of a dict literal as a list written out; ``.keys()``,
+    ``.values()`` and the dict itself likewise. Empty for a dict with ``**`` in it."""
+    if not value.keys or any(k is None for k in value.keys):
+        return {}
+    keys = [k for k in value.keys if k is not None]
+    items = ast.List(elts=[ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, value.values, strict=True)],
+                     ctx=ast.Load())
+    names = ast.List(elts=keys, ctx=ast.Load())
+    return {f"{name}.items()": items, f"{name}.keys()": names, name: names,
+            f"{name}.values()": ast.List(elts=list(value.values), ctx=ast.Load())}
 
 
 def _module_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:

