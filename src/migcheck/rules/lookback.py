@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from migcheck.facts.postgres import not_null_check_column
 from migcheck.rules.context import RevisionContext
@@ -366,21 +367,8 @@ def already_made(ctx: RevisionContext, change: Change) -> bool:
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
     """A constraint of that name added earlier to the same table and not dropped since (by name, with its
     table, or with one of its table's columns: a dropped column can take it along)."""
-    name, table = name.lower(), table.lower()
-    for c in reversed(before(ctx, change)):
-        verdict = _constraint_event(c, name, table)
-        if verdict is not None:
-            return verdict
-    index = _index(ctx)
-    if index is None:
-        return False
-    revision = ctx.migration.revision
-    made = next((e for e in index.newest_first(index.by_constraint.get(name), revision)
-                 if isinstance(e[2], AddConstraint | DropConstraint)), None)
-    killed = next(index.newest_first(index.index_killers.get(table), revision), None)
-    if made is None or (killed is not None and killed[0] > made[0]):
-        return False
-    return bool(_constraint_event(made[2], name, table))
+    return _named_and_kept(ctx, change, name, table, _constraint_event, lambda i: i.by_constraint,
+                           (AddConstraint, DropConstraint))
 
 
 def _constraint_event(c: Change, name: str, table: str) -> bool | None:
@@ -438,20 +426,31 @@ def _index_exists(ctx: RevisionContext, change: Change, name: str, table: str) -
     """An index of that name made earlier on the same table (MySQL's index names are per table) and not
     dropped since (with its table, by name, or with a column of its table: a dropped column takes its
     indexes along). Only the changes of that index name and of that table are looked at."""
+    return _named_and_kept(ctx, change, name, table, _index_event, lambda i: i.by_index_name, None)
+
+
+def _named_and_kept(ctx: RevisionContext, change: Change, name: str, table: str,
+                    event: Callable[[Change, str, str], bool | None],
+                    by_name: Callable[[HistoryIndex], Mapping[str, Any]],
+                    kinds: tuple[type, ...] | None) -> bool:
+    """Whether the newest event of ``name`` on ``table`` before ``change`` made it and nothing dropped it since:
+    this revision's earlier steps first, then the history index's changes of that name (``by_name``, only
+    ``kinds`` when given) against those that drop the table's indexes and constraints."""
     name, table = name.lower(), table.lower()
     for c in reversed(before(ctx, change)):
-        verdict = _index_event(c, name, table)
+        verdict = event(c, name, table)
         if verdict is not None:
             return verdict
     index = _index(ctx)
     if index is None:
         return False
     revision = ctx.migration.revision
-    made = next(index.newest_first(index.by_index_name.get(name), revision), None)
+    named = by_name(index).get(name)
+    made = next((e for e in index.newest_first(named, revision) if kinds is None or isinstance(e[2], kinds)), None)
     killed = next(index.newest_first(index.index_killers.get(table), revision), None)
     if made is None or (killed is not None and killed[0] > made[0]):
         return False
-    return bool(_index_event(made[2], name, table))
+    return bool(event(made[2], name, table))
 
 
 def _index_event(c: Change, name: str, table: str) -> bool | None:
