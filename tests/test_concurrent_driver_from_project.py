@@ -188,3 +188,30 @@ def test_the_bad_twin_a_pin_to_sqlalchemy_2_1_still_counts(tmp_path: Path) -> No
     code, found = _lint(project)
     assert (code, set(found)) == (1, {16, 21})
     assert "SQLAlchemy is pinned to 2.1 or later" in found[16][2]
+
+
+def test_a_driver_only_in_development_groups_does_not_decide(tmp_path: Path) -> None:
+    """review13: psycopg 3 through SQLAlchemy's extra in the dependencies, psycopg2 in the test extra only: the
+    deployed migrations run on psycopg 3, where the COMMIT is undone (before: silent, from the test extra)."""
+    project = _project(tmp_path / "app", {"pyproject.toml": (
+        '[project]\nname = "app"\ndependencies = ["sqlalchemy[postgresql-psycopg]>=2.0,<2.1"]\n'
+        '[project.optional-dependencies]\ntest = ["psycopg2-binary"]\n')})
+    code, found = _lint(project)
+    assert code == 1 and set(found) == {16, 21}
+    assert found[16][1] == "error"
+    assert "the project connects with psycopg (pyproject.toml names psycopg)" in found[16][2]
+
+
+def test_requirement_files_for_development_are_not_read_for_the_driver(tmp_path: Path) -> None:
+    """Only requirements-dev.txt names psycopg2: what production installs is unknown, so the warning stays."""
+    project = _project(tmp_path / "app", {"requirements-dev.txt": "psycopg2==2.9.10\n",
+                                          "requirements.txt": "alembic==1.13.1\n"})
+    code, found = _lint(project)
+    assert code == 1 and set(found) == {16, 21}
+    assert found[16][1] == "warning"
+
+
+def test_the_twin_production_requirements_still_decide(tmp_path: Path) -> None:
+    project = _project(tmp_path / "app", {"requirements-dev.txt": "psycopg==3.2.3\n",
+                                          "requirements.txt": "psycopg2-binary==2.9.10\n"})
+    assert _lint(project) == (0, {})

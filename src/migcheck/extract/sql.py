@@ -634,6 +634,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             return [
                 DropTable(
                     table=_table_name(t) or "?",
+                    schema=_table_schema(t),
                     if_exists=bool(tree.args.get("exists")),
                     cascade=bool(tree.args.get("cascade")),
                     **common,
@@ -656,7 +657,8 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         out: list[Change] = []
         for action in tree.args.get("actions") or []:
             out.extend(_renamed_by_change(action, table, common))
-            out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common))
+            out.append(_alter_action(action, table, bool(tree.args.get("not_valid")), sql, keyword, render, common,
+                                     _table_schema(tree.this)))
             out.extend(_inline_constraints(action, table, render, common))
         for change in out:
             if isinstance(change, AlterColumn):
@@ -715,6 +717,7 @@ def _alter_action(
     keyword: str,
     render: str,
     common: dict[str, Any],
+    schema: str | None = None,
 ) -> Change:
     from sqlglot import exp
 
@@ -730,7 +733,8 @@ def _alter_action(
             return DropIndex(name=name, table=table, if_exists=bool(action.args.get("exists")), **common)
         if kind in {"PRIMARY KEY", "FOREIGN KEY", "CHECK"}:
             return DropConstraint(name=name, table=table, **common)
-        return DropColumn(table=table, column=name or "?", if_exists=bool(action.args.get("exists")), **common)
+        return DropColumn(table=table, column=name or "?", if_exists=bool(action.args.get("exists")), schema=schema,
+                          **common)
     if isinstance(action, exp.AlterColumn):
         allow_null = action.args.get("allow_null")
         dtype = action.args.get("dtype")

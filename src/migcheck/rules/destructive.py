@@ -62,9 +62,14 @@ def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:
     if index is None:
         return False
     table = change.table.lower()
+    schema = change.schema
     for c in changes[index + 1:]:
         if isinstance(c, DropTable) and c.table.lower() == table:
-            return True
+            # only a drop that certainly runs, of the same table: another schema's table of that name, or a
+            # drop under an ``if`` or in a swallowing ``try``, leaves this column's loss to this finding
+            if c.schema == schema and not c.conditional and not c.guarded:
+                return True
+            continue
         if (isinstance(c, CreateTable) and c.table.lower() == table) \
                 or (isinstance(c, RenameTable) and table in {c.table.lower(), c.new_name.lower()}):
             return False

@@ -117,13 +117,43 @@ def _ini_driver(files: ProjectFiles) -> str | None:
     return drivers.pop() if len(drivers) == 1 else None
 
 
+#: SQLAlchemy's extras that install a PostgreSQL driver (``sqlalchemy[postgresql-psycopg]``), as the
+#: distribution names they bring.
+_SQLALCHEMY_EXTRAS = {"postgresql": "psycopg2", "postgresql-psycopg2binary": "psycopg2",
+                      "postgresql-psycopg2cffi": "psycopg2", "postgresql-psycopg": "psycopg",
+                      "postgresql-psycopgbinary": "psycopg", "postgresql-asyncpg": "asyncpg"}
+_EXTRAS = re.compile(r"^\s*sqlalchemy\s*\[([^\]]{0,200})\]", re.I)
+#: Dependency groups, optional extras and requirement files for development only (tests, linters, docs):
+#: a driver they name is not the one the deployed migrations run with.
+_DEV_WORDS = frozenset({"dev", "develop", "development", "test", "tests", "testing", "functests", "lint", "linting",
+                        "docs", "doc", "typing", "typecheck", "mypy", "ci", "check", "checks", "format",
+                        "formatting", "coverage", "bench", "benchmark", "benchmarks"})
+
+
+def _for_development(name: str) -> bool:
+    """``requirements-dev.txt``, ``requirements/tests.in``, ``[project.optional-dependencies] test``."""
+    stem = name.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+    return any(word in _DEV_WORDS for word in re.split(r"[-_.]", stem))
+
+
+def _with_extras(line: str, name: str) -> list[str]:
+    """The distribution name, and the drivers a ``sqlalchemy[...]`` extra on the line installs."""
+    m = _EXTRAS.match(line)
+    extras = [e.strip().lower() for e in m.group(1).split(",")] if m else []
+    return [name, *(_SQLALCHEMY_EXTRAS[e] for e in extras if e in _SQLALCHEMY_EXTRAS)]
+
+
 def _declared(files: ProjectFiles) -> list[tuple[str, list[str]]]:
-    """(file, distribution names) for each dependency declaration of the project root."""
+    """(file, distribution names) for each dependency declaration of the project root, development-only
+    groups and files left out."""
     found = [("pyproject.toml", _pyproject_names(files))]
     for rel in _requirement_files(files):
+        if _for_development(rel):
+            continue
         text = files.read(rel) or ""
-        found.append((rel, [m.group(1) for line in text.splitlines()
-                            if (m := _REQUIREMENT.match(line)) and not line.lstrip().startswith("-")]))
+        found.append((rel, [n for line in text.splitlines()
+                            if (m := _REQUIREMENT.match(line)) and not line.lstrip().startswith("-")
+                            for n in _with_extras(line, m.group(1))]))
     return found
 
 
@@ -134,17 +164,25 @@ def _pyproject_names(files: ProjectFiles) -> list[str]:
     if isinstance(project, dict):
         lines += project.get("dependencies", []) if isinstance(project.get("dependencies"), list) else []
         optional = project.get("optional-dependencies")
-        for group in optional.values() if isinstance(optional, dict) else []:
-            lines += group if isinstance(group, list) else []
-    names = [m.group(1) for line in lines if isinstance(line, str) and (m := _REQUIREMENT.match(line))]
+        for group_name, group in optional.items() if isinstance(optional, dict) else []:
+            lines += group if isinstance(group, list) and not _for_development(str(group_name)) else []
+    names = [n for line in lines if isinstance(line, str) and (m := _REQUIREMENT.match(line))
+             for n in _with_extras(line, m.group(1))]
     tool = data.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
     if isinstance(poetry, dict):
-        tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+        tables = [poetry.get("dependencies")]
         groups = poetry.get("group")
-        tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)] \
+        tables += [g.get("dependencies") for group_name, g in groups.items()
+                   if isinstance(g, dict) and not _for_development(str(group_name))] \
             if isinstance(groups, dict) else []
-        names += [name for table in tables if isinstance(table, dict) for name in table]
+        for table in tables:
+            for name, value in table.items() if isinstance(table, dict) else []:
+                extras = value.get("extras") if isinstance(value, dict) else None
+                names.append(name)
+                if _same(name, "sqlalchemy") and isinstance(extras, list):
+                    names += [_SQLALCHEMY_EXTRAS[e.lower()] for e in extras
+                              if isinstance(e, str) and e.lower() in _SQLALCHEMY_EXTRAS]
     return names
 
 

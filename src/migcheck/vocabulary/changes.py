@@ -152,6 +152,8 @@ class DropTable(Change):
     table: str
     if_exists: bool = False
     cascade: bool = False
+    #: The ``schema=`` given, or the schema the SQL names (``"<dynamic>"`` when not a literal); None for the default.
+    schema: str | None = None
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -180,6 +182,8 @@ class DropColumn(Change):
     table: str
     column: str
     if_exists: bool = False
+    #: The ``schema=`` given, or the schema the SQL names (``"<dynamic>"`` when not a literal); None for the default.
+    schema: str | None = None
 
 
 @dataclass(kw_only=True, eq=False, repr=False)

@@ -62,37 +62,6 @@ def _is_logging(root: str, origin: str) -> bool:
     return top in _LOGGING_MODULES or root in _LOGGER_NAMES or origin.rsplit(".", 1)[-1] in _LOGGER_NAMES
 
 
-#: Names of an object that may be a way to the database (``db.session``, ``models.engine``, ``app.db.conn``):
-#: a method called on such an object may run SQL.
-_DATABASE_HANDLE_WORDS = {"db", "database", "databases", "session", "sessions", "engine", "engines", "connection",
-                          "connections", "conn", "bind", "op", "query", "objects", "table", "tables", "metadata",
-                          "meta", "cursor", "sql", "orm", "sa", "sqlalchemy", "alembic", "migration", "migrations",
-                          "schema", "model", "models", "repository", "repo", "store", "dao", "tx", "transaction"}
-#: Methods that run SQL whatever object they are called on.
-_SQL_METHODS = {"execute", "executemany", "exec_driver_sql", "executescript", "run_sql", "raw"}
-_WORD = lazy_regex(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-
-
-def calls_outside_the_database(call: ast.Call) -> bool:
-    """``stripe.Customer.delete(id)``: a method of an object held by an imported module (module.Object.method,
-    or deeper), where no name on the way to the method names a way to the database (``db.session.add``,
-    ``models.User.query.delete``) and the method is not one that runs SQL nor names a schema object. Such an
-    object (an HTTP API client, a cache, a queue) runs no SQL on the migrated database unless it is handed
-    the connection, which the caller checks (held-out-10 #85)."""
-    chain: list[str] = []
-    node = call.func
-    while isinstance(node, ast.Attribute):
-        chain.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name) or len(chain) < 2:
-        return False  # helpers.backfill(), Locale.parse(...): a function of a module or a class, still reported
-    method, objects = chain[0], [node.id, *reversed(chain[1:])]
-    words = {w.lower() for name in objects for w in _WORD.findall(name)}
-    method_words = {w.lower() for w in method.split("_") if w}
-    return not words & _DATABASE_HANDLE_WORDS and method not in _SQL_METHODS and not method_words & _SCHEMA_WORDS \
-        and not method.startswith(("upgrade", "migrate"))
-
-
 _EXCEPTION_CLASS = lazy_regex(r"[A-Z]\w*(?:Exception|Error|Warning)")
 
 

@@ -115,7 +115,7 @@ class Ops(Columns, SqlStrings):
             out.extend(self._column_constraints(node, table or "?", column, column_scope, common))
         elif attr == "drop_column":
             out.append(DropColumn(table=table or "?", column=s("column_name") or "?", if_exists=flag("if_exists"),
-                                  **common))
+                                  schema=schema, **common))
         elif attr == "alter_column":
             out.extend(self._alter_column(table or "?", s("column_name") or "?", kw, scope, {**common, "schema": schema}))
         elif attr == "create_table":
@@ -124,7 +124,7 @@ class Ops(Columns, SqlStrings):
             out.append(CreateTable(table=table or "?", columns=columns, if_not_exists=flag("if_not_exists"),
                                    schema=schema, **common))
         elif attr == "drop_table":
-            out.append(DropTable(table=table or "?", if_exists=flag("if_exists"), **common))
+            out.append(DropTable(table=table or "?", if_exists=flag("if_exists"), schema=schema, **common))
         elif attr == "rename_table":
             out.append(RenameTable(table=s("old_table_name") or "?", new_name=s("new_table_name") or "?", **common))
         elif attr == "create_index":

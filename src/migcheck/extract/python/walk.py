@@ -37,7 +37,6 @@ from migcheck.extract.python.imports import (
     application_imports,
     builds_exception,
     calls_imported_code,
-    calls_outside_the_database,
     imported_names,
     swallows_database_errors,
     swallows_not_implemented,
@@ -249,8 +248,6 @@ class PythonExtractor(Ops, Data):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
         if builds_exception(call):
             return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
-        if calls_outside_the_database(call) and not self._hands_database(call, scope):
-            return  # stripe.Customer.delete(id) (held-out-10 #85): an API client's method, no SQL here
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
             # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
             # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
