@@ -21,6 +21,8 @@ from migcheck.rules.history_index import (
     ensures_existence,
     index_killed,
     is_commit,
+    named_tables,
+    sole_table,
     step_names,
     unknown_name,
 )
@@ -347,6 +349,8 @@ def already_made(ctx: RevisionContext, change: Change) -> bool:
     aa56852fa76d re-adds columns and constraints fa12b8322112 made). Unknown is no."""
     if change.phase != "upgrade" or getattr(change, "schema", None) is not None:
         return False
+    if change.unless_exists_by_name and not sole_table(change, _named(ctx)):
+        return False  # ``if not constraint_exists("fk_x")`` with fk_x on another table too: which one it finds is unknown
     if isinstance(change, AddColumn) and change.column.name:
         return column_creation(ctx, change, change.table, change.column.name) is not None \
             and _history_certain(ctx, change, change.table)
@@ -367,20 +371,29 @@ def already_made(ctx: RevisionContext, change: Change) -> bool:
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
     """A constraint of that name added earlier to the same table and not dropped since (by name, with its
     table, or with one of its table's columns: a dropped column can take it along)."""
-    return _named_and_kept(ctx, change, name, table, _constraint_event, lambda i: i.by_constraint,
-                           (AddConstraint, DropConstraint))
+    named = _named(ctx)
+    return _named_and_kept(ctx, change, name, table, lambda c, n, t: _constraint_event(c, n, t, named),
+                           lambda i: i.by_constraint, (AddConstraint, DropConstraint))
 
 
-def _constraint_event(c: Change, name: str, table: str) -> bool | None:
+def _constraint_event(c: Change, name: str, table: str, named: Mapping[str, set[str]]) -> bool | None:
     """What ``c`` says of constraint ``name`` on ``table`` (both lower case), looking back: dropped (False),
-    added (True when on that table and certainly run), or nothing (None)."""
+    added (True when on that table and certainly run, or run only when absent: ensures_existence), or nothing
+    (None)."""
     if isinstance(c, DropConstraint) and _same(c.name, name):
         return False
     if index_killed(c, table):
         return False
     if isinstance(c, AddConstraint) and _same(c.name, name):
-        return (not c.conditional or c.unless_exists) and _same(c.table, table)
+        return (not c.conditional or ensures_existence(c, named)) and _same(c.table, table)
     return None
+
+
+def _named(ctx: RevisionContext) -> Mapping[str, set[str]]:
+    """The tables each index or constraint name is given to in the history (this revision's alone without a
+    graph)."""
+    index = _index(ctx)
+    return index.named if index is not None else named_tables(ctx.migration.upgrade_changes)
 
 
 def _certainly_fails(ctx: RevisionContext, c: Change) -> bool:
@@ -408,14 +421,14 @@ def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
 
     A step run only when its object is absent leaves that object there either way and removes nothing: it
     does not make the table uncertain (history_index.ensures_existence)."""
-    table = table.lower()
+    table, named = table.lower(), _named(ctx)
     for c in before(ctx, change):
         if isinstance(c, RawSQL):
             if not c.understood and (c.text is None or table in c.text.lower()):
                 return False
             continue
         names = step_names(c)
-        if any(unknown_name(n) for n in names) or (c.conditional and not ensures_existence(c)
+        if any(unknown_name(n) for n in names) or (c.conditional and not ensures_existence(c, named)
                                                    and any(_same(n, table) for n in names)):
             return False
     index = _index(ctx)
