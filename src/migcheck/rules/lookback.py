@@ -69,6 +69,14 @@ def phase_before(ctx: RevisionContext, change: Change) -> list[Change]:
     return out
 
 
+def phase_after(ctx: RevisionContext, change: Change) -> list[Change]:
+    """The steps of ``change``'s own phase that run after it in this revision (empty when it is not one of
+    them): phase_before's other half."""
+    own = ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes
+    index = next((i for i, c in enumerate(own) if c is change), None)
+    return [] if index is None else own[index + 1:]
+
+
 def before(ctx: RevisionContext, change: Change) -> list[Change]:
     """What this revision ran before ``change``, in replay order: an upgrade step's earlier upgrade steps; for a
     downgrade step, the whole upgrade (the downgrade runs on the schema the upgrade left) and then the
@@ -311,10 +319,9 @@ def never_runs(ctx: RevisionContext, change: Change) -> bool:
 
     A step whose ``if`` runs it only when its object is absent (``Change.unless_exists``) never runs either
     where the history already made that object (already_made)."""
-    if change.unless_exists and already_made(ctx, change):
-        return True
-    if not change.guarded or change.phase != "upgrade":
-        return False
+    opening = _skipped_or_unguarded(ctx, change)
+    if opening is not None:
+        return opening
     for c in ctx.migration.upgrade_changes:
         if c is change:
             return False
@@ -329,11 +336,20 @@ def changes_nothing(ctx: RevisionContext, change: Change) -> bool:
     Exception: print(...)``, privacyidea d2ae8e54b628). The failing statement still runs, so a lock it asks
     for before failing is still taken: lock rules ask never_runs, rules about what the schema becomes ask
     this."""
+    opening = _skipped_or_unguarded(ctx, change)
+    if opening is not None:
+        return opening
+    return (not change.conditional and _certainly_fails(ctx, change)) or never_runs(ctx, change)
+
+
+def _skipped_or_unguarded(ctx: RevisionContext, change: Change) -> bool | None:
+    """What never_runs and changes_nothing both answer first: True for a step its existence guard skips
+    (already_made), False for one no swallowing ``try`` holds in an upgrade, None to look at the ``try``."""
     if change.unless_exists and already_made(ctx, change):
         return True
     if not change.guarded or change.phase != "upgrade":
         return False
-    return (not change.conditional and _certainly_fails(ctx, change)) or never_runs(ctx, change)
+    return None
 
 
 def may_skip(change: Change) -> bool:
@@ -347,25 +363,33 @@ def already_made(ctx: RevisionContext, change: Change) -> bool:
     and nothing in the history could have removed it unseen (_history_certain). A step guarded by ``if not
     column_exists(...)`` (``Change.unless_exists``) then never runs on a database the history built (faraday
     aa56852fa76d re-adds columns and constraints fa12b8322112 made). Unknown is no."""
-    if change.phase != "upgrade" or getattr(change, "schema", None) is not None:
+    if change.phase != "upgrade":
         return False
     if change.unless_exists_by_name and not sole_table(change, _named(ctx)):
-        return False  # ``if not constraint_exists("fk_x")`` with fk_x on another table too: which one it finds is unknown
+        return False  # ``if not constraint_exists("fk_x")``, fk_x on another table too: which one it finds is unknown
+    return _made_before(ctx, change)
+
+
+def _made_before(ctx: RevisionContext, change: Change) -> bool:
+    """Whether the column, table, index or named constraint ``change`` creates in the default schema certainly
+    exists before it (not dropped since), and nothing in the history could have removed it unseen
+    (_history_certain): what already_made and _certainly_fails both ask."""
+    if getattr(change, "schema", None) is not None:
+        return False  # schema="archive": the history (read without schemas) says nothing of that schema
     if isinstance(change, AddColumn) and change.column.name:
-        return column_creation(ctx, change, change.table, change.column.name) is not None \
-            and _history_certain(ctx, change, change.table)
-    if isinstance(change, CreateTable):
-        # the table's first column made and not dropped since, found through the history index as
-        # _certainly_fails does (a replay of the whole history per guarded CREATE TABLE would be quadratic)
+        made = column_creation(ctx, change, change.table, change.column.name) is not None
+    elif isinstance(change, CreateTable):
+        # the table's first column made and not dropped since, found through the history index (a replay of
+        # the whole history per guarded CREATE TABLE would be quadratic)
         first = next((col.name for col in change.columns if col.name), None)
-        return first is not None and column_creation(ctx, change, change.table, first) is not None \
-            and _history_certain(ctx, change, change.table)
-    if isinstance(change, CreateIndex) and change.name and change.table:
-        return _index_exists(ctx, change, change.name, change.table) and _history_certain(ctx, change, change.table)
-    if isinstance(change, AddConstraint) and change.name and change.table:
-        return _constraint_exists(ctx, change, change.name, change.table) \
-            and _history_certain(ctx, change, change.table)
-    return False
+        made = first is not None and column_creation(ctx, change, change.table, first) is not None
+    elif isinstance(change, CreateIndex) and change.name and change.table:
+        made = _index_exists(ctx, change, change.name, change.table)
+    elif isinstance(change, AddConstraint) and change.name and change.table:
+        made = _constraint_exists(ctx, change, change.name, change.table)
+    else:
+        return False
+    return made and _history_certain(ctx, change, change.table or "")
 
 
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
@@ -399,17 +423,9 @@ def _named(ctx: RevisionContext) -> Mapping[str, set[str]]:
 def _certainly_fails(ctx: RevisionContext, c: Change) -> bool:
     """``c`` creates what the history already has (and never dropped), without IF NOT EXISTS, in the default
     schema, and nothing in the history could have removed it unseen (_history_certain)."""
-    if getattr(c, "schema", None) is not None:
-        return False  # schema="archive": the history (read without schemas) says nothing of that schema
-    if isinstance(c, CreateIndex) and c.name and c.table and not c.if_not_exists:
-        return _index_exists(ctx, c, c.name, c.table) and _history_certain(ctx, c, c.table)
-    if isinstance(c, CreateTable) and not c.if_not_exists:
-        first = next((col.name for col in c.columns if col.name), None)
-        return first is not None and column_creation(ctx, c, c.table, first) is not None \
-            and _history_certain(ctx, c, c.table)
-    if isinstance(c, AddColumn) and c.column.name and not c.if_not_exists:
-        return column_creation(ctx, c, c.table, c.column.name) is not None and _history_certain(ctx, c, c.table)
-    return False
+    if isinstance(c, AddConstraint) or getattr(c, "if_not_exists", False):
+        return False
+    return _made_before(ctx, c)
 
 
 def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:

@@ -145,8 +145,11 @@ def _bindings(tree: ast.Module, name: str, stores: tuple[dict[str, int], frozens
     a loop, a ``global``, ``Name.attr = ...``): then it is not a constant."""
     found: list[ast.stmt] = []
     for stmt in tree.body:
-        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and stmt.targets[0].id == name) or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name) or (isinstance(stmt, ast.ClassDef) and stmt.name == name) or (isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names)):
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == name) \
+                or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name) \
+                or (isinstance(stmt, ast.ClassDef) and stmt.name == name) \
+                or (isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names)):
             found.append(stmt)
     counts, changed = stores
     if counts.get(name, 0) != len(found) or name in changed:
