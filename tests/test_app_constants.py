@@ -110,6 +110,14 @@ def test_a_name_its_own_module_binds_again_is_no_constant(tmp_path: Path) -> Non
     "from app import consts\nsetattr(consts, 'X', 'y')\n",
     "def f():\n    from app import consts\n    del consts.X\n",
     "from app.consts import K\nK.Y = 'y'\n",
+    # stores the text prefilter must see as such (writes._STORED)
+    "import app.consts as c\nc.X, y = 'y', 1\n",
+    "import app.consts as c\n[c.X] = ['y']\n",
+    "import app.consts as c\nfor c.X in ['y']:\n    pass\n",
+    "import app.consts as c\nc.X: str = 'y'\n",
+    "import app.consts as c\nwith open('f') as c.X:\n    pass\n",
+    "import app.consts as c\ndel c.X\n",
+    "import app.consts as c\nc.X=('y')\n",
 ])
 def test_a_name_another_module_sets_is_no_constant(tmp_path: Path, other: str) -> None:
     """fixR: another module of the application assigns the module's attribute: whichever ran first decides."""

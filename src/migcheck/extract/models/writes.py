@@ -3,8 +3,8 @@
 A module-level ``X = "a"`` is no constant when another module of the application assigns ``c.X`` (or
 ``consts.X`` after ``from app import consts``, ``app.consts.X`` after ``import app.consts``) or hands the
 module to ``setattr``: which value a revision formats then depends on what ran first. The project's Python
-files are listed once; a file is parsed only when its text has ``.X`` for a name asked about, or
-``setattr`` / ``delattr``; every file is read at most once for the text and once more to parse it.
+files are listed once; a file is parsed only when its text has ``.X`` where a statement can store to it
+(``_STORED``) for a name asked about, or ``setattr`` / ``delattr``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from migcheck.extract.models.resolve import ModuleFinder
 MAX_FILES = 20_000
 
 _ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_]\w*)")
+#: ``.X`` where a statement can store to it (``= += : , ) ] in``): a superset of the stores, for reading
+#: ``c.X`` in an expression alone must not make every file that imports the module parsed
+_STORED = re.compile(r"\.\s*([A-Za-z_]\w*)\s*(?:(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)|[,)\]:]|in\b)")
+_DEL_LINE = re.compile(r"^[ \t]*del\b.*$", re.M)
 _SETS_ANY = re.compile(r"\b(?:setattr|delattr)\s*\(")
 
 
@@ -30,7 +34,7 @@ class OutsideWrites:
 
     def __init__(self, files: ProjectFiles, finder: ModuleFinder) -> None:
         self.files, self.finder = files, finder
-        #: per folder searched: the files by attribute name they mention (``.X``), and those calling setattr;
+        #: per folder searched: the files by attribute name they may store to (``.X =``), those calling setattr;
         #: None when the folder holds more than MAX_FILES
         self._folders: dict[str, tuple[dict[str, list[str]], list[str]] | None] = {}
         self._parsed: dict[str, tuple[set[str], set[str]]] = {}
@@ -64,7 +68,9 @@ class OutsideWrites:
                         continue
                     if _SETS_ANY.search(text):
                         index[1].append(rel)
-                    for name in set(_ATTRIBUTE.findall(text)):
+                    stored = set(_STORED.findall(text))
+                    stored.update(name for line in _DEL_LINE.findall(text) for name in _ATTRIBUTE.findall(line))
+                    for name in stored:
                         index[0][name].append(rel)
             self._folders[folder] = index
         return self._folders[folder]
