@@ -11,6 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import FIXTURES, run_cli
 from migcheck.extract.models.constants import AppConstants
 
@@ -80,3 +82,55 @@ def test_a_local_name_formatted_from_application_constants_and_literal_lengths_i
     assert [(f["line"], Path(str(f["path"])).name) for f in findings] == [(15, "0001_prefixes.py"),
                                                                           (22, "0001_prefixes.py")]
     assert "`UPDATE file SET file_path = 'file_{…}_{…}_'`" in str(findings[1]["message"])
+
+
+def _constants(tmp_path: Path, consts: str, **others: str) -> AppConstants:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "app" / "consts.py").write_text(consts, encoding="utf-8")
+    for name, text in others.items():
+        (tmp_path / "app" / f"{name}.py").write_text(text, encoding="utf-8")
+    return AppConstants(tmp_path, None)
+
+
+def test_a_name_its_own_module_binds_again_is_no_constant(tmp_path: Path) -> None:
+    """fixR: ``except ... as X`` and ``case X`` rebind a module-level X as surely as ``X = ...`` does."""
+    constants = _constants(tmp_path, "A = 'a'\nB = 'b'\nC = 'c'\nD = 'd'\nE = 'e'\n"
+                           "try:\n    pass\nexcept Exception as A:\n    pass\n"
+                           "match 1:\n    case B:\n        pass\n    case [*C]:\n        pass\n"
+                           "    case {**D}:\n        pass\n")
+    assert [constants.value("app.consts", (n,)) for n in "ABCDE"] == [None, None, None, None, "e"]
+
+
+@pytest.mark.parametrize("other", [
+    "import app.consts as c\n\ndef f():\n    c.X = 'y'\n",
+    "from app import consts\nconsts.X = 'y'\n",
+    "import app.consts\n\ndef f():\n    app.consts.X = 'y'\n",
+    "from . import consts\n\ndef f():\n    consts.X += 'y'\n",
+    "from app import consts\nsetattr(consts, 'X', 'y')\n",
+    "def f():\n    from app import consts\n    del consts.X\n",
+    "from app.consts import K\nK.Y = 'y'\n",
+    # stores the text prefilter must see as such (writes._STORED)
+    "import app.consts as c\nc.X, y = 'y', 1\n",
+    "import app.consts as c\n[c.X] = ['y']\n",
+    "import app.consts as c\nfor c.X in ['y']:\n    pass\n",
+    "import app.consts as c\nc.X: str = 'y'\n",
+    "import app.consts as c\nwith open('f') as c.X:\n    pass\n",
+    "import app.consts as c\ndel c.X\n",
+    "import app.consts as c\nc.X=('y')\n",
+])
+def test_a_name_another_module_sets_is_no_constant(tmp_path: Path, other: str) -> None:
+    """fixR: another module of the application assigns the module's attribute: whichever ran first decides."""
+    constants = _constants(tmp_path, "X = 'x'\nclass K:\n    Y = 'y'\n", other=other)
+    assert constants.value("app.consts", ("K", "Y") if "K.Y" in other else ("X",)) is None
+
+
+@pytest.mark.parametrize("other", [
+    "import app.consts as c\n\nclass O:\n    def __init__(self):\n        self.X = c.X\n",  # reads it
+    "from app.consts import X\n\ndef f():\n    X = 'y'\n    return X\n",  # a local name of its own
+    "import app.consts as c\n\ndef f(target):\n    target.X = c.X\n    setattr(target, 'X', 'y')\n",
+    "import app.other as c\nc.X = 'y'\n",  # another module's X
+])
+def test_a_name_other_modules_only_read_stays_a_constant(tmp_path: Path, other: str) -> None:
+    constants = _constants(tmp_path, "X = 'x'\n", other=other)
+    assert constants.value("app.consts", ("X",)) == "x"

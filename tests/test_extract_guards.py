@@ -60,3 +60,27 @@ def test_a_negated_existence_test_of_the_steps_object_marks_it(tmp_path: Path, b
 def test_anything_else_stays_merely_conditional(tmp_path: Path, body: str) -> None:
     found = marks(tmp_path, body)
     assert found and all(not marked for _, marked in found)
+
+
+@pytest.mark.parametrize("body, by_name", [
+    ('if not constraint_exists("fk_t_u"):\n    op.create_foreign_key("fk_t_u", "t", "u", ["u_id"], ["id"])', True),
+    ('if not index_exists("ix_t_a"):\n    op.create_index("ix_t_a", "t", ["a"])', True),
+    ('if not constraint_exists("fk_t_u", "t"):\n    op.create_foreign_key("fk_t_u", "t", "u", ["u_id"], ["id"])',
+     False),
+    ('if "ix_t_a" not in [ix["name"] for ix in insp.get_indexes("t")]:\n    op.create_index("ix_t_a", "t", ["a"])',
+     False),
+    # an exact guard wins over a name-only one, inner or outer
+    ('if not index_exists("ix_t_a", "t"):\n    if not index_exists("ix_t_a"):\n'
+     '        op.create_index("ix_t_a", "t", ["a"])', False),
+    ('if not index_exists("ix_t_a"):\n    if not index_exists("t", "ix_t_a"):\n'
+     '        op.create_index("ix_t_a", "t", ["a"])', False),
+])
+def test_a_guard_that_gives_only_the_name_says_so(tmp_path: Path, body: str, by_name: bool) -> None:
+    """``constraint_exists("fk_x")`` does not say which table's fk_x it asks about (constraint names are per table):
+    the step records it, for the history to decide (history_index.ensures_existence)."""
+    path = tmp_path / "r1.py"
+    path.write_text(HEADER + "def upgrade():\n    insp = sa.inspect(op.get_bind())\n"
+                    + textwrap.indent(body, "    ") + "\n", encoding="utf-8")
+    migration = load_python(path, "postgresql")
+    assert migration is not None
+    assert [(c.unless_exists, c.unless_exists_by_name) for c in migration.upgrade_changes] == [(True, by_name)]

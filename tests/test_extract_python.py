@@ -334,3 +334,39 @@ def test_a_column_name_rebound_in_a_branch_is_not_read(tmp_path: Path) -> None:
             op.add_column("t", col)
     """)
     assert [c.column.name for c in found if isinstance(c, AddColumn)] == ["<col>"]
+
+
+def test_a_batch_schema_is_every_change_s_schema(tmp_path: Path) -> None:
+    """``batch_alter_table("t", schema="s")``: each change its ``batch_op`` makes is in "s" (fixR: a DropColumn
+    without it matched a later drop of the default schema's table), the index of ``sa.Column(index=True)`` too;
+    ``op.add_column(..., schema="s")``'s column index as well; ``batch_op.execute`` keeps its SQL's own."""
+    found = changes(tmp_path, """
+        def upgrade():
+            with op.batch_alter_table("t", schema="s") as b:
+                b.drop_column("old")
+                b.add_column(sa.Column("c", sa.Integer(), index=True))
+                b.alter_column("c", nullable=False)
+                b.create_index("ix_t_a", ["a"])
+                b.execute("DELETE FROM t")
+            with op.batch_alter_table("t", "s2") as b:
+                b.drop_column("d")
+            with op.batch_alter_table("t") as b:
+                b.drop_column("e")
+            op.add_column("u", sa.Column("c", sa.Integer(), index=True), schema="s3")
+    """)
+    assert [(c.kind, getattr(c, "schema", "-")) for c in found] == [
+        ("DropColumn", "s"), ("AddColumn", "s"), ("CreateIndex", "s"), ("AlterColumn", "s"), ("CreateIndex", "s"),
+        ("DataChange", None), ("DropColumn", "s2"), ("DropColumn", None), ("AddColumn", "s3"), ("CreateIndex", "s3")]
+
+
+def test_schema_kinds_are_every_change_with_a_schema() -> None:
+    from dataclasses import fields
+
+    from migcheck.extract.python.ops import SCHEMA_KINDS
+    from migcheck.vocabulary.changes import Change
+
+    def kinds(cls: type) -> list[type]:
+        return [cls, *(k for sub in cls.__subclasses__() for k in kinds(sub))]
+
+    with_schema = {k for k in kinds(Change) if any(f.name == "schema" for f in fields(k))}
+    assert with_schema == set(SCHEMA_KINDS)

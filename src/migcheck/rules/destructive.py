@@ -57,13 +57,9 @@ def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:
     ``drop_table("dataset")``, held-out-10 #35): the data loss and the broken running release are the table
     drop's, which drop-table reports; the column drop adds no risk of its own. A table renamed or created
     again in between is another table by then, and a drop in a later revision leaves this one reported."""
-    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
-    index = next((i for i, c in enumerate(changes) if c is change), None)
-    if index is None:
-        return False
     table = change.table.lower()
     schema = change.schema
-    for c in changes[index + 1:]:
+    for c in lookback.phase_after(ctx, change):
         if isinstance(c, DropTable) and c.table.lower() == table:
             # only a drop that certainly runs, of the same table: another schema's table of that name, or a
             # drop under an ``if`` or in a swallowing ``try``, leaves this column's loss to this finding

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from migcheck.facts.postgres import not_null_check_column
@@ -87,12 +87,34 @@ def step_names(change: Change) -> list[str | None]:
     return [getattr(change, "table", None), change.new_name if isinstance(change, RenameTable) else None]
 
 
-def ensures_existence(change: Change) -> bool:
+def ensures_existence(change: Change, named: Mapping[str, set[str]]) -> bool:
     """A column, index or constraint step run only when its object is absent (``Change.unless_exists``): the
     object is there after it either way, and it removes nothing, so it leaves the history of its table as
     certain as it was. Not a guarded CREATE TABLE: when the table was there, its columns need not be those
-    the skipped step lists."""
-    return change.unless_exists and isinstance(change, AddColumn | CreateIndex | AddConstraint)
+    the skipped step lists. A guard that gave only the name (``if not constraint_exists("fk_x")``) counts only
+    where ``named`` (named_tables) gives that name to the step's own table alone: with ``fk_x`` on another
+    table the guard may find that one, and the step never run."""
+    if not change.unless_exists or not isinstance(change, AddColumn | CreateIndex | AddConstraint):
+        return False
+    return not change.unless_exists_by_name or sole_table(change, named)
+
+
+def sole_table(change: Change, named: Mapping[str, set[str]]) -> bool:
+    """Whether the history gives the name of an index or constraint step to the step's own table alone."""
+    name, table = getattr(change, "name", None), getattr(change, "table", None)
+    if not name or not table:
+        return False
+    return named.get(name.lower(), {table.lower()}) == {table.lower()}
+
+
+def named_tables(changes: Iterable[Change]) -> dict[str, set[str]]:
+    """The tables (lower case) each index or constraint name (lower case) is given to in ``changes``: indexes
+    and constraints together, as a one-name guard may ask ``pg_constraint``, ``pg_indexes`` or an inspector."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for change in changes:
+        if isinstance(change, CreateIndex | AddConstraint) and change.name and change.table:
+            out[change.name.lower()].add(change.table.lower())
+    return dict(out)
 
 
 def unknown_name(name: str | None) -> bool:
@@ -154,6 +176,8 @@ class HistoryIndex:
     conditional_on: dict[str, int] = field(default_factory=dict)
     #: SQL migcheck could not read: (position, lower-case text, None when only known at run time).
     unread_sql: list[tuple[int, str | None]] = field(default_factory=list)
+    #: The tables each index or constraint name is given to anywhere in the graph (named_tables).
+    named: dict[str, set[str]] = field(default_factory=dict)
     _uncertain: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -186,6 +210,7 @@ class HistoryIndex:
         unknown_names = 0
         conditional_on: dict[str, int] = defaultdict(int)
         unread_sql: list[tuple[int, str | None]] = []
+        named = named_tables(c for m in by_position for c in m.upgrade_changes)
         for pos, migration in enumerate(by_position):
             ancestor_bits[migration.revision] = cls._ancestors(graph, migration, position, ancestor_bits)
             for i, change in enumerate(migration.upgrade_changes):
@@ -221,13 +246,13 @@ class HistoryIndex:
                 names = step_names(change)
                 if any(unknown_name(n) for n in names):
                     unknown_names |= 1 << pos
-                if change.conditional and not ensures_existence(change):
+                if change.conditional and not ensures_existence(change, named):
                     for name in {n.lower() for n in names if isinstance(n, str)}:
                         conditional_on[name] |= 1 << pos
         return cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),
                    dict(by_constraint), dict(not_null_checks), created_table, renamed_to, column_created,
                    len(cyclic), dict(by_index_name), dict(index_killers), unknown_names, dict(conditional_on),
-                   unread_sql)
+                   unread_sql, named)
 
     @staticmethod
     def _ancestors(graph: RevisionGraph, migration: Migration, position: dict[str, int],

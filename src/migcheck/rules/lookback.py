@@ -21,6 +21,8 @@ from migcheck.rules.history_index import (
     ensures_existence,
     index_killed,
     is_commit,
+    named_tables,
+    sole_table,
     step_names,
     unknown_name,
 )
@@ -65,6 +67,14 @@ def phase_before(ctx: RevisionContext, change: Change) -> list[Change]:
             break
         out.append(c)
     return out
+
+
+def phase_after(ctx: RevisionContext, change: Change) -> list[Change]:
+    """The steps of ``change``'s own phase that run after it in this revision (empty when it is not one of
+    them): phase_before's other half."""
+    own = ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes
+    index = next((i for i, c in enumerate(own) if c is change), None)
+    return [] if index is None else own[index + 1:]
 
 
 def before(ctx: RevisionContext, change: Change) -> list[Change]:
@@ -309,10 +319,9 @@ def never_runs(ctx: RevisionContext, change: Change) -> bool:
 
     A step whose ``if`` runs it only when its object is absent (``Change.unless_exists``) never runs either
     where the history already made that object (already_made)."""
-    if change.unless_exists and already_made(ctx, change):
-        return True
-    if not change.guarded or change.phase != "upgrade":
-        return False
+    opening = _skipped_or_unguarded(ctx, change)
+    if opening is not None:
+        return opening
     for c in ctx.migration.upgrade_changes:
         if c is change:
             return False
@@ -327,11 +336,20 @@ def changes_nothing(ctx: RevisionContext, change: Change) -> bool:
     Exception: print(...)``, privacyidea d2ae8e54b628). The failing statement still runs, so a lock it asks
     for before failing is still taken: lock rules ask never_runs, rules about what the schema becomes ask
     this."""
+    opening = _skipped_or_unguarded(ctx, change)
+    if opening is not None:
+        return opening
+    return (not change.conditional and _certainly_fails(ctx, change)) or never_runs(ctx, change)
+
+
+def _skipped_or_unguarded(ctx: RevisionContext, change: Change) -> bool | None:
+    """What never_runs and changes_nothing both answer first: True for a step its existence guard skips
+    (already_made), False for one no swallowing ``try`` holds in an upgrade, None to look at the ``try``."""
     if change.unless_exists and already_made(ctx, change):
         return True
     if not change.guarded or change.phase != "upgrade":
         return False
-    return (not change.conditional and _certainly_fails(ctx, change)) or never_runs(ctx, change)
+    return None
 
 
 def may_skip(change: Change) -> bool:
@@ -345,58 +363,69 @@ def already_made(ctx: RevisionContext, change: Change) -> bool:
     and nothing in the history could have removed it unseen (_history_certain). A step guarded by ``if not
     column_exists(...)`` (``Change.unless_exists``) then never runs on a database the history built (faraday
     aa56852fa76d re-adds columns and constraints fa12b8322112 made). Unknown is no."""
-    if change.phase != "upgrade" or getattr(change, "schema", None) is not None:
+    if change.phase != "upgrade":
         return False
+    if change.unless_exists_by_name and not sole_table(change, _named(ctx)):
+        return False  # ``if not constraint_exists("fk_x")``, fk_x on another table too: which one it finds is unknown
+    return _made_before(ctx, change)
+
+
+def _made_before(ctx: RevisionContext, change: Change) -> bool:
+    """Whether the column, table, index or named constraint ``change`` creates in the default schema certainly
+    exists before it (not dropped since), and nothing in the history could have removed it unseen
+    (_history_certain): what already_made and _certainly_fails both ask."""
+    if getattr(change, "schema", None) is not None:
+        return False  # schema="archive": the history (read without schemas) says nothing of that schema
     if isinstance(change, AddColumn) and change.column.name:
-        return column_creation(ctx, change, change.table, change.column.name) is not None \
-            and _history_certain(ctx, change, change.table)
-    if isinstance(change, CreateTable):
-        # the table's first column made and not dropped since, found through the history index as
-        # _certainly_fails does (a replay of the whole history per guarded CREATE TABLE would be quadratic)
+        made = column_creation(ctx, change, change.table, change.column.name) is not None
+    elif isinstance(change, CreateTable):
+        # the table's first column made and not dropped since, found through the history index (a replay of
+        # the whole history per guarded CREATE TABLE would be quadratic)
         first = next((col.name for col in change.columns if col.name), None)
-        return first is not None and column_creation(ctx, change, change.table, first) is not None \
-            and _history_certain(ctx, change, change.table)
-    if isinstance(change, CreateIndex) and change.name and change.table:
-        return _index_exists(ctx, change, change.name, change.table) and _history_certain(ctx, change, change.table)
-    if isinstance(change, AddConstraint) and change.name and change.table:
-        return _constraint_exists(ctx, change, change.name, change.table) \
-            and _history_certain(ctx, change, change.table)
-    return False
+        made = first is not None and column_creation(ctx, change, change.table, first) is not None
+    elif isinstance(change, CreateIndex) and change.name and change.table:
+        made = _index_exists(ctx, change, change.name, change.table)
+    elif isinstance(change, AddConstraint) and change.name and change.table:
+        made = _constraint_exists(ctx, change, change.name, change.table)
+    else:
+        return False
+    return made and _history_certain(ctx, change, change.table or "")
 
 
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
     """A constraint of that name added earlier to the same table and not dropped since (by name, with its
     table, or with one of its table's columns: a dropped column can take it along)."""
-    return _named_and_kept(ctx, change, name, table, _constraint_event, lambda i: i.by_constraint,
-                           (AddConstraint, DropConstraint))
+    named = _named(ctx)
+    return _named_and_kept(ctx, change, name, table, lambda c, n, t: _constraint_event(c, n, t, named),
+                           lambda i: i.by_constraint, (AddConstraint, DropConstraint))
 
 
-def _constraint_event(c: Change, name: str, table: str) -> bool | None:
+def _constraint_event(c: Change, name: str, table: str, named: Mapping[str, set[str]]) -> bool | None:
     """What ``c`` says of constraint ``name`` on ``table`` (both lower case), looking back: dropped (False),
-    added (True when on that table and certainly run), or nothing (None)."""
+    added (True when on that table and certainly run, or run only when absent: ensures_existence), or nothing
+    (None)."""
     if isinstance(c, DropConstraint) and _same(c.name, name):
         return False
     if index_killed(c, table):
         return False
     if isinstance(c, AddConstraint) and _same(c.name, name):
-        return (not c.conditional or c.unless_exists) and _same(c.table, table)
+        return (not c.conditional or ensures_existence(c, named)) and _same(c.table, table)
     return None
+
+
+def _named(ctx: RevisionContext) -> Mapping[str, set[str]]:
+    """The tables each index or constraint name is given to in the history (this revision's alone without a
+    graph)."""
+    index = _index(ctx)
+    return index.named if index is not None else named_tables(ctx.migration.upgrade_changes)
 
 
 def _certainly_fails(ctx: RevisionContext, c: Change) -> bool:
     """``c`` creates what the history already has (and never dropped), without IF NOT EXISTS, in the default
     schema, and nothing in the history could have removed it unseen (_history_certain)."""
-    if getattr(c, "schema", None) is not None:
-        return False  # schema="archive": the history (read without schemas) says nothing of that schema
-    if isinstance(c, CreateIndex) and c.name and c.table and not c.if_not_exists:
-        return _index_exists(ctx, c, c.name, c.table) and _history_certain(ctx, c, c.table)
-    if isinstance(c, CreateTable) and not c.if_not_exists:
-        first = next((col.name for col in c.columns if col.name), None)
-        return first is not None and column_creation(ctx, c, c.table, first) is not None \
-            and _history_certain(ctx, c, c.table)
-    if isinstance(c, AddColumn) and c.column.name and not c.if_not_exists:
-        return column_creation(ctx, c, c.table, c.column.name) is not None and _history_certain(ctx, c, c.table)
-    return False
+    if isinstance(c, AddConstraint) or getattr(c, "if_not_exists", False):
+        return False
+    return _made_before(ctx, c)
 
 
 def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
@@ -408,14 +437,14 @@ def _history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
 
     A step run only when its object is absent leaves that object there either way and removes nothing: it
     does not make the table uncertain (history_index.ensures_existence)."""
-    table = table.lower()
+    table, named = table.lower(), _named(ctx)
     for c in before(ctx, change):
         if isinstance(c, RawSQL):
             if not c.understood and (c.text is None or table in c.text.lower()):
                 return False
             continue
         names = step_names(c)
-        if any(unknown_name(n) for n in names) or (c.conditional and not ensures_existence(c)
+        if any(unknown_name(n) for n in names) or (c.conditional and not ensures_existence(c, named)
                                                    and any(_same(n, table) for n in names)):
             return False
     index = _index(ctx)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from migcheck.extract.models.files import MAX_FILE_BYTES, clean_rel
+from migcheck.extract.models.files import MAX_FILE_BYTES, clean_rel, skipped_folder
 from migcheck.sources.git import Checkout, ls_tree, read_blobs
 
 
@@ -70,3 +70,11 @@ class GitTree:
 
     def display(self, rel: str) -> Path:
         return self.root / rel
+
+    def python_files(self, under: str, limit: int) -> list[str] | None:
+        venvs = {rel.rpartition("/")[0] for rel in self._files if rel.rpartition("/")[2] == "pyvenv.cfg"}
+        inside = f"{clean_rel(under)}/" if under and clean_rel(under) else ""
+        found = sorted(rel for rel in self._files if rel.endswith(".py") and rel.startswith(inside)
+                       and not any(skipped_folder(part) for part in rel.split("/")[:-1])
+                       and not any(rel.startswith(f"{venv}/") for venv in venvs))
+        return None if len(found) > limit else found

@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.pins import _REQUIREMENT, _same
@@ -58,8 +59,9 @@ def project_driver(env_py: Path, boundary: Path | None, runs_async: bool) -> Gue
     if root is None:
         return Guess(None, "neither env.py, alembic.ini nor the project's requirements name a driver")
     files = WorkingTree(root)
+    pyproject = toml_file(files, "pyproject.toml")  # parsed once: the driver and SQLAlchemy's pins read it
     named: dict[str, list[str]] = {}
-    for rel, names in _declared(files):
+    for rel, names in _declared(files, pyproject):
         for name in names:
             family = next((f for dist, f in _FAMILIES.items() if _same(name, dist)), None)
             if family is not None and rel not in named.setdefault(family, []):
@@ -75,7 +77,7 @@ def project_driver(env_py: Path, boundary: Path | None, runs_async: bool) -> Gue
         return Guess(None, f"the project's requirements name {both}")
     family, rels = next(iter(named.items()))
     where = f"{_listed(rels)} {'names' if len(rels) == 1 else 'name'} {family}"
-    if family == "psycopg2" and _sqlalchemy_from_2_1(files):
+    if family == "psycopg2" and _sqlalchemy_from_2_1(files, pyproject):
         # A bare postgresql:// is psycopg 3 from SQLAlchemy 2.1: unless the URL names psycopg2, it would not
         # connect at all, and psycopg 3 may come in undeclared; not certain, so unknown.
         return Guess(None, f"{where}, but SQLAlchemy is pinned to 2.1 or later, where a bare postgresql:// "
@@ -143,10 +145,10 @@ def _with_extras(line: str, name: str) -> list[str]:
     return [name, *(_SQLALCHEMY_EXTRAS[e] for e in extras if e in _SQLALCHEMY_EXTRAS)]
 
 
-def _declared(files: ProjectFiles) -> list[tuple[str, list[str]]]:
-    """(file, distribution names) for each dependency declaration of the project root, development-only
-    groups and files left out."""
-    found = [("pyproject.toml", _pyproject_names(files))]
+def _declared(files: ProjectFiles, pyproject: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(file, distribution names) for each dependency declaration of the project root (``pyproject``: its
+    pyproject.toml, parsed), development-only groups and files left out."""
+    found = [("pyproject.toml", _pyproject_names(pyproject))]
     for rel in _requirement_files(files):
         if _for_development(rel):
             continue
@@ -157,8 +159,7 @@ def _declared(files: ProjectFiles) -> list[tuple[str, list[str]]]:
     return found
 
 
-def _pyproject_names(files: ProjectFiles) -> list[str]:
-    data = toml_file(files, "pyproject.toml")
+def _pyproject_names(data: dict[str, Any]) -> list[str]:
     lines: list[object] = []
     project = data.get("project")
     if isinstance(project, dict):
@@ -211,11 +212,11 @@ def _names(folder: Path) -> list[str]:
         return []
 
 
-def _sqlalchemy_from_2_1(files: ProjectFiles) -> bool | None:
+def _sqlalchemy_from_2_1(files: ProjectFiles, pyproject: dict[str, Any]) -> bool | None:
     """Whether the project's SQLAlchemy pins allow only 2.1 or later (True), only below it (False); None
     when they say neither, are absent or disagree."""
     specs: list[str] = []
-    for line in _sqlalchemy_lines(files):
+    for line in _sqlalchemy_lines(files, pyproject):
         match = _REQUIREMENT.match(line)
         if match and _same(match.group(1), "sqlalchemy"):
             specs.append(match.group(2))
@@ -223,11 +224,10 @@ def _sqlalchemy_from_2_1(files: ProjectFiles) -> bool | None:
     return answers.pop() if len(answers) == 1 else None
 
 
-def _sqlalchemy_lines(files: ProjectFiles) -> list[str]:
+def _sqlalchemy_lines(files: ProjectFiles, data: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     for rel in _requirement_files(files):
         lines += (files.read(rel) or "").splitlines()
-    data = toml_file(files, "pyproject.toml")
     project = data.get("project")
     deps = project.get("dependencies") if isinstance(project, dict) else None
     lines += [d for d in deps if isinstance(d, str)] if isinstance(deps, list) else []

@@ -30,6 +30,9 @@ class Change:
     #: op.add_column("t", sa.Column("c", ...))`` (extract/python/guards). Where the history already made that
     #: object, the step never runs on a database the history built (lookback.already_made).
     unless_exists: bool = False
+    #: The guard gave only the index's or constraint's name (``if not constraint_exists("fk_x")``), not its table:
+    #: it counts only where the history gives that name to one table alone (history_index.ensures_existence).
+    unless_exists_by_name: bool = False
     #: The SQL statement the change was parsed from, when it came from SQL text.
     sql: str | None = None
     #: The SQL text was built at run time (f-string, ``%``, ``.format``, ``+`` on non-literal values).

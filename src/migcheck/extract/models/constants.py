@@ -14,6 +14,7 @@ from pathlib import Path
 
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.resolve import ModuleFinder, module_roots
+from migcheck.extract.models.writes import OutsideWrites, absolute_module
 
 Value = str | int | float
 
@@ -28,6 +29,7 @@ class AppConstants:
         self.files = files or WorkingTree(root)
         self.env_rel = env_rel
         self._finder: ModuleFinder | None = None
+        self._writes: OutsideWrites | None = None
         self._modules: dict[str, tuple[ast.Module, bool] | None] = {}
         #: Per module read: how often each name is bound anywhere in it, and the names whose attributes it sets.
         self._stores: dict[int, tuple[dict[str, int], frozenset[str]]] = {}
@@ -47,6 +49,8 @@ class AppConstants:
         if parsed is None:
             return self._value(f"{module}.{path[0]}", path[1:], depth + 1) if len(path) > 1 else None
         tree, package = parsed
+        if self._outside().written(module, ".".join((module, *path))):
+            return None  # ``import app.consts as c; c.X = ...`` elsewhere: not a constant
         name, rest = path[0], path[1:]
         bindings = _bindings(tree, name, self._stores_of(tree))
         if bindings is None:
@@ -57,7 +61,7 @@ class AppConstants:
             return None
         node = bindings[0]
         if isinstance(node, ast.ImportFrom):
-            origin = _absolute(module, package, node)
+            origin = absolute_module(module, package, node)
             alias = next(a for a in node.names if (a.asname or a.name) == name)
             return None if origin is None else self._value(origin, (alias.name, *rest), depth + 1)
         if isinstance(node, ast.ClassDef):
@@ -66,6 +70,16 @@ class AppConstants:
             return _literal(node.value)
         return None
 
+    def _outside(self) -> OutsideWrites:
+        if self._writes is None:
+            self._writes = OutsideWrites(self.files, self._find())
+        return self._writes
+
+    def _find(self) -> ModuleFinder:
+        if self._finder is None:
+            self._finder = ModuleFinder(self.files, module_roots(self.files, self.env_rel))
+        return self._finder
+
     def _stores_of(self, tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
         if id(tree) not in self._stores:
             self._stores[id(tree)] = _all_stores(tree)
@@ -73,9 +87,7 @@ class AppConstants:
 
     def _module(self, module: str) -> tuple[ast.Module, bool] | None:
         if module not in self._modules:
-            if self._finder is None:
-                self._finder = ModuleFinder(self.files, module_roots(self.files, self.env_rel))
-            found = self._finder.find(module)
+            found = self._find().find(module)
             text = self.files.read(found[0]) if found else None
             tree: ast.Module | None = None
             if text is not None:
@@ -112,6 +124,10 @@ def _all_stores(tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
         elif isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:
                 add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            add(node.name)  # ``except E as X``, ``case X``, ``case [*X]``
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            add(node.rest)
         elif isinstance(node, ast.Global):
             for name in node.names:
                 add(name, 2)
@@ -129,24 +145,16 @@ def _bindings(tree: ast.Module, name: str, stores: tuple[dict[str, int], frozens
     a loop, a ``global``, ``Name.attr = ...``): then it is not a constant."""
     found: list[ast.stmt] = []
     for stmt in tree.body:
-        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and stmt.targets[0].id == name) or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name) or (isinstance(stmt, ast.ClassDef) and stmt.name == name) or (isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names)):
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == name) \
+                or (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name) \
+                or (isinstance(stmt, ast.ClassDef) and stmt.name == name) \
+                or (isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names)):
             found.append(stmt)
     counts, changed = stores
     if counts.get(name, 0) != len(found) or name in changed:
         return None
     return found
-
-
-def _absolute(module: str, package: bool, node: ast.ImportFrom) -> str | None:
-    """The module an ``from ... import`` in ``module`` names, relative imports made absolute."""
-    if node.level == 0:
-        return node.module
-    parts = module.split(".") if package else module.split(".")[:-1]
-    if node.level - 1 > len(parts) or (node.level > 1 and node.level - 1 == len(parts) and not node.module):
-        return None
-    base = parts[:len(parts) - (node.level - 1)]
-    return ".".join([*base, *([node.module] if node.module else [])]) or None
 
 
 def _class_value(tree: ast.Module, cls: ast.ClassDef, rest: tuple[str, ...]) -> Value | None:

@@ -19,6 +19,13 @@ from pathlib import Path
 from typing import Protocol
 
 MAX_FILE_BYTES = 2_000_000
+#: Folders never the application's own code: virtual environments' and tools' (a folder named ``.*`` too).
+SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
+
+
+def skipped_folder(name: str) -> bool:
+    """A folder ``python_files`` does not enter."""
+    return name.startswith(".") or name in SKIPPED_FOLDERS
 
 
 def clean_rel(rel: str) -> str | None:
@@ -43,6 +50,11 @@ class ProjectFiles(Protocol):
     def is_dir(self, rel: str) -> bool: ...
 
     def display(self, rel: str) -> Path: ...
+
+    def python_files(self, under: str, limit: int) -> list[str] | None:
+        """Every ``.py`` file in the project folder ``under`` and below (not through a symlink, nor in a
+        skipped_folder or a virtual environment), sorted; None past ``limit`` of them."""
+        ...
 
 
 class WorkingTree:
@@ -128,3 +140,18 @@ class WorkingTree:
 
     def display(self, rel: str) -> Path:
         return self.root / rel
+
+    def python_files(self, under: str, limit: int) -> list[str] | None:
+        found: list[str] = []
+        start = self._path(under) if under else self.root
+        if start is None or start.is_symlink() or not start.is_dir():
+            return found
+        for folder, dirs, names in os.walk(start):  # symlinked folders are not entered
+            here = Path(folder)
+            dirs[:] = [d for d in dirs if not skipped_folder(d) and not (here / d / "pyvenv.cfg").exists()]
+            for name in names:
+                if name.endswith(".py") and not (here / name).is_symlink():
+                    found.append((here / name).relative_to(self.root).as_posix())
+                    if len(found) > limit:
+                        return None
+        return sorted(found)

@@ -37,7 +37,8 @@ class Scope:
 
     phase: str
     env: dict[str, object]
-    batch: dict[str, str] = field(default_factory=dict)
+    #: ``with op.batch_alter_table(table, schema=...) as name``: name -> (table, schema).
+    batch: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     #: The names of ``batch`` opened with ``recreate="always"`` (Change.batch_rebuilt).
     rebuilt_batches: frozenset[str] = frozenset()
     binds: set[str] = field(default_factory=set)

@@ -111,24 +111,34 @@ def _names_of(elt: ast.expr, row: str) -> bool:
         and elt.value.id == row
 
 
-def creates(change: Change, asked: Asked) -> bool:
-    """Whether ``change`` creates in the default schema exactly the object ``asked`` is about."""
+def creates(change: Change, asked: Asked) -> str | None:
+    """Whether ``change`` creates in the default schema the object ``asked`` is about: ``"object"`` when the guard
+    names exactly that object, ``"name"`` when it gives only an index's or constraint's name (a name
+    ``pg_constraint`` and MySQL's indexes keep per table: the history must say which table it can mean,
+    ``Change.unless_exists_by_name``), None when it is about something else."""
     if getattr(change, "schema", None) is not None:
-        return False
+        return None
     if isinstance(change, AddColumn):
-        return asked == ("column", change.table, change.column.name)
+        return "object" if asked == ("column", change.table, change.column.name) else None
     if isinstance(change, CreateTable):
-        return asked == ("table", change.table)
+        return "object" if asked == ("table", change.table) else None
     if isinstance(change, CreateIndex | AddConstraint) and change.name:
         kind = "index" if isinstance(change, CreateIndex) else "constraint"
-        return asked in ((kind, frozenset((change.name,))), (kind, frozenset((change.name, change.table))))
-    return False
+        if asked == (kind, frozenset((change.name, change.table))):
+            return "object"
+        return "name" if asked == (kind, frozenset((change.name,))) else None
+    return None
 
 
 def mark(changes: list[Change], absent: list[Asked]) -> None:
-    """Set ``unless_exists`` on the steps whose object one of the guards requires absent."""
+    """Set ``unless_exists`` on the steps whose object one of the guards requires absent (and
+    ``unless_exists_by_name`` when the guards give only its name; an inner ``if`` is marked first, and a guard
+    that names the object exactly, inner or outer, wins)."""
     if not absent:
         return
     for change in changes:
-        if any(creates(change, asked) for asked in absent):
-            change.unless_exists = True
+        found = {creates(change, asked) for asked in absent}
+        if "object" in found:
+            change.unless_exists, change.unless_exists_by_name = True, False
+        elif "name" in found and not change.unless_exists:
+            change.unless_exists, change.unless_exists_by_name = True, True

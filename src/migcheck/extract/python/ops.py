@@ -58,6 +58,10 @@ OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {
 }
 
 
+#: The kinds of change with a ``schema`` field (tests/test_extract_python.py checks the list is whole).
+SCHEMA_KINDS = (AddColumn, AlterColumn, CreateIndex, CreateTable, DataChange, DropColumn, DropTable)
+
+
 #: ``op`` attributes that read or configure, and change nothing by themselves.
 OP_HELPERS = {
     "get_bind",
@@ -81,7 +85,28 @@ class Ops(Columns, SqlStrings):
     op_names: set[str]
 
     def _op_call(self, attr: str, call: ast.Call, batch_table: str | None, scope: Scope,
-                 out: list[Change]) -> bool:
+                 out: list[Change], batch_schema: str | None = None) -> bool:
+        """``batch_table`` (and ``batch_schema``) for a ``batch_op.*`` call: the batch's table and schema."""
+        start = len(out)
+        handled = self._op_changes(attr, call, batch_table, scope, out)
+        schema = batch_schema if batch_table is not None else \
+            self._schema(next((k.value for k in call.keywords if k.arg == "schema"), None), scope)
+        if schema is not None and attr != "execute":
+            # every change the call makes is in its schema: the index of add_column's sa.Column(index=True)
+            # too, and a batch_op's (which takes no schema of its own) in the batch's
+            for change in out[start:]:
+                if isinstance(change, SCHEMA_KINDS) and change.schema is None:
+                    change.schema = schema
+        return handled
+
+    def _schema(self, node: ast.expr | None, scope: Scope) -> str | None:
+        """A ``schema=`` argument: its text, ``<dynamic>`` when only known at run time, None when absent."""
+        if node is None or (isinstance(node, ast.Constant) and node.value is None):
+            return None
+        return self._str(node, scope) or "<dynamic>"
+
+    def _op_changes(self, attr: str, call: ast.Call, batch_table: str | None, scope: Scope,
+                    out: list[Change]) -> bool:
         if attr in OP_HELPERS:
             return False
         spec = OP_PARAMS.get(attr)
@@ -104,9 +129,7 @@ class Ops(Columns, SqlStrings):
             return isinstance(node, ast.Constant) and bool(node.value)
 
         table = batch_table if batch_table is not None else s("table_name")
-        schema_node = kw.get("schema")
-        schema = None if schema_node is None or (isinstance(schema_node, ast.Constant) and schema_node.value is None) \
-            else self._str(schema_node, scope) or "<dynamic>"
+        schema = self._schema(kw.get("schema"), scope)
         if attr == "add_column":
             node, column_scope = self._local_column(args.get("column"), scope)
             column = self._column(node, column_scope)

@@ -328,7 +328,7 @@ class PythonExtractor(Ops, Data):
             if attr == "batch_alter_table" and self._is_op(expr.func.value):
                 table = self._str(_arg(expr, 0, "table_name"), scope) or _describe(_arg(expr, 0, "table_name"))
                 if alias:
-                    scope.batch[alias] = table
+                    scope.batch[alias] = (table, self._schema(_arg(expr, 1, "schema"), scope))
                     always = self._literal(_arg(expr, 2, "recreate"), scope) == "always"
                     scope.rebuilt_batches = scope.rebuilt_batches | {alias} if always \
                         else scope.rebuilt_batches - {alias}
@@ -456,7 +456,8 @@ class PythonExtractor(Ops, Data):
             return self._op_call(attr, call, None, scope, out)
         if isinstance(func.value, ast.Name) and func.value.id in scope.batch:
             start = len(out)
-            handled = self._op_call(attr, call, scope.batch[func.value.id], scope, out)
+            handled = self._op_call(attr, call, scope.batch[func.value.id][0], scope, out,
+                                    batch_schema=scope.batch[func.value.id][1])
             if func.value.id in scope.rebuilt_batches:
                 for change in out[start:]:
                     change.batch_rebuilt = True
