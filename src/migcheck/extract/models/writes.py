@@ -22,7 +22,8 @@ MAX_FILES = 20_000
 _ATTRIBUTE = re.compile(r"\.\s*([A-Za-z_]\w*)")
 #: ``.X`` where a statement can store to it (``= += : , ) ] in``): a superset of the stores, for reading
 #: ``c.X`` in an expression alone must not make every file that imports the module parsed
-_STORED = re.compile(r"\.\s*([A-Za-z_]\w*)\s*(?:(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)|[,)\]:]|in\b)")
+_STORE_AFTER = r"\s*(?:(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)|[,)\]:]|in\b)"
+_STORED = re.compile(r"\.\s*([A-Za-z_]\w*)" + _STORE_AFTER)
 _DEL_LINE = re.compile(r"^[ \t]*del\b.*$", re.M)
 _SETS_ANY = re.compile(r"\b(?:setattr|delattr)\s*\(")
 
@@ -34,9 +35,12 @@ class OutsideWrites:
 
     def __init__(self, files: ProjectFiles, finder: ModuleFinder) -> None:
         self.files, self.finder = files, finder
-        #: per folder searched: the files by attribute name they may store to (``.X =``), those calling setattr;
-        #: None when the folder holds more than MAX_FILES
-        self._folders: dict[str, tuple[dict[str, list[str]], list[str]] | None] = {}
+        #: per folder searched: its files' texts, read once; None when the folder holds more than MAX_FILES
+        self._texts: dict[str, list[tuple[str, str]] | None] = {}
+        #: per (folder, module's last part, attribute name): the files whose text may store to ``.name``; per
+        #: (folder, module's last part): those calling setattr / delattr
+        self._storing: dict[tuple[str, str, str], list[str]] = {}
+        self._setters: dict[tuple[str, str], list[str]] = {}
         self._parsed: dict[str, tuple[set[str], set[str]]] = {}
 
     def written(self, module: str, dotted: str) -> bool:
@@ -44,36 +48,50 @@ class OutsideWrites:
         found = self.finder.find(module)
         if found is None:
             return False
-        index = self._index(_top_folder(found[0], found[1], len(module.split("."))))
-        if index is None:
+        folder = _top_folder(found[0], found[1], len(module.split(".")))
+        if self._folder_texts(folder) is None:
             return True
-        by_attribute, setters = index
         names = dotted.split(".")
         prefixes = {".".join(names[:k]) for k in range(1, len(names) + 1)}
-        for rel in dict.fromkeys([*setters, *(f for n in names[1:] for f in by_attribute.get(n, []))]):
+        # a file that sets the module's names imports it, so its text names the module's last part
+        last = module.split(".")[-1]
+        candidates = [*self._setting(folder, last), *(f for n in names[1:] for f in self._storing_to(folder, last, n))]
+        for rel in dict.fromkeys(candidates):
             stores, handed = self._writes(rel)
             if stores & prefixes or handed & prefixes:
                 return True
         return False
 
-    def _index(self, folder: str) -> tuple[dict[str, list[str]], list[str]] | None:
-        if folder not in self._folders:
+    def _folder_texts(self, folder: str) -> list[tuple[str, str]] | None:
+        if folder not in self._texts:
             listed = self.files.python_files(folder, MAX_FILES)
-            index: tuple[dict[str, list[str]], list[str]] | None = None
-            if listed is not None:
-                index = (defaultdict(list), [])
-                for rel in listed:
-                    text = self.files.read(rel)
-                    if text is None:
-                        continue
-                    if _SETS_ANY.search(text):
-                        index[1].append(rel)
-                    stored = set(_STORED.findall(text))
-                    stored.update(name for line in _DEL_LINE.findall(text) for name in _ATTRIBUTE.findall(line))
-                    for name in stored:
-                        index[0][name].append(rel)
-            self._folders[folder] = index
-        return self._folders[folder]
+            texts = None if listed is None else \
+                [(rel, text) for rel in listed if (text := self.files.read(rel)) is not None]
+            self._texts[folder] = texts
+        return self._texts[folder]
+
+    def _storing_to(self, folder: str, module: str, name: str) -> list[str]:
+        """The files of ``folder`` naming ``module`` whose text may store to ``.name``: substring tests first,
+        so only the few files that mention both meet the regular expressions (a large application has
+        thousands)."""
+        key = (folder, module, name)
+        if key not in self._storing:
+            found: list[str] = []
+            stored = re.compile(r"\.\s*" + re.escape(name) + _STORE_AFTER)
+            for rel, text in self._folder_texts(folder) or []:
+                if name not in text or module not in text:
+                    continue
+                if stored.search(text) or any(name in _ATTRIBUTE.findall(line) for line in _DEL_LINE.findall(text)):
+                    found.append(rel)
+            self._storing[key] = found
+        return self._storing[key]
+
+    def _setting(self, folder: str, module: str) -> list[str]:
+        if (folder, module) not in self._setters:
+            self._setters[folder, module] = [
+                rel for rel, text in self._folder_texts(folder) or []
+                if ("setattr" in text or "delattr" in text) and module in text and _SETS_ANY.search(text)]
+        return self._setters[folder, module]
 
     def _writes(self, rel: str) -> tuple[set[str], set[str]]:
         """The dotted names ``rel`` stores to through an imported module, and the dotted objects it hands to
