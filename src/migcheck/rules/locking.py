@@ -160,11 +160,13 @@ def _emptied_before(ctx: RevisionContext, change: AddColumn) -> bool:
         return False  # the ALTER commits the DELETE first: other sessions may insert in between
     table = change.table.lower()
     for c in reversed(lookback.phase_before(ctx, change)):
-        if is_commit(c) or c.conditional:
-            return False  # a commit lets rows in; a DELETE under an `if` may not run
+        if is_commit(c):
+            return False  # a commit lets rows in
         if isinstance(c, DataChange) and c.action in ("insert", "bulk_insert", "orm", "execute", "update") \
                 and (c.table or table).lower() == table:
-            return False  # rows may be put back before the ADD COLUMN
+            return False  # rows may be put back before the ADD COLUMN (under an `if` too: it may run)
+        if c.conditional:
+            continue  # a DELETE under an `if` may not run; a step on another table under one changes nothing here
         if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False \
                 and (c.table or "").lower() == table and _unqualified(c.sql, table):
             return True
