@@ -8,7 +8,7 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit, shorten
 from migcheck.rules.history_index import HistoryIndex, is_commit
-from migcheck.rules.locking import nothing_fills_rows
+from migcheck.rules.locking import needs_empty_table
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -69,7 +69,7 @@ def _column_added_to_empty_table(ctx: RevisionContext, change: AddConstraint) ->
                 and (c.table or table).lower() == table):
             return False
         if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() in columns \
-                and not c.conditional and not c.guarded and nothing_fills_rows(ctx, c):
+                and not c.conditional and not c.guarded and needs_empty_table(ctx, c):
             return True
     return False
 

@@ -302,6 +302,10 @@ def _stored_type(ctx: RevisionContext, text: str | None, module: str | None, dep
     text = _built_type(text, ctx.dialect)
     name = text.partition("(")[0].rsplit(".", 1)[-1].strip()
     parsed = parse_type(text)
+    if parsed is not None and parsed.name == "enum" and (depth > 0 or _sqlalchemy_type(ctx, module, name)):
+        is_varchar, length = non_native_enum(text)
+        if is_varchar and length is not None:
+            return f"VARCHAR({length})", True
     app = ctx.app.head if ctx.app else None
     decorator = app.type_decorators.get(name) if app else None
     factory = app.type_factories.get(name) if app and decorator is None else None
@@ -321,6 +325,32 @@ def _stored_type(ctx: RevisionContext, text: str | None, module: str | None, dep
         resolved, known = _stored_type(ctx, impl_text, None, depth + 1)
         return (resolved, True) if known else (impl_text, True)  # an impl not read further: as written
     return text, False
+
+
+def non_native_enum(text: str | None) -> tuple[bool, int | None]:
+    """(whether ``text`` is ``Enum(..., native_enum=False)``, the length of the VARCHAR it stores when known).
+    SQLAlchemy stores a non-native enum as ``VARCHAR(length)``, ``length`` defaulting to the longest label
+    (and refusing one shorter than that); labels from a Python enum class are not known here."""
+    if not text or "native_enum" not in text:
+        return False, None
+    try:
+        call = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError):
+        return False, None
+    if not isinstance(call, ast.Call):
+        return False, None
+    keywords = {k.arg: k.value for k in call.keywords if k.arg}
+    native = keywords.get("native_enum")
+    if not (isinstance(native, ast.Constant) and native.value is False):
+        return False, None
+    length = keywords.get("length")
+    if length is not None:
+        given = length.value if isinstance(length, ast.Constant) else None
+        return True, given if isinstance(given, int) and not isinstance(given, bool) and given > 0 else None
+    labels = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if not labels or len(labels) != len(call.args):
+        return True, None  # a Python enum class, *values: the labels are the application's
+    return True, max(len(label) for label in labels)
 
 
 def _built_type(text: str, dialect: str) -> str:

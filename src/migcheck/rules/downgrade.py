@@ -434,7 +434,11 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     redefined = _redefined(changes, up)
     redefining_drops = set(redefined.values())
     recreated = _recreated_tables(changes, up)
+    absent = _dropped_while_absent(ctx, changes)
+    recreated -= {i for pair in absent.items() for i in pair}
     for index, change in enumerate(changes):
+        if index in absent:
+            continue  # DROP TABLE IF EXISTS of a table the history never made: nothing existed to restore
         if index in temporary or (lookback.may_skip(change) and lookback.changes_nothing(ctx, change)):
             continue  # try: op.create_table(<a table an ancestor made>) except Exception: -- a repair that does nothing
         if index in redefining_drops:
@@ -521,6 +525,23 @@ def _recreated_tables(changes: list[Change], inv: _Inventory) -> set[int]:
             if t in dropped:
                 out.update((dropped.pop(t), index))
             made.add(t)
+    return out
+
+
+def _dropped_while_absent(ctx: RevisionContext, changes: list[Change]) -> dict[int, int]:
+    """{position of a ``DROP TABLE IF EXISTS`` (``op.drop_table(if_exists=True)``): position of the
+    ``create_table`` of that table after it} where the history certainly never made the table
+    (lookback.table_never_made): the drop is a clean-up of leftovers, the table is new, and the downgrade
+    that drops it is the inverse (onyx 495cb26ce93e, df0c7ad8a076). A drop with no create after it stays."""
+    out: dict[int, int] = {}
+    for index, change in enumerate(changes):
+        if not (isinstance(change, DropTable) and change.if_exists and change.schema is None):
+            continue
+        name = _norm(change.table)
+        create = next((i for i, c in enumerate(changes[index + 1:], start=index + 1)
+                       if isinstance(c, CreateTable) and _norm(c.table) == name), None)
+        if create is not None and lookback.table_never_made(ctx, change, change.table):
+            out[index] = create
     return out
 
 

@@ -37,6 +37,7 @@ from migcheck.vocabulary.changes import (
     Change,
     CreateIndex,
     CreateTable,
+    DataChange,
     DropColumn,
     DropConstraint,
     DropIndex,
@@ -179,6 +180,13 @@ class HistoryIndex:
     #: The tables each index or constraint name is given to anywhere in the graph (named_tables).
     named: dict[str, set[str]] = field(default_factory=dict)
     _uncertain: dict[str, int] = field(default_factory=dict)
+    #: Bit sets of the revisions that make a table (CREATE TABLE, or a rename to it), by lower-case table.
+    table_made: dict[str, int] = field(default_factory=dict)
+    #: Bit set of the revisions with a step on a table that neither they nor their ancestors made: the history
+    #: starts from a schema made some other way (``metadata.create_all()``, an older tool).
+    preexisting: int = 0
+    #: Statement-level calls into the application (lower case) by position, read on first use (lookback).
+    application_calls: list[tuple[int, str]] | None = None
 
     @classmethod
     def of(cls, graph: RevisionGraph) -> HistoryIndex:
@@ -211,10 +219,21 @@ class HistoryIndex:
         conditional_on: dict[str, int] = defaultdict(int)
         unread_sql: list[tuple[int, str | None]] = []
         named = named_tables(c for m in by_position for c in m.upgrade_changes)
+        table_made: dict[str, int] = defaultdict(int)
+        preexisting = 0
         for pos, migration in enumerate(by_position):
             ancestor_bits[migration.revision] = cls._ancestors(graph, migration, position, ancestor_bits)
+            seen = ancestor_bits[migration.revision] | 1 << pos
             for i, change in enumerate(migration.upgrade_changes):
                 key = (pos, i)
+                made_name = change.table if isinstance(change, CreateTable) else \
+                    change.new_name if isinstance(change, RenameTable) else None
+                if made_name:
+                    table_made[made_name.lower()] |= 1 << pos
+                elif isinstance(touched := getattr(change, "table", None), str) \
+                        and not isinstance(change, RawSQL | DataChange) and not table_made.get(touched.lower(), 0) & seen \
+                        and not (isinstance(change, DropTable) and change.if_exists):  # a clean-up proves nothing
+                    preexisting |= 1 << pos
                 if is_commit(change):
                     committing |= 1 << pos
                 for column in column_keys(change):
@@ -249,10 +268,12 @@ class HistoryIndex:
                 if change.conditional and not ensures_existence(change, named):
                     for name in {n.lower() for n in names if isinstance(n, str)}:
                         conditional_on[name] |= 1 << pos
-        return cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),
-                   dict(by_constraint), dict(not_null_checks), created_table, renamed_to, column_created,
-                   len(cyclic), dict(by_index_name), dict(index_killers), unknown_names, dict(conditional_on),
-                   unread_sql, named)
+        index = cls(graph, position, by_position, ancestor_bits, committing, dict(by_column), dict(by_table),
+                    dict(by_constraint), dict(not_null_checks), created_table, renamed_to, column_created,
+                    len(cyclic), dict(by_index_name), dict(index_killers), unknown_names, dict(conditional_on),
+                    unread_sql, named)
+        index.table_made, index.preexisting = dict(table_made), preexisting
+        return index
 
     @staticmethod
     def _ancestors(graph: RevisionGraph, migration: Migration, position: dict[str, int],

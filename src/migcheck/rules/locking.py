@@ -59,6 +59,13 @@ def nothing_fills_rows(ctx: RevisionContext, change: AddColumn) -> bool:
     """Whether the column is added NOT NULL with nothing to fill the rows already there: PostgreSQL and SQLite
     refuse the ADD COLUMN as soon as the table has a row (checked on PostgreSQL 15: 'column ... contains null
     values'), so a revision that gets past it found the table empty."""
+    # DELETE FROM t / TRUNCATE t earlier in the transaction: no row is left to violate NOT NULL
+    return needs_empty_table(ctx, change) and not _emptied_before(ctx, change)
+
+
+def needs_empty_table(ctx: RevisionContext, change: AddColumn) -> bool:
+    """Whether the ADD COLUMN succeeds only on an empty table (NOT NULL, nothing fills the rows), whether or not
+    the revision emptied it first: either way the table is empty right after it."""
     col = change.column
     if not col.is_not_null or col.server_default is not None or col.identity or col.computed:
         return False
@@ -66,11 +73,9 @@ def nothing_fills_rows(ctx: RevisionContext, change: AddColumn) -> bool:
         return False  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
     if col.type and col.type.upper().rstrip("()") in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
         return False
-    if ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type \
-            and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"}:
-        return False  # rendered as SERIAL: PostgreSQL fills every existing row from the sequence
-    # DELETE FROM t / TRUNCATE t earlier in the transaction: no row is left to violate NOT NULL
-    return not _emptied_before(ctx, change)
+    # an integer primary key is rendered as SERIAL on PostgreSQL: the sequence fills every existing row
+    return not (ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type
+                and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"})
 
 
 @change_rule("create-index-not-concurrently", severity=Severity.ERROR, on=(CreateIndex,), dialects={"postgresql"})
@@ -160,11 +165,13 @@ def _emptied_before(ctx: RevisionContext, change: AddColumn) -> bool:
         return False  # the ALTER commits the DELETE first: other sessions may insert in between
     table = change.table.lower()
     for c in reversed(lookback.phase_before(ctx, change)):
-        if is_commit(c) or c.conditional:
-            return False  # a commit lets rows in; a DELETE under an `if` may not run
+        if is_commit(c):
+            return False  # a commit lets rows in
         if isinstance(c, DataChange) and c.action in ("insert", "bulk_insert", "orm", "execute", "update") \
                 and (c.table or table).lower() == table:
-            return False  # rows may be put back before the ADD COLUMN
+            return False  # rows may be put back before the ADD COLUMN (under an `if` too: it may run)
+        if c.conditional:
+            continue  # a DELETE under an `if` may not run; a step on another table under one changes nothing here
         if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False \
                 and (c.table or "").lower() == table and _unqualified(c.sql, table):
             return True

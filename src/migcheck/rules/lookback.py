@@ -392,6 +392,46 @@ def _made_before(ctx: RevisionContext, change: Change) -> bool:
     return made and _history_certain(ctx, change, change.table or "")
 
 
+def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
+    """Whether ``table`` (default schema) certainly does not exist when the upgrade step ``change`` runs: every
+    ancestor is known (no missing parent), the history starts from nothing (no step on a table it did not make,
+    which a schema from ``create_all()`` or an older tool would show), neither an ancestor nor an earlier step
+    of this revision makes the table (CREATE TABLE, a rename to it), and nothing unread could have made it
+    (_history_certain; a statement-level call into the application naming it or a metadata). Unknown is no."""
+    index = _index(ctx)
+    revision = ctx.migration.revision
+    if index is None or change.phase != "upgrade" or getattr(change, "schema", None) is not None \
+            or revision not in index.position:
+        return False
+    name = table.lower()
+    bits = index.ancestor_bits.get(revision, 0)
+    mine = 1 << index.position[revision]
+    if bits & index.table_made.get(name, 0) or (bits | mine) & index.preexisting:
+        return False
+    lineage = {m.revision for m in index.ancestors(revision)} | {revision}
+    graph = index.graph
+    if any(m.revision in lineage for m, _ in (*graph.missing_parents, *graph.missing_dependencies)):
+        return False
+    if any((isinstance(c, CreateTable) and _same(c.table, name)) or (isinstance(c, RenameTable)
+           and _same(c.new_name, name)) for c in before(ctx, change)):
+        return False
+    return _history_certain(ctx, change, name) and not _application_may_make(ctx, index, bits | mine, name)
+
+
+def _application_may_make(ctx: RevisionContext, index: HistoryIndex, bits: int, table: str) -> bool:
+    """Whether a revision of ``bits`` calls the application's code, at statement level, with ``table`` or a
+    metadata in the call (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``)."""
+    from migcheck.rules.built import _application_calls
+
+    calls = index.application_calls
+    if calls is None:  # read once per graph, only for the revisions whose body calls imported code
+        calls = index.application_calls = [(pos, text.lower()) for pos, m in enumerate(index.by_position)
+                                           if m.upgrade is not None and m.upgrade.opaque
+                                           for text in _application_calls(m)]
+    pattern = re.compile(rf"(?<![\w$]){re.escape(table)}(?![\w$])|metadata|create_all")
+    return any(bits >> pos & 1 and pattern.search(text) for pos, text in calls)
+
+
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
     """A constraint of that name added earlier to the same table and not dropped since (by name, with its
     table, or with one of its table's columns: a dropped column can take it along)."""

@@ -21,13 +21,14 @@ from migcheck.facts.postgres import (
 from migcheck.rules import lookback
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.design import stored_type
+from migcheck.rules.design import non_native_enum, stored_type
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL
 from migcheck.vocabulary.findings import Severity
 
 _INTEGER_TYPES = {"int2", "int4", "int8"}
+_TEXTLIKE = {"varchar", "text"}
 
 
 def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] | None:
@@ -352,8 +353,8 @@ _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _enum_name(text: str | None, bare: bool = False) -> str | None:
     """The PostgreSQL type ``sa.Enum(..., name="x")`` stands for; with ``bare``, also a type written by name only
     (``resource_type_state_enum``, from a raw ``ALTER COLUMN .. TYPE resource_type_state_enum``)."""
-    if not text:
-        return None
+    if not text or non_native_enum(text)[0]:
+        return None  # Enum(..., native_enum=False) is a VARCHAR: no PostgreSQL type of that name is made
     if call := _ENUM_CALL.search(text):
         # the last name="..." after the first ENUM(: two searches, linear, where one pattern with .* between
         # them backtracked over the whole text at every ENUM( (quadratic in an Enum of 10,000 values)
@@ -448,6 +449,8 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
         )
         return
     verdict = classify_type_change(old, new, ctx.settings.postgres_version)
+    if old.name == "enum" and non_native_enum(old_stored)[0] and new.name in _TEXTLIKE and not new.params:
+        verdict = "none"  # a non-native enum is a VARCHAR of some length: to text or unbounded varchar, no rewrite
     if enum_swap and _enum_name(old_text, bare=True) != _enum_name(change.type):
         verdict = "rewrite"  # another enum type (the same one returned above): every row goes through text
     if verdict != "rewrite" and not using_is_plain_cast(change.using, column):

@@ -9,10 +9,11 @@ The name, type (as written, without module prefixes), nullability, server and Py
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 from migcheck.extract.python.evaluate import Evaluator, Scope
-from migcheck.extract.python.nodes import _attr_chain, _bool, _call_name, _describe, unparse
+from migcheck.extract.python.nodes import _attr_chain, _bool, _call_name, _describe, binding_counts, unparse
 from migcheck.vocabulary.changes import (
     AddConstraint,
     Change,
@@ -28,6 +29,9 @@ _TYPE_PREFIX = lazy_regex(r"\b(?:sqlalchemy\.dialects\.\w+\.|sqlalchemy\.types\.
 
 class Columns(Evaluator):
     """``sa.Column(...)`` to a ColumnSpec, and the constraints and defaults it carries."""
+
+    #: Every name the module binds, computed when a server_default first calls a built-in by name.
+    _bound_names: frozenset[str] | None = None
 
     def _column(self, node: ast.expr | None, scope: Scope) -> ColumnSpec:
         if not isinstance(node, ast.Call):
@@ -163,6 +167,10 @@ class Columns(Evaluator):
             return str(node.value).lower() if isinstance(node.value, bool) else str(node.value)
         if isinstance(node, ast.Name) and isinstance(scope.env.get(node.id), str):
             return "'" + str(scope.env[node.id]) + "'"
+        value = self._python_constant(node, scope)
+        if value is not None:
+            # str(20), f"{LIMIT}": Python computes a constant when the migration runs; Alembic renders it
+            return self._server_default(ast.Constant(value), scope)
         if isinstance(node, ast.Call):
             name = _call_name(node)
             if name in {"text", "literal_column", "literal"} and node.args:
@@ -177,6 +185,44 @@ class Columns(Evaluator):
                 args = ", ".join(self._str(a, scope) or ast.unparse(a) for a in node.args)
                 return f"{chain[-1]}({args})"
         return unparse(node)
+
+    def _python_constant(self, node: ast.expr, scope: Scope, depth: int = 0) -> str | int | float | None:
+        """The value Python certainly computes for ``node`` before SQLAlchemy sees it: a built-in conversion
+        (``str``, ``int``, ``float``, ``repr``, not rebound by the module) of a constant, a formatted string of
+        constants, a module-level number; None otherwise (``sa.text(...)``, ``func.now()``, any other call)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float) \
+                and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd) and depth < 4:
+            inner = self._python_constant(node.operand, scope, depth + 1)
+            return (-inner if isinstance(node.op, ast.USub) else inner) if isinstance(inner, int | float) else None
+        if isinstance(node, ast.Name) and node.id not in scope.env:
+            number = self.numbers.get(node.id)  # LIMIT = 20 at module level, bound once
+            return number if isinstance(number, int | float) and not isinstance(number, bool) else None
+        if isinstance(node, ast.JoinedStr | ast.Name):
+            text = self._literal(node, scope)
+            return text if isinstance(text, str) else None
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1
+                and not node.keywords and node.func.id in _CONVERSIONS and depth < 4
+                and node.func.id not in self._bound_anywhere()):
+            return None
+        arg = self._python_constant(node.args[0], scope, depth + 1)
+        if arg is None:
+            return None
+        try:
+            return _CONVERSIONS[node.func.id](arg)
+        except (ValueError, TypeError, OverflowError):
+            return None  # int("abc"): the migration fails, nothing to judge
+
+    def _bound_anywhere(self) -> frozenset[str]:
+        """Names the module binds at all (a function, an import, an assignment, a parameter)."""
+        if self._bound_names is None:
+            self._bound_names = frozenset(binding_counts(self.tree))
+        return self._bound_names
+
+
+#: Python's built-in conversions a server_default may be computed with: their result is a constant.
+_CONVERSIONS: dict[str, Callable[[Any], str | int | float]] = {"str": str, "int": int, "float": float, "repr": repr}
 
 
 def _is_column_call(node: ast.expr | None) -> bool:
