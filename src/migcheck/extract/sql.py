@@ -424,6 +424,16 @@ def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
                  and not isinstance(item.expression, exp.Null))
 
 
+def _assigned_columns(tree: exp.Expression) -> tuple[str, ...]:
+    """Every column an UPDATE's SET assigns (lower case, any value), or () when one item is not ``column = ...``."""
+    from sqlglot import exp
+
+    items = tree.expressions
+    if not items or not all(isinstance(i, exp.EQ) and isinstance(i.this, exp.Column) and i.this.name for i in items):
+        return ()
+    return tuple(item.this.name.lower() for item in items)
+
+
 def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str] | None) -> bool:
     """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
     ``table``, whole: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET,
@@ -669,7 +679,8 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="update", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
-                sets=_set_columns(tree), clears_nulls=cleared_nulls_of(tree), **common
+                sets=_set_columns(tree), assigns=_assigned_columns(tree), clears_nulls=cleared_nulls_of(tree),
+                **common
             )
         ]
     if isinstance(tree, exp.Delete):

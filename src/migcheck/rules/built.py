@@ -109,7 +109,7 @@ class BuiltSchema:
     def apply_migration(self, migration: Migration, changes: Iterable[Change] | None = None) -> None:
         body = migration.upgrade
         if changes is None and body is not None and body.opaque:
-            self.unread.extend(_application_calls(migration))
+            self.unread.extend(application_calls(migration))
         for change in migration.upgrade_changes if changes is None else changes:
             self.apply(change, migration.path)
 
@@ -177,7 +177,7 @@ class BuiltSchema:
 _LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "sa", "op"}
 
 
-def _application_calls(migration: Migration) -> list[str]:
+def application_calls(migration: Migration) -> list[str]:
     """The statement-level calls of ``upgrade()`` into the application's own code (helpers migcheck
     cannot follow), as text: a table they name counts as unknown. Calls nested in op.* arguments
     (column types such as ``app.types.GUID()``) change no table."""

@@ -28,6 +28,7 @@ from migcheck.vocabulary.changes import (
     RenameColumn,
     RenameTable,
     ValidateConstraint,
+    target_table,
 )
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -64,6 +65,26 @@ def _label(change: Change) -> str:
     return (stmt.value if stmt else None) or "..."
 
 
+def _builds_from_nothing(ctx: RevisionContext, changes: list[Change]) -> bool:
+    """A base revision (no down_revision) whose schema changes only create: new tables (and what goes on
+    them), enum types, raw ``CREATE`` of objects on no table it did not create. Before it there is no
+    schema to return to, so no downgrade is owed; a base that alters tables it did not create is judged
+    like any other revision."""
+    if ctx.migration.down_revisions:
+        return False
+    for change in changes:
+        if isinstance(change, (CreateTable, CreateEnumType)):
+            continue
+        if isinstance(change, RawSQL) and not change.keyword.startswith("CREATE"):
+            return False
+        table = target_table(change)
+        if table is None and not isinstance(change, RawSQL):
+            return False
+        if table is not None and not ctx.created_here(table):
+            return False
+    return True
+
+
 @revision_rule("missing-downgrade", severity=Severity.WARNING)
 def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     """The upgrade changes the schema and the downgrade is missing or does nothing."""
@@ -74,7 +95,7 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     # Data-only revisions (backfills) usually need no way back: the schema revision's downgrade
     # removes what they filled.
     schema_changes = [c for c in upgrade.changes if _undoable(c)] if upgrade else []
-    if upgrade is None or not schema_changes:
+    if upgrade is None or not schema_changes or _builds_from_nothing(ctx, schema_changes):
         return
     downgrade = migration.downgrade
     if downgrade is not None and not downgrade.trivial:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from migcheck.facts.postgres import not_null_check_column
+from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
     HistoryIndex,
@@ -34,6 +35,7 @@ from migcheck.vocabulary.changes import (
     ColumnSpec,
     CreateIndex,
     CreateTable,
+    DataChange,
     DropColumn,
     DropConstraint,
     DropIndex,
@@ -42,11 +44,12 @@ from migcheck.vocabulary.changes import (
     RenameColumn,
     RenameTable,
     ValidateConstraint,
+    target_table,
 )
 from migcheck.vocabulary.revision import Migration
 
 __all__ = ["ancestors", "before", "column_nullable", "column_server_default", "column_type", "is_commit",
-           "split_between", "table_columns", "validated_not_null_check"]
+           "never_made_index", "split_between", "table_columns", "validated_not_null_check"]
 
 _ORDER_ATTR = "_migcheck_topological_index"
 
@@ -520,6 +523,105 @@ def _named_and_kept(ctx: RevisionContext, change: Change, name: str, table: str,
     if made is None or (killed is not None and killed[0] > made[0]):
         return False
     return bool(event(made[2], name, table))
+
+
+def never_made_index(ctx: RevisionContext, change: Change, name: str) -> bool:
+    """Whether no index of ``name`` can exist before ``change`` on a database the history built: the history is
+    fully known (every ancestor found down to a base, no table that predates it, no statement-level call into
+    the application that may make it (_helper_may_make), no table named at run time, no SQL it could not read that may name the index) and nothing in
+    it makes an index or constraint of that name: no step, no line of its revisions' code outside comments and
+    the drops of that name (``sa.Index(...)`` inside ``create_table`` is no step of its own), and not the name
+    a default naming convention gives an unnamed index or constraint on one of its columns
+    (``ix_<table>_<column>``, ``<table>_<column>_key``). Unknown is no: then the index may be there."""
+    index = _index(ctx)
+    if index is None or change.phase != "upgrade":
+        return False
+    name = name.lower()
+    history = [*ancestors(ctx), ctx.migration]
+    if any(m.upgrade is None or (m.upgrade.opaque and _helper_may_make(m, name)) for m in history) \
+            or any(index.graph.resolve(p) is None for m in history for p in (*m.down_revisions, *m.depends_on)):
+        return False
+    steps = [c for m in history[:-1] for c in m.upgrade_changes] + before(ctx, change)
+    for c in steps:
+        if isinstance(c, RawSQL):
+            if not c.understood and (c.text is None or name in c.text.lower()):
+                return False
+            continue
+        if (not isinstance(c, DataChange) and any(unknown_name(n) for n in step_names(c))) or _may_be_named(c, name):
+            return False  # rows written to a table named at run time make no index
+    if _kept_foreign_table(steps) or _generated_name(name, index):
+        return False
+    return not any(_names_it(m, name, change) for m in history)
+
+
+def _helper_may_make(migration: Migration, name: str) -> bool:
+    """A revision whose upgrade calls code migcheck does not read may have made the index there: when a
+    statement-level call into the application names it or speaks of indexes (``create_search_indexes()``),
+    or when the calls cannot be listed. Calls for values (``encrypt(api_key)``) make no index, as the schema
+    the history builds counts them (built.application_calls)."""
+    return any(name in text.lower() or "index" in text.lower() for text in application_calls(migration))
+
+
+def _kept_foreign_table(steps: list[Change]) -> bool:
+    """The history alters a table it never created (a schema made some other way, which may hold any index)
+    and does not drop it afterwards (a dropped table takes its indexes along)."""
+    created: set[str] = set()
+    foreign: set[str] = set()
+    for c in steps:
+        table = (target_table(c) or "").lower()
+        if not table or isinstance(c, RawSQL | DataChange):
+            continue
+        if isinstance(c, CreateTable):
+            created.add(table)
+        elif isinstance(c, DropTable):
+            created.discard(table)
+            foreign.discard(table)
+        elif isinstance(c, RenameTable):
+            new = c.new_name.lower()
+            (foreign if table in foreign or table not in created else created).add(new)
+            created.discard(table)
+            foreign.discard(table)
+        elif table not in created:
+            foreign.add(table)
+    return bool(foreign)
+
+
+def _may_be_named(c: Change, name: str) -> bool:
+    """``c`` makes an index (or a constraint that makes one) called ``name``: by name, or, written without one,
+    by the name PostgreSQL or a usual naming convention gives it (unknown columns: it may be any name)."""
+    if isinstance(c, CreateIndex | AddConstraint) and c.name is not None:
+        return _same(c.name, name)
+    if isinstance(c, AddConstraint) and c.kind_of in ("foreign_key", "check"):
+        return False
+    if not isinstance(c, CreateIndex | AddConstraint):
+        return False
+    if not c.table or not c.columns:
+        return True
+    table, cols = c.table.lower(), [col.lower() for col in c.columns]
+    joined = "_".join(cols)
+    return name in {f"{table}_{joined}_key", f"{table}_pkey", f"{table}_{joined}_idx", f"{table}_{joined}_excl",
+                    f"ix_{table}_{cols[0]}", f"uq_{table}_{cols[0]}", f"uq_{table}_{joined}", f"pk_{table}",
+                    f"ix_{table}_{joined}", f"{table}_{cols[0]}_key", f"{table}_{cols[0]}_idx"}
+
+
+def _generated_name(name: str, index: HistoryIndex) -> bool:
+    """``name`` is what a default naming convention calls an index or constraint on a column of the history."""
+    return any(name in (f"ix_{t}_{c}", f"{t}_{c}_key", f"{t}_{c}_idx", f"uq_{t}_{c}", f"{t}_pkey", f"pk_{t}")
+               for t, c in index.by_column)
+
+
+def _names_it(migration: Migration, name: str, change: Change) -> bool:
+    """A line of the revision's code (comments aside) names ``name`` other than where it is dropped."""
+    drops = {c.line for c in (*migration.upgrade_changes, *migration.downgrade_changes)
+             if isinstance(c, DropIndex) and _same(c.name, name)}
+    if change in migration.upgrade_changes:
+        drops.add(change.line)
+    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
+    for number, text in enumerate(migration.source_lines, start=1):
+        code = text.split("#", 1)[0]
+        if number not in drops and pattern.search(code):
+            return True
+    return False
 
 
 def _index_event(c: Change, name: str, table: str) -> bool | None:

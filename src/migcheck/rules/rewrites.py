@@ -256,7 +256,8 @@ def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
     the rows where it is NULL: only then can it fail on the NULLs written meanwhile (held-out-7 #44,
     held-out-8 #57, #58: ``DELETE FROM t WHERE col IS NULL`` before it cannot fail). A clean-up counts on the
     same schema's table only, and not once a later statement writes the table again (an INSERT, or an UPDATE
-    that may set the column to NULL) before the SET NOT NULL (review9)."""
+    that may set the column to NULL) before the SET NOT NULL (review9); an UPDATE whose SET names only other
+    columns writes none of this one's (held-out-11 #59)."""
     table, column = (change.table or "").lower(), (change.column or "").lower()
     schema = _schema(change.schema)
     cleared = False
@@ -264,8 +265,8 @@ def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
         if isinstance(c, DataChange) and (c.table or "").lower() == table and _schema(c.schema) == schema:
             if _clears_nulls(c, column):
                 cleared = True
-            elif c.action != "delete":
-                cleared = False  # may write NULLs again
+            elif c.action != "delete" and not (c.action == "update" and c.assigns and column not in c.assigns):
+                cleared = False  # may write NULLs again (an UPDATE of other columns only cannot)
         elif isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == table \
                 and (c.column or "").lower() == column and _schema(c.schema) == schema:
             return not cleared

@@ -265,8 +265,14 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
         # A script location met on the way down (env.py beside versions/): projects that build their
         # Alembic config in code have no alembic.ini to lead there, but env.py still says how they run.
         env_py = Path(root) / "env.py"
-        if "env.py" in files and "versions" in dirs and env_py not in sources.env_py:
-            sources.env_py.append(env_py)
+        if "env.py" in files and "versions" in dirs:
+            if env_py not in sources.env_py:
+                sources.env_py.append(env_py)
+            # Alembic reads revisions from its version locations only: a draft parked in another folder of
+            # the script location (temp/, data_migrations/) is no part of the history.
+            dirs[:] = []
+            for location, nested in _walked_locations(Path(root), path):
+                _add_dir(location, sources, nested)
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
                 sources.add_python(Path(root) / name)
@@ -274,6 +280,32 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
                 sql.append(Path(root) / name)
     sources.notes.extend(unreadable)
     _add_sql_of_a_sql_only_dir(path, sources, before, sql)
+
+
+def _walked_locations(script: Path, top: Path) -> list[tuple[Path, bool]]:
+    """The version locations of a script location met while walking a plain directory, each with whether
+    Alembic reads its subfolders (``recursive_version_locations``): from the alembic.ini whose
+    script_location is this folder (in it or above it, up to the walked directory), else from one in the
+    folder or beside it whose script_location names no folder here (a path of the deployed image); else
+    ``versions/``, its top level only, as Alembic does without a config that says otherwise."""
+    found: tuple[list[Path], bool] | None = None
+    real = script.resolve()
+    for folder in [script, *script.parents]:
+        ini = folder / "alembic.ini"
+        if ini.is_file():
+            try:
+                script_dir, versions, recursive = _read_ini(ini)
+            except DiscoveryError:
+                script_dir, versions, recursive = Path(), [], False
+            if script_dir.is_dir() and script_dir.resolve() == real:
+                found = (versions, recursive)
+                break
+            if found is None and folder in (script, script.parent) and not script_dir.is_dir():
+                found = ([v for v in versions if v.is_dir()], recursive)
+        if folder == top or not folder.is_relative_to(top):
+            break
+    versions, recursive = found if found is not None else ([], False)
+    return [(v, recursive) for v in (versions or [script / "versions"]) if v.is_dir()]
 
 
 def _add_sql_of_a_sql_only_dir(path: Path, sources: Sources, before: int, sql: list[Path]) -> None:
@@ -304,6 +336,12 @@ def _add_script_location(script: Path, versions: list[Path], recursive: bool, so
 
 
 def _from_ini(ini: Path, sources: Sources) -> None:
+    script_dir, versions, recursive = _read_ini(ini, sources)
+    _add_script_location(script_dir, versions, recursive, sources)
+
+
+def _read_ini(ini: Path, sources: Sources | None = None) -> tuple[Path, list[Path], bool]:
+    """The script location, version locations and ``recursive_version_locations`` an alembic.ini sets."""
     here = str(ini.parent.resolve())
     parser = configparser.ConfigParser(defaults={"here": here})
     try:
@@ -314,7 +352,7 @@ def _from_ini(ini: Path, sources: Sources) -> None:
     if section is None:
         raise DiscoveryError(f"{ini} has no [alembic] section")
     stray = [name for name in parser.sections() if name.lower() in ("migcheck", "tool.migcheck", "tool:migcheck")]
-    if stray:  # a natural guess that would otherwise be ignored without a word
+    if stray and sources is not None:  # a natural guess that would otherwise be ignored without a word
         sources.notes.append(
             f"{ini} has a [{stray[0]}] section, which migcheck does not read: its settings go in the "
             "[tool.migcheck] table of pyproject.toml"
@@ -333,7 +371,7 @@ def _from_ini(ini: Path, sources: Sources) -> None:
     script_dir = _resolve_location(script, ini.parent)
     versions = [_resolve_location(v, ini.parent) for v in _split_locations(locations, separator)] if locations \
         else [script_dir / "versions"]
-    _add_script_location(script_dir, versions, recursive, sources)
+    return script_dir, versions, recursive
 
 
 def _pyproject_alembic(pyproject: Path) -> dict[str, object] | None:

@@ -315,6 +315,9 @@ class DataChange(Change):
     #: The columns an UPDATE written in SQL sets to a value (lower case; ``SET c = NULL`` is not one); () when
     #: unknown or not an UPDATE.
     sets: tuple[str, ...] = ()
+    #: Every column an UPDATE written in SQL assigns, whatever the value (``SET c = NULL`` included); () when
+    #: unknown or not an UPDATE. An UPDATE that names its columns writes no other one.
+    assigns: tuple[str, ...] = ()
     #: The columns (lower case) this UPDATE/DELETE leaves without a NULL row: a DELETE whose WHERE is
     #: ``col IS NULL`` or one of its top-level OR branches, an UPDATE setting ``col`` to a constant that is
     #: not NULL, with no WHERE or such a WHERE. () when none or unknown; a DELETE without WHERE clears all.

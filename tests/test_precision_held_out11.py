@@ -1,0 +1,29 @@
+"""What users see for the held-out-11 fixes of branch fixU: the findings that stay on these revisions say only
+what holds (the rule-level cases are fixtures, fixtures/rules/<rule>/safe_* and their bad_* twins).
+"""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, run_cli
+
+
+def _messages(case: str, rule: str) -> tuple[int, list[tuple[int, str]]]:
+    run = run_cli("lint", FIXTURES / "rules" / rule / case, "--format", "json", "--no-config", "--dialect",
+                  "postgresql", "--select", rule, "--fail-on", "warning")
+    return run.exit_code, sorted((f["line"], f["message"]) for f in run.json()["findings"] if f["rule"] == rule)
+
+
+def test_a_downgrade_that_fills_the_nulls_then_another_column_does_not_fail_on_set_not_null() -> None:
+    code, found = _messages("bad_downgrade_fills_then_updates_another_column.py", "drop-not-null")
+    assert code == 1
+    assert [line for line, _ in found] == [9, 10]
+    for _, message in found:
+        assert "becomes nullable: the application version still running reads it as never NULL" in message
+        assert "SET NOT NULL fails" not in message
+
+
+def test_an_update_that_writes_null_again_after_the_fill_still_makes_the_downgrade_fail() -> None:
+    code, [(line, message)] = _messages("bad_downgrade_fills_then_writes_null_again.py", "drop-not-null")
+    assert (code, line) == (1, 9)
+    assert message.startswith("user.dark_mode becomes nullable")
+    assert message.endswith("and once NULLs are written the downgrade's SET NOT NULL fails")
