@@ -424,13 +424,11 @@ def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
 def _application_may_make(ctx: RevisionContext, index: HistoryIndex, bits: int, table: str) -> bool:
     """Whether a revision of ``bits`` calls the application's code, at statement level, with ``table`` or a
     metadata in the call (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``)."""
-    from migcheck.rules.built import _application_calls
-
     calls = index.application_calls
     if calls is None:  # read once per graph, only for the revisions whose body calls imported code
         calls = index.application_calls = [(pos, text.lower()) for pos, m in enumerate(index.by_position)
                                            if m.upgrade is not None and m.upgrade.opaque
-                                           for text in _application_calls(m)]
+                                           for text in application_calls(m)]
     pattern = re.compile(rf"(?<![\w$]){re.escape(table)}(?![\w$])|metadata|create_all")
     return any(bits >> pos & 1 and pattern.search(text) for pos, text in calls)
 
