@@ -339,6 +339,8 @@ def _old_type(ctx: RevisionContext, change: AlterColumn) -> tuple[str | None, st
 def _contradicts(ctx: RevisionContext, written: str, history: str) -> bool:
     """Whether two readable types are different types on PostgreSQL (``sa.String(20)`` and ``VARCHAR(20)`` are
     not; an application type either cannot be told apart)."""
+    if non_native_enum(written)[0] and _enum_name(history) is not None:
+        return True  # existing_type= says VARCHAR (a non-native Enum), the history made a PostgreSQL enum type
     (a, a_known), (b, b_known) = stored_type(ctx, written), stored_type(ctx, history)
     first, second = parse_type(a) if a_known else None, parse_type(b) if b_known else None
     if first is None or second is None:

@@ -202,19 +202,6 @@ class Ops(Columns, SqlStrings):
             **common,
         )
 
-    def _module_type(self, node: ast.expr | None, scope: Scope) -> ast.expr | None:
-        """A module-level name bound once to a type call (``state_enum = sa.Enum(..., name="x")`` above
-        upgrade()) -> that call, so ``type_=state_enum`` reads as the type it is (held-out-7 #22); a local
-        name, or one bound more than once, is left as it is."""
-        if not isinstance(node, ast.Name) or node.id in scope.types or node.id in scope.env \
-                or node.id in self._rebound():
-            return node
-        for stmt in self.tree.body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                    and stmt.targets[0].id == node.id and isinstance(stmt.value, ast.Call):
-                return stmt.value
-        return node
-
     def _alter_column(self, table: str, column: str, kw: dict[str, ast.expr], scope: Scope,
                       common: dict[str, Any]) -> list[Change]:
         out: list[Change] = []
@@ -222,6 +209,7 @@ class Ops(Columns, SqlStrings):
         type_ = self._module_type(kw.get("type_"), scope)
         type_ = local_type(type_, scope, self.consts) if type_ is not None else None
         existing_type = kw.get("existing_type")
+        existing_type = self._module_type(existing_type, scope)
         existing_type = local_type(existing_type, scope, self.consts) if existing_type is not None else None
         existing_nullable = kw.get("existing_nullable")
         using = kw.get("postgresql_using")
