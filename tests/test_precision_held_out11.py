@@ -27,3 +27,24 @@ def test_an_update_that_writes_null_again_after_the_fill_still_makes_the_downgra
     assert (code, line) == (1, 9)
     assert message.startswith("user.dark_mode becomes nullable")
     assert message.endswith("and once NULLs are written the downgrade's SET NOT NULL fails")
+
+
+def test_a_base_revision_that_builds_the_schema_without_a_downgrade_is_info_not_a_warning() -> None:
+    """held-out-9 judged a base revision with no downgrade right, held-out-11 two of them wrong (no deploy is
+    rolled back past the first revision): it stays reported, as info, saying only what holds."""
+    run = run_cli("lint", FIXTURES / "rules" / "missing-downgrade" / "bad_base_builds_initial_schema_info",
+                  "--format", "json", "--no-config", "--select", "missing-downgrade", "--fail-on", "warning")
+    [finding] = run.json()["findings"]
+    assert run.exit_code == 0
+    assert (finding["line"], finding["severity"]) == (26, "info")
+    assert "is the first revision (down_revision = None)" in finding["message"]
+    assert "`alembic downgrade base` fails here" in finding["message"]
+    assert "when the deploy has to be rolled back" not in finding["message"]
+
+
+def test_a_base_revision_that_alters_a_table_it_did_not_make_is_still_a_warning() -> None:
+    run = run_cli("lint", FIXTURES / "rules" / "missing-downgrade" / "bad_base_alters_existing_table",
+                  "--format", "json", "--no-config", "--select", "missing-downgrade", "--fail-on", "warning")
+    [finding] = run.json()["findings"]
+    assert (run.exit_code, finding["severity"]) == (1, "warning")
+    assert "when the deploy has to be rolled back" in finding["message"]
