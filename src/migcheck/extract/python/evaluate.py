@@ -600,6 +600,27 @@ def _module_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
             yield node.target.id, node.value
 
 
+def module_text_constants(tree: ast.Module, consts: dict[str, object]) -> dict[str, str]:
+    """Module-level ``QUERY = sa.text("SELECT ...")`` (or ``text(...)``) of a literal or a string constant,
+    bound once: the SQL text it holds, so ``connection.execute(QUERY, params)`` is read like a module-level
+    string (held-out-11 #108). Only a plain call, one argument, no keywords nor methods chained on it."""
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in _module_assignments(tree):
+        if name in seen:
+            found.pop(name, None)
+            continue
+        seen.add(name)
+        if isinstance(value, ast.Call) and _call_name(value) == "text" and len(value.args) == 1 \
+                and not value.keywords:
+            arg = value.args[0]
+            text = arg.value if isinstance(arg, ast.Constant) else consts.get(arg.id) if isinstance(arg, ast.Name) \
+                else None
+            if isinstance(text, str):
+                found[name] = text
+    return found
+
+
 def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
     """Module-level ``NAME = 500``, assigned once."""
     numbers: dict[str, int | float] = {}

@@ -27,7 +27,13 @@ from migcheck.extract.python.data import (
     number_columns,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import Scope, changeable_names, mutable_constants, reads_dialect_name
+from migcheck.extract.python.evaluate import (
+    Scope,
+    changeable_names,
+    module_text_constants,
+    mutable_constants,
+    reads_dialect_name,
+)
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark
 from migcheck.extract.python.imports import (
@@ -68,6 +74,7 @@ class PythonExtractor(Ops, Data):
         #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
         changeable = mutable_constants(tree)
         self.consts = {name: value for name, value in consts.items() if name not in changeable}
+        self.consts.update(module_text_constants(tree, self.consts))  # QUERY = sa.text("..."): its SQL
         self.dialect = dialect
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self.op_names = {"op"} | _op_aliases(tree)
