@@ -90,6 +90,9 @@ class Scope:
     #: Local names bound once to a dict literal the function never changes nor hands out (``old = {"k": ("t",
     #: ["a"])}``): a loop over ``old.items()`` is unrolled like one over a module-level dict.
     literal_dicts: dict[str, ast.Dict] = field(default_factory=dict)
+    #: Local names bound to a conditional expression whose branches are all constant text (``d = "true" if
+    #: flag else "false"``): one of these texts, whichever the test picks at run time (Evaluator.choices).
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -108,6 +111,7 @@ class Scope:
             enums=dict(self.enums),
             enum_label_rows=dict(self.enum_label_rows),
             literal_dicts=dict(self.literal_dicts),
+            choices=dict(self.choices),
             collected=self.collected,
             **kw,
         )
@@ -241,6 +245,24 @@ class Evaluator:
             evaluating.discard(helper.name)
         return value if isinstance(value, str) else None
 
+    def choices(self, node: ast.expr, scope: Scope, depth: int = 0) -> tuple[str, ...] | None:
+        """The texts ``node`` may format to when it is a conditional expression whose branches are each
+        constant (``"true" if env.flag else "false"``, nested too), or a name bound to one: a constant whichever
+        branch runs, so it can neither hold a value from outside nor a quote the code did not write
+        (held-out-11 #146). None for anything else."""
+        if isinstance(node, ast.Name) and node.id in scope.choices:
+            return scope.choices[node.id]
+        if not isinstance(node, ast.IfExp) or depth > 8:
+            return None
+        texts: list[str] = []
+        for branch in (node.body, node.orelse):
+            text = self._format_value(branch, scope)
+            found = (text,) if text is not None else self.choices(branch, scope, depth + 1)
+            if found is None:
+                return None
+            texts.extend(t for t in found if t not in texts)
+        return tuple(texts)
+
     def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
         """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the
         list is written out with constants only; [] otherwise."""
@@ -316,6 +338,13 @@ class Evaluator:
             return literal
         if depth > 8:
             return None
+        if isinstance(node, ast.IfExp):
+            # "x" if dialect_test else "y": the branch a static test picks, or the one text both branches give
+            verdict = self._static_test(node.test, scope)
+            if verdict is not None:
+                return self._format_value(node.body if verdict else node.orelse, scope, depth + 1)
+            texts = self.choices(node, scope)
+            return texts[0] if texts is not None and len(texts) == 1 else None
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
                 and not isinstance(node.value, bool):
             return str(node.value)

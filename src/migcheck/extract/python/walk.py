@@ -374,6 +374,7 @@ class PythonExtractor(Ops, Data):
         scope.enums.pop(name, None)
         scope.enum_label_rows.pop(name, None)
         scope.literal_dicts.pop(name, None)
+        scope.choices.pop(name, None)
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
@@ -424,6 +425,8 @@ class PythonExtractor(Ops, Data):
                 scope.env[name] = literal
             elif (built := dynamic_sql_text(self, value, before)) is not None:
                 scope.dynamic_sql[name] = built
+            elif (texts := self.choices(value, before)) is not None:
+                scope.choices[name] = texts  # default = "true" if flag else "false"
             else:
                 test = self._static_test(value, before)
                 if test is not None:
