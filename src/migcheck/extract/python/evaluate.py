@@ -90,6 +90,9 @@ class Scope:
     #: Local names bound once to a dict literal the function never changes nor hands out (``old = {"k": ("t",
     #: ["a"])}``): a loop over ``old.items()`` is unrolled like one over a module-level dict.
     literal_dicts: dict[str, ast.Dict] = field(default_factory=dict)
+    #: Local names bound (only ever) to a list or tuple literal the function never changes nor hands out
+    #: (evaluate.literal_list_names): a loop over one is unrolled like one over a module-level list.
+    literal_lists: dict[str, ast.List | ast.Tuple] = field(default_factory=dict)
     #: Local names bound to a conditional expression whose branches are all constant text (``d = "true" if
     #: flag else "false"``): one of these texts, whichever the test picks at run time (Evaluator.choices).
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -112,6 +115,7 @@ class Scope:
             enum_label_rows=dict(self.enum_label_rows),
             literal_dicts=dict(self.literal_dicts),
             choices=dict(self.choices),
+            literal_lists=dict(self.literal_lists),
             collected=self.collected,
             **kw,
         )
@@ -297,9 +301,12 @@ class Evaluator:
             if isinstance(target, ast.Name) and isinstance(value, tuple) and value \
                     and all(isinstance(v, str) for v in value):
                 return [{target.id: v} for v in value]
-            if iterable.id in scope.env or iterable.id not in self.sequences:
+            if iterable.id in scope.literal_lists:
+                iterable = scope.literal_lists[iterable.id]  # a local list of literals, never changed
+            elif iterable.id in scope.env or iterable.id not in self.sequences:
                 return []
-            iterable = self.sequences[iterable.id]
+            else:
+                iterable = self.sequences[iterable.id]
         if not isinstance(iterable, ast.List | ast.Tuple) or not iterable.elts or len(iterable.elts) > 200:
             return []
         rows: list[dict[str, object]] = []
@@ -533,6 +540,28 @@ def changeable_names(tree: ast.AST) -> frozenset[str]:
     """Names (of a module or a function) whose value may change: stored more than once, changed in place
     (``.append``, ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function,
     returned, yielded): code elsewhere may then change the object through another name."""
+    stores, changed = _stores_and_changes(tree)
+    return frozenset(changed | {name for name, count in stores.items() if count != 1})
+
+
+def literal_list_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """Names a function binds only to list or tuple literals (``tables = [("a", "id"), ...]``, maybe in several
+    branches) and never changes in place nor hands out: wherever one is read, it holds the literal its last
+    binding on the walked path wrote, so a loop over it can be unrolled (held-out-11 #149)."""
+    literal: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.List | ast.Tuple):
+            literal[node.targets[0].id] = literal.get(node.targets[0].id, 0) + 1
+    if not literal:
+        return frozenset()
+    stores, changed = _stores_and_changes(fn)
+    return frozenset(name for name, count in literal.items() if name not in changed and stores.get(name) == count)
+
+
+def _stores_and_changes(tree: ast.AST) -> tuple[dict[str, int], set[str]]:
+    """How often each name is stored in ``tree``, and the names changed in place, declared global or
+    nonlocal, or handed out (changeable_names)."""
     stores: dict[str, int] = {}
     changed: set[str] = set()
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -548,7 +577,7 @@ def changeable_names(tree: ast.AST) -> frozenset[str]:
         elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
                 and isinstance(node.value, ast.Name):
             changed.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
-    return frozenset(changed | {name for name, count in stores.items() if count != 1})
+    return stores, changed
 
 
 def _escapes(name: ast.Name, parent: ast.AST | None) -> bool:
