@@ -184,7 +184,7 @@ class SqlStrings(Evaluator):
                         self.app_stand_ins[stand_in] = ref
                         parts.append(stand_in)
                         interpolated = True
-                    elif (texts := self.choices(value.value, scope)) is not None:
+                    elif isinstance(value, ast.FormattedValue) and (texts := self.choices(value.value, scope)) is not None:
                         # {flag}, flag = "true" if x else "false": a constant, whichever branch runs; read
                         # through a stand-in of a value when every text is one (digits, TRUE/FALSE/NULL)
                         parts.append(self._stand_in(_NUMBER_VALUE, value) if all(_SQL_VALUE.fullmatch(t) for t in texts)
