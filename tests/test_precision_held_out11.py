@@ -40,3 +40,18 @@ def test_a_module_level_text_constant_is_read_as_its_sql() -> None:
     # the SQL is read: the UPDATE's WHERE is seen, nothing is left unchecked
     assert run.exit_code == 0
     assert run.json()["findings"] == []
+
+
+def test_setup_statements_left_uncommitted_ask_for_a_commit_not_only_the_option() -> None:
+    run = run_cli("lint", FIXTURES / "rules" / "transaction-per-migration-off" / "bad_setup_not_committed_default",
+                  "--format", "json", "--no-config", "--dialect", "postgresql",
+                  "--select", "transaction-per-migration-off", "--fail-on", "warning")
+    assert run.exit_code == 1
+    [finding] = run.json()["findings"]
+    assert (finding["path"].rsplit("/", 1)[-1], finding["line"]) == ("env.py", 12)
+    assert finding["message"].startswith(
+        "env.py runs a statement on the connection (line 11) before context.configure() and does not commit it: "
+        "SQLAlchemy 2 begins a transaction")
+    assert "setting transaction_per_migration=True alone would change nothing" in finding["message"]
+    assert "connection.commit()" in finding["fix"]
+    assert "transaction_per_migration=True" in finding["fix"]
