@@ -1,4 +1,5 @@
-"""What users see for the held-out-11 fixes of branch fixT: the messages that were untrue.
+"""What users see for the held-out-11 fixes of branch fixT (module-level text constants, rename pairs, env.py setup
+statements left uncommitted): the messages that were untrue.
 
 The rule-level cases are fixtures (fixtures/rules/<rule>/safe_* and their bad_* twins); this module checks
 what the findings say.
