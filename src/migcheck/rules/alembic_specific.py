@@ -66,8 +66,9 @@ def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
     """env.py runs every pending revision in one transaction, and revisions rely on committing in between."""
     env = project.env
     outer = env.external_transaction_line
+    autobegun = env.autobegin_line if outer is None else None
     if env.path is None or env.configure_line is None or (env.transaction_per_migration is not False
-                                                          and outer is None):
+                                                          and outer is None and autobegun is None):
         return
     if env.transactional_ddl is False:
         return
@@ -89,6 +90,23 @@ def transaction_per_migration_off(project: ProjectContext) -> Iterator[Hit]:
                "    )\n"
                "    with context.begin_transaction():\n"
                "        context.run_migrations()")
+    elif autobegun is not None:
+        unset = env.transaction_per_migration is False
+        cause = (f"env.py runs a statement on the connection (line {autobegun}) before context.configure() and does "
+                 "not commit it: SQLAlchemy 2 begins a transaction with that statement and keeps it open, so Alembic "
+                 "takes it as an outer transaction and runs every pending revision inside it ("
+                 + ("and setting transaction_per_migration=True alone would change nothing)" if unset
+                    else "transaction_per_migration=True is ignored then)"))
+        fix = ("commit the setup statements before context.configure()"
+               + (" and set transaction_per_migration=True" if unset else "")
+               + ", so Alembic begins one transaction per revision:\n"
+               "connection.execute(sa.text(...))  # CREATE SCHEMA, SET search_path, ...\n"
+               "connection.commit()  # a plain SET stays in effect for the session\n"
+               "context.configure(\n"
+               "    connection=connection,\n"
+               "    target_metadata=target_metadata,\n"
+               "    transaction_per_migration=True,\n"
+               ")")
     else:
         cause = ("context.configure() does not set transaction_per_migration=True, so `alembic upgrade head` runs "
                  "every pending revision in ONE transaction")

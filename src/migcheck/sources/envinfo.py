@@ -44,6 +44,10 @@ class EnvInfo:
     #: (``with engine.begin() as connection``, ``connection.begin()`` first): Alembic then runs every
     #: revision in that outer transaction, whatever transaction_per_migration says.
     external_transaction_line: int | None = None
+    #: Line of a statement env.py executes on that connection before configure() and never commits
+    #: (``connection.execute(text("SET search_path ..."))``): SQLAlchemy 2 begins a transaction there (autobegin),
+    #: which Alembic then takes as an outer one, as above (held-out-11 #139).
+    autobegin_line: int | None = None
     #: env.py sets MySQL's ``lock_wait_timeout`` (metadata-lock waits).
     sets_lock_wait_timeout: bool = False
     #: The PostgreSQL driver env.py's URLs name (``psycopg2``, ``psycopg``, ``asyncpg``); None when they name
@@ -177,6 +181,7 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
             deciding_keywords = keywords
         if online and info.configure_line == node.lineno:
             info.external_transaction_line = _outer_begin(tree, node)
+            info.autobegin_line = _autobegun(tree, node)
         if not any(kw.arg == "transaction_per_migration" for kw in keywords):
             silent.append((online, unresolved))
         for kw in keywords:
@@ -226,6 +231,40 @@ def _outer_begin(tree: ast.Module, configure: ast.Call) -> int | None:
                 and node.lineno < configure.lineno:  # NAME.begin(), or trans = NAME.begin() (committed later)
             return node.lineno
     return None
+
+
+def _autobegun(tree: ast.Module, configure: ast.Call) -> int | None:
+    """Line of the last ``NAME.execute(...)`` / ``NAME.exec_driver_sql(...)`` before ``configure(connection=NAME)``
+    in the function that calls it, when no ``NAME.commit()`` / ``NAME.rollback()`` follows it before the call and
+    it is not inside a ``with NAME.begin():`` block (which commits). SQLAlchemy 2 begins a transaction on the
+    first statement (autobegin) and keeps it open, so Alembic finds the connection in a transaction, treats it
+    as external and its begin_transaction() does nothing: every revision runs in that one transaction, whatever
+    transaction_per_migration says (checked with Alembic 1.20 and SQLAlchemy 2.1 on PostgreSQL 15)."""
+    name = next((kw.value.id for kw in configure.keywords if kw.arg == "connection" and isinstance(kw.value, ast.Name)),
+                None)
+    function = next((f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+                     and any(n is configure for n in ast.walk(f))), None)
+    if name is None or function is None:
+        return None
+    committed_blocks = [node for node in ast.walk(function) if isinstance(node, ast.With)
+                        and any(_method_on(item.context_expr, name, {"begin"}) for item in node.items)]
+    inside_begin = {id(n) for block in committed_blocks for n in ast.walk(block)}
+    executed: int | None = None
+    ended: int | None = None
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or node.lineno >= configure.lineno:
+            continue
+        if _method_on(node, name, {"execute", "exec_driver_sql"}) and id(node) not in inside_begin:
+            executed = max(executed or 0, node.lineno)
+        elif _method_on(node, name, {"commit", "rollback"}):
+            ended = max(ended or 0, node.lineno)
+    return executed if executed is not None and (ended is None or ended < executed) else None
+
+
+def _method_on(node: ast.expr, name: str, methods: set[str]) -> bool:
+    """``NAME.method(...)`` for one of ``methods``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods \
+        and isinstance(node.func.value, ast.Name) and node.func.value.id == name
 
 
 def _option_dicts(tree: ast.Module) -> dict[str, list[ast.keyword]]:

@@ -91,6 +91,12 @@ class Scope:
     #: Local names bound once to a dict literal the function never changes nor hands out (``old = {"k": ("t",
     #: ["a"])}``): a loop over ``old.items()`` is unrolled like one over a module-level dict.
     literal_dicts: dict[str, ast.Dict] = field(default_factory=dict)
+    #: Local names bound (only ever) to a list or tuple literal the function never changes nor hands out
+    #: (evaluate.literal_list_names): a loop over one is unrolled like one over a module-level list.
+    literal_lists: dict[str, ast.List | ast.Tuple] = field(default_factory=dict)
+    #: Local names bound to a conditional expression whose branches are all constant text (``d = "true" if
+    #: flag else "false"``): one of these texts, whichever the test picks at run time (Evaluator.choices).
+    choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -109,6 +115,8 @@ class Scope:
             enums=dict(self.enums),
             enum_label_rows=dict(self.enum_label_rows),
             literal_dicts=dict(self.literal_dicts),
+            choices=dict(self.choices),
+            literal_lists=dict(self.literal_lists),
             collected=self.collected,
             **kw,
         )
@@ -242,6 +250,24 @@ class Evaluator:
             evaluating.discard(helper.name)
         return value if isinstance(value, str) else None
 
+    def choices(self, node: ast.expr, scope: Scope, depth: int = 0) -> tuple[str, ...] | None:
+        """The texts ``node`` may format to when it is a conditional expression whose branches are each
+        constant (``"true" if env.flag else "false"``, nested too), or a name bound to one: a constant whichever
+        branch runs, so it can neither hold a value from outside nor a quote the code did not write
+        (held-out-11 #146). None for anything else."""
+        if isinstance(node, ast.Name) and node.id in scope.choices:
+            return scope.choices[node.id]
+        if not isinstance(node, ast.IfExp) or depth > 8:
+            return None
+        texts: list[str] = []
+        for branch in (node.body, node.orelse):
+            text = self._format_value(branch, scope)
+            found = (text,) if text is not None else self.choices(branch, scope, depth + 1)
+            if found is None:
+                return None
+            texts.extend(t for t in found if t not in texts)
+        return tuple(texts)
+
     def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
         """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the
         list is written out with constants only; [] otherwise."""
@@ -276,9 +302,12 @@ class Evaluator:
             if isinstance(target, ast.Name) and isinstance(value, tuple) and value \
                     and all(isinstance(v, str) for v in value):
                 return [{target.id: v} for v in value]
-            if iterable.id in scope.env or iterable.id not in self.sequences:
+            if iterable.id in scope.literal_lists:
+                iterable = scope.literal_lists[iterable.id]  # a local list of literals, never changed
+            elif iterable.id in scope.env or iterable.id not in self.sequences:
                 return []
-            iterable = self.sequences[iterable.id]
+            else:
+                iterable = self.sequences[iterable.id]
         if not isinstance(iterable, ast.List | ast.Tuple) or not iterable.elts or len(iterable.elts) > 200:
             return []
         rows: list[dict[str, object]] = []
@@ -317,6 +346,13 @@ class Evaluator:
             return literal
         if depth > 8:
             return None
+        if isinstance(node, ast.IfExp):
+            # "x" if dialect_test else "y": the branch a static test picks, or the one text both branches give
+            verdict = self._static_test(node.test, scope)
+            if verdict is not None:
+                return self._format_value(node.body if verdict else node.orelse, scope, depth + 1)
+            texts = self.choices(node, scope)
+            return texts[0] if texts is not None and len(texts) == 1 else None
         if isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
                 and not isinstance(node.value, bool):
             return str(node.value)
@@ -505,6 +541,28 @@ def changeable_names(tree: ast.AST) -> frozenset[str]:
     """Names (of a module or a function) whose value may change: stored more than once, changed in place
     (``.append``, ``M["k"] = v``), declared global/nonlocal, or handed out (aliased, passed to a function,
     returned, yielded): code elsewhere may then change the object through another name."""
+    stores, changed = _stores_and_changes(tree)
+    return frozenset(changed | {name for name, count in stores.items() if count != 1})
+
+
+def literal_list_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """Names a function binds only to list or tuple literals (``tables = [("a", "id"), ...]``, maybe in several
+    branches) and never changes in place nor hands out: wherever one is read, it holds the literal its last
+    binding on the walked path wrote, so a loop over it can be unrolled (held-out-11 #149)."""
+    literal: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.List | ast.Tuple):
+            literal[node.targets[0].id] = literal.get(node.targets[0].id, 0) + 1
+    if not literal:
+        return frozenset()
+    stores, changed = _stores_and_changes(fn)
+    return frozenset(name for name, count in literal.items() if name not in changed and stores.get(name) == count)
+
+
+def _stores_and_changes(tree: ast.AST) -> tuple[dict[str, int], set[str]]:
+    """How often each name is stored in ``tree``, and the names changed in place, declared global or
+    nonlocal, or handed out (changeable_names)."""
     stores: dict[str, int] = {}
     changed: set[str] = set()
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -520,7 +578,7 @@ def changeable_names(tree: ast.AST) -> frozenset[str]:
         elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
                 and isinstance(node.value, ast.Name):
             changed.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
-    return frozenset(changed | {name for name, count in stores.items() if count != 1})
+    return stores, changed
 
 
 def _escapes(name: ast.Name, parent: ast.AST | None) -> bool:
@@ -599,6 +657,27 @@ def _module_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
             yield node.targets[0].id, node.value
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
             yield node.target.id, node.value
+
+
+def module_text_constants(tree: ast.Module, consts: dict[str, object]) -> dict[str, str]:
+    """Module-level ``QUERY = sa.text("SELECT ...")`` (or ``text(...)``) of a literal or a string constant,
+    bound once: the SQL text it holds, so ``connection.execute(QUERY, params)`` is read like a module-level
+    string (held-out-11 #108). Only a plain call, one argument, no keywords nor methods chained on it."""
+    found: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in _module_assignments(tree):
+        if name in seen:
+            found.pop(name, None)
+            continue
+        seen.add(name)
+        if isinstance(value, ast.Call) and _call_name(value) == "text" and len(value.args) == 1 \
+                and not value.keywords:
+            arg = value.args[0]
+            text = arg.value if isinstance(arg, ast.Constant) else consts.get(arg.id) if isinstance(arg, ast.Name) \
+                else None
+            if isinstance(text, str):
+                found[name] = text
+    return found
 
 
 def _module_numbers(tree: ast.Module) -> dict[str, int | float]:

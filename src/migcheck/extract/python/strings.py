@@ -25,6 +25,8 @@ _FORMAT_FIELD = lazy_regex(r"\{[^{}]*\}")
 _PERCENT_FIELD = lazy_regex(r"%(?:\([^)]*\))?[sdifr]")
 #: A run-time value (evaluate.PLACEHOLDER), or the stand-in of an application import's (``migcheck_param_app000001``).
 _APP_STAND_IN = lazy_regex(PLACEHOLDER + r"(?:_app\d{6})?")
+#: A text that is one SQL value wherever it stands: a number, or TRUE / FALSE / NULL.
+_SQL_VALUE = lazy_regex(r"(?i)\s*(?:-?\d+(?:\.\d+)?|true|false|null)\s*")
 
 
 class SqlStrings(Evaluator):
@@ -182,6 +184,11 @@ class SqlStrings(Evaluator):
                         self.app_stand_ins[stand_in] = ref
                         parts.append(stand_in)
                         interpolated = True
+                    elif isinstance(value, ast.FormattedValue) and (texts := self.choices(value.value, scope)) is not None:
+                        # {flag}, flag = "true" if x else "false": a constant, whichever branch runs; read
+                        # through a stand-in of a value when every text is one (digits, TRUE/FALSE/NULL)
+                        parts.append(self._stand_in(_NUMBER_VALUE, value) if all(_SQL_VALUE.fullmatch(t) for t in texts)
+                                     else PLACEHOLDER)
                     else:
                         parts.append(PLACEHOLDER)
                         interpolated = True

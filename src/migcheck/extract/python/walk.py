@@ -27,7 +27,14 @@ from migcheck.extract.python.data import (
     number_columns,
     orm_bulk_write,
 )
-from migcheck.extract.python.evaluate import Scope, changeable_names, mutable_constants, reads_dialect_name
+from migcheck.extract.python.evaluate import (
+    Scope,
+    changeable_names,
+    literal_list_names,
+    module_text_constants,
+    mutable_constants,
+    reads_dialect_name,
+)
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark
 from migcheck.extract.python.imports import (
@@ -68,6 +75,7 @@ class PythonExtractor(Ops, Data):
         #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
         changeable = mutable_constants(tree)
         self.consts = {name: value for name, value in consts.items() if name not in changeable}
+        self.consts.update(module_text_constants(tree, self.consts))  # QUERY = sa.text("..."): its SQL
         self.dialect = dialect
         self.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         self.op_names = {"op"} | _op_aliases(tree)
@@ -84,6 +92,7 @@ class PythonExtractor(Ops, Data):
         #: names_bound_once per function walked (by id: the nodes live as long as the tree).
         self._bound_once_of: dict[int, frozenset[str]] = {}
         self._changeable_of: dict[int, frozenset[str]] = {}
+        self._literal_lists_of: dict[int, frozenset[str]] = {}
         #: append_only_lists per function walked (by id).
         self._append_only_of: dict[int, frozenset[str]] = {}
         self._helpers_evaluating: set[str] = set()
@@ -367,12 +376,21 @@ class PythonExtractor(Ops, Data):
         scope.enums.pop(name, None)
         scope.enum_label_rows.pop(name, None)
         scope.literal_dicts.pop(name, None)
+        scope.choices.pop(name, None)
+        scope.literal_lists.pop(name, None)
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
         found = self._changeable_of.get(id(fn))
         if found is None:
             found = self._changeable_of[id(fn)] = changeable_names(fn)
+        return found
+
+    def _literal_lists_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """literal_list_names of ``fn``, computed when a list of non-constants is first bound in it."""
+        found = self._literal_lists_of.get(id(fn))
+        if found is None:
+            found = self._literal_lists_of[id(fn)] = literal_list_names(fn)
         return found
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
@@ -415,8 +433,13 @@ class PythonExtractor(Ops, Data):
             literal = self._literal(value, before)
             if literal is not None:
                 scope.env[name] = literal
+            elif isinstance(value, ast.List | ast.Tuple) and scope.function is not None \
+                    and name in self._literal_lists_in(scope.function):
+                scope.literal_lists[name] = value  # tables = [("a", "id"), ("b", "id")], looped over below
             elif (built := dynamic_sql_text(self, value, before)) is not None:
                 scope.dynamic_sql[name] = built
+            elif (texts := self.choices(value, before)) is not None:
+                scope.choices[name] = texts  # default = "true" if flag else "false"
             else:
                 test = self._static_test(value, before)
                 if test is not None:
@@ -540,9 +563,11 @@ def _stored_names(target: ast.expr) -> list[str]:
 def _forget_types(stmt: ast.AST, scope: Scope) -> None:
     """A name given a type in a block walked in a child scope (``if flag: t = sa.Integer()`` under a test
     not decided statically, a loop, a handler, a ``with``) may hold that type afterwards: the type it held
-    before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one."""
-    if not scope.types:
+    before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one. The same holds
+    for a local list of literals (``Scope.literal_lists``) bound again there."""
+    if not scope.types and not scope.literal_lists:
         return
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             scope.types.pop(node.id, None)
+            scope.literal_lists.pop(node.id, None)
