@@ -269,10 +269,14 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
             if env_py not in sources.env_py:
                 sources.env_py.append(env_py)
             # Alembic reads revisions from its version locations only: a draft parked in another folder of
-            # the script location (temp/, data_migrations/) is no part of the history.
-            dirs[:] = []
-            for location, nested in _walked_locations(Path(root), path):
-                _add_dir(location, sources, nested)
+            # the script location (temp/, data_migrations/) is no part of the history. Only an alembic.ini
+            # on the way says which they are; without one (a config above the linted folder, pyproject's
+            # [tool.alembic], a config built in code) every folder is read, as before (review14).
+            locations = _walked_locations(Path(root), path)
+            if locations is not None:
+                dirs[:] = []
+                for location, nested in locations:
+                    _add_dir(location, sources, nested)
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
                 sources.add_python(Path(root) / name)
@@ -282,30 +286,35 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
     _add_sql_of_a_sql_only_dir(path, sources, before, sql)
 
 
-def _walked_locations(script: Path, top: Path) -> list[tuple[Path, bool]]:
+def _walked_locations(script: Path, top: Path) -> list[tuple[Path, bool]] | None:
     """The version locations of a script location met while walking a plain directory, each with whether
     Alembic reads its subfolders (``recursive_version_locations``): from the alembic.ini whose
     script_location is this folder (in it or above it, up to the walked directory), else from one in the
-    folder or beside it whose script_location names no folder here (a path of the deployed image); else
-    ``versions/``, its top level only, as Alembic does without a config that says otherwise."""
+    folder or beside it whose script_location names no folder here (a path of the deployed image). None when
+    no alembic.ini on the way says: then nothing tells which folders Alembic reads, and all are read."""
     found: tuple[list[Path], bool] | None = None
-    real = script.resolve()
-    for folder in [script, *script.parents]:
-        ini = folder / "alembic.ini"
-        if ini.is_file():
-            try:
-                script_dir, versions, recursive = _read_ini(ini)
-            except DiscoveryError:
-                script_dir, versions, recursive = Path(), [], False
-            if script_dir.is_dir() and script_dir.resolve() == real:
-                found = (versions, recursive)
+    try:
+        real = script.resolve()
+        for folder in [script, *script.parents]:
+            ini = folder / "alembic.ini"
+            if ini.is_file():
+                try:
+                    script_dir, versions, recursive = _read_ini(ini)
+                except DiscoveryError:
+                    script_dir, versions, recursive = Path(), [], False
+                if script_dir.is_dir() and script_dir.resolve() == real:
+                    found = (versions, recursive)
+                    break
+                if found is None and folder in (script, script.parent) and not script_dir.is_dir():
+                    found = ([v for v in versions if v.is_dir()], recursive)
+            if folder == top or not folder.is_relative_to(top):
                 break
-            if found is None and folder in (script, script.parent) and not script_dir.is_dir():
-                found = ([v for v in versions if v.is_dir()], recursive)
-        if folder == top or not folder.is_relative_to(top):
-            break
-    versions, recursive = found if found is not None else ([], False)
-    return [(v, recursive) for v in (versions or [script / "versions"]) if v.is_dir()]
+        if found is None:
+            return None
+        versions, recursive = found
+        return [(v, recursive) for v in (versions or [script / "versions"]) if v.is_dir()]
+    except (OSError, ValueError):  # a path no file system takes (a 5,000-character script_location)
+        return None
 
 
 def _add_sql_of_a_sql_only_dir(path: Path, sources: Sources, before: int, sql: list[Path]) -> None:
