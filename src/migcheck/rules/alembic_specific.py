@@ -444,24 +444,30 @@ def _explained(migration: Migration, def_line: int) -> bool:
     return False
 
 
-#: Words with which a module docstring or comment says the revision is empty on purpose.
+#: Words with which a module docstring or comment says the revision is empty on purpose, anywhere in it.
 _ON_PURPOSE = lazy_regex(
-    r"\bno-?ops?\b|\bno[ -]operation\b|\bplaceholder\b|\b(?:intentional|deliberate)(?:ly)?\b|\bon purpose\b"
-    r"|\bpark(?:s|ed|ing)?\s+(?:the|this|a|an|it|at)\b|\b(?:version|revision|release|alignment)[- ]marker\b"
-    r"|\bmarker (?:revision|migration)\b",
+    r"\bno-?ops?\b|\bno[ -]operation\b|\b(?:intentional|deliberate)(?:ly)?\b|\bon purpose\b"
+    r"|\bpark(?:s|ed|ing)?\s+(?:the|this|its?|our)\b|\b(?:version|revision|release|alignment)[- ]marker\b"
+    r"|\b(?:marker|placeholder) (?:revision|migration)\b",
     re.IGNORECASE,
 )
+#: Words that say so below the message line only: in ``alembic revision -m`` messages they name what the
+#: revision adds ("add placeholder column to form_fields", review14).
+_ON_PURPOSE_BELOW = lazy_regex(r"\bplaceholder\b", re.IGNORECASE)
 #: Alignment with another history (a version-alignment marker), when the same line names a revision.
 _ALIGNS = lazy_regex(r"\balign(?:s|ed|ing|ment)?\b|\bin[ -]?line with\b", re.IGNORECASE)
 _REVISION_WORD = lazy_regex(r"\b(?:revision|version|chain)s?\b", re.IGNORECASE)
 #: Alembic's header lines, which name the revision without saying anything about it.
 _ALEMBIC_HEADER = lazy_regex(r"^\s*(?:Revision ID|Revises|Create Date)\s*:", re.IGNORECASE)
+_TRIPLE_QUOTES = {'"' * 3, "'" * 3}
 
 
-def _module_notes(migration: Migration, def_line: int) -> list[str]:
-    """The lines of the module docstring and the module-level comments above ``upgrade()``, without
-    Alembic's header lines (``Revision ID:``, ``Revises:``, ``Create Date:``)."""
+def _module_notes(migration: Migration, def_line: int) -> tuple[str | None, list[str]]:
+    """(the message line: the module docstring's first line, which ``alembic revision -m`` writes; the other
+    lines of the module docstring and the module-level comments above ``upgrade()``, without Alembic's header
+    lines (``Revision ID:``, ``Revises:``, ``Create Date:``))."""
     notes: list[str] = []
+    message: str | None = None
     quote: str | None = None
     seen_code = False
     for text in migration.source_lines[: max(def_line - 1, 0)]:
@@ -475,19 +481,24 @@ def _module_notes(migration: Migration, def_line: int) -> list[str]:
         elif stripped and not seen_code:
             seen_code = True
             opener = stripped.lstrip("rRuU")[:3]
-            if opener in {'"""', "'''"}:
-                notes.append(stripped)
+            if opener in _TRIPLE_QUOTES:
+                message = stripped
                 if opener not in stripped.lstrip("rRuU")[3:]:
                     quote = opener
-    return [line for line in notes if not _ALEMBIC_HEADER.search(line.strip("\"' "))]
+    return message, [line for line in notes if not _ALEMBIC_HEADER.search(line.strip("\"' "))]
 
 
 def _empty_on_purpose(migration: Migration, def_line: int) -> bool:
     """The module docstring or a module-level comment says the revision is empty on purpose: a no-op, a
     placeholder, a parked chain's end, a marker, or it aligns the revision id with another history (an
-    alignment phrase on a line that names a revision). Alembic's header and an ordinary message do not."""
-    for line in _module_notes(migration, def_line):
-        if _ON_PURPOSE.search(line):
+    alignment phrase on a line that names this revision; below the message line, one that names a revision,
+    version or chain). Alembic's header and an ordinary message ("add placeholder column", "align invoice
+    numbering with billing version", review14) do not."""
+    message, below = _module_notes(migration, def_line)
+    if message and (_ON_PURPOSE.search(message) or (_ALIGNS.search(message) and migration.revision in message)):
+        return True
+    for line in below:
+        if _ON_PURPOSE.search(line) or _ON_PURPOSE_BELOW.search(line):
             return True
         if _ALIGNS.search(line) and (migration.revision in line or _REVISION_WORD.search(line)):
             return True
@@ -506,8 +517,10 @@ def empty_migration(ctx: RevisionContext) -> Iterator[Hit]:
     if migration.origin == "python" and (not upgrade.trivial or _explained(migration, upgrade.line)
                                          or _empty_on_purpose(migration, upgrade.line)):
         return
-    if migration.downgrade is not None and not migration.downgrade.trivial:
-        return  # the revision exists for its downgrade: an empty upgrade is deliberate
+    if migration.downgrade is not None and not migration.downgrade.trivial \
+            and not any(c.is_schema for c in migration.downgrade.changes):
+        return  # the revision exists for its downgrade (a data fix): an empty upgrade is deliberate; one whose
+        # downgrade drops or renames what this upgrade never made is no such revision (review14)
     if ctx.graph is not None and any(migration.revision in other.depends_on for other in ctx.graph.by_id.values()):
         return  # another revision depends_on it: a marker kept on purpose (expand/contract release points)
     where = "upgrade() only passes" if migration.origin == "python" else "the revision emits no statement"
