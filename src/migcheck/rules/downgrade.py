@@ -66,13 +66,16 @@ def _label(change: Change) -> str:
 
 
 def _builds_from_nothing(ctx: RevisionContext, changes: list[Change]) -> bool:
-    """A base revision (no down_revision) whose schema changes only create: new tables (and what goes on
-    them), enum types, raw ``CREATE`` of objects on no table it did not create. Before it there is no
-    schema to return to, so no downgrade is owed; a base that alters tables it did not create is judged
-    like any other revision."""
-    if ctx.migration.down_revisions:
-        return False
+    """A base revision (no down_revision, no depends_on) whose schema changes only create: new tables (and what
+    goes on them, with no foreign key to a table it did not create), enum types, raw ``CREATE`` of objects on
+    no table it did not create. Before it there is no schema to return to; a base that alters or refers to
+    tables it did not create, or depends on another history, is a later branch and judged like any other."""
+    if ctx.migration.down_revisions or ctx.migration.depends_on:
+        return False  # a branch base that depends on another history ships in a later deploy (review14)
     for change in changes:
+        if isinstance(change, CreateTable) and any(c.references and not ctx.created_here(c.references)
+                                                   for c in change.columns):
+            return False  # a key to a table this revision did not make: that schema came first
         if isinstance(change, (CreateTable, CreateEnumType)):
             continue
         if isinstance(change, RawSQL) and not change.keyword.startswith("CREATE"):
