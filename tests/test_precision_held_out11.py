@@ -48,3 +48,14 @@ def test_a_base_revision_that_alters_a_table_it_did_not_make_is_still_a_warning(
     [finding] = run.json()["findings"]
     assert (run.exit_code, finding["severity"]) == (1, "warning")
     assert "when the deploy has to be rolled back" in finding["message"]
+
+
+def test_a_later_branch_base_without_a_downgrade_is_a_warning_not_the_initial_schema() -> None:
+    """review14: a base revision that depends on another history, or whose table refers to one it did not make,
+    ships in a later deploy; rolling that deploy back needs its downgrade."""
+    for case in ("bad_branch_base_shipped_later", "bad_base_with_key_to_another_history"):
+        run = run_cli("lint", FIXTURES / "rules" / "missing-downgrade" / case, "--format", "json", "--no-config",
+                      "--select", "missing-downgrade", "--fail-on", "warning")
+        [finding] = run.json()["findings"]
+        assert (run.exit_code, finding["severity"]) == (1, "warning"), case
+        assert "is the first revision" not in finding["message"]
