@@ -325,6 +325,10 @@ class DataChange(Change):
     #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
     #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.
     row_loop: int | None = None
+    #: The tables (lower case) whose rows a SELECT run from Python read and this Core write or ``bulk_insert``
+    #: takes its values from (``for a in conn.execute(select(attr)): conn.execute(node.update().values(x=a.v))``,
+    #: ``insert(t).from_select(..., select(u))``): their data may live on in ``table``. () when none or SQL.
+    read_tables: tuple[str, ...] = ()
 
     @property
     def is_schema(self) -> bool:

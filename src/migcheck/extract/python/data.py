@@ -236,6 +236,40 @@ def _selected_table(node: ast.expr) -> str | None:
     return None
 
 
+def read_tables(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[str]:
+    """The tables whose rows ``node`` may carry: those a Core select in it reads (``sa.select(t)``, ``t.select()``,
+    ``select(func.count()).select_from(t)``, ``select(t.c.x).where(t.c.y == u.c.y)``, inside a ``from_select`` or
+    a scalar subquery: every table named in the select's calls), and those held by the local names it uses
+    (``Scope.row_tables``). A table named outside a select (the target of ``t.update()``, ``t.c.id`` in its
+    WHERE) is written, not read."""
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in scope.row_tables:
+            found |= scope.row_tables[sub.id]
+        elif isinstance(sub, ast.Call) and _builds_select(sub):
+            parts: list[ast.expr] = [*sub.args, *(k.value for k in sub.keywords)]
+            if _call_name(sub) == "select" and isinstance(sub.func, ast.Attribute):
+                parts.append(sub.func.value)  # t.select()
+            for part in parts:
+                for inner in ast.walk(part):
+                    if isinstance(inner, ast.Name | ast.Call | ast.Attribute) \
+                            and (table := _table_constructor(inner, ex, scope)) is not None:
+                        found.add(table.lower())
+    return frozenset(found)
+
+
+def _builds_select(call: ast.Call) -> bool:
+    """``select(...)``, or a method called on one (``.select_from(t)``, ``.where(...)``, ``.join(u)``)."""
+    node: ast.expr = call
+    while isinstance(node, ast.Call):
+        if _call_name(node) == "select":
+            return True
+        if not isinstance(node.func, ast.Attribute):
+            return False
+        node = node.func.value
+    return False
+
+
 def _reads_all_rows(node: ast.expr) -> bool:
     """Whether a ``for`` loop's iterable reads rows from the database (``conn.execute(select(...))``,
     ``session.query(...)``) without a LIMIT: the loop then visits the whole table."""

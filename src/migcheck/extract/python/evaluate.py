@@ -91,6 +91,10 @@ class Scope:
     #: Local names bound once to a dict literal the function never changes nor hands out (``old = {"k": ("t",
     #: ["a"])}``): a loop over ``old.items()`` is unrolled like one over a module-level dict.
     literal_dicts: dict[str, ast.Dict] = field(default_factory=dict)
+    #: Local names that hold rows a SELECT read (a Core ``select()`` statement, its result, a loop's row) or values
+    #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
+    #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
+    row_tables: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(

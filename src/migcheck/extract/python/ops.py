@@ -174,8 +174,10 @@ class Ops(Columns, SqlStrings):
         elif attr == "execute":
             self._execute(call, scope, out, via_bind=False)
         elif attr == "bulk_insert":
+            rows = args.get("rows")
+            reads = self._rows_read(rows, scope) if rows is not None else frozenset()
             out.append(DataChange(action="bulk_insert", table=_table_constructor(args.get("table"), self, scope),
-                                  **common))
+                                  read_tables=tuple(sorted(reads)), **common))
         return True
 
     def _constraint(self, attr: str, args: dict[str, ast.expr], kw: dict[str, ast.expr], table: str | None,
