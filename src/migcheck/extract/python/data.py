@@ -80,6 +80,15 @@ def _module_tables(ex: Evaluator, tree: ast.Module) -> dict[str, str]:
     return tables
 
 
+def _statement_name(call: ast.Call, ex: Evaluator) -> str | None:
+    """The call's name, with SQLAlchemy's statement constructors seen through the names they are imported under
+    (``pg_insert(t)`` is ``insert(t)``: Evaluator.dml_aliases)."""
+    name = _call_name(call)
+    if isinstance(call.func, ast.Name) and name is not None:
+        return ex.dml_aliases.get(name, name)
+    return name
+
+
 #: A Core statement: (action, table, has_where, the columns it leaves without a NULL row: DataChange.clears_nulls).
 CoreDML = tuple[str, str | None, bool, tuple[str, ...]]
 
@@ -96,10 +105,10 @@ def _core_statement(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | No
     while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
         if inner.func.attr in {"execute", "exec_driver_sql", "scalar", "scalars", "fetchall", "all", "first"}:
             return None
-        if _call_name(inner) in {*CORE_DML, "select"}:
+        if _statement_name(inner, ex) in {*CORE_DML, "select"}:
             break
         inner = inner.func.value
-    if not (isinstance(inner, ast.Call) and _call_name(inner) in {*CORE_DML, "select"}):
+    if not (isinstance(inner, ast.Call) and _statement_name(inner, ex) in {*CORE_DML, "select"}):
         return None
     return _core_dml(node, ex, scope)
 
@@ -107,10 +116,10 @@ def _core_statement(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | No
 def _core_dml(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | None:
     """``sa.update(t).where(...)``, ``t.delete()``, ``sa.select(...)``: (action, table, has_where, clears)."""
     calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
-    names = [_call_name(c) for c in calls]
+    names = [_statement_name(c, ex) for c in calls]
     has_where = "where" in names or "filter" in names or "filter_by" in names
     for call in calls:
-        name = _call_name(call)
+        name = _statement_name(call, ex)
         if name in CORE_DML:
             target: ast.expr | None = call.args[0] if call.args else None
             if isinstance(call.func, ast.Attribute) and target is None:
@@ -246,7 +255,7 @@ def read_tables(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[str]:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and sub.id in scope.row_tables:
             found |= scope.row_tables[sub.id]
-        elif isinstance(sub, ast.Call) and _builds_select(sub):
+        elif isinstance(sub, ast.Call) and _builds_select(sub, ex):
             parts: list[ast.expr] = [*sub.args, *(k.value for k in sub.keywords)]
             if _call_name(sub) == "select" and isinstance(sub.func, ast.Attribute):
                 parts.append(sub.func.value)  # t.select()
@@ -258,11 +267,11 @@ def read_tables(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[str]:
     return frozenset(found)
 
 
-def _builds_select(call: ast.Call) -> bool:
+def _builds_select(call: ast.Call, ex: Evaluator) -> bool:
     """``select(...)``, or a method called on one (``.select_from(t)``, ``.where(...)``, ``.join(u)``)."""
     node: ast.expr = call
     while isinstance(node, ast.Call):
-        if _call_name(node) == "select":
+        if _statement_name(node, ex) == "select":
             return True
         if not isinstance(node.func, ast.Attribute):
             return False

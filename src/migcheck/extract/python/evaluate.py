@@ -134,6 +134,14 @@ class Evaluator:
     # a cold lint's instructions (docs/speed.md). Each depends on the module alone, which nothing changes.
 
     @functools.cached_property
+    def dml_aliases(self) -> dict[str, str]:
+        """Names the module imports SQLAlchemy's statement constructors under (``from sqlalchemy.dialects.postgresql
+        import insert as pg_insert``): local name -> ``insert`` / ``update`` / ``delete`` / ``select``."""
+        return {alias.asname: alias.name for node in self.tree.body if isinstance(node, ast.ImportFrom)
+                and (node.module or "").split(".")[0] == "sqlalchemy" and not node.level
+                for alias in node.names if alias.asname and alias.name in {"insert", "update", "delete", "select"}}
+
+    @functools.cached_property
     def numbers(self) -> dict[str, int | float]:
         """Module-level names bound to a number (``BATCH = 500``): constants, not data, in a formatted string."""
         return _module_numbers(self.tree)
