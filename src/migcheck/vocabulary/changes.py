@@ -278,6 +278,9 @@ class DropConstraint(Change):
     name: str | None
     table: str | None
     kind_of: str | None = None
+    #: ``DROP CONSTRAINT IF EXISTS`` / ``op.drop_constraint(..., if_exists=True)``: a constraint that is not there
+    #: is no error.
+    if_exists: bool = False
 
 
 @dataclass(kw_only=True, eq=False, repr=False)

@@ -170,7 +170,8 @@ class Ops(Columns, SqlStrings):
             out.append(self._constraint(attr, args, kw, table if batch_table is None else batch_table, scope, s,
                                         common))
         elif attr == "drop_constraint":
-            out.append(DropConstraint(name=s("constraint_name"), table=table, kind_of=s("type_"), **common))
+            out.append(DropConstraint(name=s("constraint_name"), table=table, kind_of=s("type_"),
+                                      if_exists=flag("if_exists"), **common))
         elif attr == "execute":
             self._execute(call, scope, out, via_bind=False)
         elif attr == "bulk_insert":
