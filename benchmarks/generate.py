@@ -132,8 +132,10 @@ class Schema:
 #: ``if-absent``: tables and columns are made under ``if not inspector.has_table(...)`` / ``if "c" not in [c["name"]
 #: for c in inspector.get_columns(...)]`` (looks up whether the history already made them; a replay of the whole
 #: history per guarded CREATE TABLE was quadratic before it was merged).
+#: ``drop-if-exists``: every revision but a merge also runs ``DROP INDEX IF EXISTS`` of a legacy index the history
+#: never made (asks lookback.never_made: is the history known from nothing, and does anything in it give that name).
 #: These used to make lint super-linear in the history's length.
-SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent")
+SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent", "drop-if-exists")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -366,7 +368,7 @@ def generate(count: int, target: Path, seed: int = 7, shape: str = "plain") -> P
             down = heads[0] if heads else None
             before = schema.copy()
             message, up, back = revision_body(i, rng, schema)
-        _write(versions, rev, down, message, up, back)
+        _write(versions, rev, down, message, _legacy_drop(rev, up, shape), back)
         heads = [rev]
         if i % BRANCH_EVERY == 0 and i + 2 <= count:  # a second revision on the same parent, merged next
             i += 1
@@ -374,13 +376,20 @@ def generate(count: int, target: Path, seed: int = 7, shape: str = "plain") -> P
             # the sibling sees the schema of its parent; what it creates is not reused afterwards
             message, up, back = revision_body(i, rng, before)
             before.pending = None  # a follow-up of the sibling is not written
-            _write(versions, branch, down, message, up, back)
+            _write(versions, branch, down, message, _legacy_drop(branch, up, shape), back)
             heads = [rev, branch]
     return target
 
 
 #: Every so often two revisions share a parent, and the next revision merges them (as in real teams).
 BRANCH_EVERY = 97
+
+
+def _legacy_drop(rev: str, up: list[str], shape: str) -> list[str]:
+    """The ``drop-if-exists`` shape's line, added to a revision's upgrade (not to a merge's ``pass``)."""
+    if shape != "drop-if-exists" or up == ["pass"]:
+        return up
+    return [*up, f'op.execute("DROP INDEX IF EXISTS ix_legacy_{rev}")']
 
 
 def _write(versions: Path, rev: str, down: str | tuple[str, ...] | None, message: str, up: list[str],

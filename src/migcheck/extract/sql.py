@@ -739,7 +739,7 @@ def _alter_action(
         target = (action.args.get("tables") or [action.this])[0]
         name = _table_name(target) or _name(target)
         if kind == "CONSTRAINT":
-            return DropConstraint(name=name, table=table, **common)
+            return DropConstraint(name=name, table=table, if_exists=bool(action.args.get("exists")), **common)
         if kind in {"INDEX", "KEY"}:  # MySQL's ALTER TABLE t DROP INDEX ix: an index, not a column
             return DropIndex(name=name, table=table, if_exists=bool(action.args.get("exists")), **common)
         if kind in {"PRIMARY KEY", "FOREIGN KEY", "CHECK"}:

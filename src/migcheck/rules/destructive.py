@@ -152,7 +152,8 @@ def _copied_into(ctx: RevisionContext, change: DropTable) -> DataChange | None:
     if index is None:
         return None
     dropped = change.table.lower()
-    return next((c for c in changes[:index] if isinstance(c, DataChange) and c.action in {"insert", "update"}
+    return next((c for c in changes[:index] if isinstance(c, DataChange)
+                 and c.action in {"insert", "update", "bulk_insert"}
                  and c.table and c.table.lower() != dropped and _reads(c, dropped)), None)
 
 
@@ -169,7 +170,11 @@ def _carried(ctx: RevisionContext, change: DropTable, copy: DataChange) -> str:
 
 
 def _reads(change: Change, table: str) -> bool:
-    """Whether a data statement's SQL names ``table`` after FROM (or JOIN)."""
+    """Whether a data statement's SQL names ``table`` after FROM (or JOIN), or a write built in Python takes its
+    values from rows a SELECT read from it (``DataChange.read_tables``: the SQLAlchemy expression API's
+    ``select(t)`` whose rows feed ``other.update().values(...)``, aiida-core django_0037)."""
+    if isinstance(change, DataChange) and table in change.read_tables:
+        return True
     text = change.text if isinstance(change, RawSQL) else change.sql if isinstance(change, DataChange) else None
     return bool(text) and re.search(rf"\b(?:FROM|JOIN)\s+\"?{re.escape(table)}\"?\b", text or "", re.I) is not None
 

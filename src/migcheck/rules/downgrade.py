@@ -479,6 +479,9 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             continue  # DROP TABLE IF EXISTS of a table the history never made: nothing existed to restore
         if index in temporary or (lookback.may_skip(change) and lookback.changes_nothing(ctx, change)):
             continue  # try: op.create_table(<a table an ancestor made>) except Exception: -- a repair that does nothing
+        if isinstance(change, DropConstraint | DropIndex) and change.if_exists and change.name \
+                and lookback.never_made(ctx, change, change.name):
+            continue  # DROP CONSTRAINT IF EXISTS of a name no step could have given: nothing existed to restore
         if index in redefining_drops:
             continue  # judged with the re-create that follows it
         if index in redefined:

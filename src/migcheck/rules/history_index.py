@@ -48,6 +48,7 @@ from migcheck.vocabulary.changes import (
     ValidateConstraint,
 )
 from migcheck.vocabulary.graph import RevisionGraph
+from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration
 
 _ATTR = "_migcheck_history_index"
@@ -129,6 +130,50 @@ def index_killed(change: Change, table: str) -> bool:
     return isinstance(change, DropTable | RenameTable | DropColumn) and (change.table or "").lower() == table
 
 
+_WORD = lazy_regex(r"[\w$]+")
+
+
+@dataclass(eq=False, repr=False)
+class ObjectNames:
+    """The index and constraint names the history's steps give, as bit sets of the revisions that give them."""
+
+    made: dict[str, int] = field(default_factory=dict)
+    #: Revisions with an unnamed index or constraint whose default name cannot be told (no table, no columns).
+    any_name: int = 0
+
+
+def default_names(change: Change) -> frozenset[str] | None:
+    """The names (lower case) of the indexes and constraints ``change`` makes: the name given, or, written without
+    one, those PostgreSQL or a usual naming convention gives it (``<t>_<c>_key``, ``<t>_<c>_fkey``, ``<t>_pkey``,
+    ``ix_<t>_<c>``...); None when it makes one whose name cannot be told (no table or no columns)."""
+    if isinstance(change, CreateIndex | AddConstraint):
+        if change.name is not None:
+            return frozenset({change.name.lower()})
+        if not change.table or not change.columns:
+            return None
+        table, cols = change.table.lower(), [col.lower() for col in change.columns]
+        joined = "_".join(cols)
+        kind = "index" if isinstance(change, CreateIndex) else change.kind_of
+        if kind == "foreign_key":
+            return frozenset({f"{table}_{joined}_fkey", f"{table}_{cols[0]}_fkey"})
+        if kind == "check":
+            return frozenset({f"{table}_{joined}_check", f"{table}_{cols[0]}_check", f"{table}_check"})
+        return frozenset({f"{table}_{joined}_key", f"{table}_pkey", f"{table}_{joined}_idx", f"{table}_{joined}_excl",
+                          f"ix_{table}_{cols[0]}", f"uq_{table}_{cols[0]}", f"uq_{table}_{joined}", f"pk_{table}",
+                          f"ix_{table}_{joined}", f"{table}_{cols[0]}_key", f"{table}_{cols[0]}_idx"})
+    if isinstance(change, CreateTable | AddColumn):
+        table = change.table.lower()
+        columns = change.columns if isinstance(change, CreateTable) else [change.column]
+        out: set[str] = set()
+        for col in columns:
+            if col.name and col.references:
+                out.add(f"{table}_{col.name.lower()}_fkey")
+            if col.primary_key:
+                out.update((f"{table}_pkey", f"pk_{table}"))
+        return frozenset(out)
+    return frozenset()
+
+
 @dataclass(eq=False, repr=False)
 class _Events:
     """Changes in history order, with their keys kept apart for bisection."""
@@ -187,6 +232,55 @@ class HistoryIndex:
     preexisting: int = 0
     #: Statement-level calls into the application (lower case) by position, read on first use (lookback).
     application_calls: list[tuple[int, str]] | None = None
+    #: Bit set of the revisions the history cannot be read through: a parent or dependency not found, or no
+    #: upgrade read. With ``preexisting``, what makes "the history starts from nothing" unknown (lookback.from_nothing).
+    unresolved: int = 0
+    #: Bit set of the revisions with a schema step (not SQL, not rows written) on a table known only at run time.
+    unknown_schema_names: int = 0
+    _object_names: ObjectNames | None = None
+    _code_words: dict[str, list[int]] | None = None
+    _tables: frozenset[str] | None = None
+
+    def object_names(self) -> ObjectNames:
+        """The index and constraint names the history's steps may give (default_names), built on first use."""
+        if self._object_names is None:
+            names = ObjectNames()
+            for pos, migration in enumerate(self.by_position):
+                for change in migration.upgrade_changes:
+                    given = default_names(change)
+                    if given is None:
+                        names.any_name |= 1 << pos
+                    for name in given or ():
+                        names.made[name] = names.made.get(name, 0) | 1 << pos
+            self._object_names = names
+        return self._object_names
+
+    def code_words(self) -> dict[str, list[int]]:
+        """Every word (``[\\w$]+``, lower case) of every revision's code, comments aside, with the positions of the
+        revisions that write it: where a name may be spelt out (``sa.Index("ix_x", ...)`` inside ``create_table``
+        is no step of its own). Built on first use, once per graph, so asking for a name costs its occurrences."""
+        if self._code_words is None:
+            words: dict[str, list[int]] = defaultdict(list)
+            for pos, migration in enumerate(self.by_position):
+                seen: set[str] = set()
+                for text in migration.source_lines:
+                    seen.update(_WORD.findall(text.split("#", 1)[0].lower()))
+                for word in seen:
+                    words[word].append(pos)
+            self._code_words = dict(words)
+        return self._code_words
+
+    def tables_with_columns(self) -> frozenset[str]:
+        """The tables (lower case) the history gives columns, computed on first use."""
+        if self._tables is None:
+            self._tables = frozenset(t for t, _ in self.by_column)
+        return self._tables
+
+    def column_made_with_table(self, table: str, column: str) -> bool:
+        """Whether a CREATE TABLE of the history makes (table, column), where table-level constraints (an unnamed
+        ``sa.ForeignKeyConstraint``, ``sa.CheckConstraint`` inside ``create_table``) are no steps of their own."""
+        events = self.by_column.get((table, column))
+        return events is not None and any(isinstance(c, CreateTable) for _, c in events.changes)
 
     @classmethod
     def of(cls, graph: RevisionGraph) -> HistoryIndex:
@@ -273,6 +367,15 @@ class HistoryIndex:
                     len(cyclic), dict(by_index_name), dict(index_killers), unknown_names, dict(conditional_on),
                     unread_sql, named)
         index.table_made, index.preexisting = dict(table_made), preexisting
+        for migration, _ in (*graph.missing_parents, *graph.missing_dependencies):
+            if migration.revision in position:
+                index.unresolved |= 1 << position[migration.revision]
+        for pos, migration in enumerate(by_position):
+            if migration.upgrade is None:
+                index.unresolved |= 1 << pos
+            if any(not isinstance(c, RawSQL | DataChange) and any(unknown_name(n) for n in step_names(c))
+                   for c in migration.upgrade_changes):
+                index.unknown_schema_names |= 1 << pos
         return index
 
     @staticmethod

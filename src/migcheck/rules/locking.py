@@ -147,7 +147,7 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
-    if change.if_exists and change.name and lookback.never_made_index(ctx, change, change.name):
+    if change.if_exists and change.name and lookback.never_made(ctx, change, change.name):
         return  # DROP INDEX IF EXISTS of an index the history never made: a no-op that locks nothing
     table = f" on {change.table}" if change.table else ""
     table_arg = f', {lit(change.table)}' if change.table else ""

@@ -19,6 +19,7 @@ from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
     HistoryIndex,
+    default_names,
     ensures_existence,
     index_killed,
     is_commit,
@@ -44,12 +45,22 @@ from migcheck.vocabulary.changes import (
     RenameColumn,
     RenameTable,
     ValidateConstraint,
-    target_table,
 )
 from migcheck.vocabulary.revision import Migration
 
-__all__ = ["ancestors", "before", "column_nullable", "column_server_default", "column_type", "is_commit",
-           "never_made_index", "split_between", "table_columns", "validated_not_null_check"]
+__all__ = [
+    "ancestors",
+    "before",
+    "column_nullable",
+    "column_server_default",
+    "column_type",
+    "from_nothing",
+    "is_commit",
+    "never_made",
+    "split_between",
+    "table_columns",
+    "validated_not_null_check",
+]
 
 _ORDER_ATTR = "_migcheck_topological_index"
 
@@ -395,41 +406,48 @@ def _made_before(ctx: RevisionContext, change: Change) -> bool:
     return made and _history_certain(ctx, change, change.table or "")
 
 
-def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
-    """Whether ``table`` (default schema) certainly does not exist when the upgrade step ``change`` runs: every
-    ancestor is known (no missing parent), the history starts from nothing (no step on a table it did not make,
-    which a schema from ``create_all()`` or an older tool would show), neither an ancestor nor an earlier step
-    of this revision makes the table (CREATE TABLE, a rename to it), and nothing unread could have made it
-    (_history_certain; a statement-level call into the application naming it or a metadata). Unknown is no."""
+def from_nothing(ctx: RevisionContext) -> tuple[HistoryIndex, int] | None:
+    """The history index and the bit set of this revision and its ancestors, when that history is fully known and
+    starts from nothing: every parent and dependency found down to a base, every upgrade read, and no step on a
+    table the history did not make (``HistoryIndex.preexisting``: a schema from ``create_all()`` or an older tool,
+    which may hold any table, index or constraint). None otherwise. What table_never_made and never_made share."""
     index = _index(ctx)
     revision = ctx.migration.revision
-    if index is None or change.phase != "upgrade" or getattr(change, "schema", None) is not None \
-            or revision not in index.position:
+    if index is None or revision not in index.position:
+        return None
+    lineage = index.ancestor_bits.get(revision, 0) | 1 << index.position[revision]
+    return None if lineage & (index.preexisting | index.unresolved) else (index, lineage)
+
+
+def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
+    """Whether ``table`` (default schema) certainly does not exist when the upgrade step ``change`` runs: the history
+    is known from nothing (from_nothing), neither an ancestor nor an earlier step of this revision makes the table
+    (CREATE TABLE, a rename to it), and nothing unread could have made it (_history_certain; a statement-level call
+    into the application naming it or a metadata). Unknown is no."""
+    known = from_nothing(ctx)
+    if known is None or change.phase != "upgrade" or getattr(change, "schema", None) is not None:
         return False
+    index, lineage = known
     name = table.lower()
-    bits = index.ancestor_bits.get(revision, 0)
-    mine = 1 << index.position[revision]
-    if bits & index.table_made.get(name, 0) or (bits | mine) & index.preexisting:
-        return False
-    lineage = {m.revision for m in index.ancestors(revision)} | {revision}
-    graph = index.graph
-    if any(m.revision in lineage for m, _ in (*graph.missing_parents, *graph.missing_dependencies)):
+    if index.ancestor_bits.get(ctx.migration.revision, 0) & index.table_made.get(name, 0):
         return False
     if any((isinstance(c, CreateTable) and _same(c.table, name)) or (isinstance(c, RenameTable)
            and _same(c.new_name, name)) for c in before(ctx, change)):
         return False
-    return _history_certain(ctx, change, name) and not _application_may_make(ctx, index, bits | mine, name)
+    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|metadata|create_all")
+    return _history_certain(ctx, change, name) and not _application_may_make(index, lineage, pattern)
 
 
-def _application_may_make(ctx: RevisionContext, index: HistoryIndex, bits: int, table: str) -> bool:
-    """Whether a revision of ``bits`` calls the application's code, at statement level, with ``table`` or a
-    metadata in the call (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``)."""
+def _application_may_make(index: HistoryIndex, bits: int, pattern: re.Pattern[str]) -> bool:
+    """Whether a revision of ``bits`` calls the application's code, at statement level, with a call whose text
+    matches ``pattern`` (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``,
+    ``create_search_indexes()``). Calls for values (``encrypt(api_key)``) make nothing, as the schema the history
+    builds counts them (built.application_calls)."""
     calls = index.application_calls
     if calls is None:  # read once per graph, only for the revisions whose body calls imported code
         calls = index.application_calls = [(pos, text.lower()) for pos, m in enumerate(index.by_position)
                                            if m.upgrade is not None and m.upgrade.opaque
                                            for text in application_calls(m)]
-    pattern = re.compile(rf"(?<![\w$]){re.escape(table)}(?![\w$])|metadata|create_all")
     return any(bits >> pos & 1 and pattern.search(text) for pos, text in calls)
 
 
@@ -523,95 +541,114 @@ def _named_and_kept(ctx: RevisionContext, change: Change, name: str, table: str,
     return bool(event(made[2], name, table))
 
 
-def never_made_index(ctx: RevisionContext, change: Change, name: str) -> bool:
-    """Whether no index of ``name`` can exist before ``change`` on a database the history built: the history is
-    fully known (every ancestor found down to a base, no table that predates it, no statement-level call into
-    the application that may make it (_helper_may_make), no table named at run time, no SQL it could not read that may name the index) and nothing in
-    it makes an index or constraint of that name: no step, no line of its revisions' code outside comments and
-    the drops of that name (``sa.Index(...)`` inside ``create_table`` is no step of its own), and not the name
-    a default naming convention gives an unnamed index or constraint on one of its columns
-    (``ix_<table>_<column>``, ``<table>_<column>_key``). Unknown is no: then the index may be there."""
-    index = _index(ctx)
-    if index is None or change.phase != "upgrade":
+def never_made(ctx: RevisionContext, change: Change, name: str) -> bool:
+    """Whether no index or constraint called ``name`` can exist before ``change`` on a database the history built:
+    the history is known from nothing (from_nothing), no step has a table named at run time, no SQL it could not
+    read may name it, no statement-level call into the application names it or speaks of indexes or constraints,
+    and nothing in it gives that name: no step (by name, or by the default name PostgreSQL or a usual naming
+    convention gives one made without a name: ``HistoryIndex.object_names``), no line of its revisions' code
+    outside comments and the drops of that name (``sa.Index(...)`` inside ``create_table`` is no step of its own),
+    not a default name on a column the history makes (_generated_name) nor one of env.py's naming convention.
+    Unknown is no: then the object may be there (DROP INDEX / DROP CONSTRAINT IF EXISTS finds it).
+
+    Each question costs the revisions that name it, not the history: the history is read once per graph."""
+    known = from_nothing(ctx)
+    if known is None or change.phase != "upgrade":
         return False
+    index, lineage = known
     name = name.lower()
-    history = [*ancestors(ctx), ctx.migration]
-    if any(m.upgrade is None or (m.upgrade.opaque and _helper_may_make(m, name)) for m in history) \
-            or any(index.graph.resolve(p) is None for m in history for p in (*m.down_revisions, *m.depends_on)):
+    older = index.ancestor_bits.get(ctx.migration.revision, 0)
+    names = index.object_names()
+    if older & (index.unknown_schema_names | names.any_name | names.made.get(name, 0)):
         return False
-    steps = [c for m in history[:-1] for c in m.upgrade_changes] + before(ctx, change)
-    for c in steps:
+    if any(older >> pos & 1 and (text is None or name in text) for pos, text in index.unread_sql):
+        return False
+    for c in before(ctx, change):
         if isinstance(c, RawSQL):
             if not c.understood and (c.text is None or name in c.text.lower()):
                 return False
             continue
-        if (not isinstance(c, DataChange) and any(unknown_name(n) for n in step_names(c))) or _may_be_named(c, name):
+        if not isinstance(c, DataChange) and any(unknown_name(n) for n in step_names(c)):
             return False  # rows written to a table named at run time make no index
-    if _kept_foreign_table(steps) or _generated_name(name, index):
+        given = default_names(c)
+        if given is None or name in given:
+            return False
+    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|index|constraint|foreign|unique|\bkeys?\b")
+    if _application_may_make(index, lineage, pattern) or _generated_name(name, index) \
+            or _conventional_name(ctx, name):
         return False
-    return not any(_names_it(m, name, change) for m in history)
+    return not any(_names_it(index.by_position[pos], name, change)
+                   for pos in index.code_words().get(name, ()) if lineage >> pos & 1)
 
 
-def _helper_may_make(migration: Migration, name: str) -> bool:
-    """A revision whose upgrade calls code migcheck does not read may have made the index there: when a
-    statement-level call into the application names it or speaks of indexes (``create_search_indexes()``),
-    or when the calls cannot be listed. Calls for values (``encrypt(api_key)``) make no index, as the schema
-    the history builds counts them (built.application_calls)."""
-    return any(name in text.lower() or "index" in text.lower() for text in application_calls(migration))
-
-
-def _kept_foreign_table(steps: list[Change]) -> bool:
-    """The history alters a table it never created (a schema made some other way, which may hold any index)
-    and does not drop it afterwards (a dropped table takes its indexes along)."""
-    created: set[str] = set()
-    foreign: set[str] = set()
-    for c in steps:
-        table = (target_table(c) or "").lower()
-        if not table or isinstance(c, RawSQL | DataChange):
-            continue
-        if isinstance(c, CreateTable):
-            created.add(table)
-        elif isinstance(c, DropTable):
-            created.discard(table)
-            foreign.discard(table)
-        elif isinstance(c, RenameTable):
-            new = c.new_name.lower()
-            (foreign if table in foreign or table not in created else created).add(new)
-            created.discard(table)
-            foreign.discard(table)
-        elif table not in created:
-            foreign.add(table)
-    return bool(foreign)
-
-
-def _may_be_named(c: Change, name: str) -> bool:
-    """``c`` makes an index (or a constraint that makes one) called ``name``: by name, or, written without one,
-    by the name PostgreSQL or a usual naming convention gives it (unknown columns: it may be any name)."""
-    if isinstance(c, CreateIndex | AddConstraint) and c.name is not None:
-        return _same(c.name, name)
-    if isinstance(c, AddConstraint) and c.kind_of in ("foreign_key", "check"):
-        return False
-    if not isinstance(c, CreateIndex | AddConstraint):
-        return False
-    if not c.table or not c.columns:
-        return True
-    table, cols = c.table.lower(), [col.lower() for col in c.columns]
-    joined = "_".join(cols)
-    return name in {f"{table}_{joined}_key", f"{table}_pkey", f"{table}_{joined}_idx", f"{table}_{joined}_excl",
-                    f"ix_{table}_{cols[0]}", f"uq_{table}_{cols[0]}", f"uq_{table}_{joined}", f"pk_{table}",
-                    f"ix_{table}_{joined}", f"{table}_{cols[0]}_key", f"{table}_{cols[0]}_idx"}
+_SUFFIXES = ("_key", "_idx", "_pkey", "_fkey", "_check", "_excl")
 
 
 def _generated_name(name: str, index: HistoryIndex) -> bool:
-    """``name`` is what a default naming convention calls an index or constraint on a column of the history."""
-    return any(name in (f"ix_{t}_{c}", f"{t}_{c}_key", f"{t}_{c}_idx", f"uq_{t}_{c}", f"{t}_pkey", f"pk_{t}")
-               for t, c in index.by_column)
+    """``name`` is what a default naming convention may call an index or constraint on a column the history makes:
+    ``ix_<t>_<c>``, ``uq_<t>_<c>``, ``<t>_<c>_key``, ``<t>_<c>_idx``, ``<t>_pkey``, ``pk_<t>`` on any of its
+    columns; and, on a column a CREATE TABLE makes (whose table-level constraints are no steps of their own),
+    ``<t>_<c>_fkey``, ``<t>_<c>_check``, ``<t>_<c>_excl`` or one naming more of its columns after it. Looked up by
+    splitting the name, so a question costs its length, not the number of columns."""
+    for prefix, table_only in (("pk_", True), ("ix_", False), ("uq_", False)):
+        if name.startswith(prefix) and _splits_into_column(name[len(prefix):], index, table_only, exact=True):
+            return True
+    suffix = next((x for x in _SUFFIXES if name.endswith(x)), None)
+    if suffix is None:
+        return False
+    stem = name[: -len(suffix)]
+    if suffix == "_pkey":
+        return _splits_into_column(stem, index, True, exact=True)
+    if suffix in ("_key", "_idx") and _splits_into_column(stem, index, False, exact=True):
+        return True
+    return _splits_into_column(stem, index, False, exact=False)
+
+
+def _splits_into_column(stem: str, index: HistoryIndex, table_only: bool, *, exact: bool) -> bool:
+    """Whether ``stem`` is ``<table>`` (table_only) or ``<table>_<column>`` of a column the history makes; with
+    ``exact`` False, ``<table>_<column>[_<more>]`` of a column made with its table."""
+    if table_only:
+        return stem in index.tables_with_columns()
+    for cut in (i for i, ch in enumerate(stem) if ch == "_"):
+        table, rest = stem[:cut], stem[cut + 1:]
+        if exact:
+            if (table, rest) in index.by_column:
+                return True
+            continue
+        ends = [j for j, ch in enumerate(rest) if ch == "_"] + [len(rest)]
+        if any(index.column_made_with_table(table, rest[:j]) and _columns_chain(table, rest[j + 1:], index)
+               for j in ends):
+            return True
+    return False
+
+
+def _columns_chain(table: str, rest: str, index: HistoryIndex) -> bool:
+    """``rest`` is empty or ``<column>[_<column>...]`` of columns the history gives ``table`` (the other columns
+    of a constraint on several, as PostgreSQL joins them into its name)."""
+    if not rest:
+        return True
+    ends = [j for j, ch in enumerate(rest) if ch == "_"] + [len(rest)]
+    return any((table, rest[:j]) in index.by_column and _columns_chain(table, rest[j + 1:], index) for j in ends)
+
+
+def _conventional_name(ctx: RevisionContext, name: str) -> bool:
+    """``name`` has the shape of a template of env.py's ``MetaData(naming_convention=...)`` (when the application
+    was read): an unnamed index or constraint may have been given it."""
+    head = ctx.app.head if ctx.app else None
+    convention = head.naming_convention if head else None
+    for template in (convention or {}).values():
+        if not isinstance(template, str):
+            continue
+        parts = re.split(r"%\(\w+\)s", template.lower())
+        if len(parts) > 1 and re.fullmatch("[\\w$]+".join(map(re.escape, parts)), name):
+            return True
+    return False
 
 
 def _names_it(migration: Migration, name: str, change: Change) -> bool:
     """A line of the revision's code (comments aside) names ``name`` other than where it is dropped."""
     drops = {c.line for c in (*migration.upgrade_changes, *migration.downgrade_changes)
-             if isinstance(c, DropIndex) and _same(c.name, name)}
+             if isinstance(c, DropIndex | DropConstraint) and _same(c.name, name)}
     if change in migration.upgrade_changes:
         drops.add(change.line)
     pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)

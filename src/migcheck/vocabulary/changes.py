@@ -278,6 +278,9 @@ class DropConstraint(Change):
     name: str | None
     table: str | None
     kind_of: str | None = None
+    #: ``DROP CONSTRAINT IF EXISTS`` / ``op.drop_constraint(..., if_exists=True)``: a constraint that is not there
+    #: is no error.
+    if_exists: bool = False
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -325,6 +328,10 @@ class DataChange(Change):
     #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
     #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.
     row_loop: int | None = None
+    #: The tables (lower case) whose rows a SELECT run from Python read and this Core write or ``bulk_insert``
+    #: takes its values from (``for a in conn.execute(select(attr)): conn.execute(node.update().values(x=a.v))``,
+    #: ``insert(t).from_select(..., select(u))``): their data may live on in ``table``. () when none or SQL.
+    read_tables: tuple[str, ...] = ()
 
     @property
     def is_schema(self) -> bool:

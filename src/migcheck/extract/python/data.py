@@ -80,6 +80,15 @@ def _module_tables(ex: Evaluator, tree: ast.Module) -> dict[str, str]:
     return tables
 
 
+def _statement_name(call: ast.Call, ex: Evaluator) -> str | None:
+    """The call's name, with SQLAlchemy's statement constructors seen through the names they are imported under
+    (``pg_insert(t)`` is ``insert(t)``: Evaluator.dml_aliases)."""
+    name = _call_name(call)
+    if isinstance(call.func, ast.Name) and name is not None:
+        return ex.dml_aliases.get(name, name)
+    return name
+
+
 #: A Core statement: (action, table, has_where, the columns it leaves without a NULL row: DataChange.clears_nulls).
 CoreDML = tuple[str, str | None, bool, tuple[str, ...]]
 
@@ -96,10 +105,10 @@ def _core_statement(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | No
     while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
         if inner.func.attr in {"execute", "exec_driver_sql", "scalar", "scalars", "fetchall", "all", "first"}:
             return None
-        if _call_name(inner) in {*CORE_DML, "select"}:
+        if _statement_name(inner, ex) in {*CORE_DML, "select"}:
             break
         inner = inner.func.value
-    if not (isinstance(inner, ast.Call) and _call_name(inner) in {*CORE_DML, "select"}):
+    if not (isinstance(inner, ast.Call) and _statement_name(inner, ex) in {*CORE_DML, "select"}):
         return None
     return _core_dml(node, ex, scope)
 
@@ -107,10 +116,10 @@ def _core_statement(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | No
 def _core_dml(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | None:
     """``sa.update(t).where(...)``, ``t.delete()``, ``sa.select(...)``: (action, table, has_where, clears)."""
     calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
-    names = [_call_name(c) for c in calls]
+    names = [_statement_name(c, ex) for c in calls]
     has_where = "where" in names or "filter" in names or "filter_by" in names
     for call in calls:
-        name = _call_name(call)
+        name = _statement_name(call, ex)
         if name in CORE_DML:
             target: ast.expr | None = call.args[0] if call.args else None
             if isinstance(call.func, ast.Attribute) and target is None:
@@ -234,6 +243,40 @@ def _selected_table(node: ast.expr) -> str | None:
     if len(query.args) == 1 and isinstance(query.args[0], ast.Name):
         return query.args[0].id
     return None
+
+
+def read_tables(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[str]:
+    """The tables whose rows ``node`` may carry: those a Core select in it reads (``sa.select(t)``, ``t.select()``,
+    ``select(func.count()).select_from(t)``, ``select(t.c.x).where(t.c.y == u.c.y)``, inside a ``from_select`` or
+    a scalar subquery: every table named in the select's calls), and those held by the local names it uses
+    (``Scope.row_tables``). A table named outside a select (the target of ``t.update()``, ``t.c.id`` in its
+    WHERE) is written, not read."""
+    found: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in scope.row_tables:
+            found |= scope.row_tables[sub.id]
+        elif isinstance(sub, ast.Call) and _builds_select(sub, ex):
+            parts: list[ast.expr] = [*sub.args, *(k.value for k in sub.keywords)]
+            if _call_name(sub) == "select" and isinstance(sub.func, ast.Attribute):
+                parts.append(sub.func.value)  # t.select()
+            for part in parts:
+                for inner in ast.walk(part):
+                    if isinstance(inner, ast.Name | ast.Call | ast.Attribute) \
+                            and (table := _table_constructor(inner, ex, scope)) is not None:
+                        found.add(table.lower())
+    return frozenset(found)
+
+
+def _builds_select(call: ast.Call, ex: Evaluator) -> bool:
+    """``select(...)``, or a method called on one (``.select_from(t)``, ``.where(...)``, ``.join(u)``)."""
+    node: ast.expr = call
+    while isinstance(node, ast.Call):
+        if _statement_name(node, ex) == "select":
+            return True
+        if not isinstance(node.func, ast.Attribute):
+            return False
+        node = node.func.value
+    return False
 
 
 def _reads_all_rows(node: ast.expr) -> bool:

@@ -97,6 +97,10 @@ class Scope:
     #: Local names bound to a conditional expression whose branches are all constant text (``d = "true" if
     #: flag else "false"``): one of these texts, whichever the test picks at run time (Evaluator.choices).
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Local names that hold rows a SELECT read (a Core ``select()`` statement, its result, a loop's row) or values
+    #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
+    #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
+    row_tables: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         return replace(
@@ -136,6 +140,14 @@ class Evaluator:
     # The four readings of the module below are made on first use and kept: most revisions never format a
     # name into SQL nor loop over a module-level list, and reading them for every file was about 2.5 % of
     # a cold lint's instructions (docs/speed.md). Each depends on the module alone, which nothing changes.
+
+    @functools.cached_property
+    def dml_aliases(self) -> dict[str, str]:
+        """Names the module imports SQLAlchemy's statement constructors under (``from sqlalchemy.dialects.postgresql
+        import insert as pg_insert``): local name -> ``insert`` / ``update`` / ``delete`` / ``select``."""
+        return {alias.asname: alias.name for node in self.tree.body if isinstance(node, ast.ImportFrom)
+                and (node.module or "").split(".")[0] == "sqlalchemy" and not node.level
+                for alias in node.names if alias.asname and alias.name in {"insert", "update", "delete", "select"}}
 
     @functools.cached_property
     def numbers(self) -> dict[str, int | float]:

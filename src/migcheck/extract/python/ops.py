@@ -170,12 +170,15 @@ class Ops(Columns, SqlStrings):
             out.append(self._constraint(attr, args, kw, table if batch_table is None else batch_table, scope, s,
                                         common))
         elif attr == "drop_constraint":
-            out.append(DropConstraint(name=s("constraint_name"), table=table, kind_of=s("type_"), **common))
+            out.append(DropConstraint(name=s("constraint_name"), table=table, kind_of=s("type_"),
+                                      if_exists=flag("if_exists"), **common))
         elif attr == "execute":
             self._execute(call, scope, out, via_bind=False)
         elif attr == "bulk_insert":
+            rows = args.get("rows")
+            reads = self._rows_read(rows, scope) if rows is not None else frozenset()
             out.append(DataChange(action="bulk_insert", table=_table_constructor(args.get("table"), self, scope),
-                                  **common))
+                                  read_tables=tuple(sorted(reads)), **common))
         return True
 
     def _constraint(self, attr: str, args: dict[str, ast.expr], kw: dict[str, ast.expr], table: str | None,

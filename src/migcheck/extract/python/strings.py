@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
-from migcheck.extract.python.data import _core_dml
+from migcheck.extract.python.data import _core_dml, read_tables
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.fetched import fetched_value
 from migcheck.extract.python.nodes import _bool, _call_name, _short
@@ -23,6 +24,9 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 
 _FORMAT_FIELD = lazy_regex(r"\{[^{}]*\}")
 _PERCENT_FIELD = lazy_regex(r"%(?:\([^)]*\))?[sdifr]")
+#: A SELECT written in SQL, and the tables it reads (executed from Python: _rows_read).
+_SELECT = lazy_regex(r"\s*(?:\(\s*)*(?:select|with)\b", re.I)
+_FROM = lazy_regex(r"\b(?:from|join)\s+(?:\w+\.)?\"?(\w+)\"?", re.I)
 #: A run-time value (evaluate.PLACEHOLDER), or the stand-in of an application import's (``migcheck_param_app000001``).
 _APP_STAND_IN = lazy_regex(PLACEHOLDER + r"(?:_app\d{6})?")
 #: A text that is one SQL value wherever it stands: a number, or TRUE / FALSE / NULL.
@@ -81,14 +85,27 @@ class SqlStrings(Evaluator):
         if dml is not None:
             action, table, has_where, clears = dml
             if action != "select":
+                reads = self._rows_read(ast.Tuple(elts=[*call.args, *(k.value for k in call.keywords)]), scope)
                 out.append(DataChange(action=action, table=table, has_where=has_where, clears_nulls=clears,
-                                      line=call.lineno, **common))
+                                      read_tables=tuple(sorted(reads)), line=call.lineno, **common))
             return
         if via_bind:
             out.append(DataChange(action="execute", line=call.lineno, **common))
         else:
             out.append(RawSQL(text=None, keyword="", understood=False, line=call.lineno,
                               reason=f"the SQL of `{_short(ast.unparse(node))}` is only known at run time", **common))
+
+    def _rows_read(self, node: ast.AST, scope: Scope) -> frozenset[str]:
+        """The tables whose rows ``node`` may carry (data.read_tables), and those a SELECT written in SQL that it
+        executes reads (``conn.execute(sa.text("SELECT id, name FROM old"))``: the tables after FROM and JOIN)."""
+        found = set(read_tables(node, self, scope))
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                    and sub.func.attr in {"execute", "exec_driver_sql"} and sub.args \
+                    and not any(isinstance(n, ast.JoinedStr) for n in ast.walk(sub.args[0])) \
+                    and (text := self._sql_text(sub.args[0], scope)) is not None and _SELECT.match(text[0]):
+                found.update(t.lower() for t in _FROM.findall(text[0]))
+        return frozenset(found)
 
     def _sequence_name(self, node: ast.expr, scope: Scope) -> str | None:
         """The name of the sequence ``node`` is: ``sa.Sequence("literal")`` or a local name bound to one."""

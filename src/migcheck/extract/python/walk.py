@@ -178,12 +178,16 @@ class PythonExtractor(Ops, Data):
                 if len(out) == before and isinstance(value, ast.Call) and _sounds_like_ddl(value):
                     self._imported_call(value, scope, out)  # t = helpers.create_table_if_not_exists(...)
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                rows = self._rows_read(value, scope)
                 for target in targets:
                     if not isinstance(target, ast.Name):
                         for name in _stored_names(target):
                             self._forget_name(name, scope)  # u, _ = row: u no longer holds what it held
+                        _hold_rows(scope, _stored_names(target), rows)
+                        _hold_rows(scope, _written_into(target), rows, keep=True)  # data[row.key] = row.value
                         continue
                     self._bind_name(target.id, value, scope)
+                    _hold_rows(scope, [target.id], rows)
                     if label := label_checked(value, scope.enum_label_rows):
                         scope.enum_label_rows[target.id] = label
                     if isinstance(value, ast.List) and not value.elts and scope.function is not None \
@@ -191,11 +195,14 @@ class PythonExtractor(Ops, Data):
                         scope.collected[(id(scope.function), target.id)] = []  # needs_migration = []
             elif isinstance(stmt, ast.AugAssign):
                 self._calls(stmt, scope, out, active)
+                rows = self._rows_read(stmt, scope)  # rows += conn.execute(...).fetchall(): old and new rows
                 for name in _stored_names(stmt.target):
                     self._forget_name(name, scope)  # v = uuid4(); v += text: v is no longer what it was
+                _hold_rows(scope, [*_stored_names(stmt.target), *_written_into(stmt.target)], rows)
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                self._fill(stmt.value, scope)
                 if self._collect(stmt.value, scope):
                     continue  # needs_migration.append("replies")
                 before = len(out)
@@ -227,6 +234,14 @@ class PythonExtractor(Ops, Data):
         if found is None:
             found = self._append_only_of[id(fn)] = append_only_lists(fn)
         return found
+
+    def _fill(self, call: ast.Call, scope: Scope) -> None:
+        """``data.append(row)``, ``values.update(to_dict(row))``: a local container filled with what rows a SELECT
+        read hold, then holds them too (Scope.row_tables)."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in _FILLS:
+            _hold_rows(scope, [func.value.id], self._rows_read(ast.Tuple(elts=[*call.args, *(
+                k.value for k in call.keywords)]), scope), keep=True)
 
     def _collect(self, call: ast.Call, scope: Scope) -> bool:
         """``L.append("replies")`` on an append-only list: remember the literal appended (True: nothing else to
@@ -313,6 +328,7 @@ class PythonExtractor(Ops, Data):
             inner.fetched.pop(name, None)
         for name in _stored_names(stmt.target):
             self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
+        _hold_rows(inner, _stored_names(stmt.target), self._rows_read(stmt.iter, scope))  # for a in conn.execute(...)
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
             inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
         if isinstance(stmt.target, ast.Name) and (found := fetched_rows(self, stmt.iter, scope)) is not None:
@@ -378,6 +394,7 @@ class PythonExtractor(Ops, Data):
         scope.literal_dicts.pop(name, None)
         scope.choices.pop(name, None)
         scope.literal_lists.pop(name, None)
+        scope.row_tables.pop(name, None)
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
@@ -514,9 +531,11 @@ class PythonExtractor(Ops, Data):
 
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
-        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), function=fn)
+        # the helper sees its parameters, not the caller's names: rows handed in are held by the parameter
+        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), function=fn, row_tables={})
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         for name, arg in zip(params, call.args, strict=False):
+            _hold_rows(inner, [name], self._rows_read(arg, scope))
             inner.env.pop(name, None)
             literal = self._literal(arg, scope)
             if literal is not None:
@@ -553,6 +572,28 @@ def is_trivial(body: list[ast.stmt]) -> bool:
                 continue
         return False
     return True
+
+
+#: Methods that put their arguments into the container they are called on.
+_FILLS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "appendleft"})
+
+
+def _hold_rows(scope: Scope, names: list[str], tables: frozenset[str], *, keep: bool = False) -> None:
+    """``names`` now hold rows of ``tables`` (Scope.row_tables); with ``keep``, besides what they held."""
+    if not tables:
+        return
+    for name in names:
+        scope.row_tables[name] = scope.row_tables.get(name, frozenset()) | tables if keep else tables
+
+
+def _written_into(target: ast.expr) -> list[str]:
+    """The local container an assignment writes into (``data[key] = ...``, ``item.value = ...``): ``data``."""
+    if isinstance(target, ast.Subscript | ast.Attribute):
+        root = _root_name(target)
+        return [root] if root is not None else []
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for elt in target.elts for name in _written_into(elt)]
+    return []
 
 
 def _stored_names(target: ast.expr) -> list[str]:
