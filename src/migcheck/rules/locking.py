@@ -147,8 +147,8 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
-    if change.if_exists and change.name and lookback.never_made(ctx, change, change.name):
-        return  # DROP INDEX IF EXISTS of an index the history never made: a no-op that locks nothing
+    # DROP INDEX IF EXISTS of an index the history never made is still reported: IF EXISTS says it may be
+    # there (made by hand, by create_all, under a naming convention), and there it locks (review14)
     table = f" on {change.table}" if change.table else ""
     table_arg = f', {lit(change.table)}' if change.table else ""
     yield Hit(
