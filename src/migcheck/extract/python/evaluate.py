@@ -583,13 +583,13 @@ def _stores_and_changes(tree: ast.AST) -> tuple[dict[str, int], set[str]]:
             stores[node.id] = stores.get(node.id, 0) + 1
         elif isinstance(node, ast.Name) and _escapes(node, parents.get(node)):
             changed.add(node.id)
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in _MUTATORS:
-            changed.add(node.value.id)
+        elif isinstance(node, ast.Attribute) and node.attr in _MUTATORS and (root := _root_name(node.value)):
+            changed.add(root)  # M.append(x), M[0].append(x)
         elif isinstance(node, ast.Global | ast.Nonlocal):
             changed.update(node.names)
-        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
-                and isinstance(node.value, ast.Name):
-            changed.add(node.value.id)  # MAPPING["k"] = v, del MAPPING["k"]
+        elif isinstance(node, ast.Subscript | ast.Attribute) and not isinstance(node.ctx, ast.Load) \
+                and (root := _root_name(node.value)):
+            changed.add(root)  # MAPPING["k"] = v, del MAPPING["k"], M[0][0] = v (review15), M[0].x = v
     return stores, changed
 
 

@@ -605,10 +605,12 @@ def _forget_types(stmt: ast.AST, scope: Scope) -> None:
     """A name given a type in a block walked in a child scope (``if flag: t = sa.Integer()`` under a test
     not decided statically, a loop, a handler, a ``with``) may hold that type afterwards: the type it held
     before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one. The same holds
-    for a local list of literals (``Scope.literal_lists``) bound again there."""
-    if not scope.types and not scope.literal_lists:
+    for a local list of literals (``Scope.literal_lists``) and a choice of constant texts (``Scope.choices``,
+    review15: ``default = "NULL" if n else "0"`` then ``if custom: default = custom``) bound again there."""
+    if not scope.types and not scope.literal_lists and not scope.choices:
         return
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             scope.types.pop(node.id, None)
             scope.literal_lists.pop(node.id, None)
+            scope.choices.pop(node.id, None)
