@@ -1,0 +1,61 @@
+"""What users see for the held-out-12 fixes of branch fixX (the rule-level cases are fixtures,
+fixtures/rules/<rule>/safe_* and their bad_* twins): Core statements built in steps, str() defaults,
+a column type returned by a revision's own helper."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import FIXTURES, run_cli
+from migcheck.sources.load import load_python
+from migcheck.vocabulary.changes import DataChange
+
+HEADER = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "r1"\ndown_revision = None\n'
+
+
+def _messages(case: str, rule: str) -> tuple[int, dict[int, str]]:
+    run = run_cli("lint", FIXTURES / "rules" / rule / case, "--format", "json", "--no-config", "--dialect",
+                  "postgresql", "--select", rule, "--fail-on", "warning")
+    return run.exit_code, {f["line"]: f["message"] for f in run.json()["findings"] if f["rule"] == rule}
+
+
+def _upgrade(tmp_path: Path, body: str) -> list:
+    path = tmp_path / "r1.py"
+    path.write_text(HEADER + textwrap.dedent(body))
+    migration = load_python(path, "postgresql")
+    assert migration is not None
+    return migration.upgrade_changes
+
+
+def test_a_core_update_built_in_steps_is_a_whole_table_update_of_the_reflected_table() -> None:
+    """held-out-12 #85 (aleph 9dcef7592cea): q = sa.update(meta.tables["item"]); q = q.values(...)."""
+    code, messages = _messages("bad_core_update_in_steps.py", "unbatched-backfill")
+    assert code == 1
+    assert list(messages) == [16]
+    assert messages[16].startswith("UPDATE of item: it has no WHERE, so it touches every row in one statement")
+
+
+def test_each_step_on_the_name_extends_the_statement_and_any_other_binding_ends_it(tmp_path: Path) -> None:
+    found = _upgrade(tmp_path, """
+        def upgrade():
+            bind = op.get_bind()
+            meta = sa.MetaData()
+            meta.reflect(bind)
+            t = meta.tables["entity"]
+            q = sa.update(t)
+            q = q.where(t.c.id == 1)
+            q = q.values(name="x")
+            bind.execute(q)
+            q = sa.delete(t)
+            bind.execute(q)
+            q = sa.delete(t)
+            q = q.prefix_with("/* x */").where(t.c.id == 2)
+            bind.execute(q)
+            q = sa.delete(meta.tables["archive.entity"])
+            bind.execute(q)
+    """)
+    data = [(c.action, c.table, c.has_where) for c in found if isinstance(c, DataChange)]
+    # a new sa.delete(t) ends the UPDATE before it; "schema.table" keys are not named (no schema recorded)
+    assert data == [("update", "entity", True), ("delete", "entity", False), ("delete", "entity", True),
+                    ("delete", None, False)]
