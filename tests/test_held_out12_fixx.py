@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import FIXTURES, run_cli
 from migcheck.sources.load import load_python
-from migcheck.vocabulary.changes import DataChange
+from migcheck.vocabulary.changes import AddColumn, DataChange
 
 HEADER = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "r1"\ndown_revision = None\n'
 
@@ -59,3 +59,24 @@ def test_each_step_on_the_name_extends_the_statement_and_any_other_binding_ends_
     # a new sa.delete(t) ends the UPDATE before it; "schema.table" keys are not named (no schema recorded)
     assert data == [("update", "entity", True), ("delete", "entity", False), ("delete", "entity", True),
                     ("delete", None, False)]
+
+
+def test_a_python_str_of_any_value_is_a_quoted_literal_default_and_sql_text_stays_sql(tmp_path: Path) -> None:
+    """held-out-12 #6 (security_monkey d08d0b37788a): server_default=str(account_type.id) renders DEFAULT '1'."""
+    found = _upgrade(tmp_path, """
+        def upgrade():
+            op.add_column("a", sa.Column("k", sa.Integer(), server_default=str(kind.id)))
+            op.add_column("a", sa.Column("f", sa.Text(), server_default=f"k-{kind.id}"))
+            op.add_column("a", sa.Column("s", sa.Text(), server_default=sa.text(str(kind.id))))
+            op.alter_column("a", "m", server_default="%s" % kind.id)
+    """)
+    defaults = [c.column.server_default if isinstance(c, AddColumn) else c.server_default for c in found]
+    assert defaults == ["'str(kind.id)'", "'f''k-{kind.id}'''", "str(kind.id)", "'''%s'' % kind.id'"]
+
+
+def test_a_str_default_of_a_run_time_value_is_no_volatile_default() -> None:
+    code, messages = _messages("safe_python_text_of_any_value.py", "add-column-with-volatile-default")
+    assert (code, messages) == (0, {})
+    code, messages = _messages("bad_sql_text_of_run_time_values.py", "add-column-with-volatile-default")
+    assert code == 1 and list(messages) == [12, 13, 14]
+    assert "its default calls gen_random_uuid(), which is VOLATILE" in messages[12]
