@@ -80,3 +80,38 @@ def test_a_str_default_of_a_run_time_value_is_no_volatile_default() -> None:
     code, messages = _messages("bad_sql_text_of_run_time_values.py", "add-column-with-volatile-default")
     assert code == 1 and list(messages) == [12, 13, 14]
     assert "its default calls gen_random_uuid(), which is VOLATILE" in messages[12]
+
+
+def test_the_history_type_is_what_a_dialect_helper_of_the_revision_returns() -> None:
+    """held-out-12 #23 (quetz 0653794b6252, ancestor 8dfb7c4bfbd7): get_intervaltype() returns the native enum
+    intervaltype on PostgreSQL; autogenerate's existing_type=INTERVAL() is not what the column is."""
+    code, messages = _messages("safe_type_from_dialect_helper", "alter-column-type")
+    assert (code, messages) == (0, {})
+    code, messages = _messages("bad_type_from_dialect_helper", "alter-column-type")
+    assert code == 1 and list(messages) == [12]
+    assert messages[12].startswith("type of metrics.period changes from Text() to Enum('hour', 'day', 'month', "
+                                   "'year', name='intervaltype') (old type from an earlier revision; existing_type= "
+                                   "says INTERVAL())")
+
+
+def test_a_type_helper_is_read_for_the_linted_dialect_only_when_its_branches_test_the_dialect(tmp_path: Path) -> None:
+    found = _upgrade(tmp_path, """
+        def pg_type():
+            if op.get_context().dialect.name == "postgresql":
+                kind = sa.dialects.postgresql.JSONB()
+            else:
+                kind = sa.JSON()
+            return kind
+
+        def flagged_type():
+            if FLAG:
+                return sa.Text()
+            return sa.String(20)
+
+        def upgrade():
+            op.add_column("t", sa.Column("a", pg_type()))
+            op.add_column("t", sa.Column("b", flagged_type()))
+            op.alter_column("t", "c", type_=pg_type(), existing_type=sa.JSON())
+    """)
+    assert [c.column.type for c in found[:2]] == ["JSONB()", "flagged_type()"]
+    assert (found[2].type, found[2].existing_type) == ("JSONB()", "JSON()")
