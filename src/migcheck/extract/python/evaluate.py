@@ -48,6 +48,9 @@ class Scope:
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
     #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where, clears_nulls).
     core: dict[str, tuple[str, str | None, bool, tuple[str, ...]]] = field(default_factory=dict)
+    #: The expression each name of ``core`` holds, with the steps it was built in joined into one chain
+    #: (``q = sa.update(t); q = q.where(...)`` holds ``sa.update(t).where(...)``: data.extend_statement).
+    core_exprs: dict[str, ast.expr] = field(default_factory=dict)
     #: Local names bound to ``sa.Sequence("literal")`` (and helper parameters handed one): the sequence's name,
     #: so ``CreateSequence(seq)`` is read as the DDL it is.
     sequences: dict[str, str] = field(default_factory=dict)
@@ -112,6 +115,7 @@ class Scope:
             tables=dict(self.tables),
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
+            core_exprs=dict(self.core_exprs),
             types=dict(self.types),
             sequences=dict(self.sequences),
             number_columns=dict(self.number_columns),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text, local_type
+from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text
 from migcheck.extract.python.data import _table_constructor
 from migcheck.extract.python.evaluate import Scope
 from migcheck.extract.python.nodes import _bind_args, _describe
@@ -209,11 +209,8 @@ class Ops(Columns, SqlStrings):
                       common: dict[str, Any]) -> list[Change]:
         out: list[Change] = []
         nullable = kw.get("nullable")
-        type_ = self._module_type(kw.get("type_"), scope)
-        type_ = local_type(type_, scope, self.consts) if type_ is not None else None
-        existing_type = kw.get("existing_type")
-        existing_type = self._module_type(existing_type, scope)
-        existing_type = local_type(existing_type, scope, self.consts) if existing_type is not None else None
+        type_ = self._type_expr(kw["type_"], scope) if kw.get("type_") is not None else None
+        existing_type = self._type_expr(kw["existing_type"], scope) if kw.get("existing_type") is not None else None
         existing_nullable = kw.get("existing_nullable")
         using = kw.get("postgresql_using")
         changes_something = nullable is not None or type_ is not None or "server_default" in kw

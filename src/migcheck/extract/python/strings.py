@@ -14,7 +14,7 @@ import functools
 import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
-from migcheck.extract.python.data import _core_dml, read_tables
+from migcheck.extract.python.data import _core_dml, extend_statement, read_tables
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.fetched import fetched_value
 from migcheck.extract.python.nodes import _bool, _call_name, _short
@@ -81,7 +81,8 @@ class SqlStrings(Evaluator):
                     change.app_values = apps
             out.extend(changes)
             return
-        dml = scope.core.get(node.id) if isinstance(node, ast.Name) else _core_dml(node, self, scope)
+        dml = scope.core.get(node.id) if isinstance(node, ast.Name) \
+            else _core_dml(extend_statement(node, scope), self, scope)  # conn.execute(q.where(...))
         if dml is not None:
             action, table, has_where, clears = dml
             if action != "select":

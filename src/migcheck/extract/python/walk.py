@@ -24,6 +24,7 @@ from migcheck.extract.python.data import (
     _reads_all_rows,
     _selected_table,
     _table_constructor,
+    extend_statement,
     number_columns,
     orm_bulk_write,
 )
@@ -385,6 +386,7 @@ class PythonExtractor(Ops, Data):
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
+        scope.core_exprs.pop(name, None)
         scope.types.pop(name, None)
         scope.sequences.pop(name, None)
         scope.number_columns.pop(name, None)
@@ -439,8 +441,9 @@ class PythonExtractor(Ops, Data):
         elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
                 and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
             scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
-        elif (statement := _core_statement(value, self, before)) is not None:
-            scope.core[name] = statement
+        elif (statement := _core_statement(chained := extend_statement(value, before), self, before)) is not None:
+            scope.core[name] = statement  # q = sa.update(t), and q = q.where(...) after it
+            scope.core_exprs[name] = chained
         elif (sequence := self._sequence_name(value, before)) is not None:
             scope.sequences[name] = sequence  # seq = sa.Sequence("eventcounter_seq")
         elif isinstance(value, ast.Dict) and scope.function is not None \
