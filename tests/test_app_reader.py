@@ -139,6 +139,67 @@ def test_naming_convention_and_type_decorators(tmp_path: Path) -> None:
     assert mysql is not None and mysql.tables["docs"].columns["body"].type == "JSON()"
 
 
+def test_application_names_in_a_column_type_are_followed_or_unknown(tmp_path: Path) -> None:
+    """Held-out-12 (quetz, mlrun): an alias bound once is its type, a helper that takes nothing is what it
+    returns; an alias bound twice, a helper taking arguments or deciding at run time, and a method of the
+    application's object are unknown, never a type named by their text. A library's object (``db.String``)
+    keeps its text."""
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import os
+
+            import sqlalchemy as sa
+            from flask_sqlalchemy import SQLAlchemy
+            from sqlalchemy.orm import declarative_base
+
+            Base = declarative_base()
+            db = SQLAlchemy()
+            UUID = sa.LargeBinary(length=16)
+            Str = sa.String
+            try:
+                from sqlalchemy.dialects.postgresql import JSONB as Doc
+            except ImportError:
+                Doc = sa.JSON()
+
+
+            def label(length):
+                return sa.String(length)
+
+
+            def picked():
+                return sa.Text() if os.environ.get("X") else sa.Integer()
+
+
+            class Types:
+                def amount(self):
+                    return sa.Numeric(12, 2)
+
+
+            types = Types()
+
+
+            class Item(Base):
+                __tablename__ = "items"
+                id = sa.Column(UUID, primary_key=True)
+                code = sa.Column(Str(20))
+                doc = sa.Column(Doc)
+                name = sa.Column(label(30))
+                kind = sa.Column(picked())
+                price = sa.Column(types.amount())
+                title = sa.Column(db.String(50))
+        ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    columns = app.tables["items"].columns
+    assert columns["id"].type == "LargeBinary(length=16)"
+    assert columns["code"].type == "String(20)"
+    assert [columns[n].type for n in ("doc", "name", "kind", "price")] == [None] * 4
+    assert columns["title"].type == "String(50)"
+
+
 def test_tables_made_in_a_loop_over_literal_names(tmp_path: Path) -> None:
     """jupyterhub's role maps: Table(f"{entity}_role_map", Column(f"{entity}_id", ...)) per entity."""
     root = _project(tmp_path, {

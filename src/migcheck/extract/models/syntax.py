@@ -60,6 +60,9 @@ class _Module:
     #: Names a class statement binds and a later module-level assignment rebinds (mindsdb's ``class Base:
     #: ...`` then ``Base = declarative_base(cls=Base)``): the module's name is the assignment's value.
     shadowed: set[str] = field(default_factory=set)
+    #: Names bound more than once at module level (assigned twice, or assigned and imported, defined...): which
+    #: value a name has there depends on the run, so a type alias of one is unknown.
+    rebound: set[str] = field(default_factory=set)
 
 
 @dataclass(eq=False, repr=False)
