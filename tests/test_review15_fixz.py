@@ -1,0 +1,35 @@
+"""What users see for review15's cases fixed on branch fixZ (the rule-level cases are fixtures,
+fixtures/rules/<rule>/safe_* and their bad_* twins)."""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, run_cli
+
+
+def _messages(case: str, rule: str) -> tuple[int, dict[int, str]]:
+    run = run_cli("lint", FIXTURES / "rules" / rule / case, "--format", "json", "--no-config", "--dialect",
+                  "postgresql", "--select", rule, "--fail-on", "warning")
+    return run.exit_code, {f["line"]: f["message"] for f in run.json()["findings"] if f["rule"] == rule}
+
+
+def test_a_count_written_to_a_log_table_does_not_carry_the_dropped_rows() -> None:
+    """review15 t2: a count, len(), a comparison or an existence check of the dropped table written elsewhere is no
+    copy: the rows are said to be lost; a column's values written elsewhere still are said to be carried there."""
+    code, messages = _messages("bad_only_counted_before_drop.py", "drop-table")
+    assert code == 1
+    assert set(messages) == {28, 29, 30, 31, 32}
+    for line, table in ((28, "accounts"), (29, "sessions"), (30, "tokens"), (31, "devices")):
+        assert messages[line].startswith(f"table {table} is dropped: its rows are lost, and the application version "
+                                         "still running during the deploy fails on every query that touches it")
+    assert messages[32].startswith("table subscribers is dropped: its data was first written into contacts (line 27); "
+                                   "what that statement does not carry over is lost, and")
+
+
+def test_a_rebuild_that_only_counts_the_old_rows_loses_them() -> None:
+    """review15 t1: rename, re-create, a count of the old table written to a log table, drop the old one: no write
+    into the new table carries its rows, so the drop is an error that says they are lost."""
+    code, messages = _messages("bad_rebuilt_only_counted.py", "drop-table")
+    assert code == 1
+    assert set(messages) == {19}
+    assert messages[19].startswith("table accounts_old is dropped: its rows are lost, and the application version")
+    assert _messages("safe_rebuild_copied_with_core.py", "drop-table") == (0, {})
