@@ -134,8 +134,11 @@ class Schema:
 #: history per guarded CREATE TABLE was quadratic before it was merged).
 #: ``drop-if-exists``: every revision but a merge also runs ``DROP INDEX IF EXISTS`` of a legacy index the history
 #: never made (asks lookback.never_made: is the history known from nothing, and does anything in it give that name).
+#: ``drop-same-if-exists``: the same, with one name in every revision (``ALTER TABLE t1 DROP CONSTRAINT IF EXISTS
+#: t1_legacy_check``): every revision's code names it, so each question reads the revisions that write it.
 #: These used to make lint super-linear in the history's length.
-SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent", "drop-if-exists")
+SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent", "drop-if-exists",
+          "drop-same-if-exists")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -386,9 +389,11 @@ BRANCH_EVERY = 97
 
 
 def _legacy_drop(rev: str, up: list[str], shape: str) -> list[str]:
-    """The ``drop-if-exists`` shape's line, added to a revision's upgrade (not to a merge's ``pass``)."""
-    if shape != "drop-if-exists" or up == ["pass"]:
+    """The ``drop-if-exists`` shapes' line, added to a revision's upgrade (not to a merge's ``pass``)."""
+    if shape not in ("drop-if-exists", "drop-same-if-exists") or up == ["pass"]:
         return up
+    if shape == "drop-same-if-exists":
+        return [*up, 'op.execute("ALTER TABLE t1 DROP CONSTRAINT IF EXISTS t1_legacy_check")']
     return [*up, f'op.execute("DROP INDEX IF EXISTS ix_legacy_{rev}")']
 
 

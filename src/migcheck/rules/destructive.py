@@ -105,7 +105,8 @@ def _may_read(write: DataChange, column: str) -> bool:
 
 def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:
     """The rebuild SQLite needs (``rename_table("t", "t_tmp")``, ``create_table("t", ...)``, copy, then
-    ``drop_table("t_tmp")``): the table dropped is the old one under a name only this revision used."""
+    ``drop_table("t_tmp")``): the table dropped is the old one under a name only this revision used, and a write
+    into the new ``t`` itself carries its rows."""
     before = lookback.before(ctx, change)
     dropped = change.table.lower()
     for i, c in enumerate(before):
@@ -113,9 +114,11 @@ def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:
             original = c.table.lower()
             made = next((j for j, o in enumerate(before) if j > i and isinstance(o, CreateTable)
                          and o.table.lower() == original), None)
-            # and its rows are read after the new table exists: INSERT ... SELECT FROM t_tmp, or a SELECT
-            # whose rows the revision writes back
-            return made is not None and any(_reads(o, dropped) for o in before[made + 1:])
+            # and its rows are written into the new table after it exists: INSERT INTO t ... SELECT FROM t_tmp, or
+            # a SELECT whose rows feed a write of t; a count of t_tmp written to a log table copies nothing (review15)
+            return made is not None and any(
+                isinstance(o, DataChange) and o.action in {"insert", "update", "bulk_insert"}
+                and (o.table or "").lower() == original and _reads(o, dropped) for o in before[made + 1:])
     return False
 
 

@@ -140,6 +140,8 @@ class ObjectNames:
     made: dict[str, int] = field(default_factory=dict)
     #: Revisions with an unnamed index or constraint whose default name cannot be told (no table, no columns).
     any_name: int = 0
+    #: Revisions with an unnamed index on an expression (expression_index_table), by lower-case table.
+    expression_indexes: dict[str, int] = field(default_factory=dict)
 
 
 def default_names(change: Change) -> frozenset[str] | None:
@@ -172,6 +174,19 @@ def default_names(change: Change) -> frozenset[str] | None:
                 out.update((f"{table}_pkey", f"pk_{table}"))
         return frozenset(out)
     return frozenset()
+
+
+_PLAIN_COLUMN = lazy_regex(r'\s*"?[\w$]+"?\s*')
+
+
+def expression_index_table(change: Change) -> str | None:
+    """The table (lower case) of an index made without a name with an expression in its key (``CREATE INDEX ON t
+    (lower(email))``, ``((id % 16))``): PostgreSQL names it after the function or ``expr``, and numbers it when
+    the name is taken (``t_lower_idx1``), so its name is any ``<t>_..._idx``. None for any other change."""
+    if isinstance(change, CreateIndex) and change.name is None and change.table \
+            and any(not _PLAIN_COLUMN.fullmatch(col) for col in change.columns):
+        return change.table.lower()
+    return None
 
 
 @dataclass(eq=False, repr=False)
@@ -238,6 +253,10 @@ class HistoryIndex:
     #: Bit set of the revisions with a schema step (not SQL, not rows written) on a table known only at run time.
     unknown_schema_names: int = 0
     _object_names: ObjectNames | None = None
+    #: Bit sets of the revisions whose code names an index or constraint other than where it drops it, by lower-case
+    #: name (lookback.never_made), each found on first use.
+    naming_code: dict[str, int] = field(default_factory=dict)
+    _descendants: list[int] | None = None
     _code_words: dict[str, list[int]] | None = None
     _tables: frozenset[str] | None = None
 
@@ -252,6 +271,8 @@ class HistoryIndex:
                         names.any_name |= 1 << pos
                     for name in given or ():
                         names.made[name] = names.made.get(name, 0) | 1 << pos
+                    if (table := expression_index_table(change)) is not None:
+                        names.expression_indexes[table] = names.expression_indexes.get(table, 0) | 1 << pos
             self._object_names = names
         return self._object_names
 
@@ -432,6 +453,26 @@ class HistoryIndex:
             if bits >> key[0] & 1:
                 migration, change = changes[i]
                 yield key, migration, change
+
+    def descendant_bits(self, revision: str) -> int:
+        """The revisions that run after ``revision`` (its descendants) as a bit set. Built for every revision at
+        once on first use, children before parents (a revision caught in a cycle may miss some)."""
+        if self._descendants is None:
+            children: list[list[int]] = [[] for _ in self.by_position]
+            for pos, migration in enumerate(self.by_position):
+                for name in (*migration.down_revisions, *migration.depends_on):
+                    parent = self.graph.by_id.get(name) or self.graph.resolve(name)
+                    if parent is not None and parent.revision in self.position:
+                        children[self.position[parent.revision]].append(pos)
+            found = [0] * len(self.by_position)
+            for pos in range(len(self.by_position) - 1, -1, -1):
+                bits = 0
+                for child in children[pos]:
+                    bits |= found[child] | 1 << child
+                found[pos] = bits
+            self._descendants = found
+        at = self.position.get(revision)
+        return 0 if at is None else self._descendants[at]
 
     def uncertain(self, table: str) -> int:
         """Bit set of the revisions whose steps leave the history unsure of ``table`` (lower case): a step on a

@@ -21,6 +21,7 @@ from migcheck.rules.history_index import (
     HistoryIndex,
     default_names,
     ensures_existence,
+    expression_index_table,
     index_killed,
     is_commit,
     named_tables,
@@ -543,23 +544,32 @@ def _named_and_kept(ctx: RevisionContext, change: Change, name: str, table: str,
 
 def never_made(ctx: RevisionContext, change: Change, name: str) -> bool:
     """Whether no index or constraint called ``name`` can exist before ``change`` on a database the history built:
-    the history is known from nothing (from_nothing), no step has a table named at run time, no SQL it could not
-    read may name it, no statement-level call into the application names it or speaks of indexes or constraints,
-    and nothing in it gives that name: no step (by name, or by the default name PostgreSQL or a usual naming
-    convention gives one made without a name: ``HistoryIndex.object_names``), no line of its revisions' code
-    outside comments and the drops of that name (``sa.Index(...)`` inside ``create_table`` is no step of its own),
-    not a default name on a column the history makes (_generated_name) nor one of env.py's naming convention.
-    Unknown is no: then the object may be there (DROP INDEX / DROP CONSTRAINT IF EXISTS finds it).
+    the history is known from nothing (from_nothing, and no other branch starts from a schema made some other way),
+    no step has a table named at run time, no SQL it could not read may name it, no statement-level call into the
+    application names it or speaks of indexes or constraints, and nothing in it gives that name: no step (by name,
+    or by the default name PostgreSQL or a usual naming convention gives one made without a name:
+    ``HistoryIndex.object_names``; an unnamed index on an expression may have any ``<table>_..._idx``), no line of
+    its revisions' code outside comments and the drops of that name (``sa.Index(...)`` inside ``create_table`` is
+    no step of its own), not a default name on a column the history makes (_generated_name) nor one of env.py's
+    naming convention. Unknown is no: then the object may be there (DROP INDEX / DROP CONSTRAINT IF EXISTS finds
+    it).
 
-    Each question costs the revisions that name it, not the history: the history is read once per graph."""
+    The history is every revision that is not a descendant of this one: its ancestors, and the other branches,
+    which a database may have run first (review15: a sibling merged later made the constraint). Each question
+    costs the revisions that name it, not the history: the history is read once per graph, and which revisions'
+    code names a name once per name."""
     known = from_nothing(ctx)
     if known is None or change.phase != "upgrade":
         return False
-    index, lineage = known
+    index, _ = known
     name = name.lower()
-    older = index.ancestor_bits.get(ctx.migration.revision, 0)
+    own = 1 << index.position[ctx.migration.revision]
+    lineage = ~index.descendant_bits(ctx.migration.revision) & ((1 << len(index.by_position)) - 1)
+    older = lineage & ~own
     names = index.object_names()
-    if older & (index.unknown_schema_names | names.any_name | names.made.get(name, 0)):
+    if lineage & (index.preexisting | index.unresolved) \
+            or older & (index.unknown_schema_names | names.any_name | names.made.get(name, 0)) \
+            or _expression_index_named(name, names.expression_indexes, older):
         return False
     if any(older >> pos & 1 and (text is None or name in text) for pos, text in index.unread_sql):
         return False
@@ -571,14 +581,40 @@ def never_made(ctx: RevisionContext, change: Change, name: str) -> bool:
         if not isinstance(c, DataChange) and any(unknown_name(n) for n in step_names(c)):
             return False  # rows written to a table named at run time make no index
         given = default_names(c)
-        if given is None or name in given:
+        table = expression_index_table(c)
+        if given is None or name in given or (table is not None and _expression_index_named(name, {table: 1}, 1)):
             return False
     pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|index|constraint|foreign|unique|\bkeys?\b")
     if _application_may_make(index, lineage, pattern) or _generated_name(name, index) \
             or _conventional_name(ctx, name):
         return False
-    return not any(_names_it(index.by_position[pos], name, change)
-                   for pos in index.code_words().get(name, ()) if lineage >> pos & 1)
+    naming = _naming_revisions(index, name)
+    if naming & older:
+        return False
+    return not (naming & own and _names_it(ctx.migration, name, change))
+
+
+def _expression_index_named(name: str, tables: Mapping[str, int], bits: int) -> bool:
+    """``name`` may be what PostgreSQL called an index made without a name on an expression, on a table of ``tables``
+    (bit sets of the revisions that make one) by a revision of ``bits``: ``<table>_<anything>_idx[<digits>]``."""
+    if not tables or not re.search(r"_idx\d*$", name):
+        return False
+    return any(ch == "_" and tables.get(name[:cut], 0) & bits and re.fullmatch(r"_[\w$]+_idx\d*", name[cut:])
+               for cut, ch in enumerate(name))
+
+
+def _naming_revisions(index: HistoryIndex, name: str) -> int:
+    """The revisions (a bit set) whose code names ``name`` other than where they drop it (_names_it), found once
+    per name and graph: asked for every revision that drops the same name, a rescan of each one's ancestors'
+    lines was quadratic in the history (review15: 3,000 revisions each dropping ``t1_legacy_check``, 75 s)."""
+    bits = index.naming_code.get(name)
+    if bits is None:
+        bits = 0
+        for pos in index.code_words().get(name, ()):
+            if _names_it(index.by_position[pos], name, None):
+                bits |= 1 << pos
+        index.naming_code[name] = bits
+    return bits
 
 
 _SUFFIXES = ("_key", "_idx", "_pkey", "_fkey", "_check", "_excl")
@@ -645,11 +681,12 @@ def _conventional_name(ctx: RevisionContext, name: str) -> bool:
     return False
 
 
-def _names_it(migration: Migration, name: str, change: Change) -> bool:
-    """A line of the revision's code (comments aside) names ``name`` other than where it is dropped."""
+def _names_it(migration: Migration, name: str, change: Change | None) -> bool:
+    """A line of the revision's code (comments aside) names ``name`` other than where it is dropped (or where
+    ``change``, one of its upgrade steps, is)."""
     drops = {c.line for c in (*migration.upgrade_changes, *migration.downgrade_changes)
              if isinstance(c, DropIndex | DropConstraint) and _same(c.name, name)}
-    if change in migration.upgrade_changes:
+    if change is not None and change in migration.upgrade_changes:
         drops.add(change.line)
     pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
     for number, text in enumerate(migration.source_lines, start=1):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 
 from migcheck.extract.python.evaluate import Evaluator, Scope
 from migcheck.extract.python.nodes import _call_name, _root_name
@@ -272,12 +273,12 @@ def _selected_table(node: ast.expr) -> str | None:
 
 def read_tables(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[str]:
     """The tables whose rows ``node`` may carry: those a Core select in it reads (``sa.select(t)``, ``t.select()``,
-    ``select(func.count()).select_from(t)``, ``select(t.c.x).where(t.c.y == u.c.y)``, inside a ``from_select`` or
-    a scalar subquery: every table named in the select's calls), and those held by the local names it uses
-    (``Scope.row_tables``). A table named outside a select (the target of ``t.update()``, ``t.c.id`` in its
-    WHERE) is written, not read."""
+    ``select(t.c.x).where(t.c.y == u.c.y)``, inside a ``from_select`` or a scalar subquery: every table named in
+    the select's calls), and those held by the local names it uses (``Scope.row_tables``). A table named outside a
+    select (the target of ``t.update()``, ``t.c.id`` in its WHERE) is written, not read; a value derived from rows
+    (a count, ``.scalar()``, ``len()``, a comparison: ``carried``) carries none of them."""
     found: set[str] = set()
-    for sub in ast.walk(node):
+    for sub in carried(node, ex):
         if isinstance(sub, ast.Name) and sub.id in scope.row_tables:
             found |= scope.row_tables[sub.id]
         elif isinstance(sub, ast.Call) and _builds_select(sub, ex):
@@ -290,6 +291,47 @@ def read_tables(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[str]:
                             and (table := _table_constructor(inner, ex, scope)) is not None:
                         found.add(table.lower())
     return frozenset(found)
+
+
+#: Calls whose value is derived from rows, not rows or their column values: ``.scalar()`` (of a count, an existence
+#: check or one value), ``len(rows)``, ``bool(...)``, ``query.count()``, ``exists(...)``.
+_DERIVED = frozenset({"scalar", "scalar_one", "scalar_one_or_none", "len", "bool", "count", "exists", "any"})
+#: SQL aggregates whose only column makes a select's rows counts or checks, not copies (``select(func.count())``).
+_AGGREGATES = frozenset({"count", "exists"})
+
+
+def carried(node: ast.AST, ex: Evaluator) -> Iterator[ast.AST]:
+    """The nodes of ``node`` (itself included) whose values may be rows or column values read: ``ast.walk`` without
+    what only derives a value from them (review15: ``n = conn.execute(text("SELECT count(*) FROM t")).scalar()``
+    written to a log table copies no row of ``t``): the calls in _DERIVED, ``.rowcount``, comparisons, ``not``, the
+    test of ``a if test else b``, and a select whose columns are all counts or existence checks."""
+    stack: list[ast.AST] = [node]
+    while stack:
+        sub = stack.pop()
+        if isinstance(sub, ast.Compare) or (isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.Not)) \
+                or (isinstance(sub, ast.Attribute) and sub.attr == "rowcount"):
+            continue
+        if isinstance(sub, ast.Call) and (_call_name(sub) in _DERIVED or _counts_only(sub, ex)):
+            continue
+        yield sub
+        if isinstance(sub, ast.IfExp):
+            stack.extend((sub.body, sub.orelse))  # ``a if rows else b``: the test picks, it is not written
+        else:
+            stack.extend(ast.iter_child_nodes(sub))
+
+
+def _counts_only(call: ast.Call, ex: Evaluator) -> bool:
+    """``select(func.count()).select_from(t)``, ``select(sa.exists(...))``: a select (or a method called on one) whose
+    columns are all aggregates of _AGGREGATES."""
+    node: ast.expr = call
+    while isinstance(node, ast.Call):
+        if _statement_name(node, ex) == "select":
+            columns = [a for arg in node.args for a in (arg.elts if isinstance(arg, ast.List | ast.Tuple) else [arg])]
+            return bool(columns) and all(isinstance(c, ast.Call) and _call_name(c) in _AGGREGATES for c in columns)
+        if not isinstance(node.func, ast.Attribute):
+            return False
+        node = node.func.value
+    return False
 
 
 def _builds_select(call: ast.Call, ex: Evaluator) -> bool:

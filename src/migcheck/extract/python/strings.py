@@ -14,7 +14,7 @@ import functools
 import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
-from migcheck.extract.python.data import _core_dml, extend_statement, read_tables
+from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.fetched import fetched_value
 from migcheck.extract.python.nodes import _bool, _call_name, _short
@@ -26,6 +26,9 @@ _FORMAT_FIELD = lazy_regex(r"\{[^{}]*\}")
 _PERCENT_FIELD = lazy_regex(r"%(?:\([^)]*\))?[sdifr]")
 #: A SELECT written in SQL, and the tables it reads (executed from Python: _rows_read).
 _SELECT = lazy_regex(r"\s*(?:\(\s*)*(?:select|with)\b", re.I)
+#: A SELECT whose columns are only counts (``count(*)``, ``count(DISTINCT x) AS n``), ``1`` or an EXISTS test.
+_COUNTS_ONLY = lazy_regex(r"\s*select\s+(?:(?:not\s+)?exists\b|(?:(?:count\s*\(\s*(?:distinct\s+)?[\w.*\"]+\s*\)|1)"
+                          r"(?:\s+(?:as\s+)?\w+)?\s*(?:,\s*|(?=from\b)))+from\b)", re.I)
 _FROM = lazy_regex(r"\b(?:from|join)\s+(?:\w+\.)?\"?(\w+)\"?", re.I)
 #: A run-time value (evaluate.PLACEHOLDER), or the stand-in of an application import's (``migcheck_param_app000001``).
 _APP_STAND_IN = lazy_regex(PLACEHOLDER + r"(?:_app\d{6})?")
@@ -98,13 +101,15 @@ class SqlStrings(Evaluator):
 
     def _rows_read(self, node: ast.AST, scope: Scope) -> frozenset[str]:
         """The tables whose rows ``node`` may carry (data.read_tables), and those a SELECT written in SQL that it
-        executes reads (``conn.execute(sa.text("SELECT id, name FROM old"))``: the tables after FROM and JOIN)."""
+        executes reads (``conn.execute(sa.text("SELECT id, name FROM old"))``: the tables after FROM and JOIN), unless
+        it only counts them or checks that one exists (``SELECT count(*) FROM old``, ``SELECT EXISTS (...)``)."""
         found = set(read_tables(node, self, scope))
-        for sub in ast.walk(node):
+        for sub in carried(node, self):
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
                     and sub.func.attr in {"execute", "exec_driver_sql"} and sub.args \
                     and not any(isinstance(n, ast.JoinedStr) for n in ast.walk(sub.args[0])) \
-                    and (text := self._sql_text(sub.args[0], scope)) is not None and _SELECT.match(text[0]):
+                    and (text := self._sql_text(sub.args[0], scope)) is not None and _SELECT.match(text[0]) \
+                    and not _COUNTS_ONLY.match(text[0]):
                 found.update(t.lower() for t in _FROM.findall(text[0]))
         return frozenset(found)
 
