@@ -41,3 +41,14 @@ def test_a_column_copied_earlier_in_the_same_upgrade_is_not_said_to_be_lost() ->
     assert messages[(file, 11)].startswith("column copr.webhook_secret is dropped: its values were first copied into "
                                            "copr_private (line 10), so they are not lost, but the application version")
     assert messages[(file, 12)].startswith(f"column copr.api_token is dropped: its data is lost{_RUNNING}")
+
+
+def test_dropping_the_current_version_table_is_an_error_of_its_own() -> None:
+    """held-out-12 #47's twin: a retired configuration's version table is dropped silently, but the one env.py
+    records this history in (``version_table=VERSION_TABLE``) is reported for what it breaks, not for lost rows."""
+    code, messages = _messages("bad_own_version_table", "drop-table")
+    assert code == 1
+    assert messages[("0002_drop_old_config.py", 13)].startswith(
+        "table alembic_version_app is the version table env.py has Alembic record the applied revisions in: "
+        "Alembic's own UPDATE of it after this upgrade fails")
+    assert messages[("0002_drop_old_config.py", 14)].startswith("table alembic_report_version is dropped: its rows are lost")

@@ -11,6 +11,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
+from migcheck.rules.versiontable import own_version_table, retired_version_table
 from migcheck.vocabulary.changes import (
     AddColumn,
     Change,
@@ -224,8 +225,18 @@ def _reads(change: Change, table: str) -> bool:
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
 def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
-    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _rebuilt(ctx, change) \
-            or _swapped(ctx, change):
+    if ctx.created_here(change.table) or retired_version_table(ctx, change, change.table, change.schema):
+        return
+    if own_version_table(ctx, change.table) and change.schema is None:
+        yield Hit(
+            f"table {change.table} is the version table env.py has Alembic record the applied revisions in: "
+            f"Alembic's own UPDATE of it after this upgrade fails, and a database where the drop stays (DDL that "
+            f"commits on its own, as on MySQL) no longer knows which revisions it has applied",
+            fix="never drop the current version table in a revision; to retire this Alembic configuration, drop "
+            "it by hand once nothing runs `alembic upgrade` against it",
+        )
+        return
+    if rolling.defers(ctx, change) or _rebuilt(ctx, change) or _swapped(ctx, change):
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""

@@ -129,6 +129,11 @@ _UNSET = object()
 _Cursor = tuple[int, int, int]
 
 
+def history(ctx: RevisionContext) -> HistoryIndex | None:
+    """The history index of the revision's graph (None when the revision is linted without one)."""
+    return _index(ctx)
+
+
 def _index(ctx: RevisionContext) -> HistoryIndex | None:
     graph = ctx.graph
     if graph is None or ctx.migration.revision not in graph.by_id:
