@@ -52,3 +52,19 @@ def test_dropping_the_current_version_table_is_an_error_of_its_own() -> None:
         "table alembic_version_app is the version table env.py has Alembic record the applied revisions in: "
         "Alembic's own UPDATE of it after this upgrade fails")
     assert messages[("0002_drop_old_config.py", 14)].startswith("table alembic_report_version is dropped: its rows are lost")
+
+
+def test_a_renamed_column_whose_name_is_added_again_is_not_said_to_break_reads() -> None:
+    """held-out-12 #93: after ``params`` -> ``secret_params`` and a new ``params`` in the same transaction the
+    running release still finds ``params``; the info says its values moved. With a COMMIT in between, the
+    warning stays."""
+    run = run_cli("lint", FIXTURES / "rules" / "rename-column" / "bad_renamed_and_readded.py", "--format", "json",
+                  "--no-config", "--dialect", "postgresql", "--select", "rename-column", "--fail-on", "warning")
+    assert run.exit_code == 1
+    found = {f["line"]: (f["severity"], f["message"]) for f in run.json()["findings"]}
+    assert found[13] == ("info", "column runs_notifications.params is renamed to secret_params and a new, empty params "
+                         "column is added in its place (line 15): the application version still running finds "
+                         "params, but reads NULL where it had values, which are now in secret_params")
+    assert found[16][0] == "warning"
+    assert found[16][1].startswith("column runs.config is renamed to secret_config: the application version still "
+                                   "running during the deploy selects and writes config and fails")
