@@ -80,3 +80,13 @@ def test_a_primary_key_on_a_serial_column_needs_no_not_null_scan() -> None:
     assert messages[(file, 15)] == "primary key copr_chroot_pkey on existing table copr_chroot builds its unique " \
                                    "index, and sets its columns NOT NULL with a scan, while an ACCESS EXCLUSIVE lock " \
                                    "blocks every read and write"
+
+
+def test_a_type_change_in_an_autogenerate_block_gets_no_note_about_data_that_may_go() -> None:
+    """held-out-12 #24-#27: the autogenerate note (whether this data may go, renames as drop + add) is not about
+    a type change."""
+    code, messages = _messages("bad_in_autogenerate_block.py", "alter-column-type")
+    assert code == 1
+    message = messages[("bad_in_autogenerate_block.py", 13)]
+    assert message.endswith("under an ACCESS EXCLUSIVE lock, blocking every read and write until it ends")
+    assert "autogenerate" not in message
