@@ -38,9 +38,11 @@ def test_a_column_copied_earlier_in_the_same_upgrade_is_not_said_to_be_lost() ->
     code, messages = _messages("bad_copied_in_the_same_revision.py", "drop-column")
     assert code == 1
     file = "bad_copied_in_the_same_revision.py"
-    assert messages[(file, 11)].startswith("column copr.webhook_secret is dropped: its values were first copied into "
-                                           "copr_private (line 10), so they are not lost, but the application version")
-    assert messages[(file, 12)].startswith(f"column copr.api_token is dropped: its data is lost{_RUNNING}")
+    assert messages[(file, 12)].startswith("column copr.webhook_secret is dropped: its values were first copied into "
+                                           "copr_private (line 11), so they are not lost, but the application version")
+    assert messages[(file, 13)].startswith(f"column copr.api_token is dropped: its data is lost{_RUNNING}")
+    assert messages[(file, 16)].startswith("column copr.label_id is dropped: its values were first copied into "
+                                           "copr_label (line 15), so they are not lost, but")
 
 
 def test_dropping_the_current_version_table_is_an_error_of_its_own() -> None:

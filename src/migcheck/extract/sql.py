@@ -538,8 +538,17 @@ def inserts_column_from(sql: str, table: str, column: str, dialect: str) -> bool
     if not star and not any(c.name.lower() == column.lower() and names(c)
                             for e in select.expressions for c in e.find_all(exp.Column)):
         return None
-    filters = ("where", "joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
-    return not any(select.args.get(key) for key in filters)
+    filters = ("joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
+    where = select.args.get("where")
+    # WHERE column IS NOT NULL leaves out only rows that hold no value of it (onyx 6fc7886d665d)
+    test = where.this if where is not None else None
+    if isinstance(test, exp.Not):  # NOT (c IS NULL), as some sqlglot versions read IS NOT NULL
+        test = test.this if isinstance(test.this, exp.Is) and not test.this.args.get("negate") else None
+    elif isinstance(test, exp.Is) and not test.args.get("negate"):
+        test = None
+    skips_nulls = isinstance(test, exp.Is) and isinstance(test.this, exp.Column) \
+        and test.this.name.lower() == column.lower() and isinstance(test.expression, exp.Null)
+    return not any(select.args.get(key) for key in filters) and (where is None or skips_nulls)
 
 
 def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:

@@ -222,7 +222,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
     for drop, old, referent, candidates in options:
         candidates = [a for a in candidates if id(a) not in used]
         if len(candidates) > 1:
-            named = [a for a in candidates if _related(drop.column, a.column.name or "")]
+            named = [a for a in candidates if _related(drop.column, a.column.name or "", least=4)]
             candidates = named if len(named) == 1 else \
                 [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
         if len(candidates) != 1 or not _sole_rival(drop, candidates[0], rivals[id(candidates[0])]) \
@@ -244,11 +244,12 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         )
 
 
-def _related(dropped: str, added: str) -> bool:
+def _related(dropped: str, added: str, *, least: int = 1) -> bool:
     """Whether one name contains the other, underscores aside (``issue`` / ``issue_text``, ``filter`` /
-    ``filter_text``): the strongest sign that an added column replaces a dropped one."""
+    ``filter_text``): the strongest sign that an added column replaces a dropped one. ``least``: the shorter
+    name's length at least, where a short name would be contained in too much (``id`` in ``persona_id``)."""
     a, b = dropped.lower().replace("_", ""), added.lower().replace("_", "")
-    return bool(a and b and (a in b or b in a))
+    return bool(a and b and min(len(a), len(b)) >= least and (a in b or b in a))
 
 
 def _sole_rival(drop: DropColumn, add: AddColumn, rivals: list[DropColumn]) -> bool:
@@ -258,7 +259,7 @@ def _sole_rival(drop: DropColumn, add: AddColumn, rivals: list[DropColumn]) -> b
     related by name, which column was renamed is a guess, and no pair is reported."""
     if len(rivals) == 1:
         return True
-    related = [d for d in rivals if _related(d.column, add.column.name or "")]
+    related = [d for d in rivals if _related(d.column, add.column.name or "", least=4)]
     return len(related) == 1 and related[0] is drop
 
 
