@@ -300,7 +300,10 @@ def _copied(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: 
             return False
         if isinstance(c, DataChange) and c.action == "update" and c.sql and not c.conditional \
                 and c.row_loop is None and (c.table or "").lower() == drop.table.lower() \
-                and copies_column(c.sql, drop.table, drop.column, add.column.name, ctx.dialect):
+                and any(copies_column(c.sql, drop.table, drop.column, target, ctx.dialect)
+                        for target in dict.fromkeys((add.column.name.lower(), *c.assigns))):
+            # into the added column, or into another one (onyx 55546a7967ee: ``SET builtin_persona =
+            # default_persona`` before ``default_persona`` goes): either way the values are kept
             return True
     return False
 
