@@ -277,12 +277,12 @@ def _looks_renamed(ctx: RevisionContext, changes: list[Change], drop: DropColumn
     renames as renames, so a drop and an add there are what they say, unless the names themselves tie them."""
     if _related(drop.column, add.column.name or ""):
         return True
+    target = _references(changes, add)
+    if referent and target and referent.lower() == target.lower():
+        return True  # both keys point to one table: evidence even beside an explicit rename (review15)
     if any(isinstance(c, RenameColumn) for c in changes):
         return False
     if unedited_autogenerate_block(ctx.migration, drop.line):
-        return True
-    target = _references(changes, add)
-    if referent and target and referent.lower() == target.lower():
         return True
     at = {id(c): i for i, c in enumerate(changes)}
     return abs(at[id(drop)] - at[id(add)]) == 1 and (not add.column.is_not_null) == bool(old.nullable)
