@@ -17,6 +17,7 @@ from migcheck.extract.models.model import Application
 from migcheck.rules import lookback
 from migcheck.rules.built import BuiltColumn, BuiltSchema, BuiltTable, build, same_type, type_family
 from migcheck.rules.context import ProjectContext, RevisionContext
+from migcheck.rules.design import built_type
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
 from migcheck.vocabulary.changes import (
@@ -374,8 +375,9 @@ def _pairs(changes: list[Change]) -> bool:
 # --- models the migrations never built -------------------------------------------------------
 
 
-def _drift(app: Application, schema: BuiltSchema) -> list[tuple[str, str, Hit]]:
-    """(rule id, key, hit) for every mapped table or column the history does not build as mapped."""
+def _drift(app: Application, schema: BuiltSchema, dialect: str) -> list[tuple[str, str, Hit]]:
+    """(rule id, key, hit) for every mapped table or column the history does not build as mapped; a type is
+    compared as the linted dialect builds it (``JSON().with_variant(JSONB(), "postgresql")`` is JSONB there)."""
     out: list[tuple[str, str, Hit]] = []
     for table in app.tables.values():
         status = schema.table_status(table.name)
@@ -401,7 +403,8 @@ def _drift(app: Application, schema: BuiltSchema) -> list[tuple[str, str, Hit]]:
                     fix=f"alembic revision --autogenerate -m {shlex.quote(f'add {table.name}.{column.name}')}",
                 )))
                 continue
-            old, new = type_family(found.type), type_family(column.type)
+            old = type_family(built_type(found.type, dialect) if found.type else None)
+            new = type_family(built_type(column.type, dialect) if column.type else None)
             if old and new and old != new and old in _KNOWN and new in _KNOWN:
                 out.append((MODEL_DIFFERS_FROM_MIGRATIONS, key + ":type", Hit(
                     f"{table.name}.{column.name} is mapped as {column.type} ({column.where}) but the migrations "
@@ -442,12 +445,12 @@ def _new_drift(project: ProjectContext) -> list[tuple[str, Hit]]:
     view = project.app
     if view is None or view.head is None or not project.graph.by_id:
         return []
-    current = _drift(view.head, build(_history(project.graph)))
+    current = _drift(view.head, build(_history(project.graph)), project.settings.dialect)
     known_before: set[str] = set()
     if view.base_revisions is not None:
         if view.base is None:
             return []  # pull-request mode without the base's models: what the branch introduced is unknown
-        known_before = {key for _, key, _ in _drift(view.base, build(_history(project.graph, view.base_revisions)))}
+        known_before = {key for _, key, _ in _drift(view.base, build(_history(project.graph, view.base_revisions)), project.settings.dialect)}
     return [(found_id, hit) for found_id, key, hit in current if key not in known_before]
 
 

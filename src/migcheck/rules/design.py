@@ -299,7 +299,7 @@ def stored_type(ctx: RevisionContext, text: str | None, module: str | None = Non
 def _stored_type(ctx: RevisionContext, text: str | None, module: str | None, depth: int) -> tuple[str | None, bool]:
     if not text:
         return text, True
-    text = _built_type(text, ctx.dialect)
+    text = built_type(text, ctx.dialect)
     name = text.partition("(")[0].rsplit(".", 1)[-1].strip()
     parsed = parse_type(text)
     if parsed is not None and parsed.name == "enum" and (depth > 0 or _sqlalchemy_type(ctx, module, name)):
@@ -353,7 +353,7 @@ def non_native_enum(text: str | None) -> tuple[bool, int | None]:
     return True, max(len(label) for label in labels)
 
 
-def _built_type(text: str, dialect: str) -> str:
+def built_type(text: str, dialect: str) -> str:
     """``MutableDict.as_mutable(JSONType())`` -> ``JSONType()``; ``Text().with_variant(LONGTEXT(), "mysql")``
     -> ``LONGTEXT()`` on MySQL, ``Text()`` elsewhere; any other text as it is."""
     if "as_mutable" not in text and "with_variant" not in text:
