@@ -451,10 +451,8 @@ def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str
         return False
     if any(isinstance(p, exp.WithDataProperty) and p.args.get("no") for p in tree.find_all(exp.WithDataProperty)):
         return False
-    select = tree.args.get("expression")
-    while isinstance(select, exp.Subquery):
-        select = select.this
-    if not isinstance(select, exp.Select):
+    select = _inserted_select(tree)
+    if select is None:
         return False
     source = select.args.get("from") or select.args.get("from_")
     filters = ("where", "joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
@@ -520,10 +518,8 @@ def inserts_column_from(sql: str, table: str, column: str, dialect: str) -> bool
     target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     if (_table_name(target) or "").lower() == table.lower():
         return None
-    select = tree.args.get("expression")
-    while isinstance(select, exp.Subquery):
-        select = select.this
-    if not isinstance(select, exp.Select):
+    select = _inserted_select(tree)
+    if select is None:
         return None
     sources = _scope_tables(select)
     aliases = {alias for alias, name in sources.items() if name == table.lower()}
@@ -1023,3 +1019,13 @@ def _literal_text(node: Any) -> str | None:
 def _unquote(name: str) -> str:
     name = name.split(".")[-1]
     return name.strip('"`[]')
+
+
+def _inserted_select(tree: exp.Expression) -> exp.Select | None:
+    """The SELECT an INSERT ... SELECT or CREATE TABLE ... AS SELECT takes its rows from (through parentheses)."""
+    from sqlglot import exp
+
+    select = tree.args.get("expression")
+    while isinstance(select, exp.Subquery):
+        select = select.this
+    return select if isinstance(select, exp.Select) else None

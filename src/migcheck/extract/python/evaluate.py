@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -680,12 +681,7 @@ def module_text_constants(tree: ast.Module, consts: dict[str, object]) -> dict[s
     bound once: the SQL text it holds, so ``connection.execute(QUERY, params)`` is read like a module-level
     string (held-out-11 #108). Only a plain call, one argument, no keywords nor methods chained on it."""
     found: dict[str, str] = {}
-    seen: set[str] = set()
-    for name, value in _module_assignments(tree):
-        if name in seen:
-            found.pop(name, None)
-            continue
-        seen.add(name)
+    for name, value in _bound_once(tree):
         if isinstance(value, ast.Call) and _call_name(value) == "text" and len(value.args) == 1 \
                 and not value.keywords:
             arg = value.args[0]
@@ -696,15 +692,17 @@ def module_text_constants(tree: ast.Module, consts: dict[str, object]) -> dict[s
     return found
 
 
+def _bound_once(tree: ast.Module) -> Iterator[tuple[str, ast.expr]]:
+    """Module-level ``NAME = value`` of the names the module assigns exactly once."""
+    assignments = list(_module_assignments(tree))
+    counts = Counter(name for name, _ in assignments)
+    return ((name, value) for name, value in assignments if counts[name] == 1)
+
+
 def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
     """Module-level ``NAME = 500``, assigned once."""
     numbers: dict[str, int | float] = {}
-    seen: set[str] = set()
-    for name, value in _module_assignments(tree):
-        if name in seen:
-            numbers.pop(name, None)
-            continue
-        seen.add(name)
+    for name, value in _bound_once(tree):
         if isinstance(value, ast.Constant) and isinstance(value.value, int | float) \
                 and not isinstance(value.value, bool):
             numbers[name] = value.value
