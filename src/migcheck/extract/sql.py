@@ -506,14 +506,10 @@ def inserts_column_from(sql: str, table: str, column: str, dialect: str) -> bool
     (SELECT ..., scm_api_auth_json, ... FROM copr)`` one revision before the column is dropped). True when every
     row is copied (a plain SELECT from ``table`` alone: no WHERE, JOIN, GROUP BY, DISTINCT, LIMIT...), False when
     only some rows may be, None when the statement copies no value of the column."""
-    import sqlglot
     from sqlglot import exp
 
-    try:
-        tree = sqlglot.parse_one(sql, read=_sqlglot_dialect(dialect))
-    except Exception:  # sqlglot raises many kinds: what it cannot read copies nothing
-        return None
-    if not isinstance(tree, exp.Insert):
+    tree = _parsed_insert(sql, dialect)
+    if tree is None:
         return None
     target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     if (_table_name(target) or "").lower() == table.lower():
@@ -531,8 +527,10 @@ def inserts_column_from(sql: str, table: str, column: str, dialect: str) -> bool
 
     star = any((isinstance(e, exp.Star) and alone) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)
                                                        and names(e)) for e in select.expressions)
-    if not star and not any(c.name.lower() == column.lower() and names(c)
-                            for e in select.expressions for c in e.find_all(exp.Column)):
+    # only the column itself, maybe renamed, carries its values: password_hash IS NOT NULL, length(token),
+    # md5(notes) do not (review16)
+    bare = (e.this if isinstance(e, exp.Alias) else e for e in select.expressions)
+    if not star and not any(isinstance(c, exp.Column) and c.name.lower() == column.lower() and names(c) for c in bare):
         return None
     filters = ("joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
     where = select.args.get("where")
@@ -778,7 +776,8 @@ def _alter_action(
     from sqlglot import exp
 
     if isinstance(action, exp.ColumnDef):
-        return AddColumn(table=table, column=_column_spec(action, render, sql), **common)
+        return AddColumn(table=table, column=_column_spec(action, render, sql), if_not_exists=bool(action.args.get("exists")),
+                         **common)
     if isinstance(action, exp.Drop):
         kind = (action.args.get("kind") or "COLUMN").upper()
         target = (action.args.get("tables") or [action.this])[0]
@@ -1029,3 +1028,16 @@ def _inserted_select(tree: exp.Expression) -> exp.Select | None:
     while isinstance(select, exp.Subquery):
         select = select.this
     return select if isinstance(select, exp.Select) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_insert(sql: str, dialect: str) -> exp.Insert | None:
+    """``sql`` parsed once, when it is an INSERT: every drop of a column asks each earlier copy (review16)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=_sqlglot_dialect(dialect))
+    except Exception:  # sqlglot raises many kinds: what it cannot read copies nothing
+        return None
+    return tree if isinstance(tree, exp.Insert) else None

@@ -62,7 +62,7 @@ def _added_here(ctx: RevisionContext, change: DropColumn) -> bool:
     table, column = change.table.lower(), change.column.lower()
     for c in reversed(lookback.phase_before(ctx, change)):
         if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column:
-            return c.schema == change.schema and not (c.conditional or c.guarded or c.unless_exists)
+            return c.schema == change.schema and not (c.conditional or c.guarded or c.unless_exists or c.if_not_exists)
         if (isinstance(c, RenameColumn) and c.table.lower() == table
                 and column in {c.column.lower(), c.new_name.lower()}) \
                 or (isinstance(c, RenameTable) and table in {c.table.lower(), c.new_name.lower()}) \

@@ -133,6 +133,8 @@ def index_killed(change: Change, table: str) -> bool:
 
 _WORD = lazy_regex(r"[\w$]+")
 #: A table a statement reads rows of: the name after FROM or JOIN, quoted or not (schema left out).
+#: A star of a select list (SELECT *, t.*), not count(*).
+_SELECT_STAR = lazy_regex(r"\bselect\s+\*|[\w\"`\]]\s*\.\s*\*", re.I)
 _READ_TABLE = lazy_regex(r'\b(?:FROM|JOIN)\s+(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 
 
@@ -261,6 +263,9 @@ class HistoryIndex:
     naming_code: dict[str, int] = field(default_factory=dict)
     _descendants: list[int] | None = None
     _copies: dict[str, _Events] | None = None
+    #: The copies from a table by a word of their SQL ("*" for a select-list star), built with _copies.
+    _copy_words: dict[str, dict[str, _Events]] | None = None
+    _copies_naming: dict[tuple[str, str], _Events] = field(default_factory=dict)
     _code_words: dict[str, list[int]] | None = None
     _tables: frozenset[str] | None = None
 
@@ -296,6 +301,33 @@ class HistoryIndex:
                             copies[name].add((pos, i), migration, change)
             self._copies = dict(copies)
         return self._copies.get(table)
+
+    def copies_naming(self, table: str, column: str) -> _Events | None:
+        """The INSERTs of copies_from(table) whose SQL names ``column`` (lower case) or selects ``*``: what a drop of
+        that column asks, found through an index of their words built once, so a history of n copies and n drops
+        costs what the answers hold, not n * n (review16)."""
+        if self._copy_words is None:
+            words: dict[str, dict[str, _Events]] = defaultdict(lambda: defaultdict(_Events))
+            self.copies_from("")  # builds _copies
+            for name, events in (self._copies or {}).items():
+                for key, (migration, change) in zip(events.keys, events.changes, strict=True):
+                    if not (isinstance(change, DataChange) and change.action == "insert" and change.sql):
+                        continue
+                    sql = change.sql.lower()
+                    found = set(_WORD.findall(sql)) | ({"*"} if _SELECT_STAR.search(sql) else set())
+                    for word in found:
+                        words[name][word].add(key, migration, change)
+            self._copy_words = {name: dict(by_word) for name, by_word in words.items()}
+        if (table, column) not in self._copies_naming:
+            by_word = self._copy_words.get(table, {})
+            merged = _Events()
+            # a copy that names the column and selects * is one step: keyed, so it comes once
+            pairs = {key: pair for word in (column, "*") if (named := by_word.get(word))
+                     for key, pair in zip(named.keys, named.changes, strict=True)}
+            for key in sorted(pairs):
+                merged.add(key, *pairs[key])
+            self._copies_naming[table, column] = merged
+        return self._copies_naming[table, column]
 
     def code_words(self) -> dict[str, list[int]]:
         """Every word (``[\\w$]+``, lower case) of every revision's code, comments aside, with the positions of the

@@ -858,15 +858,19 @@ def column_copies(ctx: RevisionContext, change: Change, table: str, column: str)
     and its table's bound the walk, so a copy of an older column of that name does not count). Only copies that
     certainly ran (not under an ``if``, not in a swallowing ``try``) and whose SQL names the column or ``*``."""
     table, column = table.lower(), column.lower()
-    word = re.compile(rf"(?<![\w$]){re.escape(column)}(?![\w$])|\*", re.I)
+    # the column by name, or a star of the select list (SELECT *, t.*), not count(*) (review16: every
+    # count(*) made each earlier INSERT a candidate for every drop, and parsed it again each time)
+    word = re.compile(rf"(?<![\w$]){re.escape(column)}(?![\w$])|\bselect\s+\*|[\w\"`\]]\s*\.\s*\*", re.I)
+    gone: set[str] = set()  # tables dropped, emptied or renamed since: a copy into them kept nothing (review16)
 
     def candidate(c: Change) -> bool:
-        return isinstance(c, DataChange) and c.action == "insert" and bool(c.sql) \
-            and not c.conditional and not c.guarded and word.search(c.sql or "") is not None
+        return isinstance(c, DataChange) and c.action == "insert" and bool(c.sql) and not c.conditional \
+            and not c.guarded and (c.table or "").lower() not in gone and word.search(c.sql or "") is not None
 
     for c in reversed(phase_before(ctx, change)):
         if _renews(c, table, column):
             return
+        gone.update(_empties(c))
         if candidate(c):
             assert isinstance(c, DataChange)
             yield None, c
@@ -876,9 +880,32 @@ def column_copies(ctx: RevisionContext, change: Change, table: str, column: str)
     revision = ctx.migration.revision
     bound = max(next((key for key, _, c in index.newest_first(events, revision) if _renews(c, table, column)),
                      (-1, -1)) for events in (index.by_column.get((table, column)), index.by_table.get(table)))
-    for key, migration, c in index.newest_first(index.copies_from(table), revision):
+    for key, migration, c in index.newest_first(index.copies_naming(table, column), revision):
         if key <= bound:
             return
         if candidate(c):
             assert isinstance(c, DataChange)
-            yield migration, c
+            if not _emptied_since(index, revision, (c.table or "").lower(), key):
+                yield migration, c
+
+
+def _empties(c: Change) -> set[str]:
+    """The tables ``c`` drops, renames away or empties (TRUNCATE, DELETE without WHERE), lower case."""
+    if isinstance(c, DropTable | RenameTable):
+        return {c.table.lower()}
+    if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False and c.table:
+        return {c.table.lower()}
+    if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and c.text:
+        return {m.lower() for m in re.findall(r"[\w.\"]+", c.text.split(None, 1)[-1])
+                if m.lower().strip('"') not in {"table", "only", "cascade", "restart", "identity", "continue"}}
+    return set()
+
+
+def _emptied_since(index: HistoryIndex, revision: str, target: str, after: tuple[int, int]) -> bool:
+    """Whether an ancestor of ``revision``, after the step at ``after``, dropped, renamed or emptied ``target``."""
+    for key, _, c in index.newest_first(index.by_table.get(target), revision):
+        if key <= after:
+            return False
+        if target in _empties(c):
+            return True
+    return False

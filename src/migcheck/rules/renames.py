@@ -90,6 +90,10 @@ def _readded(ctx: RevisionContext, change: RenameColumn) -> AddColumn | None:
     statement commits (MySQL, SQLite) or either runs outside the transaction, there is a moment without it."""
     if ctx.dialect in ("mysql", "sqlite") or not change.in_transaction:
         return None
+    if lookback.column_nullable(ctx, change, change.table, change.column) is not True \
+            and lookback.column_server_default(ctx, change, change.table, change.column) is not True:
+        return None  # a NOT NULL column (or one not known nullable) with no default: the running release's INSERTs,
+        # which name only the new column of the old name, now fail on the renamed one (review16)
     old, table = change.column.lower(), change.table.lower()
     for c in lookback.phase_after(ctx, change):
         if lookback.is_commit(c):
