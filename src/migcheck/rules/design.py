@@ -365,8 +365,10 @@ def built_type(text: str, dialect: str) -> str:
     while isinstance(node, ast.Call) and isinstance(func := node.func, ast.Attribute) and not node.keywords:
         if func.attr == "as_mutable" and len(node.args) == 1:
             node = node.args[0]
-        elif func.attr == "with_variant" and len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
-            node = node.args[0] if node.args[1].value == dialect else func.value
+        elif func.attr == "with_variant" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            # with_variant(B, "mysql", "postgresql"): B for every dialect named (SQLAlchemy 2)
+            named = {a.value for a in node.args[1:] if isinstance(a, ast.Constant)}
+            node = node.args[0] if dialect in named else func.value
         else:
             break
     return ast.unparse(node)

@@ -11,7 +11,7 @@ import ast
 
 from migcheck.extract.models.model import TypeDecoratorInfo
 from migcheck.extract.models.names import _Names
-from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _last, _Module
+from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _last, _Module, variant_dialects
 
 
 class _TypeDecorators(_Names):
@@ -61,8 +61,8 @@ class _TypeDecorators(_Names):
     def _plain_type(self, module: _Module, node: ast.expr, by_dialect: dict[str, str]) -> str | None:
         """``impl = JSON`` / ``sa.JSON()`` / ``JSON().with_variant(JSONB(), "postgresql")``."""
         while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
-            if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
-                by_dialect.setdefault(node.args[1].value, _TYPE_PREFIX.sub("", ast.unparse(node.args[0])))
+            for dialect in sorted(variant_dialects(node)) if node.args else ():
+                by_dialect.setdefault(dialect, _TYPE_PREFIX.sub("", ast.unparse(node.args[0])))
             node = node.func.value
         if isinstance(node, ast.Constant):
             return None

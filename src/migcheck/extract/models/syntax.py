@@ -100,3 +100,7 @@ class _Class:
     subclasses_declarative_base: bool = False
     #: Attributes set to ``None`` in the body (``id = None``): a column a base declares is not inherited.
     cleared: set[str] = field(default_factory=set)
+
+def variant_dialects(call: ast.Call) -> set[str]:
+    """The dialect names ``A.with_variant(B, "mysql", "postgresql")`` gives ``B`` for (SQLAlchemy 2 takes several)."""
+    return {a.value for a in call.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)}

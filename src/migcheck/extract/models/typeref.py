@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 
 from migcheck.extract.models.decorators import _TypeDecorators
-from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _last, _Module
+from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _last, _Module, variant_dialects
 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -30,8 +30,7 @@ class _TypeRefs(_TypeDecorators):
         if hops > _MAX_HOPS:
             return None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
-            for_dialect = node.args[1] if len(node.args) > 1 else None
-            if isinstance(for_dialect, ast.Constant) and for_dialect.value == self.dialect and node.args:
+            if node.args and self.dialect in variant_dialects(node):
                 return self._type_text(module, node.args[0], hops)
             return self._type_text(module, node.func.value, hops)
         head = node.func if isinstance(node, ast.Call) else node
