@@ -50,3 +50,10 @@ def test_a_copy_that_selects_star_and_names_the_column_is_one_copy() -> None:
     [(key, finding)] = _found("copy_star_and_name", "drop-column").items()
     assert key == ("a3.py", 5)
     assert "its values were copied into t_backup by revision a2 (line 5)" in finding["message"]
+
+
+def test_a_copy_into_a_table_an_ancestor_truncated_since_kept_nothing() -> None:
+    """final review: an ancestor's TRUNCATE of the copy's target (schema-qualified) was not seen, only drops."""
+    [(key, finding)] = _found("copy_emptied_later", "drop-column").items()
+    assert key == ("0004.py", 6)
+    assert "its data is lost" in finding["message"]

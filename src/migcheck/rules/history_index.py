@@ -266,6 +266,8 @@ class HistoryIndex:
     #: The copies from a table by a word of their SQL ("*" for a select-list star), built with _copies.
     _copy_words: dict[str, dict[str, _Events]] | None = None
     _copies_naming: dict[tuple[str, str], _Events] = field(default_factory=dict)
+    #: The steps that drop, rename away or empty each table (empties), built on first use.
+    _emptied: dict[str, _Events] | None = None
     _code_words: dict[str, list[int]] | None = None
     _tables: frozenset[str] | None = None
 
@@ -301,6 +303,18 @@ class HistoryIndex:
                             copies[name].add((pos, i), migration, change)
             self._copies = dict(copies)
         return self._copies.get(table)
+
+    def emptied(self, table: str) -> _Events | None:
+        """The upgrade steps that drop, rename away or empty ``table`` (lower case), in history order: a copy into
+        it before one of them kept nothing. Built on first use, once per graph."""
+        if self._emptied is None:
+            emptied: dict[str, _Events] = defaultdict(_Events)
+            for pos, migration in enumerate(self.by_position):
+                for i, change in enumerate(migration.upgrade_changes):
+                    for name in sorted(empties(change)):
+                        emptied[name].add((pos, i), migration, change)
+            self._emptied = dict(emptied)
+        return self._emptied.get(table)
 
     def copies_naming(self, table: str, column: str) -> _Events | None:
         """The INSERTs of copies_from(table) whose SQL names ``column`` (lower case) or selects ``*``: what a drop of
@@ -547,3 +561,16 @@ class HistoryIndex:
         if pos is not None:
             between &= ~(1 << pos)
         return bool(between & self.committing)
+
+
+def empties(c: Change) -> set[str]:
+    """The tables ``c`` drops, renames away or empties (TRUNCATE, DELETE without WHERE), lower case, unqualified."""
+    if isinstance(c, DropTable | RenameTable):
+        return {c.table.lower()}
+    if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False and c.table:
+        return {c.table.lower()}
+    if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and c.text:
+        names = re.findall(r"[\w.\"]+", c.text.split(None, 1)[-1])
+        return {bare for m in names if (bare := m.rsplit(".", 1)[-1].strip('"').lower())
+                not in {"table", "only", "cascade", "restart", "identity", "continue"}}
+    return set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from migcheck.facts.postgres import is_serial
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
@@ -71,7 +72,7 @@ def needs_empty_table(ctx: RevisionContext, change: AddColumn) -> bool:
         return False
     if change.batch_rebuilt and col.python_default:
         return False  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
-    if col.type and col.type.upper().rstrip("()") in {"SERIAL", "BIGSERIAL", "SMALLSERIAL"}:
+    if is_serial(col.type):
         return False
     # an integer primary key is rendered as SERIAL on PostgreSQL: the sequence fills every existing row
     return not (ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type

@@ -20,6 +20,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
     HistoryIndex,
     default_names,
+    empties,
     ensures_existence,
     expression_index_table,
     index_killed,
@@ -870,7 +871,7 @@ def column_copies(ctx: RevisionContext, change: Change, table: str, column: str)
     for c in reversed(phase_before(ctx, change)):
         if _renews(c, table, column):
             return
-        gone.update(_empties(c))
+        gone.update(empties(c))
         if candidate(c):
             assert isinstance(c, DataChange)
             yield None, c
@@ -889,23 +890,6 @@ def column_copies(ctx: RevisionContext, change: Change, table: str, column: str)
                 yield migration, c
 
 
-def _empties(c: Change) -> set[str]:
-    """The tables ``c`` drops, renames away or empties (TRUNCATE, DELETE without WHERE), lower case."""
-    if isinstance(c, DropTable | RenameTable):
-        return {c.table.lower()}
-    if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False and c.table:
-        return {c.table.lower()}
-    if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and c.text:
-        return {m.lower() for m in re.findall(r"[\w.\"]+", c.text.split(None, 1)[-1])
-                if m.lower().strip('"') not in {"table", "only", "cascade", "restart", "identity", "continue"}}
-    return set()
-
-
 def _emptied_since(index: HistoryIndex, revision: str, target: str, after: tuple[int, int]) -> bool:
     """Whether an ancestor of ``revision``, after the step at ``after``, dropped, renamed or emptied ``target``."""
-    for key, _, c in index.newest_first(index.by_table.get(target), revision):
-        if key <= after:
-            return False
-        if target in _empties(c):
-            return True
-    return False
+    return next(index.newest_first(index.emptied(target), revision), (after,))[0] > after
