@@ -57,3 +57,20 @@ def test_a_copy_into_a_table_an_ancestor_truncated_since_kept_nothing() -> None:
     [(key, finding)] = _found("copy_emptied_later", "drop-column").items()
     assert key == ("0004.py", 6)
     assert "its data is lost" in finding["message"]
+
+
+def test_a_template_reached_through_a_symlink_is_not_read(tmp_path) -> None:
+    """final review: script.py.mako beside env.py that links out of the project is not read (read_regular follows
+    a link); a regular one is."""
+    from migcheck.sources.envinfo import read_env
+
+    outside = tmp_path / "outside.py"
+    outside.write_text("import secrets_module\n")
+    env_dir = tmp_path / "project" / "migrations"
+    env_dir.mkdir(parents=True)
+    (env_dir / "env.py").write_text("from alembic import context\n")
+    (env_dir / "script.py.mako").symlink_to(outside)
+    assert read_env(env_dir / "env.py", tmp_path / "project").template is None
+    (env_dir / "script.py.mako").unlink()
+    (env_dir / "script.py.mako").write_text("import secrets_module\n")
+    assert read_env(env_dir / "env.py", tmp_path / "project").template == env_dir / "script.py.mako"

@@ -1033,11 +1033,10 @@ def _inserted_select(tree: exp.Expression) -> exp.Select | None:
 @functools.lru_cache(maxsize=4096)
 def _parsed_insert(sql: str, dialect: str) -> exp.Insert | None:
     """``sql`` parsed once, when it is an INSERT: every drop of a column asks each earlier copy (review16)."""
-    import sqlglot
     from sqlglot import exp
 
     try:
-        tree = sqlglot.parse_one(sql, read=_sqlglot_dialect(dialect))
+        tree = _parse(sql, dialect)
     except Exception:  # sqlglot raises many kinds: what it cannot read copies nothing
         return None
     return tree if isinstance(tree, exp.Insert) else None

@@ -297,13 +297,14 @@ def check(
     # history of its own, with its own env.py; judged together, they would share heads and ids.
     groups = environments(sources, migrations, context or [])
     dispatch = _Dispatch(by_kind["change"])
+    constants = _app_constants(sources, settings, migrations)  # one reader per run: it caches what it reads
     for number, (env_path, group, group_context) in enumerate(groups):
         findings.extend(_check_environment(
             rules=by_kind, dispatch=dispatch, settings=settings, scope=scope,
             graph=graph if len(groups) == 1 else RevisionGraph.build([*group, *group_context]),
             env=read_env(env_path, linted_tree(sources, env_path) if env_path else None),
             app=app if len(groups) == 1 or env_path == _first(sources) else None,
-            constants=_app_constants(sources, settings, migrations),
+            constants=constants,
             migrations=group,
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
             focus={m.path.resolve() for m in group} if context else None,

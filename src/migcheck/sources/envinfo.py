@@ -112,7 +112,8 @@ def _read_template(info: EnvInfo) -> None:
     assert info.path is not None
     template = info.path.parent / "script.py.mako"
     try:
-        if not template.is_file():
+        # never through a symlink: a link may lead out of the linted project (read_regular follows one)
+        if template.is_symlink() or not template.is_file():
             return
         text = read_regular(template).decode("utf-8")
     except (OSError, UnreadableFile, UnicodeDecodeError):

@@ -37,6 +37,8 @@ class OutsideWrites:
         self.files, self.finder = files, finder
         #: per folder searched: its files' texts, read once; None when the folder holds more than MAX_FILES
         self._texts: dict[str, list[tuple[str, str]] | None] = {}
+        #: every file's text read for a folder, by path: read once, parsed by _writes from here
+        self._read: dict[str, str] = {}
         #: per (folder, module's last part, attribute name): the files whose text may store to ``.name``; per
         #: (folder, module's last part): those calling setattr / delattr
         self._storing: dict[tuple[str, str, str], list[str]] = {}
@@ -68,6 +70,7 @@ class OutsideWrites:
             texts = None if listed is None else \
                 [(rel, text) for rel in listed if (text := self.files.read(rel)) is not None]
             self._texts[folder] = texts
+            self._read.update(texts or [])
         return self._texts[folder]
 
     def _storing_to(self, folder: str, module: str, name: str) -> list[str]:
@@ -99,7 +102,7 @@ class OutsideWrites:
         if rel not in self._parsed:
             stores: set[str] = set()
             handed: set[str] = set()
-            text = self.files.read(rel)
+            text = self._read.get(rel)
             try:
                 tree = ast.parse(text) if text is not None else None
             except (SyntaxError, ValueError, MemoryError, RecursionError):
