@@ -1,11 +1,13 @@
 """The false-positive rate of a hand review: overall, weighted by each rule's size, and per rule.
 
     python scripts/review_rate.py docs/reviews/held-out-4.tsv
+    python scripts/review_rate.py docs/reviews/held-out-*.tsv     # several reviews pooled
 
 The file is the review itself (one judged finding per line: n, rule, finding, verdict TP / FP /
 DEBATABLE, reason, and how many findings the rule has in the corpus), so the figures in
 docs/real-world.md can be recomputed from it. Weighted: each rule's sampled FP share applied to all
-of that rule's findings, summed over rules, divided by all findings.
+of that rule's findings, summed over rules, divided by all findings. Several files are pooled: their
+samples added up, and each rule's findings summed over the files.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from pathlib import Path
 
 
 def main() -> None:
-    with Path(sys.argv[1]).open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
+    rows: list[dict[str, str]] = []
     verdicts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    size: dict[str, int] = {}
-    for row in rows:
-        verdicts[row["rule"]][row["verdict"]] += 1
-        size[row["rule"]] = int(row["findings_of_rule"])
+    size: collections.Counter[str] = collections.Counter()
+    for name in sys.argv[1:]:
+        with Path(name).open(encoding="utf-8", newline="") as handle:
+            review = list(csv.DictReader(handle, delimiter="\t"))
+        rows += review
+        for row in review:
+            verdicts[row["rule"]][row["verdict"]] += 1
+        size.update({row["rule"]: int(row["findings_of_rule"]) for row in review})
     total = collections.Counter(row["verdict"] for row in rows)
     all_findings = sum(size.values())
     weighted = sum(size[r] * c["FP"] / sum(c.values()) for r, c in verdicts.items())

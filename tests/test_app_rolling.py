@@ -299,7 +299,7 @@ def test_rename_written_as_drop_and_add_in_pull_request_mode(shop: Shop) -> None
         op.add_column("audit_log", sa.Column("message", sa.Text(), nullable=False))
         op.drop_column("audit_log", "event")
     ''')
-    run = shop.lint("--base", "main")
+    run = shop.lint("--base", "main", "--extend-select", "rename-as-drop-and-add")
     hit = _finding(run, "rename-as-drop-and-add")
     assert hit["line"] == _line(path, "drop_column")
     assert "audit_log.message of the same type" in str(hit["message"])

@@ -121,7 +121,7 @@ def downgrade():
     pass
 """,
     )
-    assert [f["line"] for f in found(path, "unsafe-sql-interpolation")] == [14, 17]
+    assert [f["line"] for f in found(path, "unsafe-sql-interpolation", "--extend-select", "unsafe-sql-interpolation")] == [14, 17]
 
 
 def test_orm_bulk_update_without_filter_is_a_whole_table_backfill(

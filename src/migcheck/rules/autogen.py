@@ -345,7 +345,9 @@ def _evidence(ctx: RevisionContext, drop: Change) -> str:
         if unedited_autogenerate_block(ctx.migration, drop.line) else ""
 
 
-@revision_rule(RENAME_AS_DROP_AND_ADD, severity=Severity.ERROR)
+@revision_rule(RENAME_AS_DROP_AND_ADD, severity=Severity.ERROR, off_because=(
+    "hand reviews of real histories judged 22 of its 29 sampled findings wrong (a foreign key moved to another "
+    "table, a column replaced on purpose, a table that must be empty)"))
 def rename_as_drop_and_add(ctx: RevisionContext) -> Iterator[Hit]:
     """A table or column dropped and one of the same shape added in one revision: a rename that loses the data."""
     upgrade, downgrade = ctx.migration.upgrade_changes, ctx.migration.downgrade_changes

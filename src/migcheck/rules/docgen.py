@@ -15,6 +15,8 @@ from migcheck.rules.peers import NONE, PEER_LABELS, PEER_TOOLS, peers_of
 from migcheck.rules.registry import Rule, all_rules
 
 README_TABLE_FILE = "README-rules.md"
+#: The command that recomputes the hand-review figures a rule's ``off_because`` quotes.
+MEASURED_BY = "python scripts/review_rate.py docs/reviews/held-out-*.tsv"
 
 
 def _inline(text: str) -> str:
@@ -24,7 +26,10 @@ def _inline(text: str) -> str:
 
 def facts(rule: Rule) -> str:
     """The lines under a rule's page: severity, dialects, versions, default state, peers."""
-    default = ("Off by default (enable with --select)." if not rule.enabled_by_default else
+    default = (f"Off by default: {rule.off_because} (`{MEASURED_BY}` recomputes the figures); enable it with "
+               f"`--extend-select {rule.id}`."
+               if rule.off_because else
+               "Off by default (enable with --select)." if not rule.enabled_by_default else
                "Enabled by default in pull-request mode (`--base`), where only what the branch changed is "
                "reported; a whole-history lint checks it when selected (`--select`, `extend-select`)."
                if rule.pull_request_only else "Enabled by default.")

@@ -59,6 +59,9 @@ class Rule:
     min_postgres: int | None = None
     #: Server versions the rule applies to, in words ("PostgreSQL < 12", "SQLite < 3.35"); None: all.
     versions: str | None = None
+    #: Why a rule is off by default when hand reviews of real histories found most of its findings wrong
+    #: (docs/reviews/); the rule pages and ``migcheck rules`` say it.
+    off_because: str | None = None
 
     def applies_to(self, dialect: str, postgres_version: int | None = None) -> bool:
         if self.dialects is not None and dialect not in self.dialects:
@@ -84,6 +87,8 @@ class Rule:
     @property
     def default_label(self) -> str:
         """How the rule is on by default, in words ("" when it always is)."""
+        if self.off_because:
+            return "off by default: often wrong on real histories"
         if not self.enabled_by_default:
             return "off by default"
         return "on by default with --base only" if self.pull_request_only else ""
@@ -124,13 +129,15 @@ def change_rule(
     enabled: bool = True,
     min_postgres: int | None = None,
     versions: str | None = None,
+    off_because: str | None = None,
 ) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
-    """Register ``fn(ctx, change) -> hits``, called for each change of the given types."""
+    """Register ``fn(ctx, change) -> hits``, called for each change of the given types
+    (``off_because``: the rule is off by default, for that measured reason)."""
 
     def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
         _register(Rule(rule_id, severity, "change", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
-                       frozenset(dialects) if dialects else None, on, phases, enabled, min_postgres=min_postgres,
-                       versions=versions))
+                       frozenset(dialects) if dialects else None, on, phases, enabled and off_because is None,
+                       min_postgres=min_postgres, versions=versions, off_because=off_because))
         return fn
 
     return wrap
@@ -143,13 +150,15 @@ def revision_rule(
     dialects: set[str] | None = None,
     enabled: bool = True,
     versions: str | None = None,
+    off_because: str | None = None,
 ) -> Callable[[Callable[..., Iterator[Hit]]], Callable[..., Iterator[Hit]]]:
-    """Register ``fn(ctx) -> hits``, called once per revision."""
+    """Register ``fn(ctx) -> hits``, called once per revision (``off_because`` as for change rules)."""
 
     def wrap(fn: Callable[..., Iterator[Hit]]) -> Callable[..., Iterator[Hit]]:
         _register(Rule(rule_id, severity, "revision", fn.__module__.rsplit(".", 1)[-1], _summary(fn), fn,
-                       frozenset(dialects) if dialects else None, enabled_by_default=enabled,
-                       versions=versions))
+                       frozenset(dialects) if dialects else None,
+                       enabled_by_default=enabled and off_because is None, versions=versions,
+                       off_because=off_because))
         return fn
 
     return wrap
