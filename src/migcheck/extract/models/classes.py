@@ -12,7 +12,7 @@ import ast
 import builtins
 
 from migcheck.extract.models.columns import _Columns
-from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module
+from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module, primary_key_names
 
 #: Python's built-in classes (``object``, ``dict``, ``Exception``): a base the module does not bind by
 #: one of these names is Python's own, which declares no column.
@@ -102,6 +102,9 @@ class _Classes(_Columns):
                     continue
                 if name == "__table__" and isinstance(value, ast.Call) and _last(value.func) == "Table":
                     info.table_object = value
+                    continue
+                if name == "__table_args__":
+                    info.key_names = primary_key_names(value)
                     continue
                 if name == "type_annotation_map":
                     info.annotation_map = True

@@ -107,6 +107,7 @@ class _Columns(_TypeRefs):
         owner = info.node.name if info is not None else attr
         return MappedColumn(table="", name=name, attribute=attr, owner=owner, path=module.path, line=line,
                             type=type_text, nullable=nullable, primary_key=primary_key,
+                            nullable_given=call is not None and _kw(call, "nullable") is not None,
                             server_default=server_default, insert_default=insert_default)
 
     def _sqlmodel_field(self, module: _Module, info: _Class, attr: str, call: ast.Call | None,

@@ -29,6 +29,8 @@ class MappedColumn:
     type: str | None = None
     #: None when the model does not say (and SQLAlchemy's default applies).
     nullable: bool | None = None
+    #: ``nullable=`` is written: a ``PrimaryKeyConstraint`` naming the column leaves it as written.
+    nullable_given: bool = False
     primary_key: bool = False
     server_default: bool = False
     #: A value on INSERT without a server default: ``default=``, ``insert_default=``, an identity or

@@ -8,7 +8,7 @@ the same records without importing each other; nothing here follows a name or re
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from migcheck.extract.models.model import MappedColumn
@@ -86,6 +86,8 @@ class _Class:
     #: (``None`` when ``has_inherited_table(cls)``, else the lowered name) or "dynamic".
     directive: str | None = None
     columns: list[MappedColumn] = field(default_factory=list)
+    #: Columns (by name, or by attribute for a bare name) a ``PrimaryKeyConstraint`` of ``__table_args__`` names.
+    key_names: set[str] = field(default_factory=set)
     readable: bool = True
     bases: list[_Class | str] = field(default_factory=list)
     table_object: ast.Call | None = None
@@ -104,3 +106,24 @@ class _Class:
 def variant_dialects(call: ast.Call) -> set[str]:
     """The dialect names ``A.with_variant(B, "mysql", "postgresql")`` gives ``B`` for (SQLAlchemy 2 takes several)."""
     return {a.value for a in call.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)}
+
+
+def primary_key_names(node: ast.expr | None) -> set[str]:
+    """The columns a ``PrimaryKeyConstraint("a", b)`` among ``node`` (``__table_args__``' tuple, or one
+    argument of ``Table(...)``) names: strings are column names, bare names the class's attributes."""
+    calls = node.elts if isinstance(node, ast.Tuple | ast.List) else [node] if node is not None else []
+    names: set[str] = set()
+    for call in calls:
+        if isinstance(call, ast.Call) and _last(call.func) == "PrimaryKeyConstraint":
+            names |= {a.value.lower() if isinstance(a, ast.Constant) and isinstance(a.value, str) else
+                      a.id.lower() if isinstance(a, ast.Name) else "" for a in call.args} - {""}
+    return names
+
+
+def keyed(columns: list[MappedColumn], names: set[str]) -> list[MappedColumn]:
+    """``columns`` as a ``PrimaryKeyConstraint`` naming ``names`` leaves them: part of the key, and NOT NULL
+    unless ``nullable=`` is written (SQLAlchemy's ``PrimaryKeyConstraint._set_parent``)."""
+    if not names:
+        return columns
+    return [replace(c, primary_key=True, nullable=c.nullable if c.nullable_given else False)
+            if c.name.lower() in names or c.attribute.lower() in names else c for c in columns]

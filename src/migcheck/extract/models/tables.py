@@ -17,7 +17,7 @@ from pathlib import Path
 from migcheck.extract.models.classes import _Classes
 from migcheck.extract.models.library import library_columns
 from migcheck.extract.models.model import MappedColumn, MappedTable
-from migcheck.extract.models.syntax import _Class, _kw, _last, _Module
+from migcheck.extract.models.syntax import _Class, _kw, _last, _Module, keyed, primary_key_names
 
 #: Base classes that bring no columns of their own.
 _PLAIN_BASES = {
@@ -246,6 +246,7 @@ class _Tables(_Classes):
         if own is None and parent is None:
             return
         columns, complete = self._all_columns(info)
+        columns = keyed(columns, info.key_names)
         if own is None:
             assert parent is not None
             # single-table inheritance: the subclass's columns, and those of mixins it adds (SQLAlchemy copies
@@ -273,6 +274,7 @@ class _Tables(_Classes):
                        f"which table it maps, so its columns count as unknown", module.path, call.lineno)
             return
         columns: list[MappedColumn] = []
+        keys: set[str] = set()
         complete = not any(k.arg in {"autoload_with", "autoload"} for k in call.keywords)
         for arg in call.args[2:]:
             if isinstance(arg, ast.Call) and _last(arg.func) in {"Column", "mapped_column"}:
@@ -283,13 +285,13 @@ class _Tables(_Classes):
                 column = self._column_call(module, None, attr, arg, None, arg.lineno)
                 columns.append(replace(column, name=attr) if column.name != attr else column)
             elif isinstance(arg, ast.Call) and _last(arg.func) in _CONSTRAINTS:
-                continue
+                keys |= primary_key_names(arg)
             else:
                 complete = False
         if not complete:
             self._note(f"some columns of table {name} are made by code migcheck cannot read (*columns, a helper "
                        f"call): they count as unknown", module.path, call.lineno)
-        self._add(name, owner, module.path, call.lineno, columns, complete)
+        self._add(name, owner, module.path, call.lineno, keyed(columns, keys), complete)
 
     def _add(self, name: str, owner: str, path: Path, line: int, columns: list[MappedColumn],
              complete: bool) -> None:
