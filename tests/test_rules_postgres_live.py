@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 
 from migcheck.facts.postgres import (
+    UTC_ZONES,
     classify_type_change,
     declares_not_volatile,
     is_serial,
     parse_type,
     refused_in_transaction,
+    timezone_set,
     unknown_call,
     using_computes,
     volatile_call,
@@ -106,6 +108,59 @@ def test_timestamptz_is_rewrite_free_only_under_utc(pg: Any, old: str, new: str)
     assert not rewrites(pg, old, f"ALTER TABLE probe ALTER COLUMN c TYPE {new}", timezone="UTC")
     assert rewrites(pg, old, f"ALTER TABLE probe ALTER COLUMN c TYPE {new}", timezone="Europe/Berlin")
 
+
+
+def _timezone_probe(pg: Any, statements: list[str]) -> dict[str, bool]:
+    """Which of the table ``tzprobe`` and its indexes (one on ``c``, one on ``id``) got a new file when
+    ``statements`` run in one transaction, from a session whose TimeZone is not UTC (the server's may be)."""
+    with pg.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS tzprobe")
+        cur.execute("CREATE TABLE tzprobe (id int, c timestamp)")
+        cur.execute("INSERT INTO tzprobe SELECT g, now() FROM generate_series(1, 20) g")
+        cur.execute("CREATE INDEX tzprobe_c ON tzprobe (c); CREATE INDEX tzprobe_id ON tzprobe (id)")
+        names = ("tzprobe", "tzprobe_c", "tzprobe_id")
+        before = {n: _relfilenode(cur, n) for n in names}
+        cur.execute("SET TimeZone = 'America/New_York'")
+        cur.execute("BEGIN")
+        for statement in statements:
+            cur.execute(statement)
+        cur.execute("COMMIT")
+        cur.execute("RESET TimeZone")
+        return {n: _relfilenode(cur, n) != before[n] for n in names}
+
+
+UTC_SETS = [f"SET TIME ZONE '{zone}'" for zone in sorted(UTC_ZONES)] + [
+    "SET TIME ZONE 'utc'", "SET timezone = 'UTC'", "SET TIME ZONE UTC", "SET SESSION TIME ZONE 'UTC'",
+    "SET timezone TO 'UTC'", "SET LOCAL TIME ZONE 'UTC'", "SET LOCAL timezone = 'Etc/UTC'", 'SET "TimeZone" = \'UTC\'',
+    "SET TIME ZONE 0", "SET TIME ZONE '+00:00'", "SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE",
+    "SELECT set_config('TimeZone', 'UTC', true)",
+]
+
+
+@pytest.mark.parametrize("statement", UTC_SETS)
+def test_a_utc_set_keeps_the_table_and_rebuilds_only_the_columns_index(pg: Any, statement: str) -> None:
+    """held-out-14 #22-#25: what alter-column-type takes as a UTC session (facts.timezone_set)."""
+    if server_major(pg) < 12:
+        pytest.skip("timestamp -> timestamptz is rewrite-free under UTC from PostgreSQL 12")
+    assert timezone_set(statement) is True
+    rebuilt = _timezone_probe(pg, [statement, "ALTER TABLE tzprobe ALTER COLUMN c TYPE timestamptz"])
+    assert rebuilt == {"tzprobe": False, "tzprobe_c": True, "tzprobe_id": False}
+
+
+@pytest.mark.parametrize("statement", [
+    "SET TIME ZONE 'Europe/London'", "SET TIME ZONE 'Africa/Abidjan'", "SET TIME ZONE 'Etc/GMT-1'",
+])
+def test_a_zone_with_another_offset_ever_rewrites(pg: Any, statement: str) -> None:
+    assert timezone_set(statement) is False
+    rebuilt = _timezone_probe(pg, [statement, "ALTER TABLE tzprobe ALTER COLUMN c TYPE timestamptz"])
+    assert rebuilt == {"tzprobe": True, "tzprobe_c": True, "tzprobe_id": True}
+
+
+def test_set_local_ends_with_its_transaction(pg: Any) -> None:
+    """Why a COMMIT between the SET and the change ends it for the rule (a plain SET would outlive it)."""
+    rebuilt = _timezone_probe(pg, ["SET LOCAL TIME ZONE 'UTC'", "COMMIT", "BEGIN",
+                                   "ALTER TABLE tzprobe ALTER COLUMN c TYPE timestamptz"])
+    assert rebuilt["tzprobe"]
 
 ADDED_COLUMNS = [
     "int DEFAULT 0", "text DEFAULT 'x'", "timestamptz DEFAULT now()", "timestamptz DEFAULT CURRENT_TIMESTAMP",

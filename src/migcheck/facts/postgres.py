@@ -298,6 +298,50 @@ def classify_type_change(old: PgType, new: PgType, postgres_version: int) -> Typ
     return "rewrite"
 
 
+#: TimeZone values with one UTC offset of zero, for which PostgreSQL 12+ changes timestamp <-> timestamptz without
+#: a rewrite (TimestampTimestampTzRequiresRewrite: pg_get_timezone_offset gives 0). Case does not matter. Zones
+#: that are UTC today but had other offsets once (Europe/London, Africa/Abidjan, Iceland) rewrite.
+UTC_ZONES = frozenset({
+    "utc", "etc/utc", "uct", "etc/uct", "gmt", "etc/gmt", "gmt0", "etc/gmt0", "gmt+0", "gmt-0", "etc/gmt+0",
+    "etc/gmt-0", "greenwich", "etc/greenwich", "universal", "etc/universal", "zulu", "etc/zulu", "utc0", "utc+0",
+})
+_ZERO_OFFSET = lazy_regex(r"^(?:interval\s+)?'?[+-]?0+(?:\.0+|:00(?::00)?)?'?(?:\s+hour\s+to\s+minute)?$", re.I)
+_SET_TIMEZONE = lazy_regex(
+    r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?:TIME\s+ZONE\s+|\"?timezone\"?\s*(?:=|\bTO\b)\s*)(?P<value>.*?)[\s;]*$",
+    re.I | re.S)
+_RESETS_TIMEZONE = lazy_regex(r"^\s*(?:RESET\s+(?:\"?timezone\"?|ALL)|DISCARD\s+ALL)[\s;]*$", re.I)
+_SET_CONFIG_TIMEZONE = lazy_regex(r"\bset_config\s*\(\s*'timezone'\s*,\s*(?P<value>'[^']*'|[^,]*)\s*,", re.I)
+
+
+def is_utc_zone(value: str | None) -> bool:
+    """Whether a TimeZone value (as written after SET TIME ZONE, quoted or not) is a zero-offset UTC zone."""
+    if value is None:
+        return False
+    text = value.strip()
+    if _ZERO_OFFSET.match(text):
+        return True
+    if len(text) > 1 and text[0] == text[-1] == "'":
+        text = text[1:-1]
+    return text.lower() in UTC_ZONES
+
+
+def timezone_set(sql: str | None) -> bool | None:
+    """What one statement does to the session TimeZone: True when it sets a UTC zone (``SET [LOCAL|SESSION] TIME
+    ZONE 'UTC'``, ``SET timezone = 'Etc/UTC'``, ``SELECT set_config('TimeZone', 'UTC', ...)``), False when it sets
+    anything else or resets it (``RESET timezone``, ``SET TIME ZONE LOCAL``: the server's default, unknown here),
+    None when it does not touch it."""
+    if not sql:
+        return None
+    text = sql.strip()
+    if _RESETS_TIMEZONE.match(text):
+        return False
+    if match := _SET_TIMEZONE.match(text):
+        return is_utc_zone(match.group("value"))
+    if match := _SET_CONFIG_TIMEZONE.search(text):
+        return is_utc_zone(match.group("value"))
+    return None
+
+
 def _precision_grows(old: tuple[int, ...], new: tuple[int, ...]) -> bool:
     """Raising the fractional-seconds precision keeps every stored value; no precision means 6, the maximum."""
     return (new[0] if new else 6) >= (old[0] if old else 6)

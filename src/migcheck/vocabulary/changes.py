@@ -241,6 +241,8 @@ class CreateIndex(Change):
     if_not_exists: bool = False
     #: The ``schema=`` given (``"<dynamic>"`` when not a literal); None for the default schema.
     schema: str | None = None
+    #: The name is written ``op.f("...")`` (a ``conv``): SQLAlchemy cuts an over-long one to a hashed name that fits.
+    name_converted: bool = False
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
@@ -269,6 +271,8 @@ class AddConstraint(Change):
     using_index: str | None = None
     referent: str | None = None
     condition: str | None = None
+    #: The name is written ``op.f("...")`` (a ``conv``): SQLAlchemy cuts an over-long one to a hashed name that fits.
+    name_converted: bool = False
 
 
 @dataclass(kw_only=True, eq=False, repr=False)

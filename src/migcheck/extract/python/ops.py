@@ -14,7 +14,7 @@ from typing import Any
 from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text
 from migcheck.extract.python.data import _table_constructor
 from migcheck.extract.python.evaluate import Scope
-from migcheck.extract.python.nodes import _bind_args, _describe
+from migcheck.extract.python.nodes import _bind_args, _call_name, _describe
 from migcheck.extract.python.strings import SqlStrings
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -161,6 +161,7 @@ class Ops(Columns, SqlStrings):
                 where=ast.unparse(where) if where is not None else None,
                 if_not_exists=flag("if_not_exists"),
                 schema=schema,
+                name_converted=_converted(args.get("index_name")),
                 **common,
             ))
         elif attr == "drop_index":
@@ -202,6 +203,7 @@ class Ops(Columns, SqlStrings):
             not_valid=isinstance(not_valid, ast.Constant) and bool(not_valid.value),
             referent=s("referent_table") if "referent_table" in args else None,
             condition=(self._str(condition, scope) or ast.unparse(condition)) if condition is not None else None,
+            name_converted=_converted(args.get("constraint_name")),
             **common,
         )
 
@@ -265,3 +267,9 @@ def _op_aliases(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module == "alembic":
             names.update(a.asname or a.name for a in node.names if a.name == "op")
     return names
+
+
+def _converted(node: ast.expr | None) -> bool:
+    """A name written ``op.f("...")`` or ``batch_op.f(...)`` (a ``conv``): SQLAlchemy takes it as final and cuts one
+    longer than the dialect allows to ``name[:max - 8] + "_" + md5[-4:]``, the same on create and on drop."""
+    return isinstance(node, ast.Call) and _call_name(node) == "f" and bool(node.args)
