@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import FIXTURES, run_cli
-
 from migcheck.rules.history_index import emptied_tables, empties
 from migcheck.vocabulary.changes import DataChange, DropTable, RawSQL
 
