@@ -385,6 +385,28 @@ def test_a_not_null_column_goes_onto_a_table_emptied_in_the_same_transaction(pg:
         cur.execute("DROP TABLE probe")
 
 
+def test_a_delete_without_where_leaves_its_rows_to_the_next_scan(pg: Any) -> None:
+    """rules/emptied.py keeps a scan rule's finding after ``DELETE FROM t`` in the same transaction and silences
+    it after TRUNCATE: the deleted rows stay in the table's pages (no VACUUM before the COMMIT), and a unique
+    index built then reads and indexes every one of them; after TRUNCATE the table's file is empty."""
+    def sizes(empty: str) -> tuple[int, int]:
+        with pg.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS probe CASCADE; CREATE TABLE probe (id int, y text)")
+            cur.execute("INSERT INTO probe SELECT g, 'v' || g FROM generate_series(1, 20000) g")
+            cur.execute("BEGIN")
+            cur.execute(empty)
+            cur.execute("ALTER TABLE probe ADD CONSTRAINT probe_y_key UNIQUE (y)")
+            cur.execute("SELECT pg_relation_size('probe'), pg_relation_size('probe_y_key')")
+            heap, index = cur.fetchone()
+            cur.execute("ROLLBACK")
+            cur.execute("DROP TABLE probe")
+        return heap, index
+
+    heap, index = sizes("DELETE FROM probe")
+    assert heap > 100 * 8192 and index > 50 * 8192  # every deleted row is still read, and indexed
+    assert sizes("TRUNCATE probe") == (0, 8192)  # a new, empty file; the index holds its metapage only
+
+
 def test_create_table_does_not_reuse_an_enum_type_left_behind(pg: Any) -> None:
     """downgrade-not-inverse says a type left behind makes the next upgrade's create_table fail: Alembic's
     create_table creates an ``sa.Enum`` / ``postgresql.ENUM`` column's type without checking for it first."""

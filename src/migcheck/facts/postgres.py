@@ -424,6 +424,13 @@ def unquote(name: str) -> str:
     return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
 
 
+def schema_of(name: str) -> str | None:
+    """The schema a qualified name writes (``archive.orders`` -> ``archive``), as unquote compares it; None
+    for a bare name. ``public`` is kept: whether it is the default schema is the caller's question."""
+    parts = re.findall(_IDENT, name.strip())
+    return unquote(parts[-2]) if len(parts) > 1 else None
+
+
 @dataclass(eq=False, repr=False)
 class Statement:
     """What a rule needs from one maintenance / type statement."""
@@ -441,6 +448,8 @@ class Statement:
     if_not_exists: bool = False
     partition: str | None = None
     finalize: bool = False
+    #: For TRUNCATE: the schema each of ``targets`` is written with (None when bare).
+    schemas: tuple[str | None, ...] = ()
 
 
 _REINDEX = lazy_regex(
@@ -520,9 +529,10 @@ def parse_statement(sql: str | None) -> Statement | None:
         rest = m.group("rest")
         cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))
         names = re.sub(r"\b(?:RESTART|CONTINUE)\s+IDENTITY\b|\b(?:CASCADE|RESTRICT)\s*$", "", rest, flags=re.I)
-        tables = tuple(unquote(re.sub(r"^ONLY\s+|\s*\*$", "", t.strip(), flags=re.I))
-                       for t in names.split(",") if t.strip())
-        return Statement("TRUNCATE", tables[0] if tables else None, cascade=cascade, targets=tables)
+        written = [re.sub(r"^ONLY\s+|\s*\*$", "", t.strip(), flags=re.I) for t in names.split(",") if t.strip()]
+        tables = tuple(unquote(t) for t in written)
+        return Statement("TRUNCATE", tables[0] if tables else None, cascade=cascade, targets=tables,
+                         schemas=tuple(schema_of(t) for t in written))
     if m := _DROP_SCHEMA.match(text):
         rest = m.group("rest")
         cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))

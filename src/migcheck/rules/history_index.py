@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from migcheck.facts.postgres import not_null_check_column
+from migcheck.facts.postgres import not_null_check_column, parse_statement
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -567,10 +567,20 @@ def empties(c: Change) -> set[str]:
     """The tables ``c`` drops, renames away or empties (TRUNCATE, DELETE without WHERE), lower case, unqualified."""
     if isinstance(c, DropTable | RenameTable):
         return {c.table.lower()}
+    return {table for _, table in emptied_tables(c)}
+
+
+def emptied_tables(c: Change) -> set[tuple[str | None, str]]:
+    """The (schema, table) pairs ``c`` empties, lower case, schema None for the default one: every table a
+    TRUNCATE names, the table of a DELETE without WHERE (SQL or Core ``sa.delete(t)``). The one test of
+    "this step leaves no row" that the history walk and the same-transaction rules share."""
     if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False and c.table:
-        return {c.table.lower()}
-    if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and c.text:
-        names = re.findall(r"[\w.\"]+", c.text.split(None, 1)[-1])
-        return {bare for m in names if (bare := m.rsplit(".", 1)[-1].strip('"').lower())
-                not in {"table", "only", "cascade", "restart", "identity", "continue"}}
+        return {(default_schema(c.schema), c.table.lower())}
+    if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and (stmt := parse_statement(c.text)) is not None:
+        return {(default_schema(schema), table.lower()) for table, schema in zip(stmt.targets, stmt.schemas, strict=True)}
     return set()
+
+
+def default_schema(name: str | None) -> str | None:
+    """A schema as tables are compared: None for the default (PostgreSQL's ``public``), lower case otherwise."""
+    return None if name is None or name.lower() == "public" else name.lower()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from migcheck.facts.postgres import is_serial
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before
 from migcheck.rules.fixes import lit
-from migcheck.rules.history_index import is_commit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
-from migcheck.vocabulary.changes import AddColumn, Change, CreateIndex, DataChange, DropIndex, RawSQL, target_table
+from migcheck.vocabulary.changes import AddColumn, Change, CreateIndex, DropIndex, RawSQL, target_table
 from migcheck.vocabulary.findings import Severity
 
 
@@ -61,7 +60,7 @@ def nothing_fills_rows(ctx: RevisionContext, change: AddColumn) -> bool:
     refuse the ADD COLUMN as soon as the table has a row (checked on PostgreSQL 15: 'column ... contains null
     values'), so a revision that gets past it found the table empty."""
     # DELETE FROM t / TRUNCATE t earlier in the transaction: no row is left to violate NOT NULL
-    return needs_empty_table(ctx, change) and not _emptied_before(ctx, change)
+    return needs_empty_table(ctx, change) and emptied_before(ctx, change, change.table, change.schema) is None
 
 
 def needs_empty_table(ctx: RevisionContext, change: AddColumn) -> bool:
@@ -92,16 +91,21 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
         if change.if_not_exists and not _dropped_before(ctx, change):
             yield _invalid_index_kept(change)
         return
+    emptied = emptied_before(ctx, change, change.table, change.schema)
+    if isinstance(emptied, RawSQL):
+        return  # TRUNCATE earlier in the transaction: the build reads an empty file, under the TRUNCATE's own lock
+    deleted = deleted_rows_note(emptied, INDEX_READS) \
+        if emptied is not None else ""
     unique = "unique " if change.unique else ""
     columns = ", ".join(f'{lit(c)}' for c in change.columns) or '"..."'
     extra = ", unique=True" if change.unique else ""
     yield Hit(
         f"{unique}index {change.name or '(unnamed)'} on existing table {change.table} is built without "
-        f"CONCURRENTLY: its SHARE lock blocks every INSERT, UPDATE and DELETE until the build ends",
+        f"CONCURRENTLY: its SHARE lock blocks every INSERT, UPDATE and DELETE until the build ends{deleted}",
         fix=(
             "with op.get_context().autocommit_block():\n"
             f'    op.create_index({lit(change.name)}, {lit(change.table)}, [{columns}]{extra}, '
-            f"postgresql_concurrently=True)"
+            f"postgresql_concurrently=True)" + (TRUNCATE_FIX if deleted else "")
         ),
     )
 
@@ -160,34 +164,6 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
             f'    op.drop_index({lit(change.name)}{table_arg}, postgresql_concurrently=True)'
         ),
     )
-
-
-def _emptied_before(ctx: RevisionContext, change: AddColumn) -> bool:
-    """Whether a DELETE without WHERE or a TRUNCATE of the table runs earlier in the same transaction."""
-    if ctx.dialect == "mysql":
-        return False  # the ALTER commits the DELETE first: other sessions may insert in between
-    table = change.table.lower()
-    for c in reversed(lookback.phase_before(ctx, change)):
-        if is_commit(c):
-            return False  # a commit lets rows in
-        if isinstance(c, DataChange) and c.action in ("insert", "bulk_insert", "orm", "execute", "update") \
-                and (c.table or table).lower() == table:
-            return False  # rows may be put back before the ADD COLUMN (under an `if` too: it may run)
-        if c.conditional:
-            continue  # a DELETE under an `if` may not run; a step on another table under one changes nothing here
-        if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False \
-                and (c.table or "").lower() == table and _unqualified(c.sql, table):
-            return True
-        if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and c.text \
-                and re.search(rf"\bTRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?\"?{re.escape(table)}\"?\s*(?:;|$|CASCADE|RESTART)",
-                              c.text, re.I):
-            return True
-    return False
-
-
-def _unqualified(sql: str | None, table: str) -> bool:
-    """Whether ``sql`` names ``table`` without a schema (``DELETE FROM archive.users`` empties another one)."""
-    return sql is None or re.search(rf"\.\s*\"?{re.escape(table)}\"?\b", sql, re.I) is None
 
 
 def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:

@@ -22,8 +22,9 @@ from migcheck.facts.postgres import (
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.design import non_native_enum, stored_type
+from migcheck.rules.emptied import TRUNCATE_FIX, deleted_rows_note, emptied_before
 from migcheck.rules.fixes import lit, sa_type, shorten
-from migcheck.rules.history_index import is_commit
+from migcheck.rules.history_index import default_schema, is_commit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL
 from migcheck.vocabulary.findings import Severity
@@ -143,7 +144,10 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return  # already NOT NULL (restated next to a type change): PostgreSQL does nothing, no scan
     version = ctx.settings.postgres_version
     table, column = change.table, change.column
-    added = _added_empty(ctx, change)
+    emptied = emptied_before(ctx, change, table, change.schema)
+    if isinstance(emptied, RawSQL):
+        return  # TRUNCATE earlier in the transaction: nothing to scan, no row to hold NULL
+    added = _added_empty(ctx, change) if emptied is None else None
     if added is not None:
         yield _fails_on_rows(change, added)
         return
@@ -175,8 +179,8 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         how = f"before PostgreSQL 12 the scan cannot be avoided (target: PostgreSQL {version})"
     yield Hit(
         f"SET NOT NULL on {table}.{column} scans the whole table under an ACCESS EXCLUSIVE lock, blocking every "
-        f"read and write until it ends; {how}",
-        fix=fix,
+        f"read and write until it ends; {how}" + (deleted_rows_note(emptied) if emptied is not None else ""),
+        fix=fix + (TRUNCATE_FIX if emptied is not None else ""),
     )
 
 
@@ -260,23 +264,18 @@ def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
     that may set the column to NULL) before the SET NOT NULL (review9); an UPDATE whose SET names only other
     columns writes none of this one's (held-out-11 #59)."""
     table, column = (change.table or "").lower(), (change.column or "").lower()
-    schema = _schema(change.schema)
+    schema = default_schema(change.schema)
     cleared = False
     for c in ctx.migration.downgrade_changes:
-        if isinstance(c, DataChange) and (c.table or "").lower() == table and _schema(c.schema) == schema:
+        if isinstance(c, DataChange) and (c.table or "").lower() == table and default_schema(c.schema) == schema:
             if _clears_nulls(c, column):
                 cleared = True
             elif c.action != "delete" and not (c.action == "update" and c.assigns and column not in c.assigns):
                 cleared = False  # may write NULLs again (an UPDATE of other columns only cannot)
         elif isinstance(c, AlterColumn) and c.nullable is False and (c.table or "").lower() == table \
-                and (c.column or "").lower() == column and _schema(c.schema) == schema:
+                and (c.column or "").lower() == column and default_schema(c.schema) == schema:
             return not cleared
     return False
-
-
-def _schema(name: str | None) -> str | None:
-    """A schema as the comparison of tables needs it: None for the default (``public``, PostgreSQL's)."""
-    return None if name is None or name.lower() == "public" else name.lower()
 
 
 def _clears_nulls(change: DataChange, column: str) -> bool:
