@@ -16,7 +16,7 @@ from migcheck.rules.registry import Rule, all_rules
 
 README_TABLE_FILE = "README-rules.md"
 #: The command that recomputes the hand-review figures a rule's ``off_because`` quotes.
-MEASURED_BY = "python scripts/review_rate.py docs/reviews/held-out-*.tsv"
+MEASURED_BY = "python scripts/review_rate.py docs/reviews/held-out-{4..13}.tsv"
 
 
 def _inline(text: str) -> str:
