@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from migcheck.facts.postgres import parse_statement
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.enumlife import bare_name as _norm
+from migcheck.rules.enumlife import enum_life, original_name, type_rename
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
 from migcheck.rules.versiontable import retired_version_table
@@ -169,13 +171,6 @@ def enum_type_of(type_text: str | None) -> str | None:
     return None
 
 
-def _norm(name: str | None) -> str | None:
-    """Bare, lower-case name; None for names migcheck could not resolve (``<expr>``, ``?``)."""
-    if not name or name.startswith("<") or name == "?":
-        return None
-    return name.split(".")[-1].strip('"`[]').lower()
-
-
 class _Aliases:
     """Names that are the same object under a rename in either direction (union-find)."""
 
@@ -268,9 +263,6 @@ def _object_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...
     return None
 
 
-_TYPE_RENAME = lazy_regex(r"^\s*ALTER\s+TYPE\s+(\S+)\s+RENAME\s+TO\s+(\S+?)\s*;?\s*$", re.I)
-
-
 def _rename_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...], tuple[object, ...]] | None:
     """(kind, old identity, new identity) of a rename of a column or an enum type."""
     t = inv.table(getattr(change, "table", None))
@@ -278,8 +270,8 @@ def _rename_key(change: Change, inv: _Inventory) -> tuple[str, tuple[object, ...
         old, new = _norm(change.column), _norm(change.new_name)
         if old and new:
             return "column", (t, old), (t, new)
-    if isinstance(change, RawSQL) and change.text and (m := _TYPE_RENAME.match(change.text)):
-        old, new = _norm(m.group(1)), _norm(m.group(2))
+    if (renamed := type_rename(change)) is not None:
+        old, new = renamed
         if old and new:
             return "enum", (old,), (new,)
     return None
@@ -522,8 +514,9 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                        f'op.drop_constraint({lit(change.name)}, {lit(change.table)})')
         elif isinstance(change, CreateEnumType) and ctx.dialect == "postgresql" and (n := _norm(change.name)) \
                 and n not in down.enums_dropped:
-            undo = f'sa.Enum(name={lit(change.name)}).drop(op.get_bind())'
-            yield change, f"creates enum type {change.name}", undo
+            if not enum_life(changes, ctx.migration.downgrade_changes, n).restored:  # else there before and after
+                undo = f'sa.Enum(name={lit(change.name)}).drop(op.get_bind())'
+                yield change, f"creates enum type {change.name}", undo
         elif isinstance(change, DropTable) and t is not None and t not in down.tables_created \
                 and (index not in recreated or t in down.tables_dropped):
             yield change, f"drops table {change.table}", f'op.create_table({lit(change.table)}, ...)'
@@ -544,11 +537,19 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
                        f'op.create_..._constraint({lit(change.name)}, {lit(change.table)}, ...)')
         elif isinstance(change, DropEnumType) and ctx.dialect == "postgresql" and (n := _norm(change.name)) \
                 and n not in down.enums_created \
-                and not _row_type_of_dropped_table(changes[:index], change):
+                and not _row_type_of_dropped_table(changes[:index], change) \
+                and not _swapped_back(ctx, changes, index, n):
             undo = f'sa.Enum(..., name={lit(change.name)}).create(op.get_bind())'
             yield change, f"drops type {change.name}", undo
         elif isinstance(change, RenameTable | RenameColumn):
             yield from _rename_not_reversed(change, up, down)
+
+
+def _swapped_back(ctx: RevisionContext, changes: list[Change], index: int, name: str) -> bool:
+    """The type dropped at ``index`` had a name before the upgrade (``tmp_x`` was ``x``) that is taken again after
+    the downgrade: a type of that name is back for the old code."""
+    original = original_name(changes, index, name)
+    return original is not None and enum_life(changes, ctx.migration.downgrade_changes, original).restored
 
 
 def _recreated_tables(changes: list[Change], inv: _Inventory) -> set[int]:

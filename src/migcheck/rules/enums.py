@@ -5,10 +5,18 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_statement, parse_type, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.rawcommit import (
+    WORKS_ONLY_UNDER_PSYCOPG2,
+    AfterCommit,
+    after_raw_commit,
+    driver_source,
+    reopening_driver,
+)
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, CreateEnumType, CreateTable, RawSQL
 from migcheck.vocabulary.findings import Severity
@@ -185,6 +193,24 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     value cannot be used until that transaction commits."""
     if not change.in_transaction or (change.origin == "python" and ctx.env.transactional_ddl is False):
         return
+    raw = after_raw_commit(ctx, change)
+    if raw is None:
+        yield from _in_transaction(ctx, change)
+    elif raw.after is AfterCommit.REOPENED:
+        for hit in _in_transaction(ctx, change):
+            yield replace(hit, message=f"{hit.message} (the COMMIT sent as SQL at line {raw.commit.line} does not "
+                                       f"end it for good: {reopening_driver(ctx)})")
+    elif raw.after is AfterCommit.UNKNOWN:
+        for hit in _in_transaction(ctx, change):
+            yield replace(hit, message=f"{hit.message}, unless the COMMIT sent as SQL at line {raw.commit.line} "
+                                       f"leaves the statements after it outside a transaction: {WORKS_ONLY_UNDER_PSYCOPG2} "
+                                       f"({driver_source(ctx)})", severity=Severity.WARNING)
+    # AUTOCOMMIT: psycopg2 and asyncpg run the ADD VALUE after that COMMIT in autocommit: it commits at once,
+    # and the statements after it may use the value (checked through Alembic on PostgreSQL 15)
+
+
+def _in_transaction(ctx: RevisionContext, change: RawSQL) -> Iterator[Hit]:
+    """The findings of an ADD VALUE that runs in a transaction block."""
     added = _added(change)
     if added is None:
         return

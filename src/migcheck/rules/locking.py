@@ -9,9 +9,16 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before
 from migcheck.rules.fixes import lit
+from migcheck.rules.rawcommit import (
+    WORKS_ONLY_UNDER_PSYCOPG2,
+    AfterCommit,
+    after_raw_commit,
+    driver_source,
+    reopening_driver,
+)
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
-from migcheck.vocabulary.changes import AddColumn, Change, CreateIndex, DropIndex, RawSQL, target_table
+from migcheck.vocabulary.changes import AddColumn, CreateIndex, DropIndex, RawSQL, target_table
 from migcheck.vocabulary.findings import Severity
 
 
@@ -204,44 +211,20 @@ def concurrent_index_in_transaction(ctx: RevisionContext, change: CreateIndex | 
     verb = "CREATE INDEX" if isinstance(change, CreateIndex) else "DROP INDEX"
     call = "create_index" if isinstance(change, CreateIndex) else "drop_index"
     fix = f"with op.get_context().autocommit_block():\n    op.{call}(..., postgresql_concurrently=True)"
-    commit = _raw_commit_before(ctx, change)
-    if commit is None:
+    raw = after_raw_commit(ctx, change)
+    if raw is None:
         yield Hit(
             f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} runs inside the migration's transaction: "
             f"PostgreSQL fails with '{verb} CONCURRENTLY cannot run inside a transaction block'",
             fix=fix,
         )
         return
-    driver = ctx.env.pg_driver
-    if driver in _DRIVERS_KEEPING_COMMIT:
+    if raw.after is AfterCommit.AUTOCOMMIT:
         return
-    what = f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} relies on the COMMIT sent as SQL at line {commit.line}"
-    if driver in _DRIVERS_REOPENING:
-        source = ctx.env.pg_driver_source
-        who = f"env.py connects with {driver}" if source is None else f"the project connects with {driver} ({source})"
-        yield Hit(f"{what}: {who}, which sees the session idle after that COMMIT and "
-                  f"sends BEGIN again before the next statement, so PostgreSQL fails with '{verb} CONCURRENTLY "
+    what = f"{verb} CONCURRENTLY of {change.name or '(unnamed)'} relies on the COMMIT sent as SQL at line {raw.commit.line}"
+    if raw.after is AfterCommit.REOPENED:
+        yield Hit(f"{what}: {reopening_driver(ctx)}, so PostgreSQL fails with '{verb} CONCURRENTLY "
                   "cannot run inside a transaction block'", fix=fix)
         return
-    yield Hit(f"{what}: that works only under psycopg2 (and asyncpg), which do not notice the COMMIT and open no "
-              "new transaction; psycopg 3, SQLAlchemy 2.1's default PostgreSQL driver, sends BEGIN again and the "
-              f"{verb} fails inside a transaction block ({ctx.env.pg_driver_source or 'env.py names no driver'})",
-              fix=fix, severity=Severity.WARNING)
-
-
-#: Drivers that keep a COMMIT sent as SQL text: they track the transaction themselves, see none ended, and
-#: send no new BEGIN, so the next statement runs in autocommit (checked through Alembic on PostgreSQL 15).
-_DRIVERS_KEEPING_COMMIT = frozenset({"psycopg2", "asyncpg"})
-#: Drivers that ask the server whether a transaction is open and BEGIN again after that COMMIT.
-_DRIVERS_REOPENING = frozenset({"psycopg", "psycopg_async"})
-
-
-def _raw_commit_before(ctx: RevisionContext, change: Change) -> RawSQL | None:
-    """The last ``COMMIT``/``END`` sent as SQL earlier in the same phase of this revision, with no BEGIN since."""
-    found: RawSQL | None = None
-    for c in lookback.phase_before(ctx, change):
-        if isinstance(c, RawSQL) and c.keyword in {"COMMIT", "END"}:
-            found = c
-        elif isinstance(c, RawSQL) and c.keyword in {"BEGIN", "START TRANSACTION"}:
-            found = None
-    return found
+    yield Hit(f"{what}: {WORKS_ONLY_UNDER_PSYCOPG2} and the {verb} fails inside a transaction block "
+              f"({driver_source(ctx)})", fix=fix, severity=Severity.WARNING)

@@ -265,6 +265,14 @@ def literal_value(node: ast.expr, consts: dict[str, object]) -> object:
         items = [literal_value(elt, consts) for elt in node.elts]
         if all(isinstance(item, str) for item in items):
             return tuple(items)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        # tmp_name = "tmp_" + name, new_options = old_options + ("letter",): both sides known, so is the whole
+        # (held-out-15 #41-#43, the temporary type of an enum swap)
+        left, right = literal_value(node.left, consts), literal_value(node.right, consts)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        if isinstance(left, tuple) and isinstance(right, tuple):
+            return left + right
     if isinstance(node, ast.JoinedStr):
         # f"... ({INNER_QUERY})" of literals and string constants only: the text it certainly is
         # (held-out-7 #96, tracim bc87010bdaa1); a conversion or format spec is left unknown.

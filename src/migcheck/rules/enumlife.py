@@ -1,0 +1,88 @@
+"""Whether an enum type's name exists before an upgrade and after its downgrade, followed through the steps.
+
+An enum changed by the swap through a temporary type (``ALTER TYPE x RENAME TO tmp_x``, a new ``x``, the columns
+converted, ``DROP TYPE tmp_x``; the downgrade the same way back, held-out-15 #41-#43) creates ``x`` and drops a
+type, yet ``x`` is there before the upgrade and after the downgrade: nothing is left behind, nothing is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from migcheck.vocabulary.changes import Change, CreateEnumType, DropEnumType, RawSQL
+from migcheck.vocabulary.lazyregex import lazy_regex
+
+TYPE_RENAME = lazy_regex(r"^\s*ALTER\s+TYPE\s+(\S+)\s+RENAME\s+TO\s+(\S+?)\s*;?\s*$", re.I)
+#: Stand-ins of names known only at run time (extract.python: ``{…}``, ``migcheck_param``, ``migcheck_name``).
+_RUNTIME = ("{…}", "migcheck_param", "migcheck_name")
+
+
+def bare_name(name: str | None) -> str | None:
+    """Bare, lower-case name; None for names migcheck could not resolve (``<expr>``, ``?``, a run-time value):
+    two unknown names are not the same object."""
+    if not name or name.startswith("<") or name == "?" or any(mark in name for mark in _RUNTIME):
+        return None
+    return name.split(".")[-1].strip('"`[]').lower()
+
+
+def type_rename(change: Change) -> tuple[str | None, str | None] | None:
+    """(old, new) bare names of ``ALTER TYPE old RENAME TO new``; a side is None when unknown."""
+    if isinstance(change, RawSQL) and change.text and (m := TYPE_RENAME.match(change.text)):
+        return bare_name(m.group(1)), bare_name(m.group(2))
+    return None
+
+
+def _events(changes: list[Change], name: str) -> list[tuple[int, bool]]:
+    """(position, made) of every step that makes the name ``name`` exist (create, rename to it) or ends it
+    (drop, rename away from it)."""
+    out: list[tuple[int, bool]] = []
+    for index, change in enumerate(changes):
+        if isinstance(change, CreateEnumType | DropEnumType) and bare_name(change.name) == name:
+            out.append((index, isinstance(change, CreateEnumType)))
+        elif (renamed := type_rename(change)) is not None:
+            old, new = renamed
+            if old == name:
+                out.append((index, False))
+            if new == name:
+                out.append((index, True))
+    return out
+
+
+@dataclass(frozen=True)
+class EnumLife:
+    """What one revision does to one enum type name."""
+
+    #: The upgrade's first step on the name ends it (renames it away, drops it): the type was there before.
+    existed_before: bool
+    #: The upgrade's last step on it makes it: the name is taken after the upgrade.
+    made_by_upgrade: bool
+    #: The downgrade's last step on the name: True makes it, False ends it, None leaves it as the upgrade did.
+    downgrade_last: bool | None
+
+    @property
+    def restored(self) -> bool:
+        """The name is there before the upgrade and after the downgrade: made again by the downgrade, or replaced
+        by the upgrade and left so (like ``pass`` after ADD VALUE, the extra labels stay and the old code runs)."""
+        after = self.downgrade_last if self.downgrade_last is not None else self.made_by_upgrade
+        return self.existed_before and after
+
+
+def enum_life(upgrade: list[Change], downgrade: list[Change], name: str) -> EnumLife:
+    """How ``name`` fares through the upgrade's steps and then the downgrade's."""
+    up, down = _events(upgrade, name), _events(downgrade, name)
+    return EnumLife(existed_before=bool(up) and not up[0][1], made_by_upgrade=bool(up) and up[-1][1],
+                    downgrade_last=down[-1][1] if down else None)
+
+
+def original_name(upgrade: list[Change], position: int, name: str) -> str | None:
+    """The name the type dropped at ``position`` had before the upgrade, followed back through its renames
+    (``tmp_x`` was ``x``); None when the upgrade made it itself or a rename's old name is unknown."""
+    for change in reversed(upgrade[:position]):
+        if isinstance(change, CreateEnumType) and bare_name(change.name) == name:
+            return None
+        if (renamed := type_rename(change)) is not None and renamed[1] == name:
+            if renamed[0] is None:
+                return None
+            name = renamed[0]
+    return name
