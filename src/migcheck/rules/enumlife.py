@@ -62,10 +62,10 @@ class EnumLife:
 
     @property
     def restored(self) -> bool:
-        """The name is there before the upgrade and after the downgrade: made again by the downgrade, or replaced
-        by the upgrade and left so (like ``pass`` after ADD VALUE, the extra labels stay and the old code runs)."""
-        after = self.downgrade_last if self.downgrade_last is not None else self.made_by_upgrade
-        return self.existed_before and after
+        """The name is there before the upgrade and made again by the downgrade. A type the upgrade replaced and
+        the downgrade leaves alone is not: migcheck cannot see the labels, and the replacement may lack one the
+        old code writes."""
+        return self.existed_before and self.downgrade_last is True
 
 
 def enum_life(upgrade: list[Change], downgrade: list[Change], name: str) -> EnumLife:
