@@ -1,5 +1,5 @@
-"""Steps that never run on the linted database: deployment guards (extract/python/deployment.py), read by the
-Python front end."""
+"""Steps that never run on the linted database: deployment guards (extract/python/deployment.py) and
+``skip_if_<dialect>`` decorators (evaluate.skipped_on), read by the Python front end."""
 
 from __future__ import annotations
 
@@ -69,3 +69,29 @@ def test_a_module_name_the_function_binds_again_is_not_the_deployment(tmp_path: 
 ])
 def test_anything_else_decides_nothing(tmp_path: Path, body: str) -> None:
     assert upgrade_steps(tmp_path, body) == [("ix_a", True)]
+
+
+@pytest.mark.parametrize("decorator, dialect", [
+    ("@utils.skip_if_sqlite\n", "sqlite"),
+    ("@skip_on_sqlite()\n", "sqlite"),
+    ("@utils.skip_for_postgres\n", "postgresql"),
+    ("@utils.skip_if_postgresql\n", "postgresql"),
+    ("@skip_if_mysql\n", "mysql"),
+    ("@skip_if_mariadb\n", "mysql"),
+    ("@other\n@utils.SKIP_IF_SQLITE\n", "sqlite"),
+])
+def test_a_skip_decorator_for_the_target_dialect_runs_nothing(tmp_path: Path, decorator: str, dialect: str) -> None:
+    assert upgrade_steps(tmp_path, 'op.create_index("ix_a", "t", ["a"])', decorator=decorator, dialect=dialect) == []
+
+
+@pytest.mark.parametrize("decorator, dialect", [
+    ("@utils.skip_if_sqlite\n", "postgresql"),
+    ("@utils.skip_if_postgres\n", "sqlite"),
+    ("@utils.skip_if_sqlite_version(3)\n", "sqlite"),
+    ("@utils.skip_if_sqlite(True)\n", "sqlite"),  # an argument may say when
+    ("@skip_unless_sqlite\n", "sqlite"),
+    ("@utils.skip_if_oracle\n", "sqlite"),
+])
+def test_any_other_decorator_leaves_the_function_walked(tmp_path: Path, decorator: str, dialect: str) -> None:
+    assert upgrade_steps(tmp_path, 'op.create_index("ix_a", "t", ["a"])', decorator=decorator,
+                         dialect=dialect) == [("ix_a", False)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -819,6 +820,26 @@ DIALECT_NAMES = SQLALCHEMY_DIALECTS | {"postgres"}
 def _dialect_matches(value: str, dialect: str) -> bool:
     aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql"}, "sqlite": {"sqlite"}}
     return value.lower() in aliases.get(dialect, {dialect})
+
+
+#: ``@skip_if_sqlite``, ``@utils.skip_on_postgres``: a decorator that runs nothing on the dialect it names.
+_SKIP_DECORATOR = lazy_regex(r"_?skip_(?:if|on|for)_(sqlite|mysql|mariadb|postgres|postgresql)", re.IGNORECASE)
+
+
+def skipped_on(fn: ast.FunctionDef | ast.AsyncFunctionDef, dialect: str) -> bool:
+    """Whether a decorator of ``fn`` says it does not run on the target dialect: its last name is
+    ``skip_if_<dialect>`` / ``skip_on_<dialect>`` / ``skip_for_<dialect>`` (``@utils.skip_if_sqlite``, or
+    called with no arguments), the dialect named as a dialect test would compare it."""
+    for decorator in fn.decorator_list:
+        if isinstance(decorator, ast.Call) and not decorator.args and not decorator.keywords:
+            decorator = decorator.func
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else \
+            decorator.id if isinstance(decorator, ast.Name) else ""
+        if (found := _SKIP_DECORATOR.fullmatch(name)) is not None:
+            named = found.group(1).lower()
+            if _dialect_matches("postgresql" if named == "postgres" else named, dialect):
+                return True
+    return False
 
 
 def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.expr | None:

@@ -36,6 +36,7 @@ from migcheck.extract.python.evaluate import (
     module_text_constants,
     mutable_constants,
     reads_dialect_name,
+    skipped_on,
 )
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark
@@ -110,7 +111,8 @@ class PythonExtractor(Ops, Data):
                       table_sets=frozenset(params & {"tables"}), function=fn,
                       deployment_names=self.deployment_names)
         changes: list[Change] = []
-        self._walk(fn.body, scope, changes, active={name})
+        if not skipped_on(fn, self.dialect):  # @utils.skip_if_sqlite: nothing of it runs on SQLite
+            self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
         return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree, self.module_imports),
                     raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
