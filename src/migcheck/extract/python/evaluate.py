@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from migcheck.extract.python.deployment import in_production, reads_deployment
 from migcheck.extract.python.nodes import _attr_chain, _call_name, _describe, _root_name, binding_counts
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -70,6 +72,10 @@ class Scope:
     #: Local names bound to the dialect's name (``dialect = op.get_bind().dialect.name``): compared with
     #: "sqlite" they are a dialect test like the expression itself.
     dialect_names: frozenset[str] = frozenset()
+    #: Names bound once to the deployment's name (``environment = os.environ["NOTIFY_ENVIRONMENT"]``, at module
+    #: level or in the function walked): compared with "production" they are a deployment test
+    #: (extract/python/deployment.py).
+    deployment_names: frozenset[str] = frozenset()
     #: The function being walked: only a name it binds exactly once (nodes.names_bound_once, asked for
     #: only when a dialect name is assigned) can be a dialect name, since a binding in a branch, a loop
     #: or a handler is lost with its child scope.
@@ -173,6 +179,16 @@ class Evaluator:
     def stdlib_dates(self) -> frozenset[str]:
         """``datetime`` / ``date`` when they are the standard library's (their .min/.max are constants)."""
         return _stdlib_dates(self.tree)
+
+    @functools.cached_property
+    def deployment_names(self) -> frozenset[str]:
+        """Module-level names bound to the deployment's name and bound nowhere else in the module (a function's
+        own ``environment = ...`` or parameter would shadow it)."""
+        found: frozenset[str] = frozenset()
+        for name, value in _module_assignments(self.tree):
+            if reads_deployment(value, found) and name not in self._rebound():
+                found |= {name}
+        return found
 
     #: The helpers whose return value is being evaluated (_returned_literal), so none is entered twice.
     _helpers_evaluating: set[str]
@@ -806,6 +822,26 @@ def _dialect_matches(value: str, dialect: str) -> bool:
     return value.lower() in aliases.get(dialect, {dialect})
 
 
+#: ``@skip_if_sqlite``, ``@utils.skip_on_postgres``: a decorator that runs nothing on the dialect it names.
+_SKIP_DECORATOR = lazy_regex(r"_?skip_(?:if|on|for)_(sqlite|mysql|mariadb|postgres|postgresql)", re.IGNORECASE)
+
+
+def skipped_on(fn: ast.FunctionDef | ast.AsyncFunctionDef, dialect: str) -> bool:
+    """Whether a decorator of ``fn`` says it does not run on the target dialect: its last name is
+    ``skip_if_<dialect>`` / ``skip_on_<dialect>`` / ``skip_for_<dialect>`` (``@utils.skip_if_sqlite``, or
+    called with no arguments), the dialect named as a dialect test would compare it."""
+    for decorator in fn.decorator_list:
+        if isinstance(decorator, ast.Call) and not decorator.args and not decorator.keywords:
+            decorator = decorator.func
+        name = decorator.attr if isinstance(decorator, ast.Attribute) else \
+            decorator.id if isinstance(decorator, ast.Name) else ""
+        if (found := _SKIP_DECORATOR.fullmatch(name)) is not None:
+            named = found.group(1).lower()
+            if _dialect_matches("postgresql" if named == "postgres" else named, dialect):
+                return True
+    return False
+
+
 def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.expr | None:
     """The expression a helper such as ``def is_postgres(): return op.get_bind().dialect.name == ...``
     returns, when its body is only assignments, a docstring and one return. Its parameters can only
@@ -825,7 +861,8 @@ def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.exp
 
 
 def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
-    """Whether a dialect check is true for the target dialect; None when it is not one."""
+    """Whether a dialect check is true for the target dialect, and a deployment check on production's database
+    (extract/python/deployment.py); None when it is neither."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
@@ -856,6 +893,8 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
         return None if None in values else not deciding
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
         return None
+    if (production := in_production(test, scope.deployment_names)) is not None:
+        return production  # environment not in ["live", "production"]: what it is on production's database
     left, op, right = test.left, test.ops[0], test.comparators[0]
     left_names = _static_test_dialect(left) or _bound_name(left, scope)
     if not left_names and not _static_test_dialect(right) and not _bound_name(right, scope):

@@ -28,6 +28,7 @@ from migcheck.extract.python.data import (
     number_columns,
     orm_bulk_write,
 )
+from migcheck.extract.python.deployment import mentions_deployment, reads_deployment
 from migcheck.extract.python.evaluate import (
     Scope,
     changeable_names,
@@ -35,6 +36,7 @@ from migcheck.extract.python.evaluate import (
     module_text_constants,
     mutable_constants,
     reads_dialect_name,
+    skipped_on,
 )
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark
@@ -106,9 +108,11 @@ class PythonExtractor(Ops, Data):
             return None
         params = {a.arg for a in fn.args.args}
         scope = Scope(phase=name, env=dict(self.consts), tables=dict(self.module_tables),
-                      table_sets=frozenset(params & {"tables"}), function=fn)
+                      table_sets=frozenset(params & {"tables"}), function=fn,
+                      deployment_names=self.deployment_names)
         changes: list[Change] = []
-        self._walk(fn.body, scope, changes, active={name})
+        if not skipped_on(fn, self.dialect):  # @utils.skip_if_sqlite: nothing of it runs on SQLite
+            self._walk(fn.body, scope, changes, active={name})
         trivial = is_trivial(fn.body)
         return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree, self.module_imports),
                     raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
@@ -143,6 +147,11 @@ class PythonExtractor(Ops, Data):
                         start = len(out)
                         self._walk(branch, branch_scope, out, active)
                         mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope)))
+                    _forget_types(stmt, scope)
+                elif mentions_deployment(stmt.test, scope.deployment_names):
+                    # the branch production takes: it runs where the deployment is named as the test expects
+                    if self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active):
+                        return True
                     _forget_types(stmt, scope)
                 elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
                     return True
@@ -380,6 +389,7 @@ class PythonExtractor(Ops, Data):
     def _forget_name(self, name: str, scope: Scope) -> None:
         """What ``name`` held is no longer known (it is bound again, by unpacking or ``+=``)."""
         scope.dialect_names = scope.dialect_names - {name}
+        scope.deployment_names = scope.deployment_names - {name}
         scope.binds.discard(name)
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
@@ -428,6 +438,9 @@ class PythonExtractor(Ops, Data):
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
+        if reads_deployment(value, before.deployment_names) and name in self._bound_once(scope.function):
+            scope.deployment_names = scope.deployment_names | {name}  # env = os.environ["ENVIRONMENT"]
+            return
         if self._is_bind(value, before):
             scope.binds.add(name)
         elif _is_session_factory(value):
@@ -535,7 +548,8 @@ class PythonExtractor(Ops, Data):
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
         # the helper sees its parameters, not the caller's names: rows handed in are held by the parameter
-        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), function=fn, row_tables={})
+        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), deployment_names=self.deployment_names,
+                            function=fn, row_tables={})
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
         for name, arg in zip(params, call.args, strict=False):
             _hold_rows(inner, [name], self._rows_read(arg, scope))
