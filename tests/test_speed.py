@@ -769,3 +769,28 @@ def test_every_kind_of_change_compares_and_prints_as_a_generated_dataclass_metho
     for f in dataclasses.fields(kind):
         other = dataclasses.replace(same, **{f.name: ["differs"]})
         assert (one == other) is (not f.compare), f.name
+
+
+def test_parse_statement_tries_each_pattern_only_under_its_first_word() -> None:
+    """parse_statement tries a pattern only when the statement starts with that pattern's first word (so most
+    statements compile and try none). That skips nothing only while every pattern starts with the word it is
+    filed under and shares the dispatcher's flags; the answers, odd spellings included, are the full scan's."""
+    import re
+
+    from migcheck.facts import postgres as pg
+
+    filed = {"LOCK": [pg._LOCK], "REINDEX": [pg._REINDEX], "VACUUM": [pg._VACUUM], "CLUSTER": [pg._CLUSTER],
+             "REFRESH": [pg._REFRESH], "ALTER": [pg._DETACH, pg._ADD_VALUE], "TRUNCATE": [pg._TRUNCATE],
+             "DROP": [pg._DROP_SCHEMA]}
+    assert set(pg._VERB.groupindex) == set(filed)
+    for verb, patterns in filed.items():
+        for pattern in patterns:
+            assert pattern.pattern.startswith("^" + verb), pattern.pattern
+            assert pattern.flags & (re.I | re.S) == pg._VERB.flags & (re.I | re.S) == re.I | re.S
+    # re.I folds U+017F (long s) to S and the Kelvin sign to K: the dispatcher agrees with the patterns
+    assert pg.parse_statement("CLU\u017fTER t").verb == "CLUSTER"
+    assert pg.parse_statement("LOC\u212a TABLE t IN SHARE MODE").kind == "SHARE"
+    assert pg.parse_statement("alter table p detach partition c concurrently").verb == "DETACH"
+    assert pg.parse_statement("ALTER TYPE mood ADD VALUE 'x'").value == "x"
+    assert pg.parse_statement("ALTER TABLE t ADD COLUMN c int") is None
+    assert pg.parse_statement("CREATE INDEX i ON t (a)") is None

@@ -488,35 +488,46 @@ _LOCK_MODE = lazy_regex(
 )
 
 
+#: The first word of each pattern above, under the same flags, one named group each: a statement is tried only
+#: against the patterns of its own first word (at most two), and one that starts otherwise (CREATE, INSERT,
+#: UPDATE, ...) against none, so most runs never compile them.
+_VERB = lazy_regex(r"^(?:(?P<LOCK>LOCK)|(?P<REINDEX>REINDEX)|(?P<VACUUM>VACUUM)|(?P<CLUSTER>CLUSTER)|"
+                   r"(?P<REFRESH>REFRESH)|(?P<ALTER>ALTER)|(?P<TRUNCATE>TRUNCATE)|(?P<DROP>DROP))", re.I | re.S)
+
+
 def parse_statement(sql: str | None) -> Statement | None:
     """REINDEX, VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW, DETACH PARTITION, TRUNCATE, DROP SCHEMA /
     DATABASE, ALTER TYPE .. ADD VALUE, LOCK: the parts the rules look at; None for anything else."""
     if not sql:
         return None
     text = sql.strip().rstrip(";").strip()
-    if m := _LOCK.match(text):
+    first = _VERB.match(text)
+    if first is None:
+        return None
+    verb = first.lastgroup
+    if verb == "LOCK" and (m := _LOCK.match(text)):
         # LOCK TABLE t [IN mode MODE]: ACCESS EXCLUSIVE when no mode is named
         mode = _LOCK_MODE.search(m.group("rest"))
         kind = " ".join(mode.group("mode").upper().split()) if mode else "ACCESS EXCLUSIVE"
         return Statement("LOCK", unquote(m.group("name")), kind=kind)
-    if m := _REINDEX.match(text):
+    if verb == "REINDEX" and (m := _REINDEX.match(text)):
         opts = (m.group("opts") or "").upper()
         concurrently = bool(m.group("conc")) or bool(re.search(r"\bCONCURRENTLY\b(?!\s+(?:FALSE|OFF|0)\b)", opts))
         name = m.group("name")
         return Statement("REINDEX", unquote(name) if name else None, concurrently, kind=m.group("kind").upper())
-    if m := _VACUUM.match(text):
+    if verb == "VACUUM" and (m := _VACUUM.match(text)):
         opts = (m.group("opts") or "").upper()
         full = "FULL" in (m.group("words") or "").upper() or bool(
             re.search(r"\bFULL\b(?!\s+(?:FALSE|OFF|0)\b)", opts)
         )
         name = m.group("name")
         return Statement("VACUUM", unquote(name) if name else None, full=full)
-    if m := _CLUSTER.match(text):
+    if verb == "CLUSTER" and (m := _CLUSTER.match(text)):
         name = m.group("name")
         return Statement("CLUSTER", unquote(name) if name else None)
-    if m := _REFRESH.match(text):
+    if verb == "REFRESH" and (m := _REFRESH.match(text)):
         return Statement("REFRESH", unquote(m.group("name")), bool(m.group("conc")))
-    if m := _DETACH.match(text):
+    if verb == "ALTER" and (m := _DETACH.match(text)):
         rest = m.group("rest").upper()
         return Statement(
             "DETACH",
@@ -525,7 +536,7 @@ def parse_statement(sql: str | None) -> Statement | None:
             partition=unquote(m.group("part")),
             finalize="FINALIZE" in rest,
         )
-    if m := _TRUNCATE.match(text):
+    if verb == "TRUNCATE" and (m := _TRUNCATE.match(text)):
         rest = m.group("rest")
         cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))
         names = re.sub(r"\b(?:RESTART|CONTINUE)\s+IDENTITY\b|\b(?:CASCADE|RESTRICT)\s*$", "", rest, flags=re.I)
@@ -533,14 +544,14 @@ def parse_statement(sql: str | None) -> Statement | None:
         tables = tuple(unquote(t) for t in written)
         return Statement("TRUNCATE", tables[0] if tables else None, cascade=cascade, targets=tables,
                          schemas=tuple(schema_of(t) for t in written))
-    if m := _DROP_SCHEMA.match(text):
+    if verb == "DROP" and (m := _DROP_SCHEMA.match(text)):
         rest = m.group("rest")
         cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))
         names = re.sub(r"\b(?:CASCADE|RESTRICT)\s*$|\bWITH\s*\(.*\)\s*$", "", rest, flags=re.I)
         targets = tuple(unquote(t) for t in names.split(",") if t.strip())
         return Statement(f"DROP {m.group('what').upper()}", targets[0] if targets else None, cascade=cascade,
                          targets=targets)
-    if m := _ADD_VALUE.match(text):
+    if verb == "ALTER" and (m := _ADD_VALUE.match(text)):
         value = m.group("value")[1:-1].replace("''", "'")
         return Statement("ADD VALUE", enum_type=unquote(m.group("type")), value=value,
                          if_not_exists=bool(m.group("ine")))

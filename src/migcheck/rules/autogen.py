@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import shlex
-import textwrap
 from collections.abc import Container, Iterator
 from pathlib import Path
 
@@ -90,6 +89,8 @@ def unedited_autogenerate_block(migration: Migration, line: int) -> bool:
     bounds = _autogen_block(migration, line)
     if bounds is None:
         return False
+    import textwrap  # only for a drop in an autogenerate block
+
     text = textwrap.dedent("\n".join(migration.source_lines[bounds[0] + 1:bounds[1]]))
     try:
         body = ast.parse(text).body

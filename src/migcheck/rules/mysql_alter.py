@@ -1,10 +1,13 @@
-"""MySQL/MariaDB ALTERs the server runs as a table COPY: writes wait until every row is copied."""
+"""MySQL/MariaDB ALTERs the server runs as a table COPY: writes wait until every row is copied.
+
+The MySQL facts are imported when the rule runs: a PostgreSQL lint (most runs) never needs them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from migcheck.facts.mysql import FACTS, Operation, algorithm, classify_type_change, parse_mysql_type
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
@@ -13,6 +16,9 @@ from migcheck.rules.versions import is_mariadb, mysql_label, version_tuple
 from migcheck.vocabulary.changes import AddConstraint, AlterColumn, Change, DropConstraint, SetSetting
 from migcheck.vocabulary.findings import Severity
 
+if TYPE_CHECKING:
+    from migcheck.facts.mysql import Operation
+
 _FIX = (
     "run it with an online schema change tool that copies in the background while writes continue "
     "(gh-ost, pt-online-schema-change), or add a new column, backfill it in batches and switch over"
@@ -20,6 +26,8 @@ _FIX = (
 
 
 def _copies(ctx: RevisionContext, operation: Operation) -> bool:
+    from migcheck.facts.mysql import algorithm
+
     return algorithm(operation, version_tuple(ctx.settings.mysql_version), is_mariadb(ctx.settings)) == "COPY"
 
 
@@ -39,6 +47,8 @@ def _fk_checks_off(ctx: RevisionContext, change: Change) -> bool:
 def mysql_alter_copies_table(ctx: RevisionContext, change: AlterColumn | AddConstraint | DropConstraint
                              ) -> Iterator[Hit]:
     """An ALTER that MySQL/MariaDB can only run as ALGORITHM=COPY, blocking writes for the whole copy."""
+    from migcheck.facts.mysql import FACTS, classify_type_change, parse_mysql_type
+
     table = change.table
     if table is None or ctx.created_here(table):
         return

@@ -53,7 +53,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,6 +266,8 @@ class Cache:
         try:
             payload = _dumps(pack)
             data = MAGIC + self.digest(payload) + payload
+            import tempfile  # here: a run that writes no pack (pre-commit, a warm run) never needs it
+
             # O_CREAT | O_EXCL, mode 0600, a name nobody can predict: never writes through a planted symlink
             fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "wb") as handle:
@@ -338,6 +339,8 @@ def _secret(directory: Path) -> bytes | None:
         if found is None or len(found) == KEY_SIZE:
             return found
         missing = False
+    import tempfile
+
     fd, name = tempfile.mkstemp(prefix=".key.", dir=directory)
     temp: str | None = name
     try:

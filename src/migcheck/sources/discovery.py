@@ -8,7 +8,6 @@ an offline ``.sql`` file. Several version locations merge into one graph.
 
 from __future__ import annotations
 
-import configparser
 import functools
 import os
 import re
@@ -351,6 +350,8 @@ def _from_ini(ini: Path, sources: Sources) -> None:
 
 def _read_ini(ini: Path, sources: Sources | None = None) -> tuple[Path, list[Path], bool]:
     """The script location, version locations and ``recursive_version_locations`` an alembic.ini sets."""
+    import configparser  # only when an alembic.ini is read
+
     here = str(ini.parent.resolve())
     parser = configparser.ConfigParser(defaults={"here": here})
     try:

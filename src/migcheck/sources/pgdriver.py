@@ -10,7 +10,6 @@ project root), never imported or run.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 from dataclasses import dataclass
@@ -109,6 +108,8 @@ def _ini_driver(files: ProjectFiles) -> str | None:
     text = files.read("alembic.ini")
     if text is None:
         return None
+    import configparser  # only when the file is there
+
     parser = configparser.RawConfigParser()
     try:
         parser.read_string(text)

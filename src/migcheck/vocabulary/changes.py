@@ -15,7 +15,7 @@ Phase = Literal["upgrade", "downgrade"]
 Origin = Literal["python", "sql"]
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, eq=False, repr=False)  # its own __eq__ and __repr__ below: none to generate and drop
 class Change:
     """Common fields: where the change is written and how it runs."""
 

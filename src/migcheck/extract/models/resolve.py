@@ -6,7 +6,6 @@ declare, and the folders above env.py (env.py files commonly put their parent on
 
 from __future__ import annotations
 
-import configparser
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -60,6 +59,8 @@ def _declared_roots(files: ProjectFiles) -> list[str]:
         roots += [str(PurePosixPath(p).parent) for p in wheel["packages"] if isinstance(p, str)]
     text = files.read("setup.cfg")
     if text:
+        import configparser  # only when the file is there
+
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read_string(text)
