@@ -784,11 +784,27 @@ def _names_the_backend(node: ast.expr) -> bool:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
             and node.func.attr in {"get_backend_name", "get_dialect"}:
         return True
-    if _static_test_dialect(node):
+    if _static_test_dialect(node) or _dialect_description(node):
         return True
     text = ast.unparse(node)
     return text.endswith(("url", "url.drivername")) and ("bind" in text or "engine" in text or "context" in text
                                                           or "connection" in text or "conn" in text)
+
+
+def _dialect_description(node: ast.expr) -> bool:
+    """``engine.dialect.dialect_description``: SQLAlchemy's "name+driver" (``postgresql+psycopg2``)."""
+    return isinstance(node, ast.Attribute) and node.attr == "dialect_description" \
+        and names_dialect(ast.unparse(node.value))
+
+
+def _description_test(value: object, equal: bool, dialect: str) -> bool | None:
+    """``dialect_description == "postgresql+psycopg2"`` (murano, held-out-17 #36): false on another dialect; on
+    the target dialect true only when no driver is named (which driver runs is not known here)."""
+    if not isinstance(value, str) or value.split("+")[0].lower() not in SQLALCHEMY_DIALECTS:
+        return None
+    name, _, driver = value.lower().partition("+")
+    result = False if not _dialect_matches(name, dialect) else None if driver else True
+    return result if equal or result is None else not result
 
 
 def _prefix_matches(prefix: object, dialect: str) -> bool | None:
@@ -896,6 +912,9 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     if (production := in_production(test, scope.deployment_names)) is not None:
         return production  # environment not in ["live", "production"]: what it is on production's database
     left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, ast.Eq | ast.NotEq) and (_dialect_description(left) or _dialect_description(right)):
+        return _description_test(self._literal(right if _dialect_description(left) else left, scope),
+                                 isinstance(op, ast.Eq), self.dialect)
     left_names = _static_test_dialect(left) or _bound_name(left, scope)
     if not left_names and not _static_test_dialect(right) and not _bound_name(right, scope):
         return None
