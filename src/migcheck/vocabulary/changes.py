@@ -63,6 +63,11 @@ class Change:
     #: Under an ``if`` that runs only when a SELECT from pg_enum found no such label (extract/python/catalog.py):
     #: the labels, as written. An ``ALTER TYPE .. ADD VALUE`` of one of them runs only while it is missing.
     absent_enum_labels: tuple[str, ...] = ()
+    #: In the branch of a deployment guard that production never takes (``if environment not in ["live",
+    #: "production"]:``, extract/python/deployment.py): it runs on staging and development databases, so rules
+    #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
+    #: (locks held on busy tables, scans of large ones) leave it out.
+    off_in_production: bool = False
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about
