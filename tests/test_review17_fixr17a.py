@@ -25,3 +25,22 @@ def test_a_branch_production_never_takes_is_still_checked_where_load_does_not_ma
 def test_a_restore_production_never_runs_does_not_undo_what_it_does() -> None:
     """0002 drops a CHECK everywhere, and its downgrade restores it only off production."""
     assert ("0002.py", 17) in _found("offprod", "downgrade-not-inverse")
+
+
+def _project(case: str, rule: str) -> dict[int, str]:
+    run = run_cli("lint", FIXTURES / "review17" / case, "--format", "json", "--no-config", "--no-cache",
+                  "--dialect", "postgresql", "--select", rule, "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    return {f["line"]: f["message"] for f in run.json()["findings"]}
+
+
+def test_an_autocommit_block_after_a_raw_commit_ends_with_a_new_transaction() -> None:
+    """psycopg2 keeps the COMMIT, but autocommit_block() begins a transaction when it ends: the ADD VALUE and its
+    use, and the CONCURRENTLY build, run in it."""
+    assert 16 in _project("rc_block", "enum-add-value-in-transaction")
+    assert 18 in _project("rc_block", "concurrent-index-in-transaction")
+
+
+def test_a_raw_commit_under_an_if_may_not_run() -> None:
+    """Without FAST_MIGRATIONS the COMMIT is never sent: CONCURRENTLY runs in the revision's transaction."""
+    assert 17 in _project("rc_if", "concurrent-index-in-transaction")
