@@ -44,3 +44,12 @@ def test_an_autocommit_block_after_a_raw_commit_ends_with_a_new_transaction() ->
 def test_a_raw_commit_under_an_if_may_not_run() -> None:
     """Without FAST_MIGRATIONS the COMMIT is never sent: CONCURRENTLY runs in the revision's transaction."""
     assert 17 in _project("rc_if", "concurrent-index-in-transaction")
+
+
+def test_an_op_f_name_referenced_plainly_elsewhere_is_reported_there() -> None:
+    """0001 creates a 63+ character name through op.f() (cut to a hashed name) and drops it by its plain name; 0002
+    names it in raw SQL. 0003's name, referenced only through op.f(), stays silent."""
+    found = _found("idl", "identifier-too-long")
+    assert set(found) == {("0001.py", 18), ("0002.py", 13)}
+    assert "IdentifierError" in found[("0001.py", 18)]["message"]
+    assert "created with op.f() at revision 0001 (0001.py:13)" in found[("0002.py", 13)]["message"]

@@ -258,6 +258,8 @@ class DropIndex(Change):
     table: str | None = None
     concurrently: bool = False
     if_exists: bool = False
+    #: The name is written ``op.f("...")``: it matches the hashed name an op.f() create cut (CreateIndex's).
+    name_converted: bool = False
 
 
 ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclude", "unknown"]
@@ -290,6 +292,8 @@ class DropConstraint(Change):
     #: ``DROP CONSTRAINT IF EXISTS`` / ``op.drop_constraint(..., if_exists=True)``: a constraint that is not there
     #: is no error.
     if_exists: bool = False
+    #: The name is written ``op.f("...")``, as AddConstraint's.
+    name_converted: bool = False
 
 
 @dataclass(kw_only=True, eq=False, repr=False)
