@@ -53,3 +53,10 @@ def test_an_op_f_name_referenced_plainly_elsewhere_is_reported_there() -> None:
     assert set(found) == {("0001.py", 18), ("0002.py", 13)}
     assert "IdentifierError" in found[("0001.py", 18)]["message"]
     assert "created with op.f() at revision 0001 (0001.py:13)" in found[("0002.py", 13)]["message"]
+
+
+def test_sql_migcheck_cannot_read_between_the_utc_set_and_the_alter_may_set_another_zone() -> None:
+    """The helper's SQL may say SET TIME ZONE 'Europe/Berlin': no claim that the session is UTC."""
+    message = _found("tz", "alter-column-type")[("0001.py", 17)]["message"]
+    assert "set to UTC" not in message
+    assert "only when the migration's session TimeZone is UTC" in message
