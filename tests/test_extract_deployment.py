@@ -16,13 +16,21 @@ HEADER = ('import os\nfrom alembic import op\nfrom flask import current_app\nfro
 
 def upgrade_steps(tmp_path: Path, body: str, *, module: str = "", decorator: str = "",
                   dialect: str = "postgresql") -> list[tuple[str, bool]]:
-    """(index, conditional) of every index the upgrade creates."""
+    """(index, conditional) of every index the upgrade creates on production's database."""
     path = tmp_path / "r1.py"
     path.write_text(HEADER + module + decorator + "def upgrade():\n" + textwrap.indent(textwrap.dedent(body), "    "),
                     encoding="utf-8")
     migration = load_python(path, dialect)
     assert migration is not None
-    return [(getattr(c, "name", ""), c.conditional) for c in migration.upgrade_changes]
+    return [(getattr(c, "name", ""), c.conditional) for c in migration.upgrade_changes if not c.off_in_production]
+
+
+def off_production_steps(tmp_path: Path, body: str) -> list[tuple[str, bool]]:
+    """(index, conditional) of every index the upgrade creates only off production (Change.off_in_production)."""
+    upgrade_steps(tmp_path, body)
+    migration = load_python(tmp_path / "r1.py", "postgresql")
+    assert migration is not None
+    return [(getattr(c, "name", ""), c.conditional) for c in migration.upgrade_changes if c.off_in_production]
 
 
 @pytest.mark.parametrize("body", [
@@ -41,14 +49,24 @@ def upgrade_steps(tmp_path: Path, body: str, *, module: str = "", decorator: str
     'if settings.DEPLOYMENT != "production":\n    op.create_index("ix_a", "t", ["a"])',
     'if config.get("deployEnv") != "production":\n    op.create_index("ix_a", "t", ["a"])',
 ])
-def test_a_step_production_never_runs_is_left_out(tmp_path: Path, body: str) -> None:
+def test_a_step_production_never_runs_is_kept_off_production(tmp_path: Path, body: str) -> None:
+    """It runs on staging: walked as conditional, marked off production for the lock rules (review17)."""
     assert upgrade_steps(tmp_path, body) == []
+    assert off_production_steps(tmp_path, body) == [("ix_a", True)]
+
+
+def test_a_dialect_test_that_decides_alone_keeps_its_branch_out(tmp_path: Path) -> None:
+    """On PostgreSQL, `dialect == "sqlite" and ...` is false on every deployment: nothing of it runs."""
+    body = ('if op.get_bind().dialect.name == "sqlite" and environment != "production":\n'
+            '    op.create_index("ix_a", "t", ["a"])')
+    assert off_production_steps(tmp_path, body) == []
 
 
 def test_the_branch_production_takes_stays_conditional(tmp_path: Path) -> None:
     body = 'if environment in ["live", "production"]:\n    op.create_index("ix_a", "t", ["a"])\n' \
            'else:\n    op.create_index("ix_b", "t", ["b"])'
     assert upgrade_steps(tmp_path, body) == [("ix_a", True)]
+    assert off_production_steps(tmp_path, body) == [("ix_b", True)]
 
 
 def test_a_module_name_the_function_binds_again_is_not_the_deployment(tmp_path: Path) -> None:

@@ -79,7 +79,10 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         # counts. autocommit_block() commits what ran before it, runs each statement on its own, and starts
         # a new transaction after it.
         tx = _transactions(changes)
-        data = [c for c in data if c.in_transaction and any(tx[id(s)] == tx[id(c)] for s in schema)]
+        # a step production never runs (Change.off_in_production) holds no lock anybody waits for
+        schema = [s for s in schema if not s.off_in_production]
+        data = [c for c in data if c.in_transaction and not c.off_in_production
+                and any(tx[id(s)] == tx[id(c)] for s in schema)]
         if not data:
             return
         after_ddl = [c for c in data if any(tx[id(s)] == tx[id(c)] and position[id(s)] < position[id(c)]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_type
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.convnames import converted_creates
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import (
@@ -23,6 +24,9 @@ from migcheck.vocabulary.changes import (
     ColumnSpec,
     CreateIndex,
     CreateTable,
+    DropConstraint,
+    DropIndex,
+    RawSQL,
     RenameColumn,
     RenameTable,
 )
@@ -439,12 +443,19 @@ def _cut_note(name: str, limit: int, cut_by: str, when: str) -> str:
 @change_rule(
     "identifier-too-long",
     severity=Severity.WARNING,
-    on=(CreateTable, AddColumn, RenameTable, RenameColumn, CreateIndex, AddConstraint),
+    on=(CreateTable, AddColumn, RenameTable, RenameColumn, CreateIndex, AddConstraint, DropIndex, DropConstraint,
+        RawSQL),
     dialects={"postgresql", "mysql"},
+    phases=("upgrade", "downgrade"),
 )
 def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A table, column, index or constraint name longer than the server keeps."""
     limit = LIMITS[ctx.dialect]
+    if isinstance(change, DropIndex | DropConstraint | RawSQL):
+        yield from _plain_references(ctx, change, limit)  # in either phase: a downgrade's drop fails as well
+        return
+    if change.phase != "upgrade":
+        return
     for what, name, line in _names(change):
         size = len(name.encode("utf-8")) if ctx.dialect == "postgresql" else len(name)
         if size <= limit:
@@ -453,9 +464,9 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
         python_name = change.origin == "python" and change.sql is None and what in {"index", "constraint"}
         if python_name and getattr(change, "name_converted", False) and len(name) > limit:
             # op.f("..."): SQLAlchemy (counting characters) cuts it to the same hashed name wherever it is written (the create, the
-            # downgrade's drop through op.f, a model's index=True or convention): nothing fails, nothing
-            # misses it (checked with Alembic 1.20 / SQLAlchemy 2.1 on PostgreSQL 15, offline on MySQL; held-out-14
-            # #54-#57)
+            # downgrade's drop through op.f, a model's index=True or convention): nothing fails (checked with
+            # Alembic 1.20 / SQLAlchemy 2.1 on PostgreSQL 15, offline on MySQL; held-out-14 #54-#57). A plain
+            # reference to the same name misses it: _plain_references reports that one (review17)
             continue
         if ctx.dialect == "postgresql" and python_name and len(name) > limit:
             # Checked with SQLAlchemy 2.1 on PostgreSQL 15; SQLAlchemy counts characters, not bytes.
@@ -485,4 +496,36 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
             line=line,
             fix=f"use a shorter explicit name (at most {limit} {unit}), e.g. "
             'op.f("fk_orders_customer"), or a shorter naming_convention in MetaData',
+        )
+
+
+def _plain_references(ctx: RevisionContext, change: DropIndex | DropConstraint | RawSQL, limit: int) -> Iterator[Hit]:
+    """A name the history creates through op.f() (cut to a hashed name), referenced here without op.f(): in
+    ``op.drop_index("long_name")`` SQLAlchemy refuses it, in SQL the server looks for another name."""
+    creates = converted_creates(ctx, limit)
+    if not creates:
+        return
+    if isinstance(change, RawSQL):
+        text = (change.text or "").lower()
+        names = [n for n in creates if n in text and re.search(rf"(?<![\w$]){re.escape(n)}(?![\w$])", text)]
+    else:
+        names = [change.name.lower()] if change.name and not change.name_converted \
+            and change.name.lower() in creates else []
+    for name in names:
+        migration, line = creates[name]
+        where = f"line {line}" if migration is ctx.migration else f"revision {migration.revision} ({migration.path.name}:{line})"
+        cut = _sqlalchemy_truncated(name, limit)
+        python_name = change.origin == "python" and change.sql is None
+        if ctx.dialect == "mysql":
+            fails = "MySQL and MariaDB refuse a name over 64 characters (error 1059)"
+        elif python_name:
+            fails = f"SQLAlchemy refuses the plain name (IdentifierError: 'exceeds maximum length of {limit} characters')"
+        else:
+            fails = "PostgreSQL looks for its first 63 bytes, another name"
+        yield Hit(
+            f"name {name!r} is {len(name)} characters long and is created with op.f() at {where}, which SQLAlchemy "
+            f"cuts to the hashed name {cut!r}; this plain reference does not match it: {fails}, so the "
+            f"statement fails or misses the object",
+            line=change.line,
+            fix=f'write the name as op.f({lit(name)}) here too, or give the object a name of at most {limit} characters',
         )

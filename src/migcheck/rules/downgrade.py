@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from migcheck.facts.postgres import parse_statement
 from migcheck.rules import lookback
@@ -672,6 +672,30 @@ def _rename_not_reversed(change: RenameTable | RenameColumn, up: _Inventory,
                f'op.alter_column({lit(change.table)}, {lit(change.new_name)}, new_column_name={lit(change.column)})')
 
 
+def _inventories(ctx: RevisionContext, aliases: _Aliases) -> tuple[_Inventory, _Inventory]:
+    """What the upgrade and the downgrade make and remove."""
+    up, down = _Inventory(aliases), _Inventory(aliases)
+    for change in ctx.migration.upgrade_changes:
+        if lookback.may_skip(change) and lookback.changes_nothing(ctx, change):
+            continue  # what a caught failure or an existence guard leaves undone is nothing to undo
+        up.add(change, ctx.dialect)
+    for change in ctx.migration.downgrade_changes:
+        down.add(change, ctx.dialect)
+    return up, down
+
+
+def _on_production(ctx: RevisionContext) -> RevisionContext:
+    """The revision as production's database runs it: without the steps of a branch production never takes
+    (Change.off_in_production)."""
+    migration = ctx.migration
+    bodies = {}
+    for phase in ("upgrade", "downgrade"):
+        body = getattr(migration, phase)
+        if body is not None:
+            bodies[phase] = replace(body, changes=[c for c in body.changes if not c.off_in_production])
+    return replace(ctx, migration=replace(migration, **bodies))
+
+
 @revision_rule("downgrade-not-inverse", severity=Severity.WARNING)
 def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
     """The downgrade leaves behind something the upgrade created, or does not restore what it removed."""
@@ -688,14 +712,14 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
     for change in [*migration.upgrade_changes, *migration.downgrade_changes]:
         if isinstance(change, RenameTable) and (a := _norm(change.table)) and (b := _norm(change.new_name)):
             aliases.union(a, b)
-    up, down = _Inventory(aliases), _Inventory(aliases)
-    for change in migration.upgrade_changes:
-        if lookback.may_skip(change) and lookback.changes_nothing(ctx, change):
-            continue  # what a caught failure or an existence guard leaves undone is nothing to undo
-        up.add(change, ctx.dialect)
-    for change in migration.downgrade_changes:
-        down.add(change, ctx.dialect)
-    for change, what, undo in _missing(ctx, up, down):
+    found = list(_missing(ctx, *_inventories(ctx, aliases)))
+    if any(c.off_in_production for c in [*migration.upgrade_changes, *migration.downgrade_changes]):
+        # production's view too: a restore production never runs does not undo a step it does (0321 of
+        # notifications-api restores a dropped CHECK only `if environment not in ["live", "production"]`)
+        prod = _on_production(ctx)
+        seen = {(id(c), what) for c, what, _ in found}
+        found += [m for m in _missing(prod, *_inventories(prod, aliases)) if (id(m[0]), m[1]) not in seen]
+    for change, what, undo in found:
         restore = what.startswith(("drops", "renames"))
         verb = "restore it" if restore else "remove it"
         if what.startswith("redefines"):

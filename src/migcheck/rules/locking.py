@@ -88,7 +88,7 @@ def needs_empty_table(ctx: RevisionContext, change: AddColumn) -> bool:
 @change_rule("create-index-not-concurrently", severity=Severity.ERROR, on=(CreateIndex,), dialects={"postgresql"})
 def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> Iterator[Hit]:
     """CREATE INDEX without CONCURRENTLY on an existing table blocks writes for the whole build."""
-    if ctx.created_here(change.table):
+    if ctx.created_here(change.table) or change.off_in_production:  # production builds it by hand
         return
     if lookback.may_skip(change) and lookback.changes_nothing(ctx, change):
         # try: op.create_index(<a name the history has>) except Exception: -- it fails before any build (its
@@ -149,7 +149,7 @@ def _invalid_index_kept(change: CreateIndex) -> Hit:
 @change_rule("drop-index-not-concurrently", severity=Severity.WARNING, on=(DropIndex,), dialects={"postgresql"})
 def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iterator[Hit]:
     """DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table."""
-    if change.concurrently or ctx.created_here(change.table):
+    if change.concurrently or ctx.created_here(change.table) or change.off_in_production:
         return
     if change.name and change.name.lower() in ctx.created_indexes:
         return

@@ -44,12 +44,17 @@ class RawCommit:
 
 
 def raw_commit_before(ctx: RevisionContext, change: Change) -> RawSQL | None:
-    """The last ``COMMIT``/``END`` sent as SQL earlier in the same phase of this revision, with no BEGIN since."""
+    """The last ``COMMIT``/``END`` sent as SQL earlier in the same phase of this revision, with no BEGIN since.
+
+    A COMMIT under an ``if`` may not run, so it ends nothing for certain. A step of ``autocommit_block()`` after it
+    forgets it: when the block ends, Alembic begins a new transaction whatever the driver made of the COMMIT."""
     found: RawSQL | None = None
     for c in lookback.phase_before(ctx, change):
         if isinstance(c, RawSQL) and c.keyword in {"COMMIT", "END"}:
-            found = c
-        elif isinstance(c, RawSQL) and c.keyword in {"BEGIN", "START TRANSACTION"}:
+            if not c.conditional:
+                found = c
+        elif (isinstance(c, RawSQL) and c.keyword in {"BEGIN", "START TRANSACTION"}) \
+                or (c.origin == "python" and not c.in_transaction):
             found = None
     return found
 

@@ -391,7 +391,9 @@ def _utc_set_before(ctx: RevisionContext, change: AlterColumn) -> Change | None:
     transaction of this revision (``op.execute("SET TIME ZONE 'utc'")``, held-out-14 #22-#25), unconditionally:
     then PostgreSQL 12+ changes timestamp <-> timestamptz without rewriting the table. A plain SET outlives a
     COMMIT, SET LOCAL does not; only the transaction itself is taken here. Any later SET or RESET of it that
-    is not a certain UTC one, a COMMIT or an autocommit_block() in between, and it does not count."""
+    is not a certain UTC one, a COMMIT or an autocommit_block() in between, and it does not count; nor does it
+    across a statement whose text migcheck does not know (SQL built at run time, a helper's, unparsed): that one
+    may set another zone (review17)."""
     if not change.in_transaction:
         return None
     for c in reversed(lookback.phase_before(ctx, change)):
@@ -400,6 +402,8 @@ def _utc_set_before(ctx: RevisionContext, change: AlterColumn) -> Change | None:
         verdict = timezone_set(c.sql or (c.text if isinstance(c, RawSQL) else None))
         if verdict is not None:
             return c if verdict and not (c.conditional or c.interpolated) else None
+        if c.interpolated or (isinstance(c, RawSQL) and (c.text is None or not c.understood)):
+            return None
     return None
 
 

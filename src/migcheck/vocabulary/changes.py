@@ -63,6 +63,11 @@ class Change:
     #: Under an ``if`` that runs only when a SELECT from pg_enum found no such label (extract/python/catalog.py):
     #: the labels, as written. An ``ALTER TYPE .. ADD VALUE`` of one of them runs only while it is missing.
     absent_enum_labels: tuple[str, ...] = ()
+    #: In the branch of a deployment guard that production never takes (``if environment not in ["live",
+    #: "production"]:``, extract/python/deployment.py): it runs on staging and development databases, so rules
+    #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
+    #: (locks held on busy tables, scans of large ones) leave it out.
+    off_in_production: bool = False
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about
@@ -253,6 +258,8 @@ class DropIndex(Change):
     table: str | None = None
     concurrently: bool = False
     if_exists: bool = False
+    #: The name is written ``op.f("...")``: it matches the hashed name an op.f() create cut (CreateIndex's).
+    name_converted: bool = False
 
 
 ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclude", "unknown"]
@@ -285,6 +292,8 @@ class DropConstraint(Change):
     #: ``DROP CONSTRAINT IF EXISTS`` / ``op.drop_constraint(..., if_exists=True)``: a constraint that is not there
     #: is no error.
     if_exists: bool = False
+    #: The name is written ``op.f("...")``, as AddConstraint's.
+    name_converted: bool = False
 
 
 @dataclass(kw_only=True, eq=False, repr=False)

@@ -2,8 +2,10 @@
 
 Some projects build large indexes on production by hand and let the revision do it only elsewhere:
 ``environment = os.environ["NOTIFY_ENVIRONMENT"]`` at module level, then ``if environment not in ["live",
-"production"]: op.execute("CREATE INDEX ...")``. The lock rules judge what a revision does to production, so
-the branch that cannot run there is left out, as a dialect test leaves out another dialect's branch.
+"production"]: op.execute("CREATE INDEX ...")``. The branch that cannot run on production still runs on staging
+and development databases: the walker keeps it, ``conditional`` and marked ``Change.off_in_production``, so the
+rules about what the SQL is (names, downgrades, syntax) judge it while the rules whose harm is production's load
+(locks, scans) leave it out.
 
 Only certain matches count: a single ``==``, ``!=``, ``in`` or ``not in`` between what reads the deployment's
 name (``os.environ[...]``, ``os.getenv(...)``, a ``config``/``settings`` entry, each with a key or attribute named

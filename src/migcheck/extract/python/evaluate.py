@@ -76,6 +76,9 @@ class Scope:
     #: level or in the function walked): compared with "production" they are a deployment test
     #: (extract/python/deployment.py).
     deployment_names: frozenset[str] = frozenset()
+    #: Walking a branch production never takes: a deployment test is decided for a database that is not
+    #: production's (Change.off_in_production).
+    off_production: bool = False
     #: The function being walked: only a name it binds exactly once (nodes.names_bound_once, asked for
     #: only when a dialect name is assigned) can be a dialect name, since a binding in a branch, a loop
     #: or a handler is lost with its child scope.
@@ -910,7 +913,8 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
         return None
     if (production := in_production(test, scope.deployment_names)) is not None:
-        return production  # environment not in ["live", "production"]: what it is on production's database
+        # environment not in ["live", "production"]: what it is on production's database, or on any other
+        return production != scope.off_production
     left, op, right = test.left, test.ops[0], test.comparators[0]
     if isinstance(op, ast.Eq | ast.NotEq) and (_dialect_description(left) or _dialect_description(right)):
         return _description_test(self._literal(right if _dialect_description(left) else left, scope),

@@ -166,13 +166,15 @@ class Ops(Columns, SqlStrings):
             ))
         elif attr == "drop_index":
             out.append(DropIndex(name=s("index_name"), table=table, concurrently=flag("postgresql_concurrently"),
-                                 if_exists=flag("if_exists"), **common))
+                                 if_exists=flag("if_exists"), name_converted=_converted(args.get("index_name")),
+                                 **common))
         elif attr.startswith("create_") and attr.endswith(("_constraint", "_key")):
             out.append(self._constraint(attr, args, kw, table if batch_table is None else batch_table, scope, s,
                                         common))
         elif attr == "drop_constraint":
             out.append(DropConstraint(name=s("constraint_name"), table=table, kind_of=s("type_"),
-                                      if_exists=flag("if_exists"), **common))
+                                      if_exists=flag("if_exists"), name_converted=_converted(args.get("constraint_name")),
+                                      **common))
         elif attr == "execute":
             self._execute(call, scope, out, via_bind=False)
         elif attr == "bulk_insert":

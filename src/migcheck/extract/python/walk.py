@@ -119,11 +119,24 @@ class PythonExtractor(Ops, Data):
 
     # -- statements -------------------------------------------------------------------------------
 
+    def _off_production(self, stmt: ast.If, verdict: bool, rest: list[ast.stmt], scope: Scope, out: list[Change],
+                        active: set[str]) -> None:
+        """Walk the branch of a deployment guard that production does not take, when another deployment may take
+        it: it runs on staging, so only the rules about production's load leave its steps out
+        (Change.off_in_production). ``rest`` follows it there when production's branch ended the function."""
+        off = scope.child(conditional=True, off_production=True)
+        if self._static_test(stmt.test, off) == verdict:
+            return  # a dialect test decides it alike everywhere: `if dialect == "sqlite" and env != "live"`
+        start = len(out)
+        self._walk([*(stmt.orelse if verdict else stmt.body), *rest], off, out, active)
+        for change in out[start:]:
+            change.off_in_production = True
+
     def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
         """Walk ``stmts``; True when they certainly end the function (a ``return`` or ``raise`` reached on
         every path the target dialect takes), so the statements after them never run: ``if dialect ==
         "postgresql": return`` skips the rest of the body on PostgreSQL."""
-        for stmt in stmts:
+        for index, stmt in enumerate(stmts):
             if isinstance(stmt, ast.Return | ast.Raise):
                 self._calls(stmt, scope, out, active)
                 return True
@@ -150,7 +163,9 @@ class PythonExtractor(Ops, Data):
                     _forget_types(stmt, scope)
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
-                    if self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active):
+                    ends = self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active)
+                    self._off_production(stmt, verdict, stmts[index + 1:] if ends else [], scope, out, active)
+                    if ends:
                         return True
                     _forget_types(stmt, scope)
                 elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
