@@ -296,7 +296,7 @@ def test_rename_written_as_drop_and_add_in_pull_request_mode(shop: Shop) -> None
     """Under --base the history is read for headers only, except where a rule needs it."""
     shop.branch()
     path = shop.add_revision("0002", "0001", '''
-        op.add_column("audit_log", sa.Column("message", sa.Text(), nullable=False))
+        op.add_column("audit_log", sa.Column("message", sa.Text(), nullable=False, server_default=""))
         op.drop_column("audit_log", "event")
     ''')
     run = shop.lint("--base", "main", "--extend-select", "rename-as-drop-and-add")

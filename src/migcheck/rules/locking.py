@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from migcheck.facts.postgres import is_serial
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before
+from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
 from migcheck.rules.fixes import lit
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
@@ -67,22 +66,9 @@ def nothing_fills_rows(ctx: RevisionContext, change: AddColumn) -> bool:
     refuse the ADD COLUMN as soon as the table has a row (checked on PostgreSQL 15: 'column ... contains null
     values'), so a revision that gets past it found the table empty."""
     # DELETE FROM t / TRUNCATE t earlier in the transaction: no row is left to violate NOT NULL
-    return needs_empty_table(ctx, change) and emptied_before(ctx, change, change.table, change.schema) is None
-
-
-def needs_empty_table(ctx: RevisionContext, change: AddColumn) -> bool:
-    """Whether the ADD COLUMN succeeds only on an empty table (NOT NULL, nothing fills the rows), whether or not
-    the revision emptied it first: either way the table is empty right after it."""
-    col = change.column
-    if not col.is_not_null or col.server_default is not None or col.identity or col.computed:
-        return False
-    if change.batch_rebuilt and col.python_default:
-        return False  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
-    if is_serial(col.type):
-        return False
-    # an integer primary key is rendered as SERIAL on PostgreSQL: the sequence fills every existing row
-    return not (ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type
-                and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"})
+    # (an earlier NOT NULL ADD COLUMN of the table keeps it reported: each one fails on rows of its own)
+    return needs_empty_table(ctx, change) and emptied_before(ctx, change, change.table, change.schema,
+                                                           by_add=False) is None
 
 
 @change_rule("create-index-not-concurrently", severity=Severity.ERROR, on=(CreateIndex,), dialects={"postgresql"})
@@ -99,8 +85,9 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
             yield _invalid_index_kept(change)
         return
     emptied = emptied_before(ctx, change, change.table, change.schema)
-    if isinstance(emptied, RawSQL):
-        return  # TRUNCATE earlier in the transaction: the build reads an empty file, under the TRUNCATE's own lock
+    if isinstance(emptied, RawSQL | AddColumn):
+        return  # TRUNCATE (or an ADD COLUMN that fails on rows) earlier in the transaction: an empty table, and the
+        # build runs under the ACCESS EXCLUSIVE lock that step holds anyway
     deleted = deleted_rows_note(emptied, INDEX_READS) \
         if emptied is not None else ""
     unique = "unique " if change.unique else ""

@@ -93,7 +93,7 @@ def _renders_as_serial(change: AddColumn) -> bool:
 @change_rule("add-column-with-volatile-default", severity=Severity.ERROR, on=(AddColumn,), dialects={"postgresql"})
 def add_column_with_volatile_default(ctx: RevisionContext, change: AddColumn) -> Iterator[Hit]:
     """A column added with a volatile default, serial/identity or stored generated: the table is rewritten."""
-    if ctx.created_here(change.table):
+    if ctx.created_here(change.table) or _empty_here(ctx, change, change.table, change.schema):
         return
     reason = _rewrite_reason(ctx, change)
     if reason is None:
@@ -145,8 +145,8 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
     version = ctx.settings.postgres_version
     table, column = change.table, change.column
     emptied = emptied_before(ctx, change, table, change.schema)
-    if isinstance(emptied, RawSQL):
-        return  # TRUNCATE earlier in the transaction: nothing to scan, no row to hold NULL
+    if isinstance(emptied, RawSQL | AddColumn):
+        return  # TRUNCATE (or an ADD COLUMN that fails on rows) earlier in the transaction: nothing to scan
     added = _added_empty(ctx, change) if emptied is None else None
     if added is not None:
         yield _fails_on_rows(change, added)
@@ -182,6 +182,13 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         f"read and write until it ends; {how}" + (deleted_rows_note(emptied) if emptied is not None else ""),
         fix=fix + (TRUNCATE_FIX if emptied is not None else ""),
     )
+
+
+def _empty_here(ctx: RevisionContext, change: Change, table: str | None, schema: str | None) -> bool:
+    """A TRUNCATE, or an ADD COLUMN NOT NULL that fails on any row (held-out-16 #24), earlier in the same
+    transaction leaves the table empty: the rewrite copies no row, under the ACCESS EXCLUSIVE lock that step
+    holds until COMMIT anyway. After a DELETE without WHERE the rewrite is not measured, and stays reported."""
+    return isinstance(emptied_before(ctx, change, table, schema), RawSQL | AddColumn)
 
 
 def _added_empty(ctx: RevisionContext, change: AlterColumn) -> AddColumn | None:
@@ -422,7 +429,8 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
                 "    op.execute(\"ALTER TYPE my_enum ADD VALUE IF NOT EXISTS 'new_value'\")",
             )
         return
-    if change.type is None or ctx.created_here(change.table):
+    if change.type is None or ctx.created_here(change.table) \
+            or _empty_here(ctx, change, change.table, change.schema):
         return
     table, column = change.table, change.column
     if change.using is None and _already_that_enum(ctx, change):
