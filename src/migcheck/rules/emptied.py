@@ -31,8 +31,8 @@ def emptied_before(ctx: RevisionContext, change: Change, table: str | None,
     touch the table comes between (under an ``if`` too: it may run), or when ``change`` itself runs outside
     the transaction. A DELETE or TRUNCATE under an ``if`` may not run and does not count. On MySQL the ALTER
     commits the DELETE first, and other sessions may insert in between."""
-    if not table or ctx.dialect == "mysql" or not change.in_transaction:
-        return None
+    if not table or ctx.dialect == "mysql" or not change.in_transaction or schema == "<dynamic>":
+        return None  # a schema= known only at run time may not be the one the TRUNCATE named
     key = (default_schema(schema), table.lower())
     for c in reversed(lookback.phase_before(ctx, change)):
         if is_commit(c) or _may_write(c, key[1]):
