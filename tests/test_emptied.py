@@ -29,10 +29,14 @@ def test_the_steps_that_empty_a_table() -> None:
     assert emptied_tables(_delete("notice", "archive")) == {("archive", "notice")}
     assert emptied_tables(_delete("notice", has_where=True)) == set()
     assert emptied_tables(_delete("notice", has_where=None)) == set()
-    assert emptied_tables(_truncate("TRUNCATE TABLE ONLY a, archive.b, \"C\" RESTART IDENTITY CASCADE")) == {
+    assert emptied_tables(_truncate("TRUNCATE TABLE a, archive.b, \"C\" RESTART IDENTITY CASCADE")) == {
         (None, "a"), ("archive", "b"), (None, "c")}
-    # the history walk's question (dropped, renamed or emptied, any schema) asks the same predicate
+    # ONLY (per table): the inheritance children of `a` keep their rows, which a scan of `a` reads (review17)
+    assert emptied_tables(_truncate("TRUNCATE TABLE ONLY a, archive.b, only \"C\" *, d")) == {("archive", "b"), (None, "d")}
+    # the history walk's question (dropped, renamed or emptied, any schema) asks the same predicate; there ONLY
+    # counts too: every row written into the table itself is gone
     assert empties(_truncate("TRUNCATE archive.b, a")) == {"a", "b"}
+    assert empties(_truncate("TRUNCATE ONLY a, b")) == {"a", "b"}
     assert empties(DropTable(table="Gone", line=1)) == {"gone"}
 
 

@@ -450,6 +450,8 @@ class Statement:
     finalize: bool = False
     #: For TRUNCATE: the schema each of ``targets`` is written with (None when bare).
     schemas: tuple[str | None, ...] = ()
+    #: For TRUNCATE: whether each of ``targets`` is written ``ONLY t`` (its inheritance children keep their rows).
+    only: tuple[bool, ...] = ()
 
 
 _REINDEX = lazy_regex(
@@ -540,10 +542,12 @@ def parse_statement(sql: str | None) -> Statement | None:
         rest = m.group("rest")
         cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))
         names = re.sub(r"\b(?:RESTART|CONTINUE)\s+IDENTITY\b|\b(?:CASCADE|RESTRICT)\s*$", "", rest, flags=re.I)
-        written = [re.sub(r"^ONLY\s+|\s*\*$", "", t.strip(), flags=re.I) for t in names.split(",") if t.strip()]
+        parts = [t.strip() for t in names.split(",") if t.strip()]
+        written = [re.sub(r"^ONLY\s+|\s*\*$", "", t, flags=re.I) for t in parts]
         tables = tuple(unquote(t) for t in written)
         return Statement("TRUNCATE", tables[0] if tables else None, cascade=cascade, targets=tables,
-                         schemas=tuple(schema_of(t) for t in written))
+                         schemas=tuple(schema_of(t) for t in written),
+                         only=tuple(re.match(r"ONLY\s", t, re.I) is not None for t in parts))
     if verb == "DROP" and (m := _DROP_SCHEMA.match(text)):
         rest = m.group("rest")
         cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))

@@ -46,13 +46,18 @@ def _anchor(ctx: RevisionContext, changes: list[Change], candidates: list[DataCh
     return candidates[0], first_schema
 
 
-#: An upsert that updates rows already there: those rows stay locked like an UPDATE's.
-_UPSERT = lazy_regex(r"\bON\s+CONFLICT\b.*\bDO\s+UPDATE\b|on_conflict_do_update", re.I | re.S)
+#: An INSERT that also locks or changes rows already there, which then stay locked until the COMMIT: an upsert
+#: that updates them, a data-modifying CTE (``WITH moved AS (DELETE ... RETURNING *) INSERT ...``), a SELECT
+#: ``FOR UPDATE`` / ``FOR SHARE`` (review17).
+_UPSERT = lazy_regex(r"\bON\s+CONFLICT\b.*\bDO\s+UPDATE\b|on_conflict_do_update"
+                     r"|\bAS\s*(?:NOT\s+)?(?:MATERIALIZED\s*)?\(\s*(?:DELETE|UPDATE|INSERT|MERGE)\b"
+                     r"|\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b|\bFOR\s+(?:KEY\s+)?SHARE\b|with_for_update", re.I | re.S)
 
 
 def _only_inserts(ctx: RevisionContext, change: DataChange) -> bool:
     """Whether ``change`` only adds new rows: an INSERT or ``op.bulk_insert``, not an upsert that updates rows
-    already there (named in its SQL, or anywhere in a revision whose Core statement migcheck did not read)."""
+    already there, nor one whose CTE deletes, updates or inserts or whose SELECT locks rows (named in its SQL, or
+    anywhere in a revision whose Core statement migcheck did not read)."""
     if change.action not in {"insert", "bulk_insert"}:
         return False
     text = change.sql if change.sql is not None else "\n".join(ctx.migration.source_lines)

@@ -20,7 +20,9 @@ WHERE before that ADD (the reason it succeeded) still leaves its rows in the pag
 
 from __future__ import annotations
 
-from migcheck.facts.postgres import is_serial
+import re
+
+from migcheck.facts.postgres import is_serial, unknown_call
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import default_schema, emptied_tables, is_commit
@@ -44,8 +46,8 @@ def emptied_before(ctx: RevisionContext, change: Change, table: str | None, sche
     counts like a TRUNCATE and is returned, unless a DELETE without WHERE earlier in the transaction left its
     rows in the pages: that DELETE is returned then. A caller stays silent on a TRUNCATE or such an ADD COLUMN
     and notes a DELETE."""
-    if not table or ctx.dialect == "mysql" or not change.in_transaction:
-        return None
+    if not table or ctx.dialect == "mysql" or not change.in_transaction or schema == "<dynamic>":
+        return None  # a schema= known only at run time may not be the one the TRUNCATE named
     key = (default_schema(schema), table.lower())
     before = list(reversed(lookback.phase_before(ctx, change)))
     for i, c in enumerate(before):
@@ -99,14 +101,46 @@ def _deleted_before(before: list[Change], key: tuple[str | None, str]) -> DataCh
     return None
 
 
+#: SQL that runs code or loads rows, whichever table it names: a DO block, a procedure, a prepared statement,
+#: MERGE, COPY ... FROM (with its triggers), and a ROLLBACK (TO SAVEPOINT), which may undo the TRUNCATE.
+_RUNS_CODE = ("DO", "CALL", "EXECUTE", "MERGE", "ROLLBACK")
+#: SQL that writes no row even when it names the table (TRUNCATE itself, locks, statistics, grants, indexes
+#: and triggers); other statements that name it (ALTER TABLE .. ATTACH PARTITION, INHERIT) may bring rows.
+_NO_ROWS = ("TRUNCATE", "LOCK", "ANALYZE", "VACUUM", "REINDEX", "CLUSTER", "SET", "RESET", "SHOW", "COMMENT",
+            "GRANT", "REVOKE", "NOTIFY", "LISTEN", "UNLISTEN", "SAVEPOINT", "RELEASE", "BEGIN", "START", "CHECKPOINT",
+            "DISCARD", "CREATE INDEX", "CREATE UNIQUE INDEX", "DROP INDEX", "CREATE TRIGGER", "DROP TRIGGER",
+            "CREATE POLICY", "DROP POLICY")
+#: Queries: they write nothing themselves, but a function of the project they call may (``SELECT refill()``).
+_QUERIES = ("SELECT", "WITH", "VALUES", "TABLE")
+
+
 def _may_write(c: Change, table: str) -> bool:
     """Whether ``c`` may write rows into ``table`` (lower case): a data change on it or on a table migcheck
-    could not tell, or SQL it did not read that names the table (or whose text is unknown)."""
+    could not tell; SQL it did not read that names the table (or whose text is unknown); SQL that runs code
+    (DO, CALL, a query calling a function that is not PostgreSQL's own) or loads rows (COPY ... FROM); any
+    other SQL that names the table unless it is known to write no row (review17: unknown is a write)."""
     if isinstance(c, DataChange):
         return c.action in _WRITES and (c.table or table).lower() == table
-    if isinstance(c, RawSQL) and not c.understood:
-        return c.text is None or table in c.text.lower()
-    return False
+    if not isinstance(c, RawSQL):
+        return False
+    if c.text is None:
+        return True
+    text = c.text.lower()
+    if not c.understood:
+        return table in text
+    keyword = " ".join(c.keyword.upper().split())
+    names = re.search(rf"(?<![\w$]){re.escape(table)}(?![\w$])", text) is not None
+    if _starts(keyword, _RUNS_CODE):
+        return True
+    if keyword == "COPY":  # COPY t FROM loads rows; COPY t TO only reads (unless its query calls a function)
+        return re.search(r"\bfrom\b", text) is not None or unknown_call(c.text) is not None
+    if _starts(keyword, _QUERIES):
+        return unknown_call(c.text) is not None or (keyword == "WITH" and names)
+    return names and not _starts(keyword, _NO_ROWS)
+
+
+def _starts(keyword: str, words: tuple[str, ...]) -> bool:
+    return any(keyword == w or keyword.startswith(w + " ") for w in words)
 
 
 def deleted_rows_note(delete: DataChange, reads: str = "the scan reads every one of them again (measured: at "

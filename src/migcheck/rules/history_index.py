@@ -567,17 +567,21 @@ def empties(c: Change) -> set[str]:
     """The tables ``c`` drops, renames away or empties (TRUNCATE, DELETE without WHERE), lower case, unqualified."""
     if isinstance(c, DropTable | RenameTable):
         return {c.table.lower()}
-    return {table for _, table in emptied_tables(c)}
+    return {table for _, table in emptied_tables(c, with_only=True)}
 
 
-def emptied_tables(c: Change) -> set[tuple[str | None, str]]:
+def emptied_tables(c: Change, with_only: bool = False) -> set[tuple[str | None, str]]:
     """The (schema, table) pairs ``c`` empties, lower case, schema None for the default one: every table a
     TRUNCATE names, the table of a DELETE without WHERE (SQL or Core ``sa.delete(t)``). The one test of
-    "this step leaves no row" that the history walk and the same-transaction rules share."""
+    "this step leaves no row" that the history walk and the same-transaction rules share. ``TRUNCATE ONLY t``
+    counts only ``with_only``: it removes every row written into t (what the history walk asks), but a scan
+    of t still reads the rows of its inheritance children (review17)."""
     if isinstance(c, DataChange) and c.action == "delete" and c.has_where is False and c.table:
         return {(default_schema(c.schema), c.table.lower())}
     if isinstance(c, RawSQL) and c.keyword == "TRUNCATE" and (stmt := parse_statement(c.text)) is not None:
-        return {(default_schema(schema), table.lower()) for table, schema in zip(stmt.targets, stmt.schemas, strict=True)}
+        return {(default_schema(schema), table.lower())
+                for table, schema, only in zip(stmt.targets, stmt.schemas, stmt.only, strict=True)
+                if with_only or not only}
     return set()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import pairwise
 
 from migcheck.facts.postgres import unquote
 from migcheck.rules import lookback, rolling
@@ -68,7 +69,6 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             f"the name {change.column} (line {taken.line}): the application version still running finds "
             f"{change.column}, but reads the values of {taken.column}, not the ones it wrote, which are now in "
             f"{change.new_name}",
-            severity=Severity.INFO,
             fix=f"fill {taken.column} from {change.column} in the same transaction before the swap (UPDATE "
             f"{change.table} SET {taken.column} = {change.column}), or check that the release still running copes",
         )
@@ -161,13 +161,34 @@ def _taken_by_rename(ctx: RevisionContext, change: RenameColumn) -> RenameColumn
 
 def _filled_from(ctx: RevisionContext, change: RenameColumn, taker: str) -> bool:
     """An UPDATE of the table in the same phase sets ``taker`` from the renamed column (``SET new_status =
-    CAST(status AS ...)``, before the rename, or from ``old_status`` after it)."""
+    CAST(status AS ...)``, before the rename, or from ``old_status`` after it): the column named in the value
+    assigned, not in the WHERE or another assignment (review17)."""
     table = change.table.lower()
-    sets = re.compile(rf"\bSET\b.*\b{re.escape(taker)}\b\s*=", re.I | re.S)
     source = re.compile(rf"\b(?:{re.escape(change.column)}|{re.escape(change.new_name)})\b", re.I)
     phase = [*lookback.phase_before(ctx, change), *lookback.phase_after(ctx, change)]
     return any(isinstance(c, DataChange) and c.action == "update" and (c.table or table).lower() == table
-               and c.sql and sets.search(c.sql) and source.search(sets.split(c.sql, 1)[-1]) for c in phase)
+               and c.sql and (value := _assigned(c.sql, taker)) is not None and source.search(value)
+               for c in phase)
+
+
+def _assigned(sql: str, column: str) -> str | None:
+    """The value an UPDATE's SET assigns to ``column``: from its ``=`` to the next comma, FROM, WHERE or
+    RETURNING outside parentheses, string literals blanked. None when it assigns none (or in a row form)."""
+    text = re.sub(r"'(?:[^']|'')*'", lambda m: " " * len(m.group()), sql)
+    flat, nested = text, None
+    while nested != flat:  # blank what parentheses enclose, innermost first: only top-level words remain
+        nested, flat = flat, re.sub(r"\([^()]*\)", lambda m: "[" + " " * (len(m.group()) - 2) + "]", flat)
+    start = re.search(r"\bSET\b", flat, re.I)
+    if start is None:
+        return None
+    end = re.search(r"\b(?:FROM|WHERE|RETURNING)\b", flat[start.end():], re.I)
+    stop = start.end() + end.start() if end else len(flat)
+    cuts = [start.end() - 1, *(i for i in range(start.end(), stop) if flat[i] == ","), stop]
+    target = re.compile(rf'\s*"?{re.escape(column)}"?\s*=', re.I)
+    for begin, finish in pairwise(cuts):
+        if m := target.match(text, begin + 1, finish):
+            return text[m.end():finish]
+    return None
 
 
 def _swapped(ctx: RevisionContext, change: RenameColumn) -> bool:

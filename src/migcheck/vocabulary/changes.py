@@ -280,6 +280,9 @@ class AddConstraint(Change):
     condition: str | None = None
     #: The name is written ``op.f("...")`` (a ``conv``): SQLAlchemy cuts an over-long one to a hashed name that fits.
     name_converted: bool = False
+    #: The table's ``schema=`` (``source_schema=`` of a foreign key), or the schema the SQL names (``"<dynamic>"``
+    #: when not a literal); None for the default.
+    schema: str | None = None
 
 
 @dataclass(kw_only=True, eq=False, repr=False)

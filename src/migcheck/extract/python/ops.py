@@ -59,7 +59,7 @@ OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {
 
 
 #: The kinds of change with a ``schema`` field (tests/test_extract_python.py checks the list is whole).
-SCHEMA_KINDS = (AddColumn, AlterColumn, CreateIndex, CreateTable, DataChange, DropColumn, DropTable)
+SCHEMA_KINDS = (AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DataChange, DropColumn, DropTable)
 
 
 #: ``op`` attributes that read or configure, and change nothing by themselves.
@@ -206,6 +206,7 @@ class Ops(Columns, SqlStrings):
             referent=s("referent_table") if "referent_table" in args else None,
             condition=(self._str(condition, scope) or ast.unparse(condition)) if condition is not None else None,
             name_converted=_converted(args.get("constraint_name")),
+            schema=self._schema(kw.get("source_schema"), scope) if attr == "create_foreign_key" else None,
             **common,
         )
 
