@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from migcheck.sources.envinfo import EnvInfo
+from migcheck.vocabulary import branches
 from migcheck.vocabulary.changes import Change, CreateIndex, CreateTable, DropTable, target_table
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
@@ -44,6 +45,12 @@ class RevisionContext:
     @property
     def dialect(self) -> str:
         return self.settings.dialect
+
+    @property
+    def on_contract(self) -> bool:
+        """The revision is on a contract branch (``vocabulary/branches.py``): it runs once no release that uses
+        what it removes or renames is left, so no "application version still running" breaks."""
+        return branches.on_contract(self.graph, self.migration)
 
     def created_here(self, table: str | None) -> bool:
         """True when this revision's upgrade creates ``table``: no lock risk on a table nobody uses yet."""

@@ -33,6 +33,10 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
     if ctx.created_here(change.table) or _added_here(ctx, change) or rolling.defers(ctx, change) \
             or _converted_temporary(ctx, change) or _table_dropped_later(ctx, change):
         return
+    if ctx.on_contract:
+        yield from _contract_loss(ctx, f"column {change.table}.{change.column}", _column_carried(ctx, change),
+                                  change.line)
+        return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = ""
     if ctx.dialect == "mysql":
@@ -232,6 +236,22 @@ def _reads(change: Change, table: str) -> bool:
     return bool(text) and re.search(rf"\b(?:FROM|JOIN)\s+\"?{re.escape(table)}\"?\b", text or "", re.I) is not None
 
 
+def _contract_loss(ctx: RevisionContext, subject: str, lost: str, line: int) -> Iterator[Hit]:
+    """A drop in a contract revision (``vocabulary/branches.py``): it runs once no release that uses the column
+    or table is left (held-out-17 #16), so only the data loss is still true: an info, and nothing when every value
+    was copied elsewhere first. ``lost``: what the generic message says of the data, up to its "and" / "but"."""
+    if " not lost" in lost:
+        return
+    loss = re.sub(r",? (?:and|but)$", "", lost)
+    yield Hit(
+        f"{subject} is dropped in a contract-branch revision, which runs once no release that uses it is left: "
+        f"{loss}, for good (a downgrade cannot bring the values back){autogenerate_note(ctx.migration, line)}",
+        severity=Severity.INFO,
+        fix="keep a backup of the data if it may be needed again; make sure the contract branch runs only after "
+        "every node runs a release that no longer uses it",
+    )
+
+
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
 def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
@@ -248,10 +268,13 @@ def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
         return
     if rolling.defers(ctx, change) or _rebuilt(ctx, change) or _swapped(ctx, change):
         return
-    judged, severity = rolling.judged_note(ctx, change)
-    mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""
     copy = _copied_into(ctx, change)
     lost = "its rows are lost, and" if copy is None else _carried(ctx, change, copy)
+    if ctx.on_contract:
+        yield from _contract_loss(ctx, f"table {change.table}", lost, change.line)
+        return
+    judged, severity = rolling.judged_note(ctx, change)
+    mysql = mysql_ddl_note(ctx.settings) if ctx.dialect == "mysql" else ""
     yield Hit(
         f"table {change.table} is dropped: {lost} the application version still running "
         f"during the deploy fails on every query that touches it{mysql}{judged}"

@@ -166,8 +166,8 @@ def drop_schema_or_database(ctx: RevisionContext, change: RawSQL) -> Iterator[Hi
         return
     cascade = " with CASCADE, which also drops every table, view and function in it" if stmt.cascade else ""
     yield Hit(
-        f"{stmt.verb} {', '.join(targets)}{cascade}: every object and row in it is lost, and the application "
-        f"still running fails on everything that used it",
+        f"{stmt.verb} {', '.join(targets)}{cascade}: every object and row in it is lost"
+        + ("" if ctx.on_contract else ", and the application still running fails on everything that used it"),
         fix="drop schemas and databases by hand after a backup, not from a revision; if it must be a revision, "
         "say why:\n"
         f'op.execute("{stmt.verb} {targets[0]}")  # migcheck: ignore[drop-schema-or-database] -- unused since X',

@@ -252,7 +252,11 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
     if lookback.column_nullable(ctx, change, change.table, change.column) is True:
         return  # already nullable (autogenerate repeats it): nothing changes
     restored = _downgrade_fails(ctx, change)
+    if ctx.on_contract and not restored:
+        return  # a contract revision runs once no release that reads the column as never NULL is left
     yield Hit(
+        f"{change.table}.{change.column} becomes nullable: once NULLs are written the downgrade's SET NOT NULL "
+        f"fails" if ctx.on_contract else
         f"{change.table}.{change.column} becomes nullable: the application version still running reads it as "
         f"never NULL" + (", and once NULLs are written the downgrade's SET NOT NULL fails" if restored else ""),
         fix=(

@@ -136,7 +136,7 @@ def defers(ctx: RevisionContext, change: Change) -> bool:
     if view is None:
         return False
     return (judged == "head" and STILL_MAPPED_AT_HEAD in view.enabled) or \
-        (judged == "base" and STILL_MAPPED_ON_BASE in view.enabled)
+        (judged == "base" and STILL_MAPPED_ON_BASE in view.enabled and not ctx.on_contract)
 
 
 def judged_note(ctx: RevisionContext, change: Change) -> tuple[str, Severity | None]:
@@ -188,8 +188,9 @@ def still_mapped_on_base(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A column or table is dropped or renamed while the release serving traffic (the --base ref) maps it."""
     table, column, what = _target(change)
     view = ctx.app
-    if view is None or view.head is None or view.base is None or _added_here(ctx, change, table, column):
-        return
+    if view is None or view.head is None or view.base is None or _added_here(ctx, change, table, column) \
+            or ctx.on_contract:
+        return  # a contract revision runs once the release on the base is gone
     if _lookup(view.head, table, column)[0] != "unmapped":
         return
     status, mapped = _lookup(view.base, table, column)
@@ -237,7 +238,7 @@ def not_null_breaks_running_inserts(ctx: RevisionContext, change: AddColumn) -> 
     """A NOT NULL column is left without a server default while the running release's INSERTs omit it."""
     view = ctx.app
     spec = change.column
-    if view is None or view.base is None or not spec.name or ctx.created_here(change.table):
+    if view is None or view.base is None or not spec.name or ctx.created_here(change.table) or ctx.on_contract:
         return
     if not spec.is_not_null or spec.primary_key or spec.identity or spec.computed:
         return
@@ -276,7 +277,8 @@ def not_null_breaks_running_inserts(ctx: RevisionContext, change: AddColumn) -> 
 def type_differs_on_base(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
     """A column's type changes to one the running release (the --base ref) maps differently."""
     view = ctx.app
-    if view is None or view.base is None or change.type is None or ctx.created_here(change.table):
+    if view is None or view.base is None or change.type is None or ctx.created_here(change.table) \
+            or ctx.on_contract:
         return
     mapped = view.base.column(change.table, change.column)
     if mapped is None or mapped.type is None:

@@ -135,6 +135,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         revision=header.revision,
         down_revisions=header.down_revisions,
         branch_labels=header.branch_labels,
+        label_names=header.label_names,
         depends_on=header.depends_on,
         message=header.message,
         line=header.line,

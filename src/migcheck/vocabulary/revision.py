@@ -229,6 +229,9 @@ class Migration:
     session_settings: dict[str, str | None] = field(default_factory=dict)
     #: Set when the file is Python 2: read through a rewrite for the graph and the history, never linted itself.
     python2: Python2Syntax | None = None
+    #: The dotted names written as branch labels that are not string constants of the module
+    #: (``constants.CONTRACT_BRANCH``), for ``vocabulary/branches.py``.
+    label_names: tuple[str, ...] = ()
 
     @property
     def upgrade_changes(self) -> list[Change]:
@@ -307,6 +310,8 @@ class Header:
     message: str | None
     line: int
     down_line: int
+    #: Dotted names among the branch labels that are no literal (``cli.CONTRACT_BRANCH``).
+    label_names: tuple[str, ...] = ()
 
 
 def read_header(tree: ast.Module, consts: dict[str, object] | None = None) -> Header | None:
@@ -336,7 +341,32 @@ def read_header(tree: ast.Module, consts: dict[str, object] | None = None) -> He
         message=_docstring_message(tree),
         line=line,
         down_line=down_line,
+        label_names=_label_names(tree),
     )
+
+
+def _label_names(tree: ast.Module) -> tuple[str, ...]:
+    """The dotted names written as ``branch_labels`` (alone or in a tuple / list): neutron labels its branches
+    with ``(cli.CONTRACT_BRANCH,)``, a constant of a package outside the project."""
+    names: list[str] = []
+    for node in tree.body:
+        target, value = _assignment(node)
+        if target != "branch_labels" or value is None:
+            continue
+        names.clear()
+        for item in value.elts if isinstance(value, ast.Tuple | ast.List) else [value]:
+            if isinstance(item, ast.Attribute | ast.Name) and (dotted := _dotted(item)) is not None:
+                names.append(dotted)
+    return tuple(names)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr}"
+    return None
 
 
 def _as_tuple(value: object, name: str, line: int) -> tuple[str, ...]:
