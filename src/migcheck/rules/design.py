@@ -7,12 +7,12 @@ Most of these are off by default (``--select`` them); ``identifier-too-long`` an
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Iterator
 
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_type
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.convention import sqlalchemy_truncated
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import (
@@ -421,17 +421,9 @@ def _names(change: Change) -> list[tuple[str, str, int]]:
     return [(what, name, line) for what, name, line in out if not name.startswith("<") and name != "?"]
 
 
-def _sqlalchemy_truncated(name: str, limit: int) -> str:
-    """The name SQLAlchemy's compiler gives a too-long ``conv``/``op.f()`` name (a ``_truncated_label``):
-    ``_truncate_and_render_maxlen_name`` keeps ``limit - 8`` characters, then ``_`` and the last four hex
-    digits of the name's MD5 (``util.md5_hex``), so ``limit - 3`` characters in all."""
-    digest = hashlib.md5(name.encode("utf-8"), usedforsecurity=False).hexdigest()
-    return f"{name[:limit - 8]}_{digest[-4:]}"
-
-
 def _cut_note(name: str, limit: int, cut_by: str, when: str) -> str:
     """What an op.f()/naming-convention name this long becomes, for both dialects' messages."""
-    cut = _sqlalchemy_truncated(name, limit)
+    cut = sqlalchemy_truncated(name, limit)
     return (f"wrapped in op.f() or made by a naming convention {cut_by} to {len(cut)} characters with a hash "
             f"suffix ({cut!r}){when}, so the name in the database is not the one in the code")
 
