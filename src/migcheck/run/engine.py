@@ -95,10 +95,10 @@ def _display_path(path: Path, cwd: str) -> str:
 
 
 #: Rules that read the application's models (drop-column and friends defer to the rolling-deploy ones;
-#: downgrade-not-inverse reads the naming convention, json-instead-of-jsonb and alter-column-type the type
-#: decorators).
+#: downgrade-not-inverse and identifier-too-long read the naming convention, json-instead-of-jsonb and
+#: alter-column-type the type decorators).
 APP_RULES = ({*ROLLING_RULES, *APP_PROJECT_RULES, "downgrade-not-inverse", "json-instead-of-jsonb", "alter-column-type",
-              "orm-model-import-in-migration"}
+              "orm-model-import-in-migration", "identifier-too-long"}
              - {"rename-as-drop-and-add"})
 
 
