@@ -18,6 +18,7 @@ from typing import Literal
 
 from migcheck.facts.postgres import parse_type
 from migcheck.vocabulary.changes import (
+    RUNTIME_MARKS,
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -36,7 +37,6 @@ from migcheck.vocabulary.revision import Migration, iter_statements
 
 BuiltStatus = Literal["built", "absent", "unknown"]
 _COPIED = lazy_regex(r"\b(?:LIKE|INHERITS|PARTITION\s+OF|AS\s+SELECT|AS\s*\()", re.I)
-_RUNTIME = ("{…}", "migcheck_param", "migcheck_name")
 #: Statements that cannot change a table's shape.
 _HARMLESS = {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", "INSERT", "UPDATE", "DELETE",
              "COMMENT", "GRANT", "REVOKE", "CREATE INDEX", "DROP INDEX", "CREATE UNIQUE", "VACUUM", "REINDEX",
@@ -115,7 +115,7 @@ class BuiltSchema:
 
     def apply(self, change: Change, path: Path) -> None:
         table = getattr(change, "table", None)
-        if isinstance(table, str) and any(mark in table for mark in _RUNTIME):
+        if isinstance(table, str) and any(mark in table for mark in RUNTIME_MARKS):
             if not isinstance(change, RawSQL | DataChange):
                 self.anything = True  # DDL on a table named at run time: it may be any table
             return

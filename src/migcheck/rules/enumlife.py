@@ -10,18 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from migcheck.vocabulary.changes import Change, CreateEnumType, DropEnumType, RawSQL
+from migcheck.vocabulary.changes import RUNTIME_MARKS, Change, CreateEnumType, DropEnumType, RawSQL
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 TYPE_RENAME = lazy_regex(r"^\s*ALTER\s+TYPE\s+(\S+)\s+RENAME\s+TO\s+(\S+?)\s*;?\s*$", re.I)
-#: Stand-ins of names known only at run time (extract.python: ``{…}``, ``migcheck_param``, ``migcheck_name``).
-_RUNTIME = ("{…}", "migcheck_param", "migcheck_name")
 
 
 def bare_name(name: str | None) -> str | None:
     """Bare, lower-case name; None for names migcheck could not resolve (``<expr>``, ``?``, a run-time value):
     two unknown names are not the same object."""
-    if not name or name.startswith("<") or name == "?" or any(mark in name for mark in _RUNTIME):
+    if not name or name.startswith("<") or name == "?" or any(mark in name for mark in RUNTIME_MARKS):
         return None
     return name.split(".")[-1].strip('"`[]').lower()
 

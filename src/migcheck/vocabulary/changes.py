@@ -11,6 +11,10 @@ import reprlib
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
+#: What the Python front end writes for a name or value known only at run time (extract.python.evaluate's
+#: PLACEHOLDER and NAME_PLACEHOLDER, and ``{…}`` in the text shown): a name holding one is no known object.
+RUNTIME_MARKS = ("{…}", "migcheck_param", "migcheck_name")
+
 Phase = Literal["upgrade", "downgrade"]
 Origin = Literal["python", "sql"]
 
