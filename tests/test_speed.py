@@ -42,8 +42,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _entries(directory: Path) -> list[Path]:
-    """The packs of a cache (not its tag nor its key)."""
-    return [p for p in directory.rglob("*") if p.is_file() and p.name not in ("CACHEDIR.TAG", cache_module.KEY_NAME)]
+    """The packs of a cache (not its tag, its key nor its statements' readings)."""
+    return [p for p in directory.rglob("*") if p.is_file() and p.name not in ("CACHEDIR.TAG", cache_module.KEY_NAME)
+            and not p.name.startswith(cache_module.READINGS_PREFIX)]
 
 
 @pytest.fixture

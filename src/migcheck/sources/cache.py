@@ -235,21 +235,12 @@ class Cache:
 
         A pack whose digest is not the one this cache's key gives is rejected before it is unpickled.
         """
-        try:
-            fd = os.open(self.pack_path(folder), _OPEN_FLAGS)
-        except OSError:
+        payload = self._payload(self.pack_path(folder))
+        if payload is None:
             return {}
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or not _owner_ok(info):
-                return {}
-            with os.fdopen(os.dup(fd), "rb") as handle:
-                data = handle.read()
-            if data[:len(MAGIC)] != MAGIC or not hmac.compare_digest(
-                    data[len(MAGIC):HEADER_SIZE], self.digest(memoryview(data)[HEADER_SIZE:])):
-                return {}  # not written by this cache's key: damaged, truncated, planted
             with _collector_paused():  # the shape check too: its allocations would trigger passes
-                pack = _SafeUnpickler(io.BytesIO(memoryview(data)[HEADER_SIZE:])).load()
+                pack = _SafeUnpickler(io.BytesIO(payload)).load()
                 if not isinstance(pack, dict):
                     return {}
                 from migcheck.vocabulary.revision import Migration
@@ -257,14 +248,40 @@ class Cache:
                 return {name: entry for name, entry in pack.items() if _valid_entry(name, entry, Migration)}
         except Exception:
             return {}
+
+    def _payload(self, path: Path) -> memoryview | None:
+        """What follows the header of the file at ``path`` when its digest is this key's; else None (absent,
+        unreadable, not a private regular file, damaged, truncated, planted)."""
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or not _owner_ok(info):
+                return None
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                data = handle.read()
+            payload = memoryview(data)[HEADER_SIZE:]
+            if data[:len(MAGIC)] != MAGIC or not hmac.compare_digest(data[len(MAGIC):HEADER_SIZE], self.digest(payload)):
+                return None  # not written by this cache's key: damaged, truncated, planted
+            return payload
+        except Exception:
+            return None
         finally:
             os.close(fd)
 
     def write(self, folder: str, pack: Pack) -> None:
-        target = self.pack_path(folder)
-        temp: str | None = None
         try:
             payload = _dumps(pack)
+        except (pickle.PicklingError, RecursionError):
+            return
+        self._write_payload(self.pack_path(folder), payload)
+
+    def _write_payload(self, target: Path, payload: bytes) -> None:
+        """``payload`` under this key's digest, in place of ``target`` (whole or not at all)."""
+        temp: str | None = None
+        try:
             data = MAGIC + self.digest(payload) + payload
             import tempfile  # here: a run that writes no pack (pre-commit, a warm run) never needs it
 
@@ -273,10 +290,75 @@ class Cache:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(temp, target)  # readers see the whole pack or the previous one
-        except (OSError, pickle.PicklingError, RecursionError):
+        except OSError:
             if temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
+
+    def readings(self) -> StatementReadings:
+        """The readings of SQL statements kept beside the packs (extract/readings.py), read on first use."""
+        name = READINGS_PREFIX + hashlib.sha256(f"{self.salt}|statements".encode()).hexdigest()
+        return StatementReadings(self, self.directory / name)
+
+
+#: The readings of SQL statements are kept in a file named so (a pack is named by the hex digest alone).
+READINGS_PREFIX = "statements-"
+#: At most this many statement readings are kept; past it, those remembered first are dropped.
+MAX_READINGS = 100_000
+
+
+class StatementReadings:
+    """What each SQL statement was read as (``extract.readings.Readings``), one file per dialect beside the packs.
+
+    Kept as the packs are: under this cache's keyed digest, checked before a byte is unpickled, and unpickled by
+    the unpickler that builds only migcheck's data classes. Each reading is its own small pickle inside it, so
+    that a recalled reading is built afresh every time (its changes are the caller's to change). Read on the
+    first statement a run must read, so a run that parses no SQL never opens it; written by ``save`` when this
+    process read statements it did not hold (forked workers' readings are not kept).
+    """
+
+    def __init__(self, cache: Cache, path: Path) -> None:
+        self.cache = cache
+        self.path = path
+        self._held: dict[str, bytes] | None = None
+        self._new: dict[str, bytes] = {}
+        self._pid = os.getpid()
+
+    def _entries(self) -> dict[str, bytes]:
+        if self._held is None:
+            self._held = {}
+            payload = self.cache._payload(self.path)
+            if payload is not None:
+                with contextlib.suppress(Exception), _collector_paused():
+                    held = _SafeUnpickler(io.BytesIO(payload)).load()
+                    if type(held) is dict:
+                        self._held = {k: v for k, v in held.items() if type(k) is str and type(v) is bytes}
+        return self._held
+
+    def recall(self, key: str) -> tuple[Any] | None:
+        blob = self._new.get(key) or self._entries().get(key)
+        if blob is None:
+            return None
+        try:
+            return (_SafeUnpickler(io.BytesIO(blob)).load(),)
+        except Exception:
+            return None
+
+    def remember(self, key: str, value: Any) -> None:
+        if os.getpid() != self._pid:
+            return  # a forked worker: what it reads would not reach the file
+        with contextlib.suppress(pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            self._new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def save(self) -> None:
+        """Write the readings held and those read in this run (the newest ``MAX_READINGS``), if any was new."""
+        if not self._new or os.getpid() != self._pid:
+            return
+        merged = {**self._entries(), **self._new}
+        if len(merged) > MAX_READINGS:
+            merged = dict(list(merged.items())[-MAX_READINGS:])
+        self.cache._write_payload(self.path, pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL))
+        self._held, self._new = merged, {}
 
 
 def _dumps(pack: Pack) -> bytes:

@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from migcheck.extract import readings
 from migcheck.sources.load import LoadError, load_python, read_bytes_stat
 from migcheck.vocabulary.revision import Migration
 
@@ -92,7 +93,8 @@ def load_with_context(
     missing = [paths[i] for i in named_todo]
     worker = partial(load_one, dialect=dialect, store=named_store)
     workers = _workers(len(missing), jobs)
-    with _fewer_collections():
+    statements = store.readings() if store is not None else None
+    with _fewer_collections(), readings.used(statements):
         loaded: list[Loaded] | None = (
             _load_in_pool(missing, worker, workers, dialect) if workers > 1 else None
         )
@@ -102,6 +104,8 @@ def load_with_context(
         loaded_context = [load_one(context[i], dialect, context_store) for i in context_todo]
     _record(paths, named_todo, loaded, named, packs, changed, named_store)
     _record(context, context_todo, loaded_context, around, packs, changed, context_store)
+    if statements is not None:
+        statements.save()
     if store is not None:
         for folder in changed:
             store.write(folder, _without_deleted(packs[folder], [*paths, *context]))
