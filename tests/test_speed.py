@@ -795,3 +795,36 @@ def test_parse_statement_tries_each_pattern_only_under_its_first_word() -> None:
     assert pg.parse_statement("ALTER TYPE mood ADD VALUE 'x'").value == "x"
     assert pg.parse_statement("ALTER TABLE t ADD COLUMN c int") is None
     assert pg.parse_statement("CREATE INDEX i ON t (a)") is None
+
+
+def _fields_deep(value: object) -> object:
+    """Every field of every data class in ``value``, read as rules read them (attributes), with its type."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, tuple((f.name, _fields_deep(getattr(value, f.name)))
+                                            for f in dataclasses.fields(value)))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_fields_deep(v) for v in value))
+    if isinstance(value, dict):
+        return tuple((k, _fields_deep(v)) for k, v in value.items())
+    return (type(value).__name__, value)
+
+
+@pytest.mark.usefixtures("settled")
+def test_packs_leave_out_default_fields_and_read_back_the_same(history: Path, _private_cache: Path) -> None:
+    """A pack stores no field that holds its class's (immutable) default: the class carries it, so every field
+    of every object read back from the pack reads as it did when the file was parsed, with the same type."""
+    versions = history / "migrations" / "versions"
+    paths = sorted(versions.glob("*.py"))
+    fresh, _ = parallel.load_python_files(paths, "postgresql", 1, cache=False)
+    parallel.load_python_files(paths, "postgresql", 1)  # fills the pack
+    cached, _ = parallel.load_python_files(paths, "postgresql", 1)
+    assert _fields_deep(cached) == _fields_deep(fresh)
+    assert cached == fresh
+    change = next(c for m in cached if m.upgrade for c in m.upgrade.changes if not c.conditional)
+    assert "conditional" not in vars(change) and change.conditional is False  # from the class
+    from migcheck.vocabulary.changes import AddColumn, ColumnSpec
+
+    kept = cache_module._compact(AddColumn(line=1, table="t", column=ColumnSpec(name="c"), in_transaction=1))  # type: ignore[arg-type]
+    assert kept[2]["in_transaction"] == 1 and "phase" not in kept[2]  # 1 is no default True: kept as it is
