@@ -53,14 +53,42 @@ def test_every_fixture_reads_the_same_from_remembered_statements(
     held.save()
     assert remembering == fresh
 
-    def no_parsing(sql: str, dialect: str) -> None:
-        raise AssertionError(f"parsed again: {sql}")
-
-    monkeypatch.setattr(sql_module, "_parse", no_parsing)
+    parsed = _counting_parses(monkeypatch)
     again = store.readings()  # read back from the file, as the next run does
     with readings.used(again):
         recalled = [_load(p, dialect) for p in paths]
+    assert parsed == []
     assert recalled == fresh
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements sqlglot parses from now on."""
+    parsed: list[str] = []
+    real = sql_module._parse
+
+    def counting(sql: str, dialect: str) -> object:
+        parsed.append(sql)
+        return real(sql, dialect)
+
+    monkeypatch.setattr(sql_module, "_parse", counting)
+    return parsed
+
+
+def test_readings_made_in_forked_workers_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From 2,000 files the loader forks workers; the readings they make come back with their outcomes, so the
+    statements of every file are kept, not only those of the parent's share."""
+    from migcheck.sources import parallel
+
+    project = _generate(40, tmp_path / "project")
+    paths = sorted((project / "migrations" / "versions").glob("*.py"))
+    fresh, _ = parallel.load_python_files(paths, "postgresql", 1, cache=False)
+    parallel.load_python_files(paths, "postgresql", 2)  # the pool: this process and one worker
+    _edit_all(project / "migrations" / "versions")
+    parsed = _counting_parses(monkeypatch)
+    again, _ = parallel.load_python_files(paths, "postgresql", 1)
+    assert parsed == []
+    assert [m.upgrade for m in again] == [m.upgrade for m in fresh]
+    assert [m.downgrade for m in again] == [m.downgrade for m in fresh]
 
 
 def test_a_recalled_reading_is_built_afresh_each_time() -> None:

@@ -314,7 +314,8 @@ class StatementReadings:
     the unpickler that builds only migcheck's data classes. Each reading is its own small pickle inside it, so
     that a recalled reading is built afresh every time (its changes are the caller's to change). Read on the
     first statement a run must read, so a run that parses no SQL never opens it; written by ``save`` when this
-    process read statements it did not hold (forked workers' readings are not kept).
+    process read statements it did not hold (forked workers send theirs back with their outcomes: ``take_new``,
+    ``adopt``).
     """
 
     def __init__(self, cache: Cache, path: Path) -> None:
@@ -345,10 +346,17 @@ class StatementReadings:
             return None
 
     def remember(self, key: str, value: Any) -> None:
-        if os.getpid() != self._pid:
-            return  # a forked worker: what it reads would not reach the file
         with contextlib.suppress(pickle.PicklingError, RecursionError, TypeError, AttributeError):
             self._new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def take_new(self) -> dict[str, bytes]:
+        """The readings made since the last call (a forked worker's, sent to the parent with its outcomes)."""
+        new, self._new = self._new, {}
+        return new
+
+    def adopt(self, new: dict[str, bytes]) -> None:
+        """Keep readings a worker made (``take_new`` there) as this process's own."""
+        self._new.update(new)
 
     def save(self) -> None:
         """Write the readings held and those read in this run (the newest ``MAX_READINGS``), if any was new."""

@@ -291,15 +291,31 @@ def _load_in_pool(
     try:
         pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context)
         with pool:
-            remote = pool.map(worker, theirs, chunksize=chunksize)  # submits every chunk now
+            remote = pool.map(partial(_with_readings, worker), theirs, chunksize=chunksize)  # submits every chunk now
             local = list(map(worker, mine))
             try:
-                return local + list(remote)
+                return local + [_adopted(loaded, new) for loaded, new in remote]
             except Exception:  # a worker died (out of memory, killed), or its result could not come back
                 return local + list(map(worker, theirs))  # finish here, where any error is the plain one
     except (OSError, NotImplementedError, BrokenProcessPool):
         # no working multiprocessing here (a sandbox without /dev/shm): load in-process
         return None
+
+
+def _with_readings(worker: Callable[[Path], Loaded], path: Path) -> tuple[Loaded, dict[str, bytes] | None]:
+    """In a worker: a file's outcome, and the statements' readings it made (extract/readings.py), which only
+    this process (the parent) writes to the cache."""
+    loaded = worker(path)
+    take = getattr(readings.active(), "take_new", None)
+    return loaded, take() if take is not None else None
+
+
+def _adopted(loaded: Loaded, new: dict[str, bytes] | None) -> Loaded:
+    """A worker's outcome, its statements' readings kept by this process's store."""
+    adopt = getattr(readings.active(), "adopt", None)
+    if new and adopt is not None:
+        adopt(new)
+    return loaded
 
 
 def _preload_sqlglot(dialect: str) -> None:
