@@ -894,12 +894,16 @@ def test_a_stale_written_init_is_not_used(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(changeinits, "FIELDS", {**changeinits.FIELDS, "RawSQL": ("line",)})
 
+    made = len(irinit.CLASSES)
+    monkeypatch.setattr(irinit, "CLASSES", irinit.CLASSES[:])  # the generator's list stays as it was
+
     @irinit.ir_class
     class RawSQL:  # the name of a kind whose written function no longer fits
         line: int
         text: str | None = None
         extra: list[str] = dataclasses.field(default_factory=list)
 
+    assert irinit.CLASSES[made:] == [RawSQL]
     assert RawSQL.__init__ is not changeinits.RawSQL  # type: ignore[comparison-overlap]
     built = RawSQL(line=3)  # type: ignore[call-arg]
     assert vars(built) == {"line": 3, "text": None, "extra": []}
@@ -907,4 +911,3 @@ def test_a_stale_written_init_is_not_used(monkeypatch: pytest.MonkeyPatch) -> No
         RawSQL()  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         RawSQL(line=1, other=2)  # type: ignore[call-arg]
-    irinit.CLASSES.remove(RawSQL)
