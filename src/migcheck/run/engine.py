@@ -524,6 +524,10 @@ def _check_migration(
 ) -> list[Finding]:
     migration = ctx.migration
     out: list[Finding] = []
+    #: (rule, line, message) already reported: a loop over literals that migcheck unrolls repeats a statement
+    #: per pass, and a finding that reads the same on the same line says nothing new (tracecat c76f9b01fad7:
+    #: 36 passes of one ``op.execute(helper(table))``, 36 identical findings).
+    said: set[tuple[str, int | None, str]] = set()
     for rule in revision_rules:
         assert rule.check is not None
         for hit in rule.check(ctx):
@@ -537,6 +541,10 @@ def _check_migration(
                 for hit in rule.check(ctx, change):
                     if hit.line is None:
                         hit.line = change.line
+                    key = (rule.id, hit.line, hit.message)
+                    if key in said:
+                        continue
+                    said.add(key)
                     finding = _finding(rule, settings, hit, migration.path, migration.revision)
                     finding.extra["table"] = target_table(change)
                     out.append(finding)

@@ -133,6 +133,12 @@ class SqlStrings(Evaluator):
             return (value, node.lineno, False, False) if isinstance(value, str) else None
         if isinstance(node, ast.Call):
             name = _call_name(node)
+            if isinstance(node.func, ast.Name) and node.func.id in self.functions:
+                # op.execute(_enable_rls(table)): a helper of the module whose whole body returns the SQL, every
+                # argument known (a literal, or a loop's name over literals): the text it returns (tracecat
+                # c76f9b01fad7)
+                returned = self._returned_literal(node, scope)
+                return (returned, node.lineno, False, False) if returned is not None else None
             if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
                 return self._sql_text(node.args[0], scope)
             if name in {"CreateSchema", "DropSchema"} and node.args:
