@@ -150,8 +150,8 @@ def test_unchanged_type_is_no_operation() -> None:
 
 def test_enum_members_migcheck_cannot_read_decide_nothing() -> None:
     # sa.Enum(Status) names a Python enum, native_enum=False makes a VARCHAR: the members are not known
-    for text in ("sa.Enum(Status)", "sa.Enum('a', 'b', native_enum=False)"):
-        parsed = parse_mysql_type(text)
+    for written in ("sa.Enum(Status)", "sa.Enum('a', 'b', native_enum=False)"):
+        parsed = parse_mysql_type(written)
         assert parsed is not None and parsed.members == ()
 
 
