@@ -98,7 +98,8 @@ def _display_path(path: Path, cwd: str) -> str:
 #: downgrade-not-inverse and identifier-too-long read the naming convention, json-instead-of-jsonb and
 #: alter-column-type the type decorators).
 APP_RULES = ({*ROLLING_RULES, *APP_PROJECT_RULES, "downgrade-not-inverse", "json-instead-of-jsonb", "alter-column-type",
-              "orm-model-import-in-migration", "identifier-too-long"}
+              "orm-model-import-in-migration", "identifier-too-long",
+              "add-not-null-column-without-default"}
              - {"rename-as-drop-and-add"})
 
 

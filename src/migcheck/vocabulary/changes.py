@@ -129,6 +129,8 @@ class ColumnSpec:
     server_default_text: str | None = None
     #: A Python-side ``default=``: it never reaches existing rows.
     python_default: bool = False
+    #: That default is a false literal (``False``, ``0``): what MySQL's implicit 0 of a NOT NULL boolean means.
+    python_default_false: bool = False
     primary_key: bool = False
     #: The module the type was written with (``sa``, ``postgresql``, ``app.types``); None for a bare name.
     type_module: str | None = None
@@ -327,6 +329,10 @@ class DataChange(Change):
     schema: str | None = None
     #: Whether an UPDATE/DELETE is restricted by a WHERE clause; None when unknown.
     has_where: bool | None = None
+    #: An UPDATE written in SQL that takes rows of other tables too (MySQL's ``UPDATE t JOIN u ON ...`` or
+    #: ``UPDATE t, u``, PostgreSQL's ``UPDATE t ... FROM u``): a row of ``table`` without a match is left alone,
+    #: even with no WHERE.
+    joined: bool = False
     #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.

@@ -36,6 +36,8 @@ class MappedColumn:
     #: A value on INSERT without a server default: ``default=``, ``insert_default=``, an identity or
     #: an autoincrementing integer primary key.
     insert_default: bool = False
+    #: That ``default=`` is a false literal (``False``, ``0``).
+    insert_default_false: bool = False
 
     @property
     def where(self) -> str:
