@@ -39,7 +39,7 @@ from migcheck.extract.python.evaluate import (
     skipped_on,
 )
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
-from migcheck.extract.python.guards import absent_when, mark
+from migcheck.extract.python.guards import absent_when, mark, returned_test
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
@@ -159,7 +159,8 @@ class PythonExtractor(Ops, Data):
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
                         self._walk(branch, branch_scope, out, active)
-                        mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope)))
+                        mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope),
+                                                      lambda call: returned_test(call, self.functions)))
                     _forget_types(stmt, scope)
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
