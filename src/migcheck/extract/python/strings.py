@@ -218,6 +218,8 @@ class SqlStrings(Evaluator):
                         # through a stand-in of a value when every text is one (digits, TRUE/FALSE/NULL)
                         parts.append(self._stand_in(_NUMBER_VALUE, value) if all(_SQL_VALUE.fullmatch(t) for t in texts)
                                      else PLACEHOLDER)
+                    elif isinstance(value, ast.FormattedValue) and self.constant_text(value.value, scope):
+                        parts.append(PLACEHOLDER)  # {case_sql}: constants joined, how many not known: no outside value
                     else:
                         parts.append(PLACEHOLDER)
                         interpolated = True

@@ -39,7 +39,7 @@ from migcheck.extract.python.evaluate import (
     skipped_on,
 )
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
-from migcheck.extract.python.guards import absent_when, mark
+from migcheck.extract.python.guards import absent_when, mark, returned_test
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _is_logging,
@@ -159,7 +159,8 @@ class PythonExtractor(Ops, Data):
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
                         self._walk(branch, branch_scope, out, active)
-                        mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope)))
+                        mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope),
+                                                      lambda call: returned_test(call, self.functions)))
                     _forget_types(stmt, scope)
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
@@ -420,6 +421,7 @@ class PythonExtractor(Ops, Data):
         scope.enum_label_rows.pop(name, None)
         scope.literal_dicts.pop(name, None)
         scope.choices.pop(name, None)
+        scope.constant_texts = scope.constant_texts - {name}
         scope.literal_lists.pop(name, None)
         scope.row_tables.pop(name, None)
 
@@ -477,8 +479,18 @@ class PythonExtractor(Ops, Data):
         elif isinstance(value, ast.Dict) and scope.function is not None \
                 and name not in self._changeable_in(scope.function):
             scope.literal_dicts[name] = value  # old = {"uq_file_name": ("file", ["name"])}, looped over below
+        elif isinstance(value, ast.DictComp) and scope.function is not None \
+                and name not in self._changeable_in(scope.function) \
+                and (made := self.comprehended_dict(value, before)) is not None:
+            scope.literal_dicts[name] = made  # reverse = {new: old for old, new in RENAMES.items()}
         else:
             literal = self._literal(value, before)
+            if isinstance(value, ast.List) and scope.function is not None \
+                    and name in self._changeable_in(scope.function):
+                literal = None  # parts = [] then parts.append(...): not the list it starts as
+            if literal is None and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                    and value.func.attr == "join":
+                literal = self._format_value(value, before)  # names = "', '".join(RENAMES.keys()): constants joined
             if literal is not None:
                 scope.env[name] = literal
             elif isinstance(value, ast.List | ast.Tuple) and scope.function is not None \
@@ -488,6 +500,8 @@ class PythonExtractor(Ops, Data):
                 scope.dynamic_sql[name] = built
             elif (texts := self.choices(value, before)) is not None:
                 scope.choices[name] = texts  # default = "true" if flag else "false"
+            elif self.constant_text(value, before):
+                scope.constant_texts = scope.constant_texts | {name}  # case_sql = "\n".join(case_parts)
             else:
                 test = self._static_test(value, before)
                 if test is not None:
