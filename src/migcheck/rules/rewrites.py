@@ -284,7 +284,7 @@ def _continuum_version_column(ctx: RevisionContext, change: AlterColumn) -> bool
     if not table.endswith("_version") or column in _CONTINUUM_COLUMNS:
         return False
     columns = lookback.table_columns(ctx, change, change.table)
-    return columns is not None and _CONTINUUM_COLUMNS <= columns
+    return columns is not None and columns >= _CONTINUUM_COLUMNS
 
 
 def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
