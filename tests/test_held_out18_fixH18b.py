@@ -164,3 +164,31 @@ def test_alembic_compares_varchar_with_text_only_when_told_to() -> None:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE {name}")
         admin.dispose()
+
+
+def test_a_where_that_pins_values_is_read_into_the_ir() -> None:
+    """#75: DataChange.pinned, what mixed-schema-and-data-change asks the history's keys about."""
+    from migcheck.extract.sql import statement_changes
+
+    def pinned(sql: str) -> tuple[str, ...]:
+        (change,) = statement_changes(sql, "postgresql", {"line": 1})
+        return change.pinned  # type: ignore[attr-defined, no-any-return]
+
+    assert pinned("UPDATE catalog SET type = 'BIGINT' WHERE id = 'migcheck_param'") == ("id",)
+    assert pinned("UPDATE t SET a = 1 WHERE t.id = :id AND (kind = CAST('x' AS text))") == ("id", "kind")
+    assert pinned("DELETE FROM t WHERE id = %(id)s") == ("id",)
+    for many in ("UPDATE t SET a = 1 WHERE id = other", "UPDATE t SET a = 1 WHERE id > 5",
+                 "UPDATE t k SET a = 1 FROM u WHERE k.id = 5", "DELETE FROM t WHERE id = 1 OR id = 2",
+                 "UPDATE t SET a = 1 WHERE id = (SELECT max(id) FROM t)", "UPDATE t SET a = 1"):
+        assert pinned(many) == (), many
+
+
+def test_one_row_by_key_after_ddl_is_no_mixed_change_but_a_loop_of_them_is() -> None:
+    """#75: a keyed one-row UPDATE after DDL (also paired with an ALTER in each pass of a loop) adds no lock time;
+    a WHERE on no key, a key dropped first, or a keyed UPDATE per row of a loop with no DDL are still reported."""
+    rule = ("--select", "mixed-schema-and-data-change")
+    assert _lint(FIXTURES / "mixed-schema-and-data-change" / "safe_one_row_by_key", *rule) == []
+    found = _lint(FIXTURES / "mixed-schema-and-data-change" / "bad_not_one_row_by_key", *rule)
+    assert [(Path(str(f["path"])).name, f["line"]) for f in found] == [
+        ("0002_widen.py", 11), ("0003_backfill.py", 15), ("0004_key_dropped.py", 11)]
+    assert all("the locks the DDL took are held until the data change commits" in str(f["message"]) for f in found)

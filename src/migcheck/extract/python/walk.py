@@ -360,6 +360,9 @@ class PythonExtractor(Ops, Data):
             inner.fetched[stmt.target.id] = ("row", found)  # for row in conn.execute("SELECT id FROM t")
         start = len(out)
         self._walk(stmt.body, inner, out, active)
+        for change in out[start:]:
+            if change.loop is None:
+                change.loop = stmt.lineno  # runs once per pass, as often as the rows (or values) say
         if scope.in_transaction and _reads_all_rows(stmt.iter):
             for change in out[start:]:
                 if isinstance(change, DataChange) and change.action in {"update", "delete"} and change.row_loop is None:
