@@ -192,3 +192,23 @@ def test_one_row_by_key_after_ddl_is_no_mixed_change_but_a_loop_of_them_is() -> 
     assert [(Path(str(f["path"])).name, f["line"]) for f in found] == [
         ("0002_widen.py", 11), ("0003_backfill.py", 15), ("0004_key_dropped.py", 11)]
     assert all("the locks the DDL took are held until the data change commits" in str(f["message"]) for f in found)
+
+
+def test_a_table_built_with_core_in_the_revision_is_new() -> None:
+    """#9: ``Table(...).create()`` and ``metadata.create_all(tables=[...])`` create tables, named through
+    SQLAlchemy's identifier quoting; a reflected table, or one never created, is an existing one."""
+    rule = ("--select", "add-foreign-key-without-not-valid")
+    folder = FIXTURES / "add-foreign-key-without-not-valid"
+    assert _lint(folder / "safe_table_built_with_core.py", *rule) == []
+    found = _lint(folder / "bad_table_reflected_not_built.py", *rule)
+    assert [(f["line"], "on existing table case_" in str(f["message"])) for f in found] == [(15, True), (19, True)]
+
+
+def test_a_core_table_is_undone_by_its_schema_dropped_with_cascade() -> None:
+    rule = ("--select", "downgrade-not-inverse")
+    folder = FIXTURES / "downgrade-not-inverse"
+    assert _lint(folder / "safe_core_table_dropped_with_its_schema.py", *rule) == []
+    (found,) = _lint(folder / "bad_core_table_left_behind.py", *rule)
+    assert found["line"] == 15 and "creates table case_notes" in str(found["message"])
+    assert "so nothing fails" in str(found["message"]) and "fails with 'already exists'" not in str(
+        found["message"])
