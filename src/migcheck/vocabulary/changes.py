@@ -76,6 +76,10 @@ class Change:
     #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
     #: (locks held on busy tables, scans of large ones) leave it out.
     off_in_production: bool = False
+    #: The line of the innermost ``for`` loop around the change that is walked once for all its passes (not
+    #: unrolled over literal values): the change runs once per pass, a number of times known only at run time.
+    #: None outside such a loop, and in SQL.
+    loop: int | None = None
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about
@@ -358,6 +362,10 @@ class DataChange(Change):
     #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
     #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.
     row_loop: int | None = None
+    #: The columns (lower case) an UPDATE/DELETE written in SQL pins to one value each: ``=`` against a constant or
+    #: a bound value at the top level of its WHERE (``WHERE id = :id AND kind = 'x'``); () when none or unknown.
+    #: A rule asks the history whether they hold a key of the table (then it writes one row at most).
+    pinned: tuple[str, ...] = ()
     #: The tables (lower case) whose rows a SELECT run from Python read and this Core write or ``bulk_insert``
     #: takes its values from (``for a in conn.execute(select(attr)): conn.execute(node.update().values(x=a.v))``,
     #: ``insert(t).from_select(..., select(u))``): their data may live on in ``table``. () when none or SQL.

@@ -108,6 +108,9 @@ class Application:
     files: list[Path] = field(default_factory=list)
     #: Some mapped table's name could not be read: any table may be mapped.
     unknown_names: bool = False
+    #: Whether the project pins Alembic before 1.12, whose autogenerate compares column types only when env.py
+    #: sets ``compare_type=True`` (pins.below_version); None when its requirements do not say.
+    alembic_before_1_12: bool | None = None
     #: Answers what a revision's import is, from the project's source (orm-model-import-in-migration).
     judge: ImportJudge | None = field(default=None, repr=False, compare=False)
 

@@ -32,6 +32,8 @@ NAME_PLACEHOLDER = "migcheck_name"
 
 _NUMBER = lazy_regex(r"-?\d+(?:\.\d+)?")
 #: String methods that turn a constant into another constant.
+#: IdentifierPreparer's methods that quote one name they are given.
+_QUOTERS = frozenset({"quote", "quote_identifier", "quote_schema"})
 _STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
                           "replace", "removeprefix", "removesuffix"})
 
@@ -49,6 +51,9 @@ class Scope:
     binds: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)
+    #: Local names bound to ``sa.Table("t", metadata, ...)`` (a table SQLAlchemy can create): the call, read
+    #: as ``op.create_table`` when ``name.create(bind)`` or ``metadata.create_all(bind, tables=[name])`` runs.
+    table_defs: dict[str, ast.Call] = field(default_factory=dict)
     #: Local names bound to SQL text built at run time (``sql = f"..."``), as _sql_text returns them.
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
     #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where, clears_nulls).
@@ -129,6 +134,7 @@ class Scope:
             binds=set(self.binds),
             sessions=set(self.sessions),
             tables=dict(self.tables),
+            table_defs=dict(self.table_defs),
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
             core_exprs=dict(self.core_exprs),
@@ -249,6 +255,11 @@ class Evaluator:
             if not (isinstance(left, str) and isinstance(right, str)):
                 return None
             return (left == right) is isinstance(node.ops[0], ast.Eq)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _QUOTERS \
+                and len(node.args) == 1 and not node.keywords and self._is_preparer(node.func.value, scope):
+            # preparer.quote(TABLE_NAME), preparer.quote_schema(...): the identifier it names, quoted
+            name = self._literal(node.args[0], scope)
+            return self._quoted(name) if isinstance(name, str) and name else None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
             # old_prefix.replace("_", "\\_") of a known string: the string it certainly gives
             return _str_method(self._literal(node.func.value, scope), node.func.attr,
@@ -536,6 +547,21 @@ class Evaluator:
         assert isinstance(held, ast.Call)
         value = next((k.value for k in held.keywords if k.arg == "name"), None)
         return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+    def _is_preparer(self, node: ast.expr, scope: Scope) -> bool:
+        """SQLAlchemy's identifier quoting: ``IdentifierPreparer(dialect)``, ``<dialect>.identifier_preparer``, or
+        a local name bound to one of them."""
+        if isinstance(node, ast.Name) and isinstance(bound := scope.types.get(node.id), ast.Call | ast.Attribute):
+            node = bound
+        return (isinstance(node, ast.Attribute) and node.attr == "identifier_preparer") or (
+            isinstance(node, ast.Call) and _call_name(node) == "IdentifierPreparer")
+
+    def _quoted(self, name: str) -> str:
+        """``name`` quoted as an identifier: SQLAlchemy leaves plain lower-case names bare and quotes the rest
+        (reserved words too, whose list migcheck does not carry: always quoting names the same object)."""
+        if self.dialect == "mysql":
+            return "`" + name.replace("`", "``") + "`"
+        return '"' + name.replace('"', '""') + '"'
 
     def _str(self, node: ast.expr | None, scope: Scope) -> str | None:
         if node is not None and isinstance(node, ast.Call) and _call_name(node) == "f" and node.args:

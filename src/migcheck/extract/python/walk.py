@@ -361,6 +361,9 @@ class PythonExtractor(Ops, Data):
             inner.fetched[stmt.target.id] = ("row", found)  # for row in conn.execute("SELECT id FROM t")
         start = len(out)
         self._walk(stmt.body, inner, out, active)
+        for change in out[start:]:
+            if change.loop is None:
+                change.loop = stmt.lineno  # runs once per pass, as often as the rows (or values) say
         if scope.in_transaction and _reads_all_rows(stmt.iter):
             for change in out[start:]:
                 if isinstance(change, DataChange) and change.action in {"update", "delete"} and change.row_loop is None:
@@ -409,6 +412,7 @@ class PythonExtractor(Ops, Data):
         scope.binds.discard(name)
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
+        scope.table_defs.pop(name, None)
         scope.env.pop(name, None)
         scope.dynamic_sql.pop(name, None)
         scope.core.pop(name, None)
@@ -468,6 +472,8 @@ class PythonExtractor(Ops, Data):
             scope.tables[name] = table
             if isinstance(value, ast.Call):
                 scope.number_columns[name] = number_columns(value, self, before)
+                if _creatable_table(value):
+                    scope.table_defs[name] = value
         elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
                 and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
             scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
@@ -558,7 +564,47 @@ class PythonExtractor(Ops, Data):
             out.append(DataChange(action=action, has_where=has_where, line=call.lineno,
                                   **self._common(scope)))
             return True
+        if attr in {"create", "create_all"} and self._table_create(call, scope, out):
+            return True
         return enum_type_call(self, call, scope, out)
+
+    def _table_create(self, call: ast.Call, scope: Scope, out: list[Change]) -> bool:
+        """``t.create(bind, checkfirst=...)`` on a ``sa.Table("t", metadata, ...)`` (held-out-18 #9: tracecat builds
+        a table with SQLAlchemy Core in the revision, then adds its foreign key), and ``metadata.create_all(bind,
+        tables=[t, ...])`` (or every such table of that metadata without ``tables=``): read as the
+        ``op.create_table`` each one is, ``if_not_exists`` as ``checkfirst`` says (``create_all`` checks first by
+        default, ``create`` does not)."""
+        assert isinstance(call.func, ast.Attribute)
+        owner, attr = call.func.value, call.func.attr
+        checkfirst = next((k.value for k in call.keywords if k.arg == "checkfirst"), None)
+        first = checkfirst.value is True if isinstance(checkfirst, ast.Constant) else \
+            (attr == "create_all" if checkfirst is None else False)
+        if attr == "create":
+            made = owner if isinstance(owner, ast.Call) and _creatable_table(owner) else \
+                scope.table_defs.get(owner.id) if isinstance(owner, ast.Name) else None
+            tables = [made] if made is not None else []
+        else:
+            listed = next((k.value for k in call.keywords if k.arg == "tables"), None)
+            if isinstance(listed, ast.List | ast.Tuple):
+                found = [scope.table_defs.get(e.id) if isinstance(e, ast.Name) else None for e in listed.elts]
+                tables = [t for t in found if t is not None]
+                if not tables or len(tables) != len(found):
+                    return False  # a table migcheck did not see built: leave the call unread, as before
+            elif listed is None and isinstance(owner, ast.Name):
+                tables = [t for t in scope.table_defs.values()
+                          if isinstance(t.args[1], ast.Name) and t.args[1].id == owner.id]
+            else:
+                tables = []
+        if not tables:
+            return False
+        for table in tables:
+            keywords = [k for k in table.keywords if k.arg == "schema"]
+            keywords.append(ast.keyword(arg="if_not_exists", value=ast.Constant(first)))
+            made_call = ast.Call(func=ast.Attribute(value=ast.Name(id="op", ctx=ast.Load()), attr="create_table",
+                                                    ctx=ast.Load()), args=[table.args[0], *table.args[2:]],
+                                 keywords=keywords)
+            self._op_call("create_table", ast.copy_location(made_call, call), None, scope, out)
+        return True
 
     def _enum_argument(self, arg: ast.expr, scope: Scope) -> ast.Call | None:
         """The ``sa.Enum(..., name="x")`` call an argument is: written inline, a local type, or a module-level
@@ -660,3 +706,11 @@ def _forget_types(stmt: ast.AST, scope: Scope) -> None:
             scope.types.pop(node.id, None)
             scope.literal_lists.pop(node.id, None)
             scope.choices.pop(node.id, None)
+
+
+def _creatable_table(node: ast.expr) -> bool:
+    """``sa.Table("t", metadata, ...)``: a table with its metadata, which ``create()`` can build (the lightweight
+    ``sa.table("t", ...)`` cannot), not one reflected from the database (``autoload_with=``), which exists."""
+    return isinstance(node, ast.Call) and _call_name(node) == "Table" and len(node.args) >= 2 \
+        and not isinstance(node.args[1], ast.Starred) \
+        and not any(k.arg in {"autoload_with", "autoload"} for k in node.keywords)
