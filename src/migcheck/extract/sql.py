@@ -460,6 +460,51 @@ def _never_null(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal | exp.Boolean)
 
 
+def _pinned_columns(tree: exp.Expression) -> tuple[str, ...]:
+    """``DataChange.pinned``: the target table's columns the WHERE of an UPDATE/DELETE sets equal to one value
+    each at its top level (``WHERE id = 5 AND kind = :k``), lower case. A value is a constant, a bound
+    parameter or a run-time value of the revision (``migcheck_param``), not a column or a subquery. () when
+    the statement reads other tables (``UPDATE ... FROM``, ``DELETE ... USING``): a join may match many rows."""
+    from sqlglot import exp
+
+    try:
+        where = tree.args.get("where")
+        if where is None or not isinstance(tree, exp.Update | exp.Delete) or tree.args.get("from") \
+                or tree.args.get("from_") or tree.args.get("using") or tree.args.get("joins"):
+            return ()
+        target = tree.this
+        names = {target.name.lower(), (target.alias or target.name).lower()} if isinstance(target, exp.Table) else set()
+        conjuncts, pinned = [where.this], set()
+        while conjuncts:
+            node = conjuncts.pop()
+            if isinstance(node, exp.Paren):
+                conjuncts.append(node.this)
+            elif isinstance(node, exp.And):
+                conjuncts += [node.this, node.expression]
+            elif isinstance(node, exp.EQ):
+                for column, value in ((node.this, node.expression), (node.expression, node.this)):
+                    if isinstance(column, exp.Column) and column.name and _one_value(value) \
+                            and (not column.table or column.table.lower() in names):
+                        pinned.add(column.name.lower())
+                        break
+        return tuple(sorted(pinned))
+    except Exception:  # a shape the reading does not know: do not guess
+        return ()
+
+
+def _one_value(node: exp.Expression) -> bool:
+    """A constant, a bound parameter or a run-time value of the revision, maybe cast: one value for every row."""
+    from sqlglot import exp
+
+    while isinstance(node, exp.Cast | exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Literal | exp.Placeholder | exp.Parameter):
+        return True
+    if isinstance(node, exp.Column) and not node.table:
+        return node.name.lower().startswith("migcheck_param")
+    return False
+
+
 def _set_columns(tree: exp.Expression) -> tuple[str, ...]:
     """The columns an UPDATE's SET gives a value, lower case: ``SET c = NULL`` fills nothing, so it is left out
     (a "fill" of NULLs followed by ``DELETE ... WHERE c IS NULL`` deletes every row)."""
@@ -767,9 +812,10 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
         return [
             DataChange(
                 action="update", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
+                joined=bool(tree.this.args.get("joins") or tree.args.get("from") or tree.args.get("from_")),
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), assigns=_assigned_columns(tree), clears_nulls=cleared_nulls_of(tree),
-                **common
+                pinned=_pinned_columns(tree), **common
             )
         ]
     if isinstance(tree, exp.Delete):
@@ -777,7 +823,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="delete", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
-                clears_nulls=cleared_nulls_of(tree), **common
+                clears_nulls=cleared_nulls_of(tree), pinned=_pinned_columns(tree), **common
             )
         ]
     if isinstance(tree, exp.Insert):
@@ -869,8 +915,31 @@ def _alter_action(
     if isinstance(action, exp.AlterRename):
         return RenameTable(table=table, new_name=_table_name(action.this) or "?", **common)
     if isinstance(action, exp.AddConstraint):
-        return _add_constraint(action, table, not_valid, render, common)
+        index = _mysql_index(action, table, render, common, schema)
+        return index if index is not None else _add_constraint(action, table, not_valid, render, common)
     return RawSQL(text=sql, keyword=keyword, **common)
+
+
+def _mysql_index(action: exp.Expression, table: str, render: str, common: dict[str, Any],
+                 schema: str | None) -> CreateIndex | None:
+    """MySQL's ``ALTER TABLE t ADD KEY ix (a, b)`` / ``ADD INDEX`` / ``ADD FULLTEXT KEY`` and ``ADD UNIQUE KEY
+    ux (a)`` (no CONSTRAINT keyword): an index, as ``CREATE [UNIQUE] INDEX ix ON t (a, b)`` makes it (MariaDB
+    10.11: SHOW INDEX lists it, ``DROP INDEX ix`` drops it, adding it again fails with 1061 "Duplicate key
+    name"; an unnamed one is named after its first column). sqlglot reads them as an AddConstraint of an
+    IndexColumnConstraint (a plain key) or of a bare UniqueColumnConstraint; ``ADD CONSTRAINT ux UNIQUE (a)``
+    stays a unique constraint, as ``op.create_unique_constraint`` writes it."""
+    from sqlglot import exp
+
+    if render != "mysql" or len(action.expressions) != 1:
+        return None
+    item = action.expressions[0]
+    if isinstance(item, exp.IndexColumnConstraint):
+        return CreateIndex(name=_name(item.this), table=table, columns=[c.sql(render) for c in item.expressions],
+                           schema=schema, **common)
+    if isinstance(item, exp.UniqueColumnConstraint) and isinstance(item.this, exp.Schema):
+        return CreateIndex(name=_name(item.this.this), table=table, unique=True,
+                           columns=[c.sql(render) for c in item.this.expressions], schema=schema, **common)
+    return None
 
 
 def _add_constraint(

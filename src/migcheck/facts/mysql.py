@@ -17,7 +17,7 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 Algorithm = Literal["INSTANT", "INPLACE", "COPY"]
 Operation = Literal[
     "change-column-type", "widen-varchar", "widen-varchar-past-255-bytes", "change-charset",
-    "add-foreign-key", "drop-primary-key", "change-nullability",
+    "add-foreign-key", "drop-primary-key", "change-nullability", "append-enum-members", "change-enum-members",
 ]
 
 
@@ -48,6 +48,14 @@ FACTS: dict[Operation, DdlFact] = {f.operation: f for f in (
             "dropping a primary key without adding another in the same ALTER re-clusters every row"),
     DdlFact("change-nullability", (((5, 6), "INPLACE"),), (((10, 0), "INPLACE"),),
             "NULL / NOT NULL changes rebuild in place while writes continue"),
+    # MySQL 8.0 "Online DDL Operations": "Modifying the definition of an ENUM or SET column" by adding members
+    # at the end, storage size unchanged: Instant (8.0.12 brought INSTANT), in place and without rebuild in 5.7.
+    DdlFact("append-enum-members", (((5, 6), "COPY"), ((5, 7), "INPLACE"), ((8, 0, 12), "INSTANT")),
+            (((10, 0), "INPLACE"), ((10, 3, 7), "INSTANT")),
+            "members appended at the end of an ENUM or SET whose storage size stays the same only change metadata"),
+    DdlFact("change-enum-members", (((5, 6), "COPY"),), (((10, 0), "COPY"),),
+            "ENUM or SET members inserted before the end, removed or renamed, or a list that outgrows its storage "
+            "size (256 ENUM members, 9 SET members), change the number stored in every row"),
 )}
 
 
@@ -70,6 +78,8 @@ class MyType:
     params: tuple[int, ...] = ()
     charset: str | None = None
     text: str = ""
+    #: An ENUM's or SET's members in order, as written; () when not a list of string literals.
+    members: tuple[str, ...] = ()
 
 
 _ALIASES = {
@@ -117,8 +127,44 @@ def parse_mysql_type(text: str | None) -> MyType | None:
             charset.append(f"{key}={value}")
         elif key in _SIGN_WORDS and value == "True":
             unsigned = True
+    members = _members(match.group(2) or "") if name in {"enum", "set"} else ()
     return MyType(f"{name} unsigned" if unsigned else name, tuple(params), ",".join(charset) or None,
-                  (text or "").strip())
+                  (text or "").strip(), members)
+
+
+#: One argument of ``ENUM('a', 'b')`` / ``sa.Enum(u"a", name="x")``: a keyword (group 1) or a quoted string.
+_ENUM_ARG = lazy_regex(r"""\s*(?:(\w+)\s*=\s*)?(?:[uUbB]?'((?:[^'\\]|\\.|'')*)'|[uUbB]?"((?:[^"\\]|\\.)*)"|([^,'"]*))\s*(?:,|$)""")
+
+
+def _members(args: str) -> tuple[str, ...]:
+    """The positional string members of an ENUM/SET argument list; () when any positional one is not a string
+    (``sa.Enum(Status)``, a name migcheck does not resolve)."""
+    out: list[str] = []
+    pos = 0
+    while pos < len(args):
+        match = _ENUM_ARG.match(args, pos)
+        if not match or match.end() == pos:
+            return ()
+        pos = match.end()
+        keyword, single, double, other = match.groups()
+        if keyword == "native_enum":
+            return ()  # sa.Enum(..., native_enum=False) is a VARCHAR on MySQL
+        if keyword:
+            continue
+        if single is None and double is None:
+            if (other or "").strip():
+                return ()
+            continue
+        out.append((single if single is not None else double).replace("''", "'").replace("\\'", "'"))
+    return tuple(out)
+
+
+def _member_bytes(name: str, count: int) -> int:
+    """Bytes per row: an ENUM takes 1 up to 255 members, 2 beyond; a SET 1, 2, 3, 4 or 8 (a bit per member)."""
+    if name == "enum":
+        return 1 if count <= 255 else 2
+    size = (count + 7) // 8
+    return size if size <= 4 else 8
 
 
 #: Bytes per character of utf8mb4, the default character set of MySQL 8.0 and MariaDB 10.6+ tables.
@@ -152,6 +198,13 @@ def stored_mysql_type(t: MyType) -> MyType:
 def classify_type_change(old: MyType, new: MyType) -> Operation | None:
     """Which operation of FACTS an ``alter_column(type_=...)`` from ``old`` to ``new`` is; None for no change."""
     old, new = stored_mysql_type(old), stored_mysql_type(new)
+    if old.name == new.name and old.name in {"enum", "set"} and old.members and new.members \
+            and (old.charset == new.charset or new.charset is None):
+        if old.members == new.members:
+            return None
+        appended = new.members[:len(old.members)] == old.members
+        same_size = _member_bytes(old.name, len(old.members)) == _member_bytes(new.name, len(new.members))
+        return "append-enum-members" if appended and same_size else "change-enum-members"
     if old.name == new.name and old.params == new.params:
         return None if old.charset == new.charset else "change-charset"
     if old.charset != new.charset and new.charset is not None:

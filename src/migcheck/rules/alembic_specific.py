@@ -167,7 +167,7 @@ def alter_column_without_existing_type(
             missing.append("existing_nullable")
             lost.append(
                 "the column is NOT NULL (so its history says) and silently becomes NULL" if nullable is False
-                else "a NOT NULL column silently becomes NULL"
+                else "a NOT NULL column silently becomes NULL (no earlier revision says whether this one is)"
             )
     has_default = lookback.column_server_default(ctx, change, change.table, change.column)
     if not missing and has_default is not True:
@@ -178,7 +178,7 @@ def alter_column_without_existing_type(
     if not default_changed and not change.existing_server_default_given and has_default is not False:
         missing.append("existing_server_default")
         lost.append("the server default the column has (so its history says) is silently dropped"
-                    if has_default else "a server default the column has is silently dropped")
+                    if has_default else "a server default the column has is silently dropped (no earlier revision says whether it has one)")
     if not missing:
         return
     col = f"{change.table}.{change.column}"

@@ -13,6 +13,7 @@ from collections.abc import Container, Iterator
 from pathlib import Path
 
 from migcheck.extract.models.model import Application
+from migcheck.facts.postgres import parse_type
 from migcheck.rules import lookback
 from migcheck.rules.built import BuiltColumn, BuiltSchema, BuiltTable, build, same_type, type_family
 from migcheck.rules.context import ProjectContext, RevisionContext
@@ -388,9 +389,13 @@ def _pairs(changes: list[Change]) -> bool:
 # --- models the migrations never built -------------------------------------------------------
 
 
-def _drift(app: Application, schema: BuiltSchema, dialect: str) -> list[tuple[str, str, Hit]]:
+def _drift(app: Application, schema: BuiltSchema, dialect: str, compares_types: bool = True) -> list[
+        tuple[str, str, Hit]]:
     """(rule id, key, hit) for every mapped table or column the history does not build as mapped; a type is
-    compared as the linted dialect builds it (``JSON().with_variant(JSONB(), "postgresql")`` is JSONB there)."""
+    compared as the linted dialect builds it (``JSON().with_variant(JSONB(), "postgresql")`` is JSONB there).
+    ``compares_types``: whether the project's autogenerate compares column types (env.py's ``compare_type``, else
+    its Alembic's default); when it does not, a type difference is one no revision will fix, and one the
+    database cannot tell apart is none at all."""
     out: list[tuple[str, str, Hit]] = []
     for table in app.tables.values():
         status = schema.table_status(table.name)
@@ -418,10 +423,14 @@ def _drift(app: Application, schema: BuiltSchema, dialect: str) -> list[tuple[st
                 continue
             old = type_family(built_type(found.type, dialect) if found.type else None)
             new = type_family(built_type(column.type, dialect) if column.type else None)
-            if old and new and old != new and old in _KNOWN and new in _KNOWN:
+            if old and new and old != new and old in _KNOWN and new in _KNOWN and (
+                    compares_types or not _same_in_database(found.type, column.type, dialect)):
+                consequence = "autogenerate would write an alter_column for it" if compares_types else \
+                    ("autogenerate does not compare types in this project (compare_type is off), so no revision "
+                     f"will change it: the database keeps {found.type}")
                 out.append((MODEL_DIFFERS_FROM_MIGRATIONS, key + ":type", Hit(
                     f"{table.name}.{column.name} is mapped as {column.type} ({column.where}) but the migrations "
-                    f"build it as {found.type}: autogenerate would write an alter_column for it",
+                    f"build it as {found.type}: {consequence}",
                     line=column.line, path=column.path,
                 )))
             if column.nullable is not None and found.nullable is not None and column.nullable != found.nullable \
@@ -434,6 +443,24 @@ def _drift(app: Application, schema: BuiltSchema, dialect: str) -> list[tuple[st
                     line=column.line, path=column.path,
                 )))
     return out
+
+
+def _same_in_database(built: str | None, mapped: str | None, dialect: str) -> bool:
+    """Two types the database stores and checks alike: on PostgreSQL VARCHAR without a length and TEXT (both
+    unlimited, the same storage; held-out-18 #78, ``Unicode()`` against ``Text()``)."""
+    if dialect != "postgresql":
+        return False
+    parsed = [parse_type(built_type(t, dialect)) if t else None for t in (built, mapped)]
+    return all(p is not None and not p.array and (p.name == "text" or (p.name == "varchar" and not p.params))
+               for p in parsed)
+
+
+def _compares_types(project: ProjectContext, app: Application) -> bool:
+    """Whether autogenerate compares column types for this project: env.py's ``compare_type=`` when it passes
+    one, else Alembic's default, True from 1.12 on and False before (the project's pin says which; unknown:
+    today's Alembic)."""
+    given = project.env.compare_type_given
+    return given if given is not None else app.alembic_before_1_12 is not True
 
 
 _KNOWN = {"varchar", "text", "bpchar", "citext", "numeric", "int4", "int8", "int2", "float8", "float4", "bool",
@@ -458,12 +485,14 @@ def _new_drift(project: ProjectContext) -> list[tuple[str, Hit]]:
     view = project.app
     if view is None or view.head is None or not project.graph.by_id:
         return []
-    current = _drift(view.head, build(_history(project.graph)), project.settings.dialect)
+    current = _drift(view.head, build(_history(project.graph)), project.settings.dialect,
+                     _compares_types(project, view.head))
     known_before: set[str] = set()
     if view.base_revisions is not None:
         if view.base is None:
             return []  # pull-request mode without the base's models: what the branch introduced is unknown
-        known_before = {key for _, key, _ in _drift(view.base, build(_history(project.graph, view.base_revisions)), project.settings.dialect)}
+        known_before = {key for _, key, _ in _drift(view.base, build(_history(project.graph, view.base_revisions)),
+                                                    project.settings.dialect, _compares_types(project, view.base))}
     return [(found_id, hit) for found_id, key, hit in current if key not in known_before]
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from migcheck.rules import lookback, rolling
 from migcheck.rules.autogen import autogenerate_note
+from migcheck.rules.built import same_type
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import emptied_before
 from migcheck.rules.fixes import lit
@@ -37,6 +38,10 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
         yield from _contract_loss(ctx, f"column {change.table}.{change.column}", _column_carried(ctx, change),
                                   change.line)
         return
+    swap = _swapped_in(ctx, change)
+    if swap is not None:
+        yield from _swap_hit(ctx, change, *swap)
+        return
     judged, severity = rolling.judged_note(ctx, change)
     mysql = ""
     if ctx.dialect == "mysql":
@@ -55,6 +60,56 @@ def drop_column(ctx: RevisionContext, change: DropColumn) -> Iterator[Hit]:
             f'   op.drop_column({lit(change.table)}, {lit(change.column)})  '
             f"# migcheck: ignore[drop-column] -- unused since release X"
         ),
+    )
+
+
+def _swapped_in(ctx: RevisionContext, change: DropColumn) -> tuple[AddColumn, DataChange, RenameColumn] | None:
+    """A column swap in one transaction (held-out-18 #44): a column added earlier in this phase, filled by an
+    UPDATE that reads the dropped column, is renamed to the dropped column's name before the transaction ends
+    (add ``id_new``, ``UPDATE t SET id_new = CAST(... id ...)``, drop ``id``, rename ``id_new`` to ``id``). No
+    other session sees the table without a column of that name, nor without its values. Not where each DDL
+    statement commits (MySQL, SQLite), nor for steps under an ``if`` or a swallowing ``try``."""
+    if ctx.dialect in ("mysql", "sqlite") or not change.in_transaction:
+        return None
+    table, column = change.table.lower(), change.column.lower()
+    rename = None
+    for c in lookback.phase_after(ctx, change):
+        if lookback.is_commit(c):
+            return None
+        if isinstance(c, RenameColumn) and c.table.lower() == table and c.new_name.lower() == column:
+            rename = c
+            break
+    if rename is None or rename.conditional or rename.guarded:
+        return None
+    new = rename.column.lower()
+    earlier = lookback.phase_before(ctx, change)
+    added = next((c for c in earlier if isinstance(c, AddColumn) and c.table.lower() == table
+                  and (c.column.name or "").lower() == new and c.in_transaction), None)
+    if added is None or added.conditional or added.guarded or added.if_not_exists or added.schema != change.schema:
+        return None
+    reads = re.compile(rf"\b{re.escape(change.column)}\b", re.I)
+    fill = next((c for c in earlier if isinstance(c, DataChange) and c.action == "update" and c.line != added.line
+                 and (c.table or "").lower() == table and new in c.sets and c.sql and reads.search(c.sql)
+                 and not c.conditional and not c.guarded), None)
+    return None if fill is None else (added, fill, rename)
+
+
+def _swap_hit(ctx: RevisionContext, change: DropColumn, added: AddColumn, fill: DataChange,
+              rename: RenameColumn) -> Iterator[Hit]:
+    """What a swap really risks: not the data, nor the name, but the type the running release reads."""
+    old_type = lookback.column_type(ctx, change, change.table, change.column)
+    if same_type(old_type, added.column.type):
+        return  # the same column, the same values, the same type: nothing the running release can tell
+    change_of = f"from {old_type} to {added.column.type}" if old_type and added.column.type else \
+        f"to {added.column.type or 'another type'}"
+    yield Hit(
+        f"column {change.table}.{change.column} is dropped and {added.column.name}, filled from it (line "
+        f"{fill.line}), takes its name (line {rename.line}) in the same transaction: no data is lost and queries "
+        f"naming {change.column} still find it, but its type changes {change_of} under the application version "
+        f"still running during the deploy, which reads and writes it as the old type",
+        severity=Severity.WARNING,
+        fix="release code that works with both types first, or convert in place with op.alter_column(..., "
+            "type_=..., postgresql_using=...) and check the running release copes with the new type",
     )
 
 

@@ -8,6 +8,7 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
 from migcheck.rules.fixes import lit
+from migcheck.rules.overwritten import is_boolean, not_false_default, overwritten_later
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
     AfterCommit,
@@ -27,9 +28,13 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
     col = change.column
     if ctx.created_here(change.table) or not nothing_fills_rows(ctx, change):
         return
+    boolean = ctx.dialect == "mysql" and is_boolean(change)
+    other = not_false_default(ctx, change) if boolean else None
+    if ctx.dialect == "mysql" and (overwritten_later(ctx, change) or (boolean and other is None)):
+        return  # MySQL's implicit value never survives the upgrade, or FALSE is what the rows should hold
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
-        why = mysql_not_null_reason(ctx.settings)
+        why = mysql_not_null_reason(ctx.settings, other)
     elif ctx.dialect == "sqlite":
         why = "SQLite refuses it: 'Cannot add a NOT NULL column with default value NULL'"
     else:

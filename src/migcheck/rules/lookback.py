@@ -429,6 +429,27 @@ def from_nothing(ctx: RevisionContext) -> tuple[HistoryIndex, int] | None:
     return None if lineage & (index.preexisting | index.unresolved) else (index, lineage)
 
 
+def certainly_absent(ctx: RevisionContext, change: Change) -> bool:
+    """Whether the object an upgrade step creates (a table, a column, a named index or constraint, default
+    schema) certainly does not exist before it on a database the history built: the table never made
+    (table_never_made); the column missing from what the history leaves its table with, a history known from
+    nothing that nothing unread could have changed; no step ever giving the index's or constraint's name
+    (never_made). Unknown is no: a table the history never created, an unnamed index."""
+    if change.phase != "upgrade" or getattr(change, "schema", None) is not None:
+        return False
+    if isinstance(change, CreateTable):
+        return table_never_made(ctx, change, change.table)
+    if isinstance(change, AddColumn) and change.column.name:
+        columns = table_columns(ctx, change, change.table) if from_nothing(ctx) is not None else None
+        return columns is not None and change.column.name.lower() not in columns \
+            and _history_certain(ctx, change, change.table)
+    if isinstance(change, CreateIndex | AddConstraint) and change.name:
+        # the revision's own code names it where it makes it and in its guard: its steps before this one are
+        # looked at one by one instead (never_made's before())
+        return never_made(ctx, change, change.name, own_code=False)
+    return False
+
+
 def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
     """Whether ``table`` (default schema) certainly does not exist when the upgrade step ``change`` runs: the history
     is known from nothing (from_nothing), neither an ancestor nor an earlier step of this revision makes the table
@@ -551,7 +572,7 @@ def _named_and_kept(ctx: RevisionContext, change: Change, name: str, table: str,
     return bool(event(made[2], name, table))
 
 
-def never_made(ctx: RevisionContext, change: Change, name: str) -> bool:
+def never_made(ctx: RevisionContext, change: Change, name: str, *, own_code: bool = True) -> bool:
     """Whether no index or constraint called ``name`` can exist before ``change`` on a database the history built:
     the history is known from nothing (from_nothing, and no other branch starts from a schema made some other way),
     no step has a table named at run time, no SQL it could not read may name it, no statement-level call into the
@@ -561,7 +582,8 @@ def never_made(ctx: RevisionContext, change: Change, name: str) -> bool:
     its revisions' code outside comments and the drops of that name (``sa.Index(...)`` inside ``create_table`` is
     no step of its own), not a default name on a column the history makes (_generated_name) nor one of env.py's
     naming convention. Unknown is no: then the object may be there (DROP INDEX / DROP CONSTRAINT IF EXISTS finds
-    it).
+    it). ``own_code=False`` leaves out this revision's own code lines (asked for a step that makes the name, which
+    its own line and its guard name; the steps before it are still looked at).
 
     The history is every revision that is not a descendant of this one: its ancestors, and the other branches,
     which a database may have run first (review15: a sibling merged later made the constraint). Each question
@@ -600,7 +622,7 @@ def never_made(ctx: RevisionContext, change: Change, name: str) -> bool:
     naming = _naming_revisions(index, name)
     if naming & older:
         return False
-    return not (naming & own and _names_it(ctx.migration, name, change))
+    return not (own_code and naming & own and _names_it(ctx.migration, name, change))
 
 
 def _expression_index_named(name: str, tables: Mapping[str, int], bits: int) -> bool:
@@ -833,6 +855,48 @@ def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] 
                 columns.discard(c.column.lower())
                 columns.add(c.new_name.lower())
     return tables.get(table.lower())
+
+
+def table_keys(ctx: RevisionContext, change: Change, table: str) -> list[frozenset[str]]:
+    """The column sets (lower case) that the history leaves a key of ``table`` just before ``change``: its
+    columns made ``primary_key=True``, a unique index (without WHERE) or a PRIMARY KEY / UNIQUE constraint, each
+    followed through table and column renames and dropped with its index, constraint, column or table. [] when
+    the history shows none (a key it cannot read, a table-level ``PrimaryKeyConstraint``, is then not known)."""
+    own = ctx.migration.upgrade_changes if change.phase == "upgrade" else \
+        ctx.migration.upgrade_changes + ctx.migration.downgrade_changes
+    replay: list[Change] = [c for m in ancestors(ctx) for c in m.upgrade_changes]
+    replay += own[:next((i for i, c in enumerate(own) if c is change), len(own))]
+    keys: dict[str, dict[str, frozenset[str]]] = {}  # table -> key name ("" for the primary key) -> columns
+    for c in replay:
+        if c.conditional or c.guarded:
+            continue
+        if isinstance(c, CreateTable):
+            primary = frozenset(col.name.lower() for col in c.columns if col.name and col.primary_key)
+            keys[c.table.lower()] = {"": primary} if primary else {}
+        elif isinstance(c, AddColumn) and c.column.primary_key and c.column.name:
+            keys.setdefault(c.table.lower(), {})[""] = frozenset({c.column.name.lower()})
+        elif ((isinstance(c, CreateIndex) and c.unique and not c.where)
+              or (isinstance(c, AddConstraint) and c.kind_of in {"primary_key", "unique"})) and c.table and c.columns:
+            keys.setdefault(c.table.lower(), {})[(c.name or "").lower() or repr(c.columns)] = frozenset(
+                x.lower() for x in c.columns)
+        elif isinstance(c, DropIndex | DropConstraint) and c.name:
+            for named in keys.values():
+                named.pop(c.name.lower(), None)
+        elif isinstance(c, DropTable):
+            keys.pop(c.table.lower(), None)
+        elif isinstance(c, RenameTable) and c.table.lower() in keys:
+            keys[c.new_name.lower()] = keys.pop(c.table.lower())
+        elif isinstance(c, DropColumn | RenameColumn) and c.table.lower() in keys:
+            old = c.column.lower()
+            named = keys[c.table.lower()]
+            for name, columns in list(named.items()):
+                if old not in columns:
+                    continue
+                if isinstance(c, DropColumn):
+                    del named[name]
+                else:
+                    named[name] = (columns - {old}) | {c.new_name.lower()}
+    return [columns for columns in keys.get(table.lower(), {}).values() if columns]
 
 
 def _renews(c: Change, table: str, column: str) -> bool:

@@ -13,7 +13,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import is_mariadb, mysql_label, version_tuple
-from migcheck.vocabulary.changes import AddConstraint, AlterColumn, Change, DropConstraint, SetSetting
+from migcheck.vocabulary.changes import AddConstraint, AlterColumn, Change, DropConstraint, RenameColumn, SetSetting
 from migcheck.vocabulary.findings import Severity
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def _copies(ctx: RevisionContext, operation: Operation) -> bool:
     return algorithm(operation, version_tuple(ctx.settings.mysql_version), is_mariadb(ctx.settings)) == "COPY"
 
 
-def _fk_checks_off(ctx: RevisionContext, change: Change) -> bool:
+def fk_checks_off(ctx: RevisionContext, change: Change) -> bool:
     """Whether the revision's last ``SET foreign_key_checks`` before ``change`` turned the checks off."""
     off = False
     for earlier in ctx.migration.upgrade_changes:
@@ -40,6 +40,29 @@ def _fk_checks_off(ctx: RevisionContext, change: Change) -> bool:
         if isinstance(earlier, SetSetting) and earlier.name.split(".")[-1].lstrip("@") == "foreign_key_checks":
             off = (earlier.value or "").strip("'\"").lower() in {"0", "off", "false"}
     return off
+
+
+def _restored_type(ctx: RevisionContext, change: AlterColumn) -> str | None:
+    """The type the revision's own downgrade gives the column back, when the upgrade changes its type once: the
+    type it had before the upgrade, by the author's word (held-out-18 #88, beaker 431e4e2ccbba: the upgrade's
+    ``MODIFY status ENUM(<nine>, 'Reserved')`` and the downgrade's ``MODIFY status ENUM(<nine>)``)."""
+    if change.phase != "upgrade":
+        return None
+    table, column = change.table.lower(), change.column.lower()
+
+    def same(c: Change) -> bool:
+        return isinstance(c, AlterColumn) and c.type is not None and c.table.lower() == table \
+            and c.column.lower() == column
+
+    def renames(c: Change) -> bool:
+        return isinstance(c, RenameColumn) and c.table.lower() == table and column in {c.column.lower(),
+                                                                                      c.new_name.lower()}
+
+    everything = [*ctx.migration.upgrade_changes, *ctx.migration.downgrade_changes]
+    if sum(1 for c in ctx.migration.upgrade_changes if same(c)) != 1 or any(renames(c) for c in everything):
+        return None  # a rename makes the downgrade's column with that name another one
+    restored = [c for c in ctx.migration.downgrade_changes if same(c)]
+    return restored[-1].type if restored and isinstance(restored[-1], AlterColumn) else None
 
 
 @change_rule("mysql-alter-copies-table", severity=Severity.ERROR, on=(AlterColumn, AddConstraint, DropConstraint),
@@ -54,7 +77,7 @@ def mysql_alter_copies_table(ctx: RevisionContext, change: AlterColumn | AddCons
         return
     server = mysql_label(ctx.settings)
     if isinstance(change, AddConstraint):
-        if change.kind_of == "foreign_key" and _copies(ctx, "add-foreign-key") and not _fk_checks_off(ctx, change):
+        if change.kind_of == "foreign_key" and _copies(ctx, "add-foreign-key") and not fk_checks_off(ctx, change):
             yield Hit(f"foreign key {change.name or '(unnamed)'} is added to existing table {table}: on {server}, "
                       f"{FACTS['add-foreign-key'].why}, blocking writes until it ends",
                       fix="SET foreign_key_checks = 0 for this ALTER lets it run INPLACE (existing rows are then not "
@@ -69,7 +92,8 @@ def mysql_alter_copies_table(ctx: RevisionContext, change: AlterColumn | AddCons
         return
     if change.type is None:
         return
-    old_text = change.existing_type or lookback.column_type(ctx, change, table, change.column)
+    old_text = change.existing_type or lookback.column_type(ctx, change, table, change.column) \
+        or _restored_type(ctx, change)
     new, old = parse_mysql_type(change.type), parse_mysql_type(old_text)
     target = f"{table}.{change.column}"
     if new is None:

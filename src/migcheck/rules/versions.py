@@ -51,14 +51,18 @@ def sqlite_at_least(settings: Settings, version: tuple[int, ...]) -> bool:
     return version_tuple(settings.sqlite_version) >= version
 
 
-def mysql_not_null_reason(settings: Settings) -> str:
-    """Why ADD COLUMN .. NOT NULL without a default hurts on MySQL/MariaDB (checked on MariaDB 10.11)."""
+def mysql_not_null_reason(settings: Settings, other_value: str | None = None) -> str:
+    """Why ADD COLUMN .. NOT NULL without a default hurts on MySQL/MariaDB (checked on MariaDB 10.11); for a
+    boolean, ``other_value`` names what gives new rows another value than the FALSE existing rows get."""
     since = release_unknown(settings, (8, 0, 12), (10, 3))
     copy = (
         "" if instant_add_column(settings)
         else f", and before {since} the ALTER copies the table" if since
         else f", and on {mysql_label(settings)} the ALTER copies the table"
     )
+    if other_value:
+        return (f"MySQL and MariaDB fill every existing row with 0 (FALSE), even in strict mode, while {other_value} "
+                f"gives new rows another value{copy}")
     return (
         "MySQL and MariaDB fill every existing row with the type's implicit default (0, '' or a zero date), "
         f"even in strict mode, so the column holds values nobody wrote{copy}"

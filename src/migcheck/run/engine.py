@@ -98,7 +98,8 @@ def _display_path(path: Path, cwd: str) -> str:
 #: downgrade-not-inverse and identifier-too-long read the naming convention, json-instead-of-jsonb and
 #: alter-column-type the type decorators).
 APP_RULES = ({*ROLLING_RULES, *APP_PROJECT_RULES, "downgrade-not-inverse", "json-instead-of-jsonb", "alter-column-type",
-              "orm-model-import-in-migration", "identifier-too-long"}
+              "orm-model-import-in-migration", "identifier-too-long",
+              "add-not-null-column-without-default"}
              - {"rename-as-drop-and-add"})
 
 
@@ -524,6 +525,10 @@ def _check_migration(
 ) -> list[Finding]:
     migration = ctx.migration
     out: list[Finding] = []
+    #: (rule, line, message) already reported: a loop over literals that migcheck unrolls repeats a statement
+    #: per pass, and a finding that reads the same on the same line says nothing new (tracecat c76f9b01fad7:
+    #: 36 passes of one ``op.execute(helper(table))``, 36 identical findings).
+    said: set[tuple[str, int | None, str]] = set()
     for rule in revision_rules:
         assert rule.check is not None
         for hit in rule.check(ctx):
@@ -537,6 +542,10 @@ def _check_migration(
                 for hit in rule.check(ctx, change):
                     if hit.line is None:
                         hit.line = change.line
+                    key = (rule.id, hit.line, hit.message)
+                    if key in said:
+                        continue
+                    said.add(key)
                     finding = _finding(rule, settings, hit, migration.path, migration.revision)
                     finding.extra["table"] = target_table(change)
                     out.append(finding)

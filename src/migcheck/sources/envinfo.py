@@ -71,6 +71,22 @@ class EnvInfo:
     #: env.py's tree and the keywords of its deciding ``configure()``: kept for :attr:`compare`.
     _compare_source: tuple[ast.Module, list[ast.keyword]] | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def compare_type_given(self) -> bool | None:
+        """``configure(compare_type=...)`` in env.py: the literal as written, True for anything else (a custom
+        comparison function, ``**options``: types may be compared), None when env.py does not pass it (Alembic's
+        default then decides: True from 1.12, False before) or none was read. Reads no filter, unlike
+        :attr:`compare`."""
+        if self._compare_source is None:
+            return None
+        for kw in self._compare_source[1]:
+            if kw.arg is None:
+                return True
+            if kw.arg == "compare_type":
+                value = kw.value
+                return value.value if isinstance(value, ast.Constant) and isinstance(value.value, bool) else True
+        return None
+
     @cached_property
     def compare(self) -> CompareOptions:
         """What autogenerate compares (include_schemas, include_object, compare_type, ...).
@@ -179,7 +195,7 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
             if kw.arg is None:  # configure(**opts): the options of a dict written once in env.py
                 spread = options.get(kw.value.id) if isinstance(kw.value, ast.Name) else None
                 unresolved = unresolved or spread is None
-                keywords.extend(spread or [])
+                keywords.extend(spread or [kw])  # unread, it stays a ** entry: any option may be in it
             else:
                 keywords.append(kw)
         if deciding_keywords is None or (online and info.configure_line == node.lineno):

@@ -7,7 +7,7 @@ The ``__init__`` of each kind of change, as ``dataclass(kw_only=True)`` writes i
 FACTORY = object()
 
 
-def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False):  # type: ignore[no-untyped-def]
+def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -15,6 +15,7 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -25,9 +26,10 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
 
 
-def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -35,6 +37,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -45,13 +48,14 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.table = table
     self.columns = list() if columns is FACTORY else columns
     self.if_not_exists = if_not_exists
     self.schema = schema
 
 
-def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
+def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -59,6 +63,7 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -69,13 +74,14 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.table = table
     self.if_exists = if_exists
     self.cascade = cascade
     self.schema = schema
 
 
-def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, table, new_name):  # type: ignore[no-untyped-def]
+def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, new_name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -83,6 +89,7 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -93,11 +100,12 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.table = table
     self.new_name = new_name
 
 
-def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -105,6 +113,7 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -115,13 +124,14 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.table = table
     self.column = column
     self.if_not_exists = if_not_exists
     self.schema = schema
 
 
-def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -129,6 +139,7 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -139,13 +150,14 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.table = table
     self.column = column
     self.if_exists = if_exists
     self.schema = schema
 
 
-def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
+def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -153,6 +165,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -163,6 +176,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.table = table
     self.column = column
     self.new_name = new_name
@@ -173,7 +187,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.existing_server_default_given = existing_server_default_given
 
 
-def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
+def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -181,6 +195,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -191,6 +206,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.table = table
     self.column = column
     self.nullable = nullable
@@ -206,7 +222,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
+def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -214,6 +230,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -224,6 +241,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.name = name
     self.table = table
     self.columns = list() if columns is FACTORY else columns
@@ -235,7 +253,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.name_converted = name_converted
 
 
-def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -243,6 +261,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -253,6 +272,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.name = name
     self.table = table
     self.concurrently = concurrently
@@ -260,7 +280,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.name_converted = name_converted
 
 
-def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -268,6 +288,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -278,6 +299,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.kind_of = kind_of
     self.name = name
     self.table = table
@@ -290,7 +312,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.schema = schema
 
 
-def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -298,6 +320,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -308,6 +331,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.name = name
     self.table = table
     self.kind_of = kind_of
@@ -315,7 +339,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.name_converted = name_converted
 
 
-def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
+def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -323,6 +347,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -333,13 +358,14 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.name = name
     self.table = table
     self.lock = lock
     self.combined_with = combined_with
 
 
-def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, action, table=None, schema=None, has_where=None, unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, read_tables=()):  # type: ignore[no-untyped-def]
+def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, action, table=None, schema=None, has_where=None, joined=False, unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -347,6 +373,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -357,20 +384,23 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.action = action
     self.table = table
     self.schema = schema
     self.has_where = has_where
+    self.joined = joined
     self.unbounded_where = unbounded_where
     self.null_tests = null_tests
     self.sets = sets
     self.assigns = assigns
     self.clears_nulls = clears_nulls
     self.row_loop = row_loop
+    self.pinned = pinned
     self.read_tables = read_tables
 
 
-def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, text, keyword='', understood=True, reason=None):  # type: ignore[no-untyped-def]
+def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, text, keyword='', understood=True, reason=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -378,6 +408,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -388,13 +419,14 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.text = text
     self.keyword = keyword
     self.understood = understood
     self.reason = reason
 
 
-def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, name, value):  # type: ignore[no-untyped-def]
+def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, value):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -402,6 +434,7 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -412,11 +445,12 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.name = name
     self.value = value
 
 
-def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, name, checkfirst=False):  # type: ignore[no-untyped-def]
+def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -424,6 +458,7 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -434,11 +469,12 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.name = name
     self.checkfirst = checkfirst
 
 
-def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, name):  # type: ignore[no-untyped-def]
+def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -446,6 +482,7 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
     self.conditional = conditional
     self.unless_exists = unless_exists
     self.unless_exists_by_name = unless_exists_by_name
+    self.rerun_skipped = rerun_skipped
     self.sql = sql
     self.interpolated = interpolated
     self.fetched_columns = fetched_columns
@@ -456,29 +493,30 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.loop = loop
     self.name = name
 
 
 #: The fields each function above was written for, in order.
 FIELDS = {
-    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production'),
-    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'table', 'columns', 'if_not_exists', 'schema'),
-    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'table', 'if_exists', 'cascade', 'schema'),
-    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'table', 'new_name'),
-    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'table', 'column', 'if_not_exists', 'schema'),
-    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'table', 'column', 'if_exists', 'schema'),
-    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
-    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
-    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
-    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
-    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
-    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
-    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'name', 'table', 'lock', 'combined_with'),
-    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'action', 'table', 'schema', 'has_where', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'read_tables'),
-    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'text', 'keyword', 'understood', 'reason'),
-    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'name', 'value'),
-    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'name', 'checkfirst'),
-    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'name'),
+    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop'),
+    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'columns', 'if_not_exists', 'schema'),
+    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'if_exists', 'cascade', 'schema'),
+    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'new_name'),
+    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'if_not_exists', 'schema'),
+    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'if_exists', 'schema'),
+    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
+    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
+    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
+    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
+    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
+    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
+    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'lock', 'combined_with'),
+    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'action', 'table', 'schema', 'has_where', 'joined', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
+    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'text', 'keyword', 'understood', 'reason'),
+    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'value'),
+    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'checkfirst'),
+    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name'),
 }
 
 #: The factory of each field that has one.

@@ -39,6 +39,10 @@ class Change:
     #: The guard gave only the index's or constraint's name (``if not constraint_exists("fk_x")``), not its table:
     #: it counts only where the history gives that name to one table alone (history_index.ensures_existence).
     unless_exists_by_name: bool = False
+    #: A re-run of the upgrade skips the step once it has run: its own existence guard (``unless_exists``), or the
+    #: guard of another clause of the same SQL statement (``ALTER TABLE t ADD COLUMN a ..., ADD COLUMN b ...``
+    #: under ``if not column_exists("t", "a")``), which the server applies whole or not at all.
+    rerun_skipped: bool = False
     #: The SQL statement the change was parsed from, when it came from SQL text.
     sql: str | None = None
     #: The SQL text was built at run time (f-string, ``%``, ``.format``, ``+`` on non-literal values).
@@ -74,6 +78,10 @@ class Change:
     #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
     #: (locks held on busy tables, scans of large ones) leave it out.
     off_in_production: bool = False
+    #: The line of the innermost ``for`` loop around the change that is walked once for all its passes (not
+    #: unrolled over literal values): the change runs once per pass, a number of times known only at run time.
+    #: None outside such a loop, and in SQL.
+    loop: int | None = None
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about
@@ -131,6 +139,8 @@ class ColumnSpec:
     server_default_text: str | None = None
     #: A Python-side ``default=``: it never reaches existing rows.
     python_default: bool = False
+    #: That default is a false literal (``False``, ``0``): what MySQL's implicit 0 of a NOT NULL boolean means.
+    python_default_false: bool = False
     primary_key: bool = False
     #: The module the type was written with (``sa``, ``postgresql``, ``app.types``); None for a bare name.
     type_module: str | None = None
@@ -329,6 +339,10 @@ class DataChange(Change):
     schema: str | None = None
     #: Whether an UPDATE/DELETE is restricted by a WHERE clause; None when unknown.
     has_where: bool | None = None
+    #: An UPDATE written in SQL that takes rows of other tables too (MySQL's ``UPDATE t JOIN u ON ...`` or
+    #: ``UPDATE t, u``, PostgreSQL's ``UPDATE t ... FROM u``): a row of ``table`` without a match is left alone,
+    #: even with no WHERE.
+    joined: bool = False
     #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.
@@ -350,6 +364,10 @@ class DataChange(Change):
     #: The line of the ``for`` loop over rows read from the database that runs this UPDATE/DELETE once
     #: per row, inside the migration's transaction (a row-by-row backfill); None otherwise.
     row_loop: int | None = None
+    #: The columns (lower case) an UPDATE/DELETE written in SQL pins to one value each: ``=`` against a constant or
+    #: a bound value at the top level of its WHERE (``WHERE id = :id AND kind = 'x'``); () when none or unknown.
+    #: A rule asks the history whether they hold a key of the table (then it writes one row at most).
+    pinned: tuple[str, ...] = ()
     #: The tables (lower case) whose rows a SELECT run from Python read and this Core write or ``bulk_insert``
     #: takes its values from (``for a in conn.execute(select(attr)): conn.execute(node.update().values(x=a.v))``,
     #: ``insert(t).from_select(..., select(u))``): their data may live on in ``table``. () when none or SQL.

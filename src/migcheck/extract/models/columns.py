@@ -99,6 +99,9 @@ class _Columns(_TypeRefs):
             k.arg in {"server_default"} and not _is_none(k.value) for k in call.keywords)) or "Computed" in extras
         insert_default = call is not None and any(
             k.arg in {"default", "insert_default"} and not _is_none(k.value) for k in call.keywords)
+        default = _kw(call, "default") if call is not None else None
+        insert_default_false = isinstance(default, ast.Constant) and isinstance(default.value, bool | int) \
+            and not default.value
         insert_default = insert_default or bool(extras & {"Identity", "Sequence"})
         if primary_key and call is not None and _const_bool(_kw(call, "autoincrement")) is not False \
                 and (type_text or "").split("(")[0] in {"Integer", "BigInteger", "SmallInteger", "INTEGER",
@@ -108,7 +111,8 @@ class _Columns(_TypeRefs):
         return MappedColumn(table="", name=name, attribute=attr, owner=owner, path=module.path, line=line,
                             type=type_text, nullable=nullable, primary_key=primary_key,
                             nullable_given=call is not None and _kw(call, "nullable") is not None,
-                            server_default=server_default, insert_default=insert_default)
+                            server_default=server_default, insert_default=insert_default,
+                            insert_default_false=insert_default_false)
 
     def _sqlmodel_field(self, module: _Module, info: _Class, attr: str, call: ast.Call | None,
                         annotation: ast.expr, line: int, none_default: bool = False) -> MappedColumn:

@@ -36,6 +36,8 @@ class MappedColumn:
     #: A value on INSERT without a server default: ``default=``, ``insert_default=``, an identity or
     #: an autoincrementing integer primary key.
     insert_default: bool = False
+    #: That ``default=`` is a false literal (``False``, ``0``).
+    insert_default_false: bool = False
 
     @property
     def where(self) -> str:
@@ -106,6 +108,9 @@ class Application:
     files: list[Path] = field(default_factory=list)
     #: Some mapped table's name could not be read: any table may be mapped.
     unknown_names: bool = False
+    #: Whether the project pins Alembic before 1.12, whose autogenerate compares column types only when env.py
+    #: sets ``compare_type=True`` (pins.below_version); None when its requirements do not say.
+    alembic_before_1_12: bool | None = None
     #: Answers what a revision's import is, from the project's source (orm-model-import-in-migration).
     judge: ImportJudge | None = field(default=None, repr=False, compare=False)
 

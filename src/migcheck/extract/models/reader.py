@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.judge import _Judge
 from migcheck.extract.models.model import Application, Note
+from migcheck.extract.models.pins import below_version
 from migcheck.extract.models.syntax import _is_none, _Module
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -138,6 +139,7 @@ class _Reader(_Judge):
                        "rolling-deploy and drift rules can judge drops", env_path, env.line)
             self.app.unknown_names = True
         self.app.files = sorted(m.path for m in self.modules.values())
+        self.app.alembic_before_1_12 = below_version(self.files, "alembic", (1, 12))
         self.app.judge = self
         return self.app
 

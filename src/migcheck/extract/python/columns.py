@@ -68,6 +68,8 @@ class Columns(Evaluator):
                 spec.server_default = self._server_default(kw.value, scope)
             elif kw.arg == "default":
                 spec.python_default = not (isinstance(kw.value, ast.Constant) and kw.value.value is None)
+                spec.python_default_false = isinstance(kw.value, ast.Constant) and kw.value.value in (False, 0) \
+                    and isinstance(kw.value.value, bool | int)
             elif kw.arg == "primary_key":
                 spec.primary_key = _bool(kw.value) is True
             elif kw.arg == "autoincrement":

@@ -24,12 +24,16 @@ from migcheck.extract.python.nodes import _attr_chain, _call_name, _describe, _r
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 PLACEHOLDER = "migcheck_param"
+#: The name each item of a constant sequence is bound to when a join reads it (_format_value).
+_ITEM = "migcheck item"
 #: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
 NAME_PLACEHOLDER = "migcheck_name"
 
 
 _NUMBER = lazy_regex(r"-?\d+(?:\.\d+)?")
 #: String methods that turn a constant into another constant.
+#: IdentifierPreparer's methods that quote one name they are given.
+_QUOTERS = frozenset({"quote", "quote_identifier", "quote_schema"})
 _STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
                           "replace", "removeprefix", "removesuffix"})
 
@@ -47,6 +51,9 @@ class Scope:
     binds: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)
+    #: Local names bound to ``sa.Table("t", metadata, ...)`` (a table SQLAlchemy can create): the call, read
+    #: as ``op.create_table`` when ``name.create(bind)`` or ``metadata.create_all(bind, tables=[name])`` runs.
+    table_defs: dict[str, ast.Call] = field(default_factory=dict)
     #: Local names bound to SQL text built at run time (``sql = f"..."``), as _sql_text returns them.
     dynamic_sql: dict[str, tuple[str, int, bool, bool]] = field(default_factory=dict)
     #: Local names bound to Core statements (``stmt = t.update().where(...)``): (action, table, has_where, clears_nulls).
@@ -110,6 +117,10 @@ class Scope:
     #: Local names bound to a conditional expression whose branches are all constant text (``d = "true" if
     #: flag else "false"``): one of these texts, whichever the test picks at run time (Evaluator.choices).
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Local names bound to text made of the revision's constants only, whose exact text is not known (``sql =
+    #: "\n".join(parts)``, ``parts`` an append-only list of constant strings): no value from outside, no quote
+    #: the code did not write (Evaluator.constant_text).
+    constant_texts: frozenset[str] = frozenset()
     #: Local names that hold rows a SELECT read (a Core ``select()`` statement, its result, a loop's row) or values
     #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
     #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
@@ -123,6 +134,7 @@ class Scope:
             binds=set(self.binds),
             sessions=set(self.sessions),
             tables=dict(self.tables),
+            table_defs=dict(self.table_defs),
             dynamic_sql=dict(self.dynamic_sql),
             core=dict(self.core),
             core_exprs=dict(self.core_exprs),
@@ -243,6 +255,11 @@ class Evaluator:
             if not (isinstance(left, str) and isinstance(right, str)):
                 return None
             return (left == right) is isinstance(node.ops[0], ast.Eq)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _QUOTERS \
+                and len(node.args) == 1 and not node.keywords and self._is_preparer(node.func.value, scope):
+            # preparer.quote(TABLE_NAME), preparer.quote_schema(...): the identifier it names, quoted
+            name = self._literal(node.args[0], scope)
+            return self._quoted(name) if isinstance(name, str) and name else None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
             # old_prefix.replace("_", "\\_") of a known string: the string it certainly gives
             return _str_method(self._literal(node.func.value, scope), node.func.attr,
@@ -303,6 +320,38 @@ class Evaluator:
                 return None
             texts.extend(t for t in found if t not in texts)
         return tuple(texts)
+
+    def constant_text(self, node: ast.expr, scope: Scope) -> bool:
+        """Whether ``node`` is text made of the revision's constants only, its exact text unknown: a name bound to
+        one (Scope.constant_texts), or ``sep.join(parts)`` of a literal separator and an append-only list that was
+        only ever given constant strings (Scope.collected; how many passes appended is not known). It can hold
+        neither a value from outside nor a quote the code did not write (held-out-18 #126)."""
+        if isinstance(node, ast.Name):
+            return node.id in scope.constant_texts
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+                and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)
+                and scope.function is not None):
+            return False
+        held = scope.collected.get((id(scope.function), node.args[0].id))
+        return held is not None and isinstance(self._literal(node.func.value, scope), str)
+
+    def comprehended_dict(self, node: ast.DictComp, scope: Scope) -> ast.Dict | None:
+        """``{new: old for old, new in MAPPING.items()}`` over constant rows (_literal_rows), each key and value a
+        string: the dict literal it makes, so loops over it unroll as over one written out. None otherwise."""
+        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
+            return None
+        loop = node.generators[0]
+        keys: list[ast.expr | None] = []
+        values: list[ast.expr] = []
+        for row in self._literal_rows(loop.iter, loop.target, scope):
+            each = scope.child()
+            each.env.update(row)
+            key, value = self._literal(node.key, each), self._literal(node.value, each)
+            if not isinstance(key, str) or not isinstance(value, str) or isinstance(value, bool):
+                return None
+            keys.append(ast.Constant(value=key))
+            values.append(ast.Constant(value=value))
+        return ast.Dict(keys=keys, values=values) if keys else None
 
     def _literal_rows(self, iterable: ast.expr, target: ast.expr, scope: Scope) -> list[dict[str, object]]:
         """``for a, b in [("x", 1), ("y", 2)]`` / ``for n in (1, 2)``: the names each pass binds, when the
@@ -453,6 +502,13 @@ class Evaluator:
                         each = scope.child()
                         each.env.update(row)
                         parts.append(self._format_value(arg.elt, each, depth + 1))
+            if parts is None:
+                # "', '".join(MAPPING.keys()) / .values(): the strings of a dict of constants (module level, or a
+                # local one never changed), in its order
+                rows = self._literal_rows(arg, ast.Name(id=_ITEM, ctx=ast.Store()), scope) \
+                    if isinstance(arg, ast.Call) else []
+                if rows and all(isinstance(row[_ITEM], str) for row in rows):
+                    parts = [str(row[_ITEM]) for row in rows]
             if isinstance(sep, str) and parts is not None and all(p is not None for p in parts):
                 return sep.join(p for p in parts if p is not None)
             return None
@@ -491,6 +547,21 @@ class Evaluator:
         assert isinstance(held, ast.Call)
         value = next((k.value for k in held.keywords if k.arg == "name"), None)
         return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+    def _is_preparer(self, node: ast.expr, scope: Scope) -> bool:
+        """SQLAlchemy's identifier quoting: ``IdentifierPreparer(dialect)``, ``<dialect>.identifier_preparer``, or
+        a local name bound to one of them."""
+        if isinstance(node, ast.Name) and isinstance(bound := scope.types.get(node.id), ast.Call | ast.Attribute):
+            node = bound
+        return (isinstance(node, ast.Attribute) and node.attr == "identifier_preparer") or (
+            isinstance(node, ast.Call) and _call_name(node) == "IdentifierPreparer")
+
+    def _quoted(self, name: str) -> str:
+        """``name`` quoted as an identifier: SQLAlchemy leaves plain lower-case names bare and quotes the rest
+        (reserved words too, whose list migcheck does not carry: always quoting names the same object)."""
+        if self.dialect == "mysql":
+            return "`" + name.replace("`", "``") + "`"
+        return '"' + name.replace('"', '""') + '"'
 
     def _str(self, node: ast.expr | None, scope: Scope) -> str | None:
         if node is not None and isinstance(node, ast.Call) and _call_name(node) == "f" and node.args:

@@ -121,7 +121,8 @@ def names_bound_once(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[st
 
 def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
     """Local names ``fn`` binds once, to ``[]``, and otherwise only appends one value to (``L.append(x)`` as a
-    statement), loops over (``for v in L``), tests (``if not L``, ``if L``) or measures (``len(L)``): what
+    statement), loops over (``for v in L``), tests (``if not L``, ``if L``), measures (``len(L)``) or joins
+    (``", ".join(L)``): what
     such a list holds is what was appended, nothing else (``needs_migration`` of securedrop 2e24fc7536e8)."""
     once = names_bound_once(fn)
     candidates = {
@@ -148,6 +149,10 @@ def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[s
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
                 and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
             allowed.add(id(node.args[0]))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" \
+                and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str) \
+                and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and not node.keywords:
+            allowed.add(id(node.args[0]))  # "\n".join(parts): read, not changed
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and node.id in candidates and isinstance(node.ctx, ast.Load) \
                 and id(node) not in allowed:

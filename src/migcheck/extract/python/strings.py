@@ -133,6 +133,12 @@ class SqlStrings(Evaluator):
             return (value, node.lineno, False, False) if isinstance(value, str) else None
         if isinstance(node, ast.Call):
             name = _call_name(node)
+            if isinstance(node.func, ast.Name) and node.func.id in self.functions:
+                # op.execute(_enable_rls(table)): a helper of the module whose whole body returns the SQL, every
+                # argument known (a literal, or a loop's name over literals): the text it returns (tracecat
+                # c76f9b01fad7)
+                returned = self._returned_literal(node, scope)
+                return (returned, node.lineno, False, False) if returned is not None else None
             if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
                 return self._sql_text(node.args[0], scope)
             if name in {"CreateSchema", "DropSchema"} and node.args:
@@ -212,6 +218,8 @@ class SqlStrings(Evaluator):
                         # through a stand-in of a value when every text is one (digits, TRUE/FALSE/NULL)
                         parts.append(self._stand_in(_NUMBER_VALUE, value) if all(_SQL_VALUE.fullmatch(t) for t in texts)
                                      else PLACEHOLDER)
+                    elif isinstance(value, ast.FormattedValue) and self.constant_text(value.value, scope):
+                        parts.append(PLACEHOLDER)  # {case_sql}: constants joined, how many not known: no outside value
                     else:
                         parts.append(PLACEHOLDER)
                         interpolated = True

