@@ -767,6 +767,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="update", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 joined=bool(tree.this.args.get("joins") or tree.args.get("from") or tree.args.get("from_")),
+                limited=tree.args.get("limit") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), assigns=_assigned_columns(tree), clears_nulls=cleared_nulls_of(tree),
                 pinned=_pinned_columns(tree), **common

@@ -341,6 +341,8 @@ class DataChange(Change):
     #: ``UPDATE t, u``, PostgreSQL's ``UPDATE t ... FROM u``): a row of ``table`` without a match is left alone,
     #: even with no WHERE.
     joined: bool = False
+    #: MySQL's ``UPDATE ... [ORDER BY ...] LIMIT n`` / ``DELETE ... LIMIT n``: at most n rows, even with no WHERE.
+    limited: bool = False
     #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.
