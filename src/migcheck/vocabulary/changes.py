@@ -343,6 +343,9 @@ class DataChange(Change):
     joined: bool = False
     #: MySQL's ``UPDATE ... [ORDER BY ...] LIMIT n`` / ``DELETE ... LIMIT n``: at most n rows, even with no WHERE.
     limited: bool = False
+    #: The columns (lower case) an UPDATE written in SQL sets from their own value (``SET n = COALESCE(x, n)``): some
+    #: rows may keep what they held.
+    self_reads: tuple[str, ...] = ()
     #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.
