@@ -76,7 +76,7 @@ class Change:
     #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
     #: (locks held on busy tables, scans of large ones) leave it out.
     off_in_production: bool = False
-    #: The line of the innermost ``for`` loop around the change that is walked once for all its passes (not
+    #: The line of the innermost ``for`` or ``while`` loop around the change that is walked once for all its passes (not
     #: unrolled over literal values): the change runs once per pass, a number of times known only at run time.
     #: None outside such a loop, and in SQL.
     loop: int | None = None

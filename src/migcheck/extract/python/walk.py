@@ -175,7 +175,11 @@ class PythonExtractor(Ops, Data):
                 self._loop(stmt, scope, out, active)
                 _forget_types(stmt, scope)
             elif isinstance(stmt, ast.While):
+                start = len(out)
                 self._walk(stmt.body, scope.child(conditional=True), out, active)
+                for change in out[start:]:
+                    if change.loop is None:
+                        change.loop = stmt.lineno  # as many passes as the test allows (review18)
                 _forget_types(stmt, scope)
             elif isinstance(stmt, ast.Try):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
