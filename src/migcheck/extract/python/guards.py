@@ -156,12 +156,7 @@ _MAX_TEST_NODES = 2_000
 
 
 def _too_big(node: ast.AST) -> bool:
-    count = 0
-    for _ in ast.walk(node):
-        count += 1
-        if count > _MAX_TEST_NODES:
-            return True
-    return False
+    return any(count > _MAX_TEST_NODES for count, _ in enumerate(ast.walk(node), 1))
 
 
 class _Substitute(ast.NodeTransformer):
