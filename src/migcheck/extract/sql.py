@@ -525,6 +525,28 @@ def _assigned_columns(tree: exp.Expression) -> tuple[str, ...]:
     return tuple(item.this.name.lower() for item in items)
 
 
+def _self_read_columns(tree: exp.Expression) -> tuple[str, ...]:
+    """The columns (lower case) an UPDATE's SET computes from their own value (``SET n = n + 1``, ``SET n =
+    COALESCE(x, n)``, ``CASE WHEN ... ELSE n END``): a row can keep what it held. A column of a subquery names its
+    own FROM's tables unless qualified with the target's name or alias."""
+    from sqlglot import exp
+
+    target = tree.this
+    names = {target.name.lower(), (target.alias or target.name).lower()} if isinstance(target, exp.Table) else set()
+    found: list[str] = []
+    for item in tree.expressions:
+        if not (isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name):
+            continue
+        column = item.this.name.lower()
+        for read in item.expression.find_all(exp.Column):
+            nested = read.find_ancestor(exp.Select, exp.Update) is not tree
+            if read.name.lower() == column and (
+                    (read.table or "").lower() in names if read.table or nested else True):
+                found.append(column)
+                break
+    return tuple(found)
+
+
 def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str] | None) -> bool:
     """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
     ``table``, whole: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET,
@@ -813,6 +835,8 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="update", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 joined=bool(tree.this.args.get("joins") or tree.args.get("from") or tree.args.get("from_")),
+                limited=tree.args.get("limit") is not None,
+                self_reads=_self_read_columns(tree),
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), assigns=_assigned_columns(tree), clears_nulls=cleared_nulls_of(tree),
                 pinned=_pinned_columns(tree), **common

@@ -78,7 +78,7 @@ class Change:
     #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
     #: (locks held on busy tables, scans of large ones) leave it out.
     off_in_production: bool = False
-    #: The line of the innermost ``for`` loop around the change that is walked once for all its passes (not
+    #: The line of the innermost ``for`` or ``while`` loop around the change that is walked once for all its passes (not
     #: unrolled over literal values): the change runs once per pass, a number of times known only at run time.
     #: None outside such a loop, and in SQL.
     loop: int | None = None
@@ -343,6 +343,11 @@ class DataChange(Change):
     #: ``UPDATE t, u``, PostgreSQL's ``UPDATE t ... FROM u``): a row of ``table`` without a match is left alone,
     #: even with no WHERE.
     joined: bool = False
+    #: MySQL's ``UPDATE ... [ORDER BY ...] LIMIT n`` / ``DELETE ... LIMIT n``: at most n rows, even with no WHERE.
+    limited: bool = False
+    #: The columns (lower case) an UPDATE written in SQL sets from their own value (``SET n = COALESCE(x, n)``): some
+    #: rows may keep what they held.
+    self_reads: tuple[str, ...] = ()
     #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.

@@ -121,6 +121,9 @@ class Scope:
     #: "\n".join(parts)``, ``parts`` an append-only list of constant strings): no value from outside, no quote
     #: the code did not write (Evaluator.constant_text).
     constant_texts: frozenset[str] = frozenset()
+    #: Lists appended to in the body of a loop around this point that is walked once for all its passes (not
+    #: unrolled): a join of one there may read what a later pass appends, which one walk has not seen yet (review18).
+    loop_appended: frozenset[str] = frozenset()
     #: Local names that hold rows a SELECT read (a Core ``select()`` statement, its result, a loop's row) or values
     #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
     #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
@@ -331,6 +334,8 @@ class Evaluator:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
                 and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)
                 and scope.function is not None):
+            return False
+        if node.args[0].id in scope.loop_appended:
             return False
         held = scope.collected.get((id(scope.function), node.args[0].id))
         return held is not None and isinstance(self._literal(node.func.value, scope), str)

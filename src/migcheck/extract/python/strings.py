@@ -75,6 +75,8 @@ class SqlStrings(Evaluator):
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
                         change.null_tests = null_tests(change.sql, self.dialect)
                 change.interpolated = interpolated
+                if isinstance(change, DataChange) and change.pinned and _many_parameter_sets(call):
+                    change.pinned = ()  # executemany: one statement per parameter set, as many rows as the list holds
                 apps = tuple(ref for s, ref in self.app_stand_ins.items() if s in (statement or sql))
                 rest = sql
                 for stand_in in self.app_stand_ins:
@@ -353,3 +355,17 @@ def _show_placeholders(change: Change, stand_ins: dict[str, str]) -> None:
             for stand_in, shown in stand_ins.items():
                 value = value.replace(stand_in, shown)
             setattr(change, attr, value)
+
+
+def _many_parameter_sets(call: ast.Call) -> bool:
+    """``conn.execute(text("UPDATE t SET a = :a WHERE id = :id"), rows)``: parameters that may be a list of sets (an
+    executemany, the statement run once per set), anything but one dict written out (``{"id": 5}``, ``dict(id=5)``)
+    or a tuple of values (``exec_driver_sql``'s one row). Review18: such an UPDATE pinned to a key was taken for a
+    one-row write."""
+    given = call.args[1] if len(call.args) > 1 else next(
+        (k.value for k in call.keywords if k.arg in {"parameters", "params", "multiparams"}), None)
+    if given is None:
+        return False
+    one = isinstance(given, ast.Dict | ast.Tuple) or (
+        isinstance(given, ast.Call) and isinstance(given.func, ast.Name) and given.func.id == "dict")
+    return not one
