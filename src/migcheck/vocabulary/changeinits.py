@@ -365,7 +365,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.combined_with = combined_with
 
 
-def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, action, table=None, schema=None, has_where=None, joined=False, unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
+def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -390,6 +390,8 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.schema = schema
     self.has_where = has_where
     self.joined = joined
+    self.limited = limited
+    self.self_reads = self_reads
     self.unbounded_where = unbounded_where
     self.null_tests = null_tests
     self.sets = sets
@@ -512,7 +514,7 @@ FIELDS = {
     'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
     'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
     'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'lock', 'combined_with'),
-    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'action', 'table', 'schema', 'has_where', 'joined', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
+    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
     'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'text', 'keyword', 'understood', 'reason'),
     'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'value'),
     'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'checkfirst'),
