@@ -434,6 +434,18 @@ def storage_parameters_only(sql: str | None) -> bool:
     return m is not None and _VIEW_OPTIONS.search(m.group("first") + m.group("more")) is None
 
 
+_CREATE_MATVIEW = lazy_regex(
+    rf"^CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_QUALIFIED})", re.I | re.S
+)
+
+
+def created_materialized_view(sql: str | None) -> str | None:
+    """The bare name (as ``unquote`` gives it) of the materialized view ``CREATE MATERIALIZED VIEW`` makes; None
+    for any other statement."""
+    m = _CREATE_MATVIEW.match(sql.strip()) if sql else None
+    return unquote(m.group("name")) if m else None
+
+
 def unquote(name: str) -> str:
     """``"public"."Orders"`` -> ``Orders``, ``public.orders`` -> ``orders``: rules compare bare names."""
     parts = re.findall(_IDENT, name.strip())

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from migcheck.facts.postgres import is_serial, not_null_check_column
+from migcheck.facts.postgres import created_materialized_view, is_serial, not_null_check_column
 from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
@@ -107,6 +107,28 @@ def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
     yield from reversed(before(ctx, change))
     for migration in reversed(ancestors(ctx)):
         yield from reversed(migration.upgrade_changes)
+
+
+def materialized_view(ctx: RevisionContext, change: Change, name: str | None) -> str | None:
+    """Whether ``name`` is a materialized view where ``change`` runs: ``"new"`` when an earlier step of the same
+    transaction creates it (no other session sees it yet), ``"existing"`` when this revision (across a COMMIT) or an
+    ancestor created it with CREATE MATERIALIZED VIEW, None otherwise, and whenever anything in the graph makes a
+    table of that name (a name is a view or a table, never both; a drop of the view leaves nothing to index)."""
+    if not name:
+        return None
+    key = name.lower()
+    index = _index(ctx)
+    if index is not None and index.table_made.get(key, 0):
+        return None
+    own = before(ctx, change)
+    for c in reversed(own):
+        if isinstance(c, RawSQL) and (made := created_materialized_view(c.text)) and made.lower() == key:
+            same = c.phase == change.phase and c.in_transaction and change.in_transaction and not c.conditional \
+                and not split_between(own + [change], c, change)
+            return "new" if same else "existing"
+    if index is not None and index.materialized_views().get(key, 0) & index.ancestor_bits.get(ctx.migration.revision, 0):
+        return "existing"
+    return None
 
 
 def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:
