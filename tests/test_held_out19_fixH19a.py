@@ -29,3 +29,33 @@ def test_an_index_on_a_materialized_view_says_reads_go_on_and_refresh_waits() ->
     assert "materialized view repo_pr_counts" in message and "reads of the view go on" in message
     assert "REFRESH" in message and "INSERT" not in message
     assert 'op.create_index(None, "repo_pr_counts"' in str(found[0]["fix"])
+
+
+def test_a_partition_name_built_at_run_time_keeps_its_literal_part(tmp_path: Path) -> None:
+    """#60: ``partition = f"readings_{month}"`` then ``f"... ATTACH PARTITION {partition} ..."``: the statement names
+    ``readings_{…}``, not a bare ``{…}``, and is still SQL built from a run-time value."""
+    from migcheck.sources.load import load_python
+    from migcheck.vocabulary.changes import RawSQL
+
+    path = tmp_path / "0001_attach.py"
+    path.write_text('revision = "0001"\ndown_revision = None\nfrom alembic import op\n\n\ndef upgrade():\n'
+                    '    for month in months():\n'
+                    '        partition = f"readings_{month}"\n'
+                    '        op.execute(f"ALTER TABLE readings ATTACH PARTITION {partition} FOR VALUES IN (1)")\n')
+    migration = load_python(path, "postgresql")
+    assert migration is not None
+    [change] = migration.upgrade_changes
+    assert isinstance(change, RawSQL) and change.interpolated
+    assert change.sql == "ALTER TABLE readings ATTACH PARTITION readings_{…} FOR VALUES IN (1)"
+
+
+def test_tables_attached_as_partitions_are_left_to_their_parent() -> None:
+    """#60-#64: month tables attached (by name, or by a loop over run-time names) get no json finding of their own;
+    the parent and a table beside them whose name is no numbered partition's are still reported."""
+    rule = "json-instead-of-jsonb"
+    code, found = _lint(FIXTURES / rule / "safe_monthly_partitions", rule)
+    assert (code, found) == (0, [])
+    code, found = _lint(FIXTURES / rule / "bad_monthly_partitions", rule)
+    assert code == 1
+    assert [(Path(str(f["path"])).name, f["line"]) for f in found] == [("0001_readings.py", 10), ("0001_readings.py", 15)]
+    assert [str(f["message"]).split(" is ")[0] for f in found] == ["column readings.extra", "column readings_latest.extra"]

@@ -9,6 +9,7 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -129,6 +130,35 @@ def materialized_view(ctx: RevisionContext, change: Change, name: str | None) ->
     if index is not None and index.materialized_views().get(key, 0) & index.ancestor_bits.get(ctx.migration.revision, 0):
         return "existing"
     return None
+
+
+def partition_parent(ctx: RevisionContext, table: str | None) -> str | None:
+    """The table the history attaches ``table`` to as a partition (``ALTER TABLE parent ATTACH PARTITION table``,
+    in any revision of the graph, before or after this one), whose column types it must have: PostgreSQL refuses
+    the attach otherwise (15: 'child table "x" has different type for column "c"') and any later type change on the
+    partition ('cannot alter inherited column'). A partition named with a run-time part (``f"events_{month}"``,
+    read as ``events_migcheck_param``) matches the tables its literal part allows with a number in the run-time
+    part's place (_name_pattern); None when none matches."""
+    index = _index(ctx)
+    if not table or index is None:
+        return None
+    key = table.lower()
+    for parent, child in index.attached_partitions():
+        if parent != key and (child == key or _name_pattern(child).fullmatch(key)):
+            return parent
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """``events_migcheck_param`` -> ``events_[0-9_]+``: a partition's name written with run-time parts, as the names
+    it may be. The run-time part of a partition's name numbers it (``f"events_{month:%Y_%m}"``, ``_p{i}``): only
+    digits and underscores are taken for it, so ``events_latest`` beside ``events_2025_01`` stays a table of its
+    own; a name with no literal part matches nothing."""
+    parts = re.split(r"migcheck_(?:param(?:_app\d{6})?|name)", name)
+    if len(parts) == 1 or not "".join(parts).strip("_"):
+        return re.compile(re.escape(name) if len(parts) == 1 else r"(?!)")
+    return re.compile(r"[0-9_]+".join(re.escape(p) for p in parts))
 
 
 def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:
