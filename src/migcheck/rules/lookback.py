@@ -125,7 +125,7 @@ def materialized_view(ctx: RevisionContext, change: Change, name: str | None) ->
     for c in reversed(own):
         if isinstance(c, RawSQL) and (made := created_materialized_view(c.text)) and made.lower() == key:
             same = c.phase == change.phase and c.in_transaction and change.in_transaction and not c.conditional \
-                and not split_between(own + [change], c, change)
+                and not split_between([*own, change], c, change)
             return "new" if same else "existing"
     if index is not None and index.materialized_views().get(key, 0) & index.ancestor_bits.get(ctx.migration.revision, 0):
         return "existing"
