@@ -59,3 +59,18 @@ def test_tables_attached_as_partitions_are_left_to_their_parent() -> None:
     assert code == 1
     assert [(Path(str(f["path"])).name, f["line"]) for f in found] == [("0001_readings.py", 10), ("0001_readings.py", 15)]
     assert [str(f["message"]).split(" is ")[0] for f in found] == ["column readings.extra", "column readings_latest.extra"]
+
+
+def test_a_key_after_a_delete_under_the_same_if_says_what_the_delete_leaves() -> None:
+    """#17, #18: ``DELETE FROM t`` and the key under the same ``if upgrade:`` (the key runs only where the DELETE
+    ran): the finding stays, as after any DELETE without WHERE (emptied.py), and says what is true: the lock is held
+    since the DROP COLUMN before it, and the build reads and indexes the deleted rows still in the pages."""
+    rule = "add-primary-key-to-existing-table"
+    code, found = _lint(FIXTURES / rule / "bad_deleted_under_the_same_if.py", rule)
+    assert code == 1
+    assert [f["line"] for f in found] == [17, 25]
+    message = str(found[0]["message"])
+    assert "(held since the DROP COLUMN at line 15; this step keeps it longer)" in message
+    assert "the DELETE FROM contributors at line 14 empties it only for queries" in message
+    assert "puts each into the index" in message and "TRUNCATE it instead" in str(found[0]["fix"])
+    assert "DELETE" not in str(found[1]["message"]) and "held since" not in str(found[1]["message"])

@@ -65,6 +65,7 @@ class SqlStrings(Evaluator):
                                        conditional=scope.conditional)
             for change in changes:
                 change.absent_enum_labels = scope.absent_enum_labels
+                change.blocks = scope.blocks
                 if not exact:
                     change.line = call.lineno
                 statement = change.sql or ""  # before the stand-ins are shown as written
