@@ -276,7 +276,7 @@ class HistoryIndex:
     _matviews: dict[str, int] | None = None
     #: ALTER TABLE parent ATTACH PARTITION child anywhere in the graph: (lower-case parent, lower-case child as
     #: written, ``migcheck_param`` marking a part known only at run time), built on first use.
-    _attached: list[tuple[str, str]] | None = None
+    _attached: tuple[dict[str, str], list[tuple[str, str]]] | None = None
 
     def object_names(self) -> ObjectNames:
         """The index and constraint names the history's steps may give (default_names), built on first use."""
@@ -376,17 +376,24 @@ class HistoryIndex:
             self._matviews = dict(views)
         return self._matviews
 
-    def attached_partitions(self) -> list[tuple[str, str]]:
-        """Every (parent, partition) an ``ALTER TABLE .. ATTACH PARTITION`` of the graph names, in either phase and
-        whatever revision: a table attached anywhere must have its parent's column types, or the attach fails."""
+    def attached_partitions(self) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """Every partition an ``ALTER TABLE .. ATTACH PARTITION`` of the graph names, in either phase and whatever
+        revision (a table attached anywhere must have its parent's column types, or the attach fails): the parent of
+        each partition named in full, by lower-case name, and (parent, partition) for those named with a run-time
+        part (``migcheck_param``), which a name is matched against one by one."""
         if self._attached is None:
-            found: list[tuple[str, str]] = []
+            exact: dict[str, str] = {}
+            patterns: list[tuple[str, str]] = []
             for migration in self.by_position:
                 for change in (*migration.upgrade_changes, *migration.downgrade_changes):
                     if isinstance(change, RawSQL) and (stmt := parse_statement(change.text)) is not None \
                             and stmt.verb == "ATTACH" and stmt.target and stmt.partition:
-                        found.append((stmt.target.lower(), stmt.partition.lower()))
-            self._attached = found
+                        parent, child = stmt.target.lower(), stmt.partition.lower()
+                        if "migcheck_" in child:
+                            patterns.append((parent, child))
+                        else:
+                            exact.setdefault(child, parent)
+            self._attached = exact, patterns
         return self._attached
 
     def tables_with_columns(self) -> frozenset[str]:

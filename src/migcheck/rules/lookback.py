@@ -143,10 +143,10 @@ def partition_parent(ctx: RevisionContext, table: str | None) -> str | None:
     if not table or index is None:
         return None
     key = table.lower()
-    for parent, child in index.attached_partitions():
-        if parent != key and (child == key or _name_pattern(child).fullmatch(key)):
-            return parent
-    return None
+    exact, patterns = index.attached_partitions()
+    if (parent := exact.get(key)) is not None and parent != key:
+        return parent
+    return next((parent for parent, child in patterns if parent != key and _name_pattern(child).fullmatch(key)), None)
 
 
 @functools.lru_cache(maxsize=256)
