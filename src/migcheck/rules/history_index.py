@@ -16,6 +16,8 @@ plain, 34 s when many revisions set NOT NULL). The index holds, built on first u
   and where the history is uncertain about a table (a step on it under an ``if`` other than ``if not
   <its object exists>``, a table name known
   only at run time, SQL migcheck could not read).
+- on first use, the steps that shape a table's columns and keys by table, and the drops of indexes and
+  constraints by name (``TableEvents``: what ``table_state`` replays for one table).
 
 A question then walks back only through the changes of its column (or constraint) and stops at the
 answer. The results are the same as a forward replay of every earlier change (``lookback`` documents
