@@ -136,9 +136,15 @@ class Schema:
 #: never made (asks lookback.never_made: is the history known from nothing, and does anything in it give that name).
 #: ``drop-same-if-exists``: the same, with one name in every revision (``ALTER TABLE t1 DROP CONSTRAINT IF EXISTS
 #: t1_legacy_check``): every revision's code names it, so each question reads the revisions that write it.
+#: ``keyed-update``: every revision but a merge ends its upgrade with a one-row ``UPDATE t1 ... WHERE id = <n>``
+#: (t1 has ``id`` as its primary key), in the transaction of its DDL, as tracecat records each ALTER in a catalog
+#: table (asks lookback.table_keys: which keys the history leaves t1 with).
+#: ``continuum``: every new table gets a SQLAlchemy-Continuum ``<t>_version`` twin, and the type changes become a
+#: NOT NULL column added to a version table, made nullable in the next revision (asks lookback.table_columns: the
+#: columns the history leaves the version table with).
 #: These used to make lint super-linear in the history's length.
 SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent", "drop-if-exists",
-          "drop-same-if-exists")
+          "drop-same-if-exists", "keyed-update", "continuum")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -158,10 +164,17 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
         ]
         if schema.shape == "if-absent":
             create = [f'if not sa.inspect(op.get_bind()).has_table("{name}"):', *("    " + line for line in create)]
+        if schema.shape == "continuum":
+            create += [line.replace(f'"{name}"', f'"{name}_version"') for line in create[:-1]] + [
+                '    sa.Column("transaction_id", sa.BigInteger(), nullable=False),',
+                '    sa.Column("operation_type", sa.SmallInteger(), nullable=False),',
+                ")",
+            ]
         return (
             f"create table {name}",
             [*create, f'op.create_index("ix_{name}_name", "{name}", ["name"])'],
-            [f'op.drop_index("ix_{name}_name", table_name="{name}")', f'op.drop_table("{name}")'],
+            [f'op.drop_index("ix_{name}_name", table_name="{name}")', f'op.drop_table("{name}")',
+             *([f'op.drop_table("{name}_version")'] if schema.shape == "continuum" else [])],
         )
     table = rng.choice(tables)
     col = f"c{i}"
@@ -304,6 +317,18 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
             [f'op.alter_column("{table}", "name", type_=sa.String(length=200))'],
             [f'op.alter_column("{table}", "name", type_=sa.String(length=100))'],
         )
+    if kind == "alter" and schema.shape == "continuum":
+        version = f"{table}_version"
+        schema.pending = (
+            f"relax {version}.{col}",
+            [f'op.alter_column("{version}", "{col}", existing_type=sa.Text(), nullable=True)'],
+            [f'op.alter_column("{version}", "{col}", existing_type=sa.Text(), nullable=False)'],
+        )
+        return (
+            f"add {version}.{col}",
+            [f'op.add_column("{version}", sa.Column("{col}", sa.Text(), nullable=False, server_default=""))'],
+            [f'op.drop_column("{version}", "{col}")'],
+        )
     if kind == "alter" and schema.shape == "not-null" and schema.columns:
         table, col = schema.columns[i % len(schema.columns)]  # no draw from rng: the rest stays as in plain
         return (
@@ -389,9 +414,12 @@ BRANCH_EVERY = 97
 
 
 def _legacy_drop(rev: str, up: list[str], shape: str) -> list[str]:
-    """The ``drop-if-exists`` shapes' line, added to a revision's upgrade (not to a merge's ``pass``)."""
-    if shape not in ("drop-if-exists", "drop-same-if-exists") or up == ["pass"]:
+    """The ``drop-if-exists`` and ``keyed-update`` shapes' line, added to a revision's upgrade (not to a merge's
+    ``pass``)."""
+    if shape not in ("drop-if-exists", "drop-same-if-exists", "keyed-update") or up == ["pass"]:
         return up
+    if shape == "keyed-update":
+        return [*up, f'op.execute("UPDATE t1 SET name = \'{rev}\' WHERE id = {int(rev[:5])}")']
     if shape == "drop-same-if-exists":
         return [*up, 'op.execute("ALTER TABLE t1 DROP CONSTRAINT IF EXISTS t1_legacy_check")']
     return [*up, f'op.execute("DROP INDEX IF EXISTS ix_legacy_{rev}")']

@@ -18,6 +18,8 @@ plain, 34 s when many revisions set NOT NULL). The index holds, built on first u
   only at run time, SQL migcheck could not read).
 - built on first use: the revisions that CREATE MATERIALIZED VIEW by name, and every (parent, partition) an
   ``ALTER TABLE .. ATTACH PARTITION`` names in either phase (a partition has its parent's column types).
+- on first use, the steps that shape a table's columns and keys by table, and the drops of indexes and
+  constraints by name (``TableEvents``: what ``table_state`` replays for one table).
 
 A question then walks back only through the changes of its column (or constraint) and stops at the
 answer. The results are the same as a forward replay of every earlier change (``lookback`` documents
@@ -208,6 +210,45 @@ class _Events:
         self.changes.append((migration, change))
 
 
+def unique_key(change: Change) -> bool:
+    """A step that makes a key of its table from listed columns: a unique index without WHERE, a PRIMARY KEY or
+    UNIQUE constraint."""
+    return ((isinstance(change, CreateIndex) and change.unique and not change.where)
+            or (isinstance(change, AddConstraint) and change.kind_of in {"primary_key", "unique"})) \
+        and bool(change.table) and bool(change.columns)
+
+
+@dataclass(eq=False, repr=False)
+class TableEvents:
+    """The upgrade steps a replay of one table's state reads, in history order (lower-case names).
+
+    ``shape``: CREATE/DROP TABLE, renames of the table (under both names), and the ADD/DROP/RENAME COLUMNs of it
+    (lookback.table_columns). ``keys``: CREATE/DROP TABLE, renames of the table (under both names), a column added
+    as its primary key and the keys made from listed columns (unique_key; lookback.table_keys). ``dropped``: DROP
+    INDEX and DROP CONSTRAINT by name, whatever their table (a replay drops that name from every table)."""
+
+    shape: dict[str, _Events] = field(default_factory=lambda: defaultdict(_Events))
+    keys: dict[str, _Events] = field(default_factory=lambda: defaultdict(_Events))
+    dropped: dict[str, _Events] = field(default_factory=lambda: defaultdict(_Events))
+
+    def add(self, key: Key, migration: Migration, change: Change) -> None:
+        if isinstance(change, RenameTable):
+            for name in dict.fromkeys((change.table.lower(), change.new_name.lower())):
+                self.shape[name].add(key, migration, change)
+                self.keys[name].add(key, migration, change)
+        elif isinstance(change, CreateTable | DropTable):
+            self.shape[change.table.lower()].add(key, migration, change)
+            self.keys[change.table.lower()].add(key, migration, change)
+        elif isinstance(change, AddColumn | DropColumn | RenameColumn):
+            self.shape[change.table.lower()].add(key, migration, change)
+            if isinstance(change, AddColumn) and change.column.primary_key and change.column.name:
+                self.keys[change.table.lower()].add(key, migration, change)
+        elif unique_key(change):
+            self.keys[(getattr(change, "table", None) or "").lower()].add(key, migration, change)
+        elif isinstance(change, DropIndex | DropConstraint) and change.name:
+            self.dropped[change.name.lower()].add(key, migration, change)
+
+
 @dataclass(eq=False, repr=False)
 class HistoryIndex:
     """Positions, ancestor bit sets and changes by table and by constraint name for one graph."""
@@ -277,6 +318,7 @@ class HistoryIndex:
     #: ALTER TABLE parent ATTACH PARTITION child anywhere in the graph: (lower-case parent, lower-case child as
     #: written, ``migcheck_param`` marking a part known only at run time), built on first use.
     _attached: tuple[dict[str, str], list[tuple[str, str]]] | None = None
+    _table_events: TableEvents | None = None
 
     def object_names(self) -> ObjectNames:
         """The index and constraint names the history's steps may give (default_names), built on first use."""
@@ -349,6 +391,17 @@ class HistoryIndex:
                 merged.add(key, *pairs[key])
             self._copies_naming[table, column] = merged
         return self._copies_naming[table, column]
+
+    def table_events(self) -> TableEvents:
+        """The steps that shape a table's columns and keys, by table, and the drops of indexes and constraints by
+        name (TableEvents): what a replay of one table's state needs. Built on first use, once per graph."""
+        if self._table_events is None:
+            found = TableEvents()
+            for pos, migration in enumerate(self.by_position):
+                for i, change in enumerate(migration.upgrade_changes):
+                    found.add((pos, i), migration, change)
+            self._table_events = found
+        return self._table_events
 
     def code_words(self) -> dict[str, list[int]]:
         """Every word (``[\\w$]+``, lower case) of every revision's code, comments aside, with the positions of the

@@ -31,6 +31,7 @@ from migcheck.rules.history_index import (
     step_names,
     unknown_name,
 )
+from migcheck.rules.table_state import table_columns, table_keys
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -62,6 +63,7 @@ __all__ = [
     "never_made",
     "split_between",
     "table_columns",
+    "table_keys",
     "validated_not_null_check",
 ]
 
@@ -875,80 +877,6 @@ def split_between(changes: list[Change], first: Change, second: Change) -> bool:
         if inside and is_commit(c):
             return True
     return False
-
-
-def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] | None:
-    """The columns (lower case) the history leaves ``table`` with just before ``change`` (of either phase),
-    replaying creates, adds, drops and renames forward; None when the history does not say (never created by
-    a revision, or created without a column list, as ``CREATE TABLE t AS SELECT ...``)."""
-    own = ctx.migration.upgrade_changes
-    if change.phase != "upgrade":
-        own = own + ctx.migration.downgrade_changes
-    replay: list[Change] = [c for m in ancestors(ctx) for c in m.upgrade_changes]
-    replay += own[:next((i for i, c in enumerate(own) if c is change), len(own))]
-    tables: dict[str, set[str] | None] = {}
-    for c in replay:
-        if isinstance(c, CreateTable):
-            names = {col.name.lower() for col in c.columns if col.name}
-            tables[c.table.lower()] = names or None
-        elif isinstance(c, DropTable):
-            tables.pop(c.table.lower(), None)
-        elif isinstance(c, RenameTable) and c.table.lower() in tables:
-            tables[c.new_name.lower()] = tables.pop(c.table.lower())
-        elif isinstance(c, AddColumn | DropColumn | RenameColumn):
-            columns = tables.get(c.table.lower())
-            if columns is None:
-                continue
-            if isinstance(c, AddColumn) and c.column.name:
-                columns.add(c.column.name.lower())
-            elif isinstance(c, DropColumn):
-                columns.discard(c.column.lower())
-            elif isinstance(c, RenameColumn) and c.column.lower() in columns:
-                columns.discard(c.column.lower())
-                columns.add(c.new_name.lower())
-    return tables.get(table.lower())
-
-
-def table_keys(ctx: RevisionContext, change: Change, table: str) -> list[frozenset[str]]:
-    """The column sets (lower case) that the history leaves a key of ``table`` just before ``change``: its
-    columns made ``primary_key=True``, a unique index (without WHERE) or a PRIMARY KEY / UNIQUE constraint, each
-    followed through table and column renames and dropped with its index, constraint, column or table. [] when
-    the history shows none (a key it cannot read, a table-level ``PrimaryKeyConstraint``, is then not known)."""
-    own = ctx.migration.upgrade_changes if change.phase == "upgrade" else \
-        ctx.migration.upgrade_changes + ctx.migration.downgrade_changes
-    replay: list[Change] = [c for m in ancestors(ctx) for c in m.upgrade_changes]
-    replay += own[:next((i for i, c in enumerate(own) if c is change), len(own))]
-    keys: dict[str, dict[str, frozenset[str]]] = {}  # table -> key name ("" for the primary key) -> columns
-    for c in replay:
-        if c.conditional or c.guarded:
-            continue
-        if isinstance(c, CreateTable):
-            primary = frozenset(col.name.lower() for col in c.columns if col.name and col.primary_key)
-            keys[c.table.lower()] = {"": primary} if primary else {}
-        elif isinstance(c, AddColumn) and c.column.primary_key and c.column.name:
-            keys.setdefault(c.table.lower(), {})[""] = frozenset({c.column.name.lower()})
-        elif ((isinstance(c, CreateIndex) and c.unique and not c.where)
-              or (isinstance(c, AddConstraint) and c.kind_of in {"primary_key", "unique"})) and c.table and c.columns:
-            keys.setdefault(c.table.lower(), {})[(c.name or "").lower() or repr(c.columns)] = frozenset(
-                x.lower() for x in c.columns)
-        elif isinstance(c, DropIndex | DropConstraint) and c.name:
-            for named in keys.values():
-                named.pop(c.name.lower(), None)
-        elif isinstance(c, DropTable):
-            keys.pop(c.table.lower(), None)
-        elif isinstance(c, RenameTable) and c.table.lower() in keys:
-            keys[c.new_name.lower()] = keys.pop(c.table.lower())
-        elif isinstance(c, DropColumn | RenameColumn) and c.table.lower() in keys:
-            old = c.column.lower()
-            named = keys[c.table.lower()]
-            for name, columns in list(named.items()):
-                if old not in columns:
-                    continue
-                if isinstance(c, DropColumn):
-                    del named[name]
-                else:
-                    named[name] = (columns - {old}) | {c.new_name.lower()}
-    return [columns for columns in keys.get(table.lower(), {}).values() if columns]
 
 
 def _renews(c: Change, table: str, column: str) -> bool:
