@@ -186,6 +186,17 @@ class Evaluator:
         return _module_sequences(self.tree)
 
     @functools.cached_property
+    def sequence_objects(self) -> dict[str, ast.Call]:
+        """Module-level names bound once to ``Sequence(...)`` (held-out-19 #93: ``traffic_sequence =
+        Sequence("repo_clones_data_id_seq", schema="augur_data")``), read where ``CreateSequence(name)`` runs."""
+        found = {name: value for name, value in _bound_once(self.tree)
+                 if isinstance(value, ast.Call) and _call_name(value) == "Sequence" and value.args}
+        if not found:
+            return found
+        counts = binding_counts(self.tree)  # bound nowhere else: not in a branch, not by a function's local
+        return {name: value for name, value in found.items() if counts.get(name) == 1}
+
+    @functools.cached_property
     def class_constants(self) -> dict[str, dict[str, object]]:
         """Classes of the revision module with constant members (``class _State(IntEnum): done = 3``)."""
         return _class_constants(self.tree)

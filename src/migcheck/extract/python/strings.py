@@ -114,11 +114,22 @@ class SqlStrings(Evaluator):
         return frozenset(found)
 
     def _sequence_name(self, node: ast.expr, scope: Scope) -> str | None:
-        """The name of the sequence ``node`` is: ``sa.Sequence("literal")`` or a local name bound to one."""
+        """The name of the sequence ``node`` is: ``sa.Sequence("literal", schema="s")``, or a local name bound to
+        one, or a module-level name bound to one and nowhere else in the module."""
         if isinstance(node, ast.Name):
-            return scope.sequences.get(node.id)
+            if node.id in scope.sequences:
+                return scope.sequences[node.id]
+            call = self.sequence_objects.get(node.id)
+            if call is None or node.id in scope.env:
+                return None
+            node = call
         if isinstance(node, ast.Call) and _call_name(node) == "Sequence" and node.args:
-            return self._str(node.args[0], scope)
+            name = self._str(node.args[0], scope)
+            schema = next((k.value for k in node.keywords if k.arg == "schema"), None)
+            if name is None or schema is None or (isinstance(schema, ast.Constant) and schema.value is None):
+                return name
+            schema_name = self._str(schema, scope)
+            return f"{schema_name}.{name}" if schema_name is not None else name
         return None
 
     def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
@@ -353,3 +364,4 @@ def _show_placeholders(change: Change, stand_ins: dict[str, str]) -> None:
             for stand_in, shown in stand_ins.items():
                 value = value.replace(stand_in, shown)
             setattr(change, attr, value)
+
