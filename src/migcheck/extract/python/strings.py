@@ -74,13 +74,16 @@ class SqlStrings(Evaluator):
                     if unknown and isinstance(change, DataChange) and change.has_where and change.sql:
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
                         change.null_tests = null_tests(change.sql, self.dialect)
-                change.interpolated = interpolated
-                apps = tuple(ref for s, ref in self.app_stand_ins.items() if s in (statement or sql))
-                rest = sql
+                # held-out-19 #124: of several statements in one string, only those that hold a formatted value
+                own = statement or sql
+                change.interpolated = interpolated and (
+                    PLACEHOLDER in own or any(s in own for s in self.fetched_stand_ins))
+                apps = tuple(ref for s, ref in self.app_stand_ins.items() if s in own)
+                rest = own
                 for stand_in in self.app_stand_ins:
                     rest = rest.replace(stand_in, "")
-                if interpolated and PLACEHOLDER not in rest:
-                    change.fetched_columns = tuple(c for s, c in self.fetched_stand_ins.items() if s in sql)
+                if change.interpolated and PLACEHOLDER not in rest:
+                    change.fetched_columns = tuple(c for s, c in self.fetched_stand_ins.items() if s in own)
                     change.app_values = apps
             out.extend(changes)
             return
