@@ -41,3 +41,12 @@ def test_an_update_that_is_a_step_of_a_type_change_is_not_mixed() -> None:
     for bad in ("bad_backfill_between_add_and_not_null.py", "bad_update_between_two_type_changes_of_another_column.py"):
         found = _lint(MIXED / bad, "--dialect", "postgresql", "--select", "mixed-schema-and-data-change")
         assert [f["severity"] for f in found] == ["warning"]
+
+
+def test_a_data_change_before_ddl_of_another_table_keeps_its_message() -> None:
+    """No deadlock to speak of there: the rows stay locked through the other table's DDL, as the info said."""
+    found = _lint(MIXED / "bad_update_before_ddl_of_another_table.py", "--dialect", "postgresql", "--select",
+                  "mixed-schema-and-data-change")
+    assert [(f["line"], f["severity"]) for f in found] == [(14, "info")]
+    assert "runs before the schema changes of this revision (first at line 15)" in str(found[0]["message"])
+    assert "deadlock" not in str(found[0]["message"])
