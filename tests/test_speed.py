@@ -42,8 +42,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _entries(directory: Path) -> list[Path]:
-    """The packs of a cache (not its tag nor its key)."""
-    return [p for p in directory.rglob("*") if p.is_file() and p.name not in ("CACHEDIR.TAG", cache_module.KEY_NAME)]
+    """The packs of a cache (not its tag, its key nor its statements' readings)."""
+    return [p for p in directory.rglob("*") if p.is_file() and p.name not in ("CACHEDIR.TAG", cache_module.KEY_NAME)
+            and not p.name.startswith(cache_module.READINGS_PREFIX)]
 
 
 @pytest.fixture
@@ -794,3 +795,119 @@ def test_parse_statement_tries_each_pattern_only_under_its_first_word() -> None:
     assert pg.parse_statement("ALTER TYPE mood ADD VALUE 'x'").value == "x"
     assert pg.parse_statement("ALTER TABLE t ADD COLUMN c int") is None
     assert pg.parse_statement("CREATE INDEX i ON t (a)") is None
+
+
+def _fields_deep(value: object) -> object:
+    """Every field of every data class in ``value``, read as rules read them (attributes), with its type."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, tuple((f.name, _fields_deep(getattr(value, f.name)))
+                                            for f in dataclasses.fields(value)))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_fields_deep(v) for v in value))
+    if isinstance(value, dict):
+        return tuple((k, _fields_deep(v)) for k, v in value.items())
+    return (type(value).__name__, value)
+
+
+@pytest.mark.usefixtures("settled")
+def test_packs_leave_out_default_fields_and_read_back_the_same(history: Path, _private_cache: Path) -> None:
+    """A pack stores no field that holds its class's (immutable) default: the class carries it, so every field
+    of every object read back from the pack reads as it did when the file was parsed, with the same type."""
+    versions = history / "migrations" / "versions"
+    paths = sorted(versions.glob("*.py"))
+    fresh, _ = parallel.load_python_files(paths, "postgresql", 1, cache=False)
+    parallel.load_python_files(paths, "postgresql", 1)  # fills the pack
+    cached, _ = parallel.load_python_files(paths, "postgresql", 1)
+    assert _fields_deep(cached) == _fields_deep(fresh)
+    assert cached == fresh
+    change = next(c for m in cached if m.upgrade for c in m.upgrade.changes if not c.conditional)
+    assert "conditional" not in vars(change) and change.conditional is False  # from the class
+    from migcheck.vocabulary.changes import AddColumn, ColumnSpec
+
+    kept = cache_module._compact(AddColumn(line=1, table="t", column=ColumnSpec(name="c"), in_transaction=1))  # type: ignore[arg-type]
+    assert kept[2]["in_transaction"] == 1 and "phase" not in kept[2]  # 1 is no default True: kept as it is
+
+
+def test_the_written_inits_of_the_ir_are_up_to_date() -> None:
+    """``changeinits.py`` is what scripts/gen_change_inits.py writes from the classes as they are now."""
+    spec = importlib.util.spec_from_file_location("gen_change_inits", ROOT / "scripts" / "gen_change_inits.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = (ROOT / "src" / "migcheck" / "vocabulary" / "changeinits.py").read_text(encoding="utf-8")
+    assert module.source(module.change_classes()) == written, "run: PYTHONPATH=src python scripts/gen_change_inits.py"
+
+
+def _required_values(cls: type) -> dict[str, object]:
+    import dataclasses
+
+    return {f.name: f"<{f.name}>" for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+
+
+def _kinds_made_by_ir_class() -> list[type]:
+    from migcheck.vocabulary import irinit
+
+    return list(irinit.CLASSES)
+
+
+@pytest.mark.parametrize("kind", _kinds_made_by_ir_class(), ids=lambda k: k.__name__)
+def test_each_kind_of_change_is_built_as_a_dataclass_init_would(kind: type) -> None:
+    """The written ``__init__`` takes the fields (keyword-only, in order, their defaults) and sets each, in order,
+    as ``dataclass`` would; a factory's default is a new object every time; what is no field is refused."""
+    import dataclasses
+    import inspect
+
+    from migcheck.vocabulary import changeinits, irinit
+
+    assert kind.__init__ is getattr(changeinits, kind.__name__)  # type: ignore[misc]
+    fields = dataclasses.fields(kind)
+    parameters = list(inspect.signature(kind.__init__).parameters.values())[1:]  # type: ignore[misc]
+    assert [(p.name, p.kind) for p in parameters] == [(f.name, inspect.Parameter.KEYWORD_ONLY) for f in fields]
+    required = _required_values(kind)
+    first, second = kind(**required), kind(**required)
+    expected = {f.name: required[f.name] if f.name in required
+                else f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+                for f in fields}
+    assert list(vars(first).items()) == list(expected.items())
+    for f in fields:
+        if f.default_factory is not dataclasses.MISSING:
+            assert getattr(first, f.name) is not getattr(second, f.name)
+    given = {f.name: f"<{f.name} given>" for f in fields}
+    assert vars(kind(**given)) == given
+    with pytest.raises(TypeError):
+        kind(**required, not_a_field=1)
+    if required:
+        with pytest.raises(TypeError):
+            kind()
+    assert irinit.takes_the_fields(kind.__init__, kind)  # type: ignore[misc]
+
+
+def test_a_stale_written_init_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field added and changeinits.py not written again: the class reads its fields when built (slower, the
+    same objects), never the stale function."""
+    import dataclasses
+
+    from migcheck.vocabulary import changeinits, irinit
+
+    monkeypatch.setattr(changeinits, "FIELDS", {**changeinits.FIELDS, "RawSQL": ("line",)})
+
+    made = len(irinit.CLASSES)
+    monkeypatch.setattr(irinit, "CLASSES", irinit.CLASSES[:])  # the generator's list stays as it was
+
+    @irinit.ir_class
+    class RawSQL:  # the name of a kind whose written function no longer fits
+        line: int
+        text: str | None = None
+        extra: list[str] = dataclasses.field(default_factory=list)
+
+    assert irinit.CLASSES[made:] == [RawSQL]
+    assert RawSQL.__init__ is not changeinits.RawSQL  # type: ignore[comparison-overlap]
+    built = RawSQL(line=3)  # type: ignore[call-arg]
+    assert vars(built) == {"line": 3, "text": None, "extra": []}
+    with pytest.raises(TypeError):
+        RawSQL()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        RawSQL(line=1, other=2)  # type: ignore[call-arg]

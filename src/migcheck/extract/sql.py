@@ -14,6 +14,7 @@ import re
 from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
+from migcheck.extract import readings
 from migcheck.extract.sqlsplit import statements
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -103,7 +104,30 @@ def changes_from_sql(
             "conditional": conditional,
             "sql": stmt.text,
         }
-        out.extend(statement_changes(stmt.text, dialect, common))
+        out.extend(_remembered_changes(stmt.text, dialect, common))
+    return out
+
+
+def _remembered_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
+    """``statement_changes``, from the readings of earlier runs when they hold the statement (extract/readings.py).
+
+    Every change of a statement carries ``common`` as given and nothing else of it (tested), so a reading is
+    kept with the values of the run that read it and given the caller's on recall; a reading whose changes
+    differ from ``common`` anywhere is not kept.
+    """
+    store = readings.active()
+    if store is None:
+        return statement_changes(sql, dialect, common)
+    key = readings.key("changes", dialect, sql)
+    found = store.recall(key)
+    if found is not None and type(found[0]) is list and all(isinstance(c, Change) for c in found[0]):
+        for change in found[0]:
+            for name, value in common.items():
+                setattr(change, name, value)
+        return found[0]
+    out = statement_changes(sql, dialect, common)
+    if all(getattr(change, name) == value for change in out for name, value in common.items()):
+        store.remember(key, out)
     return out
 
 
@@ -303,6 +327,17 @@ def unbounded_where(sql: str, dialect: str) -> str | None:
     """The WHERE of an UPDATE/DELETE when it only tests NULL-ness or constants, i.e. it still matches
     the whole table (``WHERE new_col IS NULL`` right after adding ``new_col``); None when it bounds
     the statement (a range, a key, a LIMIT, a bind parameter) or cannot be read."""
+    store = readings.active()
+    key = readings.key("unbounded_where", dialect, sql)
+    if store is not None and (found := store.recall(key)) is not None and (found[0] is None or type(found[0]) is str):
+        return found[0]
+    where = _unbounded_where_text(sql, dialect)
+    if store is not None:
+        store.remember(key, where)
+    return where
+
+
+def _unbounded_where_text(sql: str, dialect: str) -> str | None:
     try:
         tree = _parse(sql, dialect)
     except Exception:  # unreadable SQL: do not guess
@@ -323,6 +358,17 @@ def _unbounded_where_of(tree: exp.Expression, dialect: str) -> str | None:
 
 def null_tests(sql: str, dialect: str) -> tuple[tuple[tuple[str, ...], str], ...]:
     """``null_tests_of`` of SQL text (for the SQL a Python revision shows with placeholders)."""
+    store = readings.active()
+    key = readings.key("null_tests", dialect, sql)
+    if store is not None and (found := store.recall(key)) is not None and type(found[0]) is tuple:
+        return found[0]
+    tests = _null_tests_text(sql, dialect)
+    if store is not None:
+        store.remember(key, tests)
+    return tests
+
+
+def _null_tests_text(sql: str, dialect: str) -> tuple[tuple[tuple[str, ...], str], ...]:
     try:
         tree = _parse(sql, dialect)
     except Exception:  # unreadable SQL: do not guess
@@ -477,6 +523,28 @@ def _assigned_columns(tree: exp.Expression) -> tuple[str, ...]:
     if not items or not all(isinstance(i, exp.EQ) and isinstance(i.this, exp.Column) and i.this.name for i in items):
         return ()
     return tuple(item.this.name.lower() for item in items)
+
+
+def _self_read_columns(tree: exp.Expression) -> tuple[str, ...]:
+    """The columns (lower case) an UPDATE's SET computes from their own value (``SET n = n + 1``, ``SET n =
+    COALESCE(x, n)``, ``CASE WHEN ... ELSE n END``): a row can keep what it held. A column of a subquery names its
+    own FROM's tables unless qualified with the target's name or alias."""
+    from sqlglot import exp
+
+    target = tree.this
+    names = {target.name.lower(), (target.alias or target.name).lower()} if isinstance(target, exp.Table) else set()
+    found: list[str] = []
+    for item in tree.expressions:
+        if not (isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name):
+            continue
+        column = item.this.name.lower()
+        for read in item.expression.find_all(exp.Column):
+            nested = read.find_ancestor(exp.Select, exp.Update) is not tree
+            if read.name.lower() == column and (
+                    (read.table or "").lower() in names if read.table or nested else True):
+                found.append(column)
+                break
+    return tuple(found)
 
 
 def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str] | None) -> bool:
@@ -767,6 +835,8 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="update", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 joined=bool(tree.this.args.get("joins") or tree.args.get("from") or tree.args.get("from_")),
+                limited=tree.args.get("limit") is not None,
+                self_reads=_self_read_columns(tree),
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), assigns=_assigned_columns(tree), clears_nulls=cleared_nulls_of(tree),
                 pinned=_pinned_columns(tree), **common

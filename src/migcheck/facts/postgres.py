@@ -413,6 +413,37 @@ def alter_table_lock(subcommand: str) -> str:
 
 _IDENT = r'(?:"(?:[^"]|"")+"|[\w$]+)'
 _QUALIFIED = rf"{_IDENT}(?:\s*\.\s*{_IDENT})*"
+_STORAGE_ONLY = lazy_regex(
+    rf"^ALTER\s+(?:TABLE|INDEX|MATERIALIZED\s+VIEW)\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_QUALIFIED}(?:\s*\*)?\s+"
+    r"(?:SET|RESET)\s*\((?P<first>[^()]*)\)(?P<more>(?:\s*,\s*(?:SET|RESET)\s*\([^()]*\))*)\s*;?\s*$",
+    re.I | re.S,
+)
+#: Options ``ALTER TABLE v SET (...)`` also takes on a view (checked on PostgreSQL 15), which change what its
+#: queries return or may see: not storage.
+_VIEW_OPTIONS = lazy_regex(r"\b(?:check_option|security_barrier|security_invoker)\b", re.I)
+
+
+def storage_parameters_only(sql: str | None) -> bool:
+    """Whether ``sql`` only sets or resets storage parameters (``ALTER TABLE t SET (autovacuum_vacuum_scale_factor
+    = 0)``, ``RESET (fillfactor)``, also of an index or a materialized view): vacuum, fill and planner tuning that
+    no query sees (checked on PostgreSQL 15: SHARE UPDATE EXCLUSIVE, reads and writes go on), not a schema a
+    release depends on. View options (security_barrier, check_option, security_invoker) are no storage."""
+    if not sql:
+        return False
+    m = _STORAGE_ONLY.match(sql.strip())
+    return m is not None and _VIEW_OPTIONS.search(m.group("first") + m.group("more")) is None
+
+
+_CREATE_MATVIEW = lazy_regex(
+    rf"^CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_QUALIFIED})", re.I | re.S
+)
+
+
+def created_materialized_view(sql: str | None) -> str | None:
+    """The bare name (as ``unquote`` gives it) of the materialized view ``CREATE MATERIALIZED VIEW`` makes; None
+    for any other statement."""
+    m = _CREATE_MATVIEW.match(sql.strip()) if sql else None
+    return unquote(m.group("name")) if m else None
 
 
 def unquote(name: str) -> str:
@@ -470,6 +501,11 @@ _DETACH = lazy_regex(
     rf"(?P<part>{_QUALIFIED})(?P<rest>.*)$",
     re.I | re.S,
 )
+_ATTACH = lazy_regex(
+    rf"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_QUALIFIED})\s+ATTACH\s+PARTITION\s+"
+    rf"(?P<part>{_QUALIFIED})",
+    re.I | re.S,
+)
 _TRUNCATE = lazy_regex(r"^TRUNCATE\s+(?:TABLE\s+)?(?P<rest>.*)$", re.I | re.S)
 _DROP_SCHEMA = lazy_regex(
     r"^DROP\s+(?P<what>SCHEMA|DATABASE)\s+(?:IF\s+EXISTS\s+)?(?P<rest>.*)$", re.I | re.S
@@ -498,7 +534,7 @@ _VERB = lazy_regex(r"^(?:(?P<LOCK>LOCK)|(?P<REINDEX>REINDEX)|(?P<VACUUM>VACUUM)|
 
 
 def parse_statement(sql: str | None) -> Statement | None:
-    """REINDEX, VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW, DETACH PARTITION, TRUNCATE, DROP SCHEMA /
+    """REINDEX, VACUUM, CLUSTER, REFRESH MATERIALIZED VIEW, DETACH and ATTACH PARTITION, TRUNCATE, DROP SCHEMA /
     DATABASE, ALTER TYPE .. ADD VALUE, LOCK: the parts the rules look at; None for anything else."""
     if not sql:
         return None
@@ -538,6 +574,8 @@ def parse_statement(sql: str | None) -> Statement | None:
             partition=unquote(m.group("part")),
             finalize="FINALIZE" in rest,
         )
+    if verb == "ALTER" and (m := _ATTACH.match(text)):
+        return Statement("ATTACH", unquote(m.group("table")), partition=unquote(m.group("part")))
     if verb == "TRUNCATE" and (m := _TRUNCATE.match(text)):
         rest = m.group("rest")
         cascade = bool(re.search(r"\bCASCADE\s*$", rest, re.I))

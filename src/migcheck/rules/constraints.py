@@ -8,7 +8,7 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before
 from migcheck.rules.fixes import lit, shorten
-from migcheck.rules.history_index import HistoryIndex
+from migcheck.rules.history_index import HistoryIndex, is_commit
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -17,6 +17,7 @@ from migcheck.vocabulary.changes import (
     CreateTable,
     RawSQL,
     ValidateConstraint,
+    target_table,
 )
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.revision import Migration
@@ -124,9 +125,11 @@ def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstrain
     not_null = bool(change.columns) and all(
         col.isidentifier() and lookback.column_nullable(ctx, change, table, col) is False for col in change.columns)
     scan = "" if not_null else ", and sets its columns NOT NULL with a scan"
+    held = _exclusive_before(ctx, change) if deleted else None
+    since = f" (held since the {held[0]} at line {held[1]}; this step keeps it longer)" if held else ""
     yield Hit(
         f"primary key {_label(change)} on existing table {change.table} builds its unique index{scan}, while an "
-        f"ACCESS EXCLUSIVE lock blocks every read and write{deleted}",
+        f"ACCESS EXCLUSIVE lock{since} blocks every read and write{deleted}",
         fix=(
             ("" if not_null else "# make the columns NOT NULL first (see set-not-null), then:\n")
             + "with op.get_context().autocommit_block():\n"
@@ -136,6 +139,34 @@ def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstrain
             + (TRUNCATE_FIX if deleted else "")
         ),
     )
+
+
+def _exclusive_before(ctx: RevisionContext, change: AddConstraint) -> tuple[str, int] | None:
+    """The first earlier step of the same transaction that already holds ACCESS EXCLUSIVE on the key's table until
+    COMMIT (a DROP COLUMN, as after ``DELETE FROM t`` in held-out-19 #17): what it is and its line. The key's build
+    still keeps the lock that much longer, reading every deleted row's page."""
+    from migcheck.rules.emptied import runs_with
+    from migcheck.rules.safety import strong_lock
+
+    table = (change.table or "").lower()
+    if not change.in_transaction:
+        return None
+    first = None
+    for c in reversed(lookback.phase_before(ctx, change)):
+        if is_commit(c) or not c.in_transaction:
+            break
+        if (target_table(c) or "").lower() == table and (not c.conditional or runs_with(c, change)) \
+                and strong_lock(ctx, c) == "ACCESS EXCLUSIVE":
+            first = c  # the earliest one since the transaction began
+    if first is None:
+        return None
+    return (first.keyword or "statement") if isinstance(first, RawSQL) else _STEP_NAMES.get(first.kind, first.kind), \
+        first.line
+
+
+#: How a message names the step that took the lock first.
+_STEP_NAMES = {"DropColumn": "DROP COLUMN", "AddColumn": "ADD COLUMN", "AlterColumn": "ALTER COLUMN",
+               "RenameColumn": "RENAME COLUMN", "DropConstraint": "DROP CONSTRAINT", "AddConstraint": "ADD CONSTRAINT"}
 
 
 def _index_columns(ctx: RevisionContext, change: AddConstraint) -> list[str]:

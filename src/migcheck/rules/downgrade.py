@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from migcheck.facts.postgres import parse_statement
+from migcheck.facts.postgres import parse_statement, storage_parameters_only
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import conventional
@@ -49,7 +49,9 @@ def _undoable(change: Change) -> bool:
     if isinstance(change, ValidateConstraint):
         return False
     if isinstance(change, RawSQL):
-        return change.is_schema and change.keyword not in _NOTHING_TO_UNDO and not change.keyword.startswith("LOCK ")
+        # storage parameters (ALTER TABLE t SET (autovacuum_...), RESET (...)): tuning no query sees (held-out-19 #66)
+        return change.is_schema and change.keyword not in _NOTHING_TO_UNDO and not change.keyword.startswith("LOCK ") \
+            and not storage_parameters_only(change.text)
     return change.is_schema
 
 
@@ -154,8 +156,8 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
 
 # -- downgrade-not-inverse (static) -----------------------------------------------------------------
 
-#: ``DROP SCHEMA [IF EXISTS] a, b CASCADE``: the schemas, with every table in them.
-_DROP_SCHEMA_CASCADE = lazy_regex(r"^DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?(?P<names>.+?)\s+CASCADE\s*;?$", re.I | re.S)
+#: The head of ``DROP SCHEMA [IF EXISTS] a, b CASCADE`` (_cascaded_schemas reads the rest).
+_DROP_SCHEMA = lazy_regex(r"DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?", re.I)
 _ENUM_TYPE = lazy_regex(r"^(?:Enum|ENUM)\((.*)\)$", re.S)
 _ENUM_NAME = lazy_regex(r"\bname\s*=\s*['\"]([^'\"]+)['\"]")
 _ENUM_CLASS = lazy_regex(r"^\s*([A-Za-z_][\w.]*)\s*(?:,|$)")
@@ -243,8 +245,8 @@ class _Inventory:
             if old and new_col:
                 self.renames.add(("column", (t, old), (t, new_col)))
         elif isinstance(change, RawSQL) and change.keyword == "DROP SCHEMA" and change.text \
-                and (m := _DROP_SCHEMA_CASCADE.match(change.text.strip())):
-            self.schemas_dropped.update(_norm(name.strip()) or "*" for name in m.group("names").split(","))
+                and (names := _cascaded_schemas(change.text)):
+            self.schemas_dropped.update(_norm(name.strip()) or "*" for name in names.split(","))
 
     def schema_dropped(self, schema: str | None) -> bool:
         """Whether a table of ``schema`` (not the default one) goes with a ``DROP SCHEMA ... CASCADE``: that schema
@@ -253,6 +255,17 @@ class _Inventory:
             return False
         return "*" in self.schemas_dropped or (schema == "<dynamic>" and bool(self.schemas_dropped)) \
             or (_norm(schema) or "") in self.schemas_dropped
+
+
+def _cascaded_schemas(text: str) -> str | None:
+    """The names of ``DROP SCHEMA [IF EXISTS] a, b CASCADE`` as written, None for any other statement. Read without
+    a regex over the names: ``(?P<names>.+?)\\s+CASCADE$`` took time quadratic in a run of blanks (review18: a
+    crafted 100 kB statement held lint for a minute)."""
+    head = _DROP_SCHEMA.match(text.strip())
+    if head is None:
+        return None
+    words = text.strip()[head.end():].rstrip().removesuffix(";").rsplit(None, 1)
+    return words[0] if len(words) == 2 and words[1].upper() == "CASCADE" else None
 
 
 def _readable(changes: list[Change]) -> bool:

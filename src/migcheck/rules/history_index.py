@@ -16,6 +16,8 @@ plain, 34 s when many revisions set NOT NULL). The index holds, built on first u
   and where the history is uncertain about a table (a step on it under an ``if`` other than ``if not
   <its object exists>``, a table name known
   only at run time, SQL migcheck could not read).
+- built on first use: the revisions that CREATE MATERIALIZED VIEW by name, and every (parent, partition) an
+  ``ALTER TABLE .. ATTACH PARTITION`` names in either phase (a partition has its parent's column types).
 
 A question then walks back only through the changes of its column (or constraint) and stops at the
 answer. The results are the same as a forward replay of every earlier change (``lookback`` documents
@@ -30,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from migcheck.facts.postgres import not_null_check_column, parse_statement
+from migcheck.facts.postgres import created_materialized_view, not_null_check_column, parse_statement
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -270,6 +272,11 @@ class HistoryIndex:
     _emptied: dict[str, _Events] | None = None
     _code_words: dict[str, list[int]] | None = None
     _tables: frozenset[str] | None = None
+    #: Bit sets of the revisions whose upgrade runs CREATE MATERIALIZED VIEW, by lower-case bare name, built on first use.
+    _matviews: dict[str, int] | None = None
+    #: ALTER TABLE parent ATTACH PARTITION child anywhere in the graph: (lower-case parent, lower-case child as
+    #: written, ``migcheck_param`` marking a part known only at run time), built on first use.
+    _attached: tuple[dict[str, str], list[tuple[str, str]]] | None = None
 
     def object_names(self) -> ObjectNames:
         """The index and constraint names the history's steps may give (default_names), built on first use."""
@@ -357,6 +364,37 @@ class HistoryIndex:
                     words[word].append(pos)
             self._code_words = dict(words)
         return self._code_words
+
+    def materialized_views(self) -> dict[str, int]:
+        """The revisions that create each materialized view by SQL (bit sets by lower-case bare name)."""
+        if self._matviews is None:
+            views: dict[str, int] = defaultdict(int)
+            for pos, migration in enumerate(self.by_position):
+                for change in migration.upgrade_changes:
+                    if isinstance(change, RawSQL) and (name := created_materialized_view(change.text)):
+                        views[name.lower()] |= 1 << pos
+            self._matviews = dict(views)
+        return self._matviews
+
+    def attached_partitions(self) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        """Every partition an ``ALTER TABLE .. ATTACH PARTITION`` of the graph names, in either phase and whatever
+        revision (a table attached anywhere must have its parent's column types, or the attach fails): the parent of
+        each partition named in full, by lower-case name, and (parent, partition) for those named with a run-time
+        part (``migcheck_param``), which a name is matched against one by one."""
+        if self._attached is None:
+            exact: dict[str, str] = {}
+            patterns: list[tuple[str, str]] = []
+            for migration in self.by_position:
+                for change in (*migration.upgrade_changes, *migration.downgrade_changes):
+                    if isinstance(change, RawSQL) and (stmt := parse_statement(change.text)) is not None \
+                            and stmt.verb == "ATTACH" and stmt.target and stmt.partition:
+                        parent, child = stmt.target.lower(), stmt.partition.lower()
+                        if "migcheck_" in child:
+                            patterns.append((parent, child))
+                        else:
+                            exact.setdefault(child, parent)
+            self._attached = exact, patterns
+        return self._attached
 
     def tables_with_columns(self) -> frozenset[str]:
         """The tables (lower case) the history gives columns, computed on first use."""

@@ -98,6 +98,11 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
     unique = "unique " if change.unique else ""
     columns = ", ".join(f'{lit(c)}' for c in change.columns) or '"..."'
     extra = ", unique=True" if change.unique else ""
+    view = lookback.materialized_view(ctx, change, change.table)
+    if view is not None:
+        if view == "existing":  # one made earlier in this transaction is seen by no other session yet
+            yield _on_materialized_view(change, columns, extra)
+        return
     yield Hit(
         f"{unique}index {change.name or '(unnamed)'} on existing table {change.table} is built without "
         f"CONCURRENTLY: its SHARE lock blocks every INSERT, UPDATE and DELETE until the build ends{deleted}",
@@ -105,6 +110,25 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
             "with op.get_context().autocommit_block():\n"
             f'    op.create_index({lit(change.name)}, {lit(change.table)}, [{columns}]{extra}, '
             f"postgresql_concurrently=True)" + (TRUNCATE_FIX if deleted else "")
+        ),
+    )
+
+
+def _on_materialized_view(change: CreateIndex, columns: str, extra: str) -> Hit:
+    """An index on a materialized view (held-out-19 #30): nothing writes its rows, and its SHARE lock lets reads go
+    on (checked on PostgreSQL 15); it holds off every REFRESH until the build ends, and a plain REFRESH waiting
+    for its ACCESS EXCLUSIVE lock holds up every read queued behind it (REFRESH CONCURRENTLY waits without that)."""
+    unique = "unique " if change.unique else ""
+    return Hit(
+        f"{unique}index {change.name or '(unnamed)'} on materialized view {change.table} is built without "
+        f"CONCURRENTLY: reads of the view go on, but its SHARE lock holds off every REFRESH until the build ends, "
+        f"and a plain REFRESH MATERIALIZED VIEW waiting meanwhile (it asks for ACCESS EXCLUSIVE) blocks every "
+        f"read of the view queued behind it",
+        severity=Severity.WARNING,
+        fix=(
+            "with op.get_context().autocommit_block():\n"
+            f'    op.create_index({lit(change.name) if change.name else "None"}, {lit(change.table)}, [{columns}]{extra}, '
+            f"postgresql_concurrently=True)"
         ),
     )
 

@@ -9,12 +9,13 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from migcheck.facts.postgres import is_serial, not_null_check_column
+from migcheck.facts.postgres import created_materialized_view, is_serial, not_null_check_column
 from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
@@ -107,6 +108,57 @@ def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
     yield from reversed(before(ctx, change))
     for migration in reversed(ancestors(ctx)):
         yield from reversed(migration.upgrade_changes)
+
+
+def materialized_view(ctx: RevisionContext, change: Change, name: str | None) -> str | None:
+    """Whether ``name`` is a materialized view where ``change`` runs: ``"new"`` when an earlier step of the same
+    transaction creates it (no other session sees it yet), ``"existing"`` when this revision (across a COMMIT) or an
+    ancestor created it with CREATE MATERIALIZED VIEW, None otherwise, and whenever anything in the graph makes a
+    table of that name (a name is a view or a table, never both; a drop of the view leaves nothing to index)."""
+    if not name:
+        return None
+    key = name.lower()
+    index = _index(ctx)
+    if index is not None and index.table_made.get(key, 0):
+        return None
+    own = before(ctx, change)
+    for c in reversed(own):
+        if isinstance(c, RawSQL) and (made := created_materialized_view(c.text)) and made.lower() == key:
+            same = c.phase == change.phase and c.in_transaction and change.in_transaction and not c.conditional \
+                and not split_between([*own, change], c, change)
+            return "new" if same else "existing"
+    if index is not None and index.materialized_views().get(key, 0) & index.ancestor_bits.get(ctx.migration.revision, 0):
+        return "existing"
+    return None
+
+
+def partition_parent(ctx: RevisionContext, table: str | None) -> str | None:
+    """The table the history attaches ``table`` to as a partition (``ALTER TABLE parent ATTACH PARTITION table``,
+    in any revision of the graph, before or after this one), whose column types it must have: PostgreSQL refuses
+    the attach otherwise (15: 'child table "x" has different type for column "c"') and any later type change on the
+    partition ('cannot alter inherited column'). A partition named with a run-time part (``f"events_{month}"``,
+    read as ``events_migcheck_param``) matches the tables its literal part allows with a number in the run-time
+    part's place (_name_pattern); None when none matches."""
+    index = _index(ctx)
+    if not table or index is None:
+        return None
+    key = table.lower()
+    exact, patterns = index.attached_partitions()
+    if (parent := exact.get(key)) is not None and parent != key:
+        return parent
+    return next((parent for parent, child in patterns if parent != key and _name_pattern(child).fullmatch(key)), None)
+
+
+@functools.lru_cache(maxsize=256)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """``events_migcheck_param`` -> ``events_[0-9_]+``: a partition's name written with run-time parts, as the names
+    it may be. The run-time part of a partition's name numbers it (``f"events_{month:%Y_%m}"``, ``_p{i}``): only
+    digits and underscores are taken for it, so ``events_latest`` beside ``events_2025_01`` stays a table of its
+    own; a name with no literal part matches nothing."""
+    parts = re.split(r"migcheck_(?:param(?:_app\d{6})?|name)", name)
+    if len(parts) == 1 or not "".join(parts).strip("_"):
+        return re.compile(re.escape(name) if len(parts) == 1 else r"(?!)")
+    return re.compile(r"[0-9_]+".join(re.escape(p) for p in parts))
 
 
 def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:

@@ -20,7 +20,8 @@ _FALSE_DEFAULTS = frozenset({"0", "false", "'0'", "'false'", "sa.false()", "fals
 
 
 def overwritten_later(ctx: RevisionContext, add: AddColumn) -> DataChange | None:
-    """The UPDATE later in the upgrade that sets the added column on every row of its table: no WHERE, run for
+    """The UPDATE later in the upgrade that sets the added column on every row of its table: no WHERE nor LIMIT, a value not
+    computed from the column itself (``SET c = COALESCE(x, c)`` keeps the implicit value where x is NULL), run for
     sure (no ``if``, no ``try`` that swallows its failure, not once per row of a loop). An UPDATE that joins
     other tables leaves rows without a match alone, so it counts only when a foreign key on the column is added
     after it with foreign_key_checks on: MySQL checks every row then, and an implicit 0 left behind fails it."""
@@ -30,8 +31,8 @@ def overwritten_later(ctx: RevisionContext, add: AddColumn) -> DataChange | None
     key = (default_schema(add.schema), add.table.lower())
     after = lookback.phase_after(ctx, add)
     for i, c in enumerate(after):
-        if not (isinstance(c, DataChange) and c.action == "update" and column in c.assigns
-                and c.has_where is False and c.row_loop is None and not c.conditional and not c.guarded
+        if not (isinstance(c, DataChange) and c.action == "update" and column in c.assigns and column not in c.self_reads
+                and c.has_where is False and not c.limited and c.row_loop is None and not c.conditional and not c.guarded
                 and (default_schema(c.schema), (c.table or "").lower()) == key):
             continue
         if not c.joined or any(_checks_column(ctx, later, key, column) for later in after[i + 1:]):

@@ -26,7 +26,7 @@ from migcheck.rules.emptied import TRUNCATE_FIX, deleted_rows_note, emptied_befo
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.history_index import default_schema, is_commit
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL
+from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL, RenameColumn, RenameTable
 from migcheck.vocabulary.findings import Severity
 
 _INTEGER_TYPES = {"int2", "int4", "int8"}
@@ -251,6 +251,8 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return
     if lookback.column_nullable(ctx, change, change.table, change.column) is True:
         return  # already nullable (autogenerate repeats it): nothing changes
+    if _made_in_phase(ctx, change):
+        return  # a column this revision made: no release running now has seen it NOT NULL
     if _continuum_version_column(ctx, change):
         return
     restored = _downgrade_fails(ctx, change)
@@ -267,6 +269,30 @@ def drop_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
             f"# migcheck: ignore[drop-not-null] -- readers handle NULL since release X"
         ),
     )
+
+
+def _made_in_phase(ctx: RevisionContext, change: AlterColumn) -> bool:
+    """The column was added earlier in the same phase of this revision (held-out-19 #49: dropped, added again as
+    UUID NOT NULL, then made nullable), as ``created_here`` holds a table new: the NOT NULL it had between never
+    reached a release. Not when the add may have found the column there (IF NOT EXISTS, an existence guard), nor
+    when the history before this revision shows a NOT NULL column of that name, which the running release reads as
+    never NULL whatever this revision did to it in between."""
+    table, column = (change.table or "").lower(), (change.column or "").lower()
+    schema = default_schema(change.schema)
+    added = None
+    for c in reversed(lookback.phase_before(ctx, change)):
+        if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column \
+                and default_schema(c.schema) == schema:
+            added = c
+            break
+        if isinstance(c, RenameColumn) and c.table.lower() == table and column in {c.column.lower(), c.new_name.lower()}:
+            return False  # the name came from another column
+        if isinstance(c, RenameTable) and table in {c.table.lower(), c.new_name.lower()}:
+            return False
+    if added is None or added.if_not_exists or added.unless_exists:
+        return False
+    first = (ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes)[0]
+    return lookback.column_nullable(ctx, first, change.table, change.column) is not False
 
 
 #: The columns SQLAlchemy-Continuum adds to every version table, under its default option names; it maps them

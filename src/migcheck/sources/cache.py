@@ -235,21 +235,12 @@ class Cache:
 
         A pack whose digest is not the one this cache's key gives is rejected before it is unpickled.
         """
-        try:
-            fd = os.open(self.pack_path(folder), _OPEN_FLAGS)
-        except OSError:
+        payload = self._payload(self.pack_path(folder))
+        if payload is None:
             return {}
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or not _owner_ok(info):
-                return {}
-            with os.fdopen(os.dup(fd), "rb") as handle:
-                data = handle.read()
-            if data[:len(MAGIC)] != MAGIC or not hmac.compare_digest(
-                    data[len(MAGIC):HEADER_SIZE], self.digest(memoryview(data)[HEADER_SIZE:])):
-                return {}  # not written by this cache's key: damaged, truncated, planted
             with _collector_paused():  # the shape check too: its allocations would trigger passes
-                pack = _SafeUnpickler(io.BytesIO(memoryview(data)[HEADER_SIZE:])).load()
+                pack = _SafeUnpickler(io.BytesIO(payload)).load()
                 if not isinstance(pack, dict):
                     return {}
                 from migcheck.vocabulary.revision import Migration
@@ -257,14 +248,40 @@ class Cache:
                 return {name: entry for name, entry in pack.items() if _valid_entry(name, entry, Migration)}
         except Exception:
             return {}
+
+    def _payload(self, path: Path) -> memoryview | None:
+        """What follows the header of the file at ``path`` when its digest is this key's; else None (absent,
+        unreadable, not a private regular file, damaged, truncated, planted)."""
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or not _owner_ok(info):
+                return None
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                data = handle.read()
+            payload = memoryview(data)[HEADER_SIZE:]
+            if data[:len(MAGIC)] != MAGIC or not hmac.compare_digest(data[len(MAGIC):HEADER_SIZE], self.digest(payload)):
+                return None  # not written by this cache's key: damaged, truncated, planted
+            return payload
+        except Exception:
+            return None
         finally:
             os.close(fd)
 
     def write(self, folder: str, pack: Pack) -> None:
-        target = self.pack_path(folder)
-        temp: str | None = None
         try:
             payload = _dumps(pack)
+        except (pickle.PicklingError, RecursionError):
+            return
+        self._write_payload(self.pack_path(folder), payload)
+
+    def _write_payload(self, target: Path, payload: bytes) -> None:
+        """``payload`` under this key's digest, in place of ``target`` (whole or not at all)."""
+        temp: str | None = None
+        try:
             data = MAGIC + self.digest(payload) + payload
             import tempfile  # here: a run that writes no pack (pre-commit, a warm run) never needs it
 
@@ -273,30 +290,146 @@ class Cache:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(temp, target)  # readers see the whole pack or the previous one
-        except (OSError, pickle.PicklingError, RecursionError):
+        except OSError:
             if temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
 
+    def readings(self) -> StatementReadings:
+        """The readings of SQL statements kept beside the packs (extract/readings.py), read on first use."""
+        name = READINGS_PREFIX + hashlib.sha256(f"{self.salt}|statements".encode()).hexdigest()
+        return StatementReadings(self, self.directory / name)
+
+
+#: The readings of SQL statements are kept in a file named so (a pack is named by the hex digest alone).
+READINGS_PREFIX = "statements-"
+#: At most this many statement readings are kept; past it, those remembered first are dropped.
+MAX_READINGS = 100_000
+
+
+class StatementReadings:
+    """What each SQL statement was read as (``extract.readings.Readings``), one file per dialect beside the packs.
+
+    Kept as the packs are: under this cache's keyed digest, checked before a byte is unpickled, and unpickled by
+    the unpickler that builds only migcheck's data classes. Each reading is its own small pickle inside it, so
+    that a recalled reading is built afresh every time (its changes are the caller's to change). Read on the
+    first statement a run must read, so a run that parses no SQL never opens it; written by ``save`` when this
+    process read statements it did not hold (forked workers send theirs back with their outcomes: ``take_new``,
+    ``adopt``).
+    """
+
+    def __init__(self, cache: Cache, path: Path) -> None:
+        self.cache = cache
+        self.path = path
+        self._held: dict[str, bytes] | None = None
+        self._new: dict[str, bytes] = {}
+        self._pid = os.getpid()
+
+    def _entries(self) -> dict[str, bytes]:
+        if self._held is None:
+            self._held = {}
+            payload = self.cache._payload(self.path)
+            if payload is not None:
+                with contextlib.suppress(Exception), _collector_paused():
+                    held = _SafeUnpickler(io.BytesIO(payload)).load()
+                    if type(held) is dict:
+                        self._held = {k: v for k, v in held.items() if type(k) is str and type(v) is bytes}
+        return self._held
+
+    def recall(self, key: str) -> tuple[Any] | None:
+        blob = self._new.get(key) or self._entries().get(key)
+        if blob is None:
+            return None
+        try:
+            return (_SafeUnpickler(io.BytesIO(blob)).load(),)
+        except Exception:
+            return None
+
+    def remember(self, key: str, value: Any) -> None:
+        with contextlib.suppress(pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            self._new[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def take_new(self) -> dict[str, bytes]:
+        """The readings made since the last call (a forked worker's, sent to the parent with its outcomes)."""
+        new, self._new = self._new, {}
+        return new
+
+    def adopt(self, new: dict[str, bytes]) -> None:
+        """Keep readings a worker made (``take_new`` there) as this process's own."""
+        self._new.update(new)
+
+    def save(self) -> None:
+        """Write the readings held and those read in this run (the newest ``MAX_READINGS``), if any was new."""
+        if not self._new or os.getpid() != self._pid:
+            return
+        merged = {**self._entries(), **self._new}
+        if len(merged) > MAX_READINGS:
+            merged = dict(list(merged.items())[-MAX_READINGS:])
+        self.cache._write_payload(self.path, pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL))
+        self._held, self._new = merged, {}
+
 
 def _dumps(pack: Pack) -> bytes:
-    """The pack as written: every outcome without its path (see ``_valid_entry``)."""
+    """The pack as written: every outcome without its path (see ``_valid_entry``), every data class of the IR
+    without the fields that hold their class's default (see ``_compact``)."""
     from migcheck.vocabulary.revision import Migration
 
     stored = {name: (key, (None, *outcome[1:]) if type(outcome) is tuple else outcome, sig)
               for name, (key, outcome, sig) in pack.items()}
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {**copyreg.dispatch_table, Migration: _without_path}
+    pickler.dispatch_table = {**copyreg.dispatch_table, **dict.fromkeys(_ir_classes(), _compact),
+                              Migration: _without_path}
     pickler.dump(stored)
     return buffer.getvalue()
 
 
 def _without_path(migration: Any) -> tuple[Any, ...]:
-    """How a Migration is pickled into a pack: as the default reduction does, less ``path``."""
-    state = dict(vars(migration))
-    state["path"] = None
-    return copyreg.__newobj__, (type(migration),), state  # type: ignore[attr-defined]  # not in typeshed
+    """How a Migration is pickled into a pack: as ``_compact``, and ``path`` None."""
+    reduced = _compact(migration)
+    reduced[2]["path"] = None
+    return reduced
+
+
+#: Per data class of the IR: the fields whose default is an immutable value the class itself carries.
+_DEFAULTS: dict[type, dict[str, object]] = {}
+_IMMUTABLE = (type(None), bool, int, str, tuple)
+
+
+def _compact(obj: Any) -> tuple[Any, ...]:
+    """How a data class of the IR is pickled into a pack: as the default reduction does, less the fields that
+    hold the class's default. ``dataclass`` leaves a plain default on the class, so reading such a field of the
+    unpickled object gives the class's value, the same; and a pack is read far more often than written. On a
+    generated history, two thirds of the fields hold their default, and leaving them out takes about half of
+    the time to unpickle the pack (docs/speed.md, branch speedB)."""
+    cls = obj.__class__
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = _class_defaults(cls)
+    state = {name: value for name, value in obj.__dict__.items()
+             if name not in defaults or value.__class__ is not defaults[name].__class__ or value != defaults[name]}
+    return copyreg.__newobj__, (cls,), state  # type: ignore[attr-defined]  # not in typeshed
+
+
+def _class_defaults(cls: type) -> dict[str, object]:
+    """The fields of ``cls`` whose default is an immutable value that ``cls`` itself carries as an attribute."""
+    found: dict[str, object] = {}
+    for item in dataclasses.fields(cls):
+        default = item.default
+        if default is not dataclasses.MISSING and type(default) in _IMMUTABLE \
+                and getattr(cls, item.name, dataclasses.MISSING) is default:
+            found[item.name] = default
+    return found
+
+
+def _ir_classes() -> list[type]:
+    """The data classes a pack holds (those of ``_ALLOWED_MODULES``, which the unpickler builds)."""
+    found = []
+    for module in _ALLOWED_MODULES:
+        for value in vars(sys.modules.get(module) or __import__(module, fromlist=["_"])).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module:
+                found.append(value)
+    return found
 
 
 class _SafeUnpickler(pickle.Unpickler):

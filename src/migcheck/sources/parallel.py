@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from migcheck.extract import readings
 from migcheck.sources.load import LoadError, load_python, read_bytes_stat
 from migcheck.vocabulary.revision import Migration
 
@@ -92,7 +93,8 @@ def load_with_context(
     missing = [paths[i] for i in named_todo]
     worker = partial(load_one, dialect=dialect, store=named_store)
     workers = _workers(len(missing), jobs)
-    with _fewer_collections():
+    statements = store.readings() if store is not None else None
+    with _fewer_collections(), readings.used(statements):
         loaded: list[Loaded] | None = (
             _load_in_pool(missing, worker, workers, dialect) if workers > 1 else None
         )
@@ -102,6 +104,8 @@ def load_with_context(
         loaded_context = [load_one(context[i], dialect, context_store) for i in context_todo]
     _record(paths, named_todo, loaded, named, packs, changed, named_store)
     _record(context, context_todo, loaded_context, around, packs, changed, context_store)
+    if statements is not None:
+        statements.save()
     if store is not None:
         for folder in changed:
             store.write(folder, _without_deleted(packs[folder], [*paths, *context]))
@@ -287,15 +291,31 @@ def _load_in_pool(
     try:
         pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context)
         with pool:
-            remote = pool.map(worker, theirs, chunksize=chunksize)  # submits every chunk now
+            remote = pool.map(partial(_with_readings, worker), theirs, chunksize=chunksize)  # submits every chunk now
             local = list(map(worker, mine))
             try:
-                return local + list(remote)
+                return local + [_adopted(loaded, new) for loaded, new in remote]
             except Exception:  # a worker died (out of memory, killed), or its result could not come back
                 return local + list(map(worker, theirs))  # finish here, where any error is the plain one
     except (OSError, NotImplementedError, BrokenProcessPool):
         # no working multiprocessing here (a sandbox without /dev/shm): load in-process
         return None
+
+
+def _with_readings(worker: Callable[[Path], Loaded], path: Path) -> tuple[Loaded, dict[str, bytes] | None]:
+    """In a worker: a file's outcome, and the statements' readings it made (extract/readings.py), which only
+    this process (the parent) writes to the cache."""
+    loaded = worker(path)
+    take = getattr(readings.active(), "take_new", None)
+    return loaded, take() if take is not None else None
+
+
+def _adopted(loaded: Loaded, new: dict[str, bytes] | None) -> Loaded:
+    """A worker's outcome, its statements' readings kept by this process's store."""
+    adopt = getattr(readings.active(), "adopt", None)
+    if new and adopt is not None:
+        adopt(new)
+    return loaded
 
 
 def _preload_sqlglot(dialect: str) -> None:

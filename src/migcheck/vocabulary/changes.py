@@ -11,6 +11,8 @@ import reprlib
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
+from migcheck.vocabulary.irinit import ir_class
+
 #: What the Python front end writes for a name or value known only at run time (extract.python.evaluate's
 #: PLACEHOLDER and NAME_PLACEHOLDER, and ``{…}`` in the text shown): a name holding one is no known object.
 RUNTIME_MARKS = ("{…}", "migcheck_param", "migcheck_name")
@@ -19,7 +21,7 @@ Phase = Literal["upgrade", "downgrade"]
 Origin = Literal["python", "sql"]
 
 
-@dataclass(kw_only=True, eq=False, repr=False)  # its own __eq__ and __repr__ below: none to generate and drop
+@ir_class  # its own __eq__ and __repr__ below: none to generate and drop; __init__ from changeinits.py
 class Change:
     """Common fields: where the change is written and how it runs."""
 
@@ -76,7 +78,13 @@ class Change:
     #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
     #: (locks held on busy tables, scans of large ones) leave it out.
     off_in_production: bool = False
-    #: The line of the innermost ``for`` loop around the change that is walked once for all its passes (not
+    #: The blocks around the change that may not run (an ``if`` branch not decided statically, a ``while``, an
+    #: ``except`` handler, a pass of a loop over a subset), outermost first, numbered as the body is walked (an inlined
+    #: helper's anew at each call): a step whose ``blocks`` begin with all of another's runs only where that one's
+    #: blocks were entered, so an earlier step of those blocks ran before it (held-out-19 #17: ``if upgrade: DELETE
+    #: FROM t ... ADD PRIMARY KEY``). ``()`` outside any, and in SQL. Not compared: where the IR came from, not what.
+    blocks: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    #: The line of the innermost ``for`` or ``while`` loop around the change that is walked once for all its passes (not
     #: unrolled over literal values): the change runs once per pass, a number of times known only at run time.
     #: None outside such a loop, and in SQL.
     loop: int | None = None
@@ -156,7 +164,7 @@ class ColumnSpec:
         return self.nullable is False or (self.nullable is None and self.primary_key)
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class CreateTable(Change):
     """``op.create_table`` / CREATE TABLE."""
 
@@ -167,7 +175,7 @@ class CreateTable(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class DropTable(Change):
     """``op.drop_table`` / DROP TABLE."""
 
@@ -178,7 +186,7 @@ class DropTable(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class RenameTable(Change):
     """``op.rename_table`` / ALTER TABLE .. RENAME TO."""
 
@@ -186,7 +194,7 @@ class RenameTable(Change):
     new_name: str
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class AddColumn(Change):
     """``op.add_column`` / ALTER TABLE .. ADD COLUMN."""
 
@@ -197,7 +205,7 @@ class AddColumn(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class DropColumn(Change):
     """``op.drop_column`` / ALTER TABLE .. DROP COLUMN."""
 
@@ -208,7 +216,7 @@ class DropColumn(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class RenameColumn(Change):
     """``op.alter_column(new_column_name=...)`` / ALTER TABLE .. RENAME COLUMN."""
 
@@ -225,7 +233,7 @@ class RenameColumn(Change):
     existing_server_default_given: bool = False
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class AlterColumn(Change):
     """``op.alter_column`` / ``ALTER TABLE .. ALTER COLUMN``; ``None`` means not changed."""
 
@@ -247,7 +255,7 @@ class AlterColumn(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class CreateIndex(Change):
     """``op.create_index`` / CREATE INDEX."""
 
@@ -264,7 +272,7 @@ class CreateIndex(Change):
     name_converted: bool = False
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class DropIndex(Change):
     """``op.drop_index`` / DROP INDEX."""
 
@@ -279,7 +287,7 @@ class DropIndex(Change):
 ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclude", "unknown"]
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class AddConstraint(Change):
     """``op.create_foreign_key`` and the other ``op.create_*`` constraints / ALTER TABLE .. ADD CONSTRAINT."""
 
@@ -299,7 +307,7 @@ class AddConstraint(Change):
     schema: str | None = None
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class DropConstraint(Change):
     """``op.drop_constraint`` / ALTER TABLE .. DROP CONSTRAINT."""
 
@@ -313,7 +321,7 @@ class DropConstraint(Change):
     name_converted: bool = False
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class ValidateConstraint(Change):
     """ALTER TABLE .. VALIDATE CONSTRAINT."""
 
@@ -326,7 +334,7 @@ class ValidateConstraint(Change):
     combined_with: str | None = None
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class DataChange(Change):
     """Rows written, not schema: UPDATE/INSERT/DELETE, ``bulk_insert``, ORM sessions."""
 
@@ -341,6 +349,11 @@ class DataChange(Change):
     #: ``UPDATE t, u``, PostgreSQL's ``UPDATE t ... FROM u``): a row of ``table`` without a match is left alone,
     #: even with no WHERE.
     joined: bool = False
+    #: MySQL's ``UPDATE ... [ORDER BY ...] LIMIT n`` / ``DELETE ... LIMIT n``: at most n rows, even with no WHERE.
+    limited: bool = False
+    #: The columns (lower case) an UPDATE written in SQL sets from their own value (``SET n = COALESCE(x, n)``): some
+    #: rows may keep what they held.
+    self_reads: tuple[str, ...] = ()
     #: The WHERE of an UPDATE/DELETE written in SQL when it still matches the whole table (it tests only
     #: NULL-ness or constants), as SQL text; None when it bounds the statement or cannot be read. Decided
     #: when the SQL is parsed, so a cached run never needs sqlglot.
@@ -376,7 +389,7 @@ class DataChange(Change):
         return False
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class RawSQL(Change):
     """SQL migcheck keeps as text: not modelled, or not understood at all.
 
@@ -395,7 +408,7 @@ class RawSQL(Change):
         return self.keyword not in {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", ""}
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class SetSetting(Change):
     """``SET [LOCAL] name = value`` (``lock_timeout``, ``statement_timeout``...)."""
 
@@ -432,7 +445,7 @@ def target_table(change: Change) -> str | None:
 # --- Alembic-specific (rules helper B) ---
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class CreateEnumType(Change):
     """A PostgreSQL enum type created on its own: ``sa.Enum(..., name=...).create(bind)``,
     ``CREATE TYPE .. AS ENUM``. (``op.create_table`` also creates the types of its ``sa.Enum``
@@ -443,7 +456,7 @@ class CreateEnumType(Change):
     checkfirst: bool = False
 
 
-@dataclass(kw_only=True, eq=False, repr=False)
+@ir_class
 class DropEnumType(Change):
     """``sa.Enum(name=...).drop(bind)`` / ``DROP TYPE``."""
 

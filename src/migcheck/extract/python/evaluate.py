@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ PLACEHOLDER = "migcheck_param"
 _ITEM = "migcheck item"
 #: Stands for a table name the code itself defines (``{Model.__tablename__}``): unknown, but not data.
 NAME_PLACEHOLDER = "migcheck_name"
+#: Numbers for the blocks that may not run (Scope.blocks): unique in a process, compared within one revision only.
+_BLOCK_NUMBERS = itertools.count(1)
 
 
 _NUMBER = lazy_regex(r"-?\d+(?:\.\d+)?")
@@ -70,6 +73,8 @@ class Scope:
     collected: dict[tuple[int, str], list[str] | None] = field(default_factory=dict)
     in_transaction: bool = True
     conditional: bool = False
+    #: The blocks that may not run around this point (Change.blocks).
+    blocks: tuple[int, ...] = ()
     depth: int = 0
     #: Parameters that hold the tables by name (``def upgrade(op, tables, tester)``: ``tables.users``).
     table_sets: frozenset[str] = frozenset()
@@ -121,12 +126,17 @@ class Scope:
     #: "\n".join(parts)``, ``parts`` an append-only list of constant strings): no value from outside, no quote
     #: the code did not write (Evaluator.constant_text).
     constant_texts: frozenset[str] = frozenset()
+    #: Lists appended to in the body of a loop around this point that is walked once for all its passes (not
+    #: unrolled): a join of one there may read what a later pass appends, which one walk has not seen yet (review18).
+    loop_appended: frozenset[str] = frozenset()
     #: Local names that hold rows a SELECT read (a Core ``select()`` statement, its result, a loop's row) or values
     #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
     #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
     row_tables: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
+        if kw.get("conditional"):
+            kw.setdefault("blocks", (*self.blocks, next(_BLOCK_NUMBERS)))  # Change.blocks: a block that may not run
         return replace(
             self,
             env=dict(self.env),
@@ -237,7 +247,8 @@ class Evaluator:
         return value if isinstance(value, bool) else None
 
     def _common(self, scope: Scope) -> dict[str, Any]:
-        return {"phase": scope.phase, "in_transaction": scope.in_transaction, "conditional": scope.conditional}
+        return {"phase": scope.phase, "in_transaction": scope.in_transaction, "conditional": scope.conditional,
+                "blocks": scope.blocks}
 
     def _literal(self, node: ast.expr | None, scope: Scope) -> object:
         """A str, a bool, or a tuple of str that ``node`` certainly evaluates to; None otherwise."""
@@ -342,6 +353,8 @@ class Evaluator:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
                 and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)
                 and scope.function is not None):
+            return False
+        if node.args[0].id in scope.loop_appended:
             return False
         held = scope.collected.get((id(scope.function), node.args[0].id))
         return held is not None and isinstance(self._literal(node.func.value, scope), str)

@@ -141,9 +141,22 @@ def returned_test(call: ast.Call, functions: Mapping[str, ast.FunctionDef | ast.
     for stmt in body[:-1]:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             return None
-        bound[stmt.targets[0].id] = _Substitute(bound).visit(copy.deepcopy(stmt.value))
+        value = _Substitute(bound).visit(copy.deepcopy(stmt.value))
+        if _too_big(value):
+            return None
+        bound[stmt.targets[0].id] = value
     returned = _Substitute(bound).visit(copy.deepcopy(body[-1].value))
-    return returned if isinstance(returned, ast.expr) else None
+    return returned if isinstance(returned, ast.expr) and not _too_big(returned) else None
+
+
+#: The most nodes a helper's returned test may have once its names are replaced: a guard is a short expression,
+#: and each binding that names the one before it twice (``b = (a, a)``) doubles the text (a crafted helper of 40
+#: such lines held lint for ever).
+_MAX_TEST_NODES = 2_000
+
+
+def _too_big(node: ast.AST) -> bool:
+    return any(count > _MAX_TEST_NODES for count, _ in enumerate(ast.walk(node), 1))
 
 
 class _Substitute(ast.NodeTransformer):

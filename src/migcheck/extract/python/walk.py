@@ -175,7 +175,12 @@ class PythonExtractor(Ops, Data):
                 self._loop(stmt, scope, out, active)
                 _forget_types(stmt, scope)
             elif isinstance(stmt, ast.While):
-                self._walk(stmt.body, scope.child(conditional=True), out, active)
+                start = len(out)
+                self._walk(stmt.body, scope.child(conditional=True, loop_appended=_appended(stmt, scope)), out,
+                           active)
+                for change in out[start:]:
+                    if change.loop is None:
+                        change.loop = stmt.lineno  # as many passes as the test allows (review18)
                 _forget_types(stmt, scope)
             elif isinstance(stmt, ast.Try):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
@@ -347,7 +352,7 @@ class PythonExtractor(Ops, Data):
                 self._walk(stmt.body, inner, out, active)
             return
         self._calls(stmt.iter, scope, out, active)
-        inner = scope.child()
+        inner = scope.child(loop_appended=_appended(stmt, scope))
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
             inner.number_columns.pop(name, None)
@@ -714,3 +719,11 @@ def _creatable_table(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and _call_name(node) == "Table" and len(node.args) >= 2 \
         and not isinstance(node.args[1], ast.Starred) \
         and not any(k.arg in {"autoload_with", "autoload"} for k in node.keywords)
+
+
+def _appended(loop: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> frozenset[str]:
+    """Scope.loop_appended inside ``loop``: the lists its body appends to (``parts.append(x)``), and those of the
+    loops around it."""
+    return scope.loop_appended | {node.func.value.id for stmt in loop.body for node in ast.walk(stmt)
+                                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                                  and node.func.attr == "append" and isinstance(node.func.value, ast.Name)}
