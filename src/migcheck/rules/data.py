@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from migcheck.facts.postgres import parse_statement
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
-from migcheck.vocabulary.changes import Change, DataChange, target_table
+from migcheck.rules.safety import strong_lock
+from migcheck.vocabulary.changes import AlterColumn, Change, DataChange, RawSQL, target_table
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -88,6 +91,64 @@ def _one_row_by_key(ctx: RevisionContext, change: DataChange, schema: list[Chang
     return any(key <= pinned for key in lookback.table_keys(ctx, change, change.table))
 
 
+def _locked_table(change: Change) -> str | None:
+    """The table an explicit ``LOCK TABLE t IN <mode> MODE`` takes in a mode that keeps writers out (SHARE and
+    stronger), lower case; None for any other statement."""
+    if not isinstance(change, RawSQL) or not change.keyword.startswith("LOCK"):
+        return None
+    stmt = parse_statement(change.text)
+    if stmt is None or stmt.verb != "LOCK" or not stmt.target \
+            or stmt.kind not in {"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"}:
+        return None
+    return stmt.target.lower()
+
+
+def _is_lock(change: Change) -> bool:
+    """``LOCK TABLE``: it changes no schema; the lock it takes for the transaction is the point of writing it."""
+    return isinstance(change, RawSQL) and change.keyword.startswith("LOCK")
+
+
+def _type_change_step(change: DataChange, schema: list[Change], position: dict[int, int],
+                      tx: dict[int, int]) -> bool:
+    """An UPDATE that only rewrites columns whose type its own transaction changes before it and changes again after
+    it (held-out-19 #75, drone-tm: ``finaloutput[]`` cast to ``TEXT[]``, the retired label stripped, cast back to the
+    new enum): a step of one type change. The column's intermediate type must never be committed, so the step cannot
+    go to a revision of its own, and the ACCESS EXCLUSIVE lock it runs under is the type change's (alter-column-type
+    reports it), held from the first ALTER to the COMMIT whatever the UPDATE does."""
+    if change.action != "update" or not change.assigns or not change.table:
+        return False
+    table = change.table.lower()
+
+    def altered(column: str, before: bool) -> bool:
+        return any(isinstance(s, AlterColumn) and s.type and s.table.lower() == table
+                   and s.column.lower() == column and tx[id(s)] == tx[id(change)]
+                   and (position[id(s)] < position[id(change)]) == before for s in schema)
+    return all(altered(c.lower(), True) and altered(c.lower(), False) for c in change.assigns)
+
+
+def _deadlocks(ctx: RevisionContext, change: DataChange, schema: list[Change], position: dict[int, int],
+               tx: dict[int, int]) -> Change | None:
+    """The DDL after ``change`` in its transaction whose lock on ``change``'s table keeps writers out, when there is
+    one: the UPDATE/DELETE's row locks are held while that DDL waits for its lock, and a concurrent write that waits
+    for one of those rows already holds the ROW EXCLUSIVE lock the DDL waits for, a deadlock PostgreSQL ends by
+    aborting one of the two (held-out-19 #76, #77; checked on PostgreSQL 15)."""
+    if not change.table or change.action not in {"update", "delete", "orm", "execute"}:
+        return None
+    table = change.table.lower()
+    return next((s for s in schema if tx[id(s)] == tx[id(change)] and position[id(s)] > position[id(change)]
+                 and (target_table(s) or "").lower() == table and strong_lock(ctx, s) is not None), None)
+
+
+_WHAT = {
+    "update": "an UPDATE",
+    "insert": "an INSERT",
+    "delete": "a DELETE",
+    "bulk_insert": "op.bulk_insert",
+    "orm": "an ORM session write",
+    "execute": "a statement run on the connection",
+}
+
+
 @revision_rule("mixed-schema-and-data-change", severity=Severity.WARNING)
 def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
     """Schema and data changes in one revision: locks are held for the whole data change."""
@@ -110,22 +171,23 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         tx = _transactions(changes)
         # a step production never runs (Change.off_in_production) holds no lock anybody waits for
         schema = [s for s in schema if not s.off_in_production]
+        # LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE before the data change: writers wait for the table, none holds
+        # a lock the DDL after it waits for (the fix this rule gives for a data change before DDL)
+        locked = {(tx[id(s)], t): position[id(s)] for s in schema if (t := _locked_table(s))}
+        schema = [s for s in schema if not _is_lock(s)]
         data = [c for c in data if c.in_transaction and not c.off_in_production
-                and any(tx[id(s)] == tx[id(c)] for s in schema) and not _one_row_by_key(ctx, c, schema, position)]
+                and any(tx[id(s)] == tx[id(c)] for s in schema) and not _one_row_by_key(ctx, c, schema, position)
+                and not _type_change_step(c, schema, position, tx)
+                and not (c.table and locked.get((tx[id(c)], c.table.lower()), len(changes)) < position[id(c)])]
+        if not data:
+            return
         if not data:
             return
         after_ddl = [c for c in data if any(tx[id(s)] == tx[id(c)] and position[id(s)] < position[id(c)]
                                             for s in schema)]
         first_schema = next(s for s in schema if tx[id(s)] == tx[id((after_ddl or data)[0])])
     first, first_schema = _anchor(ctx, changes, after_ddl or data, schema, first_schema)
-    what = {
-        "update": "an UPDATE",
-        "insert": "an INSERT",
-        "delete": "a DELETE",
-        "bulk_insert": "op.bulk_insert",
-        "orm": "an ORM session write",
-        "execute": "a statement run on the connection",
-    }.get(first.action, "a data change")
+    what = _WHAT.get(first.action, "a data change")
     on = f" on {first.table}" if first.table else ""
     fix = ("move the data change into a revision of its own (`alembic revision -m \"backfill ...\"`) that "
            "runs after the schema revision")
@@ -171,6 +233,20 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
             fix=fix,
         )
         return
+    for c in data:
+        if (ddl := _deadlocks(ctx, c, schema, position, tx)) is not None and c.table:
+            what = _WHAT.get(c.action, "a data change")
+            yield Hit(
+                f"{what} on {c.table} runs before DDL on the same table in its transaction (line {ddl.line}): the "
+                f"rows it writes stay locked while that DDL waits for its {strong_lock(ctx, ddl)} lock, so a "
+                f"concurrent write that waits for one of them holds a lock the DDL waits for: a deadlock, which "
+                f"PostgreSQL ends by aborting one of the two",
+                line=c.line,
+                fix=f"op.execute({lit(f'LOCK TABLE {c.table} IN SHARE ROW EXCLUSIVE MODE')})  # first: writers "
+                    f"then wait for the table, reads go on",
+                severity=Severity.INFO,
+            )
+            return
     yield Hit(
         f"{what}{on} runs before the schema changes of this revision (first at line {first_schema.line}): the "
         f"DDL's locks are not held while it runs, but the rows it writes stay locked until the DDL after it "

