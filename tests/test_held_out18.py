@@ -80,3 +80,31 @@ def downgrade() -> None:
                   "--fail-on", "never")
     unread = findings_of(run, "raw-sql-not-understood")
     assert [(f["line"], f["path"].endswith("a1_rls.py")) for f in unread] == [(21, True)]
+
+
+def test_a_requirement_padded_with_spaces_is_read_in_linear_time(tmp_path: Path) -> None:
+    """fixH18b's full-version specifier searched ``(op)?\\s*`` at every position of a run of spaces: 20,000 spaces
+    took 6 s, a pull request's requirements file could stall lint for hours."""
+    import subprocess
+    import sys
+
+    code = ("from migcheck.extract.models import pins; "
+            "assert pins._FULL_SPECIFIER.search(' ' * 200_000 + 'x') is None")
+    # linear: well under a second; quadratic (the old pattern), about ten minutes
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=20)
+
+
+def test_majors_and_versions_agree_on_trailing_zeros(tmp_path: Path) -> None:
+    from migcheck.extract.models.files import WorkingTree
+    from migcheck.extract.models.pins import below_major, below_version
+
+    answers = {}
+    for spec in ("<2.0", "^1.10.4", "~=1.8", ">=1.10,<2", "==2.*", ">=2", "<2.1", "alembic<1.12.0"):
+        folder = tmp_path / str(len(answers))
+        folder.mkdir()
+        package = "alembic" if spec.startswith("alembic") else "pydantic"
+        (folder / "requirements.txt").write_text(f"{package}{spec.removeprefix('alembic')}\n", encoding="utf-8")
+        answers[spec] = below_version(WorkingTree(folder), "alembic", (1, 12)) if package == "alembic" \
+            else below_major(WorkingTree(folder), "pydantic", 2)
+    assert answers == {"<2.0": True, "^1.10.4": True, "~=1.8": True, ">=1.10,<2": True, "==2.*": False,
+                       ">=2": False, "<2.1": None, "alembic<1.12.0": True}

@@ -16,11 +16,6 @@ from migcheck.extract.models.resolve import toml_file
 
 #: One requirement line: the name, then its version specifiers (``pydantic[email]>=1.10,<2``).
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;#]*)")
-#: One specifier: an operator (Poetry's ``^`` and ``~`` too, none for a bare Poetry version) and a version. Spaces
-#: only after an operator, so a search over a hostile run of spaces stays linear (``\s*`` first was quadratic).
-_SPECIFIER = re.compile(r"(?:(===|==|~=|>=|<=|!=|>|<|\^|~)\s*)?v?(\d+)")
-#: The rest of a version after its major (``.0.1`` of ``2.0.1``), read forward only.
-_VERSION_TAIL = re.compile(r"[.\d]*")
 #: More digits than any real major version: ``int()`` refuses over 4,300 digits, and such a pin says nothing.
 _MAX_MAJOR_DIGITS = 6
 
@@ -28,16 +23,7 @@ _MAX_MAJOR_DIGITS = 6
 def below_major(files: ProjectFiles, package: str, major: int) -> bool | None:
     """Whether the project's requirements of ``package`` allow only versions below ``major`` (True), only
     ``major`` or later (False); None when they say neither, are absent, or disagree."""
-    answers: set[bool | None] = set()
-    for spec in _specifiers(files, package.lower()):
-        low, high = _majors(spec)
-        if high is not None and high < major:
-            answers.add(True)
-        elif low is not None and low >= major:
-            answers.add(False)
-        else:
-            answers.add(None)
-    return answers.pop() if len(answers) == 1 else None
+    return below_version(files, package, (major,))
 
 
 def _specifiers(files: ProjectFiles, package: str) -> list[str]:
@@ -62,30 +48,10 @@ def _same(name: str, package: str) -> bool:
     return re.sub(r"[-_.]+", "-", name).lower() == package
 
 
-def _majors(spec: str) -> tuple[int | None, int | None]:
-    """The lowest and highest major version ``spec`` allows (``^1.10.4``, ``>=1.10,<2``, ``==2.5.*``,
-    ``~=1.8``), None for a side it leaves open or that cannot be read."""
-    low: int | None = None
-    high: int | None = None  # the highest major allowed
-    for part in spec.split(","):
-        match = _SPECIFIER.search(part)
-        if match is None or len(match.group(2)) > _MAX_MAJOR_DIGITS:
-            continue
-        op, major = match.group(1) or "==", int(match.group(2))
-        if op in {"==", "===", "^", "~", "~="}:  # Poetry's bare version is ==
-            low, high = max(low or 0, major), major if high is None else min(high, major)
-        elif op in {">=", ">"}:
-            low = max(low or 0, major)
-        elif op in {"<", "<="}:
-            tail = _VERSION_TAIL.match(part, match.end())
-            below = op == "<" and not (tail and any(c in "123456789" for c in tail.group()))  # <2, <2.0: major 2 itself is excluded
-            top = major - 1 if below else major
-            high = top if high is None else min(high, top)
-    return low, high
-
-
-#: One specifier with its whole version (``<0.7.0``, ``~=1.8``, ``==1.11.*``).
-_FULL_SPECIFIER = re.compile(r"(===|==|~=|>=|<=|!=|>|<|\^|~)?\s*v?(\d+(?:\.\d+){0,3})(\.\*)?")
+#: One specifier with its whole version (``<0.7.0``, ``~=1.8``, ``==1.11.*``): an operator (Poetry's ``^`` and ``~``
+#: too, none for a bare Poetry version), spaces only after it: ``(op)?\s*`` searched over a run of spaces was
+#: quadratic (20,000 spaces in a requirements file: 6 s).
+_FULL_SPECIFIER = re.compile(r"(?:(===|==|~=|>=|<=|!=|>|<|\^|~)\s*)?v?(\d+(?:\.\d+){0,3})(\.\*)?")
 
 
 def below_version(files: ProjectFiles, package: str, version: tuple[int, ...]) -> bool | None:
@@ -94,10 +60,10 @@ def below_version(files: ProjectFiles, package: str, version: tuple[int, ...]) -
     before 1.12; ``alembic>=1.13`` is not)."""
     answers: set[bool | None] = set()
     for spec in _specifiers(files, package.lower()):
-        low, high = _range(spec)
-        if high is not None and high <= version:
+        low, high = (_trimmed(v) if v is not None else None for v in _range(spec))
+        if high is not None and high <= _trimmed(version):
             answers.add(True)
-        elif low is not None and low >= version:
+        elif low is not None and low >= _trimmed(version):
             answers.add(False)
         else:
             answers.add(None)
@@ -137,6 +103,14 @@ def _range(spec: str) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
         if top is not None:
             high = top if high is None else min(high, top)
     return low, high
+
+
+def _trimmed(version: tuple[int, ...]) -> tuple[int, ...]:
+    """``version`` without trailing zeros, so that 2.0 and 2 compare equal (``<2.0`` is below 2, ``^1.10`` ends at 2)."""
+    end = len(version)
+    while end > 1 and version[end - 1] == 0:
+        end -= 1
+    return version[:end]
 
 
 def _bump(version: tuple[int, ...], at: int) -> tuple[int, ...]:
