@@ -17,7 +17,9 @@ plain, 34 s when many revisions set NOT NULL). The index holds, built on first u
   <its object exists>``, a table name known
   only at run time, SQL migcheck could not read).
 - on first use, the steps that shape a table's columns and keys by table, and the drops of indexes and
-  constraints by name (``TableEvents``: what ``table_state`` replays for one table).
+  constraints by name (``TableEvents``: what ``table_state`` replays for one table);
+- on first use of a kind, the changes grouped by a key a rule gives them (``grouped``: enum types by name for
+  downgrade-not-inverse, CREATE FUNCTION by function name for add-column-with-volatile-default).
 
 A question then walks back only through the changes of its column (or constraint) and stops at the
 answer. The results are the same as a forward replay of every earlier change (``lookback`` documents
@@ -29,7 +31,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from migcheck.facts.postgres import not_null_check_column, parse_statement
@@ -312,6 +314,7 @@ class HistoryIndex:
     _code_words: dict[str, list[int]] | None = None
     _tables: frozenset[str] | None = None
     _table_events: TableEvents | None = None
+    _grouped: dict[str, dict[str, _Events]] = field(default_factory=dict)
 
     def object_names(self) -> ObjectNames:
         """The index and constraint names the history's steps may give (default_names), built on first use."""
@@ -395,6 +398,21 @@ class HistoryIndex:
                     found.add((pos, i), migration, change)
             self._table_events = found
         return self._table_events
+
+    def grouped(self, kind: str, keys_of: Callable[[Change], Iterable[str]]) -> dict[str, _Events]:
+        """The upgrade changes by the keys ``keys_of`` gives each (an enum type's name, a function's name), in
+        history order; built on the first use of ``kind``, once per graph. A look-back for one name then reads
+        that name's changes only: walking every ancestor for each question (lookback.earlier) was quadratic
+        in histories where many revisions ask it (an ``sa.Enum`` table per revision)."""
+        found = self._grouped.get(kind)
+        if found is None:
+            groups: dict[str, _Events] = defaultdict(_Events)
+            for pos, migration in enumerate(self.by_position):
+                for i, change in enumerate(migration.upgrade_changes):
+                    for key in dict.fromkeys(keys_of(change)):
+                        groups[key].add((pos, i), migration, change)
+            found = self._grouped[kind] = dict(groups)
+        return found
 
     def code_words(self) -> dict[str, list[int]]:
         """Every word (``[\\w$]+``, lower case) of every revision's code, comments aside, with the positions of the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from migcheck.facts.postgres import is_serial, not_null_check_column
@@ -109,6 +109,21 @@ def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
     yield from reversed(before(ctx, change))
     for migration in reversed(ancestors(ctx)):
         yield from reversed(migration.upgrade_changes)
+
+
+def earlier_keyed(ctx: RevisionContext, change: Change, kind: str, keys_of: Callable[[Change], Iterable[str]],
+                  key: str) -> Iterator[Change]:
+    """The changes of ``earlier`` that ``keys_of`` gives ``key``, in its order (newest first): this revision's
+    own, then the ancestors' from ``HistoryIndex.grouped(kind, keys_of)``. A question about one name (an enum
+    type, a function) reads that name's changes, not the whole history. ``keys_of`` must give every key a
+    change can answer for, and be the same function for the same ``kind``."""
+    for c in reversed(before(ctx, change)):
+        if key in keys_of(c):
+            yield c
+    index = _index(ctx)
+    if index is not None:
+        for _, _, c in index.newest_first(index.grouped(kind, keys_of).get(key), ctx.migration.revision):
+            yield c
 
 
 def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:
