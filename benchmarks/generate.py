@@ -147,9 +147,13 @@ class Schema:
 #: ``function-default``: the first revision makes an IMMUTABLE SQL function ``app_default()``, and the columns added
 #: (with a default or not) get ``server_default=sa.text("app_default()")`` (asks which CREATE FUNCTION of it the
 #: history ran last: the first revision's, a walk back through the whole history).
+#: ``app-calls``: ``drop-if-exists``, and every revision but a merge also calls a helper of the application
+#: (``helpers.touch_updated_at(op, "t1")``, imported in ``upgrade()``), which migcheck cannot follow (never_made asks
+#: whether a call of the history may make the index).
 #: These used to make lint super-linear in the history's length.
 SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent", "drop-if-exists",
-          "drop-same-if-exists", "keyed-update", "continuum", "enum-tables", "function-default")
+          "drop-same-if-exists", "keyed-update", "continuum", "enum-tables", "function-default",
+          "app-calls")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -433,10 +437,13 @@ BRANCH_EVERY = 97
 
 
 def _legacy_drop(rev: str, up: list[str], shape: str) -> list[str]:
-    """The ``drop-if-exists`` and ``keyed-update`` shapes' line, added to a revision's upgrade (not to a merge's
+    """The ``drop-if-exists``, ``keyed-update`` and ``app-calls`` shapes' lines, added to a revision's upgrade (not to a merge's
     ``pass``)."""
-    if shape not in ("drop-if-exists", "drop-same-if-exists", "keyed-update") or up == ["pass"]:
+    if shape not in ("drop-if-exists", "drop-same-if-exists", "keyed-update", "app-calls") or up == ["pass"]:
         return up
+    if shape == "app-calls":
+        return ["from myapp.db import helpers", *up, f'op.execute("DROP INDEX IF EXISTS ix_legacy_{rev}")',
+                'helpers.touch_updated_at(op, "t1")']
     if shape == "keyed-update":
         return [*up, f'op.execute("UPDATE t1 SET name = \'{rev}\' WHERE id = {int(rev[:5])}")']
     if shape == "drop-same-if-exists":

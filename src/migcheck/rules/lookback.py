@@ -18,6 +18,7 @@ from migcheck.facts.postgres import is_serial, not_null_check_column
 from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
+    ApplicationCalls,
     HistoryIndex,
     default_names,
     empties,
@@ -482,22 +483,24 @@ def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
     if any((isinstance(c, CreateTable) and _same(c.table, name)) or (isinstance(c, RenameTable)
            and _same(c.new_name, name)) for c in before(ctx, change)):
         return False
-    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|metadata|create_all")
-    return _history_certain(ctx, change, name) and not _application_may_make(index, lineage, pattern)
+    return _history_certain(ctx, change, name) \
+        and not _application_may_make(index, lineage, name, r"metadata|create_all")
 
 
-def _application_may_make(index: HistoryIndex, bits: int, pattern: re.Pattern[str]) -> bool:
+def _application_may_make(index: HistoryIndex, bits: int, name: str, words: str) -> bool:
     """Whether a revision of ``bits`` calls the application's code, at statement level, with a call whose text
-    matches ``pattern`` (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``,
-    ``create_search_indexes()``). Calls for values (``encrypt(api_key)``) make nothing, as the schema the history
-    builds counts them (built.application_calls)."""
+    (lower case) names ``name`` as a whole word (not inside a longer ``[\\w$]`` run) or matches ``words``
+    (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``, ``create_search_indexes()``).
+    Calls for values (``encrypt(api_key)``) make nothing, as the schema the history builds counts them
+    (built.application_calls). The calls are read once per graph, and indexed by word and by ``words`` pattern
+    (ApplicationCalls): scanning every call per question was quadratic where many revisions call the application
+    and ask it."""
     calls = index.application_calls
     if calls is None:  # read once per graph, only for the revisions whose body calls imported code
-        calls = index.application_calls = [(pos, text.lower()) for pos, m in enumerate(index.by_position)
-                                           if m.upgrade is not None and m.upgrade.opaque
-                                           for text in application_calls(m)]
-    return any(bits >> pos & 1 and pattern.search(text) for pos, text in calls)
-
+        calls = index.application_calls = ApplicationCalls([
+            (pos, text.lower()) for pos, m in enumerate(index.by_position)
+            if m.upgrade is not None and m.upgrade.opaque for text in application_calls(m)])
+    return bool(bits & (calls.matching(words) | calls.naming(name)))
 
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
     """A constraint of that name added earlier to the same table and not dropped since (by name, with its
@@ -619,7 +622,7 @@ def never_made(ctx: RevisionContext, change: Change, name: str, *, own_code: boo
             or older & (index.unknown_schema_names | names.any_name | names.made.get(name, 0)) \
             or _expression_index_named(name, names.expression_indexes, older):
         return False
-    if any(older >> pos & 1 and (text is None or name in text) for pos, text in index.unread_sql):
+    if older & index.unread_texts().naming(name):
         return False
     for c in before(ctx, change):
         if isinstance(c, RawSQL):
@@ -632,9 +635,8 @@ def never_made(ctx: RevisionContext, change: Change, name: str, *, own_code: boo
         table = expression_index_table(c)
         if given is None or name in given or (table is not None and _expression_index_named(name, {table: 1}, 1)):
             return False
-    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|index|constraint|foreign|unique|\bkeys?\b")
-    if _application_may_make(index, lineage, pattern) or _generated_name(name, index) \
-            or _conventional_name(ctx, name):
+    if _application_may_make(index, lineage, name, r"index|constraint|foreign|unique|\bkeys?\b") \
+            or _generated_name(name, index) or _conventional_name(ctx, name):
         return False
     naming = _naming_revisions(index, name)
     if naming & older:
