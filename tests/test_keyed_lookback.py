@@ -11,6 +11,7 @@ shapes that made lint quadratic, 2,000 revisions each asking once.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from migcheck.facts.postgres import function_volatility
 from migcheck.rules import downgrade, lookback, rewrites
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.enumlife import bare_name
+from migcheck.rules.history_index import ApplicationCalls, HistoryIndex, UnreadTexts, sum_bits
 from migcheck.vocabulary.changes import (
     AddColumn,
     Change,
@@ -204,3 +206,71 @@ def test_a_default_calling_a_function_of_the_first_revision_reads_the_history_on
         assert rewrites._declared_not_volatile(ctx, add, "app_default")
         assert not rewrites._declared_not_volatile(ctx, add, "other")
     assert _CountingList.reads < 10 * len(migrations)
+
+
+# -- the application's calls and the SQL not read, searched by name (never_made, table_never_made, uncertain) -----
+
+_WORDS = ["ix_a", "ix_a_b", "t1", "t10", "metadata", "create_all", "index", "keys", "key", "$x", "é_t", "a.b",
+          "x" * 80, "ix_" + "a" * 70]
+
+
+def _random_text(rng: random.Random) -> str | None:
+    if rng.random() < 0.05:
+        return None
+    words = [rng.choice(_WORDS) for _ in range(rng.randrange(0, 5))]
+    return "".join(rng.choice([" ", "(", "_", "", ", '", "."]) + w for w in words).lower()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_application_calls_and_unread_texts_answer_as_the_scans(seed: int) -> None:
+    """ApplicationCalls and UnreadTexts give what scanning every entry gave (linH18): a name as a whole ``[\\w$]``
+    word or a pattern in a call, a name anywhere in an unread text (or a text known only at run time)."""
+    rng = random.Random(seed)
+    entries = [(pos, _random_text(rng)) for pos in range(60) for _ in range(rng.randrange(0, 3))]
+    calls = ApplicationCalls([(pos, text) for pos, text in entries if text is not None])
+    unread = UnreadTexts(entries)
+    names = [*_WORDS, "", "ix", "a", "_a", "x" * 81, "t", "a.b", "-", "$"]
+    found = 0
+    for name in names:
+        for words in (r"metadata|create_all", r"index|constraint|foreign|unique|\bkeys?\b"):
+            pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|{words}")
+            for bits in (rng.getrandbits(60), (1 << 60) - 1):
+                expected = any(bits >> pos & 1 and pattern.search(text) for pos, text in calls.calls)
+                assert bool(bits & (calls.matching(words) | calls.naming(name))) is expected, (name, words)
+        expected_bits = sum_bits(pos for pos, text in entries if text is None or name in text)
+        assert unread.naming(name) == expected_bits, name
+        assert unread.naming(name) == expected_bits  # asked again: the cached answer
+        found += bool(expected_bits & ~unread.unknown)
+    assert found > 10
+
+
+class _CountingText(str):
+    """An unread text that counts the searches for a name in it."""
+
+    searches = 0
+
+    def __contains__(self, name: object) -> bool:
+        _CountingText.searches += 1
+        return super().__contains__(name)  # type: ignore[operator]
+
+
+def test_unread_sql_in_every_revision_is_not_searched_per_question() -> None:
+    """2,000 revisions each call a helper of the application (SQL migcheck cannot read) and drop a legacy index
+    IF EXISTS (downgrade-not-inverse asks never_made for it): each question searched every unread text (about
+    2 million searches); now the texts are indexed once."""
+    body: list[list[Change]] = [[CreateTable(line=1, table="t1", columns=[ColumnSpec(name="id", type="BIGINT")])]]
+    for i in range(1, 2001):
+        body.append([AddColumn(line=1, table="t1", column=ColumnSpec(name=f"c{i}", type="TEXT")),
+                     RawSQL(line=2, keyword="", text=f"helpers.touch(op, 't1', {i})", understood=False)])
+    migrations = _chain(body)
+    graph = RevisionGraph.build(migrations)
+    index = HistoryIndex.of(graph)
+    index.unread_sql[:] = [(pos, None if text is None else _CountingText(text)) for pos, text in index.unread_sql]
+    assert len(index.unread_sql) == 2000
+    _CountingText.searches = 0
+    for migration in migrations[1:]:
+        ctx = RevisionContext.build(migration, Settings(), graph)
+        drop = migration.upgrade_changes[0]
+        assert lookback.never_made(ctx, drop, f"ix_legacy_{migration.revision}")  # no unread text names it
+        assert not lookback.never_made(ctx, drop, "t1") or migration.revision == "r1"  # the helpers name t1
+    assert _CountingText.searches < 10 * len(migrations)
