@@ -106,7 +106,8 @@ def before(ctx: RevisionContext, change: Change) -> list[Change]:
 
 
 def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
-    """Every upgrade change that runs before ``change``, newest first: this revision's, then its ancestors'."""
+    """Every upgrade change that runs before ``change``, newest first: this revision's, then its ancestors'. It reads
+    the whole history: a rule asking it for many changes is quadratic (ask earlier_keyed, or the history index)."""
     yield from reversed(before(ctx, change))
     for migration in reversed(ancestors(ctx)):
         yield from reversed(migration.upgrade_changes)
