@@ -142,9 +142,18 @@ class Schema:
 #: ``continuum``: every new table gets a SQLAlchemy-Continuum ``<t>_version`` twin, and the type changes become a
 #: NOT NULL column added to a version table, made nullable in the next revision (asks lookback.table_columns: the
 #: columns the history leaves the version table with).
+#: ``enum-tables``: every new table has an ``sa.Enum(..., name="<t>_status")`` column, and its downgrade drops the
+#: table but not the type (autogenerate's usual output on PostgreSQL; asks whether an earlier step made the type).
+#: ``function-default``: the first revision makes an IMMUTABLE SQL function ``app_default()``, and the columns added
+#: (with a default or not) get ``server_default=sa.text("app_default()")`` (asks which CREATE FUNCTION of it the
+#: history ran last: the first revision's, a walk back through the whole history).
+#: ``app-calls``: ``drop-if-exists``, and every revision but a merge also calls a helper of the application
+#: (``helpers.touch_updated_at(op, "t1")``, imported in ``upgrade()``), which migcheck cannot follow (never_made asks
+#: whether a call of the history may make the index).
 #: These used to make lint super-linear in the history's length.
 SHAPES = ("plain", "alter-type", "not-null", "validate-next", "guarded", "if-absent", "drop-if-exists",
-          "drop-same-if-exists", "keyed-update", "continuum")
+          "drop-same-if-exists", "keyed-update", "continuum", "enum-tables", "function-default",
+          "app-calls")
 
 
 def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list[str], list[str]]:
@@ -162,6 +171,11 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
             '    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),',
             ")",
         ]
+        if schema.shape == "enum-tables":
+            create.insert(-1, f'    sa.Column("status", sa.Enum("new", "done", name="{name}_status"), nullable=True),')
+        if schema.shape == "function-default" and i == 1:
+            create.append('op.execute("CREATE FUNCTION app_default() RETURNS integer LANGUAGE sql IMMUTABLE '
+                          'AS \'SELECT 0\'")')
         if schema.shape == "if-absent":
             create = [f'if not sa.inspect(op.get_bind()).has_table("{name}"):', *("    " + line for line in create)]
         if schema.shape == "continuum":
@@ -187,6 +201,15 @@ def revision_body(i: int, rng: random.Random, schema: Schema) -> tuple[str, list
                      f"    {add}"],
                     [f'op.drop_column("{table}", "{col}")'])
         return (f"add {table}.{col}", [add], [f'op.drop_column("{table}", "{col}")'])
+    if kind in ("column", "default_column") and schema.shape == "function-default":
+        if kind == "column":
+            schema.columns.append((table, col))
+        return (
+            f"add {table}.{col} with a default from app_default()",
+            [f'op.add_column("{table}", sa.Column("{col}", sa.Integer(), nullable={kind == "column"}, '
+             f'server_default=sa.text("app_default()")))'],
+            [f'op.drop_column("{table}", "{col}")'],
+        )
     if kind == "default_column":
         return (
             f"add {table}.{col} with a default",
@@ -414,10 +437,13 @@ BRANCH_EVERY = 97
 
 
 def _legacy_drop(rev: str, up: list[str], shape: str) -> list[str]:
-    """The ``drop-if-exists`` and ``keyed-update`` shapes' line, added to a revision's upgrade (not to a merge's
+    """The ``drop-if-exists``, ``keyed-update`` and ``app-calls`` shapes' lines, added to a revision's upgrade (not to a merge's
     ``pass``)."""
-    if shape not in ("drop-if-exists", "drop-same-if-exists", "keyed-update") or up == ["pass"]:
+    if shape not in ("drop-if-exists", "drop-same-if-exists", "keyed-update", "app-calls") or up == ["pass"]:
         return up
+    if shape == "app-calls":
+        return ["from myapp.db import helpers", *up, f'op.execute("DROP INDEX IF EXISTS ix_legacy_{rev}")',
+                'helpers.touch_updated_at(op, "t1")']
     if shape == "keyed-update":
         return [*up, f'op.execute("UPDATE t1 SET name = \'{rev}\' WHERE id = {int(rev[:5])}")']
     if shape == "drop-same-if-exists":

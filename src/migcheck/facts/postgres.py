@@ -103,6 +103,15 @@ def function_volatility(sql: str, name: str) -> str | None:
     return found
 
 
+def declared_functions(sql: str) -> frozenset[str]:
+    """The names (lower case) ``sql`` has a CREATE [OR REPLACE] FUNCTION of: those function_volatility answers
+    for, every other name getting None."""
+    if "function" not in sql.lower():
+        return frozenset()
+    return frozenset(match.group(1).lower() for statement in _clauses(sql).split(";")
+                     if (match := _DECLARED.search(statement)) is not None)
+
+
 def _clauses(sql: str) -> str:
     """``sql`` with bodies, strings, quoted identifiers and comments blanked (a ``"name"`` keeps its text)."""
     def blank(m: re.Match[str]) -> str:

@@ -622,7 +622,7 @@ def _enum_made_before(ctx: RevisionContext, change: Change, name: str) -> bool:
     create_table of this revision does not own it, and its downgrade must not drop it (a table of the earlier
     revision still uses it; held-out-7 #35). In one ``alembic upgrade`` run SQLAlchemy remembers the types it
     made and skips the second CREATE TYPE (checked on PostgreSQL 15, SQLAlchemy 2.1.9, Alembic 1.20.1)."""
-    for c in lookback.earlier(ctx, change):
+    for c in lookback.earlier_keyed(ctx, change, "enum-type", _enum_keys, name):
         if isinstance(c, DropEnumType) and _norm(c.name) == name:
             return False
         if isinstance(c, CreateEnumType) and _norm(c.name) == name:
@@ -630,6 +630,15 @@ def _enum_made_before(ctx: RevisionContext, change: Change, name: str) -> bool:
         if isinstance(c, CreateTable) and any(enum_type_of(col.type) == name for col in c.columns):
             return True
     return False
+
+
+def _enum_keys(c: Change) -> list[str]:
+    """The enum type names (lower case) ``c`` makes or drops, as _enum_made_before reads them."""
+    if isinstance(c, CreateEnumType | DropEnumType):
+        return [n] if (n := _norm(c.name)) else []
+    if isinstance(c, CreateTable):
+        return [e for col in c.columns if (e := enum_type_of(col.type))]
+    return []
 
 
 def _row_type_of_dropped_table(before: list[Change], change: DropEnumType) -> bool:

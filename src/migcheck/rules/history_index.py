@@ -19,7 +19,9 @@ plain, 34 s when many revisions set NOT NULL). The index holds, built on first u
 - built on first use: the revisions that CREATE MATERIALIZED VIEW by name, and every (parent, partition) an
   ``ALTER TABLE .. ATTACH PARTITION`` names in either phase (a partition has its parent's column types).
 - on first use, the steps that shape a table's columns and keys by table, and the drops of indexes and
-  constraints by name (``TableEvents``: what ``table_state`` replays for one table).
+  constraints by name (``TableEvents``: what ``table_state`` replays for one table);
+- on first use of a kind, the changes grouped by a key a rule gives them (``grouped``: enum types by name for
+  downgrade-not-inverse, CREATE FUNCTION by function name for add-column-with-volatile-default).
 
 A question then walks back only through the changes of its column (or constraint) and stops at the
 answer. The results are the same as a forward replay of every earlier change (``lookback`` documents
@@ -31,7 +33,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from migcheck.facts.postgres import created_materialized_view, not_null_check_column, parse_statement
@@ -140,6 +142,94 @@ _WORD = lazy_regex(r"[\w$]+")
 #: A star of a select list (SELECT *, t.*), not count(*).
 _SELECT_STAR = lazy_regex(r"\bselect\s+\*|[\w\"`\]]\s*\.\s*\*", re.I)
 _READ_TABLE = lazy_regex(r'\b(?:FROM|JOIN)\s+(?:"?\w+"?\.)?"?(\w+)"?', re.I)
+
+
+class ApplicationCalls:
+    """Statement-level calls into the application's code (lower-case text, by revision position), with the
+    revisions that name a word and those matching a pattern as bit sets, each found once per graph."""
+
+    def __init__(self, calls: list[tuple[int, str]]) -> None:
+        self.calls = calls
+        self._words: dict[str, int] | None = None
+        self._matching: dict[str, int] = {}
+
+    def matching(self, pattern: str) -> int:
+        """The revisions with a call whose text ``re.search``es ``pattern``, found on the first use of ``pattern``."""
+        bits = self._matching.get(pattern)
+        if bits is None:
+            compiled = re.compile(pattern)
+            bits = self._matching[pattern] = sum_bits(pos for pos, text in self.calls if compiled.search(text))
+        return bits
+
+    def naming(self, name: str) -> int:
+        """The revisions with a call whose text has ``name`` as a whole word: not inside a longer run of ``[\\w$]``
+        (a name of such characters is then one of the text's ``[\\w$]+`` words, looked up in a map built once)."""
+        if not _WORD.fullmatch(name):
+            return self.matching(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+        if self._words is None:
+            words: dict[str, int] = defaultdict(int)
+            for pos, text in self.calls:
+                for word in set(_WORD.findall(text)):
+                    words[word] |= 1 << pos
+            self._words = dict(words)
+        return self._words.get(name, 0)
+
+
+#: Words longer than this are searched one by one (their suffixes would cost the square of their length).
+_LONG_WORD = 64
+
+
+class UnreadTexts:
+    """The SQL migcheck could not read, by revision position (lower-case text, None when only known at run time),
+    with the revisions whose text may name something found without reading every text: a name made of ``[\\w$]``
+    characters lies inside one ``[\\w$]+`` word of a text, so it is a prefix of a suffix of that word, found by
+    bisection in the sorted suffixes (built on first use). Scanning every text per question was quadratic where
+    many revisions call the application (each call is SQL not read) and ask never_made."""
+
+    def __init__(self, entries: list[tuple[int, str | None]]) -> None:
+        self.entries = entries
+        self.unknown = sum_bits(pos for pos, text in entries if text is None)
+        self._suffixes: list[tuple[str, int]] | None = None
+        self._long: list[tuple[int, str]] = []
+        self._found: dict[str, int] = {}
+
+    def naming(self, name: str) -> int:
+        """The revisions with a text that is None or has ``name`` (lower case) in it, as a bit set."""
+        bits = self._found.get(name)
+        if bits is not None:
+            return bits
+        if not _WORD.fullmatch(name):
+            bits = sum_bits(pos for pos, text in self.entries if text is None or name in text)
+        else:
+            suffixes = self._sorted_suffixes()
+            bits = self.unknown
+            at = bisect_left(suffixes, (name, -1))
+            while at < len(suffixes) and suffixes[at][0].startswith(name):
+                bits |= 1 << suffixes[at][1]
+                at += 1
+            bits |= sum_bits(pos for pos, word in self._long if name in word)
+        self._found[name] = bits
+        return bits
+
+    def _sorted_suffixes(self) -> list[tuple[str, int]]:
+        if self._suffixes is None:
+            found: set[tuple[str, int]] = set()
+            for pos, text in self.entries:
+                for word in set(_WORD.findall(text or "")):
+                    if len(word) > _LONG_WORD:
+                        self._long.append((pos, word))
+                    else:
+                        found.update((word[cut:], pos) for cut in range(len(word)))
+            self._suffixes = sorted(found)
+        return self._suffixes
+
+
+def sum_bits(positions: Iterable[int]) -> int:
+    """The bit set of ``positions``."""
+    bits = 0
+    for pos in positions:
+        bits |= 1 << pos
+    return bits
 
 
 @dataclass(eq=False, repr=False)
@@ -294,7 +384,7 @@ class HistoryIndex:
     #: starts from a schema made some other way (``metadata.create_all()``, an older tool).
     preexisting: int = 0
     #: Statement-level calls into the application (lower case) by position, read on first use (lookback).
-    application_calls: list[tuple[int, str]] | None = None
+    application_calls: ApplicationCalls | None = None
     #: Bit set of the revisions the history cannot be read through: a parent or dependency not found, or no
     #: upgrade read. With ``preexisting``, what makes "the history starts from nothing" unknown (lookback.from_nothing).
     unresolved: int = 0
@@ -319,6 +409,8 @@ class HistoryIndex:
     #: written, ``migcheck_param`` marking a part known only at run time), built on first use.
     _attached: tuple[dict[str, str], list[tuple[str, str]]] | None = None
     _table_events: TableEvents | None = None
+    _grouped: dict[str, dict[str, _Events]] = field(default_factory=dict)
+    _unread_texts: UnreadTexts | None = None
 
     def object_names(self) -> ObjectNames:
         """The index and constraint names the history's steps may give (default_names), built on first use."""
@@ -402,6 +494,21 @@ class HistoryIndex:
                     found.add((pos, i), migration, change)
             self._table_events = found
         return self._table_events
+
+    def grouped(self, kind: str, keys_of: Callable[[Change], Iterable[str]]) -> dict[str, _Events]:
+        """The upgrade changes by the keys ``keys_of`` gives each (an enum type's name, a function's name), in
+        history order; built on the first use of ``kind``, once per graph. A look-back for one name then reads
+        that name's changes only: walking every ancestor for each question (lookback.earlier) was quadratic
+        in histories where many revisions ask it (an ``sa.Enum`` table per revision)."""
+        found = self._grouped.get(kind)
+        if found is None:
+            groups: dict[str, _Events] = defaultdict(_Events)
+            for pos, migration in enumerate(self.by_position):
+                for i, change in enumerate(migration.upgrade_changes):
+                    for key in dict.fromkeys(keys_of(change)):
+                        groups[key].add((pos, i), migration, change)
+            found = self._grouped[kind] = dict(groups)
+        return found
 
     def code_words(self) -> dict[str, list[int]]:
         """Every word (``[\\w$]+``, lower case) of every revision's code, comments aside, with the positions of the
@@ -632,16 +739,19 @@ class HistoryIndex:
         at = self.position.get(revision)
         return 0 if at is None else self._descendants[at]
 
+    def unread_texts(self) -> UnreadTexts:
+        """unread_sql, searchable by name (UnreadTexts), built on first use."""
+        if self._unread_texts is None:
+            self._unread_texts = UnreadTexts(self.unread_sql)
+        return self._unread_texts
+
     def uncertain(self, table: str) -> int:
         """Bit set of the revisions whose steps leave the history unsure of ``table`` (lower case): a step on a
         table known only at run time, a step on it under an ``if``, SQL not read that names it or whose text
         is only known at run time. Computed once per table."""
         bits = self._uncertain.get(table)
         if bits is None:
-            bits = self.unknown_names | self.conditional_on.get(table, 0)
-            for pos, text in self.unread_sql:
-                if text is None or table in text:
-                    bits |= 1 << pos
+            bits = self.unknown_names | self.conditional_on.get(table, 0) | self.unread_texts().naming(table)
             self._uncertain[table] = bits
         return bits
 

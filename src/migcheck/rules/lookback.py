@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from migcheck.facts.postgres import created_materialized_view, is_serial, not_null_check_column
 from migcheck.rules.built import application_calls
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import (
+    ApplicationCalls,
     HistoryIndex,
     default_names,
     empties,
@@ -106,7 +107,8 @@ def before(ctx: RevisionContext, change: Change) -> list[Change]:
 
 
 def earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
-    """Every upgrade change that runs before ``change``, newest first: this revision's, then its ancestors'."""
+    """Every upgrade change that runs before ``change``, newest first: this revision's, then its ancestors'. It reads
+    the whole history: a rule asking it for many changes is quadratic (ask earlier_keyed, or the history index)."""
     yield from reversed(before(ctx, change))
     for migration in reversed(ancestors(ctx)):
         yield from reversed(migration.upgrade_changes)
@@ -161,6 +163,21 @@ def _name_pattern(name: str) -> re.Pattern[str]:
     if len(parts) == 1 or not "".join(parts).strip("_"):
         return re.compile(re.escape(name) if len(parts) == 1 else r"(?!)")
     return re.compile(r"[0-9_]+".join(re.escape(p) for p in parts))
+
+
+def earlier_keyed(ctx: RevisionContext, change: Change, kind: str, keys_of: Callable[[Change], Iterable[str]],
+                  key: str) -> Iterator[Change]:
+    """The changes of ``earlier`` that ``keys_of`` gives ``key``, in its order (newest first): this revision's
+    own, then the ancestors' from ``HistoryIndex.grouped(kind, keys_of)``. A question about one name (an enum
+    type, a function) reads that name's changes, not the whole history. ``keys_of`` must give every key a
+    change can answer for, and be the same function for the same ``kind``."""
+    for c in reversed(before(ctx, change)):
+        if key in keys_of(c):
+            yield c
+    index = _index(ctx)
+    if index is not None:
+        for _, _, c in index.newest_first(index.grouped(kind, keys_of).get(key), ctx.migration.revision):
+            yield c
 
 
 def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:
@@ -519,22 +536,24 @@ def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
     if any((isinstance(c, CreateTable) and _same(c.table, name)) or (isinstance(c, RenameTable)
            and _same(c.new_name, name)) for c in before(ctx, change)):
         return False
-    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|metadata|create_all")
-    return _history_certain(ctx, change, name) and not _application_may_make(index, lineage, pattern)
+    return _history_certain(ctx, change, name) \
+        and not _application_may_make(index, lineage, name, r"metadata|create_all")
 
 
-def _application_may_make(index: HistoryIndex, bits: int, pattern: re.Pattern[str]) -> bool:
+def _application_may_make(index: HistoryIndex, bits: int, name: str, words: str) -> bool:
     """Whether a revision of ``bits`` calls the application's code, at statement level, with a call whose text
-    matches ``pattern`` (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``,
-    ``create_search_indexes()``). Calls for values (``encrypt(api_key)``) make nothing, as the schema the history
-    builds counts them (built.application_calls)."""
+    (lower case) names ``name`` as a whole word (not inside a longer ``[\\w$]`` run) or matches ``words``
+    (``Base.metadata.create_all(bind)``, ``create_kg_tables(op, "kg_config")``, ``create_search_indexes()``).
+    Calls for values (``encrypt(api_key)``) make nothing, as the schema the history builds counts them
+    (built.application_calls). The calls are read once per graph, and indexed by word and by ``words`` pattern
+    (ApplicationCalls): scanning every call per question was quadratic where many revisions call the application
+    and ask it."""
     calls = index.application_calls
     if calls is None:  # read once per graph, only for the revisions whose body calls imported code
-        calls = index.application_calls = [(pos, text.lower()) for pos, m in enumerate(index.by_position)
-                                           if m.upgrade is not None and m.upgrade.opaque
-                                           for text in application_calls(m)]
-    return any(bits >> pos & 1 and pattern.search(text) for pos, text in calls)
-
+        calls = index.application_calls = ApplicationCalls([
+            (pos, text.lower()) for pos, m in enumerate(index.by_position)
+            if m.upgrade is not None and m.upgrade.opaque for text in application_calls(m)])
+    return bool(bits & (calls.matching(words) | calls.naming(name)))
 
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
     """A constraint of that name added earlier to the same table and not dropped since (by name, with its
@@ -656,7 +675,7 @@ def never_made(ctx: RevisionContext, change: Change, name: str, *, own_code: boo
             or older & (index.unknown_schema_names | names.any_name | names.made.get(name, 0)) \
             or _expression_index_named(name, names.expression_indexes, older):
         return False
-    if any(older >> pos & 1 and (text is None or name in text) for pos, text in index.unread_sql):
+    if older & index.unread_texts().naming(name):
         return False
     for c in before(ctx, change):
         if isinstance(c, RawSQL):
@@ -669,9 +688,8 @@ def never_made(ctx: RevisionContext, change: Change, name: str, *, own_code: boo
         table = expression_index_table(c)
         if given is None or name in given or (table is not None and _expression_index_named(name, {table: 1}, 1)):
             return False
-    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])|index|constraint|foreign|unique|\bkeys?\b")
-    if _application_may_make(index, lineage, pattern) or _generated_name(name, index) \
-            or _conventional_name(ctx, name):
+    if _application_may_make(index, lineage, name, r"index|constraint|foreign|unique|\bkeys?\b") \
+            or _generated_name(name, index) or _conventional_name(ctx, name):
         return False
     naming = _naming_revisions(index, name)
     if naming & older:

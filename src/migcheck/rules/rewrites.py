@@ -10,6 +10,7 @@ from dataclasses import replace
 from migcheck.facts.postgres import (
     PgType,
     classify_type_change,
+    declared_functions,
     function_volatility,
     is_serial,
     parse_type,
@@ -75,11 +76,16 @@ def _rewrite_reason(ctx: RevisionContext, change: AddColumn) -> tuple[str, str] 
 def _declared_not_volatile(ctx: RevisionContext, change: AddColumn, name: str) -> bool:
     """Whether the last CREATE [OR REPLACE] FUNCTION of ``name`` before ``change`` (in this revision or an
     earlier one) declares it IMMUTABLE or STABLE: a later one saying VOLATILE (or nothing) replaces it."""
-    for c in lookback.earlier(ctx, change):
+    for c in lookback.earlier_keyed(ctx, change, "function", _functions_declared, name):
         declared = function_volatility(c.text, name) if isinstance(c, RawSQL) and c.text else None
         if declared is not None:
             return declared in {"immutable", "stable"}
     return False
+
+
+def _functions_declared(c: Change) -> frozenset[str]:
+    """The functions (lower case) a CREATE [OR REPLACE] FUNCTION of ``c``'s SQL declares (declared_functions)."""
+    return declared_functions(c.text) if isinstance(c, RawSQL) and c.text else frozenset()
 
 
 def _renders_as_serial(change: AddColumn) -> bool:
