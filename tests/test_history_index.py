@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from counting import CountingList
 from migcheck.facts.postgres import not_null_check_column
 from migcheck.rules import constraints, lookback
 from migcheck.rules.context import RevisionContext
@@ -213,20 +214,6 @@ def test_a_rename_chain_longer_than_the_recursion_limit_is_followed() -> None:
     assert lookback.column_type(ctx, last, "t", "c1500") == "INTEGER"
 
 
-class _CountingList(list[Change]):
-    """A revision's changes that count how often a rule reads them through."""
-
-    reads = 0
-
-    def __iter__(self) -> Iterator[Change]:
-        _CountingList.reads += 1
-        return super().__iter__()
-
-    def __reversed__(self) -> Iterator[Change]:
-        _CountingList.reads += 1
-        return super().__reversed__()
-
-
 @pytest.mark.parametrize("shape", ["not-null", "alter-type", "validate-next"])
 def test_look_back_reads_each_revision_once_not_once_per_question(shape: str) -> None:
     """Before the index, every SET NOT NULL, type change without existing_type and VALIDATE in a later
@@ -234,7 +221,7 @@ def test_look_back_reads_each_revision_once_not_once_per_question(shape: str) ->
     revisions' changes. Now the history is read once, when the index is built."""
     create = CreateTable(line=1, table="t", columns=[ColumnSpec(name="c0", type="TEXT", nullable=True)])
     migrations = [Migration(path=Path("base.py"), revision="r0", down_revisions=(),
-                            upgrade=Body(line=1, changes=_CountingList([create])))]
+                            upgrade=Body(line=1, changes=CountingList([create])))]
     questions: list[tuple[Migration, Change]] = []
     for i in range(1, 2001):
         if shape == "not-null":
@@ -249,11 +236,11 @@ def test_look_back_reads_each_revision_once_not_once_per_question(shape: str) ->
                           not_valid=True),
         ]
         migration = Migration(path=Path(f"r{i}.py"), revision=f"r{i}", down_revisions=(f"r{i - 1}",),
-                              upgrade=Body(line=1, changes=_CountingList([change, *extra])))
+                              upgrade=Body(line=1, changes=CountingList([change, *extra])))
         migrations.append(migration)
         questions.append((migration, change))
     graph = RevisionGraph.build(migrations)
-    _CountingList.reads = 0
+    CountingList.reads = 0
     for number, (migration, change) in enumerate(questions, start=1):
         ctx = RevisionContext.build(migration, Settings(), graph)
         if isinstance(change, AlterColumn):
@@ -265,7 +252,7 @@ def test_look_back_reads_each_revision_once_not_once_per_question(shape: str) ->
             found = constraints._find_not_valid(ctx, change)
             assert found is not None and found[0].revision == f"r{number - 1}"
             assert not constraints._commit_between(ctx, found[0], found[1], change)
-    assert _CountingList.reads < 10 * len(migrations)
+    assert CountingList.reads < 10 * len(migrations)
 
 
 def _recreated_later_by_walking(ctx: RevisionContext, change: Change, table: str, column: str | None) -> bool:
@@ -397,19 +384,19 @@ def test_guarded_steps_read_each_revision_once_not_once_per_question() -> None:
     """2,000 revisions each with ``try: op.create_index(...)`` (a new index, so no step certainly fails) read
     the history once, when the index is built."""
     migrations = [Migration(path=Path("base.py"), revision="r0", down_revisions=(),
-                            upgrade=Body(line=1, changes=_CountingList([CreateTable(line=1, table="t", columns=[
+                            upgrade=Body(line=1, changes=CountingList([CreateTable(line=1, table="t", columns=[
                                 ColumnSpec(name="x", type="INTEGER")])])))]
     questions: list[tuple[Migration, Change]] = []
     for i in range(1, 2001):
         change = CreateIndex(line=2, name=f"ix{i}", table="t", columns=["x"], guarded=(1,))
         migration = Migration(path=Path(f"r{i}.py"), revision=f"r{i}", down_revisions=(f"r{i - 1}",),
-                              upgrade=Body(line=1, changes=_CountingList([change])))
+                              upgrade=Body(line=1, changes=CountingList([change])))
         migrations.append(migration)
         questions.append((migration, change))
     graph = RevisionGraph.build(migrations)
-    _CountingList.reads = 0
+    CountingList.reads = 0
     for migration, change in questions:
         ctx = RevisionContext.build(migration, Settings(), graph)
         assert not lookback.changes_nothing(ctx, change)
         assert lookback.created_index(ctx, change, "ix_missing") is None
-    assert _CountingList.reads < 10 * len(migrations)
+    assert CountingList.reads < 10 * len(migrations)

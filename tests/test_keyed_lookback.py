@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from counting import CountingList, chain
 from migcheck.facts.postgres import function_volatility
 from migcheck.rules import downgrade, lookback, rewrites
 from migcheck.rules.context import RevisionContext
@@ -142,30 +143,6 @@ def test_without_a_graph_only_the_revisions_own_steps_count() -> None:
     assert not downgrade._enum_made_before(ctx, made, "mood")
 
 
-class _CountingList(list[Change]):
-    """A revision's changes that count how often a rule reads them through, forwards or backwards."""
-
-    reads = 0
-
-    def __iter__(self) -> Iterator[Change]:
-        _CountingList.reads += 1
-        return super().__iter__()
-
-    def __reversed__(self) -> Iterator[Change]:
-        _CountingList.reads += 1
-        return super().__reversed__()
-
-    def __getitem__(self, item):  # type: ignore[no-untyped-def]
-        if isinstance(item, slice):
-            _CountingList.reads += 1
-        return super().__getitem__(item)
-
-
-def _chain(body: list[list[Change]]) -> list[Migration]:
-    return [Migration(path=Path(f"r{i}.py"), revision=f"r{i}", down_revisions=(f"r{i - 1}",) if i else (),
-                      upgrade=Body(line=1, changes=_CountingList(changes))) for i, changes in enumerate(body)]
-
-
 def test_an_enum_table_in_every_revision_reads_the_history_once() -> None:
     """autogenerate's output on PostgreSQL: 2,000 revisions each create a table with an ``sa.Enum`` column of a new
     type, and downgrade-not-inverse asks whether an earlier step made it. The walk read about 2 million revisions'
@@ -176,15 +153,15 @@ def test_an_enum_table_in_every_revision_reads_the_history_once() -> None:
                 ColumnSpec(name="shared", type='sa.Enum("x", name="shared", create_type=False)')]
         body.append([AddColumn(line=1, table=f"u{i % 50}", column=ColumnSpec(name=f"c{i}", type="TEXT")),
                      CreateTable(line=2, table=f"t{i}", columns=cols)])
-    migrations = _chain(body)
+    migrations = chain(body)
     graph = RevisionGraph.build(migrations)
-    _CountingList.reads = 0
+    CountingList.reads = 0
     for number, migration in enumerate(migrations[1:], start=1):
         ctx = RevisionContext.build(migration, Settings(), graph)
         create = migration.upgrade_changes[1]
         assert not downgrade._enum_made_before(ctx, create, f"e{number}")
         assert downgrade._enum_made_before(ctx, create, "shared")
-    assert _CountingList.reads < 10 * len(migrations)
+    assert CountingList.reads < 10 * len(migrations)
 
 
 def test_a_default_calling_a_function_of_the_first_revision_reads_the_history_once() -> None:
@@ -197,15 +174,15 @@ def test_a_default_calling_a_function_of_the_first_revision_reads_the_history_on
         body.append([RawSQL(line=1, keyword="UPDATE", text=f"UPDATE t SET name = 'function {i}' WHERE id = {i}"),
                      AddColumn(line=2, table=f"t{i % 50}", column=ColumnSpec(
                          name=f"c{i}", type="INTEGER", server_default="app_default()"))])
-    migrations = _chain(body)
+    migrations = chain(body)
     graph = RevisionGraph.build(migrations)
-    _CountingList.reads = 0
+    CountingList.reads = 0
     for migration in migrations[1:]:
         ctx = RevisionContext.build(migration, Settings(), graph)
         add = migration.upgrade_changes[1]
         assert rewrites._declared_not_volatile(ctx, add, "app_default")
         assert not rewrites._declared_not_volatile(ctx, add, "other")
-    assert _CountingList.reads < 10 * len(migrations)
+    assert CountingList.reads < 10 * len(migrations)
 
 
 # -- the application's calls and the SQL not read, searched by name (never_made, table_never_made, uncertain) -----
@@ -262,7 +239,7 @@ def test_unread_sql_in_every_revision_is_not_searched_per_question() -> None:
     for i in range(1, 2001):
         body.append([AddColumn(line=1, table="t1", column=ColumnSpec(name=f"c{i}", type="TEXT")),
                      RawSQL(line=2, keyword="", text=f"helpers.touch(op, 't1', {i})", understood=False)])
-    migrations = _chain(body)
+    migrations = chain(body)
     graph = RevisionGraph.build(migrations)
     index = HistoryIndex.of(graph)
     index.unread_sql[:] = [(pos, None if text is None else _CountingText(text)) for pos, text in index.unread_sql]

@@ -9,11 +9,11 @@ The counting tests are the shapes that made lint quadratic: 2,000 revisions each
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from counting import CountingList, chain
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.vocabulary.changes import (
@@ -178,26 +178,6 @@ def test_columns_and_keys_are_the_whole_replays(seed: int) -> None:
     assert asked > 500 and found > 100
 
 
-class _CountingList(list[Change]):
-    """A revision's changes that count how often a rule reads them through."""
-
-    reads = 0
-
-    def __iter__(self) -> Iterator[Change]:
-        _CountingList.reads += 1
-        return super().__iter__()
-
-    def __getitem__(self, item):  # type: ignore[no-untyped-def]
-        if isinstance(item, slice):
-            _CountingList.reads += 1
-        return super().__getitem__(item)
-
-
-def _chain(body: list[list[Change]]) -> list[Migration]:
-    return [Migration(path=Path(f"r{i}.py"), revision=f"r{i}", down_revisions=(f"r{i - 1}",) if i else (),
-                      upgrade=Body(line=1, changes=_CountingList(changes))) for i, changes in enumerate(body)]
-
-
 def test_a_keyed_update_after_every_revisions_ddl_reads_the_history_once() -> None:
     """held-out-18 #75's shape: each of 2,000 revisions alters a table and records it with ``UPDATE t1 ... WHERE
     id = n`` (mixed-schema-and-data-change asks table_keys). The whole-history replay per question read about
@@ -208,14 +188,14 @@ def test_a_keyed_update_after_every_revisions_ddl_reads_the_history_once() -> No
     for i in range(1, 2001):
         body.append([AddColumn(line=1, table=f"t{i % 50 + 2}", column=ColumnSpec(name=f"c{i}", type="TEXT")),
                      DataChange(line=2, action="update", table="t1", pinned=("id",))])
-    migrations = _chain(body)
+    migrations = chain(body)
     graph = RevisionGraph.build(migrations)
-    _CountingList.reads = 0
+    CountingList.reads = 0
     for migration in migrations[1:]:
         ctx = RevisionContext.build(migration, Settings(), graph)
         update = migration.upgrade_changes[1]
         assert lookback.table_keys(ctx, update, "t1") == [frozenset({"id"})]
-    assert _CountingList.reads < 10 * len(migrations)
+    assert CountingList.reads < 10 * len(migrations)
 
 
 def test_columns_of_a_version_table_asked_in_every_revision_read_the_history_once() -> None:
@@ -226,15 +206,15 @@ def test_columns_of_a_version_table_asked_in_every_revision_read_the_history_onc
     for i in range(1, 2001):
         body.append([AddColumn(line=1, table=f"u{i % 50}", column=ColumnSpec(name=f"c{i}", type="TEXT")),
                      AddColumn(line=2, table="t_version", column=ColumnSpec(name=f"c{i}", type="TEXT"))])
-    migrations = _chain(body)
+    migrations = chain(body)
     graph = RevisionGraph.build(migrations)
-    _CountingList.reads = 0
+    CountingList.reads = 0
     for number, migration in enumerate(migrations[1:], start=1):
         ctx = RevisionContext.build(migration, Settings(), graph)
         columns = lookback.table_columns(ctx, migration.upgrade_changes[1], "t_version")
         assert columns is not None and len(columns) == 3 + number - 1 and f"c{number}" not in columns
     # the answers grow with the history here (c1 ... c2000): what is read is each answer's own steps
-    assert _CountingList.reads < 10 * len(migrations)
+    assert CountingList.reads < 10 * len(migrations)
 
 
 def test_a_key_follows_its_column_and_table_through_renames_across_revisions() -> None:
@@ -251,7 +231,7 @@ def test_a_key_follows_its_column_and_table_through_renames_across_revisions() -
         [DropIndex(line=1, name="UQ_CODE", table="u")],
         [DataChange(line=1, action="update", table="u", pinned=("w",))],
     ]
-    migrations = _chain(steps)
+    migrations = chain(steps)
     graph = RevisionGraph.build(migrations)
     # asked at each revision's step, before it runs
     expected = [[frozenset({"id"}), frozenset({"code"})], [frozenset({"w"}), frozenset({"code"})],
