@@ -180,3 +180,20 @@ def test_mysql_version_on_the_command_line(tmp_path: Path) -> None:
     [new, _] = sorted(findings(root / "migrations" / "versions", "--dialect", "mysql", "--mysql-version",
                                "10.11"), key=lambda f: f["path"])
     assert "ADD COLUMN is INSTANT on MariaDB 10.11" in new["message"]
+
+
+def test_attach_partition_names_where_its_access_exclusive_lock_falls(tmp_path: Path) -> None:
+    """PostgreSQL 12+ attaches a partition under SHARE UPDATE EXCLUSIVE on the parent (reads and writes go on) and
+    ACCESS EXCLUSIVE on the partition and the default partition (tests/test_rules_postgres_live.py reads
+    pg_locks). The message said the ALTER TABLE took ACCESS EXCLUSIVE, as if on the parent."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_attach.py").write_text(revision("0001", None, '''\
+        op.execute("ALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM (1) TO (2)")
+        '''))
+    found = findings(versions, "--dialect", "postgresql")
+    assert where(found) == [("0001_attach.py", 9)]
+    message = found[0]["message"]
+    assert message.startswith("ATTACH PARTITION events_2027 to events takes an ACCESS EXCLUSIVE lock on "
+                              "events_2027 and on the default partition of events")
+    assert "only SHARE UPDATE EXCLUSIVE on events itself" in message

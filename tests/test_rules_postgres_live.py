@@ -258,13 +258,14 @@ def test_identity_and_stored_generated_columns_rewrite(pg: Any, definition: str)
 
 
 SETUP = """
-DROP TABLE IF EXISTS probe, ref, parted CASCADE; DROP MATERIALIZED VIEW IF EXISTS mv;
+DROP TABLE IF EXISTS probe, ref, parted, parted_2 CASCADE; DROP MATERIALIZED VIEW IF EXISTS mv;
 CREATE TABLE ref (id int PRIMARY KEY); INSERT INTO ref VALUES (1);
 CREATE TABLE probe (id int, c int, r int); INSERT INTO probe VALUES (1, 1, 1);
 CREATE INDEX probe_c ON probe (c);
 CREATE MATERIALIZED VIEW mv AS SELECT id FROM probe; CREATE UNIQUE INDEX mv_id ON mv (id);
 CREATE TABLE parted (id int) PARTITION BY RANGE (id);
 CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+CREATE TABLE parted_default PARTITION OF parted DEFAULT; CREATE TABLE parted_2 (id int);
 """
 
 #: statement -> (relation, the lock mode migcheck's message names)
@@ -279,6 +280,10 @@ LOCKS = {
     "REFRESH MATERIALIZED VIEW mv": [("mv", "AccessExclusiveLock")],
     "ALTER TABLE parted DETACH PARTITION parted_1": [("parted", "AccessExclusiveLock")],
     "TRUNCATE probe": [("probe", "AccessExclusiveLock")],
+    # missing-lock-timeout names the partition and the default partition, not the parent
+    "ALTER TABLE parted ATTACH PARTITION parted_2 FOR VALUES FROM (10) TO (20)": [
+        ("parted", "ShareUpdateExclusiveLock"), ("parted_2", "AccessExclusiveLock"),
+        ("parted_default", "AccessExclusiveLock")],
 }
 
 

@@ -89,6 +89,10 @@ def _raw_lock(change: RawSQL) -> str | None:
             return "ACCESS EXCLUSIVE"
         if stmt.verb == "LOCK":
             return stmt.kind if stmt.kind in _BLOCKING_LOCKS else None
+        if stmt.verb == "ATTACH":
+            # PostgreSQL 12+: SHARE UPDATE EXCLUSIVE on the parent, ACCESS EXCLUSIVE on the partition attached
+            # and on the parent's default partition (which is scanned for rows the new bounds now cover)
+            return "ACCESS EXCLUSIVE"
     return _STRONG_RAW.get(change.keyword)
 
 
@@ -111,8 +115,19 @@ def _describe(change: Change) -> str:
         stmt = parse_statement(change.text)
         if stmt is not None and stmt.verb == "LOCK":
             return f"LOCK TABLE {stmt.target}"
+        if stmt is not None and stmt.verb == "ATTACH":
+            return f"ATTACH PARTITION {stmt.partition} to {stmt.target}"
         return f"{change.keyword or 'statement'}{on}"
     return f"{names.get(change.kind, change.kind)}{on}"
+
+
+def _attached_where(change: Change) -> str:
+    """Where ATTACH PARTITION's strong lock falls: not on the parent, which gets SHARE UPDATE EXCLUSIVE."""
+    stmt = parse_statement(change.text) if isinstance(change, RawSQL) else None
+    if stmt is None or stmt.verb != "ATTACH":
+        return ""
+    return (f" on {stmt.partition} and on the default partition of {stmt.target}, if it has one (only SHARE "
+            f"UPDATE EXCLUSIVE on {stmt.target} itself, which reads and writes pass)")
 
 
 def _timeout_set(ctx: RevisionContext, before: int | None) -> bool:
@@ -167,8 +182,8 @@ def _revision_hit(ctx: RevisionContext) -> Hit | None:
             )
         article = "an" if lock[0] in "AEIOU" else "a"
         return Hit(
-            f"{what} takes {article} {lock} lock and no lock_timeout is set: if a long query holds a lock "
-            f"on the table, the DDL waits for it, and every later query on the table queues behind the "
+            f"{what} takes {article} {lock} lock{_attached_where(change)} and no lock_timeout is set: if a long "
+            f"query holds a lock on the table, the DDL waits for it, and every later query on the table queues behind the "
             f"DDL, which is an outage for as long as the long query runs",
             line=change.line,
             fix=(
