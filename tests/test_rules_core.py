@@ -6,6 +6,8 @@ on ``safe*`` (Python revisions and offline SQL) is tested by test_rule_fixtures.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import FIXTURES, run_cli
@@ -59,3 +61,18 @@ def test_warnings_alone_pass_by_default_and_fail_with_fail_on_warning() -> None:
     assert run_cli("lint", bad).exit_code == 0
     assert run_cli("lint", bad, "--fail-on", "warning").exit_code == 1
     assert run_cli("lint", RULES / "drop-table" / "bad", "--fail-on", "never").exit_code == 0
+
+
+def test_an_unnamed_index_fix_keeps_none_or_takes_postgresqls_own_name(tmp_path: Path) -> None:
+    """The fix quoted a missing name as the string ``"None"``: an index really named None."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a1.py").write_text(
+        'from alembic import op\nrevision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    op.create_index(None, "users", ["email"])\n    op.execute("CREATE INDEX ON users (name)")\n\n\n'
+        'def downgrade():\n    pass\n')
+    run = run_cli("lint", versions, "--no-config", "--format", "json", "--select", "create-index-not-concurrently")
+    fixes = [f["fix"] for f in run.json()["findings"]]
+    assert 'op.create_index(None, "users", ["email"], postgresql_concurrently=True)' in fixes[0]
+    assert 'op.create_index("users_name_idx", "users", ["name"], postgresql_concurrently=True)' in fixes[1]
+    assert '"None"' not in "".join(fixes)

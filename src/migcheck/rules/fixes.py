@@ -39,6 +39,16 @@ def lit(value: object) -> str:
     return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
+def index_name_lit(name: str | None, table: str | None, columns: list[str], sql: str | None) -> str:
+    """The index name for a fix's ``op.create_index``: the user's, else what PostgreSQL names an unnamed
+    ``CREATE INDEX ON t (a, b)`` (``t_a_b_idx``), else ``None`` as written (a naming convention names it)."""
+    if name:
+        return lit(name)
+    if sql and table and columns and all(c.isidentifier() for c in columns):
+        return lit("_".join([table.rsplit(".", 1)[-1], *columns, "idx"])[:63])
+    return "None"
+
+
 def shorten(sql: str, limit: int = 80) -> str:
     """The user's own SQL on one line, cut to ``limit`` characters: enough for a reader to see which
     statement a finding is about without pasting a whole migration into the message."""

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
-from migcheck.rules.fixes import lit
+from migcheck.rules.fixes import index_name_lit, lit
 from migcheck.rules.overwritten import is_boolean, not_false_default, overwritten_later
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
@@ -108,10 +108,14 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
         f"CONCURRENTLY: its SHARE lock blocks every INSERT, UPDATE and DELETE until the build ends{deleted}",
         fix=(
             "with op.get_context().autocommit_block():\n"
-            f'    op.create_index({lit(change.name)}, {lit(change.table)}, [{columns}]{extra}, '
+            f'    op.create_index({_index_name(change)}, {lit(change.table)}, [{columns}]{extra}, '
             f"postgresql_concurrently=True)" + (TRUNCATE_FIX if deleted else "")
         ),
     )
+
+
+def _index_name(change: CreateIndex) -> str:
+    return index_name_lit(change.name, change.table, change.columns, change.sql)
 
 
 def _on_materialized_view(change: CreateIndex, columns: str, extra: str) -> Hit:
@@ -127,7 +131,7 @@ def _on_materialized_view(change: CreateIndex, columns: str, extra: str) -> Hit:
         severity=Severity.WARNING,
         fix=(
             "with op.get_context().autocommit_block():\n"
-            f'    op.create_index({lit(change.name) if change.name else "None"}, {lit(change.table)}, [{columns}]{extra}, '
+            f'    op.create_index({_index_name(change)}, {lit(change.table)}, [{columns}]{extra}, '
             f"postgresql_concurrently=True)"
         ),
     )
