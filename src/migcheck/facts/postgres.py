@@ -248,7 +248,10 @@ KNOWN_TYPE_NAMES = frozenset(_ALIASES.values()) | {
     "binary", "varbinary", "blob", "clob", "tinyblob", "mediumblob", "longblob", "tinytext", "mediumtext",
     "longtext", "tinyint", "mediumint", "year", "set", "inet4", "inet6",
 }
-_TYPE_TEXT = lazy_regex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_][\w ]*?)\s*(?:\((.*)\))?\s*(\[\s*\])?\s*$", re.S)
+#: The name ends at a word character and each run of blanks has one quantifier: ``[\w ]*?\s*(...)?\s*(...)?\s*$``
+#: split a run of blanks four ways (``a`` + 400 blanks + ``b!`` took 23 s).
+_TYPE_TEXT = lazy_regex(
+    r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_](?:[\w ]*?\w)??)\s*(?:\((.*)\)\s*)?(?:(\[\s*\])\s*)?$", re.S)
 _WITH_TZ = lazy_regex(r"\bwith\s+time\s+zone\b", re.I)
 _WITHOUT_TZ = lazy_regex(r"\bwithout\s+time\s+zone\b", re.I)
 
