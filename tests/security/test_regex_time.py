@@ -93,7 +93,7 @@ PEEK, SCREEN, SMALL, LARGE = 50, 250, 2_000, 16_000
 #: Eight times the input may cost this many times the time (linear is 8, quadratic 64).
 RATIO = 30
 #: Below this a search is too quick to tell anything (timer noise, a cache miss).
-FLOOR = 0.005
+FLOOR = 0.02
 #: One search longer than this is a blow-up whatever the ratio says.
 SLOW = 0.1
 #: Screening every family of one pattern takes a few milliseconds when it is linear.
@@ -249,6 +249,11 @@ def superlinear(source: str, flags: int) -> str | None:
             if by_size[n] > SLOW:  # a linear search of 16,000 characters takes about a millisecond
                 return f"{n} characters of {family!r} took {by_size[n]:.2f}s"
         small, large = by_size[SMALL], by_size[LARGE]
+        for _ in range(3):  # a busy machine slows one search: measure again before blaming the pattern
+            if large <= FLOOR or large <= RATIO * small:
+                break
+            small = min(small, _cost(pattern, family, SMALL))
+            large = min(large, _cost(pattern, family, LARGE))
         if large > FLOOR and large > RATIO * small:
             return f"{family!r}: {SMALL} characters {small * 1e3:.2f} ms, {LARGE} characters {large * 1e3:.2f} ms"
     return None
