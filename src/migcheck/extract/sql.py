@@ -39,6 +39,7 @@ from migcheck.vocabulary.changes import (
     ValidateConstraint,
 )
 from migcheck.vocabulary.lazyregex import lazy_regex
+from migcheck.vocabulary.textends import trailing_start, without_word_end
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -47,7 +48,9 @@ if TYPE_CHECKING:
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
-_ALTER_TABLE = lazy_regex(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+(.*?)\s*;?\s*$", re.I | re.S)
+#: The head of ``ALTER TABLE t <subcommands>``; the subcommands are the rest less ``\s*;?\s*`` at the end
+#: (cut by textends: a lazy ``(.*?)\s*;?\s*$`` took cubic time on a long run of blanks).
+_ALTER_TABLE = lazy_regex(r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+", re.I)
 _VALIDATE = lazy_regex(r"^VALIDATE\s+CONSTRAINT\s+(\S+)$", re.I)
 _USING_INDEX = lazy_regex(
     r"^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(\S+)\s+ADD\s+CONSTRAINT\s+(\S+)\s+"
@@ -238,30 +241,46 @@ def _sqlglot_spelling(sql: str) -> str:
 
 
 #: ``DROP INDEX [CONCURRENTLY] [IF EXISTS] a, b [CASCADE]``, and the same for the other objects.
+#: (The names and the CASCADE after them are cut by textends: a lazy ``(.+?)...\s*;?\s*$`` was cubic.)
 _DROP_LIST = lazy_regex(
-    r"^(?P<head>DROP\s+(?:INDEX|TABLE|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|TYPE)\s+(?:CONCURRENTLY\s+)?"
-    r"(?:IF\s+EXISTS\s+)?)(?P<names>.+?)(?P<tail>\s+(?:CASCADE|RESTRICT))?\s*;?\s*$", re.I | re.S)
+    r"^DROP\s+(?:INDEX|TABLE|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|TYPE)\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?",
+    re.I)
+_DROP_OPTIONS = ("CASCADE", "RESTRICT")
+
+
+def _names_and_option(text: str) -> tuple[str, str] | None:
+    """``a, b CASCADE`` as ``("a, b", " CASCADE")``, ``a`` as ``("a", "")``; None when empty."""
+    if not text:
+        return None
+    return without_word_end(text, _DROP_OPTIONS) or (text, "")
 
 
 def _per_name(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
     """``DROP INDEX a, b``, which sqlglot cannot parse, as one DROP per name; [] for a single name."""
     m = _DROP_LIST.match(sql)
-    names = split_top_level(m.group("names")) if m else []
-    if m is None or len(names) < 2:
+    rest = sql[m.end():trailing_start(sql, m.end())] if m else ""
+    found = _names_and_option(rest or sql[m.end():m.end() + 1]) if m else None
+    names = split_top_level(found[0]) if found else []
+    if m is None or found is None or len(names) < 2:
         return []
-    tail = m.group("tail") or ""
-    return [c for name in names for c in statement_changes(f"{m.group('head')}{name}{tail}", dialect, common)]
+    head, tail = sql[:m.end()], found[1]
+    return [c for name in names for c in statement_changes(f"{head}{name}{tail}", dialect, common)]
 
 
 def _per_clause(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
     """An ALTER TABLE of several subcommands sqlglot cannot read whole, read one subcommand at a time, so
     one it cannot read (reported as such) does not hide the others; [] when there is only one."""
     m = _ALTER_TABLE.match(sql)
-    clauses = split_top_level(m.group(2)) if m else []
+    clauses = split_top_level(_subcommands(sql, m)) if m else []
     if m is None or len(clauses) < 2:
         return []
-    head = sql[: m.start(2)].rstrip()
+    head = sql[: m.end()].rstrip()
     return [c for clause in clauses for c in statement_changes(f"{head} {clause}", dialect, common)]
+
+
+def _subcommands(sql: str, head: re.Match[str]) -> str:
+    """What follows ``ALTER TABLE t``, less the blanks and ``;`` at the end."""
+    return sql[head.end():trailing_start(sql, head.end())]
 
 
 def _validate_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change] | None:
@@ -272,9 +291,10 @@ def _validate_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     from migcheck.facts.postgres import alter_table_lock
 
     m = _ALTER_TABLE.match(sql)
-    if m is None or not re.search(r"\bVALIDATE\s+CONSTRAINT\b", m.group(2), re.I):
+    subcommands = _subcommands(sql, m) if m else ""
+    if m is None or not re.search(r"\bVALIDATE\s+CONSTRAINT\b", subcommands, re.I):
         return None
-    parts = split_top_level(m.group(2))
+    parts = split_top_level(subcommands)
     validated = [v for part in parts if (v := _VALIDATE.match(part))]
     if not validated:
         return None
@@ -1045,17 +1065,17 @@ def _inline_constraints(action: exp.Expression, table: str, render: str, common:
 
 
 _CREATE_ENUM = lazy_regex(r"^CREATE\s+TYPE\s+(\S+)\s+AS\s+ENUM\b", re.I)
-_DROP_TYPE = lazy_regex(
-    r"^DROP\s+TYPE\s+(?:IF\s+EXISTS\s+)?(.+?)(?:\s+(?:CASCADE|RESTRICT))?\s*$", re.I | re.S
-)
+#: The names after it are cut by textends (a lazy ``(.+?)(?:\s+CASCADE)?\s*$`` was cubic).
+_DROP_TYPE = lazy_regex(r"^DROP\s+TYPE\s+(?:IF\s+EXISTS\s+)?", re.I)
 
 
 def enum_type_changes(sql: str, common: dict[str, Any]) -> list[Change]:
     """``CREATE TYPE x AS ENUM`` / ``DROP TYPE x``: typed, so downgrade checks can pair them."""
     if m := _CREATE_ENUM.match(sql):
         return [CreateEnumType(name=_unquote(m.group(1)), **common)]
-    if m := _DROP_TYPE.match(sql):
-        return [DropEnumType(name=_unquote(n.strip()), **common) for n in m.group(1).split(",") if n.strip()]
+    if (m := _DROP_TYPE.match(sql)) and (found := _names_and_option(
+            sql[m.end():trailing_start(sql, m.end(), semicolon=False)] or sql[m.end():m.end() + 1])):
+        return [DropEnumType(name=_unquote(n.strip()), **common) for n in found[0].split(",") if n.strip()]
     return []
 
 
@@ -1091,8 +1111,9 @@ def _column_spec(coldef: exp.Expression, render: str, sql: str | None = None) ->
 
 
 #: What can follow a column's DEFAULT expression in its definition.
+#: (Only at the first blank of a run: tried at each blank of a long run, ``\s+`` took quadratic time.)
 _AFTER_DEFAULT = lazy_regex(
-    r"\s+(?:NOT\s+NULL|NULL|CONSTRAINT|CHECK|REFERENCES|PRIMARY|UNIQUE|GENERATED|COLLATE)\b", re.I)
+    r"(?<!\s)\s+(?:NOT\s+NULL|NULL|CONSTRAINT|CHECK|REFERENCES|PRIMARY|UNIQUE|GENERATED|COLLATE)\b", re.I)
 
 
 def _written(node: exp.Expression, sql: str, keyword: str) -> str | None:

@@ -88,7 +88,8 @@ _ALIASES = {
     "smallinteger": "smallint", "boolean": "tinyint", "largebinary": "blob", "numeric": "decimal",
 }
 _INTEGERS = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint"})
-_TYPE = lazy_regex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?:\((.*)\))?\s*$", re.S)
+#: (One quantifier for each run of blanks: ``\s*(?:\((.*)\))?\s*$`` split a run two ways, quadratic time.)
+_TYPE = lazy_regex(r"^\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*(?:\((.*)\)\s*)?$", re.S)
 _CHARSET_WORDS = ("charset", "collation", "national")
 #: Words after a numeric type that make it unsigned (or say it is signed, the default).
 _SIGN_WORDS = ("unsigned", "zerofill", "signed")

@@ -275,7 +275,7 @@ def default_names(change: Change) -> frozenset[str] | None:
     return frozenset()
 
 
-_PLAIN_COLUMN = lazy_regex(r'\s*"?[\w$]+"?\s*')
+_PLAIN_COLUMN = lazy_regex(r'(?<!\s)\s*"?[\w$]+"?\s*')
 
 
 def expression_index_table(change: Change) -> str | None:

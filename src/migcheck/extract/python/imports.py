@@ -66,7 +66,8 @@ def _is_logging(root: str, origin: str) -> bool:
     return top in _LOGGING_MODULES or root in _LOGGER_NAMES or origin.rsplit(".", 1)[-1] in _LOGGER_NAMES
 
 
-_EXCEPTION_CLASS = lazy_regex(r"[A-Z]\w*(?:Exception|Error|Warning)")
+#: (``(?<!\w)``: a search does not retry from inside a name, quadratic time.)
+_EXCEPTION_CLASS = lazy_regex(r"(?<!\w)[A-Z]\w*(?:Exception|Error|Warning)")
 
 
 def builds_exception(call: ast.Call) -> bool:

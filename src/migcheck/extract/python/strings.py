@@ -25,15 +25,16 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 _FORMAT_FIELD = lazy_regex(r"\{[^{}]*\}")
 _PERCENT_FIELD = lazy_regex(r"%(?:\([^)]*\))?[sdifr]")
 #: A SELECT written in SQL, and the tables it reads (executed from Python: _rows_read).
-_SELECT = lazy_regex(r"\s*(?:\(\s*)*(?:select|with)\b", re.I)
+#: (Each leading ``(?<!...)`` here: a search does not retry from inside a run of blanks, quadratic time.)
+_SELECT = lazy_regex(r"(?<![\s(])\s*(?:\(\s*)*(?:select|with)\b", re.I)
 #: A SELECT whose columns are only counts (``count(*)``, ``count(DISTINCT x) AS n``), ``1`` or an EXISTS test.
-_COUNTS_ONLY = lazy_regex(r"\s*select\s+(?:(?:not\s+)?exists\b|(?:(?:count\s*\(\s*(?:distinct\s+)?[\w.*\"]+\s*\)|1)"
+_COUNTS_ONLY = lazy_regex(r"(?<!\s)\s*select\s+(?:(?:not\s+)?exists\b|(?:(?:count\s*\(\s*(?:distinct\s+)?[\w.*\"]+\s*\)|1)"
                           r"(?:\s+(?:as\s+)?\w+)?\s*(?:,\s*|(?=from\b)))+from\b)", re.I)
 _FROM = lazy_regex(r"\b(?:from|join)\s+(?:\w+\.)?\"?(\w+)\"?", re.I)
 #: A run-time value (evaluate.PLACEHOLDER), or the stand-in of an application import's (``migcheck_param_app000001``).
 _APP_STAND_IN = lazy_regex(PLACEHOLDER + r"(?:_app\d{6})?")
 #: A text that is one SQL value wherever it stands: a number, or TRUE / FALSE / NULL.
-_SQL_VALUE = lazy_regex(r"(?i)\s*(?:-?\d+(?:\.\d+)?|true|false|null)\s*")
+_SQL_VALUE = lazy_regex(r"(?i)(?<!\s)\s*(?:-?\d+(?:\.\d+)?|true|false|null)\s*")
 
 
 class SqlStrings(Evaluator):
