@@ -79,22 +79,24 @@ def ancestors(ctx: RevisionContext) -> list[Migration]:
 
 def phase_before(ctx: RevisionContext, change: Change) -> list[Change]:
     """The steps of ``change``'s own phase (upgrade or downgrade) that run before it in this revision: the same
-    run of statements, one transaction unless a COMMIT ends it."""
+    run of statements, one transaction unless a COMMIT ends it. Under Alembic's multidb template only those of the
+    step's own engine (``Change.engine``): another engine's steps run on another database, in another transaction."""
     own = ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes
     out: list[Change] = []
     for c in own:
         if c is change:
             break
-        out.append(c)
+        if c.engine == change.engine:
+            out.append(c)
     return out
 
 
 def phase_after(ctx: RevisionContext, change: Change) -> list[Change]:
     """The steps of ``change``'s own phase that run after it in this revision (empty when it is not one of
-    them): phase_before's other half."""
+    them), of its own engine: phase_before's other half."""
     own = ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes
     index = next((i for i, c in enumerate(own) if c is change), None)
-    return [] if index is None else own[index + 1:]
+    return [] if index is None else [c for c in own[index + 1:] if c.engine == change.engine]
 
 
 def before(ctx: RevisionContext, change: Change) -> list[Change]:
@@ -102,7 +104,8 @@ def before(ctx: RevisionContext, change: Change) -> list[Change]:
     downgrade step, the whole upgrade (the downgrade runs on the schema the upgrade left) and then the
     downgrade's earlier steps. Questions about the same transaction ask ``phase_before``."""
     if change.phase == "downgrade":
-        return [*ctx.migration.upgrade_changes, *phase_before(ctx, change)]
+        upgrade = [c for c in ctx.migration.upgrade_changes if c.engine == change.engine]
+        return [*upgrade, *phase_before(ctx, change)]
     return phase_before(ctx, change)
 
 

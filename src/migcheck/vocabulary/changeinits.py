@@ -7,7 +7,7 @@ The ``__init__`` of each kind of change, as ``dataclass(kw_only=True)`` writes i
 FACTORY = object()
 
 
-def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None):  # type: ignore[no-untyped-def]
+def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -28,9 +28,10 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
 
 
-def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -51,13 +52,14 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.table = table
     self.columns = list() if columns is FACTORY else columns
     self.if_not_exists = if_not_exists
     self.schema = schema
 
 
-def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
+def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -78,13 +80,14 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.table = table
     self.if_exists = if_exists
     self.cascade = cascade
     self.schema = schema
 
 
-def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, new_name):  # type: ignore[no-untyped-def]
+def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, new_name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -105,11 +108,12 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.table = table
     self.new_name = new_name
 
 
-def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -130,13 +134,14 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.table = table
     self.column = column
     self.if_not_exists = if_not_exists
     self.schema = schema
 
 
-def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -157,13 +162,14 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.table = table
     self.column = column
     self.if_exists = if_exists
     self.schema = schema
 
 
-def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
+def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -184,6 +190,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.table = table
     self.column = column
     self.new_name = new_name
@@ -194,7 +201,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.existing_server_default_given = existing_server_default_given
 
 
-def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
+def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -215,6 +222,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.table = table
     self.column = column
     self.nullable = nullable
@@ -230,7 +238,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
+def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -251,6 +259,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.name = name
     self.table = table
     self.columns = list() if columns is FACTORY else columns
@@ -262,7 +271,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.name_converted = name_converted
 
 
-def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -283,6 +292,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.name = name
     self.table = table
     self.concurrently = concurrently
@@ -290,7 +300,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.name_converted = name_converted
 
 
-def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -311,6 +321,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.kind_of = kind_of
     self.name = name
     self.table = table
@@ -323,7 +334,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.schema = schema
 
 
-def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -344,6 +355,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.name = name
     self.table = table
     self.kind_of = kind_of
@@ -351,7 +363,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.name_converted = name_converted
 
 
-def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
+def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -372,13 +384,14 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.name = name
     self.table = table
     self.lock = lock
     self.combined_with = combined_with
 
 
-def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
+def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -399,6 +412,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.action = action
     self.table = table
     self.schema = schema
@@ -416,7 +430,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.read_tables = read_tables
 
 
-def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, text, keyword='', understood=True, reason=None):  # type: ignore[no-untyped-def]
+def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, text, keyword='', understood=True, reason=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -437,13 +451,14 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.text = text
     self.keyword = keyword
     self.understood = understood
     self.reason = reason
 
 
-def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, value):  # type: ignore[no-untyped-def]
+def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, value):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -464,11 +479,12 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.name = name
     self.value = value
 
 
-def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
+def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -489,11 +505,12 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.name = name
     self.checkfirst = checkfirst
 
 
-def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, name):  # type: ignore[no-untyped-def]
+def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -514,29 +531,30 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
     self.off_in_production = off_in_production
     self.blocks = blocks
     self.loop = loop
+    self.engine = engine
     self.name = name
 
 
 #: The fields each function above was written for, in order.
 FIELDS = {
-    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop'),
-    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'columns', 'if_not_exists', 'schema'),
-    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'if_exists', 'cascade', 'schema'),
-    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'new_name'),
-    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'if_not_exists', 'schema'),
-    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'if_exists', 'schema'),
-    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
-    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
-    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
-    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
-    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
-    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
-    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'table', 'lock', 'combined_with'),
-    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
-    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'text', 'keyword', 'understood', 'reason'),
-    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'value'),
-    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name', 'checkfirst'),
-    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'name'),
+    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine'),
+    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'columns', 'if_not_exists', 'schema'),
+    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'if_exists', 'cascade', 'schema'),
+    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'new_name'),
+    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'if_not_exists', 'schema'),
+    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'if_exists', 'schema'),
+    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
+    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
+    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
+    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
+    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
+    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
+    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'lock', 'combined_with'),
+    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
+    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'text', 'keyword', 'understood', 'reason'),
+    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'value'),
+    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'checkfirst'),
+    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name'),
 }
 
 #: The factory of each field that has one.

@@ -88,6 +88,12 @@ class Change:
     #: unrolled over literal values): the change runs once per pass, a number of times known only at run time.
     #: None outside such a loop, and in SQL.
     loop: int | None = None
+    #: Alembic's ``multidb`` template: the engine (its own database) whose ``upgrade_<engine>()`` /
+    #: ``downgrade_<engine>()`` holds the step, reached through ``globals()[f"upgrade_{engine_name}"]()``
+    #: (extract/python/multidb.py). Each engine's steps run on their own connection, in their own transaction:
+    #: the steps of one phase that share the step's engine are its run of statements (lookback.phase_before).
+    #: None for a revision of one database, and in SQL.
+    engine: str | None = None
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about

@@ -51,6 +51,7 @@ from migcheck.extract.python.imports import (
     swallows_database_errors,
     swallows_not_implemented,
 )
+from migcheck.extract.python.multidb import dispatch_call, dispatched
 from migcheck.extract.python.nodes import (
     _arg,
     _call_name,
@@ -113,9 +114,12 @@ class PythonExtractor(Ops, Data):
         changes: list[Change] = []
         if not skipped_on(fn, self.dialect):  # @utils.skip_if_sqlite: nothing of it runs on SQLite
             self._walk(fn.body, scope, changes, active={name})
-        trivial = is_trivial(fn.body)
-        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=calls_imported_code(fn, self.tree, self.module_imports),
-                    raises=trivial and any(isinstance(stmt, ast.Raise) for stmt in fn.body))
+        # upgrade(engine_name) of Alembic's multidb template: what it is, is what the engines' functions are
+        read = dispatched(fn, self.functions) or [fn]
+        trivial = all(is_trivial(f.body) for f in read)
+        opaque = any(calls_imported_code(f, self.tree, self.module_imports) for f in read)
+        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=opaque,
+                    raises=trivial and any(isinstance(stmt, ast.Raise) for f in read for stmt in f.body))
 
     # -- statements -------------------------------------------------------------------------------
 
@@ -545,6 +549,8 @@ class PythonExtractor(Ops, Data):
             return True
         if isinstance(func, ast.Name) and func.id in self.op_functions:
             return self._op_call(self.op_functions[func.id], call, None, scope, out)
+        if isinstance(func, ast.Subscript) and dispatch_call(self, call, scope, out, active):
+            return True  # globals()[f"upgrade_{engine_name}"](): Alembic's multidb template
         if not isinstance(func, ast.Attribute):
             return False
         attr = func.attr
