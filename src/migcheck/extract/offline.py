@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migcheck.extract.limits import capped
 from migcheck.extract.sql import changes_from_sql
 from migcheck.extract.sqlsplit import Comment, split
 from migcheck.vocabulary.changes import Change, RawSQL, SetSetting
@@ -115,7 +116,7 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
 
     migrations = []
     for number, seg in enumerate(segments, start=1):
-        body = Body(line=seg.line, changes=seg.changes)
+        body = Body(line=seg.line, changes=capped(seg.changes))
         migrations.append(
             Migration(
                 path=path,

@@ -15,6 +15,7 @@ generated columns).
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -520,7 +521,7 @@ def schema_of(name: str) -> str | None:
     return unquote(parts[-2]) if len(parts) > 1 else None
 
 
-@dataclass(eq=False, repr=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Statement:
     """What a rule needs from one maintenance / type statement."""
 
@@ -596,6 +597,12 @@ def parse_statement(sql: str | None) -> Statement | None:
     DATABASE, ALTER TYPE .. ADD VALUE, LOCK: the parts the rules look at; None for anything else."""
     if not sql:
         return None
+    return _parse_statement(sql)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_statement(sql: str) -> Statement | None:
+    """parse_statement, kept per text: several rules ask about every later step of a revision for each step."""
     text = sql.strip().rstrip(";").strip()
     first = _VERB.match(text)
     if first is None:

@@ -32,6 +32,9 @@ class RevisionContext:
     app: AppView | None = None
     #: The application's constants that revisions import (read on the first question; None without env.py).
     constants: AppConstants | None = None
+    #: Per-revision answers the rules keep so that asking for every change stays linear in the revision's size
+    #: (lookback.phase_position, emptied's steps that may matter); keyed by the asking module's own names.
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(

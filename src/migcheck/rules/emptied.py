@@ -20,6 +20,7 @@ WHERE before that ADD (the reason it succeeded) still leaves its rows in the pag
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from migcheck.facts.postgres import is_serial, unknown_call
@@ -49,7 +50,9 @@ def emptied_before(ctx: RevisionContext, change: Change, table: str | None, sche
     if not table or ctx.dialect == "mysql" or not change.in_transaction or schema == "<dynamic>":
         return None  # a schema= known only at run time may not be the one the TRUNCATE named
     key = (default_schema(schema), table.lower())
-    before = list(reversed(lookback.phase_before(ctx, change)))
+    own, index = lookback.phase_position(ctx, change)
+    steps = _steps_that_matter(ctx, own)
+    before = [own[i] for i in reversed(steps[:bisect.bisect_left(steps, len(own) if index is None else index)])]
     for i, c in enumerate(before):
         if is_commit(c) or _may_write(c, key[1]):
             return None
@@ -61,6 +64,19 @@ def emptied_before(ctx: RevisionContext, change: Change, table: str | None, sche
         if by_add and isinstance(c, AddColumn) and _on(c, key) and proves_empty(ctx, c):
             return _deleted_before(before[i + 1:], key, change) or c
     return None
+
+
+def _steps_that_matter(ctx: RevisionContext, own: list[Change]) -> list[int]:
+    """The indexes in ``own`` of the steps emptied_before can stop at or return: a COMMIT, a data change, SQL, an
+    ADD COLUMN that proves its table empty. The rest (a nullable ADD COLUMN, an index...) never decides, and
+    walking past them for every question made a revision of 10,000 steps quadratic. Kept once per phase."""
+    key = f"emptied.steps.{id(own)}"
+    kept = ctx.memo.get(key)
+    if kept is None or kept[0] is not own or kept[1] != len(own):
+        steps = [i for i, c in enumerate(own) if is_commit(c) or isinstance(c, DataChange | RawSQL)
+                 or (isinstance(c, AddColumn) and proves_empty(ctx, c))]
+        kept = ctx.memo[key] = (own, len(own), steps)
+    return kept[2]
 
 
 def runs_with(step: Change, change: Change) -> bool:

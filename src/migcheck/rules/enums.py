@@ -57,6 +57,14 @@ def _added(change: RawSQL) -> tuple[str, list[str]] | None:
     return stmt.enum_type or "?", [stmt.value]
 
 
+def _created_here(ctx: RevisionContext) -> set[str]:
+    """_created_enums of the revision, kept once per revision (asked for every ADD VALUE)."""
+    created = ctx.memo.get("enums.created")
+    if created is None:
+        created = ctx.memo["enums.created"] = _created_enums(ctx.migration)
+    return created
+
+
 def _created_enums(migration: Migration) -> set[str]:
     names: set[str] = set()
     for c in migration.upgrade_changes:
@@ -251,13 +259,39 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     # and the statements after it may use the value (checked through Alembic on PostgreSQL 15)
 
 
+def _named_after(ctx: RevisionContext, changes: list[Change], position: int, values: list[str]) -> bool:
+    """Whether a quoted ``values`` label appears in any text of the steps after ``position``: without it no later
+    step can use (or rename) the value, and _later_use need not walk them. One text per phase, kept per revision,
+    so 2,000 ADD VALUEs in one revision (a stranger's file) are not 2,000 walks of every later step."""
+    key = f"enums.texts.{id(changes)}"
+    kept = ctx.memo.get(key)
+    if kept is None or kept[0] is not changes or kept[1] != len(changes):
+        starts: list[int] = []
+        parts: list[str] = []
+        size = 0
+        for c in changes:
+            starts.append(size)
+            texts = [c.sql or "", c.text or "" if isinstance(c, RawSQL) else "",
+                     (c.column.server_default or "") if isinstance(c, AddColumn) else
+                     (c.server_default or "") if isinstance(c, AlterColumn) else ""]
+            part = "\x00".join(texts) + "\x00"
+            parts.append(part)
+            size += len(part)
+        kept = ctx.memo[key] = (changes, len(changes), starts, "".join(parts))
+    starts, blob = kept[2], kept[3]
+    if position + 1 >= len(starts):
+        return False
+    start = starts[position + 1]
+    return any(blob.find("'" + value.replace("'", "''") + "'", start) >= 0 for value in values)
+
+
 def _in_transaction(ctx: RevisionContext, change: RawSQL) -> Iterator[Hit]:
     """The findings of an ADD VALUE that runs in a transaction block."""
     added = _added(change)
     if added is None:
         return
     enum, values = added
-    if enum.lower() in _created_enums(ctx.migration):
+    if enum.lower() in _created_here(ctx):
         return  # a type created in the same transaction may take new values and use them at once
     shown = ", ".join(f"'{v}'" for v in values) or "a value"
     fix = (
@@ -272,10 +306,10 @@ def _in_transaction(ctx: RevisionContext, change: RawSQL) -> Iterator[Hit]:
             fix=fix,
         )
         return
-    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
-    position = next((i for i, c in enumerate(changes) if c is change), len(changes))
-    after = changes[position + 1:]
-    use = _later_use(after, values, enum, ctx)
+    changes, index = lookback.phase_position(ctx, change)
+    position = len(changes) if index is None else index
+    use = _later_use(changes[position + 1:], values, enum, ctx) if _named_after(ctx, changes, position, values) \
+        else None
     if use is not None:
         user, value = use
         yield Hit(

@@ -9,6 +9,7 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import heapq
 import re
@@ -77,26 +78,48 @@ def ancestors(ctx: RevisionContext) -> list[Migration]:
     return [] if index is None else index.ancestors(ctx.migration.revision)
 
 
+def phase_position(ctx: RevisionContext, change: Change) -> tuple[list[Change], int | None]:
+    """``change``'s phase (its upgrade or downgrade steps) and its index there (None when it is not one of them),
+    from a map built once per revision and phase: a search per question made a revision of 10,000 steps
+    quadratic (a stranger's file can be that long)."""
+    phase = "downgrade" if change.phase == "downgrade" else "upgrade"
+    return _phase_steps(ctx, phase, change.engine), _positions(ctx, phase, change.engine).get(id(change))
+
+
+def _phase_steps(ctx: RevisionContext, phase: str, engine: str | None) -> list[Change]:
+    """The steps of one phase that run on ``engine``'s database (all of them outside the multidb template, where
+    every step's engine is None), kept per revision."""
+    return _phase_map(ctx, phase, engine)[0]
+
+
+def _positions(ctx: RevisionContext, phase: str, engine: str | None) -> dict[int, int]:
+    return _phase_map(ctx, phase, engine)[1]
+
+
+def _phase_map(ctx: RevisionContext, phase: str, engine: str | None) -> tuple[list[Change], dict[int, int]]:
+    every = ctx.migration.downgrade_changes if phase == "downgrade" else ctx.migration.upgrade_changes
+    key = f"lookback.phase.{phase}.{engine}"
+    kept = ctx.memo.get(key)
+    if kept is None or kept[0] is not every or kept[1] != len(every):
+        own = every if all(c.engine == engine for c in every) else [c for c in every if c.engine == engine]
+        kept = ctx.memo[key] = (every, len(every), own, {id(c): i for i, c in reversed(list(enumerate(own)))})
+    return kept[2], kept[3]
+
+
 def phase_before(ctx: RevisionContext, change: Change) -> list[Change]:
     """The steps of ``change``'s own phase (upgrade or downgrade) that run before it in this revision: the same
-    run of statements, one transaction unless a COMMIT ends it. Under Alembic's multidb template only those of the
-    step's own engine (``Change.engine``): another engine's steps run on another database, in another transaction."""
-    own = ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes
-    out: list[Change] = []
-    for c in own:
-        if c is change:
-            break
-        if c.engine == change.engine:
-            out.append(c)
-    return out
+    run of statements, one transaction unless a COMMIT ends it (all of them when ``change`` is not one). Under
+    Alembic's multidb template only those of the step's own engine (``Change.engine``): another engine's steps run
+    on another database, in another transaction."""
+    own, index = phase_position(ctx, change)
+    return list(own) if index is None else own[:index]
 
 
 def phase_after(ctx: RevisionContext, change: Change) -> list[Change]:
     """The steps of ``change``'s own phase that run after it in this revision (empty when it is not one of
     them), of its own engine: phase_before's other half."""
-    own = ctx.migration.downgrade_changes if change.phase == "downgrade" else ctx.migration.upgrade_changes
-    index = next((i for i, c in enumerate(own) if c is change), None)
-    return [] if index is None else [c for c in own[index + 1:] if c.engine == change.engine]
+    own, index = phase_position(ctx, change)
+    return [] if index is None else own[index + 1:]
 
 
 def before(ctx: RevisionContext, change: Change) -> list[Change]:
@@ -104,8 +127,7 @@ def before(ctx: RevisionContext, change: Change) -> list[Change]:
     downgrade step, the whole upgrade (the downgrade runs on the schema the upgrade left) and then the
     downgrade's earlier steps. Questions about the same transaction ask ``phase_before``."""
     if change.phase == "downgrade":
-        upgrade = [c for c in ctx.migration.upgrade_changes if c.engine == change.engine]
-        return [*upgrade, *phase_before(ctx, change)]
+        return [*_phase_steps(ctx, "upgrade", change.engine), *phase_before(ctx, change)]
     return phase_before(ctx, change)
 
 
@@ -217,15 +239,64 @@ def _index(ctx: RevisionContext) -> HistoryIndex | None:
     return HistoryIndex.of(graph)
 
 
-def _column_events(ctx: RevisionContext, own: list[Change], index: HistoryIndex | None, table: str, column: str,
-                   start: _Cursor | None) -> Iterator[tuple[_Cursor, Change]]:
+def _replay_prefix(ctx: RevisionContext, change: Change) -> tuple[list[Change], int]:
+    """``before(ctx, change)`` as (the whole replay order of ``change``'s phase, how many of it run before
+    ``change``): the sequence is kept per revision, so a question costs no copy of the revision's steps."""
+    own, index = phase_position(ctx, change)
+    if change.phase != "downgrade":
+        return own, len(own) if index is None else index
+    key = f"lookback.replay.downgrade.{change.engine}"
+    kept = ctx.memo.get(key)
+    ups, downs = _phase_steps(ctx, "upgrade", change.engine), own
+    if kept is None or kept[1] is not ups or kept[2] is not downs:
+        kept = ctx.memo[key] = ([*ups, *downs], ups, downs)
+    return kept[0], len(ups) + (len(downs) if index is None else index)
+
+
+def _column_positions(ctx: RevisionContext, seq: list[Change]) -> dict[tuple[str, str | None], list[int]]:
+    """Where in ``seq`` each (table, column) is created, added, altered, renamed (under both names) or dropped, and
+    under (table, None) where the table is renamed (both names) or dropped: _column_step says nothing of any other
+    step, so a column's question walks only those (a stranger's revision of 2,000 renames was quadratic). Kept per
+    revision and sequence."""
+    key = f"lookback.columns.{id(seq)}"
+    kept = ctx.memo.get(key)
+    if kept is None or kept[0] is not seq or kept[1] != len(seq):
+        positions: dict[tuple[str, str | None], list[int]] = {}
+        for i, c in enumerate(seq):
+            keys: set[tuple[str, str | None]] = set()
+            if isinstance(c, RenameTable):
+                keys = {(c.table.lower(), None), (c.new_name.lower(), None)}
+            elif isinstance(c, DropTable):
+                keys = {(c.table.lower(), None)}
+            elif isinstance(c, CreateTable):
+                keys = {(c.table.lower(), col.name.lower()) for col in c.columns if col.name}
+            elif isinstance(c, AddColumn) and c.column.name:
+                keys = {(c.table.lower(), c.column.name.lower())}
+            elif isinstance(c, AlterColumn | DropColumn):
+                keys = {(c.table.lower(), c.column.lower())}
+            elif isinstance(c, RenameColumn):
+                keys = {(c.table.lower(), c.column.lower()), (c.table.lower(), c.new_name.lower())}
+            for k in keys:
+                positions.setdefault(k, []).append(i)
+        kept = ctx.memo[key] = (seq, len(seq), positions)
+    return kept[2]
+
+
+def _column_events(ctx: RevisionContext, own: tuple[list[Change], int], index: HistoryIndex | None, table: str,
+                   column: str, start: _Cursor | None) -> Iterator[tuple[_Cursor, Change]]:
     """The earlier changes that can say something about (table, column), newest first, strictly before
-    ``start``: this revision's own (all of them: a few), then the ancestors' changes of that column merged
-    with the renames and drops of that table."""
+    ``start``: this revision's own steps of that table (``own`` is the replay sequence and how many of it run
+    before the question), then the ancestors' changes of that column merged with the renames and drops of that
+    table."""
     hist_before: tuple[int, int] | None = None
     if start is None or start[0] == 1:
-        for i in reversed(range(len(own) if start is None else start[2])):
-            yield (1, 0, i), own[i]
+        seq, limit = own
+        bound = limit if start is None else min(limit, start[2])
+        positions = _column_positions(ctx, seq)
+        steps = [(positions.get((table, column), []), positions.get((table, None), []))]
+        cut = [reversed(found[:bisect.bisect_left(found, bound)]) for pair in steps for found in pair]
+        for i in heapq.merge(*cut, reverse=True):
+            yield (1, 0, i), seq[i]
     else:
         hist_before = (start[1], start[2])
     if index is not None:
@@ -301,7 +372,7 @@ def _column_history(
     that sets it. A rename into the name is followed to the old name first; when the old name was
     never known, the walk goes on under the new name (as a replay keeps the earlier value then).
     """
-    own = before(ctx, change)
+    own = _replay_prefix(ctx, change)
     index = _index(ctx)
     frames: list[tuple[str, str, Iterator[tuple[_Cursor, Change]]]] = [
         (table.lower(), column.lower(), _column_events(ctx, own, index, table.lower(), column.lower(), None))]

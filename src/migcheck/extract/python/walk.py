@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from migcheck.extract.limits import MAX_STEPS, UNROLL_BUDGET, capped
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.columns import enum_type_call
 from migcheck.extract.python.data import (
@@ -100,6 +101,8 @@ class PythonExtractor(Ops, Data):
         #: append_only_lists per function walked (by id).
         self._append_only_of: dict[int, frozenset[str]] = {}
         self._helpers_evaluating: set[str] = set()
+        #: Helper calls and loop passes unrolled in the body being walked (UNROLL_BUDGET); None once spent.
+        self._unrolled: int | None = 0
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
 
@@ -112,14 +115,30 @@ class PythonExtractor(Ops, Data):
                       table_sets=frozenset(params & {"tables"}), function=fn,
                       deployment_names=self.deployment_names)
         changes: list[Change] = []
+        self._unrolled = 0
         if not skipped_on(fn, self.dialect):  # @utils.skip_if_sqlite: nothing of it runs on SQLite
             self._walk(fn.body, scope, changes, active={name})
         # upgrade(engine_name) of Alembic's multidb template: what it is, is what the engines' functions are
         read = dispatched(fn, self.functions) or [fn]
         trivial = all(is_trivial(f.body) for f in read)
-        opaque = any(calls_imported_code(f, self.tree, self.module_imports) for f in read)
-        return Body(line=fn.lineno, changes=changes, trivial=trivial, opaque=opaque,
+        opaque = self._unrolled is None or any(calls_imported_code(f, self.tree, self.module_imports) for f in read)
+        return Body(line=fn.lineno, changes=capped(changes), trivial=trivial, opaque=opaque,
                     raises=trivial and any(isinstance(stmt, ast.Raise) for f in read for stmt in f.body))
+
+    def _unroll(self, node: ast.AST, what: str, scope: Scope, out: list[Change]) -> bool:
+        """Whether one more helper call or loop pass may be walked; the first refused is reported where it is."""
+        if self._unrolled is None:
+            return False
+        if self._unrolled < UNROLL_BUDGET and len(out) < MAX_STEPS:
+            self._unrolled += 1
+            return True
+        self._unrolled = None
+        out.append(RawSQL(text=None, keyword="", understood=False, line=getattr(node, "lineno", 1),
+                          reason=f"migcheck follows {UNROLL_BUDGET:,} helper calls and loop passes per function "
+                                 f"(and reads {MAX_STEPS:,} steps), and "
+                                 f"{what} goes past them: what runs from here on was not read",
+                          **self._common(scope)))
+        return False
 
     # -- statements -------------------------------------------------------------------------------
 
@@ -335,6 +354,8 @@ class PythonExtractor(Ops, Data):
         values = self._literal(stmt.iter, scope)
         if isinstance(stmt.target, ast.Name) and isinstance(values, tuple) and values:
             for value in values:
+                if not self._unroll(stmt, "this loop", scope, out):
+                    break
                 inner = scope.child()
                 inner.env[stmt.target.id] = value
                 self._walk(stmt.body, inner, out, active)
@@ -344,6 +365,8 @@ class PythonExtractor(Ops, Data):
         if isinstance(stmt.target, ast.Name) and collected:
             # for table in needs_migration: a subset of the literals appended, each pass maybe not taken
             for value in list(collected):
+                if not self._unroll(stmt, "this loop", scope, out):
+                    break
                 inner = scope.child(conditional=True)
                 inner.env[stmt.target.id] = value
                 self._walk(stmt.body, inner, out, active)
@@ -351,6 +374,8 @@ class PythonExtractor(Ops, Data):
         rows = self._literal_rows(stmt.iter, stmt.target, scope)
         if rows:
             for row in rows:
+                if not self._unroll(stmt, "this loop", scope, out):
+                    break
                 inner = scope.child()
                 inner.env.update(row)
                 self._walk(stmt.body, inner, out, active)
@@ -544,7 +569,7 @@ class PythonExtractor(Ops, Data):
     def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
         func = call.func
         if isinstance(func, ast.Name) and func.id in self.functions and func.id not in active:
-            if scope.depth < 4:
+            if scope.depth < 4 and self._unroll(call, f"this call of {func.id}()", scope, out):
                 self._inline(call, self.functions[func.id], scope, out, active)
             return True
         if isinstance(func, ast.Name) and func.id in self.op_functions:

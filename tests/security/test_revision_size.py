@@ -1,0 +1,99 @@
+"""A stranger's revision cannot make lint run for hours: helper calls and loops are unrolled up to a budget, a
+function is read up to MAX_STEPS steps (what is left is reported, never dropped silently), and the rules that
+compare a function's steps with each other walk only the steps that can matter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, run_cli
+from migcheck.extract.limits import MAX_STEPS
+from migcheck.rules import emptied, enums, lookback
+
+
+def _revision(directory: Path, body: list[str], down: list[str] | None = None, helpers: str = "") -> Path:
+    versions = directory / "versions"
+    versions.mkdir(parents=True)
+    lines = "\n".join(f"    {line}" for line in body)
+    downs = "\n".join(f"    {line}" for line in down) if down else "    pass"
+    (versions / "a1.py").write_text(
+        f'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "a1"\ndown_revision = None\n{helpers}\n\n'
+        f"def upgrade():\n{lines}\n\n\ndef downgrade():\n{downs}\n")
+    return versions
+
+
+def test_helpers_nested_four_deep_are_followed_up_to_a_budget(tmp_path: Path) -> None:
+    """Forty lines: four levels of helpers, each calling the next 40 times, asked for 2.5 million inlined calls;
+    lint ran for hours. Now it stops at the budget, says where, and ends in seconds."""
+    helpers = textwrap.dedent('''
+
+        def h4():
+            op.add_column("t", sa.Column("c", sa.Integer))
+        ''')
+    for inner, outer in (("h4", "h3"), ("h3", "h2"), ("h2", "h1")):
+        helpers += f"\n\ndef {outer}():\n" + "".join(f"    {inner}()\n" for _ in range(40))
+    versions = _revision(tmp_path, [f"h1()  # {i}" for i in range(40)], helpers=helpers)
+    run = subprocess.run([sys.executable, "-m", "migcheck", "lint", str(versions), "--no-config", "--format", "json",
+                          "--fail-on", "never"], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    unread = [f for f in json.loads(run.stdout)["findings"] if f["rule"] == "raw-sql-not-understood"]
+    assert len(unread) == 1
+    assert "helper calls and loop passes per function" in unread[0]["message"]
+
+
+def test_a_function_of_more_than_max_steps_is_read_up_to_it_and_says_so(tmp_path: Path) -> None:
+    body = [f'op.add_column("t", sa.Column("c{i}", sa.Integer))' for i in range(MAX_STEPS + 500)]
+    versions = _revision(tmp_path, body)
+    run = run_cli("lint", versions, "--no-config", "--format", "json", "--fail-on", "never",
+                  "--select", "raw-sql-not-understood")
+    found = run.json()["findings"]
+    assert [(f["rule"], f["line"]) for f in found] == [("raw-sql-not-understood", 9 + MAX_STEPS)]
+    assert f"reads {MAX_STEPS:,} steps per function, and this one has {MAX_STEPS + 500:,}" in found[0]["message"]
+
+
+def test_an_offline_sql_section_is_capped_too(tmp_path: Path) -> None:
+    sql = tmp_path / "upgrade.sql"
+    statements = "".join(f"ALTER TABLE t ADD COLUMN c{i} integer;\n" for i in range(MAX_STEPS + 10))
+    sql.write_text(f"BEGIN;\n\n-- Running upgrade  -> a1\n\n{statements}\nCOMMIT;\n")
+    run = run_cli("lint", sql, "--no-config", "--format", "json", "--fail-on", "never", "--select",
+                  "raw-sql-not-understood")
+    assert [f["rule"] for f in run.json()["findings"]] == ["raw-sql-not-understood"]
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, calls: Counter[str]) -> None:
+    original: Callable[..., Any] = getattr(module, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[name] += 1
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, counted)
+
+
+@pytest.mark.parametrize(("shape", "counted"), [
+    ('op.add_column("t", sa.Column("c{i}", sa.Integer))', (emptied, "_may_write")),
+    ('op.alter_column("t", "c{i}", new_column_name="d{i}")', (lookback, "_column_step")),
+    ('op.alter_column("t", "c{i}", type_=sa.BigInteger())', (lookback, "_column_step")),
+    ("op.execute(\"ALTER TYPE mood ADD VALUE 'v{i}'\")", (enums, "_uses")),
+])
+def test_steps_of_one_function_are_not_compared_pairwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          shape: str, counted: tuple[Any, str]) -> None:
+    """A revision of 1,500 such steps: emptied_before walked back over every earlier step for each ADD COLUMN, a
+    column's history walked every step of the revision, each ADD VALUE looked at every later step: a million
+    steps looked at, about a minute. Now each question looks at the steps that can answer it."""
+    size = 1500
+    versions = _revision(tmp_path, [shape.format(i=i) for i in range(size)])
+    calls: Counter[str] = Counter()
+    _counting(monkeypatch, *counted, calls)
+    run = run_cli("lint", versions, "--no-config", "--format", "json", "--fail-on", "never", "--dialect", "postgresql")
+    assert run.exit_code == 0
+    assert calls[counted[1]] < 20 * size, calls
