@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT, run_cli
 from migcheck.extract.limits import MAX_STEPS
 from migcheck.rules import emptied, enums, lookback
+from migcheck.sources.load import load_python
 
 
 def _revision(directory: Path, body: list[str], down: list[str] | None = None, helpers: str = "") -> Path:
@@ -97,3 +98,16 @@ def test_steps_of_one_function_are_not_compared_pairwise(tmp_path: Path, monkeyp
     run = run_cli("lint", versions, "--no-config", "--format", "json", "--fail-on", "never", "--dialect", "postgresql")
     assert run.exit_code == 0
     assert calls[counted[1]] < 20 * size, calls
+
+
+def test_multidb_dispatches_count_against_the_budget(tmp_path: Path) -> None:
+    """``globals()[f"up_{e}"]()`` walks every ``up_*`` function: 60 of them, dispatched from a helper called 60
+    times from a helper called 60 times, asked for 216,000 walks outside the unroll budget."""
+    helpers = "\n\ndef h2(e):\n    globals()[f\"up_{e}\"]()\n"
+    helpers += "".join(f'\n\ndef up_{i}():\n    op.add_column("t", sa.Column("c{i}", sa.Integer))\n' for i in range(60))
+    helpers += "\n\ndef h1(e):\n" + "".join("    h2(e)\n" for _ in range(60))
+    versions = _revision(tmp_path, ['h1("x")' for _ in range(60)], helpers=helpers)
+    migration = load_python(next(versions.glob("*.py")), "postgresql")
+    assert migration is not None and migration.upgrade is not None
+    assert len(migration.upgrade_changes) <= MAX_STEPS + 2
+    assert "helper calls and loop passes" in str(migration.upgrade_changes[-1])

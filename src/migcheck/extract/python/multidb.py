@@ -128,6 +128,8 @@ def dispatch_call(walker: PythonExtractor, call: ast.Call, scope: Scope, out: li
     for engine, fn in engines:
         if fn.name in active or scope.depth >= 4:
             continue
+        if not walker._unroll(call, f"this dispatch to {fn.name}()", scope, out):
+            break  # each engine's function counts against the budget, as any other helper call
         start = len(out)
         walker._inline(ast.copy_location(ast.Call(func=ast.Name(id=fn.name, ctx=ast.Load()), args=[], keywords=[]),
                                          call), fn, scope, out, active)
