@@ -233,7 +233,11 @@ def test_a_signal_while_the_server_is_being_made_leaves_nothing(open_tmp: Path, 
             proc.wait()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert err.startswith("migcheck: interrupted; the embedded server")
+    # on a loaded machine the window is seen late and the signal lands just after the server is up, before the
+    # scratch database exists ("the scratch database ... was never created; the embedded server was stopped"):
+    # either way the run says so in one line and leaves nothing
+    assert err.startswith("migcheck: interrupted; "), err
+    assert "the embedded server" in err and err.count("\n") == 1, err
     assert _gone(open_tmp), (postgres_under(open_tmp), list(open_tmp.iterdir()))
 
 
