@@ -259,6 +259,11 @@ class SqlStrings(Evaluator):
                     left = NAME_PLACEHOLDER, node.lineno, False, False
                 if right is None and _code_identifier(node.right):
                     right = NAME_PLACEHOLDER, node.lineno, False, False
+                # "UPDATE t SET " + ",".join(... for f in COLUMNS): text made of constants, as in an f-string
+                if left is None and (constant := self._format_value(node.left, scope)) is not None:
+                    left = constant, node.lineno, False, False
+                if right is None and (constant := self._format_value(node.right, scope)) is not None:
+                    right = constant, node.lineno, False, False
                 if left is None and right is None:
                     return None
                 ltext = left[0] if left else PLACEHOLDER

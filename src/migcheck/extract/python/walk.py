@@ -432,6 +432,7 @@ class PythonExtractor(Ops, Data):
         scope.choices.pop(name, None)
         scope.constant_texts = scope.constant_texts - {name}
         scope.literal_lists.pop(name, None)
+        scope.list_choices.pop(name, None)
         scope.row_tables.pop(name, None)
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
@@ -513,6 +514,10 @@ class PythonExtractor(Ops, Data):
                 scope.choices[name] = texts  # default = "true" if flag else "false"
             elif self.constant_text(value, before):
                 scope.constant_texts = scope.constant_texts | {name}  # case_sql = "\n".join(case_parts)
+            elif isinstance(value, ast.BinOp | ast.IfExp) and scope.function is not None \
+                    and name not in self._changeable_in(scope.function) \
+                    and (lists := self.list_choices(value, before)) is not None:
+                scope.list_choices[name] = lists  # cols = COLS + (['"v"'] if has_v else []): one of these lists
             else:
                 test = self._static_test(value, before)
                 if test is not None:
@@ -704,13 +709,14 @@ def _forget_types(stmt: ast.AST, scope: Scope) -> None:
     before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one. The same holds
     for a local list of literals (``Scope.literal_lists``) and a choice of constant texts (``Scope.choices``,
     review15: ``default = "NULL" if n else "0"`` then ``if custom: default = custom``) bound again there."""
-    if not scope.types and not scope.literal_lists and not scope.choices:
+    if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices:
         return
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             scope.types.pop(node.id, None)
             scope.literal_lists.pop(node.id, None)
             scope.choices.pop(node.id, None)
+            scope.list_choices.pop(node.id, None)
 
 
 def _creatable_table(node: ast.expr) -> bool:
