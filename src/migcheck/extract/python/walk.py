@@ -41,12 +41,14 @@ from migcheck.extract.python.evaluate import (
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark, returned_test
 from migcheck.extract.python.imports import (
+    MARKS_CHANGED,
     _catches_value_errors_only,
     _is_logging,
     _sounds_like_ddl,
     application_imports,
     builds_exception,
     calls_imported_code,
+    imported_function,
     imported_names,
     swallows_database_errors,
     swallows_not_implemented,
@@ -301,6 +303,9 @@ class PythonExtractor(Ops, Data):
             return
         if _is_logging(root, self.imported[root]):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
+        called = imported_function(call.func, root, self.imported[root])
+        if called is not None and ".".join(called) in MARKS_CHANGED:
+            return  # zope.sqlalchemy's mark_changed(session): flags the session for the transaction manager, no SQL
         if builds_exception(call):
             return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
@@ -314,7 +319,7 @@ class PythonExtractor(Ops, Data):
         out.append(RawSQL(
             text=ast.unparse(call), keyword="", understood=False, line=call.lineno,
             reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
-            **self._common(scope),
+            called=called, **self._common(scope),
         ))
 
     def _hands_database(self, call: ast.Call, scope: Scope) -> bool:
