@@ -72,6 +72,9 @@ class Scope:
     #: None once something else is appended. A loop over such a list runs over a subset of them.
     collected: dict[tuple[int, str], list[str] | None] = field(default_factory=dict)
     in_transaction: bool = True
+    #: Connections bound with ``.execution_options(isolation_level="AUTOCOMMIT")``: what they execute runs outside
+    #: the migration's transaction, as in ``autocommit_block()`` (held-out-20 #38).
+    autocommit_binds: frozenset[str] = frozenset()
     conditional: bool = False
     #: The blocks that may not run around this point (Change.blocks).
     blocks: tuple[int, ...] = ()

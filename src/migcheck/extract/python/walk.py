@@ -420,6 +420,7 @@ class PythonExtractor(Ops, Data):
         scope.dialect_names = scope.dialect_names - {name}
         scope.deployment_names = scope.deployment_names - {name}
         scope.binds.discard(name)
+        scope.autocommit_binds = scope.autocommit_binds - {name}
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
         scope.table_defs.pop(name, None)
@@ -475,6 +476,8 @@ class PythonExtractor(Ops, Data):
             return
         if self._is_bind(value, before):
             scope.binds.add(name)
+            if self.autocommit_connection(value, before):
+                scope.autocommit_binds = scope.autocommit_binds | {name}  # conn = bind.execution_options(AUTOCOMMIT)
         elif _is_session_factory(value):
             scope.sessions.add(name)
         elif bind_fetched(self, name, value, before, scope):
