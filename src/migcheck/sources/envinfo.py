@@ -64,6 +64,9 @@ class EnvInfo:
     #: stripped); Mako lines are skipped.
     template_imports: dict[tuple[str, tuple[str, ...], int, tuple[str, ...]], tuple[int, str]] = field(
         default_factory=dict)
+    #: The template's other plain lines, stripped (no Mako ``${...}``): the boilerplate it writes into every
+    #: revision (``db = m.get_session_maker()()``), whose use of a template import is not the revision's own.
+    template_lines: frozenset[str] = frozenset()
     #: The table Alembic records the applied revisions in: ``configure(version_table=...)`` (a string literal, or a
     #: module-level name bound once to one), ``"alembic_version"`` when no configure() sets it; None when env.py
     #: sets it in a way not read here, or when no env.py was read.
@@ -135,6 +138,8 @@ def _read_template(info: EnvInfo) -> None:
     except (OSError, UnreadableFile, UnicodeDecodeError):
         return
     info.template = template
+    info.template_lines = frozenset(line.strip() for line in text.splitlines()
+                                    if line.strip() and "${" not in line and not line.lstrip().startswith(("<%", "%")))
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if not stripped.startswith(("import ", "from ")) or "${" in stripped:

@@ -6,6 +6,8 @@ import ast
 import gc
 import io
 import os
+import re
+import sys
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,7 +114,9 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
 
         rescued = python3_tree(source)
         if rescued is None:
-            raise LoadError(path, f"syntax error: {exc.msg}", exc.lineno or 1) from None
+            if not could_be_revision(path, source):
+                return None
+            raise LoadError(path, syntax_error_message(exc), exc.lineno or 1) from None
         tree, constructs = rescued
         # no constructs: Python 3 of a newer grammar (PEP 758's except A, B:), checked as Python 3
         python2 = Python2Syntax(constructs, exc.lineno or 1) if constructs else None
@@ -147,6 +151,33 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         imports=read_imports(tree),
         python2=python2,
     )
+
+
+#: ``revision = ...`` (or ``revision: str = ...``) at the start of a line: how every revision names itself.
+_REVISION_ASSIGNMENT = re.compile(r"^revision\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+
+
+def could_be_revision(path: Path, source: str) -> bool:
+    """Whether a file Python cannot parse may be a revision, and so worth an ``invalid-migration-file``: it lies
+    in a ``versions`` folder (Alembic imports every file there, and fails on this one) or assigns ``revision`` at
+    the start of a line. Any other file of a walked project that merely says "revision" (a test factory's
+    ``revision_number``) is not one: Alembic never loads it, and its syntax is not migcheck's concern."""
+    if any(part.lower() == "versions" for part in path.parent.parts[-3:]):
+        return True
+    return _REVISION_ASSIGNMENT.search(source if source.isascii() else _nfkc(source)) is not None
+
+
+def syntax_error_message(exc: SyntaxError) -> str:
+    """The message of a file Python cannot parse. An f-string error under Python 3.11 may be the file's
+    Python, not the file: Python 3.12 (PEP 701) reads the same quotes nested, backslashes and comments in
+    f-strings, so the message says that the file may need a newer Python rather than that it is broken."""
+    message = f"syntax error: {exc.msg}"
+    if sys.version_info < (3, 12) and exc.msg.startswith("f-string"):
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        message += (f" (under Python {version}, which migcheck runs on: an f-string nesting the same quotes, or "
+                    "holding a backslash or a comment, needs Python 3.12+ to parse; if the project runs on 3.12+, "
+                    "run migcheck on it too)")
+    return message
 
 
 def load_sql(path: Path, dialect: str) -> list[Migration]:

@@ -43,23 +43,63 @@ def python3_tree(source: str) -> tuple[ast.Module, tuple[str, ...]] | None:
     try:
         ast.parse(source)
         return None
+    except TabError:
+        tabs = True
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
+        tabs = False
+    if tabs:
+        source = _tabs_expanded(source)
+        try:
+            return ast.parse(source), (_TABS,)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass  # tabs and other Python 2 constructs: rewrite those too, in the expanded text
+    rescued = _rewritten(source, tabs)
+    if rescued is None and not tabs and "\t" in source:
+        # a Python 2 construct before the mixed indentation stops the parser first (not a TabError)
+        expanded = _tabs_expanded(source)
+        if expanded != source:
+            rescued = _rewritten(expanded, True)
+    return rescued
+
+
+def _rewritten(source: str, tabs: bool) -> tuple[ast.Module, tuple[str, ...]] | None:
+    """``python3_tree`` past the first parse: the Python 2 constructs rewritten, and the result parsed;
+    ``tabs`` when the source's indentation was expanded as Python 2 reads it (Python 2 evidence itself)."""
+    found = [_TABS] if tabs else []
     try:
         tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
                   if t.type not in _NOISE and not (t.type == tokenize.ERRORTOKEN and t.string.isspace())]
     except _TOKENIZE_ERRORS:
         return None
     edits: list[_Edit] = []
-    found: list[str] = []
     handlers: list[_Handler] = []
     _statements(tokens, edits, found, handlers)
     _literals(tokens, edits, found)
     if not edits and not handlers:
         return None
-    if not edits:
+    if not edits and not tabs:
         return _except_commas_only(source, handlers)
     return _parsed(source, edits + [e for h in handlers for e in h.as_edits], found)
+
+
+#: What a file whose indentation mixes tabs and spaces is said to hold.
+_TABS = "tabs mixed with spaces in indentation (read with Python 2's 8-column tabs)"
+
+
+def _tabs_expanded(source: str) -> str:
+    """The source with the tabs of every line's indentation expanded to 8 columns, as Python 2 reads them.
+
+    Python 3 refuses indentation whose meaning depends on a tab's width (TabError); Python 2 takes a tab to
+    the next multiple of 8, so four spaces and a tab reach column 8, as 8 spaces do, and Alembic imports the
+    file under it. Only leading whitespace changes (a string's own leading tabs become spaces too, which
+    changes nothing migcheck reads from SQL); every line stays where it was."""
+    lines = source.splitlines(keepends=True)
+    for n, line in enumerate(lines):
+        body = line.lstrip(" \t")
+        indent = line[:len(line) - len(body)]
+        if "\t" in indent:
+            lines[n] = indent.expandtabs(8) + body
+    return "".join(lines)
 
 
 def _parsed(source: str, edits: list[_Edit], found: Sequence[str]) -> tuple[ast.Module, tuple[str, ...]] | None:

@@ -408,6 +408,9 @@ class RawSQL(Change):
     #: False when the SQL could not be parsed or its text could not be resolved statically.
     understood: bool = True
     reason: str | None = None
+    #: A call into imported code (``from app.db import mark_changed; mark_changed()``): (module, function), for
+    #: ``raw-sql-not-understood`` to ask the application's source whether the function runs any SQL.
+    called: tuple[str, str] | None = None
 
     @property
     def is_schema(self) -> bool:

@@ -66,6 +66,9 @@ class ImportInfo:
     unused: bool = False
     #: The names the statement binds (``import a.b`` binds ``a``, ``import a.b as c`` binds ``c``).
     bound: tuple[str, ...] = ()
+    #: The lines that read what the import binds (only set for application imports): whether each is a line
+    #: the revision template wrote (``db = m.get_session_maker()()``) decides if the revision uses it itself.
+    use_lines: tuple[int, ...] = ()
 
 
 def iter_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -144,12 +147,16 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
         elif isinstance(node, ast.ImportFrom):
             local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
     uses: dict[str, list[bool]] = {}
+    lines: dict[str, list[int]] = {}
     for node in parents:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             uses.setdefault(node.id, []).append(_in_type_position(node, parents))
+            lines.setdefault(node.id, []).append(node.lineno)
+
     def marked(imp: ImportInfo) -> ImportInfo:
         names = local_names.get((imp.line, imp.module), [])
-        return replace(imp, type_only=_only_types(uses, names), unused=not any(uses.get(n) for n in names))
+        return replace(imp, type_only=_only_types(uses, names), unused=not any(uses.get(n) for n in names),
+                       use_lines=tuple(sorted({n for name in names for n in lines.get(name, [])})))
 
     return [imp if plain(imp) else marked(imp) for imp in imports]
 

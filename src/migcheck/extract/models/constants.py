@@ -15,6 +15,7 @@ from pathlib import Path
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.resolve import ModuleFinder, module_roots
 from migcheck.extract.models.writes import OutsideWrites, absolute_module
+from migcheck.extract.python.imports import MARKS_CHANGED, imported_function, imported_names
 
 Value = str | int | float
 
@@ -70,6 +71,27 @@ class AppConstants:
             return _literal(node.value)
         return None
 
+    def marks_changed_only(self, module: str, name: str, depth: int = 0) -> bool:
+        """Whether ``module``'s ``name`` is a function that only marks a session changed, running no SQL: its body
+        fills in its own parameters' defaults (``session = session or make_session()``) and calls zope.sqlalchemy's
+        ``mark_changed``, nothing else (held-out-20 #121: a project's ``mark_changed()`` wrapper); or a name the
+        module imports from elsewhere that is one."""
+        parsed = self._module(module) if depth <= _MAX_DEPTH else None
+        if parsed is None:
+            return False
+        tree, package = parsed
+        if self._stores_of(tree)[0].get(name) != 1:
+            return False
+        for stmt in tree.body:
+            if isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names):
+                origin = absolute_module(module, package, stmt)
+                alias = next(a for a in stmt.names if (a.asname or a.name) == name)
+                return origin is not None and (f"{origin}.{alias.name}" in MARKS_CHANGED
+                                               or self.marks_changed_only(origin, alias.name, depth + 1))
+            if isinstance(stmt, ast.FunctionDef) and stmt.name == name:
+                return _marks_changed_body(stmt, imported_names(tree))
+        return False
+
     def _outside(self) -> OutsideWrites:
         if self._writes is None:
             self._writes = OutsideWrites(self.files, self._find())
@@ -97,6 +119,33 @@ class AppConstants:
                     tree = None
             self._modules[module] = (tree, found[1]) if tree is not None and found else None
         return self._modules[module]
+
+
+def _marks_changed_body(fn: ast.FunctionDef, imported: dict[str, str]) -> bool:
+    """A body of a docstring, assignments to the function's own parameters and calls to zope.sqlalchemy's
+    ``mark_changed``, at least one."""
+    parameters = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
+    marks = 0
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+            continue
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id in parameters:
+            continue
+        call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
+        root = _root(call.func) if call is not None else None
+        called = imported_function(call.func, root, imported[root]) \
+            if call is not None and root is not None and root in imported else None
+        if called is None or ".".join(called) not in MARKS_CHANGED:
+            return False
+        marks += 1
+    return marks > 0
+
+
+def _root(node: ast.expr) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _literal(node: ast.expr) -> Value | None:

@@ -72,6 +72,9 @@ class Scope:
     #: None once something else is appended. A loop over such a list runs over a subset of them.
     collected: dict[tuple[int, str], list[str] | None] = field(default_factory=dict)
     in_transaction: bool = True
+    #: Connections bound with ``.execution_options(isolation_level="AUTOCOMMIT")``: what they execute runs outside
+    #: the migration's transaction, as in ``autocommit_block()`` (held-out-20 #38).
+    autocommit_binds: frozenset[str] = frozenset()
     conditional: bool = False
     #: The blocks that may not run around this point (Change.blocks).
     blocks: tuple[int, ...] = ()
@@ -126,6 +129,10 @@ class Scope:
     #: "\n".join(parts)``, ``parts`` an append-only list of constant strings): no value from outside, no quote
     #: the code did not write (Evaluator.constant_text).
     constant_texts: frozenset[str] = frozenset()
+    #: Local names bound once, never changed nor handed out, to a concatenation of constant lists of strings, some
+    #: chosen by a conditional expression (``cols = COLS + (['"v"'] if has_v else [])``): the lists it may be, so a
+    #: join of it is one of a few constant texts (held-out-20 #156; Evaluator.list_choices).
+    list_choices: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     #: Lists appended to in the body of a loop around this point that is walked once for all its passes (not
     #: unrolled): a join of one there may read what a later pass appends, which one walk has not seen yet (review18).
     loop_appended: frozenset[str] = frozenset()
@@ -157,6 +164,7 @@ class Scope:
             literal_dicts=dict(self.literal_dicts),
             choices=dict(self.choices),
             literal_lists=dict(self.literal_lists),
+            list_choices=dict(self.list_choices),
             collected=self.collected,
             **kw,
         )
@@ -332,6 +340,13 @@ class Evaluator:
         (held-out-11 #146). None for anything else."""
         if isinstance(node, ast.Name) and node.id in scope.choices:
             return scope.choices[node.id]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" \
+                and len(node.args) == 1 and not node.keywords:
+            # ", ".join(cols), cols = COLS + (["x"] if flag else []): one text per list it may be
+            sep, lists = self._literal(node.func.value, scope), self.list_choices(node.args[0], scope)
+            if not isinstance(sep, str) or isinstance(sep, bool) or lists is None:
+                return None
+            return tuple(dict.fromkeys(sep.join(items) for items in lists))
         if not isinstance(node, ast.IfExp) or depth > 8:
             return None
         texts: list[str] = []
@@ -342,6 +357,39 @@ class Evaluator:
                 return None
             texts.extend(t for t in found if t not in texts)
         return tuple(texts)
+
+    def list_choices(self, node: ast.expr, scope: Scope, depth: int = 0) -> tuple[tuple[str, ...], ...] | None:
+        """The lists of constant strings ``node`` may be: a list or tuple of them written out (``[]`` too), a
+        module-level one never changed, a name bound to such a choice (Scope.list_choices), a conditional
+        expression of them, and their concatenation with ``+``. At most 64 lists; None for anything else."""
+        if depth > 8:
+            return None
+        if isinstance(node, ast.Name) and node.id in scope.list_choices:
+            return scope.list_choices[node.id]
+        if isinstance(node, ast.List | ast.Tuple | ast.Name):
+            literal = self._literal(node, scope)
+            if isinstance(literal, tuple):
+                return (literal,)
+            sequence = self.sequences.get(node.id) if isinstance(node, ast.Name) and node.id not in scope.env \
+                else None
+            items = [self._literal(e, scope) for e in sequence.elts] if sequence is not None else []
+            texts = tuple(i for i in items if isinstance(i, str) and not isinstance(i, bool))
+            return (texts,) if sequence is not None and len(texts) == len(items) else None
+        if isinstance(node, ast.IfExp):
+            verdict = self._static_test(node.test, scope)
+            found: list[tuple[str, ...]] = []
+            for branch in (node.body, node.orelse) if verdict is None else (node.body if verdict else node.orelse,):
+                lists = self.list_choices(branch, scope, depth + 1)
+                if lists is None:
+                    return None
+                found.extend(items for items in lists if items not in found)
+            return tuple(found)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.list_choices(node.left, scope, depth + 1), self.list_choices(node.right, scope, depth + 1)
+            if left is None or right is None or len(left) * len(right) > 64:
+                return None
+            return tuple(dict.fromkeys(a + b for a in left for b in right))
+        return None
 
     def constant_text(self, node: ast.expr, scope: Scope) -> bool:
         """Whether ``node`` is text made of the revision's constants only, its exact text unknown: a name bound to

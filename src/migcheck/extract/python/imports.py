@@ -66,6 +66,29 @@ def _is_logging(root: str, origin: str) -> bool:
     return top in _LOGGING_MODULES or root in _LOGGER_NAMES or origin.rsplit(".", 1)[-1] in _LOGGER_NAMES
 
 
+#: Functions that mark a session changed for the transaction manager (``transaction.commit()`` then commits it
+#: even though no ORM object changed) and run no SQL themselves.
+MARKS_CHANGED = frozenset({"zope.sqlalchemy.mark_changed", "zope.sqlalchemy.datamanager.mark_changed"})
+
+
+def imported_function(func: ast.expr, root: str, origin: str) -> tuple[str, str] | None:
+    """(module, function) an imported callable names, absolute imports only: ``from a.b import f; f()`` is
+    ("a.b", "f"), ``import a.b as m; m.f()`` and ``import a.b; a.b.f()`` are ("a.b", "f"); None otherwise."""
+    chain: list[str] = []
+    while isinstance(func, ast.Attribute):
+        chain.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name) or func.id != root or origin.startswith("."):
+        return None
+    chain.reverse()
+    parts = origin.split(".")
+    if parts[0] == root and len(parts) > 1 and chain[:len(parts) - 1] == parts[1:]:
+        dotted = [root, *chain]  # import a.b; a.b.f(): the chain spells the module itself
+    else:
+        dotted = [*parts, *chain]
+    return (".".join(dotted[:-1]), dotted[-1]) if len(dotted) > 1 else None
+
+
 #: (``(?<!\w)``: a search does not retry from inside a name, quadratic time.)
 _EXCEPTION_CLASS = lazy_regex(r"(?<!\w)[A-Z]\w*(?:Exception|Error|Warning)")
 

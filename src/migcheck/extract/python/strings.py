@@ -17,7 +17,7 @@ from migcheck.extract.python.appvalues import AppRef, app_reference, module_alia
 from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables
 from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.fetched import fetched_value
-from migcheck.extract.python.nodes import _bool, _call_name, _short
+from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short
 from migcheck.extract.sql import changes_from_sql, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -54,6 +54,10 @@ class SqlStrings(Evaluator):
 
     def _execute(self, call: ast.Call, scope: Scope, out: list[Change], via_bind: bool) -> None:
         """``op.execute(...)`` or ``connection.execute(...)``: SQL text, a Core statement, or unknown."""
+        if scope.in_transaction and (self.autocommit_connection(call.func.value, scope) if via_bind
+                                     and isinstance(call.func, ast.Attribute)
+                                     else _autocommit_options(self, _arg(call, 1, "execution_options"), scope)):
+            scope = scope.child(in_transaction=False)  # isolation_level AUTOCOMMIT: as in autocommit_block()
         common = self._common(scope)
         node = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg in {"sqltext", "statement"}), None)
         if node is None:
@@ -260,6 +264,11 @@ class SqlStrings(Evaluator):
                     left = NAME_PLACEHOLDER, node.lineno, False, False
                 if right is None and _code_identifier(node.right):
                     right = NAME_PLACEHOLDER, node.lineno, False, False
+                # "UPDATE t SET " + ",".join(... for f in COLUMNS): text made of constants, as in an f-string
+                if left is None and (constant := self._format_value(node.left, scope)) is not None:
+                    left = constant, node.lineno, False, False
+                if right is None and (constant := self._format_value(node.right, scope)) is not None:
+                    right = constant, node.lineno, False, False
                 if left is None and right is None:
                     return None
                 ltext = left[0] if left else PLACEHOLDER
@@ -269,6 +278,19 @@ class SqlStrings(Evaluator):
                 return ltext + rtext, line, bool(left and left[2]), interpolated
         return None
 
+
+    def autocommit_connection(self, node: ast.expr, scope: Scope) -> bool:
+        """Whether the connection ``node`` runs each statement in autocommit: ``x.execution_options(isolation_level=
+        "AUTOCOMMIT")`` (also before ``.connect()``), or a name bound to one (Scope.autocommit_binds)."""
+        if isinstance(node, ast.Name):
+            return node.id in scope.autocommit_binds
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            return False
+        if node.func.attr == "execution_options":
+            level = next((k.value for k in node.keywords if k.arg == "isolation_level"), None)
+            if level is not None:
+                return _autocommit_level(self, level, scope)
+        return node.func.attr in {"execution_options", "connect"} and self.autocommit_connection(node.func.value, scope)
 
     def _app_composed(self, node: ast.expr, scope: Scope) -> str | None:
         """The text of a local name bound to SQL text built from literals and application imports only
@@ -288,6 +310,19 @@ class SqlStrings(Evaluator):
         text = form.format(len(self.stand_ins) + 1)
         self.stand_ins[text] = "{" + ast.unparse(value.value) + "}"
         return text
+
+
+def _autocommit_options(ex: SqlStrings, options: ast.expr | None, scope: Scope) -> bool:
+    """``op.execute(sql, {"isolation_level": "AUTOCOMMIT"})`` (Alembic's ``execution_options``, a dict literal)."""
+    if not isinstance(options, ast.Dict):
+        return False
+    return any(key is not None and ex._literal(key, scope) == "isolation_level" and _autocommit_level(ex, value, scope)
+               for key, value in zip(options.keys, options.values, strict=True))
+
+
+def _autocommit_level(ex: Evaluator, value: ast.expr, scope: Scope) -> bool:
+    level = ex._literal(value, scope)
+    return isinstance(level, str) and level.upper() == "AUTOCOMMIT"
 
 
 def dynamic_sql_text(

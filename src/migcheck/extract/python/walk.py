@@ -42,12 +42,14 @@ from migcheck.extract.python.evaluate import (
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark, returned_test
 from migcheck.extract.python.imports import (
+    MARKS_CHANGED,
     _catches_value_errors_only,
     _is_logging,
     _sounds_like_ddl,
     application_imports,
     builds_exception,
     calls_imported_code,
+    imported_function,
     imported_names,
     swallows_database_errors,
     swallows_not_implemented,
@@ -324,6 +326,9 @@ class PythonExtractor(Ops, Data):
             return
         if _is_logging(root, self.imported[root]):
             return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
+        called = imported_function(call.func, root, self.imported[root])
+        if called is not None and ".".join(called) in MARKS_CHANGED:
+            return  # zope.sqlalchemy's mark_changed(session): flags the session for the transaction manager, no SQL
         if builds_exception(call):
             return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
@@ -337,7 +342,7 @@ class PythonExtractor(Ops, Data):
         out.append(RawSQL(
             text=ast.unparse(call), keyword="", understood=False, line=call.lineno,
             reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
-            **self._common(scope),
+            called=called, **self._common(scope),
         ))
 
     def _hands_database(self, call: ast.Call, scope: Scope) -> bool:
@@ -444,6 +449,7 @@ class PythonExtractor(Ops, Data):
         scope.dialect_names = scope.dialect_names - {name}
         scope.deployment_names = scope.deployment_names - {name}
         scope.binds.discard(name)
+        scope.autocommit_binds = scope.autocommit_binds - {name}
         scope.sessions.discard(name)
         scope.tables.pop(name, None)
         scope.table_defs.pop(name, None)
@@ -461,6 +467,7 @@ class PythonExtractor(Ops, Data):
         scope.choices.pop(name, None)
         scope.constant_texts = scope.constant_texts - {name}
         scope.literal_lists.pop(name, None)
+        scope.list_choices.pop(name, None)
         scope.row_tables.pop(name, None)
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
@@ -498,6 +505,8 @@ class PythonExtractor(Ops, Data):
             return
         if self._is_bind(value, before):
             scope.binds.add(name)
+            if self.autocommit_connection(value, before):
+                scope.autocommit_binds = scope.autocommit_binds | {name}  # conn = bind.execution_options(AUTOCOMMIT)
         elif _is_session_factory(value):
             scope.sessions.add(name)
         elif bind_fetched(self, name, value, before, scope):
@@ -542,6 +551,10 @@ class PythonExtractor(Ops, Data):
                 scope.choices[name] = texts  # default = "true" if flag else "false"
             elif self.constant_text(value, before):
                 scope.constant_texts = scope.constant_texts | {name}  # case_sql = "\n".join(case_parts)
+            elif isinstance(value, ast.BinOp | ast.IfExp) and scope.function is not None \
+                    and name not in self._changeable_in(scope.function) \
+                    and (lists := self.list_choices(value, before)) is not None:
+                scope.list_choices[name] = lists  # cols = COLS + (['"v"'] if has_v else []): one of these lists
             else:
                 test = self._static_test(value, before)
                 if test is not None:
@@ -735,13 +748,14 @@ def _forget_types(stmt: ast.AST, scope: Scope) -> None:
     before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one. The same holds
     for a local list of literals (``Scope.literal_lists``) and a choice of constant texts (``Scope.choices``,
     review15: ``default = "NULL" if n else "0"`` then ``if custom: default = custom``) bound again there."""
-    if not scope.types and not scope.literal_lists and not scope.choices:
+    if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices:
         return
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             scope.types.pop(node.id, None)
             scope.literal_lists.pop(node.id, None)
             scope.choices.pop(node.id, None)
+            scope.list_choices.pop(node.id, None)
 
 
 def _creatable_table(node: ast.expr) -> bool:
