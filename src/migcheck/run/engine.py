@@ -429,14 +429,16 @@ def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: li
               enabled: set[str], head_read: tuple[Path, Application | None] | None) -> AppView | None:
     """The application's models at HEAD (and on the base in pull-request mode), when a rule that
     judges against them is on and env.py (or ``models``) leads to them."""
-    if not enabled & APP_RULES or not sources.env_py:
+    declared = "alter-column-without-existing-type" in enabled and settings.dialect == "mysql"
+    if not (enabled & APP_RULES or declared) or not sources.env_py:
         return None
-    from migcheck.run.appview import read_base, read_head
+    from migcheck.run.appview import read_base, read_declared, read_head
 
     env_py = sources.env_py[0]
     root, head = head_read or read_head(env_py, settings)
     if head is None:
-        return None
+        # no target_metadata: the models that declare a column, read only if the MODIFY rule asks
+        return AppView(None, enabled=enabled, find=lambda: read_declared(env_py, settings)) if declared else None
     view = AppView(head, enabled=enabled)
     pr = scope.pull_request
     if pr is not None:

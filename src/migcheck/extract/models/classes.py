@@ -178,6 +178,7 @@ class _Classes(_Columns):
                         info.tablename = returned[0].value  # return "plus_control": a name like any other
                     else:
                         info.directive = _tablename_directive(stmt.body, returned)
+                        info.name_function = stmt  # a name computed from the class's: naming.py may follow it
                     continue
                 if len(returned) == 1 and isinstance(returned[0], ast.Call):
                     column = self._attribute_column(module, info, stmt.name, returned[0], stmt.returns,

@@ -85,6 +85,8 @@ class _Class:
     #: A ``declared_attr`` ``__tablename__``: "lower" (``cls.__name__.lower()``), "lower-unless-inherited"
     #: (``None`` when ``has_inherited_table(cls)``, else the lowered name) or "dynamic".
     directive: str | None = None
+    #: That ``declared_attr`` ``__tablename__`` function (naming.py evaluates a name computed from the class's).
+    name_function: ast.FunctionDef | None = None
     columns: list[MappedColumn] = field(default_factory=list)
     #: Columns (by name, or by attribute for a bare name) a ``PrimaryKeyConstraint`` of ``__table_args__`` names.
     key_names: set[str] = field(default_factory=set)

@@ -18,6 +18,7 @@ from migcheck.extract.models.classes import _Classes
 from migcheck.extract.models.columns import python_type
 from migcheck.extract.models.library import library_columns
 from migcheck.extract.models.model import MappedColumn, MappedTable
+from migcheck.extract.models.naming import computed_name
 from migcheck.extract.models.syntax import _Class, _kw, _last, _Module, keyed, primary_key_names
 
 #: Base classes that bring no columns of their own.
@@ -164,6 +165,9 @@ class _Tables(_Classes):
             return ("none", None) if self._mapped_parent(info) is not None else ("name", info.node.name.lower())
         if first.dynamic_name:
             return "computed", None  # ``__tablename__ = PREFIX + "x"``: a name, which migcheck cannot compute
+        if first.directive == "dynamic" and first.name_function is not None \
+                and (computed := computed_name(first.name_function, info.node.name)) is not None:
+            return "name", computed  # ``cls.__name__`` turned to snake case by re.sub (rootthebox; naming.py)
         if first.directive == "dynamic":
             return "dynamic", None  # a function migcheck cannot follow: a name, or None
         return "none", None
