@@ -8,6 +8,7 @@ the application is read only when a revision formats one of its names.
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -134,3 +135,22 @@ def test_a_name_another_module_sets_is_no_constant(tmp_path: Path, other: str) -
 def test_a_name_other_modules_only_read_stays_a_constant(tmp_path: Path, other: str) -> None:
     constants = _constants(tmp_path, "X = 'x'\n", other=other)
     assert constants.value("app.consts", ("X",)) == "x"
+
+
+def test_a_library_name_the_application_binds_is_followed_also_through_python_2_modules(tmp_path: Path) -> None:
+    """held-out-20 #28: assembl's ``from sqlalchemy import Unicode as CoerceUnicode``, in a module Python 3 cannot
+    parse (``raise E, msg``): a revision's ``CoerceUnicode(40)`` is SQLAlchemy's Unicode."""
+    from migcheck.sources.python2 import python3_tree
+
+    def rescue(text: str) -> ast.Module | None:
+        rescued = python3_tree(text)
+        return rescued[0] if rescued is not None else None
+
+    py2 = "from sqlalchemy import Unicode as CoerceUnicode\n\ndef f(v):\n    raise ValueError, 'bad %s' % v\n"
+    _constants(tmp_path, "from sqlalchemy import String\nString = 1\nfrom .types import CoerceUnicode\n", types=py2)
+    assert AppConstants(tmp_path, None).outside_name("app.types", "CoerceUnicode") is None  # not parsed
+    constants = AppConstants(tmp_path, None, rescue=rescue)
+    assert constants.outside_name("app.types", "CoerceUnicode") == "sqlalchemy.Unicode"
+    assert constants.outside_name("app.consts", "CoerceUnicode") == "sqlalchemy.Unicode"  # a re-export
+    assert constants.outside_name("app.consts", "String") is None  # bound twice
+    assert constants.outside_name("app.types", "f") is None  # the application's own

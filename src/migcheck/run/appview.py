@@ -3,17 +3,24 @@ base (the release serving traffic while the migration runs)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from migcheck.extract.models.files import WorkingTree
 from migcheck.extract.models.model import Application
 from migcheck.extract.models.reader import read_application
+from migcheck.extract.models.resolve import ModuleFinder, module_roots
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 if TYPE_CHECKING:
     from migcheck.run.pullrequest import PullRequest
     from migcheck.vocabulary.settings import Settings
 
 _PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py")
+#: Text of a module that declares a table or a column (models.reader reads the rest).
+_DECLARES = lazy_regex(r"__tablename__|__table__|\bTable\(|\bColumn\(|mapped_column\(")
+#: How many Python files a project may have for its models to be searched for without target_metadata.
+_MAX_FILES = 3000
 
 
 def project_root(env_py: Path, settings: Settings) -> Path:
@@ -52,3 +59,30 @@ def read_base(root: Path, env_py: Path, settings: Settings, pr: PullRequest) -> 
     files = GitTree(pr.checkout, pr.merge_base, prefix, root)
     rel = env_py.resolve().relative_to(root).as_posix()
     return read_application(root, rel, settings.models, files=files, dialect=settings.dialect)
+
+
+def read_declared(env_py: Path, settings: Settings) -> Application | None:
+    """The models of a project whose env.py gives Alembic no ``target_metadata`` (its tables made by
+    ``metadata.create_all()``): every module outside the migrations and the tests that declares a table, read as
+    ``[tool.migcheck] models`` would be; None when there is none or the project is too big to search. Searched from
+    the project's root (project_root), or the folder above env.py's when that is env.py's own."""
+    root = project_root(env_py, settings)
+    if root == env_py.resolve().parent:
+        root = root.parent  # alembic.ini beside env.py (rootthebox's alembic/): the application is the folder above
+    rel = env_py.resolve().relative_to(root).as_posix()
+    files = WorkingTree(root)
+    listed = files.python_files("", _MAX_FILES)
+    if not listed:
+        return None
+    migrations = PurePosixPath(rel).parent
+    finder = ModuleFinder(files, module_roots(files, rel))
+    modules: list[str] = []
+    for path in listed:
+        parts = PurePosixPath(path)
+        if parts.is_relative_to(migrations) or any(p in {"test", "tests"} for p in parts.parts[:-1]):
+            continue
+        text = files.read(path)
+        name = finder.name_of(path) if text and _DECLARES.search(text) else None
+        if name is not None:
+            modules.append(name)
+    return read_application(root, rel, modules, files=files, dialect=settings.dialect) if modules else None

@@ -6,6 +6,7 @@ files; reporters never decide anything.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import gc
 import os
@@ -402,32 +403,44 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
 
 
 def _app_constants(sources: Sources, settings: Settings, migrations: list[Migration]) -> AppConstants | None:
-    """The reader of the application's constants, when a revision formats one into SQL (Change.app_values) or calls
-    an application function (RawSQL.called) and env.py places the project; it reads a module only when
-    ``unsafe-sql-interpolation`` or ``raw-sql-not-understood`` asks about it."""
-    if not sources.env_py or not any(c.app_values or (isinstance(c, RawSQL) and c.called)
-                                     for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes)):
+    """The reader of the application's constants, when a revision formats one into SQL (Change.app_values), calls an
+    application function (RawSQL.called) or imports a name it uses only as a column type (ImportInfo.type_only), and
+    env.py places the project; it reads a module only when ``unsafe-sql-interpolation``, ``raw-sql-not-understood``
+    or a type rule (design.stored_type) asks about it."""
+    asks = any(c.app_values or (isinstance(c, RawSQL) and c.called)
+               for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes))
+    if not sources.env_py or not (asks or any(imp.type_only for m in migrations for imp in m.imports)):
         return None
     from migcheck.extract.models.constants import AppConstants
     from migcheck.run.appview import project_root
 
     env_py = sources.env_py[0]
     root = project_root(env_py, settings)
-    return AppConstants(root, env_py.resolve().relative_to(root).as_posix())
+    return AppConstants(root, env_py.resolve().relative_to(root).as_posix(), rescue=_python2_tree)
+
+
+def _python2_tree(text: str) -> ast.Module | None:
+    """An application module in Python 2, rewritten the way revisions are (sources/python2.py) and parsed."""
+    from migcheck.sources.python2 import python3_tree
+
+    rescued = python3_tree(text)
+    return rescued[0] if rescued is not None else None
 
 
 def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: list[Migration],
               enabled: set[str], head_read: tuple[Path, Application | None] | None) -> AppView | None:
     """The application's models at HEAD (and on the base in pull-request mode), when a rule that
     judges against them is on and env.py (or ``models``) leads to them."""
-    if not enabled & APP_RULES or not sources.env_py:
+    declared = "alter-column-without-existing-type" in enabled and settings.dialect == "mysql"
+    if not (enabled & APP_RULES or declared) or not sources.env_py:
         return None
-    from migcheck.run.appview import read_base, read_head
+    from migcheck.run.appview import read_base, read_declared, read_head
 
     env_py = sources.env_py[0]
     root, head = head_read or read_head(env_py, settings)
     if head is None:
-        return None
+        # no target_metadata: the models that declare a column, read only if the MODIFY rule asks
+        return AppView(None, enabled=enabled, find=lambda: read_declared(env_py, settings)) if declared else None
     view = AppView(head, enabled=enabled)
     pr = scope.pull_request
     if pr is not None:

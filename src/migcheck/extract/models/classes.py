@@ -42,6 +42,7 @@ class _Classes(_Columns):
                 info.bases.append(str(resolved[1]))
             elif resolved is not None and resolved[0] == "expr" and (made := self._made_base(resolved[1])):
                 info.bases.append(made)
+                info.annotation_map = self._made_types(resolved[1]) or info.annotation_map
                 if isinstance(made, _Class):
                     info.bases.append("DeclarativeBase")  # the cls= mixin, and a declarative base besides
             elif resolved is None and isinstance(base, ast.Name) and base.id in _BUILTIN_CLASSES:
@@ -76,6 +77,49 @@ class _Classes(_Columns):
             return str(resolved[1])  # a library's class: known (library.py) or unknown by its dotted name
         return "DeclarativeBase" if cls is None else f"?{_last(cls)}"
 
+    def _made_types(self, bound: object) -> dict[str, str | None] | None:
+        """The ``type_annotation_map`` of ``Base = declarative_base(type_annotation_map=...)`` or of
+        ``reg.generate_base()`` where ``reg = registry(type_annotation_map=...)``; None when it gives none."""
+        module, expr = bound if isinstance(bound, tuple) else (None, None)
+        if not isinstance(module, _Module) or not isinstance(expr, ast.Call):
+            return None
+        if _last(expr.func) == "declarative_base":
+            given = _kw(expr, "type_annotation_map")
+            return self._annotation_types(module, given) if given is not None else None
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr == "generate_base":
+            return self._registry_types(module, expr.func.value)
+        return None
+
+    def _registry_types(self, module: _Module, node: ast.expr, hops: int = 0) -> dict[str, str | None] | None:
+        """The ``type_annotation_map`` of ``registry(type_annotation_map=...)``, or of a name bound to one."""
+        if isinstance(node, ast.Name) and hops < 4:
+            resolved = self._resolve(module, node)
+            if resolved is not None and resolved[0] == "expr" and isinstance(resolved[1], tuple):
+                return self._registry_types(resolved[1][0], resolved[1][1], hops + 1)
+            return None
+        if isinstance(node, ast.Call) and _last(node.func) == "registry":
+            given = _kw(node, "type_annotation_map")
+            return self._annotation_types(module, given) if given is not None else None
+        return None
+
+    def _annotation_types(self, module: _Module, node: ast.expr) -> dict[str, str | None]:
+        """A ``type_annotation_map`` read: Python type's last name -> the SQL type it maps to (None when that
+        type cannot be read); ``{"*": None}`` when the map is not a dict literal (or a module name bound to one)."""
+        if isinstance(node, ast.Name):
+            resolved = self._resolve(module, node)
+            if resolved is not None and resolved[0] == "expr" and isinstance(resolved[1], tuple):
+                module, node = resolved[1]
+        if not isinstance(node, ast.Dict) or any(key is None for key in node.keys):
+            return {"*": None}
+        types: dict[str, str | None] = {}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None or not _last(key):
+                return {"*": None}
+            # ``int: BigInteger`` is read by the key's name; a generic key (``dict[str, Any]``) makes its name unknown
+            types[_last(key)] = self._type_text(module, value) if isinstance(key, ast.Name | ast.Attribute) \
+                else None
+        return types
+
     def _read_body(self, info: _Class) -> None:
         module = info.module
         for stmt in info.node.body:
@@ -106,8 +150,12 @@ class _Classes(_Columns):
                 if name == "__table_args__":
                     info.key_names = primary_key_names(value)
                     continue
-                if name == "type_annotation_map":
-                    info.annotation_map = True
+                if name == "type_annotation_map" and value is not None:
+                    info.annotation_map = self._annotation_types(module, value)
+                    continue
+                if name == "registry" and value is not None \
+                        and (types := self._registry_types(module, value)) is not None:
+                    info.annotation_map = types  # ``registry = registry(type_annotation_map={...})``
                     continue
                 if name.startswith("__") or name == "metadata":
                     continue
@@ -130,6 +178,7 @@ class _Classes(_Columns):
                         info.tablename = returned[0].value  # return "plus_control": a name like any other
                     else:
                         info.directive = _tablename_directive(stmt.body, returned)
+                        info.name_function = stmt  # a name computed from the class's: naming.py may follow it
                     continue
                 if len(returned) == 1 and isinstance(returned[0], ast.Call):
                     column = self._attribute_column(module, info, stmt.name, returned[0], stmt.returns,

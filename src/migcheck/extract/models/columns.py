@@ -2,7 +2,7 @@
 
 Covers ``Column``, ``mapped_column`` (with a database name under another attribute),
 ``Mapped[...]`` annotations with and without a call (``Optional``/``| None`` give nullability,
-the Python type a SQL type unless a ``type_annotation_map`` may change it), ``deferred`` /
+the Python type a SQL type, which the declarative base's ``type_annotation_map`` may change: tables.py), ``deferred`` /
 ``column_property`` and SQLModel ``Field(...)`` (pydantic's fields only: a private attribute, named
 ``_x`` or ``PrivateAttr(...)``, is never a column). The SQL type is the text as written, without
 module prefixes; the application's names in it are followed (typeref.py).
@@ -85,9 +85,9 @@ class _Columns(_TypeRefs):
         type_text = self._type_text(module, type_node) if type_node is not None else None
         # mapped_column(ForeignKey("t.id")) with no type takes the referenced column's type, whatever Mapped[...]
         # says (SQLAlchemy: the annotation types only a column without a foreign key; held-out-19 #80): unknown here
-        if type_text is None and type_node is None and ann_type is not None and "ForeignKey" not in extras \
-                and not (info is not None and self._annotation_map(info)):
-            type_text = _PYTHON_TYPES.get(ann_type)
+        annotated = ann_type if type_node is None and "ForeignKey" not in extras else None
+        if annotated is not None:
+            type_text = python_type(annotated)  # SQLAlchemy's own map; the mapped class's base may change it
         primary_key = call is not None and _const_bool(_kw(call, "primary_key")) is True
         nullable = _const_bool(_kw(call, "nullable")) if call is not None else None
         if nullable is None:
@@ -114,7 +114,7 @@ class _Columns(_TypeRefs):
                             type=type_text, nullable=nullable, primary_key=primary_key,
                             nullable_given=call is not None and _kw(call, "nullable") is not None,
                             server_default=server_default, insert_default=insert_default,
-                            insert_default_false=insert_default_false)
+                            insert_default_false=insert_default_false, annotation=annotated)
 
     def _sqlmodel_field(self, module: _Module, info: _Class, attr: str, call: ast.Call | None,
                         annotation: ast.expr, line: int, none_default: bool = False) -> MappedColumn:
@@ -148,10 +148,15 @@ class _Columns(_TypeRefs):
             self.pins["pydantic"] = below_major(self.files, "pydantic", 2)
         return self.pins["pydantic"]
 
-    def _annotation_map(self, info: _Class, depth: int = 0) -> bool:
-        return info.annotation_map or self._once(
-            "annotations", info, False,
-            lambda: depth < 20 and any(isinstance(b, _Class) and self._annotation_map(b, depth + 1) for b in info.bases))
+
+def python_type(name: str, types: dict[str, str | None] | None = None) -> str | None:
+    """The SQL type a ``Mapped[name]`` column gets under a ``type_annotation_map`` (``types``; None: none
+    declared): the map's entry, else SQLAlchemy's default for the Python type; None when unknown."""
+    if types is not None and "*" in types:
+        return None  # a map migcheck cannot read may map any type
+    if types is not None and name in types:
+        return types[name]
+    return _PYTHON_TYPES.get(name)
 
 
 def _annotation(node: ast.expr | None) -> tuple[bool, str | None]:

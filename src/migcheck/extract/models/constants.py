@@ -1,4 +1,5 @@
-"""Constants of the application that revisions import and format into SQL (``{Role.ADMIN.value}``).
+"""Constants of the application that revisions import and format into SQL (``{Role.ADMIN.value}``), and the
+library names its modules re-bind that revisions import (a column type, ``CoerceUnicode`` for ``sa.Unicode``).
 
 Read the way the models are (``files.py``, ``resolve.py``): the module's file inside the project, a
 regular file within the size limit, parsed and never imported. A value is known only when the
@@ -10,6 +11,7 @@ Modules are read on the first question about them, so a lint that asks none read
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
@@ -26,8 +28,12 @@ _MAX_DEPTH = 8
 class AppConstants:
     """Answers ``value(module, path)`` from the application's source, reading each module once."""
 
-    def __init__(self, root: Path, env_rel: str | None, files: ProjectFiles | None = None) -> None:
+    def __init__(self, root: Path, env_rel: str | None, files: ProjectFiles | None = None,
+                 rescue: Callable[[str], ast.Module | None] | None = None) -> None:
         self.files = files or WorkingTree(root)
+        #: Parses a module Python 3 cannot (a Python 2 application's, assembl's ``raise E, msg``; sources/python2.py,
+        #: given by the run stage): its imports and literals read the same.
+        self.rescue = rescue
         self.env_rel = env_rel
         self._finder: ModuleFinder | None = None
         self._writes: OutsideWrites | None = None
@@ -92,6 +98,26 @@ class AppConstants:
                 return _marks_changed_body(stmt, imported_names(tree))
         return False
 
+    def outside_name(self, module: str, name: str, depth: int = 0) -> str | None:
+        """The dotted name outside the project that ``module`` binds ``name`` to, once, by ``from x import y``
+        (re-exports through the project's modules followed): assembl's ``from sqlalchemy import Unicode as
+        CoerceUnicode`` -> ``sqlalchemy.Unicode``. None when the project binds it otherwise, or more than once."""
+        parsed = self._module(module)
+        if parsed is None or depth > _MAX_DEPTH or self._outside().written(module, f"{module}.{name}"):
+            return None
+        tree, package = parsed
+        bindings = _bindings(tree, name, self._stores_of(tree))
+        if bindings is None or len(bindings) != 1 or not isinstance(bindings[0], ast.ImportFrom):
+            return None
+        node = bindings[0]
+        origin = absolute_module(module, package, node)
+        alias = next(a for a in node.names if (a.asname or a.name) == name)
+        if origin is None or alias.name == "*":
+            return None
+        if self._find().find(origin) is None:
+            return f"{origin}.{alias.name}"  # not a module of the project
+        return self.outside_name(origin, alias.name, depth + 1)
+
     def _outside(self) -> OutsideWrites:
         if self._writes is None:
             self._writes = OutsideWrites(self.files, self._find())
@@ -116,7 +142,7 @@ class AppConstants:
                 try:
                     tree = ast.parse(text)
                 except (SyntaxError, ValueError, MemoryError, RecursionError):
-                    tree = None
+                    tree = self.rescue(text) if self.rescue is not None else None
             self._modules[module] = (tree, found[1]) if tree is not None and found else None
         return self._modules[module]
 

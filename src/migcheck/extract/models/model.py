@@ -7,6 +7,7 @@ rules treat unknown as "say nothing", never as "not mapped".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -38,6 +39,9 @@ class MappedColumn:
     insert_default: bool = False
     #: That ``default=`` is a false literal (``False``, ``0``).
     insert_default_false: bool = False
+    #: The Python type (its last name) of a ``Mapped[...]`` annotation that alone types the column: the
+    #: ``type_annotation_map`` of the mapped class's declarative base decides its SQL type (tables.py).
+    annotation: str | None = None
 
     @property
     def where(self) -> str:
@@ -148,3 +152,16 @@ class AppView:
     enabled: set[str] = field(default_factory=set)
     #: Revisions that exist on the base (pull-request mode): drift they already had is not the branch's.
     base_revisions: set[str] | None = None
+    #: Reads the models when env.py hands Alembic none (``target_metadata = None``: rootthebox makes its tables with
+    #: ``create_all()``): only to tell what a column is declared as, never to judge drift or whether it is mapped.
+    find: Callable[[], Application | None] | None = field(default=None, repr=False)
+    _found: list[Application | None] = field(default_factory=list, repr=False)
+
+    def declared(self) -> Application | None:
+        """The models a column's declaration is read from: HEAD's, else those found without ``target_metadata``
+        (read on the first question)."""
+        if self.head is not None or self.find is None:
+            return self.head
+        if not self._found:
+            self._found.append(self.find())
+        return self._found[0]

@@ -85,6 +85,8 @@ class _Class:
     #: A ``declared_attr`` ``__tablename__``: "lower" (``cls.__name__.lower()``), "lower-unless-inherited"
     #: (``None`` when ``has_inherited_table(cls)``, else the lowered name) or "dynamic".
     directive: str | None = None
+    #: That ``declared_attr`` ``__tablename__`` function (naming.py evaluates a name computed from the class's).
+    name_function: ast.FunctionDef | None = None
     columns: list[MappedColumn] = field(default_factory=list)
     #: Columns (by name, or by attribute for a bare name) a ``PrimaryKeyConstraint`` of ``__table_args__`` names.
     key_names: set[str] = field(default_factory=set)
@@ -93,8 +95,10 @@ class _Class:
     table_object: ast.Call | None = None
     sqlmodel_table: bool = False
     type_decorator: bool = False
-    #: Declares ``type_annotation_map``: Python annotations may map to other SQL types.
-    annotation_map: bool = False
+    #: Declares ``type_annotation_map`` (a class attribute, ``registry(type_annotation_map=...)``, a
+    #: ``declarative_base(type_annotation_map=...)`` it derives from): a Python type's last name -> the SQL type
+    #: it maps to (None: unknown); the key ``"*"`` (value None) when the map cannot be read. None: declares none.
+    annotation_map: dict[str, str | None] | None = None
     #: A base named ``DeclarativeBase`` (or ``DeclarativeBaseNoMeta``) that is imported from outside the project
     #: or not bound at all (``class Base(DeclarativeBase)``): the class is the declarative base itself. A project
     #: name bound to ``declarative_base()`` or to a class is not (tracim's ``DeclarativeBase =

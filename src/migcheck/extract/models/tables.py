@@ -15,8 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from migcheck.extract.models.classes import _Classes
+from migcheck.extract.models.columns import python_type
 from migcheck.extract.models.library import library_columns
 from migcheck.extract.models.model import MappedColumn, MappedTable
+from migcheck.extract.models.naming import computed_name
 from migcheck.extract.models.syntax import _Class, _kw, _last, _Module, keyed, primary_key_names
 
 #: Base classes that bring no columns of their own.
@@ -63,6 +65,34 @@ class _Tables(_Classes):
             columns += [c for c in inherited if c.attribute not in names]
             complete = complete and ok
         return tuple(columns), complete
+
+    def _annotated(self, info: _Class, columns: list[MappedColumn]) -> list[MappedColumn]:
+        """Columns typed by their ``Mapped[...]`` annotation alone, typed by the ``type_annotation_map`` of the
+        class that maps them (a mixin's ``Mapped[int]`` is BigInteger under a base that maps int so)."""
+        if not any(c.annotation is not None for c in columns):
+            return columns
+        types = self._type_map(info)
+        return [replace(c, type=python_type(c.annotation, types)) if c.annotation is not None else c
+                for c in columns]
+
+    def _type_map(self, info: _Class) -> dict[str, str | None] | None:
+        """The ``type_annotation_map`` SQLAlchemy uses for ``info``: the declarative base's (``class
+        Base(DeclarativeBase)``, looked up through its own bases); None when there is none. When the declarative
+        base is none of the project's classes and some base comes from a package migcheck cannot read (it may be
+        the declarative base, with any map), the map is unknown (``{"*": None}``; held-out-20 #100)."""
+        mro = self._mro(info)
+        root = next((k for k in mro if k.subclasses_declarative_base), None)
+        for cls in self._mro(root) if root is not None else mro:
+            if cls.annotation_map is not None:
+                return cls.annotation_map
+        if root is not None:
+            return None
+        outside = [b for cls in mro for b in cls.bases if isinstance(b, str)]
+        if any(_declarative_name(b) for b in outside):
+            return None  # ``declarative_base()``, Flask-SQLAlchemy's ``db.Model``: SQLAlchemy's own map
+        if any(b.startswith("?") or ("." in b and not _is_library(b)) for b in outside):
+            return {"*": None}
+        return None
 
     def _hidden_columns(self, info: _Class, table: str) -> str:
         """Why some columns of ``info`` may be hidden: the outside bases migcheck cannot read (by name), or
@@ -135,6 +165,9 @@ class _Tables(_Classes):
             return ("none", None) if self._mapped_parent(info) is not None else ("name", info.node.name.lower())
         if first.dynamic_name:
             return "computed", None  # ``__tablename__ = PREFIX + "x"``: a name, which migcheck cannot compute
+        if first.directive == "dynamic" and first.name_function is not None \
+                and (computed := computed_name(first.name_function, info.node.name)) is not None:
+            return "name", computed  # ``cls.__name__`` turned to snake case by re.sub (rootthebox; naming.py)
         if first.directive == "dynamic":
             return "dynamic", None  # a function migcheck cannot follow: a name, or None
         return "none", None
@@ -246,7 +279,7 @@ class _Tables(_Classes):
         if own is None and parent is None:
             return
         columns, complete = self._all_columns(info)
-        columns = keyed(columns, info.key_names)
+        columns = keyed(self._annotated(info, columns), info.key_names)
         if own is None:
             assert parent is not None
             # single-table inheritance: the subclass's columns, and those of mixins it adds (SQLAlchemy copies
@@ -433,6 +466,19 @@ def _declarative_root(info: _Class) -> bool:
     subclasses their metadata (and maybe a ``declared_attr`` ``__tablename__``) and maps nothing."""
     return any(_last(d) in {"as_declarative", "as_declarative_base"} for d in info.node.decorator_list) \
         or info.subclasses_declarative_base
+
+
+def _declarative_name(base: str) -> bool:
+    """A base that is SQLAlchemy's declarative machinery itself (not a package's class built on it)."""
+    return base.split(".")[-1] in {"DeclarativeBase", "DeclarativeBaseNoMeta", "Model", "SQLModel"} \
+        and ("." not in base or _is_library(base))
+
+
+def _is_library(base: str) -> bool:
+    """A dotted base from SQLAlchemy, from Python, or from a library whose classes make no declarative base (oslo.db's
+    and the login mixins of library.py; not advanced_alchemy's, whose registry has a ``type_annotation_map``)."""
+    return base.startswith(("sqlalchemy.", "sqlmodel.", "flask_sqlalchemy.", "typing.", "enum.", "abc.",
+                            "pydantic.", "builtins.", "oslo_db.", "flask_login.", "flask_security."))
 
 
 def _is_known_root(base: str) -> bool:
