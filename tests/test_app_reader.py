@@ -836,5 +836,9 @@ def test_a_table_name_computed_from_the_class_name_is_evaluated_not_run() -> Non
     assert name("def __tablename__(cls):\n    return 'tbl_' + cls.__name__.lower().replace('address', 'addr')\n") \
         == "tbl_ipaddr"
     assert name("def __tablename__(cls):\n    return re.sub(r'(a+)+$', '_', cls.__name__)\n") is None  # risky
+    # polynomial backtracking (each a* may take any share of a run of a's) and backreferences are not run either
+    assert name("def __tablename__(cls):\n    return re.sub(r'a*a*a*a*a*a*a*a*a*a*$b', '_', cls.__name__)\n",
+                "A" + "a" * 150) is None
+    assert name("def __tablename__(cls):\n    return re.sub(r'(a)\\1', '_', cls.__name__)\n") is None
     assert name("def __tablename__(cls):\n    return PREFIX + cls.__name__\n") is None  # a name it cannot see
     assert name("def __tablename__(cls):\n    return cls.table_name()\n") is None

@@ -4,8 +4,8 @@ rootthebox's base turns ``IpAddress`` into ``ip_address`` with ``name[0].lower()
 "_" + l.group(0).lower(), name[1:])`` (held-out-20 #35, #37). Such a body is read here by a small evaluator of
 its own, never run: local names bound to ``cls.__name__`` or to what follows, string literals, ``+``, indexing and
 slicing by literals, the string methods below, and ``re.sub`` with a literal pattern and a literal replacement or a
-``lambda m: ...`` of ``m.group(n)``. Anything else makes the name unknown (None). A pattern with a repeated group
-(``(a+)+``), which may backtrack without end, is not run.
+``lambda m: ...`` of ``m.group(n)``. Anything else makes the name unknown (None). A pattern with any quantifier
+or a backreference (``(a+)+``, ``a*a*a*b``), which may backtrack without end, is not run: a stranger writes it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ _METHODS: dict[str, Callable[[str], str]] = {
     "lower": str.lower, "upper": str.upper, "strip": str.strip, "title": str.title, "capitalize": str.capitalize,
     "casefold": str.casefold,
 }
-#: A quantifier on a group, or two quantifiers in a row: patterns that may backtrack without end.
-_RISKY = re.compile(r"\)[*+?{]|[*+}][*+{]")
+#: What a pattern from the linted tree may not hold to be run: any quantifier (``*``, ``+``, ``{``, a ``?`` not
+#: opening a group option such as ``(?=``), a backreference, or more than ``_MAX_PATTERN`` characters. Without them each match attempt is bounded by the
+#: pattern's length, so matching stays linear in the text; ``a*a*a*a*a*a*b`` (polynomial) and ``(a+)+``
+#: (exponential) are both refused. rootthebox's ``([A-Z])`` has none.
+_RISKY = re.compile(r"[*+{]|(?<!\()\?|\\[1-9g]")
+_MAX_PATTERN = 100
 _MAX_NAME = 200
 
 
@@ -115,7 +119,8 @@ def _call(node: ast.Call, env: dict[str, object]) -> object:
 
 def _sub(args: list[ast.expr], env: dict[str, object]) -> str:
     pattern, text = _eval(args[0], env), _eval(args[2], env)
-    if not isinstance(pattern, str) or not isinstance(text, str) or _RISKY.search(pattern):
+    if not isinstance(pattern, str) or not isinstance(text, str) or _RISKY.search(pattern) \
+            or len(pattern) > _MAX_PATTERN:
         raise _Unknown
     replacement = args[1]
     if isinstance(replacement, ast.Lambda) and len(replacement.args.args) == 1 and not replacement.args.defaults:
