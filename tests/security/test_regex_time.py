@@ -281,7 +281,6 @@ PATTERNS = _patterns()
 #: Still super-linear on some input the sweep builds, each with why it is left for now (strict: a fix makes
 #: its test pass, and the entry must go). Each is matched at the start of a short or bounded text in use.
 KNOWN = {
-    "migcheck.rules.enums._COLUMN_BEFORE": "searched in a window of 300 characters before each literal",
     "migcheck.facts.postgres._PLAIN_CAST": "matched on a USING expression",
     "migcheck.facts.postgres._SET_TIMEZONE": "matched on a SET statement",
     "migcheck.facts.postgres._STORAGE_ONLY": "matched on an ALTER ... SET (...) statement",
