@@ -281,9 +281,6 @@ PATTERNS = _patterns()
 #: Still super-linear on some input the sweep builds, each with why it is left for now (strict: a fix makes
 #: its test pass, and the entry must go). Each is matched at the start of a short or bounded text in use.
 KNOWN = {
-    "migcheck.facts.postgres._PLAIN_CAST": "matched on a USING expression",
-    "migcheck.facts.postgres._SET_TIMEZONE": "matched on a SET statement",
-    "migcheck.facts.postgres._STORAGE_ONLY": "matched on an ALTER ... SET (...) statement",
     "migcheck.run.suppress._IGNORE": "matched on a suppression comment",
     "migcheck.rules.design._ARRAY_OF": "matched on a column's type text",
     "migcheck.report.ruleinfo._HEADING": "migcheck's own rule docs only",
