@@ -293,7 +293,6 @@ PATTERNS = _patterns()
 #: its test pass, and the entry must go). Each is matched at the start of a short or bounded text in use.
 KNOWN = {
     "migcheck.rules.design._ARRAY_OF": "matched on a column's type text",
-    "migcheck.report.ruleinfo._HEADING": "migcheck's own rule docs only",
 }
 
 

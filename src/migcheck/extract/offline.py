@@ -22,7 +22,6 @@ from migcheck.vocabulary.revision import Body, Migration
 #: The head of ``-- Running upgrade a -> b``; the rest is cut by ``_running`` (the whole line as one pattern,
 #: ``(.*?)\s*->\s*(.*?)\s*$``, retried its blanks at every blank of a run: quadratic on a comment).
 _RUNNING = lazy_regex(r"Running (upgrade|downgrade)\s+")
-_BLANKS = lazy_regex(r"\s*")
 _VERSION_INSERT = lazy_regex(r"^INSERT\s+INTO\s+alembic_version\b.*?VALUES\s*\(\s*'([^']+)'", re.I | re.S)
 _VERSION_UPDATE = lazy_regex(
     r"^UPDATE\s+alembic_version\s+SET\s+version_num\s*=\s*'([^']+)'(?:.*?version_num\s*=\s*'([^']+)')?",
@@ -52,7 +51,9 @@ def _running(text: str) -> tuple[str, str, str] | None:
             left_end -= 1
         if newline != -1 and newline < left_end:
             return None
-        right = _BLANKS.match(text, arrow + 2).end()
+        right = arrow + 2
+        while right < len(text) and text[right].isspace():
+            right += 1
         if right >= end or last_newline < right:
             return head.group(1), text[start:left_end], text[right:max(end, right)]
         arrow = text.find("->", arrow + 1)

@@ -118,7 +118,8 @@ def _column_before(text: str) -> re.Match[str] | None:
         pos = start.start()
         if found := _COLUMN_BEFORE.match(text, pos):
             return found
-        pos = pos + 1 if text[pos] == '"' else _WORD_REST.match(text, pos).end()
+        rest = _WORD_REST.match(text, pos)  # a quote, or the rest of the word, is skipped
+        pos = pos + 1 if text[pos] == '"' or rest is None else rest.end()
     return None
 #: `` = col`` right after a literal
 _COLUMN_AFTER = lazy_regex(rf"^\s*(?:=|<>|!=)\s*(?P<col>{_IDENT})", re.I)
