@@ -28,6 +28,7 @@ import pytest
 
 import migcheck
 from conftest import ROOT
+from migcheck.extract.models.writes import _STORE_AFTER
 from migcheck.vocabulary.lazyregex import _LazyPattern
 
 #: Python's own regular-expression parser: ``re._parser`` from 3.11, ``sre_parse`` (deprecated since) before.
@@ -303,6 +304,30 @@ def _param(key: tuple[str, int]) -> Any:
 @pytest.mark.parametrize(("source", "flags"), [_param(key) for key in sorted(PATTERNS)])
 def test_module_level_pattern_is_linear(source: str, flags: int) -> None:
     assert superlinear(source, flags) is None
+
+
+#: Patterns compiled inside functions around an escaped name (a column, a table), as they are built there:
+#: searched on SQL or Python text a pull request supplies, so they must stay linear for any name too.
+_NAMES = ("status", "a.b$c", "x" * 40)
+_BUILT = {
+    "extract.models.writes (attribute stored)": (r"\.\s*{n}" + _STORE_AFTER, 0),
+    "rules.downgrade (name part)": (r"(?:^|_){n}(?:_|$)", 0),
+    "rules.design (column line)": (r"^\s*[\"`\[]?{n}[\"`\]]?\s", re.I),
+    "rules.design / built / lookback / history_index / emptied (word)": (r"(?<![\w$]){n}(?![\w$])", re.I),
+    "rules.renames (old or new name)": (r"\b(?:{n}|{n}_new)\b", re.I),
+    "rules.renames (SET target)": (r'(?<!\s)\s*"?{n}"?\s*=', re.I),
+    "rules.renames (filled)": (r'\b{n}_new\b|\bSET\s+\"?{n}\"?\s*=', re.I),
+    "rules.lookback (column read)": (r"(?<![\w$]){n}(?![\w$])|\bselect\s+\*|[\w\"`\]]\s*\.\s*\*", re.I),
+    "rules.destructive (word)": (r"\b{n}\b", re.I),
+    "rules.destructive (read from)": (r'\b(?:FROM|JOIN)\s+\"?{n}\"?\b', re.I),
+}
+
+
+@pytest.mark.parametrize("name", _NAMES)
+@pytest.mark.parametrize("shape", sorted(_BUILT))
+def test_pattern_built_around_a_name_is_linear(shape: str, name: str) -> None:
+    template, flags = _BUILT[shape]
+    assert superlinear(template.replace("{n}", re.escape(name)), flags) is None
 
 
 def test_the_sweep_finds_the_patterns_it_is_for() -> None:
