@@ -20,7 +20,9 @@ from migcheck.vocabulary.changes import Change, RawSQL, SetSetting
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Body, Migration
 
-_RUNNING = lazy_regex(r"^Running (upgrade|downgrade)\s+(.*?)\s*->\s*(.*?)\s*$")
+#: The head of ``-- Running upgrade a -> b``; the rest is cut by ``_running`` (the whole line as one pattern,
+#: ``(.*?)\s*->\s*(.*?)\s*$``, retried its blanks at every blank of a run: quadratic on a comment).
+_RUNNING = lazy_regex(r"Running (upgrade|downgrade)\s+")
 _VERSION_INSERT = lazy_regex(r"^INSERT\s+INTO\s+alembic_version\b.*?VALUES\s*\(\s*'([^']+)'", re.I | re.S)
 _VERSION_UPDATE = lazy_regex(
     r"^UPDATE\s+alembic_version\s+SET\s+version_num\s*=\s*'([^']+)'(?:.*?version_num\s*=\s*'([^']+)')?",
@@ -30,6 +32,33 @@ _VERSION_OTHER = lazy_regex(r"^(?:CREATE\s+TABLE|DELETE\s+FROM|DROP\s+TABLE)\s+(
 _BEGIN = lazy_regex(r"^(BEGIN|START\s+TRANSACTION)\b", re.I)
 _END = lazy_regex(r"^(COMMIT|ROLLBACK|END)\b", re.I)
 _SET_LOCAL = lazy_regex(r"^SET\s+LOCAL\b", re.I)
+
+
+def _running(text: str) -> tuple[str, str, str] | None:
+    """``(phase, left, right)`` as ``^Running (upgrade|downgrade)\\s+(.*?)\\s*->\\s*(.*?)\\s*$`` reads
+    ``text``, in linear time: the first arrow whose right side holds no line break but in its trailing blanks
+    (a left side never holds one)."""
+    head = _RUNNING.match(text)
+    if not head:
+        return None
+    start = head.end()
+    newline = text.find("\n", start)
+    end = len(text.rstrip())
+    last_newline = text.rfind("\n", 0, end)
+    arrow = text.find("->", start)
+    while arrow != -1:
+        left_end = arrow
+        while left_end > start and text[left_end - 1].isspace():  # each blank looked at twice at most
+            left_end -= 1
+        if newline != -1 and newline < left_end:
+            return None
+        right = arrow + 2
+        while right < len(text) and text[right].isspace():
+            right += 1
+        if right >= end or last_newline < right:
+            return head.group(1), text[start:left_end], text[right:max(end, right)]
+        arrow = text.find("->", arrow + 1)
+    return None
 
 
 @dataclass(eq=False, repr=False)
@@ -74,14 +103,15 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
 
     for item in split(text):
         if isinstance(item, Comment):
-            m = _RUNNING.match(item.text)
+            m = _running(item.text)
             if m:
                 finish()
                 # `Running upgrade a -> b` applies b; `Running downgrade b -> a` undoes b: both belong to b
-                new, old = (m.group(3), m.group(2)) if m.group(1) == "upgrade" else (m.group(2), m.group(3))
+                phase, left, right = m
+                new, old = (right, left) if phase == "upgrade" else (left, right)
                 ids = _ids(new)
                 current = _Segment(line=item.line, revision=ids[0] if ids else None, down=_ids(old),
-                                   phase=m.group(1), settings={**session, **local})
+                                   phase=phase, settings={**session, **local})
             continue
         sql = item.text
         if _BEGIN.match(sql):

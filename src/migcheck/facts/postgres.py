@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from migcheck.vocabulary.lazyregex import lazy_regex
+from migcheck.vocabulary.textends import trailing_start
 
 # -- ADD COLUMN defaults ---------------------------------------------------------------------------
 
@@ -365,9 +366,10 @@ UTC_ZONES = frozenset({
     "etc/gmt-0", "greenwich", "etc/greenwich", "universal", "etc/universal", "zulu", "etc/zulu", "utc0", "utc+0",
 })
 _ZERO_OFFSET = lazy_regex(r"^(?:interval\s+)?'?[+-]?0+(?:\.0+|:00(?::00)?)?'?(?:\s+hour\s+to\s+minute)?$", re.I)
+#: The head of ``SET TIME ZONE value``; the value is the rest less its trailing blanks and semicolons, cut by
+#: ``trailing_start`` (``(?P<value>.*?)[\s;]*$`` tried the tail at every character: quadratic in a run).
 _SET_TIMEZONE = lazy_regex(
-    r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?:TIME\s+ZONE\s+|\"?timezone\"?\s*(?:=|\bTO\b)\s*)(?P<value>.*?)[\s;]*$",
-    re.I | re.S)
+    r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?:TIME\s+ZONE\s+|\"?timezone\"?\s*(?:=|\bTO\b)\s*)", re.I | re.S)
 _RESETS_TIMEZONE = lazy_regex(r"^\s*(?:RESET\s+(?:\"?timezone\"?|ALL)|DISCARD\s+ALL)[\s;]*$", re.I)
 _SET_CONFIG_TIMEZONE = lazy_regex(r"\bset_config\s*\(\s*'timezone'\s*,\s*(?P<value>'[^']*'|[^,]*)\s*,", re.I)
 
@@ -395,7 +397,7 @@ def timezone_set(sql: str | None) -> bool | None:
     if _RESETS_TIMEZONE.match(text):
         return False
     if match := _SET_TIMEZONE.match(text):
-        return is_utc_zone(match.group("value"))
+        return is_utc_zone(text[match.end():trailing_start(text, match.end(), marks=";")])
     if match := _SET_CONFIG_TIMEZONE.search(text):
         return is_utc_zone(match.group("value"))
     return None
@@ -406,7 +408,9 @@ def _precision_grows(old: tuple[int, ...], new: tuple[int, ...]) -> bool:
     return (new[0] if new else 6) >= (old[0] if old else 6)
 
 
-_PLAIN_CAST = lazy_regex(r"^\(?\s*\"?(\w+)\"?\s*\)?\s*(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$", re.I | re.S)
+#: (``\s*(?:\)\s*)?``, not ``\s*\)?\s*``, which split a run of blanks two ways: quadratic.)
+_PLAIN_CAST = lazy_regex(r"^\(?\s*\"?(\w+)\"?\s*(?:\)\s*)?(?:::.*)?$|^CAST\s*\(\s*\"?(\w+)\"?\s+AS\s+.*\)$",
+                         re.I | re.S)
 
 
 def using_is_plain_cast(using: str | None, column: str) -> bool:
@@ -474,7 +478,7 @@ _IDENT = r'(?:"(?:[^"]|"")+"|[\w$]+)'
 _QUALIFIED = rf"{_IDENT}(?:\s*\.\s*{_IDENT})*"
 _STORAGE_ONLY = lazy_regex(
     rf"^ALTER\s+(?:TABLE|INDEX|MATERIALIZED\s+VIEW)\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_QUALIFIED}(?:\s*\*)?\s+"
-    r"(?:SET|RESET)\s*\((?P<first>[^()]*)\)(?P<more>(?:\s*,\s*(?:SET|RESET)\s*\([^()]*\))*)\s*;?\s*$",
+    r"(?:SET|RESET)\s*\((?P<first>[^()]*)\)(?P<more>(?:\s*,\s*(?:SET|RESET)\s*\([^()]*\))*)\s*(?:;\s*)?$",
     re.I | re.S,
 )
 #: Options ``ALTER TABLE v SET (...)`` also takes on a view (checked on PostgreSQL 15), which change what its

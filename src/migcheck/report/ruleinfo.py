@@ -15,8 +15,20 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 #: Where each rule's page lives on the web; SARIF ``helpUri`` and markdown links point here.
 DOCS_URL_BASE = "https://github.com/migcheck/migcheck/blob/main/docs/rules/"
 
-_HEADING = lazy_regex(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+#: The head of a markdown heading; ``_heading`` cuts its closing ``#``s (``(.*?)\s*#*\s*$`` tried that tail at
+#: every character of the text: quadratic in a run of blanks).
+_HEADING = lazy_regex(r"(#{1,6})\s+")
 _DOUBLE_TICKS = lazy_regex(r"``(.+?)``")
+
+
+def _heading(line: str) -> tuple[str, str] | None:
+    """``(hashes, text)`` of a markdown heading line, as ``^(#{1,6})\\s+(.*?)\\s*#*\\s*$`` reads one line."""
+    match = _HEADING.match(line)
+    if match is None:
+        return None
+    end = len(line.rstrip())
+    end = len(line[:end].rstrip("#").rstrip())
+    return match.group(1), line[match.end():max(end, match.end())]
 
 
 def doc_url(rule_id: str) -> str:
@@ -42,11 +54,11 @@ def sections(doc: str) -> dict[str, str]:
     for line in doc.splitlines():
         if line.lstrip().startswith("```"):
             fenced = not fenced
-        match = None if fenced else _HEADING.match(line)
-        if match and len(match.group(1)) == 2:
+        match = None if fenced else _heading(line)
+        if match and len(match[0]) == 2:
             if current is not None:
                 out[current] = "\n".join(body).strip()
-            current, body = match.group(2), []
+            current, body = match[1], []
         elif current is not None:
             body.append(line)
     if current is not None:
@@ -88,5 +100,6 @@ def help_text(rule: Rule) -> str:
         if line.lstrip().startswith("```"):
             fenced = not fenced
             continue
-        out.append(f"    {line}" if fenced else _HEADING.sub(r"\2", line))
+        heading = None if fenced else _heading(line)
+        out.append(f"    {line}" if fenced else line if heading is None else heading[1])
     return "\n".join(out)

@@ -46,8 +46,53 @@ def split_type(text: str | None) -> tuple[str, str]:
     return base, args.rsplit(")", 1)[0].strip()
 
 
-_ARRAY_OF = lazy_regex(r"^(?:[\w.]*\.)?ARRAY\s*\(\s*(?:item_type\s*=\s*)?(.+?)\s*(?:,\s*\w+\s*=.*)?\)\s*$",
-                       re.I | re.S)
+#: The pieces of ``^(?:[\w.]*\.)?ARRAY\s*\(\s*(?:item_type\s*=\s*)?(.+?)\s*(?:,\s*\w+\s*=.*)?\)\s*$``, which
+#: ``_array_of`` puts together in linear time (as one pattern, the tail after the lazy group was tried at every
+#: character, and ``=.*`` scanned to the end after every comma: quadratic).
+_ARRAY_OPEN = lazy_regex(r"ARRAY\s*\((\s*)", re.I)
+_ITEM_TYPE = lazy_regex(r"item_type\s*=(\s*)", re.I)
+_KEYWORD = lazy_regex(r",\s*\w+\s*=")
+_PREFIX = lazy_regex(r"[\w.]*")
+
+
+def _array_start(text: str, at: int, last: int) -> int | None:
+    """Where the element type starts when ``ARRAY(`` is at ``at``: the first place the pattern's head may end
+    (trying as it backtracks: after ``item_type =`` and its blanks, then after ``(`` and its blanks) that
+    leaves a character before the closing parenthesis at ``last``; None when none does."""
+    opened = _ARRAY_OPEN.match(text, at)
+    if opened is None:
+        return None
+    item = _ITEM_TYPE.match(text, opened.end())
+    if item is not None and item.start(1) < last:
+        return min(item.end(), last - 1)
+    if opened.start(1) < last:
+        return min(opened.end(), last - 1)
+    return None
+
+
+def _array_of(text: str) -> str | None:
+    """The element type in ``sa.ARRAY(x)`` / ``ARRAY(item_type=x, dimensions=2)``, as the pattern above
+    reads it (group 1); None when it does not match."""
+    last = len(text.rstrip()) - 1
+    if last < 0 or text[last] != ")":
+        return None
+    prefix = _PREFIX.match(text)
+    dots = [i for i in range(prefix.end() if prefix else 0) if text[i] == "."]
+    start = None
+    for at in [i + 1 for i in reversed(dots)] + [0]:  # ``[\w.]*\.`` greedy, then no prefix at all
+        if (start := _array_start(text, at, last)) is not None:
+            break
+    if start is None:
+        return None
+    end = start + 1  # the lazy group takes one character, then stops where the tail can match
+    while True:
+        ahead = end
+        while text[ahead].isspace():  # text[last] is ")": the loop stops there
+            ahead += 1
+        keyword = _KEYWORD.match(text, ahead) if text[ahead] == "," else None
+        if ahead == last or (keyword is not None and keyword.end() <= last):
+            return text[start:end]
+        end = ahead + 1
 
 
 def element_type(text: str | None) -> str | None:
@@ -58,8 +103,8 @@ def element_type(text: str | None) -> str | None:
         stripped = text.strip()
         if stripped.endswith("]") and "[" in stripped:
             text = stripped[: stripped.rindex("[")]
-        elif m := _ARRAY_OF.match(stripped):
-            text = m.group(1)
+        elif (inner := _array_of(stripped)) is not None:
+            text = inner
         else:
             return stripped
     return text

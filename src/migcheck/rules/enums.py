@@ -106,9 +106,29 @@ def _of_another_type(type_text: str | None, enum: str, origin: str) -> bool:
 
 
 _IDENT = r'(?:"[^"]+"|[A-Za-z_]\w*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_]\w*))?'
-#: ``col = `` / ``col <> `` / ``col IN (..., `` / ``SET col = `` right before a literal
-_COLUMN_BEFORE = lazy_regex(rf"(?P<col>{_IDENT})\s*(?:=|<>|!=|\s(?:NOT\s+)?IN\s*\((?:\s*'(?:[^']|'')*'\s*,)*)\s*$",
-                           re.I)
+#: ``_IDENT`` whose unquoted first part starts a word (not after a letter).
+_WORD_IDENT = r'(?:"[^"]+"|(?<![A-Za-z_])[A-Za-z_]\w*)(?:\s*\.\s*(?:"[^"]+"|[A-Za-z_]\w*))?'
+#: ``col = `` / ``col <> `` / ``col IN (..., `` / ``SET col = `` right before a literal. Matched by
+#: ``_column_before`` at the first letter of each word only (a search retried from every letter of a word and
+#: scanned the word's rest each time: quadratic); the look-behind says so, and keeps a search from it too.
+_COLUMN_BEFORE = lazy_regex(
+    rf"(?P<col>{_WORD_IDENT})\s*(?:=|<>|!=|\s(?:NOT\s+)?IN\s*\((?:\s*'(?:[^']|'')*'\s*,)*)\s*$", re.I)
+#: Where ``_COLUMN_BEFORE`` can start (a quote or a letter), and the rest of a word after its first letter.
+_IDENT_START = lazy_regex(r'["A-Za-z_]', re.I)
+_WORD_REST = lazy_regex(r"\w*")
+
+
+def _column_before(text: str) -> re.Match[str] | None:
+    """``_COLUMN_BEFORE.search(text)`` without its look-behind, in linear time: once a match from a word's
+    first letter fails, one from a later letter of the word fails too (the same word end, the same rest)."""
+    pos = 0
+    while start := _IDENT_START.search(text, pos):
+        pos = start.start()
+        if found := _COLUMN_BEFORE.match(text, pos):
+            return found
+        rest = _WORD_REST.match(text, pos)  # a quote, or the rest of the word, is skipped
+        pos = pos + 1 if text[pos] == '"' or rest is None else rest.end()
+    return None
 #: `` = col`` right after a literal
 _COLUMN_AFTER = lazy_regex(rf"^\s*(?:=|<>|!=)\s*(?P<col>{_IDENT})", re.I)
 
@@ -123,7 +143,7 @@ def _compared_columns(sql: str, literal: str) -> list[str] | None:
         start = at + len(literal)
         if sql[start:].lstrip().startswith("::"):
             return None
-        before = _COLUMN_BEFORE.search(sql[max(0, at - 300):at])
+        before = _column_before(sql[max(0, at - 300):at])
         after = None if before else _COLUMN_AFTER.match(sql[start:start + 300])
         found = before or after
         if found is None:

@@ -185,7 +185,8 @@ def _assigned(sql: str, column: str) -> str | None:
     end = re.search(r"\b(?:FROM|WHERE|RETURNING)\b", flat[start.end():], re.I)
     stop = start.end() + end.start() if end else len(flat)
     cuts = [start.end() - 1, *(i for i in range(start.end(), stop) if flat[i] == ","), stop]
-    target = re.compile(rf'\s*"?{re.escape(column)}"?\s*=', re.I)
+    # Matched right after SET or a comma; the look-behind (which holds there) keeps a search linear.
+    target = re.compile(rf'(?<!\s)\s*"?{re.escape(column)}"?\s*=', re.I)
     for begin, finish in pairwise(cuts):
         if m := target.match(text, begin + 1, finish):
             return text[m.end():finish]

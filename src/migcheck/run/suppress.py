@@ -34,9 +34,9 @@ from migcheck.vocabulary.revision import Migration
 OWN_RULES = frozenset({UNUSED_SUPPRESSION, SUPPRESSION_WITHOUT_REASON})
 
 _DIRECTIVE = lazy_regex(r"^migcheck\s*:\s*(?P<rest>.*)$", re.S)
-_IGNORE = lazy_regex(
-    r"^(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]]*)\]\s*(?:--\s*(?P<reason>.*?))?\s*$", re.S
-)
+#: The reason keeps its trailing blanks (stripped by the caller): ``(?P<reason>.*?)\s*$`` tried the tail
+#: at every character of the reason, quadratic in a run of blanks inside it.
+_IGNORE = lazy_regex(r"^(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]]*)\]\s*(?:--\s*(?P<reason>.*))?$", re.S)
 _SYNTAX = "write `migcheck: ignore[rule-id] -- reason`"
 
 

@@ -9,9 +9,15 @@ time; callers match only the head with a regular expression and cut the rest wit
 from __future__ import annotations
 
 
-def trailing_start(text: str, start: int = 0, *, semicolon: bool = True) -> int:
+def trailing_start(text: str, start: int = 0, *, semicolon: bool = True, marks: str = "") -> int:
     """Where the longest suffix of ``text[start:]`` that ``\\s*;?\\s*`` matches begins (``\\s*`` alone
-    without ``semicolon``): the end of what a lazy group before that suffix would take."""
+    without ``semicolon``; ``[\\s<marks>]*`` with ``marks``): the end of what a lazy group before that suffix
+    would take."""
+    if marks:
+        end = len(text)
+        while end > start and (text[end - 1] in marks or text[end - 1].isspace()):
+            end -= 1
+        return end
     end = len(text.rstrip())
     if semicolon and end > start and text[end - 1] == ";":
         end = len(text[:end - 1].rstrip())
