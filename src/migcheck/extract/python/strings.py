@@ -65,7 +65,7 @@ class SqlStrings(Evaluator):
                                        phase=scope.phase, origin="python", in_transaction=scope.in_transaction,
                                        conditional=scope.conditional)
             for change in changes:
-                change.absent_enum_labels = scope.absent_enum_labels
+                change.absent_enum_labels = (*scope.absent_enum_labels, *change.absent_enum_labels)  # and a DO's
                 change.blocks = scope.blocks
                 if not exact:
                     change.line = call.lineno
