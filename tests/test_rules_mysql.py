@@ -66,8 +66,11 @@ def test_drops_are_not_rolled_back_on_mysql(revision: Path) -> None:
 
 
 def test_mixed_schema_and_data_change_has_its_mysql_reason(write_revision: Callable[..., Path]) -> None:
+    # with a server default: a NOT NULL add without one proves the table empty on PostgreSQL, and the UPDATE after
+    # it writes no row there (held-out-20 #95, #96)
     path = write_revision("b2.py", REVISION.replace('op.drop_table("old_accounts")',
-                                                    'op.execute("UPDATE accounts SET tier = 1")'))
+                                                    'op.execute("UPDATE accounts SET tier = 1")')
+                          .replace("nullable=False)", 'nullable=False, server_default="0")'))
     mysql = messages(path, "8.0")["mixed-schema-and-data-change"]
     assert "commits each DDL statement at once" in mysql
     pg = lint_paths([path], Settings(dialect="postgresql"))

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from migcheck.extract import readings
+from migcheck.extract.dobody import BodyStatement, read_do
 from migcheck.extract.sqlsplit import statements
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -107,7 +108,32 @@ def changes_from_sql(
             "conditional": conditional,
             "sql": stmt.text,
         }
-        out.extend(_remembered_changes(stmt.text, dialect, common))
+        body = read_do(stmt.text) if dialect == "postgresql" and leading_keyword(stmt.text) == "DO" else None
+        if body is None:
+            out.extend(_remembered_changes(stmt.text, dialect, common))
+        else:
+            out.extend(_do_changes(stmt.text, stmt.line, body, dialect, common))
+    return out
+
+
+def _do_changes(sql: str, line: int, body: list[BodyStatement], dialect: str, common: dict[str, Any]) -> list[Change]:
+    """The changes of the statements a ``DO`` block runs (extract/dobody.py), each on its own line, under its
+    IF (``conditional``), with what the IF's catalog query requires missing: pg_enum's labels
+    (``absent_enum_labels``), the object it creates (``unless_exists``, as extract/python/guards marks it)."""
+    from migcheck.extract.python.guards import mark
+
+    out: list[Change] = []
+    counted = 0  # the statements come in order: count each newline once
+    for inner in body:
+        line += sql.count("\n", counted, inner.offset)
+        counted = inner.offset
+        own = {**common, "line": line, "sql": inner.text,
+               "conditional": common["conditional"] or inner.conditional}
+        changes = _remembered_changes(inner.text, dialect, own)
+        for change in changes:
+            change.absent_enum_labels = (*change.absent_enum_labels, *inner.absent_enum_labels)
+        mark(changes, inner.absent)
+        out.extend(changes)
     return out
 
 

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from migcheck.facts.postgres import parse_statement
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.emptied import emptied_before
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
 from migcheck.rules.safety import strong_lock
-from migcheck.vocabulary.changes import AlterColumn, Change, DataChange, RawSQL, target_table
+from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL, target_table
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -139,6 +140,16 @@ def _deadlocks(ctx: RevisionContext, change: DataChange, schema: list[Change], p
                  and (target_table(s) or "").lower() == table and strong_lock(ctx, s) is not None), None)
 
 
+def _on_proven_empty_table(ctx: RevisionContext, change: DataChange) -> bool:
+    """An UPDATE or DELETE of a table its own transaction proves empty before it (held-out-20 #95, #96): an ADD
+    COLUMN NOT NULL with nothing to fill the rows, which PostgreSQL refuses on a table with a row, or a TRUNCATE
+    (rules/emptied.py). It writes no row, so it holds the DDL's locks for no time; a DELETE without WHERE before
+    leaves its rows in the pages, and an INSERT writes rows whatever the table held."""
+    if change.action not in {"update", "delete"} or not change.table:
+        return False
+    return isinstance(emptied_before(ctx, change, change.table, change.schema), AddColumn | RawSQL)
+
+
 _WHAT = {
     "update": "an UPDATE",
     "insert": "an INSERT",
@@ -177,7 +188,7 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         schema = [s for s in schema if not _is_lock(s)]
         data = [c for c in data if c.in_transaction and not c.off_in_production
                 and any(tx[id(s)] == tx[id(c)] for s in schema) and not _one_row_by_key(ctx, c, schema, position)
-                and not _type_change_step(c, schema, position, tx)
+                and not _type_change_step(c, schema, position, tx) and not _on_proven_empty_table(ctx, c)
                 and not (c.table and locked.get((tx[id(c)], c.table.lower()), len(changes)) < position[id(c)])]
         if not data:
             return

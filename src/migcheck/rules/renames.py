@@ -10,8 +10,17 @@ from migcheck.facts.postgres import unquote
 from migcheck.rules import lookback, rolling
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
+from migcheck.rules.history_index import column_keys, default_names
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import AddColumn, DataChange, DropColumn, RawSQL, RenameColumn, RenameTable
+from migcheck.vocabulary.changes import (
+    AddColumn,
+    DataChange,
+    DropColumn,
+    RawSQL,
+    RenameColumn,
+    RenameTable,
+    target_table,
+)
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -209,6 +218,37 @@ def _swapped(ctx: RevisionContext, change: RenameColumn) -> bool:
                and c.sql and filled.search(c.sql) for c in changes[added + 1:])
 
 
+def _renames_an_index(ctx: RevisionContext, change: RenameTable) -> bool:
+    """``ALTER TABLE x RENAME TO y`` where ``x`` is an index, which PostgreSQL renames that way too (held-out-20
+    #138: pybossa's ``app_short_name_key``, the index behind ``app``'s UNIQUE (short_name)): nothing before it in the
+    history makes or touches a table ``x``, and either a step gives an index or constraint that name (as written or
+    PostgreSQL's default, history_index.default_names), or it is PostgreSQL's default name of a key of a table the
+    history knows (``<table>_pkey``, ``<table>_<column>[_...]_key`` / ``_idx`` of one of its columns). Asked only of
+    the rare table rename: it reads the history once."""
+    name = change.table.lower()
+    tables: set[str] = set()
+    columns: set[tuple[str, str]] = set()
+    made: set[str] = set()
+    for c in lookback.earlier(ctx, change):
+        if isinstance(c, RenameTable):
+            tables.update((c.table.lower(), c.new_name.lower()))
+        elif (table := target_table(c)) is not None:
+            tables.add(table.lower())
+        columns.update(column_keys(c))
+        made.update(default_names(c) or ())
+    if name in tables:
+        return False
+    if name in made:
+        return True
+    for table in tables:
+        if name == f"{table}_pkey":
+            return True
+        middle = name[len(table) + 1:-4] if name.startswith(f"{table}_") and name.endswith(("_key", "_idx")) else ""
+        if middle and any(t == table and (middle == c or middle.startswith(f"{c}_")) for t, c in columns):
+            return True
+    return False
+
+
 @change_rule("rename-table", severity=Severity.WARNING, on=(RenameTable,))
 def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
     """A table is renamed: the application version still running queries the old name and fails."""
@@ -226,6 +266,8 @@ def rename_table(ctx: RevisionContext, change: RenameTable) -> Iterator[Hit]:
         # SQLite (its way to repoint foreign keys) Alembic commits each DDL statement, so the other name lives
         # between two consecutive statements only (MySQL, the same in principle, is still reported)
         return
+    if _renames_an_index(ctx, change):
+        return  # ALTER TABLE app_short_name_key RENAME TO ...: an index, which no query names
     for c in lookback.before(ctx, change):
         m = _DROP_VIEW.match(c.text.strip()) if isinstance(c, RawSQL) and c.text else None
         if m and unquote(m.group("name").replace("`", '"')).lower() == change.new_name.lower():
