@@ -840,5 +840,10 @@ def test_a_table_name_computed_from_the_class_name_is_evaluated_not_run() -> Non
     assert name("def __tablename__(cls):\n    return re.sub(r'a*a*a*a*a*a*a*a*a*a*$b', '_', cls.__name__)\n",
                 "A" + "a" * 150) is None
     assert name("def __tablename__(cls):\n    return re.sub(r'(a)\\1', '_', cls.__name__)\n") is None
+    # review: an escaped paren before `?` passed the check (exponential); values growing without end (MemoryError)
+    escaped = "\\(?" * 20 + "\\(" * 20
+    assert name(f"def __tablename__(cls):\n    t = {('(' * 19 + 'x') * 6!r}\n    return re.sub(r'{escaped}', '', t)\n") is None
+    grow = "".join("    t = t.replace('a', " + repr("a" * 78) + ")\n" for _ in range(7))
+    assert name(f"def __tablename__(cls):\n    t = 'a'\n{grow}    return t\n") is None
     assert name("def __tablename__(cls):\n    return PREFIX + cls.__name__\n") is None  # a name it cannot see
     assert name("def __tablename__(cls):\n    return cls.table_name()\n") is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +27,20 @@ def test_imported_function(source: str, expected: tuple[str, str] | None) -> Non
     while isinstance(root, ast.Attribute):
         root = root.value
     assert imported_function(func, root.id, imported_names(tree)[root.id]) == expected
+
+
+def test_a_wrapper_that_runs_sql_before_marking_is_not_marks_changed_only(tmp_path: Path) -> None:
+    """Review: any right-hand side of an assignment to a parameter was accepted, so a `mark_changed` wrapper that
+    runs `DROP TABLE` first hid the call from raw-sql-not-understood."""
+    from migcheck.extract.models.constants import _marks_changed_body
+
+    def judged(body: str) -> bool:
+        fn = ast.parse(textwrap.dedent(body)).body[0]
+        assert isinstance(fn, ast.FunctionDef)
+        return _marks_changed_body(fn, {"_mc": "zope.sqlalchemy.mark_changed"})
+
+    assert judged("def mark_changed(session=None):\n    session = session or get_session()\n    _mc(session)\n")
+    assert not judged('def mark_changed(session):\n    session = session.execute("DROP TABLE t") or session\n'
+                      "    _mc(session)\n")
+    assert not judged("@wraps\ndef mark_changed(session):\n    _mc(session)\n")
+    assert not judged("def mark_changed(session=drop()):\n    _mc(session)\n")

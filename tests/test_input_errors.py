@@ -121,3 +121,19 @@ def test_real_entry_point_runs(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "drop-table" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_a_broken_revision_in_a_version_location_of_any_name_is_reported(tmp_path: Path) -> None:
+    """Review: a revision that names itself `revision, down_revision = "b1", "a1"` in `migrations/alpha/` (a
+    version_locations folder not called versions) passed silently once non-revision files were skipped."""
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\nscript_location = migrations\nversion_locations = %(here)s/migrations/alpha\n")
+    alpha = tmp_path / "migrations" / "alpha"
+    alpha.mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text("from alembic import context\n")
+    (alpha / "b1.py").write_text('from alembic import op\nrevision, down_revision = "b1", None\n\n\n'
+                                 'def upgrade():\n    op.drop_table("users")\n    op.execute("DROP TABLE orders"\n')
+    run = run_cli("lint", tmp_path, "--format", "json", "--no-config")
+    assert run.exit_code == 1
+    [finding] = findings_of(run, "invalid-migration-file")
+    assert finding["path"].endswith("b1.py")

@@ -43,11 +43,10 @@ def test_helpers_nested_four_deep_are_followed_up_to_a_budget(tmp_path: Path) ->
     for inner, outer in (("h4", "h3"), ("h3", "h2"), ("h2", "h1")):
         helpers += f"\n\ndef {outer}():\n" + "".join(f"    {inner}()\n" for _ in range(40))
     versions = _revision(tmp_path, [f"h1()  # {i}" for i in range(40)], helpers=helpers)
-    run = subprocess.run([sys.executable, "-m", "migcheck", "lint", str(versions), "--no-config", "--format", "json",
-                          "--fail-on", "never"], capture_output=True, text=True, timeout=120, cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", "migcheck", "lint", str(versions), "--no-config", "--format", "json"], capture_output=True, text=True, timeout=120, cwd=ROOT,
                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
-    assert run.returncode == 0, run.stderr
-    unread = [f for f in json.loads(run.stdout)["findings"] if f["rule"] == "raw-sql-not-understood"]
+    assert run.returncode == 1, run.stderr  # fails closed: nothing past the budget was checked
+    unread = [f for f in json.loads(run.stdout)["findings"] if f["rule"] == "invalid-migration-file"]
     assert len(unread) == 1
     assert "helper calls and loop passes per function" in unread[0]["message"]
 
@@ -56,9 +55,9 @@ def test_a_function_of_more_than_max_steps_is_read_up_to_it_and_says_so(tmp_path
     body = [f'op.add_column("t", sa.Column("c{i}", sa.Integer))' for i in range(MAX_STEPS + 500)]
     versions = _revision(tmp_path, body)
     run = run_cli("lint", versions, "--no-config", "--format", "json", "--fail-on", "never",
-                  "--select", "raw-sql-not-understood")
+                  "--select", "invalid-migration-file,raw-sql-not-understood")
     found = run.json()["findings"]
-    assert [(f["rule"], f["line"]) for f in found] == [("raw-sql-not-understood", 9 + MAX_STEPS)]
+    assert [(f["rule"], f["line"], f["severity"]) for f in found] == [("invalid-migration-file", 9 + MAX_STEPS, "error")]
     assert f"reads {MAX_STEPS:,} steps per function, and this one has {MAX_STEPS + 500:,}" in found[0]["message"]
 
 
@@ -67,8 +66,8 @@ def test_an_offline_sql_section_is_capped_too(tmp_path: Path) -> None:
     statements = "".join(f"ALTER TABLE t ADD COLUMN c{i} integer;\n" for i in range(MAX_STEPS + 10))
     sql.write_text(f"BEGIN;\n\n-- Running upgrade  -> a1\n\n{statements}\nCOMMIT;\n")
     run = run_cli("lint", sql, "--no-config", "--format", "json", "--fail-on", "never", "--select",
-                  "raw-sql-not-understood")
-    assert [f["rule"] for f in run.json()["findings"]] == ["raw-sql-not-understood"]
+                  "invalid-migration-file,raw-sql-not-understood")
+    assert [f["rule"] for f in run.json()["findings"]] == ["invalid-migration-file"]
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, calls: Counter[str]) -> None:
@@ -111,3 +110,14 @@ def test_multidb_dispatches_count_against_the_budget(tmp_path: Path) -> None:
     assert migration is not None and migration.upgrade is not None
     assert len(migration.upgrade_changes) <= MAX_STEPS + 2
     assert "helper calls and loop passes" in str(migration.upgrade_changes[-1])
+
+
+def test_a_drop_past_the_limit_fails_the_run(tmp_path: Path) -> None:
+    """Review: 2,025 steps from two loops, then ``op.drop_table("users")``: the drop was cut and the run passed with
+    one info finding. Reading stops where it must, and the run fails with an error saying so."""
+    pairs = ", ".join(repr(f"a{i}") for i in range(45))
+    versions = _revision(tmp_path, [f"for a in ({pairs}):", f"    for b in ({pairs}):",
+                                    '        op.execute("SELECT 1")', 'op.drop_table("users")'])
+    run = run_cli("lint", versions, "--no-config", "--format", "json")
+    assert run.exit_code == 1
+    assert [f["rule"] for f in run.json()["findings"] if f["severity"] == "error"] == ["invalid-migration-file"]

@@ -3,12 +3,13 @@
 The largest real revision seen (held-out-20, 1,262 revisions) had 114 steps in one function and unrolled 212 helper
 calls and loop passes. A crafted file of a few lines can ask for millions (helpers four deep, each calling the next
 40 times), and several rules compare the steps of one function pairwise, so a function is read up to
-``MAX_STEPS`` steps; what lies past them is reported by raw-sql-not-understood, never dropped silently.
+``MAX_STEPS`` steps; where reading stops is reported as invalid-migration-file, an error (nothing past that
+line was checked, so the run fails closed), never dropped silently.
 """
 
 from __future__ import annotations
 
-from migcheck.vocabulary.changes import Change, RawSQL
+from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, RawSQL
 
 #: Steps kept per upgrade() / downgrade() (or per revision section of an offline SQL file).
 MAX_STEPS = 2_000
@@ -23,12 +24,11 @@ def capped(changes: list[Change]) -> list[Change]:
         return changes
     kept = changes[:MAX_STEPS]
     rest = changes[MAX_STEPS:]
-    if isinstance(rest[0], RawSQL) and rest[0].text is None and not rest[0].understood:
-        kept.append(rest.pop(0))  # "migcheck follows N helper calls ...": the walk's own reason for stopping
-    if not rest:
+    if isinstance(rest[0], RawSQL) and rest[0].keyword == LIMIT_KEYWORD:
+        kept.append(rest[0])  # "migcheck follows N helper calls ...": the walk's own reason, already "from here on"
         return kept
     first = rest[0]
-    note = RawSQL(text=None, keyword="", understood=False, line=first.line, phase=first.phase, origin=first.origin,
+    note = RawSQL(text=None, keyword=LIMIT_KEYWORD, understood=False, line=first.line, phase=first.phase, origin=first.origin,
                   reason=f"migcheck reads {MAX_STEPS:,} steps per function, and this one has {MAX_STEPS + len(rest):,}: "
                          f"the {len(rest):,} from here on were not read")
     return [*kept, note]

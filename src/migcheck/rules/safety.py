@@ -11,6 +11,7 @@ from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.registry import Hit, change_rule, project_rule
 from migcheck.rules.versions import instant_add_column, mysql_label, release_unknown
 from migcheck.vocabulary.changes import (
+    LIMIT_KEYWORD,
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -416,7 +417,8 @@ def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) ->
             fix='pass the SQL as a literal: conn.execute(sa.text("...")), or review this statement by hand',
         )
         return
-    if change.understood or _sync_enum_values_covered(ctx, change) or _marks_changed_only(ctx, change):
+    if change.understood or change.keyword == LIMIT_KEYWORD or _sync_enum_values_covered(ctx, change) \
+            or _marks_changed_only(ctx, change):  # LIMIT_KEYWORD: an invalid-migration-file error (run/engine.py)
         return
     reason = change.reason or "the SQL could not be parsed"
     text = " ".join((change.text or "").split())

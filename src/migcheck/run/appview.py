@@ -61,7 +61,7 @@ def read_base(root: Path, env_py: Path, settings: Settings, pr: PullRequest) -> 
     return read_application(root, rel, settings.models, files=files, dialect=settings.dialect)
 
 
-def read_declared(env_py: Path, settings: Settings) -> Application | None:
+def read_declared(env_py: Path, settings: Settings, named: list[Path] | None = None) -> Application | None:
     """The models of a project whose env.py gives Alembic no ``target_metadata`` (its tables made by
     ``metadata.create_all()``): every module outside the migrations and the tests that declares a table, read as
     ``[tool.migcheck] models`` would be; None when there is none or the project is too big to search. Searched from
@@ -69,6 +69,13 @@ def read_declared(env_py: Path, settings: Settings) -> Application | None:
     root = project_root(env_py, settings)
     if root == env_py.resolve().parent:
         root = root.parent  # alembic.ini beside env.py (rootthebox's alembic/): the application is the folder above
+    # every module under root is read: never above the folders named to lint (review: the jump above, or an
+    # ancestor's pyproject.toml, searched folders outside the project)
+    inside = [n.resolve() for n in named or [] if env_py.resolve().is_relative_to(n.resolve())]
+    if named is not None and not any(root.is_relative_to(n) for n in inside):
+        if not inside:
+            return None
+        root = max(inside, key=lambda n: len(n.parts))
     rel = env_py.resolve().relative_to(root).as_posix()
     files = WorkingTree(root)
     listed = files.python_files("", _MAX_FILES)
@@ -79,7 +86,9 @@ def read_declared(env_py: Path, settings: Settings) -> Application | None:
     modules: list[str] = []
     for path in listed:
         parts = PurePosixPath(path)
-        if parts.is_relative_to(migrations) or any(p in {"test", "tests"} for p in parts.parts[:-1]):
+        in_migrations = parts.is_relative_to(migrations) if migrations != PurePosixPath(".") \
+            else parts.parts[0] == "versions" or path == rel  # env.py at the root searched: skip its revisions only
+        if in_migrations or any(p in {"test", "tests"} for p in parts.parts[:-1]):
             continue
         text = files.read(path)
         name = finder.name_of(path) if text and _DECLARES.search(text) else None

@@ -10,7 +10,7 @@ import ast
 import dataclasses
 import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from migcheck.sources.discovery import DiscoveryError, Sources, discover, linted
 from migcheck.sources.envinfo import EnvInfo, read_env
 from migcheck.sources.load import LoadError, load_python, load_sql
 from migcheck.sources.parallel import load_python_files, load_with_context
-from migcheck.vocabulary.changes import RawSQL, target_table
+from migcheck.vocabulary.changes import LIMIT_KEYWORD, RawSQL, target_table
 from migcheck.vocabulary.findings import Finding, Severity
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
@@ -289,6 +289,9 @@ def check(
             if scope.reports(error.path):
                 hit = Hit(error.message, line=error.line)
                 findings.append(_finding(invalid, settings, hit, error.path, None))
+    if INVALID_MIGRATION_FILE in enabled:
+        findings.extend(_finding(enabled[INVALID_MIGRATION_FILE], settings, hit, m.path, m.revision)
+                        for m in [*migrations, *sql_migrations] if scope.reports(m.path) for hit in _reading_stopped(m))
     if PYTHON2_MIGRATION_FILE in enabled:
         findings.extend(_finding(enabled[PYTHON2_MIGRATION_FILE], settings, _python2_hit(m), m.path, m.revision)
                         for m in migrations if m.python2 is not None and scope.reports(m.path))
@@ -402,6 +405,15 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
     return findings
 
 
+def _reading_stopped(migration: Migration) -> Iterator[Hit]:
+    """Where migcheck stopped reading a function of ``migration`` (extract/limits.py): an error, since nothing after
+    that line was checked (review: a DROP TABLE after 2,000 steps passed as one info finding)."""
+    for change in (*migration.upgrade_changes, *migration.downgrade_changes):
+        if isinstance(change, RawSQL) and change.keyword == LIMIT_KEYWORD:
+            yield Hit(f"{change.reason}; nothing from this line on was checked: split the function, or review it "
+                      f"by hand", line=change.line)
+
+
 def _app_constants(sources: Sources, settings: Settings, migrations: list[Migration]) -> AppConstants | None:
     """The reader of the application's constants, when a revision formats one into SQL (Change.app_values), calls an
     application function (RawSQL.called) or imports a name it uses only as a column type (ImportInfo.type_only), and
@@ -440,7 +452,7 @@ def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: li
     root, head = head_read or read_head(env_py, settings)
     if head is None:
         # no target_metadata: the models that declare a column, read only if the MODIFY rule asks
-        return AppView(None, enabled=enabled, find=lambda: read_declared(env_py, settings)) if declared else None
+        return AppView(None, enabled=enabled, find=lambda: read_declared(env_py, settings, sources.named)) if declared else None
     view = AppView(head, enabled=enabled)
     pr = scope.pull_request
     if pr is not None:

@@ -162,9 +162,12 @@ def could_be_revision(path: Path, source: str) -> bool:
     in a ``versions`` folder (Alembic imports every file there, and fails on this one) or assigns ``revision`` at
     the start of a line. Any other file of a walked project that merely says "revision" (a test factory's
     ``revision_number``) is not one: Alembic never loads it, and its syntax is not migcheck's concern."""
-    if any(part.lower() == "versions" for part in path.parent.parts[-3:]):
-        return True
-    return _REVISION_ASSIGNMENT.search(source if source.isascii() else _nfkc(source)) is not None
+    if any(part.lower() == "versions" for part in path.parent.parts):
+        return True  # also versions/2024/01/x.py (recursive version locations)
+    text = source if source.isascii() else _nfkc(source)
+    # a revision names its parent: `revision, down_revision = "b1", "a1"`, or under an `if`, or in a folder of any
+    # name that alembic.ini's version_locations lists (review: a broken revision there passed silently)
+    return "down_revision" in text or _REVISION_ASSIGNMENT.search(text) is not None
 
 
 def syntax_error_message(exc: SyntaxError) -> str:

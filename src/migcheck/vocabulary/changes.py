@@ -290,6 +290,10 @@ class DropIndex(Change):
     name_converted: bool = False
 
 
+#: RawSQL.keyword of the step where migcheck stopped reading a function (extract/limits.py): past it nothing was
+#: checked, so the engine reports it as invalid-migration-file, an error, not as an unread statement (fail closed).
+LIMIT_KEYWORD = "(reading stopped)"
+
 ConstraintKind = Literal["foreign_key", "unique", "check", "primary_key", "exclude", "unknown"]
 
 

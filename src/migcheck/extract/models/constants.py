@@ -151,12 +151,15 @@ def _marks_changed_body(fn: ast.FunctionDef, imported: dict[str, str]) -> bool:
     """A body of a docstring, assignments to the function's own parameters and calls to zope.sqlalchemy's
     ``mark_changed``, at least one."""
     parameters = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
+    if fn.decorator_list or not all(isinstance(d, ast.Constant) for d in (*fn.args.defaults, *fn.args.kw_defaults)
+                                    if d is not None):
+        return False  # a decorator or a computed default runs code of its own
     marks = 0
     for stmt in fn.body:
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
             continue
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and stmt.targets[0].id in parameters:
+                and stmt.targets[0].id in parameters and _fills_default(stmt.value, stmt.targets[0].id):
             continue
         call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
         root = _root(call.func) if call is not None else None
@@ -166,6 +169,24 @@ def _marks_changed_body(fn: ast.FunctionDef, imported: dict[str, str]) -> bool:
             return False
         marks += 1
     return marks > 0
+
+
+def _fills_default(value: ast.expr, parameter: str) -> bool:
+    """``session = session or make_session()``: the parameter, else a call with no arguments of a plain name (review:
+    any right-hand side let ``session.execute("DROP TABLE ...") or session`` through)."""
+    if not (isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or) and len(value.values) == 2):
+        return False
+    first, second = value.values
+    return isinstance(first, ast.Name) and first.id == parameter and _bare_call(second)
+
+
+def _bare_call(node: ast.expr) -> bool:
+    """``make()``, ``factory.make()``, ``get_maker()()``: calls without arguments of a plain or dotted name."""
+    if not isinstance(node, ast.Call) or node.args or node.keywords:
+        return False
+    if isinstance(node.func, ast.Call):
+        return _bare_call(node.func)
+    return all(isinstance(n, ast.Name | ast.Attribute | ast.expr_context) for n in ast.walk(node.func))
 
 
 def _root(node: ast.expr) -> str | None:

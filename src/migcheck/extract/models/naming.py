@@ -18,12 +18,17 @@ _METHODS: dict[str, Callable[[str], str]] = {
     "lower": str.lower, "upper": str.upper, "strip": str.strip, "title": str.title, "capitalize": str.capitalize,
     "casefold": str.casefold,
 }
-#: What a pattern from the linted tree may not hold to be run: any quantifier (``*``, ``+``, ``{``, a ``?`` not
-#: opening a group option such as ``(?=``), a backreference, or more than ``_MAX_PATTERN`` characters. Without them each match attempt is bounded by the
+#: What a pattern from the linted tree may not hold to be run: any quantifier (``*``, ``+``, ``{``, a ``?`` but in an
+#: unescaped group opener such as ``(?=``, see _GROUP_OPTIONS: ``\(?`` is a quantifier), a backreference, or more
+#: than ``_MAX_PATTERN`` characters. Without them each match attempt is bounded by the
 #: pattern's length, so matching stays linear in the text; ``a*a*a*a*a*a*b`` (polynomial) and ``(a+)+``
 #: (exponential) are both refused. rootthebox's ``([A-Z])`` has none.
-_RISKY = re.compile(r"[*+{]|(?<!\()\?|\\[1-9g]")
+_RISKY = re.compile(r"[*+?{]|\\[1-9g]")
 _MAX_PATTERN = 100
+#: The longest string the evaluator keeps: a table name is far shorter.
+_MAX_VALUE = 1_000
+#: Group openers that quantify nothing, removed before the check when their ``(`` is not escaped.
+_GROUP_OPTIONS = re.compile(r"(?<!\\)\(\?(?:[:=!]|<[=!])")
 _MAX_NAME = 200
 
 
@@ -47,7 +52,7 @@ def computed_name(function: ast.FunctionDef, class_name: str) -> str | None:
                 value = _eval(stmt.value, env)
                 return value if isinstance(value, str) and value else None
             return None
-    except (_Unknown, re.error, IndexError, TypeError, ValueError, RecursionError):
+    except (_Unknown, re.error, IndexError, TypeError, ValueError, RecursionError, MemoryError):
         return None
     return None
 
@@ -58,6 +63,15 @@ class _Class:
 
 
 def _eval(node: ast.expr, env: dict[str, object]) -> object:
+    """One expression's value; a string longer than ``_MAX_VALUE`` is unknown (review: seven ``replace`` calls each
+    multiplying the text by 78 took 2.9 GB and a MemoryError)."""
+    value = _value(node, env)
+    if isinstance(value, str) and len(value) > _MAX_VALUE:
+        raise _Unknown
+    return value
+
+
+def _value(node: ast.expr, env: dict[str, object]) -> object:
     if isinstance(node, ast.Constant) and isinstance(node.value, str | int) and not isinstance(node.value, bool):
         return node.value
     if isinstance(node, ast.Name) and node.id in env:
@@ -119,8 +133,8 @@ def _call(node: ast.Call, env: dict[str, object]) -> object:
 
 def _sub(args: list[ast.expr], env: dict[str, object]) -> str:
     pattern, text = _eval(args[0], env), _eval(args[2], env)
-    if not isinstance(pattern, str) or not isinstance(text, str) or _RISKY.search(pattern) \
-            or len(pattern) > _MAX_PATTERN:
+    if not isinstance(pattern, str) or not isinstance(text, str) or len(pattern) > _MAX_PATTERN \
+            or _RISKY.search(_GROUP_OPTIONS.sub("(", pattern)):
         raise _Unknown
     replacement = args[1]
     if isinstance(replacement, ast.Lambda) and len(replacement.args.args) == 1 and not replacement.args.defaults:

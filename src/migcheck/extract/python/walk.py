@@ -67,7 +67,7 @@ from migcheck.extract.python.nodes import (
 )
 from migcheck.extract.python.ops import Ops, _op_aliases, op_functions
 from migcheck.extract.python.strings import dynamic_sql_text
-from migcheck.vocabulary.changes import Change, DataChange, RawSQL
+from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
 from migcheck.vocabulary.revision import Body
 
 
@@ -135,7 +135,7 @@ class PythonExtractor(Ops, Data):
             self._unrolled += 1
             return True
         self._unrolled = None
-        out.append(RawSQL(text=None, keyword="", understood=False, line=getattr(node, "lineno", 1),
+        out.append(RawSQL(text=None, keyword=LIMIT_KEYWORD, understood=False, line=getattr(node, "lineno", 1),
                           reason=f"migcheck follows {UNROLL_BUDGET:,} helper calls and loop passes per function "
                                  f"(and reads {MAX_STEPS:,} steps), and "
                                  f"{what} goes past them: what runs from here on was not read",
