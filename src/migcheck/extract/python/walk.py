@@ -66,6 +66,7 @@ from migcheck.extract.python.nodes import (
     names_bound_once,
 )
 from migcheck.extract.python.ops import Ops, _op_aliases, op_functions
+from migcheck.extract.python.refuses import bare_unbound_name, refuses
 from migcheck.extract.python.strings import dynamic_sql_text
 from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
 from migcheck.vocabulary.revision import Body
@@ -122,10 +123,11 @@ class PythonExtractor(Ops, Data):
             self._walk(fn.body, scope, changes, active={name})
         # upgrade(engine_name) of Alembic's multidb template: what it is, is what the engines' functions are
         read = dispatched(fn, self.functions) or [fn]
-        trivial = all(is_trivial(f.body) for f in read)
+        refused = all(refuses(f.body, self._bound_anywhere) for f in read)  # `fail` first: nothing after runs
+        trivial = refused or all(is_trivial(f.body) for f in read)
         opaque = self._unrolled is None or any(calls_imported_code(f, self.tree, self.module_imports) for f in read)
         return Body(line=fn.lineno, changes=capped(changes), trivial=trivial, opaque=opaque,
-                    raises=trivial and any(isinstance(stmt, ast.Raise) for f in read for stmt in f.body))
+                    raises=refused or (trivial and any(isinstance(stmt, ast.Raise) for f in read for stmt in f.body)))
 
     def _unroll(self, node: ast.AST, what: str, scope: Scope, out: list[Change]) -> bool:
         """Whether one more helper call or loop pass may be walked; the first refused is reported where it is."""
@@ -257,6 +259,9 @@ class PythonExtractor(Ops, Data):
                 _hold_rows(scope, [*_stored_names(stmt.target), *_written_into(stmt.target)], rows)
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name):
+                if bare_unbound_name(stmt, self._bound_anywhere):
+                    return True  # `fail`: NameError here, like a raise (refuses.py)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 self._fill(stmt.value, scope)
                 if self._collect(stmt.value, scope):
