@@ -146,6 +146,8 @@ class _Judge(_Tables):
             return known
         names: set[str] = set()
         for module in list(self.modules.values()):
+            if not module.imperative:
+                continue
             key = ("imperative", id(module))
             if key not in self.memo:
                 self.memo[key] = frozenset(

@@ -115,7 +115,7 @@ class _Reader(_Judge):
         env_path = self.files.display(self.env_rel) if self.env_rel else self.files.root
         env_module: _Module | None = None
         if env_tree is not None and self.env_rel:
-            env_module = _Module("__alembic_env__", self.env_rel, env_path, env_tree, False)
+            env_module = _Module("__alembic_env__", self.env_rel, env_path, env_tree, False, imperative=True)
             self._bind_imports(env_module, all_levels=True)
             entries += [mod for mod, _ in env_module.symbols.values()]
             entries += [f"{mod}.{attr}" for mod, attr in env_module.symbols.values() if attr]
@@ -209,7 +209,8 @@ class _Reader(_Judge):
                            f"tables it may map count as unknown", path, line)
                 self.app.unknown_names = True
             return None
-        module = _Module(name, rel, path, tree, is_package, conventions="naming_convention" in text)
+        module = _Module(name, rel, path, tree, is_package, conventions="naming_convention" in text,
+                         imperative="mapper" in text or "map_imperatively" in text)
         last_is_class: dict[str, bool] = {}  # the last module-level binding of each name is a class statement
         bound: Counter[str] = Counter()
         for node in _statements(tree.body):

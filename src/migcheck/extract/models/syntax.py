@@ -57,6 +57,9 @@ class _Module:
     assigns: dict[str, ast.expr] = field(default_factory=dict)
     #: The text mentions ``naming_convention`` (only then is the tree searched for one).
     conventions: bool = False
+    #: The text mentions ``mapper`` or ``map_imperatively`` (the calls _IMPERATIVE_CALLS names): only then is the tree searched
+    #: for imperative mappings (a walk of every module of a large application took seconds: cognee, 955 modules).
+    imperative: bool = False
     #: Names a class statement binds and a later module-level assignment rebinds (mindsdb's ``class Base:
     #: ...`` then ``Base = declarative_base(cls=Base)``): the module's name is the assignment's value.
     shadowed: set[str] = field(default_factory=set)
