@@ -167,7 +167,7 @@ def partition_parent(ctx: RevisionContext, table: str | None) -> str | None:
     the attach otherwise (15: 'child table "x" has different type for column "c"') and any later type change on the
     partition ('cannot alter inherited column'). A partition named with a run-time part (``f"events_{month}"``,
     read as ``events_migcheck_param``) matches the tables its literal part allows with a number in the run-time
-    part's place (_name_pattern); None when none matches."""
+    part's place (_name_fits); None when none matches."""
     index = _index(ctx)
     if not table or index is None:
         return None
@@ -175,19 +175,53 @@ def partition_parent(ctx: RevisionContext, table: str | None) -> str | None:
     exact, patterns = index.attached_partitions()
     if (parent := exact.get(key)) is not None and parent != key:
         return parent
-    return next((parent for parent, child in patterns if parent != key and _name_pattern(child).fullmatch(key)), None)
+    return next((parent for parent, child in patterns if parent != key and _name_fits(child, key)), None)
 
 
 @functools.lru_cache(maxsize=256)
-def _name_pattern(name: str) -> re.Pattern[str]:
-    """``events_migcheck_param`` -> ``events_[0-9_]+``: a partition's name written with run-time parts, as the names
-    it may be. The run-time part of a partition's name numbers it (``f"events_{month:%Y_%m}"``, ``_p{i}``): only
-    digits and underscores are taken for it, so ``events_latest`` beside ``events_2025_01`` stays a table of its
-    own; a name with no literal part matches nothing."""
-    parts = re.split(r"migcheck_(?:param(?:_app\d{6})?|name)", name)
-    if len(parts) == 1 or not "".join(parts).strip("_"):
-        return re.compile(re.escape(name) if len(parts) == 1 else r"(?!)")
-    return re.compile(r"[0-9_]+".join(re.escape(p) for p in parts))
+def _name_parts(name: str) -> tuple[str, ...] | None:
+    """``events_migcheck_param`` -> ``("events_", "")``: the literal parts of a partition's name written with
+    run-time parts, which numbers fill (``f"events_{month:%Y_%m}"``, ``_p{i}``); None for a name with no literal
+    part (it matches nothing)."""
+    parts = tuple(_PLACEHOLDER.split(name))
+    return None if len(parts) > 1 and not "".join(parts).strip("_") else parts
+
+
+_PLACEHOLDER = re.compile(r"migcheck_(?:param(?:_app\d{6})?|name)")
+#: What a run-time part of a partition's name may be: only digits and underscores, so ``events_latest`` beside
+#: ``events_2025_01`` stays a table of its own.
+_RUN_TIME = frozenset("0123456789_")
+
+
+def _name_fits(name: str, key: str) -> bool:
+    """Whether ``key`` is one of the names ``name`` (with run-time parts) may be: its literal parts in order,
+    each run-time part one or more of _RUN_TIME. Not a regular expression: ``a[0-9_]+_[0-9_]+b`` backtracks
+    polynomially in the parts a pull request writes (five parts and 200 characters took seconds); this walks
+    the positions each part can end at, once per part (linear in the key times the parts)."""
+    parts = _name_parts(name)
+    if parts is None:
+        return False
+    if len(parts) == 1:
+        return key == parts[0]
+    if not key.startswith(parts[0]):
+        return False
+    size = len(key)
+    run_end = list(range(size + 1))  # run_end[i]: where the run of _RUN_TIME characters from i stops
+    for i in range(size - 1, -1, -1):
+        if key[i] in _RUN_TIME:
+            run_end[i] = run_end[i + 1]
+    ends = [len(parts[0])]
+    for part in parts[1:]:
+        starts: list[int] = []
+        covered = -1
+        for i in ends:  # ascending: a run-time part spans key[i:j], i < j <= run_end[i]
+            for j in range(max(i + 1, covered + 1), run_end[i] + 1):
+                starts.append(j)
+            covered = max(covered, run_end[i])
+        ends = [j + len(part) for j in starts if key.startswith(part, j)]
+        if not ends:
+            return False
+    return ends[-1] == size
 
 
 def earlier_keyed(ctx: RevisionContext, change: Change, kind: str, keys_of: Callable[[Change], Iterable[str]],
