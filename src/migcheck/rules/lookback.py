@@ -52,6 +52,7 @@ from migcheck.vocabulary.changes import (
     RenameTable,
     ValidateConstraint,
 )
+from migcheck.vocabulary.fit import fits, run_time_part, word_part
 from migcheck.vocabulary.revision import Migration
 
 __all__ = [
@@ -188,40 +189,13 @@ def _name_parts(name: str) -> tuple[str, ...] | None:
 
 
 _PLACEHOLDER = re.compile(r"migcheck_(?:param(?:_app\d{6})?|name)")
-#: What a run-time part of a partition's name may be: only digits and underscores, so ``events_latest`` beside
-#: ``events_2025_01`` stays a table of its own.
-_RUN_TIME = frozenset("0123456789_")
 
 
 def _name_fits(name: str, key: str) -> bool:
-    """Whether ``key`` is one of the names ``name`` (with run-time parts) may be: its literal parts in order,
-    each run-time part one or more of _RUN_TIME. Not a regular expression: ``a[0-9_]+_[0-9_]+b`` backtracks
-    polynomially in the parts a pull request writes (five parts and 200 characters took seconds); this walks
-    the positions each part can end at, once per part (linear in the key times the parts)."""
+    """Whether ``key`` is one of the names ``name`` (with run-time parts) may be (vocabulary/fit.py: linear,
+    where the regular expression this was backtracked polynomially in the parts a pull request writes)."""
     parts = _name_parts(name)
-    if parts is None:
-        return False
-    if len(parts) == 1:
-        return key == parts[0]
-    if not key.startswith(parts[0]):
-        return False
-    size = len(key)
-    run_end = list(range(size + 1))  # run_end[i]: where the run of _RUN_TIME characters from i stops
-    for i in range(size - 1, -1, -1):
-        if key[i] in _RUN_TIME:
-            run_end[i] = run_end[i + 1]
-    ends = [len(parts[0])]
-    for part in parts[1:]:
-        starts: list[int] = []
-        covered = -1
-        for i in ends:  # ascending: a run-time part spans key[i:j], i < j <= run_end[i]
-            for j in range(max(i + 1, covered + 1), run_end[i] + 1):
-                starts.append(j)
-            covered = max(covered, run_end[i])
-        ends = [j + len(part) for j in starts if key.startswith(part, j)]
-        if not ends:
-            return False
-    return ends[-1] == size
+    return parts is not None and fits(parts, key, run_time_part)
 
 
 def earlier_keyed(ctx: RevisionContext, change: Change, kind: str, keys_of: Callable[[Change], Iterable[str]],
@@ -871,11 +845,24 @@ def _splits_into_column(stem: str, index: HistoryIndex, table_only: bool, *, exa
 
 def _columns_chain(table: str, rest: str, index: HistoryIndex) -> bool:
     """``rest`` is empty or ``<column>[_<column>...]`` of columns the history gives ``table`` (the other columns
-    of a constraint on several, as PostgreSQL joins them into its name)."""
+    of a constraint on several, as PostgreSQL joins them into its name). Each start of a column is tried once, in
+    order (a recursion over every split was exponential when columns are prefixes of each other: ``a``, ``a_a``,
+    ``a_a_a``... and a name of 22 of them took five seconds)."""
     if not rest:
         return True
-    ends = [j for j, ch in enumerate(rest) if ch == "_"] + [len(rest)]
-    return any((table, rest[:j]) in index.by_column and _columns_chain(table, rest[j + 1:], index) for j in ends)
+    cuts = [j for j, ch in enumerate(rest) if ch == "_"] + [len(rest)]
+    starts = {0}
+    for start in [0, *(j + 1 for j in cuts[:-1])]:
+        if start not in starts:
+            continue
+        if start == len(rest):
+            return True  # a name ending in "_": nothing left to name, as the recursion had it
+        for end in cuts:
+            if end > start and (table, rest[start:end]) in index.by_column:
+                if end == len(rest):
+                    return True
+                starts.add(end + 1)
+    return False
 
 
 def _conventional_name(ctx: RevisionContext, name: str) -> bool:
@@ -887,7 +874,7 @@ def _conventional_name(ctx: RevisionContext, name: str) -> bool:
         if not isinstance(template, str):
             continue
         parts = re.split(r"%\(\w+\)s", template.lower())
-        if len(parts) > 1 and re.fullmatch("[\\w$]+".join(map(re.escape, parts)), name):
+        if len(parts) > 1 and fits(parts, name, word_part):  # not a built regex: vocabulary/fit.py
             return True
     return False
 
