@@ -86,6 +86,31 @@ def test_dollar_signs_in_a_revision(tmp_path: Path) -> None:
     assert "add-column-with-volatile-default" in _findings(run)
 
 
+def test_partition_named_with_many_run_time_parts(tmp_path: Path) -> None:
+    """A partition attached under an f-string name of eight run-time parts was matched against each table's name
+    with ``t_[0-9_]+_[0-9_]+...``, which backtracks polynomially: against a 300-character table name of digits and
+    underscores the lint ran for more than a minute (now lookback._name_fits, linear)."""
+    key = "t_" + "1_" * 150 + "y"
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    (versions / "0001_base.py").write_text(
+        'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "0001"\ndown_revision = None\n\n\n'
+        f'def upgrade():\n    op.create_table("{key}", sa.Column("id", sa.Integer(), primary_key=True), '
+        'sa.Column("doc", sa.JSON()))\n\n\n'
+        f'def downgrade():\n    op.drop_table("{key}")\n')
+    parts = "_".join(f"{{part({i})}}" for i in range(8))
+    (versions / "0002_attach.py").write_text(
+        'from alembic import op\n\nrevision = "0002"\ndown_revision = "0001"\n\n\n'
+        f'def upgrade():\n    op.execute(f"ALTER TABLE events ATTACH PARTITION t_{parts}_z FOR VALUES FROM (1) '
+        'TO (2)")\n\n\ndef downgrade():\n    pass\n')
+    run = subprocess.run(
+        [sys.executable, "-m", "migcheck", "lint", ".", "--dialect", "postgresql", "--format", "json"],
+        cwd=versions, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "MIGCHECK_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert "json-instead-of-jsonb" in _findings(run)  # not a partition of `events`: its own table
+
+
 def test_blanks_in_a_running_upgrade_comment(tmp_path: Path) -> None:
     """``_RUNNING`` read ``-- Running upgrade a -> b`` with ``(.*?)\\s*->\\s*(.*?)\\s*$``, which retried
     its blanks at every blank of a run: quadratic, 16,000 blanks took a second and 100,000 about forty."""

@@ -52,6 +52,7 @@ from migcheck.vocabulary.changes import (
     RenameTable,
     ValidateConstraint,
 )
+from migcheck.vocabulary.fit import fits, run_time_part, word_part
 from migcheck.vocabulary.revision import Migration
 
 __all__ = [
@@ -167,7 +168,7 @@ def partition_parent(ctx: RevisionContext, table: str | None) -> str | None:
     the attach otherwise (15: 'child table "x" has different type for column "c"') and any later type change on the
     partition ('cannot alter inherited column'). A partition named with a run-time part (``f"events_{month}"``,
     read as ``events_migcheck_param``) matches the tables its literal part allows with a number in the run-time
-    part's place (_name_pattern); None when none matches."""
+    part's place (_name_fits); None when none matches."""
     index = _index(ctx)
     if not table or index is None:
         return None
@@ -175,19 +176,26 @@ def partition_parent(ctx: RevisionContext, table: str | None) -> str | None:
     exact, patterns = index.attached_partitions()
     if (parent := exact.get(key)) is not None and parent != key:
         return parent
-    return next((parent for parent, child in patterns if parent != key and _name_pattern(child).fullmatch(key)), None)
+    return next((parent for parent, child in patterns if parent != key and _name_fits(child, key)), None)
 
 
 @functools.lru_cache(maxsize=256)
-def _name_pattern(name: str) -> re.Pattern[str]:
-    """``events_migcheck_param`` -> ``events_[0-9_]+``: a partition's name written with run-time parts, as the names
-    it may be. The run-time part of a partition's name numbers it (``f"events_{month:%Y_%m}"``, ``_p{i}``): only
-    digits and underscores are taken for it, so ``events_latest`` beside ``events_2025_01`` stays a table of its
-    own; a name with no literal part matches nothing."""
-    parts = re.split(r"migcheck_(?:param(?:_app\d{6})?|name)", name)
-    if len(parts) == 1 or not "".join(parts).strip("_"):
-        return re.compile(re.escape(name) if len(parts) == 1 else r"(?!)")
-    return re.compile(r"[0-9_]+".join(re.escape(p) for p in parts))
+def _name_parts(name: str) -> tuple[str, ...] | None:
+    """``events_migcheck_param`` -> ``("events_", "")``: the literal parts of a partition's name written with
+    run-time parts, which numbers fill (``f"events_{month:%Y_%m}"``, ``_p{i}``); None for a name with no literal
+    part (it matches nothing)."""
+    parts = tuple(_PLACEHOLDER.split(name))
+    return None if len(parts) > 1 and not "".join(parts).strip("_") else parts
+
+
+_PLACEHOLDER = re.compile(r"migcheck_(?:param(?:_app\d{6})?|name)")
+
+
+def _name_fits(name: str, key: str) -> bool:
+    """Whether ``key`` is one of the names ``name`` (with run-time parts) may be (vocabulary/fit.py: linear,
+    where the regular expression this was backtracked polynomially in the parts a pull request writes)."""
+    parts = _name_parts(name)
+    return parts is not None and fits(parts, key, run_time_part)
 
 
 def earlier_keyed(ctx: RevisionContext, change: Change, kind: str, keys_of: Callable[[Change], Iterable[str]],
@@ -837,11 +845,24 @@ def _splits_into_column(stem: str, index: HistoryIndex, table_only: bool, *, exa
 
 def _columns_chain(table: str, rest: str, index: HistoryIndex) -> bool:
     """``rest`` is empty or ``<column>[_<column>...]`` of columns the history gives ``table`` (the other columns
-    of a constraint on several, as PostgreSQL joins them into its name)."""
+    of a constraint on several, as PostgreSQL joins them into its name). Each start of a column is tried once, in
+    order (a recursion over every split was exponential when columns are prefixes of each other: ``a``, ``a_a``,
+    ``a_a_a``... and a name of 22 of them took five seconds)."""
     if not rest:
         return True
-    ends = [j for j, ch in enumerate(rest) if ch == "_"] + [len(rest)]
-    return any((table, rest[:j]) in index.by_column and _columns_chain(table, rest[j + 1:], index) for j in ends)
+    cuts = [j for j, ch in enumerate(rest) if ch == "_"] + [len(rest)]
+    starts = {0}
+    for start in [0, *(j + 1 for j in cuts[:-1])]:
+        if start not in starts:
+            continue
+        if start == len(rest):
+            return True  # a name ending in "_": nothing left to name, as the recursion had it
+        for end in cuts:
+            if end > start and (table, rest[start:end]) in index.by_column:
+                if end == len(rest):
+                    return True
+                starts.add(end + 1)
+    return False
 
 
 def _conventional_name(ctx: RevisionContext, name: str) -> bool:
@@ -853,7 +874,7 @@ def _conventional_name(ctx: RevisionContext, name: str) -> bool:
         if not isinstance(template, str):
             continue
         parts = re.split(r"%\(\w+\)s", template.lower())
-        if len(parts) > 1 and re.fullmatch("[\\w$]+".join(map(re.escape, parts)), name):
+        if len(parts) > 1 and fits(parts, name, word_part):  # not a built regex: vocabulary/fit.py
             return True
     return False
 
