@@ -187,7 +187,8 @@ class PythonExtractor(Ops, Data):
     @staticmethod
     def _spent() -> str:
         return (f"migcheck walks {WORK_BUDGET:,} syntax nodes again per function (a helper called more than once, "
-                f"each pass of a loop unrolled), and this statement goes past them")
+                f"each pass of a loop unrolled; what each new scope copies counts too), and this statement goes past "
+                f"them")
 
     # -- statements -------------------------------------------------------------------------------
 
