@@ -273,3 +273,82 @@ def test_tabs_are_read_as_python2_reads_them(source: str, constructs: int) -> No
 def test_tabs_broken_under_python2_too_stay_invalid() -> None:
     """A tab reaching column 8 under a block indented 2 is deeper than the line after it can close."""
     assert python3_tree("def f():\n  if 1:\n\tx = 1\n    y = 2\n") is None
+
+
+#: A revision Python 3 refuses only for its tabs (TabError at line 10), which Python 2 reads.
+TABS_ONLY = ('import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "b2"\ndown_revision = "a1"\n\n\n'
+             'def upgrade():\n    if True:\n    \top.drop_table("users")\n        op.drop_table("orders")\n\n\n'
+             'def downgrade():\n    pass\n')
+
+
+def _history(tmp_path: Path, sibling_body: str, head: str = "") -> Path:
+    """a1 (its upgrade() is ``sibling_body``, its module starts with ``head``), then b2, the TABS_ONLY file."""
+    versions = tmp_path / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a1_base.py").write_text(f'{head}import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "a1"\n'
+                                         f'down_revision = None\n\n\ndef upgrade():\n{sibling_body}\n\n\n'
+                                         f'def downgrade():\n    pass\n')
+    (versions / "b2_tabs.py").write_text(TABS_ONLY)
+    return versions
+
+
+def _file_rules(*args: str | Path) -> tuple[int, list[tuple[str, str, int, str]]]:
+    run = run_cli("lint", *args, "--no-config", "--format", "json", "--select",
+                  "python2-migration-file,invalid-migration-file,drop-table,missing-down-revision")
+    found = [(f["rule"], Path(str(f["path"])).name, f["line"], f["severity"]) for f in run.json()["findings"]
+             if not f["suppressed"]]
+    return run.exit_code, found
+
+
+@pytest.mark.parametrize(("body", "head"), [
+    pytest.param("    print 'creating users'\n    op.create_table('users')", "", id="print-statement"),
+    pytest.param("    try:\n        op.create_table('users')\n    except Exception, e:\n        raise RuntimeError(e)", "",
+                 id="except-comma"),
+    pytest.param("    for name, kind in {'users': 1}.iteritems():\n        op.create_table(name)", "", id="iteritems"),
+    pytest.param("    for i in xrange(2):\n        op.create_table('t%d' % i)", "", id="xrange"),
+    pytest.param("    op.create_table(urlparse.urlparse('x').path)", "import urlparse\n", id="python2-module"),
+])
+def test_tabs_in_a_python2_history_stay_a_python2_warning(tmp_path: Path, body: str, head: str) -> None:
+    """held-out-20's assembl runs Python 2.7 (``.iteritems()`` in eleven revisions): its two revisions with tabs
+    Python 3 refuses are Python 2 files, a warning (exit 0), as any other revision showing Python 2 makes them."""
+    code, found = _file_rules(_history(tmp_path, body, head))
+    assert code == 0
+    assert ("python2-migration-file", "b2_tabs.py", 11, "warning") in found
+    assert not [f for f in found if f[0] == "invalid-migration-file"]
+
+
+@pytest.mark.parametrize(("body", "head"), [
+    pytest.param("    op.create_table('users')", "", id="nothing"),
+    pytest.param("    op.execute(u'CREATE TABLE users (id int)')", "from __future__ import print_function\n",
+                 id="u-strings-and-future"),
+    pytest.param("    op.execute(unicode('CREATE TABLE users (id int)'))",
+                 "try:\n    unicode\nexcept NameError:\n    unicode = str\n", id="code-for-both"),
+    pytest.param("    op.create_table(StringIO().getvalue())",
+                 "try:\n    from StringIO import StringIO\nexcept ImportError:\n    from io import StringIO\n",
+                 id="guarded-import"),
+    pytest.param("    def file(name):\n        return name\n    op.create_table(file('users'))", "", id="bound-builtin"),
+])
+def test_tabs_in_a_python3_history_are_an_invalid_file(tmp_path: Path, body: str, head: str) -> None:
+    """Review (sec21): the same file in a history that shows no Python 2 (``u''`` strings, ``from __future__``,
+    code written for both say nothing) is refused by the Python 3 that runs alembic: an error, not a warning that
+    exits 0. It stays in the graph (its child is not missing its parent) and is not checked itself."""
+    code, found = _file_rules(_history(tmp_path, body, head))
+    assert code == 1
+    assert found == [("invalid-migration-file", "b2_tabs.py", 11, "error")]
+
+
+def test_a_tab_error_file_named_alone_is_judged_by_its_siblings(tmp_path: Path) -> None:
+    """Linted alone (pre-commit), the revisions beside it are context: they still say which Python runs."""
+    versions = _history(tmp_path, "    print 'creating users'\n    op.create_table('users')")
+    assert _file_rules(versions / "b2_tabs.py") == (0, [("python2-migration-file", "b2_tabs.py", 11, "warning")])
+    versions = _history(tmp_path / "py3", "    op.create_table('users')")
+    assert _file_rules(versions / "b2_tabs.py") == (1, [("invalid-migration-file", "b2_tabs.py", 11, "error")])
+
+
+def test_a_tab_error_can_be_suppressed_on_its_line(tmp_path: Path) -> None:
+    versions = _history(tmp_path, "    op.create_table('users')")
+    path = versions / "b2_tabs.py"
+    lines = path.read_text().splitlines()
+    lines[10] += "  # migcheck: ignore[invalid-migration-file] -- Python 2 project, env.py says so"
+    path.write_text("\n".join(lines) + "\n")
+    assert _file_rules(versions) == (0, [])

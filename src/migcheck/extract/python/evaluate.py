@@ -140,10 +140,22 @@ class Scope:
     #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
     #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
     row_tables: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: The entries copied into new scopes so far (child scopes, and the environments helpers are evaluated in),
+    #: shared by every scope of one function: a copy costs what the scope holds (a module of 20,000 constants made
+    #: each ``if`` of a helper called in a loop copy them all), so it counts against extract/limits.WORK_BUDGET.
+    copied: list[int] = field(default_factory=lambda: [0])
+    #: Local names bound to a function looked up by name (``fn = globals()["drop_tables"]``, ``fn = getattr(op,
+    #: "drop_table")``, ``fn = helper``): what a call of the name calls (extract/python/dynamic.py).
+    callees: dict[str, ast.expr] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         if kw.get("conditional"):
             kw.setdefault("blocks", (*self.blocks, next(_BLOCK_NUMBERS)))  # Change.blocks: a block that may not run
+        self.copied[0] += len(self.env) + len(self.batch) + len(self.binds) + len(self.sessions) + len(self.tables) \
+            + len(self.table_defs) + len(self.dynamic_sql) + len(self.core) + len(self.core_exprs) + len(self.types) \
+            + len(self.sequences) + len(self.number_columns) + len(self.fetched) + len(self.enums) \
+            + len(self.enum_label_rows) + len(self.literal_dicts) + len(self.choices) + len(self.literal_lists) \
+            + len(self.list_choices) + len(self.callees)
         return replace(
             self,
             env=dict(self.env),
@@ -165,6 +177,7 @@ class Scope:
             choices=dict(self.choices),
             literal_lists=dict(self.literal_lists),
             list_choices=dict(self.list_choices),
+            callees=dict(self.callees),
             collected=self.collected,
             **kw,
         )
@@ -321,6 +334,7 @@ class Evaluator:
                 or len(call.args) != len(params):
             return None
         env: dict[str, object] = {k: v for k, v in self.consts.items() if k not in params}
+        scope.copied[0] += len(env)
         for name, arg in zip(params, call.args, strict=True):
             value = self._literal(arg, scope)
             if not isinstance(value, str):
@@ -328,7 +342,7 @@ class Evaluator:
             env[name] = value
         evaluating.add(helper.name)  # a helper that calls itself is not evaluated again
         try:
-            value = self._literal(body[0].value, Scope(phase=scope.phase, env=env))
+            value = self._literal(body[0].value, Scope(phase=scope.phase, env=env, copied=scope.copied))
         finally:
             evaluating.discard(helper.name)
         return value if isinstance(value, str) else None
@@ -1043,7 +1057,8 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
             return None
         params = {a.arg for a in [*helper.args.posonlyargs, *helper.args.args, *helper.args.kwonlyargs]}
         env = {k: v for k, v in self.consts.items() if k not in params}
-        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=env), depth + 1)
+        scope.copied[0] += len(env)
+        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=env, copied=scope.copied), depth + 1)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _static_test_impl(self, test.operand, scope, depth)
         return None if inner is None else not inner

@@ -14,7 +14,9 @@ the revision-level rules that read the whole phase (a table another engine creat
 created here).
 
 A dispatch whose name is known only at run time, or that names no function of the module, is an unread step
-(``RawSQL`` with ``understood=False``, reported by raw-sql-not-understood), never a silent empty phase.
+(``RawSQL`` with ``understood=False``, reported by raw-sql-not-understood), never a silent empty phase. The other ways
+of looking a function up by name (``globals().get(...)``, ``getattr(sys.modules[__name__], ...)``, a constant name)
+are read by dynamic.py, which hands the multidb shape here.
 """
 
 from __future__ import annotations
@@ -111,24 +113,23 @@ def _params(fn: Function | None) -> set[str]:
     return {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
 
 
-def dispatch_call(walker: PythonExtractor, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
-    """Walk the engine functions a ``globals()[...]()`` call reaches, each step tagged with its engine; True when
-    ``call`` is such a call (read, or reported as unread)."""
-    key = globals_key(call.func)
-    if key is None:
-        return False
+def engine_dispatch(walker: PythonExtractor, call: ast.Call, key: ast.expr, scope: Scope, out: list[Change],
+                    active: set[str]) -> bool:
+    """Walk the engine functions a call through a name looked up by ``key`` reaches (``globals()[f"upgrade_{p}"]()``,
+    ``p`` a parameter of the function), each step tagged with its engine; True when ``key`` is such a name (read, or
+    reported as unread when no function of the module matches it)."""
     pattern = engine_pattern(key, _params(scope.function))
     if pattern is None:
-        _unread(walker, call, scope, out, "the function `globals()[...]` calls is named at run time")
-        return True
+        return False
     engines = engine_functions(walker.functions, *pattern)
     if not engines:
-        _unread(walker, call, scope, out, f"no function of this module is named `{pattern[0]}<engine>{pattern[1]}`")
+        unread(walker, call, scope, out, f"no function of this module is named `{pattern[0]}<engine>{pattern[1]}`")
         return True
     for engine, fn in engines:
-        if fn.name in active or scope.depth >= 4:
+        if fn.name in active:
             continue
-        if not walker._unroll(call, f"this dispatch to {fn.name}()", scope, out):
+        if not walker._within_depth(call, fn.name, scope, out) \
+                or not walker._unroll(call, f"this dispatch to {fn.name}()", scope, out):
             break  # each engine's function counts against the budget, as any other helper call
         start = len(out)
         walker._inline(ast.copy_location(ast.Call(func=ast.Name(id=fn.name, ctx=ast.Load()), args=[], keywords=[]),
@@ -139,6 +140,7 @@ def dispatch_call(walker: PythonExtractor, call: ast.Call, scope: Scope, out: li
     return True
 
 
-def _unread(walker: PythonExtractor, call: ast.Call, scope: Scope, out: list[Change], reason: str) -> None:
+def unread(walker: PythonExtractor, call: ast.Call, scope: Scope, out: list[Change], reason: str) -> None:
+    """``call`` as a step migcheck could not read (raw-sql-not-understood), saying why."""
     out.append(RawSQL(text=ast.unparse(call), keyword="", understood=False, line=call.lineno, reason=reason,
                       **walker._common(scope)))

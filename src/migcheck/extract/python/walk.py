@@ -11,8 +11,9 @@ something is handed to the part that knows it.
 from __future__ import annotations
 
 import ast
+import functools
 
-from migcheck.extract.limits import MAX_STEPS, UNROLL_BUDGET, capped
+from migcheck.extract.limits import COPIES_PER_NODE, MAX_DEPTH, MAX_STEPS, UNROLL_BUDGET, WORK_BUDGET, capped
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.columns import enum_type_call
 from migcheck.extract.python.data import (
@@ -30,6 +31,7 @@ from migcheck.extract.python.data import (
     orm_bulk_write,
 )
 from migcheck.extract.python.deployment import mentions_deployment, reads_deployment
+from migcheck.extract.python.dynamic import ModuleNames, callee, dynamic_call
 from migcheck.extract.python.evaluate import (
     Scope,
     changeable_names,
@@ -54,7 +56,7 @@ from migcheck.extract.python.imports import (
     swallows_database_errors,
     swallows_not_implemented,
 )
-from migcheck.extract.python.multidb import dispatch_call, dispatched
+from migcheck.extract.python.multidb import dispatched
 from migcheck.extract.python.nodes import (
     _arg,
     _call_name,
@@ -106,6 +108,14 @@ class PythonExtractor(Ops, Data):
         self._helpers_evaluating: set[str] = set()
         #: Helper calls and loop passes unrolled in the body being walked (UNROLL_BUDGET); None once spent.
         self._unrolled: int | None = 0
+        #: Nodes of statements walked again in the body being walked (WORK_BUDGET), and the statements walked once.
+        self._work = 0
+        self._walked: set[int] = set()
+        #: own_nodes per statement walked again, the names each block stores to, the lists each loop appends to (by
+        #: id: the nodes live as long as the tree).
+        self._cost_of: dict[int, int] = {}
+        self._stored_of: dict[int, frozenset[str]] = {}
+        self._appended_of: dict[int, frozenset[str]] = {}
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
 
@@ -118,7 +128,7 @@ class PythonExtractor(Ops, Data):
                       table_sets=frozenset(params & {"tables"}), function=fn,
                       deployment_names=self.deployment_names)
         changes: list[Change] = []
-        self._unrolled = 0
+        self._unrolled, self._work, self._walked = 0, 0, set()
         if not skipped_on(fn, self.dialect):  # @utils.skip_if_sqlite: nothing of it runs on SQLite
             self._walk(fn.body, scope, changes, active={name})
         # upgrade(engine_name) of Alembic's multidb template: what it is, is what the engines' functions are
@@ -136,13 +146,49 @@ class PythonExtractor(Ops, Data):
         if self._unrolled < UNROLL_BUDGET and len(out) < MAX_STEPS:
             self._unrolled += 1
             return True
+        self._stop(node, f"migcheck follows {UNROLL_BUDGET:,} helper calls and loop passes per function (and reads "
+                         f"{MAX_STEPS:,} steps), and {what} goes past them", scope, out)
+        return False
+
+    def _within_depth(self, call: ast.expr, name: str, scope: Scope, out: list[Change]) -> bool:
+        """Whether a helper called at ``scope`` may be inlined: past MAX_DEPTH helpers inside each other, reading
+        stops there (an error, not a call passed over in silence)."""
+        if scope.depth < MAX_DEPTH:
+            return True
+        if self._unrolled is not None:
+            self._stop(call, f"migcheck follows helpers {MAX_DEPTH} deep (a helper calling a helper, and so on), and "
+                             f"this call of {name}() goes deeper", scope, out)
+        return False
+
+    def _stop(self, node: ast.AST, why: str, scope: Scope, out: list[Change]) -> None:
+        """Unroll nothing more in this function, and say where (extract/limits.py: an error, the run fails closed).
+        The statements still ahead in the functions being walked are read once, as written."""
         self._unrolled = None
         out.append(RawSQL(text=None, keyword=LIMIT_KEYWORD, understood=False, line=getattr(node, "lineno", 1),
-                          reason=f"migcheck follows {UNROLL_BUDGET:,} helper calls and loop passes per function "
-                                 f"(and reads {MAX_STEPS:,} steps), and "
-                                 f"{what} goes past them: what runs from here on was not read",
-                          **self._common(scope)))
-        return False
+                          reason=f"{why}: what runs from here on was not read", **self._common(scope)))
+
+    def _charge(self, stmt: ast.stmt, scope: Scope, out: list[Change]) -> None:
+        """Count a statement walked again (a helper's second call, a loop's second pass) against WORK_BUDGET, with
+        the entries copied into new scopes so far (Scope.copied); past it, reading stops here (reported once, and
+        nothing more is unrolled). A statement's first walk is free."""
+        key = id(stmt)
+        if key not in self._walked:
+            self._walked.add(key)
+            if self._unrolled is not None and self._work + scope.copied[0] // COPIES_PER_NODE > WORK_BUDGET:
+                self._stop(stmt, self._spent(), scope, out)
+            return
+        cost = self._cost_of.get(key)
+        if cost is None:
+            cost = self._cost_of[key] = own_nodes(stmt)
+        self._work += cost
+        if self._unrolled is not None and self._work + scope.copied[0] // COPIES_PER_NODE > WORK_BUDGET:
+            self._stop(stmt, self._spent(), scope, out)
+
+    @staticmethod
+    def _spent() -> str:
+        return (f"migcheck walks {WORK_BUDGET:,} syntax nodes again per function (a helper called more than once, "
+                f"each pass of a loop unrolled; what each new scope copies counts too), and this statement goes past "
+                f"them")
 
     # -- statements -------------------------------------------------------------------------------
 
@@ -164,6 +210,7 @@ class PythonExtractor(Ops, Data):
         every path the target dialect takes), so the statements after them never run: ``if dialect ==
         "postgresql": return`` skips the rest of the body on PostgreSQL."""
         for index, stmt in enumerate(stmts):
+            self._charge(stmt, scope, out)
             if isinstance(stmt, ast.Return | ast.Raise):
                 self._calls(stmt, scope, out, active)
                 return True
@@ -172,7 +219,7 @@ class PythonExtractor(Ops, Data):
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
                 ends = self._walk(stmt.body, inner, out, active)
-                _forget_types(stmt, scope)
+                self._forget_types(stmt, scope)
                 if ends:
                     return True
             elif isinstance(stmt, ast.If):
@@ -188,27 +235,27 @@ class PythonExtractor(Ops, Data):
                         self._walk(branch, branch_scope, out, active)
                         mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope),
                                                       lambda call: returned_test(call, self.functions)))
-                    _forget_types(stmt, scope)
+                    self._forget_types(stmt, scope)
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
                     ends = self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active)
                     self._off_production(stmt, verdict, stmts[index + 1:] if ends else [], scope, out, active)
                     if ends:
                         return True
-                    _forget_types(stmt, scope)
+                    self._forget_types(stmt, scope)
                 elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
                     return True
             elif isinstance(stmt, ast.For | ast.AsyncFor):
                 self._loop(stmt, scope, out, active)
-                _forget_types(stmt, scope)
+                self._forget_types(stmt, scope)
             elif isinstance(stmt, ast.While):
                 start = len(out)
-                self._walk(stmt.body, scope.child(conditional=True, loop_appended=_appended(stmt, scope)), out,
+                self._walk(stmt.body, scope.child(conditional=True, loop_appended=self._appended(stmt, scope)), out,
                            active)
                 for change in out[start:]:
                     if change.loop is None:
                         change.loop = stmt.lineno  # as many passes as the test allows (review18)
-                _forget_types(stmt, scope)
+                self._forget_types(stmt, scope)
             elif isinstance(stmt, ast.Try):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
                 start = len(out)
@@ -222,9 +269,9 @@ class PythonExtractor(Ops, Data):
                         change.not_implemented_caught = True
                 for handler in stmt.handlers if not self._runs_nothing(stmt.body, scope) else ():
                     self._walk(handler.body, scope.child(conditional=True), out, active)
-                    _forget_types(handler, scope)
+                    self._forget_types(handler, scope)
                 if checks:
-                    _forget_types(stmt, scope)
+                    self._forget_types(stmt, scope)
                 self._walk(stmt.orelse, scope, out, active)
                 self._walk(stmt.finalbody, scope, out, active)
             elif isinstance(stmt, ast.Assign | ast.AnnAssign):
@@ -273,6 +320,32 @@ class PythonExtractor(Ops, Data):
             else:
                 self._calls(stmt, scope, out, active)
         return False
+
+    def _forget_types(self, stmt: ast.AST, scope: Scope) -> None:
+        """A name given a type in a block walked in a child scope (``if flag: t = sa.Integer()`` under a test
+        not decided statically, a loop, a handler, a ``with``) may hold that type afterwards: the type it held
+        before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one. The same holds
+        for a local list of literals (``Scope.literal_lists``) and a choice of constant texts (``Scope.choices``,
+        review15: ``default = "NULL" if n else "0"`` then ``if custom: default = custom``) bound again there. The
+        names a block stores to are found once per block (a helper called again walks it again: WORK_BUDGET counts
+        its own nodes, not the blocks inside it)."""
+        if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices:
+            return
+        stored = self._stored_of.get(id(stmt))
+        if stored is None:
+            stored = self._stored_of[id(stmt)] = _stored_in(stmt)
+        for name in stored:
+            scope.types.pop(name, None)
+            scope.literal_lists.pop(name, None)
+            scope.choices.pop(name, None)
+            scope.list_choices.pop(name, None)
+
+    def _appended(self, loop: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> frozenset[str]:
+        """Scope.loop_appended inside ``loop``: the lists its body appends to, and those of the loops around it."""
+        found = self._appended_of.get(id(loop))
+        if found is None:
+            found = self._appended_of[id(loop)] = _appended_in(loop)
+        return scope.loop_appended | found
 
     def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
         """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
@@ -391,7 +464,7 @@ class PythonExtractor(Ops, Data):
                 self._walk(stmt.body, inner, out, active)
             return
         self._calls(stmt.iter, scope, out, active)
-        inner = scope.child(loop_appended=_appended(stmt, scope))
+        inner = scope.child(loop_appended=self._appended(stmt, scope))
         for name in _target_names(stmt.target):
             inner.env.pop(name, None)
             inner.number_columns.pop(name, None)
@@ -474,6 +547,7 @@ class PythonExtractor(Ops, Data):
         scope.literal_lists.pop(name, None)
         scope.list_choices.pop(name, None)
         scope.row_tables.pop(name, None)
+        scope.callees.pop(name, None)
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
@@ -508,7 +582,9 @@ class PythonExtractor(Ops, Data):
         if reads_deployment(value, before.deployment_names) and name in self._bound_once(scope.function):
             scope.deployment_names = scope.deployment_names | {name}  # env = os.environ["ENVIRONMENT"]
             return
-        if self._is_bind(value, before):
+        if (called := callee(self, value, before)) is not None:
+            scope.callees[name] = called  # fn = globals()["drop_tables"]; fn(): dynamic.py
+        elif self._is_bind(value, before):
             scope.binds.add(name)
             if self.autocommit_connection(value, before):
                 scope.autocommit_binds = scope.autocommit_binds | {name}  # conn = bind.execution_options(AUTOCOMMIT)
@@ -586,14 +662,13 @@ class PythonExtractor(Ops, Data):
 
     def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
         func = call.func
-        if isinstance(func, ast.Name) and func.id in self.functions and func.id not in active:
-            if scope.depth < 4 and self._unroll(call, f"this call of {func.id}()", scope, out):
-                self._inline(call, self.functions[func.id], scope, out, active)
-            return True
-        if isinstance(func, ast.Name) and func.id in self.op_functions:
+        if isinstance(func, ast.Name) and func.id in self.functions and func.id not in active \
+                and func.id not in scope.callees:
+            return self._helper_call(call, func.id, scope, out, active)
+        if isinstance(func, ast.Name) and func.id in self.op_functions and func.id not in scope.callees:
             return self._op_call(self.op_functions[func.id], call, None, scope, out)
-        if isinstance(func, ast.Subscript) and dispatch_call(self, call, scope, out, active):
-            return True  # globals()[f"upgrade_{engine_name}"](): Alembic's multidb template
+        if dynamic_call(self, call, scope, out, active):
+            return True  # globals().get("helper")(), fn = globals()[name]; fn(), exec(...): dynamic.py
         if not isinstance(func, ast.Attribute):
             return False
         attr = func.attr
@@ -660,6 +735,19 @@ class PythonExtractor(Ops, Data):
             self._op_call("create_table", ast.copy_location(made_call, call), None, scope, out)
         return True
 
+    def _helper_call(self, call: ast.Call, name: str, scope: Scope, out: list[Change], active: set[str]) -> bool:
+        """A call of the module's function ``name``: inlined, within MAX_DEPTH and the unroll budget (a call of a
+        function being walked already, recursion, adds nothing to read). True: the call is handled."""
+        if name not in active and self._within_depth(call, name, scope, out) \
+                and self._unroll(call, f"this call of {name}()", scope, out):
+            self._inline(call, self.functions[name], scope, out, active)
+        return True
+
+    @functools.cached_property
+    def module_names(self) -> ModuleNames:
+        """The names this revision binds to ``sys``, ``sys.modules`` and ``import_module`` (dynamic.py)."""
+        return ModuleNames(self.tree)
+
     def _enum_argument(self, arg: ast.expr, scope: Scope) -> ast.Call | None:
         """The ``sa.Enum(..., name="x")`` call an argument is: written inline, a local type, or a module-level
         name bound once to it (held-out-7 #37: tracim's replace_enum helper gets both enums as arguments)."""
@@ -705,6 +793,16 @@ class PythonExtractor(Ops, Data):
         self._walk(fn.body, inner, out, active | {fn.name})
 
 
+def own_nodes(stmt: ast.stmt) -> int:
+    """The syntax nodes of ``stmt`` outside the statements nested in it (each counted when it is walked)."""
+    count, todo = 0, list[ast.AST]([stmt])
+    while todo:
+        node = todo.pop()
+        count += 1
+        todo.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.stmt))
+    return count
+
+
 def is_trivial(body: list[ast.stmt]) -> bool:
     """Only ``pass``, ``...``, docstrings, comments or ``raise NotImplementedError``."""
     for stmt in body:
@@ -747,20 +845,9 @@ def _stored_names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
 
 
-def _forget_types(stmt: ast.AST, scope: Scope) -> None:
-    """A name given a type in a block walked in a child scope (``if flag: t = sa.Integer()`` under a test
-    not decided statically, a loop, a handler, a ``with``) may hold that type afterwards: the type it held
-    before is no longer known (``Scope.types``), so ``type_=t`` is not read as the earlier one. The same holds
-    for a local list of literals (``Scope.literal_lists``) and a choice of constant texts (``Scope.choices``,
-    review15: ``default = "NULL" if n else "0"`` then ``if custom: default = custom``) bound again there."""
-    if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices:
-        return
-    for node in ast.walk(stmt):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            scope.types.pop(node.id, None)
-            scope.literal_lists.pop(node.id, None)
-            scope.choices.pop(node.id, None)
-            scope.list_choices.pop(node.id, None)
+def _stored_in(stmt: ast.AST) -> frozenset[str]:
+    """Every name ``stmt`` stores to, at any depth (PythonExtractor._forget_types)."""
+    return frozenset(node.id for node in ast.walk(stmt) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
 
 
 def _creatable_table(node: ast.expr) -> bool:
@@ -771,9 +858,8 @@ def _creatable_table(node: ast.expr) -> bool:
         and not any(k.arg in {"autoload_with", "autoload"} for k in node.keywords)
 
 
-def _appended(loop: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> frozenset[str]:
-    """Scope.loop_appended inside ``loop``: the lists its body appends to (``parts.append(x)``), and those of the
-    loops around it."""
-    return scope.loop_appended | {node.func.value.id for stmt in loop.body for node in ast.walk(stmt)
-                                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                                  and node.func.attr == "append" and isinstance(node.func.value, ast.Name)}
+def _appended_in(loop: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
+    """The lists ``loop``'s body appends to (``parts.append(x)``)."""
+    return frozenset(node.func.value.id for stmt in loop.body for node in ast.walk(stmt)
+                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                     and node.func.attr == "append" and isinstance(node.func.value, ast.Name))
