@@ -383,6 +383,33 @@ def _temporary(changes: list[Change], inv: _Inventory) -> set[int]:
     return temporary
 
 
+def _gone_with_table(changes: list[Change]) -> set[int]:
+    """Positions of a column, index or constraint the upgrade adds to a table that it then drops itself (a helper
+    index for a backfill, built on the table the backfill retires, held-out-21 #37): dropping a table drops its
+    columns, indexes and constraints with it, so nothing of them is left for the downgrade to undo. The table is
+    followed by its name through the upgrade's renames (not by _Aliases, which would join ``t`` with the ``t_old``
+    it was renamed to, and take an index on a new ``t`` for one on the dropped ``t_old``); the drop counts only
+    where it runs whenever the step did (its blocks begin the step's, as Change.blocks says)."""
+    made_on: dict[str, list[int]] = {}  # a table's name as it is now -> positions of the steps made on it
+    out: set[int] = set()
+    for index, change in enumerate(changes):
+        name = _norm(getattr(change, "table", None))
+        if name is None:
+            continue
+        if isinstance(change, AddColumn | CreateIndex | AddConstraint):
+            made_on.setdefault(name, []).append(index)
+        elif isinstance(change, RenameTable) and (new := _norm(change.new_name)):
+            made_on[new] = made_on.pop(name, [])
+        elif isinstance(change, DropTable):
+            out.update(i for i in made_on.pop(name, []) if _runs_whenever(change, changes[i]))
+    return out
+
+
+def _runs_whenever(later: Change, earlier: Change) -> bool:
+    """``later`` runs wherever ``earlier`` ran: it sits in no block that may not run that ``earlier`` is not in."""
+    return later.engine == earlier.engine and earlier.blocks[:len(later.blocks)] == later.blocks
+
+
 _CONSTRAINT_KINDS = {"foreignkey": "foreign_key", "primary": "primary_key"}
 
 
@@ -482,7 +509,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     """(upgrade change, what it does, the downgrade call that would undo it) for every step not undone."""
     created_here = up.tables_created
     changes = ctx.migration.upgrade_changes
-    temporary = _temporary(changes, up)
+    temporary = _temporary(changes, up) | _gone_with_table(changes)
     redefined = _redefined(changes, up)
     redefining_drops = set(redefined.values())
     recreated = _recreated_tables(changes, up)
