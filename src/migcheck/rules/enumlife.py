@@ -15,6 +15,10 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 
 #: (``(?:\s*;)?\s*$``, not ``\s*;?\s*$``, which split a run of blanks two ways: cubic time.)
 TYPE_RENAME = lazy_regex(r"^\s*ALTER\s+TYPE\s+(\S+)\s+RENAME\s+TO\s+(\S+?)(?:\s*;)?\s*$", re.I)
+_ENUM_TYPE = lazy_regex(r"^(?:Enum|ENUM)\((.*)\)$", re.S)
+_ENUM_NAME = lazy_regex(r"\bname\s*=\s*['\"]([^'\"]+)['\"]")
+_ENUM_CLASS = lazy_regex(r"^\s*([A-Za-z_][\w.]*)\s*(?:,|$)")
+_NO_TYPE = lazy_regex(r"\b(?:create_type|native_enum)\s*=\s*False\b")
 
 
 def bare_name(name: str | None) -> str | None:
@@ -23,6 +27,18 @@ def bare_name(name: str | None) -> str | None:
     if not name or name.startswith("<") or name == "?" or any(mark in name for mark in RUNTIME_MARKS):
         return None
     return name.split(".")[-1].strip('"`[]').lower()
+
+
+def enum_type_of(type_text: str | None) -> str | None:
+    """The PostgreSQL type name ``op.create_table`` creates for an ``sa.Enum`` column, if any."""
+    m = _ENUM_TYPE.match(type_text or "")
+    if m is None or _NO_TYPE.search(m.group(1)):
+        return None
+    if name := _ENUM_NAME.search(m.group(1)):
+        return name.group(1).lower()
+    if cls := _ENUM_CLASS.match(m.group(1)):  # sa.Enum(Mood): named after the Python enum class
+        return cls.group(1).rsplit(".", 1)[-1].lower()
+    return None
 
 
 def type_rename(change: Change) -> tuple[str | None, str | None] | None:

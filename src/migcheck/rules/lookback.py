@@ -33,7 +33,7 @@ from migcheck.rules.history_index import (
     step_names,
     unknown_name,
 )
-from migcheck.rules.table_state import table_columns, table_keys
+from migcheck.rules.table_state import known_columns, table_columns, table_keys
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -63,6 +63,7 @@ __all__ = [
     "column_type",
     "from_nothing",
     "is_commit",
+    "known_columns",
     "never_made",
     "split_between",
     "table_columns",

@@ -31,12 +31,26 @@ from migcheck.vocabulary.changes import (
     RenameTable,
 )
 
-__all__ = ["table_columns", "table_keys"]
+__all__ = ["known_columns", "table_columns", "table_keys"]
 
 def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] | None:
     """The columns (lower case) the history leaves ``table`` with just before ``change`` (of either phase),
     replaying creates, adds, drops and renames forward; None when the history does not say (never created by
     a revision, or created without a column list, as ``CREATE TABLE t AS SELECT ...``)."""
+    return _replay_columns(ctx, change, table, made_outside=False)
+
+
+def known_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] | None:
+    """What ``table_columns`` says, or for a table no revision made (a schema from ``create_all()``), the columns
+    the history is known to give it: those its revisions add (renames followed, drops taken off; none when no
+    revision touches it). Some of the table's columns, never more than it has; None for a table made without a
+    column list, or dropped."""
+    return _replay_columns(ctx, change, table, made_outside=True)
+
+
+def _replay_columns(ctx: RevisionContext, change: Change, table: str, *, made_outside: bool) -> set[str] | None:
+    """The replay of table_columns; ``made_outside``: a column step on a table the replay never saw made (nor
+    dropped) starts it as a table with no column known."""
     own = _own(ctx, change)
     index = _index(ctx)
     replay: list[Change] = []
@@ -45,15 +59,22 @@ def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] 
         names = _lineage(ctx, index, own, table.lower(), events.shape)
         replay = _in_order(_steps(index, ctx.migration.revision, events.shape.get(name)) for name in names)
     tables: dict[str, set[str] | None] = {}
+    seen: set[str] = set()  # tables made, dropped or renamed by the replay: their columns are not outside's
     for c in [*replay, *own]:
         if isinstance(c, CreateTable):
             names_made = {col.name.lower() for col in c.columns if col.name}
             tables[c.table.lower()] = names_made or None
+            seen.add(c.table.lower())
         elif isinstance(c, DropTable):
             tables.pop(c.table.lower(), None)
-        elif isinstance(c, RenameTable) and c.table.lower() in tables:
-            tables[c.new_name.lower()] = tables.pop(c.table.lower())
+            seen.add(c.table.lower())
+        elif isinstance(c, RenameTable):
+            seen.update((c.table.lower(), c.new_name.lower()))
+            if c.table.lower() in tables:
+                tables[c.new_name.lower()] = tables.pop(c.table.lower())
         elif isinstance(c, AddColumn | DropColumn | RenameColumn):
+            if made_outside and c.table.lower() not in seen:
+                tables.setdefault(c.table.lower(), set())
             columns = tables.get(c.table.lower())
             if columns is None:
                 continue
@@ -64,6 +85,8 @@ def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] 
             elif isinstance(c, RenameColumn) and c.column.lower() in columns:
                 columns.discard(c.column.lower())
                 columns.add(c.new_name.lower())
+    if made_outside and table.lower() not in seen:
+        return tables.get(table.lower(), set())
     return tables.get(table.lower())
 
 
