@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import findings_of, run_cli
+from conftest import findings_of, hang_guard, run_cli
 from migcheck.extract.models import read_application
 from migcheck.extract.models.files import WorkingTree
 from migcheck.extract.models.resolve import local_packages, module_roots
@@ -93,7 +93,7 @@ def test_local_packages_of_a_uv_workspace_and_path_dependencies(tmp_path: Path) 
 
             [tool.uv.sources]
             vendored = { path = "vendor/vendored", editable = true }
-            outside = { path = "../elsewhere" }
+            outside = { path = "libs/../../elsewhere" }
             remote = { git = "https://example.invalid/x.git" }
 
             [tool.poetry.group.dev.dependencies]
@@ -169,6 +169,16 @@ def test_text_without_type_parameters_is_not_rewritten_and_errors_stay_errors() 
     assert raised.value.lineno == (2 if sys.version_info >= (3, 12) else 1)
     with pytest.raises(SyntaxError):
         parse_module("class A:\n  x = '''\n")  # cannot even be tokenized
+
+
+def test_nested_type_parameter_lists_are_scanned_once() -> None:
+    """A stranger's module of 20,000 nested ``def a[`` / ``type a[`` lines: each bracket is scanned once (one scan
+    per candidate to its closing bracket took minutes), and the text, which no Python reads, stays an error."""
+    for opener in ("def a[\n", "type a[\n", "class a[\n"):
+        text = opener * 20_000 + "]" * 20_000 + "\n"
+        with hang_guard(20, f"the type-parameter scan went quadratic on {opener!r}"):
+            with pytest.raises(SyntaxError):
+                parse_module(text)
 
 
 def test_a_mixin_with_type_parameters_is_read() -> None:

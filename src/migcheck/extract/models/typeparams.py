@@ -67,21 +67,33 @@ def without_type_params(text: str) -> str | None:
         edits.append((where, where, breaks))
         return True
 
-    for i, tok in enumerate(tokens[:-2]):
-        name, after = tokens[i + 1], tokens[i + 2]
-        if tok.type != tokenize.NAME or name.type != tokenize.NAME:
-            continue
-        if tok.string in ("def", "class") and after.exact_type == tokenize.LSQB:
-            close = _closing(tokens, i + 2)
-            if close is None or not blank(i + 2, close):
-                return None
-        elif tok.string == "type" and (i == 0 or tokens[i - 1].type in _STATEMENT_START
-                                       or tokens[i - 1].exact_type == tokenize.SEMI):
-            close = _closing(tokens, i + 2) if after.exact_type == tokenize.LSQB else i + 1
-            if close is not None and close + 1 < len(tokens) and tokens[close + 1].exact_type == tokenize.EQUAL:
-                edits.append((offset(tok.start), offset(name.start), ""))
-                if close != i + 1 and not blank(i + 2, close):
+    depth = 0  # brackets open: ``def``, ``class`` and ``type`` statements start outside any
+    i = 0
+    while i < len(tokens) - 2:
+        tok, name, after = tokens[i], tokens[i + 1], tokens[i + 2]
+        if tok.type == tokenize.OP and tok.string in _OPENS:
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in (")", "]", "}"):
+            depth = max(depth - 1, 0)
+        elif depth == 0 and tok.type == tokenize.NAME and name.type == tokenize.NAME:
+            if tok.string in ("def", "class") and after.exact_type == tokenize.LSQB:
+                close = _closing(tokens, i + 2)
+                if close is None or not blank(i + 2, close):
                     return None
+                i = close + 1  # each token is scanned once: a stranger's text stays linear
+                continue
+            if tok.string == "type" and (i == 0 or tokens[i - 1].type in _STATEMENT_START
+                                         or tokens[i - 1].exact_type == tokenize.SEMI):
+                close = _closing(tokens, i + 2) if after.exact_type == tokenize.LSQB else i + 1
+                if close is None:
+                    return None
+                if close + 1 < len(tokens) and tokens[close + 1].exact_type == tokenize.EQUAL:
+                    edits.append((offset(tok.start), offset(name.start), ""))
+                    if close != i + 1 and not blank(i + 2, close):
+                        return None
+                    i = close + 1
+                    continue
+        i += 1
     if not edits:
         return None
     out: list[str] = []
