@@ -176,9 +176,8 @@ def test_nested_type_parameter_lists_are_scanned_once() -> None:
     per candidate to its closing bracket took minutes), and the text, which no Python reads, stays an error."""
     for opener in ("def a[\n", "type a[\n", "class a[\n"):
         text = opener * 20_000 + "]" * 20_000 + "\n"
-        with hang_guard(20, f"the type-parameter scan went quadratic on {opener!r}"):
-            with pytest.raises(SyntaxError):
-                parse_module(text)
+        with hang_guard(20, f"the type-parameter scan went quadratic on {opener!r}"), pytest.raises(SyntaxError):
+            parse_module(text)
 
 
 def test_a_mixin_with_type_parameters_is_read() -> None:
