@@ -26,16 +26,22 @@ _MAX_FILES = 3000
 def project_root(env_py: Path, settings: Settings) -> Path:
     """The folder the application's imports are resolved from: the config file's folder when it holds
     env.py, else the nearest folder above env.py that makes a Python project (pyproject.toml,
-    setup.cfg, setup.py), else the one with alembic.ini, else env.py's grandparent."""
+    setup.cfg, setup.py), else the one with alembic.ini, else env.py's grandparent.
+
+    An alembic.ini beside env.py (Flask-Migrate's ``migrations/alembic.ini``) sits inside the script
+    folder, which the application's commands run from above: the project is the folder holding it
+    (held-out-21 #88, okpy's ``from server import models``); the folders above env.py stay module roots."""
     env_dir = env_py.resolve().parent
     if settings.config_file is not None:
         config_dir = settings.config_file.resolve().parent
         if env_dir.is_relative_to(config_dir):
             return config_dir
-    for markers in (_PROJECT_MARKERS, ("alembic.ini",)):
-        for folder in (env_dir, *env_dir.parents):
-            if any((folder / marker).is_file() for marker in markers):
-                return folder
+    for folder in (env_dir, *env_dir.parents):
+        if any((folder / marker).is_file() for marker in _PROJECT_MARKERS):
+            return folder
+    for folder in (env_dir, *env_dir.parents):
+        if (folder / "alembic.ini").is_file():
+            return env_dir.parent if folder == env_dir and not (env_dir / ".git").exists() else folder
     return env_dir.parent
 
 

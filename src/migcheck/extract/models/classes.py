@@ -127,7 +127,9 @@ class _Classes(_Columns):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 if not names:
-                    info.readable = False
+                    # ``lookup[v] = k``, ``a, b = ...``: a column only when it writes the class's namespace or
+                    # makes a column (``locals()["x"] = Column(...)``)
+                    info.readable = info.readable and not _may_make_columns(stmt, info.sqlmodel_table)
                     continue
                 name = names[0]
                 value = stmt.value
@@ -186,11 +188,41 @@ class _Classes(_Columns):
                     if column is not None:
                         info.columns.append(column)
                         info.foreign_primary_key |= column.primary_key and _names_foreign_key(returned[0])
-            elif isinstance(stmt, ast.For | ast.While | ast.With | ast.If | ast.Try):
+            elif not isinstance(stmt, ast.AsyncFunctionDef | ast.ClassDef) \
+                    and _may_make_columns(stmt, info.sqlmodel_table):
                 info.readable = False  # columns made at class-creation time migcheck cannot follow
-            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
-                    and _last(stmt.value.func) in {"setattr", "exec"}:
-                info.readable = False
+
+
+#: Calls that make a column (``Field`` only in a SQLModel table) or write the class's namespace (``locals()[name] =``,
+#: ``vars().update(...)``, ``setattr``, ``exec``), or make a ``declared_attr`` directive.
+_COLUMN_CALLS = frozenset({"Column", "mapped_column", "declared_attr"})
+_NAMESPACE_CALLS = frozenset({"locals", "vars", "setattr", "exec"})
+
+
+def _may_make_columns(stmt: ast.stmt, sqlmodel: bool) -> bool:
+    """A class-body statement other than ``name = value`` (a loop, an ``if``, ``with``, ``try``, a call, an
+    assignment to a subscript) that may give the class columns migcheck cannot follow: it makes a column, writes
+    the class's namespace, annotates a name ``Mapped[...]`` (any name, in a SQLModel table) or defines a
+    ``declared_attr``. A loop that only fills a plain dict or set (``lookup[v] = k``, ``known.add(...)``) or binds
+    plain values makes none (held-out-21 #91, #92): a column is what the same statement outside it would make."""
+    calls = _COLUMN_CALLS | _NAMESPACE_CALLS | ({"Field"} if sqlmodel else set())
+    todo: list[ast.AST] = [stmt]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if any(_last(d) in {"declared_attr", "directive", "cascading"} for d in node.decorator_list):
+                return True
+            todo += [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+            continue  # a method's body runs later, on instances or the class: it makes no class attribute
+        if isinstance(node, ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.Call) and _last(node.func) in calls:
+            return True
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
+                and (sqlmodel or _last(node.annotation) == "Mapped"):
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _tablename_directive(body: list[ast.stmt], returned: list[ast.expr]) -> str:

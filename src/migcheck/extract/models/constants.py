@@ -16,6 +16,7 @@ from pathlib import Path
 
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.resolve import ModuleFinder, module_roots
+from migcheck.extract.models.typeparams import parse_module
 from migcheck.extract.models.writes import OutsideWrites, absolute_module
 from migcheck.extract.python.imports import MARKS_CHANGED, imported_function, imported_names
 
@@ -140,7 +141,7 @@ class AppConstants:
             tree: ast.Module | None = None
             if text is not None:
                 try:
-                    tree = ast.parse(text)
+                    tree = parse_module(text)
                 except (SyntaxError, ValueError, MemoryError, RecursionError):
                     tree = self.rescue(text) if self.rescue is not None else None
             self._modules[module] = (tree, found[1]) if tree is not None and found else None

@@ -31,6 +31,7 @@ from migcheck.extract.models.judge import _Judge
 from migcheck.extract.models.model import Application, Note
 from migcheck.extract.models.pins import below_version
 from migcheck.extract.models.syntax import _is_none, _Module
+from migcheck.extract.models.typeparams import parse_module
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 MAX_MODULES = 3000
@@ -200,7 +201,7 @@ class _Reader(_Judge):
         if text is None:
             return None
         try:
-            tree = ast.parse(text)
+            tree = parse_module(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # MemoryError: ``X = ----...1``
             # a module that neither declares tables nor gathers a package's modules does not matter
             if not quiet and (_MAY_MAP.search(text) or is_package):

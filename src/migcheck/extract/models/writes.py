@@ -15,6 +15,7 @@ from collections import defaultdict
 
 from migcheck.extract.models.files import ProjectFiles
 from migcheck.extract.models.resolve import ModuleFinder
+from migcheck.extract.models.typeparams import parse_module
 
 #: More Python files than this and the search is not made: every value is unknown.
 MAX_FILES = 20_000
@@ -104,7 +105,7 @@ class OutsideWrites:
             handed: set[str] = set()
             text = self._read.get(rel)
             try:
-                tree = ast.parse(text) if text is not None else None
+                tree = parse_module(text) if text is not None else None
             except (SyntaxError, ValueError, MemoryError, RecursionError):
                 tree = None
             if tree is not None:
