@@ -188,7 +188,9 @@ class SqlStrings(Evaluator):
                 # c76f9b01fad7)
                 returned = self._returned_literal(node, scope)
                 return (returned, node.lineno, False, False) if returned is not None else None
-            if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
+            if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args \
+                    and not (name == "strip" and isinstance(node.func, ast.Attribute)):
+                # sa.text(sql), a strip(sql) helper; not sql.strip("\n"), whose argument is the characters to strip
                 return self._sql_text(node.args[0], scope)
             if name in {"CreateSchema", "DropSchema"} and node.args:
                 # SQLAlchemy's schema DDL constructs: the statement they compile to
