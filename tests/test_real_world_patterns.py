@@ -170,7 +170,7 @@ def test_table_names_from_the_models_are_not_unsafe_interpolation() -> None:
     """`f"UPDATE {Song.__tablename__} SET ... = :key"`: an identifier from the code, values bound."""
     findings = lint(REAL / "tablename-in-fstring", "--extend-select", "unsafe-sql-interpolation")
     unsafe = of(findings, "unsafe-sql-interpolation")
-    assert where(unsafe) == [("0002_normalise_titles.py", 23)]  # only the timestamp put in the text
+    assert where(unsafe) == [("0002_normalise_titles.py", 23)]  # only the stamp read from the environment
     assert "SET added = '{…}'" in unsafe[0]["message"]
     [mixed] = of(findings, "mixed-schema-and-data-change")
     # the write on the table the DDL locks (songs, line 23) is the one pointed at (held-out-12 #63); the first

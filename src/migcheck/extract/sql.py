@@ -659,6 +659,58 @@ def copies_column(sql: str, table: str, source: str, target: str, dialect: str) 
     return False
 
 
+def boolean_value_set(sql: str, table: str, source: str, target: str, dialect: str) -> tuple[bool, str] | None:
+    """(the value of the boolean ``source`` tested, the literal ``target`` is set to) when ``sql`` is ``UPDATE table
+    SET target = <literal> WHERE source = TRUE`` (``= FALSE``, the literal on either side, ``WHERE source``, ``WHERE
+    NOT source``): the rows holding one value of ``source`` get one value of ``target``, and a pair of them, one per
+    value, carries every value over (held-out-21 #107: ``SET active = true WHERE is_active = true`` then ``SET active
+    = false WHERE is_active = false``). None for anything else."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    except Exception:  # sqlglot raises many kinds: what it cannot read sets nothing known
+        return None
+    if not isinstance(tree, exp.Update) or not isinstance(tree.this, exp.Table) \
+            or (_table_name(tree.this) or "").lower() != table.lower() \
+            or any(tree.args.get(key) for key in ("from", "from_", "joins", "limit", "order", "with")):
+        return None
+    where = tree.args.get("where")
+    tested = _boolean_test(where.this, table, source) if where is not None else None
+    if tested is None:
+        return None
+    for item in tree.expressions:
+        if isinstance(item, exp.EQ) and isinstance(item.this, exp.Column) and item.this.name.lower() == target.lower():
+            value = item.expression
+            if isinstance(value, exp.Boolean | exp.Literal | exp.Null):
+                return tested, value.sql().lower()
+            return None
+    return None
+
+
+def _boolean_test(test: Any, table: str, column: str) -> bool | None:
+    """The value a WHERE picks of a boolean ``column``: ``column = TRUE`` / ``FALSE`` (either side), ``column``,
+    ``NOT column``; None for any other test."""
+    from sqlglot import exp
+
+    def named(node: Any) -> bool:
+        return isinstance(node, exp.Column) and node.table.lower() in {"", table.lower()} \
+            and node.name.lower() == column.lower()
+
+    while isinstance(test, exp.Paren):
+        test = test.this
+    if named(test):
+        return True
+    if isinstance(test, exp.Not) and named(test.this):
+        return False
+    if isinstance(test, exp.EQ):
+        for side, other in ((test.this, test.expression), (test.expression, test.this)):
+            if named(side) and isinstance(other, exp.Boolean):
+                return bool(other.this)
+    return None
+
+
 def inserts_column_from(sql: str, table: str, column: str, dialect: str) -> bool | None:
     """Whether ``sql`` is ``INSERT INTO other (...) SELECT ... column ... FROM table``: the values of ``column`` are
     written into another table (held-out-12 #39: copr's ``INSERT INTO copr_private(..., scm_api_auth_json, ...)

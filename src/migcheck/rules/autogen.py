@@ -232,7 +232,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                 [a for a in candidates if (not a.column.is_not_null) == bool(old.nullable)]
         if len(candidates) != 1 or not _sole_rival(drop, candidates[0], rivals[id(candidates[0])]) \
                 or not _looks_renamed(ctx, changes, drop, candidates[0], old, referent) \
-                or _copied(ctx, changes, drop, candidates[0]) or _empty_before(ctx, drop):
+                or _copied(ctx, changes, drop, candidates[0], old) or _empty_before(ctx, drop):
             continue
         add = candidates[0]
         used.add(id(add))
@@ -301,24 +301,45 @@ def _looks_renamed(ctx: RevisionContext, changes: list[Change], drop: DropColumn
     return abs(at[id(drop)] - at[id(add)]) == 1 and (not add.column.is_not_null) == bool(old.nullable)
 
 
-def _copied(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: AddColumn) -> bool:
+def _copied(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: AddColumn, old: BuiltColumn) -> bool:
     """An UPDATE before the drop sets the added column from the dropped one over every row: the values are
     carried over, so no data is lost (held-out-8 #120, #121: ``UPDATE workflows SET generate_script =
-    use_cache``, then ``drop_column("workflows", "use_cache")``; and the downgrade's copy back)."""
-    from migcheck.extract.sql import copies_column  # the SQL parser: only once a pair is judged
+    use_cache``, then ``drop_column("workflows", "use_cache")``; and the downgrade's copy back). Or, on PostgreSQL,
+    UPDATEs that set the added column to a distinct literal for each value of a boolean column, TRUE and FALSE
+    (and for NULL where it may hold one, unless the added column is left NULL there): every value is carried over
+    too (held-out-21 #107, #108: ``SET active = true WHERE is_active = true``, ``SET active = false WHERE
+    is_active = false``)."""
+    from migcheck.extract.sql import boolean_value_set, copies_column  # the SQL parser: only once a pair is judged
 
     assert add.column.name is not None
+    target = add.column.name.lower()
+    # a boolean has no other value on PostgreSQL; MySQL's and SQLite's BOOLEAN is an integer that may hold others
+    boolean = ctx.dialect == "postgresql" and type_family(old.type) == "bool"
+    values: dict[bool, str] = {}
     for c in changes:
         if c is drop:
-            return False
-        if isinstance(c, DataChange) and c.action == "update" and c.sql and not c.conditional \
-                and c.row_loop is None and (c.table or "").lower() == drop.table.lower() \
-                and any(copies_column(c.sql, drop.table, drop.column, target, ctx.dialect)
-                        for target in dict.fromkeys((add.column.name.lower(), *c.assigns))):
+            break
+        if not (isinstance(c, DataChange) and (c.table or "").lower() == drop.table.lower()):
+            continue
+        writes = target in (a.lower() for a in c.assigns)
+        if c.action != "update" or not c.sql or c.conditional or c.row_loop is not None:
+            if writes:
+                values.clear()  # the added column written again, not as a known copy
+            continue
+        if any(copies_column(c.sql, drop.table, drop.column, each, ctx.dialect)
+               for each in dict.fromkeys((target, *c.assigns))):
             # into the added column, or into another one (onyx 55546a7967ee: ``SET builtin_persona =
             # default_persona`` before ``default_persona`` goes): either way the values are kept
             return True
-    return False
+        mapped = boolean_value_set(c.sql, drop.table, drop.column, target, ctx.dialect) if boolean else None
+        if mapped is not None:
+            values[mapped[0]] = mapped[1]
+        elif writes:
+            values.clear()
+    else:
+        return False
+    return len(values) == 2 and values[True] != values[False] \
+        and (old.nullable is False or add.column.server_default is None)
 
 
 def _references(changes: list[Change], add: AddColumn) -> str | None:

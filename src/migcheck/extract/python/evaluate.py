@@ -305,8 +305,10 @@ class Evaluator:
             return self._quoted(name) if isinstance(name, str) and name else None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
             # old_prefix.replace("_", "\\_") of a known string: the string it certainly gives
+            # (create_sql.replace("CREATE INDEX ", "CREATE INDEX CONCURRENTLY ", 1): a literal count too)
             return _str_method(self._literal(node.func.value, scope), node.func.attr,
-                               [self._literal(a, scope) for a in node.args], bool(node.keywords))
+                               [_count(a) if _count(a) is not None else self._literal(a, scope) for a in node.args],
+                               bool(node.keywords))
         text = self._sql_text(node, scope)
         if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
@@ -822,9 +824,16 @@ def _module_sequences(tree: ast.Module) -> dict[str, ast.List | ast.Tuple]:
     return found
 
 
+def _count(node: ast.expr) -> int | None:
+    """A literal int written as an argument (``str.replace``'s count); None for anything else, a bool too."""
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
+
+
 def _str_method(base: object, method: str, args: list[object], keywords: bool) -> str | None:
-    """``base.method(*args)`` for a str method of _STR_METHODS, every operand a known str; None otherwise."""
-    if not isinstance(base, str) or isinstance(base, bool) or keywords or not all(isinstance(a, str) for a in args):
+    """``base.method(*args)`` for a str method of _STR_METHODS, every operand a known str (or a literal int, as
+    ``replace``'s count); None otherwise."""
+    if not isinstance(base, str) or isinstance(base, bool) or keywords \
+            or not all(isinstance(a, str) or type(a) is int for a in args):
         return None
     try:
         result = getattr(base, method)(*args)

@@ -15,7 +15,8 @@ import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
 from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables
-from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
+from migcheck.extract.python.dates import date_text, formatted_date, makes_date
+from migcheck.extract.python.evaluate import _STR_METHODS, NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.fetched import fetched_value
 from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
@@ -187,7 +188,9 @@ class SqlStrings(Evaluator):
                 # c76f9b01fad7)
                 returned = self._returned_literal(node, scope)
                 return (returned, node.lineno, False, False) if returned is not None else None
-            if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args:
+            if name in {"text", "literal_column", "DDL", "dedent", "strip"} and node.args \
+                    and not (name == "strip" and isinstance(node.func, ast.Attribute)):
+                # sa.text(sql), a strip(sql) helper; not sql.strip("\n"), whose argument is the characters to strip
                 return self._sql_text(node.args[0], scope)
             if name in {"CreateSchema", "DropSchema"} and node.args:
                 # SQLAlchemy's schema DDL constructs: the statement they compile to
@@ -210,6 +213,11 @@ class SqlStrings(Evaluator):
             if name in {"strip", "bindparams", "params", "columns", "execution_options"} \
                     and isinstance(node.func, ast.Attribute):
                 return self._sql_text(node.func.value, scope)
+            if name in _STR_METHODS and isinstance(node.func, ast.Attribute) \
+                    and isinstance(changed := self._literal(node, scope), str):
+                # create_sql.replace("CREATE INDEX ", "CREATE INDEX CONCURRENTLY ", 1), create_sql a known text (a
+                # pass of a loop over literals): the text the call certainly gives (held-out-21 #106)
+                return changed, node.lineno, False, False
             if name == "format" and isinstance(node.func, ast.Attribute):
                 base = self._sql_text(node.func.value, scope)
                 if base is not None:
@@ -230,6 +238,10 @@ class SqlStrings(Evaluator):
                         scope.types.get(value.value.id) if isinstance(value.value, ast.Name) else value.value):
                     # uuid4(), or a local name bound to it (activity_uuid = uuid4())
                     parts.append(self._stand_in(_UUID_VALUE, value))
+                elif isinstance(value, ast.FormattedValue) and formatted_date(self, value, scope):
+                    # {date.strftime('%Y_%m')}, date = datetime.date(year, month, 1): digits and the code's own
+                    # separators, whatever the date (held-out-21 #135): unknown text, but no outside value
+                    parts.append(PLACEHOLDER)
                 elif isinstance(value, ast.FormattedValue) and _number_column(value.value, scope):
                     parts.append(self._stand_in(_NUMBER_VALUE, value))  # {row.id} of an integer column: digits
                 elif isinstance(value, ast.FormattedValue) and \
@@ -393,10 +405,20 @@ def dynamic_sql_text(
     return text if text is not None and (text[3] or NAME_PLACEHOLDER in text[0]) else None
 
 
+def _known_or_date(ex: Evaluator, node: ast.expr, scope: Scope) -> str | None:
+    """The text of a constant formatted into SQL; a placeholder for a date of the revision (dates.py), whose
+    exact text is unknown but is digits and separators only; None for anything else."""
+    known = ex._format_value(node, scope)
+    if known is None and (date_text(ex, node, scope) or makes_date(ex, node, scope)):
+        return PLACEHOLDER
+    return known
+
+
 def format_with_literals(ex: Evaluator, base: str, call: ast.Call, scope: Scope) -> str | None:
-    """``"... {}".format(CONST)`` with only literal arguments: the text it certainly evaluates to."""
-    args = [ex._format_value(a, scope) for a in call.args]
-    kwargs = {k.arg: ex._format_value(k.value, scope) for k in call.keywords if k.arg}
+    """``"... {}".format(CONST)`` with only literal arguments (or dates of the revision): the text it certainly
+    evaluates to."""
+    args = [_known_or_date(ex, a, scope) for a in call.args]
+    kwargs = {k.arg: _known_or_date(ex, k.value, scope) for k in call.keywords if k.arg}
     if len(kwargs) != len(call.keywords) or not all(isinstance(v, str) for v in [*args, *kwargs.values()]):
         return None
     try:
@@ -408,10 +430,10 @@ def format_with_literals(ex: Evaluator, base: str, call: ast.Call, scope: Scope)
 def percent_with_literals(ex: Evaluator, base: str, right: ast.expr, scope: Scope) -> str | None:
     """``"... %s" % CONST`` with only literal operands: the text it certainly evaluates to."""
     if isinstance(right, ast.Tuple):
-        parts = [ex._format_value(e, scope) for e in right.elts]
+        parts = [_known_or_date(ex, e, scope) for e in right.elts]
         value: object = tuple(parts) if all(p is not None for p in parts) else None
     else:
-        value = ex._format_value(right, scope)
+        value = _known_or_date(ex, right, scope)
     if not isinstance(value, str | tuple) or isinstance(value, bool):
         return None
     try:

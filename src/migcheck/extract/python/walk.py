@@ -30,6 +30,7 @@ from migcheck.extract.python.data import (
     number_columns,
     orm_bulk_write,
 )
+from migcheck.extract.python.dates import makes_date
 from migcheck.extract.python.deployment import mentions_deployment, reads_deployment
 from migcheck.extract.python.dynamic import ModuleNames, callee, dynamic_call
 from migcheck.extract.python.evaluate import (
@@ -645,6 +646,8 @@ class PythonExtractor(Ops, Data):
                     # maybe a column type (or its length): sa.Column("c", name) reads it; or a column, or a
                     # lambda that makes one: op.add_column("t", name) / op.add_column("t", name()) reads it
                     scope.types[name] = value
+                elif isinstance(value, ast.BinOp) and makes_date(self, value, before):
+                    scope.types[name] = value  # cutoff = date.today() - timedelta(days=30): a date (dates.py)
 
     # -- calls ------------------------------------------------------------------------------------
 
