@@ -338,9 +338,19 @@ def _nested_python_files(path: Path) -> int:
 
 def _add_script_location(script: Path, versions: list[Path], recursive: bool, sources: Sources) -> None:
     for version_dir in versions:
-        if not version_dir.is_dir():
-            raise DiscoveryError(f"version location does not exist: {version_dir}")
+        try:
+            found = version_dir.is_dir()
+        except OSError as exc:  # a name longer than the file system takes (ENAMETOOLONG): not a traceback
+            raise DiscoveryError(f"cannot read version location {_shown(version_dir)}: {exc.strerror}") from None
+        if not found:
+            raise DiscoveryError(f"version location does not exist: {_shown(version_dir)}")
         _add_dir(version_dir, sources, recursive)
+
+
+def _shown(value: object, limit: int = 300) -> str:
+    """A path the linted tree's configuration wrote, cut for an error line (it may be thousands of characters)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _from_ini(ini: Path, sources: Sources) -> None:
@@ -352,8 +362,9 @@ def _read_ini(ini: Path, sources: Sources | None = None) -> tuple[Path, list[Pat
     """The script location, version locations and ``recursive_version_locations`` an alembic.ini sets."""
     import configparser  # only when an alembic.ini is read
 
-    here = str(ini.parent.resolve())
-    parser = configparser.ConfigParser(defaults={"here": here})
+    from migcheck.sources.inifile import ini_parser
+
+    parser = ini_parser(str(ini.parent.resolve()))
     try:
         parser.read_string(read_regular(ini).decode("utf-8"), source=str(ini))
     except (configparser.Error, UnicodeDecodeError, UnreadableFile) as exc:
@@ -432,6 +443,6 @@ def _resolve_location(location: str, base: Path) -> Path:
         candidate = base / "src" / Path(*package.split(".")) / rest
         if candidate.exists():
             return candidate
-        raise DiscoveryError(f"cannot find package location {location!r} next to {base}")
+        raise DiscoveryError(f"cannot find package location {_shown(location)!r} next to {base}")
     path = Path(location)
     return path if path.is_absolute() else (base / path)
