@@ -73,7 +73,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def lint(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "NO_COLOR": "", "FORCE_COLOR": "", "MIGCHECK_CACHE_DIR": str(project / ".cache")}
+    env = {**os.environ, "NO_COLOR": "", "FORCE_COLOR": "", "MIGCHECK_CACHE_DIR": str(project / ".cache"),
+           "PYTHONPATH": str(ROOT / "src")}  # this checkout's code, whatever the working directory
     env.pop("GITHUB_SERVER_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "migcheck", "lint", "versions", "--no-cache", *args],
@@ -186,6 +187,26 @@ def test_sarif_and_json_stay_valid_for_strict_readers(project: Path) -> None:
                     walk(v)
 
         walk(document)
+
+
+@pytest.mark.parametrize("pretty", [(), ("--pretty",)])
+def test_sarif_and_json_on_stdout_cannot_forge_old_style_commands(project: Path, pretty: tuple[str, ...]) -> None:
+    """The runner reads ``##[error]...`` anywhere in a line of the log: a report printed there wrote a dropped
+    table's name ``... ##[error]forged`` raw. Now ``#\\u0023[``, which decodes to the same text."""
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    for fmt in ("sarif", "json"):
+        run = lint(project, "--format", fmt, *pretty)
+        assert run.returncode == 1, run.stderr
+        output = run.stdout.decode("utf-8")
+        assert_no_workflow_command(output)
+        assert "#\\u0023[error]forged" in output
+        document = json.loads(output)
+        assert "##[error]forged" in json.dumps(document, ensure_ascii=False)  # the reader sees the real name
+        if fmt == "sarif":
+            jsonschema.validators.validator_for(schema)(schema).validate(document)
+        else:
+            [dropped] = [f for f in document["findings"] if "forged" in f["message"] and f["rule"] == "drop-table"]
+            assert "##[error]forged" in dropped["message"]
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")

@@ -67,6 +67,7 @@ def dumps(doc: Any, pretty: bool = False) -> str:
 
     Lone surrogates (file names that are not UTF-8) are written out as text (``escape.json_tree``), which
     copies the whole document in Python: done only when the ASCII-escaped output shows a surrogate at all.
+    ``##[`` is written ``#\\u0023[``: the same string to a JSON reader, no command to the GitHub log.
     """
     def encode(value: Any) -> str:
         return json.dumps(value, indent=2) if pretty else json.dumps(value, separators=(",", ":"))
@@ -74,7 +75,10 @@ def dumps(doc: Any, pretty: bool = False) -> str:
     text = encode(doc)
     if _SURROGATE_ESCAPE.search(text):
         text = encode(json_tree(doc))
-    return text + "\n"
+    # The Actions runner reads the old ``##[command]`` syntax anywhere in a line of the log, and a report
+    # printed there quotes revision ids and names; ``#`` is only ever inside a JSON string, where ``\u0023``
+    # is the same character to every reader (the other formats show it as ``#\x23[``)
+    return text.replace("##[", "#\\u0023[") + "\n"
 
 
 #: How ``json.dumps`` (ASCII output) writes a UTF-16 surrogate; valid pairs match too (then the slow path
