@@ -42,6 +42,8 @@ class _Names:
         self._noted: set[tuple[str, int, str]] = set()
         #: package -> whether the project pins it below its next major version (pins.below_major), read once.
         self.pins: dict[str, bool | None] = {}
+        #: Items the method-resolution-order merges have taken so far (tables.MRO_WORK bounds them).
+        self.mro_work = 0
 
     if TYPE_CHECKING:  # read by _lookup; defined by _Classes (classes.py), further down the chain
         def _class(self, module: _Module, node: ast.ClassDef) -> _Class: ...

@@ -18,6 +18,7 @@ from migcheck.extract.models.classes import _Classes
 from migcheck.extract.models.columns import python_type
 from migcheck.extract.models.library import library_columns
 from migcheck.extract.models.model import MappedColumn, MappedTable
+from migcheck.extract.models.mro import c3_merge
 from migcheck.extract.models.naming import computed_name
 from migcheck.extract.models.syntax import _Class, _kw, _last, _Module, keyed, primary_key_names
 
@@ -29,6 +30,12 @@ _PLAIN_BASES = {
 }
 #: Decorators that map a class (or make it a declarative base) without a declarative base class.
 _MAPPING_DECORATORS = {"mapped", "mapped_as_dataclass", "as_declarative", "as_declarative_base"}
+#: The most classes of a method resolution order migcheck works out (real models have a few dozen at most); past it
+#: the list is cut short and the class's columns count as unknown.
+MRO_LIMIT = 500
+#: The most items the merges of one reading take in all (two seconds or so; real projects need a few thousand): a
+#: class whose order is still to work out past it counts as cut short too.
+MRO_WORK = 2_000_000
 _CONSTRAINTS = {"PrimaryKeyConstraint", "UniqueConstraint", "ForeignKeyConstraint", "CheckConstraint", "Index",
                 "ExcludeConstraint"}
 
@@ -115,6 +122,9 @@ class _Tables(_Classes):
                         and (base.startswith("?") or not _is_known_root(base)):
                     unknown.append(base.lstrip("?"))
         where = f"{info.node.name} ({table})"
+        if self._mro_too_long(info):
+            return (f"{where} has more classes in its method resolution order than migcheck follows (more than "
+                    f"{MRO_LIMIT}, or too many to merge): columns its ancestors add count as unknown")
         if unknown:
             names = ", ".join(dict.fromkeys(unknown))
             return (f"{where} derives from {names}, which migcheck cannot read: columns "
@@ -125,23 +135,24 @@ class _Tables(_Classes):
 
     def _mro(self, info: _Class, depth: int = 0) -> list[_Class]:
         """The project classes of ``info``'s method resolution order, as Python's C3 orders them (left to
-        right, first seen, when the bases cannot be linearised); outside bases are left out."""
+        right, first seen, when the bases cannot be linearised); outside bases are left out. At most
+        ``MRO_LIMIT + 1`` classes: a longer list is cut short (``_mro_too_long``)."""
         return self._once("mro", info, [info], lambda: self._linearise(info, depth))
 
     def _linearise(self, info: _Class, depth: int) -> list[_Class]:
         parents = [b for b in info.bases if isinstance(b, _Class) and b is not info]
         if depth > 30 or not parents:
             return [info]
-        seqs = [[*self._mro(b, depth + 1)] for b in parents] + [list(parents)]
-        out = [info]
-        while seqs := [q for q in seqs if q]:
-            head = next((q[0] for q in seqs if not any(q[0] is x for other in seqs for x in other[1:])), None)
-            if head is None:  # inconsistent (Python would refuse the class): keep the order written
-                head = seqs[0][0]
-            if not any(head is x for x in out):
-                out.append(head)
-            seqs = [q[1:] if q[0] is head else q for q in seqs]
-        return out
+        seqs = [*(self._mro(b, depth + 1) for b in parents), parents]
+        self.mro_work += sum(len(seq) for seq in seqs)
+        if self.mro_work > MRO_WORK:
+            self.memo[("mro-cut", id(info))] = True
+            return c3_merge(info, [parents], MRO_LIMIT + 1)
+        return c3_merge(info, seqs, MRO_LIMIT + 1)
+
+    def _mro_too_long(self, info: _Class) -> bool:
+        """More classes in ``info``'s method resolution order than migcheck follows (its list is cut short)."""
+        return len(self._mro(info)) > MRO_LIMIT or ("mro-cut", id(info)) in self.memo
 
     def _declared_name(self, info: _Class) -> tuple[str, str | None]:
         """``__tablename__`` as SQLAlchemy's declarative scan finds it for ``info``: ("name", name), ("none",
@@ -155,7 +166,8 @@ class _Tables(_Classes):
         called with ``info`` (so ``cls.__name__.lower()`` names the subclass's own table)."""
         mro = self._mro(info)
         if not any(k.tablename_set and (k is info or k.tablename_declared or not self._is_mapped(k)) for k in mro):
-            return "unset", None
+            # past the classes migcheck follows, some ancestor may name the table
+            return ("dynamic", None) if self._mro_too_long(info) else ("unset", None)
         first = next(k for k in mro if k.tablename_set)
         if first.tablename is not None:
             return "name", first.tablename
@@ -279,6 +291,7 @@ class _Tables(_Classes):
         if own is None and parent is None:
             return
         columns, complete = self._all_columns(info)
+        complete = complete and not self._mro_too_long(info)
         columns = keyed(self._annotated(info, columns), info.key_names)
         if own is None:
             assert parent is not None
