@@ -949,8 +949,11 @@ def _stored_names(target: ast.expr) -> list[str]:
 
 
 def _stored_in(stmt: ast.AST) -> frozenset[str]:
-    """Every name ``stmt`` stores to, at any depth (PythonExtractor._forget_types)."""
-    return frozenset(node.id for node in ast.walk(stmt) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
+    """Every name ``stmt`` stores to, at any depth, ``def`` and ``class`` statements included
+    (PythonExtractor._forget_types)."""
+    return frozenset(node.id if isinstance(node, ast.Name) else node.name for node in ast.walk(stmt)
+                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+                     or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
 
 
 def _creatable_table(node: ast.expr) -> bool:
