@@ -952,7 +952,7 @@ def _stored_in(stmt: ast.AST) -> frozenset[str]:
     """Every name ``stmt`` stores to, at any depth, ``def`` and ``class`` statements included
     (PythonExtractor._forget_types)."""
     return frozenset(node.id if isinstance(node, ast.Name) else node.name for node in ast.walk(stmt)
-                     if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+                     if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
                      or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
 
 
