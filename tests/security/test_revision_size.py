@@ -205,3 +205,48 @@ def test_a_helper_deeper_than_max_depth_stops_reading(tmp_path: Path) -> None:
     assert [f["rule"] for f in errors] == ["invalid-migration-file"]
     assert f"follows helpers {MAX_DEPTH} deep" in errors[0]["message"]
     assert f"this call of h{depth}()" in errors[0]["message"]
+
+
+def _nested_chain(depth: int) -> list[str]:
+    """upgrade()'s body: d1 defined in it, d2 inside d1, ... each calling the next; the last drops a table."""
+    lines: list[str] = []
+    for level in range(1, depth + 1):
+        pad = "    " * (level - 1)
+        lines.append(f"{pad}def d{level}():")
+    lines.append("    " * depth + 'op.drop_table("users")')
+    for level in range(depth - 1, 0, -1):
+        lines.append("    " * level + f"d{level + 1}()")
+    lines.append("d1()")
+    return lines
+
+
+def test_functions_defined_inside_each_other_are_followed(tmp_path: Path) -> None:
+    code, errors = _errors(_revision(tmp_path, _nested_chain(6)))
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in errors] == [("drop-table", 15)]
+
+
+def test_functions_defined_inside_each_other_deeper_than_max_depth_stop_reading(tmp_path: Path) -> None:
+    """A def inside upgrade() is followed like a module-level helper, within the same limits: failing closed."""
+    depth = MAX_DEPTH + 1
+    code, errors = _errors(_revision(tmp_path, _nested_chain(depth)))
+    assert code == 1
+    assert [f["rule"] for f in errors] == ["invalid-migration-file"]
+    assert f"this call of d{depth}()" in errors[0]["message"]
+
+
+def test_a_def_inside_upgrade_called_in_nested_loops_counts_against_the_budget(tmp_path: Path) -> None:
+    body = ["def add(i):", '    op.add_column("t", sa.Column("c", sa.Integer))',
+            "def twice(i):", *[f"    add({k})" for k in range(80)],
+            *[f"twice({k})" for k in range(80)]]
+    code, errors = _errors(_revision(tmp_path, body))
+    assert code == 1
+    assert [f["rule"] for f in errors] == ["invalid-migration-file"]
+    assert "helper calls and loop passes per function" in errors[0]["message"]
+
+
+def test_a_def_inside_upgrade_that_calls_itself_is_read_once(tmp_path: Path) -> None:
+    body = ["def retire(n):", '    op.drop_table("users")', "    if n:", "        retire(n - 1)", "retire(3)"]
+    code, errors = _errors(_revision(tmp_path, body))
+    assert code == 1
+    assert [(f["rule"], f["line"]) for f in errors] == [("drop-table", 10)]

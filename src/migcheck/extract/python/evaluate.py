@@ -147,6 +147,10 @@ class Scope:
     #: Local names bound to a function looked up by name (``fn = globals()["drop_tables"]``, ``fn = getattr(op,
     #: "drop_table")``, ``fn = helper``): what a call of the name calls (extract/python/dynamic.py).
     callees: dict[str, ast.expr] = field(default_factory=dict)
+    #: Local names bound to a function defined inside the function walked (``def drop(batch_op_): ...`` in
+    #: ``upgrade()``), or a loop's name bound to each function of a literal tuple in turn: what a call of the
+    #: name runs, followed like a module-level helper (extract/python/localdefs.py).
+    local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
 
     def child(self, **kw: Any) -> Scope:
         if kw.get("conditional"):
@@ -155,7 +159,7 @@ class Scope:
             + len(self.table_defs) + len(self.dynamic_sql) + len(self.core) + len(self.core_exprs) + len(self.types) \
             + len(self.sequences) + len(self.number_columns) + len(self.fetched) + len(self.enums) \
             + len(self.enum_label_rows) + len(self.literal_dicts) + len(self.choices) + len(self.literal_lists) \
-            + len(self.list_choices) + len(self.callees)
+            + len(self.list_choices) + len(self.callees) + len(self.local_defs)
         return replace(
             self,
             env=dict(self.env),
@@ -178,6 +182,7 @@ class Scope:
             literal_lists=dict(self.literal_lists),
             list_choices=dict(self.list_choices),
             callees=dict(self.callees),
+            local_defs=dict(self.local_defs),
             collected=self.collected,
             **kw,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from typing import Literal
 
 from migcheck.extract.limits import COPIES_PER_NODE, MAX_DEPTH, MAX_STEPS, UNROLL_BUDGET, WORK_BUDGET, capped
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
@@ -57,7 +58,8 @@ from migcheck.extract.python.imports import (
     swallows_database_errors,
     swallows_not_implemented,
 )
-from migcheck.extract.python.multidb import dispatched
+from migcheck.extract.python.localdefs import nested_defs
+from migcheck.extract.python.multidb import dispatched, unread
 from migcheck.extract.python.nodes import (
     _arg,
     _call_name,
@@ -119,6 +121,8 @@ class PythonExtractor(Ops, Data):
         self._appended_of: dict[int, frozenset[str]] = {}
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
+        #: localdefs.nested_defs per function walked (by id).
+        self._nested_defs: dict[int, dict[str, ast.FunctionDef | ast.AsyncFunctionDef | None]] = {}
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -305,7 +309,11 @@ class PythonExtractor(Ops, Data):
                 for name in _stored_names(stmt.target):
                     self._forget_name(name, scope)  # v = uuid4(); v += text: v is no longer what it was
                 _hold_rows(scope, [*_stored_names(stmt.target), *_written_into(stmt.target)], rows)
-            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Import | ast.ImportFrom):
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._forget_name(stmt.name, scope)  # from here on the name is this def (localdefs.py)
+                if not stmt.decorator_list:
+                    scope.local_defs[stmt.name] = stmt
+            elif isinstance(stmt, ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name):
                 if bare_unbound_name(stmt, self._bound_anywhere):
@@ -330,7 +338,8 @@ class PythonExtractor(Ops, Data):
         review15: ``default = "NULL" if n else "0"`` then ``if custom: default = custom``) bound again there. The
         names a block stores to are found once per block (a helper called again walks it again: WORK_BUDGET counts
         its own nodes, not the blocks inside it)."""
-        if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices:
+        if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices \
+                and not scope.local_defs:
             return
         stored = self._stored_of.get(id(stmt))
         if stored is None:
@@ -340,6 +349,7 @@ class PythonExtractor(Ops, Data):
             scope.literal_lists.pop(name, None)
             scope.choices.pop(name, None)
             scope.list_choices.pop(name, None)
+            scope.local_defs.pop(name, None)  # `if flag: def drop(): ...`: which def runs after it is not known
 
     def _appended(self, loop: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> frozenset[str]:
         """Scope.loop_appended inside ``loop``: the lists its body appends to, and those of the loops around it."""
@@ -455,6 +465,17 @@ class PythonExtractor(Ops, Data):
                 inner.env[stmt.target.id] = value
                 self._walk(stmt.body, inner, out, active)
             return
+        functions = self._function_sequence(stmt, scope)
+        if functions:
+            for fn in functions:  # for step in (_drop_a, _drop_b): step()
+                if not self._unroll(stmt, "this loop", scope, out):
+                    break
+                inner = scope.child()
+                assert isinstance(stmt.target, ast.Name)
+                self._forget_name(stmt.target.id, inner)
+                inner.local_defs[stmt.target.id] = fn
+                self._walk(stmt.body, inner, out, active)
+            return
         rows = self._literal_rows(stmt.iter, stmt.target, scope)
         if rows:
             for row in rows:
@@ -491,6 +512,41 @@ class PythonExtractor(Ops, Data):
             write = _attribute_write(stmt.body, stmt.target.id)
             if write is not None:
                 out.append(DataChange(action="orm", line=write.lineno, **self._common(scope)))
+
+    def _defs_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> dict[str, ast.FunctionDef |
+                                                                                  ast.AsyncFunctionDef | None]:
+        """localdefs.nested_defs of ``fn``, computed once per function."""
+        if fn is None:
+            return {}
+        found = self._nested_defs.get(id(fn))
+        if found is None:
+            found = self._nested_defs[id(fn)] = nested_defs(fn, lambda: self._bound_once(fn))
+        return found
+
+    def _function_sequence(self, stmt: ast.For | ast.AsyncFor,
+                           scope: Scope) -> list[ast.FunctionDef | ast.AsyncFunctionDef] | None:
+        """The functions a loop runs over when it names them in a literal tuple or list (``for step in (_a, _b)``),
+        each a function of the module or one defined in the function walked; None for any other loop."""
+        iterable = stmt.iter
+        if isinstance(iterable, ast.Name) and iterable.id in scope.literal_lists:
+            iterable = scope.literal_lists[iterable.id]  # steps = [_a, _b]; for step in steps
+        if not isinstance(stmt.target, ast.Name) or not isinstance(iterable, ast.List | ast.Tuple) \
+                or not iterable.elts:
+            return None
+        found = []
+        for elt in iterable.elts:
+            if not isinstance(elt, ast.Name):
+                return None
+            defined = self._defs_in(scope.function)
+            if elt.id in scope.local_defs:
+                found.append(scope.local_defs[elt.id])
+            elif elt.id in scope.callees or elt.id in scope.env or elt.id in scope.types:
+                return None
+            elif (fn := defined[elt.id] if elt.id in defined else self.functions.get(elt.id)) is not None:
+                found.append(fn)
+            else:
+                return None
+        return found
 
     def _with_item(self, item: ast.withitem, scope: Scope, out: list[Change], active: set[str]) -> None:
         expr = item.context_expr
@@ -549,6 +605,7 @@ class PythonExtractor(Ops, Data):
         scope.list_choices.pop(name, None)
         scope.row_tables.pop(name, None)
         scope.callees.pop(name, None)
+        scope.local_defs.pop(name, None)
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
@@ -583,7 +640,9 @@ class PythonExtractor(Ops, Data):
         if reads_deployment(value, before.deployment_names) and name in self._bound_once(scope.function):
             scope.deployment_names = scope.deployment_names | {name}  # env = os.environ["ENVIRONMENT"]
             return
-        if (called := callee(self, value, before)) is not None:
+        if isinstance(value, ast.Name) and value.id in before.local_defs:
+            scope.local_defs[name] = before.local_defs[value.id]  # drop = drop_clinician; drop(batch_op)
+        elif (called := callee(self, value, before)) is not None:
             scope.callees[name] = called  # fn = globals()["drop_tables"]; fn(): dynamic.py
         elif self._is_bind(value, before):
             scope.binds.add(name)
@@ -665,6 +724,8 @@ class PythonExtractor(Ops, Data):
 
     def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
         func = call.func
+        if isinstance(func, ast.Name) and (local := self._local_def(call, func.id, scope, out)) is not None:
+            return local is False or self._helper_call(call, func.id, scope, out, active, local)
         if isinstance(func, ast.Name) and func.id in self.functions and func.id not in active \
                 and func.id not in scope.callees:
             return self._helper_call(call, func.id, scope, out, active)
@@ -738,13 +799,35 @@ class PythonExtractor(Ops, Data):
             self._op_call("create_table", ast.copy_location(made_call, call), None, scope, out)
         return True
 
-    def _helper_call(self, call: ast.Call, name: str, scope: Scope, out: list[Change], active: set[str]) -> bool:
-        """A call of the module's function ``name``: inlined, within MAX_DEPTH and the unroll budget (a call of a
-        function being walked already, recursion, adds nothing to read). True: the call is handled."""
-        if name not in active and self._within_depth(call, name, scope, out) \
+    def _helper_call(self, call: ast.Call, name: str, scope: Scope, out: list[Change], active: set[str],
+                     fn: ast.FunctionDef | ast.AsyncFunctionDef | None = None) -> bool:
+        """A call of the module's function ``name`` (or of ``fn``, a function defined inside the one walked, that
+        ``name`` holds): inlined, within MAX_DEPTH and the unroll budget (a call of a function being walked already,
+        recursion, adds nothing to read). True: the call is handled."""
+        fn = fn or self.functions[name]
+        if fn.name not in active and self._within_depth(call, name, scope, out) \
                 and self._unroll(call, f"this call of {name}()", scope, out):
-            self._inline(call, self.functions[name], scope, out, active)
+            self._inline(call, fn, scope, out, active)
         return True
+
+    def _local_def(self, call: ast.Call, name: str, scope: Scope,
+                   out: list[Change]) -> ast.FunctionDef | ast.AsyncFunctionDef | Literal[False] | None:
+        """The function defined inside the one walked that a call of ``name`` runs (localdefs.py); False when the
+        function defines ``name`` but which def is in effect here is not known (the call is reported as an unread
+        step); None when ``name`` is no such function."""
+        if name in scope.local_defs:
+            return scope.local_defs[name]
+        if name in scope.callees:
+            return None
+        defs = self._defs_in(scope.function)
+        if name not in defs:
+            return None
+        found = defs[name]
+        if found is None:
+            unread(self, call, scope, out, f"`{name}` is defined in this function more than once (or also bound to "
+                                           f"something else), and which definition runs here is known only at run time")
+            return False
+        return found
 
     @functools.cached_property
     def module_names(self) -> ModuleNames:
@@ -770,7 +853,11 @@ class PythonExtractor(Ops, Data):
         # the helper sees its parameters, not the caller's names: rows handed in are held by the parameter
         inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), deployment_names=self.deployment_names,
                             function=fn, row_tables={})
+        if self.functions.get(fn.name) is fn:
+            inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+            self._bind_batch(name, arg, scope, inner)
         for name, arg in zip(params, call.args, strict=False):
             _hold_rows(inner, [name], self._rows_read(arg, scope))
             inner.env.pop(name, None)
@@ -794,6 +881,19 @@ class PythonExtractor(Ops, Data):
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
                 inner.env[kw.arg] = literal
         self._walk(fn.body, inner, out, active | {fn.name})
+
+
+    @staticmethod
+    def _bind_batch(param: str, arg: ast.expr, scope: Scope, inner: Scope) -> None:
+        """A helper's parameter handed the caller's batch (``drop_clinician(batch_op)``) is that batch; any other
+        argument takes a caller's batch of the same name away from the parameter."""
+        if isinstance(arg, ast.Name) and arg.id in scope.batch:
+            inner.batch[param] = scope.batch[arg.id]
+            inner.rebuilt_batches = inner.rebuilt_batches | {param} if arg.id in scope.rebuilt_batches \
+                else inner.rebuilt_batches - {param}
+        else:
+            inner.batch.pop(param, None)
+            inner.rebuilt_batches = inner.rebuilt_batches - {param}
 
 
 def own_nodes(stmt: ast.stmt) -> int:
@@ -849,8 +949,11 @@ def _stored_names(target: ast.expr) -> list[str]:
 
 
 def _stored_in(stmt: ast.AST) -> frozenset[str]:
-    """Every name ``stmt`` stores to, at any depth (PythonExtractor._forget_types)."""
-    return frozenset(node.id for node in ast.walk(stmt) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
+    """Every name ``stmt`` stores to, at any depth, ``def`` and ``class`` statements included
+    (PythonExtractor._forget_types)."""
+    return frozenset(node.id if isinstance(node, ast.Name) else node.name for node in ast.walk(stmt)
+                     if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
+                     or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
 
 
 def _creatable_table(node: ast.expr) -> bool:
