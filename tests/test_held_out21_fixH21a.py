@@ -158,8 +158,10 @@ def test_type_parameters_are_left_out_on_the_same_lines() -> None:
     assert lines == {"Box": 5, "get": 6, "first": 9, "gather": 19}
     first = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "first")
     assert first.args.args[0].lineno == 13 and first.body[0].lineno == 15  # every later line keeps its number
-    assert [ast.unparse(n) for n in tree.body if isinstance(n, ast.Assign)] == [
-        "Key = str", "Pair = tuple[K, V]"]
+    # below 3.12 the aliases are read as assignments; 3.12+ parses them itself (ast.TypeAlias)
+    aliases = [(n.targets[0] if isinstance(n, ast.Assign) else n.name, n.lineno) for n in tree.body
+               if isinstance(n, ast.Assign) or type(n).__name__ == "TypeAlias"]
+    assert [(ast.unparse(name), line) for name, line in aliases] == [("Key", 1), ("Pair", 2)]
 
 
 def test_text_without_type_parameters_is_not_rewritten_and_errors_stay_errors() -> None:
@@ -173,10 +175,12 @@ def test_text_without_type_parameters_is_not_rewritten_and_errors_stay_errors() 
 
 def test_nested_type_parameter_lists_are_scanned_once() -> None:
     """A stranger's module of 20,000 nested ``def a[`` / ``type a[`` lines: each bracket is scanned once (one scan
-    per candidate to its closing bracket took minutes), and the text, which no Python reads, stays an error."""
+    per candidate to its closing bracket took minutes), and the text, which no Python reads, stays an error (3.13's
+    own parser overflows its stack on it first: MemoryError, which every caller reads as unreadable too)."""
     for opener in ("def a[\n", "type a[\n", "class a[\n"):
         text = opener * 20_000 + "]" * 20_000 + "\n"
-        with hang_guard(20, f"the type-parameter scan went quadratic on {opener!r}"), pytest.raises(SyntaxError):
+        with hang_guard(20, f"the type-parameter scan went quadratic on {opener!r}"), \
+                pytest.raises((SyntaxError, MemoryError)):
             parse_module(text)
 
 
