@@ -19,11 +19,16 @@ def multiple_heads(graph: RevisionGraph) -> Iterator[Hit]:
     # `alembic upgrade app@head`); heads that share their labels (or have none) are a fork.
     # A head whose lineage has a missing parent is missing-down-revision's finding, not a fork.
     broken = {m.revision for m, _ in graph.missing_parents}
-    groups: dict[frozenset[str], list[str]] = {}
+    label_bit = {label: 1 << i for i, label in enumerate(
+        dict.fromkeys(label for m in graph.by_id.values() for label in m.branch_labels))}
+    # one pass over the graph: the labels of each lineage as bits, and bit 0 for a broken lineage
+    lineage = graph.lineage_bits(lambda m: (m.revision in broken)
+                                 | sum(label_bit[label] << 1 for label in set(m.branch_labels)))
+    groups: dict[int, list[str]] = {}
     for head in heads:
-        if broken & (graph.ancestors(head.revision, follow_depends_on=False) | {head.revision}):
+        if lineage[head.revision] & 1:
             continue
-        groups.setdefault(_labels(graph, head.revision), []).append(head.revision)
+        groups.setdefault(lineage[head.revision] >> 1, []).append(head.revision)
     for group in groups.values():
         if len(group) < 2:
             continue
@@ -55,11 +60,6 @@ LISTED = 10
 
 def _more(names: list[str]) -> str:
     return f" and {len(names) - LISTED} more" if len(names) > LISTED else ""
-
-
-def _labels(graph: RevisionGraph, rev_id: str) -> frozenset[str]:
-    lineage = graph.ancestors(rev_id, follow_depends_on=False) | {rev_id}
-    return frozenset(label for rid in lineage for label in graph.by_id[rid].branch_labels)
 
 
 @graph_rule("missing-down-revision", severity=Severity.ERROR)

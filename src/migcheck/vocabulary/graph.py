@@ -8,7 +8,7 @@ per-revision rules still run on every file.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from migcheck.vocabulary.revision import Migration
@@ -140,6 +140,28 @@ class RevisionGraph:
                     todo.append(parent)
         return out
 
+    def lineage_bits(self, bits: Callable[[Migration], int]) -> dict[str, int]:
+        """For every revision, the OR of ``bits`` over it and its ``down_revision`` ancestors.
+
+        One pass in topological order (Python ints as bitsets: a union costs a few machine words), so a
+        question about each head's whole lineage stays linear; asking ``ancestors`` per head was quadratic
+        in a chain with a head on every revision (3,200: 28 s). Revisions on or above a cycle fall back to
+        ``ancestors``: a cycle is already a finding, and the walk stays cycle-safe.
+        """
+        parents = {rid: self.parents(rid, follow_depends_on=False) for rid in self.by_id}
+        out: dict[str, int] = {}
+        for rid in self._kahn(set(self.by_id), parents):
+            value = bits(self.by_id[rid])
+            for parent in parents[rid]:
+                value |= out[parent]
+            out[rid] = value
+        for rid in self.by_id.keys() - out.keys():
+            value = bits(self.by_id[rid])
+            for ancestor in self.ancestors(rid, follow_depends_on=False):
+                value |= bits(self.by_id[ancestor])
+            out[rid] = value
+        return out
+
     def _acyclic(self) -> list[str]:
         """The revisions not on or above a cycle of ``down_revision`` edges (Kahn's algorithm)."""
         return self._kahn(set(self.by_id), {rid: self._parents(rid) for rid in self.by_id})
@@ -181,7 +203,7 @@ class RevisionGraph:
             # a head that another head depends on (depends_on, not down_revision) is walked from that head:
             # Alembic starts only from the heads no other one needs (r1 of r0 <- r1, r0 <- r2, r0 <- r3
             # depends_on r1: `upgrade heads` runs r1 right before r3, not first)
-            below = {a for rid in current for a in self._below(rid, parents)}
+            below = self._below(current, parents)
             current = [rid for rid in current if rid not in below]
         in_current = set(current)
         pending = {rid: len(kids) for rid, kids in children.items()}  # children not walked yet
@@ -249,10 +271,11 @@ class RevisionGraph:
         return out
 
     @staticmethod
-    def _below(rid: str, parents: dict[str, list[str]]) -> set[str]:
-        """Every revision under ``rid`` along ``parents`` (down_revision and depends_on), without ``rid``."""
+    def _below(rids: list[str], parents: dict[str, list[str]]) -> set[str]:
+        """Every revision under any of ``rids`` along ``parents`` (down_revision and depends_on), in one walk
+        (one walk per head was quadratic in a chain with a head on every revision)."""
         out: set[str] = set()
-        todo = list(parents[rid])
+        todo = [p for rid in rids for p in parents[rid]]
         while todo:
             p = todo.pop()
             if p not in out:
