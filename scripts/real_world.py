@@ -265,6 +265,21 @@ HELD_OUT_22 = {
     "wizarr": ["sqlite"],
     "marzban": ["sqlite", "mysql"],
 }
+#: A twenty-third held-out set (issue #16), fetched 2026-12-07 by a scout that neither linted nor judged (by size and
+#: dialect only), while held-out-22's false positives were fixed; linted once after those fixes landed.
+HELD_OUT_23 = {
+    "openoversight": ["postgresql"],
+    "qcfractal": ["postgresql"],
+    "zimfarm": ["postgresql"],
+    "c2cgeoportal": ["postgresql"],
+    "test_observer": ["postgresql"],
+    "diffgram": ["postgresql"],
+    "funnel": ["postgresql"],
+    "mycodo": ["sqlite"],
+    "tiled": ["sqlite", "postgresql"],
+    "vmware-nsx": ["mysql"],
+    "quark": ["mysql"],
+}
 CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2,
            "held-out-3": HELD_OUT_3, "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5,
            "held-out-6": HELD_OUT_6, "held-out-7": HELD_OUT_7,
@@ -274,7 +289,7 @@ CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-
            "held-out-15": HELD_OUT_15, "held-out-16": HELD_OUT_16,
            "held-out-17": HELD_OUT_17, "held-out-18": HELD_OUT_18,
            "held-out-19": HELD_OUT_19, "held-out-20": HELD_OUT_20,
-           "held-out-21": HELD_OUT_21, "held-out-22": HELD_OUT_22}
+           "held-out-21": HELD_OUT_21, "held-out-22": HELD_OUT_22, "held-out-23": HELD_OUT_23}
 SEED = 20240607
 #: The seed of the held-out review (issue #16), fixed before the sample was drawn.
 REVIEW_SEED = 20261205
