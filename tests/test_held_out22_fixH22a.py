@@ -129,3 +129,15 @@ def test_a_helper_redefined_in_the_application_decides_nothing(tmp_path: Path) -
     database.write_text(database.read_text() + "\n\nis_postgresql = is_dialect\n")
     assert _missing_downgrades(root, "mysql") == [
         "0001:17", "0002:17", "0003:17", "0004:18", "0005:18", "0006:16"]
+
+
+def test_a_helper_that_reads_the_deployment_decides_nothing(tmp_path: Path) -> None:
+    """``return os.environ["ENVIRONMENT"] == "production"`` is no dialect test: the walker keeps both branches of
+    a deployment test, and so does a helper's."""
+    root = _project(tmp_path / "proj")
+    database = root / "utils" / "database.py"
+    database.write_text(database.read_text().replace(
+        'if conn.engine.name != "postgresql":', 'if os.environ["ENVIRONMENT"] != "production":'))
+    database.write_text("import os\n" + database.read_text())
+    assert _missing_downgrades(root, "mysql") == [
+        "0001:17", "0002:17", "0003:17", "0004:18", "0005:18", "0006:16"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from migcheck.extract.python.deployment import mentions_deployment
 from migcheck.extract.python.evaluate import Evaluator, Scope, _static_test_impl
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -83,6 +84,8 @@ def _test(evaluator: Evaluator, test: ast.expr, known: dict[str, object]) -> boo
         return (known[test.left.id] is None) is isinstance(test.ops[0], ast.Is)
     if any(isinstance(node, ast.Name) and node.id in known for node in ast.walk(test)):
         return None  # a test of a parameter's value that is not one of the above
+    if mentions_deployment(test, frozenset()):
+        return None  # which deployment runs is not a dialect: the walker keeps both its branches
     return _static_test_impl(evaluator, test, Scope(phase="upgrade", env={}))
 
 
