@@ -29,7 +29,7 @@ from migcheck.sources.discovery import DiscoveryError, Sources, discover, linted
 from migcheck.sources.envinfo import EnvInfo, read_env
 from migcheck.sources.load import LoadError, load_python, load_sql
 from migcheck.sources.parallel import load_python_files, load_with_context
-from migcheck.vocabulary.changes import LIMIT_KEYWORD, RawSQL, target_table
+from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, RawSQL, target_table
 from migcheck.vocabulary.findings import Finding, Severity
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
@@ -303,13 +303,15 @@ def check(
                         for m in migrations
                         if m.python2 is not None and id(m) not in unloadable and scope.reports(m.path))
 
+    constants = _app_constants(sources, settings, [*migrations, *(context or [])])  # one reader per run
+    if constants is not None:
+        _drop_untaken([*migrations, *(context or [])], constants, settings.dialect)
     graph = RevisionGraph.build([*migrations, *(context or [])])
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
     # Several Alembic environments under one root (each env.py with its own versions/): each one is a
     # history of its own, with its own env.py; judged together, they would share heads and ids.
     groups = environments(sources, migrations, context or [])
     dispatch = _Dispatch(by_kind["change"])
-    constants = _app_constants(sources, settings, migrations)  # one reader per run: it caches what it reads
     for number, (env_path, group, group_context) in enumerate(groups):
         findings.extend(_check_environment(
             rules=by_kind, dispatch=dispatch, settings=settings, scope=scope,
@@ -427,7 +429,7 @@ def _app_constants(sources: Sources, settings: Settings, migrations: list[Migrat
     application function (RawSQL.called) or imports a name it uses only as a column type (ImportInfo.type_only), and
     env.py places the project; it reads a module only when ``unsafe-sql-interpolation``, ``raw-sql-not-understood``
     or a type rule (design.stored_type) asks about it."""
-    asks = any(c.app_values or (isinstance(c, RawSQL) and c.called)
+    asks = any(c.app_values or c.app_dialect_guards or (isinstance(c, RawSQL) and c.called)
                for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes))
     if not sources.env_py or not (asks or any(imp.type_only for m in migrations for imp in m.imports)):
         return None
@@ -437,6 +439,30 @@ def _app_constants(sources: Sources, settings: Settings, migrations: list[Migrat
     env_py = sources.env_py[0]
     root = project_root(env_py, settings)
     return AppConstants(root, env_py.resolve().relative_to(root).as_posix(), rescue=_python2_tree)
+
+
+def _drop_untaken(migrations: list[Migration], constants: AppConstants, dialect: str) -> None:
+    """Leave out the changes of branches the target dialect never takes, by what the application's helper that
+    decides them returns there (``if is_postgresql(bind):``; Change.app_dialect_guards); unknown keeps them."""
+    from migcheck.extract.models.dialects import helper_result_on
+
+    results: dict[tuple[str, str, int, tuple[str, ...]], bool | None] = {}
+
+    def result(module: str, name: str, positional: int, keywords: tuple[str, ...]) -> bool | None:
+        key = (module, name, positional, keywords)
+        if key not in results:
+            fn = constants.function(module, name)
+            results[key] = None if fn is None else helper_result_on(
+                fn, dialect, (positional, keywords), lambda other: constants.function(module, other))
+        return results[key]
+
+    def runs(change: Change) -> bool:
+        return all(result(*guard[:4]) in (None, guard[4]) for guard in change.app_dialect_guards)
+
+    for migration in migrations:
+        if any(c.app_dialect_guards for c in (*migration.upgrade_changes, *migration.downgrade_changes)):
+            migration.upgrade_changes[:] = [c for c in migration.upgrade_changes if runs(c)]
+            migration.downgrade_changes[:] = [c for c in migration.downgrade_changes if runs(c)]
 
 
 def _python2_tree(text: str) -> ast.Module | None:

@@ -7,7 +7,7 @@ The ``__init__`` of each kind of change, as ``dataclass(kw_only=True)`` writes i
 FACTORY = object()
 
 
-def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None):  # type: ignore[no-untyped-def]
+def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -26,12 +26,13 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
 
 
-def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -50,6 +51,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -59,7 +61,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
+def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -78,6 +80,7 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -87,7 +90,7 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.schema = schema
 
 
-def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, new_name):  # type: ignore[no-untyped-def]
+def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, new_name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -106,6 +109,7 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -113,7 +117,7 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.new_name = new_name
 
 
-def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -132,6 +136,7 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -141,7 +146,7 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.schema = schema
 
 
-def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -160,6 +165,7 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -169,7 +175,7 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.schema = schema
 
 
-def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
+def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -188,6 +194,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -201,7 +208,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.existing_server_default_given = existing_server_default_given
 
 
-def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
+def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -220,6 +227,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -238,7 +246,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
+def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -257,6 +265,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -271,7 +280,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.name_converted = name_converted
 
 
-def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table=None, concurrently=False, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -290,6 +299,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -300,7 +310,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.name_converted = name_converted
 
 
-def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -319,6 +329,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -334,7 +345,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.schema = schema
 
 
-def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -353,6 +364,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -363,7 +375,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.name_converted = name_converted
 
 
-def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
+def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -382,6 +394,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -391,7 +404,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.combined_with = combined_with
 
 
-def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
+def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=()):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -410,6 +423,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -430,7 +444,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.read_tables = read_tables
 
 
-def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, text, keyword='', understood=True, reason=None, called=None):  # type: ignore[no-untyped-def]
+def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, text, keyword='', understood=True, reason=None, called=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -449,6 +463,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -459,7 +474,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.called = called
 
 
-def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, value):  # type: ignore[no-untyped-def]
+def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, value):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -478,6 +493,7 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -485,7 +501,7 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.value = value
 
 
-def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
+def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -504,6 +520,7 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -511,7 +528,7 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.checkfirst = checkfirst
 
 
-def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, blocks=(), loop=None, engine=None, name):  # type: ignore[no-untyped-def]
+def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -530,6 +547,7 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
     self.not_implemented_caught = not_implemented_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
+    self.app_dialect_guards = app_dialect_guards
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
@@ -538,24 +556,24 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
 
 #: The fields each function above was written for, in order.
 FIELDS = {
-    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine'),
-    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'columns', 'if_not_exists', 'schema'),
-    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'if_exists', 'cascade', 'schema'),
-    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'new_name'),
-    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'if_not_exists', 'schema'),
-    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'if_exists', 'schema'),
-    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
-    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
-    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
-    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
-    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
-    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
-    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'table', 'lock', 'combined_with'),
-    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
-    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'text', 'keyword', 'understood', 'reason', 'called'),
-    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'value'),
-    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name', 'checkfirst'),
-    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'blocks', 'loop', 'engine', 'name'),
+    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine'),
+    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'columns', 'if_not_exists', 'schema'),
+    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'if_exists', 'cascade', 'schema'),
+    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'new_name'),
+    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'if_not_exists', 'schema'),
+    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'if_exists', 'schema'),
+    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
+    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
+    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
+    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'concurrently', 'if_exists', 'name_converted'),
+    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
+    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
+    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'lock', 'combined_with'),
+    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables'),
+    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'text', 'keyword', 'understood', 'reason', 'called'),
+    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'value'),
+    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'checkfirst'),
+    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name'),
 }
 
 #: The factory of each field that has one.

@@ -78,6 +78,12 @@ class Change:
     #: about what the SQL is (names, downgrades, syntax) judge it; the rules whose harm is production's load
     #: (locks held on busy tables, scans of large ones) leave it out.
     off_in_production: bool = False
+    #: The application helpers whose result decides whether the change runs (``if is_postgresql(bind):``, the
+    #: helper imported from the application): each as (module, function, how many positional arguments and which
+    #: keywords the call passes, the truth the branch needs: extract/python/appguards.AppGuard). The engine
+    #: asks the application's source what the helper returns on the target dialect (extract/models/dialects.py)
+    #: and drops the change when it is the other truth; recorded from the revision's text alone (load cache).
+    app_dialect_guards: tuple[tuple[str, str, int, tuple[str, ...], bool], ...] = ()
     #: The blocks around the change that may not run (an ``if`` branch not decided statically, a ``while``, an
     #: ``except`` handler, a pass of a loop over a subset), outermost first, numbered as the body is walked (an inlined
     #: helper's anew at each call): a step whose ``blocks`` begin with all of another's runs only where that one's

@@ -99,6 +99,28 @@ class AppConstants:
                 return _marks_changed_body(stmt, imported_names(tree))
         return False
 
+    def function(self, module: str, name: str, depth: int = 0) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The ``def`` that ``module`` binds ``name`` to, once (re-exports through the project's modules
+        followed); None when it binds the name otherwise, more than once, or is not read."""
+        parsed = self._module(module) if depth <= _MAX_DEPTH else None
+        if parsed is None or self._outside().written(module, f"{module}.{name}"):
+            return None
+        tree, package = parsed
+        counts, changed = self._stores_of(tree)
+        if name in changed:
+            return None
+        defined = [stmt for stmt in tree.body if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+                   and stmt.name == name]
+        if defined:
+            return defined[0] if len(defined) == 1 and counts.get(name) == 1 else None
+        bindings = _bindings(tree, name, (counts, changed))
+        if bindings is None or len(bindings) != 1 or not isinstance(bindings[0], ast.ImportFrom):
+            return None
+        node = bindings[0]
+        origin = absolute_module(module, package, node)
+        alias = next(a for a in node.names if (a.asname or a.name) == name)
+        return None if origin is None or alias.name == "*" else self.function(origin, alias.name, depth + 1)
+
     def outside_name(self, module: str, name: str, depth: int = 0) -> str | None:
         """The dotted name outside the project that ``module`` binds ``name`` to, once, by ``from x import y``
         (re-exports through the project's modules followed): assembl's ``from sqlalchemy import Unicode as

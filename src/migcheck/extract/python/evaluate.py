@@ -91,6 +91,9 @@ class Scope:
     #: level or in the function walked): compared with "production" they are a deployment test
     #: (extract/python/deployment.py).
     deployment_names: frozenset[str] = frozenset()
+    #: Local names bound once to a call of a helper imported from the application (``pg = is_postgresql(conn)``):
+    #: (name, the call: appguards.Called), so ``if pg:`` is the test that call makes (extract/python/appguards.py).
+    app_tests: tuple[tuple[str, tuple[str, str, int, tuple[str, ...]]], ...] = ()
     #: Walking a branch production never takes: a deployment test is decided for a database that is not
     #: production's (Change.off_in_production).
     off_production: bool = False
@@ -1118,3 +1121,4 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
         if isinstance(op, ast.NotIn):
             return not hit
     return None
+

@@ -15,6 +15,7 @@ import functools
 from typing import Literal
 
 from migcheck.extract.limits import COPIES_PER_NODE, MAX_DEPTH, MAX_STEPS, UNROLL_BUDGET, WORK_BUDGET, capped
+from migcheck.extract.python.appguards import app_guard, helper_called, mark_guarded
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.columns import enum_type_call
 from migcheck.extract.python.data import (
@@ -235,12 +236,23 @@ class PythonExtractor(Ops, Data):
                     if missing := label_missing_branch(stmt.test, scope.enum_label_rows):
                         chosen = body if missing[1] else orelse
                         chosen.absent_enum_labels = (*chosen.absent_enum_labels, missing[0])
+                    guard = app_guard(stmt.test, self._app_imports[0], dict(scope.app_tests))
+                    ended = []
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
-                        self._walk(branch, branch_scope, out, active)
+                        ended.append(self._walk(branch, branch_scope, out, active))
                         mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope),
                                                       lambda call: returned_test(call, self.functions)))
+                        if guard is not None:
+                            mark_guarded(out[start:], (*guard[:4], guard[4] == truth))
                     self._forget_types(stmt, scope)
+                    if guard is not None and ended[0] != ended[1]:
+                        # `if not is_postgresql(bind): return`: what follows runs only where the other branch is
+                        # taken (its truth); walked as before, only marked
+                        start = len(out)
+                        ends = self._walk(stmts[index + 1:], scope, out, active)
+                        mark_guarded(out[start:], (*guard[:4], guard[4] == ended[1]))
+                        return ends
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
                     ends = self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active)
@@ -582,6 +594,7 @@ class PythonExtractor(Ops, Data):
     def _forget_name(self, name: str, scope: Scope) -> None:
         """What ``name`` held is no longer known (it is bound again, by unpacking or ``+=``)."""
         scope.dialect_names = scope.dialect_names - {name}
+        scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
         scope.deployment_names = scope.deployment_names - {name}
         scope.binds.discard(name)
         scope.autocommit_binds = scope.autocommit_binds - {name}
@@ -637,6 +650,10 @@ class PythonExtractor(Ops, Data):
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
+        scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
+        if (helper := helper_called(value, self._app_imports[0])) is not None \
+                and name in self._bound_once(scope.function):
+            scope.app_tests = (*scope.app_tests, (name, helper))  # pg = is_postgresql(conn)
         if reads_deployment(value, before.deployment_names) and name in self._bound_once(scope.function):
             scope.deployment_names = scope.deployment_names | {name}  # env = os.environ["ENVIRONMENT"]
             return
