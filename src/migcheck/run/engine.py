@@ -357,15 +357,18 @@ def _first(sources: Sources) -> Path | None:
 def environments(sources: Sources, migrations: list[Migration],
                   context: list[Migration]) -> list[tuple[Path | None, list[Migration], list[Migration]]]:
     """(env.py, revisions, context revisions) per Alembic environment. One group, with the first env.py,
-    unless the run holds several env.py files that each sit beside the versions/ of some revisions."""
-    if len(sources.env_py) < 2:
+    unless the run holds several script locations (an env.py, or a template script.py.mako where env.py is
+    missing, beside versions/) that each hold some revisions; a group without env.py has None."""
+    homes: dict[Path, Path | None] = {env.parent.resolve(): env for env in sources.env_py}
+    for script in sources.script_dirs:
+        homes.setdefault(script.resolve(), None)
+    if len(homes) < 2:
         return [(_first(sources), migrations, context)]
-    homes = {env.parent.resolve(): env for env in sources.env_py}
 
     def home(migration: Migration) -> Path | None:
         for parent in migration.path.resolve().parents:
             if parent in homes:
-                return homes[parent]
+                return parent
         return None
 
     grouped: dict[Path | None, tuple[list[Migration], list[Migration]]] = {}
@@ -374,8 +377,8 @@ def environments(sources: Sources, migrations: list[Migration],
     for migration in context:
         grouped.setdefault(home(migration), ([], []))[1].append(migration)
     if len(grouped) < 2 or None in grouped:
-        return [(_first(sources), migrations, context)]  # not one env.py per history: judge them together
-    return [(env, group, extra) for env, (group, extra) in grouped.items()]
+        return [(_first(sources), migrations, context)]  # not one script location per history: judge them together
+    return [(homes[script], group, extra) for script, (group, extra) in grouped.items() if script is not None]
 
 
 def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, settings: Settings, scope: Scope,
