@@ -71,3 +71,66 @@ def test_one_script_location_with_two_heads_is_still_a_fork(tmp_path: Path) -> N
                                      "migrations/versions/a003_two.py": _revision("a003", "a001")})
     code, found = _lint(root, "multiple-heads")
     assert code == 1 and _where(found) == [("multiple-heads", "a002_one.py", 5), ("multiple-heads", "a003_two.py", 5)]
+
+
+# --- #49, #76, #77: steps that leave nothing to undo, or nothing a re-run trips on --------------------------------
+
+_BASE = _revision("b001", None, 'op.create_table("notes", sa.Column("id", sa.Integer(), primary_key=True), '
+                                'sa.Column("body", sa.Text(), nullable=True))').replace(
+    "def downgrade():\n    pass", 'def downgrade():\n    op.drop_table("notes")')
+
+
+def _history(root: Path, up: str, down: str = "pass") -> Path:
+    second = _revision("b002", "b001", up).replace("def downgrade():\n    pass", f"def downgrade():\n    {down}")
+    return _write(root, {"versions/b001_base.py": _BASE, "versions/b002_step.py": second})
+
+
+_ADD = 'op.add_column("notes", sa.Column("created_at", sa.DateTime(), server_default=sa.text("now()"), ' \
+       'nullable=False){})'
+
+
+def test_add_column_if_not_exists_left_by_the_downgrade_is_only_an_info(tmp_path: Path) -> None:
+    root = _history(tmp_path / "p", _ADD.format(", if_not_exists=True") + '\n    op.add_column("notes", '
+                    'sa.Column("title", sa.Text()))', 'op.drop_column("notes", "title")')
+    code, found = _lint(root, "downgrade-not-inverse")
+    assert code == 1 and _where(found) == [("downgrade-not-inverse", "b002_step.py", 10)]
+    assert found[0]["severity"] == "info" and "IF NOT EXISTS" in str(found[0]["message"])
+    assert "nothing fails" in str(found[0]["message"])
+
+
+def test_add_column_without_the_guard_left_by_the_downgrade_is_still_a_warning(tmp_path: Path) -> None:
+    root = _history(tmp_path / "p", _ADD.format("") + '\n    op.add_column("notes", sa.Column("title", sa.Text()))',
+                    'op.drop_column("notes", "title")')
+    code, found = _lint(root, "downgrade-not-inverse")
+    assert code == 1 and _where(found) == [("downgrade-not-inverse", "b002_step.py", 10)]
+    assert found[0]["severity"] == "warning" and "fails with 'already exists'" in str(found[0]["message"])
+
+
+def test_add_column_if_not_exists_with_a_default_needs_no_downgrade(tmp_path: Path) -> None:
+    root = _history(tmp_path / "p", 'op.execute("ALTER TABLE notes ADD COLUMN IF NOT EXISTS seen TIMESTAMPTZ '
+                                    'DEFAULT now()")')
+    assert _lint(root, "missing-downgrade") == (0, [])
+
+
+def test_add_column_if_not_exists_not_null_without_default_still_needs_a_downgrade(tmp_path: Path) -> None:
+    root = _history(tmp_path / "p", 'op.execute("ALTER TABLE notes ADD COLUMN IF NOT EXISTS seen INTEGER NOT NULL")')
+    code, found = _lint(root, "missing-downgrade")
+    assert code == 1 and _where(found) == [("missing-downgrade", "b002_step.py", 13)]
+
+
+def test_add_column_without_if_not_exists_still_needs_a_downgrade(tmp_path: Path) -> None:
+    root = _history(tmp_path / "p", 'op.execute("ALTER TABLE notes ADD COLUMN seen TIMESTAMPTZ DEFAULT now()")')
+    code, found = _lint(root, "missing-downgrade")
+    assert code == 1 and _where(found) == [("missing-downgrade", "b002_step.py", 13)]
+
+
+def test_making_an_already_nullable_column_nullable_needs_no_downgrade(tmp_path: Path) -> None:
+    root = _history(tmp_path / "p", 'with op.batch_alter_table("notes") as batch_op:\n        batch_op.alter_column('
+                    '"body", existing_type=sa.Text(), nullable=True)')
+    assert _lint(root, "missing-downgrade") == (0, [])
+
+
+def test_making_a_not_null_column_nullable_still_needs_a_downgrade(tmp_path: Path) -> None:
+    root = _history(tmp_path / "p", 'op.alter_column("notes", "id", existing_type=sa.Integer(), nullable=True)')
+    code, found = _lint(root, "missing-downgrade")
+    assert code == 1 and _where(found) == [("missing-downgrade", "b002_step.py", 13)]
