@@ -218,3 +218,27 @@ def test_mysql_backfill_after_a_plain_add_column_is_still_reported(tmp_path: Pat
     code, found = _lint_mysql(_backfill(tmp_path / "p", ""), "mixed-schema-and-data-change")
     assert code == 1 and _where(found) == [("mixed-schema-and-data-change", "b002_step.py", 11)]
     assert "re-running the revision fails on the DDL already applied" in str(found[0]["message"])
+
+
+# --- #79: on MySQL, a MODIFY to an ENUM that keeps every label and appends one ------------------------------------
+
+_ENUM_BASE = _revision("e001", None, 'op.create_table("files", sa.Column("id", sa.Integer(), primary_key=True), '
+                                     'sa.Column("category", sa.Enum("GAME", "DLC", name="category"), nullable=True))'
+                       ).replace("def downgrade():\n    pass", 'def downgrade():\n    op.drop_table("files")')
+
+
+def _enum_step(root: Path, labels: str, extra: str = "") -> Path:
+    step = _revision("e002", "e001", f'op.alter_column("files", "category", type_=sa.Enum({labels}, '
+                                     f'name="category"), nullable=True{extra})')
+    return _write(root, {"versions/e001_base.py": _ENUM_BASE, "versions/e002_step.py": step})
+
+
+def test_mysql_enum_that_appends_a_label_needs_no_downgrade(tmp_path: Path) -> None:
+    root = _enum_step(tmp_path / "p", '"GAME", "DLC", "CHEAT"')
+    assert _lint_mysql(root, "missing-downgrade") == (0, [])
+
+
+def test_mysql_enum_that_drops_a_label_still_needs_a_downgrade(tmp_path: Path) -> None:
+    root = _enum_step(tmp_path / "p", '"GAME", "CHEAT"')
+    code, found = _lint_mysql(root, "missing-downgrade")
+    assert code == 1 and _where(found) == [("missing-downgrade", "e002_step.py", 13)]

@@ -10,7 +10,7 @@ from migcheck.facts.postgres import parse_statement, storage_parameters_only
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import conventional
-from migcheck.rules.enumlabels import label_only_swaps
+from migcheck.rules.enumlabels import label_only_swaps, type_labels
 from migcheck.rules.enumlife import bare_name as _norm
 from migcheck.rules.enumlife import enum_life, enum_type_of, original_name, type_rename
 from migcheck.rules.fixes import lit
@@ -87,6 +87,27 @@ def _nullable_again(ctx: RevisionContext, change: Change) -> bool:
     return lookback.column_nullable(ctx, change, change.table, change.column) is True
 
 
+def _mysql_labels_appended(ctx: RevisionContext, change: Change) -> bool:
+    """On MySQL, ``alter_column(c, type_=Enum(...))`` whose labels hold every label the history gave the column's
+    ``Enum`` and nothing else changes (held-out-22 #79): the old release runs with the extra labels after a
+    ``pass`` downgrade, and the MODIFY runs again, so ``pass`` is its inverse, as for ADD VALUE on PostgreSQL.
+    Not when it makes the column NOT NULL or drops a default the MODIFY is not told to keep."""
+    if ctx.dialect != "mysql" or not isinstance(change, AlterColumn) or change.schema is not None \
+            or change.server_default_changed or change.nullable is False:
+        return False
+    new = type_labels(change.type)
+    old = type_labels(lookback.column_type(ctx, change, change.table, change.column))
+    if new is None or old is None or not old <= new:
+        return False
+    # the MODIFY restates nullability: as said, else as existing_nullable says, else NULL
+    after = change.nullable if change.nullable is not None else \
+        change.existing_nullable if change.existing_nullable is not None else True
+    keeps_nullable = lookback.column_nullable(ctx, change, change.table, change.column) is after
+    keeps_default = change.existing_server_default_given or \
+        lookback.column_server_default(ctx, change, change.table, change.column) is False
+    return keeps_nullable and keeps_default
+
+
 def _label(change: Change) -> str:
     stmt = parse_statement(change.text) if isinstance(change, RawSQL) else None
     return (stmt.value if stmt else None) or "..."
@@ -141,7 +162,7 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
         added = [c for c in schema_changes if _enum_value_added(c) is not None or id(c) in swaps]
         plain = [c for c in added if _enum_value_added(c) is False]
         # ADD COLUMN IF NOT EXISTS of a column the old release can live with: kept and skipped alike
-        schema_changes = [c for c in schema_changes if not _added_if_missing(c)]
+        schema_changes = [c for c in schema_changes if not _added_if_missing(c) and not _mysql_labels_appended(ctx, c)]
         if not schema_changes:
             return
         if len(added) == len(schema_changes):
