@@ -841,8 +841,9 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
         elif _skips_if_there(change):
             # the guard (`if not column_exists(...)`) skips the step on the next upgrade: no 'already exists'
             consequence = (
-                "after `alembic downgrade` it is still there; the next upgrade's existence guard (or IF NOT EXISTS) "
-                "skips the step, so nothing fails, but the downgraded schema is not the one before the upgrade"
+                f"after `alembic downgrade` it is still there; the next upgrade's "
+                f"{'existence guard' if change.rerun_skipped else 'IF NOT EXISTS'} skips the step, so nothing fails, "
+                "but the downgraded schema is not the one before the upgrade"
             )
         elif isinstance(change, CreateEnumType) and change.checkfirst:
             # create(bind, checkfirst=True) skips an existing type (checked on PostgreSQL 15, held-out-9 #48)
