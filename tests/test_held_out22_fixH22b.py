@@ -242,3 +242,75 @@ def test_mysql_enum_that_drops_a_label_still_needs_a_downgrade(tmp_path: Path) -
     root = _enum_step(tmp_path / "p", '"GAME", "CHEAT"')
     code, found = _lint_mysql(root, "missing-downgrade")
     assert code == 1 and _where(found) == [("missing-downgrade", "e002_step.py", 13)]
+
+
+# --- #143, #144: a table mapped on another declarative base is not in env.py's target_metadata --------------------
+
+_TENANT_BASE = '''
+    import typing as t
+    from sqlalchemy.orm import declarative_base
+
+
+    class Helpers:
+        """Query helpers both bases share."""
+
+
+    Base = t.cast(t.Any, declarative_base(cls=Helpers))
+'''
+
+_TENANT_INIT = "from .base import Base, Helpers\nfrom .chat import Chat\n"
+_TENANT_CHAT = '''
+    import sqlalchemy as sa
+    from app.tenant.base import Base
+
+
+    class Chat(Base):
+        __tablename__ = "chats"
+        id = sa.Column(sa.Integer, primary_key=True)
+'''
+_PUBLIC_BASE = '''
+    import typing as t
+    from sqlalchemy import MetaData
+    from sqlalchemy.orm import declarative_base
+    from app.tenant import Helpers
+
+    Base = t.cast(t.Any, declarative_base(cls=Helpers, metadata=MetaData()))
+'''
+_PUBLIC_INIT = "from .base import Base\nfrom .user import User\n"
+_PUBLIC_USER = '''
+    import sqlalchemy as sa
+    from app.public.base import Base
+
+
+    class User(Base):
+        __tablename__ = "users"
+        id = sa.Column(sa.Integer, primary_key=True)
+'''
+
+
+def _public_lineage(root: Path, dropped: str) -> Path:
+    start = _revision("p001", None, 'op.create_table("users", sa.Column("id", sa.Integer(), primary_key=True))\n'
+                      '    op.create_table("chats", sa.Column("id", sa.Integer(), primary_key=True))'
+                      ).replace("def downgrade():\n    pass", 'def downgrade():\n    op.drop_table("users")')
+    drop = _revision("p002", "p001", f'op.drop_table("{dropped}")')
+    return _write(root, {
+        "pyproject.toml": "[project]\nname = \"app\"\n",
+        "app/__init__.py": "",
+        "app/tenant/__init__.py": _TENANT_INIT, "app/tenant/base.py": _TENANT_BASE, "app/tenant/chat.py": _TENANT_CHAT,
+        "app/public/__init__.py": _PUBLIC_INIT, "app/public/base.py": _PUBLIC_BASE, "app/public/user.py": _PUBLIC_USER,
+        "migrations/env.py": "from app.public import Base\n\ntarget_metadata = Base.metadata\n",
+        "migrations/versions/p001_start.py": start,
+        "migrations/versions/p002_drop.py": drop,
+    })
+
+
+def test_a_table_mapped_on_another_base_is_not_still_mapped(tmp_path: Path) -> None:
+    root = _public_lineage(tmp_path / "proj", "chats")
+    assert _lint(root / "migrations", "still-mapped-at-head") == (0, [])
+
+
+def test_a_table_mapped_on_the_target_base_is_still_mapped(tmp_path: Path) -> None:
+    root = _public_lineage(tmp_path / "proj", "users")
+    code, found = _lint(root / "migrations", "still-mapped-at-head")
+    assert code == 1 and _where(found) == [("still-mapped-at-head", "p002_drop.py", 10)]
+    assert "User at " in str(found[0]["message"])
