@@ -10,7 +10,7 @@ from migcheck.facts.postgres import parse_statement, storage_parameters_only
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import conventional
-from migcheck.rules.enumlabels import label_only_swaps
+from migcheck.rules.enumlabels import label_only_swaps, type_labels
 from migcheck.rules.enumlife import bare_name as _norm
 from migcheck.rules.enumlife import enum_life, enum_type_of, original_name, type_rename
 from migcheck.rules.fixes import lit
@@ -19,6 +19,7 @@ from migcheck.rules.versiontable import retired_version_table
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
+    AlterColumn,
     Change,
     CreateEnumType,
     CreateIndex,
@@ -67,6 +68,46 @@ def _enum_value_added(change: Change) -> bool | None:
     return stmt.if_not_exists or (stmt.value is not None and stmt.value in change.absent_enum_labels)
 
 
+def _added_if_missing(change: Change) -> bool:
+    """ADD COLUMN IF NOT EXISTS of a column the old release can live with (nullable, or with a server default):
+    left by a ``pass`` downgrade it breaks no insert of the old code, and the upgrade runs again, skipping it
+    (held-out-22 #76). A NOT NULL column without a default makes the old release's inserts fail."""
+    return isinstance(change, AddColumn) and change.if_not_exists and change.phase == "upgrade" and (
+        (change.column.nullable is not False and not change.column.primary_key)
+        or change.column.server_default is not None)
+
+
+def _nullable_again(ctx: RevisionContext, change: Change) -> bool:
+    """``alter_column(..., nullable=True)`` and nothing else, of a column the history already leaves nullable: a
+    no-op with nothing to undo (held-out-22 #77). Not on MySQL, where the MODIFY it renders restates the whole
+    column and drops what it is not told (a default), nor with the ``schema=`` the history is not read for."""
+    if not isinstance(change, AlterColumn) or change.nullable is not True or change.type is not None \
+            or change.server_default_changed or change.schema is not None or ctx.dialect == "mysql":
+        return False
+    return lookback.column_nullable(ctx, change, change.table, change.column) is True
+
+
+def _mysql_labels_appended(ctx: RevisionContext, change: Change) -> bool:
+    """On MySQL, ``alter_column(c, type_=Enum(...))`` whose labels hold every label the history gave the column's
+    ``Enum`` and nothing else changes (held-out-22 #79): the old release runs with the extra labels after a
+    ``pass`` downgrade, and the MODIFY runs again, so ``pass`` is its inverse, as for ADD VALUE on PostgreSQL.
+    Not when it makes the column NOT NULL or drops a default the MODIFY is not told to keep."""
+    if ctx.dialect != "mysql" or not isinstance(change, AlterColumn) or change.schema is not None \
+            or change.server_default_changed or change.nullable is False:
+        return False
+    new = type_labels(change.type)
+    old = type_labels(lookback.column_type(ctx, change, change.table, change.column))
+    if new is None or old is None or not old <= new:
+        return False
+    # the MODIFY restates nullability: as said, else as existing_nullable says, else NULL
+    after = change.nullable if change.nullable is not None else \
+        change.existing_nullable if change.existing_nullable is not None else True
+    keeps_nullable = lookback.column_nullable(ctx, change, change.table, change.column) is after
+    keeps_default = change.existing_server_default_given or \
+        lookback.column_server_default(ctx, change, change.table, change.column) is False
+    return keeps_nullable and keeps_default
+
+
 def _label(change: Change) -> str:
     stmt = parse_statement(change.text) if isinstance(change, RawSQL) else None
     return (stmt.value if stmt else None) or "..."
@@ -106,7 +147,8 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     # removes what they filled.
     # and the drop of a retired Alembic configuration's version table is bookkeeping no rollback needs back
     schema_changes = [c for c in upgrade.changes if _undoable(c) and not (
-        isinstance(c, DropTable) and retired_version_table(ctx, c, c.table, c.schema))] if upgrade else []
+        isinstance(c, DropTable) and retired_version_table(ctx, c, c.table, c.schema)) and not _nullable_again(ctx, c)
+                      ] if upgrade else []
     if upgrade is None or not schema_changes:
         return
     downgrade = migration.downgrade
@@ -119,6 +161,10 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
         swaps = label_only_swaps(ctx, upgrade.changes) if ctx.dialect == "postgresql" else set()
         added = [c for c in schema_changes if _enum_value_added(c) is not None or id(c) in swaps]
         plain = [c for c in added if _enum_value_added(c) is False]
+        # ADD COLUMN IF NOT EXISTS of a column the old release can live with: kept and skipped alike
+        schema_changes = [c for c in schema_changes if not _added_if_missing(c) and not _mysql_labels_appended(ctx, c)]
+        if not schema_changes:
+            return
         if len(added) == len(schema_changes):
             if plain:
                 yield Hit(
@@ -512,7 +558,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             continue  # DROP CONSTRAINT IF EXISTS of a name no step could have given: nothing existed to restore
         if index in redefining_drops:
             continue  # judged with the re-create that follows it
-        if change.rerun_skipped and not lookback.certainly_absent(ctx, change):
+        if _skips_if_there(change) and not lookback.certainly_absent(ctx, change):
             # held-out-18 #35 (beaker 3fc28d7eb6d3): `if find_fk("t", ["c"]) is None:` adds the foreign key only
             # where it is missing, a repair of databases the history cannot describe. Left by the downgrade, the
             # object is one the upgrade itself takes as maybe there before it; the re-run upgrade's guard skips
@@ -722,6 +768,13 @@ def _rename_not_reversed(change: RenameTable | RenameColumn, up: _Inventory,
                f'op.alter_column({lit(change.table)}, {lit(change.new_name)}, new_column_name={lit(change.column)})')
 
 
+def _skips_if_there(change: Change) -> bool:
+    """Whether the next upgrade skips this step where its object is there: an existence guard (or a clause of a
+    statement one skips), or ``add_column`` / ``create_index`` with ``if_not_exists=True`` (ADD COLUMN / CREATE
+    INDEX IF NOT EXISTS), the same guard written in the statement (held-out-22 #49)."""
+    return change.rerun_skipped or (isinstance(change, AddColumn | CreateIndex) and change.if_not_exists)
+
+
 def _inventories(ctx: RevisionContext, aliases: _Aliases) -> tuple[_Inventory, _Inventory]:
     """What the upgrade and the downgrade make and remove."""
     up, down = _Inventory(aliases), _Inventory(aliases)
@@ -785,11 +838,12 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
                 "the type stays in the database after `alembic downgrade`, and the next upgrade's "
                 "create_table fails with 'type ... already exists'"
             )
-        elif change.rerun_skipped:
+        elif _skips_if_there(change):
             # the guard (`if not column_exists(...)`) skips the step on the next upgrade: no 'already exists'
             consequence = (
-                "after `alembic downgrade` it is still there; the next upgrade's existence guard skips the step, "
-                "so nothing fails, but the downgraded schema is not the one before the upgrade"
+                f"after `alembic downgrade` it is still there; the next upgrade's "
+                f"{'existence guard' if change.rerun_skipped else 'IF NOT EXISTS'} skips the step, so nothing fails, "
+                "but the downgraded schema is not the one before the upgrade"
             )
         elif isinstance(change, CreateEnumType) and change.checkfirst:
             # create(bind, checkfirst=True) skips an existing type (checked on PostgreSQL 15, held-out-9 #48)
@@ -808,7 +862,7 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
                 "after `alembic downgrade` it is still there, and the next `alembic upgrade` fails with "
                 "'already exists'"
             )
-        harmless = (isinstance(change, CreateEnumType) and change.checkfirst) or (change.rerun_skipped and not restore)
+        harmless = (isinstance(change, CreateEnumType) and change.checkfirst) or (_skips_if_there(change) and not restore)
         yield Hit(
             f"the upgrade {what} (line {change.line}), but downgrade() (line {downgrade.line}) does not "
             f"{verb}: "

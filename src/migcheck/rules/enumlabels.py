@@ -156,6 +156,11 @@ def _table_labels(c: CreateTable, name: str) -> frozenset[str] | None:
     return found.pop() if len(found) == 1 else None
 
 
+def type_labels(type_text: str | None) -> frozenset[str] | None:
+    """The labels of a type written ``Enum('a', 'b', ...)`` (``sa.Enum``, MySQL's ``ENUM``); None for any other."""
+    return _type_labels(type_text)
+
+
 def _type_labels(type_text: str | None) -> frozenset[str] | None:
     """The labels of a type written ``Enum('a', 'b', ...)``; None for any other."""
     try:

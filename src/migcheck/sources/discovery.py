@@ -34,6 +34,9 @@ class Sources:
     version_dirs: list[Path] = field(default_factory=list)
     #: env.py of the script location, when known (rules about transaction settings read it).
     env_py: list[Path] = field(default_factory=list)
+    #: Script locations met while walking that show no env.py (a checkout that lost its env.py symlink), known
+    #: by their template (script.py.mako) beside versions/: each is an Alembic environment of its own.
+    script_dirs: list[Path] = field(default_factory=list)
     #: Sibling revisions of files named one by one (pre-commit passes only the changed files):
     #: loaded to complete the revision graph, never reported on.
     context: list[Path] = field(default_factory=list)
@@ -276,6 +279,8 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
                 dirs[:] = []
                 for location, nested in locations:
                     _add_dir(location, sources, nested)
+        elif "script.py.mako" in files and "versions" in dirs and Path(root) not in sources.script_dirs:
+            sources.script_dirs.append(Path(root))
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
                 sources.add_python(Path(root) / name)

@@ -19,6 +19,25 @@ from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _
 _BUILTIN_CLASSES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type))
 
 
+def uncast(expr: object) -> object:
+    """``typing.cast(T, value)`` is ``value`` (``Base = t.cast(t.Any, declarative_base())``, held-out-22 #143)."""
+    if isinstance(expr, ast.Call) and _last(expr.func) == "cast" and len(expr.args) == 2 and not expr.keywords:
+        return expr.args[1]
+    return expr
+
+
+def own_metadata(expr: object) -> int | None:
+    """id() of a ``declarative_base(...)`` call that makes a MetaData of its own (no ``metadata=``, or a fresh
+    ``MetaData(...)``); None when it may share another base's (``metadata=Base.metadata``)."""
+    call = uncast(expr)
+    if not isinstance(call, ast.Call):
+        return None
+    shared = next((k.value for k in call.keywords if k.arg in {"metadata", None}), None)
+    if shared is not None and not (isinstance(shared, ast.Call) and _last(shared.func) == "MetaData"):
+        return None
+    return id(call)
+
+
 class _Classes(_Columns):
     """A class statement read once: its bases resolved, its body read into a _Class."""
 
@@ -42,6 +61,7 @@ class _Classes(_Columns):
                 info.bases.append(str(resolved[1]))
             elif resolved is not None and resolved[0] == "expr" and (made := self._made_base(resolved[1])):
                 info.bases.append(made)
+                info.made_by = own_metadata(resolved[1][1]) if isinstance(resolved[1], tuple) else None
                 info.annotation_map = self._made_types(resolved[1]) or info.annotation_map
                 if isinstance(made, _Class):
                     info.bases.append("DeclarativeBase")  # the cls= mixin, and a declarative base besides
@@ -62,6 +82,7 @@ class _Classes(_Columns):
         """``Base = declarative_base(cls=Mixin)`` -> the mixin class (its columns go to every model), or its
         dotted name when it comes from outside the project; ``Base = declarative_base()`` / ``registry().generate_base()`` -> a plain root."""
         module, expr = bound if isinstance(bound, tuple) else (None, None)
+        expr = uncast(expr)
         if not isinstance(module, _Module) or not isinstance(expr, ast.Call):
             return None
         if _last(expr.func) not in {"declarative_base", "generate_base", "automap_base", "as_declarative_base"}:

@@ -44,6 +44,9 @@ class _Names:
         self.pins: dict[str, bool | None] = {}
         #: Items the method-resolution-order merges have taken so far (tables.MRO_WORK bounds them).
         self.mro_work = 0
+        #: id() of the declarative base env.py's ``target_metadata`` is the metadata of (its ``declarative_base()``
+        #: call, or its ``class Base(DeclarativeBase)``); None when that is not one known base.
+        self.target_base: int | None = None
 
     if TYPE_CHECKING:  # read by _lookup; defined by _Classes (classes.py), further down the chain
         def _class(self, module: _Module, node: ast.ClassDef) -> _Class: ...

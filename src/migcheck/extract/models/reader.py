@@ -127,6 +127,8 @@ class _Reader(_Judge):
                            env_path, 1)
         self._load_closure(entries)
         self._note_refused()
+        if env_module is not None and not self.models:
+            self.target_base = self._target_base_of(env_module, env.target)
         self._collect()
         if env_module is not None:
             self.app.naming_convention = self._target_convention(env_module, env.target)

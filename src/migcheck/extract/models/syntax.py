@@ -107,6 +107,9 @@ class _Class:
     #: name bound to ``declarative_base()`` or to a class is not (tracim's ``DeclarativeBase =
     #: declarative_base(...)`` and ``class User(DeclarativeBase)``: a model; held-out-7).
     subclasses_declarative_base: bool = False
+    #: id() of the ``declarative_base(...)`` call a base of its own is bound to (``class User(Base)``, ``Base =
+    #: declarative_base()``): which declarative base, and so which MetaData, maps it (tables._other_metadata).
+    made_by: int | None = None
     #: Attributes set to ``None`` in the body (``id = None``): a column a base declares is not inherited.
     cleared: set[str] = field(default_factory=set)
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from migcheck.extract.models.classes import _Classes
+from migcheck.extract.models.classes import _Classes, own_metadata
 from migcheck.extract.models.columns import python_type
 from migcheck.extract.models.library import library_columns
 from migcheck.extract.models.model import MappedColumn, MappedTable
@@ -303,6 +303,8 @@ class _Tables(_Classes):
             if not columns and complete:
                 return
         self.mapped.add(info.node.name)
+        if self._other_metadata(info):
+            return  # a model still, but of another declarative base: its table is not in target_metadata
         if own == "":
             self.app.unknown_names = True
             self._note(f"the table name of {info.node.name} is computed in a way migcheck cannot read: "
@@ -311,6 +313,42 @@ class _Tables(_Classes):
         if not complete:
             self._note(self._hidden_columns(info, own), info.module.path, info.node.lineno)
         self._add(own, info.node.name, info.module.path, info.node.lineno, columns, complete)
+
+    def _base_of(self, info: _Class) -> int | None:
+        """Which declarative base maps ``info``: the id of its ``declarative_base()`` call or of its
+        ``DeclarativeBase`` subclass, the first its method resolution order meets; None when not known."""
+        for cls in self._mro(info):
+            if cls.made_by is not None:
+                return cls.made_by
+            if cls.subclasses_declarative_base:  # unless its body may hand it a shared MetaData
+                return None if any(isinstance(s, ast.Assign | ast.AnnAssign) and {"metadata", "registry"} & {
+                    t.id for t in (s.targets if isinstance(s, ast.Assign) else [s.target]) if isinstance(t, ast.Name)}
+                    for s in cls.node.body) else id(cls)
+        return None
+
+    def _other_metadata(self, info: _Class) -> bool:
+        """Whether ``info`` is mapped on a declarative base other than the one whose metadata env.py hands to
+        Alembic (held-out-22 #143: public_models' base imports a mixin from schema_models, which loads models
+        mapped on schema_models' own base); False when either base is not known."""
+        if self.target_base is None:
+            return False
+        base = self._base_of(info)
+        return base is not None and base != self.target_base
+
+    def _target_base_of(self, env: _Module, target: ast.expr | None) -> int | None:
+        """The declarative base of ``target_metadata = Base.metadata`` (tables._base_of's id); None for a list,
+        a MetaData of its own or anything not followed."""
+        if not isinstance(target, ast.Attribute) or target.attr != "metadata":
+            return None
+        resolved = self._resolve(env, target.value)
+        if resolved is None:
+            return None
+        kind, value = resolved
+        if kind == "class" and isinstance(value, _Class):
+            return self._base_of(value)
+        if kind == "expr" and isinstance(value, tuple) and self._made_base(value) is not None:
+            return own_metadata(value[1])
+        return None
 
     def _map_table_call(self, module: _Module, call: ast.Call, owner: str, env: dict[str, str] | None = None) -> None:
         name = _string(module, call.args[0], env or {})
