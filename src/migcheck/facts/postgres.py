@@ -509,6 +509,21 @@ def created_materialized_view(sql: str | None) -> str | None:
     return unquote(m.group("name")) if m else None
 
 
+_DROP_MATVIEW = lazy_regex(
+    rf"^DROP\s+MATERIALIZED\s+VIEW\s+(?:IF\s+EXISTS\s+)?(?P<names>{_QUALIFIED}(?:\s*,\s*{_QUALIFIED})*)"
+    r"\s*(?:CASCADE|RESTRICT)?\s*;?\s*$", re.I | re.S
+)
+
+
+def dropped_materialized_views(sql: str | None) -> frozenset[str]:
+    """The bare names (as ``unquote`` gives them) of the materialized views ``DROP MATERIALIZED VIEW`` removes;
+    empty for any other statement."""
+    m = _DROP_MATVIEW.match(sql.strip()) if sql else None
+    if not m:
+        return frozenset()
+    return frozenset(unquote(name) for name in re.findall(_QUALIFIED, m.group("names")))
+
+
 def unquote(name: str) -> str:
     """``"public"."Orders"`` -> ``Orders``, ``public.orders`` -> ``orders``: rules compare bare names."""
     parts = re.findall(_IDENT, name.strip())

