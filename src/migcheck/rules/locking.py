@@ -9,7 +9,7 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
 from migcheck.rules.fixes import index_name_lit, lit
-from migcheck.rules.overwritten import is_boolean, not_false_default, overwritten_later
+from migcheck.rules.overwritten import is_boolean, is_numeric, not_false_default, overwritten_later, zero_is_the_default
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
     AfterCommit,
@@ -33,6 +33,8 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
     other = not_false_default(ctx, change) if boolean else None
     if ctx.dialect == "mysql" and (overwritten_later(ctx, change) or (boolean and other is None)):
         return  # MySQL's implicit value never survives the upgrade, or FALSE is what the rows should hold
+    if ctx.dialect == "mysql" and is_numeric(change) and zero_is_the_default(ctx, change):
+        return  # the implicit 0 is the default the code gives new rows
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings, other)
