@@ -1175,6 +1175,8 @@ def _column_spec(coldef: exp.Expression, render: str, sql: str | None = None) ->
             spec.server_default_text = _written(ckind.this, sql, "DEFAULT") if sql else None
         elif isinstance(ckind, exp.PrimaryKeyColumnConstraint):
             spec.primary_key = True
+        elif isinstance(ckind, exp.AutoIncrementColumnConstraint):
+            spec.autoincrement = True  # MySQL's AUTO_INCREMENT: numbers every row, old ones too
         elif isinstance(ckind, exp.Reference):
             spec.references = _table_name(ckind.this.this if isinstance(ckind.this, exp.Schema) else ckind.this)
         elif isinstance(ckind, exp.GeneratedAsIdentityColumnConstraint):

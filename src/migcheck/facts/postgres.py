@@ -509,6 +509,27 @@ def created_materialized_view(sql: str | None) -> str | None:
     return unquote(m.group("name")) if m else None
 
 
+_DROP_MATVIEW = lazy_regex(r"^DROP\s+MATERIALIZED\s+VIEW\s+(?:IF\s+EXISTS\s+)?", re.I)
+_MATVIEW_NAME = lazy_regex(_QUALIFIED)
+_DROP_BEHAVIOUR = lazy_regex(r"(?<!\S)(?:CASCADE|RESTRICT)$", re.I)
+
+
+def dropped_materialized_views(sql: str | None) -> frozenset[str]:
+    """The bare names (as ``unquote`` gives them) of the materialized views ``DROP MATERIALIZED VIEW`` removes;
+    empty for any other statement. The name list is split on commas, each part matched alone: linear."""
+    text = sql.strip().rstrip(";").strip() if sql else ""
+    m = _DROP_MATVIEW.match(text)
+    if not m:
+        return frozenset()
+    rest = text[m.end():].rstrip()
+    if (behaviour := _DROP_BEHAVIOUR.search(rest[-9:])) is not None:
+        rest = rest[: len(rest) - len(behaviour.group(0))]
+    names = [part.strip() for part in rest.split(",")]
+    if not all(names) or not all(_MATVIEW_NAME.fullmatch(n) for n in names):
+        return frozenset()
+    return frozenset(unquote(n) for n in names)
+
+
 def unquote(name: str) -> str:
     """``"public"."Orders"`` -> ``Orders``, ``public.orders`` -> ``orders``: rules compare bare names."""
     parts = re.findall(_IDENT, name.strip())

@@ -182,7 +182,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
         if isinstance(drop, DropTable):
             built = schema.tables.get(drop.table.lower())
             shape = _shape(built) if built is not None else None
-            if shape is None or schema.table_status(drop.table) != "built":
+            if shape is None or schema.table_status(drop.table) != "built" or _copied_back(ctx, drop):
                 continue
             twins = [c for c in created if id(c) not in used and c.table.lower() != drop.table.lower()
                      and c.table.lower() not in schema.tables and _same_shape(shape, c)
@@ -217,6 +217,7 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
                       and schema.column(a.table, a.column.name) is None
                       and same_type(old.type, a.column.type) is True
                       and not _point_elsewhere(referent, _references(changes, a))
+                      and not _key_against_plain(drop.column, referent, a, _references(changes, a))
                       and (f"{drop.table}.{drop.column}".lower(), f"{a.table}.{a.column.name}".lower())
                       not in mirrored]
         options.append((drop, old, referent, candidates))
@@ -247,6 +248,14 @@ def _rename_hits(ctx: RevisionContext, changes: list[Change], schema: BuiltSchem
             f"# instead of the drop_column and add_column\n# the running release still selects {drop.column}: "
             f"see rename-column for the safe sequence",
         )
+
+
+def _copied_back(ctx: RevisionContext, drop: DropTable) -> bool:
+    """The table copy-and-swap (``create_table t_new``, ``INSERT INTO t_new SELECT ... FROM t``, ``drop_table t``,
+    ``rename_table t_new t``): every row lives on under the old name, nothing is lost (held-out-22 #123, #124)."""
+    from migcheck.rules.destructive import copied_and_swapped  # destructive imports this module
+
+    return copied_and_swapped(ctx, drop)
 
 
 def _empty_before(ctx: RevisionContext, drop: DropColumn) -> bool:
@@ -365,6 +374,13 @@ def _restored_key(other: list[Change], drop: DropColumn) -> str | None:
                 and c.table.lower() == drop.table.lower() and [x.lower() for x in c.columns] == [column]:
             return c.referent
     return None
+
+
+def _key_against_plain(dropped: str, old: str | None, add: AddColumn, new: str | None) -> bool:
+    """A foreign key on one side only, between columns whose names share nothing (held-out-22 #121: ``lookback``, a
+    plain INTEGER, dropped as ``monitor_id``, a key to monitors, is added): a new relation and a value dropped, not
+    a rename. With related names (``owner`` / ``owner_id``) a rename that adds or drops the key stays possible."""
+    return (old is None) != (new is None) and not _related(dropped, add.column.name or "")
 
 
 def _point_elsewhere(old: str | None, new: str | None) -> bool:

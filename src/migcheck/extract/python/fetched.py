@@ -25,6 +25,14 @@ _ONE_COLUMN = lazy_regex(
     r"\s+from\s+(?P<table>\w+)(?:\s+(?:as\s+)?(?!where\b|order\b|limit\b)\w+)?(?:\s*(?:;\s*)?$|\s+(?:where|order|limit)\b)",
     re.I,
 )
+#: SELECT of several columns, or of ``*``, FROM one table, nothing else listed: a row's named values are its columns'.
+_COLUMNS = lazy_regex(
+    r"^\s*select\s+(?P<cols>\*|\w+(?:\s*,\s*\w+)+)"
+    r"\s+from\s+(?P<table>\w+)(?:\s+(?:as\s+)?(?!where\b|order\b|limit\b)\w+)?(?:\s*(?:;\s*)?$|\s+(?:where|order|limit)\b)",
+    re.I,
+)
+#: Marks the column of a (table, column) pair as the list of a several-column SELECT (``"\0id,model_id"``, ``"\0*"``).
+_MANY = "\0"
 _SCALAR = {"scalar", "scalar_one", "scalar_one_or_none"}
 _ROW = {"fetchone", "first", "one", "one_or_none"}
 _ROWS = {"fetchall", "all"}
@@ -40,7 +48,10 @@ def selected_column(ex: SqlStrings, node: ast.expr, scope: Scope) -> tuple[str, 
         return None
     match = _ONE_COLUMN.match(text[0])
     if match is None:
-        return None
+        many = _COLUMNS.match(text[0])  # held-out-22 #154, #156: select id, model_id from model_versions
+        if many is None or "migcheck_" in many["table"] or "migcheck_" in many["cols"]:
+            return None
+        return many["table"].lower(), _MANY + ",".join(c.strip().lower() for c in many["cols"].split(","))
     column = "*" if match["count"] else match["agg"] or match["col"]
     table = match["table"]
     if "migcheck_" in column or "migcheck_" in table or column.lower() in {"distinct", "all"}:
@@ -64,16 +75,34 @@ def _method(node: ast.expr, names: set[str]) -> ast.expr | None:
     return None
 
 
+def _first(found: tuple[str, str] | None) -> tuple[str, str] | None:
+    """The one column a SELECT read (``.scalar()``, ``row[0]``); None for a SELECT of several, whose values are
+    taken by name only (``row["id"]``, ``row.id``)."""
+    return None if found is None or found[1].startswith(_MANY) else found
+
+
+def _named(found: tuple[str, str] | None, name: str) -> tuple[str, str] | None:
+    """The column ``name`` of a row (``row.id``, ``row["id"]``), when the SELECT read it."""
+    if found is None:
+        return None
+    if not found[1].startswith(_MANY):
+        return found if name == found[1] else None
+    columns = found[1][1:].split(",")
+    return (found[0], name) if columns == ["*"] or name.lower() in columns else None
+
+
 def fetched_value(ex: SqlStrings, node: ast.expr, scope: Scope) -> tuple[str, str] | None:
-    """(table, column) when ``node`` is the value of the one column a SELECT read."""
+    """(table, column) when ``node`` is the value of one column a SELECT read."""
     if isinstance(node, ast.Name):
         return _of(ex, node, scope, "value")
     if (inner := _method(node, _SCALAR)) is not None:
-        return _of(ex, inner, scope, "result")
+        return _first(_of(ex, inner, scope, "result"))
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == 0:
-        return fetched_row(ex, node.value, scope)
-    if isinstance(node, ast.Attribute) and (row := fetched_row(ex, node.value, scope)) is not None:
-        return row if node.attr == row[1] else None
+        return _first(fetched_row(ex, node.value, scope))
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return _named(fetched_row(ex, node.value, scope), node.slice.value)  # row["model_id"]
+    if isinstance(node, ast.Attribute):
+        return _named(fetched_row(ex, node.value, scope), node.attr)
     return None
 
 
@@ -92,7 +121,9 @@ def fetched_rows(ex: SqlStrings, node: ast.expr, scope: Scope) -> tuple[str, str
 
 def bind_fetched(ex: SqlStrings, name: str, value: ast.expr, before: Scope, scope: Scope) -> bool:
     """Record ``name = value`` in scope.fetched when value is such a result, row or value."""
-    for kind, found in (("result", _of(ex, value, before, "result")), ("row", fetched_row(ex, value, before)),
+    rows = _method(value, _ROWS)  # versions = conn.execute(...).fetchall(): looped over below
+    for kind, found in (("result", _of(ex, value if rows is None else rows, before, "result")),
+                        ("row", fetched_row(ex, value, before)),
                         ("value", fetched_value(ex, value, before))):
         if found is not None:
             scope.fetched[name] = (kind, found)

@@ -18,7 +18,7 @@ from migcheck.extract.python.data import _core_dml, carried, extend_statement, r
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import _STR_METHODS, NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
 from migcheck.extract.python.fetched import fetched_value
-from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short
+from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, names_bound_once
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -254,7 +254,8 @@ class SqlStrings(Evaluator):
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None
-                    ref = app_reference(value.value, *self._app_imports, scope.env) \
+                    ref = (app_reference(value.value, *self._app_imports, scope.env)
+                           or self._local_app_alias(value.value, scope)) \
                         if inner is None and isinstance(value, ast.FormattedValue) and not value.format_spec \
                         and value.conversion == -1 else None
                     composed = self._app_composed(value.value, scope) \
@@ -331,15 +332,31 @@ class SqlStrings(Evaluator):
         return node.func.attr in {"execution_options", "connect"} and self.autocommit_connection(node.func.value, scope)
 
     def _app_composed(self, node: ast.expr, scope: Scope) -> str | None:
-        """The text of a local name bound to SQL text built from literals and application imports only
-        (Scope.dynamic_sql), its imports' stand-ins in it; None if anything else is formatted into it."""
+        """The text of a local name bound to SQL text built from literals, application imports and values a SELECT
+        read (``data_table = f"model_{row['id']}_data"``, held-out-22 #154) only (Scope.dynamic_sql), their
+        stand-ins in it; None if anything else is formatted into it."""
         if not isinstance(node, ast.Name) or node.id in scope.env or node.id not in scope.dynamic_sql:
             return None
         text = scope.dynamic_sql[node.id][0]
         rest = text
-        for stand_in in self.app_stand_ins:
+        for stand_in in (*self.app_stand_ins, *self.fetched_stand_ins):
             rest = rest.replace(stand_in, "")
         return None if rest == text or PLACEHOLDER in rest or NAME_PLACEHOLDER in rest else text
+
+    def _local_app_alias(self, node: ast.expr, scope: Scope) -> AppRef | None:
+        """``{custom}``, ``custom = ToolType.CUSTOM.value`` bound once in the function (held-out-22 #157): the
+        application value the alias names, asked of the application's source as if written in place."""
+        attrs: list[str] = []
+        while isinstance(node, ast.Attribute):  # {admin.value}, admin = Role.ADMIN
+            attrs.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or node.id in scope.env or scope.function is None:
+            return None
+        bound = scope.types.get(node.id)
+        if not isinstance(bound, ast.Name | ast.Attribute) or node.id not in _names_once(scope.function):
+            return None
+        ref = app_reference(bound, *self._app_imports, scope.env)
+        return None if ref is None else (ref[0], (*ref[1], *reversed(attrs)))
 
     def _stand_in(self, form: str, value: ast.FormattedValue) -> str:
         """A value of the kind the f-string field certainly gives (digits, a UUID), for parsing the SQL; unique,
@@ -348,6 +365,10 @@ class SqlStrings(Evaluator):
         text = form.format(len(self.stand_ins) + 1)
         self.stand_ins[text] = "{" + ast.unparse(value.value) + "}"
         return text
+
+
+#: names_bound_once per function, kept for the few functions that format a local alias into SQL.
+_names_once = functools.lru_cache(maxsize=32)(names_bound_once)
 
 
 def _autocommit_options(ex: SqlStrings, options: ast.expr | None, scope: Scope) -> bool:
