@@ -1,0 +1,107 @@
+"""Held-out-23 (issue #16, precision), helper fixH23a: what env.py and the project's conventions say.
+
+#127: ``transaction_per_migration = True`` at env.py's module level, passed by name to ``context.configure()``.
+#102, #103: Alembic's multidb template with the default engine name ``''`` runs ``upgrade_()`` /
+``downgrade_()``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import run_cli
+
+_REVISION = """
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "{rev}"
+    down_revision = {down}
+
+
+    def upgrade():
+        op.add_column("t", sa.Column("c", sa.Integer(), nullable=True))
+
+
+    def downgrade():
+        op.drop_column("t", "c")
+"""
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
+    return root
+
+
+def _findings(root: Path, rule: str, dialect: str = "postgresql") -> list[str]:
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", dialect,
+                  "--select", rule)
+    assert run.exit_code in (0, 1), run.stderr
+    return sorted(f"{Path(f['path']).name}:{f['line']}:{f['rule']}" for f in run.json()["findings"])
+
+
+_ENV = """
+    from alembic import context
+    from sqlalchemy import engine_from_config, pool
+
+    config = context.config
+    transaction_per_migration = {value}
+
+
+    def run_migrations_online():
+        connectable = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.",
+                                         poolclass=pool.NullPool)
+        with connectable.connect() as connection:
+            context.configure(
+                connection=connection,
+                transaction_per_migration=transaction_per_migration,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+    run_migrations_online()
+"""
+
+
+_BACKFILL = """
+    from alembic import op
+
+    revision = "0002"
+    down_revision = "0001"
+
+
+    def upgrade():
+        op.execute("UPDATE t SET c = 0 WHERE c IS NULL")
+
+
+    def downgrade():
+        pass
+"""
+
+
+def _env_project(root: Path, value: str) -> Path:
+    return _write(root, {"alembic.ini": "[alembic]\nscript_location = alembic\n",
+                         "alembic/env.py": _ENV.format(value=value),
+                         "alembic/versions/0001_add.py": _REVISION.format(rev="0001", down="None"),
+                         "alembic/versions/0002_backfill.py": _BACKFILL})
+
+
+def test_transaction_per_migration_from_a_module_constant(tmp_path: Path) -> None:
+    """#127: the module-level name bound once to True is what configure() gets: each revision commits alone."""
+    assert _findings(_env_project(tmp_path / "on", "True"), "transaction-per-migration-off") == []
+
+
+def test_transaction_per_migration_off_from_a_module_constant_still_reported(tmp_path: Path) -> None:
+    assert _findings(_env_project(tmp_path / "off", "False"), "transaction-per-migration-off") == [
+        "env.py:13:transaction-per-migration-off"]
+
+
+def test_transaction_per_migration_from_a_name_bound_twice_is_not_trusted(tmp_path: Path) -> None:
+    """A name env.py binds again is not known to hold the first value: as before, not read as True."""
+    root = _env_project(tmp_path / "twice", "True\n    if config.get_main_option('one_transaction'):\n"
+                                            "        transaction_per_migration = False")
+    assert _findings(root, "transaction-per-migration-off") == ["env.py:15:transaction-per-migration-off"]
