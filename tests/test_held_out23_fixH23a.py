@@ -105,3 +105,36 @@ def test_transaction_per_migration_from_a_name_bound_twice_is_not_trusted(tmp_pa
     root = _env_project(tmp_path / "twice", "True\n    if config.get_main_option('one_transaction'):\n"
                                             "        transaction_per_migration = False")
     assert _findings(root, "transaction-per-migration-off") == ["env.py:15:transaction-per-migration-off"]
+
+
+_MULTIDB = """
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "0001"
+    down_revision = None
+
+
+    def upgrade(engine_name: str = "") -> None:
+        globals().get(f"upgrade_{engine_name}", lambda: None)()
+
+
+    def downgrade(engine_name: str = "") -> None:
+        globals()[f"downgrade_{engine_name}"]()
+
+
+    def upgrade_() -> None:
+        op.add_column("t", sa.Column("c", sa.Integer(), nullable=False))
+
+
+    def downgrade_() -> None:
+        op.drop_column("t", "c")
+"""
+
+
+def test_the_default_engine_of_the_multidb_template_is_read(tmp_path: Path) -> None:
+    """#102, #103: ``upgrade_()`` is the default engine's (``''``) function: read, not an unread step; its
+    steps are judged as any other."""
+    root = _write(tmp_path / "multi", {"versions/0001_multi.py": _MULTIDB})
+    assert _findings(root, "raw-sql-not-understood,add-not-null-column-without-default") == [
+        "0001_multi.py:18:add-not-null-column-without-default"]
