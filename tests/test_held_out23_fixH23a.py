@@ -138,3 +138,61 @@ def test_the_default_engine_of_the_multidb_template_is_read(tmp_path: Path) -> N
     root = _write(tmp_path / "multi", {"versions/0001_multi.py": _MULTIDB})
     assert _findings(root, "raw-sql-not-understood,add-not-null-column-without-default") == [
         "0001_multi.py:18:add-not-null-column-without-default"]
+
+
+_BRANCH_ROOT = """
+    {imports}
+
+    revision = "c000"
+    down_revision = "base"
+    branch_labels = ({label},)
+
+
+    def upgrade():
+        pass
+"""
+
+_BASE = """
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "base"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True))
+"""
+
+_DROP_PK = """
+    from alembic import op
+
+    revision = "c001"
+    down_revision = "c000"
+
+
+    def upgrade():
+        op.drop_constraint("PRIMARY", "t", type_="primary")
+"""
+
+
+def _contract_project(root: Path, imports: str, label: str) -> Path:
+    return _write(root, {"versions/base.py": _BASE,
+                         "versions/pike/contract/c000_start.py": _BRANCH_ROOT.format(imports=imports, label=label),
+                         "versions/pike/contract/c001_drop_pk.py": _DROP_PK})
+
+
+def test_a_copy_on_neutrons_contract_branch_blocks_no_writes(tmp_path: Path) -> None:
+    """#95, #96: neutron-db-manage runs the contract branch (labelled with its ``CONTRACT_BRANCH``) with every
+    neutron-server stopped: the table is still copied, but no application write waits for it."""
+    root = _contract_project(tmp_path / "neutron", "from neutron.db.migration import cli", "cli.CONTRACT_BRANCH")
+    assert _findings(root, "mysql-alter-copies-table", "mysql") == []
+
+
+def test_a_copy_on_another_contract_branch_is_still_reported(tmp_path: Path) -> None:
+    """A contract branch of another tool (keystone runs its contract while the new release serves), or one known
+    only by its folder, may run under writes: the copy still blocks them."""
+    keystone = _contract_project(tmp_path / "keystone", "", "'contract'")
+    assert _findings(keystone, "mysql-alter-copies-table", "mysql") == ["c001_drop_pk.py:9:mysql-alter-copies-table"]
+    other = _contract_project(tmp_path / "other", "from myapp import branches", "branches.CONTRACT_BRANCH")
+    assert _findings(other, "mysql-alter-copies-table", "mysql") == ["c001_drop_pk.py:9:mysql-alter-copies-table"]
