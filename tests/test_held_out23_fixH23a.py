@@ -196,3 +196,58 @@ def test_a_copy_on_another_contract_branch_is_still_reported(tmp_path: Path) -> 
     assert _findings(keystone, "mysql-alter-copies-table", "mysql") == ["c001_drop_pk.py:9:mysql-alter-copies-table"]
     other = _contract_project(tmp_path / "other", "from myapp import branches", "branches.CONTRACT_BRANCH")
     assert _findings(other, "mysql-alter-copies-table", "mysql") == ["c001_drop_pk.py:9:mysql-alter-copies-table"]
+
+
+_MAKO = '''"""${message}
+
+Revision ID: ${up_revision}
+"""
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+
+from alembic import op
+import sqlalchemy as sa
+
+
+def upgrade():
+    ${upgrades if upgrades else "pass"}
+'''
+
+_UPGRADE_ONLY = """
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "{rev}"
+    down_revision = {down}
+
+
+    def upgrade():
+        op.add_column("t", sa.Column("c{rev}", sa.Integer(), nullable=True))
+"""
+
+
+def _upgrade_only_project(root: Path, template: str, downgrade_in_first: bool = False) -> Path:
+    first = _UPGRADE_ONLY.format(rev="0001", down="None")
+    if downgrade_in_first:
+        first += '\n\n    def downgrade():\n        op.drop_column("t", "c0001")\n'
+    return _write(root, {"alembic.ini": "[alembic]\nscript_location = alembic\n",
+                         "alembic/env.py": "from alembic import context\n\ncontext.configure(url='sqlite://')\n",
+                         "alembic/script.py.mako": template,
+                         "alembic/versions/0001_a.py": first,
+                         "alembic/versions/0002_b.py": _UPGRADE_ONLY.format(rev="0002", down="'0001'")})
+
+
+def test_an_upgrade_only_history_by_convention_has_no_missing_downgrade(tmp_path: Path) -> None:
+    """#73, #74, #75: the template writes no downgrade() and no revision has one (neutron-db-manage refuses to
+    downgrade): the advice to write one cannot be followed by the tool that runs the history."""
+    assert _findings(_upgrade_only_project(tmp_path / "p", _MAKO), "missing-downgrade") == []
+
+
+def test_missing_downgrade_is_kept_where_the_project_writes_downgrades(tmp_path: Path) -> None:
+    """A template that writes ``def downgrade()``, or one revision that has one, says the project downgrades."""
+    with_template = _upgrade_only_project(tmp_path / "t", _MAKO + "\n\ndef downgrade():\n    pass\n")
+    assert _findings(with_template, "missing-downgrade") == [
+        "0001_a.py:5:missing-downgrade", "0002_b.py:5:missing-downgrade"]
+    one_has_it = _upgrade_only_project(tmp_path / "r", _MAKO, downgrade_in_first=True)
+    assert _findings(one_has_it, "missing-downgrade") == ["0002_b.py:5:missing-downgrade"]
