@@ -251,3 +251,77 @@ def test_missing_downgrade_is_kept_where_the_project_writes_downgrades(tmp_path:
         "0001_a.py:5:missing-downgrade", "0002_b.py:5:missing-downgrade"]
     one_has_it = _upgrade_only_project(tmp_path / "r", _MAKO, downgrade_in_first=True)
     assert _findings(one_has_it, "missing-downgrade") == ["0002_b.py:5:missing-downgrade"]
+
+
+_TWO_ENVIRONMENTS = """\
+[DEFAULT]
+script_location = %(here)s/alembic
+version_table = alembic_version
+
+[main]
+version_locations = %(here)s/alembic/main
+
+[static]
+version_locations = %(here)s/alembic/static
+
+[loggers]
+keys = root
+"""
+
+_STEP = """
+    from alembic import op
+
+    revision = "{rev}"
+    down_revision = {down}
+
+
+    def upgrade():
+        op.execute("SELECT 1")
+
+
+    def downgrade():
+        pass
+"""
+
+
+def _two_environments(root: Path, ini: str = _TWO_ENVIRONMENTS) -> Path:
+    """Two histories run by one env.py (``alembic --name=main`` / ``--name=static``): each has the id 0002, on
+    its own line; main also has 0003."""
+    return _write(root, {
+        "alembic.ini": ini,
+        "alembic/env.py": "from alembic import context\n\ncontext.configure(url='sqlite://')\n",
+        "alembic/main/0001_m.py": _STEP.format(rev="m001", down="None"),
+        "alembic/main/0002_log.py": _STEP.format(rev="0002", down="'m001'"),
+        "alembic/main/0003_more.py": _STEP.format(rev="m003", down="'0002'"),
+        "alembic/static/0001_s.py": _STEP.format(rev="s001", down="None"),
+        "alembic/static/0002_log.py": _STEP.format(rev="0002", down="'s001'"),
+    })
+
+
+def _graph_findings(path: Path) -> list[str]:
+    run = run_cli("lint", path, "--no-config", "--no-cache", "--format", "json",
+                  "--select", "duplicate-revision-id,multiple-heads,missing-down-revision")
+    assert run.exit_code in (0, 1), run.stderr
+    return sorted(f"{Path(f['path']).parent.name}/{Path(f['path']).name}:{f['rule']}" for f in run.json()["findings"])
+
+
+def test_the_named_environments_of_one_alembic_ini_are_separate_histories(tmp_path: Path) -> None:
+    """#64, #65, #89-#91: an alembic.ini without [alembic] whose [main] and [static] sections each set their
+    version locations (over a [DEFAULT] script location) holds two environments, each one history: the id both
+    use is no duplicate, and each has one head. Linted as its folder, as a folder above it and as the alembic.ini alike."""
+    root = _two_environments(tmp_path / "proj")
+    assert _graph_findings(root) == []
+    assert _graph_findings(root / "alembic.ini") == []
+    outer = tmp_path / "outer"
+    _two_environments(outer / "commons")
+    assert _graph_findings(outer) == []
+
+
+def test_one_environment_reading_both_locations_still_has_the_duplicate(tmp_path: Path) -> None:
+    """An [alembic] section whose version locations are both folders is one history: 0002 twice, two heads."""
+    ini = "[alembic]\nscript_location = %(here)s/alembic\nversion_locations = %(here)s/alembic/main " \
+          "%(here)s/alembic/static\n"
+    root = _two_environments(tmp_path / "proj", ini)
+    found = _graph_findings(root)
+    assert "main/0002_log.py:duplicate-revision-id" in found or "static/0002_log.py:duplicate-revision-id" in found
+    assert any(f.endswith(":multiple-heads") for f in found)

@@ -262,12 +262,18 @@ def _module_values(tree: ast.Module) -> dict[str, ast.expr]:
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
             values[node.target.id] = node.value
     stores: dict[str, int] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            stores[node.id] = stores.get(node.id, 0) + 1
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            for name in node.names:
-                stores[name] = stores.get(name, 0) + 2
+    for walked in ast.walk(tree):
+        bound: list[str] = []
+        if isinstance(walked, ast.Name) and isinstance(walked.ctx, ast.Store | ast.Del):
+            bound = [walked.id]
+        elif isinstance(walked, ast.Global | ast.Nonlocal):
+            bound = [*walked.names, *walked.names]  # rebound elsewhere: never read as the one value
+        elif isinstance(walked, ast.alias):
+            bound = [walked.asname or walked.name.split(".")[0]]
+        elif isinstance(walked, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound = [walked.name]
+        for name in bound:
+            stores[name] = stores.get(name, 0) + 1
     return {name: value for name, value in values.items() if stores.get(name) == 1}
 
 
