@@ -55,6 +55,12 @@ class RevisionContext:
         what it removes or renames is left, so no "application version still running" breaks."""
         return branches.on_contract(self.graph, self.migration)
 
+    @property
+    def servers_stopped(self) -> bool:
+        """The revision is on a contract branch its tool runs with the application stopped (neutron-db-manage,
+        ``vocabulary/branches.py``): no application writes wait for its locks or copies."""
+        return branches.servers_stopped(self.graph, self.migration)
+
     def created_here(self, table: str | None) -> bool:
         """True when this revision's upgrade creates ``table``: no lock risk on a table nobody uses yet."""
         return table is not None and table.lower() in self.created_tables

@@ -15,6 +15,7 @@ from migcheck.rules.enumlife import bare_name as _norm
 from migcheck.rules.enumlife import enum_life, enum_type_of, original_name, type_rename
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, revision_rule
+from migcheck.rules.upgradeonly import upgrade_only
 from migcheck.rules.versiontable import retired_version_table
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -154,6 +155,8 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     downgrade = migration.downgrade
     if downgrade is not None and not downgrade.trivial:
         return
+    if downgrade is None and upgrade_only(ctx.graph, ctx.env):
+        return  # the project's template and every revision have none: its tool never downgrades (upgradeonly.py)
     if downgrade is not None and not downgrade.raises:
         # PostgreSQL cannot drop an enum value: `pass` is the inverse of ADD VALUE. The old release runs
         # with the extra value; only a re-upgrade without IF NOT EXISTS fails on it. A swap of the type for one

@@ -73,8 +73,8 @@ def mysql_alter_copies_table(ctx: RevisionContext, change: AlterColumn | AddCons
     from migcheck.facts.mysql import FACTS, classify_type_change, parse_mysql_type
 
     table = change.table
-    if table is None or ctx.created_here(table):
-        return
+    if table is None or ctx.created_here(table) or ctx.servers_stopped:
+        return  # a copy blocks writes; with the application stopped (neutron's contract branch) none wait
     server = mysql_label(ctx.settings)
     if isinstance(change, AddConstraint):
         if change.kind_of == "foreign_key" and _copies(ctx, "add-foreign-key") and not fk_checks_off(ctx, change):

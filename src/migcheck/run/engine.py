@@ -361,10 +361,12 @@ def environments(sources: Sources, migrations: list[Migration],
                   context: list[Migration]) -> list[tuple[Path | None, list[Migration], list[Migration]]]:
     """(env.py, revisions, context revisions) per Alembic environment. One group, with the first env.py,
     unless the run holds several script locations (an env.py, or a template script.py.mako where env.py is
-    missing, beside versions/) that each hold some revisions; a group without env.py has None."""
+    missing, beside versions/), or an alembic.ini's several named environments (each version location its own,
+    ``Sources.version_homes``), that each hold some revisions; a group without env.py has None."""
     homes: dict[Path, Path | None] = {env.parent.resolve(): env for env in sources.env_py}
     for script in sources.script_dirs:
         homes.setdefault(script.resolve(), None)
+    homes.update(sources.version_homes)  # nearer to each revision than its script location: they decide
     if len(homes) < 2:
         return [(_first(sources), migrations, context)]
 

@@ -13,9 +13,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migcheck.guard import toml
 from migcheck.guard.readfile import UnreadableFile, read_regular
+
+if TYPE_CHECKING:
+    import configparser
 
 SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".hg", ".tox", ".nox", ".venv", "venv", "site-packages"}
 _SEPARATORS = {"os": os.pathsep, "space": " ", "comma": ",", "colon": ":", "semicolon": ";", "newline": "\n"}
@@ -37,6 +41,10 @@ class Sources:
     #: Script locations met while walking that show no env.py (a checkout that lost its env.py symlink), known
     #: by their template (script.py.mako) beside versions/: each is an Alembic environment of its own.
     script_dirs: list[Path] = field(default_factory=list)
+    #: Version locations (resolved) of an alembic.ini that names several environments in sections of their own
+    #: (``alembic --name=main``, ``--name=static``) sharing one script location, each with the env.py that runs it:
+    #: each location is a history of its own, not one script location's.
+    version_homes: dict[Path, Path | None] = field(default_factory=dict)
     #: Sibling revisions of files named one by one (pre-commit passes only the changed files):
     #: loaded to complete the revision graph, never reported on.
     context: list[Path] = field(default_factory=list)
@@ -267,18 +275,21 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
         # A script location met on the way down (env.py beside versions/): projects that build their
         # Alembic config in code have no alembic.ini to lead there, but env.py still says how they run.
         env_py = Path(root) / "env.py"
-        if "env.py" in files and "versions" in dirs:
+        # Alembic reads revisions from its version locations only: a draft parked in another folder of
+        # the script location (temp/, data_migrations/) is no part of the history. Only an alembic.ini
+        # on the way says which they are; without one (a config above the linted folder, pyproject's
+        # [tool.alembic], a config built in code) every folder is read, as before (review14). An env.py with
+        # no versions/ beside it is a script location only when an alembic.ini on the way names it one.
+        located = _walked_locations(Path(root), path, "versions" not in dirs) if "env.py" in files else None
+        if "env.py" in files and ("versions" in dirs or located):
             if env_py not in sources.env_py:
                 sources.env_py.append(env_py)
-            # Alembic reads revisions from its version locations only: a draft parked in another folder of
-            # the script location (temp/, data_migrations/) is no part of the history. Only an alembic.ini
-            # on the way says which they are; without one (a config above the linted folder, pyproject's
-            # [tool.alembic], a config built in code) every folder is read, as before (review14).
-            locations = _walked_locations(Path(root), path)
-            if locations is not None:
+            if located is not None:
                 dirs[:] = []
-                for location, nested in locations:
-                    _add_dir(location, sources, nested)
+                for environment in located:
+                    for location, nested in environment:
+                        _add_dir(location, sources, nested)
+                _record_homes(located, env_py, sources)
         elif "script.py.mako" in files and "versions" in dirs and Path(root) not in sources.script_dirs:
             sources.script_dirs.append(Path(root))
         for name in sorted(files):
@@ -290,35 +301,55 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
     _add_sql_of_a_sql_only_dir(path, sources, before, sql)
 
 
-def _walked_locations(script: Path, top: Path) -> list[tuple[Path, bool]] | None:
+Locations = list[tuple[Path, bool]]
+
+
+def _walked_locations(script: Path, top: Path, named_only: bool = False) -> list[Locations] | None:
     """The version locations of a script location met while walking a plain directory, each with whether
-    Alembic reads its subfolders (``recursive_version_locations``): from the alembic.ini whose
-    script_location is this folder (in it or above it, up to the walked directory), else from one in the
-    folder or beside it whose script_location names no folder here (a path of the deployed image). None when
-    no alembic.ini on the way says: then nothing tells which folders Alembic reads, and all are read."""
-    found: tuple[list[Path], bool] | None = None
+    Alembic reads its subfolders (``recursive_version_locations``), one list per environment the alembic.ini
+    names (its ``[alembic]`` section, else each named section of its own): from the alembic.ini whose
+    script_location is this folder (in it or above it, up to the walked directory), else (not when
+    ``named_only``) from one in the folder or beside it whose script_location names no folder here (a path of
+    the deployed image). None when no alembic.ini on the way says: then nothing tells which folders Alembic
+    reads, and all are read."""
+    found: list[tuple[list[Path], bool]] | None = None
     try:
         real = script.resolve()
         for folder in [script, *script.parents]:
             ini = folder / "alembic.ini"
             if ini.is_file():
                 try:
-                    script_dir, versions, recursive = _read_ini(ini)
+                    environments = _read_ini(ini)
                 except DiscoveryError:
-                    script_dir, versions, recursive = Path(), [], False
-                if script_dir.is_dir() and script_dir.resolve() == real:
-                    found = (versions, recursive)
+                    environments = []
+                here = [(versions, recursive) for script_dir, versions, recursive in environments
+                        if script_dir.is_dir() and script_dir.resolve() == real]
+                if here:
+                    found = here
                     break
-                if found is None and folder in (script, script.parent) and not script_dir.is_dir():
-                    found = ([v for v in versions if v.is_dir()], recursive)
+                if found is None and not named_only and folder in (script, script.parent) and environments \
+                        and not any(script_dir.is_dir() for script_dir, _, _ in environments):
+                    found = [([v for v in versions if v.is_dir()], recursive) for _, versions, recursive in environments]
             if folder == top or not folder.is_relative_to(top):
                 break
         if found is None:
             return None
-        versions, recursive = found
-        return [(v, recursive) for v in (versions or [script / "versions"]) if v.is_dir()]
+        located = [[(v, recursive) for v in (versions or [script / "versions"]) if v.is_dir()]
+                   for versions, recursive in found]
+        return None if named_only and not any(located) else located
     except (OSError, ValueError):  # a path no file system takes (a 5,000-character script_location)
         return None
+
+
+def _record_homes(environments: list[Locations], env_py: Path, sources: Sources, several: bool = False) -> None:
+    """Each version location of an alembic.ini's several environments (``several``, or more than one given) is a
+    history of its own, run by ``env_py`` (engine.py's ``environments``); one environment is its script
+    location's, as ever."""
+    if len(environments) < 2 and not several:
+        return
+    for environment in environments:
+        for location, _ in environment:
+            sources.version_homes.setdefault(location.resolve(), env_py if env_py.is_file() else None)
 
 
 def _add_sql_of_a_sql_only_dir(path: Path, sources: Sources, before: int, sql: list[Path]) -> None:
@@ -359,12 +390,21 @@ def _shown(value: object, limit: int = 300) -> str:
 
 
 def _from_ini(ini: Path, sources: Sources) -> None:
-    script_dir, versions, recursive = _read_ini(ini, sources)
-    _add_script_location(script_dir, versions, recursive, sources)
+    environments = _read_ini(ini, sources)
+    for script_dir, versions, recursive in environments:
+        _add_script_location(script_dir, versions, recursive, sources)
+        if len(environments) > 1:
+            _record_homes([[(v, recursive) for v in versions]], script_dir / "env.py", sources, True)
 
 
-def _read_ini(ini: Path, sources: Sources | None = None) -> tuple[Path, list[Path], bool]:
-    """The script location, version locations and ``recursive_version_locations`` an alembic.ini sets."""
+IniEnvironment = tuple[Path, list[Path], bool]
+
+
+def _read_ini(ini: Path, sources: Sources | None = None) -> list[IniEnvironment]:
+    """The script location, version locations and ``recursive_version_locations`` of each environment an
+    alembic.ini sets: its ``[alembic]`` section; without one, every section that sets ``script_location`` or
+    ``version_locations`` itself (not only through ``[DEFAULT]``), each run as ``alembic --name=<section>``
+    (Alembic's "multiple environments from one .ini file")."""
     import configparser  # only when an alembic.ini is read
 
     from migcheck.sources.inifile import ini_parser
@@ -374,8 +414,8 @@ def _read_ini(ini: Path, sources: Sources | None = None) -> tuple[Path, list[Pat
         parser.read_string(read_regular(ini).decode("utf-8"), source=str(ini))
     except (configparser.Error, UnicodeDecodeError, UnreadableFile) as exc:
         raise DiscoveryError(f"cannot read {ini}: {str(exc).splitlines()[0]}") from None
-    section = "alembic" if parser.has_section("alembic") else None
-    if section is None:
+    sections = ["alembic"] if parser.has_section("alembic") else _environment_sections(parser)
+    if not sections:
         raise DiscoveryError(f"{ini} has no [alembic] section")
     stray = [name for name in parser.sections() if name.lower() in ("migcheck", "tool.migcheck", "tool:migcheck")]
     if stray and sources is not None:  # a natural guess that would otherwise be ignored without a word
@@ -383,6 +423,30 @@ def _read_ini(ini: Path, sources: Sources | None = None) -> tuple[Path, list[Pat
             f"{ini} has a [{stray[0]}] section, which migcheck does not read: its settings go in the "
             "[tool.migcheck] table of pyproject.toml"
         )
+    return [_ini_environment(ini, parser, section) for section in sections]
+
+
+def _environment_sections(parser: configparser.ConfigParser) -> list[str]:
+    """The sections that set ``script_location`` or ``version_locations`` themselves (a value of their own, not
+    ``[DEFAULT]``'s, which every section sees), when some section has a script location to run."""
+    import configparser  # only when an alembic.ini is read
+
+    defaults = parser.defaults()
+    out = []
+    for section in parser.sections():
+        try:
+            own = any(key in parser.options(section) and parser.get(section, key, raw=True) != defaults.get(key)
+                      for key in ("script_location", "version_locations"))
+        except configparser.Error:
+            own = False
+        if own and parser.has_option(section, "script_location"):
+            out.append(section)
+    return out
+
+
+def _ini_environment(ini: Path, parser: configparser.ConfigParser, section: str) -> IniEnvironment:
+    import configparser  # only when an alembic.ini is read
+
     try:
         script = parser.get(section, "script_location", fallback=None)
         locations = parser.get(section, "version_locations", fallback=None)
@@ -393,7 +457,7 @@ def _read_ini(ini: Path, sources: Sources | None = None) -> tuple[Path, list[Pat
     except (configparser.Error, ValueError) as exc:
         raise DiscoveryError(f"cannot read {ini}: {str(exc).splitlines()[0]}") from None
     if not script:
-        raise DiscoveryError(f"{ini} has no script_location in [alembic]")
+        raise DiscoveryError(f"{ini} has no script_location in [{section}]")
     script_dir = _resolve_location(script, ini.parent)
     versions = [_resolve_location(v, ini.parent) for v in _split_locations(locations, separator)] if locations \
         else [script_dir / "versions"]

@@ -181,6 +181,7 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
     #: (online, has an unreadable **options) for every configure() call without the setting.
     silent: list[tuple[bool, bool]] = []
     options = _option_dicts(tree)
+    constants = _module_values(tree)
     deciding_keywords: list[ast.keyword] | None = None
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _called_name(node) in _ASYNC_CALLS:
@@ -212,7 +213,8 @@ def _read_env(path: Path, tree: ast.Module) -> EnvInfo:
             silent.append((online, unresolved))
         for kw in keywords:
             if kw.arg == "transaction_per_migration":
-                per_migration.append(isinstance(kw.value, ast.Constant) and kw.value.value is True)
+                value = _resolved(kw.value, constants)
+                per_migration.append(isinstance(value, ast.Constant) and value.value is True)
             elif kw.arg == "transactional_ddl" and isinstance(kw.value, ast.Constant):
                 info.transactional_ddl = bool(kw.value.value)
     if per_migration:
@@ -234,14 +236,7 @@ def _version_table(tree: ast.Module, configured: bool) -> str | None:
     calls no configure() at all."""
     if not configured:
         return None
-    constants: dict[str, list[ast.expr]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    constants.setdefault(target.id, []).append(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            constants.setdefault(node.target.id, []).append(node.value)
+    constants = _module_values(tree)
     names: set[str | None] = set()
     for call in ast.walk(tree):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "configure"):
@@ -252,10 +247,39 @@ def _version_table(tree: ast.Module, configured: bool) -> str | None:
         if value is None:
             names.add("alembic_version")
             continue
-        if isinstance(value, ast.Name) and len(constants.get(value.id, [])) == 1:
-            value = constants[value.id][0]
+        value = _resolved(value, constants)
         names.add(value.value.lower() if isinstance(value, ast.Constant) and isinstance(value.value, str) else None)
     return names.pop() if len(names) == 1 else None
+
+
+def _module_values(tree: ast.Module) -> dict[str, ast.expr]:
+    """The value of each name env.py binds once, by a plain or annotated assignment at module level, and nowhere
+    else (no other assignment, loop, ``global`` or ``with ... as`` stores to it)."""
+    values: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            values[node.target.id] = node.value
+    stores: dict[str, int] = {}
+    for walked in ast.walk(tree):
+        bound: list[str] = []
+        if isinstance(walked, ast.Name) and isinstance(walked.ctx, ast.Store | ast.Del):
+            bound = [walked.id]
+        elif isinstance(walked, ast.Global | ast.Nonlocal):
+            bound = [*walked.names, *walked.names]  # rebound elsewhere: never read as the one value
+        elif isinstance(walked, ast.alias):
+            bound = [walked.asname or walked.name.split(".")[0]]
+        elif isinstance(walked, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound = [walked.name]
+        for name in bound:
+            stores[name] = stores.get(name, 0) + 1
+    return {name: value for name, value in values.items() if stores.get(name) == 1}
+
+
+def _resolved(value: ast.expr, constants: dict[str, ast.expr]) -> ast.expr:
+    """``value``, or the value a name env.py binds once is bound to (``OPTION = True`` ... ``option=OPTION``)."""
+    return constants.get(value.id, value) if isinstance(value, ast.Name) else value
 
 
 def _outer_begin(tree: ast.Module, configure: ast.Call) -> int | None:

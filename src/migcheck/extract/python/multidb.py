@@ -85,11 +85,15 @@ def _text(node: ast.expr) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
-def engine_functions(functions: dict[str, Function], prefix: str, suffix: str) -> list[tuple[str, Function]]:
-    """The module's functions named ``<prefix><engine><suffix>``, as (engine, function), in definition order."""
+def engine_functions(functions: dict[str, Function], prefix: str, suffix: str,
+                     dispatcher: str | None) -> list[tuple[str, Function]]:
+    """The module's functions named ``<prefix><engine><suffix>``, as (engine, function), in definition order.
+    The engine name may be empty: the template's default engine is ``''`` (``upgrade(engine_name="")`` runs
+    ``upgrade_()``); the dispatching function itself is never one of them."""
     out = []
     for name, fn in functions.items():
-        if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+        if name.startswith(prefix) and name.endswith(suffix) and len(name) >= len(prefix) + len(suffix) \
+                and name != dispatcher:
             out.append((name[len(prefix):len(name) - len(suffix)], fn))
     return out
 
@@ -104,7 +108,7 @@ def dispatched(fn: Function, functions: dict[str, Function]) -> list[Function] |
     pattern = None if key is None else engine_pattern(key, _params(fn))
     if pattern is None:
         return None
-    return [f for _, f in engine_functions(functions, *pattern)] or None
+    return [f for _, f in engine_functions(functions, *pattern, fn.name)] or None
 
 
 def _params(fn: Function | None) -> set[str]:
@@ -121,7 +125,7 @@ def engine_dispatch(walker: PythonExtractor, call: ast.Call, key: ast.expr, scop
     pattern = engine_pattern(key, _params(scope.function))
     if pattern is None:
         return False
-    engines = engine_functions(walker.functions, *pattern)
+    engines = engine_functions(walker.functions, *pattern, scope.function.name if scope.function else None)
     if not engines:
         unread(walker, call, scope, out, f"no function of this module is named `{pattern[0]}<engine>{pattern[1]}`")
         return True
