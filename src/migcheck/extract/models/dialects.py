@@ -68,10 +68,10 @@ def _result(evaluator: Evaluator, fn: FunctionNode, known: dict[str, object] | N
             if verdict is None:
                 return None
             if verdict:
-                return _value(evaluator, stmt.body[0].value, known, lookup, depth)
+                return _value(evaluator, fn, stmt.body[0].value, known, lookup, depth)
             continue
         if isinstance(stmt, ast.Return):
-            return _value(evaluator, stmt.value, known, lookup, depth)
+            return _value(evaluator, fn, stmt.value, known, lookup, depth)
         return None
     return False  # falls off its end: None
 
@@ -89,12 +89,23 @@ def _test(evaluator: Evaluator, test: ast.expr, known: dict[str, object]) -> boo
     return _static_test_impl(evaluator, test, Scope(phase="upgrade", env={}))
 
 
-def _value(evaluator: Evaluator, value: ast.expr | None, known: dict[str, object],
+def _local_names(fn: FunctionNode) -> set[str]:
+    """The names ``fn`` binds itself (its parameters, a walrus in a test): a call of one is not the module's
+    function of that name."""
+    args = fn.args
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
+    return {a.arg for a in params} | {n.target.id for n in ast.walk(fn)
+                                      if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)}
+
+
+def _value(evaluator: Evaluator, fn: FunctionNode, value: ast.expr | None, known: dict[str, object],
            lookup: Callable[[str], FunctionNode | None], depth: int) -> bool | None:
     if value is None:
         return False
     if isinstance(value, ast.Constant):
         return bool(value.value) if isinstance(value.value, bool | type(None)) else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _local_names(fn):
+        return None  # ``def is_pg(conn, check=other): return check(conn)``: not the module's ``check``
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
             and (callee := lookup(value.func.id)) is not None:
         given = {}
