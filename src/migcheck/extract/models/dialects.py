@@ -13,6 +13,7 @@ module. Anything else is unknown, and an unknown result keeps both branches. Wor
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 
 from migcheck.extract.python.deployment import mentions_deployment
@@ -89,13 +90,14 @@ def _test(evaluator: Evaluator, test: ast.expr, known: dict[str, object]) -> boo
     return _static_test_impl(evaluator, test, Scope(phase="upgrade", env={}))
 
 
-def _local_names(fn: FunctionNode) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def _local_names(fn: FunctionNode) -> frozenset[str]:
     """The names ``fn`` binds itself (its parameters, a walrus in a test): a call of one is not the module's
     function of that name."""
     args = fn.args
     params = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
-    return {a.arg for a in params} | {n.target.id for n in ast.walk(fn)
-                                      if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)}
+    return frozenset({a.arg for a in params} | {n.target.id for n in ast.walk(fn)
+                                                if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)})
 
 
 def _value(evaluator: Evaluator, fn: FunctionNode, value: ast.expr | None, known: dict[str, object],
