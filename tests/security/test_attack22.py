@@ -218,3 +218,49 @@ def test_many_helpers_of_one_module_are_read_in_linear_time(tmp_path: Path) -> N
     found = [constants.function("utils.database", f"h{i}") is not None for i in range(n)]
     assert time.monotonic() - start < 5
     assert found.count(False) == 1 and not found[7]
+
+
+def test_a_generator_helper_is_always_true(tmp_path: Path) -> None:
+    """``if conn.engine.name != "sqlite": return False`` then ``return (yield)``: a generator function, whose call
+    is a generator object, true on every dialect. Read as returning False on PostgreSQL, its branch (a drop_table)
+    was left out."""
+    root = _write(tmp_path / "proj", {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "alembic/env.py": "from alembic import context\n\ncontext.configure(url='sqlite://')\n",
+        "utils/__init__.py": "",
+        "utils/database.py": """
+            def is_sqlite(conn):
+                if conn.engine.name != "sqlite":
+                    return False
+                return (yield)
+        """,
+        "alembic/versions/0001_drop.py": _revision("0001", None, """
+            if is_sqlite(op.get_bind()):
+                op.drop_table("users")
+        """, head="from utils.database import is_sqlite"),
+    })
+    assert ("drop-table", "0001_drop.py", 11) in _findings(root, "--dialect", "postgresql", "--select", "drop-table")
+
+
+def test_a_package_shadows_a_module_file_of_the_same_name(tmp_path: Path) -> None:
+    """Python imports ``utils/database/__init__.py`` before ``utils/database.py``. Reading the module file, migcheck
+    trusted a planted ``is_sqlite`` (False on PostgreSQL) over the one that runs (always True), and left the drop
+    out."""
+    root = _write(tmp_path / "proj", {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "alembic/env.py": "from alembic import context\n\ncontext.configure(url='sqlite://')\n",
+        "utils/__init__.py": "",
+        "utils/database.py": """
+            def is_sqlite(conn):
+                return conn.engine.name == "sqlite"
+        """,
+        "utils/database/__init__.py": """
+            def is_sqlite(conn):
+                return True
+        """,
+        "alembic/versions/0001_drop.py": _revision("0001", None, """
+            if is_sqlite(op.get_bind()):
+                op.drop_table("users")
+        """, head="from utils.database import is_sqlite"),
+    })
+    assert ("drop-table", "0001_drop.py", 11) in _findings(root, "--dialect", "postgresql", "--select", "drop-table")

@@ -58,8 +58,9 @@ def _defaults(fn: FunctionNode, positional: int, keywords: tuple[str, ...],
 
 def _result(evaluator: Evaluator, fn: FunctionNode, known: dict[str, object] | None,
             lookup: Callable[[str], FunctionNode | None], depth: int) -> bool | None:
-    if known is None or depth > _MAX_DEPTH or isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list:
-        return None
+    if known is None or depth > _MAX_DEPTH or isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list \
+            or _generator(fn):
+        return None  # a generator's call is a generator object, always true, whatever it would return
     body = fn.body[1:] if fn.body and isinstance(fn.body[0], ast.Expr) \
         and isinstance(fn.body[0].value, ast.Constant) else fn.body
     for stmt in body:
@@ -88,6 +89,12 @@ def _test(evaluator: Evaluator, test: ast.expr, known: dict[str, object]) -> boo
     if mentions_deployment(test, frozenset()):
         return None  # which deployment runs is not a dialect: the walker keeps both its branches
     return _static_test_impl(evaluator, test, Scope(phase="upgrade", env={}))
+
+
+@functools.lru_cache(maxsize=1024)
+def _generator(fn: FunctionNode) -> bool:
+    """Whether ``yield`` (or ``await``) appears in ``fn``: a generator function (a nested one counts too)."""
+    return any(isinstance(node, ast.Yield | ast.YieldFrom | ast.Await) for node in ast.walk(fn))
 
 
 @functools.lru_cache(maxsize=1024)
