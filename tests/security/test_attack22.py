@@ -264,3 +264,20 @@ def test_a_package_shadows_a_module_file_of_the_same_name(tmp_path: Path) -> Non
         """, head="from utils.database import is_sqlite"),
     })
     assert ("drop-table", "0001_drop.py", 11) in _findings(root, "--dialect", "postgresql", "--select", "drop-table")
+
+
+def test_a_helper_nested_thousands_deep_is_no_traceback(tmp_path: Path) -> None:
+    """``return not not ... conn.engine.name == "sqlite"`` 2,000 deep in an application helper: Python parses it,
+    the dialect evaluator recursed once per ``not`` and the run ended in a RecursionError traceback. Too deep to
+    read, it decides nothing: the branch stays."""
+    root = _write(tmp_path / "proj", {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "alembic/env.py": "from alembic import context\n\ncontext.configure(url='sqlite://')\n",
+        "utils/__init__.py": "",
+        "utils/database.py": f"def is_sqlite(conn):\n    return {'not ' * 2_000}conn.engine.name == 'sqlite'\n",
+        "alembic/versions/0001_drop.py": _revision("0001", None, """
+            if is_sqlite(op.get_bind()):
+                op.drop_table("users")
+        """, head="from utils.database import is_sqlite"),
+    })
+    assert ("drop-table", "0001_drop.py", 11) in _findings(root, "--dialect", "postgresql", "--select", "drop-table")

@@ -21,6 +21,8 @@ from migcheck.extract.python.evaluate import Evaluator, Scope, _static_test_impl
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _MAX_DEPTH = 4
+#: How deeply a test's expression may nest before it is not read (the evaluator recurses per level).
+_MAX_NESTING = 64
 _UNKNOWN = object()
 
 
@@ -84,11 +86,24 @@ def _test(evaluator: Evaluator, test: ast.expr, known: dict[str, object]) -> boo
             and isinstance(test.left, ast.Name) and test.left.id in known \
             and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
         return (known[test.left.id] is None) is isinstance(test.ops[0], ast.Is)
+    if _deeper_than(test, _MAX_NESTING):
+        return None  # ``not not ... x`` thousands deep: the evaluator recurses per level
     if any(isinstance(node, ast.Name) and node.id in known for node in ast.walk(test)):
         return None  # a test of a parameter's value that is not one of the above
     if mentions_deployment(test, frozenset()):
         return None  # which deployment runs is not a dialect: the walker keeps both its branches
     return _static_test_impl(evaluator, test, Scope(phase="upgrade", env={}))
+
+
+def _deeper_than(node: ast.AST, limit: int) -> bool:
+    """Whether ``node`` nests more than ``limit`` levels, measured without recursion."""
+    todo = [(node, 0)]
+    while todo:
+        current, level = todo.pop()
+        if level > limit:
+            return True
+        todo.extend((child, level + 1) for child in ast.iter_child_nodes(current))
+    return False
 
 
 @functools.lru_cache(maxsize=1024)
