@@ -911,6 +911,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                     name=_table_name(t),
                     concurrently=bool(tree.args.get("concurrently")),
                     if_exists=bool(tree.args.get("exists")),
+                    schema=_table_schema(t),
                     **common,
                 )
                 for t in tables

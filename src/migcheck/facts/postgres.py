@@ -514,9 +514,10 @@ _MATVIEW_NAME = lazy_regex(_QUALIFIED)
 _DROP_BEHAVIOUR = lazy_regex(r"(?<!\S)(?:CASCADE|RESTRICT)$", re.I)
 
 
-def dropped_materialized_views(sql: str | None) -> frozenset[str]:
-    """The bare names (as ``unquote`` gives them) of the materialized views ``DROP MATERIALIZED VIEW`` removes;
-    empty for any other statement. The name list is split on commas, each part matched alone: linear."""
+def dropped_materialized_views(sql: str | None) -> frozenset[tuple[str | None, str]]:
+    """(schema, bare name) of the materialized views ``DROP MATERIALIZED VIEW`` removes, the name as ``unquote``
+    gives it, the schema lower case and None for none or ``public``; empty for any other statement. The name list
+    is split on commas, each part matched alone: linear."""
     text = sql.strip().rstrip(";").strip() if sql else ""
     m = _DROP_MATVIEW.match(text)
     if not m:
@@ -527,7 +528,16 @@ def dropped_materialized_views(sql: str | None) -> frozenset[str]:
     names = [part.strip() for part in rest.split(",")]
     if not all(names) or not all(_MATVIEW_NAME.fullmatch(n) for n in names):
         return frozenset()
-    return frozenset(unquote(n) for n in names)
+    return frozenset((_schema_of(n), unquote(n)) for n in names)
+
+
+def _schema_of(name: str) -> str | None:
+    """``reporting.orders`` -> ``reporting``; None for a bare name or ``public``."""
+    parts = re.findall(_IDENT, name.strip())
+    if len(parts) < 2:
+        return None
+    schema = parts[-2][1:-1].replace('""', '"') if parts[-2].startswith('"') else parts[-2]
+    return None if schema.lower() == "public" else schema.lower()
 
 
 def unquote(name: str) -> str:

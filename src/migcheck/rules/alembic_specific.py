@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from migcheck.vocabulary.changes import (
     ValidateConstraint,
 )
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import ImportInfo, Migration
 
@@ -598,15 +600,25 @@ def _drops_leftover_routines(ctx: RevisionContext, migration: Migration) -> bool
         if m is None:
             return False
         names.add(m.group(1).lower())
-    named = re.compile(r"\b(?:" + "|".join(sorted(re.escape(n) for n in names)) + r")\b", re.I)
-    for other in ctx.graph.by_id.values():
+    words = _upgrade_words(ctx.graph)
+    return words is not None and names.isdisjoint(words)  # no upgrade's SQL names one of them: none made it
+
+
+@functools.lru_cache(maxsize=4)
+def _upgrade_words(graph: RevisionGraph) -> frozenset[str] | None:
+    """The words (lower case) of every revision's upgrade SQL, read once per graph; None when an upgrade was not
+    read or runs SQL not known. Looking each name up in one set stays linear (an alternation of the names searched
+    through every statement, per empty revision, was names x text: 1,900 names, 3.6 MB of SQL, 7 s each)."""
+    words: set[str] = set()
+    for other in graph.by_id.values():
         if other.upgrade is None or other.upgrade.opaque:
-            return False
+            return None
         for c in other.upgrade.changes:
-            if (isinstance(c, RawSQL) and (c.text is None or named.search(c.text))) \
-                    or (isinstance(c, DataChange) and c.action == "execute"):
-                return False  # SQL not known, or it names one of them: it may make it
-    return True
+            if (isinstance(c, RawSQL) and c.text is None) or (isinstance(c, DataChange) and c.action == "execute"):
+                return None
+            if isinstance(c, RawSQL) and c.text:
+                words.update(re.findall(r"\w+", c.text.lower()))
+    return frozenset(words)
 
 
 @revision_rule("empty-migration", severity=Severity.WARNING, off_because=(

@@ -19,7 +19,7 @@ from migcheck.rules.rawcommit import (
 )
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
-from migcheck.vocabulary.changes import AddColumn, CreateIndex, DropIndex, RawSQL, target_table
+from migcheck.vocabulary.changes import AddColumn, CreateIndex, DropIndex, DropTable, RawSQL, target_table
 from migcheck.vocabulary.findings import Severity
 
 
@@ -176,9 +176,10 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if change.name and change.name.lower() in ctx.created_indexes:
         return
-    if _relation_dropped_here(ctx, change.table):
+    if _relation_dropped_here(ctx, change.table, change.schema):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
-    if not change.table and change.name and (owner := _index_owner(ctx, change)) and _relation_dropped_here(ctx, owner):
+    if not change.table and change.name and (owner := _index_owner(ctx, change)) \
+            and _relation_dropped_here(ctx, owner, change.schema):
         return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
@@ -196,15 +197,21 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
     )
 
 
-def _relation_dropped_here(ctx: RevisionContext, name: str | None) -> bool:
+def _relation_dropped_here(ctx: RevisionContext, name: str | None, schema: str | None) -> bool:
     """This upgrade also drops the index's relation: a table, or a materialized view (held-out-22 #57), whose
-    DROP takes ACCESS EXCLUSIVE on it as DROP TABLE does and leaves nothing to keep available."""
-    if ctx.dropped_here(name):
-        return True
-    key = unquote(name) if name else None
-    return key is not None and any(
-        isinstance(c, RawSQL) and key in dropped_materialized_views(c.text) for c in ctx.migration.upgrade_changes
-    )
+    DROP takes ACCESS EXCLUSIVE on it as DROP TABLE does and leaves nothing to keep available. In the index's
+    schema only: ``DROP MATERIALIZED VIEW IF EXISTS reporting.orders`` leaves ``public.orders`` and its lock."""
+    if not name:
+        return False
+    key = (_schema_key(schema), unquote(name))
+    return any((isinstance(c, DropTable) and (_schema_key(c.schema), c.table.lower()) == (key[0], key[1].lower()))
+               or (isinstance(c, RawSQL) and key in dropped_materialized_views(c.text))
+               for c in ctx.migration.upgrade_changes)
+
+
+def _schema_key(schema: str | None) -> str | None:
+    """A schema as relations are compared: None for the default (``public``), lower case otherwise."""
+    return None if schema is None or schema.lower() == "public" else schema.lower()
 
 
 def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
@@ -227,6 +234,7 @@ def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
     return any(
         other is not change and not isinstance(other, DropIndex) and other.in_transaction
         and (target_table(other) or "").lower() == table and strong_lock(ctx, other) == "ACCESS EXCLUSIVE"
+        and _schema_key(getattr(other, "schema", change.schema)) == _schema_key(change.schema)  # same schema's
         for other in ctx.migration.upgrade_changes
     )
 

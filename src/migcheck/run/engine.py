@@ -366,6 +366,10 @@ def environments(sources: Sources, migrations: list[Migration],
     homes: dict[Path, Path | None] = {env.parent.resolve(): env for env in sources.env_py}
     for script in sources.script_dirs:
         homes.setdefault(script.resolve(), None)
+    # a script location inside another one's versions/ is a folder of its revisions (Alembic reads it with
+    # recursive_version_locations): a template or env.py put there splits no history (a fork would hide)
+    versions = {path / "versions" for path in homes}
+    homes = {path: env for path, env in homes.items() if versions.isdisjoint(path.parents)}
     homes.update(sources.version_homes)  # nearer to each revision than its script location: they decide
     if len(homes) < 2:
         return [(_first(sources), migrations, context)]

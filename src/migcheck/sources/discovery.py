@@ -242,7 +242,8 @@ def _list_dir(path: Path) -> list[str]:
         raise DiscoveryError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
+def _add_dir(path: Path, sources: Sources, recursive: bool, in_location: bool = False) -> None:
+    """Read ``path``'s revisions (its subfolders too when ``recursive``); ``in_location``: a version location."""
     sources.version_dirs.append(path)
     env_py = path.parent / "env.py"
     if env_py.is_file() and env_py not in sources.env_py:
@@ -288,9 +289,10 @@ def _add_dir(path: Path, sources: Sources, recursive: bool) -> None:
                 dirs[:] = []
                 for environment in located:
                     for location, nested in environment:
-                        _add_dir(location, sources, nested)
+                        _add_dir(location, sources, nested, in_location=True)
                 _record_homes(located, env_py, sources)
-        elif "script.py.mako" in files and "versions" in dirs and Path(root) not in sources.script_dirs:
+        elif "script.py.mako" in files and "versions" in dirs and Path(root) not in sources.script_dirs \
+                and not in_location:  # in a version location, a folder of its revisions: not a history of its own
             sources.script_dirs.append(Path(root))
         for name in sorted(files):
             if name.endswith(".py") and name != "__init__.py":
@@ -380,7 +382,7 @@ def _add_script_location(script: Path, versions: list[Path], recursive: bool, so
             raise DiscoveryError(f"cannot read version location {_shown(version_dir)}: {exc.strerror}") from None
         if not found:
             raise DiscoveryError(f"version location does not exist: {_shown(version_dir)}")
-        _add_dir(version_dir, sources, recursive)
+        _add_dir(version_dir, sources, recursive, in_location=True)
 
 
 def _shown(value: object, limit: int = 300) -> str:

@@ -294,6 +294,9 @@ class DropIndex(Change):
     if_exists: bool = False
     #: The name is written ``op.f("...")``: it matches the hashed name an op.f() create cut (CreateIndex's).
     name_converted: bool = False
+    #: The ``schema=`` given, or the schema the SQL names (``DROP INDEX archive.ix``); None for the default: the
+    #: table dropped beside it exempts it only in the same schema.
+    schema: str | None = None
 
 
 #: RawSQL.keyword of the step where migcheck stopped reading a function (extract/limits.py): past it nothing was

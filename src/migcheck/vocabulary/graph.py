@@ -145,8 +145,9 @@ class RevisionGraph:
 
         One pass in topological order (Python ints as bitsets: a union costs a few machine words), so a
         question about each head's whole lineage stays linear; asking ``ancestors`` per head was quadratic
-        in a chain with a head on every revision (3,200: 28 s). Revisions on or above a cycle fall back to
-        ``ancestors``: a cycle is already a finding, and the walk stays cycle-safe.
+        in a chain with a head on every revision (3,200: 28 s). Revisions on or above a cycle are taken by
+        strongly connected components, still linear (asking ``ancestors`` for each was quadratic in a long
+        chain above a cycle: 2,000 revisions, 12 s).
         """
         parents = {rid: self.parents(rid, follow_depends_on=False) for rid in self.by_id}
         out: dict[str, int] = {}
@@ -155,11 +156,15 @@ class RevisionGraph:
             for parent in parents[rid]:
                 value |= out[parent]
             out[rid] = value
-        for rid in self.by_id.keys() - out.keys():
-            value = bits(self.by_id[rid])
-            for ancestor in self.ancestors(rid, follow_depends_on=False):
-                value |= bits(self.by_id[ancestor])
-            out[rid] = value
+        for component in _components([rid for rid in self.by_id if rid not in out], parents):
+            # a cycle's revisions share their lineage; Tarjan's order gives each one after those it descends from
+            value = 0
+            for rid in component:
+                value |= bits(self.by_id[rid])
+                for parent in parents[rid]:
+                    value |= out.get(parent, 0)
+            for rid in component:
+                out[rid] = value
         return out
 
     def _acyclic(self) -> list[str]:
@@ -294,3 +299,46 @@ class RevisionGraph:
                     out.add(child)
                     todo.append(child)
         return out
+
+
+def _components(rids: list[str], parents: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components of ``rids`` along ``parents`` (edges to other revisions are
+    ignored), iteratively, each component after every one it reaches: linear in the revisions and edges."""
+    keep = set(rids)
+    edges = {rid: [p for p in parents[rid] if p in keep] for rid in rids}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for start in rids:
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            rid, at = work.pop()
+            if at == 0:
+                index[rid] = low[rid] = len(index)
+                stack.append(rid)
+                on_stack.add(rid)
+            if at < len(edges[rid]):
+                work.append((rid, at + 1))
+                parent = edges[rid][at]
+                if parent not in index:
+                    work.append((parent, 0))
+                elif parent in on_stack:
+                    low[rid] = min(low[rid], index[parent])
+                continue
+            if low[rid] == index[rid]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == rid:
+                        break
+                out.append(component)
+            if work:
+                caller = work[-1][0]
+                low[caller] = min(low[caller], low[rid])
+    return out

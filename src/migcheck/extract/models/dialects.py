@@ -13,6 +13,7 @@ module. Anything else is unknown, and an unknown result keeps both branches. Wor
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 
 from migcheck.extract.python.deployment import mentions_deployment
@@ -20,6 +21,8 @@ from migcheck.extract.python.evaluate import Evaluator, Scope, _static_test_impl
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _MAX_DEPTH = 4
+#: How deeply a test's expression may nest before it is not read (the evaluator recurses per level).
+_MAX_NESTING = 64
 _UNKNOWN = object()
 
 
@@ -57,8 +60,9 @@ def _defaults(fn: FunctionNode, positional: int, keywords: tuple[str, ...],
 
 def _result(evaluator: Evaluator, fn: FunctionNode, known: dict[str, object] | None,
             lookup: Callable[[str], FunctionNode | None], depth: int) -> bool | None:
-    if known is None or depth > _MAX_DEPTH or isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list:
-        return None
+    if known is None or depth > _MAX_DEPTH or isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list \
+            or _generator(fn):
+        return None  # a generator's call is a generator object, always true, whatever it would return
     body = fn.body[1:] if fn.body and isinstance(fn.body[0], ast.Expr) \
         and isinstance(fn.body[0].value, ast.Constant) else fn.body
     for stmt in body:
@@ -68,10 +72,10 @@ def _result(evaluator: Evaluator, fn: FunctionNode, known: dict[str, object] | N
             if verdict is None:
                 return None
             if verdict:
-                return _value(evaluator, stmt.body[0].value, known, lookup, depth)
+                return _value(evaluator, fn, stmt.body[0].value, known, lookup, depth)
             continue
         if isinstance(stmt, ast.Return):
-            return _value(evaluator, stmt.value, known, lookup, depth)
+            return _value(evaluator, fn, stmt.value, known, lookup, depth)
         return None
     return False  # falls off its end: None
 
@@ -82,6 +86,8 @@ def _test(evaluator: Evaluator, test: ast.expr, known: dict[str, object]) -> boo
             and isinstance(test.left, ast.Name) and test.left.id in known \
             and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
         return (known[test.left.id] is None) is isinstance(test.ops[0], ast.Is)
+    if _deeper_than(test, _MAX_NESTING):
+        return None  # ``not not ... x`` thousands deep: the evaluator recurses per level
     if any(isinstance(node, ast.Name) and node.id in known for node in ast.walk(test)):
         return None  # a test of a parameter's value that is not one of the above
     if mentions_deployment(test, frozenset()):
@@ -89,12 +95,41 @@ def _test(evaluator: Evaluator, test: ast.expr, known: dict[str, object]) -> boo
     return _static_test_impl(evaluator, test, Scope(phase="upgrade", env={}))
 
 
-def _value(evaluator: Evaluator, value: ast.expr | None, known: dict[str, object],
+def _deeper_than(node: ast.AST, limit: int) -> bool:
+    """Whether ``node`` nests more than ``limit`` levels, measured without recursion."""
+    todo = [(node, 0)]
+    while todo:
+        current, level = todo.pop()
+        if level > limit:
+            return True
+        todo.extend((child, level + 1) for child in ast.iter_child_nodes(current))
+    return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _generator(fn: FunctionNode) -> bool:
+    """Whether ``yield`` (or ``await``) appears in ``fn``: a generator function (a nested one counts too)."""
+    return any(isinstance(node, ast.Yield | ast.YieldFrom | ast.Await) for node in ast.walk(fn))
+
+
+@functools.lru_cache(maxsize=1024)
+def _local_names(fn: FunctionNode) -> frozenset[str]:
+    """The names ``fn`` binds itself (its parameters, a walrus in a test): a call of one is not the module's
+    function of that name."""
+    args = fn.args
+    params = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
+    return frozenset({a.arg for a in params} | {n.target.id for n in ast.walk(fn)
+                                                if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name)})
+
+
+def _value(evaluator: Evaluator, fn: FunctionNode, value: ast.expr | None, known: dict[str, object],
            lookup: Callable[[str], FunctionNode | None], depth: int) -> bool | None:
     if value is None:
         return False
     if isinstance(value, ast.Constant):
         return bool(value.value) if isinstance(value.value, bool | type(None)) else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in _local_names(fn):
+        return None  # ``def is_pg(conn, check=other): return check(conn)``: not the module's ``check``
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
             and (callee := lookup(value.func.id)) is not None:
         given = {}

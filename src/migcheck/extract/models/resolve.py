@@ -169,11 +169,13 @@ class ModuleFinder:
         if parts and all(p.isidentifier() for p in parts):
             for root in self.roots:
                 base = "/".join([root, *parts]) if root else "/".join(parts)
-                if self.files.is_file(base + ".py"):
-                    found = (base + ".py", False)
-                    break
+                # Python's order: a package directory shadows a module file of the same name (``utils/database/``
+                # over ``utils/database.py``); read the other, and a planted file would be what migcheck trusts
                 if self.files.is_file(base + "/__init__.py"):
                     found = (base + "/__init__.py", True)
+                    break
+                if self.files.is_file(base + ".py"):
+                    found = (base + ".py", False)
                     break
         self._memo[dotted] = found
         return found

@@ -43,6 +43,8 @@ class OutsideWrites:
         #: per (folder, module's last part, attribute name): the files whose text may store to ``.name``; per
         #: (folder, module's last part): those calling setattr / delattr
         self._storing: dict[tuple[str, str, str], list[str]] = {}
+        self._naming: dict[tuple[str, str], list[str]] = {}
+        self._stored: dict[str, frozenset[str]] = {}
         self._setters: dict[tuple[str, str], list[str]] = {}
         self._parsed: dict[str, tuple[set[str], set[str]]] = {}
 
@@ -80,15 +82,20 @@ class OutsideWrites:
         thousands)."""
         key = (folder, module, name)
         if key not in self._storing:
-            found: list[str] = []
-            stored = re.compile(r"\.\s*" + re.escape(name) + _STORE_AFTER)
-            for rel, text in self._folder_texts(folder) or []:
-                if name not in text or module not in text:
-                    continue
-                if stored.search(text) or any(name in _ATTRIBUTE.findall(line) for line in _DEL_LINE.findall(text)):
-                    found.append(rel)
-            self._storing[key] = found
+            if (folder, module) not in self._naming:
+                self._naming[folder, module] = [rel for rel, text in self._folder_texts(folder) or [] if module in text]
+            # each file's stored names read once: a search per name asked was names x text (4,000 helpers of one
+            # module, each asked whether another file sets it: 6 s)
+            self._storing[key] = [rel for rel in self._naming[folder, module] if name in self._stored_names(rel)]
         return self._storing[key]
+
+    def _stored_names(self, rel: str) -> frozenset[str]:
+        """The names ``rel`` may store to as ``.name`` (_STORED), or delete (``del x.name``)."""
+        if rel not in self._stored:
+            text = self._read.get(rel, "")
+            self._stored[rel] = frozenset(m.group(1) for m in _STORED.finditer(text)) | frozenset(
+                name for line in _DEL_LINE.findall(text) for name in _ATTRIBUTE.findall(line))
+        return self._stored[rel]
 
     def _setting(self, folder: str, module: str) -> list[str]:
         if (folder, module) not in self._setters:

@@ -10,6 +10,7 @@ built at run time) counts; run-time values in its WHERE make the SELECT itself i
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -87,8 +88,15 @@ def _named(found: tuple[str, str] | None, name: str) -> tuple[str, str] | None:
         return None
     if not found[1].startswith(_MANY):
         return found if name == found[1] else None
-    columns = found[1][1:].split(",")
-    return (found[0], name) if columns == ["*"] or name.lower() in columns else None
+    columns = _columns(found[1])
+    return (found[0], name) if "*" in columns or name.lower() in columns else None
+
+
+@functools.lru_cache(maxsize=64)
+def _columns(listed: str) -> frozenset[str]:
+    """The columns of a several-column SELECT's list (``"\0id,model_id"``), split once per list: a split per
+    ``row.x`` read was columns x reads (10,000 of each: 43 s)."""
+    return frozenset(listed[1:].split(","))
 
 
 def fetched_value(ex: SqlStrings, node: ast.expr, scope: Scope) -> tuple[str, str] | None:
