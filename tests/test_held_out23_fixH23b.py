@@ -73,3 +73,82 @@ def test_sqlite_update_that_can_fail_after_ddl_is_still_reported(tmp_path: Path)
     code, found = _lint(root, "sqlite", "mixed-schema-and-data-change")
     assert code == 1 and _where(found) == [("mixed-schema-and-data-change", "a002_policy.py", 12)]
     assert "re-running the revision fails on the DDL already applied" in str(found[0]["message"])
+
+
+# --- #44, #45: values copied into another table first, by UPDATE ... FROM or with the schema in a placeholder ------
+
+_MOVED = """\
+    from alembic import context
+
+    schema = context.config.get_main_option("schema")
+    op.add_column("layer", sa.Column("extra", sa.Text()), schema=schema)
+    op.execute(
+        f"UPDATE {schema}.layer AS l1 SET extra = l2.extra "
+        f"FROM {schema}.layer_v1 AS l2 WHERE l1.id = l2.id"
+    )
+    op.drop_column("layer_v1", "extra", schema=schema)
+    op.add_column("layer_v1", sa.Column("flag_field", sa.Text()), schema=schema)
+    op.execute(
+        f"INSERT INTO {schema}.layer_v1 (id, flag_field) "
+        f'(SELECT id, "flagField" AS flag_field FROM {schema}.layer)'
+    )
+    op.drop_column("layer", "flagField", schema=schema)
+"""
+
+
+def test_copies_into_another_table_are_not_data_loss(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"a001_base.py": _BASE, "a002_move.py": _revision("a002", "a001", _MOVED)})
+    code, found = _lint(root, "postgresql", "drop-column")
+    assert code == 1 and _where(found) == [("drop-column", "a002_move.py", 18), ("drop-column", "a002_move.py", 24)]
+    first, second = (str(f["message"]) for f in sorted(found, key=lambda f: int(str(f["line"]))))
+    assert "its data is lost" not in first and "its values were first written into layer (line 15)" in first
+    assert "rows that statement leaves out lose them" in first  # an UPDATE ... FROM reaches matched rows only
+    assert "its values were first copied into layer_v1 (line 21), so they are not lost, but" in second
+    assert all("the application version still running" in str(f["message"]) for f in found)
+
+
+def test_a_copy_of_another_column_is_still_data_loss(tmp_path: Path) -> None:
+    body = _MOVED.replace("SET extra = l2.extra", "SET extra = l2.id::text").replace(
+        '"flagField" AS flag_field', "title AS flag_field")
+    root = _write(tmp_path / "v", {"a001_base.py": _BASE, "a002_move.py": _revision("a002", "a001", body)})
+    code, found = _lint(root, "postgresql", "drop-column")
+    assert code == 1 and len(found) == 2
+    assert all("its data is lost" in str(f["message"]) for f in found)
+
+
+# --- #47, #108-#111: add new, UPDATE t SET new = old WHERE new IS NULL, drop old ------------------------------------
+
+_RENAMED_BY_COPY = """\
+    with op.batch_alter_table("layer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("created_by", sa.Integer(), nullable=True))
+    op.execute(
+        \"\"\"
+            UPDATE layer
+            SET created_by = owner_id
+            WHERE created_by IS NULL
+        \"\"\"
+    )
+    with op.batch_alter_table("layer", schema=None) as batch_op:
+        batch_op.drop_column("owner_id")
+"""
+
+
+def test_a_fresh_column_filled_where_null_carries_every_value(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"a001_base.py": _BASE,
+                                   "a002_copy.py": _revision("a002", "a001", _RENAMED_BY_COPY)})
+    code, found = _lint(root, "postgresql", "drop-column", "rename-as-drop-and-add")
+    assert code == 1 and _where(found) == [("drop-column", "a002_copy.py", 20)]
+    message = str(found[0]["message"])
+    assert "its values were first copied into layer.created_by (line 14), so they are not lost, but" in message
+    assert "the application version still running during the deploy fails" in message
+
+
+def test_a_column_written_before_the_where_null_copy_loses_values(tmp_path: Path) -> None:
+    for twin in (_RENAMED_BY_COPY.replace("    op.execute(\n", "    op.execute(\"UPDATE layer SET created_by = 1 "
+                                                                    "WHERE id < 5\")\n    op.execute(\n", 1),
+                 _RENAMED_BY_COPY.replace("nullable=True)", "nullable=True, server_default=\"0\")")):
+        root = _write(tmp_path / str(len(twin)), {"a001_base.py": _BASE,
+                                                   "a002_copy.py": _revision("a002", "a001", twin)})
+        code, found = _lint(root, "postgresql", "drop-column", "rename-as-drop-and-add")
+        assert code == 1 and "drop-column" in {str(f["rule"]) for f in found}
+        assert all("lost" in str(f["message"]) and "not lost" not in str(f["message"]) for f in found)

@@ -1011,7 +1011,7 @@ def _renews(c: Change, table: str, column: str) -> bool:
 
 def column_copies(ctx: RevisionContext, change: Change, table: str, column: str) -> Iterator[
         tuple[Migration | None, DataChange]]:
-    """The INSERTs that ran before ``change`` and took values of (table, column) into another table from the
+    """The INSERTs (and UPDATEs) that ran before ``change`` and took values of (table, column) into another table from the
     column as it is now, newest first: this phase's own (migration None), then, for an upgrade step, the
     ancestors' since the column was last made or renamed (``HistoryIndex.copies_from``; the column's own events
     and its table's bound the walk, so a copy of an older column of that name does not count). Only copies that
@@ -1023,7 +1023,8 @@ def column_copies(ctx: RevisionContext, change: Change, table: str, column: str)
     gone: set[str] = set()  # tables dropped, emptied or renamed since: a copy into them kept nothing (review16)
 
     def candidate(c: Change) -> bool:
-        return isinstance(c, DataChange) and c.action == "insert" and bool(c.sql) and not c.conditional \
+        # an INSERT ... SELECT, or an UPDATE ... FROM the table that sets another table's column (held-out-23 #44)
+        return isinstance(c, DataChange) and c.action in {"insert", "update"} and bool(c.sql) and not c.conditional \
             and not c.guarded and (c.table or "").lower() not in gone and word.search(c.sql or "") is not None
 
     for c in reversed(phase_before(ctx, change)):
