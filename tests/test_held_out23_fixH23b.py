@@ -152,3 +152,42 @@ def test_a_column_written_before_the_where_null_copy_loses_values(tmp_path: Path
         code, found = _lint(root, "postgresql", "drop-column", "rename-as-drop-and-add")
         assert code == 1 and "drop-column" in {str(f["rule"]) for f in found}
         assert all("lost" in str(f["message"]) and "not lost" not in str(f["message"]) for f in found)
+
+
+# --- #20: an earlier primary key left its columns NOT NULL; dropping it keeps that -----------------------------------
+
+_EXCHANGE = _revision("e001", None, """\
+    op.create_table("exchange", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("user_id", sa.Integer(), nullable=True), sa.Column("space_id", sa.Integer(), nullable=True))
+""", 'op.drop_table("exchange")')
+_COMPOSITE = _revision("e002", "e001", """\
+    op.drop_column("exchange", "id")
+    op.create_primary_key("exchange_user_id_space_id_pk", "exchange", ["user_id", "space_id"])
+""")
+_RENAMED_KEY = """\
+    op.drop_constraint("exchange_user_id_space_id_pk", "exchange", type_="primary")
+    op.create_primary_key("exchange_pkey", "exchange", ["user_id", "space_id"])
+"""
+
+
+def test_a_primary_key_on_columns_an_earlier_key_made_not_null_needs_no_scan(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"e001_base.py": _EXCHANGE, "e002_key.py": _COMPOSITE,
+                                   "e003_rename.py": _revision("e003", "e002", _RENAMED_KEY)})
+    code, found = _lint(root, "postgresql", "add-primary-key-to-existing-table")
+    assert code == 1
+    assert _where(found) == [("add-primary-key-to-existing-table", "e002_key.py", 11),
+                             ("add-primary-key-to-existing-table", "e003_rename.py", 11)]
+    first, second = sorted(found, key=lambda f: str(f["path"]))
+    assert "sets its columns NOT NULL with a scan" in str(first["message"])  # the first key: they were nullable
+    assert "NOT NULL" not in str(second["message"]) and "builds its unique index" in str(second["message"])
+    assert "make the columns NOT NULL first" not in str(second["fix"])
+
+
+def test_columns_made_nullable_again_after_the_key_still_need_the_scan(tmp_path: Path) -> None:
+    again = _RENAMED_KEY.replace('op.create_primary_key(', 'op.alter_column("exchange", "space_id", nullable=True)\n'
+                                 '    op.create_primary_key(')
+    root = _write(tmp_path / "v", {"e001_base.py": _EXCHANGE, "e002_key.py": _COMPOSITE,
+                                   "e003_rename.py": _revision("e003", "e002", again)})
+    code, found = _lint(root, "postgresql", "add-primary-key-to-existing-table")
+    assert code == 1 and len(found) == 2
+    assert all("sets its columns NOT NULL with a scan" in str(f["message"]) for f in found)
