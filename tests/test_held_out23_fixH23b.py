@@ -191,3 +191,34 @@ def test_columns_made_nullable_again_after_the_key_still_need_the_scan(tmp_path:
     code, found = _lint(root, "postgresql", "add-primary-key-to-existing-table")
     assert code == 1 and len(found) == 2
     assert all("sets its columns NOT NULL with a scan" in str(f["message"]) for f in found)
+
+
+# --- #71: SET DEFAULT on a column that had no default, or that same default, needs no downgrade ----------------------
+
+_SESSIONS = _revision("s001", None, """\
+    op.create_table("sessions", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("created", sa.DateTime(), server_default=sa.func.now()),
+                    sa.Column("state", sa.Text(), server_default="new"),
+                    sa.Column("seen", sa.DateTime(), nullable=True))
+""", 'op.drop_table("sessions")')
+
+
+def _default_revision(tmp_path: Path, upgrade: str) -> tuple[int, list[dict[str, object]]]:
+    root = _write(tmp_path / "v", {"s001_base.py": _SESSIONS, "s002_default.py": _revision("s002", "s001", upgrade)})
+    return _lint(root, "postgresql", "missing-downgrade")
+
+
+def test_a_default_restored_or_given_where_there_was_none_needs_no_downgrade(tmp_path: Path) -> None:
+    upgrade = """\
+        for column in ("created", "seen"):
+            op.execute(f"ALTER TABLE sessions ALTER COLUMN {column} SET DEFAULT CURRENT_TIMESTAMP")
+        op.alter_column("sessions", "state", server_default="new")
+    """
+    assert _default_revision(tmp_path, upgrade) == (0, [])
+
+
+def test_a_changed_or_dropped_default_still_needs_a_downgrade(tmp_path: Path) -> None:
+    for n, upgrade in enumerate(('op.alter_column("sessions", "state", server_default="open")',
+                                 'op.execute("ALTER TABLE sessions ALTER COLUMN created DROP DEFAULT")')):
+        code, found = _default_revision(tmp_path / str(n), upgrade)
+        assert code == 1 and _where(found) == [("missing-downgrade", "s002_default.py", 12)]

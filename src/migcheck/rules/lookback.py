@@ -457,6 +457,18 @@ def column_server_default(ctx: RevisionContext, change: Change, table: str, colu
     return value if isinstance(value, bool) else None
 
 
+def column_default_text(ctx: RevisionContext, change: Change, table: str, column: str) -> str | None:
+    """The server default the history leaves the column with, as written ("" for none); None when the history
+    does not say. Follows renames, as column_server_default."""
+    def of_alter(alter: AlterColumn) -> object:
+        if alter.server_default_changed:
+            return alter.server_default or ""
+        return "" if _restates(ctx, alter) and not alter.existing_server_default_given else _UNSET
+
+    value = _column_history(ctx, change, table, column, lambda col: col.server_default or "", of_alter)
+    return value if isinstance(value, str) else None
+
+
 def column_nullable(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
     """Whether the history leaves the column nullable (True), NOT NULL (False), or does not say (None)."""
     def of_alter(alter: AlterColumn) -> object:
