@@ -738,11 +738,10 @@ def copies_column_out(sql: str, table: str, column: str, dialect: str) -> bool |
 def _updates_column_from(sql: str, table: str, column: str, dialect: str) -> bool | None:
     """False when ``sql`` is an UPDATE of another table that sets a column to ``table``'s ``column``, read from
     ``table`` joined in (``FROM table t``, MySQL's ``JOIN``), qualified with its name or alias; None otherwise."""
-    import sqlglot
     from sqlglot import exp
 
     try:
-        tree = sqlglot.parse_one(sql, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+        tree = _parse(sql, dialect)
     except Exception:  # sqlglot raises many kinds: what it cannot read copies nothing
         return None
     if not isinstance(tree, exp.Update) or not isinstance(tree.this, exp.Table) \
