@@ -634,10 +634,12 @@ def _selects_whole_rows(select: Any, columns: Collection[str] | None) -> bool:
     return {c.lower() for c in columns} <= read
 
 
-def copies_column(sql: str, table: str, source: str, target: str, dialect: str) -> bool:
+def copies_column(sql: str, table: str, source: str, target: str, dialect: str, *, null_target: bool = False) -> bool:
     """Whether ``sql`` is ``UPDATE table SET target = <expression reading source>`` over every row (no WHERE, or
     one testing only NULL-ness): the values of ``source`` are carried into ``target`` (held-out-8 #120:
-    ``UPDATE workflows SET generate_script = use_cache`` before ``use_cache`` is dropped)."""
+    ``UPDATE workflows SET generate_script = use_cache`` before ``use_cache`` is dropped). With ``null_target``
+    (the caller knows ``target`` is NULL on every row, freshly added) a ``target IS NULL`` test skips no row
+    (held-out-23 #108: ``SET created_by = creator_id WHERE created_by IS NULL``)."""
     import sqlglot
     from sqlglot import exp
 
@@ -650,6 +652,7 @@ def copies_column(sql: str, table: str, source: str, target: str, dialect: str) 
         return False
     where = tree.args.get("where")
     if where is not None and any(isinstance(c, exp.Column) and c.name.lower() != source.lower()
+                                 and not (null_target and _is_null_test(c, target))
                                  for c in where.find_all(exp.Column)):
         return False
     for item in tree.expressions:
@@ -657,6 +660,16 @@ def copies_column(sql: str, table: str, source: str, target: str, dialect: str) 
                 and item.this.name.lower() == target.lower():
             return any(c.name.lower() == source.lower() for c in item.expression.find_all(exp.Column))
     return False
+
+
+def _is_null_test(column: Any, name: str) -> bool:
+    """Whether ``column`` is ``name`` tested by a plain ``IS NULL`` (not negated, not under a NOT)."""
+    from sqlglot import exp
+
+    test = column.parent
+    return column.name.lower() == name.lower() and isinstance(test, exp.Is) and test.this is column \
+        and isinstance(test.expression, exp.Null) and not test.args.get("negate") \
+        and test.find_ancestor(exp.Not) is None
 
 
 def boolean_value_set(sql: str, table: str, source: str, target: str, dialect: str) -> tuple[bool, str] | None:
@@ -708,6 +721,39 @@ def _boolean_test(test: Any, table: str, column: str) -> bool | None:
         for side, other in ((test.this, test.expression), (test.expression, test.this)):
             if named(side) and isinstance(other, exp.Boolean):
                 return bool(other.this)
+    return None
+
+
+def copies_column_out(sql: str, table: str, column: str, dialect: str) -> bool | None:
+    """Whether ``sql`` writes the values of ``column`` of ``table`` into another table: an INSERT ... SELECT
+    (inserts_column_from), or ``UPDATE other SET c = t.column FROM table t WHERE ...`` (held-out-23 #44), which
+    reaches only the rows of ``table`` that match a row of ``other``, so never every row (False). None when it
+    copies no value of the column. A part of a name known only at run time (``{…}.layer``, the schema of an
+    f-string) is read as a placeholder name (held-out-23 #45): the table and the column are still known."""
+    sql = sql.replace("{…}", "migcheck_param")
+    inserted = inserts_column_from(sql, table, column, dialect)
+    return inserted if inserted is not None else _updates_column_from(sql, table, column, dialect)
+
+
+def _updates_column_from(sql: str, table: str, column: str, dialect: str) -> bool | None:
+    """False when ``sql`` is an UPDATE of another table that sets a column to ``table``'s ``column``, read from
+    ``table`` joined in (``FROM table t``, MySQL's ``JOIN``), qualified with its name or alias; None otherwise."""
+    from sqlglot import exp
+
+    try:
+        tree = _parse(sql, dialect)
+    except Exception:  # sqlglot raises many kinds: what it cannot read copies nothing
+        return None
+    if not isinstance(tree, exp.Update) or not isinstance(tree.this, exp.Table) \
+            or (_table_name(tree.this) or "").lower() == table.lower():
+        return None
+    own = (tree.this.alias or tree.this.name).lower()
+    aliases = {alias for alias, name in _scope_tables(tree).items() if name == table.lower() and alias != own}
+    for item in tree.expressions:
+        value = item.expression if isinstance(item, exp.EQ) else None
+        if isinstance(value, exp.Column) and value.name.lower() == column.lower() \
+                and value.table.lower() in aliases:
+            return False
     return None
 
 

@@ -16,6 +16,7 @@ from migcheck.extract.models.model import Application
 from migcheck.facts.postgres import parse_type
 from migcheck.rules import lookback
 from migcheck.rules.built import BuiltColumn, BuiltSchema, BuiltTable, build, same_type, type_family
+from migcheck.rules.carried import null_when
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.design import built_type
 from migcheck.rules.emptied import emptied_before
@@ -335,8 +336,9 @@ def _copied(ctx: RevisionContext, changes: list[Change], drop: DropColumn, add: 
             if writes:
                 values.clear()  # the added column written again, not as a known copy
             continue
-        if any(copies_column(c.sql, drop.table, drop.column, each, ctx.dialect)
-               for each in dict.fromkeys((target, *c.assigns))):
+        if any(copies_column(c.sql, drop.table, drop.column, each, ctx.dialect) or (
+                copies_column(c.sql, drop.table, drop.column, each, ctx.dialect, null_target=True)
+                and null_when(changes, c, drop.table, each)) for each in dict.fromkeys((target, *c.assigns))):
             # into the added column, or into another one (onyx 55546a7967ee: ``SET builtin_persona =
             # default_persona`` before ``default_persona`` goes): either way the values are kept
             return True

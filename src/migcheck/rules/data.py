@@ -199,6 +199,13 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         after_ddl = [c for c in data if any(tx[id(s)] == tx[id(c)] and position[id(s)] < position[id(c)]
                                             for s in schema)]
         first_schema = next(s for s in schema if tx[id(s)] == tx[id((after_ddl or data)[0])])
+    if (sqlite_python or ctx.dialect == "mysql") and after_ddl:
+        # a data change in a swallowing ``try`` (``except Exception: print(err)``) that fails does not fail the
+        # revision: alembic_version is updated and no re-run meets the DDL (held-out-23 #82)
+        failing = [c for c in after_ddl if not c.guarded]
+        if not failing and len(after_ddl) == len(data):
+            return
+        after_ddl = failing
     first, first_schema = _anchor(ctx, changes, after_ddl or data, schema, first_schema)
     what = _WHAT.get(first.action, "a data change")
     on = f" on {first.table}" if first.table else ""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from migcheck.rules import lookback, rolling
 from migcheck.rules.autogen import autogenerate_note
 from migcheck.rules.built import same_type
+from migcheck.rules.carried import copied_in_table
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import emptied_before
 from migcheck.rules.fixes import lit
@@ -151,10 +152,10 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
     expand / copy / contract done across revisions, held-out-12 #39: copr's 7723d580c625 copies
     ``copr.scm_api_auth_json`` into ``copr_private``, its child drops the column). Values written to the column
     after an earlier revision's copy are not carried, and a filtered copy carries only the rows it selects."""
-    from migcheck.extract.sql import inserts_column_from  # the SQL parser: only once a drop is judged
+    from migcheck.extract.sql import copies_column_out  # the SQL parser: only once a drop is judged
 
     for migration, copy in lookback.column_copies(ctx, change, change.table, change.column):
-        whole = inserts_column_from(copy.sql or "", change.table, change.column, ctx.dialect)
+        whole = copies_column_out(copy.sql or "", change.table, change.column, ctx.dialect)
         if whole is None:
             continue
         where = f"{copy.table} (line {copy.line})" if migration is None else \
@@ -165,6 +166,11 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
         since = "values written to it after that copy are not carried over" if whole else \
             "rows that statement left out, and values written to it after that copy, are not carried over"
         return f"its values were {'copied' if whole else 'written'} into {where}; {since}, and"
+    in_table = copied_in_table(lookback.phase_before(ctx, change), change, ctx.dialect)
+    if in_table is not None:
+        copy, target = in_table
+        return (f"its values were first copied into {change.table}.{target} (line {copy.line}), so they are not "
+                f"lost, but")
     emptied = emptied_before(ctx, change, change.table, change.schema)
     if isinstance(emptied, AddColumn):
         # held-out-13 #78: the ADD COLUMN fails on any row, so the drop runs only on an empty table; the

@@ -88,6 +88,34 @@ def _nullable_again(ctx: RevisionContext, change: Change) -> bool:
     return lookback.column_nullable(ctx, change, change.table, change.column) is True
 
 
+def _default_given(ctx: RevisionContext, change: Change) -> bool:
+    """``ALTER COLUMN c SET DEFAULT x`` and nothing else, on a column the history leaves with no default or with
+    that same default (held-out-23 #71: a default an earlier revision lost by mistake, restored): after a ``pass``
+    downgrade the old release's INSERTs, which name the column or ran without a default, work as before, and the
+    upgrade runs again. Dropping or changing a default the old release may rely on is still undone by nothing."""
+    if not isinstance(change, AlterColumn) or not change.server_default_changed or not change.server_default \
+            or change.type is not None or change.nullable is not None or change.schema is not None:
+        return False
+    before = lookback.column_default_text(ctx, change, change.table, change.column)
+    return before is not None and (not lookback.fills_rows(before) or _same_default(before, change.server_default))
+
+
+#: Spellings of one default: the transaction's start time (PostgreSQL, and MySQL's synonyms).
+_NOW = {"now()", "current_timestamp", "current_timestamp()", "transaction_timestamp()"}
+
+
+def _same_default(a: str, b: str) -> bool:
+    """The same default as written, case, spaces and outer parentheses aside (``now()`` is ``NOW()``, and
+    ``CURRENT_TIMESTAMP``)."""
+    def norm(text: str) -> str:
+        bare = "".join(text.lower().split())
+        wrapped = min(len(bare) - len(bare.lstrip("(")), len(bare) - len(bare.rstrip(")")), len(bare) // 2)
+        bare = bare[wrapped:len(bare) - wrapped]  # one slice: a stranger's ((((...)))) costs linear time
+        return "now()" if bare in _NOW else bare
+
+    return norm(a) == norm(b)
+
+
 def _mysql_labels_appended(ctx: RevisionContext, change: Change) -> bool:
     """On MySQL, ``alter_column(c, type_=Enum(...))`` whose labels hold every label the history gave the column's
     ``Enum`` and nothing else changes (held-out-22 #79): the old release runs with the extra labels after a
@@ -149,7 +177,7 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     # and the drop of a retired Alembic configuration's version table is bookkeeping no rollback needs back
     schema_changes = [c for c in upgrade.changes if _undoable(c) and not (
         isinstance(c, DropTable) and retired_version_table(ctx, c, c.table, c.schema)) and not _nullable_again(ctx, c)
-                      ] if upgrade else []
+                      and not _default_given(ctx, c)] if upgrade else []
     if upgrade is None or not schema_changes:
         return
     downgrade = migration.downgrade

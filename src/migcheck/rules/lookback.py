@@ -285,6 +285,8 @@ def _column_positions(ctx: RevisionContext, seq: list[Change]) -> dict[tuple[str
                 keys = {(c.table.lower(), c.column.lower())}
             elif isinstance(c, RenameColumn):
                 keys = {(c.table.lower(), c.column.lower()), (c.table.lower(), c.new_name.lower())}
+            else:
+                keys = {(c.table.lower(), col) for col in _key_columns(c)} if isinstance(c, AddConstraint) and c.table else set()
             for k in keys:
                 positions.setdefault(k, []).append(i)
         kept = ctx.memo[key] = (seq, len(seq), positions)
@@ -310,8 +312,10 @@ def _column_events(ctx: RevisionContext, own: tuple[list[Change], int], index: H
         hist_before = (start[1], start[2])
     if index is not None:
         revision = ctx.migration.revision
+        keys = index.grouped("lookback.primary_key_columns", _primary_key_columns).get(f"{table}.{column}")
         merged = heapq.merge(index.newest_first(index.by_column.get((table, column)), revision, hist_before),
                              index.newest_first(index.by_table.get(table), revision, hist_before),
+                             index.newest_first(keys, revision, hist_before),
                              key=lambda event: event[0], reverse=True)
         for key, _, c in merged:
             yield (0, key[0], key[1]), c
@@ -320,9 +324,22 @@ def _column_events(ctx: RevisionContext, own: tuple[list[Change], int], index: H
 _ABSENT, _GO_ON = object(), object()
 
 
+def _key_columns(c: AddConstraint) -> list[str]:
+    """The columns (lower case) a PRIMARY KEY constraint that certainly runs makes NOT NULL; [] for any other."""
+    if c.kind_of != "primary_key" or not c.table or c.conditional or c.guarded:
+        return []
+    return [col.lower() for col in c.columns]
+
+
+def _primary_key_columns(c: Change) -> list[str]:
+    """HistoryIndex.grouped's keys (``table.column``) of the columns ``c`` makes part of a primary key."""
+    return [f"{c.table.lower()}.{col}" for col in _key_columns(c)] if isinstance(c, AddConstraint) and c.table else []
+
+
 def _column_step(c: Change, table: str, column: str, of_spec: Callable[[ColumnSpec], object],
                  of_alter: Callable[[AlterColumn], object],
-                 of_added: Callable[[ColumnSpec], object] | None = None) -> object:
+                 of_added: Callable[[ColumnSpec], object] | None = None,
+                 of_key: Callable[[AddConstraint], object] | None = None) -> object:
     """What one earlier change says about (table, column): its value, ``_ABSENT`` (dropped or renamed
     away), ``_GO_ON`` (nothing: look further back), or the (table, column) it was called before a rename
     (a tuple: look that up first, and further back under the current name when that is not known)."""
@@ -358,6 +375,11 @@ def _column_step(c: Change, table: str, column: str, of_spec: Callable[[ColumnSp
             return _ABSENT
     elif isinstance(c, DropTable) and c.table.lower() == table:
         return _ABSENT
+    elif isinstance(c, AddConstraint) and of_key is not None and (c.table or "").lower() == table \
+            and column in _key_columns(c):
+        value = of_key(c)
+        if value is not _UNSET:
+            return (value,)
     return _GO_ON
 
 
@@ -369,6 +391,7 @@ def _column_history(
     of_spec: Callable[[ColumnSpec], object],
     of_alter: Callable[[AlterColumn], object],
     of_added: Callable[[ColumnSpec], object] | None = None,
+    of_key: Callable[[AddConstraint], object] | None = None,
 ) -> object:
     """One fact about a column as the history last set it, following renames of the column and of its
     table, and forgetting it when either is dropped; None when the history does not say.
@@ -389,7 +412,7 @@ def _column_history(
         name_table, name_column, events = frames[-1]
         pushed = False
         for cursor, c in events:
-            outcome = _column_step(c, name_table, name_column, of_spec, of_alter, of_added)
+            outcome = _column_step(c, name_table, name_column, of_spec, of_alter, of_added, of_key)
             if outcome is _GO_ON:
                 continue
             if outcome is _ABSENT:
@@ -434,6 +457,18 @@ def column_server_default(ctx: RevisionContext, change: Change, table: str, colu
     return value if isinstance(value, bool) else None
 
 
+def column_default_text(ctx: RevisionContext, change: Change, table: str, column: str) -> str | None:
+    """The server default the history leaves the column with, as written ("" for none); None when the history
+    does not say. Follows renames, as column_server_default."""
+    def of_alter(alter: AlterColumn) -> object:
+        if alter.server_default_changed:
+            return alter.server_default or ""
+        return "" if _restates(ctx, alter) and not alter.existing_server_default_given else _UNSET
+
+    value = _column_history(ctx, change, table, column, lambda col: col.server_default or "", of_alter)
+    return value if isinstance(value, str) else None
+
+
 def column_nullable(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
     """Whether the history leaves the column nullable (True), NOT NULL (False), or does not say (None)."""
     def of_alter(alter: AlterColumn) -> object:
@@ -444,10 +479,15 @@ def column_nullable(ctx: RevisionContext, change: Change, table: str, column: st
                 _UNSET if alter.existing_nullable_given else True
         return _UNSET
 
+    def of_key(key: AddConstraint) -> object:
+        # a PRIMARY KEY makes its columns NOT NULL on PostgreSQL and MySQL, and dropping the key later keeps that
+        # (held-out-23 #20); SQLite's primary key allows NULL
+        return False if ctx.dialect in ("postgresql", "mysql") else _UNSET
+
     # SERIAL is NOT NULL whatever else is said (held-out-12 #14: ``ADD COLUMN id SERIAL``, then a primary key)
     value = _column_history(ctx, change, table, column,
                             lambda col: not col.is_not_null and not (ctx.dialect == "postgresql" and is_serial(col.type)),
-                            of_alter)
+                            of_alter, of_key=of_key)
     return value if isinstance(value, bool) else None
 
 
@@ -1011,7 +1051,7 @@ def _renews(c: Change, table: str, column: str) -> bool:
 
 def column_copies(ctx: RevisionContext, change: Change, table: str, column: str) -> Iterator[
         tuple[Migration | None, DataChange]]:
-    """The INSERTs that ran before ``change`` and took values of (table, column) into another table from the
+    """The INSERTs (and UPDATEs) that ran before ``change`` and took values of (table, column) into another table from the
     column as it is now, newest first: this phase's own (migration None), then, for an upgrade step, the
     ancestors' since the column was last made or renamed (``HistoryIndex.copies_from``; the column's own events
     and its table's bound the walk, so a copy of an older column of that name does not count). Only copies that
@@ -1023,7 +1063,8 @@ def column_copies(ctx: RevisionContext, change: Change, table: str, column: str)
     gone: set[str] = set()  # tables dropped, emptied or renamed since: a copy into them kept nothing (review16)
 
     def candidate(c: Change) -> bool:
-        return isinstance(c, DataChange) and c.action == "insert" and bool(c.sql) and not c.conditional \
+        # an INSERT ... SELECT, or an UPDATE ... FROM the table that sets another table's column (held-out-23 #44)
+        return isinstance(c, DataChange) and c.action in {"insert", "update"} and bool(c.sql) and not c.conditional \
             and not c.guarded and (c.table or "").lower() not in gone and word.search(c.sql or "") is not None
 
     for c in reversed(phase_before(ctx, change)):
