@@ -1,0 +1,70 @@
+"""Held-out-23 (issue #16, precision), helper fixH23c: types and models read statically.
+
+Each case is a small project of this file's own, written to a temporary folder and linted through the CLI.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import findings_of, run_cli
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def _lint(path: Path, *rules: str) -> tuple[int, list[dict[str, object]]]:
+    run = run_cli("lint", path, "--no-config", "--format", "json", "--select", ",".join(rules), "--fail-on", "info")
+    assert run.exit_code in (0, 1), run.stderr
+    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
+
+
+def _where(found: list[dict[str, object]]) -> list[tuple[str, str, int]]:
+    return sorted((str(f["rule"]), Path(str(f["path"])).name, int(str(f["line"]))) for f in found)
+
+
+_HEAD = '"""r"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+
+
+def _revision(rev: str, down: str | None, body: str, prelude: str = "") -> str:
+    return (f'{_HEAD}{prelude}\nrevision = "{rev}"\ndown_revision = {down!r}\n\n\n'
+            f"def upgrade():\n{textwrap.indent(textwrap.dedent(body).strip(), '    ')}\n\n\n"
+            "def downgrade():\n    pass\n")
+
+
+_BASE = _revision("a001", None, 'op.create_table("profile", sa.Column("id", sa.Integer(), primary_key=True))')
+
+
+# --- #7: sa.text(str(CONSTANT)) is the constant's text, computed by Python ------------------------------------
+
+
+def _default_project(root: Path, default: str, prelude: str) -> Path:
+    body = f'op.add_column("profile", sa.Column("state", sa.Integer(), nullable=False, server_default={default}))'
+    return _write(root, {"versions/a001_base.py": _BASE,
+                         "versions/a002_state.py": _revision("a002", "a001", body, prelude)})
+
+
+_STATES = "\nclass STATE:\n    AUTO = 0\n    PUBLIC = 1\n"
+
+
+def test_text_of_str_of_a_plain_class_constant_is_that_constant(tmp_path: Path) -> None:
+    root = _default_project(tmp_path / "p", "sa.text(str(STATE.PUBLIC))", _STATES)
+    assert _lint(root, "add-column-with-volatile-default") == (0, [])
+
+
+def test_text_of_a_volatile_call_still_fires(tmp_path: Path) -> None:
+    root = _default_project(tmp_path / "p", 'sa.text("random_state()")', _STATES)
+    code, found = _lint(root, "add-column-with-volatile-default")
+    assert code == 1 and _where(found) == [("add-column-with-volatile-default", "a002_state.py", 15)]
+
+
+def test_str_of_a_member_of_a_class_changed_later_is_not_read(tmp_path: Path) -> None:
+    root = _default_project(tmp_path / "p", "sa.text(str(STATE.PUBLIC))", _STATES + "\nSTATE.PUBLIC = get_state()\n")
+    code, found = _lint(root, "add-column-with-volatile-default")
+    assert code == 1 and [f["line"] for f in found] == [17]
