@@ -68,3 +68,22 @@ def test_str_of_a_member_of_a_class_changed_later_is_not_read(tmp_path: Path) ->
     root = _default_project(tmp_path / "p", "sa.text(str(STATE.PUBLIC))", _STATES + "\nSTATE.PUBLIC = get_state()\n")
     code, found = _lint(root, "add-column-with-volatile-default")
     assert code == 1 and [f["line"] for f in found] == [17]
+
+
+# --- #67, #68: a module-level JSON().with_variant(JSONB(), "postgresql") is jsonb on PostgreSQL ---------------
+
+
+def _variant_project(root: Path, variant_dialect: str) -> Path:
+    prelude = (f'from sqlalchemy.dialects.postgresql import JSONB\n\n'
+               f'JSONVariant = sa.JSON().with_variant(JSONB(), "{variant_dialect}")\n')
+    body = 'op.create_table("hooks", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("events", JSONVariant))'
+    return _write(root, {"versions/a001_hooks.py": _revision("a001", None, body, prelude)})
+
+
+def test_a_json_type_with_a_jsonb_variant_for_postgresql_is_jsonb(tmp_path: Path) -> None:
+    assert _lint(_variant_project(tmp_path / "p", "postgresql"), "json-instead-of-jsonb") == (0, [])
+
+
+def test_a_json_type_with_a_variant_for_another_dialect_is_json(tmp_path: Path) -> None:
+    code, found = _lint(_variant_project(tmp_path / "p", "sqlite"), "json-instead-of-jsonb")
+    assert code == 1 and _where(found) == [("json-instead-of-jsonb", "a001_hooks.py", 14)]

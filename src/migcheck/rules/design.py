@@ -298,7 +298,8 @@ def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]
     if lookback.partition_parent(ctx, _table(change)) is not None:
         return  # a partition has its parent's types (held-out-19 #60): the parent's column is the one to change
     for col, line in columns(change):
-        base, _ = split_type(col.type)
+        # JSON().with_variant(JSONB(), "postgresql") is JSONB here (held-out-23 #67)
+        base, _ = split_type(built_type(col.type, ctx.dialect) if col.type else col.type)
         if base == "JSON" and (change.origin == "sql" or _sqlalchemy_type(ctx, col.type_module)
                                or _decorator_stores_json(ctx, col.type)):
             yield Hit(
