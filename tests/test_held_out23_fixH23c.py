@@ -87,3 +87,34 @@ def test_a_json_type_with_a_jsonb_variant_for_postgresql_is_jsonb(tmp_path: Path
 def test_a_json_type_with_a_variant_for_another_dialect_is_json(tmp_path: Path) -> None:
     code, found = _lint(_variant_project(tmp_path / "p", "sqlite"), "json-instead-of-jsonb")
     assert code == 1 and _where(found) == [("json-instead-of-jsonb", "a001_hooks.py", 14)]
+
+
+# --- #31, #32: library column types whose stored type is known ---------------------------------------------
+
+
+def _library_project(root: Path, imports: str, alters: str) -> Path:
+    return _write(root, {"versions/a001_types.py": _revision("a001", None, alters, imports)})
+
+
+_ALTERS = """
+op.alter_column("project", "timezone", existing_type=sa.Unicode(40), type_=TimezoneType(backend="pytz"))
+op.alter_column("project", "site", existing_type=sa.Unicode(2000), type_=UrlType())
+op.alter_column("project", "video", existing_type=sa.Unicode(2000), type_=sqlalchemy_utils.URLType())
+op.alter_column("project", "tz_wide", existing_type=sa.Unicode(60), type_=TimezoneType(backend="pytz"))
+"""
+
+
+def test_library_types_that_widen_a_varchar_rewrite_nothing(tmp_path: Path) -> None:
+    imports = ("import sqlalchemy_utils\nfrom sqlalchemy_utils import TimezoneType\n"
+               "from coaster.sqlalchemy import UrlType\n")
+    code, found = _lint(_library_project(tmp_path / "p", imports, _ALTERS), "alter-column-type")
+    # Unicode(60) -> TimezoneType's Unicode(50) shortens the column: still a rewrite
+    assert code == 1 and _where(found) == [("alter-column-type", "a001_types.py", 17)]
+    assert "stored as Unicode(50)" in str(found[0]["message"])
+
+
+def test_a_type_of_the_same_name_from_the_application_stays_unknown(tmp_path: Path) -> None:
+    imports = "import sqlalchemy_utils\nfrom app.types import TimezoneType, UrlType\n"
+    code, found = _lint(_library_project(tmp_path / "p", imports, _ALTERS), "alter-column-type")
+    assert code == 1 and _where(found) == [("alter-column-type", "a001_types.py", n) for n in (13, 14, 16)]
+    assert "cannot read" in str(found[0]["message"])
