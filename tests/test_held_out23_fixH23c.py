@@ -118,3 +118,56 @@ def test_a_type_of_the_same_name_from_the_application_stays_unknown(tmp_path: Pa
     code, found = _lint(_library_project(tmp_path / "p", imports, _ALTERS), "alter-column-type")
     assert code == 1 and _where(found) == [("alter-column-type", "a001_types.py", n) for n in (13, 14, 16)]
     assert "cannot read" in str(found[0]["message"])
+
+
+# --- #104-#106: a project helper that only appends to a text file runs no SQL ----------------------------------
+
+_LOG_HELPER = '''
+    import os
+
+    POST_FILE = os.environ.get("POST_FILE", "/tmp/post.txt")
+
+
+    def note_revision(revision):
+        """Remember the revision for the post-upgrade script."""
+        with open(POST_FILE, "a+") as versions_file:
+            versions_file.write("{}\\n".format(revision))
+
+
+    def note_and_touch(revision, conn):
+        with open(POST_FILE, "a+") as versions_file:
+            versions_file.write(str(revision))
+        conn.execute("UPDATE settings SET seen = 1")
+
+
+    def note_through_helper(revision):
+        with open(POST_FILE, "a+") as versions_file:
+            versions_file.write(render(revision))
+
+
+    def render(revision):
+        return str(revision)
+'''
+
+
+def _helper_project(root: Path, call: str) -> Path:
+    body = f"from tools.revlog import {call.partition('(')[0]}\n{call}\nop.create_table(\"t\", sa.Column(\"id\", sa.Integer()))"
+    return _write(root, {
+        "pyproject.toml": '[project]\nname = "app"\n',
+        "tools/__init__.py": "",
+        "tools/revlog.py": _LOG_HELPER,
+        "migrations/env.py": "from alembic import context\n",
+        "migrations/versions/a001_log.py": _revision("a001", None, body),
+    })
+
+
+def test_a_project_helper_that_only_writes_a_file_is_no_unread_sql(tmp_path: Path) -> None:
+    root = _helper_project(tmp_path / "p", "note_revision(revision)")
+    assert _lint(root / "migrations", "raw-sql-not-understood") == (0, [])
+
+
+def test_a_project_helper_that_also_runs_sql_or_calls_on_stays_unread(tmp_path: Path) -> None:
+    for call in ("note_and_touch(revision, op.get_bind())", "note_through_helper(revision)"):
+        root = _helper_project(tmp_path / call.partition("(")[0], call)
+        code, found = _lint(root / "migrations", "raw-sql-not-understood")
+        assert code == 1 and _where(found) == [("raw-sql-not-understood", "a001_log.py", 12)], call

@@ -14,6 +14,7 @@ import ast
 from collections.abc import Callable
 from pathlib import Path
 
+from migcheck.extract.models.fileonly import only_file_io
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.resolve import ModuleFinder, module_roots
 from migcheck.extract.models.typeparams import parse_module
@@ -99,9 +100,20 @@ class AppConstants:
                 return _marks_changed_body(stmt, imported_names(tree))
         return False
 
-    def function(self, module: str, name: str, depth: int = 0) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    def function(self, module: str, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The ``def`` that ``module`` binds ``name`` to, once (re-exports through the project's modules
         followed); None when it binds the name otherwise, more than once, or is not read."""
+        found = self._function(module, name, 0)
+        return found[0] if found else None
+
+    def only_file_io(self, module: str, name: str) -> bool:
+        """Whether ``module``'s ``name`` is a function of the project that only reads and writes files
+        (``fileonly.only_file_io``): calling it runs no SQL."""
+        found = self._function(module, name, 0)
+        return found is not None and only_file_io(*found)
+
+    def _function(self, module: str, name: str,
+                  depth: int) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Module] | None:
         parsed = self._module(module) if depth <= _MAX_DEPTH else None
         if parsed is None or self._outside().written(module, f"{module}.{name}"):
             return None
@@ -112,14 +124,14 @@ class AppConstants:
         defined = [stmt for stmt in tree.body if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
                    and stmt.name == name]
         if defined:
-            return defined[0] if len(defined) == 1 and counts.get(name) == 1 else None
+            return (defined[0], tree) if len(defined) == 1 and counts.get(name) == 1 else None
         bindings = _bindings(tree, name, (counts, changed))
         if bindings is None or len(bindings) != 1 or not isinstance(bindings[0], ast.ImportFrom):
             return None
         node = bindings[0]
         origin = absolute_module(module, package, node)
         alias = next(a for a in node.names if (a.asname or a.name) == name)
-        return None if origin is None or alias.name == "*" else self.function(origin, alias.name, depth + 1)
+        return None if origin is None or alias.name == "*" else self._function(origin, alias.name, depth + 1)
 
     def outside_name(self, module: str, name: str, depth: int = 0) -> str | None:
         """The dotted name outside the project that ``module`` binds ``name`` to, once, by ``from x import y``
