@@ -171,3 +171,18 @@ def test_a_project_helper_that_also_runs_sql_or_calls_on_stays_unread(tmp_path: 
         root = _helper_project(tmp_path / call.partition("(")[0], call)
         code, found = _lint(root / "migrations", "raw-sql-not-understood")
         assert code == 1 and _where(found) == [("raw-sql-not-understood", "a001_log.py", 12)], call
+
+
+def test_the_helper_of_a_project_folder_that_is_itself_a_package_is_read(tmp_path: Path) -> None:
+    """alembic.ini in ``dbtools/`` (a package): the revision puts the folder above on sys.path and imports
+    ``dbtools.revlog``; the project read is ``dbtools/``, and its ``revlog.py`` is that module."""
+    root = tmp_path / "p"
+    for call, expected in (("note_revision(revision)", []), ("note_through_helper(revision)", [12])):
+        body = (f"from dbtools.revlog import {call.partition('(')[0]}\n{call}\n"
+                'op.create_table("t", sa.Column("id", sa.Integer()))')
+        _write(root, {"dbtools/__init__.py": "", "dbtools/revlog.py": _LOG_HELPER,
+                      "dbtools/alembic.ini": "[alembic]\nscript_location = alembic\n",
+                      "dbtools/alembic/env.py": "from alembic import context\n",
+                      "dbtools/alembic/versions/a001_log.py": _revision("a001", None, body)})
+        code, found = _lint(root, "raw-sql-not-understood")
+        assert (code, [f["line"] for f in found]) == (1 if expected else 0, expected), call

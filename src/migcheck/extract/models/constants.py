@@ -37,6 +37,10 @@ class AppConstants:
         #: given by the run stage): its imports and literals read the same.
         self.rescue = rescue
         self.env_rel = env_rel
+        #: The project's folder when it is itself a package (``alembic_db/__init__.py``, where alembic.ini sits):
+        #: its modules are also named through it (``alembic_db.helpers``), as a revision that puts the folder
+        #: above on ``sys.path`` imports them.
+        self._package = root.name if root.name.isidentifier() and self.files.is_file("__init__.py") else None
         self._finder: ModuleFinder | None = None
         self._writes: OutsideWrites | None = None
         self._modules: dict[str, tuple[ast.Module, bool] | None] = {}
@@ -163,6 +167,17 @@ class AppConstants:
             self._finder = ModuleFinder(self.files, module_roots(self.files, self.env_rel))
         return self._finder
 
+    def _in_package(self, module: str) -> tuple[str, bool] | None:
+        """``alembic_db.helpers`` when the project's folder is the package ``alembic_db``: its ``helpers.py``."""
+        head, _, rest = module.partition(".")
+        parts = rest.split(".")
+        if head != self._package or not rest or not all(p.isidentifier() for p in parts):
+            return None
+        base = "/".join(parts)
+        if self.files.is_file(base + ".py"):
+            return base + ".py", False
+        return (base + "/__init__.py", True) if self.files.is_file(base + "/__init__.py") else None
+
     def _stores_of(self, tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
         if id(tree) not in self._stores:
             self._stores[id(tree)] = _all_stores(tree)
@@ -170,7 +185,7 @@ class AppConstants:
 
     def _module(self, module: str) -> tuple[ast.Module, bool] | None:
         if module not in self._modules:
-            found = self._find().find(module)
+            found = self._find().find(module) or self._in_package(module)
             text = self.files.read(found[0]) if found else None
             tree: ast.Module | None = None
             if text is not None:
