@@ -186,3 +186,40 @@ def test_the_helper_of_a_project_folder_that_is_itself_a_package_is_read(tmp_pat
                       "dbtools/alembic/versions/a001_log.py": _revision("a001", None, body)})
         code, found = _lint(root, "raw-sql-not-understood")
         assert (code, [f["line"] for f in found]) == (1 if expected else 0, expected), call
+
+
+# --- #29: timestamp -> timestamptz with the session TimeZone set to UTC, on a column no index covers ----------
+
+_ACCOUNTS = _revision("a001", None, '''
+op.create_table(
+    "accounts",
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("last_login", sa.DateTime()),
+    sa.Column("closed", sa.DateTime()),
+)
+op.create_index("ix_accounts_closed", "accounts", ["closed"])
+''')
+_SESSIONS = _revision("a002", "a001", '''
+op.create_table(
+    "sessions",
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("expires", sa.DateTime()),
+    sa.Column("created", sa.DateTime(), index=True),
+    sa.Column("seen", sa.DateTime()),
+    sa.UniqueConstraint("expires", "id"),
+    sa.Index("ix_sessions_seen", "seen"),
+)
+''')
+
+
+def test_utc_timestamptz_change_of_an_unindexed_column_changes_only_the_catalog(tmp_path: Path) -> None:
+    body = 'op.execute("SET TIME ZONE \'UTC\'")\n' + "\n".join(
+        f'op.alter_column("{t}", "{c}", type_=sa.DateTime(timezone=True), existing_type=sa.DateTime())'
+        for t, c in (("accounts", "last_login"), ("accounts", "closed"), ("sessions", "expires"),
+                     ("sessions", "created"), ("sessions", "seen")))
+    root = _write(tmp_path / "p", {"versions/a001_accounts.py": _ACCOUNTS, "versions/a002_sessions.py": _SESSIONS,
+                                   "versions/a003_tz.py": _revision("a003", "a002", body)})
+    code, found = _lint(root, "alter-column-type")
+    # accounts.last_login has no index; each of the others is covered by one, rebuilt under the lock
+    assert code == 1 and _where(found) == [("alter-column-type", "a003_tz.py", n) for n in (13, 14, 15, 16)]
+    assert all("every index on the column is rebuilt" in str(f["message"]) for f in found)
