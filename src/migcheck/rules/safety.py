@@ -418,7 +418,7 @@ def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) ->
         )
         return
     if change.understood or change.keyword == LIMIT_KEYWORD or _sync_enum_values_covered(ctx, change) \
-            or _marks_changed_only(ctx, change):  # LIMIT_KEYWORD: an invalid-migration-file error (run/engine.py)
+            or _marks_changed_only(ctx, change) or _file_io_only(ctx, change):  # LIMIT_KEYWORD: an invalid-migration-file error (run/engine.py)
         return
     reason = change.reason or "the SQL could not be parsed"
     text = " ".join((change.text or "").split())
@@ -435,6 +435,12 @@ def _marks_changed_only(ctx: RevisionContext, change: RawSQL) -> bool:
     """A call of an application function that only marks the session changed for the transaction manager
     (zope.sqlalchemy's ``mark_changed``), read from the application's source: no SQL runs (held-out-20 #121)."""
     return change.called is not None and ctx.constants is not None and ctx.constants.marks_changed_only(*change.called)
+
+
+def _file_io_only(ctx: RevisionContext, change: RawSQL) -> bool:
+    """A call of an application function that, read from the application's source, only reads and writes files
+    (appends the revision id to a text file): no SQL runs on the migration's connection (held-out-23 #104)."""
+    return change.called is not None and ctx.constants is not None and ctx.constants.only_file_io(*change.called)
 
 
 def _sync_enum_values_covered(ctx: RevisionContext, change: RawSQL) -> bool:

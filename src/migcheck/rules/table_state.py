@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.history_index import HistoryIndex, Key, unique_key
+from migcheck.rules.history_index import HistoryIndex, Key, unique_key, unknown_name
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -27,11 +27,12 @@ from migcheck.vocabulary.changes import (
     DropConstraint,
     DropIndex,
     DropTable,
+    RawSQL,
     RenameColumn,
     RenameTable,
 )
 
-__all__ = ["known_columns", "table_columns", "table_keys"]
+__all__ = ["known_columns", "never_indexed", "table_columns", "table_keys"]
 
 def table_columns(ctx: RevisionContext, change: Change, table: str) -> set[str] | None:
     """The columns (lower case) the history leaves ``table`` with just before ``change`` (of either phase),
@@ -139,6 +140,76 @@ def table_keys(ctx: RevisionContext, change: Change, table: str) -> list[frozens
                 else:
                     named[name] = (columns - {old}) | {c.new_name.lower()}
     return [columns for columns in keys.get(table.lower(), {}).values() if columns]
+
+
+def never_indexed(ctx: RevisionContext, change: Change, table: str, column: str) -> bool:
+    """Whether, just before ``change``, the history certainly leaves no index on ``table.column``: a revision made
+    the table with the column (so no ``create_all()`` index), no revision renamed the table or a column of it, no
+    step indexed or constrained the column (or named no column list it could be in), the column is no primary key,
+    and nothing the history could not read may have touched the table (held-out-23 #29). Reads every earlier
+    change, so ask it only for rare cases."""
+    name, col = table.lower(), column.lower()
+    columns = table_columns(ctx, change, table)
+    index = _index(ctx)
+    if columns is None or col not in columns or index is None:
+        return False
+    if index.uncertain(name) & index.ancestor_bits.get(ctx.migration.revision, 0):
+        return False  # a step the history cannot read may name the table
+    for c in _earlier(ctx, change):
+        if isinstance(c, RawSQL) and (not c.understood or c.text is None):
+            return False
+        target = (getattr(c, "table", None) or "").lower()
+        if isinstance(c, CreateIndex | AddConstraint) and (target in ("", name) or unknown_name(target)) \
+                and (not c.columns or col in (x.lower() for x in c.columns)):
+            return False
+        if (isinstance(c, RenameTable) and name in (target, c.new_name.lower())) \
+                or (isinstance(c, RenameColumn) and target == name):
+            return False
+        if isinstance(c, CreateTable | AddColumn) and target == name and any(
+                spec.primary_key and (spec.name or "").lower() == col
+                for spec in (c.columns if isinstance(c, CreateTable) else [c.column])):
+            return False
+    # index=True, sa.Index(...) / sa.UniqueConstraint(...) in create_table, UNIQUE in SQL: not steps of their own;
+    # the revisions that make the table or add the column must not write any of these words at all
+    makers = _makers(ctx, change, name, col)
+    words = index.code_words()
+    return not any(words.get(word) and any(makers >> pos & 1 for pos in words[word]) for word in _INDEX_WORDS)
+
+
+#: Words a revision writes to index a column inside a step that makes a table or a column.
+_INDEX_WORDS = ("index", "unique", "uniqueconstraint", "primarykeyconstraint", "primary", "exclude",
+                "excludeconstraint")
+
+
+def _makers(ctx: RevisionContext, change: Change, table: str, column: str) -> int:
+    """Bit set of the revisions (history positions) whose upgrade makes ``table`` or adds ``column`` to it, this
+    one included when it does so before ``change``."""
+    index = _index(ctx)
+    if index is None:
+        return 0
+    bits = 0
+    mine = index.position.get(ctx.migration.revision)
+    own = {id(c) for c in _own(ctx, change)}
+    for pos, migration in enumerate(index.by_position):
+        if not (index.ancestor_bits.get(ctx.migration.revision, 0) >> pos & 1 or pos == mine):
+            continue
+        for c in migration.upgrade_changes:
+            if pos == mine and id(c) not in own:
+                continue
+            if (isinstance(c, CreateTable) and c.table.lower() == table) or (
+                    isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column):
+                bits |= 1 << pos
+    return bits
+
+
+def _earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
+    """Every upgrade change before ``change``: this revision's, then its ancestors' (lookback.earlier)."""
+    yield from _own(ctx, change)
+    index = _index(ctx)
+    bits = index.ancestor_bits.get(ctx.migration.revision, 0) if index is not None else 0
+    for pos, migration in enumerate(index.by_position if index is not None else []):
+        if bits >> pos & 1:
+            yield from migration.upgrade_changes
 
 
 def _key_name(c: Change) -> str:

@@ -224,7 +224,7 @@ def _may_make_columns(stmt: ast.stmt, sqlmodel: bool) -> bool:
     """A class-body statement other than ``name = value`` (a loop, an ``if``, ``with``, ``try``, a call, an
     assignment to a subscript) that may give the class columns migcheck cannot follow: it makes a column, writes
     the class's namespace, annotates a name ``Mapped[...]`` (any name, in a SQLModel table) or defines a
-    ``declared_attr``. A loop that only fills a plain dict or set (``lookup[v] = k``, ``known.add(...)``) or binds
+    ``declared_attr``. The body of ``if TYPE_CHECKING:`` never runs (held-out-23 #87). A loop that only fills a plain dict or set (``lookup[v] = k``, ``known.add(...)``) or binds
     plain values makes none (held-out-21 #91, #92): a column is what the same statement outside it would make."""
     calls = _COLUMN_CALLS | _NAMESPACE_CALLS | ({"Field"} if sqlmodel else set())
     todo: list[ast.AST] = [stmt]
@@ -236,6 +236,10 @@ def _may_make_columns(stmt: ast.stmt, sqlmodel: bool) -> bool:
             todo += [*node.decorator_list, *node.args.defaults, *(d for d in node.args.kw_defaults if d)]
             continue  # a method's body runs later, on instances or the class: it makes no class attribute
         if isinstance(node, ast.ClassDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name | ast.Attribute) \
+                and _last(node.test) == "TYPE_CHECKING":
+            todo.extend(node.orelse)  # ``if TYPE_CHECKING: x: Mapped[bool]``: for type checkers, never run
             continue
         if isinstance(node, ast.Call) and _last(node.func) in calls:
             return True

@@ -14,6 +14,7 @@ import ast
 from collections.abc import Callable
 from pathlib import Path
 
+from migcheck.extract.models.fileonly import only_file_io
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.resolve import ModuleFinder, module_roots
 from migcheck.extract.models.typeparams import parse_module
@@ -36,6 +37,10 @@ class AppConstants:
         #: given by the run stage): its imports and literals read the same.
         self.rescue = rescue
         self.env_rel = env_rel
+        #: The project's folder when it is itself a package (``alembic_db/__init__.py``, where alembic.ini sits):
+        #: its modules are also named through it (``alembic_db.helpers``), as a revision that puts the folder
+        #: above on ``sys.path`` imports them.
+        self._package = root.name if root.name.isidentifier() and self.files.is_file("__init__.py") else None
         self._finder: ModuleFinder | None = None
         self._writes: OutsideWrites | None = None
         self._modules: dict[str, tuple[ast.Module, bool] | None] = {}
@@ -100,9 +105,20 @@ class AppConstants:
                 return _marks_changed_body(stmt, imported_names(tree))
         return False
 
-    def function(self, module: str, name: str, depth: int = 0) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    def function(self, module: str, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         """The ``def`` that ``module`` binds ``name`` to, once (re-exports through the project's modules
         followed); None when it binds the name otherwise, more than once, or is not read."""
+        found = self._function(module, name, 0)
+        return found[0] if found else None
+
+    def only_file_io(self, module: str, name: str) -> bool:
+        """Whether ``module``'s ``name`` is a function of the project that only reads and writes files
+        (``fileonly.only_file_io``): calling it runs no SQL."""
+        found = self._function(module, name, 0)
+        return found is not None and only_file_io(*found)
+
+    def _function(self, module: str, name: str,
+                  depth: int) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Module] | None:
         parsed = self._module(module) if depth <= _MAX_DEPTH else None
         if parsed is None or self._outside().written(module, f"{module}.{name}"):
             return None
@@ -113,14 +129,14 @@ class AppConstants:
         defined = [stmt for stmt in self._index_of(tree).get(name, ())
                    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)]
         if defined:
-            return defined[0] if len(defined) == 1 and counts.get(name) == 1 else None
+            return (defined[0], tree) if len(defined) == 1 and counts.get(name) == 1 else None
         bindings = _bindings(self._index_of(tree), name, (counts, changed))
         if bindings is None or len(bindings) != 1 or not isinstance(bindings[0], ast.ImportFrom):
             return None
         node = bindings[0]
         origin = absolute_module(module, package, node)
         alias = next(a for a in node.names if (a.asname or a.name) == name)
-        return None if origin is None or alias.name == "*" else self.function(origin, alias.name, depth + 1)
+        return None if origin is None or alias.name == "*" else self._function(origin, alias.name, depth + 1)
 
     def outside_name(self, module: str, name: str, depth: int = 0) -> str | None:
         """The dotted name outside the project that ``module`` binds ``name`` to, once, by ``from x import y``
@@ -152,6 +168,17 @@ class AppConstants:
             self._finder = ModuleFinder(self.files, module_roots(self.files, self.env_rel))
         return self._finder
 
+    def _in_package(self, module: str) -> tuple[str, bool] | None:
+        """``alembic_db.helpers`` when the project's folder is the package ``alembic_db``: its ``helpers.py``."""
+        head, _, rest = module.partition(".")
+        parts = rest.split(".")
+        if head != self._package or not rest or not all(p.isidentifier() for p in parts):
+            return None
+        base = "/".join(parts)
+        if self.files.is_file(base + ".py"):
+            return base + ".py", False
+        return (base + "/__init__.py", True) if self.files.is_file(base + "/__init__.py") else None
+
     def _stores_of(self, tree: ast.Module) -> tuple[dict[str, int], frozenset[str]]:
         if id(tree) not in self._stores:
             self._stores[id(tree)] = _all_stores(tree)
@@ -164,7 +191,7 @@ class AppConstants:
 
     def _module(self, module: str) -> tuple[ast.Module, bool] | None:
         if module not in self._modules:
-            found = self._find().find(module)
+            found = self._find().find(module) or self._in_package(module)
             text = self.files.read(found[0]) if found else None
             tree: ast.Module | None = None
             if text is not None:

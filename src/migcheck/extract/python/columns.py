@@ -32,6 +32,7 @@ class Columns(Evaluator):
 
     #: Every name the module binds, computed when a server_default first calls a built-in by name.
     _bound_names: frozenset[str] | None = None
+    _plain_class_names: frozenset[str] | None = None
 
     def _column(self, node: ast.expr | None, scope: Scope) -> ColumnSpec:
         if not isinstance(node, ast.Call):
@@ -232,6 +233,8 @@ class Columns(Evaluator):
             name = _call_name(node)
             if name in {"text", "literal_column", "literal"} and node.args:
                 inner = self._str(node.args[0], scope)
+                if inner is None and (value := self._python_constant(node.args[0], scope)) is not None:
+                    inner = str(value)  # text(str(_State.public)): Python's str of a constant, SQL text "1"
                 return inner if inner is not None else ast.unparse(node.args[0])
             if name in {"true", "false", "null"} and not node.args:
                 return name
@@ -256,6 +259,10 @@ class Columns(Evaluator):
         if isinstance(node, ast.Name) and node.id not in scope.env:
             number = self.numbers.get(node.id)  # LIMIT = 20 at module level, bound once
             return number if isinstance(number, int | float) and not isinstance(number, bool) else None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in scope.env \
+                and node.value.id in self._plain_classes():
+            member = self.class_constants.get(node.value.id, {}).get(node.attr)  # _State.public = 1
+            return member if isinstance(member, str | int) else None
         if isinstance(node, ast.JoinedStr | ast.Name):
             text = self._literal(node, scope)
             return text if isinstance(text, str) else None
@@ -289,6 +296,20 @@ class Columns(Evaluator):
             return node.func.id in _TEXT_BUILTINS and node.func.id not in self._bound_anywhere()
         return isinstance(node.func, ast.Attribute) and node.func.attr in _TEXT_METHODS \
             and self._python_text(node.func.value, depth + 1)  # "{}-{}".format(a, b)
+
+    def _plain_classes(self) -> frozenset[str]:
+        """Module-level classes with no base, keyword or decorator, whose name the module binds once: a member
+        bound to a literal there is that literal itself (an Enum's member would be an Enum, ``str`` of it a name)."""
+        if self._plain_class_names is None:
+            counts = binding_counts(self.tree)
+            changed = {node.value.id for node in ast.walk(self.tree)  # _State.public = 2 elsewhere
+                       if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del)
+                       and isinstance(node.value, ast.Name)}
+            self._plain_class_names = frozenset(
+                node.name for node in self.tree.body
+                if isinstance(node, ast.ClassDef) and not node.bases and not node.keywords
+                and not node.decorator_list and counts.get(node.name) == 1 and node.name not in changed)
+        return self._plain_class_names
 
     def _bound_anywhere(self) -> frozenset[str]:
         """Names the module binds at all (a function, an import, an assignment, a parameter)."""
