@@ -77,6 +77,27 @@ def findings_of(run: Run, rule: str) -> list[dict[str, Any]]:
     return [f for f in run.json()["findings"] if f["rule"] == rule]
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """A small project of a test's own: each relative path written with its dedented text; returns ``root``."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def lint_selected(path: Path, *rules: str) -> tuple[int, list[dict[str, Any]]]:
+    """``migcheck lint path`` with only ``rules`` (infos fail too): the exit code and those rules' findings."""
+    run = run_cli("lint", path, "--no-config", "--format", "json", "--select", ",".join(rules), "--fail-on", "info")
+    assert run.exit_code in (0, 1), run.stderr
+    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
+
+
+def where(found: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """(rule, file name, line) of each finding, sorted: what a user checks."""
+    return sorted((str(f["rule"]), Path(str(f["path"])).name, int(str(f["line"]))) for f in found)
+
+
 # --- verify: database servers, one per session -------------------------------------------------
 
 POSTGRES_SERVICE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"

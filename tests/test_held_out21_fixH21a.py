@@ -13,12 +13,13 @@ from __future__ import annotations
 import ast
 import shutil
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import findings_of, hang_guard, run_cli
+from conftest import hang_guard
+from conftest import lint_selected as _lint
+from conftest import write_files as _write
 from migcheck.extract.models import read_application
 from migcheck.extract.models.files import WorkingTree
 from migcheck.extract.models.resolve import local_packages, module_roots
@@ -28,20 +29,6 @@ from migcheck.vocabulary.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 NOT_READABLE = FIXTURES / "models-not-readable"
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
-def _lint(path: Path, *rules: str) -> tuple[int, list[dict[str, object]]]:
-    run = run_cli("lint", path, "--no-config", "--format", "json", "--select", ",".join(rules), "--fail-on", "info")
-    assert run.exit_code in (0, 1), run.stderr
-    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
 
 
 # --- #88: alembic.ini beside env.py (Flask-Migrate) ------------------------------------------------------

@@ -5,28 +5,12 @@ Each case is a small project of this file's own, written to a temporary folder a
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from conftest import findings_of, run_cli
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
-
-def _lint(path: Path, *rules: str) -> tuple[int, list[dict[str, object]]]:
-    run = run_cli("lint", path, "--no-config", "--format", "json", "--select", ",".join(rules), "--fail-on", "info")
-    assert run.exit_code in (0, 1), run.stderr
-    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
-
-
-def _where(found: list[dict[str, object]]) -> list[tuple[str, str, int]]:
-    return sorted((str(f["rule"]), Path(str(f["path"])).name, int(str(f["line"]))) for f in found)
+from conftest import lint_selected as _lint
+from conftest import where as _where
+from conftest import write_files as _write
 
 
 def _revision(rev: str, down: str | None, body: str = "pass") -> str:

@@ -9,14 +9,8 @@ import textwrap
 from pathlib import Path
 
 from conftest import findings_of, run_cli
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
+from conftest import where as _where
+from conftest import write_files as _write
 
 
 def _lint(path: Path, dialect: str, *rules: str) -> tuple[int, list[dict[str, object]]]:
@@ -24,10 +18,6 @@ def _lint(path: Path, dialect: str, *rules: str) -> tuple[int, list[dict[str, ob
                   ",".join(rules), "--fail-on", "info")
     assert run.exit_code in (0, 1), run.stderr
     return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
-
-
-def _where(found: list[dict[str, object]]) -> list[tuple[str, str, int]]:
-    return sorted((str(f["rule"]), Path(str(f["path"])).name, int(str(f["line"]))) for f in found)
 
 
 def _revision(rev: str, down: str | None, upgrade: str, downgrade: str = "pass") -> str:
