@@ -29,6 +29,8 @@ def only_file_io(fn: ast.FunctionDef | ast.AsyncFunctionDef, module: ast.Module)
     if isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list \
             or not all(isinstance(d, ast.Constant) for d in (*fn.args.defaults, *fn.args.kw_defaults) if d):
         return False  # a decorator or a computed default runs code of its own
+    if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(module)):
+        return False  # ``from x import *`` may bind ``print`` or ``open`` to anything (attack23)
     rebound = binding_counts(module)
     local = binding_counts(ast.Module(body=fn.body, type_ignores=[]))
     handles = {item.optional_vars.id for node in ast.walk(fn) if isinstance(node, ast.With) for item in node.items

@@ -1,0 +1,115 @@
+"""Attacker review of held-out-23's additions (an alembic.ini's named environments, env.py's module constants,
+file-only project helpers).
+
+Each test is a pull request a stranger could send: a real change hidden from the report.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import run_cli
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
+    return root
+
+
+def _findings(root: Path, *args: str) -> list[tuple[str, str, int]]:
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", *args)
+    assert run.exit_code in (0, 1), run.stderr
+    return sorted((f["rule"], Path(f["path"]).name, f["line"]) for f in run.json()["findings"])
+
+
+def _revision(rid: str, down: str | None, upgrade: str, head: str = "") -> str:
+    body = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+    return (f"import sqlalchemy as sa\nfrom alembic import op\n{head}\n\nrevision = {rid!r}\ndown_revision = {down!r}"
+            f"\n\n\ndef upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n")
+
+
+def test_a_named_environment_inside_another_ones_recursive_location_splits_no_history(tmp_path: Path) -> None:
+    """``[main]`` reads versions/ recursively, so ``alembic --name=main upgrade head`` meets both bases (two
+    heads). A second section ``[other]`` naming versions/sub made that folder a history of its own: the fork
+    vanished from the report."""
+    add = 'op.add_column("t", sa.Column("c", sa.Integer(), nullable=True))'
+    root = _write(tmp_path / "proj", {
+        "alembic.ini": "[main]\nscript_location = migrations\nrecursive_version_locations = true\n\n"
+                       "[other]\nscript_location = migrations\n"
+                       "version_locations = %(here)s/migrations/versions/sub\n",
+        "migrations/env.py": "from alembic import context\n",
+        "migrations/versions/0001_a.py": _revision("0001", None, add),
+        "migrations/versions/0002_b.py": _revision("0002", "0001", add),
+        "migrations/versions/sub/0003_c.py": _revision("0003", None, add),
+    })
+    assert _findings(root, "--select", "multiple-heads") == [
+        ("multiple-heads", "0002_b.py", 5), ("multiple-heads", "0003_c.py", 5)]
+
+
+_ENV = """
+    from alembic import context
+    from sqlalchemy import engine_from_config, pool
+
+    config = context.config
+    per_revision = True
+    {rebind}
+
+    connectable = engine_from_config(config.get_section(config.config_ini_section), poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=per_revision)
+        with context.begin_transaction():
+            context.run_migrations()
+"""
+
+
+def _env_project(root: Path, rebind: str) -> Path:
+    return _write(root, {
+        "alembic.ini": "[alembic]\nscript_location = alembic\n",
+        "alembic/env.py": _ENV.format(rebind=rebind),
+        "alembic/versions/0001_a.py": _revision("0001", None, 'op.add_column("t", sa.Column("c", sa.Integer()))'),
+        "alembic/versions/0002_b.py": _revision("0002", "0001", 'op.execute("UPDATE t SET c = 0 WHERE c IS NULL")'),
+    })
+
+
+def test_an_env_constant_rebound_by_a_case_pattern_is_not_read_as_its_first_value(tmp_path: Path) -> None:
+    """``match False: case per_revision: pass`` binds the name to False: configure() gets False, and
+    transaction-per-migration-off was silenced by reading it as the True above."""
+    root = _env_project(tmp_path / "match", "match False:\n        case per_revision:\n            pass")
+    assert _findings(root, "--select", "transaction-per-migration-off") == [
+        ("transaction-per-migration-off", "env.py", 13)]
+
+
+def test_an_env_constant_rebound_through_globals_is_not_read_as_its_first_value(tmp_path: Path) -> None:
+    root = _env_project(tmp_path / "globals", "globals()['per_revision'] = False")
+    assert _findings(root, "--select", "transaction-per-migration-off") == [
+        ("transaction-per-migration-off", "env.py", 11)]
+
+
+def test_a_file_only_helper_under_a_star_import_is_not_trusted(tmp_path: Path) -> None:
+    """``from tools.dbprint import *`` binds ``print`` to the project's function that drops a table: the helper's
+    ``print(revision)`` runs SQL, and raw-sql-not-understood was silenced as for a helper that only logs."""
+    root = _write(tmp_path / "proj", {
+        "pyproject.toml": '[project]\nname = "app"\n',
+        "tools/__init__.py": "",
+        "tools/dbprint.py": """
+            from alembic import op
+
+
+            def print(*args):
+                op.execute("DROP TABLE users")
+        """,
+        "tools/revlog.py": """
+            from tools.dbprint import *
+
+
+            def note_revision(revision):
+                print(revision)
+        """,
+        "migrations/env.py": "from alembic import context\n",
+        "migrations/versions/a001_log.py": _revision("a001", None, 'note_revision("a001")',
+                                                     "from tools.revlog import note_revision"),
+    })
+    assert _findings(root, "--select", "raw-sql-not-understood") == [("raw-sql-not-understood", "a001_log.py", 10)]
