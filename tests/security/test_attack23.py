@@ -113,3 +113,21 @@ def test_a_file_only_helper_under_a_star_import_is_not_trusted(tmp_path: Path) -
                                                      "from tools.revlog import note_revision"),
     })
     assert _findings(root, "--select", "raw-sql-not-understood") == [("raw-sql-not-understood", "a001_log.py", 10)]
+
+
+def test_a_neutron_contract_label_faked_where_neutron_is_missing_stops_no_server(tmp_path: Path) -> None:
+    """``try: from neutron.db.migration import cli`` / ``except ImportError: class cli: CONTRACT_BRANCH =
+    "contract"``: the project runs without neutron (plain ``alembic upgrade``, servers up), yet the revision was
+    read as on neutron-db-manage's contract branch and its table copy under writes went unreported."""
+    faked = ("try:\n    from neutron.db.migration import cli\nexcept ImportError:\n    class cli:\n"
+             "        CONTRACT_BRANCH = \"contract\"\n\nbranch_labels = (cli.CONTRACT_BRANCH,)")
+    root = _write(tmp_path / "proj", {
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/env.py": "from alembic import context\n",
+        "migrations/versions/0001_a.py": _revision("0001", None, 'op.create_table("users", sa.Column("id", '
+                                                   'sa.Integer(), primary_key=True), sa.Column("name", sa.String(50)))'),
+        "migrations/versions/0002_b.py": _revision("0002", "0001", 'op.alter_column("users", "name", '
+                                                   'existing_type=sa.String(50), type_=sa.Text())', faked),
+    })
+    assert _findings(root, "--dialect", "mysql", "--select", "mysql-alter-copies-table") == [
+        ("mysql-alter-copies-table", "0002_b.py", 16)]
