@@ -7,6 +7,7 @@ Each test is a pull request a stranger could send: a real change hidden from the
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 
 from conftest import run_cli
@@ -131,3 +132,28 @@ def test_a_neutron_contract_label_faked_where_neutron_is_missing_stops_no_server
     })
     assert _findings(root, "--dialect", "mysql", "--select", "mysql-alter-copies-table") == [
         ("mysql-alter-copies-table", "0002_b.py", 16)]
+
+
+def _utc_history(root: Path, count: int, alter: bool) -> float:
+    """``count`` revisions, each making a table and (``alter``) changing the previous one's timestamp column to
+    timestamptz under a UTC session; the seconds a lint of alter-column-type takes."""
+    step = ('op.alter_column("t{prev}", "c", type_=sa.DateTime(timezone=True), existing_type=sa.DateTime())'
+            if alter else 'op.add_column("t{prev}", sa.Column("d", sa.Integer()))')
+    files = {"versions/r0.py": _revision("r0", None, 'op.create_table("t0", sa.Column("c", sa.DateTime()))')}
+    for i in range(1, count):
+        body = (f'op.create_table("t{i}", sa.Column("c", sa.DateTime()))\nop.execute("SET TIME ZONE \'UTC\'")\n'
+                + step.format(prev=i - 1))
+        files[f"versions/r{i}.py"] = _revision(f"r{i}", f"r{i - 1}", body)
+    _write(root, files)
+    start = time.monotonic()
+    _findings(root, "--dialect", "postgresql", "--select", "alter-column-type")
+    return time.monotonic() - start
+
+
+def test_never_indexed_reads_the_history_once(tmp_path: Path) -> None:
+    """Whether a UTC timestamptz change's column is unindexed was answered by walking every earlier change of the
+    history, per change: 3,000 such revisions took about 16 s, against about 3 s for a history with a plain step
+    in their place."""
+    plain = _utc_history(tmp_path / "plain", 3000, alter=False)
+    changed = _utc_history(tmp_path / "utc", 3000, alter=True)
+    assert changed < 2.5 * plain + 1, (changed, plain)
