@@ -157,3 +157,23 @@ def test_never_indexed_reads_the_history_once(tmp_path: Path) -> None:
     plain = _utc_history(tmp_path / "plain", 3000, alter=False)
     changed = _utc_history(tmp_path / "utc", 3000, alter=True)
     assert changed < 2.5 * plain + 1, (changed, plain)
+
+
+def test_a_parameter_named_like_the_file_handle_is_not_a_file(tmp_path: Path) -> None:
+    """``def note(f): f.flush()`` then ``with open(...) as f``: the first ``f`` is the caller's object (a Session,
+    whose flush() writes its pending rows), not the file; the call was read as one that runs no SQL."""
+    root = _write(tmp_path / "proj", {
+        "pyproject.toml": '[project]\nname = "app"\n',
+        "tools/__init__.py": "",
+        "tools/revlog.py": """
+            def note_revision(f):
+                f.flush()
+                with open("post.txt", "a") as f:
+                    f.write("done")
+        """,
+        "migrations/env.py": "from alembic import context\n",
+        "migrations/versions/a001_log.py": _revision(
+            "a001", None, "session = Session(bind=op.get_bind())\nnote_revision(session)",
+            "from sqlalchemy.orm import Session\nfrom tools.revlog import note_revision"),
+    })
+    assert _findings(root, "--select", "raw-sql-not-understood") == [("raw-sql-not-understood", "a001_log.py", 12)]
