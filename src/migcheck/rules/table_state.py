@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import HistoryIndex, Key, unique_key, unknown_name
@@ -146,32 +147,29 @@ def never_indexed(ctx: RevisionContext, change: Change, table: str, column: str)
     """Whether, just before ``change``, the history certainly leaves no index on ``table.column``: a revision made
     the table with the column (so no ``create_all()`` index), no revision renamed the table or a column of it, no
     step indexed or constrained the column (or named no column list it could be in), the column is no primary key,
-    and nothing the history could not read may have touched the table (held-out-23 #29). Reads every earlier
-    change, so ask it only for rare cases."""
+    and nothing the history could not read may have touched the table (held-out-23 #29). The ancestors' steps are
+    looked up in ``_IndexFacts``, built once per history (attack23: a walk of every earlier change per call made
+    2,000 such revisions take 13 s); this revision's own earlier steps are read one by one."""
     name, col = table.lower(), column.lower()
     columns = table_columns(ctx, change, table)
     index = _index(ctx)
     if columns is None or col not in columns or index is None:
         return False
-    if index.uncertain(name) & index.ancestor_bits.get(ctx.migration.revision, 0):
+    ancestors = index.ancestor_bits.get(ctx.migration.revision, 0)
+    if index.uncertain(name) & ancestors:
         return False  # a step the history cannot read may name the table
-    for c in _earlier(ctx, change):
-        if isinstance(c, RawSQL) and (not c.understood or c.text is None):
-            return False
-        target = (getattr(c, "table", None) or "").lower()
-        if isinstance(c, CreateIndex | AddConstraint) and (target in ("", name) or unknown_name(target)) \
-                and (not c.columns or col in (x.lower() for x in c.columns)):
-            return False
-        if (isinstance(c, RenameTable) and name in (target, c.new_name.lower())) \
-                or (isinstance(c, RenameColumn) and target == name):
-            return False
-        if isinstance(c, CreateTable | AddColumn) and target == name and any(
-                spec.primary_key and (spec.name or "").lower() == col
-                for spec in (c.columns if isinstance(c, CreateTable) else [c.column])):
-            return False
+    facts = _IndexFacts.of(index)
+    if facts.spoilers(name, col) & ancestors:
+        return False
+    own = _own(ctx, change)
+    if any(_spoils(c, name, col) for c in own):
+        return False
     # index=True, sa.Index(...) / sa.UniqueConstraint(...) in create_table, UNIQUE in SQL: not steps of their own;
     # the revisions that make the table or add the column must not write any of these words at all
-    makers = _makers(ctx, change, name, col)
+    makers = facts.makers(name, col) & ancestors
+    mine = index.position.get(ctx.migration.revision)
+    if mine is not None and any(_makes(c, name, col) for c in own):
+        makers |= 1 << mine
     words = index.code_words()
     return not any(words.get(word) and any(makers >> pos & 1 for pos in words[word]) for word in _INDEX_WORDS)
 
@@ -181,35 +179,83 @@ _INDEX_WORDS = ("index", "unique", "uniqueconstraint", "primarykeyconstraint", "
                 "excludeconstraint")
 
 
-def _makers(ctx: RevisionContext, change: Change, table: str, column: str) -> int:
-    """Bit set of the revisions (history positions) whose upgrade makes ``table`` or adds ``column`` to it, this
-    one included when it does so before ``change``."""
-    index = _index(ctx)
-    if index is None:
-        return 0
-    bits = 0
-    mine = index.position.get(ctx.migration.revision)
-    own = {id(c) for c in _own(ctx, change)}
-    for pos, migration in enumerate(index.by_position):
-        if not (index.ancestor_bits.get(ctx.migration.revision, 0) >> pos & 1 or pos == mine):
-            continue
-        for c in migration.upgrade_changes:
-            if pos == mine and id(c) not in own:
-                continue
-            if (isinstance(c, CreateTable) and c.table.lower() == table) or (
-                    isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == column):
-                bits |= 1 << pos
-    return bits
+def _spoils(c: Change, name: str, col: str) -> bool:
+    """Whether step ``c`` may leave an index on ``name.col`` or make the history of the table unsure."""
+    if isinstance(c, RawSQL) and (not c.understood or c.text is None):
+        return True
+    target = (getattr(c, "table", None) or "").lower()
+    if isinstance(c, CreateIndex | AddConstraint) and (target in ("", name) or unknown_name(target)) \
+            and (not c.columns or col in (x.lower() for x in c.columns)):
+        return True
+    if (isinstance(c, RenameTable) and name in (target, c.new_name.lower())) \
+            or (isinstance(c, RenameColumn) and target == name):
+        return True
+    return isinstance(c, CreateTable | AddColumn) and target == name and any(
+        spec.primary_key and (spec.name or "").lower() == col
+        for spec in (c.columns if isinstance(c, CreateTable) else [c.column]))
 
 
-def _earlier(ctx: RevisionContext, change: Change) -> Iterator[Change]:
-    """Every upgrade change before ``change``: this revision's, then its ancestors' (lookback.earlier)."""
-    yield from _own(ctx, change)
-    index = _index(ctx)
-    bits = index.ancestor_bits.get(ctx.migration.revision, 0) if index is not None else 0
-    for pos, migration in enumerate(index.by_position if index is not None else []):
-        if bits >> pos & 1:
-            yield from migration.upgrade_changes
+def _makes(c: Change, name: str, col: str) -> bool:
+    return (isinstance(c, CreateTable) and c.table.lower() == name) or (
+        isinstance(c, AddColumn) and c.table.lower() == name and (c.column.name or "").lower() == col)
+
+
+class _IndexFacts:
+    """Per history, the positions of the revisions whose steps ``_spoils`` and ``_makes`` look for, keyed by
+    table and column: one pass over the history, then each question is a few dictionary lookups."""
+
+    _known: WeakKeyDictionary[HistoryIndex, _IndexFacts] = WeakKeyDictionary()
+
+    def __init__(self, index: HistoryIndex) -> None:
+        self.unread = 0  # unread SQL
+        self.keyed: dict[tuple[str, str], int] = {}  # (table or "?", column or "*"): an index or constraint
+        self.renamed: dict[str, int] = {}  # table renamed, or a column of it
+        self.primary: dict[tuple[str, str], int] = {}
+        self.made: dict[str, int] = {}
+        self.added: dict[tuple[str, str], int] = {}
+        for pos, migration in enumerate(index.by_position):
+            bit = 1 << pos
+            for c in migration.upgrade_changes:
+                self._add(c, bit)
+
+    def _add(self, c: Change, bit: int) -> None:
+        target = (getattr(c, "table", None) or "").lower()
+        if isinstance(c, RawSQL) and (not c.understood or c.text is None):
+            self.unread |= bit
+        elif isinstance(c, CreateIndex | AddConstraint):
+            where = "?" if target == "" or unknown_name(target) else target
+            for col in [x.lower() for x in c.columns] if c.columns else ["*"]:
+                self.keyed[where, col] = self.keyed.get((where, col), 0) | bit
+        elif isinstance(c, RenameTable):
+            for table in (target, c.new_name.lower()):
+                self.renamed[table] = self.renamed.get(table, 0) | bit
+        elif isinstance(c, RenameColumn):
+            self.renamed[target] = self.renamed.get(target, 0) | bit
+        elif isinstance(c, CreateTable | AddColumn):
+            specs = c.columns if isinstance(c, CreateTable) else [c.column]
+            for spec in specs:
+                if spec.primary_key:
+                    key = (target, (spec.name or "").lower())
+                    self.primary[key] = self.primary.get(key, 0) | bit
+            if isinstance(c, CreateTable):
+                self.made[target] = self.made.get(target, 0) | bit
+            else:
+                key = (target, (c.column.name or "").lower())
+                self.added[key] = self.added.get(key, 0) | bit
+
+    @classmethod
+    def of(cls, index: HistoryIndex) -> _IndexFacts:
+        if index not in cls._known:
+            cls._known[index] = cls(index)
+        return cls._known[index]
+
+    def spoilers(self, name: str, col: str) -> int:
+        keyed = self.keyed.get((name, col), 0) | self.keyed.get((name, "*"), 0) | self.keyed.get(("?", col), 0) \
+            | self.keyed.get(("?", "*"), 0)
+        return self.unread | keyed | self.renamed.get(name, 0) | self.primary.get((name, col), 0)
+
+    def makers(self, name: str, col: str) -> int:
+        return self.made.get(name, 0) | self.added.get((name, col), 0)
 
 
 def _key_name(c: Change) -> str:

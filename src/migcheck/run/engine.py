@@ -371,6 +371,10 @@ def environments(sources: Sources, migrations: list[Migration],
     versions = {path / "versions" for path in homes}
     homes = {path: env for path, env in homes.items() if versions.isdisjoint(path.parents)}
     homes.update(sources.version_homes)  # nearer to each revision than its script location: they decide
+    # a version location inside another environment's is also read by that one (recursive_version_locations):
+    # split off, a second base or a fork across the two would hide (attack23); judged with the outer one
+    for nested in [path for path in sources.version_homes if any(p in sources.version_homes for p in path.parents)]:
+        del homes[nested]
     if len(homes) < 2:
         return [(_first(sources), migrations, context)]
 

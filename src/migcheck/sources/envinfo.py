@@ -252,9 +252,15 @@ def _version_table(tree: ast.Module, configured: bool) -> str | None:
     return names.pop() if len(names) == 1 else None
 
 
+#: Names through which a module rebinds its names without a binding statement (attack23): built-ins,
+#: ``module.__dict__``, ``sys.modules[__name__]``.
+_NAMESPACE_WRITERS = frozenset({"globals", "vars", "locals", "exec", "eval", "setattr", "__dict__", "modules"})
+
+
 def _module_values(tree: ast.Module) -> dict[str, ast.expr]:
     """The value of each name env.py binds once, by a plain or annotated assignment at module level, and nowhere
-    else (no other assignment, loop, ``global`` or ``with ... as`` stores to it)."""
+    else (no other assignment, loop, ``global``, ``with ... as``, ``case`` pattern or ``except ... as`` stores to it,
+    and no ``globals()``, ``vars()`` or ``exec`` anywhere, which rebind names unseen)."""
     values: dict[str, ast.expr] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -270,8 +276,14 @@ def _module_values(tree: ast.Module) -> dict[str, ast.expr]:
             bound = [*walked.names, *walked.names]  # rebound elsewhere: never read as the one value
         elif isinstance(walked, ast.alias):
             bound = [walked.asname or walked.name.split(".")[0]]
-        elif isinstance(walked, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound = [walked.name]
+        elif isinstance(walked, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler
+                        | ast.MatchAs | ast.MatchStar):
+            bound = [walked.name] if walked.name else []  # ``case NAME:`` and ``except E as NAME`` bind too
+        elif isinstance(walked, ast.MatchMapping) and walked.rest:
+            bound = [walked.rest]
+        elif (isinstance(walked, ast.Name) and walked.id in _NAMESPACE_WRITERS) \
+                or (isinstance(walked, ast.Attribute) and walked.attr in _NAMESPACE_WRITERS):
+            return {}  # ``globals()['X'] = False``, ``sys.modules[__name__].X = ...``: names rebound unseen
         for name in bound:
             stores[name] = stores.get(name, 0) + 1
     return {name: value for name, value in values.items() if stores.get(name) == 1}

@@ -364,7 +364,30 @@ def _label_names(tree: ast.Module) -> tuple[str, ...]:
         for item in value.elts if isinstance(value, ast.Tuple | ast.List) else [value]:
             if isinstance(item, ast.Attribute | ast.Name) and (dotted := _dotted(item)) is not None:
                 names.append(dotted)
-    return tuple(names)
+    return _bound_once(tree, names) if names else ()
+
+
+def _bound_once(tree: ast.Module, names: list[str]) -> tuple[str, ...]:
+    """``names`` whose first part the module binds at most once (the import of the package that holds it):
+    ``except ImportError: class cli: CONTRACT_BRANCH = "contract"`` fakes neutron's label where neutron is not
+    installed (attack23), and a name bound twice is not known to be the import's."""
+    roots = {name.split(".", 1)[0] for name in names}
+    counts = dict.fromkeys(roots, 0)
+    for node in ast.walk(tree):
+        bound: list[str | None] = []
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound = [node.id]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler
+                       | ast.MatchAs | ast.MatchStar):
+            bound = [node.name]
+        elif isinstance(node, ast.alias):
+            bound = [node.asname or node.name.split(".", 1)[0]]
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            bound = [*node.names, *node.names]
+        for name in bound:
+            if name in counts:
+                counts[name] += 1
+    return tuple(name for name in names if counts[name.split(".", 1)[0]] <= 1)
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -29,11 +29,16 @@ def only_file_io(fn: ast.FunctionDef | ast.AsyncFunctionDef, module: ast.Module)
     if isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list \
             or not all(isinstance(d, ast.Constant) for d in (*fn.args.defaults, *fn.args.kw_defaults) if d):
         return False  # a decorator or a computed default runs code of its own
+    if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(module)):
+        return False  # ``from x import *`` may bind ``print`` or ``open`` to anything (attack23)
     rebound = binding_counts(module)
     local = binding_counts(ast.Module(body=fn.body, type_ignores=[]))
+    args = fn.args
+    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a}
+    # a parameter of the same name is the caller's object before the ``with`` (``f.flush()`` of a Session)
     handles = {item.optional_vars.id for node in ast.walk(fn) if isinstance(node, ast.With) for item in node.items
                if isinstance(item.optional_vars, ast.Name) and _opens(item.context_expr, rebound)
-               and local.get(item.optional_vars.id) == 1}
+               and local.get(item.optional_vars.id) == 1 and item.optional_vars.id not in params}
     calls = 0
     for node in (n for stmt in fn.body for n in ast.walk(stmt)):
         if isinstance(node, _OPAQUE):
