@@ -93,6 +93,20 @@ def lint_selected(path: Path, *rules: str) -> tuple[int, list[dict[str, Any]]]:
     return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
 
 
+def lint_findings(root: Path, *args: str) -> list[tuple[str, str, int]]:
+    """(rule, file name, line) of every finding of ``migcheck lint root`` (no config, no cache), sorted."""
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", *args)
+    assert run.exit_code in (0, 1), run.stderr
+    return sorted((f["rule"], Path(f["path"]).name, f["line"]) for f in run.json()["findings"])
+
+
+def revision_text(rid: str, down: str | None, upgrade: str, head: str = "") -> str:
+    """A revision file whose upgrade() is ``upgrade`` (dedented) and whose downgrade() passes; ``head``: module lines."""
+    body = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+    return (f"import sqlalchemy as sa\nfrom alembic import op\n{head}\n\nrevision = {rid!r}\ndown_revision = {down!r}"
+            f"\n\n\ndef upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n")
+
+
 def where(found: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
     """(rule, file name, line) of each finding, sorted: what a user checks."""
     return sorted((str(f["rule"]), Path(str(f["path"])).name, int(str(f["line"]))) for f in found)

@@ -10,32 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
-from conftest import ROOT, run_cli
+from conftest import ROOT
+from conftest import lint_findings as _findings
+from conftest import revision_text as _revision
+from conftest import write_files as _write
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(textwrap.dedent(text))
-    return root
-
-
-def _findings(root: Path, *args: str) -> list[tuple[str, str, int]]:
-    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", *args)
-    assert run.exit_code in (0, 1), run.stderr
-    return sorted((f["rule"], Path(f["path"]).name, f["line"]) for f in run.json()["findings"])
-
-
-def _revision(rid: str, down: str | None, upgrade: str, head: str = "") -> str:
-    body = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
-    return (f"import sqlalchemy as sa\nfrom alembic import op\n{head}\n\nrevision = {rid!r}\ndown_revision = {down!r}"
-            f"\n\n\ndef upgrade():\n{body}\n\n\ndef downgrade():\n    pass\n")
 
 
 def test_a_helper_calling_its_own_parameter_is_not_read_as_the_module_function(tmp_path: Path) -> None:
