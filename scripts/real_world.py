@@ -280,6 +280,19 @@ HELD_OUT_23 = {
     "vmware-nsx": ["mysql"],
     "quark": ["mysql"],
 }
+HELD_OUT_24 = {
+    "backend.ai": ["postgresql"],
+    "tildes": ["postgresql"],
+    "papermerge-core": ["postgresql"],
+    "hashview": ["mysql"],
+    "cuckoo": ["sqlite", "mysql"],
+    "ubuntu-com-security-api": ["postgresql"],
+    "pvsite-datamodel": ["postgresql"],
+    "taguette": ["sqlite", "postgresql"],
+    "scan-websites": ["postgresql"],
+    "optuna": ["sqlite", "mysql"],
+    "geohealthcheck": ["sqlite", "postgresql"],
+}
 CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2,
            "held-out-3": HELD_OUT_3, "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5,
            "held-out-6": HELD_OUT_6, "held-out-7": HELD_OUT_7,
@@ -289,7 +302,8 @@ CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-
            "held-out-15": HELD_OUT_15, "held-out-16": HELD_OUT_16,
            "held-out-17": HELD_OUT_17, "held-out-18": HELD_OUT_18,
            "held-out-19": HELD_OUT_19, "held-out-20": HELD_OUT_20,
-           "held-out-21": HELD_OUT_21, "held-out-22": HELD_OUT_22, "held-out-23": HELD_OUT_23}
+           "held-out-21": HELD_OUT_21, "held-out-22": HELD_OUT_22, "held-out-23": HELD_OUT_23,
+           "held-out-24": HELD_OUT_24}
 SEED = 20240607
 #: The seed of the held-out review (issue #16), fixed before the sample was drawn.
 REVIEW_SEED = 20261205
