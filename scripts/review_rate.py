@@ -3,35 +3,44 @@
     python scripts/review_rate.py docs/reviews/held-out-4.tsv
     python scripts/review_rate.py docs/reviews/held-out-*.tsv     # several reviews pooled
     python scripts/review_rate.py --default-rules docs/reviews/held-out-{14..22}.tsv
+    python scripts/review_rate.py --default-rules --warnings-and-errors docs/reviews/held-out-24.tsv
 
 The file is the review itself (one judged finding per line: n, rule, finding, verdict TP / FP /
 DEBATABLE, reason, and how many findings the rule has in the corpus), so the figures in
 docs/real-world.md can be recomputed from it. Weighted: each rule's sampled FP share applied to all
 of that rule's findings, summed over rules, divided by all findings. Several files are pooled: their
 samples added up, and each rule's findings summed over the files. ``--default-rules`` leaves out the rows of
-the rules that are off by default (the "default rules" rows of the README), with a Wilson 95 % interval.
+the rules that are off by default (the "default rules" rows of the README), with a Wilson 95 % interval;
+``--warnings-and-errors`` leaves out the rows of rules whose severity is info (read from migcheck's rule registry,
+so run it with ``PYTHONPATH=src`` or migcheck installed).
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import csv
 import math
-import sys
 from pathlib import Path
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reviews", nargs="+", type=Path, help="review TSV files (pooled when several)")
+    parser.add_argument("--default-rules", action="store_true", help="leave out the rules off by default")
+    parser.add_argument("--warnings-and-errors", action="store_true", help="leave out the rules of severity info")
+    args = parser.parse_args()
     rows: list[dict[str, str]] = []
     verdicts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     size: collections.Counter[str] = collections.Counter()
-    names = sys.argv[1:]
-    default_only = "--default-rules" in names
-    names = [n for n in names if n != "--default-rules"]
-    for name in names:
-        with Path(name).open(encoding="utf-8", newline="") as handle:
-            review = [row for row in csv.DictReader(handle, delimiter="\t")
-                      if not (default_only and row["rule"] in OFF_BY_DEFAULT)]
+    left_out = OFF_BY_DEFAULT if args.default_rules else frozenset()
+    if args.warnings_and_errors:
+        left_out |= _info_rules()
+    for name in args.reviews:
+        if not name.is_file():
+            parser.error(f"no such review file: {name}")
+        with name.open(encoding="utf-8", newline="") as handle:
+            review = [row for row in csv.DictReader(handle, delimiter="\t") if row["rule"] not in left_out]
         rows += review
         for row in review:
             verdicts[row["rule"]][row["verdict"]] += 1
@@ -51,6 +60,14 @@ def main() -> None:
 
 #: The rules off by default since held-out-14 (``--extend-select`` brings them back).
 OFF_BY_DEFAULT = frozenset({"rename-as-drop-and-add", "unsafe-sql-interpolation", "empty-migration"})
+
+
+def _info_rules() -> frozenset[str]:
+    """The rules whose findings are infos, from migcheck's registry (imported here only: the other modes need
+    nothing but the files)."""
+    from migcheck.rules.registry import Severity, all_rules
+
+    return frozenset(rule.id for rule in all_rules() if rule.severity == Severity.INFO)
 
 
 def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
