@@ -3,7 +3,7 @@
 String constants, ``sa.text(...)``, ``.format(...)``, ``%`` and ``+`` on strings, f-strings and
 ``CreateSchema``/``DropSchema`` become SQL text; what is only known at run time keeps its shape with a
 placeholder (``migcheck_param``, or ``migcheck_name`` for a table name the code defines), so the SQL
-front end (``extract/sql.py``) still reads the statement and rules can tell interpolated SQL. A Core
+front end (``extract/sql/``) still reads the statement and rules can tell interpolated SQL. A Core
 statement executed instead of text is asked of the data part. Imports evaluation and data.
 """
 
