@@ -16,7 +16,8 @@ The parts, each importing only those below it:
 - ``strings``: SQL built in Python (``execute``, ``text``, ``format``, ``%``, f-strings);
 - ``data``: the connection, sessions and Core DML;
 - ``imports``: calls into imported code migcheck does not read;
-- ``evaluate``: scopes, constants and dialect tests; ``nodes``: small helpers over AST nodes.
+- ``evaluate``: the evaluator of constant expressions; ``scope``: what is known at one point; ``constants``: the
+  module's own constants; ``dialecttests``: the tests that pick a branch; ``nodes``: small helpers over AST nodes.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from migcheck.extract.python.multidb import engine_dispatch, unread
 from migcheck.vocabulary.changes import Change
 
 if TYPE_CHECKING:
-    from migcheck.extract.python.evaluate import Scope
+    from migcheck.extract.python.scope import Scope
     from migcheck.extract.python.walk import PythonExtractor
 
 #: Built-in functions that run code given as text: what they run is never read.

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from migcheck.vocabulary.changes import Change, RawSQL
 
 if TYPE_CHECKING:
-    from migcheck.extract.python.evaluate import Scope
+    from migcheck.extract.python.scope import Scope
     from migcheck.extract.python.walk import PythonExtractor
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef

@@ -18,6 +18,12 @@ from migcheck.extract.limits import COPIES_PER_NODE, MAX_DEPTH, MAX_STEPS, UNROL
 from migcheck.extract.python.appguards import app_guard, helper_called, mark_guarded
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.columns import enum_type_call
+from migcheck.extract.python.constants import (
+    changeable_names,
+    literal_list_names,
+    module_text_constants,
+    mutable_constants,
+)
 from migcheck.extract.python.data import (
     SESSION_WRITES,
     Data,
@@ -34,16 +40,8 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.dates import makes_date
 from migcheck.extract.python.deployment import mentions_deployment, reads_deployment
+from migcheck.extract.python.dialecttests import reads_dialect_name, skipped_on
 from migcheck.extract.python.dynamic import ModuleNames, callee, dynamic_call
-from migcheck.extract.python.evaluate import (
-    Scope,
-    changeable_names,
-    literal_list_names,
-    module_text_constants,
-    mutable_constants,
-    reads_dialect_name,
-    skipped_on,
-)
 from migcheck.extract.python.fetched import bind_fetched, fetched_rows
 from migcheck.extract.python.guards import absent_when, mark, returned_test
 from migcheck.extract.python.imports import (
@@ -73,6 +71,7 @@ from migcheck.extract.python.nodes import (
 )
 from migcheck.extract.python.ops import Ops, _op_aliases, op_functions
 from migcheck.extract.python.refuses import bare_unbound_name, refuses
+from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.strings import dynamic_sql_text
 from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
 from migcheck.vocabulary.revision import Body
@@ -86,7 +85,7 @@ class PythonExtractor(Ops, Data):
         self.stand_ins = {}
         self.fetched_stand_ins = {}
         self.app_stand_ins = {}
-        #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
+        #: Module constants, less the lists and dicts whose content may change (constants.mutable_constants).
         changeable = mutable_constants(tree)
         self.consts = {name: value for name, value in consts.items() if name not in changeable}
         self.consts.update(module_text_constants(tree, self.consts))  # QUERY = sa.text("..."): its SQL
