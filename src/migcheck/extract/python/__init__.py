@@ -10,7 +10,8 @@ handed to the sqlglot front end, so one set of rules serves both.
 
 The parts, each importing only those below it:
 
-- ``walk``: the statement walker, ``PythonExtractor``, which joins the parts below;
+- ``walk``: the statement walker, ``PythonExtractor``, which joins the parts below, in layers: ``blocks`` (loops,
+  ``with`` items) over ``calls`` (calls, inlined helpers, budgets) over ``bindings`` (local names);
 - ``ops``: ``op.*`` and ``batch_op.*`` calls;
 - ``columns``: ``sa.Column(...)``, types, ``ForeignKey``, ``index=``/``unique=``, enum types;
 - ``strings``: SQL built in Python (``execute``, ``text``, ``format``, ``%``, f-strings);
