@@ -1,5 +1,5 @@
 """Steps that never run on the linted database: deployment guards (extract/python/deployment.py) and
-``skip_if_<dialect>`` decorators (evaluate.skipped_on), read by the Python front end."""
+``skip_if_<dialect>`` decorators (dialecttests.skipped_on), read by the Python front end."""
 
 from __future__ import annotations
 

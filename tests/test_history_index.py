@@ -19,6 +19,7 @@ from migcheck.facts.postgres import not_null_check_column
 from migcheck.rules import constraints, lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import HistoryIndex
+from migcheck.rules.lookback import existence
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -325,7 +326,7 @@ def _random_guarded_change(rng: random.Random, line: int) -> Change:
 
 
 def _walked_index_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
-    """lookback._index_exists as it was: every earlier change, newest first."""
+    """existence._index_exists as it was: every earlier change, newest first."""
     for c in lookback.earlier(ctx, change):
         if isinstance(c, DropIndex) and (c.name or "").lower() == name.lower():
             return False
@@ -337,7 +338,7 @@ def _walked_index_exists(ctx: RevisionContext, change: Change, name: str, table:
 
 
 def _walked_history_certain(ctx: RevisionContext, change: Change, table: str) -> bool:
-    """lookback._history_certain as it was: every earlier change, newest first."""
+    """existence._history_certain as it was: every earlier change, newest first."""
     for c in lookback.earlier(ctx, change):
         if isinstance(c, RawSQL):
             if not c.understood and (c.text is None or table.lower() in c.text.lower()):
@@ -370,9 +371,9 @@ def test_guarded_step_questions_get_the_walks_answer(seed: int) -> None:
         ctx = RevisionContext.build(migration, Settings(), graph)
         for change in migration.upgrade_changes:
             for table in TABLES:
-                assert lookback._history_certain(ctx, change, table) == _walked_history_certain(ctx, change, table)
+                assert existence._history_certain(ctx, change, table) == _walked_history_certain(ctx, change, table)
                 for name in ("ix1", "IX2", "ix3"):
-                    assert lookback._index_exists(ctx, change, name, table) == \
+                    assert existence._index_exists(ctx, change, name, table) == \
                         _walked_index_exists(ctx, change, name, table), (migration.revision, change, name, table)
                     asked += 1
             for name in ("ix1", "ix2", "IX3", "none"):

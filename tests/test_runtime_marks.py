@@ -1,6 +1,6 @@
 """The rules recognise the front end's run-time stand-ins by one tuple: it must name the ones evaluate writes."""
 
-from migcheck.extract.python.evaluate import NAME_PLACEHOLDER, PLACEHOLDER
+from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER
 from migcheck.vocabulary.changes import RUNTIME_MARKS
 
 

@@ -14,6 +14,10 @@ import pytest
 from conftest import ROOT, run_cli
 from migcheck.extract import readings
 from migcheck.extract import sql as sql_module
+from migcheck.extract.sql import copies as sql_copies
+from migcheck.extract.sql import statements as sql_statements
+from migcheck.extract.sql import tree as sql_tree
+from migcheck.extract.sql import where as sql_where
 from migcheck.sources import cache as cache_module
 from migcheck.sources.cache import Cache
 from migcheck.sources.load import LoadError, load_python
@@ -64,13 +68,14 @@ def test_every_fixture_reads_the_same_from_remembered_statements(
 def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The statements sqlglot parses from now on."""
     parsed: list[str] = []
-    real = sql_module._parse
+    real = sql_tree._parse
 
     def counting(sql: str, dialect: str) -> object:
         parsed.append(sql)
         return real(sql, dialect)
 
-    monkeypatch.setattr(sql_module, "_parse", counting)
+    for module in (sql_tree, sql_statements, sql_where, sql_copies):  # each module that parses holds the name
+        monkeypatch.setattr(module, "_parse", counting)
     return parsed
 
 

@@ -5,7 +5,7 @@ env.py's naming convention could have given that name. Two of those questions we
 linted tree writes: a constraint name split into columns by a recursion over every ``_`` (exponential when
 columns are prefixes of each other: ``a``, ``a_a``, ``a_a_a``...), and a naming convention with many
 ``%(...)s`` turned into ``[\\w$]+_[\\w$]+_...`` (polynomial). Each lint below ran for more than a minute
-(killed at 60 s) and takes about a second now (vocabulary/fit.py, lookback._columns_chain).
+(killed at 60 s) and takes about a second now (vocabulary/fit.py, lookback/names._columns_chain).
 """
 
 from __future__ import annotations

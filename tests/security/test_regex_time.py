@@ -89,7 +89,7 @@ def test_dollar_signs_in_a_revision(tmp_path: Path) -> None:
 def test_partition_named_with_many_run_time_parts(tmp_path: Path) -> None:
     """A partition attached under an f-string name of eight run-time parts was matched against each table's name
     with ``t_[0-9_]+_[0-9_]+...``, which backtracks polynomially: against a 300-character table name of digits and
-    underscores the lint ran for more than a minute (now lookback._name_fits, linear)."""
+    underscores the lint ran for more than a minute (now lookback/objects._name_fits, linear)."""
     key = "t_" + "1_" * 150 + "y"
     versions = tmp_path / "versions"
     versions.mkdir()

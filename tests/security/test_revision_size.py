@@ -18,7 +18,8 @@ import pytest
 
 from conftest import ROOT, run_cli
 from migcheck.extract.limits import MAX_DEPTH, MAX_STEPS, WORK_BUDGET
-from migcheck.rules import emptied, enums, lookback
+from migcheck.rules import emptied, enums
+from migcheck.rules.lookback import columns as lookback_columns
 from migcheck.sources.load import load_python
 
 
@@ -82,8 +83,8 @@ def _counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, calls: Co
 
 @pytest.mark.parametrize(("shape", "counted"), [
     ('op.add_column("t", sa.Column("c{i}", sa.Integer))', (emptied, "_may_write")),
-    ('op.alter_column("t", "c{i}", new_column_name="d{i}")', (lookback, "_column_step")),
-    ('op.alter_column("t", "c{i}", type_=sa.BigInteger())', (lookback, "_column_step")),
+    ('op.alter_column("t", "c{i}", new_column_name="d{i}")', (lookback_columns, "_column_step")),
+    ('op.alter_column("t", "c{i}", type_=sa.BigInteger())', (lookback_columns, "_column_step")),
     ("op.execute(\"ALTER TYPE mood ADD VALUE 'v{i}'\")", (enums, "_uses")),
 ])
 def test_steps_of_one_function_are_not_compared_pairwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

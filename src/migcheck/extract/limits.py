@@ -19,7 +19,7 @@ from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, RawSQL
 
 #: Steps kept per upgrade() / downgrade() (or per revision section of an offline SQL file).
 MAX_STEPS = 2_000
-#: Helper calls and loop passes unrolled per function (extract/python/walk.py).
+#: Helper calls and loop passes unrolled per function (extract/python/calls.py).
 UNROLL_BUDGET = 5_000
 #: Syntax nodes of statements walked again (a helper called a second time, a loop's later passes) per function:
 #: what the unrolling may cost, whatever each call holds. Over 838 revisions of ten real projects (sec21) no

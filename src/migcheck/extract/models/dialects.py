@@ -5,7 +5,7 @@
 version_ok(conn, min_version)``): the walker records the guard (extract/python/appguards.py), and the engine asks
 this module what the helper returns, to leave out the branch the dialect never takes. Nothing is imported or run:
 the body is read as a few steps, ``if <test>: return <value>`` then one ``return``, where a test is a dialect test
-(extract/python/evaluate.py) or ``<parameter> is None`` of a parameter whose value is known (its constant default,
+(extract/python/dialecttests.py) or ``<parameter> is None`` of a parameter whose value is known (its constant default,
 when the call does not pass it), and a value is a constant, a test, or a call of another such helper of the same
 module. Anything else is unknown, and an unknown result keeps both branches. Work is bounded by ``_MAX_DEPTH``.
 """
@@ -17,7 +17,9 @@ import functools
 from collections.abc import Callable
 
 from migcheck.extract.python.deployment import mentions_deployment
-from migcheck.extract.python.evaluate import Evaluator, Scope, _static_test_impl
+from migcheck.extract.python.dialecttests import _static_test_impl
+from migcheck.extract.python.evaluate import Evaluator
+from migcheck.extract.python.scope import Scope
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 _MAX_DEPTH = 4

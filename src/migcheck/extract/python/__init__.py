@@ -10,13 +10,15 @@ handed to the sqlglot front end, so one set of rules serves both.
 
 The parts, each importing only those below it:
 
-- ``walk``: the statement walker, ``PythonExtractor``, which joins the parts below;
+- ``walk``: the statement walker, ``PythonExtractor``, which joins the parts below, in layers: ``blocks`` (loops,
+  ``with`` items) over ``calls`` (calls, inlined helpers, budgets) over ``bindings`` (local names);
 - ``ops``: ``op.*`` and ``batch_op.*`` calls;
 - ``columns``: ``sa.Column(...)``, types, ``ForeignKey``, ``index=``/``unique=``, enum types;
 - ``strings``: SQL built in Python (``execute``, ``text``, ``format``, ``%``, f-strings);
 - ``data``: the connection, sessions and Core DML;
 - ``imports``: calls into imported code migcheck does not read;
-- ``evaluate``: scopes, constants and dialect tests; ``nodes``: small helpers over AST nodes.
+- ``evaluate``: the evaluator of constant expressions; ``scope``: what is known at one point; ``constants``: the
+  module's own constants; ``dialecttests``: the tests that pick a branch; ``nodes``: small helpers over AST nodes.
 """
 
 from __future__ import annotations

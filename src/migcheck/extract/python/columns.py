@@ -12,8 +12,9 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from migcheck.extract.python.evaluate import Evaluator, Scope
+from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.nodes import _attr_chain, _bool, _call_name, _describe, binding_counts, unparse
+from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import (
     AddConstraint,
     Change,

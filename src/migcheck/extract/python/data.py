@@ -13,8 +13,9 @@ import ast
 import re
 from collections.abc import Iterator
 
-from migcheck.extract.python.evaluate import Evaluator, Scope
+from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 SESSION_WRITES = {

@@ -19,7 +19,8 @@ from migcheck.extract.python.nodes import _attr_chain, binding_counts
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 if TYPE_CHECKING:
-    from migcheck.extract.python.evaluate import Evaluator, Scope
+    from migcheck.extract.python.evaluate import Evaluator
+    from migcheck.extract.python.scope import Scope
 
 #: A strftime pattern of numeric directives (``%-m`` too) and plain separators only.
 _NUMERIC_PATTERN = lazy_regex(r"(?:%-?[YymdHIMSfjUWwuVG]|[A-Za-z0-9_\-:./ ])*")

@@ -12,7 +12,7 @@ name (``os.environ[...]``, ``os.getenv(...)``, a ``config``/``settings`` entry, 
 for the environment: ``NOTIFY_ENVIRONMENT``, ``APP_ENV``, ``settings.DEPLOYMENT``; or a name bound once to one
 of these) and literal strings that all name a production deployment ("production",
 "prod", "live", any case). ``brief.status != "live"`` reads a row, not the deployment, and decides nothing.
-``evaluate._static_test_impl`` decides such a comparison as it decides a dialect test, so ``not``, ``and`` and
+``dialecttests._static_test_impl`` decides such a comparison as it decides a dialect test, so ``not``, ``and`` and
 ``or`` (with dialect tests too) count where it alone settles them; the walker keeps the branch production
 takes ``conditional``, since it runs only where production is named as the test expects.
 """

@@ -23,8 +23,9 @@ from migcheck.extract.python.multidb import engine_dispatch, unread
 from migcheck.vocabulary.changes import Change
 
 if TYPE_CHECKING:
-    from migcheck.extract.python.evaluate import Scope
-    from migcheck.extract.python.walk import PythonExtractor
+    from migcheck.extract.python.bindings import Bindings
+    from migcheck.extract.python.calls import Calls
+    from migcheck.extract.python.scope import Scope
 
 #: Built-in functions that run code given as text: what they run is never read.
 _RUNS_TEXT = frozenset({"eval", "exec"})
@@ -98,7 +99,7 @@ def _is_module_name(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "__name__"
 
 
-def callee(walker: PythonExtractor, value: ast.expr, scope: Scope) -> ast.expr | None:
+def callee(walker: Bindings, value: ast.expr, scope: Scope) -> ast.expr | None:
     """What a local name bound to ``value`` calls when it is called: ``value`` itself when it looks a function of the
     module up by name, names one, or looks an operation up with ``getattr``; what an alias bound earlier calls; None
     for anything else."""
@@ -116,7 +117,7 @@ def callee(walker: PythonExtractor, value: ast.expr, scope: Scope) -> ast.expr |
     return None
 
 
-def _runs_operations(walker: PythonExtractor, owner: ast.expr, scope: Scope) -> bool:
+def _runs_operations(walker: Bindings, owner: ast.expr, scope: Scope) -> bool:
     """Whether ``owner`` is ``op``, a batch, a connection or a session: a method of it changes the database."""
     return walker._is_op(owner) or (isinstance(owner, ast.Name) and (
         owner.id in scope.batch or owner.id in scope.binds or owner.id in scope.sessions))
@@ -130,7 +131,7 @@ def _getattr_parts(node: ast.expr) -> tuple[ast.expr, ast.expr] | None:
     return None
 
 
-def dynamic_call(walker: PythonExtractor, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
+def dynamic_call(walker: Calls, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
     """Read ``call`` when its function is looked up by name at run time (module docstring); True when it is such a
     call (walked, or reported as unread)."""
     func = call.func
@@ -145,7 +146,7 @@ def dynamic_call(walker: PythonExtractor, call: ast.Call, scope: Scope, out: lis
     return _call_through(walker, call, func, scope, out, active, shown="")
 
 
-def _call_through(walker: PythonExtractor, call: ast.Call, func: ast.expr, scope: Scope, out: list[Change],
+def _call_through(walker: Calls, call: ast.Call, func: ast.expr, scope: Scope, out: list[Change],
                   active: set[str], *, shown: str) -> bool:
     """``call`` made through ``func``, a lookup of a function by name (or a module function's name)."""
     if isinstance(func, ast.Name):  # fn = helper; fn()

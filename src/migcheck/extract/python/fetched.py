@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 if TYPE_CHECKING:
-    from migcheck.extract.python.evaluate import Scope
+    from migcheck.extract.python.scope import Scope
     from migcheck.extract.python.strings import SqlStrings
 
 #: SELECT of exactly one column (or count(*), max(col), min(col)) FROM one table, nothing else listed.

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 from migcheck.vocabulary.changes import Change, RawSQL
 
 if TYPE_CHECKING:
-    from migcheck.extract.python.evaluate import Scope
-    from migcheck.extract.python.walk import PythonExtractor
+    from migcheck.extract.python.calls import Calls
+    from migcheck.extract.python.scope import Scope
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -117,7 +117,7 @@ def _params(fn: Function | None) -> set[str]:
     return {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
 
 
-def engine_dispatch(walker: PythonExtractor, call: ast.Call, key: ast.expr, scope: Scope, out: list[Change],
+def engine_dispatch(walker: Calls, call: ast.Call, key: ast.expr, scope: Scope, out: list[Change],
                     active: set[str]) -> bool:
     """Walk the engine functions a call through a name looked up by ``key`` reaches (``globals()[f"upgrade_{p}"]()``,
     ``p`` a parameter of the function), each step tagged with its engine; True when ``key`` is such a name (read, or
@@ -144,7 +144,7 @@ def engine_dispatch(walker: PythonExtractor, call: ast.Call, key: ast.expr, scop
     return True
 
 
-def unread(walker: PythonExtractor, call: ast.Call, scope: Scope, out: list[Change], reason: str) -> None:
+def unread(walker: Calls, call: ast.Call, scope: Scope, out: list[Change], reason: str) -> None:
     """``call`` as a step migcheck could not read (raw-sql-not-understood), saying why."""
     out.append(RawSQL(text=ast.unparse(call), keyword="", understood=False, line=call.lineno, reason=reason,
                       **walker._common(scope)))

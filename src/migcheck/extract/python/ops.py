@@ -13,8 +13,8 @@ from typing import Any
 
 from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text
 from migcheck.extract.python.data import _table_constructor
-from migcheck.extract.python.evaluate import Scope
 from migcheck.extract.python.nodes import _bind_args, _call_name, _describe
+from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.strings import SqlStrings
 from migcheck.vocabulary.changes import (
     AddColumn,

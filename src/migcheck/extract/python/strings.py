@@ -3,7 +3,7 @@
 String constants, ``sa.text(...)``, ``.format(...)``, ``%`` and ``+`` on strings, f-strings and
 ``CreateSchema``/``DropSchema`` become SQL text; what is only known at run time keeps its shape with a
 placeholder (``migcheck_param``, or ``migcheck_name`` for a table name the code defines), so the SQL
-front end (``extract/sql.py``) still reads the statement and rules can tell interpolated SQL. A Core
+front end (``extract/sql/``) still reads the statement and rules can tell interpolated SQL. A Core
 statement executed instead of text is asked of the data part. Imports evaluation and data.
 """
 
@@ -14,11 +14,13 @@ import functools
 import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
+from migcheck.extract.python.constants import _STR_METHODS
 from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
-from migcheck.extract.python.evaluate import _STR_METHODS, NAME_PLACEHOLDER, PLACEHOLDER, Evaluator, Scope
+from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_value
 from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, names_bound_once
+from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -32,7 +34,7 @@ _SELECT = lazy_regex(r"(?<![\s(])\s*(?:\(\s*)*(?:select|with)\b", re.I)
 _COUNTS_ONLY = lazy_regex(r"(?<!\s)\s*select\s+(?:(?:not\s+)?exists\b|(?:(?:count\s*\(\s*(?:distinct\s+)?[\w.*\"]+\s*\)|1)"
                           r"(?:\s+(?:as\s+)?\w+)?\s*(?:,\s*|(?=from\b)))+from\b)", re.I)
 _FROM = lazy_regex(r"\b(?:from|join)\s+(?:\w+\.)?\"?(\w+)\"?", re.I)
-#: A run-time value (evaluate.PLACEHOLDER), or the stand-in of an application import's (``migcheck_param_app000001``).
+#: A run-time value (scope.PLACEHOLDER), or the stand-in of an application import's (``migcheck_param_app000001``).
 _APP_STAND_IN = lazy_regex(PLACEHOLDER + r"(?:_app\d{6})?")
 #: A text that is one SQL value wherever it stands: a number, or TRUE / FALSE / NULL.
 _SQL_VALUE = lazy_regex(r"(?i)(?<!\s)\s*(?:-?\d+(?:\.\d+)?|true|false|null)\s*")

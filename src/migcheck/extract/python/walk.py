@@ -6,79 +6,51 @@ and walks a body the way real revisions are written: ``with op.batch_alter_table
 SQL text, loops over literal lists, helper functions of the same module (inlined), dialect checks
 (only the branch the target dialect takes), and calls into imported code. Each call that changes
 something is handed to the part that knows it.
+
+The walker is built in layers, each a module: ``bindings`` (local names), ``calls`` (calls, inlined
+helpers, the budgets), ``blocks`` (loops, ``with`` items), and here the statements themselves.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
-from typing import Literal
 
-from migcheck.extract.limits import COPIES_PER_NODE, MAX_DEPTH, MAX_STEPS, UNROLL_BUDGET, WORK_BUDGET, capped
-from migcheck.extract.python.appguards import app_guard, helper_called, mark_guarded
+from migcheck.extract.limits import capped
+from migcheck.extract.python.appguards import app_guard, mark_guarded
+from migcheck.extract.python.bindings import _hold_rows, _stored_in, _stored_names, _written_into
+from migcheck.extract.python.blocks import Blocks
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
-from migcheck.extract.python.columns import enum_type_call
-from migcheck.extract.python.data import (
-    SESSION_WRITES,
-    Data,
-    _attribute_write,
-    _core_statement,
-    _is_session_factory,
-    _module_tables,
-    _reads_all_rows,
-    _selected_table,
-    _table_constructor,
-    extend_statement,
-    number_columns,
-    orm_bulk_write,
-)
-from migcheck.extract.python.dates import makes_date
-from migcheck.extract.python.deployment import mentions_deployment, reads_deployment
-from migcheck.extract.python.dynamic import ModuleNames, callee, dynamic_call
-from migcheck.extract.python.evaluate import (
-    Scope,
-    changeable_names,
-    literal_list_names,
+from migcheck.extract.python.constants import (
     module_text_constants,
     mutable_constants,
-    reads_dialect_name,
-    skipped_on,
 )
-from migcheck.extract.python.fetched import bind_fetched, fetched_rows
+from migcheck.extract.python.data import (
+    _module_tables,
+)
+from migcheck.extract.python.deployment import mentions_deployment
+from migcheck.extract.python.dialecttests import skipped_on
 from migcheck.extract.python.guards import absent_when, mark, returned_test
 from migcheck.extract.python.imports import (
-    MARKS_CHANGED,
     _catches_value_errors_only,
-    _is_logging,
     _sounds_like_ddl,
     application_imports,
-    builds_exception,
     calls_imported_code,
-    imported_function,
     imported_names,
     swallows_database_errors,
     swallows_not_implemented,
 )
-from migcheck.extract.python.localdefs import nested_defs
-from migcheck.extract.python.multidb import dispatched, unread
+from migcheck.extract.python.multidb import dispatched
 from migcheck.extract.python.nodes import (
-    _arg,
-    _call_name,
-    _describe,
-    _root_name,
-    _short,
-    _target_names,
     append_only_lists,
-    names_bound_once,
 )
-from migcheck.extract.python.ops import Ops, _op_aliases, op_functions
+from migcheck.extract.python.ops import _op_aliases, op_functions
 from migcheck.extract.python.refuses import bare_unbound_name, refuses
-from migcheck.extract.python.strings import dynamic_sql_text
-from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
+from migcheck.extract.python.scope import Scope
+from migcheck.vocabulary.changes import Change
 from migcheck.vocabulary.revision import Body
 
 
-class PythonExtractor(Ops, Data):
+class PythonExtractor(Blocks):
     """Extracts the bodies of one parsed revision module."""
 
     def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
@@ -86,7 +58,7 @@ class PythonExtractor(Ops, Data):
         self.stand_ins = {}
         self.fetched_stand_ins = {}
         self.app_stand_ins = {}
-        #: Module constants, less the lists and dicts whose content may change (evaluate.mutable_constants).
+        #: Module constants, less the lists and dicts whose content may change (constants.mutable_constants).
         changeable = mutable_constants(tree)
         self.consts = {name: value for name, value in consts.items() if name not in changeable}
         self.consts.update(module_text_constants(tree, self.consts))  # QUERY = sa.text("..."): its SQL
@@ -144,59 +116,6 @@ class PythonExtractor(Ops, Data):
         opaque = self._unrolled is None or any(calls_imported_code(f, self.tree, self.module_imports) for f in read)
         return Body(line=fn.lineno, changes=capped(changes), trivial=trivial, opaque=opaque,
                     raises=refused or (trivial and any(isinstance(stmt, ast.Raise) for f in read for stmt in f.body)))
-
-    def _unroll(self, node: ast.AST, what: str, scope: Scope, out: list[Change]) -> bool:
-        """Whether one more helper call or loop pass may be walked; the first refused is reported where it is."""
-        if self._unrolled is None:
-            return False
-        if self._unrolled < UNROLL_BUDGET and len(out) < MAX_STEPS:
-            self._unrolled += 1
-            return True
-        self._stop(node, f"migcheck follows {UNROLL_BUDGET:,} helper calls and loop passes per function (and reads "
-                         f"{MAX_STEPS:,} steps), and {what} goes past them", scope, out)
-        return False
-
-    def _within_depth(self, call: ast.expr, name: str, scope: Scope, out: list[Change]) -> bool:
-        """Whether a helper called at ``scope`` may be inlined: past MAX_DEPTH helpers inside each other, reading
-        stops there (an error, not a call passed over in silence)."""
-        if scope.depth < MAX_DEPTH:
-            return True
-        if self._unrolled is not None:
-            self._stop(call, f"migcheck follows helpers {MAX_DEPTH} deep (a helper calling a helper, and so on), and "
-                             f"this call of {name}() goes deeper", scope, out)
-        return False
-
-    def _stop(self, node: ast.AST, why: str, scope: Scope, out: list[Change]) -> None:
-        """Unroll nothing more in this function, and say where (extract/limits.py: an error, the run fails closed).
-        The statements still ahead in the functions being walked are read once, as written."""
-        self._unrolled = None
-        out.append(RawSQL(text=None, keyword=LIMIT_KEYWORD, understood=False, line=getattr(node, "lineno", 1),
-                          reason=f"{why}: what runs from here on was not read", **self._common(scope)))
-
-    def _charge(self, stmt: ast.stmt, scope: Scope, out: list[Change]) -> None:
-        """Count a statement walked again (a helper's second call, a loop's second pass) against WORK_BUDGET, with
-        the entries copied into new scopes so far (Scope.copied); past it, reading stops here (reported once, and
-        nothing more is unrolled). A statement's first walk is free."""
-        key = id(stmt)
-        if key not in self._walked:
-            self._walked.add(key)
-            if self._unrolled is not None and self._work + scope.copied[0] // COPIES_PER_NODE > WORK_BUDGET:
-                self._stop(stmt, self._spent(), scope, out)
-            return
-        cost = self._cost_of.get(key)
-        if cost is None:
-            cost = self._cost_of[key] = own_nodes(stmt)
-        self._work += cost
-        if self._unrolled is not None and self._work + scope.copied[0] // COPIES_PER_NODE > WORK_BUDGET:
-            self._stop(stmt, self._spent(), scope, out)
-
-    @staticmethod
-    def _spent() -> str:
-        return (f"migcheck walks {WORK_BUDGET:,} syntax nodes again per function (a helper called more than once, "
-                f"each pass of a loop unrolled; what each new scope copies counts too), and this statement goes past "
-                f"them")
-
-    # -- statements -------------------------------------------------------------------------------
 
     def _off_production(self, stmt: ast.If, verdict: bool, rest: list[ast.stmt], scope: Scope, out: list[Change],
                         active: set[str]) -> None:
@@ -363,13 +282,6 @@ class PythonExtractor(Ops, Data):
             scope.list_choices.pop(name, None)
             scope.local_defs.pop(name, None)  # `if flag: def drop(): ...`: which def runs after it is not known
 
-    def _appended(self, loop: ast.For | ast.AsyncFor | ast.While, scope: Scope) -> frozenset[str]:
-        """Scope.loop_appended inside ``loop``: the lists its body appends to, and those of the loops around it."""
-        found = self._appended_of.get(id(loop))
-        if found is None:
-            found = self._appended_of[id(loop)] = _appended_in(loop)
-        return scope.loop_appended | found
-
     def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
         """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
         dialect whose taken branch runs nothing. A ``try`` with such a body raises nothing, so its handlers
@@ -392,536 +304,6 @@ class PythonExtractor(Ops, Data):
             found = self._append_only_of[id(fn)] = append_only_lists(fn)
         return found
 
-    def _fill(self, call: ast.Call, scope: Scope) -> None:
-        """``data.append(row)``, ``values.update(to_dict(row))``: a local container filled with what rows a SELECT
-        read hold, then holds them too (Scope.row_tables)."""
-        func = call.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in _FILLS:
-            _hold_rows(scope, [func.value.id], self._rows_read(ast.Tuple(elts=[*call.args, *(
-                k.value for k in call.keywords)]), scope), keep=True)
-
-    def _collect(self, call: ast.Call, scope: Scope) -> bool:
-        """``L.append("replies")`` on an append-only list: remember the literal appended (True: nothing else to
-        read in the statement). Anything else appended makes the list unknown, and the call is read as usual."""
-        func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name)
-                and scope.function is not None and len(call.args) == 1):
-            return False
-        key = (id(scope.function), func.value.id)
-        if key not in scope.collected:
-            return False
-        value = self._literal(call.args[0], scope)
-        held = scope.collected[key]
-        if not isinstance(value, str) or held is None:
-            scope.collected[key] = None
-            return False
-        if value not in held:
-            held.append(value)
-        return True
-
-    def _imported_call(self, call: ast.Call, scope: Scope, out: list[Change]) -> None:
-        """A call made for its effect (``migration.create_table_if_not_exists(...)``,
-        ``helpers_module.upgrade()``) into imported code: say so, instead of passing over it silently."""
-        root = _root_name(call.func)
-        if root is None or root not in self.imported or root in scope.binds or root in scope.sessions:
-            return
-        if _is_logging(root, self.imported[root]):
-            return  # loguru's logger.info(...), structlog, a module's `log`: output, not SQL
-        called = imported_function(call.func, root, self.imported[root])
-        if called is not None and ".".join(called) in MARKS_CHANGED:
-            return  # zope.sqlalchemy's mark_changed(session): flags the session for the transaction manager, no SQL
-        if builds_exception(call):
-            return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
-        if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
-            # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
-            # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
-            return
-        callee = ast.unparse(call.func)
-        origin = self.imported[root]
-        if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
-            origin = origin.rsplit(".", 1)[0]  # `from app.db import helper; helper()`: the module is app.db
-        out.append(RawSQL(
-            text=ast.unparse(call), keyword="", understood=False, line=call.lineno,
-            reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
-            called=called, **self._common(scope),
-        ))
-
-    def _hands_database(self, call: ast.Call, scope: Scope) -> bool:
-        """Whether an argument of ``call`` is a way to the database: ``op``, a connection, a session."""
-        for arg in [*call.args, *(k.value for k in call.keywords)]:
-            for node in ast.walk(arg):
-                if isinstance(node, ast.Name) and (node.id in self.op_names or node.id in scope.sessions):
-                    return True
-                if isinstance(node, ast.expr) and self._is_bind(node, scope):
-                    return True
-        return False
-
-    def _loop(self, stmt: ast.For | ast.AsyncFor, scope: Scope, out: list[Change], active: set[str]) -> None:
-        values = self._literal(stmt.iter, scope)
-        if isinstance(stmt.target, ast.Name) and isinstance(values, tuple) and values:
-            for value in values:
-                if not self._unroll(stmt, "this loop", scope, out):
-                    break
-                inner = scope.child()
-                inner.env[stmt.target.id] = value
-                self._walk(stmt.body, inner, out, active)
-            return
-        collected = scope.collected.get((id(scope.function), stmt.iter.id)) \
-            if isinstance(stmt.iter, ast.Name) and scope.function is not None else None
-        if isinstance(stmt.target, ast.Name) and collected:
-            # for table in needs_migration: a subset of the literals appended, each pass maybe not taken
-            for value in list(collected):
-                if not self._unroll(stmt, "this loop", scope, out):
-                    break
-                inner = scope.child(conditional=True)
-                inner.env[stmt.target.id] = value
-                self._walk(stmt.body, inner, out, active)
-            return
-        functions = self._function_sequence(stmt, scope)
-        if functions:
-            for fn in functions:  # for step in (_drop_a, _drop_b): step()
-                if not self._unroll(stmt, "this loop", scope, out):
-                    break
-                inner = scope.child()
-                assert isinstance(stmt.target, ast.Name)
-                self._forget_name(stmt.target.id, inner)
-                inner.local_defs[stmt.target.id] = fn
-                self._walk(stmt.body, inner, out, active)
-            return
-        rows = self._literal_rows(stmt.iter, stmt.target, scope)
-        if rows:
-            for row in rows:
-                if not self._unroll(stmt, "this loop", scope, out):
-                    break
-                inner = scope.child()
-                inner.env.update(row)
-                self._walk(stmt.body, inner, out, active)
-            return
-        self._calls(stmt.iter, scope, out, active)
-        inner = scope.child(loop_appended=self._appended(stmt, scope))
-        for name in _target_names(stmt.target):
-            inner.env.pop(name, None)
-            inner.number_columns.pop(name, None)
-            inner.fetched.pop(name, None)
-        for name in _stored_names(stmt.target):
-            self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
-        _hold_rows(inner, _stored_names(stmt.target), self._rows_read(stmt.iter, scope))  # for a in conn.execute(...)
-        if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
-            inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
-        if isinstance(stmt.target, ast.Name) and (found := fetched_rows(self, stmt.iter, scope)) is not None:
-            inner.fetched[stmt.target.id] = ("row", found)  # for row in conn.execute("SELECT id FROM t")
-        start = len(out)
-        self._walk(stmt.body, inner, out, active)
-        for change in out[start:]:
-            if change.loop is None:
-                change.loop = stmt.lineno  # runs once per pass, as often as the rows (or values) say
-        if scope.in_transaction and _reads_all_rows(stmt.iter):
-            for change in out[start:]:
-                if isinstance(change, DataChange) and change.action in {"update", "delete"} and change.row_loop is None:
-                    change.row_loop = stmt.lineno
-        if isinstance(stmt.target, ast.Name) and _root_name(stmt.iter) in scope.sessions:
-            # for token in session.query(Token): token.scopes = ... -- rows written through the ORM
-            write = _attribute_write(stmt.body, stmt.target.id)
-            if write is not None:
-                out.append(DataChange(action="orm", line=write.lineno, **self._common(scope)))
-
-    def _defs_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> dict[str, ast.FunctionDef |
-                                                                                  ast.AsyncFunctionDef | None]:
-        """localdefs.nested_defs of ``fn``, computed once per function."""
-        if fn is None:
-            return {}
-        found = self._nested_defs.get(id(fn))
-        if found is None:
-            found = self._nested_defs[id(fn)] = nested_defs(fn, lambda: self._bound_once(fn))
-        return found
-
-    def _function_sequence(self, stmt: ast.For | ast.AsyncFor,
-                           scope: Scope) -> list[ast.FunctionDef | ast.AsyncFunctionDef] | None:
-        """The functions a loop runs over when it names them in a literal tuple or list (``for step in (_a, _b)``),
-        each a function of the module or one defined in the function walked; None for any other loop."""
-        iterable = stmt.iter
-        if isinstance(iterable, ast.Name) and iterable.id in scope.literal_lists:
-            iterable = scope.literal_lists[iterable.id]  # steps = [_a, _b]; for step in steps
-        if not isinstance(stmt.target, ast.Name) or not isinstance(iterable, ast.List | ast.Tuple) \
-                or not iterable.elts:
-            return None
-        found = []
-        for elt in iterable.elts:
-            if not isinstance(elt, ast.Name):
-                return None
-            defined = self._defs_in(scope.function)
-            if elt.id in scope.local_defs:
-                found.append(scope.local_defs[elt.id])
-            elif elt.id in scope.callees or elt.id in scope.env or elt.id in scope.types:
-                return None
-            elif (fn := defined[elt.id] if elt.id in defined else self.functions.get(elt.id)) is not None:
-                found.append(fn)
-            else:
-                return None
-        return found
-
-    def _with_item(self, item: ast.withitem, scope: Scope, out: list[Change], active: set[str]) -> None:
-        expr = item.context_expr
-        alias = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-            attr = expr.func.attr
-            if attr == "batch_alter_table" and self._is_op(expr.func.value):
-                table = self._str(_arg(expr, 0, "table_name"), scope) or _describe(_arg(expr, 0, "table_name"))
-                if alias:
-                    scope.batch[alias] = (table, self._schema(_arg(expr, 1, "schema"), scope))
-                    always = self._literal(_arg(expr, 2, "recreate"), scope) == "always"
-                    scope.rebuilt_batches = scope.rebuilt_batches | {alias} if always \
-                        else scope.rebuilt_batches - {alias}
-                return
-            if attr == "autocommit_block":
-                scope.in_transaction = False
-                return
-            if attr in {"begin", "connect"} and alias and self._is_bind(expr.func.value, scope):
-                scope.binds.add(alias)
-                return
-        if alias and _is_session_factory(expr):
-            scope.sessions.add(alias)
-            return
-        self._calls(expr, scope, out, active)
-
-    def _bind_name(self, name: str, value: ast.expr, scope: Scope) -> None:
-        # `stmt = stmt.bindparams(...)`: the value is read with what the name held before
-        before = scope.child() if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)) \
-            else scope
-        self._forget_name(name, scope)
-        self._bind_value(name, value, before, scope)
-
-    def _forget_name(self, name: str, scope: Scope) -> None:
-        """What ``name`` held is no longer known (it is bound again, by unpacking or ``+=``)."""
-        scope.dialect_names = scope.dialect_names - {name}
-        scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
-        scope.deployment_names = scope.deployment_names - {name}
-        scope.binds.discard(name)
-        scope.autocommit_binds = scope.autocommit_binds - {name}
-        scope.sessions.discard(name)
-        scope.tables.pop(name, None)
-        scope.table_defs.pop(name, None)
-        scope.env.pop(name, None)
-        scope.dynamic_sql.pop(name, None)
-        scope.core.pop(name, None)
-        scope.core_exprs.pop(name, None)
-        scope.types.pop(name, None)
-        scope.sequences.pop(name, None)
-        scope.number_columns.pop(name, None)
-        scope.fetched.pop(name, None)
-        scope.enums.pop(name, None)
-        scope.enum_label_rows.pop(name, None)
-        scope.literal_dicts.pop(name, None)
-        scope.choices.pop(name, None)
-        scope.constant_texts = scope.constant_texts - {name}
-        scope.literal_lists.pop(name, None)
-        scope.list_choices.pop(name, None)
-        scope.row_tables.pop(name, None)
-        scope.callees.pop(name, None)
-        scope.local_defs.pop(name, None)
-
-    def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
-        """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
-        found = self._changeable_of.get(id(fn))
-        if found is None:
-            found = self._changeable_of[id(fn)] = changeable_names(fn)
-        return found
-
-    def _literal_lists_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
-        """literal_list_names of ``fn``, computed when a list of non-constants is first bound in it."""
-        found = self._literal_lists_of.get(id(fn))
-        if found is None:
-            found = self._literal_lists_of[id(fn)] = literal_list_names(fn)
-        return found
-
-    def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
-        """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
-        the whole function each time cost 15 % of a cold lint)."""
-        if fn is None:
-            return frozenset()
-        found = self._bound_once_of.get(id(fn))
-        if found is None:
-            found = self._bound_once_of[id(fn)] = names_bound_once(fn)
-        return found
-
-    def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
-        """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
-        if reads_dialect_name(value) and name in self._bound_once(scope.function):
-            scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
-            return
-        scope.dialect_names = scope.dialect_names - {name}
-        scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
-        if (helper := helper_called(value, self._app_imports[0])) is not None \
-                and name in self._bound_once(scope.function):
-            scope.app_tests = (*scope.app_tests, (name, helper))  # pg = is_postgresql(conn)
-        if reads_deployment(value, before.deployment_names) and name in self._bound_once(scope.function):
-            scope.deployment_names = scope.deployment_names | {name}  # env = os.environ["ENVIRONMENT"]
-            return
-        if isinstance(value, ast.Name) and value.id in before.local_defs:
-            scope.local_defs[name] = before.local_defs[value.id]  # drop = drop_clinician; drop(batch_op)
-        elif (called := callee(self, value, before)) is not None:
-            scope.callees[name] = called  # fn = globals()["drop_tables"]; fn(): dynamic.py
-        elif self._is_bind(value, before):
-            scope.binds.add(name)
-            if self.autocommit_connection(value, before):
-                scope.autocommit_binds = scope.autocommit_binds | {name}  # conn = bind.execution_options(AUTOCOMMIT)
-        elif _is_session_factory(value):
-            scope.sessions.add(name)
-        elif bind_fetched(self, name, value, before, scope):
-            pass  # result = conn.execute(sa.text("SELECT id FROM t")); x = result.scalar()
-        elif (table := _table_constructor(value, self, before)) is not None:
-            scope.tables[name] = table
-            if isinstance(value, ast.Call):
-                scope.number_columns[name] = number_columns(value, self, before)
-                if _creatable_table(value):
-                    scope.table_defs[name] = value
-        elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
-                and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
-            scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
-        elif (statement := _core_statement(chained := extend_statement(value, before), self, before)) is not None:
-            scope.core[name] = statement  # q = sa.update(t), and q = q.where(...) after it
-            scope.core_exprs[name] = chained
-        elif (sequence := self._sequence_name(value, before)) is not None:
-            scope.sequences[name] = sequence  # seq = sa.Sequence("eventcounter_seq")
-        elif isinstance(value, ast.Dict) and scope.function is not None \
-                and name not in self._changeable_in(scope.function):
-            scope.literal_dicts[name] = value  # old = {"uq_file_name": ("file", ["name"])}, looped over below
-        elif isinstance(value, ast.DictComp) and scope.function is not None \
-                and name not in self._changeable_in(scope.function) \
-                and (made := self.comprehended_dict(value, before)) is not None:
-            scope.literal_dicts[name] = made  # reverse = {new: old for old, new in RENAMES.items()}
-        else:
-            literal = self._literal(value, before)
-            if isinstance(value, ast.List) and scope.function is not None \
-                    and name in self._changeable_in(scope.function):
-                literal = None  # parts = [] then parts.append(...): not the list it starts as
-            if literal is None and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-                    and value.func.attr == "join":
-                literal = self._format_value(value, before)  # names = "', '".join(RENAMES.keys()): constants joined
-            if literal is not None:
-                scope.env[name] = literal
-            elif isinstance(value, ast.List | ast.Tuple) and scope.function is not None \
-                    and name in self._literal_lists_in(scope.function):
-                scope.literal_lists[name] = value  # tables = [("a", "id"), ("b", "id")], looped over below
-            elif (built := dynamic_sql_text(self, value, before)) is not None:
-                scope.dynamic_sql[name] = built
-            elif (texts := self.choices(value, before)) is not None:
-                scope.choices[name] = texts  # default = "true" if flag else "false"
-            elif self.constant_text(value, before):
-                scope.constant_texts = scope.constant_texts | {name}  # case_sql = "\n".join(case_parts)
-            elif isinstance(value, ast.BinOp | ast.IfExp) and scope.function is not None \
-                    and name not in self._changeable_in(scope.function) \
-                    and (lists := self.list_choices(value, before)) is not None:
-                scope.list_choices[name] = lists  # cols = COLS + (['"v"'] if has_v else []): one of these lists
-            else:
-                test = self._static_test(value, before)
-                if test is not None:
-                    scope.env[name] = test
-                elif isinstance(value, ast.Call | ast.Attribute | ast.Lambda) or (
-                        isinstance(value, ast.Constant) and type(value.value) is int):
-                    # maybe a column type (or its length): sa.Column("c", name) reads it; or a column, or a
-                    # lambda that makes one: op.add_column("t", name) / op.add_column("t", name()) reads it
-                    scope.types[name] = value
-                elif isinstance(value, ast.BinOp) and makes_date(self, value, before):
-                    scope.types[name] = value  # cutoff = date.today() - timedelta(days=30): a date (dates.py)
-
-    # -- calls ------------------------------------------------------------------------------------
-
-    def _calls(self, node: ast.AST, scope: Scope, out: list[Change], active: set[str]) -> None:
-        """Every call in ``node`` that changes something, outermost first, in source order.
-
-        A call that is handled (``op.add_column(...)``) is not searched further: ``sa.Column(...)``
-        inside it is an argument, not a change of its own.
-        """
-        if isinstance(node, ast.Call) and self._call(node, scope, out, active):
-            return
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr | ast.stmt | ast.keyword):
-                self._calls(child, scope, out, active)
-
-    def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
-        func = call.func
-        if isinstance(func, ast.Name) and (local := self._local_def(call, func.id, scope, out)) is not None:
-            return local is False or self._helper_call(call, func.id, scope, out, active, local)
-        if isinstance(func, ast.Name) and func.id in self.functions and func.id not in active \
-                and func.id not in scope.callees:
-            return self._helper_call(call, func.id, scope, out, active)
-        if isinstance(func, ast.Name) and func.id in self.op_functions and func.id not in scope.callees:
-            return self._op_call(self.op_functions[func.id], call, None, scope, out)
-        if dynamic_call(self, call, scope, out, active):
-            return True  # globals().get("helper")(), fn = globals()[name]; fn(), exec(...): dynamic.py
-        if not isinstance(func, ast.Attribute):
-            return False
-        attr = func.attr
-        if self._is_op(func.value):
-            return self._op_call(attr, call, None, scope, out)
-        if isinstance(func.value, ast.Name) and func.value.id in scope.batch:
-            start = len(out)
-            handled = self._op_call(attr, call, scope.batch[func.value.id][0], scope, out,
-                                    batch_schema=scope.batch[func.value.id][1])
-            if func.value.id in scope.rebuilt_batches:
-                for change in out[start:]:
-                    change.batch_rebuilt = True
-            return handled
-        if attr in {"execute", "exec_driver_sql"} and (
-            self._is_bind(func.value, scope) or _root_name(func.value) in scope.sessions
-        ):
-            self._execute(call, scope, out, via_bind=True)
-            return True
-        root = _root_name(func.value)
-        if root in scope.sessions and attr in SESSION_WRITES:
-            action, has_where = orm_bulk_write(call)
-            out.append(DataChange(action=action, has_where=has_where, line=call.lineno,
-                                  **self._common(scope)))
-            return True
-        if attr in {"create", "create_all"} and self._table_create(call, scope, out):
-            return True
-        return enum_type_call(self, call, scope, out)
-
-    def _table_create(self, call: ast.Call, scope: Scope, out: list[Change]) -> bool:
-        """``t.create(bind, checkfirst=...)`` on a ``sa.Table("t", metadata, ...)`` (held-out-18 #9: tracecat builds
-        a table with SQLAlchemy Core in the revision, then adds its foreign key), and ``metadata.create_all(bind,
-        tables=[t, ...])`` (or every such table of that metadata without ``tables=``): read as the
-        ``op.create_table`` each one is, ``if_not_exists`` as ``checkfirst`` says (``create_all`` checks first by
-        default, ``create`` does not)."""
-        assert isinstance(call.func, ast.Attribute)
-        owner, attr = call.func.value, call.func.attr
-        checkfirst = next((k.value for k in call.keywords if k.arg == "checkfirst"), None)
-        first = checkfirst.value is True if isinstance(checkfirst, ast.Constant) else \
-            (attr == "create_all" if checkfirst is None else False)
-        if attr == "create":
-            made = owner if isinstance(owner, ast.Call) and _creatable_table(owner) else \
-                scope.table_defs.get(owner.id) if isinstance(owner, ast.Name) else None
-            tables = [made] if made is not None else []
-        else:
-            listed = next((k.value for k in call.keywords if k.arg == "tables"), None)
-            if isinstance(listed, ast.List | ast.Tuple):
-                found = [scope.table_defs.get(e.id) if isinstance(e, ast.Name) else None for e in listed.elts]
-                tables = [t for t in found if t is not None]
-                if not tables or len(tables) != len(found):
-                    return False  # a table migcheck did not see built: leave the call unread, as before
-            elif listed is None and isinstance(owner, ast.Name):
-                tables = [t for t in scope.table_defs.values()
-                          if isinstance(t.args[1], ast.Name) and t.args[1].id == owner.id]
-            else:
-                tables = []
-        if not tables:
-            return False
-        for table in tables:
-            keywords = [k for k in table.keywords if k.arg == "schema"]
-            keywords.append(ast.keyword(arg="if_not_exists", value=ast.Constant(first)))
-            made_call = ast.Call(func=ast.Attribute(value=ast.Name(id="op", ctx=ast.Load()), attr="create_table",
-                                                    ctx=ast.Load()), args=[table.args[0], *table.args[2:]],
-                                 keywords=keywords)
-            self._op_call("create_table", ast.copy_location(made_call, call), None, scope, out)
-        return True
-
-    def _helper_call(self, call: ast.Call, name: str, scope: Scope, out: list[Change], active: set[str],
-                     fn: ast.FunctionDef | ast.AsyncFunctionDef | None = None) -> bool:
-        """A call of the module's function ``name`` (or of ``fn``, a function defined inside the one walked, that
-        ``name`` holds): inlined, within MAX_DEPTH and the unroll budget (a call of a function being walked already,
-        recursion, adds nothing to read). True: the call is handled."""
-        fn = fn or self.functions[name]
-        if fn.name not in active and self._within_depth(call, name, scope, out) \
-                and self._unroll(call, f"this call of {name}()", scope, out):
-            self._inline(call, fn, scope, out, active)
-        return True
-
-    def _local_def(self, call: ast.Call, name: str, scope: Scope,
-                   out: list[Change]) -> ast.FunctionDef | ast.AsyncFunctionDef | Literal[False] | None:
-        """The function defined inside the one walked that a call of ``name`` runs (localdefs.py); False when the
-        function defines ``name`` but which def is in effect here is not known (the call is reported as an unread
-        step); None when ``name`` is no such function."""
-        if name in scope.local_defs:
-            return scope.local_defs[name]
-        if name in scope.callees:
-            return None
-        defs = self._defs_in(scope.function)
-        if name not in defs:
-            return None
-        found = defs[name]
-        if found is None:
-            unread(self, call, scope, out, f"`{name}` is defined in this function more than once (or also bound to "
-                                           f"something else), and which definition runs here is known only at run time")
-            return False
-        return found
-
-    @functools.cached_property
-    def module_names(self) -> ModuleNames:
-        """The names this revision binds to ``sys``, ``sys.modules`` and ``import_module`` (dynamic.py)."""
-        return ModuleNames(self.tree)
-
-    def _enum_argument(self, arg: ast.expr, scope: Scope) -> ast.Call | None:
-        """The ``sa.Enum(..., name="x")`` call an argument is: written inline, a local type, or a module-level
-        name bound once to it (held-out-7 #37: tracim's replace_enum helper gets both enums as arguments)."""
-        if isinstance(arg, ast.Name):
-            if isinstance(local := scope.types.get(arg.id), ast.Call):
-                arg = local
-            elif arg.id not in scope.env and arg.id not in self._rebound():
-                arg = next((stmt.value for stmt in self.tree.body if isinstance(stmt, ast.Assign)
-                            and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                            and stmt.targets[0].id == arg.id and isinstance(stmt.value, ast.Call)), arg)
-        if isinstance(arg, ast.Call) and _call_name(arg) in {"Enum", "ENUM"}:
-            return arg
-        return None
-
-    def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
-                out: list[Change], active: set[str]) -> None:
-        # the helper sees its parameters, not the caller's names: rows handed in are held by the parameter
-        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), deployment_names=self.deployment_names,
-                            function=fn, row_tables={})
-        if self.functions.get(fn.name) is fn:
-            inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
-        params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-        for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
-            self._bind_batch(name, arg, scope, inner)
-        for name, arg in zip(params, call.args, strict=False):
-            _hold_rows(inner, [name], self._rows_read(arg, scope))
-            inner.env.pop(name, None)
-            literal = self._literal(arg, scope)
-            if literal is not None:
-                inner.env[name] = literal
-            if isinstance(arg, ast.Name) and arg.id in scope.binds:
-                inner.binds.add(name)
-            if isinstance(arg, ast.Name) and arg.id in scope.sessions:
-                inner.sessions.add(name)
-            inner.types.pop(name, None)
-            if (enum := self._enum_argument(arg, scope)) is not None:
-                inner.types[name] = enum  # replace_enum(t, c, old_enum, new_enum): to_enum.create() in the helper
-            inner.sequences.pop(name, None)
-            inner.enums.pop(name, None)
-            if isinstance(arg, ast.Name) and (enum := scope.enums.get(arg.id) or self.module_enum(arg.id)) is not None:
-                inner.enums[name] = enum  # replace_enum(..., old_enum): from_enum.name is the type's name
-            if (sequence := self._sequence_name(arg, scope)) is not None:
-                inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
-        for kw in call.keywords:
-            if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
-                inner.env[kw.arg] = literal
-        self._walk(fn.body, inner, out, active | {fn.name})
-
-
-    @staticmethod
-    def _bind_batch(param: str, arg: ast.expr, scope: Scope, inner: Scope) -> None:
-        """A helper's parameter handed the caller's batch (``drop_clinician(batch_op)``) is that batch; any other
-        argument takes a caller's batch of the same name away from the parameter."""
-        if isinstance(arg, ast.Name) and arg.id in scope.batch:
-            inner.batch[param] = scope.batch[arg.id]
-            inner.rebuilt_batches = inner.rebuilt_batches | {param} if arg.id in scope.rebuilt_batches \
-                else inner.rebuilt_batches - {param}
-        else:
-            inner.batch.pop(param, None)
-            inner.rebuilt_batches = inner.rebuilt_batches - {param}
-
-
-def own_nodes(stmt: ast.stmt) -> int:
-    """The syntax nodes of ``stmt`` outside the statements nested in it (each counted when it is walked)."""
-    count, todo = 0, list[ast.AST]([stmt])
-    while todo:
-        node = todo.pop()
-        count += 1
-        todo.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.stmt))
-    return count
-
 
 def is_trivial(body: list[ast.stmt]) -> bool:
     """Only ``pass``, ``...``, docstrings, comments or ``raise NotImplementedError``."""
@@ -936,53 +318,3 @@ def is_trivial(body: list[ast.stmt]) -> bool:
                 continue
         return False
     return True
-
-
-#: Methods that put their arguments into the container they are called on.
-_FILLS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "appendleft"})
-
-
-def _hold_rows(scope: Scope, names: list[str], tables: frozenset[str], *, keep: bool = False) -> None:
-    """``names`` now hold rows of ``tables`` (Scope.row_tables); with ``keep``, besides what they held."""
-    if not tables:
-        return
-    for name in names:
-        scope.row_tables[name] = scope.row_tables.get(name, frozenset()) | tables if keep else tables
-
-
-def _written_into(target: ast.expr) -> list[str]:
-    """The local container an assignment writes into (``data[key] = ...``, ``item.value = ...``): ``data``."""
-    if isinstance(target, ast.Subscript | ast.Attribute):
-        root = _root_name(target)
-        return [root] if root is not None else []
-    if isinstance(target, ast.Tuple | ast.List):
-        return [name for elt in target.elts for name in _written_into(elt)]
-    return []
-
-
-def _stored_names(target: ast.expr) -> list[str]:
-    """The names an assignment target binds (``a, *b = ...``), not the objects it writes into (``row.x = ...``)."""
-    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
-
-
-def _stored_in(stmt: ast.AST) -> frozenset[str]:
-    """Every name ``stmt`` stores to, at any depth, ``def`` and ``class`` statements included
-    (PythonExtractor._forget_types)."""
-    return frozenset(node.id if isinstance(node, ast.Name) else node.name for node in ast.walk(stmt)
-                     if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
-                     or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
-
-
-def _creatable_table(node: ast.expr) -> bool:
-    """``sa.Table("t", metadata, ...)``: a table with its metadata, which ``create()`` can build (the lightweight
-    ``sa.table("t", ...)`` cannot), not one reflected from the database (``autoload_with=``), which exists."""
-    return isinstance(node, ast.Call) and _call_name(node) == "Table" and len(node.args) >= 2 \
-        and not isinstance(node.args[1], ast.Starred) \
-        and not any(k.arg in {"autoload_with", "autoload"} for k in node.keywords)
-
-
-def _appended_in(loop: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
-    """The lists ``loop``'s body appends to (``parts.append(x)``)."""
-    return frozenset(node.func.value.id for stmt in loop.body for node in ast.walk(stmt)
-                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                     and node.func.attr == "append" and isinstance(node.func.value, ast.Name))

@@ -1,0 +1,262 @@
+"""The walker's local names: what an assignment binds (constants, tables, connections, statements, SQL
+text, rows) and forgets, which names a function binds once or changes, and what a statement stores to.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+
+from migcheck.extract.python.appguards import helper_called
+from migcheck.extract.python.constants import (
+    changeable_names,
+    literal_list_names,
+)
+from migcheck.extract.python.data import (
+    Data,
+    _core_statement,
+    _is_session_factory,
+    _table_constructor,
+    extend_statement,
+    number_columns,
+)
+from migcheck.extract.python.dates import makes_date
+from migcheck.extract.python.deployment import reads_deployment
+from migcheck.extract.python.dialecttests import reads_dialect_name
+from migcheck.extract.python.dynamic import ModuleNames, callee
+from migcheck.extract.python.fetched import bind_fetched
+from migcheck.extract.python.localdefs import nested_defs
+from migcheck.extract.python.nodes import (
+    _call_name,
+    _describe,
+    _root_name,
+    names_bound_once,
+)
+from migcheck.extract.python.ops import Ops
+from migcheck.extract.python.scope import Scope
+from migcheck.extract.python.strings import dynamic_sql_text
+
+
+class Bindings(Ops, Data):
+    """Local names as the walker binds and forgets them; the first layer of ``walk.PythonExtractor``."""
+
+    _bound_once_of: dict[int, frozenset[str]]
+    _changeable_of: dict[int, frozenset[str]]
+    _literal_lists_of: dict[int, frozenset[str]]
+    _nested_defs: dict[int, dict[str, ast.FunctionDef | ast.AsyncFunctionDef | None]]
+
+    def _defs_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> dict[str, ast.FunctionDef |
+                                                                                  ast.AsyncFunctionDef | None]:
+        """localdefs.nested_defs of ``fn``, computed once per function."""
+        if fn is None:
+            return {}
+        found = self._nested_defs.get(id(fn))
+        if found is None:
+            found = self._nested_defs[id(fn)] = nested_defs(fn, lambda: self._bound_once(fn))
+        return found
+
+    def _bind_name(self, name: str, value: ast.expr, scope: Scope) -> None:
+        # `stmt = stmt.bindparams(...)`: the value is read with what the name held before
+        before = scope.child() if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)) \
+            else scope
+        self._forget_name(name, scope)
+        self._bind_value(name, value, before, scope)
+
+    def _forget_name(self, name: str, scope: Scope) -> None:
+        """What ``name`` held is no longer known (it is bound again, by unpacking or ``+=``)."""
+        scope.dialect_names = scope.dialect_names - {name}
+        scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
+        scope.deployment_names = scope.deployment_names - {name}
+        scope.binds.discard(name)
+        scope.autocommit_binds = scope.autocommit_binds - {name}
+        scope.sessions.discard(name)
+        scope.tables.pop(name, None)
+        scope.table_defs.pop(name, None)
+        scope.env.pop(name, None)
+        scope.dynamic_sql.pop(name, None)
+        scope.core.pop(name, None)
+        scope.core_exprs.pop(name, None)
+        scope.types.pop(name, None)
+        scope.sequences.pop(name, None)
+        scope.number_columns.pop(name, None)
+        scope.fetched.pop(name, None)
+        scope.enums.pop(name, None)
+        scope.enum_label_rows.pop(name, None)
+        scope.literal_dicts.pop(name, None)
+        scope.choices.pop(name, None)
+        scope.constant_texts = scope.constant_texts - {name}
+        scope.literal_lists.pop(name, None)
+        scope.list_choices.pop(name, None)
+        scope.row_tables.pop(name, None)
+        scope.callees.pop(name, None)
+        scope.local_defs.pop(name, None)
+
+    def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
+        found = self._changeable_of.get(id(fn))
+        if found is None:
+            found = self._changeable_of[id(fn)] = changeable_names(fn)
+        return found
+
+    def _literal_lists_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+        """literal_list_names of ``fn``, computed when a list of non-constants is first bound in it."""
+        found = self._literal_lists_of.get(id(fn))
+        if found is None:
+            found = self._literal_lists_of[id(fn)] = literal_list_names(fn)
+        return found
+
+    def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
+        """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
+        the whole function each time cost 15 % of a cold lint)."""
+        if fn is None:
+            return frozenset()
+        found = self._bound_once_of.get(id(fn))
+        if found is None:
+            found = self._bound_once_of[id(fn)] = names_bound_once(fn)
+        return found
+
+    def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
+        """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
+        if reads_dialect_name(value) and name in self._bound_once(scope.function):
+            scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
+            return
+        scope.dialect_names = scope.dialect_names - {name}
+        scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
+        if (helper := helper_called(value, self._app_imports[0])) is not None \
+                and name in self._bound_once(scope.function):
+            scope.app_tests = (*scope.app_tests, (name, helper))  # pg = is_postgresql(conn)
+        if reads_deployment(value, before.deployment_names) and name in self._bound_once(scope.function):
+            scope.deployment_names = scope.deployment_names | {name}  # env = os.environ["ENVIRONMENT"]
+            return
+        if isinstance(value, ast.Name) and value.id in before.local_defs:
+            scope.local_defs[name] = before.local_defs[value.id]  # drop = drop_clinician; drop(batch_op)
+        elif (called := callee(self, value, before)) is not None:
+            scope.callees[name] = called  # fn = globals()["drop_tables"]; fn(): dynamic.py
+        elif self._is_bind(value, before):
+            scope.binds.add(name)
+            if self.autocommit_connection(value, before):
+                scope.autocommit_binds = scope.autocommit_binds | {name}  # conn = bind.execution_options(AUTOCOMMIT)
+        elif _is_session_factory(value):
+            scope.sessions.add(name)
+        elif bind_fetched(self, name, value, before, scope):
+            pass  # result = conn.execute(sa.text("SELECT id FROM t")); x = result.scalar()
+        elif (table := _table_constructor(value, self, before)) is not None:
+            scope.tables[name] = table
+            if isinstance(value, ast.Call):
+                scope.number_columns[name] = number_columns(value, self, before)
+                if _creatable_table(value):
+                    scope.table_defs[name] = value
+        elif isinstance(value, ast.Call) and _call_name(value) == "create_table" and value.args \
+                and isinstance(value.func, ast.Attribute) and self._is_op(value.func.value):
+            scope.tables[name] = self._str(value.args[0], before) or _describe(value.args[0])
+        elif (statement := _core_statement(chained := extend_statement(value, before), self, before)) is not None:
+            scope.core[name] = statement  # q = sa.update(t), and q = q.where(...) after it
+            scope.core_exprs[name] = chained
+        elif (sequence := self._sequence_name(value, before)) is not None:
+            scope.sequences[name] = sequence  # seq = sa.Sequence("eventcounter_seq")
+        elif isinstance(value, ast.Dict) and scope.function is not None \
+                and name not in self._changeable_in(scope.function):
+            scope.literal_dicts[name] = value  # old = {"uq_file_name": ("file", ["name"])}, looped over below
+        elif isinstance(value, ast.DictComp) and scope.function is not None \
+                and name not in self._changeable_in(scope.function) \
+                and (made := self.comprehended_dict(value, before)) is not None:
+            scope.literal_dicts[name] = made  # reverse = {new: old for old, new in RENAMES.items()}
+        else:
+            literal = self._literal(value, before)
+            if isinstance(value, ast.List) and scope.function is not None \
+                    and name in self._changeable_in(scope.function):
+                literal = None  # parts = [] then parts.append(...): not the list it starts as
+            if literal is None and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                    and value.func.attr == "join":
+                literal = self._format_value(value, before)  # names = "', '".join(RENAMES.keys()): constants joined
+            if literal is not None:
+                scope.env[name] = literal
+            elif isinstance(value, ast.List | ast.Tuple) and scope.function is not None \
+                    and name in self._literal_lists_in(scope.function):
+                scope.literal_lists[name] = value  # tables = [("a", "id"), ("b", "id")], looped over below
+            elif (built := dynamic_sql_text(self, value, before)) is not None:
+                scope.dynamic_sql[name] = built
+            elif (texts := self.choices(value, before)) is not None:
+                scope.choices[name] = texts  # default = "true" if flag else "false"
+            elif self.constant_text(value, before):
+                scope.constant_texts = scope.constant_texts | {name}  # case_sql = "\n".join(case_parts)
+            elif isinstance(value, ast.BinOp | ast.IfExp) and scope.function is not None \
+                    and name not in self._changeable_in(scope.function) \
+                    and (lists := self.list_choices(value, before)) is not None:
+                scope.list_choices[name] = lists  # cols = COLS + (['"v"'] if has_v else []): one of these lists
+            else:
+                test = self._static_test(value, before)
+                if test is not None:
+                    scope.env[name] = test
+                elif isinstance(value, ast.Call | ast.Attribute | ast.Lambda) or (
+                        isinstance(value, ast.Constant) and type(value.value) is int):
+                    # maybe a column type (or its length): sa.Column("c", name) reads it; or a column, or a
+                    # lambda that makes one: op.add_column("t", name) / op.add_column("t", name()) reads it
+                    scope.types[name] = value
+                elif isinstance(value, ast.BinOp) and makes_date(self, value, before):
+                    scope.types[name] = value  # cutoff = date.today() - timedelta(days=30): a date (dates.py)
+
+    @functools.cached_property
+    def module_names(self) -> ModuleNames:
+        """The names this revision binds to ``sys``, ``sys.modules`` and ``import_module`` (dynamic.py)."""
+        return ModuleNames(self.tree)
+
+
+def own_nodes(stmt: ast.stmt) -> int:
+    """The syntax nodes of ``stmt`` outside the statements nested in it (each counted when it is walked)."""
+    count, todo = 0, list[ast.AST]([stmt])
+    while todo:
+        node = todo.pop()
+        count += 1
+        todo.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.stmt))
+    return count
+
+
+#: Methods that put their arguments into the container they are called on.
+_FILLS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "appendleft"})
+
+
+def _hold_rows(scope: Scope, names: list[str], tables: frozenset[str], *, keep: bool = False) -> None:
+    """``names`` now hold rows of ``tables`` (Scope.row_tables); with ``keep``, besides what they held."""
+    if not tables:
+        return
+    for name in names:
+        scope.row_tables[name] = scope.row_tables.get(name, frozenset()) | tables if keep else tables
+
+
+def _written_into(target: ast.expr) -> list[str]:
+    """The local container an assignment writes into (``data[key] = ...``, ``item.value = ...``): ``data``."""
+    if isinstance(target, ast.Subscript | ast.Attribute):
+        root = _root_name(target)
+        return [root] if root is not None else []
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for elt in target.elts for name in _written_into(elt)]
+    return []
+
+
+def _stored_names(target: ast.expr) -> list[str]:
+    """The names an assignment target binds (``a, *b = ...``), not the objects it writes into (``row.x = ...``)."""
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+
+
+def _stored_in(stmt: ast.AST) -> frozenset[str]:
+    """Every name ``stmt`` stores to, at any depth, ``def`` and ``class`` statements included
+    (PythonExtractor._forget_types)."""
+    return frozenset(node.id if isinstance(node, ast.Name) else node.name for node in ast.walk(stmt)
+                     if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
+                     or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
+
+
+def _creatable_table(node: ast.expr) -> bool:
+    """``sa.Table("t", metadata, ...)``: a table with its metadata, which ``create()`` can build (the lightweight
+    ``sa.table("t", ...)`` cannot), not one reflected from the database (``autoload_with=``), which exists."""
+    return isinstance(node, ast.Call) and _call_name(node) == "Table" and len(node.args) >= 2 \
+        and not isinstance(node.args[1], ast.Starred) \
+        and not any(k.arg in {"autoload_with", "autoload"} for k in node.keywords)
+
+
+def _appended_in(loop: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
+    """The lists ``loop``'s body appends to (``parts.append(x)``)."""
+    return frozenset(node.func.value.id for stmt in loop.body for node in ast.walk(stmt)
+                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                     and node.func.attr == "append" and isinstance(node.func.value, ast.Name))
