@@ -170,3 +170,66 @@ def test_foreign_key_checks_turned_back_on_still_copy(write_revision: Callable[.
     assert 15 in lines  # the create_foreign_key, two lines lower than in COPYING
     quiet = body.replace('"SET foreign_key_checks = 1"', '"SELECT 1"')
     assert 15 not in [line for line, _ in copy_findings(write_revision("c1.py", quiet))]
+
+
+DATED = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "a1"
+down_revision = "a0"
+
+
+def upgrade():
+    op.add_column("jobs", sa.Column("created_at", sa.DateTime(), nullable=False))
+    op.add_column("jobs", sa.Column("runs", sa.Integer(), nullable=False))
+
+
+def downgrade():
+    op.drop_column("jobs", "runs")
+    op.drop_column("jobs", "created_at")
+'''
+
+
+def test_a_date_column_says_mysql_refuses_the_zero_date(write_revision: Callable[..., Path]) -> None:
+    """held-out-24 #17: MySQL's default sql_mode (5.7+) has NO_ZERO_DATE, so the ALTER fails on a table with rows;
+    the message said every row gets a zero date "even in strict mode", true of MariaDB's default mode only."""
+    path = write_revision("a1.py", DATED)
+    result = lint_paths([path], Settings(dialect="mysql", mysql_version="8.0.35"))
+    found = {f.line: f.message for f in result.findings if f.rule == "add-not-null-column-without-default"}
+    assert "column jobs.created_at" in found[9] and "NO_ZERO_DATE" in found[9]
+    assert "Incorrect datetime value" in found[9] and "even in strict mode" not in found[9]
+    assert "implicit default (0, '' or a zero date), even in strict mode" in found[10]  # a number: as before
+
+
+def test_mariadb_fills_zero_dates_and_no_zero_date_refuses_them(mariadb_service_url: str) -> None:
+    """The two facts the date message states, on the MariaDB service: in MariaDB's default sql_mode the ALTER
+    fills 0000-00-00; with MySQL's default modes (strict + NO_ZERO_DATE) the same ALTER fails with error 1292."""
+    import uuid
+
+    pytest.importorskip("pymysql")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DataError, OperationalError
+    from sqlalchemy.pool import NullPool
+
+    name = f"mc_zero_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(mariadb_service_url, poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine = create_engine(mariadb_service_url.rsplit("/", 1)[0] + f"/{name}", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET SESSION sql_mode = DEFAULT"))
+            conn.execute(text("CREATE TABLE jobs (id INT PRIMARY KEY)"))
+            conn.execute(text("INSERT INTO jobs VALUES (1)"))
+            conn.execute(text("ALTER TABLE jobs ADD COLUMN created_at DATETIME NOT NULL"))
+            assert str(conn.execute(text("SELECT CAST(created_at AS CHAR) FROM jobs")).scalar()) == "0000-00-00 00:00:00"
+            conn.execute(text("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                              "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"))
+            with pytest.raises((DataError, OperationalError), match="1292"):
+                conn.execute(text("ALTER TABLE jobs ADD COLUMN done_at DATETIME NOT NULL"))
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name}"))
+        admin.dispose()

@@ -9,7 +9,14 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
 from migcheck.rules.fixes import index_name_lit, lit
-from migcheck.rules.overwritten import is_boolean, is_numeric, not_false_default, overwritten_later, zero_is_the_default
+from migcheck.rules.overwritten import (
+    is_boolean,
+    is_dated,
+    is_numeric,
+    not_false_default,
+    overwritten_later,
+    zero_is_the_default,
+)
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
     AfterCommit,
@@ -37,7 +44,7 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return  # the implicit 0 is the default the code gives new rows
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
-        why = mysql_not_null_reason(ctx.settings, other)
+        why = mysql_not_null_reason(ctx.settings, other, dated=is_dated(change))
     elif ctx.dialect == "sqlite":
         why = "SQLite refuses it: 'Cannot add a NOT NULL column with default value NULL'"
     else:

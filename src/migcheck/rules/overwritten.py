@@ -64,6 +64,17 @@ def is_numeric(add: AddColumn) -> bool:
     return not is_boolean(add) and text.split("(")[0].rsplit(".", 1)[-1] in _NUMERIC
 
 
+#: Date types whose implicit default is the zero date (TIMESTAMP left out: its implicit default depends on
+#: explicit_defaults_for_timestamp, and MariaDB gives the first one CURRENT_TIMESTAMP).
+_DATED = frozenset({"date", "datetime"})
+
+
+def is_dated(add: AddColumn) -> bool:
+    """A DATE or DATETIME column (``sa.DateTime``, ``mysql.DATETIME(fsp=6)``): its implicit default is the zero date."""
+    text = (add.column.type or "").replace(" ", "").lower()
+    return text.split("(")[0].rsplit(".", 1)[-1] in _DATED
+
+
 def zero_is_the_default(ctx: RevisionContext, add: AddColumn) -> bool:
     """Whether the code itself says new rows of a NOT NULL number get 0 (the column's Python-side ``default=0``,
     or the model's), with no later server default saying otherwise: the 0 MySQL fills the existing rows with is

@@ -51,9 +51,12 @@ def sqlite_at_least(settings: Settings, version: tuple[int, ...]) -> bool:
     return version_tuple(settings.sqlite_version) >= version
 
 
-def mysql_not_null_reason(settings: Settings, other_value: str | None = None) -> str:
+def mysql_not_null_reason(settings: Settings, other_value: str | None = None, dated: bool = False) -> str:
     """Why ADD COLUMN .. NOT NULL without a default hurts on MySQL/MariaDB (checked on MariaDB 10.11); for a
-    boolean, ``other_value`` names what gives new rows another value than the FALSE existing rows get."""
+    boolean, ``other_value`` names what gives new rows another value than the FALSE existing rows get. ``dated``: a
+    DATE / DATETIME column, whose implicit default is the zero date, which MySQL 5.7+'s default sql_mode refuses
+    (NO_ZERO_DATE with strict mode: the ALTER fails on a table with rows) and MariaDB's allows (checked on MariaDB
+    10.11 in both modes; held-out-24 #17)."""
     since = release_unknown(settings, (8, 0, 12), (10, 3))
     copy = (
         "" if instant_add_column(settings)
@@ -63,6 +66,13 @@ def mysql_not_null_reason(settings: Settings, other_value: str | None = None) ->
     if other_value:
         return (f"MySQL and MariaDB fill every existing row with 0 (FALSE), even in strict mode, while {other_value} "
                 f"gives new rows another value{copy}")
+    if dated:
+        return (
+            "the implicit default of a date is the zero date: under MySQL's default sql_mode (strict, with "
+            "NO_ZERO_DATE, 5.7 and later) the ALTER fails on a table with rows ('Incorrect datetime value'), and "
+            f"where zero dates are allowed (MariaDB's default) every existing row holds 0000-00-00, a value nobody "
+            f"wrote{copy}"
+        )
     return (
         "MySQL and MariaDB fill every existing row with the type's implicit default (0, '' or a zero date), "
         f"even in strict mode, so the column holds values nobody wrote{copy}"
