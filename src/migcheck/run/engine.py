@@ -29,7 +29,7 @@ from migcheck.sources.discovery import DiscoveryError, Sources, discover, linted
 from migcheck.sources.envinfo import EnvInfo, read_env
 from migcheck.sources.load import LoadError, load_python, load_sql
 from migcheck.sources.parallel import load_python_files, load_with_context
-from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, RawSQL, target_table
+from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, RawSQL, shown_runtime, target_table
 from migcheck.vocabulary.findings import Finding, Severity
 from migcheck.vocabulary.graph import RevisionGraph
 from migcheck.vocabulary.revision import Migration
@@ -666,9 +666,9 @@ def _finding(rule: Rule, settings: Settings, hit: Hit, path: Path, revision: str
     return Finding(
         rule=rule.id,
         severity=settings.severity_overrides.get(rule.id, hit.severity or rule.severity),
-        message=hit.message,
+        message=shown_runtime(hit.message),
         path=display_path(path),
         line=hit.line or 1,
         revision=revision,
-        fix=hit.fix,
+        fix=None if hit.fix is None else shown_runtime(hit.fix),
     )
