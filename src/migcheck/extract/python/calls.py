@@ -295,7 +295,8 @@ class Calls(Bindings):
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
         # the helper sees its parameters, not the caller's names: rows handed in are held by the parameter
-        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), deployment_names=self.deployment_names,
+        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), lookups={},
+                            deployment_names=self.deployment_names,
                             function=fn, row_tables={})
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
