@@ -180,3 +180,89 @@ def test_lookalike_lookups_decide_nothing(tmp_path: Path, upgrade: str) -> None:
                     head="from helpers import make_name, others, table")
     assert [rule for rule, _, _ in _lint(root, "sqlite", "sqlite-alter-outside-batch")] == \
         ["sqlite-alter-outside-batch"]
+
+
+# --- mixed-schema-and-data-change on MySQL: a DELETE that a re-run repeats harmlessly (held-out-24 #93) ---------
+
+_MODELS = """
+from sqlalchemy import Column, Float, Integer
+from sqlalchemy.orm import Session, declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Value(Base):
+    __tablename__ = "trial_values"
+    id = Column(Integer, primary_key=True)
+    value = Column(Float, nullable=False)
+    kind = Column(Integer)
+    trial = relationship("Trial")
+
+
+class Other(Base):
+    __tablename__ = "others"
+    id = Column(Integer, primary_key=True)
+    value = Column(Float)
+"""
+
+_DELETE_THEN_ALTER = """
+session = Session(bind=op.get_bind())
+{delete}
+with op.batch_alter_table("trial_values") as batch_op:
+    batch_op.alter_column("value", type_=sa.Float(precision=53), nullable=False)
+"""
+
+
+def _mixed(tmp_path: Path, delete: str, head: str = _MODELS, tail: str = "") -> list[int]:
+    """The lines of revision 0002's findings, 0 standing for the delete's own line."""
+    body = _DELETE_THEN_ALTER.format(delete=delete) + tail
+    text = revision_text("0002", "0001", body, head)
+    at = next(i for i, line in enumerate(text.splitlines(), 1) if delete in line)
+    root = write_files(tmp_path, {
+        "versions/0001_a.py": revision_text("0001", None, 'op.create_table("trial_values", sa.Column("id", '
+                                            'sa.Integer(), primary_key=True), sa.Column("value", sa.Float()), '
+                                            'sa.Column("kind", sa.Integer()))'),
+        "versions/0002_b.py": text})
+    return [line - at for _, name, line in _lint(root, "mysql", "mixed-schema-and-data-change") if name == "0002_b.py"]
+
+
+@pytest.mark.parametrize("delete", [
+    "session.query(Value).filter(Value.value.is_(None)).delete()",
+    "session.query(Value).filter(sa.or_(Value.value == None, Value.kind.in_([1, 2]))).delete()",
+    "session.query(Value).filter_by(kind=3).filter(~(Value.kind > -1)).delete(synchronize_session=False)",
+    "session.query(Value).delete()",
+    'op.execute("DELETE FROM trial_values WHERE value IS NULL")',
+])
+def test_a_delete_by_constant_tests_before_rerunnable_ddl_is_not_reported_on_mysql(tmp_path: Path,
+                                                                                    delete: str) -> None:
+    assert _mixed(tmp_path, delete) == []
+
+
+@pytest.mark.parametrize("delete", [
+    # another class's column
+    "session.query(Value).filter(Other.value.is_(None)).delete()",
+    # a value known only at run time
+    "session.query(Value).filter(Value.value < compute()).delete()",
+    # a relationship, not a column
+    "session.query(Value).filter(Value.trial == None).delete()",
+    # at most some rows: a re-run deletes others
+    "session.query(Value).filter(Value.value.is_(None)).limit(5).delete()",
+    # joined to another entity
+    "session.query(Value).join(Other).filter(Value.value.is_(None)).delete()",
+    # an UPDATE, not a DELETE
+    "session.query(Value).filter(Value.value.is_(None)).update({Value.value: 0})",
+    # SQL choosing rows by another table
+    'op.execute("DELETE FROM trial_values WHERE id IN (SELECT id FROM others)")',
+])
+def test_other_data_changes_before_ddl_stay_reported_on_mysql(tmp_path: Path, delete: str) -> None:
+    assert _mixed(tmp_path, delete, _MODELS + "\nfrom helpers import compute\n") == [0]
+
+
+def test_a_class_bound_again_is_not_read(tmp_path: Path) -> None:
+    head = _MODELS + "\nValue = Other\n"
+    assert _mixed(tmp_path, "session.query(Value).filter(Value.value.is_(None)).delete()", head) == [0]
+
+
+def test_ddl_a_rerun_fails_on_keeps_the_finding(tmp_path: Path) -> None:
+    tail = 'op.add_column("trial_values", sa.Column("note", sa.Text()))'
+    assert _mixed(tmp_path, "session.query(Value).filter(Value.value.is_(None)).delete()", tail=tail) == [0]

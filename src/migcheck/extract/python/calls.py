@@ -27,6 +27,7 @@ from migcheck.extract.python.nodes import (
     _root_name,
     _short,
 )
+from migcheck.extract.python.repeatable import repeatable_delete
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
 
@@ -204,6 +205,7 @@ class Calls(Bindings):
         if root in scope.sessions and attr in SESSION_WRITES:
             action, has_where = orm_bulk_write(call)
             out.append(DataChange(action=action, has_where=has_where, line=call.lineno,
+                                  repeatable=action == "delete" and repeatable_delete(self, call, scope),
                                   **self._common(scope)))
             return True
         if attr in {"create", "create_all"} and self._table_create(call, scope, out):
