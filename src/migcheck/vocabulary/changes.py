@@ -410,6 +410,10 @@ class DataChange(Change):
     #: takes its values from (``for a in conn.execute(select(attr)): conn.execute(node.update().values(x=a.v))``,
     #: ``insert(t).from_select(..., select(u))``): their data may live on in ``table``. () when none or SQL.
     read_tables: tuple[str, ...] = ()
+    #: An ORM bulk DELETE whose rows are chosen by tests of its entity's own columns against constants only
+    #: (``session.query(M).filter(M.value.is_(None)).delete()``, extract/python/repeatable.py): run again, it
+    #: removes what matches then, as one run would have.
+    repeatable: bool = False
 
     @property
     def is_schema(self) -> bool:

@@ -22,7 +22,7 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.dates import makes_date
 from migcheck.extract.python.deployment import reads_deployment
-from migcheck.extract.python.dialecttests import reads_dialect_name
+from migcheck.extract.python.dialecttests import dialect_lookup, reads_dialect_name
 from migcheck.extract.python.dynamic import ModuleNames, callee
 from migcheck.extract.python.fetched import bind_fetched
 from migcheck.extract.python.localdefs import nested_defs
@@ -65,6 +65,8 @@ class Bindings(Ops, Data):
     def _forget_name(self, name: str, scope: Scope) -> None:
         """What ``name`` held is no longer known (it is bound again, by unpacking or ``+=``)."""
         scope.dialect_names = scope.dialect_names - {name}
+        if name in scope.lookups:
+            scope.lookups = {k: v for k, v in scope.lookups.items() if k != name}
         scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
         scope.deployment_names = scope.deployment_names - {name}
         scope.binds.discard(name)
@@ -121,6 +123,12 @@ class Bindings(Ops, Data):
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
+        if isinstance(value, ast.Call) and (looked := dialect_lookup(value, before, self.dialect)) is not None \
+                and name in self._bound_once(scope.function):
+            scope.lookups = {**scope.lookups, name: looked[:2]}  # fkey = {"mysql": "fk1"}.get(bind.engine.name)
+            if looked[2] is not None:
+                scope.env[name] = looked[2]
+            return
         scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
         if (helper := helper_called(value, self._app_imports[0])) is not None \
                 and name in self._bound_once(scope.function):

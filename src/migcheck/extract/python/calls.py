@@ -27,6 +27,7 @@ from migcheck.extract.python.nodes import (
     _root_name,
     _short,
 )
+from migcheck.extract.python.repeatable import repeatable_delete
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
 
@@ -204,6 +205,7 @@ class Calls(Bindings):
         if root in scope.sessions and attr in SESSION_WRITES:
             action, has_where = orm_bulk_write(call)
             out.append(DataChange(action=action, has_where=has_where, line=call.lineno,
+                                  repeatable=action == "delete" and repeatable_delete(self, call, scope),
                                   **self._common(scope)))
             return True
         if attr in {"create", "create_all"} and self._table_create(call, scope, out):
@@ -295,7 +297,8 @@ class Calls(Bindings):
     def _inline(self, call: ast.Call, fn: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
                 out: list[Change], active: set[str]) -> None:
         # the helper sees its parameters, not the caller's names: rows handed in are held by the parameter
-        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), deployment_names=self.deployment_names,
+        inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), lookups={},
+                            deployment_names=self.deployment_names,
                             function=fn, row_tables={})
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller

@@ -1,5 +1,7 @@
 """Dialect tests that decide which branch runs: ``op.get_bind().dialect.name == "postgresql"``, a
-prefix or URL test, a module helper returning one, ``skip_if_<dialect>`` decorators.
+prefix or URL test, a module helper returning one, ``skip_if_<dialect>`` decorators, a connection's driver
+(``conn.engine.driver == "psycopg2"``) and a dict of dialect names looked up by the dialect's name
+(``{"mysql": "fk1"}.get(bind.engine.name)``).
 """
 
 from __future__ import annotations
@@ -162,11 +164,123 @@ def _returned_test(fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> ast.exp
     return returns[0].value
 
 
+#: SQLAlchemy's driver names (``Dialect.driver``, what ``conn.engine.driver`` reads) that one family of dialects
+#: alone uses: a connection through one of them is that family's (pyodbc, MySQL's and SQL Server's, is not here).
+DRIVER_DIALECTS = {
+    "psycopg2": "postgresql", "psycopg2cffi": "postgresql", "psycopg": "postgresql", "psycopg_async": "postgresql",
+    "asyncpg": "postgresql", "pg8000": "postgresql",
+    "mysqldb": "mysql", "pymysql": "mysql", "mysqlconnector": "mysql", "aiomysql": "mysql", "asyncmy": "mysql",
+    "mariadbconnector": "mysql", "cymysql": "mysql",
+    "pysqlite": "sqlite", "aiosqlite": "sqlite", "pysqlcipher": "sqlite",
+}
+
+
+def _reads_driver(node: ast.expr, scope: Scope) -> bool:
+    """``conn.engine.driver``, ``conn.dialect.driver``, ``conn.engine.dialect.driver`` of a connection the
+    revision got from ``op.get_bind()`` (a name bound to it, or the call): the driver's name. Any other
+    object's ``.driver`` may be anything."""
+    if not (isinstance(node, ast.Attribute) and node.attr == "driver"):
+        return False
+    owner = node.value
+    if isinstance(owner, ast.Attribute) and owner.attr == "dialect" and isinstance(owner.value, ast.Attribute) \
+            and owner.value.attr == "engine":
+        owner = owner.value
+    return isinstance(owner, ast.Attribute) and owner.attr in {"engine", "dialect"} \
+        and _is_connection(owner.value, scope)
+
+
+def _driver_test(value: object, op: ast.cmpop, dialect: str) -> bool | None:
+    """``driver == "psycopg2"`` (held-out-24 #36, #142): false on a dialect outside the driver's family; on the
+    target's own family not known (another of its drivers may be in use). ``in``/``not in`` a tuple likewise."""
+    names = (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
+    families = [DRIVER_DIALECTS.get(str(name)) for name in names]
+    if not families or None in families or any(_dialect_matches(str(f), dialect) for f in families):
+        return None
+    single = isinstance(value, str)
+    if isinstance(op, ast.Eq | ast.Is if single else ast.In):
+        return False
+    if isinstance(op, ast.NotEq | ast.IsNot if single else ast.NotIn):
+        return True
+    return None
+
+
+def target_names(dialect: str) -> frozenset[str]:
+    """The names SQLAlchemy may give the target dialect (``Dialect.name``): MySQL's is "mariadb" through a
+    ``mariadb://`` URL."""
+    return frozenset({"mysql", "mariadb"} if dialect == "mysql" else {dialect})
+
+
+def _truth(node: ast.expr) -> tuple[bool, bool] | None:
+    """(whether ``node`` is true, whether it is None) for a constant or a literal container without ``*``/``**``;
+    None for anything else (an object's truth is its own: a SQLAlchemy clause raises on ``bool()``)."""
+    if isinstance(node, ast.Constant):
+        return bool(node.value), node.value is None
+    if isinstance(node, ast.Tuple | ast.List | ast.Set) and not any(isinstance(e, ast.Starred) for e in node.elts):
+        return bool(node.elts), False
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return bool(node.keys), False
+    return None
+
+
+def dialect_lookup(node: ast.expr, scope: Scope, dialect: str) -> tuple[bool, bool, str | None] | None:
+    """``{"mysql": "fk1", "postgresql": "fk2"}.get(bind.engine.name)`` (or a local dict bound once to such a
+    literal and never changed, ``Scope.literal_dicts``; a constant default may follow): (whether the value is true
+    on the target dialect, whether it is None, the string it is when certain). None when the dict's keys are not
+    all constant strings, the key is not certainly the dialect's name, or a value the target may get is neither a
+    constant nor a literal container (held-out-24 #140, #141: None on SQLite, so ``if fkey:`` never runs there)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+            and 1 <= len(node.args) <= 2 and not node.keywords
+            and not any(isinstance(a, ast.Starred) for a in node.args)):
+        return None
+    key = node.args[0]
+    if not (reads_dialect_name(key) or _bound_name(key, scope)):
+        return None
+    table = node.func.value
+    if isinstance(table, ast.Name):
+        table = scope.literal_dicts.get(table.id)  # type: ignore[assignment]
+    if not isinstance(table, ast.Dict) or not all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                                  for k in table.keys):
+        return None
+    values = {k.value: v for k, v in zip(table.keys, table.values, strict=True)
+              if isinstance(k, ast.Constant)}
+    default = node.args[1] if len(node.args) == 2 else ast.Constant(value=None)
+    got = [values.get(name, default) for name in sorted(target_names(dialect))]
+    truths = {_truth(value) for value in got}
+    if len(truths) != 1 or None in truths:
+        return None
+    truth = truths.pop()
+    assert truth is not None
+    texts = {value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+             for value in got}
+    return truth[0], truth[1], texts.pop() if len(texts) == 1 else None
+
+
+def _lookup_test(test: ast.expr, scope: Scope, dialect: str) -> bool | None:
+    """``if fkey:`` / ``if fkey is None:`` of a name bound once to a dialect lookup (Scope.lookups), or the
+    lookup itself: its truth on the target dialect."""
+    if isinstance(test, ast.Name) and test.id in scope.lookups:
+        return scope.lookups[test.id][0]
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is | ast.IsNot) \
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        left = test.left
+        found = scope.lookups.get(left.id) if isinstance(left, ast.Name) else None
+        if found is None and (looked := dialect_lookup(left, scope, dialect)) is not None:
+            found = looked[:2]
+        if found is None:
+            return None
+        return found[1] if isinstance(test.ops[0], ast.Is) else not found[1]
+    looked = dialect_lookup(test, scope, dialect)
+    return None if looked is None else looked[0]
+
+
 def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
     """Whether a dialect check is true for the target dialect, and a deployment check on production's database
     (extract/python/deployment.py); None when it is neither."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
+    if (scope.lookups or isinstance(test, ast.Call | ast.Compare)) \
+            and (looked := _lookup_test(test, scope, self.dialect)) is not None:
+        return looked
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
             and len(test.args) == 1 and (_names_the_backend(test.func.value) or _bound_name(test.func.value, scope)):
         # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
@@ -200,6 +314,8 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
         # environment not in ["live", "production"]: what it is on production's database, or on any other
         return production != scope.off_production
     left, op, right = test.left, test.ops[0], test.comparators[0]
+    if _reads_driver(left, scope):
+        return _driver_test(self._literal(right, scope), op, self.dialect)
     if isinstance(op, ast.Eq | ast.NotEq) and (_dialect_description(left) or _dialect_description(right)):
         return _description_test(self._literal(right if _dialect_description(left) else left, scope),
                                  isinstance(op, ast.Eq), self.dialect)
