@@ -173,6 +173,14 @@ class Evaluator:
             return _str_method(self._literal(node.func.value, scope), node.func.attr,
                                [_count(a) if _count(a) is not None else self._literal(a, scope) for a in node.args],
                                bool(node.keywords))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split" \
+                and len(node.args) == 1 and not node.keywords:
+            # queries.split(";") of a known text: its pieces, each a constant (a loop over them is unrolled)
+            base, sep = self._literal(node.func.value, scope), self._literal(node.args[0], scope)
+            if isinstance(base, str) and not isinstance(base, bool) and isinstance(sep, str) \
+                    and not isinstance(sep, bool) and sep:
+                return tuple(base.split(sep))
+            return None
         text = self._sql_text(node, scope)
         if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]

@@ -1,0 +1,57 @@
+"""Held-out-24 (precision), helper fixH24c: statements migcheck could not read, enum labels, interpolation.
+
+Each case is a small project of this file's own, written to a temporary folder and linted through the CLI.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import lint_selected as _lint
+from conftest import where as _where
+from conftest import write_files as _write
+
+_HEAD = '"""r"""\nfrom alembic import op\nimport sqlalchemy as sa\nfrom sqlalchemy import text\n\n'
+
+
+def _revision(rev: str, down: str | None, body: str, prelude: str = "") -> str:
+    return (f'{_HEAD}{prelude}\nrevision = "{rev}"\ndown_revision = {down!r}\n\n\n'
+            f"def upgrade():\n{textwrap.indent(textwrap.dedent(body).strip(), '    ')}\n\n\n"
+            "def downgrade():\n    pass\n")
+
+
+_BASE = _revision("a001", None, 'op.create_table("item", sa.Column("id", sa.Integer(), primary_key=True),\n'
+                                '                sa.Column("size", sa.Integer()))')
+
+
+def _project(root: Path, body: str, prelude: str = "") -> Path:
+    return _write(root, {"versions/a001_base.py": _BASE, "versions/a002_step.py": _revision("a002", "a001", body, prelude)})
+
+
+# --- #117: for q in SQL.split(";"): conn.execute(text(q)) over a literal is each statement ----------------------
+
+_SPLIT = '''
+conn = op.get_bind()
+queries = """
+UPDATE item SET size = 0;
+DELETE FROM item WHERE id = 3;
+"""
+for query in queries.split(";"):
+    if len(query.strip()) == 0:
+        continue
+    conn.execute(text(query))
+'''
+
+
+def test_statements_of_a_split_literal_are_read(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", _SPLIT)
+    assert _lint(root, "raw-sql-not-understood") == (0, [])
+    code, found = _lint(root, "unbatched-backfill")
+    assert code == 1 and _where(found) == [("unbatched-backfill", "a002_step.py", 20)]
+
+
+def test_split_of_a_text_known_only_at_run_time_is_still_reported(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", _SPLIT.replace('queries = """', 'queries = load_sql() + """'))
+    code, found = _lint(root, "raw-sql-not-understood")
+    assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_step.py", 20)]
