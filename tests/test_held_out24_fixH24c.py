@@ -55,3 +55,41 @@ def test_split_of_a_text_known_only_at_run_time_is_still_reported(tmp_path: Path
     root = _project(tmp_path / "p", _SPLIT.replace('queries = """', 'queries = load_sql() + """'))
     code, found = _lint(root, "raw-sql-not-understood")
     assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_step.py", 20)]
+
+
+# --- #116: a helper's parameter handed a Core SELECT the caller built is that statement ------------------------
+
+_HELPER = '''
+items = sa.Table("item", sa.MetaData(), sa.Column("id", sa.Integer()), sa.Column("size", sa.Integer()))
+conn = op.get_bind()
+by_id = sa.select(items.c.id, items.c.size)
+
+def read_rows(query, key):
+    rows = conn.execute(query).fetchall()
+    return [getattr(row, key) for row in rows]
+
+ids = read_rows(by_id, "id")
+'''
+
+
+def test_a_helper_parameter_bound_to_a_core_select_is_read(tmp_path: Path) -> None:
+    assert _lint(_project(tmp_path / "p", _HELPER), "raw-sql-not-understood") == (0, [])
+
+
+def test_a_helper_parameter_bound_to_something_else_is_still_reported(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", _HELPER.replace('read_rows(by_id, "id")', 'read_rows(make_query(), "id")'))
+    code, found = _lint(root, "raw-sql-not-understood")
+    assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_step.py", 17)]
+
+
+def test_a_core_update_handed_to_a_helper_is_a_row_write(tmp_path: Path) -> None:
+    body = _HELPER.replace("by_id = sa.select(items.c.id, items.c.size)", "by_id = sa.update(items).values(size=0)")
+    root = _project(tmp_path / "p", body)
+    code, found = _lint(root, "unbatched-backfill")
+    assert code == 1 and _where(found) == [("unbatched-backfill", "a002_step.py", 17)]
+
+
+def test_a_parameter_rebound_in_the_helper_is_no_longer_the_statement(tmp_path: Path) -> None:
+    body = _HELPER.replace("    rows = conn.execute(query)", "    query = rewrite(query)\n    rows = conn.execute(query)")
+    code, found = _lint(_project(tmp_path / "p", body), "raw-sql-not-understood")
+    assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_step.py", 18)]
