@@ -93,3 +93,65 @@ def test_a_parameter_rebound_in_the_helper_is_no_longer_the_statement(tmp_path: 
     body = _HELPER.replace("    rows = conn.execute(query)", "    query = rewrite(query)\n    rows = conn.execute(query)")
     code, found = _lint(_project(tmp_path / "p", body), "raw-sql-not-understood")
     assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_step.py", 18)]
+
+
+# --- #70-#72: a label compared once its column is no longer of the enum type is text, not a use of the value ---
+
+_ENV = '''
+from alembic import context
+
+
+def run_migrations_online():
+    context.configure(connection=None, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+_ENUM_BASE = _revision("a001", None, '''
+op.execute("CREATE TYPE state AS ENUM ('ready', 'gone')")
+op.execute("CREATE TABLE folder (id int, state state, history jsonb)")
+''')
+
+_TO_TEXT = '''
+conn = op.get_bind()
+conn.execute(text("ALTER TABLE folder ALTER COLUMN state TYPE varchar(64) USING state::text"))
+conn.execute(text("""
+    UPDATE folder
+    SET state = CASE WHEN state = 'failed' THEN 'broken' ELSE state END,
+        history = (
+            SELECT jsonb_object_agg(new_key, value)
+            FROM (SELECT CASE WHEN key = 'failed' THEN 'broken' ELSE key END AS new_key, value
+                  FROM jsonb_each(history)) AS sub
+        )
+"""))
+conn.execute(text("DROP TYPE state"))
+'''
+
+
+def _enum_project(root: Path, later: str) -> Path:
+    return _write(root, {"env.py": _ENV, "versions/a001_base.py": _ENUM_BASE,
+                         "versions/a002_add.py": _revision("a002", "a001", 'op.execute("ALTER TYPE state ADD VALUE \'failed\'")'),
+                         "versions/a003_text.py": _revision("a003", "a002", later)})
+
+
+def test_a_label_compared_after_the_column_became_varchar_is_no_use(tmp_path: Path) -> None:
+    assert _lint(_enum_project(tmp_path / "p", _TO_TEXT), "enum-add-value-in-transaction") == (0, [])
+
+
+def test_the_same_comparison_on_the_enum_column_is_still_a_use(tmp_path: Path) -> None:
+    later = _TO_TEXT.replace('conn.execute(text("ALTER TABLE folder ALTER COLUMN state TYPE varchar(64) USING state::text"))\n', "")
+    code, found = _lint(_enum_project(tmp_path / "p", later), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 12)]
+
+
+def test_a_subquery_over_a_table_still_counts(tmp_path: Path) -> None:
+    later = _TO_TEXT.replace("FROM jsonb_each(history)) AS sub", "FROM jsonb_each(history), folder AS f2) AS sub")
+    code, found = _lint(_enum_project(tmp_path / "p", later), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 12)]
+
+
+def test_a_label_compared_in_the_same_revision_after_the_cast_is_no_use(tmp_path: Path) -> None:
+    body = 'op.execute("ALTER TYPE state ADD VALUE \'failed\'")\n' + _TO_TEXT
+    root = _write(tmp_path / "p", {"versions/a001_base.py": _ENUM_BASE,
+                                   "versions/a002_add.py": _revision("a002", "a001", body)})
+    assert _lint(root, "enum-add-value-in-transaction") == (0, [])

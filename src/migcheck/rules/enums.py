@@ -10,6 +10,7 @@ from dataclasses import replace
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_statement, parse_type, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.enumcompare import compared_columns
 from migcheck.rules.enumlife import bare_name, type_rename
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
@@ -175,8 +176,16 @@ def _on_columns_of_another_type(ctx: RevisionContext | None, change: Change, lit
     if ctx is None or not change.sql or not table:
         return False
     if _reads_other_tables(change.sql):
-        return False  # UPDATE orders ... FROM requests r WHERE r.status = 'x': the column may be another table's
-    columns = _compared_columns(change.sql, literal)
+        # UPDATE orders ... FROM requests r WHERE r.status = 'x': the column may be another table's, unless the
+        # statement's tree says whose each one is (a subquery over jsonb_each(...) only: enumcompare.py)
+        resolved = compared_columns(change.sql, literal[1:-1].replace("''", "'"))
+        if resolved is None:
+            return False
+        columns = [c for c in resolved if c]  # "": a text column of a JSON function, not the enum
+        if not columns:
+            return True
+    else:
+        columns = _compared_columns(change.sql, literal) or []
     if not columns:
         return False
     return all(_of_another_type(lookback.column_type(ctx, change, table, column), enum, "python")
