@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from migcheck.extract.sql.tree import _parse
-
 #: JSON set-returning functions and the columns each returns (text, json or jsonb: never an enum).
 _JSON_FUNCTIONS: dict[str, frozenset[str]] = {
     "json_each": frozenset({"key", "value"}),
@@ -36,7 +34,9 @@ def compared_columns(sql: str, value: str) -> list[str] | None:
     """For each occurrence of the string literal ``value`` in ``sql`` (an UPDATE or DELETE of one table): the
     name of the statement's own column it is compared with, or ``""`` for a column of a JSON function of a
     subquery (text, not an enum). None when any occurrence stands elsewhere or its column cannot be told."""
-    from sqlglot import exp
+    from sqlglot import exp  # here: commands that only print (rules, explain) import neither
+
+    from migcheck.extract.sql.tree import _parse
 
     try:
         tree = _parse(sql, "postgresql")
