@@ -155,3 +155,54 @@ def test_a_label_compared_in_the_same_revision_after_the_cast_is_no_use(tmp_path
     root = _write(tmp_path / "p", {"versions/a001_base.py": _ENUM_BASE,
                                    "versions/a002_add.py": _revision("a002", "a001", body)})
     assert _lint(root, "enum-add-value-in-transaction") == (0, [])
+
+
+# --- #73, #74: conn.execution_options(isolation_level="AUTOCOMMIT") before the ADD VALUE, driver psycopg2 --------
+
+_SWITCHED = '''
+connection = None
+if not op.get_context().as_sql:
+    connection = op.get_bind()
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+
+op.execute("ALTER TYPE state ADD VALUE IF NOT EXISTS 'failed'")
+
+if connection is not None:
+    connection.execution_options(isolation_level="READ_COMMITTED")
+
+op.execute("UPDATE folder SET state = 'failed' WHERE state = 'gone'")
+'''
+
+
+def _switch_project(root: Path, body: str, requirement: str) -> Path:
+    return _write(root, {"requirements.txt": f"sqlalchemy==1.3.24\n{requirement}\n",
+                         "env.py": _ENV, "versions/a001_base.py": _ENUM_BASE,
+                         "versions/a002_add.py": _revision("a002", "a001", body)})
+
+
+def test_an_add_value_after_a_switch_to_autocommit_under_psycopg2_is_not_reported(tmp_path: Path) -> None:
+    assert _lint(_switch_project(tmp_path / "p", _SWITCHED, "psycopg2==2.9.1"), "enum-add-value-in-transaction") == (0, [])
+
+
+def test_the_switch_under_pg8000_keeps_the_transaction(tmp_path: Path) -> None:
+    code, found = _lint(_switch_project(tmp_path / "p", _SWITCHED, "pg8000==1.31"), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 17)]
+
+
+def test_the_use_after_the_switch_back_is_reported_when_the_switch_came_after(tmp_path: Path) -> None:
+    body = _SWITCHED.replace('op.execute("ALTER TYPE state ADD VALUE IF NOT EXISTS \'failed\'")\n', "")
+    body = 'op.execute("ALTER TYPE state ADD VALUE IF NOT EXISTS \'failed\'")\n' + body
+    code, found = _lint(_switch_project(tmp_path / "p", body, "psycopg2==2.9.1"), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 12)]
+
+
+def test_a_switch_on_something_else_than_the_migration_connection_is_not_one(tmp_path: Path) -> None:
+    body = _SWITCHED.replace("connection = op.get_bind()", "connection = make_engine()")
+    code, found = _lint(_switch_project(tmp_path / "p", body, "psycopg2==2.9.1"), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 17)]
+
+
+def test_a_switch_under_another_test_is_not_certain(tmp_path: Path) -> None:
+    body = _SWITCHED.replace("if not op.get_context().as_sql:", "if not settings.as_sql:")
+    code, found = _lint(_switch_project(tmp_path / "p", body, "psycopg2==2.9.1"), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 17)]

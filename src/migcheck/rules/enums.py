@@ -33,6 +33,13 @@ from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration
 
+#: Drivers with which a bare ``conn.execution_options(isolation_level="AUTOCOMMIT")`` inside the migration's
+#: transaction leaves no ADD VALUE after it in that transaction (Change.isolation_switch): under SQLAlchemy 1.3/1.4
+#: psycopg2's ``set_isolation_level`` ends the open transaction (rolls it back) and runs what follows in autocommit;
+#: SQLAlchemy 2 refuses the switch (InvalidRequestError) before the ADD VALUE. pg8000 keeps the open transaction,
+#: so the ADD VALUE stays in it (each checked on PostgreSQL 15).
+DRIVERS_ENDING_ON_SWITCH = frozenset({"psycopg2"})
+
 _CREATE_ENUM = lazy_regex(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
 _ENUM_NAME = lazy_regex(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)
 
@@ -272,6 +279,8 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     value cannot be used until that transaction commits."""
     if not change.in_transaction or (change.origin == "python" and ctx.env.transactional_ddl is False):
         return
+    if change.isolation_switch is not None and ctx.env.pg_driver in DRIVERS_ENDING_ON_SWITCH:
+        return  # conn.execution_options(isolation_level="AUTOCOMMIT") before it: it commits on its own
     raw = after_raw_commit(ctx, change)
     if raw is None:
         yield from _in_transaction(ctx, change)

@@ -74,6 +74,7 @@ class SqlStrings(Evaluator):
             for change in changes:
                 change.absent_enum_labels = (*scope.absent_enum_labels, *change.absent_enum_labels)  # and a DO's
                 change.blocks = scope.blocks
+                change.isolation_switch = scope.isolation_switch
                 if not exact:
                     change.line = call.lineno
                 statement = change.sql or ""  # before the stand-ins are shown as written
