@@ -206,3 +206,49 @@ def test_a_switch_under_another_test_is_not_certain(tmp_path: Path) -> None:
     body = _SWITCHED.replace("if not op.get_context().as_sql:", "if not settings.as_sql:")
     code, found = _lint(_switch_project(tmp_path / "p", body, "psycopg2==2.9.1"), "enum-add-value-in-transaction")
     assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 17)]
+
+
+# --- #157: the values of an enum class of the revision joined into SQL are constants ---------------------------
+
+_OLD_STATES = '''
+import enum
+
+
+class OldState(enum.StrEnum):
+    READY = "ready"
+    GONE = "gone"
+'''
+
+_CREATE_FROM_ENUM = '''
+conn = op.get_bind()
+conn.execute(text("CREATE TYPE state AS ENUM (%s)" % (",".join(f"'{s.value}'" for s in OldState))))
+'''
+
+
+def test_the_values_of_an_enum_class_of_the_revision_are_constants(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", _CREATE_FROM_ENUM, _OLD_STATES)
+    assert _lint(root, "unsafe-sql-interpolation") == (0, [])
+
+
+def test_an_enum_member_computed_at_run_time_is_still_reported(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", _CREATE_FROM_ENUM, _OLD_STATES + "    OTHER = os.environ['X']\n")
+    code, found = _lint(root, "unsafe-sql-interpolation")
+    assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_step.py", 21)]
+
+
+def test_an_enum_class_of_the_application_is_still_reported(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", _CREATE_FROM_ENUM, "from app.states import OldState\n")
+    code, found = _lint(root, "unsafe-sql-interpolation")
+    assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_step.py", 14)]
+
+
+def test_a_class_that_overrides_value_is_still_reported(tmp_path: Path) -> None:
+    prelude = _OLD_STATES + "\n    @property\n    def value(self):\n        return input()\n"
+    code, found = _lint(_project(tmp_path / "p", _CREATE_FROM_ENUM, prelude), "unsafe-sql-interpolation")
+    assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_step.py", 24)]
+
+
+def test_a_loop_name_used_otherwise_than_value_is_still_reported(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", _CREATE_FROM_ENUM.replace("{s.value}", "{s}"), _OLD_STATES)
+    code, found = _lint(root, "unsafe-sql-interpolation")
+    assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_step.py", 20)]
