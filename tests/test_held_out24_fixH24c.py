@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 from conftest import lint_selected as _lint
+from conftest import run_cli
 from conftest import where as _where
 from conftest import write_files as _write
 
@@ -252,3 +253,49 @@ def test_a_loop_name_used_otherwise_than_value_is_still_reported(tmp_path: Path)
     root = _project(tmp_path / "p", _CREATE_FROM_ENUM.replace("{s.value}", "{s}"), _OLD_STATES)
     code, found = _lint(root, "unsafe-sql-interpolation")
     assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_step.py", 20)]
+
+
+# --- #156 (its generic part): ids a SELECT read from a uuid column, joined over the rows, hold no quote ----------
+
+_REGISTRY = '''
+op.create_table("registry", sa.Column("id", {id_type}, primary_key=True))
+op.create_table("links", sa.Column("kind", sa.String()), sa.Column("entity_id", sa.String()))
+'''
+
+_LINK = '''
+conn = op.get_bind()
+rows = conn.execute(sa.text("SELECT id FROM registry ORDER BY id")).all()
+values = ", ".join(f"('{KIND}', '{row.id}')" for row in rows)
+conn.execute(sa.text(f"INSERT INTO links (kind, entity_id) VALUES {values}"))
+'''
+
+
+def _link_project(root: Path, id_type: str, body: str = _LINK) -> Path:
+    return _write(root, {"versions/a001_base.py": _revision("a001", None, _REGISTRY.format(id_type=id_type)),
+                         "versions/a002_link.py": _revision("a002", "a001", body, 'KIND = "registry"\n')})
+
+
+def test_uuid_ids_read_by_a_select_and_joined_over_the_rows_are_not_reported(tmp_path: Path) -> None:
+    assert _lint(_link_project(tmp_path / "p", "sa.Uuid()"), "unsafe-sql-interpolation") == (0, [])
+
+
+def test_integer_ids_joined_over_the_rows_are_not_reported(tmp_path: Path) -> None:
+    assert _lint(_link_project(tmp_path / "p", "sa.Integer()"), "unsafe-sql-interpolation") == (0, [])
+
+
+def test_text_ids_joined_over_the_rows_are_still_reported(tmp_path: Path) -> None:
+    code, found = _lint(_link_project(tmp_path / "p", "sa.String(36)"), "unsafe-sql-interpolation")
+    assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_link.py", 16)]
+
+
+def test_another_value_beside_the_uuid_is_still_reported(tmp_path: Path) -> None:
+    root = _link_project(tmp_path / "p", "sa.Uuid()", _LINK.replace("{KIND}", "{row.kind}"))
+    code, found = _lint(root, "unsafe-sql-interpolation")
+    assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_link.py", 16)]
+
+
+def test_a_uuid_on_mysql_is_not_taken_for_one(tmp_path: Path) -> None:
+    root = _link_project(tmp_path / "p", "sa.Uuid()")
+    run = run_cli("lint", root, "--no-config", "--format", "json", "--select", "unsafe-sql-interpolation",
+                  "--dialect", "mysql", "--fail-on", "never")
+    assert [(f["rule"], f["line"]) for f in run.json()["findings"]] == [("unsafe-sql-interpolation", 16)]
