@@ -299,3 +299,12 @@ def test_a_uuid_on_mysql_is_not_taken_for_one(tmp_path: Path) -> None:
     run = run_cli("lint", root, "--no-config", "--format", "json", "--select", "unsafe-sql-interpolation",
                   "--dialect", "mysql", "--fail-on", "never")
     assert [(f["rule"], f["line"]) for f in run.json()["findings"]] == [("unsafe-sql-interpolation", 16)]
+
+
+# --- found on the way: a helper handed op.get_bind() itself (not through a name) runs on the migration's connection
+
+def test_a_helper_handed_the_bind_directly_is_read(tmp_path: Path) -> None:
+    prelude = '\ndef _wipe(db):\n    db.execute(sa.text("DELETE FROM item"))\n'
+    root = _project(tmp_path / "p", "_wipe(op.get_bind())", prelude)
+    code, found = _lint(root, "unbatched-backfill")
+    assert code == 1 and _where(found) == [("unbatched-backfill", "a002_step.py", 8)]

@@ -310,8 +310,8 @@ class Calls(Bindings):
             literal = self._literal(arg, scope)
             if literal is not None:
                 inner.env[name] = literal
-            if isinstance(arg, ast.Name) and arg.id in scope.binds:
-                inner.binds.add(name)
+            if (isinstance(arg, ast.Name) and arg.id in scope.binds) or (isinstance(arg, ast.Call) and self._is_bind(arg, scope)):
+                inner.binds.add(name)  # helper(conn), and helper(op.get_bind()) itself
             if isinstance(arg, ast.Name) and arg.id in scope.sessions:
                 inner.sessions.add(name)
             inner.types.pop(name, None)
