@@ -10,6 +10,7 @@ from dataclasses import replace
 from migcheck.facts.postgres import KNOWN_TYPE_NAMES, parse_statement, parse_type, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.enumcompare import compared_columns
 from migcheck.rules.enumlife import bare_name, type_rename
 from migcheck.rules.rawcommit import (
     WORKS_ONLY_UNDER_PSYCOPG2,
@@ -31,6 +32,13 @@ from migcheck.vocabulary.changes import (
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import Migration
+
+#: Drivers with which a bare ``conn.execution_options(isolation_level="AUTOCOMMIT")`` inside the migration's
+#: transaction leaves no ADD VALUE after it in that transaction (Change.isolation_switch): under SQLAlchemy 1.3/1.4
+#: psycopg2's ``set_isolation_level`` ends the open transaction (rolls it back) and runs what follows in autocommit;
+#: SQLAlchemy 2 refuses the switch (InvalidRequestError) before the ADD VALUE. pg8000 keeps the open transaction,
+#: so the ADD VALUE stays in it (each checked on PostgreSQL 15).
+DRIVERS_ENDING_ON_SWITCH = frozenset({"psycopg2"})
 
 _CREATE_ENUM = lazy_regex(r"^CREATE\s+TYPE\s+(?P<name>\S+)\s+AS\s+ENUM\b", re.I)
 _ENUM_NAME = lazy_regex(r"Enum\(.*?\bname\s*=\s*['\"]([^'\"]+)['\"]", re.S)
@@ -175,8 +183,16 @@ def _on_columns_of_another_type(ctx: RevisionContext | None, change: Change, lit
     if ctx is None or not change.sql or not table:
         return False
     if _reads_other_tables(change.sql):
-        return False  # UPDATE orders ... FROM requests r WHERE r.status = 'x': the column may be another table's
-    columns = _compared_columns(change.sql, literal)
+        # UPDATE orders ... FROM requests r WHERE r.status = 'x': the column may be another table's, unless the
+        # statement's tree says whose each one is (a subquery over jsonb_each(...) only: enumcompare.py)
+        resolved = compared_columns(change.sql, literal[1:-1].replace("''", "'"))
+        if resolved is None:
+            return False
+        columns = [c for c in resolved if c]  # "": a text column of a JSON function, not the enum
+        if not columns:
+            return True
+    else:
+        columns = _compared_columns(change.sql, literal) or []
     if not columns:
         return False
     return all(_of_another_type(lookback.column_type(ctx, change, table, column), enum, "python")
@@ -263,6 +279,8 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     value cannot be used until that transaction commits."""
     if not change.in_transaction or (change.origin == "python" and ctx.env.transactional_ddl is False):
         return
+    if change.isolation_switch is not None and ctx.env.pg_driver in DRIVERS_ENDING_ON_SWITCH:
+        return  # conn.execution_options(isolation_level="AUTOCOMMIT") before it: it commits on its own
     raw = after_raw_commit(ctx, change)
     if raw is None:
         yield from _in_transaction(ctx, change)

@@ -389,15 +389,18 @@ def _app_constant(ctx: RevisionContext, module: str, path: tuple[str, ...]) -> b
 def _fetched_integers(ctx: RevisionContext, change: Change) -> bool:
     """Every value formatted in is the one column a SELECT read (held-out-9 #134-#137: faraday's ``x =
     result.scalar()`` of ``SELECT id FROM permissions_unit``), and the history makes each column an integer
-    (or it is count(*)): digits, which can neither hold a quote nor carry SQL."""
+    (or it is count(*)): digits, which can neither hold a quote nor carry SQL. A PostgreSQL ``uuid`` column likewise
+    (held-out-24 #156): what the server gives for it is hex digits and dashes, whatever was stored."""
     return bool(change.fetched_columns) and all(
-        column == "*" or _integer_type(lookback.column_type(ctx, change, table, column))
+        column == "*" or _quote_free_type(lookback.column_type(ctx, change, table, column), ctx.settings.dialect)
         for table, column in change.fetched_columns)
 
 
-def _integer_type(type_: str | None) -> bool:
+def _quote_free_type(type_: str | None, dialect: str) -> bool:
+    """An integer type, or (on PostgreSQL, where it is a type of its own) ``uuid``: values without a quote."""
     parsed = parse_type(type_) if type_ else None
-    return parsed is not None and parsed.name in {"int2", "int4", "int8"}
+    return parsed is not None and (parsed.name in {"int2", "int4", "int8"}
+                                   or (parsed.name == "uuid" and dialect == "postgresql"))
 
 
 # -- raw-sql-not-understood -----------------------------------------------------------------------

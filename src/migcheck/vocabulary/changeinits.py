@@ -7,7 +7,7 @@ The ``__init__`` of each kind of change, as ``dataclass(kw_only=True)`` writes i
 FACTORY = object()
 
 
-def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None):  # type: ignore[no-untyped-def]
+def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -30,9 +30,10 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
 
 
-def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -55,13 +56,14 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.table = table
     self.columns = list() if columns is FACTORY else columns
     self.if_not_exists = if_not_exists
     self.schema = schema
 
 
-def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
+def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -84,13 +86,14 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.table = table
     self.if_exists = if_exists
     self.cascade = cascade
     self.schema = schema
 
 
-def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, new_name):  # type: ignore[no-untyped-def]
+def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, new_name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -113,11 +116,12 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.table = table
     self.new_name = new_name
 
 
-def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -140,13 +144,14 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.table = table
     self.column = column
     self.if_not_exists = if_not_exists
     self.schema = schema
 
 
-def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -169,13 +174,14 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.table = table
     self.column = column
     self.if_exists = if_exists
     self.schema = schema
 
 
-def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
+def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -198,6 +204,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.table = table
     self.column = column
     self.new_name = new_name
@@ -208,7 +215,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.existing_server_default_given = existing_server_default_given
 
 
-def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
+def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -231,6 +238,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.table = table
     self.column = column
     self.nullable = nullable
@@ -246,7 +254,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
+def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -269,6 +277,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.name = name
     self.table = table
     self.columns = list() if columns is FACTORY else columns
@@ -280,7 +289,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.name_converted = name_converted
 
 
-def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table=None, concurrently=False, if_exists=False, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, name, table=None, concurrently=False, if_exists=False, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -303,6 +312,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.name = name
     self.table = table
     self.concurrently = concurrently
@@ -311,7 +321,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.schema = schema
 
 
-def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -334,6 +344,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.kind_of = kind_of
     self.name = name
     self.table = table
@@ -346,7 +357,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.schema = schema
 
 
-def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
+def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, name, table, kind_of=None, if_exists=False, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -369,6 +380,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.name = name
     self.table = table
     self.kind_of = kind_of
@@ -376,7 +388,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.name_converted = name_converted
 
 
-def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
+def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -399,13 +411,14 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.name = name
     self.table = table
     self.lock = lock
     self.combined_with = combined_with
 
 
-def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=(), repeatable=False):  # type: ignore[no-untyped-def]
+def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=(), repeatable=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -428,6 +441,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.action = action
     self.table = table
     self.schema = schema
@@ -446,7 +460,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.repeatable = repeatable
 
 
-def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, text, keyword='', understood=True, reason=None, called=None):  # type: ignore[no-untyped-def]
+def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, text, keyword='', understood=True, reason=None, called=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -469,6 +483,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.text = text
     self.keyword = keyword
     self.understood = understood
@@ -476,7 +491,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.called = called
 
 
-def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, value):  # type: ignore[no-untyped-def]
+def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, name, value):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -499,11 +514,12 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.name = name
     self.value = value
 
 
-def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
+def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -526,11 +542,12 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.name = name
     self.checkfirst = checkfirst
 
 
-def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, name):  # type: ignore[no-untyped-def]
+def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -553,29 +570,30 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
     self.blocks = blocks
     self.loop = loop
     self.engine = engine
+    self.isolation_switch = isolation_switch
     self.name = name
 
 
 #: The fields each function above was written for, in order.
 FIELDS = {
-    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine'),
-    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'columns', 'if_not_exists', 'schema'),
-    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'if_exists', 'cascade', 'schema'),
-    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'new_name'),
-    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'if_not_exists', 'schema'),
-    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'if_exists', 'schema'),
-    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
-    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
-    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
-    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'concurrently', 'if_exists', 'name_converted', 'schema'),
-    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
-    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
-    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'table', 'lock', 'combined_with'),
-    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables', 'repeatable'),
-    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'text', 'keyword', 'understood', 'reason', 'called'),
-    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'value'),
-    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name', 'checkfirst'),
-    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'name'),
+    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch'),
+    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'columns', 'if_not_exists', 'schema'),
+    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'if_exists', 'cascade', 'schema'),
+    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'new_name'),
+    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'column', 'if_not_exists', 'schema'),
+    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'column', 'if_exists', 'schema'),
+    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given'),
+    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
+    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
+    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'name', 'table', 'concurrently', 'if_exists', 'name_converted', 'schema'),
+    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
+    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'name', 'table', 'kind_of', 'if_exists', 'name_converted'),
+    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'name', 'table', 'lock', 'combined_with'),
+    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables', 'repeatable'),
+    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'text', 'keyword', 'understood', 'reason', 'called'),
+    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'name', 'value'),
+    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'name', 'checkfirst'),
+    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'name'),
 }
 
 #: The factory of each field that has one.

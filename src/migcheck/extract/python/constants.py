@@ -33,6 +33,51 @@ def _class_constants(tree: ast.Module) -> dict[str, dict[str, object]]:
     return found
 
 
+#: The standard library's enum bases whose members' ``.value`` is the literal each is bound to.
+_ENUM_BASES = frozenset({"Enum", "StrEnum", "IntEnum"})
+
+
+def enum_member_values(tree: ast.Module, name: str) -> tuple[str, ...] | None:
+    """The ``.value`` of each member of ``class name(StrEnum)`` of the revision, in the order iterating the class
+    gives them (an alias, a value seen before, is not a member of its own): when the class is an enum of the
+    standard library (``enum.StrEnum`` / ``from enum import StrEnum``, ``Enum``, ``IntEnum``) bound once in the
+    module, undecorated (or ``@unique``), whose body is only members bound to str or int literals, methods and a
+    docstring. None for anything else (``auto()``, a computed value, ``_ignore_``, a base of the application)."""
+    enum_names = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+                  and node.module == "enum" and not node.level for alias in node.names if alias.name in _ENUM_BASES}
+    enum_modules = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.Import)
+                    for alias in node.names if alias.name == "enum"}
+    uniques = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
+               and node.module == "enum" and not node.level for alias in node.names if alias.name == "unique"}
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name]
+    if len(classes) != 1 or binding_counts(tree).get(name) != 1:
+        return None
+    cls = classes[0]
+    if any(not (isinstance(d, ast.Name) and d.id in uniques) and
+           not (isinstance(d, ast.Attribute) and d.attr == "unique" and isinstance(d.value, ast.Name)
+                and d.value.id in enum_modules) for d in cls.decorator_list) or cls.keywords:
+        return None
+    bases = [b for b in cls.bases if not (isinstance(b, ast.Name) and b.id in {"str", "int"})]
+    if len(bases) != 1 or not (
+            (isinstance(bases[0], ast.Name) and bases[0].id in enum_names) or
+            (isinstance(bases[0], ast.Attribute) and bases[0].attr in _ENUM_BASES
+             and isinstance(bases[0].value, ast.Name) and bases[0].value.id in enum_modules)):
+        return None
+    values: list[str] = []
+    for stmt in cls.body:
+        if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)) or isinstance(stmt, ast.Pass) \
+                or (isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name != "value"):
+            continue  # a method (not one named value: that would be what member.value gives)
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and not stmt.targets[0].id.startswith("_") and isinstance(stmt.value, ast.Constant)
+                and type(stmt.value.value) in {str, int}):
+            return None
+        value = str(stmt.value.value)
+        if value not in values:
+            values.append(value)
+    return tuple(values) if values else None
+
+
 #: The text of constants of the standard library that revisions format into SQL (``'%s' % datetime.min``).
 _STDLIB_CONSTANTS = {
     "datetime.min": "0001-01-01 00:00:00", "datetime.max": "9999-12-31 23:59:59.999999",
@@ -238,3 +283,30 @@ def _module_numbers(tree: ast.Module) -> dict[str, int | float]:
 def _enum_call(node: ast.expr | None) -> bool:
     """``sa.Enum(...)`` / ``postgresql.ENUM(...)``."""
     return isinstance(node, ast.Call) and _call_name(node) in {"Enum", "ENUM"}
+
+
+class _MemberValue(ast.NodeTransformer):
+    """``choice.value`` -> ``choice``; counts every other use of ``choice`` (``{choice}``, ``choice.name``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.other = 0
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        if node.attr == "value" and isinstance(node.value, ast.Name) and node.value.id == self.name:
+            return ast.copy_location(ast.Name(id=self.name, ctx=ast.Load()), node)
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        self.other += node.id == self.name
+        return node
+
+
+def member_values_only(elt: ast.expr, name: str) -> ast.expr | None:
+    """``elt`` with each ``name.value`` read as ``name`` (bound to the member's value), when that is the only way
+    ``elt`` uses ``name``; None otherwise (``str(choice)`` of an ``Enum`` is not its value on every Python)."""
+    import copy
+
+    rewriter = _MemberValue(name)
+    made = rewriter.visit(copy.deepcopy(elt))
+    return made if isinstance(made, ast.expr) and rewriter.other == 0 else None

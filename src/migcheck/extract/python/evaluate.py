@@ -28,6 +28,8 @@ from migcheck.extract.python.constants import (
     _stdlib_dates,
     _str_method,
     dict_views,
+    enum_member_values,
+    member_values_only,
 )
 from migcheck.extract.python.deployment import reads_deployment
 from migcheck.extract.python.dialecttests import _static_test_impl
@@ -173,6 +175,14 @@ class Evaluator:
             return _str_method(self._literal(node.func.value, scope), node.func.attr,
                                [_count(a) if _count(a) is not None else self._literal(a, scope) for a in node.args],
                                bool(node.keywords))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split" \
+                and len(node.args) == 1 and not node.keywords:
+            # queries.split(";") of a known text: its pieces, each a constant (a loop over them is unrolled)
+            base, sep = self._literal(node.func.value, scope), self._literal(node.args[0], scope)
+            if isinstance(base, str) and not isinstance(base, bool) and isinstance(sep, str) \
+                    and not isinstance(sep, bool) and sep:
+                return tuple(base.split(sep))
+            return None
         text = self._sql_text(node, scope)
         if text is not None and not text[3] and NAME_PLACEHOLDER not in text[0]:
             return text[0]
@@ -454,12 +464,19 @@ class Evaluator:
                 if not rows and isinstance(loop.target, ast.Name) \
                         and isinstance(values := self._literal(loop.iter, scope), tuple):
                     rows = [{loop.target.id: v} for v in values]
-                if rows:
+                elt: ast.expr | None = arg.elt
+                if not rows and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name) \
+                        and loop.iter.id not in scope.env and loop.iter.id not in scope.types \
+                        and (members := enum_member_values(self.tree, loop.iter.id)) is not None:
+                    # ",".join(f"'{c.value}'" for c in OldStatus): the values of an enum class of the revision
+                    elt = member_values_only(arg.elt, loop.target.id)
+                    rows = [{loop.target.id: v} for v in members] if elt is not None else []
+                if rows and elt is not None:
                     parts = []
                     for row in rows:
                         each = scope.child()
                         each.env.update(row)
-                        parts.append(self._format_value(arg.elt, each, depth + 1))
+                        parts.append(self._format_value(elt, each, depth + 1))
             if parts is None:
                 # "', '".join(MAPPING.keys()) / .values(): the strings of a dict of constants (module level, or a
                 # local one never changed), in its order

@@ -54,6 +54,8 @@ class Scope:
     #: Connections bound with ``.execution_options(isolation_level="AUTOCOMMIT")``: what they execute runs outside
     #: the migration's transaction, as in ``autocommit_block()`` (held-out-20 #38).
     autocommit_binds: frozenset[str] = frozenset()
+    #: The line of a bare ``bind.execution_options(isolation_level="AUTOCOMMIT")`` in effect (Change.isolation_switch).
+    isolation_switch: int | None = None
     conditional: bool = False
     #: The blocks that may not run around this point (Change.blocks).
     blocks: tuple[int, ...] = ()

@@ -18,7 +18,7 @@ from migcheck.extract.python.constants import _STR_METHODS
 from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
-from migcheck.extract.python.fetched import fetched_value
+from migcheck.extract.python.fetched import fetched_rows, fetched_value
 from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, names_bound_once
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
@@ -74,6 +74,7 @@ class SqlStrings(Evaluator):
             for change in changes:
                 change.absent_enum_labels = (*scope.absent_enum_labels, *change.absent_enum_labels)  # and a DO's
                 change.blocks = scope.blocks
+                change.isolation_switch = scope.isolation_switch
                 if not exact:
                     change.line = call.lineno
                 statement = change.sql or ""  # before the stand-ins are shown as written
@@ -227,6 +228,8 @@ class SqlStrings(Evaluator):
                     if resolved is not None and not base[3]:
                         return resolved, base[1], base[2], False
                     return _FORMAT_FIELD.sub(PLACEHOLDER, base[0]), base[1], base[2], True
+            if name == "join" and isinstance(node.func, ast.Attribute):
+                return self._joined_rows(node, scope)
             return None
         if isinstance(node, ast.JoinedStr):
             parts: list[str] = []
@@ -319,6 +322,29 @@ class SqlStrings(Evaluator):
                 return ltext + rtext, line, bool(left and left[2]), interpolated
         return None
 
+
+    def _joined_rows(self, call: ast.Call, scope: Scope) -> tuple[str, int, bool, bool] | None:
+        """``", ".join(f"('{kind}', '{row.id}')" for row in rows)``, ``rows`` the rows of a SELECT written out in the
+        revision (fetched.py): the text of one item, its fields read as in any f-string (``{row.id}`` a stand-in
+        tied to the column, for the rule to ask its type), as the shape of every item; None for any other join."""
+        assert isinstance(call.func, ast.Attribute)
+        sep = self._literal(call.func.value, scope)
+        arg = call.args[0] if len(call.args) == 1 and not call.keywords else None
+        if not isinstance(sep, str) or isinstance(sep, bool) or not isinstance(arg, ast.GeneratorExp | ast.ListComp) \
+                or len(arg.generators) != 1 or arg.generators[0].ifs or arg.generators[0].is_async \
+                or not isinstance(arg.generators[0].target, ast.Name) or not isinstance(arg.elt, ast.JoinedStr):
+            return None
+        loop = arg.generators[0]
+        found = fetched_rows(self, loop.iter, scope)
+        if found is None:
+            return None
+        assert isinstance(loop.target, ast.Name)
+        each = scope.child()
+        for held in (each.env, each.types, each.dynamic_sql, each.choices, each.number_columns):
+            held.pop(loop.target.id, None)  # the generator's own name: the row, whatever it held outside
+        each.fetched[loop.target.id] = ("row", found)
+        text = self._sql_text(arg.elt, each)
+        return None if text is None else (text[0], call.lineno, False, text[3])
 
     def autocommit_connection(self, node: ast.expr, scope: Scope) -> bool:
         """Whether the connection ``node`` runs each statement in autocommit: ``x.execution_options(isolation_level=

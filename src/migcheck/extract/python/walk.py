@@ -39,6 +39,7 @@ from migcheck.extract.python.imports import (
     swallows_database_errors,
     swallows_not_implemented,
 )
+from migcheck.extract.python.isolation import isolation_switch, online_branch
 from migcheck.extract.python.multidb import dispatched
 from migcheck.extract.python.nodes import (
     append_only_lists,
@@ -165,6 +166,9 @@ class PythonExtractor(Blocks):
                         if guard is not None:
                             mark_guarded(out[start:], (*guard[:4], guard[4] == truth))
                     self._forget_types(stmt, scope)
+                    if (online := online_branch(self, stmt.test)) is not None:
+                        # if not op.get_context().as_sql: conn.execution_options(...): the online branch's level
+                        scope.isolation_switch = (body if online else orelse).isolation_switch
                     if guard is not None and ended[0] != ended[1]:
                         # `if not is_postgresql(bind): return`: what follows runs only where the other branch is
                         # taken (its truth); walked as before, only marked
@@ -249,6 +253,9 @@ class PythonExtractor(Blocks):
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name):
                 if bare_unbound_name(stmt, self._bound_anywhere):
                     return True  # `fail`: NameError here, like a raise (refuses.py)
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                    and (switch := isolation_switch(self, stmt.value, scope)) is not None:
+                scope.isolation_switch = stmt.lineno if switch else None  # conn.execution_options(AUTOCOMMIT)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 self._fill(stmt.value, scope)
                 if self._collect(stmt.value, scope):
