@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migcheck.vocabulary.astwalk import child_fields
 from migcheck.vocabulary.changes import Change
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -140,7 +141,7 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
     local_names: dict[tuple[int, str], list[str]] = {}
     loads: list[ast.Name] = []
     nodes: list[ast.AST] = [tree]
-    for node in nodes:  # breadth first, as ast.walk: the list grows while it is read
+    for node in nodes:  # breadth first, as ast.walk (vocabulary/astwalk.py), with each node's parent kept
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 loads.append(node)
@@ -150,7 +151,7 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
                 local_names[(node.lineno, alias.name)] = [alias.asname or alias.name.split(".")[0]]
         elif isinstance(node, ast.ImportFrom):
             local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
-        for name in _child_fields(type(node)):
+        for name in child_fields(type(node)):
             value = getattr(node, name, None)
             if isinstance(value, list):
                 for item in value:
@@ -174,19 +175,6 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
                        use_lines=tuple(sorted({n for name in names for n in lines.get(name, [])})))
 
     return [imp if plain(imp) else marked(imp) for imp in imports]
-
-
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    """The fields of a node kind that may hold child nodes, worked out once per kind (``ctx`` aside: a Load or
-    Store marker): the walk above is ``ast.walk`` without its two generators per node, which cost more than the
-    rest of it (read_imports of 3,000 revisions that each import application code: 0.49 s, 0.23 s now)."""
-    found = _CHILD_FIELDS.get(kind)
-    if found is None:
-        found = _CHILD_FIELDS[kind] = tuple(name for name in getattr(kind, "_fields", ()) if name != "ctx")
-    return found
 
 
 _COLUMN_CALLS = {"Column", "column", "mapped_column"}
