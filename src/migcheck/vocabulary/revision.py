@@ -38,6 +38,9 @@ class Body:
     opaque: bool = False
     #: A trivial body that raises (``raise RuntimeError("cannot downgrade")``): refused on purpose.
     raises: bool = False
+    #: An opaque upgrade's statement-level calls into the application, as text (rules/built.application_calls),
+    #: when the loader read them from the tree it parsed; None: read them from the source when asked.
+    application_calls: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

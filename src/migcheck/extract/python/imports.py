@@ -228,3 +228,41 @@ def swallows_not_implemented(handler: ast.ExceptHandler) -> bool:
 def _can_end_without_raising(handler: ast.ExceptHandler) -> bool:
     """No ``raise`` at the handler's top level (one in a branch passes on only the errors it does not expect)."""
     return not any(isinstance(stmt, ast.Raise) for stmt in handler.body)
+
+
+#: Modules whose calls are no application code, for application_calls_of (``sa`` and ``op`` by the names they bind).
+_CALL_LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "sa", "op"}
+
+
+def application_calls_of(tree: ast.Module) -> list[str]:
+    """The statement-level calls of the module's ``upgrade()`` into the application's own code, as text
+    (rules/built.application_calls)."""
+    import sys
+
+    imported: set[str] = set()
+    for node in iter_statements(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            for alias in node.names:
+                top = (module or alias.name).split(".")[0]
+                local = isinstance(node, ast.ImportFrom) and node.level > 0
+                if local or (top not in _CALL_LIBRARIES and top not in sys.stdlib_module_names):
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    upgrade = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None)
+    if upgrade is None:
+        return []
+    texts = []
+    for stmt in iter_statements(upgrade.body):
+        value = getattr(stmt, "value", None)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and _call_root(value.func) in imported:
+            texts.append(ast.unparse(value))
+    return texts
+
+
+def _call_root(node: ast.expr) -> str | None:
+    """The name a call's target starts from, through attributes and calls (``a.b().c`` -> ``a``)."""
+    while isinstance(node, ast.Attribute | ast.Call):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return node.id if isinstance(node, ast.Name) else None
