@@ -12,6 +12,7 @@ import ast
 from collections.abc import Iterable
 
 from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.vocabulary.astwalk import nodes_of
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import iter_statements, nested_fields
 
@@ -153,7 +154,7 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
     imported = module_names | application_imports(iter_statements(fn.body))  # the module's imports and fn's own
     if not imported:
         return False
-    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in nodes_of(fn))
 
 
 def application_imports(statements: Iterable[ast.stmt]) -> set[str]:
