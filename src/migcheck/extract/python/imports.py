@@ -121,13 +121,30 @@ def _import_statements(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom
     return found
 
 
+#: The modules whose import statements were found last, with them: the extractor asks for a module's imports from
+#: two places (imported_names, dynamic.ModuleNames), each a walk of its statement bodies.
+_FOUND: list[tuple[ast.Module, tuple[ast.Import | ast.ImportFrom, ...]]] = []
+
+
+def module_import_statements(tree: ast.Module) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """``_import_statements(tree.body)``, found once per tree (the last few are remembered, each held until
+    pushed out, so an id is never reused while kept)."""
+    for module, found in _FOUND:
+        if module is tree:
+            return found
+    statements = tuple(_import_statements(tree.body))
+    _FOUND.insert(0, (tree, statements))
+    del _FOUND[4:]
+    return statements
+
+
 def imported_names(tree: ast.Module) -> dict[str, str]:
     """Local name -> dotted origin (``app.db.helpers``) for every import of code outside the stdlib and
     the SQLAlchemy family."""
     import sys
 
     names: dict[str, str] = {}
-    for node in _import_statements(tree.body):
+    for node in module_import_statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
