@@ -154,3 +154,34 @@ def test_a_library_name_the_application_binds_is_followed_also_through_python_2_
     assert constants.outside_name("app.consts", "CoerceUnicode") == "sqlalchemy.Unicode"  # a re-export
     assert constants.outside_name("app.consts", "String") is None  # bound twice
     assert constants.outside_name("app.types", "f") is None  # the application's own
+
+
+def test_a_revision_formatting_application_constants_is_walked_whole_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the revision asks which names its module binds once from two places (its application imports and
+    its module-level aliases) and which imports are used as column types: one walk of the module between them,
+    not one each (issue 13: every revision of a history that formats an application value paid three)."""
+    from migcheck.extract.python import nodes
+    from migcheck.sources.load import load_python
+
+    walks: list[str] = []
+    real_walk, real_nodes_of = ast.walk, getattr(nodes, "nodes_of", None)
+
+    def walk(node: ast.AST) -> object:
+        if isinstance(node, ast.Module):
+            walks.append("ast.walk")
+        return real_walk(node)
+
+    def nodes_of(tree: ast.AST) -> object:
+        if isinstance(tree, ast.Module):
+            walks.append("nodes_of")
+        assert real_nodes_of is not None
+        return real_nodes_of(tree)
+
+    monkeypatch.setattr(ast, "walk", walk)
+    monkeypatch.setattr(nodes, "nodes_of", nodes_of, raising=False)
+    revision = CASES / "bad_app_constants" / "migrations" / "versions" / "0001_settings.py"
+    migration = load_python(revision, "postgresql")
+    assert migration is not None and migration.upgrade is not None
+    assert len(walks) == 1, walks
+    code, findings = _lint(CASES / "bad_app_constants")  # what it reads is unchanged (test above: line 14)
+    assert code == 1 and min(int(str(f["line"])) for f in findings) == 14

@@ -44,3 +44,40 @@ def test_a_wrapper_that_runs_sql_before_marking_is_not_marks_changed_only(tmp_pa
                       "    _mc(session)\n")
     assert not judged("@wraps\ndef mark_changed(session):\n    _mc(session)\n")
     assert not judged("def mark_changed(session=drop()):\n    _mc(session)\n")
+
+
+def test_a_revision_s_import_statements_are_searched_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader asks for the revision's imports at any depth twice (the application's names, and what binds
+    ``sys`` or ``importlib``): one search of its statement bodies between them (issue 13, cold lint of 10,000
+    revisions), and the names it finds unchanged."""
+    from migcheck.extract.python import imports
+    from migcheck.sources.load import load_python
+
+    searched: list[int] = []
+    real = imports._import_statements
+
+    def counting(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+        searched.append(id(body))
+        return real(body)
+
+    monkeypatch.setattr(imports, "_import_statements", counting)
+    path = tmp_path / "r1.py"
+    path.write_text(textwrap.dedent('''\
+        import importlib
+        from alembic import op
+        revision = "r1"
+        down_revision = None
+
+        def upgrade():
+            if True:
+                from app.db import helpers
+                helpers.run(op)
+            importlib.import_module("app.x").go()
+
+        def downgrade():
+            pass
+    '''))
+    migration = load_python(path, "postgresql")
+    assert migration is not None and migration.upgrade is not None and migration.upgrade.opaque
+    assert len(searched) == len(set(searched)) > 0
+    assert imported_names(ast.parse(path.read_text())) == {"helpers": "app.db.helpers"}

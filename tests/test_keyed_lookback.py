@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import lint_selected, revision_text, where, write_files
 from counting import CountingList, chain
 from migcheck.facts.postgres import function_volatility
-from migcheck.rules import downgrade, lookback, rewrites
+from migcheck.rules import built, downgrade, lookback, rewrites
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.enumlife import bare_name
 from migcheck.rules.history_index import ApplicationCalls, HistoryIndex, UnreadTexts, sum_bits
@@ -251,3 +252,26 @@ def test_unread_sql_in_every_revision_is_not_searched_per_question() -> None:
         assert lookback.never_made(ctx, drop, f"ix_legacy_{migration.revision}")  # no unread text names it
         assert not lookback.never_made(ctx, drop, "t1") or migration.revision == "r1"  # the helpers name t1
     assert _CountingText.searches < 10 * len(migrations)
+
+
+def test_the_application_calls_of_opaque_revisions_are_read_when_they_are_loaded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each revision calls a helper of the application and drops an index IF EXISTS (downgrade-not-inverse asks
+    never_made, which reads every opaque revision's application calls): the calls come from the tree the loader
+    parsed, not from a second parse of each module (issue 13, the app-calls shape). What the calls say is unchanged:
+    the index a helper may make has a downgrade to restore, the legacy ones never existed."""
+    files = {"versions/r00.py": revision_text("r00", None, 'op.create_table("t1", sa.Column("id", sa.Integer()))')}
+    for i in range(1, 7):
+        helper = 'helpers.setup(op, "ix_shared")' if i == 2 else 'helpers.touch(op, "t1")'
+        drop = "ix_shared" if i == 5 else f"ix_legacy_r{i:02}"
+        upgrade = f'from myapp import helpers\n{helper}\nop.execute("DROP INDEX IF EXISTS {drop}")'
+        files[f"versions/r{i:02}.py"] = revision_text(f"r{i:02}", f"r{i - 1:02}", upgrade).replace(
+            "def downgrade():\n    pass", 'def downgrade():\n    op.execute("SELECT 1")')
+    project = write_files(tmp_path / "project", files)
+    parsed: list[str] = []
+    real = built._module_tree
+    monkeypatch.setattr(built, "_module_tree", lambda source: parsed.append(source) or real(source))
+    code, found = lint_selected(project, "downgrade-not-inverse")
+    assert code == 1 and where(found) == [("downgrade-not-inverse", "r05.py", 12)]
+    assert "drops index ix_shared" in str(found[0]["message"])
+    assert parsed == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, revision_text, run_cli, where, write_files
 from migcheck.extract import readings
 from migcheck.extract import sql as sql_module
 from migcheck.extract.sql import copies as sql_copies
@@ -184,6 +184,26 @@ def test_no_cache_keeps_no_readings(tmp_path: Path, _private_cache: Path) -> Non
     project = _generate(20, tmp_path / "project")
     run_cli("lint", project, "--format", "json", "--no-cache")
     assert not any(p.name.startswith(cache_module.READINGS_PREFIX) for p in _private_cache.rglob("*"))
+
+
+def test_no_cache_parses_a_statement_many_revisions_run_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--no-cache`` keeps no readings between runs, but within its run a statement that every revision executes
+    alike is parsed twice, not once per revision (issue 13: twelve revisions each dropping ``t1_legacy_check`` IF
+    EXISTS parsed it twelve times), and the findings are those of a run that reads it from the cache."""
+    drop = 'op.execute("ALTER TABLE t1 DROP CONSTRAINT IF EXISTS t1_legacy_check")'
+    files = {"versions/r00.py": revision_text("r00", None, 'op.create_table("t1", sa.Column("id", sa.Integer()))')}
+    for i in range(1, 13):
+        files[f"versions/r{i:02}.py"] = revision_text(f"r{i:02}", f"r{i - 1:02}", f"{drop}\nop.execute(\"SELECT {i}\")")
+    project = write_files(tmp_path / "project", files)
+    cached = run_cli("lint", project, "--no-config", "--format", "json", "--fail-on", "never")
+    parsed = _counting_parses(monkeypatch)
+    run = run_cli("lint", project, "--no-config", "--no-cache", "--format", "json", "--fail-on", "never")
+    assert parsed.count(drop[12:-2]) == 2
+    assert parsed.count("SELECT 5") == 1
+    assert run.exit_code == cached.exit_code == 0
+    assert where(run.json()["findings"]) == where(cached.json()["findings"])
+    assert ("missing-lock-timeout", "r12.py", 10) in where(run.json()["findings"])  # read as an ALTER TABLE
 
 
 def test_only_the_newest_readings_are_kept_past_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,8 +9,9 @@ version key the store that holds it), so what was read once is the answer again.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 
@@ -22,6 +23,30 @@ class Readings(Protocol):
 
     def remember(self, key: str, value: Any) -> None:
         """Keep ``value`` as it is now (later changes to it are not kept); a value that cannot be kept is not."""
+
+
+class RunReadings:
+    """The readings of one run, in memory only (``--no-cache``, where no store is kept between runs): a statement
+    that many revisions execute alike (``ALTER TABLE t1 DROP CONSTRAINT IF EXISTS t1_legacy_check`` in each) is
+    parsed twice per process, not once per revision. A reading is kept from the second time its statement is
+    read, so a history of statements that each appear once pays for no copies; it is kept pickled, so that a
+    recalled reading is built afresh (its changes are the caller's to change), as ``sources/cache.py`` keeps it.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, bytes] = {}
+        self._seen: set[str] = set()
+
+    def recall(self, key: str) -> tuple[Any] | None:
+        blob = self._held.get(key)
+        return None if blob is None else (pickle.loads(blob),)
+
+    def remember(self, key: str, value: Any) -> None:
+        if key not in self._seen:
+            self._seen.add(key)  # read once so far: most statements are never read again
+            return
+        with suppress(pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            self._held[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 _active: Readings | None = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from migcheck.vocabulary.changes import (
     RenameTable,
 )
 from migcheck.vocabulary.lazyregex import lazy_regex
-from migcheck.vocabulary.revision import Migration, iter_statements
+from migcheck.vocabulary.revision import Migration
 
 BuiltStatus = Literal["built", "absent", "unknown"]
 _COPIED = lazy_regex(r"\b(?:LIKE|INHERITS|PARTITION\s+OF|AS\s+SELECT|AS\s*\()", re.I)
@@ -181,38 +180,21 @@ class BuiltSchema:
                 self.unread.append(change.text or change.sql or "")
 
 
-_LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "sa", "op"}
-
-
 def application_calls(migration: Migration) -> list[str]:
     """The statement-level calls of ``upgrade()`` into the application's own code (helpers migcheck
     cannot follow), as text: a table they name counts as unknown. Calls nested in op.* arguments
-    (column types such as ``app.types.GUID()``) change no table."""
+    (column types such as ``app.types.GUID()``) change no table. Read by the loader when it can
+    (``Body.application_calls``: the module is parsed once, not again here for every opaque revision)."""
+    if migration.upgrade is not None and migration.upgrade.application_calls is not None:
+        return list(migration.upgrade.application_calls)
+    from migcheck.extract.python.imports import application_calls_of  # the Python front end: only here
+
     source = "\n".join(migration.source_lines)
     try:
         tree = _module_tree(source)
     except (SyntaxError, ValueError, RecursionError):
         return [source]
-    imported: set[str] = set()
-    for node in iter_statements(tree.body):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
-            for alias in node.names:
-                top = (module or alias.name).split(".")[0]
-                local = isinstance(node, ast.ImportFrom) and node.level > 0
-                if local or (top not in _LIBRARIES and top not in sys.stdlib_module_names):
-                    imported.add(alias.asname or alias.name.split(".")[0])
-    upgrade = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None)
-    if upgrade is None:
-        return []
-    texts = []
-    for stmt in iter_statements(upgrade.body):
-        value = getattr(stmt, "value", None)
-        if isinstance(value, ast.Await):
-            value = value.value
-        if isinstance(value, ast.Call) and _root(value.func) in imported:
-            texts.append(ast.unparse(value))
-    return texts
+    return application_calls_of(tree)
 
 
 def _module_tree(source: str) -> ast.Module:
@@ -227,12 +209,6 @@ def _module_tree(source: str) -> ast.Module:
         if rescued is None:
             raise
         return rescued[0]
-
-
-def _root(node: ast.expr) -> str | None:
-    while isinstance(node, ast.Attribute | ast.Call):
-        node = node.value if isinstance(node, ast.Attribute) else node.func
-    return node.id if isinstance(node, ast.Name) else None
 
 
 def _column(spec: ColumnSpec, path: Path) -> BuiltColumn:

@@ -107,6 +107,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         # Python folds identifiers by NFKC (a full-width r, U+FF52, makes the same name), so the test does too.
         return None
     python2: Python2Syntax | None = None
+    rewritten = False  # read through migcheck.sources.python2, not parsed as it is
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
@@ -118,6 +119,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
                 return None
             raise LoadError(path, syntax_error_message(exc), exc.lineno or 1) from None
         tree, constructs = rescued
+        rewritten = True
         # no constructs: Python 3 of a newer grammar (PEP 758's except A, B:), checked as Python 3
         python2 = Python2Syntax(constructs, exc.lineno or 1) if constructs else None
     except ValueError as exc:  # null bytes
@@ -134,6 +136,11 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
 
     extractor = PythonExtractor(tree, consts, dialect) if extract else None
     upgrade, downgrade = (extractor.body("upgrade"), extractor.body("downgrade")) if extractor else (None, None)
+    lines = source.splitlines()
+    if upgrade is not None and upgrade.opaque and not rewritten and _joined_is_source(lines, source):
+        from migcheck.extract.python.imports import application_calls_of
+
+        upgrade.application_calls = tuple(application_calls_of(tree))
     return Migration(
         path=path,
         revision=header.revision,
@@ -147,10 +154,18 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         origin="python",
         upgrade=upgrade,
         downgrade=downgrade,
-        source_lines=source.splitlines(),
+        source_lines=lines,
         imports=read_imports(tree),
         python2=python2,
     )
+
+
+def _joined_is_source(lines: list[str], source: str) -> bool:
+    """Whether the revision's lines joined by newlines (what rules/built.application_calls parses when the loader
+    did not read the calls) are the text the loader parsed, up to a last newline: no ``\\r``, form feed or other
+    line break of ``str.splitlines`` in it."""
+    joined = "\n".join(lines)
+    return joined == source or joined + "\n" == source
 
 
 #: ``revision = ...`` (or ``revision: str = ...``) at the start of a line: how every revision names itself.

@@ -94,7 +94,8 @@ def load_with_context(
     worker = partial(load_one, dialect=dialect, store=named_store)
     workers = _workers(len(missing), jobs)
     statements = store.readings() if store is not None else None
-    with _fewer_collections(), readings.used(statements):
+    in_use = statements if statements is not None else readings.RunReadings()  # --no-cache: this run's alone
+    with _fewer_collections(), readings.used(in_use):
         loaded: list[Loaded] | None = (
             _load_in_pool(missing, worker, workers, dialect) if workers > 1 else None
         )

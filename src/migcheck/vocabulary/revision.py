@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from migcheck.vocabulary.astwalk import child_fields
 from migcheck.vocabulary.changes import Change
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -37,6 +38,9 @@ class Body:
     opaque: bool = False
     #: A trivial body that raises (``raise RuntimeError("cannot downgrade")``): refused on purpose.
     raises: bool = False
+    #: An opaque upgrade's statement-level calls into the application, as text (rules/built.application_calls),
+    #: when the loader read them from the tree it parsed; None: read them from the source when asked.
+    application_calls: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,20 +142,35 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
         return imports
     parents: dict[ast.AST, ast.AST] = {}
     local_names: dict[tuple[int, str], list[str]] = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
-            parents[child] = node
+    loads: list[ast.Name] = []
+    nodes: list[ast.AST] = [tree]
+    for node in nodes:  # breadth first, as ast.walk (vocabulary/astwalk.py), with each node's parent kept
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                loads.append(node)
+            continue  # its only child is the context
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local_names[(node.lineno, alias.name)] = [alias.asname or alias.name.split(".")[0]]
         elif isinstance(node, ast.ImportFrom):
             local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
+        for name in child_fields(type(node)):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        parents[item] = node
+                        nodes.append(item)
+            elif isinstance(value, ast.AST):
+                parents[value] = node
+                nodes.append(value)
+    wanted = {name for imp in imports if not plain(imp) for name in local_names.get((imp.line, imp.module), [])}
     uses: dict[str, list[bool]] = {}
     lines: dict[str, list[int]] = {}
-    for node in parents:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            uses.setdefault(node.id, []).append(_in_type_position(node, parents))
-            lines.setdefault(node.id, []).append(node.lineno)
+    for load in loads:
+        if load.id in wanted:  # only what an application import binds is asked about
+            uses.setdefault(load.id, []).append(_in_type_position(load, parents))
+            lines.setdefault(load.id, []).append(load.lineno)
 
     def marked(imp: ImportInfo) -> ImportInfo:
         names = local_names.get((imp.line, imp.module), [])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from migcheck.extract.python.imports import _import_statements
+from migcheck.extract.python.imports import module_import_statements
 from migcheck.extract.python.multidb import engine_dispatch, unread
 from migcheck.vocabulary.changes import Change
 
@@ -39,7 +39,7 @@ class ModuleNames:
         self.modules: set[str] = set()
         self.importers: set[str] = set()
         self.importlib: set[str] = set()
-        for node in _import_statements(tree.body):
+        for node in module_import_statements(tree):
             for alias in node.names:
                 if isinstance(node, ast.Import) and alias.name in {"sys", "importlib"}:
                     (self.sys if alias.name == "sys" else self.importlib).add(alias.asname or alias.name)

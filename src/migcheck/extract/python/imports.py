@@ -12,6 +12,7 @@ import ast
 from collections.abc import Iterable
 
 from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.vocabulary.astwalk import nodes_of
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import iter_statements, nested_fields
 
@@ -120,13 +121,30 @@ def _import_statements(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom
     return found
 
 
+#: The modules whose import statements were found last, with them: the extractor asks for a module's imports from
+#: two places (imported_names, dynamic.ModuleNames), each a walk of its statement bodies.
+_FOUND: list[tuple[ast.Module, tuple[ast.Import | ast.ImportFrom, ...]]] = []
+
+
+def module_import_statements(tree: ast.Module) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """``_import_statements(tree.body)``, found once per tree (the last few are remembered, each held until
+    pushed out, so an id is never reused while kept)."""
+    for module, found in _FOUND:
+        if module is tree:
+            return found
+    statements = tuple(_import_statements(tree.body))
+    _FOUND.insert(0, (tree, statements))
+    del _FOUND[4:]
+    return statements
+
+
 def imported_names(tree: ast.Module) -> dict[str, str]:
     """Local name -> dotted origin (``app.db.helpers``) for every import of code outside the stdlib and
     the SQLAlchemy family."""
     import sys
 
     names: dict[str, str] = {}
-    for node in _import_statements(tree.body):
+    for node in module_import_statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 top = alias.name.split(".")[0]
@@ -153,7 +171,7 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
     imported = module_names | application_imports(iter_statements(fn.body))  # the module's imports and fn's own
     if not imported:
         return False
-    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in ast.walk(fn))
+    return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in nodes_of(fn))
 
 
 def application_imports(statements: Iterable[ast.stmt]) -> set[str]:
@@ -228,3 +246,41 @@ def swallows_not_implemented(handler: ast.ExceptHandler) -> bool:
 def _can_end_without_raising(handler: ast.ExceptHandler) -> bool:
     """No ``raise`` at the handler's top level (one in a branch passes on only the errors it does not expect)."""
     return not any(isinstance(stmt, ast.Raise) for stmt in handler.body)
+
+
+#: Modules whose calls are no application code, for application_calls_of (``sa`` and ``op`` by the names they bind).
+_CALL_LIBRARIES = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "sa", "op"}
+
+
+def application_calls_of(tree: ast.Module) -> list[str]:
+    """The statement-level calls of the module's ``upgrade()`` into the application's own code, as text
+    (rules/built.application_calls)."""
+    import sys
+
+    imported: set[str] = set()
+    for node in iter_statements(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = node.module or "" if isinstance(node, ast.ImportFrom) else ""
+            for alias in node.names:
+                top = (module or alias.name).split(".")[0]
+                local = isinstance(node, ast.ImportFrom) and node.level > 0
+                if local or (top not in _CALL_LIBRARIES and top not in sys.stdlib_module_names):
+                    imported.add(alias.asname or alias.name.split(".")[0])
+    upgrade = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None)
+    if upgrade is None:
+        return []
+    texts = []
+    for stmt in iter_statements(upgrade.body):
+        value = getattr(stmt, "value", None)
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and _call_root(value.func) in imported:
+            texts.append(ast.unparse(value))
+    return texts
+
+
+def _call_root(node: ast.expr) -> str | None:
+    """The name a call's target starts from, through attributes and calls (``a.b().c`` -> ``a``)."""
+    while isinstance(node, ast.Attribute | ast.Call):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return node.id if isinstance(node, ast.Name) else None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 
+from migcheck.vocabulary.astwalk import nodes_of
+
 
 def unparse(node: ast.AST) -> str:
     """``ast.unparse(node)``, the same text, without building its visitor for the shapes most column
@@ -175,14 +177,30 @@ def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[s
     return frozenset(candidates)
 
 
+#: The trees whose names were counted last, with their counts: the extractor asks of the module being read from
+#: several places (application imports, module aliases, plain classes, dates), each a walk of the whole module.
+_COUNTED: list[tuple[ast.AST, dict[str, int]]] = []
+_BINDERS = (ast.Name, ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.FunctionDef, ast.AsyncFunctionDef,
+            ast.ClassDef, ast.MatchMapping, ast.Import, ast.ImportFrom)
+
+
 def binding_counts(tree: ast.AST) -> dict[str, int]:
-    """How often each name is bound anywhere in ``tree``, nested scopes included (see names_bound_once)."""
+    """How often each name is bound anywhere in ``tree``, nested scopes included (see names_bound_once).
+
+    Counted once per tree (the last few trees are remembered, each held until pushed out, so an id is never
+    reused while kept); the caller gets its own copy."""
+    for counted, found in _COUNTED:
+        if counted is tree:
+            return dict(found)
     counts: dict[str, int] = {}
-    for node in ast.walk(tree):
-        _count_binding(node, counts)
-        if isinstance(node, ast.arg):
+    for node in nodes_of(tree):
+        if isinstance(node, _BINDERS):
+            _count_binding(node, counts)
+        elif isinstance(node, ast.arg):
             counts[node.arg] = counts.get(node.arg, 0) + 1
-    return counts
+    _COUNTED.insert(0, (tree, counts))
+    del _COUNTED[4:]
+    return dict(counts)
 
 
 def _count_binding(node: ast.AST, counts: dict[str, int]) -> None:
