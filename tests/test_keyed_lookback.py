@@ -275,3 +275,36 @@ def test_the_application_calls_of_opaque_revisions_are_read_when_they_are_loaded
     assert code == 1 and where(found) == [("downgrade-not-inverse", "r05.py", 12)]
     assert "drops index ix_shared" in str(found[0]["message"])
     assert parsed == []
+
+
+def test_names_it_compiles_no_pattern_for_a_name_no_line_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """issue 13 (app-calls): each name asked is new, so re's cache never held its pattern, and every question
+    compiled one (1,027 compiles, a third of never_made's time at 1,000 revisions); now only a line that may name
+    it (a case-blind substring test, ASCII on both sides) gets the pattern compiled."""
+    import re
+
+    from migcheck.rules.lookback import names
+    from migcheck.sources.load import load_python
+
+    path = tmp_path / "a1.py"
+    path.write_text('revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n    kept = "ix_Other"  # a name the code holds\n'
+                    "\n\ndef downgrade():\n    pass\n")
+    migration = load_python(path, "postgresql")
+    assert migration is not None
+    compiled: list[str] = []
+    real = re.compile
+
+    class Counting:
+        def __getattr__(self, attr: str) -> object:
+            return getattr(re, attr)
+
+        @staticmethod
+        def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+            compiled.append(pattern)
+            return real(pattern, flags)
+
+    monkeypatch.setattr(names, "re", Counting())
+    assert not names._names_it(migration, "ix_absent", None)
+    assert compiled == []
+    assert names._names_it(migration, "IX_OTHER", None)  # case-blind, as PostgreSQL folds unquoted names
+    assert len(compiled) == 1

@@ -188,10 +188,17 @@ def _names_it(migration: Migration, name: str, change: Change | None) -> bool:
              if isinstance(c, DropIndex | DropConstraint) and _same(c.name, name)}
     if change is not None and change in migration.upgrade_changes:
         drops.add(change.line)
-    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
+    # Each name asked is new, so re's cache never holds its pattern: compile it only for a line that may name it
+    # (ASCII on both sides: no match without the name as a substring in any case; issue 13, app-calls).
+    lowered = name.lower() if name.isascii() else None
+    pattern: re.Pattern[str] | None = None
     for number, text in enumerate(migration.source_lines, start=1):
         code = text.split("#", 1)[0]
-        if number not in drops and pattern.search(code):
+        if number in drops or (lowered is not None and code.isascii() and lowered not in code.lower()):
+            continue
+        if pattern is None:
+            pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
+        if pattern.search(code):
             return True
     return False
 
