@@ -127,3 +127,34 @@ def test_downgrade_dropping_a_column_older_than_the_revision_is_still_a_rename(t
     root = _write(tmp_path / "v", {"c001_base.py": base, "c002_len.py": _revision("c002", "c001", up, _ADDED_DOWN)})
     code, found = _lint(root, "mysql", "rename-as-drop-and-add")
     assert code == 1 and _where(found) == [("rename-as-drop-and-add", "c002_len.py", 18)]
+
+
+# --- #69: a former merge kept with one parent -----------------------------------------------------------------------
+
+def _former_merge(revises: str) -> str:
+    return (f'"""empty message\n\nRevision ID: d003\n{revises}\nRevises: d002\nCreate Date: 2023-02-22\n\n"""\n\n'
+            'revision = "d003"\ndown_revision = "d002"\nbranch_labels = None\ndepends_on = None\n\n\n'
+            "def upgrade() -> None:\n    pass\n\n\ndef downgrade() -> None:\n    pass\n")
+
+
+def _chain(tmp_path: Path, revises: str) -> Path:
+    return _write(tmp_path / "v", {
+        "d001_base.py": _revision("d001", None, 'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True))',
+                                  'op.drop_table("t")'),
+        "d002_side.py": _revision("d002", "d001", 'op.add_column("t", sa.Column("a", sa.Integer()))',
+                                  'op.drop_column("t", "a")'),
+        "d009_other.py": _revision("d009", "d001", 'op.add_column("t", sa.Column("b", sa.Integer()))',
+                                   'op.drop_column("t", "b")'),
+        "d003_.py": _former_merge(revises),
+        "d010_merge.py": _revision("d010", ("d003", "d009"), "pass"),
+    })
+
+
+def test_former_merge_whose_docstring_still_lists_both_parents_is_empty_on_purpose(tmp_path: Path) -> None:
+    assert _lint(_chain(tmp_path, "# Revises: d009, d002"), "postgresql", "empty-migration") == (0, [])
+
+
+def test_revises_line_naming_no_other_revision_of_the_history_is_still_reported(tmp_path: Path) -> None:
+    for revises in ("# Revises: d002", "# Revises: d002, zz99", "# Revises: d009, d001"):
+        code, found = _lint(_chain(tmp_path / revises[-4:], revises), "postgresql", "empty-migration")
+        assert code == 1 and _where(found) == [("empty-migration", "d003_.py", 16)], revises
