@@ -158,3 +158,35 @@ def test_revises_line_naming_no_other_revision_of_the_history_is_still_reported(
     for revises in ("# Revises: d002", "# Revises: d002, zz99", "# Revises: d009, d001"):
         code, found = _lint(_chain(tmp_path / revises[-4:], revises), "postgresql", "empty-migration")
         assert code == 1 and _where(found) == [("empty-migration", "d003_.py", 16)], revises
+
+
+# --- #54: an index dropped by name alone, the table it is on dropped next --------------------------------------------
+
+_GROUPS_BASE = _revision("e001", None, """\
+    op.create_table("folders", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("owner", sa.Integer()))
+    op.create_table("labels", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("owner", sa.Integer()))
+""", 'op.drop_table("labels")\nop.drop_table("folders")')
+
+_DROP_GROUPS_UP = """\
+    op.drop_index("ix_folders_owner")
+    op.drop_table("folders")
+"""
+_DROP_GROUPS_DOWN = """\
+    op.create_table("folders", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("owner", sa.Integer()))
+    op.create_index("ix_folders_owner", "folders", ["owner"])
+"""
+
+
+def test_index_named_alone_whose_table_the_downgrade_restores_it_on_goes_with_its_table(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"e001_base.py": _GROUPS_BASE,
+                                   "e002_drop.py": _revision("e002", "e001", _DROP_GROUPS_UP, _DROP_GROUPS_DOWN)})
+    assert _lint(root, "postgresql", "drop-index-not-concurrently") == (0, [])
+
+
+def test_index_the_downgrade_puts_on_another_table_is_still_reported(tmp_path: Path) -> None:
+    for down in (_DROP_GROUPS_DOWN.replace('"ix_folders_owner", "folders"', '"ix_folders_owner", "labels"'),
+                 _DROP_GROUPS_DOWN + '    op.create_index("ix_folders_owner", "labels", ["owner"])\n'):
+        root = _write(tmp_path / str(len(down)), {"e001_base.py": _GROUPS_BASE,
+                                                  "e002_drop.py": _revision("e002", "e001", _DROP_GROUPS_UP, down)})
+        code, found = _lint(root, "postgresql", "drop-index-not-concurrently")
+        assert code == 1 and _where(found) == [("drop-index-not-concurrently", "e002_drop.py", 10)]
