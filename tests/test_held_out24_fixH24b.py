@@ -190,3 +190,38 @@ def test_index_the_downgrade_puts_on_another_table_is_still_reported(tmp_path: P
                                                   "e002_drop.py": _revision("e002", "e001", _DROP_GROUPS_UP, down)})
         code, found = _lint(root, "postgresql", "drop-index-not-concurrently")
         assert code == 1 and _where(found) == [("drop-index-not-concurrently", "e002_drop.py", 10)]
+
+
+# --- #44: an index dropped and made again exactly as an earlier revision made it ------------------------------------
+
+_SESSIONS_BASE = _revision("f001", None, """\
+    op.create_table("sessions", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("status", sa.Text()))
+    op.create_index(op.f("ix_sessions_status"), "sessions", ["status"], unique=False)
+""", 'op.drop_table("sessions")')
+
+_REMADE_UP = """\
+    op.execute("UPDATE sessions SET status = 'done' WHERE status = 'ended'")
+    op.drop_index(op.f("ix_sessions_status"), table_name="sessions")
+    op.execute("ALTER TABLE sessions ALTER COLUMN status TYPE VARCHAR(64)")
+    op.create_index(op.f("ix_sessions_status"), "sessions", ["status"], unique=False)
+"""
+_REMADE_DOWN = 'op.execute("ALTER TABLE sessions ALTER COLUMN status TYPE TEXT")'
+
+
+def test_index_made_again_with_the_definition_it_had_needs_no_restore(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"f001_base.py": _SESSIONS_BASE,
+                                   "f002_status.py": _revision("f002", "f001", _REMADE_UP, _REMADE_DOWN)})
+    assert _lint(root, "postgresql", "downgrade-not-inverse") == (0, [])
+
+
+def test_index_made_again_with_another_definition_is_still_reported(tmp_path: Path) -> None:
+    for old, new in (('["status"], unique=False)\n', '["status"], unique=True)\n'),
+                     ('"sessions", ["status"], unique=False)\n', '"sessions", ["status", "id"], unique=False)\n'),
+                     ('unique=False)\n', 'unique=False, postgresql_where=sa.text("status IS NOT NULL"))\n')):
+        up = _REMADE_UP.replace(old, new)
+        assert up != _REMADE_UP
+        root = _write(tmp_path / str(len(up)), {"f001_base.py": _SESSIONS_BASE,
+                                                "f002_status.py": _revision("f002", "f001", up, _REMADE_DOWN)})
+        code, found = _lint(root, "postgresql", "downgrade-not-inverse")
+        assert code == 1 and _where(found) == [("downgrade-not-inverse", "f002_status.py", 13)], new
+

@@ -35,6 +35,7 @@ from migcheck.rules.lookback.names import never_made
 from migcheck.rules.lookback.objects import (
     column_copies,
     created_index,
+    index_as_made,
     materialized_view,
     partition_parent,
     validated_not_null_check,
@@ -66,6 +67,7 @@ __all__ = [
     "column_server_default",
     "column_type",
     "created_index",
+    "index_as_made",
     "earlier",
     "earlier_keyed",
     "filled_since_created",
