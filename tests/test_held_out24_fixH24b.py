@@ -225,3 +225,64 @@ def test_index_made_again_with_another_definition_is_still_reported(tmp_path: Pa
         code, found = _lint(root, "postgresql", "downgrade-not-inverse")
         assert code == 1 and _where(found) == [("downgrade-not-inverse", "f002_status.py", 13)], new
 
+
+# --- #59: the downgrade fills the NULLs through a class of the revision mapped to the table -------------------------
+
+_AUDIT_BASE = _revision("g001", None, """\
+    op.create_table("audits", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("spent", sa.Interval(), nullable=False))
+""", 'op.drop_table("audits")')
+
+_AUDIT = '''"""audit spent nullable"""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import declarative_base
+
+revision = "g002"
+down_revision = "g001"
+
+Base = declarative_base()
+
+
+class AuditRow(Base):
+    __tablename__ = "audits"
+
+    id = sa.Column("id", sa.Integer, primary_key=True)
+    spent = sa.Column("spent", sa.Interval, nullable=True)
+
+
+def upgrade():
+    op.alter_column("audits", "spent", nullable=True)
+
+
+def downgrade():
+    op.execute(sa.update(AuditRow).where(AuditRow.spent.is_(None)).values(spent=timedelta(0)))
+    op.alter_column("audits", "spent", nullable=False)
+'''
+
+
+def _audit_findings(tmp_path: Path, text: str) -> list[dict[str, object]]:
+    root = _write(tmp_path / str(abs(hash(text))), {"g001_base.py": _AUDIT_BASE, "g002_spent.py": text})
+    return _lint(root, "postgresql", "drop-not-null")[1]
+
+
+def test_nulls_filled_through_a_mapped_class_before_set_not_null_cannot_fail_the_downgrade(tmp_path: Path) -> None:
+    found = _audit_findings(tmp_path, _AUDIT)
+    assert _where(found) == [("drop-not-null", "g002_spent.py", 22)]
+    assert "downgrade" not in str(found[0]["message"])  # the running release's reads are still reported
+
+
+def test_a_fill_that_may_leave_nulls_or_hits_another_table_still_fails_the_downgrade(tmp_path: Path) -> None:
+    for old, new in (("timedelta(0)", "None"),                                  # sets NULL again
+                     ("AuditRow.spent.is_(None)", "AuditRow.id > 5"),           # fills some rows only
+                     ('__tablename__ = "audits"', '__tablename__ = "other"'),   # another table's rows
+                     ("\n\ndef upgrade", "\nAuditRow = sa.table(\"other\")\n\n\ndef upgrade"),  # the name rebound
+                     ("from datetime import timedelta", "from mylib import timedelta")):  # not the stdlib's
+        text = _AUDIT.replace(old, new)
+        assert text != _AUDIT
+        found = _audit_findings(tmp_path, text)
+        line = text.splitlines().index('    op.alter_column("audits", "spent", nullable=True)') + 1
+        assert _where(found) == [("drop-not-null", "g002_spent.py", line)] and \
+            "the downgrade's SET NOT NULL fails" in str(found[0]["message"]), new
