@@ -549,8 +549,15 @@ def _empty_on_purpose(migration: Migration, def_line: int) -> bool:
     return False
 
 
-#: Alembic's ``Revises:`` header line (also commented out, ``# Revises: a, b``): the ids it lists.
-_REVISES_LINE = lazy_regex(r"^\s*#?\s*Revises\s*:\s*(\w+(?:\s*,\s*\w+)+)\s*$", re.IGNORECASE)
+def _revises_listed(text: str) -> list[str] | None:
+    """The ids of Alembic's ``Revises:`` header line (also commented out, ``# Revises: a, b``), split by commas;
+    None for any other line. Read without a regular expression (``\\s*#?\\s*`` backtracks on a line of spaces)."""
+    rest = text.strip()
+    rest = rest[1:].lstrip() if rest.startswith("#") else rest
+    if rest[:7].lower() != "revises":
+        return None
+    rest = rest[7:].lstrip()
+    return [x.strip() for x in rest[1:].split(",")] if rest.startswith(":") else None
 
 
 def _former_merge(ctx: RevisionContext, migration: Migration) -> bool:
@@ -563,11 +570,8 @@ def _former_merge(ctx: RevisionContext, migration: Migration) -> bool:
         return False
     parent = migration.down_revisions[0]
     for text in migration.source_lines[:max(migration.upgrade.line - 1, 0)]:
-        m = _REVISES_LINE.match(text)
-        if m is None:
-            continue
-        listed = [x.strip() for x in m.group(1).split(",")]
-        if parent in listed and any(x != parent and x != migration.revision and x in ctx.graph.by_id
+        listed = _revises_listed(text)
+        if listed is not None and len(listed) > 1 and all(x.isidentifier() or x.isalnum() for x in listed) and parent in listed and any(x != parent and x != migration.revision and x in ctx.graph.by_id
                                     for x in listed):
             return True
     return False
