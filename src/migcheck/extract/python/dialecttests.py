@@ -7,6 +7,7 @@ prefix or URL test, a module helper returning one, ``skip_if_<dialect>`` decorat
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -262,6 +263,7 @@ def dialect_lookup(node: ast.expr, scope: Scope, dialect: str) -> tuple[bool, bo
 _FRAME_READERS = frozenset({"locals", "vars", "globals", "exec", "eval", "_getframe", "currentframe", "f_locals"})
 
 
+@functools.lru_cache(maxsize=256)  # asked at each lookup of the name; the node itself is the key, kept alive here
 def _only_looked_up(name: str, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Whether every read of the dict ``name`` in ``fn`` is a ``name.get(...)`` / ``.items()`` / ``.keys()`` /
     ``.values()`` / ``name[...]`` / ``in name``, and nothing reaches it by name (``locals()["name"]``): passed to
@@ -312,7 +314,7 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     (extract/python/deployment.py); None when it is neither."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
-    if reads_forged(self.forgeries, test, scope.forged_params):
+    if reads_forged(lambda: self.forgeries, test, scope.forged_params):
         return None  # class fake: class dialect: name = "sqlite" (attack24): the revision's own object
     if (scope.lookups or isinstance(test, ast.Call | ast.Compare)) \
             and (looked := _lookup_test(test, scope, self.dialect)) is not None:

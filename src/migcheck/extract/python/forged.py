@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Where a connection and its dialect come from in a revision.
@@ -194,17 +195,19 @@ def _dialect_name_helpers(tree: ast.Module, forged: frozenset[str]) -> set[str]:
     return found
 
 
-def reads_forged(found: Forgeries, test: ast.expr, params: frozenset[str] = frozenset()) -> bool:
+def reads_forged(found: Callable[[], Forgeries], test: ast.expr, params: frozenset[str] = frozenset()) -> bool:
     """Whether a dialect test reads from an object the revision forged (``Forgeries``, or ``params``: a helper's
     parameters handed such an object, Scope.forged_params), or the module tampers with what dialect tests read:
-    then it decides nothing."""
+    then it decides nothing. ``found`` is asked only when the test reads an attribute a dialect test reads
+    (the module's forgeries cost a few walks of it)."""
     for node in ast.walk(test):
-        if (isinstance(node, ast.Attribute) and node.attr in DIALECT_ATTRS) or (isinstance(node, ast.Call) \
+        if (isinstance(node, ast.Attribute) and node.attr in DIALECT_ATTRS) or (isinstance(node, ast.Call)
                 and (node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
                      ).lower().endswith("dialect_name")):
-            if found.tampered:
+            forgeries = found()
+            if forgeries.tampered:
                 return True
             root = _root(node)
-            if isinstance(root, ast.Name) and (root.id in found.forged or root.id in params):
+            if isinstance(root, ast.Name) and (root.id in forgeries.forged or root.id in params):
                 return True
     return False
