@@ -137,3 +137,32 @@ def test_a_helper_handed_the_revisions_own_object_reads_no_dialect(tmp_path: Pat
 ])
 def test_a_helper_handed_the_connection_still_decides(tmp_path: Path, upgrade: str) -> None:
     assert _lint(tmp_path, upgrade, _HELPERS) == []
+
+
+_CREATE = ('op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True), '
+           'sa.Column("c", sa.String(10), nullable=False, server_default="x"))')
+_MODIFY = 'op.execute("ALTER TABLE t MODIFY c VARCHAR(20)")'
+
+
+@pytest.mark.parametrize(("before", "silent"), [
+    ('if os.environ.get("NEVER_SET"):\n    op.alter_column("t", "c", nullable=True, server_default=None, '
+     'existing_type=sa.String(10))', False),
+    ('if os.environ.get("NEVER_SET"):\n    op.execute("ALTER TABLE t MODIFY c VARCHAR(10) NULL")', False),
+    ('try:\n    op.alter_column("t", "c", nullable=True, server_default=None, existing_type=sa.String(10))\n'
+     'except Exception:\n    pass', False),
+    ('op.alter_column("t", "c", nullable=True, server_default=None, existing_type=sa.String(10))', True),
+], ids=["if", "if-sql", "try", "certain"])
+def test_a_raw_modify_is_silent_only_after_steps_that_certainly_ran(tmp_path: Path, before: str, silent: bool) -> None:
+    """A MODIFY restating neither NULL nor DEFAULT is silent when the history leaves the column nullable without a
+    default; a step that may not have run (an undecided ``if``, a ``try`` swallowing its failure) leaves it NOT NULL
+    with its default where it did not."""
+    upgrade = f"{before}\n{_MODIFY}"
+    root = write_files(tmp_path, {
+        "versions/0001_a.py": revision_text("0001", None, _CREATE),
+        "versions/0002_b.py": revision_text("0002", "0001", upgrade, "import os"),
+    })
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", "mysql",
+                  "--select", "alter-column-without-existing-type", "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    line = revision_text("0002", "0001", upgrade, "import os").splitlines().index(f"    {_MODIFY}") + 1
+    assert where(run.json()["findings"]) == ([] if silent else [("alter-column-without-existing-type", "0002_b.py", line)])
