@@ -49,7 +49,16 @@ _FAKE_BIND = ("import types\n\n\nclass fake:\n    @staticmethod\n    def get_bin
     (f'if {{"sqlite": "ix"}}.get(fake.get_bind().engine.name):\n    {_INDEX}', _FAKE_BIND),
     # a helper named for the dialect's name that returns a constant
     (f'if get_dialect_name() == "sqlite":\n    {_INDEX}', "def get_dialect_name():\n    return 'sqlite'\n"),
-], ids=["class", "namespace", "bound-name", "driver", "lookup", "lookup-inline", "helper"])
+    # SQLAlchemy's own dialect classes carry a dialect's name on any database
+    (f'if sqlite.dialect.name == "sqlite":\n    {_INDEX}', "from sqlalchemy.dialects import sqlite"),
+    (f'if dialect.name == "sqlite":\n    {_INDEX}', "from sqlalchemy.dialects.sqlite import dialect"),
+    (f'if sa.create_engine("sqlite://").name == "sqlite":\n    {_INDEX}', ""),
+    # no name at the root, or a global written by name
+    (f'if [fake][0].dialect.name == "sqlite":\n    {_INDEX}', "from app import fake"),
+    (f'globals()["engine"] = fake\nif engine.name == "sqlite":\n    {_INDEX}', "from app import fake"),
+    (f'if Factory().dialect.name == "sqlite":\n    {_INDEX}', "from app import Factory"),
+], ids=["class", "namespace", "bound-name", "driver", "lookup", "lookup-inline", "helper", "sa-dialects",
+        "sa-dialect-class", "sa-engine", "list-root", "globals", "imported-call"])
 def test_a_dialect_read_from_the_revisions_own_object_decides_nothing(
         tmp_path: Path, upgrade: str, head: str) -> None:
     assert _lint(tmp_path, upgrade, head) == _reported(upgrade, head)
@@ -99,9 +108,11 @@ if name:
     f'name = {{"sqlite": "ix"}}.get(op.get_bind().engine.name)\nif name:\n    {_INDEX}',
     f'names = {{"sqlite": "ix"}}\nif names.get(op.get_bind().engine.name):\n    {_INDEX}',
     f'if dialect_name() == "sqlite":\n    {_INDEX}',
+    f'if db.engine.name == "sqlite":\n    {_INDEX}',
+    f'if app_dialect_name() == "sqlite":\n    {_INDEX}',
 ])
 def test_the_revisions_real_connection_still_decides(tmp_path: Path, upgrade: str) -> None:
-    head = "def dialect_name():\n    return op.get_bind().dialect.name\n"
+    head = "from app import db, app_dialect_name\n\n\ndef dialect_name():\n    return op.get_bind().dialect.name\n"
     assert _lint(tmp_path, upgrade, head) == []
 
 

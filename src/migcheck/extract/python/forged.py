@@ -12,6 +12,7 @@ value that never mentions ``op``/``context``), or when the module writes to its 
 from __future__ import annotations
 
 import ast
+import builtins
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ class Forgeries:
     tampered: bool
     #: ``op``, ``context`` and the names bound only to what they lead to (``bind = op.get_bind()``).
     derived: frozenset[str] = frozenset()
+    #: Other names the module imports (``from app import db``): ``db.engine.name`` is read as the dialect, but
+    #: not through a call (``Factory().dialect.name``), which may return anything.
+    imported: frozenset[str] = frozenset()
 
     def handed(self, arg: ast.expr) -> bool:
         """Whether ``arg``, handed to a helper's parameter, may be the connection or what leads to it: a name
@@ -151,20 +155,51 @@ def _root(node: ast.expr) -> ast.expr:
     return node
 
 
+#: Names whose use lets a module rewrite what a dialect test reads by a name migcheck cannot follow.
+_REWRITERS = frozenset({"__builtins__", "builtins", "setattr", "delattr", "vars", "exec", "eval", "compile",
+                        "__import__"})
+
+
 def _writes(tree: ast.Module, derived: frozenset[str], params: frozenset[str]) -> bool:
     """Whether the module writes to what a dialect test reads: a connection-like attribute of anything
     (``bind.engine = fake``), a ``.name``/``.driver`` of its connection's objects (``d.name = "sqlite"`` with ``d =
-    bind.dialect``, ``type(bind.dialect).name = ...``) or of a helper's parameter, or goes through ``setattr`` /
-    ``delattr`` / ``__dict__`` / ``__builtins__``."""
+    bind.dialect``, ``type(bind.dialect).name = ...``) or of a helper's parameter, a module global by name
+    (``globals()["engine"] = fake``), or goes through ``setattr`` / ``vars`` / ``exec`` / ``__dict__`` /
+    ``__builtins__``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
             root = _root(node.value)
             if node.attr in _REPLACING or (node.attr in {"name", "driver"} and (
                     _plain_from(node.value, derived) or (isinstance(root, ast.Name) and root.id in params))):
                 return True
-        elif (isinstance(node, ast.Attribute) and node.attr == "__dict__") or (isinstance(node, ast.Name) and node.id in {"__builtins__", "builtins", "setattr", "delattr", "vars"}) or (isinstance(node, ast.alias) and node.name.split(".")[0] == "builtins"):
+        elif isinstance(node, ast.Subscript) and not isinstance(node.ctx, ast.Load) \
+                and isinstance(root := _root(node.value), ast.Name) and root.id == "globals":
+            return True  # globals()["engine"] = fake
+        elif isinstance(node, ast.Attribute) and node.attr in {"update", "setdefault", "__setitem__"} \
+                and isinstance(root := _root(node.value), ast.Name) and root.id == "globals":
+            return True  # globals().update(engine=fake)
+        elif (isinstance(node, ast.Attribute) and node.attr == "__dict__") \
+                or (isinstance(node, ast.Name) and node.id in _REWRITERS) \
+                or (isinstance(node, ast.alias) and node.name.split(".")[0] == "builtins"):
             return True
     return False
+
+
+#: Modules whose objects are never the revision's connection, though some have a dialect's name
+#: (``from sqlalchemy.dialects.sqlite import dialect``: ``dialect.name == "sqlite"`` on any database).
+_FOREIGN = frozenset({"sqlalchemy", "importlib", "builtins", "types", "collections", "unittest", "mock", "enum",
+                      "dataclasses", "typing"})
+
+
+def _foreign_imports(tree: ast.Module) -> set[str]:
+    """The names the module imports from ``_FOREIGN`` modules."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update((a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] in _FOREIGN)
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] in _FOREIGN:
+            found.update(a.asname or a.name for a in node.names)
+    return found
 
 
 def forgeries(tree: ast.Module) -> Forgeries:
@@ -176,7 +211,12 @@ def forgeries(tree: ast.Module) -> Forgeries:
     forged = {name for name, value in bindings if not isinstance(value, ast.alias) and name not in derived}
     counts = Counter(name for name, _ in bindings)
     forged -= {name for name in _dialect_name_helpers(tree, frozenset(forged)) if counts[name] == 1}
-    return Forgeries(frozenset(forged), _writes(tree, derived, params), derived)
+    forged |= _foreign_imports(tree) - derived
+    # a name the module never binds: a builtin (getattr, type, object) is no connection; another is the
+    # application's, through a star import, or a NameError
+    forged |= {name for name in dir(builtins) if name not in counts}
+    imported = frozenset(name for name, value in bindings if isinstance(value, ast.alias)) - derived - forged
+    return Forgeries(frozenset(forged), _writes(tree, derived, params), derived, imported)
 
 
 def _dialect_name_helpers(tree: ast.Module, forged: frozenset[str]) -> set[str]:
@@ -208,6 +248,18 @@ def reads_forged(found: Callable[[], Forgeries], test: ast.expr, params: frozens
             if forgeries.tampered:
                 return True
             root = _root(node)
-            if isinstance(root, ast.Name) and (root.id in forgeries.forged or root.id in params):
+            if not isinstance(root, ast.Name) or root.id in forgeries.forged or root.id in params:
+                return True  # [fake][0].dialect.name, (fake or op).get_bind(): no name of the connection
+            if root.id in forgeries.imported \
+                    and _through_call(node.func if isinstance(node, ast.Call) else node.value):
                 return True
+    return False
+
+
+def _through_call(node: ast.expr) -> bool:
+    """Whether the chain from ``node`` down to its root name calls something (``Factory().dialect``)."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        if isinstance(node, ast.Call):
+            return True
+        node = node.value
     return False
