@@ -38,9 +38,6 @@ class Forgeries:
     tampered: bool
     #: ``op``, ``context`` and the names bound only to what they lead to (``bind = op.get_bind()``).
     derived: frozenset[str] = frozenset()
-    #: Other names the module imports (``from app import db``): ``db.engine.name`` is read as the dialect, but
-    #: not through a call (``Factory().dialect.name``), which may return anything.
-    imported: frozenset[str] = frozenset()
 
     def handed(self, arg: ast.expr) -> bool:
         """Whether ``arg``, handed to a helper's parameter, may be the connection or what leads to it: a name
@@ -215,8 +212,7 @@ def forgeries(tree: ast.Module) -> Forgeries:
     # a name the module never binds: a builtin (getattr, type, object) is no connection; another is the
     # application's, through a star import, or a NameError
     forged |= {name for name in dir(builtins) if name not in counts}
-    imported = frozenset(name for name, value in bindings if isinstance(value, ast.alias)) - derived - forged
-    return Forgeries(frozenset(forged), _writes(tree, derived, params), derived, imported)
+    return Forgeries(frozenset(forged), _writes(tree, derived, params), derived)
 
 
 def _dialect_name_helpers(tree: ast.Module, forged: frozenset[str]) -> set[str]:
@@ -250,16 +246,4 @@ def reads_forged(found: Callable[[], Forgeries], test: ast.expr, params: frozens
             root = _root(node)
             if not isinstance(root, ast.Name) or root.id in forgeries.forged or root.id in params:
                 return True  # [fake][0].dialect.name, (fake or op).get_bind(): no name of the connection
-            if root.id in forgeries.imported \
-                    and _through_call(node.func if isinstance(node, ast.Call) else node.value):
-                return True
-    return False
-
-
-def _through_call(node: ast.expr) -> bool:
-    """Whether the chain from ``node`` down to its root name calls something (``Factory().dialect``)."""
-    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
-        if isinstance(node, ast.Call):
-            return True
-        node = node.value
     return False
