@@ -246,8 +246,10 @@ def _modify_in_sql(ctx: RevisionContext, change: AlterColumn | RenameColumn) -> 
         return
     nullable = lookback.column_nullable(ctx, change, change.table, change.column)
     has_default = lookback.column_server_default(ctx, change, change.table, change.column)
-    if nullable is True and has_default is False:
-        return  # restated as it was: nullable, no default
+    if nullable is True and has_default is False \
+            and lookback.column_nullable(ctx, change, change.table, change.column, certain=True) is True \
+            and lookback.column_server_default(ctx, change, change.table, change.column, certain=True) is False:
+        return  # restated as it was: nullable, no default (by steps that certainly ran before it, attack24)
     if nullable is False or has_default is True:
         lost = [what for what, known in (("becomes nullable although its history makes it NOT NULL", nullable is False),
                                          ("loses the server default its history gives it", has_default is True))

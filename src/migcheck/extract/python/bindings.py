@@ -25,6 +25,7 @@ from migcheck.extract.python.deployment import reads_deployment
 from migcheck.extract.python.dialecttests import dialect_lookup, reads_dialect_name
 from migcheck.extract.python.dynamic import ModuleNames, callee
 from migcheck.extract.python.fetched import bind_fetched
+from migcheck.extract.python.forged import reads_forged
 from migcheck.extract.python.localdefs import nested_defs
 from migcheck.extract.python.nodes import (
     _call_name,
@@ -119,12 +120,15 @@ class Bindings(Ops, Data):
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
-        if reads_dialect_name(value) and name in self._bound_once(scope.function):
+        # attack24: a dialect read from the revision's own object (class fake: class dialect: ...) is none
+        def forged() -> bool:
+            return reads_forged(lambda: self.forgeries, value, scope.forged_params)
+        if reads_dialect_name(value) and name in self._bound_once(scope.function) and not forged():
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}
         if isinstance(value, ast.Call) and (looked := dialect_lookup(value, before, self.dialect)) is not None \
-                and name in self._bound_once(scope.function):
+                and name in self._bound_once(scope.function) and not forged():
             scope.lookups = {**scope.lookups, name: looked[:2]}  # fkey = {"mysql": "fk1"}.get(bind.engine.name)
             if looked[2] is not None:
                 scope.env[name] = looked[2]

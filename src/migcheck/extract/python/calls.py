@@ -305,6 +305,10 @@ class Calls(Bindings):
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        inner.forged_params = frozenset(  # helper(fake) (attack24): a dialect test of the parameter decides nothing
+            name for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords)]
+            if name and (not self.forgeries.handed(arg)
+                         or (isinstance(arg, ast.Name) and arg.id in scope.forged_params)))
         for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
             self._bind_batch(name, arg, scope, inner)
         for name, arg in zip(params, call.args, strict=False):
@@ -332,6 +336,10 @@ class Calls(Bindings):
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
                 inner.env[kw.arg] = literal
         self._walk(fn.body, inner, out, active | {fn.name})
+        for stmt in ast.walk(fn):
+            if isinstance(stmt, ast.Nonlocal | ast.Global):
+                for name in stmt.names:  # nonlocal flag; flag = True (attack24): the caller's name changed
+                    self._forget_name(name, scope)
 
     def _bind_statement(self, param: str, arg: ast.expr, scope: Scope, inner: Scope) -> None:
         """A helper's parameter handed a Core statement (``read(by_id)``, ``by_id = sa.select(...)`` in the caller,

@@ -7,10 +7,12 @@ prefix or URL test, a module helper returning one, ``skip_if_<dialect>`` decorat
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from typing import TYPE_CHECKING
 
 from migcheck.extract.python.deployment import in_production
+from migcheck.extract.python.forged import reads_forged
 from migcheck.extract.python.nodes import _attr_chain
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -237,6 +239,8 @@ def dialect_lookup(node: ast.expr, scope: Scope, dialect: str) -> tuple[bool, bo
         return None
     table = node.func.value
     if isinstance(table, ast.Name):
+        if scope.function is None or not _only_looked_up(table.id, scope.function):
+            return None
         table = scope.literal_dicts.get(table.id)  # type: ignore[assignment]
     if not isinstance(table, ast.Dict) or not all(isinstance(k, ast.Constant) and isinstance(k.value, str)
                                                   for k in table.keys):
@@ -253,6 +257,34 @@ def dialect_lookup(node: ast.expr, scope: Scope, dialect: str) -> tuple[bool, bo
     texts = {value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
              for value in got}
     return truth[0], truth[1], texts.pop() if len(texts) == 1 else None
+
+
+#: Calls that reach a function's locals by name, around every use of the name (attack24).
+_FRAME_READERS = frozenset({"locals", "vars", "globals", "exec", "eval", "_getframe", "currentframe", "f_locals"})
+
+
+@functools.lru_cache(maxsize=256)  # asked at each lookup of the name; the node itself is the key, kept alive here
+def _only_looked_up(name: str, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether every read of the dict ``name`` in ``fn`` is a ``name.get(...)`` / ``.items()`` / ``.keys()`` /
+    ``.values()`` / ``name[...]`` / ``in name``, and nothing reaches it by name (``locals()["name"]``): passed to
+    any function (even one named ``len``, or a ``join`` method of the revision's own class), it may be changed
+    (``Scope.literal_dicts`` trusts ``constants._READERS`` by their names, attack24)."""
+    parents = {child: node for node in ast.walk(fn) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(fn):
+        if (isinstance(node, ast.Name) and node.id in _FRAME_READERS) \
+                or (isinstance(node, ast.Attribute) and node.attr in _FRAME_READERS):
+            return False
+        if not (isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.Attribute) and parent.attr in {"get", "items", "keys", "values"} \
+                and isinstance(parents.get(parent), ast.Call) and parents[parent].func is parent:  # type: ignore[attr-defined]
+            continue
+        if (isinstance(parent, ast.Subscript) and parent.value is node and isinstance(parent.ctx, ast.Load)) \
+                or (isinstance(parent, ast.Compare) and node in parent.comparators):
+            continue
+        return False
+    return True
 
 
 def _lookup_test(test: ast.expr, scope: Scope, dialect: str) -> bool | None:
@@ -273,11 +305,17 @@ def _lookup_test(test: ast.expr, scope: Scope, dialect: str) -> bool | None:
     return None if looked is None else looked[0]
 
 
+def _forged_param(arg: ast.expr, scope: Scope) -> bool:
+    return isinstance(arg, ast.Name) and arg.id in scope.forged_params
+
+
 def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int = 0) -> bool | None:
     """Whether a dialect check is true for the target dialect, and a deployment check on production's database
     (extract/python/deployment.py); None when it is neither."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
+    if reads_forged(lambda: self.forgeries, test, scope.forged_params):
+        return None  # class fake: class dialect: name = "sqlite" (attack24): the revision's own object
     if (scope.lookups or isinstance(test, ast.Call | ast.Compare)) \
             and (looked := _lookup_test(test, scope, self.dialect)) is not None:
         return looked
@@ -290,8 +328,11 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
         # (its arguments can only be the bind or the context the test reads the name from)
         helper = self.functions.get(test.func.id)
         returned = _returned_test(helper)
-        if returned is None or helper is None:
-            return None
+        if returned is None or helper is None \
+                or not all(self.forgeries.handed(a) and not _forged_param(a, scope) for a in test.args) \
+                or not all(self.forgeries.handed(k.value) and not _forged_param(k.value, scope)
+                           for k in test.keywords):
+            return None  # on_sqlite(fake) (attack24): the helper reads the revision's own object
         params = {a.arg for a in [*helper.args.posonlyargs, *helper.args.args, *helper.args.kwonlyargs]}
         env = {k: v for k, v in self.consts.items() if k not in params}
         scope.copied[0] += len(env)

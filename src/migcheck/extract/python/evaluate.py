@@ -33,6 +33,7 @@ from migcheck.extract.python.constants import (
 )
 from migcheck.extract.python.deployment import reads_deployment
 from migcheck.extract.python.dialecttests import _static_test_impl
+from migcheck.extract.python.forged import Forgeries, forgeries
 from migcheck.extract.python.nodes import _call_name, _describe, _root_name, binding_counts
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, Scope
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -92,6 +93,12 @@ class Evaluator:
             return found
         counts = binding_counts(self.tree)  # bound nowhere else: not in a branch, not by a function's local
         return {name: value for name, value in found.items() if counts.get(name) == 1}
+
+    @functools.cached_property
+    def forgeries(self) -> Forgeries:
+        """Objects the revision makes to look like its connection, and whether it writes to the connection's
+        (extract/python/forged.py): a dialect test reading them decides nothing."""
+        return forgeries(self.tree)
 
     @functools.cached_property
     def class_constants(self) -> dict[str, dict[str, object]]:

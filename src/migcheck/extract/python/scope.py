@@ -68,6 +68,9 @@ class Scope:
     #: Local names bound to the dialect's name (``dialect = op.get_bind().dialect.name``): compared with
     #: "sqlite" they are a dialect test like the expression itself.
     dialect_names: frozenset[str] = frozenset()
+    #: A helper's parameters handed an object the revision forged (``helper(fake)``, extract/python/forged.py):
+    #: a dialect test reading one decides nothing.
+    forged_params: frozenset[str] = frozenset()
     #: Local names bound once to a lookup of the dialect's name in a dict literal (``fkey = {"mysql": "fk1"}.get(
     #: bind.engine.name)``, dialecttests.dialect_lookup): (whether it is true on the target dialect, whether it is
     #: None), so ``if fkey:`` is a dialect test. Replaced, never changed in place, so copies may share it.

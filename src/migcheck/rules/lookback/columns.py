@@ -226,10 +226,25 @@ def _restates(ctx: RevisionContext, alter: AlterColumn) -> bool:
                                                                    or alter.nullable is not None)
 
 
-def column_server_default(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
+def ran_before(step: Change, change: Change) -> bool:
+    """Whether ``step``, earlier than ``change``, certainly ran where ``change`` runs: not under an ``if`` or a
+    swallowing ``try`` that ``change`` is outside of (``if os.environ.get("X"): op.alter_column(..., nullable=True)``
+    says nothing of the column where X is unset, attack24)."""
+    if step.blocks and change.blocks[:len(step.blocks)] != step.blocks:
+        return False
+    if step.conditional and not step.blocks and not change.conditional:
+        return False
+    return not step.guarded or change.guarded[:len(step.guarded)] == step.guarded
+
+
+def column_server_default(ctx: RevisionContext, change: Change, table: str, column: str,
+                          certain: bool = False) -> bool | None:
     """Whether the history leaves the column with a server default (True), without one (False), or does
-    not say (None); follows renames of the column and of its table."""
+    not say (None); follows renames of the column and of its table. ``certain``: an alteration that may not have
+    run before ``change`` (ran_before) does not say."""
     def of_alter(alter: AlterColumn) -> object:
+        if certain and not ran_before(alter, change):
+            return None
         if alter.server_default_changed:
             return alter.server_default is not None
         return False if _restates(ctx, alter) and not alter.existing_server_default_given else _UNSET
@@ -250,9 +265,13 @@ def column_default_text(ctx: RevisionContext, change: Change, table: str, column
     return value if isinstance(value, str) else None
 
 
-def column_nullable(ctx: RevisionContext, change: Change, table: str, column: str) -> bool | None:
-    """Whether the history leaves the column nullable (True), NOT NULL (False), or does not say (None)."""
+def column_nullable(ctx: RevisionContext, change: Change, table: str, column: str,
+                    certain: bool = False) -> bool | None:
+    """Whether the history leaves the column nullable (True), NOT NULL (False), or does not say (None).
+    ``certain``: as column_server_default's."""
     def of_alter(alter: AlterColumn) -> object:
+        if certain and not ran_before(alter, change):
+            return None
         if alter.nullable is not None:
             return alter.nullable
         if _restates(ctx, alter):
