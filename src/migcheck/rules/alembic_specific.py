@@ -565,6 +565,34 @@ def _empty_on_purpose(migration: Migration, def_line: int) -> bool:
     return False
 
 
+def _revises_listed(text: str) -> list[str] | None:
+    """The ids of Alembic's ``Revises:`` header line (also commented out, ``# Revises: a, b``), split by commas;
+    None for any other line. Read without a regular expression (``\\s*#?\\s*`` backtracks on a line of spaces)."""
+    rest = text.strip()
+    rest = rest[1:].lstrip() if rest.startswith("#") else rest
+    if rest[:7].lower() != "revises":
+        return None
+    rest = rest[7:].lstrip()
+    return [x.strip() for x in rest[1:].split(",")] if rest.startswith(":") else None
+
+
+def _former_merge(ctx: RevisionContext, migration: Migration) -> bool:
+    """A ``Revises:`` line above ``upgrade()`` lists several parents, this revision's one parent among them and at
+    least one other revision of the history: Alembic wrote it for a merge revision (``alembic merge`` writes
+    ``Revises: a, b``), and the other parent was later moved to another merge (held-out-24 #69: backend.ai's
+    36b69ddee76e keeps ``# Revises: 3efd66393bd0, f108628f032b`` with one parent). Such a revision is a link
+    of the chain, empty because merges are, not an autogenerate run that saw nothing."""
+    if ctx.graph is None or migration.origin != "python" or migration.upgrade is None:
+        return False
+    parent = migration.down_revisions[0]
+    for text in migration.source_lines[:max(migration.upgrade.line - 1, 0)]:
+        listed = _revises_listed(text)
+        if listed is not None and len(listed) > 1 and all(x.isidentifier() or x.isalnum() for x in listed) and parent in listed and any(x != parent and x != migration.revision and x in ctx.graph.by_id
+                                    for x in listed):
+            return True
+    return False
+
+
 def _drops_tables_made_outside(ctx: RevisionContext, migration: Migration) -> bool:
     """The downgrade only drops tables (and their indexes or constraints) that no revision of the history ever
     creates (CREATE TABLE, a rename to it), yet another revision's upgrade certainly acts on each: the databases
@@ -657,6 +685,8 @@ def empty_migration(ctx: RevisionContext) -> Iterator[Hit]:
         # downgrade drops or renames what this upgrade never made is no such revision (review14)
     if ctx.graph is not None and any(migration.revision in other.depends_on for other in ctx.graph.by_id.values()):
         return  # another revision depends_on it: a marker kept on purpose (expand/contract release points)
+    if _former_merge(ctx, migration):
+        return  # a merge revision kept with one parent: a link of the chain, empty on purpose
     if _drops_tables_made_outside(ctx, migration):
         return  # its tables come from outside the history (create_all): the empty upgrade is where they appear
     if _drops_leftover_routines(ctx, migration):

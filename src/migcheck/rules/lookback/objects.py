@@ -24,6 +24,7 @@ from migcheck.vocabulary.changes import (
     DataChange,
     DropColumn,
     DropConstraint,
+    DropIndex,
     DropTable,
     RawSQL,
     RenameColumn,
@@ -101,6 +102,22 @@ def created_index(ctx: RevisionContext, change: Change, name: str) -> CreateInde
         return own
     events = index.newest_first(index.by_index_name.get(name), ctx.migration.revision)
     return next((c for _, _, c in events if isinstance(c, CreateIndex)), None)
+
+
+def index_as_made(ctx: RevisionContext, change: Change, name: str) -> CreateIndex | None:
+    """The CREATE INDEX the index ``name`` stands as just before ``change``: the newest step of that name before it
+    (this revision's earlier steps, then its ancestors') is that create, run for certain (no ``if``, no swallowing
+    ``try``). None when the newest is a drop, or the create may not have run."""
+    name = name.lower()
+    for c in reversed(before(ctx, change)):
+        if isinstance(c, CreateIndex | DropIndex) and _same(c.name, name):
+            return c if isinstance(c, CreateIndex) and not c.conditional and not c.guarded else None
+    index = _index(ctx)
+    if index is None:
+        return None
+    for _, _, c in index.newest_first(index.by_index_name.get(name), ctx.migration.revision):
+        return c if isinstance(c, CreateIndex) and not c.conditional and not c.guarded else None
+    return None
 
 
 def _is_not_null_check(c: Change, table: str, column: str) -> bool:

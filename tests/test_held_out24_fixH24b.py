@@ -1,0 +1,288 @@
+"""Held-out-24 (precision), helper fixH24b: data kept, inverses, exemptions.
+
+Each case is a small project of this file's own, written to a temporary folder and linted through the CLI.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import findings_of, run_cli
+from conftest import where as _where
+from conftest import write_files as _write
+
+
+def _lint(path: Path, dialect: str, *rules: str) -> tuple[int, list[dict[str, object]]]:
+    run = run_cli("lint", path, "--no-config", "--dialect", dialect, "--format", "json", "--select",
+                  ",".join(rules), "--fail-on", "info")
+    assert run.exit_code in (0, 1), run.stderr
+    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
+
+
+def _revision(rev: str, down: str | None, upgrade: str, downgrade: str = "pass", doc: str = "") -> str:
+    return (f'"""{doc or "r " + rev}"""\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = "{rev}"\n'
+            f"down_revision = {down!r}\n\n\ndef upgrade():\n{textwrap.indent(textwrap.dedent(upgrade), '    ')}\n\n"
+            f"def downgrade():\n{textwrap.indent(textwrap.dedent(downgrade), '    ')}\n")
+
+
+_BASE = _revision("a001", None, """\
+    op.create_table("grants", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("role_id", sa.Integer()),
+                    sa.Column("kind", sa.Text()))
+    op.create_table("groups", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("role_id", sa.Integer()))
+""", """\
+    op.drop_table("groups")
+    op.drop_table("grants")
+""")
+
+
+# --- #152: a DELETE of the rows an UPDATE ... FROM found no match for ------------------------------------------------
+
+_MATCHED = """\
+    op.add_column("grants", sa.Column("group_id", sa.Integer(), nullable=True))
+    op.execute("UPDATE grants g SET group_id = x.id FROM groups x WHERE x.role_id = g.role_id")
+    op.execute("DELETE FROM grants WHERE group_id IS NULL")
+    op.alter_column("grants", "group_id", nullable=False)
+"""
+
+
+def test_delete_of_rows_a_joined_fill_left_null_is_the_orphans_only(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"a001_base.py": _BASE, "a002_fill.py": _revision("a002", "a001", _MATCHED)})
+    assert _lint(root, "postgresql", "unbatched-backfill") == (0, [])
+
+
+def test_delete_of_a_column_no_fill_reached_is_still_reported(tmp_path: Path) -> None:
+    body = _MATCHED.replace("SET group_id = x.id", "SET kind = x.id")
+    root = _write(tmp_path / "v", {"a001_base.py": _BASE, "a002_fill.py": _revision("a002", "a001", body)})
+    code, found = _lint(root, "postgresql", "unbatched-backfill")
+    assert code == 1 and _where(found) == [("unbatched-backfill", "a002_fill.py", 12)]
+
+
+# --- #120: a rename written as create, copy of every row, drop --------------------------------------------------------
+
+_STORE_BASE = _revision("b001", None, """\
+    op.create_table("store_meta", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("bucket", sa.String(), nullable=False))
+""", 'op.drop_table("store_meta")')
+
+_COPY_UP = """\
+    op.create_table("store_space", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("bucket", sa.String(), nullable=False))
+    op.execute("INSERT INTO store_space (id, bucket) SELECT id, bucket FROM store_meta")
+    op.drop_table("store_meta")
+"""
+_COPY_DOWN = """\
+    op.create_table("store_meta", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("bucket", sa.String(), nullable=False))
+    op.execute("INSERT INTO store_meta (id, bucket) SELECT id, bucket FROM store_space")
+    op.drop_table("store_space")
+"""
+
+
+def test_table_copied_row_for_row_before_its_drop_is_no_lost_rename(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"b001_base.py": _STORE_BASE,
+                                   "b002_move.py": _revision("b002", "b001", _COPY_UP, _COPY_DOWN)})
+    assert _lint(root, "postgresql", "rename-as-drop-and-add") == (0, [])
+
+
+def test_table_copied_only_in_part_is_still_a_lost_rename(tmp_path: Path) -> None:
+    up = _COPY_UP.replace("(id, bucket) SELECT id, bucket", "(id) SELECT id")
+    down = _COPY_DOWN.replace("(id, bucket) SELECT id, bucket", "(id) SELECT id")
+    root = _write(tmp_path / "v", {"b001_base.py": _STORE_BASE, "b002_move.py": _revision("b002", "b001", up, down)})
+    code, found = _lint(root, "postgresql", "rename-as-drop-and-add")
+    assert code == 1 and _where(found) == [("rename-as-drop-and-add", "b002_move.py", 13),
+                                           ("rename-as-drop-and-add", "b002_move.py", 20)]
+
+
+# --- #123: the downgrade drops the column the upgrade added ---------------------------------------------------------
+
+_USERS_BASE = _revision("c001", None, """\
+    op.create_table("hashes", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("username", sa.Text()))
+""", 'op.drop_table("hashes")')
+
+_ADDED_UP = """\
+    # ### commands auto generated by Alembic - please adjust! ###
+    op.add_column("hashes", sa.Column("username3", sa.Text(), nullable=False))
+    # ### end Alembic commands ###
+"""
+_ADDED_DOWN = """\
+    # ### commands auto generated by Alembic - please adjust! ###
+    op.add_column("hashes", sa.Column("username2", sa.Text(), nullable=False))
+    op.drop_column("hashes", "username3")
+    # ### end Alembic commands ###
+"""
+
+
+def test_downgrade_dropping_the_column_its_upgrade_added_is_the_inverse(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"c001_base.py": _USERS_BASE,
+                                   "c002_len.py": _revision("c002", "c001", _ADDED_UP, _ADDED_DOWN)})
+    assert _lint(root, "mysql", "rename-as-drop-and-add") == (0, [])
+
+
+def test_downgrade_dropping_a_column_older_than_the_revision_is_still_a_rename(tmp_path: Path) -> None:
+    base = _USERS_BASE.replace('sa.Column("username", sa.Text())',
+                               'sa.Column("username", sa.Text()), sa.Column("username3", sa.Text(), nullable=False)')
+    up = _ADDED_UP.replace('op.add_column("hashes", sa.Column("username3", sa.Text(), nullable=False))',
+                           'op.create_index("ix_hashes_username", "hashes", ["username"])')
+    root = _write(tmp_path / "v", {"c001_base.py": base, "c002_len.py": _revision("c002", "c001", up, _ADDED_DOWN)})
+    code, found = _lint(root, "mysql", "rename-as-drop-and-add")
+    assert code == 1 and _where(found) == [("rename-as-drop-and-add", "c002_len.py", 18)]
+
+
+# --- #69: a former merge kept with one parent -----------------------------------------------------------------------
+
+def _former_merge(revises: str) -> str:
+    return (f'"""empty message\n\nRevision ID: d003\n{revises}\nRevises: d002\nCreate Date: 2023-02-22\n\n"""\n\n'
+            'revision = "d003"\ndown_revision = "d002"\nbranch_labels = None\ndepends_on = None\n\n\n'
+            "def upgrade() -> None:\n    pass\n\n\ndef downgrade() -> None:\n    pass\n")
+
+
+def _chain(tmp_path: Path, revises: str) -> Path:
+    return _write(tmp_path / "v", {
+        "d001_base.py": _revision("d001", None, 'op.create_table("t", sa.Column("id", sa.Integer(), primary_key=True))',
+                                  'op.drop_table("t")'),
+        "d002_side.py": _revision("d002", "d001", 'op.add_column("t", sa.Column("a", sa.Integer()))',
+                                  'op.drop_column("t", "a")'),
+        "d009_other.py": _revision("d009", "d001", 'op.add_column("t", sa.Column("b", sa.Integer()))',
+                                   'op.drop_column("t", "b")'),
+        "d003_.py": _former_merge(revises),
+        "d010_merge.py": _revision("d010", ("d003", "d009"), "pass"),
+    })
+
+
+def test_former_merge_whose_docstring_still_lists_both_parents_is_empty_on_purpose(tmp_path: Path) -> None:
+    assert _lint(_chain(tmp_path, "# Revises: d009, d002"), "postgresql", "empty-migration") == (0, [])
+
+
+def test_revises_line_naming_no_other_revision_of_the_history_is_still_reported(tmp_path: Path) -> None:
+    for revises in ("# Revises: d002", "# Revises: d002, zz99", "# Revises: d009, d001"):
+        code, found = _lint(_chain(tmp_path / revises[-4:], revises), "postgresql", "empty-migration")
+        assert code == 1 and _where(found) == [("empty-migration", "d003_.py", 16)], revises
+
+
+# --- #54: an index dropped by name alone, the table it is on dropped next --------------------------------------------
+
+_GROUPS_BASE = _revision("e001", None, """\
+    op.create_table("folders", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("owner", sa.Integer()))
+    op.create_table("labels", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("owner", sa.Integer()))
+""", 'op.drop_table("labels")\nop.drop_table("folders")')
+
+_DROP_GROUPS_UP = """\
+    op.drop_index("ix_folders_owner")
+    op.drop_table("folders")
+"""
+_DROP_GROUPS_DOWN = """\
+    op.create_table("folders", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("owner", sa.Integer()))
+    op.create_index("ix_folders_owner", "folders", ["owner"])
+"""
+
+
+def test_index_named_alone_whose_table_the_downgrade_restores_it_on_goes_with_its_table(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"e001_base.py": _GROUPS_BASE,
+                                   "e002_drop.py": _revision("e002", "e001", _DROP_GROUPS_UP, _DROP_GROUPS_DOWN)})
+    assert _lint(root, "postgresql", "drop-index-not-concurrently") == (0, [])
+
+
+def test_index_the_downgrade_puts_on_another_table_is_still_reported(tmp_path: Path) -> None:
+    for down in (_DROP_GROUPS_DOWN.replace('"ix_folders_owner", "folders"', '"ix_folders_owner", "labels"'),
+                 _DROP_GROUPS_DOWN + '    op.create_index("ix_folders_owner", "labels", ["owner"])\n'):
+        root = _write(tmp_path / str(len(down)), {"e001_base.py": _GROUPS_BASE,
+                                                  "e002_drop.py": _revision("e002", "e001", _DROP_GROUPS_UP, down)})
+        code, found = _lint(root, "postgresql", "drop-index-not-concurrently")
+        assert code == 1 and _where(found) == [("drop-index-not-concurrently", "e002_drop.py", 10)]
+
+
+# --- #44: an index dropped and made again exactly as an earlier revision made it ------------------------------------
+
+_SESSIONS_BASE = _revision("f001", None, """\
+    op.create_table("sessions", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("status", sa.Text()))
+    op.create_index(op.f("ix_sessions_status"), "sessions", ["status"], unique=False)
+""", 'op.drop_table("sessions")')
+
+_REMADE_UP = """\
+    op.execute("UPDATE sessions SET status = 'done' WHERE status = 'ended'")
+    op.drop_index(op.f("ix_sessions_status"), table_name="sessions")
+    op.execute("ALTER TABLE sessions ALTER COLUMN status TYPE VARCHAR(64)")
+    op.create_index(op.f("ix_sessions_status"), "sessions", ["status"], unique=False)
+"""
+_REMADE_DOWN = 'op.execute("ALTER TABLE sessions ALTER COLUMN status TYPE TEXT")'
+
+
+def test_index_made_again_with_the_definition_it_had_needs_no_restore(tmp_path: Path) -> None:
+    root = _write(tmp_path / "v", {"f001_base.py": _SESSIONS_BASE,
+                                   "f002_status.py": _revision("f002", "f001", _REMADE_UP, _REMADE_DOWN)})
+    assert _lint(root, "postgresql", "downgrade-not-inverse") == (0, [])
+
+
+def test_index_made_again_with_another_definition_is_still_reported(tmp_path: Path) -> None:
+    for old, new in (('["status"], unique=False)\n', '["status"], unique=True)\n'),
+                     ('"sessions", ["status"], unique=False)\n', '"sessions", ["status", "id"], unique=False)\n'),
+                     ('unique=False)\n', 'unique=False, postgresql_where=sa.text("status IS NOT NULL"))\n')):
+        up = _REMADE_UP.replace(old, new)
+        assert up != _REMADE_UP
+        root = _write(tmp_path / str(len(up)), {"f001_base.py": _SESSIONS_BASE,
+                                                "f002_status.py": _revision("f002", "f001", up, _REMADE_DOWN)})
+        code, found = _lint(root, "postgresql", "downgrade-not-inverse")
+        assert code == 1 and _where(found) == [("downgrade-not-inverse", "f002_status.py", 13)], new
+
+
+# --- #59: the downgrade fills the NULLs through a class of the revision mapped to the table -------------------------
+
+_AUDIT_BASE = _revision("g001", None, """\
+    op.create_table("audits", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("spent", sa.Interval(), nullable=False))
+""", 'op.drop_table("audits")')
+
+_AUDIT = '''"""audit spent nullable"""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import declarative_base
+
+revision = "g002"
+down_revision = "g001"
+
+Base = declarative_base()
+
+
+class AuditRow(Base):
+    __tablename__ = "audits"
+
+    id = sa.Column("id", sa.Integer, primary_key=True)
+    spent = sa.Column("spent", sa.Interval, nullable=True)
+
+
+def upgrade():
+    op.alter_column("audits", "spent", nullable=True)
+
+
+def downgrade():
+    op.execute(sa.update(AuditRow).where(AuditRow.spent.is_(None)).values(spent=timedelta(0)))
+    op.alter_column("audits", "spent", nullable=False)
+'''
+
+
+def _audit_findings(tmp_path: Path, text: str) -> list[dict[str, object]]:
+    root = _write(tmp_path / str(abs(hash(text))), {"g001_base.py": _AUDIT_BASE, "g002_spent.py": text})
+    return _lint(root, "postgresql", "drop-not-null")[1]
+
+
+def test_nulls_filled_through_a_mapped_class_before_set_not_null_cannot_fail_the_downgrade(tmp_path: Path) -> None:
+    found = _audit_findings(tmp_path, _AUDIT)
+    assert _where(found) == [("drop-not-null", "g002_spent.py", 22)]
+    assert "downgrade" not in str(found[0]["message"])  # the running release's reads are still reported
+
+
+def test_a_fill_that_may_leave_nulls_or_hits_another_table_still_fails_the_downgrade(tmp_path: Path) -> None:
+    for old, new in (("timedelta(0)", "None"),                                  # sets NULL again
+                     ("AuditRow.spent.is_(None)", "AuditRow.id > 5"),           # fills some rows only
+                     ('__tablename__ = "audits"', '__tablename__ = "other"'),   # another table's rows
+                     ("\n\ndef upgrade", "\nAuditRow = sa.table(\"other\")\n\n\ndef upgrade"),  # the name rebound
+                     ("from datetime import timedelta", "from mylib import timedelta")):  # not the stdlib's
+        text = _AUDIT.replace(old, new)
+        assert text != _AUDIT
+        found = _audit_findings(tmp_path, text)
+        line = text.splitlines().index('    op.alter_column("audits", "spent", nullable=True)') + 1
+        assert _where(found) == [("drop-not-null", "g002_spent.py", line)] and \
+            "the downgrade's SET NOT NULL fails" in str(found[0]["message"]), new
