@@ -1,0 +1,137 @@
+"""Attacker review of held-out-24's fixes (fixH24b, fixH24c) and the speed24 work: each test is a pull request a
+stranger could send, with a real change the report must not lose.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import lint_selected as _lint
+from conftest import where as _where
+from conftest import write_files as _write
+
+_HEAD = '"""r"""\nimport os\n\nfrom alembic import op\nimport sqlalchemy as sa\nfrom sqlalchemy import text\n\n'
+
+
+def _revision(rev: str, down: str | None, body: str, prelude: str = "") -> str:
+    return (f'{_HEAD}{prelude}\nrevision = "{rev}"\ndown_revision = {down!r}\n\n\n'
+            f"def upgrade():\n{textwrap.indent(textwrap.dedent(body).strip(), '    ')}\n\n\n"
+            "def downgrade():\n    pass\n")
+
+
+# --- unsafe-sql-interpolation: "the values of an enum class of the revision are constants" --------------------------
+
+_STATES = '''
+import enum
+
+
+class OldState(enum.StrEnum):
+    READY = "ready"
+    GONE = "gone"
+'''
+
+_DELETE_BY_STATE = '''
+conn = op.get_bind()
+conn.execute(text("DELETE FROM item WHERE state IN (%s)" % (",".join(f"'{s.value}'" for s in OldState))))
+'''
+
+_ITEM = _revision("a001", None, 'op.create_table("item", sa.Column("id", sa.Integer()), sa.Column("state", sa.String()))')
+
+
+def _enum_project(root: Path, prelude: str) -> Path:
+    return _write(root, {"versions/a001_base.py": _ITEM,
+                         "versions/a002_step.py": _revision("a002", "a001", _DELETE_BY_STATE, prelude)})
+
+
+def test_plain_literal_members_are_still_constants(tmp_path: Path) -> None:
+    assert _lint(_enum_project(tmp_path / "p", _STATES), "unsafe-sql-interpolation") == (0, [])
+
+
+_NEW = '''
+    def __new__(cls, value):
+        member = str.__new__(cls, value)
+        member._value_ = os.environ.get("STATE_" + value, value)
+        return member
+'''
+
+_INIT = '''
+    def __init__(self, value):
+        self._value_ = os.environ.get("STATE_" + value, value)
+'''
+
+
+@pytest.mark.parametrize("prelude", [
+    pytest.param(_STATES + _NEW, id="__new__ sets _value_"),
+    pytest.param(_STATES + _INIT, id="__init__ sets _value_"),
+    pytest.param(_STATES + '\n\nOldState.READY._value_ = os.environ["STATE"]\n', id="member's _value_ assigned"),
+    pytest.param(_STATES + '\n\nsetattr(OldState.READY, "_value_", os.environ["STATE"])\n', id="setattr"),
+    pytest.param(_STATES + '\n\nOldState.READY.__dict__["_value_"] = os.environ["STATE"]\n', id="__dict__"),
+    pytest.param(_STATES.replace("import enum", "import enum\nimport app.enums as enum"), id="enum module rebound"),
+    pytest.param(_STATES.replace("import enum", "from enum import StrEnum\nfrom app.enums import StrEnum")
+                 .replace("enum.StrEnum", "StrEnum"), id="StrEnum rebound"),
+    pytest.param(_STATES.replace("import enum", "import enum\nfrom app.text import LoudStr as str")
+                 .replace("enum.StrEnum", "str, enum.Enum"), id="str mixin rebound"),
+])
+def test_an_enum_whose_values_are_not_its_literals_is_still_reported(tmp_path: Path, prelude: str) -> None:
+    """A ``__new__``/``__init__`` that sets ``_value_``, a member's ``_value_`` set afterwards, or a base named like the
+    standard library's but bound to the application's: ``s.value`` is run-time text, formatted into the DELETE."""
+    code, found = _lint(_enum_project(tmp_path / "p", prelude), "unsafe-sql-interpolation")
+    assert code == 1 and [f["rule"] for f in found] == ["unsafe-sql-interpolation"]
+
+
+# --- enum-add-value-in-transaction: "a bare switch to AUTOCOMMIT under psycopg2 ends the transaction" -------------
+
+_ENV = '''
+from alembic import context
+
+
+def run_migrations_online():
+    context.configure(connection=None, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+_ENUM_BASE = _revision("a001", None, '''
+op.execute("CREATE TYPE state AS ENUM ('ready', 'gone')")
+op.execute("CREATE TABLE folder (id int, state state)")
+''')
+
+_SWITCH_THEN_BEGIN = '''
+op.get_bind().execution_options(isolation_level="AUTOCOMMIT")
+op.execute("BEGIN")
+op.execute("ALTER TYPE state ADD VALUE 'failed'")
+op.execute("UPDATE folder SET state = 'failed' WHERE state = 'gone'")
+'''
+
+
+def _switch_project(root: Path, body: str) -> Path:
+    return _write(root, {"requirements.txt": "sqlalchemy==1.3.24\npsycopg2==2.9.1\n", "env.py": _ENV,
+                         "versions/a001_base.py": _ENUM_BASE, "versions/a002_add.py": _revision("a002", "a001", body)})
+
+
+@pytest.mark.parametrize("begin", ['op.execute("BEGIN")', 'op.execute("START TRANSACTION")',
+                                   'op.get_bind().execute(text("BEGIN"))'])
+def test_a_begin_sent_after_the_switch_to_autocommit_opens_a_transaction_again(tmp_path: Path, begin: str) -> None:
+    """psycopg2 in autocommit passes BEGIN to the server: the ADD VALUE and the UPDATE after it share that
+    transaction block, and PostgreSQL refuses the new label ('unsafe use of new value'), as after a raw COMMIT
+    followed by BEGIN (which is reported)."""
+    body = _SWITCH_THEN_BEGIN.replace('op.execute("BEGIN")', begin)
+    code, found = _lint(_switch_project(tmp_path / "p", body), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 16)]
+
+
+def test_a_begin_committed_before_the_add_value_leaves_the_switch_in_effect(tmp_path: Path) -> None:
+    body = _SWITCH_THEN_BEGIN.replace('op.execute("BEGIN")', 'op.execute("BEGIN")\nop.execute("COMMIT")')
+    assert _lint(_switch_project(tmp_path / "p", body), "enum-add-value-in-transaction") == (0, [])
+
+
+def test_start_transaction_after_a_raw_commit_opens_a_transaction_again(tmp_path: Path) -> None:
+    """The statement reader keeps ``START`` as the keyword of START TRANSACTION, so the raw COMMIT before it was
+    still taken to leave the ADD VALUE in autocommit under psycopg2 (BEGIN in its place is reported)."""
+    body = 'op.execute("COMMIT")\nop.execute("START TRANSACTION")\nop.execute("ALTER TYPE state ADD VALUE \'failed\'")\n' \
+           'op.execute("UPDATE folder SET state = \'failed\' WHERE state = \'gone\'")'
+    code, found = _lint(_switch_project(tmp_path / "p", body), "enum-add-value-in-transaction")
+    assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 16)]
