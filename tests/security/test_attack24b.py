@@ -135,3 +135,107 @@ def test_start_transaction_after_a_raw_commit_opens_a_transaction_again(tmp_path
            'op.execute("UPDATE folder SET state = \'failed\' WHERE state = \'gone\'")'
     code, found = _lint(_switch_project(tmp_path / "p", body), "enum-add-value-in-transaction")
     assert code == 1 and _where(found) == [("enum-add-value-in-transaction", "a002_add.py", 16)]
+
+
+# --- a name rebound in a block walked apart (an if, a loop, a with, a handler) kept what it held before ------------
+
+_USERS = _revision("a001", None, 'op.create_table("users", sa.Column("id", sa.Integer()), sa.Column("email", sa.String()))',)
+
+_REBOUND_TEXT = {
+    "if": 'sql = "SELECT 1"\nif flag():\n    sql = "CREATE INDEX ix_email ON users (email)"\nop.execute(sql)',
+    "for": 'sql = "SELECT 1"\nfor sql in ["CREATE INDEX ix_email ON users (email)"]:\n    pass\nop.execute(sql)',
+    "with": 'sql = "SELECT 1"\nwith lock():\n    sql = "CREATE INDEX ix_email ON users (email)"\nop.execute(sql)',
+    "except": 'sql = "SELECT 1"\ntry:\n    flag()\nexcept ValueError:\n    sql = "CREATE INDEX ix_email ON users (email)"\n'
+              'op.execute(sql)',
+}
+
+
+@pytest.mark.parametrize("body", list(_REBOUND_TEXT.values()), ids=list(_REBOUND_TEXT))
+def test_sql_text_rebound_in_a_block_is_not_read_as_the_earlier_text(tmp_path: Path, body: str) -> None:
+    """``sql = "SELECT 1"`` then ``if flag(): sql = "CREATE INDEX ..."``: op.execute(sql) was read as SELECT 1 and the
+    index build (a SHARE lock on users) vanished from the report, with no raw-sql-not-understood either."""
+    root = _write(tmp_path / "p", {"versions/a001_base.py": _USERS, "versions/a002_step.py": _revision(
+        "a002", "a001", body, "from app.util import flag, lock\n")})
+    code, found = _lint(root, "create-index-not-concurrently", "raw-sql-not-understood")
+    assert code == 1 and found, found
+
+
+_ITEMS = _revision("a001", None, 'op.create_table("item", sa.Column("id", sa.Integer()), sa.Column("size", sa.Integer()))')
+
+_REBOUND_CORE = '''
+items = sa.Table("item", sa.MetaData(), sa.Column("id", sa.Integer()), sa.Column("size", sa.Integer()))
+conn = op.get_bind()
+wipe = sa.delete(items)
+
+def run(query, key):
+    if key == "id":
+        query = wipe
+    return conn.execute(query).fetchall()
+
+run(sa.select(items.c.id), "id")
+'''
+
+
+@pytest.mark.parametrize("rebind", ['    if key == "id":\n        query = wipe', "    for query in [wipe]:\n        pass"])
+def test_a_helper_parameter_rebound_in_a_block_is_not_the_callers_statement(tmp_path: Path, rebind: str) -> None:
+    """The helper's ``query`` (handed a SELECT) is the DELETE of every row once the ``if`` runs: read as the SELECT,
+    unbatched-backfill lost the DELETE."""
+    body = _REBOUND_CORE.replace('    if key == "id":\n        query = wipe', rebind)
+    root = _write(tmp_path / "p", {"versions/a001_base.py": _ITEMS, "versions/a002_step.py": _revision("a002", "a001", body)})
+    code, found = _lint(root, "unbatched-backfill", "raw-sql-not-understood")
+    assert code == 1 and found, found
+
+
+# --- drop-not-null: "the downgrade fills the NULLs through a class of the revision mapped to the table" (fixH24b) ---
+
+_AUDIT_BASE = _revision("g001", None, 'op.create_table("audits", sa.Column("id", sa.Integer(), primary_key=True),\n'
+                                      '                sa.Column("spent", sa.Interval(), nullable=False),\n'
+                                      '                sa.Column("billed", sa.Interval()))')
+
+_AUDIT = '''"""audit spent nullable"""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import declarative_base
+
+revision = "g002"
+down_revision = "g001"
+
+Base = declarative_base()
+
+
+class AuditRow(Base):
+    __tablename__ = "audits"
+
+    id = sa.Column("id", sa.Integer, primary_key=True)
+    spent = sa.Column("billed", sa.Interval, nullable=True)
+    billed = sa.Column("spent", sa.Interval, nullable=True)
+
+
+def upgrade():
+    op.alter_column("audits", "spent", nullable=True)
+
+
+def downgrade():
+    op.execute(sa.update(AuditRow).where(AuditRow.billed.is_(None)).values(spent=timedelta(0)))
+    op.alter_column("audits", "spent", nullable=False)
+'''
+
+
+def test_a_fill_through_an_attribute_mapped_to_another_column_leaves_the_nulls(tmp_path: Path) -> None:
+    """``values(spent=...)`` on the class writes the column its attribute ``spent`` maps: ``billed``. The rows where
+    the column spent IS NULL (``AuditRow.billed``) keep their NULL, so the downgrade's SET NOT NULL fails; the key
+    was read as the column spent and the downgrade's failure left the message."""
+    root = _write(tmp_path / "p", {"versions/g001_base.py": _AUDIT_BASE, "versions/g002_spent.py": _AUDIT})
+    code, found = _lint(root, "drop-not-null")
+    assert code == 1 and _where(found) == [("drop-not-null", "g002_spent.py", 23)]
+    assert "the downgrade's SET NOT NULL fails" in str(found[0]["message"])
+
+
+def test_a_fill_through_the_attribute_mapped_to_the_column_clears_the_nulls(tmp_path: Path) -> None:
+    text = _AUDIT.replace(".values(spent=", ".values(billed=")
+    root = _write(tmp_path / "p", {"versions/g001_base.py": _AUDIT_BASE, "versions/g002_spent.py": text})
+    found = _lint(root, "drop-not-null")[1]
+    assert _where(found) == [("drop-not-null", "g002_spent.py", 23)]
+    assert "downgrade" not in str(found[0]["message"])

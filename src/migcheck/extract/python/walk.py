@@ -277,7 +277,8 @@ class PythonExtractor(Blocks):
         names a block stores to are found once per block (a helper called again walks it again: WORK_BUDGET counts
         its own nodes, not the blocks inside it)."""
         if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices \
-                and not scope.local_defs:
+                and not scope.local_defs and not scope.env and not scope.dynamic_sql and not scope.core \
+                and not scope.constant_texts:
             return
         stored = self._stored_of.get(id(stmt))
         if stored is None:
@@ -288,6 +289,13 @@ class PythonExtractor(Blocks):
             scope.choices.pop(name, None)
             scope.list_choices.pop(name, None)
             scope.local_defs.pop(name, None)  # `if flag: def drop(): ...`: which def runs after it is not known
+            # `sql = "SELECT 1"; if flag(): sql = "CREATE INDEX ..."`: op.execute(sql) is not the SELECT (attack24b)
+            scope.env.pop(name, None)
+            scope.dynamic_sql.pop(name, None)
+            scope.core.pop(name, None)
+            scope.core_exprs.pop(name, None)
+        if scope.constant_texts & stored:
+            scope.constant_texts = scope.constant_texts - stored
 
     def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
         """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
