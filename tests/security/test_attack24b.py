@@ -145,6 +145,8 @@ _REBOUND_TEXT = {
     "if": 'sql = "SELECT 1"\nif flag():\n    sql = "CREATE INDEX ix_email ON users (email)"\nop.execute(sql)',
     "for": 'sql = "SELECT 1"\nfor sql in ["CREATE INDEX ix_email ON users (email)"]:\n    pass\nop.execute(sql)',
     "with": 'sql = "SELECT 1"\nwith lock():\n    sql = "CREATE INDEX ix_email ON users (email)"\nop.execute(sql)',
+    "walrus": 'sql = "SELECT 1"\n(sql := "CREATE INDEX ix_email ON users (email)")\nop.execute(sql)',
+    "walrus in a call": 'sql = "SELECT 1"\nprint(sql := "CREATE INDEX ix_email ON users (email)")\nop.execute(sql)',
     "except": 'sql = "SELECT 1"\ntry:\n    flag()\nexcept ValueError:\n    sql = "CREATE INDEX ix_email ON users (email)"\n'
               'op.execute(sql)',
 }
@@ -176,7 +178,8 @@ run(sa.select(items.c.id), "id")
 '''
 
 
-@pytest.mark.parametrize("rebind", ['    if key == "id":\n        query = wipe', "    for query in [wipe]:\n        pass"])
+@pytest.mark.parametrize("rebind", ['    if key == "id":\n        query = wipe', "    for query in [wipe]:\n        pass",
+                                    "    (query := wipe)"])
 def test_a_helper_parameter_rebound_in_a_block_is_not_the_callers_statement(tmp_path: Path, rebind: str) -> None:
     """The helper's ``query`` (handed a SELECT) is the DELETE of every row once the ``if`` runs: read as the SELECT,
     unbatched-backfill lost the DELETE."""

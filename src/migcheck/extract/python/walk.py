@@ -47,6 +47,7 @@ from migcheck.extract.python.nodes import (
 from migcheck.extract.python.ops import _op_aliases, op_functions
 from migcheck.extract.python.refuses import bare_unbound_name, refuses
 from migcheck.extract.python.scope import Scope
+from migcheck.vocabulary.astwalk import nodes_of
 from migcheck.vocabulary.changes import Change
 from migcheck.vocabulary.revision import Body
 
@@ -93,6 +94,9 @@ class PythonExtractor(Blocks):
         self._cost_of: dict[int, int] = {}
         self._stored_of: dict[int, frozenset[str]] = {}
         self._appended_of: dict[int, frozenset[str]] = {}
+        #: The names ``:=`` binds in each statement walked (by id), when the module has any walrus at all.
+        self._walrus_of: dict[int, frozenset[str]] = {}
+        self._has_walrus = any(isinstance(node, ast.NamedExpr) for node in nodes_of(tree))
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
         #: localdefs.nested_defs per function walked (by id).
@@ -137,6 +141,8 @@ class PythonExtractor(Blocks):
         "postgresql": return`` skips the rest of the body on PostgreSQL."""
         for index, stmt in enumerate(stmts):
             self._charge(stmt, scope, out)
+            if self._has_walrus:
+                self._forget_walrus(stmt, scope)
             if isinstance(stmt, ast.Return | ast.Raise):
                 self._calls(stmt, scope, out, active)
                 return True
@@ -267,6 +273,17 @@ class PythonExtractor(Blocks):
             else:
                 self._calls(stmt, scope, out, active)
         return False
+
+    def _forget_walrus(self, stmt: ast.stmt, scope: Scope) -> None:
+        """``(sql := "CREATE INDEX ...")`` binds ``sql`` as an assignment does: what it held is no longer known
+        (attack24b: ``sql = "SELECT 1"`` then a walrus, and op.execute(sql) was read as the SELECT)."""
+        bound = self._walrus_of.get(id(stmt))
+        if bound is None:
+            bound = self._walrus_of[id(stmt)] = frozenset(
+                node.target.id for node in ast.walk(stmt)
+                if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name))
+        for name in bound:
+            self._forget_name(name, scope)
 
     def _forget_types(self, stmt: ast.AST, scope: Scope) -> None:
         """A name given a type in a block walked in a child scope (``if flag: t = sa.Integer()`` under a test
