@@ -41,13 +41,10 @@ from migcheck.extract.python.imports import (
 )
 from migcheck.extract.python.isolation import isolation_switch, online_branch
 from migcheck.extract.python.multidb import dispatched
-from migcheck.extract.python.nodes import (
-    append_only_lists,
-)
+from migcheck.extract.python.nodes import WALRUS, append_only_lists, binding_counts
 from migcheck.extract.python.ops import _op_aliases, op_functions
 from migcheck.extract.python.refuses import bare_unbound_name, refuses
 from migcheck.extract.python.scope import Scope
-from migcheck.vocabulary.astwalk import nodes_of
 from migcheck.vocabulary.changes import Change
 from migcheck.vocabulary.revision import Body
 
@@ -96,7 +93,7 @@ class PythonExtractor(Blocks):
         self._appended_of: dict[int, frozenset[str]] = {}
         #: The names ``:=`` binds in each statement walked (by id), when the module has any walrus at all.
         self._walrus_of: dict[int, frozenset[str]] = {}
-        self._has_walrus = any(isinstance(node, ast.NamedExpr) for node in nodes_of(tree))
+        self._has_walrus = WALRUS in binding_counts(tree)  # counted once per tree, asked by others too
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
         #: localdefs.nested_defs per function walked (by id).
