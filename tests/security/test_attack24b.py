@@ -242,3 +242,34 @@ def test_a_fill_through_the_attribute_mapped_to_the_column_clears_the_nulls(tmp_
     found = _lint(root, "drop-not-null")[1]
     assert _where(found) == [("drop-not-null", "g002_spent.py", 23)]
     assert "downgrade" not in str(found[0]["message"])
+
+
+# --- a helper's parameters matched to the call's arguments past a *starred one ---------------------------------------
+
+_STARRED_CORE = '''
+items = sa.Table("item", sa.MetaData(), sa.Column("id", sa.Integer()), sa.Column("size", sa.Integer()))
+conn = op.get_bind()
+by_id = sa.select(items.c.id)
+wipe = sa.delete(items)
+
+def run(first, query, last=None):
+    return conn.execute(query).fetchall()
+
+run(*[1, wipe], by_id)
+'''
+
+_STARRED_TEXT = '''
+def run(first, sql, last=None):
+    op.execute(sql)
+
+run(*[1, "UPDATE item SET size = 0"], "SELECT 1")
+'''
+
+
+@pytest.mark.parametrize("body", [_STARRED_CORE, _STARRED_TEXT], ids=["core statement", "sql text"])
+def test_arguments_after_a_starred_one_are_not_matched_by_position(tmp_path: Path, body: str) -> None:
+    """``run(*[1, wipe], by_id)`` hands ``query`` the DELETE of every row (the list fills first and query): the
+    parameters were matched to the written arguments one by one, so query was read as by_id's SELECT."""
+    root = _write(tmp_path / "p", {"versions/a001_base.py": _ITEMS, "versions/a002_step.py": _revision("a002", "a001", body)})
+    code, found = _lint(root, "unbatched-backfill", "raw-sql-not-understood")
+    assert code == 1 and found, found

@@ -305,9 +305,13 @@ class Calls(Bindings):
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-        for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+        positional = _by_position(params, call.args)
+        if any(isinstance(arg, ast.Starred) for arg in call.args):
+            for name in params[len(positional):]:
+                self._forget_name(name, inner)  # run(*rows, by_id): which argument each of these gets is not known
+        for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
             self._bind_batch(name, arg, scope, inner)
-        for name, arg in zip(params, call.args, strict=False):
+        for name, arg in positional:
             _hold_rows(inner, [name], self._rows_read(arg, scope))
             inner.env.pop(name, None)
             literal = self._literal(arg, scope)
@@ -326,7 +330,7 @@ class Calls(Bindings):
                 inner.enums[name] = enum  # replace_enum(..., old_enum): from_enum.name is the type's name
             if (sequence := self._sequence_name(arg, scope)) is not None:
                 inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
-        for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+        for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
             self._bind_statement(name, arg, scope, inner)
         for kw in call.keywords:
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
@@ -361,3 +365,15 @@ class Calls(Bindings):
         else:
             inner.batch.pop(param, None)
             inner.rebuilt_batches = inner.rebuilt_batches - {param}
+
+
+def _by_position(params: list[str], args: list[ast.expr]) -> list[tuple[str, ast.expr]]:
+    """The parameters the call's positional arguments certainly fill, each with its argument: those before the first
+    ``*starred`` one (how many items it unpacks is known at run time only: ``run(*[1, wipe], by_id)`` hands the
+    second parameter ``wipe``, not ``by_id``; attack24b)."""
+    found: list[tuple[str, ast.expr]] = []
+    for name, arg in zip(params, args, strict=False):
+        if isinstance(arg, ast.Starred):
+            break
+        found.append((name, arg))
+    return found
