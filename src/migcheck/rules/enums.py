@@ -17,6 +17,7 @@ from migcheck.rules.rawcommit import (
     AfterCommit,
     after_raw_commit,
     driver_source,
+    opens_transaction,
     reopening_driver,
 )
 from migcheck.rules.registry import Hit, change_rule
@@ -279,7 +280,8 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
     value cannot be used until that transaction commits."""
     if not change.in_transaction or (change.origin == "python" and ctx.env.transactional_ddl is False):
         return
-    if change.isolation_switch is not None and ctx.env.pg_driver in DRIVERS_ENDING_ON_SWITCH:
+    if change.isolation_switch is not None and ctx.env.pg_driver in DRIVERS_ENDING_ON_SWITCH \
+            and not _begun_since_switch(ctx, change):
         return  # conn.execution_options(isolation_level="AUTOCOMMIT") before it: it commits on its own
     raw = after_raw_commit(ctx, change)
     if raw is None:
@@ -295,6 +297,20 @@ def enum_add_value_in_transaction(ctx: RevisionContext, change: RawSQL) -> Itera
                                        f"({driver_source(ctx)})", severity=Severity.WARNING)
     # AUTOCOMMIT: psycopg2 and asyncpg run the ADD VALUE after that COMMIT in autocommit: it commits at once,
     # and the statements after it may use the value (checked through Alembic on PostgreSQL 15)
+
+
+def _begun_since_switch(ctx: RevisionContext, change: RawSQL) -> bool:
+    """A ``BEGIN`` sent as SQL after the switch to AUTOCOMMIT, with no COMMIT since, before ``change``: psycopg2
+    in autocommit passes it to the server, which opens a transaction block the ADD VALUE and its use share
+    (attack24b), as after a raw COMMIT and BEGIN."""
+    begun = False
+    for c in lookback.phase_before(ctx, change):
+        if isinstance(c, RawSQL) and c.isolation_switch == change.isolation_switch:
+            if opens_transaction(c):
+                begun = True
+            elif c.keyword in {"COMMIT", "END", "ROLLBACK", "ABORT"}:
+                begun = False
+    return begun
 
 
 def _named_after(ctx: RevisionContext, changes: list[Change], position: int, values: list[str]) -> bool:

@@ -53,10 +53,16 @@ def raw_commit_before(ctx: RevisionContext, change: Change) -> RawSQL | None:
         if isinstance(c, RawSQL) and c.keyword in {"COMMIT", "END"}:
             if not c.conditional:
                 found = c
-        elif (isinstance(c, RawSQL) and c.keyword in {"BEGIN", "START TRANSACTION"}) \
-                or (c.origin == "python" and not c.in_transaction):
+        elif (isinstance(c, RawSQL) and opens_transaction(c)) or (c.origin == "python" and not c.in_transaction):
             found = None
     return found
+
+
+def opens_transaction(change: RawSQL) -> bool:
+    """``BEGIN`` (``WORK``, ``TRANSACTION``) or ``START TRANSACTION`` sent as SQL: the statement reader keeps the
+    first word only as the keyword of ``START TRANSACTION`` (``START``), which the test missed (attack24b)."""
+    words = (change.text or "").upper().split()[:2]
+    return change.keyword == "BEGIN" or (change.keyword in {"START", "START TRANSACTION"} and words[1:] == ["TRANSACTION"])
 
 
 def after_raw_commit(ctx: RevisionContext, change: Change) -> RawCommit | None:

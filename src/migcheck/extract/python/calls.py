@@ -305,13 +305,17 @@ class Calls(Bindings):
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        positional = _by_position(params, call.args)
+        unplaced = params[len(positional):] if any(isinstance(arg, ast.Starred) for arg in call.args) else []
         inner.forged_params = frozenset(  # helper(fake) (attack24): a dialect test of the parameter decides nothing
-            name for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords)]
+            name for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords)]
             if name and (not self.forgeries.handed(arg)
-                         or (isinstance(arg, ast.Name) and arg.id in scope.forged_params)))
-        for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+                         or (isinstance(arg, ast.Name) and arg.id in scope.forged_params))) | frozenset(unplaced)
+        for name in unplaced:
+            self._forget_name(name, inner)  # run(*rows, by_id): which argument each of these gets is not known
+        for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
             self._bind_batch(name, arg, scope, inner)
-        for name, arg in zip(params, call.args, strict=False):
+        for name, arg in positional:
             _hold_rows(inner, [name], self._rows_read(arg, scope))
             inner.env.pop(name, None)
             literal = self._literal(arg, scope)
@@ -330,7 +334,7 @@ class Calls(Bindings):
                 inner.enums[name] = enum  # replace_enum(..., old_enum): from_enum.name is the type's name
             if (sequence := self._sequence_name(arg, scope)) is not None:
                 inner.sequences[name] = sequence  # create_seq(seq): CreateSequence(seq) in the helper
-        for name, arg in [*zip(params, call.args, strict=False), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+        for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
             self._bind_statement(name, arg, scope, inner)
         for kw in call.keywords:
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
@@ -369,3 +373,15 @@ class Calls(Bindings):
         else:
             inner.batch.pop(param, None)
             inner.rebuilt_batches = inner.rebuilt_batches - {param}
+
+
+def _by_position(params: list[str], args: list[ast.expr]) -> list[tuple[str, ast.expr]]:
+    """The parameters the call's positional arguments certainly fill, each with its argument: those before the first
+    ``*starred`` one (how many items it unpacks is known at run time only: ``run(*[1, wipe], by_id)`` hands the
+    second parameter ``wipe``, not ``by_id``; attack24b)."""
+    found: list[tuple[str, ast.expr]] = []
+    for name, arg in zip(params, args, strict=False):
+        if isinstance(arg, ast.Starred):
+            break
+        found.append((name, arg))
+    return found

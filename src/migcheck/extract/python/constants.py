@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from migcheck.extract.python.nodes import _call_name, _root_name, binding_counts
+from migcheck.vocabulary.astwalk import nodes_of
 
 _STR_METHODS = frozenset({"upper", "lower", "strip", "lstrip", "rstrip", "title", "capitalize", "casefold",
                           "replace", "removeprefix", "removesuffix"})
@@ -50,8 +51,12 @@ def enum_member_values(tree: ast.Module, name: str) -> tuple[str, ...] | None:
     uniques = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
                and node.module == "enum" and not node.level for alias in node.names if alias.name == "unique"}
     classes = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name]
-    if len(classes) != 1 or binding_counts(tree).get(name) != 1:
+    counts = binding_counts(tree)
+    if len(classes) != 1 or counts.get(name) != 1 or _values_rewritten(tree):
         return None
+    if any(counts.get(base) != 1 for base in enum_names | enum_modules | uniques) \
+            or counts.get("str") or counts.get("int"):
+        return None  # `from app.enums import StrEnum` after the standard one, `str` bound to a class of the project
     cls = classes[0]
     if any(not (isinstance(d, ast.Name) and d.id in uniques) and
            not (isinstance(d, ast.Attribute) and d.attr == "unique" and isinstance(d.value, ast.Name)
@@ -66,8 +71,9 @@ def enum_member_values(tree: ast.Module, name: str) -> tuple[str, ...] | None:
     values: list[str] = []
     for stmt in cls.body:
         if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)) or isinstance(stmt, ast.Pass) \
-                or (isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name != "value"):
-            continue  # a method (not one named value: that would be what member.value gives)
+                or (isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name != "value"
+                    and not stmt.name.startswith("_") and not stmt.decorator_list):
+            continue  # a plain method (not __new__/__init__, which may set _value_, nor one named value)
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                 and not stmt.targets[0].id.startswith("_") and isinstance(stmt.value, ast.Constant)
                 and type(stmt.value.value) in {str, int}):
@@ -76,6 +82,23 @@ def enum_member_values(tree: ast.Module, name: str) -> tuple[str, ...] | None:
         if value not in values:
             values.append(value)
     return tuple(values) if values else None
+
+
+#: Calls that set an attribute by name (``setattr(OldState.READY, "_value_", x)``).
+_SETTERS = frozenset({"setattr", "delattr", "__setattr__", "__delattr__", "vars"})
+
+
+def _values_rewritten(tree: ast.Module) -> bool:
+    """Whether anything in the module may set a member's value after the class made it: a store to an attribute
+    named ``_value_`` or ``value`` (``OldState.READY._value_ = x``, ``self._value_ = x`` in a method), a call
+    that sets attributes by name (``setattr``, ``object.__setattr__``, ``vars(member)[...]``), or ``__dict__``."""
+    for node in nodes_of(tree):
+        if isinstance(node, ast.Attribute) and (node.attr == "__dict__" or (
+                isinstance(node.ctx, ast.Store | ast.Del) and node.attr in {"_value_", "value"})):
+            return True
+        if isinstance(node, ast.Call) and _call_name(node) in _SETTERS:
+            return True
+    return False
 
 
 #: The text of constants of the standard library that revisions format into SQL (``'%s' % datetime.min``).

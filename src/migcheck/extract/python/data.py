@@ -192,17 +192,21 @@ def _core_dml(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | None:
             if isinstance(call.func, ast.Attribute) and target is None:
                 target = call.func.value
             table = _table_constructor(target, ex, scope) if target is not None else None
-            return CORE_DML[name], table, has_where, _core_clears(CORE_DML[name], table, calls, ex, scope)
+            mapped = mapped_classes(ex.tree).get(target.id) if isinstance(target, ast.Name) else None
+            return CORE_DML[name], table, has_where, _core_clears(CORE_DML[name], table, calls, ex, scope,
+                                                                  mapped[1] if mapped is not None else None)
     if "select" in names:
         return "select", None, has_where, ()
     return None
 
 
 def _core_clears(action: str, table: str | None, calls: list[ast.Call], ex: Evaluator,
-                 scope: Scope) -> tuple[str, ...]:
+                 scope: Scope, attributes: dict[str, str] | None = None) -> tuple[str, ...]:
     """``clears_nulls`` of a Core DELETE/UPDATE: ``sa.delete(t).where(sa.or_(..., t.c.col.is_(None)))``
     (held-out-7 #44, dstack 857d8fa7fcc5), ``.where(t.c.col == None)``, ``sa.update(t).where(...).values(col=
-    "x")``. Only one ``where`` with one test counts (more are ANDed and may spare some NULL rows)."""
+    "x")``. Only one ``where`` with one test counts (more are ANDed and may spare some NULL rows). On an ORM class
+    of the revision (``attributes``: its attribute -> column), a key of ``values()`` is an attribute: the column it
+    writes is the one the attribute maps (``spent = sa.Column("other", ...)`` writes ``other``; attack24b)."""
     wheres = [c for c in calls if _call_name(c) in {"where", "filter", "filter_by"}]
     nulls: set[str] | None = None
     if wheres:
@@ -215,9 +219,10 @@ def _core_clears(action: str, table: str | None, calls: list[ast.Call], ex: Eval
         return tuple(sorted(nulls or ()))
     if action != "update":
         return ()
-    filled = {k.arg.lower() for c in calls if _call_name(c) == "values" for k in c.keywords
+    filled = {k.arg.lower() if attributes is None else attributes.get(k.arg, "")
+              for c in calls if _call_name(c) == "values" for k in c.keywords
               if k.arg and ((isinstance(k.value, ast.Constant) and k.value.value is not None)
-                            or stdlib_value(ex, k.value))}
+                            or stdlib_value(ex, k.value))} - {""}
     return tuple(sorted(filled if nulls is None else filled & nulls))
 
 

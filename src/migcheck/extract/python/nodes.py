@@ -181,7 +181,10 @@ def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[s
 #: several places (application imports, module aliases, plain classes, dates), each a walk of the whole module.
 _COUNTED: list[tuple[ast.AST, dict[str, int]]] = []
 _BINDERS = (ast.Name, ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.FunctionDef, ast.AsyncFunctionDef,
-            ast.ClassDef, ast.MatchMapping, ast.Import, ast.ImportFrom)
+            ast.ClassDef, ast.MatchMapping, ast.Import, ast.ImportFrom, ast.NamedExpr)
+
+#: The key of binding_counts that counts the module's ``:=`` (no name: never an identifier).
+WALRUS = ":="
 
 
 def binding_counts(tree: ast.AST) -> dict[str, int]:
@@ -213,6 +216,8 @@ def _count_binding(node: ast.AST, counts: dict[str, int]) -> None:
         names.append(node.name)
     elif isinstance(node, ast.MatchMapping):
         names.append(node.rest)
+    elif isinstance(node, ast.NamedExpr):
+        names.append(WALRUS)  # its target is counted as the Name it stores to
     elif isinstance(node, ast.Import | ast.ImportFrom):
         names.extend((alias.asname or alias.name).split(".")[0] for alias in node.names)
     for name in names:

@@ -41,9 +41,7 @@ from migcheck.extract.python.imports import (
 )
 from migcheck.extract.python.isolation import isolation_switch, online_branch
 from migcheck.extract.python.multidb import dispatched
-from migcheck.extract.python.nodes import (
-    append_only_lists,
-)
+from migcheck.extract.python.nodes import WALRUS, append_only_lists, binding_counts
 from migcheck.extract.python.ops import _op_aliases, op_functions
 from migcheck.extract.python.refuses import bare_unbound_name, refuses
 from migcheck.extract.python.scope import Scope
@@ -93,6 +91,9 @@ class PythonExtractor(Blocks):
         self._cost_of: dict[int, int] = {}
         self._stored_of: dict[int, frozenset[str]] = {}
         self._appended_of: dict[int, frozenset[str]] = {}
+        #: The names ``:=`` binds in each statement walked (by id), when the module has any walrus at all.
+        self._walrus_of: dict[int, frozenset[str]] = {}
+        self._has_walrus = WALRUS in binding_counts(tree)  # counted once per tree, asked by others too
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
         #: localdefs.nested_defs per function walked (by id).
@@ -137,6 +138,8 @@ class PythonExtractor(Blocks):
         "postgresql": return`` skips the rest of the body on PostgreSQL."""
         for index, stmt in enumerate(stmts):
             self._charge(stmt, scope, out)
+            if self._has_walrus:
+                self._forget_walrus(stmt, scope)
             if isinstance(stmt, ast.Return | ast.Raise):
                 self._calls(stmt, scope, out, active)
                 return True
@@ -268,6 +271,17 @@ class PythonExtractor(Blocks):
                 self._calls(stmt, scope, out, active)
         return False
 
+    def _forget_walrus(self, stmt: ast.stmt, scope: Scope) -> None:
+        """``(sql := "CREATE INDEX ...")`` binds ``sql`` as an assignment does: what it held is no longer known
+        (attack24b: ``sql = "SELECT 1"`` then a walrus, and op.execute(sql) was read as the SELECT)."""
+        bound = self._walrus_of.get(id(stmt))
+        if bound is None:
+            bound = self._walrus_of[id(stmt)] = frozenset(
+                node.target.id for node in ast.walk(stmt)
+                if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name))
+        for name in bound:
+            self._forget_name(name, scope)
+
     def _forget_types(self, stmt: ast.AST, scope: Scope) -> None:
         """A name given a type in a block walked in a child scope (``if flag: t = sa.Integer()`` under a test
         not decided statically, a loop, a handler, a ``with``) may hold that type afterwards: the type it held
@@ -277,7 +291,8 @@ class PythonExtractor(Blocks):
         names a block stores to are found once per block (a helper called again walks it again: WORK_BUDGET counts
         its own nodes, not the blocks inside it)."""
         if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices \
-                and not scope.local_defs:
+                and not scope.local_defs and not scope.env and not scope.dynamic_sql and not scope.core \
+                and not scope.constant_texts:
             return
         stored = self._stored_of.get(id(stmt))
         if stored is None:
@@ -288,6 +303,13 @@ class PythonExtractor(Blocks):
             scope.choices.pop(name, None)
             scope.list_choices.pop(name, None)
             scope.local_defs.pop(name, None)  # `if flag: def drop(): ...`: which def runs after it is not known
+            # `sql = "SELECT 1"; if flag(): sql = "CREATE INDEX ..."`: op.execute(sql) is not the SELECT (attack24b)
+            scope.env.pop(name, None)
+            scope.dynamic_sql.pop(name, None)
+            scope.core.pop(name, None)
+            scope.core_exprs.pop(name, None)
+        if scope.constant_texts & stored:
+            scope.constant_texts = scope.constant_texts - stored
 
     def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
         """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
