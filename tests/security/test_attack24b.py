@@ -273,3 +273,21 @@ def test_arguments_after_a_starred_one_are_not_matched_by_position(tmp_path: Pat
     root = _write(tmp_path / "p", {"versions/a001_base.py": _ITEMS, "versions/a002_step.py": _revision("a002", "a001", body)})
     code, found = _lint(root, "unbatched-backfill", "raw-sql-not-understood")
     assert code == 1 and found, found
+
+
+_SCRATCH_UP = '''
+op.create_table("scratch", sa.Column("id", sa.Integer()))
+op.drop_index("ix_users_email")
+op.drop_table("scratch")
+'''
+_SCRATCH_DOWN = ('    op.create_table("scratch", sa.Column("id", sa.Integer()), sa.Column("email", sa.String()))\n'
+                 '    op.create_index("ix_users_email", "scratch", ["email"])\n')
+
+
+def test_a_downgrade_naming_a_table_the_upgrade_makes_does_not_place_the_dropped_index(tmp_path: Path) -> None:
+    """drop_index by name alone of an index no revision made takes its table from the downgrade's create_index; a
+    table the same upgrade creates and drops (scratch) let the downgrade's claim hide the drop of users' index."""
+    up = _revision("a002", "a001", _SCRATCH_UP).replace("def downgrade():\n    pass\n", "def downgrade():\n" + _SCRATCH_DOWN)
+    root = _write(tmp_path, {"versions/a001.py": _ITEM, "versions/a002.py": up})
+    _, found = _lint(root / "versions", "drop-index-not-concurrently")
+    assert _where(found) == [("drop-index-not-concurrently", "a002.py", 15)]

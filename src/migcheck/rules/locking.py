@@ -225,7 +225,10 @@ def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
     """The table an index dropped by name alone was created on, in this revision or an earlier one; when no revision
     made it (a schema from ``create_all()``), the one table this revision's downgrade certainly re-creates it on,
     as the author states it (held-out-24 #54: taguette's ``drop_index("ix_groups_project_id")``, whose downgrade
-    runs ``create_index("ix_groups_project_id", "groups", ...)``). Re-created on two tables: not known."""
+    runs ``create_index("ix_groups_project_id", "groups", ...)``). Re-created on two tables: not known; nor on a
+    table this revision's upgrade creates (attack24b: create ``scratch``, drop the index of ``users`` by name, drop
+    ``scratch``, and a downgrade re-creating the index on ``scratch``, hid the drop; a table the history already had
+    can only be dropped or locked by a step that is reported itself)."""
     index = lookback.created_index(ctx, change, change.name or "")
     if index is not None:
         return index.table
@@ -234,7 +237,7 @@ def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
     tables = {(c.table or "").lower() for c in made}
     if len(tables) != 1 or "" in tables or any(c.conditional or c.guarded or c.schema != change.schema for c in made):
         return None
-    return made[0].table
+    return None if ctx.created_here(made[0].table) else made[0].table
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
