@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections.abc import Callable
 
 from migcheck.extract.python.appguards import helper_called
 from migcheck.extract.python.constants import (
@@ -96,27 +97,18 @@ class Bindings(Ops, Data):
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
-        found = self._changeable_of.get(id(fn))
-        if found is None:
-            found = self._changeable_of[id(fn)] = changeable_names(fn)
-        return found
+        return per_function(self._changeable_of, fn, changeable_names)
 
     def _literal_lists_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """literal_list_names of ``fn``, computed when a list of non-constants is first bound in it."""
-        found = self._literal_lists_of.get(id(fn))
-        if found is None:
-            found = self._literal_lists_of[id(fn)] = literal_list_names(fn)
-        return found
+        return per_function(self._literal_lists_of, fn, literal_list_names)
 
     def _bound_once(self, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> frozenset[str]:
         """names_bound_once of ``fn``, computed on the first dialect-name assignment in it (rare; a walk of
         the whole function each time cost 15 % of a cold lint)."""
         if fn is None:
             return frozenset()
-        found = self._bound_once_of.get(id(fn))
-        if found is None:
-            found = self._bound_once_of[id(fn)] = names_bound_once(fn)
-        return found
+        return per_function(self._bound_once_of, fn, names_bound_once)
 
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
@@ -272,3 +264,12 @@ def _appended_in(loop: ast.For | ast.AsyncFor | ast.While) -> frozenset[str]:
     return frozenset(node.func.value.id for stmt in loop.body for node in ast.walk(stmt)
                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                      and node.func.attr == "append" and isinstance(node.func.value, ast.Name))
+
+
+def per_function(store: dict[int, frozenset[str]], fn: ast.FunctionDef | ast.AsyncFunctionDef,
+                 compute: Callable[[ast.FunctionDef | ast.AsyncFunctionDef], frozenset[str]]) -> frozenset[str]:
+    """``compute(fn)``, once per function (each is a walk of the whole function), kept in ``store`` by the node."""
+    found = store.get(id(fn))
+    if found is None:
+        found = store[id(fn)] = compute(fn)
+    return found

@@ -17,7 +17,7 @@ import ast
 
 from migcheck.extract.limits import capped
 from migcheck.extract.python.appguards import app_guard, mark_guarded
-from migcheck.extract.python.bindings import _hold_rows, _stored_in, _stored_names, _written_into
+from migcheck.extract.python.bindings import _hold_rows, _stored_in, _stored_names, _written_into, per_function
 from migcheck.extract.python.blocks import Blocks
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.constants import (
@@ -328,10 +328,7 @@ class PythonExtractor(Blocks):
 
     def _append_only(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """nodes.append_only_lists of ``fn``, computed once per function."""
-        found = self._append_only_of.get(id(fn))
-        if found is None:
-            found = self._append_only_of[id(fn)] = append_only_lists(fn)
-        return found
+        return per_function(self._append_only_of, fn, append_only_lists)
 
 
 def is_trivial(body: list[ast.stmt]) -> bool:
