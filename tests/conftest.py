@@ -167,6 +167,30 @@ def mariadb_service_url() -> str:
     return MARIADB_SERVICE_URL
 
 
+@pytest.fixture
+def scratch_mariadb(mariadb_service_url: str) -> Iterator[Any]:
+    """An engine on a database of the test's own on the MariaDB service, dropped afterwards (other processes may use
+    the service at the same time: a test touches only what it created)."""
+    import uuid
+
+    pytest.importorskip("pymysql")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    name = f"mc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(mariadb_service_url, poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine = create_engine(mariadb_service_url.rsplit("/", 1)[0] + f"/{name}", poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE {name}"))
+        admin.dispose()
+
+
 @pytest.fixture(params=["embedded", "postgres15", "mariadb"])
 def any_server(request: pytest.FixtureRequest) -> str:
     """A server URL for verify --db-url: embedded PostgreSQL, the PostgreSQL 15 service, MariaDB."""

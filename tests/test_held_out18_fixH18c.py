@@ -3,8 +3,6 @@ evaluator read, and what MariaDB does with the statements read."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -36,27 +34,6 @@ def test_add_constraint_unique_stays_a_constraint_and_postgresql_unique_is_one()
     assert isinstance(mysql[0], AddConstraint) and mysql[0].kind_of == "unique"
     postgres = statement_changes("ALTER TABLE job ADD UNIQUE (a)", "postgresql", {"line": 1})
     assert isinstance(postgres[0], AddConstraint) and postgres[0].kind_of == "unique"
-
-
-@pytest.fixture
-def scratch_mariadb(mariadb_service_url: str) -> Iterator[Any]:
-    """A database of its own on the MariaDB service, dropped afterwards."""
-    pytest.importorskip("pymysql")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    name = f"mc_h18c_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(mariadb_service_url, poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine = create_engine(mariadb_service_url.rsplit("/", 1)[0] + f"/{name}", poolclass=NullPool)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name}"))
-        admin.dispose()
 
 
 def test_mariadb_add_key_makes_the_index_create_index_would(scratch_mariadb: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,34 +203,19 @@ def test_a_date_column_says_mysql_refuses_the_zero_date(write_revision: Callable
     assert "implicit default (0, '' or a zero date), even in strict mode" in found[10]  # a number: as before
 
 
-def test_mariadb_fills_zero_dates_and_no_zero_date_refuses_them(mariadb_service_url: str) -> None:
+def test_mariadb_fills_zero_dates_and_no_zero_date_refuses_them(scratch_mariadb: Any) -> None:
     """The two facts the date message states, on the MariaDB service: in MariaDB's default sql_mode the ALTER
     fills 0000-00-00; with MySQL's default modes (strict + NO_ZERO_DATE) the same ALTER fails with error 1292."""
-    import uuid
-
-    pytest.importorskip("pymysql")
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
     from sqlalchemy.exc import DataError, OperationalError
-    from sqlalchemy.pool import NullPool
 
-    name = f"mc_zero_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(mariadb_service_url, poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine = create_engine(mariadb_service_url.rsplit("/", 1)[0] + f"/{name}", poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SET SESSION sql_mode = DEFAULT"))
-            conn.execute(text("CREATE TABLE jobs (id INT PRIMARY KEY)"))
-            conn.execute(text("INSERT INTO jobs VALUES (1)"))
-            conn.execute(text("ALTER TABLE jobs ADD COLUMN created_at DATETIME NOT NULL"))
-            assert str(conn.execute(text("SELECT CAST(created_at AS CHAR) FROM jobs")).scalar()) == "0000-00-00 00:00:00"
-            conn.execute(text("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-                              "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"))
-            with pytest.raises((DataError, OperationalError), match="1292"):
-                conn.execute(text("ALTER TABLE jobs ADD COLUMN done_at DATETIME NOT NULL"))
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name}"))
-        admin.dispose()
+    with scratch_mariadb.connect() as conn:
+        conn.execute(text("SET SESSION sql_mode = DEFAULT"))
+        conn.execute(text("CREATE TABLE jobs (id INT PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO jobs VALUES (1)"))
+        conn.execute(text("ALTER TABLE jobs ADD COLUMN created_at DATETIME NOT NULL"))
+        assert str(conn.execute(text("SELECT CAST(created_at AS CHAR) FROM jobs")).scalar()) == "0000-00-00 00:00:00"
+        conn.execute(text("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                          "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"))
+        with pytest.raises((DataError, OperationalError), match="1292"):
+            conn.execute(text("ALTER TABLE jobs ADD COLUMN done_at DATETIME NOT NULL"))
