@@ -7,16 +7,8 @@ import textwrap
 from pathlib import Path
 
 from conftest import FIXTURES, hang_guard
+from conftest import write_files as _project
 from migcheck.extract.models import read_application
-
-
-def _project(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
 
 ENV = "from alembic import context\nfrom app.models import Base\ntarget_metadata = Base.metadata\n"
 
