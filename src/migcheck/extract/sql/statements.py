@@ -127,6 +127,20 @@ def _remembered_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[
     return out
 
 
+_SQLGLOT_INTERNAL = lazy_regex(r"<class '[\w.]+'>|\bRequired keyword: '\w+' missing for\b")
+_AT = lazy_regex(r"Line (\d+), Col: (\d+)")
+
+
+def _parse_failure(exc: Exception) -> str:
+    """sqlglot's first line, unless it names the parser's own classes (of no use to the reader): then where it stopped."""
+    first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    if not _SQLGLOT_INTERNAL.search(first):
+        return first
+    at = _AT.search(first)
+    return f"the SQL parser could not read it at line {at.group(1)}, column {at.group(2)}" if at \
+        else "the SQL parser could not read it"
+
+
 def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Change]:
     """One statement as changes; never raises."""
     keyword = leading_keyword(sql)
@@ -159,7 +173,7 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     try:
         tree = _parse(_sqlglot_spelling(sql), dialect)
     except Exception as exc:  # sqlglot raises several error types; all mean "not understood"
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        reason = _parse_failure(exc)
         return _per_clause(sql, dialect, common) or _per_name(sql, dialect, common) or [
             RawSQL(text=sql, keyword=keyword, understood=False, reason=reason, **common)]
     if tree is None:
