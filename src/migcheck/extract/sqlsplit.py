@@ -4,6 +4,10 @@ sqlglot parses statements well but keeps no reliable line numbers for them,
 and findings must point at the line of a ``.sql`` file or of the string in a
 revision. This splitter knows quotes, dollar quotes and comments, and keeps
 the ``-- Running upgrade a -> b`` comments that Alembic writes in offline mode.
+Like psql, it does not end a statement at a ``;`` inside parentheses: the
+actions of ``CREATE RULE ... DO INSTEAD (a; b)`` belong to one statement. A text
+whose parentheses never close is split at every ``;`` instead, so one stray
+``(`` cannot fold the rest of an offline dump into a statement no rule reads.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from migcheck.vocabulary.lazyregex import lazy_regex
 _DOLLAR_TAG = lazy_regex(r"\$[A-Za-z_0-9]*\$")
 #: A run of characters none of which can start a comment, a quote, a line or the end of a statement:
 #: copied in one step instead of one character at a time.
-_PLAIN = lazy_regex(r"[^-/;\n'\"$]*")
+_PLAIN = lazy_regex(r"[^-/;\n'\"$()]*")
 
 
 @dataclass
@@ -36,19 +40,28 @@ class Comment:
 
 def split(sql: str, first_line: int = 1) -> list[Statement | Comment]:
     """Statements (without the trailing ``;``) and line comments, in order."""
+    out, balanced = _split(sql, first_line, parens=True)
+    return out if balanced else _split(sql, first_line, parens=False)[0]
+
+
+def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Comment], bool]:
+    """``split``, with ``;`` inside parentheses kept when ``parens``; and whether every parenthesis closed."""
     out: list[Statement | Comment] = []
     i, n = 0, len(sql)
     line = first_line
     start: int | None = None
     start_line = line
     buf: list[str] = []
+    depth = 0  # open parentheses of the statement so far
+    balanced = True
 
     def flush() -> None:
-        nonlocal start, buf
+        nonlocal start, buf, depth, balanced
+        balanced = balanced and depth == 0
         text = "".join(buf).strip()
         if text:
             out.append(Statement(text, start_line))
-        start, buf = None, []
+        start, buf, depth = None, [], 0
 
     while i < n:
         ch = sql[i]
@@ -65,7 +78,7 @@ def split(sql: str, first_line: int = 1) -> list[Statement | Comment]:
             line += sql.count("\n", i, end)
             i = end
             continue
-        if ch == ";":
+        if ch == ";" and depth == 0:
             flush()
             i += 1
             continue
@@ -80,7 +93,11 @@ def split(sql: str, first_line: int = 1) -> list[Statement | Comment]:
                 i += 1
                 continue
             start, start_line = i, line
-        if ch in ("'", '"'):
+        if ch in "()":
+            depth = depth + 1 if ch == "(" and parens else max(depth - 1, 0)
+            end = i + 1
+            chunk = ch
+        elif ch in ("'", '"'):
             end = _quoted_end(sql, i, ch)
             chunk = sql[i:end]
         elif ch == "$" and (m := _DOLLAR_TAG.match(sql, i)):
@@ -95,7 +112,7 @@ def split(sql: str, first_line: int = 1) -> list[Statement | Comment]:
         buf.append(chunk)
         i = end
     flush()
-    return out
+    return out, balanced
 
 
 def _quoted_end(sql: str, i: int, quote: str) -> int:
