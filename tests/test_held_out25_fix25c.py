@@ -1,0 +1,52 @@
+"""Held-out-25 (precision), helper fix25c: revisions that say they do nothing, calls that run no SQL, values
+that are constants.
+
+Each case is a small project of this file's own, written to a temporary folder and linted through the CLI.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import findings_of, run_cli
+from conftest import where as _where
+from conftest import write_files as _write
+
+
+def _lint(path: Path, dialect: str, *rules: str) -> tuple[int, list[dict[str, object]]]:
+    run = run_cli("lint", path, "--no-config", "--dialect", dialect, "--format", "json", "--select",
+                  ",".join(rules), "--fail-on", "info")
+    assert run.exit_code in (0, 1), run.stderr
+    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
+
+
+def _revision(rev: str, down: str | None, upgrade: str, downgrade: str = "pass", doc: str = "",
+              head: str = "") -> str:
+    return (f'"""{doc or "r " + rev}\n\nRevision ID: {rev}\n"""\nfrom alembic import op\nimport sqlalchemy as sa\n'
+            f"{head}\nrevision = \"{rev}\"\ndown_revision = {down!r}\n\n\ndef upgrade():\n"
+            f"{textwrap.indent(textwrap.dedent(upgrade), '    ')}\n\n"
+            f"def downgrade():\n{textwrap.indent(textwrap.dedent(downgrade), '    ')}\n")
+
+
+_BASE = _revision("a001", None, 'op.create_table("tags", sa.Column("id", sa.Integer(), primary_key=True))',
+                  'op.drop_table("tags")')
+
+
+# --- #66-#70: an empty revision whose message says it is a placeholder, or does nothing -----------------------------
+
+def _empty(tmp_path: Path, doc: str) -> Path:
+    return _write(tmp_path, {"a001_base.py": _BASE, "a002_x.py": _revision("a002", "a001", "pass", doc=doc)})
+
+
+def test_revision_whose_message_says_it_is_a_placeholder_or_does_nothing_is_empty_on_purpose(tmp_path: Path) -> None:
+    for n, doc in enumerate(("placeholder", "Placeholder revision", "DO NOTHING - bad revision replaced by a003",
+                             "do_nothing", "does nothing: kept for stamped databases")):
+        assert _lint(_empty(tmp_path / str(n), doc), "postgresql", "empty-migration") == (0, []), doc
+
+
+def test_message_that_names_a_change_is_still_reported(tmp_path: Path) -> None:
+    for n, doc in enumerate(("placeholder column for tags", "make tag trigger do nothing on insert",
+                             "empty message", "add placeholder")):
+        code, found = _lint(_empty(tmp_path / str(n), doc), "postgresql", "empty-migration")
+        assert code == 1 and _where(found) == [("empty-migration", "a002_x.py", 12)], doc
