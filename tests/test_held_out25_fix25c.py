@@ -50,3 +50,50 @@ def test_message_that_names_a_change_is_still_reported(tmp_path: Path) -> None:
                              "empty message", "add placeholder")):
         code, found = _lint(_empty(tmp_path / str(n), doc), "postgresql", "empty-migration")
         assert code == 1 and _where(found) == [("empty-migration", "a002_x.py", 12)], doc
+
+
+# --- #112, #113: a prompt on the terminal, an ORM session closed ---------------------------------------------------
+
+_PROMPT_HEAD = "import click\nfrom app.config import db\nfrom app import helpers\n"
+_PROMPT = """\
+rows = db.session.execute(sa.text("SELECT 1 FROM tags")).scalar()
+db.session.close()
+if rows:
+    click.confirm(f"tags still has {rows} rows; drop it?", abort=True)
+    click.echo(click.style("dropping", fg="red"))
+op.drop_table("tags")
+"""
+
+
+def _prompt(tmp_path: Path, upgrade: str) -> Path:
+    return _write(tmp_path, {"a001_base.py": _BASE, "a002_x.py": _revision("a002", "a001", upgrade,
+                                                                            head=_PROMPT_HEAD)})
+
+
+def test_terminal_prompt_and_closed_session_run_no_sql(tmp_path: Path) -> None:
+    assert _lint(_prompt(tmp_path, _PROMPT), "postgresql", "raw-sql-not-understood") == (0, [])
+
+
+def test_imported_code_behind_a_prompt_or_a_lookalike_is_still_reported(tmp_path: Path) -> None:
+    cases = {
+        "click.echo(helpers.drop_views())": 20,  # the helper's statements would hide behind the echo
+        "click.confirm(helpers.ask(op.get_bind()))": 20,
+        "helpers.confirm('drop?')": 20,  # not click's
+        "db.session.commit()": 17,  # not an end of the session: a flush may write
+        "db.session.close(helpers.run)": 17,
+        "db.close()": 17,
+    }
+    for n, (line, where) in enumerate(cases.items()):
+        upgrade = _PROMPT.replace('click.echo(click.style("dropping", fg="red"))', line) if line.startswith(
+            "click.") or line.startswith("helpers") else _PROMPT.replace("db.session.close()", line)
+        code, found = _lint(_prompt(tmp_path / str(n), upgrade), "postgresql", "raw-sql-not-understood")
+        assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_x.py", where)], line
+
+
+def test_click_imported_from_the_application_is_not_the_terminal(tmp_path: Path) -> None:
+    upgrade = _PROMPT.replace("db.session.close()\n", "")
+    root = _write(tmp_path, {"a001_base.py": _BASE, "a002_x.py": _revision(
+        "a002", "a001", upgrade, head="from app import click\nfrom app.config import db\n")})
+    code, found = _lint(root, "postgresql", "raw-sql-not-understood")
+    assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_x.py", 17),
+                                           ("raw-sql-not-understood", "a002_x.py", 18)]
