@@ -97,3 +97,37 @@ def test_click_imported_from_the_application_is_not_the_terminal(tmp_path: Path)
     code, found = _lint(root, "postgresql", "raw-sql-not-understood")
     assert code == 1 and _where(found) == [("raw-sql-not-understood", "a002_x.py", 17),
                                            ("raw-sql-not-understood", "a002_x.py", 18)]
+
+
+# --- #154, #155: a loop over a literal list of names, sorted first -------------------------------------------------
+
+_SORTED = """\
+tables = ["rel_a_b", "old_a", "rel_c_d"]
+for table in sorted(tables, key=lambda t: t[:4] != "rel_"):
+    op.execute(f"DROP VIEW IF EXISTS legacy.{table}")
+"""
+
+
+def _loop(tmp_path: Path, upgrade: str, head: str = "") -> Path:
+    return _write(tmp_path, {"a001_base.py": _BASE, "a002_x.py": _revision("a002", "a001", upgrade, head=head)})
+
+
+def test_loop_over_a_sorted_literal_list_formats_constants(tmp_path: Path) -> None:
+    for n, body in enumerate((_SORTED, _SORTED.replace("sorted(tables, key=lambda t: t[:4] != \"rel_\")",
+                                                       "reversed(tables)"))):
+        assert _lint(_loop(tmp_path / str(n), body), "postgresql", "unsafe-sql-interpolation") == (0, [])
+
+
+def test_loop_over_values_not_all_constant_is_still_reported(tmp_path: Path) -> None:
+    cases = {
+        "outside": (_SORTED.replace('tables = ["rel_a_b", "old_a", "rel_c_d"]',
+                                    'tables = [r[0] for r in op.get_bind().execute(sa.text("SELECT n FROM t"))]'),
+                    "", 15),
+        "rebound sorted": (_SORTED, "from app import sorted\n", 16),
+        "rebound in body": (_SORTED.replace("    op.execute", "    table = table.title() + input()\n    op.execute"),
+                            "", 16),
+    }
+    for name, (body, head, line) in cases.items():
+        code, found = _lint(_loop(tmp_path / name.replace(" ", "_"), body, head), "postgresql",
+                            "unsafe-sql-interpolation")
+        assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_x.py", line)], name
