@@ -131,3 +131,24 @@ def test_loop_over_values_not_all_constant_is_still_reported(tmp_path: Path) -> 
         code, found = _lint(_loop(tmp_path / name.replace(" ", "_"), body, head), "postgresql",
                             "unsafe-sql-interpolation")
         assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_x.py", line)], name
+
+
+# --- #152: the name a def gave a function, stored as text ----------------------------------------------------------
+
+_FUNCTION_NAME = """\
+op.add_column("tags", sa.Column("fnc", sa.String(80), nullable=True))
+op.execute(f"UPDATE tags SET fnc = '{horizons.ex_post.__name__}'")
+"""
+
+
+def test_function_name_formatted_into_sql_is_code(tmp_path: Path) -> None:
+    root = _loop(tmp_path, _FUNCTION_NAME, head="from beliefs.funcs import horizons\n")
+    assert _lint(root, "postgresql", "unsafe-sql-interpolation") == (0, [])
+
+
+def test_another_attribute_of_the_function_is_still_reported(tmp_path: Path) -> None:
+    for n, attr in enumerate(("__doc__", "label", "__name__.title() + horizons.suffix")):
+        root = _loop(tmp_path / str(n), _FUNCTION_NAME.replace("__name__", attr),
+                     head="from beliefs.funcs import horizons\n")
+        code, found = _lint(root, "postgresql", "unsafe-sql-interpolation")
+        assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_x.py", 15)], attr
