@@ -152,3 +152,33 @@ def test_another_attribute_of_the_function_is_still_reported(tmp_path: Path) -> 
                      head="from beliefs.funcs import horizons\n")
         code, found = _lint(root, "postgresql", "unsafe-sql-interpolation")
         assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_x.py", 15)], attr
+
+
+# --- a helper's parameter is not the caller's name of the same spelling --------------------------------------------
+
+_HELPER = '''\
+def _drop(t):
+    op.execute(f"DROP TABLE IF EXISTS {t}")
+
+'''
+
+
+def _with_helper(tmp_path: Path, upgrade: str) -> Path:
+    text = _revision("a002", "a001", upgrade).replace("\n\ndef upgrade():", "\n\n" + _HELPER + "\ndef upgrade():")
+    return _write(tmp_path, {"a001_base.py": _BASE, "a002_x.py": text})
+
+
+def test_helper_handed_an_outside_value_is_reported_though_the_caller_holds_a_constant_of_that_name(
+        tmp_path: Path) -> None:
+    for n, upgrade in enumerate((
+            't = "tags" if op.get_context().dialect.name == "postgresql" else "labels"\n_drop(input())',
+            'for t in sorted(["tags", "labels"]):\n    _drop(input())')):
+        code, found = _lint(_with_helper(tmp_path / str(n), upgrade), "postgresql", "unsafe-sql-interpolation")
+        assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_x.py", 13)], upgrade
+
+
+def test_helper_handed_one_of_a_few_constants_formats_a_constant(tmp_path: Path) -> None:
+    for n, upgrade in enumerate((
+            'name = "tags" if op.get_context().dialect.name == "postgresql" else "labels"\n_drop(name)',
+            'for name in sorted(["tags", "labels"]):\n    _drop(name)')):
+        assert _lint(_with_helper(tmp_path / str(n), upgrade), "postgresql", "unsafe-sql-interpolation") == (0, [])

@@ -323,6 +323,11 @@ class Calls(Bindings):
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        for arg in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg, fn.args.kwarg):
+            if arg is not None:
+                # a parameter is not the caller's name of the same spelling: what that held (a choice of constants,
+                # a fetched value, a literal list...) is not what the helper was handed
+                self._forget_name(arg.arg, inner)
         positional = _by_position(params, call.args)
         unplaced = params[len(positional):] if any(isinstance(arg, ast.Starred) for arg in call.args) else []
         inner.forged_params = frozenset(  # helper(fake) (attack24): a dialect test of the parameter decides nothing
@@ -357,6 +362,9 @@ class Calls(Bindings):
         for kw in call.keywords:
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
                 inner.env[kw.arg] = literal
+        for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
+            if name not in inner.env and (texts := self.choices(arg, scope)) is not None:
+                inner.choices[name] = texts  # helper(table), table one of a few constants: so is the parameter
         self._walk(fn.body, inner, out, active | {fn.name})
         for stmt in ast.walk(fn):
             if isinstance(stmt, ast.Nonlocal | ast.Global):
