@@ -323,11 +323,11 @@ class Calls(Bindings):
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
-        for arg in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg, fn.args.kwarg):
-            if arg is not None:
+        for param in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg, fn.args.kwarg):
+            if param is not None:
                 # a parameter is not the caller's name of the same spelling: what that held (a choice of constants,
                 # a fetched value, a literal list...) is not what the helper was handed
-                self._forget_name(arg.arg, inner)
+                self._forget_name(param.arg, inner)
         positional = _by_position(params, call.args)
         unplaced = params[len(positional):] if any(isinstance(arg, ast.Starred) for arg in call.args) else []
         inner.forged_params = frozenset(  # helper(fake) (attack24): a dialect test of the parameter decides nothing
