@@ -182,3 +182,33 @@ def test_helper_handed_one_of_a_few_constants_formats_a_constant(tmp_path: Path)
             'name = "tags" if op.get_context().dialect.name == "postgresql" else "labels"\n_drop(name)',
             'for name in sorted(["tags", "labels"]):\n    _drop(name)')):
         assert _lint(_with_helper(tmp_path / str(n), upgrade), "postgresql", "unsafe-sql-interpolation") == (0, [])
+
+
+# --- #156: names from the keys of a module-level dict of constants, filtered, sorted and split ---------------------
+
+_COMMENTS_HEAD = '\n_COMMENTS = {"tags": "labels", "tags.id": "key", "tags.name": "shown"}\n'
+_COMMENTS_UP = """\
+column_keys = sorted(k for k in _COMMENTS if "." in k)
+for key in column_keys:
+    table, column = key.split(".", 1)
+    op.execute(f"COMMENT ON COLUMN {table}.{column} IS NULL")
+"""
+
+
+def test_names_split_from_the_keys_of_a_constant_dict_are_constants(tmp_path: Path) -> None:
+    root = _loop(tmp_path, _COMMENTS_UP, head=_COMMENTS_HEAD)
+    assert _lint(root, "postgresql", "unsafe-sql-interpolation") == (0, [])
+
+
+def test_keys_of_a_changed_dict_or_another_value_are_still_reported(tmp_path: Path) -> None:
+    cases = {
+        "dict changed": (_COMMENTS_UP, _COMMENTS_HEAD + '_COMMENTS[input()] = "x"\n', 19),
+        "other item": (_COMMENTS_UP.replace("(k for k in", "(k + input() for k in"), _COMMENTS_HEAD, 18),
+        "list changed": (_COMMENTS_UP.replace("for key in", "column_keys.append(input())\nfor key in"),
+                         _COMMENTS_HEAD, 19),
+        "split of another": (_COMMENTS_UP.replace("key.split", "input().split"), _COMMENTS_HEAD, 18),
+    }
+    for name, (body, head, line) in cases.items():
+        code, found = _lint(_loop(tmp_path / name.replace(" ", "_"), body, head), "postgresql",
+                            "unsafe-sql-interpolation")
+        assert code == 1 and _where(found) == [("unsafe-sql-interpolation", "a002_x.py", line)], name

@@ -25,12 +25,6 @@ from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import Change, DataChange
 
 
-#: Built-ins that give back the items of the list they are given, in some order, and the keywords each takes.
-_REORDERS: dict[str, frozenset[str]] = {"sorted": frozenset({"key", "reverse"}), "reversed": frozenset(),
-                                        "set": frozenset(), "frozenset": frozenset(), "list": frozenset(),
-                                        "tuple": frozenset()}
-
-
 class Blocks(Calls):
     """Loops and ``with`` items; the third layer of ``walk.PythonExtractor``."""
 
@@ -93,7 +87,7 @@ class Blocks(Calls):
         for name in _stored_names(stmt.target):
             self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
         _hold_rows(inner, _stored_names(stmt.target), self._rows_read(stmt.iter, scope))  # for a in conn.execute(...)
-        if isinstance(stmt.target, ast.Name) and (texts := self._reordered_texts(stmt.iter, scope)) is not None:
+        if isinstance(stmt.target, ast.Name) and (texts := self.member_texts(stmt.iter, scope)) is not None:
             inner.choices[stmt.target.id] = texts  # for t in sorted(TABLES, key=...): one of these constants a pass
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
             inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
@@ -113,19 +107,6 @@ class Blocks(Calls):
             write = _attribute_write(stmt.body, stmt.target.id)
             if write is not None:
                 out.append(DataChange(action="orm", line=write.lineno, **self._common(scope)))
-
-    def _reordered_texts(self, iterable: ast.expr, scope: Scope) -> tuple[str, ...] | None:
-        """The constant strings a loop goes through when it iterates a list of them reordered or copied by a built-in
-        the module does not rebind (``sorted(tables, key=lambda t: ...)``, ``reversed(names)``, ``set(names)``),
-        in an order not read here (held-out-25 #154, #155): each pass's value is one of them, a constant of the
-        revision, so formatted into SQL it holds neither a value from outside nor a quote the code did not write."""
-        if not (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and len(iterable.args) == 1
-                and iterable.func.id in _REORDERS and iterable.func.id not in self._bound_anywhere()
-                and all(k.arg in _REORDERS[iterable.func.id] for k in iterable.keywords)):
-            return None
-        lists = self.list_choices(iterable.args[0], scope)
-        texts = tuple(dict.fromkeys(text for items in lists or () for text in items))
-        return texts or None
 
     def _function_sequence(self, stmt: ast.For | ast.AsyncFor,
                            scope: Scope) -> list[ast.FunctionDef | ast.AsyncFunctionDef] | None:
