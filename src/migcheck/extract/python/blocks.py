@@ -87,6 +87,8 @@ class Blocks(Calls):
         for name in _stored_names(stmt.target):
             self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
         _hold_rows(inner, _stored_names(stmt.target), self._rows_read(stmt.iter, scope))  # for a in conn.execute(...)
+        if isinstance(stmt.target, ast.Name) and (texts := self.member_texts(stmt.iter, scope)) is not None:
+            inner.choices[stmt.target.id] = texts  # for t in sorted(TABLES, key=...): one of these constants a pass
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
             inner.number_columns[stmt.target.id] = scope.number_columns[table]  # for row in conn.execute(t.select())
         if isinstance(stmt.target, ast.Name) and (found := fetched_rows(self, stmt.iter, scope)) is not None:

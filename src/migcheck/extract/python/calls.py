@@ -19,8 +19,10 @@ from migcheck.extract.python.data import (
 from migcheck.extract.python.dynamic import dynamic_call
 from migcheck.extract.python.imports import (
     MARKS_CHANGED,
+    TERMINAL_IO,
     _is_logging,
     builds_exception,
+    ends_session,
     imported_function,
 )
 from migcheck.extract.python.multidb import unread
@@ -136,6 +138,10 @@ class Calls(Bindings):
         called = imported_function(call.func, root, self.imported[root])
         if called is not None and ".".join(called) in MARKS_CHANGED:
             return  # zope.sqlalchemy's mark_changed(session): flags the session for the transaction manager, no SQL
+        if called is not None and ".".join(called) in TERMINAL_IO and not self._reaches_code(call, scope):
+            return  # click.confirm("drop them?", abort=True): the terminal, no SQL (held-out-25 #113)
+        if ends_session(call):
+            return  # db.session.close(): the session ends, no statement of its own (held-out-25 #112)
         if builds_exception(call):
             return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
@@ -151,6 +157,18 @@ class Calls(Bindings):
             reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
             called=called, **self._common(scope),
         ))
+
+    def _reaches_code(self, call: ast.Call, scope: Scope) -> bool:
+        """Whether an argument of ``call`` calls imported code or hands it the database: the call would then hide
+        that code's statements behind it (``click.echo(helpers.drop_all())``)."""
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            for node in ast.walk(arg):
+                if isinstance(node, ast.Call) and (root := _root_name(node.func)) is not None \
+                        and root in self.imported and not _is_logging(root, self.imported[root]):
+                    inner = imported_function(node.func, root, self.imported[root])
+                    if inner is None or ".".join(inner) not in TERMINAL_IO:
+                        return True  # click.echo(click.style(...)) is the terminal still
+        return self._hands_database(call, scope)
 
     def _hands_database(self, call: ast.Call, scope: Scope) -> bool:
         """Whether an argument of ``call`` is a way to the database: ``op``, a connection, a session."""
@@ -305,6 +323,11 @@ class Calls(Bindings):
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        for param in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs, fn.args.vararg, fn.args.kwarg):
+            if param is not None:
+                # a parameter is not the caller's name of the same spelling: what that held (a choice of constants,
+                # a fetched value, a literal list...) is not what the helper was handed
+                self._forget_name(param.arg, inner)
         positional = _by_position(params, call.args)
         unplaced = params[len(positional):] if any(isinstance(arg, ast.Starred) for arg in call.args) else []
         inner.forged_params = frozenset(  # helper(fake) (attack24): a dialect test of the parameter decides nothing
@@ -339,6 +362,9 @@ class Calls(Bindings):
         for kw in call.keywords:
             if kw.arg and (literal := self._literal(kw.value, scope)) is not None:
                 inner.env[kw.arg] = literal
+        for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
+            if name not in inner.env and (texts := self.choices(arg, scope)) is not None:
+                inner.choices[name] = texts  # helper(table), table one of a few constants: so is the parameter
         self._walk(fn.body, inner, out, active | {fn.name})
         for stmt in ast.walk(fn):
             if isinstance(stmt, ast.Nonlocal | ast.Global):

@@ -72,6 +72,26 @@ def _is_logging(root: str, origin: str) -> bool:
 MARKS_CHANGED = frozenset({"zope.sqlalchemy.mark_changed", "zope.sqlalchemy.datamanager.mark_changed"})
 
 
+#: click's (and typer's, which re-exports them) terminal prompts and output: they read or write the terminal only
+#: (held-out-25 #113: ``click.confirm("...", abort=True)`` before tables are dropped). Named by module and function,
+#: so ``from app import click`` or ``import app.db as click`` is not one of them.
+TERMINAL_IO = frozenset({f"{module}.{name}" for module in ("click", "typer")
+                         for name in ("echo", "secho", "confirm", "prompt", "pause", "style", "clear")})
+
+#: What ends an ORM session (SQLAlchemy's ``Session.close``/``expunge_all``, ``scoped_session.remove``): the session
+#: gives its connection back, rolling back what it did not commit, and sends no statement of the revision's own.
+_SESSION_ENDS = frozenset({"close", "remove", "expunge_all"})
+
+
+def ends_session(call: ast.Call) -> bool:
+    """``db.session.close()`` (Flask-SQLAlchemy's session, held-out-25 #112): an attribute named ``session`` of an
+    imported name, ended with no argument."""
+    func = call.func
+    return not call.args and not call.keywords and isinstance(func, ast.Attribute) and func.attr in _SESSION_ENDS \
+        and isinstance(func.value, ast.Attribute) and func.value.attr == "session" \
+        and isinstance(func.value.value, ast.Name)
+
+
 def imported_function(func: ast.expr, root: str, origin: str) -> tuple[str, str] | None:
     """(module, function) an imported callable names, absolute imports only: ``from a.b import f; f()`` is
     ("a.b", "f"), ``import a.b as m; m.f()`` and ``import a.b; a.b.f()`` are ("a.b", "f"); None otherwise."""

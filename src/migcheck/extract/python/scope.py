@@ -124,6 +124,10 @@ class Scope:
     #: chosen by a conditional expression (``cols = COLS + (['"v"'] if has_v else [])``): the lists it may be, so a
     #: join of it is one of a few constant texts (held-out-20 #156; Evaluator.list_choices).
     list_choices: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    #: Local names bound once, never changed nor handed out, to a collection every item of which is one of these
+    #: constant texts, which ones and in what order not known (``keys = sorted(k for k in COMMENTS if "." in k)``,
+    #: held-out-25 #156; Bindings.member_texts): a loop over it binds its name to one of them.
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Lists appended to in the body of a loop around this point that is walked once for all its passes (not
     #: unrolled): a join of one there may read what a later pass appends, which one walk has not seen yet (review18).
     loop_appended: frozenset[str] = frozenset()
@@ -150,7 +154,7 @@ class Scope:
             + len(self.table_defs) + len(self.dynamic_sql) + len(self.core) + len(self.core_exprs) + len(self.types) \
             + len(self.sequences) + len(self.number_columns) + len(self.fetched) + len(self.enums) \
             + len(self.enum_label_rows) + len(self.literal_dicts) + len(self.choices) + len(self.literal_lists) \
-            + len(self.list_choices) + len(self.callees) + len(self.local_defs)
+            + len(self.list_choices) + len(self.members) + len(self.callees) + len(self.local_defs)
         return replace(
             self,
             env=dict(self.env),
@@ -172,6 +176,7 @@ class Scope:
             choices=dict(self.choices),
             literal_lists=dict(self.literal_lists),
             list_choices=dict(self.list_choices),
+            members=dict(self.members),
             callees=dict(self.callees),
             local_defs=dict(self.local_defs),
             collected=self.collected,

@@ -233,6 +233,8 @@ class PythonExtractor(Blocks):
                             self._forget_name(name, scope)  # u, _ = row: u no longer holds what it held
                         _hold_rows(scope, _stored_names(target), rows)
                         _hold_rows(scope, _written_into(target), rows, keep=True)  # data[row.key] = row.value
+                        if (parts := self.split_choices(target, value, scope)) is not None:
+                            scope.choices.update(parts)  # table, column = key.split("."): constants, key one
                         continue
                     self._bind_name(target.id, value, scope)
                     _hold_rows(scope, [target.id], rows)
@@ -291,6 +293,7 @@ class PythonExtractor(Blocks):
         names a block stores to are found once per block (a helper called again walks it again: WORK_BUDGET counts
         its own nodes, not the blocks inside it)."""
         if not scope.types and not scope.literal_lists and not scope.choices and not scope.list_choices \
+                and not scope.members \
                 and not scope.local_defs and not scope.env and not scope.dynamic_sql and not scope.core \
                 and not scope.constant_texts:
             return
@@ -302,6 +305,7 @@ class PythonExtractor(Blocks):
             scope.literal_lists.pop(name, None)
             scope.choices.pop(name, None)
             scope.list_choices.pop(name, None)
+            scope.members.pop(name, None)
             scope.local_defs.pop(name, None)  # `if flag: def drop(): ...`: which def runs after it is not known
             # `sql = "SELECT 1"; if flag(): sql = "CREATE INDEX ..."`: op.execute(sql) is not the SELECT (attack24b)
             scope.env.pop(name, None)
