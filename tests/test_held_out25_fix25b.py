@@ -34,3 +34,30 @@ def test_add_value_run_when_rowcount_finds_the_label_still_fires(tmp_path: Path)
     assert code == 1
     assert where(found) == [("missing-downgrade", "a1_add_warning.py", 15)]
     assert "already exists" in found[0]["message"]
+
+
+def _backfill(tmp_path: Path, add: str) -> list[dict[str, object]]:
+    write_files(tmp_path, {
+        "versions/b0_base.py": revision_text("b0", None, "op.create_table('market', sa.Column('id', sa.Integer))"),
+        "versions/b1_zone.py": revision_text("b1", "b0", f"""
+            {add}
+            op.execute("UPDATE market SET zone = 'UTC'")
+        """)})
+    code, found = lint_selected(tmp_path, "unbatched-backfill")
+    assert code == 1
+    assert where(found) == [("unbatched-backfill", "b1_zone.py", 11)]
+    return found
+
+
+def test_a_backfill_after_add_column_in_the_same_transaction_says_reads_wait_too(tmp_path: Path) -> None:
+    # held-out-25 #149: the ADD COLUMN holds ACCESS EXCLUSIVE until commit, so the UPDATE keeps reads waiting as
+    # well; the message said only writes were blocked
+    found = _backfill(tmp_path, "op.add_column('market', sa.Column('zone', sa.String(80)))")
+    assert "ACCESS EXCLUSIVE lock the ADD COLUMN at line 10" in str(found[0]["message"])
+    assert "its reads of the whole table" in str(found[0]["message"])
+
+
+def test_a_backfill_of_a_column_added_elsewhere_keeps_the_plain_message(tmp_path: Path) -> None:
+    found = _backfill(tmp_path, "op.add_column('other', sa.Column('zone', sa.String(80)))")
+    assert "ACCESS EXCLUSIVE" not in str(found[0]["message"])
+    assert "blocking the application's writes)" in str(found[0]["message"])
