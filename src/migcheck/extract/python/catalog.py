@@ -67,10 +67,10 @@ def label_missing_branch(test: ast.expr, rows: dict[str, str]) -> tuple[str, boo
         empty, op = test.comparators[0].value, test.ops[0]
         if empty is not None and not _rowcount(test.left):
             return None  # a count compared with a number is not read, only the rows the SELECT returned
-        if empty is None and isinstance(op, ast.Is | ast.Eq) or _zero(empty) and isinstance(op, ast.Eq):
+        if (empty is None and isinstance(op, ast.Is | ast.Eq)) or (_zero(empty) and isinstance(op, ast.Eq)):
             missing_in_body = not missing_in_body
-        elif not (empty is None and isinstance(op, ast.IsNot | ast.NotEq)
-                  or _zero(empty) and isinstance(op, ast.NotEq | ast.Gt)):
+        elif not ((empty is None and isinstance(op, ast.IsNot | ast.NotEq))
+                  or (_zero(empty) and isinstance(op, ast.NotEq | ast.Gt))):
             return None
         test = test.left
     label = label_checked(test, rows)
