@@ -61,3 +61,41 @@ def test_a_backfill_of_a_column_added_elsewhere_keeps_the_plain_message(tmp_path
     found = _backfill(tmp_path, "op.add_column('other', sa.Column('zone', sa.String(80)))")
     assert "ACCESS EXCLUSIVE" not in str(found[0]["message"])
     assert "blocking the application's writes)" in str(found[0]["message"])
+
+
+def _dep_revision(rid: str, down: str | None, depends_on: tuple[str, ...]) -> str:
+    return f"revision = {rid!r}\ndown_revision = {down!r}\ndepends_on = {depends_on!r}\n\n\ndef upgrade():\n" \
+           f"    pass\n\n\ndef downgrade():\n    pass\n"
+
+
+def _graph_findings(root: Path) -> list[tuple[str, str, int, str]]:
+    code, found = lint_selected(root, "missing-down-revision")
+    assert code == 1
+    return sorted((str(f["rule"]), Path(str(f["path"])).name, int(str(f["line"])), str(f["severity"]))
+                  for f in found)
+
+
+def test_a_depends_on_outside_the_linted_locations_of_a_linked_project_is_a_warning(tmp_path: Path) -> None:
+    # held-out-25 #77-#81: a module's revisions depend on the core's (another folder) and on revisions of other
+    # installed packages, whose version locations the application adds at run time
+    write_files(tmp_path, {
+        "core/versions/c1_core.py": _dep_revision("c1", None, ()),
+        "module/versions/m1_module.py": _dep_revision("m1", None, ("c1",)),
+        "module/versions/m2_refs.py": _dep_revision("m2", "m1", ("0a1b2c3d4e5f",)),
+    })
+    assert _graph_findings(tmp_path) == [("missing-down-revision", "m2_refs.py", 1, "warning")]
+
+
+def test_a_dangling_depends_on_or_down_revision_stays_an_error(tmp_path: Path) -> None:
+    # a plain project of one folder: nothing else can hold the id
+    write_files(tmp_path, {
+        "versions/a1_first.py": _dep_revision("a1", None, ()),
+        "versions/a2_second.py": _dep_revision("a2", "a1", ("0a1b2c3d4e5f",)),
+    })
+    assert _graph_findings(tmp_path) == [("missing-down-revision", "a2_second.py", 1, "error")]
+    # a down_revision that names nothing is an error even where the locations are linked by depends_on
+    write_files(tmp_path / "linked", {
+        "core/versions/c1_core.py": _dep_revision("c1", None, ()),
+        "module/versions/m1_module.py": _dep_revision("m1", "0a1b2c3d4e5f", ("c1",)),
+    })
+    assert _graph_findings(tmp_path / "linked") == [("missing-down-revision", "m1_module.py", 2, "error")]
