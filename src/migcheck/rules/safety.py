@@ -286,14 +286,35 @@ def unbatched_backfill(ctx: RevisionContext, change: DataChange) -> Iterator[Hit
             "apply the statement only after it ends (replication lag)"
         )
     else:
+        held = _table_locked_before(ctx, change)
+        blocked = "the application's writes" if held is None else \
+            f"the application's writes, and, with the ACCESS EXCLUSIVE lock the ADD COLUMN at line {held.line} " \
+            f"holds until then, its reads of the whole table for as long as the {verb} runs"
         cost = (
-            "every row stays locked until the migration commits (blocking the application's writes), "
+            f"every row stays locked until the migration commits (blocking {blocked}), "
             "each updated row is written again (table bloat) and the WAL burst delays replicas"
         )
     yield Hit(
         f"{verb} of {table}: {scope}; on a large table {cost}",
         fix=_BACKFILL_FIX.format(table=change.table or "my_table"),
     )
+
+
+def _table_locked_before(ctx: RevisionContext, change: DataChange) -> AddColumn | None:
+    """An ADD COLUMN of the same table earlier in this phase's transaction (no commit in between): on PostgreSQL
+    it holds ACCESS EXCLUSIVE until commit, so the statement keeps readers waiting too, not only writers
+    (held-out-25 #149: the message said writes alone were blocked). Batching in a revision of its own, after the
+    ADD COLUMN commits, is still the fix."""
+    if not change.in_transaction or change.table is None:
+        return None
+    table, held = change.table.lower(), None
+    for c in lookback.phase_before(ctx, change):
+        if lookback.is_commit(c):
+            held = None
+        elif isinstance(c, AddColumn) and c.table.lower() == table and c.schema == change.schema \
+                and c.in_transaction and not c.conditional and not c.guarded:
+            held = held or c
+    return held
 
 
 def _only_broken_rows(ctx: RevisionContext, change: DataChange) -> bool:

@@ -9,7 +9,8 @@ Projects make ``ALTER TYPE .. ADD VALUE`` safe to run twice without IF NOT EXIST
 
 The branch taken when the SELECT found no row runs only while the label is absent, like IF NOT EXISTS.
 Only a query that asks for the label by equality, with no NOT in it, is read: its rows (or its one value, a
-count or an EXISTS) are empty, zero or false exactly when the label is missing.
+count or an EXISTS, or its ``rowcount``) are empty, zero or false exactly when the label is missing
+(``if result.rowcount == 0:``, held-out-25 #82, flexmeasures 524800c11eec).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def _sql(node: ast.expr) -> str | None:
 def label_checked(node: ast.expr, rows: dict[str, str]) -> str | None:
     """The enum label a SELECT from pg_enum looks for, when ``node`` is that query's result, a fetch of it
     (``.fetchone()``, ``.scalar()``...), or a name bound to either; None otherwise."""
+    if isinstance(node, ast.Attribute) and node.attr == "rowcount":
+        node = node.value  # the number of rows the SELECT returned: 0 exactly when the label is missing
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FETCHES \
             and not node.args and not node.keywords:
         node = node.func.value
@@ -59,13 +62,25 @@ def label_missing_branch(test: ast.expr, rows: dict[str, str]) -> tuple[str, boo
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         missing_in_body, test = not missing_in_body, test.operand
     if isinstance(test, ast.Compare):
-        if len(test.ops) != 1 or not (isinstance(test.comparators[0], ast.Constant)
-                                      and test.comparators[0].value is None):
+        if len(test.ops) != 1 or not isinstance(test.comparators[0], ast.Constant):
             return None
-        if isinstance(test.ops[0], ast.Is | ast.Eq):
+        empty, op = test.comparators[0].value, test.ops[0]
+        if empty is not None and not _rowcount(test.left):
+            return None  # a count compared with a number is not read, only the rows the SELECT returned
+        if (empty is None and isinstance(op, ast.Is | ast.Eq)) or (_zero(empty) and isinstance(op, ast.Eq)):
             missing_in_body = not missing_in_body
-        elif not isinstance(test.ops[0], ast.IsNot | ast.NotEq):
+        elif not ((empty is None and isinstance(op, ast.IsNot | ast.NotEq))
+                  or (_zero(empty) and isinstance(op, ast.NotEq | ast.Gt))):
             return None
         test = test.left
     label = label_checked(test, rows)
     return None if label is None else (label, missing_in_body)
+
+
+def _zero(value: object) -> bool:
+    """``0``, what the ``rowcount`` of the SELECT is when the label is missing (never ``False``)."""
+    return type(value) is int and value == 0
+
+
+def _rowcount(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "rowcount"
