@@ -127,6 +127,17 @@ def test_the_index_of_another_schemas_table_of_the_same_name_stays_reported(tmp_
     assert _lint(root, "drop-index-not-concurrently") == [("drop-index-not-concurrently", "0001_a.py", 10)]
 
 
+def test_the_downgrades_index_on_public_is_the_drop_indexs_unqualified_one(tmp_path: Path) -> None:
+    # gob-upload 8ed83f51654b line 22: ``ON public.events`` names the default schema, as a bare DROP INDEX does
+    root = write_files(tmp_path, {"versions/0001_a.py": _revision("0001", None, """
+        op.execute('DROP INDEX IF EXISTS "events.idx.eventid"')
+        op.execute("ALTER TABLE events DROP CONSTRAINT IF EXISTS events_check")
+        """, """
+        op.execute('CREATE INDEX IF NOT EXISTS "events.idx.eventid" ON public.events USING btree (eventid)')
+        """)})
+    assert _lint(root, "drop-index-not-concurrently") == []
+
+
 # --- #54: DROP INDEX of a key the revision already dropped ------------------------------------------------------------
 
 def test_drop_index_of_the_primary_key_just_dropped_is_silent(tmp_path: Path) -> None:

@@ -248,7 +248,7 @@ def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
     name = (change.name or "").lower()
     made = [c for c in ctx.migration.downgrade_changes if isinstance(c, CreateIndex) and (c.name or "").lower() == name]
     tables = {(c.table or "").lower() for c in made}
-    if len(tables) != 1 or "" in tables or any(c.conditional or c.guarded or c.schema != change.schema for c in made):
+    if len(tables) != 1 or "" in tables or any(c.conditional or c.guarded or _schema_key(c.schema) != _schema_key(change.schema) for c in made):
         return None
     return None if ctx.created_here(made[0].table) else made[0].table
 
