@@ -119,7 +119,7 @@ def test_drop_schema_and_drop_not_null_keep_only_what_holds_on_the_contract_bran
         revision = "c1"
         down_revision = None
         def upgrade():
-            op.execute("DROP SCHEMA legacy")
+            op.execute("DROP SCHEMA legacy CASCADE")
             op.alter_column("t", "c", nullable=True, existing_type=sa.Integer(), existing_nullable=False)
         def downgrade():
             op.alter_column("t", "c", nullable=False, existing_type=sa.Integer(), existing_nullable=True)

@@ -576,6 +576,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     temporary = _temporary(changes, up) | _gone_with_table(changes)
     redefined = _redefined(changes, up)
     redefining_drops = set(redefined.values())
+    readded = _readded_columns(changes, up)
+    redefining_drops |= set(readded.values())
     recreated = _recreated_tables(changes, up)
     absent = _dropped_while_absent(ctx, changes)
     recreated -= {i for pair in absent.items() for i in pair}
@@ -597,6 +599,9 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             continue
         if index in redefined:
             yield from _redefinition_kept(ctx, change, changes[redefined[index]], up, down)
+            continue
+        if index in readded:
+            yield from _column_redefinition_kept(ctx, change, changes[readded[index]], up, down)
             continue
         t = up.table(getattr(change, "table", None))
         gone = t is not None and t in down.tables_dropped
@@ -761,6 +766,72 @@ def _redefined(changes: list[Change], inv: _Inventory) -> dict[int, int]:
         elif where in dropped or nameless in dropped:
             out[index] = dropped.pop(where if where in dropped else nameless)
     return out
+
+
+def _readded_columns(changes: list[Change], inv: _Inventory) -> dict[int, int]:
+    """{position of an ``add_column``: position of the ``drop_column`` of the same column before it} (held-out-25
+    #43: ``drop_column("t", "c")`` then ``add_column("t", sa.Column("c", sa.String()))``, a type changed by
+    dropping the column): the column is there before and after the upgrade, so a downgrade that leaves it in
+    place restores its existence, and a re-run upgrade drops it first. Only a pair that runs together (the same
+    blocks, conditions and guards) with no rename of the column between them, and a drop without IF EXISTS
+    (after one the column may not have been there before)."""
+    dropped: dict[tuple[object, str], int] = {}
+    out: dict[int, int] = {}
+    for index, change in enumerate(changes):
+        if rename := _rename_key(change, inv):
+            kind, old, new = rename
+            if kind == "column":
+                dropped.pop((old[0], str(old[1])), None)
+                dropped.pop((new[0], str(new[1])), None)
+            continue
+        key = _object_key(change, inv)
+        if key is None or key[0] != "column":
+            continue
+        _, ident, creates = key
+        col = (ident[0], str(ident[1]))
+        if not creates:
+            if isinstance(change, DropColumn) and not change.if_exists:
+                dropped[col] = index
+            else:
+                dropped.pop(col, None)
+        elif col in dropped:
+            at = dropped.pop(col)
+            drop = changes[at]
+            if _runs_whenever(change, drop) and _runs_whenever(drop, change) \
+                    and (change.conditional, change.guarded) == (drop.conditional, drop.guarded):
+                out[index] = at
+    return out
+
+
+def _column_redefinition_kept(ctx: RevisionContext, change: Change, drop: Change, up: _Inventory,
+                              down: _Inventory) -> Iterator[tuple[Change, str, str]]:
+    """A column dropped and added again with another type that the downgrade leaves as it is: it keeps the type the
+    upgrade gave it. Reported only where the history says the old type and it differs (unknown is no finding), and
+    the downgrade neither alters, drops, adds nor renames the column."""
+    assert isinstance(change, AddColumn) and isinstance(drop, DropColumn)
+    t, c = up.table(change.table), _norm(change.column.name)
+    if t is None or c is None or t in down.tables_dropped or t in down.tables_created:
+        return
+    old = lookback.column_type(ctx, drop, drop.table, drop.column)
+    new = change.column.type
+    if old is None or new is None or _type_text(old) == _type_text(new):
+        return
+    touched = (t, c) in down.columns_dropped or (t, c) in down.columns_added or any(
+        kind == "column" and (t, c) in (a, b) for kind, a, b in down.renames)
+    if touched or any(isinstance(d, AlterColumn) and d.type is not None and up.table(d.table) == t
+                      and _norm(d.column) == c for d in ctx.migration.downgrade_changes):
+        return
+    undo = (f"op.alter_column({lit(change.table)}, {lit(change.column.name)}, type_=...)  # back to {old}")
+    yield (change, f"redefines column {change.table}.{change.column.name} (drops it at line {drop.line} and "
+                   f"adds it again as {new}, it was {old})", undo)
+
+
+def _type_text(text: str) -> str:
+    """A type as compared: lower case, without blanks, ``sa.`` or empty parentheses (``sa.String()`` is
+    ``String``)."""
+    bare = re.sub(r"\s+", "", text.lower())
+    bare = re.sub(r"^(?:sa|sqlalchemy|postgresql|mysql|types)\.", "", bare)
+    return bare.removesuffix("()")
 
 
 def _redefinition_kept(ctx: RevisionContext, change: Change, drop: Change, up: _Inventory,

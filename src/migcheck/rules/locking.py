@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from migcheck.facts.postgres import dropped_materialized_views, unquote
+from migcheck.facts.postgres import dropped_materialized_views, schema_of, unquote
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
@@ -26,8 +27,18 @@ from migcheck.rules.rawcommit import (
 )
 from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
-from migcheck.vocabulary.changes import AddColumn, CreateIndex, DropIndex, DropTable, RawSQL, target_table
+from migcheck.vocabulary.changes import (
+    AddColumn,
+    Change,
+    CreateIndex,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    RawSQL,
+    target_table,
+)
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 
 @change_rule("add-not-null-column-without-default", severity=Severity.ERROR, on=(AddColumn,))
@@ -232,12 +243,36 @@ def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
     index = lookback.created_index(ctx, change, change.name or "")
     if index is not None:
         return index.table
+    if (keyed := _key_constraint_table(ctx, change)) is not None:
+        return keyed
     name = (change.name or "").lower()
     made = [c for c in ctx.migration.downgrade_changes if isinstance(c, CreateIndex) and (c.name or "").lower() == name]
     tables = {(c.table or "").lower() for c in made}
-    if len(tables) != 1 or "" in tables or any(c.conditional or c.guarded or c.schema != change.schema for c in made):
+    if len(tables) != 1 or "" in tables or any(c.conditional or c.guarded or _schema_key(c.schema) != _schema_key(change.schema) for c in made):
         return None
     return None if ctx.created_here(made[0].table) else made[0].table
+
+
+def _key_constraint_table(ctx: RevisionContext, change: DropIndex) -> str | None:
+    """The table of a primary key or unique constraint of the index's name that this upgrade drops (held-out-25 #54:
+    ``ALTER TABLE events DROP CONSTRAINT IF EXISTS events_pkey``, then ``DROP INDEX IF EXISTS events_pkey``):
+    PostgreSQL gives a key's index the constraint's name, so that is the index's table. A key only: one dropped
+    with ``type_="primary"`` / ``"unique"``, or named as PostgreSQL names a table's keys (``<table>_pkey``,
+    ``<table>_..._key``); a CHECK named like some other table's index says nothing of where that index is. Both
+    in the default schema (a raw DROP CONSTRAINT's table qualified by none), as DropConstraint keeps no schema."""
+    name = (change.name or "").lower()
+    if not name or _schema_key(change.schema) is not None:
+        return None
+    for c in ctx.migration.upgrade_changes:
+        if not (isinstance(c, DropConstraint) and c.table and (c.name or "").lower() == name):
+            continue
+        table = c.table.lower()
+        if "." in table or (c.sql and "." in c.sql.upper().split("DROP CONSTRAINT")[0]):
+            continue
+        if c.kind_of in {"primary", "primary_key", "unique"} or name == f"{table}_pkey" \
+                or (name.startswith(f"{table}_") and name.endswith("_key")):
+            return c.table
+    return None
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
@@ -254,9 +289,26 @@ def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
     return any(
         other is not change and not isinstance(other, DropIndex) and other.in_transaction
         and (target_table(other) or "").lower() == table and strong_lock(ctx, other) == "ACCESS EXCLUSIVE"
-        and _schema_key(getattr(other, "schema", change.schema)) == _schema_key(change.schema)  # same schema's
+        and _schema_key(_schema_written(other, change.schema)) == _schema_key(change.schema)  # same schema's
         for other in ctx.migration.upgrade_changes
     )
+
+
+_NAME = r'(?:"[^"]*"|[\w$]+)'
+_ALTERED_TABLE = lazy_regex(rf"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<name>{_NAME}(?:\s*\.\s*{_NAME})?)",
+                            re.I)
+
+
+def _schema_written(other: Change, default: str | None) -> str | None:
+    """The schema of ``other``'s table: its ``schema`` field, else (a change kind that keeps none, DropConstraint)
+    the one its ALTER TABLE statement names (``ALTER TABLE archive.sites DROP CONSTRAINT ...`` is ``archive``'s
+    table, not that of ``DROP INDEX mon.ix``), else ``default``."""
+    if hasattr(other, "schema"):
+        return getattr(other, "schema", None)
+    m = _ALTERED_TABLE.match(other.sql) if other.sql else None
+    if m is None:
+        return default
+    return schema_of(m.group("name"))
 
 
 @change_rule(

@@ -7,10 +7,11 @@ import re
 from collections.abc import Iterator
 
 from migcheck.facts.postgres import Statement, parse_statement, refused_in_transaction, unquote
+from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.fixes import lit
 from migcheck.rules.registry import Hit, change_rule
-from migcheck.vocabulary.changes import RawSQL
+from migcheck.vocabulary.changes import Change, CreateTable, DropTable, RawSQL, RenameTable
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -36,15 +37,65 @@ def _statement(change: RawSQL, verb: str) -> Statement | None:
     return stmt if stmt is not None and stmt.verb == verb else None
 
 
-def _new_relation(ctx: RevisionContext, name: str | None) -> bool:
-    return name is not None and (ctx.created_here(name) or name.lower() in ctx.created_indexes)
+def _new_relation(ctx: RevisionContext, name: str | None, change: RawSQL | None = None) -> bool:
+    return name is not None and (ctx.created_here(name) or name.lower() in ctx.created_indexes
+                                 or (change is not None and _renamed_new_table(ctx, change, name)))
+
+
+def _renamed_new_table(ctx: RevisionContext, change: RawSQL, name: str) -> bool:
+    """Where ``change`` runs, ``name`` is a table this upgrade created under another name and renamed, all in
+    its transaction (held-out-25 #158: ``CREATE TABLE "T_new" (LIKE "T")``, fill it, ``DROP TABLE "T"``,
+    ``ALTER TABLE "T_new" RENAME TO "T"``, ``CLUSTER "T"``): no other session has seen it yet. Followed by
+    position, so a statement on the old table of that name before the rename stays reported; in the default
+    schema only (RenameTable keeps none)."""
+    own, index = lookback.phase_position(ctx, change)
+    if index is None or not change.in_transaction or "." in name:
+        return False
+    key = f"maintenance.renamed_new:{change.phase}:{change.engine}"
+    spans = ctx.memo.get(key)
+    if spans is None:
+        spans = ctx.memo[key] = _renamed_spans(own)
+    return any(start < index < end for start, end in spans.get(name.lower(), ()))
+
+
+def _renamed_spans(steps: list[Change]) -> dict[str, list[tuple[int, int]]]:
+    """{name: [(from, to)]}: the positions between which the name is a table these steps created in their
+    transaction and renamed to it (until it is dropped or renamed away, or the end)."""
+    new: dict[str, int | None] = {}  # name -> the position from which it is a renamed new table (None: not yet)
+    spans: dict[str, list[tuple[int, int]]] = {}
+
+    def close(name: str, at: int) -> None:
+        start = new.pop(name, None)
+        if start is not None:
+            spans.setdefault(name, []).append((start, at))
+
+    for at, c in enumerate(steps):
+        if isinstance(c, CreateTable) and c.schema is None:
+            close(c.table.lower(), at)
+            if c.in_transaction:
+                new[c.table.lower()] = None
+        elif isinstance(c, RenameTable):
+            old, to = c.table.lower(), c.new_name.lower()
+            was_new = old in new and c.in_transaction
+            close(old, at)
+            close(to, at)
+            if was_new:
+                new[to] = at
+        elif isinstance(c, DropTable):
+            close(c.table.lower(), at)
+        elif not c.in_transaction:
+            for name in list(new):  # a step outside the transaction: what was made is committed, seen by others
+                close(name, at)
+    for name in list(new):
+        close(name, len(steps))
+    return spans
 
 
 @change_rule("reindex-not-concurrently", severity=Severity.ERROR, on=(RawSQL,), dialects={"postgresql"})
 def reindex_not_concurrently(ctx: RevisionContext, change: RawSQL) -> Iterator[Hit]:
     """REINDEX without CONCURRENTLY blocks writes to the table and reads through the rebuilt index."""
     stmt = _statement(change, "REINDEX")
-    if stmt is None or stmt.concurrently or _new_relation(ctx, stmt.target):
+    if stmt is None or stmt.concurrently or _new_relation(ctx, stmt.target, change):
         return
     what = f"{stmt.kind} {stmt.target}" if stmt.target else stmt.kind
     if (stmt.kind or "").upper() == "SYSTEM":
@@ -83,7 +134,7 @@ def vacuum_full_or_cluster(ctx: RevisionContext, change: RawSQL) -> Iterator[Hit
         return
     if stmt.verb == "VACUUM" and not stmt.full:
         return
-    if _new_relation(ctx, stmt.target):
+    if _new_relation(ctx, stmt.target, change):
         return
     verb = "VACUUM FULL" if stmt.verb == "VACUUM" else "CLUSTER"
     what = f"{verb} {stmt.target}" if stmt.target else f"{verb} of every table"
@@ -159,6 +210,8 @@ def drop_schema_or_database(ctx: RevisionContext, change: RawSQL) -> Iterator[Hi
     stmt = parse_statement(change.text)
     if stmt is None or stmt.verb not in {"DROP SCHEMA", "DROP DATABASE"}:
         return
+    if _restrict_drop(ctx, change, stmt):
+        return
     what = stmt.verb.split()[1]
     created = _created_raw(ctx, what)
     targets = [t for t in stmt.targets if t.lower() not in created]
@@ -172,6 +225,18 @@ def drop_schema_or_database(ctx: RevisionContext, change: RawSQL) -> Iterator[Hi
         "say why:\n"
         f'op.execute("{stmt.verb} {targets[0]}")  # migcheck: ignore[drop-schema-or-database] -- unused since X',
     )
+
+
+def _restrict_drop(ctx: RevisionContext, change: RawSQL, stmt: Statement) -> bool:
+    """PostgreSQL's ``DROP SCHEMA s`` without CASCADE is RESTRICT: it fails while the schema holds any object, so
+    when it succeeds nothing was inside to lose (held-out-25 #60: a schema emptied table by table first). Only a
+    statement whose whole text is known and names no CASCADE anywhere (a comment after it, or a name formatted in
+    at run time, may hide one); MySQL's DROP SCHEMA is DROP DATABASE, which drops everything inside."""
+    return ctx.dialect == "postgresql" and stmt.verb == "DROP SCHEMA" and not stmt.cascade \
+        and not change.interpolated and not _CASCADE_WORD.search(change.text or "")
+
+
+_CASCADE_WORD = lazy_regex(r"cascade", re.I)
 
 
 @change_rule("cannot-run-in-transaction", severity=Severity.ERROR, on=(RawSQL,), dialects={"postgresql"},

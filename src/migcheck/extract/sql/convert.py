@@ -65,6 +65,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                     concurrently=bool(tree.args.get("concurrently")),
                     where=where.this.sql(render) if where is not None else None,
                     if_not_exists=bool(tree.args.get("exists")),
+                    schema=_table_schema(table),  # ON archive.events: the index is in the table's schema
                     **common,
                 )
             ]
