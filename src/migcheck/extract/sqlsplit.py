@@ -8,6 +8,13 @@ Like psql, it does not end a statement at a ``;`` inside parentheses: the
 actions of ``CREATE RULE ... DO INSTEAD (a; b)`` belong to one statement. A text
 whose parentheses never close is split at every ``;`` instead, so one stray
 ``(`` cannot fold the rest of an offline dump into a statement no rule reads.
+So is a text where a statement keeps a ``;`` inside parentheses and also holds
+what this splitter cannot read the same way as every server: a comment inside a
+block comment (PostgreSQL nests them), a backquote or ``#`` (MySQL's quoted
+names and comments), a backslash (an escape in MySQL strings, not in standard
+PostgreSQL ones) or a ``[`` (bracketed names). A parenthesis inside one of those
+is not one the server sees, so ``SELECT `t(`; ALTER TABLE users DROP COLUMN
+email; SELECT `)``` hid the DROP COLUMN in one statement (attack25).
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ _DOLLAR_TAG = lazy_regex(r"\$[A-Za-z_0-9]*\$")
 #: A run of characters none of which can start a comment, a quote, a line or the end of a statement:
 #: copied in one step instead of one character at a time.
 _PLAIN = lazy_regex(r"[^-/;\n'\"$()]*")
+#: What a dialect reads otherwise than this splitter (see the module's docstring): a parenthesis near it may not be
+#: one the server sees, so a ``;`` kept inside parentheses is not trusted in a statement that holds it.
+_UNSURE = lazy_regex(r"[`#\\\[]")
 
 
 @dataclass
@@ -40,12 +50,13 @@ class Comment:
 
 def split(sql: str, first_line: int = 1) -> list[Statement | Comment]:
     """Statements (without the trailing ``;``) and line comments, in order."""
-    out, balanced = _split(sql, first_line, parens=True)
-    return out if balanced else _split(sql, first_line, parens=False)[0]
+    out, trusted = _split(sql, first_line, parens=True)
+    return out if trusted else _split(sql, first_line, parens=False)[0]
 
 
 def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Comment], bool]:
-    """``split``, with ``;`` inside parentheses kept when ``parens``; and whether every parenthesis closed."""
+    """``split``, with ``;`` inside parentheses kept when ``parens``; and whether that reading can be trusted: every
+    parenthesis closed, and no statement that kept a ``;`` holds what a dialect reads otherwise (``_UNSURE``)."""
     out: list[Statement | Comment] = []
     i, n = 0, len(sql)
     line = first_line
@@ -53,15 +64,17 @@ def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Co
     start_line = line
     buf: list[str] = []
     depth = 0  # open parentheses of the statement so far
+    kept = False  # a ';' of the statement so far was kept inside parentheses
+    nested = False  # a block comment since the last statement ended held another '/*'
     balanced = True
 
     def flush() -> None:
-        nonlocal start, buf, depth, balanced
-        balanced = balanced and depth == 0
+        nonlocal start, buf, depth, kept, nested, balanced
         text = "".join(buf).strip()
+        balanced = balanced and depth == 0 and not (kept and (nested or _UNSURE.search(text)))
         if text:
             out.append(Statement(text, start_line))
-        start, buf, depth = None, [], 0
+        start, buf, depth, kept, nested = None, [], 0, False, False
 
     while i < n:
         ch = sql[i]
@@ -75,6 +88,7 @@ def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Co
         if ch == "/" and sql.startswith("/*", i):
             end = sql.find("*/", i + 2)
             end = n if end == -1 else end + 2
+            nested = nested or sql.find("/*", i + 2, end) != -1  # PostgreSQL: this '*/' ends the inner one only
             line += sql.count("\n", i, end)
             i = end
             continue
@@ -82,6 +96,8 @@ def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Co
             flush()
             i += 1
             continue
+        if ch == ";":
+            kept = True
         if ch == "\n":
             line += 1
             if start is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from migcheck.rules.registry import Hit, graph_rule
 from migcheck.vocabulary.findings import Severity
@@ -75,10 +76,10 @@ def missing_down_revision(graph: RevisionGraph) -> Iterator[Hit]:
             fix="point down_revision at the revision this one follows (`alembic heads` on the target branch), "
             "or lint every version location together",
         )
-    linked = bool(graph.missing_dependencies) and _links_locations(graph)
+    linked = _linked_folders(graph) if graph.missing_dependencies else frozenset()
     for migration, dep in graph.missing_dependencies:
         fails = f"every alembic command fails building the revision map (KeyError: {dep!r})"
-        if linked:
+        if migration.path.parent in linked:
             yield Hit(
                 f"depends_on {dep!r} of revision {migration.revision} names no revision or branch label in the "
                 f"linted version locations; this project links its version locations through depends_on, so it "
@@ -102,18 +103,23 @@ def missing_down_revision(graph: RevisionGraph) -> Iterator[Hit]:
         )
 
 
-def _links_locations(graph: RevisionGraph) -> bool:
-    """Whether some ``depends_on`` resolves to a revision in another folder than the one depending on it: the
-    project joins version locations through depends_on (held-out-25 #77-#81: geonature's modules depend on its
-    core's revisions, and on those of TaxHub, RefGeo... whose locations its app.py adds from entry points at run
-    time). Then a depends_on that names nothing linted may be one of those other packages', which no static
-    reading can see: a warning, not an error. A down_revision that names nothing stays an error everywhere."""
+def _linked_folders(graph: RevisionGraph) -> frozenset[Path]:
+    """The folders at either end of a depends_on between two version locations, neither folder holding the other
+    (held-out-25 #77-#81: geonature's modules depend on its core's revisions, and on those of TaxHub, RefGeo...
+    whose locations its app.py adds from entry points at run time). A depends_on of such a folder that names
+    nothing linted may be one of those other packages', which no static reading can see: a warning, not an error.
+    A subfolder of the same location (``versions/sub/``) is not another package's history: a revision there that
+    depends on one of ``versions/`` links nothing (attack25: it turned every dangling depends_on of the project into
+    a warning, exit 0). A down_revision that names nothing stays an error everywhere."""
+    linked: set[Path] = set()
     for migration in graph.by_id.values():
+        here = migration.path.parent
         for dep in migration.depends_on:
             target = graph.resolve(dep)
-            if target is not None and target.path.parent != migration.path.parent:
-                return True
-    return False
+            if target is not None and not here.is_relative_to(target.path.parent) \
+                    and not target.path.parent.is_relative_to(here):
+                linked.update((here, target.path.parent))
+    return frozenset(linked)
 
 
 @graph_rule("duplicate-revision-id", severity=Severity.ERROR)

@@ -19,7 +19,7 @@ from migcheck.extract.python.data import _core_dml, carried, extend_statement, r
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
-from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, names_bound_once
+from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, binding_counts, names_bound_once
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
@@ -49,6 +49,38 @@ class SqlStrings(Evaluator):
     fetched_stand_ins: dict[str, tuple[str, str]]
     #: The stand-ins of names imported from the application (extract/python/appvalues.py) -> (module, path).
     app_stand_ins: dict[str, AppRef]
+
+    @functools.cached_property
+    def _code_names(self) -> frozenset[str]:
+        """Names whose ``__name__`` is one the code gave (held-out-25 #152): an import, or a ``def`` or ``class``
+        with no decorator nor metaclass, each bound once in the module, in a module that never writes an attribute
+        of it nor a ``__name__`` (``box.__name__ = os.environ[...]``, ``setattr``, ``vars``: attack25). A row of a
+        SELECT, or any other object, answers ``.__name__`` with what it holds (SQLAlchemy's Row: the column so
+        labelled), so its ``__name__`` is not a constant."""
+        written: set[str] = set()
+        given: set[str] = set()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
+                if node.attr == "__name__":
+                    return frozenset()
+                written.add(_chain_root(node) or "")
+            elif (isinstance(node, ast.Name) and node.id in {"setattr", "vars", "__builtins__"}) \
+                    or (isinstance(node, ast.Attribute) and node.attr in {"__dict__", "__setattr__"}):
+                return frozenset()  # a write out of sight
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                given.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and not node.decorator_list \
+                    and not (isinstance(node, ast.ClassDef) and node.keywords):
+                given.add(node.name)
+        counts = binding_counts(self.tree)
+        return frozenset(name for name in given - written if counts.get(name) == 1)
+
+    def _code_identifier(self, node: ast.expr) -> bool:
+        """``_code_identifier``, with ``x.__name__`` only where ``x`` is a def, class or import of the code."""
+        if isinstance(node, ast.Attribute) and node.attr == "__name__":
+            root = _chain_root(node.value)
+            return root is not None and root in self._code_names
+        return _code_identifier(node)
 
     @functools.cached_property
     def _app_imports(self) -> tuple[dict[str, AppRef], dict[str, ast.expr]]:
@@ -237,7 +269,7 @@ class SqlStrings(Evaluator):
             for value in node.values:
                 if isinstance(value, ast.Constant):
                     parts.append(str(value.value))
-                elif isinstance(value, ast.FormattedValue) and _code_identifier(value.value):
+                elif isinstance(value, ast.FormattedValue) and self._code_identifier(value.value):
                     parts.append(NAME_PLACEHOLDER)
                 elif isinstance(value, ast.FormattedValue) and _generated_uuid(
                         scope.types.get(value.value.id) if isinstance(value.value, ast.Name) else value.value):
@@ -304,9 +336,9 @@ class SqlStrings(Evaluator):
                 return _PERCENT_FIELD.sub(PLACEHOLDER, left[0]), left[1], left[2], True
             if isinstance(node.op, ast.Add):
                 right = self._sql_text(node.right, scope)
-                if left is None and _code_identifier(node.left):
+                if left is None and self._code_identifier(node.left):
                     left = NAME_PLACEHOLDER, node.lineno, False, False
-                if right is None and _code_identifier(node.right):
+                if right is None and self._code_identifier(node.right):
                     right = NAME_PLACEHOLDER, node.lineno, False, False
                 # "UPDATE t SET " + ",".join(... for f in COLUMNS): text made of constants, as in an f-string
                 if left is None and (constant := self._format_value(node.left, scope)) is not None:
@@ -539,14 +571,20 @@ def _partial_name(value: ast.FormattedValue, scope: Scope) -> str | None:
     return text
 
 
+def _chain_root(node: ast.expr) -> str | None:
+    """The name a chain of attributes starts from (``horizons`` of ``horizons.ex_post``); None for anything else."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _code_identifier(node: ast.expr) -> bool:
     """``Model.__tablename__`` / ``Model.__table__.name``: a table name the application code defines,
-    interpolated into SQL as an identifier; ``func.__name__``: the name a ``def`` or ``class`` gave a function or
-    class (held-out-25 #152, ``knowledge_horizons.ex_post.__name__`` stored as text). Not a value from outside, so
-    no injection risk."""
+    interpolated into SQL as an identifier. Not a value from outside, so no injection risk. (``func.__name__``:
+    SqlStrings._code_identifier, which knows the module.)"""
     if not isinstance(node, ast.Attribute):
         return False
-    if node.attr in {"__tablename__", "__name__"}:
+    if node.attr == "__tablename__":
         return True
     return node.attr == "name" and isinstance(node.value, ast.Attribute) and node.value.attr == "__table__"
 
