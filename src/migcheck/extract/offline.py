@@ -101,7 +101,7 @@ def load_sql_file(path: Path, text: str, dialect: str) -> list[Migration]:
             segments.append(current)
         current = None
 
-    for item in split(text):
+    for item in split(text, dialect=dialect):
         if isinstance(item, Comment):
             m = _running(item.text)
             if m:

@@ -15,6 +15,15 @@ names and comments), a backslash (an escape in MySQL strings, not in standard
 PostgreSQL ones) or a ``[`` (bracketed names). A parenthesis inside one of those
 is not one the server sees, so ``SELECT `t(`; ALTER TABLE users DROP COLUMN
 email; SELECT `)``` hid the DROP COLUMN in one statement (attack25).
+
+Quotes and comments are read as the target dialect reads them, so that a
+statement the server runs cannot hide inside what the splitter took for a string
+or a comment: PostgreSQL takes a backslash in a string as an escape only in
+``E'...'`` (standard_conforming_strings, on since 9.1), nests block comments and
+has dollar quotes; MySQL escapes with backslashes in ``'...'`` and ``"..."``
+(strings there), quotes names with backquotes, starts comments with ``#`` and
+with ``--`` only before a blank, and runs the text of ``/*! ... */``; SQLite
+quotes names with backquotes and brackets and knows no backslash escape.
 """
 
 from __future__ import annotations
@@ -23,10 +32,11 @@ from dataclasses import dataclass
 
 from migcheck.vocabulary.lazyregex import lazy_regex
 
-_DOLLAR_TAG = lazy_regex(r"\$[A-Za-z_0-9]*\$")
+#: A dollar quote's tag: ``$$`` or ``$name$`` (not ``$1``, a parameter).
+_DOLLAR_TAG = lazy_regex(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
 #: A run of characters none of which can start a comment, a quote, a line or the end of a statement:
 #: copied in one step instead of one character at a time.
-_PLAIN = lazy_regex(r"[^-/;\n'\"$()]*")
+_PLAIN = lazy_regex(r"[^-/;\n'\"$()`#\[]*")
 #: What a dialect reads otherwise than this splitter (see the module's docstring): a parenthesis near it may not be
 #: one the server sees, so a ``;`` kept inside parentheses is not trusted in a statement that holds it.
 _UNSURE = lazy_regex(r"[`#\\\[]")
@@ -48,13 +58,13 @@ class Comment:
     line: int
 
 
-def split(sql: str, first_line: int = 1) -> list[Statement | Comment]:
-    """Statements (without the trailing ``;``) and line comments, in order."""
-    out, trusted = _split(sql, first_line, parens=True)
-    return out if trusted else _split(sql, first_line, parens=False)[0]
+def split(sql: str, first_line: int = 1, dialect: str = "postgresql") -> list[Statement | Comment]:
+    """Statements (without the trailing ``;``) and line comments, in order, as ``dialect`` reads the text."""
+    out, trusted = _split(sql, first_line, dialect, parens=True)
+    return out if trusted else _split(sql, first_line, dialect, parens=False)[0]
 
 
-def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Comment], bool]:
+def _split(sql: str, first_line: int, dialect: str, parens: bool) -> tuple[list[Statement | Comment], bool]:
     """``split``, with ``;`` inside parentheses kept when ``parens``; and whether that reading can be trusted: every
     parenthesis closed, and no statement that kept a ``;`` holds what a dialect reads otherwise (``_UNSURE``)."""
     out: list[Statement | Comment] = []
@@ -76,19 +86,19 @@ def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Co
             out.append(Statement(text, start_line))
         start, buf, depth, kept, nested = None, [], 0, False, False
 
+    mysql = dialect == "mysql"
     while i < n:
         ch = sql[i]
-        if ch == "-" and sql.startswith("--", i):
+        if (ch == "-" and sql.startswith("--", i) and _dash_comment(sql, i, mysql)) or (ch == "#" and mysql):
             end = sql.find("\n", i)
             end = n if end == -1 else end
             if start is None:
-                out.append(Comment(sql[i + 2 : end].strip(), line))
+                out.append(Comment(sql[i + (1 if ch == "#" else 2) : end].strip(), line))
             i = end
             continue
-        if ch == "/" and sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            end = n if end == -1 else end + 2
-            nested = nested or sql.find("/*", i + 2, end) != -1  # PostgreSQL: this '*/' ends the inner one only
+        if ch == "/" and sql.startswith("/*", i) and not (mysql and sql.startswith("/*!", i)):
+            end = _block_comment_end(sql, i, nests=dialect == "postgresql")
+            nested = nested or sql.find("/*", i + 2, end) != -1  # a '*/' a dialect may read otherwise
             line += sql.count("\n", i, end)
             i = end
             continue
@@ -113,10 +123,10 @@ def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Co
             depth = depth + 1 if ch == "(" and parens else max(depth - 1, 0)
             end = i + 1
             chunk = ch
-        elif ch in ("'", '"'):
-            end = _quoted_end(sql, i, ch)
+        elif ch in ("'", '"') or (ch == "`" and dialect != "postgresql") or (ch == "[" and dialect == "sqlite"):
+            end = _quoted_end(sql, i, ch, _backslash_escapes(sql, i, ch, dialect))
             chunk = sql[i:end]
-        elif ch == "$" and (m := _DOLLAR_TAG.match(sql, i)):
+        elif ch == "$" and dialect == "postgresql" and not _in_name(sql, i) and (m := _DOLLAR_TAG.match(sql, i)):
             tag = m.group(0)
             close = sql.find(tag, m.end())
             end = n if close == -1 else close + len(tag)
@@ -131,22 +141,58 @@ def _split(sql: str, first_line: int, parens: bool) -> tuple[list[Statement | Co
     return out, balanced
 
 
-def _quoted_end(sql: str, i: int, quote: str) -> int:
-    """Index after the closing quote; doubled quotes are escapes."""
+def _dash_comment(sql: str, i: int, mysql: bool) -> bool:
+    """``--`` starts a comment; in MySQL only before a blank, a control character or the end (``1--1`` is 2)."""
+    return not mysql or i + 2 >= len(sql) or sql[i + 2] <= " "
+
+
+def _in_name(sql: str, i: int) -> bool:
+    """The character at ``i`` continues a name (PostgreSQL's names may hold ``$``: ``x$a$`` is one name)."""
+    return i > 0 and (sql[i - 1].isalnum() or sql[i - 1] in "_$")
+
+
+def _block_comment_end(sql: str, i: int, nests: bool) -> int:
+    """Index after the ``*/`` that closes the comment opened at ``i`` (PostgreSQL nests them, the others do not)."""
+    n = len(sql)
+    depth, j = 1, i + 2
+    while j < n:
+        if nests and sql.startswith("/*", j):
+            depth, j = depth + 1, j + 2
+        elif sql.startswith("*/", j):
+            depth, j = depth - 1, j + 2
+            if depth == 0:
+                return j
+        else:
+            j += 1
+    return n
+
+
+def _backslash_escapes(sql: str, i: int, quote: str, dialect: str) -> bool:
+    """Whether a backslash escapes the next character in the quoted text opened at ``i``."""
+    if dialect == "mysql":
+        return quote in "'\""
+    if dialect == "postgresql" and quote == "'" and i > 0 and sql[i - 1] in "eE":
+        return not _in_name(sql, i - 1)  # E'...', not a name ending in e
+    return False
+
+
+def _quoted_end(sql: str, i: int, quote: str, backslash: bool) -> int:
+    """Index after the closing quote; doubled quotes are escapes, and backslashes where ``backslash``."""
+    close = "]" if quote == "[" else quote
     j = i + 1
     n = len(sql)
     while j < n:
-        if sql[j] == quote:
-            if j + 1 < n and sql[j + 1] == quote:
+        if sql[j] == close:
+            if close != "]" and j + 1 < n and sql[j + 1] == close:
                 j += 2
                 continue
             return j + 1
-        if sql[j] == "\\" and quote == "'":
+        if backslash and sql[j] == "\\":
             j += 2
             continue
         j += 1
     return n
 
 
-def statements(sql: str, first_line: int = 1) -> list[Statement]:
-    return [s for s in split(sql, first_line) if isinstance(s, Statement)]
+def statements(sql: str, first_line: int = 1, dialect: str = "postgresql") -> list[Statement]:
+    return [s for s in split(sql, first_line, dialect) if isinstance(s, Statement)]

@@ -66,7 +66,7 @@ def changes_from_sql(
 ) -> list[Change]:
     """Every statement in ``text`` (which starts on ``line``) as changes."""
     out: list[Change] = []
-    for stmt in statements(text, line):
+    for stmt in statements(text, line, dialect):
         common: dict[str, Any] = {
             "line": stmt.line,
             "phase": phase,
