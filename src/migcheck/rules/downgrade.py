@@ -576,7 +576,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     temporary = _temporary(changes, up) | _gone_with_table(changes)
     redefined = _redefined(changes, up)
     redefining_drops = set(redefined.values())
-    readded = _readded_columns(changes, up)
+    readded = _readded_columns(changes, up, down)
     redefining_drops |= set(readded.values())
     recreated = _recreated_tables(changes, up)
     absent = _dropped_while_absent(ctx, changes)
@@ -768,13 +768,15 @@ def _redefined(changes: list[Change], inv: _Inventory) -> dict[int, int]:
     return out
 
 
-def _readded_columns(changes: list[Change], inv: _Inventory) -> dict[int, int]:
+def _readded_columns(changes: list[Change], inv: _Inventory, down: _Inventory) -> dict[int, int]:
     """{position of an ``add_column``: position of the ``drop_column`` of the same column before it} (held-out-25
     #43: ``drop_column("t", "c")`` then ``add_column("t", sa.Column("c", sa.String()))``, a type changed by
     dropping the column): the column is there before and after the upgrade, so a downgrade that leaves it in
     place restores its existence, and a re-run upgrade drops it first. Only a pair that runs together (the same
     blocks, conditions and guards) with no rename of the column between them, and a drop without IF EXISTS
-    (after one the column may not have been there before)."""
+    (after one the column may not have been there before). Not a column the downgrade drops without adding it back
+    (attack25b: that downgrade leaves the table without a column it had before the upgrade; the drop is judged alone,
+    and reported)."""
     dropped: dict[tuple[object, str], int] = {}
     out: dict[int, int] = {}
     for index, change in enumerate(changes):
@@ -797,7 +799,8 @@ def _readded_columns(changes: list[Change], inv: _Inventory) -> dict[int, int]:
         elif col in dropped:
             at = dropped.pop(col)
             drop = changes[at]
-            if _runs_whenever(change, drop) and _runs_whenever(drop, change) \
+            removed = col in down.columns_dropped and col not in down.columns_added
+            if _runs_whenever(change, drop) and _runs_whenever(drop, change) and not removed \
                     and (change.conditional, change.guarded) == (drop.conditional, drop.guarded):
                 out[index] = at
     return out

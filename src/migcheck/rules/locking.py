@@ -29,6 +29,7 @@ from migcheck.rules.registry import Hit, change_rule
 from migcheck.rules.versions import mysql_not_null_reason
 from migcheck.vocabulary.changes import (
     AddColumn,
+    AddConstraint,
     Change,
     CreateIndex,
     DropConstraint,
@@ -256,23 +257,38 @@ def _index_owner(ctx: RevisionContext, change: DropIndex) -> str | None:
 def _key_constraint_table(ctx: RevisionContext, change: DropIndex) -> str | None:
     """The table of a primary key or unique constraint of the index's name that this upgrade drops (held-out-25 #54:
     ``ALTER TABLE events DROP CONSTRAINT IF EXISTS events_pkey``, then ``DROP INDEX IF EXISTS events_pkey``):
-    PostgreSQL gives a key's index the constraint's name, so that is the index's table. A key only: one dropped
-    with ``type_="primary"`` / ``"unique"``, or named as PostgreSQL names a table's keys (``<table>_pkey``,
-    ``<table>_..._key``); a CHECK named like some other table's index says nothing of where that index is. Both
-    in the default schema (a raw DROP CONSTRAINT's table qualified by none), as DropConstraint keeps no schema."""
+    PostgreSQL gives a key's index the constraint's name, so that is the index's table. Both in the default schema.
+
+    What says the constraint is that table's key (attack25b: each of these named a small table's constraint after a
+    big table's index, so the DROP INDEX seemed to lock only the small table): PostgreSQL's own ``<table>_pkey``
+    name; else, for a drop that fails when there is no such constraint (no IF EXISTS), ``type_="primary"`` /
+    ``"unique"`` or the ``<table>_..._key`` name (with IF EXISTS nothing may be dropped, and ``account`` is a prefix
+    of ``account_users_email_key``). Never an explicit CHECK or foreign key, one this upgrade adds under that name
+    first (a CHECK named like the index), or a drop that may not run where the DROP INDEX does."""
     name = (change.name or "").lower()
     if not name or _schema_key(change.schema) is not None:
         return None
+    added = {(c.name or "").lower() for c in ctx.migration.upgrade_changes if isinstance(c, AddConstraint)}
     for c in ctx.migration.upgrade_changes:
         if not (isinstance(c, DropConstraint) and c.table and (c.name or "").lower() == name):
             continue
         table = c.table.lower()
-        if "." in table or (c.sql and "." in c.sql.upper().split("DROP CONSTRAINT")[0]):
+        if "." in table or c.schema is not None or (c.sql and "." in c.sql.upper().split("DROP CONSTRAINT")[0]):
             continue
-        if c.kind_of in {"primary", "primary_key", "unique"} or name == f"{table}_pkey" \
-                or (name.startswith(f"{table}_") and name.endswith("_key")):
+        if name in added or not _runs_with(change, c) or c.kind_of not in {None, "primary", "primary_key", "unique"}:
+            continue
+        keyed = c.kind_of is not None or (name.startswith(f"{table}_") and name.endswith("_key"))
+        if name == f"{table}_pkey" or (keyed and not c.if_exists):
             return c.table
     return None
+
+
+def _runs_with(change: Change, other: Change) -> bool:
+    """``other`` runs wherever ``change`` runs, in its transaction: the same engine, no block that ``change`` is not
+    in, not a step production skips (attack25b: a DROP CONSTRAINT under ``if False:`` locks nothing)."""
+    return other.engine == change.engine and change.blocks[:len(other.blocks)] == other.blocks \
+        and not (other.off_in_production and not change.off_in_production) \
+        and (not other.conditional or change.conditional) and other.in_transaction
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
@@ -287,7 +303,7 @@ def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:
         return False
     table = owner.lower()
     return any(
-        other is not change and not isinstance(other, DropIndex) and other.in_transaction
+        other is not change and not isinstance(other, DropIndex) and _runs_with(change, other)
         and (target_table(other) or "").lower() == table and strong_lock(ctx, other) == "ACCESS EXCLUSIVE"
         and _schema_key(_schema_written(other, change.schema)) == _schema_key(change.schema)  # same schema's
         for other in ctx.migration.upgrade_changes

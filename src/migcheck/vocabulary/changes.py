@@ -218,6 +218,9 @@ class RenameTable(Change):
 
     table: str
     new_name: str
+    #: The ``schema=`` given, or the schema the SQL names (``"<dynamic>"`` when not a literal); None for the default:
+    #: ``op.rename_table("t_new", "t", schema="archive")`` renames ``archive.t_new``, not a default-schema table.
+    schema: str | None = None
 
 
 @ir_class
@@ -352,6 +355,9 @@ class DropConstraint(Change):
     if_exists: bool = False
     #: The name is written ``op.f("...")``, as AddConstraint's.
     name_converted: bool = False
+    #: The ``schema=`` given, or the schema the SQL names (``"<dynamic>"`` when not a literal); None for the default:
+    #: a key's index is in its table's schema.
+    schema: str | None = None
 
 
 @ir_class
