@@ -50,7 +50,7 @@ def test_simple_statements_read_as_sqlglots_tree_does(monkeypatch: pytest.Monkey
         with monkeypatch.context() as m:
             m.setattr(statements, "simple_changes", lambda *args: None)
             assert fast == statements.statement_changes(sql, "postgresql", common), sql
-    assert taken > 150  # the fast path is not vacuous
+    assert taken > 100  # the fast path is not vacuous
 
 
 @pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
