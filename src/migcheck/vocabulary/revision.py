@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.vocabulary.astwalk import child_fields
+from migcheck.vocabulary.astwalk import child_fields, module_nodes
 from migcheck.vocabulary.changes import Change
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -128,8 +128,9 @@ _PLAIN_TOPS = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "__futu
 def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportInfo]:
     """Set ``type_only`` on application imports whose every use is a column type.
 
-    It costs one walk of the whole module, so it runs only when the revision imports something
-    besides the standard library and SQLAlchemy/Alembic (most revisions do not).
+    It runs only when the revision imports something besides the standard library and SQLAlchemy/Alembic (most
+    revisions do not); it reads the module's nodes binding_counts walked already, and maps parents only in the
+    statements that use such an import.
     """
     import sys
     from dataclasses import replace
@@ -140,31 +141,20 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
 
     if all(plain(imp) for imp in imports):
         return imports
-    parents: dict[ast.AST, ast.AST] = {}
     local_names: dict[tuple[int, str], list[str]] = {}
     loads: list[ast.Name] = []
-    nodes: list[ast.AST] = [tree]
-    for node in nodes:  # breadth first, as ast.walk (vocabulary/astwalk.py), with each node's parent kept
+    for node in module_nodes(tree):  # shared with binding_counts: one walk of the module for both
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 loads.append(node)
-            continue  # its only child is the context
-        if isinstance(node, ast.Import):
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 local_names[(node.lineno, alias.name)] = [alias.asname or alias.name.split(".")[0]]
         elif isinstance(node, ast.ImportFrom):
             local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
-        for name in child_fields(type(node)):
-            value = getattr(node, name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        parents[item] = node
-                        nodes.append(item)
-            elif isinstance(value, ast.AST):
-                parents[value] = node
-                nodes.append(value)
     wanted = {name for imp in imports if not plain(imp) for name in local_names.get((imp.line, imp.module), [])}
+    loads = [load for load in loads if load.id in wanted]
+    parents = _parents_of(tree, loads)
     uses: dict[str, list[bool]] = {}
     lines: dict[str, list[int]] = {}
     for load in loads:
@@ -178,6 +168,38 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
                        use_lines=tuple(sorted({n for name in names for n in lines.get(name, [])})))
 
     return [imp if plain(imp) else marked(imp) for imp in imports]
+
+
+def _parents_of(tree: ast.Module, loads: list[ast.Name]) -> dict[ast.AST, ast.AST]:
+    """The parent of every node of the module's statements that hold one of ``loads`` (found by their lines;
+    decorators start before their ``def``), for _in_type_position, which climbs no higher than a statement:
+    most revisions use an application import in one function, and mapping every node was most of the cost."""
+    parents: dict[ast.AST, ast.AST] = {}
+    lines = {load.lineno for load in loads}
+    for stmt in tree.body if lines else ():
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        last = stmt.end_lineno or stmt.lineno
+        if any(first <= line <= last for line in lines):
+            _map_parents(stmt, parents)
+    if any(load not in parents for load in loads):  # lines that do not say (a rewritten tree): map every node
+        _map_parents(tree, parents)
+    return parents
+
+
+def _map_parents(top: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
+    """Record the parent of every node under ``top``."""
+    nodes: list[ast.AST] = [top]
+    for node in nodes:  # breadth first, as ast.walk (vocabulary/astwalk.py), with each node's parent kept
+        for name in child_fields(type(node)):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        parents[item] = node
+                        nodes.append(item)
+            elif isinstance(value, ast.AST):
+                parents[value] = node
+                nodes.append(value)
 
 
 _COLUMN_CALLS = {"Column", "column", "mapped_column"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from migcheck.extract.python.nodes import _call_name, _root_name
+from migcheck.extract.python.nodes import _call_name, _root_name, unparse
 from migcheck.vocabulary.astwalk import nodes_of
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import iter_statements, nested_fields
@@ -275,7 +275,7 @@ def application_calls_of(tree: ast.Module) -> list[str]:
         if isinstance(value, ast.Await):
             value = value.value
         if isinstance(value, ast.Call) and _call_root(value.func) in imported:
-            texts.append(ast.unparse(value))
+            texts.append(unparse(value))
     return texts
 
 
