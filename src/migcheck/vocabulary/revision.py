@@ -171,19 +171,59 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
 
 
 def _parents_of(tree: ast.Module, loads: list[ast.Name]) -> dict[ast.AST, ast.AST]:
-    """The parent of every node of the module's statements that hold one of ``loads`` (found by their lines;
-    decorators start before their ``def``), for _in_type_position, which climbs no higher than a statement:
-    most revisions use an application import in one function, and mapping every node was most of the cost."""
+    """The parents of each of ``loads`` up to its top-level statement, for _in_type_position, which climbs no
+    higher: each found from the statement down by the nodes' positions (one path, not every node of a function;
+    mapping every node of the module was most of the cost of a revision importing application code). When a
+    load is not found so (a rewritten Python 2 tree without true positions), every node is mapped, as before."""
     parents: dict[ast.AST, ast.AST] = {}
-    lines = {load.lineno for load in loads}
-    for stmt in tree.body if lines else ():
-        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
-        last = stmt.end_lineno or stmt.lineno
-        if any(first <= line <= last for line in lines):
-            _map_parents(stmt, parents)
-    if any(load not in parents for load in loads):  # lines that do not say (a rewritten tree): map every node
-        _map_parents(tree, parents)
+    for load in loads:
+        if load in parents:
+            continue
+        if not any(_path_to(stmt, load, parents) for stmt in tree.body):
+            _map_parents(tree, parents)
+            break
     return parents
+
+
+def _path_to(top: ast.AST, target: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Whether ``target`` is ``top`` or below it; if so, the parents on the way are recorded. A child whose
+    position does not cover the target's is not searched (nodes without a position, as ``comprehension``, are).
+    Iterative: an expression may nest deeper than Python's recursion limit."""
+    if top is target:
+        return True
+    if not _covers(top, target):
+        return False
+    seen: dict[ast.AST, ast.AST] = {}
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        for name in child_fields(type(node)):
+            value = getattr(node, name, None)
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, ast.AST):
+                    continue
+                if item is target:
+                    while item is not top:
+                        parents[item] = node
+                        item, node = node, seen.get(node, top)
+                    return True
+                if _covers(item, target):
+                    seen[item] = node
+                    stack.append(item)
+    return False
+
+
+def _covers(node: ast.AST, target: ast.AST) -> bool:
+    """``node``'s source range holds ``target``'s (True for a node without a position)."""
+    line = getattr(node, "lineno", None)
+    end = getattr(node, "end_lineno", None)
+    if line is None or end is None:
+        return True
+    start = (line, getattr(node, "col_offset", 0))
+    stop = (end, getattr(node, "end_col_offset", 0) or 0)
+    first = (getattr(target, "lineno", 0), getattr(target, "col_offset", 0))
+    last = (getattr(target, "end_lineno", 0) or 0, getattr(target, "end_col_offset", 0) or 0)
+    return start <= first and last <= stop
 
 
 def _map_parents(top: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
