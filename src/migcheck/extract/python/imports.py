@@ -171,6 +171,10 @@ def calls_imported_code(fn: ast.FunctionDef | ast.AsyncFunctionDef, tree: ast.Mo
     imported = module_names | application_imports(iter_statements(fn.body))  # the module's imports and fn's own
     if not imported:
         return False
+    # a call made as a statement of its own (``helpers.touch(op)``) answers without walking every node of fn
+    if any(isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _root_name(stmt.value.func) in imported
+           for stmt in iter_statements(fn.body)):
+        return True
     return any(isinstance(node, ast.Call) and _root_name(node.func) in imported for node in nodes_of(fn))
 
 
