@@ -4,7 +4,12 @@ statement down (vocabulary/revision.py:_parents_of) give what a map of every nod
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
+import pytest
+
+from conftest import revision_text, run_cli, write_files
+from migcheck.extract.python import walk
 from migcheck.vocabulary import revision
 from migcheck.vocabulary.revision import read_imports
 
@@ -45,3 +50,29 @@ def test_a_use_without_true_positions_maps_every_node() -> None:
             node.lineno, node.end_lineno = 99, 99  # a rewritten tree may place a node anywhere
     (imp,) = read_imports(tree)
     assert imp.type_only and not imp.unused
+
+
+def test_a_module_without_walrus_text_is_not_walked_for_its_bindings(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The extractor asks whether a module has ``:=`` for every revision; a text without one answers it without
+    a walk of the module (issue 13: most revisions), and one with one is still read as before."""
+    counted: list[object] = []
+    original = walk.binding_counts
+
+    def counting(tree: ast.AST) -> dict[str, int]:
+        counted.append(tree)
+        return original(tree)
+
+    monkeypatch.setattr(walk, "binding_counts", counting)
+    root = write_files(tmp_path, {
+        "versions/a1.py": revision_text("a1", None, 'op.add_column("t", sa.Column("c", sa.Text()))'),
+        "versions/b2.py": revision_text("b2", "a1", """
+            if (n := 2) > 1:
+                op.drop_column("t", "c")
+        """),
+    })
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--jobs", "1", "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    assert len(counted) == 1  # b2's walrus, not a1
+    found = sorted((f["rule"], Path(f["path"]).name, f["line"]) for f in run.json()["findings"])
+    assert ("drop-column", "b2.py", 11) in found
