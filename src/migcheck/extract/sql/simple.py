@@ -24,12 +24,14 @@ _W = "[ \\t\\r\\n]"
 _NAME = "[A-Za-z_][A-Za-z0-9_]*"
 _PAIR = f"{_NAME}{_W}*={_W}*(?:'[^'\\\\]*'|[0-9]+)"
 _TABLE = f"(?:({_NAME}){_W}*\\.{_W}*)?({_NAME})"
+#: Linear on every text (tests/security/test_regex_time.py): no blanks before the statement (simple_changes strips
+#: them), the optional ``;`` and the blanks after it in one group, a name only where no word character precedes it.
+_END = f"{_W}*(?:;{_W}*)?\\Z"
 _UPDATE = lazy_regex(
-    f"{_W}*UPDATE{_W}+{_TABLE}{_W}+SET{_W}+({_PAIR}(?:{_W}*,{_W}*{_PAIR})*){_W}+"
-    f"WHERE{_W}+({_PAIR}(?:{_W}+AND{_W}+{_PAIR})*){_W}*;?{_W}*\\Z", re.I)
-_DROP_INDEX = lazy_regex(
-    f"{_W}*DROP{_W}+INDEX{_W}+(CONCURRENTLY{_W}+)?(IF{_W}+EXISTS{_W}+)?{_TABLE}{_W}*;?{_W}*\\Z", re.I)
-_PAIR_NAME = lazy_regex(f"({_NAME}){_W}*={_W}*(?:'[^'\\\\]*'|[0-9]+)")
+    f"UPDATE{_W}+{_TABLE}{_W}+SET{_W}+({_PAIR}(?:{_W}*,{_W}*{_PAIR})*){_W}+"
+    f"WHERE{_W}+({_PAIR}(?:{_W}+AND{_W}+{_PAIR})*){_END}", re.I)
+_DROP_INDEX = lazy_regex(f"DROP{_W}+INDEX{_W}+(CONCURRENTLY{_W}+)?(IF{_W}+EXISTS{_W}+)?{_TABLE}{_END}", re.I)
+_PAIR_NAME = lazy_regex(f"(?<![A-Za-z0-9_])({_NAME}){_W}*={_W}*(?:'[^'\\\\]*'|[0-9]+)")
 #: Words the parser reads as something else without parentheses (sqlglot's NO_PAREN_FUNCTION_PARSERS), and the
 #: words of DROP INDEX's own options.
 _NOT_NAMES = frozenset({"ANY", "CASE", "CONNECT_BY_ROOT", "IF", "VARIADIC", "CONCURRENTLY", "CASCADE", "RESTRICT"})
@@ -39,10 +41,11 @@ def simple_changes(sql: str, keyword: str, dialect: str, common: dict[str, Any])
     """The changes of a keyed UPDATE or a DROP INDEX of one name, when ``sql`` is exactly that; else None."""
     if dialect != "postgresql" or keyword not in ("UPDATE", "DROP INDEX") or "(" in sql:
         return None  # a call or a subquery: never such a statement (and the patterns need not be compiled)
+    text = sql.lstrip(" \t\r\n")
     if keyword == "UPDATE":
-        m = _UPDATE.match(sql)
+        m = _UPDATE.match(text)
         return None if m is None else _update(m, _not_names(dialect), common)
-    m = _DROP_INDEX.match(sql)
+    m = _DROP_INDEX.match(text)
     return None if m is None else _drop_index(m, _not_names(dialect), common)
 
 
