@@ -160,11 +160,11 @@ def test_a_revision_formatting_application_constants_is_walked_whole_once(monkey
     """Reading the revision asks which names its module binds once from two places (its application imports and
     its module-level aliases) and which imports are used as column types: one walk of the module between them,
     not one each (issue 13: every revision of a history that formats an application value paid three)."""
-    from migcheck.extract.python import nodes
     from migcheck.sources.load import load_python
+    from migcheck.vocabulary import astwalk
 
     walks: list[str] = []
-    real_walk, real_nodes_of = ast.walk, getattr(nodes, "nodes_of", None)
+    real_walk, real_nodes_of = ast.walk, astwalk.nodes_of
 
     def walk(node: ast.AST) -> object:
         if isinstance(node, ast.Module):
@@ -178,7 +178,7 @@ def test_a_revision_formatting_application_constants_is_walked_whole_once(monkey
         return real_nodes_of(tree)
 
     monkeypatch.setattr(ast, "walk", walk)
-    monkeypatch.setattr(nodes, "nodes_of", nodes_of, raising=False)
+    monkeypatch.setattr(astwalk, "nodes_of", nodes_of)  # module_nodes, binding_counts' and the import reader's walk
     revision = CASES / "bad_app_constants" / "migrations" / "versions" / "0001_settings.py"
     migration = load_python(revision, "postgresql")
     assert migration is not None and migration.upgrade is not None

@@ -134,7 +134,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
     # imported on first use: a run whose revisions all come from the cache extracts nothing
     from migcheck.extract.python import PythonExtractor
 
-    extractor = PythonExtractor(tree, consts, dialect) if extract else None
+    extractor = PythonExtractor(tree, consts, dialect, None if rewritten else source) if extract else None
     upgrade, downgrade = (extractor.body("upgrade"), extractor.body("downgrade")) if extractor else (None, None)
     lines = source.splitlines()
     if upgrade is not None and upgrade.opaque and not rewritten and _joined_is_source(lines, source):

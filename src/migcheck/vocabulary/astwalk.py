@@ -38,3 +38,19 @@ def nodes_of(tree: ast.AST) -> list[ast.AST]:
             elif isinstance(value, node_type):
                 append(value)
     return nodes
+
+
+#: The modules walked last, with their nodes: the extractor and the import reader each ask of the whole module
+#: (binding_counts, _mark_type_only). Each entry holds its tree until pushed out, so an identity is never reused.
+_WALKED: list[tuple[ast.AST, list[ast.AST]]] = []
+
+
+def module_nodes(tree: ast.AST) -> list[ast.AST]:
+    """``nodes_of(tree)``, walked once for the last few trees asked; the caller must not change the list."""
+    for walked, nodes in _WALKED:
+        if walked is tree:
+            return nodes
+    nodes = nodes_of(tree)
+    _WALKED.insert(0, (tree, nodes))
+    del _WALKED[2:]
+    return nodes

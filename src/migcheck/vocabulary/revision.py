@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.vocabulary.astwalk import child_fields
+from migcheck.vocabulary.astwalk import child_fields, module_nodes
 from migcheck.vocabulary.changes import Change
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
@@ -128,8 +128,9 @@ _PLAIN_TOPS = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "__futu
 def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportInfo]:
     """Set ``type_only`` on application imports whose every use is a column type.
 
-    It costs one walk of the whole module, so it runs only when the revision imports something
-    besides the standard library and SQLAlchemy/Alembic (most revisions do not).
+    It runs only when the revision imports something besides the standard library and SQLAlchemy/Alembic (most
+    revisions do not); it reads the module's nodes binding_counts walked already, and maps parents only in the
+    statements that use such an import.
     """
     import sys
     from dataclasses import replace
@@ -140,31 +141,20 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
 
     if all(plain(imp) for imp in imports):
         return imports
-    parents: dict[ast.AST, ast.AST] = {}
     local_names: dict[tuple[int, str], list[str]] = {}
     loads: list[ast.Name] = []
-    nodes: list[ast.AST] = [tree]
-    for node in nodes:  # breadth first, as ast.walk (vocabulary/astwalk.py), with each node's parent kept
+    for node in module_nodes(tree):  # shared with binding_counts: one walk of the module for both
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 loads.append(node)
-            continue  # its only child is the context
-        if isinstance(node, ast.Import):
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 local_names[(node.lineno, alias.name)] = [alias.asname or alias.name.split(".")[0]]
         elif isinstance(node, ast.ImportFrom):
             local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
-        for name in child_fields(type(node)):
-            value = getattr(node, name, None)
-            if isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        parents[item] = node
-                        nodes.append(item)
-            elif isinstance(value, ast.AST):
-                parents[value] = node
-                nodes.append(value)
     wanted = {name for imp in imports if not plain(imp) for name in local_names.get((imp.line, imp.module), [])}
+    loads = [load for load in loads if load.id in wanted]
+    parents = _parents_of(tree, loads)
     uses: dict[str, list[bool]] = {}
     lines: dict[str, list[int]] = {}
     for load in loads:
@@ -178,6 +168,78 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
                        use_lines=tuple(sorted({n for name in names for n in lines.get(name, [])})))
 
     return [imp if plain(imp) else marked(imp) for imp in imports]
+
+
+def _parents_of(tree: ast.Module, loads: list[ast.Name]) -> dict[ast.AST, ast.AST]:
+    """The parents of each of ``loads`` up to its top-level statement, for _in_type_position, which climbs no
+    higher: each found from the statement down by the nodes' positions (one path, not every node of a function;
+    mapping every node of the module was most of the cost of a revision importing application code). When a
+    load is not found so (a rewritten Python 2 tree without true positions), every node is mapped, as before."""
+    parents: dict[ast.AST, ast.AST] = {}
+    for load in loads:
+        if load in parents:
+            continue
+        if not any(_path_to(stmt, load, parents) for stmt in tree.body):
+            _map_parents(tree, parents)
+            break
+    return parents
+
+
+def _path_to(top: ast.AST, target: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Whether ``target`` is ``top`` or below it; if so, the parents on the way are recorded. A child whose
+    position does not cover the target's is not searched (nodes without a position, as ``comprehension``, are).
+    Iterative: an expression may nest deeper than Python's recursion limit."""
+    if top is target:
+        return True
+    if not _covers(top, target):
+        return False
+    seen: dict[ast.AST, ast.AST] = {}
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        for name in child_fields(type(node)):
+            value = getattr(node, name, None)
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, ast.AST):
+                    continue
+                if item is target:
+                    while item is not top:
+                        parents[item] = node
+                        item, node = node, seen.get(node, top)
+                    return True
+                if _covers(item, target):
+                    seen[item] = node
+                    stack.append(item)
+    return False
+
+
+def _covers(node: ast.AST, target: ast.AST) -> bool:
+    """``node``'s source range holds ``target``'s (True for a node without a position)."""
+    line = getattr(node, "lineno", None)
+    end = getattr(node, "end_lineno", None)
+    if line is None or end is None:
+        return True
+    start = (line, getattr(node, "col_offset", 0))
+    stop = (end, getattr(node, "end_col_offset", 0) or 0)
+    first = (getattr(target, "lineno", 0), getattr(target, "col_offset", 0))
+    last = (getattr(target, "end_lineno", 0) or 0, getattr(target, "end_col_offset", 0) or 0)
+    return start <= first and last <= stop
+
+
+def _map_parents(top: ast.AST, parents: dict[ast.AST, ast.AST]) -> None:
+    """Record the parent of every node under ``top``."""
+    nodes: list[ast.AST] = [top]
+    for node in nodes:  # breadth first, as ast.walk (vocabulary/astwalk.py), with each node's parent kept
+        for name in child_fields(type(node)):
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        parents[item] = node
+                        nodes.append(item)
+            elif isinstance(value, ast.AST):
+                parents[value] = node
+                nodes.append(value)
 
 
 _COLUMN_CALLS = {"Column", "column", "mapped_column"}

@@ -30,6 +30,7 @@ from migcheck.extract.python.nodes import (
     _call_name,
     _root_name,
     _short,
+    unparse,
 )
 from migcheck.extract.python.repeatable import repeatable_delete
 from migcheck.extract.python.scope import Scope
@@ -148,12 +149,12 @@ class Calls(Bindings):
             # try: Locale.parse(code) except ValueError: -- a check of a value, no SQL reaches it; a call
             # with no argument checks no value (`try: upgrade_data() except KeyError:`): it runs for its effect
             return
-        callee = ast.unparse(call.func)
+        callee = unparse(call.func)
         origin = self.imported[root]
         if isinstance(call.func, ast.Name) and "." in origin.lstrip("."):
             origin = origin.rsplit(".", 1)[0]  # `from app.db import helper; helper()`: the module is app.db
         out.append(RawSQL(
-            text=ast.unparse(call), keyword="", understood=False, line=call.lineno,
+            text=unparse(call), keyword="", understood=False, line=call.lineno,
             reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
             called=called, **self._common(scope),
         ))

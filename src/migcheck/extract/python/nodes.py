@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 
-from migcheck.vocabulary.astwalk import nodes_of
+from migcheck.vocabulary.astwalk import module_nodes
 
 
 def unparse(node: ast.AST) -> str:
@@ -196,7 +196,7 @@ def binding_counts(tree: ast.AST) -> dict[str, int]:
         if counted is tree:
             return dict(found)
     counts: dict[str, int] = {}
-    for node in nodes_of(tree):
+    for node in module_nodes(tree):
         if isinstance(node, _BINDERS):
             _count_binding(node, counts)
         elif isinstance(node, ast.arg):

@@ -52,7 +52,9 @@ from migcheck.vocabulary.revision import Body
 class PythonExtractor(Blocks):
     """Extracts the bodies of one parsed revision module."""
 
-    def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str) -> None:
+    def __init__(self, tree: ast.Module, consts: dict[str, object], dialect: str, source: str | None = None) -> None:
+        """``source``: the text ``tree`` was parsed from, when it was (not a rewritten Python 2 tree): a module
+        whose text has no ``:=`` has no walrus, so most revisions skip the walk that counts its bindings."""
         self.tree = tree
         self.stand_ins = {}
         self.fetched_stand_ins = {}
@@ -93,7 +95,7 @@ class PythonExtractor(Blocks):
         self._appended_of: dict[int, frozenset[str]] = {}
         #: The names ``:=`` binds in each statement walked (by id), when the module has any walrus at all.
         self._walrus_of: dict[int, frozenset[str]] = {}
-        self._has_walrus = WALRUS in binding_counts(tree)  # counted once per tree, asked by others too
+        self._has_walrus = (source is None or ":=" in source) and WALRUS in binding_counts(tree)  # counted once per tree
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
         #: localdefs.nested_defs per function walked (by id).

@@ -8,6 +8,7 @@ from typing import Any
 from migcheck.extract import readings
 from migcheck.extract.dobody import BodyStatement, read_do
 from migcheck.extract.sql.convert import _convert, enum_type_changes
+from migcheck.extract.sql.simple import simple_changes
 from migcheck.extract.sql.text import (
     SQL_COMMANDS,
     _double_quoted_name,
@@ -170,6 +171,8 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
         if m.group(5):  # more actions after a comma: read them as a statement of their own
             return [added, *statement_changes(f"ALTER TABLE {m.group(1)} {m.group(5)[1:].strip()}", dialect, common)]
         return [added]
+    if (simple := simple_changes(sql, keyword, dialect, common)) is not None:
+        return simple
     try:
         tree = _parse(_sqlglot_spelling(sql), dialect)
     except Exception as exc:  # sqlglot raises several error types; all mean "not understood"
