@@ -77,6 +77,14 @@ def findings_of(run: Run, rule: str) -> list[dict[str, Any]]:
     return [f for f in run.json()["findings"] if f["rule"] == rule]
 
 
+def lint_rules(path: Path, dialect: str, *rules: str) -> tuple[int, list[dict[str, Any]]]:
+    """Exit code and findings (rule by rule) of ``lint path`` for ``dialect`` with only ``rules``, failing on info."""
+    run = run_cli("lint", path, "--no-config", "--dialect", dialect, "--format", "json", "--select",
+                  ",".join(rules), "--fail-on", "info")
+    assert run.exit_code in (0, 1), run.stderr
+    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
+
+
 def write_files(root: Path, files: dict[str, str]) -> Path:
     """A small project of a test's own: each relative path written with its dedented text; returns ``root``."""
     for rel, text in files.items():

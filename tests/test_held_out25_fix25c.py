@@ -9,16 +9,9 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from conftest import findings_of, run_cli
+from conftest import lint_rules as _lint
 from conftest import where as _where
 from conftest import write_files as _write
-
-
-def _lint(path: Path, dialect: str, *rules: str) -> tuple[int, list[dict[str, object]]]:
-    run = run_cli("lint", path, "--no-config", "--dialect", dialect, "--format", "json", "--select",
-                  ",".join(rules), "--fail-on", "info")
-    assert run.exit_code in (0, 1), run.stderr
-    return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
 
 
 def _revision(rev: str, down: str | None, upgrade: str, downgrade: str = "pass", doc: str = "",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from migcheck.extract.sqlsplit import block_comment_end
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 _DOLLAR_TAG = lazy_regex(r"\$[A-Za-z_0-9]*\$")
@@ -298,7 +299,7 @@ def _tokens(sql: str, start: int, end: int) -> list[_Token] | None:
             newline = sql.find("\n", i, end)
             i = end if newline < 0 else newline + 1
         elif sql.startswith("/*", i):
-            close = _comment_end(sql, i, end)
+            close = block_comment_end(sql, i, end)
             if close is None:
                 return None
             i = close
@@ -343,16 +344,3 @@ def _quote_end(sql: str, i: int, end: int) -> int | None:
         return close + 1
 
 
-def _comment_end(sql: str, i: int, end: int) -> int | None:
-    """The index after the ``*/`` closing the comment at ``i`` (PostgreSQL nests them)."""
-    depth, j = 0, i
-    while j < end:
-        if sql.startswith("/*", j):
-            depth, j = depth + 1, j + 2
-        elif sql.startswith("*/", j):
-            depth, j = depth - 1, j + 2
-            if depth == 0:
-                return j
-        else:
-            j += 1
-    return None

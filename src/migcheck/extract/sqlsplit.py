@@ -97,7 +97,7 @@ def _split(sql: str, first_line: int, dialect: str, parens: bool) -> tuple[list[
             i = end
             continue
         if ch == "/" and sql.startswith("/*", i) and not (mysql and sql.startswith("/*!", i)):
-            end = _block_comment_end(sql, i, nests=dialect == "postgresql")
+            end = block_comment_end(sql, i, n, nests=dialect == "postgresql") or n
             nested = nested or sql.find("/*", i + 2, end) != -1  # a '*/' a dialect may read otherwise
             line += sql.count("\n", i, end)
             i = end
@@ -151,11 +151,13 @@ def _in_name(sql: str, i: int) -> bool:
     return i > 0 and (sql[i - 1].isalnum() or sql[i - 1] in "_$")
 
 
-def _block_comment_end(sql: str, i: int, nests: bool) -> int:
-    """Index after the ``*/`` that closes the comment opened at ``i`` (PostgreSQL nests them, the others do not)."""
-    n = len(sql)
+def block_comment_end(sql: str, i: int, end: int, nests: bool = True) -> int | None:
+    """Index after the ``*/`` that closes the comment opened at ``i``, before ``end``; None when none does.
+
+    PostgreSQL nests block comments (``nests``); MySQL and SQLite end one at the first ``*/``.
+    """
     depth, j = 1, i + 2
-    while j < n:
+    while j < end:
         if nests and sql.startswith("/*", j):
             depth, j = depth + 1, j + 2
         elif sql.startswith("*/", j):
@@ -164,7 +166,7 @@ def _block_comment_end(sql: str, i: int, nests: bool) -> int:
                 return j
         else:
             j += 1
-    return n
+    return None
 
 
 def _backslash_escapes(sql: str, i: int, quote: str, dialect: str) -> bool:
