@@ -27,10 +27,13 @@ _TABLE = f"(?:({_NAME}){_W}*\\.{_W}*)?({_NAME})"
 #: Linear on every text (tests/security/test_regex_time.py): no blanks before the statement (simple_changes strips
 #: them), the optional ``;`` and the blanks after it in one group, a name only where no word character precedes it.
 _END = f"{_W}*(?:;{_W}*)?\\Z"
+#: re.A with re.I: without it ``[A-Za-z]`` and the keywords also match U+017F (long s), U+212A (Kelvin sign), U+0130
+#: and U+0131 (dotted and dotless i), which the pair names cut out below skip (``WHERE \u017fid = 5`` read as keyed by
+#: ``id``, tests/security/test_attack25c.py): ASCII only, anything else goes to sqlglot.
 _UPDATE = lazy_regex(
     f"UPDATE{_W}+{_TABLE}{_W}+SET{_W}+({_PAIR}(?:{_W}*,{_W}*{_PAIR})*){_W}+"
-    f"WHERE{_W}+({_PAIR}(?:{_W}+AND{_W}+{_PAIR})*){_END}", re.I)
-_DROP_INDEX = lazy_regex(f"DROP{_W}+INDEX{_W}+(CONCURRENTLY{_W}+)?(IF{_W}+EXISTS{_W}+)?{_TABLE}{_END}", re.I)
+    f"WHERE{_W}+({_PAIR}(?:{_W}+AND{_W}+{_PAIR})*){_END}", re.I | re.A)
+_DROP_INDEX = lazy_regex(f"DROP{_W}+INDEX{_W}+(CONCURRENTLY{_W}+)?(IF{_W}+EXISTS{_W}+)?{_TABLE}{_END}", re.I | re.A)
 _PAIR_NAME = lazy_regex(f"(?<![A-Za-z0-9_])({_NAME}){_W}*={_W}*(?:'[^'\\\\]*'|[0-9]+)")
 #: Words the parser reads as something else without parentheses (sqlglot's NO_PAREN_FUNCTION_PARSERS), and the
 #: words of DROP INDEX's own options.
