@@ -1,0 +1,45 @@
+"""What users see for branch left26's fixes (issue 16's remaining gaps): a column bulk-inserted elsewhere by an
+earlier revision, PostgreSQL's case of quoted names, a column named ``values``, a call of an unknown function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_rules, revision_text, where, write_files
+
+_BASE = ("op.create_table('notes', sa.Column('pk', sa.Integer), sa.Column('body', sa.Text), "
+         "sa.Column('title', sa.Text))")
+_COPY = '''
+notes = op.create_table("note_contents", sa.Column("pk", sa.Integer), sa.Column("body", sa.Text))
+rows = op.get_bind().execute(sa.text("SELECT pk, {column} FROM notes"))
+op.bulk_insert(notes, [{{"pk": pk, "body": body}} for pk, body in rows])
+'''
+_LITERAL = '''
+notes = op.create_table("note_contents", sa.Column("pk", sa.Integer), sa.Column("body", sa.Text))
+op.bulk_insert(notes, [{"pk": 1, "body": "x"}])
+'''
+
+
+def _drop_after(tmp_path: Path, copy: str) -> str:
+    write_files(tmp_path, {
+        "versions/n0_base.py": revision_text("n0", None, _BASE),
+        "versions/n1_copy.py": revision_text("n1", "n0", copy),
+        "versions/n2_drop.py": revision_text("n2", "n1", "op.drop_column('notes', 'body')")})
+    code, found = lint_rules(tmp_path, "postgresql", "drop-column")
+    assert code == 1
+    assert where(found) == [("drop-column", "n2_drop.py", 10)]
+    return str(found[0]["message"])
+
+
+def test_a_column_bulk_inserted_elsewhere_by_an_earlier_revision_is_not_said_to_be_lost(tmp_path: Path) -> None:
+    message = _drop_after(tmp_path, _COPY.format(column="body"))
+    assert message.startswith("column notes.body is dropped: its values were written into note_contents by revision "
+                              "n1 (line 12); rows that statement left out, and values written to it after that copy, "
+                              "are not carried over, and the application version still running"), message
+    assert "its data is lost" not in message
+
+
+def test_a_bulk_insert_that_does_not_take_the_column_copies_nothing(tmp_path: Path) -> None:
+    # the earlier SELECT read another column, or the rows written are literals: the drop loses the data
+    assert "its data is lost" in _drop_after(tmp_path / "other", _COPY.format(column="title"))
+    assert "its data is lost" in _drop_after(tmp_path / "literal", _LITERAL)
