@@ -43,3 +43,40 @@ def test_a_bulk_insert_that_does_not_take_the_column_copies_nothing(tmp_path: Pa
     # the earlier SELECT read another column, or the rows written are literals: the drop loses the data
     assert "its data is lost" in _drop_after(tmp_path / "other", _COPY.format(column="title"))
     assert "its data is lost" in _drop_after(tmp_path / "literal", _LITERAL)
+
+
+_CASES = '''
+op.create_table("Events", sa.Column("id", sa.Integer, primary_key=True))
+op.execute("CLUSTER events USING events_pkey")
+op.execute('CLUSTER "Events" USING events_pkey')
+op.execute("CLUSTER Events USING events_pkey")
+op.execute('VACUUM FULL "Events"')
+op.create_table("logs", sa.Column("id", sa.Integer, primary_key=True))
+op.execute('CLUSTER "logs" USING logs_pkey')
+op.execute("CLUSTER LOGS USING logs_pkey")
+op.add_column("events", sa.Column("x", sa.Integer, nullable=False))
+op.add_column("Events", sa.Column("y", sa.Integer, nullable=False))
+op.execute("CREATE TABLE Things (id int)")
+op.execute("CLUSTER things USING things_pkey")
+op.execute('CLUSTER "Things" USING things_pkey')
+'''
+
+
+def test_a_quoted_new_table_is_not_the_unquoted_name_on_postgresql(tmp_path: Path) -> None:
+    # op.create_table("Events") makes "Events"; unquoted SQL `events` folds to lower case: another, existing table.
+    # A name in lower case, a SQL name whose quotes are not known (Things) and "Events" itself stay the new tables
+    write_files(tmp_path, {"versions/a1_case.py": revision_text("a1", None, _CASES)})
+    code, found = lint_rules(tmp_path, "postgresql", "vacuum-full-or-cluster", "add-not-null-column-without-default")
+    assert code == 1
+    assert where(found) == [("add-not-null-column-without-default", "a1_case.py", 18),
+                            ("vacuum-full-or-cluster", "a1_case.py", 11),
+                            ("vacuum-full-or-cluster", "a1_case.py", 13)]
+    assert found[0]["message"].startswith("CLUSTER events rewrites the table")
+
+
+def test_table_names_stay_case_insensitive_on_mysql_and_sqlite(tmp_path: Path) -> None:
+    body = 'op.create_table("Events", sa.Column("id", sa.Integer))\nop.add_column("events", sa.Column("x", sa.Integer, ' \
+           'nullable=False))'
+    write_files(tmp_path, {"versions/a1_case.py": revision_text("a1", None, body)})
+    for dialect in ("mysql", "sqlite"):
+        assert lint_rules(tmp_path, dialect, "add-not-null-column-without-default") == (0, [])
