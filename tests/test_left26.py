@@ -80,3 +80,46 @@ def test_table_names_stay_case_insensitive_on_mysql_and_sqlite(tmp_path: Path) -
     write_files(tmp_path, {"versions/a1_case.py": revision_text("a1", None, body)})
     for dialect in ("mysql", "sqlite"):
         assert lint_rules(tmp_path, dialect, "add-not-null-column-without-default") == (0, [])
+
+
+_VALUES = '''
+op.execute("ALTER TABLE t ADD COLUMN values jsonb NOT NULL")
+op.execute("UPDATE t SET values = '{}'")
+op.execute("ALTER TABLE u DROP COLUMN values")
+'''
+
+
+def test_a_column_named_values_is_read_on_postgresql(tmp_path: Path) -> None:
+    # `values` is a column name PostgreSQL accepts unquoted: each statement is read, none is "not understood"
+    write_files(tmp_path, {"versions/a1_values.py": revision_text("a1", None, _VALUES)})
+    code, found = lint_rules(tmp_path, "postgresql", "raw-sql-not-understood", "add-not-null-column-without-default",
+                             "unbatched-backfill", "drop-column")
+    assert code == 1
+    assert where(found) == [("add-not-null-column-without-default", "a1_values.py", 10),
+                            ("drop-column", "a1_values.py", 12), ("unbatched-backfill", "a1_values.py", 11)]
+    assert found[0]["message"].startswith("column t.values is added NOT NULL")
+
+
+_FUNCTIONS = '''
+conn = op.get_bind()
+conn.execute(sa.select(sa.func.refresh_totals()))
+op.execute(sa.select(sa.func.audit.rebuild(1)))
+query = sa.select(sa.func.recount())
+conn.execute(query)
+conn.execute(sa.select(sa.func.count()).select_from(sa.table("t")))
+conn.execute(sa.select(sa.func.now()))
+conn.execute(sa.select(sa.func.setval("t_id_seq", 5)))
+'''
+
+
+def test_a_select_of_an_unknown_function_is_not_a_silent_pass(tmp_path: Path) -> None:
+    # the project's own function may write, lock or drop anything: reported as not read, and as nothing else;
+    # a SELECT of a built-in (count, now, setval) stays silent here
+    write_files(tmp_path, {"versions/a1_func.py": revision_text("a1", None, _FUNCTIONS)})
+    for dialect in ("postgresql", "mysql", "sqlite"):
+        code, found = lint_rules(tmp_path, dialect, "raw-sql-not-understood")
+        assert code == 1
+        assert where(found) == [("raw-sql-not-understood", "a1_func.py", line) for line in (11, 12, 14)]
+        assert "`sa.select(sa.func.refresh_totals())` calls refresh_totals(), a function migcheck does not know" \
+            in found[0]["message"]
+        assert "calls audit.rebuild()" in found[1]["message"]
