@@ -47,10 +47,10 @@ class RevisionContext:
         cls, migration: Migration, settings: Settings, graph: RevisionGraph | None, env: EnvInfo | None = None,
         app: AppView | None = None, constants: AppConstants | None = None,
     ) -> RevisionContext:
-        tables = {c.table.lower() for c in migration.upgrade_changes if isinstance(c, CreateTable)}
+        made = [c for c in migration.upgrade_changes if isinstance(c, CreateTable)]
+        tables = {c.table.lower() for c in made}
         indexes = {c.name.lower() for c in migration.upgrade_changes if isinstance(c, CreateIndex) and c.name}
-        names = {n for c in migration.upgrade_changes if isinstance(c, CreateTable)
-                 for n in ((c.table,) if c.sql is None else (c.table, c.table.lower()))} \
+        names = {n for c in made for n in ((c.table,) if c.sql is None else (c.table, c.table.lower()))} \
             if settings.dialect == "postgresql" else None
         return cls(migration, settings, graph, env or EnvInfo(), tables, indexes, app, constants, created_names=names)
 

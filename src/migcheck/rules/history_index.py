@@ -143,7 +143,12 @@ _WORD = lazy_regex(r"[\w$]+")
 _SELECT_STAR = lazy_regex(r"\bselect\s+\*|[\w\"`\]]\s*\.\s*\*", re.I)
 _READ_TABLE = lazy_regex(r'\b(?:FROM|JOIN)\s+(?:"?\w+"?\.)?"?(\w+)"?', re.I)
 _FROM_WORD = lazy_regex(r"\bFROM\b", re.I)
-_SELECT_START = lazy_regex(r"\s*(?:\(\s*)*SELECT\b", re.I)
+
+
+def _starts_select(text: str) -> bool:
+    """Whether ``text`` starts with SELECT, after spaces and opening parentheses (no pattern: linear)."""
+    rest = text.lstrip(" \t\r\n(")
+    return rest[:6].upper() == "SELECT" and not (rest[6:7].isalnum() or rest[6:7] in {"_", "$"})
 
 
 def selected_before(before: Iterable[Change], table: str) -> set[str]:
@@ -155,7 +160,7 @@ def selected_before(before: Iterable[Change], table: str) -> set[str]:
     found: set[str] = set()
     for c in before:
         text = c.text if isinstance(c, RawSQL) else c.sql if isinstance(c, DataChange) else None
-        if not text or c.conditional or c.guarded or not _SELECT_START.match(text) \
+        if not text or c.conditional or c.guarded or not _starts_select(text) \
                 or table not in {m.lower() for m in _READ_TABLE.findall(text)}:
             continue
         head = _FROM_WORD.split(text, maxsplit=1)[0].lower()
