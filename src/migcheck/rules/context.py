@@ -35,15 +35,24 @@ class RevisionContext:
     #: Per-revision answers the rules keep so that asking for every change stays linear in the revision's size
     #: (lookback.phase_position, emptied's steps that may matter); keyed by the asking module's own names.
     memo: dict[str, Any] = field(default_factory=dict)
+    #: On PostgreSQL, the names the tables this upgrade creates may have in the catalog, case kept: an Alembic op's
+    #: name as given (SQLAlchemy quotes a name that is not all lower case, so ``create_table("Events")`` makes
+    #: ``"Events"``), a name read from SQL both as written and folded (the SQL front end drops the quotes, so
+    #: ``CREATE TABLE Events`` and ``CREATE TABLE "Events"`` look alike). None elsewhere: MySQL's table names follow
+    #: lower_case_table_names, SQLite's are case-insensitive.
+    created_names: set[str] | None = None
 
     @classmethod
     def build(
         cls, migration: Migration, settings: Settings, graph: RevisionGraph | None, env: EnvInfo | None = None,
         app: AppView | None = None, constants: AppConstants | None = None,
     ) -> RevisionContext:
-        tables = {c.table.lower() for c in migration.upgrade_changes if isinstance(c, CreateTable)}
+        made = [c for c in migration.upgrade_changes if isinstance(c, CreateTable)]
+        tables = {c.table.lower() for c in made}
         indexes = {c.name.lower() for c in migration.upgrade_changes if isinstance(c, CreateIndex) and c.name}
-        return cls(migration, settings, graph, env or EnvInfo(), tables, indexes, app, constants)
+        names = {n for c in made for n in ((c.table,) if c.sql is None else (c.table, c.table.lower()))} \
+            if settings.dialect == "postgresql" else None
+        return cls(migration, settings, graph, env or EnvInfo(), tables, indexes, app, constants, created_names=names)
 
     @property
     def dialect(self) -> str:
@@ -62,7 +71,17 @@ class RevisionContext:
         return branches.servers_stopped(self.graph, self.migration)
 
     def created_here(self, table: str | None) -> bool:
-        """True when this revision's upgrade creates ``table``: no lock risk on a table nobody uses yet."""
+        """True when this revision's upgrade creates ``table``: no lock risk on a table nobody uses yet. On
+        PostgreSQL by the name in the catalog (created_names): ``CLUSTER events`` (folded to lower case) is not the
+        ``"Events"`` that ``op.create_table("Events")`` made. A name with upper case may be an op's (as given) or
+        SQL's whose quotes are gone (folded unless quoted): both are tried, so only a certain difference counts;
+        a name in all lower case is that name either way."""
+        if table is None or table.lower() not in self.created_tables:
+            return False
+        return self.created_names is None or table in self.created_names or table.lower() in self.created_names
+
+    def created_in_any_case(self, table: str | None) -> bool:
+        """created_here without PostgreSQL's case: a name this upgrade creates in some spelling."""
         return table is not None and table.lower() in self.created_tables
 
     def on_new_table(self, change: Change) -> bool:

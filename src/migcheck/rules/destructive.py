@@ -155,7 +155,9 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
     from migcheck.extract.sql import copies_column_out  # the SQL parser: only once a drop is judged
 
     for migration, copy in lookback.column_copies(ctx, change, change.table, change.column):
-        whole = copies_column_out(copy.sql or "", change.table, change.column, ctx.dialect)
+        # rows a SELECT read and Python wrote (op.bulk_insert): which values it keeps is not read, so not whole
+        whole = False if not copy.sql and copy.read_tables else \
+            copies_column_out(copy.sql or "", change.table, change.column, ctx.dialect)
         if whole is None:
             continue
         where = f"{copy.table} (line {copy.line})" if migration is None else \

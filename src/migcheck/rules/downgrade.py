@@ -150,7 +150,7 @@ def _builds_from_nothing(ctx: RevisionContext, changes: list[Change]) -> bool:
     if ctx.migration.down_revisions or ctx.migration.depends_on:
         return False  # a branch base that depends on another history ships in a later deploy (review14)
     for change in changes:
-        if isinstance(change, CreateTable) and any(c.references and not ctx.created_here(c.references)
+        if isinstance(change, CreateTable) and any(c.references and not ctx.created_in_any_case(c.references)
                                                    for c in change.columns):
             return False  # a key to a table this revision did not make: that schema came first
         if isinstance(change, (CreateTable, CreateEnumType)):
@@ -160,7 +160,7 @@ def _builds_from_nothing(ctx: RevisionContext, changes: list[Change]) -> bool:
         table = target_table(change)
         if table is None and not isinstance(change, RawSQL):
             return False
-        if table is not None and not ctx.created_here(table):
+        if table is not None and not ctx.created_in_any_case(table):
             return False
     return True
 

@@ -142,6 +142,30 @@ _WORD = lazy_regex(r"[\w$]+")
 #: A star of a select list (SELECT *, t.*), not count(*).
 _SELECT_STAR = lazy_regex(r"\bselect\s+\*|[\w\"`\]]\s*\.\s*\*", re.I)
 _READ_TABLE = lazy_regex(r'\b(?:FROM|JOIN)\s+(?:"?\w+"?\.)?"?(\w+)"?', re.I)
+_FROM_WORD = lazy_regex(r"\bFROM\b", re.I)
+
+
+def _starts_select(text: str) -> bool:
+    """Whether ``text`` starts with SELECT, after spaces and opening parentheses (no pattern: linear)."""
+    rest = text.lstrip(" \t\r\n(")
+    return rest[:6].upper() == "SELECT" and not (rest[6:7].isalnum() or rest[6:7] in {"_", "$"})
+
+
+def selected_before(before: Iterable[Change], table: str) -> set[str]:
+    """The words (lower case) of the select lists of the SQL SELECTs of ``table`` (lower case) among ``before`` that
+    certainly ran (not under an ``if``, not in a swallowing ``try``), ``*`` for a star: the columns whose values the
+    rows a later Python write of ``DataChange.read_tables`` takes from ``table`` may hold (``rows =
+    conn.execute(text("SELECT pk, body FROM notes"))`` then ``op.bulk_insert(other, [... for pk, body in rows])``).
+    A write whose rows a Core ``select()`` read names no column here: nothing ties it to one."""
+    found: set[str] = set()
+    for c in before:
+        text = c.text if isinstance(c, RawSQL) else c.sql if isinstance(c, DataChange) else None
+        if not text or c.conditional or c.guarded or not _starts_select(text) \
+                or table not in {m.lower() for m in _READ_TABLE.findall(text)}:
+            continue
+        head = _FROM_WORD.split(text, maxsplit=1)[0].lower()
+        found |= set(_WORD.findall(head)) | ({"*"} if _SELECT_STAR.search(head) else set())
+    return found
 
 
 class ApplicationCalls:
@@ -466,10 +490,13 @@ class HistoryIndex:
             self.copies_from("")  # builds _copies
             for name, events in (self._copies or {}).items():
                 for key, (migration, change) in zip(events.keys, events.changes, strict=True):
-                    if not (isinstance(change, DataChange) and change.action == "insert" and change.sql):
+                    if isinstance(change, DataChange) and change.action == "insert" and change.sql:
+                        sql = change.sql.lower()
+                        found = set(_WORD.findall(sql)) | ({"*"} if _SELECT_STAR.search(sql) else set())
+                    elif isinstance(change, DataChange) and not change.sql and name in change.read_tables:
+                        found = selected_before(migration.upgrade_changes[:key[1]], name)
+                    else:
                         continue
-                    sql = change.sql.lower()
-                    found = set(_WORD.findall(sql)) | ({"*"} if _SELECT_STAR.search(sql) else set())
                     for word in found:
                         words[name][word].add(key, migration, change)
             self._copy_words = {name: dict(by_word) for name, by_word in words.items()}

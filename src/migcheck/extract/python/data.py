@@ -200,6 +200,45 @@ def _core_dml(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | None:
     return None
 
 
+#: SQLAlchemy's generic functions (``sqlalchemy.sql.functions``) that are not PostgreSQL catalog functions: each is
+#: rendered as a built-in of the dialect (``current_timestamp``, ``count(*)``...), none runs the project's code.
+_SQLALCHEMY_FUNCTIONS = frozenset({
+    "aggregate_strings", "array_agg", "char_length", "coalesce", "concat", "count", "cube", "cume_dist",
+    "current_date", "current_time", "current_timestamp", "current_user", "dense_rank", "grouping_sets",
+    "localtime", "localtimestamp", "max", "min", "mode", "next_value", "now", "percent_rank", "percentile_cont",
+    "percentile_disc", "random", "rank", "rollup", "session_user", "sum", "sysdate", "user",
+    # and built-ins of MySQL / SQLite that PostgreSQL does not have
+    "curdate", "curtime", "date", "date_add", "date_format", "date_sub", "datetime", "from_unixtime", "group_concat",
+    "hex", "ifnull", "instr", "json_extract", "json_object", "json_array", "julianday", "last_insert_id",
+    "last_insert_rowid", "strftime", "str_to_date", "time", "unhex", "unix_timestamp", "utc_timestamp", "uuid",
+})
+
+
+def unknown_functions(node: ast.expr) -> list[str]:
+    """The functions a Core statement calls through SQLAlchemy's ``func`` (``sa.func.f()``, ``func.audit.f()``) that
+    are neither a built-in of PostgreSQL's catalog nor one of SQLAlchemy's generic functions, as written (dotted
+    after ``func``), in the order met: a project's own function, which may write, lock or drop anything."""
+    from migcheck.facts.pg_functions import NOT_VOLATILE, VOLATILE
+
+    found: list[str] = []
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Call) or not isinstance(sub.func, ast.Attribute):
+            continue
+        parts: list[str] = []
+        part: ast.expr = sub.func
+        while isinstance(part, ast.Attribute) and part.attr != "func":
+            parts.append(part.attr)
+            part = part.value
+        if not parts or not ((isinstance(part, ast.Attribute) and part.attr == "func")
+                             or (isinstance(part, ast.Name) and part.id == "func")):
+            continue
+        name = ".".join(reversed(parts))
+        if len(parts) > 1 or (name.lower() not in VOLATILE and name.lower() not in NOT_VOLATILE
+                              and name.lower() not in _SQLALCHEMY_FUNCTIONS):
+            found.append(name)
+    return found
+
+
 def _core_clears(action: str, table: str | None, calls: list[ast.Call], ex: Evaluator,
                  scope: Scope, attributes: dict[str, str] | None = None) -> tuple[str, ...]:
     """``clears_nulls`` of a Core DELETE/UPDATE: ``sa.delete(t).where(sa.or_(..., t.c.col.is_(None)))``

@@ -15,7 +15,7 @@ import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
 from migcheck.extract.python.constants import _STR_METHODS
-from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables
+from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables, unknown_functions
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
@@ -135,7 +135,13 @@ class SqlStrings(Evaluator):
             else _core_dml(extend_statement(node, scope), self, scope)  # conn.execute(q.where(...))
         if dml is not None:
             action, table, has_where, clears = dml
-            if action != "select":
+            query = scope.core_exprs.get(node.id) if isinstance(node, ast.Name) else node
+            if action == "select" and query is not None and (called := unknown_functions(query)):
+                # a SELECT of the project's own function (sa.select(sa.func.f())) runs whatever f does: not read
+                out.append(RawSQL(text=None, keyword="SELECT", understood=False, line=call.lineno, reason=(
+                    f"`{_short(ast.unparse(node))}` calls {called[0]}(), a function migcheck does not know: what "
+                    f"it does in the database is not read"), **common))
+            elif action != "select":
                 reads = self._rows_read(ast.Tuple(elts=[*call.args, *(k.value for k in call.keywords)]), scope)
                 out.append(DataChange(action=action, table=table, has_where=has_where, clears_nulls=clears,
                                       read_tables=tuple(sorted(reads)), line=call.lineno, **common))

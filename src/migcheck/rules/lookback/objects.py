@@ -240,7 +240,10 @@ def column_copies(ctx: RevisionContext, change: Change, table: str, column: str)
     for key, migration, c in index.newest_first(index.copies_naming(table, column), revision):
         if key <= bound:
             return
-        if candidate(c):
+        # or rows a SELECT of the column read, written by Python (``op.bulk_insert``): copies_naming found the
+        # column in that SELECT's list (history_index.selected_before)
+        if candidate(c) or (isinstance(c, DataChange) and c.action in {"insert", "bulk_insert"} and not c.sql
+                            and table in c.read_tables and not c.conditional and not c.guarded):
             assert isinstance(c, DataChange)
             if not _emptied_since(index, revision, (c.table or "").lower(), key):
                 yield migration, c
