@@ -66,3 +66,24 @@ def test_a_select_of_the_column_still_counts_as_written(tmp_path: Path, select: 
     message = _drop_message(tmp_path, select)
     assert message.startswith("column notes.body is dropped: its values were written into note_contents by "
                               "revision n1 (line 12)"), message
+
+
+_RENAMED_FUNC = '''
+conn = op.get_bind()
+conn.execute(sa.select(fn.refresh_totals()))
+f = sa.func.recount
+conn.execute(sa.select(f()))
+conn.execute(sa.select(getattr(sa.func, "rebuild")()))
+conn.execute(sa.select(sa.Function("purge")))
+conn.execute(sa.select(fn.count(), fn.now()))
+'''
+
+
+def test_a_select_of_an_unknown_function_under_another_name_is_reported(tmp_path: Path) -> None:
+    text = revision_text("a1", None, _RENAMED_FUNC, head="from sqlalchemy import func as fn")
+    write_files(tmp_path, {"versions/a1_func.py": text})
+    code, found = lint_rules(tmp_path, "postgresql", "raw-sql-not-understood")
+    assert code == 1
+    assert where(found) == [("raw-sql-not-understood", "a1_func.py", line) for line in (11, 13, 14, 15)]
+    for finding, name in zip(found, ("refresh_totals", "recount", "rebuild", "purge"), strict=True):
+        assert f"calls {name}(), a function migcheck does not know" in finding["message"], finding["message"]
