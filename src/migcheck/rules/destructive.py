@@ -27,6 +27,7 @@ from migcheck.vocabulary.changes import (
     RenameTable,
 )
 from migcheck.vocabulary.findings import Severity
+from migcheck.vocabulary.revision import Migration
 
 
 @change_rule("drop-column", severity=Severity.ERROR, on=(DropColumn,))
@@ -156,8 +157,10 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
 
     for migration, copy in lookback.column_copies(ctx, change, change.table, change.column):
         # rows a SELECT read and Python wrote (op.bulk_insert): which values it keeps is not read, so not whole
-        whole = False if not copy.sql and copy.read_tables else \
-            copies_column_out(copy.sql or "", change.table, change.column, ctx.dialect)
+        if not copy.sql and copy.read_tables:
+            whole = False if migration is not None and _selected_for(migration, copy, change, ctx.dialect) else None
+        else:
+            whole = copies_column_out(copy.sql or "", change.table, change.column, ctx.dialect)
         if whole is None:
             continue
         where = f"{copy.table} (line {copy.line})" if migration is None else \
@@ -185,6 +188,28 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
         return (f"the table is empty when it runs (the ADD COLUMN {emptied.column.name} NOT NULL without a default "
                 f"at line {emptied.line} fails on any row), so no data is lost, but")
     return "its data is lost, and"
+
+
+def _selected_for(migration: Migration, copy: DataChange, change: DropColumn, dialect: str) -> bool:
+    """Whether the rows ``copy`` (a Python write of rows read, ``op.bulk_insert``) takes from ``change``'s table may
+    hold the dropped column: every SQL SELECT of that table before it in its revision (any of them may be the one
+    that fed it) returns the column itself from the same schema (extract.sql.selects_column: not ``NULL AS col``,
+    ``'col'``, ``count(col)``, ``other AS col`` nor another schema's table of that name), and one of them certainly
+    ran. An unused ``SELECT col FROM t`` next to the read that feeds the write made the drop "written" (attack26a)."""
+    from migcheck.extract.sql import selects_column
+    from migcheck.rules.history_index import _READ_TABLE, _starts_select
+
+    table, ran = change.table.lower(), False
+    for c in migration.upgrade_changes:
+        if c is copy:
+            break
+        text = c.text if isinstance(c, RawSQL) else c.sql if isinstance(c, DataChange) else None
+        if not text or not _starts_select(text) or table not in {m.lower() for m in _READ_TABLE.findall(text)}:
+            continue
+        if not selects_column(text, change.table, change.schema, change.column, dialect):
+            return False
+        ran = ran or not (c.conditional or c.guarded)
+    return ran
 
 
 def _rows_moved(ctx: RevisionContext, change: DropColumn) -> tuple[Change, DataChange] | None:

@@ -214,27 +214,77 @@ _SQLALCHEMY_FUNCTIONS = frozenset({
 })
 
 
-def unknown_functions(node: ast.expr) -> list[str]:
+def func_names(tree: ast.Module) -> tuple[frozenset[str], dict[str, ast.expr]]:
+    """The names a module gives SQLAlchemy's ``func`` (``from sqlalchemy import func as fn``, ``fn = sa.func``), and
+    the names it binds anywhere to a function of it (``f = sa.func.refresh_totals``, ``f = getattr(sa.func, "f")``):
+    what ``unknown_functions`` follows so a renamed ``func`` hides no call (attack26a)."""
+    names = {"func"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            names.update(a.asname or a.name for a in node.names if a.name == "func")
+    bound: dict[str, ast.expr] = {}
+    for _ in range(3):  # fn = sa.func; g = fn: a chain of a few renames
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if not isinstance(target, ast.Name):
+                        continue
+                    if _is_func(node.value, names):
+                        names.add(target.id)
+                    elif _func_call_name(node.value, names) is not None:
+                        bound[target.id] = node.value
+    return frozenset(names), bound
+
+
+def _is_func(node: ast.expr, names: set[str] | frozenset[str]) -> bool:
+    """``sa.func``, ``sqlalchemy.sql.functions.func`` or a name given to it."""
+    return (isinstance(node, ast.Attribute) and node.attr == "func") or (isinstance(node, ast.Name) and node.id in names)
+
+
+def _func_call_name(callee: ast.expr, names: set[str] | frozenset[str]) -> str | None:
+    """The function ``callee`` names through ``func`` (dotted after it), ``getattr(func, "f")`` (``?`` when the name
+    is not a constant); None when it is not a function of ``func``."""
+    parts: list[str] = []
+    part: ast.expr = callee
+    while isinstance(part, ast.Attribute) and part.attr != "func":
+        parts.append(part.attr)
+        part = part.value
+    if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "getattr" \
+            and len(part.args) >= 2 and _is_func(part.args[0], names):
+        arg = part.args[1]
+        parts.append(arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else "?")
+    elif not parts or not _is_func(part, names):
+        return None
+    return ".".join(reversed(parts))
+
+
+def unknown_functions(node: ast.expr, names: frozenset[str] = frozenset({"func"}),
+                      bound: dict[str, ast.expr] | None = None) -> list[str]:
     """The functions a Core statement calls through SQLAlchemy's ``func`` (``sa.func.f()``, ``func.audit.f()``) that
     are neither a built-in of PostgreSQL's catalog nor one of SQLAlchemy's generic functions, as written (dotted
-    after ``func``), in the order met: a project's own function, which may write, lock or drop anything."""
+    after ``func``), in the order met: a project's own function, which may write, lock or drop anything. ``names``
+    and ``bound`` (func_names): the module's own names for ``func`` and for its functions; ``sa.Function("f")``
+    and ``getattr(sa.func, "f")`` are read as ``f``."""
     from migcheck.facts.pg_functions import NOT_VOLATILE, VOLATILE
 
     found: list[str] = []
     for sub in ast.walk(node):
-        if not isinstance(sub, ast.Call) or not isinstance(sub.func, ast.Attribute):
+        if not isinstance(sub, ast.Call):
             continue
-        parts: list[str] = []
-        part: ast.expr = sub.func
-        while isinstance(part, ast.Attribute) and part.attr != "func":
-            parts.append(part.attr)
-            part = part.value
-        if not parts or not ((isinstance(part, ast.Attribute) and part.attr == "func")
-                             or (isinstance(part, ast.Name) and part.id == "func")):
+        callee = sub.func
+        if isinstance(callee, ast.Name) and bound and callee.id in bound:
+            callee = bound[callee.id]
+        if (isinstance(callee, ast.Attribute) and callee.attr == "Function") \
+                or (isinstance(callee, ast.Name) and callee.id == "Function"):
+            arg = sub.args[0] if sub.args else None
+            name: str | None = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else "?"
+        else:
+            name = _func_call_name(callee, names)
+        if name is None:
             continue
-        name = ".".join(reversed(parts))
-        if len(parts) > 1 or (name.lower() not in VOLATILE and name.lower() not in NOT_VOLATILE
-                              and name.lower() not in _SQLALCHEMY_FUNCTIONS):
+        if "." in name or (name.lower() not in VOLATILE and name.lower() not in NOT_VOLATILE
+                           and name.lower() not in _SQLALCHEMY_FUNCTIONS):
             found.append(name)
     return found
 

@@ -15,7 +15,14 @@ import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
 from migcheck.extract.python.constants import _STR_METHODS
-from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables, unknown_functions
+from migcheck.extract.python.data import (
+    _core_dml,
+    carried,
+    extend_statement,
+    func_names,
+    read_tables,
+    unknown_functions,
+)
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
@@ -83,6 +90,11 @@ class SqlStrings(Evaluator):
         return _code_identifier(node)
 
     @functools.cached_property
+    def _func_names(self) -> tuple[frozenset[str], dict[str, ast.expr]]:
+        """The module's names for SQLAlchemy's ``func`` and its functions (data.func_names), read once."""
+        return func_names(self.tree)
+
+    @functools.cached_property
     def _app_imports(self) -> tuple[dict[str, AppRef], dict[str, ast.expr]]:
         """The module's application imports and its aliases of them, read when a field is first formatted."""
         return module_imports(self.tree), module_aliases(self.tree)
@@ -136,7 +148,7 @@ class SqlStrings(Evaluator):
         if dml is not None:
             action, table, has_where, clears = dml
             query = scope.core_exprs.get(node.id) if isinstance(node, ast.Name) else node
-            if action == "select" and query is not None and (called := unknown_functions(query)):
+            if action == "select" and query is not None and (called := unknown_functions(query, *self._func_names)):
                 # a SELECT of the project's own function (sa.select(sa.func.f())) runs whatever f does: not read
                 out.append(RawSQL(text=None, keyword="SELECT", understood=False, line=call.lineno, reason=(
                     f"`{_short(ast.unparse(node))}` calls {called[0]}(), a function migcheck does not know: what "

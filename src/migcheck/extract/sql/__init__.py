@@ -14,7 +14,13 @@ rules' questions about data copied before a drop.
 
 from __future__ import annotations
 
-from migcheck.extract.sql.copies import boolean_value_set, copies_column, copies_column_out, copies_every_row
+from migcheck.extract.sql.copies import (
+    boolean_value_set,
+    copies_column,
+    copies_column_out,
+    copies_every_row,
+    selects_column,
+)
 from migcheck.extract.sql.statements import changes_from_sql, statement_changes
 from migcheck.extract.sql.text import leading_keyword
 from migcheck.extract.sql.where import null_tests, unbounded_where
@@ -27,6 +33,7 @@ __all__ = [
     "copies_every_row",
     "leading_keyword",
     "null_tests",
+    "selects_column",
     "statement_changes",
     "unbounded_where",
 ]

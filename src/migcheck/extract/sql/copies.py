@@ -13,6 +13,7 @@ from migcheck.extract.sql.tree import (
     _scope_tables,
     _sqlglot_dialect,
     _table_name,
+    _table_schema,
 )
 
 if TYPE_CHECKING:
@@ -159,6 +160,37 @@ def copies_column_out(sql: str, table: str, column: str, dialect: str) -> bool |
     sql = sql.replace("{…}", "migcheck_param")
     inserted = inserts_column_from(sql, table, column, dialect)
     return inserted if inserted is not None else _updates_column_from(sql, table, column, dialect)
+
+
+def selects_column(sql: str, table: str, schema: str | None, column: str, dialect: str) -> bool:
+    """Whether ``sql`` is a SELECT whose list holds ``column`` itself (maybe renamed) of ``table`` in ``schema``
+    (None: a name without schema), read from its FROM or a JOIN: rows it returns carry the column's values.
+    ``NULL AS column``, ``'column'``, ``other AS column``, ``count(column)``, a column in a subquery, a comment and
+    a table of that name in another schema carry none."""
+    from sqlglot import exp
+
+    try:
+        tree = _parse(sql.replace("{…}", "migcheck_param"), dialect)
+    except Exception:  # sqlglot raises many kinds: what it cannot read carries nothing
+        return False
+    while isinstance(tree, exp.Subquery):
+        tree = tree.this
+    if not isinstance(tree, exp.Select):
+        return False
+    nodes = [n for n in (tree.args.get("from") or tree.args.get("from_"),) if n is not None]
+    tables = [n.this for n in nodes] + [join.this for join in tree.args.get("joins") or []]
+    aliases = {(t.alias or t.name).lower() for t in tables if isinstance(t, exp.Table)
+               and t.name.lower() == table.lower() and (_table_schema(t) or "").lower() == (schema or "").lower()}
+    if not aliases:
+        return False
+    alone = len(tables) == 1
+
+    def names(c: exp.Column) -> bool:
+        return c.table.lower() in aliases if c.table else alone
+
+    bare = (e.this if isinstance(e, exp.Alias) else e for e in tree.expressions)
+    return any((isinstance(e, exp.Star) and alone) or (isinstance(e, exp.Column) and names(e) and (
+        isinstance(e.this, exp.Star) or e.name.lower() == column.lower())) for e in bare)
 
 
 def _updates_column_from(sql: str, table: str, column: str, dialect: str) -> bool | None:
