@@ -104,9 +104,16 @@ APP_RULES = ({*ROLLING_RULES, *APP_PROJECT_RULES, "downgrade-not-inverse", "json
              - {"rename-as-drop-and-add"})
 
 
+#: Kept by any ``select``: a file no rule could read would otherwise pass green. Only ``ignore`` drops it.
+ALWAYS_SELECTED = frozenset({INVALID_MIGRATION_FILE})
+
+
 def chosen(rule_id: str, enabled_by_default: bool, settings: Settings) -> bool:
     """Whether ``select`` / ``extend-select`` / ``ignore`` keep a rule (lint and verify alike)."""
-    picked = rule_id in settings.select if settings.select is not None else enabled_by_default
+    if settings.select is not None:
+        picked = rule_id in settings.select or rule_id in ALWAYS_SELECTED
+    else:
+        picked = enabled_by_default
     return (picked or rule_id in settings.extend_select) and rule_id not in settings.ignore
 
 
