@@ -8,7 +8,7 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 
 ``steps`` holds the phases, ancestors and history index the others read; ``columns`` a column's
 type, default and nullability; ``existence`` and ``names`` whether a guarded step runs and whether an
-object of a name can be there; ``objects`` views, partitions, indexes and validated checks.
+object of a name can be there; ``objects`` views, partitions, indexes and validated checks; ``renamed`` a copy and swap's new table.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from migcheck.rules.lookback.objects import (
     partition_parent,
     validated_not_null_check,
 )
+from migcheck.rules.lookback.renamed import renamed_new_table
 from migcheck.rules.lookback.steps import (
     ancestors,
     before,
@@ -84,6 +85,7 @@ __all__ = [
     "phase_after",
     "phase_before",
     "phase_position",
+    "renamed_new_table",
     "split_between",
     "table_columns",
     "table_keys",

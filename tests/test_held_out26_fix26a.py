@@ -1,0 +1,92 @@
+"""Held-out-26 (precision), helper fix26a: findings a real history showed wrong, each next to its risky twin.
+
+* #68 drop-table / #21 add-primary-key-to-existing-table: a copy and swap whose copy LEFT JOINs another table for
+  a derived column (``CREATE TABLE t_new AS SELECT t.*, md5(...) FROM t LEFT JOIN h ON ...``), then ``DROP TABLE
+  t`` and ``ALTER TABLE t_new RENAME TO t`` in the transaction: the rows live on, and the key added to the new
+  ``t`` locks a table nobody else sees yet.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import run_cli, where, write_files
+
+
+def _lint(root: Path, *rules: str, dialect: str = "postgresql") -> list[tuple[str, str, int]]:
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", dialect,
+                  "--select", ",".join(rules), "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    return where(run.json()["findings"])
+
+
+def _messages(root: Path, rule: str, dialect: str = "postgresql") -> list[str]:
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", dialect,
+                  "--select", rule, "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    return [f["message"] for f in run.json()["findings"]]
+
+
+def _revision(rid: str, down: str | None, upgrade: str, downgrade: str = "pass") -> str:
+    up = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+    dn = textwrap.indent(textwrap.dedent(downgrade).strip(), "    ")
+    return (f"import sqlalchemy as sa\nfrom alembic import op\n\nrevision = {rid!r}\ndown_revision = {down!r}\n\n\n"
+            f"def upgrade():\n{up}\n\n\ndef downgrade():\n{dn}\n")
+
+
+# --- #68 / #21: a copy and swap whose copy LEFT JOINs a lookup table ---------------------------------------------
+
+_TABLES = _revision("0001", None, """
+    op.create_table("runs", sa.Column("id", sa.Integer()), sa.Column("host_id", sa.Integer()),
+                    sa.Column("url", sa.Text()))
+    op.create_table("hosts", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("digest", sa.Text()))
+    """, 'op.drop_table("hosts")\nop.drop_table("runs")')
+
+_SWAP = """
+    op.execute("CREATE TABLE runs_next AS SELECT {columns}, md5(runs.url || hosts.digest) AS fingerprint "
+               "FROM runs {join} hosts ON runs.host_id = hosts.id")
+    op.execute("DROP TABLE runs")
+    op.execute("ALTER TABLE runs_next RENAME TO runs")
+    op.execute("ALTER TABLE runs ADD PRIMARY KEY (id)")
+    """
+
+
+def _swap(tmp_path: Path, columns: str = "runs.*", join: str = "LEFT JOIN") -> Path:
+    # lines: 9 CREATE TABLE AS, 11 DROP TABLE, 12 RENAME, 13 ADD PRIMARY KEY
+    return write_files(tmp_path, {"versions/0001_a.py": _TABLES, "versions/0002_b.py": _revision(
+        "0002", "0001", _SWAP.format(columns=columns, join=join))})
+
+
+def test_a_copy_and_swap_through_a_left_join_keeps_the_rows_and_locks_no_one(tmp_path: Path) -> None:
+    assert _lint(_swap(tmp_path), "drop-table", "add-primary-key-to-existing-table") == []
+    assert _lint(_swap(tmp_path, "*", "LEFT OUTER JOIN"), "drop-table") == []
+
+
+def test_an_inner_join_or_a_copy_of_the_other_tables_columns_is_no_copy_and_swap(tmp_path: Path) -> None:
+    inner = _swap(tmp_path / "inner", join="JOIN")
+    assert _lint(inner, "drop-table") == [("drop-table", "0002_b.py", 11)]
+    assert _messages(inner, "drop-table")[0].startswith("table runs is dropped: its rows are lost")
+    assert _lint(_swap(tmp_path / "other", "hosts.*"), "drop-table") == [("drop-table", "0002_b.py", 11)]
+
+
+def test_a_primary_key_on_the_old_table_before_the_swap_stays_reported(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"versions/0001_a.py": _TABLES, "versions/0002_b.py": _revision("0002", "0001", """
+        op.execute("ALTER TABLE runs ADD PRIMARY KEY (id)")
+        op.execute("CREATE TABLE runs_next AS SELECT runs.* FROM runs")
+        op.execute("DROP TABLE runs")
+        op.execute("ALTER TABLE runs_next RENAME TO runs")
+        """)})
+    assert _lint(root, "add-primary-key-to-existing-table") == [("add-primary-key-to-existing-table", "0002_b.py", 9)]
+
+
+def test_a_primary_key_after_a_swap_committed_outside_the_transaction_stays_reported(tmp_path: Path) -> None:
+    root = write_files(tmp_path, {"versions/0001_a.py": _TABLES, "versions/0002_b.py": _revision("0002", "0001", """
+        with op.get_context().autocommit_block():
+            op.execute("CREATE TABLE runs_next AS SELECT runs.* FROM runs")
+            op.execute("DROP TABLE runs")
+            op.execute("ALTER TABLE runs_next RENAME TO runs")
+        op.execute("ALTER TABLE runs ADD PRIMARY KEY (id)")
+        """)})
+    assert _lint(root, "add-primary-key-to-existing-table") == [
+        ("add-primary-key-to-existing-table", "0002_b.py", 13)]
