@@ -4,6 +4,8 @@
   a derived column (``CREATE TABLE t_new AS SELECT t.*, md5(...) FROM t LEFT JOIN h ON ...``), then ``DROP TABLE
   t`` and ``ALTER TABLE t_new RENAME TO t`` in the transaction: the rows live on, and the key added to the new
   ``t`` locks a table nobody else sees yet.
+* #20 add-not-null-column-without-default (MySQL): a NOT NULL ENUM's implicit default is its first label; when
+  the Python-side ``default=`` is that label, the rows already there get the value the code gives new rows.
 """
 
 from __future__ import annotations
@@ -90,3 +92,39 @@ def test_a_primary_key_after_a_swap_committed_outside_the_transaction_stays_repo
         """)})
     assert _lint(root, "add-primary-key-to-existing-table") == [
         ("add-primary-key-to-existing-table", "0002_b.py", 13)]
+
+
+# --- #20: MySQL, a NOT NULL ENUM whose Python-side default is its first label -------------------------------------
+
+_ORDERS = _revision("0001", None, """
+    op.create_table("jobs", sa.Column("id", sa.Integer(), primary_key=True))
+    """, 'op.drop_table("jobs")')
+
+
+def _enum_column(tmp_path: Path, column: str) -> Path:
+    # line 10: the op.add_column
+    text = _revision("0002", "0001", f'op.add_column("jobs", {column})')
+    text = text.replace("\n\n\ndef upgrade", '\nENGINES = ["batch", "stream"]\n\n\ndef upgrade', 1)
+    return write_files(tmp_path, {"versions/0001_a.py": _ORDERS, "versions/0002_b.py": text})
+
+
+def test_a_not_null_enum_defaulting_to_its_first_label_is_silent_on_mysql(tmp_path: Path) -> None:
+    """MySQL gives the rows already there a NOT NULL ENUM's first label: the value default= gives new rows."""
+    starred = _enum_column(tmp_path / "starred", 'sa.Column("engine", sa.Enum(*ENGINES), nullable=False, '
+                                                 'default=ENGINES[0])')
+    literal = _enum_column(tmp_path / "literal", 'sa.Column("engine", sa.Enum("batch", "stream", name="engine"), '
+                                                 'nullable=False, default="batch")')
+    for root in (starred, literal):
+        assert _lint(root, "add-not-null-column-without-default", dialect="mysql") == []
+
+
+def test_a_not_null_enum_defaulting_to_another_label_or_to_nothing_stays_reported(tmp_path: Path) -> None:
+    rule = "add-not-null-column-without-default"
+    other = _enum_column(tmp_path / "other", 'sa.Column("engine", sa.Enum(*ENGINES), nullable=False, '
+                                             'default=ENGINES[1])')
+    none = _enum_column(tmp_path / "none", 'sa.Column("engine", sa.Enum(*ENGINES), nullable=False)')
+    for root in (other, none):
+        assert _lint(root, rule, dialect="mysql") == [(rule, "0002_b.py", 10)]
+    first = _enum_column(tmp_path / "pg", 'sa.Column("engine", sa.Enum(*ENGINES, name="engine"), nullable=False, '
+                                          'default=ENGINES[0])')
+    assert _lint(first, rule) == [(rule, "0002_b.py", 10)]  # PostgreSQL refuses it on a table with rows

@@ -54,6 +54,8 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return  # MySQL's implicit value never survives the upgrade, or FALSE is what the rows should hold
     if ctx.dialect == "mysql" and is_numeric(change) and zero_is_the_default(ctx, change):
         return  # the implicit 0 is the default the code gives new rows
+    if ctx.dialect == "mysql" and col.python_default_first_label:
+        return  # a NOT NULL ENUM's implicit default is its first label, the default the code gives new rows
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings, other, dated=is_dated(change))
