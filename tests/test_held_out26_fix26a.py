@@ -6,6 +6,8 @@
   ``t`` locks a table nobody else sees yet.
 * #20 add-not-null-column-without-default (MySQL): a NOT NULL ENUM's implicit default is its first label; when
   the Python-side ``default=`` is that label, the rows already there get the value the code gives new rows.
+* #37 alter-column-without-existing-type (MySQL): a column renamed here and again by a later revision is found in
+  the models under its last name; mapped nullable without a server default, the CHANGE loses nothing.
 """
 
 from __future__ import annotations
@@ -128,3 +130,55 @@ def test_a_not_null_enum_defaulting_to_another_label_or_to_nothing_stays_reporte
     first = _enum_column(tmp_path / "pg", 'sa.Column("engine", sa.Enum(*ENGINES, name="engine"), nullable=False, '
                                           'default=ENGINES[0])')
     assert _lint(first, rule) == [(rule, "0002_b.py", 10)]  # PostgreSQL refuses it on a table with rows
+
+
+# --- #37: MySQL, a column renamed here and again later, nullable in the models under its last name -----------------
+
+_MODELS = """from datetime import datetime
+
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Sample(Base):
+    __tablename__ = "sample"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seen_at: Mapped[{kind}]
+"""
+
+
+def _renamed_twice(tmp_path: Path, kind: str = "datetime | None", between: str = "") -> Path:
+    # 0002 line 9: the alter_column that renames seen_at to updated_at without existing_nullable
+    rename = _revision("0002", None, """
+        op.alter_column("sample", "seen_at", new_column_name="updated_at", existing_type=sa.DateTime())
+        """)
+    later = _revision("0003", "0002", between + """
+        op.alter_column("sample", "updated_at", new_column_name="last_seen_at", existing_type=sa.DateTime())
+        """)
+    return write_files(tmp_path, {
+        "pyproject.toml": '[project]\nname = "app"\n',
+        "app/__init__.py": "",
+        "app/models.py": _MODELS.format(kind=kind),
+        "migrations/env.py": "from app.models import Base\n\ntarget_metadata = Base.metadata\n",
+        "migrations/versions/0002_b.py": rename,
+        "migrations/versions/0003_c.py": later,
+    })
+
+
+def test_a_rename_of_a_column_the_models_map_nullable_under_its_later_name_is_silent(tmp_path: Path) -> None:
+    assert _lint(_renamed_twice(tmp_path) / "migrations", "alter-column-without-existing-type",
+                 dialect="mysql") == []
+
+
+def test_a_rename_whose_column_the_models_map_not_null_or_a_later_revision_alters_stays_reported(
+        tmp_path: Path) -> None:
+    rule = "alter-column-without-existing-type"
+    not_null = _renamed_twice(tmp_path / "not_null", kind="datetime")
+    altered = _renamed_twice(tmp_path / "altered", between=(
+        'op.alter_column("sample", "updated_at", existing_type=sa.DateTime(), nullable=True, '
+        'existing_server_default=None)\n'))
+    for root in (not_null, altered):
+        assert (rule, "0002_b.py", 9) in _lint(root / "migrations", rule, dialect="mysql")
