@@ -8,6 +8,8 @@
   the Python-side ``default=`` is that label, the rows already there get the value the code gives new rows.
 * #37 alter-column-without-existing-type (MySQL): a column renamed here and again by a later revision is found in
   the models under its last name; mapped nullable without a server default, the CHANGE loses nothing.
+* #46 downgrade-not-inverse: kept, with a true message: ``op.drop_column("t", sa.Column(...))`` raises TypeError
+  before any SQL, so the downgrade stops there (it does not complete and leave the column for 'already exists').
 """
 
 from __future__ import annotations
@@ -182,3 +184,31 @@ def test_a_rename_whose_column_the_models_map_not_null_or_a_later_revision_alter
         'existing_server_default=None)\n'))
     for root in (not_null, altered):
         assert (rule, "0002_b.py", 9) in _lint(root / "migrations", rule, dialect="mysql")
+
+
+# --- #46: a Column object where op.drop_column wants the name ------------------------------------------------------
+
+def _dropped_by(tmp_path: Path, downgrade: str) -> Path:
+    # line 9: the op.add_column; line 13: the downgrade's drop_column
+    return write_files(tmp_path, {"versions/0001_a.py": _ORDERS, "versions/0002_b.py": _revision("0002", "0001", """
+        op.add_column("jobs", sa.Column("price", sa.Integer(), nullable=True))
+        """, downgrade)})
+
+
+def test_a_column_object_given_to_drop_column_is_said_to_stop_the_downgrade(tmp_path: Path) -> None:
+    """Alembic raises TypeError for ``op.drop_column("t", sa.Column("c", ...))`` before any SQL (checked with the
+    installed Alembic and SQLAlchemy): main said the downgrade completes and the next upgrade fails."""
+    root = _dropped_by(tmp_path, 'op.drop_column("jobs", sa.Column("price", sa.Integer(), nullable=True))')
+    rule = "downgrade-not-inverse"
+    assert _lint(root, rule) == [(rule, "0002_b.py", 9)]
+    assert _messages(root, rule) == [
+        "the upgrade adds column jobs.price (line 9), but downgrade() passes a Column object, not the column's name, "
+        "to op.drop_column (line 13): it raises TypeError before any SQL, so `alembic downgrade` stops there with "
+        "the column still in place"]
+
+
+def test_a_downgrade_dropping_the_name_or_nothing_keeps_its_verdict(tmp_path: Path) -> None:
+    rule = "downgrade-not-inverse"
+    assert _lint(_dropped_by(tmp_path / "name", 'op.drop_column("jobs", "price")'), rule) == []
+    other = _dropped_by(tmp_path / "other", 'op.drop_column("jobs", "cost")')
+    assert _messages(other, rule)[0].endswith("the next `alembic upgrade` fails with 'already exists'")
