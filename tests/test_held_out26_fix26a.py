@@ -10,6 +10,8 @@
   the models under its last name; mapped nullable without a server default, the CHANGE loses nothing.
 * #46 downgrade-not-inverse: kept, with a true message: ``op.drop_column("t", sa.Column(...))`` raises TypeError
   before any SQL, so the downgrade stops there (it does not complete and leave the column for 'already exists').
+* #49 downgrade-not-inverse: ``DROP TABLE IF EXISTS`` of a table an ancestor dropped (and nothing made since, as
+  far as the history can tell) does nothing; the downgrade need not restore it.
 """
 
 from __future__ import annotations
@@ -212,3 +214,34 @@ def test_a_downgrade_dropping_the_name_or_nothing_keeps_its_verdict(tmp_path: Pa
     assert _lint(_dropped_by(tmp_path / "name", 'op.drop_column("jobs", "price")'), rule) == []
     other = _dropped_by(tmp_path / "other", 'op.drop_column("jobs", "cost")')
     assert _messages(other, rule)[0].endswith("the next `alembic upgrade` fails with 'already exists'")
+
+
+# --- #49: DROP TABLE IF EXISTS of a table an ancestor already dropped -----------------------------------------------
+
+def _cleanup(tmp_path: Path, between: str = "pass") -> Path:
+    # 0004 line 10: DROP TABLE IF EXISTS legacy_notes (a clean-up list); 0003 runs between the drop and it
+    made = _revision("0001", None, """
+        op.create_table("legacy_notes", sa.Column("id", sa.Integer(), primary_key=True))
+        op.create_table("flags", sa.Column("id", sa.Integer(), primary_key=True))
+        """, 'op.drop_table("flags")\nop.drop_table("legacy_notes")')
+    dropped = _revision("0002", "0001", 'op.drop_table("legacy_notes")',
+                        'op.create_table("legacy_notes", sa.Column("id", sa.Integer(), primary_key=True))')
+    cleanup = _revision("0004", "0003", """
+        for table in ["legacy_notes", "flags"]:
+            op.execute(f"DROP TABLE IF EXISTS {table}")
+        """, 'op.create_table("flags", sa.Column("id", sa.Integer(), primary_key=True))')
+    return write_files(tmp_path, {"versions/0001_a.py": made, "versions/0002_b.py": dropped,
+                                  "versions/0003_c.py": _revision("0003", "0002", between),
+                                  "versions/0004_d.py": cleanup})
+
+
+def test_dropping_if_exists_a_table_an_ancestor_dropped_needs_no_restore(tmp_path: Path) -> None:
+    assert _lint(_cleanup(tmp_path), "downgrade-not-inverse") == []
+
+
+def test_a_table_made_again_or_maybe_made_since_the_drop_stays_reported(tmp_path: Path) -> None:
+    rule = "downgrade-not-inverse"
+    remade = _cleanup(tmp_path / "remade", 'op.create_table("legacy_notes", sa.Column("id", sa.Integer()))')
+    unread = _cleanup(tmp_path / "unread", "op.execute(make_statement())")
+    for root in (remade, unread):
+        assert (rule, "0004_d.py", 10) in _lint(root, rule)

@@ -584,6 +584,9 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     for index, change in enumerate(changes):
         if index in absent:
             continue  # DROP TABLE IF EXISTS of a table the history never made: nothing existed to restore
+        if isinstance(change, DropTable) and change.if_exists and change.schema is None \
+                and lookback.table_dropped_before(ctx, change, change.table):
+            continue  # DROP TABLE IF EXISTS of a table an earlier step already dropped: nothing left to restore
         if index in temporary or (lookback.may_skip(change) and lookback.changes_nothing(ctx, change)):
             continue  # try: op.create_table(<a table an ancestor made>) except Exception: -- a repair that does nothing
         if isinstance(change, DropConstraint | DropIndex) and change.if_exists and change.name \

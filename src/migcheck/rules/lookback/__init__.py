@@ -29,6 +29,7 @@ from migcheck.rules.lookback.existence import (
     changes_nothing,
     may_skip,
     never_runs,
+    table_dropped_before,
     table_never_made,
 )
 from migcheck.rules.lookback.names import never_made
@@ -88,6 +89,7 @@ __all__ = [
     "renamed_new_table",
     "split_between",
     "table_columns",
+    "table_dropped_before",
     "table_keys",
     "table_never_made",
     "validated_not_null_check",
