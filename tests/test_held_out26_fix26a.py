@@ -12,6 +12,8 @@
   before any SQL, so the downgrade stops there (it does not complete and leave the column for 'already exists').
 * #49 downgrade-not-inverse: ``DROP TABLE IF EXISTS`` of a table an ancestor dropped (and nothing made since, as
   far as the history can tell) does nothing; the downgrade need not restore it.
+* #124 rename-column: kept, with a true message. The column renamed NOT NULL without a default, and a new column of
+  the old name added in its place: the running release's SELECTs work, its INSERTs fail.
 """
 
 from __future__ import annotations
@@ -245,3 +247,36 @@ def test_a_table_made_again_or_maybe_made_since_the_drop_stays_reported(tmp_path
     unread = _cleanup(tmp_path / "unread", "op.execute(make_statement())")
     for root in (remade, unread):
         assert (rule, "0004_d.py", 10) in _lint(root, rule)
+
+
+# --- #124: a column renamed, and a new column of the old name added and filled -------------------------------------
+
+def _renamed_readded(tmp_path: Path, nullable: bool) -> Path:
+    # 0002 line 9: the rename; line 10: the new column of the old name
+    made = _revision("0001", None, f"""
+        op.create_table("secrets", sa.Column("id", sa.Integer(), primary_key=True),
+                        sa.Column("name", sa.String(99), nullable={nullable}))
+        """, 'op.drop_table("secrets")')
+    return write_files(tmp_path, {"versions/0001_a.py": made, "versions/0002_b.py": _revision("0002", "0001", """
+        op.alter_column("secrets", "name", new_column_name="file_name")
+        op.add_column("secrets", sa.Column("name", sa.String(99), nullable=True))
+        op.execute(sa.table("secrets", sa.column("name")).update().values(name=sa.column("file_name")))
+        """)})
+
+
+def test_a_rename_with_the_old_name_added_back_says_what_fails(tmp_path: Path) -> None:
+    """main said the running release's SELECTs of name fail; they find the new column. Its INSERTs give the
+    renamed NOT NULL column no value: that is what still fails, and what the message says now."""
+    root = _renamed_readded(tmp_path, nullable=False)
+    rule = "rename-column"
+    assert _lint(root, rule) == [(rule, "0002_b.py", 9)]
+    assert _messages(root, rule) == [
+        "column secrets.name is renamed to file_name and a new name column is added in its place (line 10): the "
+        "application version still running finds name for its SELECTs, but its INSERTs, which do not name "
+        "file_name, fail: it is NOT NULL without a default"]
+
+
+def test_a_rename_of_a_nullable_column_with_the_old_name_added_back_is_no_failure(tmp_path: Path) -> None:
+    root = _renamed_readded(tmp_path, nullable=True)
+    messages = _messages(root, "rename-column")
+    assert all("fail" not in m for m in messages)
