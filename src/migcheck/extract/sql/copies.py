@@ -21,10 +21,10 @@ if TYPE_CHECKING:
 
 def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str] | None) -> bool:
     """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
-    ``table``, whole: a plain SELECT from it alone (or joined only by LEFT JOINs, reading ``*`` or ``t.*``), without
-    WHERE, another JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET,
-    not ``WITH NO DATA``, that selects ``*`` or reads every one of ``columns`` (the table's columns as the
-    history says; None when unknown, then only ``*`` is whole). A copy and swap (drop-table) keeps the rows only
+    ``table``, whole: a plain SELECT from it (or from it LEFT JOINed to others, then reading ``*`` or ``t.*``),
+    without WHERE, another JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET, not ``WITH NO DATA``, that selects ``*`` or
+    reads every one of ``columns`` (the table's columns as the history says; None when unknown, then only ``*``
+    is whole). A copy and swap (drop-table) keeps the rows only
     then; a filtered copy loses some rows, a copy of some columns the others (review9)."""
     import sqlglot
     from sqlglot import exp
