@@ -3,7 +3,7 @@
 * #68 drop-table / #21 add-primary-key-to-existing-table: a copy and swap whose copy LEFT JOINs another table for
   a derived column (``CREATE TABLE t_new AS SELECT t.*, md5(...) FROM t LEFT JOIN h ON ...``), then ``DROP TABLE
   t`` and ``ALTER TABLE t_new RENAME TO t`` in the transaction: the rows live on, and the key added to the new
-  ``t`` locks a table nobody else sees yet.
+  ``t`` locks a table nobody else sees yet (so do SET NOT NULL and CREATE INDEX on it, same pattern).
 * #20 add-not-null-column-without-default (MySQL): a NOT NULL ENUM's implicit default is its first label; when
   the Python-side ``default=`` is that label, the rows already there get the value the code gives new rows.
 * #37 alter-column-without-existing-type (MySQL): a column renamed here and again by a later revision is found in
@@ -59,6 +59,8 @@ _SWAP = """
     op.execute("DROP TABLE runs")
     op.execute("ALTER TABLE runs_next RENAME TO runs")
     op.execute("ALTER TABLE runs ADD PRIMARY KEY (id)")
+    op.alter_column("runs", "url", nullable=False)
+    op.create_index("ix_runs_url", "runs", ["url"])
     """
 
 
@@ -69,7 +71,8 @@ def _swap(tmp_path: Path, columns: str = "runs.*", join: str = "LEFT JOIN") -> P
 
 
 def test_a_copy_and_swap_through_a_left_join_keeps_the_rows_and_locks_no_one(tmp_path: Path) -> None:
-    assert _lint(_swap(tmp_path), "drop-table", "add-primary-key-to-existing-table") == []
+    assert _lint(_swap(tmp_path), "drop-table", "add-primary-key-to-existing-table", "set-not-null",
+                 "create-index-not-concurrently") == []
     assert _lint(_swap(tmp_path, "*", "LEFT OUTER JOIN"), "drop-table") == []
 
 
@@ -83,11 +86,15 @@ def test_an_inner_join_or_a_copy_of_the_other_tables_columns_is_no_copy_and_swap
 def test_a_primary_key_on_the_old_table_before_the_swap_stays_reported(tmp_path: Path) -> None:
     root = write_files(tmp_path, {"versions/0001_a.py": _TABLES, "versions/0002_b.py": _revision("0002", "0001", """
         op.execute("ALTER TABLE runs ADD PRIMARY KEY (id)")
+        op.alter_column("runs", "url", nullable=False)
+        op.create_index("ix_runs_url", "runs", ["url"])
         op.execute("CREATE TABLE runs_next AS SELECT runs.* FROM runs")
         op.execute("DROP TABLE runs")
         op.execute("ALTER TABLE runs_next RENAME TO runs")
         """)})
-    assert _lint(root, "add-primary-key-to-existing-table") == [("add-primary-key-to-existing-table", "0002_b.py", 9)]
+    assert _lint(root, "add-primary-key-to-existing-table", "set-not-null", "create-index-not-concurrently") == [
+        ("add-primary-key-to-existing-table", "0002_b.py", 9), ("create-index-not-concurrently", "0002_b.py", 11),
+        ("set-not-null", "0002_b.py", 10)]
 
 
 def test_a_primary_key_after_a_swap_committed_outside_the_transaction_stays_reported(tmp_path: Path) -> None:

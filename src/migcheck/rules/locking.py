@@ -105,6 +105,8 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
     """CREATE INDEX without CONCURRENTLY on an existing table blocks writes for the whole build."""
     if ctx.created_here(change.table) or change.off_in_production:  # production builds it by hand
         return
+    if change.table and change.schema is None and lookback.renamed_new_table(ctx, change, change.table):
+        return  # a copy and swap's new table, renamed in the transaction: nobody else sees it before COMMIT
     if lookback.may_skip(change) and lookback.changes_nothing(ctx, change):
         # try: op.create_index(<a name the history has>) except Exception: -- it fails before any build (its
         # brief lock wait is missing-lock-timeout's concern); what the failure skips never runs at all
