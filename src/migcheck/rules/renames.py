@@ -95,6 +95,22 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             f"{change.new_name} in the same transaction) until the new code is out",
         )
         return
+    readded = _readded(ctx, change, any_column=True)
+    if readded is not None:
+        # held-out-26 #124: the new column of the old name keeps the running release's SELECTs working; its
+        # INSERTs, which name only that one, give the renamed column no value
+        known = lookback.column_nullable(ctx, change, change.table, change.column) is False \
+            and lookback.column_server_default(ctx, change, change.table, change.column) is False
+        why = ": it is NOT NULL without a default" if known else \
+            " if it is NOT NULL without a default (no earlier revision says whether it is)"
+        yield Hit(
+            f"column {change.table}.{change.column} is renamed to {change.new_name} and a new {change.column} "
+            f"column is added in its place (line {readded.line}): the application version still running finds "
+            f"{change.column} for its SELECTs, but its INSERTs, which do not name {change.new_name}, fail{why}",
+            fix=f"give {change.new_name} a server default (or make it nullable) until the new code is out, or "
+            f"check that the release still running inserts no rows into {change.table}",
+        )
+        return
     yield Hit(
         f"column {change.table}.{change.column} is renamed to {change.new_name}: the application version still "
         f"running during the deploy selects and writes {change.column} and fails until the new code is out"
@@ -121,15 +137,14 @@ def _table_renamed_before(ctx: RevisionContext, change: RenameColumn) -> bool:
                    and unquote(m["name"].split(".")[-1]).lower() in old_names for c in ctx.migration.upgrade_changes)
 
 
-def _readded(ctx: RevisionContext, change: RenameColumn) -> AddColumn | None:
+def _readded(ctx: RevisionContext, change: RenameColumn, *, any_column: bool = False) -> AddColumn | None:
     """A column of the old name added right after the rename in the same transaction (held-out-12 #93: mlrun
     eefc169f7633 renames ``params`` to ``secret_params`` and adds a new ``params``): no other session ever sees
     the table without a column of that name, so the running release's queries do not fail. Where each DDL
     statement commits (MySQL, SQLite) or either runs outside the transaction, there is a moment without it."""
     if ctx.dialect in ("mysql", "sqlite") or not change.in_transaction:
         return None
-    if lookback.column_nullable(ctx, change, change.table, change.column) is not True \
-            and lookback.column_server_default(ctx, change, change.table, change.column) is not True:
+    if not any_column and not _insertable(ctx, change):
         return None  # a NOT NULL column (or one not known nullable) with no default: the running release's INSERTs,
         # which name only the new column of the old name, now fail on the renamed one (review16)
     old, table = change.column.lower(), change.table.lower()
@@ -139,6 +154,12 @@ def _readded(ctx: RevisionContext, change: RenameColumn) -> AddColumn | None:
         if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == old:
             return c
     return None
+
+
+def _insertable(ctx: RevisionContext, change: RenameColumn) -> bool:
+    """The renamed column is known nullable or to have a server default: an INSERT that does not name it works."""
+    return lookback.column_nullable(ctx, change, change.table, change.column) is True \
+        or lookback.column_server_default(ctx, change, change.table, change.column) is True
 
 
 def _taken_by_rename(ctx: RevisionContext, change: RenameColumn) -> RenameColumn | None:

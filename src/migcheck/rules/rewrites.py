@@ -147,6 +147,8 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
     """SET NOT NULL on an existing table scans every row under an ACCESS EXCLUSIVE lock."""
     if change.nullable is not False or change.existing_nullable is False or ctx.created_here(change.table):
         return
+    if change.schema is None and lookback.renamed_new_table(ctx, change, change.table):
+        return  # a copy and swap's new table, renamed in the transaction: nobody else sees it before COMMIT
     if lookback.column_nullable(ctx, change, change.table, change.column) is False:
         return  # already NOT NULL (restated next to a type change): PostgreSQL does nothing, no scan
     version = ctx.settings.postgres_version

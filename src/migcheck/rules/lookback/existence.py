@@ -19,7 +19,7 @@ from migcheck.rules.history_index import (
 )
 from migcheck.rules.lookback.columns import column_creation
 from migcheck.rules.lookback.names import _index_event, never_made
-from migcheck.rules.lookback.steps import _application_may_make, _index, _same, before, from_nothing
+from migcheck.rules.lookback.steps import _application_may_make, _index, _same, before, earlier_keyed, from_nothing
 from migcheck.rules.table_state import table_columns
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -28,6 +28,7 @@ from migcheck.vocabulary.changes import (
     CreateIndex,
     CreateTable,
     DropConstraint,
+    DropTable,
     RawSQL,
     RenameTable,
 )
@@ -154,6 +155,35 @@ def table_never_made(ctx: RevisionContext, change: Change, table: str) -> bool:
         return False
     return _history_certain(ctx, change, name) \
         and not _application_may_make(index, lineage, name, r"metadata|create_all")
+
+
+def table_dropped_before(ctx: RevisionContext, change: Change, table: str) -> bool:
+    """Whether ``table`` (default schema) is certainly gone when the upgrade step ``change`` runs: the newest earlier
+    step that makes or removes it (this revision's, else an ancestor's) drops it or renames it away, and nothing
+    unread could have made it since (_history_certain; an application call naming it or a metadata). Then
+    ``DROP TABLE IF EXISTS`` of it does nothing (held-out-26 #49: a clean-up list naming a table dropped three
+    years before). Unknown is no."""
+    if change.phase != "upgrade" or getattr(change, "schema", None) is not None:
+        return False
+    name = table.lower()
+    newest = next(earlier_keyed(ctx, change, "table-life", _table_life, name), None)
+    if newest is None or getattr(newest, "schema", None) is not None or newest.conditional:
+        return False
+    gone = isinstance(newest, DropTable) or (isinstance(newest, RenameTable) and _same(newest.table, name))
+    if not gone or not _history_certain(ctx, change, name):
+        return False
+    index = _index(ctx)
+    bits = index.ancestor_bits.get(ctx.migration.revision, 0) if index is not None else 0
+    return index is None or not _application_may_make(index, bits, name, r"metadata|create_all")
+
+
+def _table_life(c: Change) -> list[str]:
+    """The tables (lower case) ``c`` makes or removes, as table_dropped_before reads them."""
+    if isinstance(c, CreateTable | DropTable):
+        return [c.table.lower()]
+    if isinstance(c, RenameTable):
+        return [c.table.lower(), c.new_name.lower()]
+    return []
 
 
 def _constraint_exists(ctx: RevisionContext, change: Change, name: str, table: str) -> bool:
