@@ -196,3 +196,29 @@ def test_drop_and_add_not_swapped_back_is_still_a_rename(tmp_path: Path) -> None
     for n, (why, upgrade) in enumerate(cases.items()):
         code, found = _lint(_swap(tmp_path / str(n), upgrade), "postgresql", "rename-as-drop-and-add")
         assert code == 1 and _where(found) == [("rename-as-drop-and-add", "a002_x.py", _line(upgrade, "drop_column"))], why
+
+
+# --- #129: a table renamed on SQLite (an application that migrates its own file at start-up) -----------------------
+
+def test_rename_table_on_sqlite_is_still_reported_and_says_when_it_applies(tmp_path: Path) -> None:
+    import sqlite3
+
+    upgrade = 'op.rename_table("items", "app_items")'
+    root = _write(tmp_path, {"a001_base.py": _ITEMS, "a002_x.py": _revision("a002", "a001", upgrade)})
+    code, found = _lint(root, "sqlite", "rename-table")
+    # migcheck cannot see that no old version runs on the file: kept, saying when it applies
+    assert code == 1 and _where(found) == [("rename-table", "a002_x.py", _line(upgrade, "rename_table"))]
+    assert "another process can still run the old version on this database file" in found[0]["message"]
+    # the fix offers a view for the old code: on SQLite it is read-only, as SQLite itself says
+    assert "an SQLite view is read-only" in found[0]["fix"] and "updatable" not in found[0]["fix"]
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE app_items (id INTEGER PRIMARY KEY)")
+    db.execute("CREATE VIEW items AS SELECT * FROM app_items")
+    try:
+        db.execute("INSERT INTO items (id) VALUES (1)")
+        raise AssertionError("SQLite wrote through a view")
+    except sqlite3.OperationalError as error:
+        assert "cannot modify items because it is a view" in str(error)
+    # PostgreSQL's message and fix are as before
+    code, found = _lint(root, "postgresql", "rename-table")
+    assert code == 1 and "another process" not in found[0]["message"] and "a simple view is updatable" in found[0]["fix"]
