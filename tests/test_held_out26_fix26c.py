@@ -81,7 +81,8 @@ for table in ("tags", "labels"):
 
 
 def test_number_computed_from_a_value_the_revision_fetched_is_no_outside_text(tmp_path: Path) -> None:
-    for n, upgrade in enumerate((_RESTART, _NEXT_ID,
+    in_session = _RESTART.replace("conn = op.get_bind()", "conn = sa.orm.Session(bind=op.get_bind())")
+    for n, upgrade in enumerate((_RESTART, _NEXT_ID, in_session,
                                  _RESTART.replace("{last_id + 1}", "{int(last_id)}"),
                                  _RESTART.replace("{last_id + 1}", "{1 + last_id}"))):
         assert _lint(_one(tmp_path / str(n), upgrade), "postgresql", _RULE) == (0, []), upgrade
@@ -101,6 +102,8 @@ def test_text_fetched_or_values_from_outside_are_still_reported(tmp_path: Path) 
         "rebound": _NEXT_ID.replace("next_id = 1\n", "next_id = os.environ['START']\n"),
         # a value of a call migcheck does not know as a connection
         "not a connection": _RESTART.replace("conn.scalars(", "helpers.scalars("),
+        "not only a connection": _RESTART.replace(
+            "conn = op.get_bind()\n", "conn = op.get_bind()\nif helpers.flag:\n    conn = helpers.connection()\n"),
         # the sequence name a SELECT returned: text
         "fetched name": _NEXT_ID.replace(
             "conn.execute(sa.text(f\"ALTER TABLE", "name = conn.execute(sa.text(\"SELECT pg_get_serial_sequence('t', "

@@ -15,12 +15,12 @@ import re
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
 from migcheck.extract.python.constants import _STR_METHODS
-from migcheck.extract.python.data import _core_dml, carried, extend_statement, read_tables
+from migcheck.extract.python.data import _core_dml, _is_session_factory, carried, extend_statement, read_tables
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
 from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, binding_counts, names_bound_once
-from migcheck.extract.python.numeric import NumberReader
+from migcheck.extract.python.numeric import NumberReader, plain_bindings
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
@@ -366,13 +366,22 @@ class SqlStrings(Evaluator):
         if scope.function is None or not isinstance(node, ast.BinOp | ast.Name | ast.Call | ast.UnaryOp):
             return False
         counts = binding_counts(self.tree)
+        bindings = plain_bindings(scope.function)
 
-        def is_connection(target: ast.expr) -> bool:
+        def is_connection(target: ast.expr, depth: int = 0) -> bool:
+            """The revision's connection or session here, and (for a name the function binds) wherever it is bound:
+            ``conn = op.get_bind()`` and nothing else; a helper's parameter the walk was handed a connection for."""
+            if depth > 8:
+                return False
             if isinstance(target, ast.Name):
-                return target.id in scope.binds or target.id in scope.sessions
+                values = bindings.get(target.id)
+                return (target.id in scope.binds or target.id in scope.sessions) \
+                    and (values is None or all(is_connection(v, depth + 1) for v in values))
+            if _is_session_factory(target):
+                return True  # session = Session(bind=bind)
             if isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute):
-                return target.func.attr == "get_bind" or (
-                    target.func.attr in {"connect", "begin", "execution_options"} and is_connection(target.func.value))
+                return target.func.attr == "get_bind" or (target.func.attr in {"connect", "begin", "execution_options"}
+                                                          and is_connection(target.func.value, depth + 1))
             return False
 
         return NumberReader(scope.function, is_connection, lambda name: name in counts).number(node)
