@@ -364,6 +364,13 @@ def literal_value(node: ast.expr, consts: dict[str, object]) -> object:
             return left + right
         if isinstance(left, tuple) and isinstance(right, tuple):
             return left + right
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" \
+            and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.List | ast.Tuple):
+        # ",".join(['"zoom"', '"google"']), a list written out of literals and string constants: the text it
+        # certainly is (held-out-26 #144-#146); not a list named, which module code may have appended to
+        separator, joined = literal_value(node.func.value, consts), literal_value(node.args[0], consts)
+        if isinstance(separator, str) and isinstance(joined, tuple) and all(isinstance(i, str) for i in joined):
+            return separator.join(joined)
     if isinstance(node, ast.JoinedStr):
         # f"... ({INNER_QUERY})" of literals and string constants only: the text it certainly is
         # (held-out-7 #96, tracim bc87010bdaa1); a conversion or format spec is left unknown.

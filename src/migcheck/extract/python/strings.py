@@ -17,6 +17,7 @@ from migcheck.extract.python.appvalues import AppRef, app_reference, module_alia
 from migcheck.extract.python.constants import _STR_METHODS
 from migcheck.extract.python.data import (
     _core_dml,
+    _is_session_factory,
     carried,
     extend_statement,
     func_names,
@@ -27,6 +28,7 @@ from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
 from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, binding_counts, names_bound_once
+from migcheck.extract.python.numeric import NumberReader, plain_bindings
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
@@ -306,6 +308,11 @@ class SqlStrings(Evaluator):
                     self.fetched_stand_ins[stand_in] = column
                     parts.append(stand_in)
                     interpolated = True
+                elif isinstance(value, ast.FormattedValue) and value.format_spec is None \
+                        and value.conversion in (-1, ord("s")) and self._number_at_run_time(value.value, scope):
+                    # {last_id + 1}, last_id what the revision's SELECT returned: digits, or a TypeError before
+                    # any SQL (held-out-26 #147, #148)
+                    parts.append(self._stand_in(_NUMBER_VALUE, value))
                 else:
                     inner = self._format_value(value.value, scope) if isinstance(value, ast.FormattedValue) \
                         else None
@@ -372,6 +379,31 @@ class SqlStrings(Evaluator):
                 return ltext + rtext, line, bool(left and left[2]), interpolated
         return None
 
+
+    def _number_at_run_time(self, node: ast.expr, scope: Scope) -> bool:
+        """Whether ``node`` is certainly a number though known only at run time (extract/python/numeric.py)."""
+        if scope.function is None or not isinstance(node, ast.BinOp | ast.Name | ast.Call | ast.UnaryOp):
+            return False
+        counts = binding_counts(self.tree)
+        bindings = plain_bindings(scope.function)
+
+        def is_connection(target: ast.expr, depth: int = 0) -> bool:
+            """The revision's connection or session here, and (for a name the function binds) wherever it is bound:
+            ``conn = op.get_bind()`` and nothing else; a helper's parameter the walk was handed a connection for."""
+            if depth > 8:
+                return False
+            if isinstance(target, ast.Name):
+                values = bindings.get(target.id)
+                return (target.id in scope.binds or target.id in scope.sessions) \
+                    and (values is None or all(is_connection(v, depth + 1) for v in values))
+            if _is_session_factory(target):
+                return True  # session = Session(bind=bind)
+            if isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute):
+                return target.func.attr == "get_bind" or (target.func.attr in {"connect", "begin", "execution_options"}
+                                                          and is_connection(target.func.value, depth + 1))
+            return False
+
+        return NumberReader(scope.function, is_connection, lambda name: name in counts).number(node)
 
     def _joined_rows(self, call: ast.Call, scope: Scope) -> tuple[str, int, bool, bool] | None:
         """``", ".join(f"('{kind}', '{row.id}')" for row in rows)``, ``rows`` the rows of a SELECT written out in the
