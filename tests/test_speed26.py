@@ -16,6 +16,8 @@ from migcheck.extract.sql import statements
 from migcheck.extract.sql.simple import simple_changes
 from migcheck.extract.sql.text import leading_keyword
 from migcheck.extract.sql.tree import _parse
+from migcheck.rules import locking
+from migcheck.vocabulary.changes import DropIndex
 from test_simple_statements import NAMES, VALUES
 
 _IF_ABSENT = '''
@@ -143,3 +145,38 @@ def test_the_plain_historys_statements_need_no_parse(tmp_path: Path, monkeypatch
         ("missing-lock-timeout", "b2.py", 10), ("mixed-schema-and-data-change", "b2.py", 15),
         ("unbatched-backfill", "b2.py", 15)]
     assert parsed == ["DELETE FROM t1"]
+
+
+def test_an_index_owner_is_looked_up_only_when_the_upgrade_drops_a_relation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """drop-index-not-concurrently looked up the table of an index dropped by name alone twice: to know whether the
+    upgrade drops that table too, and whether another step locks it anyway. An upgrade that drops no table nor
+    materialized view needs the first look-up for no index, so each index's table is looked up once."""
+    looked: list[str | None] = []
+    original = locking._index_owner
+
+    def counting(ctx: object, change: DropIndex) -> str | None:
+        looked.append(change.name)
+        return original(ctx, change)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(locking, "_index_owner", counting)
+    root = write_files(tmp_path, {
+        "versions/a1.py": revision_text("a1", None, """
+            op.create_table("t1", sa.Column("id", sa.Integer(), primary_key=True))
+            op.create_table("t2", sa.Column("id", sa.Integer(), primary_key=True))
+            op.create_index("ix_t1", "t1", ["id"])
+            op.create_index("ix_t2", "t2", ["id"])
+        """),
+        "versions/b2.py": revision_text("b2", "a1", """
+            op.execute("DROP INDEX ix_t1")
+        """),
+        "versions/c3.py": revision_text("c3", "b2", """
+            op.execute("DROP INDEX ix_t2")
+            op.drop_table("t2")
+        """),
+    })
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", "postgresql",
+                  "--select", "drop-index-not-concurrently", "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    assert where(run.json()["findings"]) == [("drop-index-not-concurrently", "b2.py", 10)]
+    assert looked == ["ix_t1", "ix_t2"]
