@@ -1,4 +1,4 @@
-"""Issue 13 (branch speed26): work the if-absent and plain histories repeated for every revision, counted.
+"""Issue 13 (branch speed26): work repeated in every revision of the if-absent, plain and app-calls histories.
 
 Each test checks what a user sees (the findings) and counts the repeated work that made a shape dear."""
 
