@@ -201,7 +201,7 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if _relation_dropped_here(ctx, change.table, change.schema):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
-    if not change.table and change.name and (owner := _index_owner(ctx, change)) \
+    if not change.table and change.name and _drops_a_relation(ctx) and (owner := _index_owner(ctx, change)) \
             and _relation_dropped_here(ctx, owner, change.schema):
         return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
@@ -229,6 +229,14 @@ def _relation_dropped_here(ctx: RevisionContext, name: str | None, schema: str |
     key = (_schema_key(schema), unquote(name))
     return any((isinstance(c, DropTable) and (_schema_key(c.schema), c.table.lower()) == (key[0], key[1].lower()))
                or (isinstance(c, RawSQL) and key in dropped_materialized_views(c.text))
+               for c in ctx.migration.upgrade_changes)
+
+
+def _drops_a_relation(ctx: RevisionContext) -> bool:
+    """This upgrade drops some table or materialized view (_relation_dropped_here is False for every name
+    otherwise): without one, the owner of an index dropped by name alone need not be looked up (issue 13,
+    app-calls)."""
+    return any(isinstance(c, DropTable) or (isinstance(c, RawSQL) and dropped_materialized_views(c.text))
                for c in ctx.migration.upgrade_changes)
 
 

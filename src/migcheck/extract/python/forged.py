@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from migcheck.vocabulary.astwalk import module_nodes
+
 #: Where a connection and its dialect come from in a revision.
 _SOURCES = frozenset({"op", "context"})
 
@@ -50,34 +52,63 @@ class Forgeries:
 
 def _names(node: ast.AST) -> list[str]:
     """The names a binding target stores to (``a``, ``a, b``), not the objects it writes into (``row.x``)."""
+    if isinstance(node, ast.Name):  # the usual target, without a walk
+        return [node.id] if isinstance(node.ctx, ast.Store) else []
     return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
 
 
-def _bindings(tree: ast.Module) -> list[tuple[str, ast.AST | None]]:
+def _kinds(tree: ast.Module) -> dict[type, list[ast.AST]]:
+    """The module's nodes grouped by their kind, from one walk of it (shared with the extractor's other
+    questions of the whole module: astwalk.module_nodes)."""
+    kinds: dict[type, list[ast.AST]] = {}
+    for node in module_nodes(tree):
+        kind = type(node)
+        if kind in kinds:
+            kinds[kind].append(node)
+        else:
+            kinds[kind] = [node]
+    return kinds
+
+
+def _of(kinds: dict[type, list[ast.AST]], *wanted: type) -> list[ast.AST]:
+    """The nodes of the ``wanted`` kinds (each kind's nodes in the walk's order)."""
+    return [node for kind in wanted for node in kinds.get(kind, ())]
+
+
+def _bindings(kinds: dict[type, list[ast.AST]]) -> list[tuple[str, ast.AST | None]]:
     """Every (name, value) the module binds, in any scope: the value an assignment, ``:=`` or ``with ... as``
     gives to a plain name, None for any other binding (a class, a def, a loop's or an except's name, unpacking,
-    a match capture), and an ``ast.alias`` for an import. Parameters are not bindings here."""
+    a match capture), and an ``ast.alias`` for an import. Parameters are not bindings here. (The order is that
+    of the kinds; what is made of the list does not depend on it.)"""
     found: list[tuple[str, ast.AST | None]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            value = node.value if not isinstance(node, ast.AugAssign) else None
-            for target in targets:
-                found.extend((name, value if isinstance(target, ast.Name) else None) for name in _names(target))
-        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+    for node in _of(kinds, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr):
+        assert isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value = node.value if not isinstance(node, ast.AugAssign) else None
+        for target in targets:
+            found.extend((name, value if isinstance(target, ast.Name) else None) for name in _names(target))
+    for node in kinds.get(ast.withitem, ()):
+        assert isinstance(node, ast.withitem)
+        if node.optional_vars is not None:
             found.extend((name, node.context_expr if isinstance(node.optional_vars, ast.Name) else None)
                          for name in _names(node.optional_vars))
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            found.extend(((a.asname or a.name).split(".")[0], a) for a in node.names)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler
-                        | ast.MatchAs | ast.MatchStar) and getattr(node, "name", None):
-            found.append((str(node.name), None))
-        elif isinstance(node, ast.MatchMapping) and node.rest:
+    for node in _of(kinds, ast.Import, ast.ImportFrom):
+        assert isinstance(node, ast.Import | ast.ImportFrom)
+        found.extend(((a.asname or a.name).split(".")[0], a) for a in node.names)
+    for node in _of(kinds, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
+                    ast.MatchStar):
+        name = getattr(node, "name", None)
+        if name:
+            found.append((str(name), None))
+    for node in kinds.get(ast.MatchMapping, ()):
+        assert isinstance(node, ast.MatchMapping)
+        if node.rest:
             found.append((node.rest, None))
-        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension | ast.Delete):
-            targets = node.targets if isinstance(node, ast.Delete) else [node.target]
-            found.extend((n.id, None) for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
-                         and not isinstance(n.ctx, ast.Load))
+    for node in _of(kinds, ast.For, ast.AsyncFor, ast.comprehension, ast.Delete):
+        assert isinstance(node, ast.For | ast.AsyncFor | ast.comprehension | ast.Delete)
+        targets = node.targets if isinstance(node, ast.Delete) else [node.target]
+        found.extend((n.id, None) for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
+                     and not isinstance(n.ctx, ast.Load))
     return found
 
 
@@ -157,13 +188,13 @@ _REWRITERS = frozenset({"__builtins__", "builtins", "setattr", "delattr", "vars"
                         "__import__"})
 
 
-def _writes(tree: ast.Module, derived: frozenset[str], params: frozenset[str]) -> bool:
+def _writes(kinds: dict[type, list[ast.AST]], derived: frozenset[str], params: frozenset[str]) -> bool:
     """Whether the module writes to what a dialect test reads: a connection-like attribute of anything
     (``bind.engine = fake``), a ``.name``/``.driver`` of its connection's objects (``d.name = "sqlite"`` with ``d =
     bind.dialect``, ``type(bind.dialect).name = ...``) or of a helper's parameter, a module global by name
     (``globals()["engine"] = fake``), or goes through ``setattr`` / ``vars`` / ``exec`` / ``__dict__`` /
     ``__builtins__``."""
-    for node in ast.walk(tree):
+    for node in _of(kinds, ast.Attribute, ast.Subscript, ast.Name, ast.alias):
         if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
             root = _root(node.value)
             if node.attr in _REPLACING or (node.attr in {"name", "driver"} and (
@@ -188,10 +219,10 @@ _FOREIGN = frozenset({"sqlalchemy", "importlib", "builtins", "types", "collectio
                       "dataclasses", "typing"})
 
 
-def _foreign_imports(tree: ast.Module) -> set[str]:
+def _foreign_imports(kinds: dict[type, list[ast.AST]]) -> set[str]:
     """The names the module imports from ``_FOREIGN`` modules."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _of(kinds, ast.Import, ast.ImportFrom):
         if isinstance(node, ast.Import):
             found.update((a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] in _FOREIGN)
         elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] in _FOREIGN:
@@ -201,25 +232,26 @@ def _foreign_imports(tree: ast.Module) -> set[str]:
 
 def forgeries(tree: ast.Module) -> Forgeries:
     """Forgeries of the module (see the module's docstring)."""
-    bindings = _bindings(tree)
+    kinds = _kinds(tree)
+    bindings = _bindings(kinds)
     derived = _derived(bindings)
-    params = frozenset(a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+    params = frozenset(a.arg for n in kinds.get(ast.arguments, ()) if isinstance(n, ast.arguments)
                        for a in (*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg) if a is not None)
     forged = {name for name, value in bindings if not isinstance(value, ast.alias) and name not in derived}
     counts = Counter(name for name, _ in bindings)
-    forged -= {name for name in _dialect_name_helpers(tree, frozenset(forged)) if counts[name] == 1}
-    forged |= _foreign_imports(tree) - derived
+    forged -= {name for name in _dialect_name_helpers(kinds, frozenset(forged)) if counts[name] == 1}
+    forged |= _foreign_imports(kinds) - derived
     # a name the module never binds: a builtin (getattr, type, object) is no connection; another is the
     # application's, through a star import, or a NameError
     forged |= {name for name in dir(builtins) if name not in counts}
-    return Forgeries(frozenset(forged), _writes(tree, derived, params), derived)
+    return Forgeries(frozenset(forged), _writes(kinds, derived, params), derived)
 
 
-def _dialect_name_helpers(tree: ast.Module, forged: frozenset[str]) -> set[str]:
+def _dialect_name_helpers(kinds: dict[type, list[ast.AST]], forged: frozenset[str]) -> set[str]:
     """Functions of the module such as ``def dialect_name(): return op.get_bind().dialect.name``: a body of one
     return of a dialect read whose objects are not forged, so calling one reads the dialect."""
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _of(kinds, ast.FunctionDef, ast.AsyncFunctionDef):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and len(node.body) >= 1 \
                 and isinstance(node.body[-1], ast.Return) and node.body[-1].value is not None \
                 and all(isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) for s in node.body[:-1]):

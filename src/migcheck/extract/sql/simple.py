@@ -1,4 +1,5 @@
-"""Two everyday statements read without sqlglot's parser: a keyed ``UPDATE`` and ``DROP INDEX`` of one name.
+"""Everyday statements read without sqlglot's parser: a keyed ``UPDATE`` or ``DELETE``, ``DROP INDEX`` of one name,
+``ALTER TABLE`` adding a column of a plain type or dropping one, ``COMMENT ON`` with a string, ``DROP TRIGGER``.
 
 ``UPDATE t SET c = 'x' WHERE id = 5`` (a history that records each change in a table) and ``DROP INDEX [CONCURRENTLY]
 [IF EXISTS] name`` cost sqlglot's tokenizer, its whole parser and the tree's questions (issue 13: most of a
@@ -7,7 +8,8 @@ names that sqlglot's tokenizer reads as names (no keyword of its, none that star
 string literals without a quote or backslash inside, unsigned integers, ``=``, ``,``, ``AND``, blanks. Then the
 reading is the one ``convert._convert`` makes of sqlglot's tree (tested against it on generated statements);
 anything else (a quoted name, an alias, a comment, a bind parameter, an expression) returns None and goes to
-sqlglot as before.
+sqlglot as before. (Branch speed26 added the keyed DELETE, ADD / DROP COLUMN, COMMENT ON and DROP TRIGGER: the
+plain generated history's statements, parsed again in every revision that runs one.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from typing import Any
 
 from migcheck.extract.sql.tree import _sqlglot_dialect
-from migcheck.vocabulary.changes import Change, DataChange, DropIndex
+from migcheck.vocabulary.changes import AddColumn, Change, ColumnSpec, DataChange, DropColumn, DropIndex, RawSQL
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 _W = "[ \\t\\r\\n]"
@@ -34,6 +36,25 @@ _UPDATE = lazy_regex(
     f"UPDATE{_W}+{_TABLE}{_W}+SET{_W}+({_PAIR}(?:{_W}*,{_W}*{_PAIR})*){_W}+"
     f"WHERE{_W}+({_PAIR}(?:{_W}+AND{_W}+{_PAIR})*){_END}", re.I | re.A)
 _DROP_INDEX = lazy_regex(f"DROP{_W}+INDEX{_W}+(CONCURRENTLY{_W}+)?(IF{_W}+EXISTS{_W}+)?{_TABLE}{_END}", re.I | re.A)
+_DELETE = lazy_regex(
+    f"DELETE{_W}+FROM{_W}+{_TABLE}{_W}+WHERE{_W}+({_PAIR}(?:{_W}+AND{_W}+{_PAIR})*){_END}", re.I | re.A)
+#: ``ALTER TABLE [s.]t ADD COLUMN [IF NOT EXISTS] c TYPE`` (a type of _TYPES) or ``DROP COLUMN [IF EXISTS] c``.
+_ALTER = lazy_regex(
+    f"ALTER{_W}+TABLE{_W}+{_TABLE}{_W}+(?:ADD{_W}+COLUMN{_W}+(IF{_W}+NOT{_W}+EXISTS{_W}+)?({_NAME}){_W}+({_NAME})"
+    f"|DROP{_W}+COLUMN{_W}+(IF{_W}+EXISTS{_W}+)?({_NAME})){_END}", re.I | re.A)
+#: ``COMMENT ON TABLE|COLUMN name[.name[.name]] IS 'text'``: an understood statement that changes nothing here.
+_COMMENT = lazy_regex(
+    f"COMMENT{_W}+ON{_W}+(?:TABLE|COLUMN){_W}+({_NAME})(?:{_W}*\\.{_W}*({_NAME}))?(?:{_W}*\\.{_W}*({_NAME}))?"
+    f"{_W}+IS{_W}+'[^'\\\\]*'{_END}", re.I | re.A)
+#: ``DROP TRIGGER [IF EXISTS] name ON [s.]t``: the same.
+_DROP_TRIGGER = lazy_regex(
+    f"DROP{_W}+TRIGGER{_W}+(IF{_W}+EXISTS{_W}+)?({_NAME}){_W}+ON{_W}+{_TABLE}{_END}", re.I | re.A)
+#: Column types (upper case) as sqlglot's reading of ``ADD COLUMN c type`` spells them on PostgreSQL.
+_TYPES = {"TEXT": "TEXT", "INTEGER": "INT", "INT": "INT", "BIGINT": "BIGINT", "SMALLINT": "SMALLINT",
+          "BOOLEAN": "BOOLEAN", "BOOL": "BOOLEAN", "DATE": "DATE", "UUID": "UUID", "JSONB": "JSONB", "JSON": "JSON",
+          "TIMESTAMPTZ": "TIMESTAMPTZ"}
+#: The statement words simple_changes reads, each with its reader.
+_KEYWORDS = frozenset({"UPDATE", "DROP INDEX", "DELETE", "ALTER TABLE", "COMMENT", "DROP TRIGGER"})
 _PAIR_NAME = lazy_regex(f"(?<![A-Za-z0-9_])({_NAME}){_W}*={_W}*(?:'[^'\\\\]*'|[0-9]+)")
 #: Words the parser reads as something else without parentheses (sqlglot's NO_PAREN_FUNCTION_PARSERS), and the
 #: words of DROP INDEX's own options.
@@ -41,13 +62,27 @@ _NOT_NAMES = frozenset({"ANY", "CASE", "CONNECT_BY_ROOT", "IF", "VARIADIC", "CON
 
 
 def simple_changes(sql: str, keyword: str, dialect: str, common: dict[str, Any]) -> list[Change] | None:
-    """The changes of a keyed UPDATE or a DROP INDEX of one name, when ``sql`` is exactly that; else None."""
-    if dialect != "postgresql" or keyword not in ("UPDATE", "DROP INDEX") or "(" in sql:
+    """The changes of one of the statements of the module's docstring, when ``sql`` is exactly that; else None."""
+    if dialect != "postgresql" or keyword not in _KEYWORDS or "(" in sql:
         return None  # a call or a subquery: never such a statement (and the patterns need not be compiled)
     text = sql.lstrip(" \t\r\n")
     if keyword == "UPDATE":
         m = _UPDATE.match(text)
         return None if m is None else _update(m, _not_names(dialect), common)
+    if keyword == "DELETE":
+        m = _DELETE.match(text)
+        return None if m is None else _delete(m, _not_names(dialect), common)
+    if keyword == "ALTER TABLE":
+        m = _ALTER.match(text)
+        return None if m is None else _alter(m, _not_names(dialect), common)
+    if keyword == "COMMENT":
+        m = _COMMENT.match(text)
+        return None if m is None or not _names(list(m.groups()), _not_names(dialect)) \
+            else [RawSQL(text=sql, keyword=keyword, **common)]
+    if keyword == "DROP TRIGGER":
+        m = _DROP_TRIGGER.match(text)
+        return None if m is None or not _names([m.group(2), m.group(3), m.group(4)], _not_names(dialect)) \
+            else [RawSQL(text=sql, keyword=keyword, **common)]
     m = _DROP_INDEX.match(text)
     return None if m is None else _drop_index(m, _not_names(dialect), common)
 
@@ -91,4 +126,28 @@ def _drop_index(m: re.Match[str], blocked: frozenset[str], common: dict[str, Any
     if not _names([schema, name], blocked):
         return None
     return [DropIndex(name=name, concurrently=m.group(1) is not None, if_exists=m.group(2) is not None, schema=schema,
+                      **common)]
+
+
+def _delete(m: re.Match[str], blocked: frozenset[str], common: dict[str, Any]) -> list[Change] | None:
+    """``DELETE FROM [s.]t WHERE k = lit[ AND ...]``."""
+    schema, name = m.group(1), m.group(2)
+    keys = _PAIR_NAME.findall(m.group(3))
+    if not _names([schema, name, *keys], blocked):
+        return None
+    return [DataChange(action="delete", table=name, schema=schema, has_where=True, unbounded_where=None,
+                       null_tests=(), clears_nulls=(), pinned=tuple(sorted({k.lower() for k in keys})), **common)]
+
+
+def _alter(m: re.Match[str], blocked: frozenset[str], common: dict[str, Any]) -> list[Change] | None:
+    """``ALTER TABLE [s.]t ADD COLUMN [IF NOT EXISTS] c TYPE`` or ``ALTER TABLE [s.]t DROP COLUMN [IF EXISTS] c``."""
+    schema, name, column = m.group(1), m.group(2), m.group(4) or m.group(7)
+    if not _names([schema, name, column], blocked):
+        return None
+    if m.group(7) is not None:
+        return [DropColumn(table=name, column=column, if_exists=m.group(6) is not None, schema=schema, **common)]
+    kind = _TYPES.get(m.group(5).upper())
+    if kind is None:
+        return None
+    return [AddColumn(table=name, column=ColumnSpec(name=column, type=kind), if_not_exists=m.group(3) is not None,
                       **common)]
