@@ -497,6 +497,30 @@ def storage_parameters_only(sql: str | None) -> bool:
     return m is not None and _VIEW_OPTIONS.search(m.group("first") + m.group("more")) is None
 
 
+#: ``ALTER SEQUENCE s RESTART [[WITH] n]`` and nothing else.
+_RESTART_ONLY = lazy_regex(
+    rf"^ALTER\s+SEQUENCE\s+(?:IF\s+EXISTS\s+)?{_QUALIFIED}\s+RESTART(?:\s+(?:WITH\s+)?[:\w+-]+)?\s*;?\s*$",
+    re.I | re.S,
+)
+
+
+def sequence_restart_only(sql: str | None) -> bool:
+    """Whether ``sql`` only moves a sequence's next value (``ALTER SEQUENCE s RESTART WITH 42``, as a fix after rows
+    were copied in with their ids): the sequence's position, data as ``setval()`` is, no definition a release
+    depends on. Any other clause (INCREMENT, AS, OWNED BY...) is a change of the sequence itself."""
+    return bool(sql) and _RESTART_ONLY.match(sql.strip()) is not None  # type: ignore[union-attr]
+
+
+#: ``CREATE OR REPLACE FUNCTION`` / ``PROCEDURE`` (the body goes on to say what it does).
+_REPLACE_ROUTINE = lazy_regex(r"^CREATE\s+OR\s+REPLACE\s+(?:FUNCTION|PROCEDURE)\s", re.I)
+
+
+def replaces_routine(sql: str | None) -> bool:
+    """Whether ``sql`` is ``CREATE OR REPLACE FUNCTION`` or ``PROCEDURE``: it runs again as it ran, whether the
+    routine is there or not, and keeps its name, arguments and result type (PostgreSQL refuses to change those)."""
+    return bool(sql) and _REPLACE_ROUTINE.match(sql.strip()) is not None  # type: ignore[union-attr]
+
+
 _CREATE_MATVIEW = lazy_regex(
     rf"^CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_QUALIFIED})", re.I | re.S
 )

@@ -1,0 +1,100 @@
+"""What users see for the held-out-26 fixes of branch fix26b: findings a hand review judged false, and their
+unsafe twins that still fire."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_selected, revision_text, where, write_files
+
+_BASE = "op.create_table('ledger', sa.Column('id', sa.Integer, primary_key=True), sa.Column('amount', sa.Integer))"
+
+
+def _downgrade_findings(tmp_path: Path, upgrade: str) -> tuple[int, list[tuple[str, str, int]]]:
+    write_files(tmp_path, {
+        "versions/a0_base.py": revision_text("a0", None, _BASE).replace("    pass", "    op.drop_table('ledger')"),
+        "versions/a1_fix.py": revision_text("a1", "a0", upgrade)})
+    code, found = lint_selected(tmp_path, "missing-downgrade")
+    return code, where(found)
+
+
+def test_restarting_a_sequence_is_no_schema_change_to_undo(tmp_path: Path) -> None:
+    # held-out-26 #82: the sequence goes on after the highest id copied in; where it goes on from is data, as
+    # setval() is, and a downgrade that does nothing loses no schema
+    assert _downgrade_findings(tmp_path, """
+        last = op.get_bind().scalar(sa.text("SELECT max(id) FROM ledger"))
+        op.execute(sa.text(f"ALTER SEQUENCE ledger_id_seq RESTART WITH {last + 1}"))
+    """) == (0, [])
+
+
+def test_changing_a_sequence_s_definition_still_needs_a_downgrade(tmp_path: Path) -> None:
+    assert _downgrade_findings(tmp_path, """
+        op.execute("ALTER SEQUENCE ledger_id_seq INCREMENT BY 10 RESTART WITH 100")
+    """) == (1, [("missing-downgrade", "a1_fix.py", 13)])
+
+
+def test_a_scratch_column_added_and_dropped_by_the_upgrade_needs_no_downgrade(tmp_path: Path) -> None:
+    # held-out-26 #83: a column that carries ids while rows are copied, dropped before the upgrade ends: the
+    # schema after the upgrade is the one before it
+    assert _downgrade_findings(tmp_path, """
+        op.add_column('ledger', sa.Column('tmp_source_id', sa.Integer, nullable=True))
+        op.execute("INSERT INTO ledger (amount, tmp_source_id) SELECT amount, id FROM ledger WHERE amount < 0")
+        op.execute("UPDATE ledger SET amount = -amount WHERE tmp_source_id IS NOT NULL")
+        op.drop_column('ledger', 'tmp_source_id')
+    """) == (0, [])
+
+
+def test_a_column_added_and_another_dropped_still_needs_a_downgrade(tmp_path: Path) -> None:
+    assert _downgrade_findings(tmp_path, """
+        op.add_column('ledger', sa.Column('tmp_source_id', sa.Integer, nullable=True))
+        op.drop_column('ledger', 'amount')
+    """) == (1, [("missing-downgrade", "a1_fix.py", 14)])
+
+
+def test_a_column_dropped_then_added_again_still_needs_a_downgrade(tmp_path: Path) -> None:
+    # the old column's values are gone: the drop comes first, nothing cancels it
+    assert _downgrade_findings(tmp_path, """
+        op.drop_column('ledger', 'amount')
+        op.add_column('ledger', sa.Column('amount', sa.BigInteger, nullable=True))
+    """) == (1, [("missing-downgrade", "a1_fix.py", 14)])
+
+
+def test_a_scratch_column_dropped_only_under_an_if_still_needs_a_downgrade(tmp_path: Path) -> None:
+    assert _downgrade_findings(tmp_path, """
+        op.add_column('ledger', sa.Column('tmp_source_id', sa.Integer, nullable=True))
+        if op.get_bind().scalar(sa.text("SELECT count(*) FROM ledger")):
+            op.drop_column('ledger', 'tmp_source_id')
+    """) == (1, [("missing-downgrade", "a1_fix.py", 15)])
+
+
+_FUNCTION = '''
+op.execute("""
+    CREATE OR REPLACE FUNCTION ledger_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF (SELECT sum(amount) FROM ledger) <> 0 THEN RAISE EXCEPTION 'not balanced'; END IF;
+      RETURN NULL;
+    END;$$
+""")
+'''
+
+
+def test_replacing_a_function_s_body_with_a_downgrade_that_does_nothing_is_no_finding(tmp_path: Path) -> None:
+    # held-out-26 #81: CREATE OR REPLACE FUNCTION keeps the name, arguments and result type; the old release runs
+    # with the new body after a `pass` downgrade, and the upgrade runs again as it ran
+    assert _downgrade_findings(tmp_path, _FUNCTION) == (0, [])
+
+
+def test_replacing_a_function_and_adding_its_trigger_still_needs_a_downgrade(tmp_path: Path) -> None:
+    assert _downgrade_findings(tmp_path, _FUNCTION + '''
+op.execute("CREATE TRIGGER ledger_check AFTER INSERT ON ledger EXECUTE FUNCTION ledger_balanced()")
+''') == (1, [("missing-downgrade", "a1_fix.py", 21)])
+
+
+def test_replacing_a_function_with_a_downgrade_that_only_raises_still_fires(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        "versions/a0_base.py": revision_text("a0", None, _BASE).replace("    pass", "    op.drop_table('ledger')"),
+        "versions/a1_fix.py": revision_text("a1", "a0", _FUNCTION).replace(
+            "    pass", "    raise NotImplementedError()")})
+    code, found = lint_selected(tmp_path, "missing-downgrade")
+    assert (code, where(found)) == (1, [("missing-downgrade", "a1_fix.py", 19)])
+    assert "only raises" in str(found[0]["message"])
