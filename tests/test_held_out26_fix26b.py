@@ -98,3 +98,78 @@ def test_replacing_a_function_with_a_downgrade_that_only_raises_still_fires(tmp_
     code, found = lint_selected(tmp_path, "missing-downgrade")
     assert (code, where(found)) == (1, [("missing-downgrade", "a1_fix.py", 19)])
     assert "only raises" in str(found[0]["message"])
+
+
+_REPORT = '''
+conn = op.get_bind()
+rows = conn.execute(totals(7)).fetchall()
+for row in rows:
+    print(row)
+'''
+
+
+def _helper_revision(tmp_path: Path, helper: str) -> Path:
+    return write_files(tmp_path, {"versions/c1_report.py": revision_text(
+        "c1", None, _REPORT, head=f"from sqlalchemy import func, select\n{helper}")})
+
+
+def test_executing_a_helper_that_builds_a_core_select_is_no_unread_statement(tmp_path: Path) -> None:
+    # held-out-26 #113: the helper of the same file returns select(...).join(...).filter(...): rows read, no
+    # change for a rule to check
+    root = _helper_revision(tmp_path, '''
+
+def totals(limit):
+    ledger = sa.table("ledger", sa.column("id"), sa.column("amount"))
+    return (
+        select(func.sum(ledger.c.amount).label("total"))
+        .where(ledger.c.id < limit)
+        .group_by(ledger.c.id)
+    )
+''')
+    assert lint_selected(root, "raw-sql-not-understood") == (0, [])
+
+
+def test_executing_a_helper_that_builds_an_update_still_says_it_was_not_read(tmp_path: Path) -> None:
+    root = _helper_revision(tmp_path, '''
+
+def totals(limit):
+    ledger = sa.table("ledger", sa.column("id"), sa.column("amount"))
+    if limit:
+        return sa.update(ledger).values(amount=0)
+    return select(ledger.c.amount)
+''')
+    code, found = lint_selected(root, "raw-sql-not-understood")
+    assert (code, where(found)) == (1, [("raw-sql-not-understood", "c1_report.py", 19)])
+
+
+_FORMATTED = '''
+QUERY = "UPDATE ledger SET kind = '{new}' WHERE kind = '{old}'"
+
+
+def upgrade():
+    op.execute(SafeFormatter().format(QUERY, old="a", new="b"))
+
+
+def downgrade():
+    {downgrade}
+'''
+
+
+def _formatted(tmp_path: Path, downgrade: str) -> Path:
+    return write_files(tmp_path, {"versions/d1_keys.py": (
+        "from alembic import op\nfrom app.text import SafeFormatter\n\nrevision = 'd1'\ndown_revision = None\n"
+        + _FORMATTED.replace("{downgrade}", downgrade))})
+
+
+def test_a_formatted_query_left_unused_is_no_unread_statement(tmp_path: Path) -> None:
+    # held-out-26 #116: the downgrade formats the SQL and never runs it: a string is built, no statement runs
+    root = _formatted(tmp_path, 'SafeFormatter().format(QUERY, old="b", new="a")')
+    code, found = lint_selected(root, "raw-sql-not-understood")
+    assert (code, where(found)) == (1, [("raw-sql-not-understood", "d1_keys.py", 11)])  # the upgrade's, run
+
+
+def test_a_formatted_query_executed_in_the_downgrade_still_says_it_was_not_read(tmp_path: Path) -> None:
+    root = _formatted(tmp_path, 'op.execute(SafeFormatter().format(QUERY, old="b", new="a"))')
+    code, found = lint_selected(root, "raw-sql-not-understood")
+    assert (code, where(found)) == (1, [("raw-sql-not-understood", "d1_keys.py", 11),
+                                        ("raw-sql-not-understood", "d1_keys.py", 15)])
