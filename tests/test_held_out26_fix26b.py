@@ -173,3 +173,54 @@ def test_a_formatted_query_executed_in_the_downgrade_still_says_it_was_not_read(
     code, found = lint_selected(root, "raw-sql-not-understood")
     assert (code, where(found)) == (1, [("raw-sql-not-understood", "d1_keys.py", 11),
                                         ("raw-sql-not-understood", "d1_keys.py", 15)])
+
+
+_ENV = '''
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")))
+
+from alembic import context
+
+from ledgerapp.db.{module} import Base
+
+target_metadata = Base.metadata
+'''
+
+_SCHEMA = '''
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+    id = sa.Column(sa.Integer, primary_key=True)
+'''
+
+
+def _packaged_env(tmp_path: Path, module: str) -> Path:
+    # no pyproject.toml, setup.cfg or alembic.ini anywhere: alembic runs with -c pointing at an ini of another name
+    return write_files(tmp_path, {
+        "ledgerapp/db/migrations/env.py": _ENV.replace("{module}", module),
+        "ledgerapp/db/migrations/ledger_alembic.ini": "[alembic]\nscript_location = .\n",
+        "ledgerapp/db/schema.py": _SCHEMA,
+        "ledgerapp/db/migrations/versions/e1_entry.py": revision_text(
+            "e1", None, "op.create_table('entry', sa.Column('id', sa.Integer, primary_key=True))").replace(
+            "    pass", "    op.drop_table('entry')"),
+    })
+
+
+def test_env_py_importing_its_own_package_by_name_finds_the_models(tmp_path: Path) -> None:
+    # held-out-26 #98/#99: env.py in app/db/migrations/ imports app.db.schema; with no project file the project
+    # was env.py's parent, app.db.schema could not be found, and the note said the metadata was built at run time
+    root = _packaged_env(tmp_path, "schema")
+    assert lint_selected(root / "ledgerapp/db/migrations", "models-not-readable") == (0, [])
+
+
+def test_env_py_importing_a_module_that_is_not_there_still_says_so(tmp_path: Path) -> None:
+    root = _packaged_env(tmp_path, "missing_schema")
+    code, found = lint_selected(root / "ledgerapp/db/migrations", "models-not-readable")
+    assert (code, where(found)) == (1, [("models-not-readable", "env.py", 11)])
