@@ -224,3 +224,70 @@ def test_env_py_importing_a_module_that_is_not_there_still_says_so(tmp_path: Pat
     root = _packaged_env(tmp_path, "missing_schema")
     code, found = lint_selected(root / "ledgerapp/db/migrations", "models-not-readable")
     assert (code, where(found)) == (1, [("models-not-readable", "env.py", 11)])
+
+
+_MODELS = '''
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Kind(enum.Enum):
+    debit = "debit"
+    credit = "credit"
+
+
+def padded_length(length: int) -> int:
+    blocks = length + 16 - (length % 16)
+    return int((blocks + 2) / 3) << 2
+
+
+def entry_table():
+    return Entry.__table__
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+    id = sa.Column(sa.Integer, primary_key=True)
+'''
+
+
+def _models_import(tmp_path: Path, names: str) -> tuple[int, list[tuple[str, str, int]]]:
+    # env.py has no target_metadata: the models are not read, the import is judged by its module's name
+    write_files(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'ledger'\n",
+        "ledger/__init__.py": "",
+        "ledger/database/__init__.py": "",
+        "ledger/database/models.py": _MODELS,
+        "migrations/env.py": "from alembic import context\n\ntarget_metadata = None\n",
+        "migrations/versions/f1_widen.py": revision_text("f1", None, f"""
+            width = [{names}][-1](255)
+            op.alter_column('entry', 'title', existing_type=sa.String(255), type_=sa.String(width))
+        """, head=f"from ledger.database.models import {names}").replace(
+            "    pass", "    op.alter_column('entry', 'title', type_=sa.String(255))"),
+    })
+    code, found = lint_selected(tmp_path / "migrations", "orm-model-import-in-migration")
+    return code, where(found)
+
+
+def test_importing_an_arithmetic_helper_from_a_models_module_is_no_model_import(tmp_path: Path) -> None:
+    # held-out-26 #110: the revision takes a length helper from the models module; it computes from its
+    # argument only, and no query of the revision selects a model's columns
+    assert _models_import(tmp_path, "padded_length") == (0, [])
+
+
+def test_importing_an_enum_from_a_models_module_is_no_model_import(tmp_path: Path) -> None:
+    assert _models_import(tmp_path, "Kind, padded_length") == (0, [])
+
+
+def test_importing_a_model_class_beside_the_helper_still_fires(tmp_path: Path) -> None:
+    assert _models_import(tmp_path, "Entry, padded_length") == (1, [("orm-model-import-in-migration",
+                                                                      "f1_widen.py", 3)])
+
+
+def test_importing_a_helper_that_hands_back_a_model_s_table_still_fires(tmp_path: Path) -> None:
+    assert _models_import(tmp_path, "entry_table, padded_length") == (1, [("orm-model-import-in-migration",
+                                                                            "f1_widen.py", 3)])
