@@ -291,3 +291,21 @@ def test_importing_a_model_class_beside_the_helper_still_fires(tmp_path: Path) -
 def test_importing_a_helper_that_hands_back_a_model_s_table_still_fires(tmp_path: Path) -> None:
     assert _models_import(tmp_path, "entry_table, padded_length") == (1, [("orm-model-import-in-migration",
                                                                             "f1_widen.py", 3)])
+
+
+def test_an_enum_of_the_models_is_read_from_the_package_env_py_sits_in(tmp_path: Path) -> None:
+    # held-out-26 #110 as checked out: no project file, env.py in ledger/migrations/ imports ledger.settings
+    # (not there) and has no target_metadata; the package is found from the folder above ledger/
+    def lint(names: str) -> tuple[int, list[tuple[str, str, int]]]:
+        write_files(tmp_path, {
+            "ledger/database/models.py": _MODELS,
+            "ledger/migrations/env.py": "from alembic import context\nfrom ledger.settings import DSN\n\n"
+                                        "target_metadata = None\n",
+            "ledger/migrations/versions/g1_kind.py": revision_text(
+                "g1", None, f"kinds = [k.value for k in {names}]", head=f"from ledger.database.models import {names}"),
+        })
+        code, found = lint_selected(tmp_path / "ledger/migrations", "orm-model-import-in-migration")
+        return code, where(found)
+
+    assert lint("Kind") == (0, [])
+    assert lint("Entry") == (1, [("orm-model-import-in-migration", "g1_kind.py", 3)])

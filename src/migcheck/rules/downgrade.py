@@ -70,7 +70,7 @@ def _undone_in_upgrade(changes: list[Change]) -> set[int]:
             continue
         if isinstance(made, AddColumn):
             key = (_norm(made.table), made.schema, _norm(made.column.name))
-            drops = [c for c in changes[i + 1:] if isinstance(c, DropColumn)
+            drops: list[Change] = [c for c in changes[i + 1:] if isinstance(c, DropColumn)
                      and (_norm(c.table), c.schema, _norm(c.column)) == key]
         elif isinstance(made, CreateTable):
             key = (_norm(made.table), made.schema, None)

@@ -4,6 +4,7 @@ base (the release serving traffic while the migration runs)."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -53,9 +54,10 @@ _ENV_IMPORT = lazy_regex(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*(?:\.[A-Za-z
 
 def _own_package_root(env_py: Path) -> Path | None:
     """With no project file and no alembic.ini, the folder env.py's own package is imported from: env.py sits in
-    ``app/db/migrations/`` and imports ``app.db.schema``, a file there (held-out-26 #98: alembic run with
-    ``-c app/db/migrations/x_alembic.ini``, the package put on ``sys.path`` by env.py). Never above the checkout
-    (the nearest folder with ``.git``). None when no import of env.py names an ancestor of it that way."""
+    ``app/db/migrations/`` and imports ``app.db.schema`` (held-out-26 #98: alembic run with ``-c
+    app/db/migrations/x_alembic.ini``, the package put on ``sys.path`` by env.py): only from the folder above
+    ``app`` does that name ``app``'s modules. Never above the checkout (the nearest folder with ``.git``). None when
+    no dotted import of env.py starts with the name of a folder it sits in."""
     try:
         text = read_regular(env_py, 2 * 1024 * 1024).decode("utf-8", "replace")
     except UnreadableFile:
@@ -68,10 +70,13 @@ def _own_package_root(env_py: Path) -> Path | None:
             root = folder.parent
             if checkout is not None and at + 1 > checkout:
                 break
-            if folder.name == parts[0] and ((root.joinpath(*parts).with_suffix(".py")).is_file()
-                                            or root.joinpath(*parts, "__init__.py").is_file()):
+            if folder.name == parts[0] and parts[0] not in _NOT_OWN:
                 return root
     return None
+
+
+#: Top-level names that are libraries, whatever folder env.py sits in.
+_NOT_OWN = frozenset({*sys.stdlib_module_names, "alembic", "sqlalchemy", "sqlmodel", "flask_migrate"})
 
 
 def read_head(env_py: Path | None, settings: Settings) -> tuple[Path, Application | None]:

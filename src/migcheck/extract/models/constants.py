@@ -222,12 +222,6 @@ class AppConstants:
         return self._modules[module]
 
 
-def _base_name(node: ast.expr) -> str | None:
-    """``Enum`` of ``Enum`` and of ``enum.Enum``."""
-    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) \
-        and isinstance(node.value, ast.Name) and node.value.id == "enum" else None
-
-
 def _self_contained(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A function with no decorator whose names are its parameters, what it binds itself and builtins: what it
     gives back is computed from its arguments, never one of the module's classes or tables."""

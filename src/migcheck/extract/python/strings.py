@@ -43,6 +43,8 @@ _SQL_VALUE = lazy_regex(r"(?i)(?<!\s)\s*(?:-?\d+(?:\.\d+)?|true|false|null)\s*")
 class SqlStrings(Evaluator):
     """Executed SQL: the text of a string expression, and the changes the SQL front end reads in it."""
 
+    #: The names ``op`` is bound to (ops.py, a later layer of the walker).
+    op_names: set[str]
     #: The stand-ins put in SQL text for f-string fields of a known kind -> the field as written (``{row.id}``).
     stand_ins: dict[str, str]
     #: The stand-ins of values a SELECT of one column read (extract/python/fetched.py) -> (table, column).
