@@ -309,3 +309,42 @@ def test_an_enum_of_the_models_is_read_from_the_package_env_py_sits_in(tmp_path:
 
     assert lint("Kind") == (0, [])
     assert lint("Entry") == (1, [("orm-model-import-in-migration", "g1_kind.py", 3)])
+
+
+def _keyed_model(tmp_path: Path, table_args: str) -> tuple[int, list[tuple[str, str, int]]]:
+    write_files(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'shop'\n",
+        "shop/__init__.py": "",
+        "shop/models.py": f'''
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Source(Base):
+    __tablename__ = "source"
+    id = sa.Column(sa.Integer, autoincrement=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    {table_args}
+''',
+        "migrations/env.py": "from alembic import context\nfrom shop.models import Base\n\n"
+                             "target_metadata = Base.metadata\n",
+        "migrations/versions/h1_source.py": revision_text("h1", None, """
+            op.create_table('source', sa.Column('id', sa.Integer, nullable=False),
+                            sa.Column('name', sa.String(255), nullable=False), sa.PrimaryKeyConstraint('id'))
+        """).replace("    pass", "    op.drop_table('source')"),
+    })
+    code, found = lint_selected(tmp_path / "migrations", "model-differs-from-migrations")
+    return code, where(found)
+
+
+def test_a_primary_key_constraint_in_table_args_built_by_tuple_makes_the_column_not_null(tmp_path: Path) -> None:
+    # found while re-checking held-out-26 #98/#99 (the models now read): __table_args__ = tuple([...]) was not
+    # read, so every such id was "nullable in the model"
+    assert _keyed_model(tmp_path, "__table_args__ = tuple([sa.PrimaryKeyConstraint(id)])") == (0, [])
+
+
+def test_a_column_the_key_does_not_name_is_still_nullable_in_the_model(tmp_path: Path) -> None:
+    code, found = _keyed_model(tmp_path, "__table_args__ = tuple([sa.PrimaryKeyConstraint(name)])")
+    assert (code, found) == (1, [("model-differs-from-migrations", "models.py", 10)])
