@@ -497,6 +497,39 @@ def storage_parameters_only(sql: str | None) -> bool:
     return m is not None and _VIEW_OPTIONS.search(m.group("first") + m.group("more")) is None
 
 
+def sequence_restart_only(sql: str | None) -> bool:
+    """Whether ``sql`` only moves a sequence's next value (``ALTER SEQUENCE s RESTART WITH 42``, as a fix after rows
+    were copied in with their ids): the sequence's position, data as ``setval()`` is, no definition a release
+    depends on. Any other clause (INCREMENT, AS, OWNED BY...) is a change of the sequence itself. Read word by word
+    (a regex over the name was superlinear); a name with blanks in it is not recognised, and counts as a change."""
+    words = (sql or "").strip().rstrip(";").split()
+    head = [w.upper() for w in words[:4]]
+    at = 4 if head[2:4] == ["IF", "EXISTS"] else 2
+    if head[:2] != ["ALTER", "SEQUENCE"] or len(words) < at + 2 or words[at + 1].upper() != "RESTART":
+        return False
+    rest = words[at + 2:]
+    if rest and rest[0].upper() == "WITH":
+        rest = rest[1:]
+        if not rest:
+            return False
+    return not rest or (len(rest) == 1 and _restart_value(rest[0]))
+
+
+def _restart_value(word: str) -> bool:
+    """A number, a bound parameter (``:n``, ``%(n)s``) or the stand-in of a value formatted in at run time."""
+    return word.lstrip("+-").isdigit() or word.startswith((":", "%(")) or word == "migcheck_param"
+
+
+#: ``CREATE OR REPLACE FUNCTION`` / ``PROCEDURE`` (the body goes on to say what it does).
+_REPLACE_ROUTINE = lazy_regex(r"^CREATE\s+OR\s+REPLACE\s+(?:FUNCTION|PROCEDURE)\s", re.I)
+
+
+def replaces_routine(sql: str | None) -> bool:
+    """Whether ``sql`` is ``CREATE OR REPLACE FUNCTION`` or ``PROCEDURE``: it runs again as it ran, whether the
+    routine is there or not, and keeps its name, arguments and result type (PostgreSQL refuses to change those)."""
+    return bool(sql) and _REPLACE_ROUTINE.match(sql.strip()) is not None  # type: ignore[union-attr]
+
+
 _CREATE_MATVIEW = lazy_regex(
     rf"^CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(?P<name>{_QUALIFIED})", re.I | re.S
 )

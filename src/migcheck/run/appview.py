@@ -3,6 +3,8 @@ base (the release serving traffic while the migration runs)."""
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ from migcheck.extract.models.files import WorkingTree
 from migcheck.extract.models.model import Application
 from migcheck.extract.models.reader import read_application
 from migcheck.extract.models.resolve import ModuleFinder, module_roots
+from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 if TYPE_CHECKING:
@@ -42,7 +45,38 @@ def project_root(env_py: Path, settings: Settings) -> Path:
     for folder in (env_dir, *env_dir.parents):
         if (folder / "alembic.ini").is_file():
             return env_dir.parent if folder == env_dir and not (env_dir / ".git").exists() else folder
-    return env_dir.parent
+    return _own_package_root(env_py.resolve()) or env_dir.parent
+
+
+#: An absolute import of a dotted module name at a line's start (``from app.db.schema import Base``).
+_ENV_IMPORT = lazy_regex(r"^[ \t]*(?:from|import)[ \t]+([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)", re.M)
+
+
+def _own_package_root(env_py: Path) -> Path | None:
+    """With no project file and no alembic.ini, the folder env.py's own package is imported from: env.py sits in
+    ``app/db/migrations/`` and imports ``app.db.schema`` (held-out-26 #98: alembic run with ``-c
+    app/db/migrations/x_alembic.ini``, the package put on ``sys.path`` by env.py): only from the folder above
+    ``app`` does that name ``app``'s modules. Never above the checkout (the nearest folder with ``.git``). None when
+    no dotted import of env.py starts with the name of a folder it sits in."""
+    try:
+        text = read_regular(env_py, 2 * 1024 * 1024).decode("utf-8", "replace")
+    except UnreadableFile:
+        return None
+    ancestors = list(env_py.parent.parents)
+    checkout = next((i for i, folder in enumerate([env_py.parent, *ancestors]) if (folder / ".git").exists()), None)
+    for module in dict.fromkeys(_ENV_IMPORT.findall(text)):
+        parts = module.split(".")
+        for at, folder in enumerate([env_py.parent, *ancestors][:-1]):
+            root = folder.parent
+            if checkout is not None and at + 1 > checkout:
+                break
+            if folder.name == parts[0] and parts[0] not in _NOT_OWN:
+                return root
+    return None
+
+
+#: Top-level names that are libraries, whatever folder env.py sits in.
+_NOT_OWN = frozenset({*sys.stdlib_module_names, "alembic", "sqlalchemy", "sqlmodel", "flask_migrate"})
 
 
 def read_head(env_py: Path | None, settings: Settings) -> tuple[Path, Application | None]:

@@ -420,7 +420,8 @@ def _check_environment(*, rules: dict[str, list[Rule]], dispatch: _Dispatch, set
     linted = [m for m in [*migrations, *sql_migrations] if scope.lints(m) and m.python2 is None]
     project = ProjectContext(settings, env, graph, [*migrations, *sql_migrations], app, in_scope=linted,
                              env_reported=env.path is not None and scope.reports(env.path),
-                             template_reported=env.template is not None and scope.reports(env.template))
+                             template_reported=env.template is not None and scope.reports(env.template),
+                             constants=constants)
     for rule in rules["project"]:
         assert rule.check is not None
         for hit in rule.check(project):
@@ -452,7 +453,11 @@ def _app_constants(sources: Sources, settings: Settings, migrations: list[Migrat
     or a type rule (design.stored_type) asks about it."""
     asks = any(c.app_values or c.app_dialect_guards or (isinstance(c, RawSQL) and c.called)
                for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes))
-    if not sources.env_py or not (asks or any(imp.type_only for m in migrations for imp in m.imports)):
+    from migcheck.rules.alembic_specific import model_import
+
+    # an import named like the models' (orm-model-import-in-migration asks what the names are when no models are read)
+    if not sources.env_py or not (asks or any(imp.type_only or (imp.names and model_import(imp))
+                                              for m in migrations for imp in m.imports)):
         return None
     from migcheck.extract.models.constants import AppConstants
     from migcheck.run.appview import project_root

@@ -117,6 +117,25 @@ class AppConstants:
         found = self._function(module, name, 0)
         return found is not None and only_file_io(*found)
 
+    def no_model(self, module: str, name: str) -> bool:
+        """Whether ``module``'s ``name`` is, read from the project's source, something no query maps: a function
+        bound once that reads only its own parameters, locals and builtins (arithmetic on a length, held-out-26
+        #110), or an ``enum.Enum`` class bound once. False when unknown (the module not read, the name bound
+        otherwise or more than once, a function reaching into the module: it may hand back a mapped class)."""
+        found = self._function(module, name, 0)
+        if found is not None:
+            return _self_contained(found[0])
+        parsed = self._module(module)
+        if parsed is None or self._outside().written(module, f"{module}.{name}"):
+            return False
+        tree = parsed[0]
+        counts, changed = self._stores_of(tree)
+        defined = self._index_of(tree).get(name, [])
+        return len(defined) == 1 and counts.get(name) == 1 and name not in changed \
+            and isinstance(cls := defined[0], ast.ClassDef) and not cls.decorator_list and not cls.keywords \
+            and any(_base_name(b) in _ENUM_BASES for b in cls.bases) \
+            and all(_base_name(b) in _ENUM_BASES | {"str", "int"} for b in cls.bases)
+
     def _function(self, module: str, name: str,
                   depth: int) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Module] | None:
         parsed = self._module(module) if depth <= _MAX_DEPTH else None
@@ -201,6 +220,28 @@ class AppConstants:
                     tree = self.rescue(text) if self.rescue is not None else None
             self._modules[module] = (tree, found[1]) if tree is not None and found else None
         return self._modules[module]
+
+
+def _self_contained(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function with no decorator whose names are its parameters, what it binds itself and builtins: what it
+    gives back is computed from its arguments, never one of the module's classes or tables."""
+    if fn.decorator_list:
+        return False
+    args = fn.args
+    own = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+    own.update(a.arg for a in (args.vararg, args.kwarg) if a is not None)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            own.add(node.id)
+        elif isinstance(node, ast.Global | ast.Nonlocal | ast.Lambda | ast.ClassDef) or (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node is not fn):
+            return False
+    loads = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return loads <= own | _BUILTINS
+
+
+_BUILTINS = frozenset({"int", "float", "str", "bool", "len", "min", "max", "abs", "round", "divmod", "sum", "range",
+                       "isinstance", "ValueError", "TypeError", "None", "True", "False"})
 
 
 def _marks_changed_body(fn: ast.FunctionDef, imported: dict[str, str]) -> bool:

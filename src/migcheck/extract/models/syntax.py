@@ -121,6 +121,9 @@ def variant_dialects(call: ast.Call) -> set[str]:
 def primary_key_names(node: ast.expr | None) -> set[str]:
     """The columns a ``PrimaryKeyConstraint("a", b)`` among ``node`` (``__table_args__``' tuple, or one
     argument of ``Table(...)``) names: strings are column names, bare names the class's attributes."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"tuple", "list"} \
+            and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Tuple | ast.List):
+        node = node.args[0]  # __table_args__ = tuple([PrimaryKeyConstraint(id), ...]) (held-out-26, pulse-data)
     calls = node.elts if isinstance(node, ast.Tuple | ast.List) else [node] if node is not None else []
     names: set[str] = set()
     for call in calls:

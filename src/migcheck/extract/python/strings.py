@@ -17,6 +17,7 @@ from migcheck.extract.python.appvalues import AppRef, app_reference, module_alia
 from migcheck.extract.python.constants import _STR_METHODS
 from migcheck.extract.python.data import (
     _core_dml,
+    _core_statement,
     _is_session_factory,
     carried,
     extend_statement,
@@ -52,6 +53,8 @@ _SQL_VALUE = lazy_regex(r"(?i)(?<!\s)\s*(?:-?\d+(?:\.\d+)?|true|false|null)\s*")
 class SqlStrings(Evaluator):
     """Executed SQL: the text of a string expression, and the changes the SQL front end reads in it."""
 
+    #: The names ``op`` is bound to (ops.py, a later layer of the walker).
+    op_names: set[str]
     #: The stand-ins put in SQL text for f-string fields of a known kind -> the field as written (``{row.id}``).
     stand_ins: dict[str, str]
     #: The stand-ins of values a SELECT of one column read (extract/python/fetched.py) -> (table, column).
@@ -166,6 +169,8 @@ class SqlStrings(Evaluator):
             keyword, helper = ddl
             out.append(RawSQL(text=None, keyword=keyword, understood=False, line=call.lineno, reason=(
                 f"the SQL `{helper}()` returns is built at run time; it is {keyword}"), **common))
+        elif self._helper_select(node, scope):
+            return  # conn.execute(helper(...)) of a helper of the revision that builds a Core SELECT: rows read
         elif via_bind:
             out.append(DataChange(action="execute", line=call.lineno, **common))
         else:
@@ -191,6 +196,22 @@ class SqlStrings(Evaluator):
         if len(kinds) != 1 or None in kinds:
             return None
         return str(kinds.pop()), helper.name
+
+    def _helper_select(self, node: ast.expr, scope: Scope) -> bool:
+        """Whether ``node`` calls a helper of the revision every ``return`` of which is a Core ``select(...)``
+        chain (held-out-26 #113), and which runs nothing itself: no ``execute``-like call, no ``op``. Executed, it
+        reads rows and changes nothing; an ``insert(...).from_select(...)`` is no SELECT."""
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.func.id in scope.env \
+                or (helper := self.functions.get(node.func.id)) is None:
+            return False
+        for sub in ast.walk(helper):
+            if (isinstance(sub, ast.Attribute) and sub.attr in _RUNS) or (
+                    isinstance(sub, ast.Name) and sub.id in self.op_names):
+                return False
+        returns = _returns(helper)
+        return bool(returns) and all(
+            r.value is not None and (dml := _core_statement(r.value, self, scope)) is not None and dml[0] == "select"
+            for r in returns)
 
     def _rows_read(self, node: ast.AST, scope: Scope) -> frozenset[str]:
         """The tables whose rows ``node`` may carry (data.read_tables), and those a SELECT written in SQL that it
@@ -492,6 +513,11 @@ def _autocommit_options(ex: SqlStrings, options: ast.expr | None, scope: Scope) 
 def _autocommit_level(ex: Evaluator, value: ast.expr, scope: Scope) -> bool:
     level = ex._literal(value, scope)
     return isinstance(level, str) and level.upper() == "AUTOCOMMIT"
+
+
+#: Methods that run a statement, or hand one to the database, in a helper that would otherwise only build one.
+_RUNS = frozenset({"execute", "exec_driver_sql", "executemany", "scalar", "scalars", "get_bind", "bulk_insert",
+                   "add", "add_all", "merge", "delete", "flush", "commit", "query", "begin", "connect"})
 
 
 def _returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
