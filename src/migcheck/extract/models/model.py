@@ -85,6 +85,10 @@ class Note:
     message: str
     path: Path
     line: int = 1
+    #: Notes of one cause (classes deriving from the same base migcheck cannot read) share it, so the rule says
+    #: the cause once: ``subject`` is the class and table, ``cause`` the rest of the sentence.
+    subject: str = ""
+    cause: str = ""
 
 
 class ImportJudge(Protocol):

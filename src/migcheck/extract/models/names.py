@@ -64,11 +64,11 @@ class _Names:
         self.memo[key] = value
         return value
 
-    def _note(self, message: str, path: Path, line: int) -> None:
+    def _note(self, message: str, path: Path, line: int, subject: str = "", cause: str = "") -> None:
         key = (str(path), line, message)  # the same note once, however often the code is visited
         if key not in self._noted:
             self._noted.add(key)
-            self.app.notes.append(Note(message, path, line))
+            self.app.notes.append(Note(message, path, line, subject, cause))
 
     # --- resolving names -------------------------------------------------------------------
 

@@ -101,9 +101,10 @@ class _Tables(_Classes):
             return {"*": None}
         return None
 
-    def _hidden_columns(self, info: _Class, table: str) -> str:
+    def _hidden_columns(self, info: _Class, table: str) -> tuple[str, str, str]:
         """Why some columns of ``info`` may be hidden: the outside bases migcheck cannot read (by name), or
-        a body that makes columns at class-creation time."""
+        a body that makes columns at class-creation time. The message, and for outside bases its subject and
+        cause (``Note``), so that many classes of one unreadable base make one finding."""
         unknown: list[str] = []
         loops = False
         seen: set[int] = set()
@@ -124,14 +125,15 @@ class _Tables(_Classes):
         where = f"{info.node.name} ({table})"
         if self._mro_too_long(info):
             return (f"{where} has more classes in its method resolution order than migcheck follows (more than "
-                    f"{MRO_LIMIT}, or too many to merge): columns its ancestors add count as unknown")
+                    f"{MRO_LIMIT}, or too many to merge): columns its ancestors add count as unknown", "", "")
         if unknown:
             names = ", ".join(dict.fromkeys(unknown))
-            return (f"{where} derives from {names}, which migcheck cannot read: columns "
-                    f"{'it' if len(set(unknown)) == 1 else 'they'} may add count as unknown"
-                    + (", and so do columns made in a loop or by setattr" if loops else ""))
-        return f"some columns of {where} are made in a loop or by setattr, which migcheck cannot follow: " \
-               f"they count as unknown"
+            cause = (f"{names}, which migcheck cannot read: columns "
+                     f"{'it' if len(set(unknown)) == 1 else 'they'} may add count as unknown"
+                     + (", and so do columns made in a loop or by setattr" if loops else ""))
+            return f"{where} derives from {cause}", where, cause
+        return (f"some columns of {where} are made in a loop or by setattr, which migcheck cannot follow: "
+                f"they count as unknown", "", "")
 
     def _mro(self, info: _Class, depth: int = 0) -> list[_Class]:
         """The project classes of ``info``'s method resolution order, as Python's C3 orders them (left to
@@ -311,7 +313,8 @@ class _Tables(_Classes):
                        f"its columns count as unknown", info.module.path, info.node.lineno)
             return
         if not complete:
-            self._note(self._hidden_columns(info, own), info.module.path, info.node.lineno)
+            message, subject, cause = self._hidden_columns(info, own)
+            self._note(message, info.module.path, info.node.lineno, subject, cause)
         self._add(own, info.node.name, info.module.path, info.node.lineno, columns, complete)
 
     def _base_of(self, info: _Class) -> int | None:
