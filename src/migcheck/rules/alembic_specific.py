@@ -255,8 +255,14 @@ def _name_at_head(ctx: RevisionContext, table: str, column: str) -> tuple[str, s
         for step in later.upgrade_changes:
             on = (getattr(step, "table", None) or "").lower()
             if isinstance(step, RawSQL | DataChange):
-                if isinstance(step, RawSQL) and c in (step.text or "").lower():
+                text = (step.text or "").lower() if isinstance(step, RawSQL) else ""
+                if isinstance(step, RawSQL) and (step.text is None or not step.understood or c in text or t in text):
+                    # SQL known only at run time, or naming the table (attack26b: ``RENAME TABLE t TO t_old``, then
+                    # another table renamed to t, whose column the models map), may make the models' column another
                     return None
+            elif getattr(step, "schema", None) is not None and (on == t or (
+                    isinstance(step, RenameTable) and step.new_name.lower() == t)):
+                return None  # a table of that name in another schema (attack26b): its renames are not this one's
             elif isinstance(step, RenameTable) and on == t:
                 t = step.new_name.lower()
             elif on != t:

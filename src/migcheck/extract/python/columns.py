@@ -93,9 +93,14 @@ class Columns(Evaluator):
         type is no such Enum or its first label is not a string the module states."""
         kinds = [self._type_expr(a, scope) for a in column.args if not isinstance(a, ast.Constant)] + [
             self._type_expr(k.value, scope) for k in column.keywords if k.arg in {"type_", "type"}]
-        enum = next((k for k in kinds if isinstance(k, ast.Call) and _call_name(k) in {"Enum", "ENUM"}), None)
+        # the column's type is the first of them; an Enum after it is no type of the column (attack26b)
+        enum = kinds[0] if kinds and isinstance(kinds[0], ast.Call) and _call_name(kinds[0]) in {"Enum", "ENUM"} \
+            else None
         if enum is None or not enum.args:
             return None
+        if any(k.arg is None or (k.arg == "native_enum" and not (isinstance(k.value, ast.Constant) and k.value.value is True))
+               for k in enum.keywords):
+            return None  # native_enum=False (or **options): a VARCHAR, whose implicit default is '' (attack26b)
         first = enum.args[0]
         if isinstance(first, ast.Starred):
             seq = self.sequences.get(first.value.id) if isinstance(first.value, ast.Name) else None

@@ -52,10 +52,15 @@ def copies_every_row(sql: str, table: str, dialect: str, columns: Collection[str
         return _selects_whole_rows(select, columns)
     # LEFT JOINs keep every row of the table on their left (held-out-26 #68: ``SELECT t.*, md5(...) FROM t LEFT
     # JOIN h ON ...``, a copy with a derived column): whole only with ``*`` or the table's own ``t.*``.
-    names = {table.lower(), (source.this.alias_or_name or "").lower()}
+    # ``t.*`` names the table by what the FROM calls it (its alias, if any), and only where no joined table takes
+    # that name, in any case (attack26b: ``SELECT t.* FROM t AS o LEFT JOIN h AS t``, ``"T".*`` of ``h AS "T"``,
+    # read the other table's columns)
+    own = (source.this.alias_or_name or "").lower()
+    if any((j.this.alias_or_name or "").lower() == own for j in joins):
+        return False
     return all(_left_join(j) for j in joins) and any(
         isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)
-                                    and e.table.lower() in names)
+                                    and e.table.lower() == own)
         for e in select.expressions)
 
 

@@ -167,14 +167,36 @@ def table_dropped_before(ctx: RevisionContext, change: Change, table: str) -> bo
         return False
     name = table.lower()
     newest = next(earlier_keyed(ctx, change, "table-life", _table_life, name), None)
-    if newest is None or getattr(newest, "schema", None) is not None or newest.conditional:
+    if newest is None or getattr(newest, "schema", None) is not None or not _surely_ran(newest, change):
         return False
-    gone = isinstance(newest, DropTable) or (isinstance(newest, RenameTable) and _same(newest.table, name))
+    # spelled as the DROP spells it (attack26b: ``op.drop_table("Legacy")`` drops the quoted "Legacy", not legacy)
+    gone = (isinstance(newest, DropTable) and newest.table == table) or (
+        isinstance(newest, RenameTable) and newest.table == table)
     if not gone or not _history_certain(ctx, change, name):
         return False
     index = _index(ctx)
-    bits = index.ancestor_bits.get(ctx.migration.revision, 0) if index is not None else 0
-    return index is None or not _application_may_make(index, bits, name, r"metadata|create_all")
+    if index is None:
+        return True
+    revision = ctx.migration.revision
+    bits = index.ancestor_bits.get(revision, 0)
+    # a revision on another branch (neither before nor after this one) may run in between and make it again
+    # (attack26b: ``alembic upgrade heads`` runs the sibling that re-creates the table first)
+    at = index.position.get(revision)
+    others = ((1 << len(index.by_position)) - 1) & ~bits & ~index.descendant_bits(revision) & ~(
+        0 if at is None else 1 << at)
+    events = index.grouped("table-life", _table_life).get(name)
+    if others and (index.uncertain(name) & others or (events is not None and any(
+            others >> key[0] & 1 for key in events.keys))):
+        return False
+    return not _application_may_make(index, bits | others, name, r"metadata|create_all")
+
+
+def _surely_ran(step: Change, change: Change) -> bool:
+    """``step`` ran, once, before ``change``: not under an ``if``, in a ``try`` that may swallow its failure, in a loop
+    of passes known only at run time (attack26b: ``for t in []: op.drop_table(...)``), in a branch production never
+    takes, nor on another engine's database."""
+    return not (step.conditional or step.blocks or step.guarded or step.loop is not None or step.off_in_production
+                or step.not_implemented_caught or step.app_dialect_guards) and step.engine == change.engine
 
 
 def _table_life(c: Change) -> list[str]:

@@ -4,8 +4,9 @@ and swap's new table, which no other session sees before COMMIT (held-out-25 #15
 from __future__ import annotations
 
 from migcheck.rules.context import RevisionContext
+from migcheck.rules.history_index import is_commit
 from migcheck.rules.lookback.steps import phase_position
-from migcheck.vocabulary.changes import Change, CreateTable, DropTable, RenameTable
+from migcheck.vocabulary.changes import Change, CreateTable, DropTable, RawSQL, RenameTable
 
 
 def renamed_new_table(ctx: RevisionContext, change: Change, name: str) -> bool:
@@ -21,8 +22,18 @@ def renamed_new_table(ctx: RevisionContext, change: Change, name: str) -> bool:
     spans = ctx.memo.get(key)
     if spans is None:
         spans = ctx.memo[key] = _renamed_spans(own)
-    return any(start < index < end and all(_runs_with(change, made) for made in steps)
+    return any(start < index < end and all(_runs_with(change, made) for made in steps) and _same_names(steps, name)
                for start, end, steps in spans.get(name.lower(), ()))
+
+
+def _same_names(steps: tuple[Change, Change], name: str) -> bool:
+    """The CREATE TABLE and the rename name the same table, and the rename the table ``name`` is, spelled alike
+    (attack26b: ``op.create_table("Runs_Old")`` makes the quoted ``"Runs_Old"``; ``op.rename_table("runs_old",
+    "runs")`` then renames another, live table, which PostgreSQL keeps apart from it). The spans are found by
+    lower-case name; a name written in other cases (unquoted SQL folds it) is taken as another table."""
+    made, rename = steps
+    return isinstance(made, CreateTable) and isinstance(rename, RenameTable) \
+        and made.table == rename.table and rename.new_name == name
 
 
 def _runs_with(change: Change, earlier: Change) -> bool:
@@ -49,10 +60,14 @@ def _renamed_spans(steps: list[Change]) -> dict[str, list[tuple[int, int, tuple[
         if start is not None and made is not None and rename is not None:
             spans.setdefault(name, []).append((start, at, (made, rename)))
 
+    committed = False  # after a COMMIT sent as SQL: psycopg2 runs what follows in autocommit (rules/rawcommit.py)
     for at, c in enumerate(steps):
+        if (isinstance(c, RawSQL) and (c.keyword == "BEGIN" or (c.text or "").upper().split()[:2] == [
+                "START", "TRANSACTION"])) or (c.origin == "python" and not c.in_transaction):
+            committed = False  # BEGIN again, or autocommit_block(), after which Alembic begins a transaction anew
         if isinstance(c, CreateTable):
             close(c.table.lower(), at)
-            if c.in_transaction and c.schema is None and not c.if_not_exists:
+            if c.in_transaction and c.schema is None and not c.if_not_exists and not committed:
                 new[c.table.lower()] = (None, c)
         elif isinstance(c, RenameTable):
             old, to = c.table.lower(), c.new_name.lower()
@@ -63,8 +78,11 @@ def _renamed_spans(steps: list[Change]) -> dict[str, list[tuple[int, int, tuple[
                 new[to], renamed[to] = (at, made), c
         elif isinstance(c, DropTable):
             close(c.table.lower(), at)
-        elif not c.in_transaction:
-            for name in list(new):  # a step outside the transaction: what was made is committed, seen by others
+        elif is_commit(c):
+            committed = committed or c.in_transaction
+            # a step outside the transaction, or a COMMIT sent as SQL (attack26b: ``op.execute("COMMIT")`` after
+            # the swap): what was made is committed, seen by others
+            for name in list(new):
                 close(name, at)
     for name in list(new):
         close(name, len(steps))
