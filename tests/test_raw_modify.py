@@ -39,6 +39,6 @@ def test_raw_modify_of_a_not_null_column_is_reported(tmp_path: Path) -> None:
 def test_raw_modify_stating_the_column_or_of_a_nullable_column_is_not(tmp_path: Path) -> None:
     root = _project(tmp_path, "\n".join([
         'op.execute("ALTER TABLE errors MODIFY message text NOT NULL DEFAULT \'x\'")',
-        '    op.execute("ALTER TABLE errors MODIFY note text")',  # nullable without a default: nothing lost
+        'op.execute("ALTER TABLE errors MODIFY note text")',  # nullable without a default: nothing lost
     ]), downgrade='op.execute("ALTER TABLE errors MODIFY message varchar(255)")')
     assert _found(root / "versions") == (0, [])

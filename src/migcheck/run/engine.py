@@ -132,7 +132,7 @@ class NothingToLint(DiscoveryError):
 
 
 def lint_sources(sources: Sources, settings: Settings) -> LintResult:
-    if not selected_rules(settings):
+    if all(rule.id in ALWAYS_SELECTED for rule in selected_rules(settings)):
         raise NothingToLint(_no_rules(settings))
     found = len(sources.python) + len(sources.sql) + len(sources.refused)
     if settings.exclude:
