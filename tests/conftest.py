@@ -82,7 +82,15 @@ def lint_rules(path: Path, dialect: str, *rules: str) -> tuple[int, list[dict[st
     run = run_cli("lint", path, "--no-config", "--dialect", dialect, "--format", "json", "--select",
                   ",".join(rules), "--fail-on", "info")
     assert run.exit_code in (0, 1), run.stderr
+    _all_read(run, rules)
     return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
+
+
+def _all_read(run: Run, rules: tuple[str, ...]) -> None:
+    """A test's revision that does not parse makes every "not reported" pass on nothing: fail it instead."""
+    if "invalid-migration-file" not in rules:
+        unread = [(f["path"], f["line"], f["message"]) for f in findings_of(run, "invalid-migration-file")]
+        assert not unread, f"a linted file could not be read: {unread}"
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:
@@ -98,6 +106,7 @@ def lint_selected(path: Path, *rules: str) -> tuple[int, list[dict[str, Any]]]:
     """``migcheck lint path`` with only ``rules`` (infos fail too): the exit code and those rules' findings."""
     run = run_cli("lint", path, "--no-config", "--format", "json", "--select", ",".join(rules), "--fail-on", "info")
     assert run.exit_code in (0, 1), run.stderr
+    _all_read(run, rules)
     return run.exit_code, [f for rule in rules for f in findings_of(run, rule)]
 
 
