@@ -5,6 +5,10 @@ exemption the change's neighbourhood trusts hides a real risk, which the report 
   transaction takes ACCESS EXCLUSIVE on it anyway") when that DROP TABLE / DROP MATERIALIZED VIEW / DROP COLUMN may
   not run where the DROP INDEX runs: under an ``if`` decided at run time, in a loop that may make no pass, after a
   step a ``try`` may leave by its ``except``. The index's table stays, locked by the DROP INDEX.
+* mixed-schema-and-data-change: "an UPDATE / DELETE of one row by its key" when the key is ``"user"`` and the WHERE
+  says ``user = 'admin'`` unquoted: PostgreSQL reads ``user`` (``current_role``, ``system_user``) as the session's
+  role, not the column, so every row goes when the migration runs as admin. The keyed DELETE is one of speed26's
+  plain statements; sqlglot's reading, and the keyed UPDATE's fast path before it, took it for the column.
 """
 
 from __future__ import annotations
@@ -63,3 +67,23 @@ def test_a_strong_lock_in_a_loop_that_may_make_no_pass_does_not_hide_the_drop_in
     root = write_files(tmp_path, {"versions/0001_a.py": _revision("0001", None, _DROP + (
         'for column in os.environ.get("COLUMNS", "").split():\n    op.drop_column("users", column)'))})
     assert _lint(root, "drop-index-not-concurrently") == (1, [("drop-index-not-concurrently", "0001_a.py", 10)])
+
+
+_ACCOUNTS = 'op.create_table("accounts", sa.Column("user", sa.String(50), primary_key=True), sa.Column("a", sa.Integer))'
+
+
+@pytest.mark.parametrize(("statement", "found"), [
+    ("DELETE FROM accounts WHERE user = 'admin'", [("mixed-schema-and-data-change", "0002_b.py", 11)]),
+    ("UPDATE accounts SET a = 1 WHERE user = 'admin'", [("mixed-schema-and-data-change", "0002_b.py", 11)]),
+    ("DELETE FROM accounts WHERE \\\"user\\\" = 'admin'", []),  # the column, quoted: one row by the key
+    ("DELETE FROM accounts WHERE accounts.user = 'admin'", []),  # the column, qualified
+], ids=["delete", "update", "quoted", "qualified"])
+def test_user_unquoted_is_the_session_role_not_the_key_column(tmp_path: Path, statement: str,
+                                                               found: list[tuple[str, str, int]]) -> None:
+    root = write_files(tmp_path, {
+        "versions/0001_a.py": _revision("0001", None, _ACCOUNTS),
+        "versions/0002_b.py": _revision("0002", "0001", (
+            'op.add_column("accounts", sa.Column("b", sa.Integer))\n'
+            f'op.execute("{statement}")')),
+    })
+    assert _lint(root, "mixed-schema-and-data-change") == (1 if found else 0, found)
