@@ -199,10 +199,10 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
         return
     if change.name and change.name.lower() in ctx.created_indexes:
         return
-    if _relation_dropped_here(ctx, change.table, change.schema):
+    if _relation_dropped_here(ctx, change, change.table):
         return  # the table goes too: DROP TABLE takes its own lock, and nothing is left to keep available
     if not change.table and change.name and _drops_a_relation(ctx) and (owner := _index_owner(ctx, change)) \
-            and _relation_dropped_here(ctx, owner, change.schema):
+            and _relation_dropped_here(ctx, change, owner):
         return  # DROP INDEX ix (raw SQL names no table) just before DROP TABLE of the table it is on
     if _exclusive_anyway(ctx, change):
         return  # the transaction holds ACCESS EXCLUSIVE on the table until it commits: CONCURRENTLY gains nothing
@@ -220,16 +220,33 @@ def drop_index_not_concurrently(ctx: RevisionContext, change: DropIndex) -> Iter
     )
 
 
-def _relation_dropped_here(ctx: RevisionContext, name: str | None, schema: str | None) -> bool:
+def _relation_dropped_here(ctx: RevisionContext, change: DropIndex, name: str | None) -> bool:
     """This upgrade also drops the index's relation: a table, or a materialized view (held-out-22 #57), whose
     DROP takes ACCESS EXCLUSIVE on it as DROP TABLE does and leaves nothing to keep available. In the index's
-    schema only: ``DROP MATERIALIZED VIEW IF EXISTS reporting.orders`` leaves ``public.orders`` and its lock."""
+    schema only: ``DROP MATERIALIZED VIEW IF EXISTS reporting.orders`` leaves ``public.orders`` and its lock. And
+    only by a drop that runs wherever the DROP INDEX runs (attack26d: ``op.drop_table("users")`` under ``if
+    os.environ.get(...)``, in a loop over nothing or a swallowing ``try`` left the lock of ``users`` unreported)."""
     if not name:
         return False
-    key = (_schema_key(schema), unquote(name))
-    return any((isinstance(c, DropTable) and (_schema_key(c.schema), c.table.lower()) == (key[0], key[1].lower()))
-               or (isinstance(c, RawSQL) and key in dropped_materialized_views(c.text))
-               for c in ctx.migration.upgrade_changes)
+    key = (_schema_key(change.schema), unquote(name))
+    return any(((isinstance(c, DropTable) and (_schema_key(c.schema), c.table.lower()) == (key[0], key[1].lower()))
+                or (isinstance(c, RawSQL) and key in dropped_materialized_views(c.text)))
+               and _drop_runs_with(change, c) for c in ctx.migration.upgrade_changes)
+
+
+def _drop_runs_with(change: Change, other: Change) -> bool:
+    """``other`` runs wherever ``change`` runs (_runs_with, in or out of the transaction: the relation goes either
+    way)."""
+    return other.engine == change.engine and change.blocks[:len(other.blocks)] == other.blocks \
+        and not (other.off_in_production and not change.off_in_production) \
+        and (not other.conditional or change.conditional) and _not_skipped(change, other)
+
+
+def _not_skipped(change: Change, other: Change) -> bool:
+    """Nor in a loop that may make no pass (``for t in []:``), nor after a step a ``try`` may leave by its
+    ``except`` (``try: int(os.environ["X"]); op.drop_table("users")``), unless ``change`` is in the same one."""
+    return (other.loop is None or other.loop == change.loop) \
+        and change.guarded[:len(other.guarded)] == other.guarded
 
 
 def _drops_a_relation(ctx: RevisionContext) -> bool:
@@ -300,7 +317,7 @@ def _runs_with(change: Change, other: Change) -> bool:
     in, not a step production skips (attack25b: a DROP CONSTRAINT under ``if False:`` locks nothing)."""
     return other.engine == change.engine and change.blocks[:len(other.blocks)] == other.blocks \
         and not (other.off_in_production and not change.off_in_production) \
-        and (not other.conditional or change.conditional) and other.in_transaction
+        and (not other.conditional or change.conditional) and other.in_transaction and _not_skipped(change, other)
 
 
 def _exclusive_anyway(ctx: RevisionContext, change: DropIndex) -> bool:

@@ -136,7 +136,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                 self_reads=_self_read_columns(tree),
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
                 sets=_set_columns(tree), assigns=_assigned_columns(tree), clears_nulls=cleared_nulls_of(tree),
-                pinned=_pinned_columns(tree), **common
+                pinned=_pinned_columns(tree, dialect), **common
             )
         ]
     if isinstance(tree, exp.Delete):
@@ -144,7 +144,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             DataChange(
                 action="delete", table=_table_name(tree.this), schema=_table_schema(tree.this), has_where=tree.args.get("where") is not None,
                 unbounded_where=_unbounded_where_of(tree, dialect), null_tests=null_tests_of(tree),
-                clears_nulls=cleared_nulls_of(tree), pinned=_pinned_columns(tree), **common
+                clears_nulls=cleared_nulls_of(tree), pinned=_pinned_columns(tree, dialect), **common
             )
         ]
     if isinstance(tree, exp.Insert):

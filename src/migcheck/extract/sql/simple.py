@@ -56,9 +56,11 @@ _TYPES = {"TEXT": "TEXT", "INTEGER": "INT", "INT": "INT", "BIGINT": "BIGINT", "S
 #: The statement words simple_changes reads, each with its reader.
 _KEYWORDS = frozenset({"UPDATE", "DROP INDEX", "DELETE", "ALTER TABLE", "COMMENT", "DROP TRIGGER"})
 _PAIR_NAME = lazy_regex(f"(?<![A-Za-z0-9_])({_NAME}){_W}*={_W}*(?:'[^'\\\\]*'|[0-9]+)")
-#: Words the parser reads as something else without parentheses (sqlglot's NO_PAREN_FUNCTION_PARSERS), and the
-#: words of DROP INDEX's own options.
-_NOT_NAMES = frozenset({"ANY", "CASE", "CONNECT_BY_ROOT", "IF", "VARIADIC", "CONCURRENTLY", "CASCADE", "RESTRICT"})
+#: Words the parser reads as something else without parentheses (sqlglot's NO_PAREN_FUNCTION_PARSERS), the
+#: words of DROP INDEX's own options, and PostgreSQL's session functions without parentheses that sqlglot reads as
+#: a column (where.py's _PG_SESSION_WORDS: ``WHERE user = 'admin'`` pins no column, attack26d).
+_NOT_NAMES = frozenset({"ANY", "CASE", "CONNECT_BY_ROOT", "IF", "VARIADIC", "CONCURRENTLY", "CASCADE", "RESTRICT",
+                        "USER", "CURRENT_ROLE", "SYSTEM_USER"})
 
 
 def simple_changes(sql: str, keyword: str, dialect: str, common: dict[str, Any]) -> list[Change] | None:

@@ -151,11 +151,19 @@ def _never_null(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal | exp.Boolean)
 
 
-def _pinned_columns(tree: exp.Expression) -> tuple[str, ...]:
+#: Words PostgreSQL reads, unquoted and unqualified, as a function of the session, never as a column, where sqlglot
+#: reads a column (attack26d: ``DELETE FROM accounts WHERE user = 'admin'`` compares CURRENT_USER, so it deletes
+#: every row when run as admin; it was read as one row by the key ``"user"``).
+_PG_SESSION_WORDS = frozenset({"user", "current_role", "system_user", "current_user", "session_user",
+                               "current_catalog", "current_schema"})
+
+
+def _pinned_columns(tree: exp.Expression, dialect: str = "postgresql") -> tuple[str, ...]:
     """``DataChange.pinned``: the target table's columns the WHERE of an UPDATE/DELETE sets equal to one value
     each at its top level (``WHERE id = 5 AND kind = :k``), lower case. A value is a constant, a bound
     parameter or a run-time value of the revision (``migcheck_param``), not a column or a subquery. () when
-    the statement reads other tables (``UPDATE ... FROM``, ``DELETE ... USING``): a join may match many rows."""
+    the statement reads other tables (``UPDATE ... FROM``, ``DELETE ... USING``): a join may match many rows.
+    On PostgreSQL an unquoted, unqualified ``user`` (_PG_SESSION_WORDS) is no column."""
     from sqlglot import exp
 
     try:
@@ -175,7 +183,9 @@ def _pinned_columns(tree: exp.Expression) -> tuple[str, ...]:
             elif isinstance(node, exp.EQ):
                 for column, value in ((node.this, node.expression), (node.expression, node.this)):
                     if isinstance(column, exp.Column) and column.name and _one_value(value) \
-                            and (not column.table or column.table.lower() in names):
+                            and (not column.table or column.table.lower() in names) \
+                            and not (dialect == "postgresql" and not column.table and not column.this.quoted
+                                     and column.name.lower() in _PG_SESSION_WORDS):
                         pinned.add(column.name.lower())
                         break
         return tuple(sorted(pinned))
