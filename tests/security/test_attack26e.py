@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import lint_selected, revision_text, where, write_files
+import pytest
+
+from conftest import lint_selected, revision_text, run_cli, where, write_files
 
 _BASE = "op.create_table('ledger', sa.Column('id', sa.Integer, primary_key=True), sa.Column('amount', sa.Integer))"
 
@@ -86,3 +88,51 @@ op.execute("""CREATE OR REPLACE FUNCTION ledger_trg() RETURNS trigger LANGUAGE p
     BEGIN EXECUTE 'ALTER TABLE ledger DROP COLUMN amount'; RETURN NULL; END $$""")
 op.execute("INSERT INTO ledger (amount) VALUES (1)")
 ''') == (1, [("missing-downgrade", "a1_fix.py", 15)])
+
+
+_SCHEMA = """
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+    id = sa.Column(sa.Integer, primary_key=True)
+"""
+
+
+# -- the project's root moved above env.py's folder, outside a git checkout ---------------------------------------
+
+_OUTSIDE_MODEL = '''
+import sqlalchemy as sa
+from service.models import Base
+
+
+class Payroll(Base):
+    __tablename__ = "payroll"
+    id = sa.Column(sa.Integer, primary_key=True)
+'''
+
+
+def test_env_py_importing_its_own_folder_reads_no_model_above_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # no .git, no project file, no alembic.ini; migcheck runs in service/. env.py imports service.models (its own
+    # folder's name): the root moved to service/'s parent, and shared/payroll.py there, outside the project, was
+    # read and reported (its path, its table, its class)
+    write_files(tmp_path, {
+        "shared/payroll.py": _OUTSIDE_MODEL,
+        "service/models.py": _SCHEMA,
+        "service/migrations/env.py": "from alembic import context\nfrom service.models import Base\n"
+                                     "import shared.payroll\n\ntarget_metadata = Base.metadata\n",
+        "service/migrations/versions/e1_entry.py": revision_text(
+            "e1", None, "op.create_table('entry', sa.Column('id', sa.Integer, primary_key=True))").replace(
+            "    pass", "    op.drop_table('entry')"),
+    })
+    monkeypatch.chdir(tmp_path / "service")
+    run = run_cli("lint", "migrations", "--no-config", "--no-cache", "--format", "json", "--fail-on", "info",
+                  "--select", "model-not-in-migrations,models-not-readable")
+    assert run.exit_code == 1, run.stderr
+    assert [(f["rule"], f["path"]) for f in run.json()["findings"]] == [("models-not-readable", "migrations/env.py")]
+    assert "payroll" not in run.stdout.lower()
