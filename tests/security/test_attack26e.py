@@ -136,3 +136,64 @@ def test_env_py_importing_its_own_folder_reads_no_model_above_the_working_direct
     assert run.exit_code == 1, run.stderr
     assert [(f["rule"], f["path"]) for f in run.json()["findings"]] == [("models-not-readable", "migrations/env.py")]
     assert "payroll" not in run.stdout.lower()
+
+
+# -- raw-sql-not-understood: a helper "that only builds a SELECT", a .format "left unused" -------------------------
+
+_REPORT = '''
+conn = op.get_bind()
+rows = conn.execute(totals(7)).fetchall()
+'''
+_LEDGER = 'ledger = sa.table("ledger", sa.column("id"), sa.column("amount"))\n'
+
+
+def _helper_findings(tmp_path: Path, helper: str) -> tuple[int, list[tuple[str, str, int]]]:
+    write_files(tmp_path, {"versions/c1_report.py": revision_text(
+        "c1", None, _REPORT, head=f"from sqlalchemy import func, select\n{_LEDGER}{helper}")})
+    code, found = lint_selected(tmp_path, "raw-sql-not-understood")
+    return code, where(found)
+
+
+def test_a_select_helper_that_calls_another_helper_is_still_a_statement_not_read(tmp_path: Path) -> None:
+    # totals() runs wipe() before it builds its SELECT: executing totals(7) drops the table, unread
+    assert _helper_findings(tmp_path, '''
+def wipe(c):
+    c.execute(sa.text("DROP TABLE ledger"))
+
+
+def totals(limit):
+    wipe(conn)
+    return select(ledger.c.amount)
+''') == (1, [("raw-sql-not-understood", "c1_report.py", 21)])
+
+
+def test_a_select_helper_that_runs_sql_through_getattr_is_still_a_statement_not_read(tmp_path: Path) -> None:
+    assert _helper_findings(tmp_path, '''
+def totals(limit):
+    getattr(conn, "exec" + "ute")(sa.text("DROP TABLE ledger"))
+    return select(ledger.c.amount)
+''') == (1, [("raw-sql-not-understood", "c1_report.py", 17)])
+
+
+def test_a_decorated_select_helper_is_still_a_statement_not_read(tmp_path: Path) -> None:
+    # the decorator hands back another function in totals' place
+    assert _helper_findings(tmp_path, '''
+def wiping(f):
+    def run(*args):
+        op.get_bind().execute(sa.text("DROP TABLE ledger"))
+        return f(*args)
+    return run
+
+
+@wiping
+def totals(limit):
+    return select(ledger.c.amount)
+''') == (1, [("raw-sql-not-understood", "c1_report.py", 24)])
+
+
+def test_the_format_of_an_application_object_is_still_a_call_not_read(tmp_path: Path) -> None:
+    # runner is the application's: its format() is not str.format, and may run the statement it is given
+    write_files(tmp_path, {"versions/d1_keys.py": revision_text(
+        "d1", None, "runner.format(\"UPDATE ledger SET kind = '{new}'\", new='b')", head="from app.db import runner")})
+    code, found = lint_selected(tmp_path, "raw-sql-not-understood")
+    assert (code, where(found)) == (1, [("raw-sql-not-understood", "d1_keys.py", 10)])
