@@ -197,3 +197,69 @@ def test_the_format_of_an_application_object_is_still_a_call_not_read(tmp_path: 
         "d1", None, "runner.format(\"UPDATE ledger SET kind = '{new}'\", new='b')", head="from app.db import runner")})
     code, found = lint_selected(tmp_path, "raw-sql-not-understood")
     assert (code, where(found)) == (1, [("raw-sql-not-understood", "d1_keys.py", 10)])
+
+
+# -- orm-model-import-in-migration: "an enum" or "a self-contained function" that is a model ----------------------
+
+_MODELS = '''
+import enum
+import sys
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+    id = sa.Column(sa.Integer, primary_key=True)
+'''
+
+
+def _model_import(tmp_path: Path, extra: str, name: str) -> tuple[int, list[tuple[str, str, int]]]:
+    write_files(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'ledger'\n",
+        "ledger/__init__.py": "",
+        "ledger/database/__init__.py": "",
+        "ledger/database/models.py": _MODELS + extra,
+        "migrations/env.py": "from alembic import context\n\ntarget_metadata = None\n",
+        "migrations/versions/f1_widen.py": revision_text("f1", None, f"""
+            print({name})
+            op.alter_column('entry', 'title', existing_type=sa.String(255), type_=sa.String(300))
+        """, head=f"from ledger.database.models import {name}").replace(
+            "    pass", "    op.alter_column('entry', 'title', type_=sa.String(255))"),
+    })
+    code, found = lint_selected(tmp_path / "migrations", "orm-model-import-in-migration")
+    return code, where(found)
+
+
+def test_an_enum_rebound_to_a_model_through_setattr_is_still_a_model_import(tmp_path: Path) -> None:
+    assert _model_import(tmp_path, '''
+
+class Kind(enum.Enum):
+    debit = "debit"
+
+
+setattr(sys.modules[__name__], "Kind", Entry)
+''', "Kind") == (1, [("orm-model-import-in-migration", "f1_widen.py", 3)])
+
+
+def test_an_enum_rebound_to_a_model_through_globals_is_still_a_model_import(tmp_path: Path) -> None:
+    assert _model_import(tmp_path, '''
+
+class Kind(enum.Enum):
+    debit = "debit"
+
+
+globals()["Kind"] = Entry
+''', "Kind") == (1, [("orm-model-import-in-migration", "f1_widen.py", 3)])
+
+
+def test_a_function_reaching_the_models_through_a_dunder_is_still_a_model_import(tmp_path: Path) -> None:
+    # only builtins by name, yet len.__self__ is the builtins module, and __import__ hands back the models
+    assert _model_import(tmp_path, '''
+
+def entry_class():
+    return len.__self__.__import__("ledger.database.models", fromlist=["Entry"]).Entry
+''', "entry_class") == (1, [("orm-model-import-in-migration", "f1_widen.py", 3)])
