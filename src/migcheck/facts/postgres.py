@@ -536,8 +536,9 @@ def replaced_routine(sql: str | None) -> str | None:
 def routine_changes_schema(sql: str | None) -> bool:
     """Whether the routine ``sql`` creates may change the schema when it runs: its text (the body, arguments and
     all) holds a DDL word, or ``EXECUTE`` (dynamic SQL, anything). True for what is no such statement."""
-    m = _REPLACE_ROUTINE.match(sql.strip()) if sql else None
-    return m is None or _ROUTINE_DDL.search(sql.strip(), m.end()) is not None
+    text = (sql or "").strip()
+    m = _REPLACE_ROUTINE.match(text)
+    return m is None or _ROUTINE_DDL.search(text, m.end()) is not None
 
 
 #: Words of a statement that changes the schema (or runs any: ``EXECUTE``), in a routine's body.

@@ -98,8 +98,8 @@ def _routine_replaced_only(change: Change, changes: list[Change]) -> bool:
     upgrade names (``SELECT wipe()``, ``CALL wipe()``, a trigger) and whose body changes no schema (a trigger it
     already has, or a call SQLAlchemy builds, ``select(func.wipe())``, runs it unseen): replaced, it changes what the
     routine does, not the schema (attack26e)."""
-    name = replaced_routine(change.text) if isinstance(change, RawSQL) else None
-    if name is None or routine_changes_schema(change.text):
+    if not isinstance(change, RawSQL) or (name := replaced_routine(change.text)) is None \
+            or routine_changes_schema(change.text):
         return False
     named = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
     return not any(c is not change and named.search(c.sql or getattr(c, "text", None) or "") for c in changes)
