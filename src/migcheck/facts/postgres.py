@@ -520,14 +520,31 @@ def _restart_value(word: str) -> bool:
     return word.lstrip("+-").isdigit() or word.startswith((":", "%(")) or word == "migcheck_param"
 
 
-#: ``CREATE OR REPLACE FUNCTION`` / ``PROCEDURE`` (the body goes on to say what it does).
-_REPLACE_ROUTINE = lazy_regex(r"^CREATE\s+OR\s+REPLACE\s+(?:FUNCTION|PROCEDURE)\s", re.I)
+#: ``CREATE OR REPLACE FUNCTION`` / ``PROCEDURE`` (the body goes on to say what it does), and the routine's name.
+_REPLACE_ROUTINE = lazy_regex(
+    rf"^CREATE\s+OR\s+REPLACE\s+(?:FUNCTION|PROCEDURE)\s+(?P<name>{_QUALIFIED})\s*\(", re.I | re.S)
 
 
-def replaces_routine(sql: str | None) -> bool:
-    """Whether ``sql`` is ``CREATE OR REPLACE FUNCTION`` or ``PROCEDURE``: it runs again as it ran, whether the
-    routine is there or not, and keeps its name, arguments and result type (PostgreSQL refuses to change those)."""
-    return bool(sql) and _REPLACE_ROUTINE.match(sql.strip()) is not None  # type: ignore[union-attr]
+def replaced_routine(sql: str | None) -> str | None:
+    """The last word of the name of the routine ``CREATE OR REPLACE FUNCTION`` / ``PROCEDURE`` replaces, lower case
+    (``wipe`` for ``app."Wipe"``): what a call of it names; None for any other statement."""
+    m = _REPLACE_ROUTINE.match(sql.strip()) if sql else None
+    words = re.findall(r"[\w$]+", m.group("name")) if m is not None else []
+    return words[-1].lower() if words else None
+
+
+def routine_changes_schema(sql: str | None) -> bool:
+    """Whether the routine ``sql`` creates may change the schema when it runs: its text (the body, arguments and
+    all) holds a DDL word, or ``EXECUTE`` (dynamic SQL, anything). True for what is no such statement."""
+    text = (sql or "").strip()
+    m = _REPLACE_ROUTINE.match(text)
+    return m is None or _ROUTINE_DDL.search(text, m.end()) is not None
+
+
+#: Words of a statement that changes the schema (or runs any: ``EXECUTE``), in a routine's body.
+_ROUTINE_DDL = lazy_regex(
+    r"\b(?:ALTER|DROP|CREATE|TRUNCATE|RENAME|GRANT|REVOKE|EXECUTE|COMMENT|REINDEX|CLUSTER|VACUUM|LOCK|CALL)\b",
+    re.I)
 
 
 _CREATE_MATVIEW = lazy_regex(

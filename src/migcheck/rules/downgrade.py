@@ -6,7 +6,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from migcheck.facts.postgres import parse_statement, replaces_routine, sequence_restart_only, storage_parameters_only
+from migcheck.facts.postgres import (
+    parse_statement,
+    replaced_routine,
+    routine_changes_schema,
+    sequence_restart_only,
+    storage_parameters_only,
+)
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.convention import conventional
@@ -59,29 +65,60 @@ def _undoable(change: Change) -> bool:
     return change.is_schema
 
 
-def _undone_in_upgrade(changes: list[Change]) -> set[int]:
+def _undone_in_upgrade(changes: list[Change], dialect: str) -> set[int]:
     """The ids of a column or table the upgrade adds and later drops itself (a scratch column that carries ids while
     rows are copied, held-out-26 #83), with that drop: the schema after the upgrade is the one before, as far as
     they go. Only when both run whatever happens (not under an ``if``) and the add made the column (no IF NOT
-    EXISTS, which may have found one there and leaves the drop removing it)."""
+    EXISTS, which may have found one there and leaves the drop removing it). Names compare as the server does, case
+    and all (``Amount`` is quoted, another column than ``amount``: attack26e); neither may be in a loop (a ``for``
+    over no rows runs no drop) nor in a block that may not run."""
     undone: set[int] = set()
     for i, made in enumerate(changes):
-        if made.conditional or getattr(made, "if_not_exists", True) or made.in_batch:
+        if not _runs_once(made) or getattr(made, "if_not_exists", True):
             continue
         if isinstance(made, AddColumn):
-            key = (_norm(made.table), made.schema, _norm(made.column.name))
-            drops: list[Change] = [c for c in changes[i + 1:] if isinstance(c, DropColumn)
-                     and (_norm(c.table), c.schema, _norm(c.column)) == key]
+            key = (_exact(made.table, made, dialect), made.schema, _exact(made.column.name, made, dialect))
+            drops: list[Change] = [c for c in changes[i + 1:] if isinstance(c, DropColumn) and (
+                _exact(c.table, c, dialect), c.schema, _exact(c.column, c, dialect)) == key]
         elif isinstance(made, CreateTable):
-            key = (_norm(made.table), made.schema, None)
-            drops = [c for c in changes[i + 1:] if isinstance(c, DropTable) and (_norm(c.table), c.schema, None) == key]
+            key = (_exact(made.table, made, dialect), made.schema, None)
+            drops = [c for c in changes[i + 1:] if isinstance(c, DropTable)
+                     and (_exact(c.table, c, dialect), c.schema, None) == key]
         else:
             continue
-        drop = next((c for c in drops if not c.conditional and not c.in_batch and id(c) not in undone), None)
+        drop = next((c for c in drops if _runs_once(c) and id(c) not in undone), None)
         if drop is not None and key[0] is not None and key[1] != "<dynamic>" \
                 and (isinstance(made, CreateTable) or key[2] is not None):
             undone.update((id(made), id(drop)))
     return undone
+
+
+def _routine_replaced_only(change: Change, changes: list[Change]) -> bool:
+    """Whether ``change`` is ``CREATE OR REPLACE FUNCTION`` / ``PROCEDURE`` of a routine no other statement of the
+    upgrade names (``SELECT wipe()``, ``CALL wipe()``, a trigger) and whose body changes no schema (a trigger it
+    already has, or a call SQLAlchemy builds, ``select(func.wipe())``, runs it unseen): replaced, it changes what the
+    routine does, not the schema (attack26e)."""
+    if not isinstance(change, RawSQL) or (name := replaced_routine(change.text)) is None \
+            or routine_changes_schema(change.text):
+        return False
+    named = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
+    return not any(c is not change and named.search(c.sql or getattr(c, "text", None) or "") for c in changes)
+
+
+def _runs_once(change: Change) -> bool:
+    """Whether ``change`` runs exactly once whatever happens: not under an ``if``, in a loop, a handler or a batch."""
+    return not (change.conditional or change.in_batch or change.loop is not None or change.blocks or change.guarded)
+
+
+def _exact(name: str | None, change: Change, dialect: str) -> str | None:
+    """The name as the server holds it: on PostgreSQL case kept where it is quoted (Alembic quotes a name with
+    capitals, SQL a name written in double quotes), folded to lower case elsewhere; None for a name migcheck could
+    not resolve."""
+    bare = _norm(name)
+    if bare is None or name is None or dialect != "postgresql":
+        return bare
+    kept = name.split(".")[-1].strip('"`[]')
+    return kept if change.sql is None or f'"{kept}"' in change.sql else kept.lower()
 
 
 def _enum_value_added(change: Change) -> bool | None:
@@ -201,7 +238,7 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
     # Data-only revisions (backfills) usually need no way back: the schema revision's downgrade
     # removes what they filled.
     # and the drop of a retired Alembic configuration's version table is bookkeeping no rollback needs back
-    undone = _undone_in_upgrade(upgrade.changes) if upgrade else set()
+    undone = _undone_in_upgrade(upgrade.changes, ctx.dialect) if upgrade else set()
     schema_changes = [c for c in upgrade.changes if _undoable(c) and not (
         isinstance(c, DropTable) and retired_version_table(ctx, c, c.table, c.schema)) and not _nullable_again(ctx, c)
                       and not _default_given(ctx, c) and id(c) not in undone] if upgrade else []
@@ -221,8 +258,9 @@ def missing_downgrade(ctx: RevisionContext) -> Iterator[Hit]:
         plain = [c for c in added if _enum_value_added(c) is False]
         # ADD COLUMN IF NOT EXISTS of a column the old release can live with: kept and skipped alike; likewise
         # CREATE OR REPLACE FUNCTION: same name, arguments and result, runs again as it ran (held-out-26 #81)
+        # (unless the upgrade also calls it: its body runs then, whatever it does, attack26e)
         schema_changes = [c for c in schema_changes if not _added_if_missing(c) and not _mysql_labels_appended(ctx, c)
-                          and not (isinstance(c, RawSQL) and replaces_routine(c.text))]
+                          and not _routine_replaced_only(c, upgrade.changes)]
         if not schema_changes:
             return
         if len(added) == len(schema_changes):

@@ -56,19 +56,26 @@ def _own_package_root(env_py: Path) -> Path | None:
     """With no project file and no alembic.ini, the folder env.py's own package is imported from: env.py sits in
     ``app/db/migrations/`` and imports ``app.db.schema`` (held-out-26 #98: alembic run with ``-c
     app/db/migrations/x_alembic.ini``, the package put on ``sys.path`` by env.py): only from the folder above
-    ``app`` does that name ``app``'s modules. Never above the checkout (the nearest folder with ``.git``). None when
-    no dotted import of env.py starts with the name of a folder it sits in."""
+    ``app`` does that name ``app``'s modules. Never above the checkout (the nearest folder with ``.git``); outside a
+    checkout never above the working directory when env.py is in it (attack26e: ``service/migrations/env.py``
+    importing ``service.models`` made the folder above the project the root, and a model in a sibling folder of it
+    was read and reported), and never the file system's root. None when no dotted import of env.py starts with the
+    name of a folder it sits in."""
     try:
         text = read_regular(env_py, 2 * 1024 * 1024).decode("utf-8", "replace")
     except UnreadableFile:
         return None
     ancestors = list(env_py.parent.parents)
     checkout = next((i for i, folder in enumerate([env_py.parent, *ancestors]) if (folder / ".git").exists()), None)
+    if checkout is None:
+        cwd = Path.cwd().resolve()
+        checkout = next((i for i, folder in enumerate([env_py.parent, *ancestors]) if folder == cwd),
+                        len(ancestors) - 1)  # the last folder below the file system's root
     for module in dict.fromkeys(_ENV_IMPORT.findall(text)):
         parts = module.split(".")
         for at, folder in enumerate([env_py.parent, *ancestors][:-1]):
             root = folder.parent
-            if checkout is not None and at + 1 > checkout:
+            if at + 1 > checkout:
                 break
             if folder.name == parts[0] and parts[0] not in _NOT_OWN:
                 return root

@@ -122,11 +122,13 @@ class AppConstants:
         bound once that reads only its own parameters, locals and builtins (arithmetic on a length, held-out-26
         #110), or an ``enum.Enum`` class bound once. False when unknown (the module not read, the name bound
         otherwise or more than once, a function reaching into the module: it may hand back a mapped class)."""
+        parsed = self._module(module)
+        if parsed is None or _rebinds_by_name(parsed[0]):
+            return False  # globals()["Kind"] = Entry, setattr(sys.modules[__name__], ...): bound out of sight (attack26e)
         found = self._function(module, name, 0)
         if found is not None:
             return _self_contained(found[0])
-        parsed = self._module(module)
-        if parsed is None or self._outside().written(module, f"{module}.{name}"):
+        if self._outside().written(module, f"{module}.{name}"):
             return False
         tree = parsed[0]
         counts, changed = self._stores_of(tree)
@@ -222,6 +224,14 @@ class AppConstants:
         return self._modules[module]
 
 
+def _rebinds_by_name(tree: ast.Module) -> bool:
+    """Whether the module may bind its names other than by assignment: ``globals()``, ``vars()``, ``setattr``,
+    ``sys.modules``, ``__dict__``."""
+    return any((isinstance(node, ast.Name) and node.id in {"globals", "vars", "setattr", "locals", "exec", "eval"})
+               or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"})
+               for node in ast.walk(tree))
+
+
 def _self_contained(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A function with no decorator whose names are its parameters, what it binds itself and builtins: what it
     gives back is computed from its arguments, never one of the module's classes or tables."""
@@ -234,8 +244,9 @@ def _self_contained(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             own.add(node.id)
         elif isinstance(node, ast.Global | ast.Nonlocal | ast.Lambda | ast.ClassDef) or (
-                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node is not fn):
-            return False
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node is not fn) or (
+                isinstance(node, ast.Attribute) and node.attr.startswith("__")):
+            return False  # len.__self__.__import__(...): a dunder reaches past the arguments (attack26e)
     loads = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return loads <= own | _BUILTINS
 

@@ -144,8 +144,11 @@ class Calls(Bindings):
         if ends_session(call):
             return  # db.session.close(): the session ends, no statement of its own (held-out-25 #112)
         if isinstance(call.func, ast.Attribute) and call.func.attr in {"format", "format_map"} \
-                and not self._hands_database(call, scope):
-            return  # Formatter().format(QUERY, ...) left unused (held-out-26 #116): a string built, no statement run
+                and isinstance(made := call.func.value, ast.Call) and _class_name(made.func) \
+                and not self._hands_database(call, scope) and not self._hands_database(made, scope):
+            # Formatter().format(QUERY, ...) left unused (held-out-26 #116): a string built, no statement run; not
+            # the .format of an object the application holds (runner.format(...) may run anything: attack26e)
+            return
         if builds_exception(call):
             return  # PackitException(...) built and never raised (held-out-8 #115): an object, no statement
         if scope.value_check and (call.args or call.keywords) and not self._hands_database(call, scope):
@@ -415,3 +418,10 @@ def _by_position(params: list[str], args: list[ast.expr]) -> list[tuple[str, ast
             break
         found.append((name, arg))
     return found
+
+
+def _class_name(func: ast.expr) -> bool:
+    """Whether ``func`` names a class by Python's convention (``SafeFormatter``, ``string.Formatter``): called, it
+    builds an object."""
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    return name[:1].isupper() and not name.isupper()

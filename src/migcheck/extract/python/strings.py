@@ -204,10 +204,15 @@ class SqlStrings(Evaluator):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.func.id in scope.env \
                 or (helper := self.functions.get(node.func.id)) is None:
             return False
+        if helper.decorator_list:
+            return False  # the decorator may hand back anything in the helper's place (attack26e)
+        built = _built_from(helper, _sqlalchemy_names(self.tree))
         for sub in ast.walk(helper):
             if (isinstance(sub, ast.Attribute) and sub.attr in _RUNS) or (
                     isinstance(sub, ast.Name) and sub.id in self.op_names):
                 return False
+            if isinstance(sub, ast.Call) and _call_root(sub.func) not in built:
+                return False  # wipe(conn), getattr(conn, "exec" + "ute")(...): a call that may run SQL (attack26e)
         returns = _returns(helper)
         return bool(returns) and all(
             r.value is not None and (dml := _core_statement(r.value, self, scope)) is not None and dml[0] == "select"
@@ -518,6 +523,57 @@ def _autocommit_level(ex: Evaluator, value: ast.expr, scope: Scope) -> bool:
 #: Methods that run a statement, or hand one to the database, in a helper that would otherwise only build one.
 _RUNS = frozenset({"execute", "exec_driver_sql", "executemany", "scalar", "scalars", "get_bind", "bulk_insert",
                    "add", "add_all", "merge", "delete", "flush", "commit", "query", "begin", "connect"})
+
+
+def _sqlalchemy_names(tree: ast.Module) -> set[str]:
+    """The names the module's top-level imports bind from SQLAlchemy (``sa``, ``select``, ``func``)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names
+                         if a.name.split(".")[0] == "sqlalchemy")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "sqlalchemy":
+            names.update(a.asname or a.name for a in node.names if a.name != "*")
+    return names
+
+
+def _call_root(node: ast.expr) -> str | None:
+    """The name a call's target hangs from: ``select`` for ``select(x).where(y).group_by``, ``sa`` for
+    ``sa.table``; None for anything but a name at the root (``getattr(conn, n)(...)`` hangs from ``getattr``)."""
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _built_from(helper: ast.FunctionDef | ast.AsyncFunctionDef, sqlalchemy: set[str]) -> set[str]:
+    """``sqlalchemy`` and the helper's locals whose every assignment is built from them (``t = sa.table(...)``):
+    what a call of a Core builder may hang from. Parameters and other names are not (``conn.run(...)``)."""
+    values: dict[str, list[ast.expr | None]] = {}
+    for sub in ast.walk(helper):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store | ast.Del):
+            values.setdefault(sub.id, [])
+        if isinstance(sub, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(
+                        sub.value if len(targets) == 1 and not isinstance(sub, ast.AugAssign) else None)
+    for name, assigned in values.items():
+        stores = sum(1 for sub in ast.walk(helper) if isinstance(sub, ast.Name) and sub.id == name
+                     and isinstance(sub.ctx, ast.Store | ast.Del))
+        if stores != len(assigned):
+            assigned.append(None)  # bound by a for, a with, an import or a del as well: not a builder's value
+    built = set(sqlalchemy)
+    changed = True
+    while changed:
+        changed = False
+        for name, assigned in values.items():
+            if name not in built and assigned and all(
+                    v is not None and _call_root(v) in built for v in assigned):
+                built.add(name)
+                changed = True
+    args = helper.args
+    return built - {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a}
 
 
 def _returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
