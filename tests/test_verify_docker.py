@@ -274,13 +274,12 @@ def test_a_container_that_exits_says_why(engine: Any, derived: Any) -> None:
 def test_a_port_that_never_answers_says_so(engine: Any, derived: Any) -> None:
     image = derived("silent", ["sleep", "600"])
     before = ours(engine)
-    started = time.monotonic()
     run = verify(VERIFY / "clean", "--engine", "docker", "--image", image,
                  env={"MIGCHECK_DOCKER_START_TIMEOUT": "3"})
     assert run.returncode == 2
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    # the deadline it gave up at is the one set (not the default 120 s): said, not timed
     assert f"port 5432 of {image} never answered within 3 s" in run.stderr
-    assert time.monotonic() - started < 60
     assert ours(engine) == before
 
 

@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -77,16 +78,16 @@ def test_ctrl_c_cancels_the_running_statement(postgres_service_url: str, tmp_pat
         wait_for(marker.exists, proc)
         mine = own_scratch_databases(postgres_service_url, proc.pid)
         time.sleep(0.5)  # the statement is running in the server now
-        sent = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=50)
-        elapsed = time.monotonic() - sent
+        try:  # a deadline, not a timing: an interrupt that waited for the statement would answer after 60 s
+            _, err = proc.communicate(timeout=50)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the interrupt waited for the statement")
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 130, err
-    assert elapsed < 5, f"the interrupt waited {elapsed:.1f} s for the statement"
     (name,) = mine
     assert f"interrupted; the scratch database {name} was dropped" in err
     assert not database_exists(postgres_service_url, name)
