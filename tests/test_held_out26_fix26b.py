@@ -348,3 +348,36 @@ def test_a_primary_key_constraint_in_table_args_built_by_tuple_makes_the_column_
 def test_a_column_the_key_does_not_name_is_still_nullable_in_the_model(tmp_path: Path) -> None:
     code, found = _keyed_model(tmp_path, "__table_args__ = tuple([sa.PrimaryKeyConstraint(name)])")
     assert (code, found) == (1, [("model-differs-from-migrations", "models.py", 10)])
+
+
+def test_a_select_helper_built_from_a_subquery_helper_of_the_handed_table_is_no_unread_statement(tmp_path: Path) -> None:
+    # held-out-26 #113 again after attack26e: the SELECT is built from another helper of the file (a sub-query) and
+    # from column operators of the table the helper was handed (``table.c.stamp.isnot(None)``); nothing runs
+    root = _helper_revision(tmp_path, '''
+
+def recent(table, limit):
+    return select(table.c.id).filter(table.c.stamp.isnot(None)).limit(limit)
+
+
+def totals(limit):
+    ledger = sa.table("ledger", sa.column("id"), sa.column("amount"), sa.column("stamp"))
+    ids = recent(ledger, limit).subquery().alias("ids")
+    return select(func.sum(ledger.c.amount)).where(ledger.c.id.in_(select(ids.c.id)))
+''')
+    assert lint_selected(root, "raw-sql-not-understood") == (0, [])
+
+
+def test_a_select_helper_calling_a_helper_that_runs_sql_still_says_it_was_not_read(tmp_path: Path) -> None:
+    root = _helper_revision(tmp_path, '''
+
+def recent(table, limit):
+    op.get_bind().execute(sa.text("DELETE FROM ledger"))
+    return select(table.c.id).limit(limit)
+
+
+def totals(limit):
+    ledger = sa.table("ledger", sa.column("id"), sa.column("amount"))
+    return select(func.sum(ledger.c.amount)).where(ledger.c.id.in_(recent(ledger, limit)))
+''')
+    code, found = lint_selected(root, "raw-sql-not-understood")
+    assert code == 1 and found

@@ -204,19 +204,36 @@ class SqlStrings(Evaluator):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)) or node.func.id in scope.env \
                 or (helper := self.functions.get(node.func.id)) is None:
             return False
-        if helper.decorator_list:
-            return False  # the decorator may hand back anything in the helper's place (attack26e)
-        built = _built_from(helper, _sqlalchemy_names(self.tree))
-        for sub in ast.walk(helper):
-            if (isinstance(sub, ast.Attribute) and sub.attr in _RUNS) or (
-                    isinstance(sub, ast.Name) and sub.id in self.op_names):
-                return False
-            if isinstance(sub, ast.Call) and _call_root(sub.func) not in built:
-                return False  # wipe(conn), getattr(conn, "exec" + "ute")(...): a call that may run SQL (attack26e)
+        if not self._builds_only(helper, frozenset({node.func.id})):
+            return False
         returns = _returns(helper)
         return bool(returns) and all(
             r.value is not None and (dml := _core_statement(r.value, self, scope)) is not None and dml[0] == "select"
             for r in returns)
+
+    def _builds_only(self, helper: ast.FunctionDef | ast.AsyncFunctionDef, seen: frozenset[str]) -> bool:
+        """Whether calling ``helper`` runs no SQL: no decorator, no ``execute``-like call, no ``op``, and every call
+        built from SQLAlchemy's names or of another helper of the module that runs nothing either (a query built
+        from a sub-query helper, conbench 1fed559406c5), at most four helpers deep. ``wipe(conn)`` of a helper that
+        executes, ``getattr(conn, "exec" + "ute")(...)``: a call that may run SQL (attack26e)."""
+        if helper.decorator_list or len(seen) > 4:
+            return False  # the decorator may hand back anything in the helper's place (attack26e)
+        built = _built_from(helper, _sqlalchemy_names(self.tree))
+        bound = {a.arg for a in ast.walk(helper.args) if isinstance(a, ast.arg)}
+        for sub in ast.walk(helper):
+            if (isinstance(sub, ast.Attribute) and sub.attr in _RUNS) or (
+                    isinstance(sub, ast.Name) and sub.id in self.op_names):
+                return False
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store | ast.Del):
+                bound.add(sub.id)
+        for sub in ast.walk(helper):
+            if isinstance(sub, ast.Call) and _column_operator(sub.func):
+                continue
+            if isinstance(sub, ast.Call) and (root := _call_root(sub.func)) not in built:
+                callee = self.functions.get(root) if root is not None and root not in bound | seen else None
+                if callee is None or root is None or not self._builds_only(callee, seen | {root}):
+                    return False
+        return True
 
     def _rows_read(self, node: ast.AST, scope: Scope) -> frozenset[str]:
         """The tables whose rows ``node`` may carry (data.read_tables), and those a SELECT written in SQL that it
@@ -535,6 +552,18 @@ def _sqlalchemy_names(tree: ast.Module) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "sqlalchemy":
             names.update(a.asname or a.name for a in node.names if a.name != "*")
     return names
+
+
+#: Operators of a Core column (``table.c.timestamp.isnot(None)``): they build an expression, run nothing.
+_COLUMN_OPERATORS = frozenset({"isnot", "is_not", "is_", "in_", "not_in", "notin_", "label", "desc", "asc", "like",
+                               "ilike", "between", "contains", "startswith", "endswith", "distinct", "collate"})
+
+
+def _column_operator(func: ast.expr) -> bool:
+    """``<name>.c.<column>.<operator>``, the column of a table the helper was handed: an expression, no SQL run."""
+    return (isinstance(func, ast.Attribute) and func.attr in _COLUMN_OPERATORS
+            and isinstance(func.value, ast.Attribute) and isinstance(func.value.value, ast.Attribute)
+            and func.value.value.attr == "c" and isinstance(func.value.value.value, ast.Name))
 
 
 def _call_root(node: ast.expr) -> str | None:
