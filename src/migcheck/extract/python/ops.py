@@ -237,7 +237,6 @@ class Ops(Columns, SqlStrings):
                 **common,
             ))
         new_name = kw.get("new_column_name")
-        common = {k: v for k, v in common.items() if k != "schema"}  # AlterColumn's alone
         if new_name is not None:
             out.append(RenameColumn(table=table, column=column,
                                     new_name=self._str(new_name, scope) or _describe(new_name),
