@@ -379,7 +379,7 @@ class SqlStrings(Evaluator):
                 values = bindings.get(target.id)
                 return (target.id in scope.binds or target.id in scope.sessions) \
                     and (values is None or all(is_connection(v, depth + 1) for v in values))
-            if _is_session_factory(target):
+            if isinstance(target, ast.Call) and _is_session_factory(target):
                 # session = Session(bind=bind); not a class or function of the module's own (attack26c)
                 root: ast.expr = target.func
                 while isinstance(root, ast.Attribute | ast.Call):
