@@ -60,7 +60,7 @@ OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {
 
 #: The kinds of change with a ``schema`` field (tests/test_extract_python.py checks the list is whole).
 SCHEMA_KINDS = (AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DataChange, DropColumn,
-                DropConstraint, DropIndex, DropTable, RenameTable)
+                DropConstraint, DropIndex, DropTable, RenameColumn, RenameTable)
 
 
 #: ``op`` attributes that read or configure, and change nothing by themselves.
