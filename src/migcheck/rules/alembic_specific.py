@@ -766,8 +766,9 @@ def _emptied_by_hand(ctx: RevisionContext, migration: Migration) -> bool:
                                         for text in migration.source_lines[fn.lineno - 1:fn.end_lineno]):
             return False  # autogenerate's own output
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == "op" for a in node.names):
-            return False
+        if isinstance(node, ast.ImportFrom) and any("op" in {a.name, a.asname} or (
+                a.name == "*" and (node.module or "").split(".")[0] == "alembic") for a in node.names):
+            return False  # ``from alembic import op as migration`` imports op too (attack26c)
         if isinstance(node, ast.Import) and any((a.asname or a.name).split(".")[0] in {"alembic", "op"}
                                                 for a in node.names):
             return False

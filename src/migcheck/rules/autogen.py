@@ -294,14 +294,20 @@ def _swapped_in(changes: list[Change], drop: DropColumn, add: AddColumn) -> bool
     a column replaced on purpose under its own name, not a rename autogenerate wrote as drop + add (held-out-26
     #120; autogenerate never writes a rename). Whether the old values may go is drop-column's to say."""
     assert add.column.name is not None
-    after = False
+    after = swapped = False
     for c in changes:
         if c is drop:
             after = True
-        elif after and isinstance(c, RenameColumn) and c.table.lower() == drop.table.lower() \
-                and c.column.lower() == add.column.name.lower() and c.new_name.lower() == drop.column.lower():
-            return True
-    return False
+        elif not after or c.phase != drop.phase or not isinstance(c, RenameColumn | DropColumn) \
+                or c.table.lower() != drop.table.lower() or (c.schema or "").lower() != (drop.schema or "").lower():
+            continue
+        elif isinstance(c, RenameColumn) and c.column.lower() == add.column.name.lower() \
+                and c.new_name.lower() == drop.column.lower():
+            # the rename must certainly run (not under an if, nor in a loop that may not pass: attack26c)
+            swapped = swapped or not (c.conditional or c.loop is not None)
+        elif c.column.lower() == drop.column.lower():
+            swapped = False  # renamed on or dropped again: the old name ends up elsewhere (attack26c)
+    return swapped
 
 
 def _empty_before(ctx: RevisionContext, drop: DropColumn) -> bool:

@@ -263,6 +263,9 @@ class RenameColumn(Change):
     #: ``existing_nullable=`` was passed, maybe as an expression (``column["nullable"]``) migcheck cannot read.
     existing_nullable_given: bool = False
     existing_server_default_given: bool = False
+    #: The ``schema=`` given, or the schema the SQL names; None for the default (attack26c: a swap's rename must
+    #: be on the dropped column's own table).
+    schema: str | None = None
 
 
 @ir_class

@@ -333,14 +333,55 @@ class Migration:
 def module_constants(tree: ast.Module) -> dict[str, object]:
     """Module-level names bound to string (or tuple/list of string) literals."""
     consts: dict[str, object] = {}
+    unknown = _bound_otherwise(tree)
+    if unknown is None:
+        return consts
     for node in tree.body:
         target, value = _assignment(node)
-        if target is None or value is None:
+        if target is None or value is None or target in unknown:
             continue
         literal = literal_value(value, consts)
         if literal is not _UNKNOWN:
             consts[target] = literal
-    return consts
+        else:
+            unknown.add(target)  # KINDS = "a" then KINDS = os.environ["K"]: not "a" when the upgrade runs (attack26c)
+            consts.pop(target, None)
+    return {name: value for name, value in consts.items() if name not in unknown}
+
+
+#: Names through which a module can rebind its globals out of sight: ``globals()["KINDS"] = ...``, ``exec``...
+_GLOBAL_WRITERS = frozenset({"globals", "vars", "locals", "exec", "eval", "setattr", "__builtins__", "__import__"})
+
+
+def _bound_otherwise(tree: ast.Module) -> set[str] | None:
+    """Module-level names bound other than by a plain ``NAME = value`` statement of the module's body: under an ``if``
+    or a loop, ``+=``, unpacking, ``:=``, an import, a def, or by a function that declares it ``global`` (attack26c:
+    ``KINDS = ",".join([...])`` then ``if flag: KINDS = os.environ["K"]``). None when any global may be rebound out
+    of sight (``globals()[...] =``, ``exec``, ``setattr``, ``from x import *``, ``__dict__``)."""
+    found: set[str] = set()
+    for node in module_nodes(tree):
+        if (isinstance(node, ast.Name) and node.id in _GLOBAL_WRITERS) \
+                or (isinstance(node, ast.alias) and node.name == "*") \
+                or (isinstance(node, ast.Attribute) and node.attr == "__dict__"):
+            return None
+        if isinstance(node, ast.Global):
+            found.update(node.names)
+    plain = {id(t) for node in tree.body for t in (
+        node.targets if isinstance(node, ast.Assign) and len(node.targets) == 1 else
+        [node.target] if isinstance(node, ast.AnnAssign) else [])}
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in plain:
+            found.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.alias):
+            found.add((node.asname or node.name).split(".")[0])
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue  # its own names are not the module's (its ``global`` statements are counted above)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 _UNKNOWN = object()

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from migcheck.vocabulary.astwalk import module_nodes
+
 #: Methods of a result (or of SQLAlchemy's ScalarResult) that return a row, a value or rows.
 _FETCHES = frozenset({"fetchone", "fetchall", "first", "one", "one_or_none", "all", "scalar", "scalar_one",
                       "scalar_one_or_none", "scalars", "mappings"})
@@ -37,6 +39,13 @@ def plain_bindings(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list
         return held[1]
     found: dict[str, list[ast.expr] | None] = {}
     plain: set[int] = set()
+    # what a nested def, lambda or class body binds is its own name, not fn's (attack26c): ``def _h(): x = 1`` in
+    # fn leaves fn's ``x`` the module's, so such a binding makes the name unknown rather than plain
+    nested: set[int] = set()
+    for node in ast.walk(fn):
+        if node is not fn and isinstance(node, _SCOPES):
+            for part in (node.body if isinstance(node.body, list) else [node.body]):
+                nested.update(id(inner) for inner in ast.walk(part))
     others: set[str] = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
     others.update(a.arg for a in (fn.args.vararg, fn.args.kwarg) if a is not None)
     for node in ast.walk(fn):
@@ -45,7 +54,7 @@ def plain_bindings(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Name) and node.value is not None:
+                if isinstance(target, ast.Name) and node.value is not None and id(node) not in nested:
                     plain.add(id(target))
                     listed = found.setdefault(target.id, [])
                     if listed is not None:
@@ -71,6 +80,47 @@ def plain_bindings(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list
     if len(_BINDINGS) > 64:
         del _BINDINGS[next(iter(_BINDINGS))]
     return found
+
+
+#: Names through which a module can rebind a built-in, a module global or an attribute out of sight of its bindings.
+_REWRITERS = frozenset({"__builtins__", "builtins", "setattr", "delattr", "vars", "globals", "locals", "exec", "eval",
+                        "compile", "__import__"})
+#: Attributes whose replacement makes a connection's or a result's answer something else than what the database sent.
+_PATCHED = _FETCHES | _RUNS | frozenset({"get_bind", "connect", "begin", "execution_options", "__class__",
+                                         "__dict__", "__setattr__", "__getattr__", "__getattribute__"})
+
+
+def rewrites_out_of_sight(tree: ast.AST) -> bool:
+    """Whether the module may rebind ``int``/``len`` or replace what its connection answers by means the binding walk
+    does not see (attack26c): ``import builtins; builtins.int = ...``, ``globals()["int"] = ...``, ``setattr``,
+    ``exec``, ``from x import *``, ``conn.scalar = fake`` or ``Connection.execute = fake``."""
+    for node in module_nodes(tree):
+        if isinstance(node, ast.Name) and node.id in _REWRITERS:
+            return True
+        if isinstance(node, ast.alias) and (node.name == "*" or node.name.split(".")[0] == "builtins"):
+            return True
+        if isinstance(node, ast.Attribute) and (node.attr in {"__dict__", "__builtins__"} or (
+                not isinstance(node.ctx, ast.Load) and node.attr in _PATCHED)):
+            return True
+    return False
+
+
+def code_defined(tree: ast.AST) -> frozenset[str]:
+    """Names the module binds by a ``def``, a ``class`` or an assignment (not an import, nor ``X =
+    sessionmaker(...)``): a "session" made by calling one of them is the module's own object, whose ``scalar`` may
+    return anything (attack26c)."""
+    found: set[str] = set()
+    factories: set[int] = set()
+    for node in module_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                and isinstance(func := node.value.func, ast.Name | ast.Attribute) \
+                and (func.id if isinstance(func, ast.Name) else func.attr) in {"sessionmaker", "scoped_session"}:
+            factories.update(id(t) for t in node.targets)
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in factories:
+            found.add(node.id)
+    return frozenset(found)
 
 
 class NumberReader:

@@ -60,7 +60,7 @@ OP_PARAMS: dict[str, tuple[list[str], list[str]]] = {
 
 #: The kinds of change with a ``schema`` field (tests/test_extract_python.py checks the list is whole).
 SCHEMA_KINDS = (AddColumn, AddConstraint, AlterColumn, CreateIndex, CreateTable, DataChange, DropColumn,
-                DropConstraint, DropIndex, DropTable, RenameTable)
+                DropConstraint, DropIndex, DropTable, RenameColumn, RenameTable)
 
 
 #: ``op`` attributes that read or configure, and change nothing by themselves.
@@ -237,7 +237,6 @@ class Ops(Columns, SqlStrings):
                 **common,
             ))
         new_name = kw.get("new_column_name")
-        common = {k: v for k, v in common.items() if k != "schema"}  # AlterColumn's alone
         if new_name is not None:
             out.append(RenameColumn(table=table, column=column,
                                     new_name=self._str(new_name, scope) or _describe(new_name),

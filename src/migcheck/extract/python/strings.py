@@ -29,7 +29,7 @@ from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
 from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, binding_counts, names_bound_once
-from migcheck.extract.python.numeric import NumberReader, plain_bindings
+from migcheck.extract.python.numeric import NumberReader, code_defined, plain_bindings, rewrites_out_of_sight
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
 from migcheck.vocabulary.changes import Change, DataChange, RawSQL
@@ -425,9 +425,11 @@ class SqlStrings(Evaluator):
 
     def _number_at_run_time(self, node: ast.expr, scope: Scope) -> bool:
         """Whether ``node`` is certainly a number though known only at run time (extract/python/numeric.py)."""
-        if scope.function is None or not isinstance(node, ast.BinOp | ast.Name | ast.Call | ast.UnaryOp):
+        if scope.function is None or not isinstance(node, ast.BinOp | ast.Name | ast.Call | ast.UnaryOp) \
+                or rewrites_out_of_sight(self.tree):
             return False
         counts = binding_counts(self.tree)
+        own = code_defined(self.tree)
         bindings = plain_bindings(scope.function)
 
         def is_connection(target: ast.expr, depth: int = 0) -> bool:
@@ -439,8 +441,12 @@ class SqlStrings(Evaluator):
                 values = bindings.get(target.id)
                 return (target.id in scope.binds or target.id in scope.sessions) \
                     and (values is None or all(is_connection(v, depth + 1) for v in values))
-            if _is_session_factory(target):
-                return True  # session = Session(bind=bind)
+            if isinstance(target, ast.Call) and _is_session_factory(target):
+                # session = Session(bind=bind); not a class or function of the module's own (attack26c)
+                root: ast.expr = target.func
+                while isinstance(root, ast.Attribute | ast.Call):
+                    root = root.func if isinstance(root, ast.Call) else root.value
+                return not (isinstance(root, ast.Name) and root.id in own)
             if isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute):
                 return target.func.attr == "get_bind" or (target.func.attr in {"connect", "begin", "execution_options"}
                                                           and is_connection(target.func.value, depth + 1))

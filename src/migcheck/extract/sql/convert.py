@@ -124,7 +124,7 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                                      _table_schema(tree.this)))
             out.extend(_inline_constraints(action, table, render, common))
         for change in out:
-            if isinstance(change, AlterColumn | AddConstraint | DropConstraint | RenameTable):
+            if isinstance(change, AlterColumn | AddConstraint | DropConstraint | RenameTable | RenameColumn):
                 change.schema = _table_schema(tree.this)
         return out
     if isinstance(tree, exp.Update):

@@ -155,8 +155,10 @@ def statement_changes(sql: str, dialect: str, common: dict[str, Any]) -> list[Ch
     if enum_changes := enum_type_changes(sql, common):
         return enum_changes
     if m := _RENAME_COLUMN.match(sql):
-        return [RenameColumn(table=_unquote(m.group(1)), column=_unquote(m.group(2)), new_name=_unquote(m.group(3)),
-                             **common)]
+        qualified = m.group(1)
+        schema = _unquote(qualified.rsplit(".", 1)[0]) if "." in qualified.strip('"`') else None
+        return [RenameColumn(table=_unquote(qualified), column=_unquote(m.group(2)), new_name=_unquote(m.group(3)),
+                             schema=schema, **common)]
     if (combined := _validate_changes(sql, dialect, common)) is not None:
         return combined
     if m := _USING_INDEX.match(sql):
