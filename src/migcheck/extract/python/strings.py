@@ -268,8 +268,26 @@ class SqlStrings(Evaluator):
             return f"{schema_name}.{name}" if schema_name is not None else name
         return None
 
+    #: ``_sql_text``'s answers during one outermost call, by node and scope: ``a + a + ... + 1`` asked each
+    #: operand again through ``_format_value`` -> ``_literal``, work exponential in the terms (16 took a minute,
+    #: a stranger's 300 stalled CI; attack26c).
+    _text_memo: dict[tuple[int, int], tuple[str, int, bool, bool] | None] | None = None
+
     def _sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
         """(text, line, line_is_exact, interpolated) for a SQL string expression; None if not a string."""
+        memo = self._text_memo
+        if memo is None:
+            self._text_memo = {}
+            try:
+                return self._sql_text(node, scope)
+            finally:
+                self._text_memo = None
+        key = (id(node), id(scope))
+        if key not in memo:
+            memo[key] = self._read_sql_text(node, scope)
+        return memo[key]
+
+    def _read_sql_text(self, node: ast.expr, scope: Scope) -> tuple[str, int, bool, bool] | None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             return node.value, node.lineno, True, False
         if isinstance(node, ast.Name):
