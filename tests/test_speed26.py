@@ -13,12 +13,10 @@ import pytest
 
 from conftest import revision_text, run_cli, where, write_files
 from migcheck.extract.sql import statements
-from migcheck.extract.sql.simple import simple_changes
-from migcheck.extract.sql.text import leading_keyword
 from migcheck.extract.sql.tree import _parse
 from migcheck.rules import locking
 from migcheck.vocabulary.changes import DropIndex
-from test_simple_statements import NAMES, VALUES
+from test_simple_statements import NAMES, VALUES, fast_path_taken
 
 _IF_ABSENT = '''
 if "c5" not in [c["name"] for c in sa.inspect(op.get_bind()).get_columns("t1")]:
@@ -102,17 +100,7 @@ def test_plain_history_statements_read_as_sqlglots_tree_does(monkeypatch: pytest
               "COMMENT ON COLUMN t1.c2 IS 'generated'", "DROP TRIGGER trg_t1_2 ON t1",
               "ALTER TABLE s.T DROP COLUMN IF EXISTS C", "ALTER TABLE t ADD COLUMN IF NOT EXISTS c integer;",
               *_plain_statements(random.Random(26))]
-    taken = 0
-    for sql in corpus:
-        common = {"line": 3, "phase": "upgrade", "origin": "sql", "in_transaction": True, "conditional": False,
-                  "sql": sql}
-        taken += simple_changes(sql, leading_keyword(sql), "postgresql", common) is not None
-        fast = statements.statement_changes(sql, "postgresql", common)
-        with monkeypatch.context() as m:
-            m.setattr(statements, "simple_changes", lambda *args: None)
-            slow = statements.statement_changes(sql, "postgresql", common)
-        assert fast == slow and [repr(c) for c in fast] == [repr(c) for c in slow], sql
-    assert taken > 250  # the fast path is not vacuous
+    assert fast_path_taken(corpus, monkeypatch) > 250  # the fast path is not vacuous
 
 
 def test_the_plain_historys_statements_need_no_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,17 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import lint_selected, revision_text, run_cli, where, write_files
-
-_BASE = "op.create_table('ledger', sa.Column('id', sa.Integer, primary_key=True), sa.Column('amount', sa.Integer))"
-
-
-def _downgrade_findings(tmp_path: Path, upgrade: str) -> tuple[int, list[tuple[str, str, int]]]:
-    write_files(tmp_path, {
-        "versions/a0_base.py": revision_text("a0", None, _BASE).replace("    pass", "    op.drop_table('ledger')"),
-        "versions/a1_fix.py": revision_text("a1", "a0", upgrade)})
-    code, found = lint_selected(tmp_path, "missing-downgrade")
-    return code, where(found)
-
+from test_held_out26_fix26b import _downgrade_findings
 
 # -- a scratch column "added and dropped again" that is not the column dropped ------------------------------------
 
