@@ -131,8 +131,14 @@ class NothingToLint(DiscoveryError):
     """The run would check nothing: an exit-2 error, never a green "No problems found"."""
 
 
+def _asked_for(rule_id: str, settings: Settings) -> bool:
+    """Whether a kept rule is there by the settings' own choice, not only because every selection keeps it."""
+    return (rule_id not in ALWAYS_SELECTED or settings.select is None or rule_id in settings.select
+            or rule_id in settings.extend_select)
+
+
 def lint_sources(sources: Sources, settings: Settings) -> LintResult:
-    if all(rule.id in ALWAYS_SELECTED for rule in selected_rules(settings)):
+    if not any(_asked_for(rule.id, settings) for rule in selected_rules(settings)):
         raise NothingToLint(_no_rules(settings))
     found = len(sources.python) + len(sources.sql) + len(sources.refused)
     if settings.exclude:
