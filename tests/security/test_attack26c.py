@@ -98,6 +98,9 @@ _REBOUND_CONSTANTS = {
     "through globals()": _JOIN + "globals()['KINDS'] = os.environ['K']\n",
     "an item rebound before the join": "A = 'x'\nA = os.environ['K']\nKINDS = ','.join([A])\n",
     "a plain constant rebound": "KINDS = '\"zoom\"'\nKINDS = input()\n",
+    # the text is searched for these words before the module is walked: neither may slip past that search
+    "through globals() in full-width letters": _JOIN + "\uff47\uff4c\uff4f\uff42\uff41\uff4c\uff53()['KINDS'] = os.environ['K']\n",
+    "a star import across a line break": _JOIN + "from helpers import \\\n    *\n",
 }
 
 

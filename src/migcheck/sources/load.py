@@ -124,7 +124,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         python2 = Python2Syntax(constructs, exc.lineno or 1) if constructs else None
     except ValueError as exc:  # null bytes
         raise LoadError(path, f"cannot parse file: {exc}") from None
-    consts = module_constants(tree)
+    consts = module_constants(tree, None if rewritten else source)
     try:
         header = read_header(tree, consts)
     except HeaderError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from migcheck.vocabulary.astwalk import child_fields, module_nodes
 from migcheck.vocabulary.changes import Change
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 
@@ -330,10 +331,11 @@ class Migration:
         return self.downgrade.changes if self.downgrade else []
 
 
-def module_constants(tree: ast.Module) -> dict[str, object]:
-    """Module-level names bound to string (or tuple/list of string) literals."""
+def module_constants(tree: ast.Module, source: str | None = None) -> dict[str, object]:
+    """Module-level names bound to string (or tuple/list of string) literals. ``source``, the module's text when the
+    caller has it, spares a walk of every node where no word of a global writer appears in it."""
     consts: dict[str, object] = {}
-    unknown = _bound_otherwise(tree)
+    unknown = _bound_otherwise(tree, source)
     if unknown is None:
         return consts
     for node in tree.body:
@@ -353,23 +355,43 @@ def module_constants(tree: ast.Module) -> dict[str, object]:
 _GLOBAL_WRITERS = frozenset({"globals", "vars", "locals", "exec", "eval", "setattr", "__builtins__", "__import__"})
 
 
-def _bound_otherwise(tree: ast.Module) -> set[str] | None:
+#: Words without which an ASCII module's text has no global writer, ``global`` statement or ``import *``.
+_WRITER_WORDS = lazy_regex(r"global|vars|locals|exec|eval|setattr|__builtins__|__import__|__dict__|import[\s\\]*\*")
+
+
+def _bound_otherwise(tree: ast.Module, source: str | None = None) -> set[str] | None:
     """Module-level names bound other than by a plain ``NAME = value`` statement of the module's body: under an ``if``
     or a loop, ``+=``, unpacking, ``:=``, an import, a def, or by a function that declares it ``global`` (attack26c:
     ``KINDS = ",".join([...])`` then ``if flag: KINDS = os.environ["K"]``). None when any global may be rebound out
     of sight (``globals()[...] =``, ``exec``, ``setattr``, ``from x import *``, ``__dict__``)."""
     found: set[str] = set()
-    for node in module_nodes(tree):
-        if (isinstance(node, ast.Name) and node.id in _GLOBAL_WRITERS) \
-                or (isinstance(node, ast.alias) and node.name == "*") \
-                or (isinstance(node, ast.Attribute) and node.attr == "__dict__"):
-            return None
-        if isinstance(node, ast.Global):
-            found.update(node.names)
+    name, alias, attribute, global_ = ast.Name, ast.alias, ast.Attribute, ast.Global
+    # (Python folds identifiers by NFKC, so only an ASCII text is searched for the words instead.)
+    asked = module_nodes(tree) if source is None or not source.isascii() or _WRITER_WORDS.search(source) else ()
+    for node in asked:  # by exact type: every node of the module is asked (speed)
+        kind = type(node)
+        if kind is name:
+            if node.id in _GLOBAL_WRITERS:  # type: ignore[attr-defined]
+                return None
+        elif kind is attribute:
+            if node.attr == "__dict__":  # type: ignore[attr-defined]
+                return None
+        elif kind is alias:
+            if node.name == "*":  # type: ignore[attr-defined]
+                return None
+        elif kind is global_:
+            found.update(node.names)  # type: ignore[attr-defined]
     plain = {id(t) for node in tree.body for t in (
         node.targets if isinstance(node, ast.Assign) and len(node.targets) == 1 else
         [node.target] if isinstance(node, ast.AnnAssign) else [])}
-    stack: list[ast.AST] = list(tree.body)
+    stack: list[ast.AST] = []
+    for statement in tree.body:
+        if type(statement) is ast.Assign and len(statement.targets) == 1 \
+                and type(statement.targets[0]) is name and type(statement.value) is ast.Constant:
+            continue  # revision = "a1": binds its own plain target only
+        if type(statement) is ast.Expr and type(statement.value) is ast.Constant:
+            continue  # the docstring
+        stack.append(statement)
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in plain:
