@@ -352,11 +352,12 @@ def module_constants(tree: ast.Module, source: str | None = None) -> dict[str, o
 
 
 #: Names through which a module can rebind its globals out of sight: ``globals()["KINDS"] = ...``, ``exec``...
-_GLOBAL_WRITERS = frozenset({"globals", "vars", "locals", "exec", "eval", "setattr", "__builtins__", "__import__"})
+#: (extract/python/numeric.py adds those that rebind a built-in or a connection's answer.)
+GLOBAL_WRITERS = frozenset({"globals", "vars", "locals", "exec", "eval", "setattr", "__builtins__", "__import__"})
 
 
-#: Words without which an ASCII module's text has no global writer, ``global`` statement or ``import *``.
-_WRITER_WORDS = lazy_regex(r"global|vars|locals|exec|eval|setattr|__builtins__|__import__|__dict__|import[\s\\]*\*")
+#: Words without which an ASCII module's text has no global writer, ``global`` statement, ``__dict__`` or ``import *``.
+_WRITER_WORDS = lazy_regex("|".join(sorted(GLOBAL_WRITERS | {"global", "__dict__"})) + r"|import[\s\\]*\*")
 
 
 def _bound_otherwise(tree: ast.Module, source: str | None = None) -> set[str] | None:
@@ -371,7 +372,7 @@ def _bound_otherwise(tree: ast.Module, source: str | None = None) -> set[str] | 
     for node in asked:  # by exact type: every node of the module is asked (speed)
         kind = type(node)
         if kind is name:
-            if node.id in _GLOBAL_WRITERS:  # type: ignore[attr-defined]
+            if node.id in GLOBAL_WRITERS:  # type: ignore[attr-defined]
                 return None
         elif kind is attribute:
             if node.attr == "__dict__":  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ import ast
 from collections.abc import Callable
 
 from migcheck.vocabulary.astwalk import module_nodes
+from migcheck.vocabulary.revision import GLOBAL_WRITERS
 
 #: Methods of a result (or of SQLAlchemy's ScalarResult) that return a row, a value or rows.
 _FETCHES = frozenset({"fetchone", "fetchall", "first", "one", "one_or_none", "all", "scalar", "scalar_one",
@@ -83,8 +84,7 @@ def plain_bindings(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list
 
 
 #: Names through which a module can rebind a built-in, a module global or an attribute out of sight of its bindings.
-_REWRITERS = frozenset({"__builtins__", "builtins", "setattr", "delattr", "vars", "globals", "locals", "exec", "eval",
-                        "compile", "__import__"})
+_REWRITERS = GLOBAL_WRITERS | {"builtins", "delattr", "compile"}
 #: Attributes whose replacement makes a connection's or a result's answer something else than what the database sent.
 _PATCHED = _FETCHES | _RUNS | frozenset({"get_bind", "connect", "begin", "execution_options", "__class__",
                                          "__dict__", "__setattr__", "__getattr__", "__getattribute__"})
