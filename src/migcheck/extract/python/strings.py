@@ -28,7 +28,7 @@ from migcheck.extract.python.data import (
 from migcheck.extract.python.dates import date_text, formatted_date, makes_date
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
-from migcheck.extract.python.nodes import _arg, _bool, _call_name, _short, binding_counts, names_bound_once
+from migcheck.extract.python.nodes import _arg, _bool, _call_name, _root_name, _short, binding_counts, names_bound_once
 from migcheck.extract.python.numeric import NumberReader, code_defined, plain_bindings, rewrites_out_of_sight
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
@@ -229,7 +229,7 @@ class SqlStrings(Evaluator):
         for sub in ast.walk(helper):
             if isinstance(sub, ast.Call) and _column_operator(sub.func):
                 continue
-            if isinstance(sub, ast.Call) and (root := _call_root(sub.func)) not in built:
+            if isinstance(sub, ast.Call) and (root := _root_name(sub.func)) not in built:
                 callee = self.functions.get(root) if root is not None and root not in bound | seen else None
                 if callee is None or root is None or not self._builds_only(callee, seen | {root}):
                     return False
@@ -590,12 +590,6 @@ def _column_operator(func: ast.expr) -> bool:
             and func.value.value.attr == "c" and isinstance(func.value.value.value, ast.Name))
 
 
-def _call_root(node: ast.expr) -> str | None:
-    """The name a call's target hangs from: ``select`` for ``select(x).where(y).group_by``, ``sa`` for
-    ``sa.table``; None for anything but a name at the root (``getattr(conn, n)(...)`` hangs from ``getattr``)."""
-    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
-        node = node.func if isinstance(node, ast.Call) else node.value
-    return node.id if isinstance(node, ast.Name) else None
 
 
 def _built_from(helper: ast.FunctionDef | ast.AsyncFunctionDef, sqlalchemy: set[str]) -> set[str]:
@@ -622,7 +616,7 @@ def _built_from(helper: ast.FunctionDef | ast.AsyncFunctionDef, sqlalchemy: set[
         changed = False
         for name, assigned in values.items():
             if name not in built and assigned and all(
-                    v is not None and _call_root(v) in built for v in assigned):
+                    v is not None and _root_name(v) in built for v in assigned):
                 built.add(name)
                 changed = True
     args = helper.args
