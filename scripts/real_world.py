@@ -320,6 +320,20 @@ HELD_OUT_26 = {
     "trailblazer": ["mysql"],
     "trulens": ["sqlite"],
 }
+HELD_OUT_27 = {
+    "airunner": ["sqlite"],
+    "boxoffice": ["postgresql"],
+    "cloudify-manager": ["postgresql"],
+    "faf": ["postgresql"],
+    "hasjob": ["postgresql"],
+    "mcp-context-forge": ["postgresql", "sqlite"],
+    "nmdc-server": ["postgresql"],
+    "rally": ["mysql", "postgresql"],
+    "raw-data-repository": ["mysql"],
+    "Reclaimerr": ["sqlite"],
+    "stalker": ["postgresql"],
+    "terrareg": ["mysql"],
+}
 CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2,
            "held-out-3": HELD_OUT_3, "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5,
            "held-out-6": HELD_OUT_6, "held-out-7": HELD_OUT_7,
@@ -331,7 +345,8 @@ CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-
            "held-out-19": HELD_OUT_19, "held-out-20": HELD_OUT_20,
            "held-out-21": HELD_OUT_21, "held-out-22": HELD_OUT_22, "held-out-23": HELD_OUT_23,
            "held-out-24": HELD_OUT_24,
-           "held-out-25": HELD_OUT_25, "held-out-26": HELD_OUT_26}
+           "held-out-25": HELD_OUT_25, "held-out-26": HELD_OUT_26,
+           "held-out-27": HELD_OUT_27}
 SEED = 20240607
 #: The seed of the held-out review (issue #16), fixed before the sample was drawn.
 REVIEW_SEED = 20261205
