@@ -57,6 +57,32 @@ def _calls(default: str | None) -> Iterator[str]:
             yield match.group(1).lower()
 
 
+#: SQLAlchemy's generic functions (``sqlalchemy.sql.functions``) that are not PostgreSQL catalog functions: each is
+#: rendered as a built-in of the dialect (``current_timestamp``, ``count(*)``...), none runs the project's code.
+GENERIC_FUNCTIONS = frozenset({
+    "aggregate_strings", "array_agg", "char_length", "coalesce", "concat", "count", "cube", "cume_dist",
+    "current_date", "current_time", "current_timestamp", "current_user", "dense_rank", "grouping_sets",
+    "localtime", "localtimestamp", "max", "min", "mode", "next_value", "now", "percent_rank", "percentile_cont",
+    "percentile_disc", "random", "rank", "rollup", "session_user", "sum", "sysdate", "user",
+    # and built-ins of MySQL / SQLite that PostgreSQL does not have
+    "curdate", "curtime", "date", "date_add", "date_format", "date_sub", "datetime", "from_unixtime", "group_concat",
+    "hex", "ifnull", "instr", "json_extract", "json_object", "json_array", "julianday", "last_insert_id",
+    "last_insert_rowid", "strftime", "str_to_date", "time", "unhex", "unix_timestamp", "utc_timestamp", "uuid",
+    "get_lock", "release_lock", "is_free_lock", "sleep", "database", "schema", "version", "connection_id",
+    "found_rows", "row_count", "sqlite_version", "changes", "total_changes",
+})
+
+def known_function(name: str) -> bool:
+    """Whether a function called by name (any case, without a schema) is one PostgreSQL ships, a common
+    extension's, or one of SQLAlchemy's generic functions or MySQL's and SQLite's usual built-ins: anything else
+    is the project's own, which may write, lock or drop anything."""
+    from migcheck.facts.pg_functions import NOT_VOLATILE, VOLATILE
+
+    lower = name.lower()
+    return lower in VOLATILE or lower in NOT_VOLATILE or lower in GENERIC_FUNCTIONS \
+        or lower in EXTENSION_VOLATILE or lower in EXTENSION_NOT_VOLATILE
+
+
 def volatile_call(default: str | None) -> str | None:
     """The first VOLATILE function (PostgreSQL's own or a common extension's) a default calls, e.g.
     ``"gen_random_uuid"``: PostgreSQL evaluates it for every existing row."""

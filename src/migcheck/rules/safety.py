@@ -12,6 +12,7 @@ from migcheck.rules.registry import Hit, change_rule, project_rule
 from migcheck.rules.versions import instant_add_column, mysql_label, release_unknown
 from migcheck.vocabulary.changes import (
     LIMIT_KEYWORD,
+    UNKNOWN_FUNCTION,
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -453,9 +454,10 @@ def raw_sql_not_understood(ctx: RevisionContext, change: RawSQL | DataChange) ->
     shown = f": `{text[:80]}{'…' if len(text) > 80 else ''}`" if text else ""
     yield Hit(
         f"migcheck could not check this statement ({reason}){shown}; no rule looked at it",
-        fix="review it by hand; if it is valid SQL for the target dialect, a literal string (not built at "
-            "run "
-        "time) lets migcheck read it",
+        fix="read the function's definition and check by hand what it locks, writes and how long it runs"
+        if UNKNOWN_FUNCTION in reason else
+        "review it by hand; if it is valid SQL for the target dialect, a literal string (not built at run time) "
+        "lets migcheck read it",
     )
 
 

@@ -460,6 +460,11 @@ class RawSQL(Change):
         return self.keyword not in {"SET", "SELECT", "SHOW", "RESET", "BEGIN", "COMMIT", "ANALYZE", ""}
 
 
+#: The words a ``RawSQL.reason`` holds when the statement calls the project's own function (``SELECT f()``,
+#: ``sa.select(sa.func.f())``): ``raw-sql-not-understood`` then offers to read the function, not to rewrite the SQL.
+UNKNOWN_FUNCTION = "a function migcheck does not know"
+
+
 @ir_class
 class SetSetting(Change):
     """``SET [LOCAL] name = value`` (``lock_timeout``, ``statement_timeout``...)."""

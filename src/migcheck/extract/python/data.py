@@ -200,20 +200,6 @@ def _core_dml(node: ast.expr, ex: Evaluator, scope: Scope) -> CoreDML | None:
     return None
 
 
-#: SQLAlchemy's generic functions (``sqlalchemy.sql.functions``) that are not PostgreSQL catalog functions: each is
-#: rendered as a built-in of the dialect (``current_timestamp``, ``count(*)``...), none runs the project's code.
-_SQLALCHEMY_FUNCTIONS = frozenset({
-    "aggregate_strings", "array_agg", "char_length", "coalesce", "concat", "count", "cube", "cume_dist",
-    "current_date", "current_time", "current_timestamp", "current_user", "dense_rank", "grouping_sets",
-    "localtime", "localtimestamp", "max", "min", "mode", "next_value", "now", "percent_rank", "percentile_cont",
-    "percentile_disc", "random", "rank", "rollup", "session_user", "sum", "sysdate", "user",
-    # and built-ins of MySQL / SQLite that PostgreSQL does not have
-    "curdate", "curtime", "date", "date_add", "date_format", "date_sub", "datetime", "from_unixtime", "group_concat",
-    "hex", "ifnull", "instr", "json_extract", "json_object", "json_array", "julianday", "last_insert_id",
-    "last_insert_rowid", "strftime", "str_to_date", "time", "unhex", "unix_timestamp", "utc_timestamp", "uuid",
-})
-
-
 def func_names(tree: ast.Module) -> tuple[frozenset[str], dict[str, ast.expr]]:
     """The names a module gives SQLAlchemy's ``func`` (``from sqlalchemy import func as fn``, ``fn = sa.func``), and
     the names it binds anywhere to a function of it (``f = sa.func.refresh_totals``, ``f = getattr(sa.func, "f")``):
@@ -266,7 +252,7 @@ def unknown_functions(node: ast.expr, names: frozenset[str] = frozenset({"func"}
     after ``func``), in the order met: a project's own function, which may write, lock or drop anything. ``names``
     and ``bound`` (func_names): the module's own names for ``func`` and for its functions; ``sa.Function("f")``
     and ``getattr(sa.func, "f")`` are read as ``f``."""
-    from migcheck.facts.pg_functions import NOT_VOLATILE, VOLATILE
+    from migcheck.facts.postgres import known_function
 
     found: list[str] = []
     for sub in ast.walk(node):
@@ -283,8 +269,7 @@ def unknown_functions(node: ast.expr, names: frozenset[str] = frozenset({"func"}
             name = _func_call_name(callee, names)
         if name is None:
             continue
-        if "." in name or (name.lower() not in VOLATILE and name.lower() not in NOT_VOLATILE
-                           and name.lower() not in _SQLALCHEMY_FUNCTIONS):
+        if "." in name or not known_function(name):
             found.append(name)
     return found
 

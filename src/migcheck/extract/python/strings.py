@@ -32,7 +32,7 @@ from migcheck.extract.python.nodes import _arg, _bool, _call_name, _root_name, _
 from migcheck.extract.python.numeric import NumberReader, code_defined, plain_bindings, rewrites_out_of_sight
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
-from migcheck.vocabulary.changes import Change, DataChange, RawSQL
+from migcheck.vocabulary.changes import UNKNOWN_FUNCTION, Change, DataChange, RawSQL
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 _FORMAT_FIELD = lazy_regex(r"\{[^{}]*\}")
@@ -156,7 +156,7 @@ class SqlStrings(Evaluator):
             if action == "select" and query is not None and (called := unknown_functions(query, *self._func_names)):
                 # a SELECT of the project's own function (sa.select(sa.func.f())) runs whatever f does: not read
                 out.append(RawSQL(text=None, keyword="SELECT", understood=False, line=call.lineno, reason=(
-                    f"`{_short(ast.unparse(node))}` calls {called[0]}(), a function migcheck does not know: what "
+                    f"`{_short(ast.unparse(node))}` calls {called[0]}(), {UNKNOWN_FUNCTION}: what "
                     f"it does in the database is not read"), **common))
             elif action != "select":
                 reads = self._rows_read(ast.Tuple(elts=[*call.args, *(k.value for k in call.keywords)]), scope)

@@ -17,6 +17,7 @@ from migcheck.extract.sql.where import (
     null_tests_of,
 )
 from migcheck.vocabulary.changes import (
+    UNKNOWN_FUNCTION,
     AddColumn,
     AddConstraint,
     AlterColumn,
@@ -159,7 +160,27 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
             else:
                 out.append(RawSQL(text=sql, keyword="SET", **common))
         return out
+    if isinstance(tree, exp.Select | exp.SetOperation) and (called := _unknown_call(tree)):
+        # SELECT refresh_totals(): runs whatever the project's function does, which no rule reads
+        return [RawSQL(text=sql, keyword=keyword, understood=False, reason=(
+            f"it calls {called}(), {UNKNOWN_FUNCTION}: what it does in the database is not read"), **common)]
     return [RawSQL(text=sql, keyword=keyword, **common)]
+
+
+def _unknown_call(tree: exp.Expression) -> str | None:
+    """The first function a SELECT calls that is not a database's own (``facts.postgres.known_function``), as
+    written, with its schema (``audit.refresh``: a schema's function is always the project's); None when none."""
+    from sqlglot import exp
+
+    from migcheck.facts.postgres import known_function
+
+    for call in tree.find_all(exp.Anonymous):
+        parent = call.parent
+        schema = parent.this.sql() if isinstance(parent, exp.Dot) and parent.expression is call \
+            else parent.args["db"].sql() if isinstance(parent, exp.Table) and parent.args.get("db") else None
+        if (schema is not None and schema.lower() != "pg_catalog") or not known_function(call.name):
+            return f"{schema}.{call.name}" if schema else call.name
+    return None
 
 
 def _renamed_by_change(action: exp.Expression, table: str, common: dict[str, Any]) -> list[Change]:
