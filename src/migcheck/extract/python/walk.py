@@ -212,10 +212,22 @@ class PythonExtractor(Blocks):
                         ends = self._walk(stmts[index + 1:], scope, out, active)
                         mark_guarded(out[start:], (*guard[:4], guard[4] == ended[1]))
                         return ends
+                    if ended[0] != ended[1] and never is None and index + 1 < len(stmts):
+                        # `if column_exists("t", "c"): return`: what follows may not run, and runs only where the
+                        # other branch is taken, as its body would (unless_exists: guards.absent_when)
+                        scope.may_not_run()
+                        start = len(out)
+                        ends = self._walk(stmts[index + 1:], scope, out, active)
+                        mark(out[start:], absent_when(stmt.test, ended[1], lambda node: self._str(node, scope),
+                                                      lambda call: returned_test(call, self.functions)))
+                        return ends
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
                     ends = self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active)
+                    counted = (exits.returns, exits.skips, exits.raises)
                     self._off_production(stmt, verdict, stmts[index + 1:] if ends else [], scope, out, active)
+                    # `if environment != "production": return`: production runs what follows, as before mayrun27
+                    exits.returns, exits.skips, exits.raises = counted
                     if ends:
                         return True
                     self._forget_types(stmt, scope)
