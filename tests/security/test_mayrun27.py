@@ -109,3 +109,21 @@ def test_a_step_in_a_match_case_is_read(tmp_path: Path) -> None:
     case is now walked as a block that may not run."""
     assert _lint(tmp_path, 'match os.environ.get("MODE"):\n    case "drop":\n        ' + _DROP) \
         == (1, [("drop-index-not-concurrently", "0001_a.py", 13)])
+
+
+def test_an_existence_guard_written_as_an_early_return_reads_as_its_if(tmp_path: Path) -> None:
+    """``if <column exists>: return`` then the ADD COLUMN is the same guard as ``if <column missing>:`` around it
+    (the step runs only while the column is absent: Change.unless_exists): every rule reports the same findings on
+    both, on the same line. A regression guard only (it passes on the code before mayrun27 too): the early exit
+    makes the step one that may not run, and the guard keeps it marked as the ``if`` form marks it."""
+    test = 'if "c" {} [col["name"] for col in sa.inspect(op.get_bind()).get_columns("t")]:\n'
+    step = 'op.add_column("t", sa.Column("c", sa.Integer(), nullable=False, server_default="0"))\n'
+    found = []
+    for name, body in (("ret", test.format("in") + "    return\n" + step),
+                       ("if", test.format("not in") + "    pass\n    " + step)):
+        root = write_files(tmp_path / name, {"versions/0001_a.py": _revision(body)})
+        run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", "postgresql",
+                      "--fail-on", "never")
+        assert run.exit_code == 0, run.stderr
+        found.append(where(run.json()["findings"]))
+    assert found[0] == found[1]
