@@ -189,7 +189,7 @@ class PythonExtractor(Blocks):
                         chosen = body if missing[1] else orelse
                         chosen.absent_enum_labels = (*chosen.absent_enum_labels, missing[0])
                     guard = app_guard(stmt.test, self._app_imports[0], dict(scope.app_tests))
-                    never = _exit_forgiven(self, stmt.test)
+                    never, at_if = _exit_forgiven(self, stmt.test), exits.count()
                     ended = []
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
@@ -212,7 +212,7 @@ class PythonExtractor(Blocks):
                         ends = self._walk(stmts[index + 1:], scope, out, active)
                         mark_guarded(out[start:], (*guard[:4], guard[4] == ended[1]))
                         return ends
-                    if ended[0] != ended[1] and never is None and index + 1 < len(stmts):
+                    if ended[0] != ended[1] and exits.count() != at_if and index + 1 < len(stmts):
                         # `if column_exists("t", "c"): return`: what follows may not run, and runs only where the
                         # other branch is taken, as its body would (unless_exists: guards.absent_when)
                         scope.may_not_run()
