@@ -38,7 +38,9 @@ class Change:
     origin: Origin = "python"
     #: False inside ``autocommit_block()`` or outside BEGIN/COMMIT in a .sql file.
     in_transaction: bool = True
-    #: False when the change sits under an ``if`` (dialect checks, feature flags).
+    #: True when the change may not run: under an ``if`` not decided statically (feature flags), in a loop's pass
+    #: or a handler, after an early exit (``if flag: return``), in ``contextlib.suppress(...)``, right of ``and`` /
+    #: ``or``, in a conditional expression or a lambda (extract/python/exits.py, calls._maybe_calls).
     conditional: bool = False
     #: The ``if`` around it runs it only when the object it creates is absent: ``if not column_exists("t", "c"):
     #: op.add_column("t", sa.Column("c", ...))`` (extract/python/guards). Where the history already made that

@@ -17,6 +17,7 @@ from migcheck.extract.python.data import (
     orm_bulk_write,
 )
 from migcheck.extract.python.dynamic import dynamic_call
+from migcheck.extract.python.exits import Exits
 from migcheck.extract.python.imports import (
     MARKS_CHANGED,
     TERMINAL_IO,
@@ -46,6 +47,7 @@ class Calls(Bindings):
     _work: int
     _walked: set[int]
     _cost_of: dict[int, int]
+    _exits: Exits
 
     def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
         raise NotImplementedError  # the statement walker: walk.PythonExtractor._walk
@@ -195,9 +197,33 @@ class Calls(Bindings):
         """
         if isinstance(node, ast.Call) and self._call(node, scope, out, active):
             return
+        if isinstance(node, ast.BoolOp | ast.IfExp | ast.Lambda) and self._maybe_calls(node, scope, out, active):
+            return
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr | ast.stmt | ast.keyword):
                 self._calls(child, scope, out, active)
+
+    def _maybe_calls(self, node: ast.BoolOp | ast.IfExp | ast.Lambda, scope: Scope, out: list[Change],
+                     active: set[str]) -> bool:
+        """The calls of an expression part of which may not be evaluated (mayrun27): ``flag and op.f()``'s right
+        operand, the branches of ``op.f() if flag else None`` (only the taken one when the test is decided here),
+        a lambda's body (run only if and when it is called). False when no such part holds a call: walked as any
+        expression, without a copy of the scope."""
+        if isinstance(node, ast.Lambda):
+            first, maybe = [], [node.body]
+        elif isinstance(node, ast.BoolOp):
+            first, maybe = node.values[:1], node.values[1:]
+        else:
+            verdict = self._static_test(node.test, scope)
+            first = [node.test] if verdict is None else [node.test, node.body if verdict else node.orelse]
+            maybe = [node.body, node.orelse] if verdict is None else []
+        if len(first) < 2 and not any(isinstance(n, ast.Call) for part in maybe for n in ast.walk(part)):
+            return False
+        for part in first:
+            self._calls(part, scope, out, active)
+        for part in maybe:
+            self._calls(part, scope.child(conditional=True), out, active)
+        return True
 
     def _call(self, call: ast.Call, scope: Scope, out: list[Change], active: set[str]) -> bool:
         func = call.func
@@ -372,7 +398,9 @@ class Calls(Bindings):
         for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
             if name not in inner.env and (texts := self.choices(arg, scope)) is not None:
                 inner.choices[name] = texts  # helper(table), table one of a few constants: so is the parameter
+        returns, skips = self._exits.returns, self._exits.skips
         self._walk(fn.body, inner, out, active | {fn.name})
+        self._exits.returns, self._exits.skips = returns, skips  # its `return` ends the helper, not the caller
         for stmt in ast.walk(fn):
             if isinstance(stmt, ast.Nonlocal | ast.Global):
                 for name in stmt.names:  # nonlocal flag; flag = True (attack24): the caller's name changed

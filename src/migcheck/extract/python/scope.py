@@ -147,6 +147,12 @@ class Scope:
     #: name runs, followed like a module-level helper (extract/python/localdefs.py).
     local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
 
+    def may_not_run(self) -> None:
+        """What is walked from here on in this scope may not run (after an early exit: extract/python/exits.py):
+        a block of its own, as ``child(conditional=True)`` opens, without copying the scope."""
+        self.conditional = True
+        self.blocks = (*self.blocks, next(_BLOCK_NUMBERS))
+
     def child(self, **kw: Any) -> Scope:
         if kw.get("conditional"):
             kw.setdefault("blocks", (*self.blocks, next(_BLOCK_NUMBERS)))  # Change.blocks: a block that may not run

@@ -29,6 +29,7 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.deployment import mentions_deployment
 from migcheck.extract.python.dialecttests import skipped_on
+from migcheck.extract.python.exits import Exits, offline_test, suppress_names, suppresses
 from migcheck.extract.python.guards import absent_when, mark, returned_test
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
@@ -100,6 +101,9 @@ class PythonExtractor(Blocks):
         self._tries = 0
         #: localdefs.nested_defs per function walked (by id).
         self._nested_defs: dict[int, dict[str, ast.FunctionDef | ast.AsyncFunctionDef | None]] = {}
+        #: The early exits reached so far (exits.py): a statement after one, in the same body, may not run.
+        self._exits = Exits()
+        self._suppress_names = suppress_names(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -137,21 +141,44 @@ class PythonExtractor(Blocks):
     def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
         """Walk ``stmts``; True when they certainly end the function (a ``return`` or ``raise`` reached on
         every path the target dialect takes), so the statements after them never run: ``if dialect ==
-        "postgresql": return`` skips the rest of the body on PostgreSQL."""
+        "postgresql": return`` skips the rest of the body on PostgreSQL. The statements after an exit that may be
+        taken (``if flag: return``) may not run (exits.py): marked so in ``scope`` until the walk of ``stmts`` ends."""
+        saved = scope.conditional, scope.blocks
+        try:
+            return self._statements(stmts, scope, out, active)
+        finally:
+            scope.conditional, scope.blocks = saved
+
+    def _statements(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
+        """_walk's statements, one by one."""
+        exits = self._exits
+        seen: int | None = exits.count()
         for index, stmt in enumerate(stmts):
+            if seen is not None and exits.count() != seen:
+                scope.may_not_run()  # an earlier statement of this body may have left it: `if flag: return`
+                seen = None
             self._charge(stmt, scope, out)
             if self._has_walrus:
                 self._forget_walrus(stmt, scope)
             if isinstance(stmt, ast.Return | ast.Raise):
                 self._calls(stmt, scope, out, active)
+                exits.reached(stmt)
                 return True
-            if isinstance(stmt, ast.With | ast.AsyncWith):
-                inner = scope.child()
+            if isinstance(stmt, ast.Continue | ast.Break):
+                exits.reached(stmt)  # what follows in the loop's body may not run this pass
+            elif isinstance(stmt, ast.With | ast.AsyncWith):
+                quiet = any(suppresses(item, self._suppress_names) for item in stmt.items)
+                inner = scope.child(conditional=True) if quiet else scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
+                raises = exits.raises
+                exits.catching += quiet
                 ends = self._walk(stmt.body, inner, out, active)
+                exits.catching -= quiet
                 self._forget_types(stmt, scope)
-                if ends:
+                if quiet:
+                    exits.raises = raises  # suppress(...) swallows it: the statements after the block run
+                elif ends:
                     return True
             elif isinstance(stmt, ast.If):
                 verdict = self._static_test(stmt.test, scope)
@@ -162,10 +189,14 @@ class PythonExtractor(Blocks):
                         chosen = body if missing[1] else orelse
                         chosen.absent_enum_labels = (*chosen.absent_enum_labels, missing[0])
                     guard = app_guard(stmt.test, self._app_imports[0], dict(scope.app_tests))
+                    never, at_if = _exit_forgiven(self, stmt.test), exits.count()
                     ended = []
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
+                        counted = (exits.returns, exits.skips, exits.raises)
                         ended.append(self._walk(branch, branch_scope, out, active))
+                        if never is truth:  # `if context.is_offline_mode(): return`, `if False: return`
+                            exits.returns, exits.skips, exits.raises = counted
                         mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope),
                                                       lambda call: returned_test(call, self.functions)))
                         if guard is not None:
@@ -181,30 +212,49 @@ class PythonExtractor(Blocks):
                         ends = self._walk(stmts[index + 1:], scope, out, active)
                         mark_guarded(out[start:], (*guard[:4], guard[4] == ended[1]))
                         return ends
+                    if ended[0] != ended[1] and exits.count() != at_if and index + 1 < len(stmts):
+                        # `if column_exists("t", "c"): return`: what follows may not run, and runs only where the
+                        # other branch is taken, as its body would (unless_exists: guards.absent_when)
+                        scope.may_not_run()
+                        start = len(out)
+                        ends = self._walk(stmts[index + 1:], scope, out, active)
+                        mark(out[start:], absent_when(stmt.test, ended[1], lambda node: self._str(node, scope),
+                                                      lambda call: returned_test(call, self.functions)))
+                        return ends
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
                     ends = self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active)
+                    counted = (exits.returns, exits.skips, exits.raises)
                     self._off_production(stmt, verdict, stmts[index + 1:] if ends else [], scope, out, active)
+                    # `if environment != "production": return`: production runs what follows, as before mayrun27
+                    exits.returns, exits.skips, exits.raises = counted
                     if ends:
                         return True
                     self._forget_types(stmt, scope)
                 elif self._walk(stmt.body if verdict else stmt.orelse, scope, out, active):
                     return True
             elif isinstance(stmt, ast.For | ast.AsyncFor):
+                skips = exits.skips
                 self._loop(stmt, scope, out, active)
+                exits.skips = skips  # a `continue` or `break` leaves a pass, not what follows the loop
                 self._forget_types(stmt, scope)
             elif isinstance(stmt, ast.While):
-                start = len(out)
+                start, skips = len(out), exits.skips
                 self._walk(stmt.body, scope.child(conditional=True, loop_appended=self._appended(stmt, scope)), out,
                            active)
+                exits.skips = skips
                 for change in out[start:]:
                     if change.loop is None:
                         change.loop = stmt.lineno  # as many passes as the test allows (review18)
                 self._forget_types(stmt, scope)
             elif isinstance(stmt, ast.Try):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
-                start = len(out)
+                start, raises, catching = len(out), exits.raises, int(bool(stmt.handlers))
+                exits.catching += catching
                 self._walk(stmt.body, scope.child(value_check=True) if checks else scope, out, active)
+                exits.catching -= catching
+                if catching:
+                    exits.raises = raises  # a handler may catch it: the statements after the `try` run
                 if any(swallows_database_errors(h) for h in stmt.handlers):
                     self._tries += 1  # one per pass: a loop's passes are separate tries
                     for change in out[start:]:
@@ -257,6 +307,11 @@ class PythonExtractor(Blocks):
                     scope.local_defs[stmt.name] = stmt
             elif isinstance(stmt, ast.ClassDef | ast.Import | ast.ImportFrom):
                 continue
+            elif isinstance(stmt, ast.Match):
+                self._calls(stmt.subject, scope, out, active)
+                for case in stmt.cases:  # each case may not be the one taken
+                    self._walk(case.body, scope.child(conditional=True), out, active)
+                self._forget_types(stmt, scope)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name):
                 if bare_unbound_name(stmt, self._bound_anywhere):
                     return True  # `fail`: NameError here, like a raise (refuses.py)
@@ -335,6 +390,19 @@ class PythonExtractor(Blocks):
     def _append_only(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
         """nodes.append_only_lists of ``fn``, computed once per function."""
         return per_function(self._append_only_of, fn, append_only_lists)
+
+
+def _exit_forgiven(ex: PythonExtractor, test: ast.expr) -> bool | None:
+    """The branch of ``if <test>:`` (True: its body) whose exits leave nothing unrun on a database migrated online:
+    offline mode's (``context.is_offline_mode()``, ``op.get_context().as_sql``: online, every database runs what
+    follows), or the one a constant test never takes (``if False: return``); None for any other test."""
+    if (offline := offline_test(test)) is not None:
+        return offline
+    if (online := online_branch(ex, test)) is not None:
+        return not online
+    if isinstance(test, ast.Constant):
+        return not test.value
+    return None
 
 
 def is_trivial(body: list[ast.stmt]) -> bool:
