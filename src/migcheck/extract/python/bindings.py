@@ -39,6 +39,7 @@ from migcheck.extract.python.ops import Ops
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.strings import dynamic_sql_text
 
+
 def _reads_a_dialect_name(value: ast.expr) -> bool:
     """``conn.dialect.name``, or the ``conn.dialect.name if hasattr(conn, "dialect") else None`` that
     connection_dialect_name reads with its scope: the shape only, each binding is judged when walked."""
