@@ -855,3 +855,39 @@ def test_a_table_name_computed_from_the_class_name_is_evaluated_not_run() -> Non
     assert name(f"def __tablename__(cls):\n    t = 'a'\n{grow}    return t\n") is None
     assert name("def __tablename__(cls):\n    return PREFIX + cls.__name__\n") is None  # a name it cannot see
     assert name("def __tablename__(cls):\n    return cls.table_name()\n") is None
+
+
+def test_table_name_from_module_constant(tmp_path: Path) -> None:
+    """``__tablename__ = NAME`` with ``NAME = "x"`` bound once above the class maps table x (held-out-27 #99): on
+    the old code the name counted as computed, every table unknown; a name bound twice still counts so."""
+    root = _project(tmp_path, {
+        "migrations/env.py": ENV,
+        "app/__init__.py": "",
+        "app/models.py": '''\
+            import sqlalchemy as sa
+            from sqlalchemy.orm import DeclarativeBase
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            SHIPMENT = "shipment"
+            OTHER = "a"
+            OTHER = "b"
+
+
+            class Shipment(Base):
+                __tablename__ = SHIPMENT
+                id = sa.Column(sa.Integer, primary_key=True)
+
+
+            class Other(Base):
+                __tablename__ = OTHER
+                id = sa.Column(sa.Integer, primary_key=True)
+            ''',
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    assert sorted(app.tables) == ["shipment"] and app.tables["shipment"].owner == "Shipment"
+    assert app.unknown_names and [n.line for n in app.notes] == [19]

@@ -429,8 +429,8 @@ def model_import(imp: ImportInfo) -> str | None:
     """Why ``imp`` looks like the application's ORM models; None for libraries and local helpers."""
     if imp.level > 0 or not imp.module:
         return None  # relative: a helper module next to the revisions
-    if imp.type_only:
-        return None  # a column type (GUID, JSONDict) used only in sa.Column(...): the Alembic way
+    if imp.type_only or imp.dunder_only:
+        return None  # a column type (GUID, JSONDict) used only in sa.Column(...): the Alembic way; pkg.__version__
     if _library(imp.module):
         return None
     if imp.names and all(_CONSTANT.match(n) for n in imp.names):
@@ -448,8 +448,8 @@ def project_import(imp: ImportInfo, judge: ImportJudge) -> str | None:
     """What of ``imp`` the project's own source shows to be its ORM models (a mapped class, a module of
     them, the declarative base or Flask-SQLAlchemy's ``db``); None when nothing is, or when migcheck
     cannot tell (a library, a name the project binds at run time that no mapped class bears)."""
-    if imp.level > 0 or not imp.module or imp.type_only or _library(imp.module):
-        return None
+    if imp.level > 0 or not imp.module or imp.type_only or imp.dunder_only or _library(imp.module):
+        return None  # dunder_only: ``import pkg`` read for ``pkg.__version__`` only, no model used (held-out-27 #113)
     if not imp.names:
         return f"module {imp.module}" if judge.import_kind(imp.module, None) == "model" else None
     models = [name for name in imp.names if judge.import_kind(imp.module, name) == "model"]

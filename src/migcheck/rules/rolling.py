@@ -109,6 +109,16 @@ def _lookup(app: object, table: str, column: str | None) -> tuple[str, MappedCol
     return app.column_status(table, column), app.column(table, column)
 
 
+def _new_spelling(ctx: RevisionContext, change: Change, mapped: MappedColumn | MappedTable | None) -> bool:
+    """Whether the column the models map is the one a case-only rename makes, not the one it renames: on
+    PostgreSQL ``op.rename_column("t", "scaf_N50", "scaf_n50")`` renames the quoted "scaf_N50" to scaf_n50, and a
+    model column named exactly scaf_n50 maps the new column (held-out-27 #127, once the model's table name was
+    read). Names compared as written, since SQLAlchemy quotes a name with upper case and leaves others bare."""
+    return ctx.dialect == "postgresql" and isinstance(change, RenameColumn) and change.origin == "python" \
+        and isinstance(mapped, MappedColumn) and change.column != change.new_name \
+        and change.column.lower() == change.new_name.lower() and mapped.name == change.new_name
+
+
 def verdict(ctx: RevisionContext, change: Change) -> Verdict:
     """Who still maps what ``change`` drops or renames: the new code (head), the running release
     (base), nobody, or, without ``--base``, not the new code (unmapped-at-head)."""
@@ -116,7 +126,9 @@ def verdict(ctx: RevisionContext, change: Change) -> Verdict:
     if view is None or view.head is None or not isinstance(change, _TARGETS):
         return "unknown"
     table, column, _ = _target(change)
-    head, _found = _lookup(view.head, table, column)
+    head, found = _lookup(view.head, table, column)
+    if head == "mapped" and _new_spelling(ctx, change, found):
+        head = "unmapped"
     if head == "mapped":
         return "unknown" if _recreated_later(ctx, change, table, column) else "head"
     if head == "unknown":
@@ -160,7 +172,8 @@ def still_mapped_at_head(ctx: RevisionContext, change: Change) -> Iterator[Hit]:
     if ctx.app is None or ctx.app.head is None or _added_here(ctx, change, table, column):
         return
     status, mapped = _lookup(ctx.app.head, table, column)
-    if status != "mapped" or mapped is None or _recreated_later(ctx, change, table, column):
+    if status != "mapped" or mapped is None or _recreated_later(ctx, change, table, column) \
+            or _new_spelling(ctx, change, mapped):
         return
     if column is None:
         assert isinstance(mapped, MappedTable)

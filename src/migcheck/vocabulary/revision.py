@@ -74,6 +74,9 @@ class ImportInfo:
     #: The lines that read what the import binds (only set for application imports): whether each is a line
     #: the revision template wrote (``db = m.get_session_maker()()``) decides if the revision uses it itself.
     use_lines: tuple[int, ...] = ()
+    #: A plain ``import pkg`` of a top-level package (``import pkg.models`` imports that module) whose every use
+    #: reads one of its dunder attributes (``pkg.__version__``): metadata, no model nor query (held-out-27 #113).
+    dunder_only: bool = False
 
 
 def iter_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -158,17 +161,27 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
     parents = _parents_of(tree, loads)
     uses: dict[str, list[bool]] = {}
     lines: dict[str, list[int]] = {}
+    dunders: dict[str, list[bool]] = {}
     for load in loads:
         if load.id in wanted:  # only what an application import binds is asked about
             uses.setdefault(load.id, []).append(_in_type_position(load, parents))
             lines.setdefault(load.id, []).append(load.lineno)
+            parent = parents.get(load)
+            dunders.setdefault(load.id, []).append(
+                isinstance(parent, ast.Attribute) and parent.value is load and _DUNDER.fullmatch(parent.attr) is not None)
 
     def marked(imp: ImportInfo) -> ImportInfo:
         names = local_names.get((imp.line, imp.module), [])
+        used = [flag for name in names for flag in dunders.get(name, [])]
         return replace(imp, type_only=_only_types(uses, names), unused=not any(uses.get(n) for n in names),
-                       use_lines=tuple(sorted({n for name in names for n in lines.get(name, [])})))
+                       use_lines=tuple(sorted({n for name in names for n in lines.get(name, [])})),
+                       dunder_only=not imp.names and "." not in imp.module and bool(used) and all(used))
 
     return [imp if plain(imp) else marked(imp) for imp in imports]
+
+
+#: A dunder attribute name (``__version__``, ``__name__``): a module's metadata, not what it defines.
+_DUNDER = lazy_regex(r"__[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*__")
 
 
 def _parents_of(tree: ast.Module, loads: list[ast.Name]) -> dict[ast.AST, ast.AST]:

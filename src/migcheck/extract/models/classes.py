@@ -19,6 +19,22 @@ from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _
 _BUILTIN_CLASSES = frozenset(name for name, value in vars(builtins).items() if isinstance(value, type))
 
 
+def _module_string(module: _Module, value: ast.expr | None, cls: ast.ClassDef) -> str | None:
+    """The string a class body's name (``__tablename__ = NOM``) certainly holds when the class is made: a name the
+    module binds once, at its top level, to a string literal above the class statement, which neither the class
+    body nor a ``global`` statement binds; None otherwise (a name that may hold anything at that point)."""
+    if not isinstance(value, ast.Name) or value.id in module.rebound:
+        return None
+    bound = module.assigns.get(value.id)
+    if not (isinstance(bound, ast.Constant) and isinstance(bound.value, str) and bound.lineno < cls.lineno):
+        return None
+    top = any(isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is bound for stmt in module.tree.body)
+    in_class = any(isinstance(node, ast.Name) and node.id == value.id and isinstance(node.ctx, ast.Store)
+                   for stmt in cls.body for node in ast.walk(stmt))
+    declared_global = any(isinstance(node, ast.Global) and value.id in node.names for node in ast.walk(module.tree))
+    return bound.value if top and not in_class and not declared_global else None
+
+
 def uncast(expr: object) -> object:
     """``typing.cast(T, value)`` is ``value`` (``Base = t.cast(t.Any, declarative_base())``, held-out-22 #143)."""
     if isinstance(expr, ast.Call) and _last(expr.func) == "cast" and len(expr.args) == 2 and not expr.keywords:
@@ -161,6 +177,8 @@ class _Classes(_Columns):
                         info.tablename = value.value
                     elif _is_none(value):
                         info.tablename = None
+                    elif (constant := _module_string(module, value, info.node)) is not None:
+                        info.tablename = constant  # NOM = "nom_analysis" above the class (held-out-27 #99)
                     else:
                         info.dynamic_name = True
                     continue

@@ -23,7 +23,7 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.dates import makes_date
 from migcheck.extract.python.deployment import reads_deployment
-from migcheck.extract.python.dialecttests import dialect_lookup, reads_dialect_name
+from migcheck.extract.python.dialecttests import connection_dialect_name, dialect_lookup, reads_dialect_name
 from migcheck.extract.python.dynamic import ModuleNames, callee
 from migcheck.extract.python.fetched import bind_fetched
 from migcheck.extract.python.forged import reads_forged
@@ -32,11 +32,19 @@ from migcheck.extract.python.nodes import (
     _call_name,
     _describe,
     _root_name,
+    names_bound_at_top_only,
     names_bound_once,
 )
 from migcheck.extract.python.ops import Ops
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.strings import dynamic_sql_text
+
+
+def _reads_a_dialect_name(value: ast.expr) -> bool:
+    """``conn.dialect.name``, or the ``conn.dialect.name if hasattr(conn, "dialect") else None`` that
+    connection_dialect_name reads with its scope: the shape only, each binding is judged when walked."""
+    return reads_dialect_name(value) or (isinstance(value, ast.IfExp) and reads_dialect_name(value.body))
+
 
 #: Built-ins that give back the items they are given, in some order, and the keywords each takes.
 _REORDERS: dict[str, frozenset[str]] = {"sorted": frozenset({"key", "reverse"}), "reversed": frozenset(),
@@ -173,12 +181,21 @@ class Bindings(Ops, Data):
             return frozenset()
         return per_function(self._bound_once_of, fn, names_bound_once)
 
+    def _dialect_bound(self, name: str, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
+        """Whether ``name`` holds the dialect's name wherever ``fn`` reads it after binding it so: bound once, or
+        only by top-level ``name = <dialect name>`` statements (names_bound_at_top_only; asked only after the
+        first test fails, on a dialect-name assignment)."""
+        if name in self._bound_once(fn):
+            return True
+        return fn is not None and name in names_bound_at_top_only(fn, _reads_a_dialect_name)
+
     def _bind_value(self, name: str, value: ast.expr, before: Scope, scope: Scope) -> None:
         """What ``name = value`` makes ``name`` (read in ``before``, recorded in ``scope``)."""
         # attack24: a dialect read from the revision's own object (class fake: class dialect: ...) is none
         def forged() -> bool:
             return reads_forged(lambda: self.forgeries, value, scope.forged_params)
-        if reads_dialect_name(value) and name in self._bound_once(scope.function) and not forged():
+        if (reads_dialect_name(value) or connection_dialect_name(value, before) is not None) \
+                and self._dialect_bound(name, scope.function) and not forged():
             scope.dialect_names = scope.dialect_names | {name}  # dialect = op.get_bind().dialect.name
             return
         scope.dialect_names = scope.dialect_names - {name}

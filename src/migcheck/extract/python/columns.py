@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from migcheck.extract.python.evaluate import Evaluator
+from migcheck.extract.python.imports import module_import_statements
 from migcheck.extract.python.nodes import _attr_chain, _bool, _call_name, _describe, binding_counts, unparse
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import (
@@ -274,6 +275,10 @@ class Columns(Evaluator):
                 return inner if inner is not None else ast.unparse(node.args[0])
             if name in {"true", "false", "null"} and not node.args:
                 return name
+            if name in _CONSTANT_CLASSES and not node.args and not node.keywords \
+                    and self._from_sqlalchemy(node.func):
+                # sa.sql.False_(): the element sa.false() returns, rendered as the literal false (held-out-27 #6)
+                return _CONSTANT_CLASSES[name]
             if name == "DefaultClause" and node.args:
                 return self._server_default(node.args[0], scope)
             chain = _attr_chain(node.func)
@@ -347,11 +352,32 @@ class Columns(Evaluator):
                 and not node.decorator_list and counts.get(node.name) == 1 and node.name not in changed)
         return self._plain_class_names
 
+    def _from_sqlalchemy(self, func: ast.expr) -> bool:
+        """Whether ``func``'s root name is bound once in the module, by an import from SQLAlchemy
+        (``import sqlalchemy as sa``, ``from sqlalchemy.sql import False_``): not a look-alike the
+        revision defines, which could render any SQL."""
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        root = func.id if isinstance(func, ast.Name) else None
+        if root is None or binding_counts(self.tree).get(root) != 1:
+            return False
+        for stmt in module_import_statements(self.tree):
+            modules = [a.name for a in stmt.names if (a.asname or a.name.split(".")[0]) == root] \
+                if isinstance(stmt, ast.Import) else \
+                [stmt.module or "" for a in stmt.names if stmt.level == 0 and (a.asname or a.name) == root]
+            if any(m.split(".")[0] == "sqlalchemy" for m in modules):
+                return True
+        return False
+
     def _bound_anywhere(self) -> frozenset[str]:
         """Names the module binds at all (a function, an import, an assignment, a parameter)."""
         if self._bound_names is None:
             self._bound_names = frozenset(binding_counts(self.tree))
         return self._bound_names
+
+
+#: SQLAlchemy's classes of the constants ``sa.true()`` / ``sa.false()`` / ``sa.null()`` return, and their SQL.
+_CONSTANT_CLASSES = {"True_": "true", "False_": "false", "Null": "null"}
 
 
 #: Python's built-in conversions a server_default may be computed with: their result is a constant.

@@ -26,6 +26,9 @@ def reads_dialect_name(node: ast.expr) -> bool:
     arguments to a function named for it (``dialect_name()``, ``db.get_dialect_name()``)."""
     if isinstance(node, ast.Attribute) and node.attr == "name":
         return names_dialect(ast.unparse(node.value))
+    if isinstance(node, ast.Call) and not node.args and not node.keywords and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in {"lower", "casefold"}:
+        return reads_dialect_name(node.func.value)  # conn.dialect.name.lower(): the same name (held-out-27 #144)
     if isinstance(node, ast.Call) and not node.args and not node.keywords:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
@@ -57,6 +60,26 @@ def _is_connection(node: ast.expr, scope: Scope) -> bool:
         return node.id in scope.binds
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_bind" \
         and not node.args and not node.keywords
+
+
+def connection_dialect_name(node: ast.expr, scope: Scope) -> ast.expr | None:
+    """The dialect-name read of ``conn.dialect.name if hasattr(conn, "dialect") else None`` when ``conn`` is the
+    migration's connection (``op.get_bind()``), which always has a dialect: the test is always true, so the value is
+    always the name (held-out-27 #140). None for anything else (an object the revision made may have none)."""
+    if not (isinstance(node, ast.IfExp) and reads_dialect_name(node.body) and isinstance(node.test, ast.Call)
+            and isinstance(node.test.func, ast.Name) and node.test.func.id == "hasattr" and len(node.test.args) == 2
+            and not node.test.keywords):
+        return None
+    owner, attr = node.test.args
+    if not (isinstance(attr, ast.Constant) and attr.value in {"dialect", "engine"} and _is_connection(owner, scope)):
+        return None
+    read = node.body
+    if isinstance(read, ast.Call) and isinstance(read.func, ast.Attribute):
+        read = read.func.value  # .lower(), which reads_dialect_name saw takes no argument
+    if not (isinstance(read, ast.Attribute) and read.attr == "name" and isinstance(read.value, ast.Attribute)):
+        return None
+    same = read.value.attr == attr.value and ast.dump(read.value.value) == ast.dump(owner)
+    return node.body if same else None
 
 
 def _bound_name(node: ast.expr, scope: Scope) -> bool:

@@ -8,6 +8,7 @@ the bottom of the package, imported by every other part.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from migcheck.vocabulary.astwalk import module_nodes
 
@@ -99,6 +100,26 @@ def names_bound_once(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[st
 
     Only such a name keeps what its one binding says wherever it is read (a dialect name tested later).
     """
+    counts, shared = _local_bindings(fn)
+    return frozenset(name for name, n in counts.items() if n == 1 and name not in shared)
+
+
+def names_bound_at_top_only(fn: ast.FunctionDef | ast.AsyncFunctionDef,
+                            value_test: Callable[[ast.expr], bool]) -> frozenset[str]:
+    """The local names ``fn`` binds only by ``name = value`` statements of its own body's top level, each
+    ``value`` passing ``value_test`` (``dialect = conn.dialect.name`` written twice, held-out-27 #140): no loop or
+    branch runs a later binding before an earlier read, so the walker's reading in order holds at every read."""
+    counts, shared = _local_bindings(fn)
+    top: dict[str, int] = {}
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and value_test(stmt.value):
+            top[stmt.targets[0].id] = top.get(stmt.targets[0].id, 0) + 1
+    return frozenset(name for name, n in top.items() if counts.get(name) == n and name not in shared)
+
+
+def _local_bindings(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[dict[str, int], set[str]]:
+    """How often ``fn`` binds each local name (names_bound_once), and the names declared global or nonlocal."""
     counts: dict[str, int] = {}
     shared: set[str] = set()
     args = fn.args
@@ -118,7 +139,7 @@ def names_bound_once(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[st
             continue
         if not isinstance(node, ast.Lambda):
             stack.extend(ast.iter_child_nodes(node))
-    return frozenset(name for name, n in counts.items() if n == 1 and name not in shared)
+    return counts, shared
 
 
 def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
