@@ -43,6 +43,10 @@ def _run(module: str, args: list[str], cache: Path) -> subprocess.CompletedProce
     [str(ONE), "--format", "json", "--format", "json"],  # two reports to stdout: refused the same way
     [str(ONE), "-q", "--quiet", "--format", "text", "--pretty"],
     [str(ONE), "--format", "json:" + str(VERSIONS)],  # a report path that is a folder
+    # what the issue-13 benchmark and a CI job run (speed27): one typer import fewer
+    [str(VERSIONS), "--no-cache", "--no-config", "--format", "json", "-q", "--jobs", "1", "--fail-on", "never"],
+    [str(ONE), "--fail-on=info", "-j", "2"],
+    [str(VERSIONS), "--jobs=3", "--fail-on", "warning"],
 ])
 def test_a_simple_command_line_runs_without_typer_and_says_the_same(args: list[str], _private_cache: Path) -> None:
     typer_run = _run("cli", ["lint", *args], _private_cache)
@@ -54,7 +58,11 @@ def test_a_simple_command_line_runs_without_typer_and_says_the_same(args: list[s
 
 
 @pytest.mark.parametrize("args", [
-    [str(ONE), "--fail-on", "never"],  # an option the simple reading does not know
+    [str(ONE), "--select", "missing-downgrade"],  # an option the simple reading does not know
+    [str(ONE), "--fail-on", "NEVER"],  # click's choice is case-sensitive: its own message
+    [str(ONE), "--fail-on", "never", "--fail-on", "info"],  # given twice: click keeps the last
+    [str(ONE), "--jobs", "0"],  # below click's minimum
+    [str(ONE), "--jobs", "+1"], [str(ONE), "--jobs", "01"], [str(ONE), "-j=2"], [str(ONE), "--jobs"],
     [str(ONE), "-fjson"],
     [str(ONE), "--format"],  # click says the value is missing
     ["--help"],
@@ -78,13 +86,17 @@ def test_any_other_command_line_is_typers(args: list[str], _private_cache: Path)
       "pretty": True}),
     (["a=b.py"], {"paths": [Path("a=b.py")], "output_format": None}),
     ([], {"paths": None, "output_format": None}),
+    (["a.py", "--no-config", "--fail-on", "never", "-j", "12"],
+     {"paths": [Path("a.py")], "output_format": None, "no_config": True, "fail_on": "never", "jobs": 12}),
+    (["--fail-on=error", "--jobs=1"], {"paths": None, "output_format": None, "fail_on": "error", "jobs": 1}),
 ])
 def test_what_a_simple_command_line_is(args: list[str], keywords: dict[str, object]) -> None:
     assert lintcmd.simple_args(args) == keywords
 
 
 @pytest.mark.parametrize("args", [
-    ["a.py", "--fail-on", "never"], ["-fjson"], ["-f=json"], ["--format"], ["--format", "-q"], ["--format="],
+    ["a.py", "--fail-on", "Never"], ["--fail-on"], ["--jobs", "0"], ["--jobs", "1_0"], ["--jobs", " 1"],
+    ["--jobs", "\u0661"], ["-j", "1", "--jobs", "2"], ["--fail-on=never", "--fail-on=info"], ["-j=1"], ["-fjson"], ["-f=json"], ["--format"], ["--format", "-q"], ["--format="],
     ["--", "a.py"], ["-"], [""], ["-h"], ["--quiet=1"], ["a.py", "--stdin-filename", "x.py"],
 ])
 def test_what_is_not(args: list[str]) -> None:

@@ -20,9 +20,13 @@ from typing import Any, NoReturn, TextIO, cast
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 #: The flags a simple command line may hold: option -> ``lint_command`` keyword.
-_FLAGS = {"-q": "quiet", "--quiet": "quiet", "--no-cache": "no_cache", "--pretty": "pretty"}
+_FLAGS = {"-q": "quiet", "--quiet": "quiet", "--no-cache": "no_cache", "--pretty": "pretty", "--no-config": "no_config"}
 #: The options taking a value a simple command line may hold.
 _FORMAT = ("--output-format", "--format", "-f")
+#: Options of one value a simple command line may hold once each (a CI job's ``--fail-on never --jobs 1``): option ->
+#: ``lint_command`` keyword. Their values are checked here as click would accept them; any other goes to typer.
+_SINGLE = {"--fail-on": "fail_on", "--jobs": "jobs", "-j": "jobs"}
+_FAIL_ON = frozenset({"error", "warning", "info", "never"})
 
 
 class UsageError(Exception):
@@ -33,9 +37,11 @@ def simple_args(args: list[str]) -> dict[str, Any] | None:
     """``lint_command``'s keywords for the arguments after ``lint``, or None when typer must read them.
 
     Simple: every argument is a path (not starting with ``-``; empty and unreadable ones are typer's, which
-    refuses an existing path this user cannot read), a flag of ``_FLAGS``, or ``--format VALUE`` /
-    ``--format=VALUE`` (and its other spellings) with a value not starting with ``-``. Never on Windows,
-    where click expands wildcards in the arguments itself (no shell does it there).
+    refuses an existing path this user cannot read), a flag of ``_FLAGS``, ``--format VALUE`` /
+    ``--format=VALUE`` (and its other spellings) with a value not starting with ``-``, or one of ``_SINGLE``
+    at most once with a value click takes as it is (``--fail-on`` one of its four words, ``--jobs`` digits
+    without a leading zero). Never on Windows, where click expands wildcards in the arguments itself (no
+    shell does it there).
     """
     if os.name == "nt":
         return None
@@ -59,10 +65,29 @@ def simple_args(args: list[str]) -> dict[str, Any] | None:
                 return None
             formats.append(value)
             continue
+        if name in _SINGLE and (equals or name == arg):
+            if not equals:
+                if i == len(args):
+                    return None
+                value, i = args[i], i + 1
+            keyword = _SINGLE[name]
+            if keyword in flags or (name == "-j" and equals) or not _plain_value(keyword, value):
+                return None
+            flags[keyword] = int(value) if keyword == "jobs" else value
+            continue
         if not arg or arg.startswith("-") or not _readable(arg):
             return None
         paths.append(Path(arg))
     return {"paths": paths or None, "output_format": formats or None, **flags}
+
+
+def _plain_value(keyword: str, value: str) -> bool:
+    """A value of ``_SINGLE``'s option that click reads as written: a ``--fail-on`` choice, or a ``--jobs`` count
+    of ASCII digits from 1 up without a leading zero (click's ``int()`` also takes ``+3``, `` 3``, ``3_0``:
+    those go to typer, as does ``0``, which it refuses)."""
+    if keyword == "fail_on":
+        return value in _FAIL_ON
+    return value.isascii() and value.isdigit() and not value.startswith("0")
 
 
 def _readable(path: str) -> bool:

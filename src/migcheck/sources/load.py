@@ -155,7 +155,7 @@ def _load_python(path: Path, dialect: str, raw: bytes | None, extract: bool) -> 
         upgrade=upgrade,
         downgrade=downgrade,
         source_lines=lines,
-        imports=read_imports(tree),
+        imports=read_imports(tree, None if rewritten else source),
         python2=python2,
     )
 

@@ -8,11 +8,12 @@ constants), because the GitHub Action lints pull requests from strangers.
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migcheck.vocabulary.astwalk import child_fields, module_nodes
+from migcheck.vocabulary.astwalk import child_fields, module_nodes, nodes_of
 from migcheck.vocabulary.changes import Change
 from migcheck.vocabulary.lazyregex import lazy_regex
 
@@ -104,8 +105,9 @@ def nested_fields(node: ast.AST, names: tuple[str, ...]) -> tuple[str, ...]:
     return found
 
 
-def read_imports(tree: ast.Module) -> list[ImportInfo]:
-    """Every import statement in the module, in source order (nothing is imported)."""
+def read_imports(tree: ast.Module, source: str | None = None) -> list[ImportInfo]:
+    """Every import statement in the module, in source order (nothing is imported). ``source``, the text ``tree`` was
+    parsed from when the caller has it, spares walking the statements that do not name an application import."""
     found: list[ImportInfo] = []
     for node in iter_statements(tree.body):
         if isinstance(node, ast.Import):
@@ -115,7 +117,7 @@ def read_imports(tree: ast.Module) -> list[ImportInfo]:
             names = tuple(alias.name for alias in node.names)
             bound = tuple(bound_name(alias, False) for alias in node.names)
             found.append(ImportInfo(node.module or "", names, node.lineno, node.level, bound=bound))
-    return _mark_type_only(tree, sorted(found, key=lambda i: i.line))
+    return _mark_type_only(tree, sorted(found, key=lambda i: i.line), source)
 
 
 def bound_name(alias: ast.alias, plain_import: bool) -> str:
@@ -129,12 +131,12 @@ def bound_name(alias: ast.alias, plain_import: bool) -> str:
 _PLAIN_TOPS = {"alembic", "sqlalchemy", "sqlmodel", "typing_extensions", "__future__"}
 
 
-def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportInfo]:
+def _mark_type_only(tree: ast.Module, imports: list[ImportInfo], source: str | None = None) -> list[ImportInfo]:
     """Set ``type_only`` on application imports whose every use is a column type.
 
     It runs only when the revision imports something besides the standard library and SQLAlchemy/Alembic (most
-    revisions do not); it reads the module's nodes binding_counts walked already, and maps parents only in the
-    statements that use such an import.
+    revisions do not); it reads the uses of such an import (_loads_of), and maps parents only in the statements
+    that use one.
     """
     import sys
     from dataclasses import replace
@@ -146,18 +148,14 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
     if all(plain(imp) for imp in imports):
         return imports
     local_names: dict[tuple[int, str], list[str]] = {}
-    loads: list[ast.Name] = []
-    for node in module_nodes(tree):  # shared with binding_counts: one walk of the module for both
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
-                loads.append(node)
-        elif isinstance(node, ast.Import):
+    for node in iter_statements(tree.body):  # imports are statements: the same ones, in an order of the same lines
+        if isinstance(node, ast.Import):
             for alias in node.names:
                 local_names[(node.lineno, alias.name)] = [alias.asname or alias.name.split(".")[0]]
         elif isinstance(node, ast.ImportFrom):
             local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
     wanted = {name for imp in imports if not plain(imp) for name in local_names.get((imp.line, imp.module), [])}
-    loads = [load for load in loads if load.id in wanted]
+    loads = _loads_of(tree, wanted, source)
     parents = _parents_of(tree, loads)
     uses: dict[str, list[bool]] = {}
     lines: dict[str, list[int]] = {}
@@ -182,6 +180,53 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo]) -> list[ImportI
 
 #: A dunder attribute name (``__version__``, ``__name__``): a module's metadata, not what it defines.
 _DUNDER = lazy_regex(r"__[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*__")
+
+
+def _loads_of(tree: ast.Module, wanted: set[str], source: str | None) -> list[ast.Name]:
+    """Every ``Name`` of ``wanted`` the module reads (in no set order).
+
+    With the module's text (ASCII, lines ended by ``\\n`` alone, so a line of the text is a line of the tree), only
+    the statements whose lines hold one of the names as a word of its own are walked: in a revision that imports
+    application code for one call, that call's statement, not every node of the module (issue 13, the app-calls
+    history). A statement's lines hold every name written in it (a ``def``'s or ``class``'s from its first
+    decorator), so the names found are those of a walk of every node. Without the text (a Python 2 tree rewritten
+    from another one), every node is asked, from the list binding_counts shares."""
+    if source is None or not source.isascii() or "\r" in source:
+        return [node for node in module_nodes(tree)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in wanted]
+    lines = sorted(_word_lines(source, wanted))
+    loads: list[ast.Name] = []
+    containers: list[ast.AST] = list(tree.body)
+    while lines and containers:
+        node = containers.pop()
+        end = getattr(node, "end_lineno", None)
+        if end is not None:  # a match_case has no position: always asked
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+            at = bisect.bisect_left(lines, first)
+            if at == len(lines) or lines[at] > end:
+                continue
+        for name in child_fields(type(node)):
+            value = getattr(node, name, None)
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, ast.stmt | ast.excepthandler | ast.match_case):
+                    containers.append(item)
+                elif isinstance(item, ast.AST):  # an expression (or arguments, keywords...): no statement below
+                    loads.extend(found for found in nodes_of(item) if type(found) is ast.Name
+                                 and found.id in wanted and type(found.ctx) is ast.Load)
+    return loads
+
+
+def _word_lines(source: str, words: set[str]) -> set[int]:
+    """The lines (from 1) of ``source`` where one of ``words`` (identifiers) stands as a word of its own."""
+    lines: set[int] = set()
+    for word in words:
+        at = source.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if not (at and _word_char(source[at - 1])) and not (end < len(source) and _word_char(source[end])):
+                lines.add(source.count("\n", 0, at) + 1)
+            at = source.find(word, end)
+    return lines
 
 
 def _parents_of(tree: ast.Module, loads: list[ast.Name]) -> dict[ast.AST, ast.AST]:
@@ -369,8 +414,28 @@ def module_constants(tree: ast.Module, source: str | None = None) -> dict[str, o
 GLOBAL_WRITERS = frozenset({"globals", "vars", "locals", "exec", "eval", "setattr", "__builtins__", "__import__"})
 
 
-#: Words without which an ASCII module's text has no global writer, ``global`` statement, ``__dict__`` or ``import *``.
-_WRITER_WORDS = lazy_regex("|".join(sorted(GLOBAL_WRITERS | {"global", "__dict__"})) + r"|import[\s\\]*\*")
+#: Words without which an ASCII module's text has no global writer, ``global`` statement or ``__dict__``.
+_WRITER_WORDS = sorted(GLOBAL_WRITERS | {"global", "__dict__"})
+_IMPORT_STAR = lazy_regex(r"import[\s\\]*\*")
+
+
+def _may_write_globals(source: str) -> bool:
+    """Whether an ASCII module's text holds one of _WRITER_WORDS as a word of its own, or ``import *``. Whole words
+    only: a name is a token of its own, so ``op.execute(...)`` (most revisions) holds no ``exec`` (in an ASCII text a
+    name touches only characters that are no part of a name: a number written against it, ``1exec``, does not
+    parse). ``str.find`` for each word: a pattern of them all, asked at every position, cost more than the walk."""
+    for word in _WRITER_WORDS:
+        at = source.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if not (at and _word_char(source[at - 1])) and not (end < len(source) and _word_char(source[end])):
+                return True
+            at = source.find(word, end)
+    return _IMPORT_STAR.search(source) is not None
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def _bound_otherwise(tree: ast.Module, source: str | None = None) -> set[str] | None:
@@ -381,7 +446,7 @@ def _bound_otherwise(tree: ast.Module, source: str | None = None) -> set[str] | 
     found: set[str] = set()
     name, alias, attribute, global_ = ast.Name, ast.alias, ast.Attribute, ast.Global
     # (Python folds identifiers by NFKC, so only an ASCII text is searched for the words instead.)
-    asked = module_nodes(tree) if source is None or not source.isascii() or _WRITER_WORDS.search(source) else ()
+    asked = module_nodes(tree) if source is None or not source.isascii() or _may_write_globals(source) else ()
     for node in asked:  # by exact type: every node of the module is asked (speed)
         kind = type(node)
         if kind is name:

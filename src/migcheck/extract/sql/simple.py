@@ -1,5 +1,6 @@
 """Everyday statements read without sqlglot's parser: a keyed ``UPDATE`` or ``DELETE``, ``DROP INDEX`` of one name,
-``ALTER TABLE`` adding a column of a plain type or dropping one, ``COMMENT ON`` with a string, ``DROP TRIGGER``.
+``ALTER TABLE`` adding a column of a plain type or dropping one, ``COMMENT ON`` with a string, ``DROP TRIGGER``,
+``DROP FUNCTION f()`` and ``CREATE TRIGGER`` of one event calling ``f()``.
 
 ``UPDATE t SET c = 'x' WHERE id = 5`` (a history that records each change in a table) and ``DROP INDEX [CONCURRENTLY]
 [IF EXISTS] name`` cost sqlglot's tokenizer, its whole parser and the tree's questions (issue 13: most of a
@@ -9,7 +10,8 @@ string literals without a quote or backslash inside, unsigned integers, ``=``, `
 reading is the one ``convert._convert`` makes of sqlglot's tree (tested against it on generated statements);
 anything else (a quoted name, an alias, a comment, a bind parameter, an expression) returns None and goes to
 sqlglot as before. (Branch speed26 added the keyed DELETE, ADD / DROP COLUMN, COMMENT ON and DROP TRIGGER: the
-plain generated history's statements, parsed again in every revision that runs one.)
+plain generated history's statements, parsed again in every revision that runs one; speed27 DROP FUNCTION and
+CREATE TRIGGER.)
 """
 
 from __future__ import annotations
@@ -49,12 +51,23 @@ _COMMENT = lazy_regex(
 #: ``DROP TRIGGER [IF EXISTS] name ON [s.]t``: the same.
 _DROP_TRIGGER = lazy_regex(
     f"DROP{_W}+TRIGGER{_W}+(IF{_W}+EXISTS{_W}+)?({_NAME}){_W}+ON{_W}+{_TABLE}{_END}", re.I | re.A)
+#: ``DROP FUNCTION [IF EXISTS] [s.]name()``: sqlglot's Drop of kind FUNCTION, which _convert keeps as understood SQL.
+_DROP_FUNCTION = lazy_regex(
+    f"DROP{_W}+FUNCTION{_W}+(?:IF{_W}+EXISTS{_W}+)?{_TABLE}{_W}*\\({_W}*\\){_END}", re.I | re.A)
+#: ``CREATE TRIGGER name BEFORE|AFTER INSERT|UPDATE|DELETE ON [s.]t FOR EACH ROW|STATEMENT EXECUTE FUNCTION|PROCEDURE
+#: [s.]f()``: sqlglot reads it as a Command (a statement it keeps as text), and _convert as understood SQL.
+_CREATE_TRIGGER = lazy_regex(
+    f"CREATE{_W}+TRIGGER{_W}+({_NAME}){_W}+(?:BEFORE|AFTER){_W}+(?:INSERT|UPDATE|DELETE){_W}+ON{_W}+{_TABLE}{_W}+"
+    f"FOR{_W}+EACH{_W}+(?:ROW|STATEMENT){_W}+EXECUTE{_W}+(?:FUNCTION|PROCEDURE){_W}+{_TABLE}{_W}*\\({_W}*\\){_END}",
+    re.I | re.A)
 #: Column types (upper case) as sqlglot's reading of ``ADD COLUMN c type`` spells them on PostgreSQL.
 _TYPES = {"TEXT": "TEXT", "INTEGER": "INT", "INT": "INT", "BIGINT": "BIGINT", "SMALLINT": "SMALLINT",
           "BOOLEAN": "BOOLEAN", "BOOL": "BOOLEAN", "DATE": "DATE", "UUID": "UUID", "JSONB": "JSONB", "JSON": "JSON",
           "TIMESTAMPTZ": "TIMESTAMPTZ"}
 #: The statement words simple_changes reads, each with its reader.
 _KEYWORDS = frozenset({"UPDATE", "DROP INDEX", "DELETE", "ALTER TABLE", "COMMENT", "DROP TRIGGER"})
+#: The statements read here that end in ``()`` (and have no other parenthesis), each with its pattern.
+_CALL_SHAPED = {"DROP FUNCTION": _DROP_FUNCTION, "CREATE TRIGGER": _CREATE_TRIGGER}
 _PAIR_NAME = lazy_regex(f"(?<![A-Za-z0-9_])({_NAME}){_W}*={_W}*(?:'[^'\\\\]*'|[0-9]+)")
 #: Words the parser reads as something else without parentheses (sqlglot's NO_PAREN_FUNCTION_PARSERS), the
 #: words of DROP INDEX's own options, and PostgreSQL's session functions without parentheses that sqlglot reads as
@@ -65,6 +78,10 @@ _NOT_NAMES = frozenset({"ANY", "CASE", "CONNECT_BY_ROOT", "IF", "VARIADIC", "CON
 
 def simple_changes(sql: str, keyword: str, dialect: str, common: dict[str, Any]) -> list[Change] | None:
     """The changes of one of the statements of the module's docstring, when ``sql`` is exactly that; else None."""
+    if dialect == "postgresql" and keyword in _CALL_SHAPED and sql.count("(") == 1:
+        m = _CALL_SHAPED[keyword].match(sql.lstrip(" \t\r\n"))
+        return None if m is None or not _names(list(m.groups()), _not_names(dialect)) \
+            else [RawSQL(text=sql, keyword=keyword, **common)]
     if dialect != "postgresql" or keyword not in _KEYWORDS or "(" in sql:
         return None  # a call or a subquery: never such a statement (and the patterns need not be compiled)
     text = sql.lstrip(" \t\r\n")
