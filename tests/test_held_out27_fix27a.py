@@ -1,0 +1,52 @@
+"""Held-out-27 (precision), helper fix27a: findings a real history showed wrong, each next to its risky twin.
+
+* #136 set-not-null: a type change that restates ``nullable=False``, whose downgrade restates it too, on a table
+  the history never made: the revision itself says the column was NOT NULL, and SET NOT NULL does nothing then
+  (cases in ``fixtures/rules/set-not-null/*downgrade*``).
+* #22 add-primary-key-to-existing-table: kept, with a true message: where the history does not say whether the
+  key's columns allow NULL (a table made outside it, a key dropped without its columns known), the NOT NULL scan
+  is a possibility, not a fact.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import run_cli, write_files
+
+
+def _messages(root: Path, rule: str, dialect: str = "postgresql") -> list[tuple[int, str]]:
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", dialect,
+                  "--select", rule, "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    return sorted((int(f["line"]), str(f["message"])) for f in run.json()["findings"])
+
+
+def _revision(rid: str, down: str | None, upgrade: str, downgrade: str = "pass") -> str:
+    up = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+    dn = textwrap.indent(textwrap.dedent(downgrade).strip(), "    ")
+    return (f"import sqlalchemy as sa\nfrom alembic import op\n\nrevision = {rid!r}\ndown_revision = {down!r}\n\n\n"
+            f"def upgrade():\n{up}\n\n\ndef downgrade():\n{dn}\n")
+
+
+# --- #22: the NOT NULL scan of a new primary key, said only as far as the history knows ----------------------------
+
+_KEYS = _revision("0001", None, """
+    op.drop_constraint("links_pkey", "links", type_="primary")
+    op.create_primary_key("links_pkey", "links", ["owner_id", "target_id"])
+    op.add_column("tags", sa.Column("code", sa.Integer(), nullable=True))
+    op.create_primary_key("tags_pkey", "tags", ["code"])
+    """)
+
+
+def test_a_key_on_columns_of_unknown_nullability_does_not_claim_the_scan(tmp_path: Path) -> None:
+    """On main the first message said "and sets its columns NOT NULL with a scan" although nothing says they allow
+    NULL (PostgreSQL keeps NOT NULL when the old key is dropped); the column added nullable keeps the claim."""
+    root = write_files(tmp_path / "v", {"0001_keys.py": _KEYS})
+    (first, unknown), (second, nullable) = _messages(root, "add-primary-key-to-existing-table")
+    assert (first, second) == (10, 12)
+    assert unknown == ("primary key links_pkey on existing table links builds its unique index, and scans the "
+                       "table to set NOT NULL on any of owner_id, target_id that still allows NULL (the history does "
+                       "not say), while an ACCESS EXCLUSIVE lock blocks every read and write")
+    assert "builds its unique index, and sets its columns NOT NULL with a scan, while" in nullable
