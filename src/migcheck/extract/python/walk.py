@@ -29,7 +29,7 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.deployment import mentions_deployment
 from migcheck.extract.python.dialecttests import skipped_on
-from migcheck.extract.python.guards import absent_when, mark, returned_test
+from migcheck.extract.python.guards import absent_when, mark, returned_test, with_listed_names
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _sounds_like_ddl,
@@ -163,10 +163,12 @@ class PythonExtractor(Blocks):
                         chosen.absent_enum_labels = (*chosen.absent_enum_labels, missing[0])
                     guard = app_guard(stmt.test, self._app_imports[0], dict(scope.app_tests))
                     ended = []
+                    listed_test = with_listed_names(stmt.test, scope.function, self._bound_once(scope.function)) \
+                        if isinstance(stmt.test, ast.Compare | ast.BoolOp | ast.UnaryOp) else stmt.test
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
                         ended.append(self._walk(branch, branch_scope, out, active))
-                        mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope),
+                        mark(out[start:], absent_when(listed_test, truth, lambda node: self._str(node, scope),
                                                       lambda call: returned_test(call, self.functions)))
                         if guard is not None:
                             mark_guarded(out[start:], (*guard[:4], guard[4] == truth))
