@@ -702,7 +702,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             if not gone and not _restored_by_name(ctx, change, change.kind_of, n,
                                                   down.constraints_dropped | down.indexes_dropped,
                                                   ctx.migration.downgrade_changes) \
-                    and not cols & down.columns_dropped:
+                    and not cols & down.columns_dropped and not _mysql_primary_key_dropped(ctx, change, t, down):
                 yield (change, f"adds constraint {change.name} on {change.table}",
                        f'op.drop_constraint({lit(change.name)}, {lit(change.table)})')
         elif isinstance(change, CreateEnumType) and ctx.dialect == "postgresql" and (n := _norm(change.name)) \
@@ -736,6 +736,28 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             yield change, f"drops type {change.name}", undo
         elif isinstance(change, RenameTable | RenameColumn):
             yield from _rename_not_reversed(change, up, down)
+
+
+_DROP_PRIMARY_KEY = lazy_regex(r"\s*ALTER\s+TABLE\s+(?P<table>[`\"]?[\w.]+[`\"]?)\s+DROP\s+PRIMARY\s+KEY\s*;?\s*",
+                               re.IGNORECASE)
+
+
+def _mysql_primary_key_dropped(ctx: RevisionContext, change: AddConstraint, table: object, down: _Inventory) -> bool:
+    """A primary key the upgrade adds, on MySQL, where the downgrade drops the table's primary key: MySQL's key is
+    always called PRIMARY whatever name ``ADD CONSTRAINT x PRIMARY KEY`` gives, and ``DROP PRIMARY KEY`` (or
+    Alembic's ``drop_constraint(..., type_="primary")``, which renders it) removes it (held-out-27 #45). Only a
+    statement that is that one clause, on the same table, unconditional."""
+    if ctx.dialect != "mysql" or change.kind_of != "primary_key" or table is None:
+        return False
+    for c in ctx.migration.downgrade_changes:
+        if c.conditional or c.guarded:
+            continue
+        if isinstance(c, DropConstraint) and c.kind_of in {"primary", "primary_key"} and down.table(c.table) == table:
+            return True
+        if isinstance(c, RawSQL) and c.text and not c.interpolated \
+                and (m := _DROP_PRIMARY_KEY.fullmatch(c.text)) and down.table(m.group("table")) == table:
+            return True
+    return False
 
 
 def _swapped_back(ctx: RevisionContext, changes: list[Change], index: int, name: str) -> bool:
