@@ -8,6 +8,9 @@
   is a possibility, not a fact.
 * #47 downgrade-not-inverse: kept (the history starts from a schema made elsewhere, so the constraint may be
   there), with a true message: DROP CONSTRAINT IF EXISTS may drop nothing, and then the downgrade leaves it behind.
+* #45 downgrade-not-inverse: fixed, fixtures ``*mysql_named_primary_key*``.
+* #128 rename-column: kept, with a true message: where the column of the old name comes back in a statement that
+  commits apart (MySQL), the running release fails only in the moment between, then reads NULL until it is filled.
 * #43 downgrade-not-inverse: fixed, fixtures ``*guard_on_listed_columns*``.
 """
 
@@ -76,3 +79,28 @@ def test_a_redefinition_through_drop_if_exists_says_the_drop_may_find_nothing(tm
                               "9 and creates it again) (line 9)")
     assert message.endswith("so nothing fails); where it did not exist before the upgrade, the downgrade leaves it "
                             "behind")
+
+
+# --- #128: on MySQL a column renamed away and added again under its old name: a moment, not a whole deploy -------
+
+_RENAMED_AWAY = _revision("0001", None, """
+    op.execute("ALTER TABLE readings CHANGE `payload` `old_payload` longblob")
+    op.add_column("readings", sa.Column("payload", sa.JSON(), nullable=True))
+    op.execute("UPDATE readings SET payload = CAST(old_payload AS CHAR(10000))")
+    op.execute("ALTER TABLE notes CHANGE `body` `old_body` text")
+    """)
+
+
+def test_a_column_added_back_in_its_own_statement_is_a_window_on_mysql(tmp_path: Path) -> None:
+    """On main both said "selects and writes payload and fails until the new code is out"; the column of the old
+    name comes back two statements later, so it fails only in the moment between (each DDL commits on MySQL),
+    then reads NULL until the UPDATE fills it. The column nobody adds back keeps the old message."""
+    root = write_files(tmp_path / "v", {"0001_rename.py": _RENAMED_AWAY})
+    (line, window), (other, plain) = _messages(root, "rename-column", dialect="mysql")
+    assert (line, other) == (9, 12)
+    assert window == ("column readings.payload is renamed to old_payload and a new payload column is added in its "
+                      "place (line 10), but each DDL statement commits on its own: in the moment between them the "
+                      "application version still running finds no payload and its queries fail, and until the "
+                      "UPDATE at line 11 fills it, it reads NULL where it had values")
+    assert plain.startswith("column notes.body is renamed to old_body: the application version still running during "
+                            "the deploy selects and writes body and fails until the new code is out")
