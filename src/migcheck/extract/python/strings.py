@@ -20,6 +20,8 @@ from migcheck.extract.python.data import (
     _core_statement,
     _is_session_factory,
     carried,
+    core_assigns,
+    each_row_key,
     extend_statement,
     func_names,
     read_tables,
@@ -160,8 +162,12 @@ class SqlStrings(Evaluator):
                     f"it does in the database is not read"), **common))
             elif action != "select":
                 reads = self._rows_read(ast.Tuple(elts=[*call.args, *(k.value for k in call.keywords)]), scope)
+                update = action == "update"
                 out.append(DataChange(action=action, table=table, has_where=has_where, clears_nulls=clears,
-                                      read_tables=tuple(sorted(reads)), line=call.lineno, **common))
+                                      read_tables=tuple(sorted(reads)), line=call.lineno,
+                                      assigns=core_assigns(query) if update and query is not None else (),
+                                      each_row=each_row_key(query, table, self, scope)
+                                      if update and query is not None else None, **common))
             return
         if (ddl := self._helper_ddl(node)) is not None:
             # conn.execute(sa.text(_set_table_ddl(...))): a helper of the revision that builds its SQL at run time,
