@@ -12,6 +12,9 @@
 * #128 rename-column: kept, with a true message: where the column of the old name comes back in a statement that
   commits apart (MySQL), the running release fails only in the moment between, then reads NULL until it is filled.
 * #43 downgrade-not-inverse: fixed, fixtures ``*guard_on_listed_columns*``.
+* #59 drop-not-null: kept (the running release reads the column as never NULL), with a true message: the
+  downgrade's ``models.Event.__table__.delete().where(... .is_(None))`` clears the NULL rows before SET NOT NULL.
+* #13 add-not-null-column-without-default (MySQL): fixed, fixtures ``*mysql_backfilled_row_by_row*``.
 """
 
 from __future__ import annotations
@@ -104,3 +107,71 @@ def test_a_column_added_back_in_its_own_statement_is_a_window_on_mysql(tmp_path:
                       "UPDATE at line 11 fills it, it reads NULL where it had values")
     assert plain.startswith("column notes.body is renamed to old_body: the application version still running during "
                             "the deploy selects and writes body and fails until the new code is out")
+
+
+# --- #59: a downgrade that deletes the NULL rows through a model's __table__ before SET NOT NULL ------------------
+
+_MODELS = '''
+import sqlalchemy as sa
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id = sa.Column(sa.Integer, primary_key=True)
+    run_id = sa.Column(sa.Integer, nullable=True)
+
+
+class Log(Base):
+    __tablename__ = "logs"
+    id = sa.Column(sa.Integer, primary_key=True)
+    run_id = sa.Column(sa.Integer, nullable=True)
+'''
+
+_ENV = '''
+from alembic import context
+
+from tracker.models import Base
+
+target_metadata = Base.metadata
+'''
+
+_BASE = _revision("0001", None, """
+    op.create_table("events", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("run_id", sa.Integer(), nullable=False))
+    op.create_table("logs", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("run_id", sa.Integer(), nullable=False))
+    """, 'op.drop_table("logs")\nop.drop_table("events")')
+
+_NULLABLE = _revision("0002", "0001", """
+    op.alter_column("events", "run_id", existing_type=sa.Integer(), nullable=True)
+    op.alter_column("logs", "run_id", existing_type=sa.Integer(), nullable=True)
+    """, """
+    op.execute(models.Event.__table__.delete().where(models.Event.__table__.c.run_id.is_(None)))
+    op.execute(models.Event.__table__.delete().where(models.Log.__table__.c.run_id.is_(None)))
+    op.alter_column("events", "run_id", existing_type=sa.Integer(), nullable=False)
+    op.alter_column("logs", "run_id", existing_type=sa.Integer(), nullable=False)
+    """).replace("from alembic import op\n", "from alembic import op\n\nfrom tracker import models\n")
+
+
+def test_a_downgrade_that_deletes_the_null_rows_through_a_model_cannot_fail(tmp_path: Path) -> None:
+    """Kept (the running release reads the column as never NULL), with a true message: on main it added "and once
+    NULLs are written the downgrade's SET NOT NULL fails" for events too, whose NULL rows the downgrade deletes
+    first through ``models.Event.__table__``. The DELETE of events rows tested on another model's column clears
+    nothing of logs, which keeps the clause."""
+    root = write_files(tmp_path / "p", {
+        "alembic.ini": "[alembic]\nscript_location = migrations\nprepend_sys_path = src\n",
+        "pyproject.toml": '[project]\nname = "tracker"\nversion = "1.0"\n',
+        "src/tracker/__init__.py": "",
+        "src/tracker/models.py": _MODELS,
+        "migrations/env.py": _ENV,
+        "migrations/versions/0001_base.py": _BASE,
+        "migrations/versions/0002_nullable.py": _NULLABLE,
+    })
+    (first, events), (second, logs) = _messages(root, "drop-not-null")
+    assert (first, second) == (11, 12)
+    assert events == "events.run_id becomes nullable: the application version still running reads it as never NULL"
+    assert logs == ("logs.run_id becomes nullable: the application version still running reads it as never NULL, "
+                    "and once NULLs are written the downgrade's SET NOT NULL fails")

@@ -437,6 +437,9 @@ class DataChange(Change):
     #: that one equality: the column (lower case) it matches each row by. Together the passes write every row whose
     #: value there is not NULL. None otherwise.
     each_row: str | None = None
+    #: A Core UPDATE/DELETE of an application model's table (``models.Event.__table__.delete()``): where the model
+    #: comes from, as (module, attribute path), for a rule to ask the models which table it maps (``table`` is None).
+    app_table: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def is_schema(self) -> bool:

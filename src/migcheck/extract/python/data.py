@@ -12,8 +12,9 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from migcheck.extract.python.appvalues import AppRef
 from migcheck.extract.python.dates import stdlib_value
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.nodes import _call_name, _root_name, binding_counts
@@ -357,6 +358,42 @@ def each_row_key(query: ast.expr, table: str | None, ex: Evaluator, scope: Scope
                 and owner.lower() == table.lower():
             return column.attr.lower()
     return None
+
+
+def app_model_target(query: ast.expr, reference: Callable[[ast.expr], AppRef | None]) \
+        -> tuple[AppRef, tuple[str, ...]] | None:
+    """A Core UPDATE/DELETE of an application model's table, ``models.Event.__table__.delete()`` (held-out-27 #59,
+    cloudify b92770a7b6ca): where the model comes from (``reference``: appvalues.app_reference), and the columns
+    (lower case) a DELETE leaves without a NULL row, from its one ``where`` of ``<the same>.c.col.is_(None)``
+    tests (top-level OR branches). None for any other statement."""
+    calls = [c for c in ast.walk(query) if isinstance(c, ast.Call)]
+    dml = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr in {"update", "delete"}
+           and not c.args and not c.keywords]
+    if len(dml) != 1:
+        return None
+    assert isinstance(dml[0].func, ast.Attribute)
+    target = dml[0].func.value
+    if not (isinstance(target, ast.Attribute) and target.attr == "__table__"):
+        return None
+    ref = reference(target.value)
+    if ref is None:
+        return None
+    if dml[0].func.attr != "delete":
+        return ref, ()
+    wheres = [c for c in calls if _call_name(c) in {"where", "filter", "filter_by"}]
+    if len(wheres) != 1 or _call_name(wheres[0]) != "where" or len(wheres[0].args) != 1 or wheres[0].keywords:
+        return ref, ()
+    shape = ast.dump(target)
+    nulls: list[str] = []
+    for branch in _core_or_branches(wheres[0].args[0]):
+        if not (isinstance(branch, ast.Call) and isinstance(branch.func, ast.Attribute) and branch.func.attr == "is_"
+                and len(branch.args) == 1 and _is_null(branch.args[0])):
+            continue
+        column = branch.func.value
+        if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Attribute) \
+                and column.value.attr in {"c", "columns"} and ast.dump(column.value.value) == shape:
+            nulls.append(column.attr.lower())
+    return ref, tuple(sorted(set(nulls)))
 
 
 def _core_or_branches(node: ast.expr) -> list[ast.expr]:
