@@ -738,8 +738,8 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             yield from _rename_not_reversed(change, up, down)
 
 
-_DROP_PRIMARY_KEY = lazy_regex(r"\s*ALTER\s+TABLE\s+(?P<table>[`\"]?[\w.]+[`\"]?)\s+DROP\s+PRIMARY\s+KEY\s*;?\s*",
-                               re.IGNORECASE)
+#: Matched against the statement stripped of its blanks and ``;`` (trailing blanks in the pattern backtrack).
+_DROP_PRIMARY_KEY = lazy_regex(r"ALTER\s+TABLE\s+(?P<table>[`\"]?[\w.]+[`\"]?)\s+DROP\s+PRIMARY\s+KEY", re.IGNORECASE)
 
 
 def _mysql_primary_key_dropped(ctx: RevisionContext, change: AddConstraint, table: object, down: _Inventory) -> bool:
@@ -755,7 +755,7 @@ def _mysql_primary_key_dropped(ctx: RevisionContext, change: AddConstraint, tabl
         if isinstance(c, DropConstraint) and c.kind_of in {"primary", "primary_key"} and down.table(c.table) == table:
             return True
         if isinstance(c, RawSQL) and c.text and not c.interpolated \
-                and (m := _DROP_PRIMARY_KEY.fullmatch(c.text)) and down.table(m.group("table")) == table:
+                and (m := _DROP_PRIMARY_KEY.fullmatch(c.text.strip().rstrip(";").rstrip())) and down.table(m.group("table")) == table:
             return True
     return False
 
