@@ -702,7 +702,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             if not gone and not _restored_by_name(ctx, change, change.kind_of, n,
                                                   down.constraints_dropped | down.indexes_dropped,
                                                   ctx.migration.downgrade_changes) \
-                    and not cols & down.columns_dropped:
+                    and not cols & down.columns_dropped and not _mysql_primary_key_dropped(ctx, change, t, down):
                 yield (change, f"adds constraint {change.name} on {change.table}",
                        f'op.drop_constraint({lit(change.name)}, {lit(change.table)})')
         elif isinstance(change, CreateEnumType) and ctx.dialect == "postgresql" and (n := _norm(change.name)) \
@@ -736,6 +736,28 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
             yield change, f"drops type {change.name}", undo
         elif isinstance(change, RenameTable | RenameColumn):
             yield from _rename_not_reversed(change, up, down)
+
+
+#: Matched against the statement stripped of its blanks and ``;`` (trailing blanks in the pattern backtrack).
+_DROP_PRIMARY_KEY = lazy_regex(r"ALTER\s+TABLE\s+(?P<table>[`\"]?[\w.]+[`\"]?)\s+DROP\s+PRIMARY\s+KEY", re.IGNORECASE)
+
+
+def _mysql_primary_key_dropped(ctx: RevisionContext, change: AddConstraint, table: object, down: _Inventory) -> bool:
+    """A primary key the upgrade adds, on MySQL, where the downgrade drops the table's primary key: MySQL's key is
+    always called PRIMARY whatever name ``ADD CONSTRAINT x PRIMARY KEY`` gives, and ``DROP PRIMARY KEY`` (or
+    Alembic's ``drop_constraint(..., type_="primary")``, which renders it) removes it (held-out-27 #45). Only a
+    statement that is that one clause, on the same table, unconditional."""
+    if ctx.dialect != "mysql" or change.kind_of != "primary_key" or table is None:
+        return False
+    for c in ctx.migration.downgrade_changes:
+        if c.conditional or c.guarded:
+            continue
+        if isinstance(c, DropConstraint) and c.kind_of in {"primary", "primary_key"} and down.table(c.table) == table:
+            return True
+        if isinstance(c, RawSQL) and c.text and not c.interpolated \
+                and (m := _DROP_PRIMARY_KEY.fullmatch(c.text.strip().rstrip(";").rstrip())) and down.table(m.group("table")) == table:
+            return True
+    return False
 
 
 def _swapped_back(ctx: RevisionContext, changes: list[Change], index: int, name: str) -> bool:
@@ -927,7 +949,9 @@ def _redefinition_kept(ctx: RevisionContext, change: Change, drop: Change, up: _
             f"{lit(name)}, ...)  # as it was" if index else
             f"op.drop_constraint({lit(name)}, {lit(getattr(change, 'table', None))})\n    op.create_..."
             f"({lit(name)}, ...)  # as it was")
-    yield change, f"redefines {noun} {name} (drops it at line {drop.line} and creates it again)", undo
+    # DROP ... IF EXISTS (held-out-27 #47): on a database where it was not there, the step only creates it
+    where = " if it exists" if getattr(drop, "if_exists", False) else ""
+    yield change, f"redefines {noun} {name} (drops it{where} at line {drop.line} and creates it again)", undo
 
 
 def _made_as_before(ctx: RevisionContext, change: CreateIndex, drop: Change) -> bool:
@@ -1031,6 +1055,8 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
             verb = "restore its old definition"
             consequence = ("after `alembic downgrade` it keeps the definition the upgrade gave it (it is still "
                            "there, and a re-run upgrade drops it first, so nothing fails)")
+            if " if it exists at line" in what:
+                consequence += "; where it did not exist before the upgrade, the downgrade leaves it behind"
         elif restore:
             consequence = "after `alembic downgrade` the old application code runs on a schema without it"
         elif what.startswith("creates enum type") and "(for column" in what:

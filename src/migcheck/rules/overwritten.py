@@ -32,12 +32,21 @@ def overwritten_later(ctx: RevisionContext, add: AddColumn) -> DataChange | None
     after = lookback.phase_after(ctx, add)
     for i, c in enumerate(after):
         if not (isinstance(c, DataChange) and c.action == "update" and column in c.assigns and column not in c.self_reads
-                and c.has_where is False and not c.limited and c.row_loop is None and not c.conditional and not c.guarded
+                and ((c.has_where is False and c.row_loop is None) or _every_row(ctx, c))
+                and not c.limited and not c.conditional and not c.guarded
                 and (default_schema(c.schema), (c.table or "").lower()) == key):
             continue
         if not c.joined or any(_checks_column(ctx, later, key, column) for later in after[i + 1:]):
             return c
     return None
+
+
+def _every_row(ctx: RevisionContext, c: DataChange) -> bool:
+    """A row-by-row backfill that reaches every row (held-out-27 #13, rally dc46687661df: ``for w in
+    conn.execute(t.select()): conn.execute(t.update().where(t.c.uuid == w.uuid).values({"contexts": ...}))``): each
+    pass matches its row by a column the history keeps NOT NULL (a NULL there would match no row)."""
+    return c.each_row is not None and c.table is not None \
+        and lookback.column_nullable(ctx, c, c.table, c.each_row) is False
 
 
 def _checks_column(ctx: RevisionContext, c: Change, key: tuple[str | None, str], column: str) -> bool:

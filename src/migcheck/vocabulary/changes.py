@@ -434,6 +434,14 @@ class DataChange(Change):
     #: (``session.query(M).filter(M.value.is_(None)).delete()``, extract/python/repeatable.py): run again, it
     #: removes what matches then, as one run would have.
     repeatable: bool = False
+    #: A Core UPDATE run once per row of a loop over every row of its own table (``for row in
+    #: conn.execute(t.select()): conn.execute(t.update().where(t.c.uuid == row.uuid).values(...))``), its WHERE only
+    #: that one equality: the column (lower case) it matches each row by. Together the passes write every row whose
+    #: value there is not NULL. None otherwise.
+    each_row: str | None = None
+    #: A Core UPDATE/DELETE of an application model's table (``models.Event.__table__.delete()``): where the model
+    #: comes from, as (module, attribute path), for a rule to ask the models which table it maps (``table`` is None).
+    app_table: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def is_schema(self) -> bool:

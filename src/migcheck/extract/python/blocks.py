@@ -87,6 +87,10 @@ class Blocks(Calls):
         for name in _stored_names(stmt.target):
             self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
         _hold_rows(inner, _stored_names(stmt.target), self._rows_read(stmt.iter, scope))  # for a in conn.execute(...)
+        if scope.in_transaction and isinstance(stmt.target, ast.Name) and _reads_all_rows(stmt.iter) \
+                and (table := scope.tables.get(_selected_table(stmt.iter) or "")) is not None \
+                and not _rebound_in(stmt.body, stmt.target.id):
+            inner.every_row_of = (*inner.every_row_of, (stmt.target.id, table))  # for row in conn.execute(t.select())
         if isinstance(stmt.target, ast.Name) and (texts := self.member_texts(stmt.iter, scope)) is not None:
             inner.choices[stmt.target.id] = texts  # for t in sorted(TABLES, key=...): one of these constants a pass
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
@@ -156,3 +160,10 @@ class Blocks(Calls):
             scope.sessions.add(alias)
             return
         self._calls(expr, scope, out, active)
+
+
+def _rebound_in(body: list[ast.stmt], name: str) -> bool:
+    """Whether ``body`` binds ``name`` anywhere (an assignment, a loop, a ``with``, a walrus, ``del``): then it may
+    not hold the loop's row where it is read."""
+    return any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store | ast.Del)
+               for stmt in body for node in ast.walk(stmt))

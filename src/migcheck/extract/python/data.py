@@ -12,8 +12,9 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from migcheck.extract.python.appvalues import AppRef
 from migcheck.extract.python.dates import stdlib_value
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.nodes import _call_name, _root_name, binding_counts
@@ -298,6 +299,86 @@ def _core_clears(action: str, table: str | None, calls: list[ast.Call], ex: Eval
               if k.arg and ((isinstance(k.value, ast.Constant) and k.value.value is not None)
                             or stdlib_value(ex, k.value))} - {""}
     return tuple(sorted(filled if nulls is None else filled & nulls))
+
+
+def core_assigns(query: ast.expr) -> tuple[str, ...]:
+    """The columns (lower case) a Core UPDATE's one ``.values(...)`` names: its keywords, or the string keys of the
+    one dict it is given (``.values({"contexts": ...})``); () when there is no such call, more than one, or a key
+    that is not a literal string (``**extra``, a name)."""
+    calls = [c for c in ast.walk(query) if isinstance(c, ast.Call) and _call_name(c) == "values"]
+    if len(calls) != 1:
+        return ()
+    call = calls[0]
+    if call.args and call.keywords:
+        return ()
+    if call.keywords:
+        names = [k.arg for k in call.keywords]
+    elif len(call.args) == 1 and isinstance(call.args[0], ast.Dict):
+        names = [k.value if isinstance(k, ast.Constant) and isinstance(k.value, str) else None
+                 for k in call.args[0].keys]
+    else:
+        return ()
+    return tuple(n.lower() for n in names if n) if names and all(names) else ()
+
+
+def each_row_key(query: ast.expr, table: str | None, ex: Evaluator, scope: Scope) -> str | None:
+    """DataChange.each_row: the column a Core UPDATE of ``table`` matches the current row of a loop over every row
+    of that table by, when its only test is ``t.c.k == row.k`` (either way round), with one ``where``."""
+    if table is None:
+        return None
+    rows = {name for name, of in scope.every_row_of if of.lower() == table.lower()}
+    calls = [c for c in ast.walk(query) if isinstance(c, ast.Call)]
+    wheres = [c for c in calls if _call_name(c) in {"where", "filter", "filter_by"}]
+    if not rows or len(wheres) != 1 or _call_name(wheres[0]) != "where" or len(wheres[0].args) != 1 \
+            or wheres[0].keywords:
+        return None
+    test = wheres[0].args[0]
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return None
+    for column, value in ((test.left, test.comparators[0]), (test.comparators[0], test.left)):
+        if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Attribute) \
+                and column.value.attr in {"c", "columns"} and isinstance(value, ast.Attribute) \
+                and isinstance(value.value, ast.Name) and value.value.id in rows and value.attr == column.attr \
+                and (owner := _table_constructor(column.value.value, ex, scope)) is not None \
+                and owner.lower() == table.lower():
+            return column.attr.lower()
+    return None
+
+
+def app_model_target(query: ast.expr, reference: Callable[[ast.expr], AppRef | None]) \
+        -> tuple[AppRef, tuple[str, ...]] | None:
+    """A Core UPDATE/DELETE of an application model's table, ``models.Event.__table__.delete()`` (held-out-27 #59,
+    cloudify b92770a7b6ca): where the model comes from (``reference``: appvalues.app_reference), and the columns
+    (lower case) a DELETE leaves without a NULL row, from its one ``where`` of ``<the same>.c.col.is_(None)``
+    tests (top-level OR branches). None for any other statement."""
+    calls = [c for c in ast.walk(query) if isinstance(c, ast.Call)]
+    dml = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr in {"update", "delete"}
+           and not c.args and not c.keywords]
+    if len(dml) != 1:
+        return None
+    assert isinstance(dml[0].func, ast.Attribute)
+    target = dml[0].func.value
+    if not (isinstance(target, ast.Attribute) and target.attr == "__table__"):
+        return None
+    ref = reference(target.value)
+    if ref is None:
+        return None
+    if dml[0].func.attr != "delete":
+        return ref, ()
+    wheres = [c for c in calls if _call_name(c) in {"where", "filter", "filter_by"}]
+    if len(wheres) != 1 or _call_name(wheres[0]) != "where" or len(wheres[0].args) != 1 or wheres[0].keywords:
+        return ref, ()
+    shape = ast.dump(target)
+    nulls: list[str] = []
+    for branch in _core_or_branches(wheres[0].args[0]):
+        if not (isinstance(branch, ast.Call) and isinstance(branch.func, ast.Attribute) and branch.func.attr == "is_"
+                and len(branch.args) == 1 and _is_null(branch.args[0])):
+            continue
+        column = branch.func.value
+        if isinstance(column, ast.Attribute) and isinstance(column.value, ast.Attribute) \
+                and column.value.attr in {"c", "columns"} and ast.dump(column.value.value) == shape:
+            nulls.append(column.attr.lower())
+    return ref, tuple(sorted(set(nulls)))
 
 
 def _core_or_branches(node: ast.expr) -> list[ast.expr]:

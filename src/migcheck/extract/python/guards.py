@@ -159,6 +159,26 @@ def _too_big(node: ast.AST) -> bool:
     return any(count > _MAX_TEST_NODES for count, _ in enumerate(ast.walk(node), 1))
 
 
+def with_listed_names(test: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef | None,
+                      bound_once: frozenset[str]) -> ast.expr:
+    """``test`` with each name read in it that holds an inspector's list of names (``columns = {c["name"] for c in
+    inspector.get_columns("t")}``, then ``if "c" not in columns:``, held-out-27 #43) replaced by that list, as
+    ``_listed`` reads it written in place. Only a name ``fn`` binds exactly once (``bound_once``), by a statement of
+    its own body (not a branch or a loop) that comes before the test: wherever the test runs, it holds that list."""
+    if fn is None or not (fn.lineno <= test.lineno <= (fn.end_lineno or fn.lineno)):
+        return test
+    read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
+    bound: dict[str, ast.expr] = {}
+    for stmt in fn.body:
+        if stmt.lineno >= test.lineno:
+            break
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id in read and stmt.targets[0].id in bound_once \
+                and isinstance(stmt.value, ast.ListComp | ast.SetComp) and not _too_big(stmt.value):
+            bound[stmt.targets[0].id] = stmt.value
+    return _Substitute(bound).visit(copy.deepcopy(test)) if bound else test
+
+
 class _Substitute(ast.NodeTransformer):
     """Each name read that ``bound`` holds becomes (a copy of) the expression bound to it."""
 

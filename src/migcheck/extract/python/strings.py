@@ -19,7 +19,10 @@ from migcheck.extract.python.data import (
     _core_dml,
     _core_statement,
     _is_session_factory,
+    app_model_target,
     carried,
+    core_assigns,
+    each_row_key,
     extend_statement,
     func_names,
     read_tables,
@@ -160,8 +163,16 @@ class SqlStrings(Evaluator):
                     f"it does in the database is not read"), **common))
             elif action != "select":
                 reads = self._rows_read(ast.Tuple(elts=[*call.args, *(k.value for k in call.keywords)]), scope)
-                out.append(DataChange(action=action, table=table, has_where=has_where, clears_nulls=clears,
-                                      read_tables=tuple(sorted(reads)), line=call.lineno, **common))
+                update = action == "update"
+                model = app_model_target(query, lambda n: app_reference(n, *self._app_imports, scope.env)) \
+                    if table is None and query is not None and action in {"update", "delete"} else None
+                out.append(DataChange(action=action, table=table, has_where=has_where,
+                                      clears_nulls=model[1] if model is not None else clears,
+                                      read_tables=tuple(sorted(reads)), line=call.lineno,
+                                      assigns=core_assigns(query) if update and query is not None else (),
+                                      each_row=each_row_key(query, table, self, scope)
+                                      if update and query is not None else None,
+                                      app_table=model[0] if model is not None else None, **common))
             return
         if (ddl := self._helper_ddl(node)) is not None:
             # conn.execute(sa.text(_set_table_ddl(...))): a helper of the revision that builds its SQL at run time,

@@ -30,7 +30,7 @@ from migcheck.extract.python.data import (
 from migcheck.extract.python.deployment import mentions_deployment
 from migcheck.extract.python.dialecttests import skipped_on
 from migcheck.extract.python.exits import Exits, offline_test, suppress_names, suppresses
-from migcheck.extract.python.guards import absent_when, mark, returned_test
+from migcheck.extract.python.guards import absent_when, mark, returned_test, with_listed_names
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
     _sounds_like_ddl,
@@ -191,13 +191,15 @@ class PythonExtractor(Blocks):
                     guard = app_guard(stmt.test, self._app_imports[0], dict(scope.app_tests))
                     never, at_if = _exit_forgiven(self, stmt.test), exits.count()
                     ended = []
+                    listed_test = with_listed_names(stmt.test, scope.function, self._bound_once(scope.function)) \
+                        if isinstance(stmt.test, ast.Compare | ast.BoolOp | ast.UnaryOp) else stmt.test
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
                         counted = (exits.returns, exits.skips, exits.raises)
                         ended.append(self._walk(branch, branch_scope, out, active))
                         if never is truth:  # `if context.is_offline_mode(): return`, `if False: return`
                             exits.returns, exits.skips, exits.raises = counted
-                        mark(out[start:], absent_when(stmt.test, truth, lambda node: self._str(node, scope),
+                        mark(out[start:], absent_when(listed_test, truth, lambda node: self._str(node, scope),
                                                       lambda call: returned_test(call, self.functions)))
                         if guard is not None:
                             mark_guarded(out[start:], (*guard[:4], guard[4] == truth))
@@ -218,7 +220,7 @@ class PythonExtractor(Blocks):
                         scope.may_not_run()
                         start = len(out)
                         ends = self._walk(stmts[index + 1:], scope, out, active)
-                        mark(out[start:], absent_when(stmt.test, ended[1], lambda node: self._str(node, scope),
+                        mark(out[start:], absent_when(listed_test, ended[1], lambda node: self._str(node, scope),
                                                       lambda call: returned_test(call, self.functions)))
                         return ends
                 elif mentions_deployment(stmt.test, scope.deployment_names):
