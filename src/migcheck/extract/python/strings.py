@@ -340,6 +340,8 @@ class SqlStrings(Evaluator):
                     resolved = format_with_literals(self, base[0], node, scope)
                     if resolved is not None and not base[3]:
                         return resolved, base[1], base[2], False
+                    if not base[3] and (with_apps := self._format_with_app_values(base[0], node, scope)) is not None:
+                        return with_apps, base[1], base[2], True
                     return _FORMAT_FIELD.sub(PLACEHOLDER, base[0]), base[1], base[2], True
             if name == "join" and isinstance(node.func, ast.Attribute):
                 return self._joined_rows(node, scope)
@@ -519,6 +521,31 @@ class SqlStrings(Evaluator):
         for stand_in in (*self.app_stand_ins, *self.fetched_stand_ins):
             rest = rest.replace(stand_in, "")
         return None if rest == text or PLACEHOLDER in rest or NAME_PLACEHOLDER in rest else text
+
+    def _format_with_app_values(self, base: str, call: ast.Call, scope: Scope) -> str | None:
+        """``"... '{v}'".format(v=stalker.__version__)``: literal arguments and application imports only (held-out-27
+        #159), each import a stand-in recorded for the rule to ask about, as the same value in an f-string is; None
+        when any argument is something else."""
+        args: list[str] = []
+        kwargs: dict[str, str] = {}
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return None  # *args, **kwargs: what is formatted in is not known
+        for key, arg in [(None, a) for a in call.args] + [(k.arg, k.value) for k in call.keywords]:
+            text = _known_or_date(self, arg, scope)
+            if text is None:
+                ref = app_reference(arg, *self._app_imports, scope.env) or self._local_app_alias(arg, scope)
+                if ref is None:
+                    return None
+                text = f"{PLACEHOLDER}_app{len(self.app_stand_ins) + 1:06d}"
+                self.app_stand_ins[text] = ref
+            if key is None:
+                args.append(text)
+            else:
+                kwargs[key] = text
+        try:
+            return base.format(*args, **kwargs)
+        except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+            return None
 
     def _local_app_alias(self, node: ast.expr, scope: Scope) -> AppRef | None:
         """``{custom}``, ``custom = ToolType.CUSTOM.value`` bound once in the function (held-out-22 #157): the
