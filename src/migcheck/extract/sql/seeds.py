@@ -77,7 +77,7 @@ def _from_listed_cte(select: exp.Select, listed: set[str]) -> bool:
         and not any(isinstance(n, exp.Subquery | exp.Select) for e in select.expressions for n in e.walk())
 
 
-def _known_at_once(node: exp.Expression) -> bool:
+def _known_at_once(node: object) -> bool:
     """A literal, NULL, the clock, a cast or a time zone of one, or a one-row lookup (``_lookup``)."""
     from sqlglot import exp
 
@@ -121,7 +121,7 @@ def _lookup(select: exp.Select) -> bool:
     return where is not None and _equalities(where.this)
 
 
-def _equalities(node: exp.Expression) -> bool:
+def _equalities(node: object) -> bool:
     """``a = 'x' AND b = 2``: columns compared to literals, nothing else."""
     from sqlglot import exp
 
