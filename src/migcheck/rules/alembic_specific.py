@@ -9,7 +9,6 @@ import sys
 from collections.abc import Iterator
 
 from migcheck.extract.models.model import ImportJudge, MappedColumn
-from migcheck.extract.python import multidb
 from migcheck.rules import lookback
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.fixes import lit
@@ -553,6 +552,8 @@ def _engine_lines(migration: Migration, def_line: int) -> list[int]:
     template's ``globals()["upgrade_%s" % engine_name]()``; none for any other upgrade."""
     if migration.origin != "python" or not migration.source_lines:
         return []
+    from migcheck.extract.python import multidb  # lazily: commands that only print import no front end
+
     try:
         tree = ast.parse("\n".join(migration.source_lines))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
