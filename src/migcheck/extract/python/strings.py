@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import string
 
 from migcheck.extract.python.appvalues import AppRef, app_reference, module_aliases, module_imports
 from migcheck.extract.python.constants import _STR_METHODS
@@ -351,6 +352,8 @@ class SqlStrings(Evaluator):
                     resolved = format_with_literals(self, base[0], node, scope)
                     if resolved is not None and not base[3]:
                         return resolved, base[1], base[2], False
+                    if not base[3] and (as_fstring := self._format_as_fstring(base[0], node, scope)) is not None:
+                        return as_fstring[0], base[1], base[2], as_fstring[1]
                     return _FORMAT_FIELD.sub(PLACEHOLDER, base[0]), base[1], base[2], True
             if name == "join" and isinstance(node.func, ast.Attribute):
                 return self._joined_rows(node, scope)
@@ -530,6 +533,40 @@ class SqlStrings(Evaluator):
         for stand_in in (*self.app_stand_ins, *self.fetched_stand_ins):
             rest = rest.replace(stand_in, "")
         return None if rest == text or PLACEHOLDER in rest or NAME_PLACEHOLDER in rest else text
+
+    def _format_as_fstring(self, base: str, call: ast.Call, scope: Scope) -> tuple[str, bool] | None:
+        """``"... {0} ... {v}".format(url_id, v=stalker.__version__)`` read as the f-string it equals
+        (``f"... {url_id} ... {stalker.__version__}"``), so each argument is judged as the same field of an f-string
+        is (a counter, an integer column of a row read, an application import: held-out-27 #156, #159): the text and
+        whether a value is formatted in at run time. None when a field indexes or reads an attribute of its
+        argument (``{0.id}``, ``{row[id]}``), the call passes ``*args`` or ``**kwargs``, or a field has no argument."""
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return None
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        values: list[ast.expr] = []
+        auto = 0
+        try:
+            fields = list(string.Formatter().parse(base))
+        except ValueError:
+            return None
+        for literal, name, spec, conversion in fields:
+            if literal:
+                values.append(ast.Constant(literal))
+            if name is None:
+                continue
+            if name == "":
+                name, auto = str(auto), auto + 1
+            if name.isdigit():
+                arg = call.args[int(name)] if int(name) < len(call.args) else None
+            else:
+                arg = keywords.get(name)
+            if arg is None or (spec and "{" in spec):
+                return None
+            values.append(ast.FormattedValue(value=arg, conversion=ord(conversion) if conversion else -1,
+                                             format_spec=ast.JoinedStr(values=[ast.Constant(spec)]) if spec else None))
+        joined = ast.copy_location(ast.JoinedStr(values=values), call)
+        text = self._sql_text(joined, scope)
+        return None if text is None else (text[0], text[3])
 
     def _local_app_alias(self, node: ast.expr, scope: Scope) -> AppRef | None:
         """``{custom}``, ``custom = ToolType.CUSTOM.value`` bound once in the function (held-out-22 #157): the
