@@ -15,6 +15,7 @@ import ast
 from dataclasses import dataclass
 
 from migcheck.extract.python.nodes import _call_name, binding_counts
+from migcheck.vocabulary.astwalk import module_nodes
 
 
 @dataclass
@@ -46,9 +47,10 @@ def suppress_names(tree: ast.Module) -> frozenset[str]:
     """The names the module binds to ``contextlib.suppress`` (``from contextlib import suppress as quiet``), at
     its top or inside a function, and those it assigns a ``suppress(...)`` block to (``quiet = suppress(E)``, then
     ``with quiet:``): both hid the block's steps (attack27a)."""
-    names = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    nodes = module_nodes(tree)  # the walk the module's other questions share
+    names = {alias.asname or alias.name for node in nodes if isinstance(node, ast.ImportFrom)
              and node.module == "contextlib" for alias in node.names if alias.name == "suppress"}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call) \
                 and _suppress_call(node.value, names):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -158,7 +158,7 @@ class PythonExtractor(Blocks):
         """A loop's ``else``: it runs when the loop ends without a ``break``, so it may not run when the body has
         one. It was not read at all (attack27a: ``while flag: ... else: op.drop_column(...)`` was silent)."""
         if stmt.orelse:
-            broken = any(isinstance(node, ast.Break) for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])))
+            broken = any(isinstance(node, ast.Break) for part in stmt.body for node in ast.walk(part))
             self._walk(stmt.orelse, scope.child(conditional=True) if broken else scope, out, active)
 
     def _statements(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
