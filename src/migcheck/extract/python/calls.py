@@ -197,20 +197,29 @@ class Calls(Bindings):
         """
         if isinstance(node, ast.Call) and self._call(node, scope, out, active):
             return
-        if isinstance(node, ast.BoolOp | ast.IfExp | ast.Lambda) and self._maybe_calls(node, scope, out, active):
+        if isinstance(node, ast.BoolOp | ast.IfExp | ast.Lambda | _COMPREHENSIONS) \
+                and self._maybe_calls(node, scope, out, active):
             return
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr | ast.stmt | ast.keyword):
                 self._calls(child, scope, out, active)
 
-    def _maybe_calls(self, node: ast.BoolOp | ast.IfExp | ast.Lambda, scope: Scope, out: list[Change],
-                     active: set[str]) -> bool:
+    def _maybe_calls(self, node: ast.BoolOp | ast.IfExp | ast.Lambda | Comprehension, scope: Scope,
+                     out: list[Change], active: set[str]) -> bool:
         """The calls of an expression part of which may not be evaluated (mayrun27): ``flag and op.f()``'s right
         operand, the branches of ``op.f() if flag else None`` (only the taken one when the test is decided here),
-        a lambda's body (run only if and when it is called). False when no such part holds a call: walked as any
-        expression, without a copy of the scope."""
+        a lambda's body (run only if and when it is called), a comprehension's parts but its first iterable
+        (attack27a: ``[op.drop_table(t) for t in names]`` runs once per name, maybe none; a generator
+        expression's only if it is consumed), unless it is a list, set or dict over a non-empty literal. False
+        when no such part holds a call: walked as any expression, without a copy of the scope."""
         if isinstance(node, ast.Lambda):
             first, maybe = [], [node.body]
+        elif isinstance(node, _COMPREHENSIONS):
+            if _runs_each_once(node):
+                return False  # [op.drop_table(t) for t in ("a", "b")]: each step runs, as a loop unrolled
+            first = [node.generators[0].iter]  # evaluated at once, even by a generator expression
+            parts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+            maybe = [*parts, *node.generators[0].ifs, *(p for g in node.generators[1:] for p in (g.iter, *g.ifs))]
         elif isinstance(node, ast.BoolOp):
             first, maybe = node.values[:1], node.values[1:]
         else:
@@ -434,6 +443,18 @@ class Calls(Bindings):
         else:
             inner.batch.pop(param, None)
             inner.rebuilt_batches = inner.rebuilt_batches - {param}
+
+
+#: Comprehensions: their element runs once per item of the iterable, maybe never.
+Comprehension = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+_COMPREHENSIONS = Comprehension
+
+
+def _runs_each_once(node: Comprehension) -> bool:
+    """A list, set or dict built at once over a non-empty literal, with no condition: its element surely runs."""
+    gen = node.generators
+    return not isinstance(node, ast.GeneratorExp) and len(gen) == 1 and not gen[0].ifs and not gen[0].is_async \
+        and isinstance(gen[0].iter, ast.List | ast.Tuple | ast.Set) and bool(gen[0].iter.elts)
 
 
 def _by_position(params: list[str], args: list[ast.expr]) -> list[tuple[str, ast.expr]]:

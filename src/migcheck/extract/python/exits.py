@@ -14,7 +14,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from migcheck.extract.python.nodes import _call_name
+from migcheck.extract.python.nodes import _call_name, binding_counts
+from migcheck.vocabulary.astwalk import module_nodes
 
 
 @dataclass
@@ -43,29 +44,53 @@ class Exits:
 
 
 def suppress_names(tree: ast.Module) -> frozenset[str]:
-    """The names the module binds to ``contextlib.suppress`` (``from contextlib import suppress as quiet``)."""
-    return frozenset(alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom)
-                     and node.module == "contextlib" for alias in node.names if alias.name == "suppress")
+    """The names the module binds to ``contextlib.suppress`` (``from contextlib import suppress as quiet``), at
+    its top or inside a function, and those it assigns a ``suppress(...)`` block to (``quiet = suppress(E)``, then
+    ``with quiet:``): both hid the block's steps (attack27a)."""
+    nodes = module_nodes(tree)  # the walk the module's other questions share
+    names = {alias.asname or alias.name for node in nodes if isinstance(node, ast.ImportFrom)
+             and node.module == "contextlib" for alias in node.names if alias.name == "suppress"}
+    for node in nodes:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call) \
+                and _suppress_call(node.value, names):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(target.id for target in targets if isinstance(target, ast.Name))
+    return frozenset(names)
 
 
 def suppresses(item: ast.withitem, names: frozenset[str]) -> bool:
-    """``with contextlib.suppress(...)``, or a name the module imported for it."""
+    """``with contextlib.suppress(...)``, or a name the module imported for it or bound to such a block."""
     expr = item.context_expr
-    if not isinstance(expr, ast.Call):
-        return False
+    if isinstance(expr, ast.Name):
+        return expr.id in names
+    return isinstance(expr, ast.Call) and _suppress_call(expr, names)
+
+
+def _suppress_call(expr: ast.Call, names: set[str] | frozenset[str]) -> bool:
     if isinstance(expr.func, ast.Name):
         return expr.func.id in names or expr.func.id == "suppress"
     return _call_name(expr) == "suppress"
 
 
-def offline_test(test: ast.expr) -> bool | None:
-    """True when ``if <test>:`` takes its body in offline mode only (``context.is_offline_mode()``), False when it
-    takes its ``else`` there (``not context.is_offline_mode()``), None for any other test."""
+def context_names(tree: ast.Module) -> frozenset[str]:
+    """The names that are Alembic's ``context`` (``from alembic import context``) and bound nowhere else in the
+    module: a revision's own ``class context:`` whose ``is_offline_mode()`` reads the environment is no offline
+    mode's test (attack27a)."""
+    counts = binding_counts(tree)
+    return frozenset(name for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "alembic"
+                     and not node.level for alias in node.names if alias.name == "context"
+                     and counts.get(name := alias.asname or alias.name) == 1)
+
+
+def offline_test(test: ast.expr, contexts: frozenset[str]) -> bool | None:
+    """True when ``if <test>:`` takes its body in offline mode only (``context.is_offline_mode()``, ``context`` one
+    of ``contexts``: context_names), False when it takes its ``else`` there (``not context.is_offline_mode()``),
+    None for any other test."""
     offline = True
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test, offline = test.operand, not offline
     if isinstance(test, ast.Call) and not test.args and not test.keywords and isinstance(test.func, ast.Attribute) \
             and test.func.attr == "is_offline_mode" and isinstance(test.func.value, ast.Name) \
-            and test.func.value.id == "context":
+            and test.func.value.id in contexts:
         return offline
     return None

@@ -14,6 +14,9 @@ helpers, the budgets), ``blocks`` (loops, ``with`` items), and here the statemen
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from functools import partial
+from typing import TypeGuard
 
 from migcheck.extract.limits import capped
 from migcheck.extract.python.appguards import app_guard, mark_guarded
@@ -29,7 +32,7 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.deployment import mentions_deployment
 from migcheck.extract.python.dialecttests import skipped_on
-from migcheck.extract.python.exits import Exits, offline_test, suppress_names, suppresses
+from migcheck.extract.python.exits import Exits, context_names, offline_test, suppress_names, suppresses
 from migcheck.extract.python.guards import absent_when, mark, returned_test, with_listed_names
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
@@ -104,6 +107,7 @@ class PythonExtractor(Blocks):
         #: The early exits reached so far (exits.py): a statement after one, in the same body, may not run.
         self._exits = Exits()
         self._suppress_names = suppress_names(tree)
+        self._context_names = context_names(tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -149,8 +153,28 @@ class PythonExtractor(Blocks):
         finally:
             scope.conditional, scope.blocks = saved
 
+    def _loop_else(self, stmt: ast.For | ast.AsyncFor | ast.While, scope: Scope, out: list[Change],
+                   active: set[str]) -> None:
+        """A loop's ``else``: it runs when the loop ends without a ``break``, so it may not run when the body has
+        one. It was not read at all (attack27a: ``while flag: ... else: op.drop_column(...)`` was silent)."""
+        if stmt.orelse:
+            broken = any(isinstance(node, ast.Break) for part in stmt.body for node in ast.walk(part))
+            self._walk(stmt.orelse, scope.child(conditional=True) if broken else scope, out, active)
+
     def _statements(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
-        """_walk's statements, one by one."""
+        """_walk's statements, one by one. The marks an early exit's guard puts on the steps after it are put when
+        the body's walk ends (innermost first), not by walking the rest of the body again one level deeper: a flat
+        body of a thousand ``if flag: return`` was a thousand nested walks, "nested too deeply" (attack27a)."""
+        pending: list[tuple[int, Callable[[list[Change]], None]]] = []
+        try:
+            return self._statements_marked(stmts, scope, out, active, pending)
+        finally:
+            for start, marker in reversed(pending):
+                marker(out[start:])
+
+    def _statements_marked(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str],
+                           pending: list[tuple[int, Callable[[list[Change]], None]]]) -> bool:
+        """_statements' loop; ``pending`` gets the guards' marks for the steps from an index of ``out`` on."""
         exits = self._exits
         seen: int | None = exits.count()
         for index, stmt in enumerate(stmts):
@@ -210,19 +234,19 @@ class PythonExtractor(Blocks):
                     if guard is not None and ended[0] != ended[1]:
                         # `if not is_postgresql(bind): return`: what follows runs only where the other branch is
                         # taken (its truth); walked as before, only marked
-                        start = len(out)
-                        ends = self._walk(stmts[index + 1:], scope, out, active)
-                        mark_guarded(out[start:], (*guard[:4], guard[4] == ended[1]))
-                        return ends
+                        pending.append((len(out), partial(mark_guarded, guard=(*guard[:4], guard[4] == ended[1]))))
+                        seen = exits.count() if seen is not None else None  # as before mayrun27: not marked
+                        continue
                     if ended[0] != ended[1] and exits.count() != at_if and index + 1 < len(stmts):
                         # `if column_exists("t", "c"): return`: what follows may not run, and runs only where the
                         # other branch is taken, as its body would (unless_exists: guards.absent_when)
-                        scope.may_not_run()
-                        start = len(out)
-                        ends = self._walk(stmts[index + 1:], scope, out, active)
-                        mark(out[start:], absent_when(listed_test, ended[1], lambda node: self._str(node, scope),
-                                                      lambda call: returned_test(call, self.functions)))
-                        return ends
+                        if seen is not None:
+                            scope.may_not_run()  # one block for all that follows (the steps after each later
+                            seen = None  # exit run only when those before it did: rules/emptied.py runs_with)
+                        absent = absent_when(listed_test, ended[1], lambda node: self._str(node, scope),
+                                             lambda call: returned_test(call, self.functions))
+                        pending.append((len(out), partial(mark, absent=absent)))
+                        continue
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
                     ends = self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active)
@@ -239,6 +263,7 @@ class PythonExtractor(Blocks):
                 skips = exits.skips
                 self._loop(stmt, scope, out, active)
                 exits.skips = skips  # a `continue` or `break` leaves a pass, not what follows the loop
+                self._loop_else(stmt, scope, out, active)
                 self._forget_types(stmt, scope)
             elif isinstance(stmt, ast.While):
                 start, skips = len(out), exits.skips
@@ -248,8 +273,9 @@ class PythonExtractor(Blocks):
                 for change in out[start:]:
                     if change.loop is None:
                         change.loop = stmt.lineno  # as many passes as the test allows (review18)
+                self._loop_else(stmt, scope, out, active)
                 self._forget_types(stmt, scope)
-            elif isinstance(stmt, ast.Try):
+            elif isinstance(stmt, ast.Try) or _try_star(stmt):
                 checks = bool(stmt.handlers) and all(_catches_value_errors_only(h) for h in stmt.handlers)
                 start, raises, catching = len(out), exits.raises, int(bool(stmt.handlers))
                 exits.catching += catching
@@ -312,7 +338,10 @@ class PythonExtractor(Blocks):
             elif isinstance(stmt, ast.Match):
                 self._calls(stmt.subject, scope, out, active)
                 for case in stmt.cases:  # each case may not be the one taken
-                    self._walk(case.body, scope.child(conditional=True), out, active)
+                    taken = scope.child(conditional=True)
+                    if case.guard is not None:
+                        self._calls(case.guard, taken, out, active)  # `case 1 if op.drop_column(...)` (attack27a)
+                    self._walk(case.body, taken, out, active)
                 self._forget_types(stmt, scope)
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Name):
                 if bare_unbound_name(stmt, self._bound_anywhere):
@@ -394,11 +423,17 @@ class PythonExtractor(Blocks):
         return per_function(self._append_only_of, fn, append_only_lists)
 
 
+def _try_star(stmt: ast.stmt) -> TypeGuard[ast.Try]:
+    """``try: ... except* E:`` (Python 3.11), walked as a ``try`` (the same fields): its handlers were not read at
+    all, nor its exits counted (attack27a)."""
+    return type(stmt).__name__ == "TryStar"
+
+
 def _exit_forgiven(ex: PythonExtractor, test: ast.expr) -> bool | None:
     """The branch of ``if <test>:`` (True: its body) whose exits leave nothing unrun on a database migrated online:
     offline mode's (``context.is_offline_mode()``, ``op.get_context().as_sql``: online, every database runs what
     follows), or the one a constant test never takes (``if False: return``); None for any other test."""
-    if (offline := offline_test(test)) is not None:
+    if (offline := offline_test(test, ex._context_names)) is not None:
         return offline
     if (online := online_branch(ex, test)) is not None:
         return not online
