@@ -71,3 +71,47 @@ def test_a_lower_case_dialect_name_still_decides_the_branch(tmp_path: Path) -> N
         else:
             op.drop_column("ledger", "amount")
     """, "sqlite") == (0, [])
+
+
+# -- a run-time scratch name "renamed away later" that names another table by then -----------------------------------
+
+_BASE = revision_text("a0", None, 'op.create_table("users", sa.Column("id", sa.Integer, primary_key=True))')
+
+
+def _drop_table_findings(tmp_path: Path, upgrade: str, head: str = "") -> tuple[int, list[tuple[str, str, int]]]:
+    write_files(tmp_path, {"versions/a0_base.py": _BASE, "versions/a1_copy.py": revision_text("a1", "a0", upgrade, head)})
+    run = run_cli("lint", tmp_path, "--no-config", "--no-cache", "--format", "json", "--select", "drop-table")
+    assert run.exit_code in (0, 1), run.stderr
+    return run.exit_code, where(run.json()["findings"])
+
+
+def test_a_run_time_name_bound_again_before_the_rename_is_not_the_scratch_copy(tmp_path: Path) -> None:
+    # fix27b matched the drop's <copy> with the rename's <copy>: the same text, but copy was bound again in
+    # between, so the drop clears each table's _old archive and the rename moves the new copy
+    assert _drop_table_findings(tmp_path, """
+        bind = op.get_bind()
+        for name in sa.inspect(bind).get_table_names():
+            copy = f"{name}_old"
+            if sa.inspect(bind).has_table(copy):
+                op.drop_table(copy)
+            copy = f"{name}_rebuild"
+            op.execute(f"CREATE TABLE {copy} AS SELECT * FROM {name}")
+            op.rename_table(copy, f"{name}_archive")
+    """) == (1, [("drop-table", "a1_copy.py", 14)])
+
+
+def test_a_helper_called_twice_does_not_rename_away_what_it_dropped(tmp_path: Path) -> None:
+    # each call binds the helper's table anew: the first drops archive_orders, the second renames another table
+    assert _drop_table_findings(tmp_path, """
+        bind = op.get_bind()
+        for name in sa.inspect(bind).get_table_names():
+            step(bind, f"{name}_archive", False)
+            step(bind, f"{name}_rebuild", True)
+    """, head='''
+
+def step(bind, table, swap):
+    if swap:
+        op.rename_table(table, "orders")
+    elif sa.inspect(bind).has_table(table):
+        op.drop_table(table)
+''') == (1, [("drop-table", "a1_copy.py", 9)])
