@@ -115,3 +115,27 @@ def step(bind, table, swap):
     elif sa.inspect(bind).has_table(table):
         op.drop_table(table)
 ''') == (1, [("drop-table", "a1_copy.py", 9)])
+
+
+# -- `import app` read "only for a dunder": app.__dict__ reaches the models -----------------------------------------
+
+_SAFE_PACKAGE = Path(__file__).resolve().parents[2] / "fixtures" / "rules" / "orm-model-import-in-migration" \
+    / "safe_package_read_for_its_version"
+
+
+@pytest.mark.parametrize("use", ['app.__dict__["Stop"].__table__',
+                                 'importlib.import_module(app.__name__ + ".model.stop").Stop.__table__'])
+def test_a_package_read_through_its_namespace_is_a_model_import(tmp_path: Path, use: str) -> None:
+    # fix27b took any dunder for metadata: app.__dict__ / app.__name__ reach the mapped class Stop
+    files = {str(p.relative_to(_SAFE_PACKAGE)): p.read_text() for p in _SAFE_PACKAGE.rglob("*") if p.is_file()}
+    rev = "migrations/versions/0001_stop_lon_index.py"
+    files[rev] = files[rev].replace("import app\n", "import importlib\n\nimport app\n").replace(
+        "op.execute(f\"COMMENT ON TABLE stop IS 'since app {app.__version__}'\")",
+        f"op.execute(sa.update({use}).values(lon=0))")
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    run = run_cli("lint", tmp_path, "--no-config", "--no-cache", "--format", "json", "--select",
+                  "orm-model-import-in-migration")
+    assert (run.exit_code, where(run.json()["findings"])) == (0, [("orm-model-import-in-migration",
+                                                                   "0001_stop_lon_index.py", 7)])
