@@ -139,3 +139,19 @@ def test_a_package_read_through_its_namespace_is_a_model_import(tmp_path: Path, 
                   "orm-model-import-in-migration")
     assert (run.exit_code, where(run.json()["findings"])) == (0, [("orm-model-import-in-migration",
                                                                    "0001_stop_lon_index.py", 7)])
+
+
+# -- a "SQLAlchemy constant class" that is a SQL function -----------------------------------------------------------
+
+@pytest.mark.parametrize(("head", "default"), [("", "sa.func.False_()"),
+                                               ("from sqlalchemy.sql.functions import now as True_", "True_()")])
+def test_a_function_named_like_a_constant_class_is_a_volatile_default(tmp_path: Path, head: str, default: str) -> None:
+    # fix27b read any False_/True_/Null reached from an import of sqlalchemy as the literal: sa.func.False_() calls
+    # the project's SQL function false_(), and the aliased True_ is now(); each rewrites the table on PostgreSQL
+    write_files(tmp_path, {"versions/a1_flag.py": revision_text("a1", None, f"""
+        op.add_column("invoice", sa.Column("archived", sa.Boolean(), nullable=False, server_default={default}))
+    """, head)})
+    run = run_cli("lint", tmp_path, "--no-config", "--no-cache", "--format", "json", "--select",
+                  "add-column-with-volatile-default")
+    assert (run.exit_code, where(run.json()["findings"])) == (  # a warning: exit 0
+        0, [("add-column-with-volatile-default", "a1_flag.py", 10)])
