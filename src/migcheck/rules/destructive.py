@@ -409,13 +409,15 @@ def _leftover_scratch(ctx: RevisionContext, change: DropTable) -> bool:
     name = change.table.lower()
     changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     index = next((i for i, c in enumerate(changes) if c is change), None)
+    run_time = name.startswith("<")
     renamed_away = index is not None and any(
         isinstance(c, RenameTable) and c.table.lower() == name and c.schema is None and c.new_name.lower() != name
-        and c.engine == change.engine and c.loop == change.loop for c in changes[index + 1:])
+        and c.engine == change.engine and c.loop == change.loop
+        and (not run_time or (change.settled_name and c.settled_name)) for c in changes[index + 1:])
     app = ctx.app.head if ctx.app is not None else None
     if app is not None and app.table_status(change.table) == "mapped":
         return False
-    if name.startswith("<"):
+    if run_time:  # the same text reading the same bindings (Change.settled_name), not a name bound again
         return renamed_away and (change.if_exists or change.conditional)
     if not (renamed_away or name.startswith("_alembic_tmp_")):
         return False

@@ -63,7 +63,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, if_exists=False, cascade=False, schema=None):  # type: ignore[no-untyped-def]
+def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, if_exists=False, cascade=False, schema=None, settled_name=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -91,9 +91,10 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.if_exists = if_exists
     self.cascade = cascade
     self.schema = schema
+    self.settled_name = settled_name
 
 
-def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, new_name, schema=None):  # type: ignore[no-untyped-def]
+def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, new_name, schema=None, settled_name=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -120,6 +121,7 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.table = table
     self.new_name = new_name
     self.schema = schema
+    self.settled_name = settled_name
 
 
 def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
@@ -583,8 +585,8 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
 FIELDS = {
     'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch'),
     'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'columns', 'if_not_exists', 'schema'),
-    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'if_exists', 'cascade', 'schema'),
-    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'new_name', 'schema'),
+    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'if_exists', 'cascade', 'schema', 'settled_name'),
+    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'new_name', 'schema', 'settled_name'),
     'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'column', 'if_not_exists', 'schema'),
     'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'column', 'if_exists', 'schema'),
     'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),

@@ -215,6 +215,10 @@ class DropTable(Change):
     cascade: bool = False
     #: The ``schema=`` given, or the schema the SQL names (``"<dynamic>"`` when not a literal); None for the default.
     schema: str | None = None
+    #: A name known only at run time (``<copy>``) that holds one value wherever the phase reads its text: each name
+    #: it reads is bound once in upgrade()/downgrade() itself (extract/python/ops.settled_name). Two such steps
+    #: naming ``<copy>`` name one table; a name bound again between them may not (attack27b).
+    settled_name: bool = False
 
 
 @ir_class
@@ -226,6 +230,10 @@ class RenameTable(Change):
     #: The ``schema=`` given, or the schema the SQL names (``"<dynamic>"`` when not a literal); None for the default:
     #: ``op.rename_table("t_new", "t", schema="archive")`` renames ``archive.t_new``, not a default-schema table.
     schema: str | None = None
+    #: A name known only at run time (``<copy>``) that holds one value wherever the phase reads its text: each name
+    #: it reads is bound once in upgrade()/downgrade() itself (extract/python/ops.settled_name). Two such steps
+    #: naming ``<copy>`` name one table; a name bound again between them may not (attack27b).
+    settled_name: bool = False
 
 
 @ir_class

@@ -76,7 +76,7 @@ class ImportInfo:
     #: the revision template wrote (``db = m.get_session_maker()()``) decides if the revision uses it itself.
     use_lines: tuple[int, ...] = ()
     #: A plain ``import pkg`` of a top-level package (``import pkg.models`` imports that module) whose every use
-    #: reads one of its dunder attributes (``pkg.__version__``): metadata, no model nor query (held-out-27 #113).
+    #: reads its metadata (``pkg.__version__``, revision._METADATA): metadata, no model nor query (held-out-27 #113).
     dunder_only: bool = False
 
 
@@ -166,7 +166,7 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo], source: str | N
             lines.setdefault(load.id, []).append(load.lineno)
             parent = parents.get(load)
             dunders.setdefault(load.id, []).append(
-                isinstance(parent, ast.Attribute) and parent.value is load and _DUNDER.fullmatch(parent.attr) is not None)
+                isinstance(parent, ast.Attribute) and parent.value is load and parent.attr in _METADATA)
 
     def marked(imp: ImportInfo) -> ImportInfo:
         names = local_names.get((imp.line, imp.module), [])
@@ -178,8 +178,10 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo], source: str | N
     return [imp if plain(imp) else marked(imp) for imp in imports]
 
 
-#: A dunder attribute name (``__version__``, ``__name__``): a module's metadata, not what it defines.
-_DUNDER = lazy_regex(r"__[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*__")
+#: A package's metadata (``__version__``), not what it defines. Not every dunder: ``app.__dict__["Stop"]`` or
+#: ``getattr``-like ``__getattribute__`` reach its models, ``__name__`` / ``__path__`` import its modules (attack27b).
+_METADATA = frozenset({"__version__", "__version_info__", "__author__", "__email__", "__license__", "__copyright__",
+                       "__title__", "__description__", "__url__", "__doc__"})
 
 
 def _loads_of(tree: ast.Module, wanted: set[str], source: str | None) -> list[ast.Name]:

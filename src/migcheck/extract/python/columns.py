@@ -353,19 +353,23 @@ class Columns(Evaluator):
         return self._plain_class_names
 
     def _from_sqlalchemy(self, func: ast.expr) -> bool:
-        """Whether ``func``'s root name is bound once in the module, by an import from SQLAlchemy
-        (``import sqlalchemy as sa``, ``from sqlalchemy.sql import False_``): not a look-alike the
-        revision defines, which could render any SQL."""
-        while isinstance(func, ast.Attribute):
-            func = func.value
-        root = func.id if isinstance(func, ast.Name) else None
-        if root is None or binding_counts(self.tree).get(root) != 1:
+        """Whether ``func`` is SQLAlchemy's constant class itself: ``sa.sql.False_`` (a module path where SQLAlchemy
+        defines it, the root bound once, by ``import sqlalchemy as sa``) or ``False_`` imported under its own name
+        (``from sqlalchemy.sql import False_``). Not a look-alike the revision defines, ``sa.func.False_`` (a SQL
+        function of that name) nor ``from sqlalchemy.sql.functions import now as True_`` (attack27b)."""
+        chain = _attr_chain(func)
+        if not chain or binding_counts(self.tree).get(chain[0]) != 1:
             return False
         for stmt in module_import_statements(self.tree):
-            modules = [a.name for a in stmt.names if (a.asname or a.name.split(".")[0]) == root] \
-                if isinstance(stmt, ast.Import) else \
-                [stmt.module or "" for a in stmt.names if stmt.level == 0 and (a.asname or a.name) == root]
-            if any(m.split(".")[0] == "sqlalchemy" for m in modules):
+            if isinstance(stmt, ast.Import):
+                paths = [[*a.name.split("."), *chain[1:-1]] for a in stmt.names if a.asname == chain[0]] \
+                    + [chain[:-1] for a in stmt.names if a.asname is None and a.name.split(".")[0] == chain[0]]
+            else:
+                # from sqlalchemy.sql import False_ (its own name), from sqlalchemy import sql (then sql.False_)
+                paths = [[*(stmt.module or "").split("."), *([a.name, *chain[1:-1]] if len(chain) > 1 else [])]
+                         for a in stmt.names if stmt.level == 0 and (a.asname or a.name) == chain[0]
+                         and (len(chain) > 1 or a.name == chain[0])]
+            if any(".".join(path) in _CONSTANT_MODULES for path in paths):
                 return True
         return False
 
@@ -378,6 +382,8 @@ class Columns(Evaluator):
 
 #: SQLAlchemy's classes of the constants ``sa.true()`` / ``sa.false()`` / ``sa.null()`` return, and their SQL.
 _CONSTANT_CLASSES = {"True_": "true", "False_": "false", "Null": "null"}
+#: The modules that define or export them (``sa.True_``, ``sa.sql.expression.False_``).
+_CONSTANT_MODULES = frozenset({"sqlalchemy", "sqlalchemy.sql", "sqlalchemy.sql.expression", "sqlalchemy.sql.elements"})
 
 
 #: Python's built-in conversions a server_default may be computed with: their result is a constant.

@@ -113,7 +113,7 @@ def _description_test(value: object, equal: bool, dialect: str) -> bool | None:
     the target dialect true only when no driver is named (which driver runs is not known here)."""
     if not isinstance(value, str) or value.split("+")[0].lower() not in SQLALCHEMY_DIALECTS:
         return None
-    name, _, driver = value.lower().partition("+")
+    name, _, driver = value.partition("+")  # SQLAlchemy's "postgresql+psycopg2": "PostgreSQL+psycopg2" never equals
     result = False if not _dialect_matches(name, dialect) else None if driver else True
     return result if equal or result is None else not result
 
@@ -127,10 +127,10 @@ def _prefix_matches(prefix: object, dialect: str) -> bool | None:
     spellings = {"mysql": ("mysql", "mariadb"), "postgresql": ("postgresql",)}.get(dialect, (dialect,))
     result = False
     for item in prefixes:
-        item = str(item).lower()
-        if not item or not any(name.startswith(item) for name in DIALECT_NAMES):
+        item = str(item)
+        if not item or not any(name.startswith(item.lower()) for name in DIALECT_NAMES):
             return None
-        result = result or any(name.startswith(item) for name in spellings)
+        result = result or any(name.startswith(item) for name in spellings)  # "POSTGRES" starts none (attack27b)
     return result
 
 
@@ -147,8 +147,26 @@ DIALECT_NAMES = SQLALCHEMY_DIALECTS | {"postgres"}
 
 
 def _dialect_matches(value: str, dialect: str) -> bool:
+    """Whether ``value`` equals a name the target dialect has, compared as Python compares: SQLAlchemy's names are
+    lower case, so "SQLITE" is none of them (a literal in capitals never equals ``dialect.name``, attack27b)."""
     aliases = {"mysql": {"mysql", "mariadb"}, "postgresql": {"postgresql"}, "sqlite": {"sqlite"}}
-    return value.lower() in aliases.get(dialect, {dialect})
+    return value in aliases.get(dialect, {dialect})
+
+
+def _lower_case_name(node: ast.expr) -> bool:
+    """``conn.dialect.name`` / ``bind.engine.name``, or any ``.lower()`` / ``.casefold()``: text that is certainly
+    lower case, so a literal with capitals compared with it is never equal. A helper's result
+    (``dialect_name()``), a local name or a URL may be spelled any way: such a comparison is not known."""
+    if isinstance(node, ast.Attribute) and node.attr == "name":
+        return names_dialect(ast.unparse(node.value))
+    return isinstance(node, ast.Call) and not node.args and not node.keywords \
+        and isinstance(node.func, ast.Attribute) and node.func.attr in {"lower", "casefold"}
+
+
+def _case_known(names: tuple[object, ...], compared: ast.expr) -> bool:
+    """Whether comparing ``compared`` with ``names`` can be judged here: every name lower case (as SQLAlchemy
+    spells every dialect), or ``compared`` certainly lower case (_lower_case_name)."""
+    return all(str(name) == str(name).lower() for name in names) or _lower_case_name(compared)
 
 
 #: ``@skip_if_sqlite``, ``@utils.skip_on_postgres``: a decorator that runs nothing on the dialect it names.
@@ -345,7 +363,11 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
             and len(test.args) == 1 and (_names_the_backend(test.func.value) or _bound_name(test.func.value, scope)):
         # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
-        return _prefix_matches(self._literal(test.args[0], scope), self.dialect)
+        prefix = self._literal(test.args[0], scope)
+        prefixes = prefix if isinstance(prefix, tuple) else (prefix,)
+        if not _case_known(prefixes, test.func.value):
+            return None  # url.startswith("MySQL"): how the URL is spelled is not known here
+        return _prefix_matches(prefix, self.dialect)
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and depth < 3:
         # `if is_postgres():` / `if on_mysql(bind):` -- a module helper that returns a dialect check
         # (its arguments can only be the bind or the context the test reads the name from)
@@ -395,6 +417,8 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
             and not (reads_dialect_name(left) or reads_dialect_name(right) or _bound_name(left, scope)
                      or _bound_name(right, scope)):
         return None  # config.db.name == "postgres": a setting's spelling, maybe; not a dialect check
+    if not _case_known(names, left if left_names else right):
+        return None  # dialect_name() == "SQLite": the helper's spelling is its own
     if isinstance(value, str):
         if isinstance(op, ast.Eq | ast.Is):
             return _dialect_matches(value, self.dialect)

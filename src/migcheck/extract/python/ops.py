@@ -13,7 +13,7 @@ from typing import Any
 
 from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text
 from migcheck.extract.python.data import _table_constructor
-from migcheck.extract.python.nodes import _bind_args, _call_name, _describe
+from migcheck.extract.python.nodes import _bind_args, _call_name, _describe, names_bound_once
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.strings import SqlStrings
 from migcheck.vocabulary.changes import (
@@ -148,9 +148,12 @@ class Ops(Columns, SqlStrings):
             out.append(CreateTable(table=table or "?", columns=columns, if_not_exists=flag("if_not_exists"),
                                    schema=schema, **common))
         elif attr == "drop_table":
-            out.append(DropTable(table=table or "?", if_exists=flag("if_exists"), schema=schema, **common))
+            out.append(DropTable(table=table or "?", if_exists=flag("if_exists"), schema=schema,
+                                 settled_name=settled_name(args.get("table_name"), table, scope), **common))
         elif attr == "rename_table":
-            out.append(RenameTable(table=s("old_table_name") or "?", new_name=s("new_table_name") or "?", **common))
+            old = s("old_table_name")
+            out.append(RenameTable(table=old or "?", new_name=s("new_table_name") or "?",
+                                   settled_name=settled_name(args.get("old_table_name"), old, scope), **common))
         elif attr == "create_index":
             where = kw.get("postgresql_where") or kw.get("sqlite_where")
             out.append(CreateIndex(
@@ -276,3 +279,15 @@ def _converted(node: ast.expr | None) -> bool:
     """A name written ``op.f("...")`` or ``batch_op.f(...)`` (a ``conv``): SQLAlchemy takes it as final and cuts one
     longer than the dialect allows to ``name[:max - 8] + "_" + md5[-4:]``, the same on create and on drop."""
     return isinstance(node, ast.Call) and _call_name(node) == "f" and bool(node.args)
+
+
+def settled_name(node: ast.expr | None, name: str | None, scope: Scope) -> bool:
+    """Whether a table name known only at run time (``name`` is ``<copy>``) holds one value wherever its text is
+    read in the phase: every name the expression reads is a local that upgrade()/downgrade() itself binds once
+    (not a helper's parameter, which each call binds anew), and the text is whole (not cut short by _describe).
+    ``copy = f"{t}_old"; drop_table(copy); copy = f"{t}_new"; rename_table(copy, ...)``: two tables (attack27b)."""
+    if node is None or name is None or not name.startswith("<") or name.endswith("…>") \
+            or scope.depth or scope.function is None:
+        return False
+    once = names_bound_once(scope.function)
+    return all(n.id in once for n in ast.walk(node) if isinstance(n, ast.Name))
