@@ -318,6 +318,7 @@ def check(
 
     constants = _app_constants(sources, settings, [*migrations, *(context or [])])  # one reader per run
     if constants is not None:
+        _follow_helpers([*migrations, *(context or [])], constants, settings.dialect)
         _drop_untaken([*migrations, *(context or [])], constants, settings.dialect)
     graph = RevisionGraph.build([*migrations, *(context or [])])
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
@@ -471,6 +472,19 @@ def _app_constants(sources: Sources, settings: Settings, migrations: list[Migrat
     env_py = sources.env_py[0]
     root = project_root(env_py, settings)
     return AppConstants(root, env_py.resolve().relative_to(root).as_posix(), rescue=_python2_tree)
+
+
+def _follow_helpers(migrations: list[Migration], constants: AppConstants, dialect: str) -> None:
+    """Read the steps each call of a helper of the project's own package takes (RawSQL.handed), from the project's
+    source as it is now (extract/python/imported.py): never from the load cache, so a changed helper is read anew."""
+    if not any(type(c) is RawSQL and c.handed is not None
+               for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes)):
+        return
+    from migcheck.extract.python.imported import ImportedHelpers
+
+    helpers = ImportedHelpers(constants, dialect)
+    for migration in migrations:
+        helpers.expand(migration)
 
 
 def _drop_untaken(migrations: list[Migration], constants: AppConstants, dialect: str) -> None:
@@ -640,6 +654,8 @@ def _check_migration(
                 for hit in rule.check(ctx, change):
                     if hit.line is None:
                         hit.line = change.line
+                    if change.via is not None and hit.line == change.line:
+                        hit.message = f"{hit.message} (via `{change.via[1]}()` of `{change.via[0]}`)"
                     key = (rule.id, hit.line, hit.message)
                     if key in said:
                         continue
