@@ -50,10 +50,13 @@ class ImportedHelpers:
         self.dialect = dialect
         self._extractors: dict[str, PythonExtractor] = {}
         self._followed = 0
+        #: The helper modules whose extractor's budgets this revision has started (extract/limits.py): a helper
+        #: called again walks its body again, and that counts against the budgets, as a same-module helper's does.
+        self._started: set[str] = set()
 
     def expand(self, migration: Migration) -> None:
         """Replace each call of a readable helper in ``migration`` by the steps the helper takes."""
-        self._followed = 0
+        self._followed, self._started = 0, set()
         for changes in (migration.upgrade_changes, migration.downgrade_changes):
             if any(type(c) is RawSQL and c.handed is not None for c in changes):
                 changes[:] = self._expanded(changes, 1, frozenset())
@@ -79,7 +82,11 @@ class ImportedHelpers:
         if isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list:
             return None  # a coroutine's body runs when awaited; a decorator may replace the function
         self._followed += 1
-        steps = _walk_helper(self._extractor(module, tree, package), fn, raw)
+        extractor = self._extractor(module, tree, package)
+        if module not in self._started:
+            self._started.add(module)
+            extractor._unrolled, extractor._work, extractor._walked = 0, 0, set()
+        steps = _walk_helper(extractor, fn, raw)
         steps = self._expanded(steps, depth + 1, active | {called})
         if before + len(steps) > MAX_STEPS:
             return None  # the revision's own cap on steps: past it, the call's note, not a flood
@@ -134,7 +141,6 @@ def _walk_helper(extractor: PythonExtractor, fn: ast.FunctionDef, raw: RawSQL) -
         elif what[0] == "batch" and isinstance(what[1], str) and (what[2] is None or isinstance(what[2], str)):
             scope.batch[name] = (what[1], what[2])
     out: list[Change] = []
-    extractor._unrolled, extractor._work, extractor._walked = 0, 0, set()
     extractor._walk(fn.body, scope, out, {fn.name})
     return out
 
