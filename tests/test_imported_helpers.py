@@ -223,3 +223,17 @@ def test_the_cache_does_not_keep_what_a_changed_helper_did(tmp_path: Path) -> No
     (project / "app" / "db.py").write_text(HELPERS.replace("    op.drop_column(table, col)\n", "    print(col)\n"),
                                            encoding="utf-8")
     assert _rules(_lint(project)) == []
+
+
+def test_a_helper_called_again_and_again_spends_the_revision_s_walk_budget(tmp_path: Path) -> None:
+    """Each call walks the helper's body again, and that counts against extract/limits.py's budget as a same-module
+    helper's second call does: past it, reading stops with an error at the call (a stranger's helper cannot make a
+    run walk millions of nodes)."""
+    heavy = "from alembic import op\n\n\ndef heavy(t):\n    op.execute(str([" + ", ".join(["1"] * 4000) + "]))\n"
+    tables = ", ".join(f"'t{n}'" for n in range(100))
+    project = _project(tmp_path, f"for t in ({tables}):\n    heavy(t)", "from app.heavy import heavy",
+                       {"app/heavy.py": heavy})
+    findings = _lint(project, "--no-cache")
+    stopped = [(line, message) for rule, line, message in findings if rule == "invalid-migration-file"]
+    assert [line for line, _ in stopped] == [_at(project, "heavy(t)")]
+    assert "syntax nodes again per function" in stopped[0][1]

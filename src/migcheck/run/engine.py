@@ -296,6 +296,9 @@ def check(
     # Baseline and pull-request mode: which revisions the per-revision rules look at.
     scope = scope or Scope.build(migrations, sql_migrations, sources, settings)
 
+    constants = _app_constants(sources, settings, [*migrations, *(context or [])])  # one reader per run
+    if constants is not None:  # before the checks of what was read: a helper's body can spend the budgets too
+        _follow_helpers([*migrations, *(context or [])], constants, settings.dialect)
     if INVALID_MIGRATION_FILE in enabled:
         invalid = enabled[INVALID_MIGRATION_FILE]
         for error in errors:
@@ -316,9 +319,7 @@ def check(
                         for m in migrations
                         if m.python2 is not None and id(m) not in unloadable and scope.reports(m.path))
 
-    constants = _app_constants(sources, settings, [*migrations, *(context or [])])  # one reader per run
     if constants is not None:
-        _follow_helpers([*migrations, *(context or [])], constants, settings.dialect)
         _drop_untaken([*migrations, *(context or [])], constants, settings.dialect)
     graph = RevisionGraph.build([*migrations, *(context or [])])
     app = _app_view(sources, settings, scope, migrations, set(enabled), head)
