@@ -178,13 +178,13 @@ def test_a_helper_module_through_a_symlink_out_of_the_project_is_not_read(tmp_pa
 
 def test_a_helper_module_outside_the_project_root_is_not_read(tmp_path: Path) -> None:
     """``lib/`` beside the project (what a ``sys.path`` entry outside the checkout would find) is never read."""
-    (tmp_path / "lib" / "shared").mkdir(parents=True)
-    (tmp_path / "lib" / "shared" / "__init__.py").write_text("", encoding="utf-8")
-    (tmp_path / "lib" / "shared" / "db.py").write_text(HELPERS.replace(".checks", "app.checks"), encoding="utf-8")
-    project = _project(tmp_path / "project", 'drop_col("users", "email")', "from shared.db import drop_col")
+    (tmp_path / "lib" / "common").mkdir(parents=True)
+    (tmp_path / "lib" / "common" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "lib" / "common" / "db.py").write_text(HELPERS.replace(".checks", "app.checks"), encoding="utf-8")
+    project = _project(tmp_path / "project", 'drop_col("users", "email")', "from common.db import drop_col")
     findings = _lint(project, "--no-cache")
     assert _rules(findings) == [(NOTE, _at(project, "drop_col("))]
-    assert "`drop_col()` comes from `shared.db`" in findings[-1][2]
+    assert "`drop_col()` comes from `common.db`" in findings[-1][2]
 
 
 def test_helpers_calling_each_other_across_modules_and_a_module_importing_itself_end(tmp_path: Path) -> None:

@@ -81,6 +81,10 @@ class ImportedHelpers:
         fn, tree, module, package = found
         if isinstance(fn, ast.AsyncFunctionDef) or fn.decorator_list:
             return None  # a coroutine's body runs when awaited; a decorator may replace the function
+        if any(what[0] == "session" for _, what in raw.handed or ()):
+            return None  # a session's pending ORM work (f.flush(), attack23) is not read in a helper: the note stays
+        if _star_import(tree):
+            return None  # `from tools.dbprint import *` may bind `print` to the project's DROP TABLE (attack23)
         self._followed += 1
         extractor = self._extractor(module, tree, package)
         if module not in self._started:
@@ -103,6 +107,11 @@ class ImportedHelpers:
                                   for name, origin in extractor.imported.items()}
             self._extractors[module] = extractor
         return self._extractors[module]
+
+
+def _star_import(tree: ast.Module) -> bool:
+    """Whether the module imports ``*`` anywhere: any name of its body may then be another module's function."""
+    return any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(tree))
 
 
 def _absolute(origin: str, module: str, package: bool) -> str:
