@@ -36,6 +36,11 @@ from migcheck.extract.python.repeatable import repeatable_delete
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
 
+#: Calls that run statements when their receiver is a connection or a session (imported.py keeps a helper's note
+#: when the walker cannot tell what the receiver is).
+_UNPLACED_RUNS = frozenset({"execute", "exec_driver_sql", "executemany", "bulk_save_objects", "bulk_insert_mappings",
+                            "bulk_update_mappings"})
+
 
 class Calls(Bindings):
     """Calls and the unrolling budgets; the second layer of ``walk.PythonExtractor``."""
@@ -46,6 +51,7 @@ class Calls(Bindings):
     _work: int
     _walked: set[int]
     _cost_of: dict[int, int]
+    unplaced_runs: list[int] | None
 
     def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
         raise NotImplementedError  # the statement walker: walk.PythonExtractor._walk
@@ -255,6 +261,8 @@ class Calls(Bindings):
                                   repeatable=action == "delete" and repeatable_delete(self, call, scope),
                                   **self._common(scope)))
             return True
+        if attr in _UNPLACED_RUNS and self.unplaced_runs is not None:
+            self.unplaced_runs.append(call.lineno)  # in an imported helper: its note stays (imported.py)
         if attr in {"create", "create_all"} and self._table_create(call, scope, out):
             return True
         return enum_type_call(self, call, scope, out)

@@ -11,7 +11,8 @@ naming the helper (``Change.via``). A helper read anew on every run is never sta
 
 What cannot be read keeps the note: a module outside the project or missing, a name bound otherwise than by one
 ``def``, a call with ``*args`` / ``**kwargs``. A helper calling another helper of the project is followed
-``MAX_HELPER_DEPTH`` deep (a call of a helper being followed, recursion or a module importing itself, is not
+``MAX_HELPER_DEPTH`` deep, and one that runs a statement on something the walker cannot tell is the database
+(``session = session or get_session(); session.execute(...)``) keeps the note too (a call of a helper being followed, recursion or a module importing itself, is not
 followed again); past that, the inner call's note stays.
 """
 
@@ -90,8 +91,10 @@ class ImportedHelpers:
         if module not in self._started:
             self._started.add(module)
             extractor._unrolled, extractor._work, extractor._walked = 0, 0, set()
-        steps = _walk_helper(extractor, fn, raw)
-        steps = self._expanded(steps, depth + 1, active | {called})
+        walked = _walk_helper(extractor, fn, raw)
+        if walked is None:
+            return None
+        steps = self._expanded(walked, depth + 1, active | {called})
         if before + len(steps) > MAX_STEPS:
             return None  # the revision's own cap on steps: past it, the call's note, not a flood
         renumbered: dict[int, int] = {}
@@ -127,8 +130,9 @@ def _absolute(origin: str, module: str, package: bool) -> str:
     return ".".join([*base, *([rest] if rest else [])]) or origin
 
 
-def _walk_helper(extractor: PythonExtractor, fn: ast.FunctionDef, raw: RawSQL) -> list[Change]:
-    """``fn``'s body walked as an inlined helper is, its parameters bound to what the call handed them."""
+def _walk_helper(extractor: PythonExtractor, fn: ast.FunctionDef, raw: RawSQL) -> list[Change] | None:
+    """``fn``'s body walked as an inlined helper is, its parameters bound to what the call handed them; None when
+    it runs a statement on a receiver the walker cannot place."""
     scope = Scope(phase=raw.phase, env=dict(extractor.consts), tables=dict(extractor.module_tables), function=fn,
                   deployment_names=extractor.deployment_names, depth=1)
     params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
@@ -150,8 +154,15 @@ def _walk_helper(extractor: PythonExtractor, fn: ast.FunctionDef, raw: RawSQL) -
         elif what[0] == "batch" and isinstance(what[1], str) and (what[2] is None or isinstance(what[2], str)):
             scope.batch[name] = (what[1], what[2])
     out: list[Change] = []
-    extractor._walk(fn.body, scope, out, {fn.name})
-    return out
+    extractor.unplaced_runs = []
+    try:
+        extractor._walk(fn.body, scope, out, {fn.name})
+        unplaced = extractor.unplaced_runs
+    finally:
+        extractor.unplaced_runs = None
+    # a statement run on what may be a session (``session = session or get_session()``): a followed helper is
+    # never quieter than the note it replaces
+    return None if unplaced else out
 
 
 def _place(step: Change, raw: RawSQL, called: tuple[str, str], renumbered: dict[int, int]) -> None:
