@@ -296,6 +296,9 @@ def check(
     # Baseline and pull-request mode: which revisions the per-revision rules look at.
     scope = scope or Scope.build(migrations, sql_migrations, sources, settings)
 
+    constants = _app_constants(sources, settings, [*migrations, *(context or [])])  # one reader per run
+    if constants is not None:  # before the checks of what was read: a helper's body can spend the budgets too
+        _follow_helpers([*migrations, *(context or [])], constants, settings.dialect)
     if INVALID_MIGRATION_FILE in enabled:
         invalid = enabled[INVALID_MIGRATION_FILE]
         for error in errors:
@@ -316,7 +319,6 @@ def check(
                         for m in migrations
                         if m.python2 is not None and id(m) not in unloadable and scope.reports(m.path))
 
-    constants = _app_constants(sources, settings, [*migrations, *(context or [])])  # one reader per run
     if constants is not None:
         _drop_untaken([*migrations, *(context or [])], constants, settings.dialect)
     graph = RevisionGraph.build([*migrations, *(context or [])])
@@ -471,6 +473,19 @@ def _app_constants(sources: Sources, settings: Settings, migrations: list[Migrat
     env_py = sources.env_py[0]
     root = project_root(env_py, settings)
     return AppConstants(root, env_py.resolve().relative_to(root).as_posix(), rescue=_python2_tree)
+
+
+def _follow_helpers(migrations: list[Migration], constants: AppConstants, dialect: str) -> None:
+    """Read the steps each call of a helper of the project's own package takes (RawSQL.handed), from the project's
+    source as it is now (extract/python/imported.py): never from the load cache, so a changed helper is read anew."""
+    if not any(type(c) is RawSQL and c.handed is not None
+               for m in migrations for c in (*m.upgrade_changes, *m.downgrade_changes)):
+        return
+    from migcheck.extract.python.imported import ImportedHelpers
+
+    helpers = ImportedHelpers(constants, dialect)
+    for migration in migrations:
+        helpers.expand(migration)
 
 
 def _drop_untaken(migrations: list[Migration], constants: AppConstants, dialect: str) -> None:
@@ -640,6 +655,8 @@ def _check_migration(
                 for hit in rule.check(ctx, change):
                     if hit.line is None:
                         hit.line = change.line
+                    if change.via is not None and hit.line == change.line:
+                        hit.message = f"{hit.message} (via `{change.via[1]}()` of `{change.via[0]}`)"
                     key = (rule.id, hit.line, hit.message)
                     if key in said:
                         continue

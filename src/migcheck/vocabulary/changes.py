@@ -116,6 +116,10 @@ class Change:
     #: level is set back; SQLAlchemy 2 refuses the switch inside a transaction; pg8000 keeps the transaction
     #: (checked on PostgreSQL 15). The rules decide by the project's driver. None otherwise, and in SQL.
     isolation_switch: int | None = None
+    #: The project's helper the step was read from (``from app.db import drop_column``, then ``drop_column(...)``
+    #: in the revision: extract/python/imported.py), as (module, function); the change's line is the call's.
+    #: None for a step written in the revision itself. Not compared: where the IR came from, not what.
+    via: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     # One __eq__ and __repr__ for every kind of change, inherited (the kinds are declared with eq=False,
     # repr=False): the ones dataclasses generates are compiled per class when the module is imported, about
@@ -472,6 +476,11 @@ class RawSQL(Change):
     #: A call into imported code (``from app.db import mark_changed; mark_changed()``): (module, function), for
     #: ``raw-sql-not-understood`` to ask the application's source whether the function runs any SQL.
     called: tuple[str, str] | None = None
+    #: What the revision hands that call, when ``called`` is set and each argument goes to a known parameter (no
+    #: ``*args`` / ``**kwargs`` in the call): per argument (position or keyword, what it is: ``("literal", value)``,
+    #: ``("bind",)``, ``("session",)``, ``("batch", table, schema)``, ``("unknown",)``), so the helper's body can be
+    #: read with them bound (extract/python/imported.py). None otherwise.
+    handed: tuple[tuple[int | str, tuple[object, ...]], ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_schema(self) -> bool:

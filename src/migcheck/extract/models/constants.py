@@ -115,7 +115,18 @@ class AppConstants:
         """Whether ``module``'s ``name`` is a function of the project that only reads and writes files
         (``fileonly.only_file_io``): calling it runs no SQL."""
         found = self._function(module, name, 0)
-        return found is not None and only_file_io(*found)
+        return found is not None and only_file_io(*found[:2])
+
+    def helper(self, module: str, name: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Module, str,
+                                                       bool] | None:
+        """The ``def`` of ``module``'s ``name`` as ``function`` finds it, with the parsed module that holds it, that
+        module's dotted name and whether it is a package (its relative imports are read from there); None when not
+        read (outside the project, a symlink out of it, missing, bound otherwise or more than once)."""
+        found = self._function(module, name, 0)
+        if found is None:
+            return None
+        parsed = self._module(found[2])
+        return None if parsed is None else (found[0], found[1], found[2], parsed[1])
 
     def no_model(self, module: str, name: str) -> bool:
         """Whether ``module``'s ``name`` is, read from the project's source, something no query maps: a function
@@ -139,7 +150,7 @@ class AppConstants:
             and all(_base_name(b) in _ENUM_BASES | {"str", "int"} for b in cls.bases)
 
     def _function(self, module: str, name: str,
-                  depth: int) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Module] | None:
+                  depth: int) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Module, str] | None:
         parsed = self._module(module) if depth <= _MAX_DEPTH else None
         if parsed is None or self._outside().written(module, f"{module}.{name}"):
             return None
@@ -150,7 +161,7 @@ class AppConstants:
         defined = [stmt for stmt in self._index_of(tree).get(name, ())
                    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)]
         if defined:
-            return (defined[0], tree) if len(defined) == 1 and counts.get(name) == 1 else None
+            return (defined[0], tree, module) if len(defined) == 1 and counts.get(name) == 1 else None
         bindings = _bindings(self._index_of(tree), name, (counts, changed))
         if bindings is None or len(bindings) != 1 or not isinstance(bindings[0], ast.ImportFrom):
             return None

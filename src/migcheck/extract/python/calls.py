@@ -37,6 +37,11 @@ from migcheck.extract.python.repeatable import repeatable_delete
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import LIMIT_KEYWORD, Change, DataChange, RawSQL
 
+#: Calls that run statements when their receiver is a connection or a session (imported.py keeps a helper's note
+#: when the walker cannot tell what the receiver is).
+_UNPLACED_RUNS = frozenset({"execute", "exec_driver_sql", "executemany", "bulk_save_objects", "bulk_insert_mappings",
+                            "bulk_update_mappings"})
+
 
 class Calls(Bindings):
     """Calls and the unrolling budgets; the second layer of ``walk.PythonExtractor``."""
@@ -48,6 +53,7 @@ class Calls(Bindings):
     _walked: set[int]
     _cost_of: dict[int, int]
     _exits: Exits
+    unplaced_runs: list[int] | None
 
     def _walk(self, stmts: list[ast.stmt], scope: Scope, out: list[Change], active: set[str]) -> bool:
         raise NotImplementedError  # the statement walker: walk.PythonExtractor._walk
@@ -164,8 +170,28 @@ class Calls(Bindings):
         out.append(RawSQL(
             text=unparse(call), keyword="", understood=False, line=call.lineno,
             reason=f"`{_short(callee, 50)}()` comes from `{origin}`, and migcheck does not read imported code",
-            called=called, **self._common(scope),
+            called=called, handed=None if called is None else self._handed(call, scope), **self._common(scope),
         ))
+
+    def _handed(self, call: ast.Call, scope: Scope) -> tuple[tuple[int | str, tuple[object, ...]], ...] | None:
+        """What ``call`` hands the imported function, per argument (RawSQL.handed), read as ``_inline`` reads a
+        same-module helper's: a literal, the connection, a session, the caller's batch; anything else unknown. None
+        when an argument is ``*x`` or ``**x``: which parameter gets what is known only at run time."""
+        if any(isinstance(arg, ast.Starred) for arg in call.args) or any(k.arg is None for k in call.keywords):
+            return None
+        keys: list[tuple[int | str, ast.expr]] = [*enumerate(call.args)]
+        keys += [(k.arg, k.value) for k in call.keywords if k.arg]
+        return tuple((key, self._argument(arg, scope)) for key, arg in keys)
+
+    def _argument(self, arg: ast.expr, scope: Scope) -> tuple[object, ...]:
+        if isinstance(arg, ast.Name) and arg.id in scope.batch:
+            return ("batch", *scope.batch[arg.id])
+        if (isinstance(arg, ast.Name) and arg.id in scope.binds) or (isinstance(arg, ast.Call) and self._is_bind(arg, scope)):
+            return ("bind",)
+        if isinstance(arg, ast.Name) and arg.id in scope.sessions:
+            return ("session",)
+        literal = self._literal(arg, scope)
+        return ("unknown",) if literal is None else ("literal", literal)
 
     def _reaches_code(self, call: ast.Call, scope: Scope) -> bool:
         """Whether an argument of ``call`` calls imported code or hands it the database: the call would then hide
@@ -270,6 +296,8 @@ class Calls(Bindings):
                                   repeatable=action == "delete" and repeatable_delete(self, call, scope),
                                   **self._common(scope)))
             return True
+        if attr in _UNPLACED_RUNS and self.unplaced_runs is not None:
+            self.unplaced_runs.append(call.lineno)  # in an imported helper: its note stays (imported.py)
         if attr in {"create", "create_all"} and self._table_create(call, scope, out):
             return True
         return enum_type_call(self, call, scope, out)

