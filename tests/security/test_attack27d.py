@@ -88,3 +88,14 @@ def test_an_insert_that_does_more_than_list_rows_is_still_reported(tmp_path: Pat
 def test_a_listed_seed_with_returning_and_a_keyed_cte_filter_still_passes(tmp_path: Path) -> None:
     assert _seed_findings(tmp_path, "WITH i AS (INSERT INTO statuses (name) VALUES ('a') RETURNING id) "
                                     "INSERT INTO links (id, kind) SELECT id, 'x' FROM i WHERE id = 1") == (0, [])
+
+
+@pytest.mark.parametrize("rebind", ['app.KIND = os.environ["K"]', 'setattr(app, "KIND", os.environ["K"])'])
+def test_an_application_constant_the_revision_rebinds_is_reported(tmp_path: Path, rebind: str) -> None:
+    # the application binds KIND to a literal, but the revision sets it from the environment before formatting it in
+    # (older than fix27c, which made every package's __version__ such a name)
+    body = f"{rebind}\nop.execute(f\"UPDATE settings SET kind = '{{app.KIND}}'\")"
+    files = {**_ENV, "app/__init__.py": 'KIND = "status"\n',
+             "migrations/versions/0001_seed.py": revision_text("0001", None, body, head="import os\nimport app")}
+    code, found = lint_selected(write_files(tmp_path, files), "unsafe-sql-interpolation")
+    assert (code, where(found)) == (1, [("unsafe-sql-interpolation", "0001_seed.py", 12)])
