@@ -12,6 +12,7 @@ import ast
 import sys
 
 from migcheck.extract.python.nodes import binding_counts
+from migcheck.vocabulary.astwalk import module_nodes
 
 AppRef = tuple[str, tuple[str, ...]]
 
@@ -48,7 +49,7 @@ def _attributes_written(tree: ast.Module) -> set[str]:
     """Root names the revision sets attributes of (``app.__version__ = os.environ["X"]``, ``setattr(app, ...)``):
     what the application's source binds is not what such a name holds when the SQL is built (attack27d)."""
     written: set[str] = set()
-    for node in ast.walk(tree):
+    for node in module_nodes(tree):  # the module's one shared walk
         target: ast.expr | None = None
         if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
             target = node.value

@@ -59,8 +59,8 @@ def _listed(insert: exp.Insert, listed: set[str]) -> bool:
     if any(insert.args.get(key) for key in ("conflict", "alternative", "is_function", "where", "using", "source")):
         return False  # an upsert, INSERT OR REPLACE, INSERT INTO FUNCTION ...: more than adding the rows listed
     returning = insert.args.get("returning")
-    if returning is not None and not all(isinstance(e, exp.Column | exp.Star) or _known_at_once(e)
-                                         for e in returning.expressions):
+    if returning is not None and not all(isinstance(v, exp.Column | exp.Star) or _known_at_once(v) for v in
+                                         (e.this if isinstance(e, exp.Alias) else e for e in returning.expressions)):
         return False  # RETURNING wipe(): a function the server runs once per row (attack27d)
     source = insert.expression
     while isinstance(source, exp.Subquery):
