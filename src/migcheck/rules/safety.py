@@ -405,7 +405,8 @@ def _known_values(ctx: RevisionContext, change: Change) -> bool:
 
 #: ``{stalker.__version__}`` (held-out-27 #157-#159) is the package's release string, set by its maintainers (a
 #: literal, a file shipped with the package, its installed metadata), not outside input; one the application's source
-#: binds to a literal with a quote in it is still reported (``_app_constant`` reads it first).
+#: binds to a literal with a quote in it is still reported (``_app_constant`` reads it first), and one it binds
+#: twice or from anything else (``os.environ["X"]``) too (attack27d, ``AppConstants.release_string``).
 _PACKAGE_VERSION = ("__version__",)
 
 
@@ -415,7 +416,9 @@ def _app_constant(ctx: RevisionContext, module: str, path: tuple[str, ...]) -> b
     value = ctx.constants.value(module, path) if ctx.constants is not None else None
     if isinstance(value, str):
         return not any(c in value for c in "'\"\\")
-    return value is not None or path == _PACKAGE_VERSION
+    if value is not None:
+        return True
+    return path == _PACKAGE_VERSION and ctx.constants is not None and ctx.constants.release_string(module)
 
 
 def _fetched_integers(ctx: RevisionContext, change: Change) -> bool:

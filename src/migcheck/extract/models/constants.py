@@ -84,6 +84,39 @@ class AppConstants:
             return _literal(node.value)
         return None
 
+    def release_string(self, module: str, name: str = "__version__", depth: int = 0) -> bool:
+        """Whether ``module.__version__`` is the package's own release string: a package outside the project (its
+        maintainers set it), or one the project binds once, at module level, from literals, the package's files
+        (``(Path(__file__).parent / "VERSION").read_text().strip()``) or its installed metadata, through names the
+        module binds so too (attack27d: ``__version__ = os.environ["X"]``, or bound twice, is outside input)."""
+        if depth > _MAX_DEPTH:
+            return False
+        if self._find().find(module) is None and self._in_package(module) is None:
+            return True  # not the project's: an installed package's release string
+        parsed = self._module(module)
+        if parsed is None or _rebinds_by_name(parsed[0]) or self._outside().written(module, f"{module}.{name}"):
+            return False
+        tree, package = parsed
+        bindings = _bindings(self._index_of(tree), name, self._stores_of(tree))
+        if bindings is None or len(bindings) != 1:
+            return False
+        node = bindings[0]
+        if isinstance(node, ast.ImportFrom):
+            origin = absolute_module(module, package, node)
+            alias = next(a for a in node.names if (a.asname or a.name) == name)
+            return origin is not None and alias.name != "*" and self.release_string(origin, alias.name, depth + 1)
+        if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
+            return False
+        return _shipped(node.value, lambda other: other == "__file__" or self._imports_module(tree, other)
+                        or self.release_string(module, other, depth + 1))
+
+    def _imports_module(self, tree: ast.Module, name: str) -> bool:
+        """``name`` is bound once, by ``import pathlib`` / ``from importlib import metadata`` at module level."""
+        counts = self._stores_of(tree)[0]
+        return counts.get(name) == 1 and any(
+            isinstance(s, ast.Import | ast.ImportFrom) and any((a.asname or a.name).split(".")[0] == name
+                                                               for a in s.names) for s in tree.body)
+
     def marks_changed_only(self, module: str, name: str, depth: int = 0) -> bool:
         """Whether ``module``'s ``name`` is a function that only marks a session changed, running no SQL: its body
         fills in its own parameters' defaults (``session = session or make_session()``) and calls zope.sqlalchemy's
@@ -241,6 +274,36 @@ def _rebinds_by_name(tree: ast.Module) -> bool:
     return any((isinstance(node, ast.Name) and node.id in {"globals", "vars", "setattr", "locals", "exec", "eval"})
                or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"})
                for node in ast.walk(tree))
+
+
+#: What a release string is read with: a file shipped with the package, or the installed package's metadata.
+_SHIPPED_CALLS = frozenset({"Path", "PurePath", "open", "read", "read_text", "strip", "rstrip", "lstrip", "decode",
+                            "exists", "is_file", "join", "dirname", "abspath", "realpath", "resolve", "version",
+                            "get_distribution", "metadata", "files", "joinpath", "str", "format"})
+
+
+def _shipped(value: ast.expr, name_ok: Callable[[str], bool]) -> bool:
+    """``value`` is built from literals, ``__file__`` and the calls of ``_SHIPPED_CALLS``, and the names it reads pass
+    ``name_ok``: nothing a process is handed (no subscript such as ``os.environ["X"]``, no ``getenv``, ``argv``)."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if called not in _SHIPPED_CALLS or any(isinstance(a, ast.Starred) for a in node.args) \
+                    or any(k.arg is None for k in node.keywords):
+                return False
+        elif isinstance(node, ast.Attribute):
+            if node.attr in {"environ", "argv", "stdin", "modules"} or (node.attr.startswith("__")
+                                                                         and node.attr != "__file__"):
+                return False
+        elif isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load) and node.id not in _SHIPPED_CALLS and not name_ok(node.id):
+                return False
+        elif not isinstance(node, ast.Constant | ast.BinOp | ast.IfExp | ast.Compare | ast.BoolOp | ast.JoinedStr
+                                | ast.FormattedValue | ast.operator | ast.cmpop | ast.boolop | ast.expr_context
+                                | ast.keyword):
+            return False
+    return True
 
 
 def _self_contained(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -12,6 +12,7 @@ import ast
 import sys
 
 from migcheck.extract.python.nodes import binding_counts
+from migcheck.vocabulary.astwalk import module_nodes
 
 AppRef = tuple[str, tuple[str, ...]]
 
@@ -40,7 +41,26 @@ def module_imports(tree: ast.Module) -> dict[str, AppRef]:
                     found[alias.asname] = (alias.name, ())
                 else:
                     found[alias.name.split(".")[0]] = (alias.name.split(".")[0], ())
-    return {name: ref for name, ref in found.items() if counts.get(name) == 1}
+    written = _attributes_written(tree)
+    return {name: ref for name, ref in found.items() if counts.get(name) == 1 and name not in written}
+
+
+def _attributes_written(tree: ast.Module) -> set[str]:
+    """Root names the revision sets attributes of (``app.__version__ = os.environ["X"]``, ``setattr(app, ...)``):
+    what the application's source binds is not what such a name holds when the SQL is built (attack27d)."""
+    written: set[str] = set()
+    for node in module_nodes(tree):  # the module's one shared walk
+        target: ast.expr | None = None
+        if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            target = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args \
+                and node.func.id in {"setattr", "delattr"}:
+            target = node.args[0]
+        while isinstance(target, ast.Attribute | ast.Subscript):
+            target = target.value
+        if isinstance(target, ast.Name):
+            written.add(target.id)
+    return written
 
 
 def _library(module: str) -> bool:

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 _CLOCK = frozenset({"now", "current_timestamp", "current_date", "current_time", "localtimestamp", "localtime",
                     "timezone", "statement_timestamp", "transaction_timestamp", "clock_timestamp"})
 
+#: A seed lists a few rows (stalker's statuses: a dozen). Longer text is not read (sqlglot took 14 s on 100,000 rows)
+#: and more rows are a bulk load that holds the DDL's locks while it writes them (attack27d).
+_MAX_TEXT = 100_000
+_MAX_ROWS = 1_000
+
 
 def inserts_listed_rows(sql: str, dialect: str) -> bool:
     """``sql`` is an INSERT whose rows are a VALUES list, each value a literal, the clock, a cast of one, or a scalar
@@ -30,6 +35,8 @@ def inserts_listed_rows(sql: str, dialect: str) -> bool:
     import sqlglot
     from sqlglot import exp
 
+    if len(sql) > _MAX_TEXT:
+        return False
     try:
         tree = sqlglot.parse_one(sql, read=_sqlglot_dialect(dialect))
     except Exception:  # sqlglot raises many kinds: what it cannot read is no seed
@@ -49,13 +56,17 @@ def _listed(insert: exp.Insert, listed: set[str]) -> bool:
     """The INSERT's rows are listed in its VALUES, or are those a CTE in ``listed`` wrote."""
     from sqlglot import exp
 
-    if insert.args.get("conflict"):
-        return False
+    if any(insert.args.get(key) for key in ("conflict", "alternative", "is_function", "where", "using", "source")):
+        return False  # an upsert, INSERT OR REPLACE, INSERT INTO FUNCTION ...: more than adding the rows listed
+    returning = insert.args.get("returning")
+    if returning is not None and not all(isinstance(v, exp.Column | exp.Star) or _known_at_once(v) for v in
+                                         (e.this if isinstance(e, exp.Alias) else e for e in returning.expressions)):
+        return False  # RETURNING wipe(): a function the server runs once per row (attack27d)
     source = insert.expression
     while isinstance(source, exp.Subquery):
         source = source.this
     if isinstance(source, exp.Values):
-        return all(_known_at_once(value) for row in source.expressions for value in
+        return len(source.expressions) <= _MAX_ROWS and all(_known_at_once(value) for row in source.expressions for value in
                    (row.expressions if isinstance(row, exp.Tuple) else [row]))
     if isinstance(source, exp.Select):
         return _from_listed_cte(source, listed)
@@ -67,12 +78,15 @@ def _from_listed_cte(select: exp.Select, listed: set[str]) -> bool:
     from sqlglot import exp
 
     source = select.args.get("from") or select.args.get("from_")
-    if not (isinstance(source, exp.From) and isinstance(source.this, exp.Table) and not source.this.db
+    if not (isinstance(source, exp.From) and _plain_table(source.this) and not source.this.db
             and source.this.name.lower() in listed):
         return False
     if any(select.args.get(key) for key in ("joins", "group", "having", "distinct", "with", "with_", "laterals",
                                              "locks")):
         return False
+    where = select.args.get("where")
+    if where is not None and not _equalities(where.this):
+        return False  # WHERE id IN (SELECT ... FROM big), WHERE wipe(): reads or runs more (attack27d)
     return all(isinstance(e, exp.Column) or _known_at_once(e) for e in select.expressions) \
         and not any(isinstance(n, exp.Subquery | exp.Select) for e in select.expressions for n in e.walk())
 
@@ -115,7 +129,7 @@ def _lookup(select: exp.Select) -> bool:
     source = select.args.get("from") or select.args.get("from_")
     if source is None:
         return _known_at_once(value) and select.args.get("where") is None
-    if not (isinstance(source, exp.From) and isinstance(source.this, exp.Table) and isinstance(value, exp.Column)):
+    if not (isinstance(source, exp.From) and _plain_table(source.this) and isinstance(value, exp.Column)):
         return False
     where = select.args.get("where")
     return where is not None and _equalities(where.this)
@@ -133,3 +147,11 @@ def _equalities(node: object) -> bool:
         sides = (node.left, node.right)
         return any(isinstance(s, exp.Column) for s in sides) and any(isinstance(s, exp.Literal) for s in sides)
     return False
+
+
+def _plain_table(node: object) -> bool:
+    """``statuses``, ``public.statuses``: a table by name, not a function in the FROM (``wipe() AS f(x)``, which may
+    write or take any time; attack27d)."""
+    from sqlglot import exp
+
+    return isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier)
