@@ -176,7 +176,26 @@ def with_listed_names(test: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef
                 and stmt.targets[0].id in read and stmt.targets[0].id in bound_once \
                 and isinstance(stmt.value, ast.ListComp | ast.SetComp) and not _too_big(stmt.value):
             bound[stmt.targets[0].id] = stmt.value
+    for name in _changed_in_place(fn, frozenset(bound)):
+        del bound[name]
     return _Substitute(bound).visit(copy.deepcopy(test)) if bound else test
+
+
+def _changed_in_place(fn: ast.FunctionDef | ast.AsyncFunctionDef, names: frozenset[str]) -> set[str]:
+    """Those of ``names`` whose list ``fn`` may change without binding the name again (attack27c): a method called
+    on it (``present.discard("c")``, ``.clear()``, ``.append``), an item stored or deleted (``present[:] = []``),
+    or the list handed to a call (a helper that empties it). Such a list no longer says what the table holds."""
+    if not names:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.value, ast.Name) \
+                and (isinstance(node, ast.Attribute) or isinstance(node.ctx, ast.Store | ast.Del)):
+            found.add(node.value.id)
+        elif isinstance(node, ast.Call):
+            found.update(a.id for a in (*node.args, *(k.value for k in node.keywords)) if isinstance(a, ast.Name))
+            found.update(a.value.id for a in node.args if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name))
+    return found & names
 
 
 class _Substitute(ast.NodeTransformer):

@@ -1,0 +1,138 @@
+"""Attacker review of fix27a's exemptions: a row-by-row backfill counted as writing every row
+(add-not-null-column-without-default, MySQL) and an inspector's list of columns read once into a name, taken as
+an existence guard (downgrade-not-inverse). Each case is an input the exemption silenced though the risk is real.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import lint_rules, where, write_files
+
+_JOBS = textwrap.dedent('''\
+    """jobs, each with a uuid that is never NULL
+
+    Revision ID: a001
+    """
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "a001"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("jobs", sa.Column("id", sa.Integer(), primary_key=True),
+                        sa.Column("uuid", sa.String(36), nullable=False), sa.Column("spec", sa.Text()))
+
+
+    def downgrade():
+        op.drop_table("jobs")
+    ''')
+
+_BACKFILL = '''\
+"""summary
+
+Revision ID: a002
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "a002"
+down_revision = "a001"
+
+jobs = sa.Table("jobs", sa.MetaData(), sa.Column("uuid", sa.String(36)), sa.Column("spec", sa.Text()),
+                sa.Column("summary", sa.Text()))
+archived = sa.Table("jobs", sa.MetaData(), sa.Column("uuid", sa.String(36)), schema="archive")
+
+
+def upgrade():
+    op.add_column("jobs", sa.Column("summary", sa.Text(), default="", nullable=False))
+    conn = op.get_bind()
+{loop}
+
+
+def downgrade():
+    op.drop_column("jobs", "summary")
+'''
+
+_UPDATE = 'conn.execute(jobs.update().where(jobs.c.uuid == job.uuid).values(summary="x"))'
+
+#: Loops over rows whose UPDATE does not reach every row of jobs (the first is the fixture's safe shape).
+_PARTIAL_LOOPS = {
+    # the loop stops after its first row: one row written, the rest keep MySQL's ''
+    "break after the update": f"for job in conn.execute(jobs.select()):\n    {_UPDATE}\n    break",
+    "break on a row": f"for job in conn.execute(jobs.select()):\n    {_UPDATE}\n    if job.spec == 'x':\n"
+                      "        break",
+    # a pass that skips the UPDATE (main marks this one since mayrun27; fix27a did not)
+    "continue before the update": f"for job in conn.execute(jobs.select()):\n    if not job.spec:\n"
+                                  f"        continue\n    {_UPDATE}",
+    # rows of archive.jobs, another table of the same name: public.jobs rows without a twin there keep ''
+    "rows of another schema's table": f"for job in conn.execute(archived.select()):\n    {_UPDATE}",
+}
+
+
+def _lint_backfill(tmp_path: Path, loop: str) -> list[tuple[str, str, int]]:
+    text = _BACKFILL.format(loop=textwrap.indent(loop, "    "))
+    write_files(tmp_path, {"a001_jobs.py": _JOBS, "a002_summary.py": text})
+    _, found = lint_rules(tmp_path, "mysql", "add-not-null-column-without-default")
+    return where(found)
+
+
+def test_a_backfill_over_every_row_is_still_exempt(tmp_path: Path) -> None:
+    """fix27a's case keeps passing."""
+    assert _lint_backfill(tmp_path, f"for job in conn.execute(jobs.select()):\n    {_UPDATE}") == []
+
+
+@pytest.mark.parametrize("loop", _PARTIAL_LOOPS.values(), ids=list(_PARTIAL_LOOPS))
+def test_a_backfill_that_may_miss_rows_does_not_exempt_the_add(tmp_path: Path, loop: str) -> None:
+    """fix27a took each of these as writing every row and passed the NOT NULL column without a server default:
+    rows the loop never reaches keep the implicit '' nobody wrote."""
+    assert _lint_backfill(tmp_path, loop) == [("add-not-null-column-without-default", "a002_summary.py", 17)]
+
+
+_GUARD = '''\
+"""priority
+
+Revision ID: g001
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "g001"
+down_revision = None
+
+
+def _forget(names):
+    names.clear()
+
+
+def upgrade():
+    inspector = sa.inspect(op.get_bind())
+    present = {{col["name"] for col in inspector.get_columns("jobs")}}
+    {change}
+    if "priority" not in present:
+        op.add_column("jobs", sa.Column("priority", sa.Integer(), nullable=True))
+
+
+def downgrade():
+    return None
+'''
+
+@pytest.mark.parametrize("change", ["present.discard('priority')", "_forget(present)"], ids=["method", "helper"])
+def test_a_list_of_columns_changed_in_place_guards_nothing(tmp_path: Path, change: str) -> None:
+    """fix27a read ``"priority" not in present`` as "the column is missing" although ``present`` lost the name
+    first: the add runs every time, and the upgrade re-run after the no-op downgrade fails with 'already exists'."""
+    write_files(tmp_path, {"g001_priority.py": _GUARD.format(change=change)})
+    _, found = lint_rules(tmp_path, "postgresql", "downgrade-not-inverse")
+    assert where(found) == [("downgrade-not-inverse", "g001_priority.py", 21)]
+
+
+def test_a_list_of_columns_only_read_still_guards(tmp_path: Path) -> None:
+    """fix27a's case keeps passing: the list is only read."""
+    write_files(tmp_path, {"g001_priority.py": _GUARD.format(change='print("priority" in present)')})
+    _, found = lint_rules(tmp_path, "postgresql", "downgrade-not-inverse")
+    assert where(found) == []
