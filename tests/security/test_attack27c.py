@@ -136,3 +136,42 @@ def test_a_list_of_columns_only_read_still_guards(tmp_path: Path) -> None:
     write_files(tmp_path, {"g001_priority.py": _GUARD.format(change='print("priority" in present)')})
     _, found = lint_rules(tmp_path, "postgresql", "downgrade-not-inverse")
     assert where(found) == []
+
+
+_NOT_NULL = '''\
+"""email required
+
+Revision ID: s001
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "s001"
+down_revision = None
+
+
+def upgrade():
+    op.alter_column("accounts", "email", {up}nullable=False)
+
+
+def downgrade():
+    op.alter_column("accounts", "email", {down}nullable=False)
+'''
+
+
+def test_a_downgrade_copied_from_the_upgrade_does_not_say_the_column_was_not_null(tmp_path: Path) -> None:
+    """fix27a took the downgrade's ``nullable=False`` as the state before the upgrade, also where the upgrade's only
+    change is ``nullable=False`` (a step there to make the column NOT NULL) and the downgrade is that step copied
+    and never inverted: set-not-null, an error, passed silently (and no other rule says the downgrade is wrong)."""
+    text = _NOT_NULL.format(up="existing_type=sa.String(255), ", down="existing_type=sa.String(255), ")
+    write_files(tmp_path, {"s001_email.py": text})
+    _, found = lint_rules(tmp_path, "postgresql", "set-not-null")
+    assert where(found) == [("set-not-null", "s001_email.py", 13)]
+
+
+def test_a_type_change_restating_not_null_both_ways_is_still_exempt(tmp_path: Path) -> None:
+    """fix27a's case (held-out-27 #136) keeps passing: both steps change the type and restate NOT NULL."""
+    text = _NOT_NULL.format(up="type_=sa.String(256), ", down="type_=sa.String(64), ")
+    write_files(tmp_path, {"s001_email.py": text})
+    _, found = lint_rules(tmp_path, "postgresql", "set-not-null")
+    assert where(found) == []
