@@ -175,3 +175,56 @@ def test_a_type_change_restating_not_null_both_ways_is_still_exempt(tmp_path: Pa
     write_files(tmp_path, {"s001_email.py": text})
     _, found = lint_rules(tmp_path, "postgresql", "set-not-null")
     assert where(found) == []
+
+
+_KEY = '''\
+"""order_ref's key
+
+Revision ID: k001
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "k001"
+down_revision = None
+
+
+def upgrade():
+    op.execute("ALTER TABLE order_ref DROP PRIMARY KEY")
+    {add}
+
+
+def downgrade():
+    {drop}
+    op.execute("ALTER TABLE order_ref ADD PRIMARY KEY (kind, code)")
+'''
+
+_ADD = 'op.create_primary_key("order_ref_pk", "order_ref", ["kind", "code", "order_id"]{schema})'
+
+#: (the upgrade's key, the downgrade's drop): the drop removes the key of a table of that name in another schema.
+_OTHER_SCHEMA_KEYS = {
+    "SQL on archive.order_ref": (_ADD.format(schema=""), 'op.execute("ALTER TABLE archive.order_ref DROP PRIMARY KEY")'),
+    "key added in archive": (_ADD.format(schema=', schema="archive"'),
+                             'op.execute("ALTER TABLE order_ref DROP PRIMARY KEY")'),
+    "drop_constraint in archive": (_ADD.format(schema=""),
+                                   'op.drop_constraint("x", "order_ref", type_="primary", schema="archive")'),
+}
+
+
+@pytest.mark.parametrize(("add", "drop"), _OTHER_SCHEMA_KEYS.values(), ids=list(_OTHER_SCHEMA_KEYS))
+def test_a_primary_key_dropped_in_another_schema_does_not_undo_the_new_one(tmp_path: Path, add: str,
+                                                                            drop: str) -> None:
+    """fix27a matched the downgrade's DROP PRIMARY KEY to the upgrade's key by the table's name alone: the key of
+    archive.order_ref is another table's, and order_ref keeps the key the upgrade added (the downgrade's ADD PRIMARY
+    KEY then fails with 'Multiple primary key defined')."""
+    write_files(tmp_path, {"k001_key.py": _KEY.format(add=add, drop=drop)})
+    _, found = lint_rules(tmp_path, "mysql", "downgrade-not-inverse")
+    assert where(found) == [("downgrade-not-inverse", "k001_key.py", 14)]
+
+
+def test_a_primary_key_dropped_on_the_same_table_still_undoes_it(tmp_path: Path) -> None:
+    """fix27a's case (held-out-27 #45) keeps passing."""
+    drop = 'op.execute("ALTER TABLE `order_ref` DROP PRIMARY KEY;")'
+    write_files(tmp_path, {"k001_key.py": _KEY.format(add=_ADD.format(schema=""), drop=drop)})
+    _, found = lint_rules(tmp_path, "mysql", "downgrade-not-inverse")
+    assert where(found) == []
