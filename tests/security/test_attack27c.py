@@ -70,6 +70,10 @@ _PARTIAL_LOOPS = {
     # a pass that skips the UPDATE (main marks this one since mayrun27; fix27a did not)
     "continue before the update": f"for job in conn.execute(jobs.select()):\n    if not job.spec:\n"
                                   f"        continue\n    {_UPDATE}",
+    # an inner loop or comprehension that may pass no time for a row
+    "inner loop": 'for job in conn.execute(jobs.select()):\n    for part in (job.spec or "").split():\n'
+                  f"        {_UPDATE}",
+    "comprehension": f"for job in conn.execute(jobs.select()):\n    [{_UPDATE} for _ in job.spec or ()]",
     # rows of archive.jobs, another table of the same name: public.jobs rows without a twin there keep ''
     "rows of another schema's table": f"for job in conn.execute(archived.select()):\n    {_UPDATE}",
 }
