@@ -232,3 +232,63 @@ def test_a_primary_key_dropped_on_the_same_table_still_undoes_it(tmp_path: Path)
     write_files(tmp_path, {"k001_key.py": _KEY.format(add=_ADD.format(schema=""), drop=drop)})
     _, found = lint_rules(tmp_path, "mysql", "downgrade-not-inverse")
     assert where(found) == []
+
+
+_READINGS = textwrap.dedent('''\
+    """readings
+
+    Revision ID: r001
+    """
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "r001"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("readings", sa.Column("id", sa.Integer(), primary_key=True),
+                        sa.Column("payload", sa.Text(), nullable=False), sa.Column("note", sa.Text(), nullable=True))
+
+
+    def downgrade():
+        op.drop_table("readings")
+    ''')
+
+_RENAMED = '''\
+"""payload moved aside
+
+Revision ID: r002
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "r002"
+down_revision = "r001"
+
+
+def upgrade():
+    op.execute("ALTER TABLE readings CHANGE `{column}` `old_{column}` text{null}")
+    op.add_column("readings", sa.Column("{column}", sa.JSON(), nullable=True){schema})
+
+
+def downgrade():
+    pass
+'''
+
+
+@pytest.mark.parametrize(("column", "null", "schema"), [("payload", " NOT NULL", ""),
+                                                        ("note", "", ', schema="archive"')],
+                         ids=["NOT NULL without a default", "added in another schema"])
+def test_a_column_added_back_apart_is_no_mere_moment_where_inserts_fail_or_it_is_another_table(
+        tmp_path: Path, column: str, null: str, schema: str) -> None:
+    """fix27a said "in the moment between them ... its queries fail" (a window) also where the renamed column is NOT
+    NULL without a default (the running release's INSERTs, which do not name old_payload, fail until the new code is
+    out) and where the column "added in its place" is archive.readings' (public.readings never gets it back)."""
+    text = _RENAMED.format(column=column, null=null, schema=schema)
+    write_files(tmp_path, {"r001_readings.py": _READINGS, "r002_rename.py": text})
+    _, found = lint_rules(tmp_path, "mysql", "rename-column")
+    assert where(found) == [("rename-column", "r002_rename.py", 13)]
+    assert str(found[0]["message"]).startswith(
+        f"column readings.{column} is renamed to old_{column}: the application version still running during the "
+        f"deploy selects and writes {column} and fails until the new code is out")
