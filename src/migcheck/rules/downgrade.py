@@ -746,17 +746,22 @@ def _mysql_primary_key_dropped(ctx: RevisionContext, change: AddConstraint, tabl
     """A primary key the upgrade adds, on MySQL, where the downgrade drops the table's primary key: MySQL's key is
     always called PRIMARY whatever name ``ADD CONSTRAINT x PRIMARY KEY`` gives, and ``DROP PRIMARY KEY`` (or
     Alembic's ``drop_constraint(..., type_="primary")``, which renders it) removes it (held-out-27 #45). Only a
-    statement that is that one clause, on the same table, unconditional."""
+    statement that is that one clause, on the same table in the same schema (attack27c: ``archive.order_ref``'s
+    key is another table's), unconditional."""
     if ctx.dialect != "mysql" or change.kind_of != "primary_key" or table is None:
         return False
+    schema = (change.schema or "").lower()
     for c in ctx.migration.downgrade_changes:
         if c.conditional or c.guarded:
             continue
-        if isinstance(c, DropConstraint) and c.kind_of in {"primary", "primary_key"} and down.table(c.table) == table:
+        if isinstance(c, DropConstraint) and c.kind_of in {"primary", "primary_key"} and down.table(c.table) == table \
+                and (c.schema or "").lower() == schema:
             return True
         if isinstance(c, RawSQL) and c.text and not c.interpolated \
-                and (m := _DROP_PRIMARY_KEY.fullmatch(c.text.strip().rstrip(";").rstrip())) and down.table(m.group("table")) == table:
-            return True
+                and (m := _DROP_PRIMARY_KEY.fullmatch(c.text.strip().rstrip(";").rstrip())):
+            named = m.group("table").strip('`"').lower()
+            if down.table(named) == table and (named.rpartition(".")[0] if "." in named else "") == schema:
+                return True
     return False
 
 

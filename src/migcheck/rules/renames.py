@@ -164,13 +164,21 @@ def _readded_apart(ctx: RevisionContext, change: RenameColumn) -> tuple[AddColum
     """Where _readded does not hold because the statements commit apart (MySQL, SQLite, outside the transaction;
     held-out-27 #128, a raw ``CHANGE resource old_resource`` then ``add_column("resource", JSON)``): the column
     of the old name added later in the upgrade, unconditionally, and the UPDATE after it that sets that column
-    on the same table (unconditional), if any. The running release then fails only in the moment between."""
+    on the same table (unconditional), if any. The running release then fails only in the moment between. Not
+    where the add is on another schema's table, nor where the history makes the renamed column NOT NULL without a
+    default: the running release's INSERTs, which do not name the new name, fail until the new code is out
+    (attack27c)."""
     if _readded(ctx, change, any_column=True) is not None:
         return None
+    if lookback.column_nullable(ctx, change, change.table, change.column) is False \
+            and lookback.column_server_default(ctx, change, change.table, change.column) is False:
+        return None  # NOT NULL without a default: the old release's INSERTs fail all along, not for a moment
     old, table = change.column.lower(), change.table.lower()
+    schema = (change.schema or "").lower()
     added: AddColumn | None = None
     for c in lookback.phase_after(ctx, change):
         if added is None and isinstance(c, AddColumn) and c.table.lower() == table \
+                and (c.schema or "").lower() == schema \
                 and (c.column.name or "").lower() == old and not (c.conditional or c.guarded):
             added = c
         elif added is not None and isinstance(c, DataChange) and c.action == "update" \

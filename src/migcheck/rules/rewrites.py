@@ -201,15 +201,24 @@ def _downgrade_keeps_not_null(ctx: RevisionContext, change: AlterColumn) -> bool
     unconditionally (held-out-27 #136, faf fd5dc71471cc: ``type_=String(256), nullable=False`` up and
     ``type_=String(64), nullable=False`` down, a widening that restates nullable): the revision says the
     column was NOT NULL before it, as ``existing_nullable=False`` does, and PostgreSQL's SET NOT NULL on a NOT
-    NULL column is a no-op. Asked only where the history does not say; a history that left it nullable wins."""
-    if change.phase != "upgrade" or change.conditional or change.guarded:
+    NULL column is a no-op. Asked only where the history does not say; a history that left it nullable wins.
+    Both steps must change something else beside it (a type, a server default): a step whose only change is
+    ``nullable=False`` is there to make the column NOT NULL, so it was not, and a downgrade that says the same is
+    one copied from the upgrade and never inverted (attack27c)."""
+    if change.phase != "upgrade" or change.conditional or change.guarded or not _restates(change):
         return False
     table, column = change.table.lower(), (change.column or "").lower()
     said = [c for c in ctx.migration.downgrade_changes
             if isinstance(c, AlterColumn) and c.nullable is not None and c.table.lower() == table
             and (c.column or "").lower() == column and c.schema == change.schema]
     last = said[-1] if said else None  # the state the downgrade leaves
-    return last is not None and last.nullable is False and not last.conditional and not last.guarded
+    return last is not None and last.nullable is False and not last.conditional and not last.guarded \
+        and _restates(last)
+
+
+def _restates(change: AlterColumn) -> bool:
+    """An ALTER COLUMN that changes the type or the server default too: its ``nullable=False`` may be a restatement."""
+    return change.type is not None or change.server_default_changed
 
 
 def _empty_here(ctx: RevisionContext, change: Change, table: str | None, schema: str | None) -> bool:

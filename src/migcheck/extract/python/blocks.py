@@ -88,9 +88,12 @@ class Blocks(Calls):
             self._forget_name(name, inner)  # token = uuid4(); for token in rows: token is a row's value
         _hold_rows(inner, _stored_names(stmt.target), self._rows_read(stmt.iter, scope))  # for a in conn.execute(...)
         if scope.in_transaction and isinstance(stmt.target, ast.Name) and _reads_all_rows(stmt.iter) \
-                and (table := scope.tables.get(_selected_table(stmt.iter) or "")) is not None \
-                and not _rebound_in(stmt.body, stmt.target.id):
-            inner.every_row_of = (*inner.every_row_of, (stmt.target.id, table))  # for row in conn.execute(t.select())
+                and (local := _selected_table(stmt.iter)) is not None \
+                and (table := scope.tables.get(local)) is not None \
+                and not _rebound_in(stmt.body, stmt.target.id) and not _rebound_in(stmt.body, local) \
+                and not _leaves_early(stmt.body):
+            # for row in conn.execute(t.select()): each pass reaches the body's end
+            inner.every_row_of = (*inner.every_row_of, (stmt.target.id, table, local, _once_a_pass(stmt.body)))
         if isinstance(stmt.target, ast.Name) and (texts := self.member_texts(stmt.iter, scope)) is not None:
             inner.choices[stmt.target.id] = texts  # for t in sorted(TABLES, key=...): one of these constants a pass
         if isinstance(stmt.target, ast.Name) and (table := _selected_table(stmt.iter)) in scope.number_columns:
@@ -167,3 +170,27 @@ def _rebound_in(body: list[ast.stmt], name: str) -> bool:
     not hold the loop's row where it is read."""
     return any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store | ast.Del)
                for stmt in body for node in ast.walk(stmt))
+
+
+def _leaves_early(body: list[ast.stmt]) -> bool:
+    """Whether ``body`` holds a ``break``, ``continue`` or ``return`` anywhere (attack27c): a pass may then stop
+    before the UPDATE, or the loop after its first row (``conn.execute(...); break``), and not every row is
+    written. Those of an inner loop count too: a false alarm at worst."""
+    return any(isinstance(node, ast.Break | ast.Continue | ast.Return) for stmt in body for node in ast.walk(stmt))
+
+
+def _once_a_pass(body: list[ast.stmt]) -> frozenset[int]:
+    """The calls (by ``id``) that ``body`` makes once each time it runs (attack27c): not those inside an inner loop
+    or comprehension (``for part in job.tags: conn.execute(...)`` may run no time for a row), nor in a ``def``,
+    ``class`` or ``lambda`` (run only when called)."""
+    found: set[int] = set()
+    todo: list[ast.AST] = list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.For | ast.AsyncFor | ast.While | ast.ListComp | ast.SetComp | ast.DictComp
+                      | ast.GeneratorExp | ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(node, ast.Call):
+            found.add(id(node))
+        todo.extend(ast.iter_child_nodes(node))
+    return frozenset(found)

@@ -321,12 +321,14 @@ def core_assigns(query: ast.expr) -> tuple[str, ...]:
     return tuple(n.lower() for n in names if n) if names and all(names) else ()
 
 
-def each_row_key(query: ast.expr, table: str | None, ex: Evaluator, scope: Scope) -> str | None:
+def each_row_key(query: ast.expr, table: str | None, ex: Evaluator, scope: Scope, call: ast.Call) -> str | None:
     """DataChange.each_row: the column a Core UPDATE of ``table`` matches the current row of a loop over every row
-    of that table by, when its only test is ``t.c.k == row.k`` (either way round), with one ``where``."""
+    of that table by, when its only test is ``t.c.k == row.k`` (either way round), with one ``where``, and the
+    ``call`` that runs it is made once each pass of that loop."""
     if table is None:
         return None
-    rows = {name for name, of in scope.every_row_of if of.lower() == table.lower()}
+    rows = {name: local for name, of, local, once in scope.every_row_of
+            if of.lower() == table.lower() and id(call) in once}
     calls = [c for c in ast.walk(query) if isinstance(c, ast.Call)]
     wheres = [c for c in calls if _call_name(c) in {"where", "filter", "filter_by"}]
     if not rows or len(wheres) != 1 or _call_name(wheres[0]) != "where" or len(wheres[0].args) != 1 \
@@ -340,9 +342,16 @@ def each_row_key(query: ast.expr, table: str | None, ex: Evaluator, scope: Scope
                 and column.value.attr in {"c", "columns"} and isinstance(value, ast.Attribute) \
                 and isinstance(value.value, ast.Name) and value.value.id in rows and value.attr == column.attr \
                 and (owner := _table_constructor(column.value.value, ex, scope)) is not None \
-                and owner.lower() == table.lower():
+                and owner.lower() == table.lower() and _only_table(query, rows[value.value.id], scope):
             return column.attr.lower()
     return None
+
+
+def _only_table(query: ast.expr, local: str, scope: Scope) -> bool:
+    """Every table ``query`` names is the local name ``local`` the loop reads (attack27c): a table of the same name
+    in another schema (``sa.Table("jobs", meta, schema="archive")``) has other rows, which a Core change does not
+    tell apart by its table name alone."""
+    return all(node.id == local for node in ast.walk(query) if isinstance(node, ast.Name) and node.id in scope.tables)
 
 
 def app_model_target(query: ast.expr, reference: Callable[[ast.expr], AppRef | None]) \

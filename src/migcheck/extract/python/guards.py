@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 from collections.abc import Callable, Mapping
 
 from migcheck.extract.python.nodes import _call_name
@@ -167,16 +168,46 @@ def with_listed_names(test: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef
     its own body (not a branch or a loop) that comes before the test: wherever the test runs, it holds that list."""
     if fn is None or not (fn.lineno <= test.lineno <= (fn.end_lineno or fn.lineno)):
         return test
+    listed = _listed_bindings(fn)
+    if not listed or listed[0][1] >= test.lineno:
+        return test
     read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
     bound: dict[str, ast.expr] = {}
-    for stmt in fn.body:
-        if stmt.lineno >= test.lineno:
+    for name, line, value in listed:
+        if line >= test.lineno:
             break
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and stmt.targets[0].id in read and stmt.targets[0].id in bound_once \
-                and isinstance(stmt.value, ast.ListComp | ast.SetComp) and not _too_big(stmt.value):
-            bound[stmt.targets[0].id] = stmt.value
+        if name in read and name in bound_once:
+            bound[name] = value
+    for name in _changed_in_place(fn) & bound.keys():
+        del bound[name]
     return _Substitute(bound).visit(copy.deepcopy(test)) if bound else test
+
+
+@functools.lru_cache(maxsize=64)
+def _listed_bindings(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[tuple[str, int, ast.expr], ...]:
+    """The statements of ``fn``'s own body that bind one name to a list or set comprehension, in order: (name, line,
+    comprehension). Kept per function (attack27c): a function of 1,500 ``if``s walked its body again for each test,
+    quadratic in its statements."""
+    return tuple((stmt.targets[0].id, stmt.lineno, stmt.value) for stmt in fn.body
+                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                 and isinstance(stmt.value, ast.ListComp | ast.SetComp) and not _too_big(stmt.value))
+
+
+@functools.lru_cache(maxsize=64)
+def _changed_in_place(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[str]:
+    """The names whose value ``fn`` may change without binding the name again (attack27c): a method called on it
+    (``present.discard("c")``, ``.clear()``, ``.append``), an item stored or deleted (``present[:] = []``), or the
+    value handed to a call (a helper that empties it). Such a list no longer says what the table holds. Kept per
+    function: a function of many tests asks once (AST nodes hash by identity)."""
+    found: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.value, ast.Name) \
+                and (isinstance(node, ast.Attribute) or isinstance(node.ctx, ast.Store | ast.Del)):
+            found.add(node.value.id)
+        elif isinstance(node, ast.Call):
+            found.update(a.id for a in (*node.args, *(k.value for k in node.keywords)) if isinstance(a, ast.Name))
+            found.update(a.value.id for a in node.args if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name))
+    return frozenset(found)
 
 
 class _Substitute(ast.NodeTransformer):

@@ -135,9 +135,10 @@ class Scope:
     #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
     #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
     row_tables: dict[str, frozenset[str]] = field(default_factory=dict)
-    #: The loops around this point over every row of a table (blocks.py): (the loop's row name, the table), for a
-    #: Core UPDATE matched to that row (DataChange.each_row). Replaced, never changed in place.
-    every_row_of: tuple[tuple[str, str], ...] = ()
+    #: The loops around this point over every row of a table (blocks.py): (the loop's row name, the table, the
+    #: local name the loop selects from, the calls its body makes once a pass, by ``id``), for a Core UPDATE
+    #: matched to that row (DataChange.each_row). Replaced, never changed in place.
+    every_row_of: tuple[tuple[str, str, str, frozenset[int]], ...] = ()
     #: The entries copied into new scopes so far (child scopes, and the environments helpers are evaluated in),
     #: shared by every scope of one function: a copy costs what the scope holds (a module of 20,000 constants made
     #: each ``if`` of a helper called in a loop copy them all), so it counts against extract/limits.WORK_BUDGET.

@@ -171,7 +171,7 @@ class SqlStrings(Evaluator):
                                       clears_nulls=model[1] if model is not None else clears,
                                       read_tables=tuple(sorted(reads)), line=call.lineno,
                                       assigns=core_assigns(query) if update and query is not None else (),
-                                      each_row=each_row_key(query, table, self, scope)
+                                      each_row=each_row_key(query, table, self, scope, call)
                                       if update and query is not None else None,
                                       app_table=model[0] if model is not None else None, **common))
             return
