@@ -12,6 +12,7 @@ so every step in it may not have run (the first one may have failed).
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from migcheck.extract.python.nodes import _call_name, binding_counts
@@ -58,12 +59,17 @@ def suppress_names(tree: ast.Module) -> frozenset[str]:
     return frozenset(names)
 
 
-def suppresses(item: ast.withitem, names: frozenset[str]) -> bool:
-    """``with contextlib.suppress(...)``, or a name the module imported for it or bound to such a block."""
+def suppresses(item: ast.withitem, names: Callable[[], frozenset[str]]) -> bool:
+    """``with contextlib.suppress(...)``, or a name the module imported for it or bound to such a block.
+    ``names()`` (suppress_names) is asked only of a bare name, where it decides."""
     expr = item.context_expr
     if isinstance(expr, ast.Name):
-        return expr.id in names
-    return isinstance(expr, ast.Call) and _suppress_call(expr, names)
+        return expr.id in names()
+    if not isinstance(expr, ast.Call):
+        return False
+    if isinstance(expr.func, ast.Name):
+        return expr.func.id == "suppress" or expr.func.id in names()
+    return _call_name(expr) == "suppress"
 
 
 def _suppress_call(expr: ast.Call, names: set[str] | frozenset[str]) -> bool:

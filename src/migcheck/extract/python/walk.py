@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from functools import partial
+from functools import cached_property, partial
 from typing import TypeGuard
 
 from migcheck.extract.limits import capped
@@ -109,8 +109,17 @@ class PythonExtractor(Blocks):
         self._nested_defs: dict[int, dict[str, ast.FunctionDef | ast.AsyncFunctionDef | None]] = {}
         #: The early exits reached so far (exits.py): a statement after one, in the same body, may not run.
         self._exits = Exits()
-        self._suppress_names = suppress_names(tree)
-        self._context_names = context_names(tree)
+
+    @cached_property
+    def _suppress_names(self) -> frozenset[str]:
+        """exits.suppress_names, asked only of a ``with`` on a bare name (``with quiet:``, ``with quiet(E):``): a
+        walk of every node, which most revisions (``with op.batch_alter_table(...)``) never need."""
+        return suppress_names(self.tree)
+
+    @cached_property
+    def _context_names(self) -> frozenset[str]:
+        """exits.context_names, asked only of an ``if context.is_offline_mode()``: it counts the module's bindings."""
+        return context_names(self.tree)
 
     def body(self, name: str) -> Body | None:
         fn = self.functions.get(name)
@@ -194,7 +203,7 @@ class PythonExtractor(Blocks):
             if isinstance(stmt, ast.Continue | ast.Break):
                 exits.reached(stmt)  # what follows in the loop's body may not run this pass
             elif isinstance(stmt, ast.With | ast.AsyncWith):
-                quiet = any(suppresses(item, self._suppress_names) for item in stmt.items)
+                quiet = any(suppresses(item, lambda: self._suppress_names) for item in stmt.items)
                 inner = scope.child(conditional=True) if quiet else scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
