@@ -86,6 +86,8 @@ class ImportedHelpers:
             return None  # a session's pending ORM work (f.flush(), attack23) is not read in a helper: the note stays
         if _star_import(tree):
             return None  # `from tools.dbprint import *` may bind `print` to the project's DROP TABLE (attack23)
+        if _opaque(fn, tree):
+            return None  # it calls what the walker cannot name (attack27e): the note stays
         self._followed += 1
         extractor = self._extractor(module, tree, package)
         if module not in self._started:
@@ -115,6 +117,71 @@ class ImportedHelpers:
 def _star_import(tree: ast.Module) -> bool:
     """Whether the module imports ``*`` anywhere: any name of its body may then be another module's function."""
     return any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(tree))
+
+
+#: Names whose use lets a module rebind its functions out of sight (``globals()["drop_col"] = _real``).
+_REBINDERS = frozenset({"globals", "vars", "locals", "setattr", "exec", "eval"})
+
+
+def _opaque(fn: Function, tree: ast.Module) -> bool:
+    """Whether ``fn``, or a function of its module it names, may run what the walker cannot see, so that reading
+    its steps would be quieter than the note (attack27e): the module rebinds names through ``globals()`` and the
+    like; a function is a generator (its body runs only when iterated) or has a default that is not a literal
+    (``run=op.drop_table``); or it calls a parameter (a function the revision hands it), a name the function or
+    the module binds by assignment (``D = op.drop_table``, ``s = Session()``), a subscript or a call's result."""
+    if any((isinstance(node, ast.Name) and node.id in _REBINDERS)
+           or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"}) for node in ast.walk(tree)):
+        return True
+    defs = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)}
+    assigned = {target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign)
+                for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                for target in ast.walk(node) if isinstance(target, ast.Name)}
+    seen: set[str] = set()
+    todo: list[Function] = [fn]
+    while todo:
+        current = todo.pop()
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        if _opaque_function(current, assigned):
+            return True
+        todo.extend(defs[node.id] for node in ast.walk(current)
+                    if isinstance(node, ast.Name) and node.id in defs and node.id not in seen)
+    return False
+
+
+def _opaque_function(fn: Function, assigned: set[str]) -> bool:
+    """``_opaque`` for one function's own body (nested functions and lambdas included)."""
+    params: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Yield | ast.YieldFrom | ast.Await):
+            return True
+        if isinstance(node, ast.arguments):
+            if not all(_literal(d) for d in (*node.defaults, *node.kw_defaults) if d is not None):
+                return True
+            params.update(a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs, node.vararg, node.kwarg)
+                          if a is not None)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            params.add(node.id)  # a local name: whatever it holds is known only as the walker reads it
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Subscript | ast.Lambda) or (
+                isinstance(func, ast.Call) and not (isinstance(func.func, ast.Name) and func.func.id == "getattr")):
+            return True  # ``getattr(op, name)(...)`` is read by the walker (dynamic.py)
+        if isinstance(func, ast.Name) and (func.id in params or func.id in assigned):
+            return True
+    return False
+
+
+def _literal(node: ast.expr) -> bool:
+    """Whether a default is a plain literal (``("email",)``, ``None``): it can hold no function."""
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _absolute(origin: str, module: str, package: bool) -> str:

@@ -1,0 +1,53 @@
+"""attack27e: imported helpers (imphelp27) read quieter than the note they replace. Each helper below runs a step
+the walker cannot see (a function the revision hands it, a name the module binds by assignment or rebinds through
+``globals()``, a default argument, a subscript); on imphelp27 each call had no finding at all, where before it was
+a ``raw-sql-not-understood`` note at the call. Now the note stays, at the call's line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_imported_helpers import NOTE, _at, _lint, _project, _rules
+
+HEAD = "from alembic import op\nimport sqlalchemy as sa\n"
+
+CASES = {
+    # the revision hands a function of its own, the helper calls it
+    "handed_function": ("def _drop():\n    op.drop_table('users')\napply(_drop)", "apply(",
+                        "from app.x import apply", "def apply(fn):\n    fn()\n"),
+    # the def read is not what runs: the module rebinds the name at import
+    "globals_rebind": ("drop_col('users', 'email')", "drop_col(", "from app.x import drop_col",
+                       "def drop_col(t, c):\n    pass\n\n\ndef _real(t, c):\n    op.drop_table(t)\n\n\n"
+                       "globals()['drop_col'] = _real\n"),
+    "module_dict": ("wipe('users')", "wipe(", "from app.x import wipe",
+                    "ACTIONS = {'drop': op.drop_table}\n\n\ndef wipe(t):\n    ACTIONS['drop'](t)\n"),
+    "module_alias": ("wipe('users')", "wipe(", "from app.x import wipe",
+                     "DROP = op.drop_table\n\n\ndef wipe(t):\n    DROP(t)\n"),
+    "default_argument": ("wipe('users')", "wipe(", "from app.x import wipe",
+                         "def wipe(t, run=op.drop_table):\n    run(t)\n"),
+    # a session of the module's own sessionmaker: its query's delete() runs SQL
+    "module_session": ("wipe()", "wipe(", "from app.x import wipe",
+                       "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker()\n\n\ndef wipe():\n"
+                       "    s = Session()\n    s.query(sa.table('users')).delete()\n    s.commit()\n"),
+    # through a same-module helper the followed one calls
+    "inner_helper": ("wipe('users')", "wipe(", "from app.x import wipe",
+                     "DROP = op.drop_table\n\n\ndef _inner(t):\n    DROP(t)\n\n\ndef wipe(t):\n    _inner(t)\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_helper_running_what_the_walker_cannot_see_keeps_the_note(tmp_path: Path, case: str) -> None:
+    body, call, imports, module = CASES[case]
+    project = _project(tmp_path, body, imports, {"app/x.py": HEAD + module})
+    findings = _lint(project, "--no-cache")
+    assert _rules(findings) == [(NOTE, _at(project, call))]
+    assert "migcheck does not read imported code" in findings[-1][2]
+
+
+def test_getattr_on_op_and_literal_defaults_are_still_followed(tmp_path: Path) -> None:
+    """What the walker reads stays followed: ``getattr(op, name)(...)`` and a tuple default."""
+    project = _project(tmp_path, "wipe('drop_table', 'users')", "from app.x import wipe",
+                       {"app/x.py": HEAD + "def wipe(how, t, cols=('a',)):\n    getattr(op, how)(t)\n"})
+    assert _rules(_lint(project, "--no-cache")) == [("drop-table", _at(project, "wipe("))]
