@@ -51,3 +51,21 @@ def test_getattr_on_op_and_literal_defaults_are_still_followed(tmp_path: Path) -
     project = _project(tmp_path, "wipe('drop_table', 'users')", "from app.x import wipe",
                        {"app/x.py": HEAD + "def wipe(how, t, cols=('a',)):\n    getattr(op, how)(t)\n"})
     assert _rules(_lint(project, "--no-cache")) == [("drop-table", _at(project, "wipe("))]
+
+
+def test_helpers_of_many_modules_share_one_walk_budget(tmp_path: Path) -> None:
+    """Each helper module had a budget of its own per revision: a one-line call of each of ten modules' helpers,
+    each spending a budget (a loop of 2,500 passes over a 200-statement helper), cost ten budgets' time (14 s for
+    one revision, and again for every revision doing it). Now the helpers a revision calls share one: reading
+    stops once, at the first call that spends it (one error, where there was one per module), and each helper's
+    own steps are still read."""
+    passes = "[" + ", ".join(repr(str(k)) for k in range(50)) + "]"
+    inner = "def inner(t):\n" + "".join(f"    x{i} = t + '{i}'\n" for i in range(200))
+    heavy = (HEAD + inner + f"\n\ndef heavy(t):\n    for i in {passes}:\n        for j in {passes}:\n"
+             "            inner(t + i + j)\n    op.drop_column(t, 'email')\n")
+    modules = {f"app/m{m}.py": heavy for m in range(3)}
+    imports = "\n".join(f"from app.m{m} import heavy as heavy{m}" for m in range(3))
+    project = _project(tmp_path, "\n".join(f"heavy{m}('users')" for m in range(3)), imports, modules)
+    findings = _rules(_lint(project, "--no-cache"))
+    assert [line for rule, line in findings if rule == "invalid-migration-file"] == [_at(project, "heavy0(")]
+    assert [line for rule, line in findings if rule == "drop-column"] == [_at(project, f"heavy{m}(") for m in range(3)]

@@ -51,13 +51,16 @@ class ImportedHelpers:
         self.dialect = dialect
         self._extractors: dict[str, PythonExtractor] = {}
         self._followed = 0
-        #: The helper modules whose extractor's budgets this revision has started (extract/limits.py): a helper
-        #: called again walks its body again, and that counts against the budgets, as a same-module helper's does.
+        #: The helper modules whose statements this revision has walked once (extract/limits.py): a helper called
+        #: again walks its body again, and that counts against the budgets, as a same-module helper's does.
         self._started: set[str] = set()
+        #: What this revision's helper calls have spent of the walk budgets (``_unrolled``, ``_work``), shared by
+        #: every helper module.
+        self._budget: tuple[int | None, int] = (0, 0)
 
     def expand(self, migration: Migration) -> None:
         """Replace each call of a readable helper in ``migration`` by the steps the helper takes."""
-        self._followed, self._started = 0, set()
+        self._followed, self._started, self._budget = 0, set(), (0, 0)
         for changes in (migration.upgrade_changes, migration.downgrade_changes):
             if any(type(c) is RawSQL and c.handed is not None for c in changes):
                 changes[:] = self._expanded(changes, 1, frozenset())
@@ -92,8 +95,12 @@ class ImportedHelpers:
         extractor = self._extractor(module, tree, package)
         if module not in self._started:
             self._started.add(module)
-            extractor._unrolled, extractor._work, extractor._walked = 0, 0, set()
+            extractor._walked = set()
+        # one budget for all the helpers a revision calls, whatever their module (attack27e: ten modules each
+        # spending a budget of their own took ten budgets' time per one-line revision)
+        extractor._unrolled, extractor._work = self._budget
         walked = _walk_helper(extractor, fn, raw)
+        self._budget = (extractor._unrolled, extractor._work)
         if walked is None:
             return None
         steps = self._expanded(walked, depth + 1, active | {called})
