@@ -1,6 +1,6 @@
 """attack27e: imported helpers (imphelp27) read quieter than the note they replace. Each helper below runs a step
 the walker cannot see (a function the revision hands it, a name the module binds by assignment or rebinds through
-``globals()``, a default argument, a subscript); on imphelp27 each call had no finding at all, where before it was
+``globals()``, a default argument, a subscript, a class of the module, a decorated function, ``match``); on imphelp27 each call had no finding at all, where before it was
 a ``raw-sql-not-understood`` note at the call. Now the note stays, at the call's line."""
 
 from __future__ import annotations
@@ -31,6 +31,24 @@ CASES = {
     "module_session": ("wipe()", "wipe(", "from app.x import wipe",
                        "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker()\n\n\ndef wipe():\n"
                        "    s = Session()\n    s.query(sa.table('users')).delete()\n    s.commit()\n"),
+    # the module's classes: their methods, __enter__ and __init__ are not walked
+    "instance_method": ("wipe('users')", "wipe(", "from app.x import wipe",
+                        "class Tools:\n    def drop(self, t):\n        op.drop_table(t)\n\n\n"
+                        "def wipe(t):\n    Tools().drop(t)\n"),
+    "module_object": ("wipe('users')", "wipe(", "from app.x import wipe",
+                      "class Tools:\n    def drop(self, t):\n        op.drop_table(t)\n\n\nTOOLS = Tools()\n\n\n"
+                      "def wipe(t):\n    TOOLS.drop(t)\n"),
+    "context_manager": ("wipe('users')", "wipe(", "from app.x import wipe",
+                        "class Wiping:\n    def __enter__(self):\n        op.drop_table('users')\n\n"
+                        "    def __exit__(self, *exc):\n        pass\n\n\ndef wipe(t):\n    with Wiping():\n"
+                        "        pass\n"),
+    # a decorated same-module helper: the decorator's wrapper runs instead
+    "decorated_inner": ("wipe('users')", "wipe(", "from app.x import wipe",
+                        "def dropping(fn):\n    def wrapper(*a):\n        op.drop_table('users')\n    return wrapper\n"
+                        "\n\n@dropping\ndef _noop(t):\n    pass\n\n\ndef wipe(t):\n    _noop(t)\n"),
+    # ``match`` is not walked: its cases' steps were lost
+    "match": ("wipe('users')", "wipe(", "from app.x import wipe",
+              "def wipe(t):\n    match t:\n        case _:\n            op.drop_table(t)\n"),
     # through a same-module helper the followed one calls
     "inner_helper": ("wipe('users')", "wipe(", "from app.x import wipe",
                      "DROP = op.drop_table\n\n\ndef _inner(t):\n    DROP(t)\n\n\ndef wipe(t):\n    _inner(t)\n"),

@@ -135,7 +135,8 @@ def _opaque(fn: Function, tree: ast.Module) -> bool:
     its steps would be quieter than the note (attack27e): the module rebinds names through ``globals()`` and the
     like; a function is a generator (its body runs only when iterated) or has a default that is not a literal
     (``run=op.drop_table``); or it calls a parameter (a function the revision hands it), a name the function or
-    the module binds by assignment (``D = op.drop_table``, ``s = Session()``), a subscript or a call's result."""
+    the module binds by assignment (``D = op.drop_table``, ``s = Session()``), a subscript or a call's result; or
+    it uses a class of its module, an object made from one, a decorated function, or ``match``."""
     if any((isinstance(node, ast.Name) and node.id in _REBINDERS)
            or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"}) for node in ast.walk(tree)):
         return True
@@ -143,6 +144,14 @@ def _opaque(fn: Function, tree: ast.Module) -> bool:
     assigned = {target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign)
                 for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
                 for target in ast.walk(node) if isinstance(target, ast.Name)}
+    # the module's classes (their methods, ``__enter__``, ``__init__`` are not walked), objects made from them at
+    # module level, and decorated functions (the decorator may replace them): any use runs what is not read
+    classes = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
+    hidden = classes | {name for name, stmt in defs.items() if stmt.decorator_list} | {
+        target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None
+        and any(isinstance(n, ast.Name) and n.id in classes for n in ast.walk(stmt.value))
+        for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+        for target in ast.walk(node) if isinstance(target, ast.Name)}
     seen: set[str] = set()
     todo: list[Function] = [fn]
     while todo:
@@ -150,8 +159,10 @@ def _opaque(fn: Function, tree: ast.Module) -> bool:
         if current.name in seen:
             continue
         seen.add(current.name)
-        if _opaque_function(current, assigned):
-            return True
+        if _opaque_function(current, assigned) or any(
+                (isinstance(node, ast.Name) and node.id in hidden) or isinstance(node, ast.Match)
+                for node in ast.walk(current)):
+            return True  # ``match`` is not walked (walk.py): its cases' steps would be lost
         todo.extend(defs[node.id] for node in ast.walk(current)
                     if isinstance(node, ast.Name) and node.id in defs and node.id not in seen)
     return False
