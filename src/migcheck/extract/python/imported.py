@@ -57,6 +57,8 @@ class ImportedHelpers:
         #: What this revision's helper calls have spent of the walk budgets (``_unrolled``, ``_work``), shared by
         #: every helper module.
         self._budget: tuple[int | None, int] = (0, 0)
+        #: Per helper, whether it is left unread however it is called (``_star_import``, ``_opaque``).
+        self._unreadable: dict[tuple[str, str], bool] = {}
 
     def expand(self, migration: Migration) -> None:
         """Replace each call of a readable helper in ``migration`` by the steps the helper takes."""
@@ -87,10 +89,12 @@ class ImportedHelpers:
             return None  # a coroutine's body runs when awaited; a decorator may replace the function
         if any(what[0] == "session" for _, what in raw.handed or ()):
             return None  # a session's pending ORM work (f.flush(), attack23) is not read in a helper: the note stays
-        if _star_import(tree):
-            return None  # `from tools.dbprint import *` may bind `print` to the project's DROP TABLE (attack23)
-        if _opaque(fn, tree):
-            return None  # it calls what the walker cannot name (attack27e): the note stays
+        if called not in self._unreadable:  # once per helper and run: each walks the whole module (attack27e)
+            # `from tools.dbprint import *` may bind `print` to the project's DROP TABLE (attack23); a helper
+            # calling what the walker cannot name (attack27e): the note stays
+            self._unreadable[called] = _star_import(tree) or _opaque(fn, tree)
+        if self._unreadable[called]:
+            return None
         self._followed += 1
         extractor = self._extractor(module, tree, package)
         if module not in self._started:
