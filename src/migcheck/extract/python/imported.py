@@ -51,13 +51,18 @@ class ImportedHelpers:
         self.dialect = dialect
         self._extractors: dict[str, PythonExtractor] = {}
         self._followed = 0
-        #: The helper modules whose extractor's budgets this revision has started (extract/limits.py): a helper
-        #: called again walks its body again, and that counts against the budgets, as a same-module helper's does.
+        #: The helper modules whose statements this revision has walked once (extract/limits.py): a helper called
+        #: again walks its body again, and that counts against the budgets, as a same-module helper's does.
         self._started: set[str] = set()
+        #: What this revision's helper calls have spent of the walk budgets (``_unrolled``, ``_work``), shared by
+        #: every helper module.
+        self._budget: tuple[int | None, int] = (0, 0)
+        #: Per helper, whether it is left unread however it is called (``_star_import``, ``_opaque``).
+        self._unreadable: dict[tuple[str, str], bool] = {}
 
     def expand(self, migration: Migration) -> None:
         """Replace each call of a readable helper in ``migration`` by the steps the helper takes."""
-        self._followed, self._started = 0, set()
+        self._followed, self._started, self._budget = 0, set(), (0, 0)
         for changes in (migration.upgrade_changes, migration.downgrade_changes):
             if any(type(c) is RawSQL and c.handed is not None for c in changes):
                 changes[:] = self._expanded(changes, 1, frozenset())
@@ -84,14 +89,22 @@ class ImportedHelpers:
             return None  # a coroutine's body runs when awaited; a decorator may replace the function
         if any(what[0] == "session" for _, what in raw.handed or ()):
             return None  # a session's pending ORM work (f.flush(), attack23) is not read in a helper: the note stays
-        if _star_import(tree):
-            return None  # `from tools.dbprint import *` may bind `print` to the project's DROP TABLE (attack23)
+        if called not in self._unreadable:  # once per helper and run: each walks the whole module (attack27e)
+            # `from tools.dbprint import *` may bind `print` to the project's DROP TABLE (attack23); a helper
+            # calling what the walker cannot name (attack27e): the note stays
+            self._unreadable[called] = _star_import(tree) or _opaque(fn, tree)
+        if self._unreadable[called]:
+            return None
         self._followed += 1
         extractor = self._extractor(module, tree, package)
         if module not in self._started:
             self._started.add(module)
-            extractor._unrolled, extractor._work, extractor._walked = 0, 0, set()
+            extractor._walked = set()
+        # one budget for all the helpers a revision calls, whatever their module (attack27e: ten modules each
+        # spending a budget of their own took ten budgets' time per one-line revision)
+        extractor._unrolled, extractor._work = self._budget
         walked = _walk_helper(extractor, fn, raw)
+        self._budget = (extractor._unrolled, extractor._work)
         if walked is None:
             return None
         steps = self._expanded(walked, depth + 1, active | {called})
@@ -115,6 +128,82 @@ class ImportedHelpers:
 def _star_import(tree: ast.Module) -> bool:
     """Whether the module imports ``*`` anywhere: any name of its body may then be another module's function."""
     return any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(tree))
+
+
+#: Names whose use lets a module rebind its functions out of sight (``globals()["drop_col"] = _real``).
+_REBINDERS = frozenset({"globals", "vars", "locals", "setattr", "exec", "eval"})
+
+
+def _opaque(fn: Function, tree: ast.Module) -> bool:
+    """Whether ``fn``, or a function of its module it names, may run what the walker cannot see, so that reading
+    its steps would be quieter than the note (attack27e): the module rebinds names through ``globals()`` and the
+    like; a function is a generator (its body runs only when iterated) or has a default that is not a literal
+    (``run=op.drop_table``); or it calls a parameter (a function the revision hands it), a name the function or
+    the module binds by assignment (``D = op.drop_table``, ``s = Session()``), a subscript or a call's result; or
+    it uses a class of its module, an object made from one, a decorated function, or ``match``."""
+    if any((isinstance(node, ast.Name) and node.id in _REBINDERS)
+           or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"}) for node in ast.walk(tree)):
+        return True
+    defs = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)}
+    assigned = {target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign)
+                for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                for target in ast.walk(node) if isinstance(target, ast.Name)}
+    # the module's classes (their methods, ``__enter__``, ``__init__`` are not walked), objects made from them at
+    # module level, and decorated functions (the decorator may replace them): any use runs what is not read
+    classes = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
+    hidden = classes | {name for name, stmt in defs.items() if stmt.decorator_list} | {
+        target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None
+        and any(isinstance(n, ast.Name) and n.id in classes for n in ast.walk(stmt.value))
+        for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+        for target in ast.walk(node) if isinstance(target, ast.Name)}
+    seen: set[str] = set()
+    todo: list[Function] = [fn]
+    while todo:
+        current = todo.pop()
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        if _opaque_function(current, assigned) or any(
+                (isinstance(node, ast.Name) and node.id in hidden) or isinstance(node, ast.Match)
+                for node in ast.walk(current)):
+            return True  # ``match`` is not walked (walk.py): its cases' steps would be lost
+        todo.extend(defs[node.id] for node in ast.walk(current)
+                    if isinstance(node, ast.Name) and node.id in defs and node.id not in seen)
+    return False
+
+
+def _opaque_function(fn: Function, assigned: set[str]) -> bool:
+    """``_opaque`` for one function's own body (nested functions and lambdas included)."""
+    params: set[str] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Yield | ast.YieldFrom | ast.Await):
+            return True
+        if isinstance(node, ast.arguments):
+            if not all(_literal(d) for d in (*node.defaults, *node.kw_defaults) if d is not None):
+                return True
+            params.update(a.arg for a in (*node.posonlyargs, *node.args, *node.kwonlyargs, node.vararg, node.kwarg)
+                          if a is not None)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            params.add(node.id)  # a local name: whatever it holds is known only as the walker reads it
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Subscript | ast.Lambda) or (
+                isinstance(func, ast.Call) and not (isinstance(func.func, ast.Name) and func.func.id == "getattr")):
+            return True  # ``getattr(op, name)(...)`` is read by the walker (dynamic.py)
+        if isinstance(func, ast.Name) and (func.id in params or func.id in assigned):
+            return True
+    return False
+
+
+def _literal(node: ast.expr) -> bool:
+    """Whether a default is a plain literal (``("email",)``, ``None``): it can hold no function."""
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _absolute(origin: str, module: str, package: bool) -> str:
