@@ -334,6 +334,17 @@ HELD_OUT_27 = {
     "stalker": ["postgresql"],
     "terrareg": ["mysql"],
 }
+HELD_OUT_28 = {
+    "cads-catalogue": ["postgresql"],
+    "funding-service": ["postgresql"],
+    "houston": ["postgresql"],
+    "kf-api-dataservice": ["postgresql"],
+    "mavedb-api": ["postgresql"],
+    "minute": ["postgresql"],
+    "openrelik-server": ["postgresql"],
+    "skylines": ["postgresql"],
+    "viseron": ["postgresql"],
+}
 CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2,
            "held-out-3": HELD_OUT_3, "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5,
            "held-out-6": HELD_OUT_6, "held-out-7": HELD_OUT_7,
@@ -346,7 +357,7 @@ CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-
            "held-out-21": HELD_OUT_21, "held-out-22": HELD_OUT_22, "held-out-23": HELD_OUT_23,
            "held-out-24": HELD_OUT_24,
            "held-out-25": HELD_OUT_25, "held-out-26": HELD_OUT_26,
-           "held-out-27": HELD_OUT_27}
+           "held-out-27": HELD_OUT_27, "held-out-28": HELD_OUT_28}
 SEED = 20240607
 #: The seed of the held-out review (issue #16), fixed before the sample was drawn.
 REVIEW_SEED = 20261205
