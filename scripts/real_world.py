@@ -345,6 +345,19 @@ HELD_OUT_28 = {
     "skylines": ["postgresql"],
     "viseron": ["postgresql"],
 }
+HELD_OUT_29 = {
+    "compair": ["mysql"],
+    "evesrp": ["postgresql", "mysql", "sqlite"],
+    "hushline": ["postgresql"],
+    "irrd": ["postgresql"],
+    "labonneboite": ["mysql"],
+    "MAD": ["mysql"],
+    "middleware": ["sqlite"],
+    "mobilic-api": ["postgresql"],
+    "MoviePilot": ["sqlite"],
+    "paddles": ["postgresql"],
+    "uffd": ["sqlite", "mysql"],
+}
 CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2,
            "held-out-3": HELD_OUT_3, "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5,
            "held-out-6": HELD_OUT_6, "held-out-7": HELD_OUT_7,
@@ -357,7 +370,8 @@ CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-
            "held-out-21": HELD_OUT_21, "held-out-22": HELD_OUT_22, "held-out-23": HELD_OUT_23,
            "held-out-24": HELD_OUT_24,
            "held-out-25": HELD_OUT_25, "held-out-26": HELD_OUT_26,
-           "held-out-27": HELD_OUT_27, "held-out-28": HELD_OUT_28}
+           "held-out-27": HELD_OUT_27, "held-out-28": HELD_OUT_28,
+           "held-out-29": HELD_OUT_29}
 SEED = 20240607
 #: The seed of the held-out review (issue #16), fixed before the sample was drawn.
 REVIEW_SEED = 20261205
