@@ -23,6 +23,7 @@ import itertools
 from typing import Protocol
 
 from migcheck.extract.limits import MAX_STEPS
+from migcheck.extract.python.imports import absolute_module
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.walk import PythonExtractor
 from migcheck.vocabulary.changes import Change, RawSQL
@@ -207,16 +208,10 @@ def _literal(node: ast.expr) -> bool:
 
 
 def _absolute(origin: str, module: str, package: bool) -> str:
-    """``..db.column.f`` imported in ``module``, made absolute; unchanged when absolute or climbing too high."""
-    dots = len(origin) - len(origin.lstrip("."))
-    if not dots:
-        return origin
-    parts = module.split(".") if package else module.split(".")[:-1]
-    if dots - 1 > len(parts):
-        return origin
-    base = parts[:len(parts) - (dots - 1)]
-    rest = origin[dots:]
-    return ".".join([*base, *([rest] if rest else [])]) or origin
+    """``..db.column.f`` imported in ``module``, made absolute (imports.absolute_module); unchanged when absolute
+    or climbing above the top."""
+    rest = origin.lstrip(".")
+    return absolute_module(module, package, len(origin) - len(rest), rest or None) or origin
 
 
 def _walk_helper(extractor: PythonExtractor, fn: ast.FunctionDef, raw: RawSQL) -> list[Change] | None:
