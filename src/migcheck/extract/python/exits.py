@@ -12,7 +12,7 @@ so every step in it may not have run (the first one may have failed).
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from migcheck.extract.python.nodes import _call_name, binding_counts
@@ -53,28 +53,22 @@ def suppress_names(tree: ast.Module) -> frozenset[str]:
              and node.module == "contextlib" for alias in node.names if alias.name == "suppress"}
     for node in nodes:
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call) \
-                and _suppress_call(node.value, names):
+                and suppresses(node.value, lambda: names):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(target.id for target in targets if isinstance(target, ast.Name))
     return frozenset(names)
 
 
-def suppresses(item: ast.withitem, names: Callable[[], frozenset[str]]) -> bool:
-    """``with contextlib.suppress(...)``, or a name the module imported for it or bound to such a block.
-    ``names()`` (suppress_names) is asked only of a bare name, where it decides."""
-    expr = item.context_expr
+def suppresses(expr: ast.expr, names: Callable[[], Collection[str]]) -> bool:
+    """Whether ``expr`` (a ``with`` item, or the value a name is bound to) is a ``contextlib.suppress(...)`` block:
+    a call of ``suppress`` / ``<...>.suppress``, or of a name the module imported for it, or a name bound to such a
+    block. The one place that decides; ``names()`` (suppress_names) is asked only of a bare name, where it decides."""
     if isinstance(expr, ast.Name):
         return expr.id in names()
     if not isinstance(expr, ast.Call):
         return False
     if isinstance(expr.func, ast.Name):
         return expr.func.id == "suppress" or expr.func.id in names()
-    return _call_name(expr) == "suppress"
-
-
-def _suppress_call(expr: ast.Call, names: set[str] | frozenset[str]) -> bool:
-    if isinstance(expr.func, ast.Name):
-        return expr.func.id in names or expr.func.id == "suppress"
     return _call_name(expr) == "suppress"
 
 

@@ -203,7 +203,7 @@ class PythonExtractor(Blocks):
             if isinstance(stmt, ast.Continue | ast.Break):
                 exits.reached(stmt)  # what follows in the loop's body may not run this pass
             elif isinstance(stmt, ast.With | ast.AsyncWith):
-                quiet = any(suppresses(item, lambda: self._suppress_names) for item in stmt.items)
+                quiet = any(suppresses(item.context_expr, lambda: self._suppress_names) for item in stmt.items)
                 inner = scope.child(conditional=True) if quiet else scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
