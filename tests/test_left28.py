@@ -104,3 +104,68 @@ def test_an_assert_false_ends_the_upgrade(tmp_path: Path) -> None:
     """``assert False`` always fails: the step after it never runs, as after a ``raise`` (no finding)."""
     assert _lint(tmp_path, 'assert False, "not yet"\nop.drop_column("users", "email")', "postgresql",
                  "drop-column") == (0, [])
+
+
+# --- sa.true() / sa.false(): SQLAlchemy's only when the name comes from SQLAlchemy -----------------------------
+
+_OWN_TRUE = "\n\ndef true():\n    return sa.text(\"random() > 0.5\")\n"
+
+
+@pytest.mark.parametrize(("default", "head", "reported"), [
+    ("sa.true()", "", False),
+    ("sa.false()", "", False),
+    ("sa.sql.expression.true()", "", False),
+    ("true()", "from sqlalchemy.sql.expression import true", False),
+    ("expression.false()", "from sqlalchemy.sql import expression", False),
+    ("true()", _OWN_TRUE, True),
+    ("true()", "from app.defaults import true", True),
+    ("defaults.false()", "from app import defaults", True),
+    ("sa.func.true()", "", True),
+], ids=["sa-true", "sa-false", "expression-path", "from-sqlalchemy", "expression-module", "own-def", "from-app",
+        "app-module", "sql-function"])
+def test_a_server_default_is_sqlalchemys_constant_only_when_the_name_is_sqlalchemys(
+        tmp_path: Path, default: str, head: str, reported: bool) -> None:
+    """``server_default=sa.true()`` is the literal true: no rewrite (squawk #390). Any call named ``true()`` was
+    read so, the revision's own ``def true()`` returning ``random() > 0.5`` too, or one imported from the
+    application: quiet. Now only SQLAlchemy's is the literal; another is a call of a function PostgreSQL does not
+    ship, which add-column-with-volatile-default reports (warning), as it reports any other such call."""
+    upgrade = f'op.add_column("users", sa.Column("flag", sa.Boolean(), server_default={default}))'
+    code, found = _lint(tmp_path, upgrade, "postgresql", "add-column-with-volatile-default", head)
+    line = 12 + head.count("\n")  # the upgrade's first line
+    assert (code, found) == ((1, [("add-column-with-volatile-default", "0001_a.py", line)]) if reported else (0, []))
+
+
+@pytest.mark.parametrize(("test", "head", "expected"), [
+    ("Value.kind.is_(sa.null())", "", []),
+    ("Value.kind.is_not(sa.true())", "", []),
+    ("Value.kind.is_(true())", "\nfrom helpers import true\n", [0]),
+    ("Value.kind.is_(false())", "\n\ndef false():\n    return Other.value > 0\n", [0]),
+], ids=["sa-null", "sa-true", "from-helpers", "own-def"])
+def test_a_delete_by_sqlalchemys_constants_only_is_repeatable(tmp_path: Path, test: str, head: str,
+                                                               expected: list[int]) -> None:
+    """A DELETE whose rows are chosen by tests of the entity's own columns against constants deletes the same rows
+    when run again (held-out-24 #93): mixed-schema-and-data-change stays quiet on MySQL. ``true()`` / ``false()``
+    were constants whatever they were; the revision's own, or the application's, may compare with anything, so the
+    DELETE is reported, at its line, as any other test of a value known only at run time."""
+    from test_held_out24_fixH24a import _MODELS, _mixed
+
+    assert _mixed(tmp_path, f"session.query(Value).filter({test}).delete()", _MODELS + head) == expected
+
+
+@pytest.mark.parametrize(("default", "head", "reported"), [
+    ("sa.false()", "", False),
+    ("sa.text('0')", "", False),
+    ("false()", "\n\ndef false():\n    return sa.text(\"1\")\n", True),
+    ("false()", "from app.defaults import false", True),
+], ids=["sa-false", "text-0", "own-def", "from-app"])
+def test_a_later_false_server_default_is_sqlalchemys_only_when_the_name_is_sqlalchemys(
+        tmp_path: Path, default: str, head: str, reported: bool) -> None:
+    """A NOT NULL boolean added on MySQL gets FALSE in the rows already there: fine when the server default set
+    later says FALSE too (held-out-17 #3). A ``false()`` of the revision's own, or the application's, may say
+    anything (here TRUE): add-not-null-column-without-default is reported, at the ADD COLUMN's line."""
+    upgrade = ('op.add_column("recipe_set", sa.Column("waived", sa.Boolean(), nullable=False))\n'
+               f'op.alter_column("recipe_set", "waived", existing_type=sa.Boolean(), server_default={default})')
+    code, found = _lint(tmp_path, upgrade, "mysql", "add-not-null-column-without-default", head)
+    line = 12 + head.count("\n")
+    assert (code, found) == ((1, [("add-not-null-column-without-default", "0001_a.py", line)]) if reported
+                             else (0, []))
