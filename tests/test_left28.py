@@ -39,13 +39,16 @@ _DROP = 'op.drop_index("ix_users_email", table_name="users")\n'
     ('if os.environ.get("KEEP_USERS"):\n    s.exit(0)\n', "import sys as s"),
     ('if os.environ.get("KEEP_USERS"):\n    bye()\n', "from sys import exit as bye"),
     ('if os.environ.get("KEEP_USERS"):\n    os._exit(0)\n', ""),
+    ('if os.environ.get("KEEP_USERS"):\n    exit(0)\n', ""),
+    ('if os.environ.get("KEEP_USERS"):\n    quit()\n', ""),
     ('if os.environ.get("KEEP_USERS"):\n    o._exit(0)\n', "import os.path as p, os as o"),
     ('if os.environ.get("KEEP_USERS"):\n    raise SystemExit\n', ""),
     ('if os.environ.get("KEEP_USERS"):\n    raise SystemExit(0)\n', ""),
     ('import sys\nif os.environ.get("KEEP_USERS"):\n    sys.exit(0)\n', ""),  # imported again in the function
     ('def _check():\n    if os.environ.get("KEEP_USERS"):\n        sys.exit(0)\n\n_check()\n', ""),
     ('try:\n    if os.environ.get("KEEP_USERS"):\n        sys.exit(0)\nexcept Exception:\n    pass\n', ""),
-], ids=["sys-exit", "sys-as", "from-sys-import-exit", "os-exit", "os-as", "raise-systemexit", "raise-systemexit-call",
+], ids=["sys-exit", "sys-as", "from-sys-import-exit", "os-exit", "builtin-exit", "builtin-quit", "os-as",
+        "raise-systemexit", "raise-systemexit-call",
         "sys-imported-in-function", "in-helper", "try-except-exception"])
 def test_a_drop_after_an_exit_that_may_end_the_run_does_not_hide_the_drop_index(tmp_path: Path, between: str,
                                                                                  head: str) -> None:

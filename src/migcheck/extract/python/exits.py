@@ -8,7 +8,7 @@ Nor is the exit of offline mode (``if context.is_offline_mode(): return``): what
 migrated online runs. ``with contextlib.suppress(...)`` swallows the first failure of its block and skips the rest,
 so every step in it may not have run (the first one may have failed).
 
-``sys.exit()``, ``os._exit()`` and ``raise SystemExit`` end the process, quietly (``sys.exit(0)``: the command
+``sys.exit()``, ``os._exit()``, ``exit()`` and ``raise SystemExit`` end the process, quietly (``sys.exit(0)``: the command
 succeeds): nothing after them runs, in the function or in its caller, and a ``try`` may not catch them (``except
 Exception`` does not); what follows one may not run (``Exits.ends``), and where it is certainly reached (``if dialect
 != "postgresql": sys.exit(0)`` on SQLite) it ends the body as a ``return`` does. ``assert <test>`` is ``if not
@@ -68,7 +68,8 @@ class ProcessExits:
 
     #: Local name -> ``sys`` or ``os``: ``import sys``, ``import os as o``, ``import os.path``.
     modules: dict[str, str]
-    #: ``from sys import exit``, ``from os import _exit as quit_now``.
+    #: ``from sys import exit``, ``from os import _exit as quit_now``, and the builtins ``exit`` / ``quit`` when the
+    #: module binds no such name.
     functions: frozenset[str]
     #: Whether ``SystemExit`` is the builtin (the module binds no such name).
     system_exit: bool
@@ -93,9 +94,9 @@ def process_exits(tree: ast.Module) -> ProcessExits:
                 imported.setdefault(alias.asname or alias.name, []).append(
                     f"{'.' * node.level}{node.module or ''}.{alias.name}")
     only = {name: what[0] for name, what in imported.items() if counts.get(name) == len(what) and len(set(what)) == 1}
-    return ProcessExits({name: what for name, what in only.items() if what in _EXIT_FUNCTIONS},
-                        frozenset(name for name, what in only.items()
-                                  if what in {f"{module}.{fn}" for module, fn in _EXIT_FUNCTIONS.items()}),
+    functions = {name for name, what in only.items() if what in {f"{m}.{fn}" for m, fn in _EXIT_FUNCTIONS.items()}}
+    functions.update(name for name in ("exit", "quit") if name not in counts)  # the builtins: SystemExit too
+    return ProcessExits({name: what for name, what in only.items() if what in _EXIT_FUNCTIONS}, frozenset(functions),
                         "SystemExit" not in counts)
 
 
@@ -103,7 +104,7 @@ def ends_process(stmt: ast.stmt, names: Callable[[], ProcessExits], bare_calls: 
     """Whether ``stmt`` ends the process: ``sys.exit(...)`` or ``os._exit(...)`` called as a statement (through the
     names the module imported for them), or ``raise SystemExit`` / ``raise SystemExit(...)``. ``names()``
     (process_exits) is asked only of those shapes, and of a call of a bare name only when ``bare_calls`` (the
-    module's text says ``exit`` at all)."""
+    module's text says ``exit`` or ``quit`` at all)."""
     if isinstance(stmt, ast.Raise):
         exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
         return isinstance(exc, ast.Name) and exc.id == "SystemExit" and names().system_exit

@@ -112,8 +112,9 @@ class PythonExtractor(Blocks):
         #: The names ``:=`` binds in each statement walked (by id), when the module has any walrus at all.
         self._walrus_of: dict[int, frozenset[str]] = {}
         self._has_walrus = (source is None or ":=" in source) and WALRUS in binding_counts(tree)  # counted once per tree
-        #: Whether a call of a bare name may end the process (``from sys import exit``): the text says ``exit``.
-        self._may_exit = source is None or "exit" in source
+        #: Whether a call of a bare name may end the process (``from sys import exit``, the builtin ``quit()``): the
+        #: text says ``exit`` or ``quit``.
+        self._may_exit = source is None or "exit" in source or "quit" in source
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
         #: localdefs.nested_defs per function walked (by id).
