@@ -8,10 +8,10 @@ Nor is the exit of offline mode (``if context.is_offline_mode(): return``): what
 migrated online runs. ``with contextlib.suppress(...)`` swallows the first failure of its block and skips the rest,
 so every step in it may not have run (the first one may have failed).
 
-``sys.exit()``, ``os._exit()``, ``exit()`` and ``raise SystemExit`` end the process, quietly (``sys.exit(0)``: the command
-succeeds): nothing after them runs, in the function or in its caller, and a ``try`` may not catch them (``except
-Exception`` does not); what follows one may not run (``Exits.ends``), and where it is certainly reached (``if dialect
-!= "postgresql": sys.exit(0)`` on SQLite) it ends the body as a ``return`` does. ``assert <test>`` is ``if not
+``sys.exit()``, ``os._exit()``, ``exit()`` and ``raise SystemExit`` end the process, quietly (``sys.exit(0)``: the
+command succeeds): nothing after them runs, in the function or in its caller, and a ``try`` may not catch them
+(``except Exception`` does not); what follows one may not run (``Exits.ends``), and where it is certainly reached
+(``if dialect != "postgresql": sys.exit(0)`` on SQLite) it ends the body as a ``return`` does. ``assert <test>`` is ``if not
 <test>: raise AssertionError``: ``assert False``, or a dialect test false on the target, ends the body as a ``raise``
 does (``assert bind.dialect.name == "postgresql"``: the rest runs only on PostgreSQL).
 """

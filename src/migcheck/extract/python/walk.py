@@ -213,7 +213,8 @@ class PythonExtractor(Blocks):
             self._charge(stmt, scope, out)
             if self._has_walrus:
                 self._forget_walrus(stmt, scope)
-            if isinstance(stmt, ast.Raise | ast.Expr) and ends_process(stmt, lambda: self._process_exits, self._may_exit):
+            if isinstance(stmt, ast.Raise | ast.Expr) \
+                    and ends_process(stmt, lambda: self._process_exits, self._may_exit):
                 self._calls(stmt, scope, out, active)
                 exits.ends += 1  # sys.exit(0): nothing after it runs, here or in a caller
                 return True
