@@ -5,10 +5,14 @@ a ``raw-sql-not-understood`` note at the call. Now the note stays, at the call's
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
+from migcheck.extract.models.constants import AppConstants
+from migcheck.extract.python.imported import ImportedHelpers
+from migcheck.sources.load import load_python
 from test_imported_helpers import NOTE, _at, _lint, _project, _rules
 
 HEAD = "from alembic import op\nimport sqlalchemy as sa\n"
@@ -87,3 +91,44 @@ def test_helpers_of_many_modules_share_one_walk_budget(tmp_path: Path) -> None:
     findings = _rules(_lint(project, "--no-cache"))
     assert [line for rule, line in findings if rule == "invalid-migration-file"] == [_at(project, "heavy0(")]
     assert [line for rule, line in findings if rule == "drop-column"] == [_at(project, f"heavy{m}(") for m in range(3)]
+
+
+class _CountedBody(list[ast.stmt]):
+    """A module's statements that count how often anything reads them through (``for``, ``ast.walk``)."""
+
+    reads = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        _CountedBody.reads += 1
+        return super().__iter__()
+
+
+def _reads_of_helper_module(root: Path, helpers: int, calls: int) -> int:
+    """How often following ``calls`` calls of ``helpers`` helpers of one module (each a ``drop_column``) reads the
+    module's statements, in one run; every call is read as its helper's step."""
+    module = HEAD + "".join(f"\n\ndef drop{i}(t):\n    op.drop_column(t, 'c{i}')\n" for i in range(helpers))
+    names = ", ".join(f"drop{i}" for i in range(helpers))
+    body = "\n".join(f"drop{k % helpers}('users')" for k in range(calls))
+    project = _project(root, body, f"from app.x import {names}", {"app/x.py": module})
+    constants = AppConstants(project, "migrations/env.py")
+    found = constants.helper("app.x", "drop0")  # the project's reader parses the module once per run
+    assert found is not None
+    tree = found[1]
+    tree.body = _CountedBody(tree.body)
+    _CountedBody.reads = 0
+    migration = load_python(project / "migrations" / "versions" / "b1_change.py", "postgresql")
+    assert migration is not None
+    ImportedHelpers(constants, "postgresql").expand(migration)
+    assert [(type(c).__name__, c.via) for c in migration.upgrade_changes] \
+        == [("DropColumn", ("app.x", f"drop{k % helpers}")) for k in range(calls)]
+    return _CountedBody.reads
+
+
+def test_a_helper_module_is_walked_once_per_run_however_often_its_helpers_are_called(tmp_path: Path) -> None:
+    """Whether a helper is unreadable (a star import, ``globals()``, names bound by assignment, classes: _opaque)
+    was decided by walking its whole module at each call (attack27e), and then once per helper: a module of many
+    helpers, each called, was walked once per helper. Counted, not timed: forty calls of one helper, and one call
+    of each of forty helpers, read the module's statements as often as a single call."""
+    once = _reads_of_helper_module(tmp_path / "once", 1, 1)
+    assert _reads_of_helper_module(tmp_path / "calls", 1, 40) == once
+    assert _reads_of_helper_module(tmp_path / "helpers", 40, 40) == once

@@ -14,9 +14,11 @@ from migcheck.rules.history_index import default_schema
 from migcheck.rules.mysql_alter import fk_checks_off
 from migcheck.vocabulary.changes import AddColumn, AddConstraint, AlterColumn, Change, DataChange
 
-#: Server defaults that mean what MySQL's implicit 0 of a boolean means.
-_FALSE_DEFAULTS = frozenset({"0", "false", "'0'", "'false'", "sa.false()", "false()", "sa.text('0')",
-                             'sa.text("0")', "text('0')", 'text("0")', "b'0'"})
+#: Server defaults that mean what MySQL's implicit 0 of a boolean means. SQLAlchemy's ``sa.false()`` is read as
+#: ``false`` (columns.sqlalchemy_constant); a ``false()`` left as a call is the revision's or the application's own,
+#: which may return anything.
+_FALSE_DEFAULTS = frozenset({"0", "false", "'0'", "'false'", "sa.text('0')", 'sa.text("0")', "text('0')", 'text("0")',
+                             "b'0'"})
 
 
 def overwritten_later(ctx: RevisionContext, add: AddColumn) -> DataChange | None:

@@ -18,8 +18,8 @@ from migcheck.extract.models.fileonly import only_file_io
 from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.resolve import ModuleFinder, module_roots
 from migcheck.extract.models.typeparams import parse_module
-from migcheck.extract.models.writes import OutsideWrites, absolute_module
-from migcheck.extract.python.imports import MARKS_CHANGED, imported_function, imported_names
+from migcheck.extract.models.writes import OutsideWrites
+from migcheck.extract.python.imports import MARKS_CHANGED, absolute_module, imported_function, imported_names
 
 Value = str | int | float
 
@@ -75,7 +75,7 @@ class AppConstants:
             return None
         node = bindings[0]
         if isinstance(node, ast.ImportFrom):
-            origin = absolute_module(module, package, node)
+            origin = absolute_module(module, package, node.level, node.module)
             alias = next(a for a in node.names if (a.asname or a.name) == name)
             return None if origin is None else self._value(origin, (alias.name, *rest), depth + 1)
         if isinstance(node, ast.ClassDef):
@@ -102,7 +102,7 @@ class AppConstants:
             return False
         node = bindings[0]
         if isinstance(node, ast.ImportFrom):
-            origin = absolute_module(module, package, node)
+            origin = absolute_module(module, package, node.level, node.module)
             alias = next(a for a in node.names if (a.asname or a.name) == name)
             return origin is not None and alias.name != "*" and self.release_string(origin, alias.name, depth + 1)
         if not isinstance(node, ast.Assign | ast.AnnAssign) or node.value is None:
@@ -130,7 +130,7 @@ class AppConstants:
             return False
         for stmt in tree.body:
             if isinstance(stmt, ast.ImportFrom) and any((a.asname or a.name) == name for a in stmt.names):
-                origin = absolute_module(module, package, stmt)
+                origin = absolute_module(module, package, stmt.level, stmt.module)
                 alias = next(a for a in stmt.names if (a.asname or a.name) == name)
                 return origin is not None and (f"{origin}.{alias.name}" in MARKS_CHANGED
                                                or self.marks_changed_only(origin, alias.name, depth + 1))
@@ -199,7 +199,7 @@ class AppConstants:
         if bindings is None or len(bindings) != 1 or not isinstance(bindings[0], ast.ImportFrom):
             return None
         node = bindings[0]
-        origin = absolute_module(module, package, node)
+        origin = absolute_module(module, package, node.level, node.module)
         alias = next(a for a in node.names if (a.asname or a.name) == name)
         return None if origin is None or alias.name == "*" else self._function(origin, alias.name, depth + 1)
 
@@ -215,7 +215,7 @@ class AppConstants:
         if bindings is None or len(bindings) != 1 or not isinstance(bindings[0], ast.ImportFrom):
             return None
         node = bindings[0]
-        origin = absolute_module(module, package, node)
+        origin = absolute_module(module, package, node.level, node.module)
         alias = next(a for a in node.names if (a.asname or a.name) == name)
         if origin is None or alias.name == "*":
             return None

@@ -32,6 +32,7 @@ from migcheck.extract.models.model import Application, Note
 from migcheck.extract.models.pins import below_version
 from migcheck.extract.models.syntax import _is_none, _Module
 from migcheck.extract.models.typeparams import parse_module
+from migcheck.extract.python.imports import absolute_module
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 MAX_MODULES = 3000
@@ -255,16 +256,9 @@ class _Reader(_Judge):
                     module.symbols[alias.asname or alias.name] = (base, alias.name)
 
     def _absolute(self, module: _Module, name: str, level: int) -> str | None:
-        if level == 0:
-            return name
-        if module.name == "__alembic_env__":
-            package_parts = (self.finder.name_of(module.rel) or "").split(".")[:-1]
-        else:
-            package_parts = module.name.split(".") if module.is_package else module.name.split(".")[:-1]
-        if level - 1 > len(package_parts):
-            return None
-        base = package_parts[: len(package_parts) - (level - 1)]
-        return ".".join([*base, *([name] if name else [])]) or None
+        if module.name == "__alembic_env__":  # env.py: relative to where its file sits
+            return absolute_module(self.finder.name_of(module.rel) or "", False, level, name)
+        return absolute_module(module.name, module.is_package, level, name)
 
 
 # --- small helpers ------------------------------------------------------------------------------

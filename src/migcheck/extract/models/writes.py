@@ -16,6 +16,7 @@ from collections import defaultdict
 from migcheck.extract.models.files import ProjectFiles
 from migcheck.extract.models.resolve import ModuleFinder
 from migcheck.extract.models.typeparams import parse_module
+from migcheck.extract.python.imports import absolute_module
 
 #: More Python files than this and the search is not made: every value is unknown.
 MAX_FILES = 20_000
@@ -140,7 +141,7 @@ def _imported(tree: ast.Module, module: str | None, package: bool) -> dict[str, 
                     out[top].add(top)
         elif isinstance(node, ast.ImportFrom):
             base = node.module if node.level == 0 else None if module is None else \
-                absolute_module(module, package, node)
+                absolute_module(module, package, node.level, node.module)
             if base is None:
                 continue
             for alias in node.names:
@@ -156,17 +157,6 @@ def _top_folder(rel: str, package: bool, depth: int) -> str:
     if not package and depth == 1:
         return "/".join(parts[:-1])
     return "/".join(parts[:len(parts) - depth - (1 if package else 0) + 1])
-
-
-def absolute_module(module: str, package: bool, node: ast.ImportFrom) -> str | None:
-    """The module an ``from ... import`` in ``module`` names, relative imports made absolute."""
-    if node.level == 0:
-        return node.module
-    parts = module.split(".") if package else module.split(".")[:-1]
-    if node.level - 1 > len(parts) or (node.level > 1 and node.level - 1 == len(parts) and not node.module):
-        return None
-    base = parts[:len(parts) - (node.level - 1)]
-    return ".".join([*base, *([node.module] if node.module else [])]) or None
 
 
 def _dotted(node: ast.expr, imported: dict[str, set[str]]) -> set[str]:

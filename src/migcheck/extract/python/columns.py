@@ -273,12 +273,8 @@ class Columns(Evaluator):
                 if inner is None and (value := self._python_constant(node.args[0], scope)) is not None:
                     inner = str(value)  # text(str(_State.public)): Python's str of a constant, SQL text "1"
                 return inner if inner is not None else ast.unparse(node.args[0])
-            if name in {"true", "false", "null"} and not node.args:
-                return name
-            if name in _CONSTANT_CLASSES and not node.args and not node.keywords \
-                    and self._from_sqlalchemy(node.func):
-                # sa.sql.False_(): the element sa.false() returns, rendered as the literal false (held-out-27 #6)
-                return _CONSTANT_CLASSES[name]
+            if (constant := sqlalchemy_constant(self.tree, node)) is not None:
+                return constant  # sa.true(), sa.sql.False_() (held-out-27 #6): the literal, not a function's call
             if name == "DefaultClause" and node.args:
                 return self._server_default(node.args[0], scope)
             chain = _attr_chain(node.func)
@@ -352,27 +348,6 @@ class Columns(Evaluator):
                 and not node.decorator_list and counts.get(node.name) == 1 and node.name not in changed)
         return self._plain_class_names
 
-    def _from_sqlalchemy(self, func: ast.expr) -> bool:
-        """Whether ``func`` is SQLAlchemy's constant class itself: ``sa.sql.False_`` (a module path where SQLAlchemy
-        defines it, the root bound once, by ``import sqlalchemy as sa``) or ``False_`` imported under its own name
-        (``from sqlalchemy.sql import False_``). Not a look-alike the revision defines, ``sa.func.False_`` (a SQL
-        function of that name) nor ``from sqlalchemy.sql.functions import now as True_`` (attack27b)."""
-        chain = _attr_chain(func)
-        if not chain or binding_counts(self.tree).get(chain[0]) != 1:
-            return False
-        for stmt in module_import_statements(self.tree):
-            if isinstance(stmt, ast.Import):
-                paths = [[*a.name.split("."), *chain[1:-1]] for a in stmt.names if a.asname == chain[0]] \
-                    + [chain[:-1] for a in stmt.names if a.asname is None and a.name.split(".")[0] == chain[0]]
-            else:
-                # from sqlalchemy.sql import False_ (its own name), from sqlalchemy import sql (then sql.False_)
-                paths = [[*(stmt.module or "").split("."), *([a.name, *chain[1:-1]] if len(chain) > 1 else [])]
-                         for a in stmt.names if stmt.level == 0 and (a.asname or a.name) == chain[0]
-                         and (len(chain) > 1 or a.name == chain[0])]
-            if any(".".join(path) in _CONSTANT_MODULES for path in paths):
-                return True
-        return False
-
     def _bound_anywhere(self) -> frozenset[str]:
         """Names the module binds at all (a function, an import, an assignment, a parameter)."""
         if self._bound_names is None:
@@ -380,10 +355,44 @@ class Columns(Evaluator):
         return self._bound_names
 
 
-#: SQLAlchemy's classes of the constants ``sa.true()`` / ``sa.false()`` / ``sa.null()`` return, and their SQL.
-_CONSTANT_CLASSES = {"True_": "true", "False_": "false", "Null": "null"}
-#: The modules that define or export them (``sa.True_``, ``sa.sql.expression.False_``).
-_CONSTANT_MODULES = frozenset({"sqlalchemy", "sqlalchemy.sql", "sqlalchemy.sql.expression", "sqlalchemy.sql.elements"})
+#: SQLAlchemy's constants ``true()`` / ``false()`` / ``null()`` and the classes of what they return, with their SQL.
+_CONSTANTS = {"true": "true", "false": "false", "null": "null", "True_": "true", "False_": "false", "Null": "null"}
+#: The modules that define or export them (``sa.true``, ``sa.True_``, ``sa.sql.expression.false``).
+_CONSTANT_MODULES = frozenset({"sqlalchemy", "sqlalchemy.sql", "sqlalchemy.sql.expression", "sqlalchemy.sql.elements",
+                               "sqlalchemy.sql._elements_constructors"})
+
+
+def sqlalchemy_constant(tree: ast.Module, node: ast.expr) -> str | None:
+    """The SQL constant ``node`` is, when it calls SQLAlchemy's ``true()`` / ``false()`` / ``null()`` or the class of
+    what they return (``sa.sql.False_()``, held-out-27 #6): ``"false"``. None for anything else: a look-alike the
+    revision defines or imports from elsewhere (``def true():``, ``from app import true``), ``sa.func.true()`` (a SQL
+    function of that name). The one place that decides it, for server defaults and for repeatable deletes."""
+    if not isinstance(node, ast.Call) or node.args or node.keywords:
+        return None
+    sql = _CONSTANTS.get(_call_name(node) or "")
+    return sql if sql is not None and _from_sqlalchemy(tree, node.func) else None
+
+
+def _from_sqlalchemy(tree: ast.Module, func: ast.expr) -> bool:
+    """Whether ``func`` is SQLAlchemy's own: a module path where SQLAlchemy defines it (``sa.sql.False_``, the root
+    bound once, by ``import sqlalchemy as sa``) or the name imported under its own name (``from sqlalchemy.sql import
+    False_``). Not a look-alike the revision defines, ``sa.func.False_`` (a SQL function of that name) nor ``from
+    sqlalchemy.sql.functions import now as True_`` (attack27b)."""
+    chain = _attr_chain(func)
+    if not chain or binding_counts(tree).get(chain[0]) != 1:
+        return False
+    for stmt in module_import_statements(tree):
+        if isinstance(stmt, ast.Import):
+            paths = [[*a.name.split("."), *chain[1:-1]] for a in stmt.names if a.asname == chain[0]] \
+                + [chain[:-1] for a in stmt.names if a.asname is None and a.name.split(".")[0] == chain[0]]
+        else:
+            # from sqlalchemy.sql import False_ (its own name), from sqlalchemy import sql (then sql.False_)
+            paths = [[*(stmt.module or "").split("."), *([a.name, *chain[1:-1]] if len(chain) > 1 else [])]
+                     for a in stmt.names if stmt.level == 0 and (a.asname or a.name) == chain[0]
+                     and (len(chain) > 1 or a.name == chain[0])]
+        if any(".".join(path) in _CONSTANT_MODULES for path in paths):
+            return True
+    return False
 
 
 #: Python's built-in conversions a server_default may be computed with: their result is a constant.

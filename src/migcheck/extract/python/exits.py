@@ -7,12 +7,19 @@ in the function catches is no such exit: the revision fails, loudly, and no step
 Nor is the exit of offline mode (``if context.is_offline_mode(): return``): what follows is what every database
 migrated online runs. ``with contextlib.suppress(...)`` swallows the first failure of its block and skips the rest,
 so every step in it may not have run (the first one may have failed).
+
+``sys.exit()``, ``os._exit()``, ``exit()`` and ``raise SystemExit`` end the process, quietly (``sys.exit(0)``: the
+command succeeds): nothing after them runs, in the function or in its caller, and a ``try`` may not catch them
+(``except Exception`` does not); what follows one may not run (``Exits.ends``), and where it is certainly reached
+(``if dialect != "postgresql": sys.exit(0)`` on SQLite) it ends the body as a ``return`` does. ``assert <test>`` is ``if not
+<test>: raise AssertionError``: ``assert False``, or a dialect test false on the target, ends the body as a ``raise``
+does (``assert bind.dialect.name == "postgresql"``: the rest runs only on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from migcheck.extract.python.nodes import _call_name, binding_counts
@@ -28,20 +35,86 @@ class Exits:
     returns: int = 0
     skips: int = 0
     raises: int = 0
+    #: Process exits (``sys.exit()``, ``os._exit()``, ``raise SystemExit``): never forgotten, nothing after one runs.
+    ends: int = 0
     #: ``try`` bodies with handlers (and ``suppress`` blocks) around the point walked: a ``raise`` there may be
     #: caught, and the statements after the ``try`` then run.
     catching: int = 0
 
     def count(self) -> int:
-        return self.returns + self.skips + self.raises
+        return self.returns + self.skips + self.raises + self.ends
 
-    def reached(self, stmt: ast.Return | ast.Raise | ast.Continue | ast.Break) -> None:
+    def reached(self, stmt: ast.Return | ast.Raise | ast.Assert | ast.Continue | ast.Break) -> None:
+        """``stmt`` leaves the body here (an ``assert``: its test failed)."""
         if isinstance(stmt, ast.Return):
             self.returns += 1
-        elif isinstance(stmt, ast.Raise):
+        elif isinstance(stmt, ast.Raise | ast.Assert):
             self.raises += 1 if self.catching else 0
         else:
             self.skips += 1
+
+    def saved(self) -> tuple[int, int, int, int]:
+        return self.returns, self.skips, self.raises, self.ends
+
+    def restore(self, saved: tuple[int, int, int, int]) -> None:
+        """Forget the exits reached since ``saved()``: they leave nothing unrun (offline mode's, ``if False:``)."""
+        self.returns, self.skips, self.raises, self.ends = saved
+
+
+@dataclass(frozen=True)
+class ProcessExits:
+    """The names a module binds to what ends the process, each bound by its import and nowhere else (a revision's
+    own ``sys``, ``def exit()`` or ``class SystemExit`` is not Python's)."""
+
+    #: Local name -> ``sys`` or ``os``: ``import sys``, ``import os as o``, ``import os.path``.
+    modules: dict[str, str]
+    #: ``from sys import exit``, ``from os import _exit as quit_now``, and the builtins ``exit`` / ``quit`` when the
+    #: module binds no such name.
+    functions: frozenset[str]
+    #: Whether ``SystemExit`` is the builtin (the module binds no such name).
+    system_exit: bool
+
+
+#: The module function that ends the process, per module.
+_EXIT_FUNCTIONS = {"sys": "exit", "os": "_exit"}
+
+
+def process_exits(tree: ast.Module) -> ProcessExits:
+    """ProcessExits of ``tree``: one count of its bindings and one walk of its imports. A name imported so more than
+    once (``import sys`` at the top and again in ``upgrade()``) counts; bound any other way too, it does not."""
+    counts = binding_counts(tree)
+    imported: dict[str, list[str]] = {}  # local name -> what each import binding it binds it to
+    for node in module_nodes(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                module = alias.name if alias.asname else alias.name.split(".")[0]
+                imported.setdefault(alias.asname or module, []).append(module)
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                imported.setdefault(alias.asname or alias.name, []).append(
+                    f"{'.' * node.level}{node.module or ''}.{alias.name}")
+    only = {name: what[0] for name, what in imported.items() if counts.get(name) == len(what) and len(set(what)) == 1}
+    functions = {name for name, what in only.items() if what in {f"{m}.{fn}" for m, fn in _EXIT_FUNCTIONS.items()}}
+    functions.update(name for name in ("exit", "quit") if name not in counts)  # the builtins: SystemExit too
+    return ProcessExits({name: what for name, what in only.items() if what in _EXIT_FUNCTIONS}, frozenset(functions),
+                        "SystemExit" not in counts)
+
+
+def ends_process(stmt: ast.stmt, names: Callable[[], ProcessExits], bare_calls: bool) -> bool:
+    """Whether ``stmt`` ends the process: ``sys.exit(...)`` or ``os._exit(...)`` called as a statement (through the
+    names the module imported for them), or ``raise SystemExit`` / ``raise SystemExit(...)``. ``names()``
+    (process_exits) is asked only of those shapes, and of a call of a bare name only when ``bare_calls`` (the
+    module's text says ``exit`` or ``quit`` at all)."""
+    if isinstance(stmt, ast.Raise):
+        exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+        return isinstance(exc, ast.Name) and exc.id == "SystemExit" and names().system_exit
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return False
+    func = stmt.value.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in ("exit", "_exit"):
+        module = names().modules.get(func.value.id)
+        return module is not None and _EXIT_FUNCTIONS[module] == func.attr
+    return bare_calls and isinstance(func, ast.Name) and func.id in names().functions
 
 
 def suppress_names(tree: ast.Module) -> frozenset[str]:
@@ -53,28 +126,22 @@ def suppress_names(tree: ast.Module) -> frozenset[str]:
              and node.module == "contextlib" for alias in node.names if alias.name == "suppress"}
     for node in nodes:
         if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call) \
-                and _suppress_call(node.value, names):
+                and suppresses(node.value, lambda: names):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             names.update(target.id for target in targets if isinstance(target, ast.Name))
     return frozenset(names)
 
 
-def suppresses(item: ast.withitem, names: Callable[[], frozenset[str]]) -> bool:
-    """``with contextlib.suppress(...)``, or a name the module imported for it or bound to such a block.
-    ``names()`` (suppress_names) is asked only of a bare name, where it decides."""
-    expr = item.context_expr
+def suppresses(expr: ast.expr, names: Callable[[], Collection[str]]) -> bool:
+    """Whether ``expr`` (a ``with`` item, or the value a name is bound to) is a ``contextlib.suppress(...)`` block:
+    a call of ``suppress`` / ``<...>.suppress``, or of a name the module imported for it, or a name bound to such a
+    block. The one place that decides; ``names()`` (suppress_names) is asked only of a bare name, where it decides."""
     if isinstance(expr, ast.Name):
         return expr.id in names()
     if not isinstance(expr, ast.Call):
         return False
     if isinstance(expr.func, ast.Name):
         return expr.func.id == "suppress" or expr.func.id in names()
-    return _call_name(expr) == "suppress"
-
-
-def _suppress_call(expr: ast.Call, names: set[str] | frozenset[str]) -> bool:
-    if isinstance(expr.func, ast.Name):
-        return expr.func.id in names or expr.func.id == "suppress"
     return _call_name(expr) == "suppress"
 
 

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import ast
 import itertools
+from dataclasses import dataclass
 from typing import Protocol
 
 from migcheck.extract.limits import MAX_STEPS
+from migcheck.extract.python.imports import absolute_module
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.walk import PythonExtractor
+from migcheck.vocabulary.astwalk import nodes_of
 from migcheck.vocabulary.changes import Change, RawSQL
 from migcheck.vocabulary.revision import Migration, module_constants
 
@@ -57,8 +60,10 @@ class ImportedHelpers:
         #: What this revision's helper calls have spent of the walk budgets (``_unrolled``, ``_work``), shared by
         #: every helper module.
         self._budget: tuple[int | None, int] = (0, 0)
-        #: Per helper, whether it is left unread however it is called (``_star_import``, ``_opaque``).
+        #: Per helper, whether it is left unread however it is called (``_opaque``).
         self._unreadable: dict[tuple[str, str], bool] = {}
+        #: Per helper module, what _opaque needs of it: walked once per run, however many of its helpers are called.
+        self._modules: dict[str, _ModuleFacts] = {}
 
     def expand(self, migration: Migration) -> None:
         """Replace each call of a readable helper in ``migration`` by the steps the helper takes."""
@@ -89,10 +94,11 @@ class ImportedHelpers:
             return None  # a coroutine's body runs when awaited; a decorator may replace the function
         if any(what[0] == "session" for _, what in raw.handed or ()):
             return None  # a session's pending ORM work (f.flush(), attack23) is not read in a helper: the note stays
-        if called not in self._unreadable:  # once per helper and run: each walks the whole module (attack27e)
-            # `from tools.dbprint import *` may bind `print` to the project's DROP TABLE (attack23); a helper
-            # calling what the walker cannot name (attack27e): the note stays
-            self._unreadable[called] = _star_import(tree) or _opaque(fn, tree)
+        if called not in self._unreadable:  # once per helper and run, its module walked once per run (attack27e)
+            if module not in self._modules:
+                self._modules[module] = _module_facts(tree)
+            # a helper calling what the walker cannot name (attack27e): the note stays
+            self._unreadable[called] = _opaque(fn, self._modules[module])
         if self._unreadable[called]:
             return None
         self._followed += 1
@@ -125,37 +131,55 @@ class ImportedHelpers:
         return self._extractors[module]
 
 
-def _star_import(tree: ast.Module) -> bool:
-    """Whether the module imports ``*`` anywhere: any name of its body may then be another module's function."""
-    return any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names) for node in ast.walk(tree))
-
-
 #: Names whose use lets a module rebind its functions out of sight (``globals()["drop_col"] = _real``).
 _REBINDERS = frozenset({"globals", "vars", "locals", "setattr", "exec", "eval"})
 
 
-def _opaque(fn: Function, tree: ast.Module) -> bool:
-    """Whether ``fn``, or a function of its module it names, may run what the walker cannot see, so that reading
-    its steps would be quieter than the note (attack27e): the module rebinds names through ``globals()`` and the
-    like; a function is a generator (its body runs only when iterated) or has a default that is not a literal
-    (``run=op.drop_table``); or it calls a parameter (a function the revision hands it), a name the function or
-    the module binds by assignment (``D = op.drop_table``, ``s = Session()``), a subscript or a call's result; or
-    it uses a class of its module, an object made from one, a decorated function, or ``match``."""
-    if any((isinstance(node, ast.Name) and node.id in _REBINDERS)
-           or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"}) for node in ast.walk(tree)):
-        return True
+@dataclass(frozen=True)
+class _ModuleFacts:
+    """What _opaque needs of a helper's module, read once per module and run (attack27e: each helper of a module of
+    many walked the whole module again)."""
+
+    #: No helper of the module is read: it imports ``*`` or rebinds names through ``globals()`` and the like.
+    unreadable: bool
+    #: The module's functions by name.
+    defs: dict[str, Function]
+    #: The names the module binds by assignment (``D = op.drop_table``).
+    assigned: frozenset[str]
+    #: Its classes, objects made from them at module level, and decorated functions: any use runs what is not read.
+    hidden: frozenset[str]
+
+
+def _module_facts(tree: ast.Module) -> _ModuleFacts:
+    """One walk of the module for every helper of it."""
+    nodes = nodes_of(tree)
+    unreadable = any((isinstance(node, ast.Name) and node.id in _REBINDERS)
+                     or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"})
+                     or (isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names))
+                     for node in nodes)
     defs = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)}
-    assigned = {target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign)
-                for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
-                for target in ast.walk(node) if isinstance(target, ast.Name)}
-    # the module's classes (their methods, ``__enter__``, ``__init__`` are not walked), objects made from them at
-    # module level, and decorated functions (the decorator may replace them): any use runs what is not read
+    assigned = frozenset(target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign)
+                         for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+                         for target in ast.walk(node) if isinstance(target, ast.Name))
     classes = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
     hidden = classes | {name for name, stmt in defs.items() if stmt.decorator_list} | {
         target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None
         and any(isinstance(n, ast.Name) and n.id in classes for n in ast.walk(stmt.value))
         for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
         for target in ast.walk(node) if isinstance(target, ast.Name)}
+    return _ModuleFacts(unreadable, defs, assigned, frozenset(hidden))
+
+
+def _opaque(fn: Function, module: _ModuleFacts) -> bool:
+    """Whether ``fn``, or a function of its module it names, may run what the walker cannot see, so that reading
+    its steps would be quieter than the note (attack27e): the module imports ``*`` (``from tools.dbprint import *``
+    may bind ``print`` to the project's DROP TABLE, attack23) or rebinds names through ``globals()`` and the like; a
+    function is a generator (its body runs only when iterated) or has a default that is not a literal
+    (``run=op.drop_table``); or it calls a parameter (a function the revision hands it), a name the function or
+    the module binds by assignment (``D = op.drop_table``, ``s = Session()``), a subscript or a call's result; or
+    it uses a class of its module, an object made from one, a decorated function, or ``match``."""
+    if module.unreadable:
+        return True
     seen: set[str] = set()
     todo: list[Function] = [fn]
     while todo:
@@ -163,16 +187,16 @@ def _opaque(fn: Function, tree: ast.Module) -> bool:
         if current.name in seen:
             continue
         seen.add(current.name)
-        if _opaque_function(current, assigned) or any(
-                (isinstance(node, ast.Name) and node.id in hidden) or isinstance(node, ast.Match)
+        if _opaque_function(current, module.assigned) or any(
+                (isinstance(node, ast.Name) and node.id in module.hidden) or isinstance(node, ast.Match)
                 for node in ast.walk(current)):
             return True  # ``match`` is not walked (walk.py): its cases' steps would be lost
-        todo.extend(defs[node.id] for node in ast.walk(current)
-                    if isinstance(node, ast.Name) and node.id in defs and node.id not in seen)
+        todo.extend(module.defs[node.id] for node in ast.walk(current)
+                    if isinstance(node, ast.Name) and node.id in module.defs and node.id not in seen)
     return False
 
 
-def _opaque_function(fn: Function, assigned: set[str]) -> bool:
+def _opaque_function(fn: Function, assigned: frozenset[str]) -> bool:
     """``_opaque`` for one function's own body (nested functions and lambdas included)."""
     params: set[str] = set()
     for node in ast.walk(fn):
@@ -207,16 +231,10 @@ def _literal(node: ast.expr) -> bool:
 
 
 def _absolute(origin: str, module: str, package: bool) -> str:
-    """``..db.column.f`` imported in ``module``, made absolute; unchanged when absolute or climbing too high."""
-    dots = len(origin) - len(origin.lstrip("."))
-    if not dots:
-        return origin
-    parts = module.split(".") if package else module.split(".")[:-1]
-    if dots - 1 > len(parts):
-        return origin
-    base = parts[:len(parts) - (dots - 1)]
-    rest = origin[dots:]
-    return ".".join([*base, *([rest] if rest else [])]) or origin
+    """``..db.column.f`` imported in ``module``, made absolute (imports.absolute_module); unchanged when absolute
+    or climbing above the top."""
+    rest = origin.lstrip(".")
+    return absolute_module(module, package, len(origin) - len(rest), rest or None) or origin
 
 
 def _walk_helper(extractor: PythonExtractor, fn: ast.FunctionDef, raw: RawSQL) -> list[Change] | None:

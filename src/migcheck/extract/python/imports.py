@@ -158,6 +158,19 @@ def module_import_statements(tree: ast.Module) -> tuple[ast.Import | ast.ImportF
     return statements
 
 
+def absolute_module(module: str, package: bool, level: int, name: str | None) -> str | None:
+    """The module ``from <level dots><name> import ...`` names when written in ``module`` (a package's
+    ``__init__`` when ``package``), made absolute; None when it climbs above the top. The one reading of a
+    relative import, for the revision's helpers (imported.py) and the application reader alike."""
+    if level == 0:
+        return name
+    parts = module.split(".") if package else module.split(".")[:-1]
+    if level - 1 > len(parts):
+        return None
+    base = parts[:len(parts) - (level - 1)]
+    return ".".join([*base, *([name] if name else [])]) or None
+
+
 def imported_names(tree: ast.Module) -> dict[str, str]:
     """Local name -> dotted origin (``app.db.helpers``) for every import of code outside the stdlib and
     the SQLAlchemy family."""

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import ast
 
+from migcheck.extract.python.columns import sqlalchemy_constant
 from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.nodes import _call_name
 from migcheck.extract.python.scope import Scope
 
 #: Column methods that test the column against their arguments.
 _TESTS = frozenset({"is_", "isnot", "is_not", "in_", "not_in", "notin_"})
-#: SQLAlchemy's constants.
-_SQL_CONSTANTS = frozenset({"null", "true", "false"})
 
 
 def repeatable_delete(ex: Evaluator, call: ast.Call, scope: Scope) -> bool:
@@ -71,12 +70,13 @@ def _column(node: ast.expr, columns: frozenset[str], entity: str) -> bool:
 
 
 def _constant(ex: Evaluator, node: ast.expr, scope: Scope) -> bool:
-    """A literal (``None``, ``3``, ``-1``, ``"x"``, a name bound to a constant), or ``sa.null()``/``true()``/``false()``."""
+    """A literal (``None``, ``3``, ``-1``, ``"x"``, a name bound to a constant), or SQLAlchemy's ``sa.null()`` /
+    ``true()`` / ``false()`` (columns.sqlalchemy_constant: not the revision's own ``true()``)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         node = node.operand
     if isinstance(node, ast.Constant):
         return True
-    if isinstance(node, ast.Call) and not node.args and not node.keywords and _call_name(node) in _SQL_CONSTANTS:
+    if isinstance(node, ast.Call) and sqlalchemy_constant(ex.tree, node) is not None:
         return True
     return isinstance(node, ast.Name) and ex._literal(node, scope) is not None
 

@@ -32,7 +32,16 @@ from migcheck.extract.python.data import (
 )
 from migcheck.extract.python.deployment import mentions_deployment
 from migcheck.extract.python.dialecttests import skipped_on
-from migcheck.extract.python.exits import Exits, context_names, offline_test, suppress_names, suppresses
+from migcheck.extract.python.exits import (
+    Exits,
+    ProcessExits,
+    context_names,
+    ends_process,
+    offline_test,
+    process_exits,
+    suppress_names,
+    suppresses,
+)
 from migcheck.extract.python.guards import absent_when, mark, returned_test, with_listed_names
 from migcheck.extract.python.imports import (
     _catches_value_errors_only,
@@ -103,6 +112,9 @@ class PythonExtractor(Blocks):
         #: The names ``:=`` binds in each statement walked (by id), when the module has any walrus at all.
         self._walrus_of: dict[int, frozenset[str]] = {}
         self._has_walrus = (source is None or ":=" in source) and WALRUS in binding_counts(tree)  # counted once per tree
+        #: Whether a call of a bare name may end the process (``from sys import exit``, the builtin ``quit()``): the
+        #: text says ``exit`` or ``quit``.
+        self._may_exit = source is None or "exit" in source or "quit" in source
         #: The swallowing ``try`` blocks walked so far (Change.guarded numbers them).
         self._tries = 0
         #: localdefs.nested_defs per function walked (by id).
@@ -115,6 +127,11 @@ class PythonExtractor(Blocks):
         """exits.suppress_names, asked only of a ``with`` on a bare name (``with quiet:``, ``with quiet(E):``): a
         walk of every node, which most revisions (``with op.batch_alter_table(...)``) never need."""
         return suppress_names(self.tree)
+
+    @cached_property
+    def _process_exits(self) -> ProcessExits:
+        """exits.process_exits, asked only of a statement shaped as a process exit (``<name>.exit(...)``)."""
+        return process_exits(self.tree)
 
     @cached_property
     def _context_names(self) -> frozenset[str]:
@@ -196,14 +213,23 @@ class PythonExtractor(Blocks):
             self._charge(stmt, scope, out)
             if self._has_walrus:
                 self._forget_walrus(stmt, scope)
+            if isinstance(stmt, ast.Raise | ast.Expr) \
+                    and ends_process(stmt, lambda: self._process_exits, self._may_exit):
+                self._calls(stmt, scope, out, active)
+                exits.ends += 1  # sys.exit(0): nothing after it runs, here or in a caller
+                return True
             if isinstance(stmt, ast.Return | ast.Raise):
                 self._calls(stmt, scope, out, active)
                 exits.reached(stmt)
                 return True
+            if isinstance(stmt, ast.Assert):
+                if self._assert_fails(stmt, scope, out, active):
+                    return True
+                continue
             if isinstance(stmt, ast.Continue | ast.Break):
                 exits.reached(stmt)  # what follows in the loop's body may not run this pass
             elif isinstance(stmt, ast.With | ast.AsyncWith):
-                quiet = any(suppresses(item, lambda: self._suppress_names) for item in stmt.items)
+                quiet = any(suppresses(item.context_expr, lambda: self._suppress_names) for item in stmt.items)
                 inner = scope.child(conditional=True) if quiet else scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
@@ -231,10 +257,10 @@ class PythonExtractor(Blocks):
                         if isinstance(stmt.test, ast.Compare | ast.BoolOp | ast.UnaryOp) else stmt.test
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
-                        counted = (exits.returns, exits.skips, exits.raises)
+                        counted = exits.saved()
                         ended.append(self._walk(branch, branch_scope, out, active))
                         if never is truth:  # `if context.is_offline_mode(): return`, `if False: return`
-                            exits.returns, exits.skips, exits.raises = counted
+                            exits.restore(counted)
                         mark(out[start:], absent_when(listed_test, truth, lambda node: self._str(node, scope),
                                                       lambda call: returned_test(call, self.functions)))
                         if guard is not None:
@@ -262,10 +288,10 @@ class PythonExtractor(Blocks):
                 elif mentions_deployment(stmt.test, scope.deployment_names):
                     # the branch production takes: it runs where the deployment is named as the test expects
                     ends = self._walk(stmt.body if verdict else stmt.orelse, scope.child(conditional=True), out, active)
-                    counted = (exits.returns, exits.skips, exits.raises)
+                    counted = exits.saved()
                     self._off_production(stmt, verdict, stmts[index + 1:] if ends else [], scope, out, active)
                     # `if environment != "production": return`: production runs what follows, as before mayrun27
-                    exits.returns, exits.skips, exits.raises = counted
+                    exits.restore(counted)
                     if ends:
                         return True
                     self._forget_types(stmt, scope)
@@ -372,6 +398,23 @@ class PythonExtractor(Blocks):
             else:
                 self._calls(stmt, scope, out, active)
         return False
+
+    def _assert_fails(self, stmt: ast.Assert, scope: Scope, out: list[Change], active: set[str]) -> bool:
+        """``assert <test>``, read as ``if not <test>: raise AssertionError`` (exits.py): True when the test is false
+        on the target (``assert False``; ``assert bind.dialect.name == "postgresql"`` on SQLite), so nothing after
+        it runs there. An undecided test may fail where a ``try`` around it catches that: what follows may not run."""
+        test = stmt.test
+        if isinstance(test, ast.Constant):
+            verdict: bool | None = bool(test.value)
+        elif mentions_deployment(test, scope.deployment_names):
+            verdict = None  # production's answer is not staging's: both go on, as before
+        else:
+            verdict = self._static_test(test, scope)
+        if verdict is None:
+            self._calls(stmt, scope, out, active)
+        if verdict is not True:
+            self._exits.reached(stmt)
+        return verdict is False
 
     def _forget_walrus(self, stmt: ast.stmt, scope: Scope) -> None:
         """``(sql := "CREATE INDEX ...")`` binds ``sql`` as an assignment does: what it held is no longer known
