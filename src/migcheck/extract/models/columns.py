@@ -11,11 +11,12 @@ module prefixes; the application's names in it are followed (typeref.py).
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from migcheck.extract.models.model import MappedColumn
 from migcheck.extract.models.pins import below_major
 from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module
-from migcheck.extract.models.typeref import _TypeRefs
+from migcheck.extract.models.typeref import _single_return, _TypeRefs
 
 _NOT_COLUMNS = {"relationship", "relation", "backref", "synonym", "association_proxy", "composite",
                 "dynamic_loader", "query_expression", "hybrid_property", "Relationship", "column_property"}
@@ -44,6 +45,10 @@ class _Columns(_TypeRefs):
             call = inner
         if call is not None and _last(call.func) in {"Column", "mapped_column"}:
             return self._column_call(module, info, attr, call, annotation if mapped_ann else None, line)
+        made = self._made_column(module, call) if call is not None and _last(call.func) != "Field" else None
+        if made is not None:  # ``created = created_column()``: the column the application's helper returns
+            return replace(self._column_call(made[0], info, attr, made[1], annotation if mapped_ann else None, line),
+                           path=module.path)
         if info.sqlmodel_table and annotation is not None and not mapped_ann:
             if call is not None and _last(call.func) in _NOT_COLUMNS:
                 return None
@@ -53,12 +58,46 @@ class _Columns(_TypeRefs):
                 sa_column = _kw(call, "sa_column")
                 if isinstance(sa_column, ast.Call) and _last(sa_column.func) == "Column":
                     return self._column_call(module, info, attr, sa_column, None, line)
+                if sa_column is not None and not _is_none(sa_column):
+                    return self._given_column(module, info, attr, sa_column, line)
                 return self._sqlmodel_field(module, info, attr, call, annotation, line)
             return self._sqlmodel_field(module, info, attr, None, annotation, line, none_default=_is_none(value))
         if mapped_ann and value is None:
             assert annotation is not None
             return self._column_call(module, info, attr, None, annotation, line)
         return None
+
+    def _made_column(self, module: _Module, call: ast.Call) -> tuple[_Module, ast.Call] | None:
+        """The ``Column(...)`` / ``mapped_column(...)`` call a call of the application's helper returns: a function
+        (or static / class method) called without arguments whose body is one ``return Column(...)`` naming none
+        of its parameters, with the helper's module (where the names in it are bound); None otherwise."""
+        if call.args or call.keywords or not isinstance(call.func, ast.Name | ast.Attribute):
+            return None
+        resolved = self._resolve(module, call.func)
+        if resolved is not None and resolved[0] in {"class", "expr"}:
+            return None  # a class made, or a name bound to a value: not a helper's call
+        helper = self._helper(module, call.func, resolved)
+        if helper is None:
+            return None
+        where, function, params = helper
+        if params is None:
+            return None
+        returned = _single_return(function)
+        if not isinstance(returned, ast.Call) or _last(returned.func) not in {"Column", "mapped_column"} \
+                or any(isinstance(n, ast.Name) and n.id in params for n in ast.walk(returned)):
+            return None
+        return where, returned
+
+    def _given_column(self, module: _Module, info: _Class, attr: str, given: ast.expr, line: int) -> MappedColumn:
+        """SQLModel's ``Field(sa_column=...)``: that column is the one mapped, whatever the annotation says. A helper
+        that returns one (``sa_column=created_column()``) is followed; any other expression leaves the column's
+        type and nullability unknown, and its INSERT value too (held-out-28 #78-#82: ``TIMESTAMP(timezone=True)``
+        from a helper was read as the annotation's ``DateTime``)."""
+        made = self._made_column(module, given) if isinstance(given, ast.Call) else None
+        if made is not None:
+            return replace(self._column_call(made[0], info, attr, made[1], None, line), path=module.path)
+        return MappedColumn(table="", name=attr, attribute=attr, owner=info.node.name, path=module.path, line=line,
+                            insert_default=True)
 
     def _column_call(self, module: _Module, info: _Class | None, attr: str, call: ast.Call | None,
                      annotation: ast.expr | None, line: int) -> MappedColumn:

@@ -120,6 +120,7 @@ class _Reader(_Judge):
             env_module = _Module("__alembic_env__", self.env_rel, env_path, env_tree, False, imperative=True)
             self._bind_imports(env_module, all_levels=True)
             entries += [mod for mod, _ in env_module.symbols.values()]
+            entries += _star_entries(env_module)
             entries += [f"{mod}.{attr}" for mod, attr in env_module.symbols.values() if attr]
             entries += _runtime_imports(env_tree)
         for name in self.models:
@@ -163,6 +164,8 @@ class _Reader(_Judge):
         seen = set(queue)
         while queue and len(self.modules) < MAX_MODULES:
             dotted = queue.popleft()
+            star = dotted.endswith(".*")  # ``from pkg import *``: pkg, then the submodules its __all__ names
+            dotted = dotted.removesuffix(".*")
             parts = dotted.split(".")
             for i in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ first
                 name = ".".join(parts[:i])
@@ -179,11 +182,17 @@ class _Reader(_Judge):
                     continue
                 self.modules[name] = module
                 self._bind_imports(module, all_levels=False)
-                for mod, attr in module.symbols.values():
-                    for item in (mod, f"{mod}.{attr}") if attr else (mod,):
-                        if item not in seen:
-                            seen.add(item)
-                            queue.append(item)
+                for item in [*(i for mod, attr in module.symbols.values()
+                                 for i in ((mod, f"{mod}.{attr}") if attr else (mod,))), *_star_entries(module)]:
+                    if item not in seen:
+                        seen.add(item)
+                        queue.append(item)
+            package = self.modules.get(dotted) if star else None
+            if package is not None and package.is_package:
+                for item in (f"{dotted}.{name}" for name in _all_names(package)):
+                    if item not in seen:
+                        seen.add(item)
+                        queue.append(item)
         if any(self._unread(item) for item in queue):
             self._note(f"the models import more than {MAX_MODULES} modules of this project: migcheck read the "
                        f"first {MAX_MODULES}, so the tables of the rest count as unknown",
@@ -192,7 +201,7 @@ class _Reader(_Judge):
 
     def _unread(self, dotted: str) -> bool:
         """``dotted`` (or a package above it) is a module of the project that was not read."""
-        parts = dotted.split(".")
+        parts = dotted.removesuffix(".*").split(".")
         names = (".".join(parts[:i]) for i in range(1, len(parts) + 1))
         return any(name not in self.modules and self.finder.find(name) is not None for name in names)
 
@@ -262,6 +271,25 @@ class _Reader(_Judge):
 
 
 # --- small helpers ------------------------------------------------------------------------------
+
+
+def _star_entries(module: _Module) -> list[str]:
+    """``pkg.*`` for each ``from pkg import *`` of the module: the closure loads ``pkg`` and then the submodules
+    its ``__all__`` names, which Python imports for a star import of a package (held-out-28 #85: mavedb's
+    ``models/__init__.py`` is only ``__all__ = ["taxonomy", ...]``)."""
+    return [f"{mod}.*" for key, (mod, _) in module.symbols.items() if key.startswith("\0*")]
+
+
+def _all_names(module: _Module) -> list[str]:
+    """The strings of the package's ``__all__`` (bound once to a literal list or tuple) that its ``__init__`` does
+    not bind itself: Python imports those as submodules for ``from pkg import *``. A computed ``__all__`` names
+    nothing migcheck can know."""
+    value = module.assigns.get("__all__")
+    if "__all__" in module.rebound or not isinstance(value, ast.List | ast.Tuple):
+        return []
+    bound = {name for node in _statements(module.tree.body) for name in _bound_names(node)}
+    return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            and e.value not in bound]
 
 
 def _bound_names(node: ast.stmt) -> list[str]:
