@@ -113,8 +113,11 @@ class Ops(Columns, SqlStrings):
         spec = OP_PARAMS.get(attr)
         common = {"line": call.lineno, "in_batch": batch_table is not None, **self._common(scope)}
         if spec is None:
-            out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False,
-                              reason=f"op.{attr}() is not modelled by migcheck", **common))
+            # op.sync_enum_values is modelled (rules/safety.py, rewrites.py) unless its arguments are built at run time
+            reason = ("op.sync_enum_values()'s arguments are built at run time: which values the enum keeps and "
+                      "which columns it swaps are not known") if attr == "sync_enum_values" \
+                else f"op.{attr}() is not modelled by migcheck"
+            out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False, reason=reason, **common))
             return True
         args = _bind_args(call, spec[1] if batch_table is not None else spec[0])
         kw = {k.arg: k.value for k in call.keywords if k.arg}
