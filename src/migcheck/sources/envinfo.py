@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from migcheck.sources.envcompare import CompareOptions
+from migcheck.extract.models.typeparams import parse_module
 from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.sources.pgdriver import PG_DRIVER as _PG_DRIVER
 from migcheck.sources.pgdriver import project_driver
@@ -113,7 +114,8 @@ def read_env(path: Path | None, project: Path | None = None) -> EnvInfo:
     if path is None:
         return EnvInfo()
     try:
-        info = _read_env(path, ast.parse(read_regular(path).decode("utf-8")))
+        # parsed as the models reader parses it: an env.py of a newer Python too (3.14's except A, B:)
+        info = _read_env(path, parse_module(read_regular(path).decode("utf-8")))
     except (UnreadableFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         info = EnvInfo(path=path)
         _read_template(info)

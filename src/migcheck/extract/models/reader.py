@@ -53,7 +53,7 @@ def _read_env(text: str | None) -> tuple[_Env, ast.Module | None]:
     if text is None:
         return _Env(None, False), None
     try:
-        tree = ast.parse(text)
+        tree = parse_module(text)  # an env.py of a newer Python too (3.14's except A, B:, held-out-28 #58-#60)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # a stranger's env.py: never a traceback
         return _Env(None, False), None
     for node in ast.walk(tree):

@@ -6,8 +6,8 @@ before 3.12, and a project that runs on 3.12 writes them in the very modules its
 #89-#92: palace's ``HasSessionCache`` mixin, unreadable on 3.11, hid that it adds no column). What the reader
 needs of such a module (its classes, bases, assignments, imports) does not depend on the type parameters, so
 when a module does not parse, it is parsed once more with them left out, token by token on the same lines:
-``def first   (items: ...)``, ``class Box   (Base)``, ``Alias = int | None``. Anything else that does not
-parse stays an error, reported as before.
+``def first   (items: ...)``, ``class Box   (Base)``, ``Alias = int | None``; Python 3.14's ``except A, B:``
+gets its parentheses too (excepts.py). Anything else that does not parse stays an error, reported as before.
 """
 
 from __future__ import annotations
@@ -16,17 +16,21 @@ import ast
 import io
 import tokenize
 
+from migcheck.extract.models.excepts import parenthesized_excepts
+
 _OPENS = {"(": ")", "[": "]", "{": "}"}
 _STATEMENT_START = {tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING}
 
 
 def parse_module(text: str) -> ast.Module:
-    """``ast.parse(text)``; a module this Python cannot parse only for its type parameters is read without them.
-    Raises what ``ast.parse`` raised when the rewritten text does not parse either."""
+    """``ast.parse(text)``; a module this Python cannot parse only for its type parameters is read without them,
+    and one written with Python 3.14's ``except A, B:`` as ``except (A, B):`` (excepts.py). Raises what
+    ``ast.parse`` raised when the rewritten text does not parse either."""
     try:
         return ast.parse(text)
     except SyntaxError:
-        rewritten = without_type_params(text)
+        plain = without_type_params(text) or text
+        rewritten = parenthesized_excepts(plain) or (plain if plain is not text else None)
         if rewritten is None:
             raise
         try:

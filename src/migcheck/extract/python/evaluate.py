@@ -34,6 +34,7 @@ from migcheck.extract.python.constants import (
 from migcheck.extract.python.deployment import reads_deployment
 from migcheck.extract.python.dialecttests import _static_test_impl
 from migcheck.extract.python.forged import Forgeries, forgeries
+from migcheck.extract.python.imports import idle_sessions
 from migcheck.extract.python.nodes import _call_name, _describe, _root_name, binding_counts
 from migcheck.extract.python.scope import NAME_PLACEHOLDER, Scope
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -82,6 +83,11 @@ class Evaluator:
     def sequences(self) -> dict[str, ast.List | ast.Tuple]:
         """Module-level lists/tuples bound once and never changed: loops over them are unrolled."""
         return _module_sequences(self.tree)
+
+    @functools.cached_property
+    def idle_sessions(self) -> frozenset[str]:
+        """Imported names whose ``.session`` the module only flushes, commits or ends (imports.idle_sessions)."""
+        return idle_sessions(self.tree)
 
     @functools.cached_property
     def sequence_objects(self) -> dict[str, ast.Call]:

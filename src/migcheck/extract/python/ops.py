@@ -13,9 +13,11 @@ from typing import Any
 
 from migcheck.extract.python.columns import Columns, _is_column_call, _type_module, _type_text
 from migcheck.extract.python.data import _table_constructor
+from migcheck.extract.python.entities import ENTITY_OPS, entity_sql
 from migcheck.extract.python.nodes import _bind_args, _call_name, _describe, names_bound_once
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.strings import SqlStrings
+from migcheck.extract.sql import changes_from_sql
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -112,9 +114,21 @@ class Ops(Columns, SqlStrings):
             return False
         spec = OP_PARAMS.get(attr)
         common = {"line": call.lineno, "in_batch": batch_table is not None, **self._common(scope)}
+        if attr in ENTITY_OPS and (sql := entity_sql(self, attr, call, scope)) is not None:
+            # alembic_utils' op.create_entity(PGExtension("public", "citext")): the SQL it renders
+            for change in changes_from_sql(sql, call.lineno, dialect=self.dialect, phase=scope.phase, origin="python",
+                                           in_transaction=scope.in_transaction, conditional=scope.conditional):
+                change.blocks = scope.blocks
+                change.isolation_switch = scope.isolation_switch
+                change.in_batch = batch_table is not None
+                out.append(change)
+            return True
         if spec is None:
-            out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False,
-                              reason=f"op.{attr}() is not modelled by migcheck", **common))
+            # op.sync_enum_values is modelled (rules/safety.py, rewrites.py) unless its arguments are built at run time
+            reason = ("op.sync_enum_values()'s arguments are built at run time: which values the enum keeps and "
+                      "which columns it swaps are not known") if attr == "sync_enum_values" \
+                else f"op.{attr}() is not modelled by migcheck"
+            out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False, reason=reason, **common))
             return True
         args = _bind_args(call, spec[1] if batch_table is not None else spec[0])
         kw = {k.arg: k.value for k in call.keywords if k.arg}
