@@ -31,7 +31,6 @@ from migcheck.vocabulary.changes import (
     DataChange,
     DropColumn,
     DropTable,
-    RawSQL,
     RenameColumn,
 )
 from migcheck.vocabulary.findings import Severity

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from migcheck.sources.envcompare import CompareOptions
 from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.sources.pgdriver import PG_DRIVER as _PG_DRIVER
-from migcheck.sources.python2 import python3_tree
 from migcheck.sources.pgdriver import project_driver
+from migcheck.sources.python2 import python3_tree
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import bound_name
 
