@@ -38,11 +38,12 @@ EXTENSION_NOT_VOLATILE = frozenset({
     "digest", "hmac", "crypt", "armor", "dearmor", "uuid_extract_timestamp", "uuid_extract_version",
 })
 #: Words written like calls that are SQL syntax or type names, not functions: ``COALESCE(...)``,
-#: ``'x'::character varying(20)``, ``CAST(... AS numeric(10, 2))``.
+#: ``'x'::character varying(20)``, ``CAST(... AS numeric(10, 2))``; and the SQL value functions, STABLE, which
+#: SQLAlchemy's ``func.current_date()`` renders without parentheses (``CURRENT_DATE``; held-out-28).
 _SYNTAX = frozenset({
     "coalesce", "nullif", "greatest", "least", "cast", "row", "array", "exists", "any", "some", "all", "in", "and",
     "or", "not", "case", "when", "then", "else", "values", "current_timestamp", "current_time", "localtimestamp",
-    "localtime", "trim", "position", "overlay", "substring", "extract", "collate", "is", "as", "varying", "varchar",
+    "localtime", "current_date", "current_user", "current_role", "session_user", "current_catalog", "trim", "position", "overlay", "substring", "extract", "collate", "is", "as", "varying", "varchar",
     "character", "char", "decimal", "precision", "float", "bit", "interval", "with", "zone", "time", "timestamp",
     "select", "from", "where", "filter", "over", "distinct", "using", "on", "like", "ilike", "similar", "between",
 })

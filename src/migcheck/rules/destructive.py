@@ -181,6 +181,10 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
         read, write = moved
         return (f"its values were read (line {read.line}) and written into {write.table} (line {write.line}) first; "
                 f"what that statement does not carry over is lost, and")
+    fed = _fed_from_rows(ctx, change)
+    if fed is not None:
+        return (f"its values may live on in {fed.table}, written from rows read from {change.table} (line "
+                f"{fed.line}); those that write does not carry over are lost, and")
     emptied = emptied_before(ctx, change, change.table, change.schema)
     if isinstance(emptied, AddColumn):
         # held-out-13 #78: the ADD COLUMN fails on any row, so the drop runs only on an empty table; the
@@ -233,6 +237,20 @@ def _rows_moved(ctx: RevisionContext, change: DropColumn) -> tuple[Change, DataC
                 and c.table and c.table.lower() != table and table in c.read_tables:
             return read, c
     return None
+
+
+def _fed_from_rows(ctx: RevisionContext, change: DropColumn) -> DataChange | None:
+    """An INSERT or ``op.bulk_insert`` into another table, built in Python from rows a Core ``select()`` read from the
+    column's table (``DataChange.read_tables``), earlier in this phase (held-out-28 #40: kf-api-dataservice's
+    3bf0c3822a8e selects ``genomic_file.c.sequencing_experiment_id`` and inserts each row's value into
+    sequencing_experiment_genomic_file before the drop), a select that names the column (``t.c.col``:
+    ``DataChange.read_columns``; a read of other columns of the table carries none of its values). Which of the
+    values read the write keeps, and which rows, are not read: the message says the values may live on there, not
+    that they do, nor that they are lost."""
+    table, column = change.table.lower(), change.column.lower()
+    return next((c for c in lookback.phase_before(ctx, change) if isinstance(c, DataChange) and not c.sql
+                 and c.action in {"insert", "bulk_insert"} and c.table and c.table.lower() != table
+                 and (table, column) in c.read_columns), None)
 
 
 def _table_dropped_later(ctx: RevisionContext, change: DropColumn) -> bool:

@@ -442,6 +442,9 @@ class DataChange(Change):
     #: takes its values from (``for a in conn.execute(select(attr)): conn.execute(node.update().values(x=a.v))``,
     #: ``insert(t).from_select(..., select(u))``): their data may live on in ``table``. () when none or SQL.
     read_tables: tuple[str, ...] = ()
+    #: The (table, column) pairs, lower case, those Core selects name (``t.c.col``): which values the rows may
+    #: carry. () when none is named (``select(t)``) or the write is SQL.
+    read_columns: tuple[tuple[str, str], ...] = ()
     #: An ORM bulk DELETE whose rows are chosen by tests of its entity's own columns against constants only
     #: (``session.query(M).filter(M.value.is_(None)).delete()``, extract/python/repeatable.py): run again, it
     #: removes what matches then, as one run would have.

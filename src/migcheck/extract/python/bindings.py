@@ -36,7 +36,7 @@ from migcheck.extract.python.nodes import (
     names_bound_once,
 )
 from migcheck.extract.python.ops import Ops
-from migcheck.extract.python.scope import Scope
+from migcheck.extract.python.scope import Rows, Scope
 from migcheck.extract.python.strings import dynamic_sql_text
 
 
@@ -106,6 +106,7 @@ class Bindings(Ops, Data):
         scope.list_choices.pop(name, None)
         scope.members.pop(name, None)
         scope.row_tables.pop(name, None)
+        scope.row_columns.pop(name, None)
         scope.callees.pop(name, None)
         scope.local_defs.pop(name, None)
 
@@ -304,12 +305,14 @@ def own_nodes(stmt: ast.stmt) -> int:
 _FILLS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "appendleft"})
 
 
-def _hold_rows(scope: Scope, names: list[str], tables: frozenset[str], *, keep: bool = False) -> None:
-    """``names`` now hold rows of ``tables`` (Scope.row_tables); with ``keep``, besides what they held."""
-    if not tables:
+def _hold_rows(scope: Scope, names: list[str], rows: Rows, *, keep: bool = False) -> None:
+    """``names`` now hold rows of ``rows.tables`` (Scope.row_tables) and the columns a select named
+    (Scope.row_columns); with ``keep``, besides what they held."""
+    if not rows.tables:
         return
     for name in names:
-        scope.row_tables[name] = scope.row_tables.get(name, frozenset()) | tables if keep else tables
+        scope.row_tables[name] = scope.row_tables.get(name, frozenset()) | rows.tables if keep else rows.tables
+        scope.row_columns[name] = scope.row_columns.get(name, frozenset()) | rows.columns if keep else rows.columns
 
 
 def _written_into(target: ast.expr) -> list[str]:

@@ -391,7 +391,7 @@ class Calls(Bindings):
         # the helper sees its parameters, not the caller's names: rows handed in are held by the parameter
         inner = scope.child(depth=scope.depth + 1, dialect_names=frozenset(), lookups={},
                             deployment_names=self.deployment_names,
-                            function=fn, row_tables={})
+                            function=fn, row_tables={}, row_columns={})
         if self.functions.get(fn.name) is fn:
             inner.local_defs = {}  # a module-level helper does not see the defs inside its caller
         params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]

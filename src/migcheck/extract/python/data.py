@@ -510,6 +510,25 @@ def read_tables(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[str]:
     return frozenset(found)
 
 
+def read_columns(node: ast.AST, ex: Evaluator, scope: Scope) -> frozenset[tuple[str, str]]:
+    """The (table, column) pairs, lower case, that the Core selects whose rows ``node`` may carry name as
+    ``t.c.col`` (``sa.select([gf.c.kf_id, gf.c.sequencing_experiment_id])``, held-out-28 #40), and those held by
+    the local names it uses (``Scope.row_columns``). A whole table selected (``sa.select(t)``) names none: which
+    columns it declares is not read here. What is derived from rows (``carried``) names none either."""
+    found: set[tuple[str, str]] = set()
+    for sub in carried(node, ex):
+        if isinstance(sub, ast.Name) and sub.id in scope.row_columns:
+            found |= scope.row_columns[sub.id]
+        elif isinstance(sub, ast.Call) and _builds_select(sub, ex):
+            for part in [*sub.args, *(k.value for k in sub.keywords)]:
+                for inner in ast.walk(part):
+                    if isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Attribute) \
+                            and inner.value.attr == "c" \
+                            and (table := _table_constructor(inner.value.value, ex, scope)) is not None:
+                        found.add((table.lower(), inner.attr.lower()))
+    return frozenset(found)
+
+
 #: Calls whose value is derived from rows, not rows or their column values: ``.scalar()`` (of a count, an existence
 #: check or one value), ``len(rows)``, ``bool(...)``, ``query.count()``, ``exists(...)``.
 _DERIVED = frozenset({"scalar", "scalar_one", "scalar_one_or_none", "len", "bool", "count", "exists", "any"})

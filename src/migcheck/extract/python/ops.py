@@ -15,7 +15,7 @@ from migcheck.extract.python.columns import Columns, _is_column_call, _type_modu
 from migcheck.extract.python.data import _table_constructor
 from migcheck.extract.python.entities import ENTITY_OPS, entity_sql
 from migcheck.extract.python.nodes import _bind_args, _call_name, _describe, names_bound_once
-from migcheck.extract.python.scope import Scope
+from migcheck.extract.python.scope import Rows, Scope
 from migcheck.extract.python.strings import SqlStrings
 from migcheck.extract.sql import changes_from_sql
 from migcheck.vocabulary.changes import (
@@ -197,9 +197,10 @@ class Ops(Columns, SqlStrings):
             self._execute(call, scope, out, via_bind=False)
         elif attr == "bulk_insert":
             rows = args.get("rows")
-            reads = self._rows_read(rows, scope) if rows is not None else frozenset()
+            reads = self._rows_read(rows, scope) if rows is not None else Rows()
             out.append(DataChange(action="bulk_insert", table=_table_constructor(args.get("table"), self, scope),
-                                  read_tables=tuple(sorted(reads)), **common))
+                                  read_tables=tuple(sorted(reads.tables)), read_columns=tuple(sorted(reads.columns)),
+                                  **common))
         return True
 
     def _constraint(self, attr: str, args: dict[str, ast.expr], kw: dict[str, ast.expr], table: str | None,

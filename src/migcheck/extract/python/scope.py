@@ -20,6 +20,15 @@ NAME_PLACEHOLDER = "migcheck_name"
 _BLOCK_NUMBERS = itertools.count(1)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """What a value read from the database may carry: the tables its rows come from (data.read_tables), and the
+    (table, column) pairs, lower case, a Core ``select()`` feeding it names (``t.c.col``; data.read_columns)."""
+
+    tables: frozenset[str] = frozenset()
+    columns: frozenset[tuple[str, str]] = frozenset()
+
+
 @dataclass(eq=False, repr=False)
 class Scope:
     """What the walker knows at one point of a function body."""
@@ -135,6 +144,8 @@ class Scope:
     #: made from them (``attrs = to_dict(rows)``, ``data.append(row)``): the tables read (data.read_tables).
     #: Shared by the child scopes of one function, as ``collected``: a list filled in a loop holds rows after it.
     row_tables: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: The same names' (table, column) pairs a Core select named (data.read_columns), shared the same way.
+    row_columns: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     #: The loops around this point over every row of a table (blocks.py): (the loop's row name, the table, the
     #: local name the loop selects from, the calls its body makes once a pass, by ``id``), for a Core UPDATE
     #: matched to that row (DataChange.each_row). Replaced, never changed in place.

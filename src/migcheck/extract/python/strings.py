@@ -26,6 +26,7 @@ from migcheck.extract.python.data import (
     each_row_key,
     extend_statement,
     func_names,
+    read_columns,
     read_tables,
     unknown_functions,
 )
@@ -34,7 +35,7 @@ from migcheck.extract.python.evaluate import Evaluator
 from migcheck.extract.python.fetched import fetched_rows, fetched_value
 from migcheck.extract.python.nodes import _arg, _bool, _call_name, _root_name, _short, binding_counts, names_bound_once
 from migcheck.extract.python.numeric import NumberReader, code_defined, plain_bindings, rewrites_out_of_sight
-from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Scope
+from migcheck.extract.python.scope import NAME_PLACEHOLDER, PLACEHOLDER, Rows, Scope
 from migcheck.extract.sql import changes_from_sql, leading_keyword, null_tests, unbounded_where
 from migcheck.vocabulary.changes import UNKNOWN_FUNCTION, Change, DataChange, RawSQL
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -169,7 +170,8 @@ class SqlStrings(Evaluator):
                     if table is None and query is not None and action in {"update", "delete"} else None
                 out.append(DataChange(action=action, table=table, has_where=has_where,
                                       clears_nulls=model[1] if model is not None else clears,
-                                      read_tables=tuple(sorted(reads)), line=call.lineno,
+                                      read_tables=tuple(sorted(reads.tables)),
+                                      read_columns=tuple(sorted(reads.columns)), line=call.lineno,
                                       assigns=core_assigns(query) if update and query is not None else (),
                                       each_row=each_row_key(query, table, self, scope, call)
                                       if update and query is not None else None,
@@ -247,10 +249,11 @@ class SqlStrings(Evaluator):
                     return False
         return True
 
-    def _rows_read(self, node: ast.AST, scope: Scope) -> frozenset[str]:
+    def _rows_read(self, node: ast.AST, scope: Scope) -> Rows:
         """The tables whose rows ``node`` may carry (data.read_tables), and those a SELECT written in SQL that it
         executes reads (``conn.execute(sa.text("SELECT id, name FROM old"))``: the tables after FROM and JOIN), unless
-        it only counts them or checks that one exists (``SELECT count(*) FROM old``, ``SELECT EXISTS (...)``)."""
+        it only counts them or checks that one exists (``SELECT count(*) FROM old``, ``SELECT EXISTS (...)``); with
+        the columns its Core selects name (data.read_columns)."""
         found = set(read_tables(node, self, scope))
         for sub in carried(node, self):
             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
@@ -259,7 +262,7 @@ class SqlStrings(Evaluator):
                     and (text := self._sql_text(sub.args[0], scope)) is not None and _SELECT.match(text[0]) \
                     and not _COUNTS_ONLY.match(text[0]):
                 found.update(t.lower() for t in _FROM.findall(text[0]))
-        return frozenset(found)
+        return Rows(frozenset(found), read_columns(node, self, scope) if found else frozenset())
 
     def _sequence_name(self, node: ast.expr, scope: Scope) -> str | None:
         """The name of the sequence ``node`` is: ``sa.Sequence("literal", schema="s")``, or a local name bound to
