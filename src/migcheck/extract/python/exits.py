@@ -22,7 +22,7 @@ import ast
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from migcheck.extract.python.nodes import _call_name, binding_counts
+from migcheck.extract.python.nodes import _call_name, binding_counts, rebinds_out_of_sight
 from migcheck.vocabulary.astwalk import module_nodes
 
 
@@ -40,6 +40,9 @@ class Exits:
     #: ``try`` bodies with handlers (and ``suppress`` blocks) around the point walked: a ``raise`` there may be
     #: caught, and the statements after the ``try`` then run.
     catching: int = 0
+    #: Bodies ended by an exception (a ``raise``, a process exit, a failed ``assert``), caught or not: a ``with``
+    #: whose ``__exit__`` may swallow it lets the statements after the block run (attack28a).
+    thrown: int = 0
 
     def count(self) -> int:
         return self.returns + self.skips + self.raises + self.ends
@@ -50,6 +53,7 @@ class Exits:
             self.returns += 1
         elif isinstance(stmt, ast.Raise | ast.Assert):
             self.raises += 1 if self.catching else 0
+            self.thrown += 1
         else:
             self.skips += 1
 
@@ -75,16 +79,45 @@ class ProcessExits:
     system_exit: bool
 
 
+#: No name of the module is sure to end the process (attack28a).
+_NO_EXITS = ProcessExits({}, frozenset(), system_exit=False)
+#: What ends the process, as the attribute a module or ``builtins`` holds it in.
+_EXIT_ATTRIBUTES = frozenset({"exit", "_exit", "quit", "SystemExit"})
+
+
+def _rebinds_exits(node: ast.AST) -> bool:
+    """Whether ``node`` may make ``sys.exit()``, ``exit()`` or ``SystemExit`` something else out of a binding's
+    sight (attack28a): ``sys.exit = print``, ``import builtins`` (``builtins.exit = ...``), ``del os._exit``,
+    ``setattr(sys, ...)``, ``sys.__setattr__(...)``, ``from tools import *`` (its ``exit`` may return), ``globals()``,
+    ``__builtins__``, ``__import__``."""
+    if rebinds_out_of_sight(node):
+        return True
+    if isinstance(node, ast.Attribute):
+        return node.attr in _REACHERS or (node.attr in _EXIT_ATTRIBUTES and isinstance(node.ctx, ast.Store | ast.Del))
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+        if any(module.split(".")[0] in {"builtins", "importlib"} for module in modules):
+            return True  # builtins.exit = print, getattr(builtins, "setattr")(sys, "exit", print)
+    return isinstance(node, ast.Name) and node.id in _REACHERS
+
+
+#: Names that reach a module's attributes or the builtins without naming them.
+_REACHERS = frozenset({"delattr", "__builtins__", "__setattr__", "__delattr__", "__import__", "import_module"})
+
+
 #: The module function that ends the process, per module.
 _EXIT_FUNCTIONS = {"sys": "exit", "os": "_exit"}
 
 
 def process_exits(tree: ast.Module) -> ProcessExits:
     """ProcessExits of ``tree``: one count of its bindings and one walk of its imports. A name imported so more than
-    once (``import sys`` at the top and again in ``upgrade()``) counts; bound any other way too, it does not."""
+    once (``import sys`` at the top and again in ``upgrade()``) counts; bound any other way too, it does not. A
+    module that may rebind them out of sight (``_rebinds_exits``) has none: its exits are read as plain calls."""
     counts = binding_counts(tree)
     imported: dict[str, list[str]] = {}  # local name -> what each import binding it binds it to
     for node in module_nodes(tree):
+        if _rebinds_exits(node):
+            return _NO_EXITS  # `sys.exit = print`, `from tools import *` (may bind exit): exit() may return
         if isinstance(node, ast.Import):
             for alias in node.names:
                 module = alias.name if alias.asname else alias.name.split(".")[0]

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from migcheck.extract.limits import MAX_STEPS
 from migcheck.extract.python.imports import absolute_module
+from migcheck.extract.python.nodes import rebinds_out_of_sight
 from migcheck.extract.python.scope import Scope
 from migcheck.extract.python.walk import PythonExtractor
 from migcheck.vocabulary.astwalk import nodes_of
@@ -131,10 +132,6 @@ class ImportedHelpers:
         return self._extractors[module]
 
 
-#: Names whose use lets a module rebind its functions out of sight (``globals()["drop_col"] = _real``).
-_REBINDERS = frozenset({"globals", "vars", "locals", "setattr", "exec", "eval"})
-
-
 @dataclass(frozen=True)
 class _ModuleFacts:
     """What _opaque needs of a helper's module, read once per module and run (attack27e: each helper of a module of
@@ -153,10 +150,7 @@ class _ModuleFacts:
 def _module_facts(tree: ast.Module) -> _ModuleFacts:
     """One walk of the module for every helper of it."""
     nodes = nodes_of(tree)
-    unreadable = any((isinstance(node, ast.Name) and node.id in _REBINDERS)
-                     or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"})
-                     or (isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names))
-                     for node in nodes)
+    unreadable = any(rebinds_out_of_sight(node) for node in nodes)
     defs = {stmt.name: stmt for stmt in tree.body if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)}
     assigned = frozenset(target.id for stmt in tree.body if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign)
                          for node in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])

@@ -200,6 +200,18 @@ def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[s
 
 #: The trees whose names were counted last, with their counts: the extractor asks of the module being read from
 #: several places (application imports, module aliases, plain classes, dates), each a walk of the whole module.
+#: Names whose use lets a module rebind names out of sight (``globals()["drop_col"] = _real``).
+REBINDERS = frozenset({"globals", "vars", "locals", "setattr", "exec", "eval"})
+
+
+def rebinds_out_of_sight(node: ast.AST) -> bool:
+    """Whether ``node`` may bind a name where no binding of it is written: ``from tools import *``, ``globals()``,
+    ``setattr``, ``exec``, ``sys.modules``, a ``__dict__``. One module-wide question (imported helpers, exits)."""
+    return (isinstance(node, ast.Name) and node.id in REBINDERS) \
+        or (isinstance(node, ast.Attribute) and node.attr in {"modules", "__dict__"}) \
+        or (isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names))
+
+
 _COUNTED: list[tuple[ast.AST, dict[str, int]]] = []
 _BINDERS = (ast.Name, ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.FunctionDef, ast.AsyncFunctionDef,
             ast.ClassDef, ast.MatchMapping, ast.Import, ast.ImportFrom, ast.NamedExpr)

@@ -217,6 +217,7 @@ class PythonExtractor(Blocks):
                     and ends_process(stmt, lambda: self._process_exits, self._may_exit):
                 self._calls(stmt, scope, out, active)
                 exits.ends += 1  # sys.exit(0): nothing after it runs, here or in a caller
+                exits.thrown += 1
                 return True
             if isinstance(stmt, ast.Return | ast.Raise):
                 self._calls(stmt, scope, out, active)
@@ -233,15 +234,17 @@ class PythonExtractor(Blocks):
                 inner = scope.child(conditional=True) if quiet else scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
-                raises = exits.raises
+                raises, thrown = exits.raises, exits.thrown
                 exits.catching += quiet
                 ends = self._walk(stmt.body, inner, out, active)
                 exits.catching -= quiet
                 self._forget_types(stmt, scope)
                 if quiet:
                     exits.raises = raises  # suppress(...) swallows it: the statements after the block run
+                elif ends and exits.thrown == thrown:
+                    return True  # a return: no __exit__ keeps the statements after the block from being skipped
                 elif ends:
-                    return True
+                    exits.raises += 1  # any __exit__ may swallow what ended the block, as a `try` catches it
             elif isinstance(stmt, ast.If):
                 verdict = self._static_test(stmt.test, scope)
                 if verdict is None:
@@ -410,8 +413,10 @@ class PythonExtractor(Blocks):
             verdict = None  # production's answer is not staging's: both go on, as before
         else:
             verdict = self._static_test(test, scope)
-        if verdict is None:
-            self._calls(stmt, scope, out, active)
+        if verdict is not False:
+            self._calls(stmt.test if verdict else stmt, scope, out, active)
+        else:  # the test failed: its message is evaluated, `assert False, op.drop_table("t")` drops (attack28a)
+            self._calls(stmt.msg or test, scope, out, active)
         if verdict is not True:
             self._exits.reached(stmt)
         return verdict is False
