@@ -8,7 +8,6 @@ tables it may touch *unknown*: never a finding.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -188,27 +187,14 @@ def application_calls(migration: Migration) -> list[str]:
     if migration.upgrade is not None and migration.upgrade.application_calls is not None:
         return list(migration.upgrade.application_calls)
     from migcheck.extract.python.imports import application_calls_of  # the Python front end: only here
+    from migcheck.sources.python2 import module_tree
 
     source = "\n".join(migration.source_lines)
     try:
-        tree = _module_tree(source)
+        tree = module_tree(source)
     except (SyntaxError, ValueError, RecursionError):
         return [source]
     return application_calls_of(tree)
-
-
-def _module_tree(source: str) -> ast.Module:
-    """A revision's module as its loader read it: parsed, or through the rewrite of migcheck.sources.python2
-    (Python 2, or ``except A, B:`` of Python 3.14 on an older interpreter)."""
-    from migcheck.sources.python2 import python3_tree
-
-    try:
-        return ast.parse(source)
-    except SyntaxError:
-        rescued = python3_tree(source)
-        if rescued is None:
-            raise
-        return rescued[0]
 
 
 def _column(spec: ColumnSpec, path: Path) -> BuiltColumn:

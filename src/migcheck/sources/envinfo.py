@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 from migcheck.guard.readfile import UnreadableFile, read_regular
 from migcheck.sources.pgdriver import PG_DRIVER as _PG_DRIVER
 from migcheck.sources.pgdriver import project_driver
-from migcheck.sources.python2 import python3_tree
+from migcheck.sources.python2 import module_tree
 from migcheck.vocabulary.lazyregex import lazy_regex
 from migcheck.vocabulary.revision import bound_name
 
@@ -114,7 +114,7 @@ def read_env(path: Path | None, project: Path | None = None) -> EnvInfo:
     if path is None:
         return EnvInfo()
     try:
-        info = _read_env(path, _parsed(read_regular(path).decode("utf-8")))
+        info = _read_env(path, module_tree(read_regular(path).decode("utf-8")))
     except (UnreadableFile, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         info = EnvInfo(path=path)
         _read_template(info)
@@ -124,20 +124,6 @@ def read_env(path: Path | None, project: Path | None = None) -> EnvInfo:
         guess = project_driver(path, project, info.runs_async)
         info.pg_driver, info.pg_driver_source = guess.driver, guess.source
     return info
-
-
-def _parsed(source: str) -> ast.Module:
-    """env.py's tree. One this interpreter cannot parse is read as the revisions are (``python3_tree``): a newer
-    Python's ``except A, B:`` (PEP 758, 3.14), or Python 2, rewritten on the same lines; otherwise the SyntaxError
-    stands. An env.py of a project on Python 3.14 read as "nothing known" said it set no lock_timeout while its
-    ``SET lock_timeout`` was right there (held-out-28 #68)."""
-    try:
-        return ast.parse(source)
-    except SyntaxError:
-        rescued = python3_tree(source)
-        if rescued is None:
-            raise
-        return rescued[0]
 
 
 def _read_template(info: EnvInfo) -> None:

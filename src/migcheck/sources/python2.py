@@ -37,6 +37,20 @@ class _Edit:
     text: str
 
 
+def module_tree(source: str) -> ast.Module:
+    """A module's tree as the loader reads a revision: parsed, or, when this interpreter cannot parse it, through
+    ``python3_tree`` (Python 2, or Python 3.14's ``except A, B:``, rewritten on the same lines). Raises the
+    SyntaxError when neither reads it. One place for env.py (held-out-28 #68) and the rules that re-read a
+    revision's module."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        rescued = python3_tree(source)
+        if rescued is None:
+            raise
+        return rescued[0]
+
+
 def python3_tree(source: str) -> tuple[ast.Module, tuple[str, ...]] | None:
     """The module parsed after rewriting its Python-2-only constructs, and which were found; None when the
     file parses as it is (Python 3 under this interpreter is never Python 2), when there were none, or when
