@@ -53,9 +53,19 @@ _SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL2", "SERIAL4", "SERIAL8"
 
 def _calls(default: str | None) -> Iterator[str]:
     """The names a default expression calls, lower case, without a schema (``public.f(`` gives ``f``)."""
+    for name, _ in _named_calls(default):
+        yield name
+
+
+def _named_calls(default: str | None) -> Iterator[tuple[str, bool]]:
+    """``_calls``, each with whether a schema qualified it (``public.f(``)."""
     if default:
-        for match in _CALL.finditer(_strip_literals(default)):
-            yield match.group(1).lower()
+        text = _strip_literals(default)
+        for match in _CALL.finditer(text):
+            before = match.start() - 1
+            while before >= 0 and text[before].isspace():  # the blanks just before this name: each read once
+                before -= 1
+            yield match.group(1).lower(), before >= 0 and text[before] == "."
 
 
 #: SQLAlchemy's generic functions (``sqlalchemy.sql.functions``) that are not PostgreSQL catalog functions: each is
@@ -100,8 +110,9 @@ def unknown_call(default: str | None) -> str | None:
     project's, which PostgreSQL takes as VOLATILE unless its CREATE FUNCTION says IMMUTABLE or STABLE."""
     from migcheck.facts.pg_functions import NOT_VOLATILE, VOLATILE
 
-    for name in _calls(default):
-        if name not in _SYNTAX and name not in NOT_VOLATILE and name not in VOLATILE \
+    for name, qualified in _named_calls(default):
+        # public.current_date() is the project's function: a word of SQL's syntax is never schema-qualified (attack28d)
+        if (qualified or name not in _SYNTAX) and name not in NOT_VOLATILE and name not in VOLATILE \
                 and name not in EXTENSION_NOT_VOLATILE and name not in EXTENSION_VOLATILE:
             return name
     return None

@@ -31,7 +31,9 @@ from migcheck.vocabulary.changes import (
     DataChange,
     DropColumn,
     DropTable,
+    RawSQL,
     RenameColumn,
+    RenameTable,
 )
 from migcheck.vocabulary.findings import Severity
 from migcheck.vocabulary.graph import RevisionGraph
@@ -362,16 +364,25 @@ def _fails_on_rows_after(ctx: RevisionContext, drop: DropColumn) -> bool:
     """An ADD COLUMN to the dropped column's table later in the same transaction that fails on any row
     (``proves_empty``: PostgreSQL, NOT NULL with nothing to fill the rows, certainly run) and runs whenever the drop
     does: on a table with rows the transaction rolls the drop back, on an empty one there was nothing to lose."""
-    if not drop.in_transaction:
-        return False
+    if not drop.in_transaction or ctx.env.transactional_ddl is False:
+        return False  # without a transaction around them, the drop stays when the add fails
     key = (default_schema(drop.schema), drop.table.lower())
     for c in lookback.phase_after(ctx, drop):
-        if is_commit(c):
+        if is_commit(c) or _may_replace_rows(c):
             return False
         if isinstance(c, AddColumn) and (default_schema(c.schema), c.table.lower()) == key \
                 and c.loop in {None, drop.loop} and proves_empty(ctx, c):
             return True
     return False
+
+
+def _may_replace_rows(c: Change) -> bool:
+    """Whether ``c``, between the drop and the failing add, may leave that add an empty table to succeed on, so
+    the drop was not rolled back (attack28d): SQL (a TRUNCATE, a DELETE, a COMMIT, a table renamed), a data
+    change that is not an INSERT or UPDATE, a table created, dropped or renamed (a new, empty table of that name)."""
+    if isinstance(c, DataChange):
+        return c.action not in {"insert", "bulk_insert", "update"}
+    return isinstance(c, RawSQL | CreateTable | DropTable | RenameTable)
 
 
 def _related(dropped: str, added: str, *, least: int = 1) -> bool:

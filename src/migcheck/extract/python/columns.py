@@ -333,8 +333,9 @@ class Columns(Evaluator):
             return node.func.id in _TEXT_BUILTINS and node.func.id not in self._bound_anywhere()
         if isinstance(node.func, ast.Attribute) and node.func.attr in _TEXT_ANY_RECEIVER:
             # datetime.fromisocalendar(2024, 1, 1).date().strftime("%Y-%m-%d") (held-out-28 #10); not
-            # sa.func.strftime(...), a SQL function
-            return not _through_sql_func(node.func.value)
+            # sa.func.strftime(...), a SQL function, nor F.isoformat(...) after ``from sqlalchemy import func as F``
+            # or the project's sqlfns.strftime() (attack28d): only what Python's datetime or time module makes
+            return self._from_date_module(node.func.value)
         return isinstance(node.func, ast.Attribute) and node.func.attr in _TEXT_METHODS \
             and self._python_text(node.func.value, depth + 1)  # "{}-{}".format(a, b)
 
@@ -351,6 +352,27 @@ class Columns(Evaluator):
                 if isinstance(node, ast.ClassDef) and not node.bases and not node.keywords
                 and not node.decorator_list and counts.get(node.name) == 1 and node.name not in changed)
         return self._plain_class_names
+
+    def _from_date_module(self, node: ast.expr) -> bool:
+        """Whether ``node`` is reached, through attributes and calls, from a name bound once, by an import of
+        Python's ``datetime`` or ``time`` module or of one of their names (``from datetime import date``,
+        ``import datetime as dt``), and not through SQLAlchemy's ``func``: its ``strftime()`` / ``isoformat()``
+        is Python's, a ``str``."""
+        if _through_sql_func(node):
+            return False
+        chain: ast.expr = node
+        while isinstance(chain, ast.Attribute | ast.Call):
+            chain = chain.value if isinstance(chain, ast.Attribute) else chain.func
+        if not isinstance(chain, ast.Name) or binding_counts(self.tree).get(chain.id) != 1:
+            return False
+        for stmt in module_import_statements(self.tree):
+            if isinstance(stmt, ast.Import):
+                if any((a.asname or a.name.split(".")[0]) == chain.id and a.name in _DATE_MODULES for a in stmt.names):
+                    return True
+            elif stmt.level == 0 and stmt.module in _DATE_MODULES \
+                    and any((a.asname or a.name) == chain.id for a in stmt.names):
+                return True
+        return False
 
     def _bound_anywhere(self) -> frozenset[str]:
         """Names the module binds at all (a function, an import, an assignment, a parameter)."""
@@ -413,6 +435,8 @@ _TEXT_METHODS = frozenset({"format", "join", "replace", "lower", "upper", "strip
 #: Methods that return a ``str`` whatever object they are called on (a ``datetime``'s, ``date``'s or ``time``'s):
 #: Python computes the text when the migration runs, and Alembic renders it as a quoted literal.
 _TEXT_ANY_RECEIVER = frozenset({"strftime", "isoformat"})
+#: Python's modules whose objects' ``strftime()`` / ``isoformat()`` those are.
+_DATE_MODULES = frozenset({"datetime", "time"})
 
 
 def _through_sql_func(node: ast.expr) -> bool:
