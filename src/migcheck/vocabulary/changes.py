@@ -179,6 +179,8 @@ class ColumnSpec:
     python_default: bool = False
     #: That default is a false literal (``False``, ``0``): what MySQL's implicit 0 of a NOT NULL boolean means.
     python_default_false: bool = False
+    #: That default is the empty string literal ``''``: what MySQL's implicit value of a NOT NULL string is.
+    python_default_empty: bool = False
     #: That default is the first label of the column's own ``sa.Enum(...)``: the value MySQL gives the rows
     #: already there when an ENUM column is added NOT NULL without a default (its implicit default).
     python_default_first_label: bool = False
