@@ -62,6 +62,9 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings, other, dated=is_dated(change))
+    elif ctx.dialect == "sqlite" and change.batch_rebuilt:
+        why = ("the batch rebuilds the table, and the INSERT ... SELECT that copies its rows gives the column no "
+               "value: 'NOT NULL constraint failed' as soon as the table has a row")
     elif ctx.dialect == "sqlite":
         why = "SQLite refuses it: 'Cannot add a NOT NULL column with default value NULL'"
     else:

@@ -66,7 +66,8 @@ class Change:
     app_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
-    #: Written in ``batch_alter_table(..., recreate="always")``: no ALTER is emitted; Alembic creates the table
+    #: Written in ``batch_alter_table(..., recreate="always")``, or, on SQLite, in a ``recreate="auto"`` batch with a
+    #: step SQLite's ALTER TABLE cannot do (blocks.rebuilt_on_sqlite): no ALTER is emitted; Alembic creates the table
     #: anew from its whole definition (reflected, or ``copy_from``) and copies the rows with ``INSERT ... SELECT``,
     #: which SQLAlchemy's ``from_select`` fills with each added column's Python-side default.
     batch_rebuilt: bool = False

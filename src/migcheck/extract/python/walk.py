@@ -21,7 +21,7 @@ from typing import TypeGuard
 from migcheck.extract.limits import capped
 from migcheck.extract.python.appguards import app_guard, mark_guarded
 from migcheck.extract.python.bindings import _hold_rows, _stored_in, _stored_names, _written_into, per_function
-from migcheck.extract.python.blocks import Blocks
+from migcheck.extract.python.blocks import Blocks, rebuilt_on_sqlite
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.constants import (
     module_text_constants,
@@ -241,6 +241,9 @@ class PythonExtractor(Blocks):
                 if quiet:
                     handlers = [h for item in stmt.items if (h := suppress_handler(item.context_expr)) is not None]
                     self._caught(handlers, out[start:])
+                for item in stmt.items:
+                    if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in inner.batch_steps:
+                        rebuilt_on_sqlite(inner.batch_steps[item.optional_vars.id])
                 self._forget_types(stmt, scope)
                 if quiet:
                     exits.raises = raises  # suppress(...) swallows it: the statements after the block run
