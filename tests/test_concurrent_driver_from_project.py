@@ -215,3 +215,35 @@ def test_the_twin_production_requirements_still_decide(tmp_path: Path) -> None:
     project = _project(tmp_path / "app", {"requirements-dev.txt": "psycopg==3.2.3\n",
                                           "requirements.txt": "psycopg2-binary==2.9.10\n"})
     assert _lint(project) == (0, {})
+
+
+PIPFILE = '[[source]]\nurl = "https://pypi.org/simple"\n\n[packages]\n{packages}\n[dev-packages]\n{dev}\n'
+
+
+def test_psycopg2_in_the_pipfile_packages_keeps_the_commit_no_finding(tmp_path: Path) -> None:
+    """held-out-29 #34-38: a Pipenv project (Pipfile, no requirements) pins psycopg2 and SQLAlchemy 1.3; the
+    warning said no requirement names a driver."""
+    pipfile = PIPFILE.format(packages='psycopg2 = "~=2.9.5"  # upgraded\nsqlalchemy = "~=1.3.24"\n', dev="")
+    project = _project(tmp_path / "app", {"Pipfile": pipfile, "pyproject.toml": "[tool.black]\nline-length = 79\n"})
+    assert _lint(project) == (0, {})
+
+
+def test_psycopg3_in_the_pipfile_packages_is_an_error_naming_the_pipfile(tmp_path: Path) -> None:
+    pipfile = PIPFILE.format(packages='psycopg = {version = "==3.2.3", extras = ["binary"]}\n', dev="")
+    code, found = _lint(_project(tmp_path / "app", {"Pipfile": pipfile}))
+    assert (code, set(found)) == (1, {16, 21})
+    assert found[16][1] == "error"
+    assert "the project connects with psycopg (Pipfile names psycopg)" in found[16][2]
+
+
+@pytest.mark.parametrize(("packages", "dev", "ending"), [
+    ('alembic = "*"\n', 'psycopg2 = "*"\n', "(neither env.py, alembic.ini nor the project's requirements name a driver)"),
+    ('psycopg2 = "*"\nsqlalchemy = ">=2.1"\n', "", "SQLAlchemy is pinned to 2.1 or later, where a bare postgresql:// "
+                                                  "is psycopg 3)"),
+])
+def test_the_twins_a_pipfile_dev_driver_or_sqlalchemy_2_1_still_warn(tmp_path: Path, packages: str, dev: str,
+                                                                     ending: str) -> None:
+    code, found = _lint(_project(tmp_path / "app", {"Pipfile": PIPFILE.format(packages=packages, dev=dev)}))
+    assert (code, set(found)) == (1, {16, 21})
+    assert found[16][1] == "warning"
+    assert found[16][2].endswith(ending)

@@ -11,6 +11,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.emptied import INDEX_READS, TRUNCATE_FIX, deleted_rows_note, emptied_before, needs_empty_table
 from migcheck.rules.fixes import index_name_lit, lit
 from migcheck.rules.overwritten import (
+    empty_is_the_default,
     is_boolean,
     is_dated,
     is_numeric,
@@ -54,11 +55,16 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return  # MySQL's implicit value never survives the upgrade, or FALSE is what the rows should hold
     if ctx.dialect == "mysql" and is_numeric(change) and zero_is_the_default(ctx, change):
         return  # the implicit 0 is the default the code gives new rows
+    if ctx.dialect == "mysql" and empty_is_the_default(ctx, change):
+        return  # the implicit '' is the default the code gives new rows
     if ctx.dialect == "mysql" and col.python_default_first_label:
         return  # a NOT NULL ENUM's implicit default is its first label, the default the code gives new rows
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":
         why = mysql_not_null_reason(ctx.settings, other, dated=is_dated(change))
+    elif ctx.dialect == "sqlite" and change.batch_rebuilt:
+        why = ("the batch rebuilds the table, and the INSERT ... SELECT that copies its rows gives the column no "
+               "value: 'NOT NULL constraint failed' as soon as the table has a row")
     elif ctx.dialect == "sqlite":
         why = "SQLite refuses it: 'Cannot add a NOT NULL column with default value NULL'"
     else:

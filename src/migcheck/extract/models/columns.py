@@ -143,6 +143,7 @@ class _Columns(_TypeRefs):
         default = _kw(call, "default") if call is not None else None
         insert_default_false = isinstance(default, ast.Constant) and isinstance(default.value, bool | int) \
             and not default.value
+        insert_default_empty = isinstance(default, ast.Constant) and default.value == ""
         insert_default = insert_default or bool(extras & {"Identity", "Sequence"})
         if primary_key and call is not None and _const_bool(_kw(call, "autoincrement")) is not False \
                 and (type_text or "").split("(")[0] in {"Integer", "BigInteger", "SmallInteger", "INTEGER",
@@ -153,7 +154,8 @@ class _Columns(_TypeRefs):
                             type=type_text, nullable=nullable, primary_key=primary_key,
                             nullable_given=call is not None and _kw(call, "nullable") is not None,
                             server_default=server_default, insert_default=insert_default,
-                            insert_default_false=insert_default_false, annotation=annotated)
+                            insert_default_false=insert_default_false, insert_default_empty=insert_default_empty,
+                            annotation=annotated)
 
     def _sqlmodel_field(self, module: _Module, info: _Class, attr: str, call: ast.Call | None,
                         annotation: ast.expr, line: int, none_default: bool = False) -> MappedColumn:

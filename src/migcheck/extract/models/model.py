@@ -39,6 +39,8 @@ class MappedColumn:
     insert_default: bool = False
     #: That ``default=`` is a false literal (``False``, ``0``).
     insert_default_false: bool = False
+    #: That ``default=`` is the empty string literal ``''``.
+    insert_default_empty: bool = False
     #: The Python type (its last name) of a ``Mapped[...]`` annotation that alone types the column: the
     #: ``type_annotation_map`` of the mapped class's declarative base decides its SQL type (tables.py).
     annotation: str | None = None

@@ -285,6 +285,8 @@ class Calls(Bindings):
             if func.value.id in scope.rebuilt_batches:
                 for change in out[start:]:
                     change.batch_rebuilt = True
+            if (steps := scope.batch_steps.get(func.value.id)) is not None:
+                steps.extend(out[start:])
             return handled
         if attr in {"execute", "exec_driver_sql"} and (
             self._is_bind(func.value, scope) or _root_name(func.value) in scope.sessions
@@ -470,9 +472,14 @@ class Calls(Bindings):
             inner.batch[param] = scope.batch[arg.id]
             inner.rebuilt_batches = inner.rebuilt_batches | {param} if arg.id in scope.rebuilt_batches \
                 else inner.rebuilt_batches - {param}
+            if arg.id in scope.batch_steps:
+                inner.batch_steps[param] = scope.batch_steps[arg.id]
+            else:
+                inner.batch_steps.pop(param, None)
         else:
             inner.batch.pop(param, None)
             inner.rebuilt_batches = inner.rebuilt_batches - {param}
+            inner.batch_steps.pop(param, None)
 
 
 #: Comprehensions: their element runs once per item of the iterable, maybe never.

@@ -76,6 +76,7 @@ class Columns(Evaluator):
                 spec.python_default = not (isinstance(kw.value, ast.Constant) and kw.value.value is None)
                 spec.python_default_false = isinstance(kw.value, ast.Constant) and kw.value.value in (False, 0) \
                     and isinstance(kw.value.value, bool | int)
+                spec.python_default_empty = isinstance(kw.value, ast.Constant) and kw.value.value == ""
             elif kw.arg == "primary_key":
                 spec.primary_key = _bool(kw.value) is True
             elif kw.arg == "autoincrement":

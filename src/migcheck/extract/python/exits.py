@@ -178,6 +178,18 @@ def suppresses(expr: ast.expr, names: Callable[[], Collection[str]]) -> bool:
     return _call_name(expr) == "suppress"
 
 
+def suppress_handler(expr: ast.expr) -> ast.ExceptHandler | None:
+    """The ``except`` clause a ``with contextlib.suppress(A, B):`` block amounts to, ``except (A, B): pass``, so
+    the walker judges what it swallows as it judges a ``try`` (held-out-29 #133: ``suppress(Exception)`` around an
+    ALTER SQLite refuses). None for a block whose exceptions are not written there (a name bound to a block) or
+    that lists none (``suppress()`` swallows nothing)."""
+    if not isinstance(expr, ast.Call) or not expr.args or expr.keywords \
+            or any(isinstance(arg, ast.Starred) for arg in expr.args):
+        return None
+    kind = expr.args[0] if len(expr.args) == 1 else ast.Tuple(elts=list(expr.args), ctx=ast.Load())
+    return ast.ExceptHandler(type=kind, name=None, body=[ast.Pass()])
+
+
 def context_names(tree: ast.Module) -> frozenset[str]:
     """The names that are Alembic's ``context`` (``from alembic import context``) and bound nowhere else in the
     module: a revision's own ``class context:`` whose ``is_offline_mode()`` reads the environment is no offline

@@ -9,6 +9,8 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from migcheck.vocabulary.changes import Change
+
 PLACEHOLDER = "migcheck_param"
 
 
@@ -39,6 +41,9 @@ class Scope:
     batch: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     #: The names of ``batch`` opened with ``recreate="always"`` (Change.batch_rebuilt).
     rebuilt_batches: frozenset[str] = frozenset()
+    #: On SQLite, the names of ``batch`` opened with ``recreate="auto"`` (the default) -> the steps made through
+    #: each so far: Alembic rebuilds the table when one of them is more than an added column or an index.
+    batch_steps: dict[str, list[Change]] = field(default_factory=dict)
     binds: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)
@@ -171,7 +176,7 @@ class Scope:
     def child(self, **kw: Any) -> Scope:
         if kw.get("conditional"):
             kw.setdefault("blocks", (*self.blocks, next(_BLOCK_NUMBERS)))  # Change.blocks: a block that may not run
-        self.copied[0] += len(self.env) + len(self.batch) + len(self.binds) + len(self.sessions) + len(self.tables) \
+        self.copied[0] += len(self.env) + len(self.batch) + len(self.batch_steps) + len(self.binds) + len(self.sessions) + len(self.tables) \
             + len(self.table_defs) + len(self.dynamic_sql) + len(self.core) + len(self.core_exprs) + len(self.types) \
             + len(self.sequences) + len(self.number_columns) + len(self.fetched) + len(self.enums) \
             + len(self.enum_label_rows) + len(self.literal_dicts) + len(self.choices) + len(self.literal_lists) \
@@ -180,6 +185,7 @@ class Scope:
             self,
             env=dict(self.env),
             batch=dict(self.batch),
+            batch_steps=dict(self.batch_steps),
             binds=set(self.binds),
             sessions=set(self.sessions),
             tables=dict(self.tables),

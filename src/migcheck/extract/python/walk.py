@@ -21,7 +21,7 @@ from typing import TypeGuard
 from migcheck.extract.limits import capped
 from migcheck.extract.python.appguards import app_guard, mark_guarded
 from migcheck.extract.python.bindings import _hold_rows, _stored_in, _stored_names, _written_into, per_function
-from migcheck.extract.python.blocks import Blocks
+from migcheck.extract.python.blocks import Blocks, rebuilt_on_sqlite
 from migcheck.extract.python.catalog import label_checked, label_missing_branch
 from migcheck.extract.python.constants import (
     module_text_constants,
@@ -39,6 +39,7 @@ from migcheck.extract.python.exits import (
     ends_process,
     offline_test,
     process_exits,
+    suppress_handler,
     suppress_names,
     suppresses,
 )
@@ -234,10 +235,16 @@ class PythonExtractor(Blocks):
                 inner = scope.child(conditional=True) if quiet else scope.child()
                 for item in stmt.items:
                     self._with_item(item, inner, out, active)
-                raises, thrown = exits.raises, exits.thrown
+                raises, thrown, start = exits.raises, exits.thrown, len(out)
                 exits.catching += quiet
                 ends = self._walk(stmt.body, inner, out, active)
                 exits.catching -= quiet
+                if quiet:
+                    handlers = [h for item in stmt.items if (h := suppress_handler(item.context_expr)) is not None]
+                    self._caught(handlers, out[start:])
+                for item in stmt.items:
+                    if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in inner.batch_steps:
+                        rebuilt_on_sqlite(inner.batch_steps[item.optional_vars.id])
                 self._forget_types(stmt, scope)
                 if quiet:
                     exits.raises = raises  # suppress(...) swallows it: the statements after the block run
@@ -324,13 +331,7 @@ class PythonExtractor(Blocks):
                 exits.catching -= catching
                 if catching:
                     exits.raises = raises  # a handler may catch it: the statements after the `try` run
-                if any(swallows_database_errors(h) for h in stmt.handlers):
-                    self._tries += 1  # one per pass: a loop's passes are separate tries
-                    for change in out[start:]:
-                        change.guarded = (self._tries, *change.guarded)
-                if any(swallows_not_implemented(h) for h in stmt.handlers):
-                    for change in out[start:]:
-                        change.not_implemented_caught = True
+                self._caught(stmt.handlers, out[start:])
                 for handler in stmt.handlers if not self._runs_nothing(stmt.body, scope) else ():
                     self._walk(handler.body, scope.child(conditional=True), out, active)
                     self._forget_types(handler, scope)
@@ -462,6 +463,17 @@ class PythonExtractor(Blocks):
             scope.core_exprs.pop(name, None)
         if scope.constant_texts & stored:
             scope.constant_texts = scope.constant_texts - stored
+
+    def _caught(self, handlers: list[ast.ExceptHandler], changes: list[Change]) -> None:
+        """Mark the steps of a ``try`` body (or a ``contextlib.suppress`` block, as its ``except`` clause) whose
+        failure a handler swallows: a database error (``guarded``) or Alembic's NotImplementedError."""
+        if any(swallows_database_errors(h) for h in handlers):
+            self._tries += 1  # one per pass: a loop's passes are separate tries
+            for change in changes:
+                change.guarded = (self._tries, *change.guarded)
+        if any(swallows_not_implemented(h) for h in handlers):
+            for change in changes:
+                change.not_implemented_caught = True
 
     def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
         """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
