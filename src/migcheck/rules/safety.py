@@ -511,8 +511,10 @@ def _literal_arguments(text: str | None) -> bool:
 
 
 def _literal_node(node: ast.expr) -> bool:
+    """A literal alembic-postgresql-enum writes into its SQL as it is: a string with a quote would end the
+    ``'value'`` or ``"schema"`` it is pasted into and run what follows (attack28c), so it is not read."""
     if isinstance(node, ast.Constant):
-        return True
+        return not (isinstance(node.value, str) and ("'" in node.value or '"' in node.value))
     if isinstance(node, ast.List | ast.Tuple):
         return all(_literal_node(item) for item in node.elts)
     if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args) \

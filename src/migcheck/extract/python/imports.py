@@ -99,8 +99,8 @@ _SESSION_IDLE = frozenset({"flush", "commit", "rollback"})
 def idle_sessions(tree: ast.Module) -> frozenset[str]:
     """Names (``db``) whose ``.session`` the module only flushes, commits, rolls back or ends, with no argument, and
     names nowhere else: the revision puts nothing in that session (no ``add``, no query, not handed to code), and
-    reads no ORM object through any (no ``.query`` in the module, Flask-SQLAlchemy's ``Model.query``), so a flush
-    has nothing to write and runs no SQL (held-out-28 #95: skylines' ``db.session.flush()``)."""
+    reads no ORM object through any (no ``.query`` in the module, Flask-SQLAlchemy's ``Model.query``) nor imports other
+    application code, so a flush has nothing to write and runs no SQL (held-out-28 #95: skylines' ``db.session.flush()``)."""
     idle: set[str] = set()
     others: set[str] = set()
     session_parents: set[int] = set()
@@ -116,7 +116,39 @@ def idle_sessions(tree: ast.Module) -> frozenset[str]:
         elif isinstance(node, ast.Name) and id(node) not in session_parents:
             others.add(node.id)
     # a Name is met after the call that holds it (breadth first), so each idle use was marked before it is seen
-    return frozenset(idle - others)
+    idle -= others
+    if idle and _reads_other_application_code(tree, idle):
+        return frozenset()
+    return frozenset(idle)
+
+
+#: Calls that import a module by a name computed or written as a string: what they return is not known.
+_DYNAMIC_IMPORTS = frozenset({"import_module", "__import__"})
+
+
+def _reads_other_application_code(tree: ast.Module, idle: set[str]) -> bool:
+    """Whether the module imports application code besides the idle names (anywhere, a function's body too), or
+    imports a module at run time: a model's own finder (``User.all_admins()``), a helper that adds to the session
+    or a saved object fill the session without naming ``db`` or ``.query``, and the flush writes them (attack28c)."""
+    import sys
+
+    for node in nodes_of(tree):
+        if isinstance(node, ast.Call) and _call_name(node) in _DYNAMIC_IMPORTS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "modules" and _root_name(node) == "sys":
+            return True
+        if isinstance(node, ast.Import):
+            names = [(alias.asname or alias.name.split(".")[0], alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [(alias.asname or alias.name, "." * node.level + (node.module or "")) for alias in node.names]
+        else:
+            continue
+        for local, module in names:
+            top = module.split(".")[0]
+            if local not in idle and (module.startswith(".") or (top not in _LIBRARIES
+                                      and top not in sys.stdlib_module_names)):
+                return True
+    return False
 
 
 def imported_function(func: ast.expr, root: str, origin: str) -> tuple[str, str] | None:

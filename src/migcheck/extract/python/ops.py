@@ -125,8 +125,9 @@ class Ops(Columns, SqlStrings):
             return True
         if spec is None:
             # op.sync_enum_values is modelled (rules/safety.py, rewrites.py) unless its arguments are built at run time
-            reason = ("op.sync_enum_values()'s arguments are built at run time: which values the enum keeps and "
-                      "which columns it swaps are not known") if attr == "sync_enum_values" \
+            reason = ("op.sync_enum_values()'s arguments are built at run time, or hold a quote the library pastes "
+                      "into its SQL unescaped: which values the enum keeps and which columns it swaps are not known") \
+                if attr == "sync_enum_values" \
                 else f"op.{attr}() is not modelled by migcheck"
             out.append(RawSQL(text=ast.unparse(call), keyword=f"op.{attr}", understood=False, reason=reason, **common))
             return True
