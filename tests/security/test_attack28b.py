@@ -136,3 +136,34 @@ def test_a_helper_bound_once_is_still_followed(tmp_path: Path) -> None:
     root = _sqlmodel(tmp_path, _HEAD + '\n\ndef stamp():\n    return Column("decoy", DateTime)\n'
                      + _EVENT.format(value="Field(sa_column=stamp())"))
     assert _lint(root, "still-mapped-at-head") == []
+
+
+# --- ``__all__`` entries that are no submodule ----------------------------------------------------------------
+
+def test_all_entries_that_are_no_identifier_read_nothing_again(tmp_path: Path) -> None:
+    """``__all__ = ["", "..", "../x", "a.b"]`` in a package that star-imports itself: each file is read once
+    (fix28a: ``app.models.``, ``app.models..``... each read the same file again, 3,000 modules in all, minutes for
+    a file of 300 classes); the submodule it names is still read."""
+    from migcheck.extract.models import read_application
+
+    body = "".join(f"class T{i}(Base):\n    __tablename__ = 't{i}'\n    id = Column(Integer, primary_key=True)\n\n"
+                   for i in range(3))
+    root = write_files(tmp_path, {
+        "alembic.ini": _INI,
+        "app/__init__.py": "",
+        "app/models/__init__.py": "from . import *  # noqa: F403\n"
+                                  '__all__ = ["", "..", "../x", "a.b", "account"]\n'
+                                  "from sqlalchemy import Column, Integer\n"
+                                  "from sqlalchemy.orm import declarative_base\n\n"
+                                  "Base = declarative_base()\n\n" + body,
+        "app/models/account.py": "from sqlalchemy import Column, Integer\n\nfrom app.models import Base\n\n\n"
+                                 "class Account(Base):\n    __tablename__ = 'accounts'\n"
+                                 "    id = Column(Integer, primary_key=True)\n",
+        "migrations/env.py": "from alembic import context\n\nfrom app.models import *  # noqa: F403\n"
+                             "from app.models import Base\n\ntarget_metadata = Base.metadata\n",
+    })
+    app = read_application(root, "migrations/env.py")
+    assert app is not None
+    assert sorted(str(Path(f).relative_to(root)) for f in app.files) == [
+        "app/__init__.py", "app/models/__init__.py", "app/models/account.py"]
+    assert sorted(app.tables) == ["accounts", "t0", "t1", "t2"]
