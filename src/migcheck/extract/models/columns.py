@@ -15,7 +15,14 @@ from dataclasses import replace
 
 from migcheck.extract.models.model import MappedColumn
 from migcheck.extract.models.pins import below_major
-from migcheck.extract.models.syntax import _Class, _const_bool, _is_none, _kw, _last, _Module
+from migcheck.extract.models.syntax import (
+    _Class,
+    _const_bool,
+    _is_none,
+    _kw,
+    _last,
+    _Module,
+)
 from migcheck.extract.models.typeref import _single_return, _TypeRefs
 
 _NOT_COLUMNS = {"relationship", "relation", "backref", "synonym", "association_proxy", "composite",
@@ -45,11 +52,13 @@ class _Columns(_TypeRefs):
             call = inner
         if call is not None and _last(call.func) in {"Column", "mapped_column"}:
             return self._column_call(module, info, attr, call, annotation if mapped_ann else None, line)
-        made = self._made_column(module, call) if call is not None and _last(call.func) != "Field" else None
+        pydantic_field = info.sqlmodel_table and annotation is not None and not mapped_ann
+        # a SQLModel field's column is SQLModel's, made from the annotation: a Column as its default is only a default
+        made = self._made_column(module, info, call) if call is not None and not pydantic_field else None
         if made is not None:  # ``created = created_column()``: the column the application's helper returns
             return replace(self._column_call(made[0], info, attr, made[1], annotation if mapped_ann else None, line),
                            path=module.path)
-        if info.sqlmodel_table and annotation is not None and not mapped_ann:
+        if pydantic_field and annotation is not None:
             if call is not None and _last(call.func) in _NOT_COLUMNS:
                 return None
             if attr.startswith("_") or (call is not None and _last(call.func) == "PrivateAttr"):
@@ -67,11 +76,17 @@ class _Columns(_TypeRefs):
             return self._column_call(module, info, attr, None, annotation, line)
         return None
 
-    def _made_column(self, module: _Module, call: ast.Call) -> tuple[_Module, ast.Call] | None:
+    def _made_column(self, module: _Module, info: _Class, call: ast.Call) -> tuple[_Module, ast.Call] | None:
         """The ``Column(...)`` / ``mapped_column(...)`` call a call of the application's helper returns: a function
         (or static / class method) called without arguments whose body is one ``return Column(...)`` naming none
-        of its parameters, with the helper's module (where the names in it are bound); None otherwise."""
+        of its parameters, with the helper's module (where the names in it are bound); None otherwise, and when
+        the class body binds the name called (the class body's, not the module's: attack28b)."""
         if call.args or call.keywords or not isinstance(call.func, ast.Name | ast.Attribute):
+            return None
+        root: ast.expr = call.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in self._class_bindings(info):
             return None
         resolved = self._resolve(module, call.func)
         if resolved is not None and resolved[0] in {"class", "expr"}:
@@ -93,7 +108,7 @@ class _Columns(_TypeRefs):
         that returns one (``sa_column=created_column()``) is followed; any other expression leaves the column's
         type and nullability unknown, and its INSERT value too (held-out-28 #78-#82: ``TIMESTAMP(timezone=True)``
         from a helper was read as the annotation's ``DateTime``)."""
-        made = self._made_column(module, given) if isinstance(given, ast.Call) else None
+        made = self._made_column(module, info, given) if isinstance(given, ast.Call) else None
         if made is not None:
             return replace(self._column_call(made[0], info, attr, made[1], None, line), path=module.path)
         return MappedColumn(table="", name=attr, attribute=attr, owner=info.node.name, path=module.path, line=line,

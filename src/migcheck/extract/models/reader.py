@@ -30,7 +30,7 @@ from migcheck.extract.models.files import ProjectFiles, WorkingTree
 from migcheck.extract.models.judge import _Judge
 from migcheck.extract.models.model import Application, Note
 from migcheck.extract.models.pins import below_version
-from migcheck.extract.models.syntax import _is_none, _Module
+from migcheck.extract.models.syntax import _bound_names, _is_none, _Module, _statements
 from migcheck.extract.models.typeparams import parse_module
 from migcheck.extract.python.imports import absolute_module
 from migcheck.vocabulary.lazyregex import lazy_regex
@@ -241,6 +241,7 @@ class _Reader(_Judge):
                 last_is_class[node.target.id] = False
         module.shadowed = {n for n, is_class in last_is_class.items() if not is_class and n in module.classes}
         module.rebound = {n for n in module.assigns if bound[n] > 1}
+        module.twice = {n for n, count in bound.items() if count > 1}
         return module
 
     def _bind_imports(self, module: _Module, *, all_levels: bool) -> None:
@@ -283,46 +284,11 @@ def _star_entries(module: _Module) -> list[str]:
 def _all_names(module: _Module) -> list[str]:
     """The strings of the package's ``__all__`` (bound once to a literal list or tuple) that its ``__init__`` does
     not bind itself: Python imports those as submodules for ``from pkg import *``. A computed ``__all__`` names
-    nothing migcheck can know."""
+    nothing migcheck can know; an entry that is no identifier (``""``, ``"a.b"``, ``"../x"``) is no submodule
+    (``""`` read the package again as ``pkg.``, then ``pkg..``..., 3,000 times: attack28b)."""
     value = module.assigns.get("__all__")
     if "__all__" in module.rebound or not isinstance(value, ast.List | ast.Tuple):
         return []
     bound = {name for node in _statements(module.tree.body) for name in _bound_names(node)}
     return [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-            and e.value not in bound]
-
-
-def _bound_names(node: ast.stmt) -> list[str]:
-    """The module-level names one statement binds (not those of the statements under it)."""
-    if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-        return [node.name]
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return [a.asname or a.name.split(".")[0] for a in node.names if a.name != "*"]
-    targets: list[ast.expr] = []
-    if isinstance(node, ast.Assign):
-        targets = node.targets
-    elif isinstance(node, ast.AnnAssign | ast.AugAssign) and (not isinstance(node, ast.AnnAssign) or node.value):
-        targets = [node.target]
-    elif isinstance(node, ast.For | ast.AsyncFor | ast.With | ast.AsyncWith):
-        targets = [node.target] if isinstance(node, ast.For | ast.AsyncFor) else \
-            [i.optional_vars for i in node.items if i.optional_vars is not None]
-    elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":  # ``except* E as e`` (3.11)
-        return [h.name for h in getattr(node, "handlers", []) if h.name]
-    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
-
-
-def _statements(body: list[ast.stmt], *, functions: bool = False) -> list[ast.stmt]:
-    """Module-level statements, including those under if/try/with (not inside classes; inside
-    functions only when asked)."""
-    out: list[ast.stmt] = []
-    for node in body:
-        out.append(node)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not functions:
-            continue
-        if isinstance(node, ast.ClassDef):
-            continue
-        for name in ("body", "orelse", "finalbody", "handlers"):
-            inner = getattr(node, name, None)
-            if inner:
-                out += _statements(inner, functions=functions)
-    return out
+            and e.value.isidentifier() and e.value not in bound]

@@ -165,8 +165,8 @@ class ModuleFinder:
         if dotted in self._memo:
             return self._memo[dotted]
         found: tuple[str, bool] | None = None
-        parts = [p for p in dotted.split(".") if p]
-        if parts and all(p.isidentifier() for p in parts):
+        parts = dotted.split(".")  # ``app.models.`` (an ``__all__`` entry ``""``) is no module: never ``app.models``
+        if all(p.isidentifier() for p in parts):
             for root in self.roots:
                 base = "/".join([root, *parts]) if root else "/".join(parts)
                 # Python's order: a package directory shadows a module file of the same name (``utils/database/``

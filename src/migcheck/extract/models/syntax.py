@@ -66,6 +66,9 @@ class _Module:
     #: Names bound more than once at module level (assigned twice, or assigned and imported, defined...): which
     #: value a name has there depends on the run, so a type alias of one is unknown.
     rebound: set[str] = field(default_factory=set)
+    #: Every name bound more than once at module level (``def f`` and ``if x: def f``, ``for f in ...``): which
+    #: function such a name calls depends on the run, so no helper of that name is followed (attack28b).
+    twice: set[str] = field(default_factory=set)
 
 
 @dataclass(eq=False, repr=False)
@@ -140,3 +143,39 @@ def keyed(columns: list[MappedColumn], names: set[str]) -> list[MappedColumn]:
         return columns
     return [replace(c, primary_key=True, nullable=c.nullable if c.nullable_given else False)
             if c.name.lower() in names or c.attribute.lower() in names else c for c in columns]
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    """The module-level names one statement binds (not those of the statements under it)."""
+    if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        return [node.name]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [a.asname or a.name.split(".")[0] for a in node.names if a.name != "*"]
+    targets: list[ast.expr] = []
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+    elif isinstance(node, ast.AnnAssign | ast.AugAssign) and (not isinstance(node, ast.AnnAssign) or node.value):
+        targets = [node.target]
+    elif isinstance(node, ast.For | ast.AsyncFor | ast.With | ast.AsyncWith):
+        targets = [node.target] if isinstance(node, ast.For | ast.AsyncFor) else \
+            [i.optional_vars for i in node.items if i.optional_vars is not None]
+    elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":  # ``except* E as e`` (3.11)
+        return [h.name for h in getattr(node, "handlers", []) if h.name]
+    return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+
+
+def _statements(body: list[ast.stmt], *, functions: bool = False) -> list[ast.stmt]:
+    """Module-level statements, including those under if/try/with (not inside classes; inside
+    functions only when asked)."""
+    out: list[ast.stmt] = []
+    for node in body:
+        out.append(node)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not functions:
+            continue
+        if isinstance(node, ast.ClassDef):
+            continue
+        for name in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(node, name, None)
+            if inner:
+                out += _statements(inner, functions=functions)
+    return out

@@ -12,9 +12,18 @@ from a DSN at run time, and was compared as a type named ``datetime()``).
 from __future__ import annotations
 
 import ast
+from collections import Counter
 
 from migcheck.extract.models.decorators import _TypeDecorators
-from migcheck.extract.models.syntax import _TYPE_PREFIX, _Class, _last, _Module, variant_dialects
+from migcheck.extract.models.syntax import (
+    _TYPE_PREFIX,
+    _bound_names,
+    _Class,
+    _last,
+    _Module,
+    _statements,
+    variant_dialects,
+)
 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -75,42 +84,52 @@ class _TypeRefs(_TypeDecorators):
     def _helper(self, module: _Module, head: ast.expr,
                 resolved: tuple[str, object] | None) -> tuple[_Module, _Def, set[str] | None] | None:
         """The application's function (or static / class method) ``head`` names: (its module, its ``def``, the
-        names of its parameters, None when it takes any besides ``cls`` or is decorated otherwise: unknown)."""
-        found: tuple[_Module, _Def, bool] | None = None
+        names of its parameters, None when it takes any besides ``cls``, is decorated otherwise, or its name is
+        bound more than once where it is looked up: unknown)."""
+        found: tuple[_Module, _Def, bool, bool] | None = None
         if isinstance(head, ast.Name) and resolved is None:
             located = self._function_def(module, head.id)
-            found = (located[0], located[1], False) if located else None
+            found = (*located[:2], False, located[2]) if located else None
         elif isinstance(head, ast.Attribute):
             owner = self._resolve(module, head.value)
             if owner is not None and owner[0] == "module" and isinstance(owner[1], _Module):
                 located = self._function_def(owner[1], head.attr)
-                found = (located[0], located[1], False) if located else None
+                found = (*located[:2], False, located[2]) if located else None
             elif owner is not None and owner[0] == "class" and isinstance(owner[1], _Class):
                 defined = next((s for s in reversed(owner[1].node.body)
                                 if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == head.attr), None)
-                found = (owner[1].module, defined, True) if defined else None
+                once = self._class_bindings(owner[1])[head.attr] <= 1
+                found = (owner[1].module, defined, True, once) if defined else None
         if found is None:
             return None
-        where, function, method = found
+        where, function, method, once = found
         args = function.args
         positional = [a.arg for a in [*args.posonlyargs, *args.args]]
         decorators = {_last(d) for d in function.decorator_list}
         takes = positional[1:] if method and "classmethod" in decorators else positional
         plain = {"classmethod", "staticmethod"}
         if isinstance(function, ast.AsyncFunctionDef) or (method and not decorators & plain) or takes \
-                or args.vararg or args.kwonlyargs or args.kwarg or decorators - plain:
+                or args.vararg or args.kwonlyargs or args.kwarg or decorators - plain or not once:
             return where, function, None
         return where, function, set(positional)
 
-    def _function_def(self, module: _Module, name: str, hops: int = 0) -> tuple[_Module, _Def] | None:
-        """``def name`` at the top of ``module``, or of the project module it imports ``name`` from."""
+    def _class_bindings(self, info: _Class) -> Counter[str]:
+        """How often the class body binds each name (under its ``if``/``try`` too), counted once per class."""
+        return self._once("bindings", info, Counter(), lambda: Counter(
+            name for s in _statements(info.node.body) for name in _bound_names(s)))
+
+    def _function_def(self, module: _Module, name: str, hops: int = 0) -> tuple[_Module, _Def, bool] | None:
+        """``def name`` at the top of ``module``, or of the project module it imports ``name`` from, and whether
+        each module on the way binds ``name`` once (``def f`` then ``if x: def f`` calls which one?)."""
         if hops > _MAX_HOPS:
             return None
+        once = name not in module.twice
         if name in module.symbols:
             mod, attr = module.symbols[name]
             target = self.modules.get(mod)
-            return self._function_def(target, attr, hops + 1) if target is not None and attr else None
-        return next(((module, s) for s in reversed(module.tree.body)
+            found = self._function_def(target, attr, hops + 1) if target is not None and attr else None
+            return (found[0], found[1], found[2] and once) if found else None
+        return next(((module, s, once) for s in reversed(module.tree.body)
                      if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == name), None)
 
     def _application_object(self, attr: object) -> bool:
