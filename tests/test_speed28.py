@@ -115,9 +115,9 @@ def _history(tmp_path: Path) -> Path:
 
 def test_the_rules_ask_once_whether_a_guarded_step_is_already_made(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Four rules ask whether a guarded step changes nothing (locks, downgrade-not-inverse, mixed schema and data
-    changes...), and each answer walked back through its table's history: once per step now. On main: 8 walks for
-    the 2 guarded steps."""
+    """The engine (before the lock rules), downgrade-not-inverse twice and mixed-schema-and-data-change ask whether a
+    guarded step changes nothing, and each answer walked back through its table's history: once per step now. On
+    main: 8 walks for the 2 guarded steps."""
     asked: list[str] = []
     real = existence.already_made
 

@@ -78,8 +78,9 @@ def _skipped_or_unguarded(ctx: RevisionContext, change: Change) -> bool | None:
 
 
 def _already_made_kept(ctx: RevisionContext, change: Change) -> bool:
-    """already_made, once per step and revision: four rules ask changes_nothing / never_runs of each guarded
-    step, and each answer is a walk back through its table's history (kept in ``ctx.memo`` by the step)."""
+    """already_made, once per step and revision: the engine (before the lock rules), downgrade-not-inverse twice and
+    mixed-schema-and-data-change ask changes_nothing / never_runs of each guarded step, and each answer is a walk back
+    through its table's history (kept in ``ctx.memo`` by the step)."""
     kept: dict[int, tuple[Change, bool]] = ctx.memo.setdefault("lookback.already_made", {})
     found = kept.get(id(change))
     if found is None or found[0] is not change:
