@@ -17,7 +17,7 @@ from conftest import revision_text, run_cli, where, write_files
 from migcheck.extract.python import nodes
 from migcheck.rules.lookback import existence
 from migcheck.sources.load import load_python
-from migcheck.vocabulary import astwalk
+from migcheck.vocabulary import astwalk, revision
 
 #: The two guards of the if-absent history (benchmarks/generate.py --shape if-absent).
 _GUARDED = '''
@@ -141,3 +141,28 @@ def test_the_guarded_history_findings_are_unchanged(tmp_path: Path) -> None:
     assert where(found) == [("downgrade-not-inverse", "0002_guarded.py", 13),
                             ("missing-lock-timeout", "0002_guarded.py", 11)]
     assert "the next upgrade's existence guard skips the step" in found[0]["message"] + found[1]["message"]
+
+
+def test_an_application_imports_uses_are_not_searched_for_from_the_module(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """app-calls: the parents of each use of an application import (is it a column type?) are mapped from the
+    expression the use was found in, not searched for down from every statement of the module by position (on main:
+    the search ran for each use). The import's marks are unchanged (test_speed27's differential covers every file of
+    the repository)."""
+    searched: list[ast.AST] = []
+    real = revision._path_to
+
+    def counting(top: ast.AST, target: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+        searched.append(target)
+        return real(top, target, parents)
+
+    monkeypatch.setattr(revision, "_path_to", counting)
+    upgrade = ('from myapp.db import helpers, types\nop.add_column("t1", sa.Column("c5", types.GUID()))\n'
+               'helpers.touch_updated_at(op, "t1")\n')
+    path = tmp_path / "0002_app.py"
+    path.write_text(revision_text("0002", "0001", upgrade))
+    migration = load_python(path, "postgresql")
+    assert migration is not None
+    assert searched == []
+    (imported,) = [imp for imp in migration.imports if imp.module == "myapp.db"]
+    assert (imported.type_only, imported.unused, imported.use_lines) == (False, False, (11, 12))
