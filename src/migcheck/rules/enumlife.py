@@ -7,6 +7,7 @@ type, yet ``x`` is there before the upgrade and after the downgrade: nothing is 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -21,9 +22,11 @@ _ENUM_CLASS = lazy_regex(r"^\s*([A-Za-z_][\w.]*)\s*(?:,|$)")
 _NO_TYPE = lazy_regex(r"\b(?:create_type|native_enum)\s*=\s*False\b")
 
 
+@functools.lru_cache(maxsize=4096)
 def bare_name(name: str | None) -> str | None:
     """Bare, lower-case name; None for names migcheck could not resolve (``<expr>``, ``?``, a run-time value):
-    two unknown names are not the same object."""
+    two unknown names are not the same object. Kept per name: downgrade-not-inverse asks it of every table name of
+    every step, again and again."""
     if not name or name.startswith("<") or name == "?" or any(mark in name for mark in RUNTIME_MARKS):
         return None
     return name.split(".")[-1].strip('"`[]').lower()

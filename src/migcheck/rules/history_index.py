@@ -544,10 +544,9 @@ class HistoryIndex:
         if self._code_words is None:
             words: dict[str, list[int]] = defaultdict(list)
             for pos, migration in enumerate(self.by_position):
-                seen: set[str] = set()
-                for text in migration.source_lines:
-                    seen.update(_WORD.findall(text.split("#", 1)[0].lower()))
-                for word in seen:
+                # one search of the revision's code lines joined (a word never spans a line), not one per line
+                code = "\n".join(text.split("#", 1)[0].lower() for text in migration.source_lines)
+                for word in set(_WORD.findall(code)):
                     words[word].append(pos)
             self._code_words = dict(words)
         return self._code_words

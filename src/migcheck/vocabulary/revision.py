@@ -155,8 +155,14 @@ def _mark_type_only(tree: ast.Module, imports: list[ImportInfo], source: str | N
         elif isinstance(node, ast.ImportFrom):
             local_names[(node.lineno, node.module or "")] = [alias.asname or alias.name for alias in node.names]
     wanted = {name for imp in imports if not plain(imp) for name in local_names.get((imp.line, imp.module), [])}
-    loads = _loads_of(tree, wanted, source)
-    parents = _parents_of(tree, loads)
+    roots: list[ast.AST] = []
+    loads = _loads_of(tree, wanted, source, roots)
+    parents: dict[ast.AST, ast.AST] = {}
+    if roots:
+        for root in roots:  # _in_type_position climbs no higher than the expression a statement holds
+            _map_parents(root, parents)
+    else:
+        parents = _parents_of(tree, loads)
     uses: dict[str, list[bool]] = {}
     lines: dict[str, list[int]] = {}
     dunders: dict[str, list[bool]] = {}
@@ -184,8 +190,11 @@ _METADATA = frozenset({"__version__", "__version_info__", "__author__", "__email
                        "__title__", "__description__", "__url__", "__doc__"})
 
 
-def _loads_of(tree: ast.Module, wanted: set[str], source: str | None) -> list[ast.Name]:
-    """Every ``Name`` of ``wanted`` the module reads (in no set order).
+def _loads_of(tree: ast.Module, wanted: set[str], source: str | None,
+              roots: list[ast.AST] | None = None) -> list[ast.Name]:
+    """Every ``Name`` of ``wanted`` the module reads (in no set order); ``roots`` gets, when the text was used, the
+    children of statements (expressions, keywords, arguments...) that hold them: the parents _in_type_position asks
+    for are theirs, mapped without searching down from the module's statements by position.
 
     With the module's text (ASCII, lines ended by ``\\n`` alone, so a line of the text is a line of the tree), only
     the statements whose lines hold one of the names as a word of its own are walked: in a revision that imports
@@ -213,8 +222,12 @@ def _loads_of(tree: ast.Module, wanted: set[str], source: str | None) -> list[as
                 if isinstance(item, ast.stmt | ast.excepthandler | ast.match_case):
                     containers.append(item)
                 elif isinstance(item, ast.AST):  # an expression (or arguments, keywords...): no statement below
-                    loads.extend(found for found in nodes_of(item) if type(found) is ast.Name
-                                 and found.id in wanted and type(found.ctx) is ast.Load)
+                    found = [node for node in nodes_of(item) if type(node) is ast.Name
+                             and node.id in wanted and type(node.ctx) is ast.Load]
+                    if found:
+                        loads.extend(found)
+                        if roots is not None:
+                            roots.append(item)
     return loads
 
 

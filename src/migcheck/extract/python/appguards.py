@@ -9,7 +9,7 @@ the helper returns on the target dialect, and leaves out the changes of the bran
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from migcheck.extract.python.appvalues import AppRef
 from migcheck.vocabulary.changes import Change
@@ -20,18 +20,20 @@ Called = tuple[str, str, int, tuple[str, ...]]
 AppGuard = tuple[str, str, int, tuple[str, ...], bool]
 
 
-def helper_called(node: ast.expr, imports: Mapping[str, AppRef]) -> Called | None:
-    """``f(...)`` where ``f`` is bound once, at module level, by ``from module import f``, its arguments plain."""
+def helper_called(node: ast.expr, imports: Callable[[], Mapping[str, AppRef]]) -> Called | None:
+    """``f(...)`` where ``f`` is bound once, at module level, by ``from module import f``, its arguments plain.
+    ``imports()`` (a walk of the module) is asked only for a call of a plain name."""
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
         return None
-    ref = imports.get(node.func.id)
+    ref = imports().get(node.func.id)
     if ref is None or len(ref[1]) != 1 or any(isinstance(a, ast.Starred) for a in node.args) \
             or any(k.arg is None for k in node.keywords):
         return None
     return ref[0], ref[1][0], len(node.args), tuple(str(k.arg) for k in node.keywords)
 
 
-def app_guard(test: ast.expr, imports: Mapping[str, AppRef], names: Mapping[str, Called]) -> AppGuard | None:
+def app_guard(test: ast.expr, imports: Callable[[], Mapping[str, AppRef]],
+              names: Mapping[str, Called]) -> AppGuard | None:
     """The guard an ``if`` test makes when true: ``is_postgresql(conn)``, ``not is_mysql(conn)``, or a local name
     bound once to such a call (``pg = is_postgresql(conn)``; ``names``)."""
     truth = True

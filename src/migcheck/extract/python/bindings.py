@@ -38,6 +38,7 @@ from migcheck.extract.python.nodes import (
 from migcheck.extract.python.ops import Ops
 from migcheck.extract.python.scope import Rows, Scope
 from migcheck.extract.python.strings import dynamic_sql_text
+from migcheck.vocabulary.astwalk import nodes_of
 
 
 def _reads_a_dialect_name(value: ast.expr) -> bool:
@@ -207,7 +208,7 @@ class Bindings(Ops, Data):
                 scope.env[name] = looked[2]
             return
         scope.app_tests = tuple(t for t in scope.app_tests if t[0] != name)
-        if (helper := helper_called(value, self._app_imports[0])) is not None \
+        if (helper := helper_called(value, lambda: self._app_imports[0])) is not None \
                 and name in self._bound_once(scope.function):
             scope.app_tests = (*scope.app_tests, (name, helper))  # pg = is_postgresql(conn)
         if reads_deployment(value, before.deployment_names) and name in self._bound_once(scope.function):
@@ -333,7 +334,7 @@ def _stored_names(target: ast.expr) -> list[str]:
 def _stored_in(stmt: ast.AST) -> frozenset[str]:
     """Every name ``stmt`` stores to, at any depth, ``def`` and ``class`` statements included
     (PythonExtractor._forget_types)."""
-    return frozenset(node.id if isinstance(node, ast.Name) else node.name for node in ast.walk(stmt)
+    return frozenset(node.id if isinstance(node, ast.Name) else node.name for node in nodes_of(stmt)
                      if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store))
                      or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))
 

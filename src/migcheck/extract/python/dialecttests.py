@@ -386,36 +386,18 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
     (extract/python/deployment.py); None when it is neither."""
     if isinstance(test, ast.Name) and isinstance(scope.env.get(test.id), bool):
         return bool(scope.env[test.id])
+    if isinstance(test, ast.Compare):
+        return _compare_test(self, test, scope)  # the module's forgeries asked only where they decide
+    if isinstance(test, ast.UnaryOp):
+        # `not x` reads what x reads: x's own question of forgeries is the same
+        inner = _static_test_impl(self, test.operand, scope, depth) if isinstance(test.op, ast.Not) else None
+        return None if inner is None else not inner
+    if isinstance(test, ast.Call):
+        return _call_test(self, test, scope, depth)
     if reads_forged(lambda: self.forgeries, test, scope.forged_params):
         return None  # class fake: class dialect: name = "sqlite" (attack24): the revision's own object
-    if (scope.lookups or isinstance(test, ast.Call | ast.Compare)) \
-            and (looked := _lookup_test(test, scope, self.dialect)) is not None:
+    if scope.lookups and (looked := _lookup_test(test, scope, self.dialect)) is not None:
         return looked
-    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
-            and len(test.args) == 1 and (_names_the_backend(test.func.value) or _bound_name(test.func.value, scope)):
-        # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
-        prefix = self._literal(test.args[0], scope)
-        prefixes = prefix if isinstance(prefix, tuple) else (prefix,)
-        if not _case_known(prefixes, test.func.value):
-            return None  # url.startswith("MySQL"): how the URL is spelled is not known here
-        return _prefix_matches(prefix, self.dialect)
-    if isinstance(test, ast.Call) and isinstance(test.func, ast.Name) and depth < 3:
-        # `if is_postgres():` / `if on_mysql(bind):` -- a module helper that returns a dialect check
-        # (its arguments can only be the bind or the context the test reads the name from)
-        helper = self.functions.get(test.func.id)
-        returned = _returned_test(helper)
-        if returned is None or helper is None \
-                or not all(self.forgeries.handed(a) and not _forged_param(a, scope) for a in test.args) \
-                or not all(self.forgeries.handed(k.value) and not _forged_param(k.value, scope)
-                           for k in test.keywords):
-            return None  # on_sqlite(fake) (attack24): the helper reads the revision's own object
-        params = {a.arg for a in [*helper.args.posonlyargs, *helper.args.args, *helper.args.kwonlyargs]}
-        env = {k: v for k, v in self.consts.items() if k not in params}
-        scope.copied[0] += len(env)
-        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=env, copied=scope.copied), depth + 1)
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        inner = _static_test_impl(self, test.operand, scope, depth)
-        return None if inner is None else not inner
     if isinstance(test, ast.BoolOp):
         # `if bind and bind.engine.name == "mysql":` -- a connection is truthy, and one operand decides: a
         # false one an `and`, a true one an `or`, whatever the others are (gnocchi's guards, held-out-7)
@@ -425,19 +407,69 @@ def _static_test_impl(self: Evaluator, test: ast.expr, scope: Scope, depth: int 
         if deciding in values:
             return deciding
         return None if None in values else not deciding
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+    return None
+
+
+def _call_test(self: Evaluator, test: ast.Call, scope: Scope, depth: int) -> bool | None:
+    """_static_test_impl of a call: a dialect lookup, a ``startswith`` of the backend's name, or a module helper that
+    returns a dialect test. As in _compare_test, reads_forged is asked only of a call of one of these shapes
+    (``not sa.inspect(op.get_bind()).has_table("t")`` is none)."""
+    def forged() -> bool:
+        # class fake: class dialect: name = "sqlite" (attack24): the revision's own object
+        return reads_forged(lambda: self.forgeries, test, scope.forged_params)
+
+    if (looked := dialect_lookup(test, scope, self.dialect)) is not None:
+        return None if forged() else looked[0]
+    if isinstance(test.func, ast.Attribute) and test.func.attr == "startswith" \
+            and len(test.args) == 1 and (_names_the_backend(test.func.value) or _bound_name(test.func.value, scope)):
+        # str(op.get_bind().engine.url).startswith("mysql"), bind.dialect.name.startswith("postgres")
+        if forged():
+            return None
+        prefix = self._literal(test.args[0], scope)
+        prefixes = prefix if isinstance(prefix, tuple) else (prefix,)
+        if not _case_known(prefixes, test.func.value):
+            return None  # url.startswith("MySQL"): how the URL is spelled is not known here
+        return _prefix_matches(prefix, self.dialect)
+    if isinstance(test.func, ast.Name) and depth < 3:
+        # `if is_postgres():` / `if on_mysql(bind):` -- a module helper that returns a dialect check
+        # (its arguments can only be the bind or the context the test reads the name from)
+        helper = self.functions.get(test.func.id)
+        returned = _returned_test(helper)
+        if returned is None or helper is None or forged() \
+                or not all(self.forgeries.handed(a) and not _forged_param(a, scope) for a in test.args) \
+                or not all(self.forgeries.handed(k.value) and not _forged_param(k.value, scope)
+                           for k in test.keywords):
+            return None  # on_sqlite(fake) (attack24): the helper reads the revision's own object
+        params = {a.arg for a in [*helper.args.posonlyargs, *helper.args.args, *helper.args.kwonlyargs]}
+        env = {k: v for k, v in self.consts.items() if k not in params}
+        scope.copied[0] += len(env)
+        return _static_test_impl(self, returned, Scope(phase=scope.phase, env=env, copied=scope.copied), depth + 1)
+    return None
+
+
+def _compare_test(self: Evaluator, test: ast.Compare, scope: Scope) -> bool | None:
+    """_static_test_impl of a comparison. The shape is read first (each check here looks at the test alone), and
+    whether it reads a forged object (``reads_forged``, which costs the module's forgeries: a few walks of it) is
+    asked only of a test that would decide: ``"c" not in [c["name"] for c in sa.inspect(op.get_bind())...]``, an
+    existence guard, reads ``op.get_bind()`` yet is no dialect test."""
+    def forged() -> bool:
+        return reads_forged(lambda: self.forgeries, test, scope.forged_params)
+
+    if (looked := _lookup_test(test, scope, self.dialect)) is not None:
+        return None if forged() else looked
+    if len(test.ops) != 1:
         return None
     if (production := in_production(test, scope.deployment_names)) is not None:
         # environment not in ["live", "production"]: what it is on production's database, or on any other
-        return production != scope.off_production
+        return None if forged() else production != scope.off_production
     left, op, right = test.left, test.ops[0], test.comparators[0]
     if _reads_driver(left, scope):
-        return _driver_test(self._literal(right, scope), op, self.dialect)
+        return None if forged() else _driver_test(self._literal(right, scope), op, self.dialect)
     if isinstance(op, ast.Eq | ast.NotEq) and (_dialect_description(left) or _dialect_description(right)):
-        return _description_test(self._literal(right if _dialect_description(left) else left, scope),
-                                 isinstance(op, ast.Eq), self.dialect)
+        return None if forged() else _description_test(
+            self._literal(right if _dialect_description(left) else left, scope), isinstance(op, ast.Eq), self.dialect)
     left_names = _static_test_dialect(left) or _bound_name(left, scope)
-    if not left_names and not _static_test_dialect(right) and not _bound_name(right, scope):
+    if (not left_names and not _static_test_dialect(right) and not _bound_name(right, scope)) or forged():
         return None
     other = right if left_names else left
     value = self._literal(other, scope)

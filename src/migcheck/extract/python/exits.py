@@ -200,15 +200,15 @@ def context_names(tree: ast.Module) -> frozenset[str]:
                      and counts.get(name := alias.asname or alias.name) == 1)
 
 
-def offline_test(test: ast.expr, contexts: frozenset[str]) -> bool | None:
+def offline_test(test: ast.expr, contexts: Callable[[], frozenset[str]]) -> bool | None:
     """True when ``if <test>:`` takes its body in offline mode only (``context.is_offline_mode()``, ``context`` one
-    of ``contexts``: context_names), False when it takes its ``else`` there (``not context.is_offline_mode()``),
-    None for any other test."""
+    of ``contexts()``: context_names, a walk of the module asked only of such a call), False when it takes its
+    ``else`` there (``not context.is_offline_mode()``), None for any other test."""
     offline = True
     while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test, offline = test.operand, not offline
     if isinstance(test, ast.Call) and not test.args and not test.keywords and isinstance(test.func, ast.Attribute) \
             and test.func.attr == "is_offline_mode" and isinstance(test.func.value, ast.Name) \
-            and test.func.value.id in contexts:
+            and test.func.value.id in contexts():
         return offline
     return None

@@ -161,24 +161,24 @@ def _too_big(node: ast.AST) -> bool:
 
 
 def with_listed_names(test: ast.expr, fn: ast.FunctionDef | ast.AsyncFunctionDef | None,
-                      bound_once: frozenset[str]) -> ast.expr:
+                      bound_once: Callable[[], frozenset[str]]) -> ast.expr:
     """``test`` with each name read in it that holds an inspector's list of names (``columns = {c["name"] for c in
     inspector.get_columns("t")}``, then ``if "c" not in columns:``, held-out-27 #43) replaced by that list, as
-    ``_listed`` reads it written in place. Only a name ``fn`` binds exactly once (``bound_once``), by a statement of
-    its own body (not a branch or a loop) that comes before the test: wherever the test runs, it holds that list."""
+    ``_listed`` reads it written in place. Only a name ``fn`` binds exactly once (``bound_once()``, a walk of the
+    whole function, asked only when a listed binding before the test is read in it), by a statement of its own body
+    (not a branch or a loop) that comes before the test: wherever the test runs, it holds that list."""
     if fn is None or not (fn.lineno <= test.lineno <= (fn.end_lineno or fn.lineno)):
         return test
     listed = _listed_bindings(fn)
     if not listed or listed[0][1] >= test.lineno:
         return test
     read = {n.id for n in ast.walk(test) if isinstance(n, ast.Name)}
-    bound: dict[str, ast.expr] = {}
-    for name, line, value in listed:
-        if line >= test.lineno:
-            break
-        if name in read and name in bound_once:
-            bound[name] = value
-    for name in _changed_in_place(fn) & bound.keys():
+    candidates = [(name, value) for name, line, value in listed if line < test.lineno and name in read]
+    if not candidates:
+        return test
+    once = bound_once()
+    bound = {name: value for name, value in candidates if name in once}
+    for name in _changed_in_place(fn) & bound.keys() if bound else ():
         del bound[name]
     return _Substitute(bound).visit(copy.deepcopy(test)) if bound else test
 

@@ -260,10 +260,11 @@ class PythonExtractor(Blocks):
                     if missing := label_missing_branch(stmt.test, scope.enum_label_rows):
                         chosen = body if missing[1] else orelse
                         chosen.absent_enum_labels = (*chosen.absent_enum_labels, missing[0])
-                    guard = app_guard(stmt.test, self._app_imports[0], dict(scope.app_tests))
+                    guard = app_guard(stmt.test, lambda: self._app_imports[0], dict(scope.app_tests))
                     never, at_if = _exit_forgiven(self, stmt.test), exits.count()
                     ended = []
-                    listed_test = with_listed_names(stmt.test, scope.function, self._bound_once(scope.function)) \
+                    listed_test = with_listed_names(stmt.test, scope.function,
+                                                    lambda: self._bound_once(scope.function)) \
                         if isinstance(stmt.test, ast.Compare | ast.BoolOp | ast.UnaryOp) else stmt.test
                     for branch, branch_scope, truth in ((stmt.body, body, True), (stmt.orelse, orelse, False)):
                         start = len(out)
@@ -505,7 +506,7 @@ def _exit_forgiven(ex: PythonExtractor, test: ast.expr) -> bool | None:
     """The branch of ``if <test>:`` (True: its body) whose exits leave nothing unrun on a database migrated online:
     offline mode's (``context.is_offline_mode()``, ``op.get_context().as_sql``: online, every database runs what
     follows), or the one a constant test never takes (``if False: return``); None for any other test."""
-    if (offline := offline_test(test, ex._context_names)) is not None:
+    if (offline := offline_test(test, lambda: ex._context_names)) is not None:
         return offline
     if (online := online_branch(ex, test)) is not None:
         return not online

@@ -70,11 +70,22 @@ def changes_nothing(ctx: RevisionContext, change: Change) -> bool:
 def _skipped_or_unguarded(ctx: RevisionContext, change: Change) -> bool | None:
     """What never_runs and changes_nothing both answer first: True for a step its existence guard skips
     (already_made), False for one no swallowing ``try`` holds in an upgrade, None to look at the ``try``."""
-    if change.unless_exists and already_made(ctx, change):
+    if change.unless_exists and _already_made_kept(ctx, change):
         return True
     if not change.guarded or change.phase != "upgrade":
         return False
     return None
+
+
+def _already_made_kept(ctx: RevisionContext, change: Change) -> bool:
+    """already_made, once per step and revision: the engine (before the lock rules), downgrade-not-inverse twice and
+    mixed-schema-and-data-change ask changes_nothing / never_runs of each guarded step, and each answer is a walk back
+    through its table's history (kept in ``ctx.memo`` by the step)."""
+    kept: dict[int, tuple[Change, bool]] = ctx.memo.setdefault("lookback.already_made", {})
+    found = kept.get(id(change))
+    if found is None or found[0] is not change:
+        found = kept[id(change)] = (change, already_made(ctx, change))
+    return found[1]
 
 
 def may_skip(change: Change) -> bool:
