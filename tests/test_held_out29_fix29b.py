@@ -1,0 +1,70 @@
+"""Held-out-29 (precision), helper fix29b: findings a real history showed wrong, each next to its risky twin.
+
+* #48 downgrade-not-inverse: fixed, fixtures ``*scratch_column_of_table*`` (a column dropped from a table the same
+  upgrade made).
+* #45 downgrade-not-inverse: fixed, fixtures ``*mysql_generated_fk_name*`` (MySQL's ``t_ibfk_n`` restored by a foreign
+  key of the downgrade under a name of its own).
+* #44 downgrade-not-inverse: kept as a note with a true message: a create left by the downgrade whose failure on the
+  next upgrade a ``try`` swallows (MySQL, SQLite) makes nothing fail.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from conftest import run_cli, write_files
+
+
+def _findings(root: Path, rule: str, dialect: str) -> list[tuple[int, str, str]]:
+    run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", dialect,
+                  "--select", rule, "--fail-on", "never")
+    assert run.exit_code == 0, run.stderr
+    return sorted((int(f["line"]), str(f["severity"]), str(f["message"])) for f in run.json()["findings"])
+
+
+def _revision(rid: str, down: str | None, upgrade: str, downgrade: str = "pass") -> str:
+    up = textwrap.indent(textwrap.dedent(upgrade).strip(), "    ")
+    dn = textwrap.indent(textwrap.dedent(downgrade).strip(), "    ")
+    return (f"import sqlalchemy as sa\nfrom alembic import op\n\nrevision = {rid!r}\ndown_revision = {down!r}\n\n\n"
+            f"def upgrade():\n{up}\n\n\ndef downgrade():\n{dn}\n")
+
+
+# --- #44: an index left behind whose re-create a try swallows ------------------------------------------------------
+
+_SWALLOWED = _revision("0001", None, """
+    try:
+        op.create_index("ix_visits_seen", "visits", ["seen"])
+    except Exception:
+        pass
+    op.create_index("ix_visits_kind", "visits", ["kind"])
+    try:
+        op.create_index("ix_visits_day", "visits", ["day"])
+        op.add_column("visits", sa.Column("note", sa.Text(), nullable=True))
+    except Exception:
+        pass
+    """, "op.drop_column('visits', 'note')")
+
+
+def test_a_create_whose_rerun_failure_a_try_swallows_is_a_note_saying_nothing_fails(tmp_path: Path) -> None:
+    """On main all three said the next upgrade fails with 'already exists'; on MySQL the swallowed failure of the
+    lone create in its try stops nothing. The create outside a try, and the one whose failure skips the add_column
+    after it in the same try, still warn that the next upgrade fails (or loses a step)."""
+    root = write_files(tmp_path / "v", {"0001_visits.py": _SWALLOWED})
+    (seen, seen_sev, seen_msg), (kind, kind_sev, kind_msg), (day, day_sev, day_msg) = _findings(
+        root, "downgrade-not-inverse", "mysql")
+    assert (seen, kind, day) == (10, 13, 15)
+    assert seen_sev == "info"
+    assert seen_msg.endswith("after `alembic downgrade` it is still there; the next upgrade's step fails with "
+                             "'already exists' inside a try whose handler swallows the error, so the upgrade goes "
+                             "on, but the downgraded schema is not the one before the upgrade")
+    for severity, message in ((kind_sev, kind_msg), (day_sev, day_msg)):
+        assert severity == "warning"
+        assert message.endswith("the next `alembic upgrade` fails with 'already exists'")
+
+
+def test_on_postgresql_the_swallowed_failure_still_aborts_the_transaction(tmp_path: Path) -> None:
+    """PostgreSQL aborts the transaction at the failed CREATE INDEX, so the upgrade fails all the same."""
+    root = write_files(tmp_path / "v", {"0001_visits.py": _SWALLOWED})
+    found = _findings(root, "downgrade-not-inverse", "postgresql")
+    assert [(line, severity) for line, severity, _ in found] == [(10, "warning"), (13, "warning"), (15, "warning")]
