@@ -68,3 +68,55 @@ def test_on_postgresql_the_swallowed_failure_still_aborts_the_transaction(tmp_pa
     root = write_files(tmp_path / "v", {"0001_visits.py": _SWALLOWED})
     found = _findings(root, "downgrade-not-inverse", "postgresql")
     assert [(line, severity) for line, severity, _ in found] == [(10, "warning"), (13, "warning"), (15, "warning")]
+
+
+# --- #49: a column whose rows were grouped into another table first -------------------------------------------------
+
+_GROUPED = """\
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+
+members = sa.table("members", sa.column("id", sa.Integer), sa.column("team_name", sa.String),
+                   sa.column("course_id", sa.Integer))
+teams = sa.table("teams", sa.column("id", sa.Integer), sa.column("name", sa.String))
+
+
+def upgrade():
+    conn = op.get_bind()
+    rows = conn.execute(members.select().where(members.c.team_name != None))
+    by_course = {}
+    for row in rows:
+        names = by_course.setdefault(row.course_id, {})
+        ids = names.setdefault(row.team_name, [])
+        ids.append(row.id)
+    for course_id, names in by_course.items():
+        for team_name, ids in names.items():
+            conn.execute(teams.insert().values(name=team_name))
+    op.drop_column("members", "team_name")
+
+
+def downgrade():
+    pass
+"""
+
+
+_GROUPED_MAYBE = _GROUPED.replace("    for course_id, names in by_course.items():\n        for",
+                                  "    for course_id, names in by_course.items():\n      if course_id > 1:\n        for")
+
+
+def test_a_column_whose_rows_were_grouped_into_another_table_is_not_said_lost(tmp_path: Path) -> None:
+    """On main the rows kept in ``by_course.setdefault(...)`` (through the name it returns) were not followed, so the
+    insert into ``teams`` carried no rows and the drop said "its data is lost". Where the write may not run (under an
+    ``if``), that claim stays."""
+    root = write_files(tmp_path / "v", {"0001_teams.py": _GROUPED})
+    ((line, _, grouped),) = _findings(root, "drop-column", "mysql")
+    assert line == 23
+    assert grouped.startswith("column members.team_name is dropped: rows read from members were first written into "
+                              "teams (line 22); what that write does not carry over of its values is lost, and ")
+    maybe = write_files(tmp_path / "m", {"0001_teams.py": _GROUPED_MAYBE})
+    ((line, _, kept),) = _findings(maybe, "drop-column", "mysql")
+    assert line == 24
+    assert kept.startswith("column members.team_name is dropped: its data is lost, and ")

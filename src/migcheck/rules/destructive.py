@@ -181,6 +181,10 @@ def _column_carried(ctx: RevisionContext, change: DropColumn) -> str:
         read, write = moved
         return (f"its values were read (line {read.line}) and written into {write.table} (line {write.line}) first; "
                 f"what that statement does not carry over is lost, and")
+    written = _rows_written_elsewhere(ctx, change)
+    if written is not None:
+        return (f"rows read from {change.table} were first written into {written.table} (line {written.line}); what "
+                f"that write does not carry over of its values is lost, and")
     emptied = emptied_before(ctx, change, change.table, change.schema)
     if isinstance(emptied, AddColumn):
         # held-out-13 #78: the ADD COLUMN fails on any row, so the drop runs only on an empty table; the
@@ -232,6 +236,20 @@ def _rows_moved(ctx: RevisionContext, change: DropColumn) -> tuple[Change, DataC
         elif read is not None and isinstance(c, DataChange) and c.action in {"insert", "bulk_insert"} \
                 and c.table and c.table.lower() != table and table in c.read_tables:
             return read, c
+    return None
+
+
+def _rows_written_elsewhere(ctx: RevisionContext, change: DropColumn) -> DataChange | None:
+    """An INSERT or ``op.bulk_insert`` into another table, earlier in this phase and certainly run, written by Python
+    from rows a Core ``select()`` read from the column's table (``DataChange.read_tables``; held-out-29 #49: compair's
+    c8d5a5c16f59 reads ``user_course``, groups the rows by ``group_name`` and inserts each name into ``group`` before
+    dropping the column): which values it keeps is not read, so the message says only that what it leaves out is
+    lost, not that all of it is."""
+    table = change.table.lower()
+    for c in lookback.phase_before(ctx, change):
+        if isinstance(c, DataChange) and c.action in {"insert", "bulk_insert"} and not c.sql and c.table \
+                and c.table.lower() != table and table in c.read_tables and not (c.conditional or c.guarded):
+            return c
     return None
 
 
