@@ -120,3 +120,27 @@ def test_a_column_whose_rows_were_grouped_into_another_table_is_not_said_lost(tm
     ((line, _, kept),) = _findings(maybe, "drop-column", "mysql")
     assert line == 24
     assert kept.startswith("column members.team_name is dropped: its data is lost, and ")
+
+
+# --- #62: rows copied by an INSERT written in SQL, its values bound from the rows read ------------------------------
+
+_CONVERTED = _revision("0001", None, """
+    conn = op.get_bind()
+    for share in conn.execute(sa.text("SELECT * FROM old_shares")).mappings():
+        params = {"name": f"OLD_{share['name']}", "path": share["path"]}
+        conn.execute(sa.text("INSERT INTO shares (name, path) VALUES (:name, :path)"), params)
+    conn.execute(sa.text("INSERT INTO notes (body) VALUES (:body)"), {"body": "converted"})
+    op.drop_table("old_shares")
+    op.drop_table("old_services")
+    """)
+
+
+def test_a_table_whose_rows_an_sql_insert_took_with_bound_values_is_not_said_lost(tmp_path: Path) -> None:
+    """On main the INSERT's bound values were not followed to the rows the loop read, so the drop of old_shares said
+    "its rows are lost"; old_services, which no write read, still says so."""
+    root = write_files(tmp_path / "v", {"0001_shares.py": _CONVERTED})
+    (line, _, converted), (other_line, _, other) = _findings(root, "drop-table", "sqlite")
+    assert (line, other_line) == (14, 15)
+    assert converted.startswith("table old_shares is dropped: its data was first written into shares (line 12); what "
+                                "that statement does not carry over is lost, and ")
+    assert other.startswith("table old_services is dropped: its rows are lost, and ")
