@@ -144,3 +144,35 @@ def test_a_table_whose_rows_an_sql_insert_took_with_bound_values_is_not_said_los
     assert converted.startswith("table old_shares is dropped: its data was first written into shares (line 12); what "
                                 "that statement does not carry over is lost, and ")
     assert other.startswith("table old_services is dropped: its rows are lost, and ")
+
+
+# --- #102: an enum a models package re-exports --------------------------------------------------------------------
+
+def _enum_import(tmp_path: Path, names: str) -> list[tuple[int, str, str]]:
+    root = write_files(tmp_path / "p", {
+        "pyproject.toml": "[project]\nname = 'tally'\n",
+        "tally/__init__.py": "",
+        "tally/model/__init__.py": "from tally.model.entry import Entry\nfrom tally.model.enums import (\n"
+                                   "    Delivery,\n)\n\n__all__ = ['Delivery', 'Entry']\n",
+        "tally/model/enums.py": "import enum\n\n\n@enum.unique\nclass Delivery(enum.Enum):\n    SSL = 'SSL'\n"
+                                "    START_TLS = 'StartTLS'\n\n    @classmethod\n    def default(cls) -> 'Delivery':\n"
+                                "        return cls.START_TLS\n",
+        "tally/model/entry.py": "import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n\n"
+                                "Base = declarative_base()\n\n\nclass Entry(Base):\n    __tablename__ = 'entry'\n"
+                                "    id = sa.Column(sa.Integer, primary_key=True)\n",
+        "migrations/env.py": "from alembic import context\n\ntarget_metadata = None\n",
+        "migrations/versions/0001_delivery.py": _revision("0001", None, """
+            op.add_column("users", sa.Column("delivery", sa.String(), nullable=False,
+                                             server_default=Delivery.START_TLS.value))
+            """).replace("from alembic import op\n", f"from alembic import op\n\nfrom tally.model import {names}\n"),
+    })
+    return _findings(root, "orm-model-import-in-migration", "postgresql")
+
+
+def test_an_enum_a_models_package_re_exports_is_no_model_import(tmp_path: Path) -> None:
+    """On main the enum was judged only where the package binds it (an import there, and ``@enum.unique`` on the
+    class where it is made), so the revision was said to import the models; a model class beside it still is."""
+    assert _enum_import(tmp_path / "a", "Delivery") == []
+    ((line, severity, message),) = _enum_import(tmp_path / "b", "Delivery, Entry")
+    assert (line, severity) == (4, "warning")
+    assert message.startswith("the revision imports the application's models (module tally.model)")
