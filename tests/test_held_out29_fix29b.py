@@ -6,6 +6,14 @@
   key of the downgrade under a name of its own).
 * #44 downgrade-not-inverse: kept as a note with a true message: a create left by the downgrade whose failure on the
   next upgrade a ``try`` swallows (MySQL, SQLite) makes nothing fail.
+* #46 downgrade-not-inverse: fixed, fixtures ``*enum_check_remade_by_sqlalchemy_13`` (a non-native Enum's CHECK made
+  again by the downgrade's ``alter_column``, SQLAlchemy pinned before 1.4 in a Pipfile).
+* #49 drop-column: kept, with a true message: the rows were grouped into another table first.
+* #62 drop-table: kept, with a true message: an INSERT written in SQL took the rows through its bound values.
+* #85 mixed-schema-and-data-change (SQLite): fixed, fixtures ``*sqlite_delete_opens_the_transaction*``, and a real
+  ``alembic upgrade`` in ``tests/test_sqlite_ddl_commits.py``.
+* #102 orm-model-import-in-migration: fixed: an enum a models package re-exports.
+* #141 unbatched-backfill: fixed, fixtures ``*fixup_of_column_with_python_default``.
 """
 
 from __future__ import annotations

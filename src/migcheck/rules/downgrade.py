@@ -595,8 +595,10 @@ def _restored_by_enum_check(ctx: RevisionContext, change: DropConstraint, down: 
     default_makes = head is not None and head.sqlalchemy_before_1_4 is True
     table = down.table(change.table)
     for c in ctx.migration.downgrade_changes:
-        text = c.type if isinstance(c, AlterColumn) else c.column.type if isinstance(c, AddColumn) else None
-        if text is None or down.table(c.table) != table or (inner := _ENUM_ARGS.match(text)) is None:
+        if not isinstance(c, AlterColumn | AddColumn) or down.table(c.table) != table:
+            continue
+        text = c.type if isinstance(c, AlterColumn) else c.column.type
+        if text is None or (inner := _ENUM_ARGS.match(text)) is None:
             continue
         args = inner.group(1)
         given = _CREATE_CONSTRAINT.search(args)
