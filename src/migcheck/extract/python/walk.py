@@ -350,6 +350,8 @@ class PythonExtractor(Blocks):
                     self._imported_call(value, scope, out)  # t = helpers.create_table_if_not_exists(...)
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 rows = self._rows_read(value, scope)
+                if isinstance(value, ast.Call):
+                    self._fill(value, scope)  # ids = by_name.setdefault(row.name, []): by_name holds the rows too
                 for target in targets:
                     if not isinstance(target, ast.Name):
                         for name in _stored_names(target):
