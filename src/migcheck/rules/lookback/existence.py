@@ -21,7 +21,6 @@ from migcheck.rules.lookback.columns import column_creation
 from migcheck.rules.lookback.names import _index_event, never_made
 from migcheck.rules.lookback.steps import _application_may_make, _index, _same, before, earlier_keyed, from_nothing
 from migcheck.rules.table_state import table_columns
-from migcheck.vocabulary.revision import Migration
 from migcheck.vocabulary.changes import (
     AddColumn,
     AddConstraint,
@@ -33,6 +32,7 @@ from migcheck.vocabulary.changes import (
     RawSQL,
     RenameTable,
 )
+from migcheck.vocabulary.revision import Migration
 
 
 def never_runs(ctx: RevisionContext, change: Change) -> bool:
