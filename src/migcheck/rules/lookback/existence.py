@@ -32,6 +32,7 @@ from migcheck.vocabulary.changes import (
     RawSQL,
     RenameTable,
 )
+from migcheck.vocabulary.revision import Migration
 
 
 def never_runs(ctx: RevisionContext, change: Change) -> bool:
@@ -80,12 +81,17 @@ def _skipped_or_unguarded(ctx: RevisionContext, change: Change) -> bool | None:
 def _already_made_kept(ctx: RevisionContext, change: Change) -> bool:
     """already_made, once per step and revision: the engine (before the lock rules), downgrade-not-inverse twice and
     mixed-schema-and-data-change ask changes_nothing / never_runs of each guarded step, and each answer is a walk back
-    through its table's history (kept in ``ctx.memo`` by the step)."""
-    kept: dict[int, tuple[Change, bool]] = ctx.memo.setdefault("lookback.already_made", {})
-    found = kept.get(id(change))
-    if found is None or found[0] is not change:
-        found = kept[id(change)] = (change, already_made(ctx, change))
-    return found[1]
+    through its table's history (kept in ``ctx.memo`` by the step and the revision's steps). The revision is part of
+    the key: downgrade-not-inverse asks again of production's view (``dataclasses.replace`` of the context, sharing
+    its memo, without the steps production never runs), where a step made absent by one of those is there
+    (attack28e)."""
+    migration = ctx.migration
+    kept: dict[tuple[int, int], tuple[Change, Migration, bool]] = ctx.memo.setdefault("lookback.already_made", {})
+    key = (id(change), id(migration))
+    found = kept.get(key)
+    if found is None or found[0] is not change or found[1] is not migration:
+        found = kept[key] = (change, migration, already_made(ctx, change))
+    return found[2]
 
 
 def may_skip(change: Change) -> bool:
