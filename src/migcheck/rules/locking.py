@@ -15,6 +15,7 @@ from migcheck.rules.overwritten import (
     is_boolean,
     is_dated,
     is_numeric,
+    made_unique_later,
     not_false_default,
     overwritten_later,
     zero_is_the_default,
@@ -51,13 +52,17 @@ def add_not_null_column_without_default(ctx: RevisionContext, change: AddColumn)
         return
     boolean = ctx.dialect == "mysql" and is_boolean(change)
     other = not_false_default(ctx, change) if boolean else None
-    if ctx.dialect == "mysql" and (overwritten_later(ctx, change) or (boolean and other is None)):
-        return  # MySQL's implicit value never survives the upgrade, or FALSE is what the rows should hold
-    if ctx.dialect == "mysql" and is_numeric(change) and zero_is_the_default(ctx, change):
+    if ctx.dialect == "mysql" and overwritten_later(ctx, change):
+        return  # MySQL's implicit value never survives the upgrade
+    # every existing row gets the same implicit value: a unique key over the column fails on two rows (attack29a)
+    kept = ctx.dialect == "mysql" and not made_unique_later(ctx, change)
+    if kept and boolean and other is None:
+        return  # FALSE is what the rows should hold
+    if kept and is_numeric(change) and zero_is_the_default(ctx, change):
         return  # the implicit 0 is the default the code gives new rows
-    if ctx.dialect == "mysql" and empty_is_the_default(ctx, change):
+    if kept and empty_is_the_default(ctx, change):
         return  # the implicit '' is the default the code gives new rows
-    if ctx.dialect == "mysql" and col.python_default_first_label:
+    if kept and col.python_default_first_label:
         return  # a NOT NULL ENUM's implicit default is its first label, the default the code gives new rows
     name = f"{change.table}.{col.name}"
     if ctx.dialect == "mysql":

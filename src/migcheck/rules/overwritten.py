@@ -12,7 +12,7 @@ from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
 from migcheck.rules.history_index import default_schema
 from migcheck.rules.mysql_alter import fk_checks_off
-from migcheck.vocabulary.changes import AddColumn, AddConstraint, AlterColumn, Change, DataChange
+from migcheck.vocabulary.changes import AddColumn, AddConstraint, AlterColumn, Change, CreateIndex, DataChange
 from migcheck.vocabulary.lazyregex import lazy_regex
 
 #: Server defaults that mean what MySQL's implicit 0 of a boolean means. SQLAlchemy's ``sa.false()`` is read as
@@ -129,10 +129,25 @@ def empty_is_the_default(ctx: RevisionContext, add: AddColumn) -> bool:
            and c.server_default.replace(" ", "") not in {"''", '""'}
            for c in lookback.phase_after(ctx, add)):
         return False
+    mapped = ctx.app.head.column(add.table, name) if ctx.app and ctx.app.head else None
+    if mapped is not None and mapped.insert_default and not mapped.insert_default_empty:
+        return False  # the application writes the model's default, not the revision's '' (attack29a)
     if col.python_default:
         return col.python_default_empty
-    mapped = ctx.app.head.column(add.table, name) if ctx.app and ctx.app.head else None
     return mapped is not None and mapped.insert_default and mapped.insert_default_empty
+
+
+def made_unique_later(ctx: RevisionContext, add: AddColumn) -> bool:
+    """Whether a unique constraint, unique index or primary key over the added column is added after it in the
+    revision (``sa.Column(..., unique=True)`` adds one right after the column): every existing row holds the same
+    implicit value, so it fails on a table of two rows, whatever default the code gives new rows (attack29a)."""
+    name = (add.column.name or "").lower()
+    key = (default_schema(add.schema), add.table.lower())
+    return any(((isinstance(c, AddConstraint) and c.kind_of in {"unique", "primary_key"})
+                or (isinstance(c, CreateIndex) and c.unique))
+               and (default_schema(c.schema), (c.table or "").lower()) == key
+               and name in [col.lower() for col in c.columns]
+               for c in lookback.phase_after(ctx, add))
 
 
 def not_false_default(ctx: RevisionContext, add: AddColumn) -> str | None:

@@ -144,7 +144,7 @@ def _for_development(name: str) -> bool:
 def _with_extras(line: str, name: str) -> list[str]:
     """The distribution name, and the drivers a ``sqlalchemy[...]`` extra on the line installs."""
     m = _EXTRAS.match(line)
-    extras = [e.strip().lower() for e in m.group(1).split(",")] if m else []
+    extras = [_extra(e) for e in m.group(1).split(",")] if m else []
     return [name, *(_SQLALCHEMY_EXTRAS[e] for e in extras if e in _SQLALCHEMY_EXTRAS)]
 
 
@@ -195,16 +195,29 @@ def _table_names(table: object) -> list[str]:
         extras = value.get("extras") if isinstance(value, dict) else None
         names.append(name)
         if _same(name, "sqlalchemy") and isinstance(extras, list):
-            names += [_SQLALCHEMY_EXTRAS[e.lower()] for e in extras
-                      if isinstance(e, str) and e.lower() in _SQLALCHEMY_EXTRAS]
+            names += [_SQLALCHEMY_EXTRAS[_extra(e)] for e in extras
+                      if isinstance(e, str) and _extra(e) in _SQLALCHEMY_EXTRAS]
     return names
 
 
+#: A Pipfile's tables that list no packages; every other table is a package category (pipenv 2022.10+).
+_PIPFILE_SETTINGS = frozenset({"source", "requires", "pipenv", "scripts"})
+
+
 def _pipfile_packages(files: ProjectFiles) -> dict[str, Any]:
-    """Pipfile's ``[packages]``, what ``pipenv install --deploy`` installs (``[dev-packages]`` left out); {}
-    when there is none."""
-    packages = toml_file(files, "Pipfile").get("packages")
-    return packages if isinstance(packages, dict) else {}
+    """Pipfile's ``[packages]``, what ``pipenv install --deploy`` installs, and its other package categories
+    (``[database]``, installed with ``--categories``; attack29a: psycopg there beside psycopg2 in ``[packages]``
+    read as psycopg2 alone), ``[dev-packages]`` and other development ones left out; {} when there is none."""
+    merged: dict[str, Any] = {}
+    for name, table in toml_file(files, "Pipfile").items():
+        if isinstance(table, dict) and name not in _PIPFILE_SETTINGS and not _for_development(name):
+            merged.update(table)
+    return merged
+
+
+def _extra(name: str) -> str:
+    """An extra's name as pip compares it (PEP 685): ``postgresql_psycopg`` is ``postgresql-psycopg``."""
+    return re.sub(r"[-_.]+", "-", name.strip().lower())
 
 
 def _requirement_files(files: ProjectFiles) -> list[str]:

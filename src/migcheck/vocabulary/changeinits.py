@@ -7,7 +7,7 @@ The ``__init__`` of each kind of change, as ``dataclass(kw_only=True)`` writes i
 FACTORY = object()
 
 
-def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None):  # type: ignore[no-untyped-def]
+def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -24,6 +24,7 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -34,7 +35,7 @@ def Change(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.via = via
 
 
-def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, columns=FACTORY, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -51,6 +52,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -65,7 +67,7 @@ def CreateTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, if_exists=False, cascade=False, schema=None, settled_name=False):  # type: ignore[no-untyped-def]
+def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, if_exists=False, cascade=False, schema=None, settled_name=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -82,6 +84,7 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -97,7 +100,7 @@ def DropTable(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.settled_name = settled_name
 
 
-def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, new_name, schema=None, settled_name=False):  # type: ignore[no-untyped-def]
+def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, new_name, schema=None, settled_name=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -114,6 +117,7 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -128,7 +132,7 @@ def RenameTable(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.settled_name = settled_name
 
 
-def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, if_not_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -145,6 +149,7 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -159,7 +164,7 @@ def AddColumn(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.schema = schema
 
 
-def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
+def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, if_exists=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -176,6 +181,7 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -190,7 +196,7 @@ def DropColumn(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.schema = schema
 
 
-def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
+def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, new_name, via_alter_column=False, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -207,6 +213,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -226,7 +233,7 @@ def RenameColumn(self, *, line, phase='upgrade', origin='python', in_transaction
     self.schema = schema
 
 
-def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
+def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, table, column, nullable=None, type=None, type_module=None, using=None, server_default_changed=False, server_default=None, existing_type=None, existing_nullable=None, existing_nullable_given=False, existing_server_default_given=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -243,6 +250,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -266,7 +274,7 @@ def AlterColumn(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.schema = schema
 
 
-def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
+def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table, columns=FACTORY, unique=False, concurrently=False, where=None, if_not_exists=False, schema=None, name_converted=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -283,6 +291,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -302,7 +311,7 @@ def CreateIndex(self, *, line, phase='upgrade', origin='python', in_transaction=
     self.name_converted = name_converted
 
 
-def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table=None, concurrently=False, if_exists=False, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table=None, concurrently=False, if_exists=False, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -319,6 +328,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -335,7 +345,7 @@ def DropIndex(self, *, line, phase='upgrade', origin='python', in_transaction=Tr
     self.schema = schema
 
 
-def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, kind_of, name, table, columns=FACTORY, not_valid=False, using_index=None, referent=None, condition=None, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -352,6 +362,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -372,7 +383,7 @@ def AddConstraint(self, *, line, phase='upgrade', origin='python', in_transactio
     self.schema = schema
 
 
-def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table, kind_of=None, if_exists=False, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
+def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table, kind_of=None, if_exists=False, name_converted=False, schema=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -389,6 +400,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -405,7 +417,7 @@ def DropConstraint(self, *, line, phase='upgrade', origin='python', in_transacti
     self.schema = schema
 
 
-def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
+def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, table, lock=None, combined_with=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -422,6 +434,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -436,7 +449,7 @@ def ValidateConstraint(self, *, line, phase='upgrade', origin='python', in_trans
     self.combined_with = combined_with
 
 
-def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=(), read_columns=(), repeatable=False, each_row=None, app_table=None):  # type: ignore[no-untyped-def]
+def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, action, table=None, schema=None, has_where=None, joined=False, limited=False, self_reads=(), unbounded_where=None, null_tests=(), sets=(), assigns=(), clears_nulls=(), row_loop=None, pinned=(), read_tables=(), read_columns=(), repeatable=False, each_row=None, app_table=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -453,6 +466,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -482,7 +496,7 @@ def DataChange(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.app_table = app_table
 
 
-def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, text, keyword='', understood=True, reason=None, called=None, handed=None):  # type: ignore[no-untyped-def]
+def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, text, keyword='', understood=True, reason=None, called=None, handed=None):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -499,6 +513,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -515,7 +530,7 @@ def RawSQL(self, *, line, phase='upgrade', origin='python', in_transaction=True,
     self.handed = handed
 
 
-def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, value):  # type: ignore[no-untyped-def]
+def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, value):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -532,6 +547,7 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -544,7 +560,7 @@ def SetSetting(self, *, line, phase='upgrade', origin='python', in_transaction=T
     self.value = value
 
 
-def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
+def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name, checkfirst=False):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -561,6 +577,7 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -573,7 +590,7 @@ def CreateEnumType(self, *, line, phase='upgrade', origin='python', in_transacti
     self.checkfirst = checkfirst
 
 
-def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name):  # type: ignore[no-untyped-def]
+def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction=True, conditional=False, unless_exists=False, unless_exists_by_name=False, rerun_skipped=False, sql=None, interpolated=False, fetched_columns=(), app_values=(), in_batch=False, batch_rebuilt=False, guarded=(), not_implemented_caught=False, operational_caught=False, absent_enum_labels=(), off_in_production=False, app_dialect_guards=(), blocks=(), loop=None, engine=None, isolation_switch=None, via=None, name):  # type: ignore[no-untyped-def]
     self.line = line
     self.phase = phase
     self.origin = origin
@@ -590,6 +607,7 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
     self.batch_rebuilt = batch_rebuilt
     self.guarded = guarded
     self.not_implemented_caught = not_implemented_caught
+    self.operational_caught = operational_caught
     self.absent_enum_labels = absent_enum_labels
     self.off_in_production = off_in_production
     self.app_dialect_guards = app_dialect_guards
@@ -603,24 +621,24 @@ def DropEnumType(self, *, line, phase='upgrade', origin='python', in_transaction
 
 #: The fields each function above was written for, in order.
 FIELDS = {
-    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via'),
-    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'columns', 'if_not_exists', 'schema'),
-    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'if_exists', 'cascade', 'schema', 'settled_name'),
-    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'new_name', 'schema', 'settled_name'),
-    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'if_not_exists', 'schema'),
-    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'if_exists', 'schema'),
-    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
-    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
-    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
-    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'concurrently', 'if_exists', 'name_converted', 'schema'),
-    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
-    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'kind_of', 'if_exists', 'name_converted', 'schema'),
-    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'lock', 'combined_with'),
-    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables', 'read_columns', 'repeatable', 'each_row', 'app_table'),
-    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'text', 'keyword', 'understood', 'reason', 'called', 'handed'),
-    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'value'),
-    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'checkfirst'),
-    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name'),
+    'Change': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via'),
+    'CreateTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'columns', 'if_not_exists', 'schema'),
+    'DropTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'if_exists', 'cascade', 'schema', 'settled_name'),
+    'RenameTable': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'new_name', 'schema', 'settled_name'),
+    'AddColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'if_not_exists', 'schema'),
+    'DropColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'if_exists', 'schema'),
+    'RenameColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'new_name', 'via_alter_column', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
+    'AlterColumn': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'table', 'column', 'nullable', 'type', 'type_module', 'using', 'server_default_changed', 'server_default', 'existing_type', 'existing_nullable', 'existing_nullable_given', 'existing_server_default_given', 'schema'),
+    'CreateIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'columns', 'unique', 'concurrently', 'where', 'if_not_exists', 'schema', 'name_converted'),
+    'DropIndex': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'concurrently', 'if_exists', 'name_converted', 'schema'),
+    'AddConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'kind_of', 'name', 'table', 'columns', 'not_valid', 'using_index', 'referent', 'condition', 'name_converted', 'schema'),
+    'DropConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'kind_of', 'if_exists', 'name_converted', 'schema'),
+    'ValidateConstraint': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'table', 'lock', 'combined_with'),
+    'DataChange': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'action', 'table', 'schema', 'has_where', 'joined', 'limited', 'self_reads', 'unbounded_where', 'null_tests', 'sets', 'assigns', 'clears_nulls', 'row_loop', 'pinned', 'read_tables', 'read_columns', 'repeatable', 'each_row', 'app_table'),
+    'RawSQL': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'text', 'keyword', 'understood', 'reason', 'called', 'handed'),
+    'SetSetting': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'value'),
+    'CreateEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name', 'checkfirst'),
+    'DropEnumType': ('line', 'phase', 'origin', 'in_transaction', 'conditional', 'unless_exists', 'unless_exists_by_name', 'rerun_skipped', 'sql', 'interpolated', 'fetched_columns', 'app_values', 'in_batch', 'batch_rebuilt', 'guarded', 'not_implemented_caught', 'operational_caught', 'absent_enum_labels', 'off_in_production', 'app_dialect_guards', 'blocks', 'loop', 'engine', 'isolation_switch', 'via', 'name'),
 }
 
 #: The factory of each field that has one.

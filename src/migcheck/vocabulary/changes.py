@@ -81,6 +81,11 @@ class Change:
     #: (imports.swallows_not_implemented): where Alembic's impl cannot do the operation and raises that before
     #: sending any SQL (a constraint ALTER on SQLite), it is skipped, not failed.
     not_implemented_caught: bool = False
+    #: Inside a ``try`` whose handler catches the ``OperationalError`` SQLAlchemy raises for a statement the database
+    #: refuses (imports.swallows_operational_error: ``Exception``, ``OperationalError``, ``DBAPIError``...; not a
+    #: narrow ``IntegrityError``, nor the driver's own ``sqlite3.OperationalError``, which SQLAlchemy wraps) and can
+    #: end without raising: SQLite's error for an ALTER it cannot do is swallowed and the revision goes on.
+    operational_caught: bool = False
     #: Under an ``if`` that runs only when a SELECT from pg_enum found no such label (extract/python/catalog.py):
     #: the labels, as written. An ``ALTER TYPE .. ADD VALUE`` of one of them runs only while it is missing.
     absent_enum_labels: tuple[str, ...] = ()

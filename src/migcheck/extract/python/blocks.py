@@ -20,6 +20,7 @@ from migcheck.extract.python.nodes import (
     _describe,
     _root_name,
     _target_names,
+    rebound_in,
 )
 from migcheck.extract.python.scope import Scope
 from migcheck.vocabulary.changes import (
@@ -189,17 +190,18 @@ def rebuilt_on_sqlite(steps: list[Change]) -> None:
     (``batch_rebuilt``), as under ``recreate="always"``: the rows are copied by an INSERT ... SELECT that fills an
     added column with its Python-side default (held-out-29 #18: an ``add_column(..., default='', nullable=False)``
     beside two ``alter_column``). An added server default that is an expression also rebuilds it; not read here,
-    so such a batch stays as written."""
-    if any(isinstance(step, _REBUILDING) for step in steps):
-        for step in steps:
+    so such a batch stays as written. A step is rebuilt only by one that runs whenever it does (attack29a): one
+    under an ``if``, in a loop (over rows that may be none) or after an early exit the step is not in may not run, and the batch then adds the
+    column with ALTER TABLE."""
+    rebuilding = [(step.blocks, step.loop) for step in steps if isinstance(step, _REBUILDING)]
+    for step in steps:
+        if any(step.blocks[:len(blocks)] == blocks and loop in {None, step.loop} for blocks, loop in rebuilding):
             step.batch_rebuilt = True
 
 
 def _rebound_in(body: list[ast.stmt], name: str) -> bool:
-    """Whether ``body`` binds ``name`` anywhere (an assignment, a loop, a ``with``, a walrus, ``del``): then it may
-    not hold the loop's row where it is read."""
-    return any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store | ast.Del)
-               for stmt in body for node in ast.walk(stmt))
+    """Whether ``body`` binds ``name`` anywhere: then it may not hold the loop's row where it is read."""
+    return rebound_in(body, name)
 
 
 def _leaves_early(body: list[ast.stmt]) -> bool:

@@ -31,6 +31,7 @@ from migcheck.extract.python.nodes import (
     _call_name,
     _root_name,
     _short,
+    rebound_in,
     unparse,
 )
 from migcheck.extract.python.repeatable import repeatable_delete
@@ -411,7 +412,7 @@ class Calls(Bindings):
         for name in unplaced:
             self._forget_name(name, inner)  # run(*rows, by_id): which argument each of these gets is not known
         for name, arg in [*positional, *((k.arg, k.value) for k in call.keywords if k.arg)]:
-            self._bind_batch(name, arg, scope, inner)
+            self._bind_batch(name, arg, scope, inner, rebound_in(fn.body, name))
         for name, arg in positional:
             _hold_rows(inner, [name], self._rows_read(arg, scope))
             inner.env.pop(name, None)
@@ -465,14 +466,15 @@ class Calls(Bindings):
             inner.core_exprs[param] = chained
 
     @staticmethod
-    def _bind_batch(param: str, arg: ast.expr, scope: Scope, inner: Scope) -> None:
+    def _bind_batch(param: str, arg: ast.expr, scope: Scope, inner: Scope, rebound: bool) -> None:
         """A helper's parameter handed the caller's batch (``drop_clinician(batch_op)``) is that batch; any other
-        argument takes a caller's batch of the same name away from the parameter."""
+        argument takes a caller's batch of the same name away from the parameter. A parameter the helper binds again
+        (``rebound``) adds no step to the batch's steps (attack29a: the step may go to another batch)."""
         if isinstance(arg, ast.Name) and arg.id in scope.batch:
             inner.batch[param] = scope.batch[arg.id]
             inner.rebuilt_batches = inner.rebuilt_batches | {param} if arg.id in scope.rebuilt_batches \
                 else inner.rebuilt_batches - {param}
-            if arg.id in scope.batch_steps:
+            if arg.id in scope.batch_steps and not rebound:
                 inner.batch_steps[param] = scope.batch_steps[arg.id]
             else:
                 inner.batch_steps.pop(param, None)

@@ -178,13 +178,41 @@ def suppresses(expr: ast.expr, names: Callable[[], Collection[str]]) -> bool:
     return _call_name(expr) == "suppress"
 
 
-def suppress_handler(expr: ast.expr) -> ast.ExceptHandler | None:
+def contextlib_suppress(tree: ast.Module) -> frozenset[str]:
+    """How the module calls ``contextlib.suppress`` for certain: ``suppress`` / ``quiet`` (``from contextlib import
+    suppress as quiet``) and ``contextlib.suppress`` / ``cl.suppress`` (``import contextlib as cl``), each name bound
+    by those imports only. A ``suppress`` of the revision's own, of another library or rebound may swallow nothing
+    (attack29a)."""
+    counts = binding_counts(tree)
+    imported: dict[str, list[str]] = {}  # local name -> what each import binding it binds it to
+    for node in module_nodes(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                imported.setdefault(alias.asname or alias.name.split(".")[0],
+                                    []).append(alias.name if alias.asname else alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                imported.setdefault(alias.asname or alias.name, []).append(
+                    f"{'.' * node.level}{node.module or ''}.{alias.name}")
+    only = {name: what[0] for name, what in imported.items() if counts.get(name) == len(what) and len(set(what)) == 1}
+    return frozenset({name for name, what in only.items() if what == "contextlib.suppress"}
+                     | {f"{name}.suppress" for name, what in only.items() if what == "contextlib"})
+
+
+def suppress_handler(expr: ast.expr, calls: frozenset[str]) -> ast.ExceptHandler | None:
     """The ``except`` clause a ``with contextlib.suppress(A, B):`` block amounts to, ``except (A, B): pass``, so
     the walker judges what it swallows as it judges a ``try`` (held-out-29 #133: ``suppress(Exception)`` around an
-    ALTER SQLite refuses). None for a block whose exceptions are not written there (a name bound to a block) or
-    that lists none (``suppress()`` swallows nothing)."""
+    ALTER SQLite refuses). None for a block whose exceptions are not written there (a name bound to a block), that
+    lists none (``suppress()`` swallows nothing), or that is not a call of ``contextlib.suppress`` (``calls``:
+    contextlib_suppress): another item of the same ``with`` (``with suppress(KeyError), timer(Exception):``), a
+    ``suppress`` of the revision's own or of another module (attack29a)."""
     if not isinstance(expr, ast.Call) or not expr.args or expr.keywords \
             or any(isinstance(arg, ast.Starred) for arg in expr.args):
+        return None
+    func = expr.func
+    called = func.id if isinstance(func, ast.Name) else f"{func.value.id}.{func.attr}" \
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
+    if called not in calls:
         return None
     kind = expr.args[0] if len(expr.args) == 1 else ast.Tuple(elts=list(expr.args), ctx=ast.Load())
     return ast.ExceptHandler(type=kind, name=None, body=[ast.Pass()])

@@ -288,6 +288,7 @@ def _place(step: Change, raw: RawSQL, called: tuple[str, str], renumbered: dict[
     step.blocks = (*raw.blocks, *(fresh(b) for b in step.blocks))
     step.guarded = (*raw.guarded, *(fresh(g) for g in step.guarded))
     step.not_implemented_caught = step.not_implemented_caught or raw.not_implemented_caught
+    step.operational_caught = step.operational_caught or raw.operational_caught
     step.off_in_production = step.off_in_production or raw.off_in_production
     step.app_dialect_guards = (*raw.app_dialect_guards, *step.app_dialect_guards)
     step.absent_enum_labels = (*raw.absent_enum_labels, *step.absent_enum_labels)

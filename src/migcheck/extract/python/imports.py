@@ -324,6 +324,27 @@ def swallows_database_errors(handler: ast.ExceptHandler) -> bool:
     return _can_end_without_raising(handler)
 
 
+#: SQLAlchemy's OperationalError (what it raises for a statement the database refuses: SQLite's ALTER COLUMN) and the
+#: classes above it, and oslo.db's DBError (its filters wrap every DBAPIError in one): a handler of any catches it.
+_OPERATIONAL_CATCHERS = frozenset({"OperationalError", "DatabaseError", "DBAPIError", "StatementError",
+                                   "SQLAlchemyError", "DBError", "Exception", "BaseException"})
+#: Modules of the DB-API drivers: their exception classes are the driver's own, which SQLAlchemy wraps in its own
+#: (``except sqlite3.OperationalError`` does not catch what ``op.alter_column`` raises).
+_DRIVER_MODULES = frozenset({"sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb", "asyncpg", "errors"})
+
+
+def swallows_operational_error(handler: ast.ExceptHandler) -> bool:
+    """``except Exception: pass``, ``except sa.exc.OperationalError: pass``: the handler catches the error SQLAlchemy
+    raises for a statement the database refuses, and can end without raising (attack29a: ``except IntegrityError``,
+    a database error too, let SQLite's OperationalError through, yet hid sqlite-alter-outside-batch)."""
+    if handler.type is not None:
+        names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if not any((dotted := ast.unparse(node).split("."))[-1] in _OPERATIONAL_CATCHERS
+                   and not any(part in _DRIVER_MODULES for part in dotted[:-1]) for node in names):
+            return False
+    return _can_end_without_raising(handler)
+
+
 #: NotImplementedError and the classes above it: a handler of any of them catches it.
 _NOT_IMPLEMENTED_CATCHERS = frozenset({"NotImplementedError", "RuntimeError", "Exception", "BaseException"})
 

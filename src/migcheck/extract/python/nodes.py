@@ -258,6 +258,13 @@ def _count_binding(node: ast.AST, counts: dict[str, int]) -> None:
             counts[name] = counts.get(name, 0) + 1
 
 
+def rebound_in(body: list[ast.stmt], name: str) -> bool:
+    """Whether ``body`` binds ``name`` anywhere (an assignment, a loop, a ``with``, a walrus, ``del``), nested
+    functions included."""
+    return any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store | ast.Del)
+               for stmt in body for node in ast.walk(stmt))
+
+
 def _target_names(target: ast.expr) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 

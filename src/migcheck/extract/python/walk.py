@@ -36,6 +36,7 @@ from migcheck.extract.python.exits import (
     Exits,
     ProcessExits,
     context_names,
+    contextlib_suppress,
     ends_process,
     offline_test,
     process_exits,
@@ -52,10 +53,11 @@ from migcheck.extract.python.imports import (
     imported_names,
     swallows_database_errors,
     swallows_not_implemented,
+    swallows_operational_error,
 )
 from migcheck.extract.python.isolation import isolation_switch, online_branch
 from migcheck.extract.python.multidb import dispatched
-from migcheck.extract.python.nodes import WALRUS, append_only_lists, binding_counts
+from migcheck.extract.python.nodes import WALRUS, append_only_lists, binding_counts, rebound_in
 from migcheck.extract.python.ops import _op_aliases, op_functions
 from migcheck.extract.python.refuses import bare_unbound_name, refuses
 from migcheck.extract.python.scope import Scope
@@ -128,6 +130,11 @@ class PythonExtractor(Blocks):
         """exits.suppress_names, asked only of a ``with`` on a bare name (``with quiet:``, ``with quiet(E):``): a
         walk of every node, which most revisions (``with op.batch_alter_table(...)``) never need."""
         return suppress_names(self.tree)
+
+    @cached_property
+    def _contextlib_suppress(self) -> frozenset[str]:
+        """exits.contextlib_suppress, asked only of a ``with`` that suppresses."""
+        return contextlib_suppress(self.tree)
 
     @cached_property
     def _process_exits(self) -> ProcessExits:
@@ -240,10 +247,12 @@ class PythonExtractor(Blocks):
                 ends = self._walk(stmt.body, inner, out, active)
                 exits.catching -= quiet
                 if quiet:
-                    handlers = [h for item in stmt.items if (h := suppress_handler(item.context_expr)) is not None]
+                    handlers = [h for item in stmt.items
+                                if (h := suppress_handler(item.context_expr, self._contextlib_suppress)) is not None]
                     self._caught(handlers, out[start:])
                 for item in stmt.items:
-                    if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in inner.batch_steps:
+                    if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id in inner.batch_steps \
+                            and not rebound_in(stmt.body, item.optional_vars.id):  # `b = other`: not this batch's
                         rebuilt_on_sqlite(inner.batch_steps[item.optional_vars.id])
                 self._forget_types(stmt, scope)
                 if quiet:
@@ -477,6 +486,9 @@ class PythonExtractor(Blocks):
         if any(swallows_not_implemented(h) for h in handlers):
             for change in changes:
                 change.not_implemented_caught = True
+        if any(swallows_operational_error(h) for h in handlers):
+            for change in changes:
+                change.operational_caught = True
 
     def _runs_nothing(self, stmts: list[ast.stmt], scope: Scope) -> bool:
         """Whether ``stmts`` run nothing on the target dialect: only ``pass``, constants, and ``if``s on the
