@@ -358,6 +358,19 @@ HELD_OUT_29 = {
     "paddles": ["postgresql"],
     "uffd": ["sqlite", "mysql"],
 }
+HELD_OUT_30 = {
+    "analysispreservation.cern.ch": ["postgresql"],
+    "builds.sr.ht": ["postgresql"],
+    "comport": ["postgresql"],
+    "european.cache.registry/migrations": ["postgresql"],  # the root alembic.ini names a directory gone at HEAD
+    "lastuser": ["postgresql"],
+    "meta.sr.ht": ["postgresql"],
+    "nyaa": ["mysql"],
+    "pittsburgh-purchasing-suite": ["postgresql"],
+    "sticker-finder": ["postgresql"],
+    "todo.sr.ht": ["postgresql"],
+    "ultimate-poll-bot": ["postgresql"],
+}
 CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-2": HELD_OUT_2,
            "held-out-3": HELD_OUT_3, "held-out-4": HELD_OUT_4, "held-out-5": HELD_OUT_5,
            "held-out-6": HELD_OUT_6, "held-out-7": HELD_OUT_7,
@@ -371,7 +384,7 @@ CORPORA = {"first": PROJECTS, "tuning": TUNING, "held-out": HELD_OUT, "held-out-
            "held-out-24": HELD_OUT_24,
            "held-out-25": HELD_OUT_25, "held-out-26": HELD_OUT_26,
            "held-out-27": HELD_OUT_27, "held-out-28": HELD_OUT_28,
-           "held-out-29": HELD_OUT_29}
+           "held-out-29": HELD_OUT_29, "held-out-30": HELD_OUT_30}
 SEED = 20240607
 #: The seed of the held-out review (issue #16), fixed before the sample was drawn.
 REVIEW_SEED = 20261205

@@ -158,7 +158,7 @@ def discover(paths: list[Path]) -> Sources:
             _add_file(path, sources)
             if path.suffix == ".py" and path.parent not in named_dirs:
                 named_dirs.append(path.parent)
-        elif (path / "alembic.ini").is_file():
+        elif (path / "alembic.ini").is_file() and not _flask_migrate_dir(path):
             _from_ini(path / "alembic.ini", sources)
         elif _pyproject_alembic(path / "pyproject.toml") is not None:
             _from_pyproject(path / "pyproject.toml", sources)
@@ -169,6 +169,23 @@ def discover(paths: list[Path]) -> Sources:
     sources.python.sort()
     add_context(named_dirs, sources)
     return sources
+
+
+def _flask_migrate_dir(path: Path) -> bool:
+    """Whether ``path`` is itself a script location (env.py and versions/) whose alembic.ini names none that exists:
+    Flask-Migrate's ``migrations/alembic.ini`` sets no ``script_location`` (``flask db`` passes the directory), or
+    one relative to the project root where ``flask db`` runs (``script_location = migrations``, read from the
+    folder itself as ``migrations/migrations``). ``migcheck lint migrations`` failed on both (held-out-30)."""
+    if not ((path / "env.py").is_file() and (path / "versions").is_dir()):
+        return False
+    try:
+        environments = _read_ini(path / "alembic.ini")
+    except DiscoveryError:
+        return True
+    try:
+        return not any(script_dir.is_dir() for script_dir, _, _ in environments)
+    except OSError:  # a script_location no file system takes
+        return True
 
 
 def linted_tree(sources: Sources, path: Path) -> Path | None:
