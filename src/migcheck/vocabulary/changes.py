@@ -494,6 +494,10 @@ class RawSQL(Change):
     #: ``("bind",)``, ``("session",)``, ``("batch", table, schema)``, ``("unknown",)``), so the helper's body can be
     #: read with them bound (extract/python/imported.py). None otherwise.
     handed: tuple[tuple[int | str, tuple[object, ...]], ...] | None = field(default=None, compare=False, repr=False)
+    #: The connection method that ran it, not SQL text: ``"commit"`` for ``op.get_bind().commit()`` /
+    #: ``conn.commit()`` (keyword ``COMMIT``). The driver itself commits then, so it knows, and SQLAlchemy begins
+    #: a new transaction before the next statement, whatever the driver (rules/rawcommit.py). Empty for SQL.
+    method: str = ""
 
     @property
     def is_schema(self) -> bool:

@@ -294,6 +294,12 @@ class Calls(Bindings):
         ):
             self._execute(call, scope, out, via_bind=True)
             return True
+        if attr == "commit" and not call.args and not call.keywords and self._is_bind(func.value, scope):
+            # conn.commit() (SQLAlchemy 2): the migration's transaction ends here, as at op.execute("COMMIT"). A
+            # Session's commit() is not one: bound to a connection already in a transaction, it leaves it open
+            out.append(RawSQL(text="COMMIT", keyword="COMMIT", method="commit", line=call.lineno,
+                              **self._common(scope)))
+            return True
         root = _root_name(func.value)
         if root in scope.sessions and attr in SESSION_WRITES:
             action, has_where = orm_bulk_write(call)
