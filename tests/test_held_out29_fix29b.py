@@ -185,3 +185,24 @@ def test_an_enum_a_models_package_re_exports_is_no_model_import(tmp_path: Path) 
     ((line, severity, message),) = _enum_import(tmp_path / "b", "Delivery, Entry")
     assert (line, severity) == (4, "warning")
     assert message.startswith("the revision imports the application's models (module tally.model)")
+
+
+def test_a_write_fed_by_a_select_of_other_columns_carries_none_of_the_dropped_ones(tmp_path: Path) -> None:
+    """A select that names only other columns of the table (``members.c.id``) carries none of ``team_name``'s
+    values: the drop says the data is lost, not that some was written elsewhere (the read-through of round 28)."""
+    text = _GROUPED.replace("""    rows = conn.execute(members.select().where(members.c.team_name != None))
+    by_course = {}
+    for row in rows:
+        names = by_course.setdefault(row.course_id, {})
+        ids = names.setdefault(row.team_name, [])
+        ids.append(row.id)
+    for course_id, names in by_course.items():
+        for team_name, ids in names.items():
+            conn.execute(teams.insert().values(name=team_name))
+""", """    for row in conn.execute(sa.select(members.c.id, members.c.course_id)):
+        conn.execute(teams.insert().values(id=row.id, name=row.course_id))
+""")
+    assert "members.c.course_id" in text
+    root = write_files(tmp_path / "v", {"0001_teams.py": text})
+    ((_, _, message),) = _findings(root, "drop-column", "mysql")
+    assert message.startswith("column members.team_name is dropped: its data is lost, and "), message

@@ -172,3 +172,12 @@ def test_a_later_false_server_default_is_sqlalchemys_only_when_the_name_is_sqlal
     line = 12 + head.count("\n")
     assert (code, found) == ((1, [("add-not-null-column-without-default", "0001_a.py", line)]) if reported
                              else (0, []))
+
+
+def test_an_undecided_asserts_message_may_not_run(tmp_path: Path) -> None:
+    """``assert <test>, <message>``: the message is evaluated only when the test fails, like ``test or message``.
+    A DROP TABLE in the message of an undecided assert may not run, so it does not exempt the DROP INDEX (the
+    read-through of round 28: the message was walked as surely run)."""
+    assert _lint(tmp_path, _DROP + 'assert os.environ.get("KEEP_USERS"), op.drop_table("users")', "postgresql",
+                 "drop-index-not-concurrently") == (1, [("drop-index-not-concurrently", "0001_a.py", 12)])
+

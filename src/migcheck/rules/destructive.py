@@ -259,19 +259,22 @@ def _fed_from_rows(ctx: RevisionContext, change: DropColumn) -> DataChange | Non
 
 def _rows_written_elsewhere(ctx: RevisionContext, change: DropColumn) -> DataChange | None:
     """An INSERT or ``op.bulk_insert`` into another table, earlier in this phase and certainly run, written by Python
-    from rows a Core ``select()`` read from the column's table (no SELECT written in SQL read it before) (``DataChange.read_tables``; held-out-29 #49: compair's
-    c8d5a5c16f59 reads ``user_course``, groups the rows by ``group_name`` and inserts each name into ``group`` before
-    dropping the column): which values it keeps is not read, so the message says only that what it leaves out is
-    lost, not that all of it is."""
+    from rows a Core ``select()`` read from the column's table (``DataChange.read_tables``), a select that names this
+    column or names none (the whole row: ``t.select()``; one naming only other columns carries none of its values),
+    with no SELECT written in SQL reading the table before (held-out-29 #49: compair's c8d5a5c16f59 reads
+    ``user_course``, groups the rows by ``group_name`` and inserts each name into ``group`` before dropping the
+    column): which values it keeps is not read, so the message says only that what it leaves out is lost, not that
+    all of it is."""
     from migcheck.rules.history_index import _READ_TABLE, _starts_select
 
-    table = change.table.lower()
+    table, column = change.table.lower(), change.column.lower()
     for c in lookback.phase_before(ctx, change):
         text = c.text if isinstance(c, RawSQL) else c.sql if isinstance(c, DataChange) else None
         if text and _starts_select(text) and table in {m.lower() for m in _READ_TABLE.findall(text)}:
             return None  # rows read by a SELECT written in SQL: _rows_moved asks whether it names the column
         if isinstance(c, DataChange) and c.action in {"insert", "bulk_insert"} and not c.sql and c.table \
-                and c.table.lower() != table and table in c.read_tables and not (c.conditional or c.guarded):
+                and c.table.lower() != table and table in c.read_tables and not (c.conditional or c.guarded) \
+                and ((table, column) in c.read_columns or not any(t == table for t, _ in c.read_columns)):
             return c
     return None
 

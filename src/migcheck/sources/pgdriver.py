@@ -3,7 +3,7 @@
 Most env.py files take the URL from the environment or alembic.ini (``postgresql://`` with no driver,
 ``%(DB_URL)s``), yet whether ``CREATE INDEX CONCURRENTLY`` after ``op.execute("COMMIT")`` works depends on
 the driver. The project says which it installs: alembic.ini's ``sqlalchemy.url`` when it names a driver,
-else its dependency declarations (pyproject.toml, Pipfile's ``[packages]``, requirements*.txt / *.in,
+else its dependency declarations (pyproject.toml, a Pipfile's package categories but ``[dev-packages]``, requirements*.txt / *.in,
 requirements/*.txt / *.in).
 All are read as data through :class:`WorkingTree` (regular files of bounded size, no symlink out of the
 project root), never imported or run.
@@ -151,7 +151,7 @@ def _with_extras(line: str, name: str) -> list[str]:
 def _declared(files: ProjectFiles, pyproject: dict[str, Any],
               pipfile: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(file, distribution names) for each dependency declaration of the project root (``pyproject``: its
-    pyproject.toml, parsed; ``pipfile``: its Pipfile's ``[packages]``), development-only groups and files
+    pyproject.toml, parsed; ``pipfile``: its Pipfile's package categories but development ones), development-only groups and files
     left out."""
     found = [("pyproject.toml", _pyproject_names(pyproject)), ("Pipfile", _table_names(pipfile))]
     for rel in _requirement_files(files):

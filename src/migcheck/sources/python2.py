@@ -40,8 +40,8 @@ class _Edit:
 def module_tree(source: str) -> ast.Module:
     """A module's tree as the loader reads a revision: parsed, or, when this interpreter cannot parse it, through
     ``python3_tree`` (Python 2, or Python 3.14's ``except A, B:``, rewritten on the same lines). Raises the
-    SyntaxError when neither reads it. One place for env.py (held-out-28 #68) and the rules that re-read a
-    revision's module."""
+    SyntaxError when neither reads it. For env.py (held-out-28 #68) and the rules that re-read a revision's module;
+    the models reader, below this layer, has its own rewrite of ``except A, B:`` (extract/models/excepts.py)."""
     try:
         return ast.parse(source)
     except SyntaxError:

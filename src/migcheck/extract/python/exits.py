@@ -35,7 +35,8 @@ class Exits:
     returns: int = 0
     skips: int = 0
     raises: int = 0
-    #: Process exits (``sys.exit()``, ``os._exit()``, ``raise SystemExit``): never forgotten, nothing after one runs.
+    #: Process exits (``sys.exit()``, ``os._exit()``, ``raise SystemExit``): past helpers, loops and ``try``s, nothing
+    #: after one runs; forgotten only where every exit is (``restore``: offline mode's, ``if False:``).
     ends: int = 0
     #: ``try`` bodies with handlers (and ``suppress`` blocks) around the point walked: a ``raise`` there may be
     #: caught, and the statements after the ``try`` then run.

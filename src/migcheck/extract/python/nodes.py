@@ -198,8 +198,6 @@ def append_only_lists(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> frozenset[s
     return frozenset(candidates)
 
 
-#: The trees whose names were counted last, with their counts: the extractor asks of the module being read from
-#: several places (application imports, module aliases, plain classes, dates), each a walk of the whole module.
 #: Names whose use lets a module rebind names out of sight (``globals()["drop_col"] = _real``).
 REBINDERS = frozenset({"globals", "vars", "locals", "setattr", "exec", "eval"})
 
@@ -212,6 +210,8 @@ def rebinds_out_of_sight(node: ast.AST) -> bool:
         or (isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names))
 
 
+#: The trees whose names were counted last, with their counts: the extractor asks of the module being read from
+#: several places (application imports, module aliases, plain classes, dates), each a walk of the whole module.
 _COUNTED: list[tuple[ast.AST, dict[str, int]]] = []
 _BINDERS = (ast.Name, ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.FunctionDef, ast.AsyncFunctionDef,
             ast.ClassDef, ast.MatchMapping, ast.Import, ast.ImportFrom, ast.NamedExpr)

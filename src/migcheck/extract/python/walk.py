@@ -426,10 +426,13 @@ class PythonExtractor(Blocks):
             verdict = None  # production's answer is not staging's: both go on, as before
         else:
             verdict = self._static_test(test, scope)
-        if verdict is not False:
-            self._calls(stmt.test if verdict else stmt, scope, out, active)
-        else:  # the test failed: its message is evaluated, `assert False, op.drop_table("t")` drops (attack28a)
-            self._calls(stmt.msg or test, scope, out, active)
+        if verdict is None and stmt.msg is not None:
+            # the message is evaluated only when the test fails: `test or msg`, its steps may not run
+            either = ast.copy_location(ast.BoolOp(op=ast.Or(), values=[test, stmt.msg]), stmt)
+            self._calls(either, scope, out, active)
+        else:  # a failed test's message is evaluated too: `assert False, op.drop_table("t")` drops (attack28a)
+            for part in (test, stmt.msg) if verdict is False and stmt.msg is not None else (test,):
+                self._calls(part, scope, out, active)
         if verdict is not True:
             self._exits.reached(stmt)
         return verdict is False
