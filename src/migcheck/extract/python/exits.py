@@ -110,15 +110,12 @@ _REACHERS = frozenset({"delattr", "__builtins__", "__setattr__", "__delattr__", 
 _EXIT_FUNCTIONS = {"sys": "exit", "os": "_exit"}
 
 
-def process_exits(tree: ast.Module) -> ProcessExits:
-    """ProcessExits of ``tree``: one count of its bindings and one walk of its imports. A name imported so more than
-    once (``import sys`` at the top and again in ``upgrade()``) counts; bound any other way too, it does not. A
-    module that may rebind them out of sight (``_rebinds_exits``) has none: its exits are read as plain calls."""
-    counts = binding_counts(tree)
+def _imported_once(tree: ast.Module, counts: dict[str, int]) -> dict[str, str]:
+    """The module's names bound by imports only, each to one thing: local name -> ``module`` (``import sys as s``)
+    or ``module.name`` (``from sys import exit``). A name imported more than once (at the top and again in
+    ``upgrade()``) counts when every import binds it to the same thing; bound any other way too, it does not."""
     imported: dict[str, list[str]] = {}  # local name -> what each import binding it binds it to
     for node in module_nodes(tree):
-        if _rebinds_exits(node):
-            return _NO_EXITS  # `sys.exit = print`, `from tools import *` (may bind exit): exit() may return
         if isinstance(node, ast.Import):
             for alias in node.names:
                 module = alias.name if alias.asname else alias.name.split(".")[0]
@@ -127,7 +124,17 @@ def process_exits(tree: ast.Module) -> ProcessExits:
             for alias in node.names:
                 imported.setdefault(alias.asname or alias.name, []).append(
                     f"{'.' * node.level}{node.module or ''}.{alias.name}")
-    only = {name: what[0] for name, what in imported.items() if counts.get(name) == len(what) and len(set(what)) == 1}
+    return {name: what[0] for name, what in imported.items() if counts.get(name) == len(what) and len(set(what)) == 1}
+
+
+def process_exits(tree: ast.Module) -> ProcessExits:
+    """ProcessExits of ``tree``: one count of its bindings and one walk of its imports. A name imported so more than
+    once (``import sys`` at the top and again in ``upgrade()``) counts; bound any other way too, it does not. A
+    module that may rebind them out of sight (``_rebinds_exits``) has none: its exits are read as plain calls."""
+    counts = binding_counts(tree)
+    if any(_rebinds_exits(node) for node in module_nodes(tree)):
+        return _NO_EXITS  # `sys.exit = print`, `from tools import *` (may bind exit): exit() may return
+    only = _imported_once(tree, counts)
     functions = {name for name, what in only.items() if what in {f"{m}.{fn}" for m, fn in _EXIT_FUNCTIONS.items()}}
     functions.update(name for name in ("exit", "quit") if name not in counts)  # the builtins: SystemExit too
     return ProcessExits({name: what for name, what in only.items() if what in _EXIT_FUNCTIONS}, frozenset(functions),
@@ -184,18 +191,7 @@ def contextlib_suppress(tree: ast.Module) -> frozenset[str]:
     suppress as quiet``) and ``contextlib.suppress`` / ``cl.suppress`` (``import contextlib as cl``), each name bound
     by those imports only. A ``suppress`` of the revision's own, of another library or rebound may swallow nothing
     (attack29a)."""
-    counts = binding_counts(tree)
-    imported: dict[str, list[str]] = {}  # local name -> what each import binding it binds it to
-    for node in module_nodes(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                imported.setdefault(alias.asname or alias.name.split(".")[0],
-                                    []).append(alias.name if alias.asname else alias.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                imported.setdefault(alias.asname or alias.name, []).append(
-                    f"{'.' * node.level}{node.module or ''}.{alias.name}")
-    only = {name: what[0] for name, what in imported.items() if counts.get(name) == len(what) and len(set(what)) == 1}
+    only = _imported_once(tree, binding_counts(tree))
     return frozenset({name for name, what in only.items() if what == "contextlib.suppress"}
                      | {f"{name}.suppress" for name, what in only.items() if what == "contextlib"})
 
