@@ -25,6 +25,7 @@ from migcheck.extract.python.imports import (
     builds_exception,
     ends_session,
     imported_function,
+    on_idle_session,
 )
 from migcheck.extract.python.multidb import unread
 from migcheck.extract.python.nodes import (
@@ -152,7 +153,7 @@ class Calls(Bindings):
             return  # click.confirm("drop them?", abort=True): the terminal, no SQL (held-out-25 #113)
         if ends_session(call):
             return  # db.session.close(): the session ends, no statement of its own (held-out-25 #112)
-        if root in self.idle_sessions:
+        if on_idle_session(call) and root in self.idle_sessions:
             return  # db.session.flush() of a session the revision never fills: nothing to write (held-out-28 #95)
         if isinstance(call.func, ast.Attribute) and call.func.attr in {"format", "format_map"} \
                 and isinstance(made := call.func.value, ast.Call) and _class_name(made.func) \

@@ -96,6 +96,27 @@ def ends_session(call: ast.Call) -> bool:
 _SESSION_IDLE = frozenset({"flush", "commit", "rollback"})
 
 
+def _idle_session_call(node: ast.AST) -> bool:
+    """``db.session.flush()`` (or commit, rollback, an end) with no argument, on a plain name."""
+    return isinstance(node, ast.Call) and not node.args and not node.keywords \
+        and isinstance(func := node.func, ast.Attribute) and func.attr in _SESSION_IDLE | _SESSION_ENDS \
+        and isinstance(func.value, ast.Attribute) and func.value.attr == "session" \
+        and isinstance(func.value.value, ast.Name)
+
+
+def on_idle_session(call: ast.Call) -> bool:
+    """Whether the chain of ``call`` down to its root name (nodes._root_name's: attributes, calls, subscripts) holds
+    an idle session call (``db.session.flush()``, ``db.session.commit().x()``): a call whose root is in idle_sessions
+    always does, since there every use of that name is such a call's, so asking this first spares the others the
+    walk of the whole module (the app-calls history: one per revision)."""
+    node: ast.expr = call
+    while isinstance(node, ast.Attribute | ast.Call | ast.Subscript):
+        if _idle_session_call(node):
+            return True
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return False
+
+
 def idle_sessions(tree: ast.Module) -> frozenset[str]:
     """Names (``db``) whose ``.session`` the module only flushes, commits, rolls back or ends, with no argument, and
     names nowhere else: the revision puts nothing in that session (no ``add``, no query, not handed to code), and
@@ -107,12 +128,10 @@ def idle_sessions(tree: ast.Module) -> frozenset[str]:
     for node in nodes_of(tree):
         if isinstance(node, ast.Attribute) and node.attr == "query":
             return frozenset()
-        if isinstance(node, ast.Call) and not node.args and not node.keywords \
-                and isinstance(func := node.func, ast.Attribute) and func.attr in _SESSION_IDLE | _SESSION_ENDS \
-                and isinstance(func.value, ast.Attribute) and func.value.attr == "session" \
-                and isinstance(func.value.value, ast.Name):
-            idle.add(func.value.value.id)
-            session_parents.add(id(func.value.value))
+        if _idle_session_call(node):
+            name = node.func.value.value  # type: ignore[attr-defined]
+            idle.add(name.id)
+            session_parents.add(id(name))
         elif isinstance(node, ast.Name) and id(node) not in session_parents:
             others.add(node.id)
     # a Name is met after the call that holds it (breadth first), so each idle use was marked before it is seen

@@ -192,6 +192,12 @@ def _names_it(migration: Migration, name: str, change: Change | None) -> bool:
     # (ASCII on both sides: no match without the name as a substring in any case; issue 13, app-calls).
     lowered = name.lower() if name.isascii() else None
     pattern: re.Pattern[str] | None = None
+    if lowered and "\n" not in lowered:
+        # the code lines joined: one search finds the lines that may name it (most often only its drop's), not a
+        # lowering of every line (issue 13: each DROP INDEX IF EXISTS of the app-calls history asks it twice)
+        code = "\n".join(text.split("#", 1)[0] for text in migration.source_lines)
+        if code.isascii():
+            return _names_in_joined(code, lowered, name, drops)
     for number, text in enumerate(migration.source_lines, start=1):
         code = text.split("#", 1)[0]
         if number in drops or (lowered is not None and code.isascii() and lowered not in code.lower()):
@@ -200,6 +206,27 @@ def _names_it(migration: Migration, name: str, change: Change | None) -> bool:
             pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
         if pattern.search(code):
             return True
+    return False
+
+
+def _names_in_joined(code: str, lowered: str, name: str, drops: set[int]) -> bool:
+    """_names_it over ASCII code lines joined by newlines: the lines holding ``lowered`` (ASCII lowering keeps every
+    position, and the name spans no line) other than ``drops``, then the word search on each of those."""
+    low = code.lower()
+    at = low.find(lowered)
+    line, counted = 1, 0
+    pattern: re.Pattern[str] | None = None
+    lines = code.split("\n") if at >= 0 else []
+    while at >= 0:
+        line += low.count("\n", counted, at)
+        counted = at
+        if line not in drops:
+            if pattern is None:
+                pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])", re.I)
+            if pattern.search(lines[line - 1]):
+                return True
+        end = low.find("\n", at)  # each line searched once, however often it holds the name
+        at = -1 if end < 0 else low.find(lowered, end)
     return False
 
 
