@@ -90,3 +90,17 @@ def test_a_commit_that_may_run_still_ends_what_a_truncate_proved(tmp_path: Path,
     run = run_cli("lint", root, "--no-config", "--no-cache", "--format", "json", "--dialect", "postgresql",
                   "--select", "set-not-null", "--fail-on", "info")
     assert (run.exit_code, where(run.json()["findings"])) == (1, [("set-not-null", "0001_a.py", 12 + commit.count("\n"))])
+
+
+def test_a_flask_migrate_folders_version_locations_are_the_history_read(tmp_path: Path) -> None:
+    """``flask db upgrade`` passes the folder as script location and Alembic still takes the ini's version_locations:
+    the revision dropping ``users`` in ``real/`` runs. fix29c read the decoy ``versions/`` alone: exit 0."""
+    drop = "from alembic import op\nrevision = 'r1'\ndown_revision = None\n\n\ndef upgrade():\n" \
+           "    op.drop_table('users')\n\n\ndef downgrade():\n    pass\n"
+    decoy = drop.replace("r1", "d1").replace("op.drop_table('users')", "pass")
+    root = write_files(tmp_path, {"migrations/env.py": "", "migrations/versions/d1.py": decoy,
+                                  "migrations/real/r1.py": drop,
+                                  "migrations/alembic.ini": "[alembic]\nversion_locations = %(here)s/real\n"})
+    run = run_cli("lint", root / "migrations", "--no-config", "--no-cache", "--format", "json", "--dialect",
+                  "postgresql", "--select", "drop-table")
+    assert (run.exit_code, where(run.json()["findings"])) == (1, [("drop-table", "r1.py", 7)]), run.stderr
