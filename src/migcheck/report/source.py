@@ -51,11 +51,26 @@ def _lines(path: str) -> tuple[str, ...] | None:
     """The file's lines; read once per version of the file (a long-lived process may see it change)."""
     if path in _GIVEN:
         return _GIVEN[path]
+    if _outside_project(path):
+        return None
     try:
         stat = os.stat(path)
     except OSError:
         return None
     return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+def _outside_project(path: str) -> bool:
+    """Whether ``path`` is reached through a symlink that leads out of its project (attack29c): discovery refused
+    to read it (an ``invalid-migration-file`` finding on line 1), and showing that line would print a line of
+    the file it points to (``x.py -> /etc/hostname``, ``versions -> ../../outside``) all the same."""
+    absolute = os.path.abspath(path)
+    folder = os.path.dirname(absolute)
+    if not os.path.islink(absolute) and os.path.realpath(folder) == folder:
+        return False  # no symlink on the way: the common case, decided without looking for the project
+    from migcheck.sources.discovery import escapes, named_project
+
+    return escapes(Path(absolute), named_project(Path(absolute))) is not None
 
 
 @functools.lru_cache(maxsize=256)

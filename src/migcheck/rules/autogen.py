@@ -21,7 +21,7 @@ from migcheck.rules.context import ProjectContext, RevisionContext
 from migcheck.rules.design import built_type
 from migcheck.rules.emptied import emptied_before, proves_empty
 from migcheck.rules.fixes import lit
-from migcheck.rules.history_index import default_schema, is_commit
+from migcheck.rules.history_index import default_schema, may_end_transaction
 from migcheck.rules.registry import Hit, project_rule, revision_rule
 from migcheck.vocabulary.changes import (
     AddColumn,
@@ -368,7 +368,7 @@ def _fails_on_rows_after(ctx: RevisionContext, drop: DropColumn) -> bool:
         return False  # without a transaction around them, the drop stays when the add fails
     key = (default_schema(drop.schema), drop.table.lower())
     for c in lookback.phase_after(ctx, drop):
-        if is_commit(c) or _may_replace_rows(c):
+        if may_end_transaction(c) or _may_replace_rows(c):
             return False
         if isinstance(c, AddColumn) and (default_schema(c.schema), c.table.lower()) == key \
                 and c.loop in {None, drop.loop} and proves_empty(ctx, c):

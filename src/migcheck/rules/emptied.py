@@ -26,7 +26,7 @@ import re
 from migcheck.facts.postgres import is_serial, unknown_call
 from migcheck.rules import lookback
 from migcheck.rules.context import RevisionContext
-from migcheck.rules.history_index import default_schema, emptied_tables, is_commit
+from migcheck.rules.history_index import default_schema, emptied_tables, is_commit, may_end_transaction
 from migcheck.vocabulary.changes import AddColumn, Change, DataChange, RawSQL
 
 #: Data changes that may put rows (back) into a table: an INSERT, an UPDATE (conservatively), an ORM session,
@@ -54,7 +54,7 @@ def emptied_before(ctx: RevisionContext, change: Change, table: str | None, sche
     steps = _steps_that_matter(ctx, own)
     before = [own[i] for i in reversed(steps[:bisect.bisect_left(steps, len(own) if index is None else index)])]
     for i, c in enumerate(before):
-        if is_commit(c) or _may_write(c, key[1]):
+        if may_end_transaction(c) or _may_write(c, key[1]):
             return None
         if c.conditional and not runs_with(c, change):
             continue  # a DELETE under an `if` may not run; a step on another table under one changes nothing here
@@ -73,7 +73,7 @@ def _steps_that_matter(ctx: RevisionContext, own: list[Change]) -> list[int]:
     key = f"emptied.steps.{id(own)}"
     kept = ctx.memo.get(key)
     if kept is None or kept[0] is not own or kept[1] != len(own):
-        steps = [i for i, c in enumerate(own) if is_commit(c) or isinstance(c, DataChange | RawSQL)
+        steps = [i for i, c in enumerate(own) if may_end_transaction(c) or isinstance(c, DataChange | RawSQL)
                  or (isinstance(c, AddColumn) and proves_empty(ctx, c))]
         kept = ctx.memo[key] = (own, len(own), steps)
     return kept[2]

@@ -65,7 +65,16 @@ Key = tuple[int, int]
 
 
 def is_commit(change: Change) -> bool:
-    """A point where the running transaction ends: COMMIT, or a step run outside it (autocommit_block)."""
+    """A point where the running transaction ends: COMMIT, or a step run outside it (autocommit_block). A
+    ``conn.commit()`` that may not run (under an ``if``, after ``and``, in a lambda or a loop over rows) ends
+    nothing for certain (attack29c); :func:`may_end_transaction` counts it, for the look-backs a commit stops."""
+    if isinstance(change, RawSQL) and change.method and (change.conditional or change.loop is not None):
+        return False
+    return may_end_transaction(change)
+
+
+def may_end_transaction(change: Change) -> bool:
+    """A point where the running transaction may end: :func:`is_commit`'s, and a ``conn.commit()`` that may not run."""
     return not change.in_transaction or (isinstance(change, RawSQL) and change.keyword in {"COMMIT", "END"})
 
 

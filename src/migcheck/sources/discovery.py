@@ -158,7 +158,9 @@ def discover(paths: list[Path]) -> Sources:
             _add_file(path, sources)
             if path.suffix == ".py" and path.parent not in named_dirs:
                 named_dirs.append(path.parent)
-        elif (path / "alembic.ini").is_file() and not _flask_migrate_dir(path):
+        elif (path / "alembic.ini").is_file() and (flask := _flask_migrate_dir(path)) is not None:
+            _add_script_location(path, flask[1], flask[2], sources)
+        elif (path / "alembic.ini").is_file():
             _from_ini(path / "alembic.ini", sources)
         elif _pyproject_alembic(path / "pyproject.toml") is not None:
             _from_pyproject(path / "pyproject.toml", sources)
@@ -171,21 +173,28 @@ def discover(paths: list[Path]) -> Sources:
     return sources
 
 
-def _flask_migrate_dir(path: Path) -> bool:
-    """Whether ``path`` is itself a script location (env.py and versions/) whose alembic.ini names none that exists:
+def _flask_migrate_dir(path: Path) -> IniEnvironment | None:
+    """``path`` as its own script location (env.py and versions/) when its alembic.ini names none that exists:
     Flask-Migrate's ``migrations/alembic.ini`` sets no ``script_location`` (``flask db`` passes the directory), or
     one relative to the project root where ``flask db`` runs (``script_location = migrations``, read from the
-    folder itself as ``migrations/migrations``). ``migcheck lint migrations`` failed on both (held-out-30)."""
+    folder itself as ``migrations/migrations``). ``migcheck lint migrations`` failed on both (held-out-30).
+    The ini's ``version_locations`` still name where Alembic finds the revisions then (attack29c: a decoy
+    ``versions/`` beside ``version_locations = %(here)s/real`` hid the revisions Alembic runs). None otherwise."""
     if not ((path / "env.py").is_file() and (path / "versions").is_dir()):
-        return False
+        return None
+    ini = path / "alembic.ini"
     try:
-        environments = _read_ini(path / "alembic.ini")
+        if any(script_dir.is_dir() for script_dir, _, _ in _read_ini(ini)):
+            return None
     except DiscoveryError:
-        return True
-    try:
-        return not any(script_dir.is_dir() for script_dir, _, _ in environments)
+        pass  # no script_location, or an ini Alembic cannot read either
     except OSError:  # a script_location no file system takes
-        return True
+        pass
+    try:
+        environments = _read_ini(ini, script=path)
+    except DiscoveryError:
+        return path, [path / "versions"], False
+    return environments[0] if len(environments) == 1 else (path, [path / "versions"], False)
 
 
 def linted_tree(sources: Sources, path: Path) -> Path | None:
@@ -419,11 +428,12 @@ def _from_ini(ini: Path, sources: Sources) -> None:
 IniEnvironment = tuple[Path, list[Path], bool]
 
 
-def _read_ini(ini: Path, sources: Sources | None = None) -> list[IniEnvironment]:
+def _read_ini(ini: Path, sources: Sources | None = None, *, script: Path | None = None) -> list[IniEnvironment]:
     """The script location, version locations and ``recursive_version_locations`` of each environment an
     alembic.ini sets: its ``[alembic]`` section; without one, every section that sets ``script_location`` or
     ``version_locations`` itself (not only through ``[DEFAULT]``), each run as ``alembic --name=<section>``
-    (Alembic's "multiple environments from one .ini file")."""
+    (Alembic's "multiple environments from one .ini file"). ``script``: the script location the runner passes
+    (``flask db``), in place of the ini's."""
     import configparser  # only when an alembic.ini is read
 
     from migcheck.sources.inifile import ini_parser
@@ -442,7 +452,7 @@ def _read_ini(ini: Path, sources: Sources | None = None) -> list[IniEnvironment]
             f"{ini} has a [{stray[0]}] section, which migcheck does not read: its settings go in the "
             "[tool.migcheck] table of pyproject.toml"
         )
-    return [_ini_environment(ini, parser, section) for section in sections]
+    return [_ini_environment(ini, parser, section, script) for section in sections]
 
 
 def _environment_sections(parser: configparser.ConfigParser) -> list[str]:
@@ -463,7 +473,8 @@ def _environment_sections(parser: configparser.ConfigParser) -> list[str]:
     return out
 
 
-def _ini_environment(ini: Path, parser: configparser.ConfigParser, section: str) -> IniEnvironment:
+def _ini_environment(ini: Path, parser: configparser.ConfigParser, section: str,
+                     given: Path | None = None) -> IniEnvironment:
     import configparser  # only when an alembic.ini is read
 
     try:
@@ -475,9 +486,9 @@ def _ini_environment(ini: Path, parser: configparser.ConfigParser, section: str)
         recursive = parser.getboolean(section, "recursive_version_locations", fallback=False)
     except (configparser.Error, ValueError) as exc:
         raise DiscoveryError(f"cannot read {ini}: {str(exc).splitlines()[0]}") from None
-    if not script:
+    if not script and given is None:
         raise DiscoveryError(f"{ini} has no script_location in [{section}]")
-    script_dir = _resolve_location(script, ini.parent)
+    script_dir = given if given is not None else _resolve_location(str(script), ini.parent)
     versions = [_resolve_location(v, ini.parent) for v in _split_locations(locations, separator)] if locations \
         else [script_dir / "versions"]
     return script_dir, versions, recursive

@@ -295,7 +295,7 @@ class Calls(Bindings):
         ):
             self._execute(call, scope, out, via_bind=True)
             return True
-        if attr == "commit" and not call.args and not call.keywords and self._is_bind(func.value, scope):
+        if attr == "commit" and not call.args and not call.keywords and self._migration_connection(func.value, scope):
             # conn.commit() (SQLAlchemy 2): the migration's transaction ends here, as at op.execute("COMMIT"). A
             # Session's commit() is not one: bound to a connection already in a transaction, it leaves it open
             out.append(RawSQL(text="COMMIT", keyword="COMMIT", method="commit", line=call.lineno,
@@ -313,6 +313,21 @@ class Calls(Bindings):
         if attr in {"create", "create_all"} and self._table_create(call, scope, out):
             return True
         return enum_type_call(self, call, scope, out)
+
+    def _migration_connection(self, node: ast.expr, scope: Scope) -> bool:
+        """The migration's own connection, for a ``commit()`` on it (attack29c): ``op.get_bind()``,
+        ``op.get_context().bind`` / ``.connection``, or a name the function binds once, to one of those. A look-alike
+        (``mylib.get_bind()``, ``Session(engine).get_bind()``, a transaction from ``begin()``) or a name rebound
+        (``if ...: conn = engine.connect()``) may hold another connection, whose commit ends nothing here."""
+        if isinstance(node, ast.Name):
+            return node.id in scope.binds and node.id in self._bound_once(scope.function)
+        if isinstance(node, ast.Attribute) and node.attr in {"bind", "connection"}:
+            node = node.value
+            method = "get_context"
+        else:
+            method = "get_bind"
+        return isinstance(node, ast.Call) and not node.args and not node.keywords \
+            and isinstance(node.func, ast.Attribute) and node.func.attr == method and self._is_op(node.func.value)
 
     def _table_create(self, call: ast.Call, scope: Scope, out: list[Change]) -> bool:
         """``t.create(bind, checkfirst=...)`` on a ``sa.Table("t", metadata, ...)`` (held-out-18 #9: tracecat builds
