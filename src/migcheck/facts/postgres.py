@@ -51,14 +51,9 @@ _CALL = lazy_regex(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _SERIAL = {"SERIAL", "BIGSERIAL", "SMALLSERIAL", "SERIAL2", "SERIAL4", "SERIAL8"}
 
 
-def _calls(default: str | None) -> Iterator[str]:
-    """The names a default expression calls, lower case, without a schema (``public.f(`` gives ``f``)."""
-    for name, _ in _named_calls(default):
-        yield name
-
-
 def _named_calls(default: str | None) -> Iterator[tuple[str, bool]]:
-    """``_calls``, each with whether a schema qualified it (``public.f(``)."""
+    """The names a default expression calls, lower case, without a schema (``public.f(`` gives ``f``), each with
+    whether a schema qualified it."""
     if default:
         text = _strip_literals(default)
         for match in _CALL.finditer(text):
@@ -99,7 +94,7 @@ def volatile_call(default: str | None) -> str | None:
     ``"gen_random_uuid"``: PostgreSQL evaluates it for every existing row."""
     from migcheck.facts.pg_functions import VOLATILE
 
-    for name in _calls(default):
+    for name, _ in _named_calls(default):
         if name in VOLATILE or name in EXTENSION_VOLATILE:
             return name
     return None

@@ -1138,6 +1138,7 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
         found += [m for m in _missing(prod, *_inventories(prod, aliases)) if (id(m[0]), m[1]) not in seen]
     for change, what, undo in found:
         restore = what.startswith(("drops", "renames"))
+        swallowed = not restore and _failure_swallowed(ctx, change)
         verb = "restore it" if restore else "remove it"
         if what.startswith("redefines"):
             verb = "restore its old definition"
@@ -1173,7 +1174,7 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
                 "after `alembic downgrade` it is still there; the next upgrade's create skips it (if_not_exists / "
                 "checkfirst), so nothing fails, but the downgraded schema is not the one before the upgrade"
             )
-        elif not restore and _failure_swallowed(ctx, change):
+        elif swallowed:
             consequence = (
                 "after `alembic downgrade` it is still there; the next upgrade's step fails with 'already exists' "
                 "inside a try whose handler swallows the error, so the upgrade goes on, but the downgraded schema "
@@ -1185,7 +1186,7 @@ def downgrade_not_inverse(ctx: RevisionContext) -> Iterator[Hit]:
                 "'already exists'"
             )
         harmless = (isinstance(change, CreateEnumType) and change.checkfirst) or (_skips_if_there(change) and not restore) \
-            or (not restore and _failure_swallowed(ctx, change))
+            or swallowed
         dropped_object = _column_object_dropped(ctx, change)
         if dropped_object is not None:
             # held-out-26 #46: op.drop_column("t", sa.Column("c", ...)): Alembic builds a Column named by that

@@ -99,7 +99,7 @@ class Blocks(Calls):
         if scope.in_transaction and isinstance(stmt.target, ast.Name) and _reads_all_rows(stmt.iter) \
                 and (local := _selected_table(stmt.iter)) is not None \
                 and (table := scope.tables.get(local)) is not None \
-                and not _rebound_in(stmt.body, stmt.target.id) and not _rebound_in(stmt.body, local) \
+                and not rebound_in(stmt.body, stmt.target.id) and not rebound_in(stmt.body, local) \
                 and not _leaves_early(stmt.body):
             # for row in conn.execute(t.select()): each pass reaches the body's end
             inner.every_row_of = (*inner.every_row_of, (stmt.target.id, table, local, _once_a_pass(stmt.body)))
@@ -197,11 +197,6 @@ def rebuilt_on_sqlite(steps: list[Change]) -> None:
     for step in steps:
         if any(step.blocks[:len(blocks)] == blocks and loop in {None, step.loop} for blocks, loop in rebuilding):
             step.batch_rebuilt = True
-
-
-def _rebound_in(body: list[ast.stmt], name: str) -> bool:
-    """Whether ``body`` binds ``name`` anywhere: then it may not hold the loop's row where it is read."""
-    return rebound_in(body, name)
 
 
 def _leaves_early(body: list[ast.stmt]) -> bool:
